@@ -1,0 +1,64 @@
+"""multus_forensics: forensics on Kubernetes node logs when Multus pod networking fails.
+
+Parse kubelet, runtime, Multus and kubectl output into typed events, rebuild per-pod timelines,
+and classify root causes. Heavy modules load on first use, so importing this package is cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+#: public name -> module that defines it (imported on first attribute access)
+_EXPORTS: dict[str, str] = {
+    "parse": "multus_forensics.pipeline",
+    "EventLog": "multus_forensics.eventlog",
+    "ParseStats": "multus_forensics.eventlog",
+    "Event": "multus_forensics.model",
+    "ParseIssue": "multus_forensics.model",
+    "FileStats": "multus_forensics.model",
+    "MultusForensicsError": "multus_forensics.errors",
+    "InputError": "multus_forensics.errors",
+    "FormatError": "multus_forensics.errors",
+    "ParseError": "multus_forensics.errors",
+}
+
+__all__ = [
+    "Event",
+    "EventLog",
+    "FileStats",
+    "FormatError",
+    "InputError",
+    "MultusForensicsError",
+    "ParseError",
+    "ParseIssue",
+    "ParseStats",
+    "__version__",
+    "parse",
+]
+
+if TYPE_CHECKING:
+    from multus_forensics.errors import (
+        FormatError,
+        InputError,
+        MultusForensicsError,
+        ParseError,
+    )
+    from multus_forensics.eventlog import EventLog, ParseStats
+    from multus_forensics.model import Event, FileStats, ParseIssue
+    from multus_forensics.pipeline import parse
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'multus_forensics' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

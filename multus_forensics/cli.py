@@ -1,0 +1,69 @@
+"""Command-line entry point: ``multus-forensics`` and ``python -m multus_forensics``.
+
+Subcommands live in ``commands/<name>.py`` with ``add_arguments(parser)`` and ``run(args) -> int``
+and are listed in :data:`COMMANDS`. Exit codes: 0 ok, 1 input or runtime error (one line on
+stderr, a traceback only with ``--debug``), 2 usage, 3 a finding at or above ``--fail-on``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Final
+
+#: subcommand -> (module under multus_forensics.commands, one-line help)
+COMMANDS: Final[dict[str, tuple[str, str]]] = {
+    "parse": ("parse", "parse logs into typed events (parquet, csv or jsonl)"),
+    "formats": ("formats", "list the log formats this tool reads"),
+}
+
+EXIT_OK: Final = 0
+EXIT_INPUT: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_FINDINGS: Final = 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="multus-forensics",
+        description="Forensics on Kubernetes node logs when Multus pod networking fails.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, (module, help_text) in COMMANDS.items():
+        mod = importlib.import_module(f"multus_forensics.commands.{module}")
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        mod.add_arguments(p)
+        p.set_defaults(_module=mod)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code instead of exiting (tests call this)."""
+    from multus_forensics.errors import MultusForensicsError
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        return int(args._module.run(args))
+    except MultusForensicsError as exc:
+        if args.debug:
+            raise
+        print(f"multus-forensics: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("multus-forensics: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

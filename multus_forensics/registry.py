@@ -1,0 +1,128 @@
+"""The explicit registry of log formats and payload parsers, imported lazily.
+
+Adding a format is one module under ``formats/`` and one line in :data:`FORMATS`. Nothing
+registers itself at import time. Detection order for an input: an explicit format name, then the
+file-name globs, then the best sniff score over the first lines; a tie at the top is an error
+naming the candidates, and a best score under :data:`MIN_SNIFF_SCORE` means "not recognised".
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Final
+
+from multus_forensics.errors import AmbiguousFormatError, UnknownFormatError
+
+if TYPE_CHECKING:
+    from multus_forensics.formats.base import LogFormat, PayloadParser
+
+#: format name -> "module:Class" (modules under multus_forensics.formats)
+FORMATS: Final[dict[str, str]] = {}
+
+#: payload shape -> "module:function", tried in this order by wrapper formats (journald, CRI).
+PAYLOAD_PARSERS: Final[dict[str, str]] = {}
+
+MIN_SNIFF_SCORE: Final = 0.3
+TIE_EPSILON: Final = 1e-9
+
+
+def _load(spec: str) -> object:
+    module_name, _, attr = spec.partition(":")
+    module = importlib.import_module(f"multus_forensics.formats.{module_name}")
+    return getattr(module, attr)
+
+
+@cache
+def _aliases() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for name in FORMATS:
+        table[name] = name
+        for alias in get_format(name).aliases:
+            table[alias] = name
+    return table
+
+
+@cache
+def get_format(name: str) -> LogFormat:
+    """The format registered as ``name`` or one of its aliases; suggests the closest name."""
+    if name in FORMATS:
+        cls = _load(FORMATS[name])
+        return cls()  # type: ignore[operator,no-any-return]
+    canonical = _aliases().get(name)
+    if canonical is None:
+        close = difflib.get_close_matches(name, list(_aliases()), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise UnknownFormatError(
+            f"unknown format {name!r}{hint} (multus-forensics formats lists them)"
+        )
+    return get_format(canonical)
+
+
+def all_formats() -> list[LogFormat]:
+    """Every registered format, in registry order."""
+    return [get_format(name) for name in FORMATS]
+
+
+@cache
+def get_payload_parser(name: str) -> PayloadParser:
+    return _load(PAYLOAD_PARSERS[name])  # type: ignore[return-value]
+
+
+def payload_parsers() -> list[tuple[str, PayloadParser]]:
+    return [(name, get_payload_parser(name)) for name in PAYLOAD_PARSERS]
+
+
+def by_filename(path: str) -> list[LogFormat]:
+    """Formats whose file-name globs match the base name (or full path) of ``path``."""
+    base = path.rsplit("/", 1)[-1]
+    hits = []
+    for fmt in all_formats():
+        if any(fnmatch.fnmatch(base, g) or fnmatch.fnmatch(path, g) for g in fmt.filename_globs):
+            hits.append(fmt)
+    return hits
+
+
+def sniff_scores(head: Sequence[str]) -> list[tuple[float, str]]:
+    """(score, name) for every format, best first."""
+    scores = [(fmt.sniff(head), fmt.name) for fmt in all_formats()]
+    return sorted(scores, key=lambda s: (-s[0], s[1]))
+
+
+def detect(
+    path: str, head: Sequence[str], explicit: str | None = None
+) -> tuple[LogFormat | None, str]:
+    """Choose the format for one input; returns (format or None, how it was chosen / why not).
+
+    A file-name match is confirmed by content: if its sniff score is under the threshold while
+    another format sniffs clearly, content wins (a renamed file must not be misparsed).
+    """
+    if explicit:
+        return get_format(explicit), "explicit"
+    scores = sniff_scores(head) if head else []
+    named = by_filename(path)
+    if named and head:
+        best_named = max(named, key=lambda f: f.sniff(head))
+        if (
+            best_named.sniff(head) >= MIN_SNIFF_SCORE
+            or not scores
+            or scores[0][0] < MIN_SNIFF_SCORE
+        ):
+            return best_named, "file name"
+    elif named:
+        return named[0], "file name"
+    if not head:
+        return None, "empty input"
+    best = scores[0][0]
+    if best < MIN_SNIFF_SCORE:
+        shown = ", ".join(f"{n} {s:.2f}" for s, n in scores[:3])
+        return None, f"no format recognised (best sniff scores: {shown})"
+    tied = [n for s, n in scores if best - s <= TIE_EPSILON]
+    if len(tied) > 1:
+        raise AmbiguousFormatError(
+            f"{path}: formats sniff equally ({best:.2f}): {', '.join(tied)}; pass --format", tied
+        )
+    return get_format(scores[0][1]), f"sniffed {best:.2f}"
