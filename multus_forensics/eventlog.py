@@ -59,6 +59,7 @@ class ParseStats:
                 "events": f.events,
                 "event_lines": f.event_lines,
                 "issue_lines": f.issue_lines,
+                "blank_lines": f.blank_lines,
                 "skipped": f.skipped,
             }
             for f in self.files

@@ -274,9 +274,12 @@ class FileStats:
     event_lines: int = 0
     events: int = 0
     issue_lines: int = 0
+    blank_lines: int = 0
     skipped: str | None = None  # reason the file was not parsed at all
 
     @property
     def balanced(self) -> bool:
-        """The accounting invariant: every line read is in an event or reported as an issue."""
-        return self.skipped is not None or self.lines == self.event_lines + self.issue_lines
+        """The accounting invariant: every line read is in an event, an issue, or blank."""
+        return self.skipped is not None or self.lines == (
+            self.event_lines + self.issue_lines + self.blank_lines
+        )

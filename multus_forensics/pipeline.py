@@ -93,10 +93,11 @@ def parse(
         fs.events = out.events.height
         fs.event_lines = int(out.events["nlines"].sum()) if out.events.height else 0
         fs.issue_lines = sum(1 for i in out.issues if i.severity == "error" and i.line is not None)
+        fs.blank_lines = out.blank_lines
         if not fs.balanced:
             raise AssertionError(
                 f"{label}: line accounting broken in format {fmt.name}: {fs.lines} lines read, "
-                f"{fs.event_lines} in events, {fs.issue_lines} reported"
+                f"{fs.event_lines} in events, {fs.issue_lines} reported, {fs.blank_lines} blank"
             )
         report(out.issues)
         frames.append(out.events)

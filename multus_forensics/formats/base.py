@@ -78,10 +78,15 @@ class ParseContext:
 
 @dataclass
 class ParseOutput:
-    """A parser's result: a schema-conforming event frame and the issues it found."""
+    """A parser's result: a schema-conforming event frame and the issues it found.
+
+    ``blank_lines`` counts whitespace-only lines the parser skipped outside any record; they are
+    the third term of the line accounting (lines = event lines + issue lines + blank lines).
+    """
 
     events: pl.DataFrame
     issues: list[ParseIssue] = field(default_factory=list)
+    blank_lines: int = 0
 
 
 class LogFormat:
