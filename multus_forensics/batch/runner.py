@@ -1,0 +1,275 @@
+"""Parse many inputs in parallel: local worker processes by default, a Dask cluster on request.
+
+The batch unit is one input as given (a file, an archive, a directory bundle). Each unit is parsed
+by :func:`multus_forensics.pipeline.parse` in a worker, and comes back as Arrow IPC bytes plus its
+issues and coverage, so the parent never holds a worker's intermediate state. Results are yielded
+in input order and merged exactly as a single-process run would merge them, whatever ran them:
+``workers=1`` in this process, a process pool, or a ``distributed`` cluster give equal frames.
+
+Submission is bounded (at most ``2 * workers`` units in flight), so memory in the parent and in
+each worker depends on the largest unit, not on how many units there are.
+
+Dask is optional (``pip install multus-forensics[dask]``): it is imported only when a scheduler
+address or client is passed, or when a ``distributed`` client is already active in this process
+(a notebook that created ``Client()``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from multus_forensics.errors import InputError
+from multus_forensics.eventlog import EventLog, ParseStats
+from multus_forensics.model import FileStats, ParseIssue
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from multus_forensics.ingest import Limits
+    from multus_forensics.pipeline import OnError
+
+Mode = Literal["sequential", "processes", "dask"]
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """The :func:`multus_forensics.parse` keywords applied to every unit (pickled to workers)."""
+
+    format: str | None = None
+    year: int | None = None
+    tz: str | None = None
+    now: datetime | None = None
+    on_error: OnError = "collect"
+    limits: Limits | None = None
+
+
+@dataclass
+class UnitResult:
+    """What one worker sends back for one input: events as Arrow IPC, issues, coverage.
+
+    ``pid`` and ``peak_rss_kb`` (the worker's peak resident set, from ``getrusage``) are for
+    capacity planning and the benchmark; they are not part of the parse result.
+    """
+
+    input: str
+    events_ipc: bytes
+    issues: list[ParseIssue] = field(default_factory=list)
+    files: list[FileStats] = field(default_factory=list)
+    seconds: float = 0.0
+    pid: int = 0
+    peak_rss_kb: int = 0
+
+    def frame(self) -> pl.DataFrame:
+        import io
+
+        import polars as pl
+
+        return pl.read_ipc(io.BytesIO(self.events_ipc))
+
+    def log(self) -> EventLog:
+        """This unit's :class:`EventLog`, as ``parse([input])`` returns it."""
+        return EventLog(self.frame(), list(self.issues), ParseStats(list(self.files)))
+
+
+@dataclass
+class BatchResult:
+    """Every unit's result in input order, and how the batch was run."""
+
+    units: list[UnitResult]
+    mode: Mode
+    workers: int
+    seconds: float = 0.0
+
+    def log(self) -> EventLog:
+        """All units merged in input order: the same as ``parse(inputs)`` in one process."""
+        return merge_logs([u.log() for u in self.units])
+
+
+def merge_logs(logs: Sequence[EventLog]) -> EventLog:
+    """Concatenate event logs in order (frames, issues, per-file stats)."""
+    import polars as pl
+
+    from multus_forensics.model import empty_frame
+
+    frames = [lg.frame for lg in logs if lg.frame.height]
+    frame = pl.concat(frames, how="vertical") if frames else empty_frame()
+    issues = [i for lg in logs for i in lg.issues]
+    files = [f for lg in logs for f in lg.stats.files]
+    return EventLog(frame, issues, ParseStats(files))
+
+
+def parse_unit(path: str, options: ParseOptions) -> UnitResult:
+    """Parse one input (runs in a worker): the picklable unit of work of a batch."""
+    import io
+
+    from multus_forensics.pipeline import parse
+
+    start = time.perf_counter()
+    log = parse(
+        [path],
+        format=options.format,
+        year=options.year,
+        tz=options.tz,
+        now=options.now,
+        on_error=options.on_error,
+        limits=options.limits,
+    )
+    buf = io.BytesIO()
+    log.frame.write_ipc(buf, compression="uncompressed")
+    return UnitResult(
+        input=path,
+        events_ipc=buf.getvalue(),
+        issues=log.issues,
+        files=log.stats.files,
+        seconds=time.perf_counter() - start,
+        pid=os.getpid(),
+        peak_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    )
+
+
+class _Future(Protocol):
+    def result(self) -> Any: ...
+
+
+Submit = Callable[[str], _Future]
+
+
+def _ordered(submit: Submit, paths: Sequence[str], window: int) -> Iterator[UnitResult]:
+    """Submit at most ``window`` units ahead and yield results in input order."""
+    pending: deque[_Future] = deque()
+    todo = iter(paths)
+    for path in todo:
+        pending.append(submit(path))
+        if len(pending) >= window:
+            break
+    while pending:
+        result: UnitResult = pending.popleft().result()
+        nxt = next(todo, None)
+        if nxt is not None:
+            pending.append(submit(nxt))
+        yield result
+
+
+def _mp_context() -> multiprocessing.context.BaseContext:
+    # fork is unsafe once polars' thread pool exists; forkserver forks from a clean process.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _import_distributed() -> Any:
+    # typed as Any: distributed ships partial annotations that strict mypy rejects
+    import importlib
+
+    return importlib.import_module("distributed")
+
+
+def active_dask_client() -> Any | None:
+    """The ``distributed`` client active in this process, without importing Dask otherwise."""
+    if "distributed" not in sys.modules:
+        return None
+    distributed = _import_distributed()
+    try:
+        return distributed.default_client()
+    except ValueError:
+        return None
+
+
+def _dask_client(scheduler: Any) -> tuple[Any, bool]:
+    """(client, owned): connect to an address, or use a given client as is."""
+    if not isinstance(scheduler, str):
+        return scheduler, False
+    try:
+        distributed = _import_distributed()
+    except ImportError as exc:
+        raise InputError(
+            "a Dask scheduler needs Dask: pip install 'multus-forensics[dask]'"
+        ) from exc
+    try:
+        return distributed.Client(scheduler, timeout="10s", set_as_default=False), True
+    except OSError as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+
+
+def iter_batch(
+    paths: Sequence[str],
+    options: ParseOptions | None = None,
+    *,
+    workers: int | None = None,
+    scheduler: Any = None,
+) -> Iterator[UnitResult]:
+    """Yield one :class:`UnitResult` per input, in input order, as results arrive.
+
+    ``scheduler`` is a Dask scheduler address or a ``distributed.Client``; when it is ``None``, an
+    active client in this process is used, else a local process pool of ``workers`` processes
+    (default ``os.cpu_count()``). ``workers=1`` without a scheduler parses in this process.
+    """
+    options = options or ParseOptions()
+    paths = list(paths)
+    if scheduler is None:
+        scheduler = active_dask_client()
+    if scheduler is not None:
+        client, owned = _dask_client(scheduler)
+        try:
+            n = max(1, len(client.scheduler_info().get("workers", {})))
+            submit: Submit = lambda p: client.submit(parse_unit, p, options, pure=False)  # noqa: E731
+            yield from _ordered(submit, paths, 2 * n)
+        finally:
+            if owned:
+                client.close()
+        return
+    n = _worker_count(workers, len(paths))
+    if n <= 1:
+        for p in paths:
+            yield parse_unit(p, options)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=n, mp_context=_mp_context()) as pool:
+        yield from _ordered(lambda p: pool.submit(parse_unit, p, options), paths, 2 * n)
+
+
+def _worker_count(workers: int | None, units: int) -> int:
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    return max(1, min(workers or os.cpu_count() or 1, units))
+
+
+def run_batch(
+    paths: Sequence[str],
+    options: ParseOptions | None = None,
+    *,
+    workers: int | None = None,
+    scheduler: Any = None,
+    progress: bool | None = None,
+) -> BatchResult:
+    """Parse every input (see :func:`iter_batch`) and collect the results in input order.
+
+    ``progress=None`` shows a progress bar only when stderr is a terminal; ``False`` never does.
+    """
+    from multus_forensics.batch.progress import progress_bar
+
+    paths = list(paths)
+    if scheduler is None:
+        scheduler = active_dask_client()
+    mode: Mode
+    if scheduler is not None:
+        mode, n = "dask", 0
+    else:
+        n = _worker_count(workers, len(paths))
+        mode = "processes" if n > 1 else "sequential"
+    start = time.perf_counter()
+    units: list[UnitResult] = []
+    with progress_bar(len(paths), "parsing", enabled=progress) as bar:
+        for result in iter_batch(paths, options, workers=n or None, scheduler=scheduler):
+            units.append(result)
+            bar.advance(os.path.basename(result.input.rstrip("/")))
+    return BatchResult(units, mode, n, time.perf_counter() - start)
