@@ -21,10 +21,14 @@ if TYPE_CHECKING:
     from multus_forensics.formats.base import LogFormat, PayloadParser
 
 #: format name -> "module:Class" (modules under multus_forensics.formats)
-FORMATS: Final[dict[str, str]] = {}
+FORMATS: Final[dict[str, str]] = {
+    "klog-json": "klog_json:KlogJson",
+}
 
 #: payload shape -> "module:function", tried in this order by wrapper formats (journald, CRI).
-PAYLOAD_PARSERS: Final[dict[str, str]] = {}
+PAYLOAD_PARSERS: Final[dict[str, str]] = {
+    "klog-json": "klog_json:parse_payload",
+}
 
 MIN_SNIFF_SCORE: Final = 0.3
 TIE_EPSILON: Final = 1e-9
