@@ -23,6 +23,8 @@ _EXPORTS: dict[str, str] = {
     "InputError": "multus_forensics.errors",
     "FormatError": "multus_forensics.errors",
     "ParseError": "multus_forensics.errors",
+    "run_batch": "multus_forensics.batch",
+    "write_report": "multus_forensics.report",
 }
 
 __all__ = [
@@ -37,9 +39,12 @@ __all__ = [
     "ParseStats",
     "__version__",
     "parse",
+    "run_batch",
+    "write_report",
 ]
 
 if TYPE_CHECKING:
+    from multus_forensics.batch import run_batch
     from multus_forensics.errors import (
         FormatError,
         InputError,
@@ -49,6 +54,7 @@ if TYPE_CHECKING:
     from multus_forensics.eventlog import EventLog, ParseStats
     from multus_forensics.model import Event, FileStats, ParseIssue
     from multus_forensics.pipeline import parse
+    from multus_forensics.report import write_report
 
 
 def __getattr__(name: str) -> Any:

@@ -17,6 +17,7 @@ from typing import Final
 COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "parse": ("parse", "parse logs into typed events (parquet, csv or jsonl)"),
     "formats": ("formats", "list the log formats this tool reads"),
+    "report": ("report", "HTML / Markdown / JSON report over logs and archives"),
 }
 
 EXIT_OK: Final = 0

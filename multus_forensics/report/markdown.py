@@ -1,0 +1,151 @@
+"""Render :class:`ReportData` as Markdown for tickets (GitHub, GitLab, Jira with Markdown).
+
+Log text never becomes Markdown or HTML: in table cells and prose it is escaped (HTML entities for
+``<>&``, backslashes for Markdown punctuation, newlines folded), and multi-line evidence goes into
+fenced blocks whose fence is longer than any backtick run in the text, so it cannot close early.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from multus_forensics.report.data import ISSUE_ROWS, ReportData
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+
+
+def md(value: object) -> str:
+    """Inline text safe in Markdown prose and table cells."""
+    if value is None:
+        return ""
+    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return " ".join(text.splitlines())
+
+
+def fenced(text: object) -> str:
+    """A fenced code block that ``text`` cannot break out of."""
+    body = "" if text is None else str(text)
+    longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{body}\n{fence}"
+
+
+def _table(headers: list[str], rows: Iterable[Iterable[object]]) -> str:
+    lines = ["| " + " | ".join(md(h) for h in headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _finding(rank: int, f: dict[str, Any]) -> list[str]:
+    out = [
+        f"### {rank}. {md(f.get('root_cause'))} (confidence {md(f.get('confidence'))}, "
+        f"{md(f.get('count'))} occurrences)",
+        "",
+        md(f.get("summary")),
+        "",
+        f"- **Pods:** {md(', '.join(str(p) for p in f.get('pods') or []))}",
+        f"- **Seen:** {md(f.get('first_seen'))} to {md(f.get('last_seen'))}",
+        f"- **Rule:** {md(f.get('rule'))}",
+        f"- **Remediation:** {md(f.get('remediation'))}",
+        "",
+    ]
+    for e in f.get("evidence") or []:
+        out += [f"`{md(e.get('file'))}:{md(e.get('line'))}`", "", fenced(e.get("text")), ""]
+    return out
+
+
+def render_markdown(data: ReportData, *, index_link: str | None = None) -> str:
+    """The report as one Markdown document."""
+    d = data.diagnosis
+    stats = d.get("stats", {})
+    out: list[str] = []
+    if index_link:
+        out += [f"[← all inputs]({index_link})", ""]
+    out += [f"# {md(data.title)}", ""]
+    out.append(
+        f"{len(d.get('findings', []))} root causes, {len(data.affected_pods)} affected pods, "
+        f"{len(data.affected_nodes)} affected nodes; {stats.get('files', 0)} files, "
+        f"{stats.get('lines', 0)} lines, {stats.get('events', 0)} events, "
+        f"{stats.get('unparsed_lines', 0)} unparsed lines."
+    )
+    out.append("")
+    if data.affected_nodes:
+        out += [f"Nodes: {md(', '.join(data.affected_nodes))}", ""]
+    out += [f"> {md(n)}" for n in data.notes] + ([""] if data.notes else [])
+    out += ["## Root causes (ranked)", ""]
+    findings = d.get("findings", [])
+    for i, f in enumerate(findings, 1):
+        out += _finding(i, f)
+    if not findings:
+        out += ["No root cause was identified in these logs.", ""]
+    if data.inputs:
+        rows = [
+            (
+                f"[{md(i['input'])}]({i['report']})" if i.get("report") else md(i["input"]),
+                i.get("events"),
+                i.get("unparsed_lines"),
+                ", ".join(i.get("root_causes", [])),
+            )
+            for i in data.inputs
+        ]
+        # links are built from escaped text, so render these rows without re-escaping the link
+        out += ["## Inputs", "", "| input | events | unparsed | root causes |", "|---|---|---|---|"]
+        out += [f"| {r[0]} | {md(r[1])} | {md(r[2])} | {md(r[3])} |" for r in rows]
+        out.append("")
+    out += ["## Per-pod timelines", ""]
+    for s in data.pods:
+        out += [
+            f"### {md(s.pod)}",
+            "",
+            f"{s.total_events} events, {s.errors} errors; nodes: "
+            f"{md(', '.join(s.nodes) or 'unknown')}",
+            "",
+        ]
+        for name, trows in s.tables.items():
+            out += [f"**{md(name)}**", "", _table(list(trows[0]), [r.values() for r in trows]), ""]
+        errors = [e for e in s.events if e.get("level") in ("error", "fatal")]
+        if errors:
+            rows_e = [
+                (e.get("time"), e.get("source"), e.get("kind"), e.get("error") or e.get("message"))
+                for e in errors
+            ]
+            out += [_table(["time", "source", "kind", "error"], rows_e), ""]
+    templates = d.get("unclassified", [])
+    out += ["## Unclassified error templates", ""]
+    out += [
+        _table(["count", "template"], [(t.get("count"), t.get("template")) for t in templates])
+        if templates
+        else "None.",
+        "",
+    ]
+    out += ["## Parse coverage", ""]
+    out.append(
+        _table(
+            ["file", "format", "lines", "events", "unparsed", "skipped"],
+            [
+                (
+                    c["file"] + (f"!{c['member']}" if c.get("member") else ""),
+                    c.get("format"),
+                    c["lines"],
+                    c["events"],
+                    c["issue_lines"],
+                    c.get("skipped"),
+                )
+                for c in data.coverage
+            ],
+        )
+    )
+    out += ["", f"## Parse issues ({len(data.issues)})", ""]
+    out.append(
+        _table(
+            ["file", "line", "severity", "reason", "excerpt"],
+            [
+                (i["file"], i.get("line"), i["severity"], i["reason"], i.get("excerpt"))
+                for i in data.issues[:ISSUE_ROWS]
+            ],
+        )
+    )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,64 @@
+"""A tiny HTML builder that escapes by default, so no log text can become markup.
+
+Every value interpolated into a page goes through :func:`h`, which escapes ``str`` (and anything
+else, via ``str()``) unless it is already :class:`Markup` built by these helpers. There is no way
+to mark a log-derived string safe without escaping it first; the only raw strings are literals in
+this package (tag names, CSS, the page skeleton).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from typing import Final
+
+_VOID: Final = frozenset({"img", "meta", "br", "hr", "col"})
+
+
+class Markup(str):
+    """A string that is already HTML (built by :func:`tag`, :func:`join` or escaping)."""
+
+    __slots__ = ()
+
+
+def h(value: object) -> Markup:
+    """``value`` as HTML: escaped text, or itself if it is already :class:`Markup`."""
+    if isinstance(value, Markup):
+        return value
+    if value is None:
+        return Markup("")
+    return Markup(html.escape(str(value), quote=True))
+
+
+def join(parts: Iterable[object], sep: str = "") -> Markup:
+    """Concatenate parts, escaping those that are not :class:`Markup`."""
+    return Markup(h(sep).join(h(p) for p in parts))
+
+
+def tag(name: str, *children: object, **attrs: object) -> Markup:
+    """``<name attrs>children</name>``; attribute values and text children are escaped.
+
+    Attribute names come from Python keywords (``class_`` for ``class``, ``data_x`` for
+    ``data-x``); ``None``/``False`` values drop the attribute, ``True`` writes it bare.
+    """
+    out = [f"<{name}"]
+    for key, value in attrs.items():
+        if value is None or value is False:
+            continue
+        attr = key.rstrip("_").replace("_", "-")
+        out.append(f" {attr}" if value is True else f' {attr}="{h(value)}"')
+    out.append(">")
+    if name in _VOID:
+        return Markup("".join(out))
+    out.append(join(children))
+    out.append(f"</{name}>")
+    return Markup("".join(out))
+
+
+def table(
+    headers: Iterable[str], rows: Iterable[Iterable[object]], *, class_: str | None = None
+) -> Markup:
+    """A table with a header row; cells are escaped unless they are :class:`Markup`."""
+    head = tag("thead", tag("tr", *(tag("th", c) for c in headers)))
+    body = tag("tbody", *(tag("tr", *(tag("td", c) for c in row)) for row in rows))
+    return tag("table", head, body, class_=class_)

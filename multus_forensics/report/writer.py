@@ -1,0 +1,118 @@
+"""``write_report``: parse inputs (in parallel), analyse, and write HTML, Markdown or JSON files.
+
+One input gives one ``report.<ext>``. Several inputs (one archive per node or per incident) give an
+aggregate ``report.<ext>`` analysed over all of them, with a row per input linking down to
+``inputs/<NN>-<name>.<ext>``, each of which links back. Links are relative, so the directory can
+be zipped and moved.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from multus_forensics.batch import ParseOptions, merge_logs, run_batch
+from multus_forensics.batch.progress import progress_bar
+from multus_forensics.errors import InputError
+from multus_forensics.report.data import ReportData, build_report_data
+
+ReportFormat = Literal["html", "md", "json"]
+EXTENSIONS: Final[dict[str, str]] = {"html": "html", "md": "md", "json": "json"}
+
+
+def render(data: ReportData, fmt: ReportFormat, *, index_link: str | None = None) -> str:
+    """``data`` as text in ``fmt``."""
+    if fmt == "html":
+        from multus_forensics.report.html import render_html
+
+        return render_html(data, index_link=index_link)
+    if fmt == "md":
+        from multus_forensics.report.markdown import render_markdown
+
+        return render_markdown(data, index_link=index_link)
+    if fmt == "json":
+        doc = data.to_json()
+        if index_link:
+            doc["index"] = index_link
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    raise InputError(f"unknown report format {fmt!r}; use html, md or json")
+
+
+def _slug(index: int, path: str) -> str:
+    base = os.path.basename(os.path.normpath(path)) or "stdin"
+    return f"{index:02d}-" + (re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:60] or "input")
+
+
+def _input_row(path: str, data: ReportData, link: str) -> dict[str, Any]:
+    stats = data.diagnosis.get("stats", {})
+    causes: list[str] = []
+    for f in data.diagnosis.get("findings", []):
+        if f.get("root_cause") not in causes:
+            causes.append(str(f.get("root_cause")))
+    return {
+        "input": path,
+        "report": link,
+        "files": stats.get("files", 0),
+        "lines": stats.get("lines", 0),
+        "events": stats.get("events", 0),
+        "unparsed_lines": stats.get("unparsed_lines", 0),
+        "findings": len(data.diagnosis.get("findings", [])),
+        "root_causes": causes,
+    }
+
+
+def write_report(
+    paths: Sequence[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    fmt: ReportFormat = "html",
+    options: ParseOptions | None = None,
+    workers: int | None = None,
+    scheduler: Any = None,
+    progress: bool | None = None,
+    title: str = "Multus forensics report",
+    plots: bool = True,
+) -> list[Path]:
+    """Write the report(s) for ``paths`` into ``out_dir``; returns the files written, index first.
+
+    Parsing runs through :func:`multus_forensics.batch.run_batch` (``workers``, ``scheduler``,
+    ``progress`` as there). ``fmt`` is ``html`` (self-contained page), ``md`` or ``json``.
+    """
+    if fmt not in EXTENSIONS:
+        raise InputError(f"unknown report format {fmt!r}; use html, md or json")
+    if not paths:
+        raise InputError("no input given")
+    ext = EXTENSIONS[fmt]
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create output directory {out}: {exc.strerror or exc}") from exc
+    batch = run_batch(paths, options, workers=workers, scheduler=scheduler, progress=progress)
+    index = out / f"report.{ext}"
+    if len(batch.units) == 1:
+        data = build_report_data(batch.units[0].log(), title=title, plots=plots)
+        index.write_text(render(data, fmt), encoding="utf-8")
+        return [index]
+    written: list[Path] = []
+    rows: list[dict[str, Any]] = []
+    logs = []
+    (out / "inputs").mkdir(exist_ok=True)
+    with progress_bar(len(batch.units), "reporting", enabled=progress) as bar:
+        for i, unit in enumerate(batch.units, 1):
+            log = unit.log()
+            logs.append(log)
+            data = build_report_data(log, title=f"{title}: {unit.input}", plots=plots)
+            rel = f"inputs/{_slug(i, unit.input)}.{ext}"
+            (out / rel).write_text(render(data, fmt, index_link=f"../report.{ext}"), "utf-8")
+            written.append(out / rel)
+            rows.append(_input_row(unit.input, data, rel))
+            bar.advance(os.path.basename(unit.input))
+    merged = build_report_data(merge_logs(logs), title=title, plots=plots)
+    merged.inputs = rows
+    index.write_text(render(merged, fmt), encoding="utf-8")
+    return [index, *written]
