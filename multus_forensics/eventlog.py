@@ -43,7 +43,22 @@ class ParseStats:
             "events": self.events,
             "unparsed_lines": self.unparsed_lines,
             "skipped_files": len(self.skipped),
+            "unreadable": self.unreadable,
         }
+
+    @property
+    def unreadable(self) -> int:
+        """Inputs that produced no stream at all (missing, denied, not followed).
+
+        Derived from the rows (skipped with no byte read) so merged stats stay right; a stream
+        that was read is never skipped at 0 bytes, since an empty stream is simply empty.
+        """
+        return sum(1 for f in self.files if f.skipped is not None and f.bytes == 0 and not f.lines)
+
+    @property
+    def nothing_read(self) -> bool:
+        """True when no input could be read at all (the CLI exits 1)."""
+        return len(self.files) == self.unreadable
 
     def to_polars(self) -> pl.DataFrame:
         """One row per file or member: the parse-coverage table."""
@@ -73,6 +88,7 @@ class ParseStats:
             "events": pl.Int64,
             "event_lines": pl.Int64,
             "issue_lines": pl.Int64,
+            "blank_lines": pl.Int64,
             "skipped": pl.String,
         }
         return pl.DataFrame(rows, schema=schema)
@@ -129,10 +145,24 @@ class EventLog:
         )
 
     def write(self, path: str) -> None:
-        """Write the events to ``.parquet``, ``.csv`` or ``.jsonl`` (by suffix)."""
+        """Write the events to ``.parquet``, ``.csv`` or ``.jsonl`` (by suffix).
+
+        The parent directory is created; an unknown suffix is an :class:`InputError` raised
+        before anything is written.
+        """
+        import os
+
         from multus_forensics.errors import InputError
 
         df = self.frame
+        if not path.endswith((".parquet", ".csv", ".jsonl", ".ndjson")):
+            raise InputError(f"{path}: unknown output type; use .parquet, .csv or .jsonl")
+        parent = os.path.dirname(path)
+        try:
+            if parent:
+                os.makedirs(parent, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot create the directory: {exc.strerror or exc}") from exc
         if path.endswith(".parquet"):
             df.write_parquet(path)
         elif path.endswith(".csv"):

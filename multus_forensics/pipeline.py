@@ -1,22 +1,37 @@
-"""``parse()``: inputs to an :class:`EventLog`, with the line accounting checked per file."""
+"""``parse()``: inputs to an :class:`EventLog`, with the line accounting checked per stream.
+
+Streams are read one at a time (only one decompressed member is in memory), parsed, and their
+frames kept. Two things need more than one stream and are done per bundle (one top-level input)
+once its last stream is parsed: rotated sets are put oldest-first (``kubelet.log.2.gz``,
+``kubelet.log.1``, ``kubelet.log``) and year-less events are re-anchored on the bundle's
+full timestamps (:func:`multus_forensics.ingest.years.reanchor_bundle`).
+"""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Literal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from multus_forensics.errors import InputError, MultusForensicsError, ParseError
 from multus_forensics.eventlog import EventLog, ParseStats
 from multus_forensics.formats.base import ParseContext, TextSource
-from multus_forensics.ingest import Limits, decode, iter_streams
+from multus_forensics.ingest import Limits, RawStream, Unreadable, decode, iter_inputs
+from multus_forensics.ingest.layout import RotationRank, rotation_key
+from multus_forensics.ingest.sources import count_inputs
+from multus_forensics.ingest.years import reanchor_bundle
 from multus_forensics.model import FileStats, ParseIssue, empty_frame
 from multus_forensics.registry import detect
 from multus_forensics.timeutil import YearAnchor
 
+if TYPE_CHECKING:
+    import polars as pl
+
 OnError = Literal["collect", "warn", "raise"]
+Progress = Callable[[int, int], None]
 
 
 def _anchor(src: TextSource, year: int | None) -> YearAnchor:
@@ -25,6 +40,65 @@ def _anchor(src: TextSource, year: int | None) -> YearAnchor:
     if src.mtime is not None:
         return YearAnchor(reference=src.mtime, source=src.mtime_origin or "file-mtime")
     return YearAnchor()
+
+
+@dataclass
+class _Bundle:
+    """Frames of one top-level input, with the keys that put rotated sets in time order."""
+
+    name: str | None = None
+    frames: list[tuple[tuple[int, RotationRank, int], pl.DataFrame]] = field(default_factory=list)
+    first_seen: dict[str, int] = field(default_factory=dict)
+
+    def add(self, raw: RawStream, frame: pl.DataFrame) -> None:
+        logical = "/".join([raw.file, *(raw.member.split("!") if raw.member else [])])
+        set_id, rank = rotation_key(logical)
+        seq = len(self.frames)
+        first = self.first_seen.setdefault(set_id, seq)
+        self.frames.append(((first, rank, seq), frame))
+
+    def finish(self) -> pl.DataFrame | None:
+        import polars as pl
+
+        if not self.frames:
+            return None
+        ordered = [f for _, f in sorted(self.frames, key=lambda kf: kf[0])]
+        return reanchor_bundle(pl.concat(ordered, how="vertical"))
+
+
+def _parse_stream(
+    raw: RawStream,
+    src: TextSource,
+    fs: FileStats,
+    format: str | None,  # noqa: A002
+    ctx: ParseContext,
+) -> tuple[pl.DataFrame | None, list[ParseIssue]]:
+    """Parse one decoded stream; fills ``fs`` and checks the line accounting."""
+    head = src.head()
+    if not head:  # empty or whitespace only: nothing to parse, nothing lost
+        fs.blank_lines = len(src.lines)
+        return None, []
+    try:
+        fmt, why = detect(raw.name or raw.label, head, format)
+    except MultusForensicsError as exc:
+        fs.skipped = str(exc)
+        return None, [ParseIssue(src.file, src.member, None, str(exc))]
+    if fmt is None:
+        fs.skipped = why
+        reason = f"not parsed: {why}; its {len(src.lines)} lines are not in any event"
+        return None, [ParseIssue(src.file, src.member, None, reason)]
+    fs.format = fmt.name
+    out = fmt.parse(src, ctx)
+    fs.events = out.events.height
+    fs.event_lines = int(out.events["nlines"].sum()) if out.events.height else 0
+    fs.issue_lines = sum(1 for i in out.issues if i.severity == "error" and i.line is not None)
+    fs.blank_lines = out.blank_lines
+    if not fs.balanced:
+        raise AssertionError(
+            f"{raw.label}: line accounting broken in format {fmt.name}: {fs.lines} lines read, "
+            f"{fs.event_lines} in events, {fs.issue_lines} reported, {fs.blank_lines} blank"
+        )
+    return out.events, out.issues
 
 
 def parse(
@@ -36,71 +110,82 @@ def parse(
     now: datetime | None = None,
     on_error: OnError = "collect",
     limits: Limits | None = None,
+    progress: Progress | None = None,
 ) -> EventLog:
     """Parse files, directories, globs, archives or ``-`` (stdin) into one :class:`EventLog`.
 
     ``format`` forces a format for every input; ``year`` pins the year of year-less timestamps;
     ``tz`` (an IANA zone name) is the zone of zone-less timestamps (default UTC); ``now`` anchors
-    relative ages such as ``3m25s`` when the input has no timestamp of its own. ``on_error``
-    decides what an issue does: ``collect`` keeps it in ``.issues``, ``warn`` also emits a Python
-    warning, ``raise`` raises :class:`ParseError` on the first line that cannot be parsed.
+    relative ages such as ``3m25s`` when the input has no timestamp of its own.
+
+    ``on_error`` decides what an issue does: ``collect`` keeps every issue in ``.issues``;
+    ``warn`` keeps them and also emits each as a :class:`UserWarning`; ``raise`` raises
+    :class:`ParseError` (carrying the issue) at the first *error* -- a line in no event, an input
+    that cannot be read, a damaged or over-cap stream -- while warnings are only collected.
+
+    ``limits`` bounds decompression (:class:`~multus_forensics.ingest.Limits`); ``progress``
+    is called as ``progress(done, total)`` with counts of top-level files.
     """
     import polars as pl
 
-    if isinstance(paths, str):
-        paths = [paths]
+    paths = [paths] if isinstance(paths, str) else list(paths)
     if on_error not in ("collect", "warn", "raise"):
         raise ValueError(f"on_error must be collect, warn or raise, not {on_error!r}")
+    zone: tzinfo | None
     try:
         zone = ZoneInfo(tz) if tz else None
     except (KeyError, ValueError) as exc:
         raise InputError(f"unknown time zone {tz!r}") from exc
 
-    frames: list[pl.DataFrame] = []
+    out_frames: list[pl.DataFrame] = []
     issues: list[ParseIssue] = []
     stats = ParseStats()
+    bundle = _Bundle()
+    total = count_inputs(paths) if progress else 0
+    current = -1
 
     def report(new: list[ParseIssue]) -> None:
         for issue in new:
             if on_error == "raise" and issue.severity == "error":
                 raise ParseError(issue)
             if on_error == "warn":
-                warnings.warn(str(issue), stacklevel=3)
+                warnings.warn(str(issue), UserWarning, stacklevel=3)
         issues.extend(new)
 
-    for item in iter_streams(list(paths), limits):
+    def flush() -> None:
+        frame = bundle.finish()
+        if frame is not None:
+            out_frames.append(frame)
+
+    for index, item in iter_inputs(paths, limits):
+        if progress and index != current:
+            if current >= 0:
+                progress(current + 1, total)
+            current = index
+        if isinstance(item, Unreadable):
+            stats.files.append(
+                FileStats(item.issue.file, item.issue.member, skipped=item.issue.reason)
+            )
+            report([item.issue])
+            continue
         if isinstance(item, ParseIssue):
-            stats.files.append(FileStats(item.file, item.member, skipped=item.reason))
             report([item])
             continue
+        if item.bundle != bundle.name:
+            flush()
+            bundle = _Bundle(item.bundle)
         src, decode_issues = decode(item)
-        report(decode_issues)
         fs = FileStats(src.file, src.member, bytes=len(item.data), lines=len(src.lines))
         stats.files.append(fs)
-        label = src.file + (f"!{src.member}" if src.member else "")
-        try:
-            fmt, why = detect(src.member or src.file, src.head(), format)
-        except MultusForensicsError as exc:
-            fs.skipped = str(exc)
-            report([ParseIssue(src.file, src.member, None, str(exc))])
-            continue
-        if fmt is None:
-            fs.skipped = why
-            report([ParseIssue(src.file, src.member, None, f"skipped: {why}", severity="warning")])
-            continue
-        fs.format = fmt.name
-        out = fmt.parse(src, ParseContext(_anchor(src, year), zone, now))
-        fs.events = out.events.height
-        fs.event_lines = int(out.events["nlines"].sum()) if out.events.height else 0
-        fs.issue_lines = sum(1 for i in out.issues if i.severity == "error" and i.line is not None)
-        fs.blank_lines = out.blank_lines
-        if not fs.balanced:
-            raise AssertionError(
-                f"{label}: line accounting broken in format {fmt.name}: {fs.lines} lines read, "
-                f"{fs.event_lines} in events, {fs.issue_lines} reported, {fs.blank_lines} blank"
-            )
-        report(out.issues)
-        frames.append(out.events)
-
-    frame = pl.concat(frames, how="vertical") if frames else empty_frame()
+        report(decode_issues)
+        frame, parse_issues = _parse_stream(
+            item, src, fs, format, ParseContext(_anchor(src, year), zone, now)
+        )
+        report(parse_issues)
+        if frame is not None:
+            bundle.add(item, frame)
+    flush()
+    if progress:
+        progress(total, total)
+    frame = pl.concat(out_frames, how="vertical") if out_frames else empty_frame()
     return EventLog(frame, issues, stats)

@@ -5,6 +5,7 @@ every problem (missing file, unreadable member, expansion over the cap, unsafe m
 :class:`~multus_forensics.model.ParseIssue` rather than an exception, so nothing else is lost.
 """
 
-from multus_forensics.ingest.sources import Limits, RawStream, decode, iter_streams
+from multus_forensics.ingest.model import Limits, RawStream, Unreadable
+from multus_forensics.ingest.sources import decode, expand, iter_inputs, iter_streams
 
-__all__ = ["Limits", "RawStream", "decode", "iter_streams"]
+__all__ = ["Limits", "RawStream", "Unreadable", "decode", "expand", "iter_inputs", "iter_streams"]

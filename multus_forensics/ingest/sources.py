@@ -1,111 +1,171 @@
-"""Expand inputs into raw byte streams, and decode them into :class:`TextSource`."""
+"""Expand inputs into raw byte streams, and decode them into :class:`TextSource`.
+
+Inputs are files, directories (walked recursively in sorted order), glob patterns and ``-``
+(standard input, read as bytes), mixed freely. Each argument is one *bundle*: year inference
+pools the explicit timestamps of a bundle (see :mod:`multus_forensics.ingest.years`).
+"""
 
 from __future__ import annotations
 
 import glob
-import gzip
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Final
 
 from multus_forensics.formats.base import TextSource
+from multus_forensics.ingest.archives import Item, WalkContext, Where, walk
+from multus_forensics.ingest.layout import read_hostname
+from multus_forensics.ingest.model import Limits, RawStream, Unreadable
 from multus_forensics.model import ParseIssue, excerpt
 
-
-@dataclass(frozen=True)
-class Limits:
-    """Safety bounds for ingestion."""
-
-    max_member_bytes: int = 2 * 1024**3  # decompressed size cap per stream
-    max_depth: int = 3  # nested archives followed this deep
+STDIN: Final = "<stdin>"
 
 
-@dataclass(frozen=True)
-class RawStream:
-    """Bytes of one file or archive member, already decompressed, with provenance."""
-
-    file: str
-    data: bytes
-    member: str | None = None
-    mtime: datetime | None = None
-    mtime_origin: str | None = None
+def _unreadable(path: str, reason: str) -> Unreadable:
+    return Unreadable(ParseIssue(path, None, None, reason))
 
 
-def _expand(paths: Sequence[str]) -> Iterator[str | ParseIssue]:
-    for p in paths:
-        if p == "-":
-            yield p
-        elif os.path.isdir(p):
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                for name in sorted(files):
-                    yield os.path.join(root, name)
-        elif os.path.exists(p):
-            yield p
-        elif glob.has_magic(p):
-            hits = sorted(glob.glob(p, recursive=True))
-            if not hits:
-                yield ParseIssue(p, None, None, "glob pattern matched no file")
-            yield from _expand(hits)
-        else:
-            yield ParseIssue(p, None, None, "no such file or directory")
-
-
-def iter_streams(
-    paths: Sequence[str], limits: Limits | None = None
-) -> Iterator[RawStream | ParseIssue]:
-    """Yield one :class:`RawStream` per readable input, or a file-level issue per problem."""
-    limits = limits or Limits()
-    for item in _expand(paths):
-        if isinstance(item, ParseIssue):
-            yield item
-            continue
-        if item == "-":
-            yield RawStream("<stdin>", sys.stdin.buffer.read())
-            continue
-        try:
-            with open(item, "rb") as fh:
-                data = fh.read()
-            mtime = datetime.fromtimestamp(os.stat(item).st_mtime, UTC)
-        except OSError as exc:
-            yield ParseIssue(item, None, None, f"cannot read: {exc.strerror or exc}")
-            continue
-        if data[:2] == b"\x1f\x8b":
+def _walk_dir(top: str, hostnames: dict[str, str]) -> Iterator[str | Unreadable]:
+    found = False
+    errors: list[OSError] = []
+    for root, dirs, files in os.walk(top, onerror=errors.append):
+        dirs.sort()
+        if "sos_commands" in dirs and "hostname" in files:
             try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError) as exc:
-                yield ParseIssue(item, None, None, f"gzip stream is damaged: {exc}")
-                continue
-        yield RawStream(item, data, None, mtime, "file-mtime")
+                with open(os.path.join(root, "hostname"), "rb") as fh:
+                    host = read_hostname(fh.read(1024).decode("utf-8", "replace"))
+                if host:
+                    hostnames[root] = host
+            except OSError:
+                pass  # the file itself is read (and its error reported) below
+        for name in sorted(files):
+            found = True
+            yield os.path.join(root, name)
+    for exc in errors:
+        yield _unreadable(exc.filename or top, f"cannot list directory: {exc.strerror or exc}")
+    if not found and not errors:
+        yield _unreadable(top, "directory contains no files")
+
+
+def expand(
+    paths: Sequence[str], hostnames: dict[str, str] | None = None
+) -> Iterator[tuple[str, str | Unreadable]]:
+    """(bundle, path or problem) for every file the inputs name, in a deterministic order."""
+    hostnames = hostnames if hostnames is not None else {}
+    for arg in paths:
+        if arg == "-":
+            yield arg, arg
+        elif os.path.isdir(arg):
+            for item in _walk_dir(arg, hostnames):
+                yield arg, item
+        elif os.path.lexists(arg):
+            yield arg, arg
+        elif glob.has_magic(arg):
+            hits = sorted(glob.glob(arg, recursive=True))
+            if not hits:
+                yield arg, _unreadable(arg, "glob pattern matched no file")
+            for hit in hits:
+                if os.path.isdir(hit):
+                    for item in _walk_dir(hit, hostnames):
+                        yield arg, item
+                else:
+                    yield arg, hit
+        else:
+            yield arg, _unreadable(arg, "no such file or directory")
+
+
+def count_inputs(paths: Sequence[str]) -> int:
+    """How many top-level files the inputs expand to (the ``total`` of progress reports)."""
+    return sum(1 for _ in expand(paths))
+
+
+def _read_file(path: str, bundle: str, limits: Limits, hostnames: dict[str, str]) -> Iterator[Item]:
+    ctx = WalkContext(path, bundle, limits, hostnames)
+    if path == "-":
+        ctx.file = STDIN
+        yield from walk(sys.stdin.buffer, ctx)
+        return
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed below; the walk is a generator
+    except OSError as exc:
+        yield _unreadable(path, f"cannot read: {exc.strerror or exc}")
+        return
+    with fh:
+        try:
+            mtime = datetime.fromtimestamp(os.fstat(fh.fileno()).st_mtime, UTC)
+        except OSError:
+            mtime = None
+        try:
+            yield from walk(fh, ctx, Where(mtime=mtime, origin="file-mtime" if mtime else None))
+        except IsADirectoryError:
+            yield _unreadable(path, "is a directory")
+        except OSError as exc:
+            yield _unreadable(path, f"cannot read: {exc.strerror or exc}")
+
+
+def iter_inputs(paths: Sequence[str], limits: Limits | None = None) -> Iterator[tuple[int, Item]]:
+    """(index of the top-level file, item) so callers can report progress per input file."""
+    limits = limits or Limits()
+    hostnames: dict[str, str] = {}
+    for index, (bundle, item) in enumerate(expand(paths, hostnames)):
+        if isinstance(item, Unreadable):
+            yield index, item
+        else:
+            for sub in _read_file(item, bundle, limits, hostnames):
+                yield index, sub
+
+
+def iter_streams(paths: Sequence[str], limits: Limits | None = None) -> Iterator[Item]:
+    """Yield one :class:`RawStream` per readable file or member, and an issue per problem."""
+    for _, item in iter_inputs(paths, limits):
+        yield item
 
 
 def decode(stream: RawStream, node_hint: str | None = None) -> tuple[TextSource, list[ParseIssue]]:
-    """UTF-8 decode with damage reported: invalid bytes replaced, NULs removed, CRLF folded."""
+    """UTF-8 decode with damage reported: invalid bytes replaced, NULs removed, CRLF folded.
+
+    A UTF-8 byte-order mark is dropped silently (editors on Windows add it). Each kind of
+    damage is one warning naming its first line and how often it occurred.
+    """
     issues: list[ParseIssue] = []
     data = stream.data
-    if b"\x00" in data:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+
+    def warn(reason: str, at: int, text: str) -> None:
+        line = text.count("\n", 0, at) + 1
+        end = text.find("\n", at)
+        start = text.rfind("\n", 0, at) + 1
+        snippet = text[start : end if end >= 0 else len(text)]
         issues.append(
-            ParseIssue(stream.file, stream.member, None, "NUL bytes removed", severity="warning")
+            ParseIssue(
+                stream.file, stream.member, line, reason, excerpt(snippet), severity="warning"
+            )
         )
+
+    nuls = data.count(b"\x00")
+    if nuls:
+        first = data.index(b"\x00")
+        head = data[:first].decode("utf-8", "replace")
         data = data.replace(b"\x00", b"")
+        warn(f"{nuls} NUL byte(s) removed (first on this line)", len(head), _safe(data))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         text = data.decode("utf-8", errors="replace")
-        line = data.count(b"\n", 0, exc.start) + 1
-        issues.append(
-            ParseIssue(
-                stream.file,
-                stream.member,
-                line,
-                "invalid UTF-8 replaced with U+FFFD (first occurrence)",
-                excerpt(text.split("\n", line)[line - 1] if line else ""),
-                severity="warning",
-            )
+        at = len(data[: exc.start].decode("utf-8", "replace"))
+        bad = text.count("\ufffd") - data.count("\ufffd".encode())
+        warn(
+            f"invalid UTF-8: {bad} sequence(s) replaced with U+FFFD (first on this line)", at, text
         )
     if "\r" in text:
         text = text.replace("\r\n", "\n")
-    src = TextSource(stream.file, text, stream.member, stream.mtime, stream.mtime_origin, node_hint)
+    hint = node_hint if node_hint is not None else stream.node_hint
+    src = TextSource(stream.file, text, stream.member, stream.mtime, stream.mtime_origin, hint)
     return src, issues
+
+
+def _safe(data: bytes) -> str:
+    return data.decode("utf-8", "replace")

@@ -1,0 +1,324 @@
+"""Walk one opened input: decompress by magic, descend into tar/zip members, yield text streams.
+
+Everything is read as a stream and nothing is written to disk: tar through ``tarfile``'s stream
+mode (``r|``), zip members through ``ZipFile.open``. Only one decompressed member is held at a
+time (the text handed to the parser). Problems become issues next to the data that survived:
+
+* a member that expands past ``Limits.max_member_bytes`` keeps its complete lines up to the cap
+  (a cut line would be a fabricated record, so the partial line is dropped);
+* a truncated or corrupt compressed stream keeps the prefix decoded before the damage;
+* unsafe member names (absolute, ``..``) are reported and parsed under a sanitised name;
+* links, devices and encrypted members are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import stat
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Final, Literal
+
+from multus_forensics.ingest.compression import decompressed, sniff_compression, strip_suffix
+from multus_forensics.ingest.layout import node_hint, read_hostname, sosreport_root
+from multus_forensics.ingest.model import Limits, RawStream, Unreadable
+from multus_forensics.model import ParseIssue
+
+_HEAD: Final = 512
+
+Item = RawStream | ParseIssue | Unreadable
+Severity = Literal["error", "warning"]
+
+
+@dataclass
+class WalkContext:
+    """What every stream of one top-level input shares."""
+
+    file: str
+    bundle: str
+    limits: Limits
+    hostnames: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Where:
+    """Position inside the input: member path parts, best mtime, nesting counters."""
+
+    parts: tuple[str, ...] = ()
+    mtime: datetime | None = None
+    origin: str | None = None
+    archives: int = 0
+    layers: int = 0
+
+    @property
+    def member(self) -> str | None:
+        return "!".join(self.parts) if self.parts else None
+
+    def inside(self, name: str, mtime: datetime | None, origin: str) -> Where:
+        return Where(
+            (*self.parts, name), mtime or self.mtime, origin if mtime else self.origin,
+            self.archives + 1, 0,
+        )  # fmt: skip
+
+
+class _Prefixed(io.RawIOBase):
+    """``head`` followed by the rest of ``fh``: lets us sniff bytes without seeking."""
+
+    def __init__(self, head: bytes, fh: IO[bytes]) -> None:
+        super().__init__()
+        self._head = head
+        self._fh = fh
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._fh.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _read_upto(fh: IO[bytes], n: int) -> bytes:
+    chunks: list[bytes] = []
+    got = 0
+    while got < n:
+        data = fh.read(n - got)
+        if not data:
+            break
+        chunks.append(data)
+        got += len(data)
+    return b"".join(chunks)
+
+
+def is_tar(head: bytes) -> bool:
+    """ustar/GNU magic, or a v7 header whose checksum is right."""
+    if len(head) < _HEAD:
+        return False
+    if head[257:262] == b"ustar":
+        return True
+    try:
+        stored = int(head[148:156].split(b"\0", 1)[0].strip() or b"-1", 8)
+    except ValueError:
+        return False
+    return stored == sum(head[:148]) + 256 + sum(head[156:512]) and head[0] != 0
+
+
+def is_zip(head: bytes) -> bool:
+    return head[:4] in (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def sanitise(name: str) -> tuple[str, bool]:
+    """(safe relative name, whether the original was unsafe: absolute or with ``..``)."""
+    norm = name.replace("\\", "/")
+    parts = [p for p in norm.split("/") if p not in ("", ".")]
+    unsafe = norm.startswith("/") or ".." in parts or (len(norm) > 1 and norm[1] == ":")
+    safe = [p for p in parts if p != ".." and not (len(p) == 2 and p[1] == ":")]
+    return "/".join(safe) or "unnamed-member", unsafe
+
+
+def _logical(ctx: WalkContext, where: Where) -> str:
+    return "/".join((ctx.file, *where.parts))
+
+
+def walk(fh: IO[bytes], ctx: WalkContext, where: Where | None = None) -> Iterator[Item]:
+    """Yield the text streams and issues found in ``fh`` (a file, member or decompressed stream)."""
+    where = where or Where()
+    head = _read_upto(fh, _HEAD)
+    yield from _dispatch(head, fh, ctx, where)
+
+
+def _dispatch(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
+    codec = sniff_compression(head)
+    if codec is not None:
+        yield from _compressed(codec, head, fh, ctx, where)
+    elif is_tar(head) or is_zip(head):
+        if where.archives + 1 > ctx.limits.max_depth:
+            yield Unreadable(
+                _issue(
+                    ctx,
+                    where,
+                    f"archive nested deeper than max_depth={ctx.limits.max_depth}; not followed",
+                )
+            )
+        elif is_tar(head):
+            yield from _tar(io.BufferedReader(_Prefixed(head, fh)), ctx, where)
+        else:
+            yield from _zip(head, fh, ctx, where)
+    else:
+        yield from _text(head, fh, ctx, where)
+
+
+def _issue(ctx: WalkContext, where: Where, reason: str, severity: Severity = "error") -> ParseIssue:
+    return ParseIssue(ctx.file, where.member, None, reason, severity=severity)
+
+
+def _compressed(
+    codec: str, head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where
+) -> Iterator[Item]:
+    if where.layers >= ctx.limits.max_depth:
+        yield Unreadable(
+            _issue(
+                ctx, where, f"more than {ctx.limits.max_depth} nested {codec} layers; not followed"
+            )
+        )
+        return
+    stream, reader = decompressed(io.BufferedReader(_Prefixed(head, fh)), codec)
+    inner_head = b""
+    try:
+        inner_head = _read_upto(stream, _HEAD)
+    except OSError as exc:  # pragma: no cover - the reader records codec errors itself
+        reader.damaged = str(exc)
+    inner = Where(where.parts, where.mtime, where.origin, where.archives, where.layers + 1)
+    if reader.header_mtime is not None:
+        inner = Where(inner.parts, reader.header_mtime, "gzip-mtime", inner.archives, inner.layers)
+    yield from _dispatch(inner_head, stream, ctx, inner)
+    kept = f"{reader.produced} decompressed bytes before it were kept"
+    if reader.truncated:
+        yield _issue(
+            ctx, where,
+            f"{codec} stream is truncated (ends inside a member); {kept} (the last line may be cut)",
+        )  # fmt: skip
+    if reader.damaged:
+        yield _issue(ctx, where, f"{codec} stream is damaged ({reader.damaged}); {kept}")
+    if reader.trailing:
+        yield _issue(
+            ctx, where, f"{reader.trailing} bytes of non-{codec} data after the last member ignored",
+            "warning",
+        )  # fmt: skip
+
+
+def _text(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
+    cap = ctx.limits.max_member_bytes
+    failure: str | None = None
+    data = head
+    try:
+        data += _read_upto(fh, cap + 1 - len(head)) if len(head) <= cap else b""
+    except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile) as exc:
+        failure = f"{type(exc).__name__}: {exc}"
+    if len(data) > cap:
+        data = data[: data.rfind(b"\n", 0, cap) + 1]
+        kept = data.count(b"\n")
+        yield _issue(
+            ctx, where,
+            f"expands past the cap of {cap} bytes (Limits.max_member_bytes): the {kept} "
+            "complete lines before the cap were kept, the cut line and the rest were not read",
+        )  # fmt: skip
+    elif failure:
+        cut = data.rfind(b"\n") + 1
+        data = data[:cut]
+        yield _issue(
+            ctx, where,
+            f"read failed after {cut} bytes ({failure}); the complete lines before it were kept",
+        )  # fmt: skip
+    logical = _logical(ctx, where)
+    root = sosreport_root(logical)
+    if logical.endswith("/hostname") and root is not None and logical == f"{root}/hostname":
+        host = read_hostname(data.decode("utf-8", "replace"))
+        if host:
+            ctx.hostnames[root] = host
+    name = posixpath.join(posixpath.dirname(logical), strip_suffix(posixpath.basename(logical)))
+    yield RawStream(
+        ctx.file, data, where.member, where.mtime, where.origin,
+        node_hint=node_hint(logical, ctx.hostnames), bundle=ctx.bundle, name=name,
+    )  # fmt: skip
+
+
+def _member_mtime(stamp: float) -> datetime | None:
+    return datetime.fromtimestamp(stamp, UTC) if stamp > 0 else None
+
+
+def _tar(stream: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
+    last = "(start of archive)"
+    try:
+        with tarfile.open(fileobj=stream, mode="r|") as tf:
+            for ti in tf:
+                last = ti.name
+                name, unsafe = sanitise(ti.name)
+                inner = where.inside(name, _member_mtime(ti.mtime), "archive-mtime")
+                if unsafe:
+                    yield _issue(
+                        ctx,
+                        inner,
+                        f"unsafe member name {ti.name!r} (absolute or '..'); read as {name!r}, nothing is extracted",
+                        "warning",
+                    )
+                if ti.isdir():
+                    continue
+                if ti.issym() or ti.islnk():
+                    kind = "symlink" if ti.issym() else "hard link"
+                    yield _issue(ctx, inner, f"{kind} member to {ti.linkname!r} skipped", "warning")
+                    continue
+                if not ti.isfile():
+                    yield _issue(
+                        ctx, inner, "device/fifo member skipped (no log content)", "warning"
+                    )
+                    continue
+                member = tf.extractfile(ti)
+                if member is not None:
+                    yield from walk(member, ctx, inner)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        yield _issue(
+            ctx,
+            where,
+            f"tar archive damaged after member {last!r}: {exc}; earlier members were kept",
+        )
+
+
+def _zip(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
+    source: IO[bytes]
+    if fh.seekable():
+        fh.seek(fh.tell() - len(head))
+        source = fh
+    else:
+        cap = ctx.limits.max_member_bytes
+        data = head + _read_upto(fh, cap + 1 - len(head))
+        if len(data) > cap:
+            yield Unreadable(
+                _issue(
+                    ctx, where, f"zip inside a stream larger than the cap of {cap} bytes; not read"
+                )
+            )
+            return
+        source = io.BytesIO(data)
+    try:
+        zf = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        yield Unreadable(_issue(ctx, where, f"zip archive unreadable: {exc}"))
+        return
+    with zf:
+        for info in zf.infolist():
+            name, unsafe = sanitise(info.filename)
+            inner = where.inside(name, datetime(*info.date_time, tzinfo=UTC), "archive-mtime")
+            if unsafe:
+                yield _issue(
+                    ctx,
+                    inner,
+                    f"unsafe member name {info.filename!r} (absolute or '..'); read as {name!r}, nothing is extracted",
+                    "warning",
+                )
+            mode = info.external_attr >> 16
+            if info.is_dir():
+                continue
+            if stat.S_ISLNK(mode):
+                yield _issue(ctx, inner, "symlink member skipped", "warning")
+                continue
+            if stat.S_IFMT(mode) and not stat.S_ISREG(mode):
+                yield _issue(ctx, inner, "device/fifo member skipped (no log content)", "warning")
+                continue
+            if info.flag_bits & 0x1:
+                yield Unreadable(_issue(ctx, inner, "encrypted member; not read"))
+                continue
+            try:
+                with zf.open(info) as member:
+                    yield from walk(member, ctx, inner)
+            except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError) as exc:
+                yield Unreadable(_issue(ctx, inner, f"zip member unreadable: {exc}"))

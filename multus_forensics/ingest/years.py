@@ -1,0 +1,81 @@
+"""Year inference across a bundle: re-anchor year-less streams on the bundle's full timestamps.
+
+A kubelet klog file has no year; its parser took one from an mtime, which is wrong whenever the
+file was copied, extracted or touched later. The Multus or containerd log in the same bundle
+(one top-level input: an archive or a directory) carries full timestamps. For every year-less
+stream whose year came from an mtime, we pick the whole-year shift that puts most of its events
+inside the span of the bundle's explicit-year events (± :data:`SLACK`), apply it to every event of
+the stream (so a December→January rollover computed by the parser is preserved) and mark those
+events ``year_source="bundle"``. Streams with no event near the span keep their mtime year.
+
+Ladder (strongest first): ``argument`` > ``file-header`` > ``bundle`` > ``archive-mtime`` /
+``gzip-mtime`` > ``file-mtime``; only the mtime rungs (and ``unknown``) are moved here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Final, cast
+
+if TYPE_CHECKING:
+    import polars as pl
+
+SLACK: Final = timedelta(days=3)
+MOVABLE: Final = ("archive-mtime", "gzip-mtime", "file-mtime", "unknown")
+MAX_SHIFT_CANDIDATES: Final = 64
+
+
+def reanchor_bundle(df: pl.DataFrame, slack: timedelta = SLACK) -> pl.DataFrame:
+    """``df`` (the events of one bundle) with mtime-anchored years moved onto the bundle's span."""
+    import polars as pl
+
+    explicit = df.filter(
+        pl.col("year_source").is_null() & pl.col("time").is_not_null() & ~pl.col("time_relative")
+    )["time"]
+    movable = pl.col("year_source").is_in(MOVABLE) & pl.col("time").is_not_null()
+    if explicit.is_empty() or df.filter(movable).is_empty():
+        return df
+    lo = cast(datetime, explicit.min()) - slack
+    hi = cast(datetime, explicit.max()) + slack
+    stream = pl.concat_str([pl.col("file"), pl.col("member").fill_null("")], separator="\x00")
+    cand = df.filter(movable).select(stream.alias("_stream"), "time")
+    years = cand["time"].dt.year()
+    first_k = lo.year - cast(int, years.max())
+    last_k = hi.year - cast(int, years.min())
+    shifts = range(first_k, min(last_k, first_k + MAX_SHIFT_CANDIDATES) + 1)
+    scored = pl.concat(
+        [
+            cand.select(
+                "_stream",
+                pl.lit(k, pl.Int64).alias("_k"),
+                pl.col("time").dt.offset_by(f"{k}y").is_between(lo, hi).alias("_hit"),
+            )
+            for k in shifts
+        ]
+    )
+    best = (
+        scored.group_by("_stream", "_k")
+        .agg(pl.col("_hit").sum().alias("_hits"))
+        .filter(pl.col("_hits") > 0)
+        .sort(["_hits", pl.col("_k").abs(), "_k"], descending=[True, False, False])
+        .unique(subset="_stream", keep="first", maintain_order=True)
+        .select("_stream", "_k")
+    )
+    if best.is_empty():
+        return df
+    moved = movable & pl.col("_k").is_not_null()
+    return (
+        df.with_columns(stream.alias("_stream"))
+        .join(best, on="_stream", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(moved)
+            .then(pl.col("time").dt.offset_by(pl.format("{}y", pl.col("_k"))))
+            .otherwise(pl.col("time"))
+            .alias("time"),
+            pl.when(moved)
+            .then(pl.lit("bundle"))
+            .otherwise(pl.col("year_source"))
+            .alias("year_source"),
+        )
+        .drop("_stream", "_k")
+    )
