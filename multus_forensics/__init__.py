@@ -25,14 +25,19 @@ _EXPORTS: dict[str, str] = {
     "ParseError": "multus_forensics.errors",
     "run_batch": "multus_forensics.batch",
     "write_report": "multus_forensics.report",
+    "unwrap_error": "multus_forensics.chain",
+    "ErrorChain": "multus_forensics.chain",
+    "Layer": "multus_forensics.chain",
 }
 
 __all__ = [
+    "ErrorChain",
     "Event",
     "EventLog",
     "FileStats",
     "FormatError",
     "InputError",
+    "Layer",
     "MultusForensicsError",
     "ParseError",
     "ParseIssue",
@@ -40,11 +45,13 @@ __all__ = [
     "__version__",
     "parse",
     "run_batch",
+    "unwrap_error",
     "write_report",
 ]
 
 if TYPE_CHECKING:
     from multus_forensics.batch import run_batch
+    from multus_forensics.chain import ErrorChain, Layer, unwrap_error
     from multus_forensics.errors import (
         FormatError,
         InputError,

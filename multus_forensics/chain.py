@@ -1,0 +1,349 @@
+"""Unwrap a nested CNI error into ordered layers, outermost (kubelet) to innermost (leaf).
+
+A sandbox failure reaches the user as one string built by up to eight wrappers (FORMATS.md §1):
+kubelet, gRPC, the runtime, libcni, the multus shim/daemon, multus, multus function prefixes and
+finally the plugin's own text. Each wrapper names something (sandbox ID, plugin type, network,
+interface, operation, pod); the leaf is what classification keys on, but the layers say *whose*
+leaf it is (the same ``Link not found`` under ``type="multus"`` and under ``type="calico"`` are
+different failures). Peeling uses anchored patterns with bounded character classes only, so a
+10 MB line cannot make them backtrack; the first unknown text stops peeling and is kept verbatim.
+
+Kubelet repeats one failure at four call sites (RunPodSandbox, Failed to create sandbox,
+CreatePodSandbox, Error syncing pod) with different wrappers and quoting levels;
+:func:`failure_key` makes them compare equal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from multus_forensics import _chain_rules as rules
+
+KINDS: Final = (
+    "kubelet",
+    "cri",
+    "runtime",
+    "libcni",
+    "multus-shim",
+    "multus-daemon",
+    "multus",
+    "multus-func",
+    "plugin",
+    "ipam",
+    "leaf",
+)
+
+#: layers that wrap a failure produced further in; the rest are the failure's own words
+_OUTER_KINDS: Final = frozenset({"kubelet", "cri"})
+_LOCAL_KINDS: Final = frozenset({"multus-func", "plugin", "ipam", "leaf"})
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One peeled wrapper: its kind, its own prefix text (unquoted) and what it names.
+
+    ``fields`` keys: sandbox_id, plugin_type, plugin_name, network, attachment, interface, op
+    (``add``/``del``/``check``), namespace, pod, pod_uid, grpc_code, function, runtime, status,
+    attempt, action, master, stdin_data (decoded thick-plugin config JSON).
+    """
+
+    kind: str
+    text: str
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ErrorChain:
+    """A whole error split into layers; the last layer is the ``leaf`` (the remainder, verbatim)."""
+
+    text: str
+    layers: tuple[Layer, ...]
+    truncated: bool = False
+    aggregate: tuple[ErrorChain, ...] = ()
+
+    @property
+    def leaf(self) -> str:
+        return self.layers[-1].text if self.layers else ""
+
+    @property
+    def op(self) -> str | None:
+        """``add``/``del``/``check`` as named by the outermost layer that says."""
+        return self.get("op")
+
+    def get(self, key: str) -> str | None:
+        """Value of ``key`` from the first layer (outermost first) that names it."""
+        for layer in self.layers:
+            if key in layer.fields:
+                return layer.fields[key]
+        for member in self.aggregate:
+            value = member.get(key)
+            if value is not None:
+                return value
+        return None
+
+    def innermost(self, key: str) -> str | None:
+        """Value of ``key`` from the last layer that names it (the aggregate's first member first)."""
+        for member in self.aggregate:
+            value = member.innermost(key)
+            if value is not None:
+                return value
+        for layer in reversed(self.layers):
+            if key in layer.fields:
+                return layer.fields[key]
+        return None
+
+    def find(self, kind: str) -> tuple[Layer, ...]:
+        """Every layer of ``kind``, outermost first."""
+        return tuple(layer for layer in self.layers if layer.kind == kind)
+
+    @property
+    def core(self) -> str:
+        """The failure without kubelet and gRPC wrappers: the same for all four kubelet sites."""
+        inner = [layer.text for layer in self.layers if layer.kind not in _OUTER_KINDS]
+        return "".join(inner)
+
+    @property
+    def tail(self) -> str:
+        """The failure's own words: the trailing run of multus-func/plugin/ipam layers + leaf."""
+        start = len(self.layers)
+        while start > 0 and self.layers[start - 1].kind in _LOCAL_KINDS:
+            start -= 1
+        return "".join(layer.text for layer in self.layers[start:])
+
+    @property
+    def signature(self) -> str:
+        """:attr:`tail` with IDs, IPs, MACs, paths and numbers masked, for dedup and clustering."""
+        if self.aggregate:
+            return " | ".join(m.signature for m in self.aggregate)
+        return mask(self.tail)
+
+
+def failure_key(chain: ErrorChain) -> tuple[str | None, str]:
+    """Key under which the kubelet's four reports (and the runtime's) of one failure are equal.
+
+    Two chains whose sandbox and :attr:`ErrorChain.core` are equal are one failure. A chain cut
+    by a pager or by the event length limit compares by its signature instead, since its tail
+    is missing.
+    """
+    sandbox = chain.get("sandbox_id")
+    if chain.truncated:
+        return sandbox, "~" + mask(chain.core)[:120]
+    return sandbox, chain.core
+
+
+# --- quoting --------------------------------------------------------------------------------
+
+_ESCAPE = re.compile(r"\\(?:[\\\"'abfnrtv]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]{3})")
+_SIMPLE = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def _unescape(match: re.Match[str]) -> str:
+    esc = match.group(0)[1:]
+    if esc[0] in _SIMPLE:
+        return _SIMPLE[esc[0]]
+    if esc[0] in "xu":
+        return chr(int(esc[1:], 16))
+    if esc[0].isdigit():
+        return chr(int(esc, 8))
+    return esc
+
+
+def unquote_levels(text: str, max_levels: int = 8) -> str:
+    """Undo every level of Go/klog quoting: ``\\"`` then ``\\\\\\"``..., and an outer ``"…"``.
+
+    Deeper levels only carry more backslashes, so decoding the whole string one level at a
+    time turns every level into plain text. Stops when no escaped quote or backslash is left.
+    """
+    out = text.strip()
+    if (
+        len(out) >= 2
+        and out[0] == '"'
+        and out[-1] == '"'
+        and out.count('"') == 2 + out.count('\\"')
+    ):
+        out = out[1:-1]
+    for _ in range(max_levels):
+        if '\\"' not in out and "\\\\" not in out:
+            break
+        out = _ESCAPE.sub(_unescape, out)
+    return out
+
+
+_BYTE_ARRAY = re.compile(r"\[((?:\d{1,3} ){8,}\d{1,3})\]")
+
+
+def decode_byte_array(text: str) -> str | None:
+    """Decode the first Go ``[123 34 …]`` byte-slice dump (thick cmdArgs StdinData) to text."""
+    match = _BYTE_ARRAY.search(text)
+    if match is None:
+        return None
+    values = [int(v) for v in match.group(1).split()]
+    if any(v > 255 for v in values):
+        return None
+    return bytes(values).decode("utf-8", errors="replace")
+
+
+# --- masking --------------------------------------------------------------------------------
+
+_MASKS: Final = (
+    (re.compile(r"(?<![\w.])/[\w.\-/@]+"), "<path>"),
+    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<uid>"),
+    (re.compile(r"\b[0-9a-f]{12,64}\b"), "<id>"),
+    (re.compile(r"\b(?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}\b"), "<mac>"),
+    (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?\b"), "<ip>"),
+    (
+        re.compile(r"(?<![\w:])[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}(?:/\d{1,3})?(?![\w:])"),
+        "<ip>",
+    ),
+    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
+    (re.compile(r"\b\d+\b"), "<n>"),
+)
+
+
+def mask(text: str) -> str:
+    """``text`` with volatile tokens replaced by placeholders (``<id>``, ``<ip>``, ``<path>``…)."""
+    for pattern, repl in _MASKS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+# --- peeling --------------------------------------------------------------------------------
+
+Peel = Callable[[str], "tuple[Layer, str] | None"]
+
+
+def _peel_regex(rest: str) -> tuple[Layer, str] | None:
+    for rule in rules.RULES:
+        match = rule.pattern.match(rest)
+        if match is None:
+            continue
+        fields = {k: v for k, v in match.groupdict().items() if v is not None}
+        fields.update(rule.fields)
+        if rule.post is not None:
+            rule.post(fields)
+        return Layer(rule.kind, match.group(0), fields), rest[match.end() :]
+    return None
+
+
+def _peel_sync_result(rest: str) -> tuple[Layer, str] | None:
+    """Kubelet ``failed to "Action" for "target" with XError: "<msg>"`` (msg was %q-quoted)."""
+    match = rules.SYNC_RESULT.match(rest)
+    if match is None:
+        return None
+    fields = rules.target_fields(match.group("target"))
+    action = match.group("action")
+    fields["action"] = action
+    if action in rules.ACTION_OPS:
+        fields["op"] = rules.ACTION_OPS[action]
+    inner = rest[match.end() :]
+    if inner.endswith('"'):
+        inner = inner[:-1]
+    return Layer("kubelet", match.group(0), fields), inner
+
+
+def _peel_shim_status(rest: str) -> tuple[Layer, str] | None:
+    """``CNI request failed with status 400: '<body>\\n'[: StdinData: {conf}]`` (thick shim)."""
+    match = rules.SHIM_STATUS.match(rest)
+    if match is None:
+        return None
+    fields = {"status": match.group("status")}
+    body = rest[match.end() :]
+    cut = body.rfind("': StdinData: ")
+    if cut >= 0:
+        fields["stdin_data"] = body[cut + len("': StdinData: ") :].strip()
+        body = body[:cut]
+    elif body.rstrip().endswith("'"):
+        body = body.rstrip()[:-1]
+    return Layer("multus-shim", match.group(0), fields), body.rstrip()
+
+
+def _peel_daemon_args(rest: str) -> tuple[Layer, str] | None:
+    """Thick daemon ``<cmdArgs> ERRORED: `` with the request's IDs (v4.0 ``%+v`` or v4.1 form)."""
+    if not rules.DAEMON_ARGS.match(rest):
+        return None
+    cut = rest.find(" ERRORED: ")
+    if cut < 0:
+        return None
+    head = rest[: cut + len(" ERRORED: ")]
+    fields = rules.daemon_fields(head)
+    decoded = decode_byte_array(head)
+    if decoded is not None:
+        fields["stdin_data"] = decoded
+    return Layer("multus-daemon", head, fields), rest[len(head) :]
+
+
+_PEELERS: Final[tuple[Peel, ...]] = (
+    _peel_sync_result,
+    _peel_shim_status,
+    _peel_daemon_args,
+    _peel_regex,
+)
+
+
+def _split_aggregate(text: str) -> list[str] | None:
+    """Members of ``[a, b]`` (utilerrors aggregate) or ``errors: a / b`` (multus DEL)."""
+    if text.startswith("errors: ") and " / " in text:
+        return [p for p in text[len("errors: ") :].split(" / ") if p]
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    parts: list[str] = []
+    depth, start = 0, 1
+    body_end = len(text) - 1
+    for i, ch in enumerate(text):
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth == 0 and i != body_end:
+                return None  # "[ns/pod:net]: ..." is a multus prefix, not an aggregate
+        elif ch == "," and depth == 1 and text.startswith(" ", i + 1):
+            parts.append(text[start:i])
+            start = i + 2
+    parts.append(text[start:body_end])
+    return parts if len(parts) > 1 else None
+
+
+_TRUNCATED = re.compile(r"(?:[^\s<]>|\s?\.\.\.|…)\s*$")
+
+
+def _strip_truncation(text: str) -> tuple[str, bool]:
+    match = _TRUNCATED.search(text)
+    if match is None or text.endswith("<nil>"):
+        return text, False
+    cut = match.start() + (1 if text[match.start()] not in " .…" else 0)
+    return text[:cut].rstrip(), True
+
+
+def unwrap_error(text: str) -> ErrorChain:
+    """Split ``text`` into layers outermost → innermost; never loses text (see module doc)."""
+    whole = unquote_levels(text)
+    rest, truncated = _strip_truncation(whole)
+    layers: list[Layer] = []
+    aggregate: tuple[ErrorChain, ...] = ()
+    while rest:
+        members = _split_aggregate(rest)
+        if members is not None:
+            aggregate = tuple(unwrap_error(m) for m in members)
+            break
+        for peel in _PEELERS:
+            peeled = peel(rest)
+            if peeled is not None:
+                layers.append(peeled[0])
+                rest = peeled[1]
+                break
+        else:
+            break
+    layers.append(Layer("leaf", rest, rules.leaf_fields(rest)))
+    return ErrorChain(whole, tuple(layers), truncated, aggregate)
+
+
+def chain_json(chain: ErrorChain) -> str:
+    """The layers as JSON (kind, text, fields) for frames and reports."""
+    return json.dumps(
+        [{"kind": lay.kind, "text": lay.text, "fields": dict(lay.fields)} for lay in chain.layers],
+        sort_keys=True,
+    )
