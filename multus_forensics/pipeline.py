@@ -21,6 +21,7 @@ from multus_forensics.eventlog import EventLog, ParseStats
 from multus_forensics.formats.base import ParseContext, TextSource
 from multus_forensics.ingest import Limits, RawStream, Unreadable, decode, iter_inputs
 from multus_forensics.ingest.layout import RotationRank, rotation_key
+from multus_forensics.ingest.paste import strip_paste_decoration
 from multus_forensics.ingest.sources import count_inputs
 from multus_forensics.ingest.years import reanchor_bundle
 from multus_forensics.model import FileStats, ParseIssue, empty_frame
@@ -175,6 +176,8 @@ def parse(
             flush()
             bundle = _Bundle(item.bundle)
         src, decode_issues = decode(item)
+        src, paste_issues = strip_paste_decoration(src)
+        decode_issues += paste_issues
         fs = FileStats(src.file, src.member, bytes=len(item.data), lines=len(src.lines))
         stats.files.append(fs)
         report(decode_issues)
