@@ -67,39 +67,46 @@ class _Bundle:
         return reanchor_bundle(pl.concat(ordered, how="vertical"))
 
 
-def _parse_stream(
-    raw: RawStream,
+def parse_source(
     src: TextSource,
-    fs: FileStats,
-    format: str | None,  # noqa: A002
-    ctx: ParseContext,
-) -> tuple[pl.DataFrame | None, list[ParseIssue]]:
-    """Parse one decoded stream; fills ``fs`` and checks the line accounting."""
+    *,
+    format: str | None = None,  # noqa: A002 - the public keyword is "format"
+    ctx: ParseContext | None = None,
+    name: str | None = None,
+) -> tuple[FileStats, pl.DataFrame | None, list[ParseIssue]]:
+    """Detect the format of one decoded source, parse it and check its line accounting.
+
+    ``name`` is the logical path matched against file globs (default: file, then member).
+    Returns the coverage row, the events (``None`` when nothing was parsed) and the issues. An
+    accounting mismatch is a bug in the format and raises :class:`AssertionError`.
+    """
+    fs = FileStats(src.file, src.member, bytes=len(src.text), lines=len(src.lines))
     head = src.head()
     if not head:  # empty or whitespace only: nothing to parse, nothing lost
         fs.blank_lines = len(src.lines)
-        return None, []
+        return fs, None, []
+    label = src.file + (f"!{src.member}" if src.member else "")
     try:
-        fmt, why = detect(raw.name or raw.label, head, format)
+        fmt, why = detect(name or label, head, format)
     except MultusForensicsError as exc:
         fs.skipped = str(exc)
-        return None, [ParseIssue(src.file, src.member, None, str(exc))]
+        return fs, None, [ParseIssue(src.file, src.member, None, str(exc))]
     if fmt is None:
         fs.skipped = why
         reason = f"not parsed: {why}; its {len(src.lines)} lines are not in any event"
-        return None, [ParseIssue(src.file, src.member, None, reason)]
+        return fs, None, [ParseIssue(src.file, src.member, None, reason)]
     fs.format = fmt.name
-    out = fmt.parse(src, ctx)
+    out = fmt.parse(src, ctx or ParseContext())
     fs.events = out.events.height
     fs.event_lines = int(out.events["nlines"].sum()) if out.events.height else 0
     fs.issue_lines = sum(1 for i in out.issues if i.severity == "error" and i.line is not None)
     fs.blank_lines = out.blank_lines
     if not fs.balanced:
         raise AssertionError(
-            f"{raw.label}: line accounting broken in format {fmt.name}: {fs.lines} lines read, "
+            f"{label}: line accounting broken in format {fmt.name}: {fs.lines} lines read, "
             f"{fs.event_lines} in events, {fs.issue_lines} reported, {fs.blank_lines} blank"
         )
-    return out.events, out.issues
+    return fs, out.events, out.issues
 
 
 def parse(
@@ -178,12 +185,11 @@ def parse(
         src, decode_issues = decode(item)
         src, paste_issues = strip_paste_decoration(src)
         decode_issues += paste_issues
-        fs = FileStats(src.file, src.member, bytes=len(item.data), lines=len(src.lines))
-        stats.files.append(fs)
         report(decode_issues)
-        frame, parse_issues = _parse_stream(
-            item, src, fs, format, ParseContext(_anchor(src, year), zone, now)
-        )
+        ctx = ParseContext(_anchor(src, year), zone, now)
+        fs, frame, parse_issues = parse_source(src, format=format, ctx=ctx, name=item.name)
+        fs.bytes = len(item.data)
+        stats.files.append(fs)
         report(parse_issues)
         if frame is not None:
             bundle.add(item, frame)
