@@ -1,0 +1,158 @@
+"""Multus' own log: the thin plugin's ``logFile``, the thick daemon's log, whereabouts' log.
+
+All three write through the same pkg/logging header (FORMATS.md §3.1, §3.5): RFC 3339 with the
+process' zone, second precision, then the level in brackets. Found at the ``logFile`` path of
+the Multus config (often ``/var/log/multus.log``, with lumberjack ``.gz`` backups), the daemon
+config's ``logFile``, or whereabouts' ``log_file``::
+
+    2026-03-11T13:02:06Z [verbose] Add: lab:probe-…:7ad2…:lab/macvlan-conf(macvlan-conf):net1 {"cniVersion":…}
+    2026-03-11T13:02:06Z [error] [lab/probe-…/7ad2…:macvlan-conf]: error adding container to network "macvlan-conf": …
+    2026-03-11T14:02:07+01:00 [verbose] ADD starting CNI request ContainerID:"…" Netns:"…" IfName:"eth0" Args:"…"
+    2026-03-11T14:02:07+01:00 [panic] …  (followed by a stack trace on the next lines)
+
+A line without the header continues the record above it (a ``%v`` with newlines, a panic stack
+trace), so records may span several lines. Several records share one second: file order is kept.
+Parsing is vectorised: headers, levels, times and multi-line grouping are polars string ops; the
+message classifier (:mod:`._multus_msg`) runs only on records a vectorised trigger selects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from multus_forensics.formats._assemble import apply_found
+from multus_forensics.formats._multus_msg import HEADER, LEVELS, TRIGGER, classify
+from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.model import ParseIssue, conform, empty_frame, excerpt
+
+if TYPE_CHECKING:
+    import polars as pl
+
+_SNIFF_HEADER = HEADER.replace("(?P<msg>.*)$", "")
+
+
+def _records(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Group physical lines into records: (records, orphan lines, blank lines outside records).
+
+    A blank line belongs to a record only when a continuation line follows it inside the same
+    record; otherwise it is counted as blank (the accounting's third term).
+    """
+    import polars as pl
+
+    head = pl.col("ts").is_not_null()
+    blank = ~head & (pl.col("raw").str.strip_chars() == "")
+    df = df.with_columns(head.alias("head"), blank.alias("blank"), head.cum_sum().alias("rec"))
+    next_head = pl.when(~pl.col("blank")).then(pl.col("head")).backward_fill().fill_null(True)
+    member = pl.col("head") | ((pl.col("rec") > 0) & (~pl.col("blank") | ~next_head))
+    df = df.with_columns(member.alias("member"))
+    orphans = df.filter(~pl.col("member") & ~pl.col("blank"))
+    blanks = df.filter(~pl.col("member") & pl.col("blank")).height
+    members = df.filter(pl.col("member"))
+    if members.height == members["head"].sum():
+        return members.with_columns(pl.lit(1, pl.Int64).alias("nlines")), orphans, blanks
+    text = pl.when(pl.col("head")).then(pl.col("msg")).otherwise(pl.col("raw"))
+    records = (
+        members.with_columns(text.alias("text"))
+        .group_by("rec", maintain_order=True)
+        .agg(
+            pl.col("line").first(),
+            pl.len().cast(pl.Int64).alias("nlines"),
+            pl.col("raw").str.join("\n"),
+            pl.col("ts").first(),
+            pl.col("lvl").first(),
+            pl.col("text").str.join("\n").alias("msg"),
+        )
+    )
+    return records, orphans, blanks
+
+
+def parse_multus_lines(
+    src: TextSource, fmt_name: str, default_source: str
+) -> tuple[pl.DataFrame, list[ParseIssue], int]:
+    """Vectorised parse of header lines; shared with formats that embed whole Multus logs."""
+    import polars as pl
+
+    if not src.lines:
+        return empty_frame(), [], 0
+    df = pl.DataFrame({"raw": src.lines}, schema={"raw": pl.String}).with_row_index(
+        "line", offset=1
+    )
+    df = df.with_columns(
+        pl.col("line").cast(pl.Int64),
+        pl.col("raw").str.extract_groups(HEADER).struct.unnest(),
+    )
+    records, orphans, blanks = _records(df)
+    issues = [
+        ParseIssue(src.file, src.member, ln, "line before the first Multus log header",
+                   excerpt(raw), format=fmt_name)
+        for ln, raw in orphans.select("line", "raw").iter_rows()
+    ]  # fmt: skip
+    msg = pl.col("msg")
+    level = (
+        pl.when((pl.col("lvl") == "error") & msg.str.starts_with("warning: "))
+        .then(pl.lit("warning"))
+        .otherwise(pl.col("lvl").replace_strict(LEVELS, default="info"))
+    )
+    records = records.with_columns(
+        pl.col("ts")
+        .str.to_datetime("%Y-%m-%dT%H:%M:%S%#z", time_zone="UTC", strict=False)
+        .alias("time"),
+        level.alias("level"),
+    )
+    bad_time = records.filter(pl.col("time").is_null())
+    issues += [
+        ParseIssue(src.file, src.member, ln, "invalid timestamp; event kept without time",
+                   excerpt(raw), severity="warning", format=fmt_name)
+        for ln, raw in bad_time.select("line", "raw").iter_rows()
+    ]  # fmt: skip
+    trig = records.select(
+        msg.str.contains(TRIGGER) | pl.col("level").is_in(["error", "warning", "fatal"])
+    ).to_series()
+    found: list[dict[str, Any] | None] = [None] * records.height
+    msgs = records["msg"]
+    levels = records["level"]
+    for i in trig.arg_true().to_list():
+        found[i] = classify(msgs[i], levels[i])
+    frame = records.select(
+        "time",
+        "level",
+        "line",
+        "nlines",
+        "raw",
+        msg.alias("message"),
+        pl.lit(default_source).alias("source"),
+        pl.lit(fmt_name).alias("format"),
+        pl.lit("log").alias("kind"),
+    )
+    frame = apply_found(frame, found)
+    frame = frame.with_columns(
+        pl.lit(src.file).alias("file"),
+        pl.lit(src.member, pl.String).alias("member"),
+        pl.lit(src.node_hint, pl.String).alias("node"),
+    )
+    return conform(frame), issues, blanks
+
+
+class MultusLogFormat(LogFormat):
+    name: ClassVar[str] = "multus-log"
+    aliases: ClassVar[tuple[str, ...]] = ("multus", "multus_logfile", "whereabouts_logfile")
+    filename_globs: ClassVar[tuple[str, ...]] = ("multus.log", "multus*.log", "whereabouts*.log")
+    description: ClassVar[str] = "Multus / whereabouts log file (RFC3339 [level] message)"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        import re
+
+        rx = re.compile(_SNIFF_HEADER)
+        if not head:
+            return 0.0
+        hits = sum(1 for line in head if rx.match(line))
+        # continuation lines (stack traces, multi-line %v) are part of the format too
+        return 0.0 if hits == 0 else min(1.0, 0.5 + hits / len(head) / 2)
+
+    def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
+        del ctx  # every stamp carries its zone and year
+        path = (src.member or src.file).rsplit("/", 1)[-1]
+        source = "whereabouts" if "whereabouts" in path else "multus"
+        events, issues, blanks = parse_multus_lines(src, self.name, source)
+        return ParseOutput(events, issues, blanks)
