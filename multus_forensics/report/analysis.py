@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Mapping
-from types import ModuleType
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,15 +20,21 @@ if TYPE_CHECKING:
     from multus_forensics.report.data import Plot, PodSection
 
 
-def optional_module(name: str) -> ModuleType | None:
-    """``multus_forensics.<name>`` or ``None`` when that package is absent (not when it fails)."""
-    full = f"multus_forensics.{name}"
+def optional_function(module: str, name: str) -> Callable[..., Any] | None:
+    """``multus_forensics.<module>.<name>``, or ``None`` while that stage is not in the tree.
+
+    Only the stage's own absence counts (the package, or the function in a package still being
+    built); an import error *inside* an existing stage propagates.
+    """
+    full = f"multus_forensics.{module}"
     try:
-        return importlib.import_module(full)
+        mod = importlib.import_module(full)
     except ModuleNotFoundError as exc:
         if exc.name is not None and (exc.name == full or full.startswith(exc.name + ".")):
             return None
         raise
+    func = getattr(mod, name, None)
+    return func if callable(func) else None
 
 
 def _plain(value: Any) -> Any:
@@ -45,12 +50,13 @@ def _plain(value: Any) -> Any:
 
 def diagnosis_dict(log: EventLog, notes: list[str]) -> dict[str, Any]:
     """``{"findings", "unclassified", "stats"}`` as ``diagnose --json`` prints them."""
-    stats = {k: v for k, v in log.stats.as_dict().items() if k != "skipped_files"}
-    classify = optional_module("classify")
-    if classify is None:
+    totals = log.stats.as_dict()
+    stats = {k: totals[k] for k in ("files", "lines", "events", "unparsed_lines")}
+    diagnose = optional_function("classify", "diagnose")
+    if diagnose is None:
         notes.append("Root-cause classification is not available (multus_forensics.classify).")
         return {"findings": [], "unclassified": [], "stats": stats}
-    result = classify.diagnose(log)
+    result = diagnose(log)
     if hasattr(result, "to_dict"):
         out = dict(result.to_dict())
     else:
@@ -64,11 +70,11 @@ def diagnosis_dict(log: EventLog, notes: list[str]) -> dict[str, Any]:
 
 def timelines_for(frame: pl.DataFrame, notes: list[str]) -> dict[str, list[dict[str, Any]]]:
     """``pods``, ``attempts``, ``interfaces``, ``anomalies`` tables as lists of rows."""
-    timeline = optional_module("timeline")
-    if timeline is None:
+    build_timelines = optional_function("timeline", "build_timelines")
+    if build_timelines is None:
         notes.append("Sandbox-attempt timelines are not available (multus_forensics.timeline).")
         return {}
-    tl = timeline.build_timelines(frame)
+    tl = build_timelines(frame)
     tables: dict[str, list[dict[str, Any]]] = {}
     for name in ("pods", "attempts", "interfaces", "anomalies"):
         method = getattr(tl, name, None)
@@ -84,8 +90,7 @@ def plots_for(
     notes: list[str],
 ) -> list[Plot]:
     """PNG figures for the HTML report, drawn by ``multus_forensics.plots`` helpers."""
-    plots = optional_module("plots")
-    if plots is None:
+    if optional_function("plots", "__name__") is None:
         notes.append("Plots are not available (multus_forensics.plots).")
         return []
     del frame, timelines, sections

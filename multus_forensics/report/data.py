@@ -82,6 +82,14 @@ class ReportData:
         return doc
 
 
+def when(value: object) -> str:
+    """A timestamp as ISO 8601 with ``Z`` for UTC (every event time is UTC); ``""`` for none."""
+    if value is None:
+        return ""
+    text = value.isoformat() if isinstance(value, datetime | date) else str(value)
+    return text.replace("+00:00", "Z")
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}

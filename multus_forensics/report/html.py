@@ -14,7 +14,7 @@ from string import Template
 from typing import Any
 
 from multus_forensics import __version__
-from multus_forensics.report.data import ISSUE_ROWS, PodSection, ReportData
+from multus_forensics.report.data import ISSUE_ROWS, PodSection, ReportData, when
 from multus_forensics.report.markup import Markup, h, join, table, tag
 
 
@@ -24,10 +24,6 @@ def _resource(name: str) -> str:
 
 def _num(value: object) -> Markup:
     return tag("td", value, class_="num")
-
-
-def _when(value: object) -> str:
-    return "" if value is None else str(value).replace("+00:00", "Z")
 
 
 def _summary(data: ReportData) -> Markup:
@@ -63,8 +59,8 @@ def _finding(rank: int, f: dict[str, Any], nodes_by_pod: dict[str, list[str]]) -
         ("rule", f.get("rule")),
         ("confidence", f.get("confidence")),
         ("occurrences", f.get("count")),
-        ("first seen", _when(f.get("first_seen"))),
-        ("last seen", _when(f.get("last_seen"))),
+        ("first seen", when(f.get("first_seen"))),
+        ("last seen", when(f.get("last_seen"))),
         ("pods", ", ".join(pods)),
         ("nodes", ", ".join(nodes)),
     ]
@@ -122,7 +118,7 @@ def _event_rows(section: PodSection) -> Markup:
         text = e.get("error") or e.get("message")
         rows.append(
             (
-                _when(e.get("time")),
+                when(e.get("time")),
                 e.get("node"),
                 e.get("source"),
                 e.get("kind"),
@@ -135,7 +131,7 @@ def _event_rows(section: PodSection) -> Markup:
 
 def _rows_table(rows: list[dict[str, Any]]) -> Markup:
     headers = list(rows[0]) if rows else []
-    return table(headers, [[_when(v) if v is not None else "" for v in r.values()] for r in rows])
+    return table(headers, [[when(v) if v is not None else "" for v in r.values()] for r in rows])
 
 
 def _pod(section: PodSection, plots: list[Markup]) -> Markup:

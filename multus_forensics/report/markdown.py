@@ -9,20 +9,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from multus_forensics.report.data import ISSUE_ROWS, ReportData
+from multus_forensics.report.data import ISSUE_ROWS, ReportData, when
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_LINE_START = re.compile(r"^(\s*)([#+=>-]|\d+[.)])")
 
 
 def md(value: object) -> str:
-    """Inline text safe in Markdown prose and table cells."""
+    """Inline text safe in Markdown prose and table cells, also at the start of a line."""
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        value = when(value)
     text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    return " ".join(text.splitlines())
+    text = _MD_SPECIAL.sub(r"\\\1", " ".join(text.splitlines()))
+    return _LINE_START.sub(_escape_marker, text)
+
+
+def _escape_marker(m: re.Match[str]) -> str:
+    """``- x`` -> ``\\- x``; ``12. x`` -> ``12\\. x`` (a backslash only escapes punctuation)."""
+    marker = m.group(2)
+    return m.group(1) + (marker[:-1] + "\\" + marker[-1] if len(marker) > 1 else "\\" + marker)
 
 
 def fenced(text: object) -> str:

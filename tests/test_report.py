@@ -1,0 +1,188 @@
+"""The report: content built once, rendered to HTML, Markdown and JSON, log text always escaped."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from multus_forensics.cli import main
+from multus_forensics.pipeline import parse
+from multus_forensics.report import build_report_data, render, write_report
+from multus_forensics.report.markdown import fenced, md
+from multus_forensics.report.markup import Markup, h, tag
+
+HOSTILE = "<script>document.body.dataset.pwned=6*7</script> <img src=x onerror=alert(1)> | `x` *y*"
+
+
+def klog_json_log(path: Path, pod: str, err: str, attempts: int = 3) -> Path:
+    """A kubelet log in klog JSON: one start and one failure per sandbox attempt."""
+    lines = []
+    for i in range(attempts):
+        ts = 1773234125102.93 + i * 15000
+        ref = {"name": pod, "namespace": "lab"}
+        lines.append(
+            json.dumps(
+                {
+                    "ts": ts,
+                    "caller": "util/util.go:30",
+                    "msg": "No sandbox for pod can be found. Need to start a new one",
+                    "v": 2,
+                    "pod": ref,
+                }
+            )
+        )
+        lines.append(
+            json.dumps(
+                {
+                    "ts": ts + 2300.5,
+                    "caller": "kuberuntime/kuberuntime_manager.go:1172",
+                    "msg": "CreatePodSandbox for pod failed",
+                    "pod": ref,
+                    "err": err,
+                }
+            )
+        )
+    path.write_text("\n".join(lines) + "\nnot a record " + HOSTILE + "\n", encoding="utf-8")
+    return path
+
+
+class _Elements(HTMLParser):
+    """Collects start tags with their attributes (what a browser would build from the markup)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def elements(page: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Elements()
+    parser.feed(page)
+    return parser.tags
+
+
+@pytest.fixture
+def hostile_log(tmp_path: Path) -> Path:
+    return klog_json_log(tmp_path / "kubelet.log", "probe-<b>x</b>", "rpc error: " + HOSTILE)
+
+
+def test_markup_escapes_text_and_attributes_but_not_markup() -> None:
+    assert h("<a href='x'>&") == "&lt;a href=&#x27;x&#x27;&gt;&amp;"
+    assert h(Markup("<b>ok</b>")) == "<b>ok</b>"
+    built = tag("a", "<i>", href='"><script>', class_="c", hidden=True, title=None)
+    assert built == '<a href="&quot;&gt;&lt;script&gt;" class="c" hidden>&lt;i&gt;</a>'
+
+
+def test_html_report_shows_log_text_as_text_only(hostile_log: Path) -> None:
+    page = render(build_report_data(parse(str(hostile_log))), "html")
+    tags = elements(page)
+    assert not [t for t, _ in tags if t == "script"]
+    assert not [a for t, a in tags if t == "img" and a.get("src") == "x"]
+    assert not [a for t, a in tags if any(k.startswith("on") for k in a)]
+    assert "&lt;script&gt;document.body.dataset.pwned=6*7&lt;/script&gt;" in page
+    assert "lab/probe-&lt;b&gt;x&lt;/b&gt;" in page
+
+
+def test_html_report_is_self_contained_with_a_restrictive_csp(hostile_log: Path) -> None:
+    page = render(build_report_data(parse(str(hostile_log))), "html")
+    csp = [a for t, a in elements(page) if t == "meta" and a.get("http-equiv")]
+    assert csp[0]["content"] == "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    assert not re.search(r"""(?:src|href)=["']?(?:https?:|//)""", page)
+    assert "<link" not in page
+    assert "<style>" in page
+
+
+def test_html_report_has_coverage_pods_and_issues(hostile_log: Path) -> None:
+    data = build_report_data(parse(str(hostile_log)))
+    page = render(data, "html")
+    assert data.coverage[0]["lines"] == 7
+    assert data.coverage[0]["events"] == 6
+    assert data.coverage[0]["issue_lines"] == 1
+    assert [s.pod for s in data.pods] == ["lab/probe-<b>x</b>"]
+    assert data.pods[0].errors == 3
+    assert "Parse coverage" in page
+    assert "Parse issues (1)" in page
+    assert "Per-pod timelines" in page
+
+
+def test_markdown_escapes_table_cells_and_line_starts() -> None:
+    assert md("a|b <c> *d*") == r"a\|b &lt;c&gt; \*d\*"
+    assert md("# title") == r"\# title"
+    assert md("12. item") == r"12\. item"
+    assert md("two\nlines") == "two lines"
+
+
+def test_markdown_fence_is_longer_than_any_backtick_run() -> None:
+    block = fenced("a ```` b")
+    assert block.startswith("`````text\n")
+    assert block.endswith("\n`````")
+
+
+def test_markdown_report_keeps_hostile_text_inert(hostile_log: Path) -> None:
+    text = render(build_report_data(parse(str(hostile_log))), "md")
+    assert "<script>" not in text
+    assert "&lt;script&gt;" in text
+    assert "| /" in text  # the coverage table row
+    for line in text.splitlines():
+        if line.startswith("|") and "rpc error" in line:
+            assert line.count(" | ") == 3  # the pipe in the log text did not add a column
+
+
+def test_json_report_has_the_diagnose_schema_plus_timelines(hostile_log: Path) -> None:
+    doc = json.loads(render(build_report_data(parse(str(hostile_log))), "json"))
+    assert {"findings", "unclassified", "stats", "timelines", "coverage", "issues"} <= set(doc)
+    assert doc["stats"] == {"files": 1, "lines": 7, "events": 6, "unparsed_lines": 1}
+    assert doc["issues"][0]["line"] == 7
+    for finding in doc["findings"]:
+        assert {"root_cause", "rule", "confidence", "summary", "remediation", "pods"} <= set(
+            finding
+        )
+
+
+def test_several_inputs_give_an_index_linking_to_each(tmp_path: Path) -> None:
+    a = klog_json_log(tmp_path / "node-a.log", "alpha", "rpc error: a")
+    b = klog_json_log(tmp_path / "node b.log", "beta", "rpc error: b")
+    written = write_report([str(a), str(b)], tmp_path / "out", workers=1, progress=False)
+    index = written[0]
+    assert index.name == "report.html"
+    page = index.read_text()
+    links = [attrs["href"] for t, attrs in elements(page) if t == "a"]
+    assert links == ["inputs/01-node-a.log.html", "inputs/02-node_b.log.html"]
+    for link in links:
+        sub = (index.parent / str(link)).read_text()
+        assert '<a href="../report.html">' in sub
+    assert "lab/alpha" in page
+    assert "lab/beta" in page
+
+
+def test_report_command_writes_markdown_quietly(
+    hostile_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["report", str(hostile_log), "-o", str(tmp_path / "md"), "--format", "md", "-q"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert out.strip() == str(tmp_path / "md" / "report.md")
+    assert err == ""
+    assert (tmp_path / "md" / "report.md").read_text().startswith("# Multus forensics report")
+
+
+def test_report_command_rejects_an_unknown_format(tmp_path: Path) -> None:
+    assert main(["report", "x.log", "-o", str(tmp_path), "--format", "pdf"]) == 2
+
+
+def test_report_command_reports_a_missing_input_as_an_issue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["report", str(tmp_path / "nope.log"), "-o", str(tmp_path / "o"), "--format", "json"]
+    )
+    assert code == 0
+    doc = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert doc["issues"][0]["reason"] == "no such file or directory"
+    capsys.readouterr()
