@@ -23,11 +23,17 @@ if TYPE_CHECKING:
 #: format name -> "module:Class" (modules under multus_forensics.formats)
 FORMATS: Final[dict[str, str]] = {
     "klog-json": "klog_json:KlogJson",
+    "journal-json": "journal_json:JournalJson",
+    "multus-log": "multus_log:MultusLogFormat",
+    "containerd": "containerd:ContainerdFormat",
+    "crio": "crio:CrioFormat",
 }
 
 #: payload shape -> "module:function", tried in this order by wrapper formats (journald, CRI).
 PAYLOAD_PARSERS: Final[dict[str, str]] = {
     "klog-json": "klog_json:parse_payload",
+    "multus": "_multus_msg:parse_multus_payload",
+    "logrus": "_logrus:parse_logrus_payload",
 }
 
 MIN_SNIFF_SCORE: Final = 0.3
