@@ -1,0 +1,149 @@
+"""Batch execution: the same result from one process and from a pool, in input order, bounded."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from multus_forensics.batch import ParseOptions, iter_batch, run_batch
+from multus_forensics.batch.progress import progress_bar
+from multus_forensics.batch.runner import _ordered
+from multus_forensics.errors import ParseError
+from multus_forensics.eventlog import EventLog
+from multus_forensics.pipeline import parse
+
+
+def kubelet_json(path: Path, pod: str, records: int, *, junk: bool = True) -> Path:
+    """A kubelet klog-JSON log with ``records`` failures for one pod and one unparsable line."""
+    lines = [
+        json.dumps(
+            {
+                "ts": 1773234127418.552 + i * 1000,
+                "caller": "kuberuntime/kuberuntime_manager.go:1172",
+                "msg": "CreatePodSandbox for pod failed",
+                "pod": {"name": pod, "namespace": "lab"},
+                "err": f"rpc error: code = Unknown desc = attempt {i}",
+            }
+        )
+        for i in range(records)
+    ]
+    if junk:
+        lines.append("-- cut here --")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> list[str]:
+    big = kubelet_json(tmp_path / "a-big.log", "alpha", 3000)
+    small = [kubelet_json(tmp_path / f"b{i}.log", f"pod-{i}", 5 + i) for i in range(4)]
+    return [str(big), *map(str, small), str(tmp_path / "missing.log")]
+
+
+def assert_same_log(a: EventLog, b: EventLog) -> None:
+    assert a.frame.equals(b.frame)
+    assert a.issues == b.issues
+    assert a.stats.files == b.stats.files
+
+
+def test_pool_and_single_process_give_the_same_log_as_parse(inputs: list[str]) -> None:
+    sequential = run_batch(inputs, workers=1, progress=False)
+    pooled = run_batch(inputs, workers=2, progress=False)
+    assert sequential.mode == "sequential"
+    assert pooled.mode == "processes"
+    assert pooled.workers == 2
+    assert_same_log(sequential.log(), parse(inputs))
+    assert_same_log(pooled.log(), sequential.log())
+    assert pooled.log().frame.height == 3000 + sum(5 + i for i in range(4))
+
+
+def test_results_keep_input_order_when_a_later_input_finishes_first(inputs: list[str]) -> None:
+    units = list(iter_batch(inputs, workers=2))
+    assert [u.input for u in units] == inputs
+    assert all(u.pid != os.getpid() for u in units)
+    assert all(u.peak_rss_kb > 0 for u in units)
+    first_pods = units[0].frame().get_column("pod").unique().to_list()
+    assert first_pods == ["alpha"]
+
+
+def test_each_unit_equals_parsing_that_input_alone(inputs: list[str]) -> None:
+    for unit in iter_batch(inputs, workers=2):
+        assert_same_log(unit.log(), parse([unit.input]))
+
+
+def test_parse_options_reach_the_workers(tmp_path: Path) -> None:
+    path = str(kubelet_json(tmp_path / "k.log", "p", 3))
+    with pytest.raises(ParseError, match="cut here"):
+        run_batch([path, path], ParseOptions(on_error="raise"), workers=2, progress=False)
+
+
+def test_in_flight_units_never_exceed_the_window() -> None:
+    submitted: list[str] = []
+    consumed: list[str] = []
+    peak = 0
+
+    class Done:
+        def __init__(self, value: str) -> None:
+            self.value = value
+
+        def result(self) -> str:
+            consumed.append(self.value)
+            return self.value
+
+    def submit(path: str) -> Done:
+        nonlocal peak
+        submitted.append(path)
+        peak = max(peak, len(submitted) - len(consumed))
+        return Done(path)
+
+    paths = [f"in-{i}" for i in range(50)]
+    assert list(_ordered(submit, paths, 4)) == paths  # type: ignore[arg-type]
+    assert peak == 4
+
+
+def test_worker_count_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        run_batch(["x"], workers=0, progress=False)
+
+
+def test_empty_batch_merges_to_an_empty_schema_frame() -> None:
+    result = run_batch([], progress=False)
+    assert result.units == []
+    assert result.log().frame.schema == parse([]).frame.schema
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_silent_when_not_on_a_terminal() -> None:
+    stream = io.StringIO()
+    with progress_bar(3, "parsing", stream=stream) as bar:
+        for _ in range(3):
+            bar.advance("x.log")
+    assert stream.getvalue() == ""
+    assert not bar.enabled
+
+
+def test_progress_draws_on_a_terminal_unless_quiet() -> None:
+    tty = _Terminal()
+    with progress_bar(3, "parsing", stream=tty) as bar:
+        for _ in range(3):
+            bar.advance("x.log")
+    assert "3/3" in tty.getvalue()
+    quiet = _Terminal()
+    with progress_bar(3, "parsing", stream=quiet, enabled=False) as bar:
+        bar.advance("x.log")
+    assert quiet.getvalue() == ""
+
+
+def test_unit_frames_keep_the_event_schema(inputs: list[str]) -> None:
+    unit = next(iter_batch(inputs[:1], workers=1))
+    assert unit.frame().schema == parse([]).frame.schema
+    assert unit.frame().get_column("time").dtype == pl.Datetime("us", "UTC")

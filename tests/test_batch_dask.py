@@ -1,0 +1,68 @@
+"""On a real Dask ``LocalCluster`` the batch gives the same result as one process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import distributed
+import pytest
+
+from multus_forensics.batch import active_dask_client, run_batch
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as local:
+        yield local
+
+
+def kubelet_logs(directory: Path, count: int) -> list[str]:
+    paths = []
+    for n in range(count):
+        lines = [
+            json.dumps(
+                {
+                    "ts": 1773234127418.552 + i * 1000,
+                    "caller": "kuberuntime/kuberuntime_manager.go:1172",
+                    "msg": "CreatePodSandbox for pod failed",
+                    "pod": {"name": f"probe-{n}", "namespace": "lab"},
+                    "err": f"rpc error: code = Unknown desc = node {n} attempt {i}",
+                }
+            )
+            for i in range(20 * (n + 1))
+        ]
+        path = directory / f"node-{n}.log"
+        path.write_text("\n".join([*lines, "truncated garbage"]) + "\n", encoding="utf-8")
+        paths.append(str(path))
+    return paths
+
+
+def test_local_cluster_by_address_equals_one_process(cluster: Any, tmp_path: Path) -> None:
+    paths = kubelet_logs(tmp_path, 5)
+    sequential = run_batch(paths, workers=1, progress=False).log()
+    on_dask = run_batch(paths, scheduler=cluster.scheduler_address, progress=False)
+    assert on_dask.mode == "dask"
+    assert [u.input for u in on_dask.units] == paths
+    log = on_dask.log()
+    assert log.frame.equals(sequential.frame)
+    assert log.issues == sequential.issues
+    assert log.stats.files == sequential.stats.files
+
+
+def test_an_active_client_is_used_without_being_named(cluster: Any, tmp_path: Path) -> None:
+    paths = kubelet_logs(tmp_path, 3)
+    assert active_dask_client() is None
+    with distributed.Client(cluster) as client:
+        assert active_dask_client() is client
+        result = run_batch(paths, progress=False)
+        worker_pids = set(client.run(lambda: __import__("os").getpid()).values())
+    assert result.mode == "dask"
+    assert {u.pid for u in result.units} <= worker_pids
+    assert result.log().frame.equals(run_batch(paths, workers=1, progress=False).log().frame)
