@@ -24,16 +24,22 @@ if TYPE_CHECKING:
 FORMATS: Final[dict[str, str]] = {
     "klog-json": "klog_json:KlogJson",
     "journal-json": "journal_json:JournalJson",
+    "bare-error": "bare_error:BareError",
     "multus-log": "multus_log:MultusLogFormat",
     "containerd": "containerd:ContainerdFormat",
     "crio": "crio:CrioFormat",
+    "crictl": "crictl:CrictlFormat",
+    "multus-entrypoint": "multus_entrypoint:MultusEntrypointFormat",
+    "cri": "cri:CriFormat",
 }
 
 #: payload shape -> "module:function", tried in this order by wrapper formats (journald, CRI).
 PAYLOAD_PARSERS: Final[dict[str, str]] = {
+    "klog": "klog:parse_payload",
     "klog-json": "klog_json:parse_payload",
     "multus": "_multus_msg:parse_multus_payload",
     "logrus": "_logrus:parse_logrus_payload",
+    "multus-entrypoint": "multus_entrypoint:parse_entrypoint_payload",
 }
 
 MIN_SNIFF_SCORE: Final = 0.3

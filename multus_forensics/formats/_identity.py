@@ -22,6 +22,8 @@ MULTUS_POD: Final = re.compile(
 KUBELET_POD: Final = re.compile(rf"(?P<name>{_NAME})_(?P<ns>{_NAME})\((?P<uid>{_UID})\)")
 #: containerd / dockershim: sandbox "<64hex>", sandbox container "<64hex>"
 SANDBOX: Final = re.compile(r"sandbox(?: container)? \\*\"(?P<id>[0-9a-f]{64})\\*\"")
+#: thick plugin request args: K8S_POD_INFRA_CONTAINER_ID is the sandbox ID
+THICK_ARGS: Final = re.compile(r"K8S_POD_INFRA_CONTAINER_ID=(?P<id>[0-9a-f]{64})\b")
 #: multus: error adding container to network "<net>"
 NETWORK: Final = re.compile(r"error adding container to network \\*\"(?P<net>[^\"\\]+)\\*\"")
 
@@ -48,7 +50,7 @@ def identities_from_text(text: str) -> dict[str, str]:
         out.setdefault("namespace", k["ns"])
         out.setdefault("pod", k["name"])
         out.setdefault("pod_uid", k["uid"])
-    s = SANDBOX.search(text)
+    s = SANDBOX.search(text) or THICK_ARGS.search(text)
     if s:
         out["sandbox_id"] = s["id"]
     if "network" not in out:
