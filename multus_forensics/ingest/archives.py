@@ -23,7 +23,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Final, Literal
 
-from multus_forensics.ingest.compression import decompressed, sniff_compression, strip_suffix
+from multus_forensics.ingest.compression import (
+    DecompressReader,
+    decompressed,
+    sniff_compression,
+    strip_suffix,
+)
 from multus_forensics.ingest.layout import node_hint, read_hostname, sosreport_root
 from multus_forensics.ingest.model import Limits, RawStream, Unreadable
 from multus_forensics.model import ParseIssue
@@ -53,6 +58,7 @@ class Where:
     origin: str | None = None
     archives: int = 0
     layers: int = 0
+    readers: tuple[DecompressReader, ...] = ()  # decompressors the current text comes through
 
     @property
     def member(self) -> str | None:
@@ -177,18 +183,15 @@ def _compressed(
         inner_head = _read_upto(stream, _HEAD)
     except OSError as exc:  # pragma: no cover - the reader records codec errors itself
         reader.damaged = str(exc)
-    inner = Where(where.parts, where.mtime, where.origin, where.archives, where.layers + 1)
+    mtime, origin = where.mtime, where.origin
     if reader.header_mtime is not None:
-        inner = Where(inner.parts, reader.header_mtime, "gzip-mtime", inner.archives, inner.layers)
+        mtime, origin = reader.header_mtime, "gzip-mtime"
+    inner = Where(
+        where.parts, mtime, origin, where.archives, where.layers + 1, (*where.readers, reader)
+    )
     yield from _dispatch(inner_head, stream, ctx, inner)
-    kept = f"{reader.produced} decompressed bytes before it were kept"
-    if reader.truncated:
-        yield _issue(
-            ctx, where,
-            f"{codec} stream is truncated (ends inside a member); {kept} (the last line may be cut)",
-        )  # fmt: skip
-    if reader.damaged:
-        yield _issue(ctx, where, f"{codec} stream is damaged ({reader.damaged}); {kept}")
+    for problem in reader.problems():
+        yield _issue(ctx, where, problem)
     if reader.trailing:
         yield _issue(
             ctx, where, f"{reader.trailing} bytes of non-{codec} data after the last member ignored",
@@ -219,6 +222,9 @@ def _text(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterato
             ctx, where,
             f"read failed after {cut} bytes ({failure}); the complete lines before it were kept",
         )  # fmt: skip
+    for reader in where.readers:  # the cause first, before the text it damaged
+        for problem in reader.problems():
+            yield _issue(ctx, where, problem)
     logical = _logical(ctx, where)
     root = sosreport_root(logical)
     if logical.endswith("/hostname") and root is not None and logical == f"{root}/hostname":

@@ -175,17 +175,36 @@ class DecompressReader(io.RawIOBase):
         self.header_mtime: datetime | None = None
         self._first = True
         self._pending_input = b""
+        self._surplus = b""
+        self.reported = False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         want = len(buffer)
-        out = self._produce(want)
+        out = self._surplus or self._produce(want)
+        out, self._surplus = out[:want], out[want:]  # zstd may return more than asked
         n = len(out)
         buffer[:n] = out
         self.produced += n
         return n
+
+    def problems(self) -> list[str]:
+        """Each problem once (the walker reports them before the text they concern)."""
+        if self.reported:
+            return []
+        self.reported = True
+        kept = f"the {self.produced} decompressed bytes before it were kept"
+        out = []
+        if self.truncated:
+            out.append(
+                f"{self.codec_name} stream is truncated (ends inside a member); "
+                f"{kept}, the last line may be cut"
+            )
+        if self.damaged:
+            out.append(f"{self.codec_name} stream is damaged ({self.damaged}); {kept}")
+        return out
 
     def _read_input(self) -> bytes:
         data = self._fh.read(_CHUNK)

@@ -1,0 +1,171 @@
+"""Inputs (files, directories, globs, stdin, mixed) and decoding damage, through ``parse()``."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+from test_ingest_toyformat import toy_registry  # noqa: F401 - fixture
+
+from multus_forensics.ingest import RawStream, Unreadable, decode, expand, iter_streams
+from multus_forensics.model import EXCERPT_CHARS
+from multus_forensics.pipeline import parse
+
+pytestmark = pytest.mark.usefixtures("toy_registry")
+
+
+def _write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, str):
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.write_bytes(text)
+    return path
+
+
+def test_directory_is_walked_recursively_in_sorted_order(tmp_path: Path) -> None:
+    for name in ["b/z.toy", "a/y.toy", "a/sub/x.toy", "c.toy"]:
+        _write(tmp_path / name, "TOYFULL 2026-03-11T13:02:05Z m\n")
+    got = [item for _, item in expand([str(tmp_path)])]
+    assert got == [
+        str(tmp_path / "c.toy"),
+        str(tmp_path / "a/y.toy"),
+        str(tmp_path / "a/sub/x.toy"),
+        str(tmp_path / "b/z.toy"),
+    ]
+
+
+def test_files_dirs_globs_and_stdin_mix_in_one_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path / "one.toy", "TOYFULL 2026-03-11T13:02:01Z file\n")
+    _write(tmp_path / "dir/two.toy", "TOYFULL 2026-03-11T13:02:02Z dir\n")
+    _write(tmp_path / "g/three.toy", "TOYFULL 2026-03-11T13:02:03Z glob\n")
+    stdin = io.TextIOWrapper(io.BytesIO(b"TOYFULL 2026-03-11T13:02:04Z stdin\n"))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    log = parse([str(tmp_path / "one.toy"), str(tmp_path / "dir"), str(tmp_path / "g/*.toy"), "-"])
+    assert log.frame["message"].to_list() == ["file", "dir", "glob", "stdin"]
+    assert log.frame["file"][-1] == "<stdin>"
+    assert log.issues == []
+
+
+def test_stdin_bytes_are_sniffed_for_compression(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+
+    data = gzip.compress(b"TOYFULL 2026-03-11T13:02:04Z zipped\n")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    log = parse("-")
+    assert log.frame["message"].to_list() == ["zipped"]
+
+
+@pytest.mark.parametrize(
+    ("arg", "reason"),
+    [
+        ("missing.toy", "no such file or directory"),
+        ("nothing-*.toy", "glob pattern matched no file"),
+        ("emptydir", "directory contains no files"),
+    ],
+)
+def test_unreadable_inputs_are_one_clear_issue_each(tmp_path: Path, arg: str, reason: str) -> None:
+    (tmp_path / "emptydir").mkdir()
+    _write(tmp_path / "ok.toy", "TOYFULL 2026-03-11T13:02:05Z kept\n")
+    log = parse([str(tmp_path / arg), str(tmp_path / "ok.toy")])
+    assert [(i.file, i.reason) for i in log.issues] == [(str(tmp_path / arg), reason)]
+    assert log.frame["message"].to_list() == ["kept"]
+    assert log.stats.unreadable == 1
+    assert not log.stats.nothing_read
+
+
+def test_permission_denied_is_reported_and_other_files_still_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from multus_forensics.ingest import sources
+
+    denied = _write(tmp_path / "denied.toy", "TOYFULL 2026-03-11T13:02:05Z secret\n")
+    _write(tmp_path / "ok.toy", "TOYFULL 2026-03-11T13:02:05Z kept\n")
+    real_open = open
+
+    def fake_open(path: str, mode: str = "r", *args: object, **kwargs: object) -> object:
+        if path == str(denied):
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path, mode, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(sources, "open", fake_open, raising=False)
+    log = parse(str(tmp_path))
+    assert [str(i) for i in log.issues] == [f"{denied}: cannot read: Permission denied"]
+    assert log.frame["message"].to_list() == ["kept"]
+
+
+def test_empty_file_has_zero_lines_and_no_issue(tmp_path: Path) -> None:
+    log = parse(str(_write(tmp_path / "empty.log", b"")))
+    assert log.issues == []
+    [fs] = log.stats.files
+    assert (fs.lines, fs.skipped, fs.balanced) == (0, None, True)
+    assert not log.stats.nothing_read
+
+
+def test_whitespace_only_file_counts_blank_lines(tmp_path: Path) -> None:
+    log = parse(str(_write(tmp_path / "blank.log", "\n  \n\t\n")))
+    [fs] = log.stats.files
+    assert (fs.lines, fs.blank_lines, log.issues) == (3, 3, [])
+
+
+def test_invalid_utf8_is_replaced_and_warned_with_its_line(tmp_path: Path) -> None:
+    data = b"TOYFULL 2026-03-11T13:02:05Z ok\nTOYFULL 2026-03-11T13:02:06Z bad \xff\xfe here\n"
+    log = parse(str(_write(tmp_path / "u.toy", data)))
+    assert log.frame["message"].to_list() == ["ok", "bad \ufffd\ufffd here"]
+    [issue] = log.issues
+    assert (issue.severity, issue.line) == ("warning", 2)
+    assert "invalid UTF-8: 2 sequence(s) replaced" in issue.reason
+
+
+def test_nul_bytes_are_removed_with_a_warning(tmp_path: Path) -> None:
+    data = b"TOYFULL 2026-03-11T13:02:05Z a\x00b\n\x00\x00TOYFULL 2026-03-11T13:02:06Z c\n"
+    log = parse(str(_write(tmp_path / "n.toy", data)))
+    assert log.frame["message"].to_list() == ["ab", "c"]
+    [issue] = log.issues
+    assert (issue.severity, issue.line, issue.reason[:24]) == (
+        "warning",
+        1,
+        "3 NUL byte(s) removed (f",
+    )
+
+
+def test_crlf_and_bom_are_folded_silently(tmp_path: Path) -> None:
+    data = b"\xef\xbb\xbfTOYFULL 2026-03-11T13:02:05Z a\r\nTOYFULL 2026-03-11T13:02:06Z b\r\n"
+    log = parse(str(_write(tmp_path / "c.toy", data)))
+    assert log.frame["message"].to_list() == ["a", "b"]
+    assert log.frame["raw"].to_list()[1] == "TOYFULL 2026-03-11T13:02:06Z b"
+    assert log.issues == []
+
+
+def test_ten_megabyte_line_parses_and_its_excerpt_stays_bounded(tmp_path: Path) -> None:
+    long_line = "x" * (10 * 1024 * 1024)
+    text = f"TOYFULL 2026-03-11T13:02:05Z before\n{long_line}\nTOY 03-11 13:02:07 after\n"
+    log = parse(str(_write(tmp_path / "big.toy", text)), year=2026)
+    assert log.frame["message"].to_list() == ["before", "after"]
+    [issue] = log.issues
+    assert issue.line == 2
+    assert len(issue.excerpt) < EXCERPT_CHARS + 50
+    assert len(str(issue)) < EXCERPT_CHARS + 200
+
+
+def test_decode_keeps_provenance_and_node_hint() -> None:
+    raw = RawStream("f", b"a\r\nb\n", member="m", node_hint="node-1")
+    src, issues = decode(raw)
+    assert (src.text, src.member, src.node_hint, issues) == ("a\nb\n", "m", "node-1", [])
+
+
+def test_iter_streams_is_lazy(tmp_path: Path) -> None:
+    for i in range(3):
+        _write(tmp_path / f"{i}.toy", f"TOYFULL 2026-03-11T13:02:0{i}Z m\n")
+    stream = iter_streams([str(tmp_path)])
+    first = next(stream)
+    assert isinstance(first, RawStream)
+    (tmp_path / "2.toy").unlink()  # not opened yet: its absence is found only when reached
+    rest = list(stream)
+    assert isinstance(rest[0], RawStream)
+    assert isinstance(rest[1], Unreadable)
+    assert "No such file" in rest[1].issue.reason
