@@ -86,8 +86,9 @@ _SELF_TYPES: Final = frozenset({"multus", "multus-shim"})
 TRIGGER: Final = (
     r"^(?:Add|Del|Check|Status): |CNI request|ERRORED|MultusCNI config|Config file created"
     r"|^multus-daemon started|^caught |^Delete old config|daemon is exited|StdinData:\[|\[[a-z0-9]"
-    r"|storage engine|Could not allocate IP"
+    r"|storage engine|Could not allocate IP|ContainerID"
 )
+_CONTAINER_ID_RE: Final = re.compile(r'ContainerID:?\s*"?(?P<id>[0-9a-f]{64})\b')
 
 
 def _json_or_text(text: str) -> Any:
@@ -202,6 +203,8 @@ def classify(msg: str, level: str) -> dict[str, Any]:
             out.setdefault(key, value)
         if out.get("kind") and (m := _IFNAME_RE.search(msg)):
             out.setdefault("interface", m["if"])
+    if "sandbox_id" not in out and (m := _CONTAINER_ID_RE.search(msg)):
+        out["sandbox_id"] = m["id"]
     if (stdin := _decode_stdin(msg)) is not None:
         fields["stdin_config"] = stdin
         if self_delegating(stdin):
