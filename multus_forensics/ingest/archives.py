@@ -279,9 +279,17 @@ def _tar(stream: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
         )
 
 
+def _seekable(fh: IO[bytes]) -> bool:
+    """Whether ``fh`` can seek; a tar stream member raises instead of answering False."""
+    try:
+        return bool(fh.seekable())
+    except (AttributeError, OSError):
+        return False
+
+
 def _zip(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
     source: IO[bytes]
-    if fh.seekable():
+    if _seekable(fh):
         fh.seek(fh.tell() - len(head))
         source = fh
     else:
