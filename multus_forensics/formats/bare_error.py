@@ -34,9 +34,8 @@ HEADERISH: Final = re.compile(
       | (?:time|level|ts)=                             # logrus / logfmt
       | [A-Z]{4}\[\d+\]                                # crictl / logrus CLI (FATA[0000])
       | [{]                                            # JSON
-      | (?:Warning|Normal)\s{2,}\S                      # kubectl describe Events row
-      | (?:<unknown>|\d+[smhd]\S*)\s{2,}\S             # kubectl get events row (age column)
-      | Type\s{2,}Reason | LAST\ SEEN\s               # kubectl table headers
+      | \S+(?:\ \S+)?\s{2,}\S                           # table columns (kubectl describe, get events)
+      | (?:ns|namespace)/\S+\ (?:pod|node)/\S+          # OpenShift e2e event monitor
       | --\ (?:Logs\ begin|Boot|No\ entries|Reboot)    # journalctl markers
     )""",
     re.VERBOSE,

@@ -93,9 +93,12 @@ def _identities(obj: dict[str, Any], out: dict[str, Any], fields: dict[str, Any]
         out["container_id"] = _strip_runtime(cid)
     elif obj.get("containerID") is not None:
         fields["containerID"] = obj["containerID"]
-    event = obj.get("event")  # PLEG: {"ID": <pod uid>, "Type": ..., "Data": <id>}
-    if isinstance(event, dict) and isinstance(event.get("ID"), str):
-        out.setdefault("pod_uid", event["ID"])
+    event = obj.get("event")  # PLEG: {"ID": <pod uid>, "Type": ..., "Data": <container id>}
+    if isinstance(event, dict):
+        if isinstance(event.get("ID"), str):
+            out.setdefault("pod_uid", event["ID"])
+        if isinstance(event.get("Data"), str):
+            out.setdefault("container_id", event["Data"])
 
 
 def record_columns(obj: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
