@@ -31,6 +31,7 @@ FORMATS: Final[dict[str, str]] = {
     "crictl": "crictl:CrictlFormat",
     "multus-entrypoint": "multus_entrypoint:MultusEntrypointFormat",
     "cri": "cri:CriFormat",
+    "calico": "calico:CalicoFormat",
 }
 
 #: payload shape -> "module:function", tried in this order by wrapper formats (journald, CRI).
@@ -40,6 +41,7 @@ PAYLOAD_PARSERS: Final[dict[str, str]] = {
     "multus": "_multus_msg:parse_multus_payload",
     "logrus": "_logrus:parse_logrus_payload",
     "multus-entrypoint": "multus_entrypoint:parse_entrypoint_payload",
+    "calico": "calico:parse_calico_payload",
 }
 
 MIN_SNIFF_SCORE: Final = 0.3
