@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 #: format name -> "module:Class" (modules under multus_forensics.formats)
 FORMATS: Final[dict[str, str]] = {
     "klog-json": "klog_json:KlogJson",
+    "kubectl-describe": "kubectl_describe:KubectlDescribe",
     "journal-json": "journal_json:JournalJson",
     "bare-error": "bare_error:BareError",
     "multus-log": "multus_log:MultusLogFormat",
