@@ -7,13 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLES, check_golden
 
 import multus_forensics as mf
 from multus_forensics.formats.base import ParseContext, TextSource
 from multus_forensics.formats.klog_json import KlogJson, ms_to_datetime, parse_payload
 from multus_forensics.model import frame_to_events
-
-from conftest import SAMPLES, check_golden
 
 SAMPLE = SAMPLES / "json" / "kubelet-klog.json"
 UID = "7ad2f92f-2377-4b79-8201-15fd0290181a"
