@@ -29,6 +29,8 @@ FORMATS: Final[dict[str, str]] = {
     "multus-log": "multus_log:MultusLogFormat",
     "containerd": "containerd:ContainerdFormat",
     "crio": "crio:CrioFormat",
+    "klog": "klog:KlogFormat",
+    "journald": "journald:JournaldFormat",
     "crictl": "crictl:CrictlFormat",
     "multus-entrypoint": "multus_entrypoint:MultusEntrypointFormat",
     "cri": "cri:CriFormat",

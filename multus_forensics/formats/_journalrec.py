@@ -1,0 +1,332 @@
+"""The careful per-record journald path: record split, block stitching, payload dispatch.
+
+Used for whole small files and, from the vectorised path, for the lines that need it (blocks,
+continuations, escapes, other payload shapes). Works on a subset of line indexes so that both
+callers share one implementation; ``years`` lets the vectorised caller pass the years it
+computed over the whole file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from multus_forensics import registry
+from multus_forensics.formats._klogfile import (
+    ROW_KEYS,
+    LocalTime,
+    encode_fields,
+    frame_from_rows,
+    local_to_utc,
+)
+from multus_forensics.formats._syslogstamp import (
+    ISO_RE,
+    MARKER_RE,
+    SHORT_RE,
+    marker_fields,
+    month_number,
+    pager_truncated,
+)
+from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.journald import payload_source
+from multus_forensics.formats.klog import parse_payload as parse_klog
+from multus_forensics.model import ParseIssue, excerpt
+from multus_forensics.timeutil import years_for_months, zone_or_utc
+
+_COMPONENT_PREFIX = re.compile(r"(?P<comp>[a-z][\w-]*) (?=[IWEF]\d{4} )")
+
+
+@dataclass
+class Record:
+    """One journald record (plus stitched block lines and continuation lines)."""
+
+    idx: list[int]
+    host: str
+    ident: str
+    pid: str | None
+    payload: str
+    month: int | None = None  # year-less stamps: month, day, h, m, s, us
+    parts: LocalTime = (1, 1, 0, 0, 0, 0)
+    aware: datetime | None = None  # ISO stamps
+    marker: str | None = None
+    notes: list[str] = field(default_factory=list)
+    indent: int = 0
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        return (self.host, self.ident, self.pid)
+
+
+def _iso(stamp: str) -> datetime | None:
+    text = stamp.replace("Z", "+00:00")
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+        text = text[:-2] + ":" + text[-2:]
+    dot = text.find(".")
+    if dot > 0:  # Python reads at most 6 fractional digits
+        end = dot + 1
+        while end < len(text) and text[end].isdigit():
+            end += 1
+        text = text[:dot] + text[dot : min(end, dot + 7)] + text[end:]
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def split_record(line: str, i: int) -> Record | None:
+    """A :class:`Record` for a syslog/journalctl line, None when the line is not one."""
+    m = SHORT_RE.match(line)
+    if m is not None and (mon := month_number(m["mon"])) is not None:
+        us = int((m["us"] or "0").ljust(6, "0"))
+        rec = Record(
+            [i],
+            m["host"],
+            m["ident"],
+            m["pid"],
+            m["payload"] or "",
+            mon,
+            (mon, int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"]), us),
+        )
+    elif (m := ISO_RE.match(line)) is not None and (aware := _iso(m["iso"])) is not None:
+        rec = Record([i], m["host"], m["ident"], m["pid"], m["payload"] or "", aware=aware)
+    else:
+        return None
+    rec.indent = m.start("payload") if m["payload"] is not None else len(line)
+    return rec
+
+
+def _is_block_line(payload: str) -> bool:
+    return payload.startswith(("\t", " >")) or payload == ""
+
+
+def stitch(records: list[Record]) -> tuple[list[Record], list[Record]]:
+    """Join ``key=<`` blocks split over records of one writer; returns (records, orphans).
+
+    Other writers' records may sit between the pieces. A newest-first paste shows the closing
+    `` >`` first: such pieces wait per writer until the opening record arrives.
+    """
+    out: list[Record] = []
+    open_: dict[tuple[str, str, str | None], Record] = {}
+    pending: dict[tuple[str, str, str | None], list[Record]] = {}
+    for rec in records:
+        if rec.marker is not None:
+            out.append(rec)
+            continue
+        key = rec.key
+        head = open_.get(key)
+        if head is not None and _is_block_line(rec.payload):
+            head.payload += "\n" + rec.payload
+            head.idx.extend(rec.idx)
+            if rec.payload.startswith(" >"):
+                del open_[key]
+            continue
+        if head is not None:
+            head.notes.append("klog block not closed before the writer's next record")
+            del open_[key]
+        if rec.payload.startswith(("\t", " >")):
+            pending.setdefault(key, []).append(rec)
+            continue
+        out.append(rec)
+        if rec.payload.endswith("=<"):
+            waiting = pending.pop(key, [])
+            if waiting and waiting[0].payload.startswith(" >"):
+                for piece in reversed(waiting):
+                    rec.payload += "\n" + piece.payload
+                    rec.idx.extend(piece.idx)
+                rec.notes.append("klog block reassembled from a newest-first paste")
+            else:
+                open_[key] = rec
+                if waiting:
+                    pending[key] = waiting
+    for head in open_.values():
+        head.notes.append("klog block not closed at the end of the input")
+    orphans = [r for waiting in pending.values() for r in waiting]
+    return out, orphans
+
+
+def _dispatch(payload: str, ident: str) -> tuple[dict[str, Any] | None, str | None]:
+    parsed = parse_klog(payload)
+    if parsed is not None:
+        return parsed, "klog"
+    if ident == "microshift" and (m := _COMPONENT_PREFIX.match(payload)):
+        parsed = parse_klog(payload[m.end() :])
+        if parsed is not None:
+            parsed.setdefault("fields", {})["component"] = m["comp"]
+            return parsed, "klog"
+    for name, parser in registry.payload_parsers():
+        if name == "klog":
+            continue
+        got = parser(payload)
+        if got is not None:
+            return got, name
+    return None, None
+
+
+def _klog_time(rec: Record, year: int | None, local: LocalTime, zone: tzinfo) -> datetime | None:
+    """klog's µs local time, completed with the journald stamp's year and zone."""
+    if rec.aware is not None:
+        year, zone = rec.aware.year, rec.aware.tzinfo or UTC
+        jmonth = rec.aware.month
+    else:
+        jmonth = rec.month or local[0]
+    if year is None:
+        return None
+    if local[0] == 12 and jmonth == 1:
+        year -= 1
+    elif local[0] == 1 and jmonth == 12:
+        year += 1
+    return local_to_utc(year, local, zone)
+
+
+def _stamp_time(rec: Record, year: int | None, zone: tzinfo) -> datetime | None:
+    if rec.aware is not None:
+        return rec.aware.astimezone(UTC)
+    if year is None:
+        return None
+    return local_to_utc(year, rec.parts, zone)
+
+
+def parse_lines(
+    src: TextSource,
+    ctx: ParseContext,
+    fmt: str,
+    subset: list[int],
+    years: dict[int, int] | None,
+) -> ParseOutput:
+    """Parse the lines ``subset`` (indexes into ``src.lines``, ascending) of a journald file."""
+    lines = src.lines
+    issues: list[ParseIssue] = []
+    records: list[Record] = []
+    blank = 0
+    for i in subset:
+        line = lines[i]
+        if not line.strip():
+            blank += 1
+            continue
+        rec = split_record(line, i)
+        if rec is not None:
+            records.append(rec)
+            continue
+        mk = MARKER_RE.fullmatch(line)
+        if mk is not None:
+            records.append(Record([i], "", "journalctl", None, mk["text"], marker=mk["text"]))
+        elif records and records[-1].marker is None:  # journalctl-indented or wrapped line
+            prev = records[-1]
+            body = line[prev.indent :] if line[: prev.indent].isspace() else line
+            prev.payload += "\n" + body
+            prev.idx.append(i)
+        else:
+            issues.append(
+                ParseIssue(
+                    src.file, src.member, i + 1, "not a journald record", excerpt(line), format=fmt
+                )
+            )
+    records, orphans = stitch(records)
+    for o in orphans:
+        o.notes.append("klog block line without its opening record")
+    records = sorted(records + orphans, key=lambda r: r.idx[0])
+    if years is None:
+        dated = [r for r in records if r.month is not None]
+        got = years_for_months([r.month or 1 for r in dated], ctx.year_anchor)
+        years = {r.idx[0]: y for r, y in zip(dated, got, strict=True)}
+    zone = zone_or_utc(ctx.tz)
+    rows = [_row(r, years.get(r.idx[0]), zone, ctx, src, fmt, issues) for r in records]
+    rows.sort(key=lambda r: r["line"])
+    return ParseOutput(frame_from_rows(rows), issues, blank)
+
+
+def _row(
+    rec: Record,
+    year: int | None,
+    zone: tzinfo,
+    ctx: ParseContext,
+    src: TextSource,
+    fmt: str,
+    issues: list[ParseIssue],
+) -> dict[str, Any]:
+    lines = src.lines
+    first = rec.idx[0]
+    raw = "\n".join(lines[j] for j in rec.idx)
+    row: dict[str, Any] = {
+        "node": rec.host or None,
+        "format": fmt,
+        "file": src.file,
+        "member": src.member,
+        "line": first + 1,
+        "nlines": len(rec.idx),
+        "raw": raw,
+        "year_source": None if rec.aware is not None or rec.marker else ctx.year_anchor.source,
+    }
+    for note in rec.notes:
+        issues.append(
+            ParseIssue(
+                src.file,
+                src.member,
+                first + 1,
+                note,
+                excerpt(lines[first]),
+                severity="warning",
+                format=fmt,
+            )
+        )
+    if rec.marker is not None:
+        row.update(
+            source="journald",
+            message=f"-- {rec.marker} --",
+            fields=encode_fields(marker_fields(rec.marker)),
+            year_source=None,
+            node=None,
+        )
+        return row
+    payload = rec.payload
+    truncated = pager_truncated(payload)
+    if truncated:
+        payload = payload[:-1]
+        issues.append(
+            ParseIssue(
+                src.file,
+                src.member,
+                first + 1,
+                "truncated by pager",
+                excerpt(lines[first]),
+                severity="warning",
+                format=fmt,
+            )
+        )
+    parsed, shape = _dispatch(payload, rec.ident)
+    fields: dict[str, Any] = {}
+    if parsed is None:
+        row.update(message=payload, level="info", kind="log")
+        row["time"] = _stamp_time(rec, year, zone)
+    else:
+        row.update({k: parsed.get(k) for k in ROW_KEYS if parsed.get(k) is not None})
+        fields = dict(parsed.get("fields") or {})
+        when = parsed.get("time")
+        if isinstance(when, datetime):
+            row["time"] = when.astimezone(UTC)
+            row["year_source"] = None
+        elif "local_time" in parsed:
+            row["time"] = _klog_time(rec, year, parsed["local_time"], zone)
+        else:
+            row["time"] = _stamp_time(rec, year, zone)
+    row["source"] = payload_source(rec.ident, parsed, shape)
+    if rec.pid is not None:  # a new pid for the same ident marks a restart
+        fields = {"pid": rec.pid, **fields}
+    if truncated:
+        fields["truncated"] = True
+    row["fields"] = encode_fields(fields)
+    if row["time"] is None and rec.month is not None:
+        issues.append(
+            ParseIssue(
+                src.file,
+                src.member,
+                first + 1,
+                "impossible date in stamp",
+                excerpt(lines[first]),
+                severity="warning",
+                format=fmt,
+            )
+        )
+    return row

@@ -1,0 +1,82 @@
+"""Syslog / ``journalctl`` text line shapes: stamps, localised month names, markers.
+
+The month table is explicit (English plus the abbreviations seen in localised pastes) so that
+an unknown token is a parse issue, never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+_MONTH_NAMES: Final[dict[int, tuple[str, ...]]] = {
+    # en, de, fr, es, it, pt, nl, ru (lower case, trailing dot stripped)
+    1: ("jan", "janv", "ene", "gen", "jän", "янв"),
+    2: ("feb", "févr", "fev", "fév", "фев"),
+    3: ("mar", "mär", "mars", "mrt", "мар"),
+    4: ("apr", "avr", "abr", "апр"),
+    5: ("may", "mai", "mag", "mei", "мая", "май"),
+    6: ("jun", "juin", "giu", "июн"),
+    7: ("jul", "juil", "lug", "июл"),
+    8: ("aug", "août", "ago", "авг"),
+    9: ("sep", "sept", "set", "сен"),
+    10: ("oct", "okt", "out", "ott", "окт"),
+    11: ("nov", "ноя"),
+    12: ("dec", "dez", "déc", "dic", "дек"),
+}
+MONTHS: Final[dict[str, int]] = {name: num for num, names in _MONTH_NAMES.items() for name in names}
+#: English abbreviations as journalctl prints them (the vectorised path's lookup table)
+EN_MONTHS: Final[dict[str, int]] = {
+    n.capitalize(): i
+    for i, n in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+_CJK_MONTH: Final = re.compile(r"(\d{1,2})[월月]")
+
+
+def month_number(token: str) -> int | None:
+    """Month 1..12 for an English, European (de/fr/es/it/pt/nl/ru) or CJK (``5월``) token."""
+    m = _CJK_MONTH.fullmatch(token)
+    if m:
+        num = int(m[1])
+        return num if 1 <= num <= 12 else None
+    return MONTHS.get(token.lower().rstrip("."))
+
+
+_TAIL = (
+    r" (?P<host>\S+) (?P<ident>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?:(?: (?P<payload>.*)|(?P<empty>$))"
+)
+#: ``-o short`` / ``short-precise`` / syslog files: ``Mar 11 14:02:07[.418601] host ident[pid]:``
+SHORT_RE: Final = re.compile(
+    r"(?P<mon>[^\s\d]+|\d{1,2}[월月]) {1,2}(?P<d>\d{1,2}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
+    r"(?:\.(?P<us>\d{1,6}))?" + _TAIL,
+    re.S,
+)
+#: ``-o short-iso[-precise]`` (``+0100``) and rsyslog RFC 3339 (``+01:00``, ``Z``)
+ISO_RE: Final = re.compile(
+    r"(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d))" + _TAIL, re.S
+)
+#: ``-- Logs begin at ... --``, ``-- Boot 5c1e... --``, ``-- No entries --``, ``-- Reboot --``
+MARKER_RE: Final = re.compile(r"-- (?P<text>.*?) ?--")
+BOOT_RE: Final = re.compile(r"Boot (?P<boot>[0-9a-f]{32})")
+#: a payload cut by the pager ends in ``>`` glued to text (not klog's `` >``, not ``<nil>``)
+TRUNCATED_RE: Final = re.compile(r"(?<![ >])>$")
+_BRACKETED_END: Final = re.compile(r"<[^<>\s]*>$")
+
+
+def pager_truncated(payload: str) -> bool:
+    """True when ``payload`` ends the way ``journalctl`` cuts lines at the terminal width."""
+    return bool(TRUNCATED_RE.search(payload)) and not _BRACKETED_END.search(payload)
+
+
+def marker_fields(text: str) -> dict[str, str]:
+    """Fields for a journalctl marker line: its kind and, for boot markers, the boot id."""
+    boot = BOOT_RE.match(text)
+    if boot:
+        return {"marker": "boot", "boot_id": boot["boot"]}
+    if text.startswith("Reboot"):
+        return {"marker": "reboot"}
+    if text.startswith("No entries"):
+        return {"marker": "no-entries"}
+    return {"marker": "logs-begin"}
