@@ -25,7 +25,7 @@ from multus_forensics.ingest.paste import strip_paste_decoration
 from multus_forensics.ingest.sources import count_inputs
 from multus_forensics.ingest.years import reanchor_bundle
 from multus_forensics.model import FileStats, ParseIssue, empty_frame
-from multus_forensics.registry import detect
+from multus_forensics.registry import detect, get_format
 from multus_forensics.timeutil import YearAnchor
 
 if TYPE_CHECKING:
@@ -139,6 +139,8 @@ def parse(
     paths = [paths] if isinstance(paths, str) else list(paths)
     if on_error not in ("collect", "warn", "raise"):
         raise ValueError(f"on_error must be collect, warn or raise, not {on_error!r}")
+    if format is not None:
+        get_format(format)  # an unknown name fails once, with a suggestion, not per file
     zone: tzinfo | None
     try:
         zone = ZoneInfo(tz) if tz else None
