@@ -22,10 +22,6 @@ def _resource(name: str) -> str:
     return resources.files("multus_forensics.report").joinpath(name).read_text(encoding="utf-8")
 
 
-def _num(value: object) -> Markup:
-    return tag("td", value, class_="num")
-
-
 def _summary(data: ReportData) -> Markup:
     d = data.diagnosis
     stats = d.get("stats", {})
@@ -100,16 +96,16 @@ def _inputs(data: ReportData) -> Markup:
         rows.append(
             (
                 link,
-                _num(item.get("files")),
-                _num(item.get("lines")),
-                _num(item.get("events")),
-                _num(item.get("unparsed_lines")),
-                _num(item.get("findings")),
+                item.get("files"),
+                item.get("lines"),
+                item.get("events"),
+                item.get("unparsed_lines"),
+                item.get("findings"),
                 ", ".join(item.get("root_causes", [])),
             )
         )
     headers = ["input", "files", "lines", "events", "unparsed", "findings", "root causes"]
-    return table(headers, [[Markup(c) if isinstance(c, Markup) else c for c in r] for r in rows])
+    return table(headers, rows, numeric=range(1, 6))
 
 
 def _event_rows(section: PodSection) -> Markup:
@@ -126,7 +122,8 @@ def _event_rows(section: PodSection) -> Markup:
                 tag("div", text, class_="log"),
             )
         )
-    return table(["time (UTC)", "node", "source", "kind", "level", "message / error"], rows)
+    headers = ["time (UTC)", "node", "source", "kind", "level", "message / error"]
+    return table(headers, rows, class_="events")
 
 
 def _rows_table(rows: list[dict[str, Any]]) -> Markup:
@@ -159,15 +156,16 @@ def _coverage(data: ReportData) -> Markup:
         (
             c["file"] + (f"!{c['member']}" if c.get("member") else ""),
             c.get("format") or "",
-            _num(c["lines"]),
-            _num(c["events"]),
-            _num(c["issue_lines"]),
-            _num(c["blank_lines"]),
+            c["lines"],
+            c["events"],
+            c["issue_lines"],
+            c["blank_lines"],
             c.get("skipped") or "",
         )
         for c in data.coverage
     ]
-    return table(["file", "format", "lines", "events", "unparsed", "blank", "skipped"], rows)
+    headers = ["file", "format", "lines", "events", "unparsed", "blank", "skipped"]
+    return table(headers, rows, numeric=range(2, 6))
 
 
 def _issues(data: ReportData) -> Markup:
@@ -182,7 +180,7 @@ def _issues(data: ReportData) -> Markup:
         )
         for i in shown
     ]
-    out = table(["file", "line", "severity", "reason", "excerpt"], rows)
+    out = table(["file", "line", "severity", "reason", "excerpt"], rows, numeric=(1,))
     if len(data.issues) > len(shown):
         out = join(
             [out, tag("p", f"{len(data.issues) - len(shown)} more issues in the JSON report.")]
@@ -226,12 +224,13 @@ def render_html(data: ReportData, *, index_link: str | None = None) -> str:
                     ["count", "template", "example"],
                     [
                         (
-                            _num(t.get("count")),
+                            t.get("count"),
                             tag("div", t.get("template"), class_="log"),
                             tag("div", t.get("example"), class_="log"),
                         )
                         for t in templates
                     ],
+                    numeric=(0,),
                 )
                 if templates
                 else tag("p", "None.", class_="muted"),

@@ -9,7 +9,7 @@ this package (tag names, CSS, the page skeleton).
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Final
 
 _VOID: Final = frozenset({"img", "meta", "br", "hr", "col"})
@@ -56,9 +56,25 @@ def tag(name: str, *children: object, **attrs: object) -> Markup:
 
 
 def table(
-    headers: Iterable[str], rows: Iterable[Iterable[object]], *, class_: str | None = None
+    headers: Iterable[str],
+    rows: Iterable[Iterable[object]],
+    *,
+    class_: str | None = None,
+    numeric: Collection[int] = (),
 ) -> Markup:
-    """A table with a header row; cells are escaped unless they are :class:`Markup`."""
+    """A table with a header row; cells are escaped unless they are :class:`Markup`.
+
+    Columns whose index is in ``numeric`` are right-aligned (``class="num"``).
+    """
     head = tag("thead", tag("tr", *(tag("th", c) for c in headers)))
-    body = tag("tbody", *(tag("tr", *(tag("td", c) for c in row)) for row in rows))
+    body = tag(
+        "tbody",
+        *(
+            tag(
+                "tr",
+                *(tag("td", c, class_="num" if i in numeric else None) for i, c in enumerate(row)),
+            )
+            for row in rows
+        ),
+    )
     return tag("table", head, body, class_=class_)
