@@ -1,0 +1,142 @@
+"""``multus-forensics parse``: outputs, one stderr line per error, exit codes, light imports."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from test_ingest_toyformat import toy_registry  # noqa: F401 - fixture
+
+from multus_forensics.cli import main
+from multus_forensics.errors import InputError
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = "TOYFULL 2026-03-11T13:02:05Z a\nTOYFULL 2026-03-11T13:02:06Z b\n"
+
+
+@pytest.mark.usefixtures("toy_registry")
+def test_parse_writes_events_and_creates_the_output_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "x.toy").write_text(GOOD)
+    out = tmp_path / "results" / "run1" / "events.parquet"
+    assert main(["parse", str(tmp_path / "x.toy"), "-o", str(out)]) == 0
+    assert pl.read_parquet(out)["message"].to_list() == ["a", "b"]
+    captured = capsys.readouterr()
+    assert captured.out.startswith("1 files, 2 lines, 2 events, 0 unparsed lines, 0 skipped files")
+    assert captured.err == ""
+
+
+@pytest.mark.usefixtures("toy_registry")
+def test_each_error_is_one_stderr_line_and_the_exit_is_still_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "x.toy").write_text(GOOD + "junk\n")
+    code = main(["parse", str(tmp_path / "x.toy"), str(tmp_path / "missing.toy")])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 0
+    assert err == [
+        f"multus-forensics: {tmp_path / 'x.toy'}:3: not a toy line: 'junk'",
+        f"multus-forensics: {tmp_path / 'missing.toy'}: no such file or directory",
+    ]
+
+
+@pytest.mark.usefixtures("toy_registry")
+def test_error_lines_are_capped_with_a_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "x.toy").write_text("".join(f"junk {i}\n" for i in range(25)) + GOOD)
+    assert main(["parse", str(tmp_path / "x.toy")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 21
+    assert err[-1].startswith("multus-forensics: ... and 5 more errors")
+
+
+@pytest.mark.usefixtures("toy_registry")
+def test_issues_flag_lists_warnings_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "x.toy").write_bytes(b"TOYFULL 2026-03-11T13:02:05Z \xff\n")
+    assert main(["parse", "--issues", str(tmp_path / "x.toy")]) == 0
+    assert "invalid UTF-8" in capsys.readouterr().err
+
+
+def test_nothing_readable_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["parse", str(tmp_path / "a"), str(tmp_path / "b*")]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"multus-forensics: {tmp_path / 'a'}: no such file or directory",
+        f"multus-forensics: {tmp_path / 'b*'}: glob pattern matched no file",
+        "multus-forensics: error: nothing could be read",
+    ]
+
+
+@pytest.mark.usefixtures("toy_registry")
+def test_cap_option_reaches_ingestion(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "x.toy.gz").write_bytes(gzip.compress(GOOD.encode() * 10))
+    assert main(["parse", "--max-member-bytes", "40", str(tmp_path / "x.toy.gz")]) == 0
+    assert "cap of 40 bytes" in capsys.readouterr().err
+
+
+def test_errors_have_no_traceback_unless_debug(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "x.log").write_text(GOOD)
+    assert main(["parse", "--tz", "Mars/Base", str(tmp_path / "x.log")]) == 1
+    err = capsys.readouterr().err
+    assert err == "multus-forensics: error: unknown time zone 'Mars/Base'\n"
+    with pytest.raises(InputError):
+        main(["--debug", "parse", "--tz", "Mars/Base", str(tmp_path / "x.log")])
+
+
+def test_bad_limits_are_an_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "x.log").write_text(GOOD)
+    assert main(["parse", "--max-depth", "0", str(tmp_path / "x.log")]) == 1
+    assert "max_depth must be positive" in capsys.readouterr().err
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "multus_forensics", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_real_subprocess_exit_codes_and_output(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello\nworld\n")
+    out = tmp_path / "o" / "events.jsonl"
+    ok = _run("parse", str(tmp_path / "notes.txt"), "-o", str(out))
+    assert ok.returncode == 0
+    assert "1 files, 2 lines" in ok.stdout
+    assert out.exists()
+    assert "Traceback" not in ok.stderr
+    missing = _run("parse", str(tmp_path / "missing.log"))
+    assert missing.returncode == 1
+    assert missing.stderr.splitlines() == [
+        f"multus-forensics: {tmp_path / 'missing.log'}: no such file or directory",
+        "multus-forensics: error: nothing could be read",
+    ]
+
+
+HEAVY = ("pandas", "matplotlib", "dask", "distributed", "nbclient", "tqdm")
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["import multus_forensics", "from multus_forensics.cli import build_parser; build_parser()"],
+)
+def test_import_and_cli_setup_do_not_load_heavy_libraries(code: str) -> None:
+    probe = (
+        f"{code}; import sys, json; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert json.loads(done.stdout) == []
