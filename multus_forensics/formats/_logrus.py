@@ -155,7 +155,7 @@ def classify_runtime(msg: str, error: str | None) -> dict[str, Any]:
         out["kind"] = (
             "runtime:sandbox:stop-failed" if suffix == " failed" else "runtime:sandbox:stop"
         )
-        fields["phase"] = "returned" if suffix == " returns successfully" else "request"
+        fields["phase"] = "request" if suffix is None else "returned"
     elif msg.startswith("TearDown network for sandbox"):
         out["kind"] = "runtime:network:teardown"
     elif msg.startswith(

@@ -31,7 +31,7 @@ from multus_forensics.formats._logrus import (
     parse_time,
 )
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
-from multus_forensics.model import ParseIssue, conform, empty_frame, excerpt
+from multus_forensics.model import COLUMNS, ParseIssue, conform, empty_frame, excerpt
 
 if TYPE_CHECKING:
     import polars as pl
@@ -171,8 +171,7 @@ def parse_logrus_source(
         rows.append(rec)
     parts = [conform(frame)]
     if rows:
-        keep = set(frame.columns) | {"time"}
-        clean = [{k: v for k, v in r.items() if k in keep} for r in rows]
+        clean = [{k: v for k, v in r.items() if k in COLUMNS} for r in rows]
         parts.append(conform(pl.DataFrame(clean, infer_schema_length=None)))
     events = pl.concat(parts).sort("line") if len(parts) > 1 else parts[0]
     events = events.with_columns(
