@@ -83,10 +83,11 @@ class BareError(LogFormat):
     description: ClassVar[str] = "pasted error lines without a log header (no time)"
 
     def sniff(self, head: Sequence[str]) -> float:
-        if not head:
+        lines = [line for line in head if not CONTINUATION.match(line)]
+        if not lines:
             return 0.0
-        score = 0.7 * sum(line_score(line) for line in head) / len(head)
-        if any(HEADERISH.match(line) for line in head):
+        score = 0.7 * sum(line_score(line) for line in lines) / len(lines)
+        if any(HEADERISH.match(line) for line in lines):
             return min(score, 0.2)
         return score
 
