@@ -1,0 +1,323 @@
+"""The rule catalog: TOML files under ``multus_forensics/rules`` (plus user files) as frozen rules.
+
+Rules are data so that a new signature is a reviewed text change, not code. Loading is strict:
+an unknown key, a label outside the taxonomy, a predicate nobody implemented or a pattern that
+does not compile is an error naming the file and the rule id, because a silently ignored typo in
+a rule is a silently wrong diagnosis. Catalog patterns are compiled with the ``regex`` module and
+tested against adversarial input; user patterns are additionally matched with a timeout.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import regex
+
+from multus_forensics.errors import RuleError
+
+#: Root-cause labels of TAXONOMY.md (a public contract), plus ``unknown`` which has no rule.
+LABELS: Final[tuple[str, ...]] = (
+    "multus_self_delegation",
+    "duplicate_ifname_in_request",
+    "kubeconfig_auth_failure",
+    "stale_multus_config_after_uninstall",
+    "api_server_unreachable",
+    "pod_not_in_api",
+    "nad_not_found",
+    "invalid_delegate_config",
+    "cni_version_mismatch",
+    "cni_plugin_not_installed",
+    "multus_daemon_unavailable",
+    "default_network_not_ready",
+    "ipam_pool_exhausted",
+    "ipam_leak_on_delete",
+    "master_interface_missing",
+    "macvlan_parent_unusable",
+    "secondary_default_route_conflict",
+    "sriov_device_not_allocated",
+    "sriov_device_wrong_type",
+    "teardown_state_missing",
+    "multus_bug",
+)
+UNKNOWN: Final = "unknown"
+
+SEVERITIES: Final[tuple[str, ...]] = ("info", "warning", "error", "critical")
+#: where a rule looks: error-carrying events, any event, or the messages of one file joined
+#: in order (for configs and messages that parsers split over records)
+TARGETS: Final[tuple[str, ...]] = ("error", "event", "stream")
+#: which part of an unwrapped chain the patterns run on
+LAYERS: Final[tuple[str, ...]] = ("any", "leaf")
+OPS: Final[tuple[str, ...]] = ("any", "add", "del")
+
+#: timeout (seconds) for one user-pattern search; catalog patterns are proven safe by tests
+USER_PATTERN_TIMEOUT: Final = 0.25
+
+_RULE_KEYS: Final = frozenset(
+    {
+        "id",
+        "title",
+        "root_cause",
+        "severity",
+        "target",
+        "layer",
+        "kinds",
+        "op",
+        "patterns",
+        "exclude",
+        "requires",
+        "forbids",
+        "confidence",
+        "raise",
+        "lower",
+        "explanation",
+        "remediation",
+        "references",
+        "examples",
+        "counter_examples",
+    }
+)
+_ADJUST_KEYS: Final = frozenset({"predicate", "pattern", "by", "why"})
+_REQUIRED: Final = ("id", "title", "root_cause", "severity", "patterns", "confidence", "explanation")
+
+
+@dataclass(frozen=True)
+class Adjust:
+    """A context condition that raises or lowers a rule's confidence by ``by``."""
+
+    by: float
+    why: str
+    predicate: str | None = None
+    pattern: regex.Pattern[str] | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One catalog entry: what to match, in which context, and what it means."""
+
+    id: str
+    title: str
+    root_cause: str
+    severity: str
+    patterns: tuple[regex.Pattern[str], ...]
+    confidence: float
+    explanation: str
+    target: str = "error"
+    layer: str = "any"
+    kinds: tuple[str, ...] = ()
+    op: str = "any"
+    exclude: tuple[regex.Pattern[str], ...] = ()
+    requires: tuple[str, ...] = ()
+    forbids: tuple[str, ...] = ()
+    raises: tuple[Adjust, ...] = ()
+    lowers: tuple[Adjust, ...] = ()
+    remediation: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    counter_examples: tuple[str, ...] = ()
+    source: str = ""
+    user: bool = False
+
+    def search(self, pattern: regex.Pattern[str], text: str) -> regex.Match[str] | None:
+        """Search with a timeout for user rules (a hostile pattern must not hang a run)."""
+        if not self.user:
+            return pattern.search(text)
+        try:
+            return pattern.search(text, timeout=USER_PATTERN_TIMEOUT)
+        except TimeoutError:
+            return None
+
+    def first_match(self, text: str) -> regex.Match[str] | None:
+        """The first pattern match in ``text`` unless an ``exclude`` pattern also matches."""
+        for pattern in self.patterns:
+            m = self.search(pattern, text)
+            if m is not None:
+                if any(self.search(x, text) for x in self.exclude):
+                    return None
+                return m
+        return None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All rules, in load order (built-in files sorted by name, then user files)."""
+
+    rules: tuple[Rule, ...]
+    files: tuple[str, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def by_id(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    def labels(self) -> set[str]:
+        return {r.root_cause for r in self.rules}
+
+
+def _fail(where: str, msg: str) -> RuleError:
+    return RuleError(f"{where}: {msg}")
+
+
+def _compile(where: str, what: str, text: Any) -> regex.Pattern[str]:
+    if not isinstance(text, str) or not text:
+        raise _fail(where, f"{what} must be a non-empty string")
+    try:
+        return regex.compile(text, regex.VERSION0)
+    except regex.error as exc:
+        raise _fail(where, f"bad pattern in {what} {text!r}: {exc}") from exc
+
+
+def _strings(where: str, key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _fail(where, f"{key!r} must be a string or a list of strings")
+    return tuple(value)
+
+
+def _choice(where: str, key: str, value: Any, allowed: Sequence[str]) -> str:
+    if value not in allowed:
+        raise _fail(where, f"{key} {value!r} is not one of {', '.join(allowed)}")
+    return str(value)
+
+
+def _adjusts(where: str, key: str, value: Any, predicates: Iterable[str]) -> tuple[Adjust, ...]:
+    if not isinstance(value, list):
+        raise _fail(where, f"{key!r} must be a list of tables")
+    known = set(predicates)
+    out = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise _fail(where, f"{key!r} entries must be tables")
+        for k in item:
+            if k not in _ADJUST_KEYS:
+                raise _fail(where, f"unknown key {k!r} in {key}")
+        by = item.get("by")
+        if not isinstance(by, int | float) or not 0 < by <= 1:
+            raise _fail(where, f"{key}.by must be a number in (0, 1]")
+        pred, pat = item.get("predicate"), item.get("pattern")
+        if (pred is None) == (pat is None):
+            raise _fail(where, f"each {key} entry needs exactly one of 'predicate' or 'pattern'")
+        if pred is not None and pred not in known:
+            raise _fail(where, f"unknown predicate {pred!r} in {key}")
+        out.append(
+            Adjust(
+                by=float(by),
+                why=str(item.get("why") or pred or pat),
+                predicate=pred,
+                pattern=_compile(where, key, pat) if pat is not None else None,
+            )
+        )
+    return tuple(out)
+
+
+def _rule(raw: Any, source: str, user: bool, predicates: Iterable[str]) -> Rule:
+    if not isinstance(raw, dict):
+        raise _fail(source, "each [[rule]] must be a table")
+    rid = raw.get("id")
+    where = f"{source}: rule {rid}" if isinstance(rid, str) else f"{source}: rule <no id>"
+    for key in raw:
+        if key not in _RULE_KEYS:
+            raise _fail(where, f"unknown key {key!r}")
+    for key in _REQUIRED:
+        if key not in raw:
+            raise _fail(where, f"missing key {key!r}")
+    preds = tuple(predicates)
+    conf = raw["confidence"]
+    if not isinstance(conf, int | float) or not 0 < conf <= 1:
+        raise _fail(where, "confidence must be a number in (0, 1]")
+    for key in ("requires", "forbids"):
+        for name in _strings(where, key, raw.get(key, [])):
+            if name not in preds:
+                raise _fail(where, f"unknown predicate {name!r} in {key}")
+    return Rule(
+        id=str(rid),
+        title=str(raw["title"]),
+        root_cause=_choice(where, "root_cause", raw["root_cause"], LABELS),
+        severity=_choice(where, "severity", raw["severity"], SEVERITIES),
+        patterns=tuple(
+            _compile(where, "patterns", p) for p in _strings(where, "patterns", raw["patterns"])
+        ),
+        confidence=float(conf),
+        explanation=str(raw["explanation"]).strip(),
+        target=_choice(where, "target", raw.get("target", "error"), TARGETS),
+        layer=_choice(where, "layer", raw.get("layer", "any"), LAYERS),
+        kinds=_strings(where, "kinds", raw.get("kinds", [])),
+        op=_choice(where, "op", raw.get("op", "any"), OPS),
+        exclude=tuple(
+            _compile(where, "exclude", p) for p in _strings(where, "exclude", raw.get("exclude", []))
+        ),
+        requires=_strings(where, "requires", raw.get("requires", [])),
+        forbids=_strings(where, "forbids", raw.get("forbids", [])),
+        raises=_adjusts(where, "raise", raw.get("raise", []), preds),
+        lowers=_adjusts(where, "lower", raw.get("lower", []), preds),
+        remediation=_strings(where, "remediation", raw.get("remediation", [])),
+        references=_strings(where, "references", raw.get("references", [])),
+        examples=_strings(where, "examples", raw.get("examples", [])),
+        counter_examples=_strings(where, "counter_examples", raw.get("counter_examples", [])),
+        source=source,
+        user=user,
+    )
+
+
+def load_rules_text(text: str, source: str, *, user: bool = True) -> list[Rule]:
+    """Rules from one TOML document (``[[rule]]`` tables); ``source`` names it in errors."""
+    from multus_forensics.classify.predicates import PREDICATES
+
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _fail(source, f"not valid TOML: {exc}") from exc
+    for key in doc:
+        if key != "rule":
+            raise _fail(source, f"unknown top-level key {key!r} (rules go in [[rule]] tables)")
+    raw_rules = doc.get("rule", [])
+    if not isinstance(raw_rules, list):
+        raise _fail(source, "'rule' must be an array of tables ([[rule]])")
+    return [_rule(raw, source, user, PREDICATES) for raw in raw_rules]
+
+
+def builtin_rule_files() -> list[tuple[str, str]]:
+    """(name, text) of the packaged rule files, sorted by name."""
+    root = resources.files("multus_forensics") / "rules"
+    out = []
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            out.append((f"rules/{entry.name}", entry.read_text(encoding="utf-8")))
+    return out
+
+
+def load_catalog(
+    extra: str | Path | Sequence[str | Path] = (), *, builtin: bool = True
+) -> Catalog:
+    """The packaged catalog plus user rule files in ``extra``; rule ids must be unique."""
+    if isinstance(extra, str | Path):
+        extra = [extra]
+    rules: list[Rule] = []
+    files: list[str] = []
+    if builtin:
+        for name, text in builtin_rule_files():
+            rules.extend(load_rules_text(text, name, user=False))
+            files.append(name)
+    for path in extra:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RuleError(f"{p}: cannot read rule file: {exc.strerror or exc}") from exc
+        rules.extend(load_rules_text(text, str(p), user=True))
+        files.append(str(p))
+    seen: dict[str, str] = {}
+    for rule in rules:
+        if rule.id in seen:
+            raise _fail(rule.source, f"rule {rule.id}: duplicate id (also in {seen[rule.id]})")
+        seen[rule.id] = rule.source
+    return Catalog(tuple(rules), tuple(files))
