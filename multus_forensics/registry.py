@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 #: format name -> "module:Class" (modules under multus_forensics.formats)
 FORMATS: Final[dict[str, str]] = {
     "klog-json": "klog_json:KlogJson",
+    "kubectl-events": "kubectl_events:KubectlEvents",
+    "openshift-monitor": "openshift_monitor:OpenshiftMonitor",
     "kubectl-describe": "kubectl_describe:KubectlDescribe",
     "journal-json": "journal_json:JournalJson",
     "bare-error": "bare_error:BareError",

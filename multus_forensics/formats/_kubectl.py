@@ -44,6 +44,8 @@ _ADDED = re.compile(r"^Add (?P<ifname>\S+) \[(?P<ips>[^\]]*)\](?: from (?P<net>\
 _NO_NAD = re.compile(
     r"cannot find a network-attachment-definition \((?P<net>[^)]+)\) in namespace \((?P<ns>[^)]+)\)"
 )
+#: CRI-O names the sandbox ``k8s_<pod>_<ns>_<uid>_<attempt>(<64hex>)`` (FORMATS.md §2.7)
+_CRIO_SANDBOX = re.compile(r"k8s_[^\s(]+_(?P<uid>[0-9a-f-]{36})_\d+\((?P<id>[0-9a-f]{64})\)")
 _ERROR_REASONS: Final = frozenset(
     {"FailedCreatePodSandBox", "FailedKillPod", "FailedSync", "NoNetworkFound"}
 )
@@ -147,6 +149,10 @@ def interpret(reason: str, message: str) -> dict[str, Any]:
         for key in ("sandbox_id", "network", "namespace", "pod", "pod_uid"):
             if key in found:
                 out[key] = found[key]
+        crio = _CRIO_SANDBOX.search(message)
+        if crio:
+            out.setdefault("sandbox_id", crio["id"])
+            out.setdefault("pod_uid", crio["uid"])
         nad = _NO_NAD.search(message)
         if nad:
             out["network"] = f"{nad['ns']}/{nad['net']}"

@@ -177,7 +177,7 @@ class TableBuilder:
                 fields["from"] = component
             if host:
                 cols["node"] = host
-            for key in ("type", "sub_object", "object"):
+            for key in ("type", "sub_object", "object", "note", "seconds_after_deletion"):
                 if row.cells.get(key):
                     fields[key] = row.cells[key]
             if row.inferred:
@@ -196,6 +196,7 @@ class TableBuilder:
                     fields[key] = row.cells[key]
             if row.cells.get("time") is not None:
                 time = row.cells["time"]
+                cols["year_source"] = row.cells.get("year_source")
         return Event(
             time=time,
             time_relative=relative,
