@@ -1,0 +1,234 @@
+"""Event rows as small mutable records, with the identities their error chains name.
+
+Timelines join on IDs that often sit only inside an error string (the sandbox ID of a kubelet
+``CreatePodSandbox`` failure, the pod UID of a KillPodSandbox target), so every failure row is
+unwrapped once here and the chain's identities fill the row's empty identity columns.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from multus_forensics.chain import ErrorChain, unwrap_error
+
+if TYPE_CHECKING:
+    import polars as pl
+
+#: kinds that report a failed sandbox ADD (one sandbox attempt that did not come up)
+ADD_FAILURE_KINDS: Final = frozenset(
+    {
+        "kubelet:sandbox:failed",
+        "kubelet:pod:sync-error",
+        "runtime:sandbox:failed",
+        "multus:error",
+        "event:FailedCreatePodSandBox",
+        "event:NoNetworkFound",
+        "ipam:error",
+        "error:line",
+    }
+)
+DEL_FAILURE_KINDS: Final = frozenset(
+    {
+        "kubelet:sandbox:stop-failed",
+        "runtime:sandbox:stop-failed",
+        "runtime:network:destroy-failed",
+        "event:FailedKillPod",
+    }
+)
+START_KINDS: Final = frozenset({"kubelet:sandbox:start", "runtime:sandbox:start"})
+READY_KINDS: Final = frozenset({"runtime:sandbox:ready", "kubelet:sandbox:created"})
+TEARDOWN_KINDS: Final = frozenset(
+    {
+        "runtime:sandbox:stop",
+        "runtime:network:teardown",
+        "runtime:cni:del",
+        "multus:del",
+        "kubelet:pod:killing",
+        "event:SandboxChanged",
+    }
+)
+ADD_KINDS: Final = frozenset({"multus:add", "event:AddedInterface"})
+STATUS_KIND: Final = "pod:network-status"
+REQUEST_KIND: Final = "pod:networks"
+
+_ADDED = re.compile(r"Add (?P<if>\S+) \[(?P<ips>[^\]]*)\](?: from (?P<net>\S+))?")
+_COUNT = re.compile(r"\(x(?P<n>\d+) over ")
+_COLUMNS: Final = (
+    "time",
+    "node",
+    "source",
+    "kind",
+    "level",
+    "namespace",
+    "pod",
+    "pod_uid",
+    "sandbox_id",
+    "container_id",
+    "network",
+    "interface",
+    "ips",
+    "message",
+    "error",
+    "fields",
+    "file",
+    "member",
+    "line",
+)
+
+
+@dataclass(eq=False)
+class Rec:
+    """One event row plus what the timeline derives for it."""
+
+    eid: int
+    time: datetime | None
+    node: str | None
+    source: str
+    kind: str
+    level: str
+    namespace: str | None
+    pod: str | None
+    pod_uid: str | None
+    sandbox_id: str | None
+    container_id: str | None
+    network: str | None
+    interface: str | None
+    ips: str | None
+    message: str
+    error: str | None
+    fields_json: str
+    file: str
+    member: str | None
+    line: int
+    chain: ErrorChain | None = None
+    netns: str | None = None
+    count: int = 1
+    _fields: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        if self._fields is None:
+            try:
+                loaded = json.loads(self.fields_json or "{}")
+            except ValueError:
+                loaded = {}
+            self._fields = loaded if isinstance(loaded, dict) else {}
+        return self._fields
+
+    @property
+    def ref(self) -> str:
+        """``file[!member]:line`` — where the evidence is."""
+        where = self.file + (f"!{self.member}" if self.member else "")
+        return f"{where}:{self.line}"
+
+    @property
+    def is_add_failure(self) -> bool:
+        if self.kind in ADD_FAILURE_KINDS:
+            if self.kind == "multus:error" and self.chain is not None:
+                return self.chain.op != "del"
+            if self.kind == "kubelet:pod:sync-error" and self.chain is not None:
+                return self.chain.op == "add" or self.chain.get("sandbox_id") is not None
+            return self.kind != "kubelet:pod:sync-error"
+        return False
+
+    @property
+    def is_del_failure(self) -> bool:
+        if self.kind in DEL_FAILURE_KINDS:
+            return True
+        return self.kind == "multus:error" and self.chain is not None and self.chain.op == "del"
+
+
+def _netns(rec: Rec) -> str | None:
+    fields = rec.fields
+    if isinstance(fields.get("netns"), str):
+        return str(fields["netns"])
+    result = fields.get("result")
+    if isinstance(result, dict):
+        for iface in result.get("interfaces") or []:
+            if isinstance(iface, dict) and isinstance(iface.get("sandbox"), str):
+                return str(iface["sandbox"])
+    return None
+
+
+def _enrich(rec: Rec) -> None:
+    """Fill identities from the error chain, AddedInterface text, netns and repeat counts."""
+    text = rec.error
+    if text is None and (rec.kind in ADD_FAILURE_KINDS or rec.kind in DEL_FAILURE_KINDS):
+        text = rec.message or None
+    if text:
+        chain = unwrap_error(text)
+        rec.chain = chain
+        rec.sandbox_id = rec.sandbox_id or chain.get("sandbox_id")
+        rec.pod_uid = rec.pod_uid or chain.get("pod_uid")
+        if rec.pod is None and chain.get("pod") is not None:
+            rec.namespace = rec.namespace or chain.get("namespace")
+            rec.pod = chain.get("pod")
+    if rec.kind == "event:AddedInterface" and rec.interface is None:
+        match = _ADDED.search(rec.message)
+        if match:
+            rec.interface = match["if"]
+            rec.ips = ",".join(match["ips"].split()) or None
+            rec.network = rec.network or match["net"]
+    if rec.kind.startswith(("multus:", "runtime:cni")):
+        rec.netns = _netns(rec)
+    count = rec.fields.get("count")
+    if isinstance(count, int) and count > 1:
+        rec.count = count
+    elif rec.kind.startswith("event:") and (m := _COUNT.search(rec.message)):
+        rec.count = int(m["n"])
+    if rec.container_id and rec.sandbox_id is None and rec.kind == "kubelet:pleg":
+        rec.sandbox_id = rec.container_id
+
+
+def records(frame: pl.DataFrame) -> list[Rec]:
+    """Records for the rows that name a pod, sandbox or error (``eid`` = row number), enriched.
+
+    Rows with no identity, no error and kind ``log`` cannot belong to a pod timeline; skipping
+    them before the Python loop keeps large node logs cheap.
+    """
+    import polars as pl
+
+    out: list[Rec] = []
+    cols = [c for c in _COLUMNS if c in frame.columns]
+    ids = ("namespace", "pod", "pod_uid", "sandbox_id", "container_id", "error")
+    keep = pl.any_horizontal([pl.col(c).is_not_null() for c in ids if c in frame.columns])
+    if "kind" in frame.columns:
+        keep = keep | (pl.col("kind") != "log")
+    rows = frame.select(cols).with_row_index("_eid").filter(keep)
+    for row in rows.iter_rows(named=True):
+        rec = Rec(
+            eid=row["_eid"],
+            time=row.get("time"),
+            node=row.get("node"),
+            source=row.get("source") or "unknown",
+            kind=row.get("kind") or "log",
+            level=row.get("level") or "info",
+            namespace=row.get("namespace"),
+            pod=row.get("pod"),
+            pod_uid=row.get("pod_uid"),
+            sandbox_id=row.get("sandbox_id"),
+            container_id=row.get("container_id"),
+            network=row.get("network"),
+            interface=row.get("interface"),
+            ips=row.get("ips"),
+            message=row.get("message") or "",
+            error=row.get("error"),
+            fields_json=row.get("fields") or "{}",
+            file=row.get("file") or "",
+            member=row.get("member"),
+            line=row.get("line") or 0,
+        )
+        _enrich(rec)
+        out.append(rec)
+    return out
+
+
+def sort_key(rec: Rec) -> tuple[int, float, str, int]:
+    """Timed records first in time order; untimed after, in file order."""
+    if rec.time is None:
+        return (1, 0.0, rec.file, rec.line)
+    return (0, rec.time.timestamp(), rec.file, rec.line)

@@ -1,0 +1,347 @@
+"""Sandbox attempts of one pod: clustering, outcome, error chain, duration and gap.
+
+Clock skew between sources (a few seconds) must neither split nor misorder attempts, so raw
+time is the last resort. Records are first grouped by the strongest key they carry: the sandbox
+ID, then the netns path of a Multus ADD (one netns per sandbox attempt). Interface adds that
+carry neither (describe ``AddedInterface`` rows, old Multus lines) form groups by the repeat rule
+— within one attempt a (interface, network) pair is added once, so its repetition starts the next
+attempt — and join a keyed group through a shared (interface, IP). Only then are the remaining
+records attached by time, with ``skew`` tolerance: a start marker to the next group that begins
+after it, anything else to the group whose span contains it.
+
+Repeated events (``(x12 over 2m)`` rows) stand for several failures at once; they never anchor
+a group and instead mark otherwise unexplained attempts as failed (``outcome_inferred``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Final
+
+from multus_forensics.chain import ErrorChain, failure_key
+from multus_forensics.timeline._records import (
+    ADD_KINDS,
+    READY_KINDS,
+    REQUEST_KIND,
+    START_KINDS,
+    STATUS_KIND,
+    TEARDOWN_KINDS,
+    Rec,
+    sort_key,
+)
+from multus_forensics.timeline.identity import PodKey
+
+#: longest plausible time between a start marker and the attempt's first keyed record
+MAX_START_LEAD: Final = timedelta(minutes=5)
+POD_LEVEL_KINDS: Final = frozenset({REQUEST_KIND, STATUS_KIND, "pod:info"})
+
+
+@dataclass
+class Failure:
+    """One distinct failure of an attempt and every record that reported it."""
+
+    chain: ErrorChain
+    reports: list[Rec]
+
+
+@dataclass
+class Attempt:
+    """One sandbox attempt (see the module docstring for how records are grouped)."""
+
+    key: PodKey
+    recs: list[Rec] = field(default_factory=list)
+    index: int = 0
+    outcome: str = "unknown"
+    outcome_inferred: bool = False
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def sandbox_ids(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for rec in self.recs:
+            if rec.sandbox_id and rec.count == 1:
+                seen.setdefault(rec.sandbox_id)
+        return list(seen)
+
+    @property
+    def netns(self) -> list[str]:
+        return list(dict.fromkeys(r.netns for r in self.recs if r.netns))
+
+    @property
+    def times(self) -> list[datetime]:
+        return [r.time for r in self.recs if r.time is not None]
+
+    @property
+    def start(self) -> datetime | None:
+        return min(self.times, default=None)
+
+    @property
+    def end(self) -> datetime | None:
+        return max(self.times, default=None)
+
+    @property
+    def nodes(self) -> list[str]:
+        return sorted({r.node for r in self.recs if r.node})
+
+    @property
+    def error(self) -> ErrorChain | None:
+        """The most complete chain among the attempt's failures (untruncated, most layers)."""
+        if not self.failures:
+            return None
+        best = max(self.failures, key=lambda f: (not f.chain.truncated, len(f.chain.layers)))
+        return best.chain
+
+
+@dataclass
+class _Piece:
+    recs: list[Rec] = field(default_factory=list)
+    keyed: bool = False
+
+    @property
+    def first(self) -> datetime | None:
+        return min((r.time for r in self.recs if r.time is not None), default=None)
+
+    @property
+    def last(self) -> datetime | None:
+        return max((r.time for r in self.recs if r.time is not None), default=None)
+
+    @property
+    def node(self) -> str | None:
+        return next((r.node for r in self.recs if r.node), None)
+
+    def add_keys(self) -> set[tuple[str, str]]:
+        return {
+            (r.interface, ip)
+            for r in self.recs
+            if r.kind in ADD_KINDS and r.interface and r.ips
+            for ip in r.ips.split(",")
+        }
+
+
+def _keyed_pieces(recs: list[Rec]) -> tuple[list[_Piece], list[Rec]]:
+    """Pieces by sandbox ID, then by netns; returns the pieces and the records left over."""
+    by_sandbox: dict[str, _Piece] = {}
+    by_netns: dict[str, _Piece] = {}
+    pieces: list[_Piece] = []
+    rest: list[Rec] = []
+    for rec in recs:
+        if rec.sandbox_id and rec.count == 1:
+            piece = by_sandbox.get(rec.sandbox_id)
+            if piece is None and rec.netns:
+                piece = by_netns.get(rec.netns)
+            if piece is None:
+                piece = _Piece(keyed=True)
+                pieces.append(piece)
+            by_sandbox[rec.sandbox_id] = piece
+            if rec.netns:
+                by_netns.setdefault(rec.netns, piece)
+            piece.recs.append(rec)
+    for rec in recs:
+        if rec.sandbox_id and rec.count == 1:
+            continue
+        if rec.netns:
+            piece = by_netns.get(rec.netns)
+            if piece is None:
+                piece = by_netns[rec.netns] = _Piece(keyed=True)
+                pieces.append(piece)
+            piece.recs.append(rec)
+        else:
+            rest.append(rec)
+    return pieces, rest
+
+
+def _add_groups(adds: list[Rec], skew: timedelta) -> list[_Piece]:
+    """Consecutive adds of one file, split where a (interface, network) pair repeats."""
+    groups: list[_Piece] = []
+    by_file: dict[str, list[Rec]] = {}
+    for rec in adds:
+        by_file.setdefault(rec.file, []).append(rec)
+    for file_recs in by_file.values():
+        current: _Piece | None = None
+        seen: set[tuple[str | None, str | None]] = set()
+        for rec in sorted(file_recs, key=lambda r: r.line):
+            pair = (rec.interface, rec.network)
+            last = current.recs[-1].time if current else None
+            gap = rec.time is not None and last is not None and abs(rec.time - last) > skew
+            if current is None or pair in seen or gap:
+                current = _Piece()
+                groups.append(current)
+                seen = set()
+            seen.add(pair)
+            current.recs.append(rec)
+    return groups
+
+
+def _near(piece: _Piece, when: datetime, node: str | None, skew: timedelta) -> bool:
+    first, last = piece.first, piece.last
+    if first is None or last is None:
+        return False
+    if node and piece.node and node != piece.node:
+        return False
+    return first - skew <= when <= last + skew
+
+
+def _has_sandbox(piece: _Piece) -> bool:
+    return any(r.sandbox_id and r.count == 1 for r in piece.recs)
+
+
+def _closest(candidates: list[_Piece], when: datetime) -> _Piece | None:
+    """The candidate whose start is nearest ``when``; None when two are equally near."""
+    if not candidates:
+        return None
+    ranked = sorted(candidates, key=lambda p: abs((p.first or when) - when))
+    if len(ranked) > 1 and abs((ranked[0].first or when) - when) == abs(
+        (ranked[1].first or when) - when
+    ):
+        return None
+    return ranked[0]
+
+
+def _merge_netns_only(pieces: list[_Piece], skew: timedelta) -> list[_Piece]:
+    """Join netns-keyed pieces (thin Multus lines) to the sandbox piece they overlap in time."""
+    sandboxed = [p for p in pieces if _has_sandbox(p)]
+    out = list(sandboxed)
+    for piece in pieces:
+        if _has_sandbox(piece):
+            continue
+        when = piece.first
+        near = [p for p in sandboxed if when is not None and _near(p, when, piece.node, skew)]
+        target = _closest(near, when) if when is not None else None
+        if target is None:
+            out.append(piece)
+        else:
+            target.recs.extend(piece.recs)
+    return out
+
+
+def _merge_groups(pieces: list[_Piece], groups: list[_Piece], skew: timedelta) -> None:
+    """Join loose add groups to keyed pieces by a shared (interface, IP), else by time."""
+    owners: dict[tuple[str, str], list[_Piece]] = {}
+    for piece in pieces:
+        for key in piece.add_keys():
+            owners.setdefault(key, []).append(piece)
+    for group in groups:
+        hits = {
+            id(p): p for k in group.add_keys() for p in owners.get(k, []) if len(owners[k]) == 1
+        }
+        target = next(iter(hits.values())) if len(hits) == 1 else None
+        when = group.first
+        if target is None and when is not None:
+            near = [p for p in pieces if p.keyed and _near(p, when, group.node, skew)]
+            target = _closest(near, when)
+        if target is None:
+            pieces.append(group)
+        else:
+            target.recs.extend(group.recs)
+
+
+def _attach_starts(pieces: list[_Piece], starts: list[Rec], skew: timedelta) -> None:
+    for kind in sorted({r.kind for r in starts}):
+        markers = sorted((r for r in starts if r.kind == kind), key=sort_key)
+        for i, rec in enumerate(markers):
+            nxt = markers[i + 1].time if i + 1 < len(markers) else None
+            target = None
+            if rec.time is not None:
+                for piece in sorted((p for p in pieces if p.first), key=lambda p: p.first):  # type: ignore[arg-type, return-value]
+                    first = piece.first
+                    assert first is not None
+                    if any(r.kind == kind for r in piece.recs) or first < rec.time - skew:
+                        continue
+                    if first - rec.time > MAX_START_LEAD or (
+                        nxt is not None and first > nxt + skew
+                    ):
+                        break
+                    target = piece
+                    break
+            if target is None:
+                target = _Piece()
+                pieces.append(target)
+            target.recs.append(rec)
+
+
+def _attach_rest(pieces: list[_Piece], rest: list[Rec], skew: timedelta) -> list[Rec]:
+    """Attach by time; returns records that belong to the pod but to no attempt."""
+    pod_level: list[Rec] = []
+    for rec in rest:
+        if rec.kind in POD_LEVEL_KINDS or rec.count > 1 or rec.time is None:
+            pod_level.append(rec)
+            continue
+        target = _closest([p for p in pieces if _near(p, rec.time, rec.node, skew)], rec.time)
+        if target is not None:
+            target.recs.append(rec)
+        elif rec.is_add_failure:
+            pieces.append(_Piece(recs=[rec]))
+        else:
+            pod_level.append(rec)
+    return pod_level
+
+
+def _failures(recs: list[Rec]) -> list[Failure]:
+    """Distinct failures: equal :func:`failure_key`, or one core a suffix of another's."""
+    out: list[Failure] = []
+    keys: list[tuple[str | None, str]] = []
+    for rec in recs:
+        if rec.chain is None or not rec.is_add_failure:
+            continue
+        sandbox, core = failure_key(rec.chain)
+        for i, (other_sb, other_core) in enumerate(keys):
+            same_sb = sandbox is None or other_sb is None or sandbox == other_sb
+            if same_sb and (core.endswith(other_core) or other_core.endswith(core)):
+                if len(core) > len(other_core):
+                    keys[i] = (sandbox or other_sb, core)
+                out[i].reports.append(rec)
+                break
+        else:
+            keys.append((sandbox, core))
+            out.append(Failure(rec.chain, [rec]))
+    return out
+
+
+def _outcome(attempt: Attempt) -> str:
+    kinds = {r.kind for r in attempt.recs}
+    if attempt.failures or any(r.is_add_failure for r in attempt.recs):
+        return "failed"
+    ready = bool(kinds & READY_KINDS)
+    down = bool(kinds & TEARDOWN_KINDS)
+    if ready:
+        return "torn-down" if down else "ready"
+    return "torn-down" if down else "unknown"
+
+
+def _infer(attempts: list[Attempt], pod_level: list[Rec]) -> None:
+    """Attempts with no outcome of their own: failed when the pod reports repeated failures."""
+    summary = [r for r in pod_level if r.is_add_failure and r.chain is not None]
+    for i, attempt in enumerate(attempts):
+        if attempt.outcome != "unknown":
+            continue
+        later = i + 1 < len(attempts)
+        if summary or (later and any(a.outcome == "failed" for a in attempts)):
+            attempt.outcome = "failed"
+            attempt.outcome_inferred = True
+            if summary:
+                attempt.failures = _failures(summary)
+
+
+def build_attempts(
+    recs: list[Rec], key: PodKey, skew: timedelta
+) -> tuple[list[Attempt], list[Rec]]:
+    """Attempts of one pod in start order, and the pod-level records (requests, summaries)."""
+    recs = sorted(recs, key=sort_key)
+    pieces, rest = _keyed_pieces(recs)
+    pieces = _merge_netns_only(pieces, skew)
+    loose_adds = [r for r in rest if r.kind in ADD_KINDS]
+    starts = [r for r in rest if r.kind in START_KINDS]
+    others = [r for r in rest if r.kind not in ADD_KINDS and r.kind not in START_KINDS]
+    _merge_groups(pieces, _add_groups(loose_adds, skew), skew)
+    _attach_starts(pieces, starts, skew)
+    pod_level = _attach_rest(pieces, others, skew)
+    pieces.sort(key=lambda p: sort_key(min(p.recs, key=sort_key)))
+    attempts = []
+    for n, piece in enumerate(pieces, start=1):
+        attempt = Attempt(key, sorted(piece.recs, key=sort_key), index=n)
+        attempt.failures = _failures(attempt.recs)
+        attempt.outcome = _outcome(attempt)
+        attempts.append(attempt)
+    _infer(attempts, pod_level)
+    return attempts, pod_level
