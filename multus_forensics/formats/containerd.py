@@ -17,8 +17,9 @@ registry's payload parsers, and a line no parser understands is reported, never 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from multus_forensics.formats._assemble import apply_found
 from multus_forensics.formats._logrus import (
@@ -37,6 +38,13 @@ if TYPE_CHECKING:
     import polars as pl
 
 _ERROR_KV = r' error=("(?:[^"\\]|\\.)*"|\S*)'
+#: containerd ``format = "json"``: logrus JSONFormatter sorts keys (error, level, msg, time)
+_JSON_HEAD: Final = re.compile(r'^\{(?:"error":.*,)?"level":"[a-z]+","msg":.*"time":"\d{4}-')
+#: CNI plugin stderr that k3s writes into the same file: Multus header, calico header
+_PLUGIN_HEAD: Final = re.compile(
+    r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:?\d\d) \[(?:panic|error|verbose|debug)\] "
+    r"|^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \[[A-Z]+\]\[\d+\] "
+)
 
 
 def _unquote_expr(col: str) -> pl.Expr:
@@ -191,11 +199,16 @@ class ContainerdFormat(LogFormat):
     def sniff(self, head: Sequence[str]) -> float:
         from multus_forensics.formats.crio import crio_markers, logrus_share
 
-        share = logrus_share(head)
-        if share == 0.0:
+        own = logrus_share(head) + sum(1 for line in head if _JSON_HEAD.match(line)) / max(
+            len(head), 1
+        )
+        if own == 0.0:
             return 0.0
+        # plugin stderr between records (k3s) is part of this format too
+        plugin = sum(1 for line in head if _PLUGIN_HEAD.match(line)) / len(head)
         # any line only CRI-O writes hands the file to the crio format (which then scores >= 0.6)
-        return 0.5 * share if crio_markers(head) > 0.0 else 0.9 * share
+        weight = 0.5 if crio_markers(head) > 0.0 else 0.9
+        return weight * min(1.0, own + plugin)
 
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
         return parse_logrus_source(src, ctx, self.name, "containerd")

@@ -1,0 +1,181 @@
+"""containerd logrus text / JSON: sandbox identities, Go unquoting, plugin stderr, accounting."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from conftest import SAMPLES, check_golden
+
+import multus_forensics as mf
+from multus_forensics.formats._logrus import go_unquote, parse_logrus_payload
+from multus_forensics.formats.base import ParseContext, TextSource
+from multus_forensics.formats.containerd import ContainerdFormat
+from multus_forensics.model import frame_to_events
+from multus_forensics.registry import all_formats
+
+UID = "7ad2f92f-2377-4b79-8201-15fd0290181a"
+POD = "probe-6d8f9c7b54-qwz4n"
+SB1 = "2ac6ef42aca501bb0e450866ad8eb29184026696b4efad83edf9f455811473b7"
+META = f"&PodSandboxMetadata{{Name:{POD},Uid:{UID},Namespace:lab,Attempt:2,}}"
+
+
+def _events(text: str) -> tuple[list[mf.Event], list[mf.ParseIssue], int]:
+    out = ContainerdFormat().parse(TextSource("containerd.log", text), ParseContext())
+    return frame_to_events(out.events), out.issues, out.blank_lines
+
+
+@pytest.mark.parametrize(
+    ("sample", "golden"),
+    [
+        ("seed/containerd.log", "seed_containerd"),
+        ("runtime/containerd-json.log", "runtime_containerd-json"),
+        ("runtime/k3s/containerd.log", "runtime_k3s_containerd"),
+    ],
+)
+def test_samples_match_golden_without_issues(sample: str, golden: str, regen_golden: bool) -> None:
+    log = mf.parse(str(SAMPLES / sample), year=2026)
+    assert log.issues == []
+    assert log.stats.files[0].format == "containerd"
+    check_golden(golden, log.to_polars(), regen_golden)
+
+
+def test_seed_attempts_carry_pod_sandbox_and_failing_network() -> None:
+    events = frame_to_events(mf.parse(str(SAMPLES / "seed/containerd.log")).to_polars())
+    failed = [e for e in events if e.kind == "runtime:sandbox:failed"]
+    assert len(failed) == 3
+    first = failed[0]
+    assert (first.namespace, first.pod, first.pod_uid, first.sandbox_id) == ("lab", POD, UID, SB1)
+    assert first.network == "macvlan-conf"
+    assert first.fields == {"attempt": 0}
+    assert first.error is not None
+    assert first.error.startswith(
+        f'failed to setup network for sandbox "{SB1}": plugin type="multus"'
+    )
+    kinds = [e.kind for e in events if e.sandbox_id == SB1]
+    assert kinds == [
+        "runtime:network:destroy-failed",
+        "runtime:sandbox:failed",
+        "runtime:sandbox:stop",
+        "runtime:network:teardown",
+        "runtime:sandbox:stop",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("msg", "kind", "sandbox"),
+    [
+        (f"RunPodSandbox for {META}", "runtime:sandbox:start", None),
+        (f'RunPodSandbox for {META} returns sandbox id \\"{SB1}\\"', "runtime:sandbox:ready", SB1),
+        (f'StopPodSandbox for \\"{SB1}\\"', "runtime:sandbox:stop", SB1),
+        (f'StopPodSandbox for \\"{SB1}\\" failed', "runtime:sandbox:stop-failed", SB1),
+        (f'TearDown network for sandbox \\"{SB1}\\" successfully', "runtime:network:teardown", SB1),
+        (
+            f'Failed to destroy network for sandbox \\"{SB1}\\"',
+            "runtime:network:destroy-failed",
+            SB1,
+        ),
+    ],
+)
+def test_message_shapes_give_kind_and_sandbox(msg: str, kind: str, sandbox: str | None) -> None:
+    found = parse_logrus_payload(
+        f'time="2026-03-11T14:02:06.114203350+01:00" level=info msg="{msg}"'
+    )
+    assert found is not None
+    assert found["kind"] == kind
+    assert found.get("sandbox_id") == sandbox
+    assert found["time"] == datetime(2026, 3, 11, 13, 2, 6, 114203, UTC)
+
+
+def test_metadata_gives_pod_identity_and_attempt() -> None:
+    found = parse_logrus_payload(
+        f'time="2026-03-11T13:00:00Z" level=info msg="RunPodSandbox for {META}"'
+    )
+    assert found is not None
+    assert (found["namespace"], found["pod"], found["pod_uid"]) == ("lab", POD, UID)
+    assert found["fields"]["attempt"] == 2
+
+
+@pytest.mark.parametrize(
+    ("quoted", "plain"),
+    [
+        ('"a \\"b\\" c"', 'a "b" c'),
+        ('"x\\\\n"', "x\\n"),
+        ('"line\\nnext\\ttab"', "line\nnext\ttab"),
+        ('"caf\\u00e9"', "café"),
+        ('"bad \\xff byte"', "bad \ufffd byte"),
+        ("bare", "bare"),
+    ],
+)
+def test_go_unquote_follows_strconv_rules(quoted: str, plain: str) -> None:
+    assert go_unquote(quoted) == plain
+
+
+def test_vectorised_and_python_unquoting_agree() -> None:
+    values = ['"sandbox \\"x\\""', '"back\\\\slash \\"q\\""', '"nl\\nhere"', "plain"]
+    text = "".join(
+        f'time="2026-03-11T13:00:00.000000001Z" level=error msg={v} error={v}\n' for v in values
+    )
+    events, issues, _ = _events(text)
+    assert issues == []
+    assert [e.message for e in events] == [go_unquote(v) for v in values]
+    assert [e.error for e in events] == [go_unquote(v) for v in values]
+
+
+def test_extra_fields_are_kept_and_levels_mapped() -> None:
+    text = 'time="2026-03-11T13:00:00Z" level=warning msg="cleanup warnings" runtime=io.containerd.runc.v2 namespace=k8s.io\n'
+    events, _, _ = _events(text)
+    assert events[0].level == "warning"
+    assert events[0].fields == {"namespace": "k8s.io", "runtime": "io.containerd.runc.v2"}
+    assert events[0].namespace is None  # a containerd namespace is not a pod namespace
+
+
+def test_json_lines_are_parsed_like_text() -> None:
+    obj = {
+        "error": "boom",
+        "level": "error",
+        "msg": f'StopPodSandbox for "{SB1}" failed',
+        "time": "2026-03-11T14:09:31.550019204+01:00",
+    }
+    events, issues, _ = _events(json.dumps(obj) + "\n")
+    assert issues == []
+    assert (events[0].kind, events[0].sandbox_id, events[0].error) == (
+        "runtime:sandbox:stop-failed",
+        SB1,
+        "boom",
+    )
+    assert events[0].time == datetime(2026, 3, 11, 13, 9, 31, 550019, UTC)
+
+
+def test_unrecognised_lines_are_reported_not_dropped() -> None:
+    text = 'time="2026-03-11T13:00:00Z" level=info msg=ok\nthis is not a record\n\n'
+    events, issues, blanks = _events(text)
+    assert len(events) == 1
+    assert [(i.line, i.severity) for i in issues] == [(2, "error")]
+    assert blanks == 1
+
+
+def test_plugin_stderr_lines_in_k3s_log_keep_their_own_source() -> None:
+    events = frame_to_events(mf.parse(str(SAMPLES / "runtime/k3s/containerd.log")).to_polars())
+    assert [e.source for e in events] == [
+        "containerd",
+        "cni-plugin",
+        "multus",
+        "multus",
+        "containerd",
+        "containerd",
+    ]
+    assert events[3].ips == "198.51.100.23/24,2001:db8:23::17/64"
+
+
+def test_own_samples_sniff_best() -> None:
+    for sample in (
+        "seed/containerd.log",
+        "runtime/containerd-json.log",
+        "runtime/k3s/containerd.log",
+    ):
+        head = TextSource(sample, (SAMPLES / sample).read_text()).head()
+        scores = {f.name: f.sniff(head) for f in all_formats()}
+        best = max(scores, key=lambda n: scores[n])
+        assert best == "containerd", scores
