@@ -28,6 +28,8 @@ _EXPORTS: dict[str, str] = {
     "unwrap_error": "multus_forensics.chain",
     "ErrorChain": "multus_forensics.chain",
     "Layer": "multus_forensics.chain",
+    "build_timelines": "multus_forensics.timeline",
+    "Timelines": "multus_forensics.timeline",
 }
 
 __all__ = [
@@ -42,7 +44,9 @@ __all__ = [
     "ParseError",
     "ParseIssue",
     "ParseStats",
+    "Timelines",
     "__version__",
+    "build_timelines",
     "parse",
     "run_batch",
     "unwrap_error",
@@ -62,6 +66,7 @@ if TYPE_CHECKING:
     from multus_forensics.model import Event, FileStats, ParseIssue
     from multus_forensics.pipeline import parse
     from multus_forensics.report import write_report
+    from multus_forensics.timeline import Timelines, build_timelines
 
 
 def __getattr__(name: str) -> Any:

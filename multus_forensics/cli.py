@@ -18,6 +18,7 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "parse": ("parse", "parse logs into typed events (parquet, csv or jsonl)"),
     "formats": ("formats", "list the log formats this tool reads"),
     "report": ("report", "HTML / Markdown / JSON report over logs and archives"),
+    "timeline": ("timeline", "per-pod timelines: attempts, error chains, interface add order"),
 }
 
 EXIT_OK: Final = 0

@@ -290,6 +290,7 @@ def _failures(recs: list[Rec]) -> list[Failure]:
             if same_sb and (core.endswith(other_core) or other_core.endswith(core)):
                 if len(core) > len(other_core):
                     keys[i] = (sandbox or other_sb, core)
+                    out[i].chain = rec.chain  # the fuller report names more layers
                 out[i].reports.append(rec)
                 break
         else:

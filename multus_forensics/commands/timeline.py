@@ -1,0 +1,99 @@
+"""``multus-forensics timeline PATH... [--pod NS/NAME] [-o FILE]``: per-pod timelines.
+
+Prints a readable story per pod (attempts, add order, innermost error, anomalies). ``-o`` writes
+the frames instead: ``.json`` (one object holding every frame), ``.parquet`` / ``.csv`` (one file
+per frame, ``<stem>.<frame>.<ext>``), anything else receives the text. Exit 1 when nothing could
+be read or ``--pod`` matches no pod.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from multus_forensics.commands._common import add_input_arguments, parse_inputs
+from multus_forensics.errors import InputError
+
+if TYPE_CHECKING:
+    from multus_forensics.timeline import Timelines
+
+FRAMES: Final = ("pods", "attempts", "interfaces", "anomalies", "events")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_input_arguments(parser)
+    parser.add_argument("--pod", metavar="NS/NAME", help="only this pod (NS/NAME, NAME or UID)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write .json (all frames), .parquet/.csv (one file per frame) or a text file",
+    )
+    parser.add_argument(
+        "--skew",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="clock difference tolerated between sources (default 5)",
+    )
+
+
+def _write(timelines: Timelines, pod: str | None, path: Path, text: str) -> list[Path]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames = {
+        "pods": timelines.pods(),
+        "attempts": timelines.attempts(),
+        "interfaces": timelines.interfaces(),
+        "anomalies": timelines.anomalies(),
+        "events": timelines.events(pod),
+    }
+    if pod is not None:
+        sel = {t.key for t in timelines.select(pod)}
+        for name in FRAMES[:4]:
+            df = frames[name]
+            keep = [
+                (r[0], r[1], r[2]) in sel for r in df.select("namespace", "pod", "pod_uid").rows()
+            ]
+            frames[name] = df.filter(keep) if keep else df
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        doc = {name: json.loads(df.write_json()) for name, df in frames.items()}
+        path.write_text(json.dumps(doc, indent=1, default=str), encoding="utf-8")
+        return [path]
+    if suffix in (".parquet", ".csv"):
+        written = []
+        for name, df in frames.items():
+            target = path.with_name(f"{path.stem}.{name}{suffix}")
+            if suffix == ".parquet":
+                df.write_parquet(target)
+            else:
+                df.write_csv(target)
+            written.append(target)
+        return written
+    path.write_text(text, encoding="utf-8")
+    return [path]
+
+
+def run(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from multus_forensics.timeline import build_timelines
+    from multus_forensics.timeline.render import render
+
+    log = parse_inputs(args)
+    if log.stats.nothing_read:
+        print("multus-forensics: error: nothing could be read", file=sys.stderr)
+        return 1
+    timelines = build_timelines(log, skew=timedelta(seconds=args.skew))
+    if args.pod is not None and not timelines.select(args.pod):
+        raise InputError(f"no pod {args.pod!r} in these logs ({len(timelines)} pods found)")
+    text = render(timelines, args.pod)
+    if args.output:
+        written = _write(timelines, args.pod, Path(args.output), text)
+        print(f"{len(timelines.select(args.pod))} pods -> " + ", ".join(str(p) for p in written))
+    else:
+        sys.stdout.write(text)
+    return 0
