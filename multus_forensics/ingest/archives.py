@@ -226,11 +226,16 @@ def _text(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterato
         for problem in reader.problems():
             yield _issue(ctx, where, problem)
     logical = _logical(ctx, where)
-    root = sosreport_root(logical)
-    if logical.endswith("/hostname") and root is not None and logical == f"{root}/hostname":
+    root = posixpath.dirname(logical)
+    if posixpath.basename(logical) == "hostname" and (
+        root in ctx.hostnames or sosreport_root(logical) == root
+    ):
         host = read_hostname(data.decode("utf-8", "replace"))
-        if host:
+        if host:  # tree metadata, not a log: it becomes the node hint of the tree
             ctx.hostnames[root] = host
+            reason = f"sosreport hostname file: node {host!r} used for this tree (not a log)"
+            yield _issue(ctx, where, reason, "warning")
+            return
     name = posixpath.join(posixpath.dirname(logical), strip_suffix(posixpath.basename(logical)))
     yield RawStream(
         ctx.file, data, where.member, where.mtime, where.origin,
