@@ -78,8 +78,8 @@ def sosreport_root(path: str) -> str | None:
     parts = path.replace("\\", "/").split("/")
     if "sos_commands" in parts:
         return "/".join(parts[: parts.index("sos_commands")])
-    for i, part in enumerate(parts):
-        if part.startswith("sosreport-") and i < len(parts) - 1:
+    for i in range(len(parts) - 2, -1, -1):  # innermost: an archive holds a same-named dir
+        if parts[i].startswith("sosreport-"):
             return "/".join(parts[: i + 1])
     return None
 
