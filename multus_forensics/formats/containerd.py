@@ -117,7 +117,10 @@ def parse_logrus_source(
     df = df.with_columns(
         err_raw.alias("err_raw"),
         pl.col("rest").str.replace(_ERROR_KV, "").str.strip_chars().alias("rest"),
-        pl.col("ts").str.replace(" ", "T").str.to_datetime(time_zone="UTC", strict=False),
+        # zone-less stamps (CRI-O can omit the zone) stay null here and are read in ctx.tz below
+        pl.when(pl.col("ts").str.contains(r"(?:Z|[+-]\d\d:?\d\d)$"))
+        .then(pl.col("ts").str.replace(" ", "T").str.to_datetime(time_zone="UTC", strict=False))
+        .alias("ts_utc"),
     ).with_columns(_unquote_expr("msg").alias("message"), _unquote_expr("err_raw").alias("error"))
     messages = df["message"].to_list()
     errors = df["error"].to_list()
@@ -138,7 +141,7 @@ def parse_logrus_source(
             extra[i] = parse_kv(rest)
     levels = df["level"].replace_strict(LEVELS, default="info")
     frame = df.select(
-        pl.col("ts").alias("time"),
+        pl.col("ts_utc").alias("time"),
         levels.alias("level"),
         "line",
         "raw",
@@ -151,7 +154,7 @@ def parse_logrus_source(
     frame = apply_found(frame, found, extra)
     issues: list[ParseIssue] = []
     zoneless = [i for i, t in enumerate(frame["time"].to_list()) if t is None]
-    if zoneless:  # zone-less or odd stamps: re-read in ctx.tz (CRI-O can omit the zone)
+    if zoneless:  # zone-less or odd stamps: read in ctx.tz
         times = frame["time"].to_list()
         stamps = df["ts"].to_list()
         for i in zoneless:
