@@ -30,13 +30,19 @@ _EXPORTS: dict[str, str] = {
     "Layer": "multus_forensics.chain",
     "build_timelines": "multus_forensics.timeline",
     "Timelines": "multus_forensics.timeline",
+    "diagnose": "multus_forensics.classify",
+    "load_catalog": "multus_forensics.classify",
+    "Finding": "multus_forensics.classify",
+    "Catalog": "multus_forensics.classify",
 }
 
 __all__ = [
+    "Catalog",
     "ErrorChain",
     "Event",
     "EventLog",
     "FileStats",
+    "Finding",
     "FormatError",
     "InputError",
     "Layer",
@@ -47,6 +53,8 @@ __all__ = [
     "Timelines",
     "__version__",
     "build_timelines",
+    "diagnose",
+    "load_catalog",
     "parse",
     "run_batch",
     "unwrap_error",
@@ -56,6 +64,7 @@ __all__ = [
 if TYPE_CHECKING:
     from multus_forensics.batch import run_batch
     from multus_forensics.chain import ErrorChain, Layer, unwrap_error
+    from multus_forensics.classify import Catalog, Finding, diagnose, load_catalog
     from multus_forensics.errors import (
         FormatError,
         InputError,

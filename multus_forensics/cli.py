@@ -19,6 +19,7 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "formats": ("formats", "list the log formats this tool reads"),
     "report": ("report", "HTML / Markdown / JSON report over logs and archives"),
     "timeline": ("timeline", "per-pod timelines: attempts, error chains, interface add order"),
+    "diagnose": ("diagnose", "root causes with evidence, confidence and remediation"),
 }
 
 EXIT_OK: Final = 0

@@ -27,11 +27,14 @@ def evaluate(corpus: Path, year: int = 2026) -> dict[str, Any]:
     from multus_forensics.classify import diagnose, load_catalog
 
     catalog = load_catalog()
-    records = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = [
+        json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     results = []
     with tempfile.TemporaryDirectory(prefix="mf-corpus-") as tmp:
-        for rec in records:
-            path = Path(tmp) / f"{rec['id']}.log"
+        for n, rec in enumerate(records):
+            # a neutral name: detection must come from the content, as for an unnamed paste
+            path = Path(tmp) / f"record-{n:03d}.txt"
             path.write_text(rec["log"], encoding="utf-8")
             try:
                 diag = diagnose(str(path), catalog=catalog, year=year)
@@ -103,9 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['confidence']:.2f}" + (f" (then {alts})" if alts else "") + extra
             )
         print()
-        print(
-            f"top-1 accuracy: {report['correct']}/{report['records']} = {report['accuracy']:.1%}"
-        )
+        print(f"top-1 accuracy: {report['correct']}/{report['records']} = {report['accuracy']:.1%}")
         print(f"wrong answers with confidence >= {CONFIDENT}: {report['confident_wrong']}")
         print()
         print(confusion(report["results"]))

@@ -82,7 +82,15 @@ _RULE_KEYS: Final = frozenset(
     }
 )
 _ADJUST_KEYS: Final = frozenset({"predicate", "pattern", "by", "why"})
-_REQUIRED: Final = ("id", "title", "root_cause", "severity", "patterns", "confidence", "explanation")
+_REQUIRED: Final = (
+    "id",
+    "title",
+    "root_cause",
+    "severity",
+    "patterns",
+    "confidence",
+    "explanation",
+)
 
 
 @dataclass(frozen=True)
@@ -253,7 +261,8 @@ def _rule(raw: Any, source: str, user: bool, predicates: Iterable[str]) -> Rule:
         kinds=_strings(where, "kinds", raw.get("kinds", [])),
         op=_choice(where, "op", raw.get("op", "any"), OPS),
         exclude=tuple(
-            _compile(where, "exclude", p) for p in _strings(where, "exclude", raw.get("exclude", []))
+            _compile(where, "exclude", p)
+            for p in _strings(where, "exclude", raw.get("exclude", []))
         ),
         requires=_strings(where, "requires", raw.get("requires", [])),
         forbids=_strings(where, "forbids", raw.get("forbids", [])),
@@ -295,9 +304,7 @@ def builtin_rule_files() -> list[tuple[str, str]]:
     return out
 
 
-def load_catalog(
-    extra: str | Path | Sequence[str | Path] = (), *, builtin: bool = True
-) -> Catalog:
+def load_catalog(extra: str | Path | Sequence[str | Path] = (), *, builtin: bool = True) -> Catalog:
     """The packaged catalog plus user rule files in ``extra``; rule ids must be unique."""
     if isinstance(extra, str | Path):
         extra = [extra]

@@ -30,15 +30,19 @@ _DEL: Final = regex.compile(
     r"CNI DEL|on del\b|Delete old config",
 )
 _NETWORK: Final = regex.compile(
-    r'(?:error adding container to network|Err adding pod to network|'
+    r"(?:error adding container to network|Err adding pod to network|"
     r'error invoking \w+ - |Delegate add - )\s*"(?P<net>[^"]{1,253})"'
 )
 _PREFIX: Final = regex.compile(
     r"\[(?P<ns>[a-z0-9.-]{0,253})/(?P<pod>[a-z0-9.-]{1,253})(?:/(?P<uid>[0-9a-f-]{36}))?"
     r"(?::(?P<net>[^\]\s]{1,253}))?\]"
 )
-_IFNAME: Final = regex.compile(r'interface name (?:to )?"?(?P<if>[\w.@-]{1,15})"?|ifname (?:to )?"?(?P<if2>[\w.@-]{1,15})')
-_PLUGIN_TYPE: Final = regex.compile(r'plugin type="(?P<t>[^"]{1,64})"(?: name="(?P<n>[^"]{1,253})")?')
+_IFNAME: Final = regex.compile(
+    r'interface name (?:to )?"?(?P<if>[\w.@-]{1,15})"?|ifname (?:to )?"?(?P<if2>[\w.@-]{1,15})'
+)
+_PLUGIN_TYPE: Final = regex.compile(
+    r'plugin type="(?P<t>[^"]{1,64})"(?: name="(?P<n>[^"]{1,253})")?'
+)
 _ADDED: Final = regex.compile(
     r"^\s*Add (?P<if>\S{1,32}) \[(?P<ips>[^\]]{0,400})\](?: from (?P<net>\S{1,253}))?\s*$"
 )
@@ -138,7 +142,7 @@ class EventView:
 
     @cached_property
     def op(self) -> str | None:
-        op = self._chain_field("op") or getattr(self.chain, "op", None)
+        op = getattr(self.chain, "op", None)
         if isinstance(op, str) and op:
             return "del" if op.lower().startswith(("del", "check", "kill", "stop")) else "add"
         return _op(" ".join(self.texts))

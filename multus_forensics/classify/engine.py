@@ -16,25 +16,44 @@ from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.classify.catalog import Catalog, Rule, load_catalog
 from multus_forensics.classify.context import Context, EventView, unwrapped_text
+from multus_forensics.classify.fallback import FALLBACK_FORMAT, unrecognised_events
 from multus_forensics.classify.findings import Diagnosis, Evidence, Finding
 from multus_forensics.classify.predicates import PREDICATES, Hit
 from multus_forensics.model import Event, excerpt, frame_to_events
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from multus_forensics.eventlog import EventLog
 
 CORROBORATION: Final = 0.05
 REPETITION: Final = 0.05
 SINGLE_LINE_PENALTY: Final = 0.1
+UNRECOGNISED_PENALTY: Final = 0.1
 FLOOR, CEILING = 0.05, 0.97
 EVIDENCE_CHARS: Final = 400
 
-Inputs = "str | Path | Sequence[str | Path] | EventLog | pl.DataFrame | Sequence[Event]"
 
 
-def _events(inputs: Any, parse_kwargs: dict[str, Any]) -> tuple[list[Event], dict[str, int]]:
+def _log_stats(log: EventLog) -> dict[str, int]:
+    s = log.stats
+    return {
+        "files": len(s.files),
+        "lines": s.lines,
+        "events": s.events,
+        "unparsed_lines": s.unparsed_lines,
+    }
+
+
+def _unreadable(log: EventLog) -> list[tuple[str, str]]:
+    return [
+        (f.file + (f"!{f.member}" if f.member else ""), f.skipped)
+        for f in log.stats.files
+        if f.skipped and f.lines == 0 and "empty" not in f.skipped
+    ]
+
+
+def _events(
+    inputs: Any, parse_kwargs: dict[str, Any]
+) -> tuple[list[Event], dict[str, int], list[tuple[str, str]]]:
     """Events and input statistics from paths, an EventLog, an event frame or Event objects."""
     from multus_forensics.eventlog import EventLog
 
@@ -44,16 +63,13 @@ def _events(inputs: Any, parse_kwargs: dict[str, Any]) -> tuple[list[Event], dic
         from multus_forensics.pipeline import parse
 
         paths = [str(inputs)] if isinstance(inputs, str | Path) else [str(p) for p in inputs]
-        inputs = parse(paths, **parse_kwargs)
+        log = parse(paths, **parse_kwargs)
+        events = frame_to_events(log.frame) + unrecognised_events(
+            paths, log.stats.files, log.issues
+        )
+        return events, _log_stats(log), _unreadable(log)
     if isinstance(inputs, EventLog):
-        s = inputs.stats
-        stats = {
-            "files": len(s.files),
-            "lines": s.lines,
-            "events": s.events,
-            "unparsed_lines": s.unparsed_lines,
-        }
-        return frame_to_events(inputs.frame), stats
+        return frame_to_events(inputs.frame), _log_stats(inputs), _unreadable(inputs)
     if hasattr(inputs, "iter_rows"):
         events = frame_to_events(inputs)
     else:
@@ -66,7 +82,7 @@ def _events(inputs: Any, parse_kwargs: dict[str, Any]) -> tuple[list[Event], dic
         "events": len(events),
         "unparsed_lines": 0,
     }
-    return events, stats
+    return events, stats, []
 
 
 def _stream_hits(rule: Rule, ctx: Context) -> list[Hit]:
@@ -155,6 +171,9 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], list[EventV
     if len(attempts) > 2 or len(hits) > 2:
         conf += REPETITION
         reasons.append(f"+{REPETITION:.2f} repeated over {len(attempts)} attempts")
+    if all(h.view.event.format == FALLBACK_FORMAT for h in hits):
+        conf -= UNRECOGNISED_PENALTY
+        reasons.append(f"-{UNRECOGNISED_PENALTY:.2f} input format not recognised (raw lines)")
     if len(ctx.views) == 1 and len(hits) == 1:
         conf -= SINGLE_LINE_PENALTY
         reasons.append(f"-{SINGLE_LINE_PENALTY:.2f} a single pasted line, no context")
@@ -179,10 +198,18 @@ def _summary(rule: Rule, hits: list[Hit], views: list[EventView]) -> str:
     values.setdefault("interface", ", ".join(ifs))
     values.setdefault("node", ", ".join(nodes))
     text = _Fill().vformat(" ".join(rule.explanation.split()), (), values)
-    facts = _Fill().vformat(
-        "Pod {pod}; network {network}; interface {interface}; node {node}.", (), values
-    )
-    return f"{rule.title}. {text} {facts}"
+    facts = [
+        f"{label} {values[key]}"
+        for key, label in (
+            ("pod", "Pod"),
+            ("network", "network"),
+            ("interface", "interface"),
+            ("node", "node"),
+        )
+        if values.get(key)
+    ]
+    where = ("; ".join(facts) + ".") if facts else "The logs name no pod, network or node."
+    return f"{rule.title}. {text} {where}"
 
 
 def _finding(rule: Rule, hits: list[Hit], ctx: Context) -> Finding:
@@ -194,7 +221,12 @@ def _finding(rule: Rule, hits: list[Hit], ctx: Context) -> Finding:
         seen.setdefault(v.index, (v, "context"))
     views = [v for v, _ in sorted(seen.values(), key=lambda p: p[0].index)]
     evidence = tuple(
-        Evidence(v.event.file, v.event.line, excerpt(v.event.raw or v.event.message, EVIDENCE_CHARS), claim)
+        Evidence(
+            v.event.file,
+            v.event.line,
+            excerpt(v.event.raw or v.event.message, EVIDENCE_CHARS),
+            claim,
+        )
         for v, claim in sorted(seen.values(), key=lambda p: p[0].index)
     )
     times: list[datetime] = [h.view.event.time for h in hits if h.view.event.time is not None]
@@ -253,5 +285,7 @@ def diagnose(
     """
     if catalog is None:
         catalog = load_catalog(rules)
-    events, stats = _events(inputs, parse_kwargs)
-    return diagnose_events(events, catalog, stats)
+    events, stats, unreadable = _events(inputs, parse_kwargs)
+    diagnosis = diagnose_events(events, catalog, stats)
+    diagnosis.unreadable = unreadable
+    return diagnosis

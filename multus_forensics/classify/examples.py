@@ -23,11 +23,20 @@ def example_events(text: str, file: str = "<example>") -> list[Event]:
             continue
         if line.lstrip().startswith(_ADD_PREFIX):
             events.append(
-                Event(kind="event:AddedInterface", source="multus", message=line, file=file, line=n, raw=line)
+                Event(
+                    kind="event:AddedInterface",
+                    source="multus",
+                    message=line,
+                    file=file,
+                    line=n,
+                    raw=line,
+                )
             )
         else:
             events.append(
-                Event(kind="log", level="error", message=line, error=line, file=file, line=n, raw=line)
+                Event(
+                    kind="log", level="error", message=line, error=line, file=file, line=n, raw=line
+                )
             )
     return events
 

@@ -92,6 +92,8 @@ class Diagnosis:
     findings: list[Finding] = field(default_factory=list)
     unclassified: list[Unclassified] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+    #: (input, reason) of inputs that could not be read at all (missing, unreadable, empty)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.findings)

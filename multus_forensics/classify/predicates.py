@@ -140,9 +140,7 @@ def setup(ctx: Context, hit: Hit) -> Outcome:
 
 def teardown_only(ctx: Context, hit: Hit) -> Outcome:
     """Every error of this signature in the input is on teardown, none on setup."""
-    same = [
-        v for v in ctx.errors if any(hit.rule.first_match(t) for t in v.texts)
-    ]
+    same = [v for v in ctx.errors if any(hit.rule.first_match(t) for t in v.texts)]
     return bool(same) and all(v.op == "del" for v in same)
 
 
@@ -150,9 +148,7 @@ def pod_deleted_before(ctx: Context, hit: Hit) -> Outcome:
     """The pod was being deleted when the error happened."""
     out = [v for v in ctx.views if any(_DELETION.search(t) for t in v.texts)]
     out += [
-        v
-        for v in ctx.views
-        if v.event.kind in ("kubelet:pod:killing",) and v.pod == hit.view.pod
+        v for v in ctx.views if v.event.kind in ("kubelet:pod:killing",) and v.pod == hit.view.pod
     ]
     return out
 
@@ -160,7 +156,9 @@ def pod_deleted_before(ctx: Context, hit: Hit) -> Outcome:
 def default_network_delegate(ctx: Context, hit: Hit) -> Outcome:
     """The failing delegate is the cluster-default network, not a secondary attachment."""
     v = hit.view
-    if v.network and (v.network in PRIMARY_NETWORKS or v.network.split("/")[-1] in PRIMARY_NETWORKS):
+    if v.network and (
+        v.network in PRIMARY_NETWORKS or v.network.split("/")[-1] in PRIMARY_NETWORKS
+    ):
         return True
     defaults = {a.added[2] for a in ctx.added if a.added and a.added[0] == "eth0" and a.added[2]}
     return bool(v.network) and v.network in defaults - MULTUS_NETWORKS

@@ -1,0 +1,65 @@
+"""Raw lines that no parser turned into events, so that diagnosis still sees them.
+
+A ticket paste in a layout no parser knows (a wrapped ``kubectl get events`` row, a prefixed
+container log) is reported by :func:`multus_forensics.parse` as a skipped file or as error issues
+for its lines; the classifier then reads exactly those lines as plain events of format
+:data:`FALLBACK_FORMAT`, and findings resting only on them get a lower confidence (no identities,
+times or record boundaries were recovered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import regex
+
+from multus_forensics.model import Event, FileStats, ParseIssue
+
+FALLBACK_FORMAT: Final = "unrecognised"
+
+_ERRORISH: Final = regex.compile(
+    r"(?i)\b(?:error(?:ed|s)?|err|failed|failure|fatal|unable|cannot|can't|denied|refused|"
+    r"unauthorized|not found|no such|timed out|exceeded|busy|invalid|missing)\b|^[EF]\d{4} "
+)
+
+
+def unrecognised_events(
+    paths: Sequence[str], files: Sequence[FileStats], issues: Sequence[ParseIssue] = ()
+) -> list[Event]:
+    """One event per non-blank line of unrecognised inputs and per line reported as unparsed."""
+    from multus_forensics.ingest import decode, iter_streams
+    from multus_forensics.ingest.model import RawStream
+
+    # read but not parsed (no format recognised, formats tied): every line goes to the classifier
+    whole = {(f.file, f.member) for f in files if f.skipped and f.lines > 0}
+    lines: dict[tuple[str, str | None], set[int]] = {}
+    for issue in issues:
+        if issue.severity == "error" and issue.line is not None:
+            lines.setdefault((issue.file, issue.member), set()).add(issue.line)
+    wanted = whole | set(lines)
+    if not wanted:
+        return []
+    events: list[Event] = []
+    for item in iter_streams(list(paths)):
+        if not isinstance(item, RawStream) or (item.file, item.member) not in wanted:
+            continue
+        src, _ = decode(item)
+        only = None if (item.file, item.member) in whole else lines[(item.file, item.member)]
+        for n, line in enumerate(src.lines, start=1):
+            if not line.strip() or (only is not None and n not in only):
+                continue
+            error = bool(_ERRORISH.search(line))
+            events.append(
+                Event(
+                    format=FALLBACK_FORMAT,
+                    level="error" if error else "info",
+                    message=line,
+                    error=line if error else None,
+                    file=src.file,
+                    member=src.member,
+                    line=n,
+                    raw=line,
+                )
+            )
+    return events
