@@ -80,10 +80,10 @@ def parse_source(
     Returns the coverage row, the events (``None`` when nothing was parsed) and the issues. An
     accounting mismatch is a bug in the format and raises :class:`AssertionError`.
     """
-    fs = FileStats(src.file, src.member, bytes=len(src.text), lines=len(src.lines))
+    fs = FileStats(src.file, src.member, bytes=len(src.text), lines=src.line_count)
     head = src.head()
     if not head:  # empty or whitespace only: nothing to parse, nothing lost
-        fs.blank_lines = len(src.lines)
+        fs.blank_lines = src.line_count
         return fs, None, []
     label = src.file + (f"!{src.member}" if src.member else "")
     try:
@@ -93,7 +93,7 @@ def parse_source(
         return fs, None, [ParseIssue(src.file, src.member, None, str(exc))]
     if fmt is None:
         fs.skipped = why
-        reason = f"not parsed: {why}; its {len(src.lines)} lines are not in any event"
+        reason = f"not parsed: {why}; its {src.line_count} lines are not in any event"
         return fs, None, [ParseIssue(src.file, src.member, None, reason)]
     fs.format = fmt.name
     out = fmt.parse(src, ctx or ParseContext())

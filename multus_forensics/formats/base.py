@@ -40,6 +40,15 @@ class TextSource:
     mtime: datetime | None = None
     mtime_origin: str | None = None
     node_hint: str | None = None
+    #: the UTF-8 bytes of ``text`` when ingestion had nothing to change (optional): vectorised
+    #: parsers read them without a copy; everything else keeps using ``text``/``lines``
+    data: bytes | None = None
+
+    @cached_property
+    def line_count(self) -> int:
+        """``len(self.lines)`` without building the list (large files)."""
+        text = self.text
+        return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
 
     @cached_property
     def lines(self) -> list[str]:

@@ -115,9 +115,10 @@ def _could_be_decorated(lines: list[str]) -> bool:
 
 def strip_paste_decoration(src: TextSource) -> tuple[TextSource, list[ParseIssue]]:
     """The source with consistent paste decoration removed, and one warning per decoration."""
-    lines = src.lines
-    if not lines or not _could_be_decorated(lines):
+    # the pre-check reads the head only, so clean large logs never split into a line list
+    if not src.text or not _could_be_decorated(src.head(max(SAMPLE_LINES, 50))):
         return src, []
+    lines = src.lines
     stripped: list[str] = []
     for strip in _STRIPPERS:
         sample = _sample(lines)
@@ -136,4 +137,4 @@ def strip_paste_decoration(src: TextSource) -> tuple[TextSource, list[ParseIssue
         "pasted text: stripped " + ", ".join(stripped) + " from every line carrying it",
         severity="warning",
     )
-    return dataclasses.replace(src, text=text), [issue]
+    return dataclasses.replace(src, text=text, data=None), [issue]

@@ -163,7 +163,11 @@ def decode(stream: RawStream, node_hint: str | None = None) -> tuple[TextSource,
     if "\r" in text:
         text = text.replace("\r\n", "\n")
     hint = node_hint if node_hint is not None else stream.node_hint
-    src = TextSource(stream.file, text, stream.member, stream.mtime, stream.mtime_origin, hint)
+    # the bytes are exactly ``text`` when nothing was replaced or folded (vectorised parsers)
+    exact = data if not issues and data is stream.data and b"\r" not in data else None
+    src = TextSource(
+        stream.file, text, stream.member, stream.mtime, stream.mtime_origin, hint, exact
+    )
     return src, issues
 
 
