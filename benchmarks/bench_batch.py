@@ -219,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sequential (1 process):  {sequential.seconds:7.2f} s")
         print(f"pool ({pooled.workers} workers):       {pooled.seconds:7.2f} s")
         speedup = sequential.seconds / pooled.seconds
+        busy = sum(u.seconds for u in pooled.units)
+        print(f"pool worker busy time:   {busy:7.2f} s ({busy / pooled.seconds:.2f} cores in use)")
         print(f"speedup:                 {speedup:7.2f}x   identical results: {same}")
         parent_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(f"parent peak RSS (incl. the sequential run): {parent_kb / 1024:.0f} MiB")
