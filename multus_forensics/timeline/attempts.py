@@ -34,7 +34,8 @@ from multus_forensics.timeline.identity import PodKey
 
 #: longest plausible time between a start marker and the attempt's first keyed record
 MAX_START_LEAD: Final = timedelta(minutes=5)
-POD_LEVEL_KINDS: Final = frozenset({REQUEST_KIND, STATUS_KIND, "pod:info"})
+#: facts about the pod rather than one attempt (``event:other``: Scheduled, Pulling, ...)
+POD_LEVEL_KINDS: Final = frozenset({REQUEST_KIND, STATUS_KIND, "pod:info", "event:other"})
 
 
 @dataclass

@@ -7,6 +7,7 @@ Arrow-backed pandas frame). Times are UTC; durations and gaps are float seconds.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,20 @@ class PodTimeline:
 
     def attempt_of(self) -> dict[int, int]:
         return {r.eid: a.index for a in self.attempts for r in a.recs}
+
+    def event_order(self) -> Callable[[Rec], tuple[bool, float, int, float, str, int]]:
+        """Sort key: timed before untimed; an attempt's records together at its start time
+        (so skewed clocks cannot interleave two attempts); pod-level records at their own time."""
+        attempt_of = self.attempt_of()
+        starts = {a.index: a.start.timestamp() for a in self.attempts if a.start is not None}
+
+        def key(rec: Rec) -> tuple[bool, float, int, float, str, int]:
+            _, own, file, line = sort_key(rec)
+            index = attempt_of.get(rec.eid, 0)
+            anchor = starts.get(index, own) if index else own
+            return (rec.time is None, anchor, index, own, file, line)
+
+        return key
 
 
 def _frame(rows: list[dict[str, Any]], schema: dict[str, Any], pandas: bool) -> Any:
@@ -228,12 +243,7 @@ class Timelines:
         rows = []
         for t in picked:
             attempt_of = t.attempt_of()
-            for order, rec in enumerate(
-                sorted(
-                    t.recs,
-                    key=lambda r: (r.time is None, attempt_of.get(r.eid, 0), *sort_key(r)[1:]),
-                )
-            ):
+            for order, rec in enumerate(sorted(t.recs, key=t.event_order())):
                 rows.append(
                     {
                         "eid": rec.eid, "r_namespace": t.key[0], "r_pod": t.key[1],

@@ -119,7 +119,7 @@ def requested_networks(recs: list[Rec], namespace: str | None) -> list[str]:
     out: dict[str, None] = {}
     for rec in recs:
         f = rec.fields
-        value = f.get("networks", f.get("value", f.get("annotation")))
+        value = next((f[k] for k in ("requests", "networks", "value") if k in f), None)
         if value is None:
             value = rec.message.split(":", 1)[-1] if "networks" in rec.message else rec.message
         for ns, name, _ in _entries(value):
