@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 #: format name -> "module:Class" (modules under multus_forensics.formats)
 FORMATS: Final[dict[str, str]] = {
     "klog-json": "klog_json:KlogJson",
+    "kubectl-json": "kubectl_json:KubectlJson",
     "kubectl-events": "kubectl_events:KubectlEvents",
     "openshift-monitor": "openshift_monitor:OpenshiftMonitor",
     "kubectl-describe": "kubectl_describe:KubectlDescribe",

@@ -46,6 +46,7 @@ _NO_NAD = re.compile(
 )
 #: CRI-O names the sandbox ``k8s_<pod>_<ns>_<uid>_<attempt>(<64hex>)`` (FORMATS.md §2.7)
 _CRIO_SANDBOX = re.compile(r"k8s_[^\s(]+_(?P<uid>[0-9a-f-]{36})_\d+\((?P<id>[0-9a-f]{64})\)")
+_ASSIGNED = re.compile(r"^Successfully assigned (?:(?P<ns>[^/\s]+)/)?(?P<pod>\S+) to (?P<node>\S+)")
 _ERROR_REASONS: Final = frozenset(
     {"FailedCreatePodSandBox", "FailedKillPod", "FailedSync", "NoNetworkFound"}
 )
@@ -142,6 +143,11 @@ def interpret(reason: str, message: str) -> dict[str, Any]:
             out["interface"] = m["ifname"]
             out["ips"] = ",".join(m["ips"].split()) or None
             out["network"] = m["net"]
+        return out
+    if reason == "Scheduled":
+        m = _ASSIGNED.match(message)
+        if m:
+            out.update(namespace=m["ns"], pod=m["pod"], node=m["node"])
         return out
     if reason in _ERROR_REASONS:
         out["error"] = _PREFIXES.sub("", message) or message

@@ -34,7 +34,12 @@ def parse_start_time(value: str | None) -> datetime | None:
 
 
 def parse_rfc3339(value: Any) -> datetime | None:
-    """A Kubernetes API timestamp (``2026-03-11T13:02:05Z``, MicroTime with fraction)."""
+    """A Kubernetes API timestamp (``2026-03-11T13:02:05Z``, MicroTime with fraction).
+
+    YAML loaders turn unquoted timestamps into ``datetime`` already; naive ones are UTC.
+    """
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     if not isinstance(value, str) or not value:
         return None
     try:

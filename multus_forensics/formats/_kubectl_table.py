@@ -9,6 +9,7 @@ continues no row becomes a record of its own (``error:line`` when it reads as an
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,7 +56,7 @@ class Row:
             if acc[-1:].isspace() or part[:1].isspace():
                 acc = acc.rstrip() + " " + part.strip()
             else:
-                acc += part.rstrip()
+                acc += part
         return acc.strip()
 
 
@@ -71,6 +72,8 @@ class TableBuilder:
     leftover: list[list[int]] = field(default_factory=list)  # headings that got no row
     issues: list[ParseIssue] = field(default_factory=list)
     blank_lines: int = 0
+    #: every row is about one pod (a describe table): a pod named by some rows names them all
+    single_pod: bool = False
     _open: Row | None = None
     _pending: list[int] = field(default_factory=list)
 
@@ -131,6 +134,18 @@ class TableBuilder:
 
     def events(self, anchors: dict[int, tuple[datetime, str]]) -> list[Event]:
         out = [self._row_event(n, row, anchors.get(row.group)) for n, row in enumerate(self.rows)]
+        # a pod uid named by one row's error text (kubelet format.Pod, multus [ns/name/uid])
+        # belongs to every row about the same pod in the same table
+        if self.single_pod:
+            out = self._fill_single_pod(out)
+        uids: dict[tuple[int, str | None, str | None], set[str]] = {}
+        for row, ev in zip(self.rows, out, strict=True):
+            if ev.pod_uid and ev.pod:
+                uids.setdefault((row.group, ev.namespace, ev.pod), set()).add(ev.pod_uid)
+        for n, (row, ev) in enumerate(zip(self.rows, out, strict=True)):
+            known = uids.get((row.group, ev.namespace, ev.pod), set())
+            if ev.pod and not ev.pod_uid and len(known) == 1:
+                out[n] = dataclasses.replace(ev, pod_uid=next(iter(known)))
         lines = self.src.lines
         for owned in self.leftover:
             out.append(
@@ -142,6 +157,18 @@ class TableBuilder:
                     nlines=len(owned), raw="\n".join(lines[i] for i in owned),
                 )
             )  # fmt: skip
+        return out
+
+    def _fill_single_pod(self, out: list[Event]) -> list[Event]:
+        for group in {row.group for row in self.rows}:
+            members = [n for n, row in enumerate(self.rows) if row.group == group]
+            named = {(out[n].namespace, out[n].pod) for n in members if out[n].pod}
+            if len(named) != 1:
+                continue
+            ns, pod = next(iter(named))
+            for n in members:
+                if out[n].pod is None and self.rows[n].reason is not None:
+                    out[n] = dataclasses.replace(out[n], namespace=ns, pod=pod)
         return out
 
     def _row_event(self, n: int, row: Row, anchor: tuple[datetime, str] | None) -> Event:

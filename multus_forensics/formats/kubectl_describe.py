@@ -162,7 +162,7 @@ class KubectlDescribe(LogFormat):
         return 0.0
 
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
-        table = TableBuilder(src, FORMAT)
+        table = TableBuilder(src, FORMAT, single_pod=True)
         pods: list[_Pod] = []
         in_header = heading_to_pod = False
         for i, line in enumerate(src.lines):
