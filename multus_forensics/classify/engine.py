@@ -32,7 +32,6 @@ FLOOR, CEILING = 0.05, 0.97
 EVIDENCE_CHARS: Final = 400
 
 
-
 def _log_stats(log: EventLog) -> dict[str, int]:
     s = log.stats
     return {

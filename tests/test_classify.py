@@ -1,0 +1,264 @@
+"""diagnose(): context discriminates look-alikes, ranking, confidence, evidence, clustering."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from multus_forensics import Event, diagnose
+from multus_forensics.classify import Diagnosis
+
+T0 = datetime(2026, 3, 11, 13, 2, 5, tzinfo=UTC)
+POD = "[lab/probe-1/7ad2f92f-2377-4b79-8201-15fd0290181a:vlan20]"
+SANDBOX = "2ac6ef42aca501bb0e450866ad8eb29184026696b4efad83edf9f455811473b7"
+ADD_PREFIX = (
+    f'failed to setup network for sandbox "{SANDBOX}": plugin type="multus" '
+    'name="multus-cni-network" failed (add): '
+)
+DEL_PREFIX = (
+    f'failed to destroy network for sandbox "{SANDBOX}": plugin type="multus" '
+    'name="multus-cni-network" failed (delete): '
+)
+EXISTS = (
+    f'{POD}: error adding container to network "vlan20": DelegateAdd: cannot set "macvlan" '
+    'interface name to "net1": validateIfName: interface name net1 already exists'
+)
+
+
+def err(
+    text: str, line: int, *, file: str = "node.log", source: str = "kubelet", sec: int = 0
+) -> Event:
+    return Event(
+        time=T0 + timedelta(seconds=sec),
+        node="edge-node-2",
+        source=source,
+        format="test",
+        kind="kubelet:sandbox:failed",
+        level="error",
+        namespace="lab",
+        pod="probe-1",
+        message="Failed to create sandbox",
+        error=text,
+        file=file,
+        line=line,
+        raw=text,
+    )
+
+
+def added(msg: str, line: int, sec: int = 0) -> Event:
+    return Event(
+        time=T0 + timedelta(seconds=sec),
+        source="multus",
+        format="test",
+        kind="event:AddedInterface",
+        namespace="lab",
+        pod="probe-1",
+        message=msg,
+        file="describe.txt",
+        line=line,
+        raw=f"Normal  AddedInterface  5s  multus  {msg}",
+    )
+
+
+def ranked(diag: Diagnosis) -> list[tuple[str, float]]:
+    return [(f.root_cause, f.confidence) for f in diag]
+
+
+def test_already_exists_with_reentry_through_multus_is_self_delegation_first() -> None:
+    events = [
+        added("Add eth0 [10.244.3.41/24] from cbr0", 1),
+        added("Add net1 [192.0.2.40/24] from lab/vlan20", 2),
+        added("Add eth0 [10.244.3.41/24] from multus-cni-network", 3),
+        err(ADD_PREFIX + EXISTS, 10),
+    ]
+    diag = diagnose(events)
+    causes = [c for c, _ in ranked(diag)]
+    assert causes[0] == "multus_self_delegation"
+    assert "duplicate_ifname_in_request" in causes[1:]
+    best, alt = diag[0], next(f for f in diag if f.root_cause == "duplicate_ifname_in_request")
+    assert best.confidence >= 0.8 > alt.confidence
+    claims = {(e.file, e.line, e.claim) for e in best.evidence}
+    assert ("describe.txt", 3, "context") in claims
+    assert ("node.log", 10, "match") in claims
+
+
+def test_already_exists_without_reentry_ranks_lower_and_keeps_the_alternative() -> None:
+    with_context = diagnose(
+        [
+            added("Add eth0 [10.244.3.41/24] from cbr0", 1),
+            added("Add net1 [192.0.2.40/24] from lab/vlan20", 2),
+            added("Add eth0 [10.244.3.41/24] from multus-cni-network", 3),
+            err(ADD_PREFIX + EXISTS, 10),
+        ]
+    )
+    alone = diagnose([err(ADD_PREFIX + EXISTS, 10)])
+    assert alone.top == "multus_self_delegation"
+    assert alone[0].confidence < with_context[0].confidence
+    assert alone[0].confidence < 0.8
+    assert {f.root_cause for f in alone} == {
+        "multus_self_delegation",
+        "duplicate_ifname_in_request",
+    }
+
+
+def test_eth0_retries_with_new_addresses_are_churn_not_reentry() -> None:
+    events = [added(f"Add eth0 [10.241.0.{n}/24]", n, sec=n) for n in range(1, 5)]
+    events.append(err("netplugin failed with no error message", 9))
+    diag = diagnose(events)
+    assert diag.findings == []
+    assert [u.count for u in diag.unclassified] == [1]
+
+
+def test_a_healthy_log_gives_no_finding() -> None:
+    events = [
+        added("Add eth0 [10.244.3.50/24] from cbr0", 1),
+        added("Add net1 [192.0.2.50/24] from lab/vlan20", 2),
+        Event(
+            time=T0,
+            kind="kubelet:sandbox:created",
+            message="Created PodSandbox",
+            file="k.log",
+            line=3,
+        ),
+    ]
+    diag = diagnose(events)
+    assert diag.findings == []
+    assert diag.unclassified == []
+    assert diag.top == "unknown"
+
+
+def test_unauthorized_on_setup_is_auth_and_on_teardown_is_stale_config() -> None:
+    leaf = "Multus: [lab/probe-1/7ad2f92f-2377-4b79-8201-15fd0290181a]: error getting pod: Unauthorized"
+    on_add = diagnose([err(ADD_PREFIX + leaf, 1), err(ADD_PREFIX + leaf, 2)])
+    on_del = diagnose([err(DEL_PREFIX + leaf, 1), err(DEL_PREFIX + leaf, 2)])
+    assert [c for c, _ in ranked(on_add)][:2] == [
+        "kubeconfig_auth_failure",
+        "stale_multus_config_after_uninstall",
+    ]
+    assert on_del.top == "stale_multus_config_after_uninstall"
+    assert "kubeconfig_auth_failure" in [c for c, _ in ranked(on_del)][1:]
+
+
+def test_file_exists_on_a_route_and_on_a_link_are_different_causes() -> None:
+    route = diagnose(
+        [
+            err(
+                ADD_PREFIX
+                + f'{POD}: error adding container to network "vlan20": failed to add default route: file exists',
+                1,
+            )
+        ]
+    )
+    link = diagnose(
+        [
+            err(
+                ADD_PREFIX
+                + f'{POD}: error adding container to network "vlan20": failed to move link file exists',
+                1,
+            )
+        ]
+    )
+    assert route.top == "secondary_default_route_conflict"
+    assert link.top == "duplicate_ifname_in_request"
+
+
+def test_no_networks_found_under_host_is_a_multus_bug_with_nad_not_found_as_alternative() -> None:
+    base = "CmdAdd (shim): CNI request failed with status 400: 'ERRORED: GetCNIConfig: err in GetCNIConfigFromFile: No networks found in "
+    host = diagnose([err(ADD_PREFIX + base + "/host/etc/cni/net.d", 1)])
+    plain = diagnose([err(ADD_PREFIX + base + "/etc/cni/multus/net.d", 1)])
+    assert [c for c, _ in ranked(host)] == ["multus_bug", "nad_not_found"]
+    assert plain.top == "nad_not_found"
+    assert "multus_bug" not in [c for c, _ in ranked(plain)]
+
+
+def test_corroboration_across_sources_and_attempts_raises_confidence() -> None:
+    leaf = f'{POD}: error adding container to network "vlan20": failed to find plugin "macvlan" in path [/opt/cni/bin]'
+    one = diagnose([err(ADD_PREFIX + leaf, 1)])
+    many = diagnose(
+        [
+            err(ADD_PREFIX + leaf, 1, sec=0),
+            err(ADD_PREFIX + leaf, 2, sec=10),
+            err(ADD_PREFIX + leaf, 3, file="containerd.log", source="containerd", sec=20),
+        ]
+    )
+    assert one.top == many.top == "cni_plugin_not_installed"
+    assert one[0].confidence < many[0].confidence
+    assert any("single pasted line" in r for r in one[0].reasons)
+    assert many[0].count == 3
+    assert many[0].first_seen == T0
+    assert many[0].last_seen == T0 + timedelta(seconds=20)
+
+
+def test_findings_name_pod_network_interface_and_node() -> None:
+    diag = diagnose(
+        [
+            err(
+                ADD_PREFIX
+                + f'{POD}: error adding container to network "vlan20": failed to lookup master "eth9": Link not found',
+                1,
+            )
+        ]
+    )
+    f = diag[0]
+    assert f.root_cause == "master_interface_missing"
+    assert "lab/probe-1" in f.summary
+    assert "vlan20" in f.summary
+    assert "edge-node-2" in f.summary
+    assert f.pods == ("lab/probe-1",)
+    assert f.remediation
+    assert f.evidence[0].text.startswith("failed to setup network")
+
+
+def test_unexplained_errors_cluster_into_one_template_regardless_of_wrapping_depth() -> None:
+    leaf = "plugin exploded: code 7 at 0xc000123456"
+    events = [
+        err(ADD_PREFIX + f'{POD}: error adding container to network "vlan20": {leaf}', 1),
+        err(
+            f'{POD}: error adding container to network "vlan20": plugin exploded: code 9 at 0xc000654321',
+            2,
+        ),
+        err("plugin exploded: code 11 at 0xc000999999", 3),
+        err("something else entirely went sideways", 4),
+    ]
+    diag = diagnose(events)
+    assert diag.findings == []
+    counts = sorted(u.count for u in diag.unclassified)
+    assert counts == [1, 3]
+    assert sum(counts) == len(events)
+
+
+def test_findings_are_sorted_by_descending_confidence() -> None:
+    events = [
+        err(
+            ADD_PREFIX
+            + f'{POD}: error adding container to network "vlan20": failed to find plugin "macvlan" in path [/opt/cni/bin]',
+            1,
+        ),
+        err(
+            'SetNetworkStatus: failed to query the pod probe-1 in out of cluster comm: pods "probe-1" not found',
+            2,
+        ),
+    ]
+    confs = [f.confidence for f in diagnose(events)]
+    assert len(confs) == 2
+    assert confs == sorted(confs, reverse=True)
+
+
+def test_diagnosis_json_shape_follows_the_cli_contract() -> None:
+    doc = diagnose([err(ADD_PREFIX + EXISTS, 1)]).to_dict()
+    assert set(doc) == {"findings", "unclassified", "stats"}
+    finding = doc["findings"][0]
+    for key in (
+        "root_cause",
+        "rule",
+        "confidence",
+        "summary",
+        "remediation",
+        "pods",
+        "first_seen",
+        "last_seen",
+        "count",
+        "evidence",
+    ):
+        assert key in finding
+    assert set(finding["evidence"][0]) >= {"file", "line", "text"}
+    assert set(doc["stats"]) == {"files", "lines", "events", "unparsed_lines"}

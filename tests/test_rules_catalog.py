@@ -1,0 +1,168 @@
+"""The rule catalog as data: coverage of the taxonomy, examples both ways, strict loading, safe patterns."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from multus_forensics.classify import LABELS, load_catalog
+from multus_forensics.classify.catalog import load_rules_text
+from multus_forensics.classify.examples import check_examples, fires
+from multus_forensics.errors import RuleError
+
+TAXONOMY = Path(__file__).resolve().parent.parent.parent / "shared" / "TAXONOMY.md"
+
+MINIMAL = """
+[[rule]]
+id = "USER-1"
+title = "t"
+root_cause = "nad_not_found"
+severity = "error"
+patterns = ['my NAD is gone']
+confidence = 0.5
+explanation = "x"
+examples = ['my NAD is gone']
+"""
+
+
+def test_every_taxonomy_label_except_unknown_has_a_rule() -> None:
+    catalog = load_catalog()
+    assert catalog.labels() == set(LABELS)
+    assert "unknown" not in catalog.labels()
+
+
+def test_labels_match_the_taxonomy_document() -> None:
+    text = TAXONOMY.read_text(encoding="utf-8")
+    table = text.split("## Labels", 1)[1].split("\n## ", 1)[0]
+    documented = {
+        line.split("|")[1].strip().strip("`")
+        for line in table.splitlines()
+        if line.startswith("| `")
+    }
+    assert documented - {"unknown"} == set(LABELS)
+
+
+def test_every_rule_example_matches_and_no_counter_example_does() -> None:
+    catalog = load_catalog()
+    assert check_examples(catalog) == []
+    assert all(rule.examples and rule.counter_examples for rule in catalog.rules)
+
+
+def test_rule_ids_are_unique_and_stable_looking() -> None:
+    ids = [r.id for r in load_catalog().rules]
+    assert len(ids) == len(set(ids))
+    assert all(i.replace("-", "").isalnum() and i.upper() == i for i in ids)
+
+
+def test_unknown_key_is_rejected_with_file_and_rule_id() -> None:
+    text = MINIMAL.replace('title = "t"', 'title = "t"\nconfidense = 0.3')
+    with pytest.raises(RuleError, match=r"mine\.toml: rule USER-1: unknown key 'confidense'"):
+        load_rules_text(text, "mine.toml")
+
+
+def test_bad_pattern_is_rejected_with_file_and_rule_id() -> None:
+    text = MINIMAL.replace("patterns = ['my NAD is gone']", "patterns = ['(unclosed']")
+    with pytest.raises(RuleError, match=r"mine\.toml: rule USER-1: bad pattern"):
+        load_rules_text(text, "mine.toml")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('root_cause = "nad_not_found"', 'root_cause = "gremlins"', "root_cause 'gremlins'"),
+        ('severity = "error"', 'severity = "dire"', "severity 'dire'"),
+        ("confidence = 0.5", "confidence = 1.5", "confidence must be"),
+        (
+            "confidence = 0.5",
+            'confidence = 0.5\nrequires = ["no_such_predicate"]',
+            "unknown predicate",
+        ),
+        ('explanation = "x"', "", "missing key 'explanation'"),
+    ],
+)
+def test_invalid_rule_fields_are_rejected(old: str, new: str, message: str) -> None:
+    with pytest.raises(RuleError, match=message):
+        load_rules_text(MINIMAL.replace(old, new), "mine.toml")
+
+
+def test_adjustment_needs_exactly_one_condition() -> None:
+    text = MINIMAL.replace(
+        "confidence = 0.5", 'confidence = 0.5\nraise = [{ by = 0.1, why = "nothing" }]'
+    )
+    with pytest.raises(RuleError, match="exactly one of 'predicate' or 'pattern'"):
+        load_rules_text(text, "mine.toml")
+
+
+def test_top_level_keys_other_than_rule_are_rejected() -> None:
+    with pytest.raises(RuleError, match="unknown top-level key 'rules'"):
+        load_rules_text(MINIMAL.replace("[[rule]]", "[[rules]]"), "mine.toml")
+
+
+def test_user_rule_file_extends_the_catalog(tmp_path: Path) -> None:
+    path = tmp_path / "site.toml"
+    path.write_text(MINIMAL, encoding="utf-8")
+    catalog = load_catalog(path)
+    rule = catalog.by_id("USER-1")
+    assert rule.user
+    assert rule.source == str(path)
+    assert len(catalog) == len(load_catalog()) + 1
+
+
+def test_user_rule_with_a_taken_id_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "site.toml"
+    path.write_text(MINIMAL.replace("USER-1", "PLUGIN-NOT-FOUND"), encoding="utf-8")
+    with pytest.raises(RuleError, match="duplicate id"):
+        load_catalog(path)
+
+
+def test_unreadable_rule_file_is_a_rule_error(tmp_path: Path) -> None:
+    with pytest.raises(RuleError, match="cannot read rule file"):
+        load_catalog(tmp_path / "absent.toml")
+
+
+def test_user_pattern_with_catastrophic_backtracking_times_out() -> None:
+    text = MINIMAL.replace("patterns = ['my NAD is gone']", "patterns = ['(a+)+$']")
+    rule = load_rules_text(text.replace("examples = ['my NAD is gone']", ""), "evil.toml")[0]
+    start = time.perf_counter()
+    assert rule.first_match("a" * 40 + "!") is None
+    assert time.perf_counter() - start < 5
+
+
+def _adversarial(pattern: str) -> list[str]:
+    """Long lines of repeated near-matches: fragments of the pattern's own literals."""
+    import re
+
+    literals = list(re.findall(r"[A-Za-z][A-Za-z ]{3,}", pattern)) or ["error"]
+    chunks = []
+    for lit in literals:
+        chunks.append(lit[: max(1, len(lit) - 1)])
+        chunks.append(lit + " ")
+    noise = " ".join(chunks)
+    return [
+        (noise + " ") * (100_000 // (len(noise) + 1) + 1),
+        '"' + ": [" * 30_000,
+        "a" * 100_000,
+        " " * 100_000 + "!",
+        ('[x/y:z]: error adding container to network "n": ' * 2000),
+    ]
+
+
+def test_every_catalog_pattern_is_fast_on_long_adversarial_lines() -> None:
+    slow = []
+    for rule in load_catalog().rules:
+        for pattern in (*rule.patterns, *rule.exclude):
+            for text in _adversarial(pattern.pattern):
+                start = time.perf_counter()
+                pattern.search(text)
+                took = time.perf_counter() - start
+                if took > 1.0:
+                    slow.append((rule.id, pattern.pattern[:60], round(took, 2)))
+    assert slow == []
+
+
+def test_examples_helper_distinguishes_matching_from_non_matching_text() -> None:
+    rule = load_catalog().by_id("PLUGIN-NOT-FOUND")
+    assert fires(rule, 'failed to find plugin "macvlan" in path [/opt/cni/bin]')
+    assert not fires(rule, "failed to find the plugin somewhere")
