@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-_NAME = r"[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?"
+_NAME = r"[a-z0-9][-a-z0-9.]*+"  # possessive: names end at a delimiter, never backtrack
 _UID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 #: multus cmdErr / cmdPluginErr prefix: [ns/name/uid:net] (v3.9+), [ns/name:net] (v3.4-v3.8)
@@ -19,7 +19,9 @@ MULTUS_POD: Final = re.compile(
     rf"\[(?P<ns>{_NAME})/(?P<name>{_NAME})(?:/(?P<uid>{_UID}))?(?::(?P<net>[^\]\s:]+))?\]"
 )
 #: kubelet format.Pod: name_ns(uid); pod names never contain "_" so the first "_" splits
-KUBELET_POD: Final = re.compile(rf"(?P<name>{_NAME})_(?P<ns>{_NAME})\((?P<uid>{_UID})\)")
+KUBELET_POD: Final = re.compile(
+    rf"(?<![-a-z0-9.])(?P<name>{_NAME})_(?P<ns>{_NAME})\((?P<uid>{_UID})\)"
+)
 #: containerd / dockershim: sandbox "<64hex>", sandbox container "<64hex>"
 SANDBOX: Final = re.compile(r"sandbox(?: container)? \\*\"(?P<id>[0-9a-f]{64})\\*\"")
 #: thick plugin request args: K8S_POD_INFRA_CONTAINER_ID is the sandbox ID
@@ -35,7 +37,7 @@ def identities_from_text(text: str) -> dict[str, str]:
     innermost one, the delegate that actually failed.
     """
     out: dict[str, str] = {}
-    brackets = list(MULTUS_POD.finditer(text))
+    brackets = list(MULTUS_POD.finditer(text)) if "[" in text else []
     if brackets:
         m = brackets[0]
         out["namespace"], out["pod"] = m["ns"], m["name"]
@@ -45,16 +47,18 @@ def identities_from_text(text: str) -> dict[str, str]:
         nets = [b["net"] for b in brackets if b["net"]]
         if nets:
             out["network"] = nets[-1]
-    k = KUBELET_POD.search(text)
+    k = KUBELET_POD.search(text) if "_" in text else None
     if k and out.get("pod", k["name"]) == k["name"] and out.get("namespace", k["ns"]) == k["ns"]:
         out.setdefault("namespace", k["ns"])
         out.setdefault("pod", k["name"])
         out.setdefault("pod_uid", k["uid"])
-    s = SANDBOX.search(text) or THICK_ARGS.search(text)
+    s = (SANDBOX.search(text) if "sandbox" in text else None) or (
+        THICK_ARGS.search(text) if "K8S_POD_INFRA" in text else None
+    )
     if s:
         out["sandbox_id"] = s["id"]
     if "network" not in out:
-        named = NETWORK.findall(text)
+        named = NETWORK.findall(text) if "to network" in text else []
         if named:
             out["network"] = named[-1]
     return out

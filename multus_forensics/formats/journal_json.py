@@ -19,10 +19,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
+from multus_forensics.formats._rows import CHUNK_ROWS, concat_frames, rows_to_frame
 from multus_forensics.formats.base import (
     LogFormat,
     ParseContext,
@@ -30,7 +31,10 @@ from multus_forensics.formats.base import (
     TextSource,
     fraction,
 )
-from multus_forensics.model import COLUMNS, Event, ParseIssue, events_to_frame, excerpt
+from multus_forensics.model import COLUMNS, ParseIssue, excerpt
+
+if TYPE_CHECKING:
+    import polars as pl
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 JSON_THRESHOLD: Final = 4096  # journalctl prints longer fields as null without --all
@@ -67,14 +71,12 @@ _PROVENANCE: Final = frozenset({"file", "member", "line", "nlines", "raw", "form
 
 @dataclass
 class _Record:
-    """One journal record (one physical line), or a stitched group of them."""
+    """One journal record (one physical line), or a stitched ``key=<`` block of them."""
 
     line: int
     raw: list[str]
     obj: dict[str, Any]
     message: str
-    lines: list[int] = field(default_factory=list)
-    duplicates: list[int] = field(default_factory=list)
 
 
 def realtime(value: object) -> datetime | None:
@@ -169,7 +171,9 @@ class _Parser:
         self.fmt = fmt
         self.src = src
         self.parsers = payload_parsers()
-        self.done: list[_Record] = []
+        self.rows: list[dict[str, Any]] = []
+        self.frames: list[pl.DataFrame] = []
+        self.extra: dict[int, int] = {}  # event line -> duplicate lines folded into it
         self.issues: list[ParseIssue] = []
         self.blank = 0
 
@@ -187,7 +191,7 @@ class _Parser:
         )
 
     def run(self) -> ParseOutput:
-        cursors: dict[str, _Record] = {}
+        cursors: dict[str, int] = {}  # cursor -> line of the event that holds the record
         blocks: dict[tuple[str, str, str], _Record] = {}
         for lineno, line in enumerate(self.src.lines, 1):
             text = line.strip().lstrip("\x1e")
@@ -207,10 +211,10 @@ class _Parser:
             cursor = obj.get("__CURSOR")
             if isinstance(cursor, str) and cursor in cursors:
                 first = cursors[cursor]
-                first.duplicates.append(lineno)
+                self.extra[first] = self.extra.get(first, 0) + 1
                 self.issue(
                     lineno,
-                    f"duplicate journal record (same __CURSOR as line {first.line}); kept once",
+                    f"duplicate journal record (same __CURSOR as line {first}); kept once",
                     line,
                     "warning",
                 )
@@ -218,9 +222,7 @@ class _Parser:
             message, note = _decode_message(obj.get("MESSAGE"))
             if note:
                 self.issue(lineno, note, line, "warning")
-            rec = _Record(lineno, [line], obj, message, [lineno])
-            if isinstance(cursor, str):
-                cursors[cursor] = rec
+            rec = _Record(lineno, [line], obj, message)
             key = (
                 str(obj.get("_HOSTNAME", "")),
                 str(obj.get("SYSLOG_IDENTIFIER", obj.get("_COMM", ""))),
@@ -230,23 +232,38 @@ class _Parser:
             if open_block is not None:
                 if message.startswith("\t") or _BLOCK_END.match(message):
                     open_block.raw.append(line)
-                    open_block.lines.append(lineno)
                     open_block.message += "\n" + message
-                    if cursor is not None:
-                        cursors[str(cursor)] = open_block
+                    if isinstance(cursor, str):
+                        cursors[cursor] = open_block.line
                     if _BLOCK_END.match(message):
                         self.finish(blocks.pop(key))
                     continue
                 self.unterminated(blocks.pop(key))
+            if isinstance(cursor, str):
+                cursors[cursor] = lineno
             if _BLOCK_START.search(message):
                 blocks[key] = rec
             else:
                 self.finish(rec)
         for rec in blocks.values():
             self.unterminated(rec)
-        # built last: a duplicate may turn up after its record was complete
-        events = sorted((self.event(rec) for rec in self.done), key=lambda e: e.line)
-        return ParseOutput(events_to_frame(events), self.issues, self.blank)
+        return ParseOutput(self.frame(), self.issues, self.blank)
+
+    def frame(self) -> pl.DataFrame:
+        """All rows in line order (stitched blocks finish late), duplicates counted in nlines."""
+        import polars as pl
+
+        self.flush()
+        frame = concat_frames(self.frames)
+        if self.extra:
+            extra = pl.col("line").replace_strict(self.extra, default=0, return_dtype=pl.Int64)
+            frame = frame.with_columns(pl.col("nlines") + extra)
+        return frame.sort("line", maintain_order=True)
+
+    def flush(self) -> None:
+        if self.rows:
+            self.frames.append(rows_to_frame(self.rows))
+            self.rows = []
 
     def unterminated(self, rec: _Record) -> None:
         self.issue(
@@ -258,9 +275,12 @@ class _Parser:
         self.finish(rec)
 
     def finish(self, rec: _Record) -> None:
-        self.done.append(rec)
+        self.rows.append(self.row(rec))
+        if len(self.rows) >= CHUNK_ROWS:  # bounded: dict rows cost far more than frame rows
+            self.flush()
 
-    def event(self, rec: _Record) -> Event:
+    def row(self, rec: _Record) -> dict[str, Any]:
+        """The event row of a record: payload columns, journal time/host/ident, provenance."""
         obj = rec.obj
         cols: dict[str, Any] = {}
         fields: dict[str, Any] = {}
@@ -322,19 +342,17 @@ class _Parser:
         }
         if parser_name:
             journal["payload_format"] = parser_name
-        if rec.duplicates:
-            journal["duplicate_lines"] = rec.duplicates
         fields["journal"] = journal
-        return Event(
-            **cols,
+        cols.update(
             format=self.fmt,
-            fields=fields,
+            fields=json.dumps(fields, sort_keys=True, default=str),
             file=self.src.file,
             member=self.src.member,
             line=rec.line,
-            nlines=len(rec.lines) + len(rec.duplicates),
+            nlines=len(rec.raw),
             raw="\n".join(rec.raw),
         )
+        return cols
 
 
 def _coarse_within(payload_time: datetime, journal_time: datetime) -> bool:
