@@ -8,7 +8,7 @@ classifier's sparse dicts back into frame columns so both halves stay simple.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
@@ -39,38 +39,54 @@ def fields_json(fields: Mapping[str, Any] | None) -> str:
     return json.dumps(dict(fields), sort_keys=True, ensure_ascii=False, default=str)
 
 
+def json_str(expr: pl.Expr) -> pl.Expr:
+    """Vectorised JSON string literal of a text column (quotes, backslashes, controls escaped)."""
+    escaped = (
+        expr.str.replace_all("\\", "\\\\", literal=True)
+        .str.replace_all('"', '\\"', literal=True)
+        .str.replace_all("\n", "\\n", literal=True)
+        .str.replace_all("\t", "\\t", literal=True)
+        .str.replace_all("\r", "\\r", literal=True)
+    )
+    return '"' + escaped + '"'
+
+
 def apply_found(
     df: pl.DataFrame,
-    found: Sequence[Mapping[str, Any] | None],
-    extra_fields: Sequence[Mapping[str, Any] | None] | None = None,
+    found: Mapping[int, Mapping[str, Any]],
+    extra_fields: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> pl.DataFrame:
-    """Overlay classifier results (one dict or None per row) on ``df``; writes ``fields``.
+    """Overlay sparse classifier results (row index -> dict) on ``df``; writes ``fields``.
 
     A key present in a row's dict replaces that row's column value; absent keys keep it.
-    ``extra_fields`` are merged under the classifier's own ``fields``.
+    ``extra_fields`` are merged under the classifier's own ``fields``. Rows in neither keep
+    their ``fields`` value (``{}`` when ``df`` has no such column yet).
     """
     import polars as pl
 
-    if not any(found) and not (extra_fields and any(extra_fields)):
-        return df.with_columns(pl.lit("{}").alias("fields"))
-    columns: dict[str, list[Any]] = {c: [None] * len(found) for c in CLASS_COLUMNS}
-    touched: set[str] = set()
+    if "fields" not in df.columns:
+        df = df.with_columns(pl.lit("{}").alias("fields"))
+    rows = sorted(set(found) | set(extra_fields or {}))
+    if not rows:
+        return df
+    columns: dict[str, list[Any]] = {}
     fields_col: list[str] = []
-    for i, row in enumerate(found):
-        merged: dict[str, Any] = dict(extra_fields[i] or {}) if extra_fields else {}
-        if row:
-            for key, value in row.items():
-                if key == "fields":
-                    merged.update(value)
-                elif value is not None:
-                    columns[key][i] = value
-                    touched.add(key)
+    for n, i in enumerate(rows):
+        merged: dict[str, Any] = dict(extra_fields.get(i) or {}) if extra_fields else {}
+        for key, value in (found.get(i) or {}).items():
+            if key == "fields":
+                merged.update(value)
+            elif value is not None:
+                if key not in columns:
+                    columns[key] = [None] * len(rows)
+                columns[key][n] = value
         fields_col.append(fields_json(merged))
-    updates: list[pl.Series | pl.Expr] = [pl.Series("fields", fields_col, dtype=pl.String)]
-    for name in touched:
-        new = pl.Series(f"__{name}", columns[name], dtype=pl.String)
-        if name in df.columns:
-            updates.append(pl.coalesce(pl.lit(new), pl.col(name)).alias(name))
-        else:
-            updates.append(pl.lit(new).alias(name))
+    index = pl.Series("index", rows, dtype=pl.UInt32)
+    updates = [df["fields"].scatter(index, pl.Series(fields_col, dtype=pl.String))]
+    for name, values in columns.items():
+        base = df[name] if name in df.columns else pl.Series(name, [None] * df.height, pl.String)
+        new = pl.Series(name, values, dtype=pl.String)
+        present = new.is_not_null()
+        merged_values = new if present.all() else new.zip_with(present, base.gather(index))
+        updates.append(base.cast(pl.String).scatter(index, merged_values))
     return df.with_columns(updates)

@@ -40,6 +40,11 @@ _ADD_RE: Final = re.compile(
     r"^Add: (?P<ns>[^:\s]*):(?P<pod>[^:\s]*):(?P<uid>[^:\s]*):(?P<net>[^:\s(]*)"
     r"\((?P<conf>[^)]*)\):(?P<ifname>[^:\s]+) ?(?P<result>.*)$",
     re.DOTALL,
+)  # same shape as ADD_VECTOR
+#: the ``Add:`` shape (v3.4.2+) for polars' Rust regex engine, groups prefixed ``a_``
+ADD_VECTOR: Final = (
+    r"(?s)^Add: (?P<a_ns>[^:\s]*):(?P<a_pod>[^:\s]*):(?P<a_uid>[^:\s]*):(?P<a_net>[^:\s(]*)"
+    r"\((?P<a_conf>[^)]*)\):(?P<a_if>[^:\s]+) ?(?P<a_result>.*)$"
 )
 _ADD_OLD_RE: Final = re.compile(
     r"^Add: (?P<ns>[^:\s]*):(?P<pod>[^:\s]*):(?P<conf>[^:\s]*):(?P<ifname>[^:\s]+) ?(?P<result>.*)$",

@@ -124,21 +124,16 @@ def parse_logrus_source(
     ).with_columns(_unquote_expr("msg").alias("message"), _unquote_expr("err_raw").alias("error"))
     messages = df["message"].to_list()
     errors = df["error"].to_list()
-    raw_msgs, raw_errs = df["msg"], df["err_raw"]
-    for i in df["message"].is_null().arg_true().to_list():
-        messages[i] = go_unquote(raw_msgs[i])
-    for i in (df["error"].is_null() & raw_errs.is_not_null()).arg_true().to_list():
-        errors[i] = go_unquote(raw_errs[i])
+    for col, values in (("msg", messages), ("err_raw", errors)):
+        raw = df[col].to_list()
+        for i, value in enumerate(values):  # the vectorised unquote left the hard cases null
+            if value is None and raw[i] is not None:
+                values[i] = go_unquote(raw[i])
     trig = df.select(
         pl.col("msg").str.contains(RUNTIME_TRIGGER) | pl.col("err_raw").is_not_null()
     ).to_series()
-    found: list[dict[str, Any] | None] = [None] * df.height
-    for i in trig.arg_true().to_list():
-        found[i] = classify_runtime(messages[i], errors[i])
-    extra: list[dict[str, Any] | None] = [None] * df.height
-    for i, rest in enumerate(df["rest"].to_list()):
-        if rest:
-            extra[i] = parse_kv(rest)
+    found = {i: classify_runtime(messages[i], errors[i]) for i in trig.arg_true().to_list()}
+    extra = {i: parse_kv(rest) for i, rest in enumerate(df["rest"].to_list()) if rest}
     levels = df["level"].replace_strict(LEVELS, default="info")
     frame = df.select(
         pl.col("ts_utc").alias("time"),

@@ -19,10 +19,10 @@ message classifier (:mod:`._multus_msg`) runs only on records a vectorised trigg
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from multus_forensics.formats._assemble import apply_found
-from multus_forensics.formats._multus_msg import HEADER, LEVELS, TRIGGER, classify
+from multus_forensics.formats._assemble import apply_found, json_str
+from multus_forensics.formats._multus_msg import ADD_VECTOR, HEADER, LEVELS, TRIGGER, classify
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.model import ParseIssue, conform, empty_frame, excerpt
 
@@ -67,6 +67,51 @@ def _records(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     return records, orphans, blanks
 
 
+def _add_columns(is_add: pl.Expr) -> list[pl.Expr]:
+    """Event columns of ``Add:`` records, vectorised (they are most of a verbose log).
+
+    Same result as :func:`._multus_msg.classify` on these lines, except that a result which is
+    valid JSON is embedded in ``fields`` as written instead of re-serialised.
+    """
+    import polars as pl
+
+    result = pl.col("a_result").str.strip_chars()
+    result_json = (
+        pl.when(result == "")
+        .then(pl.lit("null"))
+        .when(result.str.json_path_match("$").is_not_null())
+        .then(result)
+        .otherwise(json_str(result))
+    )
+    ips = (
+        pl.col("a_result")
+        .str.extract_all(r'"address"\s*:\s*"[^"]+"')
+        .list.eval(pl.element().str.extract(r'"([^"]+)"$', 1))
+        .list.join(",")
+    )
+    fields = pl.concat_str(
+        pl.lit('{"conf": '),
+        json_str(pl.col("a_conf")),
+        pl.lit(', "result": '),
+        result_json,
+        pl.lit("}"),
+    )
+    uid = pl.col("a_uid")
+    return [
+        pl.when(is_add).then(pl.lit("multus:add")).otherwise(pl.lit("log")).alias("kind"),
+        pl.col("a_ns").alias("namespace"),
+        pl.col("a_pod").alias("pod"),
+        pl.when(uid != "unknownUID").then(uid).alias("pod_uid"),
+        pl.when(pl.col("a_net") != "")
+        .then(pl.col("a_net"))
+        .otherwise(pl.col("a_conf"))
+        .alias("network"),
+        pl.col("a_if").alias("interface"),
+        pl.when(ips != "").then(ips).alias("ips"),
+        pl.when(is_add).then(fields).otherwise(pl.lit("{}")).alias("fields"),
+    ]
+
+
 def parse_multus_lines(
     src: TextSource, fmt_name: str, default_source: str
 ) -> tuple[pl.DataFrame, list[ParseIssue], int]:
@@ -106,14 +151,14 @@ def parse_multus_lines(
                    excerpt(raw), severity="warning", format=fmt_name)
         for ln, raw in bad_time.select("line", "raw").iter_rows()
     ]  # fmt: skip
+    records = records.with_columns(msg.str.extract_groups(ADD_VECTOR).struct.unnest())
+    is_add = pl.col("a_if").is_not_null()
     trig = records.select(
-        msg.str.contains(TRIGGER) | pl.col("level").is_in(["error", "warning", "fatal"])
+        (msg.str.contains(TRIGGER) & ~is_add) | pl.col("level").is_in(["error", "warning", "fatal"])
     ).to_series()
-    found: list[dict[str, Any] | None] = [None] * records.height
-    msgs = records["msg"]
-    levels = records["level"]
-    for i in trig.arg_true().to_list():
-        found[i] = classify(msgs[i], levels[i])
+    msgs = records["msg"].to_list()
+    levels = records["level"].to_list()
+    found = {i: classify(msgs[i], levels[i]) for i in trig.arg_true().to_list()}
     frame = records.select(
         "time",
         "level",
@@ -123,7 +168,7 @@ def parse_multus_lines(
         msg.alias("message"),
         pl.lit(default_source).alias("source"),
         pl.lit(fmt_name).alias("format"),
-        pl.lit("log").alias("kind"),
+        *_add_columns(is_add),
     )
     frame = apply_found(frame, found)
     frame = frame.with_columns(
