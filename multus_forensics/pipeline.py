@@ -9,6 +9,7 @@ full timestamps (:func:`multus_forensics.ingest.years.reanchor_bundle`).
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -110,7 +111,7 @@ def parse_source(
 
 
 def parse(
-    paths: str | Sequence[str],
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
     format: str | None = None,  # noqa: A002 - the public keyword is "format"
     year: int | None = None,
@@ -136,7 +137,9 @@ def parse(
     """
     import polars as pl
 
-    paths = [paths] if isinstance(paths, str) else list(paths)
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    inputs = [os.fspath(p) for p in paths]
     if on_error not in ("collect", "warn", "raise"):
         raise ValueError(f"on_error must be collect, warn or raise, not {on_error!r}")
     if format is not None:
@@ -151,7 +154,7 @@ def parse(
     issues: list[ParseIssue] = []
     stats = ParseStats()
     bundle = _Bundle()
-    total = count_inputs(paths) if progress else 0
+    total = count_inputs(inputs) if progress else 0
     current = -1
 
     def report(new: list[ParseIssue]) -> None:
@@ -167,7 +170,7 @@ def parse(
         if frame is not None:
             out_frames.append(frame)
 
-    for index, item in iter_inputs(paths, limits):
+    for index, item in iter_inputs(inputs, limits):
         if progress and index != current:
             if current >= 0:
                 progress(current + 1, total)

@@ -169,3 +169,37 @@ def test_iter_streams_is_lazy(tmp_path: Path) -> None:
     assert isinstance(rest[0], RawStream)
     assert isinstance(rest[1], Unreadable)
     assert "No such file" in rest[1].issue.reason
+
+
+def test_fifo_inside_a_directory_is_skipped_not_opened(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "pipe")
+    _write(tmp_path / "ok.toy", "TOYFULL 2026-03-11T13:02:05Z kept\n")
+    log = parse(str(tmp_path))  # opening the FIFO would block forever
+    assert log.frame["message"].to_list() == ["kept"]
+    assert [i.reason for i in log.issues] == [
+        "not a regular file (fifo, socket or device); skipped"
+    ]
+
+
+def test_path_objects_are_accepted(tmp_path: Path) -> None:
+    path = _write(tmp_path / "ok.toy", "TOYFULL 2026-03-11T13:02:05Z kept\n")
+    assert parse(path).frame["message"].to_list() == ["kept"]
+    assert parse([path, str(path)]).frame.height == 2
+
+
+def test_tar_on_stdin_is_streamed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:xz") as tf:
+        data = b"TOYFULL 2026-03-11T13:02:05Z from a piped tar\n"
+        info = tarfile.TarInfo("node/x.toy")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(buf.getvalue())))
+    log = parse("-")
+    assert log.frame.select("file", "member", "message").rows() == [
+        ("<stdin>", "node/x.toy", "from a piped tar")
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -42,7 +43,15 @@ def _walk_dir(top: str, hostnames: dict[str, str]) -> Iterator[str | Unreadable]
                 pass  # the file itself is read (and its error reported) below
         for name in sorted(files):
             found = True
-            yield os.path.join(root, name)
+            path = os.path.join(root, name)
+            try:
+                special = not stat.S_ISREG(os.stat(path).st_mode)
+            except OSError:
+                special = False  # a dangling link: opening it reports the problem
+            if special:  # a FIFO would block the walk; sockets and devices hold no log
+                yield _unreadable(path, "not a regular file (fifo, socket or device); skipped")
+            else:
+                yield path
     for exc in errors:
         yield _unreadable(exc.filename or top, f"cannot list directory: {exc.strerror or exc}")
     if not found and not errors:
