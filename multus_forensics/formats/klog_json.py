@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from multus_forensics.formats._identity import identities_from_text
-from multus_forensics.formats._kubelet_kinds import kind_for_message
 from multus_forensics.formats._rows import CHUNK_ROWS, concat_frames, rows_to_frame
 from multus_forensics.formats.base import (
     LogFormat,
@@ -31,6 +30,7 @@ from multus_forensics.formats.base import (
     TextSource,
     fraction,
 )
+from multus_forensics.formats.klog import STRUCTURED_KINDS
 from multus_forensics.model import ParseIssue, excerpt
 
 if TYPE_CHECKING:
@@ -130,7 +130,8 @@ def record_columns(obj: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     if err is not None:
         out["error"] = err if isinstance(err, str) else json.dumps(err)
     out["level"] = _level(obj)
-    out["kind"] = kind_for_message(out["message"])
+    # JSON logging implies structured call sites: the klog text table is the whole vocabulary
+    out["kind"] = STRUCTURED_KINDS.get(out["message"], "log")
     fields = {k: v for k, v in obj.items() if k not in _CONSUMED and k != "pod"}
     _identities(obj, out, fields)
     for column, value in identities_from_text(out.get("error") or "").items():
