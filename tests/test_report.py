@@ -113,8 +113,9 @@ def test_html_report_has_coverage_pods_and_issues(hostile_log: Path) -> None:
 
 def test_markdown_escapes_table_cells_and_line_starts() -> None:
     assert md("a|b <c> *d*") == r"a\|b &lt;c&gt; \*d\*"
-    assert md("# title") == r"\# title"
-    assert md("12. item") == r"12\. item"
+    assert md("# title", line_start=True) == r"\# title"
+    assert md("12. item", line_start=True) == r"12\. item"
+    assert md("0.97") == "0.97"
     assert md("two\nlines") == "two lines"
 
 

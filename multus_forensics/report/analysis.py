@@ -65,29 +65,22 @@ def diagnosis_dict(log: EventLog, notes: list[str]) -> dict[str, Any]:
             "unclassified": _plain(list(getattr(result, "unclassified", []))),
         }
     out.setdefault("stats", stats)
+    for where, why in getattr(result, "unreadable", []):
+        notes.append(f"Not read: {where}: {why}")
     return {"findings": out["findings"], "unclassified": out["unclassified"], **out}
 
 
-def timelines_for(frame: pl.DataFrame, notes: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """``pods``, ``attempts``, ``interfaces``, ``anomalies`` tables as lists of rows."""
+def timelines_for(frame: pl.DataFrame, notes: list[str]) -> Any | None:
+    """The :class:`multus_forensics.timeline.Timelines` of ``frame``, or ``None`` (with a note)."""
     build_timelines = optional_function("timeline", "build_timelines")
     if build_timelines is None:
         notes.append("Sandbox-attempt timelines are not available (multus_forensics.timeline).")
-        return {}
-    tl = build_timelines(frame)
-    tables: dict[str, list[dict[str, Any]]] = {}
-    for name in ("pods", "attempts", "interfaces", "anomalies"):
-        method = getattr(tl, name, None)
-        if method is not None:
-            tables[name] = method().to_dicts()
-    return tables
+        return None
+    return build_timelines(frame)
 
 
 def plots_for(
-    frame: pl.DataFrame,
-    timelines: dict[str, list[dict[str, Any]]],
-    sections: list[PodSection],
-    notes: list[str],
+    frame: pl.DataFrame, timelines: Any | None, sections: list[PodSection], notes: list[str]
 ) -> list[Plot]:
     """PNG figures for the HTML report, drawn by ``multus_forensics.plots`` helpers."""
     if optional_function("plots", "__name__") is None:

@@ -123,41 +123,86 @@ def coverage_rows(log: EventLog) -> list[dict[str, Any]]:
     ]
 
 
-def _pod_sections(frame: pl.DataFrame, order: list[str]) -> list[PodSection]:
+_EVENT_COLUMNS: Final = (
+    "time",
+    "node",
+    "source",
+    "kind",
+    "level",
+    "message",
+    "error",
+    "file",
+    "line",
+)
+
+#: timeline columns shown per pod in HTML/Markdown (JSON has every column)
+POD_TABLES: Final[dict[str, tuple[str, ...]]] = {
+    "attempts": (
+        "attempt", "start", "duration_s", "outcome", "sandbox_id", "add_order", "error_leaf",
+        "anomalies",
+    ),
+    "interfaces": ("attempt", "position", "interface", "network", "ips", "source"),
+    "anomalies": ("attempt", "anomaly", "detail"),
+}  # fmt: skip
+
+
+def _section(pod: str, events: pl.DataFrame, nodes: list[str]) -> PodSection:
     import polars as pl
 
-    with_pod = frame.filter(pl.col("pod").is_not_null()).with_columns(_pod_key(frame).alias("_pod"))
-    if not with_pod.height:
-        return []
-    summary = (
-        with_pod.group_by("_pod")
-        .agg(
-            pl.len().alias("n"),
-            pl.col("level").is_in(["error", "fatal"]).sum().alias("errors"),
-            pl.col("node").drop_nulls().unique().sort().alias("nodes"),
-            pl.col("time").min().alias("first"),
-        )
-        .sort(["errors", "n", "_pod"], descending=[True, True, False])
+    errors = events.filter(pl.col("level").is_in(["error", "fatal"])).height
+    return PodSection(
+        pod=pod,
+        nodes=nodes,
+        events=events.head(POD_EVENT_ROWS).select(_EVENT_COLUMNS).to_dicts(),
+        total_events=events.height,
+        errors=errors,
     )
-    rank = {p: i for i, p in enumerate(order)}
-    rows = sorted(summary.iter_rows(named=True), key=lambda r: rank.get(r["_pod"], len(rank)))
+
+
+def _ranked(pods: list[tuple[str, int]], first: list[str]) -> list[str]:
+    """Pods named by findings first (finding order), then by descending score, then by name."""
+    rank = {p: i for i, p in enumerate(first)}
+    ordered = sorted(pods, key=lambda p: (rank.get(p[0], len(rank)), -p[1], p[0]))
+    return [p for p, _ in ordered]
+
+
+def _sections_from_frame(frame: pl.DataFrame, first: list[str]) -> list[PodSection]:
+    """Per-pod events from the records that name their pod (no timeline stage installed)."""
+    import polars as pl
+
+    named = frame.filter(pl.col("pod").is_not_null()).with_columns(_pod_key(frame).alias("_pod"))
+    scores = named.group_by("_pod").agg(pl.col("level").is_in(["error", "fatal"]).sum())
+    order = _ranked([(p, int(n)) for p, n in scores.iter_rows()], first)[:POD_SECTIONS]
     sections = []
-    for row in rows[:POD_SECTIONS]:
-        events = (
-            with_pod.filter(pl.col("_pod") == row["_pod"])
-            .sort(["time", "file", "line"], nulls_last=True)
-            .head(POD_EVENT_ROWS)
-            .select("time", "node", "source", "kind", "level", "message", "error", "file", "line")
-        )
-        sections.append(
-            PodSection(
-                pod=row["_pod"],
-                nodes=list(row["nodes"]),
-                events=events.to_dicts(),
-                total_events=int(row["n"]),
-                errors=int(row["errors"]),
-            )
-        )
+    for pod in order:
+        events = named.filter(pl.col("_pod") == pod).sort(["time", "file", "line"], nulls_last=True)
+        nodes = events.get_column("node").drop_nulls().unique().sort().to_list()
+        sections.append(_section(pod, events, nodes))
+    return sections
+
+
+def _sections_from_timelines(timelines: Any, first: list[str]) -> list[PodSection]:
+    """Per-pod events joined by the timeline stage (sandbox and container IDs included)."""
+    pods = timelines.pods()
+    tables = {name: getattr(timelines, name)() for name in POD_TABLES}
+    scored = []
+    nodes: dict[str, list[str]] = {}
+    for row in pods.iter_rows(named=True):
+        label = f"{row['namespace'] or '?'}/{row['pod'] or '?'}"  # as timeline.key_label
+        scored.append((label, int(row["failed_attempts"] or 0)))
+        nodes[label] = sorted(filter(None, (row["nodes"] or "").split(",")))
+    sections = []
+    for label in _ranked(scored, first)[:POD_SECTIONS]:
+        section = _section(label, timelines.events(pod=label), nodes[label])
+        ns, _, name = label.rpartition("/")
+        for table, columns in POD_TABLES.items():
+            frame = tables[table]
+            mine = frame.filter(
+                (frame["pod"].fill_null("?") == name) & (frame["namespace"].fill_null("?") == ns)
+            ).select(columns)
+            if mine.height:
+                section.tables[table] = mine.to_dicts()
+        sections.append(section)
     return sections
 
 
@@ -193,12 +238,18 @@ def build_report_data(
     diagnosis = diagnosis_dict(log, notes)
     timelines = timelines_for(log.frame, notes)
     affected_pods, affected_nodes = _affected(diagnosis, log.frame)
-    sections = _pod_sections(log.frame, affected_pods)
-    for section in sections:
-        for name, rows in timelines.items():
-            mine = [r for r in rows if _row_pod(r) == section.pod]
-            if mine:
-                section.tables[name] = mine
+    if timelines is not None:
+        sections = _sections_from_timelines(timelines, affected_pods)
+        tables = {
+            name: getattr(timelines, name)().to_dicts()
+            for name in ("pods", "attempts", "interfaces", "anomalies")
+        }
+        by_pod = {s.pod: s.nodes for s in sections}
+        extra = {n for p in affected_pods for n in by_pod.get(p, [])}
+        affected_nodes = sorted(set(affected_nodes) | extra)
+    else:
+        sections = _sections_from_frame(log.frame, affected_pods)
+        tables = {}
     issues = [
         {
             "file": i.file,
@@ -216,7 +267,7 @@ def build_report_data(
         coverage=coverage_rows(log),
         issues=issues,
         pods=sections,
-        timelines=timelines,
+        timelines=tables,
         affected_pods=affected_pods,
         affected_nodes=affected_nodes,
         notes=notes,
@@ -224,11 +275,3 @@ def build_report_data(
     if plots:
         data.plots = plots_for(log.frame, timelines, sections, notes)
     return data
-
-
-def _row_pod(row: dict[str, Any]) -> str | None:
-    pod = row.get("pod")
-    if pod is None:
-        return None
-    ns = row.get("namespace")
-    return f"{ns or ''}/{pod}" if "/" not in str(pod) else str(pod)

@@ -72,13 +72,30 @@ def _finding(rank: int, f: dict[str, Any], nodes_by_pod: dict[str, list[str]]) -
     ]
     return tag(
         "section",
-        tag("h3", f"{rank}. ", tag("span", f.get("root_cause"), class_="cause")),
+        tag(
+            "h3", f"{rank}. ", tag("span", f.get("root_cause"), class_="cause"), " ", f.get("title")
+        ),
         tag("p", f.get("summary")),
         table(["", ""], [(k, v) for k, v in facts if v not in (None, "")]),
-        tag("p", tag("strong", "Remediation: "), f.get("remediation"), class_="remediation"),
+        _remediation(f.get("remediation")),
         tag("details", tag("summary", f"Evidence ({len(evidence)} lines)"), *ev) if ev else "",
         class_="finding",
     )
+
+
+def _remediation(value: object) -> Markup:
+    """The classifier gives a list of steps (or one string)."""
+    steps: list[object] = (
+        [value]
+        if isinstance(value, str)
+        else list(value)
+        if isinstance(value, list | tuple)
+        else []
+    )
+    if not steps:
+        return Markup("")
+    body = tag("p", tag("strong", "Remediation")) + tag("ol", *(tag("li", s) for s in steps))
+    return tag("div", Markup(body), class_="remediation")
 
 
 def _findings(data: ReportData) -> Markup:

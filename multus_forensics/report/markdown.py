@@ -18,15 +18,15 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _LINE_START = re.compile(r"^(\s*)([#+=>-]|\d+[.)])")
 
 
-def md(value: object) -> str:
-    """Inline text safe in Markdown prose and table cells, also at the start of a line."""
+def md(value: object, *, line_start: bool = False) -> str:
+    """Inline text safe in Markdown prose and table cells (``line_start``: begins a line)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = when(value)
     text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL.sub(r"\\\1", " ".join(text.splitlines()))
-    return _LINE_START.sub(_escape_marker, text)
+    return _LINE_START.sub(_escape_marker, text) if line_start else text
 
 
 def _escape_marker(m: re.Match[str]) -> str:
@@ -51,19 +51,30 @@ def _table(headers: list[str], rows: Iterable[Iterable[object]]) -> str:
 
 def _finding(rank: int, f: dict[str, Any]) -> list[str]:
     out = [
-        f"### {rank}. {md(f.get('root_cause'))} (confidence {md(f.get('confidence'))}, "
-        f"{md(f.get('count'))} occurrences)",
+        f"### {rank}. {md(f.get('root_cause'))}: {md(f.get('title'))}",
         "",
-        md(f.get("summary")),
+        f"Confidence {md(f.get('confidence'))}, {md(f.get('count'))} occurrences.",
+        "",
+        md(f.get("summary"), line_start=True),
         "",
         f"- **Pods:** {md(', '.join(str(p) for p in f.get('pods') or []))}",
-        f"- **Seen:** {md(f.get('first_seen'))} to {md(f.get('last_seen'))}",
+        f"- **Seen:** {when(f.get('first_seen'))} to {when(f.get('last_seen'))}",
         f"- **Rule:** {md(f.get('rule'))}",
-        f"- **Remediation:** {md(f.get('remediation'))}",
-        "",
+        "- **Remediation:**",
     ]
+    steps = f.get("remediation") or []
+    out += [
+        f"  {i}. {md(step)}"
+        for i, step in enumerate([steps] if isinstance(steps, str) else steps, 1)
+    ]
+    out.append("")
     for e in f.get("evidence") or []:
-        out += [f"`{md(e.get('file'))}:{md(e.get('line'))}`", "", fenced(e.get("text")), ""]
+        out += [
+            f"{md(e.get('file'), line_start=True)}:{md(e.get('line'))}",
+            "",
+            fenced(e.get("text")),
+            "",
+        ]
     return out
 
 
@@ -84,7 +95,7 @@ def render_markdown(data: ReportData, *, index_link: str | None = None) -> str:
     out.append("")
     if data.affected_nodes:
         out += [f"Nodes: {md(', '.join(data.affected_nodes))}", ""]
-    out += [f"> {md(n)}" for n in data.notes] + ([""] if data.notes else [])
+    out += [f"> {md(n, line_start=True)}" for n in data.notes] + ([""] if data.notes else [])
     out += ["## Root causes (ranked)", ""]
     findings = d.get("findings", [])
     for i, f in enumerate(findings, 1):
