@@ -217,6 +217,37 @@ class Context:
     def added(self) -> list[EventView]:
         return [v for v in self.views if v.added is not None]
 
+    def anomalies(self, name: str) -> list[list[EventView]]:
+        """Evidence of each timeline anomaly ``name`` (``build_timelines``), as event views.
+
+        The timeline engine joins sources by pod, sandbox and attempt, which a single predicate
+        cannot; when it fails on odd input the rules fall back on their own event checks.
+        """
+        key = f"anomalies:{name}"
+        if key not in self.cache:
+            self.cache[key] = self._timeline_anomalies(name)
+        return list(self.cache[key])
+
+    def _timeline_anomalies(self, name: str) -> list[list[EventView]]:
+        from multus_forensics.model import events_to_frame
+
+        try:
+            from multus_forensics.timeline import build_timelines
+
+            timelines = build_timelines(events_to_frame(v.event for v in self.views))
+            found = [
+                list(x.evidence) for t in timelines.timelines for x in t.anomalies if x.name == name
+            ]
+        except Exception:  # the timeline is context, not a precondition of diagnosis
+            return []
+        at = {(v.event.file, v.event.member, v.event.line): v for v in self.views}
+        out = []
+        for recs in found:
+            views = [at[k] for k in ((r.file, r.member, r.line) for r in recs) if k in at]
+            if views:
+                out.append(views)
+        return out
+
     def by_pod(self, views: Sequence[EventView]) -> dict[str | None, list[EventView]]:
         out: dict[str | None, list[EventView]] = {}
         for v in views:

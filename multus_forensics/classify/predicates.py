@@ -66,7 +66,8 @@ _RESTART: Final = regex.compile(
 def _reentries(ctx: Context) -> list[list[EventView]]:
     """Add sequences where the default interface comes back through multus in one attempt.
 
-    Within one pod's ordered ``Add <if> [<ips>] from <net>`` events: an interface added again
+    The timeline's ``self_delegation_reentry`` anomalies (attempts joined across sources), plus,
+    within one pod's ordered ``Add <if> [<ips>] from <net>`` events: an interface added again
     after *another* interface was added in between, where the second add comes from a
     non-namespaced network that differs from the first (``multus-cni-network``) or repeats the
     very same addresses (old multus without ``from``). Plain retries (eth0 again with a new
@@ -74,7 +75,7 @@ def _reentries(ctx: Context) -> list[list[EventView]]:
     """
     if "reentries" in ctx.cache:
         return list(ctx.cache["reentries"])
-    found: list[list[EventView]] = []
+    found: list[list[EventView]] = ctx.anomalies("self_delegation_reentry")
     for views in ctx.by_pod(ctx.added).values():
         for j, later in enumerate(views):
             assert later.added is not None
