@@ -208,3 +208,15 @@ def test_bad_lines_are_error_issues_and_the_accounting_balances(tmp_path: Path) 
     assert "not valid JSON" in errors[0].reason
     stats = log.stats.files[0]
     assert (stats.lines, stats.event_lines, stats.issue_lines, stats.blank_lines) == (6, 2, 3, 1)
+
+
+def test_duplicate_of_a_block_line_is_counted_in_the_stitched_event(tmp_path: Path) -> None:
+    head = 'E0311 13:02:07.900120    2231 remote_runtime.go:193] "RunPodSandbox from runtime service failed" err=<'
+    body = _rec(2, "\tfailed: boom", us=T0 + 5)
+    lines = [_rec(1, head), body, _rec(3, " >", us=T0 + 9), body]
+    log = _parse(tmp_path, lines)
+    df = log.to_polars()
+    assert (df.height, df["nlines"][0]) == (1, 4)
+    (issue,) = log.issues
+    assert (issue.line, issue.severity) == (4, "warning")
+    assert "line 1" in issue.reason

@@ -18,6 +18,7 @@ SAMPLE = SAMPLES / "json" / "kubelet-klog.json"
 UID = "7ad2f92f-2377-4b79-8201-15fd0290181a"
 SB = "2ac6ef42aca501bb0e450866ad8eb29184026696b4efad83edf9f455811473b7"
 POD = {"name": "probe-6d8f9c7b54-qwz4n", "namespace": "lab"}
+TS = 1773234127418.552  # 2026-03-11T13:02:07.418552Z
 
 
 def _parse_text(text: str) -> tuple[list[mf.Event], list[mf.ParseIssue], int]:
@@ -58,9 +59,9 @@ def test_ts_is_epoch_milliseconds_with_microsecond_fraction() -> None:
 def test_level_follows_presence_of_verbosity() -> None:
     text = "\n".join(
         [
-            _line(ts=1.0, msg="info at v0", v=0),
-            _line(ts=2.0, msg="an ErrorS entry", err="boom"),
-            _line(ts=3.0, msg="explicit level", level="warn"),
+            _line(ts=TS, msg="info at v0", v=0),
+            _line(ts=TS, msg="an ErrorS entry", err="boom"),
+            _line(ts=TS, msg="explicit level", level="warn"),
         ]
     )
     events, _, _ = _parse_text(text)
@@ -69,7 +70,7 @@ def test_level_follows_presence_of_verbosity() -> None:
 
 def test_structured_identities_become_columns_and_the_rest_fields() -> None:
     line = _line(
-        ts=1.0,
+        ts=TS,
         caller="kuberuntime/kuberuntime_manager.go:1216",
         msg="Created PodSandbox for pod",
         v=4,
@@ -95,7 +96,7 @@ def test_identities_named_only_in_err_fill_empty_columns() -> None:
         '"macvlan-conf": failed to create macvlan: device or resource busy'
     )
     (event,), _, _ = _parse_text(
-        _line(ts=1.0, msg="RunPodSandbox from runtime service failed", err=err)
+        _line(ts=TS, msg="RunPodSandbox from runtime service failed", err=err)
     )
     assert event.kind == "kubelet:sandbox:failed"
     assert event.error == err
@@ -105,7 +106,7 @@ def test_identities_named_only_in_err_fill_empty_columns() -> None:
 
 def test_pleg_event_ties_container_to_pod_uid() -> None:
     line = _line(
-        ts=1.0,
+        ts=TS,
         msg="SyncLoop (PLEG): event for pod",
         v=2,
         pod=POD,
@@ -153,3 +154,12 @@ def test_payload_parser_accepts_only_klog_json_objects() -> None:
     assert got is not None
     assert got["time"] == datetime(2026, 3, 11, 13, 2, 5, 102934, UTC)
     assert (got["kind"], got["pod"], got["level"]) == ("kubelet:pod:killing", "p", "info")
+
+
+def test_ts_in_seconds_is_not_guessed_but_flagged() -> None:
+    (event,), issues, _ = _parse_text(_line(ts=1773234127.418, msg="x", v=0))
+    assert event.time is not None
+    assert event.time.year == 1970
+    (issue,) = issues
+    assert issue.severity == "warning"
+    assert "1970-01-21" in issue.reason

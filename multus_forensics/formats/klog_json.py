@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     import polars as pl
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+#: epoch ms of 1973-03-03: a smaller ts is almost surely seconds (1.7e9) read as milliseconds
+PLAUSIBLE_MS: Final = 1e11
 
 #: keys that become event columns rather than ``fields``
 _CONSUMED: Final = frozenset({"ts", "msg", "err", "podUID", "podSandboxID", "containerID"})
@@ -120,6 +122,11 @@ def record_columns(obj: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     if isinstance(ts, int | float) and not isinstance(ts, bool):
         try:
             out["time"] = ms_to_datetime(ts)
+            if abs(ts) < PLAUSIBLE_MS:
+                notes.append(
+                    f"ts {ts!r} read as epoch milliseconds is {out['time']:%Y-%m-%d}; "
+                    "an emitter writing seconds would need converting"
+                )
         except OverflowError:
             notes.append(f"ts {ts!r} is out of range for epoch milliseconds; time left empty")
     else:
