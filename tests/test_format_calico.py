@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from conftest import SAMPLES
+from runtime_accounting import check_accounting
+
 from multus_forensics.formats.base import ParseContext, TextSource
 from multus_forensics.formats.calico import CalicoFormat, parse_calico_payload
 from multus_forensics.model import frame_to_events
@@ -45,3 +48,7 @@ def test_sniff_accepts_calico_and_rejects_multus_header() -> None:
     fmt = CalicoFormat()
     assert fmt.sniff([LINE]) == 1.0
     assert fmt.sniff(["2026-03-11T13:00:00Z [verbose] Add: a:b:c:d(e):eth0 {}"]) == 0.0
+
+
+def test_every_line_is_accounted_for_in_mixed_input() -> None:
+    check_accounting("calico", SAMPLES / "runtime/k3s/containerd.log")

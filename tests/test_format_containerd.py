@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import SAMPLES, check_golden
+from runtime_accounting import check_accounting
 
 import multus_forensics as mf
 from multus_forensics.formats._logrus import go_unquote, parse_logrus_payload
@@ -179,3 +180,7 @@ def test_own_samples_sniff_best() -> None:
         scores = {f.name: f.sniff(head) for f in all_formats()}
         best = max(scores, key=lambda n: scores[n])
         assert best == "containerd", scores
+
+
+def test_every_line_is_accounted_for_in_mixed_input() -> None:
+    check_accounting("containerd", SAMPLES / "runtime/k3s/containerd.log")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from conftest import SAMPLES, check_golden
+from runtime_accounting import check_accounting
 
 import multus_forensics as mf
 from multus_forensics.formats.base import ParseContext, TextSource
@@ -98,3 +99,7 @@ def test_log_owner_reads_pods_and_containers_paths() -> None:
     sid = "a" * 64
     owner = log_owner(f"/var/log/containers/kube-multus-ds-x7k2p_kube-system_kube-multus-{sid}.log")
     assert owner == {"log_pod": "kube-system/kube-multus-ds-x7k2p", "log_container": "kube-multus"}
+
+
+def test_every_line_is_accounted_for_in_mixed_input() -> None:
+    check_accounting("cri", SAMPLE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from conftest import SAMPLES, check_golden
+from runtime_accounting import check_accounting
 
 import multus_forensics as mf
 from multus_forensics.formats.base import ParseContext, TextSource
@@ -54,3 +55,7 @@ def test_other_output_lines_become_log_events_and_blanks_are_counted() -> None:
     assert [(e.line, e.kind, e.time) for e in events] == [(1, "log", None), (3, "log", None)]
     assert out.blank_lines == 1
     assert out.issues == []
+
+
+def test_every_line_is_accounted_for_in_mixed_input() -> None:
+    check_accounting("crictl", SAMPLES / "runtime/crictl-runp.txt")

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import SAMPLES, check_golden
+from runtime_accounting import check_accounting
 
 import multus_forensics as mf
 from multus_forensics.formats._logrus import parse_logrus_payload
@@ -101,3 +102,7 @@ def test_request_scoped_fields_are_kept() -> None:
     assert events[1].kind == "runtime:sandbox:start"
     assert events[4].kind == "runtime:sandbox:ready"
     assert events[4].sandbox_id == SB
+
+
+def test_every_line_is_accounted_for_in_mixed_input() -> None:
+    check_accounting("crio", SAMPLES / "runtime/crio-new.log")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import SAMPLES, check_golden
+from runtime_accounting import check_accounting
 
 import multus_forensics as mf
 from multus_forensics.formats.base import ParseContext, TextSource
@@ -83,3 +84,7 @@ def test_payload_parser_only_accepts_known_entrypoint_texts() -> None:
     assert found is not None
     assert found["kind"] == "multus:daemon:start"
     assert parse_entrypoint_payload("some unrelated application output") is None
+
+
+def test_every_line_is_accounted_for_in_mixed_input() -> None:
+    check_accounting("multus-entrypoint", SAMPLES / "multus/entrypoint.log")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import SAMPLES, check_golden
+from runtime_accounting import check_accounting
 
 import multus_forensics as mf
 from multus_forensics.formats._multus_msg import parse_multus_payload
@@ -241,3 +242,7 @@ def test_own_samples_sniff_high_and_best() -> None:
         scores = {f.name: f.sniff(head) for f in all_formats()}
         assert scores["multus-log"] >= 0.7
         assert max(scores, key=lambda n: scores[n]) == "multus-log"
+
+
+def test_every_line_is_accounted_for_in_mixed_input() -> None:
+    check_accounting("multus-log", SAMPLES / "seed/multus.log")
