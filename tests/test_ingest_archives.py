@@ -208,3 +208,14 @@ def test_is_tar_accepts_v7_headers_by_checksum() -> None:
     assert is_tar(ustar[:512])
     assert is_tar(bytes(v7))
     assert not is_tar(b"I0311 " + b"x" * 506)
+
+
+def test_known_binary_files_are_named_and_not_parsed_as_text(tmp_path: Path) -> None:
+    (tmp_path / "system.journal").write_bytes(b"LPKSHHRH" + b"\0\1\2" * 100)
+    (tmp_path / "ok.toy").write_bytes(_line("kept"))
+    log = parse(str(tmp_path))
+    assert log.frame["message"].to_list() == ["kept"]
+    [issue] = log.issues
+    assert issue.reason == (
+        "systemd binary journal (export it: journalctl --file FILE -o json); not read"
+    )

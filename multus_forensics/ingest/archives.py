@@ -118,6 +118,25 @@ def is_tar(head: bytes) -> bool:
     return stored == sum(head[:148]) + 256 + sum(head[156:512]) and head[0] != 0
 
 
+#: magic -> what to tell the user about binary files met in bundles (never parsed as text)
+BINARY_MAGICS: Final[tuple[tuple[bytes, str], ...]] = (
+    (b"LPKSHHRH", "systemd binary journal (export it: journalctl --file FILE -o json)"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip archive (unsupported: repack as tar or zip)"),
+    (b"Rar!\x1a\x07", "RAR archive (unsupported: repack as tar or zip)"),
+    (b"\x7fELF", "ELF executable"),
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"SQLite format 3\x00", "SQLite database"),
+)
+
+
+def binary_kind(head: bytes) -> str | None:
+    """A description of ``head`` when it starts a known binary (non-log) file."""
+    for magic, kind in BINARY_MAGICS:
+        if head.startswith(magic):
+            return kind
+    return None
+
+
 def is_zip(head: bytes) -> bool:
     return head[:4] in (b"PK\x03\x04", b"PK\x05\x06")
 
@@ -159,6 +178,8 @@ def _dispatch(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Ite
             yield from _tar(io.BufferedReader(_Prefixed(head, fh)), ctx, where)
         else:
             yield from _zip(head, fh, ctx, where)
+    elif (kind := binary_kind(head)) is not None:
+        yield Unreadable(_issue(ctx, where, f"{kind}; not read"))
     else:
         yield from _text(head, fh, ctx, where)
 
