@@ -220,3 +220,19 @@ def test_duplicate_of_a_block_line_is_counted_in_the_stitched_event(tmp_path: Pa
     (issue,) = log.issues
     assert (issue.line, issue.severity) == (4, "warning")
     assert "line 1" in issue.reason
+
+
+def test_shared_process_idents_are_attributed_by_payload(tmp_path: Path) -> None:
+    klog = 'E0311 13:02:07.900120    3120 util.go:30] "No sandbox for pod can be found. Need to start a new one" pod="lab/p"'
+    logrus = (
+        'time="2026-03-11T13:02:07.900311Z" level=info msg="StopPodSandbox for \\"' + SB + '\\""'
+    )
+    lines = [
+        _rec(1, "kubelet " + klog, ident="microshift"),
+        _rec(2, logrus, ident="k3s"),
+        _rec(3, "plain text", ident="k3s"),
+    ]
+    df = _parse(tmp_path, lines).to_polars()
+    assert df["source"].to_list() == ["kubelet", "containerd", "k3s"]
+    assert df["kind"][0] == "kubelet:sandbox:start"
+    assert json.loads(df["fields"][0])["component"] == "kubelet"

@@ -31,6 +31,7 @@ from multus_forensics.formats.base import (
     TextSource,
     fraction,
 )
+from multus_forensics.formats.journald import payload_source
 from multus_forensics.model import COLUMNS, ParseIssue, excerpt
 
 if TYPE_CHECKING:
@@ -41,25 +42,8 @@ JSON_THRESHOLD: Final = 4096  # journalctl prints longer fields as null without 
 
 _PRIORITY_LEVELS: Final = ("fatal", "fatal", "fatal", "error", "warning", "info", "info", "debug")
 
-#: SYSLOG_IDENTIFIER / _COMM -> event source; idents not listed keep their own name
-_IDENT_SOURCES: Final = {
-    "kubelet": "kubelet",
-    "kubenswrapper": "kubelet",
-    "hyperkube": "kubelet",
-    "containerd": "containerd",
-    "crio": "crio",
-    "crictl": "crictl",
-    "multus": "multus",
-    "multus-daemon": "multus-daemon",
-    "whereabouts": "whereabouts",
-}
-#: idents that host several components (k3s, rke2, microshift): the payload shape decides
-_PAYLOAD_SOURCES: Final = {
-    "klog": "kubelet",
-    "klog-json": "kubelet",
-    "logrus": "containerd",
-    "multus": "multus",
-}
+#: microshift runs every component in one process and names it first: ``kubelet E0206 ...``
+_COMPONENT: Final = re.compile(r"(?P<comp>[a-z][a-z0-9-]*) (?=\S)")
 
 _BLOCK_START: Final = re.compile(r"[A-Za-z0-9_]+=<$")
 _BLOCK_END: Final = re.compile(r" >(?: |$)")
@@ -279,28 +263,40 @@ class _Parser:
         if len(self.rows) >= CHUNK_ROWS:  # bounded: dict rows cost far more than frame rows
             self.flush()
 
+    def dispatch(self, message: str, ident: str) -> tuple[dict[str, Any] | None, str | None]:
+        """The first registry payload parser that accepts ``message``, and its name."""
+        if not message:
+            return None, None
+        for name, parse_payload in self.parsers:
+            res = parse_payload(message)
+            if res is not None:
+                return res, name
+        if ident == "microshift" and (m := _COMPONENT.match(message)):
+            inner, inner_name = self.dispatch(message[m.end() :], "")
+            if inner is not None:
+                inner.setdefault("fields", {})["component"] = m["comp"]
+                return inner, inner_name
+        return None, None
+
     def row(self, rec: _Record) -> dict[str, Any]:
         """The event row of a record: payload columns, journal time/host/ident, provenance."""
         obj = rec.obj
         cols: dict[str, Any] = {}
         fields: dict[str, Any] = {}
-        parser_name = None
-        for name, parse_payload in self.parsers:
-            res = parse_payload(rec.message) if rec.message else None
-            if res is not None:
-                parser_name = name
-                for key, value in res.items():
-                    if key == "fields" and isinstance(value, dict):
-                        fields.update(value)
-                    elif key in COLUMNS and key not in _PROVENANCE:
-                        cols[key] = value
-                    elif key != "local_time":
-                        fields[key] = value
-                local = res.get("local_time")
-                break
-        else:
-            local = None
+        ident = str(obj.get("SYSLOG_IDENTIFIER") or obj.get("_COMM") or "")
+        res, parser_name = self.dispatch(rec.message, ident)
+        local = None
+        if res is None:
             cols["message"] = rec.message
+        else:
+            for key, value in res.items():
+                if key == "fields" and isinstance(value, dict):
+                    fields.update(value)
+                elif key in COLUMNS and key not in _PROVENANCE:
+                    cols[key] = value
+                elif key != "local_time":
+                    fields[key] = value
+            local = res.get("local_time")
         for note in fields.pop("_notes", []):
             self.issue(rec.line, str(note), rec.raw[0], "warning")
         jtime = realtime(obj.get("__REALTIME_TIMESTAMP"))
@@ -315,16 +311,7 @@ class _Parser:
             self.issue(
                 rec.line, "record has no readable __REALTIME_TIMESTAMP", rec.raw[0], "warning"
             )
-        ident = str(obj.get("SYSLOG_IDENTIFIER") or obj.get("_COMM") or "")
-        if "source" not in cols or cols["source"] in (None, "unknown"):
-            cols["source"] = (
-                _PAYLOAD_SOURCES["multus"]
-                if parser_name == "multus"
-                else _IDENT_SOURCES.get(ident)
-                or _PAYLOAD_SOURCES.get(parser_name or "")
-                or ident
-                or "unknown"
-            )
+        cols["source"] = payload_source(ident, res, parser_name) or "unknown"
         if not cols.get("level"):
             cols["level"] = _priority_level(obj.get("PRIORITY"))
         cols["node"] = cols.get("node") or obj.get("_HOSTNAME") or self.src.node_hint
