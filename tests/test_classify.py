@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from multus_forensics import Event, diagnose
-from multus_forensics.classify import Diagnosis
+from multus_forensics.classify import Diagnosis, load_catalog
 
 T0 = datetime(2026, 3, 11, 13, 2, 5, tzinfo=UTC)
 POD = "[lab/probe-1/7ad2f92f-2377-4b79-8201-15fd0290181a:vlan20]"
@@ -262,3 +263,27 @@ def test_diagnosis_json_shape_follows_the_cli_contract() -> None:
         assert key in finding
     assert set(finding["evidence"][0]) >= {"file", "line", "text"}
     assert set(doc["stats"]) == {"files", "lines", "events", "unparsed_lines"}
+
+
+def test_rule_layer_restricts_patterns_to_that_part_of_the_chain(tmp_path: Path) -> None:
+    rule = r"""
+[[rule]]
+id = "SITE-LAYER"
+title = "Plugin missing as seen by multus"
+root_cause = "cni_plugin_not_installed"
+severity = "error"
+layer = "multus"
+patterns = ['^\[[^\]]+\]: error adding container to network "[^"]+": failed to find plugin']
+confidence = 0.5
+explanation = "x"
+"""
+    path = tmp_path / "site.toml"
+    path.write_text(rule, encoding="utf-8")
+    catalog = load_catalog(path, builtin=False)
+    via_multus = (
+        ADD_PREFIX
+        + f'{POD}: error adding container to network "vlan20": failed to find plugin "macvlan" in path [/opt/cni/bin]'
+    )
+    at_runtime = f'failed to setup network for sandbox "{SANDBOX}": failed to find plugin "multus" in path [/opt/cni/bin]'
+    assert [f.rule for f in diagnose([err(via_multus, 1)], catalog=catalog)] == ["SITE-LAYER"]
+    assert diagnose([err(at_runtime, 1)], catalog=catalog).findings == []

@@ -50,8 +50,22 @@ SEVERITIES: Final[tuple[str, ...]] = ("info", "warning", "error", "critical")
 #: where a rule looks: error-carrying events, any event, or the messages of one file joined
 #: in order (for configs and messages that parsers split over records)
 TARGETS: Final[tuple[str, ...]] = ("error", "event", "stream")
-#: which part of an unwrapped chain the patterns run on
-LAYERS: Final[tuple[str, ...]] = ("any", "leaf")
+#: which part of an unwrapped chain the patterns run on: every text of the event, the leaf, or
+#: the error from the outermost layer of that kind inward (multus_forensics.chain layer kinds)
+LAYERS: Final[tuple[str, ...]] = (
+    "any",
+    "leaf",
+    "kubelet",
+    "cri",
+    "runtime",
+    "libcni",
+    "multus-shim",
+    "multus-daemon",
+    "multus",
+    "multus-func",
+    "plugin",
+    "ipam",
+)
 OPS: Final[tuple[str, ...]] = ("any", "add", "del")
 
 #: timeout (seconds) for one user-pattern search; catalog patterns are proven safe by tests

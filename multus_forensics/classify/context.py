@@ -140,6 +140,14 @@ class EventView:
             last = m
         return text[last.end() :].lstrip(": ") if last else text
 
+    def from_layer(self, kind: str) -> str | None:
+        """The error from the outermost chain layer of ``kind`` inward; None without one."""
+        layers = getattr(self.chain, "layers", None) or ()
+        for i, layer in enumerate(layers):
+            if getattr(layer, "kind", None) == kind:
+                return "".join(str(getattr(x, "text", "")) for x in layers[i:])
+        return None
+
     @cached_property
     def op(self) -> str | None:
         op = getattr(self.chain, "op", None)

@@ -107,6 +107,15 @@ def _stream_hits(rule: Rule, ctx: Context) -> list[Hit]:
     return hits
 
 
+def _layer_texts(rule: Rule, view: EventView) -> tuple[str, ...]:
+    if rule.layer == "any":
+        return view.texts
+    if rule.layer == "leaf":
+        return (unwrapped_text(view.leaf),)
+    text = view.from_layer(rule.layer)
+    return (unwrapped_text(text),) if text else ()
+
+
 def rule_hits(rule: Rule, ctx: Context) -> list[Hit]:
     """Hits of one rule in context, after its requires/forbids predicates."""
     if rule.target == "stream":
@@ -119,7 +128,7 @@ def rule_hits(rule: Rule, ctx: Context) -> list[Hit]:
                 continue
             if rule.op != "any" and v.op != rule.op:
                 continue
-            texts = (unwrapped_text(v.leaf),) if rule.layer == "leaf" else v.texts
+            texts = _layer_texts(rule, v)
             for text in texts:
                 m = rule.first_match(text)
                 if m is not None:
