@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+from multus_forensics.batch import run_batch
 from multus_forensics.cli import main
 from multus_forensics.pipeline import parse
 from multus_forensics.report import build_report_data, render, write_report
 from multus_forensics.report.markdown import fenced, md
 from multus_forensics.report.markup import Markup, h, tag
+from multus_forensics.report.writer import unit_report
 
 HOSTILE = "<script>document.body.dataset.pwned=6*7</script> <img src=x onerror=alert(1)> | `x` *y*"
 
@@ -197,3 +201,18 @@ def test_report_command_reports_a_missing_input_as_an_issue(
     doc = json.loads((tmp_path / "o" / "report.json").read_text())
     assert doc["issues"][0]["reason"] == "no such file or directory"
     capsys.readouterr()
+
+
+def test_sub_reports_are_rendered_in_the_workers(tmp_path: Path) -> None:
+    paths = [
+        str(klog_json_log(tmp_path / f"n{i}.log", f"pod-{i}", "rpc error: x", attempts=i + 1))
+        for i in range(3)
+    ]
+    after = partial(unit_report, fmt="json", title="t", plots=False)
+    result = run_batch(paths, workers=2, progress=False, after=after)
+    assert all(u.pid != os.getpid() for u in result.units)
+    for i, unit in enumerate(result.units):
+        text, row = unit.extra
+        assert json.loads(text)["stats"]["events"] == 2 * (i + 1)
+        assert row["input"] == paths[i]
+        assert row["events"] == 2 * (i + 1)

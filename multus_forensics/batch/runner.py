@@ -67,6 +67,7 @@ class UnitResult:
     seconds: float = 0.0
     pid: int = 0
     peak_rss_kb: int = 0
+    extra: Any = None  # what the ``after`` hook returned for this unit
 
     def frame(self) -> pl.DataFrame:
         import io
@@ -107,7 +108,12 @@ def merge_logs(logs: Sequence[EventLog]) -> EventLog:
     return EventLog(frame, issues, ParseStats(files))
 
 
-def parse_unit(path: str, options: ParseOptions) -> UnitResult:
+#: per-unit work done in the worker right after parsing (must be picklable: a module-level
+#: function or a functools.partial of one); its result travels back as ``UnitResult.extra``
+After = Callable[[str, EventLog], Any]
+
+
+def parse_unit(path: str, options: ParseOptions, after: After | None = None) -> UnitResult:
     """Parse one input (runs in a worker): the picklable unit of work of a batch."""
     import io
 
@@ -123,6 +129,7 @@ def parse_unit(path: str, options: ParseOptions) -> UnitResult:
         on_error=options.on_error,
         limits=options.limits,
     )
+    extra = after(path, log) if after is not None else None
     buf = io.BytesIO()
     # lz4 costs little in the worker and shrinks what the parent receives and holds ~4x
     log.frame.write_ipc(buf, compression="lz4")
@@ -134,6 +141,7 @@ def parse_unit(path: str, options: ParseOptions) -> UnitResult:
         seconds=time.perf_counter() - start,
         pid=os.getpid(),
         peak_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        extra=extra,
     )
 
 
@@ -206,8 +214,12 @@ def iter_batch(
     *,
     workers: int | None = None,
     scheduler: Any = None,
+    after: After | None = None,
 ) -> Iterator[UnitResult]:
     """Yield one :class:`UnitResult` per input, in input order, as results arrive.
+
+    ``after(path, log)`` runs in the worker once a unit is parsed (per-input analysis, a rendered
+    sub-report); its return value comes back as :attr:`UnitResult.extra`.
 
     ``scheduler`` is a Dask scheduler address or a ``distributed.Client``; when it is ``None``, an
     active client in this process is used, else a local process pool of ``workers`` processes
@@ -221,7 +233,7 @@ def iter_batch(
         client, owned = _dask_client(scheduler)
         try:
             n = max(1, len(client.scheduler_info().get("workers", {})))
-            submit: Submit = lambda p: client.submit(parse_unit, p, options, pure=False)  # noqa: E731
+            submit: Submit = lambda p: client.submit(parse_unit, p, options, after, pure=False)  # noqa: E731
             yield from _ordered(submit, paths, 2 * n)
         finally:
             if owned:
@@ -230,12 +242,12 @@ def iter_batch(
     n = _worker_count(workers, len(paths))
     if n <= 1:
         for p in paths:
-            yield parse_unit(p, options)
+            yield parse_unit(p, options, after)
         return
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=n, mp_context=_mp_context()) as pool:
-        yield from _ordered(lambda p: pool.submit(parse_unit, p, options), paths, 2 * n)
+        yield from _ordered(lambda p: pool.submit(parse_unit, p, options, after), paths, 2 * n)
 
 
 def _worker_count(workers: int | None, units: int) -> int:
@@ -251,6 +263,7 @@ def run_batch(
     workers: int | None = None,
     scheduler: Any = None,
     progress: bool | None = None,
+    after: After | None = None,
 ) -> BatchResult:
     """Parse every input (see :func:`iter_batch`) and collect the results in input order.
 
@@ -273,7 +286,9 @@ def run_batch(
     start = time.perf_counter()
     units: list[UnitResult] = []
     with progress_bar(len(paths), "parsing", enabled=progress) as bar:
-        for result in iter_batch(paths, options, workers=n or None, scheduler=scheduler):
+        for result in iter_batch(
+            paths, options, workers=n or None, scheduler=scheduler, after=after
+        ):
             units.append(result)
             bar.advance(os.path.basename(result.input.rstrip("/")))
     return BatchResult(units, mode, n, time.perf_counter() - start)

@@ -12,13 +12,16 @@ import json
 import os
 import re
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-from multus_forensics.batch import ParseOptions, merge_logs, run_batch
-from multus_forensics.batch.progress import progress_bar
+from multus_forensics.batch import ParseOptions, run_batch
 from multus_forensics.errors import InputError
 from multus_forensics.report.data import ReportData, build_report_data
+
+if TYPE_CHECKING:
+    from multus_forensics.eventlog import EventLog
 
 ReportFormat = Literal["html", "md", "json"]
 EXTENSIONS: Final[dict[str, str]] = {"html": "html", "md": "md", "json": "json"}
@@ -47,7 +50,7 @@ def _slug(index: int, path: str) -> str:
     return f"{index:02d}-" + (re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:60] or "input")
 
 
-def _input_row(path: str, data: ReportData, link: str) -> dict[str, Any]:
+def _input_row(path: str, data: ReportData) -> dict[str, Any]:
     stats = data.diagnosis.get("stats", {})
     causes: list[str] = []
     for f in data.diagnosis.get("findings", []):
@@ -55,7 +58,7 @@ def _input_row(path: str, data: ReportData, link: str) -> dict[str, Any]:
             causes.append(str(f.get("root_cause")))
     return {
         "input": path,
-        "report": link,
+        "report": None,
         "files": stats.get("files", 0),
         "lines": stats.get("lines", 0),
         "events": stats.get("events", 0),
@@ -63,6 +66,14 @@ def _input_row(path: str, data: ReportData, link: str) -> dict[str, Any]:
         "findings": len(data.diagnosis.get("findings", [])),
         "root_causes": causes,
     }
+
+
+def unit_report(
+    path: str, log: EventLog, *, fmt: ReportFormat, title: str, plots: bool
+) -> tuple[str, dict[str, Any]]:
+    """One input's sub-report text and its row in the index (runs in a batch worker)."""
+    data = build_report_data(log, title=f"{title}: {path}", plots=plots)
+    return render(data, fmt, index_link=f"../report.{EXTENSIONS[fmt]}"), _input_row(path, data)
 
 
 def write_report(
@@ -79,8 +90,9 @@ def write_report(
 ) -> list[Path]:
     """Write the report(s) for ``paths`` into ``out_dir``; returns the files written, index first.
 
-    Parsing runs through :func:`multus_forensics.batch.run_batch` (``workers``, ``scheduler``,
-    ``progress`` as there). ``fmt`` is ``html`` (self-contained page), ``md`` or ``json``.
+    Parsing and the per-input sub-reports run through :func:`multus_forensics.batch.run_batch`
+    (``workers``, ``scheduler``, ``progress`` as there); the aggregate over all inputs is
+    analysed here. ``fmt`` is ``html`` (self-contained page), ``md`` or ``json``.
     """
     if fmt not in EXTENSIONS:
         raise InputError(f"unknown report format {fmt!r}; use html, md or json")
@@ -88,31 +100,27 @@ def write_report(
         raise InputError("no input given")
     ext = EXTENSIONS[fmt]
     out = Path(out_dir)
+    several = len(paths) > 1
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        (out / "inputs" if several else out).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create output directory {out}: {exc.strerror or exc}") from exc
-    batch = run_batch(paths, options, workers=workers, scheduler=scheduler, progress=progress)
+    after = partial(unit_report, fmt=fmt, title=title, plots=plots) if several else None
+    batch = run_batch(
+        paths, options, workers=workers, scheduler=scheduler, progress=progress, after=after
+    )
     index = out / f"report.{ext}"
-    if len(batch.units) == 1:
-        data = build_report_data(batch.units[0].log(), title=title, plots=plots)
-        index.write_text(render(data, fmt), encoding="utf-8")
-        return [index]
     written: list[Path] = []
     rows: list[dict[str, Any]] = []
-    logs = []
-    (out / "inputs").mkdir(exist_ok=True)
-    with progress_bar(len(batch.units), "reporting", enabled=progress) as bar:
-        for i, unit in enumerate(batch.units, 1):
-            log = unit.log()
-            logs.append(log)
-            data = build_report_data(log, title=f"{title}: {unit.input}", plots=plots)
-            rel = f"inputs/{_slug(i, unit.input)}.{ext}"
-            (out / rel).write_text(render(data, fmt, index_link=f"../report.{ext}"), "utf-8")
-            written.append(out / rel)
-            rows.append(_input_row(unit.input, data, rel))
-            bar.advance(os.path.basename(unit.input))
-    merged = build_report_data(merge_logs(logs), title=title, plots=plots)
+    for i, unit in enumerate(batch.units, 1):
+        if unit.extra is None:
+            continue
+        text, row = unit.extra
+        rel = f"inputs/{_slug(i, unit.input)}.{ext}"
+        (out / rel).write_text(text, encoding="utf-8")
+        written.append(out / rel)
+        rows.append({**row, "report": rel})
+    merged = build_report_data(batch.log(), title=title, plots=plots)
     merged.inputs = rows
     index.write_text(render(merged, fmt), encoding="utf-8")
     return [index, *written]
