@@ -64,11 +64,11 @@ class Where:
     def member(self) -> str | None:
         return "!".join(self.parts) if self.parts else None
 
-    def inside(self, name: str, mtime: datetime | None, origin: str) -> Where:
-        return Where(
-            (*self.parts, name), mtime or self.mtime, origin if mtime else self.origin,
-            self.archives + 1, 0,
-        )  # fmt: skip
+    def inside(self, name: str, mtime: datetime | None, origin: str | None) -> Where:
+        """The position of member ``name``; its own mtime wins over the enclosing one."""
+        if mtime is None:
+            mtime, origin = self.mtime, self.origin
+        return Where((*self.parts, name), mtime, origin, self.archives + 1, 0)
 
 
 class _Prefixed(io.RawIOBase):
@@ -192,76 +192,79 @@ def _compressed(
     codec: str, head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where
 ) -> Iterator[Item]:
     if where.layers >= ctx.limits.max_depth:
-        yield Unreadable(
-            _issue(
-                ctx, where, f"more than {ctx.limits.max_depth} nested {codec} layers; not followed"
-            )
-        )
+        reason = f"more than {ctx.limits.max_depth} nested {codec} layers; not followed"
+        yield Unreadable(_issue(ctx, where, reason))
         return
     stream, reader = decompressed(io.BufferedReader(_Prefixed(head, fh)), codec)
-    inner_head = b""
-    try:
-        inner_head = _read_upto(stream, _HEAD)
-    except OSError as exc:  # pragma: no cover - the reader records codec errors itself
-        reader.damaged = str(exc)
+    inner_head = _read_upto(stream, _HEAD)  # codec errors are recorded by the reader
     mtime, origin = where.mtime, where.origin
     if reader.header_mtime is not None:
         mtime, origin = reader.header_mtime, "gzip-mtime"
-    inner = Where(
-        where.parts, mtime, origin, where.archives, where.layers + 1, (*where.readers, reader)
-    )
+    readers = (*where.readers, reader)
+    inner = Where(where.parts, mtime, origin, where.archives, where.layers + 1, readers)
     yield from _dispatch(inner_head, stream, ctx, inner)
-    for problem in reader.problems():
+    for problem in reader.problems():  # when the text under it did not report them already
         yield _issue(ctx, where, problem)
     if reader.trailing:
-        yield _issue(
-            ctx, where, f"{reader.trailing} bytes of non-{codec} data after the last member ignored",
-            "warning",
-        )  # fmt: skip
+        reason = f"{reader.trailing} bytes of non-{codec} data after the last member ignored"
+        yield _issue(ctx, where, reason, "warning")
 
 
-def _text(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
+def _read_capped(
+    head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where
+) -> tuple[bytes, ParseIssue | None]:
+    """Up to the cap of bytes; past the cap or after a read error, only complete lines."""
     cap = ctx.limits.max_member_bytes
-    failure: str | None = None
     data = head
     try:
         data += _read_upto(fh, cap + 1 - len(head)) if len(head) <= cap else b""
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile) as exc:
-        failure = f"{type(exc).__name__}: {exc}"
-    if len(data) > cap:
-        data = data[: data.rfind(b"\n", 0, cap) + 1]
-        kept = data.count(b"\n")
-        yield _issue(
-            ctx, where,
-            f"expands past the cap of {cap} bytes (Limits.max_member_bytes): the {kept} "
-            "complete lines before the cap were kept, the cut line and the rest were not read",
-        )  # fmt: skip
-    elif failure:
         cut = data.rfind(b"\n") + 1
-        data = data[:cut]
-        yield _issue(
-            ctx, where,
-            f"read failed after {cut} bytes ({failure}); the complete lines before it were kept",
-        )  # fmt: skip
-    for reader in where.readers:  # the cause first, before the text it damaged
-        for problem in reader.problems():
-            yield _issue(ctx, where, problem)
-    logical = _logical(ctx, where)
+        reason = (
+            f"read failed after {cut} bytes ({type(exc).__name__}: {exc}); "
+            "the complete lines before it were kept"
+        )
+        return data[:cut], _issue(ctx, where, reason)
+    if len(data) <= cap:
+        return data, None
+    data = data[: data.rfind(b"\n", 0, cap) + 1]
+    kept = data.count(b"\n")
+    reason = (
+        f"expands past the cap of {cap} bytes (Limits.max_member_bytes): the {kept} complete "
+        "lines before the cap were kept, the cut line and the rest were not read"
+    )
+    return data, _issue(ctx, where, reason)
+
+
+def _hostname_file(data: bytes, logical: str, ctx: WalkContext) -> str | None:
+    """The node named by a sosreport ``hostname`` file (tree metadata, not a log), if ``logical`` is one."""
     root = posixpath.dirname(logical)
-    if posixpath.basename(logical) == "hostname" and (
-        root in ctx.hostnames or sosreport_root(logical) == root
-    ):
-        host = read_hostname(data.decode("utf-8", "replace"))
-        if host:  # tree metadata, not a log: it becomes the node hint of the tree
-            ctx.hostnames[root] = host
-            reason = f"sosreport hostname file: node {host!r} used for this tree (not a log)"
-            yield _issue(ctx, where, reason, "warning")
-            return
+    if posixpath.basename(logical) != "hostname":
+        return None
+    if root not in ctx.hostnames and sosreport_root(logical) != root:
+        return None
+    host = read_hostname(data.decode("utf-8", "replace"))
+    if host:
+        ctx.hostnames[root] = host
+    return host
+
+
+def _text(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
+    data, problem = _read_capped(head, fh, ctx, where)
+    if problem is not None:
+        yield problem
+    for reader in where.readers:  # the cause first, before the text it damaged
+        for reason in reader.problems():
+            yield _issue(ctx, where, reason)
+    logical = _logical(ctx, where)
+    host = _hostname_file(data, logical, ctx)
+    if host:
+        reason = f"sosreport hostname file: node {host!r} used for this tree (not a log)"
+        yield _issue(ctx, where, reason, "warning")
+        return
     name = posixpath.join(posixpath.dirname(logical), strip_suffix(posixpath.basename(logical)))
-    yield RawStream(
-        ctx.file, data, where.member, where.mtime, where.origin,
-        node_hint=node_hint(logical, ctx.hostnames), bundle=ctx.bundle, name=name,
-    )  # fmt: skip
+    hint = node_hint(logical, ctx.hostnames)
+    yield RawStream(ctx.file, data, where.member, where.mtime, where.origin, hint, ctx.bundle, name)
 
 
 def _member_mtime(stamp: float) -> datetime | None:
