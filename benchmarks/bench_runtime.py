@@ -6,7 +6,9 @@ realistic mix: for Multus mostly ``Add:`` results with some ``[error]`` and debu
 containerd sandbox start/ready/failed/stop records with ``error=`` values and generic container
 records; for the kubelet a ``journalctl -o short-precise`` export of klog lines.
 
-Prints lines, best-of-N wall time and microseconds per line for each format, and with
+The generators have the ``(n_lines, rng, out)`` shape of ``bench_parse.GENERATORS``, so the
+child-process measurement there (lines/s, peak RSS) can run them too. This script measures in
+process: prints lines, best-of-N wall time and microseconds per line for each format, and with
 ``--check`` exits 1 when a runtime format is slower per line than the kubelet journal.
 
     .venv/bin/python benchmarks/bench_runtime.py                   # 50 000 lines each
@@ -16,10 +18,12 @@ Prints lines, best-of-N wall time and microseconds per line for each format, and
 from __future__ import annotations
 
 import argparse
+import io
 import random
 import sys
 import time
 from collections.abc import Callable
+from typing import IO
 
 from multus_forensics.formats.base import ParseContext, TextSource
 from multus_forensics.registry import get_format
@@ -35,6 +39,10 @@ def _uid(rng: random.Random) -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:32]}"
 
 
+def _w(out: IO[str], line: str) -> None:
+    out.write(line + "\n")
+
+
 def _pods(rng: random.Random, n: int) -> list[tuple[str, str, str, str]]:
     return [
         (f"ns{i % 7}", f"app-{_hex(rng, 10)}-{_hex(rng, 5)}", _uid(rng), _hex(rng, 64))
@@ -42,8 +50,7 @@ def _pods(rng: random.Random, n: int) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def multus_log(lines: int, rng: random.Random) -> str:
-    out: list[str] = []
+def gen_multus_log(lines: int, rng: random.Random, out: IO[str]) -> None:
     pods = _pods(rng, 500)
     for i in range(lines):
         ns, pod, uid, _ = pods[i % len(pods)]
@@ -58,24 +65,21 @@ def multus_log(lines: int, rng: random.Random) -> str:
                 f'"sandbox":"/var/run/netns/cni-{uid}"}}],"ips":[{{"version":"4","interface":0,'
                 f'"address":"10.244.{i % 256}.{i % 250 + 2}/24","gateway":"10.244.{i % 256}.1"}}],"dns":{{}}}}'
             )
-            out.append(f"{stamp} [verbose] Add: {ns}:{pod}:{uid}:{net}:{ifname} {result}")
+            _w(out, f"{stamp} [verbose] Add: {ns}:{pod}:{uid}:{net}:{ifname} {result}")
         elif r < 0.7:
-            out.append(
+            _w(
+                out,
                 f"{stamp} [error] [{ns}/{pod}/{uid}:macvlan-conf]: error adding container to network "
                 '"macvlan-conf": DelegateAdd: cannot set "macvlan" interface name to "net1": '
-                "validateIfName: interface name net1 already exists"
+                "validateIfName: interface name net1 already exists",
             )
         elif r < 0.85:
-            out.append(
-                f"{stamp} [debug] getIfname: &{{macvlan-conf {ns}  [] [] [] map[]}}, eth0, 1"
-            )
+            _w(out, f"{stamp} [debug] getIfname: &{{macvlan-conf {ns}  [] [] [] map[]}}, eth0, 1")
         else:
-            out.append(f"{stamp} [verbose] Readiness Indicator file check")
-    return "\n".join(out) + "\n"
+            _w(out, f"{stamp} [verbose] Readiness Indicator file check")
 
 
-def containerd_log(lines: int, rng: random.Random) -> str:
-    out: list[str] = []
+def gen_containerd(lines: int, rng: random.Random, out: IO[str]) -> None:
     pods = _pods(rng, 500)
     for i in range(lines):
         ns, pod, uid, sid = pods[i % len(pods)]
@@ -103,12 +107,10 @@ def containerd_log(lines: int, rng: random.Random) -> str:
         else:
             msg, extra = "cleanup warnings", " namespace=k8s.io runtime=io.containerd.runc.v2"
         level = "error" if "failed" in msg else "info"
-        out.append(f'time="{stamp}" level={level} msg="{msg}"{extra}')
-    return "\n".join(out) + "\n"
+        _w(out, f'time="{stamp}" level={level} msg="{msg}"{extra}')
 
 
-def kubelet_journal(lines: int, rng: random.Random) -> str:
-    out: list[str] = []
+def gen_kubelet_journal(lines: int, rng: random.Random, out: IO[str]) -> None:
     pods = _pods(rng, 500)
     for i in range(lines):
         ns, pod, uid, sid = pods[i % len(pods)]
@@ -132,14 +134,13 @@ def kubelet_journal(lines: int, rng: random.Random) -> str:
             )
         else:
             body = f'I0311 {sec}.{us:06d}    1902 kubelet_pods.go:1082] "Killing unwanted pod" podName="{pod}"'
-        out.append(f"{head} {body}")
-    return "\n".join(out) + "\n"
+        _w(out, f"{head} {body}")
 
 
-GENERATORS: dict[str, tuple[str, Callable[[int, random.Random], str]]] = {
-    "kubelet journal (journald)": ("journald", kubelet_journal),
-    "multus log (multus-log)": ("multus-log", multus_log),
-    "containerd log (containerd)": ("containerd", containerd_log),
+GENERATORS: dict[str, tuple[str, Callable[[int, random.Random, IO[str]], None]]] = {
+    "kubelet journal (journald)": ("journald", gen_kubelet_journal),
+    "multus log (multus-log)": ("multus-log", gen_multus_log),
+    "containerd log (containerd)": ("containerd", gen_containerd),
 }
 
 
@@ -169,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     per_line: dict[str, float] = {}
     for label, (fmt_name, gen) in GENERATORS.items():
-        text = gen(args.lines, random.Random(args.seed))
+        buf = io.StringIO()
+        gen(args.lines, random.Random(args.seed), buf)
+        text = buf.getvalue()
         events, secs = measure(fmt_name, text, args.repeat)
         per_line[fmt_name] = secs / args.lines * 1e6
         print(
