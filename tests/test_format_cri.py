@@ -103,3 +103,12 @@ def test_log_owner_reads_pods_and_containers_paths() -> None:
 
 def test_every_line_is_accounted_for_in_mixed_input() -> None:
     check_accounting("cri", SAMPLE)
+
+
+def test_whereabouts_container_lines_are_from_whereabouts() -> None:
+    text = "2026-03-11T13:11:40.1Z stderr F 2026-03-11T13:11:40Z [debug] Beginning IPAM\n"
+    events, _, _ = _events(
+        text,
+        path="/var/log/pods/kube-system_whereabouts-x2k9p_3f2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d/whereabouts/0.log",
+    )
+    assert [e.source for e in events] == ["whereabouts"]

@@ -115,7 +115,9 @@ class CriFormat(LogFormat):
             if len(rec.lines) > 1:
                 fields["partials"] = len(rec.lines)
             source = found.pop("source", None)
-            if source == "multus" and "multus" in who:
+            if source == "multus" and "whereabouts" in who:
+                source = "whereabouts"  # same pkg/logging header, different writer
+            elif source == "multus" and "multus" in who:
                 source = "multus-daemon"
             values = {k: v for k, v in found.items() if k in _COLUMNS}
             values.update(
