@@ -163,3 +163,10 @@ def test_ts_in_seconds_is_not_guessed_but_flagged() -> None:
     (issue,) = issues
     assert issue.severity == "warning"
     assert "1970-01-21" in issue.reason
+
+
+@pytest.mark.parametrize("ts", ["NaN", "Infinity", "1e400", "null", "true", '"soon"'])
+def test_unusable_ts_keeps_the_event_without_time(ts: str) -> None:
+    (event,), issues, _ = _parse_text('{"ts":' + ts + ',"msg":"x","v":0}')
+    assert event.time is None
+    assert [i.severity for i in issues] == ["warning"]

@@ -127,8 +127,8 @@ def record_columns(obj: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
                     f"ts {ts!r} read as epoch milliseconds is {out['time']:%Y-%m-%d}; "
                     "an emitter writing seconds would need converting"
                 )
-        except OverflowError:
-            notes.append(f"ts {ts!r} is out of range for epoch milliseconds; time left empty")
+        except (OverflowError, ValueError):  # inf, nan, beyond year 9999
+            notes.append(f"ts {ts!r} is not a usable epoch-milliseconds value; time left empty")
     else:
         notes.append(f"ts {ts!r} is not a number of epoch milliseconds; time left empty")
     msg = obj["msg"]
