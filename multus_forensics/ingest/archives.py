@@ -9,6 +9,10 @@ time (the text handed to the parser). Problems become issues next to the data th
 * a truncated or corrupt compressed stream keeps the prefix decoded before the damage;
 * unsafe member names (absolute, ``..``) are reported and parsed under a sanitised name;
 * links, devices and encrypted members are skipped with the reason.
+
+A zip needs random access: a zip file on disk (or a zip member of a zip) is read in place; a
+zip met inside a stream (a ``.zip.gz``, a zip member of a tar) is buffered in memory up to the
+cap first, which is the one place where compressed bytes are held whole.
 """
 
 from __future__ import annotations
@@ -267,6 +271,18 @@ def _text(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterato
     yield RawStream(ctx.file, data, where.member, where.mtime, where.origin, hint, ctx.bundle, name)
 
 
+_SPECIAL: Final = "device/fifo member skipped (no log content)"
+
+
+def _unsafe_name(ctx: WalkContext, inner: Where, original: str) -> ParseIssue:
+    safe = inner.parts[-1]
+    reason = (
+        f"unsafe member name {original!r} (absolute or '..'); read as {safe!r}, "
+        "nothing is extracted"
+    )
+    return _issue(ctx, inner, reason, "warning")
+
+
 def _member_mtime(stamp: float) -> datetime | None:
     return datetime.fromtimestamp(stamp, UTC) if stamp > 0 else None
 
@@ -280,12 +296,7 @@ def _tar(stream: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
                 name, unsafe = sanitise(ti.name)
                 inner = where.inside(name, _member_mtime(ti.mtime), "archive-mtime")
                 if unsafe:
-                    yield _issue(
-                        ctx,
-                        inner,
-                        f"unsafe member name {ti.name!r} (absolute or '..'); read as {name!r}, nothing is extracted",
-                        "warning",
-                    )
+                    yield _unsafe_name(ctx, inner, ti.name)
                 if ti.isdir():
                     continue
                 if ti.issym() or ti.islnk():
@@ -293,19 +304,14 @@ def _tar(stream: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
                     yield _issue(ctx, inner, f"{kind} member to {ti.linkname!r} skipped", "warning")
                     continue
                 if not ti.isfile():
-                    yield _issue(
-                        ctx, inner, "device/fifo member skipped (no log content)", "warning"
-                    )
+                    yield _issue(ctx, inner, _SPECIAL, "warning")
                     continue
                 member = tf.extractfile(ti)
                 if member is not None:
                     yield from walk(member, ctx, inner)
     except (tarfile.TarError, OSError, EOFError) as exc:
-        yield _issue(
-            ctx,
-            where,
-            f"tar archive damaged after member {last!r}: {exc}; earlier members were kept",
-        )
+        reason = f"tar archive damaged after member {last!r}: {exc}; earlier members were kept"
+        yield _issue(ctx, where, reason)
 
 
 def _seekable(fh: IO[bytes]) -> bool:
@@ -325,11 +331,8 @@ def _zip(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator
         cap = ctx.limits.max_member_bytes
         data = head + _read_upto(fh, cap + 1 - len(head))
         if len(data) > cap:
-            yield Unreadable(
-                _issue(
-                    ctx, where, f"zip inside a stream larger than the cap of {cap} bytes; not read"
-                )
-            )
+            reason = f"zip inside a stream larger than the cap of {cap} bytes; not read"
+            yield Unreadable(_issue(ctx, where, reason))
             return
         source = io.BytesIO(data)
     try:
@@ -342,12 +345,7 @@ def _zip(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator
             name, unsafe = sanitise(info.filename)
             inner = where.inside(name, datetime(*info.date_time, tzinfo=UTC), "archive-mtime")
             if unsafe:
-                yield _issue(
-                    ctx,
-                    inner,
-                    f"unsafe member name {info.filename!r} (absolute or '..'); read as {name!r}, nothing is extracted",
-                    "warning",
-                )
+                yield _unsafe_name(ctx, inner, info.filename)
             mode = info.external_attr >> 16
             if info.is_dir():
                 continue
@@ -355,7 +353,7 @@ def _zip(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator
                 yield _issue(ctx, inner, "symlink member skipped", "warning")
                 continue
             if stat.S_IFMT(mode) and not stat.S_ISREG(mode):
-                yield _issue(ctx, inner, "device/fifo member skipped (no log content)", "warning")
+                yield _issue(ctx, inner, _SPECIAL, "warning")
                 continue
             if info.flag_bits & 0x1:
                 yield Unreadable(_issue(ctx, inner, "encrypted member; not read"))
