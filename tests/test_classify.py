@@ -287,3 +287,12 @@ explanation = "x"
     at_runtime = f'failed to setup network for sandbox "{SANDBOX}": failed to find plugin "multus" in path [/opt/cni/bin]'
     assert [f.rule for f in diagnose([err(via_multus, 1)], catalog=catalog)] == ["SITE-LAYER"]
     assert diagnose([err(at_runtime, 1)], catalog=catalog).findings == []
+
+
+def test_collision_on_eth0_points_at_a_duplicate_request_not_self_delegation() -> None:
+    text = f'{POD}: error adding container to network "vlan20": cannot set "ptp" ifname to "eth0": ifname eth0 is already exist'
+    on_eth0 = diagnose([err(ADD_PREFIX + text, 1)])
+    on_net1 = diagnose([err(ADD_PREFIX + text.replace("eth0", "net1"), 1)])
+    assert on_eth0.top == "duplicate_ifname_in_request"
+    assert on_net1.top == "multus_self_delegation"
+    assert "multus_self_delegation" in [c for c, _ in ranked(on_eth0)][1:]

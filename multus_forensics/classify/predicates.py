@@ -129,6 +129,16 @@ def nested_multus_delegate(ctx: Context, hit: Hit) -> Outcome:
     return any(_NESTED.search(t) for t in hit.view.texts)
 
 
+def failing_ifname_is_default(ctx: Context, hit: Hit) -> Outcome:
+    """The name that collides is the default interface (eth0).
+
+    Under self-delegation the inner multus owns eth0 and the outer one collides on the first
+    *secondary* name (net1...), so a collision on eth0 points at a duplicate request instead.
+    """
+    named = hit.match.groupdict().get("interface") if hit.match.re.groupindex else None
+    return (named or hit.view.interface) == "eth0"
+
+
 def teardown(ctx: Context, hit: Hit) -> Outcome:
     """The failing operation is a DEL / sandbox teardown."""
     return hit.view.op == "del"
@@ -196,6 +206,7 @@ PREDICATES: Final[dict[str, Predicate]] = {
     "self_delegation_reentry": self_delegation_reentry,
     "is_reentry_add": is_reentry_add,
     "nested_multus_delegate": nested_multus_delegate,
+    "failing_ifname_is_default": failing_ifname_is_default,
     "teardown": teardown,
     "setup": setup,
     "teardown_only": teardown_only,
