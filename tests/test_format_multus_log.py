@@ -246,3 +246,27 @@ def test_own_samples_sniff_high_and_best() -> None:
 
 def test_every_line_is_accounted_for_in_mixed_input() -> None:
     check_accounting("multus-log", SAMPLES / "seed/multus.log")
+
+
+def test_vectorised_add_path_agrees_with_payload_parser() -> None:
+    lines = (SAMPLES / "seed/multus.log").read_text().splitlines()
+    lines.append(
+        '2026-03-11T13:00:00Z [verbose] Add: lab:web:unknownUID:cbr0(cbr0):eth0 not-json "address":"10.0.0.9/24"'
+    )
+    lines.append("2026-03-11T13:00:00Z [verbose] Add: lab:web:unknownUID:(cbr0):eth0 ")
+    events, _, _ = _events("\n".join(lines) + "\n")
+    for event, line in zip(events, lines, strict=True):
+        found = parse_multus_payload(line)
+        assert found is not None
+        for column in (
+            "kind",
+            "namespace",
+            "pod",
+            "pod_uid",
+            "network",
+            "interface",
+            "ips",
+            "error",
+        ):
+            assert getattr(event, column) == found.get(column), (column, line)
+        assert dict(event.fields) == found["fields"]

@@ -36,19 +36,16 @@ LEVELS: Final[dict[str, str]] = {
     "debug": "debug",
 }
 
-_ADD_RE: Final = re.compile(
-    r"^Add: (?P<ns>[^:\s]*):(?P<pod>[^:\s]*):(?P<uid>[^:\s]*):(?P<net>[^:\s(]*)"
-    r"\((?P<conf>[^)]*)\):(?P<ifname>[^:\s]+) ?(?P<result>.*)$",
-    re.DOTALL,
-)  # same shape as ADD_VECTOR
-#: the ``Add:`` shape (v3.4.2+) for polars' Rust regex engine, groups prefixed ``a_``
+#: the ``Add:`` shape (v3.4.2+); valid for polars' Rust engine and ``re`` alike, so the
+#: vectorised path (multus_log) and :func:`classify` cannot drift apart
 ADD_VECTOR: Final = (
     r"(?s)^Add: (?P<a_ns>[^:\s]*):(?P<a_pod>[^:\s]*):(?P<a_uid>[^:\s]*):(?P<a_net>[^:\s(]*)"
     r"\((?P<a_conf>[^)]*)\):(?P<a_if>[^:\s]+) ?(?P<a_result>.*)$"
 )
+_ADD_RE: Final = re.compile(ADD_VECTOR)
+#: v3.2..v3.4.1: ``Add: ns:name:conf:ifname result`` (no uid, no delegate name)
 _ADD_OLD_RE: Final = re.compile(
-    r"^Add: (?P<ns>[^:\s]*):(?P<pod>[^:\s]*):(?P<conf>[^:\s]*):(?P<ifname>[^:\s]+) ?(?P<result>.*)$",
-    re.DOTALL,
+    r"(?s)^Add: (?P<a_ns>[^:\s]*):(?P<a_pod>[^:\s]*):(?P<a_conf>[^:\s]*):(?P<a_if>[^:\s]+) ?(?P<a_result>.*)$"
 )
 _DEL_RE: Final = re.compile(
     r"^Del: (?P<ns>[^:\s]*):(?P<pod>[^:\s]*):(?P<uid>[^:\s]*):(?P<conf>[^:\s]*)"
@@ -159,12 +156,12 @@ def classify(msg: str, level: str) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if m := _ADD_RE.match(msg) or _ADD_OLD_RE.match(msg):
         groups = m.groupdict()
-        out.update(kind="multus:add", namespace=m["ns"], pod=m["pod"], interface=m["ifname"])
-        if groups.get("uid") and groups["uid"] != "unknownUID":
-            out["pod_uid"] = groups["uid"]
-        out["network"] = groups.get("net") or m["conf"]
-        fields["conf"] = m["conf"]
-        result = _json_or_text(m["result"])
+        out.update(kind="multus:add", namespace=m["a_ns"], pod=m["a_pod"], interface=m["a_if"])
+        if groups.get("a_uid") and groups["a_uid"] != "unknownUID":
+            out["pod_uid"] = groups["a_uid"]
+        out["network"] = groups.get("a_net") or m["a_conf"]
+        fields["conf"] = m["a_conf"]
+        result = _json_or_text(m["a_result"])
         fields["result"] = result
         out["ips"] = ips_of(result)
     elif m := _DEL_RE.match(msg):
