@@ -37,6 +37,8 @@ _JSON_KIND = re.compile(r'"kind":\s*"(?:Event|Pod|List|EventList|PodList)"')
 _YAML_KIND = re.compile(r"^kind:\s*(?:Event|Pod|List|EventList|PodList)\s*$")
 _YAML_API = re.compile(r"^(?:- )?apiVersion:\s*\S+\s*$")
 _WS = re.compile(r"[ \t\r\n]*")
+#: where a List entry or a document starts: the place to cut a damaged YAML text
+_YAML_ENTRY = re.compile(r"^(?:- |---)")
 _ITEMS = re.compile(r'"items"\s*:\s*\[')
 
 
@@ -154,27 +156,27 @@ class KubectlJson(LogFormat):
         except ValueError as exc:
             damage = f"{exc.args[0]}; the objects before the damage were kept"
             return items, damage, items[-1].last if items else -1
-        return items, None, len(src.lines) - 1
+        return items, None, _last_content_line(src.lines)
 
     def _yaml(self, src: TextSource) -> tuple[list[_Item], str | None, int]:
         import yaml
 
-        items: list[_Item] = []
+        lines = src.lines
         try:
-            for doc in yaml.compose_all(src.text, Loader=yaml.CSafeLoader):
-                nodes = [doc]
-                if isinstance(doc, yaml.MappingNode):
-                    for key, value in doc.value:
-                        if key.value == "items" and isinstance(value, yaml.SequenceNode):
-                            nodes = value.value or nodes
-                for node in nodes:
-                    end = node.end_mark.line - (1 if node.end_mark.column == 0 else 0)
-                    obj = yaml.SafeLoader("").construct_document(node)
-                    items.append(_Item(node.start_mark.line, max(end, node.start_mark.line), obj))
+            items = _yaml_items("\n".join(lines))
         except yaml.YAMLError as exc:
             why = f"YAML document is cut or damaged ({str(exc).splitlines()[0]})"
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            bad = mark.line if mark is not None else len(lines)
+            # retry on the text before the list entry (or document) holding the damage
+            cut = next((i for i in range(min(bad, len(lines) - 1), 0, -1)
+                        if _YAML_ENTRY.match(lines[i])), 0)  # fmt: skip
+            try:
+                items = _yaml_items("\n".join(lines[:cut])) if cut else []
+            except yaml.YAMLError:
+                items = []
             return items, why, items[-1].last if items else -1
-        return items, None, len(src.lines) - 1
+        return items, None, _last_content_line(lines)
 
     def _item_events(
         self, src: TextSource, obj: Any, first: int, last: int, ctx: ParseContext
@@ -195,6 +197,28 @@ class KubectlJson(LogFormat):
             return _pod(src, base, obj, meta)
         name = f"{meta.get('namespace', '')}/{meta.get('name', '')}".strip("/")
         return [_replace(base, message=f"{kind} {name}", fields={"kind": kind})], []
+
+
+def _last_content_line(lines: Sequence[str]) -> int:
+    return next((i for i in range(len(lines) - 1, -1, -1) if lines[i].strip()), -1)
+
+
+def _yaml_items(text: str) -> list[_Item]:
+    """Items of every YAML document (the entries of a List), with their line spans."""
+    import yaml
+
+    items: list[_Item] = []
+    for doc in yaml.compose_all(text, Loader=yaml.CSafeLoader):
+        nodes = [doc]
+        if isinstance(doc, yaml.MappingNode):
+            for key, value in doc.value:
+                if key.value == "items" and isinstance(value, yaml.SequenceNode):
+                    nodes = value.value or nodes
+        for node in nodes:
+            end = node.end_mark.line - (1 if node.end_mark.column == 0 else 0)
+            obj = yaml.SafeLoader("").construct_document(node)
+            items.append(_Item(node.start_mark.line, max(end, node.start_mark.line), obj))
+    return items
 
 
 def _replace(base: Event, **kw: Any) -> Event:
