@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "InputError": "multus_forensics.errors",
     "FormatError": "multus_forensics.errors",
     "ParseError": "multus_forensics.errors",
+    "Limits": "multus_forensics.ingest",
     "run_batch": "multus_forensics.batch",
     "write_report": "multus_forensics.report",
     "unwrap_error": "multus_forensics.chain",
@@ -46,6 +47,7 @@ __all__ = [
     "FormatError",
     "InputError",
     "Layer",
+    "Limits",
     "MultusForensicsError",
     "ParseError",
     "ParseIssue",
@@ -72,6 +74,7 @@ if TYPE_CHECKING:
         ParseError,
     )
     from multus_forensics.eventlog import EventLog, ParseStats
+    from multus_forensics.ingest import Limits
     from multus_forensics.model import Event, FileStats, ParseIssue
     from multus_forensics.pipeline import parse
     from multus_forensics.report import write_report
