@@ -38,6 +38,7 @@ from multus_forensics.ingest.model import Limits, RawStream, Unreadable
 from multus_forensics.model import ParseIssue
 
 _HEAD: Final = 512
+_READ_CHUNK: Final = 1024 * 1024
 
 Item = RawStream | ParseIssue | Unreadable
 Severity = Literal["error", "warning"]
@@ -98,10 +99,11 @@ class _Prefixed(io.RawIOBase):
 
 
 def _read_upto(fh: IO[bytes], n: int) -> bytes:
+    """Up to ``n`` bytes, read in bounded chunks: ``read(n)`` would allocate ``n`` (the cap) at once."""
     chunks: list[bytes] = []
     got = 0
     while got < n:
-        data = fh.read(n - got)
+        data = fh.read(min(n - got, _READ_CHUNK))
         if not data:
             break
         chunks.append(data)
