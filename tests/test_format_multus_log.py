@@ -59,7 +59,7 @@ def test_seed_add_order_and_identities() -> None:
     assert {e.pod_uid for e in first} == {UID}
     assert first[3].error is not None
     assert first[3].error.endswith("interface name net1 already exists")
-    assert first[0].time == datetime(2026, 3, 11, 13, 2, 6, tzinfo=UTC)
+    assert first[0].time == datetime(2026, 3, 11, 13, 2, 7, tzinfo=UTC)
 
 
 def test_levels_map_panic_error_verbose_debug_and_error_warning() -> None:
