@@ -225,6 +225,12 @@ class Context:
     def added(self) -> list[EventView]:
         return [v for v in self.views if v.added is not None]
 
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per diagnosis: predicates ask the same question for every hit."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
+
     def anomalies(self, name: str) -> list[list[EventView]]:
         """Evidence of each timeline anomaly ``name`` (``build_timelines``), as event views.
 

@@ -163,10 +163,10 @@ def _adjusted(hit: Hit, ctx: Context) -> tuple[float, list[str], list[EventView]
 
 def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], list[EventView]]:
     best: tuple[float, list[str], list[EventView]] | None = None
-    extra_all: list[EventView] = []
+    extra_all: dict[int, EventView] = {}
     for hit in hits:
         conf, reasons, extra = _adjusted(hit, ctx)
-        extra_all.extend(extra)
+        extra_all.update((v.index, v) for v in extra)
         if best is None or conf > best[0]:
             best = (conf, reasons, extra)
     assert best is not None
@@ -185,7 +185,7 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], list[EventV
     if len(ctx.views) == 1 and len(hits) == 1:
         conf -= SINGLE_LINE_PENALTY
         reasons.append(f"-{SINGLE_LINE_PENALTY:.2f} a single pasted line, no context")
-    return round(min(CEILING, max(FLOOR, conf)), 2), reasons, extra_all
+    return round(min(CEILING, max(FLOOR, conf)), 2), reasons, list(extra_all.values())
 
 
 class _Fill(string.Formatter):

@@ -66,16 +66,17 @@ _RESTART: Final = regex.compile(
 def _reentries(ctx: Context) -> list[list[EventView]]:
     """Add sequences where the default interface comes back through multus in one attempt.
 
-    The timeline's ``self_delegation_reentry`` anomalies (attempts joined across sources), plus,
-    within one pod's ordered ``Add <if> [<ips>] from <net>`` events: an interface added again
+    Within one pod's ordered ``Add <if> [<ips>] from <net>`` events: an interface added again
     after *another* interface was added in between, where the second add comes from a
     non-namespaced network that differs from the first (``multus-cni-network``) or repeats the
     very same addresses (old multus without ``from``). Plain retries (eth0 again with a new
-    address and nothing in between) are churn, not re-entry.
+    address and nothing in between) are churn, not re-entry. When that finds nothing, the
+    timeline's ``self_delegation_reentry`` anomalies (Add rows joined to attempts across
+    sources) are used.
     """
     if "reentries" in ctx.cache:
         return list(ctx.cache["reentries"])
-    found: list[list[EventView]] = ctx.anomalies("self_delegation_reentry")
+    found: list[list[EventView]] = []
     for views in ctx.by_pod(ctx.added).values():
         for j, later in enumerate(views):
             assert later.added is not None
@@ -87,7 +88,7 @@ def _reentries(ctx: Context) -> list[list[EventView]]:
                 if if_a != if_b:
                     continue
                 between = views[i + 1 : j]
-                if not between or any(v.added and v.added[0] == if_a for v in between):
+                if not between:
                     break
                 t_a, t_b = first.event.time, later.event.time
                 if t_a is not None and t_b is not None and abs((t_b - t_a).total_seconds()) > 5:
@@ -102,6 +103,9 @@ def _reentries(ctx: Context) -> list[list[EventView]]:
                 if via_multus or same_ips:
                     found.append([first, *between, later])
                 break
+    if not found and ctx.added:
+        # the timeline joins Add rows to attempts across sources; costly, so only when needed
+        found = ctx.anomalies("self_delegation_reentry")
     ctx.cache["reentries"] = found
     return found
 
@@ -151,17 +155,23 @@ def setup(ctx: Context, hit: Hit) -> Outcome:
 
 def teardown_only(ctx: Context, hit: Hit) -> Outcome:
     """Every error of this signature in the input is on teardown, none on setup."""
-    same = [v for v in ctx.errors if any(hit.rule.first_match(t) for t in v.texts)]
-    return bool(same) and all(v.op == "del" for v in same)
+
+    def compute() -> bool:
+        same = [v for v in ctx.errors if any(hit.rule.first_match(t) for t in v.texts)]
+        return bool(same) and all(v.op == "del" for v in same)
+
+    return bool(ctx.memo(f"teardown_only:{hit.rule.id}", compute))
 
 
 def pod_deleted_before(ctx: Context, hit: Hit) -> Outcome:
     """The pod was being deleted when the error happened."""
-    out = [v for v in ctx.views if any(_DELETION.search(t) for t in v.texts)]
-    out += [
-        v for v in ctx.views if v.event.kind in ("kubelet:pod:killing",) and v.pod == hit.view.pod
-    ]
-    return out
+    marked: list[EventView] = ctx.memo(
+        "deletion", lambda: [v for v in ctx.views if any(_DELETION.search(t) for t in v.texts)]
+    )
+    killing: list[EventView] = ctx.memo(
+        "killing", lambda: [v for v in ctx.views if v.event.kind == "kubelet:pod:killing"]
+    )
+    return marked + [v for v in killing if v.pod == hit.view.pod]
 
 
 def default_network_delegate(ctx: Context, hit: Hit) -> Outcome:
@@ -171,7 +181,10 @@ def default_network_delegate(ctx: Context, hit: Hit) -> Outcome:
         v.network in PRIMARY_NETWORKS or v.network.split("/")[-1] in PRIMARY_NETWORKS
     ):
         return True
-    defaults = {a.added[2] for a in ctx.added if a.added and a.added[0] == "eth0" and a.added[2]}
+    defaults: set[str | None] = ctx.memo(
+        "default_networks",
+        lambda: {a.added[2] for a in ctx.added if a.added and a.added[0] == "eth0"} - {None},
+    )
     return bool(v.network) and v.network in defaults - MULTUS_NETWORKS
 
 
@@ -185,21 +198,16 @@ def secondary_attachment(ctx: Context, hit: Hit) -> Outcome:
 
 def multus_restarted(ctx: Context, hit: Hit) -> Outcome:
     """Multus (daemon or entrypoint) stopped, was evicted or OOM-killed in the input."""
-    return [
-        v
-        for v in ctx.views
-        if v.event.kind in ("multus:daemon:stop", "multus:daemon:start")
-        or any(_RESTART.search(t) for t in v.texts)
-    ]
-
-
-def failed_add_same_pod(ctx: Context, hit: Hit) -> Outcome:
-    """An ADD for the same pod failed in the input (a DEL failure may just be its echo)."""
-    return [
-        v
-        for v in ctx.errors
-        if v is not hit.view and v.op == "add" and (hit.view.pod is None or v.pod == hit.view.pod)
-    ]
+    found: list[EventView] = ctx.memo(
+        "multus_restarted",
+        lambda: [
+            v
+            for v in ctx.views
+            if v.event.kind in ("multus:daemon:stop", "multus:daemon:start")
+            or any(_RESTART.search(t) for t in v.texts)
+        ],
+    )
+    return found
 
 
 PREDICATES: Final[dict[str, Predicate]] = {
@@ -214,5 +222,4 @@ PREDICATES: Final[dict[str, Predicate]] = {
     "default_network_delegate": default_network_delegate,
     "secondary_attachment": secondary_attachment,
     "multus_restarted": multus_restarted,
-    "failed_add_same_pod": failed_add_same_pod,
 }
