@@ -296,3 +296,30 @@ def test_collision_on_eth0_points_at_a_duplicate_request_not_self_delegation() -
     assert on_eth0.top == "duplicate_ifname_in_request"
     assert on_net1.top == "multus_self_delegation"
     assert "multus_self_delegation" in [c for c, _ in ranked(on_eth0)][1:]
+
+
+def info(text: str, line: int) -> Event:
+    return Event(
+        source="multus-daemon", format="test", message=text, file="daemon.log", line=line, raw=text
+    )
+
+
+def test_generated_config_split_over_records_is_read_as_one_stream() -> None:
+    nested = [
+        info("Config file created @ /host/etc/cni/net.d/00-multus.conf", 1),
+        info('{ "name": "multus-cni-network", "type": "multus", "delegates": [ { "name":', 2),
+        info(
+            '"multus-cni-network", "type": "multus", "delegates": [ { "type": "flannel" } ] } ] }',
+            3,
+        ),
+    ]
+    healthy = [
+        info("Config file created @ /host/etc/cni/net.d/00-multus.conf", 1),
+        info('{ "name": "multus-cni-network", "type": "multus", "delegates": [ { "name":', 2),
+        info('"cbr0", "plugins": [ { "type": "flannel" } ] } ] }', 3),
+    ]
+    diag = diagnose(nested)
+    assert diag.top == "multus_self_delegation"
+    assert diag[0].rule == "SELFDEL-CONFIG"
+    assert diag[0].evidence[0].line == 2
+    assert diagnose(healthy).findings == []

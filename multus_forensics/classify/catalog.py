@@ -48,7 +48,7 @@ UNKNOWN: Final = "unknown"
 
 SEVERITIES: Final[tuple[str, ...]] = ("info", "warning", "error", "critical")
 #: where a rule looks: error-carrying events, any event, or the messages of one file joined
-#: in order (for configs and messages that parsers split over records)
+#: in order (for configs and messages split over records or lines)
 TARGETS: Final[tuple[str, ...]] = ("error", "event", "stream")
 #: which part of an unwrapped chain the patterns run on: every text of the event, the leaf, or
 #: the error from the outermost layer of that kind inward (multus_forensics.chain layer kinds)

@@ -85,7 +85,7 @@ def _events(
 
 
 def _stream_hits(rule: Rule, ctx: Context) -> list[Hit]:
-    """Matches over each file's messages joined in order; the hit is the event the match starts in."""
+    """Matches over each file's records (raw text) joined in order; the hit is the event the match starts in."""
     hits: list[Hit] = []
     by_file: dict[tuple[str, str | None], list[EventView]] = {}
     for v in ctx.views:
@@ -94,7 +94,7 @@ def _stream_hits(rule: Rule, ctx: Context) -> list[Hit]:
     for views in by_file.values():
         starts, parts, pos = [], [], 0
         for v in views:
-            text = unwrapped_text(v.event.message or v.event.raw)
+            text = unwrapped_text(v.event.raw or v.event.message)
             starts.append(pos)
             parts.append(text)
             pos += len(text) + 1
