@@ -88,3 +88,19 @@ def test_payload_parser_only_accepts_known_entrypoint_texts() -> None:
 
 def test_every_line_is_accounted_for_in_mixed_input() -> None:
     check_accounting("multus-entrypoint", SAMPLES / "multus/entrypoint.log")
+
+
+def test_log_prefixes_go_to_fields_and_wrapped_json_is_glued() -> None:
+    text = (
+        "kube-multus-ds-q7w2e:kube-multus 2026-03-11T12:58:03+0000 Config file created @ /host/etc/cni/net.d/00-multus.conf\n"
+        'kube-multus-ds-q7w2e:kube-multus { "name": "multus-cni-network", "type": "multus", "cniVersion": "0.3.\n'
+        '1", "delegates": [ { "type": "multus-shim", "name": "multus-cni-network" } ] }\n'
+        "[pod/kube-multus-ds-q7w2e/kube-multus] Entering watch loop...\n"
+    )
+    events, _ = _events(text)
+    assert [(e.line, e.nlines, e.kind) for e in events] == [(1, 3, "multus:config"), (4, 1, "log")]
+    assert events[0].fields["config"]["cniVersion"] == "0.3.1"
+    assert events[0].fields["self_delegating"] is True
+    assert events[0].fields["log_pod"] == "kube-multus-ds-q7w2e"
+    assert events[1].fields == {"log_pod": "kube-multus-ds-q7w2e", "log_container": "kube-multus"}
+    assert events[1].message == "Entering watch loop..."

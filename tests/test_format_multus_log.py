@@ -270,3 +270,19 @@ def test_vectorised_add_path_agrees_with_payload_parser() -> None:
         ):
             assert getattr(event, column) == found.get(column), (column, line)
         assert dict(event.fields) == found["fields"]
+
+
+def test_whereabouts_log_is_recognised_by_content_when_the_name_does_not_say() -> None:
+    text = (
+        "2026-03-11T13:11:40Z [debug] listing IP pools\n"
+        "2026-03-11T13:11:41Z [error] failed to retrieve all IP pools: context deadline exceeded\n"
+    )
+    events, _, _ = _events(text, name="ipam.log")
+    assert [(e.source, e.kind) for e in events] == [
+        ("whereabouts", "log"),
+        ("whereabouts", "ipam:error"),
+    ]
+    multus, _, _ = _events(
+        text + "2026-03-11T13:11:42Z [verbose] multus-daemon started\n", name="x.log"
+    )
+    assert [e.source for e in multus] == ["multus", "whereabouts", "multus"]

@@ -77,18 +77,30 @@ _CONFIG_RE: Final = re.compile(
 )
 _DAEMON_START: Final = ("multus-daemon started",)
 _DAEMON_STOP: Final = ("caught ", "Delete old config @", "multus daemon is exited")
+#: whereabouts error texts (wa: allocate.go, cmd/whereabouts.go, storage/kubernetes, reconciler)
 _WHEREABOUTS: Final = (
     "Error at storage engine",
-    "Could not allocate IP in range",
     "error at storage engine",
+    "Could not allocate IP in range",
+    "OverlappingRangeIPReservation error",
+    "failed to retrieve all IP pools",
+    "IPAM client initialization error",
+    "time limit exceeded while waiting to become leader",
 )
+#: a log file whose messages mention these (and nothing Multus-specific) was written by whereabouts
+WHEREABOUTS_HINT: Final = (
+    r"(?i)whereabouts|storage engine|IP pools?\b|ippool|OverlappingRangeIPReservation"
+    r"|reconcile ?looper|Beginning IPAM|IPAM configuration"
+)
+MULTUS_HINT: Final = r"^(?:Add|Del|Check): |CNI request|[Mm]ultus|[Dd]elegate"
 _SELF_TYPES: Final = frozenset({"multus", "multus-shim"})
 
 #: vectorised prefilter: messages that may name something beyond the level and text
 TRIGGER: Final = (
     r"^(?:Add|Del|Check|Status): |CNI request|ERRORED|MultusCNI config|Config file created"
     r"|^multus-daemon started|^caught |^Delete old config|daemon is exited|StdinData:\[|\[[a-z0-9]"
-    r"|storage engine|Could not allocate IP|ContainerID"
+    r"|storage engine|Could not allocate IP|ContainerID|IP pools|IPAM client|OverlappingRange"
+    r"|waiting to become leader"
 )
 _CONTAINER_ID_RE: Final = re.compile(r'ContainerID:?\s*"?(?P<id>[0-9a-f]{64})\b')
 

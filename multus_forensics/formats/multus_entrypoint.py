@@ -31,6 +31,11 @@ from multus_forensics.model import Event, events_to_frame
 _DATED_RE: Final = re.compile(
     r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:?\d\d)) (?P<msg>.*)$"
 )
+#: ``kubectl logs --prefix`` (``[pod/<pod>/<container>] ``) or stern-style ``<pod>:<container> ``
+_PREFIX_RE: Final = re.compile(
+    r"^(?:\[pod/(?P<pod>[a-z0-9][-a-z0-9.]*)/(?P<ctr>[a-z0-9][-a-z0-9]*)\] "
+    r"|(?P<pod2>[a-z0-9][-a-z0-9.]*):(?P<ctr2>[a-z0-9][-a-z0-9]*) )"
+)
 _CONFIG_RE: Final = re.compile(r"^Config file created @ (?P<path>\S+)\s*(?P<json>.*)$")
 #: known entrypoint texts: (regex, kind, level); first match wins
 _TEXTS: Final[tuple[tuple[re.Pattern[str], str, str], ...]] = tuple(
@@ -69,13 +74,18 @@ def classify_text(msg: str) -> tuple[str, str] | None:
     return None
 
 
-def _split(line: str) -> tuple[datetime | None, str]:
+def _split(line: str) -> tuple[dict[str, str], datetime | None, str]:
+    """(log-owner fields from a kubectl/stern prefix, time of a dated line, message)."""
+    owner: dict[str, str] = {}
+    if p := _PREFIX_RE.match(line):
+        owner = {"log_pod": p["pod"] or p["pod2"], "log_container": p["ctr"] or p["ctr2"]}
+        line = line[p.end() :]
     if m := _DATED_RE.match(line):
         try:
-            return datetime.fromisoformat(m["ts"]).astimezone(UTC), m["msg"]
+            return owner, datetime.fromisoformat(m["ts"]).astimezone(UTC), m["msg"]
         except ValueError:
             pass
-    return None, line
+    return owner, None, line
 
 
 def _values(msg: str, when: datetime | None, config_text: str | None) -> dict[str, Any]:
@@ -100,7 +110,7 @@ def _values(msg: str, when: datetime | None, config_text: str | None) -> dict[st
 
 def parse_entrypoint_payload(payload: str) -> dict[str, Any] | None:
     """Payload parser for entrypoint texts (CRI logs of kube-multus); None for other text."""
-    when, msg = _split(payload)
+    _, when, msg = _split(payload)
     if classify_text(msg) is None:
         return None
     out = _values(msg, when, None)
@@ -110,17 +120,25 @@ def parse_entrypoint_payload(payload: str) -> dict[str, Any] | None:
     return out
 
 
-def _json_block(lines: Sequence[str], start: int) -> int:
-    """Number of lines from ``start`` forming one JSON value (0 when they do not)."""
-    if start >= len(lines) or not lines[start].lstrip().startswith("{"):
-        return 0
-    for end in range(start + 1, min(len(lines), start + _MAX_JSON_LINES) + 1):
-        try:
-            json.loads("\n".join(lines[start:end]))
-        except ValueError:
-            continue
-        return end - start
-    return 0
+def _json_block(lines: Sequence[str], start: int) -> tuple[int, str | None]:
+    """(line count, text) of the JSON value starting at ``lines[start]``; (0, None) if none.
+
+    Each line may repeat the log prefix; a terminal paste may wrap the JSON mid-token, so the
+    lines are tried joined with newlines and then glued back together.
+    """
+    if start >= len(lines) or not _split(lines[start])[2].lstrip().startswith("{"):
+        return 0, None
+    parts: list[str] = []
+    for end in range(start, min(len(lines), start + _MAX_JSON_LINES)):
+        line = lines[end]
+        parts.append(line[p.end() :] if (p := _PREFIX_RE.match(line)) else line)
+        for text in ("\n".join(parts), "".join(parts)):
+            try:
+                json.loads(text)
+            except ValueError:
+                continue
+            return end - start + 1, text
+    return 0, None
 
 
 class MultusEntrypointFormat(LogFormat):
@@ -132,7 +150,7 @@ class MultusEntrypointFormat(LogFormat):
     def sniff(self, head: Sequence[str]) -> float:
         if not head:
             return 0.0
-        hits = sum(1 for line in head if classify_text(_split(line)[1]) is not None)
+        hits = sum(1 for line in head if classify_text(_split(line)[2]) is not None)
         return 0.0 if hits == 0 else min(1.0, 0.55 + 0.45 * hits / len(head))
 
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
@@ -147,14 +165,13 @@ class MultusEntrypointFormat(LogFormat):
                 blanks += 1
                 i += 1
                 continue
-            when, msg = _split(line)
+            owner, when, msg = _split(line)
             extra = 0
             config_text = None
             if (cm := _CONFIG_RE.match(msg)) and not cm["json"].strip():
-                extra = _json_block(lines, i + 1)
-                if extra:
-                    config_text = "\n".join(lines[i + 1 : i + 1 + extra])
+                extra, config_text = _json_block(lines, i + 1)
             values = _values(msg, when, config_text)
+            values["fields"].update(owner)
             events.append(
                 Event(
                     **values,

@@ -22,7 +22,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from multus_forensics.formats._assemble import apply_found, json_str
-from multus_forensics.formats._multus_msg import ADD_VECTOR, HEADER, LEVELS, TRIGGER, classify
+from multus_forensics.formats._multus_msg import (
+    ADD_VECTOR,
+    HEADER,
+    LEVELS,
+    MULTUS_HINT,
+    TRIGGER,
+    WHEREABOUTS_HINT,
+    classify,
+)
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.model import ParseIssue, conform, empty_frame, excerpt
 
@@ -197,8 +205,28 @@ class MultusLogFormat(LogFormat):
         return 0.0 if hits == 0 else 0.4 + 0.6 * hits / len(head)
 
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
+        import polars as pl
+
         del ctx  # every stamp carries its zone and year
         path = (src.member or src.file).rsplit("/", 1)[-1]
         source = "whereabouts" if "whereabouts" in path else "multus"
         events, issues, blanks = parse_multus_lines(src, self.name, source)
+        if source == "multus" and _written_by_whereabouts(events):
+            events = events.with_columns(
+                pl.when(pl.col("source") == "multus")
+                .then(pl.lit("whereabouts"))
+                .otherwise(pl.col("source"))
+                .alias("source")
+            )
         return ParseOutput(events, issues, blanks)
+
+
+def _written_by_whereabouts(events: pl.DataFrame) -> bool:
+    """Whereabouts shares Multus' header: tell them apart by what the messages talk about."""
+    import polars as pl
+
+    hints = events.select(
+        pl.col("message").str.contains(WHEREABOUTS_HINT).any().alias("wa"),
+        pl.col("message").str.contains(MULTUS_HINT).any().alias("multus"),
+    ).row(0)
+    return bool(hints[0]) and not hints[1]
