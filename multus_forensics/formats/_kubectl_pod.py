@@ -105,13 +105,16 @@ def annotation_events(
             if not isinstance(entry, dict):
                 continue
             ips = entry.get("ips") or []
+            ips = [str(ip) for ip in ips] if isinstance(ips, list) else [str(ips)]
+            name, ifname = entry.get("name"), entry.get("interface")
             extra = {k: v for k, v in entry.items() if k not in ("name", "interface", "ips")}
             events.append(
                 _derived(
                     info, line, value, kind="pod:network-status",
-                    network=entry.get("name"), interface=entry.get("interface"),
-                    ips=",".join(map(str, ips)) or None,
-                    message=f"{entry.get('interface')} {list(ips)} from {entry.get('name')}",
+                    network=None if name is None else str(name),
+                    interface=None if ifname is None else str(ifname),
+                    ips=",".join(ips) or None,
+                    message=f"{ifname} {ips} from {name}",
                     fields={"index": index, **extra},
                 )
             )  # fmt: skip

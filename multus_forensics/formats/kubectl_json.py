@@ -37,6 +37,9 @@ _JSON_KIND = re.compile(r'"kind":\s*"(?:Event|Pod|List|EventList|PodList)"')
 _YAML_KIND = re.compile(r"^kind:\s*(?:Event|Pod|List|EventList|PodList)\s*$")
 _YAML_API = re.compile(r"^(?:- )?apiVersion:\s*\S+\s*$")
 _WS = re.compile(r"[ \t\r\n]*")
+#: characters YAML counts as line breaks but ``TextSource.lines`` does not: blanked so that
+#: YAML's line numbers stay ours
+_YAML_BREAKS: Final = str.maketrans({"\r": " ", "\x85": " ", "\u2028": " ", "\u2029": " "})
 #: where a List entry or a document starts: the place to cut a damaged YAML text
 _YAML_ENTRY = re.compile(r"^(?:- |---)")
 _ITEMS = re.compile(r'"items"\s*:\s*\[')
@@ -119,16 +122,17 @@ class KubectlJson(LogFormat):
         events: list[Event] = []
         issues: list[ParseIssue] = []
         owned_until = -1
+        blank = 0
         for n, item in enumerate(items):
             start = owned_until + 1
             last = item.last if n < len(items) - 1 else max(item.last, end_line)
             while start < item.first and not lines[start].strip():
                 start += 1
+                blank += 1
             ev, iss = self._item_events(src, item.obj, start, max(last, start - 1), ctx)
             events.extend(ev)
             issues.extend(iss)
             owned_until = max(owned_until, last)
-        blank = 0
         for i in range(owned_until + 1, len(lines)):
             if not lines[i].strip():
                 blank += 1
@@ -163,7 +167,7 @@ class KubectlJson(LogFormat):
 
         lines = src.lines
         try:
-            items = _yaml_items("\n".join(lines))
+            items = _yaml_items("\n".join(lines).translate(_YAML_BREAKS))
         except yaml.YAMLError as exc:
             why = f"YAML document is cut or damaged ({str(exc).splitlines()[0]})"
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -172,7 +176,7 @@ class KubectlJson(LogFormat):
             cut = next((i for i in range(min(bad, len(lines) - 1), 0, -1)
                         if _YAML_ENTRY.match(lines[i])), 0)  # fmt: skip
             try:
-                items = _yaml_items("\n".join(lines[:cut])) if cut else []
+                items = _yaml_items("\n".join(lines[:cut]).translate(_YAML_BREAKS)) if cut else []
             except yaml.YAMLError:
                 items = []
             return items, why, items[-1].last if items else -1
@@ -227,6 +231,21 @@ def _replace(base: Event, **kw: Any) -> Event:
     return dataclasses.replace(base, **kw)
 
 
+def _text(value: Any) -> str | None:
+    """A string column value from an API field (``None`` when absent or empty)."""
+    return None if value is None or value == "" else str(value)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """``value`` when it is a mapping, else ``{}``: hand-edited objects break any shape."""
+    return value if isinstance(value, dict) else {}
+
+
+def _owners(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    refs = meta.get("ownerReferences")
+    return [r for r in refs if isinstance(r, dict)] if isinstance(refs, list) else []
+
+
 def _get(obj: Any, *path: str) -> Any:
     for key in path:
         if not isinstance(obj, dict):
@@ -236,7 +255,7 @@ def _get(obj: Any, *path: str) -> Any:
 
 
 def _event(base: Event, obj: dict[str, Any]) -> Event:
-    inv = obj.get("involvedObject") or obj.get("regarding") or {}
+    inv = _mapping(obj.get("involvedObject") or obj.get("regarding"))
     reason = str(obj.get("reason") or "")
     message = str(obj.get("message") or obj.get("note") or "").strip()
     first = parse_rfc3339(obj.get("firstTimestamp") or obj.get("deprecatedFirstTimestamp"))
@@ -273,9 +292,9 @@ def _event(base: Event, obj: dict[str, Any]) -> Event:
         node=host if isinstance(host, str) and host else None,
         kind=found["kind"],
         level=k.level_of(obj.get("type"), reason),
-        namespace=inv.get("namespace") or _get(obj, "metadata", "namespace"),
-        pod=inv.get("name") if is_pod else found.get("pod"),
-        pod_uid=inv.get("uid") if is_pod else found.get("pod_uid"),
+        namespace=_text(inv.get("namespace") or _get(obj, "metadata", "namespace")),
+        pod=_text(inv.get("name")) if is_pod else found.get("pod"),
+        pod_uid=_text(inv.get("uid")) if is_pod else found.get("pod_uid"),
         message=message,
         fields=fields,
         **cols,
@@ -285,7 +304,8 @@ def _event(base: Event, obj: dict[str, Any]) -> Event:
 def _pod(
     src: TextSource, base: Event, obj: dict[str, Any], meta: dict[str, Any]
 ) -> tuple[list[Event], list[ParseIssue]]:
-    ns, name, node = meta.get("namespace"), meta.get("name"), _get(obj, "spec", "nodeName")
+    ns, name = _text(meta.get("namespace")), _text(meta.get("name"))
+    node = _text(_get(obj, "spec", "nodeName"))
     deleted = meta.get("deletionTimestamp")
     phase = _get(obj, "status", "phase")
     fields = {key: value for key, value in (
@@ -294,8 +314,8 @@ def _pod(
         ("start_time", _get(obj, "status", "startTime")),
         ("deletion_timestamp", deleted),
         ("controlled_by", "/".join(
-            str(ref.get(x)) for ref in (meta.get("ownerReferences") or [{}])[:1] for x in ("kind", "name")
-        ) if meta.get("ownerReferences") else None),
+            str(ref.get(x)) for ref in _owners(meta)[:1] for x in ("kind", "name")
+        ) if _owners(meta) else None),
     ) if value}  # fmt: skip
     info = _replace(
         base,
@@ -304,12 +324,12 @@ def _pod(
         kind="pod:info",
         namespace=ns,
         pod=name,
-        pod_uid=meta.get("uid"),
+        pod_uid=_text(meta.get("uid")),
         message=f"pod {ns}/{name} on {node or '<none>'}: {phase or '?'}"
         + (" (deleting)" if deleted else ""),
         fields=fields,
     )
-    annotations = meta.get("annotations") or {}
+    annotations = _mapping(meta.get("annotations"))
     found = [(base.line, str(key), str(value)) for key, value in annotations.items()]
     derived, issues = annotation_events(src, FORMAT, found, info)
     return [info, *derived], issues
