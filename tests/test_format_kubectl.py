@@ -327,3 +327,29 @@ def test_events_table_sniffs_above_a_lone_event_message() -> None:
     lone = "Failed to create pod sandbox: x"
     assert KubectlDescribe().sniff([row]) > KubectlDescribe().sniff([lone]) > 0
     assert KubectlEvents().sniff([lone]) == 0.0
+
+
+def test_heading_positions_read_a_row_with_an_empty_from_cell() -> None:
+    text = (
+        "Events:\n"
+        "  Type    Reason   Age  From     Message\n"
+        "  ----    ------   ---  ----     -------\n"
+        '  Normal  Pulled   5s            Successfully pulled image "x" in 1.2s\n'
+        "  Normal  Started  4s   kubelet  Started container probe\n"
+    )
+    events, _ = _describe(text)
+    assert [(e.fields.get("from"), e.message) for e in events] == [
+        (None, 'Successfully pulled image "x" in 1.2s'),
+        ("kubelet", "Started container probe"),
+    ]
+
+
+def test_rows_that_lost_their_alignment_still_split_on_gaps() -> None:
+    text = (
+        "  Type    Reason   Age  From     Message\n"
+        "Warning  NoNetworkFound  106s   multus   cannot find a network-attachment-definition"
+        " (macvlan-conf) in namespace (lab): not found\n"
+    )
+    events, _ = _describe(text)
+    assert events[0].fields["from"] == "multus"
+    assert events[0].network == "lab/macvlan-conf"

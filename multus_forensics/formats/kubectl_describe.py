@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Final
 
@@ -68,6 +69,7 @@ FIELD: Final = re.compile(r"^(?P<key>[A-Z][A-Za-z ]*?):(?:\s+(?P<value>.*?))?\s*
 CUT_ROW: Final = re.compile(rf"^\s*(?:(?P<from>{k.FROM})\s{{2,}})?(?P<msg>\S.*?)\s*$")
 
 
+_FROM_CELL = re.compile(rf"^{k.FROM}$")
 _ANNOTATION_KEY = re.compile(r"^[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?:(?:\s|$)")
 
 
@@ -79,6 +81,39 @@ def _row_fields(m: re.Match[str], old: bool) -> dict[str, Any]:
         age = k.Age.parse(m["age"])
         extra = {}
     return {"type": m["type"], "reason": m["reason"], "from": m["from"], "age": age, **extra}
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Column starts read from the table heading (tabwriter aligns every row to them)."""
+
+    type_col: int
+    from_col: int
+    msg_col: int
+
+    @classmethod
+    def of(cls, heading: str) -> _Layout | None:
+        if "From" not in heading or "Message" not in heading:
+            return None
+        return cls(heading.index("Type"), heading.index("From"), heading.index("Message"))
+
+    def refine(
+        self, line: str, m: re.Match[str], cells: dict[str, Any], message: str
+    ) -> tuple[dict[str, Any], str]:
+        """From and Message by position when the row keeps the heading's alignment.
+
+        This reads rows whose From cell is empty (no component and no reporting controller)
+        that the gap-based pattern would split inside the message.
+        """
+        aligned = m.start("type") == self.type_col and len(line) > self.msg_col
+        if not aligned or line[self.msg_col - 2 : self.msg_col] != "  ":
+            return cells, message
+        if line[self.from_col - 1] != " " or line[self.msg_col].isspace():
+            return cells, message
+        source = line[self.from_col : self.msg_col].strip()
+        if source and not _FROM_CELL.match(source):
+            return cells, message
+        return {**cells, "from": source or None}, line[self.msg_col :]
 
 
 class _Pod:
@@ -165,6 +200,7 @@ class KubectlDescribe(LogFormat):
         table = TableBuilder(src, FORMAT, single_pod=True)
         pods: list[_Pod] = []
         in_header = heading_to_pod = False
+        layout: _Layout | None = None
         for i, line in enumerate(src.lines):
             if not line.strip():
                 table.blank(i)
@@ -181,6 +217,8 @@ class KubectlDescribe(LogFormat):
                     table.identity = pods[-1].identity()
                 continue
             if TABLE_HEAD.match(line) or DASHES.match(line) or EVENTS.match(line):
+                if TABLE_HEAD.match(line):
+                    layout = _Layout.of(line)
                 if heading_to_pod:
                     pods[-1].owned.append(i)
                 else:
@@ -193,7 +231,11 @@ class KubectlDescribe(LogFormat):
                 m = OLD_ROW.match(line)
                 old = m is not None
             if m:
-                table.open(i, _row_fields(m, old), line[m.start("msg") :] if m["msg"] else "")
+                cells = _row_fields(m, old)
+                message = line[m.start("msg") :] if m["msg"] else ""
+                if not old and layout is not None:
+                    cells, message = layout.refine(line, m, cells, message)
+                table.open(i, cells, message)
             elif not table.extend(i, line):
                 cut = CUT_ROW.match(line)
                 assert cut is not None  # blank lines were handled above
