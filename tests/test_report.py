@@ -14,7 +14,7 @@ import pytest
 from multus_forensics.batch import run_batch
 from multus_forensics.cli import main
 from multus_forensics.pipeline import parse
-from multus_forensics.report import build_report_data, render, write_report
+from multus_forensics.report import ReportData, build_report_data, render, write_report
 from multus_forensics.report.markdown import fenced, md
 from multus_forensics.report.markup import Markup, h, tag
 from multus_forensics.report.writer import unit_report
@@ -216,3 +216,43 @@ def test_sub_reports_are_rendered_in_the_workers(tmp_path: Path) -> None:
         assert json.loads(text)["stats"]["events"] == 2 * (i + 1)
         assert row["input"] == paths[i]
         assert row["events"] == 2 * (i + 1)
+
+
+def _finding_data(evidence: int, pods: int) -> ReportData:
+    finding = {
+        "root_cause": "multus_self_delegation",
+        "rule": "R1",
+        "title": "T <i>",
+        "confidence": 0.9,
+        "summary": "Pod " + HOSTILE,
+        "remediation": ["step one", "step <two>"],
+        "pods": [f"lab/p{i}" for i in range(pods)],
+        "first_seen": "2026-03-11T13:02:06+00:00",
+        "last_seen": None,
+        "count": evidence,
+        "evidence": [{"file": "k.log", "line": i, "text": HOSTILE} for i in range(evidence)],
+    }
+    return ReportData(
+        title="t",
+        diagnosis={"findings": [finding], "unclassified": [], "stats": {}},
+        coverage=[],
+        issues=[],
+        pods=[],
+        timelines={},
+        affected_pods=finding["pods"],
+        affected_nodes=[],
+    )
+
+
+def test_findings_show_bounded_evidence_and_pods_with_the_rest_counted() -> None:
+    page = render(_finding_data(evidence=30, pods=25), "html")
+    assert page.count("<pre>") == 12
+    assert "18 more evidence lines in the JSON report." in page
+    assert "lab/p19 and 5 more" in page
+    assert "<li>step &lt;two&gt;</li>" in page
+    assert "<script>" not in page
+    text = render(_finding_data(evidence=30, pods=25), "md")
+    assert text.count("```text") == 12
+    assert "18 more evidence lines" in text
+    doc = json.loads(render(_finding_data(evidence=30, pods=25), "json"))
+    assert len(doc["findings"][0]["evidence"]) == 30

@@ -26,6 +26,14 @@ POD_EVENT_ROWS: Final = 200
 POD_SECTIONS: Final = 50
 #: parse issues listed in HTML/Markdown (JSON keeps all)
 ISSUE_ROWS: Final = 200
+#: evidence lines and pod names shown per finding in HTML/Markdown (JSON keeps all)
+EVIDENCE_ROWS: Final = 12
+FINDING_PODS: Final = 20
+
+
+def shown(items: list[Any], limit: int) -> tuple[list[Any], int]:
+    """The first ``limit`` items and how many were left out."""
+    return items[:limit], max(0, len(items) - limit)
 
 
 @dataclass

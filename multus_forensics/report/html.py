@@ -14,7 +14,15 @@ from string import Template
 from typing import Any
 
 from multus_forensics import __version__
-from multus_forensics.report.data import ISSUE_ROWS, PodSection, ReportData, when
+from multus_forensics.report.data import (
+    EVIDENCE_ROWS,
+    FINDING_PODS,
+    ISSUE_ROWS,
+    PodSection,
+    ReportData,
+    shown,
+    when,
+)
 from multus_forensics.report.markup import Markup, h, join, table, tag
 
 
@@ -49,18 +57,20 @@ def _summary(data: ReportData) -> Markup:
 
 
 def _finding(rank: int, f: dict[str, Any], nodes_by_pod: dict[str, list[str]]) -> Markup:
-    pods = [str(p) for p in f.get("pods") or []]
-    nodes = sorted({n for p in pods for n in nodes_by_pod.get(p, [])})
+    all_pods = [str(p) for p in f.get("pods") or []]
+    nodes = sorted({n for p in all_pods for n in nodes_by_pod.get(p, [])})
+    pods, more_pods = shown(all_pods, FINDING_PODS)
     facts = [
         ("rule", f.get("rule")),
         ("confidence", f.get("confidence")),
         ("occurrences", f.get("count")),
         ("first seen", when(f.get("first_seen"))),
         ("last seen", when(f.get("last_seen"))),
-        ("pods", ", ".join(pods)),
+        ("pods", ", ".join(pods) + (f" and {more_pods} more" if more_pods else "")),
         ("nodes", ", ".join(nodes)),
     ]
-    evidence = f.get("evidence") or []
+    all_evidence = f.get("evidence") or []
+    evidence, more = shown(all_evidence, EVIDENCE_ROWS)
     ev = [
         join(
             [
@@ -70,6 +80,8 @@ def _finding(rank: int, f: dict[str, Any], nodes_by_pod: dict[str, list[str]]) -
         )
         for e in evidence
     ]
+    if more:
+        ev.append(tag("p", f"{more} more evidence lines in the JSON report.", class_="muted"))
     return tag(
         "section",
         tag(
@@ -78,7 +90,7 @@ def _finding(rank: int, f: dict[str, Any], nodes_by_pod: dict[str, list[str]]) -
         tag("p", f.get("summary")),
         table(["", ""], [(k, v) for k, v in facts if v not in (None, "")]),
         _remediation(f.get("remediation")),
-        tag("details", tag("summary", f"Evidence ({len(evidence)} lines)"), *ev) if ev else "",
+        tag("details", tag("summary", f"Evidence ({len(all_evidence)} lines)"), *ev) if ev else "",
         class_="finding",
     )
 
@@ -186,7 +198,7 @@ def _coverage(data: ReportData) -> Markup:
 
 
 def _issues(data: ReportData) -> Markup:
-    shown = data.issues[:ISSUE_ROWS]
+    listed = data.issues[:ISSUE_ROWS]
     rows = [
         (
             i["file"] + (f"!{i['member']}" if i.get("member") else ""),
@@ -195,12 +207,12 @@ def _issues(data: ReportData) -> Markup:
             i["reason"],
             tag("div", i.get("excerpt"), class_="log"),
         )
-        for i in shown
+        for i in listed
     ]
     out = table(["file", "line", "severity", "reason", "excerpt"], rows, numeric=(1,))
-    if len(data.issues) > len(shown):
+    if len(data.issues) > len(listed):
         out = join(
-            [out, tag("p", f"{len(data.issues) - len(shown)} more issues in the JSON report.")]
+            [out, tag("p", f"{len(data.issues) - len(listed)} more issues in the JSON report.")]
         )
     return out
 

@@ -12,7 +12,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from multus_forensics.report.data import ISSUE_ROWS, ReportData, when
+from multus_forensics.report.data import (
+    EVIDENCE_ROWS,
+    FINDING_PODS,
+    ISSUE_ROWS,
+    ReportData,
+    shown,
+    when,
+)
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 _LINE_START = re.compile(r"^(\s*)([#+=>-]|\d+[.)])")
@@ -50,6 +57,7 @@ def _table(headers: list[str], rows: Iterable[Iterable[object]]) -> str:
 
 
 def _finding(rank: int, f: dict[str, Any]) -> list[str]:
+    pods, more_pods = shown(list(f.get("pods") or []), FINDING_PODS)
     out = [
         f"### {rank}. {md(f.get('root_cause'))}: {md(f.get('title'))}",
         "",
@@ -57,7 +65,8 @@ def _finding(rank: int, f: dict[str, Any]) -> list[str]:
         "",
         md(f.get("summary"), line_start=True),
         "",
-        f"- **Pods:** {md(', '.join(str(p) for p in f.get('pods') or []))}",
+        f"- **Pods:** {md(', '.join(map(str, pods)))}"
+        + (f" and {more_pods} more" if more_pods else ""),
         f"- **Seen:** {when(f.get('first_seen'))} to {when(f.get('last_seen'))}",
         f"- **Rule:** {md(f.get('rule'))}",
         "- **Remediation:**",
@@ -68,13 +77,16 @@ def _finding(rank: int, f: dict[str, Any]) -> list[str]:
         for i, step in enumerate([steps] if isinstance(steps, str) else steps, 1)
     ]
     out.append("")
-    for e in f.get("evidence") or []:
+    evidence, more = shown(list(f.get("evidence") or []), EVIDENCE_ROWS)
+    for e in evidence:
         out += [
             f"{md(e.get('file'), line_start=True)}:{md(e.get('line'))}",
             "",
             fenced(e.get("text")),
             "",
         ]
+    if more:
+        out += [f"{more} more evidence lines in the JSON report.", ""]
     return out
 
 
