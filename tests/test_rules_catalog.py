@@ -166,3 +166,26 @@ def test_examples_helper_distinguishes_matching_from_non_matching_text() -> None
     rule = load_catalog().by_id("PLUGIN-NOT-FOUND")
     assert fires(rule, 'failed to find plugin "macvlan" in path [/opt/cni/bin]')
     assert not fires(rule, "failed to find the plugin somewhere")
+
+
+def test_rule_files_from_installed_plugins_join_the_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importlib import metadata
+
+    path = tmp_path / "vendor.toml"
+    path.write_text(MINIMAL.replace("USER-1", "VENDOR-1"), encoding="utf-8")
+
+    class FakeEntryPoint:
+        name, value = "vendor", "vendor_rules:files"
+
+        def load(self) -> object:
+            return lambda: [path]
+
+    def fake(group: str) -> list[FakeEntryPoint]:
+        return [FakeEntryPoint()] if group == "multus_forensics.rules" else []
+
+    monkeypatch.setattr(metadata, "entry_points", fake)
+    assert load_catalog().by_id("VENDOR-1").source == str(path)
+    with pytest.raises(KeyError):
+        load_catalog(plugins=False).by_id("VENDOR-1")

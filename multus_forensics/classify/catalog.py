@@ -5,6 +5,32 @@ an unknown key, a label outside the taxonomy, a predicate nobody implemented or 
 does not compile is an error naming the file and the rule id, because a silently ignored typo in
 a rule is a silently wrong diagnosis. Catalog patterns are compiled with the ``regex`` module and
 tested against adversarial input; user patterns are additionally matched with a timeout.
+
+A rule file holds ``[[rule]]`` tables (write regexes as TOML literal strings):
+
+=================  =========================================================================
+key                meaning
+=================  =========================================================================
+id, title          stable identifier (``AREA-WHAT``) and one-line title
+root_cause         a TAXONOMY.md label (never ``unknown``: when no rule fires, we abstain)
+severity           ``info`` / ``warning`` / ``error`` / ``critical`` (``--fail-on`` compares it)
+target             ``error`` (events carrying an error, default), ``event`` (any event's text)
+                   or ``stream`` (a file's records joined, for configs split over lines)
+layer              ``any`` (default), ``leaf``, or a chain layer kind (``multus``, ``libcni``...):
+                   the patterns then see the error from that layer inward
+kinds, op          restrict to event kinds, and to ``add`` / ``del`` operations
+patterns, exclude  any pattern matches (named groups feed the explanation), unless an exclude does
+requires, forbids  named predicates (``multus_forensics.classify.predicates.PREDICATES``)
+confidence         base confidence in (0, 1]
+raise, lower       ``[{predicate = "..." | pattern = '...', by = 0.2, why = "..."}]``
+explanation        plain-language paragraph; ``{pod}``, ``{network}``, ``{interface}``, ``{node}``
+                   and the patterns' named groups are filled in
+remediation        list of steps; ``references``: list of URLs
+examples           logs (one event per line) that must fire the rule; counter_examples must not
+=================  =========================================================================
+
+Installed packages can contribute rule files through the ``multus_forensics.rules`` entry-point
+group: the entry point loads to a path, a list of paths, or a callable returning either.
 """
 
 from __future__ import annotations
@@ -318,10 +344,39 @@ def builtin_rule_files() -> list[tuple[str, str]]:
     return out
 
 
-def load_catalog(extra: str | Path | Sequence[str | Path] = (), *, builtin: bool = True) -> Catalog:
-    """The packaged catalog plus user rule files in ``extra``; rule ids must be unique."""
-    if isinstance(extra, str | Path):
-        extra = [extra]
+ENTRY_POINT_GROUP: Final = "multus_forensics.rules"
+
+
+def plugin_rule_files() -> list[Path]:
+    """Rule files contributed by installed packages through :data:`ENTRY_POINT_GROUP`."""
+    from importlib import metadata
+
+    out: list[Path] = []
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            value = ep.load()
+            if callable(value):
+                value = value()
+        except Exception as exc:
+            raise RuleError(f"rule plugin {ep.name} ({ep.value}): cannot load: {exc}") from exc
+        values = [value] if isinstance(value, str | Path) else list(value)
+        for item in values:
+            if not isinstance(item, str | Path):
+                raise RuleError(f"rule plugin {ep.name}: {item!r} is not a path")
+            out.append(Path(item))
+    return out
+
+
+def load_catalog(
+    extra: str | Path | Sequence[str | Path] = (), *, builtin: bool = True, plugins: bool = True
+) -> Catalog:
+    """The packaged catalog, rule files of installed plugins, and user files in ``extra``.
+
+    Rule ids must be unique across all of them; every problem is a :class:`RuleError`.
+    """
+    extra = [extra] if isinstance(extra, str | Path) else list(extra)
+    if plugins:
+        extra = [*plugin_rule_files(), *extra]
     rules: list[Rule] = []
     files: list[str] = []
     if builtin:
