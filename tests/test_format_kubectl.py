@@ -353,3 +353,13 @@ def test_rows_that_lost_their_alignment_still_split_on_gaps() -> None:
     events, _ = _describe(text)
     assert events[0].fields["from"] == "multus"
     assert events[0].network == "lab/macvlan-conf"
+
+
+def test_message_cut_with_an_ellipsis_is_flagged_truncated() -> None:
+    text = (
+        "0s  Warning  FailedCreatePodSandBox  pod/p  Failed to create pod sandbox: rpc error...\n"
+    )
+    out = KubectlEvents().parse(TextSource("e.txt", text), ParseContext())
+    event = frame_to_events(out.events)[0]
+    assert event.fields["truncated"] is True
+    assert event.error == "rpc error..."

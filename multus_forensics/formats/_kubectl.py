@@ -107,6 +107,11 @@ class Age:
         return {"last_age": self.last, "first_age": self.first, "count": self.count}
 
 
+def looks_truncated(message: str) -> bool:
+    """A message ending in ``...``: cut by events.k8s.io's 1024-char note limit or the paster."""
+    return message.rstrip().endswith(("...", "…"))
+
+
 def kind_of(reason: str) -> str:
     kind = f"event:{reason}"
     return kind if kind in KINDS else "event:other"

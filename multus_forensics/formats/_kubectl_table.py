@@ -183,6 +183,8 @@ class TableBuilder:
             "node": ident.node,
         }
         fields: dict[str, Any] = {"row": n}
+        if k.looks_truncated(message):
+            fields["truncated"] = True
         time = None
         relative = False
         if reason is None:

@@ -275,6 +275,8 @@ def _event(base: Event, obj: dict[str, Any]) -> Event:
     found = k.interpret(reason, message) if reason else {"kind": "event:other"}
     is_pod = str(inv.get("kind", "")).lower() == "pod"
     fields: dict[str, Any] = {"reason": reason, "count": count, "type": obj.get("type")}
+    if k.looks_truncated(message):
+        fields["truncated"] = True
     fields.update(
         {key: value for key, value in (
             ("from", component), ("first_time", first and first.isoformat()),
