@@ -323,3 +323,31 @@ def test_generated_config_split_over_records_is_read_as_one_stream() -> None:
     assert diag[0].rule == "SELFDEL-CONFIG"
     assert diag[0].evidence[0].line == 2
     assert diagnose(healthy).findings == []
+
+
+def test_lines_no_parser_took_are_still_diagnosed_with_lower_confidence(tmp_path: Path) -> None:
+    from multus_forensics.eventlog import EventLog, ParseStats
+    from multus_forensics.model import FileStats, ParseIssue, empty_frame
+
+    paste = tmp_path / "ticket.txt"
+    paste.write_text(
+        "%%% pasted from a chat client %%%\n"
+        '>> kubelet says: failed to find plugin "macvlan" in path [/opt/cni/bin] (again)\n',
+        encoding="utf-8",
+    )
+    skipped = EventLog(
+        empty_frame(),
+        [],
+        ParseStats([FileStats(str(paste), lines=2, skipped="no format recognised")]),
+    )
+    unparsed = EventLog(
+        empty_frame(),
+        [ParseIssue(str(paste), None, 1, "junk"), ParseIssue(str(paste), None, 2, "junk")],
+        ParseStats([FileStats(str(paste), format="bare-error", lines=2, issue_lines=2)]),
+    )
+    for log in (skipped, unparsed):
+        diag = diagnose(log)
+        assert diag.top == "cni_plugin_not_installed"
+        assert any("not recognised" in r for r in diag[0].reasons)
+        assert diag[0].evidence[0].line == 2
+        assert diag.unreadable == []

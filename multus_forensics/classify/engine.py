@@ -62,13 +62,12 @@ def _events(
         from multus_forensics.pipeline import parse
 
         paths = [str(inputs)] if isinstance(inputs, str | Path) else [str(p) for p in inputs]
-        log = parse(paths, **parse_kwargs)
-        events = frame_to_events(log.frame) + unrecognised_events(
-            paths, log.stats.files, log.issues
-        )
-        return events, _log_stats(log), _unreadable(log)
+        inputs = parse(paths, **parse_kwargs)
     if isinstance(inputs, EventLog):
-        return frame_to_events(inputs.frame), _log_stats(inputs), _unreadable(inputs)
+        # lines no parser took are re-read from the files the log names (not from stdin)
+        on_disk = sorted({f.file for f in inputs.stats.files if Path(f.file).is_file()})
+        extra = unrecognised_events(on_disk, inputs.stats.files, inputs.issues)
+        return frame_to_events(inputs.frame) + extra, _log_stats(inputs), _unreadable(inputs)
     if hasattr(inputs, "iter_rows"):
         events = frame_to_events(inputs)
     else:
