@@ -112,6 +112,7 @@ def test_duplicate_cursor_is_kept_once_and_counted(tmp_path: Path) -> None:
     df = log.to_polars()
     assert df["message"].to_list() == ["Started Session 4 of User core.", "other"]
     assert df["nlines"].to_list() == [2, 1]
+    assert json.loads(df["fields"][0])["lines"] == [1, 3]
     (issue,) = log.issues
     assert (issue.severity, issue.line) == ("warning", 3)
     assert "line 1" in issue.reason
@@ -133,6 +134,8 @@ def test_err_block_is_stitched_by_writer_across_interleaved_records(tmp_path: Pa
     df = log.to_polars()
     assert df["line"].to_list() == [1, 3, 5]
     assert df["nlines"].to_list() == [4, 1, 1]
+    assert json.loads(df["fields"][0])["lines"] == [1, 2, 4, 6]
+    assert "lines" not in json.loads(df["fields"][1])
     block = df.row(0, named=True)
     assert block["kind"] == "kubelet:sandbox:failed"
     assert (block["namespace"], block["pod"], block["sandbox_id"]) == (

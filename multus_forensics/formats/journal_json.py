@@ -61,6 +61,7 @@ class _Record:
     raw: list[str]
     obj: dict[str, Any]
     message: str
+    lines: list[int]
 
 
 def realtime(value: object) -> datetime | None:
@@ -157,7 +158,7 @@ class _Parser:
         self.parsers = payload_parsers()
         self.rows: list[dict[str, Any]] = []
         self.frames: list[pl.DataFrame] = []
-        self.extra: dict[int, int] = {}  # event line -> duplicate lines folded into it
+        self.duplicates: dict[int, list[int]] = {}  # event line -> duplicate lines it absorbed
         self.issues: list[ParseIssue] = []
         self.blank = 0
 
@@ -195,7 +196,7 @@ class _Parser:
             cursor = obj.get("__CURSOR")
             if isinstance(cursor, str) and cursor in cursors:
                 first = cursors[cursor]
-                self.extra[first] = self.extra.get(first, 0) + 1
+                self.duplicates.setdefault(first, []).append(lineno)
                 self.issue(
                     lineno,
                     f"duplicate journal record (same __CURSOR as line {first}); kept once",
@@ -206,7 +207,7 @@ class _Parser:
             message, note = _decode_message(obj.get("MESSAGE"))
             if note:
                 self.issue(lineno, note, line, "warning")
-            rec = _Record(lineno, [line], obj, message)
+            rec = _Record(lineno, [line], obj, message, [lineno])
             key = (
                 str(obj.get("_HOSTNAME", "")),
                 str(obj.get("SYSLOG_IDENTIFIER", obj.get("_COMM", ""))),
@@ -216,6 +217,7 @@ class _Parser:
             if open_block is not None:
                 if message.startswith("\t") or _BLOCK_END.match(message):
                     open_block.raw.append(line)
+                    open_block.lines.append(lineno)
                     open_block.message += "\n" + message
                     if isinstance(cursor, str):
                         cursors[cursor] = open_block.line
@@ -234,14 +236,39 @@ class _Parser:
         return ParseOutput(self.frame(), self.issues, self.blank)
 
     def frame(self) -> pl.DataFrame:
-        """All rows in line order (stitched blocks finish late), duplicates counted in nlines."""
+        """All rows in line order (stitched blocks finish late), duplicates counted in nlines.
+
+        An event whose physical lines are not one contiguous run (a block stitched across other
+        writers' records, a duplicate absorbed later) lists them in ``fields["lines"]``.
+        """
         import polars as pl
 
         self.flush()
         frame = concat_frames(self.frames)
-        if self.extra:
-            extra = pl.col("line").replace_strict(self.extra, default=0, return_dtype=pl.Int64)
-            frame = frame.with_columns(pl.col("nlines") + extra)
+        if self.duplicates:
+            patched = {}
+            for line, nlines, fields in (
+                frame.filter(pl.col("line").is_in(list(self.duplicates)))
+                .select("line", "nlines", "fields")
+                .iter_rows()
+            ):
+                decoded = json.loads(fields)
+                own = decoded.get("lines", list(range(line, line + nlines)))
+                lines = sorted(own + self.duplicates[line])
+                if lines == list(range(line, line + len(lines))):
+                    decoded.pop("lines", None)
+                else:
+                    decoded["lines"] = lines
+                patched[line] = json.dumps(decoded, sort_keys=True, default=str)
+            extra = {line: len(dups) for line, dups in self.duplicates.items()}
+            frame = frame.with_columns(
+                pl.col("nlines")
+                + pl.col("line").replace_strict(extra, default=0, return_dtype=pl.Int64),
+                pl.col("line")
+                .replace_strict(patched, default=None, return_dtype=pl.String)
+                .fill_null(pl.col("fields"))
+                .alias("fields"),
+            )
         return frame.sort("line", maintain_order=True)
 
     def flush(self) -> None:
@@ -330,6 +357,8 @@ class _Parser:
         if parser_name:
             journal["payload_format"] = parser_name
         fields["journal"] = journal
+        if rec.lines[-1] - rec.line + 1 != len(rec.lines):
+            fields["lines"] = rec.lines
         cols.update(
             format=self.fmt,
             fields=json.dumps(fields, sort_keys=True, default=str),
