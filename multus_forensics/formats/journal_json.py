@@ -11,7 +11,9 @@ written by some must-gather variants. Shape (systemd journal export fields)::
 byte integers (not valid UTF-8 or not printable), or ``null`` when it is over 4096 bytes and the
 export ran without ``--all`` — long thick-Multus errors often are. The payload goes through the
 registry's payload parsers (klog text, klog JSON, logrus, multus); klog ``err=<`` blocks arrive
-as one record per line and are stitched back by (host, identifier, pid).
+as one record per line and are stitched back by (host, identifier, pid); a repeated ``__CURSOR``
+is kept once. Such an event's physical lines need not be one run: ``line`` is the first,
+``nlines`` counts them all, and ``fields["lines"]`` lists them when they are not contiguous.
 """
 
 from __future__ import annotations
