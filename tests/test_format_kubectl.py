@@ -25,6 +25,7 @@ OWN: dict[str, str] = {
     "kubectl/describe_wrapped.txt": "kubectl-describe",
     "kubectl/get_events.txt": "kubectl-events",
     "kubectl/get_events_all_namespaces.txt": "kubectl-events",
+    "kubectl/get_events_wide.txt": "kubectl-events",
     "kubectl/openshift_monitor.txt": "openshift-monitor",
     "kubectl/events.json": "kubectl-json",
     "kubectl/events.yaml": "kubectl-json",
@@ -363,3 +364,14 @@ def test_message_cut_with_an_ellipsis_is_flagged_truncated() -> None:
     event = frame_to_events(out.events)[0]
     assert event.fields["truncated"] is True
     assert event.error == "rpc error..."
+
+
+def test_wide_get_events_split_message_from_the_trailing_columns() -> None:
+    events = _parse("kubectl/get_events_wide.txt")
+    failed = _by_kind(events, "event:FailedCreatePodSandBox")[0]
+    assert failed.message.endswith("interface name net1 already exists")
+    assert (failed.fields["count"], failed.fields["first_age"], failed.fields["last_age"]) == (
+        3, "2m5s", "88s",
+    )  # fmt: skip
+    assert (failed.fields["from"], failed.node) == ("kubelet", "edge-node-2")
+    assert events[-1].fields["sub_object"] == "spec.containers{probe}"

@@ -16,6 +16,7 @@ pre-1.14 layout ``LASTSEEN FIRSTSEEN COUNT NAME KIND SUBOBJECT TYPE REASON SOURC
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -60,6 +61,35 @@ def _cells(m: re.Match[str], old: bool) -> tuple[dict[str, Any], Identity]:
     return cells, Identity(m["ns"], name if is_pod else None)
 
 
+_WIDE_COLUMNS: Final = ("SUBOBJECT", "SOURCE", "MESSAGE", "FIRST SEEN", "COUNT", "NAME")
+_AGE_ONLY = re.compile(rf"^{k.AGE_TOKEN}$")
+
+
+def _wide_columns(heading: str) -> list[int] | None:
+    """Column starts of ``-o wide`` (message in the middle), ``None`` for other headings."""
+    if not heading.rstrip().endswith("NAME") or "FIRST SEEN" not in heading:
+        return None
+    cols = [heading.find(name) for name in _WIDE_COLUMNS]
+    return cols if all(c > 0 for c in cols) and cols == sorted(cols) else None
+
+
+def _wide_cells(
+    line: str, cols: list[int], cells: dict[str, Any]
+) -> tuple[dict[str, Any], str] | None:
+    """Split the tail of an ``-o wide`` row by the heading's column starts.
+
+    kubectl prints ``LAST SEEN`` alone there and the first-seen age and count in their own
+    columns; ``None`` when the row does not keep the heading's alignment.
+    """
+    parts = [line[a:b].strip() for a, b in itertools.pairwise([*cols, len(line)])]
+    if len(line) <= cols[5] or not _AGE_ONLY.match(parts[3]) or not parts[4].isdigit():
+        return None
+    last = cells["age"].last
+    out = {**cells, "sub_object": parts[0] or None, "from": parts[1] or None,
+           "age": k.Age(last, parts[3], int(parts[4]))}  # fmt: skip
+    return out, line[cols[2] : cols[3]]
+
+
 class KubectlEvents(LogFormat):
     """``kubectl get events`` table (with or without NAMESPACE, old 1.13 layout)."""
 
@@ -78,12 +108,14 @@ class KubectlEvents(LogFormat):
 
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
         table = TableBuilder(src, FORMAT)
+        wide: list[int] | None = None
         for i, line in enumerate(src.lines):
             if not line.strip():
                 table.blank(i)
                 continue
             if HEAD.match(line):
                 table.heading(i)
+                wide = _wide_columns(line)
                 continue
             m = ROW.match(line)
             old = False
@@ -92,7 +124,11 @@ class KubectlEvents(LogFormat):
                 old = m is not None
             if m:
                 cells, table.identity = _cells(m, old)
-                table.open(i, cells, line[m.start("msg") :] if m["msg"] else "")
+                message = line[m.start("msg") :] if m["msg"] else ""
+                split = _wide_cells(line, wide, cells) if wide and not old else None
+                if split is not None:
+                    cells, message = split
+                table.open(i, cells, message)
             elif not table.extend(i, line):
                 table.orphan(i, k.reason_from_message(line.strip()), None, line)
         table.finish()
