@@ -351,3 +351,17 @@ def test_lines_no_parser_took_are_still_diagnosed_with_lower_confidence(tmp_path
         assert any("not recognised" in r for r in diag[0].reasons)
         assert diag[0].evidence[0].line == 2
         assert diag.unreadable == []
+
+
+def test_exhaustion_after_failing_deletes_ranks_the_leak_first() -> None:
+    exhausted = (
+        "failed to allocate for range 0: no IP addresses available in range set: 10.1.0.2-10.1.0.9"
+    )
+    failed_del = (
+        DEL_PREFIX
+        + 'DelegateDel: error invoking ConflistDel - "k8s-pod-network": conflistDel: error in getting result from DelNetworkList: plugin type="calico" failed (delete): connection is unauthorized'
+    )
+    alone = diagnose([err(ADD_PREFIX + exhausted, 1)])
+    after_dels = diagnose([err(failed_del, 1), err(ADD_PREFIX + exhausted, 2)])
+    assert [c for c, _ in ranked(alone)] == ["ipam_pool_exhausted"]
+    assert [c for c, _ in ranked(after_dels)][:2] == ["ipam_leak_on_delete", "ipam_pool_exhausted"]

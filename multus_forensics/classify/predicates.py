@@ -163,6 +163,14 @@ def teardown_only(ctx: Context, hit: Hit) -> Outcome:
     return bool(ctx.memo(f"teardown_only:{hit.rule.id}", compute))
 
 
+def teardown_failures(ctx: Context, hit: Hit) -> Outcome:
+    """Some DEL / teardown failed in the input (IPs a failed DEL holds are never released)."""
+    dels: list[EventView] = ctx.memo(
+        "teardown_failures", lambda: [v for v in ctx.errors if v.op == "del"]
+    )
+    return [v for v in dels if v is not hit.view]
+
+
 def pod_deleted_before(ctx: Context, hit: Hit) -> Outcome:
     """The pod was being deleted when the error happened."""
     marked: list[EventView] = ctx.memo(
@@ -218,6 +226,7 @@ PREDICATES: Final[dict[str, Predicate]] = {
     "teardown": teardown,
     "setup": setup,
     "teardown_only": teardown_only,
+    "teardown_failures": teardown_failures,
     "pod_deleted_before": pod_deleted_before,
     "default_network_delegate": default_network_delegate,
     "secondary_attachment": secondary_attachment,
