@@ -64,7 +64,7 @@ TABLE_HEAD: Final = re.compile(
 )
 DASHES: Final = re.compile(r"^\s*-{2,}(?:\s+-{2,})*\s*$")
 EVENTS: Final = re.compile(r"^Events:\s*(?:<none>)?\s*$")
-FIELD: Final = re.compile(r"^(?P<key>[A-Z][A-Za-z ]*?):(?:\s+(?P<value>.*?))?\s*$")
+FIELD: Final = re.compile(r"^(?P<key>[A-Z][A-Za-z -]*?):(?:\s+(?P<value>.*?))?\s*$")
 #: a row cut on the left: what is left is ``[From  ]Message``
 CUT_ROW: Final = re.compile(rf"^\s*(?:(?P<from>{k.FROM})\s{{2,}})?(?P<msg>\S.*?)\s*$")
 
