@@ -144,7 +144,12 @@ def rule_hits(rule: Rule, ctx: Context) -> list[Hit]:
 def _adjusted(hit: Hit, ctx: Context) -> tuple[float, list[str], list[EventView]]:
     """Per-hit confidence from the rule's base and its raise/lower conditions."""
     rule = hit.rule
-    conf, reasons, extra = rule.confidence, [f"base {rule.confidence:.2f} ({rule.id})"], []
+    conf, reasons = rule.confidence, [f"base {rule.confidence:.2f} ({rule.id})"]
+    extra: list[EventView] = []
+    for name in rule.requires:  # what a required condition points at is evidence too
+        outcome = PREDICATES[name](ctx, hit)
+        if isinstance(outcome, list):
+            extra.extend(outcome)
     for sign, adjusts in ((1, rule.raises), (-1, rule.lowers)):
         for adj in adjusts:
             if adj.predicate is not None:

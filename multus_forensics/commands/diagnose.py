@@ -41,7 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _wrap(text: str, indent: str, first: str | None = None) -> str:
-    return textwrap.fill(text, width=100, initial_indent=first or indent, subsequent_indent=indent)
+    return textwrap.fill(
+        text,
+        width=100,
+        initial_indent=first or indent,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+    )
 
 
 def render_text(diag: Diagnosis) -> str:
