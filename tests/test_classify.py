@@ -365,3 +365,19 @@ def test_exhaustion_after_failing_deletes_ranks_the_leak_first() -> None:
     after_dels = diagnose([err(failed_del, 1), err(ADD_PREFIX + exhausted, 2)])
     assert [c for c, _ in ranked(alone)] == ["ipam_pool_exhausted"]
     assert [c for c, _ in ranked(after_dels)][:2] == ["ipam_leak_on_delete", "ipam_pool_exhausted"]
+
+
+def test_reentry_alone_is_a_finding_with_the_whole_add_sequence_as_evidence() -> None:
+    events = [
+        added("Add eth0 [10.244.0.212/24] from cbr0", 1),
+        added("Add br0 [169.254.160.99/24] from nad-br0", 2),
+        added("Add eth0 [10.244.0.212/24] from multus-cni-network", 3),
+    ]
+    diag = diagnose(events)
+    assert diag.top == "multus_self_delegation"
+    assert diag[0].count == 1
+    assert [(e.line, e.claim) for e in diag[0].evidence] == [
+        (1, "context"),
+        (2, "context"),
+        (3, "match"),
+    ]
