@@ -18,7 +18,8 @@ the most common evidence in Multus bug threads. Shapes read (FORMATS.md ยง6.1, ย
 and the tab-separated layout of 2017 (``FirstSeen LastSeen Count From SubObjectPath Type Reason
 Message``, ``kubelet, worker-3`` as From). Columns are found from their closed shapes (Type is
 ``Normal|Warning``, Reason one word, Age an age cell) and tabwriter's 2+-space gaps, so rows
-with lost indentation or squeezed padding still parse. A line that is not a row continues the
+with lost indentation or squeezed padding still parse; rows that keep the heading's alignment
+are cut at the heading's From/Message positions (an empty From cell). A line that is not a row continues the
 open row (hard wraps: joined without a space when the wrap split a word, with one space when
 either side had whitespace). A row whose left columns were cut off in a paste is recovered from
 its message shape, with a warning.
@@ -73,14 +74,22 @@ _FROM_CELL = re.compile(rf"^{k.FROM}$")
 _ANNOTATION_KEY = re.compile(r"^[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?:(?:\s|$)")
 
 
-def _row_fields(m: re.Match[str], old: bool) -> dict[str, Any]:
-    if old:
-        age = k.Age(m["last"], m["first"], int(m["count"]))
-        extra = {"sub_object": m["sub"]} if m["sub"] else {}
-    else:
-        age = k.Age.parse(m["age"])
-        extra = {}
-    return {"type": m["type"], "reason": m["reason"], "from": m["from"], "age": age, **extra}
+def _match_row(line: str, layout: _Layout | None) -> tuple[dict[str, Any], str] | None:
+    """(cells, first message fragment) when ``line`` starts a row of either layout."""
+    m = ROW.match(line)
+    if m is not None:
+        cells = {"type": m["type"], "reason": m["reason"], "from": m["from"],
+                 "age": k.Age.parse(m["age"])}  # fmt: skip
+        message = line[m.start("msg") :] if m["msg"] else ""
+        return layout.refine(line, m, cells, message) if layout else (cells, message)
+    m = OLD_ROW.match(line)
+    if m is None:
+        return None
+    cells = {"type": m["type"], "reason": m["reason"], "from": m["from"],
+             "age": k.Age(m["last"], m["first"], int(m["count"]))}  # fmt: skip
+    if m["sub"]:
+        cells["sub_object"] = m["sub"]
+    return cells, line[m.start("msg") :] if m["msg"] else ""
 
 
 @dataclass(frozen=True)
@@ -225,17 +234,9 @@ class KubectlDescribe(LogFormat):
                     table.heading(i)
                 continue
             heading_to_pod = False
-            m = ROW.match(line)
-            old = False
-            if not m:
-                m = OLD_ROW.match(line)
-                old = m is not None
-            if m:
-                cells = _row_fields(m, old)
-                message = line[m.start("msg") :] if m["msg"] else ""
-                if not old and layout is not None:
-                    cells, message = layout.refine(line, m, cells, message)
-                table.open(i, cells, message)
+            row = _match_row(line, layout)
+            if row is not None:
+                table.open(i, *row)
             elif not table.extend(i, line):
                 cut = CUT_ROW.match(line)
                 assert cut is not None  # blank lines were handled above
