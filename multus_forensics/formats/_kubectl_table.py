@@ -42,7 +42,6 @@ class Row:
     parts: list[str]
     identity: Identity
     group: int
-    first_row_line: int
     inferred: bool = False
 
     @property
@@ -91,7 +90,7 @@ class TableBuilder:
         self.close()
         owned = [*self._pending, i]
         self._pending = []
-        self._open = Row(owned, cells, [message_part], self.identity, self.group, i, inferred)
+        self._open = Row(owned, cells, [message_part], self.identity, self.group, inferred)
         self.rows.append(self._open)
         if inferred:
             line = self.src.lines[i]
@@ -128,9 +127,6 @@ class TableBuilder:
         if self._pending:
             self.leftover.append(self._pending)
             self._pending = []
-
-    def has_open(self) -> bool:
-        return self._open is not None
 
     def events(self, anchors: dict[int, tuple[datetime, str]]) -> list[Event]:
         out = [self._row_event(n, row, anchors.get(row.group)) for n, row in enumerate(self.rows)]
