@@ -381,3 +381,13 @@ def test_reentry_alone_is_a_finding_with_the_whole_add_sequence_as_evidence() ->
         (2, "context"),
         (3, "match"),
     ]
+
+
+def test_a_retry_that_gets_the_same_address_back_is_not_reentry() -> None:
+    events = [
+        added("Add eth0 [10.244.0.7/24] from cbr0", 1),
+        added("Add net1 [192.0.2.7/24] from lab/vlan20", 2),
+        added("Add eth0 [10.244.0.7/24] from cbr0", 3, sec=2),
+        added("Add net1 [192.0.2.7/24] from lab/vlan20", 4, sec=2),
+    ]
+    assert diagnose(events).findings == []

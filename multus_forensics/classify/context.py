@@ -209,13 +209,12 @@ class Context:
     """All events of one diagnosis, in input order, with lazily computed groupings."""
 
     views: list[EventView]
-    files: int = 1
     cache: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, events: Sequence[Event], files: int = 1) -> Context:
+    def of(cls, events: Sequence[Event]) -> Context:
         ordered = sorted(events, key=lambda e: (e.file, e.member or "", e.line))
-        return cls([EventView(i, e) for i, e in enumerate(ordered)], files)
+        return cls([EventView(i, e) for i, e in enumerate(ordered)])
 
     @cached_property
     def errors(self) -> list[EventView]:

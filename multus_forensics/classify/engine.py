@@ -2,8 +2,9 @@
 
 Confidence of a hypothesis = the rule's base, plus the ``raise`` conditions that hold, minus the
 ``lower`` ones, plus corroboration (several sources or files, repetition across attempts), minus
-a penalty when the whole input is one pasted line. Every rule that fires yields a finding, so
-same-surface look-alikes appear side by side, best first, instead of one hiding the other.
+a penalty when the whole input is one pasted line or only raw unparsed lines. Every root cause
+with a firing rule yields a finding (from its best-scoring rule), so same-surface look-alikes
+appear side by side, best first, instead of one hiding the other.
 """
 
 from __future__ import annotations
@@ -264,7 +265,7 @@ def diagnose_events(events: Sequence[Event], catalog: Catalog, stats: dict[str, 
     """Run ``catalog`` over already parsed events."""
     from multus_forensics.classify.cluster import cluster_unexplained
 
-    ctx = Context.of(events, stats.get("files", 1))
+    ctx = Context.of(events)
     by_cause: dict[str, Finding] = {}
     explained: set[int] = set()
     for rule in catalog.rules:

@@ -68,8 +68,8 @@ def _reentries(ctx: Context) -> list[list[EventView]]:
 
     Within one pod's ordered ``Add <if> [<ips>] from <net>`` events: an interface added again
     after *another* interface was added in between, where the second add comes from a
-    non-namespaced network that differs from the first (``multus-cni-network``) or repeats the
-    very same addresses (old multus without ``from``). Plain retries (eth0 again with a new
+    non-namespaced network that differs from the first (``multus-cni-network``), or, for old
+    multus that names no network, repeats the very same addresses. Plain retries (eth0 again with a new
     address and nothing in between) are churn, not re-entry. When that finds nothing, the
     timeline's ``self_delegation_reentry`` anomalies (Add rows joined to attempts across
     sources) are used.
@@ -99,7 +99,8 @@ def _reentries(ctx: Context) -> list[list[EventView]]:
                     and "/" not in net_b
                     and (net_b in MULTUS_NETWORKS or net_a is None or "/" not in net_a)
                 )
-                same_ips = bool(ips_a) and ips_a == ips_b
+                # old multus names no network: only the very same addresses betray the re-entry
+                same_ips = net_a is None and net_b is None and bool(ips_a) and ips_a == ips_b
                 if via_multus or same_ips:
                     found.append([first, *between, later])
                 break
