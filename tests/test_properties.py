@@ -12,11 +12,13 @@ semantics: issues are returned, never raised. Checked for every example:
 * the accounting invariant (``parse_source`` asserts it; ``FileStats.balanced`` again here);
 * events and error issues name lines inside the input, and no line is both in an event and
   reported as lost;
-* the event frame has exactly the model schema.
+* the event frame has exactly the model schema;
+* one example takes less than :data:`DEADLINE` (catches super-linear regexes on long lines).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
@@ -34,9 +36,11 @@ from multus_forensics.pipeline import parse_source
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 FORMAT_NAMES = sorted(registry.FORMATS)
 EXAMPLES = 50
+#: generous per-example budget: a 60k-character line must not take seconds (regex backtracking)
+DEADLINE = timedelta(seconds=5)
 PROPERTY_SETTINGS = settings(
     max_examples=EXAMPLES,
-    deadline=None,
+    deadline=DEADLINE,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     database=None,
 )
