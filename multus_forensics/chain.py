@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Final
 
 from multus_forensics import _chain_rules as rules
@@ -100,13 +101,13 @@ class ErrorChain:
         """Every layer of ``kind``, outermost first."""
         return tuple(layer for layer in self.layers if layer.kind == kind)
 
-    @property
+    @cached_property
     def core(self) -> str:
         """The failure without kubelet and gRPC wrappers: the same for all four kubelet sites."""
         inner = [layer.text for layer in self.layers if layer.kind not in _OUTER_KINDS]
         return "".join(inner)
 
-    @property
+    @cached_property
     def tail(self) -> str:
         """The failure's own words: the trailing run of multus-func/plugin/ipam layers + leaf."""
         start = len(self.layers)
@@ -216,8 +217,20 @@ def mask(text: str) -> str:
 Peel = Callable[[str], "tuple[Layer, str] | None"]
 
 
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+#: every rule as one alternation (named groups made non-capturing): one C-level match finds the
+#: rule (``lastindex``) instead of trying the rules one by one in Python
+_DISPATCH: Final = re.compile(
+    "|".join(f"({_NAMED_GROUP.sub('(?:', r.pattern.pattern)})" for r in rules.RULES)
+)
+assert _DISPATCH.groups == len(rules.RULES), "a rule has an unnamed capturing group"
+
+
 def _peel_regex(rest: str) -> tuple[Layer, str] | None:
-    for rule in rules.RULES:
+    hit = _DISPATCH.match(rest)
+    if hit is None or hit.lastindex is None:
+        return None
+    for rule in rules.RULES[hit.lastindex - 1 :]:
         match = rule.pattern.match(rest)
         if match is None:
             continue
@@ -276,11 +289,12 @@ def _peel_daemon_args(rest: str) -> tuple[Layer, str] | None:
     return Layer("multus-daemon", head, fields), rest[len(head) :]
 
 
+#: the table first (most layers); the procedural peelers share no prefix with any table rule
 _PEELERS: Final[tuple[Peel, ...]] = (
+    _peel_regex,
     _peel_sync_result,
     _peel_shim_status,
     _peel_daemon_args,
-    _peel_regex,
 )
 
 

@@ -94,22 +94,28 @@ class Attempt:
         return best.chain
 
 
-@dataclass
 class _Piece:
-    recs: list[Rec] = field(default_factory=list)
-    keyed: bool = False
+    """Records grouped so far, with their time span kept up to date as records are added."""
 
-    @property
-    def first(self) -> datetime | None:
-        return min((r.time for r in self.recs if r.time is not None), default=None)
+    def __init__(self, recs: list[Rec] | None = None, *, keyed: bool = False) -> None:
+        self.recs: list[Rec] = []
+        self.keyed = keyed
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+        self.node: str | None = None
+        self.extend(recs or [])
 
-    @property
-    def last(self) -> datetime | None:
-        return max((r.time for r in self.recs if r.time is not None), default=None)
+    def append(self, rec: Rec) -> None:
+        self.recs.append(rec)
+        if self.node is None and rec.node:
+            self.node = rec.node
+        if rec.time is not None:
+            self.first = rec.time if self.first is None else min(self.first, rec.time)
+            self.last = rec.time if self.last is None else max(self.last, rec.time)
 
-    @property
-    def node(self) -> str | None:
-        return next((r.node for r in self.recs if r.node), None)
+    def extend(self, recs: list[Rec]) -> None:
+        for rec in recs:
+            self.append(rec)
 
     def add_keys(self) -> set[tuple[str, str]]:
         return {
@@ -137,7 +143,7 @@ def _keyed_pieces(recs: list[Rec]) -> tuple[list[_Piece], list[Rec]]:
             by_sandbox[rec.sandbox_id] = piece
             if rec.netns:
                 by_netns.setdefault(rec.netns, piece)
-            piece.recs.append(rec)
+            piece.append(rec)
     for rec in recs:
         if rec.sandbox_id and rec.count == 1:
             continue
@@ -146,7 +152,7 @@ def _keyed_pieces(recs: list[Rec]) -> tuple[list[_Piece], list[Rec]]:
             if piece is None:
                 piece = by_netns[rec.netns] = _Piece(keyed=True)
                 pieces.append(piece)
-            piece.recs.append(rec)
+            piece.append(rec)
         else:
             rest.append(rec)
     return pieces, rest
@@ -170,7 +176,7 @@ def _add_groups(adds: list[Rec], skew: timedelta) -> list[_Piece]:
                 groups.append(current)
                 seen = set()
             seen.add(pair)
-            current.recs.append(rec)
+            current.append(rec)
     return groups
 
 
@@ -212,7 +218,7 @@ def _merge_netns_only(pieces: list[_Piece], skew: timedelta) -> list[_Piece]:
         if target is None:
             out.append(piece)
         else:
-            target.recs.extend(piece.recs)
+            target.extend(piece.recs)
     return out
 
 
@@ -234,7 +240,7 @@ def _merge_groups(pieces: list[_Piece], groups: list[_Piece], skew: timedelta) -
         if target is None:
             pieces.append(group)
         else:
-            target.recs.extend(group.recs)
+            target.extend(group.recs)
 
 
 def _attach_starts(pieces: list[_Piece], starts: list[Rec], skew: timedelta) -> None:
@@ -258,7 +264,7 @@ def _attach_starts(pieces: list[_Piece], starts: list[Rec], skew: timedelta) -> 
             if target is None:
                 target = _Piece()
                 pieces.append(target)
-            target.recs.append(rec)
+            target.append(rec)
 
 
 def _attach_rest(pieces: list[_Piece], rest: list[Rec], skew: timedelta) -> list[Rec]:
@@ -270,9 +276,9 @@ def _attach_rest(pieces: list[_Piece], rest: list[Rec], skew: timedelta) -> list
             continue
         target = _closest([p for p in pieces if _near(p, rec.time, rec.node, skew)], rec.time)
         if target is not None:
-            target.recs.append(rec)
+            target.append(rec)
         elif rec.is_add_failure:
-            pieces.append(_Piece(recs=[rec]))
+            pieces.append(_Piece([rec]))
         else:
             pod_level.append(rec)
     return pod_level

@@ -241,7 +241,7 @@ class Timelines:
 
         picked = self.select(pod)
         rows = []
-        for t in picked:
+        for p_idx, t in enumerate(picked):
             attempt_of = t.attempt_of()
             for order, rec in enumerate(sorted(t.recs, key=t.event_order())):
                 rows.append(
@@ -249,7 +249,7 @@ class Timelines:
                         "eid": rec.eid, "r_namespace": t.key[0], "r_pod": t.key[1],
                         "r_pod_uid": t.key[2], "r_sandbox_id": rec.sandbox_id,
                         "attempt": attempt_of.get(rec.eid), "untimed": rec.time is None,
-                        "p_idx": picked.index(t), "p_ord": order,
+                        "p_idx": p_idx, "p_ord": order,
                     }
                 )  # fmt: skip
         schema = {
