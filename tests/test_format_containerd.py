@@ -184,3 +184,28 @@ def test_own_samples_sniff_best() -> None:
 
 def test_every_line_is_accounted_for_in_mixed_input() -> None:
     check_accounting("containerd", SAMPLES / "runtime/k3s/containerd.log")
+
+
+def test_vectorised_sandbox_path_agrees_with_payload_parser() -> None:
+    ids = [SB1, "5b1f0c3e9d8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c"]
+    msgs = [
+        f"RunPodSandbox for {META}",
+        f'RunPodSandbox for {META} returns sandbox id \\"{ids[0]}\\"',
+        f"RunPodSandbox for {META} failed, error",
+        f'StopPodSandbox for \\"{ids[1]}\\"',
+        f'StopPodSandbox for \\"{ids[1]}\\" failed',
+        f'StopPodSandbox for \\"{ids[1]}\\" returns successfully',
+        f'TearDown network for sandbox \\"{ids[0]}\\" successfully',
+        f'Failed to destroy network for sandbox \\"{ids[0]}\\"',
+    ]
+    lines = [
+        f'time="2026-03-11T13:00:00.{i:09d}Z" level=info msg="{m}"' for i, m in enumerate(msgs)
+    ]
+    events, issues, _ = _events("\n".join(lines) + "\n")
+    assert issues == []
+    for event, line in zip(events, lines, strict=True):
+        found = parse_logrus_payload(line)
+        assert found is not None
+        for column in ("kind", "namespace", "pod", "pod_uid", "sandbox_id", "network", "error"):
+            assert getattr(event, column) == found.get(column), (column, line)
+        assert dict(event.fields) == found["fields"]

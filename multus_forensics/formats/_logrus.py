@@ -82,20 +82,27 @@ def parse_time(ts: str, tz: tzinfo | None) -> datetime | None:
 # --- runtime messages (ctrd: sandbox_run.go, sandbox_stop.go; crio: sandbox_network.go) -------
 
 _HEX64 = r"[0-9a-f]{64}"
-_META_RE: Final = re.compile(
+# The next patterns are valid for polars' Rust engine and ``re`` alike: containerd's vectorised
+# path (:func:`.containerd.sandbox_columns`) and :func:`classify_runtime` share them.
+META: Final = (
     r"&PodSandboxMetadata\{Name:(?P<pod>[^,]*),Uid:(?P<uid>[^,]*),"
     r"Namespace:(?P<ns>[^,]*),Attempt:(?P<attempt>\d+),?\}"
 )
-_RUN_RE: Final = re.compile(
+RUN: Final = (
     rf"^RunPodSandbox for &PodSandboxMetadata\{{[^}}]*\}}"
     rf'(?:(?P<failed> failed, error)| returns sandbox id "(?P<id>{_HEX64})")?'
 )
-_STOP_RE: Final = re.compile(
-    r'^StopPodSandbox for "(?P<id>[0-9a-f]+)"(?P<suffix> failed| returns successfully)?'
+STOP: Final = r'^StopPodSandbox for "(?P<id>[0-9a-f]+)"(?P<suffix> failed| returns successfully)?'
+SANDBOX_REF: Final = rf'(?:network for sandbox|sandbox id|sandbox container) \\?"(?P<id>{_HEX64})'
+#: the containerd sandbox shapes the vectorised path handles when a record has no extra fields
+SANDBOX_SHAPES: Final = (
+    r'^(?:RunPodSandbox for &PodSandboxMetadata\{|StopPodSandbox for "'
+    r'|TearDown network for sandbox "|Failed to destroy network for sandbox ")'
 )
-_SANDBOX_REF_RE: Final = re.compile(
-    rf'(?:network for sandbox|sandbox id|sandbox container) \\?"(?P<id>{_HEX64})'
-)
+_META_RE: Final = re.compile(META)
+_RUN_RE: Final = re.compile(RUN)
+_STOP_RE: Final = re.compile(STOP)
+_SANDBOX_REF_RE: Final = re.compile(SANDBOX_REF)
 _CRIO_NAME_RE: Final = re.compile(
     rf"k8s_(?P<pod>[^_\s]+)_(?P<ns>[^_\s]+)_(?P<uid>[0-9a-f-]{{36}})_(?P<attempt>\d+)"
     rf"\((?P<id>{_HEX64})\)"

@@ -25,7 +25,12 @@ from multus_forensics.formats._assemble import apply_found
 from multus_forensics.formats._logrus import (
     LEVELS,
     LOGRUS_LINE,
+    META,
+    RUN,
     RUNTIME_TRIGGER,
+    SANDBOX_REF,
+    SANDBOX_SHAPES,
+    STOP,
     classify_runtime,
     go_unquote,
     parse_kv,
@@ -96,6 +101,63 @@ def _other_line(line: str, skip: str) -> dict[str, Any] | None:
     return None
 
 
+def sandbox_columns(vec: pl.Expr) -> list[pl.Expr]:
+    """Kind, identities and fields of containerd's sandbox records, vectorised.
+
+    Applies to rows where ``vec`` holds (a :data:`SANDBOX_SHAPES` message with no ``error=``
+    and no extra fields); gives the same values as :func:`classify_runtime` on them.
+    """
+    import polars as pl
+
+    msg = pl.col("message")
+    meta = msg.str.extract_groups(META)
+    run = msg.str.extract_groups(RUN)
+    stop = msg.str.extract_groups(STOP)
+    ref = msg.str.extract(SANDBOX_REF, 1)
+    is_run = vec & msg.str.starts_with("RunPodSandbox")
+    is_stop = vec & msg.str.starts_with("StopPodSandbox")
+    kind = (
+        pl.when(is_run & run.struct.field("failed").is_not_null())
+        .then(pl.lit("runtime:sandbox:failed"))
+        .when(is_run & run.struct.field("id").is_not_null())
+        .then(pl.lit("runtime:sandbox:ready"))
+        .when(is_run)
+        .then(pl.lit("runtime:sandbox:start"))
+        .when(is_stop & (stop.struct.field("suffix") == " failed"))
+        .then(pl.lit("runtime:sandbox:stop-failed"))
+        .when(is_stop)
+        .then(pl.lit("runtime:sandbox:stop"))
+        .when(vec & msg.str.starts_with("TearDown"))
+        .then(pl.lit("runtime:network:teardown"))
+        .when(vec)
+        .then(pl.lit("runtime:network:destroy-failed"))
+        .otherwise(pl.lit("log"))
+    )
+    attempt = meta.struct.field("attempt")
+    fields = (
+        pl.when(is_run & attempt.is_not_null())
+        .then(
+            pl.concat_str(
+                pl.lit('{"attempt": '), attempt.cast(pl.Int64).cast(pl.String), pl.lit("}")
+            )
+        )
+        .when(is_stop & stop.struct.field("suffix").is_null())
+        .then(pl.lit('{"phase": "request"}'))
+        .when(is_stop)
+        .then(pl.lit('{"phase": "returned"}'))
+        .otherwise(pl.lit("{}"))
+    )
+    sandbox = pl.coalesce(run.struct.field("id"), stop.struct.field("id"), ref)
+    return [
+        kind.alias("kind"),
+        pl.when(is_run).then(meta.struct.field("ns")).alias("namespace"),
+        pl.when(is_run).then(meta.struct.field("pod")).alias("pod"),
+        pl.when(is_run).then(meta.struct.field("uid")).alias("pod_uid"),
+        pl.when(vec).then(sandbox).alias("sandbox_id"),
+        fields.alias("fields"),
+    ]
+
+
 def parse_logrus_source(
     src: TextSource, ctx: ParseContext, fmt_name: str, source: str
 ) -> ParseOutput:
@@ -129,8 +191,15 @@ def parse_logrus_source(
         for i, value in enumerate(values):  # the vectorised unquote left the hard cases null
             if value is None and raw[i] is not None:
                 values[i] = go_unquote(raw[i])
+    vec = (
+        pl.col("message").str.contains(SANDBOX_SHAPES)
+        & pl.col("err_raw").is_null()
+        & (pl.col("rest") == "")
+    )
+    df = df.with_columns(vec.fill_null(False).alias("vec"))
     trig = df.select(
-        pl.col("msg").str.contains(RUNTIME_TRIGGER) | pl.col("err_raw").is_not_null()
+        (pl.col("msg").str.contains(RUNTIME_TRIGGER) | pl.col("err_raw").is_not_null())
+        & ~pl.col("vec")
     ).to_series()
     found = {i: classify_runtime(messages[i], errors[i]) for i in trig.arg_true().to_list()}
     extra = {i: parse_kv(rest) for i, rest in enumerate(df["rest"].to_list()) if rest}
@@ -144,7 +213,7 @@ def parse_logrus_source(
         pl.Series("error", errors, dtype=pl.String),
         pl.lit(source).alias("source"),
         pl.lit(fmt_name).alias("format"),
-        pl.lit("log").alias("kind"),
+        *sandbox_columns(pl.col("vec")),
     )
     frame = apply_found(frame, found, extra)
     issues: list[ParseIssue] = []
