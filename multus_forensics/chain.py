@@ -191,6 +191,7 @@ def decode_byte_array(text: str) -> str | None:
 # --- masking --------------------------------------------------------------------------------
 
 _MASKS: Final = (
+    (re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s\"']+"), "<url>"),
     (re.compile(r"(?<![\w.])/[\w.\-/@]+"), "<path>"),
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<uid>"),
     (re.compile(r"\b[0-9a-f]{12,64}\b"), "<id>"),

@@ -327,3 +327,71 @@ def test_layers_concatenate_back_to_the_text(prefixes: list[str], leaf: str) -> 
     chain = unwrap_error(text)
     assert "".join(layer.text for layer in chain.layers) == text
     assert chain.text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds_before_leaf", "leaf", "op"),
+    [
+        (
+            f"Multus: [{NS}/{POD}/{UID}]: error loading k8s delegates k8s args: TryLoadPodDelegates: "
+            "error in getting k8s network for pod: GetNetworkDelegates: failed getting the delegate: "
+            "getKubernetesDelegate: cannot find a network-attachment-definition (vlan9) in namespace "
+            f'({NS}): network-attachment-definitions.k8s.cni.cncf.io "vlan9" not found',
+            ["multus", "multus", "multus-func", "multus-func", "multus-func"],
+            f"cannot find a network-attachment-definition (vlan9) in namespace ({NS}): "
+            'network-attachment-definitions.k8s.cni.cncf.io "vlan9" not found',
+            None,
+        ),
+        (
+            f"rpc error: code = Unknown desc = failed to destroy network for pod sandbox "
+            f"k8s_{POD}_{NS}_{UID}_0({SB}): error removing pod {NS}_{POD} from CNI network "
+            '"multus-cni-network": plugin type="multus" name="multus-cni-network" failed (delete): '
+            f"Multus: [{NS}/{POD}/{UID}]: error getting k8s client: GetK8sClient: failed to get "
+            "context for the kubeconfig /etc/cni/net.d/multus.d/multus.kubeconfig: stat "
+            "/etc/cni/net.d/multus.d/multus.kubeconfig: no such file or directory",
+            ["cri", "runtime", "runtime", "libcni", "multus", "multus", "multus-func"],
+            "failed to get context for the kubeconfig /etc/cni/net.d/multus.d/multus.kubeconfig: "
+            "stat /etc/cni/net.d/multus.d/multus.kubeconfig: no such file or directory",
+            "del",
+        ),
+        (
+            "network is not ready: container runtime network not ready: NetworkReady=false "
+            "reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not "
+            "initialized",
+            ["kubelet"],
+            "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+            "message:Network plugin returns error: cni plugin not initialized",
+            None,
+        ),
+        (
+            'Multus: error in invoke Delegate add - "flannel": open /run/flannel/subnet.env: no '
+            "such file or directory",
+            ["multus"],
+            "open /run/flannel/subnet.env: no such file or directory",
+            "add",
+        ),
+        (
+            'CmdDel (shim): failed to send CNI request: Post "http://dummy/cni": dial unix '
+            "/run/multus/multus.sock: connect: connection refused",
+            ["multus-shim", "multus-shim"],
+            'Post "http://dummy/cni": dial unix /run/multus/multus.sock: connect: connection refused',
+            "del",
+        ),
+    ],
+    ids=["nad-not-found", "crio-del-kubeconfig", "network-not-ready", "v3-delegate", "shim-del"],
+)
+def test_stage_texts_of_every_era_peel_to_their_leaf(
+    text: str, kinds_before_leaf: list[str], leaf: str, op: str | None
+) -> None:
+    chain = unwrap_error(text)
+    assert kinds(chain) == [*kinds_before_leaf, "leaf"]
+    assert chain.leaf == leaf
+    assert chain.op == op
+
+
+def test_signature_masks_urls_and_socket_paths() -> None:
+    chain = unwrap_error(
+        'CmdAdd (shim): failed to send CNI request: Post "http://dummy/cni": dial unix '
+        "/run/multus/multus.sock: connect: connection refused"
+    )
+    assert chain.signature == 'Post "<url>": dial unix <path>: connect: connection refused'
