@@ -189,3 +189,13 @@ def test_rule_files_from_installed_plugins_join_the_catalog(
     assert load_catalog().by_id("VENDOR-1").source == str(path)
     with pytest.raises(KeyError):
         load_catalog(plugins=False).by_id("VENDOR-1")
+
+
+def test_explanation_placeholders_are_context_facts_or_named_groups() -> None:
+    import string
+
+    facts = {"pod", "network", "interface", "node"}
+    for rule in load_catalog().rules:
+        groups = {g for p in rule.patterns for g in p.groupindex}
+        used = {name for _, name, _, _ in string.Formatter().parse(rule.explanation) if name}
+        assert used <= facts | groups, (rule.id, used - facts - groups)
