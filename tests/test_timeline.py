@@ -335,3 +335,15 @@ def test_events_of_an_unknown_pod_are_empty_and_chain_lookup() -> None:
     assert chain is not None
     assert chain.get("sandbox_id") == SANDBOXES[1]
     assert t.chain(f"{NS}/{POD}", 9) is None
+
+
+def test_untimed_failure_without_sandbox_is_still_one_failed_attempt() -> None:
+    pasted = Event(
+        time=None, source="unknown", kind="error:line", level="error",
+        error=f"Multus: [{NS}/{POD}/{UID}]: error waiting for pod: Unauthorized",
+        file="ticket.txt", line=3,
+    )  # fmt: skip
+    att = attempts_of(build([pasted]))
+    assert att["outcome"].to_list() == ["failed"]
+    assert att["start"].to_list() == [None]
+    assert att["error_leaf"].to_list() == ["Unauthorized"]

@@ -344,6 +344,12 @@ def build_attempts(
     _merge_groups(pieces, _add_groups(loose_adds, skew), skew)
     _attach_starts(pieces, starts, skew)
     pod_level = _attach_rest(pieces, others, skew)
+    if not pieces:
+        # untimed failure reports (a pasted line) with no sandbox ID: at least one attempt failed
+        pasted = [r for r in pod_level if r.time is None and r.count == 1 and r.is_add_failure]
+        if pasted:
+            pieces.append(_Piece(pasted))
+            pod_level = [r for r in pod_level if r not in pasted]
     pieces.sort(key=lambda p: sort_key(min(p.recs, key=sort_key)))
     attempts = []
     for n, piece in enumerate(pieces, start=1):
