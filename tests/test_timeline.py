@@ -347,3 +347,15 @@ def test_untimed_failure_without_sandbox_is_still_one_failed_attempt() -> None:
     assert att["outcome"].to_list() == ["failed"]
     assert att["start"].to_list() == [None]
     assert att["error_leaf"].to_list() == ["Unauthorized"]
+
+
+def test_a_pager_cut_report_joins_the_full_failure_of_its_sandbox() -> None:
+    cut = Event(
+        time=at(1.8), node="n1", source="kubelet", kind="kubelet:sandbox:failed", level="error",
+        namespace=NS, pod=POD, file="kubelet.log", line=99,
+        error="rpc error: code = Unknown desc = " + chain_err(SANDBOXES[0])[:150] + ">",
+    )  # fmt: skip
+    att = attempts_of(build([*runtime_attempts()[:3], cut]))
+    assert att["failures"].to_list() == [1]
+    assert att["failure_reports"].to_list() == [3]
+    assert att["error_truncated"].to_list() == [False]

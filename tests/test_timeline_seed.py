@@ -12,7 +12,10 @@ import multus_forensics as mf
 from multus_forensics.timeline import Timelines, build_timelines
 from multus_forensics.timeline.render import render
 
-SEED = Path(__file__).resolve().parent.parent / "sample_logs" / "seed"
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
+SEED = SAMPLES / "seed"
+#: the seed's kubelet, written with --logging-format=json (same attempts, same pod)
+KUBELET = "../json/kubelet-klog.json"
 POD = "lab/probe-6d8f9c7b54-qwz4n"
 UID = "7ad2f92f-2377-4b79-8201-15fd0290181a"
 SANDBOXES = [
@@ -21,7 +24,7 @@ SANDBOXES = [
     "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d",
 ]
 ORDER = "eth0(cbr0) → net1(lab/macvlan-conf) → eth0(multus-cni-network)"
-ALL_FILES = ("multus.log", "describe.txt", "containerd.log")
+ALL_FILES = ("multus.log", "describe.txt", "containerd.log", KUBELET)
 
 
 def seed_files(names: tuple[str, ...]) -> list[str]:
@@ -45,6 +48,7 @@ SOURCE_SETS = [
     ("describe.txt",),
     ("multus.log", "containerd.log"),
     ("describe.txt", "containerd.log"),
+    ("multus.log", "describe.txt", KUBELET),
     ALL_FILES,
 ]
 
@@ -74,7 +78,7 @@ def test_seed_sources_with_sandbox_ids_name_each_attempts_sandbox() -> None:
     assert (att["failure_reports"] >= 2).all()
 
 
-@pytest.mark.parametrize("name", ["containerd.log"])
+@pytest.mark.parametrize("name", ["containerd.log", KUBELET])
 def test_runtime_or_kubelet_alone_show_attempts_and_chain_but_not_the_order(name: str) -> None:
     t = timelines((name,))
     att = probe_attempts(t)

@@ -284,24 +284,35 @@ def _attach_rest(pieces: list[_Piece], rest: list[Rec], skew: timedelta) -> list
     return pod_level
 
 
+def _same_failure(a: ErrorChain, b: ErrorChain) -> bool:
+    """Reports of one failure: same sandbox (or one unnamed) and equal cores, one core a suffix
+    of the other (Multus' own line vs the runtime's chain), or, under one named sandbox, the
+    same signature (sources that quote the chain with different middle layers)."""
+    sa, ca = failure_key(a)
+    sb, cb = failure_key(b)
+    if sa is not None and sb is not None and sa != sb:
+        return False
+    if ca.endswith(cb) or cb.endswith(ca):
+        return True
+    if a.truncated != b.truncated:  # a cut report is the same failure if the full one holds it
+        cut, full = (a, b) if a.truncated else (b, a)
+        return bool(cut.core) and cut.core in full.core
+    return sa is not None and sa == sb and a.signature == b.signature
+
+
 def _failures(recs: list[Rec]) -> list[Failure]:
-    """Distinct failures: equal :func:`failure_key`, or one core a suffix of another's."""
+    """Distinct failures of an attempt, each with every record that reported it."""
     out: list[Failure] = []
-    keys: list[tuple[str | None, str]] = []
     for rec in recs:
         if rec.chain is None or not rec.is_add_failure:
             continue
-        sandbox, core = failure_key(rec.chain)
-        for i, (other_sb, other_core) in enumerate(keys):
-            same_sb = sandbox is None or other_sb is None or sandbox == other_sb
-            if same_sb and (core.endswith(other_core) or other_core.endswith(core)):
-                if len(core) > len(other_core):
-                    keys[i] = (sandbox or other_sb, core)
-                    out[i].chain = rec.chain  # the fuller report names more layers
-                out[i].reports.append(rec)
+        for failure in out:
+            if _same_failure(rec.chain, failure.chain):
+                if len(rec.chain.layers) > len(failure.chain.layers) and not rec.chain.truncated:
+                    failure.chain = rec.chain  # the fuller report names more layers
+                failure.reports.append(rec)
                 break
         else:
-            keys.append((sandbox, core))
             out.append(Failure(rec.chain, [rec]))
     return out
 
