@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
+import polars as pl
 import pytest
 from conftest import SAMPLES, check_golden
+from hypothesis import given
+from hypothesis import strategies as st
 from runtime_accounting import check_accounting
 
 import multus_forensics as mf
-from multus_forensics.formats._logrus import go_unquote, parse_logrus_payload
+from multus_forensics.formats._logrus import LOGRUS_LINE, go_unquote, parse_logrus_payload
 from multus_forensics.formats.base import ParseContext, TextSource
-from multus_forensics.formats.containerd import ContainerdFormat
+from multus_forensics.formats.containerd import ContainerdFormat, _logrus_split
 from multus_forensics.model import frame_to_events
 from multus_forensics.registry import all_formats
 
@@ -209,3 +213,24 @@ def test_vectorised_sandbox_path_agrees_with_payload_parser() -> None:
         for column in ("kind", "namespace", "pod", "pod_uid", "sandbox_id", "network", "error"):
             assert getattr(event, column) == found.get(column), (column, line)
         assert dict(event.fields) == found["fields"]
+
+
+def _split_with_regex(line: str) -> tuple[str | None, ...]:
+    m = re.match(LOGRUS_LINE, line)
+    return (m["ts"], m["level"], m["msg"], m["rest"]) if m else (None, None, None, None)
+
+
+@given(
+    st.lists(
+        st.sampled_from(['"', "\\", " ", "é", "x", "=", "msg=", '\\"', "\\\\", "ü中"]), max_size=12
+    ).map("".join)
+)
+def test_literal_split_matches_the_logrus_regex(body: str) -> None:
+    lines = [
+        f'time="2026-03-11T13:00:00Z" level=info msg={body}',
+        f'time="2026-03-11T13:00:00Z" level=error msg="{body}" error="{body}"',
+        f'time="2026-03-11 13:00:00.1Z" level=warning msg="é {body}" k=v',
+        body,
+    ]
+    frame = pl.DataFrame({"raw": lines}).select(_logrus_split(pl.col("raw")))
+    assert frame.rows() == [_split_with_regex(line) for line in lines]

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 from multus_forensics.formats._assemble import apply_found
 from multus_forensics.formats._logrus import (
     LEVELS,
-    LOGRUS_LINE,
     META,
     RUN,
     RUNTIME_TRIGGER,
@@ -101,6 +100,32 @@ def _other_line(line: str, skip: str) -> dict[str, Any] | None:
     return None
 
 
+def _logrus_split(raw: pl.Expr) -> list[pl.Expr]:
+    """``ts``, ``level``, ``msg`` (still quoted) and ``rest`` of logrus text lines, else null.
+
+    Same split as :data:`LOGRUS_LINE`, without its alternation (3x slower on long lines):
+    escaped quotes and backslashes in the tail are masked with same-length placeholders, so
+    the first remaining quote closes the message. A message whose quote never closes is read
+    as a bare value, as the regex does. Lengths are counted in characters, never bytes.
+    """
+    import polars as pl
+
+    head = raw.str.extract_groups(r'^time="(?P<ts>[^"]*)" level=(?P<level>[a-z]+) msg=')
+    ts, level = head.struct.field("ts"), head.struct.field("level")
+    tail = raw.str.slice(ts.str.len_chars() + level.str.len_chars() + 19)
+    masked = tail.str.replace_all("\\\\", "\x01\x01", literal=True).str.replace_all(
+        '\\"', "\x01\x01", literal=True
+    )
+    quoted = masked.str.extract(r'^"[^"]*"', 0).str.len_chars()
+    end = pl.coalesce(quoted, tail.str.extract(r"^\S*", 0).str.len_chars())
+    return [
+        ts.alias("ts"),
+        level.alias("level"),
+        tail.str.slice(0, end).alias("msg"),
+        tail.str.slice(end).alias("rest"),
+    ]
+
+
 def sandbox_columns(vec: pl.Expr) -> list[pl.Expr]:
     """Kind, identities and fields of containerd's sandbox records, vectorised.
 
@@ -167,10 +192,7 @@ def parse_logrus_source(
     if not src.lines:
         return ParseOutput(empty_frame())
     df = pl.DataFrame({"raw": src.lines}, schema={"raw": pl.String}).with_row_index("line", 1)
-    df = df.with_columns(
-        pl.col("line").cast(pl.Int64),
-        pl.col("raw").str.extract_groups(LOGRUS_LINE).struct.unnest(),
-    )
+    df = df.with_columns(pl.col("line").cast(pl.Int64), *_logrus_split(pl.col("raw")))
     blank = pl.col("raw").str.strip_chars() == ""
     blanks = df.filter(pl.col("ts").is_null() & blank).height
     other = df.filter(pl.col("ts").is_null() & ~blank)
