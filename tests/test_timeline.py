@@ -359,3 +359,48 @@ def test_a_pager_cut_report_joins_the_full_failure_of_its_sandbox() -> None:
     assert att["failures"].to_list() == [1]
     assert att["failure_reports"].to_list() == [3]
     assert att["error_truncated"].to_list() == [False]
+
+
+def test_network_status_gives_the_order_of_the_last_ready_attempt_only() -> None:
+    def status(index: int, iface: str, net: str, ip: str) -> Event:
+        return Event(
+            time=None, source="kubectl", kind="pod:network-status", namespace=NS, pod=POD,
+            interface=iface, network=net, ips=ip, fields={"index": index},
+            file="describe.txt", line=20 + index,
+        )  # fmt: skip
+
+    events = [
+        runtime_fail(1, SANDBOXES[0], line=1),
+        Event(
+            time=at(20), node="n1", source="containerd", kind="runtime:sandbox:ready",
+            namespace=NS, pod=POD, pod_uid=UID, sandbox_id=SANDBOXES[1], file="containerd.log",
+            line=2,
+        ),
+        status(1, "net1", f"{NS}/ipvlan-a", "192.168.50.5/24"),
+        status(0, "eth0", "k8s-pod-network", "10.8.0.11/32"),
+    ]  # fmt: skip
+    t = build(events)
+    rows = t.interfaces()
+    assert rows["attempt"].to_list() == [2, 2]
+    assert rows["interface"].to_list() == ["eth0", "net1"]
+    assert set(rows["source"].to_list()) == {"pod:network-status"}
+    assert attempts_of(t)["add_order_known"].to_list() == [False, True]
+
+
+def test_container_id_joins_a_record_that_names_nothing_else() -> None:
+    sandbox = "f" * 64
+    events = [
+        Event(
+            time=at(0), node="n1", source="kubelet", kind="kubelet:pleg", namespace=NS, pod=POD,
+            pod_uid=UID, container_id=sandbox, file="kubelet.log", line=1,
+        ),
+        Event(
+            time=at(30), node="n1", source="containerd", kind="runtime:sandbox:stop",
+            sandbox_id=sandbox, file="containerd.log", line=7,
+        ),
+    ]  # fmt: skip
+    t = build(events)
+    assert t.pods()["events"].to_list() == [2]
+    att = attempts_of(t)
+    assert att["sandbox_id"].to_list() == [sandbox]
+    assert att["outcome"].to_list() == ["torn-down"]

@@ -243,24 +243,32 @@ def _merge_groups(pieces: list[_Piece], groups: list[_Piece], skew: timedelta) -
             target.extend(group.recs)
 
 
+def _start_target(
+    pieces: list[_Piece], rec: Rec, next_marker: datetime | None, skew: timedelta
+) -> _Piece | None:
+    """The first piece that begins at or after the start marker ``rec`` (± skew), provided no
+    later marker of the same kind comes first and it has no marker of that kind yet."""
+    when = rec.time
+    if when is None:
+        return None
+    timed = [(p.first, p) for p in pieces if p.first is not None]
+    for first, piece in sorted(timed, key=lambda fp: fp[0]):
+        if first < when - skew or any(r.kind == rec.kind for r in piece.recs):
+            continue
+        too_late = first - when > MAX_START_LEAD
+        if too_late or (next_marker is not None and first > next_marker + skew):
+            return None
+        return piece
+    return None
+
+
 def _attach_starts(pieces: list[_Piece], starts: list[Rec], skew: timedelta) -> None:
+    """Start markers go to the attempt they start; a marker with none starts its own."""
     for kind in sorted({r.kind for r in starts}):
         markers = sorted((r for r in starts if r.kind == kind), key=sort_key)
         for i, rec in enumerate(markers):
             nxt = markers[i + 1].time if i + 1 < len(markers) else None
-            target = None
-            if rec.time is not None:
-                for piece in sorted((p for p in pieces if p.first), key=lambda p: p.first):  # type: ignore[arg-type, return-value]
-                    first = piece.first
-                    assert first is not None
-                    if any(r.kind == kind for r in piece.recs) or first < rec.time - skew:
-                        continue
-                    if first - rec.time > MAX_START_LEAD or (
-                        nxt is not None and first > nxt + skew
-                    ):
-                        break
-                    target = piece
-                    break
+            target = _start_target(pieces, rec, nxt, skew)
             if target is None:
                 target = _Piece()
                 pieces.append(target)
