@@ -9,6 +9,7 @@ computed over the whole file.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -43,6 +44,7 @@ class Record:
     """One journald record (plus stitched block lines and continuation lines)."""
 
     idx: list[int]
+    raw: list[str]
     host: str
     ident: str
     pid: str | None
@@ -82,6 +84,7 @@ def split_record(line: str, i: int) -> Record | None:
         us = int((m["us"] or "0").ljust(6, "0"))
         rec = Record(
             [i],
+            [line],
             m["host"],
             m["ident"],
             m["pid"],
@@ -90,7 +93,7 @@ def split_record(line: str, i: int) -> Record | None:
             (mon, int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"]), us),
         )
     elif (m := ISO_RE.match(line)) is not None and (aware := _iso(m["iso"])) is not None:
-        rec = Record([i], m["host"], m["ident"], m["pid"], m["payload"] or "", aware=aware)
+        rec = Record([i], [line], m["host"], m["ident"], m["pid"], m["payload"] or "", aware=aware)
     else:
         return None
     rec.indent = m.start("payload") if m["payload"] is not None else len(line)
@@ -119,6 +122,7 @@ def stitch(records: list[Record]) -> tuple[list[Record], list[Record]]:
         if head is not None and _is_block_line(rec.payload):
             head.payload += "\n" + rec.payload
             head.idx.extend(rec.idx)
+            head.raw.extend(rec.raw)
             if rec.payload.startswith(" >"):
                 del open_[key]
             continue
@@ -135,6 +139,7 @@ def stitch(records: list[Record]) -> tuple[list[Record], list[Record]]:
                 for piece in reversed(waiting):
                     rec.payload += "\n" + piece.payload
                     rec.idx.extend(piece.idx)
+                    rec.raw.extend(piece.raw)
                 rec.notes.append("klog block reassembled from a newest-first paste")
             else:
                 open_[key] = rec
@@ -192,16 +197,18 @@ def parse_lines(
     src: TextSource,
     ctx: ParseContext,
     fmt: str,
-    subset: list[int],
+    items: Iterable[tuple[int, str]],
     years: dict[int, int] | None,
 ) -> ParseOutput:
-    """Parse the lines ``subset`` (indexes into ``src.lines``, ascending) of a journald file."""
-    lines = src.lines
+    """Parse ``(index, line)`` pairs (ascending, 0-based) of a journald file.
+
+    ``years`` maps the index of each year-less record to its year when the caller computed
+    them over the whole file; otherwise they are computed here from ``ctx.year_anchor``.
+    """
     issues: list[ParseIssue] = []
     records: list[Record] = []
     blank = 0
-    for i in subset:
-        line = lines[i]
+    for i, line in items:
         if not line.strip():
             blank += 1
             continue
@@ -211,12 +218,15 @@ def parse_lines(
             continue
         mk = MARKER_RE.fullmatch(line)
         if mk is not None:
-            records.append(Record([i], "", "journalctl", None, mk["text"], marker=mk["text"]))
+            records.append(
+                Record([i], [line], "", "journalctl", None, mk["text"], marker=mk["text"])
+            )
         elif records and records[-1].marker is None:  # journalctl-indented or wrapped line
             prev = records[-1]
             body = line[prev.indent :] if line[: prev.indent].isspace() else line
             prev.payload += "\n" + body
             prev.idx.append(i)
+            prev.raw.append(line)
         else:
             issues.append(
                 ParseIssue(
@@ -246,9 +256,8 @@ def _row(
     fmt: str,
     issues: list[ParseIssue],
 ) -> dict[str, Any]:
-    lines = src.lines
     first = rec.idx[0]
-    raw = "\n".join(lines[j] for j in rec.idx)
+    raw = "\n".join(rec.raw)
     row: dict[str, Any] = {
         "node": rec.host or None,
         "format": fmt,
@@ -266,7 +275,7 @@ def _row(
                 src.member,
                 first + 1,
                 note,
-                excerpt(lines[first]),
+                excerpt(rec.raw[0]),
                 severity="warning",
                 format=fmt,
             )
@@ -290,7 +299,7 @@ def _row(
                 src.member,
                 first + 1,
                 "truncated by pager",
-                excerpt(lines[first]),
+                excerpt(rec.raw[0]),
                 severity="warning",
                 format=fmt,
             )
@@ -324,7 +333,7 @@ def _row(
                 src.member,
                 first + 1,
                 "impossible date in stamp",
-                excerpt(lines[first]),
+                excerpt(rec.raw[0]),
                 severity="warning",
                 format=fmt,
             )

@@ -67,10 +67,9 @@ class JournaldFormat(LogFormat):
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
         from multus_forensics.formats import _journalrec, _journalvec
 
-        if _journalvec.applies(src, VECTOR_MIN_LINES):
+        if _journalvec.applies(src, ctx, VECTOR_MIN_LINES):
             return _journalvec.parse_vectorised(src, ctx, self.name)
-        lines = src.lines
-        return _journalrec.parse_lines(src, ctx, self.name, list(range(len(lines))), None)
+        return _journalrec.parse_lines(src, ctx, self.name, enumerate(src.lines), None)
 
 
 def payload_source(ident: str, parsed: dict[str, Any] | None, shape: str | None) -> str:

@@ -1,0 +1,253 @@
+"""Parse-throughput benchmark: ``multus_forensics.parse(...).to_polars()`` beside a plain loop.
+
+Generates a realistic log of ``--lines N`` lines for a format, then measures, each in a fresh
+child process so peak RSS is per measurement:
+
+* ``parse``: ``multus_forensics.parse(path, year=2026).to_polars()``
+* ``loop``: a plain Python loop over the same file's lines that splits each line into its
+  syslog fields (``line.split(" ", 5)``), the least per-line work a Python parser could do
+
+and prints lines/s, peak RSS (``ru_maxrss``) raw and net of a child that only imports the
+package and polars (the interpreter + polars baseline), and the parse/loop rate ratio.
+
+Formats are keyed in :data:`GENERATORS`: one function ``(n_lines, rng, out) -> None`` per
+format; add more (Multus log, containerd log) by adding an entry.
+
+    .venv/bin/python benchmarks/bench_parse.py --lines 2000000 [--format journald] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import IO
+
+Generator = Callable[[int, random.Random, IO[str]], None]
+
+NAMESPACES = ("lab", "kube-system", "monitoring", "edge-apps", "telco-cnf")
+HOSTS = ("edge-node-2",)
+
+
+def _hex(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("0123456789abcdef") for _ in range(n))
+
+
+def _uid(rng: random.Random) -> str:
+    h = _hex(rng, 32)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _pods(rng: random.Random, n: int = 40) -> list[tuple[str, str, str, str]]:
+    pods = []
+    for i in range(n):
+        ns = NAMESPACES[i % len(NAMESPACES)]
+        name = f"app{i}-{_hex(rng, 10)}-{_hex(rng, 5)}"
+        pods.append((ns, name, _uid(rng), _hex(rng, 64)))
+    return pods
+
+
+def _chain(ns: str, name: str, uid: str, sandbox: str, rng: random.Random) -> str:
+    """A long nested CNI error as containerd returns it (klog-quoted once by the caller)."""
+    net = rng.choice(("macvlan-conf", "sriov-net-a", "vlan100"))
+    leaf = rng.choice((
+        'DelegateAdd: cannot set "macvlan" interface name to "net1": validateIfName: interface name net1 already exists',
+        "failed to create macvlan: device or resource busy",
+        'failed to find plugin "sriov" in path [/opt/cni/bin]',
+        "no IP addresses available in range set: 192.0.2.10-192.0.2.12",
+    ))
+    return (
+        f'rpc error: code = Unknown desc = failed to setup network for sandbox "{sandbox}": '
+        f'plugin type="multus" name="multus-cni-network" failed (add): '
+        f'[{ns}/{name}/{uid}:{net}]: error adding container to network "{net}": {leaf}'
+    )
+
+
+def _q(text: str) -> str:
+    """Go %q of ``text`` (enough for the ASCII texts generated here)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def gen_journald(n_lines: int, rng: random.Random, out: IO[str]) -> None:
+    """kubelet journal (``journalctl -u kubelet -o short``), ~5 % long nested CNI errors."""
+    pods = _pods(rng)
+    pid = 2231
+    t = 1773234000.0  # 2026-03-11 13:00 UTC
+    month = "Mar"
+    written = 0
+    while written < n_lines:
+        t += rng.random() * 0.05
+        sec = int(t) % 86400
+        hh, mm, ss = sec // 3600, sec // 60 % 60, sec % 60
+        us = int((t % 1) * 1e6)
+        day = 11 + int((t - 1773187200) // 86400)
+        prefix = f"{month} {day:02d} {hh:02d}:{mm:02d}:{ss:02d} {HOSTS[0]} kubelet[{pid}]: "
+        klog_t = f"03{day:02d} {hh:02d}:{mm:02d}:{ss:02d}.{us:06d} {pid:>7}"
+        ns, name, uid, sandbox = rng.choice(pods)
+        ref = f'pod="{ns}/{name}"'
+        r = rng.random()
+        if r < 0.05:  # one of the four call sites of a failed sandbox, with the nested chain
+            err = _chain(ns, name, uid, sandbox, rng)
+            site = rng.randrange(4)
+            if site == 0:
+                msg = f'remote_runtime.go:193] "RunPodSandbox from runtime service failed" err={_q(err)}'
+            elif site == 1:
+                msg = f'kuberuntime_sandbox.go:72] "Failed to create sandbox for pod" err={_q(err)} {ref}'
+            elif site == 2:
+                msg = f'kuberuntime_manager.go:1172] "CreatePodSandbox for pod failed" err={_q(err)} {ref}'
+            else:
+                target = f"{name}_{ns}({uid})"
+                inner = f"Failed to create sandbox for pod {_q(target)}: {err}"
+                sync = f'failed to "CreatePodSandbox" for {_q(target)} with CreatePodSandboxError: {_q(inner)}'
+                msg = f'pod_workers.go:1301] "Error syncing pod, skipping" err={_q(sync)} {ref} podUID="{uid}"'
+            line = f"E{klog_t} {msg}"
+        elif r < 0.25:
+            line = f'I{klog_t} prober_manager.go:312] "SyncLoop (probe)" probe="readiness" status="ready" {ref}'
+        elif r < 0.32:
+            line = (
+                f'I{klog_t} kubelet.go:2453] "SyncLoop (PLEG): event for pod" {ref} '
+                f'event={{"ID":"{uid}","Type":"ContainerStarted","Data":"{sandbox}"}}'
+            )
+        elif r < 0.36:
+            line = f'I{klog_t} util.go:30] "No sandbox for pod can be found. Need to start a new one" {ref}'
+        elif r < 0.46:
+            vol = f"kube-api-access-{_hex(rng, 5)}"
+            text = (
+                f'operationExecutor.MountVolume started for volume "{vol}" (UniqueName: '
+                f'"kubernetes.io/projected/{uid}-{vol}") pod "{name}" (UID: "{uid}") '
+            )
+            line = f"I{klog_t} reconciler_common.go:231] {_q(text)} {ref}"
+        elif r < 0.56:
+            line = f'I{klog_t} kubelet.go:2424] "SyncLoop UPDATE" source="api" pods=["{ns}/{name}"]'
+        elif r < 0.62:
+            line = (
+                f'I{klog_t} prober.go:107] "Probe failed" probeType="Readiness" {ref} '
+                f'podUID="{uid}" containerName="app" probeResult="failure" '
+                f'output="HTTP probe failed with statuscode: 503"'
+            )
+        elif r < 0.70:
+            line = (
+                f'I{klog_t} scope.go:117] "RemoveContainer" containerID="{_hex(rng, 64)}"'
+            )
+        elif r < 0.78:
+            line = (
+                f"W{klog_t} reflector.go:539] k8s.io/client-go/informers/factory.go:159: watch of "
+                f"*v1.Pod ended with: an error on the server (\"unable to decode an event from "
+                f'the watch stream: http2: client connection lost") has prevented the request from succeeding'
+            )
+        elif r < 0.999:
+            line = (
+                f'I{klog_t} kubelet_volumes.go:163] "Cleaned up orphaned pod volumes dir" '
+                f'podUID="{uid}" path="/var/lib/kubelet/pods/{uid}/volumes"'
+            )
+        else:  # a thick-Multus error with a newline: an err=< block over three records
+            err = _chain(ns, name, uid, sandbox, rng)
+            out.write(f'{prefix}E{klog_t} kuberuntime_manager.go:1172] "CreatePodSandbox for pod failed" err=<\n')
+            out.write(f"{prefix}\t{err}\n")
+            out.write(f"{prefix}\t': StdinData: {{\"cniVersion\":\"0.3.1\",\"name\":\"multus-cni-network\"}}\n")
+            line = f"{prefix[:-1]}  > {ref}"
+            out.write(line + "\n")
+            written += 4
+            continue
+        out.write(prefix + line + "\n")
+        written += 1
+
+
+GENERATORS: dict[str, Generator] = {"journald": gen_journald}
+
+_CHILD_PARSE = """
+import resource, sys, time
+import polars, multus_forensics
+t = time.perf_counter()
+df = multus_forensics.parse(sys.argv[1], year=2026).to_polars()
+dt = time.perf_counter() - t
+print(df.height, dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+_CHILD_LOOP = """
+import resource, sys, time
+t = time.perf_counter()
+n = 0
+with open(sys.argv[1], encoding="utf-8") as fh:
+    for line in fh:
+        parts = line.split(" ", 5)
+        n += len(parts) > 5
+dt = time.perf_counter() - t
+print(n, dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+_CHILD_BASE = """
+import resource
+import polars, multus_forensics
+print(0, 0.0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def _child(code: str, path: str) -> tuple[int, float, int]:
+    out = subprocess.run(
+        [sys.executable, "-c", code, path], check=True, capture_output=True, text=True
+    ).stdout.split()
+    return int(out[0]), float(out[1]), int(out[2]) * 1024
+
+
+def run(fmt: str, lines: int, seed: int, keep: bool) -> dict[str, float]:
+    rng = random.Random(seed)
+    fd, path = tempfile.mkstemp(suffix=f".{fmt}.log")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        GENERATORS[fmt](lines, rng, fh)
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        n_lines = sum(buf.count(b"\n") for buf in iter(lambda: fh.read(1 << 24), b""))
+    try:
+        _, _, base_rss = _child(_CHILD_BASE, path)
+        events, parse_s, parse_rss = _child(_CHILD_PARSE, path)
+        _, loop_s, loop_rss = _child(_CHILD_LOOP, path)
+    finally:
+        if not keep:
+            os.unlink(path)
+    result = {
+        "format": fmt,
+        "lines": n_lines,
+        "file_mb": size / 1e6,
+        "events": events,
+        "parse_s": parse_s,
+        "parse_lines_per_s": n_lines / parse_s,
+        "loop_lines_per_s": n_lines / loop_s,
+        "ratio_parse_to_loop": (n_lines / parse_s) / (n_lines / loop_s),
+        "parse_peak_rss_mb": parse_rss / 1e6,
+        "baseline_rss_mb": base_rss / 1e6,
+        "parse_net_rss_mb": (parse_rss - base_rss) / 1e6,
+        "net_rss_over_file": (parse_rss - base_rss) / size,
+        "loop_peak_rss_mb": loop_rss / 1e6,
+    }
+    if keep:
+        result["path"] = path  # type: ignore[assignment]
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--format", choices=sorted(GENERATORS), default="journald")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--keep", action="store_true", help="keep the generated file")
+    ap.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = ap.parse_args(argv)
+    t = time.perf_counter()
+    res = run(args.format, args.lines, args.seed, args.keep)
+    if args.json:
+        print(json.dumps(res, indent=2))
+    else:
+        for key, value in res.items():
+            shown = f"{value:,.2f}" if isinstance(value, float) else value
+            print(f"{key:>22}: {shown}")
+        print(f"{'wall_s':>22}: {time.perf_counter() - t:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

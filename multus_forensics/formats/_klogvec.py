@@ -1,0 +1,238 @@
+"""Vectorised klog payload parsing with polars string kernels (the fast path).
+
+Works on whole columns with few passes: literal ``find``/``slice`` for the quoted message and the
+``err="..."`` value (escaped quotes masked by same-length fillers first, so ``find('"')`` lands on
+the closing quote), one anchored regex with named groups that validates the remaining
+``key=value`` pairs and captures the identity keys (a group in a repetition keeps its last match,
+which is klog's "last duplicate wins"), and one regex rewrite of the pairs into the compact JSON
+:func:`._klogfile.encode_fields` writes. Rows that need more care (escapes other than ``\\"`` and
+``\\\\``, legacy texts, blocks, JSON values other than flat string objects/arrays, bare identity
+values) are flagged ``simple=False`` and go through :func:`.klog.parse_payload`; tests check that
+both paths give identical rows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from multus_forensics.formats.klog import LEGACY_PREFIX, LEVELS, STRUCTURED_KINDS
+
+if TYPE_CHECKING:
+    import polars as pl
+
+_KEY: Final = r"[A-Za-z_][A-Za-z0-9_.\-]*"
+_STR: Final = r'"[^"\\\x00-\x1f]*"'  # a quoted value with no escape and no control character
+_JV: Final = r'"[^"\\ \x00-\x1f]*"'  # a string inside a flat JSON value
+_FLAT: Final = (
+    '(?:\\{"\\w+":' + _JV + '(?:,"\\w+":' + _JV + ")*\\}|\\[(?:" + _JV + "(?:," + _JV + ")*)?\\])"
+)
+_IDS: Final = "(?:err|pod|podUID|podSandboxID|containerID|podName)"
+
+
+def _cap(key: str, group: str) -> str:
+    """`` key="value"`` with the value (no escapes, no control characters) captured."""
+    return rf' {key}="(?P<{group}>[^"\\\x00-\x1f]*)"'
+
+
+_BRANCHES: Final = (
+    _cap("err", "err"),
+    _cap("pod", "pod"),
+    _cap("podUID", "uid"),
+    _cap("podSandboxID", "sbx"),
+    _cap("containerID", "cid"),
+    _cap("podName", "pname"),
+    rf' event=\{{"ID":"(?P<evid>[^"\\ ]*)","Type":{_JV},"Data":"(?P<evdata>[^"\\ ]*)"\}}',
+    rf' {_IDS}=(?P<bare>[^ "]*)',
+    rf' {_KEY}=(?:{_STR}|{_FLAT}|[^ "={{\[<\x00-\x1f][^ "\x00-\x1f]*|)',
+)
+#: validates the pairs after ``err`` and captures the identity keys (last occurrence wins)
+KV_RE: Final = "^(?:" + "|".join(_BRANCHES) + ")*(?P<ok>)$"
+#: one pair -> ``,"key":"value"`` (flat JSON kept as is); identity pairs become ``,"":""``
+_PAIR: Final = rf' (?:{_IDS}="[^"]*"|({_KEY})=(?:"([^"]*)"|({_FLAT})|([^ "]*)))'
+_SANDBOX: Final = r'network for sandbox \\*"([0-9a-f]{64})'
+_SCHEME: Final = r"^[a-z][a-z0-9+.-]*://"
+_SENTINEL: Final = "\x00"  # ingestion removes NUL bytes, so it cannot occur in a payload
+_FILL: Final = "\x00\x00"  # same length as the two-character escapes it masks
+
+
+def _unquote(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Go-unquote values whose only escapes are ``\\"`` and ``\\\\``: (value, ok)."""
+    unesc = raw.str.replace_all("\\\\", _SENTINEL, literal=True)
+    ok = ~unesc.str.replace_all('\\"', "", literal=True).str.contains("\\", literal=True)
+    value = unesc.str.replace_all('\\"', '"', literal=True).str.replace_all(
+        _SENTINEL, "\\", literal=True
+    )
+    return value, ok.fill_null(True)
+
+
+def message_stages(body: str, escapes: bool) -> list[list[pl.Expr]]:
+    """Stages splitting the klog message ``body`` (text after ``] ``) into message, err, pairs.
+
+    Adds ``_kstruct`` (structured record), ``_kmsg``, ``_kerrq``, ``_kkv`` (the pairs after
+    ``err``, empty for legacy texts) and the checks ``_kquoteok``/``_kerrshape``. Intermediate
+    columns are named so later stages read them instead of re-evaluating shared expressions.
+    ``escapes=False`` is for rows with no backslash: masking and unquoting are skipped.
+    """
+    import polars as pl
+
+    c = pl.col
+    b = c(body)
+    mask = b
+    if escapes:
+        mask = mask.str.replace_all("\\\\", _FILL, literal=True)
+        mask = mask.str.replace_all('\\"', _FILL, literal=True)
+    s1 = [b.str.starts_with('"').alias("_kstruct"), mask.alias("_kmask")]
+    s2 = [c("_kmask").str.slice(1).str.find('"', literal=True).alias("_kqend")]
+    qe = c("_kqend")
+    s3 = [
+        b.str.slice(1, qe).alias("_kmsgraw"),
+        b.str.slice(qe + 2).alias("_kafter"),
+        c("_kmask").str.slice(qe + 8).str.find('"', literal=True).alias("_kerrlen"),
+    ]
+    after, el = c("_kafter"), c("_kerrlen")
+    has_err = after.str.starts_with(' err="') & el.is_not_null()
+    s4 = [
+        pl.when(has_err).then(after.str.slice(6, el)).alias("_kerrraw"),
+        pl.when(~c("_kstruct"))
+        .then(pl.lit(""))
+        .when(has_err)
+        .then(after.str.slice(el + 7))
+        .otherwise(after)
+        .alias("_kkv"),
+        (qe.is_not_null() & ~(after.str.starts_with(" err=") & ~has_err)).alias("_kerrshape"),
+    ]
+    if escapes:
+        msg, msg_ok = _unquote(c("_kmsgraw"))
+        err, err_ok = _unquote(c("_kerrraw"))
+    else:
+        msg, msg_ok, err, err_ok = c("_kmsgraw"), pl.lit(True), c("_kerrraw"), pl.lit(True)
+    s5 = [
+        msg.alias("_kmsg"),
+        err.alias("_kerrq"),
+        (msg_ok & err_ok).alias("_kquoteok"),
+        c("_kkv").str.contains(QUOTED_KV).alias("_kquoted"),
+    ]
+    return [s1, s2, s3, s4, s5]
+
+
+#: pairs whose values are all plain quoted strings: the literal (capture-free) rewrite applies
+QUOTED_KV: Final = rf'^(?: {_KEY}="[^"\\\x00-\x1f]*")*$'
+_ID_JSON: Final = rf',"{_IDS}":"[^"]*"'
+
+
+def _quoted_value(kv: pl.Expr, key: str) -> pl.Expr:
+    """Value of `` key="..."`` by literal search (a quoted value holds no ``"``)."""
+    start = kv.str.find(f' {key}="', literal=True) + len(key) + 3
+    rest = kv.str.slice(start)
+    return rest.str.slice(0, rest.str.find('"', literal=True))
+
+
+def kv_stages(body: str, pid: str | None, quoted: bool) -> list[list[pl.Expr]]:
+    """Stages turning ``_kkv`` into ``fields`` and identity columns, then the event columns.
+
+    ``quoted=True`` rows (see :data:`QUOTED_KV`) are rewritten with literal replaces only: a
+    ``" `` can only sit between two pairs when no value contains a quote. Other rows use
+    :data:`KV_RE` and :data:`_PAIR`, whose captures cost several times more per byte.
+    """
+    import polars as pl
+
+    c = pl.col
+    kv = c("_kkv")
+    pid_json = (
+        pl.concat_str(pl.lit('"pid":"'), c(pid), pl.lit('"')).fill_null("")
+        if pid is not None
+        else pl.lit("")
+    )
+    if quoted:
+        pairs = (
+            pl.when(kv == "")
+            .then(pl.lit(""))
+            .otherwise(
+                pl.concat_str(
+                    pl.lit(',"'),
+                    kv.str.slice(1)
+                    .str.replace_all('" ', '","', literal=True)
+                    .str.replace_all('="', '":"', literal=True),
+                )
+            )
+            .str.replace_all(_ID_JSON, "")
+        )
+        ids = [
+            *(
+                _quoted_value(kv, key).alias(col)
+                for key, col in (
+                    ("err", "_kgerr"),
+                    ("pod", "_kgpod"),
+                    ("podUID", "_kguid"),
+                    ("podSandboxID", "_kgsbx"),
+                    ("containerID", "_kgcid"),
+                    ("podName", "_kgpname"),
+                )
+            ),
+            pl.lit(None, dtype=pl.String).alias("_kgevid"),
+            pl.lit(None, dtype=pl.String).alias("_kgevdata"),
+            c("_kquoted").alias("_kgok"),
+        ]
+    else:
+        pairs = (
+            kv.str.replace_all(_PAIR, r',"${1}":"${2}${4}"${3}')
+            .str.replace_all(',"":""', "", literal=True)
+            .str.replace_all(':""{', ":{", literal=True)
+            .str.replace_all(':""[', ":[", literal=True)
+        )
+        g = c("_kgroups").struct
+        ids = [
+            *(
+                g.field(f).alias(f"_kg{f}")
+                for f in ("err", "pod", "uid", "sbx", "cid", "pname", "evid", "evdata")
+            ),
+            (
+                g.field("ok").is_not_null()
+                & g.field("bare").is_null()
+                & ~(kv.str.contains(" event={", literal=True) & g.field("evid").is_null())
+            ).alias("_kgok"),
+        ]
+    s0 = [] if quoted else [kv.str.extract_groups(KV_RE).alias("_kgroups")]
+    s1 = [
+        *ids,
+        pl.concat_str(pl.lit("{"), pid_json, pairs, pl.lit("}"))
+        .str.replace('{,"', '{"', literal=True)
+        .alias("fields"),
+    ]
+    b = c(body)
+    pod_kv = c("_kgpod").replace("", None)
+    slash = pod_kv.str.find("/", literal=True)
+    structured = c("_kstruct")
+    error = pl.coalesce(c("_kerrq"), c("_kgerr"))
+    simple = (structured & c("_kerrshape") & c("_kquoteok") & c("_kgok")) | (
+        ~structured
+        & ~b.str.contains(LEGACY_PREFIX)
+        & ~b.str.contains("network for sandbox", literal=True)
+    )
+    final = [
+        pl.when(structured).then(c("_kmsg")).otherwise(b).alias("message"),
+        pl.when(structured).then(error).alias("error"),
+        pl.when(structured)
+        .then(c("_kmsg").replace_strict(STRUCTURED_KINDS, default="log"))
+        .otherwise(pl.lit("log"))
+        .alias("kind"),
+        pod_kv.str.slice(0, slash).alias("namespace"),
+        pl.coalesce(
+            pl.when(slash.is_not_null()).then(pod_kv.str.slice(slash + 1)).otherwise(pod_kv),
+            c("_kgpname"),
+        ).alias("pod"),
+        pl.coalesce(c("_kguid").replace("", None), c("_kgevid")).alias("pod_uid"),
+        pl.coalesce(c("_kgsbx").replace("", None), error.str.extract(_SANDBOX, 1)).alias(
+            "sandbox_id"
+        ),
+        pl.coalesce(c("_kgcid").replace("", None).str.replace(_SCHEME, ""), c("_kgevdata")).alias(
+            "container_id"
+        ),
+        simple.fill_null(False).alias("simple"),
+    ]
+    return [s0, s1, final] if s0 else [s1, final]
+
+
+def level_expr(severity: pl.Expr) -> pl.Expr:
+    """klog severity letter -> event level."""
+    return severity.replace_strict(LEVELS, default="info")
