@@ -38,6 +38,13 @@ MAX_START_LEAD: Final = timedelta(minutes=5)
 POD_LEVEL_KINDS: Final = frozenset({REQUEST_KIND, STATUS_KIND, "pod:info", "event:other"})
 
 
+def completeness(chain: ErrorChain) -> tuple[bool, int, int]:
+    """Rank of a report of one failure: untruncated first, then the most layers from the
+    runtime inward, then the fewest kubelet wrappers (the runtime's own words over a re-quote)."""
+    outer = sum(1 for layer in chain.layers if layer.kind in ("kubelet", "cri"))
+    return (not chain.truncated, len(chain.layers) - outer, -outer)
+
+
 @dataclass
 class Failure:
     """One distinct failure of an attempt and every record that reported it."""
@@ -90,8 +97,7 @@ class Attempt:
         """The most complete chain among the attempt's failures (untruncated, most layers)."""
         if not self.failures:
             return None
-        best = max(self.failures, key=lambda f: (not f.chain.truncated, len(f.chain.layers)))
-        return best.chain
+        return max((f.chain for f in self.failures), key=completeness)
 
 
 class _Piece:
@@ -316,8 +322,8 @@ def _failures(recs: list[Rec]) -> list[Failure]:
             continue
         for failure in out:
             if _same_failure(rec.chain, failure.chain):
-                if len(rec.chain.layers) > len(failure.chain.layers) and not rec.chain.truncated:
-                    failure.chain = rec.chain  # the fuller report names more layers
+                if completeness(rec.chain) > completeness(failure.chain):
+                    failure.chain = rec.chain
                 failure.reports.append(rec)
                 break
         else:
