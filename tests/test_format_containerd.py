@@ -16,7 +16,7 @@ from runtime_accounting import check_accounting
 import multus_forensics as mf
 from multus_forensics.formats._logrus import LOGRUS_LINE, go_unquote, parse_logrus_payload
 from multus_forensics.formats.base import ParseContext, TextSource
-from multus_forensics.formats.containerd import ContainerdFormat, _logrus_split
+from multus_forensics.formats.containerd import ContainerdFormat, logrus_split
 from multus_forensics.model import frame_to_events
 from multus_forensics.registry import all_formats
 
@@ -232,5 +232,5 @@ def test_literal_split_matches_the_logrus_regex(body: str) -> None:
         f'time="2026-03-11 13:00:00.1Z" level=warning msg="é {body}" k=v',
         body,
     ]
-    frame = pl.DataFrame({"raw": lines}).select(_logrus_split(pl.col("raw")))
+    frame = logrus_split(pl.DataFrame({"raw": lines})).select("ts", "level", "msg", "rest")
     assert frame.rows() == [_split_with_regex(line) for line in lines]

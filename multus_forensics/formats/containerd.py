@@ -100,65 +100,89 @@ def _other_line(line: str, skip: str) -> dict[str, Any] | None:
     return None
 
 
-def _logrus_split(raw: pl.Expr) -> list[pl.Expr]:
-    """``ts``, ``level``, ``msg`` (still quoted) and ``rest`` of logrus text lines, else null.
+def _unquote_rest(df: pl.DataFrame, raw: str, out: str) -> pl.DataFrame:
+    """Fill ``out`` where the vectorised unquote gave up (escapes other than ``\\"``) in Python."""
+    import polars as pl
+
+    rows = (df[out].is_null() & df[raw].is_not_null()).arg_true()
+    if rows.len() == 0:
+        return df
+    values = pl.Series([go_unquote(v) for v in df[raw].gather(rows).to_list()], dtype=pl.String)
+    return df.with_columns(df[out].scatter(rows, values))
+
+
+def logrus_split(df: pl.DataFrame) -> pl.DataFrame:
+    """Add ``ts``, ``level``, ``msg`` (still quoted) and ``rest`` of logrus lines (null if not).
 
     Same split as :data:`LOGRUS_LINE`, without its alternation (3x slower on long lines):
     escaped quotes and backslashes in the tail are masked with same-length placeholders, so
     the first remaining quote closes the message. A message whose quote never closes is read
-    as a bare value, as the regex does. Lengths are counted in characters, never bytes.
+    as a bare value, as the regex does. Lengths are counted in characters, never bytes. Each
+    stage is materialised once (struct fields reused in expressions are otherwise recomputed).
     """
     import polars as pl
 
-    head = raw.str.extract_groups(r'^time="(?P<ts>[^"]*)" level=(?P<level>[a-z]+) msg=')
-    ts, level = head.struct.field("ts"), head.struct.field("level")
-    tail = raw.str.slice(ts.str.len_chars() + level.str.len_chars() + 19)
-    masked = tail.str.replace_all("\\\\", "\x01\x01", literal=True).str.replace_all(
-        '\\"', "\x01\x01", literal=True
+    df = df.with_columns(
+        pl.col("raw")
+        .str.extract_groups(r'^time="(?P<ts>[^"]*)" level=(?P<level>[a-z]+) msg=')
+        .struct.unnest()
     )
-    quoted = masked.str.extract(r'^"[^"]*"', 0).str.len_chars()
-    end = pl.coalesce(quoted, tail.str.extract(r"^\S*", 0).str.len_chars())
-    return [
-        ts.alias("ts"),
-        level.alias("level"),
-        tail.str.slice(0, end).alias("msg"),
-        tail.str.slice(end).alias("rest"),
-    ]
+    start = pl.col("ts").str.len_chars() + pl.col("level").str.len_chars() + 19
+    df = df.with_columns(pl.col("raw").str.slice(start).alias("rest"))
+    masked = (
+        pl.col("rest")
+        .str.replace_all("\\\\", "\x01\x01", literal=True)
+        .str.replace_all('\\"', "\x01\x01", literal=True)
+    )
+    end = pl.coalesce(
+        masked.str.extract(r'^"[^"]*"', 0).str.len_chars(),
+        pl.col("rest").str.extract(r"^\S*", 0).str.len_chars(),
+    )
+    df = df.with_columns(end.alias("_end"))
+    return df.with_columns(
+        pl.col("rest").str.slice(0, pl.col("_end")).alias("msg"),
+        pl.col("rest").str.slice(pl.col("_end")).alias("rest"),
+    ).drop("_end")
 
 
-def sandbox_columns(vec: pl.Expr) -> list[pl.Expr]:
+def sandbox_columns(df: pl.DataFrame) -> pl.DataFrame:
     """Kind, identities and fields of containerd's sandbox records, vectorised.
 
-    Applies to rows where ``vec`` holds (a :data:`SANDBOX_SHAPES` message with no ``error=``
-    and no extra fields); gives the same values as :func:`classify_runtime` on them.
+    Sets them on rows where ``vec`` holds (a :data:`SANDBOX_SHAPES` message with no ``error=``
+    and no extra fields) and gives the same values as :func:`classify_runtime` there; other
+    rows get ``log`` / null / ``{}``.
     """
     import polars as pl
 
-    msg = pl.col("message")
-    meta = msg.str.extract_groups(META)
-    run = msg.str.extract_groups(RUN)
-    stop = msg.str.extract_groups(STOP)
-    ref = msg.str.extract(SANDBOX_REF, 1)
-    is_run = vec & msg.str.starts_with("RunPodSandbox")
-    is_stop = vec & msg.str.starts_with("StopPodSandbox")
+    msg = pl.when(pl.col("vec")).then(pl.col("message"))
+    df = df.with_columns(
+        msg.str.extract_groups(META).alias("_meta"),
+        msg.str.extract_groups(RUN).alias("_run"),
+        msg.str.extract_groups(STOP).alias("_stop"),
+        msg.str.extract(SANDBOX_REF, 1).alias("_ref"),
+        (pl.col("vec") & pl.col("message").str.starts_with("RunPodSandbox")).alias("_is_run"),
+        (pl.col("vec") & pl.col("message").str.starts_with("StopPodSandbox")).alias("_is_stop"),
+    )
+    vec, is_run, is_stop = pl.col("vec"), pl.col("_is_run"), pl.col("_is_stop")
+    run, stop, meta = pl.col("_run").struct, pl.col("_stop").struct, pl.col("_meta").struct
     kind = (
-        pl.when(is_run & run.struct.field("failed").is_not_null())
+        pl.when(is_run & run.field("failed").is_not_null())
         .then(pl.lit("runtime:sandbox:failed"))
-        .when(is_run & run.struct.field("id").is_not_null())
+        .when(is_run & run.field("id").is_not_null())
         .then(pl.lit("runtime:sandbox:ready"))
         .when(is_run)
         .then(pl.lit("runtime:sandbox:start"))
-        .when(is_stop & (stop.struct.field("suffix") == " failed"))
+        .when(is_stop & (stop.field("suffix") == " failed"))
         .then(pl.lit("runtime:sandbox:stop-failed"))
         .when(is_stop)
         .then(pl.lit("runtime:sandbox:stop"))
-        .when(vec & msg.str.starts_with("TearDown"))
+        .when(vec & pl.col("message").str.starts_with("TearDown"))
         .then(pl.lit("runtime:network:teardown"))
         .when(vec)
         .then(pl.lit("runtime:network:destroy-failed"))
         .otherwise(pl.lit("log"))
     )
-    attempt = meta.struct.field("attempt")
+    attempt = meta.field("attempt")
     fields = (
         pl.when(is_run & attempt.is_not_null())
         .then(
@@ -166,91 +190,48 @@ def sandbox_columns(vec: pl.Expr) -> list[pl.Expr]:
                 pl.lit('{"attempt": '), attempt.cast(pl.Int64).cast(pl.String), pl.lit("}")
             )
         )
-        .when(is_stop & stop.struct.field("suffix").is_null())
+        .when(is_stop & stop.field("suffix").is_null())
         .then(pl.lit('{"phase": "request"}'))
         .when(is_stop)
         .then(pl.lit('{"phase": "returned"}'))
         .otherwise(pl.lit("{}"))
     )
-    sandbox = pl.coalesce(run.struct.field("id"), stop.struct.field("id"), ref)
-    return [
+    return df.with_columns(
         kind.alias("kind"),
-        pl.when(is_run).then(meta.struct.field("ns")).alias("namespace"),
-        pl.when(is_run).then(meta.struct.field("pod")).alias("pod"),
-        pl.when(is_run).then(meta.struct.field("uid")).alias("pod_uid"),
-        pl.when(vec).then(sandbox).alias("sandbox_id"),
+        pl.when(is_run).then(meta.field("ns")).alias("namespace"),
+        pl.when(is_run).then(meta.field("pod")).alias("pod"),
+        pl.when(is_run).then(meta.field("uid")).alias("pod_uid"),
+        pl.coalesce(run.field("id"), stop.field("id"), pl.col("_ref")).alias("sandbox_id"),
         fields.alias("fields"),
-    ]
+    ).drop("_meta", "_run", "_stop", "_ref", "_is_run", "_is_stop")
 
 
-def parse_logrus_source(
-    src: TextSource, ctx: ParseContext, fmt_name: str, source: str
-) -> ParseOutput:
-    """Vectorised parse of a logrus text (or JSON) log; shared by containerd and CRI-O."""
+def _zoneless_times(
+    frame: pl.DataFrame, stamps: pl.Series, ctx: ParseContext, src: TextSource, fmt_name: str
+) -> tuple[pl.DataFrame, list[ParseIssue]]:
+    """Read zone-less (or odd) stamps in ``ctx.tz``; a stamp nobody can read is a warning."""
     import polars as pl
 
-    if not src.lines:
-        return ParseOutput(empty_frame())
-    df = pl.DataFrame({"raw": src.lines}, schema={"raw": pl.String}).with_row_index("line", 1)
-    df = df.with_columns(pl.col("line").cast(pl.Int64), *_logrus_split(pl.col("raw")))
-    blank = pl.col("raw").str.strip_chars() == ""
-    blanks = df.filter(pl.col("ts").is_null() & blank).height
-    other = df.filter(pl.col("ts").is_null() & ~blank)
-    df = df.filter(pl.col("ts").is_not_null())
-    err_raw = pl.col("rest").str.extract(_ERROR_KV, 1)
-    df = df.with_columns(
-        err_raw.alias("err_raw"),
-        pl.col("rest").str.replace(_ERROR_KV, "").str.strip_chars().alias("rest"),
-        # zone-less stamps (CRI-O can omit the zone) stay null here and are read in ctx.tz below
-        pl.when(pl.col("ts").str.contains(r"(?:Z|[+-]\d\d:?\d\d)$"))
-        .then(pl.col("ts").str.replace(" ", "T").str.to_datetime(time_zone="UTC", strict=False))
-        .alias("ts_utc"),
-    ).with_columns(_unquote_expr("msg").alias("message"), _unquote_expr("err_raw").alias("error"))
-    messages = df["message"].to_list()
-    errors = df["error"].to_list()
-    for col, values in (("msg", messages), ("err_raw", errors)):
-        raw = df[col].to_list()
-        for i, value in enumerate(values):  # the vectorised unquote left the hard cases null
-            if value is None and raw[i] is not None:
-                values[i] = go_unquote(raw[i])
-    vec = (
-        pl.col("message").str.contains(SANDBOX_SHAPES)
-        & pl.col("err_raw").is_null()
-        & (pl.col("rest") == "")
-    )
-    df = df.with_columns(vec.fill_null(False).alias("vec"))
-    trig = df.select(
-        (pl.col("msg").str.contains(RUNTIME_TRIGGER) | pl.col("err_raw").is_not_null())
-        & ~pl.col("vec")
-    ).to_series()
-    found = {i: classify_runtime(messages[i], errors[i]) for i in trig.arg_true().to_list()}
-    extra = {i: parse_kv(rest) for i, rest in enumerate(df["rest"].to_list()) if rest}
-    levels = df["level"].replace_strict(LEVELS, default="info")
-    frame = df.select(
-        pl.col("ts_utc").alias("time"),
-        levels.alias("level"),
-        "line",
-        "raw",
-        pl.Series("message", messages, dtype=pl.String),
-        pl.Series("error", errors, dtype=pl.String),
-        pl.lit(source).alias("source"),
-        pl.lit(fmt_name).alias("format"),
-        *sandbox_columns(pl.col("vec")),
-    )
-    frame = apply_found(frame, found, extra)
     issues: list[ParseIssue] = []
-    zoneless = [i for i, t in enumerate(frame["time"].to_list()) if t is None]
-    if zoneless:  # zone-less or odd stamps: read in ctx.tz
-        times = frame["time"].to_list()
-        stamps = df["ts"].to_list()
-        for i in zoneless:
-            times[i] = parse_time(stamps[i], ctx.tz)
-            if times[i] is None:
-                issues.append(ParseIssue(src.file, src.member, frame["line"][i],
-                    "invalid timestamp; event kept without time", excerpt(frame["raw"][i]),
-                    severity="warning", format=fmt_name))  # fmt: skip
-        frame = frame.with_columns(pl.Series("time", times, dtype=pl.Datetime("us", "UTC")))
-    rows: list[dict[str, Any]] = []
+    missing = frame["time"].is_null().arg_true().to_list()
+    if not missing:
+        return frame, issues
+    times = frame["time"].to_list()
+    for i in missing:
+        times[i] = parse_time(stamps[i], ctx.tz)
+        if times[i] is None:
+            issues.append(ParseIssue(src.file, src.member, frame["line"][i],
+                "invalid timestamp; event kept without time", excerpt(frame["raw"][i]),
+                severity="warning", format=fmt_name))  # fmt: skip
+    return frame.with_columns(pl.Series("time", times, dtype=pl.Datetime("us", "UTC"))), issues
+
+
+def _other_records(
+    other: pl.DataFrame, ctx: ParseContext, src: TextSource, fmt_name: str, source: str
+) -> tuple[list[dict[str, Any]], list[ParseIssue]]:
+    """Non-logrus-text lines: JSON records, plugin stderr via payload parsers, else issues."""
+    records: list[dict[str, Any]] = []
+    issues: list[ParseIssue] = []
     for line, raw in other.select("line", "raw").iter_rows():
         rec = _json_record(raw) if raw.lstrip().startswith("{") else None
         if rec is not None:
@@ -265,10 +246,77 @@ def parse_logrus_source(
             continue
         rec.update(line=line, raw=raw, format=fmt_name)
         rec["fields"] = json.dumps(rec.get("fields") or {}, sort_keys=True, default=str)
-        rows.append(rec)
+        records.append(rec)
+    return records, issues
+
+
+def parse_logrus_source(
+    src: TextSource, ctx: ParseContext, fmt_name: str, source: str
+) -> ParseOutput:
+    """Vectorised parse of a logrus text (or JSON) log; shared by containerd and CRI-O."""
+    import polars as pl
+
+    if not src.lines:
+        return ParseOutput(empty_frame())
+    df = pl.DataFrame({"raw": src.lines}, schema={"raw": pl.String}).with_row_index("line", 1)
+    df = logrus_split(df.with_columns(pl.col("line").cast(pl.Int64)))
+    blank = pl.col("raw").str.strip_chars() == ""
+    blanks = df.filter(pl.col("ts").is_null() & blank).height
+    other = df.filter(pl.col("ts").is_null() & ~blank)
+    df = df.filter(pl.col("ts").is_not_null())
+    err_raw = pl.col("rest").str.extract(_ERROR_KV, 1)
+    df = df.with_columns(
+        err_raw.alias("err_raw"),
+        pl.col("rest").str.replace(_ERROR_KV, "").str.strip_chars().alias("rest"),
+        # zone-less stamps (CRI-O can omit the zone) stay null here and are read in ctx.tz below
+        pl.when(pl.col("ts").str.contains(r"(?:Z|[+-]\d\d:?\d\d)$"))
+        .then(pl.col("ts").str.replace(" ", "T").str.to_datetime(time_zone="UTC", strict=False))
+        .alias("ts_utc"),
+    ).with_columns(_unquote_expr("msg").alias("message"), _unquote_expr("err_raw").alias("error"))
+    df = _unquote_rest(df, "msg", "message")
+    df = _unquote_rest(df, "err_raw", "error")
+    vec = (
+        pl.col("message").str.contains(SANDBOX_SHAPES)
+        & pl.col("err_raw").is_null()
+        & (pl.col("rest") == "")
+    )
+    df = sandbox_columns(df.with_columns(vec.fill_null(False).alias("vec")))
+    trig = df.select(
+        (pl.col("msg").str.contains(RUNTIME_TRIGGER) | pl.col("err_raw").is_not_null())
+        & ~pl.col("vec")
+    ).to_series()
+    rows = trig.arg_true()
+    pairs = zip(
+        df["message"].gather(rows).to_list(), df["error"].gather(rows).to_list(), strict=True
+    )
+    found = {i: classify_runtime(m, e) for i, (m, e) in zip(rows.to_list(), pairs, strict=True)}
+    with_rest = (df["rest"] != "").arg_true()
+    rests = df["rest"].gather(with_rest).to_list()
+    extra = {i: parse_kv(r) for i, r in zip(with_rest.to_list(), rests, strict=True)}
+    levels = df["level"].replace_strict(LEVELS, default="info")
+    frame = df.select(
+        pl.col("ts_utc").alias("time"),
+        levels.alias("level"),
+        "line",
+        "raw",
+        "message",
+        "error",
+        pl.lit(source).alias("source"),
+        pl.lit(fmt_name).alias("format"),
+        "kind",
+        "namespace",
+        "pod",
+        "pod_uid",
+        "sandbox_id",
+        "fields",
+    )
+    frame = apply_found(frame, found, extra)
+    frame, issues = _zoneless_times(frame, df["ts"], ctx, src, fmt_name)
+    records, other_issues = _other_records(other, ctx, src, fmt_name, source)
+    issues += other_issues
     parts = [conform(frame)]
-    if rows:
-        clean = [{k: v for k, v in r.items() if k in COLUMNS} for r in rows]
+    if records:
+        clean = [{k: v for k, v in r.items() if k in COLUMNS} for r in records]
         parts.append(conform(pl.DataFrame(clean, infer_schema_length=None)))
     events = pl.concat(parts).sort("line") if len(parts) > 1 else parts[0]
     events = events.with_columns(
