@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
+import tarfile
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from multus_forensics.batch import ParseOptions, iter_batch, run_batch
+from multus_forensics.batch import ParseOptions, group_units, iter_batch, run_batch
 from multus_forensics.batch.progress import progress_bar
 from multus_forensics.batch.runner import _ordered
 from multus_forensics.errors import ParseError
@@ -147,3 +149,26 @@ def test_unit_frames_keep_the_event_schema(inputs: list[str]) -> None:
     unit = next(iter_batch(inputs[:1], workers=1))
     assert unit.frame().schema == parse([]).frame.schema
     assert unit.frame().get_column("time").dtype == pl.Datetime("us", "UTC")
+
+
+def test_bundles_are_units_and_loose_files_one_unit_together(tmp_path: Path) -> None:
+    node = tmp_path / "node-1"
+    node.mkdir()
+    kubelet_json(node / "kubelet.log", "p", 2)
+    tarball = tmp_path / "node-2.tar.gz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        tar.add(node / "kubelet.log", arcname="node-2/kubelet.log")
+    gz_log = tmp_path / "kubelet.log.gz"
+    gz_log.write_bytes(gzip.compress((node / "kubelet.log").read_bytes()))
+    loose = [str(kubelet_json(tmp_path / f"{n}.log", n, 1)) for n in ("a", "b")]
+    units = group_units([loose[0], str(node), str(gz_log), str(tarball), loose[1]])
+    assert [u.paths for u in units] == [
+        (loose[0], str(gz_log), loose[1]),
+        (str(node),),
+        (str(tarball),),
+    ]
+    assert units[0].label == "3 files: a.log, kubelet.log.gz, b.log"
+    result = run_batch(units, workers=2, progress=False)
+    assert [u.input for u in result.units] == [u.label for u in units]
+    assert result.units[0].log().stats.as_dict()["files"] == 3
+    assert_same_log(result.units[2].log(), parse([str(tarball)]))

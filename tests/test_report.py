@@ -156,22 +156,29 @@ def test_json_report_has_the_diagnose_schema_plus_timelines(hostile_log: Path) -
         )
 
 
-def test_several_inputs_give_an_index_linking_to_each(tmp_path: Path) -> None:
-    a = klog_json_log(tmp_path / "node-a.log", "alpha", "rpc error: a")
-    b = klog_json_log(tmp_path / "node b.log", "beta", "rpc error: b")
+def bundle(directory: Path, pod: str, err: str) -> Path:
+    """A node bundle directory holding one kubelet log."""
+    directory.mkdir(parents=True)
+    klog_json_log(directory / "kubelet.log", pod, err)
+    return directory
+
+
+def test_several_bundles_give_an_index_linking_to_each(tmp_path: Path) -> None:
+    a = bundle(tmp_path / "node-a", "alpha", "rpc error: a")
+    b = bundle(tmp_path / "node b", "beta", "rpc error: b")
     written = write_report([str(a), str(b)], tmp_path / "out", workers=1, progress=False)
     index = written[0]
     assert index.name == "report.html"
     page = index.read_text()
     links = [attrs["href"] for t, attrs in elements(page) if t == "a"]
-    assert links == ["inputs/01-node-a.log.html", "inputs/02-node_b.log.html"]
+    assert links == ["inputs/01-node-a.html", "inputs/02-node_b.html"]
     for link in links:
         sub = (index.parent / str(link)).read_text()
         assert '<a href="../report.html">' in sub
     assert "lab/alpha" in page
     assert "lab/beta" in page
     assert "<td><td" not in page
-    row = re.search(r"<tr><td><a href=\"inputs/01-node-a.log.html\">.*?</tr>", page)
+    row = re.search(r"<tr><td><a href=\"inputs/01-node-a.html\">.*?</tr>", page)
     assert row is not None
     assert row.group(0).count("<td") == 7  # input, files, lines, events, unparsed, findings, causes
 
@@ -212,7 +219,8 @@ def test_sub_reports_are_rendered_in_the_workers(tmp_path: Path) -> None:
     result = run_batch(paths, workers=2, progress=False, after=after)
     assert all(u.pid != os.getpid() for u in result.units)
     for i, unit in enumerate(result.units):
-        text, row = unit.extra
+        text, row, data = unit.extra
+        assert data.diagnosis["stats"]["events"] == 2 * (i + 1)
         assert json.loads(text)["stats"]["events"] == 2 * (i + 1)
         assert row["input"] == paths[i]
         assert row["events"] == 2 * (i + 1)
@@ -256,3 +264,13 @@ def test_findings_show_bounded_evidence_and_pods_with_the_rest_counted() -> None
     assert "18 more evidence lines" in text
     doc = json.loads(render(_finding_data(evidence=30, pods=25), "json"))
     assert len(doc["findings"][0]["evidence"]) == 30
+
+
+def test_loose_files_are_reported_together(tmp_path: Path) -> None:
+    a = klog_json_log(tmp_path / "a.log", "alpha", "rpc error: a")
+    b = klog_json_log(tmp_path / "b.log", "beta", "rpc error: b")
+    written = write_report([str(a), str(b)], tmp_path / "out", fmt="json", progress=False)
+    assert written == [tmp_path / "out" / "report.json"]
+    doc = json.loads(written[0].read_text())
+    assert doc["stats"]["files"] == 2
+    assert doc["inputs"] == []

@@ -76,7 +76,7 @@ class _Text(HTMLParser):
 
 
 def hostile_logs(directory: Path) -> list[Path]:
-    """Two kubelet logs (klog JSON) whose pod names, errors and stray lines carry payloads."""
+    """Two node bundles whose kubelet logs (klog JSON) carry payloads in pods, errors, junk."""
     paths = []
     for n, payload in enumerate(PAYLOADS[:2]):
         lines = [
@@ -92,9 +92,10 @@ def hostile_logs(directory: Path) -> list[Path]:
             for i in range(3)
         ]
         lines.append("stray line " + PAYLOADS[3])
-        path = directory / f"node-{n}.log"
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        paths.append(path)
+        node = directory / f"node-{n}"
+        node.mkdir()
+        (node / "kubelet.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        paths.append(node)
     return paths
 
 

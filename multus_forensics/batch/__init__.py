@@ -14,12 +14,15 @@ from multus_forensics.batch.runner import (
     parse_unit,
     run_batch,
 )
+from multus_forensics.batch.units import Unit, group_units
 
 __all__ = [
     "BatchResult",
     "ParseOptions",
+    "Unit",
     "UnitResult",
     "active_dask_client",
+    "group_units",
     "iter_batch",
     "merge_logs",
     "parse_unit",

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from multus_forensics.batch.units import Unit
 from multus_forensics.errors import InputError
 from multus_forensics.eventlog import EventLog, ParseStats
 from multus_forensics.model import FileStats, ParseIssue
@@ -60,8 +61,9 @@ class UnitResult:
     capacity planning and the benchmark; they are not part of the parse result.
     """
 
-    input: str
+    input: str  # the unit's label: its path, or a summary of its loose files
     events_ipc: bytes
+    paths: tuple[str, ...] = ()
     issues: list[ParseIssue] = field(default_factory=list)
     files: list[FileStats] = field(default_factory=list)
     seconds: float = 0.0
@@ -113,15 +115,15 @@ def merge_logs(logs: Sequence[EventLog]) -> EventLog:
 After = Callable[[str, EventLog], Any]
 
 
-def parse_unit(path: str, options: ParseOptions, after: After | None = None) -> UnitResult:
-    """Parse one input (runs in a worker): the picklable unit of work of a batch."""
+def parse_unit(unit: Unit, options: ParseOptions, after: After | None = None) -> UnitResult:
+    """Parse one unit (runs in a worker): the picklable unit of work of a batch."""
     import io
 
     from multus_forensics.pipeline import parse
 
     start = time.perf_counter()
     log = parse(
-        [path],
+        list(unit.paths),
         format=options.format,
         year=options.year,
         tz=options.tz,
@@ -129,13 +131,14 @@ def parse_unit(path: str, options: ParseOptions, after: After | None = None) -> 
         on_error=options.on_error,
         limits=options.limits,
     )
-    extra = after(path, log) if after is not None else None
+    extra = after(unit.label, log) if after is not None else None
     buf = io.BytesIO()
     # lz4 costs little in the worker and shrinks what the parent receives and holds ~4x
     log.frame.write_ipc(buf, compression="lz4")
     return UnitResult(
-        input=path,
+        input=unit.label,
         events_ipc=buf.getvalue(),
+        paths=unit.paths,
         issues=log.issues,
         files=log.stats.files,
         seconds=time.perf_counter() - start,
@@ -149,10 +152,16 @@ class _Future(Protocol):
     def result(self) -> Any: ...
 
 
-Submit = Callable[[str], _Future]
+Submit = Callable[[Unit], _Future]
+Inputs = Sequence["str | Unit"]
 
 
-def _ordered(submit: Submit, paths: Sequence[str], window: int) -> Iterator[UnitResult]:
+def _units(inputs: Inputs) -> list[Unit]:
+    """A plain path is a unit of its own; :class:`Unit` groups paths parsed together."""
+    return [i if isinstance(i, Unit) else Unit((i,)) for i in inputs]
+
+
+def _ordered(submit: Submit, paths: Sequence[Unit], window: int) -> Iterator[UnitResult]:
     """Submit at most ``window`` units ahead and yield results in input order."""
     pending: deque[_Future] = deque()
     todo = iter(paths)
@@ -209,16 +218,19 @@ def _dask_client(scheduler: Any) -> tuple[Any, bool]:
 
 
 def iter_batch(
-    paths: Sequence[str],
+    paths: Inputs,
     options: ParseOptions | None = None,
     *,
     workers: int | None = None,
     scheduler: Any = None,
     after: After | None = None,
 ) -> Iterator[UnitResult]:
-    """Yield one :class:`UnitResult` per input, in input order, as results arrive.
+    """Yield one :class:`UnitResult` per unit, in input order, as results arrive.
 
-    ``after(path, log)`` runs in the worker once a unit is parsed (per-input analysis, a rendered
+    Each path is a unit of its own; pass a :class:`~multus_forensics.batch.units.Unit` to parse
+    several paths together (:func:`~multus_forensics.batch.units.group_units` groups loose files).
+
+    ``after(label, log)`` runs in the worker once a unit is parsed (per-input analysis, a rendered
     sub-report); its return value comes back as :attr:`UnitResult.extra`.
 
     ``scheduler`` is a Dask scheduler address or a ``distributed.Client``; when it is ``None``, an
@@ -226,7 +238,7 @@ def iter_batch(
     (default ``os.cpu_count()``). ``workers=1`` without a scheduler parses in this process.
     """
     options = options or ParseOptions()
-    paths = list(paths)
+    units = _units(paths)
     if scheduler is None:
         scheduler = active_dask_client()
     if scheduler is not None:
@@ -234,20 +246,20 @@ def iter_batch(
         try:
             n = max(1, len(client.scheduler_info().get("workers", {})))
             submit: Submit = lambda p: client.submit(parse_unit, p, options, after, pure=False)  # noqa: E731
-            yield from _ordered(submit, paths, 2 * n)
+            yield from _ordered(submit, units, 2 * n)
         finally:
             if owned:
                 client.close()
         return
-    n = _worker_count(workers, len(paths))
+    n = _worker_count(workers, len(units))
     if n <= 1:
-        for p in paths:
+        for p in units:
             yield parse_unit(p, options, after)
         return
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=n, mp_context=_mp_context()) as pool:
-        yield from _ordered(lambda p: pool.submit(parse_unit, p, options, after), paths, 2 * n)
+        yield from _ordered(lambda p: pool.submit(parse_unit, p, options, after), units, 2 * n)
 
 
 def _worker_count(workers: int | None, units: int) -> int:
@@ -257,7 +269,7 @@ def _worker_count(workers: int | None, units: int) -> int:
 
 
 def run_batch(
-    paths: Sequence[str],
+    paths: Inputs,
     options: ParseOptions | None = None,
     *,
     workers: int | None = None,
@@ -274,21 +286,21 @@ def run_batch(
     """
     from multus_forensics.batch.progress import progress_bar
 
-    paths = list(paths)
+    units = _units(paths)
     if scheduler is None:
         scheduler = active_dask_client()
     mode: Mode
     if scheduler is not None:
         mode, n = "dask", 0
     else:
-        n = _worker_count(workers, len(paths))
+        n = _worker_count(workers, len(units))
         mode = "processes" if n > 1 else "sequential"
     start = time.perf_counter()
-    units: list[UnitResult] = []
-    with progress_bar(len(paths), "parsing", enabled=progress) as bar:
+    results: list[UnitResult] = []
+    with progress_bar(len(units), "parsing", enabled=progress) as bar:
         for result in iter_batch(
-            paths, options, workers=n or None, scheduler=scheduler, after=after
+            units, options, workers=n or None, scheduler=scheduler, after=after
         ):
-            units.append(result)
+            results.append(result)
             bar.advance(os.path.basename(result.input.rstrip("/")))
-    return BatchResult(units, mode, n, time.perf_counter() - start)
+    return BatchResult(results, mode, n, time.perf_counter() - start)

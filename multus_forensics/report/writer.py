@@ -1,9 +1,9 @@
 """``write_report``: parse inputs (in parallel), analyse, and write HTML, Markdown or JSON files.
 
-One input gives one ``report.<ext>``. Several inputs (one archive per node or per incident) give an
-aggregate ``report.<ext>`` analysed over all of them, with a row per input linking down to
-``inputs/<NN>-<name>.<ext>``, each of which links back. Links are relative, so the directory can
-be zipped and moved.
+One unit (a bundle, or loose files) gives one ``report.<ext>``. Several bundles (one archive per
+node or per incident) give an index ``report.<ext>`` over all of them, with a row per bundle
+linking down to ``inputs/<NN>-<name>.<ext>``, each of which links back. Links are relative, so
+the directory can be zipped and moved.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from multus_forensics.batch import ParseOptions, run_batch
+from multus_forensics.batch import ParseOptions, group_units, iter_batch, run_batch
+from multus_forensics.batch.progress import progress_bar
 from multus_forensics.errors import InputError
+from multus_forensics.report.aggregate import merge_report_data
 from multus_forensics.report.data import ReportData, build_report_data
 
 if TYPE_CHECKING:
@@ -69,11 +71,12 @@ def _input_row(path: str, data: ReportData) -> dict[str, Any]:
 
 
 def unit_report(
-    path: str, log: EventLog, *, fmt: ReportFormat, title: str, plots: bool
-) -> tuple[str, dict[str, Any]]:
-    """One input's sub-report text and its row in the index (runs in a batch worker)."""
-    data = build_report_data(log, title=f"{title}: {path}", plots=plots)
-    return render(data, fmt, index_link=f"../report.{EXTENSIONS[fmt]}"), _input_row(path, data)
+    label: str, log: EventLog, *, fmt: ReportFormat, title: str, plots: bool
+) -> tuple[str, dict[str, Any], ReportData]:
+    """One bundle's sub-report text, its index row and its data (runs in a batch worker)."""
+    data = build_report_data(log, title=f"{title}: {label}", plots=plots)
+    text = render(data, fmt, index_link=f"../report.{EXTENSIONS[fmt]}")
+    return text, _input_row(label, data), data
 
 
 def write_report(
@@ -90,9 +93,12 @@ def write_report(
 ) -> list[Path]:
     """Write the report(s) for ``paths`` into ``out_dir``; returns the files written, index first.
 
-    Parsing and the per-input sub-reports run through :func:`multus_forensics.batch.run_batch`
-    (``workers``, ``scheduler``, ``progress`` as there); the aggregate over all inputs is
-    analysed here. ``fmt`` is ``html`` (self-contained page), ``md`` or ``json``.
+    Each bundle (directory or archive) is a unit; loose files together are one unit (see
+    :func:`multus_forensics.batch.group_units`). With one unit the report is analysed as a
+    whole. With several, each unit is parsed, analysed and rendered in a batch worker
+    (``workers``, ``scheduler``, ``progress`` as in :func:`~multus_forensics.batch.run_batch`)
+    and the index combines their results (:mod:`multus_forensics.report.aggregate`). ``fmt`` is
+    ``html`` (self-contained page), ``md`` or ``json``.
     """
     if fmt not in EXTENSIONS:
         raise InputError(f"unknown report format {fmt!r}; use html, md or json")
@@ -100,27 +106,34 @@ def write_report(
         raise InputError("no input given")
     ext = EXTENSIONS[fmt]
     out = Path(out_dir)
-    several = len(paths) > 1
+    units = group_units(paths)
+    several = len(units) > 1
     try:
         (out / "inputs" if several else out).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create output directory {out}: {exc.strerror or exc}") from exc
-    after = partial(unit_report, fmt=fmt, title=title, plots=plots) if several else None
-    batch = run_batch(
-        paths, options, workers=workers, scheduler=scheduler, progress=progress, after=after
-    )
     index = out / f"report.{ext}"
+    if not several:
+        batch = run_batch(units, options, workers=1, progress=progress)
+        data = build_report_data(batch.units[0].log(), title=title, plots=plots)
+        index.write_text(render(data, fmt), encoding="utf-8")
+        return [index]
+    after = partial(unit_report, fmt=fmt, title=title, plots=plots)
     written: list[Path] = []
     rows: list[dict[str, Any]] = []
-    for i, unit in enumerate(batch.units, 1):
-        if unit.extra is None:
-            continue
-        text, row = unit.extra
-        rel = f"inputs/{_slug(i, unit.input)}.{ext}"
-        (out / rel).write_text(text, encoding="utf-8")
-        written.append(out / rel)
-        rows.append({**row, "report": rel})
-    merged = build_report_data(batch.log(), title=title, plots=plots)
+    parts: list[tuple[str, ReportData]] = []
+    with progress_bar(len(units), "analysing", enabled=progress) as bar:
+        for i, unit in enumerate(
+            iter_batch(units, options, workers=workers, scheduler=scheduler, after=after), 1
+        ):
+            text, row, data = unit.extra
+            rel = f"inputs/{_slug(i, unit.input)}.{ext}"
+            (out / rel).write_text(text, encoding="utf-8")
+            written.append(out / rel)
+            rows.append({**row, "report": rel})
+            parts.append((unit.input, data))
+            bar.advance(os.path.basename(unit.input.rstrip("/")))
+    merged = merge_report_data(parts, title)
     merged.inputs = rows
     index.write_text(render(merged, fmt), encoding="utf-8")
     return [index, *written]
