@@ -24,7 +24,7 @@ SANDBOXES = [
     "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d",
 ]
 ORDER = "eth0(cbr0) → net1(lab/macvlan-conf) → eth0(multus-cni-network)"
-ALL_FILES = ("multus.log", "describe.txt", "containerd.log", KUBELET)
+ALL_FILES = ("multus.log", "describe.txt", "containerd.log", "kubelet.journal")
 
 
 def seed_files(names: tuple[str, ...]) -> list[str]:
@@ -48,6 +48,7 @@ SOURCE_SETS = [
     ("describe.txt",),
     ("multus.log", "containerd.log"),
     ("describe.txt", "containerd.log"),
+    ("multus.log", "describe.txt", "kubelet.journal"),
     ("multus.log", "describe.txt", KUBELET),
     ALL_FILES,
 ]
@@ -78,7 +79,7 @@ def test_seed_sources_with_sandbox_ids_name_each_attempts_sandbox() -> None:
     assert (att["failure_reports"] >= 2).all()
 
 
-@pytest.mark.parametrize("name", ["containerd.log", KUBELET])
+@pytest.mark.parametrize("name", ["containerd.log", "kubelet.journal", KUBELET])
 def test_runtime_or_kubelet_alone_show_attempts_and_chain_but_not_the_order(name: str) -> None:
     t = timelines((name,))
     att = probe_attempts(t)
@@ -90,11 +91,18 @@ def test_runtime_or_kubelet_alone_show_attempts_and_chain_but_not_the_order(name
     assert story.count("add order: unknown") == 3
 
 
-def test_healthy_pod_on_the_same_node_is_ready_without_anomalies() -> None:
-    t = timelines(("multus.log", "containerd.log"))
+@pytest.mark.parametrize(
+    ("names", "order"),
+    [(("multus.log", "containerd.log"), "eth0(cbr0)"), (("kubelet.journal",), None)],
+    ids=["multus+containerd", "kubelet"],
+)
+def test_healthy_pod_on_the_same_node_is_ready_without_anomalies(
+    names: tuple[str, ...], order: str | None
+) -> None:
+    t = timelines(names)
     web = t.attempts().filter(pl.col("pod") == "web-7c9d8b6f5-h2kxm")
     assert web["outcome"].to_list() == ["ready"]
-    assert web["add_order"].to_list() == ["eth0(cbr0)"]
+    assert web["add_order"].to_list() == [order]
     assert t.anomalies().filter(pl.col("pod") == "web-7c9d8b6f5-h2kxm").height == 0
 
 

@@ -136,6 +136,12 @@ class Rec:
         return False
 
     @property
+    def container_started(self) -> bool:
+        """A PLEG ContainerStarted: the pod's sandbox is up (its ID, or an app container's)."""
+        event = self.fields.get("event") if self.kind == "kubelet:pleg" else None
+        return isinstance(event, dict) and event.get("Type") == "ContainerStarted"
+
+    @property
     def is_del_failure(self) -> bool:
         if self.kind in DEL_FAILURE_KINDS:
             return True
@@ -180,8 +186,6 @@ def _enrich(rec: Rec) -> None:
         rec.count = count
     elif rec.kind.startswith("event:") and (m := _COUNT.search(rec.message)):
         rec.count = int(m["n"])
-    if rec.container_id and rec.sandbox_id is None and rec.kind == "kubelet:pleg":
-        rec.sandbox_id = rec.container_id
 
 
 def records(frame: pl.DataFrame) -> list[Rec]:

@@ -153,7 +153,9 @@ def _keyed_pieces(recs: list[Rec]) -> tuple[list[_Piece], list[Rec]]:
     for rec in recs:
         if rec.sandbox_id and rec.count == 1:
             continue
-        if rec.netns:
+        if rec.container_id in by_sandbox:  # PLEG Data naming a sandbox seen elsewhere
+            by_sandbox[rec.container_id].append(rec)
+        elif rec.netns:
             piece = by_netns.get(rec.netns)
             if piece is None:
                 piece = by_netns[rec.netns] = _Piece(keyed=True)
@@ -335,7 +337,7 @@ def _outcome(attempt: Attempt) -> str:
     kinds = {r.kind for r in attempt.recs}
     if attempt.failures or any(r.is_add_failure for r in attempt.recs):
         return "failed"
-    ready = bool(kinds & READY_KINDS)
+    ready = bool(kinds & READY_KINDS) or any(r.container_started for r in attempt.recs)
     down = bool(kinds & TEARDOWN_KINDS)
     if ready:
         return "torn-down" if down else "ready"

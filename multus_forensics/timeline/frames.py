@@ -316,7 +316,8 @@ def build_timelines(
             t.anomalies.extend(attempt_anomalies(a, t.rows[a.index], requested, multus_names))
         t.anomalies.extend(pod_anomalies(attempts, t.rows))
         t.rows = {k: v for k, v in t.rows.items() if v}
-        pods.append(t)
+        if key[1] is not None or attempts:  # a bare UID with no attempt says nothing here
+            pods.append(t)
     pods.sort(
         key=lambda t: (
             min((r.time.timestamp() for r in t.recs if r.time), default=float("inf")),
