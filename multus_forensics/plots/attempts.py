@@ -1,0 +1,112 @@
+"""Attempt timeline: each pod's sandbox attempts as bars over time, coloured by outcome.
+
+One row per pod; a bar spans an attempt's first to last timed record and is coloured ready,
+failed, torn down or unknown. The pause between one attempt's end and the next one's start (the
+kubelet's retry back-off) is drawn as a dotted line labelled with its length. Attempts shorter
+than a sliver of the whole span still get a visible minimum width; attempts without any time
+cannot be placed and are counted in the title instead of being dropped silently.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from multus_forensics.plots._common import OUTCOME_COLORS, date_axis, date_num, new_axes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from multus_forensics.timeline import Timelines
+
+#: a bar is at least this fraction of the plotted time span wide
+MIN_WIDTH_FRACTION = 0.006
+
+
+def _gap_label(seconds: float) -> str:
+    if seconds < 60:
+        return f"+{seconds:.1f} s"
+    if seconds < 3600:
+        return f"+{seconds / 60:.1f} min"
+    return f"+{seconds / 3600:.1f} h"
+
+
+def plot_attempts(
+    timelines: Timelines,
+    *,
+    pod: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Draw the sandbox attempts of ``pod`` (all pods when ``None``) over time.
+
+    Times are UTC. Returns the Axes; never calls ``show()``.
+    """
+    from matplotlib.patches import Patch
+
+    keys = [t.key for t in timelines.select(pod)]
+    rows: dict[Any, list[dict[str, Any]]] = {k: [] for k in keys}
+    for r in timelines.attempts().iter_rows(named=True):
+        key = (r["namespace"], r["pod"], r["pod_uid"])
+        if key in rows:
+            rows[key].append(r)
+    timed = [r for k in keys for r in rows[k] if r["start"] is not None]
+    untimed = sum(len(rows[k]) for k in keys) - len(timed)
+    ax = new_axes(ax, (10.0, 1.4 + 0.55 * max(len(keys), 1)))
+    starts = [r["start"] for r in timed]
+    ends = [r["end"] or r["start"] for r in timed]
+    span = (max(ends) - min(starts)).total_seconds() if timed else 0.0
+    min_days = max(span, 1.0) * MIN_WIDTH_FRACTION / 86400
+    for i, key in enumerate(keys):
+        y = -float(i)
+        own = sorted((r for r in rows[key] if r["start"] is not None), key=_start)
+        for j, r in enumerate(own):
+            x0 = date_num(r["start"])
+            x1 = date_num(r["end"] or r["start"])
+            outcome = r["outcome"] or "unknown"
+            ax.broken_barh(
+                [(x0, max(x1 - x0, min_days))], (y - 0.3, 0.6),
+                facecolors=OUTCOME_COLORS.get(outcome, OUTCOME_COLORS["unknown"]),
+                edgecolors="black" if r["outcome_inferred"] else "none",
+                linestyles="dotted", gid=f"attempt:{outcome}",
+            )  # fmt: skip
+            ax.text(x0, y + 0.34, f"#{r['attempt']}", fontsize=7, va="bottom", gid="attempt-label")
+            nxt = own[j + 1] if j + 1 < len(own) else None
+            if nxt is not None and r["end"] is not None and nxt["start"] > r["end"]:
+                g0, g1 = x1 + min_days, date_num(nxt["start"])
+                if g1 > g0:
+                    ax.plot([g0, g1], [y, y], linestyle=":", color="0.35", linewidth=1, gid="gap")
+                gap = (nxt["start"] - r["end"]).total_seconds()
+                ax.text((x1 + g1) / 2, y - 0.34, _gap_label(gap), ha="center", va="top",
+                        fontsize=7, color="0.3", gid="gap-label")  # fmt: skip
+    labels = [f"{k[0]}/{k[1]}" if k[0] else str(k[1]) for k in keys]
+    ax.set_yticks([-float(i) for i in range(len(keys))], labels)
+    ax.tick_params(axis="y", labelsize=8, length=0)
+    ax.set_ylim(-max(len(keys), 1) + 0.35, 0.75)
+    if timed:
+        pad = max(span * 0.04, 1.0) / 86400
+        ax.set_xlim(date_num(min(starts)) - pad, date_num(max(ends)) + 8 * min_days)
+        date_axis(ax)
+    else:
+        ax.text(0.5, 0.5, "no timed sandbox attempts", transform=ax.transAxes,
+                ha="center", va="center")  # fmt: skip
+    ax.set_xlabel("time (UTC)")
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    title = "Sandbox attempts" + (f": {pod}" if pod else "")
+    if untimed:
+        title += f" ({untimed} attempt{'s' * (untimed > 1)} without time not shown)"
+    ax.set_title(title, loc="left")
+    seen = {r["outcome"] or "unknown" for r in timed}
+    handles = [Patch(facecolor=c, label=o) for o, c in OUTCOME_COLORS.items() if o in seen]
+    if any(r["outcome_inferred"] for r in timed):
+        handles.append(Patch(facecolor="white", edgecolor="black", linestyle="dotted",
+                             label="outcome inferred from a repeated event"))  # fmt: skip
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
+                  frameon=False)  # fmt: skip
+    return ax
+
+
+def _start(row: dict[str, Any]) -> datetime:
+    start: datetime = row["start"]
+    return start

@@ -1,0 +1,224 @@
+"""Fleet view for batch work: failed sandbox attempts by root cause over time and by node.
+
+:func:`failure_table` labels every failed attempt of a :class:`~multus_forensics.Timelines` with
+the root cause of the best finding that cites one of its records as evidence (findings are ranked
+best first, so where two causes share a line the stronger one wins); an attempt no evidence
+points at takes the best finding naming its pod, else ``unknown``. Nothing is dropped: each failed
+attempt is one row. The two plots draw that table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from multus_forensics.plots._common import as_polars, date_axis, date_num, new_axes
+
+if TYPE_CHECKING:
+    import polars as pl
+    from matplotlib.axes import Axes
+
+    from multus_forensics.classify import Finding
+    from multus_forensics.timeline import Timelines
+
+Count = Literal["attempts", "pods"]
+UNKNOWN: Final = "unknown"
+UNKNOWN_COLOR: Final = "#bdbdbd"
+_CAUSE_CYCLE: Final = (
+    "#d62728", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b",
+    "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78",
+)  # fmt: skip
+_PREFIX: Final = 60  # evidence text and event raw compared on this many leading characters
+
+
+def _pod_label(namespace: str | None, pod: str | None) -> str:
+    return f"{namespace}/{pod}" if namespace else str(pod)
+
+
+def failure_table(timelines: Timelines, findings: Iterable[Finding]) -> pl.DataFrame:
+    """One row per failed attempt: node, pod, attempt, start time and its root cause.
+
+    ``findings`` is what :func:`multus_forensics.diagnose` returned for the same events (a
+    ``Diagnosis`` or any iterable of findings, best first). Columns: ``node`` (``unknown`` when
+    no record names one), ``namespace``, ``pod``, ``pod_uid``, ``attempt``, ``time`` (UTC
+    start), ``root_cause``, ``rule``, ``confidence`` (null for ``unknown``),
+    ``error_signature``.
+    """
+    import polars as pl
+
+    ranked = list(findings)
+    by_line: dict[tuple[str, int], list[tuple[str, tuple[Any, ...]]]] = {}
+    events = timelines.events().filter(pl.col("attempt").is_not_null())
+    for r in events.select(
+        "file", "line", "raw", "namespace", "pod", "pod_uid", "attempt"
+    ).iter_rows(named=True):
+        key = (r["namespace"], r["pod"], r["pod_uid"], r["attempt"])
+        by_line.setdefault((r["file"], r["line"]), []).append((r["raw"][:_PREFIX], key))
+    cause: dict[tuple[Any, ...], Finding] = {}
+    by_pod: dict[str, Finding] = {}
+    for f in ranked:
+        for e in f.evidence:
+            for raw, key in by_line.get((e.file, e.line), []):
+                # one (file, line) can name several archive members: the text tells them apart
+                if raw == e.text[: len(raw)]:
+                    cause.setdefault(key, f)
+        for p in f.pods:
+            by_pod.setdefault(p, f)
+    pod_nodes = {
+        (r["namespace"], r["pod"], r["pod_uid"]): r["nodes"]
+        for r in timelines.pods().iter_rows(named=True)
+    }
+    rows = []
+    for r in timelines.attempts().filter(pl.col("outcome") == "failed").iter_rows(named=True):
+        key = (r["namespace"], r["pod"], r["pod_uid"], r["attempt"])
+        best = cause.get(key) or by_pod.get(_pod_label(r["namespace"], r["pod"]))
+        nodes = r["nodes"] or pod_nodes.get(key[:3])
+        rows.append(
+            {
+                "node": nodes.split(",")[0] if nodes else UNKNOWN,
+                "namespace": r["namespace"], "pod": r["pod"], "pod_uid": r["pod_uid"],
+                "attempt": r["attempt"], "time": r["start"] or r["end"],
+                "root_cause": best.root_cause if best else UNKNOWN,
+                "rule": best.rule if best else None,
+                "confidence": best.confidence if best else None,
+                "error_signature": r["error_signature"],
+            }
+        )  # fmt: skip
+    schema: dict[str, Any] = {
+        "node": pl.String, "namespace": pl.String, "pod": pl.String, "pod_uid": pl.String,
+        "attempt": pl.Int64, "time": pl.Datetime("us", "UTC"), "root_cause": pl.String,
+        "rule": pl.String, "confidence": pl.Float64, "error_signature": pl.String,
+    }  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def cause_colors(causes: Iterable[str]) -> dict[str, str]:
+    """A stable colour per root cause (sorted order), ``unknown`` always grey."""
+    named = sorted(set(causes) - {UNKNOWN})
+    colors = {c: _CAUSE_CYCLE[i % len(_CAUSE_CYCLE)] for i, c in enumerate(named)}
+    colors[UNKNOWN] = UNKNOWN_COLOR
+    return colors
+
+
+def _check(frame: pl.DataFrame, needed: tuple[str, ...]) -> None:
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ValueError(f"failure table lacks columns {missing}; build it with failure_table()")
+
+
+def _counted(frame: pl.DataFrame, by: list[str], count: Count) -> pl.DataFrame:
+    import polars as pl
+
+    if count == "pods":
+        return frame.group_by(by).agg(
+            pl.struct("namespace", "pod", "pod_uid").n_unique().alias("n")
+        )
+    if count != "attempts":
+        raise ValueError(f"count must be 'attempts' or 'pods', not {count!r}")
+    return frame.group_by(by).agg(pl.len().alias("n"))
+
+
+def plot_causes_over_time(
+    failures: Any,
+    *,
+    every: timedelta = timedelta(minutes=30),
+    count: Count = "attempts",
+    ax: Axes | None = None,
+) -> Axes:
+    """Stacked bars of failed attempts (or distinct pods) per root cause in ``every`` bins.
+
+    ``failures`` is a :func:`failure_table` frame (polars or pandas); rows without a time are
+    counted in the title. Returns the Axes; never calls ``show()``.
+    """
+    import polars as pl
+
+    frame = as_polars(failures)
+    _check(frame, ("time", "root_cause", "namespace", "pod", "pod_uid"))
+    timed = frame.filter(pl.col("time").is_not_null())
+    binned = timed.with_columns(pl.col("time").dt.truncate(every).alias("bin"))
+    counts = _counted(binned, ["bin", "root_cause"], count).sort("bin", "root_cause")
+    ax = new_axes(ax, (10.0, 4.2))
+    colors = cause_colors(frame["root_cause"].to_list())
+    width = every.total_seconds() / 86400 * 0.9
+    bins = sorted(set(counts["bin"].to_list()))
+    bottom = dict.fromkeys(bins, 0)
+    order = sorted(set(counts["root_cause"].to_list()), key=lambda c: (c == UNKNOWN, c))
+    for cause in order:
+        part = counts.filter(pl.col("root_cause") == cause)
+        xs = [date_num(b) + width / 2 for b in part["bin"].to_list()]
+        ns = part["n"].to_list()
+        ax.bar(xs, ns, width=width, bottom=[bottom[b] for b in part["bin"].to_list()],
+               color=colors[cause], label=cause, gid=f"cause:{cause}")  # fmt: skip
+        for b, n in zip(part["bin"].to_list(), ns, strict=True):
+            bottom[b] += n
+    date_axis(ax)
+    ax.set_xlabel("time (UTC)")
+    minutes = every.total_seconds() / 60
+    ax.set_ylabel(f"failed {count} per {minutes:g} min")
+    untimed = frame.height - timed.height
+    title = "Failures by root cause over time"
+    if untimed:
+        title += f" ({untimed} without time not shown)"
+    ax.set_title(title, loc="left")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if order:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    else:
+        ax.text(0.5, 0.5, "no failed attempts", transform=ax.transAxes, ha="center", va="center")
+    return ax
+
+
+def plot_causes_by_node(
+    failures: Any,
+    *,
+    count: Count = "attempts",
+    nodes: Iterable[str] = (),
+    ax: Axes | None = None,
+) -> Axes:
+    """Heat map of failed attempts (or distinct pods): one row per node, one column per cause.
+
+    Each cell is annotated with its count; nodes sort by total, causes by total. ``nodes`` adds
+    rows for nodes without any failure (a healthy node is worth seeing). Returns the Axes; never
+    calls ``show()``.
+    """
+    import numpy as np
+    import polars as pl
+
+    frame = as_polars(failures)
+    _check(frame, ("node", "root_cause", "namespace", "pod", "pod_uid"))
+    counts = _counted(frame, ["node", "root_cause"], count)
+    totals_n = (
+        counts.group_by("node").agg(pl.col("n").sum()).sort(["n", "node"], descending=[True, False])
+    )
+    totals_c = (
+        counts.group_by("root_cause")
+        .agg(pl.col("n").sum())
+        .sort(["n", "root_cause"], descending=[True, False])
+    )
+    failing = totals_n["node"].to_list()
+    nodes = failing + sorted(set(nodes) - set(failing))
+    causes = sorted(totals_c["root_cause"].to_list(), key=lambda c: c == UNKNOWN)
+    grid = np.zeros((len(nodes), len(causes)), dtype=int)
+    for r in counts.iter_rows(named=True):
+        grid[nodes.index(r["node"]), causes.index(r["root_cause"])] = r["n"]
+    ax = new_axes(ax, (2.5 + 1.3 * max(len(causes), 1), 1.5 + 0.45 * max(len(nodes), 1)))
+    if not causes:
+        ax.text(0.5, 0.5, "no failed attempts", transform=ax.transAxes, ha="center", va="center")
+        ax.set_title("Failures by node and root cause", loc="left")
+        return ax
+    image = ax.imshow(grid, cmap="Reds", aspect="auto", vmin=0, vmax=max(int(grid.max()), 1))
+    image.set_gid("heatmap")
+    high = grid.max() * 0.6
+    for i in range(len(nodes)):
+        for j in range(len(causes)):
+            if grid[i, j]:
+                ax.text(j, i, str(grid[i, j]), ha="center", va="center", fontsize=8,
+                        color="white" if grid[i, j] > high else "black", gid="cell")  # fmt: skip
+    ax.set_xticks(range(len(causes)), [c.replace("_", " ") for c in causes], rotation=30,
+                  ha="right", fontsize=8)  # fmt: skip
+    ax.set_yticks(range(len(nodes)), nodes, fontsize=8)
+    ax.set_title(f"Failed {count} by node and root cause", loc="left")
+    ax.figure.colorbar(image, ax=ax, label=f"failed {count}", shrink=0.8)
+    return ax
