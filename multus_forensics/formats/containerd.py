@@ -154,14 +154,19 @@ def sandbox_columns(df: pl.DataFrame) -> pl.DataFrame:
     """
     import polars as pl
 
-    msg = pl.when(pl.col("vec")).then(pl.col("message"))
     df = df.with_columns(
-        msg.str.extract_groups(META).alias("_meta"),
-        msg.str.extract_groups(RUN).alias("_run"),
-        msg.str.extract_groups(STOP).alias("_stop"),
-        msg.str.extract(SANDBOX_REF, 1).alias("_ref"),
         (pl.col("vec") & pl.col("message").str.starts_with("RunPodSandbox")).alias("_is_run"),
         (pl.col("vec") & pl.col("message").str.starts_with("StopPodSandbox")).alias("_is_stop"),
+    )
+    # each pattern only sees its own rows (regexes skip nulls): this is the hot path
+    run_msg = pl.when(pl.col("_is_run")).then(pl.col("message"))
+    stop_msg = pl.when(pl.col("_is_stop")).then(pl.col("message"))
+    other_msg = pl.when(pl.col("vec") & ~pl.col("_is_run") & ~pl.col("_is_stop"))
+    df = df.with_columns(
+        run_msg.str.extract_groups(META).alias("_meta"),
+        run_msg.str.extract_groups(RUN).alias("_run"),
+        stop_msg.str.extract_groups(STOP).alias("_stop"),
+        other_msg.then(pl.col("message")).str.extract(SANDBOX_REF, 1).alias("_ref"),
     )
     vec, is_run, is_stop = pl.col("vec"), pl.col("_is_run"), pl.col("_is_stop")
     run, stop, meta = pl.col("_run").struct, pl.col("_stop").struct, pl.col("_meta").struct
@@ -264,10 +269,12 @@ def parse_logrus_source(
     blanks = df.filter(pl.col("ts").is_null() & blank).height
     other = df.filter(pl.col("ts").is_null() & ~blank)
     df = df.filter(pl.col("ts").is_not_null())
-    err_raw = pl.col("rest").str.extract(_ERROR_KV, 1)
+    has_error = pl.when(pl.col("rest").str.contains(" error=", literal=True)).then(pl.col("rest"))
     df = df.with_columns(
-        err_raw.alias("err_raw"),
-        pl.col("rest").str.replace(_ERROR_KV, "").str.strip_chars().alias("rest"),
+        has_error.str.extract(_ERROR_KV, 1).alias("err_raw"),
+        pl.coalesce(has_error.str.replace(_ERROR_KV, ""), pl.col("rest"))
+        .str.strip_chars()
+        .alias("rest"),
         # zone-less stamps (CRI-O can omit the zone) stay null here and are read in ctx.tz below
         pl.when(pl.col("ts").str.contains(r"(?:Z|[+-]\d\d:?\d\d)$"))
         .then(pl.col("ts").str.replace(" ", "T").str.to_datetime(time_zone="UTC", strict=False))
