@@ -110,3 +110,11 @@ def test_describe_alone_infers_the_failures_from_the_combined_event() -> None:
     att = probe_attempts(timelines(("describe.txt",)))
     assert att["outcome_inferred"].to_list() == [True] * 3
     assert att["error_network"].to_list() == ["macvlan-conf"] * 3
+
+
+def test_row_order_of_the_input_does_not_change_the_timelines() -> None:
+    frame = mf.parse(seed_files(ALL_FILES), year=2026).to_polars()
+    expected = build_timelines(frame).attempts()
+    for seed in (1, 2, 3):
+        shuffled = frame.sample(fraction=1.0, shuffle=True, seed=seed)
+        assert build_timelines(shuffled).attempts().equals(expected)
