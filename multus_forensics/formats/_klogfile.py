@@ -77,16 +77,21 @@ def parse_klog_file(src: TextSource, ctx: ParseContext, fmt_name: str) -> ParseO
     i = 0
     n = len(lines)
     preamble: list[tuple[int, str, str]] = []
+    trailing_blank = 0  # blank lines after the current record, absorbed if it continues
     while i < n:
         line = lines[i]
         if records and (in_block or not is_header(line)) and (line.strip() or in_block):
             start, _ = records[-1]
             records[-1] = (start, i + 1)
+            blank -= trailing_blank
+            trailing_blank = 0
             in_block = (in_block and not line.startswith(" >")) or open_block(line)
         elif not line.strip():
             blank += 1
+            trailing_blank += 1 if records else 0
         elif is_header(line):
             records.append((i, i + 1))
+            trailing_blank = 0
             in_block = open_block(line)
         elif not records and (m := PREAMBLE_RE.match(line)):
             preamble.append((i, m["key"], m["value"]))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from multus_forensics.formats.klog import LEGACY_PREFIX, LEVELS, STRUCTURED_KINDS
+from multus_forensics.formats.klog import LEGACY_PREFIX, LEVELS, SANDBOX_RE, STRUCTURED_KINDS
 
 if TYPE_CHECKING:
     import polars as pl
@@ -42,14 +42,14 @@ _BRANCHES: Final = (
     _cap("containerID", "cid"),
     _cap("podName", "pname"),
     rf' event=\{{"ID":"(?P<evid>[^"\\ ]*)","Type":{_JV},"Data":"(?P<evdata>[^"\\ ]*)"\}}',
-    rf' {_IDS}=(?P<bare>[^ "]*)',
+    rf' {_IDS}=(?P<bare>[^" ][^ ]*|)',
     rf' {_KEY}=(?:{_STR}|{_FLAT}|[^ "={{\[<\x00-\x1f][^ "\x00-\x1f]*|)',
 )
 #: validates the pairs after ``err`` and captures the identity keys (last occurrence wins)
 KV_RE: Final = "^(?:" + "|".join(_BRANCHES) + ")*(?P<ok>)$"
 #: one pair -> ``,"key":"value"`` (flat JSON kept as is); identity pairs become ``,"":""``
 _PAIR: Final = rf' (?:{_IDS}="[^"]*"|({_KEY})=(?:"([^"]*)"|({_FLAT})|([^ "]*)))'
-_SANDBOX: Final = r'network for sandbox \\*"([0-9a-f]{64})'
+_SANDBOX: Final = SANDBOX_RE.pattern
 _SCHEME: Final = r"^[a-z][a-z0-9+.-]*://"
 _SENTINEL: Final = "\x00"  # ingestion removes NUL bytes, so it cannot occur in a payload
 _FILL: Final = "\x00\x00"  # same length as the two-character escapes it masks
@@ -205,9 +205,7 @@ def kv_stages(body: str, pid: str | None, quoted: bool) -> list[list[pl.Expr]]:
     structured = c("_kstruct")
     error = pl.coalesce(c("_kerrq"), c("_kgerr"))
     simple = (structured & c("_kerrshape") & c("_kquoteok") & c("_kgok")) | (
-        ~structured
-        & ~b.str.contains(LEGACY_PREFIX)
-        & ~b.str.contains("network for sandbox", literal=True)
+        ~structured & ~b.str.contains(LEGACY_PREFIX) & ~b.str.contains("sandbox", literal=True)
     )
     final = [
         pl.when(structured).then(c("_kmsg")).otherwise(b).alias("message"),

@@ -49,7 +49,7 @@ _TAIL = (
 )
 #: ``-o short`` / ``short-precise`` / syslog files: ``Mar 11 14:02:07[.418601] host ident[pid]:``
 SHORT_RE: Final = re.compile(
-    r"(?P<mon>[^\s\d]+|\d{1,2}[월月]) {1,2}(?P<d>\d{1,2}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
+    r" ?(?P<mon>[^\s\d]+|\d{1,2}[월月]) {1,2}(?P<d>\d{1,2}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
     r"(?:\.(?P<us>\d{1,6}))?" + _TAIL,
     re.S,
 )

@@ -95,6 +95,13 @@ LEGACY: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
             "kubelet:sandbox:failed",
         ),
         (r"Container runtime network not ready: (?P<err>.*)", "kubelet:network:not-ready"),
+        (
+            r"SyncLoop \(PLEG\): "
+            + _TARGET
+            + r', event: &pleg\.PodLifecycleEvent\{ID:"(?P<uid>[^"]*)",'
+            r' Type:"[^"]*", Data:"(?P<cid>[^"]*)"\}',
+            "kubelet:pleg",
+        ),
     )
 )
 #: a regex matching the start of every legacy text, so the vectorised path can route them here
@@ -102,10 +109,16 @@ LEGACY_PREFIX: Final = (
     r"^(?:Error syncing pod |[cC]reatePodSandbox for pod |Failed to create sandbox for pod "
     r'|RunPodSandbox from runtime service failed|StopPodSandbox "|Failed to stop sandbox '
     r'|killPodWithSyncResult failed|failed to "|Killing unwanted pod|Created PodSandbox '
-    r"|Error adding network|Error while adding to cni network|Container runtime network not ready)"
+    r"|Error adding network|Error while adding to cni network|Container runtime network not ready"
+    r'|SyncLoop \(PLEG\): ")'
 )
 TARGET_RE: Final = re.compile(r"(?P<name>[^_]+)_(?P<ns>[^(]+)\((?P<uid>[^)]*)\)")
-SANDBOX_RE: Final = re.compile(r'network for sandbox \\*"([0-9a-f]{64})')
+#: sandbox ids inside error texts: containerd (``network for sandbox "id"``), CRI-O
+#: (``pod network sandbox k8s_name_ns_uid_n(id)``), dockershim (``sandbox container "id"``)
+SANDBOX_RE: Final = re.compile(
+    r'(?:(?:network for sandbox|sandbox container) \\*"|pod (?:network )?sandbox k8s_[^(\s]*\()'
+    r"([0-9a-f]{64})"
+)
 _SCHEME_RE: Final = re.compile(r"^[a-z][a-z0-9+.-]*://")
 #: identity keys that become columns instead of ``fields``
 ID_KEYS: Final = ("err", "pod", "podUID", "podSandboxID", "containerID", "podName")
@@ -173,8 +186,11 @@ def _structured(payload: str, start: int, out: dict[str, Any]) -> None:
     elif isinstance(pairs.get("podName"), str):
         out["pod"] = pairs["podName"]
     for key, col in (("podUID", "pod_uid"), ("podSandboxID", "sandbox_id")):
-        if isinstance(pairs.get(key), str) and pairs[key]:
-            out[col] = pairs[key]
+        value = pairs.get(key)
+        if isinstance(value, dict):  # newer kubelets log the CRI id: {"Type":"containerd","ID":..}
+            value = value.get("ID")
+        if isinstance(value, str) and value:
+            out[col] = value
     if isinstance(pairs.get("containerID"), str) and pairs["containerID"]:
         out["container_id"] = _SCHEME_RE.sub("", pairs["containerID"])
     event = pairs.get("event")
@@ -209,6 +225,8 @@ def _legacy(msg: str, out: dict[str, Any]) -> None:
             out["sandbox_id"] = groups["sid"]
         if groups.get("pname"):
             out["pod"] = groups["pname"]
+        if groups.get("cid"):
+            out["container_id"] = groups["cid"]
         return
 
 
