@@ -23,10 +23,12 @@ from multus_forensics.formats._identity import identities_from_text
 from multus_forensics.formats._logrus import go_unquote
 
 #: header regex, shared with the vectorised path (Rust regex syntax compatible)
-HEADER: Final = (
+#: the header alone: the vectorised path slices the message off instead of capturing it
+HEADER_PREFIX: Final = (
     r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:?\d\d)) "
-    r"\[(?P<lvl>panic|error|verbose|debug)\] (?P<msg>.*)$"
+    r"\[(?P<lvl>panic|error|verbose|debug)\] "
 )
+HEADER: Final = HEADER_PREFIX + r"(?P<msg>.*)$"
 _HEADER_RE: Final = re.compile(HEADER, re.DOTALL)
 
 LEVELS: Final[dict[str, str]] = {
@@ -36,13 +38,13 @@ LEVELS: Final[dict[str, str]] = {
     "debug": "debug",
 }
 
-#: the ``Add:`` shape (v3.4.2+); valid for polars' Rust engine and ``re`` alike, so the
-#: vectorised path (multus_log) and :func:`classify` cannot drift apart
-ADD_VECTOR: Final = (
-    r"(?s)^Add: (?P<a_ns>[^:\s]*):(?P<a_pod>[^:\s]*):(?P<a_uid>[^:\s]*):(?P<a_net>[^:\s(]*)"
-    r"\((?P<a_conf>[^)]*)\):(?P<a_if>[^:\s]+) ?(?P<a_result>.*)$"
+#: the ``Add:`` shape (v3.4.2+) up to the interface name; valid for polars' Rust engine and
+#: ``re`` alike, so the vectorised path (multus_log) and :func:`classify` cannot drift apart
+ADD_PREFIX: Final = (
+    r"^Add: (?P<a_ns>[^:\s]*):(?P<a_pod>[^:\s]*):(?P<a_uid>[^:\s]*):(?P<a_net>[^:\s(]*)"
+    r"\((?P<a_conf>[^)]*)\):(?P<a_if>[^:\s]+)"
 )
-_ADD_RE: Final = re.compile(ADD_VECTOR)
+_ADD_RE: Final = re.compile("(?s)" + ADD_PREFIX + r" ?(?P<a_result>.*)$")
 #: v3.2..v3.4.1: ``Add: ns:name:conf:ifname result`` (no uid, no delegate name)
 _ADD_OLD_RE: Final = re.compile(
     r"(?s)^Add: (?P<a_ns>[^:\s]*):(?P<a_pod>[^:\s]*):(?P<a_conf>[^:\s]*):(?P<a_if>[^:\s]+) ?(?P<a_result>.*)$"

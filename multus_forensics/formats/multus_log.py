@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 from multus_forensics.formats._assemble import apply_found, json_str
 from multus_forensics.formats._multus_msg import (
-    ADD_VECTOR,
-    HEADER,
+    ADD_PREFIX,
+    HEADER_PREFIX,
     LEVELS,
     MULTUS_HINT,
     TRIGGER,
@@ -36,8 +36,6 @@ from multus_forensics.model import ParseIssue, conform, empty_frame, excerpt
 
 if TYPE_CHECKING:
     import polars as pl
-
-_SNIFF_HEADER = HEADER.replace("(?P<msg>.*)$", "")
 
 
 def _records(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
@@ -133,7 +131,13 @@ def parse_multus_lines(
     )
     df = df.with_columns(
         pl.col("line").cast(pl.Int64),
-        pl.col("raw").str.extract_groups(HEADER).struct.unnest(),
+        pl.col("raw").str.extract_groups(HEADER_PREFIX).struct.unnest(),
+    )
+    # "<ts> [<lvl>] " is 4 characters longer than its two parts
+    df = df.with_columns(
+        pl.col("raw")
+        .str.slice(pl.col("ts").str.len_chars() + pl.col("lvl").str.len_chars() + 4)
+        .alias("msg")
     )
     records, orphans, blanks = _records(df)
     issues = [
@@ -159,7 +163,11 @@ def parse_multus_lines(
                    excerpt(raw), severity="warning", format=fmt_name)
         for ln, raw in bad_time.select("line", "raw").iter_rows()
     ]  # fmt: skip
-    records = records.with_columns(msg.str.extract_groups(ADD_VECTOR).struct.unnest())
+    records = records.with_columns(msg.str.extract_groups(ADD_PREFIX).struct.unnest())
+    # "Add: " + the six parts + ":", ":", ":", "(", "):" is 11 characters longer than the parts
+    parts = ("a_ns", "a_pod", "a_uid", "a_net", "a_conf", "a_if")
+    prefix = pl.sum_horizontal(pl.col(c).str.len_chars() for c in parts) + 11
+    records = records.with_columns(msg.str.slice(prefix).alias("a_result"))
     is_add = pl.col("a_if").is_not_null()
     trig = records.select(
         (msg.str.contains(TRIGGER) & ~is_add) | pl.col("level").is_in(["error", "warning", "fatal"])
@@ -196,7 +204,7 @@ class MultusLogFormat(LogFormat):
     def sniff(self, head: Sequence[str]) -> float:
         import re
 
-        rx = re.compile(_SNIFF_HEADER)
+        rx = re.compile(HEADER_PREFIX)
         if not head:
             return 0.0
         hits = sum(1 for line in head if rx.match(line))
