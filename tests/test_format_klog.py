@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLES, check_golden
 
 import multus_forensics as mf
 from multus_forensics.formats._klogkv import go_unquote_at, parse_kv
 from multus_forensics.formats.klog import KlogFormat, parse_payload
-from conftest import SAMPLES, check_golden
 
 HDR = "E0311 14:02:07.418552    2231 kuberuntime_manager.go:1172] "
 UID = "7ad2f92f-2377-4b79-8201-15fd0290181a"
@@ -28,7 +28,7 @@ def unquote(literal: str) -> str | None:
         (r'"plain"', "plain"),
         (r'"say \"hi\""', 'say "hi"'),
         (r'"back\\slash"', "back\\slash"),
-        (r'"nested \\\"q\\\" level"', r'nested \"q\" level'),
+        (r'"nested \\\"q\\\" level"', r"nested \"q\" level"),
         (r'"tab\there\nnl"', "tab\there\nnl"),
         (r'"\x41\u00e9\U0001F600"', "A\u00e9\U0001f600"),
         (r'"octal \101"', "octal A"),
@@ -76,12 +76,23 @@ def test_parse_kv_keeps_a_value_cut_short() -> None:
 
 
 def test_parse_payload_contract_for_wrappers() -> None:
-    got = parse_payload(HDR + f'"CreatePodSandbox for pod failed" err="boom" pod="lab/probe" podUID="{UID}"')
+    got = parse_payload(
+        HDR + f'"CreatePodSandbox for pod failed" err="boom" pod="lab/probe" podUID="{UID}"'
+    )
     assert got is not None
     assert got["local_time"] == (3, 11, 14, 2, 7, 418552)
     assert "time" not in got
-    assert (got["level"], got["kind"], got["source"]) == ("error", "kubelet:sandbox:failed", "kubelet")
-    assert (got["namespace"], got["pod"], got["pod_uid"], got["error"]) == ("lab", "probe", UID, "boom")
+    assert (got["level"], got["kind"], got["source"]) == (
+        "error",
+        "kubelet:sandbox:failed",
+        "kubelet",
+    )
+    assert (got["namespace"], got["pod"], got["pod_uid"], got["error"]) == (
+        "lab",
+        "probe",
+        UID,
+        "boom",
+    )
     assert got["fields"] == {}
     assert parse_payload('time="2026-03-11T14:02:07Z" level=info msg="x"') is None
 
@@ -93,7 +104,8 @@ def test_structured_identity_keys_become_columns() -> None:
     )
     assert got is not None
     assert got["container_id"] == "f00dbabe"
-    assert got["pod"] == "kube-node-lease" and "namespace" not in got
+    assert got["pod"] == "kube-node-lease"
+    assert "namespace" not in got
     assert got["fields"] == {"node": "worker-1"}
 
 
@@ -111,7 +123,8 @@ def test_sync_error_keeps_the_inner_quoting_level_for_the_chain_unwrapper() -> N
     lines = (SAMPLES / "seed" / "kubelet.journal").read_text().splitlines()
     line = next(x for x in lines if "Error syncing pod" in x)
     got = parse_payload(line.split(": ", 1)[1])
-    assert got is not None and got["kind"] == "kubelet:pod:sync-error"
+    assert got is not None
+    assert got["kind"] == "kubelet:pod:sync-error"
     err = got["error"]
     assert err.startswith(f'failed to "CreatePodSandbox" for "probe-6d8f9c7b54-qwz4n_lab({UID})"')
     assert f'Failed to create sandbox for pod \\"probe-6d8f9c7b54-qwz4n_lab({UID})\\"' in err
@@ -119,27 +132,72 @@ def test_sync_error_keeps_the_inner_quoting_level_for_the_chain_unwrapper() -> N
 
 
 LEGACY = [
-    (f'Error syncing pod {UID} ("probe-6d8f9c7b54-qwz4n_lab({UID})"), skipping: failed to "CreatePodSandbox" for x',
-     "kubelet:pod:sync-error", ("lab", "probe-6d8f9c7b54-qwz4n", UID, None), 'failed to "CreatePodSandbox" for x'),
-    (f'createPodSandbox for pod "probe-6d8f9c7b54-qwz4n_lab({UID})" failed: rpc error: code = Unknown desc = failed to setup network for sandbox "{SBX}": x',
-     "kubelet:sandbox:failed", ("lab", "probe-6d8f9c7b54-qwz4n", UID, SBX), None),
-    (f'CreatePodSandbox for pod "probe-6d8f9c7b54-qwz4n_lab({UID})" failed: boom',
-     "kubelet:sandbox:failed", ("lab", "probe-6d8f9c7b54-qwz4n", UID, None), "boom"),
-    ("RunPodSandbox from runtime service failed: rpc error: code = 2 desc = x",
-     "kubelet:sandbox:failed", (None, None, None, None), "rpc error: code = 2 desc = x"),
-    (f'StopPodSandbox "{SBX}" from runtime service failed: rpc error: x',
-     "kubelet:sandbox:stop-failed", (None, None, None, SBX), "rpc error: x"),
-    (f'failed to "KillPodSandbox" for "{UID}" with KillPodSandboxError: "rpc error: x"',
-     "kubelet:sandbox:stop-failed", (None, None, UID, None), None),
-    ("Error adding network: Multus: error adding container to network \"m\": x",
-     "kubelet:sandbox:failed", (None, None, None, None), 'Multus: error adding container to network "m": x'),
-    (f'failed to set up sandbox container "{SBX}" network for pod "p": boom',
-     "log", (None, None, None, SBX), None),
-    ('Killing unwanted pod "old-job-5d7f9"', "kubelet:pod:killing", (None, "old-job-5d7f9", None, None), None),
-    (f'Created PodSandbox "{SBX}" for pod "probe-6d8f9c7b54-qwz4n_lab({UID})"',
-     "kubelet:sandbox:created", ("lab", "probe-6d8f9c7b54-qwz4n", UID, SBX), None),
-    (f'SyncLoop (PLEG): "p_lab({UID})", event: &pleg.PodLifecycleEvent{{ID:"{UID}", Type:"ContainerStarted", Data:"{SBX}"}}',
-     "kubelet:pleg", ("lab", "p", UID, None), None),
+    (
+        f'Error syncing pod {UID} ("probe-6d8f9c7b54-qwz4n_lab({UID})"), skipping: failed to "CreatePodSandbox" for x',
+        "kubelet:pod:sync-error",
+        ("lab", "probe-6d8f9c7b54-qwz4n", UID, None),
+        'failed to "CreatePodSandbox" for x',
+    ),
+    (
+        f'createPodSandbox for pod "probe-6d8f9c7b54-qwz4n_lab({UID})" failed: rpc error: code = Unknown desc = failed to setup network for sandbox "{SBX}": x',
+        "kubelet:sandbox:failed",
+        ("lab", "probe-6d8f9c7b54-qwz4n", UID, SBX),
+        None,
+    ),
+    (
+        f'CreatePodSandbox for pod "probe-6d8f9c7b54-qwz4n_lab({UID})" failed: boom',
+        "kubelet:sandbox:failed",
+        ("lab", "probe-6d8f9c7b54-qwz4n", UID, None),
+        "boom",
+    ),
+    (
+        "RunPodSandbox from runtime service failed: rpc error: code = 2 desc = x",
+        "kubelet:sandbox:failed",
+        (None, None, None, None),
+        "rpc error: code = 2 desc = x",
+    ),
+    (
+        f'StopPodSandbox "{SBX}" from runtime service failed: rpc error: x',
+        "kubelet:sandbox:stop-failed",
+        (None, None, None, SBX),
+        "rpc error: x",
+    ),
+    (
+        f'failed to "KillPodSandbox" for "{UID}" with KillPodSandboxError: "rpc error: x"',
+        "kubelet:sandbox:stop-failed",
+        (None, None, UID, None),
+        None,
+    ),
+    (
+        'Error adding network: Multus: error adding container to network "m": x',
+        "kubelet:sandbox:failed",
+        (None, None, None, None),
+        'Multus: error adding container to network "m": x',
+    ),
+    (
+        f'failed to set up sandbox container "{SBX}" network for pod "p": boom',
+        "log",
+        (None, None, None, SBX),
+        None,
+    ),
+    (
+        'Killing unwanted pod "old-job-5d7f9"',
+        "kubelet:pod:killing",
+        (None, "old-job-5d7f9", None, None),
+        None,
+    ),
+    (
+        f'Created PodSandbox "{SBX}" for pod "probe-6d8f9c7b54-qwz4n_lab({UID})"',
+        "kubelet:sandbox:created",
+        ("lab", "probe-6d8f9c7b54-qwz4n", UID, SBX),
+        None,
+    ),
+    (
+        f'SyncLoop (PLEG): "p_lab({UID})", event: &pleg.PodLifecycleEvent{{ID:"{UID}", Type:"ContainerStarted", Data:"{SBX}"}}',
+        "kubelet:pleg",
+        ("lab", "p", UID, None),
+        None,
+    ),
 ]
 
 
@@ -166,7 +224,8 @@ def test_glog_preamble_anchors_year_and_node_across_new_year() -> None:
     assert set(df["node"]) == {"worker-3"}
     records = df.filter(df["year_source"] == "file-header")
     years = [t.year for t in records["time"]]
-    assert years[:4] == [2026, 2026, 2026, 2026] and years[-1] == 2027
+    assert years[:4] == [2026, 2026, 2026, 2026]
+    assert years[-1] == 2027
     preamble = df.filter(df["line"] <= 4)
     assert preamble["message"][0] == "Log file created at: 2026/12/30 21:14:02"
     assert [json.loads(f)["preamble"] for f in preamble["fields"]][1] == "Running on machine"

@@ -1,0 +1,242 @@
+"""journald/syslog text: stamps, zones, years, block stitching, dispatch, the fast path."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import SAMPLES, check_golden
+
+import multus_forensics as mf
+from multus_forensics.formats import _journalrec, _journalvec, journald
+from multus_forensics.formats.base import ParseContext
+from multus_forensics.formats.journald import JournaldFormat
+from multus_forensics.ingest.sources import RawStream, decode
+from multus_forensics.timeutil import YearAnchor
+
+KUBELET = SAMPLES / "kubelet"
+JOURNALS = {
+    "seed_kubelet_journal": SAMPLES / "seed" / "kubelet.journal",
+    "journald_short_precise_two_nodes": KUBELET / "kubelet_service.log",
+    "journald_short_iso": KUBELET / "short-iso.journal",
+    "journald_rsyslog_rfc3339": KUBELET / "messages",
+    "journald_k3s": KUBELET / "k3s.journal",
+    "journald_thick_block": KUBELET / "thick-block.journal",
+    "journald_newest_first": KUBELET / "newest-first.journal",
+    "journald_localised": KUBELET / "localised.journal",
+}
+SBX = "2ac6ef42aca501bb0e450866ad8eb29184026696b4efad83edf9f455811473b7"
+
+
+def parse(path: Path, **kw: object) -> mf.EventLog:
+    return mf.parse(str(path), format="journald", year=2026, **kw)  # type: ignore[arg-type]
+
+
+def write(tmp_path: Path, text: str, name: str = "node.journal") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(JOURNALS))
+def test_sample_golden(name: str, regen_golden: bool) -> None:
+    log = parse(JOURNALS[name])
+    assert not [i for i in log.issues if i.severity == "error"]
+    check_golden(name, log.to_polars(), regen_golden)
+
+
+@pytest.mark.parametrize("name", sorted(JOURNALS))
+def test_sample_sniffs_as_journald_and_accounts_every_line(name: str) -> None:
+    path = JOURNALS[name]
+    head = [line for line in path.read_text().splitlines() if line.strip()][:50]
+    assert JournaldFormat().sniff(head) >= 0.9
+    log = mf.parse(str(path), year=2026)  # detection by file name or content
+    fs = log.stats.files[0]
+    assert fs.format == "journald"
+    assert fs.lines == fs.event_lines + fs.issue_lines + fs.blank_lines
+
+
+def test_seed_journal_has_three_failed_attempts_at_four_call_sites() -> None:
+    df = parse(JOURNALS["seed_kubelet_journal"]).to_polars()
+    probe = df.filter(pl.col("pod") == "probe-6d8f9c7b54-qwz4n")
+    kinds = probe["kind"].value_counts().sort("kind")
+    assert dict(kinds.iter_rows()) == {
+        "kubelet:pod:sync-error": 3,
+        "kubelet:sandbox:failed": 6,
+        "kubelet:sandbox:start": 3,
+    }
+    failed = df.filter(pl.col("kind") == "kubelet:sandbox:failed")
+    assert failed.height == 9  # RunPodSandbox has no pod key, only the sandbox id
+    assert failed["sandbox_id"].n_unique() == 3
+    web = df.filter(pl.col("pod") == "web-7c9d8b6f5-h2kxm")
+    assert "kubelet:sandbox:failed" not in web["kind"].to_list()
+    assert web.filter(pl.col("kind") == "kubelet:pleg")["container_id"][0] == "c0ffee00" * 8
+
+
+def test_block_split_over_records_is_stitched_despite_interleaving() -> None:
+    df = parse(JOURNALS["journald_thick_block"]).to_polars()
+    first = df.row(0, named=True)
+    assert (first["line"], first["nlines"]) == (1, 4)
+    assert first["error"].endswith('"type":"multus-shim"}')
+    assert "device or resource busy\n': StdinData: {" in first["error"]
+    assert first["pod"] == "probe-6d8f9c7b54-qwz4n"
+    assert first["raw"].count("\n") == 3
+    others = df.filter(pl.col("line").is_in([2, 4]))
+    assert others["node"].to_list() == ["edge-node-2", "edge-node-3"]
+    assert others["nlines"].to_list() == [1, 1]
+
+
+def test_newest_first_paste_reassembles_the_reversed_block() -> None:
+    log = parse(JOURNALS["journald_newest_first"])
+    df = log.to_polars()
+    block = df.filter(pl.col("kind") == "kubelet:sandbox:failed").filter(pl.col("nlines") == 4)
+    err = block["error"][0]
+    assert err.startswith("rpc error:")
+    assert err.endswith('"type":"multus-shim"}')
+    assert block["pod"][0] == "probe-6d8f9c7b54-qwz4n"
+    assert [i.reason for i in log.issues] == ["klog block reassembled from a newest-first paste"]
+
+
+def test_unfinished_block_is_kept_with_a_warning(tmp_path: Path) -> None:
+    text = (
+        'Mar 11 14:02:07 n1 kubelet[1]: E0311 14:02:07.000001       1 k.go:1] "Failed" err=<\n'
+        "Mar 11 14:02:07 n1 kubelet[1]: \tfirst body line\n"
+    )
+    log = parse(write(tmp_path, text))
+    df = log.to_polars()
+    assert (df.height, df["nlines"][0], df["error"][0]) == (1, 2, "first body line")
+    assert [i.reason for i in log.issues] == ["klog block not closed at the end of the input"]
+
+
+def test_year_rolls_over_from_december_to_january(tmp_path: Path) -> None:
+    text = (
+        'Dec 31 23:59:59 n1 kubelet[7]: I1231 23:59:59.900000       7 a.go:1] "x"\n'
+        'Jan 01 00:00:00 n1 kubelet[7]: I1231 23:59:59.999999       7 a.go:1] "y"\n'
+        'Jan 01 00:00:02 n1 kubelet[7]: I0101 00:00:02.000001       7 a.go:1] "z"\n'
+    )
+    df = parse(write(tmp_path, text)).to_polars()
+    assert [t.isoformat() for t in df["time"]] == [
+        "2026-12-31T23:59:59.900000+00:00",
+        "2026-12-31T23:59:59.999999+00:00",  # klog still in December, journald already in January
+        "2027-01-01T00:00:02.000001+00:00",
+    ]
+    anchored = journald.JournaldFormat().parse(
+        decode(RawStream(str(tmp_path / "x"), text.encode()))[0],
+        ParseContext(YearAnchor(reference=datetime(2027, 1, 3, tzinfo=UTC), source="file-mtime")),
+    )
+    assert anchored.events["time"].dt.year().to_list() == [2026, 2026, 2027]
+    assert set(anchored.events["year_source"]) == {"file-mtime"}
+
+
+def test_zone_less_stamps_are_read_in_tz_and_iso_offsets_are_honoured(tmp_path: Path) -> None:
+    text = 'Mar 11 14:02:05 n1 kubelet[7]: I0311 14:02:05.102934       7 u.go:30] "x"\n'
+    df = parse(write(tmp_path, text), tz="Europe/Berlin").to_polars()
+    assert df["time"][0].isoformat() == "2026-03-11T13:02:05.102934+00:00"
+    iso = parse(JOURNALS["journald_short_iso"]).to_polars()
+    kubelet = iso.filter(pl.col("source") == "kubelet")
+    assert kubelet["time"][0].isoformat() == "2026-03-11T13:02:07.772001+00:00"
+    assert kubelet["year_source"].null_count() == kubelet.height
+
+
+def test_localised_month_names_come_from_the_table(tmp_path: Path) -> None:
+    df = parse(JOURNALS["journald_localised"]).to_polars()
+    assert [t.month for t in df["time"]] == [3, 5, 5, 9, 10]
+    log = parse(write(tmp_path, "Foo 11 14:02:05 n1 kubelet[7]: hello\n"))
+    assert [i.reason for i in log.issues] == ["not a journald record"]
+
+
+def test_pager_cut_lines_are_events_with_a_warning() -> None:
+    log = parse(JOURNALS["journald_short_iso"])
+    df = log.to_polars()
+    cut = df.filter(pl.col("fields").str.contains('"truncated":true', literal=True))
+    assert cut.height == 2
+    assert cut["error"][0].endswith("dial unix /run/multus/multus.so")
+    assert [i.reason for i in log.issues] == ["truncated by pager"] * 2
+    assert all(i.severity == "warning" for i in log.issues)
+
+
+def test_markers_are_events_not_issues() -> None:
+    df = parse(JOURNALS["journald_k3s"]).to_polars()
+    marker = df.row(0, named=True)
+    assert (marker["kind"], marker["source"]) == ("log", "journald")
+    assert json.loads(marker["fields"]) == {
+        "marker": "boot",
+        "boot_id": "5c1e0f2a9b8d4c7e6f5a4b3c2d1e0f9a",
+    }
+
+
+def test_payloads_are_dispatched_by_shape(tmp_path: Path) -> None:
+    df = parse(JOURNALS["journald_k3s"]).to_polars()
+    assert df.filter(pl.col("line") == 3)["source"][0] == "containerd"
+    assert df.filter(pl.col("line") == 4)["source"][0] == "kubelet"
+    text = (
+        "Mar 11 14:02:05 n1 systemd[1]: Started kubelet.service.\n"
+        "Mar 11 14:02:06 n1 microshift[88]: kubelet E0311 14:02:06.000001      88 k.go:1] "
+        '"CreatePodSandbox for pod failed" err="x" pod="a/b"\n'
+        "Mar 11 14:02:07 n1 kubelet[7]: plain text\n"
+        "                               continued by journalctl\n"
+    )
+    df = parse(write(tmp_path, text)).to_polars()
+    assert df["source"].to_list() == ["systemd", "kubelet", "kubelet"]
+    assert df["message"].to_list()[0] == "Started kubelet.service."
+    assert df["kind"][1] == "kubelet:sandbox:failed"
+    assert json.loads(df["fields"][1])["component"] == "kubelet"
+    assert df["message"][2] == "plain text\ncontinued by journalctl"
+    assert df["nlines"].to_list() == [1, 1, 2]
+
+
+def _careful(monkeypatch: pytest.MonkeyPatch, path: Path) -> mf.EventLog:
+    monkeypatch.setattr(journald, "VECTOR_MIN_LINES", 10**12)
+    return parse(path)
+
+
+FAST_SAMPLES = [
+    "seed_kubelet_journal",
+    "journald_short_precise_two_nodes",
+    "journald_k3s",
+    "journald_thick_block",
+    "journald_newest_first",
+]
+
+
+@pytest.mark.parametrize("name", FAST_SAMPLES)
+def test_vectorised_path_equals_careful_path(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = JOURNALS[name]
+    src = decode(RawStream(str(path), path.read_bytes()))[0]
+    assert _journalvec.applies(src, ParseContext(), 1)
+    monkeypatch.setattr(journald, "VECTOR_MIN_LINES", 1)
+    fast = parse(path)
+    slow = _careful(monkeypatch, path)
+    assert fast.to_polars().equals(slow.to_polars())
+    assert [str(i) for i in fast.issues] == [str(i) for i in slow.issues]
+
+
+def test_vectorised_path_finishes_common_lines_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path must not quietly route everything to the careful path."""
+    path = JOURNALS["seed_kubelet_journal"]
+    calls: list[int] = []
+    real = _journalrec.parse_lines
+
+    def spy(*args: object, **kw: object) -> object:
+        items = list(args[3])  # type: ignore[call-overload]
+        calls.append(len(items))
+        return real(args[0], args[1], args[2], items, args[4])  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_journalrec, "parse_lines", spy)
+    monkeypatch.setattr(journald, "VECTOR_MIN_LINES", 1)
+    parse(path)
+    total = len(path.read_text().splitlines())
+    assert calls
+    assert calls[0] <= 2
+    assert total > 20
+
+
+def test_bytes_of_the_source_are_used_only_when_exact() -> None:
+    clean = decode(RawStream("a", b"Mar 11 14:02:05 n1 k[1]: x\n"))[0]
+    assert clean.data == clean.text.encode()
+    crlf = decode(RawStream("a", b"Mar 11 14:02:05 n1 k[1]: x\r\n"))[0]
+    assert crlf.data is None
+    assert crlf.line_count == 1
