@@ -274,3 +274,22 @@ def test_loose_files_are_reported_together(tmp_path: Path) -> None:
     doc = json.loads(written[0].read_text())
     assert doc["stats"]["files"] == 2
     assert doc["inputs"] == []
+
+
+SEED = Path(__file__).resolve().parent.parent / "sample_logs" / "seed"
+
+
+def test_seed_case_report_names_cause_pod_node_remediation_and_attempts(tmp_path: Path) -> None:
+    data = build_report_data(parse(str(SEED), year=2026))
+    top = data.diagnosis["findings"][0]
+    assert top["root_cause"] == "multus_self_delegation"
+    assert data.affected_pods[0] == "lab/probe-6d8f9c7b54-qwz4n"
+    assert data.affected_nodes == ["edge-node-2"]
+    probe = data.pods[0]
+    assert probe.pod == "lab/probe-6d8f9c7b54-qwz4n"
+    assert [a["attempt"] for a in probe.tables["attempts"]][:3] == [1, 2, 3]
+    assert {r["interface"] for r in probe.tables["interfaces"]} == {"eth0", "net1"}
+    page = render(data, "html")
+    assert page.index("multus_self_delegation") < page.index("Per-pod timelines")
+    assert "<h3>Attempts</h3>" in page
+    assert top["remediation"][0] in page.replace("&#x27;", "'")

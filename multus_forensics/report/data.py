@@ -189,10 +189,11 @@ def _sections_from_frame(frame: pl.DataFrame, first: list[str]) -> list[PodSecti
     return sections
 
 
-def _sections_from_timelines(timelines: Any, first: list[str]) -> list[PodSection]:
+def _sections_from_timelines(
+    timelines: Any, tables: dict[str, pl.DataFrame], first: list[str]
+) -> list[PodSection]:
     """Per-pod events joined by the timeline stage (sandbox and container IDs included)."""
-    pods = timelines.pods()
-    tables = {name: getattr(timelines, name)() for name in POD_TABLES}
+    pods = tables["pods"]
     scored = []
     nodes: dict[str, list[str]] = {}
     for row in pods.iter_rows(named=True):
@@ -247,11 +248,11 @@ def build_report_data(
     timelines = timelines_for(log.frame, notes)
     affected_pods, affected_nodes = _affected(diagnosis, log.frame)
     if timelines is not None:
-        sections = _sections_from_timelines(timelines, affected_pods)
-        tables = {
-            name: getattr(timelines, name)().to_dicts()
-            for name in ("pods", "attempts", "interfaces", "anomalies")
+        frames = {
+            n: getattr(timelines, n)() for n in ("pods", "attempts", "interfaces", "anomalies")
         }
+        sections = _sections_from_timelines(timelines, frames, affected_pods)
+        tables = {name: frame.to_dicts() for name, frame in frames.items()}
         by_pod = {s.pod: s.nodes for s in sections}
         extra = {n for p in affected_pods for n in by_pod.get(p, [])}
         affected_nodes = sorted(set(affected_nodes) | extra)
