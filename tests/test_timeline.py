@@ -404,3 +404,17 @@ def test_container_id_joins_a_record_that_names_nothing_else() -> None:
     att = attempts_of(t)
     assert att["sandbox_id"].to_list() == [sandbox]
     assert att["outcome"].to_list() == ["torn-down"]
+
+
+@pytest.mark.parametrize(("error", "outcome"), [(None, "ready"), ("some failure", "failed")])
+def test_thick_daemon_finished_add_gives_the_outcome(error: str | None, outcome: str) -> None:
+    events = [
+        Event(
+            time=at(0), node="n1", source="multus-daemon", kind="multus:request",
+            namespace=NS, pod=POD, pod_uid=UID, sandbox_id=SANDBOXES[0], interface="eth0",
+            fields={"command": "ADD", "phase": phase}, error=error if phase == "finished" else None,
+            file="daemon.log", line=n,
+        )
+        for n, phase in enumerate(("starting", "finished"), start=1)
+    ]  # fmt: skip
+    assert attempts_of(build(events))["outcome"].to_list() == [outcome]

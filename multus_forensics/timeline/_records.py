@@ -127,6 +127,9 @@ class Rec:
 
     @property
     def is_add_failure(self) -> bool:
+        if self.kind == "multus:request":  # thick daemon: ADD finished with an error
+            f = self.fields
+            return f.get("command") == "ADD" and f.get("phase") == "finished" and bool(self.error)
         if self.kind in ADD_FAILURE_KINDS:
             if self.kind == "multus:error" and self.chain is not None:
                 return self.chain.op != "del"
@@ -140,6 +143,17 @@ class Rec:
         """A PLEG ContainerStarted: the pod's sandbox is up (its ID, or an app container's)."""
         event = self.fields.get("event") if self.kind == "kubelet:pleg" else None
         return isinstance(event, dict) and event.get("Type") == "ContainerStarted"
+
+    @property
+    def add_succeeded(self) -> bool:
+        """A thick daemon ``ADD finished CNI request`` with ``err: <nil>``: the CNI ADD worked."""
+        f = self.fields
+        return (
+            self.kind == "multus:request"
+            and f.get("command") == "ADD"
+            and f.get("phase") == "finished"
+            and self.error is None
+        )
 
     @property
     def is_del_failure(self) -> bool:

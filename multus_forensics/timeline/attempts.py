@@ -337,7 +337,9 @@ def _outcome(attempt: Attempt) -> str:
     kinds = {r.kind for r in attempt.recs}
     if attempt.failures or any(r.is_add_failure for r in attempt.recs):
         return "failed"
-    ready = bool(kinds & READY_KINDS) or any(r.container_started for r in attempt.recs)
+    ready = bool(kinds & READY_KINDS) or any(
+        r.container_started or r.add_succeeded for r in attempt.recs
+    )
     down = bool(kinds & TEARDOWN_KINDS)
     if ready:
         return "torn-down" if down else "ready"
