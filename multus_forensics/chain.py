@@ -54,7 +54,7 @@ class Layer:
 
     kind: str
     text: str
-    fields: Mapping[str, str] = field(default_factory=dict)
+    fields: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)

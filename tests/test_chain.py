@@ -395,3 +395,8 @@ def test_signature_masks_urls_and_socket_paths() -> None:
         "/run/multus/multus.sock: connect: connection refused"
     )
     assert chain.signature == 'Post "<url>": dial unix <path>: connect: connection refused'
+
+
+def test_chains_are_hashable_values() -> None:
+    assert unwrap_error(RPC) == unwrap_error(RPC)
+    assert len({unwrap_error(RPC), unwrap_error(RPC), unwrap_error("other")}) == 2
