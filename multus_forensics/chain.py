@@ -136,6 +136,26 @@ def failure_key(chain: ErrorChain) -> tuple[str | None, str]:
     return sandbox, chain.core
 
 
+def same_failure(a: ErrorChain, b: ErrorChain) -> bool:
+    """Whether two reports are one failure (what the timeline deduplicates on).
+
+    Same sandbox (or one of them unnamed) and: equal cores, or one core a suffix of the other
+    (Multus' own ``[error]`` line vs the runtime's chain), or — under one named sandbox — the
+    same signature (sources quoting the chain with different middle layers), or a report cut by
+    a pager whose remaining core appears in the full one.
+    """
+    sa, ca = failure_key(a)
+    sb, cb = failure_key(b)
+    if sa is not None and sb is not None and sa != sb:
+        return False
+    if ca.endswith(cb) or cb.endswith(ca):
+        return True
+    if a.truncated != b.truncated:
+        cut, full = (a, b) if a.truncated else (b, a)
+        return bool(cut.core) and cut.core in full.core
+    return sa is not None and sa == sb and a.signature == b.signature
+
+
 # --- quoting --------------------------------------------------------------------------------
 
 _ESCAPE = re.compile(r"\\(?:[\\\"'abfnrtv]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]{3})")

@@ -16,6 +16,7 @@ from multus_forensics.chain import (
     decode_byte_array,
     failure_key,
     mask,
+    same_failure,
     unquote_levels,
     unwrap_error,
 )
@@ -400,3 +401,15 @@ def test_signature_masks_urls_and_socket_paths() -> None:
 def test_chains_are_hashable_values() -> None:
     assert unwrap_error(RPC) == unwrap_error(RPC)
     assert len({unwrap_error(RPC), unwrap_error(RPC), unwrap_error("other")}) == 2
+
+
+def test_same_failure_across_sources_and_not_across_sandboxes() -> None:
+    runtime = unwrap_error(CORE)
+    multus_own = unwrap_error(CORE.split("failed (add): ", 1)[1])
+    other_sandbox = unwrap_error(CORE.replace(SB, "e" * 64))
+    cut = unwrap_error("Failed to create pod sandbox: " + RPC[:120] + " ...")
+    assert same_failure(unwrap_error(RPC), runtime)
+    assert same_failure(runtime, multus_own)
+    assert same_failure(cut, runtime)
+    assert not same_failure(runtime, other_sandbox)
+    assert not same_failure(runtime, unwrap_error(f'failed to setup network for sandbox "{SB}": x'))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
-from multus_forensics.chain import ErrorChain, failure_key
+from multus_forensics.chain import ErrorChain, same_failure
 from multus_forensics.timeline._records import (
     ADD_KINDS,
     READY_KINDS,
@@ -300,22 +300,6 @@ def _attach_rest(pieces: list[_Piece], rest: list[Rec], skew: timedelta) -> list
     return pod_level
 
 
-def _same_failure(a: ErrorChain, b: ErrorChain) -> bool:
-    """Reports of one failure: same sandbox (or one unnamed) and equal cores, one core a suffix
-    of the other (Multus' own line vs the runtime's chain), or, under one named sandbox, the
-    same signature (sources that quote the chain with different middle layers)."""
-    sa, ca = failure_key(a)
-    sb, cb = failure_key(b)
-    if sa is not None and sb is not None and sa != sb:
-        return False
-    if ca.endswith(cb) or cb.endswith(ca):
-        return True
-    if a.truncated != b.truncated:  # a cut report is the same failure if the full one holds it
-        cut, full = (a, b) if a.truncated else (b, a)
-        return bool(cut.core) and cut.core in full.core
-    return sa is not None and sa == sb and a.signature == b.signature
-
-
 def _failures(recs: list[Rec]) -> list[Failure]:
     """Distinct failures of an attempt, each with every record that reported it."""
     out: list[Failure] = []
@@ -323,7 +307,7 @@ def _failures(recs: list[Rec]) -> list[Failure]:
         if rec.chain is None or not rec.is_add_failure:
             continue
         for failure in out:
-            if _same_failure(rec.chain, failure.chain):
+            if same_failure(rec.chain, failure.chain):
                 if completeness(rec.chain) > completeness(failure.chain):
                     failure.chain = rec.chain
                 failure.reports.append(rec)
