@@ -133,7 +133,7 @@ def plot_add_order(
     lanes = add_order_lanes(timelines, pod)
     shown = lanes[:max_lanes]
     width = max((len(lane.steps) + (lane.outcome == "failed") for lane in shown), default=1)
-    ax = new_axes(ax, (3.5 + 1.7 * width + 3.5, 1.2 + 0.85 * max(len(shown), 1)))
+    ax = new_axes(ax, (2.5 + 1.45 * width + 3.2, 1.2 + 0.85 * max(len(shown), 1)))
     reentry_nets = {s.network for lane in shown for s in lane.steps if s.reentry}
     colors = network_colors({s.network for lane in shown for s in lane.steps}, reentry_nets)
     for i, lane in enumerate(shown):

@@ -1,0 +1,315 @@
+"""Plot helpers on the Agg backend: labels, order and artists of each figure, the ``ax`` contract."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import polars as pl
+import pytest
+from conftest import SAMPLES
+from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
+from matplotlib.text import Annotation
+
+import multus_forensics as mf
+from multus_forensics.plots import (
+    add_order_lanes,
+    failure_table,
+    plot_add_order,
+    plot_attempts,
+    plot_causes_by_node,
+    plot_causes_over_time,
+)
+from multus_forensics.plots._common import OUTCOME_COLORS, REENTRY_COLOR
+
+PROBE = "lab/probe-6d8f9c7b54-qwz4n"
+WEB = "lab/web-7c9d8b6f5-h2kxm"
+DUAL = "lab/dual-nic-5f7d9c8b6-m4x2p"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def seed() -> mf.Timelines:
+    return mf.build_timelines(mf.parse([str(SAMPLES / "seed")], year=2026))
+
+
+@pytest.fixture(scope="module")
+def dupname() -> mf.Timelines:
+    return mf.build_timelines(mf.parse([str(SAMPLES / "dupname")], year=2026))
+
+
+def _patches(ax: Axes, gid: str) -> list[Any]:
+    return [p for p in ax.patches if p.get_gid() == gid]
+
+
+def _texts(ax: Axes, gid: str) -> list[str]:
+    return [t.get_text() for t in ax.texts if t.get_gid() == gid]
+
+
+def _ytick_labels(ax: Axes) -> list[str]:
+    return [t.get_text() for t in ax.get_yticklabels()]
+
+
+# -- interface add order -----------------------------------------------------------------------
+
+
+def test_lanes_keep_the_add_order_and_mark_the_self_delegation_reentry(seed: mf.Timelines) -> None:
+    lanes = add_order_lanes(seed, PROBE)
+    assert [lane.attempt for lane in lanes] == [1, 2, 3]
+    for lane in lanes:
+        assert [(s.interface, s.network) for s in lane.steps] == [
+            ("eth0", "cbr0"),
+            ("net1", "lab/macvlan-conf"),
+            ("eth0", "multus-cni-network"),
+        ]
+        assert [s.reentry for s in lane.steps] == [False, False, True]
+        assert (lane.failed_interface, lane.failed_network) == ("net1", "macvlan-conf")
+        assert lane.error == "interface name net1 already exists"
+        assert lane.collides_with == 2  # the net1 the inner multus just added
+
+
+def test_add_order_figure_draws_steps_failure_and_reentry(seed: mf.Timelines) -> None:
+    ax = plot_add_order(seed, pod=PROBE)
+    assert len(_patches(ax, "step")) == 6
+    reentry = _patches(ax, "reentry")
+    assert len(reentry) == 3
+    assert all(matplotlib.colors.to_hex(p.get_facecolor()) == REENTRY_COLOR for p in reentry)
+    assert _texts(ax, "reentry-label") == ["↺ Multus re-entry"] * 3
+    assert len(_patches(ax, "failure")) == 3
+    assert _texts(ax, "failure-label") == ["✗ net1\nmacvlan-conf"] * 3
+    assert _texts(ax, "error") == ["interface name net1 already exists"] * 3
+    labels = _ytick_labels(ax)
+    assert [label.split("\n")[1].split(" · ")[:2] for label in labels] == [
+        ["attempt 1", "failed"],
+        ["attempt 2", "failed"],
+        ["attempt 3", "failed"],
+    ]
+    first_lane = sorted(
+        (t.get_position()[0], t.get_text().split("\n")[0])
+        for t in ax.texts
+        if t.get_gid() == "step-label" and t.get_position()[1] == 0
+    )
+    assert [name for _, name in first_lane] == ["eth0", "net1", "eth0"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[:3] == ["cbr0", "lab/macvlan-conf", "multus-cni-network"]
+    assert "default interface again from Multus" in legend
+    assert ax.get_title(loc="left") == f"Interface add order: {PROBE}"
+
+
+def test_duplicate_request_collides_without_reentry(dupname: mf.Timelines) -> None:
+    ax = plot_add_order(dupname)
+    assert _patches(ax, "reentry") == []
+    assert "default interface again from Multus" not in [
+        t.get_text() for t in ax.get_legend().get_texts()
+    ]
+    arcs = [a for a in ax.texts if isinstance(a, Annotation) and a.get_gid() == "collision"]
+    assert [a.xy[0] for a in arcs] == [2, 2, 2]  # net1 from lab/macvlan-a
+    assert _texts(ax, "failure-label") == ["✗ net1\nmacvlan-b"] * 3
+
+
+def test_healthy_pod_ends_ready_without_failure(seed: mf.Timelines) -> None:
+    ax = plot_add_order(seed, pod=WEB)
+    assert _patches(ax, "failure") == []
+    assert _texts(ax, "outcome") == ["✓ ready"]
+    assert len(_patches(ax, "step")) == 1
+
+
+def test_unknown_add_order_is_said_not_guessed() -> None:
+    tl = mf.build_timelines(mf.parse([str(SAMPLES / "seed" / "containerd.log")], year=2026))
+    ax = plot_add_order(tl, pod=PROBE)
+    assert _patches(ax, "step") == []
+    assert len(_texts(ax, "unknown")) == 3
+    assert len(_patches(ax, "failure")) == 3  # the failure itself is still known
+
+
+def test_lanes_beyond_max_lanes_are_counted_in_the_title(seed: mf.Timelines) -> None:
+    ax = plot_add_order(seed, max_lanes=2)
+    assert len(_ytick_labels(ax)) == 2
+    assert ax.get_title(loc="left").endswith("(first 2 of 4 attempts)")
+
+
+# -- attempt timeline --------------------------------------------------------------------------
+
+
+def _bars(ax: Axes, gid: str) -> list[PolyCollection]:
+    return [c for c in ax.collections if c.get_gid() == gid]
+
+
+def test_attempt_bars_by_outcome_with_retry_gaps(seed: mf.Timelines) -> None:
+    ax = plot_attempts(seed)
+    assert _ytick_labels(ax) == [WEB, PROBE]  # pods in timeline order
+    failed = _bars(ax, "attempt:failed")
+    assert len(failed) == 3
+    assert len(_bars(ax, "attempt:ready")) == 1
+    assert matplotlib.colors.to_hex(failed[0].get_facecolor()[0]) == OUTCOME_COLORS["failed"]
+    assert _texts(ax, "gap-label") == ["+11.1 s", "+19.1 s"]
+    assert _texts(ax, "attempt-label") == ["#1", "#1", "#2", "#3"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["ready", "failed"]
+
+
+def test_inferred_outcomes_are_outlined_and_explained() -> None:
+    tl = mf.build_timelines(mf.parse([str(SAMPLES / "seed" / "describe.txt")], year=2026))
+    ax = plot_attempts(tl)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "outcome inferred from a repeated event" in legend
+
+
+def test_attempts_without_time_are_counted_not_dropped() -> None:
+    tl = mf.build_timelines(mf.parse([str(SAMPLES / "paste" / "bare_ticket.txt")]))
+    ax = plot_attempts(tl)
+    assert ax.get_title(loc="left").endswith("(2 attempts without time not shown)")
+    assert list(ax.collections) == []
+
+
+# -- fleet view --------------------------------------------------------------------------------
+
+T0 = datetime(2026, 3, 11, 1, 0, tzinfo=UTC)
+
+
+def _failures(rows: list[tuple[str, str, str, int, datetime | None]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {"node": n, "namespace": "lab", "pod": p, "pod_uid": None, "attempt": a,
+             "time": t, "root_cause": c}
+            for n, c, p, a, t in rows
+        ],
+        schema={"node": pl.String, "namespace": pl.String, "pod": pl.String,
+                "pod_uid": pl.String, "attempt": pl.Int64, "time": pl.Datetime("us", "UTC"),
+                "root_cause": pl.String},
+        orient="row",
+    )  # fmt: skip
+
+
+FAILURES = _failures(
+    [
+        ("w1", "multus_self_delegation", "a", 1, T0),
+        ("w1", "multus_self_delegation", "a", 2, T0 + timedelta(minutes=5)),
+        ("w1", "unknown", "b", 1, T0 + timedelta(minutes=10)),
+        ("w2", "ipam_pool_exhausted", "c", 1, T0 + timedelta(minutes=40)),
+        ("w2", "ipam_pool_exhausted", "d", 1, None),
+    ]
+)
+
+
+def test_causes_over_time_stack_per_bin() -> None:
+    ax = plot_causes_over_time(FAILURES, every=timedelta(minutes=30))
+    heights = {
+        c.get_label(): [(round(r.get_y()), round(r.get_height())) for r in c.patches]
+        for c in ax.containers
+    }
+    # unknown stacks last; the untimed row is counted in the title
+    assert list(heights) == ["ipam_pool_exhausted", "multus_self_delegation", "unknown"]
+    assert heights == {
+        "ipam_pool_exhausted": [(0, 1)],
+        "multus_self_delegation": [(0, 2)],
+        "unknown": [(2, 1)],
+    }
+    assert ax.get_title(loc="left").endswith("(1 without time not shown)")
+    assert ax.get_ylabel() == "failed attempts per 30 min"
+
+
+def test_causes_over_time_counts_distinct_pods_and_takes_pandas() -> None:
+    ax = plot_causes_over_time(FAILURES.to_pandas(), every=timedelta(hours=1), count="pods")
+    totals = {c.get_label(): sum(r.get_height() for r in c.patches) for c in ax.containers}
+    assert totals == {"ipam_pool_exhausted": 1, "multus_self_delegation": 1, "unknown": 1}
+
+
+def test_node_heat_map_counts_cells_and_lists_healthy_nodes() -> None:
+    ax = plot_causes_by_node(FAILURES, nodes=["w1", "w2", "w3"])
+    image = next(i for i in ax.images if i.get_gid() == "heatmap")
+    assert _ytick_labels(ax) == ["w1", "w2", "w3"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "ipam pool exhausted",
+        "multus self delegation",
+        "unknown",
+    ]
+    assert image.get_array().tolist() == [[0, 2, 1], [2, 0, 0], [0, 0, 0]]
+    assert sorted(_texts(ax, "cell")) == ["1", "2", "2"]
+
+
+def test_bad_failure_frames_and_counts_give_clear_errors() -> None:
+    with pytest.raises(ValueError, match="lacks columns \\['root_cause'\\]"):
+        plot_causes_by_node(FAILURES.drop("root_cause"))
+    with pytest.raises(ValueError, match="count must be 'attempts' or 'pods'"):
+        plot_causes_by_node(FAILURES, count="nodes")  # type: ignore[arg-type]
+
+
+def test_failure_table_labels_each_failed_attempt_with_its_finding(seed: mf.Timelines) -> None:
+    log = mf.parse([str(SAMPLES / "seed")], year=2026)
+    table = failure_table(seed, mf.diagnose(log))
+    assert table["attempt"].to_list() == [1, 2, 3]
+    assert set(table["root_cause"]) == {"multus_self_delegation"}
+    assert set(table["node"]) == {"edge-node-2"}
+    none = failure_table(seed, [])
+    assert set(none["root_cause"]) == {"unknown"}
+    assert none["confidence"].null_count() == 3
+
+
+def test_failure_table_over_a_generated_fleet(tmp_path: Any) -> None:
+    import runpy
+
+    make_fleet = runpy.run_path(str(SAMPLES / "fleet" / "make_fleet.py"))["make_fleet"]
+    paths = make_fleet(tmp_path, nodes=6, pods=8, seed=3)
+    log = mf.parse([str(p) for p in paths], year=2026)
+    tl = mf.build_timelines(log)
+    table = failure_table(tl, mf.diagnose(log))
+    failed = tl.attempts().filter(pl.col("outcome") == "failed")
+    assert table.height == failed.height  # every failed attempt once, none invented
+    causes = dict(table.group_by("node").agg(pl.col("root_cause").unique()).iter_rows())
+    assert "fleet-worker-1" not in causes
+    assert causes["fleet-worker-4"] == ["master_interface_missing"]
+    assert causes["fleet-worker-6"] == ["kubeconfig_auth_failure"]
+    assert causes["fleet-worker-3"] == ["multus_self_delegation"]
+
+
+# -- the ax contract ---------------------------------------------------------------------------
+
+PLOTS: list[tuple[str, Callable[[mf.Timelines], Axes]]] = [
+    ("add_order", lambda tl: plot_add_order(tl, ax=plt.subplots()[1])),
+    ("attempts", lambda tl: plot_attempts(tl, ax=plt.subplots()[1])),
+    ("over_time", lambda tl: plot_causes_over_time(FAILURES, ax=plt.subplots()[1])),
+    ("by_node", lambda tl: plot_causes_by_node(FAILURES, ax=plt.subplots()[1])),
+]
+
+
+@pytest.mark.parametrize(("name", "draw"), PLOTS, ids=[p[0] for p in PLOTS])
+def test_plots_draw_on_the_given_axes_and_never_show(
+    name: str, draw: Callable[[mf.Timelines], Axes], seed: mf.Timelines, monkeypatch: Any
+) -> None:
+    def no_show(*_: object, **__: object) -> None:
+        raise AssertionError(f"{name} called show()")
+
+    monkeypatch.setattr(plt, "show", no_show)
+    before = set(plt.get_fignums())
+    ax = draw(seed)
+    assert isinstance(ax, Axes)
+    assert set(plt.get_fignums()) - before == {ax.figure.number}  # only the caller's figure
+
+
+def test_empty_inputs_say_so() -> None:
+    empty = mf.build_timelines(mf.parse([str(SAMPLES / "kubectl" / "describe_healthy.txt")]))
+    assert "no sandbox attempts" in [t.get_text() for t in plot_add_order(empty).texts]
+    assert "no timed sandbox attempts" in [t.get_text() for t in plot_attempts(empty).texts]
+    nothing = FAILURES.clear()
+    assert "no failed attempts" in [t.get_text() for t in plot_causes_by_node(nothing).texts]
+    assert "no failed attempts" in [t.get_text() for t in plot_causes_over_time(nothing).texts]
+
+
+def test_importing_the_plots_does_not_import_matplotlib() -> None:
+    code = "import multus_forensics.plots, sys; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
