@@ -11,6 +11,7 @@ import distributed
 import pytest
 
 from multus_forensics.batch import active_dask_client, run_batch
+from multus_forensics.cli import main
 
 pytestmark = pytest.mark.slow
 
@@ -66,3 +67,22 @@ def test_an_active_client_is_used_without_being_named(cluster: Any, tmp_path: Pa
     assert result.mode == "dask"
     assert {u.pid for u in result.units} <= worker_pids
     assert result.log().frame.equals(run_batch(paths, workers=1, progress=False).log().frame)
+
+
+def test_report_command_runs_bundles_on_the_scheduler(
+    cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundles = []
+    for n, path in enumerate(kubelet_logs(tmp_path, 2)):
+        node = tmp_path / f"node-{n}"
+        node.mkdir()
+        Path(path).rename(node / "kubelet.log")
+        bundles.append(str(node))
+    out = tmp_path / "out"
+    args = ["report", *bundles, "-o", str(out), "--format", "json", "--scheduler"]
+    assert main([*args, cluster.scheduler_address]) == 0
+    capsys.readouterr()
+    doc = json.loads((out / "report.json").read_text())
+    assert [i["input"] for i in doc["inputs"]] == bundles
+    assert doc["stats"]["events"] == 20 + 40
+    assert (out / doc["inputs"][1]["report"]).exists()
