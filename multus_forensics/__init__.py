@@ -35,6 +35,11 @@ _EXPORTS: dict[str, str] = {
     "load_catalog": "multus_forensics.classify",
     "Finding": "multus_forensics.classify",
     "Catalog": "multus_forensics.classify",
+    "plot_add_order": "multus_forensics.plots",
+    "plot_attempts": "multus_forensics.plots",
+    "plot_causes_over_time": "multus_forensics.plots",
+    "plot_causes_by_node": "multus_forensics.plots",
+    "failure_table": "multus_forensics.plots",
 }
 
 __all__ = [
@@ -56,8 +61,13 @@ __all__ = [
     "__version__",
     "build_timelines",
     "diagnose",
+    "failure_table",
     "load_catalog",
     "parse",
+    "plot_add_order",
+    "plot_attempts",
+    "plot_causes_by_node",
+    "plot_causes_over_time",
     "run_batch",
     "unwrap_error",
     "write_report",
@@ -77,6 +87,13 @@ if TYPE_CHECKING:
     from multus_forensics.ingest import Limits
     from multus_forensics.model import Event, FileStats, ParseIssue
     from multus_forensics.pipeline import parse
+    from multus_forensics.plots import (
+        failure_table,
+        plot_add_order,
+        plot_attempts,
+        plot_causes_by_node,
+        plot_causes_over_time,
+    )
     from multus_forensics.report import write_report
     from multus_forensics.timeline import Timelines, build_timelines
 
