@@ -134,9 +134,13 @@ def logrus_split(df: pl.DataFrame) -> pl.DataFrame:
         .str.replace_all("\\\\", "\x01\x01", literal=True)
         .str.replace_all('\\"', "\x01\x01", literal=True)
     )
-    end = pl.coalesce(
-        masked.str.extract(r'^"[^"]*"', 0).str.len_chars(),
-        pl.col("rest").str.extract(r"^\S*", 0).str.len_chars(),
+    # a quoted message ends at the second unmasked quote: split there, not with a regex
+    closed = masked.str.starts_with('"') & (masked.str.count_matches('"', literal=True) >= 2)
+    quoted_len = masked.str.splitn('"', 3).struct.field("field_1").str.len_chars() + 2
+    end = (
+        pl.when(closed)
+        .then(quoted_len)
+        .otherwise(pl.col("rest").str.extract(r"^\S*", 0).str.len_chars())
     )
     df = df.with_columns(end.alias("_end"))
     return df.with_columns(
