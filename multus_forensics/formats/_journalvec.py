@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import numpy as np
     import polars as pl
 
-CHUNK_ROWS: Final = 200_000
+CHUNK_ROWS: Final = 65_536
 
 
 def _zone_name(ctx: ParseContext) -> str | None:
@@ -48,30 +48,45 @@ def applies(src: TextSource, ctx: ParseContext, min_lines: int) -> bool:
 def line_series(src: TextSource) -> pl.Series:
     """All physical lines as one string column over the source bytes (the data is not copied).
 
-    Arrow offsets are built from the newline positions (numpy, in 16 MiB steps); each string
-    then drops its terminator by a zero-copy slice.
+    Newline positions come from numpy in 16 MiB steps; each line becomes an Arrow string-view
+    (length, 4-byte prefix, offset into the one data buffer; lines of 12 bytes or less are
+    stored inline), which polars adopts as is. Only the 16-byte views are new memory.
     """
     import numpy as np
     import polars as pl
     import pyarrow as pa
 
     data = src.data if src.data is not None else src.text.encode("utf-8")
+    if len(data) >= 1 << 32:  # view offsets are 32-bit: fall back to a copying column
+        return pl.Series("raw", src.lines, dtype=pl.String)
     arr = np.frombuffer(data, dtype=np.uint8)
-    parts = [np.zeros(1, dtype=np.int64)]
+    ends_parts = []
     step = 1 << 24
     for start in range(0, len(arr), step):
-        hits = np.flatnonzero(arr[start : start + step] == 10)
-        parts.append(hits.astype(np.int64) + start + 1)
-    offsets = np.concatenate(parts)
-    if offsets[-1] != len(data):  # no final newline: the last line ends with the data
-        offsets = np.append(offsets, len(data))
-    n = len(offsets) - 1
-    arrow = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
-    lines = pl.Series("raw", arrow)
-    cut = lines.str.len_chars().cast(pl.Int64) - 1
-    if n and not data.endswith(b"\n"):
-        cut = cut.scatter(n - 1, cut[n - 1] + 1)
-    return lines.str.slice(0, cut)
+        ends_parts.append(np.flatnonzero(arr[start : start + step] == 10).astype(np.int64) + start)
+    ends = np.concatenate(ends_parts) if ends_parts else np.zeros(0, dtype=np.int64)
+    if len(data) and data[-1:] != b"\n":  # the last line has no terminator
+        ends = np.append(ends, len(data))
+    n = len(ends)
+    starts = np.empty(n, dtype=np.int64)
+    if n:
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+    lens = (ends - starts).astype(np.uint32)
+    at = np.minimum(starts[:, None] + np.arange(12), max(len(arr) - 1, 0))
+    head = arr[at] if len(arr) else np.zeros((n, 12), dtype=np.uint8)  # first 12 bytes
+    head[np.arange(12) >= lens[:, None]] = 0
+    views = np.zeros((n, 4), dtype=np.uint32)
+    views[:, 0] = lens
+    raw_views = views.view(np.uint8).reshape(n, 16)
+    long = lens > 12
+    raw_views[:, 4:16] = np.where(long[:, None], 0, head)
+    raw_views[long, 4:8] = head[long, :4]
+    views[long, 3] = starts[long].astype(np.uint32)  # buffer 0, offset of the line
+    arrow = pa.Array.from_buffers(
+        pa.string_view(), n, [None, pa.py_buffer(views), pa.py_buffer(data)]
+    )
+    return pl.Series("raw", arrow)
 
 
 def _years(raw: pl.Series, ctx: ParseContext) -> np.ndarray:
