@@ -234,3 +234,20 @@ def test_literal_split_matches_the_logrus_regex(body: str) -> None:
     ]
     frame = logrus_split(pl.DataFrame({"raw": lines})).select("ts", "level", "msg", "rest")
     assert frame.rows() == [_split_with_regex(line) for line in lines]
+
+
+def test_bare_extra_fields_become_the_same_json_as_parse_kv() -> None:
+    rest = "namespace=k8s.io pid=20517 runtime=io.containerd.runc.v2 path=/run/x@y+z^1"
+    events, _, _ = _events(f'time="2026-03-11T13:00:00Z" level=info msg=done {rest}\n')
+    found = parse_logrus_payload(f'time="2026-03-11T13:00:00Z" level=info msg=done {rest}')
+    assert found is not None
+    assert (
+        dict(events[0].fields)
+        == found["fields"]
+        == {
+            "namespace": "k8s.io",
+            "pid": "20517",
+            "runtime": "io.containerd.runc.v2",
+            "path": "/run/x@y+z^1",
+        }
+    )

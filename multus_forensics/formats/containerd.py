@@ -100,6 +100,17 @@ def _other_line(line: str, skip: str) -> dict[str, Any] | None:
     return None
 
 
+#: extra fields that are all bare ``key=value`` (values need no JSON escaping)
+_BARE_KVS: Final = r"^[\w.\-/]+=[\w.\-/@^+]*(?: [\w.\-/]+=[\w.\-/@^+]*)*$"
+
+
+def _bare_kvs_json(rest: pl.Expr) -> pl.Expr:
+    """``a=b c=d`` -> ``"a": "b", "c": "d"`` (only for :data:`_BARE_KVS` text)."""
+    return rest.str.replace_all(r"([\w.\-/]+)=([\w.\-/@^+]*)", '"$1": "$2"').str.replace_all(
+        '" "', '", "', literal=True
+    )
+
+
 def _unquote_rest(df: pl.DataFrame, raw: str, out: str) -> pl.DataFrame:
     """Fill ``out`` where the vectorised unquote gave up (escapes other than ``\\"``) in Python."""
     import polars as pl
@@ -301,7 +312,17 @@ def parse_logrus_source(
         df["message"].gather(rows).to_list(), df["error"].gather(rows).to_list(), strict=True
     )
     found = {i: classify_runtime(m, e) for i, (m, e) in zip(rows.to_list(), pairs, strict=True)}
-    with_rest = (df["rest"] != "").arg_true()
+    # bare key=value pairs (logrus quotes nothing else) become JSON vectorised, unless the
+    # classifier also writes fields for the row; everything else goes through parse_kv
+    simple = pl.col("rest").str.contains(_BARE_KVS) & ~pl.Series(trig)
+    df = df.with_columns(
+        pl.when(simple)
+        .then(pl.concat_str(pl.lit("{"), _bare_kvs_json(pl.col("rest")), pl.lit("}")))
+        .otherwise(pl.col("fields"))
+        .alias("fields"),
+        simple.alias("_simple"),
+    )
+    with_rest = ((df["rest"] != "") & ~df["_simple"]).arg_true()
     rests = df["rest"].gather(with_rest).to_list()
     extra = {i: parse_kv(r) for i, r in zip(with_rest.to_list(), rests, strict=True)}
     levels = df["level"].replace_strict(LEVELS, default="info")
