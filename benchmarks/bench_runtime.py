@@ -144,19 +144,24 @@ GENERATORS: dict[str, tuple[str, Callable[[int, random.Random, IO[str]], None]]]
 }
 
 
-def measure(fmt_name: str, text: str, repeat: int) -> tuple[int, float]:
-    """(events, best wall seconds) for parsing ``text`` with the named format."""
+def measure(fmt_name: str, text: str, repeat: int) -> tuple[int, float, float]:
+    """(events, best wall seconds, best CPU seconds) for parsing ``text`` with the named format.
+
+    CPU time (all threads of this process) is the fairer cost on a shared, loaded machine;
+    wall time is what a user waits.
+    """
     fmt = get_format(fmt_name)
     ctx = ParseContext(YearAnchor(year=2026, source="argument"))
-    best = float("inf")
+    best_wall = best_cpu = float("inf")
     events = 0
     for _ in range(repeat):
         src = TextSource(f"bench.{fmt_name}", text)  # fresh source: cached line split is per object
-        t0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.process_time()
         out = fmt.parse(src, ctx)
-        best = min(best, time.perf_counter() - t0)
+        best_wall = min(best_wall, time.perf_counter() - w0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
         events = out.events.height
-    return events, best
+    return events, best_wall, best_cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,16 +177,16 @@ def main(argv: list[str] | None = None) -> int:
     for label, (fmt_name, gen) in GENERATORS.items():
         buf = io.StringIO()
         gen(args.lines, random.Random(args.seed), buf)
-        text = buf.getvalue()
-        events, secs = measure(fmt_name, text, args.repeat)
-        per_line[fmt_name] = secs / args.lines * 1e6
+        events, wall, cpu = measure(fmt_name, buf.getvalue(), args.repeat)
+        per_line[fmt_name] = cpu / args.lines * 1e6
         print(
-            f"{label:30} {args.lines:8d} lines {events:8d} events {secs:8.3f} s {per_line[fmt_name]:7.2f} us/line"
+            f"{label:30} {args.lines:8d} lines {events:8d} events  wall {wall:7.3f} s "
+            f"{wall / args.lines * 1e6:6.2f} us/line  cpu {cpu:7.3f} s {per_line[fmt_name]:6.2f} us/line"
         )
     reference = per_line["journald"]
     slower = [n for n in ("multus-log", "containerd") if per_line[n] > reference]
     for name in ("multus-log", "containerd"):
-        print(f"{name}: {per_line[name] / reference:.2f}x the kubelet journal's cost per line")
+        print(f"{name}: {per_line[name] / reference:.2f}x the kubelet journal's CPU cost per line")
     return 1 if args.check and slower else 0
 
 
