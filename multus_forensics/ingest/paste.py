@@ -49,6 +49,8 @@ def _quote_depth(line: str) -> int:
 
 
 def _strip_quote(lines: list[str], sample: list[str]) -> tuple[list[str], str | None]:
+    if not sample:
+        return lines, None
     depths = [_quote_depth(line) for line in sample]
     if sum(1 for d in depths if d) < MOST * len(sample):
         return lines, None
@@ -63,6 +65,8 @@ def _strip_quote(lines: list[str], sample: list[str]) -> tuple[list[str], str | 
 
 
 def _strip_numbers(lines: list[str], sample: list[str]) -> tuple[list[str], str | None]:
+    if not sample:
+        return lines, None
     numbers = [m and int(m.group(1)) for m in map(_NUMBER.match, sample)]
     hits = [n for n in numbers if n is not None]
     if len(hits) < MOST * len(sample) or len(hits) < 2:
@@ -76,6 +80,8 @@ def _strip_numbers(lines: list[str], sample: list[str]) -> tuple[list[str], str 
 
 
 def _strip_box(lines: list[str], sample: list[str]) -> tuple[list[str], str | None]:
+    if not sample:
+        return lines, None
     framed = sum(
         1
         for line in sample
@@ -115,8 +121,17 @@ def _could_be_decorated(lines: list[str]) -> bool:
 
 def strip_paste_decoration(src: TextSource) -> tuple[TextSource, list[ParseIssue]]:
     """The source with consistent paste decoration removed, and one warning per decoration."""
-    # the pre-check reads the head only, so clean large logs never split into a line list
-    if not src.text or not _could_be_decorated(src.head(max(SAMPLE_LINES, 50))):
+    # the pre-check and the decision read the head only, so clean large logs (timestamps start
+    # with digits) never split into a line list
+    head = src.head(max(SAMPLE_LINES, 50))
+    if not src.text or not _could_be_decorated(head):
+        return src, []
+    probe = head
+    for strip in _STRIPPERS:
+        probe, label = strip(probe, _sample(probe))
+        if label:
+            break
+    else:
         return src, []
     lines = src.lines
     stripped: list[str] = []
