@@ -293,3 +293,22 @@ def test_seed_case_report_names_cause_pod_node_remediation_and_attempts(tmp_path
     assert page.index("multus_self_delegation") < page.index("Per-pod timelines")
     assert "<h3>Attempts</h3>" in page
     assert top["remediation"][0] in page.replace("&#x27;", "'")
+
+
+def test_seed_case_report_embeds_fleet_and_pod_figures_as_png() -> None:
+    data = build_report_data(parse(str(SEED), year=2026))
+    titles = [p.title for p in data.plots]
+    assert titles[:2] == [
+        "Failed sandbox attempts by root cause over time",
+        "Failed sandbox attempts by node and root cause",
+    ]
+    assert "lab/probe-6d8f9c7b54-qwz4n: interface add order per attempt" in titles
+    assert all(p.png.startswith(b"\x89PNG\r\n\x1a\n") for p in data.plots)
+    assert {f["root_cause"] for f in data.failures} == {"multus_self_delegation"}
+    page = render(data, "html")
+    images = [a for t, a in elements(page) if t == "img"]
+    assert len(images) == len(data.plots)
+    assert all(str(a["src"]).startswith("data:image/png;base64,") for a in images)
+    no_plots = build_report_data(parse(str(SEED), year=2026), plots=False)
+    assert no_plots.plots == []
+    assert no_plots.failures == data.failures

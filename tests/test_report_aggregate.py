@@ -88,6 +88,7 @@ def test_same_root_cause_on_two_nodes_is_one_merged_finding() -> None:
     assert merged.affected_pods == ["ns/b3", "ns/a1", "ns/b1", "ns/b2"]
     assert merged.affected_nodes == ["node-a", "node-b"]
     assert [s.pod for s in merged.pods][:4] == ["ns/b3", "ns/a1", "ns/b1", "ns/b2"]
+    assert [s.input for s in merged.pods][:4] == ["b.tgz", "a.tgz", "b.tgz", "b.tgz"]
     assert merged.timelines["pods"][0] == {"input": "a.tgz", "pod": "ns/a1"}
     assert len(merged.coverage) == 2
     assert len(merged.issues) == 2

@@ -12,9 +12,11 @@ are 2 bundles or 200.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from multus_forensics.report.data import POD_SECTIONS, ReportData
+from multus_forensics.report.figures import fleet_plots
 
 
 def _merge_findings(groups: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -61,8 +63,13 @@ def _tagged(rows: list[dict[str, Any]], label: str) -> list[dict[str, Any]]:
     return [{"input": label, **r} for r in rows]
 
 
-def merge_report_data(parts: Sequence[tuple[str, ReportData]], title: str) -> ReportData:
-    """Combine per-bundle :class:`ReportData` (label, data) into the index's data."""
+def merge_report_data(
+    parts: Sequence[tuple[str, ReportData]], title: str, *, plots: bool = True
+) -> ReportData:
+    """Combine per-bundle :class:`ReportData` (label, data) into the index's data.
+
+    Fleet figures are redrawn from the combined failure table; per-pod figures are reused.
+    """
     stats: dict[str, int] = {}
     for _, d in parts:
         for key, value in d.diagnosis.get("stats", {}).items():
@@ -84,13 +91,22 @@ def merge_report_data(parts: Sequence[tuple[str, ReportData]], title: str) -> Re
             timelines.setdefault(name, []).extend(_tagged(rows, label))
     rank = {p: i for i, p in enumerate(affected)}
     sections = sorted(
-        (s for _, d in parts for s in d.pods),
+        (replace(s, input=label) for label, d in parts for s in d.pods),
         key=lambda s: (rank.get(s.pod, len(rank)), -s.errors, s.pod),
     )[:POD_SECTIONS]
     notes: list[str] = []
     for _, d in parts:
         notes += [n for n in d.notes if n not in notes]
-    shown_pods = {s.pod for s in sections}
+    shown_pods = {(s.pod, s.input) for s in sections}
+    failures = [f for label, d in parts for f in _tagged(d.failures, label)]
+    nodes = sorted({n for _, d in parts for n in d.nodes})
+    pod_figures = [
+        replace(p, input=label)
+        for label, d in parts
+        for p in d.plots
+        if p.pod is not None and (p.pod, label) in shown_pods
+    ]
+    fleet = fleet_plots(failures, nodes) if plots and failures else []
     return ReportData(
         title=title,
         diagnosis=diagnosis,
@@ -101,5 +117,7 @@ def merge_report_data(parts: Sequence[tuple[str, ReportData]], title: str) -> Re
         affected_pods=affected,
         affected_nodes=sorted({n for _, d in parts for n in d.affected_nodes}),
         notes=notes,
-        plots=[p for _, d in parts for p in d.plots if p.pod in shown_pods],
+        plots=fleet + pod_figures,
+        failures=failures,
+        nodes=nodes,
     )

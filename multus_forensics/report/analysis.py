@@ -8,9 +8,8 @@ that is a bug to see, not to paper over.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -37,37 +36,21 @@ def optional_function(module: str, name: str) -> Callable[..., Any] | None:
     return func if callable(func) else None
 
 
-def _plain(value: Any) -> Any:
-    """Findings and templates as JSON-ready dicts, whatever container the classifier uses."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
-    return value
-
-
-def diagnosis_dict(log: EventLog, notes: list[str]) -> dict[str, Any]:
-    """``{"findings", "unclassified", "stats"}`` as ``diagnose --json`` prints them."""
+def diagnose_log(log: EventLog, notes: list[str]) -> tuple[dict[str, Any], Any | None]:
+    """``{"findings", "unclassified", "stats"}`` as ``diagnose --json`` prints them, and the
+    classifier's own result (``None`` when the classify stage is not installed)."""
     totals = log.stats.as_dict()
     stats = {k: totals[k] for k in ("files", "lines", "events", "unparsed_lines")}
     diagnose = optional_function("classify", "diagnose")
     if diagnose is None:
         notes.append("Root-cause classification is not available (multus_forensics.classify).")
-        return {"findings": [], "unclassified": [], "stats": stats}
+        return {"findings": [], "unclassified": [], "stats": stats}, None
     result = diagnose(log)
-    if hasattr(result, "to_dict"):
-        out = dict(result.to_dict())
-    else:
-        out = {
-            "findings": _plain(list(getattr(result, "findings", []))),
-            "unclassified": _plain(list(getattr(result, "unclassified", []))),
-        }
+    out = dict(result.to_dict())
     out.setdefault("stats", stats)
-    for where, why in getattr(result, "unreadable", []):
+    for where, why in result.unreadable:
         notes.append(f"Not read: {where}: {why}")
-    return {"findings": out["findings"], "unclassified": out["unclassified"], **out}
+    return out, result
 
 
 def timelines_for(frame: pl.DataFrame, notes: list[str]) -> Any | None:
@@ -79,12 +62,25 @@ def timelines_for(frame: pl.DataFrame, notes: list[str]) -> Any | None:
     return build_timelines(frame)
 
 
-def plots_for(
-    frame: pl.DataFrame, timelines: Any | None, sections: list[PodSection], notes: list[str]
-) -> list[Plot]:
-    """PNG figures for the HTML report, drawn by ``multus_forensics.plots`` helpers."""
-    if optional_function("plots", "__name__") is None:
+def figures_for(
+    timelines: Any | None,
+    diagnosis: Any | None,
+    sections: list[PodSection],
+    nodes: list[str],
+    notes: list[str],
+    *,
+    draw: bool = True,
+) -> tuple[list[Plot], list[dict[str, Any]]]:
+    """Fleet and per-pod PNG figures (when ``draw``) and the failure table (failed attempts
+    with their root causes)."""
+    if optional_function("plots", "plot_attempts") is None:
         notes.append("Plots are not available (multus_forensics.plots).")
-        return []
-    del frame, timelines, sections
-    return []
+        return [], []
+    if timelines is None:
+        return [], []
+    from multus_forensics.report.figures import failure_rows, fleet_plots, pod_plots
+
+    failures = failure_rows(timelines, diagnosis) if diagnosis is not None else []
+    if not draw:
+        return [], failures
+    return fleet_plots(failures, nodes) + pod_plots(timelines, sections), failures

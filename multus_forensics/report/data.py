@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from multus_forensics.report.analysis import diagnosis_dict, plots_for, timelines_for
+from multus_forensics.report.analysis import diagnose_log, figures_for, timelines_for
 
 if TYPE_CHECKING:
     import polars as pl
@@ -43,6 +43,7 @@ class Plot:
     title: str
     png: bytes
     pod: str | None = None
+    input: str | None = None  # the bundle it was drawn for, in an index over several
 
 
 @dataclass
@@ -55,6 +56,7 @@ class PodSection:
     total_events: int
     errors: int
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    input: str | None = None  # the bundle it comes from, in an index over several
 
 
 @dataclass
@@ -72,6 +74,10 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
     plots: list[Plot] = field(default_factory=list)
     inputs: list[dict[str, Any]] = field(default_factory=list)
+    #: one row per failed sandbox attempt with its root cause (node, pod, attempt, time, ...)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    #: every node the events came from (a healthy node is worth a row in the node view)
+    nodes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """``diagnose --json`` keys (findings, unclassified, stats) plus timelines and coverage."""
@@ -81,6 +87,7 @@ class ReportData:
                 **self.diagnosis,
                 "affected": {"pods": self.affected_pods, "nodes": self.affected_nodes},
                 "timelines": self.timelines,
+                "failures": self.failures,
                 "coverage": self.coverage,
                 "issues": self.issues,
                 "inputs": self.inputs,
@@ -244,7 +251,7 @@ def build_report_data(
 ) -> ReportData:
     """Analyse one event log (one input, or several merged) into :class:`ReportData`."""
     notes: list[str] = []
-    diagnosis = diagnosis_dict(log, notes)
+    diagnosis, diagnosed = diagnose_log(log, notes)
     timelines = timelines_for(log.frame, notes)
     affected_pods, affected_nodes = _affected(diagnosis, log.frame)
     if timelines is not None:
@@ -281,6 +288,8 @@ def build_report_data(
         affected_nodes=affected_nodes,
         notes=notes,
     )
-    if plots:
-        data.plots = plots_for(log.frame, timelines, sections, notes)
+    data.nodes = log.frame.get_column("node").drop_nulls().unique().sort().to_list()
+    data.plots, data.failures = figures_for(
+        timelines, diagnosed, sections, data.nodes, notes, draw=plots
+    )
     return data

@@ -163,7 +163,10 @@ def _rows_table(rows: list[dict[str, Any]]) -> Markup:
 def _pod(section: PodSection, plots: list[Markup]) -> Markup:
     more = section.total_events - len(section.events)
     head = f"{section.pod} — {section.total_events} events, {section.errors} errors"
-    parts: list[Markup] = [tag("p", "Nodes: ", ", ".join(section.nodes) or "unknown")]
+    facts = ["Nodes: ", ", ".join(section.nodes) or "unknown"]
+    if section.input:
+        facts += ["; from ", section.input]
+    parts: list[Markup] = [tag("p", *facts)]
     parts.extend(plots)
     for name, rows in section.tables.items():
         parts.append(join([tag("h3", name.capitalize()), _rows_table(rows)]))
@@ -220,9 +223,10 @@ def _issues(data: ReportData) -> Markup:
 def render_html(data: ReportData, *, index_link: str | None = None) -> str:
     """The whole page; ``index_link`` (relative) points a per-input page back to the index."""
     d = data.diagnosis
-    pod_plots: dict[str | None, list[Markup]] = {}
+    pod_plots: dict[tuple[str | None, str | None], list[Markup]] = {}
     for p in data.plots:
-        pod_plots.setdefault(p.pod, []).append(_figure(p.title, p.png))
+        key = (p.pod, p.input) if p.pod is not None else (None, None)
+        pod_plots.setdefault(key, []).append(_figure(p.title, p.png))
     body: list[Markup] = []
     if index_link:
         body.append(tag("p", tag("a", "← all inputs", href=index_link)))
@@ -231,14 +235,14 @@ def render_html(data: ReportData, *, index_link: str | None = None) -> str:
     body.append(join([tag("h2", "Root causes (ranked)"), _findings(data)]))
     if data.inputs:
         body.append(join([tag("h2", "Inputs"), _inputs(data)]))
-    if pod_plots.get(None):
-        body.append(join([tag("h2", "Plots"), *pod_plots[None]]))
+    if pod_plots.get((None, None)):
+        body.append(join([tag("h2", "Plots"), *pod_plots[(None, None)]]))
     pods = data.pods
     body.append(
         join(
             [
                 tag("h2", "Per-pod timelines"),
-                join(_pod(s, pod_plots.get(s.pod, [])) for s in pods)
+                join(_pod(s, pod_plots.get((s.pod, s.input), [])) for s in pods)
                 if pods
                 else tag("p", "No event names a pod.", class_="muted"),
             ]

@@ -133,7 +133,7 @@ def write_report(
             rows.append({**row, "report": rel})
             parts.append((unit.input, data))
             bar.advance(os.path.basename(unit.input.rstrip("/")))
-    merged = merge_report_data(parts, title)
+    merged = merge_report_data(parts, title, plots=plots)
     merged.inputs = rows
     index.write_text(render(merged, fmt), encoding="utf-8")
     return [index, *written]

@@ -1,0 +1,111 @@
+"""PNG figures for the HTML report, drawn by the :mod:`multus_forensics.plots` helpers.
+
+Each figure is a standalone ``matplotlib.figure.Figure`` (no pyplot state, so batch workers
+never accumulate open figures) rendered to PNG bytes that the page embeds as ``data:`` URIs.
+Per-pod figures (attempts over time, interface add order) are drawn for the first
+:data:`PLOT_PODS` pods with failed attempts; fleet figures (root causes over time, by node) are
+drawn from the failure table, which is small enough to combine across bundles for the index.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any, Final
+
+from multus_forensics.report.data import Plot, PodSection
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+#: pods that get their own figures (the HTML stays small and quick to render)
+PLOT_PODS: Final = 8
+DPI: Final = 90
+
+
+def png(draw: Callable[..., Axes], size: tuple[float, float]) -> bytes:
+    """Run ``draw(ax=ax)`` on a new figure of ``size`` inches and return the PNG bytes."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    draw(ax=fig.subplots())
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
+
+
+def failure_rows(timelines: Any, diagnosis: Any) -> list[dict[str, Any]]:
+    """One row per failed attempt with its root cause (``plots.failure_table``)."""
+    from multus_forensics.plots import failure_table
+
+    rows: list[dict[str, Any]] = failure_table(timelines, diagnosis).to_dicts()
+    return rows
+
+
+def pod_plots(timelines: Any, sections: Sequence[PodSection]) -> list[Plot]:
+    """Attempts and add-order figures for the first pods whose attempts failed."""
+    from multus_forensics.plots import plot_add_order, plot_attempts
+
+    plots: list[Plot] = []
+    failing = [
+        s
+        for s in sections
+        if any(a.get("outcome") == "failed" for a in s.tables.get("attempts", []))
+    ]
+    for section in failing[:PLOT_PODS]:
+        lanes = min(12, len(section.tables["attempts"]))
+        pod = section.pod
+        plots.append(
+            Plot(
+                f"{pod}: sandbox attempts over time",
+                png(partial(plot_attempts, timelines, pod=pod), (10, 2.2)),
+                pod,
+            )
+        )
+        if section.tables.get("interfaces"):
+            plots.append(
+                Plot(
+                    f"{pod}: interface add order per attempt",
+                    png(partial(plot_add_order, timelines, pod=pod), (10, 1.2 + 0.5 * lanes)),
+                    pod,
+                )
+            )
+    return plots
+
+
+def fleet_plots(failures: list[dict[str, Any]], nodes: Sequence[str]) -> list[Plot]:
+    """Root causes of failed attempts over time and by node (nothing when nothing failed)."""
+    if not failures:
+        return []
+    import polars as pl
+
+    from multus_forensics.plots import plot_causes_by_node, plot_causes_over_time
+
+    frame = pl.DataFrame(failures)
+    times = frame.get_column("time").drop_nulls() if "time" in frame.columns else None
+    span = (times.max() - times.min()) if times is not None and len(times) else None  # type: ignore[operator]
+    every = _bin(span if isinstance(span, timedelta) else timedelta(0))
+    node_list = sorted(set(nodes))
+    return [
+        Plot(
+            "Failed sandbox attempts by root cause over time",
+            png(partial(plot_causes_over_time, frame, every=every), (10, 3.2)),
+        ),
+        Plot(
+            "Failed sandbox attempts by node and root cause",
+            png(
+                partial(plot_causes_by_node, frame, nodes=node_list),
+                (10, 1.5 + 0.35 * max(1, len(node_list))),
+            ),
+        ),
+    ]
+
+
+def _bin(span: timedelta) -> timedelta:
+    """A whole-minute bin width giving at most about 40 bars over ``span``."""
+    for width in (60, 300, 900, 1800, 3600, 6 * 3600, 86400):
+        if span <= timedelta(seconds=width * 40):
+            return timedelta(seconds=width)
+    return timedelta(days=7)
