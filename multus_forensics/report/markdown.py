@@ -134,7 +134,7 @@ def render_markdown(data: ReportData, *, index_link: str | None = None) -> str:
             f"### {md(s.pod)}",
             "",
             f"{s.total_events} events, {s.errors} errors; nodes: "
-            f"{md(', '.join(s.nodes) or 'unknown')}",
+            f"{md(', '.join(s.nodes) or 'unknown')}" + (f"; from {md(s.input)}" if s.input else ""),
             "",
         ]
         for name, trows in s.tables.items():
