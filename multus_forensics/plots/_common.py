@@ -24,10 +24,10 @@ OUTCOME_COLORS: Final = {
 #: colour reserved for a network that re-enters Multus itself (never given to another network)
 REENTRY_COLOR: Final = "#b2182b"
 FAIL_COLOR: Final = "#d62728"
-# tab10 without its red, so a network box never looks like a failure
+# tab10 without its red and green, so a network box never reads as a failure or a success
 _NETWORK_CYCLE: Final = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b",
-    "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8",
+    "#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#17becf",
+    "#e377c2", "#7f7f7f", "#bcbd22", "#aec7e8", "#ffbb78",
 )  # fmt: skip
 
 
