@@ -1,13 +1,15 @@
 """Parse many inputs in parallel: local worker processes by default, a Dask cluster on request.
 
-The batch unit is one input as given (a file, an archive, a directory bundle). Each unit is parsed
-by :func:`multus_forensics.pipeline.parse` in a worker, and comes back as Arrow IPC bytes plus its
+The batch unit is one input as given (a file, an archive, a directory bundle), or a
+:class:`~multus_forensics.batch.units.Unit` of paths parsed together. Each unit is parsed by
+:func:`multus_forensics.pipeline.parse` in a worker and comes back as lz4 Arrow IPC bytes plus its
 issues and coverage, so the parent never holds a worker's intermediate state. Results are yielded
-in input order and merged exactly as a single-process run would merge them, whatever ran them:
-``workers=1`` in this process, a process pool, or a ``distributed`` cluster give equal frames.
+in input order and merged in that order whatever ran them: ``workers=1`` in this process, a
+process pool, or a ``distributed`` cluster give equal frames.
 
-Submission is bounded (at most ``2 * workers`` units in flight), so memory in the parent and in
-each worker depends on the largest unit, not on how many units there are.
+Submission is bounded (at most ``2 * workers`` units in flight), so a worker's memory depends on
+the largest unit, not on how many there are; :func:`iter_batch` callers that keep only a
+summary per unit (the report index does) are bounded in the parent too.
 
 Dask is optional (``pip install multus-forensics[dask]``): it is imported only when a scheduler
 address or client is passed, or when a ``distributed`` client is already active in this process
@@ -93,7 +95,7 @@ class BatchResult:
     seconds: float = 0.0
 
     def log(self) -> EventLog:
-        """All units merged in input order: the same as ``parse(inputs)`` in one process."""
+        """All units merged in input order (each unit parsed on its own, then concatenated)."""
         return merge_logs([u.log() for u in self.units])
 
 
