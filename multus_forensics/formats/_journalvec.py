@@ -114,7 +114,7 @@ def _years(raw: pl.Series, ctx: ParseContext) -> np.ndarray:
 _MONTHS_RE: Final = "(?:" + "|".join(EN_MONTHS) + ")"
 #: a journald line whose payload is a klog record (the shape the fast path finishes)
 KLOG_LINE: Final = (
-    rf"^{_MONTHS_RE} [ \d]\d \d\d:\d\d:\d\d(?:\.\d{{6}})? [^ \[\]]+ [^\s\[\]:]+\[\d+\]: "
+    rf"^{_MONTHS_RE} [ \d]\d \d\d:\d\d:\d\d(?:\.\d{{6}})? [A-Za-z0-9][\w.-]* [^\s\[\]:]+\[\d+\]: "
     r"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ [^ \]]+\] "
 )
 #: the start of any syslog-style record (a line that is not one continues the previous record)

@@ -44,9 +44,7 @@ def month_number(token: str) -> int | None:
     return MONTHS.get(token.lower().rstrip("."))
 
 
-_TAIL = (
-    r" (?P<host>\S+) (?P<ident>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?:(?: (?P<payload>.*)|(?P<empty>$))"
-)
+_TAIL = r" (?P<host>[A-Za-z0-9][\w.-]*) (?P<ident>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?:(?: (?P<payload>.*)|(?P<empty>$))"
 #: ``-o short`` / ``short-precise`` / syslog files: ``Mar 11 14:02:07[.418601] host ident[pid]:``
 SHORT_RE: Final = re.compile(
     r" ?(?P<mon>[^\s\d]+|\d{1,2}[월月]) {1,2}(?P<d>\d{1,2}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
