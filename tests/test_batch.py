@@ -172,3 +172,13 @@ def test_bundles_are_units_and_loose_files_one_unit_together(tmp_path: Path) -> 
     assert [u.input for u in result.units] == [u.label for u in units]
     assert result.units[0].log().stats.as_dict()["files"] == 3
     assert_same_log(result.units[2].log(), parse([str(tarball)]))
+
+
+def test_events_can_stay_in_the_worker_when_only_the_hook_result_is_needed(
+    inputs: list[str],
+) -> None:
+    units = list(iter_batch(inputs[1:3], workers=2, keep_events=False))
+    assert [u.events_ipc for u in units] == [b"", b""]
+    assert [f.events for u in units for f in u.files] == [6, 7]
+    with pytest.raises(ValueError, match="keep_events=False"):
+        units[0].frame()

@@ -78,6 +78,8 @@ class UnitResult:
 
         import polars as pl
 
+        if not self.events_ipc:
+            raise ValueError(f"{self.input}: events were not sent back (keep_events=False)")
         return pl.read_ipc(io.BytesIO(self.events_ipc))
 
     def log(self) -> EventLog:
@@ -117,7 +119,9 @@ def merge_logs(logs: Sequence[EventLog]) -> EventLog:
 After = Callable[[str, EventLog], Any]
 
 
-def parse_unit(unit: Unit, options: ParseOptions, after: After | None = None) -> UnitResult:
+def parse_unit(
+    unit: Unit, options: ParseOptions, after: After | None = None, keep_events: bool = True
+) -> UnitResult:
     """Parse one unit (runs in a worker): the picklable unit of work of a batch."""
     import io
 
@@ -135,8 +139,9 @@ def parse_unit(unit: Unit, options: ParseOptions, after: After | None = None) ->
     )
     extra = after(unit.label, log) if after is not None else None
     buf = io.BytesIO()
-    # lz4 costs little in the worker and shrinks what the parent receives and holds ~4x
-    log.frame.write_ipc(buf, compression="lz4")
+    if keep_events:
+        # lz4 costs little in the worker and shrinks what the parent receives and holds ~4x
+        log.frame.write_ipc(buf, compression="lz4")
     return UnitResult(
         input=unit.label,
         events_ipc=buf.getvalue(),
@@ -226,6 +231,7 @@ def iter_batch(
     workers: int | None = None,
     scheduler: Any = None,
     after: After | None = None,
+    keep_events: bool = True,
 ) -> Iterator[UnitResult]:
     """Yield one :class:`UnitResult` per unit, in input order, as results arrive.
 
@@ -233,7 +239,8 @@ def iter_batch(
     several paths together (:func:`~multus_forensics.batch.units.group_units` groups loose files).
 
     ``after(label, log)`` runs in the worker once a unit is parsed (per-input analysis, a rendered
-    sub-report); its return value comes back as :attr:`UnitResult.extra`.
+    sub-report); its return value comes back as :attr:`UnitResult.extra`. With
+    ``keep_events=False`` the events stay in the worker (callers that only need ``extra``).
 
     ``scheduler`` is a Dask scheduler address or a ``distributed.Client``; when it is ``None``, an
     active client in this process is used, else a local process pool of ``workers`` processes
@@ -247,7 +254,9 @@ def iter_batch(
         client, owned = _dask_client(scheduler)
         try:
             n = max(1, len(client.scheduler_info().get("workers", {})))
-            submit: Submit = lambda p: client.submit(parse_unit, p, options, after, pure=False)  # noqa: E731
+            submit: Submit = lambda p: client.submit(
+                parse_unit, p, options, after, keep_events, pure=False
+            )  # noqa: E731
             yield from _ordered(submit, units, 2 * n)
         finally:
             if owned:
@@ -256,12 +265,14 @@ def iter_batch(
     n = _worker_count(workers, len(units))
     if n <= 1:
         for p in units:
-            yield parse_unit(p, options, after)
+            yield parse_unit(p, options, after, keep_events)
         return
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=n, mp_context=_mp_context()) as pool:
-        yield from _ordered(lambda p: pool.submit(parse_unit, p, options, after), units, 2 * n)
+        yield from _ordered(
+            lambda p: pool.submit(parse_unit, p, options, after, keep_events), units, 2 * n
+        )
 
 
 def _worker_count(workers: int | None, units: int) -> int:

@@ -124,7 +124,10 @@ def write_report(
     parts: list[tuple[str, ReportData]] = []
     with progress_bar(len(units), "analysing", enabled=progress) as bar:
         for i, unit in enumerate(
-            iter_batch(units, options, workers=workers, scheduler=scheduler, after=after), 1
+            iter_batch(
+                units, options, workers=workers, scheduler=scheduler, after=after, keep_events=False
+            ),
+            1,
         ):
             text, row, data = unit.extra
             rel = f"inputs/{_slug(i, unit.input)}.{ext}"
