@@ -240,3 +240,14 @@ def test_bytes_of_the_source_are_used_only_when_exact() -> None:
     crlf = decode(RawStream("a", b"Mar 11 14:02:05 n1 k[1]: x\r\n"))[0]
     assert crlf.data is None
     assert crlf.line_count == 1
+
+
+def test_lines_of_other_formats_do_not_sniff_as_journald() -> None:
+    multus = [
+        "2026-03-11T13:02:05Z [verbose] Add: lab:probe:uid:cbr0(cbr0):eth0 {}",
+        "2026-03-11T13:02:06Z [error] [lab/probe/uid:macvlan-conf]: error adding container",
+    ]
+    logrus = ['time="2026-03-11T13:30:01.000412118Z" level=info msg="RunPodSandbox for &x"']
+    klog = ['E0311 14:02:07.418552    2231 kuberuntime_manager.go:1172] "CreatePodSandbox"']
+    for head in (multus, logrus, klog):
+        assert JournaldFormat().sniff(head) == 0.0

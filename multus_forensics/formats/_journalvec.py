@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 from multus_forensics.formats import _journalrec
-from multus_forensics.formats._klogvec import kv_stages, level_expr, message_stages
+from multus_forensics.formats._klogvec import QUOTED_KEYS, kv_stages, level_expr, message_stages
 from multus_forensics.formats._syslogstamp import EN_MONTHS, SHORT_RE
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.model import conform, empty_frame
@@ -181,36 +181,51 @@ def _time_expr(zone: str) -> pl.Expr:
     ).dt.convert_time_zone("UTC")
 
 
+_OUT: Final = (
+    "idx", "raw", "host", "level", "time", "_jbase", "_jrec", "message", "error", "kind",
+    "namespace", "pod", "pod_uid", "sandbox_id", "container_id", "fields", "simple",
+)  # fmt: skip
+
+
 def _chunk(df: pl.DataFrame, zone: str) -> pl.DataFrame:
-    """Parse one chunk of lines; ``fast`` marks the rows finished here, ``_jrec`` record starts."""
+    """Parse one chunk of lines; ``fast`` marks the rows finished here, ``_jrec`` record starts.
+
+    Rows are split by shape (escapes or not, all-quoted pairs or not) so that each group only
+    pays for the passes it needs; only the output columns are gathered back together.
+    """
     import polars as pl
 
     c = pl.col
     for stage in _prefix_stages():
         df = df.with_columns(stage)
-    plain = (~c("_jmsg").str.contains("\\", literal=True)).fill_null(True)
-    parts = []
-    for escapes, rows in ((False, df.filter(plain)), (True, df.filter(~plain))):
-        for stage in message_stages("_jmsg", escapes):
-            rows = rows.with_columns(stage)
-        quoted = rows["_kquoted"].fill_null(False)
-        for is_quoted, sub in ((True, rows.filter(quoted)), (False, rows.filter(~quoted))):
-            for stage in kv_stages("_jmsg", "pid", is_quoted):
-                sub = sub.with_columns(stage)
-            parts.append(sub)
-    df = pl.concat(parts, how="diagonal_relaxed").sort("idx")
-    df = df.with_columns(
-        level_expr(c("_jhdr").str.slice(0, 1)).alias("level"), _time_expr(zone).alias("time")
-    )
-    fast = (
+    base = (
         c("_jok")
         & c("_jascii")
-        & c("simple")
-        & c("time").is_not_null()
         & (c("year") > 0)
         & ~c("raw").str.ends_with(">")
         & ~c("raw").str.ends_with("=<")
     )
+    df = df.with_columns(
+        level_expr(c("_jhdr").str.slice(0, 1)).alias("level"),
+        _time_expr(zone).alias("time"),
+        base.fill_null(False).alias("_jbase"),
+        (~c("_jmsg").str.contains("\\", literal=True)).fill_null(True).alias("_jplain"),
+    ).select("idx", "raw", "host", "pid", "_jmsg", "level", "time", "_jbase", "_jrec", "_jplain")
+    parts = []
+    for escapes, rows in ((False, df.filter(c("_jplain"))), (True, df.filter(~c("_jplain")))):
+        for stage in message_stages("_jmsg", escapes):
+            rows = rows.with_columns(stage)
+        quoted = rows["_kquoted"].fill_null(False)
+        for is_quoted, sub in ((True, rows.filter(quoted)), (False, rows.filter(~quoted))):
+            present = None
+            if is_quoted:
+                kv = sub["_kkv"]
+                present = {k for k in QUOTED_KEYS if kv.str.contains(f" {k}=", literal=True).any()}
+            for stage in kv_stages("_jmsg", "pid", is_quoted, present):
+                sub = sub.with_columns(stage)
+            parts.append(sub.select(_OUT))
+    df = pl.concat(parts).sort("idx")
+    fast = c("_jbase") & c("simple") & c("time").is_not_null()
     return df.with_columns(fast=fast.fill_null(False))
 
 

@@ -127,12 +127,27 @@ def _quoted_value(kv: pl.Expr, key: str) -> pl.Expr:
     return rest.str.slice(0, rest.str.find('"', literal=True))
 
 
-def kv_stages(body: str, pid: str | None, quoted: bool) -> list[list[pl.Expr]]:
+#: identity keys the literal path looks up, with the column each one feeds
+QUOTED_KEYS: Final = {
+    "err": "_kgerr",
+    "pod": "_kgpod",
+    "podUID": "_kguid",
+    "podSandboxID": "_kgsbx",
+    "containerID": "_kgcid",
+    "podName": "_kgpname",
+}
+
+
+def kv_stages(
+    body: str, pid: str | None, quoted: bool, present: set[str] | None = None
+) -> list[list[pl.Expr]]:
     """Stages turning ``_kkv`` into ``fields`` and identity columns, then the event columns.
 
     ``quoted=True`` rows (see :data:`QUOTED_KV`) are rewritten with literal replaces only: a
     ``" `` can only sit between two pairs when no value contains a quote. Other rows use
     :data:`KV_RE` and :data:`_PAIR`, whose captures cost several times more per byte.
+    ``present`` (quoted rows) names the identity keys occurring in the rows at all; the
+    others are known to be null without a pass over the column.
     """
     import polars as pl
 
@@ -157,17 +172,13 @@ def kv_stages(body: str, pid: str | None, quoted: bool) -> list[list[pl.Expr]]:
             )
             .str.replace_all(_ID_JSON, "")
         )
+        keys = QUOTED_KEYS if present is None else present
         ids = [
             *(
-                _quoted_value(kv, key).alias(col)
-                for key, col in (
-                    ("err", "_kgerr"),
-                    ("pod", "_kgpod"),
-                    ("podUID", "_kguid"),
-                    ("podSandboxID", "_kgsbx"),
-                    ("containerID", "_kgcid"),
-                    ("podName", "_kgpname"),
+                (_quoted_value(kv, key) if key in keys else pl.lit(None, dtype=pl.String)).alias(
+                    col
                 )
+                for key, col in QUOTED_KEYS.items()
             ),
             pl.lit(None, dtype=pl.String).alias("_kgevid"),
             pl.lit(None, dtype=pl.String).alias("_kgevdata"),
