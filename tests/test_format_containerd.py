@@ -251,3 +251,18 @@ def test_bare_extra_fields_become_the_same_json_as_parse_kv() -> None:
             "path": "/run/x@y+z^1",
         }
     )
+
+
+@given(
+    st.lists(
+        st.sampled_from(['"', "\\", " ", "é", "x", "=", " error=", '\\"', "\\\\", "k=v"]),
+        max_size=12,
+    ).map("".join)
+)
+def test_error_value_split_matches_parse_kv(tail: str) -> None:
+    line = f'time="2026-03-11T13:00:00Z" level=error msg=m{tail}'
+    events, issues, _ = _events(line + "\n")
+    found = parse_logrus_payload(line)
+    assert issues == []
+    assert found is not None
+    assert events[0].error == found["error"]

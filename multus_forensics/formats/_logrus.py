@@ -64,8 +64,12 @@ def go_unquote(value: str) -> str:
 
 
 def parse_kv(rest: str) -> dict[str, str]:
-    """The ``key=value`` pairs after ``msg=``, unquoted, in file order."""
-    return {m["key"]: go_unquote(m["val"]) for m in _KV_RE.finditer(rest)}
+    """The ``key=value`` pairs after ``msg=``, unquoted, in file order; a repeated key keeps
+    its first value (logrus never repeats keys; the vectorised path also reads the first)."""
+    out: dict[str, str] = {}
+    for m in _KV_RE.finditer(rest):
+        out.setdefault(m["key"], go_unquote(m["val"]))
+    return out
 
 
 def parse_time(ts: str, tz: tzinfo | None) -> datetime | None:
@@ -225,7 +229,7 @@ def parse_logrus_payload(payload: str) -> dict[str, Any] | None:
         return None
     msg = go_unquote(m["msg"])
     kv = parse_kv(m["rest"])
-    error = kv.pop("error", None) or kv.pop("err", None)
+    error = kv.pop("error", None) or None  # an empty error= names no error
     out: dict[str, Any] = {
         "message": msg,
         "level": LEVELS.get(m["level"], "info"),

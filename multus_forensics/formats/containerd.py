@@ -25,7 +25,6 @@ from multus_forensics.formats._assemble import apply_found
 from multus_forensics.formats._logrus import (
     LEVELS,
     META,
-    RUN,
     RUNTIME_TRIGGER,
     SANDBOX_REF,
     SANDBOX_SHAPES,
@@ -41,7 +40,6 @@ from multus_forensics.model import COLUMNS, ParseIssue, conform, empty_frame, ex
 if TYPE_CHECKING:
     import polars as pl
 
-_ERROR_KV = r' error=("(?:[^"\\]|\\.)*"|\S*)'
 #: containerd ``format = "json"``: logrus JSONFormatter sorts keys (error, level, msg, time)
 _JSON_HEAD: Final = re.compile(r'^\{(?:"error":.*,)?"level":"[a-z]+","msg":.*"time":"\d{4}-')
 #: CNI plugin stderr that k3s writes into the same file: Multus header, calico header
@@ -56,9 +54,12 @@ def _unquote_expr(col: str) -> pl.Expr:
     import polars as pl
 
     c = pl.col(col)
-    inner = pl.when(c.str.starts_with('"')).then(c.str.slice(1, c.str.len_chars() - 2)).otherwise(c)
+    quoted = c.str.starts_with('"') & c.str.ends_with('"') & (c.str.len_chars() >= 2)
+    inner = c.str.slice(1, c.str.len_chars() - 2)
     return (
-        pl.when(inner.str.contains(r'\\[^"]'))
+        pl.when(~quoted)
+        .then(c)  # bare values are taken as written, as go_unquote does
+        .when(inner.str.contains(r'\\[^"]'))
         .then(None)
         .otherwise(inner.str.replace_all('\\"', '"', literal=True))
     )
@@ -76,7 +77,7 @@ def _json_record(line: str) -> dict[str, Any] | None:
     out: dict[str, Any] = {
         "message": msg,
         "level": LEVELS.get(str(obj["level"]), "info"),
-        "error": str(error) if error is not None else None,
+        "error": str(error) if error not in (None, "") else None,
         "kind": "log",
         "ts": str(obj.get("time", "")),
     }
@@ -111,6 +112,41 @@ def _bare_kvs_json(rest: pl.Expr) -> pl.Expr:
     )
 
 
+def _value_end(text: pl.Expr) -> pl.Expr:
+    """Length of the logrus value at the start of ``text``: a Go-quoted string or a bare word.
+
+    Escaped quotes and backslashes are masked with same-length placeholders, so the second
+    remaining quote closes a quoted value; an unclosed quote is read as a bare word, as
+    :data:`LOGRUS_LINE` does.
+    """
+    import polars as pl
+
+    masked = text.str.replace_all("\\\\", "\x01\x01", literal=True).str.replace_all(
+        '\\"', "\x01\x01", literal=True
+    )
+    closed = masked.str.starts_with('"') & (masked.str.count_matches('"', literal=True) >= 2)
+    quoted_len = masked.str.splitn('"', 3).struct.field("field_1").str.len_chars() + 2
+    return pl.when(closed).then(quoted_len).otherwise(text.str.extract(r"^\S*", 0).str.len_chars())
+
+
+def _take_error(df: pl.DataFrame) -> pl.DataFrame:
+    """Move the first `` error=<value>`` of ``rest`` into ``err_raw`` (still quoted)."""
+    import polars as pl
+
+    parts = pl.col("rest").str.splitn(" error=", 2)
+    df = df.with_columns(
+        parts.struct.field("field_0").alias("_before"),
+        parts.struct.field("field_1").alias("_after"),
+    )
+    df = df.with_columns(_value_end(pl.col("_after")).alias("_end"))
+    return df.with_columns(
+        pl.col("_after").str.slice(0, pl.col("_end")).replace("", None).alias("err_raw"),
+        pl.concat_str(pl.col("_before"), pl.col("_after").str.slice(pl.col("_end")).fill_null(""))
+        .str.strip_chars()
+        .alias("rest"),
+    ).drop("_before", "_after", "_end")
+
+
 def _unquote_rest(df: pl.DataFrame, raw: str, out: str) -> pl.DataFrame:
     """Fill ``out`` where the vectorised unquote gave up (escapes other than ``\\"``) in Python."""
     import polars as pl
@@ -125,11 +161,10 @@ def _unquote_rest(df: pl.DataFrame, raw: str, out: str) -> pl.DataFrame:
 def logrus_split(df: pl.DataFrame) -> pl.DataFrame:
     """Add ``ts``, ``level``, ``msg`` (still quoted) and ``rest`` of logrus lines (null if not).
 
-    Same split as :data:`LOGRUS_LINE`, without its alternation (3x slower on long lines):
-    escaped quotes and backslashes in the tail are masked with same-length placeholders, so
-    the first remaining quote closes the message. A message whose quote never closes is read
-    as a bare value, as the regex does. Lengths are counted in characters, never bytes. Each
-    stage is materialised once (struct fields reused in expressions are otherwise recomputed).
+    Same split as :data:`LOGRUS_LINE`, without its alternation (3x slower on long lines): the
+    header is matched, the message length comes from :func:`_value_end`. Lengths are counted
+    in characters, never bytes. Each stage is materialised once (struct fields reused in
+    expressions are otherwise recomputed).
     """
     import polars as pl
 
@@ -140,20 +175,7 @@ def logrus_split(df: pl.DataFrame) -> pl.DataFrame:
     )
     start = pl.col("ts").str.len_chars() + pl.col("level").str.len_chars() + 19
     df = df.with_columns(pl.col("raw").str.slice(start).alias("rest"))
-    masked = (
-        pl.col("rest")
-        .str.replace_all("\\\\", "\x01\x01", literal=True)
-        .str.replace_all('\\"', "\x01\x01", literal=True)
-    )
-    # a quoted message ends at the second unmasked quote: split there, not with a regex
-    closed = masked.str.starts_with('"') & (masked.str.count_matches('"', literal=True) >= 2)
-    quoted_len = masked.str.splitn('"', 3).struct.field("field_1").str.len_chars() + 2
-    end = (
-        pl.when(closed)
-        .then(quoted_len)
-        .otherwise(pl.col("rest").str.extract(r"^\S*", 0).str.len_chars())
-    )
-    df = df.with_columns(end.alias("_end"))
+    df = df.with_columns(_value_end(pl.col("rest")).alias("_end"))
     return df.with_columns(
         pl.col("rest").str.slice(0, pl.col("_end")).alias("msg"),
         pl.col("rest").str.slice(pl.col("_end")).alias("rest"),
@@ -179,7 +201,13 @@ def sandbox_columns(df: pl.DataFrame) -> pl.DataFrame:
     other_msg = pl.when(pl.col("vec") & ~pl.col("_is_run") & ~pl.col("_is_stop"))
     df = df.with_columns(
         run_msg.str.extract_groups(META).alias("_meta"),
-        run_msg.str.extract_groups(RUN).alias("_run"),
+        # RUN's two suffixes by literal search (same matches as the RUN pattern, faster)
+        pl.struct(
+            pl.when(run_msg.str.contains("} failed, error", literal=True))
+            .then(pl.lit(" failed, error"))
+            .alias("failed"),
+            run_msg.str.extract(r'\} returns sandbox id "([0-9a-f]{64})"', 1).alias("id"),
+        ).alias("_run"),
         stop_msg.str.extract_groups(STOP).alias("_stop"),
         other_msg.then(pl.col("message")).str.extract(SANDBOX_REF, 1).alias("_ref"),
     )
@@ -284,19 +312,19 @@ def parse_logrus_source(
     blanks = df.filter(pl.col("ts").is_null() & blank).height
     other = df.filter(pl.col("ts").is_null() & ~blank)
     df = df.filter(pl.col("ts").is_not_null())
-    has_error = pl.when(pl.col("rest").str.contains(" error=", literal=True)).then(pl.col("rest"))
+    df = _take_error(df)
     df = df.with_columns(
-        has_error.str.extract(_ERROR_KV, 1).alias("err_raw"),
-        pl.coalesce(has_error.str.replace(_ERROR_KV, ""), pl.col("rest"))
-        .str.strip_chars()
-        .alias("rest"),
         # zone-less stamps (CRI-O can omit the zone) stay null here and are read in ctx.tz below
         pl.when(pl.col("ts").str.contains(r"(?:Z|[+-]\d\d:?\d\d)$"))
         .then(pl.col("ts").str.replace(" ", "T").str.to_datetime(time_zone="UTC", strict=False))
         .alias("ts_utc"),
-    ).with_columns(_unquote_expr("msg").alias("message"), _unquote_expr("err_raw").alias("error"))
+    ).with_columns(
+        _unquote_expr("msg").alias("message"),
+        _unquote_expr("err_raw").alias("error"),
+    )
     df = _unquote_rest(df, "msg", "message")
     df = _unquote_rest(df, "err_raw", "error")
+    df = df.with_columns(pl.col("error").replace("", None))  # an empty error= names no error
     vec = (
         pl.col("message").str.contains(SANDBOX_SHAPES)
         & pl.col("err_raw").is_null()
