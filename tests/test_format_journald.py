@@ -251,3 +251,20 @@ def test_lines_of_other_formats_do_not_sniff_as_journald() -> None:
     klog = ['E0311 14:02:07.418552    2231 kuberuntime_manager.go:1172] "CreatePodSandbox"']
     for head in (multus, logrus, klog):
         assert JournaldFormat().sniff(head) == 0.0
+
+
+def test_payload_parser_columns_reach_the_event(tmp_path: Path) -> None:
+    text = (
+        "Mar 11 13:02:06 n1 containerd[1187]: 2026-03-11T13:02:06Z [verbose] Add: "
+        "lab:probe:7ad2f92f-2377-4b79-8201-15fd0290181a:lab/macvlan-conf(macvlan-conf):net1 "
+        '{"cniVersion":"0.3.1","interfaces":[{"name":"net1"}],'
+        '"ips":[{"version":"4","interface":0,"address":"192.0.2.40/24"}],"dns":{}}\n'
+    )
+    row = parse(write(tmp_path, text)).to_polars().row(0, named=True)
+    assert (row["source"], row["node"]) == ("multus", "n1")
+    assert (row["network"], row["interface"], row["ips"]) == (
+        "lab/macvlan-conf",
+        "net1",
+        "192.0.2.40/24",
+    )
+    assert row["year_source"] is None  # the multus stamp carries its own year

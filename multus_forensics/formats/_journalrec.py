@@ -16,7 +16,6 @@ from typing import Any
 
 from multus_forensics import registry
 from multus_forensics.formats._klogfile import (
-    ROW_KEYS,
     LocalTime,
     encode_fields,
     frame_from_rows,
@@ -33,9 +32,14 @@ from multus_forensics.formats._syslogstamp import (
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.journald import payload_source
 from multus_forensics.formats.klog import parse_payload as parse_klog
-from multus_forensics.model import ParseIssue, excerpt
+from multus_forensics.model import COLUMNS, ParseIssue, excerpt
 from multus_forensics.timeutil import years_for_months, zone_or_utc
 
+#: event columns a payload parser may set (provenance and time are the wrapper's)
+_PAYLOAD_COLUMNS = frozenset(COLUMNS) - {
+    "time", "year_source", "time_relative", "format", "fields", "file", "member", "line",
+    "nlines", "raw",
+}  # fmt: skip
 _COMPONENT_PREFIX = re.compile(r"(?P<comp>[a-z][\w-]*) (?=[IWEF]\d{4} )")
 
 
@@ -310,7 +314,7 @@ def _row(
         row.update(message=payload, level="info", kind="log")
         row["time"] = _stamp_time(rec, year, zone)
     else:
-        row.update({k: parsed.get(k) for k in ROW_KEYS if parsed.get(k) is not None})
+        row.update({k: v for k, v in parsed.items() if k in _PAYLOAD_COLUMNS and v is not None})
         fields = dict(parsed.get("fields") or {})
         when = parsed.get("time")
         if isinstance(when, datetime):
