@@ -179,6 +179,6 @@ def test_events_can_stay_in_the_worker_when_only_the_hook_result_is_needed(
 ) -> None:
     units = list(iter_batch(inputs[1:3], workers=2, keep_events=False))
     assert [u.events_ipc for u in units] == [b"", b""]
-    assert [f.events for u in units for f in u.files] == [6, 7]
+    assert [f.events for u in units for f in u.files] == [5, 6]
     with pytest.raises(ValueError, match="keep_events=False"):
         units[0].frame()
