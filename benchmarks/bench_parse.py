@@ -161,6 +161,11 @@ def gen_journald(n_lines: int, rng: random.Random, out: IO[str]) -> None:
 
 GENERATORS: dict[str, Generator] = {"journald": gen_journald}
 
+# runtime / Multus formats: generators live beside their in-process benchmark
+from bench_runtime import gen_containerd, gen_multus_log  # noqa: E402
+
+GENERATORS.update({"multus-log": gen_multus_log, "containerd": gen_containerd})
+
 _CHILD_PARSE = """
 import resource, sys, time
 import polars, multus_forensics
