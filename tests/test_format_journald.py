@@ -268,3 +268,21 @@ def test_payload_parser_columns_reach_the_event(tmp_path: Path) -> None:
         "192.0.2.40/24",
     )
     assert row["year_source"] is None  # the multus stamp carries its own year
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a\nbb\n",
+        "",
+        "x",
+        "short\nlonger than twelve bytes\nlast, no newline",
+        "\n\n",
+        "héllo wörld, long\n",
+        "abcdefghijkl\nabcdefghijklm\nab",
+    ],
+)
+def test_line_column_over_the_bytes_matches_text_lines(text: str) -> None:
+    src = decode(RawStream("a", text.encode()))[0]
+    assert src.data is not None
+    assert _journalvec.line_series(src).to_list() == src.lines

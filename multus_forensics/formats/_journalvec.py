@@ -73,15 +73,20 @@ def line_series(src: TextSource) -> pl.Series:
         starts[0] = 0
         starts[1:] = ends[:-1] + 1
     lens = (ends - starts).astype(np.uint32)
-    at = np.minimum(starts[:, None] + np.arange(12), max(len(arr) - 1, 0))
-    head = arr[at] if len(arr) else np.zeros((n, 12), dtype=np.uint8)  # first 12 bytes
-    head[np.arange(12) >= lens[:, None]] = 0
+    last = max(len(arr) - 1, 0)
     views = np.zeros((n, 4), dtype=np.uint32)
     views[:, 0] = lens
-    raw_views = views.view(np.uint8).reshape(n, 16)
+    as_bytes = views.view(np.uint8).reshape(n, 16)
+    if len(arr):
+        for k in range(4):  # the 4-byte prefix of long lines (and the start of short ones)
+            as_bytes[:, 4 + k] = arr[np.minimum(starts + k, last)]
+        short = np.flatnonzero(lens <= 12)
+        if len(short):  # lines of up to 12 bytes live inline in the view, zero padded
+            at = np.minimum(starts[short, None] + np.arange(12), last)
+            inline = arr[at]
+            inline[np.arange(12) >= lens[short, None]] = 0
+            as_bytes[short, 4:16] = inline
     long = lens > 12
-    raw_views[:, 4:16] = np.where(long[:, None], 0, head)
-    raw_views[long, 4:8] = head[long, :4]
     views[long, 3] = starts[long].astype(np.uint32)  # buffer 0, offset of the line
     arrow = pa.Array.from_buffers(
         pa.string_view(), n, [None, pa.py_buffer(views), pa.py_buffer(data)]
