@@ -15,8 +15,9 @@ from runtime_accounting import check_accounting
 
 import multus_forensics as mf
 from multus_forensics.formats._logrus import LOGRUS_LINE, go_unquote, parse_logrus_payload
+from multus_forensics.formats._logrus_vec import logrus_split
 from multus_forensics.formats.base import ParseContext, TextSource
-from multus_forensics.formats.containerd import ContainerdFormat, logrus_split
+from multus_forensics.formats.containerd import ContainerdFormat
 from multus_forensics.model import frame_to_events
 from multus_forensics.registry import all_formats
 

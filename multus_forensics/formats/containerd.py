@@ -24,15 +24,20 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 from multus_forensics.formats._assemble import apply_found
 from multus_forensics.formats._logrus import (
     LEVELS,
-    META,
     RUNTIME_TRIGGER,
-    SANDBOX_REF,
     SANDBOX_SHAPES,
-    STOP,
     classify_runtime,
-    go_unquote,
     parse_kv,
     parse_time,
+)
+from multus_forensics.formats._logrus_vec import (
+    BARE_KVS,
+    bare_kvs_json,
+    logrus_split,
+    sandbox_columns,
+    take_error,
+    unquote_expr,
+    unquote_rest,
 )
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.model import COLUMNS, ParseIssue, conform, empty_frame, excerpt
@@ -47,22 +52,6 @@ _PLUGIN_HEAD: Final = re.compile(
     r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:?\d\d) \[(?:panic|error|verbose|debug)\] "
     r"|^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \[[A-Z]+\]\[\d+\] "
 )
-
-
-def _unquote_expr(col: str) -> pl.Expr:
-    """Vectorised Go unquote for the common case (only ``\\"`` escapes); null where harder."""
-    import polars as pl
-
-    c = pl.col(col)
-    quoted = c.str.starts_with('"') & c.str.ends_with('"') & (c.str.len_chars() >= 2)
-    inner = c.str.slice(1, c.str.len_chars() - 2)
-    return (
-        pl.when(~quoted)
-        .then(c)  # bare values are taken as written, as go_unquote does
-        .when(inner.str.contains(r'\\[^"]'))
-        .then(None)
-        .otherwise(inner.str.replace_all('\\"', '"', literal=True))
-    )
 
 
 def _json_record(line: str) -> dict[str, Any] | None:
@@ -99,159 +88,6 @@ def _other_line(line: str, skip: str) -> dict[str, Any] | None:
             found.setdefault("source", "cni-plugin")
             return found
     return None
-
-
-#: extra fields that are all bare ``key=value`` (values need no JSON escaping)
-_BARE_KVS: Final = r"^[\w.\-/]+=[\w.\-/@^+]*(?: [\w.\-/]+=[\w.\-/@^+]*)*$"
-
-
-def _bare_kvs_json(rest: pl.Expr) -> pl.Expr:
-    """``a=b c=d`` -> ``"a": "b", "c": "d"`` (only for :data:`_BARE_KVS` text)."""
-    return rest.str.replace_all(r"([\w.\-/]+)=([\w.\-/@^+]*)", '"$1": "$2"').str.replace_all(
-        '" "', '", "', literal=True
-    )
-
-
-def _value_end(text: pl.Expr) -> pl.Expr:
-    """Length of the logrus value at the start of ``text``: a Go-quoted string or a bare word.
-
-    Escaped quotes and backslashes are masked with same-length placeholders, so the second
-    remaining quote closes a quoted value; an unclosed quote is read as a bare word, as
-    :data:`LOGRUS_LINE` does.
-    """
-    import polars as pl
-
-    masked = text.str.replace_all("\\\\", "\x01\x01", literal=True).str.replace_all(
-        '\\"', "\x01\x01", literal=True
-    )
-    closed = masked.str.starts_with('"') & (masked.str.count_matches('"', literal=True) >= 2)
-    quoted_len = masked.str.splitn('"', 3).struct.field("field_1").str.len_chars() + 2
-    return pl.when(closed).then(quoted_len).otherwise(text.str.extract(r"^\S*", 0).str.len_chars())
-
-
-def _take_error(df: pl.DataFrame) -> pl.DataFrame:
-    """Move the first `` error=<value>`` of ``rest`` into ``err_raw`` (still quoted)."""
-    import polars as pl
-
-    parts = pl.col("rest").str.splitn(" error=", 2)
-    df = df.with_columns(
-        parts.struct.field("field_0").alias("_before"),
-        parts.struct.field("field_1").alias("_after"),
-    )
-    df = df.with_columns(_value_end(pl.col("_after")).alias("_end"))
-    return df.with_columns(
-        pl.col("_after").str.slice(0, pl.col("_end")).replace("", None).alias("err_raw"),
-        pl.concat_str(pl.col("_before"), pl.col("_after").str.slice(pl.col("_end")).fill_null(""))
-        .str.strip_chars()
-        .alias("rest"),
-    ).drop("_before", "_after", "_end")
-
-
-def _unquote_rest(df: pl.DataFrame, raw: str, out: str) -> pl.DataFrame:
-    """Fill ``out`` where the vectorised unquote gave up (escapes other than ``\\"``) in Python."""
-    import polars as pl
-
-    rows = (df[out].is_null() & df[raw].is_not_null()).arg_true()
-    if rows.len() == 0:
-        return df
-    values = pl.Series([go_unquote(v) for v in df[raw].gather(rows).to_list()], dtype=pl.String)
-    return df.with_columns(df[out].scatter(rows, values))
-
-
-def logrus_split(df: pl.DataFrame) -> pl.DataFrame:
-    """Add ``ts``, ``level``, ``msg`` (still quoted) and ``rest`` of logrus lines (null if not).
-
-    Same split as :data:`LOGRUS_LINE`, without its alternation (3x slower on long lines): the
-    header is matched, the message length comes from :func:`_value_end`. Lengths are counted
-    in characters, never bytes. Each stage is materialised once (struct fields reused in
-    expressions are otherwise recomputed).
-    """
-    import polars as pl
-
-    df = df.with_columns(
-        pl.col("raw")
-        .str.extract_groups(r'^time="(?P<ts>[^"]*)" level=(?P<level>[a-z]+) msg=')
-        .struct.unnest()
-    )
-    start = pl.col("ts").str.len_chars() + pl.col("level").str.len_chars() + 19
-    df = df.with_columns(pl.col("raw").str.slice(start).alias("rest"))
-    df = df.with_columns(_value_end(pl.col("rest")).alias("_end"))
-    return df.with_columns(
-        pl.col("rest").str.slice(0, pl.col("_end")).alias("msg"),
-        pl.col("rest").str.slice(pl.col("_end")).alias("rest"),
-    ).drop("_end")
-
-
-def sandbox_columns(df: pl.DataFrame) -> pl.DataFrame:
-    """Kind, identities and fields of containerd's sandbox records, vectorised.
-
-    Sets them on rows where ``vec`` holds (a :data:`SANDBOX_SHAPES` message with no ``error=``
-    and no extra fields) and gives the same values as :func:`classify_runtime` there; other
-    rows get ``log`` / null / ``{}``.
-    """
-    import polars as pl
-
-    df = df.with_columns(
-        (pl.col("vec") & pl.col("message").str.starts_with("RunPodSandbox")).alias("_is_run"),
-        (pl.col("vec") & pl.col("message").str.starts_with("StopPodSandbox")).alias("_is_stop"),
-    )
-    # each pattern only sees its own rows (regexes skip nulls): this is the hot path
-    run_msg = pl.when(pl.col("_is_run")).then(pl.col("message"))
-    stop_msg = pl.when(pl.col("_is_stop")).then(pl.col("message"))
-    other_msg = pl.when(pl.col("vec") & ~pl.col("_is_run") & ~pl.col("_is_stop"))
-    df = df.with_columns(
-        run_msg.str.extract_groups(META).alias("_meta"),
-        # RUN's two suffixes by literal search (same matches as the RUN pattern, faster)
-        pl.struct(
-            pl.when(run_msg.str.contains("} failed, error", literal=True))
-            .then(pl.lit(" failed, error"))
-            .alias("failed"),
-            run_msg.str.extract(r'\} returns sandbox id "([0-9a-f]{64})"', 1).alias("id"),
-        ).alias("_run"),
-        stop_msg.str.extract_groups(STOP).alias("_stop"),
-        other_msg.then(pl.col("message")).str.extract(SANDBOX_REF, 1).alias("_ref"),
-    )
-    vec, is_run, is_stop = pl.col("vec"), pl.col("_is_run"), pl.col("_is_stop")
-    run, stop, meta = pl.col("_run").struct, pl.col("_stop").struct, pl.col("_meta").struct
-    kind = (
-        pl.when(is_run & run.field("failed").is_not_null())
-        .then(pl.lit("runtime:sandbox:failed"))
-        .when(is_run & run.field("id").is_not_null())
-        .then(pl.lit("runtime:sandbox:ready"))
-        .when(is_run)
-        .then(pl.lit("runtime:sandbox:start"))
-        .when(is_stop & (stop.field("suffix") == " failed"))
-        .then(pl.lit("runtime:sandbox:stop-failed"))
-        .when(is_stop)
-        .then(pl.lit("runtime:sandbox:stop"))
-        .when(vec & pl.col("message").str.starts_with("TearDown"))
-        .then(pl.lit("runtime:network:teardown"))
-        .when(vec)
-        .then(pl.lit("runtime:network:destroy-failed"))
-        .otherwise(pl.lit("log"))
-    )
-    attempt = meta.field("attempt")
-    fields = (
-        pl.when(is_run & attempt.is_not_null())
-        .then(
-            pl.concat_str(
-                pl.lit('{"attempt": '), attempt.cast(pl.Int64).cast(pl.String), pl.lit("}")
-            )
-        )
-        .when(is_stop & stop.field("suffix").is_null())
-        .then(pl.lit('{"phase": "request"}'))
-        .when(is_stop)
-        .then(pl.lit('{"phase": "returned"}'))
-        .otherwise(pl.lit("{}"))
-    )
-    return df.with_columns(
-        kind.alias("kind"),
-        pl.when(is_run).then(meta.field("ns")).alias("namespace"),
-        pl.when(is_run).then(meta.field("pod")).alias("pod"),
-        pl.when(is_run).then(meta.field("uid")).alias("pod_uid"),
-        pl.coalesce(run.field("id"), stop.field("id"), pl.col("_ref")).alias("sandbox_id"),
-        fields.alias("fields"),
-    ).drop("_meta", "_run", "_stop", "_ref", "_is_run", "_is_stop")
 
 
 def _zoneless_times(
@@ -312,18 +148,18 @@ def parse_logrus_source(
     blanks = df.filter(pl.col("ts").is_null() & blank).height
     other = df.filter(pl.col("ts").is_null() & ~blank)
     df = df.filter(pl.col("ts").is_not_null())
-    df = _take_error(df)
+    df = take_error(df)
     df = df.with_columns(
         # zone-less stamps (CRI-O can omit the zone) stay null here and are read in ctx.tz below
         pl.when(pl.col("ts").str.contains(r"(?:Z|[+-]\d\d:?\d\d)$"))
         .then(pl.col("ts").str.replace(" ", "T").str.to_datetime(time_zone="UTC", strict=False))
         .alias("ts_utc"),
     ).with_columns(
-        _unquote_expr("msg").alias("message"),
-        _unquote_expr("err_raw").alias("error"),
+        unquote_expr("msg").alias("message"),
+        unquote_expr("err_raw").alias("error"),
     )
-    df = _unquote_rest(df, "msg", "message")
-    df = _unquote_rest(df, "err_raw", "error")
+    df = unquote_rest(df, "msg", "message")
+    df = unquote_rest(df, "err_raw", "error")
     df = df.with_columns(pl.col("error").replace("", None))  # an empty error= names no error
     vec = (
         pl.col("message").str.contains(SANDBOX_SHAPES)
@@ -342,10 +178,10 @@ def parse_logrus_source(
     found = {i: classify_runtime(m, e) for i, (m, e) in zip(rows.to_list(), pairs, strict=True)}
     # bare key=value pairs (logrus quotes nothing else) become JSON vectorised, unless the
     # classifier also writes fields for the row; everything else goes through parse_kv
-    simple = pl.col("rest").str.contains(_BARE_KVS) & ~pl.Series(trig)
+    simple = pl.col("rest").str.contains(BARE_KVS) & ~pl.Series(trig)
     df = df.with_columns(
         pl.when(simple)
-        .then(pl.concat_str(pl.lit("{"), _bare_kvs_json(pl.col("rest")), pl.lit("}")))
+        .then(pl.concat_str(pl.lit("{"), bare_kvs_json(pl.col("rest")), pl.lit("}")))
         .otherwise(pl.col("fields"))
         .alias("fields"),
         simple.alias("_simple"),
