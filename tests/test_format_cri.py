@@ -112,3 +112,26 @@ def test_whereabouts_container_lines_are_from_whereabouts() -> None:
         path="/var/log/pods/kube-system_whereabouts-x2k9p_3f2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d/whereabouts/0.log",
     )
     assert [e.source for e in events] == ["whereabouts"]
+
+
+def test_unparsed_lines_after_a_multus_record_continue_it() -> None:
+    text = (
+        "2026-03-11T13:00:00.1Z stderr F 2026-03-11T13:00:00Z [panic] failed to start the CNI server\n"
+        "2026-03-11T13:00:00.2Z stderr F ========= Stack trace output ========\n"
+        "2026-03-11T13:00:00.2Z stdout F unrelated stdout text\n"
+        "2026-03-11T13:00:00.3Z stderr F goroutine 1 [running]:\n"
+        "2026-03-11T13:00:01Z stderr F 2026-03-11T13:00:01Z [verbose] multus-daemon started\n"
+        "2026-03-11T13:00:01.1Z stderr F after a non-error record this is continued too\n"
+    )
+    events, issues, _ = _events(text)
+    assert issues == []
+    assert [(e.line, e.nlines, e.kind) for e in events] == [
+        (1, 3, "multus:error"),
+        (3, 1, "log"),
+        (5, 2, "multus:daemon:start"),
+    ]
+    assert events[0].message.endswith(
+        "\n========= Stack trace output ========\ngoroutine 1 [running]:"
+    )
+    assert events[0].error is not None
+    assert events[0].error.endswith("goroutine 1 [running]:")

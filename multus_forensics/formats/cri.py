@@ -8,7 +8,9 @@ daemon's and whereabouts' logs live here (``kube-system_kube-multus-ds-…/kube-
     2026-03-11T13:02:06.511208374Z stderr F :\\"0.3.1\\", …}", err: <nil>
 
 ``P`` marks a partial line that the runtime split (16 KiB chunks); it is joined with the
-following records of the same stream up to the ``F``. Each joined payload goes through the
+following records of the same stream up to the ``F``. A line no payload parser understands,
+right after a Multus record on the same stream, continues that record (a ``%v`` with
+newlines, a panic stack trace), as in a Multus log file. Each joined payload goes through the
 registry's payload parsers (``multus`` first for Multus / whereabouts containers), falling back to
 a ``log`` event. The event time is the CRI stamp. The directory names the pod that *wrote* the
 log (``fields.log_pod``), which is not the pod a record is about, so it never fills the
@@ -17,6 +19,7 @@ namespace/pod columns.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -103,6 +106,11 @@ class CriFormat(LogFormat):
         blanks = 0
         open_records: dict[str, _Record] = {}
 
+        # stream -> index in events of its last record, when that was a Multus record: an
+        # unparsable line right after it on the same stream continues it (%v with newlines,
+        # panic stack traces), as in a Multus log file
+        continues: dict[str, int] = {}
+
         def emit(rec: _Record) -> None:
             payload = "".join(rec.parts)
             found: dict[str, Any] = {}
@@ -111,6 +119,20 @@ class CriFormat(LogFormat):
                     found = hit
                     found["fields"] = {**found.get("fields", {}), "parser": name}
                     break
+            if not found and rec.stream in continues:
+                i = continues[rec.stream]
+                ev = events[i]
+                events[i] = dataclasses.replace(
+                    ev,
+                    message=ev.message + "\n" + payload,
+                    error=ev.error + "\n" + payload if ev.error is not None else None,
+                    nlines=ev.nlines + len(rec.lines),
+                    raw=ev.raw + "\n" + "\n".join(rec.lines),
+                )
+                return
+            continues.pop(rec.stream, None)
+            if found.get("fields", {}).get("parser") == "multus":
+                continues[rec.stream] = len(events)
             fields = {**found.pop("fields", {}), **owner, "stream": rec.stream}
             if len(rec.lines) > 1:
                 fields["partials"] = len(rec.lines)
