@@ -286,3 +286,13 @@ def test_whereabouts_log_is_recognised_by_content_when_the_name_does_not_say() -
         text + "2026-03-11T13:11:42Z [verbose] multus-daemon started\n", name="x.log"
     )
     assert [e.source for e in multus] == ["multus", "whereabouts", "multus"]
+
+
+def test_add_result_that_is_not_json_is_kept_as_text_in_valid_fields() -> None:
+    text = '2026-03-11T13:00:00Z [verbose] Add: lab:web:unknownUID:cbr0(cbr0):eth0 {"cut": "by a pager\\\x01\n'
+    events, issues, _ = _events(text)
+    assert issues == []
+    result = events[0].fields["result"]
+    assert isinstance(result, str)
+    assert result.startswith('{"cut": "by a pager\\')
+    assert events[0].kind == "multus:add"

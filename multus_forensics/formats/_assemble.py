@@ -9,27 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import polars as pl
-
-#: event columns a classifier may set (besides ``fields`` and ``time``)
-CLASS_COLUMNS: Final = (
-    "kind",
-    "level",
-    "source",
-    "namespace",
-    "pod",
-    "pod_uid",
-    "sandbox_id",
-    "container_id",
-    "network",
-    "interface",
-    "ips",
-    "message",
-    "error",
-)
 
 
 def fields_json(fields: Mapping[str, Any] | None) -> str:
@@ -40,13 +23,18 @@ def fields_json(fields: Mapping[str, Any] | None) -> str:
 
 
 def json_str(expr: pl.Expr) -> pl.Expr:
-    """Vectorised JSON string literal of a text column (quotes, backslashes, controls escaped)."""
+    """Vectorised JSON string literal of a text column.
+
+    Quotes, backslashes, newlines, tabs and carriage returns are escaped; any other control
+    character becomes U+FFFD (still valid JSON, one regex pass instead of one per character).
+    """
     escaped = (
         expr.str.replace_all("\\", "\\\\", literal=True)
         .str.replace_all('"', '\\"', literal=True)
         .str.replace_all("\n", "\\n", literal=True)
         .str.replace_all("\t", "\\t", literal=True)
         .str.replace_all("\r", "\\r", literal=True)
+        .str.replace_all(r"[\x00-\x1f\x7f]", "\ufffd")
     )
     return '"' + escaped + '"'
 
