@@ -56,12 +56,14 @@ def _pods(rng: random.Random, n: int = 40) -> list[tuple[str, str, str, str]]:
 def _chain(ns: str, name: str, uid: str, sandbox: str, rng: random.Random) -> str:
     """A long nested CNI error as containerd returns it (klog-quoted once by the caller)."""
     net = rng.choice(("macvlan-conf", "sriov-net-a", "vlan100"))
-    leaf = rng.choice((
-        'DelegateAdd: cannot set "macvlan" interface name to "net1": validateIfName: interface name net1 already exists',
-        "failed to create macvlan: device or resource busy",
-        'failed to find plugin "sriov" in path [/opt/cni/bin]',
-        "no IP addresses available in range set: 192.0.2.10-192.0.2.12",
-    ))
+    leaf = rng.choice(
+        (
+            'DelegateAdd: cannot set "macvlan" interface name to "net1": validateIfName: interface name net1 already exists',
+            "failed to create macvlan: device or resource busy",
+            'failed to find plugin "sriov" in path [/opt/cni/bin]',
+            "no IP addresses available in range set: 192.0.2.10-192.0.2.12",
+        )
+    )
     return (
         f'rpc error: code = Unknown desc = failed to setup network for sandbox "{sandbox}": '
         f'plugin type="multus" name="multus-cni-network" failed (add): '
@@ -132,13 +134,11 @@ def gen_journald(n_lines: int, rng: random.Random, out: IO[str]) -> None:
                 f'output="HTTP probe failed with statuscode: 503"'
             )
         elif r < 0.70:
-            line = (
-                f'I{klog_t} scope.go:117] "RemoveContainer" containerID="{_hex(rng, 64)}"'
-            )
+            line = f'I{klog_t} scope.go:117] "RemoveContainer" containerID="{_hex(rng, 64)}"'
         elif r < 0.78:
             line = (
                 f"W{klog_t} reflector.go:539] k8s.io/client-go/informers/factory.go:159: watch of "
-                f"*v1.Pod ended with: an error on the server (\"unable to decode an event from "
+                f'*v1.Pod ended with: an error on the server ("unable to decode an event from '
                 f'the watch stream: http2: client connection lost") has prevented the request from succeeding'
             )
         elif r < 0.999:
@@ -148,9 +148,13 @@ def gen_journald(n_lines: int, rng: random.Random, out: IO[str]) -> None:
             )
         else:  # a thick-Multus error with a newline: an err=< block over three records
             err = _chain(ns, name, uid, sandbox, rng)
-            out.write(f'{prefix}E{klog_t} kuberuntime_manager.go:1172] "CreatePodSandbox for pod failed" err=<\n')
+            out.write(
+                f'{prefix}E{klog_t} kuberuntime_manager.go:1172] "CreatePodSandbox for pod failed" err=<\n'
+            )
             out.write(f"{prefix}\t{err}\n")
-            out.write(f"{prefix}\t': StdinData: {{\"cniVersion\":\"0.3.1\",\"name\":\"multus-cni-network\"}}\n")
+            out.write(
+                f'{prefix}\t\': StdinData: {{"cniVersion":"0.3.1","name":"multus-cni-network"}}\n'
+            )
             line = f"{prefix[:-1]}  > {ref}"
             out.write(line + "\n")
             written += 4
