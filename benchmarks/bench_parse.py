@@ -8,7 +8,8 @@ child process so peak RSS is per measurement:
   syslog fields (``line.split(" ", 5)``), the least per-line work a Python parser could do
 
 and prints lines/s, peak RSS (``ru_maxrss``) raw and net of a child that only imports the
-package and polars (the interpreter + polars baseline), and the parse/loop rate ratio.
+package, polars, numpy and pyarrow (the interpreter + libraries baseline), and the parse/loop
+rate ratio.
 
 Formats are keyed in :data:`GENERATORS`: one function ``(n_lines, rng, out) -> None`` per
 format; add more (Multus log, containerd log) by adding an entry.
@@ -191,7 +192,7 @@ print(n, dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 _CHILD_BASE = """
 import resource
-import polars, multus_forensics
+import numpy, polars, pyarrow, multus_forensics  # what the parse child loads
 print(0, 0.0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
