@@ -286,3 +286,10 @@ def test_line_column_over_the_bytes_matches_text_lines(text: str) -> None:
     src = decode(RawStream("a", text.encode()))[0]
     assert src.data is not None
     assert _journalvec.line_series(src).to_list() == src.lines
+
+
+def test_short_iso_precise_stamp_without_colon_in_the_offset(tmp_path: Path) -> None:
+    text = "2026-03-11T14:02:07.418601+0100 n1 crio[9]: plain payload\n"
+    row = parse(write(tmp_path, text)).to_polars().row(0, named=True)
+    assert row["time"].isoformat() == "2026-03-11T13:02:07.418601+00:00"
+    assert (row["source"], row["message"], row["year_source"]) == ("crio", "plain payload", None)
