@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from multus_forensics import registry
@@ -43,6 +43,8 @@ PROPERTY_SETTINGS = settings(
     deadline=DEADLINE,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     database=None,
+    # no shrinking: shrinking a slow (super-linear) example re-runs it for minutes
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
 )
 
 
