@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from multus_forensics.report.data import POD_SECTIONS, ReportData
-from multus_forensics.report.figures import fleet_plots
+from multus_forensics.report.figures import PLOT_PODS, fleet_plots
 
 
 def _merge_findings(groups: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -68,7 +68,8 @@ def merge_report_data(
 ) -> ReportData:
     """Combine per-bundle :class:`ReportData` (label, data) into the index's data.
 
-    Fleet figures are redrawn from the combined failure table; per-pod figures are reused.
+    Fleet figures are redrawn from the combined failure table; the first pods' figures are
+    reused from their bundles.
     """
     stats: dict[str, int] = {}
     for _, d in parts:
@@ -97,14 +98,14 @@ def merge_report_data(
     notes: list[str] = []
     for _, d in parts:
         notes += [n for n in d.notes if n not in notes]
-    shown_pods = {(s.pod, s.input) for s in sections}
+    drawn = {(s.pod, s.input) for s in sections[:PLOT_PODS]}
     failures = [f for label, d in parts for f in _tagged(d.failures, label)]
     nodes = sorted({n for _, d in parts for n in d.nodes})
     pod_figures = [
         replace(p, input=label)
         for label, d in parts
         for p in d.plots
-        if p.pod is not None and (p.pod, label) in shown_pods
+        if p.pod is not None and (p.pod, label) in drawn
     ]
     fleet = fleet_plots(failures, nodes) if plots and failures else []
     return ReportData(
