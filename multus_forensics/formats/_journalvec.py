@@ -1,7 +1,7 @@
 """The vectorised journald path for large English ``-o short`` / ``short-precise`` files.
 
-The file's bytes become one polars string column without copying (Arrow offsets over the
-buffer), processed in row chunks so intermediate columns stay bounded. Each chunk splits the
+The file's bytes become one polars string column without copying (Arrow string views into
+the source buffer), processed in row chunks so intermediate columns stay bounded. Each chunk splits the
 syslog prefix by fixed offsets and ``str.find``, parses klog payloads with :mod:`._klogvec`, and
 routes every row it cannot finish exactly (markers, blocks, continuations, pager cuts, other
 payload shapes, non-ASCII) to :func:`._journalrec.parse_lines`, together with the record before
