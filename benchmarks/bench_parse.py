@@ -233,6 +233,7 @@ def run(fmt: str, lines: int, seed: int, keep: bool) -> dict[str, float]:
         "parse_net_rss_mb": (parse_rss - base_rss) / 1e6,
         "net_rss_over_file": (parse_rss - base_rss) / size,
         "loop_peak_rss_mb": loop_rss / 1e6,
+        "loadavg_1m": os.getloadavg()[0],  # other work on the machine skews every rate above
     }
     if keep:
         result["path"] = path  # type: ignore[assignment]
