@@ -323,9 +323,10 @@ def test_frames_convert_to_pandas_with_the_same_columns() -> None:
     t = build(runtime_attempts())
     for name in ("pods", "attempts", "interfaces", "anomalies"):
         polars_frame = getattr(t, name)()
-        pandas_frame = getattr(t, name)(pandas=True)
+        pandas_frame = polars_frame.to_pandas(use_pyarrow_extension_array=True)
         assert list(pandas_frame.columns) == polars_frame.columns
-    assert list(t.events(pandas=True).columns) == t.events().columns
+        assert len(pandas_frame) == polars_frame.height
+    assert list(t.events().to_pandas().columns) == t.events().columns
 
 
 def test_events_of_an_unknown_pod_are_empty_and_chain_lookup() -> None:

@@ -1,7 +1,8 @@
 """``build_timelines(events)`` and the :class:`Timelines` frames (columns in docs/timelines.md).
 
-Every method returns a polars DataFrame (``pandas=True`` returns the same columns as an
-Arrow-backed pandas frame). Times are UTC; durations and gaps are float seconds.
+Every method returns a polars DataFrame; ``.to_pandas()`` on it gives the same columns in pandas
+(``use_pyarrow_extension_array=True`` keeps the Arrow dtypes one to one). Times are UTC;
+durations and gaps are float seconds.
 """
 
 from __future__ import annotations
@@ -66,11 +67,10 @@ class PodTimeline:
         return key
 
 
-def _frame(rows: list[dict[str, Any]], schema: dict[str, Any], pandas: bool) -> Any:
+def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
     import polars as pl
 
-    df = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
-    return df.to_pandas(use_pyarrow_extension_array=True) if pandas else df
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
 
 
 def _seconds(delta: timedelta | None) -> float | None:
@@ -106,7 +106,7 @@ class Timelines:
                     return a.error
         return None
 
-    def pods(self, *, pandas: bool = False) -> Any:
+    def pods(self) -> pl.DataFrame:
         import polars as pl
 
         rows = []
@@ -139,9 +139,9 @@ class Timelines:
             "last_outcome": pl.String, "requested_networks": pl.String, "anomalies": pl.String,
             "events": pl.Int64, "untimed_events": pl.Int64, "sources": pl.String,
         }  # fmt: skip
-        return _frame(rows, schema, pandas)
+        return _frame(rows, schema)
 
-    def attempts(self, *, pandas: bool = False) -> Any:
+    def attempts(self) -> pl.DataFrame:
         import polars as pl
 
         rows = []
@@ -189,9 +189,9 @@ class Timelines:
             "failure_reports": pl.Int64, "add_order_known": pl.Boolean, "add_order": pl.String,
             "anomalies": pl.String, "events": pl.Int64,
         }  # fmt: skip
-        return _frame(rows, schema, pandas)
+        return _frame(rows, schema)
 
-    def interfaces(self, *, pandas: bool = False) -> Any:
+    def interfaces(self) -> pl.DataFrame:
         import polars as pl
 
         rows = []
@@ -211,9 +211,9 @@ class Timelines:
             "position": pl.Int64, "interface": pl.String, "network": pl.String, "ips": pl.String,
             "source": pl.String, "ref": pl.String, "corroborated_by": pl.String,
         }  # fmt: skip
-        return _frame(rows, schema, pandas)
+        return _frame(rows, schema)
 
-    def anomalies(self, *, pandas: bool = False) -> Any:
+    def anomalies(self) -> pl.DataFrame:
         import polars as pl
 
         rows = [
@@ -228,9 +228,9 @@ class Timelines:
             "namespace": pl.String, "pod": pl.String, "pod_uid": pl.String, "attempt": pl.Int64,
             "anomaly": pl.String, "detail": pl.String, "evidence": pl.String,
         }  # fmt: skip
-        return _frame(rows, schema, pandas)
+        return _frame(rows, schema)
 
-    def events(self, pod: str | None = None, *, pandas: bool = False) -> Any:
+    def events(self, pod: str | None = None) -> pl.DataFrame:
         """The pod's events (all pods for ``None``) in timeline order, untimed ones last.
 
         Event columns as in :func:`multus_forensics.model.schema`, identity columns filled from
@@ -261,7 +261,7 @@ class Timelines:
             pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
         )
         base = self._frame.with_row_index("eid")
-        out = (
+        return (
             meta.join(base, on="eid", how="left")
             .sort("p_idx", "p_ord")
             .with_columns(
@@ -272,7 +272,6 @@ class Timelines:
             )
             .select([*self._frame.columns, "attempt", "untimed", "eid"])
         )
-        return out.to_pandas(use_pyarrow_extension_array=True) if pandas else out
 
 
 def _as_frame(events: EventLog | pl.DataFrame) -> pl.DataFrame:
