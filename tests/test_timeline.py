@@ -134,6 +134,7 @@ def test_kubelet_alone_has_attempts_and_chain_but_unknown_order() -> None:
     assert att["add_order_known"].to_list() == [False] * 3
     assert att["add_order"].to_list() == [None] * 3
     assert att["error_interface"].to_list() == ["net1"] * 3
+    assert att["error_interface_added_from"].to_list() == [None] * 3
     assert t.interfaces().height == 0
     assert t.anomalies().filter(pl.col("anomaly") == "self_delegation_reentry").height == 0
 

@@ -65,6 +65,7 @@ def test_seed_has_one_failed_attempt_per_retry_with_the_self_delegation_order(
     assert att["pod_uid"].to_list() == [UID] * 3
     assert att["add_order"].to_list() == [ORDER] * 3
     assert att["error_interface"].to_list() == ["net1"] * 3
+    assert att["error_interface_added_from"].to_list() == ["lab/macvlan-conf"] * 3
     flagged = t.anomalies().filter(pl.col("anomaly") == "self_delegation_reentry")
     assert flagged["attempt"].to_list() == [1, 2, 3]
     eth0 = t.interfaces().filter((pl.col("position") == 1) & (pl.col("pod") == POD.split("/")[1]))

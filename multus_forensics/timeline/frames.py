@@ -152,6 +152,8 @@ class Timelines:
                 err = a.error
                 names = sorted({x.name for x in t.anomalies if x.attempt == a.index})
                 adds = t.rows.get(a.index, [])
+                failing_if = err.innermost("interface") if err else None
+                prior = next((r for r in adds if failing_if and r.interface == failing_if), None)
                 rows.append(
                     {
                         "namespace": t.key[0], "pod": t.key[1], "pod_uid": t.key[2],
@@ -167,7 +169,8 @@ class Timelines:
                         "error_leaf": err.leaf if err else None,
                         "error_signature": err.signature if err else None,
                         "error_network": err.innermost("network") if err else None,
-                        "error_interface": err.innermost("interface") if err else None,
+                        "error_interface": failing_if,
+                        "error_interface_added_from": prior.network if prior else None,
                         "error_truncated": err.truncated if err else None,
                         "error_layers": chain_json(err) if err else None,
                         "failures": len(a.failures),
@@ -185,6 +188,7 @@ class Timelines:
             "duration_s": pl.Float64, "gap_to_next_s": pl.Float64, "outcome": pl.String,
             "outcome_inferred": pl.Boolean, "error": pl.String, "error_leaf": pl.String,
             "error_signature": pl.String, "error_network": pl.String, "error_interface": pl.String,
+            "error_interface_added_from": pl.String,
             "error_truncated": pl.Boolean, "error_layers": pl.String, "failures": pl.Int64,
             "failure_reports": pl.Int64, "add_order_known": pl.Boolean, "add_order": pl.String,
             "anomalies": pl.String, "events": pl.Int64,
