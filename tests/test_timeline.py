@@ -420,3 +420,17 @@ def test_thick_daemon_finished_add_gives_the_outcome(error: str | None, outcome:
         for n, phase in enumerate(("starting", "finished"), start=1)
     ]  # fmt: skip
     assert attempts_of(build(events))["outcome"].to_list() == [outcome]
+
+
+def test_story_lists_pods_without_attempts_in_one_line() -> None:
+    from multus_forensics.timeline.render import render
+
+    quiet = Event(
+        time=at(3), node="n1", source="kubelet", kind="log", namespace="ops", pod="etcd-0",
+        message="Probe succeeded", file="kubelet.log", line=50,
+    )  # fmt: skip
+    t = build([*runtime_attempts(), quiet])
+    story = render(t)
+    assert story.rstrip().endswith("1 more pods with records but no sandbox attempt: ops/etcd-0")
+    assert story.startswith(f"{NS}/{POD}")
+    assert render(t, "ops/etcd-0").startswith("ops/etcd-0  uid unknown")

@@ -99,5 +99,17 @@ def render_pod(t: PodTimeline) -> str:
 
 
 def render(timelines: Timelines, pod: str | None = None) -> str:
-    """The story of every selected pod, separated by blank lines."""
-    return "\n\n".join(render_pod(t) for t in timelines.select(pod)) + "\n"
+    """The story of every selected pod, separated by blank lines.
+
+    Pods that only appear in housekeeping lines (no sandbox attempt) are listed by name at the
+    end rather than given a block each, unless asked for with ``pod``.
+    """
+    picked = timelines.select(pod)
+    shown = [t for t in picked if t.attempts or pod is not None]
+    quiet = [t.label for t in picked if not (t.attempts or pod is not None)]
+    blocks = [render_pod(t) for t in shown]
+    if quiet:
+        blocks.append(
+            f"{len(quiet)} more pods with records but no sandbox attempt: {', '.join(quiet)}"
+        )
+    return "\n\n".join(blocks) + "\n"
