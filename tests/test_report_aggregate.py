@@ -43,6 +43,7 @@ def part(findings: list[dict[str, Any]], templates: list[dict[str, Any]], node: 
         affected_pods=pods,
         affected_nodes=[node],
         notes=["Plots are not available."],
+        cause_nodes={f["root_cause"]: [node] for f in findings},
     )
 
 
@@ -87,6 +88,10 @@ def test_same_root_cause_on_two_nodes_is_one_merged_finding() -> None:
     assert merged.diagnosis["stats"] == {"files": 2, "lines": 20, "events": 16, "unparsed_lines": 4}
     assert merged.affected_pods == ["ns/b3", "ns/a1", "ns/b1", "ns/b2"]
     assert merged.affected_nodes == ["node-a", "node-b"]
+    assert merged.cause_nodes == {
+        "ipam_pool_exhausted": ["node-a", "node-b"],
+        "nad_not_found": ["node-b"],
+    }
     assert [s.pod for s in merged.pods][:4] == ["ns/b3", "ns/a1", "ns/b1", "ns/b2"]
     assert [s.input for s in merged.pods][:4] == ["b.tgz", "a.tgz", "b.tgz", "b.tgz"]
     assert merged.timelines["pods"][0] == {"input": "a.tgz", "pod": "ns/a1"}

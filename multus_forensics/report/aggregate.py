@@ -98,6 +98,10 @@ def merge_report_data(
     notes: list[str] = []
     for _, d in parts:
         notes += [n for n in d.notes if n not in notes]
+    cause_nodes: dict[str, list[str]] = {}
+    for _, d in parts:
+        for cause, cnodes in d.cause_nodes.items():
+            cause_nodes[cause] = sorted(set(cause_nodes.get(cause, [])) | set(cnodes))
     drawn = {(s.pod, s.input) for s in sections[:PLOT_PODS]}
     failures = [f for label, d in parts for f in _tagged(d.failures, label)]
     nodes = sorted({n for _, d in parts for n in d.nodes})
@@ -116,9 +120,10 @@ def merge_report_data(
         pods=sections,
         timelines=timelines,
         affected_pods=affected,
-        affected_nodes=sorted({n for _, d in parts for n in d.affected_nodes}),
+        affected_nodes=sorted({n for cnodes in cause_nodes.values() for n in cnodes}),
         notes=notes,
         plots=fleet + pod_figures,
         failures=failures,
         nodes=nodes,
+        cause_nodes=cause_nodes,
     )

@@ -78,6 +78,8 @@ class ReportData:
     failures: list[dict[str, Any]] = field(default_factory=list)
     #: every node the events came from (a healthy node is worth a row in the node view)
     nodes: list[str] = field(default_factory=list)
+    #: root cause -> nodes its pods ran on
+    cause_nodes: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """``diagnose --json`` keys (findings, unclassified, stats) plus timelines and coverage."""
@@ -85,7 +87,11 @@ class ReportData:
             {
                 "title": self.title,
                 **self.diagnosis,
-                "affected": {"pods": self.affected_pods, "nodes": self.affected_nodes},
+                "affected": {
+                    "pods": self.affected_pods,
+                    "nodes": self.affected_nodes,
+                    "nodes_by_root_cause": self.cause_nodes,
+                },
                 "timelines": self.timelines,
                 "failures": self.failures,
                 "coverage": self.coverage,
@@ -222,28 +228,38 @@ def _sections_from_timelines(
     return sections
 
 
-def _affected(diagnosis: dict[str, Any], frame: pl.DataFrame) -> tuple[list[str], list[str]]:
-    """Pods named by findings (ranked order) and the nodes their events came from."""
+def _pod_nodes(frame: pl.DataFrame, pods_table: pl.DataFrame | None) -> dict[str, list[str]]:
+    """``ns/name`` -> nodes: from the timeline's pod table (joined identities) when there is
+    one, else from the events that name both their pod and their node."""
     import polars as pl
 
+    out: dict[str, set[str]] = {}
+    if pods_table is not None:
+        for ns, pod, nodes in pods_table.select("namespace", "pod", "nodes").iter_rows():
+            label = f"{ns or '?'}/{pod or '?'}"
+            out.setdefault(label, set()).update(filter(None, (nodes or "").split(",")))
+        return {k: sorted(v) for k, v in out.items()}
+    named = frame.filter(pl.col("pod").is_not_null() & pl.col("node").is_not_null())
+    for label, node in named.select(_pod_key(frame), pl.col("node")).unique().iter_rows():
+        out.setdefault(label, set()).add(node)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _affected(
+    diagnosis: dict[str, Any], pod_nodes: dict[str, list[str]]
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Pods named by findings (ranked order), and per root cause the nodes of its pods."""
     pods: list[str] = []
+    by_cause: dict[str, list[str]] = {}
     for finding in diagnosis.get("findings", []):
+        nodes: set[str] = set()
         for pod in finding.get("pods") or []:
             if pod not in pods:
                 pods.append(str(pod))
-    if not pods or not frame.height:
-        return pods, []
-    nodes = (
-        frame.filter(pl.col("pod").is_not_null())
-        .with_columns(_pod_key(frame).alias("_pod"))
-        .filter(pl.col("_pod").is_in(pods) | pl.col("pod").is_in(pods))
-        .get_column("node")
-        .drop_nulls()
-        .unique()
-        .sort()
-        .to_list()
-    )
-    return pods, nodes
+            nodes.update(pod_nodes.get(str(pod), []))
+        cause = str(finding.get("root_cause"))
+        by_cause[cause] = sorted(nodes | set(by_cause.get(cause, [])))
+    return pods, by_cause
 
 
 def build_report_data(
@@ -253,19 +269,18 @@ def build_report_data(
     notes: list[str] = []
     diagnosis, diagnosed = diagnose_log(log, notes)
     timelines = timelines_for(log.frame, notes)
-    affected_pods, affected_nodes = _affected(diagnosis, log.frame)
+    frames = (
+        {n: getattr(timelines, n)() for n in ("pods", "attempts", "interfaces", "anomalies")}
+        if timelines is not None
+        else {}
+    )
+    pod_nodes = _pod_nodes(log.frame, frames.get("pods"))
+    affected_pods, cause_nodes = _affected(diagnosis, pod_nodes)
     if timelines is not None:
-        frames = {
-            n: getattr(timelines, n)() for n in ("pods", "attempts", "interfaces", "anomalies")
-        }
         sections = _sections_from_timelines(timelines, frames, affected_pods)
-        tables = {name: frame.to_dicts() for name, frame in frames.items()}
-        by_pod = {s.pod: s.nodes for s in sections}
-        extra = {n for p in affected_pods for n in by_pod.get(p, [])}
-        affected_nodes = sorted(set(affected_nodes) | extra)
     else:
         sections = _sections_from_frame(log.frame, affected_pods)
-        tables = {}
+    tables = {name: frame.to_dicts() for name, frame in frames.items()}
     issues = [
         {
             "file": i.file,
@@ -285,8 +300,9 @@ def build_report_data(
         pods=sections,
         timelines=tables,
         affected_pods=affected_pods,
-        affected_nodes=affected_nodes,
+        affected_nodes=sorted({n for nodes in cause_nodes.values() for n in nodes}),
         notes=notes,
+        cause_nodes=cause_nodes,
     )
     data.nodes = log.frame.get_column("node").drop_nulls().unique().sort().to_list()
     data.plots, data.failures = figures_for(

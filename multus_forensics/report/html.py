@@ -56,9 +56,8 @@ def _summary(data: ReportData) -> Markup:
     return join(parts)
 
 
-def _finding(rank: int, f: dict[str, Any], nodes_by_pod: dict[str, list[str]]) -> Markup:
+def _finding(rank: int, f: dict[str, Any], nodes: list[str]) -> Markup:
     all_pods = [str(p) for p in f.get("pods") or []]
-    nodes = sorted({n for p in all_pods for n in nodes_by_pod.get(p, [])})
     pods, more_pods = shown(all_pods, FINDING_PODS)
     facts = [
         ("rule", f.get("rule")),
@@ -88,7 +87,7 @@ def _finding(rank: int, f: dict[str, Any], nodes_by_pod: dict[str, list[str]]) -
             "h3", f"{rank}. ", tag("span", f.get("root_cause"), class_="cause"), " ", f.get("title")
         ),
         tag("p", f.get("summary")),
-        table(["", ""], [(k, v) for k, v in facts if v not in (None, "")]),
+        table(["", ""], [(k, v) for k, v in facts if v not in (None, "")], class_="facts"),
         _remediation(f.get("remediation")),
         tag("details", tag("summary", f"Evidence ({len(all_evidence)} lines)"), *ev) if ev else "",
         class_="finding",
@@ -114,8 +113,10 @@ def _findings(data: ReportData) -> Markup:
     findings = data.diagnosis.get("findings", [])
     if not findings:
         return tag("p", "No root cause was identified in these logs.", class_="muted")
-    nodes_by_pod = {s.pod: s.nodes for s in data.pods}
-    return join(_finding(i, f, nodes_by_pod) for i, f in enumerate(findings, 1))
+    return join(
+        _finding(i, f, data.cause_nodes.get(str(f.get("root_cause")), []))
+        for i, f in enumerate(findings, 1)
+    )
 
 
 def _inputs(data: ReportData) -> Markup:
