@@ -353,16 +353,26 @@ def _strip_truncation(text: str) -> tuple[str, bool]:
     return text[:cut].rstrip(), True
 
 
+#: peeling stops after this many layers (real chains have under 20; the cap keeps adversarial
+#: input of thousands of tiny prefixes linear) and aggregates nest at most this deep
+MAX_LAYERS: Final = 64
+MAX_AGGREGATE_DEPTH: Final = 4
+
+
 def unwrap_error(text: str) -> ErrorChain:
     """Split ``text`` into layers outermost → innermost; never loses text (see module doc)."""
+    return _unwrap(text, 0)
+
+
+def _unwrap(text: str, depth: int) -> ErrorChain:
     whole = unquote_levels(text)
     rest, truncated = _strip_truncation(whole)
     layers: list[Layer] = []
     aggregate: tuple[ErrorChain, ...] = ()
-    while rest:
-        members = _split_aggregate(rest)
+    while rest and len(layers) < MAX_LAYERS:
+        members = _split_aggregate(rest) if depth < MAX_AGGREGATE_DEPTH else None
         if members is not None:
-            aggregate = tuple(unwrap_error(m) for m in members)
+            aggregate = tuple(_unwrap(m, depth + 1) for m in members)
             break
         for peel in _PEELERS:
             peeled = peel(rest)

@@ -413,3 +413,20 @@ def test_same_failure_across_sources_and_not_across_sandboxes() -> None:
     assert same_failure(cut, runtime)
     assert not same_failure(runtime, other_sandbox)
     assert not same_failure(runtime, unwrap_error(f'failed to setup network for sandbox "{SB}": x'))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Multus: " * 50_000 + "x",
+        '[ns/p:n]: error adding container to network "n": ' * 20_000 + "x",
+        "[a, " * 3_000 + "x" + "]" * 3_000,
+    ],
+    ids=["many-prefixes", "many-multus-layers", "nested-aggregates"],
+)
+def test_adversarial_nesting_is_capped_and_keeps_the_text(text: str) -> None:
+    start = time.perf_counter()
+    chain = unwrap_error(text)
+    assert time.perf_counter() - start < 2.0
+    assert len(chain.layers) <= 65
+    assert chain.text == text
