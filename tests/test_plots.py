@@ -21,6 +21,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.text import Annotation
 
 import multus_forensics as mf
+from multus_forensics.chain import chain_json
 from multus_forensics.plots import (
     add_order_lanes,
     failure_table,
@@ -30,6 +31,7 @@ from multus_forensics.plots import (
     plot_causes_over_time,
 )
 from multus_forensics.plots._common import OUTCOME_COLORS, REENTRY_COLOR
+from multus_forensics.plots.add_order import innermost_error
 
 PROBE = "lab/probe-6d8f9c7b54-qwz4n"
 WEB = "lab/web-7c9d8b6f5-h2kxm"
@@ -80,6 +82,36 @@ def test_lanes_keep_the_add_order_and_mark_the_self_delegation_reentry(seed: mf.
         assert (lane.failed_interface, lane.failed_network) == ("net1", "macvlan-conf")
         assert lane.error == "interface name net1 already exists"
         assert lane.collides_with == 2  # the net1 the inner multus just added
+
+
+UID = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"
+
+
+@pytest.mark.parametrize(
+    ("error", "innermost"),
+    [
+        (
+            f'[lab/x/{UID}:macvlan-conf]: error adding container to network "macvlan-conf": '
+            'DelegateAdd: cannot set "macvlan" interface name to "net1": '
+            "validateIfName: interface name net1 already exists",
+            "interface name net1 already exists",
+        ),
+        (
+            f'[lab/x/{UID}:macvlan-conf]: error adding container to network "macvlan-conf": '
+            'failed to lookup master "ens1f0": Link not found',
+            'failed to lookup master "ens1f0": Link not found',
+        ),
+        (
+            f"Multus: [lab/x/{UID}]: error waiting for pod: Unauthorized",
+            "error waiting for pod: Unauthorized",
+        ),
+    ],
+    ids=["multus-func-prefixes-dropped", "plugin-layer-kept", "multus-stage-kept"],
+)
+def test_innermost_error_keeps_the_failures_own_words(error: str, innermost: str) -> None:
+    layers = chain_json(mf.unwrap_error(error))
+    assert innermost_error(layers, "fallback") == innermost
+    assert innermost_error(None, "fallback") == "fallback"
 
 
 def test_add_order_figure_draws_steps_failure_and_reentry(seed: mf.Timelines) -> None:

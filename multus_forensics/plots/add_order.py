@@ -10,8 +10,10 @@ from a plain duplicate-name request, where the colliding name comes from another
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.plots._common import (
     FAIL_COLOR,
@@ -27,6 +29,10 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from multus_forensics.timeline import Timelines
+
+
+#: a Multus layer that only names the pod or attachment (``[ns/pod/uid:net]: ``, ``Multus: [...]``)
+_IDENTITY: Final = re.compile(r"^(?:Multus: )?\[")
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,27 @@ class Lane:
     def label(self) -> str:
         sandbox = f" · {self.sandbox_id[:12]}" if self.sandbox_id else ""
         return f"{self.pod}\nattempt {self.attempt} · {self.outcome}{sandbox}"
+
+
+def innermost_error(layers_json: str | None, fallback: str | None) -> str | None:
+    """The failure in its own words: the chain's leaf with the plugin / IPAM layers right above
+    it (``failed to lookup master "eth1": Link not found``), or the Multus stage that failed
+    (``error waiting for pod: Unauthorized``). Multus function prefixes (``DelegateAdd: ...``)
+    and identity prefixes (``[ns/pod/uid:net]: ...``) are wrappers, not the error."""
+    if not layers_json:
+        return fallback
+    parts: list[str] = []
+    for layer in reversed(json.loads(layers_json)):
+        kind, text = layer["kind"], layer["text"]
+        if kind in ("leaf", "plugin", "ipam"):
+            parts.insert(0, text)
+        elif kind == "multus-func":
+            continue
+        elif kind == "multus" and len(parts) == 1 and not _IDENTITY.match(text):
+            parts.insert(0, text)
+        else:
+            break
+    return "".join(parts).strip() or fallback
 
 
 def _pod_label(namespace: str | None, pod: str | None) -> str:
@@ -108,7 +135,9 @@ def add_order_lanes(timelines: Timelines, pod: str | None = None) -> list[Lane]:
                 order_known=bool(r["add_order_known"]),
                 failed_interface=name,
                 failed_network=r["error_network"] if failed else None,
-                error=(r["error_leaf"] or r["error"]) if failed else None,
+                error=innermost_error(r["error_layers"], r["error_leaf"] or r["error"])
+                if failed
+                else None,
                 collides_with=earlier[-1] if earlier else None,
             )
         )
