@@ -1,8 +1,9 @@
 """Line-accounting property shared by the runtime / Multus format tests.
 
 Every physical line must be in an event, in an error issue carrying its line, or counted blank
-(the invariant ``pipeline.parse`` asserts). The property is checked on shuffled mixes of a
-format's own sample lines, foreign lines, blank and whitespace-only lines.
+(the invariant ``pipeline.parse`` asserts), and an event is a run of contiguous lines that no
+other event or lost line shares. The property is checked on shuffled mixes of a format's own
+sample lines, foreign lines, blank and whitespace-only lines.
 """
 
 from __future__ import annotations
@@ -44,7 +45,12 @@ def check_accounting(format_name: str, sample: Path) -> None:
         in_events = int(out.events["nlines"].sum()) if out.events.height else 0
         reported = sum(1 for i in out.issues if i.severity == "error" and i.line is not None)
         assert len(src.lines) == in_events + reported + out.blank_lines
-        lines_seen = sorted(out.events["line"].to_list())
-        assert len(lines_seen) == len(set(lines_seen))
+        covered: set[int] = set()
+        for line, nlines in out.events.select("line", "nlines").iter_rows():
+            span = set(range(line, line + nlines))
+            assert not covered & span, "an event's lines overlap another event's"
+            covered |= span
+        lost = {i.line for i in out.issues if i.severity == "error" and i.line is not None}
+        assert not covered & lost
 
     prop()

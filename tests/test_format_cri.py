@@ -59,19 +59,23 @@ def test_log_owner_goes_to_fields_not_identity_columns() -> None:
     assert {e.source for e in events} == {"multus-daemon", "whereabouts"}
 
 
-def test_streams_are_joined_independently() -> None:
+def test_partials_join_only_contiguous_lines_of_the_same_stream() -> None:
     text = (
         "2026-03-11T13:00:00.000000001Z stdout P hello \n"
-        "2026-03-11T13:00:00.000000002Z stderr F 2026-03-11T13:00:00Z [verbose] multus-daemon started\n"
-        "2026-03-11T13:00:00.000000003Z stdout F world\n"
+        "2026-03-11T13:00:00.000000001Z stdout F world\n"
+        "2026-03-11T13:00:00.000000002Z stdout P cut by \n"
+        "2026-03-11T13:00:00.000000003Z stderr F 2026-03-11T13:00:00Z [verbose] multus-daemon started\n"
+        "2026-03-11T13:00:00.000000004Z stdout F the other stream\n"
     )
     events, issues, _ = _events(text)
-    assert issues == []
     assert [(e.line, e.nlines, e.message) for e in events] == [
         (1, 2, "hello world"),
-        (2, 1, "multus-daemon started"),
+        (3, 1, "cut by "),
+        (4, 1, "multus-daemon started"),
+        (5, 1, "the other stream"),
     ]
-    assert events[1].kind == "multus:daemon:start"
+    assert [(i.line, i.severity) for i in issues] == [(3, "warning")]
+    assert events[2].kind == "multus:daemon:start"
 
 
 def test_unterminated_partial_is_kept_with_a_warning_and_bad_lines_reported() -> None:
@@ -118,8 +122,9 @@ def test_unparsed_lines_after_a_multus_record_continue_it() -> None:
     text = (
         "2026-03-11T13:00:00.1Z stderr F 2026-03-11T13:00:00Z [panic] failed to start the CNI server\n"
         "2026-03-11T13:00:00.2Z stderr F ========= Stack trace output ========\n"
+        "2026-03-11T13:00:00.2Z stderr F goroutine 1 [running]:\n"
         "2026-03-11T13:00:00.2Z stdout F unrelated stdout text\n"
-        "2026-03-11T13:00:00.3Z stderr F goroutine 1 [running]:\n"
+        "2026-03-11T13:00:00.3Z stderr F not continued: another line came between\n"
         "2026-03-11T13:00:01Z stderr F 2026-03-11T13:00:01Z [verbose] multus-daemon started\n"
         "2026-03-11T13:00:01.1Z stderr F after a non-error record this is continued too\n"
     )
@@ -127,8 +132,9 @@ def test_unparsed_lines_after_a_multus_record_continue_it() -> None:
     assert issues == []
     assert [(e.line, e.nlines, e.kind) for e in events] == [
         (1, 3, "multus:error"),
-        (3, 1, "log"),
-        (5, 2, "multus:daemon:start"),
+        (4, 1, "log"),
+        (5, 1, "log"),
+        (6, 2, "multus:daemon:start"),
     ]
     assert events[0].message.endswith(
         "\n========= Stack trace output ========\ngoroutine 1 [running]:"

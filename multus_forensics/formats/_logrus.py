@@ -22,7 +22,9 @@ LOGRUS_LINE: Final = (
     r'msg=(?P<msg>"(?:[^"\\]|\\.)*"|\S*)(?P<rest>.*)$'
 )
 _LOGRUS_RE: Final = re.compile(LOGRUS_LINE)
-_KV_RE: Final = re.compile(r'\s*(?P<key>[\w.\-/]+)=(?P<val>"(?:[^"\\]|\\.)*"|\S*)')
+#: a key starts the text or follows whitespace (else a long run of key characters without "="
+#: would be retried from every position: quadratic)
+_KV_RE: Final = re.compile(r'(?:^|(?<=\s))(?P<key>[\w.\-/]+)=(?P<val>"(?:[^"\\]|\\.)*"|\S*)')
 _ESCAPE_RE: Final = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)")
 _SIMPLE_ESCAPES: Final = {
     "n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v",

@@ -8,9 +8,10 @@ daemon's and whereabouts' logs live here (``kube-system_kube-multus-ds-…/kube-
     2026-03-11T13:02:06.511208374Z stderr F :\\"0.3.1\\", …}", err: <nil>
 
 ``P`` marks a partial line that the runtime split (16 KiB chunks); it is joined with the
-following records of the same stream up to the ``F``. A line no payload parser understands,
-right after a Multus record on the same stream, continues that record (a ``%v`` with
-newlines, a panic stack trace), as in a Multus log file. Each joined payload goes through the
+following lines of the same stream up to the ``F`` (a partial interrupted by the other
+stream is kept as is, with a warning: an event is a run of contiguous lines). A line no
+payload parser understands, right after a Multus record on the same stream, continues that
+record (a ``%v`` with newlines, a panic stack trace), as in a Multus log file. Each joined payload goes through the
 registry's payload parsers (``multus`` first for Multus / whereabouts containers), falling back to
 a ``log`` event. The event time is the CRI stamp. The directory names the pod that *wrote* the
 log (``fields.log_pod``), which is not the pod a record is about, so it never fills the
@@ -104,11 +105,10 @@ class CriFormat(LogFormat):
         events: list[Event] = []
         issues: list[ParseIssue] = []
         blanks = 0
-        open_records: dict[str, _Record] = {}
 
         # stream -> index in events of its last record, when that was a Multus record: an
-        # unparsable line right after it on the same stream continues it (%v with newlines,
-        # panic stack traces), as in a Multus log file
+        # unparsable line right after it (next physical line, same stream) continues it (%v
+        # with newlines, panic stack traces), as in a Multus log file
         continues: dict[str, int] = {}
 
         def emit(rec: _Record) -> None:
@@ -119,8 +119,8 @@ class CriFormat(LogFormat):
                     found = hit
                     found["fields"] = {**found.get("fields", {}), "parser": name}
                     break
-            if not found and rec.stream in continues:
-                i = continues[rec.stream]
+            i = continues.get(rec.stream, -1)
+            if not found and i >= 0 and events[i].line + events[i].nlines == rec.first:
                 ev = events[i]
                 events[i] = dataclasses.replace(
                     ev,
@@ -163,9 +163,23 @@ class CriFormat(LogFormat):
                 )
             )
 
+        # records are contiguous lines (event spans never overlap): a partial is joined with
+        # the next line only when that line continues it on the same stream
+        pending: _Record | None = None
+
+        def flush_partial() -> None:
+            nonlocal pending
+            if pending is not None:
+                issues.append(ParseIssue(src.file, src.member, pending.first,
+                    "partial (P) line not completed by an F line right after it; kept as is",
+                    excerpt(pending.lines[0]), severity="warning", format=self.name))  # fmt: skip
+                emit(pending)
+                pending = None
+
         for number, line in enumerate(src.lines, start=1):
             m = _LINE_RE.match(line)
             if m is None:
+                flush_partial()
                 if line.strip():
                     issues.append(ParseIssue(src.file, src.member, number,
                         "not a CRI log line (<time> <stream> <P|F> <payload>)", excerpt(line),
@@ -173,18 +187,16 @@ class CriFormat(LogFormat):
                 else:
                     blanks += 1
                 continue
-            stream = m["stream"]
-            rec = open_records.pop(stream, None) or _Record(number, m["ts"], stream)
+            if pending is not None and pending.stream != m["stream"]:
+                flush_partial()
+            rec = pending or _Record(number, m["ts"], m["stream"])
+            pending = None
             rec.lines.append(line)
             rec.parts.append(m["payload"] or "")
             if m["tag"] == "P":
-                open_records[stream] = rec
+                pending = rec
             else:
                 emit(rec)
-        for rec in sorted(open_records.values(), key=lambda r: r.first):
-            issues.append(ParseIssue(src.file, src.member, rec.first,
-                "partial (P) line never completed by an F line; kept as is",
-                excerpt(rec.lines[0]), severity="warning", format=self.name))  # fmt: skip
-            emit(rec)
+        flush_partial()
         events.sort(key=lambda e: e.line)
         return ParseOutput(events_to_frame(events), issues, blanks)
