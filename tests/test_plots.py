@@ -193,6 +193,19 @@ def test_attempt_bars_by_outcome_with_retry_gaps(seed: mf.Timelines) -> None:
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["ready", "failed"]
 
 
+def test_retry_gaps_too_narrow_to_read_are_not_labelled() -> None:
+    both = mf.parse([str(SAMPLES / "seed"), str(SAMPLES / "dupname")], year=2026)
+    ax = plot_attempts(mf.build_timelines(both))  # 80 minutes wide, gaps of 11 to 19 seconds
+    assert len(_bars(ax, "attempt:failed")) == 6
+    assert _texts(ax, "gap-label") == []
+
+
+def test_pods_beyond_max_pods_are_counted_in_the_title(seed: mf.Timelines) -> None:
+    ax = plot_attempts(seed, max_pods=1)
+    assert _ytick_labels(ax) == [WEB]
+    assert ax.get_title(loc="left") == "Sandbox attempts (first 1 of 2 pods)"
+
+
 def test_inferred_outcomes_are_outlined_and_explained() -> None:
     tl = mf.build_timelines(mf.parse([str(SAMPLES / "seed" / "describe.txt")], year=2026))
     ax = plot_attempts(tl)

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 #: a bar is at least this fraction of the plotted time span wide
 MIN_WIDTH_FRACTION = 0.006
+#: retry gaps narrower than this fraction of the span get the dotted line but no label
+MIN_LABELLED_GAP_FRACTION = 0.05
 
 
 def _gap_label(seconds: float) -> str:
@@ -35,15 +37,19 @@ def plot_attempts(
     timelines: Timelines,
     *,
     pod: str | None = None,
+    max_pods: int = 40,
     ax: Axes | None = None,
 ) -> Axes:
     """Draw the sandbox attempts of ``pod`` (all pods when ``None``) over time.
 
-    Times are UTC. Returns the Axes; never calls ``show()``.
+    At most ``max_pods`` rows, in timeline order (the title says how many were left out). A retry
+    gap is labelled when it is wide enough to read. Times are UTC. Returns the Axes; never calls
+    ``show()``.
     """
     from matplotlib.patches import Patch
 
-    keys = [t.key for t in timelines.select(pod)]
+    selected = [t.key for t in timelines.select(pod)]
+    keys = selected[:max_pods]
     rows: dict[Any, list[dict[str, Any]]] = {k: [] for k in keys}
     for r in timelines.attempts().iter_rows(named=True):
         key = (r["namespace"], r["pod"], r["pod_uid"])
@@ -72,10 +78,12 @@ def plot_attempts(
             ax.text(x0, y + 0.34, f"#{r['attempt']}", fontsize=7, va="bottom", gid="attempt-label")
             nxt = own[j + 1] if j + 1 < len(own) else None
             if nxt is not None and r["end"] is not None and nxt["start"] > r["end"]:
-                g0, g1 = x1 + min_days, date_num(nxt["start"])
+                g0, g1 = x0 + max(x1 - x0, min_days), date_num(nxt["start"])  # bar's visible end
                 if g1 > g0:
                     ax.plot([g0, g1], [y, y], linestyle=":", color="0.35", linewidth=1, gid="gap")
                 gap = (nxt["start"] - r["end"]).total_seconds()
+                if gap < span * MIN_LABELLED_GAP_FRACTION:
+                    continue
                 ax.text((x1 + g1) / 2, y - 0.34, _gap_label(gap), ha="center", va="top",
                         fontsize=7, color="0.3", gid="gap-label")  # fmt: skip
     labels = [f"{k[0]}/{k[1]}" if k[0] else str(k[1]) for k in keys]
@@ -93,6 +101,8 @@ def plot_attempts(
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     title = "Sandbox attempts" + (f": {pod}" if pod else "")
+    if len(selected) > len(keys):
+        title += f" (first {len(keys)} of {len(selected)} pods)"
     if untimed:
         title += f" ({untimed} attempt{'s' * (untimed > 1)} without time not shown)"
     ax.set_title(title, loc="left")
