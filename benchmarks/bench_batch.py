@@ -208,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         size = sum(os.path.getsize(p) for p in paths)
         half = paths[: max(1, args.archives // 2)]
         print(f"{len(paths)} archives, {size / 1e6:.1f} MB compressed, {args.pods} pods each")
+        print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
 
         pooled = run_batch(paths, workers=args.workers, progress=False)
         sequential = run_batch(paths, workers=1, progress=False)
@@ -220,7 +221,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pool ({pooled.workers} workers):       {pooled.seconds:7.2f} s")
         speedup = sequential.seconds / pooled.seconds
         busy = sum(u.seconds for u in pooled.units)
+        cpu = sum(u.cpu_seconds for u in pooled.units)
         print(f"pool worker busy time:   {busy:7.2f} s ({busy / pooled.seconds:.2f} cores in use)")
+        print(f"pool worker CPU time:    {cpu:7.2f} s (busy/CPU {busy / cpu:.2f}: >1 means the")
+        print("                         workers waited for a core another process held)")
         print(f"speedup:                 {speedup:7.2f}x   identical results: {same}")
         parent_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(f"parent peak RSS (incl. the sequential run): {parent_kb / 1024:.0f} MiB")
@@ -236,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         growth = max(large.values()) / max(small.values())
         print(f"RSS growth from {len(half)} to {len(paths)} archives: {growth:.2f}x")
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
 
     if args.check and (speedup < 1.7 or growth > 1.15 or not same):
         print("check failed", file=sys.stderr)

@@ -69,6 +69,7 @@ class UnitResult:
     issues: list[ParseIssue] = field(default_factory=list)
     files: list[FileStats] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # CPU time of the worker on this unit (seconds is wall time)
     pid: int = 0
     peak_rss_kb: int = 0
     extra: Any = None  # what the ``after`` hook returned for this unit
@@ -127,7 +128,7 @@ def parse_unit(
 
     from multus_forensics.pipeline import parse
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     log = parse(
         list(unit.paths),
         format=options.format,
@@ -149,6 +150,7 @@ def parse_unit(
         issues=log.issues,
         files=log.stats.files,
         seconds=time.perf_counter() - start,
+        cpu_seconds=time.process_time() - cpu,
         pid=os.getpid(),
         peak_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         extra=extra,
@@ -254,9 +256,12 @@ def iter_batch(
         client, owned = _dask_client(scheduler)
         try:
             n = max(1, len(client.scheduler_info().get("workers", {})))
-            submit: Submit = lambda p: client.submit(
-                parse_unit, p, options, after, keep_events, pure=False
-            )  # noqa: E731
+
+            def submit(unit: Unit) -> _Future:
+                return client.submit(  # type: ignore[no-any-return]
+                    parse_unit, unit, options, after, keep_events, pure=False
+                )
+
             yield from _ordered(submit, units, 2 * n)
         finally:
             if owned:
