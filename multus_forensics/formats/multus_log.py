@@ -151,19 +151,20 @@ def parse_multus_lines(
         .then(pl.lit("warning"))
         .otherwise(pl.col("lvl").replace_strict(LEVELS, default="info"))
     )
+    # independent column work in one call, so polars runs it in parallel
     records = records.with_columns(
         pl.col("ts")
         .str.to_datetime("%Y-%m-%dT%H:%M:%S%#z", time_zone="UTC", strict=False)
         .alias("time"),
         level.alias("level"),
-    )
+        msg.str.extract_groups(ADD_PREFIX).alias("_add"),
+    ).unnest("_add")
     bad_time = records.filter(pl.col("time").is_null())
     issues += [
         ParseIssue(src.file, src.member, ln, "invalid timestamp; event kept without time",
                    excerpt(raw), severity="warning", format=fmt_name)
         for ln, raw in bad_time.select("line", "raw").iter_rows()
     ]  # fmt: skip
-    records = records.with_columns(msg.str.extract_groups(ADD_PREFIX).struct.unnest())
     # "Add: " + the six parts + ":", ":", ":", "(", "):" is 11 characters longer than the parts
     parts = ("a_ns", "a_pod", "a_uid", "a_net", "a_conf", "a_if")
     prefix = pl.sum_horizontal(pl.col(c).str.len_chars() for c in parts) + 11
