@@ -39,7 +39,13 @@ from multus_forensics.formats._logrus_vec import (
     unquote_expr,
     unquote_rest,
 )
-from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.base import (
+    LogFormat,
+    ParseContext,
+    ParseOutput,
+    PayloadParser,
+    TextSource,
+)
 from multus_forensics.model import COLUMNS, ParseIssue, conform, empty_frame, excerpt
 
 if TYPE_CHECKING:
@@ -77,14 +83,19 @@ def _json_record(line: str) -> dict[str, Any] | None:
     return out
 
 
-def _other_line(line: str, skip: str) -> dict[str, Any] | None:
-    """A non-logrus line (plugin stderr in k3s logs): the first payload parser that fits."""
+def _plugin_parsers() -> list[tuple[str, PayloadParser]]:
+    """Payload parsers for plugin stderr between logrus records: Multus first, never logrus."""
     from multus_forensics.registry import payload_parsers
 
-    parsers = payload_parsers()
+    parsers = [p for p in payload_parsers() if p[0] != "logrus"]
     parsers.sort(key=lambda p: p[0] != "multus")
-    for name, parser in parsers:
-        if name != skip and (found := parser(line)) is not None:
+    return parsers
+
+
+def _other_line(line: str, parsers: list[tuple[str, PayloadParser]]) -> dict[str, Any] | None:
+    """A non-logrus line (plugin stderr in k3s logs): the first payload parser that fits."""
+    for _, parser in parsers:
+        if (found := parser(line)) is not None:
             found.setdefault("source", "cni-plugin")
             return found
     return None
@@ -116,13 +127,14 @@ def _other_records(
     """Non-logrus-text lines: JSON records, plugin stderr via payload parsers, else issues."""
     records: list[dict[str, Any]] = []
     issues: list[ParseIssue] = []
+    parsers = _plugin_parsers() if other.height else []
     for line, raw in other.select("line", "raw").iter_rows():
         rec = _json_record(raw) if raw.lstrip().startswith("{") else None
         if rec is not None:
             rec["time"] = parse_time(rec.pop("ts"), ctx.tz)
             rec.setdefault("source", source)
         else:
-            rec = _other_line(raw, skip="logrus")
+            rec = _other_line(raw, parsers)
         if rec is None:
             issues.append(ParseIssue(src.file, src.member, line,
                 f"not a {fmt_name} logrus record and no payload parser recognised it",
