@@ -182,3 +182,15 @@ def test_events_can_stay_in_the_worker_when_only_the_hook_result_is_needed(
     assert [f.events for u in units for f in u.files] == [5, 6]
     with pytest.raises(ValueError, match="keep_events=False"):
         units[0].frame()
+
+
+def test_standard_input_is_parsed_here_while_files_go_to_workers(
+    inputs: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = Path(inputs[1]).read_bytes()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+    units = list(iter_batch(["-", inputs[2]], workers=2))
+    assert units[0].pid == os.getpid()
+    assert units[1].pid != os.getpid()
+    assert units[0].frame().height == 5
+    assert units[0].files[0].file == "<stdin>"

@@ -161,6 +161,27 @@ class _Future(Protocol):
     def result(self) -> Any: ...
 
 
+class _Done:
+    """A result computed in this process, in a future's clothes (see :func:`_here_or`)."""
+
+    def __init__(self, value: UnitResult) -> None:
+        self.value = value
+
+    def result(self) -> UnitResult:
+        return self.value
+
+
+def _here_or(remote: Callable[[Unit], _Future], *args: Any) -> Callable[[Unit], _Future]:
+    """Units that read standard input (``-``) run here: a worker has no access to our stdin."""
+
+    def submit(unit: Unit) -> _Future:
+        if "-" in unit.paths:
+            return _Done(parse_unit(unit, *args))
+        return remote(unit)
+
+    return submit
+
+
 Submit = Callable[[Unit], _Future]
 Inputs = Sequence["str | Unit"]
 
@@ -257,12 +278,12 @@ def iter_batch(
         try:
             n = max(1, len(client.scheduler_info().get("workers", {})))
 
-            def submit(unit: Unit) -> _Future:
+            def remote(unit: Unit) -> _Future:
                 return client.submit(  # type: ignore[no-any-return]
                     parse_unit, unit, options, after, keep_events, pure=False
                 )
 
-            yield from _ordered(submit, units, 2 * n)
+            yield from _ordered(_here_or(remote, options, after, keep_events), units, 2 * n)
         finally:
             if owned:
                 client.close()
@@ -275,9 +296,13 @@ def iter_batch(
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=n, mp_context=_mp_context()) as pool:
-        yield from _ordered(
-            lambda p: pool.submit(parse_unit, p, options, after, keep_events), units, 2 * n
+        submit = _here_or(
+            lambda u: pool.submit(parse_unit, u, options, after, keep_events),
+            options,
+            after,
+            keep_events,
         )
+        yield from _ordered(submit, units, 2 * n)
 
 
 def _worker_count(workers: int | None, units: int) -> int:
