@@ -239,3 +239,12 @@ def test_shared_process_idents_are_attributed_by_payload(tmp_path: Path) -> None
     assert df["source"].to_list() == ["kubelet", "containerd", "k3s"]
     assert df["kind"][0] == "kubelet:sandbox:start"
     assert json.loads(df["fields"][0])["component"] == "kubelet"
+
+
+def test_payload_key_named_lines_does_not_pose_as_physical_lines(tmp_path: Path) -> None:
+    klog = json.dumps({"ts": 1773234127417.79, "msg": "probe", "v": 0, "lines": [1, 2, 3]})
+    log = _parse(tmp_path, [_rec(1, klog), _rec(1, klog)])
+    (fields,) = [json.loads(f) for f in log.to_polars()["fields"]]
+    assert fields["payload_lines"] == [1, 2, 3]
+    assert "lines" not in fields  # the duplicate on line 2 keeps the event one contiguous run
+    assert log.to_polars()["nlines"].to_list() == [2]

@@ -11,13 +11,16 @@ semantics: issues are returned, never raised. Checked for every example:
 
 * the accounting invariant (``parse_source`` asserts it; ``FileStats.balanced`` again here);
 * events and error issues name lines inside the input, and no line is both in an event and
-  reported as lost;
+  reported as lost. An event covers ``line .. line + nlines - 1``, or the lines it lists in
+  ``fields["lines"]`` when they are not one run (a klog ``err=<`` block stitched across other
+  writers' journal records, a duplicate journal record absorbed);
 * the event frame has exactly the model schema;
 * one example takes less than :data:`DEADLINE` (catches super-linear regexes on long lines).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -27,6 +30,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from multus_forensics import registry
+from multus_forensics.formats._rows import physical_lines
 from multus_forensics.formats.base import TextSource
 from multus_forensics.ingest import RawStream, decode
 from multus_forensics.ingest.paste import strip_paste_decoration
@@ -76,11 +80,15 @@ def check(data: bytes, format_name: str | None) -> None:
     covered: set[int] = set()
     if frame is not None:
         assert frame.schema == schema()
-        for line, nlines in frame.select("line", "nlines").iter_rows():
+        for line, nlines, fields in frame.select("line", "nlines", "fields").iter_rows():
             assert line >= 1
             assert nlines >= 1
-            assert line + nlines - 1 <= n
-            span = set(range(line, line + nlines))
+            lines = physical_lines(line, nlines, json.loads(fields))
+            assert len(lines) == nlines, "fields.lines disagrees with nlines"
+            assert lines[0] == line, "an event's line is not its first physical line"
+            assert lines == sorted(set(lines)), "fields.lines not strictly increasing"
+            assert lines[-1] <= n
+            span = set(lines)
             assert not covered & span, f"line(s) {sorted(covered & span)} in two events"
             covered |= span
     lost = [i.line for i in issues if i.severity == "error" and i.line is not None]

@@ -8,6 +8,7 @@ defaults through :func:`~multus_forensics.model.conform`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.model import conform, empty_frame, schema
@@ -40,3 +41,23 @@ def concat_frames(frames: list[pl.DataFrame]) -> pl.DataFrame:
     if not frames:
         return empty_frame()
     return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
+
+
+def physical_lines(line: int, nlines: int, fields: Mapping[str, Any]) -> list[int]:
+    """The 1-based physical lines an event covers.
+
+    Most events are one run ``line .. line + nlines - 1``. A record stitched from lines other
+    writers interleave (a klog ``err=<`` block in a journal) or one that absorbed a duplicate
+    lists its lines in ``fields["lines"]`` instead, so accounting never double-counts a line.
+    """
+    listed = fields.get("lines")
+    if isinstance(listed, list):
+        return [int(n) for n in listed]
+    return list(range(line, line + nlines))
+
+
+def lines_field(lines: Sequence[int]) -> list[int] | None:
+    """``fields["lines"]`` for an event made of ``lines`` (sorted): ``None`` when contiguous."""
+    if not lines or lines[-1] - lines[0] + 1 == len(lines):
+        return None
+    return list(lines)

@@ -25,7 +25,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from multus_forensics.formats._rows import CHUNK_ROWS, concat_frames, rows_to_frame
+from multus_forensics.formats._rows import (
+    CHUNK_ROWS,
+    concat_frames,
+    lines_field,
+    physical_lines,
+    rows_to_frame,
+)
 from multus_forensics.formats.base import (
     LogFormat,
     ParseContext,
@@ -255,12 +261,11 @@ class _Parser:
                 .iter_rows()
             ):
                 decoded = json.loads(fields)
-                own = decoded.get("lines", list(range(line, line + nlines)))
-                lines = sorted(own + self.duplicates[line])
-                if lines == list(range(line, line + len(lines))):
-                    decoded.pop("lines", None)
-                else:
-                    decoded["lines"] = lines
+                own = physical_lines(line, nlines, decoded)
+                listed = lines_field(sorted(own + self.duplicates[line]))
+                decoded.pop("lines", None)
+                if listed is not None:
+                    decoded["lines"] = listed
                 patched[line] = json.dumps(decoded, sort_keys=True, default=str)
             extra = {line: len(dups) for line, dups in self.duplicates.items()}
             frame = frame.with_columns(
@@ -359,8 +364,11 @@ class _Parser:
         if parser_name:
             journal["payload_format"] = parser_name
         fields["journal"] = journal
-        if rec.lines[-1] - rec.line + 1 != len(rec.lines):
-            fields["lines"] = rec.lines
+        if "lines" in fields:  # reserved for the physical lines (accounting reads it)
+            fields["payload_lines"] = fields.pop("lines")
+        listed = lines_field(rec.lines)
+        if listed is not None:
+            fields["lines"] = listed
         cols.update(
             format=self.fmt,
             fields=json.dumps(fields, sort_keys=True, default=str),
