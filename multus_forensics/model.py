@@ -35,6 +35,8 @@ file            Path of the file on disk (``<stdin>`` for standard input).
 member          Path inside an archive (nested archives joined with ``!``), ``None`` for plain files.
 line            1-based number of the record's first physical line in the (decompressed) member.
 nlines          Number of physical lines the record consumed (>= 1); used for line accounting.
+                They are ``line .. line + nlines - 1`` unless ``fields["lines"]`` lists them (a
+                record stitched across lines other writers interleave, e.g. a journal ``err=<``).
 raw             The record's physical lines as read (joined with ``\\n``), for evidence.
 """
 
