@@ -9,7 +9,10 @@ child process so peak RSS is per measurement:
 
 and prints lines/s, peak RSS (``ru_maxrss``) raw and net of a child that only imports the
 package, polars, numpy and pyarrow (the interpreter + libraries baseline), and the parse/loop
-rate ratio.
+rate ratio, then a verdict against the floor: parse at least :data:`FLOOR_RATIO` of the loop's
+rate (the ratio, because the machine is shared and absolute rates swing with its load), and
+peak RSS at most :data:`FLOOR_RSS_OVER_FILE` times the file size, judged net of the baseline
+(the interpreter and libraries are not the parser's memory) and also shown raw.
 
 Formats are keyed in :data:`GENERATORS`: one function ``(n_lines, rng, out) -> None`` per
 format; add more (Multus log, containerd log) by adding an entry.
@@ -31,6 +34,10 @@ from collections.abc import Callable
 from typing import IO
 
 Generator = Callable[[int, random.Random, IO[str]], None]
+
+#: the performance floor: parse rate / plain-loop rate, and peak RSS / file size
+FLOOR_RATIO = 0.25
+FLOOR_RSS_OVER_FILE = 2.0
 
 NAMESPACES = ("lab", "kube-system", "monitoring", "edge-apps", "telco-cnf")
 HOSTS = ("edge-node-2",)
@@ -232,12 +239,26 @@ def run(fmt: str, lines: int, seed: int, keep: bool) -> dict[str, float]:
         "baseline_rss_mb": base_rss / 1e6,
         "parse_net_rss_mb": (parse_rss - base_rss) / 1e6,
         "net_rss_over_file": (parse_rss - base_rss) / size,
+        "raw_rss_over_file": parse_rss / size,
         "loop_peak_rss_mb": loop_rss / 1e6,
         "loadavg_1m": os.getloadavg()[0],  # other work on the machine skews every rate above
     }
     if keep:
         result["path"] = path  # type: ignore[assignment]
     return result
+
+
+def verdict(res: dict[str, float]) -> list[str]:
+    """Lines stating the floor and whether this run meets it (ratio and memory)."""
+    ratio, net, raw = res["ratio_parse_to_loop"], res["net_rss_over_file"], res["raw_rss_over_file"]
+    return [
+        f"floor: parse >= {FLOOR_RATIO:.2f} x plain loop rate; "
+        f"peak RSS <= {FLOOR_RSS_OVER_FILE:.1f} x file size",
+        f"ratio:  {ratio:.3f} (floor {FLOOR_RATIO:.2f}) {'PASS' if ratio >= FLOOR_RATIO else 'FAIL'}",
+        f"memory: net {net:.2f} x file (floor {FLOOR_RSS_OVER_FILE:.1f}) "
+        f"{'PASS' if net <= FLOOR_RSS_OVER_FILE else 'FAIL'}; raw {raw:.2f} x file "
+        f"{'PASS' if raw <= FLOOR_RSS_OVER_FILE else 'FAIL'}",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,12 +272,13 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     res = run(args.format, args.lines, args.seed, args.keep)
     if args.json:
-        print(json.dumps(res, indent=2))
+        print(json.dumps({**res, "verdict": verdict(res)}, indent=2))
     else:
         for key, value in res.items():
-            shown = f"{value:,.2f}" if isinstance(value, float) else value
+            shown = f"{value:,.3f}" if isinstance(value, float) else value
             print(f"{key:>22}: {shown}")
         print(f"{'wall_s':>22}: {time.perf_counter() - t:.1f}")
+        print("\n".join(verdict(res)))
     return 0
 
 
