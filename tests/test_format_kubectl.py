@@ -266,16 +266,41 @@ def test_2017_tab_layout_reads_counts_hosts_and_subobjects() -> None:
 
 def test_describe_header_annotations_become_pod_events() -> None:
     events = _parse("kubectl/describe_healthy.txt")
-    info, status = events
+    info, status, rest = events
     assert (info.kind, info.node, info.namespace, info.pod) == (
         "pod:info", "edge-node-2", "lab", "web-7c9d8b6f5-h2kxm",
     )  # fmt: skip
-    assert info.nlines == 34
     assert (status.kind, status.interface, status.ips, status.network) == (
         "pod:network-status", "eth0", "10.244.3.17", "cbr0",
     )  # fmt: skip
-    assert status.nlines == 0
     assert status.fields["index"] == 0
+    # every record owns its own lines: header before, annotation lines, the rest
+    assert [(e.line, e.nlines) for e in events] == [(1, 6), (7, 14), (21, 14)]
+    assert rest.kind == "log"
+
+
+def test_each_pretty_printed_network_status_entry_owns_its_lines() -> None:
+    text = (
+        "Name:         p\nNamespace:    lab\n"
+        "Annotations:  k8s.v1.cni.cncf.io/network-status:\n"
+        '                [{\n                    "name": "cbr0",\n'
+        '                    "interface": "eth0",\n                    "ips": ["10.244.3.41"]\n'
+        '                },{\n                    "name": "lab/macvlan-conf",\n'
+        '                    "interface": "net1",\n                    "ips": ["192.0.2.40"]\n'
+        "                }]\n"
+        "              k8s.v1.cni.cncf.io/networks: macvlan-conf\n"
+        "Status:       Running\nEvents:       <none>\n"
+    )
+    events, issues = _describe(text)
+    assert issues == []
+    assert [(e.kind, e.line, e.nlines, e.interface) for e in events] == [
+        ("pod:info", 1, 2, None),
+        ("pod:network-status", 3, 6, "eth0"),  # the entry ends on the "},{" line
+        ("pod:network-status", 9, 4, "net1"),
+        ("pod:networks", 13, 1, None),
+        ("log", 14, 2, None),
+    ]
+    assert [e.fields.get("index") for e in events[1:3]] == [0, 1]
 
 
 def test_unreadable_network_status_is_a_warning_and_the_pod_stays() -> None:

@@ -23,12 +23,12 @@ from typing import Any, Final
 from multus_forensics.formats._identity import identities_from_text
 from multus_forensics.model import KINDS
 
-_AGE_TOKEN: Final = r"(?:<unknown>|<invalid>|\d+[ydhms](?:\d+[ydhms])*)"
+#: one age: ``45s``, ``2m10s``, ``2d3h``, ``<unknown>``, ``<invalid>``
+AGE_TOKEN: Final = r"(?:<unknown>|<invalid>|\d+[ydhms](?:\d+[ydhms])*)"
 #: an Age / LAST SEEN cell: ``4s``, ``4s (x12 over 2m8s)``, ``<invalid> (x17 over 2m31s)``
-AGE_CELL: Final = rf"{_AGE_TOKEN}(?:\s+\(x\d+\s+over\s+{_AGE_TOKEN}\))?"
-AGE_TOKEN: Final = _AGE_TOKEN
+AGE_CELL: Final = rf"{AGE_TOKEN}(?:\s+\(x\d+\s+over\s+{AGE_TOKEN}\))?"
 _AGE_SPLIT = re.compile(
-    rf"^(?P<last>{_AGE_TOKEN})(?:\s+\(x(?P<count>\d+)\s+over\s+(?P<first>{_AGE_TOKEN})\))?$"
+    rf"^(?P<last>{AGE_TOKEN})(?:\s+\(x(?P<count>\d+)\s+over\s+(?P<first>{AGE_TOKEN})\))?$"
 )
 _AGE_PART = re.compile(r"(\d+)([ydhms])")
 _UNIT_SECONDS: Final = {"y": 365 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}

@@ -29,9 +29,11 @@ otherwise ``Start Time`` plus the first-seen age of the ``Scheduled`` row (the p
 a second of being scheduled), recorded as ``fields.anchor``; otherwise no time at all (the ages
 stay in ``fields``). ``Start Time`` alone is only a lower bound of "now" and is never used so.
 
-Line ownership: the pod header block (through the Events table heading) is one ``pod:info``
-record; ``pod:networks`` / ``pod:network-status`` events restate annotation lines of that block
-and carry ``nlines=0``. A table heading with no pod header belongs to the first row after it.
+Line ownership: the pod header block (through the Events table heading) is split into a
+``pod:info`` record (the lines before the Multus annotations), the ``pod:networks`` /
+``pod:network-status`` events (their annotation lines; one per network-status entry when the
+JSON is printed over several lines, as Multus writes it) and a ``log`` record for the rest.
+A table heading with no pod header belongs to the first row after it.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar, Final
 
 from multus_forensics.formats import _kubectl as k
-from multus_forensics.formats._kubectl_pod import annotation_events, parse_start_time
+from multus_forensics.formats._kubectl_pod import Annotation, block_events, parse_start_time
 from multus_forensics.formats._kubectl_table import Identity, Row, TableBuilder
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.model import Event, ParseIssue, events_to_frame
@@ -131,7 +133,7 @@ class _Pod:
     def __init__(self, group: int) -> None:
         self.group = group
         self.values: dict[str, str] = {}
-        self.annotations: list[tuple[int, list[str]]] = []  # (line index, value lines)
+        self.annotations: list[tuple[list[int], list[str]]] = []  # (line indices, lines)
         self.owned: list[int] = []
         self._key = ""
 
@@ -143,12 +145,13 @@ class _Pod:
             value = field["value"] or ""
             self.values[self._key] = value
             if self._key == "Annotations" and value and value != "<none>":
-                self.annotations.append((i, [value]))
+                self.annotations.append(([i], [value]))
         elif self._key == "Annotations" and line[:1].isspace():
             text = line.strip()
             if _ANNOTATION_KEY.match(text) or not self.annotations:
-                self.annotations.append((i, [text]))
+                self.annotations.append(([i], [text]))
             else:
+                self.annotations[-1][0].append(i)
                 self.annotations[-1][1].append(text)
 
     def identity(self) -> Identity:
@@ -160,12 +163,12 @@ class _Pod:
             None if not node or node == "<none>" else node,
         )
 
-    def annotation_values(self) -> list[tuple[int, str, str]]:
+    def annotation_values(self) -> list[Annotation]:
         out = []
-        for i, parts in self.annotations:
+        for lines, parts in self.annotations:
             key, _, first = parts[0].partition(":")
-            value = "\n".join([first.strip(), *parts[1:]]).strip()
-            out.append((i + 1, key.strip(), value))
+            value_lines = [first.strip(), *parts[1:]]
+            out.append(Annotation(key.strip(), "\n".join(value_lines).strip(), lines, value_lines))
         return out
 
 
@@ -289,5 +292,4 @@ class KubectlDescribe(LogFormat):
             nlines=len(pod.owned),
             raw="\n".join(lines[i] for i in pod.owned),
         )
-        derived, issues = annotation_events(src, FORMAT, pod.annotation_values(), info)
-        return [info, *derived], issues
+        return block_events(src, FORMAT, info, pod.owned, pod.annotation_values())

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 from multus_forensics.formats import _kubectl as k
-from multus_forensics.formats._kubectl_pod import annotation_events, parse_rfc3339
+from multus_forensics.formats._kubectl_pod import Annotation, block_events, parse_rfc3339
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.model import Event, ParseIssue, events_to_frame, excerpt
 
@@ -331,7 +331,30 @@ def _pod(
         + (" (deleting)" if deleted else ""),
         fields=fields,
     )
-    annotations = _mapping(meta.get("annotations"))
-    found = [(base.line, str(key), str(value)) for key, value in annotations.items()]
-    derived, issues = annotation_events(src, FORMAT, found, info)
-    return [info, *derived], issues
+    owned = list(range(base.line - 1, base.line - 1 + base.nlines))
+    found = []
+    for key, value in _mapping(meta.get("annotations")).items():
+        lines = _annotation_lines(src.lines, owned, str(key))
+        if lines:
+            found.append(Annotation(str(key), str(value), lines))
+    return block_events(src, FORMAT, info, owned, found)
+
+
+def _annotation_lines(lines: Sequence[str], owned: list[int], key: str) -> list[int]:
+    """Lines printing annotation ``key`` in a JSON or YAML rendering (YAML values may continue
+    on deeper-indented lines); ``[]`` when it cannot be found."""
+    quoted = re.compile(rf"""^\s*(?:"{re.escape(key)}"|'{re.escape(key)}'|{re.escape(key)})\s*:""")
+    for n, i in enumerate(owned):
+        m = quoted.match(lines[i])
+        if m is None:
+            continue
+        indent = len(lines[i]) - len(lines[i].lstrip())
+        out = [i]
+        if not lines[i].lstrip().startswith('"'):  # YAML: block or wrapped scalars continue
+            for j in owned[n + 1 :]:
+                text = lines[j]
+                if text.strip() and len(text) - len(text.lstrip()) <= indent:
+                    break
+                out.append(j)
+        return out
+    return []
