@@ -20,6 +20,7 @@ from multus_forensics.formats.base import ParseContext, TextSource
 from multus_forensics.formats.containerd import ContainerdFormat
 from multus_forensics.model import frame_to_events
 from multus_forensics.registry import all_formats
+from multus_forensics.timeutil import YearAnchor
 
 UID = "7ad2f92f-2377-4b79-8201-15fd0290181a"
 POD = "probe-6d8f9c7b54-qwz4n"
@@ -267,3 +268,17 @@ def test_error_value_split_matches_parse_kv(tail: str) -> None:
     assert issues == []
     assert found is not None
     assert events[0].error == found["error"]
+
+
+def test_plugin_klog_lines_get_a_year_and_are_not_kubelet_records() -> None:
+    text = (
+        'time="2026-03-11T13:00:00Z" level=info msg=ok\n'
+        'E0311 13:00:01.000002    4242 sriov.go:99] "SRIOV-CNI failed to load netconf" err="LoadConf(): VF pci addr is required"\n'
+    )
+    ctx = ParseContext(YearAnchor(year=2026, source="argument"))
+    out = ContainerdFormat().parse(TextSource("containerd.log", text), ctx)
+    events = frame_to_events(out.events)
+    assert out.issues == []
+    assert (events[1].source, events[1].level) == ("cni-plugin", "error")
+    assert events[1].time == datetime(2026, 3, 11, 13, 0, 1, 2, UTC)
+    assert events[1].year_source == "argument"

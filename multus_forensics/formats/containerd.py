@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from multus_forensics.formats._assemble import apply_found
@@ -92,13 +93,35 @@ def _plugin_parsers() -> list[tuple[str, PayloadParser]]:
     return parsers
 
 
-def _other_line(line: str, parsers: list[tuple[str, PayloadParser]]) -> dict[str, Any] | None:
-    """A non-logrus line (plugin stderr in k3s logs): the first payload parser that fits."""
-    for _, parser in parsers:
+def _other_line(
+    line: str, parsers: list[tuple[str, PayloadParser]], ctx: ParseContext
+) -> dict[str, Any] | None:
+    """A non-logrus line (plugin stderr in k3s logs): the first payload parser that fits.
+
+    klog lines here come from CNI plugins, not the kubelet; their year-less ``local_time``
+    is completed with the context's year anchor and zone.
+    """
+    for name, parser in parsers:
         if (found := parser(line)) is not None:
+            if name == "klog":
+                found["source"] = "cni-plugin"
             found.setdefault("source", "cni-plugin")
+            if (local := found.pop("local_time", None)) is not None:
+                found["time"], found["year_source"] = _klog_time(local, ctx)
             return found
     return None
+
+
+def _klog_time(local: tuple[int, ...], ctx: ParseContext) -> tuple[datetime | None, str | None]:
+    """UTC time of a year-less klog stamp ``(month, day, h, m, s, us)`` and the year's origin."""
+    anchor = ctx.year_anchor
+    year = anchor.first_year(0, local[0], local[0])
+    try:
+        month, day, hour, minute, second, micro = local
+        when = datetime(year, month, day, hour, minute, second, micro, tzinfo=ctx.tz or UTC)
+    except ValueError:
+        return None, None
+    return when.astimezone(UTC), anchor.source
 
 
 def _zoneless_times(
@@ -134,7 +157,7 @@ def _other_records(
             rec["time"] = parse_time(rec.pop("ts"), ctx.tz)
             rec.setdefault("source", source)
         else:
-            rec = _other_line(raw, parsers)
+            rec = _other_line(raw, parsers, ctx)
         if rec is None:
             issues.append(ParseIssue(src.file, src.member, line,
                 f"not a {fmt_name} logrus record and no payload parser recognised it",
