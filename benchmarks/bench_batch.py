@@ -10,7 +10,7 @@ half the archives and of all of them (it must not grow with the number of archiv
 worker holds one archive at a time and the parent bounds the units in flight).
 
     .venv/bin/python benchmarks/bench_batch.py                  # 16 archives, 2 workers
-    .venv/bin/python benchmarks/bench_batch.py --pods 300 --check
+    .venv/bin/python benchmarks/bench_batch.py --pods 500 --check   # smaller, with pass/fail
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def worker_peaks(result: BatchResult) -> dict[int, int]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--archives", type=int, default=16)
-    ap.add_argument("--pods", type=int, default=600, help="pods per node archive")
+    ap.add_argument("--pods", type=int, default=2000, help="pods per node archive")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--check", action="store_true", help="exit 1 below 1.7x or if RSS grows >15%%")
