@@ -89,6 +89,7 @@ _WHEREABOUTS: Final = (
     "IPAM client initialization error",
     "time limit exceeded while waiting to become leader",
 )
+_WHEREABOUTS_RE: Final = re.compile("|".join(map(re.escape, _WHEREABOUTS)))
 #: a log file whose messages mention these (and nothing Multus-specific) was written by whereabouts
 WHEREABOUTS_HINT: Final = (
     r"(?i)whereabouts|storage engine|IP pools?\b|ippool|OverlappingRangeIPReservation"
@@ -210,7 +211,7 @@ def classify(msg: str, level: str) -> dict[str, Any]:
         out["kind"] = "multus:daemon:start"
     elif msg.startswith(_DAEMON_STOP):
         out["kind"] = "multus:daemon:stop"
-    elif any(w in msg for w in _WHEREABOUTS):
+    elif _WHEREABOUTS_RE.search(msg):
         out.update(kind="ipam:error", source="whereabouts", error=msg)
     elif level in ("error", "warning", "fatal"):
         out.update(kind="multus:error", error=msg)
