@@ -62,9 +62,11 @@ def plot_attempts(
     ends = [r["end"] or r["start"] for r in timed]
     span = (max(ends) - min(starts)).total_seconds() if timed else 0.0
     min_days = max(span, 1.0) * MIN_WIDTH_FRACTION / 86400
+    label_room = max(span, 1.0) * MIN_LABELLED_GAP_FRACTION / 86400
     for i, key in enumerate(keys):
         y = -float(i)
         own = sorted((r for r in rows[key] if r["start"] is not None), key=_start)
+        last_label = -float("inf")
         for j, r in enumerate(own):
             x0 = date_num(r["start"])
             x1 = date_num(r["end"] or r["start"])
@@ -75,7 +77,10 @@ def plot_attempts(
                 edgecolors="black" if r["outcome_inferred"] else "none",
                 linestyles="dotted", gid=f"attempt:{outcome}",
             )  # fmt: skip
-            ax.text(x0, y + 0.34, f"#{r['attempt']}", fontsize=7, va="bottom", gid="attempt-label")
+            if x0 - last_label >= label_room:  # numbers of attempts packed together would overlap
+                ax.text(x0, y + 0.34, f"#{r['attempt']}", fontsize=7, va="bottom",
+                        gid="attempt-label")  # fmt: skip
+                last_label = x0
             nxt = own[j + 1] if j + 1 < len(own) else None
             if nxt is not None and r["end"] is not None and nxt["start"] > r["end"]:
                 g0, g1 = x0 + max(x1 - x0, min_days), date_num(nxt["start"])  # bar's visible end
