@@ -400,3 +400,9 @@ def test_wide_get_events_split_message_from_the_trailing_columns() -> None:
     )  # fmt: skip
     assert (failed.fields["from"], failed.node) == ("kubelet", "edge-node-2")
     assert events[-1].fields["sub_object"] == "spec.containers{probe}"
+
+
+def test_table_without_namespace_column_learns_it_from_a_rows_error_text() -> None:
+    events = _parse("kubectl/get_events.txt")
+    pods = {(e.namespace, e.pod) for e in events if e.pod}
+    assert pods == {("lab", "probe-6d8f9c7b54-qwz4n")}

@@ -134,6 +134,7 @@ class TableBuilder:
         # belongs to every row about the same pod in the same table
         if self.single_pod:
             out = self._fill_single_pod(out)
+        out = self._fill_namespaces(out)
         uids: dict[tuple[int, str | None, str | None], set[str]] = {}
         for row, ev in zip(self.rows, out, strict=True):
             if ev.pod_uid and ev.pod:
@@ -153,6 +154,19 @@ class TableBuilder:
                     nlines=len(owned), raw="\n".join(lines[i] for i in owned),
                 )
             )  # fmt: skip
+        return out
+
+    @staticmethod
+    def _fill_namespaces(out: list[Event]) -> list[Event]:
+        """A table without a NAMESPACE column: a pod's namespace named by one row's text."""
+        known: dict[str, set[str]] = {}
+        for ev in out:
+            if ev.pod and ev.namespace:
+                known.setdefault(ev.pod, set()).add(ev.namespace)
+        for n, ev in enumerate(out):
+            found = known.get(ev.pod or "", set())
+            if ev.pod and ev.namespace is None and len(found) == 1:
+                out[n] = dataclasses.replace(ev, namespace=next(iter(found)))
         return out
 
     def _fill_single_pod(self, out: list[Event]) -> list[Event]:

@@ -17,7 +17,6 @@ order) is left to the formats, which know their own record shapes.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import re
 from collections import Counter
@@ -124,7 +123,7 @@ def strip_paste_decoration(src: TextSource) -> tuple[TextSource, list[ParseIssue
     # the pre-check and the decision read the head only, so clean large logs (timestamps start
     # with digits) never split into a line list
     head = src.head(max(SAMPLE_LINES, 50))
-    if not src.text or not _could_be_decorated(head):
+    if not head or not _could_be_decorated(head):  # no head: empty or blank text
         return src, []
     probe = head
     for strip in _STRIPPERS:
@@ -152,4 +151,5 @@ def strip_paste_decoration(src: TextSource) -> tuple[TextSource, list[ParseIssue
         "pasted text: stripped " + ", ".join(stripped) + " from every line carrying it",
         severity="warning",
     )
-    return dataclasses.replace(src, text=text, data=None), [issue]
+    cleaned = TextSource(src.file, text, src.member, src.mtime, src.mtime_origin, src.node_hint)
+    return cleaned, [issue]
