@@ -102,7 +102,7 @@ def _status_columns(entry: dict[str, Any], index: int) -> dict[str, Any]:
         "network": None if name is None else str(name),
         "interface": None if ifname is None else str(ifname),
         "ips": ",".join(ips) or None,
-        "message": f"{ifname} {ips} from {name}",
+        "message": f"{ifname} [{' '.join(ips)}] from {name}",  # AddedInterface's shape
         "fields": {"index": index, **extra},
     }
 
