@@ -14,7 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "paths",
         nargs="+",
         metavar="PATH",
-        help="files, directories, archives (several: one aggregate report linking to each)",
+        help="log files, directories or archives; each directory/archive is a bundle with its "
+        "own sub-report under DIR/inputs/ and a row in the index, loose files are analysed together",
     )
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
     parser.add_argument(
