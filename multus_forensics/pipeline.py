@@ -81,7 +81,8 @@ def parse_source(
     Returns the coverage row, the events (``None`` when nothing was parsed) and the issues. An
     accounting mismatch is a bug in the format and raises :class:`AssertionError`.
     """
-    fs = FileStats(src.file, src.member, bytes=len(src.text), lines=src.line_count)
+    size = len(src.data) if src.data is not None else len(src.text)  # keep the text undecoded
+    fs = FileStats(src.file, src.member, bytes=size, lines=src.line_count)
     head = src.head()
     if not head:  # empty or whitespace only: nothing to parse, nothing lost
         fs.blank_lines = src.line_count

@@ -25,17 +25,20 @@ if TYPE_CHECKING:
     import polars as pl
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False, eq=False)
 class TextSource:
     """One decoded input stream with its provenance.
 
     ``text`` has CR-LF folded to LF and NUL bytes removed by ingestion (which reported them).
     ``mtime`` is the best modification time known for the stream (archive member, gzip header,
     file), in UTC, with ``mtime_origin`` naming which.
+
+    Built from ``text``, or from ``data`` alone (bytes ingestion found to be clean UTF-8): then
+    ``text`` is decoded on first access, so a parser that reads the bytes (the vectorised
+    journald path) never holds a second copy of a large file. Sources compare by identity.
     """
 
     file: str
-    text: str
     member: str | None = None
     mtime: datetime | None = None
     mtime_origin: str | None = None
@@ -44,9 +47,46 @@ class TextSource:
     #: parsers read them without a copy; everything else keeps using ``text``/``lines``
     data: bytes | None = None
 
+    def __init__(
+        self,
+        file: str,
+        text: str | None = None,
+        member: str | None = None,
+        mtime: datetime | None = None,
+        mtime_origin: str | None = None,
+        node_hint: str | None = None,
+        data: bytes | None = None,
+    ) -> None:
+        if text is None and data is None:
+            raise ValueError("TextSource needs text or data")
+        set_ = object.__setattr__
+        for name, value in (
+            ("file", file),
+            ("member", member),
+            ("mtime", mtime),
+            ("mtime_origin", mtime_origin),
+            ("node_hint", node_hint),
+            ("data", data),
+        ):
+            set_(self, name, value)
+        if text is not None:
+            self.__dict__["text"] = text  # what the cached property would compute
+
+    @cached_property
+    def text(self) -> str:
+        """The decoded text (from ``data`` on first access when built from bytes)."""
+        assert self.data is not None  # __init__ requires one of the two
+        return self.data.decode("utf-8")
+
+    def _decoded(self) -> bool:
+        return "text" in self.__dict__
+
     @cached_property
     def line_count(self) -> int:
         """``len(self.lines)`` without building the list (large files)."""
+        if self.data is not None and not self._decoded():
+            data = self.data
+            return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
         text = self.text
         return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
 
@@ -62,18 +102,31 @@ class TextSource:
 
     def head(self, n: int = 50) -> list[str]:
         """The first ``n`` non-blank lines, for sniffing."""
-        out: list[str] = []
-        start = 0
-        text = self.text
-        while len(out) < n and start < len(text):
-            end = text.find("\n", start)
-            if end < 0:
-                end = len(text)
-            line = text[start:end]
-            if line.strip():
-                out.append(line)
-            start = end + 1
-        return out
+        if self.data is not None and not self._decoded():
+            # decode a growing prefix cut at a newline (a character boundary in UTF-8)
+            size = 1 << 16
+            while size < len(self.data):
+                cut = self.data.rfind(b"\n", 0, size) + 1
+                if cut:
+                    out = _head(self.data[:cut].decode("utf-8"), n)
+                    if len(out) >= n:
+                        return out
+                size *= 4
+        return _head(self.text, n)
+
+
+def _head(text: str, n: int) -> list[str]:
+    out: list[str] = []
+    start = 0
+    while len(out) < n and start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        line = text[start:end]
+        if line.strip():
+            out.append(line)
+        start = end + 1
+    return out
 
 
 @dataclass(frozen=True)

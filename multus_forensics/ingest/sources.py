@@ -7,6 +7,7 @@ pools the explicit timestamps of a bundle (see :mod:`multus_forensics.ingest.yea
 
 from __future__ import annotations
 
+import codecs
 import glob
 import os
 import stat
@@ -154,6 +155,13 @@ def decode(stream: RawStream, node_hint: str | None = None) -> tuple[TextSource,
             )
         )
 
+    if data is stream.data and b"\x00" not in data and b"\r" not in data and _utf8(data):
+        # nothing to report or change: the text is decoded only if a parser asks for it
+        hint = node_hint if node_hint is not None else stream.node_hint
+        clean = TextSource(
+            stream.file, None, stream.member, stream.mtime, stream.mtime_origin, hint, data
+        )
+        return clean, issues
     nuls = data.count(b"\x00")
     if nuls:
         first = data.index(b"\x00")
@@ -178,6 +186,21 @@ def decode(stream: RawStream, node_hint: str | None = None) -> tuple[TextSource,
         stream.file, text, stream.member, stream.mtime, stream.mtime_origin, hint, exact
     )
     return src, issues
+
+
+def _utf8(data: bytes, step: int = 1 << 24) -> bool:
+    """Whether ``data`` is valid UTF-8, checked in bounded steps (no full-size ``str``)."""
+    if data.isascii():
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), step):
+            decoder.decode(view[start : start + step])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _safe(data: bytes) -> str:
