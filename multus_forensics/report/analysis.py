@@ -1,9 +1,9 @@
 """Adapters to the analysis stages (timeline, classify, plots), which are separate packages.
 
-Each adapter returns plain JSON-ready data. When a stage is not installed in this tree, the
-adapter returns an empty result and appends a note that the report shows ("... not available"),
-so a missing stage never hides the parse coverage. A stage that *is* installed and fails raises:
-that is a bug to see, not to paper over.
+When a stage is not installed in this tree, its adapter returns an empty result (``None``, no
+findings, no figures) and appends a note that the report shows ("... not available"), so a
+missing stage never hides the parse coverage. A stage that *is* installed and fails raises: that
+is a bug to see, not to paper over.
 """
 
 from __future__ import annotations
