@@ -312,3 +312,23 @@ def test_seed_case_report_embeds_fleet_and_pod_figures_as_png() -> None:
     no_plots = build_report_data(parse(str(SEED), year=2026), plots=False)
     assert no_plots.plots == []
     assert no_plots.failures == data.failures
+
+
+def test_missing_analysis_stages_leave_notes_and_frame_based_pod_sections(
+    hostile_log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "multus_forensics.report.analysis.optional_function", lambda module, name: None
+    )
+    data = build_report_data(parse(str(hostile_log)))
+    assert [n.split(" are ")[0].split(" is ")[0] for n in data.notes] == [
+        "Root-cause classification",
+        "Sandbox-attempt timelines",
+        "Plots",
+    ]
+    assert data.diagnosis["findings"] == []
+    assert data.diagnosis["stats"]["events"] == 6
+    assert [(s.pod, s.total_events, s.errors) for s in data.pods] == [("lab/probe-<b>x</b>", 6, 3)]
+    assert data.pods[0].tables == {}
+    page = render(data, "html")
+    assert "Root-cause classification is not available" in page
