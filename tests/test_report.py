@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -15,6 +16,7 @@ from multus_forensics.batch import run_batch
 from multus_forensics.cli import main
 from multus_forensics.pipeline import parse
 from multus_forensics.report import ReportData, build_report_data, render, write_report
+from multus_forensics.report.data import headline
 from multus_forensics.report.markdown import fenced, md
 from multus_forensics.report.markup import Markup, h, tag
 from multus_forensics.report.writer import unit_report
@@ -292,6 +294,11 @@ def test_seed_case_report_names_cause_pod_node_remediation_and_attempts(tmp_path
     page = render(data, "html")
     assert page.index("multus_self_delegation") < page.index("Per-pod timelines")
     assert "<h3>Attempts</h3>" in page
+    assert headline(top, data).startswith("confidence ")
+    assert "1 pod on 1 node. " + top["remediation"][0] in headline(top, data)
+    assert html.escape(headline(top, data)) in page
+    assert '<a href="#cause-1">' in page
+    assert 'id="cause-1"' in page
     assert top["remediation"][0] in page.replace("&#x27;", "'")
 
 

@@ -103,6 +103,17 @@ class ReportData:
         return doc
 
 
+def headline(finding: dict[str, Any], data: ReportData) -> str:
+    """One line a person can act on: confidence, reach, and the first remediation step."""
+    pods = len(finding.get("pods") or [])
+    nodes = len(data.cause_nodes.get(str(finding.get("root_cause")), []))
+    steps = finding.get("remediation") or []
+    first = steps if isinstance(steps, str) else (steps[0] if steps else "")
+    reach = f"{pods} pod{'s' * (pods != 1)} on {nodes} node{'s' * (nodes != 1)}"
+    text = f"confidence {finding.get('confidence')}, {reach}"
+    return f"{text}. {first}" if first else text + "."
+
+
 def when(value: object) -> str:
     """A timestamp as ISO 8601 with ``Z`` for UTC (every event time is UTC); ``""`` for none."""
     if value is None:

@@ -20,6 +20,7 @@ from multus_forensics.report.data import (
     ISSUE_ROWS,
     PodSection,
     ReportData,
+    headline,
     shown,
     when,
 )
@@ -50,7 +51,13 @@ def _summary(data: ReportData) -> Markup:
         )
     ]
     if data.affected_nodes:
-        parts.append(tag("p", "Nodes: ", join(data.affected_nodes, ", ")))
+        parts.append(tag("p", "Affected nodes: ", join(data.affected_nodes, ", ")))
+    headlines = [
+        tag("li", tag("a", f.get("root_cause"), href=f"#cause-{i}"), " — ", headline(f, data))
+        for i, f in enumerate(d.get("findings", []), 1)
+    ]
+    if headlines:
+        parts.append(tag("ol", *headlines, class_="headlines"))
     if data.notes:
         parts.append(tag("div", *(tag("p", n) for n in data.notes), class_="notes"))
     return join(parts)
@@ -91,6 +98,7 @@ def _finding(rank: int, f: dict[str, Any], nodes: list[str]) -> Markup:
         _remediation(f.get("remediation")),
         tag("details", tag("summary", f"Evidence ({len(all_evidence)} lines)"), *ev) if ev else "",
         class_="finding",
+        id=f"cause-{rank}",
     )
 
 

@@ -17,6 +17,7 @@ from multus_forensics.report.data import (
     FINDING_PODS,
     ISSUE_ROWS,
     ReportData,
+    headline,
     shown,
     when,
 )
@@ -106,7 +107,10 @@ def render_markdown(data: ReportData, *, index_link: str | None = None) -> str:
     )
     out.append("")
     if data.affected_nodes:
-        out += [f"Nodes: {md(', '.join(data.affected_nodes))}", ""]
+        out += [f"Affected nodes: {md(', '.join(data.affected_nodes))}", ""]
+    for i, f in enumerate(d.get("findings", []), 1):
+        out.append(f"{i}. **{md(f.get('root_cause'))}**: {md(headline(f, data))}")
+    out += [""] if d.get("findings") else []
     out += [f"> {md(n, line_start=True)}" for n in data.notes] + ([""] if data.notes else [])
     out += ["## Root causes (ranked)", ""]
     findings = d.get("findings", [])
