@@ -25,6 +25,7 @@ from multus_forensics.chain import chain_json
 from multus_forensics.plots import (
     add_order_lanes,
     failure_table,
+    figure_png,
     plot_add_order,
     plot_attempts,
     plot_causes_by_node,
@@ -352,6 +353,14 @@ def test_empty_inputs_say_so() -> None:
     nothing = FAILURES.clear()
     assert "no failed attempts" in [t.get_text() for t in plot_causes_by_node(nothing).texts]
     assert "no failed attempts" in [t.get_text() for t in plot_causes_over_time(nothing).texts]
+
+
+def test_figure_png_renders_and_closes_the_figure(seed: mf.Timelines) -> None:
+    ax = plot_add_order(seed, pod=WEB)
+    number = ax.figure.number
+    png = figure_png(ax, dpi=50)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert number not in plt.get_fignums()
 
 
 def test_importing_the_plots_does_not_import_matplotlib() -> None:

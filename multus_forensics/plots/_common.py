@@ -91,3 +91,19 @@ def date_axis(ax: Axes) -> None:
     locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]  # untyped in matplotlib
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+
+
+def figure_png(ax: Axes, *, dpi: int = 100) -> bytes:
+    """The figure holding ``ax`` as PNG bytes, then closed: for reports that embed figures
+    (a figure left open in pyplot's registry would pile up over many pods)."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    fig = ax.figure
+    root = fig if isinstance(fig, Figure) else fig.figure  # a SubFigure closes with its root
+    buf = io.BytesIO()
+    root.savefig(buf, format="png", dpi=dpi)
+    plt.close(root)
+    return buf.getvalue()
