@@ -38,6 +38,7 @@ FORMATS: Final[dict[str, str]] = {
     "multus-entrypoint": "multus_entrypoint:MultusEntrypointFormat",
     "cri": "cri:CriFormat",
     "calico": "calico:CalicoFormat",
+    "timestamped": "timestamped:TimestampedFormat",
 }
 
 #: payload shape -> "module:function", tried in this order by wrapper formats (journald, CRI).

@@ -30,6 +30,8 @@ def _ordered(names: list[str]) -> list[str]:
             "d/multus.log",
         ],
         ["d/messages-20260301", "d/messages-20260311.gz", "d/messages"],
+        ["ns/pods/p/c/c/logs/previous.log", "ns/pods/p/c/c/logs/current.log"],
+        ["ns/pods/p/c/c/logs/previous.insecure.log", "ns/pods/p/c/c/logs/current.insecure.log"],
     ],
 )
 def test_rotation_key_orders_a_set_oldest_first(oldest_first: list[str]) -> None:
@@ -42,6 +44,7 @@ def test_rotation_sets_are_told_apart_by_directory_and_name() -> None:
     assert rotation_key("a/kubelet.log.1")[0] != rotation_key("b/kubelet.log.1")[0]
     assert rotation_key("a/kubelet.log.1")[0] != rotation_key("a/containerd.log.1")[0]
     assert rotation_key("a/x.tar.1")[0] == "a/x.tar.1"  # not a rotation of an archive
+    assert rotation_key("a/previous.log")[0] == "a/previous.log"  # only under a logs/ directory
 
 
 @pytest.mark.usefixtures("toy_registry")

@@ -3,7 +3,8 @@
 Rotation: ``kubelet.log.2.gz``, ``kubelet.log.1`` and ``kubelet.log`` are one set written
 oldest-to-newest in the reverse of their name order; lumberjack backups
 (``multus-2026-03-11T13-00-00.000.log.gz`` beside ``multus.log``) and logrotate ``dateext``
-suffixes (``kubelet.log-20260311``) sort by their stamp. :func:`rotation_key` turns a path into
+suffixes (``kubelet.log-20260311``) sort by their stamp; a must-gather container's ``previous.log``
+(its last terminated instance) comes before ``current.log``. :func:`rotation_key` turns a path into
 (set, rank) so the pipeline can put each set's events in time order without reading ahead.
 
 Bundles: ``oc adm must-gather`` and ``sos report`` trees are recognised by their layout. Only paths
@@ -32,6 +33,9 @@ _SOSREPORT_DIR: Final = re.compile(
 )
 _SOSREPORT_SHORT: Final = re.compile(r"^sosreport-(?P<host>.+?)(?:-\d{5,})?$")
 
+#: must-gather / ``oc adm inspect``: ``.../<container>/logs/previous[.insecure].log``
+_PREVIOUS: Final = re.compile(r"^previous(?P<rest>(?:\.insecure)?\.log)$")
+
 _ARCHIVE_EXT: Final = re.compile(r"\.(?:tar(?:\.[a-z0-9]+)?|tgz|txz|zip)$")
 
 RotationRank = tuple[int, str, int]
@@ -45,6 +49,9 @@ def rotation_key(path: str) -> tuple[str, RotationRank]:
     """
     directory, base = posixpath.split(path.replace("\\", "/"))
     name = strip_suffix(base)
+    m = _PREVIOUS.match(name)
+    if m and directory.endswith("/logs"):
+        return f"{directory}/current{m['rest']}", (0, "", -1)
     m = _LUMBERJACK.match(name)
     if m:
         live = m["name"] + (m["ext"] or "")
