@@ -194,3 +194,17 @@ def test_standard_input_is_parsed_here_while_files_go_to_workers(
     assert units[1].pid != os.getpid()
     assert units[0].frame().height == 5
     assert units[0].files[0].file == "<stdin>"
+
+
+def polars_threads(label: str, log: object) -> int:
+    """An ``after`` hook reporting the worker's polars thread pool size."""
+    del label, log
+    import polars
+
+    return polars.thread_pool_size()
+
+
+def test_pool_workers_run_one_polars_thread_each(inputs: list[str]) -> None:
+    units = list(iter_batch(inputs[1:3], workers=2, after=polars_threads, keep_events=False))
+    expected = int(os.environ.get("POLARS_MAX_THREADS", "1"))
+    assert [u.extra for u in units] == [expected, expected]

@@ -207,6 +207,12 @@ def _ordered(submit: Submit, paths: Sequence[Unit], window: int) -> Iterator[Uni
         yield result
 
 
+def _worker_init() -> None:
+    """One polars thread per worker process (unless the user chose): the pool already has a
+    process per core, and more threads than cores only adds switching."""
+    os.environ.setdefault("POLARS_MAX_THREADS", "1")
+
+
 def _mp_context() -> multiprocessing.context.BaseContext:
     # fork is unsafe once polars' thread pool exists; forkserver forks from a clean process.
     methods = multiprocessing.get_all_start_methods()
@@ -295,7 +301,9 @@ def iter_batch(
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=n, mp_context=_mp_context()) as pool:
+    with ProcessPoolExecutor(
+        max_workers=n, mp_context=_mp_context(), initializer=_worker_init
+    ) as pool:
         submit = _here_or(
             lambda u: pool.submit(parse_unit, u, options, after, keep_events),
             options,
