@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -187,6 +188,18 @@ def test_corroboration_across_sources_and_attempts_raises_confidence() -> None:
     assert many[0].count == 3
     assert many[0].first_seen == T0
     assert many[0].last_seen == T0 + timedelta(seconds=20)
+
+
+def test_repetition_reason_counts_sandboxes_only_when_they_tell_attempts_apart() -> None:
+    leaf = f'{POD}: error adding container to network "vlan20": failed to find plugin "macvlan" in path [/opt/cni/bin]'
+    first = replace(err(ADD_PREFIX + leaf, 3), sandbox_id=SANDBOX)
+    one_request = diagnose([err(leaf, 1), err(leaf, 2), first])
+    (reason,) = [r for r in one_request[0].reasons if "repeated" in r]
+    assert reason.endswith("repeated (3 records)")  # one sandbox named, so not "2 attempts"
+    second = replace(err(leaf, 2), sandbox_id="5b" * 32)
+    retries = diagnose([first, second, err(leaf, 1)])
+    (reason,) = [r for r in retries[0].reasons if "repeated" in r]
+    assert reason.endswith("repeated (2 sandboxes)")
 
 
 def test_findings_name_pod_network_interface_and_node() -> None:

@@ -183,7 +183,10 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], list[EventV
     attempts = {h.view.event.sandbox_id or h.view.index for h in hits}
     if len(attempts) > 2 or len(hits) > 2:
         conf += REPETITION
-        reasons.append(f"+{REPETITION:.2f} repeated over {len(attempts)} attempts")
+        # only sandbox IDs tell attempts apart; one request logged at three layers is one attempt
+        sandboxes = {h.view.event.sandbox_id for h in hits if h.view.event.sandbox_id}
+        seen = f"{len(sandboxes)} sandboxes" if len(sandboxes) > 1 else f"{len(hits)} records"
+        reasons.append(f"+{REPETITION:.2f} repeated ({seen})")
     if all(h.view.event.format == FALLBACK_FORMAT for h in hits):
         conf -= UNRECOGNISED_PENALTY
         reasons.append(f"-{UNRECOGNISED_PENALTY:.2f} input format not recognised (raw lines)")
