@@ -14,11 +14,20 @@ from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 from multus_forensics.formats import _journalrec
-from multus_forensics.formats._klogvec import QUOTED_KEYS, kv_stages, level_expr, message_stages
+from multus_forensics.formats._bytevec import (
+    byte_at,
+    digits,
+    epoch_micros,
+    line_bounds,
+    month_codes,
+    rollover_offsets,
+    string_views,
+)
+from multus_forensics.formats._klogvec import QUOTED_KEYS, kv_stages, message_stages
 from multus_forensics.formats._syslogstamp import EN_MONTHS, SHORT_RE
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
-from multus_forensics.model import conform, empty_frame
-from multus_forensics.timeutil import rollover_offsets
+from multus_forensics.formats.klog import LEVELS
+from multus_forensics.model import conform, schema
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,71 +55,28 @@ def applies(src: TextSource, ctx: ParseContext, min_lines: int) -> bool:
 
 
 def line_series(src: TextSource) -> pl.Series:
-    """All physical lines as one string column over the source bytes (the data is not copied).
-
-    Newline positions come from numpy in 16 MiB steps; each line becomes an Arrow string-view
-    (length, 4-byte prefix, offset into the one data buffer; lines of 12 bytes or less are
-    stored inline), which polars adopts as is. Only the 16-byte views are new memory.
-    """
+    """All physical lines as one string column over the source bytes (the data is not copied)."""
     import numpy as np
     import polars as pl
-    import pyarrow as pa
 
     data = src.data if src.data is not None else src.text.encode("utf-8")
     if len(data) >= 1 << 32:  # view offsets are 32-bit: fall back to a copying column
         return pl.Series("raw", src.lines, dtype=pl.String)
     arr = np.frombuffer(data, dtype=np.uint8)
-    ends_parts = []
-    step = 1 << 24
-    for start in range(0, len(arr), step):
-        ends_parts.append(np.flatnonzero(arr[start : start + step] == 10).astype(np.int64) + start)
-    ends = np.concatenate(ends_parts) if ends_parts else np.zeros(0, dtype=np.int64)
-    if len(data) and data[-1:] != b"\n":  # the last line has no terminator
-        ends = np.append(ends, len(data))
-    n = len(ends)
-    starts = np.empty(n, dtype=np.int64)
-    if n:
-        starts[0] = 0
-        starts[1:] = ends[:-1] + 1
-    lens = (ends - starts).astype(np.uint32)
-    last = max(len(arr) - 1, 0)
-    views = np.zeros((n, 4), dtype=np.uint32)
-    views[:, 0] = lens
-    as_bytes = views.view(np.uint8).reshape(n, 16)
-    if len(arr):
-        for k in range(4):  # the 4-byte prefix of long lines (and the start of short ones)
-            as_bytes[:, 4 + k] = arr[np.minimum(starts + k, last)]
-        short = np.flatnonzero(lens <= 12)
-        if len(short):  # lines of up to 12 bytes live inline in the view, zero padded
-            at = np.minimum(starts[short, None] + np.arange(12), last)
-            inline = arr[at]
-            inline[np.arange(12) >= lens[short, None]] = 0
-            as_bytes[short, 4:16] = inline
-    long = lens > 12
-    views[long, 3] = starts[long].astype(np.uint32)  # buffer 0, offset of the line
-    arrow = pa.Array.from_buffers(
-        pa.string_view(), n, [None, pa.py_buffer(views), pa.py_buffer(data)]
-    )
-    return pl.Series("raw", arrow)
+    starts, ends = line_bounds(arr)
+    return string_views("raw", data, arr, starts, ends - starts)
 
 
-def _years(raw: pl.Series, ctx: ParseContext) -> np.ndarray:
+def _years(month: np.ndarray, ctx: ParseContext) -> np.ndarray:
     """Year of every line with an English stamp (0 elsewhere), rollover aware, whole file."""
     import numpy as np
-    import polars as pl
 
-    month = (
-        raw.str.slice(0, 3)
-        .replace_strict(EN_MONTHS, default=None, return_dtype=pl.Int32)
-        .to_numpy()
-    )
-    valid = ~np.isnan(month) if month.dtype.kind == "f" else np.ones(len(month), dtype=bool)
-    idx = np.flatnonzero(valid)
-    years = np.zeros(len(raw), dtype=np.int32)
+    idx = np.flatnonzero(month)
+    years = np.zeros(len(month), dtype=np.int64)
     if not len(idx):
         return years
-    seq = pl.Series(month[idx].astype(np.int32))
-    offsets = pl.select(rollover_offsets(pl.lit(seq))).to_series().to_numpy()
+    seq = month[idx]
+    offsets = rollover_offsets(seq)
     first = ctx.year_anchor.first_year(int(offsets[-1]), int(seq[0]), int(seq[-1]))
     years[idx] = first + offsets
     return years
@@ -126,96 +92,109 @@ KLOG_LINE: Final = (
 RECORD_START: Final = r"^\S+ +\d{1,2} \d\d:\d\d:\d\d"
 
 
-def _prefix_stages() -> list[list[pl.Expr]]:
-    """Stages splitting the syslog prefix and the klog header by offsets (see KLOG_LINE)."""
+class _Lines:
+    """The file's bytes with every line's bounds and the fields read at fixed offsets."""
+
+    def __init__(self, data: bytes, ctx: ParseContext) -> None:
+        import numpy as np
+
+        self.data = data
+        self.arr = arr = np.frombuffer(data, dtype=np.uint8)
+        self.starts, ends = line_bounds(arr)
+        self.lens = lens = ends - self.starts
+        self.raw = string_views("raw", data, arr, self.starts, lens)
+        self.month = month_codes(arr, self.starts, lens, EN_MONTHS)
+        self.years = _years(self.month, ctx)
+        #: where the host starts: after ``Mar 11 14:02:07 `` or ``Mar 11 14:02:07.418601 ``
+        self.host_at = np.where(byte_at(arr, self.starts + 15) == ord("."), 23, 16)
+        last, prev = byte_at(arr, ends - 1), byte_at(arr, ends - 2)
+        #: block lines (`` >`` closes, ``=<`` opens) always take the careful path
+        self.block = ((lens >= 1) & (last == ord(">"))) | (
+            (lens >= 2) & (last == ord("<")) & (prev == ord("="))
+        )
+
+
+def _klog_time(lines: _Lines, sl: slice, hdr: np.ndarray, ok: np.ndarray, zone: str) -> pl.Series:
+    """klog month/day/time at byte ``hdr`` of each line, completed with the journald year."""
+    import numpy as np
     import polars as pl
 
-    c = pl.col
-    raw = c("raw")
-    host_at = pl.when(raw.str.slice(15, 1) == ".").then(23).otherwise(16)
-    return [
-        [
-            raw.str.contains(KLOG_LINE).alias("_jok"),
-            raw.str.contains(RECORD_START).alias("_jrec"),
-            (raw.str.len_bytes() == raw.str.len_chars()).alias("_jascii"),
-            raw.str.slice(host_at).alias("_jrest"),
-            raw.str.find("[", literal=True).alias("_jlb"),
-            raw.str.find("]: ", literal=True).alias("_jrb"),
-            raw.str.find("] ", literal=True).alias("_jbody"),
-        ],
-        [
-            c("_jrest").str.slice(0, c("_jrest").str.find(" ", literal=True)).alias("host"),
-            raw.str.slice(c("_jlb") + 1, c("_jrb") - c("_jlb") - 1).alias("pid"),
-            raw.str.slice(c("_jrb") + 3, 24).alias("_jhdr"),
-            raw.str.slice(c("_jbody") + 2).alias("_jmsg"),
-        ],
-    ]
-
-
-def _time_expr(zone: str) -> pl.Expr:
-    """klog month/day/time completed with the journald year (Dec/Jan aware), in ``zone``."""
-    import polars as pl
-
-    c = pl.col
-    hdr = c("_jhdr")
-    kmonth = hdr.str.slice(1, 2).cast(pl.Int32, strict=False)
-    jmonth = c("jmonth")
-    shift = (
-        pl.when((kmonth == 12) & (jmonth == 1))
-        .then(-1)
-        .when((kmonth == 1) & (jmonth == 12))
-        .then(1)
-        .otherwise(0)
+    pos = lines.starts[sl] + hdr
+    arr = lines.arr
+    kmonth = digits(arr, pos + 1, 2)
+    jmonth = lines.month[sl]
+    shift = np.where((kmonth == 12) & (jmonth == 1), -1, 0) + np.where(
+        (kmonth == 1) & (jmonth == 12), 1, 0
     )
-    stamp = pl.concat_str(
-        (c("year") + shift).cast(pl.String),
-        pl.lit("-"),
-        hdr.str.slice(1, 2),
-        pl.lit("-"),
-        hdr.str.slice(3, 2),
-        pl.lit(" "),
-        hdr.str.slice(6, 8),
+    hms = (digits(arr, pos + 6, 2), digits(arr, pos + 9, 2), digits(arr, pos + 12, 2))
+    micros, valid = epoch_micros(
+        lines.years[sl] + shift, kmonth, digits(arr, pos + 3, 2), hms, digits(arr, pos + 15, 6)
     )
-    micros = hdr.str.slice(15, 6).cast(pl.Int64, strict=False)
-    local = stamp.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
-    local = local + pl.duration(microseconds=micros)
+    valid &= ok
+    local = pl.Series("time", np.where(valid, micros, 0)).cast(pl.Datetime("us"))
+    local = pl.select(pl.when(pl.Series(valid)).then(pl.lit(local))).to_series()
     if zone == "UTC":
-        return local.dt.replace_time_zone("UTC")
-    return local.dt.replace_time_zone(
-        zone, ambiguous="earliest", non_existent="null"
-    ).dt.convert_time_zone("UTC")
+        return local.dt.replace_time_zone("UTC").alias("time")
+    return (
+        local.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+        .alias("time")
+    )
 
 
 _OUT: Final = (
     "idx", "raw", "host", "level", "time", "_jbase", "_jrec", "message", "error", "kind",
     "namespace", "pod", "pod_uid", "sandbox_id", "container_id", "fields", "simple",
 )  # fmt: skip
+_LEVEL_CODES: Final = {ord(k): v for k, v in LEVELS.items()}
 
 
-def _chunk(df: pl.DataFrame, zone: str) -> pl.DataFrame:
+def _chunk(lines: _Lines, sl: slice, zone: str) -> pl.DataFrame:
     """Parse one chunk of lines; ``fast`` marks the rows finished here, ``_jrec`` record starts.
 
-    Rows are split by shape (escapes or not, all-quoted pairs or not) so that each group only
-    pays for the passes it needs; only the output columns are gathered back together.
+    Positions come from a few literal ``find`` passes, fixed-offset fields (time, severity)
+    from byte gathers; rows are then split by shape (escapes or not, all-quoted pairs or not)
+    so that each group only pays for the passes it needs.
     """
+    import numpy as np
     import polars as pl
 
     c = pl.col
-    for stage in _prefix_stages():
-        df = df.with_columns(stage)
-    base = (
-        c("_jok")
-        & c("_jascii")
-        & (c("year") > 0)
-        & ~c("raw").str.ends_with(">")
-        & ~c("raw").str.ends_with("=<")
+    raw = c("raw")
+    df = pl.DataFrame({"raw": lines.raw[sl], "_jhat": lines.host_at[sl]}).with_row_index(
+        "idx", offset=sl.start
     )
     df = df.with_columns(
-        level_expr(c("_jhdr").str.slice(0, 1)).alias("level"),
-        _time_expr(zone).alias("time"),
-        base.fill_null(False).alias("_jbase"),
+        raw.str.contains(KLOG_LINE).fill_null(False).alias("_jok"),
+        (raw.str.len_bytes() == raw.str.len_chars()).alias("_jascii"),
+        raw.str.find("[", literal=True).alias("_jlb"),
+        raw.str.find("]: ", literal=True).alias("_jrb"),
+        raw.str.find("] ", literal=True).alias("_jbody"),
+    )
+    ok = df["_jok"].to_numpy()
+    rec = ok.copy()
+    if not ok.all():  # only lines that are no klog record need the looser record test
+        other = np.flatnonzero(~ok)
+        rec[other] = df["raw"].gather(other).str.contains(RECORD_START).fill_null(False)
+    hdr = df["_jrb"].fill_null(0).to_numpy().astype(np.int64) + 3
+    sev = pl.Series(byte_at(lines.arr, lines.starts[sl] + hdr))
+    base = ok & (lines.years[sl] > 0) & ~lines.block[sl] & df["_jascii"].to_numpy()
+    lb, hat = c("_jlb"), c("_jhat")
+    df = df.with_columns(
+        raw.str.slice(hat, (lb - hat).clip(0)).str.find(" ", literal=True).alias("_jhlen"),
+        raw.str.slice(lb + 1, (c("_jrb") - lb - 1).clip(0)).alias("pid"),
+        raw.str.slice(c("_jbody") + 2).alias("_jmsg"),
+        sev.replace_strict(_LEVEL_CODES, default="info", return_dtype=pl.String).alias("level"),
+        _klog_time(lines, sl, hdr, ok, zone),
+        pl.Series("_jbase", base),
+        pl.Series("_jrec", rec),
+    ).with_columns(
+        raw.str.slice(hat, c("_jhlen")).alias("host"),
         (~c("_jmsg").str.contains("\\", literal=True)).fill_null(True).alias("_jplain"),
-    ).select("idx", "raw", "host", "pid", "_jmsg", "level", "time", "_jbase", "_jrec", "_jplain")
+    )
+    df = df.select(
+        "idx", "raw", "host", "pid", "_jmsg", "level", "time", "_jbase", "_jrec", "_jplain"
+    )  # fmt: skip
     parts = []
     for escapes, rows in ((False, df.filter(c("_jplain"))), (True, df.filter(~c("_jplain")))):
         for stage in message_stages("_jmsg", escapes):
@@ -234,57 +213,90 @@ def _chunk(df: pl.DataFrame, zone: str) -> pl.DataFrame:
     return df.with_columns(fast=fast.fill_null(False))
 
 
+#: event columns that vary per row on the fast path (the others are constants of the file)
+_ROW_COLUMNS: Final = (
+    "time", "node", "kind", "level", "namespace", "pod", "pod_uid", "sandbox_id",
+    "container_id", "message", "error", "fields", "line", "raw",
+)  # fmt: skip
+
+
 def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutput:
     """Parse a large journald file column-wise; hand the remaining rows to the careful path."""
     import numpy as np
     import polars as pl
 
+    data = src.data if src.data is not None else src.text.encode("utf-8")
+    if len(data) >= 1 << 32:  # string-view offsets are 32-bit
+        return _journalrec.parse_lines(src, ctx, fmt, enumerate(src.lines), None)
     zone = _zone_name(ctx) or "UTC"
-    lines = line_series(src)
-    years = pl.Series("year", _years(lines, ctx))
-    keep_cols = [
-        pl.col("time"),
-        pl.lit(ctx.year_anchor.source).alias("year_source"),
-        pl.col("host").alias("node"),
-        pl.lit("kubelet").alias("source"),
-        pl.lit(fmt).alias("format"),
-        *(pl.col(c) for c in ("kind", "level", "namespace", "pod", "pod_uid", "sandbox_id")),
-        *(pl.col(c) for c in ("container_id", "message", "error", "fields")),
-        pl.lit(src.file).alias("file"),
-        pl.lit(src.member, dtype=pl.String).alias("member"),
-        (pl.col("idx").cast(pl.Int64) + 1).alias("line"),
-        pl.lit(1, dtype=pl.Int64).alias("nlines"),
-        pl.col("raw"),
-    ]
+    lines = _Lines(data, ctx)
+    n = len(lines.starts)
     frames: list[pl.DataFrame] = []
     slow: list[np.ndarray] = []
     last_fast = False
-    for start in range(0, len(lines), CHUNK_ROWS):
-        chunk = pl.DataFrame(
-            {"raw": lines.slice(start, CHUNK_ROWS), "year": years.slice(start, CHUNK_ROWS)}
-        ).with_row_index("idx", offset=start)
-        chunk = chunk.with_columns(
-            jmonth=pl.col("raw")
-            .str.slice(0, 3)
-            .replace_strict(EN_MONTHS, default=None, return_dtype=pl.Int32)
-        )
-        out = _chunk(chunk, zone)
+    for start in range(0, n, CHUNK_ROWS):
+        out = _chunk(lines, slice(start, min(start + CHUNK_ROWS, n)), zone)
         # a line that is not a record continues the one before it: both take the careful path
         fast = out["fast"] & ~(~out["_jrec"]).shift(-1, fill_value=False)
         if last_fast and not out["_jrec"][0]:
             frames[-1] = frames[-1].head(-1)
             slow.append(np.array([start - 1]))
         last_fast = bool(fast[-1])
-        frames.append(out.filter(fast).select(keep_cols))
+        frames.append(
+            out.filter(fast).select(
+                *(c for c in _ROW_COLUMNS if c not in ("node", "line")),
+                pl.col("host").alias("node"),
+                (pl.col("idx").cast(pl.Int64) + 1).alias("line"),
+            )
+        )
         slow.append(out.filter(~fast)["idx"].to_numpy())
     slow_idx = np.concatenate(slow) if slow else np.zeros(0, dtype=np.int64)
     slow_idx.sort()
-    items = zip(slow_idx.tolist(), lines.gather(slow_idx).to_list(), strict=True)
-    year_of = years.gather(slow_idx).to_list()
-    year_map = {int(i): y for i, y in zip(slow_idx.tolist(), year_of, strict=True) if y}
+    items = zip(slow_idx.tolist(), lines.raw.gather(slow_idx).to_list(), strict=True)
+    year_map = {int(i): int(lines.years[i]) for i in slow_idx.tolist() if lines.years[i]}
     careful = _journalrec.parse_lines(src, ctx, fmt, items, year_map)
-    parts = [conform(f) for f in frames if f.height]
-    if careful.events.height:
-        parts.append(careful.events)
-    events = pl.concat(parts).sort("line") if parts else empty_frame()
+    consts: dict[str, object] = {
+        "time_relative": False, "year_source": ctx.year_anchor.source, "source": "kubelet",
+        "format": fmt, "file": src.file, "member": src.member, "nlines": 1,
+        "network": None, "interface": None, "ips": None,
+    }  # fmt: skip
+    events = _merge(frames, careful.events, consts, CHUNK_ROWS)
     return ParseOutput(events, careful.issues, careful.blank_lines)
+
+
+def _merge(
+    frames: list[pl.DataFrame], careful: pl.DataFrame, consts: dict[str, object], step: int
+) -> pl.DataFrame:
+    """Fast chunk frames and careful events in line order, chunk by chunk (bounded copies).
+
+    A file constant that every careful event shares stays one polars scalar column, so it
+    costs no memory per row until someone reads it; the others are materialised.
+    """
+    import numpy as np
+    import polars as pl
+
+    sch = schema()
+    if not any(f.height for f in frames):
+        return careful
+    same = {}
+    for name, value in consts.items():
+        col = careful[name]
+        if value is None:
+            equal = col.null_count() == col.len()
+        else:
+            equal = col.null_count() == 0 and bool((col == value).all())
+        if equal:
+            same[name] = value
+    varying = [*_ROW_COLUMNS, *(n for n in consts if n not in same)]
+    lits = [pl.lit(v, dtype=sch[k]).alias(k) for k, v in consts.items() if k not in same]
+    bounds = np.searchsorted(careful["line"].to_numpy(), np.arange(len(frames) + 1) * step + 1)
+    merged = []
+    for k, frame in enumerate(frames):
+        part = frame.with_columns(lits).select(varying)
+        extra = careful.slice(int(bounds[k]), int(bounds[k + 1] - bounds[k]))
+        if extra.height:
+            part = pl.concat([part, extra.select(varying)]).sort("line")
+        merged.append(part)
+    events = pl.concat(merged, how="vertical", rechunk=False)
+    events = events.with_columns(pl.lit(v, dtype=sch[k]).alias(k) for k, v in same.items())
+    return conform(events.select(sch.names()))
