@@ -173,3 +173,42 @@ def test_must_gather_current_log_is_parsed_with_its_owner() -> None:
     owners = {json.loads(f)["log_pod"] for f in frame["fields"]}
     assert owners == {"openshift-multus/multus-x7k2p"}
     assert set(frame["pod"]) == {"probe-6d8f9c7b54-qwz4n"}
+
+
+KLOG_OPEN = (
+    "2026-03-11T13:02:07.900200000Z E0311 13:02:07.900120       1 webhook.go:210] "
+    '"Failed to validate network-attachment-definition" err=<'
+)
+
+
+def test_klog_block_is_one_record_with_the_whole_error() -> None:
+    text = (
+        f"{KLOG_OPEN}\n"
+        "2026-03-11T13:02:07.900200100Z \tinvalid config: missing network name\n"
+        "2026-03-11T13:02:07.900200200Z \tand no type\n"
+        '2026-03-11T13:02:07.900200300Z  > nad="lab/vlan20"\n'
+        "2026-03-11T13:02:08.000000000Z I0311 13:02:08.000000       1 webhook.go:99] next\n"
+    )
+    events, issues = _parse(text, "other.log")
+    assert issues == []
+    assert [(e.line, e.nlines) for e in events] == [(1, 4), (5, 1)]
+    assert events[0].error == "invalid config: missing network name\nand no type"
+    assert events[0].level == "error"
+    assert events[0].raw == "\n".join(text.splitlines()[:4])
+
+
+@pytest.mark.parametrize(
+    ("after", "where"),
+    [
+        ("2026-03-11T13:02:08.000000000Z plain record\n", "before the next record"),
+        ("not prefixed\n", "before a line without a prefix"),
+        ("", "at the end of the log"),
+    ],
+)
+def test_unclosed_klog_block_is_kept_with_a_warning(after: str, where: str) -> None:
+    text = f"{KLOG_OPEN}\n2026-03-11T13:02:07.900200100Z \tinvalid config\n{after}"
+    out = TimestampedFormat().parse(TextSource("other.log", text), ParseContext())
+    assert out.events["line"].to_list()[:1] == [1]
+    assert out.events["nlines"].to_list()[0] == 2
+    warnings = [i for i in out.issues if i.severity == "warning"]
+    assert [(i.line, i.reason.endswith(where)) for i in warnings] == [(1, True)]

@@ -12,8 +12,9 @@ the payload; stream and partial tags are gone::
 
 The time is the prefix (exact, with its zone), never the payload's own second-precision stamp.
 The payload goes through the registry's payload parsers (multus, klog, logrus, ...), else it is
-a ``log`` event. A line no parser accepts, written in the same burst right after a Multus
-record (a panic's stack trace, a ``%v`` with newlines), continues that record. The pod
+a ``log`` event. A klog ``key=<`` block (one prefixed line per value line, up to `` >``) is
+parsed as one record. A line no parser accepts, written in the same burst right after a
+Multus record (a panic's stack trace, a ``%v`` with newlines), continues that record. The pod
 directory names the pod that *wrote* the log (``fields.log_pod``, ``log_container``), never
 the pod a record is about, so it does not fill the namespace/pod columns.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
@@ -46,6 +48,9 @@ _OWNER: Final = re.compile(
     r"(?:^|/)namespaces/(?P<ns>[^/]+)/pods/(?P<pod>[^/]+)/(?P<container>[^/]+)/"
     r"(?:[^/]+/)?logs/(?P<which>[^/.]+)[^/]*$"
 )
+#: klog multi-line value: ``err=<`` ends the first line, ``\t``-indented lines, `` >`` closes
+_BLOCK_START: Final = re.compile(r"[A-Za-z0-9_]+=<$")
+_BLOCK_END: Final = re.compile(r" >(?: |$)")
 #: lines of one write reach the runtime together; a later line is a new record
 _BURST: Final = timedelta(milliseconds=100)
 #: event columns a payload parser may set (time and provenance are this format's)
@@ -53,6 +58,20 @@ _PAYLOAD_COLUMNS: Final = frozenset(COLUMNS) - {
     "time", "year_source", "time_relative", "format", "fields", "file", "member", "line",
     "nlines", "raw", "node",
 }  # fmt: skip
+
+
+@dataclass
+class _Block:
+    """A klog ``key=<`` block being collected: its first line, time, lines and payloads."""
+
+    first: int
+    time: datetime | None
+    lines: list[str]
+    payloads: list[str]
+
+    def take(self, line: str, payload: str) -> None:
+        self.lines.append(line)
+        self.payloads.append(payload)
 
 
 def log_owner(path: str) -> dict[str, str]:
@@ -129,6 +148,7 @@ class _Parser:
         self.issues: list[ParseIssue] = []
         self.open: dict[str, Any] | None = None  # last Multus row, while lines may continue it
         self.open_time: datetime | None = None
+        self.block: _Block | None = None  # an open klog ``key=<`` block
 
     def run(self) -> ParseOutput:
         blank = 0
@@ -136,6 +156,7 @@ class _Parser:
             m = _PREFIX.match(line)
             if m is None:
                 self.close()
+                self.unclosed("before a line without a prefix")
                 if line.strip():
                     self.issues.append(ParseIssue(self.src.file, self.src.member, lineno,
                         "no `<RFC3339Nano> ` prefix (oc logs --timestamps)", excerpt(line),
@@ -145,6 +166,21 @@ class _Parser:
                 continue
             when = _time(m["ts"])
             payload = m["payload"] or ""
+            if when is None:
+                self.issues.append(ParseIssue(self.src.file, self.src.member, lineno,
+                    f"impossible time {m['ts']!r} in the prefix", excerpt(line),
+                    severity="warning", format=self.fmt))  # fmt: skip
+            if self.block is not None:
+                if payload.startswith("\t") or _BLOCK_END.match(payload):
+                    self.block.take(line, payload)
+                    if _BLOCK_END.match(payload):
+                        self.end_block()
+                    continue
+                self.unclosed("before the next record")
+            if _BLOCK_START.search(payload):
+                self.close()
+                self.block = _Block(lineno, when, [line], [payload])
+                continue
             found, parser = self.dispatch(payload)
             if found is None and self.continues(when):
                 assert self.open is not None
@@ -156,15 +192,12 @@ class _Parser:
                 self.open_time = when
                 continue
             self.close()
-            row = self.row(lineno, line, when, payload, found or {}, parser)
-            if when is None:
-                self.issues.append(ParseIssue(self.src.file, self.src.member, lineno,
-                    f"impossible time {m['ts']!r} in the prefix", excerpt(line),
-                    severity="warning", format=self.fmt))  # fmt: skip
+            row = self.row(lineno, [line], when, payload, found or {}, parser)
             if parser == "multus":
                 self.open, self.open_time = row, when
             else:
                 self.add(row)
+        self.unclosed("at the end of the log")
         self.close()
         if self.rows:
             self.frames.append(rows_to_frame(self.rows))
@@ -177,6 +210,21 @@ class _Parser:
                 if found is not None:
                     return found, name
         return None, None
+
+    def unclosed(self, where: str) -> None:
+        """An open block cut short: parse what it has, with a warning (its lines stay events)."""
+        if self.block is not None:
+            self.issues.append(ParseIssue(self.src.file, self.src.member, self.block.first,
+                f"klog `key=<` block not closed by ` >` {where}", excerpt(self.block.lines[0]),
+                severity="warning", format=self.fmt))  # fmt: skip
+            self.end_block()
+
+    def end_block(self) -> None:
+        block, self.block = self.block, None
+        assert block is not None
+        payload = "\n".join(block.payloads)
+        found, parser = self.dispatch(payload)
+        self.add(self.row(block.first, block.lines, block.time, payload, found or {}, parser))
 
     def continues(self, when: datetime | None) -> bool:
         """The open Multus record takes this line: written in the same burst."""
@@ -198,7 +246,7 @@ class _Parser:
     def row(
         self,
         lineno: int,
-        line: str,
+        lines: list[str],
         when: datetime | None,
         payload: str,
         found: dict[str, Any],
@@ -215,7 +263,7 @@ class _Parser:
         )
         for note in fields.pop("_notes", []):  # payload damage (klog JSON): the line stays
             self.issues.append(ParseIssue(self.src.file, self.src.member, lineno, str(note),
-                excerpt(line), severity="warning", format=self.fmt))  # fmt: skip
+                excerpt(lines[0]), severity="warning", format=self.fmt))  # fmt: skip
         if parser:
             fields["parser"] = parser
         fields.update(self.owner)
@@ -238,7 +286,7 @@ class _Parser:
             file=self.src.file,
             member=self.src.member,
             line=lineno,
-            nlines=1,
-            raw=line,
+            nlines=len(lines),
+            raw="\n".join(lines),
         )
         return row
