@@ -9,10 +9,11 @@ import re
 from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from multus_forensics.batch import run_batch
+from multus_forensics.batch import ParseOptions, run_batch
 from multus_forensics.cli import main
 from multus_forensics.pipeline import parse
 from multus_forensics.report import ReportData, build_report_data, render, write_report
@@ -339,3 +340,25 @@ def test_missing_analysis_stages_leave_notes_and_frame_based_pod_sections(
     assert data.pods[0].tables == {}
     page = render(data, "html")
     assert "Root-cause classification is not available" in page
+
+
+def test_only_the_html_report_draws_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from multus_forensics.report import figures
+
+    drawn: list[tuple[float, float]] = []
+    real_png = figures.png
+
+    def counting_png(draw: Any, size: tuple[float, float]) -> bytes:
+        drawn.append(size)
+        return real_png(draw, size)
+
+    monkeypatch.setattr(figures, "png", counting_png)
+    for fmt in ("md", "json"):
+        write_report([str(SEED)], tmp_path / fmt, fmt=fmt, options=ParseOptions(year=2026))
+    assert drawn == []
+    doc = json.loads((tmp_path / "json" / "report.json").read_text())
+    assert doc["failures"]  # the failure table is data, kept without figures
+    page = write_report([str(SEED)], tmp_path / "html", options=ParseOptions(year=2026))[0]
+    assert len(drawn) == page.read_text().count("data:image/png;base64,") > 0

@@ -105,6 +105,7 @@ def write_report(
     if not paths:
         raise InputError("no input given")
     ext = EXTENSIONS[fmt]
+    plots = plots and fmt == "html"  # only the page embeds figures; they cost ~0.5 s each
     out = Path(out_dir)
     units = group_units(paths)
     several = len(units) > 1
