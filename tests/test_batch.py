@@ -15,7 +15,7 @@ import pytest
 from multus_forensics.batch import ParseOptions, group_units, iter_batch, run_batch
 from multus_forensics.batch.progress import progress_bar
 from multus_forensics.batch.runner import _ordered
-from multus_forensics.errors import ParseError
+from multus_forensics.errors import MultusForensicsError, ParseError
 from multus_forensics.eventlog import EventLog
 from multus_forensics.pipeline import parse
 
@@ -208,3 +208,16 @@ def test_pool_workers_run_one_polars_thread_each(inputs: list[str]) -> None:
     units = list(iter_batch(inputs[1:3], workers=2, after=polars_threads, keep_events=False))
     expected = int(os.environ.get("POLARS_MAX_THREADS", "1"))
     assert [u.extra for u in units] == [expected, expected]
+
+
+def die(label: str, log: object) -> None:
+    """An ``after`` hook that kills its worker, as the OOM killer would."""
+    del label, log
+    os._exit(137)
+
+
+def test_a_dead_worker_is_reported_with_the_unit_it_was_parsing(inputs: list[str]) -> None:
+    with pytest.raises(
+        MultusForensicsError, match=r"worker process died while parsing .*a-big\.log"
+    ):
+        run_batch(inputs[:2], workers=2, after=die, progress=False)

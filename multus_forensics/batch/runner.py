@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from multus_forensics.batch.units import Unit
-from multus_forensics.errors import InputError
+from multus_forensics.errors import InputError, MultusForensicsError
 from multus_forensics.eventlog import EventLog, ParseStats
 from multus_forensics.model import FileStats, ParseIssue
 
@@ -191,19 +191,28 @@ def _units(inputs: Inputs) -> list[Unit]:
     return [i if isinstance(i, Unit) else Unit((i,)) for i in inputs]
 
 
-def _ordered(submit: Submit, paths: Sequence[Unit], window: int) -> Iterator[UnitResult]:
+def _ordered(submit: Submit, units: Sequence[Unit], window: int) -> Iterator[UnitResult]:
     """Submit at most ``window`` units ahead and yield results in input order."""
-    pending: deque[_Future] = deque()
-    todo = iter(paths)
-    for path in todo:
-        pending.append(submit(path))
+    from concurrent.futures.process import BrokenProcessPool
+
+    pending: deque[tuple[Unit, _Future]] = deque()
+    todo = iter(units)
+    for unit in todo:
+        pending.append((unit, submit(unit)))
         if len(pending) >= window:
             break
     while pending:
-        result: UnitResult = pending.popleft().result()
+        unit, future = pending.popleft()
+        try:
+            result: UnitResult = future.result()
+        except BrokenProcessPool as exc:
+            raise MultusForensicsError(
+                f"a worker process died while parsing {unit.label} (killed, or out of memory?); "
+                "try fewer workers (--workers 1) or split the input"
+            ) from exc
         nxt = next(todo, None)
         if nxt is not None:
-            pending.append(submit(nxt))
+            pending.append((nxt, submit(nxt)))
         yield result
 
 
