@@ -362,3 +362,19 @@ def test_only_the_html_report_draws_figures(
     assert doc["failures"]  # the failure table is data, kept without figures
     page = write_report([str(SEED)], tmp_path / "html", options=ParseOptions(year=2026))[0]
     assert len(drawn) == page.read_text().count("data:image/png;base64,") > 0
+
+
+def test_an_unwritable_output_is_one_clear_error(
+    hostile_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "out"
+    blocker.write_text("a file, not a directory")
+    assert main(["report", str(hostile_log), "-o", str(blocker), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("multus-forensics: error: cannot create output directory")
+    assert "Traceback" not in err
+    out = tmp_path / "ro"
+    out.mkdir()
+    (out / "report.html").mkdir()  # the report path is taken by a directory
+    assert main(["report", str(hostile_log), "-o", str(out), "-q"]) == 1
+    assert "cannot write" in capsys.readouterr().err

@@ -47,6 +47,13 @@ def render(data: ReportData, fmt: ReportFormat, *, index_link: str | None = None
     raise InputError(f"unknown report format {fmt!r}; use html, md or json")
 
 
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
 def _slug(index: int, path: str) -> str:
     base = os.path.basename(os.path.normpath(path)) or "stdin"
     return f"{index:02d}-" + (re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:60] or "input")
@@ -117,7 +124,7 @@ def write_report(
     if not several:
         batch = run_batch(units, options, workers=1, progress=progress)
         data = build_report_data(batch.units[0].log(), title=title, plots=plots)
-        index.write_text(render(data, fmt), encoding="utf-8")
+        _write(index, render(data, fmt))
         return [index]
     after = partial(unit_report, fmt=fmt, title=title, plots=plots)
     written: list[Path] = []
@@ -132,12 +139,12 @@ def write_report(
         ):
             text, row, data = unit.extra
             rel = f"inputs/{_slug(i, unit.input)}.{ext}"
-            (out / rel).write_text(text, encoding="utf-8")
+            _write(out / rel, text)
             written.append(out / rel)
             rows.append({**row, "report": rel})
             parts.append((unit.input, data))
             bar.advance(os.path.basename(unit.input.rstrip("/")))
     merged = merge_report_data(parts, title, plots=plots)
     merged.inputs = rows
-    index.write_text(render(merged, fmt), encoding="utf-8")
+    _write(index, render(merged, fmt))
     return [index, *written]
