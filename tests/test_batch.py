@@ -221,3 +221,18 @@ def test_a_dead_worker_is_reported_with_the_unit_it_was_parsing(inputs: list[str
         MultusForensicsError, match=r"worker process died while parsing .*a-big\.log"
     ):
         run_batch(inputs[:2], workers=2, after=die, progress=False)
+
+
+def test_a_folder_of_archives_is_one_unit_per_archive(tmp_path: Path) -> None:
+    folder = tmp_path / "incident"
+    folder.mkdir()
+    log = kubelet_json(tmp_path / "kubelet.log", "p", 2)
+    for name in ("node-b.tgz", "node-a.tar.gz"):
+        with tarfile.open(folder / name, "w:gz") as tar:
+            tar.add(log, arcname="kubelet.log")
+    assert [u.paths for u in group_units([str(folder)])] == [
+        (str(folder / "node-a.tar.gz"),),
+        (str(folder / "node-b.tgz"),),
+    ]
+    (folder / "notes.txt").write_text("not an archive\n")
+    assert [u.paths for u in group_units([str(folder)])] == [(str(folder),)]

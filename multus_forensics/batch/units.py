@@ -1,9 +1,10 @@
 """How inputs become batch units: one per bundle, and all loose files together.
 
 A bundle (a directory, or a tar/zip archive, compressed or not) is self-contained: one node's or
-one incident's logs, so it is parsed and analysed on its own and gets its own sub-report. Loose
-log files given next to each other (``kubelet.log multus.log``) are usually pieces of the same
-story and must be analysed together, so they form a single unit.
+one incident's logs, so it is parsed and analysed on its own and gets its own sub-report. A
+directory holding nothing but archives is a collection of bundles (``incident-42/node-*.tgz``).
+Loose log files given next to each other (``kubelet.log multus.log``) are usually pieces of the
+same story and must be analysed together, so they form a single unit.
 """
 
 from __future__ import annotations
@@ -48,12 +49,33 @@ def is_bundle(path: str) -> bool:
     return is_zip(head) or is_tar(head)
 
 
+def archive_collection(path: str) -> list[str] | None:
+    """The archives in ``path`` when it is a directory holding two or more archives and nothing
+    else (a folder of node bundles), sorted by name; ``None`` otherwise."""
+    if not os.path.isdir(path):
+        return None
+    try:
+        names = sorted(os.listdir(path))
+    except OSError:
+        return None
+    entries = [os.path.join(path, n) for n in names if not n.startswith(".")]
+    if len(entries) < 2 or not all(os.path.isfile(e) and is_bundle(e) for e in entries):
+        return None
+    return entries
+
+
 def group_units(paths: Sequence[str]) -> list[Unit]:
-    """Bundles one unit each, in order; loose files one unit at the first loose file's place."""
+    """Bundles one unit each, in order; loose files one unit at the first loose file's place.
+
+    A directory that holds only archives is a collection: each archive is a unit of its own.
+    """
     units: list[Unit | None] = []
     loose: list[str] = []
     for path in paths:
-        if path != "-" and is_bundle(path):
+        collection = archive_collection(path) if path != "-" else None
+        if collection is not None:
+            units.extend(Unit((p,)) for p in collection)
+        elif path != "-" and is_bundle(path):
             units.append(Unit((path,)))
         else:
             if not loose:
