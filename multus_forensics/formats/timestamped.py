@@ -7,7 +7,7 @@ kubelet re-reads the CRI log and prints ``RFC3339NanoFixed`` (always nine fracti
 the payload; stream and partial tags are gone::
 
     2026-03-11T13:05:21.402118733Z 2026-03-11T13:05:21Z [verbose] ADD starting CNI request ContainerID:"7c1d…" Netns:"…" IfName:"eth0" Args:"…" Path:""
-    2026-03-11T13:05:22.907340811Z 2026-03-11T13:05:22Z [error] [lab/db-1/4e8b…:sriov-net]: error adding container to network "sriov-net": …
+    2026-03-11T13:05:21.901215460Z 2026-03-11T13:05:21Z [error] [lab/db-1/4e8b…:macvlan-storage]: error adding container to network "macvlan-storage": failed to lookup master "ens5f1": Link not found
     2026-03-11T13:00:02.118204331Z multus-daemon: version:v4.1.0(clean,released), commit:…
 
 The time is the prefix (exact, with its zone), never the payload's own second-precision stamp.
