@@ -15,7 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         metavar="PATH",
         help="log files, directories or archives; each directory/archive is a bundle with its "
-        "own sub-report under DIR/inputs/ and a row in the index, loose files are analysed together",
+        "own sub-report under DIR/inputs/ and a row in the index (a directory of archives: one "
+        "per archive); loose files are analysed together",
     )
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
     parser.add_argument(
