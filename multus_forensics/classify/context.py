@@ -1,5 +1,6 @@
 """What rules see: each event's text (with hard wraps undone), its unwrapped error, and the
-context of the whole input (pods, attempts, interface add order) that predicates inspect.
+context of the whole input (pods, attempts, interface add order from the timeline) that
+predicates inspect.
 
 The error chain comes from :func:`multus_forensics.chain.unwrap_error` when that module is
 present; the small fallback below only recovers the facts rules need (operation, network,
@@ -12,11 +13,14 @@ import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import regex
 
 from multus_forensics.model import Event
+
+if TYPE_CHECKING:
+    from multus_forensics.classify.addorder import AddOrder
 
 #: record continuation glue: newline plus indentation or TUI borders of a wrapped paste
 _WRAP: Final = regex.compile(r"[ \t]*[│|]?[ \t]*\n[ \t]*[│|]?[ \t]*")
@@ -42,9 +46,6 @@ _IFNAME: Final = regex.compile(
 )
 _PLUGIN_TYPE: Final = regex.compile(
     r'plugin type="(?P<t>[^"]{1,64})"(?: name="(?P<n>[^"]{1,253})")?'
-)
-_ADDED: Final = regex.compile(
-    r"^\s*Add (?P<if>\S{1,32}) \[(?P<ips>[^\]]{0,400})\](?: from (?P<net>\S{1,253}))?\s*$"
 )
 
 
@@ -192,17 +193,6 @@ class EventView:
             return f"{m.group('ns')}/{m.group('pod')}" if m.group("ns") else m.group("pod")
         return None
 
-    @cached_property
-    def added(self) -> tuple[str, str, str | None] | None:
-        """(interface, ips, network) when this is a multus ``Add <if> [<ips>] from <net>`` event."""
-        e = self.event
-        if e.kind not in ("event:AddedInterface", "multus:add", "log", "event:other"):
-            return None
-        m = _ADDED.match(unwrapped_text(e.message))
-        if m is None:
-            return None
-        return m.group("if"), " ".join(m.group("ips").split()), m.group("net")
-
 
 @dataclass
 class Context:
@@ -221,48 +211,15 @@ class Context:
         return [v for v in self.views if v.error_text]
 
     @cached_property
-    def added(self) -> list[EventView]:
-        return [v for v in self.views if v.added is not None]
+    def order(self) -> AddOrder:
+        """Add order per sandbox attempt, from the timeline (built on first use: only rules
+        about interface collisions need it)."""
+        from multus_forensics.classify.addorder import add_order
+
+        return add_order([v.event for v in self.views], [v.pod for v in self.views])
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per diagnosis: predicates ask the same question for every hit."""
         if key not in self.cache:
             self.cache[key] = compute()
         return self.cache[key]
-
-    def anomalies(self, name: str) -> list[list[EventView]]:
-        """Evidence of each timeline anomaly ``name`` (``build_timelines``), as event views.
-
-        The timeline engine joins sources by pod, sandbox and attempt, which a single predicate
-        cannot; when it fails on odd input the rules fall back on their own event checks.
-        """
-        key = f"anomalies:{name}"
-        if key not in self.cache:
-            self.cache[key] = self._timeline_anomalies(name)
-        return list(self.cache[key])
-
-    def _timeline_anomalies(self, name: str) -> list[list[EventView]]:
-        from multus_forensics.model import events_to_frame
-
-        try:
-            from multus_forensics.timeline import build_timelines
-
-            timelines = build_timelines(events_to_frame(v.event for v in self.views))
-            found = [
-                list(x.evidence) for t in timelines.timelines for x in t.anomalies if x.name == name
-            ]
-        except Exception:  # the timeline is context, not a precondition of diagnosis
-            return []
-        at = {(v.event.file, v.event.member, v.event.line): v for v in self.views}
-        out = []
-        for recs in found:
-            views = [at[k] for k in ((r.file, r.member, r.line) for r in recs) if k in at]
-            if views:
-                out.append(views)
-        return out
-
-    def by_pod(self, views: Sequence[EventView]) -> dict[str | None, list[EventView]]:
-        out: dict[str | None, list[EventView]] = {}
-        for v in views:
-            out.setdefault(v.event.pod and v.pod, []).append(v)
-        return out

@@ -63,70 +63,77 @@ _RESTART: Final = regex.compile(
 )
 
 
-def _reentries(ctx: Context) -> list[list[EventView]]:
-    """Add sequences where the default interface comes back through multus in one attempt.
-
-    Within one pod's ordered ``Add <if> [<ips>] from <net>`` events: an interface added again
-    after *another* interface was added in between, where the second add comes from a
-    non-namespaced network that differs from the first (``multus-cni-network``), or, for old
-    multus that names no network, repeats the very same addresses. Plain retries (eth0 again with a new
-    address and nothing in between) are churn, not re-entry. When that finds nothing, the
-    timeline's ``self_delegation_reentry`` anomalies (Add rows joined to attempts across
-    sources) are used.
-    """
-    if "reentries" in ctx.cache:
-        return list(ctx.cache["reentries"])
-    found: list[list[EventView]] = []
-    for views in ctx.by_pod(ctx.added).values():
-        for j, later in enumerate(views):
-            assert later.added is not None
-            if_b, ips_b, net_b = later.added
-            for i in range(j - 1, -1, -1):
-                first = views[i]
-                assert first.added is not None
-                if_a, ips_a, net_a = first.added
-                if if_a != if_b:
-                    continue
-                between = views[i + 1 : j]
-                if not between:
-                    break
-                t_a, t_b = first.event.time, later.event.time
-                if t_a is not None and t_b is not None and abs((t_b - t_a).total_seconds()) > 5:
-                    break
-                via_multus = (
-                    net_b is not None
-                    and net_b != net_a
-                    and "/" not in net_b
-                    and (net_b in MULTUS_NETWORKS or net_a is None or "/" not in net_a)
-                )
-                # old multus names no network: only the very same addresses betray the re-entry
-                same_ips = net_a is None and net_b is None and bool(ips_a) and ips_a == ips_b
-                if via_multus or same_ips:
-                    found.append([first, *between, later])
-                break
-    if not found and ctx.added:
-        # the timeline joins Add rows to attempts across sources; costly, so only when needed
-        found = ctx.anomalies("self_delegation_reentry")
-    ctx.cache["reentries"] = found
-    return found
+def _reentries(ctx: Context, hit: Hit) -> list[list[EventView]]:
+    """Re-entry sequences (default interface, secondaries, its re-add via multus) in the
+    attempts related to the hit, as the timeline ordered them for every add source."""
+    out = []
+    for attempt in ctx.order.of_event(hit.view.index, hit.view.pod):
+        if attempt.reentry:
+            out.append([ctx.views[i] for i in attempt.reentry])
+    return out
 
 
 def self_delegation_reentry(ctx: Context, hit: Hit) -> Outcome:
     """The pod's default interface was re-added through multus after its secondaries."""
-    pod = hit.view.pod
-    for seq in _reentries(ctx):
-        pods = {v.pod for v in seq}
-        if pod is None or None in pods or pod in pods or pod.split("/")[-1] in pods:
-            return seq
-    return False
+    found = _reentries(ctx, hit)
+    return found[0] if found else False
 
 
 def is_reentry_add(ctx: Context, hit: Hit) -> Outcome:
     """This ``Add`` event is the re-entry itself (the default interface coming back via multus)."""
-    for seq in _reentries(ctx):
+    for seq in _reentries(ctx, hit):
         if seq[-1] is hit.view:
             return seq
     return False
+
+
+def _failing_interface(hit: Hit) -> str | None:
+    named = hit.match.groupdict().get("interface") if hit.match.re.groupindex else None
+    return named or hit.view.interface
+
+
+def order_known_without_reentry(ctx: Context, hit: Hit) -> Outcome:
+    """The add order of the hit's attempt is known and shows no re-entry through multus.
+
+    When the outer multus collides, the inner one has returned and the default interface was
+    re-added first, so a known order without that re-add speaks against self-delegation. It
+    says nothing when the order is unknown (no add source in the input) or when the failure is
+    inside the inner multus (a nested error: the re-add would only have come after it).
+    """
+    if nested_multus_delegate(ctx, hit):
+        return False
+    own = ctx.order.own(hit.view.index, hit.view.pod)
+    if not own or _reentries(ctx, hit):
+        return False
+    return [ctx.views[r.rec.eid] for r in own[0].rows]
+
+
+def colliding_name_from_other_attachment(ctx: Context, hit: Hit) -> Outcome:
+    """The colliding name was added earlier in the same attempt by a *different* attachment
+    (another NAD, or the default network for eth0), with no re-entry: a duplicate request."""
+    if _reentries(ctx, hit) or nested_multus_delegate(ctx, hit):
+        return False
+    from multus_forensics.classify.addorder import other_attachment_rows
+
+    interface, network = _failing_interface(hit), hit.view.network
+    for attempt in ctx.order.own(hit.view.index, hit.view.pod):
+        rows = other_attachment_rows(attempt, interface, network)
+        if rows:
+            return [ctx.views[r.rec.eid] for r in rows]
+    return False
+
+
+def self_delegating_config(ctx: Context, hit: Hit) -> Outcome:
+    """A Multus config in the input (entrypoint/daemon log, request stdin) delegates to multus."""
+    found: list[EventView] = ctx.memo(
+        "self_delegating_config",
+        lambda: [
+            v
+            for v in ctx.views
+            if v.event.kind.startswith("multus:") and v.event.fields.get("self_delegating") is True
+        ],
+    )
+    return found
 
 
 def nested_multus_delegate(ctx: Context, hit: Hit) -> Outcome:
@@ -140,8 +147,7 @@ def failing_ifname_is_default(ctx: Context, hit: Hit) -> Outcome:
     Under self-delegation the inner multus owns eth0 and the outer one collides on the first
     *secondary* name (net1...), so a collision on eth0 points at a duplicate request instead.
     """
-    named = hit.match.groupdict().get("interface") if hit.match.re.groupindex else None
-    return (named or hit.view.interface) == "eth0"
+    return _failing_interface(hit) == "eth0"
 
 
 def teardown(ctx: Context, hit: Hit) -> Outcome:
@@ -192,7 +198,7 @@ def default_network_delegate(ctx: Context, hit: Hit) -> Outcome:
         return True
     defaults: set[str | None] = ctx.memo(
         "default_networks",
-        lambda: {a.added[2] for a in ctx.added if a.added and a.added[0] == "eth0"} - {None},
+        lambda: {a.rows[0].network for a in ctx.order.attempts if a.rows} - {None},
     )
     return bool(v.network) and v.network in defaults - MULTUS_NETWORKS
 
@@ -222,6 +228,9 @@ def multus_restarted(ctx: Context, hit: Hit) -> Outcome:
 PREDICATES: Final[dict[str, Predicate]] = {
     "self_delegation_reentry": self_delegation_reentry,
     "is_reentry_add": is_reentry_add,
+    "order_known_without_reentry": order_known_without_reentry,
+    "colliding_name_from_other_attachment": colliding_name_from_other_attachment,
+    "self_delegating_config": self_delegating_config,
     "nested_multus_delegate": nested_multus_delegate,
     "failing_ifname_is_default": failing_ifname_is_default,
     "teardown": teardown,

@@ -1,0 +1,185 @@
+"""Interface add order per sandbox attempt, as rules consume it: read from the timeline.
+
+The timeline (:mod:`multus_forensics.timeline`) is the one place that joins Multus ``Add:``
+lines, describe ``AddedInterface`` rows and the network-status annotation to sandbox attempts
+and orders them; the classifier only asks questions of its result (was the default interface
+re-added through multus? which attachment produced the colliding name?). An attempt without
+rows has an *unknown* order, which must never count as "no re-entry".
+
+Pasted fragments often name no pod on their ``Add`` rows (an Events table without its header).
+Those rows are given to the one pod the input names, or to a placeholder pod when it names none
+or several, so their order is still read, and a placeholder's attempts stay relevant to every
+hit (pod-less evidence cannot be ruled out).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from multus_forensics.timeline.interfaces import AddRow, bare
+
+if TYPE_CHECKING:
+    from multus_forensics.model import Event
+
+#: pod given to pod-less ``Add`` rows when the input does not name exactly one pod
+UNNAMED_POD: Final = "(unnamed)"
+#: kinds whose rows give interface add order (timeline.interfaces.SOURCE_RANK)
+_ADD_KINDS: Final = frozenset({"multus:add", "event:AddedInterface", "pod:network-status"})
+#: an unnamed re-add of the default interface is the re-entry only this close to the first add
+_REENTRY_WINDOW_S: Final = 5.0
+
+
+@dataclass(frozen=True)
+class AttemptOrder:
+    """One sandbox attempt of one pod: its add order and the re-entry seen in it.
+
+    ``members`` and ``reentry`` hold event indexes (positions in the context's views);
+    ``reentry`` is (first add of the default interface, the secondaries, its re-add).
+    """
+
+    pod: str
+    index: int
+    rows: tuple[AddRow, ...]
+    members: frozenset[int]
+    reentry: tuple[int, ...] = ()
+
+    @property
+    def order_known(self) -> bool:
+        return bool(self.rows)
+
+
+@dataclass(frozen=True)
+class AddOrder:
+    """Attempts of every pod in the input, with lookups from an event to its attempts."""
+
+    attempts: tuple[AttemptOrder, ...] = ()
+
+    def of_event(self, index: int, pod: str | None) -> list[AttemptOrder]:
+        """Attempts that can explain the event: its own pod's (any attempt, since retries
+        repeat one configuration), else those of the pod it names (all for none), plus the
+        attempts of pod-less rows."""
+        owner = next((a.pod for a in self.attempts if index in a.members), None)
+        if owner is not None:
+            mine = [a for a in self.attempts if a.pod == owner]
+        elif pod is None:
+            mine = list(self.attempts)
+        else:
+            mine = [a for a in self.attempts if _same_pod(a.pod, pod)]
+        extra = [a for a in self.attempts if a.pod == UNNAMED_POD and a not in mine]
+        return mine + extra
+
+    def own(self, index: int, pod: str | None) -> list[AttemptOrder]:
+        """The event's own attempt when its add order is known, else the related attempts
+        whose order is known (e.g. a kubelet line placed beside the Multus log's attempt)."""
+        known = [a for a in self.attempts if index in a.members and a.order_known]
+        return known or [a for a in self.of_event(index, pod) if a.order_known]
+
+
+def _same_pod(label: str, pod: str) -> bool:
+    return label == pod or label.split("/")[-1] == pod.split("/")[-1]
+
+
+def _pod_of(event: Event) -> str | None:
+    if event.pod:
+        return f"{event.namespace}/{event.pod}" if event.namespace else event.pod
+    return None
+
+
+def _placed(events: Sequence[Event], named: Sequence[str | None]) -> list[Event]:
+    """Pod-less add rows placed on the input's only pod, else on :data:`UNNAMED_POD`."""
+    pods = {p for p in named if p}
+    sole = next(iter(pods)) if len(pods) == 1 else None
+    ns, _, name = (sole or UNNAMED_POD).rpartition("/")
+    out = []
+    for e in events:
+        if e.kind in _ADD_KINDS and not (e.pod or e.pod_uid or e.sandbox_id or e.container_id):
+            e = dataclasses.replace(e, namespace=e.namespace or ns or None, pod=name)
+        out.append(e)
+    return out
+
+
+def _unnamed_reentries(attempts: list[AttemptOrder]) -> dict[int, tuple[int, ...]]:
+    """Re-entry through an old multus that names no network, across a timeline split
+    (keyed by position in ``attempts``).
+
+    Such a multus writes ``Add eth0 [ip]`` for both the inner and the outer run, so the
+    timeline's repeat rule starts a new attempt at the re-add. A real retry gets a fresh
+    default address; the *same* address re-added right after the secondaries is the re-entry.
+    """
+    found: dict[int, tuple[int, ...]] = {}
+    for (i, a), (j, b) in itertools.pairwise(enumerate(attempts)):
+        if a.pod != b.pod or not a.rows or not b.rows:
+            continue
+        first, again = a.rows[0], b.rows[0]
+        secondaries = [r for r in a.rows[1:] if r.interface != first.interface]
+        t1, t2 = first.rec.time, again.rec.time
+        close = t1 is None or t2 is None or abs((t2 - t1).total_seconds()) <= _REENTRY_WINDOW_S
+        if (
+            secondaries
+            and close
+            and first.interface == again.interface
+            and first.network is None
+            and again.network is None
+            and bool(first.ips)
+            and first.ips == again.ips
+        ):
+            evidence = (first.rec.eid, *(r.rec.eid for r in secondaries), again.rec.eid)
+            found[i] = found[j] = evidence
+    return found
+
+
+def add_order(events: Sequence[Event], pods: Sequence[str | None]) -> AddOrder:
+    """Attempts and add order of ``events`` (``pods``: the pod each event names, if any).
+
+    Event ``i`` of ``events`` is index ``i`` in the result. A timeline failure on odd input
+    yields no attempts (order unknown everywhere) rather than failing the diagnosis.
+    """
+    from multus_forensics.model import events_to_frame
+    from multus_forensics.timeline import build_timelines
+
+    try:
+        timelines = build_timelines(events_to_frame(_placed(events, pods)))
+    except Exception:  # the timeline is context, not a precondition of diagnosis
+        return AddOrder()
+    attempts: list[AttemptOrder] = []
+    for t in timelines.timelines:
+        label = t.label if t.key[1] != UNNAMED_POD else UNNAMED_POD
+        anomalies = {
+            x.attempt: tuple(r.eid for r in x.evidence)
+            for x in t.anomalies
+            if x.name == "self_delegation_reentry" and x.attempt is not None
+        }
+        for a in t.attempts:
+            attempts.append(
+                AttemptOrder(
+                    pod=label,
+                    index=a.index,
+                    rows=tuple(t.rows.get(a.index, ())),
+                    members=frozenset(r.eid for r in a.recs),
+                    reentry=anomalies.get(a.index, ()),
+                )
+            )
+    unnamed = _unnamed_reentries(attempts)
+    return AddOrder(
+        tuple(
+            dataclasses.replace(a, reentry=unnamed[i]) if not a.reentry and i in unnamed else a
+            for i, a in enumerate(attempts)
+        )
+    )
+
+
+def other_attachment_rows(
+    attempt: AttemptOrder, interface: str | None, network: str | None
+) -> list[AddRow]:
+    """Earlier adds of ``interface`` in ``attempt`` from a network other than ``network``."""
+    if not interface or not network:
+        return []
+    return [
+        r
+        for r in attempt.rows
+        if r.interface == interface and r.network is not None and bare(r.network) != bare(network)
+    ]
