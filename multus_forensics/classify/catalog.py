@@ -44,6 +44,7 @@ from typing import Any, Final
 
 import regex
 
+from multus_forensics.chain import KINDS as CHAIN_LAYER_KINDS
 from multus_forensics.errors import RuleError
 
 #: Root-cause labels of TAXONOMY.md (a public contract), plus ``unknown`` which has no rule.
@@ -78,20 +79,7 @@ SEVERITIES: Final[tuple[str, ...]] = ("info", "warning", "error", "critical")
 TARGETS: Final[tuple[str, ...]] = ("error", "event", "stream")
 #: which part of an unwrapped chain the patterns run on: every text of the event, the leaf, or
 #: the error from the outermost layer of that kind inward (multus_forensics.chain layer kinds)
-LAYERS: Final[tuple[str, ...]] = (
-    "any",
-    "leaf",
-    "kubelet",
-    "cri",
-    "runtime",
-    "libcni",
-    "multus-shim",
-    "multus-daemon",
-    "multus",
-    "multus-func",
-    "plugin",
-    "ipam",
-)
+LAYERS: Final[tuple[str, ...]] = ("any", *CHAIN_LAYER_KINDS)
 OPS: Final[tuple[str, ...]] = ("any", "add", "del")
 
 #: timeout (seconds) for one user-pattern search; catalog patterns are proven safe by tests
