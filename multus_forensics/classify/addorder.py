@@ -72,11 +72,13 @@ class AddOrder:
         extra = [a for a in self.attempts if a.pod == UNNAMED_POD and a not in mine]
         return mine + extra
 
-    def own(self, index: int, pod: str | None) -> list[AttemptOrder]:
-        """The event's own attempt when its add order is known, else the related attempts
-        whose order is known (e.g. a kubelet line placed beside the Multus log's attempt)."""
-        known = [a for a in self.attempts if index in a.members and a.order_known]
-        return known or [a for a in self.of_event(index, pod) if a.order_known]
+    def own(self, index: int) -> list[AttemptOrder]:
+        """The attempt the timeline placed the event in, when its add order is known.
+
+        Only there does the order speak about the failure: a pod-level record (a repeated
+        ``(x3 over 2m)`` event) or a partial paste may sit beside adds of another attempt.
+        """
+        return [a for a in self.attempts if index in a.members and a.order_known]
 
 
 def _same_pod(label: str, pod: str) -> bool:

@@ -102,7 +102,7 @@ def order_known_without_reentry(ctx: Context, hit: Hit) -> Outcome:
     """
     if nested_multus_delegate(ctx, hit):
         return False
-    own = ctx.order.own(hit.view.index, hit.view.pod)
+    own = ctx.order.own(hit.view.index)
     if not own or _reentries(ctx, hit):
         return False
     return [ctx.views[r.rec.eid] for r in own[0].rows]
@@ -116,7 +116,7 @@ def colliding_name_from_other_attachment(ctx: Context, hit: Hit) -> Outcome:
     from multus_forensics.classify.addorder import other_attachment_rows
 
     interface, network = _failing_interface(hit), hit.view.network
-    for attempt in ctx.order.own(hit.view.index, hit.view.pod):
+    for attempt in ctx.order.own(hit.view.index):
         rows = other_attachment_rows(attempt, interface, network)
         if rows:
             return [ctx.views[r.rec.eid] for r in rows]
