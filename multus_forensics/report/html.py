@@ -9,6 +9,7 @@ that forbids scripts and any network access, so even an escaping bug could not r
 from __future__ import annotations
 
 import base64
+import os
 from importlib import resources
 from string import Template
 from typing import Any
@@ -158,9 +159,14 @@ def _event_rows(section: PodSection) -> Markup:
                 e.get("kind"),
                 tag("span", e.get("level"), class_=f"lvl-{e.get('level')}"),
                 tag("div", text, class_="log"),
+                tag(
+                    "span",
+                    f"{os.path.basename(e.get('file') or '')}:{e.get('line')}",
+                    title=e.get("file"),
+                ),
             )
         )
-    headers = ["time (UTC)", "node", "source", "kind", "level", "message / error"]
+    headers = ["time (UTC)", "node", "source", "kind", "level", "message / error", "where"]
     return table(headers, rows, class_="events")
 
 
