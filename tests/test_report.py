@@ -299,6 +299,7 @@ def test_seed_case_report_names_cause_pod_node_remediation_and_attempts(tmp_path
     assert "1 pod on 1 node. " + top["remediation"][0] in headline(top, data)
     assert html.escape(headline(top, data)) in page
     assert '<a href="#cause-1">' in page
+    assert re.search(r'<span title="[^"]*/seed/([\w.-]+)">\1:\d+</span>', page)  # where
     assert 'id="cause-1"' in page
     assert top["remediation"][0] in page.replace("&#x27;", "'")
 

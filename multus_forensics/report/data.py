@@ -164,6 +164,7 @@ _EVENT_COLUMNS: Final = (
     "message",
     "error",
     "file",
+    "member",
     "line",
 )
 

@@ -159,15 +159,19 @@ def _event_rows(section: PodSection) -> Markup:
                 e.get("kind"),
                 tag("span", e.get("level"), class_=f"lvl-{e.get('level')}"),
                 tag("div", text, class_="log"),
-                tag(
-                    "span",
-                    f"{os.path.basename(e.get('file') or '')}:{e.get('line')}",
-                    title=e.get("file"),
-                ),
+                _where(e),
             )
         )
     headers = ["time (UTC)", "node", "source", "kind", "level", "message / error", "where"]
     return table(headers, rows, class_="events")
+
+
+def _where(event: dict[str, Any]) -> Markup:
+    """``name:line`` of the record (the archive member's name inside archives), full path on hover."""
+    file, member = event.get("file") or "", event.get("member")
+    full = file + (f"!{member}" if member else "")
+    name = os.path.basename(member or file)
+    return tag("span", f"{name}:{event.get('line')}", title=full)
 
 
 def _rows_table(rows: list[dict[str, Any]]) -> Markup:
