@@ -16,10 +16,11 @@ from zoneinfo import ZoneInfo
 from multus_forensics.formats import _journalrec
 from multus_forensics.formats._bytevec import (
     byte_at,
-    digits,
     epoch_micros,
+    field_bytes,
     line_bounds,
     month_codes,
+    number,
     rollover_offsets,
     string_views,
 )
@@ -102,11 +103,10 @@ class _Lines:
         self.arr = arr = np.frombuffer(data, dtype=np.uint8)
         self.starts, ends = line_bounds(arr)
         self.lens = lens = ends - self.starts
-        self.raw = string_views("raw", data, arr, self.starts, lens)
         self.month = month_codes(arr, self.starts, lens, EN_MONTHS)
         self.years = _years(self.month, ctx)
         #: where the host starts: after ``Mar 11 14:02:07 `` or ``Mar 11 14:02:07.418601 ``
-        self.host_at = np.where(byte_at(arr, self.starts + 15) == ord("."), 23, 16)
+        self.host_at = np.where(field_bytes(arr, self.starts + 15, 1)[0] == ord("."), 23, 16)
         last, prev = byte_at(arr, ends - 1), byte_at(arr, ends - 2)
         #: block lines (`` >`` closes, ``=<`` opens) always take the careful path
         self.block = ((lens >= 1) & (last == ord(">"))) | (
@@ -118,28 +118,25 @@ def _klog_time(lines: _Lines, sl: slice, hdr: np.ndarray, ok: np.ndarray, zone: 
     """klog month/day/time at byte ``hdr`` of each line, completed with the journald year."""
     import numpy as np
     import polars as pl
+    import pyarrow as pa
 
-    pos = lines.starts[sl] + hdr
-    arr = lines.arr
-    kmonth = digits(arr, pos + 1, 2)
+    hdr_bytes = field_bytes(lines.arr, lines.starts[sl] + hdr, 21)  # I0311 14:02:07.418552
+    kmonth = number(hdr_bytes, 1, 2)
     jmonth = lines.month[sl]
     shift = np.where((kmonth == 12) & (jmonth == 1), -1, 0) + np.where(
         (kmonth == 1) & (jmonth == 12), 1, 0
     )
-    hms = (digits(arr, pos + 6, 2), digits(arr, pos + 9, 2), digits(arr, pos + 12, 2))
+    hms = (number(hdr_bytes, 6, 2), number(hdr_bytes, 9, 2), number(hdr_bytes, 12, 2))
     micros, valid = epoch_micros(
-        lines.years[sl] + shift, kmonth, digits(arr, pos + 3, 2), hms, digits(arr, pos + 15, 6)
+        lines.years[sl] + shift, kmonth, number(hdr_bytes, 3, 2), hms, number(hdr_bytes, 15, 6)
     )
     valid &= ok
-    local = pl.Series("time", np.where(valid, micros, 0)).cast(pl.Datetime("us"))
-    local = pl.select(pl.when(pl.Series(valid)).then(pl.lit(local))).to_series()
+    local = pl.Series("time", pa.array(micros, mask=~valid, type=pa.timestamp("us")))
     if zone == "UTC":
-        return local.dt.replace_time_zone("UTC").alias("time")
-    return (
-        local.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
-        .dt.convert_time_zone("UTC")
-        .alias("time")
-    )
+        return local.dt.replace_time_zone("UTC")
+    return local.dt.replace_time_zone(
+        zone, ambiguous="earliest", non_existent="null"
+    ).dt.convert_time_zone("UTC")
 
 
 _OUT: Final = (
@@ -161,7 +158,10 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> pl.DataFrame:
 
     c = pl.col
     raw = c("raw")
-    df = pl.DataFrame({"raw": lines.raw[sl], "_jhat": lines.host_at[sl]}).with_row_index(
+    starts, lens = lines.starts[sl], lines.lens[sl]
+    base = int(starts[0]) if len(starts) else 0
+    raw_col = string_views("raw", lines.data, lines.arr, starts, lens, base)
+    df = pl.DataFrame({"raw": raw_col, "_jhat": lines.host_at[sl]}).with_row_index(
         "idx", offset=sl.start
     )
     df = df.with_columns(
@@ -178,7 +178,7 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> pl.DataFrame:
         rec[other] = df["raw"].gather(other).str.contains(RECORD_START).fill_null(False)
     hdr = df["_jrb"].fill_null(0).to_numpy().astype(np.int64) + 3
     sev = pl.Series(byte_at(lines.arr, lines.starts[sl] + hdr))
-    base = ok & (lines.years[sl] > 0) & ~lines.block[sl] & df["_jascii"].to_numpy()
+    fine = ok & (lines.years[sl] > 0) & ~lines.block[sl] & df["_jascii"].to_numpy()
     lb, hat = c("_jlb"), c("_jhat")
     df = df.with_columns(
         raw.str.slice(hat, (lb - hat).clip(0)).str.find(" ", literal=True).alias("_jhlen"),
@@ -186,7 +186,7 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> pl.DataFrame:
         raw.str.slice(c("_jbody") + 2).alias("_jmsg"),
         sev.replace_strict(_LEVEL_CODES, default="info", return_dtype=pl.String).alias("level"),
         _klog_time(lines, sl, hdr, ok, zone),
-        pl.Series("_jbase", base),
+        pl.Series("_jbase", fine),
         pl.Series("_jrec", rec),
     ).with_columns(
         raw.str.slice(hat, c("_jhlen")).alias("host"),
@@ -252,7 +252,8 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
         slow.append(out.filter(~fast)["idx"].to_numpy())
     slow_idx = np.concatenate(slow) if slow else np.zeros(0, dtype=np.int64)
     slow_idx.sort()
-    items = zip(slow_idx.tolist(), lines.raw.gather(slow_idx).to_list(), strict=True)
+    texts = [data[lines.starts[i] : lines.starts[i] + lines.lens[i]].decode() for i in slow_idx]
+    items = zip(slow_idx.tolist(), texts, strict=True)
     year_map = {int(i): int(lines.years[i]) for i in slow_idx.tolist() if lines.years[i]}
     careful = _journalrec.parse_lines(src, ctx, fmt, items, year_map)
     consts: dict[str, object] = {

@@ -68,7 +68,8 @@ def _unquote(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 def message_stages(body: str, escapes: bool) -> list[list[pl.Expr]]:
     """Stages splitting the klog message ``body`` (text after ``] ``) into message, err, pairs.
 
-    Adds ``_kstruct`` (structured record), ``_kmsg``, ``_kerrq``, ``_kkv`` (the pairs after
+    Adds ``_kstruct`` (structured record), ``_kmsg``, ``_kmessage`` (the event message: the
+    unquoted text, or the whole body of a legacy text), ``_kerrq``, ``_kkv`` (the pairs after
     ``err``, empty for legacy texts) and the checks ``_kquoteok``/``_kerrshape``. Intermediate
     columns are named so later stages read them instead of re-evaluating shared expressions.
     ``escapes=False`` is for rows with no backslash: masking and unquoting are skipped.
@@ -89,30 +90,32 @@ def message_stages(body: str, escapes: bool) -> list[list[pl.Expr]]:
         b.str.slice(qe + 2).alias("_kafter"),
         c("_kmask").str.slice(qe + 8).str.find('"', literal=True).alias("_kerrlen"),
     ]
-    after, el = c("_kafter"), c("_kerrlen")
+    after, el, struct = c("_kafter"), c("_kerrlen"), c("_kstruct")
     has_err = after.str.starts_with(' err="') & el.is_not_null()
+    # values are zero-copy slices of the body at offsets chosen per row (a numeric when/then);
+    # choosing between string columns with when/then would copy every string
+    kv_start = pl.when(~struct).then(0).when(has_err).then(qe + el + 9).otherwise(qe + 2)
     s4 = [
-        pl.when(has_err).then(after.str.slice(6, el)).alias("_kerrraw"),
-        pl.when(~c("_kstruct"))
-        .then(pl.lit(""))
-        .when(has_err)
-        .then(after.str.slice(el + 7))
-        .otherwise(after)
-        .alias("_kkv"),
+        b.str.slice(pl.when(has_err).then(qe + 8), el).alias("_kerrraw"),
+        b.str.slice(kv_start, pl.when(~struct).then(0)).alias("_kkv"),
         (qe.is_not_null() & ~(after.str.starts_with(" err=") & ~has_err)).alias("_kerrshape"),
     ]
     if escapes:
         msg, msg_ok = _unquote(c("_kmsgraw"))
         err, err_ok = _unquote(c("_kerrraw"))
+        message = pl.when(struct).then(c("_kmsg")).otherwise(b)
     else:
         msg, msg_ok, err, err_ok = c("_kmsgraw"), pl.lit(True), c("_kerrraw"), pl.lit(True)
+        first = pl.when(~struct).then(0).when(qe.is_not_null()).then(1)
+        message = b.str.slice(first, pl.when(struct).then(qe))
     s5 = [
         msg.alias("_kmsg"),
         err.alias("_kerrq"),
         (msg_ok & err_ok).alias("_kquoteok"),
         c("_kkv").str.contains(QUOTED_KV).alias("_kquoted"),
     ]
-    return [s1, s2, s3, s4, s5]
+    s6 = [message.alias("_kmessage")]
+    return [s1, s2, s3, s4, s5, s6]
 
 
 #: pairs whose values are all plain quoted strings: the literal (capture-free) rewrite applies
@@ -153,23 +156,11 @@ def kv_stages(
 
     c = pl.col
     kv = c("_kkv")
-    pid_json = (
-        pl.concat_str(pl.lit('"pid":"'), c(pid), pl.lit('"')).fill_null("")
-        if pid is not None
-        else pl.lit("")
-    )
     if quoted:
-        pairs = (
-            pl.when(kv == "")
-            .then(pl.lit(""))
-            .otherwise(
-                pl.concat_str(
-                    pl.lit(',"'),
-                    kv.str.slice(1)
-                    .str.replace_all('" ', '","', literal=True)
-                    .str.replace_all('="', '":"', literal=True),
-                )
-            )
+        pairs = (  # ` a="x" b="y"` -> `,"a":"x","b":"y"` (the first space is the leading one)
+            kv.str.replace_all('" ', '","', literal=True)
+            .str.replace_all('="', '":"', literal=True)
+            .str.replace(" ", ',"', literal=True)
             .str.replace_all(_ID_JSON, "")
         )
         keys = QUOTED_KEYS if present is None else present
@@ -206,9 +197,13 @@ def kv_stages(
     s0 = [] if quoted else [kv.str.extract_groups(KV_RE).alias("_kgroups")]
     s1 = [
         *ids,
-        pl.concat_str(pl.lit("{"), pid_json, pairs, pl.lit("}"))
-        .str.replace('{,"', '{"', literal=True)
-        .alias("fields"),
+        (  # with a pid (never null on rows that can be simple) the object starts with it
+            pl.concat_str(pl.lit('{"pid":"'), c(pid), pl.lit('"'), pairs, pl.lit("}"))
+            if pid is not None
+            else pl.concat_str(pl.lit("{"), pairs, pl.lit("}")).str.replace(
+                '{,"', '{"', literal=True
+            )
+        ).alias("fields"),
     ]
     b = c(body)
     pod_kv = c("_kgpod").replace("", None)
@@ -219,10 +214,10 @@ def kv_stages(
         ~structured & ~b.str.contains(LEGACY_PREFIX) & ~b.str.contains("sandbox", literal=True)
     )
     final = [
-        pl.when(structured).then(c("_kmsg")).otherwise(b).alias("message"),
+        c("_kmessage").alias("message"),
         pl.when(structured).then(error).alias("error"),
         pl.when(structured)
-        .then(c("_kmsg").replace_strict(STRUCTURED_KINDS, default="log"))
+        .then(c("_kmessage").replace_strict(STRUCTURED_KINDS, default="log"))
         .otherwise(pl.lit("log"))
         .alias("kind"),
         pod_kv.str.slice(0, slash).alias("namespace"),
