@@ -18,6 +18,7 @@ import dataclasses
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Final
 
 from multus_forensics.timeline.interfaces import AddRow, bare
@@ -58,19 +59,36 @@ class AddOrder:
 
     attempts: tuple[AttemptOrder, ...] = ()
 
+    @cached_property
+    def _by_event(self) -> dict[int, list[AttemptOrder]]:
+        out: dict[int, list[AttemptOrder]] = {}
+        for a in self.attempts:
+            for i in a.members:
+                out.setdefault(i, []).append(a)
+        return out
+
+    @cached_property
+    def _by_name(self) -> dict[str, list[AttemptOrder]]:
+        """Attempts by pod name without namespace (a message may omit it, ``?/`` labels do)."""
+        out: dict[str, list[AttemptOrder]] = {}
+        for a in self.attempts:
+            out.setdefault(a.pod.split("/")[-1], []).append(a)
+        return out
+
     def of_event(self, index: int, pod: str | None) -> list[AttemptOrder]:
         """Attempts that can explain the event: its own pod's (any attempt, since retries
         repeat one configuration), else those of the pod it names (all for none), plus the
         attempts of pod-less rows."""
-        owner = next((a.pod for a in self.attempts if index in a.members), None)
-        if owner is not None:
-            mine = [a for a in self.attempts if a.pod == owner]
+        own = self._by_event.get(index)
+        if own:
+            mine = [a for a in self._by_name[own[0].pod.split("/")[-1]] if a.pod == own[0].pod]
         elif pod is None:
-            mine = list(self.attempts)
+            return list(self.attempts)
         else:
-            mine = [a for a in self.attempts if _same_pod(a.pod, pod)]
-        extra = [a for a in self.attempts if a.pod == UNNAMED_POD and a not in mine]
-        return mine + extra
+            mine = [a for a in self._by_name.get(pod.split("/")[-1], []) if _same_pod(a.pod, pod)]
+        if mine and mine[0].pod == UNNAMED_POD:
+            return mine
+        return mine + [a for a in self._by_name.get(UNNAMED_POD, []) if a.pod == UNNAMED_POD]
 
     def own(self, index: int) -> list[AttemptOrder]:
         """The attempt the timeline placed the event in, when its add order is known.
@@ -78,7 +96,7 @@ class AddOrder:
         Only there does the order speak about the failure: a pod-level record (a repeated
         ``(x3 over 2m)`` event) or a partial paste may sit beside adds of another attempt.
         """
-        return [a for a in self.attempts if index in a.members and a.order_known]
+        return [a for a in self._by_event.get(index, ()) if a.order_known]
 
 
 def _same_pod(label: str, pod: str) -> bool:
