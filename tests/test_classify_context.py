@@ -205,3 +205,46 @@ def test_eth0_requested_by_a_nad_after_the_default_network_is_a_duplicate_reques
     assert diag.top == DUP
     assert diag[0].confidence >= 0.8
     assert finding(diag, SELF).confidence < 0.5
+
+
+def _multus_add(network: str, interface: str, ips: str, line: int) -> Event:
+    text = f"Add: lab:old-1:{network}({network}):{interface} {{}}"
+    return Event(
+        time=T0,
+        source="multus",
+        format="test",
+        kind="multus:add",
+        namespace="lab",
+        pod="old-1",
+        network=network,
+        interface=interface,
+        ips=ips,
+        message=text,
+        file="multus.log",
+        line=line,
+        raw=text,
+    )
+
+
+def test_default_network_is_learned_from_multus_add_lines_too() -> None:
+    text = (
+        '[lab/old-1:podnet]: error adding container to network "podnet": '
+        "failed to add default route: file exists"
+    )
+    error = Event(
+        time=T0 + timedelta(seconds=1),
+        kind="multus:error",
+        level="error",
+        namespace="lab",
+        pod="old-1",
+        message=text,
+        error=text,
+        file="multus.log",
+        line=9,
+        raw=text,
+    )
+    alone = diagnose([error])
+    with_order = diagnose([_multus_add("podnet", "eth0", "10.1.0.5/24", 1), error])
+    reason = "the failing delegate is the default network"
+    assert not any(reason in r for r in alone[0].reasons)
+    assert any(reason in r for r in finding(with_order, alone.top).reasons)
