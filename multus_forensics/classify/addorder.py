@@ -100,13 +100,12 @@ class AddOrder:
 
 
 def _same_pod(label: str, pod: str) -> bool:
-    return label == pod or label.split("/")[-1] == pod.split("/")[-1]
-
-
-def _pod_of(event: Event) -> str | None:
-    if event.pod:
-        return f"{event.namespace}/{event.pod}" if event.namespace else event.pod
-    return None
+    """``ns/name`` labels match when equal, or by name where either side lacks the namespace."""
+    if label == pod:
+        return True
+    ns, _, name = label.rpartition("/")
+    other_ns, _, other = pod.rpartition("/")
+    return name == other and (ns in ("", "?") or other_ns in ("", "?"))
 
 
 def _placed(events: Sequence[Event], named: Sequence[str | None]) -> list[Event]:
