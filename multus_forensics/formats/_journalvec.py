@@ -234,6 +234,7 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
     frames: list[pl.DataFrame] = []
     slow: list[np.ndarray] = []
     last_fast = False
+    nodes: set[str | None] = set()  # one node for the whole file is a file constant
     for start in range(0, n, CHUNK_ROWS):
         out = _chunk(lines, slice(start, min(start + CHUNK_ROWS, n)), zone)
         # a line that is not a record continues the one before it: both take the careful path
@@ -250,6 +251,9 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
             )
         )
         slow.append(out.filter(~fast)["idx"].to_numpy())
+        node = frames[-1]["node"]
+        if node.len():
+            nodes.update([node[0]] if (node == node[0]).all() else [None, "\0"])
     slow_idx = np.concatenate(slow) if slow else np.zeros(0, dtype=np.int64)
     slow_idx.sort()
     texts = [data[lines.starts[i] : lines.starts[i] + lines.lens[i]].decode() for i in slow_idx]
@@ -261,6 +265,9 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
         "format": fmt, "file": src.file, "member": src.member, "nlines": 1,
         "network": None, "interface": None, "ips": None,
     }  # fmt: skip
+    if len(nodes) == 1 and None not in nodes:
+        consts["node"] = nodes.pop()
+        frames = [f.drop("node") for f in frames]
     events = _merge(frames, careful.events, consts, CHUNK_ROWS)
     return ParseOutput(events, careful.issues, careful.blank_lines)
 
@@ -268,7 +275,7 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
 def _merge(
     frames: list[pl.DataFrame], careful: pl.DataFrame, consts: dict[str, object], step: int
 ) -> pl.DataFrame:
-    """Fast chunk frames and careful events in line order, chunk by chunk (bounded copies).
+    """Fast chunk frames and careful events in line order, without copying the fast rows.
 
     A file constant that every careful event shares stays one polars scalar column, so it
     costs no memory per row until someone reads it; the others are materialised.
@@ -288,7 +295,7 @@ def _merge(
             equal = col.null_count() == 0 and bool((col == value).all())
         if equal:
             same[name] = value
-    varying = [*_ROW_COLUMNS, *(n for n in consts if n not in same)]
+    varying = [*(c for c in _ROW_COLUMNS if c not in consts), *(n for n in consts if n not in same)]
     lits = [pl.lit(v, dtype=sch[k]).alias(k) for k, v in consts.items() if k not in same]
     bounds = np.searchsorted(careful["line"].to_numpy(), np.arange(len(frames) + 1) * step + 1)
     merged = []
@@ -296,8 +303,26 @@ def _merge(
         part = frame.with_columns(lits).select(varying)
         extra = careful.slice(int(bounds[k]), int(bounds[k + 1] - bounds[k]))
         if extra.height:
-            part = pl.concat([part, extra.select(varying)]).sort("line")
+            part = _interleave(part, extra.select(varying))
         merged.append(part)
     events = pl.concat(merged, how="vertical", rechunk=False)
     events = events.with_columns(pl.lit(v, dtype=sch[k]).alias(k) for k, v in same.items())
     return conform(events.select(sch.names()))
+
+
+def _interleave(fast: pl.DataFrame, extra: pl.DataFrame) -> pl.DataFrame:
+    """Rows of both frames (each in line order) in line order, from zero-copy slices.
+
+    A sort would gather every column of the chunk into new memory for the few careful
+    events it holds; slices around each insertion point cost nothing but more chunks.
+    """
+    import numpy as np
+    import polars as pl
+
+    cuts = np.searchsorted(fast["line"].to_numpy(), extra["line"].to_numpy()).tolist()
+    pieces, prev = [], 0
+    for j, at in enumerate(cuts):
+        pieces += [fast.slice(prev, at - prev), extra.slice(j, 1)]
+        prev = at
+    pieces.append(fast.slice(prev))
+    return pl.concat([p for p in pieces if p.height], how="vertical", rechunk=False)

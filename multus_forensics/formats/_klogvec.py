@@ -124,10 +124,9 @@ _ID_JSON: Final = rf',"{_IDS}":"[^"]*"'
 
 
 def _quoted_value(kv: pl.Expr, key: str) -> pl.Expr:
-    """Value of `` key="..."`` by literal search (a quoted value holds no ``"``)."""
-    start = kv.str.find(f' {key}="', literal=True) + len(key) + 3
-    rest = kv.str.slice(start)
-    return rest.str.slice(0, rest.str.find('"', literal=True))
+    """Value of the first `` key="..."`` (a quoted value holds no ``"``): one capture, which
+    costs less than a literal find, slice, find and slice."""
+    return kv.str.extract(f' {key}="([^"]*)"', 1)
 
 
 #: identity keys the literal path looks up, with the column each one feeds
