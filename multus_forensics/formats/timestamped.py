@@ -177,7 +177,8 @@ class _Parser:
                         self.end_block()
                     continue
                 self.unclosed("before the next record")
-            if _BLOCK_START.search(payload):
+            # endswith first: a bare search for "word=<$" is quadratic on a long word run
+            if payload.endswith("=<") and _BLOCK_START.search(payload[-256:]):
                 self.close()
                 self.block = _Block(lineno, when, [line], [payload])
                 continue
