@@ -10,6 +10,7 @@ a continuation line. Years come from one pass over all stamps, so both paths agr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
@@ -34,7 +35,9 @@ if TYPE_CHECKING:
     import numpy as np
     import polars as pl
 
-CHUNK_ROWS: Final = 65_536
+CHUNK_ROWS: Final = 32_768
+#: chunks parsed at the same time (threads; bounded by the pool, not by results kept)
+WORKERS: Final = 2
 
 
 def _zone_name(ctx: ParseContext) -> str | None:
@@ -220,6 +223,32 @@ _ROW_COLUMNS: Final = (
 )  # fmt: skip
 
 
+def _chunks(lines: _Lines, n: int, zone: str) -> Iterator[tuple[int, pl.DataFrame]]:
+    """(start, parsed chunk) in order; two chunks are parsed at a time on two threads.
+
+    Each chunk is a chain of polars passes with a few numpy steps between them, so one
+    chunk alone leaves a core idle at every step; both release the GIL while they work.
+    """
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    todo = iter(range(0, n, CHUNK_ROWS))
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        pending: deque[tuple[int, Future[pl.DataFrame]]] = deque()
+        for start in todo:  # keep WORKERS chunks in flight; results are consumed in order
+            pending.append((start, pool.submit(_chunk, lines, _span(start, n), zone)))
+            if len(pending) >= WORKERS:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+
+
+def _span(start: int, n: int) -> slice:
+    return slice(start, min(start + CHUNK_ROWS, n))
+
+
 def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutput:
     """Parse a large journald file column-wise; hand the remaining rows to the careful path."""
     import numpy as np
@@ -235,8 +264,7 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
     slow: list[np.ndarray] = []
     last_fast = False
     nodes: set[str | None] = set()  # one node for the whole file is a file constant
-    for start in range(0, n, CHUNK_ROWS):
-        out = _chunk(lines, slice(start, min(start + CHUNK_ROWS, n)), zone)
+    for start, out in _chunks(lines, n, zone):
         # a line that is not a record continues the one before it: both take the careful path
         fast = out["fast"] & ~(~out["_jrec"]).shift(-1, fill_value=False)
         if last_fast and not out["_jrec"][0]:
