@@ -25,7 +25,7 @@ from multus_forensics.formats._bytevec import (
     rollover_offsets,
     string_views,
 )
-from multus_forensics.formats._klogvec import QUOTED_KEYS, kv_stages, message_stages
+from multus_forensics.formats._klogvec import QUOTED_KEYS, kv_stages, message_stages, plain_text
 from multus_forensics.formats._syslogstamp import EN_MONTHS, SHORT_RE
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.klog import LEVELS
@@ -202,13 +202,14 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> pl.DataFrame:
     for escapes, rows in ((False, df.filter(c("_jplain"))), (True, df.filter(~c("_jplain")))):
         for stage in message_stages("_jmsg", escapes):
             rows = rows.with_columns(stage)
+        rows = rows.with_columns(plain_text(rows["_jmsg"], rows["_kstruct"]))
         quoted = rows["_kquoted"].fill_null(False)
         for is_quoted, sub in ((True, rows.filter(quoted)), (False, rows.filter(~quoted))):
             present = None
             if is_quoted:
                 kv = sub["_kkv"]
                 present = {k for k in QUOTED_KEYS if kv.str.contains(f" {k}=", literal=True).any()}
-            for stage in kv_stages("_jmsg", "pid", is_quoted, present):
+            for stage in kv_stages("pid", is_quoted, present):
                 sub = sub.with_columns(stage)
             parts.append(sub.select(_OUT))
     df = pl.concat(parts).sort("idx")

@@ -68,7 +68,7 @@ def _unquote(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 def message_stages(body: str, escapes: bool) -> list[list[pl.Expr]]:
     """Stages splitting the klog message ``body`` (text after ``] ``) into message, err, pairs.
 
-    Adds ``_kstruct`` (structured record), ``_kmsg``, ``_kmessage`` (the event message: the
+    Adds ``_kstruct`` (structured record), ``_kmessage`` (the event message: the
     unquoted text, or the whole body of a legacy text), ``_kerrq``, ``_kkv`` (the pairs after
     ``err``, empty for legacy texts) and the checks ``_kquoteok``/``_kerrshape``. Intermediate
     columns are named so later stages read them instead of re-evaluating shared expressions.
@@ -86,7 +86,7 @@ def message_stages(body: str, escapes: bool) -> list[list[pl.Expr]]:
     s2 = [c("_kmask").str.slice(1).str.find('"', literal=True).alias("_kqend")]
     qe = c("_kqend")
     s3 = [
-        b.str.slice(1, qe).alias("_kmsgraw"),
+        *([b.str.slice(1, qe).alias("_kmsgraw")] if escapes else []),
         b.str.slice(qe + 2).alias("_kafter"),
         c("_kmask").str.slice(qe + 8).str.find('"', literal=True).alias("_kerrlen"),
     ]
@@ -105,11 +105,11 @@ def message_stages(body: str, escapes: bool) -> list[list[pl.Expr]]:
         err, err_ok = _unquote(c("_kerrraw"))
         message = pl.when(struct).then(c("_kmsg")).otherwise(b)
     else:
-        msg, msg_ok, err, err_ok = c("_kmsgraw"), pl.lit(True), c("_kerrraw"), pl.lit(True)
+        msg, msg_ok, err, err_ok = None, pl.lit(True), c("_kerrraw"), pl.lit(True)
         first = pl.when(~struct).then(0).when(qe.is_not_null()).then(1)
         message = b.str.slice(first, pl.when(struct).then(qe))
     s5 = [
-        msg.alias("_kmsg"),
+        *([msg.alias("_kmsg")] if msg is not None else []),
         err.alias("_kerrq"),
         (msg_ok & err_ok).alias("_kquoteok"),
         c("_kkv").str.contains(QUOTED_KV).alias("_kquoted"),
@@ -141,9 +141,11 @@ QUOTED_KEYS: Final = {
 
 
 def kv_stages(
-    body: str, pid: str | None, quoted: bool, present: set[str] | None = None
+    pid: str | None, quoted: bool, present: set[str] | None = None
 ) -> list[list[pl.Expr]]:
     """Stages turning ``_kkv`` into ``fields`` and identity columns, then the event columns.
+
+    Reads the columns of :func:`message_stages` and ``_kplain_text`` (:func:`plain_text`).
 
     ``quoted=True`` rows (see :data:`QUOTED_KV`) are rewritten with literal replaces only: a
     ``" `` can only sit between two pairs when no value contains a quote. Other rows use
@@ -204,13 +206,12 @@ def kv_stages(
             )
         ).alias("fields"),
     ]
-    b = c(body)
     pod_kv = c("_kgpod").replace("", None)
     slash = pod_kv.str.find("/", literal=True)
     structured = c("_kstruct")
     error = pl.coalesce(c("_kerrq"), c("_kgerr"))
     simple = (structured & c("_kerrshape") & c("_kquoteok") & c("_kgok")) | (
-        ~structured & ~b.str.contains(LEGACY_PREFIX) & ~b.str.contains("sandbox", literal=True)
+        ~structured & c("_kplain_text")
     )
     final = [
         c("_kmessage").alias("message"),
@@ -234,6 +235,23 @@ def kv_stages(
         simple.fill_null(False).alias("simple"),
     ]
     return [s0, s1, final] if s0 else [s1, final]
+
+
+def plain_text(body: pl.Series, structured: pl.Series) -> pl.Series:
+    """``_kplain_text``: a legacy (unquoted) text that names no known call site or sandbox.
+
+    Only those rows are searched (two regex/literal passes); structured rows get False.
+    """
+    import numpy as np
+    import polars as pl
+
+    out = np.zeros(len(body), dtype=bool)
+    rows = np.flatnonzero(~structured.fill_null(True).to_numpy())
+    if len(rows):
+        text = body.gather(rows)
+        hit = text.str.contains(LEGACY_PREFIX) | text.str.contains("sandbox", literal=True)
+        out[rows] = ~hit.fill_null(True).to_numpy()
+    return pl.Series("_kplain_text", out)
 
 
 def level_expr(severity: pl.Expr) -> pl.Expr:
