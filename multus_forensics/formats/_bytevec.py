@@ -110,24 +110,27 @@ def word_at(arr: np.ndarray, pos: np.ndarray) -> np.ndarray:
     return out
 
 
-def field_bytes(arr: np.ndarray, pos: np.ndarray, width: int) -> list[np.ndarray]:
-    """The ``width`` bytes at ``pos`` of every row, one ``int64`` array per byte offset."""
+def field_bytes(arr: np.ndarray, pos: np.ndarray, width: int) -> np.ndarray:
+    """The ``width`` bytes at ``pos`` of every row as an ``(n, width)`` array (0 past the end)."""
     import numpy as np
 
-    out = []
-    for w in range(0, width, 8):
-        word = word_at(arr, pos + w)
-        for k in range(min(8, width - w)):
-            out.append(((word >> np.uint64(8 * k)) & np.uint64(0xFF)).astype(np.int64))
+    words = np.stack([word_at(arr, pos + w) for w in range(0, width, 8)], axis=1)
+    block: np.ndarray = words.view(np.uint8).reshape(len(pos), -1)[:, :width]
+    return block
+
+
+def numbers(block: np.ndarray, spans: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """The decimal numbers at ``(first, width)`` spans of each :func:`field_bytes` row."""
+    import numpy as np
+
+    digits = block.astype(np.int32) - 48
+    out = np.zeros((len(block), len(spans)), dtype=np.int64)
+    for j, (first, width) in enumerate(spans):
+        value = digits[:, first]
+        for k in range(first + 1, first + width):
+            value = value * 10 + digits[:, k]
+        out[:, j] = value
     return out
-
-
-def number(field: list[np.ndarray], first: int, width: int) -> np.ndarray:
-    """The decimal number in bytes ``first : first + width`` of a :func:`field_bytes` result."""
-    value = field[first] - 48
-    for k in range(first + 1, first + width):
-        value = value * 10 + field[k] - 48
-    return value
 
 
 def month_codes(
