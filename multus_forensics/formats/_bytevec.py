@@ -50,7 +50,13 @@ def byte_at(arr: np.ndarray, pos: np.ndarray) -> np.ndarray:
 
 
 def string_views(
-    name: str, data: bytes, arr: np.ndarray, starts: np.ndarray, lens: np.ndarray, base: int = 0
+    name: str,
+    data: bytes,
+    arr: np.ndarray,
+    starts: np.ndarray,
+    lens: np.ndarray,
+    base: int = 0,
+    valid: np.ndarray | None = None,
 ) -> pl.Series:
     """A string column whose row ``i`` is ``data[starts[i] : starts[i] + lens[i]]``, not copied.
 
@@ -59,7 +65,7 @@ def string_views(
     views are new memory. The buffer is ``data[base:]`` up to the last value, so a column over
     one chunk of a large file references that chunk only (polars compacts columns that use a
     small part of a large buffer, copying their strings). The data must be valid UTF-8 at
-    these boundaries.
+    these boundaries. Rows where ``valid`` is False are null.
     """
     import numpy as np
     import polars as pl
@@ -87,7 +93,11 @@ def string_views(
     views32[long, 3] = (starts[long] - base).astype(np.uint32)  # buffer 0, offset of the value
     end = int((starts + lens).max()) if n else base
     buffer = pa.py_buffer(data).slice(base, max(end - base, 0))
-    arrow = pa.Array.from_buffers(pa.string_view(), n, [None, pa.py_buffer(views32), buffer])
+    nulls = None
+    if valid is not None and not valid.all():
+        nulls = pa.py_buffer(np.packbits(valid, bitorder="little"))
+        views32[~valid] = 0
+    arrow = pa.Array.from_buffers(pa.string_view(), n, [nulls, pa.py_buffer(views32), buffer])
     return pl.Series(name, arrow)
 
 

@@ -25,7 +25,14 @@ from multus_forensics.formats._bytevec import (
     rollover_offsets,
     string_views,
 )
-from multus_forensics.formats._klogvec import QUOTED_KEYS, kv_stages, message_stages, plain_text
+from multus_forensics.formats._klogvec import (
+    QUOTED_KEYS,
+    QUOTED_KV,
+    kv_stages,
+    message_stages,
+    plain_message_columns,
+    plain_text,
+)
 from multus_forensics.formats._syslogstamp import EN_MONTHS, SHORT_RE
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.klog import LEVELS
@@ -181,7 +188,13 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> pl.DataFrame:
         rec[other] = df["raw"].gather(other).str.contains(RECORD_START).fill_null(False)
     hdr = df["_jrb"].fill_null(0).to_numpy().astype(np.int64) + 3
     sev = pl.Series(byte_at(lines.arr, lines.starts[sl] + hdr))
-    fine = ok & (lines.years[sl] > 0) & ~lines.block[sl] & df["_jascii"].to_numpy()
+    ascii_ = df["_jascii"].to_numpy()
+    fine = ok & (lines.years[sl] > 0) & ~lines.block[sl] & ascii_
+    # the body (after ``file:line] ``) as views into the file; other lines get an empty one
+    body_at = df["_jbody"].fill_null(-1).to_numpy().astype(np.int64) + 2
+    has_body = (body_at >= 2) & ascii_
+    body_start = np.where(has_body, starts + body_at, base)
+    body_len = np.where(has_body, lens - body_at, 0)
     lb, hat = c("_jlb"), c("_jhat")
     host = _single_host(lines, sl, ok, df)
     host_len = (
@@ -192,7 +205,8 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> pl.DataFrame:
     df = df.with_columns(
         host_len.alias("_jhlen"),
         raw.str.slice(lb + 1, (c("_jrb") - lb - 1).clip(0)).alias("pid"),
-        raw.str.slice(c("_jbody") + 2).alias("_jmsg"),
+        string_views("_jmsg", lines.data, lines.arr, body_start, body_len, base),
+        pl.Series("_jbs", body_start),
         sev.replace_strict(_LEVEL_CODES, default="info", return_dtype=pl.String).alias("level"),
         _klog_time(lines, sl, hdr, ok, zone),
         pl.Series("_jbase", fine),
@@ -202,12 +216,18 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> pl.DataFrame:
         (~c("_jmsg").str.contains("\\", literal=True)).fill_null(True).alias("_jplain"),
     )
     df = df.select(
-        "idx", "raw", "host", "pid", "_jmsg", "level", "time", "_jbase", "_jrec", "_jplain"
+        "idx", "raw", "host", "pid", "_jmsg", "_jbs", "level", "time", "_jbase", "_jrec",
+        "_jplain",
     )  # fmt: skip
     parts = []
     for escapes, rows in ((False, df.filter(c("_jplain"))), (True, df.filter(~c("_jplain")))):
-        for stage in message_stages("_jmsg", escapes):
-            rows = rows.with_columns(stage)
+        if escapes:
+            for stage in message_stages("_jmsg", escapes):
+                rows = rows.with_columns(stage)
+        else:
+            at = rows["_jbs"].to_numpy()
+            rows = rows.with_columns(plain_message_columns(rows["_jmsg"], lines.data, at, base))
+            rows = rows.with_columns(c("_kkv").str.contains(QUOTED_KV).alias("_kquoted"))
         rows = rows.with_columns(plain_text(rows["_jmsg"], rows["_kstruct"]))
         quoted = rows["_kquoted"].fill_null(False)
         for is_quoted, sub in ((True, rows.filter(quoted)), (False, rows.filter(~quoted))):

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from multus_forensics.formats._bytevec import field_bytes, string_views
 from multus_forensics.formats.klog import LEGACY_PREFIX, LEVELS, SANDBOX_RE, STRUCTURED_KINDS
 
 if TYPE_CHECKING:
+    import numpy as np
     import polars as pl
 
 _KEY: Final = r"[A-Za-z_][A-Za-z0-9_.\-]*"
@@ -116,6 +118,58 @@ def message_stages(body: str, escapes: bool) -> list[list[pl.Expr]]:
     ]
     s6 = [message.alias("_kmessage")]
     return [s1, s2, s3, s4, s5, s6]
+
+
+def plain_message_columns(
+    body: pl.Series, data: bytes, start: np.ndarray, base: int
+) -> list[pl.Series]:
+    """:func:`message_stages` for bodies without a backslash, as views into ``data``.
+
+    ``body`` holds the bodies, which are ``data[start[i] : start[i] + len]`` (ASCII), so every
+    part (message, err value, pairs) is a string view at an offset computed here: polars
+    copies a slice taken at per-row offsets, and these rows are most of a file.
+    """
+    import numpy as np
+    import polars as pl
+
+    arr = np.frombuffer(data, dtype=np.uint8)
+    size = body.str.len_bytes().fill_null(0).to_numpy().astype(np.int64)
+    first = field_bytes(arr, start, 1)[:, 0]
+    struct = (size > 0) & (first == ord('"'))
+
+    def view(name: str, at: np.ndarray, length: np.ndarray, ok: np.ndarray) -> pl.Series:
+        length = np.where(ok, np.maximum(length, 0), 0)
+        return string_views(name, data, arr, np.where(ok, at, base), length, base, ok)
+
+    def find_quote(at: np.ndarray, ok: np.ndarray) -> np.ndarray:
+        found = view("_q", start + at, size - at, ok).str.find('"', literal=True)
+        return found.fill_null(-1).to_numpy().astype(np.int64)
+
+    everywhere = np.ones(len(size), dtype=bool)
+    qe = find_quote(np.ones_like(size), size >= 1)
+    q_ok = qe >= 0
+    after = qe + 2
+    head = field_bytes(arr, start + after, 6)
+    err6 = q_ok & (size - after >= 6) & (head == np.frombuffer(b' err="', np.uint8)).all(axis=1)
+    err5 = q_ok & (size - after >= 5) & (head[:, :5] == np.frombuffer(b" err=", np.uint8)).all(1)
+    el = find_quote(qe + 8, q_ok & (size - qe - 8 >= 0))
+    has_err = err6 & (el >= 0)
+    kv_at = np.where(~struct, 0, np.where(has_err, qe + el + 9, qe + 2))
+    kv_ok = ~struct | q_ok
+    return [
+        pl.Series("_kstruct", struct),
+        view("_kerrraw", start + qe + 8, el, has_err),
+        view("_kkv", start + kv_at, np.where(struct, size - kv_at, 0), kv_ok),
+        pl.Series("_kerrshape", q_ok & ~(err5 & ~has_err)),
+        view("_kerrq", start + qe + 8, el, has_err),
+        pl.Series("_kquoteok", everywhere),
+        view(
+            "_kmessage",
+            start + np.where(struct, 1, 0),
+            np.where(struct, qe, size),
+            kv_ok,
+        ),
+    ]
 
 
 #: pairs whose values are all plain quoted strings: the literal (capture-free) rewrite applies
