@@ -32,6 +32,7 @@ from multus_forensics.formats._klogvec import (
     message_stages,
     plain_message_columns,
     plain_text,
+    repeated_keys,
 )
 from multus_forensics.formats._syslogstamp import EN_MONTHS, SHORT_RE
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
@@ -235,6 +236,7 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> pl.DataFrame:
             if is_quoted:
                 kv = sub["_kkv"]
                 present = {k for k in QUOTED_KEYS if kv.str.contains(f" {k}=", literal=True).any()}
+            sub = sub.with_columns(repeated_keys(sub["_kkv"], is_quoted))
             for stage in kv_stages("pid", is_quoted, present):
                 sub = sub.with_columns(stage)
             parts.append(sub.select(_OUT))

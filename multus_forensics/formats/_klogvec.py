@@ -178,9 +178,28 @@ _ID_JSON: Final = rf',"{_IDS}":"[^"]*"'
 
 
 def _quoted_value(kv: pl.Expr, key: str) -> pl.Expr:
-    """Value of the first `` key="..."`` (a quoted value holds no ``"``): one capture, which
-    costs less than a literal find, slice, find and slice."""
-    return kv.str.extract(f' {key}="([^"]*)"', 1)
+    """Value of the last `` key="..."`` (a quoted value holds no ``"``; klog's last duplicate
+    wins): one greedy capture, which costs less than literal finds and slices."""
+    return kv.str.extract(f'^.* {key}="([^"]*)"', 1)
+
+
+def repeated_keys(kv: pl.Series, quoted: bool) -> pl.Series:
+    """``_kdup``: rows naming a key twice, whose ``fields`` only the careful path builds.
+
+    The key sequence of each row (values dropped) has few distinct values in a log (one per
+    call site), so duplicates are looked for in those, not per row.
+    """
+    import numpy as np
+    import polars as pl
+
+    values = r'="[^"]*"' if quoted else _PAIR
+    keys = kv.str.replace_all(values, "" if quoted else r" ${1}")
+    repeated = [
+        k for k in keys.unique().drop_nulls().to_list() if len(set(k.split())) < len(k.split())
+    ]
+    if not repeated:
+        return pl.Series("_kdup", np.zeros(len(kv), dtype=bool))
+    return keys.is_in(repeated).fill_null(False).alias("_kdup")
 
 
 #: identity keys the literal path looks up, with the column each one feeds
@@ -199,7 +218,8 @@ def kv_stages(
 ) -> list[list[pl.Expr]]:
     """Stages turning ``_kkv`` into ``fields`` and identity columns, then the event columns.
 
-    Reads the columns of :func:`message_stages` and ``_kplain_text`` (:func:`plain_text`).
+    Reads the columns of :func:`message_stages`, ``_kplain_text`` (:func:`plain_text`) and
+    ``_kdup`` (:func:`repeated_keys`).
 
     ``quoted=True`` rows (see :data:`QUOTED_KV`) are rewritten with literal replaces only: a
     ``" `` can only sit between two pairs when no value contains a quote. Other rows use
@@ -264,7 +284,7 @@ def kv_stages(
     slash = pod_kv.str.find("/", literal=True)
     structured = c("_kstruct")
     error = pl.coalesce(c("_kerrq"), c("_kgerr"))
-    simple = (structured & c("_kerrshape") & c("_kquoteok") & c("_kgok")) | (
+    simple = (structured & c("_kerrshape") & c("_kquoteok") & c("_kgok") & ~c("_kdup")) | (
         ~structured & c("_kplain_text")
     )
     final = [
