@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import polars as pl
 import pytest
 from conftest import SAMPLES, check_golden
 from runtime_accounting import check_accounting
@@ -296,3 +297,28 @@ def test_add_result_that_is_not_json_is_kept_as_text_in_valid_fields() -> None:
     assert isinstance(result, str)
     assert result.startswith('{"cut": "by a pager\\')
     assert events[0].kind == "multus:add"
+
+
+def test_byte_header_reader_agrees_with_the_header_regex_on_odd_stamps() -> None:
+    from multus_forensics.formats.multus_log import _header_columns, _regex_header
+
+    lines = [
+        "2026-03-11T13:02:06Z [verbose] Add: a:b:c:d(e):eth0 {}",
+        "2026-03-11T14:02:07+01:00 [error] x",
+        "2026-03-11T14:02:07-0530 [debug] y",
+        "2026-02-30T14:02:07Z [panic] no such day",
+        "2026-03-11T24:02:07Z [error] no such hour",
+        "2026-03-11T14:02:07+25:00 [error] odd zone",
+        "２026-03-11T13:02:06Z [verbose] non-ASCII digit",
+        "2026-03-11T13:02:06Z [error]",
+        "2026-03-11T13:02:06Z [error] ",
+        "2026-03-11T13:02:06Z [info] not a Multus level",
+        "",
+        "  continuation ünïcode",
+    ]
+    text = "\n".join(lines)
+    fast = _header_columns(text.encode())
+    assert fast is not None
+    careful = _regex_header(pl.DataFrame({"raw": text.split("\n")}))
+    assert fast.drop("line", "raw").to_dicts() == careful.to_dicts()
+    assert fast["time"][1] == datetime(2026, 3, 11, 13, 2, 7, tzinfo=UTC)

@@ -19,7 +19,7 @@ message classifier (:mod:`._multus_msg`) runs only on records a vectorised trigg
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from multus_forensics.formats._assemble import apply_found, json_str
 from multus_forensics.formats._multus_msg import (
@@ -35,6 +35,7 @@ from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, 
 from multus_forensics.model import ParseIssue, conform, empty_frame, excerpt
 
 if TYPE_CHECKING:
+    import numpy as np
     import polars as pl
 
 
@@ -67,10 +68,28 @@ def _records(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
             pl.col("raw").str.join("\n"),
             pl.col("ts").first(),
             pl.col("lvl").first(),
+            pl.col("time").first(),
             pl.col("text").str.join("\n").alias("msg"),
         )
     )
     return records, orphans, blanks
+
+
+def _classified(rows: pl.DataFrame) -> dict[int, dict[str, Any]]:
+    """:func:`classify` of each ``(i, msg, level)`` row, once per distinct message and level.
+
+    Retries repeat the same error text (same pod, same delegate), so a busy log has far fewer
+    distinct triggered messages than triggered rows.
+    """
+    import polars as pl
+
+    distinct = rows.group_by("msg", "level").agg(pl.col("i"))
+    found: dict[int, dict[str, Any]] = {}
+    for msg, level, index in distinct.iter_rows():
+        result = classify(msg, level)
+        for i in index:
+            found[i] = result  # apply_found only reads the dicts
+    return found
 
 
 def _add_columns(is_add: pl.Expr) -> list[pl.Expr]:
@@ -124,21 +143,13 @@ def parse_multus_lines(
     """Vectorised parse of header lines; shared with formats that embed whole Multus logs."""
     import polars as pl
 
-    if not src.lines:
+    if not src.line_count:
         return empty_frame(), [], 0
-    df = pl.DataFrame({"raw": src.lines}, schema={"raw": pl.String}).with_row_index(
-        "line", offset=1
-    )
-    df = df.with_columns(
-        pl.col("line").cast(pl.Int64),
-        pl.col("raw").str.extract_groups(HEADER_PREFIX).struct.unnest(),
-    )
-    # "<ts> [<lvl>] " is 4 characters longer than its two parts
-    df = df.with_columns(
-        pl.col("raw")
-        .str.slice(pl.col("ts").str.len_chars() + pl.col("lvl").str.len_chars() + 4)
-        .alias("msg")
-    )
+    df = _header_columns(src.data if src.data is not None else src.text.encode("utf-8"))
+    if df is None:  # too large for string views: copied lines, regex header
+        raw = pl.DataFrame({"raw": src.lines}, schema={"raw": pl.String})
+        df = pl.concat([raw.with_row_index("line", offset=1), _regex_header(raw)], how="horizontal")
+        df = df.with_columns(pl.col("line").cast(pl.Int64))
     records, orphans, blanks = _records(df)
     issues = [
         ParseIssue(src.file, src.member, ln, "line before the first Multus log header",
@@ -153,11 +164,12 @@ def parse_multus_lines(
     )
     # independent column work in one call, so polars runs it in parallel
     records = records.with_columns(
-        pl.col("ts")
-        .str.to_datetime("%Y-%m-%dT%H:%M:%S%#z", time_zone="UTC", strict=False)
-        .alias("time"),
         level.alias("level"),
-        msg.str.extract_groups(ADD_PREFIX).alias("_add"),
+        # only rows that can be Add: lines meet the pattern (a regex skips nulls)
+        pl.when(msg.str.starts_with("Add: "))
+        .then(msg)
+        .str.extract_groups(ADD_PREFIX)
+        .alias("_add"),
     ).unnest("_add")
     bad_time = records.filter(pl.col("time").is_null())
     issues += [
@@ -168,14 +180,12 @@ def parse_multus_lines(
     # "Add: " + the six parts + ":", ":", ":", "(", "):" is 11 characters longer than the parts
     parts = ("a_ns", "a_pod", "a_uid", "a_net", "a_conf", "a_if")
     prefix = pl.sum_horizontal(pl.col(c).str.len_chars() for c in parts) + 11
-    records = records.with_columns(msg.str.slice(prefix).alias("a_result"))
     is_add = pl.col("a_if").is_not_null()
+    records = records.with_columns(pl.when(is_add).then(msg.str.slice(prefix)).alias("a_result"))
     trig = records.select(
         (msg.str.contains(TRIGGER) & ~is_add) | pl.col("level").is_in(["error", "warning", "fatal"])
     ).to_series()
-    msgs = records["msg"].to_list()
-    levels = records["level"].to_list()
-    found = {i: classify(msgs[i], levels[i]) for i in trig.arg_true().to_list()}
+    found = _classified(records.select("msg", "level").with_row_index("i").filter(trig))
     frame = records.select(
         "time",
         "level",
@@ -194,6 +204,119 @@ def parse_multus_lines(
         pl.lit(src.node_hint, pl.String).alias("node"),
     )
     return conform(frame), issues, blanks
+
+
+def _byte(words: list[np.ndarray], k: int) -> np.ndarray:
+    """Byte ``k`` of every row from its little-endian 8-byte words."""
+    import numpy as np
+
+    return (words[k // 8] >> np.uint64(8 * (k % 8))) & np.uint64(0xFF)
+
+
+def _stamp_micros(
+    arr: np.ndarray, starts: np.ndarray, ts_len: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """UTC microseconds of the RFC 3339 stamps at ``starts``, and which are plain ASCII dates.
+
+    Only stamps whose bytes are all ASCII digits in place and whose date is real are taken;
+    the caller hands every other stamp to polars' parser.
+    """
+    import numpy as np
+
+    from multus_forensics.formats._bytevec import epoch_micros, word_at
+
+    words = [word_at(arr, starts + 8 * i) for i in range(4)]
+    ok = np.ones(len(starts), dtype=bool)
+
+    def num(*positions: int) -> np.ndarray:
+        nonlocal ok
+        value = np.zeros(len(starts), dtype=np.int64)
+        for k in positions:
+            d = _byte(words, k).astype(np.int64) - 48
+            ok &= (d >= 0) & (d <= 9)
+            value = value * 10 + d
+        return value
+
+    year, month, day = num(0, 1, 2, 3), num(5, 6), num(8, 9)
+    hms = (num(11, 12), num(14, 15), num(17, 18))
+    zone = _byte(words, 19)
+    colon = ts_len == 25
+    off_hour = num(20, 21)
+    off_min = np.where(colon, num(23, 24), num(22, 23))
+    utc = (zone == ord("Z")) & (ts_len == 20)
+    ok = (utc | (ok & ((ts_len == 24) | (colon & (_byte(words, 22) == ord(":")))))) & (
+        (zone == ord("Z")) | (zone == ord("+")) | (zone == ord("-"))
+    )
+    off_hour, off_min = np.where(utc, 0, off_hour), np.where(utc, 0, off_min)
+    micros, valid = epoch_micros(year, month, day, hms, np.zeros(len(starts), dtype=np.int64))
+    offset = (off_hour * 60 + off_min) * 60_000_000
+    micros -= np.where(zone == ord("-"), -offset, offset)
+    return micros, valid & ok & (off_hour < 24) & (off_min < 60)
+
+
+def _header_columns(data: bytes) -> pl.DataFrame | None:
+    """``line``, ``raw``, ``ts``, ``lvl``, ``msg`` and ``time`` of every line, from the bytes.
+
+    Lines become string views into ``data`` (nothing is copied); :data:`HEADER_PREFIX` finds
+    the headers, the message is a view past the header's bytes, and plain ASCII stamps are
+    read from byte gathers (polars' date parser costs more than the rest of the header). Any
+    other stamp goes to that parser, so every row is what :func:`_regex_header` gives. None
+    when the file is too large for 32-bit view offsets.
+    """
+    import numpy as np
+    import polars as pl
+
+    from multus_forensics.formats._bytevec import line_bounds, string_views
+
+    if len(data) >= 1 << 32:
+        return None
+    arr = np.frombuffer(data, dtype=np.uint8)
+    starts, ends = line_bounds(arr)
+    lens = ends - starts
+    raw = string_views("raw", data, arr, starts, lens)
+    df = raw.to_frame().with_columns(
+        pl.col("raw").str.extract_groups(HEADER_PREFIX).struct.unnest()
+    )
+    ts_len = df["ts"].str.len_bytes().fill_null(0).to_numpy().astype(np.int64)
+    lvl_len = df["lvl"].str.len_bytes().fill_null(0).to_numpy().astype(np.int64)
+    head = ts_len > 0
+    head_len = np.where(head, ts_len + lvl_len + 4, 0)
+    micros, valid = _stamp_micros(arr, starts, ts_len)
+    valid &= head
+    time = pl.Series("time", micros).cast(pl.Datetime("us", "UTC"))
+    df = df.with_columns(
+        pl.Series("line", np.arange(1, len(starts) + 1, dtype=np.int64)),
+        string_views("msg", data, arr, starts + head_len, lens - head_len, valid=head),
+        pl.when(pl.Series(valid)).then(time).alias("time"),
+    ).select("line", "raw", "ts", "lvl", "msg", "time")
+    odd = np.flatnonzero(head & ~valid)
+    if len(odd):  # a stamp the byte reader did not take: polars' parser decides
+        df = _patch(df, odd, df["ts"].gather(odd).to_frame().select(_to_time(pl.col("ts"))))
+    return df
+
+
+def _patch(df: pl.DataFrame, rows: np.ndarray, part: pl.DataFrame) -> pl.DataFrame:
+    """``df`` with the rows at ``rows`` replaced by ``part``'s columns (same order)."""
+    import polars as pl
+
+    index = pl.Series(rows, dtype=pl.UInt32)
+    return df.with_columns(df[c].scatter(index, part[c]) for c in part.columns)
+
+
+def _to_time(ts: pl.Expr) -> pl.Expr:
+    return ts.str.to_datetime("%Y-%m-%dT%H:%M:%S%#z", time_zone="UTC", strict=False).alias("time")
+
+
+def _regex_header(df: pl.DataFrame) -> pl.DataFrame:
+    """``ts``, ``lvl``, ``msg`` and ``time`` of ``df["raw"]`` by :data:`HEADER_PREFIX`."""
+    import polars as pl
+
+    df = df.with_columns(pl.col("raw").str.extract_groups(HEADER_PREFIX).struct.unnest())
+    # "<ts> [<lvl>] " is 4 characters longer than its two parts
+    start = pl.col("ts").str.len_chars() + pl.col("lvl").str.len_chars() + 4
+    return df.select(
+        "ts", "lvl", pl.col("raw").str.slice(start).alias("msg"), _to_time(pl.col("ts"))
+    )
 
 
 class MultusLogFormat(LogFormat):
