@@ -102,17 +102,18 @@ class TextSource:
 
     def head(self, n: int = 50) -> list[str]:
         """The first ``n`` non-blank lines, for sniffing."""
-        if self.data is not None and not self._decoded():
-            # decode a growing prefix cut at a newline (a character boundary in UTF-8)
-            size = 1 << 16
-            while size < len(self.data):
-                cut = self.data.rfind(b"\n", 0, size) + 1
-                if cut:
-                    out = _head(self.data[:cut].decode("utf-8"), n)
-                    if len(out) >= n:
-                        return out
-                size *= 4
-        return _head(self.text, n)
+        data = self.data
+        if data is None or self._decoded():
+            return _head(self.text, n)
+        # decode a growing prefix cut at a newline (a character boundary in UTF-8)
+        size = 1 << 16
+        while True:
+            cut = len(data) if size >= len(data) else data.rfind(b"\n", 0, size) + 1
+            if cut == len(data) or cut:
+                out = _head(data[:cut].decode("utf-8"), n)
+                if len(out) >= n or cut == len(data):
+                    return out
+            size *= 4
 
 
 def _head(text: str, n: int) -> list[str]:

@@ -1,0 +1,89 @@
+"""The vectorised journald path against the careful one on awkward lines, and its byte helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import multus_forensics as mf
+from multus_forensics.formats import _bytevec, _journalvec, journald
+from multus_forensics.ingest.sources import RawStream, decode
+
+HEAD = "Mar 11 14:02:07 edge-node-2 kubelet[2231]: "
+KLOG = "I0311 14:02:07.418552    2231 x.go:1] "
+AWKWARD = [
+    KLOG + '"dup" pod="a/b" pod="c/d"',  # klog: the last duplicate wins
+    KLOG + '"dup" k="1" k="2" pod="a/b"',  # fields keep one key
+    KLOG.replace("14:02:07.4", "14:02:60.4") + '"second 60" pod="a/b"',
+    KLOG.replace("0311", "0231") + '"February 31" pod="a/b"',
+    KLOG + '"esc \\"q\\"" err="x \\\\ y" pod="a/b"',
+    KLOG + '"m" err="unterminated',
+    KLOG + '"m" err=bare pod="a/b"',
+    KLOG + '"m"err="x"',
+    KLOG + '""',
+    KLOG + "plain text naming a sandbox",
+    KLOG + '"h\u00e9llo" pod="a/b"',
+    KLOG + '"SyncLoop (probe)" probe="readiness" status="ready" pod="lab/p"',
+]
+
+
+def _compare(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(journald, "VECTOR_MIN_LINES", 1)
+    fast = mf.parse(str(path), format="journald", year=2026)
+    monkeypatch.setattr(journald, "VECTOR_MIN_LINES", 10**12)
+    slow = mf.parse(str(path), format="journald", year=2026)
+    assert fast.to_polars().equals(slow.to_polars())
+    assert [str(i) for i in fast.issues] == [str(i) for i in slow.issues]
+
+
+@pytest.mark.parametrize("chunk", [3, 1000])
+def test_awkward_klog_lines_parse_as_on_the_careful_path(
+    chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [HEAD + payload for payload in AWKWARD * 3]
+    lines.insert(5, "  a continuation line")
+    lines.insert(9, HEAD.replace("edge-node-2", "other-node") + KLOG + '"x" pod="a/b"')
+    path = tmp_path / "awkward.journal"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(_journalvec, "CHUNK_ROWS", chunk)
+    _compare(path, monkeypatch)
+
+
+def test_repeated_keys_send_the_row_to_the_careful_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "dup.journal"
+    path.write_text(HEAD + KLOG + '"dup" k="1" k="2"\n', encoding="utf-8")
+    monkeypatch.setattr(journald, "VECTOR_MIN_LINES", 1)
+    row = mf.parse(str(path), format="journald", year=2026).to_polars().row(0, named=True)
+    assert row["fields"] == '{"pid":"2231","k":"2"}'
+
+
+def test_string_views_read_the_bytes_without_copying_them() -> None:
+    data = b"short\ntwelve bytes\nthirteen bytes\n\nend"  # 12 bytes are inline, 13 are not
+    arr = np.frombuffer(data, dtype=np.uint8)
+    starts, ends = _bytevec.line_bounds(arr)
+    valid = np.array([True, True, False, True, True])
+    col = _bytevec.string_views("x", data, arr, starts, ends - starts, 0, valid)
+    assert col.to_list() == ["short", "twelve bytes", None, "", "end"]
+
+
+def test_word_loads_past_the_end_read_zero_bytes() -> None:
+    arr = np.frombuffer(b"0123456789", dtype=np.uint8)
+    block = _bytevec.field_bytes(arr, np.array([0, 6, 20]), 6)
+    assert [bytes(row) for row in block] == [b"012345", b"6789\0\0", b"\0" * 6]
+    assert _bytevec.numbers(block[:1], ((0, 2), (2, 4))).tolist() == [[1, 2345]]
+
+
+def test_clean_bytes_are_decoded_only_when_text_is_asked_for() -> None:
+    data = b"Mar 11 14:02:05 n1 k[1]: x\n" * 3 + b"h\xc3\xa9\n"
+    src, issues = decode(RawStream("a", data))
+    assert not issues
+    assert src.data is data
+    assert "text" not in vars(src)  # not decoded yet
+    assert src.line_count == 4
+    assert src.head(2) == ["Mar 11 14:02:05 n1 k[1]: x"] * 2
+    assert "text" not in vars(src)
+    assert src.lines[-1] == "hé"
