@@ -255,6 +255,10 @@ def test_vectorised_add_path_agrees_with_payload_parser() -> None:
         '2026-03-11T13:00:00Z [verbose] Add: lab:web:unknownUID:cbr0(cbr0):eth0 not-json "address":"10.0.0.9/24"'
     )
     lines.append("2026-03-11T13:00:00Z [verbose] Add: lab:web:unknownUID:(cbr0):eth0 ")
+    lines.append(
+        '2026-03-11T13:00:00Z [verbose] Add: lab:web:unknownUID:(cbr0):eth0 {"ips":[{"address":'
+        '"10.0.0.9/24"},{"address" : "fd00::9/64"}]}'
+    )
     events, _, _ = _events("\n".join(lines) + "\n")
     for event, line in zip(events, lines, strict=True):
         found = parse_multus_payload(line)

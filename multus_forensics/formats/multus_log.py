@@ -19,7 +19,7 @@ message classifier (:mod:`._multus_msg`) runs only on records a vectorised trigg
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from multus_forensics.formats._assemble import apply_found, json_str
 from multus_forensics.formats._multus_msg import (
@@ -92,6 +92,10 @@ def _classified(rows: pl.DataFrame) -> dict[int, dict[str, Any]]:
     return found
 
 
+#: an address in a CNI result (the group is the address)
+_ADDRESS: Final = r'"address"\s*:\s*"([^"]+)"'
+
+
 def _add_columns(is_add: pl.Expr) -> list[pl.Expr]:
     """Event columns of ``Add:`` records, vectorised (they are most of a verbose log).
 
@@ -100,23 +104,34 @@ def _add_columns(is_add: pl.Expr) -> list[pl.Expr]:
     """
     import polars as pl
 
-    result = pl.col("a_result").str.strip_chars()
+    # the stages before this one materialised ``_res`` (stripped result) and ``_valid``
+    # (result is JSON); escaping and address extraction only see the rows that need them
+    result, valid = pl.col("_res"), pl.col("_valid")
     result_json = (
         pl.when(result == "")
         .then(pl.lit("null"))
-        .when(result.str.json_path_match("$").is_not_null())
+        .when(valid)
         .then(result)
-        .otherwise(json_str(result))
+        .otherwise(json_str(pl.when(~valid).then(result)))
     )
+    addresses = pl.col("a_result").str.count_matches(_ADDRESS)
     ips = (
-        pl.col("a_result")
-        .str.extract_all(r'"address"\s*:\s*"[^"]+"')
-        .list.eval(pl.element().str.extract(r'"([^"]+)"$', 1))
-        .list.join(",")
+        pl.when(addresses == 1)
+        .then(pl.col("a_result").str.extract(_ADDRESS, 1))
+        .when(addresses > 1)  # rare: the list machinery costs more than the regex
+        .then(
+            pl.when(addresses > 1)
+            .then(pl.col("a_result"))
+            .str.extract_all(_ADDRESS)
+            .list.eval(pl.element().str.extract(r'"([^"]+)"$', 1))
+            .list.join(",")
+        )
     )
+    conf = pl.col("a_conf")
+    plain = ~conf.str.contains(r'[\\"\x00-\x1f\x7f]')
     fields = pl.concat_str(
         pl.lit('{"conf": '),
-        json_str(pl.col("a_conf")),
+        pl.when(plain).then('"' + conf + '"').otherwise(json_str(pl.when(~plain).then(conf))),
         pl.lit(', "result": '),
         result_json,
         pl.lit("}"),
@@ -132,7 +147,7 @@ def _add_columns(is_add: pl.Expr) -> list[pl.Expr]:
         .otherwise(pl.col("a_conf"))
         .alias("network"),
         pl.col("a_if").alias("interface"),
-        pl.when(ips != "").then(ips).alias("ips"),
+        ips.alias("ips"),
         pl.when(is_add).then(fields).otherwise(pl.lit("{}")).alias("fields"),
     ]
 
@@ -182,6 +197,11 @@ def parse_multus_lines(
     prefix = pl.sum_horizontal(pl.col(c).str.len_chars() for c in parts) + 11
     is_add = pl.col("a_if").is_not_null()
     records = records.with_columns(pl.when(is_add).then(msg.str.slice(prefix)).alias("a_result"))
+    res = pl.col("a_result").str.strip_chars()
+    records = records.with_columns(res.alias("_res"))
+    records = records.with_columns(
+        pl.col("_res").str.json_path_match("$").is_not_null().alias("_valid")
+    )
     trig = records.select(
         (msg.str.contains(TRIGGER) & ~is_add) | pl.col("level").is_in(["error", "warning", "fatal"])
     ).to_series()
