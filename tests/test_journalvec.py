@@ -16,6 +16,8 @@ KLOG = "I0311 14:02:07.418552    2231 x.go:1] "
 AWKWARD = [
     KLOG + '"dup" pod="a/b" pod="c/d"',  # klog: the last duplicate wins
     KLOG + '"dup" k="1" k="2" pod="a/b"',  # fields keep one key
+    KLOG + '"dup" pods=["a/b"] n=1 pods=["c/d"]',  # also among unquoted values
+    KLOG + '"json" event={"ID":"u}","Type":"T","Data":"d"} pod="a/b"',
     KLOG.replace("14:02:07.4", "14:02:60.4") + '"second 60" pod="a/b"',
     KLOG.replace("0311", "0231") + '"February 31" pod="a/b"',
     KLOG + '"esc \\"q\\"" err="x \\\\ y" pod="a/b"',

@@ -183,23 +183,32 @@ def _quoted_value(kv: pl.Expr, key: str) -> pl.Expr:
     return kv.str.extract(f'^.* {key}="([^"]*)"', 1)
 
 
+#: a value after ``=`` (quoted, flat JSON object/array, bare), for dropping values cheaply
+_VALUE: Final = r'=(?:"[^"]*"|\{[^}]*\}|\[[^\]]*\]|[^ ]*)'
+
+
 def repeated_keys(kv: pl.Series, quoted: bool) -> pl.Series:
     """``_kdup``: rows naming a key twice, whose ``fields`` only the careful path builds.
 
-    The key sequence of each row (values dropped) has few distinct values in a log (one per
-    call site), so duplicates are looked for in those, not per row.
+    In all-quoted pairs `` key="`` only occurs at a pair's start, so the keys are one list
+    extraction. Other rows drop their values (:data:`_VALUE` never runs past a value's end,
+    so every key stays a word; leftovers can only add words, sending a row to the careful
+    path for nothing); their key sequences have few distinct values in a log (one per call
+    site) and are checked once each.
     """
     import numpy as np
     import polars as pl
 
-    values = r'="[^"]*"' if quoted else _PAIR
-    keys = kv.str.replace_all(values, "" if quoted else r" ${1}")
+    if quoted:
+        keys = kv.str.extract_all(rf' ({_KEY})="')
+        return (keys.list.n_unique() < keys.list.len()).fill_null(False).alias("_kdup")
+    seqs = kv.str.replace_all(_VALUE, "")
     repeated = [
-        k for k in keys.unique().drop_nulls().to_list() if len(set(k.split())) < len(k.split())
+        k for k in seqs.unique().drop_nulls().to_list() if len(set(k.split())) < len(k.split())
     ]
     if not repeated:
         return pl.Series("_kdup", np.zeros(len(kv), dtype=bool))
-    return keys.is_in(repeated).fill_null(False).alias("_kdup")
+    return seqs.is_in(repeated).fill_null(False).alias("_kdup")
 
 
 #: identity keys the literal path looks up, with the column each one feeds
