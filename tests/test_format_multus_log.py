@@ -321,7 +321,7 @@ def test_byte_header_reader_agrees_with_the_header_regex_on_odd_stamps() -> None
         "  continuation ünïcode",
     ]
     text = "\n".join(lines)
-    fast = _header_columns(text.encode())
+    fast = _header_columns(TextSource("odd.log", text))
     assert fast is not None
     careful = _regex_header(pl.DataFrame({"raw": text.split("\n")}))
     assert fast.drop("line", "raw").to_dicts() == careful.to_dicts()

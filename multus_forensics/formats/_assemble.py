@@ -12,7 +12,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
     import polars as pl
+
+    from multus_forensics.formats.base import TextSource
+
+
+_NOTHING: Mapping[str, Any] = {}
 
 
 def fields_json(fields: Mapping[str, Any] | None) -> str:
@@ -59,16 +65,22 @@ def apply_found(
         return df
     columns: dict[str, list[Any]] = {}
     fields_col: list[str] = []
+    shared: dict[int, str] = {}  # classifiers hand one dict to rows with equal input
     for n, i in enumerate(rows):
-        merged: dict[str, Any] = dict(extra_fields.get(i) or {}) if extra_fields else {}
-        for key, value in (found.get(i) or {}).items():
-            if key == "fields":
-                merged.update(value)
-            elif value is not None:
+        extra = extra_fields.get(i) if extra_fields else None
+        result = found.get(i, _NOTHING)
+        for key, value in result.items():
+            if key != "fields" and value is not None:
                 if key not in columns:
                     columns[key] = [None] * len(rows)
                 columns[key][n] = value
-        fields_col.append(fields_json(merged))
+        if extra:
+            fields_col.append(fields_json({**extra, **(result.get("fields") or {})}))
+        elif (text := shared.get(id(result))) is None:
+            text = shared[id(result)] = fields_json(result.get("fields"))
+            fields_col.append(text)
+        else:
+            fields_col.append(text)
     index = pl.Series("index", rows, dtype=pl.UInt32)
     updates = [df["fields"].scatter(index, pl.Series(fields_col, dtype=pl.String))]
     for name, values in columns.items():
@@ -78,3 +90,24 @@ def apply_found(
         merged_values = new if present.all() else new.zip_with(present, base.gather(index))
         updates.append(base.cast(pl.String).scatter(index, merged_values))
     return df.with_columns(updates)
+
+
+def line_views(src: TextSource) -> tuple[pl.Series, bytes, np.ndarray, np.ndarray] | None:
+    """``raw``: every physical line as a string view into the source's UTF-8 bytes.
+
+    Also returns the bytes, and each line's start offset and byte length, for parsers that
+    read fixed fields by byte gathers. Building the column this way copies no text (a list of
+    Python strings turned into a column costs more than most of a parse). None when the data
+    is too large for 32-bit view offsets: use ``src.lines`` then.
+    """
+    import numpy as np
+
+    from multus_forensics.formats._bytevec import line_bounds, string_views
+
+    data = src.data if src.data is not None else src.text.encode("utf-8")
+    if len(data) >= 1 << 32:
+        return None
+    arr = np.frombuffer(data, dtype=np.uint8)
+    starts, ends = line_bounds(arr)
+    lens = ends - starts
+    return string_views("raw", data, arr, starts, lens), data, starts, lens

@@ -46,39 +46,48 @@ def bare_kvs_json(rest: pl.Expr) -> pl.Expr:
     )
 
 
-def _value_end(text: pl.Expr) -> pl.Expr:
-    """Length of the logrus value at the start of ``text``: a Go-quoted string or a bare word.
+#: a Go-quoted value at the start of a text (the quoted branch of :data:`._logrus.LOGRUS_LINE`)
+_QUOTED: Final = r'^"(?:[^"\\]|\\.)*"'
 
-    Escaped quotes and backslashes are masked with same-length placeholders, so the second
-    remaining quote closes a quoted value; an unclosed quote is read as a bare word, as
-    :data:`LOGRUS_LINE` does.
+
+def _with_value_end(df: pl.DataFrame, col: str) -> pl.DataFrame:
+    """``df`` with ``_end``: length of the logrus value at the start of ``col`` (a Go-quoted
+    string or a bare word).
+
+    An unclosed quote is read as a bare word, as :data:`LOGRUS_LINE` does. One anchored
+    pattern (the quoted branch), materialised once, beats masking escapes and counting quotes
+    by about 2x.
     """
     import polars as pl
 
-    masked = text.str.replace_all("\\\\", "\x01\x01", literal=True).str.replace_all(
-        '\\"', "\x01\x01", literal=True
-    )
-    closed = masked.str.starts_with('"') & (masked.str.count_matches('"', literal=True) >= 2)
-    quoted_len = masked.str.splitn('"', 3).struct.field("field_1").str.len_chars() + 2
-    return pl.when(closed).then(quoted_len).otherwise(text.str.extract(r"^\S*", 0).str.len_chars())
+    text = pl.col(col)
+    df = df.with_columns(text.str.extract(_QUOTED, 0).alias("_end"))
+    bare = pl.when(pl.col("_end").is_null()).then(text).str.extract(r"^\S*", 0)
+    return df.with_columns(pl.coalesce(pl.col("_end"), bare).str.len_chars().alias("_end"))
 
 
 def take_error(df: pl.DataFrame) -> pl.DataFrame:
     """Move the first `` error=<value>`` of ``rest`` into ``err_raw`` (still quoted)."""
     import polars as pl
 
-    parts = pl.col("rest").str.splitn(" error=", 2)
+    rest = pl.col("rest")
+    # most records carry no error: only the others are split (the split is materialised once)
+    with_error = pl.when(rest.str.contains(" error=", literal=True)).then(rest)
+    df = df.with_columns(with_error.str.splitn(" error=", 2).alias("_parts"))
     df = df.with_columns(
-        parts.struct.field("field_0").alias("_before"),
-        parts.struct.field("field_1").alias("_after"),
+        pl.col("_parts").struct.field("field_0").alias("_before"),
+        pl.col("_parts").struct.field("field_1").alias("_after"),
     )
-    df = df.with_columns(_value_end(pl.col("_after")).alias("_end"))
+    df = _with_value_end(df, "_after")
+    after = pl.col("_after")
     return df.with_columns(
-        pl.col("_after").str.slice(0, pl.col("_end")).replace("", None).alias("err_raw"),
-        pl.concat_str(pl.col("_before"), pl.col("_after").str.slice(pl.col("_end")).fill_null(""))
+        after.str.slice(0, pl.col("_end")).replace("", None).alias("err_raw"),
+        pl.when(after.is_null())
+        .then(rest)
+        .otherwise(pl.concat_str(pl.col("_before"), after.str.slice(pl.col("_end"))))
         .str.strip_chars()
         .alias("rest"),
-    ).drop("_before", "_after", "_end")
+    ).drop("_parts", "_before", "_after", "_end")
 
 
 def unquote_rest(df: pl.DataFrame, raw: str, out: str) -> pl.DataFrame:
@@ -96,7 +105,7 @@ def logrus_split(df: pl.DataFrame) -> pl.DataFrame:
     """Add ``ts``, ``level``, ``msg`` (still quoted) and ``rest`` of logrus lines (null if not).
 
     Same split as :data:`LOGRUS_LINE`, without its alternation (3x slower on long lines): the
-    header is matched, the message length comes from :func:`_value_end`. Lengths are counted
+    header is matched, the message length comes from :func:`_with_value_end`. Lengths are counted
     in characters, never bytes. Each stage is materialised once (struct fields reused in
     expressions are otherwise recomputed).
     """
@@ -109,7 +118,7 @@ def logrus_split(df: pl.DataFrame) -> pl.DataFrame:
     )
     start = pl.col("ts").str.len_chars() + pl.col("level").str.len_chars() + 19
     df = df.with_columns(pl.col("raw").str.slice(start).alias("rest"))
-    df = df.with_columns(_value_end(pl.col("rest")).alias("_end"))
+    df = _with_value_end(df, "rest")
     return df.with_columns(
         pl.col("rest").str.slice(0, pl.col("_end")).alias("msg"),
         pl.col("rest").str.slice(pl.col("_end")).alias("rest"),

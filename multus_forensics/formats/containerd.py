@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from multus_forensics.formats._assemble import apply_found
+from multus_forensics.formats._assemble import apply_found, line_views
 from multus_forensics.formats._logrus import (
     LEVELS,
     RUNTIME_TRIGGER,
@@ -169,15 +169,33 @@ def _other_records(
     return records, issues
 
 
+def _classified(rows: pl.DataFrame) -> dict[int, dict[str, Any]]:
+    """:func:`classify_runtime` of each ``(i, message, error)`` row, once per distinct pair.
+
+    Retries of one pod repeat the same message and error text; equal rows share one result
+    dict (``apply_found`` only reads them).
+    """
+    import polars as pl
+
+    found: dict[int, dict[str, Any]] = {}
+    for msg, error, index in rows.group_by("message", "error").agg(pl.col("i")).iter_rows():
+        result = classify_runtime(msg, error)
+        for i in index:
+            found[i] = result
+    return found
+
+
 def parse_logrus_source(
     src: TextSource, ctx: ParseContext, fmt_name: str, source: str
 ) -> ParseOutput:
     """Vectorised parse of a logrus text (or JSON) log; shared by containerd and CRI-O."""
     import polars as pl
 
-    if not src.lines:
+    if not src.line_count:
         return ParseOutput(empty_frame())
-    df = pl.DataFrame({"raw": src.lines}, schema={"raw": pl.String}).with_row_index("line", 1)
+    views = line_views(src)  # no copy of the text; src.lines for very large inputs
+    raw = views[0] if views is not None else pl.Series("raw", src.lines, dtype=pl.String)
+    df = raw.to_frame().with_row_index("line", 1)
     df = logrus_split(df.with_columns(pl.col("line").cast(pl.Int64)))
     blank = pl.col("raw").str.strip_chars() == ""
     blanks = df.filter(pl.col("ts").is_null() & blank).height
@@ -206,11 +224,7 @@ def parse_logrus_source(
         (pl.col("msg").str.contains(RUNTIME_TRIGGER) | pl.col("err_raw").is_not_null())
         & ~pl.col("vec")
     ).to_series()
-    rows = trig.arg_true()
-    pairs = zip(
-        df["message"].gather(rows).to_list(), df["error"].gather(rows).to_list(), strict=True
-    )
-    found = {i: classify_runtime(m, e) for i, (m, e) in zip(rows.to_list(), pairs, strict=True)}
+    found = _classified(df.select("message", "error").with_row_index("i").filter(trig))
     # bare key=value pairs (logrus quotes nothing else) become JSON vectorised, unless the
     # classifier also writes fields for the row; everything else goes through parse_kv
     simple = pl.col("rest").str.contains(BARE_KVS) & ~pl.Series(trig)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from multus_forensics.formats._assemble import apply_found, json_str
+from multus_forensics.formats._assemble import apply_found, json_str, line_views
 from multus_forensics.formats._multus_msg import (
     ADD_PREFIX,
     HEADER_PREFIX,
@@ -160,7 +160,7 @@ def parse_multus_lines(
 
     if not src.line_count:
         return empty_frame(), [], 0
-    df = _header_columns(src.data if src.data is not None else src.text.encode("utf-8"))
+    df = _header_columns(src)
     if df is None:  # too large for string views: copied lines, regex header
         raw = pl.DataFrame({"raw": src.lines}, schema={"raw": pl.String})
         df = pl.concat([raw.with_row_index("line", offset=1), _regex_header(raw)], how="horizontal")
@@ -274,26 +274,25 @@ def _stamp_micros(
     return micros, valid & ok & (off_hour < 24) & (off_min < 60)
 
 
-def _header_columns(data: bytes) -> pl.DataFrame | None:
+def _header_columns(src: TextSource) -> pl.DataFrame | None:
     """``line``, ``raw``, ``ts``, ``lvl``, ``msg`` and ``time`` of every line, from the bytes.
 
-    Lines become string views into ``data`` (nothing is copied); :data:`HEADER_PREFIX` finds
-    the headers, the message is a view past the header's bytes, and plain ASCII stamps are
-    read from byte gathers (polars' date parser costs more than the rest of the header). Any
-    other stamp goes to that parser, so every row is what :func:`_regex_header` gives. None
-    when the file is too large for 32-bit view offsets.
+    Lines become string views into the source's bytes (nothing is copied); :data:`HEADER_PREFIX`
+    finds the headers, the message is a view past the header's bytes, and plain ASCII stamps
+    are read from byte gathers (polars' date parser costs more than the rest of the header).
+    Any other stamp goes to that parser, so every row is what :func:`_regex_header` gives.
+    None when the file is too large for 32-bit view offsets.
     """
     import numpy as np
     import polars as pl
 
-    from multus_forensics.formats._bytevec import line_bounds, string_views
+    from multus_forensics.formats._bytevec import string_views
 
-    if len(data) >= 1 << 32:
+    views = line_views(src)
+    if views is None:
         return None
+    raw, data, starts, lens = views
     arr = np.frombuffer(data, dtype=np.uint8)
-    starts, ends = line_bounds(arr)
-    lens = ends - starts
-    raw = string_views("raw", data, arr, starts, lens)
     df = raw.to_frame().with_columns(
         pl.col("raw").str.extract_groups(HEADER_PREFIX).struct.unnest()
     )
