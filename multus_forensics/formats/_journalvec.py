@@ -1,11 +1,15 @@
 """The vectorised journald path for large English ``-o short`` / ``short-precise`` files.
 
-The file's bytes become one polars string column without copying (Arrow string views into
-the source buffer), processed in row chunks so intermediate columns stay bounded. Each chunk splits the
-syslog prefix by fixed offsets and ``str.find``, parses klog payloads with :mod:`._klogvec`, and
-routes every row it cannot finish exactly (markers, blocks, continuations, pager cuts, other
-payload shapes, non-ASCII) to :func:`._journalrec.parse_lines`, together with the record before
-a continuation line. Years come from one pass over all stamps, so both paths agree.
+Memory and passes are what count here. Lines are found with numpy over the file's bytes and
+each chunk of them becomes a polars column of Arrow string views into those bytes (nothing
+copied); fixed-width parts (stamp, month, klog time and severity) are read by 8-byte loads at
+known offsets (:mod:`._bytevec`), variable ones by a few literal ``find`` passes, and the klog
+payload is split by :mod:`._klogvec` into views wherever polars would copy. Two chunks are in
+flight on two threads. Every row it cannot finish exactly (markers, blocks, continuations,
+pager cuts, other payload shapes, non-ASCII, repeated keys, impossible dates) goes to
+:func:`._journalrec.parse_lines`, together with the record before a continuation line; years
+come from one pass over all stamps, so both paths agree. Results are put in line order by
+:func:`._vecmerge.merge_chunks` without copying the fast rows.
 """
 
 from __future__ import annotations
@@ -35,9 +39,9 @@ from multus_forensics.formats._klogvec import (
     repeated_keys,
 )
 from multus_forensics.formats._syslogstamp import EN_MONTHS, SHORT_RE
+from multus_forensics.formats._vecmerge import merge_chunks
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.klog import LEVELS
-from multus_forensics.model import conform, schema
 
 if TYPE_CHECKING:
     import numpy as np
@@ -346,61 +350,5 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
     if len(nodes) == 1 and None not in nodes:
         consts["node"] = nodes.pop()
         frames = [f.drop("node") for f in frames]
-    events = _merge(frames, careful.events, consts, CHUNK_ROWS)
+    events = merge_chunks(frames, careful.events, consts, CHUNK_ROWS, _ROW_COLUMNS)
     return ParseOutput(events, careful.issues, careful.blank_lines)
-
-
-def _merge(
-    frames: list[pl.DataFrame], careful: pl.DataFrame, consts: dict[str, object], step: int
-) -> pl.DataFrame:
-    """Fast chunk frames and careful events in line order, without copying the fast rows.
-
-    A file constant that every careful event shares stays one polars scalar column, so it
-    costs no memory per row until someone reads it; the others are materialised.
-    """
-    import numpy as np
-    import polars as pl
-
-    sch = schema()
-    if not any(f.height for f in frames):
-        return careful
-    same = {}
-    for name, value in consts.items():
-        col = careful[name]
-        if value is None:
-            equal = col.null_count() == col.len()
-        else:
-            equal = col.null_count() == 0 and bool((col == value).all())
-        if equal:
-            same[name] = value
-    varying = [*(c for c in _ROW_COLUMNS if c not in consts), *(n for n in consts if n not in same)]
-    lits = [pl.lit(v, dtype=sch[k]).alias(k) for k, v in consts.items() if k not in same]
-    bounds = np.searchsorted(careful["line"].to_numpy(), np.arange(len(frames) + 1) * step + 1)
-    merged = []
-    for k, frame in enumerate(frames):
-        part = frame.with_columns(lits).select(varying)
-        extra = careful.slice(int(bounds[k]), int(bounds[k + 1] - bounds[k]))
-        if extra.height:
-            part = _interleave(part, extra.select(varying))
-        merged.append(part)
-    events = pl.concat(merged, how="vertical", rechunk=False)
-    events = events.with_columns(pl.lit(v, dtype=sch[k]).alias(k) for k, v in same.items())
-    return conform(events.select(sch.names()))
-
-
-def _interleave(fast: pl.DataFrame, extra: pl.DataFrame) -> pl.DataFrame:
-    """Rows of both frames (each in line order) in line order, from zero-copy slices.
-
-    A sort would gather every column of the chunk into new memory for the few careful
-    events it holds; slices around each insertion point cost nothing but more chunks.
-    """
-    import numpy as np
-    import polars as pl
-
-    cuts = np.searchsorted(fast["line"].to_numpy(), extra["line"].to_numpy()).tolist()
-    pieces, prev = [], 0
-    for j, at in enumerate(cuts):
-        pieces += [fast.slice(prev, at - prev), extra.slice(j, 1)]
-        prev = at
-    pieces.append(fast.slice(prev))
-    return pl.concat([p for p in pieces if p.height], how="vertical", rechunk=False)

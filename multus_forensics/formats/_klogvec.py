@@ -1,14 +1,16 @@
 """Vectorised klog payload parsing with polars string kernels (the fast path).
 
-Works on whole columns with few passes: literal ``find``/``slice`` for the quoted message and the
-``err="..."`` value (escaped quotes masked by same-length fillers first, so ``find('"')`` lands on
-the closing quote), one anchored regex with named groups that validates the remaining
-``key=value`` pairs and captures the identity keys (a group in a repetition keeps its last match,
-which is klog's "last duplicate wins"), and one regex rewrite of the pairs into the compact JSON
-:func:`._klogfile.encode_fields` writes. Rows that need more care (escapes other than ``\\"`` and
-``\\\\``, legacy texts, blocks, JSON values other than flat string objects/arrays, bare identity
-values) are flagged ``simple=False`` and go through :func:`.klog.parse_payload`; tests check that
-both paths give identical rows.
+Works on whole columns with few passes. Bodies without a backslash are split by positions
+(the closing quote of the message, the ``err="..."`` value) into string views over the file's
+bytes (:func:`plain_message_columns`); bodies with escapes are masked with same-length fillers
+first, so ``find('"')`` lands on the closing quote, and unquoted. All-quoted pairs become
+``fields`` by literal rewrites and identity keys by one capture each; other pairs use one
+anchored regex with named groups that validates them and captures the identity keys (a group
+in a repetition keeps its last match, which is klog's "last duplicate wins") and one regex
+rewrite into the compact JSON :func:`._klogfile.encode_fields` writes. Rows that need more care
+(escapes other than ``\\"`` and ``\\\\``, legacy texts, blocks, JSON values other than flat
+string objects/arrays, bare identity values, a key named twice) are flagged ``simple=False``
+and go through :func:`.klog.parse_payload`; tests check that both paths give identical rows.
 """
 
 from __future__ import annotations
