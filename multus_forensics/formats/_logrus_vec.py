@@ -19,20 +19,34 @@ if TYPE_CHECKING:
     import polars as pl
 
 
-def unquote_expr(col: str) -> pl.Expr:
-    """Vectorised Go unquote for the common case (only ``\\"`` escapes); null where harder."""
+def unquote(df: pl.DataFrame, raw: str, out: str) -> pl.DataFrame:
+    """``df`` with ``out``: Go unquote of ``raw`` (bare values as written, as go_unquote does).
+
+    Values without a backslash are the text between the quotes; ``\\"`` is the only escape
+    undone vectorised; :func:`._logrus.go_unquote` does the rest. Each stage is materialised
+    (reusing an expression would evaluate it again).
+    """
     import polars as pl
 
-    c = pl.col(col)
-    quoted = c.str.starts_with('"') & c.str.ends_with('"') & (c.str.len_chars() >= 2)
-    inner = c.str.slice(1, c.str.len_chars() - 2)
-    return (
-        pl.when(~quoted)
-        .then(c)  # bare values are taken as written, as go_unquote does
-        .when(inner.str.contains(r'\\[^"]'))
-        .then(None)
-        .otherwise(inner.str.replace_all('\\"', '"', literal=True))
+    c = pl.col(raw)
+    quoted = c.str.starts_with('"') & c.str.ends_with('"') & (c.str.len_bytes() >= 2)
+    df = df.with_columns(
+        pl.when(quoted).then(c.str.strip_prefix('"').str.strip_suffix('"')).alias("_in")
     )
+    inner = pl.col("_in")
+    df = df.with_columns(inner.str.contains("\\", literal=True).alias("_esc"))
+    hard = pl.when(pl.col("_esc")).then(inner)  # only these meet the patterns
+    df = df.with_columns(
+        pl.when(inner.is_null())
+        .then(c)
+        .when(~pl.col("_esc"))
+        .then(inner)
+        .when(hard.str.contains(r'\\[^"]'))
+        .then(None)
+        .otherwise(hard.str.replace_all('\\"', '"', literal=True))
+        .alias(out)
+    ).drop("_in", "_esc")
+    return unquote_rest(df, raw, out)
 
 
 #: extra fields that are all bare ``key=value`` (values need no JSON escaping)

@@ -37,8 +37,7 @@ from multus_forensics.formats._logrus_vec import (
     logrus_split,
     sandbox_columns,
     take_error,
-    unquote_expr,
-    unquote_rest,
+    unquote,
 )
 from multus_forensics.formats.base import (
     LogFormat,
@@ -207,12 +206,8 @@ def parse_logrus_source(
         pl.when(pl.col("ts").str.contains(r"(?:Z|[+-]\d\d:?\d\d)$"))
         .then(pl.col("ts").str.replace(" ", "T").str.to_datetime(time_zone="UTC", strict=False))
         .alias("ts_utc"),
-    ).with_columns(
-        unquote_expr("msg").alias("message"),
-        unquote_expr("err_raw").alias("error"),
     )
-    df = unquote_rest(df, "msg", "message")
-    df = unquote_rest(df, "err_raw", "error")
+    df = unquote(unquote(df, "msg", "message"), "err_raw", "error")
     df = df.with_columns(pl.col("error").replace("", None))  # an empty error= names no error
     vec = (
         pl.col("message").str.contains(SANDBOX_SHAPES)
@@ -227,13 +222,20 @@ def parse_logrus_source(
     found = _classified(df.select("message", "error").with_row_index("i").filter(trig))
     # bare key=value pairs (logrus quotes nothing else) become JSON vectorised, unless the
     # classifier also writes fields for the row; everything else goes through parse_kv
-    simple = pl.col("rest").str.contains(BARE_KVS) & ~pl.Series(trig)
+    rest = pl.col("rest")
+    simple = (rest != "") & ~pl.Series(trig)
     df = df.with_columns(
-        pl.when(simple)
-        .then(pl.concat_str(pl.lit("{"), bare_kvs_json(pl.col("rest")), pl.lit("}")))
+        pl.when(simple).then(rest).str.contains(BARE_KVS).fill_null(False).alias("_simple")
+    )
+    df = df.with_columns(
+        pl.when(pl.col("_simple"))
+        .then(
+            pl.concat_str(
+                pl.lit("{"), bare_kvs_json(pl.when(pl.col("_simple")).then(rest)), pl.lit("}")
+            )
+        )
         .otherwise(pl.col("fields"))
         .alias("fields"),
-        simple.alias("_simple"),
     )
     with_rest = ((df["rest"] != "") & ~df["_simple"]).arg_true()
     rests = df["rest"].gather(with_rest).to_list()
