@@ -63,29 +63,35 @@ def apply_found(
     rows = sorted(set(found) | set(extra_fields or {}))
     if not rows:
         return df
-    columns: dict[str, list[Any]] = {}
-    fields_col: list[str] = []
-    shared: dict[int, str] = {}  # classifiers hand one dict to rows with equal input
-    for n, i in enumerate(rows):
+    # rows handed one shared result dict (equal classifier input) and no extra fields share a
+    # prototype: Python work is per distinct result, rows get theirs by a gather
+    slot: dict[int, int] = {}
+    protos: list[tuple[Mapping[str, Any], Mapping[str, Any] | None]] = []
+    which: list[int] = []
+    for i in rows:
         extra = extra_fields.get(i) if extra_fields else None
         result = found.get(i, _NOTHING)
+        if extra:
+            which.append(len(protos))
+            protos.append((result, extra))
+        elif (k := slot.get(id(result))) is not None:
+            which.append(k)
+        else:
+            which.append(slot.setdefault(id(result), len(protos)))
+            protos.append((result, None))
+    columns: dict[str, list[Any]] = {}
+    fields_col: list[str] = []
+    for n, (result, extra) in enumerate(protos):
         for key, value in result.items():
             if key != "fields" and value is not None:
-                if key not in columns:
-                    columns[key] = [None] * len(rows)
-                columns[key][n] = value
-        if extra:
-            fields_col.append(fields_json({**extra, **(result.get("fields") or {})}))
-        elif (text := shared.get(id(result))) is None:
-            text = shared[id(result)] = fields_json(result.get("fields"))
-            fields_col.append(text)
-        else:
-            fields_col.append(text)
+                columns.setdefault(key, [None] * len(protos))[n] = value
+        fields_col.append(fields_json({**(extra or {}), **(result.get("fields") or {})}))
+    take = pl.Series(which, dtype=pl.UInt32)
     index = pl.Series("index", rows, dtype=pl.UInt32)
-    updates = [df["fields"].scatter(index, pl.Series(fields_col, dtype=pl.String))]
+    updates = [df["fields"].scatter(index, pl.Series(fields_col, dtype=pl.String).gather(take))]
     for name, values in columns.items():
         base = df[name] if name in df.columns else pl.Series(name, [None] * df.height, pl.String)
-        new = pl.Series(name, values, dtype=pl.String)
+        new = pl.Series(name, values, dtype=pl.String).gather(take)
         present = new.is_not_null()
         merged_values = new if present.all() else new.zip_with(present, base.gather(index))
         updates.append(base.cast(pl.String).scatter(index, merged_values))
