@@ -282,3 +282,56 @@ def test_plugin_klog_lines_get_a_year_and_are_not_kubelet_records() -> None:
     assert (events[1].source, events[1].level) == ("cni-plugin", "error")
     assert events[1].time == datetime(2026, 3, 11, 13, 0, 1, 2, UTC)
     assert events[1].year_source == "argument"
+
+
+STAMPS = [
+    "2026-03-11T13:02:05Z",
+    "2026-03-11T13:02:05.1Z",
+    "2026-03-11T13:02:05.118204Z",
+    "2026-03-11T13:02:05.118204999Z",
+    "2026-03-11T13:02:05.1182049991Z",
+    "2026-03-11T14:02:05.5+01:00",
+    "2026-03-11T08:32:05-0530",
+    "2026-03-11 13:02:05.118204331Z",
+    "2026-03-11T13:02:05.118204331",
+    "2026-02-30T13:02:05Z",
+    "2026-03-11T13:02:60Z",
+    "2026-03-11T13:02:05.Z",
+    "２026-03-11T13:02:05Z",
+    "1969-12-31T23:59:59.9999999Z",
+    "",
+]
+
+
+@given(st.lists(st.sampled_from(STAMPS), min_size=1, max_size=12))
+def test_byte_stamp_reader_gives_the_times_of_the_polars_and_python_readers(
+    stamps: list[str],
+) -> None:
+    """Rows either reader leaves null are read by ``parse_time`` afterwards (zone-less CRI-O
+    stamps, and polars' format inferred from a column's first value)."""
+    from multus_forensics.formats._assemble import line_views
+    from multus_forensics.formats._logrus import parse_time
+    from multus_forensics.formats.containerd import _careful_stamps, _stamps
+
+    text = "".join(f'time="{ts}" level=info msg=x\n' for ts in stamps)
+    views = line_views(TextSource("c.log", text))
+    assert views is not None
+    df = logrus_split(views[0].to_frame().with_row_index("line", 1))
+    df = df.with_columns(pl.col("line").cast(pl.Int64))
+    fast = _stamps(df, views)["ts_utc"].to_list()
+    careful = df.select(_careful_stamps(pl.col("ts")))["ts_utc"].to_list()
+
+    def final(times: list[datetime | None]) -> list[datetime | None]:
+        return [
+            t if t is not None else parse_time(ts, None)
+            for t, ts in zip(times, stamps, strict=True)
+        ]
+
+    assert final(fast) == final(careful)
+    expected = {
+        STAMPS[3]: datetime(2026, 3, 11, 13, 2, 5, 118204, tzinfo=UTC),
+        STAMPS[5]: datetime(2026, 3, 11, 13, 2, 5, 500000, tzinfo=UTC),
+    }
+    for ts, t in zip(stamps, fast, strict=True):  # plain stamps are read by the byte reader
+        if ts in expected:
+            assert t == expected[ts]

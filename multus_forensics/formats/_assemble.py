@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
     import numpy as np
@@ -98,7 +98,11 @@ def apply_found(
     return df.with_columns(updates)
 
 
-def line_views(src: TextSource) -> tuple[pl.Series, bytes, np.ndarray, np.ndarray] | None:
+#: ``raw`` column, the bytes, each line's start offset and byte length
+LineViews: TypeAlias = "tuple[pl.Series, bytes, np.ndarray, np.ndarray]"
+
+
+def line_views(src: TextSource) -> LineViews | None:
     """``raw``: every physical line as a string view into the source's UTF-8 bytes.
 
     Also returns the bytes, and each line's start offset and byte length, for parsers that

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from multus_forensics.formats._assemble import apply_found, line_views
+from multus_forensics.formats._assemble import LineViews, apply_found, line_views
 from multus_forensics.formats._logrus import (
     LEVELS,
     RUNTIME_TRIGGER,
@@ -184,6 +184,46 @@ def _classified(rows: pl.DataFrame) -> dict[int, dict[str, Any]]:
     return found
 
 
+def _careful_stamps(ts: pl.Expr) -> pl.Expr:
+    """UTC time of logrus stamps by polars' parser; zone-less ones (CRI-O) stay null."""
+    import polars as pl
+
+    return (
+        pl.when(ts.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$"))
+        .then(ts.str.replace(" ", "T").str.to_datetime(time_zone="UTC", strict=False))
+        .cast(pl.Datetime("us", "UTC"))
+        .alias("ts_utc")
+    )
+
+
+def _stamps(df: pl.DataFrame, views: LineViews | None) -> pl.DataFrame:
+    """``df`` with ``ts_utc``: plain RFC 3339 stamps from byte gathers, the rest by polars.
+
+    Zone-less stamps stay null here and are read in ``ctx.tz`` later.
+    """
+    import numpy as np
+    import polars as pl
+
+    from multus_forensics.formats._stampvec import rfc3339_micros
+
+    if views is None:
+        return df.with_columns(_careful_stamps(pl.col("ts")))
+    _, data, starts, _ = views
+    at = starts[df["line"].to_numpy() - 1] + len('time="')
+    ts_len = df["ts"].str.len_bytes().to_numpy().astype(np.int64)
+    micros, valid = rfc3339_micros(np.frombuffer(data, dtype=np.uint8), at, ts_len)
+    time = pl.Series(micros).cast(pl.Datetime("us", "UTC"))
+    df = df.with_columns(pl.when(pl.Series(valid)).then(time).alias("ts_utc"))
+    odd = np.flatnonzero(~valid)
+    if not len(odd):
+        return df
+    # polars infers the format from the column's first stamp: parse the whole column as
+    # before, so the rows taken from it are what the careful path gives
+    careful = df.select(_careful_stamps(pl.col("ts")))["ts_utc"]
+    index = pl.Series(odd, dtype=pl.UInt32)
+    return df.with_columns(df["ts_utc"].scatter(index, careful.gather(index)))
+
+
 def parse_logrus_source(
     src: TextSource, ctx: ParseContext, fmt_name: str, source: str
 ) -> ParseOutput:
@@ -201,12 +241,7 @@ def parse_logrus_source(
     other = df.filter(pl.col("ts").is_null() & ~blank)
     df = df.filter(pl.col("ts").is_not_null())
     df = take_error(df)
-    df = df.with_columns(
-        # zone-less stamps (CRI-O can omit the zone) stay null here and are read in ctx.tz below
-        pl.when(pl.col("ts").str.contains(r"(?:Z|[+-]\d\d:?\d\d)$"))
-        .then(pl.col("ts").str.replace(" ", "T").str.to_datetime(time_zone="UTC", strict=False))
-        .alias("ts_utc"),
-    )
+    df = _stamps(df, views)
     df = unquote(unquote(df, "msg", "message"), "err_raw", "error")
     df = df.with_columns(pl.col("error").replace("", None))  # an empty error= names no error
     vec = (

@@ -226,54 +226,6 @@ def parse_multus_lines(
     return conform(frame), issues, blanks
 
 
-def _byte(words: list[np.ndarray], k: int) -> np.ndarray:
-    """Byte ``k`` of every row from its little-endian 8-byte words."""
-    import numpy as np
-
-    return (words[k // 8] >> np.uint64(8 * (k % 8))) & np.uint64(0xFF)
-
-
-def _stamp_micros(
-    arr: np.ndarray, starts: np.ndarray, ts_len: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """UTC microseconds of the RFC 3339 stamps at ``starts``, and which are plain ASCII dates.
-
-    Only stamps whose bytes are all ASCII digits in place and whose date is real are taken;
-    the caller hands every other stamp to polars' parser.
-    """
-    import numpy as np
-
-    from multus_forensics.formats._bytevec import epoch_micros, word_at
-
-    words = [word_at(arr, starts + 8 * i) for i in range(4)]
-    ok = np.ones(len(starts), dtype=bool)
-
-    def num(*positions: int) -> np.ndarray:
-        nonlocal ok
-        value = np.zeros(len(starts), dtype=np.int64)
-        for k in positions:
-            d = _byte(words, k).astype(np.int64) - 48
-            ok &= (d >= 0) & (d <= 9)
-            value = value * 10 + d
-        return value
-
-    year, month, day = num(0, 1, 2, 3), num(5, 6), num(8, 9)
-    hms = (num(11, 12), num(14, 15), num(17, 18))
-    zone = _byte(words, 19)
-    colon = ts_len == 25
-    off_hour = num(20, 21)
-    off_min = np.where(colon, num(23, 24), num(22, 23))
-    utc = (zone == ord("Z")) & (ts_len == 20)
-    ok = (utc | (ok & ((ts_len == 24) | (colon & (_byte(words, 22) == ord(":")))))) & (
-        (zone == ord("Z")) | (zone == ord("+")) | (zone == ord("-"))
-    )
-    off_hour, off_min = np.where(utc, 0, off_hour), np.where(utc, 0, off_min)
-    micros, valid = epoch_micros(year, month, day, hms, np.zeros(len(starts), dtype=np.int64))
-    offset = (off_hour * 60 + off_min) * 60_000_000
-    micros -= np.where(zone == ord("-"), -offset, offset)
-    return micros, valid & ok & (off_hour < 24) & (off_min < 60)
-
-
 def _header_columns(src: TextSource) -> pl.DataFrame | None:
     """``line``, ``raw``, ``ts``, ``lvl``, ``msg`` and ``time`` of every line, from the bytes.
 
@@ -287,6 +239,7 @@ def _header_columns(src: TextSource) -> pl.DataFrame | None:
     import polars as pl
 
     from multus_forensics.formats._bytevec import string_views
+    from multus_forensics.formats._stampvec import rfc3339_micros
 
     views = line_views(src)
     if views is None:
@@ -300,7 +253,7 @@ def _header_columns(src: TextSource) -> pl.DataFrame | None:
     lvl_len = df["lvl"].str.len_bytes().fill_null(0).to_numpy().astype(np.int64)
     head = ts_len > 0
     head_len = np.where(head, ts_len + lvl_len + 4, 0)
-    micros, valid = _stamp_micros(arr, starts, ts_len)
+    micros, valid = rfc3339_micros(arr, starts, ts_len)
     valid &= head
     time = pl.Series("time", micros).cast(pl.Datetime("us", "UTC"))
     df = df.with_columns(
