@@ -21,6 +21,7 @@ from multus_forensics.formats._klogfile import (
     frame_from_rows,
     local_to_utc,
 )
+from multus_forensics.formats._rows import lines_field
 from multus_forensics.formats._syslogstamp import (
     ISO_RE,
     MARKER_RE,
@@ -260,7 +261,9 @@ def _row(
     fmt: str,
     issues: list[ParseIssue],
 ) -> dict[str, Any]:
-    first = rec.idx[0]
+    # a stitched err=< block can skip other writers' lines, and a newest-first paste reverses it
+    lines = sorted(i + 1 for i in rec.idx)
+    first = lines[0] - 1
     raw = "\n".join(rec.raw)
     row: dict[str, Any] = {
         "node": rec.host or None,
@@ -329,6 +332,8 @@ def _row(
         fields = {"pid": rec.pid, **fields}
     if truncated:
         fields["truncated"] = True
+    if (listed := lines_field(lines)) is not None:
+        fields["lines"] = listed
     row["fields"] = encode_fields(fields)
     if row["time"] is None and rec.month is not None:
         issues.append(
