@@ -35,16 +35,16 @@ def rfc3339_micros(
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
     rows = np.arange(n)
     block = field_bytes(arr, starts, _WIDTH)
-    digits = block.astype(np.int64) - 48
-    is_digit = (digits >= 0) & (digits <= 9)
+    digits = block.astype(np.int16) - 48
+    is_digit = digits.view(np.uint16) <= 9  # below "0" wraps around
     tl = np.clip(ts_len, 1, _WIDTH)
 
     def at(pos: np.ndarray) -> np.ndarray:
         return np.asarray(block[rows, np.clip(pos, 0, _WIDTH - 1)])
 
     def num(*cols: int) -> np.ndarray:
-        value = np.zeros(n, dtype=np.int64)
-        for c in cols:
+        value = digits[:, cols[0]].astype(np.int64)
+        for c in cols[1:]:
             value = value * 10 + digits[:, c]
         return value
 
@@ -58,7 +58,7 @@ def rfc3339_micros(
     sign = at(sign_at)
     ok &= utc | (sign == ord("+")) | (sign == ord("-"))
     zone_digits = np.where(colon[:, None], [1, 2, 4, 5], [1, 2, 3, 4]) + sign_at[:, None]
-    zd = digits[rows[:, None], np.clip(zone_digits, 0, _WIDTH - 1)]
+    zd = digits[rows[:, None], np.clip(zone_digits, 0, _WIDTH - 1)].astype(np.int64)
     ok &= utc | ((zd >= 0) & (zd <= 9)).all(axis=1)
     off_hour = np.where(utc, 0, zd[:, 0] * 10 + zd[:, 1])
     off_min = np.where(utc, 0, zd[:, 2] * 10 + zd[:, 3])
@@ -69,7 +69,7 @@ def rfc3339_micros(
         inside = k < frac_len
         ok &= ~inside | is_digit[:, 20 + k]
         if k < 6:
-            micro = micro * 10 + np.where(inside, digits[:, 20 + k], 0)
+            micro = micro * 10 + digits[:, 20 + k] * inside
     ok &= ts_len <= _WIDTH
     hms = (num(11, 12), num(14, 15), num(17, 18))
     micros, valid = epoch_micros(num(0, 1, 2, 3), num(5, 6), num(8, 9), hms, micro)

@@ -329,6 +329,8 @@ def _written_by_whereabouts(events: pl.DataFrame) -> bool:
     """Whereabouts shares Multus' header: tell them apart by what the messages talk about."""
     import polars as pl
 
+    if (events["kind"] == "multus:add").any():  # its message starts "Add: ", a Multus hint
+        return False
     hints = events.select(
         pl.col("message").str.contains(WHEREABOUTS_HINT).any().alias("wa"),
         pl.col("message").str.contains(MULTUS_HINT).any().alias("multus"),
