@@ -335,3 +335,19 @@ def test_byte_stamp_reader_gives_the_times_of_the_polars_and_python_readers(
     for ts, t in zip(stamps, fast, strict=True):  # plain stamps are read by the byte reader
         if ts in expected:
             assert t == expected[ts]
+
+
+def test_chunked_parse_gives_the_rows_of_a_single_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    from multus_forensics.formats import containerd
+
+    text = (
+        (SAMPLES / "seed/containerd.log").read_text()
+        + "\n  \nnot a record\n"
+        + (SAMPLES / "runtime/containerd-json.log").read_text()
+    )
+    whole = ContainerdFormat().parse(TextSource("containerd.log", text), ParseContext())
+    monkeypatch.setattr(containerd, "CHUNK_ROWS", 3)
+    chunked = ContainerdFormat().parse(TextSource("containerd.log", text), ParseContext())
+    assert whole.events.height > 6
+    assert chunked.events.equals(whole.events)
+    assert (chunked.issues, chunked.blank_lines) == (whole.issues, whole.blank_lines)

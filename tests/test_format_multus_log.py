@@ -326,3 +326,19 @@ def test_byte_header_reader_agrees_with_the_header_regex_on_odd_stamps() -> None
     careful = _regex_header(pl.DataFrame({"raw": text.split("\n")}))
     assert fast.drop("line", "raw").to_dicts() == careful.to_dicts()
     assert fast["time"][1] == datetime(2026, 3, 11, 13, 2, 7, tzinfo=UTC)
+
+
+def test_chunked_parse_gives_the_rows_of_a_single_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    from multus_forensics.formats import multus_log
+
+    text = (SAMPLES / "seed/multus.log").read_text() + (
+        "orphan? no: continues the last record\n\n"
+        "2026-03-11T13:09:00Z [panic] boom\ngoroutine 1 [running]:\n\n  main.go:12\n\n\n"
+        "2026-03-11T13:09:01Z [error] [lab/web/unknownUID:net]: error adding container\n"
+    )
+    whole = MultusLogFormat().parse(TextSource("multus.log", text), ParseContext())
+    monkeypatch.setattr(multus_log, "CHUNK_ROWS", 3)
+    assert len(multus_log._record_chunks(whole.events["nlines"].to_numpy() > 0)) > 3
+    chunked = MultusLogFormat().parse(TextSource("multus.log", text), ParseContext())
+    assert chunked.events.equals(whole.events)
+    assert (chunked.issues, chunked.blank_lines) == (whole.issues, whole.blank_lines)

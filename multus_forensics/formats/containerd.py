@@ -234,7 +234,40 @@ def parse_logrus_source(
         return ParseOutput(empty_frame())
     views = line_views(src)  # no copy of the text; src.lines for very large inputs
     raw = views[0] if views is not None else pl.Series("raw", src.lines, dtype=pl.String)
-    df = raw.to_frame().with_row_index("line", 1)
+    frames: list[pl.DataFrame] = []
+    issues: list[ParseIssue] = []
+    blanks = 0
+    # lines are independent records: chunks bound the intermediate string columns
+    for lo in range(0, len(raw), CHUNK_ROWS):
+        part = raw.slice(lo, CHUNK_ROWS).to_frame().with_row_index("line", lo + 1)
+        out = _parse_chunk(part, views, ctx, src, fmt_name, source)
+        frames.append(out.events)
+        issues += out.issues
+        blanks += out.blank_lines
+    events = pl.concat(frames) if len(frames) > 1 else frames[0]
+    events = events.with_columns(
+        pl.lit(src.file).alias("file"),
+        pl.lit(src.member, pl.String).alias("member"),
+        pl.lit(src.node_hint, pl.String).alias("node"),
+    )
+    return ParseOutput(events, issues, blanks)
+
+
+#: lines per chunk
+CHUNK_ROWS: Final = 65_536
+
+
+def _parse_chunk(
+    df: pl.DataFrame,
+    views: LineViews | None,
+    ctx: ParseContext,
+    src: TextSource,
+    fmt_name: str,
+    source: str,
+) -> ParseOutput:
+    """Events (schema-conformed, without file columns), issues and blanks of a run of lines."""
+    import polars as pl
+
     df = logrus_split(df.with_columns(pl.col("line").cast(pl.Int64)))
     blank = pl.col("raw").str.strip_chars() == ""
     blanks = df.filter(pl.col("ts").is_null() & blank).height
@@ -301,11 +334,6 @@ def parse_logrus_source(
         clean = [{k: v for k, v in r.items() if k in COLUMNS} for r in records]
         parts.append(conform(pl.DataFrame(clean, infer_schema_length=None)))
     events = pl.concat(parts).sort("line") if len(parts) > 1 else parts[0]
-    events = events.with_columns(
-        pl.lit(src.file).alias("file"),
-        pl.lit(src.member, pl.String).alias("member"),
-        pl.lit(src.node_hint, pl.String).alias("node"),
-    )
     return ParseOutput(events, issues, blanks)
 
 

@@ -19,6 +19,7 @@ message classifier (:mod:`._multus_msg`) runs only on records a vectorised trigg
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from multus_forensics.formats._assemble import apply_found, json_str, line_views
@@ -165,6 +166,46 @@ def parse_multus_lines(
         raw = pl.DataFrame({"raw": src.lines}, schema={"raw": pl.String})
         df = pl.concat([raw.with_row_index("line", offset=1), _regex_header(raw)], how="horizontal")
         df = df.with_columns(pl.col("line").cast(pl.Int64))
+    frames: list[pl.DataFrame] = []
+    issues: list[ParseIssue] = []
+    blanks = 0
+    for lo, hi in _record_chunks(df["ts"].is_not_null().to_numpy()):
+        chunk = df.slice(lo, hi - lo)
+        frame, chunk_issues, chunk_blanks = _parse_rows(chunk, src, fmt_name, default_source)
+        frames.append(conform(frame))  # chunks differ in the columns the classifier wrote
+        issues += chunk_issues
+        blanks += chunk_blanks
+    frame = pl.concat(frames) if len(frames) > 1 else frames[0]
+    frame = frame.with_columns(
+        pl.lit(fmt_name).alias("format"),
+        pl.lit(src.file).alias("file"),
+        pl.lit(src.member, pl.String).alias("member"),
+        pl.lit(src.node_hint, pl.String).alias("node"),
+    )
+    return frame, issues, blanks
+
+
+#: rows per chunk: intermediate string columns stay bounded, whatever the file size
+CHUNK_ROWS: Final = 65_536
+
+
+def _record_chunks(head: np.ndarray) -> list[tuple[int, int]]:
+    """Row ranges of about :data:`CHUNK_ROWS` lines that each start at a header line (or the
+    file's first line), so no record, blank gap or orphan run is split between two chunks."""
+    import numpy as np
+
+    heads = np.flatnonzero(head)
+    cuts = np.searchsorted(heads, np.arange(CHUNK_ROWS, len(head), CHUNK_ROWS))
+    bounds = sorted({0, len(head), *heads[cuts[cuts < len(heads)]].tolist()})
+    return list(pairwise(bounds))
+
+
+def _parse_rows(
+    df: pl.DataFrame, src: TextSource, fmt_name: str, default_source: str
+) -> tuple[pl.DataFrame, list[ParseIssue], int]:
+    """Events, issues and blank count of a run of header-split lines (whole records)."""
+    import polars as pl
+
     records, orphans, blanks = _records(df)
     issues = [
         ParseIssue(src.file, src.member, ln, "line before the first Multus log header",
@@ -214,16 +255,9 @@ def parse_multus_lines(
         "raw",
         msg.alias("message"),
         pl.lit(default_source).alias("source"),
-        pl.lit(fmt_name).alias("format"),
         *_add_columns(is_add),
     )
-    frame = apply_found(frame, found)
-    frame = frame.with_columns(
-        pl.lit(src.file).alias("file"),
-        pl.lit(src.member, pl.String).alias("member"),
-        pl.lit(src.node_hint, pl.String).alias("node"),
-    )
-    return conform(frame), issues, blanks
+    return apply_found(frame, found), issues, blanks
 
 
 def _header_columns(src: TextSource) -> pl.DataFrame | None:
