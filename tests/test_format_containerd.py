@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from runtime_accounting import check_accounting
 
 import multus_forensics as mf
+from multus_forensics.formats._assemble import line_views
 from multus_forensics.formats._logrus import LOGRUS_LINE, go_unquote, parse_logrus_payload
 from multus_forensics.formats._logrus_vec import logrus_split
 from multus_forensics.formats.base import ParseContext, TextSource
@@ -236,6 +237,11 @@ def test_literal_split_matches_the_logrus_regex(body: str) -> None:
     ]
     frame = logrus_split(pl.DataFrame({"raw": lines})).select("ts", "level", "msg", "rest")
     assert frame.rows() == [_split_with_regex(line) for line in lines]
+    views = line_views(TextSource("c.log", "\n".join(lines) + "\n"))
+    assert views is not None
+    df = views[0].to_frame().with_row_index("line", 1).with_columns(pl.col("line").cast(pl.Int64))
+    cut = logrus_split(df, views).select("ts", "level", "msg", "rest")
+    assert cut.rows() == frame.rows()  # byte cut of quoted messages: the same split
 
 
 def test_bare_extra_fields_become_the_same_json_as_parse_kv() -> None:

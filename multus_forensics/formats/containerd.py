@@ -268,7 +268,7 @@ def _parse_chunk(
     """Events (schema-conformed, without file columns), issues and blanks of a run of lines."""
     import polars as pl
 
-    df = logrus_split(df.with_columns(pl.col("line").cast(pl.Int64)))
+    df = logrus_split(df.with_columns(pl.col("line").cast(pl.Int64)), views)
     blank = pl.col("raw").str.strip_chars() == ""
     blanks = df.filter(pl.col("ts").is_null() & blank).height
     other = df.filter(pl.col("ts").is_null() & ~blank)

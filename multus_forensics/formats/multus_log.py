@@ -12,8 +12,10 @@ config's ``logFile``, or whereabouts' ``log_file``::
 
 A line without the header continues the record above it (a ``%v`` with newlines, a panic stack
 trace), so records may span several lines. Several records share one second: file order is kept.
-Parsing is vectorised: headers, levels, times and multi-line grouping are polars string ops; the
-message classifier (:mod:`._multus_msg`) runs only on records a vectorised trigger selects.
+Parsing is vectorised: lines are string views into the file's bytes, stamps come from byte
+gathers (:mod:`._stampvec`), headers, levels and multi-line grouping are polars string ops, in
+chunks that start at a header line; the message classifier (:mod:`._multus_msg`) runs once per
+distinct message a vectorised trigger selects.
 """
 
 from __future__ import annotations
