@@ -8,8 +8,8 @@ classifier's sparse dicts back into frame columns so both halves stay simple.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeAlias
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar
 
 if TYPE_CHECKING:
     import numpy as np
@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 
 _NOTHING: Mapping[str, Any] = {}
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
+#: chunks parsed at the same time (polars and numpy release the GIL)
+WORKERS: Final = 2
 
 
 def fields_json(fields: Mapping[str, Any] | None) -> str:
@@ -121,3 +125,24 @@ def line_views(src: TextSource) -> LineViews | None:
     starts, ends = line_bounds(arr)
     lens = ends - starts
     return string_views("raw", data, arr, starts, lens), data, starts, lens
+
+
+def map_chunks(fn: Callable[[_In], _Out], items: Sequence[_In]) -> Iterator[_Out]:
+    """``map(fn, items)`` with :data:`WORKERS` chunks in flight on threads, results in order.
+
+    Only a bounded number of chunk results wait to be consumed, so intermediate columns stay
+    bounded too; a single chunk runs inline (no thread start-up for small files).
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    if len(items) <= 1:
+        yield from map(fn, items)
+        return
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        pending: list[Future[_Out]] = []
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) > WORKERS:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from multus_forensics.formats._assemble import LineViews, apply_found, line_views
+from multus_forensics.formats._assemble import LineViews, apply_found, line_views, map_chunks
 from multus_forensics.formats._logrus import (
     LEVELS,
     RUNTIME_TRIGGER,
@@ -238,9 +238,12 @@ def parse_logrus_source(
     issues: list[ParseIssue] = []
     blanks = 0
     # lines are independent records: chunks bound the intermediate string columns
-    for lo in range(0, len(raw), CHUNK_ROWS):
+
+    def chunk(lo: int) -> ParseOutput:
         part = raw.slice(lo, CHUNK_ROWS).to_frame().with_row_index("line", lo + 1)
-        out = _parse_chunk(part, views, ctx, src, fmt_name, source)
+        return _parse_chunk(part, views, ctx, src, fmt_name, source)
+
+    for out in map_chunks(chunk, range(0, len(raw), CHUNK_ROWS)):
         frames.append(out.events)
         issues += out.issues
         blanks += out.blank_lines

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from multus_forensics.formats._assemble import apply_found, json_str, line_views
+from multus_forensics.formats._assemble import apply_found, json_str, line_views, map_chunks
 from multus_forensics.formats._multus_msg import (
     ADD_PREFIX,
     HEADER_PREFIX,
@@ -171,9 +171,12 @@ def parse_multus_lines(
     frames: list[pl.DataFrame] = []
     issues: list[ParseIssue] = []
     blanks = 0
-    for lo, hi in _record_chunks(df["ts"].is_not_null().to_numpy()):
-        chunk = df.slice(lo, hi - lo)
-        frame, chunk_issues, chunk_blanks = _parse_rows(chunk, src, fmt_name, default_source)
+
+    def rows(span: tuple[int, int]) -> tuple[pl.DataFrame, list[ParseIssue], int]:
+        return _parse_rows(df.slice(span[0], span[1] - span[0]), src, fmt_name, default_source)
+
+    spans = _record_chunks(df["ts"].is_not_null().to_numpy())
+    for frame, chunk_issues, chunk_blanks in map_chunks(rows, spans):
         frames.append(conform(frame))  # chunks differ in the columns the classifier wrote
         issues += chunk_issues
         blanks += chunk_blanks
