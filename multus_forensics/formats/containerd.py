@@ -272,7 +272,10 @@ def _parse_chunk(
     import polars as pl
 
     df = logrus_split(df.with_columns(pl.col("line").cast(pl.Int64)), views)
-    blank = pl.col("raw").str.strip_chars() == ""
+    # only lines without a logrus header are stripped (copying every line costs more)
+    blank = (pl.when(pl.col("ts").is_null()).then(pl.col("raw")).str.strip_chars() == "").fill_null(
+        False
+    )
     blanks = df.filter(pl.col("ts").is_null() & blank).height
     other = df.filter(pl.col("ts").is_null() & ~blank)
     df = df.filter(pl.col("ts").is_not_null())

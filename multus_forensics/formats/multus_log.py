@@ -51,7 +51,8 @@ def _records(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     import polars as pl
 
     head = pl.col("ts").is_not_null()
-    blank = ~head & (pl.col("raw").str.strip_chars() == "")
+    # only non-header lines are stripped (a copy of every line would cost more than the test)
+    blank = (pl.when(~head).then(pl.col("raw")).str.strip_chars() == "").fill_null(False)
     df = df.with_columns(head.alias("head"), blank.alias("blank"), head.cum_sum().alias("rec"))
     next_head = pl.when(~pl.col("blank")).then(pl.col("head")).backward_fill().fill_null(True)
     member = pl.col("head") | ((pl.col("rec") > 0) & (~pl.col("blank") | ~next_head))
