@@ -9,7 +9,9 @@ import pytest
 
 import multus_forensics as mf
 from multus_forensics.formats import _bytevec, _journalvec, journald
-from multus_forensics.ingest.sources import RawStream, decode
+from multus_forensics.ingest.model import Limits
+from multus_forensics.ingest.sources import RawStream, decode, iter_streams
+from multus_forensics.model import ParseIssue
 
 HEAD = "Mar 11 14:02:07 edge-node-2 kubelet[2231]: "
 KLOG = "I0311 14:02:07.418552    2231 x.go:1] "
@@ -89,3 +91,22 @@ def test_clean_bytes_are_decoded_only_when_text_is_asked_for() -> None:
     assert src.head(2) == ["Mar 11 14:02:05 n1 k[1]: x"] * 2
     assert "text" not in vars(src)
     assert src.lines[-1] == "hé"
+
+
+def test_a_large_plain_file_reaches_the_parser_byte_for_byte(tmp_path: Path) -> None:
+    # Past the reader's buffer, so a rewind that trusted the buffered offset would lose bytes.
+    body = "".join(f'{HEAD}{KLOG}"line {i}" pod="lab/p{i}"\n' for i in range(3000)).encode()
+    path = tmp_path / "journal.log"
+    path.write_bytes(body)
+    (stream,) = iter_streams([str(path)])
+    assert isinstance(stream, RawStream)
+    assert stream.data == body
+
+
+def test_a_plain_file_over_the_cap_keeps_only_its_complete_lines(tmp_path: Path) -> None:
+    path = tmp_path / "journal.log"
+    path.write_bytes(b"first line\nsecond line\n")
+    items = list(iter_streams([str(path)], Limits(max_member_bytes=15)))
+    data = [i.data for i in items if isinstance(i, RawStream)]
+    assert data == [b"first line\n"]
+    assert any(isinstance(i, ParseIssue) and "cap of 15 bytes" in i.reason for i in items)

@@ -18,6 +18,7 @@ cap first, which is the one place where compressed bytes are held whole.
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import stat
 import tarfile
@@ -216,6 +217,21 @@ def _compressed(
         yield _issue(ctx, where, reason, "warning")
 
 
+def _plain_size(head: bytes, fh: IO[bytes], cap: int) -> int | None:
+    """The size of ``fh`` when it is a regular file under the cap read only as far as ``head``.
+
+    Such a file is read again from the start with one ``read()``: one buffer of the file's size,
+    instead of chunks, their join and the head prepended (three copies of a large log at peak).
+    """
+    try:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode) or not fh.seekable() or fh.tell() != len(head):
+            return None
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return None
+    return info.st_size if len(head) <= info.st_size <= cap else None
+
+
 def _read_capped(
     head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where
 ) -> tuple[bytes, ParseIssue | None]:
@@ -223,7 +239,15 @@ def _read_capped(
     cap = ctx.limits.max_member_bytes
     data = head
     try:
-        data += _read_upto(fh, cap + 1 - len(head)) if len(head) <= cap else b""
+        if _plain_size(head, fh, cap) is not None:
+            # FileIO.readall sizes its one buffer from fstat; a BufferedReader would copy it again.
+            # The descriptor is rewound directly: fh's buffer may hide its true offset.
+            with io.FileIO(fh.fileno(), closefd=False) as raw:
+                raw.seek(0)
+                data = raw.readall()
+            fh.seek(0, io.SEEK_END)
+        else:
+            data += _read_upto(fh, cap + 1 - len(head)) if len(head) <= cap else b""
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile) as exc:
         cut = data.rfind(b"\n") + 1
         reason = (
