@@ -55,6 +55,31 @@ def test_awkward_klog_lines_parse_as_on_the_careful_path(
     _compare(path, monkeypatch)
 
 
+#: journald-looking lines that are no record: both paths must take them as continuations
+NOT_RECORDS = [
+    "Mar 11 14:02:07 edge-node-2 proc:name[1]: text",
+    "Mar 11 14:02:07 edge-node-2 kubelet[]: text",
+    "Mar 11 14:02:07 edge-node-2 kubelet[2231]:text",
+    "Mar 11 14:02:07",
+    "Mar 11 14:02:07 edge-node-2 pro\tc[1]: text",
+    "Mär 11 14:02:07 edge-node-2 kubelet[2231]: text",
+    "Mar 11 14:02:07 _host kubelet[2231]: text",
+]
+
+
+@pytest.mark.parametrize("chunk", [2, 1000])
+def test_lines_that_only_look_like_records_continue_the_previous_one_on_both_paths(
+    chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = []
+    for odd in NOT_RECORDS:
+        lines += [HEAD + KLOG + '"before" pod="a/b"', odd, HEAD + KLOG + '"after" pod="a/b"']
+    path = tmp_path / "odd.journal"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(_journalvec, "CHUNK_ROWS", chunk)
+    _compare(path, monkeypatch)
+
+
 def test_repeated_keys_send_the_row_to_the_careful_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -242,10 +242,11 @@ def parse_lines(
     for o in orphans:
         o.notes.append("klog block line without its opening record")
     records = sorted(records + orphans, key=lambda r: r.idx[0])
-    if years is None:
-        dated = [r for r in records if r.month is not None]
-        got = years_for_months([r.month or 1 for r in dated], ctx.year_anchor)
-        years = {r.idx[0]: y for r, y in zip(dated, got, strict=True)}
+    # years the caller could not compute (a localised month the fast path does not read)
+    known = years or {}
+    dated = [r for r in records if r.month is not None and r.idx[0] not in known]
+    got = years_for_months([r.month or 1 for r in dated], ctx.year_anchor)
+    years = {**known, **{r.idx[0]: y for r, y in zip(dated, got, strict=True)}}
     zone = zone_or_utc(ctx.tz)
     rows = [_row(r, years.get(r.idx[0]), zone, ctx, src, fmt, issues) for r in records]
     rows.sort(key=lambda r: r["line"])

@@ -38,7 +38,7 @@ from multus_forensics.formats._klogvec import (
     plain_text,
     repeated_keys,
 )
-from multus_forensics.formats._syslogstamp import EN_MONTHS, SHORT_RE
+from multus_forensics.formats._syslogstamp import EN_MONTHS, MARKER_RE, SHORT_RE
 from multus_forensics.formats._vecmerge import merge_chunks
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.klog import LEVELS
@@ -104,8 +104,6 @@ KLOG_LINE: Final = (
     rf"^{_MONTHS_RE} [ \d]\d \d\d:\d\d:\d\d(?:\.\d{{6}})? [A-Za-z0-9][\w.-]* [^\s\[\]:]+\[\d+\]: "
     r"[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ [^ \]]+\] "
 )
-#: the start of any syslog-style record (a line that is not one continues the previous record)
-RECORD_START: Final = r"^\S+ +\d{1,2} \d\d:\d\d:\d\d"
 
 
 class _Lines:
@@ -190,7 +188,11 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> pl.DataFrame:
     rec = ok.copy()
     if not ok.all():  # only lines that are no klog record need the looser record test
         other = np.flatnonzero(~ok)
-        rec[other] = df["raw"].gather(other).str.contains(RECORD_START).fill_null(False)
+        # the careful path's own record test, so both paths agree on what continues a record
+        rec[other] = [
+            _journalrec.split_record(text, 0) is not None or MARKER_RE.fullmatch(text) is not None
+            for text in df["raw"].gather(other).to_list()
+        ]
     hdr = df["_jrb"].fill_null(0).to_numpy().astype(np.int64) + 3
     sev = pl.Series(byte_at(lines.arr, lines.starts[sl] + hdr))
     ascii_ = df["_jascii"].to_numpy()
