@@ -140,3 +140,21 @@ def test_import_and_cli_setup_do_not_load_heavy_libraries(code: str) -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
     assert json.loads(done.stdout) == []
+
+
+def test_an_internal_error_is_one_line_without_a_traceback_unless_debug(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from multus_forensics.commands import formats
+
+    def broken(args: object) -> int:
+        raise KeyError("boom\nsecond line")
+
+    monkeypatch.setattr(formats, "run", broken)
+    assert main(["formats"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("multus-forensics: internal error: KeyError: ")
+    assert "Traceback" not in err
+    with pytest.raises(KeyError):
+        main(["--debug", "formats"])

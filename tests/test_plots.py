@@ -274,6 +274,14 @@ def test_causes_over_time_counts_distinct_pods_and_takes_pandas() -> None:
     assert totals == {"ipam_pool_exhausted": 1, "multus_self_delegation": 1, "unknown": 1}
 
 
+def test_causes_over_time_accepts_a_table_whose_times_are_all_missing() -> None:
+    # a table merged from inputs that all lack times has a Null-typed time column
+    untimed = FAILURES.with_columns(pl.lit(None).alias("time"))
+    ax = plot_causes_over_time(untimed)
+    assert not ax.containers
+    assert ax.get_title(loc="left").endswith("(5 without time not shown)")
+
+
 def test_node_heat_map_counts_cells_and_lists_healthy_nodes() -> None:
     ax = plot_causes_by_node(FAILURES, nodes=["w1", "w2", "w3"])
     image = next(i for i in ax.images if i.get_gid() == "heatmap")

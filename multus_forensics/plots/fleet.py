@@ -135,6 +135,8 @@ def plot_causes_over_time(
 
     frame = as_polars(failures)
     _check(frame, ("time", "root_cause", "namespace", "pod", "pod_uid"))
+    # a table merged from inputs that all lack times has a Null-typed column
+    frame = frame.with_columns(pl.col("time").cast(pl.Datetime("us", "UTC")))
     timed = frame.filter(pl.col("time").is_not_null())
     binned = timed.with_columns(pl.col("time").dt.truncate(every).alias("bin"))
     counts = _counted(binned, ["bin", "root_cause"], count).sort("bin", "root_cause")
