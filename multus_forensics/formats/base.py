@@ -177,3 +177,13 @@ def fraction(head: Sequence[str], predicate: Callable[[str], bool]) -> float:
     if not head:
         return 0.0
     return sum(1 for line in head if predicate(line)) / len(head)
+
+
+def any_share_score(head: Sequence[str], predicate: Callable[[str], bool]) -> float:
+    """0 when no line fits, else 0.5 plus half the share that fits.
+
+    For formats whose lines are unmistakable when present but mixed with other output (plugin
+    stderr between CRI records, shell noise around crictl): one matching line already means a lot.
+    """
+    share = fraction(head, predicate)
+    return 0.0 if share == 0.0 else 0.5 + 0.5 * share

@@ -17,7 +17,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any, ClassVar, Final
 
-from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.base import (
+    LogFormat,
+    ParseContext,
+    ParseOutput,
+    TextSource,
+    any_share_score,
+)
 from multus_forensics.model import Event, ParseIssue, events_to_frame, excerpt
 
 _LINE_RE: Final = re.compile(
@@ -65,10 +71,7 @@ class CalicoFormat(LogFormat):
     description: ClassVar[str] = "Calico CNI plugin log (date time [LEVEL][pid] file line: msg)"
 
     def sniff(self, head: Sequence[str]) -> float:
-        if not head:
-            return 0.0
-        share = sum(1 for line in head if _LINE_RE.match(line)) / len(head)
-        return 0.0 if share == 0.0 else 0.5 + 0.5 * share
+        return any_share_score(head, lambda line: _LINE_RE.match(line) is not None)
 
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
         events: list[Event] = []

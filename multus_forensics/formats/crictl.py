@@ -20,7 +20,13 @@ from typing import Any, ClassVar, Final
 
 from multus_forensics.formats._identity import identities_from_text
 from multus_forensics.formats._logrus import go_unquote
-from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.base import (
+    LogFormat,
+    ParseContext,
+    ParseOutput,
+    TextSource,
+    any_share_score,
+)
 from multus_forensics.model import Event, events_to_frame
 
 _CLI_RE: Final = re.compile(
@@ -55,10 +61,7 @@ class CrictlFormat(LogFormat):
     description: ClassVar[str] = "crictl output (DEBU[0000] …, FATA[0000] …, embedded klog)"
 
     def sniff(self, head: Sequence[str]) -> float:
-        if not head:
-            return 0.0
-        share = sum(1 for line in head if _CLI_RE.match(line)) / len(head)
-        return 0.0 if share == 0.0 else 0.5 + 0.5 * share
+        return any_share_score(head, lambda line: _CLI_RE.match(line) is not None)
 
     def _values(self, line: str, ctx: ParseContext) -> dict[str, Any]:
         fields: dict[str, Any] = {}
