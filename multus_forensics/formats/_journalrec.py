@@ -276,18 +276,18 @@ def _row(
         "raw": raw,
         "year_source": None if rec.aware is not None or rec.marker else ctx.year_anchor.source,
     }
-    for note in rec.notes:
+
+    def warn(reason: str) -> None:
+        """Damage on this record's first line: the record stays an event, the note an issue."""
         issues.append(
             ParseIssue(
-                src.file,
-                src.member,
-                first + 1,
-                note,
-                excerpt(rec.raw[0]),
-                severity="warning",
-                format=fmt,
+                src.file, src.member, first + 1, reason, excerpt(rec.raw[0]),
+                severity="warning", format=fmt,
             )
-        )
+        )  # fmt: skip
+
+    for note in rec.notes:
+        warn(note)
     if rec.marker is not None:
         row.update(
             source="journald",
@@ -301,17 +301,7 @@ def _row(
     truncated = pager_truncated(payload)
     if truncated:
         payload = payload[:-1]
-        issues.append(
-            ParseIssue(
-                src.file,
-                src.member,
-                first + 1,
-                "truncated by pager",
-                excerpt(rec.raw[0]),
-                severity="warning",
-                format=fmt,
-            )
-        )
+        warn("truncated by pager")
     parsed, shape = _dispatch(payload, rec.ident)
     fields: dict[str, Any] = {}
     if parsed is None:
@@ -337,15 +327,5 @@ def _row(
         fields["lines"] = listed
     row["fields"] = encode_fields(fields)
     if row["time"] is None and rec.month is not None:
-        issues.append(
-            ParseIssue(
-                src.file,
-                src.member,
-                first + 1,
-                "impossible date in stamp",
-                excerpt(rec.raw[0]),
-                severity="warning",
-                format=fmt,
-            )
-        )
+        warn("impossible date in stamp")
     return row
