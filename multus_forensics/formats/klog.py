@@ -104,14 +104,15 @@ LEGACY: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
         ),
     )
 )
-#: a regex matching the start of every legacy text, so the vectorised path can route them here
-LEGACY_PREFIX: Final = (
-    r"^(?:Error syncing pod |[cC]reatePodSandbox for pod |Failed to create sandbox for pod "
-    r'|RunPodSandbox from runtime service failed|StopPodSandbox "|Failed to stop sandbox '
-    r'|killPodWithSyncResult failed|failed to "|Killing unwanted pod|Created PodSandbox '
-    r"|Error adding network|Error while adding to cni network|Container runtime network not ready"
-    r'|SyncLoop \(PLEG\): ")'
-)
+#: how every legacy text starts, so the fast path (:mod:`._journalvec`) can route them here
+LEGACY_STARTS: Final = (
+    "Error syncing pod ", "CreatePodSandbox for pod ", "createPodSandbox for pod ",
+    "Failed to create sandbox for pod ", "RunPodSandbox from runtime service failed",
+    'StopPodSandbox "', "Failed to stop sandbox ", "killPodWithSyncResult failed",
+    'failed to "', "Killing unwanted pod", "Created PodSandbox ", "Error adding network",
+    "Error while adding to cni network", "Container runtime network not ready",
+    'SyncLoop (PLEG): "',
+)  # fmt: skip
 TARGET_RE: Final = re.compile(r"(?P<name>[^_]+)_(?P<ns>[^(]+)\((?P<uid>[^)]*)\)")
 #: sandbox ids inside error texts: containerd (``network for sandbox "id"``), CRI-O
 #: (``pod network sandbox k8s_name_ns_uid_n(id)``), dockershim (``sandbox container "id"``)

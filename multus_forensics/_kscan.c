@@ -1,0 +1,988 @@
+/* One-pass scanner for journald-wrapped klog lines (the journald fast path).
+ *
+ * Why C: the rows of a large kubelet journal need a header check, a message split, Go
+ * unquoting, key/value parsing, the `fields` JSON and the identity columns. As a chain of
+ * column passes that costs ~25 passes per row; here it is one pass over each line's bytes.
+ *
+ * The output is Arrow string views (16 bytes a row) into two buffers: buffer 0 is the
+ * chunk's slice of the file's bytes (raw line, host, message, identities: nothing copied),
+ * buffer 1 is new text (the `fields` JSON, unescaped values, kind and level names).
+ *
+ * A row is emitted only when this scanner finishes it exactly as the careful Python path
+ * (formats/_journalrec.py, formats/klog.py, formats/_klogkv.py) would; every other row is
+ * marked slow and handed to that path. Being conservative is always correct; the tests
+ * compare both paths row for row.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    C_RAW, C_HOST, C_MESSAGE, C_ERROR, C_FIELDS, C_NAMESPACE, C_POD, C_POD_UID,
+    C_SANDBOX, C_CONTAINER, C_KIND, C_LEVEL, NCOLS
+};
+
+#define MAX_PAIRS 64
+#define MAX_TABLE 64
+
+typedef struct {
+    const char *p;
+    Py_ssize_t n;
+} span_t;
+
+/* A string value: in the file (buffer 0) or in the new text (buffer 1, at `off`). */
+typedef struct {
+    const char *p; /* where its bytes are now (file or text buffer) */
+    Py_ssize_t n;
+    int in_text;
+    Py_ssize_t off;
+    int set;
+} val_t;
+
+enum { V_QUOTED, V_TOKEN, V_JSON };
+
+typedef struct {
+    span_t key;
+    int type;
+    span_t raw;    /* quoted: between the quotes (escapes not undone); token/json: as is */
+    int escaped;   /* quoted value holding a backslash */
+} pair_t;
+
+typedef struct {
+    /* inputs */
+    const char *data;
+    const int64_t *starts, *lens, *years;
+    Py_ssize_t nlines;
+    Py_ssize_t base; /* byte offset of buffer 0 in data */
+    span_t kinds_msg[MAX_TABLE], kinds_name[MAX_TABLE];
+    Py_ssize_t kinds_off[MAX_TABLE];
+    int nkinds;
+    Py_ssize_t log_off; /* "log" in the text buffer */
+    span_t legacy[MAX_TABLE];
+    int nlegacy;
+    span_t levels[4]; /* I W E F */
+    Py_ssize_t level_off[4];
+    /* outputs */
+    uint8_t *views[NCOLS];
+    uint8_t *valid[NCOLS];
+    int64_t *time;
+    uint8_t *slow;
+    char *text;
+    Py_ssize_t text_len, text_cap;
+    char *scratch; /* one decoded value */
+    Py_ssize_t m;
+    int oom;
+    /* host agreement */
+    const char *host0;
+    Py_ssize_t host0_n;
+    int host_same;
+} scan_t;
+
+static const int DAYS_IN_MONTH[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+static const char *MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+static inline int is_digit(char c) { return c >= '0' && c <= '9'; }
+static inline int is_alnum(char c) {
+    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+/* Python's str.isspace() over ASCII: \s in the careful path's regexes */
+static inline int is_pyspace(unsigned char c) {
+    return c == ' ' || (c >= 9 && c <= 13) || (c >= 0x1c && c <= 0x1f);
+}
+static inline int is_lowhex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
+
+static int month_of(const char *p) {
+    for (int k = 0; k < 12; k++)
+        if (p[0] == MONTHS[3 * k] && p[1] == MONTHS[3 * k + 1] && p[2] == MONTHS[3 * k + 2])
+            return k + 1;
+    return 0;
+}
+
+static int digits(const char *p, int n, int *out) {
+    int v = 0;
+    for (int k = 0; k < n; k++) {
+        if (!is_digit(p[k])) return 0;
+        v = v * 10 + (p[k] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+/* ---- the text buffer ---------------------------------------------------------------- */
+
+static int reserve(scan_t *s, Py_ssize_t more) {
+    if (s->text_len + more <= s->text_cap) return 1;
+    Py_ssize_t cap = s->text_cap ? s->text_cap : 1 << 16;
+    while (cap < s->text_len + more) cap += cap / 2;
+    char *t = realloc(s->text, (size_t)cap);
+    if (!t) {
+        s->oom = 1;
+        return 0;
+    }
+    s->text = t;
+    s->text_cap = cap;
+    return 1;
+}
+
+static inline void put(scan_t *s, const char *p, Py_ssize_t n) {
+    memcpy(s->text + s->text_len, p, (size_t)n);
+    s->text_len += n;
+}
+
+static inline void putc_(scan_t *s, char c) { s->text[s->text_len++] = c; }
+
+/* JSON string body as Python's json.dumps(ensure_ascii=False) writes it (ASCII input) */
+static void put_json(scan_t *s, const char *p, Py_ssize_t n) {
+    static const char hex[] = "0123456789abcdef";
+    for (Py_ssize_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)p[k];
+        switch (c) {
+        case '"': put(s, "\\\"", 2); break;
+        case '\\': put(s, "\\\\", 2); break;
+        case '\n': put(s, "\\n", 2); break;
+        case '\r': put(s, "\\r", 2); break;
+        case '\t': put(s, "\\t", 2); break;
+        case '\b': put(s, "\\b", 2); break;
+        case '\f': put(s, "\\f", 2); break;
+        default:
+            if (c < 0x20) {
+                put(s, "\\u00", 4);
+                putc_(s, hex[c >> 4]);
+                putc_(s, hex[c & 15]);
+            } else {
+                putc_(s, (char)c);
+            }
+        }
+    }
+}
+
+/* ---- Go strings --------------------------------------------------------------------- */
+
+/* The closing quote of a Go string whose body starts at p (end excluded). Returns its
+ * index, -1 when unterminated or when an escape needs the careful path (\x \u \U octal). */
+static Py_ssize_t go_close(const char *p, Py_ssize_t n, int *escaped) {
+    *escaped = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        char c = p[k];
+        if (c == '"') return k;
+        if (c == '\\') {
+            if (k + 1 >= n) return -1;
+            char e = p[k + 1];
+            if (e == 'x' || e == 'u' || e == 'U' || (e >= '0' && e <= '7')) return -1;
+            *escaped = 1;
+            k++;
+        }
+    }
+    return -1;
+}
+
+/* Undo Go quoting of a checked body (see go_close) into out; returns the length. */
+static Py_ssize_t go_unquote(const char *p, Py_ssize_t n, char *out) {
+    Py_ssize_t o = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        char c = p[k];
+        if (c != '\\') {
+            out[o++] = c;
+            continue;
+        }
+        char e = p[++k];
+        switch (e) {
+        case 'a': out[o++] = '\a'; break;
+        case 'b': out[o++] = '\b'; break;
+        case 'f': out[o++] = '\f'; break;
+        case 'n': out[o++] = '\n'; break;
+        case 'r': out[o++] = '\r'; break;
+        case 't': out[o++] = '\t'; break;
+        case 'v': out[o++] = '\v'; break;
+        case '\\': out[o++] = '\\'; break;
+        case '\'': out[o++] = '\''; break;
+        case '"': out[o++] = '"'; break;
+        default: /* not a Go escape: kept verbatim, as the careful path does */
+            out[o++] = '\\';
+            out[o++] = e;
+        }
+    }
+    return o;
+}
+
+/* A value: a span of the file, or (escaped) unquoted into the text buffer. */
+static val_t value_of(scan_t *s, span_t raw, int escaped) {
+    val_t v = {raw.p, raw.n, 0, 0, 1};
+    if (!escaped) return v;
+    Py_ssize_t off = s->text_len;
+    Py_ssize_t n = go_unquote(raw.p, raw.n, s->text + off);
+    s->text_len += n;
+    v.p = s->text + off;
+    v.n = n;
+    v.in_text = 1;
+    v.off = off;
+    return v;
+}
+
+/* ---- flat JSON values: {"k":"v",...} or ["v",...] with plain strings ------------------- */
+
+/* Length of a flat JSON object/array at p (as the vectorised path's _FLAT), else 0.
+ * Strings hold no quote, backslash, space or control character, object keys are \w+, and
+ * an object names each key once: then json.dumps(json.loads(text)) == text. */
+static Py_ssize_t flat_json(const char *p, Py_ssize_t n) {
+    Py_ssize_t k = 0;
+    if (n < 2) return 0;
+    int obj = p[0] == '{';
+    if (!obj && p[0] != '[') return 0;
+    k = 1;
+    if (!obj && p[1] == ']') return 2;
+    span_t keys[MAX_PAIRS];
+    int nkeys = 0;
+    for (;;) {
+        if (obj) {
+            if (k >= n || p[k] != '"') return 0;
+            Py_ssize_t ks = ++k;
+            while (k < n && (is_alnum(p[k]) || p[k] == '_')) k++;
+            if (k == ks || k >= n || p[k] != '"') return 0;
+            span_t key = {p + ks, k - ks};
+            for (int j = 0; j < nkeys; j++)
+                if (keys[j].n == key.n && !memcmp(keys[j].p, key.p, (size_t)key.n)) return 0;
+            if (nkeys >= MAX_PAIRS) return 0;
+            keys[nkeys++] = key;
+            k++;
+            if (k >= n || p[k] != ':') return 0;
+            k++;
+        }
+        if (k >= n || p[k] != '"') return 0;
+        k++;
+        while (k < n && p[k] != '"') {
+            unsigned char c = (unsigned char)p[k];
+            if (c == '\\' || c == ' ' || c < 0x20) return 0;
+            k++;
+        }
+        if (k >= n) return 0;
+        k++;
+        if (k < n && p[k] == ',') {
+            k++;
+            continue;
+        }
+        if (k < n && p[k] == (obj ? '}' : ']')) return k + 1;
+        return 0;
+    }
+}
+
+/* The string value of "key" in a checked flat JSON object */
+static int json_get(span_t obj, const char *key, span_t *out) {
+    Py_ssize_t kl = (Py_ssize_t)strlen(key);
+    const char *p = obj.p, *end = obj.p + obj.n;
+    while (p < end) {
+        if (*p == '"' && end - p > kl + 3 && !memcmp(p + 1, key, (size_t)kl) && p[kl + 1] == '"' &&
+            p[kl + 2] == ':' && (p[-1] == '{' || p[-1] == ',')) {
+            const char *v = p + kl + 4;
+            const char *q = memchr(v, '"', (size_t)(end - v));
+            if (!q) return 0;
+            out->p = v;
+            out->n = q - v;
+            return 1;
+        }
+        p++;
+    }
+    return 0;
+}
+
+/* ---- sandbox ids inside texts (klog.SANDBOX_RE) ---------------------------------------- */
+
+static int eq_at(const char *t, Py_ssize_t n, Py_ssize_t at, const char *lit) {
+    Py_ssize_t l = (Py_ssize_t)strlen(lit);
+    return at >= 0 && at + l <= n && !memcmp(t + at, lit, (size_t)l);
+}
+
+static int hex64_at(const char *t, Py_ssize_t n, Py_ssize_t at) {
+    if (at + 64 > n) return 0;
+    for (int k = 0; k < 64; k++)
+        if (!is_lowhex(t[at + k])) return 0;
+    return 1;
+}
+
+/* After `(?:network for sandbox|sandbox container)`: ` \\*"` then the id */
+static Py_ssize_t quoted_id(const char *t, Py_ssize_t n, Py_ssize_t k) {
+    if (k >= n || t[k] != ' ') return -1;
+    k++;
+    while (k < n && t[k] == '\\') k++;
+    if (k >= n || t[k] != '"') return -1;
+    return hex64_at(t, n, k + 1) ? k + 1 : -1;
+}
+
+/* After `pod (?:network )?sandbox`: ` k8s_[^(\s]*\(` then the id */
+static Py_ssize_t crio_id(const char *t, Py_ssize_t n, Py_ssize_t k) {
+    if (!eq_at(t, n, k, " k8s_")) return -1;
+    k += 5;
+    while (k < n && t[k] != '(' && !is_pyspace((unsigned char)t[k])) k++;
+    if (k >= n || t[k] != '(') return -1;
+    return hex64_at(t, n, k + 1) ? k + 1 : -1;
+}
+
+/* Position of the id of SANDBOX_RE's leftmost match in t, or -1. */
+static Py_ssize_t sandbox_in(const char *t, Py_ssize_t n) {
+    Py_ssize_t best = -1, best_start = PY_SSIZE_T_MAX;
+    const char *p = t, *end = t + n;
+    while (p < end) {
+        const char *q = memmem(p, (size_t)(end - p), "sandbox", 7);
+        if (!q) break;
+        Py_ssize_t at = q - t;
+        if (at - 12 > best_start) break;
+        Py_ssize_t id;
+        if (eq_at(t, n, at - 12, "network for ") && (id = quoted_id(t, n, at + 7)) >= 0 &&
+            at - 12 < best_start) {
+            best = id;
+            best_start = at - 12;
+        }
+        if (eq_at(t, n, at, "sandbox container") && (id = quoted_id(t, n, at + 17)) >= 0 &&
+            at < best_start) {
+            best = id;
+            best_start = at;
+        }
+        if (eq_at(t, n, at - 4, "pod ") && (id = crio_id(t, n, at + 7)) >= 0 &&
+            at - 4 < best_start) {
+            best = id;
+            best_start = at - 4;
+        }
+        if (eq_at(t, n, at - 12, "pod network ") && (id = crio_id(t, n, at + 7)) >= 0 &&
+            at - 12 < best_start) {
+            best = id;
+            best_start = at - 12;
+        }
+        p = q + 1;
+    }
+    return best;
+}
+
+/* ---- key=value pairs (_klogkv.parse_kv) --------------------------------------------------- */
+
+/* Read the pairs of body[a:e]; 0 when the careful path must (unreadable rest, blocks, JSON
+ * other than flat, unterminated or unusual escapes, a repeated key, a `pid` key). */
+static int read_pairs(const char *body, Py_ssize_t a, Py_ssize_t e, pair_t *pairs, int *count) {
+    int np = 0;
+    for (;;) {
+        while (a < e && body[a] == ' ') a++;
+        if (a >= e) break;
+        Py_ssize_t ke = a;
+        while (ke < e && body[ke] != '=' && body[ke] != ' ' && body[ke] != '\t') ke++;
+        if (ke >= e || body[ke] != '=' || ke == a) return 0;
+        if (np >= MAX_PAIRS) return 0;
+        pair_t *pr = &pairs[np++];
+        pr->key = (span_t){body + a, ke - a};
+        pr->escaped = 0;
+        Py_ssize_t v = ke + 1;
+        if (v < e && body[v] == '"') {
+            Py_ssize_t qq = go_close(body + v + 1, e - v - 1, &pr->escaped);
+            if (qq < 0) return 0;
+            pr->type = V_QUOTED;
+            pr->raw = (span_t){body + v + 1, qq};
+            a = v + qq + 2;
+        } else if (v < e && body[v] == '<' && v + 1 == e) {
+            return 0; /* a block */
+        } else if (v < e && (body[v] == '{' || body[v] == '[')) {
+            Py_ssize_t jl = flat_json(body + v, e - v);
+            if (!jl) return 0;
+            pr->type = V_JSON;
+            pr->raw = (span_t){body + v, jl};
+            a = v + jl;
+        } else {
+            Py_ssize_t te = v;
+            while (te < e && body[te] != ' ') te++;
+            pr->type = V_TOKEN;
+            pr->raw = (span_t){body + v, te - v};
+            a = te;
+        }
+    }
+    /* a repeated key keeps its first place and last value, and `pid` comes first: both are
+     * left to the careful path */
+    for (int x = 0; x < np; x++) {
+        span_t kx = pairs[x].key;
+        if (kx.n == 3 && !memcmp(kx.p, "pid", 3)) return 0;
+        for (int y = 0; y < x; y++)
+            if (pairs[y].key.n == kx.n && !memcmp(pairs[y].key.p, kx.p, (size_t)kx.n)) return 0;
+    }
+    *count = np;
+    return 1;
+}
+
+static int key_is(span_t k, const char *lit) {
+    Py_ssize_t l = (Py_ssize_t)strlen(lit);
+    return k.n == l && !memcmp(k.p, lit, (size_t)l);
+}
+
+/* klog.ID_KEYS: pairs that become columns instead of fields */
+static int is_id_key(span_t k) {
+    return key_is(k, "err") || key_is(k, "pod") || key_is(k, "podUID") ||
+           key_is(k, "podSandboxID") || key_is(k, "containerID") || key_is(k, "podName");
+}
+
+/* Length of a `^[a-z][a-z0-9+.-]*://` prefix, else 0 */
+static Py_ssize_t scheme_len(const char *p, Py_ssize_t n) {
+    if (n < 1 || p[0] < 'a' || p[0] > 'z') return 0;
+    Py_ssize_t z = 1;
+    while (z < n && ((p[z] >= 'a' && p[z] <= 'z') || is_digit(p[z]) || p[z] == '+' ||
+                     p[z] == '.' || p[z] == '-'))
+        z++;
+    return eq_at(p, n, z, "://") ? z + 3 : 0;
+}
+
+/* The identity columns of klog._structured from the pairs; 0: careful path. */
+static int identities(scan_t *s, pair_t *pairs, int np, val_t *error, val_t *ns, val_t *pod,
+                      val_t *uid, val_t *sbx, val_t *cid) {
+    span_t ev_id = {0}, ev_data = {0};
+    int has_ev_id = 0, has_ev_data = 0;
+    val_t podv = {0}, pnamev = {0};
+    for (int x = 0; x < np; x++) {
+        pair_t *pr = &pairs[x];
+        span_t k = pr->key;
+        if (key_is(k, "event") && pr->type == V_JSON && pr->raw.p[0] == '{') {
+            has_ev_id = json_get(pr->raw, "ID", &ev_id);
+            has_ev_data = json_get(pr->raw, "Data", &ev_data);
+            continue;
+        }
+        if (!is_id_key(k)) continue;
+        val_t v;
+        if (pr->type == V_JSON) {
+            /* newer kubelets log CRI ids as {"Type":..,"ID":..}; other JSON ids: careful */
+            span_t inner;
+            if (!(key_is(k, "podUID") || key_is(k, "podSandboxID")) || pr->raw.p[0] != '{')
+                return 0;
+            if (!json_get(pr->raw, "ID", &inner)) continue;
+            v = (val_t){inner.p, inner.n, 0, 0, 1};
+        } else {
+            v = value_of(s, pr->raw, pr->escaped);
+        }
+        if (key_is(k, "err")) {
+            *error = v;
+        } else if (key_is(k, "pod")) {
+            podv = v;
+        } else if (key_is(k, "podName")) {
+            pnamev = v;
+        } else if (key_is(k, "podUID")) {
+            if (v.n) *uid = v;
+        } else if (key_is(k, "podSandboxID")) {
+            if (v.n) *sbx = v;
+        } else if (v.n) { /* containerID, without its scheme:// */
+            Py_ssize_t z = scheme_len(v.p, v.n);
+            v.p += z;
+            v.n -= z;
+            v.off += z;
+            *cid = v;
+        }
+    }
+    if (podv.set && podv.n) {
+        const char *sl = memchr(podv.p, '/', (size_t)podv.n);
+        if (sl) {
+            Py_ssize_t cut = sl - podv.p;
+            *ns = (val_t){podv.p, cut, podv.in_text, podv.off, 1};
+            *pod = (val_t){sl + 1, podv.n - cut - 1, podv.in_text, podv.off + cut + 1, 1};
+        } else {
+            *pod = podv;
+        }
+    } else if (pnamev.set) {
+        *pod = pnamev;
+    }
+    if (!uid->set && has_ev_id) *uid = (val_t){ev_id.p, ev_id.n, 0, 0, 1};
+    if (!cid->set && has_ev_data) *cid = (val_t){ev_data.p, ev_data.n, 0, 0, 1};
+    return 1;
+}
+
+/* ---- views ------------------------------------------------------------------------------ */
+
+static void put_view(scan_t *s, int col, Py_ssize_t row, const char *p, Py_ssize_t n, int in_text,
+                     Py_ssize_t off) {
+    uint8_t *v = s->views[col] + 16 * row;
+    uint32_t len = (uint32_t)n;
+    memset(v, 0, 16);
+    memcpy(v, &len, 4);
+    if (n <= 12) {
+        memcpy(v + 4, p, (size_t)n);
+    } else {
+        int32_t buf = in_text ? 1 : 0;
+        uint32_t o = (uint32_t)(in_text ? off : (p - s->data) - s->base);
+        memcpy(v + 4, p, 4);
+        memcpy(v + 8, &buf, 4);
+        memcpy(v + 12, &o, 4);
+    }
+    if (s->valid[col]) s->valid[col][row >> 3] |= (uint8_t)(1u << (row & 7));
+}
+
+static void put_val(scan_t *s, int col, Py_ssize_t row, val_t v) {
+    if (v.set) {
+        put_view(s, col, row, v.p, v.n, v.in_text, v.off);
+        return;
+    }
+    memset(s->views[col] + 16 * row, 0, 16);
+    if (s->valid[col]) s->valid[col][row >> 3] &= (uint8_t)~(1u << (row & 7));
+}
+
+/* ---- one line ----------------------------------------------------------------------------- */
+
+/* True when the careful path certainly takes line i as a journald record (the subset of
+ * SHORT_RE with an English month, or a `-- marker --`); False when unsure. */
+static int surely_record(scan_t *s, Py_ssize_t i) {
+    const char *p = s->data + s->starts[i];
+    Py_ssize_t n = s->lens[i], k;
+    if (n >= 5 && p[0] == '-' && p[1] == '-' && p[2] == ' ' && p[n - 1] == '-' && p[n - 2] == '-') {
+        for (k = 0; k < n; k++)
+            if ((unsigned char)p[k] >= 0x80 || p[k] == '\r') return 0;
+        return 1;
+    }
+    if (n < 20 || !month_of(p) || p[3] != ' ') return 0;
+    k = 4;
+    if (p[k] == ' ') k++;
+    if (!is_digit(p[k])) return 0;
+    k++;
+    if (is_digit(p[k])) k++;
+    if (p[k] != ' ') return 0;
+    k++;
+    if (k + 9 > n) return 0;
+    if (!is_digit(p[k]) || !is_digit(p[k + 1]) || p[k + 2] != ':' || !is_digit(p[k + 3]) ||
+        !is_digit(p[k + 4]) || p[k + 5] != ':' || !is_digit(p[k + 6]) || !is_digit(p[k + 7]))
+        return 0;
+    k += 8;
+    if (k < n && p[k] == '.') {
+        Py_ssize_t d = ++k;
+        while (k < n && is_digit(p[k])) k++;
+        if (k == d || k - d > 6) return 0;
+    }
+    if (k >= n || p[k] != ' ') return 0;
+    k++;
+    if (k >= n || !is_alnum(p[k])) return 0;
+    while (k < n && (is_alnum(p[k]) || p[k] == '_' || p[k] == '.' || p[k] == '-')) k++;
+    if (k >= n || p[k] != ' ') return 0;
+    k++;
+    Py_ssize_t id0 = k;
+    while (k < n && p[k] != '[' && p[k] != ':') {
+        unsigned char c = (unsigned char)p[k];
+        if (c >= 0x80 || is_pyspace(c)) return 0;
+        k++;
+    }
+    if (k == id0 || k >= n) return 0;
+    if (p[k] == '[') {
+        Py_ssize_t d = ++k;
+        while (k < n && is_digit(p[k])) k++;
+        if (k == d || k >= n || p[k] != ']') return 0;
+        k++;
+    }
+    if (k >= n || p[k] != ':') return 0;
+    k++;
+    return k == n || p[k] == ' ';
+}
+
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* Parse line i into output row s->m; returns 0 (row not emitted) when the careful path must
+ * take it. */
+static int scan_line(scan_t *s, Py_ssize_t i) {
+    const char *p = s->data + s->starts[i];
+    Py_ssize_t n = s->lens[i], k;
+    int64_t year = s->years[i];
+    if (year <= 0 || n < 32) return 0;
+    for (k = 0; k < n; k++)
+        if ((unsigned char)p[k] >= 0x80 || p[k] == '\r') return 0;
+    if (p[n - 1] == '>' || (p[n - 1] == '<' && p[n - 2] == '=')) return 0; /* blocks, pager cuts */
+    /* `Mar 11 14:02:07[.418601] host ident[pid]: ` */
+    int jmonth = month_of(p);
+    if (!jmonth || p[3] != ' ' || !(p[4] == ' ' || is_digit(p[4])) || !is_digit(p[5]) ||
+        p[6] != ' ')
+        return 0;
+    if (!is_digit(p[7]) || !is_digit(p[8]) || p[9] != ':' || !is_digit(p[10]) ||
+        !is_digit(p[11]) || p[12] != ':' || !is_digit(p[13]) || !is_digit(p[14]))
+        return 0;
+    k = 15;
+    if (p[k] == '.') {
+        for (int d = 1; d <= 6; d++)
+            if (!is_digit(p[k + d])) return 0;
+        k += 7;
+    }
+    if (p[k] != ' ') return 0;
+    Py_ssize_t host_at = ++k;
+    if (!is_alnum(p[k])) return 0;
+    while (k < n && (is_alnum(p[k]) || p[k] == '_' || p[k] == '.' || p[k] == '-')) k++;
+    if (k >= n || p[k] != ' ') return 0;
+    span_t host = {p + host_at, k - host_at};
+    Py_ssize_t id0 = ++k;
+    while (k < n && p[k] != '[') {
+        char c = p[k];
+        if (c == ']' || c == ':' || is_pyspace((unsigned char)c)) return 0;
+        k++;
+    }
+    if (k == id0 || k >= n) return 0;
+    Py_ssize_t pid_at = ++k;
+    while (k < n && is_digit(p[k])) k++;
+    if (k == pid_at || k + 2 >= n || p[k] != ']' || p[k + 1] != ':' || p[k + 2] != ' ') return 0;
+    span_t pid = {p + pid_at, k - pid_at};
+    k += 3;
+    /* klog header `E0311 14:02:07.418552    2231 file.go:72] ` */
+    const char *h = p + k;
+    Py_ssize_t hn = n - k;
+    if (hn < 24) return 0;
+    int lvl;
+    switch (h[0]) {
+    case 'I': lvl = 0; break;
+    case 'W': lvl = 1; break;
+    case 'E': lvl = 2; break;
+    case 'F': lvl = 3; break;
+    default: return 0;
+    }
+    int kmon, kday, hh, mi, ss, us;
+    if (!digits(h + 1, 2, &kmon) || !digits(h + 3, 2, &kday) || h[5] != ' ' ||
+        !digits(h + 6, 2, &hh) || h[8] != ':' || !digits(h + 9, 2, &mi) || h[11] != ':' ||
+        !digits(h + 12, 2, &ss) || h[14] != '.' || !digits(h + 15, 6, &us) || h[21] != ' ')
+        return 0;
+    Py_ssize_t j = 22;
+    while (j < hn && h[j] == ' ') j++;
+    Py_ssize_t t0 = j;
+    while (j < hn && is_digit(h[j])) j++;
+    if (j == t0 || j >= hn || h[j] != ' ') return 0;
+    Py_ssize_t c0 = ++j;
+    while (j < hn && h[j] != ' ' && h[j] != ']') j++;
+    if (j == c0 || j + 1 >= hn || h[j] != ']' || h[j + 1] != ' ') return 0;
+    const char *body = h + j + 2;
+    Py_ssize_t bn = hn - j - 2;
+    /* the klog time, with the journald stamp's year (a Dec/Jan boundary shifts it) */
+    if (kmon == 12 && jmonth == 1) year -= 1;
+    else if (kmon == 1 && jmonth == 12) year += 1;
+    if (kmon < 1 || kmon > 12 || year < 1 || year > 9999 || hh > 23 || mi > 59 || ss > 59)
+        return 0;
+    int leap = (year % 4 == 0) && (year % 100 != 0 || year % 400 == 0);
+    if (kday < 1 || kday > DAYS_IN_MONTH[kmon] + (kmon == 2 && leap)) return 0;
+    int64_t micros =
+        ((days_from_civil(year, kmon, kday) * 24 + hh) * 60 + mi) * 60 * 1000000LL +
+        ss * 1000000LL + us;
+
+    /* worst case new text of this row: fields JSON (6 bytes per escaped byte), decoded
+     * message and error */
+    if (!reserve(s, 8 * n + 128)) return 0;
+    Py_ssize_t mark = s->text_len; /* rolled back when the row goes to the careful path */
+    Py_ssize_t row = s->m;
+    val_t message = {0}, error = {0}, ns = {0}, pod = {0}, uid = {0}, sbx = {0}, cid = {0};
+    Py_ssize_t kind_off = s->log_off, kind_n = 3;
+    pair_t pairs[MAX_PAIRS];
+    int np = 0;
+    if (bn > 0 && body[0] == '"') {
+        int esc;
+        Py_ssize_t q = go_close(body + 1, bn - 1, &esc);
+        if (q < 0) goto slow;
+        message = value_of(s, (span_t){body + 1, q}, esc);
+        for (int t = 0; t < s->nkinds; t++)
+            if (s->kinds_msg[t].n == message.n &&
+                !memcmp(s->kinds_msg[t].p, message.p, (size_t)message.n)) {
+                kind_off = s->kinds_off[t];
+                kind_n = s->kinds_name[t].n;
+                break;
+            }
+        if (!read_pairs(body, q + 2, bn, pairs, &np)) goto slow;
+        if (!identities(s, pairs, np, &error, &ns, &pod, &uid, &sbx, &cid)) goto slow;
+    } else {
+        /* a legacy (unquoted) text: the careful path reads some call sites' own texts */
+        for (int t = 0; t < s->nlegacy; t++)
+            if (bn >= s->legacy[t].n && !memcmp(body, s->legacy[t].p, (size_t)s->legacy[t].n))
+                goto slow;
+        message = (val_t){body, bn, 0, 0, 1};
+    }
+    if (!sbx.set) {
+        Py_ssize_t at = -1;
+        val_t from = {0};
+        if (error.set && error.n && (at = sandbox_in(error.p, error.n)) >= 0) from = error;
+        else if (message.n && (at = sandbox_in(message.p, message.n)) >= 0) from = message;
+        if (at >= 0) sbx = (val_t){from.p + at, 64, from.in_text, from.off + at, 1};
+    }
+    /* fields: {"pid": journald pid, the other pairs in order} */
+    Py_ssize_t fields_off = s->text_len;
+    put(s, "{\"pid\":\"", 8);
+    put(s, pid.p, pid.n);
+    putc_(s, '"');
+    for (int x = 0; x < np; x++) {
+        pair_t *pr = &pairs[x];
+        if (is_id_key(pr->key)) continue;
+        put(s, ",\"", 2);
+        put_json(s, pr->key.p, pr->key.n);
+        put(s, "\":", 2);
+        if (pr->type == V_JSON) {
+            put(s, pr->raw.p, pr->raw.n);
+            continue;
+        }
+        putc_(s, '"');
+        if (pr->escaped) {
+            Py_ssize_t dn = go_unquote(pr->raw.p, pr->raw.n, s->scratch);
+            put_json(s, s->scratch, dn);
+        } else {
+            put_json(s, pr->raw.p, pr->raw.n);
+        }
+        putc_(s, '"');
+    }
+    putc_(s, '}');
+    /* emit */
+    put_view(s, C_RAW, row, p, n, 0, 0);
+    put_view(s, C_HOST, row, host.p, host.n, 0, 0);
+    put_val(s, C_MESSAGE, row, message);
+    put_val(s, C_ERROR, row, error);
+    put_view(s, C_FIELDS, row, s->text + fields_off, s->text_len - fields_off, 1, fields_off);
+    put_val(s, C_NAMESPACE, row, ns);
+    put_val(s, C_POD, row, pod);
+    put_val(s, C_POD_UID, row, uid);
+    put_val(s, C_SANDBOX, row, sbx);
+    put_val(s, C_CONTAINER, row, cid);
+    put_view(s, C_KIND, row, s->text + kind_off, kind_n, 1, kind_off);
+    put_view(s, C_LEVEL, row, s->text + s->level_off[lvl], s->levels[lvl].n, 1, s->level_off[lvl]);
+    s->time[row] = micros;
+    if (!s->host0) {
+        s->host0 = host.p;
+        s->host0_n = host.n;
+    } else if (s->host_same &&
+               (s->host0_n != host.n || memcmp(s->host0, host.p, (size_t)host.n))) {
+        s->host_same = 0;
+    }
+    s->m++;
+    return 1;
+slow:
+    s->text_len = mark;
+    return 0;
+}
+
+/* ---- the Python entry point ------------------------------------------------------------------ */
+
+static int table(PyObject *seq, span_t *out, int *count, const char *what) {
+    PyObject *fast = PySequence_Fast(seq, what);
+    if (!fast) return 0;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+    if (n > MAX_TABLE) {
+        Py_DECREF(fast);
+        PyErr_Format(PyExc_ValueError, "%s: at most %d entries", what, MAX_TABLE);
+        return 0;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(fast, k);
+        if (!PyBytes_Check(item)) {
+            Py_DECREF(fast);
+            PyErr_Format(PyExc_TypeError, "%s: bytes expected", what);
+            return 0;
+        }
+        out[k].p = PyBytes_AS_STRING(item);
+        out[k].n = PyBytes_GET_SIZE(item);
+    }
+    *count = (int)n;
+    Py_DECREF(fast); /* the items stay alive in the caller's sequence */
+    return 1;
+}
+
+static int int64_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t n, const char *what) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS) < 0) return 0;
+    if (view->len != n * 8) {
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_ValueError, "%s: %zd int64 values expected", what, n);
+        return 0;
+    }
+    return 1;
+}
+
+PyDoc_STRVAR(scan_doc,
+"scan(data, starts, lens, years, lo, hi, kinds, legacy, levels) -> tuple\n\n"
+"Parse lines lo..hi of a journald file whose payloads are klog records.\n\n"
+"data: the file's bytes; starts/lens/years: int64 arrays over all lines (year 0: unknown);\n"
+"kinds: ((message, kind), ...) structured messages; legacy: text starts left to the careful\n"
+"path; levels: names of the I, W, E, F severities.\n"
+"Returns (slow, m, time, views, valid, text, host_same): slow[r] is 1 for lines the careful\n"
+"path must take; m rows were emitted; time holds their naive local epoch microseconds;\n"
+"views/valid are per column Arrow string views and validity bitmaps (None: no nulls) over\n"
+"buffer 0 = data[starts[lo]:] and buffer 1 = text.");
+
+static PyObject *scan(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *data_o, *starts_o, *lens_o, *years_o, *kinds_o, *legacy_o, *levels_o;
+    Py_ssize_t lo, hi;
+    if (!PyArg_ParseTuple(args, "OOOOnnOOO", &data_o, &starts_o, &lens_o, &years_o, &lo, &hi,
+                          &kinds_o, &legacy_o, &levels_o))
+        return NULL;
+    scan_t s;
+    memset(&s, 0, sizeof s);
+    Py_buffer dbuf, sbuf, lbuf, ybuf;
+    if (PyObject_GetBuffer(data_o, &dbuf, PyBUF_SIMPLE) < 0) return NULL;
+    Py_ssize_t nlines = 0;
+    {
+        Py_buffer tmp;
+        if (PyObject_GetBuffer(starts_o, &tmp, PyBUF_SIMPLE) < 0) {
+            PyBuffer_Release(&dbuf);
+            return NULL;
+        }
+        nlines = tmp.len / 8;
+        PyBuffer_Release(&tmp);
+    }
+    int got = 0;
+    if (int64_buffer(starts_o, &sbuf, nlines, "starts")) {
+        got = 1;
+        if (int64_buffer(lens_o, &lbuf, nlines, "lens")) {
+            got = 2;
+            if (int64_buffer(years_o, &ybuf, nlines, "years")) got = 3;
+        }
+    }
+    PyObject *result = NULL, *slow_o = NULL, *time_o = NULL, *views_o = NULL, *valid_o = NULL,
+             *text_o = NULL;
+    if (got < 3) goto done;
+    if (lo < 0 || hi > nlines || lo > hi) {
+        PyErr_SetString(PyExc_ValueError, "scan: bad line range");
+        goto done;
+    }
+    s.data = dbuf.buf;
+    s.starts = sbuf.buf;
+    s.lens = lbuf.buf;
+    s.years = ybuf.buf;
+    s.nlines = nlines;
+    s.base = lo < hi ? (Py_ssize_t)s.starts[lo] : 0;
+    s.host_same = 1;
+    {
+        PyObject *fast = PySequence_Fast(kinds_o, "kinds");
+        if (!fast) goto done;
+        Py_ssize_t nk = PySequence_Fast_GET_SIZE(fast);
+        if (nk > MAX_TABLE) {
+            Py_DECREF(fast);
+            PyErr_SetString(PyExc_ValueError, "kinds: too many entries");
+            goto done;
+        }
+        for (Py_ssize_t k = 0; k < nk; k++) {
+            PyObject *pairo = PySequence_Fast_GET_ITEM(fast, k);
+            PyObject *msg, *name;
+            if (!PyTuple_Check(pairo) || !PyArg_ParseTuple(pairo, "SS", &msg, &name)) {
+                Py_DECREF(fast);
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "kinds: (bytes, bytes)");
+                goto done;
+            }
+            s.kinds_msg[k] = (span_t){PyBytes_AS_STRING(msg), PyBytes_GET_SIZE(msg)};
+            s.kinds_name[k] = (span_t){PyBytes_AS_STRING(name), PyBytes_GET_SIZE(name)};
+        }
+        s.nkinds = (int)nk;
+        Py_DECREF(fast);
+    }
+    int nlev = 0;
+    if (!table(legacy_o, s.legacy, &s.nlegacy, "legacy") ||
+        !table(levels_o, s.levels, &nlev, "levels"))
+        goto done;
+    if (nlev != 4) {
+        PyErr_SetString(PyExc_ValueError, "levels: four names expected (I, W, E, F)");
+        goto done;
+    }
+    Py_ssize_t n = hi - lo, maxlen = 0, chunk_bytes = 0;
+    for (Py_ssize_t i = lo; i < hi; i++) {
+        if (s.lens[i] > maxlen) maxlen = s.lens[i];
+        chunk_bytes += s.lens[i] + 1;
+        if (s.starts[i] < 0 || s.lens[i] < 0 || s.starts[i] + s.lens[i] > dbuf.len) {
+            PyErr_SetString(PyExc_ValueError, "scan: line bounds outside data");
+            goto done;
+        }
+    }
+    if (lo < hi && s.starts[hi - 1] + s.lens[hi - 1] - s.base >= ((Py_ssize_t)1 << 31)) {
+        PyErr_SetString(PyExc_ValueError, "scan: a chunk spans 2 GiB or more");
+        goto done;
+    }
+    for (Py_ssize_t i = hi; i < nlines && i < hi + 1; i++)
+        if (s.starts[i] < 0 || s.lens[i] < 0 || s.starts[i] + s.lens[i] > dbuf.len) {
+            PyErr_SetString(PyExc_ValueError, "scan: line bounds outside data");
+            goto done;
+        }
+    slow_o = PyBytes_FromStringAndSize(NULL, n);
+    time_o = PyBytes_FromStringAndSize(NULL, n * 8);
+    views_o = PyTuple_New(NCOLS);
+    valid_o = PyTuple_New(NCOLS);
+    if (!slow_o || !time_o || !views_o || !valid_o) goto done;
+    for (int c = 0; c < NCOLS; c++) {
+        PyObject *v = PyBytes_FromStringAndSize(NULL, n * 16);
+        if (!v) goto done;
+        PyTuple_SET_ITEM(views_o, c, v);
+        s.views[c] = (uint8_t *)PyBytes_AS_STRING(v);
+        int nullable = c == C_ERROR || c == C_NAMESPACE || c == C_POD || c == C_POD_UID ||
+                       c == C_SANDBOX || c == C_CONTAINER;
+        PyObject *b = Py_None;
+        if (nullable) {
+            b = PyBytes_FromStringAndSize(NULL, (n + 7) / 8);
+            if (!b) goto done;
+            memset(PyBytes_AS_STRING(b), 0, (size_t)((n + 7) / 8));
+            s.valid[c] = (uint8_t *)PyBytes_AS_STRING(b);
+        } else {
+            Py_INCREF(b);
+        }
+        PyTuple_SET_ITEM(valid_o, c, b);
+    }
+    s.time = (int64_t *)PyBytes_AS_STRING(time_o);
+    s.slow = (uint8_t *)PyBytes_AS_STRING(slow_o);
+    s.scratch = malloc((size_t)maxlen + 1);
+    if (!s.scratch || !reserve(&s, 2 * chunk_bytes + 1024)) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* kind and level names once, at the start of the text buffer */
+    s.log_off = s.text_len;
+    put(&s, "log", 3);
+    for (int k = 0; k < s.nkinds; k++) {
+        s.kinds_off[k] = s.text_len;
+        put(&s, s.kinds_name[k].p, s.kinds_name[k].n);
+    }
+    for (int k = 0; k < 4; k++) {
+        s.level_off[k] = s.text_len;
+        put(&s, s.levels[k].p, s.levels[k].n);
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = lo; i < hi && !s.oom; i++) {
+        int ok = scan_line(&s, i);
+        /* a line that is not surely a record may continue this one: careful path for both */
+        if (ok && i + 1 < nlines && !surely_record(&s, i + 1)) {
+            s.m--;
+            ok = 0;
+            /* the row's text stays in the buffer unreferenced; rare (continuations) */
+        }
+        s.slow[i - lo] = (uint8_t)!ok;
+    }
+    Py_END_ALLOW_THREADS
+    if (s.oom) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (s.text_len >= ((Py_ssize_t)1 << 31)) {
+        PyErr_SetString(PyExc_ValueError, "scan: new text of a chunk exceeds 2 GiB");
+        goto done;
+    }
+    text_o = PyBytes_FromStringAndSize(s.text, s.text_len);
+    if (!text_o) goto done;
+    for (int c = 0; c < NCOLS; c++) {
+        PyObject *v = PyTuple_GET_ITEM(views_o, c);
+        PyTuple_SET_ITEM(views_o, c, NULL);
+        if (_PyBytes_Resize(&v, s.m * 16) < 0) goto done;
+        PyTuple_SET_ITEM(views_o, c, v);
+    }
+    if (_PyBytes_Resize(&time_o, s.m * 8) < 0) goto done;
+    result = Py_BuildValue("(OnOOOOO)", slow_o, s.m, time_o, views_o, valid_o, text_o,
+                           s.host_same ? Py_True : Py_False);
+done:
+    free(s.text);
+    free(s.scratch);
+    Py_XDECREF(slow_o);
+    Py_XDECREF(time_o);
+    Py_XDECREF(views_o);
+    Py_XDECREF(valid_o);
+    Py_XDECREF(text_o);
+    if (got >= 3) PyBuffer_Release(&ybuf);
+    if (got >= 2) PyBuffer_Release(&lbuf);
+    if (got >= 1) PyBuffer_Release(&sbuf);
+    PyBuffer_Release(&dbuf);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"scan", scan, METH_VARARGS, scan_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "multus_forensics._kscan",
+    "One-pass scanner for journald-wrapped klog lines (see _kscan.c).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__kscan(void) { return PyModule_Create(&module); }

@@ -1,0 +1,13 @@
+"""Build the one compiled part: the journald/klog line scanner (everything else is pyproject)."""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "multus_forensics._kscan",
+            sources=["multus_forensics/_kscan.c"],
+            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
+        )
+    ]
+)
