@@ -25,6 +25,7 @@ from multus_forensics.formats._syslogstamp import EN_MONTHS, SHORT_RE
 from multus_forensics.formats._vecmerge import merge_chunks
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.klog import LEGACY_STARTS, LEVELS, STRUCTURED_KINDS
+from multus_forensics.mapping import Data, release
 
 if TYPE_CHECKING:
     import numpy as np
@@ -84,7 +85,7 @@ def _years(month: np.ndarray, ctx: ParseContext) -> np.ndarray:
 class _Lines:
     """The file's bytes with every line's bounds and the year of its stamp (0: none)."""
 
-    def __init__(self, data: bytes, ctx: ParseContext) -> None:
+    def __init__(self, data: Data, ctx: ParseContext) -> None:
         import numpy as np
 
         self.data = data
@@ -92,6 +93,7 @@ class _Lines:
         self.starts, ends = line_bounds(arr)
         self.lens = ends - self.starts
         self.years = _years(month_codes(arr, self.starts, self.lens, EN_MONTHS), ctx)
+        release(data)  # a mapped file's pages: the scan reads them again chunk by chunk
 
 
 #: the scanner's columns, in the order it returns them (``host`` becomes ``node``)
@@ -120,6 +122,7 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> tuple[pl.DataFrame, np.ndarra
     is_slow = np.frombuffer(slow, dtype=np.uint8).view(bool)
     base = int(lines.starts[lo]) if hi > lo else 0
     end = int(lines.starts[hi - 1] + lines.lens[hi - 1]) if hi > lo else 0
+    release(lines.data, base, end)
     buffers = (pa.py_buffer(lines.data).slice(base, end - base), pa.py_buffer(text))
     cols = [
         pl.Series(

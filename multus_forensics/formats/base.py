@@ -18,6 +18,7 @@ from datetime import datetime, tzinfo
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from multus_forensics.mapping import Data, count
 from multus_forensics.model import ParseIssue
 from multus_forensics.timeutil import YearAnchor
 
@@ -43,9 +44,10 @@ class TextSource:
     mtime: datetime | None = None
     mtime_origin: str | None = None
     node_hint: str | None = None
-    #: the UTF-8 bytes of ``text`` when ingestion had nothing to change (optional): vectorised
-    #: parsers read them without a copy; everything else keeps using ``text``/``lines``
-    data: bytes | None = None
+    #: the UTF-8 bytes of ``text`` when ingestion had nothing to change (optional), read into
+    #: memory or mapped (:mod:`~multus_forensics.mapping`): vectorised parsers read
+    #: them without a copy; everything else keeps using ``text``/``lines``
+    data: Data | None = None
 
     def __init__(
         self,
@@ -55,7 +57,7 @@ class TextSource:
         mtime: datetime | None = None,
         mtime_origin: str | None = None,
         node_hint: str | None = None,
-        data: bytes | None = None,
+        data: Data | None = None,
     ) -> None:
         if text is None and data is None:
             raise ValueError("TextSource needs text or data")
@@ -76,7 +78,7 @@ class TextSource:
     def text(self) -> str:
         """The decoded text (from ``data`` on first access when built from bytes)."""
         assert self.data is not None  # __init__ requires one of the two
-        return self.data.decode("utf-8")
+        return str(self.data, "utf-8")
 
     def _decoded(self) -> bool:
         return "text" in self.__dict__
@@ -86,7 +88,7 @@ class TextSource:
         """``len(self.lines)`` without building the list (large files)."""
         if self.data is not None and not self._decoded():
             data = self.data
-            return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+            return count(data, b"\n") + (1 if len(data) and data[-1:] != b"\n" else 0)
         text = self.text
         return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
 

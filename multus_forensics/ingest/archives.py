@@ -35,6 +35,7 @@ from multus_forensics.ingest.compression import (
     strip_suffix,
 )
 from multus_forensics.ingest.layout import node_hint, read_hostname, sosreport_root
+from multus_forensics.mapping import Data, map_file
 from multus_forensics.ingest.model import Limits, RawStream, Unreadable
 from multus_forensics.model import ParseIssue
 
@@ -234,12 +235,21 @@ def _plain_size(head: bytes, fh: IO[bytes], cap: int) -> int | None:
 
 def _read_capped(
     head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where
-) -> tuple[bytes, ParseIssue | None]:
-    """Up to the cap of bytes; past the cap or after a read error, only complete lines."""
+) -> tuple[Data, ParseIssue | None]:
+    """Up to the cap of bytes; past the cap or after a read error, only complete lines.
+
+    A large plain file is mapped instead (:mod:`multus_forensics.mapping`): its bytes are not copied.
+    """
     cap = ctx.limits.max_member_bytes
     data = head
     try:
-        if _plain_size(head, fh, cap) is not None:
+        size = _plain_size(head, fh, cap)
+        least = ctx.limits.map_min_bytes
+        if size is not None and least is not None and size >= least:
+            mapped = map_file(fh.fileno())
+            fh.seek(0, io.SEEK_END)
+            return mapped, None
+        if size is not None:
             # FileIO.readall sizes its one buffer from fstat; a BufferedReader would copy it again.
             # The descriptor is rewound directly: fh's buffer may hide its true offset.
             with io.FileIO(fh.fileno(), closefd=False) as raw:
@@ -266,14 +276,14 @@ def _read_capped(
     return data, _issue(ctx, where, reason)
 
 
-def _hostname_file(data: bytes, logical: str, ctx: WalkContext) -> str | None:
+def _hostname_file(data: Data, logical: str, ctx: WalkContext) -> str | None:
     """The node named by a sosreport ``hostname`` file (tree metadata, not a log), if ``logical`` is one."""
     root = posixpath.dirname(logical)
     if posixpath.basename(logical) != "hostname":
         return None
     if root not in ctx.hostnames and sosreport_root(logical) != root:
         return None
-    host = read_hostname(data.decode("utf-8", "replace"))
+    host = read_hostname(bytes(data[:4096]).decode("utf-8", "replace"))
     if host:
         ctx.hostnames[root] = host
     return host

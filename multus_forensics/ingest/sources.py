@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import codecs
 import glob
+import mmap
 import os
 import stat
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Final
 
 from multus_forensics.formats.base import TextSource
 from multus_forensics.ingest.archives import Item, WalkContext, Where, walk
 from multus_forensics.ingest.layout import read_hostname
+from multus_forensics.mapping import release, steps
 from multus_forensics.ingest.model import Limits, RawStream, Unreadable
 from multus_forensics.model import ParseIssue, excerpt
 
@@ -140,7 +143,17 @@ def decode(stream: RawStream, node_hint: str | None = None) -> tuple[TextSource,
     damage is one warning naming its first line and how often it occurred.
     """
     issues: list[ParseIssue] = []
+    if isinstance(stream.data, mmap.mmap):
+        if _clean_mapping(stream.data):
+            hint = node_hint if node_hint is not None else stream.node_hint
+            mapped = TextSource(
+                stream.file, None, stream.member, stream.mtime, stream.mtime_origin, hint,
+                stream.data,
+            )  # fmt: skip
+            return mapped, issues
+        stream = replace(stream, data=stream.data[:])  # damage to repair: a copy in memory
     data = stream.data
+    assert isinstance(data, bytes)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
 
@@ -186,6 +199,29 @@ def decode(stream: RawStream, node_hint: str | None = None) -> tuple[TextSource,
         stream.file, text, stream.member, stream.mtime, stream.mtime_origin, hint, exact
     )
     return src, issues
+
+
+def _clean_mapping(data: mmap.mmap) -> bool:
+    """Whether a mapped file needs no repair (no BOM, NUL, CR; valid UTF-8), in steps whose
+    pages are released once checked."""
+    if data[:3] == b"\xef\xbb\xbf":
+        return False
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start, end in steps(data):
+            part = bytes(view[start:end])
+            if b"\x00" in part or b"\r" in part:
+                return False
+            if not part.isascii() or decoder.getstate()[0]:
+                decoder.decode(part)
+            release(data, start, end)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    finally:
+        view.release()
+    return True
 
 
 def _utf8(data: bytes, step: int = 1 << 24) -> bool:
