@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 from multus_forensics.formats import _journalrec
-from multus_forensics.formats._bytevec import line_bounds, month_codes, rollover_offsets, string_views
+from multus_forensics.formats._bytevec import line_bounds, rollover_offsets, string_views
 from multus_forensics.formats._syslogstamp import EN_MONTHS, SHORT_RE
 from multus_forensics.formats._vecmerge import merge_chunks
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
@@ -75,7 +75,7 @@ def _years(month: np.ndarray, ctx: ParseContext) -> np.ndarray:
     years = np.zeros(len(month), dtype=np.int64)
     if not len(idx):
         return years
-    seq = month[idx]
+    seq = month[idx].astype(np.int64)
     offsets = rollover_offsets(seq)
     first = ctx.year_anchor.first_year(int(offsets[-1]), int(seq[0]), int(seq[-1]))
     years[idx] = first + offsets
@@ -88,11 +88,13 @@ class _Lines:
     def __init__(self, data: Data, ctx: ParseContext) -> None:
         import numpy as np
 
+        from multus_forensics import _kscan
+
         self.data = data
-        arr = np.frombuffer(data, dtype=np.uint8)
-        self.starts, ends = line_bounds(arr)
-        self.lens = ends - self.starts
-        self.years = _years(month_codes(arr, self.starts, self.lens, EN_MONTHS), ctx)
+        starts, lens, months = _kscan.lines(data)
+        self.starts = np.frombuffer(starts, dtype=np.int64)
+        self.lens = np.frombuffer(lens, dtype=np.int64)
+        self.years = _years(np.frombuffer(months, dtype=np.uint8), ctx)
         release(data)  # a mapped file's pages: the scan reads them again chunk by chunk
 
 
@@ -107,8 +109,9 @@ _LEGACY: Final = tuple(s.encode() for s in LEGACY_STARTS)
 _LEVELS: Final = tuple(LEVELS[c].encode() for c in "IWEF")
 
 
-def _chunk(lines: _Lines, sl: slice, zone: str) -> tuple[pl.DataFrame, np.ndarray]:
-    """(the rows the scanner finished, the line indexes it left to the careful path)."""
+def _chunk(lines: _Lines, sl: slice, zone: str) -> tuple[pl.DataFrame, np.ndarray, str | None]:
+    """(the rows the scanner finished, the line indexes it left to the careful path, the
+    node when every row names the same one: the frame then has no ``node`` column)."""
     import numpy as np
     import polars as pl
     import pyarrow as pa
@@ -116,7 +119,7 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> tuple[pl.DataFrame, np.ndarra
     from multus_forensics import _kscan
 
     lo, hi = sl.start, sl.stop
-    slow, m, micros, views, valid, text, _ = _kscan.scan(
+    slow, m, micros, views, valid, text, host_same = _kscan.scan(
         lines.data, lines.starts, lines.lens, lines.years, lo, hi, _KINDS, _LEGACY, _LEVELS
     )
     is_slow = np.frombuffer(slow, dtype=np.uint8).view(bool)
@@ -142,6 +145,10 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> tuple[pl.DataFrame, np.ndarra
         time = time.dt.replace_time_zone(
             zone, ambiguous="earliest", non_existent="null"
         ).dt.convert_time_zone("UTC")
+    host = None
+    if host_same and m:  # one node: a constant, not a view per row
+        host = cols[1][0]
+        cols.pop(1)
     fast_idx = np.flatnonzero(~is_slow) + lo
     frame = pl.DataFrame([time, *cols, pl.Series("line", fast_idx + 1, dtype=pl.Int64)])
     slow_idx = np.flatnonzero(is_slow) + lo
@@ -149,13 +156,15 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> tuple[pl.DataFrame, np.ndarra
     if missing.any():  # a local time the zone skips: the careful path decides what it is
         frame = frame.filter(~missing)
         slow_idx = np.sort(np.concatenate([slow_idx, fast_idx[missing]]))
-    return frame, slow_idx
+    return frame, slow_idx, host
 
 
 #: event columns that vary per row on the fast path (the others are constants of the file)
 _ROW_COLUMNS: Final = ("time", *_SCAN_COLUMNS, "line")
 
-def _chunks(lines: _Lines, n: int, zone: str) -> Iterator[tuple[pl.DataFrame, np.ndarray]]:
+def _chunks(
+    lines: _Lines, n: int, zone: str
+) -> Iterator[tuple[pl.DataFrame, np.ndarray, str | None]]:
     """Scanned chunks in order; two are scanned at a time on two threads.
 
     The scanner releases the GIL, so the second core scans the next chunk while this thread
@@ -165,7 +174,7 @@ def _chunks(lines: _Lines, n: int, zone: str) -> Iterator[tuple[pl.DataFrame, np
     from concurrent.futures import Future, ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        pending: deque[Future[tuple[pl.DataFrame, np.ndarray]]] = deque()
+        pending: deque[Future[tuple[pl.DataFrame, np.ndarray, str | None]]] = deque()
         for start in range(0, n, CHUNK_ROWS):  # keep WORKERS chunks in flight, yield in order
             pending.append(pool.submit(_chunk, lines, _span(start, n), zone))
             if len(pending) >= WORKERS:
@@ -181,6 +190,7 @@ def _span(start: int, n: int) -> slice:
 def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutput:
     """Parse a large journald file with the scanner; hand the remaining lines to the careful path."""
     import numpy as np
+    import polars as pl
 
     data = src.data if src.data is not None else src.text.encode("utf-8")
     zone = _zone_name(ctx) or "UTC"
@@ -188,13 +198,11 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
     n = len(lines.starts)
     frames: list[pl.DataFrame] = []
     slow: list[np.ndarray] = []
-    nodes: set[str | None] = set()  # one node for the whole file is a file constant
-    for frame, slow_idx in _chunks(lines, n, zone):
+    hosts: list[str | None] = []  # one node for the whole file is a file constant
+    for frame, slow_idx, host in _chunks(lines, n, zone):
         frames.append(frame)
         slow.append(slow_idx)
-        node = frame["node"]
-        if node.len():
-            nodes.update([node[0]] if (node == node[0]).all() else [None, "\0"])
+        hosts.append(host if frame.height else "")
     slow_idx = np.concatenate(slow) if slow else np.zeros(0, dtype=np.int64)
     texts = [data[lines.starts[i] : lines.starts[i] + lines.lens[i]].decode() for i in slow_idx]
     items = zip(slow_idx.tolist(), texts, strict=True)
@@ -205,8 +213,13 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
         "format": fmt, "file": src.file, "member": src.member, "nlines": 1,
         "network": None, "interface": None, "ips": None,
     }  # fmt: skip
+    nodes = {h for h in hosts if h != ""}
     if len(nodes) == 1 and None not in nodes:
         consts["node"] = nodes.pop()
-        frames = [f.drop("node") for f in frames]
+    else:  # several nodes: chunks of one node get it as a literal column
+        frames = [
+            f if h is None else f.with_columns(pl.lit(h, dtype=pl.String).alias("node"))
+            for f, h in zip(frames, hosts, strict=True)
+        ]
     events = merge_chunks(frames, careful.events, consts, CHUNK_ROWS, _ROW_COLUMNS)
     return ParseOutput(events, careful.issues, careful.blank_lines)
