@@ -7,7 +7,7 @@ setup(
         Extension(
             "multus_forensics._kscan",
             sources=["multus_forensics/_kscan.c"],
-            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
+            extra_compile_args=["-O3", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
         )
     ]
 )

@@ -93,6 +93,21 @@ static inline int is_pyspace(unsigned char c) {
 }
 static inline int is_lowhex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
 
+/* No byte >= 0x80 and no CR in p[0:n], eight bytes at a time */
+static int plain_ascii(const char *p, Py_ssize_t n) {
+    const uint64_t high = 0x8080808080808080ULL, ones = 0x0101010101010101ULL;
+    Py_ssize_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        uint64_t w, x;
+        memcpy(&w, p + k, 8);
+        x = w ^ (ones * '\r');
+        if ((w & high) || ((x - ones) & ~x & high)) return 0;
+    }
+    for (; k < n; k++)
+        if ((unsigned char)p[k] >= 0x80 || p[k] == '\r') return 0;
+    return 1;
+}
+
 static int month_of(const char *p) {
     for (int k = 0; k < 12; k++)
         if (p[0] == MONTHS[3 * k] && p[1] == MONTHS[3 * k + 1] && p[2] == MONTHS[3 * k + 2])
@@ -579,9 +594,7 @@ static int scan_line(scan_t *s, Py_ssize_t i) {
     const char *p = s->data + s->starts[i];
     Py_ssize_t n = s->lens[i], k;
     int64_t year = s->years[i];
-    if (year <= 0 || n < 32) return 0;
-    for (k = 0; k < n; k++)
-        if ((unsigned char)p[k] >= 0x80 || p[k] == '\r') return 0;
+    if (year <= 0 || n < 32 || !plain_ascii(p, n)) return 0;
     if (p[n - 1] == '>' || (p[n - 1] == '<' && p[n - 2] == '=')) return 0; /* blocks, pager cuts */
     /* `Mar 11 14:02:07[.418601] host ident[pid]: ` */
     int jmonth = month_of(p);

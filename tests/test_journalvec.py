@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import multus_forensics as mf
 from multus_forensics.formats import _bytevec, _journalvec, journald
@@ -30,6 +32,9 @@ AWKWARD = [
     KLOG + "plain text naming a sandbox",
     KLOG + '"h\u00e9llo" pod="a/b"',
     KLOG + '"SyncLoop (probe)" probe="readiness" status="ready" pod="lab/p"',
+    KLOG + '"esc" k="tab\\there" b="bell\\a" n="nl\\nx" q="odd\\qx" pod="a\\"b/c"',
+    KLOG
+    + '"json" podSandboxID={"Type":"containerd","ID":"i"} ids=["a","b"] containerID=docker://x',
 ]
 
 
@@ -135,3 +140,88 @@ def test_a_plain_file_over_the_cap_keeps_only_its_complete_lines(tmp_path: Path)
     data = [i.data for i in items if isinstance(i, RawStream)]
     assert data == [b"first line\n"]
     assert any(isinstance(i, ParseIssue) and "cap of 15 bytes" in i.reason for i in items)
+
+
+SANDBOX = "f" * 64
+_KEYS = ("pod", "podUID", "err", "event", "k", "containerID", "podSandboxID", "podName", "a.b")
+_VALUES = (
+    '"lab/web-1"', '"web-1"', '""', '"x \\"q\\" y"', '"a\\\\b"', '"tab\\there"', '"nl\\nx"',
+    '"bell\\a"', '"hex\\x41"', '"u\\u00e9"', '"odd\\qx"', "bare", "", "docker://abc",
+    '"containerd://' + SANDBOX + '"', '{"ID":"u1","Data":"d1"}', '{"Type":"containerd","ID":"i"}',
+    '["a/b","c/d"]', "[]", '{"a":1}', '{"ID":"x","ID":"y"}',
+    f'"failed to setup network for sandbox \\"{SANDBOX}\\": boom"',
+    f'"pod sandbox k8s_web_lab_u_0({SANDBOX}) gone"', '"unterminated',
+)  # fmt: skip
+_MESSAGES = (
+    '"SyncLoop (probe)"', '"Failed to create sandbox for pod"', '"Error syncing pod, skipping"',
+    '"esc \\"m\\""', '"network for sandbox \\"' + SANDBOX + '\\""', '""',
+    "Error syncing pod 1 (\"a_b(c)\"), skipping: x", "plain legacy text", '"unclosed',
+)  # fmt: skip
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    records=st.lists(
+        st.tuples(
+            st.sampled_from(_MESSAGES),
+            st.lists(st.tuples(st.sampled_from(_KEYS), st.sampled_from(_VALUES)), max_size=4),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_the_scanner_and_the_careful_path_agree_on_generated_records(
+    records: list[tuple[str, list[tuple[str, str]]]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lines = [HEAD + KLOG + msg + "".join(f" {k}={v}" for k, v in pairs) for msg, pairs in records]
+    path = tmp_path / "generated.journal"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _compare(path, monkeypatch)
+
+
+def test_the_scanner_finishes_plain_structured_records_itself() -> None:
+    from multus_forensics import _kscan
+
+    line = (HEAD + KLOG + '"SyncLoop (probe)" probe="readiness" pod="lab/p"').encode()
+    data = line + b"\n" + line + b"\n"
+    starts, lens, months = _kscan.lines(data)
+    years = np.full(2, 2026, dtype=np.int64)
+    starts_a, lens_a = np.frombuffer(starts, np.int64), np.frombuffer(lens, np.int64)
+    assert list(np.frombuffer(months, np.uint8)) == [3, 3]
+    kinds = tuple((k.encode(), v.encode()) for k, v in _journalvec.STRUCTURED_KINDS.items())
+    out = _kscan.scan(data, starts_a, lens_a, years, 0, 2, kinds, (), (b"i", b"w", b"e", b"f"))
+    assert out[0] == b"\x00\x00"
+    assert out[1] == 2
+    assert b'{"pid":"2231","probe":"readiness"}' in out[5]
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+def test_a_mapped_file_parses_like_one_read_into_memory(
+    ending: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [HEAD + payload for payload in AWKWARD * 2]
+    path = tmp_path / "mapped.journal"
+    path.write_bytes(ending.join(lines).encode() + ending.encode())
+    monkeypatch.setattr(journald, "VECTOR_MIN_LINES", 1)
+    mapped = mf.parse(str(path), format="journald", year=2026, limits=Limits(map_min_bytes=1))
+    read = mf.parse(str(path), format="journald", year=2026, limits=Limits(map_min_bytes=None))
+    assert mapped.to_polars().equals(read.to_polars())
+    assert [str(i) for i in mapped.issues] == [str(i) for i in read.issues]
+
+
+def test_large_plain_files_reach_the_parser_as_mappings(tmp_path: Path) -> None:
+    import mmap
+
+    path = tmp_path / "big.journal"
+    path.write_text(HEAD + KLOG + '"x" pod="a/b"\n', encoding="utf-8")
+    (stream,) = iter_streams([str(path)], Limits(map_min_bytes=1))
+    assert isinstance(stream, RawStream)
+    assert isinstance(stream.data, mmap.mmap)
+    src, issues = decode(stream)
+    assert isinstance(src.data, mmap.mmap)
+    assert not issues
+    assert src.lines == [HEAD + KLOG + '"x" pod="a/b"']

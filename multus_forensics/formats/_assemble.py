@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from multus_forensics.formats.base import TextSource
+    from multus_forensics.mapping import Data
 
 
 _NOTHING: Mapping[str, Any] = {}
@@ -103,7 +104,7 @@ def apply_found(
 
 
 #: ``raw`` column, the bytes, each line's start offset and byte length
-LineViews: TypeAlias = "tuple[pl.Series, bytes, np.ndarray, np.ndarray]"
+LineViews: TypeAlias = "tuple[pl.Series, Data, np.ndarray, np.ndarray]"
 
 
 def line_views(src: TextSource) -> LineViews | None:

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     import numpy as np
     import polars as pl
 
+    from multus_forensics.mapping import Data
+
 #: newline search step: bounds the temporary boolean array
 _STEP: Final = 1 << 24
 _DAYS_IN_MONTH: Final = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -51,7 +53,7 @@ def byte_at(arr: np.ndarray, pos: np.ndarray) -> np.ndarray:
 
 def string_views(
     name: str,
-    data: bytes,
+    data: Data,
     arr: np.ndarray,
     starts: np.ndarray,
     lens: np.ndarray,

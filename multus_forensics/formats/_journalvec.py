@@ -162,6 +162,7 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> tuple[pl.DataFrame, np.ndarra
 #: event columns that vary per row on the fast path (the others are constants of the file)
 _ROW_COLUMNS: Final = ("time", *_SCAN_COLUMNS, "line")
 
+
 def _chunks(
     lines: _Lines, n: int, zone: str
 ) -> Iterator[tuple[pl.DataFrame, np.ndarray, str | None]]:

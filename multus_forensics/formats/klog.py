@@ -16,7 +16,8 @@ preamble whose creation stamp anchors the year::
 Structured messages (klog ``printS``) and the pre-structured texts of the same call sites
 (FORMATS.md §2.8) are both mapped to event kinds. :func:`parse_payload` is the per-record parser
 that wrapper formats (journald, journal JSON, CRI logs) call; large files go through the
-vectorised path in :mod:`._klogvec`, which falls back to :func:`parse_payload` per record.
+compiled scanner of :mod:`._journalvec`, which leaves every record it cannot finish exactly to
+:func:`parse_payload`.
 """
 
 from __future__ import annotations

@@ -35,8 +35,8 @@ from multus_forensics.ingest.compression import (
     strip_suffix,
 )
 from multus_forensics.ingest.layout import node_hint, read_hostname, sosreport_root
-from multus_forensics.mapping import Data, map_file
 from multus_forensics.ingest.model import Limits, RawStream, Unreadable
+from multus_forensics.mapping import Data, map_file
 from multus_forensics.model import ParseIssue
 
 _HEAD: Final = 512

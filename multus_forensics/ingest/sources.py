@@ -21,8 +21,8 @@ from typing import Final
 from multus_forensics.formats.base import TextSource
 from multus_forensics.ingest.archives import Item, WalkContext, Where, walk
 from multus_forensics.ingest.layout import read_hostname
-from multus_forensics.mapping import release, steps
 from multus_forensics.ingest.model import Limits, RawStream, Unreadable
+from multus_forensics.mapping import release, steps
 from multus_forensics.model import ParseIssue, excerpt
 
 STDIN: Final = "<stdin>"
