@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import multus_forensics as mf
 from multus_forensics.formats import _bytevec, _journalvec, journald
+from multus_forensics.formats.klog import ID_KEYS
 from multus_forensics.ingest.model import Limits
 from multus_forensics.ingest.sources import RawStream, decode, iter_streams
 from multus_forensics.model import ParseIssue
@@ -143,7 +144,8 @@ def test_a_plain_file_over_the_cap_keeps_only_its_complete_lines(tmp_path: Path)
 
 
 SANDBOX = "f" * 64
-_KEYS = ("pod", "podUID", "err", "event", "k", "containerID", "podSandboxID", "podName", "a.b")
+#: every identity key the careful path reads (the scanner has its own list), and others
+_KEYS = (*ID_KEYS, "event", "k", "a.b")
 _VALUES = (
     '"lab/web-1"', '"web-1"', '""', '"x \\"q\\" y"', '"a\\\\b"', '"tab\\there"', '"nl\\nx"',
     '"bell\\a"', '"hex\\x41"', '"u\\u00e9"', '"odd\\qx"', "bare", "", "docker://abc",

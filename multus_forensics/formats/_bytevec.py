@@ -16,28 +16,21 @@ if TYPE_CHECKING:
 
     from multus_forensics.mapping import Data
 
-#: newline search step: bounds the temporary boolean array
-_STEP: Final = 1 << 24
 _DAYS_IN_MONTH: Final = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def line_bounds(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(start, end) byte offsets of every physical line (end excludes the newline)."""
+    """(start, end) byte offsets of every physical line (end excludes the newline).
+
+    One pass of :func:`multus_forensics._kscan.lines` (no temporaries of the file's size).
+    """
     import numpy as np
 
-    parts = [
-        np.flatnonzero(arr[start : start + _STEP] == 10) + start
-        for start in range(0, len(arr), _STEP)
-    ]
-    ends = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-    ends = ends.astype(np.int64, copy=False)
-    if len(arr) and arr[-1] != 10:  # the last line has no terminator
-        ends = np.append(ends, len(arr))
-    starts = np.empty(len(ends), dtype=np.int64)
-    if len(ends):
-        starts[0] = 0
-        starts[1:] = ends[:-1] + 1
-    return starts, ends
+    from multus_forensics import _kscan
+
+    starts, lens, _ = _kscan.lines(arr)
+    first = np.frombuffer(starts, dtype=np.int64)
+    return first, first + np.frombuffer(lens, dtype=np.int64)
 
 
 def byte_at(arr: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -142,21 +135,6 @@ def numbers(block: np.ndarray, spans: tuple[tuple[int, int], ...]) -> np.ndarray
         for k in range(first + 1, first + width):
             value = value * 10 + digits[:, k]
         out[:, j] = value
-    return out
-
-
-def month_codes(
-    arr: np.ndarray, starts: np.ndarray, lens: np.ndarray, months: dict[str, int]
-) -> np.ndarray:
-    """Month number of lines starting with one of ``months`` (3 ASCII letters), 0 elsewhere."""
-    import numpy as np
-
-    code = (word_at(arr, starts) & np.uint64(0xFFFFFF)).astype(np.int64)
-    out = np.zeros(len(starts), dtype=np.int32)
-    for name, number in months.items():
-        b = name.encode()
-        out[code == (b[2] << 16 | b[1] << 8 | b[0])] = number
-    out[lens < 3] = 0
     return out
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 from multus_forensics.formats import _journalrec
-from multus_forensics.formats._bytevec import line_bounds, rollover_offsets, string_views
+from multus_forensics.formats._bytevec import rollover_offsets
 from multus_forensics.formats._syslogstamp import EN_MONTHS, SHORT_RE
 from multus_forensics.formats._vecmerge import merge_chunks
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
@@ -52,19 +52,6 @@ def applies(src: TextSource, ctx: ParseContext, min_lines: int) -> bool:
         m = SHORT_RE.match(line)
         hits += bool(m and m["mon"] in EN_MONTHS)
     return hits * 2 > len(head)
-
-
-def line_series(src: TextSource) -> pl.Series:
-    """All physical lines as one string column over the source bytes (the data is not copied)."""
-    import numpy as np
-    import polars as pl
-
-    data = src.data if src.data is not None else src.text.encode("utf-8")
-    if len(data) >= 1 << 32:  # view offsets are 32-bit: fall back to a copying column
-        return pl.Series("raw", src.lines, dtype=pl.String)
-    arr = np.frombuffer(data, dtype=np.uint8)
-    starts, ends = line_bounds(arr)
-    return string_views("raw", data, arr, starts, ends - starts)
 
 
 def _years(month: np.ndarray, ctx: ParseContext) -> np.ndarray:
