@@ -15,6 +15,8 @@ CreatePodSandbox, Error syncing pod) with different wrappers and quoting levels;
 
 from __future__ import annotations
 
+import functools
+
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -359,8 +361,25 @@ MAX_LAYERS: Final = 64
 MAX_AGGREGATE_DEPTH: Final = 4
 
 
+#: distinct error texts remembered by :func:`unwrap_error`; a node log repeats a few hundred
+#: distinct chains thousands of times, so each is peeled once per process
+_CACHE_ENTRIES: Final = 16384
+#: longer texts are rare and peeled each time (the cache must not pin megabytes of text)
+_CACHE_MAX_CHARS: Final = 16384
+
+
 def unwrap_error(text: str) -> ErrorChain:
-    """Split ``text`` into layers outermost → innermost; never loses text (see module doc)."""
+    """Split ``text`` into layers outermost → innermost; never loses text (see module doc).
+
+    The result is immutable and shared between callers that pass the same text.
+    """
+    if len(text) > _CACHE_MAX_CHARS:
+        return _unwrap(text, 0)
+    return _unwrap_cached(text)
+
+
+@functools.lru_cache(maxsize=_CACHE_ENTRIES)
+def _unwrap_cached(text: str) -> ErrorChain:
     return _unwrap(text, 0)
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Final
@@ -24,7 +23,9 @@ from typing import TYPE_CHECKING, Final
 from multus_forensics.timeline.interfaces import AddRow, bare
 
 if TYPE_CHECKING:
-    from multus_forensics.model import Event
+    import polars as pl
+
+    from multus_forensics.classify.context import Context
 
 #: pod given to pod-less ``Add`` rows when the input does not name exactly one pod
 UNNAMED_POD: Final = "(unnamed)"
@@ -108,17 +109,84 @@ def _same_pod(label: str, pod: str) -> bool:
     return name == other and (ns in ("", "?") or other_ns in ("", "?"))
 
 
-def _placed(events: Sequence[Event], named: Sequence[str | None]) -> list[Event]:
-    """Pod-less add rows placed on the input's only pod, else on :data:`UNNAMED_POD`."""
-    pods = {p for p in named if p}
+def _named_pods(ctx: Context) -> set[str]:
+    """Every pod the input names (``EventView.pod`` over all events), read from the columns where
+    the event names its pod and from the error text only where it does not."""
+    import polars as pl
+
+    named = ctx.frame.filter(pl.col("pod").fill_null("") != "").select(
+        pl.when(pl.col("namespace").fill_null("") != "")
+        .then(pl.col("namespace") + "/" + pl.col("pod"))
+        .otherwise(pl.col("pod"))
+        .unique()
+    )
+    out = {str(p) for p in named.to_series().to_list()}
+    out |= {v.pod for v in ctx.errors if not v.event.pod and v.pod}
+    return out
+
+
+def _placed(ctx: Context) -> pl.DataFrame:
+    """The context's frame with pod-less ``Add`` rows placed on the input's only pod, else on
+    :data:`UNNAMED_POD`."""
+    import polars as pl
+
+    frame = ctx.frame
+    no_id = pl.all_horizontal(
+        [pl.col(c).fill_null("") == "" for c in ("pod", "pod_uid", "sandbox_id", "container_id")]
+    )
+    podless = pl.col("kind").is_in(list(_ADD_KINDS)) & no_id
+    if not frame.select(podless.any()).item():
+        return frame
+    pods = _named_pods(ctx)
     sole = next(iter(pods)) if len(pods) == 1 else None
     ns, _, name = (sole or UNNAMED_POD).rpartition("/")
-    out = []
-    for e in events:
-        if e.kind in _ADD_KINDS and not (e.pod or e.pod_uid or e.sandbox_id or e.container_id):
-            e = dataclasses.replace(e, namespace=e.namespace or ns or None, pod=name)
-        out.append(e)
-    return out
+    namespace = pl.col("namespace")
+    if ns:
+        namespace = (
+            pl.when(pl.col("namespace").fill_null("") != "").then(namespace).otherwise(pl.lit(ns))
+        )
+    else:
+        namespace = pl.when(pl.col("namespace").fill_null("") != "").then(namespace)
+    return frame.with_columns(
+        pl.when(podless).then(namespace).otherwise(pl.col("namespace")).alias("namespace"),
+        pl.when(podless).then(pl.lit(name)).otherwise(pl.col("pod")).alias("pod"),
+    )
+
+
+def _with_adds(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows of the pods that have interface adds, and rows that name no pod at all.
+
+    Only attempts with adds speak about add order, so other pods need no timeline. A pod's rows
+    are found by the closure over the identities the timeline joins on (pod name, UID, sandbox
+    and container IDs), so each selected pod's timeline is the one the whole input would give.
+    """
+    import polars as pl
+
+    ids = ("pod", "pod_uid", "sandbox_id", "container_id")
+    frame = frame.with_row_index("_pos")
+    adds = frame.filter(pl.col("kind").is_in(list(_ADD_KINDS)))
+    if adds.height == 0:
+        return frame.clear()
+    names: set[str] = set()
+    uids: set[str] = set()
+    keys: set[str] = set()
+    selected = adds
+    while True:
+        before = (len(names), len(uids), len(keys))
+        names |= {x for x in selected.get_column("pod").to_list() if x}
+        uids |= {x for x in selected.get_column("pod_uid").to_list() if x}
+        for c in ("sandbox_id", "container_id"):
+            keys |= {x for x in selected.get_column(c).to_list() if x}
+        if (len(names), len(uids), len(keys)) == before and selected is not adds:
+            break
+        selected = frame.filter(
+            pl.col("pod").is_in(list(names))
+            | pl.col("pod_uid").is_in(list(uids))
+            | pl.col("sandbox_id").is_in(list(keys))
+            | pl.col("container_id").is_in(list(keys))
+        )
+    anonymous = pl.all_horizontal([pl.col(c).fill_null("") == "" for c in ids])
+    return frame.filter(pl.col("_pos").is_in(selected.get_column("_pos").to_list()) | anonymous)
 
 
 def _unnamed_reentries(attempts: list[AttemptOrder]) -> dict[int, tuple[int, ...]]:
@@ -151,19 +219,25 @@ def _unnamed_reentries(attempts: list[AttemptOrder]) -> dict[int, tuple[int, ...
     return found
 
 
-def add_order(events: Sequence[Event], pods: Sequence[str | None]) -> AddOrder:
-    """Attempts and add order of ``events`` (``pods``: the pod each event names, if any).
+def add_order(ctx: Context) -> AddOrder:
+    """Attempts and add order of the pods with adds in ``ctx``; indexes are context positions.
 
-    Event ``i`` of ``events`` is index ``i`` in the result. A timeline failure on odd input
-    yields no attempts (order unknown everywhere) rather than failing the diagnosis.
+    A timeline failure on odd input yields no attempts (order unknown everywhere) rather than
+    failing the diagnosis.
     """
-    from multus_forensics.model import events_to_frame
     from multus_forensics.timeline import build_timelines
 
+    subset = _with_adds(_placed(ctx))
+    if subset.height == 0:
+        return AddOrder()
+    positions = subset.get_column("_pos").to_list()
     try:
-        timelines = build_timelines(events_to_frame(_placed(events, pods)))
+        timelines = build_timelines(subset.drop("_pos"))
     except Exception:  # the timeline is context, not a precondition of diagnosis
         return AddOrder()
+    for t in timelines.timelines:  # timeline row numbers → context positions
+        for rec in t.recs:
+            rec.eid = positions[rec.eid]
     attempts: list[AttemptOrder] = []
     for t in timelines.timelines:
         label = t.label if t.key[1] != UNNAMED_POD else UNNAMED_POD

@@ -10,8 +10,9 @@ interface, pod), so the classifier keeps working on whatever the chain module ca
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
@@ -20,7 +21,10 @@ import regex
 from multus_forensics.model import Event
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from multus_forensics.classify.addorder import AddOrder
+    from multus_forensics.classify.catalog import Rule
 
 #: record continuation glue: newline plus indentation or TUI borders of a wrapped paste
 _WRAP: Final = regex.compile(r"[ \t]*[│|]?[ \t]*\n[ \t]*[│|]?[ \t]*")
@@ -194,32 +198,190 @@ class EventView:
         return None
 
 
-@dataclass
 class Context:
-    """All events of one diagnosis, in input order, with lazily computed groupings."""
+    """All events of one diagnosis in input order (file, member, line), kept as a frame.
 
-    views: list[EventView]
-    cache: dict[str, Any] = field(default_factory=dict)
+    Rules and predicates ask for the rows that can matter (by vectorised selections over the
+    frame); only those become :class:`EventView` objects, created once and shared. ``size`` is
+    the number of events in the input, whatever was selected.
+    """
+
+    def __init__(self, frame: pl.DataFrame, needles: frozenset[str] | None = None) -> None:
+        self.frame = frame
+        self.size = frame.height
+        self.cache: dict[str, Any] = {}
+        self._views: dict[int, EventView] = {}
+        #: every fragment a selection by text may ask for (the catalog's): rows holding none of
+        #: them are set aside once, so each rule's own pass reads only the rest
+        self.needles = needles
+        self._marked_rules: dict[str, str] = {}
 
     @classmethod
     def of(cls, events: Sequence[Event]) -> Context:
-        ordered = sorted(events, key=lambda e: (e.file, e.member or "", e.line))
-        return cls([EventView(i, e) for i, e in enumerate(ordered)])
+        from multus_forensics.model import events_to_frame
+
+        return cls.of_frame(events_to_frame(events))
+
+    @classmethod
+    def of_frame(cls, frame: pl.DataFrame, needles: frozenset[str] | None = None) -> Context:
+        """Context of an event frame (schema columns), ordered as the evidence is read."""
+        import polars as pl
+
+        from multus_forensics.model import COLUMNS
+
+        ordered = (
+            frame.select(COLUMNS)
+            .with_columns(pl.col("member").fill_null("").alias("_member"))
+            .sort(["file", "_member", "line"], maintain_order=True)
+            .drop("_member")
+        )
+        return cls(ordered, needles)
+
+    def view(self, index: int) -> EventView:
+        return self.views_at([index])[0]
+
+    def views_at(self, positions: Iterable[int]) -> list[EventView]:
+        """Views of the rows at ``positions`` (in that order), materialised once."""
+        import polars as pl
+
+        from multus_forensics.model import COLUMNS
+
+        wanted = list(positions)
+        missing = sorted({i for i in wanted if i not in self._views})
+        if missing:
+            sub = self.frame.select(COLUMNS)[pl.Series(missing, dtype=pl.Int64)]
+            at = COLUMNS.index("fields")
+            for i, row in zip(missing, sub.iter_rows(), strict=True):
+                values = list(row)
+                values[at] = _fields(values[at])
+                self._views[i] = EventView(i, Event(*values))
+        return [self._views[i] for i in wanted]
 
     @cached_property
+    def _texty(self) -> pl.DataFrame:
+        """Rows holding one of :attr:`needles` (or an always-fragment), with their positions."""
+        from multus_forensics.classify.select import text_mask
+
+        rows = self.frame.with_row_index("_pos")
+        return rows if self.needles is None else rows.filter(text_mask(self.needles))
+
+    def prime(self, rules: Sequence[Rule]) -> None:
+        """Mark the candidate rows of every rule in one parallel pass over the pre-filtered rows
+        (instead of one pass per rule)."""
+        from multus_forensics.classify.select import rule_needles, text_mask
+
+        marks = {}
+        for n, rule in enumerate(rules):
+            needles = rule_needles(rule)
+            if needles is not None and self.needles is not None and needles <= self.needles:
+                marks[rule.id] = f"_rule{n}"
+        if marks:
+            by_id = {r.id: r for r in rules}
+            self._texty = self._texty.with_columns(
+                [text_mask(rule_needles(by_id[i]) or ()).alias(col) for i, col in marks.items()]
+            )
+            self._marked_rules = marks
+
+    def positions(self, mask: pl.Expr, needles: frozenset[str] | None = None) -> list[int]:
+        """Row positions where ``mask`` holds, in input order. ``mask`` must imply one of
+        ``needles`` when they are given: then only the rows holding them are read."""
+        import polars as pl
+
+        if needles is not None and self.needles is not None and needles <= self.needles:
+            rows = self._texty.lazy()
+        else:
+            rows = self.frame.lazy().with_row_index("_pos")
+        idx = rows.filter(mask).select("_pos").collect()
+        return [int(i) for i in idx.get_column("_pos").cast(pl.Int64).to_list()]
+
+    def select(self, key: str, mask: Callable[[], pl.Expr]) -> list[EventView]:
+        """Views where ``mask()`` holds, memoised under ``key`` for the whole diagnosis."""
+        found: list[EventView] = self.memo(
+            f"select:{key}", lambda: self.views_at(self.positions(mask()))
+        )
+        return found
+
+    def marked(self, pattern: regex.Pattern[str]) -> list[EventView]:
+        """Views any of whose texts ``pattern`` matches (rows pre-selected by its literals)."""
+        import polars as pl
+
+        from multus_forensics.classify.select import pattern_needles, text_mask
+
+        def compute() -> list[EventView]:
+            needles = pattern_needles((pattern.pattern,))
+            mask = pl.lit(True) if needles is None else text_mask(needles)
+            rows = self.views_at(self.positions(mask, needles))
+            return [v for v in rows if any(pattern.search(t) for t in v.texts)]
+
+        found: list[EventView] = self.memo(f"marked:{pattern.pattern}", compute)
+        return found
+
+    def candidates(self, rule: Rule, *, errors_only: bool = False) -> list[EventView]:
+        """Views that can match ``rule``: its kinds, and a literal its patterns require."""
+        import polars as pl
+
+        from multus_forensics.classify.select import rule_kinds, rule_needles, text_mask
+
+        def compute() -> list[EventView]:
+            needles = rule_needles(rule)
+            if rule.id in self._marked_rules:
+                text: pl.Expr = pl.col(self._marked_rules[rule.id])
+            else:
+                text = pl.lit(True) if needles is None else text_mask(needles)
+            mask = rule_kinds(rule) & text
+            if errors_only:
+                mask = mask & error_rows()
+            views = self.views_at(self.positions(mask, needles))
+            return [v for v in views if v.error_text] if errors_only else views
+
+        found: list[EventView] = self.memo(f"candidates:{rule.id}:{errors_only}", compute)
+        return found
+
+    @property
+    def views(self) -> list[EventView]:
+        """Every event as a view: for small inputs and tests; rules use :meth:`select`."""
+        return self.views_at(range(self.size))
+
+    @property
     def errors(self) -> list[EventView]:
-        return [v for v in self.views if v.error_text]
+        """Views of the events that carry an error text (see :attr:`EventView.error_text`)."""
+        found: list[EventView] = self.memo(
+            "errors",
+            lambda: [v for v in self.views_at(self.positions(error_rows())) if v.error_text],
+        )
+        return found
 
     @cached_property
     def order(self) -> AddOrder:
-        """Add order per sandbox attempt, from the timeline (built on first use: only rules
-        about interface collisions need it)."""
+        """Add order per sandbox attempt, from the timeline of the pods that have adds (built on
+        first use: only rules about interface collisions need it)."""
         from multus_forensics.classify.addorder import add_order
 
-        return add_order([v.event for v in self.views], [v.pod for v in self.views])
+        return add_order(self)
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per diagnosis: predicates ask the same question for every hit."""
         if key not in self.cache:
             self.cache[key] = compute()
         return self.cache[key]
+
+
+def _fields(text: Any) -> dict[str, Any]:
+    try:
+        loaded = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def error_rows() -> pl.Expr:
+    """Rows that may carry an error text: a superset of those whose view has ``error_text``."""
+    import polars as pl
+
+    flagged = (
+        pl.col("level").is_in(["error", "fatal"])
+        | pl.col("kind").str.ends_with("failed")
+        | pl.col("kind").str.contains("Failed", literal=True)
+    )
+    text = (pl.col("message").fill_null("") != "") | (pl.col("raw").fill_null("") != "")
+    return (pl.col("error").fill_null("") != "") | (flagged & text)

@@ -9,6 +9,7 @@ appear side by side, best first, instead of one hiding the other.
 
 from __future__ import annotations
 
+import bisect
 import string
 from collections.abc import Sequence
 from datetime import datetime
@@ -20,9 +21,12 @@ from multus_forensics.classify.context import Context, EventView, unwrapped_text
 from multus_forensics.classify.fallback import FALLBACK_FORMAT, unrecognised_events
 from multus_forensics.classify.findings import Diagnosis, Evidence, Finding
 from multus_forensics.classify.predicates import PREDICATES, Hit
-from multus_forensics.model import Event, excerpt, frame_to_events
+from multus_forensics.model import Event, events_to_frame, excerpt
 
 if TYPE_CHECKING:
+    import polars as pl
+    import regex
+
     from multus_forensics.eventlog import EventLog
 
 CORROBORATION: Final = 0.05
@@ -53,9 +57,12 @@ def _unreadable(log: EventLog) -> list[tuple[str, str]]:
 
 def _events(
     inputs: Any, parse_kwargs: dict[str, Any]
-) -> tuple[list[Event], dict[str, int], list[tuple[str, str]]]:
-    """Events and input statistics from paths, an EventLog, an event frame or Event objects."""
+) -> tuple[pl.DataFrame, dict[str, int], list[tuple[str, str]]]:
+    """The event frame and input statistics from paths, an EventLog, a frame or Event objects."""
+    import polars as pl
+
     from multus_forensics.eventlog import EventLog
+    from multus_forensics.model import events_to_frame
 
     if isinstance(inputs, str | Path) or (
         isinstance(inputs, Sequence) and inputs and isinstance(inputs[0], str | Path)
@@ -68,30 +75,71 @@ def _events(
         # lines no parser took are re-read from the files the log names (not from stdin)
         on_disk = sorted({f.file for f in inputs.stats.files if Path(f.file).is_file()})
         extra = unrecognised_events(on_disk, inputs.stats.files, inputs.issues)
-        return frame_to_events(inputs.frame) + extra, _log_stats(inputs), _unreadable(inputs)
-    if hasattr(inputs, "iter_rows"):
-        events = frame_to_events(inputs)
+        frame = inputs.frame
+        if extra:
+            frame = pl.concat([frame, events_to_frame(extra)], how="vertical_relaxed")
+        return frame, _log_stats(inputs), _unreadable(inputs)
+    if isinstance(inputs, pl.DataFrame):
+        frame = inputs
     else:
         events = list(inputs)
         if not all(isinstance(e, Event) for e in events):
             raise TypeError("diagnose() takes paths, an EventLog, an event frame or Event objects")
+        frame = events_to_frame(events)
+    files = frame.select(pl.struct("file", "member").n_unique()).item() if frame.height else 0
     stats = {
-        "files": len({(e.file, e.member) for e in events}),
-        "lines": sum(e.nlines for e in events),
-        "events": len(events),
+        "files": int(files),
+        "lines": int(frame.get_column("nlines").sum() or 0),
+        "events": frame.height,
         "unparsed_lines": 0,
     }
-    return events, stats, []
+    return frame, stats, []
+
+
+#: a file with more records of a stream rule's kinds than this is joined only in windows around
+#: the records that hold the rule's literals (a config dump spans tens of records, not thousands)
+STREAM_WHOLE_FILE: Final = 5000
+STREAM_WINDOW: Final = (50, 200)
+
+
+def _stream_groups(rule: Rule, ctx: Context) -> list[list[int]]:
+    """Positions of the records each stream match is sought in: per file, in input order."""
+    import polars as pl
+
+    from multus_forensics.classify.select import rule_kinds, rule_needles, text_mask
+
+    needles = rule_needles(rule)
+    cand: pl.Expr = pl.lit(True) if needles is None else text_mask(needles)
+    base = (
+        ctx.frame.lazy()
+        .with_row_index("_pos")
+        .filter(rule_kinds(rule))
+        .with_columns(cand.alias("_cand"), pl.col("member").fill_null("").alias("_m"))
+    )
+    files = base.filter(pl.col("_cand")).select("file", "_m").unique()
+    rows = base.join(files, on=["file", "_m"]).sort("_pos").select("_pos", "file", "_m", "_cand")
+    grouped: dict[tuple[str, str], list[tuple[int, bool]]] = {}
+    for pos, file, member, flag in rows.collect().iter_rows():
+        grouped.setdefault((file, member), []).append((int(pos), bool(flag)))
+    out = []
+    for items in grouped.values():
+        if len(items) <= STREAM_WHOLE_FILE:
+            out.append([p for p, _ in items])
+            continue
+        keep: set[int] = set()
+        before, after = STREAM_WINDOW
+        for i, (_, flag) in enumerate(items):
+            if flag:
+                keep.update(range(max(0, i - before), min(len(items), i + after + 1)))
+        out.append([items[i][0] for i in sorted(keep)])
+    return out
 
 
 def _stream_hits(rule: Rule, ctx: Context) -> list[Hit]:
     """Matches over each file's records (raw text) joined in order; the hit is the event the match starts in."""
     hits: list[Hit] = []
-    by_file: dict[tuple[str, str | None], list[EventView]] = {}
-    for v in ctx.views:
-        if not rule.kinds or v.event.kind in rule.kinds:
-            by_file.setdefault((v.event.file, v.event.member), []).append(v)
-    for views in by_file.values():
+    for positions in _stream_groups(rule, ctx):
+        views = ctx.views_at(positions)
         starts, parts, pos = [], [], 0
         for v in views:
             text = unwrapped_text(v.event.raw or v.event.message)
@@ -102,7 +150,7 @@ def _stream_hits(rule: Rule, ctx: Context) -> list[Hit]:
         m = rule.first_match(joined)
         if m is None:
             continue
-        idx = max(i for i, s in enumerate(starts) if s <= m.start())
+        idx = bisect.bisect_right(starts, m.start()) - 1
         hits.append(Hit(rule, views[idx], m))
     return hits
 
@@ -121,16 +169,16 @@ def rule_hits(rule: Rule, ctx: Context) -> list[Hit]:
     if rule.target == "stream":
         hits = _stream_hits(rule, ctx)
     else:
-        pool = ctx.errors if rule.target == "error" else ctx.views
+        pool = ctx.candidates(rule, errors_only=rule.target == "error")
+        matches: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
         hits = []
         for v in pool:
-            if rule.kinds and v.event.kind not in rule.kinds:
-                continue
             if rule.op != "any" and v.op != rule.op:
                 continue
-            texts = _layer_texts(rule, v)
-            for text in texts:
-                m = rule.first_match(text)
+            for text in _layer_texts(rule, v):
+                if text not in matches:  # each distinct text is matched once per rule
+                    matches[text] = rule.first_match(text)
+                m = matches[text]
                 if m is not None:
                     hits.append(Hit(rule, v, m))
                     break
@@ -190,7 +238,7 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], list[EventV
     if all(h.view.event.format == FALLBACK_FORMAT for h in hits):
         conf -= UNRECOGNISED_PENALTY
         reasons.append(f"-{UNRECOGNISED_PENALTY:.2f} input format not recognised (raw lines)")
-    if len(ctx.views) == 1 and len(hits) == 1:
+    if ctx.size == 1 and len(hits) == 1:
         conf -= SINGLE_LINE_PENALTY
         reasons.append(f"-{SINGLE_LINE_PENALTY:.2f} a single pasted line, no context")
     return round(min(CEILING, max(FLOOR, conf)), 2), reasons, list(extra_all.values())
@@ -266,9 +314,17 @@ def _finding(rule: Rule, hits: list[Hit], ctx: Context) -> Finding:
 
 def diagnose_events(events: Sequence[Event], catalog: Catalog, stats: dict[str, int]) -> Diagnosis:
     """Run ``catalog`` over already parsed events."""
-    from multus_forensics.classify.cluster import cluster_unexplained
+    return diagnose_frame(events_to_frame(events), catalog, stats)
 
-    ctx = Context.of(events)
+
+def diagnose_frame(frame: pl.DataFrame, catalog: Catalog, stats: dict[str, int]) -> Diagnosis:
+    """Run ``catalog`` over an event frame: rules see only the rows that can match them."""
+    from multus_forensics.classify.cluster import cluster_unexplained
+    from multus_forensics.classify.predicates import MARKERS
+    from multus_forensics.classify.select import catalog_needles
+
+    ctx = Context.of_frame(frame, catalog_needles(catalog.rules, MARKERS))
+    ctx.prime(catalog.rules)
     by_cause: dict[str, Finding] = {}
     explained: set[int] = set()
     for rule in catalog.rules:
@@ -301,7 +357,7 @@ def diagnose(
     """
     if catalog is None:
         catalog = load_catalog(rules)
-    events, stats, unreadable = _events(inputs, parse_kwargs)
-    diagnosis = diagnose_events(events, catalog, stats)
+    frame, stats, unreadable = _events(inputs, parse_kwargs)
+    diagnosis = diagnose_frame(frame, catalog, stats)
     diagnosis.unreadable = unreadable
     return diagnosis

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Final
 import regex
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from multus_forensics.classify.catalog import Rule
     from multus_forensics.classify.context import Context, EventView
 
@@ -61,6 +63,22 @@ _DELETION: Final = regex.compile(r"\bseconds? after deletion\b|deletionTimestamp
 _RESTART: Final = regex.compile(
     r"caught terminated|OOMKilled|Delete old config @|Evicted|multus daemon (?:is )?(?:start|restart)"
 )
+#: patterns predicates search every event's text for (their literals join the pre-filter)
+MARKERS: Final = (_DELETION.pattern, _RESTART.pattern)
+
+
+def _kinds(*kinds: str) -> pl.Expr:
+    import polars as pl
+
+    return pl.col("kind").is_in(list(kinds))
+
+
+def _multus_config_rows() -> pl.Expr:
+    import polars as pl
+
+    return pl.col("kind").str.starts_with("multus:") & pl.col("fields").str.contains(
+        "self_delegating", literal=True
+    )
 
 
 def _reentries(ctx: Context, hit: Hit) -> list[list[EventView]]:
@@ -69,7 +87,7 @@ def _reentries(ctx: Context, hit: Hit) -> list[list[EventView]]:
     out = []
     for attempt in ctx.order.of_event(hit.view.index, hit.view.pod):
         if attempt.reentry:
-            out.append([ctx.views[i] for i in attempt.reentry])
+            out.append(ctx.views_at(attempt.reentry))
     return out
 
 
@@ -105,7 +123,7 @@ def order_known_without_reentry(ctx: Context, hit: Hit) -> Outcome:
     own = ctx.order.own(hit.view.index)
     if not own or _reentries(ctx, hit):
         return False
-    return [ctx.views[r.rec.eid] for r in own[0].rows]
+    return ctx.views_at(r.rec.eid for r in own[0].rows)
 
 
 def colliding_name_from_other_attachment(ctx: Context, hit: Hit) -> Outcome:
@@ -119,7 +137,7 @@ def colliding_name_from_other_attachment(ctx: Context, hit: Hit) -> Outcome:
     for attempt in ctx.order.own(hit.view.index):
         rows = other_attachment_rows(attempt, interface, network)
         if rows:
-            return [ctx.views[r.rec.eid] for r in rows]
+            return ctx.views_at(r.rec.eid for r in rows)
     return False
 
 
@@ -129,8 +147,8 @@ def self_delegating_config(ctx: Context, hit: Hit) -> Outcome:
         "self_delegating_config",
         lambda: [
             v
-            for v in ctx.views
-            if v.event.kind.startswith("multus:") and v.event.fields.get("self_delegating") is True
+            for v in ctx.select("multus-config", _multus_config_rows)
+            if v.event.fields.get("self_delegating") is True
         ],
     )
     return found
@@ -164,7 +182,8 @@ def teardown_only(ctx: Context, hit: Hit) -> Outcome:
     """Every error of this signature in the input is on teardown, none on setup."""
 
     def compute() -> bool:
-        same = [v for v in ctx.errors if any(hit.rule.first_match(t) for t in v.texts)]
+        pool = ctx.candidates(hit.rule, errors_only=True)
+        same = [v for v in pool if any(hit.rule.first_match(t) for t in v.texts)]
         return bool(same) and all(v.op == "del" for v in same)
 
     return bool(ctx.memo(f"teardown_only:{hit.rule.id}", compute))
@@ -180,12 +199,8 @@ def teardown_failures(ctx: Context, hit: Hit) -> Outcome:
 
 def pod_deleted_before(ctx: Context, hit: Hit) -> Outcome:
     """The pod was being deleted when the error happened."""
-    marked: list[EventView] = ctx.memo(
-        "deletion", lambda: [v for v in ctx.views if any(_DELETION.search(t) for t in v.texts)]
-    )
-    killing: list[EventView] = ctx.memo(
-        "killing", lambda: [v for v in ctx.views if v.event.kind == "kubelet:pod:killing"]
-    )
+    marked = ctx.marked(_DELETION)
+    killing = ctx.select("killing", lambda: _kinds("kubelet:pod:killing"))
     return marked + [v for v in killing if v.pod == hit.view.pod]
 
 
@@ -213,16 +228,11 @@ def secondary_attachment(ctx: Context, hit: Hit) -> Outcome:
 
 def multus_restarted(ctx: Context, hit: Hit) -> Outcome:
     """Multus (daemon or entrypoint) stopped, was evicted or OOM-killed in the input."""
-    found: list[EventView] = ctx.memo(
-        "multus_restarted",
-        lambda: [
-            v
-            for v in ctx.views
-            if v.event.kind in ("multus:daemon:stop", "multus:daemon:start")
-            or any(_RESTART.search(t) for t in v.texts)
-        ],
+    started = ctx.select(
+        "multus-daemon", lambda: _kinds("multus:daemon:stop", "multus:daemon:start")
     )
-    return found
+    found = {v.index: v for v in [*started, *ctx.marked(_RESTART)]}
+    return [found[i] for i in sorted(found)]
 
 
 PREDICATES: Final[dict[str, Predicate]] = {

@@ -1,0 +1,168 @@
+"""Candidate rows for each rule, found by one vectorised multi-literal pass over the event frame.
+
+Every catalog pattern needs some literal text to match (``already exists``, ``Unauthorized``).
+:func:`required_literals` reads those fragments from the pattern's syntax tree: a set of strings
+of which every match contains at least one. A row none of whose texts holds any fragment of a
+rule (compared without case, with Aho-Corasick in polars) cannot match it, so regexes and Python
+objects are spent only on the few rows that can. The selection must never lose a match:
+
+* fragments are cut at quotes, backslashes and white space, because the texts rules see may be
+  unquoted, unescaped or unwrapped forms of the stored columns;
+* rows whose text holds a newline, a backtick or ``**`` (pasted or wrapped text that
+  normalisation rewrites), or a trigger the normalisation declares, are always candidates;
+* a pattern whose fragments cannot be read (syntax of the ``regex`` module that the standard
+  parser does not know, or fragments shorter than :data:`MIN_LITERAL`) selects every row.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from multus_forensics.classify.catalog import Rule
+
+#: fragments shorter than this select too many rows to be worth a pass
+MIN_LITERAL: Final = 3
+#: characters a fragment is cut at (see the module docstring)
+_CUT: Final = re.compile(r"[\"'\\\n\t`*]+")
+#: text columns of the event frame that rules read
+TEXT_COLUMNS: Final = ("error", "message", "raw")
+#: substrings that make a row a candidate of every rule (texts that normalisation rewrites)
+ALWAYS: Final = ("\n", "`", "**")
+
+Factor = frozenset[str]
+
+
+def _best(options: list[Factor]) -> Factor | None:
+    """The most selective alternative set: longest shortest fragment, then fewest fragments."""
+    usable = [o for o in options if o and min(len(s) for s in o) >= MIN_LITERAL]
+    if not usable:
+        return None
+    return max(usable, key=lambda o: (min(len(s) for s in o), -len(o)))
+
+
+def _pieces(run: str) -> Factor:
+    parts = [p for p in _CUT.split(run) if p]
+    return frozenset({max(parts, key=len)}) if parts else frozenset()
+
+
+def _seq(items: Any) -> Factor | None:
+    """Required fragments of a parsed sequence (``re._parser`` items)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    options: list[Factor] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            options.append(_pieces("".join(run)))
+            run.clear()
+
+    for op, av in items:
+        if op is c.LITERAL:
+            run.append(chr(av))
+            continue
+        flush()
+        if op is c.SUBPATTERN:
+            sub = _seq(av[-1])
+            if sub:
+                options.append(sub)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+            low, _high, child = av
+            if low >= 1:
+                sub = _seq(child)
+                if sub:
+                    options.append(sub)
+        elif op is c.BRANCH:
+            alts = [_seq(b) for b in av[1]]
+            if alts and all(alts):
+                options.append(frozenset().union(*[a for a in alts if a]))
+        elif op is getattr(c, "ATOMIC_GROUP", None):
+            sub = _seq(av)
+            if sub:
+                options.append(sub)
+    flush()
+    return _best(options)
+
+
+def required_literals(pattern: str) -> Factor | None:
+    """Fragments one of which every match of ``pattern`` contains; ``None`` when unknown.
+
+    Read without case: the caller compares without case too.
+    """
+    from re import _parser  # type: ignore[attr-defined]
+
+    try:
+        tree = _parser.parse(pattern)
+    except Exception:  # regex-module syntax the standard parser does not read: no narrowing
+        return None
+    if tree.state.flags & re.VERBOSE:
+        return None
+    return _seq(list(tree))
+
+
+def literals_of(patterns: Iterable[str]) -> Factor | None:
+    """Fragments for "any of ``patterns`` matches": the union, ``None`` if one is unknown."""
+    out: set[str] = set()
+    for p in patterns:
+        lit = required_literals(p)
+        if lit is None:
+            return None
+        out |= lit
+    return frozenset(out)
+
+
+def always() -> tuple[str, ...]:
+    """Substrings that make a row a candidate of every rule: :data:`ALWAYS` plus the triggers of
+    the text normalisation, when the classifier has one."""
+    import importlib
+
+    try:
+        extra = importlib.import_module("multus_forensics.classify.normalise").TRIGGERS
+    except (ImportError, AttributeError):
+        extra = ()
+    return (*ALWAYS, *extra)
+
+
+def text_mask(needles: Iterable[str]) -> pl.Expr:
+    """Rows where a text column holds one of ``needles`` (case-insensitive), or an always-row."""
+    import polars as pl
+
+    found = sorted({*needles, *always()})
+    return pl.any_horizontal(
+        [
+            pl.col(c).fill_null("").str.contains_any(found, ascii_case_insensitive=True)
+            for c in TEXT_COLUMNS
+        ]
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def pattern_needles(patterns: tuple[str, ...]) -> Factor | None:
+    """Fragments one of which a match of any of ``patterns`` holds (``None``: unknown)."""
+    return literals_of(patterns)
+
+
+def rule_needles(rule: Rule) -> Factor | None:
+    return pattern_needles(tuple(p.pattern for p in rule.patterns))
+
+
+def rule_kinds(rule: Rule) -> pl.Expr:
+    import polars as pl
+
+    return pl.col("kind").is_in(list(rule.kinds)) if rule.kinds else pl.lit(True)
+
+
+def catalog_needles(rules: Iterable[Rule], markers: Iterable[str] = ()) -> Factor:
+    """Every fragment the rules (and predicate ``markers`` patterns) can be selected by."""
+    out: set[str] = set()
+    for rule in rules:
+        out |= rule_needles(rule) or set()
+    for pattern in markers:
+        out |= pattern_needles((pattern,)) or set()
+    return frozenset(out)
