@@ -16,7 +16,6 @@ CreatePodSandbox, Error syncing pod) with different wrappers and quoting levels;
 from __future__ import annotations
 
 import functools
-
 import json
 import re
 from collections.abc import Callable, Mapping

@@ -49,7 +49,19 @@ def failure_table(timelines: Timelines, findings: Iterable[Finding]) -> pl.DataF
 
     ranked = list(findings)
     by_line: dict[tuple[str, int], list[tuple[str, tuple[Any, ...]]]] = {}
-    events = timelines.events().filter(pl.col("attempt").is_not_null())
+    cited = pl.DataFrame(
+        {
+            "file": [e.file for f in ranked for e in f.evidence],
+            "line": [e.line for f in ranked for e in f.evidence],
+        },
+        schema={"file": pl.String, "line": pl.Int64},
+    ).unique()
+    # only the events that evidence cites can carry a cause: join before leaving polars
+    events = (
+        timelines.events()
+        .filter(pl.col("attempt").is_not_null())
+        .join(cited, on=["file", "line"], how="semi")
+    )
     for r in events.select(
         "file", "line", "raw", "namespace", "pod", "pod_uid", "attempt"
     ).iter_rows(named=True):

@@ -195,7 +195,7 @@ def _enrich(rec: Rec) -> None:
             rec.network = rec.network or match["net"]
     if rec.kind.startswith(("multus:", "runtime:cni")):
         rec.netns = _netns(rec)
-    count = rec.fields.get("count")
+    count = rec.fields.get("count") if '"count"' in rec.fields_json else None
     if isinstance(count, int) and count > 1:
         rec.count = count
     elif rec.kind.startswith("event:") and (m := _COUNT.search(rec.message)):
@@ -217,28 +217,37 @@ def records(frame: pl.DataFrame) -> list[Rec]:
     if "kind" in frame.columns:
         keep = keep | (pl.col("kind") != "log")
     rows = frame.select(cols).with_row_index("_eid").filter(keep)
-    for row in rows.iter_rows(named=True):
+    # column lists zipped (not dicts per row): this loop is per record on large node logs
+    data = {c: rows.get_column(c).to_list() for c in rows.columns}
+    n = rows.height
+
+    def col(name: str, default: Any = None) -> list[Any]:
+        return data.get(name) or [default] * n
+
+    for values in zip(data["_eid"], *(col(c) for c in _COLUMNS), strict=True):
+        eid, time, node, source, kind, level, ns, pod, uid, sandbox, container = values[:11]
+        network, interface, ips, message, error, fields, file, member, line = values[11:]
         rec = Rec(
-            eid=row["_eid"],
-            time=row.get("time"),
-            node=row.get("node"),
-            source=row.get("source") or "unknown",
-            kind=row.get("kind") or "log",
-            level=row.get("level") or "info",
-            namespace=row.get("namespace"),
-            pod=row.get("pod"),
-            pod_uid=row.get("pod_uid"),
-            sandbox_id=row.get("sandbox_id"),
-            container_id=row.get("container_id"),
-            network=row.get("network"),
-            interface=row.get("interface"),
-            ips=row.get("ips"),
-            message=row.get("message") or "",
-            error=row.get("error"),
-            fields_json=row.get("fields") or "{}",
-            file=row.get("file") or "",
-            member=row.get("member"),
-            line=row.get("line") or 0,
+            eid=eid,
+            time=time,
+            node=node,
+            source=source or "unknown",
+            kind=kind or "log",
+            level=level or "info",
+            namespace=ns,
+            pod=pod,
+            pod_uid=uid,
+            sandbox_id=sandbox,
+            container_id=container,
+            network=network,
+            interface=interface,
+            ips=ips,
+            message=message or "",
+            error=error,
+            fields_json=fields or "{}",
+            file=file or "",
+            member=member,
+            line=line or 0,
         )
         _enrich(rec)
         out.append(rec)

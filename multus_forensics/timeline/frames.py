@@ -83,6 +83,13 @@ class Timelines:
     def __init__(self, frame: pl.DataFrame, pods: list[PodTimeline]) -> None:
         self._frame = frame
         self.timelines = pods
+        self._memo: dict[str, pl.DataFrame] = {}
+
+    def _once(self, name: str, build: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        """Frames are immutable and the timelines do not change: each is built once."""
+        if name not in self._memo:
+            self._memo[name] = build()
+        return self._memo[name]
 
     def __len__(self) -> int:
         return len(self.timelines)
@@ -107,6 +114,9 @@ class Timelines:
         return None
 
     def pods(self) -> pl.DataFrame:
+        return self._once("pods", self._pods)
+
+    def _pods(self) -> pl.DataFrame:
         import polars as pl
 
         rows = []
@@ -142,6 +152,9 @@ class Timelines:
         return _frame(rows, schema)
 
     def attempts(self) -> pl.DataFrame:
+        return self._once("attempts", self._attempts)
+
+    def _attempts(self) -> pl.DataFrame:
         import polars as pl
 
         rows = []
@@ -196,6 +209,9 @@ class Timelines:
         return _frame(rows, schema)
 
     def interfaces(self) -> pl.DataFrame:
+        return self._once("interfaces", self._interfaces)
+
+    def _interfaces(self) -> pl.DataFrame:
         import polars as pl
 
         rows = []
@@ -218,6 +234,9 @@ class Timelines:
         return _frame(rows, schema)
 
     def anomalies(self) -> pl.DataFrame:
+        return self._once("anomalies", self._anomalies)
+
+    def _anomalies(self) -> pl.DataFrame:
         import polars as pl
 
         rows = [
