@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Final
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from multus_forensics.classify.context import Context
+    from multus_forensics.timeline import Timelines
 
 #: pod given to pod-less ``Add`` rows when the input does not name exactly one pod
 UNNAMED_POD: Final = "(unnamed)"
@@ -59,6 +61,12 @@ class AddOrder:
     """Attempts of every pod in the input, with lookups from an event to its attempts."""
 
     attempts: tuple[AttemptOrder, ...] = ()
+    #: timeline row number → context position, for the records in ``rows``
+    to_view: tuple[int, ...] = ()
+
+    def view_index(self, eid: int) -> int:
+        """The context position of the timeline record ``eid`` (an :class:`AddRow`'s)."""
+        return self.to_view[eid]
 
     @cached_property
     def _by_event(self) -> dict[int, list[AttemptOrder]]:
@@ -189,7 +197,9 @@ def _with_adds(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.filter(pl.col("_pos").is_in(selected.get_column("_pos").to_list()) | anonymous)
 
 
-def _unnamed_reentries(attempts: list[AttemptOrder]) -> dict[int, tuple[int, ...]]:
+def _unnamed_reentries(
+    attempts: list[AttemptOrder], to_view: Sequence[int]
+) -> dict[int, tuple[int, ...]]:
     """Re-entry through an old multus that names no network, across a timeline split
     (keyed by position in ``attempts``).
 
@@ -214,35 +224,45 @@ def _unnamed_reentries(attempts: list[AttemptOrder]) -> dict[int, tuple[int, ...
             and bool(first.ips)
             and first.ips == again.ips
         ):
-            evidence = (first.rec.eid, *(r.rec.eid for r in secondaries), again.rec.eid)
+            evidence = tuple(to_view[r.rec.eid] for r in (first, *secondaries, again))
             found[i] = found[j] = evidence
     return found
 
 
-def add_order(ctx: Context) -> AddOrder:
+def add_order(ctx: Context, shared: Timelines | None = None) -> AddOrder:
     """Attempts and add order of the pods with adds in ``ctx``; indexes are context positions.
 
-    A timeline failure on odd input yields no attempts (order unknown everywhere) rather than
-    failing the diagnosis.
+    ``shared`` is the timeline the caller already built from the same events (a report): it is
+    used as it is when no pod-less ``Add`` row needs placing. A timeline failure on odd input
+    yields no attempts (order unknown everywhere) rather than failing the diagnosis.
     """
     from multus_forensics.timeline import build_timelines
 
-    subset = _with_adds(_placed(ctx))
+    placed = _placed(ctx)
+    if shared is not None and placed is ctx.frame and "_row" in ctx.frame.columns:
+        rows = ctx.frame.get_column("_row").to_list()
+        to_view = [0] * len(rows)
+        for position, row in enumerate(rows):
+            to_view[row] = position
+        return _orders(shared, to_view)
+    subset = _with_adds(placed)
     if subset.height == 0:
         return AddOrder()
     positions = subset.get_column("_pos").to_list()
     try:
-        timelines = build_timelines(subset.drop("_pos"))
+        timelines = build_timelines(subset.drop("_pos", "_row", strict=False))
     except Exception:  # the timeline is context, not a precondition of diagnosis
         return AddOrder()
-    for t in timelines.timelines:  # timeline row numbers → context positions
-        for rec in t.recs:
-            rec.eid = positions[rec.eid]
+    return _orders(timelines, positions)
+
+
+def _orders(timelines: Timelines, to_view: Sequence[int]) -> AddOrder:
+    """:class:`AddOrder` of ``timelines``, whose row numbers ``to_view`` maps to positions."""
     attempts: list[AttemptOrder] = []
     for t in timelines.timelines:
         label = t.label if t.key[1] != UNNAMED_POD else UNNAMED_POD
         anomalies = {
-            x.attempt: tuple(r.eid for r in x.evidence)
+            x.attempt: tuple(to_view[r.eid] for r in x.evidence)
             for x in t.anomalies
             if x.name == "self_delegation_reentry" and x.attempt is not None
         }
@@ -252,16 +272,17 @@ def add_order(ctx: Context) -> AddOrder:
                     pod=label,
                     index=a.index,
                     rows=tuple(t.rows.get(a.index, ())),
-                    members=frozenset(r.eid for r in a.recs),
+                    members=frozenset(to_view[r.eid] for r in a.recs),
                     reentry=anomalies.get(a.index, ()),
                 )
             )
-    unnamed = _unnamed_reentries(attempts)
+    unnamed = _unnamed_reentries(attempts, to_view)
     return AddOrder(
         tuple(
             dataclasses.replace(a, reentry=unnamed[i]) if not a.reentry and i in unnamed else a
             for i, a in enumerate(attempts)
-        )
+        ),
+        tuple(to_view),
     )
 
 

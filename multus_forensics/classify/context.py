@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from multus_forensics.classify.addorder import AddOrder
     from multus_forensics.classify.catalog import Rule
+    from multus_forensics.timeline import Timelines
 
 #: record continuation glue: newline plus indentation or TUI borders of a wrapped paste
 _WRAP: Final = regex.compile(r"[ \t]*[│|]?[ \t]*\n[ \t]*[│|]?[ \t]*")
@@ -206,8 +207,15 @@ class Context:
     the number of events in the input, whatever was selected.
     """
 
-    def __init__(self, frame: pl.DataFrame, needles: frozenset[str] | None = None) -> None:
+    def __init__(
+        self,
+        frame: pl.DataFrame,
+        needles: frozenset[str] | None = None,
+        timelines: Timelines | None = None,
+    ) -> None:
         self.frame = frame
+        #: the timeline a caller built from the same frame (``_row`` maps its row numbers)
+        self.timelines = timelines
         self.size = frame.height
         self.cache: dict[str, Any] = {}
         self._views: dict[int, EventView] = {}
@@ -223,7 +231,12 @@ class Context:
         return cls.of_frame(events_to_frame(events))
 
     @classmethod
-    def of_frame(cls, frame: pl.DataFrame, needles: frozenset[str] | None = None) -> Context:
+    def of_frame(
+        cls,
+        frame: pl.DataFrame,
+        needles: frozenset[str] | None = None,
+        timelines: Timelines | None = None,
+    ) -> Context:
         """Context of an event frame (schema columns), ordered as the evidence is read."""
         import polars as pl
 
@@ -231,11 +244,12 @@ class Context:
 
         ordered = (
             frame.select(COLUMNS)
+            .with_row_index("_row")
             .with_columns(pl.col("member").fill_null("").alias("_member"))
             .sort(["file", "_member", "line"], maintain_order=True)
             .drop("_member")
         )
-        return cls(ordered, needles)
+        return cls(ordered, needles, timelines)
 
     def view(self, index: int) -> EventView:
         return self.views_at([index])[0]
@@ -357,7 +371,7 @@ class Context:
         first use: only rules about interface collisions need it)."""
         from multus_forensics.classify.addorder import add_order
 
-        return add_order(self)
+        return add_order(self, self.timelines)
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per diagnosis: predicates ask the same question for every hit."""

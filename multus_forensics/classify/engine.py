@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import regex
 
     from multus_forensics.eventlog import EventLog
+    from multus_forensics.timeline import Timelines
 
 CORROBORATION: Final = 0.05
 REPETITION: Final = 0.05
@@ -317,13 +318,22 @@ def diagnose_events(events: Sequence[Event], catalog: Catalog, stats: dict[str, 
     return diagnose_frame(events_to_frame(events), catalog, stats)
 
 
-def diagnose_frame(frame: pl.DataFrame, catalog: Catalog, stats: dict[str, int]) -> Diagnosis:
-    """Run ``catalog`` over an event frame: rules see only the rows that can match them."""
+def diagnose_frame(
+    frame: pl.DataFrame,
+    catalog: Catalog,
+    stats: dict[str, int],
+    timelines: Timelines | None = None,
+) -> Diagnosis:
+    """Run ``catalog`` over an event frame: rules see only the rows that can match them.
+
+    ``timelines`` is :func:`~multus_forensics.build_timelines` of this same frame when the
+    caller has it (a report), so that it is not built twice.
+    """
     from multus_forensics.classify.cluster import cluster_unexplained
     from multus_forensics.classify.predicates import MARKERS
     from multus_forensics.classify.select import catalog_needles
 
-    ctx = Context.of_frame(frame, catalog_needles(catalog.rules, MARKERS))
+    ctx = Context.of_frame(frame, catalog_needles(catalog.rules, MARKERS), timelines)
     ctx.prime(catalog.rules)
     by_cause: dict[str, Finding] = {}
     explained: set[int] = set()
@@ -346,11 +356,13 @@ def diagnose(
     *,
     catalog: Catalog | None = None,
     rules: str | Path | Sequence[str | Path] = (),
+    timelines: Timelines | None = None,
     **parse_kwargs: Any,
 ) -> Diagnosis:
     """Root causes with evidence for log files, an :class:`EventLog`, an event frame or events.
 
     ``rules`` adds user rule files to the packaged catalog (ignored when ``catalog`` is given);
+    ``timelines``, when given, must be ``build_timelines`` of the same EventLog or frame;
     other keywords (``year``, ``tz``, ``format``...) go to :func:`multus_forensics.parse`.
     Returns a :class:`Diagnosis`: findings best first (empty for a healthy log), the templates
     of errors no rule explains, and input statistics.
@@ -358,6 +370,6 @@ def diagnose(
     if catalog is None:
         catalog = load_catalog(rules)
     frame, stats, unreadable = _events(inputs, parse_kwargs)
-    diagnosis = diagnose_frame(frame, catalog, stats)
+    diagnosis = diagnose_frame(frame, catalog, stats, timelines)
     diagnosis.unreadable = unreadable
     return diagnosis

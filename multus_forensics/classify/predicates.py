@@ -123,7 +123,7 @@ def order_known_without_reentry(ctx: Context, hit: Hit) -> Outcome:
     own = ctx.order.own(hit.view.index)
     if not own or _reentries(ctx, hit):
         return False
-    return ctx.views_at(r.rec.eid for r in own[0].rows)
+    return ctx.views_at(ctx.order.view_index(r.rec.eid) for r in own[0].rows)
 
 
 def colliding_name_from_other_attachment(ctx: Context, hit: Hit) -> Outcome:
@@ -137,7 +137,7 @@ def colliding_name_from_other_attachment(ctx: Context, hit: Hit) -> Outcome:
     for attempt in ctx.order.own(hit.view.index):
         rows = other_attachment_rows(attempt, interface, network)
         if rows:
-            return ctx.views_at(r.rec.eid for r in rows)
+            return ctx.views_at(ctx.order.view_index(r.rec.eid) for r in rows)
     return False
 
 

@@ -36,7 +36,9 @@ def optional_function(module: str, name: str) -> Callable[..., Any] | None:
     return func if callable(func) else None
 
 
-def diagnose_log(log: EventLog, notes: list[str]) -> tuple[dict[str, Any], Any | None]:
+def diagnose_log(
+    log: EventLog, notes: list[str], timelines: Any | None = None
+) -> tuple[dict[str, Any], Any | None]:
     """``{"findings", "unclassified", "stats"}`` as ``diagnose --json`` prints them, and the
     classifier's own result (``None`` when the classify stage is not installed)."""
     totals = log.stats.as_dict()
@@ -45,7 +47,7 @@ def diagnose_log(log: EventLog, notes: list[str]) -> tuple[dict[str, Any], Any |
     if diagnose is None:
         notes.append("Root-cause classification is not available (multus_forensics.classify).")
         return {"findings": [], "unclassified": [], "stats": stats}, None
-    result = diagnose(log)
+    result = diagnose(log, timelines=timelines)
     out = dict(result.to_dict())
     out.setdefault("stats", stats)
     for where, why in result.unreadable:

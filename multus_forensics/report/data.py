@@ -279,8 +279,10 @@ def build_report_data(
 ) -> ReportData:
     """Analyse one event log (one input, or several merged) into :class:`ReportData`."""
     notes: list[str] = []
-    diagnosis, diagnosed = diagnose_log(log, notes)
-    timelines = timelines_for(log.frame, notes)
+    timeline_notes: list[str] = []  # built first, so the classifier can reuse it
+    timelines = timelines_for(log.frame, timeline_notes)
+    diagnosis, diagnosed = diagnose_log(log, notes, timelines)
+    notes.extend(timeline_notes)
     frames = (
         {n: getattr(timelines, n)() for n in ("pods", "attempts", "interfaces", "anomalies")}
         if timelines is not None
