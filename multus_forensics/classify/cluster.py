@@ -41,18 +41,28 @@ def cluster_unexplained(views: Sequence[EventView]) -> list[Unclassified]:
     if not views:
         return []
     miner = _miner()
-    examples: dict[int, EventView] = {}
+    # a node log repeats each error thousands of times: mine each distinct text once
+    distinct: dict[str, list[Any]] = {}
     for v in views:
         text = " ".join(unwrapped_text(v.leaf or v.error_text).split())
-        result = miner.add_log_message(text)
-        examples.setdefault(int(result["cluster_id"]), v)
+        seen = distinct.get(text)
+        if seen is None:
+            distinct[text] = [1, v]
+        else:
+            seen[0] += 1
+    examples: dict[int, EventView] = {}
+    counts: dict[int, int] = {}
+    for text, (count, v) in distinct.items():
+        cid = int(miner.add_log_message(text)["cluster_id"])
+        examples.setdefault(cid, v)
+        counts[cid] = counts.get(cid, 0) + count
     out = []
     for cluster in miner.drain.clusters:
         v = examples[cluster.cluster_id]
         out.append(
             Unclassified(
                 template=cluster.get_template(),
-                count=cluster.size,
+                count=counts[cluster.cluster_id],
                 example=v.error_text,
                 file=v.event.file,
                 line=v.event.line,
