@@ -242,14 +242,16 @@ class Context:
 
         from multus_forensics.model import COLUMNS
 
-        ordered = (
-            frame.select(COLUMNS)
-            .with_row_index("_row")
-            .with_columns(pl.col("member").fill_null("").alias("_member"))
-            .sort(["file", "_member", "line"], maintain_order=True)
-            .drop("_member")
+        rows = frame.select(COLUMNS).with_row_index("_row")
+        order = (
+            rows.select("_row", "file", pl.col("member").fill_null(""), "line")
+            .sort(["file", "member", "line"], maintain_order=True)
+            .get_column("_row")
         )
-        return cls(ordered, needles, timelines)
+        # a single file's events are already in order: keep the frame rather than copy it
+        if not order.equals(rows.get_column("_row")):
+            rows = rows[order]
+        return cls(rows, needles, timelines)
 
     def view(self, index: int) -> EventView:
         return self.views_at([index])[0]
