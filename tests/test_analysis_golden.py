@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import GOLDEN, ROOT, SAMPLES
 
 import multus_forensics as mf
-from conftest import GOLDEN, ROOT, SAMPLES
 
 ANALYSIS = GOLDEN / "analysis"
 CORPUS = ROOT / "tests" / "data" / "corpus_dev.jsonl"
