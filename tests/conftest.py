@@ -11,7 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"
 GOLDEN = Path(__file__).resolve().parent / "golden"
-SHARED = ROOT.parent / "shared"
+#: test data kept in the repository (the labelled corpus, with each excerpt's source link)
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -45,33 +45,13 @@ from typing import Any, Final
 import regex
 
 from multus_forensics.chain import KINDS as CHAIN_LAYER_KINDS
+from multus_forensics.classify.taxonomy import LABELS as TAXONOMY_LABELS
+from multus_forensics.classify.taxonomy import UNKNOWN as TAXONOMY_UNKNOWN
 from multus_forensics.errors import RuleError
 
-#: Root-cause labels of TAXONOMY.md (a public contract), plus ``unknown`` which has no rule.
-LABELS: Final[tuple[str, ...]] = (
-    "multus_self_delegation",
-    "duplicate_ifname_in_request",
-    "kubeconfig_auth_failure",
-    "stale_multus_config_after_uninstall",
-    "api_server_unreachable",
-    "pod_not_in_api",
-    "nad_not_found",
-    "invalid_delegate_config",
-    "cni_version_mismatch",
-    "cni_plugin_not_installed",
-    "multus_daemon_unavailable",
-    "default_network_not_ready",
-    "ipam_pool_exhausted",
-    "ipam_leak_on_delete",
-    "master_interface_missing",
-    "macvlan_parent_unusable",
-    "secondary_default_route_conflict",
-    "sriov_device_not_allocated",
-    "sriov_device_wrong_type",
-    "teardown_state_missing",
-    "multus_bug",
-)
-UNKNOWN: Final = "unknown"
+#: Root-cause labels (a public contract), plus ``unknown`` which has no rule.
+LABELS: Final = TAXONOMY_LABELS
+UNKNOWN: Final = TAXONOMY_UNKNOWN
 
 SEVERITIES: Final[tuple[str, ...]] = ("info", "warning", "error", "critical")
 #: where a rule looks: error-carrying events, any event, or the messages of one file joined
