@@ -190,6 +190,9 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], list[EventV
     if all(h.view.event.format == FALLBACK_FORMAT for h in hits):
         conf -= UNRECOGNISED_PENALTY
         reasons.append(f"-{UNRECOGNISED_PENALTY:.2f} input format not recognised (raw lines)")
+    reasons.extend(
+        f"text normalised: {n}" for n in sorted({n for h in hits for n in h.view.normalised})
+    )
     if len(ctx.views) == 1 and len(hits) == 1:
         conf -= SINGLE_LINE_PENALTY
         reasons.append(f"-{SINGLE_LINE_PENALTY:.2f} a single pasted line, no context")
