@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from multus_forensics.classify.abstain import abstain
 from multus_forensics.classify.catalog import Catalog, Rule, load_catalog
 from multus_forensics.classify.context import Context, EventView, unwrapped_text
 from multus_forensics.classify.fallback import FALLBACK_FORMAT, unrecognised_events
@@ -285,7 +286,7 @@ def diagnose_events(events: Sequence[Event], catalog: Catalog, stats: dict[str, 
             by_cause[rule.root_cause] = finding
     findings = sorted(by_cause.values(), key=lambda f: (-f.confidence, f.root_cause))
     unexplained = [v for v in ctx.errors if v.index not in explained]
-    return Diagnosis(findings, cluster_unexplained(unexplained), stats)
+    return abstain(Diagnosis(findings, cluster_unexplained(unexplained), stats), ctx)
 
 
 def diagnose(
