@@ -27,6 +27,9 @@ explanation        plain-language paragraph; ``{pod}``, ``{network}``, ``{interf
                    and the patterns' named groups are filled in
 remediation        list of steps; ``references``: list of URLs
 examples           logs (one event per line) that must fire the rule; counter_examples must not
+discriminators     ``[{against = LABEL, check = "command", outcomes = [{when = "...", means =
+                   "..."}]}]``: when a finding of ``against`` is also present (same surface
+                   signature), the check that tells them apart and what each outcome means
 =================  =========================================================================
 
 Installed packages can contribute rule files through the ``multus_forensics.rules`` entry-point
@@ -45,6 +48,7 @@ from typing import Any, Final
 import regex
 
 from multus_forensics.chain import KINDS as CHAIN_LAYER_KINDS
+from multus_forensics.classify.findings import Discriminator
 from multus_forensics.classify.taxonomy import LABELS as TAXONOMY_LABELS
 from multus_forensics.classify.taxonomy import UNKNOWN as TAXONOMY_UNKNOWN
 from multus_forensics.errors import RuleError
@@ -87,8 +91,10 @@ _RULE_KEYS: Final = frozenset(
         "references",
         "examples",
         "counter_examples",
+        "discriminators",
     }
 )
+_DISCRIMINATOR_KEYS: Final = frozenset({"against", "check", "outcomes"})
 _ADJUST_KEYS: Final = frozenset({"predicate", "pattern", "by", "why"})
 _REQUIRED: Final = (
     "id",
@@ -135,6 +141,7 @@ class Rule:
     references: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
+    discriminators: tuple[Discriminator, ...] = ()
     source: str = ""
     user: bool = False
 
@@ -235,6 +242,36 @@ def _adjusts(where: str, key: str, value: Any, predicates: Iterable[str]) -> tup
     return tuple(out)
 
 
+def _discriminators(where: str, value: Any) -> tuple[Discriminator, ...]:
+    if not isinstance(value, list):
+        raise _fail(where, "'discriminators' must be a list of tables")
+    out = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise _fail(where, "'discriminators' entries must be tables")
+        for k in item:
+            if k not in _DISCRIMINATOR_KEYS:
+                raise _fail(where, f"unknown key {k!r} in discriminators")
+        against = _choice(where, "discriminators.against", item.get("against"), LABELS)
+        check = item.get("check")
+        if not isinstance(check, str) or not check.strip():
+            raise _fail(where, "discriminators.check must be a non-empty command")
+        outcomes = item.get("outcomes")
+        if not isinstance(outcomes, list) or len(outcomes) < 2:
+            raise _fail(where, "discriminators.outcomes must list at least two outcomes")
+        pairs = []
+        for o in outcomes:
+            if (
+                not isinstance(o, dict)
+                or set(o) != {"when", "means"}
+                or not all(isinstance(v, str) and v for v in o.values())
+            ):
+                raise _fail(where, "each discriminators outcome is {when = '...', means = '...'}")
+            pairs.append((o["when"], o["means"]))
+        out.append(Discriminator(against, check.strip(), tuple(pairs)))
+    return tuple(out)
+
+
 def _rule(raw: Any, source: str, user: bool, predicates: Iterable[str]) -> Rule:
     if not isinstance(raw, dict):
         raise _fail(source, "each [[rule]] must be a table")
@@ -280,6 +317,7 @@ def _rule(raw: Any, source: str, user: bool, predicates: Iterable[str]) -> Rule:
         references=_strings(where, "references", raw.get("references", [])),
         examples=_strings(where, "examples", raw.get("examples", [])),
         counter_examples=_strings(where, "counter_examples", raw.get("counter_examples", [])),
+        discriminators=_discriminators(where, raw.get("discriminators", [])),
         source=source,
         user=user,
     )

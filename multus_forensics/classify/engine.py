@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from multus_forensics.classify.abstain import abstain
 from multus_forensics.classify.catalog import Catalog, Rule, load_catalog
 from multus_forensics.classify.context import Context, EventView, unwrapped_text
+from multus_forensics.classify.differential import differentiate
 from multus_forensics.classify.fallback import FALLBACK_FORMAT, unrecognised_events
 from multus_forensics.classify.findings import Diagnosis, Evidence, Finding
 from multus_forensics.classify.predicates import PREDICATES, Hit
@@ -286,7 +287,9 @@ def diagnose_events(events: Sequence[Event], catalog: Catalog, stats: dict[str, 
             by_cause[rule.root_cause] = finding
     findings = sorted(by_cause.values(), key=lambda f: (-f.confidence, f.root_cause))
     unexplained = [v for v in ctx.errors if v.index not in explained]
-    return abstain(Diagnosis(findings, cluster_unexplained(unexplained), stats), ctx)
+    return differentiate(
+        abstain(Diagnosis(findings, cluster_unexplained(unexplained), stats), ctx), catalog
+    )
 
 
 def diagnose(
