@@ -77,10 +77,14 @@ def _mentions_multus(ctx: Context) -> bool:
 
 def _raw_only(finding: Finding, ctx: Context) -> bool:
     """Every matched line of the finding comes from a file in which no format recognised
-    anything (raw lines only)."""
+    anything (raw lines only), or from a source-code file."""
     recognised: set[str] = ctx.memo(
         "abstain:recognised_files",
-        lambda: {v.event.file for v in ctx.views if v.event.format != FALLBACK_FORMAT},
+        lambda: {
+            v.event.file
+            for v in ctx.views
+            if v.event.format != FALLBACK_FORMAT or v.event.fields.get("fallback") == "line"
+        },
     )
     by_line = {(v.event.file, v.event.line): v for v in ctx.views}
     matched = [by_line.get((e.file, e.line)) for e in finding.evidence if e.claim == "match"]

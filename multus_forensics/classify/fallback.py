@@ -60,6 +60,8 @@ def unrecognised_events(
                     member=src.member,
                     line=n,
                     raw=line,
+                    # a file no format recognised at all, or a line a recognised format left
+                    fields={"fallback": "line" if only is not None else "file"},
                 )
             )
     return events
