@@ -23,7 +23,7 @@ INVENTORY = (
     Path(__file__).resolve().parent.parent / "multus_forensics" / "rules" / "signatures.jsonl"
 )
 _VERB = regex.compile(r"%[-+# 0-9.]*[vswqdTx]")
-#: how the runtime and multus wrap a delegate's error on ADD and DEL (both are tried)
+#: how the runtime and multus wrap a delegate's error on ADD, DEL and CHECK (each is tried)
 WRAPPERS = (
     "{}",
     'failed to setup network for sandbox "4f2a": plugin type="multus" name="multus-cni-network" '
@@ -31,6 +31,8 @@ WRAPPERS = (
     'container to network "macvlan-conf": {}',
     'failed to destroy network for sandbox "4f2a": plugin type="multus" name="multus-cni-network" '
     "failed (delete): Multus: [lab/web-1]: {}",
+    'delegateCheck: error invoking ConflistCheck - "lan": conflistCheck: error in getting result '
+    "from CheckNetworkList: {}",
 )
 
 
@@ -100,6 +102,11 @@ def test_every_mapped_entry_fires_a_rule_of_its_label(capsys: pytest.CaptureFixt
         rules = by_label.get(entry["label"], [])
         if not any(fires(rule, w.format(text)) for rule in rules for w in WRAPPERS):
             missed.append((entry["label"], entry["repo"], text))
+        # texts of the DEL and CHECK paths fire inside those paths' wrappers too
+        elif entry["op"] in ("del", "check") and not any(
+            fires(rule, WRAPPERS[2 if entry["op"] == "del" else 3].format(text)) for rule in rules
+        ):
+            missed.append((entry["label"], entry["op"], text))
     with capsys.disabled():
         print(
             f"\nsignature inventory: {len(ENTRIES)} entries, {len(mapped)} mapped to a label "
