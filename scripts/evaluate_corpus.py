@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = ROOT / "tests" / "data" / "corpus.jsonl"
+DEFAULT_CORPUS = ROOT / "tests" / "data" / "corpus_dev.jsonl"
 CONFIDENT = 0.8
 PARTS = ("cite", "heldout")
 

@@ -1,6 +1,6 @@
 """Accuracy floors on the labelled corpus, measured by scripts/evaluate_corpus.py itself.
 
-The corpus (``tests/data/corpus.jsonl``, real excerpts with their source links) is split into the
+The corpus (``tests/data/corpus_dev.jsonl``, real excerpts with their source links) is split into the
 part rules may cite and a held-out part they may not; the floor is on the held-out part, and
 tests here keep the rules honest about it: no rule references a held-out thread, and no rule
 example repeats held-out text beyond what upstream source itself prints.
@@ -21,7 +21,7 @@ from multus_forensics.classify import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "evaluate_corpus.py"
-CORPUS = ROOT / "tests" / "data" / "corpus.jsonl"
+CORPUS = ROOT / "tests" / "data" / "corpus_dev.jsonl"
 INVENTORY = ROOT / "multus_forensics" / "rules" / "signatures.jsonl"
 #: words in a row that count as copied text
 SHINGLE = 8

@@ -96,3 +96,29 @@ def test_damaged_pastes_are_diagnosed_as_the_clean_text(
     path.write_text(paste + "\n", encoding="utf-8")
     diag = mf.diagnose(str(path), year=2026)
     assert diag.top == label
+
+
+@pytest.mark.parametrize(
+    ("paste", "label"),
+    [
+        ('Warning FailedCreatePodSandBox kubelet error adding container to network "lan-c": failed to find plugin "macvlan" in pa…', "cni_plugin_not_installed"),
+        ("error adding container to network \"vlan-c\": failed to lookup master \"bond0.300\": Li", "master_interface_missing"),
+    ],
+)  # fmt: skip
+def test_a_truncated_excerpt_matches_when_what_survives_is_decisive(
+    paste: str, label: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "paste.txt"
+    path.write_text(paste + "\n", encoding="utf-8")
+    diag = mf.diagnose(str(path), year=2026)
+    assert diag.top == label
+    assert any("truncated" in r for r in diag[0].reasons)
+
+
+def test_a_truncated_excerpt_of_a_non_decisive_start_is_not_matched(tmp_path: Path) -> None:
+    # "error getting pod: ..." is decided by what follows (Unauthorized, 503, not found...)
+    path = tmp_path / "paste.txt"
+    path.write_text(
+        'Multus: [lab/api-7]: error getting pod: Get "https://10.96.0.1:443/api/v1/na…\n'
+    )
+    assert mf.diagnose(str(path), year=2026).top == "unknown"

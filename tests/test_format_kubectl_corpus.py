@@ -1,6 +1,6 @@
 """Every real kubectl event excerpt of the labelled corpus parses whole, row by row.
 
-The excerpts are read from ``tests/data/corpus.jsonl`` (real public excerpts, each with its
+The excerpts are read from ``tests/data/corpus_dev.jsonl`` (real public excerpts, each with its
 source link). Per record we pin how many rows of each kind come out, and check generically that each
 row's message is the complete tail of its lines (no wrapped fragment lost or duplicated), that
 ``FailedCreatePodSandBox`` errors lose only kubelet's prefixes and name their sandbox, and that
@@ -21,7 +21,7 @@ from conftest import DATA
 import multus_forensics as mf
 from multus_forensics.model import KINDS, frame_to_events
 
-CORPUS = DATA / "corpus.jsonl"
+CORPUS = DATA / "corpus_dev.jsonl"
 KUBECTL_FORMATS = {"kubectl_describe_events", "kubectl_get_events", "openshift_e2e_event_monitor"}
 #: warnings that describe damage the parsers recovered from (everything else is a defect)
 RECOVERED = ("pasted text: stripped", "event row cut on the left")

@@ -12,7 +12,7 @@ from multus_forensics.classify.catalog import load_rules_text
 from multus_forensics.classify.examples import check_examples, fires
 from multus_forensics.errors import RuleError
 
-CORPUS = Path(__file__).resolve().parent / "data" / "corpus.jsonl"
+CORPUS = Path(__file__).resolve().parent / "data" / "corpus_dev.jsonl"
 
 MINIMAL = """
 [[rule]]

@@ -27,6 +27,9 @@ explanation        plain-language paragraph; ``{pod}``, ``{network}``, ``{interf
                    and the patterns' named groups are filled in
 remediation        list of steps; ``references``: list of URLs
 examples           logs (one event per line) that must fire the rule; counter_examples must not
+partial            ``true`` when each pattern is decisive from its start: a text cut short
+                   (truncated excerpt) may then match a prefix of it (at least
+                   :data:`MIN_PARTIAL` characters, ending where the text ends)
 discriminators     ``[{against = LABEL, check = "command", outcomes = [{when = "...", means =
                    "..."}]}]``: when a finding of ``against`` is also present (same surface
                    signature), the check that tells them apart and what each outcome means
@@ -66,6 +69,11 @@ TARGETS: Final[tuple[str, ...]] = ("error", "event", "stream")
 LAYERS: Final[tuple[str, ...]] = ("any", *CHAIN_LAYER_KINDS)
 OPS: Final[tuple[str, ...]] = ("any", "add", "del")
 
+#: shortest prefix of a decisive pattern that a truncated text may match (``partial = true``)
+MIN_PARTIAL: Final = 30
+#: what a paste shows where it was cut
+_CUT_MARK: Final = regex.compile(r"\s*(?:\.\.\.|…|\[truncated\]|\(truncated\))?\s*$")
+
 #: timeout (seconds) for one user-pattern search; catalog patterns are proven safe by tests
 USER_PATTERN_TIMEOUT: Final = 0.25
 
@@ -92,6 +100,7 @@ _RULE_KEYS: Final = frozenset(
         "examples",
         "counter_examples",
         "discriminators",
+        "partial",
     }
 )
 _DISCRIMINATOR_KEYS: Final = frozenset({"against", "check", "outcomes"})
@@ -142,6 +151,7 @@ class Rule:
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
     discriminators: tuple[Discriminator, ...] = ()
+    partial: bool = False
     source: str = ""
     user: bool = False
 
@@ -155,11 +165,35 @@ class Rule:
             return None
 
     def first_match(self, text: str) -> regex.Match[str] | None:
-        """The first pattern match in ``text`` unless an ``exclude`` pattern also matches."""
+        """The first pattern match in ``text`` unless an ``exclude`` pattern also matches.
+
+        A ``partial`` rule also matches a text cut inside one of its patterns (the match's
+        ``partial`` is then true): the surviving prefix is decisive by the rule's own account.
+        """
         for pattern in self.patterns:
             m = self.search(pattern, text)
             if m is not None:
                 if any(self.search(x, text) for x in self.exclude):
+                    return None
+                return m
+        return self._partial_match(text) if self.partial else None
+
+    def _partial_match(self, text: str) -> regex.Match[str] | None:
+        body = _CUT_MARK.sub("", text)
+        for pattern in self.patterns:
+            try:
+                m = pattern.search(
+                    body, partial=True, timeout=USER_PATTERN_TIMEOUT if self.user else None
+                )
+            except TimeoutError:
+                continue
+            if (
+                m is not None
+                and m.partial
+                and m.end() == len(body)
+                and m.end() - m.start() >= MIN_PARTIAL
+            ):
+                if any(self.search(x, body) for x in self.exclude):
                     return None
                 return m
         return None
@@ -242,6 +276,12 @@ def _adjusts(where: str, key: str, value: Any, predicates: Iterable[str]) -> tup
     return tuple(out)
 
 
+def _flag(where: str, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(where, f"{key!r} must be true or false")
+    return value
+
+
 def _discriminators(where: str, value: Any) -> tuple[Discriminator, ...]:
     if not isinstance(value, list):
         raise _fail(where, "'discriminators' must be a list of tables")
@@ -318,6 +358,7 @@ def _rule(raw: Any, source: str, user: bool, predicates: Iterable[str]) -> Rule:
         examples=_strings(where, "examples", raw.get("examples", [])),
         counter_examples=_strings(where, "counter_examples", raw.get("counter_examples", [])),
         discriminators=_discriminators(where, raw.get("discriminators", [])),
+        partial=_flag(where, "partial", raw.get("partial", False)),
         source=source,
         user=user,
     )

@@ -21,6 +21,7 @@ from multus_forensics.classify.context import Context, EventView, unwrapped_text
 from multus_forensics.classify.differential import differentiate
 from multus_forensics.classify.fallback import FALLBACK_FORMAT, unrecognised_events
 from multus_forensics.classify.findings import Diagnosis, Evidence, Finding
+from multus_forensics.classify.normalise import transit_adjust
 from multus_forensics.classify.predicates import PREDICATES, Hit
 from multus_forensics.model import Event, excerpt, frame_to_events
 
@@ -192,9 +193,7 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], list[EventV
     if all(h.view.event.format == FALLBACK_FORMAT for h in hits):
         conf -= UNRECOGNISED_PENALTY
         reasons.append(f"-{UNRECOGNISED_PENALTY:.2f} input format not recognised (raw lines)")
-    reasons.extend(
-        f"text normalised: {n}" for n in sorted({n for h in hits for n in h.view.normalised})
-    )
+    conf = transit_adjust(conf, reasons, hits)
     if len(ctx.views) == 1 and len(hits) == 1:
         conf -= SINGLE_LINE_PENALTY
         reasons.append(f"-{SINGLE_LINE_PENALTY:.2f} a single pasted line, no context")

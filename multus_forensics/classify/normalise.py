@@ -8,19 +8,26 @@ go into a finding's reasons). Pure and cheap: text without any trigger is return
 
 The engine's literal pre-filter selects candidate rows by case-insensitive fragments; a row can
 only gain a literal through normalisation if it contains one of :data:`TRIGGERS` (a newline, a
-backtick, ``**`` or a backslash).
+backtick, ``**`` or a backslash). A text marked as cut (``…``, ``...``, ``[truncated]``) may
+match a ``partial`` rule without the literals after the cut, so those marks are triggers too; a
+text cut without a mark reaches a ``partial`` rule only if the pre-filter selects such rules by
+the literals before their patterns' first variable part.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import regex
 
+if TYPE_CHECKING:
+    from multus_forensics.classify.predicates import Hit
+
 #: substrings without which normalisation cannot change a text (case folding aside, which the
 #: engine's case-insensitive pre-filter already covers)
-TRIGGERS: Final[tuple[str, ...]] = ("\n", "`", "**", "\\")
+TRIGGERS: Final[tuple[str, ...]] = ("\n", "`", "**", "\\", "…", "...", "[truncated]")
 #: underscore emphasis (``_Link not found_``) is undone too, but only wraps words: it never splits
 #: a literal inside a word, so it is not a pre-filter trigger
 _ALSO: Final = ("_",)
@@ -113,3 +120,17 @@ def casefold_variants(text: str) -> tuple[str, ...]:
     inner = _SEGMENT_START.sub(lambda m: m.group(1) + m.group(2).lower(), text)
     first = inner[:1].lower() + inner[1:] if inner[:2].istitle() else inner
     return tuple(dict.fromkeys(v for v in (inner, first) if v != text))
+
+
+#: confidence a finding loses when its every match is a prefix of a truncated text
+PARTIAL_PENALTY: Final = 0.05
+
+
+def transit_adjust(conf: float, reasons: list[str], hits: Sequence[Hit]) -> float:
+    """Say what transit damage the hits were read through; a truncated-only match costs a little."""
+    notes = sorted({n for h in hits for n in h.view.normalised})
+    reasons.extend(f"text normalised: {n}" for n in notes)
+    if hits and all(getattr(h.match, "partial", False) for h in hits):
+        reasons.append(f"-{PARTIAL_PENALTY:.2f} matched the surviving start of a truncated text")
+        return conf - PARTIAL_PENALTY
+    return conf
