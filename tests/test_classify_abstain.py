@@ -43,3 +43,19 @@ def test_source_files_that_quote_error_texts_yield_no_findings(tmp_path: Path) -
     diag = mf.diagnose(str(tmp_path), year=2026)
     assert list(diag) == []
     assert diag.stats.get("withdrawn_findings", 0) >= 1
+
+
+def test_the_projects_own_sources_rules_and_docs_yield_no_error_claim() -> None:
+    # real folders of non-log files that quote every error text the rules know
+    root = Path(__file__).resolve().parent.parent
+    inputs = [
+        root / "multus_forensics" / "rules",
+        root / "docs",
+        root / "scripts",
+    ]
+    diag = mf.diagnose([str(p) for p in inputs], year=2026)
+    assert [
+        (f.root_cause, f.confidence)
+        for f in diag
+        if f.severity in ("error", "critical") and f.confidence >= 0.5
+    ] == []

@@ -45,7 +45,9 @@ MULTUS_CAUSES: Final = frozenset(
 )
 #: formats that accept any error-looking line (a paste), and names of source-code files
 LOOSE_FORMATS: Final = frozenset({FALLBACK_FORMAT, "bare-error"})
-SOURCE_SUFFIXES: Final = (".py", ".go", ".c", ".h", ".js", ".ts", ".java", ".rs", ".rb", ".ipynb")
+SOURCE_SUFFIXES: Final = (
+    ".py", ".go", ".c", ".h", ".js", ".ts", ".java", ".rs", ".rb", ".ipynb", ".toml", ".rst", ".sh"
+)
 #: highest confidence of a finding that needs Multus on an input without any sign of it
 NO_MULTUS_CAP: Final = 0.45
 _MULTUS_SIGN: Final = regex.compile(
