@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import multus_forensics as mf
 
 # kubelet journal lines of a node without Multus (kubeadm first boot, flannel not yet running)
@@ -59,3 +61,17 @@ def test_the_projects_own_sources_rules_and_docs_yield_no_error_claim() -> None:
         for f in diag
         if f.severity in ("error", "critical") and f.confidence >= 0.5
     ] == []
+
+
+NO_MULTUS_DIR = Path(__file__).resolve().parent / "data" / "no_multus"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in NO_MULTUS_DIR.glob("*.log")))
+def test_real_logs_of_clusters_without_multus_get_no_error_claim(name: str) -> None:
+    diag = mf.diagnose(str(NO_MULTUS_DIR / name), year=2026)
+    assert [
+        (f.root_cause, f.confidence)
+        for f in diag
+        if f.severity in ("error", "critical") and f.confidence >= 0.5
+    ] == []
+    assert {f.root_cause for f in diag} <= {"default_network_not_ready"}

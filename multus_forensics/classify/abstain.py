@@ -2,7 +2,7 @@
 
 Two situations make a finding a claim the input cannot carry:
 
-* **Not a log.** Findings that rest only on raw lines (read by
+* **Not a log.** Findings that rest only on raw lines without a log header (read by
   :mod:`multus_forensics.classify.fallback`) of files in which no format recognised anything,
   or lines of source-code files read as pasted error lines (source files quote error texts),
   are withdrawn: nothing shows that a node
@@ -46,7 +46,25 @@ MULTUS_CAUSES: Final = frozenset(
 #: formats that accept any error-looking line (a paste), and names of source-code files
 LOOSE_FORMATS: Final = frozenset({FALLBACK_FORMAT, "bare-error"})
 SOURCE_SUFFIXES: Final = (
-    ".py", ".go", ".c", ".h", ".js", ".ts", ".java", ".rs", ".rb", ".ipynb", ".toml", ".rst", ".sh"
+    ".py",
+    ".go",
+    ".c",
+    ".h",
+    ".js",
+    ".ts",
+    ".java",
+    ".rs",
+    ".rb",
+    ".ipynb",
+    ".toml",
+    ".rst",
+    ".sh",
+)
+#: the start of a line some logger wrote (klog, ISO or syslog time, logrus): a raw line with one
+#: is log evidence even when detection recognised no format in its file (a preamble hid it)
+LOG_HEADER: Final = regex.compile(
+    r"\s*(?:[IWEF]\d{4} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d"
+    r"|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|time=\"?\d{4}-|level=\w+ )"
 )
 #: highest confidence of a finding that needs Multus on an input without any sign of it
 NO_MULTUS_CAP: Final = 0.45
@@ -93,7 +111,11 @@ def _raw_only(finding: Finding, ctx: Context) -> bool:
     return bool(matched) and all(
         v is not None
         and (
-            (v.event.format == FALLBACK_FORMAT and v.event.file not in recognised)
+            (
+                v.event.format == FALLBACK_FORMAT
+                and v.event.file not in recognised
+                and not LOG_HEADER.match(v.event.raw)
+            )
             # a source file quoting error texts is read as pasted error lines at best
             or (v.event.format in LOOSE_FORMATS and v.event.file.endswith(SOURCE_SUFFIXES))
         )
