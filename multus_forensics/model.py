@@ -105,6 +105,9 @@ KINDS: Final[Mapping[str, str]] = {
     "pod:network-status": "one network-status entry (interface, network, ips; order in fields.index)",
     "pod:info": "pod header facts (name, namespace, node, uid, deletion)",
     "error:line": "a bare error line with no header (pasted from a ticket)",
+    "config:cni": "a CNI config file (.conf/.conflist, 00-multus.conf): types, delegates in fields",
+    "config:nad": "a NetworkAttachmentDefinition with its spec.config flattened in fields",
+    "listing:entry": "one entry of an ls -l listing (dir, name, type, size in fields)",
 }
 
 

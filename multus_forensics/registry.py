@@ -39,6 +39,9 @@ FORMATS: Final[dict[str, str]] = {
     "cri": "cri:CriFormat",
     "calico": "calico:CalicoFormat",
     "timestamped": "timestamped:TimestampedFormat",
+    "cni-config": "cni_config:CniConfigFormat",
+    "net-attach-def": "net_attach_def:NetAttachDefFormat",
+    "cni-listing": "cni_listing:CniListingFormat",
 }
 
 #: payload shape -> "module:function", tried in this order by wrapper formats (journald, CRI).

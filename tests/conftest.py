@@ -17,7 +17,8 @@ settings.load_profile("default-deadline-2s")
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"
 GOLDEN = Path(__file__).resolve().parent / "golden"
-SHARED = ROOT.parent / "shared"
+#: test data kept in the repository (the labelled corpus, with each excerpt's source link)
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,9 +38,11 @@ def regen_golden(request: pytest.FixtureRequest) -> bool:
 def golden_rows(frame: pl.DataFrame) -> list[dict[str, object]]:
     """Events as JSON-ready rows without machine-specific provenance (absolute paths)."""
     rows = []
+    root = str(ROOT) + "/"
     for row in frame.drop("file").iter_rows(named=True):
         row["time"] = row["time"].isoformat() if row["time"] is not None else None
-        rows.append(row)
+        # a format may name its own path in a message or in fields: keep it checkout-relative
+        rows.append({k: v.replace(root, "") if isinstance(v, str) else v for k, v in row.items()})
     return rows
 
 

@@ -338,7 +338,9 @@ def test_generated_config_split_over_records_is_read_as_one_stream() -> None:
     assert diagnose(healthy).findings == []
 
 
-def test_lines_no_parser_took_are_still_diagnosed_with_lower_confidence(tmp_path: Path) -> None:
+def test_lines_a_parser_left_are_diagnosed_with_lower_confidence_unrecognised_files_not_at_all(
+    tmp_path: Path,
+) -> None:
     from multus_forensics.eventlog import EventLog, ParseStats
     from multus_forensics.model import FileStats, ParseIssue, empty_frame
 
@@ -358,12 +360,15 @@ def test_lines_no_parser_took_are_still_diagnosed_with_lower_confidence(tmp_path
         [ParseIssue(str(paste), None, 1, "junk"), ParseIssue(str(paste), None, 2, "junk")],
         ParseStats([FileStats(str(paste), format="bare-error", lines=2, issue_lines=2)]),
     )
-    for log in (skipped, unparsed):
-        diag = diagnose(log)
-        assert diag.top == "cni_plugin_not_installed"
-        assert any("not recognised" in r for r in diag[0].reasons)
-        assert diag[0].evidence[0].line == 2
-        assert diag.unreadable == []
+    diag = diagnose(unparsed)
+    assert diag.top == "cni_plugin_not_installed"
+    assert any("not recognised" in r for r in diag[0].reasons)
+    assert diag[0].evidence[0].line == 2
+    assert diag.unreadable == []
+    # a file in which no format recognised anything is not shown to be a log: no claim rests on it
+    diag = diagnose(skipped)
+    assert list(diag) == []
+    assert diag.stats["withdrawn_findings"] == 1
 
 
 def test_exhaustion_after_failing_deletes_ranks_the_leak_first() -> None:

@@ -1,7 +1,7 @@
-"""Every real kubectl event excerpt of the shared corpus parses whole, row by row.
+"""Every real kubectl event excerpt of the labelled corpus parses whole, row by row.
 
-The excerpts are read from ``../shared/corpus/dev.jsonl`` at test time (never copied into the
-repo). Per record we pin how many rows of each kind come out, and check generically that each
+The excerpts are read from ``tests/data/corpus_dev.jsonl`` (real public excerpts, each with its
+source link). Per record we pin how many rows of each kind come out, and check generically that each
 row's message is the complete tail of its lines (no wrapped fragment lost or duplicated), that
 ``FailedCreatePodSandBox`` errors lose only kubelet's prefixes and name their sandbox, and that
 ``AddedInterface`` rows name their interface.
@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHARED
+from conftest import DATA
 
 import multus_forensics as mf
 from multus_forensics.model import KINDS, frame_to_events
 
-CORPUS = SHARED / "corpus" / "dev.jsonl"
+CORPUS = DATA / "corpus_dev.jsonl"
 KUBECTL_FORMATS = {"kubectl_describe_events", "kubectl_get_events", "openshift_e2e_event_monitor"}
 #: warnings that describe damage the parsers recovered from (everything else is a defect)
 RECOVERED = ("pasted text: stripped", "event row cut on the left")
@@ -102,7 +102,7 @@ def _squash(text: str) -> str:
 
 
 def test_corpus_has_the_kubectl_records_this_module_pins() -> None:
-    assert CORPUS.exists(), f"shared corpus missing at {CORPUS}"
+    assert CORPUS.exists(), f"labelled corpus missing at {CORPUS}"
     assert {r["id"] for r in RECORDS} == set(EXPECTED_KINDS)
 
 

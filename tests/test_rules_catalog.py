@@ -12,7 +12,7 @@ from multus_forensics.classify.catalog import load_rules_text
 from multus_forensics.classify.examples import check_examples, fires
 from multus_forensics.errors import RuleError
 
-TAXONOMY = Path(__file__).resolve().parent.parent.parent / "shared" / "TAXONOMY.md"
+CORPUS = Path(__file__).resolve().parent / "data" / "corpus_dev.jsonl"
 
 MINIMAL = """
 [[rule]]
@@ -33,15 +33,15 @@ def test_every_taxonomy_label_except_unknown_has_a_rule() -> None:
     assert "unknown" not in catalog.labels()
 
 
-def test_labels_match_the_taxonomy_document() -> None:
-    text = TAXONOMY.read_text(encoding="utf-8")
-    table = text.split("## Labels", 1)[1].split("\n## ", 1)[0]
-    documented = {
-        line.split("|")[1].strip().strip("`")
-        for line in table.splitlines()
-        if line.startswith("| `")
-    }
-    assert documented - {"unknown"} == set(LABELS)
+def test_labels_are_the_package_taxonomy_and_cover_the_labelled_corpus() -> None:
+    import json
+
+    from multus_forensics.classify.taxonomy import DEFINITIONS, UNKNOWN
+
+    assert set(DEFINITIONS) - {UNKNOWN} == set(LABELS)
+    assert all(text.endswith(".") for text in DEFINITIONS.values())
+    corpus = {json.loads(line)["root_cause"] for line in CORPUS.read_text("utf-8").splitlines()}
+    assert corpus <= set(DEFINITIONS)
 
 
 def test_every_rule_example_matches_and_no_counter_example_does() -> None:

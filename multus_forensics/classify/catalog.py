@@ -27,6 +27,12 @@ explanation        plain-language paragraph; ``{pod}``, ``{network}``, ``{interf
                    and the patterns' named groups are filled in
 remediation        list of steps; ``references``: list of URLs
 examples           logs (one event per line) that must fire the rule; counter_examples must not
+partial            ``true`` when each pattern is decisive from its start: a text cut short
+                   (truncated excerpt) may then match a prefix of it (at least
+                   :data:`MIN_PARTIAL` characters, ending where the text ends)
+discriminators     ``[{against = LABEL, check = "command", outcomes = [{when = "...", means =
+                   "..."}]}]``: when a finding of ``against`` is also present (same surface
+                   signature), the check that tells them apart and what each outcome means
 =================  =========================================================================
 
 Installed packages can contribute rule files through the ``multus_forensics.rules`` entry-point
@@ -45,33 +51,14 @@ from typing import Any, Final
 import regex
 
 from multus_forensics.chain import KINDS as CHAIN_LAYER_KINDS
+from multus_forensics.classify.findings import Discriminator
+from multus_forensics.classify.taxonomy import LABELS as TAXONOMY_LABELS
+from multus_forensics.classify.taxonomy import UNKNOWN as TAXONOMY_UNKNOWN
 from multus_forensics.errors import RuleError
 
-#: Root-cause labels of TAXONOMY.md (a public contract), plus ``unknown`` which has no rule.
-LABELS: Final[tuple[str, ...]] = (
-    "multus_self_delegation",
-    "duplicate_ifname_in_request",
-    "kubeconfig_auth_failure",
-    "stale_multus_config_after_uninstall",
-    "api_server_unreachable",
-    "pod_not_in_api",
-    "nad_not_found",
-    "invalid_delegate_config",
-    "cni_version_mismatch",
-    "cni_plugin_not_installed",
-    "multus_daemon_unavailable",
-    "default_network_not_ready",
-    "ipam_pool_exhausted",
-    "ipam_leak_on_delete",
-    "master_interface_missing",
-    "macvlan_parent_unusable",
-    "secondary_default_route_conflict",
-    "sriov_device_not_allocated",
-    "sriov_device_wrong_type",
-    "teardown_state_missing",
-    "multus_bug",
-)
-UNKNOWN: Final = "unknown"
+#: Root-cause labels (a public contract), plus ``unknown`` which has no rule.
+LABELS: Final = TAXONOMY_LABELS
+UNKNOWN: Final = TAXONOMY_UNKNOWN
 
 SEVERITIES: Final[tuple[str, ...]] = ("info", "warning", "error", "critical")
 #: where a rule looks: error-carrying events, any event, or the messages of one file joined
@@ -81,6 +68,11 @@ TARGETS: Final[tuple[str, ...]] = ("error", "event", "stream")
 #: the error from the outermost layer of that kind inward (multus_forensics.chain layer kinds)
 LAYERS: Final[tuple[str, ...]] = ("any", *CHAIN_LAYER_KINDS)
 OPS: Final[tuple[str, ...]] = ("any", "add", "del")
+
+#: shortest prefix of a decisive pattern that a truncated text may match (``partial = true``)
+MIN_PARTIAL: Final = 30
+#: what a paste shows where it was cut
+_CUT_MARK: Final = regex.compile(r"\s*(?:\.\.\.|…|\[truncated\]|\(truncated\))?\s*$")
 
 #: timeout (seconds) for one user-pattern search; catalog patterns are proven safe by tests
 USER_PATTERN_TIMEOUT: Final = 0.25
@@ -107,8 +99,11 @@ _RULE_KEYS: Final = frozenset(
         "references",
         "examples",
         "counter_examples",
+        "discriminators",
+        "partial",
     }
 )
+_DISCRIMINATOR_KEYS: Final = frozenset({"against", "check", "outcomes"})
 _ADJUST_KEYS: Final = frozenset({"predicate", "pattern", "by", "why"})
 _REQUIRED: Final = (
     "id",
@@ -155,6 +150,8 @@ class Rule:
     references: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
+    discriminators: tuple[Discriminator, ...] = ()
+    partial: bool = False
     source: str = ""
     user: bool = False
 
@@ -168,11 +165,35 @@ class Rule:
             return None
 
     def first_match(self, text: str) -> regex.Match[str] | None:
-        """The first pattern match in ``text`` unless an ``exclude`` pattern also matches."""
+        """The first pattern match in ``text`` unless an ``exclude`` pattern also matches.
+
+        A ``partial`` rule also matches a text cut inside one of its patterns (the match's
+        ``partial`` is then true): the surviving prefix is decisive by the rule's own account.
+        """
         for pattern in self.patterns:
             m = self.search(pattern, text)
             if m is not None:
                 if any(self.search(x, text) for x in self.exclude):
+                    return None
+                return m
+        return self._partial_match(text) if self.partial else None
+
+    def _partial_match(self, text: str) -> regex.Match[str] | None:
+        body = _CUT_MARK.sub("", text)
+        for pattern in self.patterns:
+            try:
+                m = pattern.search(
+                    body, partial=True, timeout=USER_PATTERN_TIMEOUT if self.user else None
+                )
+            except TimeoutError:
+                continue
+            if (
+                m is not None
+                and m.partial
+                and m.end() == len(body)
+                and m.end() - m.start() >= MIN_PARTIAL
+            ):
+                if any(self.search(x, body) for x in self.exclude):
                     return None
                 return m
         return None
@@ -255,6 +276,42 @@ def _adjusts(where: str, key: str, value: Any, predicates: Iterable[str]) -> tup
     return tuple(out)
 
 
+def _flag(where: str, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(where, f"{key!r} must be true or false")
+    return value
+
+
+def _discriminators(where: str, value: Any) -> tuple[Discriminator, ...]:
+    if not isinstance(value, list):
+        raise _fail(where, "'discriminators' must be a list of tables")
+    out = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise _fail(where, "'discriminators' entries must be tables")
+        for k in item:
+            if k not in _DISCRIMINATOR_KEYS:
+                raise _fail(where, f"unknown key {k!r} in discriminators")
+        against = _choice(where, "discriminators.against", item.get("against"), LABELS)
+        check = item.get("check")
+        if not isinstance(check, str) or not check.strip():
+            raise _fail(where, "discriminators.check must be a non-empty command")
+        outcomes = item.get("outcomes")
+        if not isinstance(outcomes, list) or len(outcomes) < 2:
+            raise _fail(where, "discriminators.outcomes must list at least two outcomes")
+        pairs = []
+        for o in outcomes:
+            if (
+                not isinstance(o, dict)
+                or set(o) != {"when", "means"}
+                or not all(isinstance(v, str) and v for v in o.values())
+            ):
+                raise _fail(where, "each discriminators outcome is {when = '...', means = '...'}")
+            pairs.append((o["when"], o["means"]))
+        out.append(Discriminator(against, check.strip(), tuple(pairs)))
+    return tuple(out)
+
+
 def _rule(raw: Any, source: str, user: bool, predicates: Iterable[str]) -> Rule:
     if not isinstance(raw, dict):
         raise _fail(source, "each [[rule]] must be a table")
@@ -300,6 +357,8 @@ def _rule(raw: Any, source: str, user: bool, predicates: Iterable[str]) -> Rule:
         references=_strings(where, "references", raw.get("references", [])),
         examples=_strings(where, "examples", raw.get("examples", [])),
         counter_examples=_strings(where, "counter_examples", raw.get("counter_examples", [])),
+        discriminators=_discriminators(where, raw.get("discriminators", [])),
+        partial=_flag(where, "partial", raw.get("partial", False)),
         source=source,
         user=user,
     )

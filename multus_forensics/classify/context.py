@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import regex
 
+from multus_forensics.classify.normalise import casefold_variants, normalise
 from multus_forensics.model import Event
 
 if TYPE_CHECKING:
@@ -88,6 +89,8 @@ class EventView:
 
     index: int
     event: Event
+    #: what normalisation repaired in this event's texts (set when ``texts`` is first read)
+    normalised: tuple[str, ...] = ()
 
     @cached_property
     def error_text(self) -> str:
@@ -101,15 +104,20 @@ class EventView:
 
     @cached_property
     def texts(self) -> tuple[str, ...]:
-        """Distinct texts to try: error, message and raw record, each with wraps undone."""
+        """Distinct texts to try: error, message and raw record, each also as normalised
+        (:mod:`multus_forensics.classify.normalise`) and in upstream's case when it was changed."""
         e = self.event
         out: list[str] = []
+        notes: list[str] = []
         for t in (e.error or "", e.message, e.raw):
             if not t:
                 continue
-            for v in (t, unwrapped_text(t)):
-                if v not in out and not any(v in o for o in out):
+            fixed = normalise(t)
+            notes.extend(n for n in fixed.notes if n not in notes)
+            for v in (t, unwrapped_text(t), fixed.text, *casefold_variants(fixed.text)):
+                if v and v not in out and not any(v in o for o in out):
                     out.append(v)
+        self.normalised = tuple(notes)
         return tuple(out)
 
     @cached_property

@@ -16,10 +16,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from multus_forensics.classify.abstain import abstain
 from multus_forensics.classify.catalog import Catalog, Rule, load_catalog
 from multus_forensics.classify.context import Context, EventView, unwrapped_text
+from multus_forensics.classify.differential import differentiate
 from multus_forensics.classify.fallback import FALLBACK_FORMAT, unrecognised_events
 from multus_forensics.classify.findings import Diagnosis, Evidence, Finding
+from multus_forensics.classify.normalise import transit_adjust
 from multus_forensics.classify.predicates import PREDICATES, Hit
 from multus_forensics.model import Event, events_to_frame, excerpt
 
@@ -239,6 +242,7 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], list[EventV
     if all(h.view.event.format == FALLBACK_FORMAT for h in hits):
         conf -= UNRECOGNISED_PENALTY
         reasons.append(f"-{UNRECOGNISED_PENALTY:.2f} input format not recognised (raw lines)")
+    conf = transit_adjust(conf, reasons, hits)
     if ctx.size == 1 and len(hits) == 1:
         conf -= SINGLE_LINE_PENALTY
         reasons.append(f"-{SINGLE_LINE_PENALTY:.2f} a single pasted line, no context")
@@ -348,7 +352,9 @@ def diagnose_frame(
             by_cause[rule.root_cause] = finding
     findings = sorted(by_cause.values(), key=lambda f: (-f.confidence, f.root_cause))
     unexplained = [v for v in ctx.errors if v.index not in explained]
-    return Diagnosis(findings, cluster_unexplained(unexplained), stats)
+    return differentiate(
+        abstain(Diagnosis(findings, cluster_unexplained(unexplained), stats), ctx), catalog
+    )
 
 
 def diagnose(

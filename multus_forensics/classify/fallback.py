@@ -20,7 +20,8 @@ FALLBACK_FORMAT: Final = "unrecognised"
 
 _ERRORISH: Final = regex.compile(
     r"(?i)\b(?:error(?:ed|s)?|err|failed|failure|fatal|unable|cannot|can't|denied|refused|"
-    r"unauthorized|not found|no such|timed out|exceeded|busy|invalid|missing)\b|^[EF]\d{4} "
+    r"unauthorized|not found|no such|timed out|exceeded|busy|invalid|missing|does not support|"
+    r"unsupported|incompatible)\b|^[EF]\d{4} "
 )
 
 
@@ -60,6 +61,8 @@ def unrecognised_events(
                     member=src.member,
                     line=n,
                     raw=line,
+                    # a file no format recognised at all, or a line a recognised format left
+                    fields={"fallback": "line" if only is not None else "file"},
                 )
             )
     return events

@@ -24,6 +24,22 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Discriminator:
+    """The one check that tells this finding from a look-alike, and what each outcome means."""
+
+    against: str
+    check: str
+    outcomes: tuple[tuple[str, str], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "against": self.against,
+            "check": self.check,
+            "outcomes": [{"when": w, "means": m} for w, m in self.outcomes],
+        }
+
+
+@dataclass(frozen=True)
 class Finding:
     """A root-cause hypothesis with its confidence, explanation, remediation and evidence."""
 
@@ -41,6 +57,8 @@ class Finding:
     evidence: tuple[Evidence, ...]
     reasons: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
+    #: checks that tell this finding from alternatives sharing its surface signature
+    discriminators: tuple[Discriminator, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of the CLI contract (plus title, severity, reasons, references)."""
@@ -59,6 +77,7 @@ class Finding:
             "evidence": [e.to_dict() for e in self.evidence],
             "reasons": list(self.reasons),
             "references": list(self.references),
+            "discriminators": [d.to_dict() for d in self.discriminators],
         }
 
 

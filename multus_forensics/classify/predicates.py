@@ -235,6 +235,100 @@ def multus_restarted(ctx: Context, hit: Hit) -> Outcome:
     return [found[i] for i in sorted(found)]
 
 
+#: where CNI plugin binaries live (listing folders that say which plugins exist)
+_BIN_DIR: Final = regex.compile(
+    r"(?:^|/)(?:cni/bin|libexec/cni|k3s/data/[^/]+/bin|kubernetes/bin)$"
+)
+_NET_D: Final = regex.compile(r"(?:^|/)cni/net\.d$")
+_MULTUS_CONF: Final = regex.compile(r"^\d\d-multus\.conf(?:list)?$")
+#: events that show a multus daemon or pod running (it is installed)
+_MULTUS_ALIVE: Final = regex.compile(
+    r"kube-multus|multus-daemon|multus-[a-z0-9]{5}\b|Config file created @"
+)
+
+
+def _configs(ctx: Context) -> list[EventView]:
+    return ctx.select("configs", lambda: _kinds("config:cni", "config:nad"))
+
+
+def _listing(ctx: Context) -> list[EventView]:
+    return ctx.select("listing", lambda: _kinds("listing:entry"))
+
+
+def config_delegates_to_multus(ctx: Context, hit: Hit) -> Outcome:
+    """A CNI config or NAD in the input makes multus call multus (a multus-typed delegate)."""
+    return [v for v in _configs(ctx) if v.event.fields.get("self_delegating") is True]
+
+
+def multus_config_left_behind(ctx: Context, hit: Hit) -> Outcome:
+    """A listing of /etc/cni/net.d still holds 00-multus.conf while Multus's other parts are
+    gone: no multus.d beside it, or no multus binary in a listed bin folder, and nothing in the
+    input shows a multus daemon or pod running."""
+
+    def compute() -> list[EventView]:
+        import polars as pl
+
+        entries = _listing(ctx)
+        confs = [
+            v
+            for v in entries
+            if _MULTUS_CONF.match(str(v.event.fields.get("name")))
+            and (v.event.fields.get("dir") is None or _NET_D.search(str(v.event.fields.get("dir"))))
+        ]
+        if not confs:
+            return []
+        net_d = {(v.event.file, v.event.fields.get("dir")) for v in confs}
+        kubeconfig_dir = any(
+            (v.event.file, v.event.fields.get("dir")) in net_d
+            and v.event.fields.get("name") == "multus.d"
+            for v in entries
+        )
+        bins = [v for v in entries if _BIN_DIR.search(str(v.event.fields.get("dir") or ""))]
+        binary = any(str(v.event.fields.get("name")) in ("multus", "multus-shim") for v in bins)
+        gone = not kubeconfig_dir or (bool(bins) and not binary)
+        alive = bool(
+            ctx.frame.select(
+                (
+                    pl.col("raw").str.contains(_MULTUS_ALIVE.pattern)
+                    & (pl.col("kind") != "listing:entry")
+                ).any()
+            ).item()
+        )
+        return confs if gone and not alive else []
+
+    found: list[EventView] = ctx.memo("multus_config_left_behind", compute)
+    return found
+
+
+def plugin_missing_from_bin(ctx: Context, hit: Hit) -> Outcome:
+    """A plugin a config or NAD in the input names is absent from a listed CNI bin folder."""
+    bins = [v for v in _listing(ctx) if _BIN_DIR.search(str(v.event.fields.get("dir") or ""))]
+    if not bins:
+        return False
+    present = {str(v.event.fields.get("name")) for v in bins}
+    missing = [
+        v
+        for v in _configs(ctx)
+        if any(t not in present for t in v.event.fields.get("plugin_types") or ())
+    ]
+    return [*missing, *bins[:1]] if missing else False
+
+
+def cni_version_disagreement(ctx: Context, hit: Hit) -> Outcome:
+    """Configs in the input declare different cniVersions, or one declares none."""
+    configs = [v for v in _configs(ctx) if v.event.fields.get("config_state", "parsed") == "parsed"]
+    versions = {v.event.fields.get("cniVersion") for v in configs}
+    return configs if len(versions) > 1 or (configs and None in versions) else False
+
+
+def nad_names_failing_master(ctx: Context, hit: Hit) -> Outcome:
+    """A NAD in the input names the master the hit says is missing."""
+    master = hit.match.groupdict().get("master") if hit.match.re.groupindex else None
+    if not master:
+        return False
+    return [v for v in _configs(ctx) if v.event.fields.get("master") == master]
+
+
 PREDICATES: Final[dict[str, Predicate]] = {
     "self_delegation_reentry": self_delegation_reentry,
     "is_reentry_add": is_reentry_add,
@@ -251,4 +345,9 @@ PREDICATES: Final[dict[str, Predicate]] = {
     "default_network_delegate": default_network_delegate,
     "secondary_attachment": secondary_attachment,
     "multus_restarted": multus_restarted,
+    "config_delegates_to_multus": config_delegates_to_multus,
+    "multus_config_left_behind": multus_config_left_behind,
+    "plugin_missing_from_bin": plugin_missing_from_bin,
+    "cni_version_disagreement": cni_version_disagreement,
+    "nad_names_failing_master": nad_names_failing_master,
 }

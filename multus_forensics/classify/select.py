@@ -126,7 +126,8 @@ def always() -> tuple[str, ...]:
         extra = importlib.import_module("multus_forensics.classify.normalise").TRIGGERS
     except (ImportError, AttributeError):
         extra = ()
-    return (*ALWAYS, *extra)
+    # fragments are already cut at escapes and quotes: unescaping cannot create one
+    return (*ALWAYS, *(t for t in extra if not _CUT.fullmatch(t)))
 
 
 def text_mask(needles: Iterable[str]) -> pl.Expr:

@@ -79,6 +79,9 @@ def render_text(diag: Diagnosis) -> str:
         if f.remediation:
             out.append("   remediation:")
             out.extend(_wrap(step, "       ", "     - ") for step in f.remediation)
+        for d in f.discriminators:
+            out.append(f"   to tell it from {d.against}, run: {d.check}")
+            out.extend(_wrap(f"{w}: {m}", "       ", "     - if ") for w, m in d.outcomes)
         out.append("   evidence:")
         for ev in f.evidence[:EVIDENCE_SHOWN]:
             text = " ".join(ev.text.split())

@@ -43,7 +43,8 @@ HEADERISH: Final = re.compile(
 ERROR_WORDS: Final = re.compile(
     r"(?i)\b(?:error|errored|err|fail(?:ed|ure|s)?|unable|cannot|can't|could(?:n't| not)"
     r"|no such|not found|refused|denied|timed out|timeout|unauthorized|forbidden|already exists"
-    r"|busy|invalid|missing|unreachable|panic|not ready|exhausted|no route)\b"
+    r"|busy|invalid|missing|unreachable|panic|not ready|exhausted|no route"
+    r"|does not support|not supported|unsupported|incompatible)\b"
 )
 MULTUS_PREFIX: Final = re.compile(rf"\s*(?:Multus: |{MULTUS_POD.pattern}: )")
 #: the closing part of a thick-plugin HTTP body that carried a newline (``…busy\n': StdinData``)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 from multus_forensics.formats import _kubectl as k
+from multus_forensics.formats._cni import nad_event
 from multus_forensics.formats._kubectl_pod import Annotation, block_events, parse_rfc3339
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.model import Event, ParseIssue, events_to_frame, excerpt
@@ -43,6 +44,7 @@ _YAML_BREAKS: Final = str.maketrans({"\r": " ", "\x85": " ", "\u2028": " ", "\u2
 #: where a List entry or a document starts: the place to cut a damaged YAML text
 _YAML_ENTRY = re.compile(r"^(?:- |---)")
 _ITEMS = re.compile(r'"items"\s*:\s*\[')
+_EVENT_OR_POD = re.compile(r"""["']?kind["']?\s*:\s*["']?(?:Event|Pod)\b""")
 
 
 @dataclass
@@ -107,6 +109,8 @@ class KubectlJson(LogFormat):
         if not head:
             return 0.0
         text = "\n".join(head)
+        if "NetworkAttachmentDefinition" in text and not _EVENT_OR_POD.search(text):
+            return 0.0  # NADs: the net-attach-def format (same parser) reads them
         if head[0].lstrip().startswith(("{", "[")):
             return 0.9 if _JSON_KIND.search(text) or '"involvedObject"' in text else 0.0
         kinds = any(_YAML_KIND.match(line) for line in head)
@@ -193,6 +197,8 @@ class KubectlJson(LogFormat):
         if not isinstance(obj, dict):
             return [_replace(base, message=str(obj)[:200], fields={"value": "not an object"})], []
         kind = obj.get("kind")
+        if kind == "NetworkAttachmentDefinition":
+            return [nad_event(base, obj, self.name)], []
         if kind == "Event" or "involvedObject" in obj or "regarding" in obj:
             return [_event(base, obj)], []
         raw_meta = obj.get("metadata")

@@ -97,6 +97,7 @@ def _finding(rank: int, f: dict[str, Any], nodes: list[str]) -> Markup:
         tag("p", f.get("summary")),
         table(["", ""], [(k, v) for k, v in facts if v not in (None, "")], class_="facts"),
         _remediation(f.get("remediation")),
+        _discriminators(f.get("discriminators")),
         tag("details", tag("summary", f"Evidence ({len(all_evidence)} lines)"), *ev) if ev else "",
         class_="finding",
         id=f"cause-{rank}",
@@ -116,6 +117,28 @@ def _remediation(value: object) -> Markup:
         return Markup("")
     body = tag("p", tag("strong", "Remediation")) + tag("ol", *(tag("li", s) for s in steps))
     return tag("div", Markup(body), class_="remediation")
+
+
+def _discriminators(value: object) -> Markup:
+    """The check that tells the finding from a look-alike, and what each outcome means."""
+    items = [d for d in value if isinstance(d, dict)] if isinstance(value, list) else []
+    parts = [
+        tag(
+            "p",
+            tag("strong", "To tell it from ", d.get("against"), ", run: "),
+            tag("code", d.get("check")),
+        )
+        + tag(
+            "ul",
+            *(
+                tag("li", "if ", o.get("when"), ": ", o.get("means"))
+                for o in d.get("outcomes") or []
+                if isinstance(o, dict)
+            ),
+        )
+        for d in items
+    ]
+    return tag("div", Markup("".join(parts)), class_="discriminators") if parts else Markup("")
 
 
 def _findings(data: ReportData) -> Markup:

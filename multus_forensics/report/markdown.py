@@ -77,6 +77,11 @@ def _finding(rank: int, f: dict[str, Any]) -> list[str]:
         f"  {i}. {md(step)}"
         for i, step in enumerate([steps] if isinstance(steps, str) else steps, 1)
     ]
+    for d in f.get("discriminators") or []:
+        out.append(f"- **To tell it from {md(d.get('against'))}, run:** `{md(d.get('check'))}`")
+        out += [
+            f"  - if {md(o.get('when'))}: {md(o.get('means'))}" for o in d.get("outcomes") or []
+        ]
     out.append("")
     evidence, more = shown(list(f.get("evidence") or []), EVIDENCE_ROWS)
     for e in evidence:

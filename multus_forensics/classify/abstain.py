@@ -1,0 +1,191 @@
+"""Abstain where the evidence is not about Multus, or not a log at all.
+
+Two situations make a finding a claim the input cannot carry:
+
+* **Not a log.** Findings that rest only on raw lines without a log header (read by
+  :mod:`multus_forensics.classify.fallback`) of files in which no format recognised anything,
+  or lines of source-code files read as pasted error lines (source files quote error texts),
+  are withdrawn: nothing shows that a node
+  ever emitted those texts.
+* **No sign of Multus.** Generic CNI signatures on a node whose input never mentions Multus
+  (no multus plugin, daemon, NAD, network-status annotation or AddedInterface event) map to the
+  generic causes and say so: "No networks found in /etc/cni/net.d" and first-boot "cni config
+  uninitialized" mean the CNI config is missing (the default network is not ready), and causes
+  that only exist with Multus are capped below :data:`NO_MULTUS_CAP` as warnings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Final
+
+import regex
+
+from multus_forensics.classify.fallback import FALLBACK_FORMAT
+
+if TYPE_CHECKING:
+    from multus_forensics.classify.context import Context
+    from multus_forensics.classify.findings import Diagnosis, Finding
+
+#: causes that only exist where Multus runs
+MULTUS_CAUSES: Final = frozenset(
+    {
+        "multus_self_delegation",
+        "kubeconfig_auth_failure",
+        "stale_multus_config_after_uninstall",
+        "nad_not_found",
+        "multus_daemon_unavailable",
+        "multus_bug",
+        "teardown_state_missing",
+        "pod_not_in_api",
+        "duplicate_ifname_in_request",
+        "secondary_default_route_conflict",
+        "ipam_leak_on_delete",
+    }
+)
+#: formats that accept any error-looking line (a paste), and names of source-code files
+LOOSE_FORMATS: Final = frozenset({FALLBACK_FORMAT, "bare-error"})
+SOURCE_SUFFIXES: Final = (
+    ".py",
+    ".go",
+    ".c",
+    ".h",
+    ".js",
+    ".ts",
+    ".java",
+    ".rs",
+    ".rb",
+    ".ipynb",
+    ".toml",
+    ".rst",
+    ".sh",
+)
+#: the start of a line some logger wrote (klog, ISO or syslog time, logrus): a raw line with one
+#: is log evidence even when detection recognised no format in its file (a preamble hid it)
+LOG_HEADER: Final = regex.compile(
+    r"\s*(?:[IWEF]\d{4} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d"
+    r"|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|time=\"?\d{4}-|level=\w+ )"
+)
+#: highest confidence of a finding that needs Multus on an input without any sign of it
+NO_MULTUS_CAP: Final = 0.45
+_MULTUS_SIGN: Final = regex.compile(
+    r"(?i)multus|network-attachment-definition|net-attach-def|k8s\.v1\.cni\.cncf\.io|"
+    r"AddedInterface|whereabouts|sriov|\bNAD\b"
+)
+#: generic signatures that, without Multus, mean the node has no usable CNI config yet
+_CONFIG_MISSING: Final = regex.compile(
+    r"No networks found in /etc/cni/net\.d|cni config uninitiali[sz]ed|"
+    r"no networks found in /etc/cni/net\.d|NetworkPluginNotReady"
+)
+_GENERIC_CAUSE: Final = "default_network_not_ready"
+
+
+def _mentions_multus(ctx: Context) -> bool:
+    def compute() -> bool:
+        import polars as pl
+
+        sign = _MULTUS_SIGN.pattern
+        mentions = (
+            pl.col("source").fill_null("").str.starts_with("multus")
+            | pl.col("kind").str.starts_with("multus:")
+            | pl.col("format").str.starts_with("multus")
+            | pl.col("format").str.starts_with("whereabouts")
+            | pl.any_horizontal(
+                [pl.col(c).fill_null("").str.contains(sign) for c in ("raw", "message", "error")]
+            )
+        )
+        return bool(ctx.frame.select(mentions.any()).item())
+
+    return bool(ctx.memo("abstain:mentions_multus", compute))
+
+
+def _recognised_files(ctx: Context) -> set[str]:
+    import polars as pl
+
+    recognised = (pl.col("format") != FALLBACK_FORMAT) | pl.col("fields").str.contains(
+        r'"fallback":\s*"line"'
+    )
+    return set(ctx.frame.filter(recognised).get_column("file").unique().to_list())
+
+
+def _raw_only(finding: Finding, ctx: Context) -> bool:
+    """Every matched line of the finding comes from a file in which no format recognised
+    anything (raw lines only), or from a source-code file."""
+    import polars as pl
+
+    recognised: set[str] = ctx.memo("abstain:recognised_files", lambda: _recognised_files(ctx))
+    cited = [(e.file, e.line) for e in finding.evidence if e.claim == "match"]
+    if not cited:
+        return False
+    wanted = pl.struct("file", "line").is_in(
+        pl.DataFrame(cited, schema={"file": pl.String, "line": pl.Int64}, orient="row")
+        .to_struct()
+        .implode()
+    )
+    by_line = {(v.event.file, v.event.line): v for v in ctx.views_at(ctx.positions(wanted))}
+    matched = [by_line.get(key) for key in cited]
+    return all(
+        v is not None
+        and (
+            (
+                v.event.format == FALLBACK_FORMAT
+                and v.event.file not in recognised
+                and not LOG_HEADER.match(v.event.raw)
+            )
+            # a source file quoting error texts is read as pasted error lines at best
+            or (v.event.format in LOOSE_FORMATS and v.event.file.endswith(SOURCE_SUFFIXES))
+        )
+        for v in matched
+    )
+
+
+def _generic(finding: Finding) -> Finding:
+    """The finding as the generic CNI cause it is without Multus."""
+    config_missing = any(_CONFIG_MISSING.search(e.text) for e in finding.evidence)
+    if config_missing:
+        return replace(
+            finding,
+            root_cause=_GENERIC_CAUSE,
+            severity="warning",
+            confidence=min(finding.confidence, NO_MULTUS_CAP),
+            summary=(
+                "The node has no usable CNI configuration yet (the default network is not ready). "
+                "The input shows no sign of Multus, so this is the generic CNI condition, not a "
+                f"Multus cause. {finding.summary}"
+            ),
+            reasons=(*finding.reasons, f"mapped from {finding.root_cause}: no sign of Multus"),
+        )
+    if finding.root_cause in MULTUS_CAUSES:
+        return replace(
+            finding,
+            severity="warning" if finding.severity in ("error", "critical") else finding.severity,
+            confidence=min(finding.confidence, NO_MULTUS_CAP),
+            reasons=(
+                *finding.reasons,
+                f"capped at {NO_MULTUS_CAP:.2f}: no sign of Multus in the input",
+            ),
+        )
+    if finding.severity in ("error", "critical") and finding.confidence >= 0.5:
+        return replace(
+            finding,
+            severity="warning",
+            reasons=(*finding.reasons, "severity lowered: no sign of Multus in the input"),
+        )
+    return finding
+
+
+def abstain(diagnosis: Diagnosis, ctx: Context) -> Diagnosis:
+    """``diagnosis`` without the claims its input cannot carry (see the module docstring)."""
+    findings = [f for f in diagnosis.findings if not _raw_only(f, ctx)]
+    withdrawn = len(diagnosis.findings) - len(findings)
+    if not _mentions_multus(ctx):
+        merged: dict[str, Finding] = {}
+        for f in map(_generic, findings):
+            best = merged.get(f.root_cause)
+            if best is None or f.confidence > best.confidence:
+                merged[f.root_cause] = f
+        findings = list(merged.values())
+    diagnosis.findings = sorted(findings, key=lambda f: (-f.confidence, f.root_cause))
+    if withdrawn:
+        diagnosis.stats["withdrawn_findings"] = withdrawn
+    return diagnosis

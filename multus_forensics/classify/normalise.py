@@ -1,0 +1,136 @@
+"""Text as the upstream program printed it, from text damaged on its way into a ticket.
+
+Error texts reach us escaped one or two levels deeper than usual (k3s/rke2 journald lines where
+every quote is ``\\\\\\"``), wrapped in Markdown (``**``, ``_``, backticks), hard-wrapped by a
+terminal, or with their case changed ("Did not find reserved IP"). Rules are written against the
+upstream wording, so :func:`normalise` undoes that damage first and says what it undid (the notes
+go into a finding's reasons). Pure and cheap: text without any trigger is returned unchanged.
+
+The engine's literal pre-filter selects candidate rows by case-insensitive fragments; a row can
+only gain a literal through normalisation if it contains one of :data:`TRIGGERS` (a newline, a
+backtick, ``**`` or a backslash). A text marked as cut (``…``, ``...``, ``[truncated]``) may
+match a ``partial`` rule without the literals after the cut, so those marks are triggers too; a
+text cut without a mark reaches a ``partial`` rule only if the pre-filter selects such rules by
+the literals before their patterns' first variable part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+import regex
+
+if TYPE_CHECKING:
+    from multus_forensics.classify.predicates import Hit
+
+#: substrings without which normalisation cannot change a text (case folding aside, which the
+#: engine's case-insensitive pre-filter already covers)
+TRIGGERS: Final[tuple[str, ...]] = ("\n", "`", "**", "\\", "…", "...", "[truncated]")
+#: underscore emphasis (``_Link not found_``) is undone too, but only wraps words: it never splits
+#: a literal inside a word, so it is not a pre-filter trigger
+_ALSO: Final = ("_",)
+
+_ESCAPED_QUOTE: Final = regex.compile(r'\\+"')
+_ESCAPED_BACKSLASH: Final = regex.compile(r"\\{2,}")
+_ESCAPED_NEWLINE: Final = regex.compile(r"\\+n(?=[\s\"]|$)")
+_BOLD: Final = regex.compile(r"\*\*(?=\S)([^*\n]{1,2000}?)(?<=\S)\*\*")
+_UNDERSCORE: Final = regex.compile(
+    r"(?<![\w/.-])__?(?=[^\s_])([^_\n]{1,2000}?)(?<=[^\s_])__?(?![\w/.-])"
+)
+_BACKTICKS: Final = regex.compile(r"`{1,3}")
+#: a terminal's hard wrap: newline plus indentation or a TUI border, inside a record
+_WRAP: Final = regex.compile(r"[ \t]*[│|]?[ \t]*\n[ \t]*[│|]?[ \t]*")
+_SHOUTING: Final = regex.compile(r"[A-Z]{4,}")
+#: the first letter of a wrapped error segment, when a lower-case letter follows (not acronyms)
+_SEGMENT_START: Final = regex.compile(r"(: )([A-Z])(?=[a-z])")
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """The repaired text and what was repaired (empty notes: the text was left as it was)."""
+
+    text: str
+    notes: tuple[str, ...] = ()
+
+
+def _unescape(text: str) -> tuple[str, bool]:
+    """Collapse runs of escaping (``\\\\\\"`` → ``"``), as many levels as there are."""
+    if "\\" not in text:
+        return text, False
+    out = _ESCAPED_QUOTE.sub('"', text)
+    out = _ESCAPED_NEWLINE.sub(" ", out)
+    out = _ESCAPED_BACKSLASH.sub(r"\\", out)
+    return out, out != text
+
+
+def _unmarkdown(text: str) -> tuple[str, bool]:
+    out = text
+    if "**" in out:
+        out = _BOLD.sub(r"\1", out)
+    if "_" in out:
+        out = _UNDERSCORE.sub(r"\1", out)
+    if "`" in out:
+        out = _BACKTICKS.sub("", out)
+    return out, out != text
+
+
+def _unwrap(text: str) -> tuple[str, bool]:
+    if "\n" not in text:
+        return text, False
+    out = _WRAP.sub("", text)
+    return out, out != text
+
+
+def normalise(text: str) -> Normalised:
+    """``text`` with extra escaping, Markdown decoration and hard wraps undone, and notes.
+
+    Case is not changed here (see :func:`casefold_variants`): changing it would also change identifiers that explanations quote.
+    """
+    if not any(t in text for t in (*TRIGGERS, *_ALSO)):
+        return Normalised(text)
+    notes = []
+    out, changed = _unescape(text)
+    if changed:
+        notes.append("extra escaping removed")
+    out, changed = _unmarkdown(out)
+    if changed:
+        notes.append("Markdown decoration removed")
+    out, changed = _unwrap(out)
+    if changed:
+        notes.append("hard wraps joined")
+    return Normalised(out, tuple(notes))
+
+
+def casefold_variants(text: str) -> tuple[str, ...]:
+    """The text in the cases upstream prints it, when case was visibly changed (else empty).
+
+    Upstream messages are lower case after each ``: `` (Go error wrapping) and start either way
+    ("Error deallocating IP", "error adding container"). A shouted or title-cased text is lowered
+    whole; otherwise the first letter of each wrapped segment is lowered ("...: Did not find
+    reserved IP" → "...: did not find reserved IP"), with and without the very first letter.
+    """
+    words = text.split()
+    if len(words) >= 3:
+        shouted = sum(1 for w in words if w.isupper() and len(w) > 1)
+        titled = sum(1 for w in words if w[:1].isupper() and w[1:].islower())
+        if (_SHOUTING.search(text) and shouted * 2 > len(words)) or titled * 2 > len(words):
+            return (text.lower(),)
+    inner = _SEGMENT_START.sub(lambda m: m.group(1) + m.group(2).lower(), text)
+    first = inner[:1].lower() + inner[1:] if inner[:2].istitle() else inner
+    return tuple(dict.fromkeys(v for v in (inner, first) if v != text))
+
+
+#: confidence a finding loses when its every match is a prefix of a truncated text
+PARTIAL_PENALTY: Final = 0.05
+
+
+def transit_adjust(conf: float, reasons: list[str], hits: Sequence[Hit]) -> float:
+    """Say what transit damage the hits were read through; a truncated-only match costs a little."""
+    notes = sorted({n for h in hits for n in h.view.normalised})
+    reasons.extend(f"text normalised: {n}" for n in notes)
+    if hits and all(getattr(h.match, "partial", False) for h in hits):
+        reasons.append(f"-{PARTIAL_PENALTY:.2f} matched the surviving start of a truncated text")
+        return conf - PARTIAL_PENALTY
+    return conf

@@ -1,0 +1,77 @@
+"""Abstention: no Multus claims without Multus, no findings from texts that are not logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import multus_forensics as mf
+
+# kubelet journal lines of a node without Multus (kubeadm first boot, flannel not yet running)
+NO_MULTUS = """\
+Mar 02 10:14:01 worker-2 kubelet[912]: E0302 10:14:01.118201     912 kubelet.go:2855] "Container runtime network not ready" networkReady="NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized"
+Mar 02 10:14:03 worker-2 kubelet[912]: E0302 10:14:03.220114     912 kubelet.go:2855] "Container runtime network not ready" networkReady="NetworkReady=false reason:NetworkPluginNotReady message:docker: network plugin is not ready: cni config uninitialized"
+Mar 02 10:14:05 worker-2 kubelet[912]: W0302 10:14:05.004467     912 cni.go:237] Unable to update cni config: No networks found in /etc/cni/net.d
+"""
+
+
+def test_generic_cni_signatures_without_multus_are_no_error_claims(tmp_path: Path) -> None:
+    path = tmp_path / "kubelet.log"
+    path.write_text(NO_MULTUS, encoding="utf-8")
+    diag = mf.diagnose(str(path), year=2026)
+    assert [f for f in diag if f.severity in ("error", "critical") and f.confidence >= 0.5] == []
+    assert all(f.root_cause == "default_network_not_ready" for f in diag if f.confidence >= 0.3)
+    assert any("no sign of Multus" in r for f in diag for r in f.reasons)
+
+
+def test_the_same_signature_with_multus_keeps_its_multus_reading(tmp_path: Path) -> None:
+    path = tmp_path / "multus.log"
+    path.write_text(
+        "2026-03-02T10:14:05Z [error] Multus: [lab/web-1]: GetCNIConfig: err in GetCNIConfigFromFile: "
+        "No networks found in /etc/cni/multus/net.d\n",
+        encoding="utf-8",
+    )
+    assert mf.diagnose(str(path), year=2026).top == "nad_not_found"
+
+
+def test_source_files_that_quote_error_texts_yield_no_findings(tmp_path: Path) -> None:
+    (tmp_path / "errors.py").write_text(
+        'MESSAGES = [\n    "failed to find plugin \\"macvlan\\" in path [/opt/cni/bin]",\n'
+        '    "CmdAdd (shim): failed to send CNI request: dial unix /run/multus/multus.sock: connect: connection refused",\n'
+        '    "error getting pod: Unauthorized",\n]\n',
+        encoding="utf-8",
+    )
+    diag = mf.diagnose(str(tmp_path), year=2026)
+    assert list(diag) == []
+    assert diag.stats.get("withdrawn_findings", 0) >= 1
+
+
+def test_the_projects_own_sources_rules_and_docs_yield_no_error_claim() -> None:
+    # real folders of non-log files that quote every error text the rules know
+    root = Path(__file__).resolve().parent.parent
+    inputs = [
+        root / "multus_forensics" / "rules",
+        root / "docs",
+        root / "scripts",
+    ]
+    diag = mf.diagnose([str(p) for p in inputs], year=2026)
+    assert [
+        (f.root_cause, f.confidence)
+        for f in diag
+        if f.severity in ("error", "critical") and f.confidence >= 0.5
+    ] == []
+
+
+NO_MULTUS_DIR = Path(__file__).resolve().parent / "data" / "no_multus"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in NO_MULTUS_DIR.glob("*.log")))
+def test_real_logs_of_clusters_without_multus_get_no_error_claim(name: str) -> None:
+    diag = mf.diagnose(str(NO_MULTUS_DIR / name), year=2026)
+    assert [
+        (f.root_cause, f.confidence)
+        for f in diag
+        if f.severity in ("error", "critical") and f.confidence >= 0.5
+    ] == []
+    assert {f.root_cause for f in diag} <= {"default_network_not_ready"}

@@ -1,0 +1,124 @@
+"""Matching survives transit: escaping depth, Markdown, wraps and case are undone before rules run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import multus_forensics as mf
+from multus_forensics.classify.normalise import TRIGGERS, casefold_variants, normalise
+
+
+def test_text_without_triggers_is_returned_unchanged_with_no_notes() -> None:
+    text = 'error adding container to network "lan": failed to lookup master "ens3": Link not found'
+    assert normalise(text).text == text
+    assert normalise(text).notes == ()
+
+
+def test_two_extra_levels_of_escaping_are_collapsed() -> None:
+    text = r'err="plugin type=\\\"multus\\\" name=\\\"multus-cni-network\\\" failed (add)"'
+    fixed = normalise(text)
+    assert 'plugin type="multus" name="multus-cni-network" failed (add)' in fixed.text
+    assert fixed.notes == ("extra escaping removed",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '**failed to lookup master "eth1": Link not found**',
+        '`failed to lookup master "eth1": Link not found`',
+        '_failed to lookup master "eth1": Link not found_',
+    ],
+)
+def test_markdown_decoration_is_removed(text: str) -> None:
+    fixed = normalise(text)
+    assert fixed.text == 'failed to lookup master "eth1": Link not found'
+    assert fixed.notes == ("Markdown decoration removed",)
+
+
+def test_underscores_inside_identifiers_are_kept() -> None:
+    text = "CNI_COMMAND=DEL failed: open /var/lib/cni/multus/k8s_pod_x: no such file\\n"
+    assert "k8s_pod_x" in normalise(text).text
+    assert "CNI_COMMAND" in normalise(text).text
+
+
+def test_terminal_wraps_are_joined() -> None:
+    assert (
+        normalise('failed to find plu\n    gin "macvlan"').text == 'failed to find plugin "macvlan"'
+    )
+
+
+def test_changed_case_has_an_upstream_case_variant() -> None:
+    assert casefold_variants("Error deallocating IP: Did not find reserved IP for container") == (
+        "Error deallocating IP: did not find reserved IP for container",
+        "error deallocating IP: did not find reserved IP for container",
+    )
+    assert casefold_variants("FAILED TO LOOKUP MASTER ETH0: LINK NOT FOUND") == (
+        "failed to lookup master eth0: link not found",
+    )
+    assert casefold_variants("failed to lookup master") == ()
+
+
+@pytest.mark.parametrize(
+    ("trigger", "damaged"),
+    [("\n", "Link not\n   found"), ("`", "`Link not found`"), ("**", "**Link not found**"),
+     ("\\", 'master \\\\"eth0\\\\": Link not found')],
+)  # fmt: skip
+def test_each_trigger_is_what_lets_normalisation_change_a_text(trigger: str, damaged: str) -> None:
+    assert trigger in TRIGGERS
+    assert trigger in damaged
+    assert normalise(damaged).text != damaged
+
+
+@pytest.mark.parametrize(
+    ("paste", "label"),
+    [
+        # a k3s journald line whose quotes were escaped twice more
+        (
+            r'Jul 24 03:21:09 node-3 k3s[1844]: E0724 03:21:09.133421    1844 pod_workers.go:1298] "Error syncing pod" err="failed to \"CreatePodSandbox\" with CreatePodSandboxError: \\\"Failed to create sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox \\\\\\\"9c1f\\\\\\\": plugin type=\\\\\\\"multus\\\\\\\" name=\\\\\\\"multus-cni-network\\\\\\\" failed (add): [lab/db-0/7a1e:ipvlan-a]: error adding container to network \\\\\\\"ipvlan-a\\\\\\\": failed to find plugin \\\\\\\"ipvlan\\\\\\\" in path [/opt/cni/bin]\\\"\"',
+            "cni_plugin_not_installed",
+        ),
+        (
+            '**Error**: `failed to lookup master "enp7s0": Link not found`',
+            "master_interface_missing",
+        ),
+        (
+            "Error deallocating IP: Did not find reserved IP for container 77ab",
+            "ipam_pool_exhausted",
+        ),
+    ],
+)
+def test_damaged_pastes_are_diagnosed_as_the_clean_text(
+    paste: str, label: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "paste.txt"
+    path.write_text(paste + "\n", encoding="utf-8")
+    diag = mf.diagnose(str(path), year=2026)
+    assert diag.top == label
+
+
+@pytest.mark.parametrize(
+    ("paste", "label"),
+    [
+        ('Warning FailedCreatePodSandBox kubelet error adding container to network "lan-c": failed to find plugin "macvlan" in pa…', "cni_plugin_not_installed"),
+        ("error adding container to network \"vlan-c\": failed to lookup master \"bond0.300\": Li", "master_interface_missing"),
+    ],
+)  # fmt: skip
+def test_a_truncated_excerpt_matches_when_what_survives_is_decisive(
+    paste: str, label: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "paste.txt"
+    path.write_text(paste + "\n", encoding="utf-8")
+    diag = mf.diagnose(str(path), year=2026)
+    assert diag.top == label
+    assert any("truncated" in r for r in diag[0].reasons)
+
+
+def test_a_truncated_excerpt_of_a_non_decisive_start_is_not_matched(tmp_path: Path) -> None:
+    # "error getting pod: ..." is decided by what follows (Unauthorized, 503, not found...)
+    path = tmp_path / "paste.txt"
+    path.write_text(
+        'Multus: [lab/api-7]: error getting pod: Get "https://10.96.0.1:443/api/v1/na…\n'
+    )
+    assert mf.diagnose(str(path), year=2026).top == "unknown"
