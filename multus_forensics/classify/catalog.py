@@ -72,7 +72,17 @@ OPS: Final[tuple[str, ...]] = ("any", "add", "del")
 #: shortest prefix of a decisive pattern that a truncated text may match (``partial = true``)
 MIN_PARTIAL: Final = 30
 #: what a paste shows where it was cut
-_CUT_MARK: Final = regex.compile(r"\s*(?:\.\.\.|…|\[truncated\]|\(truncated\))?\s*$")
+_CUT_MARKS: Final = ("...", "…", "[truncated]", "(truncated)")
+
+
+def _without_cut_mark(text: str) -> str:
+    """``text`` without trailing white space and one trailing cut mark (string operations: this
+    runs for every candidate text of a partial rule)."""
+    body = text.rstrip()
+    for mark in _CUT_MARKS:
+        if body.endswith(mark):
+            return body[: -len(mark)].rstrip()
+    return body
 
 #: timeout (seconds) for one user-pattern search; catalog patterns are proven safe by tests
 USER_PATTERN_TIMEOUT: Final = 0.25
@@ -179,7 +189,7 @@ class Rule:
         return self._partial_match(text) if self.partial else None
 
     def _partial_match(self, text: str) -> regex.Match[str] | None:
-        body = _CUT_MARK.sub("", text)
+        body = _without_cut_mark(text)
         for pattern in self.patterns:
             try:
                 m = pattern.search(
