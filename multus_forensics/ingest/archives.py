@@ -24,18 +24,17 @@ import stat
 import tarfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import IO, Final, Literal
+from typing import IO, Final, Literal, Protocol
 
 from multus_forensics.ingest.compression import (
-    DecompressReader,
     decompressed,
     sniff_compression,
     strip_suffix,
 )
 from multus_forensics.ingest.layout import node_hint, read_hostname, sosreport_root
-from multus_forensics.ingest.model import Limits, RawStream, Unreadable
+from multus_forensics.ingest.model import Budget, Limits, RawStream, Unreadable
 from multus_forensics.mapping import Data, map_file
 from multus_forensics.model import ParseIssue
 
@@ -48,12 +47,22 @@ Severity = Literal["error", "warning"]
 
 @dataclass
 class WalkContext:
-    """What every stream of one top-level input shares."""
+    """What every stream of one top-level input shares, its expansion budget included."""
 
     file: str
     bundle: str
     limits: Limits
     hostnames: dict[str, str] = field(default_factory=dict)
+    budget: Budget = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.budget = Budget(self.limits.max_expanded_bytes)
+
+
+class Problems(Protocol):
+    """A reader the current text comes through that may have met damage or a limit."""
+
+    def problems(self) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,7 @@ class Where:
     origin: str | None = None
     archives: int = 0
     layers: int = 0
-    readers: tuple[DecompressReader, ...] = ()  # decompressors the current text comes through
+    readers: tuple[Problems, ...] = ()  # decompressors the current text comes through
 
     @property
     def member(self) -> str | None:
@@ -76,6 +85,10 @@ class Where:
         if mtime is None:
             mtime, origin = self.mtime, self.origin
         return Where((*self.parts, name), mtime, origin, self.archives + 1, 0)
+
+    def through(self, reader: Problems) -> Where:
+        """The same position, read through one more reader (whose problems go with the text)."""
+        return replace(self, readers=(*self.readers, reader))
 
 
 class _Prefixed(io.RawIOBase):
@@ -100,17 +113,54 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def _read_upto(fh: IO[bytes], n: int) -> bytes:
-    """Up to ``n`` bytes, read in bounded chunks: ``read(n)`` would allocate ``n`` (the cap) at once."""
-    chunks: list[bytes] = []
-    got = 0
-    while got < n:
-        data = fh.read(min(n - got, _READ_CHUNK))
+def _read_upto(fh: IO[bytes], n: int, buf: io.BytesIO | None = None) -> bytes:
+    """Up to ``n`` bytes (after what ``buf`` holds), read in bounded chunks.
+
+    ``read(n)`` would allocate ``n`` (the cap) at once, and chunks joined at the end cost twice
+    their size; a ``BytesIO`` grows one buffer in place and hands it over without a copy.
+    """
+    buf = buf if buf is not None else io.BytesIO()
+    while n > 0:
+        data = fh.read(min(n, _READ_CHUNK))
         if not data:
             break
-        chunks.append(data)
-        got += len(data)
-    return b"".join(chunks)
+        buf.write(data)
+        n -= len(data)
+    return buf.getvalue()
+
+
+class Charged(io.RawIOBase):
+    """A member stream that charges what it yields to the input's expansion budget."""
+
+    def __init__(self, fh: IO[bytes], budget: Budget, what: str) -> None:
+        super().__init__()
+        self._fh = fh
+        self._budget = budget
+        self._what = what
+        self.produced = 0
+        self.over_budget = False
+        self._reported = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        want = min(len(buffer), self._budget.left)
+        if want == 0:
+            self.over_budget = self.over_budget or len(buffer) > 0
+            return 0
+        data = self._fh.read(want)
+        buffer[: len(data)] = data
+        self.produced += len(data)
+        self._budget.charge(len(data))
+        return len(data)
+
+    def problems(self) -> list[str]:
+        if self._reported or not self.over_budget:
+            return []
+        self._reported = True
+        kept = f"the {self.produced} bytes before it were kept"
+        return [self._budget.message(self._what, kept)]
 
 
 def is_tar(head: bytes) -> bool:
@@ -203,7 +253,7 @@ def _compressed(
         reason = f"more than {ctx.limits.max_depth} nested {codec} layers; not followed"
         yield Unreadable(_issue(ctx, where, reason))
         return
-    stream, reader = decompressed(io.BufferedReader(_Prefixed(head, fh)), codec)
+    stream, reader = decompressed(io.BufferedReader(_Prefixed(head, fh)), codec, ctx.budget)
     inner_head = _read_upto(stream, _HEAD)  # codec errors are recorded by the reader
     mtime, origin = where.mtime, where.origin
     if reader.header_mtime is not None:
@@ -233,41 +283,65 @@ def _plain_size(head: bytes, fh: IO[bytes], cap: int) -> int | None:
     return info.st_size if len(head) <= info.st_size <= cap else None
 
 
+def _complete_lines(data: bytes) -> bytes:
+    """``data`` up to its last newline: a line cut by damage would be a fabricated record."""
+    return data[: data.rfind(b"\n") + 1]
+
+
+def _read_plain(
+    fh: IO[bytes], size: int, ctx: WalkContext, where: Where
+) -> tuple[Data, ParseIssue | None]:
+    """A regular file under the cap, read whole with one buffer of its size.
+
+    ``FileIO.readall`` sizes its one buffer from fstat (a ``BufferedReader`` would copy it
+    again) and stops at the file's end as it is when reached, so a file truncated while it is
+    read (``copytruncate`` rotation) gives a short read, reported, where a mapping would die
+    of ``SIGBUS``. The descriptor is rewound directly: ``fh``'s buffer may hide its offset.
+    """
+    least = ctx.limits.map_min_bytes
+    if least is not None and size >= least:  # opt-in; see mapping's docstring for the hazard
+        mapped = map_file(fh.fileno())
+        fh.seek(0, io.SEEK_END)
+        return mapped, None
+    with io.FileIO(fh.fileno(), closefd=False) as raw:
+        raw.seek(0)
+        data = raw.readall()
+    fh.seek(0, io.SEEK_END)
+    if len(data) >= size:
+        return data, None
+    data = _complete_lines(data)
+    lines = data.count(b"\n")
+    reason = (
+        f"file shrank from {size} bytes while it was read (truncated or rotated under us, "
+        f"e.g. copytruncate): the {lines} complete lines read were kept"
+    )
+    return data, _issue(ctx, where, reason)
+
+
 def _read_capped(
     head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where
 ) -> tuple[Data, ParseIssue | None]:
-    """Up to the cap of bytes; past the cap or after a read error, only complete lines.
-
-    A large plain file is mapped instead (:mod:`multus_forensics.mapping`): its bytes are not copied.
-    """
+    """Up to the cap of bytes; past the cap or after a read error, only complete lines."""
     cap = ctx.limits.max_member_bytes
-    data = head
+    buf = io.BytesIO()
+    buf.write(head)
     try:
         size = _plain_size(head, fh, cap)
-        least = ctx.limits.map_min_bytes
-        if size is not None and least is not None and size >= least:
-            mapped = map_file(fh.fileno())
-            fh.seek(0, io.SEEK_END)
-            return mapped, None
         if size is not None:
-            # FileIO.readall sizes its one buffer from fstat; a BufferedReader would copy it again.
-            # The descriptor is rewound directly: fh's buffer may hide its true offset.
-            with io.FileIO(fh.fileno(), closefd=False) as raw:
-                raw.seek(0)
-                data = raw.readall()
-            fh.seek(0, io.SEEK_END)
-        else:
-            data += _read_upto(fh, cap + 1 - len(head)) if len(head) <= cap else b""
+            return _read_plain(fh, size, ctx, where)
+        data = _read_upto(fh, cap + 1 - len(head), buf) if len(head) <= cap else head
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile) as exc:
-        cut = data.rfind(b"\n") + 1
+        data = _complete_lines(buf.getvalue())
         reason = (
-            f"read failed after {cut} bytes ({type(exc).__name__}: {exc}); "
+            f"read failed after {len(data)} bytes ({type(exc).__name__}: {exc}); "
             "the complete lines before it were kept"
         )
-        return data[:cut], _issue(ctx, where, reason)
+        return data, _issue(ctx, where, reason)
     if len(data) <= cap:
         return data, None
-    data = data[: data.rfind(b"\n", 0, cap) + 1]
+    del data
+    buf.truncate(buf.getvalue().rfind(b"\n", 0, cap) + 1)  # in place: no second copy of the cap
+    data = buf.getvalue()
     kept = data.count(b"\n")
     reason = (
         f"expands past the cap of {cap} bytes (Limits.max_member_bytes): the {kept} complete "
@@ -323,11 +397,22 @@ def _member_mtime(stamp: float) -> datetime | None:
     return datetime.fromtimestamp(stamp, UTC) if stamp > 0 else None
 
 
+def _out_of_budget(ctx: WalkContext, where: Where, kind: str) -> ParseIssue:
+    what = f"this {kind} archive"
+    return _issue(ctx, where, ctx.budget.message(what, "the members before it were kept"))
+
+
 def _tar(stream: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
     last = "(start of archive)"
     try:
         with tarfile.open(fileobj=stream, mode="r|") as tf:
             for ti in tf:
+                # stream mode lists every member read (typeshed omits the attribute): cleared,
+                # the bookkeeping per member stays bounded (200k members were 5 GiB)
+                tf.members.clear()  # type: ignore[attr-defined]
+                if ctx.budget.left == 0:
+                    yield _out_of_budget(ctx, where, "tar")
+                    return
                 last = ti.name
                 name, unsafe = sanitise(ti.name)
                 inner = where.inside(name, _member_mtime(ti.mtime), "archive-mtime")
@@ -378,6 +463,9 @@ def _zip(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator
         return
     with zf:
         for info in zf.infolist():
+            if ctx.budget.left == 0:
+                yield _out_of_budget(ctx, where, "zip")
+                return
             name, unsafe = sanitise(info.filename)
             inner = where.inside(name, datetime(*info.date_time, tzinfo=UTC), "archive-mtime")
             if unsafe:
@@ -396,6 +484,10 @@ def _zip(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator
                 continue
             try:
                 with zf.open(info) as member:
-                    yield from walk(member, ctx, inner)
+                    charged = Charged(member, ctx.budget, f"zip member {name!r}")
+                    buffered = io.BufferedReader(charged, _READ_CHUNK)
+                    yield from walk(buffered, ctx, inner.through(charged))
+                    for reason in charged.problems():
+                        yield _issue(ctx, inner, reason)
             except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError) as exc:
                 yield Unreadable(_issue(ctx, inner, f"zip member unreadable: {exc}"))
