@@ -9,13 +9,12 @@ appear side by side, best first, instead of one hiding the other.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from multus_forensics.classify.catalog import Catalog, Rule, load_catalog
+from multus_forensics.classify.catalog import Catalog, Rule, load_catalog, start_budget
 from multus_forensics.classify.context import Context, EventView, unwrapped_text
 from multus_forensics.classify.fallback import FALLBACK_FORMAT, unrecognised_events
 from multus_forensics.classify.findings import Diagnosis, Evidence, Finding
@@ -196,12 +195,6 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], list[EventV
     return round(min(CEILING, max(FLOOR, conf)), 2), reasons, list(extra_all.values())
 
 
-class _Fill(string.Formatter):
-    def get_value(self, key: Any, args: Any, kwargs: Any) -> Any:
-        value = kwargs.get(key) if isinstance(key, str) else None
-        return value if value else "(not named in the logs)"
-
-
 def _summary(rule: Rule, hits: list[Hit], views: list[EventView]) -> str:
     first = hits[0]
     values: dict[str, Any] = {k: v for k, v in first.match.groupdict().items() if v}
@@ -213,7 +206,7 @@ def _summary(rule: Rule, hits: list[Hit], views: list[EventView]) -> str:
     values.setdefault("network", ", ".join(nets))
     values.setdefault("interface", ", ".join(ifs))
     values.setdefault("node", ", ".join(nodes))
-    text = _Fill().vformat(" ".join(rule.explanation.split()), (), values)
+    text = rule.explain(values)
     facts = [
         f"{label} {values[key]}"
         for key, label in (
@@ -268,6 +261,7 @@ def diagnose_events(events: Sequence[Event], catalog: Catalog, stats: dict[str, 
     """Run ``catalog`` over already parsed events."""
     from multus_forensics.classify.cluster import cluster_unexplained
 
+    budget = start_budget()  # one regex budget per user rule for this run
     ctx = Context.of(events)
     by_cause: dict[str, Finding] = {}
     explained: set[int] = set()
@@ -282,7 +276,7 @@ def diagnose_events(events: Sequence[Event], catalog: Catalog, stats: dict[str, 
             by_cause[rule.root_cause] = finding
     findings = sorted(by_cause.values(), key=lambda f: (-f.confidence, f.root_cause))
     unexplained = [v for v in ctx.errors if v.index not in explained]
-    return Diagnosis(findings, cluster_unexplained(unexplained), stats)
+    return Diagnosis(findings, cluster_unexplained(unexplained), stats, [], budget.finish())
 
 
 def diagnose(

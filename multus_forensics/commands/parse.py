@@ -1,7 +1,8 @@
 """``multus-forensics parse PATH... -o events.parquet|.csv|.jsonl``.
 
-Exit 0 when at least one input was read (even with unparsed lines: they are reported), 1 when
-nothing could be read at all.
+Exit 0 when every input was read (even with unparsed lines: they are reported), 1 when nothing
+could be read, or an input or member was lost or cut (a missing file, a truncated archive, a
+damaged stream, a limit): the events that were read are still written.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from multus_forensics.commands._common import add_input_arguments, parse_inputs
+from multus_forensics.commands._common import add_input_arguments, lost_input, parse_inputs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,4 +41,4 @@ def run(args: argparse.Namespace) -> int:
     )
     if not args.output:
         print(log.stats.to_polars())
-    return 0
+    return 1 if lost_input(log.issues) else 0

