@@ -448,6 +448,46 @@ def _seekable(fh: IO[bytes]) -> bool:
         return False
 
 
+def _zip_local(source: IO[bytes], ctx: WalkContext, where: Where, why: str) -> Iterator[Item]:
+    """A zip without a usable central directory, read from its local headers
+    (:mod:`multus_forensics.ingest.ziplocal`): intact members are kept."""
+    from multus_forensics.ingest.ziplocal import scan
+
+    problems: list[str] = []
+    found = 0
+    try:
+        for member in scan(source, problems):
+            found += 1
+            if ctx.budget.left == 0:
+                yield _out_of_budget(ctx, where, "zip")
+                return
+            name, unsafe = sanitise(member.name)
+            inner = where.inside(name, member.mtime, "archive-mtime")
+            if unsafe:
+                yield _unsafe_name(ctx, inner, member.name)
+            if member.name.endswith("/"):
+                continue
+            if member.reader is None:
+                what = "encrypted member" if member.encrypted else f"method {member.method}"
+                yield Unreadable(_issue(ctx, inner, f"{what}; not read"))
+                continue
+            charged = Charged(member.reader, ctx.budget, f"zip member {name!r}")
+            buffered = io.BufferedReader(charged, _READ_CHUNK)
+            yield from walk(buffered, ctx, inner.through(charged))
+            for reason in charged.problems():
+                yield _issue(ctx, inner, reason)
+    except (OSError, EOFError, ValueError) as exc:
+        problems.append(f"{type(exc).__name__}: {exc}")
+    if not found:
+        yield Unreadable(_issue(ctx, where, f"zip archive unreadable: {why}"))
+        return
+    reason = (
+        f"zip central directory unreadable ({why}): {found} member(s) read from their local "
+        "headers" + (f"; {'; '.join(problems)}" if problems else "")
+    )
+    yield _issue(ctx, where, reason)
+
+
 def _zip(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
     source: IO[bytes]
     if _seekable(fh):
@@ -461,10 +501,12 @@ def _zip(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator
             yield Unreadable(_issue(ctx, where, reason))
             return
         source = io.BytesIO(data)
+    start = source.tell()
     try:
         zf = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        yield Unreadable(_issue(ctx, where, f"zip archive unreadable: {exc}"))
+        source.seek(start)
+        yield from _zip_local(source, ctx, where, f"{exc}")
         return
     with zf:
         for info in zf.infolist():
