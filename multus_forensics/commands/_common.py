@@ -69,6 +69,12 @@ def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="bytes one compressed input may expand to, all members and depths (default 512 MiB)",
     )
+    parser.add_argument(
+        "--max-members",
+        type=int,
+        metavar="N",
+        help="archive members read per input (default 10000)",
+    )
 
 
 def limits_from(args: argparse.Namespace, exclude: Sequence[str] = ()) -> Limits | None:
@@ -78,7 +84,7 @@ def limits_from(args: argparse.Namespace, exclude: Sequence[str] = ()) -> Limits
 
     given: dict[str, Any] = {
         key: value
-        for key in ("max_member_bytes", "max_depth", "max_expanded_bytes")
+        for key in ("max_member_bytes", "max_depth", "max_expanded_bytes", "max_members")
         if (value := getattr(args, key, None)) is not None
     }
     if exclude:

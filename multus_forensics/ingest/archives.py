@@ -54,9 +54,15 @@ class WalkContext:
     limits: Limits
     hostnames: dict[str, str] = field(default_factory=dict)
     budget: Budget = field(init=False)
+    members: int = 0  # archive members read so far (Limits.max_members)
 
     def __post_init__(self) -> None:
         self.budget = Budget(self.limits.max_expanded_bytes)
+
+    def next_member(self) -> bool:
+        """Count one more member to read; ``False`` once :attr:`Limits.max_members` is reached."""
+        self.members += 1
+        return self.members <= self.limits.max_members
 
 
 class Problems(Protocol):
@@ -407,6 +413,14 @@ def _out_of_budget(ctx: WalkContext, where: Where, kind: str) -> ParseIssue:
     return _issue(ctx, where, ctx.budget.message(what, "the members before it were kept"))
 
 
+def _too_many(ctx: WalkContext, where: Where, name: str) -> ParseIssue:
+    reason = (
+        f"more than {ctx.limits.max_members} archive members in this input (Limits.max_members, "
+        f"--max-members): member {name!r} and the rest were not read"
+    )
+    return _issue(ctx, where, reason)
+
+
 def _tar(stream: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
     last = "(start of archive)"
     try:
@@ -432,6 +446,9 @@ def _tar(stream: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
                 if not ti.isfile():
                     yield _issue(ctx, inner, _SPECIAL, "warning")
                     continue
+                if not ctx.next_member():
+                    yield _too_many(ctx, where, ti.name)
+                    return
                 member = tf.extractfile(ti)
                 if member is not None:
                     yield from walk(member, ctx, inner)
@@ -471,6 +488,9 @@ def _zip_local(source: IO[bytes], ctx: WalkContext, where: Where, why: str) -> I
                 what = "encrypted member" if member.encrypted else f"method {member.method}"
                 yield Unreadable(_issue(ctx, inner, f"{what}; not read"))
                 continue
+            if not ctx.next_member():
+                yield _too_many(ctx, where, member.name)
+                return
             charged = Charged(member.reader, ctx.budget, f"zip member {name!r}")
             buffered = io.BufferedReader(charged, _READ_CHUNK)
             yield from walk(buffered, ctx, inner.through(charged))
@@ -529,6 +549,9 @@ def _zip(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator
             if info.flag_bits & 0x1:
                 yield Unreadable(_issue(ctx, inner, "encrypted member; not read"))
                 continue
+            if not ctx.next_member():
+                yield _too_many(ctx, where, info.filename)
+                return
             try:
                 with zf.open(info) as member:
                     charged = Charged(member, ctx.budget, f"zip member {name!r}")
