@@ -23,7 +23,7 @@ from typing import Final
 LINE: Final = (
     "Mar 11 13:{m:02d}:{s:02d} edge-node-2 kubelet[2231]: E0311 13:{m:02d}:{s:02d}.{us:06d}"
     '    2231 kuberuntime_sandbox.go:72] "Failed to create sandbox for pod" err="rpc error: '
-    "code = Unknown desc = failed to setup network for sandbox \\\"{sb}\\\": plugin "
+    'code = Unknown desc = failed to setup network for sandbox \\"{sb}\\": plugin '
     'type=\\"multus\\" name=\\"multus-cni-network\\" failed (add): [lab/probe-{i}/uid:macvlan]: '
     'error adding container to network \\"macvlan\\": failed to create macvlan: device or '
     'resource busy" pod="lab/probe-{i}"\n'
@@ -129,8 +129,20 @@ def _raw_zip(members: Sequence[tuple[str, bytes, int, int]]) -> bytes:
         extra = struct.pack("<HHQQ", 1, 16, size, len(data)) if zip64 else b""
         usize, csize = (0xFFFFFFFF, 0xFFFFFFFF) if zip64 else (size, len(data))
         out.write(
-            struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, 8, 0, 0x21, crc, csize, usize,
-                        len(encoded), len(extra))  # fmt: skip
+            struct.pack(
+                "<IHHHHHIIIHH",
+                0x04034B50,
+                45,
+                0,
+                8,
+                0,
+                0x21,
+                crc,
+                csize,
+                usize,
+                len(encoded),
+                len(extra),
+            )
             + encoded
             + extra
             + data
@@ -138,8 +150,26 @@ def _raw_zip(members: Sequence[tuple[str, bytes, int, int]]) -> bytes:
         cextra = struct.pack("<HHQQQ", 1, 24, size, len(data), offset) if zip64 else b""
         coffset = 0xFFFFFFFF if zip64 else offset
         central.append(
-            struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, 8, 0, 0x21, crc, csize,
-                        usize, len(encoded), len(cextra), 0, 0, 0, 0, coffset)  # fmt: skip
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                45,
+                45,
+                0,
+                8,
+                0,
+                0x21,
+                crc,
+                csize,
+                usize,
+                len(encoded),
+                len(cextra),
+                0,
+                0,
+                0,
+                0,
+                coffset,
+            )
             + encoded
             + cextra
         )
