@@ -231,7 +231,7 @@ def escape_log(path: Path) -> Path:
     """A kubelet log whose pod name and error carry ESC, OSC (retitle), BEL and CR."""
     evil = "\x1b]0;pwned\x07\x1b[31mRED\x1b[0m\rX"
     line = LINE.format(m=0, s=1, us=1, sb="a" * 64, i=0).replace(
-        "device or resource busy", "device or resource busy " + evil.replace("\\", "")
+        'err="rpc error:', f'err="{evil} rpc error:'
     )
     path.write_bytes(line.encode())
     return path
