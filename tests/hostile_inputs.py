@@ -60,7 +60,7 @@ def write_log(path: Path, size: int) -> Path:
 def gzip_of_lines(path: Path, expanded: int) -> Path:
     """A gzip that expands to ``expanded`` bytes of log lines (a small file, a large text)."""
     block = log_lines(2000)
-    with gzip.open(path, "wb", compresslevel=6) as fh:
+    with gzip.open(path, "wb", compresslevel=1) as fh:
         written = 0
         while written < expanded:
             fh.write(block)
