@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from multus_forensics.commands._common import add_input_arguments, lost_input, parse_inputs
+from multus_forensics.visible import visible
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     log = parse_inputs(args, show_errors=not args.issues)
     if args.issues:
         for issue in log.issues:
-            print(f"multus-forensics: {issue}", file=sys.stderr)
+            print(f"multus-forensics: {visible(str(issue), layout=False)}", file=sys.stderr)
     s = log.stats
     if s.nothing_read:
         print("multus-forensics: error: nothing could be read", file=sys.stderr)
@@ -37,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{len(s.files)} files, {s.lines} lines, {s.events} events, "
         f"{s.unparsed_lines} unparsed lines, {len(s.skipped)} skipped files"
-        + (f" -> {args.output}" if args.output else "")
+        + (f" -> {visible(args.output, layout=False)}" if args.output else "")
     )
     if not args.output:
-        print(log.stats.to_polars())
+        print(visible(str(log.stats.to_polars())))  # member names come from the archive
     return 1 if lost_input(log.issues) else 0
