@@ -5,7 +5,9 @@ printed raw moves the cursor, retitles or rings the terminal, rewrites what the 
 (``\\r``), or hides text (bidirectional overrides, "Trojan source"). Every text output
 (``diagnose``'s text, ``timeline``, ``report.md``, the HTML report, stderr issue lines) passes
 through :func:`visible`, which writes them as escapes (``\\x1b``, ``\\u202e``) and keeps only
-newlines and tabs, the structure of the output itself.
+newlines and tabs, the structure of the output itself. JSON escapes C0 controls itself but not
+C1 (U+009B is a CSI on some terminals) nor bidirectional overrides: :func:`json_visible` writes
+those as ``\\u`` escapes, which JSON readers decode back to the same text.
 """
 
 from __future__ import annotations
@@ -30,3 +32,12 @@ def visible(text: str, *, layout: bool = True) -> str:
     too (for one field printed on one line, such as a file name in an error message).
     """
     return text.translate(_KEEP_LAYOUT if layout else ESCAPES)
+
+
+#: the characters JSON leaves raw that a terminal may act on, as JSON ``\\u`` escapes
+_JSON: Final[dict[int, str]] = {c: f"\\u{c:04x}" for c in (*range(0x80, 0xA0), 0x7F, *_BIDI)}
+
+
+def json_visible(text: str) -> str:
+    """Serialised JSON with C1 controls, DEL and bidi overrides escaped (same decoded value)."""
+    return text.translate(_JSON)

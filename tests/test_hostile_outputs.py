@@ -134,3 +134,16 @@ def test_control_characters_from_logs_are_visible_in_every_text_output(
     for text in outputs:
         assert not any(c in text for c in raw), text[:300]
         assert "\\x1b" in text
+
+
+def test_json_keeps_the_text_but_escapes_what_a_terminal_would_act_on() -> None:
+    import json
+
+    from multus_forensics.visible import json_visible, visible
+
+    value = {"msg": "a\x9b2Jb\u202ec\x1bd\x7f"}
+    text = json_visible(json.dumps(value, ensure_ascii=False))
+    assert json.loads(text) == value
+    assert not any(c in text for c in "\x9b\u202e\x1b\x7f")
+    assert visible("x\x1b[31my\tz\n") == "x\\x1b[31my\tz\n"
+    assert visible("x\ty\n", layout=False) == "x\\x09y\\x0a"

@@ -20,7 +20,7 @@ from multus_forensics.commands._common import (
     lost_input,
     parse_inputs,
 )
-from multus_forensics.visible import visible
+from multus_forensics.visible import json_visible, visible
 
 if TYPE_CHECKING:
     from multus_forensics.classify import Diagnosis
@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.json:
-        print(json.dumps(diag.to_dict(), ensure_ascii=False))
+        print(json_visible(json.dumps(diag.to_dict(), ensure_ascii=False)))
     else:
         print(render_text(diag))
     if log.stats.nothing_read or lost_input(log.issues):

@@ -41,7 +41,7 @@ EXTENSIONS: Final[dict[str, str]] = {"html": "html", "md": "md", "json": "json"}
 
 def render(data: ReportData, fmt: ReportFormat, *, index_link: str | None = None) -> str:
     """``data`` as text in ``fmt``."""
-    from multus_forensics.visible import visible
+    from multus_forensics.visible import json_visible, visible
 
     if fmt == "html":
         from multus_forensics.report.html import render_html
@@ -55,7 +55,7 @@ def render(data: ReportData, fmt: ReportFormat, *, index_link: str | None = None
         doc = data.to_json()
         if index_link:
             doc["index"] = index_link
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        return json_visible(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
     raise InputError(f"unknown report format {fmt!r}; use html, md or json")
 
 
