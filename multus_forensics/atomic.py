@@ -57,11 +57,12 @@ def write_text_atomic(target: str | os.PathLike[str], text: str) -> None:
     write_atomic(target, write)
 
 
-def safe_folder(folder: str | os.PathLike[str]) -> Path:
-    """``folder`` created if missing; an :class:`InputError` when it is a symlink we would
-    write through (a sub-folder planted in the output pointing elsewhere)."""
+def safe_folder(folder: str | os.PathLike[str], *, named: bool = False) -> Path:
+    """``folder`` created if missing. A sub-folder the tool makes inside the output must not be
+    a symlink (one planted there would send writes elsewhere): an :class:`InputError`; the
+    folder the user ``named`` on the command line may be one (a link to a larger disk)."""
     path = Path(folder)
-    if path.is_symlink():
+    if not named and path.is_symlink():
         raise InputError(f"{path} is a symlink; refusing to write through it")
     try:
         path.mkdir(parents=True, exist_ok=True)

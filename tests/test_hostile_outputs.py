@@ -147,3 +147,15 @@ def test_json_keeps_the_text_but_escapes_what_a_terminal_would_act_on() -> None:
     assert not any(c in text for c in "\x9b\u202e\x1b\x7f")
     assert visible("x\x1b[31my\tz\n") == "x\\x1b[31my\tz\n"
     assert visible("x\ty\n", layout=False) == "x\\x09y\\x0a"
+
+
+def test_an_output_folder_named_through_a_symlink_is_written_inside_its_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "kubelet.log"
+    log.write_bytes(log_lines(5))
+    (tmp_path / "disk").mkdir()
+    (tmp_path / "reports").symlink_to(tmp_path / "disk")
+    assert main(["report", str(log), "-o", str(tmp_path / "reports"), "--format", "md", "-q"]) == 0
+    assert [p.name for p in (tmp_path / "disk").iterdir()] == ["report.md"]
+    capsys.readouterr()

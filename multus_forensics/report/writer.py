@@ -136,7 +136,7 @@ def write_report(
     out = Path(out_dir)
     options = _excluding(options, out)
     units = group_units(paths)
-    safe_folder(out)
+    safe_folder(out, named=True)
     with output_lock(out):
         return _write_units(
             units, out, fmt, options, workers, scheduler, progress, title, plots, issues
