@@ -8,7 +8,11 @@ time (the text handed to the parser). Problems become issues next to the data th
   (a cut line would be a fabricated record, so the partial line is dropped);
 * a truncated or corrupt compressed stream keeps the prefix decoded before the damage;
 * unsafe member names (absolute, ``..``) are reported and parsed under a sanitised name;
-* links, devices and encrypted members are skipped with the reason.
+* links, devices and encrypted members are skipped with the reason;
+* one expansion budget per top-level input (``Limits.max_expanded_bytes``) is charged by every
+  decompressor and zip member at every depth, and ``Limits.max_members`` bounds the members
+  read: a nested bomb or a million tiny members stop there with one issue;
+* a zip whose central directory is gone is read from its local headers (:mod:`.ziplocal`).
 
 A zip needs random access: a zip file on disk (or a zip member of a zip) is read in place; a
 zip met inside a stream (a ``.zip.gz``, a zip member of a tar) is buffered in memory up to the
