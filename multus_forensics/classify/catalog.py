@@ -483,7 +483,10 @@ def _read_rule_file(path: Path) -> str:
     import stat
 
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise RuleError(f"{path}: is a directory; give the rule files in it")
+        if not stat.S_ISREG(mode):
             raise RuleError(f"{path}: not a regular file (fifo, socket or device); not read")
         with open(path, "rb") as fh:
             data = fh.read(MAX_RULE_FILE_BYTES + 1)
