@@ -186,3 +186,16 @@ def test_a_gzip_of_log_lines_past_the_member_cap_keeps_its_complete_lines(
     log = mf.parse(str(path), year=2026, limits=Limits(max_member_bytes=cap))
     assert log.stats.events == text[:cap].count(b"\n")
     assert any("expands past the cap" in i.reason for i in log.issues)
+
+
+def test_the_expansion_budget_grows_with_the_input_so_a_real_bundle_is_read_whole(
+    tmp_path: Path,
+) -> None:
+    text = os.urandom(3 * MiB).hex().encode()  # 6 MiB of text that compresses about 2x
+    path = tmp_path / "bundle.log.gz"
+    path.write_bytes(gzip.compress(text, 1))
+    log = mf.parse(str(path), limits=Limits(max_expanded_bytes=MiB, max_expansion_ratio=4))
+    assert not [i for i in log.issues if "expansion budget" in i.reason]
+    small = Limits(max_expanded_bytes=MiB, max_expansion_ratio=1)
+    cut = mf.parse(str(path), limits=small)
+    assert [i for i in cut.issues if "expansion budget" in i.reason]

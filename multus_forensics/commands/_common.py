@@ -67,7 +67,8 @@ def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-expanded-bytes",
         type=int,
         metavar="N",
-        help="bytes one compressed input may expand to, all members and depths (default 512 MiB)",
+        help="bytes one compressed input may expand to, all members and depths "
+        "(default 512 MiB, or 16x the input's size when larger)",
     )
     parser.add_argument(
         "--max-members",

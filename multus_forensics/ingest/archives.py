@@ -57,11 +57,13 @@ class WalkContext:
     bundle: str
     limits: Limits
     hostnames: dict[str, str] = field(default_factory=dict)
+    size: int = 0  # bytes of the top-level input as given (0: unknown, e.g. stdin)
     budget: Budget = field(init=False)
     members: int = 0  # archive members read so far (Limits.max_members)
 
     def __post_init__(self) -> None:
-        self.budget = Budget(self.limits.max_expanded_bytes)
+        ratio = self.limits.max_expansion_ratio * self.size
+        self.budget = Budget(max(self.limits.max_expanded_bytes, ratio))
 
     def next_member(self) -> bool:
         """Count one more member to read; ``False`` once :attr:`Limits.max_members` is reached."""

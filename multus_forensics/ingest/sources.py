@@ -135,7 +135,9 @@ def _read_file(path: str, bundle: str, limits: Limits, hostnames: dict[str, str]
         return
     with fh:
         try:
-            mtime = datetime.fromtimestamp(os.fstat(fh.fileno()).st_mtime, UTC)
+            info = os.fstat(fh.fileno())
+            mtime = datetime.fromtimestamp(info.st_mtime, UTC)
+            ctx = WalkContext(path, bundle, limits, hostnames, info.st_size)
         except OSError:
             mtime = None
         try:
