@@ -158,7 +158,9 @@ def test_a_truncated_tar_and_a_damaged_gzip_are_reported_alike_by_every_command(
     cut = truncated_tar(tmp_path / "logs.tar")
     bad = gzip_then_garbage(tmp_path / "kubelet.log.gz")
     extra = ["-o", str(tmp_path / "out"), "-q"] if command == "report" else []
+    before = {p: p.read_bytes() for p in tmp_path.iterdir()}
     run = cli(command, str(cut), str(bad), *extra, "--year", "2026", timeout=120)
+    assert {p: p.read_bytes() for p in tmp_path.iterdir() if p.name != "out"} == before
     assert run.returncode == 1
     lines = one_line_per_problem(run.stderr)
     assert any("tar archive damaged after member" in x for x in lines)
