@@ -58,7 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MultusForensicsError as exc:
         if args.debug:
             raise
-        print(f"multus-forensics: error: {exc}", file=sys.stderr)
+        from multus_forensics.visible import visible
+
+        print(f"multus-forensics: error: {visible(str(exc), layout=False)}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("multus-forensics: interrupted", file=sys.stderr)

@@ -145,10 +145,11 @@ class EventLog:
         )
 
     def write(self, path: str) -> None:
-        """Write the events to ``.parquet``, ``.csv`` or ``.jsonl`` (by suffix).
+        """Write the events to ``.parquet``, ``.csv`` or ``.jsonl`` (by suffix), atomically.
 
         The parent directory is created; an unknown suffix is an :class:`InputError` raised
-        before anything is written.
+        before anything is written. The file is renamed into place when complete
+        (:mod:`multus_forensics.atomic`): a symlink at ``path`` is replaced, not followed.
         """
         import os
 
@@ -163,11 +164,13 @@ class EventLog:
                 os.makedirs(parent, exist_ok=True)
         except OSError as exc:
             raise InputError(f"{path}: cannot create the directory: {exc.strerror or exc}") from exc
+        from multus_forensics.atomic import write_atomic
+
         if path.endswith(".parquet"):
-            df.write_parquet(path)
+            write_atomic(path, df.write_parquet)
         elif path.endswith(".csv"):
-            df.write_csv(path)
+            write_atomic(path, df.write_csv)
         elif path.endswith((".jsonl", ".ndjson")):
-            df.write_ndjson(path)
+            write_atomic(path, df.write_ndjson)
         else:
             raise InputError(f"{path}: unknown output type; use .parquet, .csv or .jsonl")

@@ -7,9 +7,11 @@ memory pressure and read back on use. Pages are released (``MADV_DONTNEED``) onc
 over them is done, so a parse of a file larger than RAM does not hold it resident.
 
 The hazard of every mapping: a file truncated while mapped (``copytruncate`` log rotation on
-a live node) makes reads past its new end fail with ``SIGBUS``. Only files of at least
-:attr:`~multus_forensics.ingest.model.Limits.map_min_bytes` are mapped; set it to ``None``
-to read every file into memory (``parse(..., limits=Limits(map_min_bytes=None))``).
+a live node) makes reads past its new end fail with ``SIGBUS``, which kills the process with
+everything read. Mapping is therefore opt-in: only with
+:attr:`~multus_forensics.ingest.model.Limits.map_min_bytes` set (for a file nothing rotates,
+``parse(..., limits=Limits(map_min_bytes=64 * 1024**2))``) are files that large mapped; by
+default every file is read, and a truncation under the reader is a short read, reported.
 """
 
 from __future__ import annotations

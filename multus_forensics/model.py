@@ -248,6 +248,9 @@ class ParseIssue:
     excerpt: str = ""
     severity: Literal["error", "warning"] = "error"
     format: str | None = None
+    #: an input or member lost or cut (unreadable, damaged, truncated, over a limit), not a
+    #: line or file no parser understood: every command exits 1 on one (see commands._common)
+    lost: bool = field(default=False, compare=False, repr=False)
 
     def __str__(self) -> str:
         where = self.file + (f"!{self.member}" if self.member else "")

@@ -259,7 +259,7 @@ def test_findings_are_sorted_by_descending_confidence() -> None:
 
 def test_diagnosis_json_shape_follows_the_cli_contract() -> None:
     doc = diagnose([err(ADD_PREFIX + EXISTS, 1)]).to_dict()
-    assert set(doc) == {"findings", "unclassified", "stats"}
+    assert set(doc) == {"findings", "unclassified", "stats", "exhausted_rules"}
     finding = doc["findings"][0]
     for key in (
         "root_cause",

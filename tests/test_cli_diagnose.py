@@ -38,7 +38,7 @@ def test_json_output_is_one_object_with_findings_best_first(
 ) -> None:
     code, doc = run_json(capsys, str(SEED))
     assert code == 0
-    assert set(doc) == {"findings", "unclassified", "stats"}
+    assert set(doc) == {"findings", "unclassified", "stats", "exhausted_rules"}
     findings = doc["findings"]
     assert isinstance(findings, list)
     assert findings

@@ -33,16 +33,27 @@ def test_parse_writes_events_and_creates_the_output_directory(
 
 
 @pytest.mark.usefixtures("toy_registry")
-def test_each_error_is_one_stderr_line_and_the_exit_is_still_0(
+def test_each_error_is_one_stderr_line_lost_inputs_first_and_a_lost_input_exits_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "x.toy").write_text(GOOD + "junk\n")
     code = main(["parse", str(tmp_path / "x.toy"), str(tmp_path / "missing.toy")])
     err = capsys.readouterr().err.splitlines()
-    assert code == 0
+    assert code == 1
     assert err == [
-        f"multus-forensics: {tmp_path / 'x.toy'}:3: not a toy line: 'junk'",
         f"multus-forensics: {tmp_path / 'missing.toy'}: no such file or directory",
+        f"multus-forensics: {tmp_path / 'x.toy'}:3: not a toy line: 'junk'",
+    ]
+
+
+@pytest.mark.usefixtures("toy_registry")
+def test_a_line_no_parser_took_is_reported_and_the_exit_is_still_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "x.toy").write_text(GOOD + "junk\n")
+    assert main(["parse", str(tmp_path / "x.toy")]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        f"multus-forensics: {tmp_path / 'x.toy'}:3: not a toy line: 'junk'"
     ]
 
 
@@ -77,7 +88,8 @@ def test_nothing_readable_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[
 @pytest.mark.usefixtures("toy_registry")
 def test_cap_option_reaches_ingestion(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "x.toy.gz").write_bytes(gzip.compress(GOOD.encode() * 10))
-    assert main(["parse", "--max-member-bytes", "40", str(tmp_path / "x.toy.gz")]) == 0
+    # the lines before the cap are kept; the exit says the member was cut, as in every command
+    assert main(["parse", "--max-member-bytes", "40", str(tmp_path / "x.toy.gz")]) == 1
     assert "cap of 40 bytes" in capsys.readouterr().err
 
 

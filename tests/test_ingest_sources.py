@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -85,14 +86,14 @@ def test_permission_denied_is_reported_and_other_files_still_read(
 
     denied = _write(tmp_path / "denied.toy", "TOYFULL 2026-03-11T13:02:05Z secret\n")
     _write(tmp_path / "ok.toy", "TOYFULL 2026-03-11T13:02:05Z kept\n")
-    real_open = open
+    real_open = os.open
 
-    def fake_open(path: str, mode: str = "r", *args: object, **kwargs: object) -> object:
-        if path == str(denied):
+    def fake_open(path: str, flags: int, *args: int, **kwargs: object) -> int:
+        if path == str(denied):  # tests run as root, where chmod denies nothing
             raise PermissionError(13, "Permission denied", path)
-        return real_open(path, mode, *args, **kwargs)  # type: ignore[call-overload]
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sources, "open", fake_open, raising=False)
+    monkeypatch.setattr(sources.os, "open", fake_open)
     log = parse(str(tmp_path))
     assert [str(i) for i in log.issues] == [f"{denied}: cannot read: Permission denied"]
     assert log.frame["message"].to_list() == ["kept"]

@@ -250,6 +250,9 @@ def _dask_client(scheduler: Any) -> tuple[Any, bool]:
     """(client, owned): connect to an address, or use a given client as is."""
     if not isinstance(scheduler, str):
         return scheduler, False
+    from multus_forensics.batch.address import scheduler_address
+
+    scheduler = scheduler_address(scheduler)
     try:
         distributed = _import_distributed()
     except ImportError as exc:

@@ -10,6 +10,7 @@ same story and must be analysed together, so they form a single unit.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,6 +38,8 @@ def is_bundle(path: str) -> bool:
     if os.path.isdir(path):
         return True
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False  # opening a FIFO would block; the parse reports what it is
         with open(path, "rb") as fh:
             head = fh.read(512)
             codec = sniff_compression(head)

@@ -41,8 +41,11 @@ group: the entry point loads to a path, a list of paths, or a callable returning
 
 from __future__ import annotations
 
+import string
+import time
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -84,8 +87,120 @@ def _without_cut_mark(text: str) -> str:
             return body[: -len(mark)].rstrip()
     return body
 
+
 #: timeout (seconds) for one user-pattern search; catalog patterns are proven safe by tests
 USER_PATTERN_TIMEOUT: Final = 0.25
+#: a user rule's budget per run: seconds of regex matching in all, and searches cut by the
+#: timeout; past either the rule's remaining searches are skipped and the rule is named in
+#: ``Diagnosis.exhausted_rules`` (a rule with ``(a|aa)+$`` over 2,000 long lines took > 5 min)
+RULE_SECONDS: Final = 2.0
+RULE_TIMEOUTS: Final = 3
+#: a user rule file larger than this is refused (``--rules /dev/zero`` read without bound)
+MAX_RULE_FILE_BYTES: Final = 4 * 1024**2
+
+
+@dataclass
+class RegexBudget:
+    """One time and count budget per user rule for one run (a :func:`diagnose` call).
+
+    Each search gets the per-search timeout or what is left of the rule's seconds, whichever is
+    less; a search cut short counts against ``timeouts``. A rule whose searches were cut at
+    least once is listed in :attr:`exhausted` (its hits may be incomplete); once it is out of
+    time or count its searches return no match without running.
+    """
+
+    seconds: float = RULE_SECONDS
+    timeouts: int = RULE_TIMEOUTS
+    spent: dict[str, float] = field(default_factory=dict)
+    cut: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def exhausted(self) -> list[str]:
+        """Ids of the rules whose searches were cut, in the order it first happened."""
+        return list(self.cut)
+
+    def search(
+        self, rule_id: str, pattern: regex.Pattern[str], text: str
+    ) -> regex.Match[str] | None:
+        spent = self.spent.get(rule_id, 0.0)
+        left = self.seconds - spent
+        if left <= 0 or self.cut.get(rule_id, 0) >= self.timeouts:
+            return None
+        start = time.perf_counter()
+        try:
+            return pattern.search(text, timeout=min(USER_PATTERN_TIMEOUT, left))
+        except TimeoutError:
+            self.cut[rule_id] = self.cut.get(rule_id, 0) + 1
+            return None
+        finally:
+            self.spent[rule_id] = spent + time.perf_counter() - start
+            if self.spent[rule_id] >= self.seconds:
+                self.cut.setdefault(rule_id, 0)
+
+    def start(self) -> None:
+        """Make this the budget user rules consult in this context (thread, task)."""
+        _BUDGET.set(self)
+
+    def finish(self) -> list[str]:
+        """Stop consulting this budget; the ids of the rules it cut."""
+        if _BUDGET.get() is self:
+            _BUDGET.set(None)
+        return self.exhausted
+
+
+_BUDGET: ContextVar[RegexBudget | None] = ContextVar("regex_budget", default=None)
+
+
+def start_budget() -> RegexBudget:
+    """A fresh :class:`RegexBudget` for one run, consulted by every user rule until finished."""
+    budget = RegexBudget()
+    budget.start()
+    return budget
+
+
+class _SafeFill(string.Formatter):
+    """Fills ``{name}`` fields only: attribute and index lookups, conversions and format specs in
+    rule text are refused at load (``{group.__class__.__mro__}`` would reach interpreter
+    internals, ``{pod:>999999999}`` would allocate a gigabyte)."""
+
+    def get_value(self, key: Any, args: Any, kwargs: Any) -> Any:
+        value = kwargs.get(key) if isinstance(key, str) else None
+        return value if value else "(not named in the logs)"
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
+        return self.get_value(field_name, args, kwargs), field_name
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        return str(value)
+
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        return value
+
+
+def _check_template(where: str, text: str) -> str:
+    """``text`` when its ``{...}`` fields are plain names; a :class:`RuleError` otherwise."""
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        raise _fail(where, f"bad explanation template: {exc}") from exc
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            shown = (
+                "{"
+                + name
+                + (f"!{conversion}" if conversion else "")
+                + (f":{spec}" if spec else "")
+                + "}"
+            )
+            raise _fail(
+                where,
+                f"explanation field {shown} is not a plain name: only {{name}} fields are filled "
+                "(no attribute, index, conversion or format spec)",
+            )
+    return text
+
 
 _RULE_KEYS: Final = frozenset(
     {
@@ -166,13 +281,21 @@ class Rule:
     user: bool = False
 
     def search(self, pattern: regex.Pattern[str], text: str) -> regex.Match[str] | None:
-        """Search with a timeout for user rules (a hostile pattern must not hang a run)."""
+        """Search with a timeout for user rules (a hostile pattern must not hang a run), within
+        the run's :class:`RegexBudget` when one is active."""
         if not self.user:
             return pattern.search(text)
+        budget = _BUDGET.get()
+        if budget is not None:
+            return budget.search(self.id, pattern, text)
         try:
             return pattern.search(text, timeout=USER_PATTERN_TIMEOUT)
         except TimeoutError:
             return None
+
+    def explain(self, values: Mapping[str, Any]) -> str:
+        """The explanation with its ``{name}`` fields filled from ``values`` (and nothing else)."""
+        return _SafeFill().vformat(" ".join(self.explanation.split()), (), dict(values))
 
     def first_match(self, text: str) -> regex.Match[str] | None:
         """The first pattern match in ``text`` unless an ``exclude`` pattern also matches.
@@ -350,7 +473,7 @@ def _rule(raw: Any, source: str, user: bool, predicates: Iterable[str]) -> Rule:
             _compile(where, "patterns", p) for p in _strings(where, "patterns", raw["patterns"])
         ),
         confidence=float(conf),
-        explanation=str(raw["explanation"]).strip(),
+        explanation=_check_template(where, str(raw["explanation"]).strip()),
         target=_choice(where, "target", raw.get("target", "error"), TARGETS),
         layer=_choice(where, "layer", raw.get("layer", "any"), LAYERS),
         kinds=_strings(where, "kinds", raw.get("kinds", [])),
@@ -424,6 +547,31 @@ def plugin_rule_files() -> list[Path]:
     return out
 
 
+def _read_rule_file(path: Path) -> str:
+    """A user rule file's text: a regular file of at most :data:`MAX_RULE_FILE_BYTES`, UTF-8."""
+    import os
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise RuleError(f"{path}: is a directory; give the rule files in it")
+        if not stat.S_ISREG(mode):
+            raise RuleError(f"{path}: not a regular file (fifo, socket or device); not read")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_RULE_FILE_BYTES + 1)
+    except OSError as exc:
+        raise RuleError(f"{path}: cannot read rule file: {exc.strerror or exc}") from exc
+    if len(data) > MAX_RULE_FILE_BYTES:
+        raise RuleError(f"{path}: rule file larger than {MAX_RULE_FILE_BYTES} bytes; not read")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RuleError(
+            f"{path}: rule file is not UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from exc
+
+
 def load_catalog(
     extra: str | Path | Sequence[str | Path] = (), *, builtin: bool = True, plugins: bool = True
 ) -> Catalog:
@@ -442,10 +590,7 @@ def load_catalog(
             files.append(name)
     for path in extra:
         p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise RuleError(f"{p}: cannot read rule file: {exc.strerror or exc}") from exc
+        text = _read_rule_file(p)
         rules.extend(load_rules_text(text, str(p), user=True))
         files.append(str(p))
     seen: dict[str, str] = {}

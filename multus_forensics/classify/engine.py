@@ -10,14 +10,13 @@ appear side by side, best first, instead of one hiding the other.
 from __future__ import annotations
 
 import bisect
-import string
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.classify.abstain import abstain
-from multus_forensics.classify.catalog import Catalog, Rule, load_catalog
+from multus_forensics.classify.catalog import Catalog, Rule, load_catalog, start_budget
 from multus_forensics.classify.context import Context, EventView, unwrapped_text
 from multus_forensics.classify.differential import differentiate
 from multus_forensics.classify.fallback import FALLBACK_FORMAT, unrecognised_events
@@ -249,12 +248,6 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], list[EventV
     return round(min(CEILING, max(FLOOR, conf)), 2), reasons, list(extra_all.values())
 
 
-class _Fill(string.Formatter):
-    def get_value(self, key: Any, args: Any, kwargs: Any) -> Any:
-        value = kwargs.get(key) if isinstance(key, str) else None
-        return value if value else "(not named in the logs)"
-
-
 def _summary(rule: Rule, hits: list[Hit], views: list[EventView]) -> str:
     first = hits[0]
     values: dict[str, Any] = {k: v for k, v in first.match.groupdict().items() if v}
@@ -266,7 +259,7 @@ def _summary(rule: Rule, hits: list[Hit], views: list[EventView]) -> str:
     values.setdefault("network", ", ".join(nets))
     values.setdefault("interface", ", ".join(ifs))
     values.setdefault("node", ", ".join(nodes))
-    text = _Fill().vformat(" ".join(rule.explanation.split()), (), values)
+    text = rule.explain(values)
     facts = [
         f"{label} {values[key]}"
         for key, label in (
@@ -337,6 +330,7 @@ def diagnose_frame(
     from multus_forensics.classify.predicates import MARKERS
     from multus_forensics.classify.select import catalog_needles
 
+    budget = start_budget()  # one regex budget per user rule for this run
     ctx = Context.of_frame(frame, catalog_needles(catalog.rules, MARKERS), timelines)
     ctx.prime(catalog.rules)
     by_cause: dict[str, Finding] = {}
@@ -352,9 +346,8 @@ def diagnose_frame(
             by_cause[rule.root_cause] = finding
     findings = sorted(by_cause.values(), key=lambda f: (-f.confidence, f.root_cause))
     unexplained = [v for v in ctx.errors if v.index not in explained]
-    return differentiate(
-        abstain(Diagnosis(findings, cluster_unexplained(unexplained), stats), ctx), catalog
-    )
+    diagnosis = Diagnosis(findings, cluster_unexplained(unexplained), stats, [], budget.finish())
+    return differentiate(abstain(diagnosis, ctx), catalog)
 
 
 def diagnose(

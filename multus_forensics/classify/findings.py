@@ -113,6 +113,9 @@ class Diagnosis:
     stats: dict[str, int] = field(default_factory=dict)
     #: (input, reason) of inputs that could not be read at all (missing, unreadable, empty)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+    #: ids of the rules whose regex budget ran out (their later searches were skipped, so
+    #: their hits may be incomplete): see :class:`~multus_forensics.classify.catalog.RegexBudget`
+    exhausted_rules: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.findings)
@@ -133,9 +136,10 @@ class Diagnosis:
         return self.findings[0].root_cause if self.findings else "unknown"
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"findings": [...], "unclassified": [...], "stats": {...}}`` (the CLI JSON)."""
+        """``{"findings", "unclassified", "stats", "exhausted_rules"}`` (the CLI JSON)."""
         return {
             "findings": [f.to_dict() for f in self.findings],
             "unclassified": [u.to_dict() for u in self.unclassified],
             "stats": dict(self.stats),
+            "exhausted_rules": list(self.exhausted_rules),
         }

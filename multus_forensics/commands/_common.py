@@ -7,7 +7,11 @@ import sys
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from multus_forensics.eventlog import EventLog
+    from multus_forensics.ingest import Limits
+    from multus_forensics.model import ParseIssue
 
 #: error lines printed before the rest is summarised (``parse --issues`` lists them all)
 MAX_ERROR_LINES: Final = 20
@@ -22,8 +26,34 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         help="files, directories, globs, archives (tar, zip, gz, bz2, xz, zst), or - for stdin",
     )
     parser.add_argument("--format", help="force a format (see: multus-forensics formats)")
-    parser.add_argument("--year", type=int, help="year of year-less timestamps")
+    add_year_argument(parser)
     parser.add_argument("--tz", help="IANA zone of zone-less timestamps (default UTC)")
+    add_limit_arguments(parser)
+
+
+#: years ``--year`` accepts: the logs this tool reads are from Kubernetes' lifetime
+YEARS: Final = range(1970, 2201)
+
+
+def year(text: str) -> int:
+    """``--year``: an integer in :data:`YEARS` (year 0 or 99999 would give null timestamps)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a year: {text!r}") from None
+    if value not in YEARS:
+        raise argparse.ArgumentTypeError(
+            f"year {value} out of range ({YEARS.start}..{YEARS.stop - 1})"
+        )
+    return value
+
+
+def add_year_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--year", type=year, help="year of year-less timestamps")
+
+
+def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ingestion limits (:class:`~multus_forensics.ingest.Limits`), for every command."""
     parser.add_argument(
         "--max-member-bytes",
         type=int,
@@ -33,13 +63,58 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-depth", type=int, metavar="N", help="nested archive levels followed (default 3)"
     )
+    parser.add_argument(
+        "--max-expanded-bytes",
+        type=int,
+        metavar="N",
+        help="bytes one compressed input may expand to, all members and depths "
+        "(default 512 MiB, or 16x the input's size when larger)",
+    )
+    parser.add_argument(
+        "--max-members",
+        type=int,
+        metavar="N",
+        help="archive members read per input (default 10000)",
+    )
 
 
-def print_errors(log: EventLog, limit: int = MAX_ERROR_LINES) -> None:
-    """One stderr line per error issue (a lost line or an unreadable input), then a count."""
-    errors = [i for i in log.issues if i.severity == "error"]
+def limits_from(args: argparse.Namespace, exclude: Sequence[str] = ()) -> Limits | None:
+    """The :class:`~multus_forensics.ingest.Limits` the options ask for (``None``: defaults)."""
+    from multus_forensics.errors import InputError
+    from multus_forensics.ingest import Limits
+
+    given: dict[str, Any] = {
+        key: value
+        for key in ("max_member_bytes", "max_depth", "max_expanded_bytes", "max_members")
+        if (value := getattr(args, key, None)) is not None
+    }
+    if exclude:
+        given["exclude"] = tuple(exclude)
+    try:
+        return Limits(**given) if given else None
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+
+
+def lost_input(issues: Sequence[ParseIssue]) -> bool:
+    """Whether an input or member was lost or cut (a file-level error, not one bad line)."""
+    return any(i.lost for i in issues)
+
+
+def print_errors(log: EventLog | Sequence[ParseIssue], limit: int = MAX_ERROR_LINES) -> None:
+    """One stderr line per error issue (a lost line or an unreadable input), then a count.
+
+    Input-level problems (an input or member lost or cut) come first: they matter more than a
+    line no parser took, and must not hide behind the cap.
+    """
+    from multus_forensics.eventlog import EventLog
+    from multus_forensics.visible import visible
+
+    issues = log.issues if isinstance(log, EventLog) else log
+    errors = [i for i in issues if i.severity == "error"]
+    errors.sort(key=lambda i: i.line is not None)  # stable: file order kept within each group
     for issue in errors[:limit]:
-        print(f"multus-forensics: {issue}", file=sys.stderr)
+        print(f"multus-forensics: {visible(str(issue), layout=False)}", file=sys.stderr)
     if len(errors) > limit:
         print(
             f"multus-forensics: ... and {len(errors) - limit} more errors "
@@ -50,23 +125,9 @@ def print_errors(log: EventLog, limit: int = MAX_ERROR_LINES) -> None:
 
 def parse_inputs(args: argparse.Namespace, *, show_errors: bool = True, **kwargs: Any) -> EventLog:
     """Run :func:`multus_forensics.parse` with the shared options; print the errors it found."""
-    from multus_forensics.ingest import Limits
     from multus_forensics.pipeline import parse
 
-    limit_args = {
-        key: value
-        for key, value in (
-            ("max_member_bytes", getattr(args, "max_member_bytes", None)),
-            ("max_depth", getattr(args, "max_depth", None)),
-        )
-        if value is not None
-    }
-    try:
-        limits = Limits(**limit_args) if limit_args else None
-    except ValueError as exc:
-        from multus_forensics.errors import InputError
-
-        raise InputError(str(exc)) from exc
+    limits = limits_from(args)
     log = parse(args.paths, format=args.format, year=args.year, tz=args.tz, limits=limits, **kwargs)
     if show_errors:
         print_errors(log)

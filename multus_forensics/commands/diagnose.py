@@ -1,8 +1,10 @@
 """``multus-forensics diagnose PATH... [--json] [--rules FILE] [--fail-on SEVERITY]``.
 
 Text output is for a person; ``--json`` prints one object ``{"findings", "unclassified",
-"stats"}`` (findings in descending confidence). Exit codes: 0, 1 input error (also when an input
-could not be read), 2 usage, 3 when a finding's severity reaches ``--fail-on``.
+"stats", "exhausted_rules"}`` (findings in descending confidence). Problems with the inputs are
+printed as ``parse`` prints them, one stderr line each. Exit codes: 0, 1 input error (an input
+or member could not be read, or was cut: a truncated archive, a damaged stream, a limit), 2
+usage, 3 when a finding's severity reaches ``--fail-on``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ import sys
 import textwrap
 from typing import TYPE_CHECKING
 
-from multus_forensics.commands._common import add_input_arguments
+from multus_forensics.commands._common import (
+    add_input_arguments,
+    lost_input,
+    parse_inputs,
+)
+from multus_forensics.visible import json_visible, visible
 
 if TYPE_CHECKING:
     from multus_forensics.classify import Diagnosis
@@ -88,27 +95,38 @@ def render_text(diag: Diagnosis) -> str:
             out.append(f"     {ev.file}:{ev.line} ({ev.claim}): {text[:160]}")
         if len(f.evidence) > EVIDENCE_SHOWN:
             out.append(f"     ... {len(f.evidence) - EVIDENCE_SHOWN} more (see --json)")
+    if diag.exhausted_rules:
+        out.append("")
+        out.append(
+            "Rules stopped by their regex budget (time or searches per run; their matches "
+            "may be incomplete): " + ", ".join(diag.exhausted_rules)
+        )
     if diag.unclassified:
         out.append("")
         out.append("Errors no rule explains (clustered templates):")
         for u in diag.unclassified:
             out.append(f"  {u.count:>5}x  {u.template[:200]}")
             out.append(f"         e.g. {u.file}:{u.line}")
-    return "\n".join(out)
+    return visible("\n".join(out))
 
 
 def run(args: argparse.Namespace) -> int:
     from multus_forensics.classify import diagnose, load_catalog
 
-    catalog = load_catalog(args.rules)
-    diag = diagnose(args.paths, catalog=catalog, format=args.format, year=args.year, tz=args.tz)
-    for where, reason in diag.unreadable:
-        print(f"multus-forensics: cannot read {where}: {reason}", file=sys.stderr)
+    catalog = load_catalog(args.rules)  # before the parse: a bad rule file fails fast
+    log = parse_inputs(args)  # its problems printed as every command prints them
+    diag = diagnose(log, catalog=catalog)
+    for rule in diag.exhausted_rules:
+        print(
+            f"multus-forensics: rule {visible(rule, layout=False)}: regex budget used up; "
+            "its remaining searches were skipped",
+            file=sys.stderr,
+        )
     if args.json:
-        print(json.dumps(diag.to_dict(), ensure_ascii=False))
+        print(json_visible(json.dumps(diag.to_dict(), ensure_ascii=False)))
     else:
         print(render_text(diag))
-    if diag.unreadable:
+    if log.stats.nothing_read or lost_input(log.issues):
         return 1
     if args.fail_on:
         floor = SEVERITY_ORDER.index(args.fail_on)

@@ -1,7 +1,8 @@
 """``multus-forensics parse PATH... -o events.parquet|.csv|.jsonl``.
 
-Exit 0 when at least one input was read (even with unparsed lines: they are reported), 1 when
-nothing could be read at all.
+Exit 0 when every input was read (even with unparsed lines: they are reported), 1 when nothing
+could be read, or an input or member was lost or cut (a missing file, a truncated archive, a
+damaged stream, a limit): the events that were read are still written.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from multus_forensics.commands._common import add_input_arguments, parse_inputs
+from multus_forensics.commands._common import add_input_arguments, lost_input, parse_inputs
+from multus_forensics.visible import visible
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     log = parse_inputs(args, show_errors=not args.issues)
     if args.issues:
         for issue in log.issues:
-            print(f"multus-forensics: {issue}", file=sys.stderr)
+            print(f"multus-forensics: {visible(str(issue), layout=False)}", file=sys.stderr)
     s = log.stats
     if s.nothing_read:
         print("multus-forensics: error: nothing could be read", file=sys.stderr)
@@ -36,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{len(s.files)} files, {s.lines} lines, {s.events} events, "
         f"{s.unparsed_lines} unparsed lines, {len(s.skipped)} skipped files"
-        + (f" -> {args.output}" if args.output else "")
+        + (f" -> {visible(args.output, layout=False)}" if args.output else "")
     )
     if not args.output:
-        print(log.stats.to_polars())
-    return 0
+        print(visible(str(log.stats.to_polars())))  # member names come from the archive
+    return 1 if lost_input(log.issues) else 0

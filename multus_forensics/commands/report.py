@@ -1,12 +1,21 @@
 """``multus-forensics report PATH... -o DIR [--format html|md|json]``.
 
 ``--format`` here is the *report* format, as the command's users know it from other tools; the
-log format, which other subcommands call ``--format``, is ``--log-format`` here.
+log format, which other subcommands call ``--format``, is ``--log-format`` here. Problems with
+the inputs are printed and set the exit code as in every command (:mod:`._common`).
 """
 
 from __future__ import annotations
 
 import argparse
+
+from multus_forensics.commands._common import (
+    add_limit_arguments,
+    add_year_argument,
+    limits_from,
+    lost_input,
+    print_errors,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="report format (default: html, one self-contained file)",
     )
     parser.add_argument("--log-format", help="force a log format (see: multus-forensics formats)")
-    parser.add_argument("--year", type=int, help="year of year-less timestamps")
+    add_year_argument(parser)
     parser.add_argument("--tz", help="IANA zone of zone-less timestamps (default UTC)")
     parser.add_argument("--title", default="Multus forensics report", help="report title")
     parser.add_argument(
@@ -38,16 +47,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-plots", action="store_true", help="leave figures out (faster)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_limit_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from multus_forensics.batch import ParseOptions
+    from multus_forensics.batch.address import scheduler_address
     from multus_forensics.errors import InputError
+    from multus_forensics.model import ParseIssue
     from multus_forensics.report import write_report
 
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be at least 1, not {args.workers}")
-    options = ParseOptions(format=args.log_format, year=args.year, tz=args.tz)
+    if args.scheduler is not None:
+        scheduler_address(args.scheduler)  # before any parse: a typo fails at once
+    limits = limits_from(args)
+    options = ParseOptions(format=args.log_format, year=args.year, tz=args.tz, limits=limits)
+    issues: list[ParseIssue] = []
     written = write_report(
         args.paths,
         args.output,
@@ -58,8 +74,10 @@ def run(args: argparse.Namespace) -> int:
         progress=False if args.quiet else None,
         title=args.title,
         plots=not args.no_plots,
+        issues=issues,
     )
+    print_errors(issues)
     print(written[0])
     if len(written) > 1:
         print(f"{len(written) - 1} per-input reports under {written[0].parent / 'inputs'}")
-    return 0
+    return 1 if lost_input(issues) else 0

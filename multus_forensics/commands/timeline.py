@@ -2,8 +2,9 @@
 
 Prints a readable story per pod (attempts, add order, innermost error, anomalies). ``-o`` writes
 the frames instead: ``.json`` (one object holding every frame), ``.parquet`` / ``.csv`` (one file
-per frame, ``<stem>.<frame>.<ext>``), anything else receives the text. Exit 1 when nothing could
-be read or ``--pod`` matches no pod.
+per frame, ``<stem>.<frame>.<ext>``), anything else receives the text; every file is written
+atomically. Exit 1 when nothing could be read, an input or member was lost or cut (what was
+read is still shown), or ``--pod`` matches no pod.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from multus_forensics.commands._common import add_input_arguments, parse_inputs
+from multus_forensics.commands._common import add_input_arguments, lost_input, parse_inputs
 from multus_forensics.errors import InputError
+from multus_forensics.visible import visible
 
 if TYPE_CHECKING:
     from multus_forensics.timeline import Timelines
@@ -42,6 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _write(timelines: Timelines, pod: str | None, path: Path, text: str) -> list[Path]:
+    from multus_forensics.atomic import write_atomic, write_text_atomic
+
     path.parent.mkdir(parents=True, exist_ok=True)
     frames = {
         "pods": timelines.pods(),
@@ -61,19 +65,16 @@ def _write(timelines: Timelines, pod: str | None, path: Path, text: str) -> list
     suffix = path.suffix.lower()
     if suffix == ".json":
         doc = {name: json.loads(df.write_json()) for name, df in frames.items()}
-        path.write_text(json.dumps(doc, indent=1, default=str), encoding="utf-8")
+        write_text_atomic(path, json.dumps(doc, indent=1, default=str))
         return [path]
     if suffix in (".parquet", ".csv"):
         written = []
         for name, df in frames.items():
             target = path.with_name(f"{path.stem}.{name}{suffix}")
-            if suffix == ".parquet":
-                df.write_parquet(target)
-            else:
-                df.write_csv(target)
+            write_atomic(target, df.write_parquet if suffix == ".parquet" else df.write_csv)
             written.append(target)
         return written
-    path.write_text(text, encoding="utf-8")
+    write_text_atomic(path, visible(text))
     return [path]
 
 
@@ -95,5 +96,5 @@ def run(args: argparse.Namespace) -> int:
         written = _write(timelines, args.pod, Path(args.output), text)
         print(f"{len(timelines.select(args.pod))} pods -> " + ", ".join(str(p) for p in written))
     else:
-        sys.stdout.write(text)
-    return 0
+        sys.stdout.write(visible(text))
+    return 1 if lost_input(log.issues) else 0

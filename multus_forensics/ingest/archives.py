@@ -8,7 +8,11 @@ time (the text handed to the parser). Problems become issues next to the data th
   (a cut line would be a fabricated record, so the partial line is dropped);
 * a truncated or corrupt compressed stream keeps the prefix decoded before the damage;
 * unsafe member names (absolute, ``..``) are reported and parsed under a sanitised name;
-* links, devices and encrypted members are skipped with the reason.
+* links, devices and encrypted members are skipped with the reason;
+* one expansion budget per top-level input (``Limits.max_expanded_bytes``) is charged by every
+  decompressor and zip member at every depth, and ``Limits.max_members`` bounds the members
+  read: a nested bomb or a million tiny members stop there with one issue;
+* a zip whose central directory is gone is read from its local headers (:mod:`.ziplocal`).
 
 A zip needs random access: a zip file on disk (or a zip member of a zip) is read in place; a
 zip met inside a stream (a ``.zip.gz``, a zip member of a tar) is buffered in memory up to the
@@ -24,18 +28,17 @@ import stat
 import tarfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import IO, Final, Literal
+from typing import IO, Final, Literal, Protocol
 
 from multus_forensics.ingest.compression import (
-    DecompressReader,
     decompressed,
     sniff_compression,
     strip_suffix,
 )
 from multus_forensics.ingest.layout import node_hint, read_hostname, sosreport_root
-from multus_forensics.ingest.model import Limits, RawStream, Unreadable
+from multus_forensics.ingest.model import Budget, Limits, RawStream, Unreadable
 from multus_forensics.mapping import Data, map_file
 from multus_forensics.model import ParseIssue
 
@@ -48,12 +51,30 @@ Severity = Literal["error", "warning"]
 
 @dataclass
 class WalkContext:
-    """What every stream of one top-level input shares."""
+    """What every stream of one top-level input shares, its expansion budget included."""
 
     file: str
     bundle: str
     limits: Limits
     hostnames: dict[str, str] = field(default_factory=dict)
+    size: int = 0  # bytes of the top-level input as given (0: unknown, e.g. stdin)
+    budget: Budget = field(init=False)
+    members: int = 0  # archive members read so far (Limits.max_members)
+
+    def __post_init__(self) -> None:
+        ratio = self.limits.max_expansion_ratio * self.size
+        self.budget = Budget(max(self.limits.max_expanded_bytes, ratio))
+
+    def next_member(self) -> bool:
+        """Count one more member to read; ``False`` once :attr:`Limits.max_members` is reached."""
+        self.members += 1
+        return self.members <= self.limits.max_members
+
+
+class Problems(Protocol):
+    """A reader the current text comes through that may have met damage or a limit."""
+
+    def problems(self) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -65,7 +86,7 @@ class Where:
     origin: str | None = None
     archives: int = 0
     layers: int = 0
-    readers: tuple[DecompressReader, ...] = ()  # decompressors the current text comes through
+    readers: tuple[Problems, ...] = ()  # decompressors the current text comes through
 
     @property
     def member(self) -> str | None:
@@ -76,6 +97,10 @@ class Where:
         if mtime is None:
             mtime, origin = self.mtime, self.origin
         return Where((*self.parts, name), mtime, origin, self.archives + 1, 0)
+
+    def through(self, reader: Problems) -> Where:
+        """The same position, read through one more reader (whose problems go with the text)."""
+        return replace(self, readers=(*self.readers, reader))
 
 
 class _Prefixed(io.RawIOBase):
@@ -100,17 +125,54 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def _read_upto(fh: IO[bytes], n: int) -> bytes:
-    """Up to ``n`` bytes, read in bounded chunks: ``read(n)`` would allocate ``n`` (the cap) at once."""
-    chunks: list[bytes] = []
-    got = 0
-    while got < n:
-        data = fh.read(min(n - got, _READ_CHUNK))
+def _read_upto(fh: IO[bytes], n: int, buf: io.BytesIO | None = None) -> bytes:
+    """Up to ``n`` bytes (after what ``buf`` holds), read in bounded chunks.
+
+    ``read(n)`` would allocate ``n`` (the cap) at once, and chunks joined at the end cost twice
+    their size; a ``BytesIO`` grows one buffer in place and hands it over without a copy.
+    """
+    buf = buf if buf is not None else io.BytesIO()
+    while n > 0:
+        data = fh.read(min(n, _READ_CHUNK))
         if not data:
             break
-        chunks.append(data)
-        got += len(data)
-    return b"".join(chunks)
+        buf.write(data)
+        n -= len(data)
+    return buf.getvalue()
+
+
+class Charged(io.RawIOBase):
+    """A member stream that charges what it yields to the input's expansion budget."""
+
+    def __init__(self, fh: IO[bytes], budget: Budget, what: str) -> None:
+        super().__init__()
+        self._fh = fh
+        self._budget = budget
+        self._what = what
+        self.produced = 0
+        self.over_budget = False
+        self._reported = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        want = min(len(buffer), self._budget.left)
+        if want == 0:
+            self.over_budget = self.over_budget or len(buffer) > 0
+            return 0
+        data = self._fh.read(want)
+        buffer[: len(data)] = data
+        self.produced += len(data)
+        self._budget.charge(len(data))
+        return len(data)
+
+    def problems(self) -> list[str]:
+        if self._reported or not self.over_budget:
+            return []
+        self._reported = True
+        kept = f"the {self.produced} bytes before it were kept"
+        return [self._budget.message(self._what, kept)]
 
 
 def is_tar(head: bytes) -> bool:
@@ -187,13 +249,18 @@ def _dispatch(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Ite
         else:
             yield from _zip(head, fh, ctx, where)
     elif (kind := binary_kind(head)) is not None:
-        yield Unreadable(_issue(ctx, where, f"{kind}; not read"))
+        yield Unreadable(_issue(ctx, where, f"{kind}; not read", lost=False))  # not a log
     else:
         yield from _text(head, fh, ctx, where)
 
 
-def _issue(ctx: WalkContext, where: Where, reason: str, severity: Severity = "error") -> ParseIssue:
-    return ParseIssue(ctx.file, where.member, None, reason, severity=severity)
+def _issue(
+    ctx: WalkContext, where: Where, reason: str, severity: Severity = "error", *, lost: bool = True
+) -> ParseIssue:
+    """A file-level issue; an error is an input or member lost or cut unless ``lost=False``."""
+    return ParseIssue(
+        ctx.file, where.member, None, reason, severity=severity, lost=lost and severity == "error"
+    )
 
 
 def _compressed(
@@ -203,7 +270,7 @@ def _compressed(
         reason = f"more than {ctx.limits.max_depth} nested {codec} layers; not followed"
         yield Unreadable(_issue(ctx, where, reason))
         return
-    stream, reader = decompressed(io.BufferedReader(_Prefixed(head, fh)), codec)
+    stream, reader = decompressed(io.BufferedReader(_Prefixed(head, fh)), codec, ctx.budget)
     inner_head = _read_upto(stream, _HEAD)  # codec errors are recorded by the reader
     mtime, origin = where.mtime, where.origin
     if reader.header_mtime is not None:
@@ -233,41 +300,65 @@ def _plain_size(head: bytes, fh: IO[bytes], cap: int) -> int | None:
     return info.st_size if len(head) <= info.st_size <= cap else None
 
 
+def _complete_lines(data: bytes) -> bytes:
+    """``data`` up to its last newline: a line cut by damage would be a fabricated record."""
+    return data[: data.rfind(b"\n") + 1]
+
+
+def _read_plain(
+    fh: IO[bytes], size: int, ctx: WalkContext, where: Where
+) -> tuple[Data, ParseIssue | None]:
+    """A regular file under the cap, read whole with one buffer of its size.
+
+    ``FileIO.readall`` sizes its one buffer from fstat (a ``BufferedReader`` would copy it
+    again) and stops at the file's end as it is when reached, so a file truncated while it is
+    read (``copytruncate`` rotation) gives a short read, reported, where a mapping would die
+    of ``SIGBUS``. The descriptor is rewound directly: ``fh``'s buffer may hide its offset.
+    """
+    least = ctx.limits.map_min_bytes
+    if least is not None and size >= least:  # opt-in; see mapping's docstring for the hazard
+        mapped = map_file(fh.fileno())
+        fh.seek(0, io.SEEK_END)
+        return mapped, None
+    with io.FileIO(fh.fileno(), closefd=False) as raw:
+        raw.seek(0)
+        data = raw.readall()
+    fh.seek(0, io.SEEK_END)
+    if len(data) >= size:
+        return data, None
+    data = _complete_lines(data)
+    lines = data.count(b"\n")
+    reason = (
+        f"file shrank from {size} bytes while it was read (truncated or rotated under us, "
+        f"e.g. copytruncate): the {lines} complete lines read were kept"
+    )
+    return data, _issue(ctx, where, reason)
+
+
 def _read_capped(
     head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where
 ) -> tuple[Data, ParseIssue | None]:
-    """Up to the cap of bytes; past the cap or after a read error, only complete lines.
-
-    A large plain file is mapped instead (:mod:`multus_forensics.mapping`): its bytes are not copied.
-    """
+    """Up to the cap of bytes; past the cap or after a read error, only complete lines."""
     cap = ctx.limits.max_member_bytes
-    data = head
+    buf = io.BytesIO()
+    buf.write(head)
     try:
         size = _plain_size(head, fh, cap)
-        least = ctx.limits.map_min_bytes
-        if size is not None and least is not None and size >= least:
-            mapped = map_file(fh.fileno())
-            fh.seek(0, io.SEEK_END)
-            return mapped, None
         if size is not None:
-            # FileIO.readall sizes its one buffer from fstat; a BufferedReader would copy it again.
-            # The descriptor is rewound directly: fh's buffer may hide its true offset.
-            with io.FileIO(fh.fileno(), closefd=False) as raw:
-                raw.seek(0)
-                data = raw.readall()
-            fh.seek(0, io.SEEK_END)
-        else:
-            data += _read_upto(fh, cap + 1 - len(head)) if len(head) <= cap else b""
+            return _read_plain(fh, size, ctx, where)
+        data = _read_upto(fh, cap + 1 - len(head), buf) if len(head) <= cap else head
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile) as exc:
-        cut = data.rfind(b"\n") + 1
+        data = _complete_lines(buf.getvalue())
         reason = (
-            f"read failed after {cut} bytes ({type(exc).__name__}: {exc}); "
+            f"read failed after {len(data)} bytes ({type(exc).__name__}: {exc}); "
             "the complete lines before it were kept"
         )
-        return data[:cut], _issue(ctx, where, reason)
+        return data, _issue(ctx, where, reason)
     if len(data) <= cap:
         return data, None
-    data = data[: data.rfind(b"\n", 0, cap) + 1]
+    del data
+    buf.truncate(buf.getvalue().rfind(b"\n", 0, cap) + 1)  # in place: no second copy of the cap
+    data = buf.getvalue()
     kept = data.count(b"\n")
     reason = (
         f"expands past the cap of {cap} bytes (Limits.max_member_bytes): the {kept} complete "
@@ -323,11 +414,30 @@ def _member_mtime(stamp: float) -> datetime | None:
     return datetime.fromtimestamp(stamp, UTC) if stamp > 0 else None
 
 
+def _out_of_budget(ctx: WalkContext, where: Where, kind: str) -> ParseIssue:
+    what = f"this {kind} archive"
+    return _issue(ctx, where, ctx.budget.message(what, "the members before it were kept"))
+
+
+def _too_many(ctx: WalkContext, where: Where, name: str) -> ParseIssue:
+    reason = (
+        f"more than {ctx.limits.max_members} archive members in this input (Limits.max_members, "
+        f"--max-members): member {name!r} and the rest were not read"
+    )
+    return _issue(ctx, where, reason)
+
+
 def _tar(stream: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
     last = "(start of archive)"
     try:
         with tarfile.open(fileobj=stream, mode="r|") as tf:
             for ti in tf:
+                # stream mode lists every member read (typeshed omits the attribute): cleared,
+                # the bookkeeping per member stays bounded (200k members were 5 GiB)
+                tf.members.clear()  # type: ignore[attr-defined]
+                if ctx.budget.left == 0:
+                    yield _out_of_budget(ctx, where, "tar")
+                    return
                 last = ti.name
                 name, unsafe = sanitise(ti.name)
                 inner = where.inside(name, _member_mtime(ti.mtime), "archive-mtime")
@@ -342,6 +452,9 @@ def _tar(stream: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
                 if not ti.isfile():
                     yield _issue(ctx, inner, _SPECIAL, "warning")
                     continue
+                if not ctx.next_member():
+                    yield _too_many(ctx, where, ti.name)
+                    return
                 member = tf.extractfile(ti)
                 if member is not None:
                     yield from walk(member, ctx, inner)
@@ -358,6 +471,49 @@ def _seekable(fh: IO[bytes]) -> bool:
         return False
 
 
+def _zip_local(source: IO[bytes], ctx: WalkContext, where: Where, why: str) -> Iterator[Item]:
+    """A zip without a usable central directory, read from its local headers
+    (:mod:`multus_forensics.ingest.ziplocal`): intact members are kept."""
+    from multus_forensics.ingest.ziplocal import scan
+
+    problems: list[str] = []
+    found = 0
+    try:
+        for member in scan(source, problems):
+            found += 1
+            if ctx.budget.left == 0:
+                yield _out_of_budget(ctx, where, "zip")
+                return
+            name, unsafe = sanitise(member.name)
+            inner = where.inside(name, member.mtime, "archive-mtime")
+            if unsafe:
+                yield _unsafe_name(ctx, inner, member.name)
+            if member.name.endswith("/"):
+                continue
+            if member.reader is None:
+                what = "encrypted member" if member.encrypted else f"method {member.method}"
+                yield Unreadable(_issue(ctx, inner, f"{what}; not read"))
+                continue
+            if not ctx.next_member():
+                yield _too_many(ctx, where, member.name)
+                return
+            charged = Charged(member.reader, ctx.budget, f"zip member {name!r}")
+            buffered = io.BufferedReader(charged, _READ_CHUNK)
+            yield from walk(buffered, ctx, inner.through(charged))
+            for reason in charged.problems():
+                yield _issue(ctx, inner, reason)
+    except (OSError, EOFError, ValueError) as exc:
+        problems.append(f"{type(exc).__name__}: {exc}")
+    if not found:
+        yield Unreadable(_issue(ctx, where, f"zip archive unreadable: {why}"))
+        return
+    reason = (
+        f"zip central directory unreadable ({why}): {found} member(s) read from their local "
+        "headers" + (f"; {'; '.join(problems)}" if problems else "")
+    )
+    yield _issue(ctx, where, reason)
+
+
 def _zip(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
     source: IO[bytes]
     if _seekable(fh):
@@ -371,13 +527,18 @@ def _zip(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator
             yield Unreadable(_issue(ctx, where, reason))
             return
         source = io.BytesIO(data)
+    start = source.tell()
     try:
         zf = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        yield Unreadable(_issue(ctx, where, f"zip archive unreadable: {exc}"))
+        source.seek(start)
+        yield from _zip_local(source, ctx, where, f"{exc}")
         return
     with zf:
         for info in zf.infolist():
+            if ctx.budget.left == 0:
+                yield _out_of_budget(ctx, where, "zip")
+                return
             name, unsafe = sanitise(info.filename)
             inner = where.inside(name, datetime(*info.date_time, tzinfo=UTC), "archive-mtime")
             if unsafe:
@@ -394,8 +555,15 @@ def _zip(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator
             if info.flag_bits & 0x1:
                 yield Unreadable(_issue(ctx, inner, "encrypted member; not read"))
                 continue
+            if not ctx.next_member():
+                yield _too_many(ctx, where, info.filename)
+                return
             try:
                 with zf.open(info) as member:
-                    yield from walk(member, ctx, inner)
+                    charged = Charged(member, ctx.budget, f"zip member {name!r}")
+                    buffered = io.BufferedReader(charged, _READ_CHUNK)
+                    yield from walk(buffered, ctx, inner.through(charged))
+                    for reason in charged.problems():
+                        yield _issue(ctx, inner, reason)
             except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError) as exc:
                 yield Unreadable(_issue(ctx, inner, f"zip member unreadable: {exc}"))

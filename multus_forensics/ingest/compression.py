@@ -15,7 +15,10 @@ import struct
 import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import IO, Final, Protocol
+from typing import IO, TYPE_CHECKING, Final, Protocol
+
+if TYPE_CHECKING:
+    from multus_forensics.ingest.model import Budget
 
 #: magic prefix -> codec name, checked in order
 MAGICS: Final[tuple[tuple[bytes, str], ...]] = (
@@ -29,7 +32,12 @@ MAGICS: Final[tuple[tuple[bytes, str], ...]] = (
 SUFFIXES: Final = (".gz", ".gzip", ".bz2", ".xz", ".zst", ".zstd")
 
 _CHUNK: Final = 64 * 1024
-_ZSTD_FEED: Final = 8 * 1024  # zstd has no max_length: feed small pieces to bound each output
+#: zstd has no ``max_length``: input is fed in pieces sized so that one call yields about
+#: :data:`_ZSTD_OUT` bytes (a 4-byte RLE block expands to 128 KiB, so a fixed 8 KiB piece of a
+#: bomb would yield 256 MiB at once); the piece shrinks and grows with the observed ratio
+_ZSTD_OUT: Final = 1 << 20
+_ZSTD_FEED_MIN: Final = 16
+_ZSTD_FEED_MAX: Final = 64 * 1024
 
 
 def sniff_compression(head: bytes) -> str | None:
@@ -108,13 +116,19 @@ class _BzLzma:
 
 
 class _Zstd:
-    """zstd frame; input is fed in small slices because the API has no output bound."""
+    """zstd frame, fed in pieces sized from the last call's expansion (bounded output per call).
+
+    Pending input is an offset into the last chunk read, never re-sliced as a whole: each byte
+    is copied once, so decoding stays linear in the output.
+    """
 
     def __init__(self) -> None:
         import zstandard
 
         self._d = zstandard.ZstdDecompressor().decompressobj()
         self._queue = b""
+        self._pos = 0
+        self._feed = 1024
 
     @property
     def eof(self) -> bool:
@@ -122,16 +136,25 @@ class _Zstd:
 
     @property
     def unused_data(self) -> bytes:
-        return bytes(self._d.unused_data) + (self._queue if self._d.eof else b"")
+        rest = self._queue[self._pos :] if self._d.eof else b""
+        return bytes(self._d.unused_data) + rest
 
     def feed(self, data: bytes, max_length: int) -> bytes:
         del max_length
-        self._queue += data
-        piece, self._queue = self._queue[:_ZSTD_FEED], self._queue[_ZSTD_FEED:]
-        return bytes(self._d.decompress(piece))
+        if data:
+            self._queue = self._queue[self._pos :] + data
+            self._pos = 0
+        piece = self._queue[self._pos : self._pos + self._feed]
+        self._pos += len(piece)
+        out = bytes(self._d.decompress(piece))
+        if len(out) > _ZSTD_OUT:
+            self._feed = max(_ZSTD_FEED_MIN, self._feed // max(2, len(out) // _ZSTD_OUT))
+        elif len(out) < _ZSTD_OUT // 4:
+            self._feed = min(_ZSTD_FEED_MAX, self._feed * 2)
+        return out
 
     def has_pending(self) -> bool:
-        return bool(self._queue) and not self._d.eof
+        return self._pos < len(self._queue) and not self._d.eof
 
 
 def _codec(name: str) -> _Codec:
@@ -159,8 +182,10 @@ class DecompressReader(io.RawIOBase):
     ``header_mtime`` is the gzip header's MTIME (``None`` when zero or not gzip).
     """
 
-    def __init__(self, fh: IO[bytes], name: str) -> None:
+    def __init__(self, fh: IO[bytes], name: str, budget: Budget | None = None) -> None:
         super().__init__()
+        self._budget = budget
+        self.over_budget = False
         self.codec_name = name
         self._fh = fh
         self._codec = _codec(name)
@@ -175,7 +200,7 @@ class DecompressReader(io.RawIOBase):
         self.header_mtime: datetime | None = None
         self._first = True
         self._pending_input = b""
-        self._surplus = b""
+        self._surplus = memoryview(b"")
         self.reported = False
 
     def readable(self) -> bool:
@@ -183,11 +208,20 @@ class DecompressReader(io.RawIOBase):
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         want = len(buffer)
-        out = self._surplus or self._produce(want)
-        out, self._surplus = out[:want], out[want:]  # zstd may return more than asked
-        n = len(out)
-        buffer[:n] = out
+        if self._budget is not None:
+            want = min(want, self._budget.left)
+            if want == 0 and len(buffer) and not self._done:
+                self.over_budget = self._done = True
+                return 0
+        if not self._surplus:
+            self._surplus = memoryview(self._produce(want))
+        # zstd may return more than asked: the rest waits as a view (no copy of the remainder)
+        n = min(want, len(self._surplus))
+        buffer[:n] = self._surplus[:n]
+        self._surplus = self._surplus[n:]
         self.produced += n
+        if self._budget is not None:
+            self._budget.charge(n)
         return n
 
     def problems(self) -> list[str]:
@@ -204,6 +238,8 @@ class DecompressReader(io.RawIOBase):
             )
         if self.damaged:
             out.append(f"{self.codec_name} stream is damaged ({self.damaged}); {kept}")
+        if self.over_budget and self._budget is not None:
+            out.append(self._budget.message(f"this {self.codec_name} stream", kept))
         return out
 
     def _read_input(self) -> bytes:
@@ -267,7 +303,13 @@ class DecompressReader(io.RawIOBase):
             return b""
 
 
-def decompressed(fh: IO[bytes], name: str) -> tuple[io.BufferedReader, DecompressReader]:
-    """A buffered stream over the decompressed bytes, and the reader holding its diagnostics."""
-    raw = DecompressReader(fh, name)
+def decompressed(
+    fh: IO[bytes], name: str, budget: Budget | None = None
+) -> tuple[io.BufferedReader, DecompressReader]:
+    """A buffered stream over the decompressed bytes, and the reader holding its diagnostics.
+
+    ``budget`` (shared by every stream of one top-level input) ends the stream, with a problem
+    noted, once the input as a whole has expanded to its limit.
+    """
+    raw = DecompressReader(fh, name, budget)
     return io.BufferedReader(raw, buffer_size=_CHUNK), raw

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Final
+from typing import IO, Final
 
 from multus_forensics.formats.base import TextSource
 from multus_forensics.ingest.archives import Item, WalkContext, Where, walk
@@ -28,18 +28,35 @@ from multus_forensics.model import ParseIssue, excerpt
 STDIN: Final = "<stdin>"
 
 
-def _unreadable(path: str, reason: str) -> Unreadable:
-    return Unreadable(ParseIssue(path, None, None, reason))
+def _unreadable(path: str, reason: str, *, lost: bool = True) -> Unreadable:
+    return Unreadable(ParseIssue(path, None, None, reason, lost=lost))
 
 
-def _walk_dir(top: str, hostnames: dict[str, str]) -> Iterator[str | Unreadable]:
+_SPECIAL: Final = "not a regular file (fifo, socket or device); skipped"
+
+
+def _excluded(path: str, exclude: Sequence[str]) -> bool:
+    """Whether ``path`` is one of the ``exclude`` folders or inside one (compared as real paths)."""
+    if not exclude:
+        return False
+    real = os.path.realpath(path)
+    return any(real == ex or real.startswith(ex.rstrip(os.sep) + os.sep) for ex in exclude)
+
+
+def _walk_dir(
+    top: str, hostnames: dict[str, str], exclude: Sequence[str] = ()
+) -> Iterator[str | Unreadable]:
     found = False
     errors: list[OSError] = []
     for root, dirs, files in os.walk(top, onerror=errors.append):
         dirs.sort()
+        dirs[:] = [d for d in dirs if not _excluded(os.path.join(root, d), exclude)]
         if "sos_commands" in dirs and "hostname" in files:
             try:
-                with open(os.path.join(root, "hostname"), "rb") as fh:
+                fh = _open_regular(os.path.join(root, "hostname"))
+                if fh is None:
+                    raise OSError("not a regular file")
+                with fh:
                     host = read_hostname(fh.read(1024).decode("utf-8", "replace"))
                 if host:
                     hostnames[root] = host
@@ -53,7 +70,7 @@ def _walk_dir(top: str, hostnames: dict[str, str]) -> Iterator[str | Unreadable]
             except OSError:
                 special = False  # a dangling link: opening it reports the problem
             if special:  # a FIFO would block the walk; sockets and devices hold no log
-                yield _unreadable(path, "not a regular file (fifo, socket or device); skipped")
+                yield _unreadable(path, _SPECIAL, lost=False)
             else:
                 yield path
     for exc in errors:
@@ -63,15 +80,21 @@ def _walk_dir(top: str, hostnames: dict[str, str]) -> Iterator[str | Unreadable]
 
 
 def expand(
-    paths: Sequence[str], hostnames: dict[str, str] | None = None
+    paths: Sequence[str], hostnames: dict[str, str] | None = None, exclude: Sequence[str] = ()
 ) -> Iterator[tuple[str, str | Unreadable]]:
-    """(bundle, path or problem) for every file the inputs name, in a deterministic order."""
+    """(bundle, path or problem) for every file the inputs name, in a deterministic order.
+
+    Files in the ``exclude`` folders (real paths; a report's own output folder) are skipped.
+    """
     hostnames = hostnames if hostnames is not None else {}
+    exclude = [os.path.realpath(e) for e in exclude]
     for arg in paths:
         if arg == "-":
             yield arg, arg
+        elif _excluded(arg, exclude):
+            continue
         elif os.path.isdir(arg):
-            for item in _walk_dir(arg, hostnames):
+            for item in _walk_dir(arg, hostnames, exclude):
                 yield arg, item
         elif os.path.lexists(arg):
             yield arg, arg
@@ -80,8 +103,10 @@ def expand(
             if not hits:
                 yield arg, _unreadable(arg, "glob pattern matched no file")
             for hit in hits:
+                if _excluded(hit, exclude):
+                    continue
                 if os.path.isdir(hit):
-                    for item in _walk_dir(hit, hostnames):
+                    for item in _walk_dir(hit, hostnames, exclude):
                         yield arg, item
                 else:
                     yield arg, hit
@@ -101,13 +126,18 @@ def _read_file(path: str, bundle: str, limits: Limits, hostnames: dict[str, str]
         yield from walk(sys.stdin.buffer, ctx)
         return
     try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed below; the walk is a generator
+        fh = _open_regular(path)
     except OSError as exc:
         yield _unreadable(path, f"cannot read: {exc.strerror or exc}")
         return
+    if fh is None:
+        yield _unreadable(path, _SPECIAL)
+        return
     with fh:
         try:
-            mtime = datetime.fromtimestamp(os.fstat(fh.fileno()).st_mtime, UTC)
+            info = os.fstat(fh.fileno())
+            mtime = datetime.fromtimestamp(info.st_mtime, UTC)
+            ctx = WalkContext(path, bundle, limits, hostnames, info.st_size)
         except OSError:
             mtime = None
         try:
@@ -118,11 +148,34 @@ def _read_file(path: str, bundle: str, limits: Limits, hostnames: dict[str, str]
             yield _unreadable(path, f"cannot read: {exc.strerror or exc}")
 
 
+def _open_regular(path: str) -> IO[bytes] | None:
+    """``path`` opened for reading when it is a regular file (or a directory, which fails on
+    read), ``None`` for a FIFO, socket or device.
+
+    Checked before opening (opening a FIFO blocks until a writer comes, a tape device may
+    rewind) and again on the descriptor, opened non-blocking, in case the path was swapped.
+    """
+    mode = os.stat(path).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        return None
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            os.close(fd)
+            return None
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def iter_inputs(paths: Sequence[str], limits: Limits | None = None) -> Iterator[tuple[int, Item]]:
     """(index of the top-level file, item) so callers can report progress per input file."""
     limits = limits or Limits()
     hostnames: dict[str, str] = {}
-    for index, (bundle, item) in enumerate(expand(paths, hostnames)):
+    for index, (bundle, item) in enumerate(expand(paths, hostnames, limits.exclude)):
         if isinstance(item, Unreadable):
             yield index, item
         else:
@@ -179,7 +232,7 @@ def decode(stream: RawStream, node_hint: str | None = None) -> tuple[TextSource,
     if nuls:
         first = data.index(b"\x00")
         head = data[:first].decode("utf-8", "replace")
-        data = data.replace(b"\x00", b"")
+        data = data.translate(None, b"\x00")  # replace() is per-occurrence: 30x slower
         warn(f"{nuls} NUL byte(s) removed (first on this line)", len(head), _safe(data))
     try:
         text = data.decode("utf-8")

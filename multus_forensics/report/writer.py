@@ -4,6 +4,12 @@ One unit (a bundle, or loose files) gives one ``report.<ext>``. Several bundles 
 node or per incident) give an index ``report.<ext>`` over all of them, with a row per bundle
 linking down to ``inputs/<NN>-<name>.<ext>``, each of which links back. Links are relative, so
 the directory can be zipped and moved.
+
+Every file is written atomically (:mod:`multus_forensics.atomic`: a symlink planted at a
+target is replaced, never followed), one run at a time per folder (a second run gets a clear
+error), and the output folder is never read as input (a report written inside the folder it
+analyses would read its earlier output back in). Text formats render control characters from
+the logs visibly (:mod:`multus_forensics.visible`).
 """
 
 from __future__ import annotations
@@ -12,18 +18,22 @@ import json
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from multus_forensics.atomic import output_lock, safe_folder, write_text_atomic
 from multus_forensics.batch import ParseOptions, group_units, iter_batch, run_batch
 from multus_forensics.batch.progress import progress_bar
+from multus_forensics.batch.units import Unit
 from multus_forensics.errors import InputError
 from multus_forensics.report.aggregate import merge_report_data
 from multus_forensics.report.data import ReportData, build_report_data
 
 if TYPE_CHECKING:
     from multus_forensics.eventlog import EventLog
+    from multus_forensics.model import ParseIssue
 
 ReportFormat = Literal["html", "md", "json"]
 EXTENSIONS: Final[dict[str, str]] = {"html": "html", "md": "md", "json": "json"}
@@ -31,27 +41,36 @@ EXTENSIONS: Final[dict[str, str]] = {"html": "html", "md": "md", "json": "json"}
 
 def render(data: ReportData, fmt: ReportFormat, *, index_link: str | None = None) -> str:
     """``data`` as text in ``fmt``."""
+    from multus_forensics.visible import json_visible, visible
+
     if fmt == "html":
         from multus_forensics.report.html import render_html
 
-        return render_html(data, index_link=index_link)
+        return visible(render_html(data, index_link=index_link))
     if fmt == "md":
         from multus_forensics.report.markdown import render_markdown
 
-        return render_markdown(data, index_link=index_link)
+        return visible(render_markdown(data, index_link=index_link))
     if fmt == "json":
         doc = data.to_json()
         if index_link:
             doc["index"] = index_link
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        return json_visible(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
     raise InputError(f"unknown report format {fmt!r}; use html, md or json")
 
 
 def _write(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    write_text_atomic(path, text)
+
+
+def _excluding(options: ParseOptions | None, out: Path) -> ParseOptions:
+    """``options`` whose limits never read ``out`` (the report folder) as input."""
+    from multus_forensics.ingest import Limits
+
+    options = options or ParseOptions()
+    limits = options.limits or Limits()
+    exclude = (*limits.exclude, os.path.realpath(out))
+    return replace(options, limits=replace(limits, exclude=exclude))
 
 
 def _slug(index: int, path: str) -> str:
@@ -97,6 +116,7 @@ def write_report(
     progress: bool | None = None,
     title: str = "Multus forensics report",
     plots: bool = True,
+    issues: list[ParseIssue] | None = None,
 ) -> list[Path]:
     """Write the report(s) for ``paths`` into ``out_dir``; returns the files written, index first.
 
@@ -105,25 +125,47 @@ def write_report(
     whole. With several, each unit is parsed, analysed and rendered in a batch worker
     (``workers``, ``scheduler``, ``progress`` as in :func:`~multus_forensics.batch.run_batch`)
     and the index combines their results (:mod:`multus_forensics.report.aggregate`). ``fmt`` is
-    ``html`` (self-contained page), ``md`` or ``json``.
+    ``html`` (self-contained page), ``md`` or ``json``. ``issues``, when given, receives every
+    parse issue of every unit (the CLI prints them as the other commands do).
     """
     if fmt not in EXTENSIONS:
         raise InputError(f"unknown report format {fmt!r}; use html, md or json")
     if not paths:
         raise InputError("no input given")
-    ext = EXTENSIONS[fmt]
     plots = plots and fmt == "html"  # only the page embeds figures; they cost ~0.5 s each
     out = Path(out_dir)
+    options = _excluding(options, out)
     units = group_units(paths)
+    safe_folder(out, named=True)
+    with output_lock(out):
+        return _write_units(
+            units, out, fmt, options, workers, scheduler, progress, title, plots, issues
+        )
+
+
+def _write_units(
+    units: list[Unit],
+    out: Path,
+    fmt: ReportFormat,
+    options: ParseOptions,
+    workers: int | None,
+    scheduler: Any,
+    progress: bool | None,
+    title: str,
+    plots: bool,
+    issues: list[ParseIssue] | None,
+) -> list[Path]:
+    ext = EXTENSIONS[fmt]
     several = len(units) > 1
-    try:
-        (out / "inputs" if several else out).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create output directory {out}: {exc.strerror or exc}") from exc
+    if several:
+        safe_folder(out / "inputs")
     index = out / f"report.{ext}"
     if not several:
-        batch = run_batch(units, options, workers=1, progress=progress)
-        data = build_report_data(batch.units[0].log(), title=title, plots=plots)
+        batch = run_batch(units, options, workers=1, scheduler=scheduler, progress=progress)
+        log = batch.units[0].log()
+        if issues is not None:
+            issues.extend(log.issues)
+        data = build_report_data(log, title=title, plots=plots)
         _write(index, render(data, fmt))
         return [index]
     after = partial(unit_report, fmt=fmt, title=title, plots=plots)
@@ -138,6 +180,8 @@ def write_report(
             1,
         ):
             text, row, data = unit.extra
+            if issues is not None:
+                issues.extend(unit.issues)
             rel = f"inputs/{_slug(i, unit.input)}.{ext}"
             _write(out / rel, text)
             written.append(out / rel)
