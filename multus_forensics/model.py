@@ -277,11 +277,18 @@ class FileStats:
     events: int = 0
     issue_lines: int = 0
     blank_lines: int = 0
+    #: file header lines (journald ``-- Logs begin at``, glog preamble): read, not events
+    header_lines: int = 0
     skipped: str | None = None  # reason the file was not parsed at all
+    #: the input is not a log at all (source code, binary): never handed to the classifier
+    not_log: bool = False
 
     @property
     def balanced(self) -> bool:
-        """The accounting invariant: every line read is in an event, an issue, or blank."""
-        return self.skipped is not None or self.lines == (
-            self.event_lines + self.issue_lines + self.blank_lines
+        """The accounting invariant: every line read is in an event, an issue, a header or blank.
+
+        A file that was read but not parsed has all its non-blank lines counted as unparsed.
+        """
+        return self.lines == (
+            self.event_lines + self.issue_lines + self.blank_lines + self.header_lines
         )

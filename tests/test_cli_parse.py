@@ -113,8 +113,9 @@ def test_real_subprocess_exit_codes_and_output(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello\nworld\n")
     out = tmp_path / "o" / "events.jsonl"
     ok = _run("parse", str(tmp_path / "notes.txt"), "-o", str(out))
-    assert ok.returncode == 0
-    assert "1 files, 2 lines" in ok.stdout
+    assert ok.returncode == 1  # read, but no event: not a clean bill of health
+    assert "1 files, 2 lines, 0 events, 2 unparsed lines" in ok.stdout
+    assert "no input yielded any event" in ok.stderr
     assert out.exists()
     assert "Traceback" not in ok.stderr
     missing = _run("parse", str(tmp_path / "missing.log"))

@@ -151,7 +151,13 @@ def test_markdown_report_keeps_hostile_text_inert(hostile_log: Path) -> None:
 def test_json_report_has_the_diagnose_schema_plus_timelines(hostile_log: Path) -> None:
     doc = json.loads(render(build_report_data(parse(str(hostile_log))), "json"))
     assert {"findings", "unclassified", "stats", "timelines", "coverage", "issues"} <= set(doc)
-    assert doc["stats"] == {"files": 1, "lines": 7, "events": 6, "unparsed_lines": 1}
+    assert doc["stats"] == {
+        "files": 1,
+        "lines": 7,
+        "events": 6,
+        "unparsed_lines": 1,
+        "header_lines": 0,
+    }
     assert doc["issues"][0]["line"] == 7
     for finding in doc["findings"]:
         assert {"root_cause", "rule", "confidence", "summary", "remediation", "pods"} <= set(
@@ -207,10 +213,10 @@ def test_report_command_reports_a_missing_input_as_an_issue(
     code = main(
         ["report", str(tmp_path / "nope.log"), "-o", str(tmp_path / "o"), "--format", "json"]
     )
-    assert code == 0
+    assert code == 1  # no input yielded any event
     doc = json.loads((tmp_path / "o" / "report.json").read_text())
     assert doc["issues"][0]["reason"] == "no such file or directory"
-    capsys.readouterr()
+    assert "no input yielded any event" in capsys.readouterr().err
 
 
 def test_sub_reports_are_rendered_in_the_workers(tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ def _log_stats(log: EventLog) -> dict[str, int]:
         "lines": s.lines,
         "events": s.events,
         "unparsed_lines": s.unparsed_lines,
+        "header_lines": s.header_lines,
     }
 
 

@@ -2,7 +2,7 @@
 
 Text output is for a person; ``--json`` prints one object ``{"findings", "unclassified",
 "stats"}`` (findings in descending confidence). Exit codes: 0, 1 input error (also when an input
-could not be read), 2 usage, 3 when a finding's severity reaches ``--fail-on``.
+could not be read, or no input yielded any event), 2 usage, 3 when a finding's severity reaches ``--fail-on``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import textwrap
 from typing import TYPE_CHECKING
 
-from multus_forensics.commands._common import add_input_arguments
+from multus_forensics.commands._common import add_input_arguments, no_events
 
 if TYPE_CHECKING:
     from multus_forensics.classify import Diagnosis
@@ -55,7 +55,7 @@ def render_text(diag: Diagnosis) -> str:
     s = diag.stats
     out = [
         f"{s.get('files', 0)} files, {s.get('lines', 0)} lines, {s.get('events', 0)} events, "
-        f"{s.get('unparsed_lines', 0)} unparsed lines"
+        f"{s.get('unparsed_lines', 0)} unparsed lines, {s.get('header_lines', 0)} header lines"
     ]
     if not diag.findings:
         out.append("No finding: no rule matched these logs.")
@@ -98,14 +98,22 @@ def run(args: argparse.Namespace) -> int:
     from multus_forensics.classify import diagnose, load_catalog
 
     catalog = load_catalog(args.rules)
-    diag = diagnose(args.paths, catalog=catalog, format=args.format, year=args.year, tz=args.tz)
+    diag = diagnose(
+        args.paths,
+        catalog=catalog,
+        format=args.format,
+        year=args.year,
+        tz=args.tz,
+        on_error="collect",  # a missing input is reported with the others, then exit 1
+    )
     for where, reason in diag.unreadable:
         print(f"multus-forensics: cannot read {where}: {reason}", file=sys.stderr)
     if args.json:
         print(json.dumps(diag.to_dict(), ensure_ascii=False))
     else:
         print(render_text(diag))
-    if diag.unreadable:
+    # raw lines of a paste no format knows still count when a rule found something in them
+    if diag.unreadable or (not diag.findings and no_events(diag.stats)):
         return 1
     if args.fail_on:
         floor = SEVERITY_ORDER.index(args.fail_on)

@@ -1,7 +1,7 @@
 """``multus-forensics parse PATH... -o events.parquet|.csv|.jsonl``.
 
-Exit 0 when at least one input was read (even with unparsed lines: they are reported), 1 when
-nothing could be read at all.
+Exit 0 when at least one input yielded events (even with unparsed lines: they are reported), 1
+when nothing could be read or no input yielded any event.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from multus_forensics.commands._common import add_input_arguments, parse_inputs
+from multus_forensics.commands._common import add_input_arguments, no_events, parse_inputs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,4 +40,4 @@ def run(args: argparse.Namespace) -> int:
     )
     if not args.output:
         print(log.stats.to_polars())
-    return 0
+    return no_events(s.as_dict())

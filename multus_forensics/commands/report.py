@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from multus_forensics.commands._common import no_events
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -48,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be at least 1, not {args.workers}")
     options = ParseOptions(format=args.log_format, year=args.year, tz=args.tz)
+    totals: dict[str, int] = {}
     written = write_report(
         args.paths,
         args.output,
@@ -58,8 +61,9 @@ def run(args: argparse.Namespace) -> int:
         progress=False if args.quiet else None,
         title=args.title,
         plots=not args.no_plots,
+        totals=totals,
     )
     print(written[0])
     if len(written) > 1:
         print(f"{len(written) - 1} per-input reports under {written[0].parent / 'inputs'}")
-    return 0
+    return no_events(totals)

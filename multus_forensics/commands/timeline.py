@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from multus_forensics.commands._common import add_input_arguments, parse_inputs
+from multus_forensics.commands._common import add_input_arguments, no_events, parse_inputs
 from multus_forensics.errors import InputError
 
 if TYPE_CHECKING:
@@ -86,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     log = parse_inputs(args)
     if log.stats.nothing_read:
         print("multus-forensics: error: nothing could be read", file=sys.stderr)
+        return 1
+    if no_events(log.stats.as_dict()):
         return 1
     timelines = build_timelines(log, skew=timedelta(seconds=args.skew))
     if args.pod is not None and not timelines.select(args.pod):

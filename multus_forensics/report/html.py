@@ -43,6 +43,7 @@ def _summary(data: ReportData) -> Markup:
         ("lines", stats.get("lines", 0)),
         ("events", stats.get("events", 0)),
         ("unparsed lines", stats.get("unparsed_lines", 0)),
+        ("header lines", stats.get("header_lines", 0)),
     ]
     parts: list[Markup] = [
         tag(
@@ -211,12 +212,13 @@ def _coverage(data: ReportData) -> Markup:
             c["events"],
             c["issue_lines"],
             c["blank_lines"],
+            c.get("header_lines", 0),
             c.get("skipped") or "",
         )
         for c in data.coverage
     ]
-    headers = ["file", "format", "lines", "events", "unparsed", "blank", "skipped"]
-    return table(headers, rows, numeric=range(2, 6))
+    headers = ["file", "format", "lines", "events", "unparsed", "blank", "header", "skipped"]
+    return table(headers, rows, numeric=range(2, 7))
 
 
 def _issues(data: ReportData) -> Markup:

@@ -103,7 +103,8 @@ def render_markdown(data: ReportData, *, index_link: str | None = None) -> str:
         f"{len(d.get('findings', []))} root causes, {len(data.affected_pods)} affected pods, "
         f"{len(data.affected_nodes)} affected nodes; {stats.get('files', 0)} files, "
         f"{stats.get('lines', 0)} lines, {stats.get('events', 0)} events, "
-        f"{stats.get('unparsed_lines', 0)} unparsed lines."
+        f"{stats.get('unparsed_lines', 0)} unparsed lines, "
+        f"{stats.get('header_lines', 0)} header lines."
     )
     out.append("")
     if data.affected_nodes:

@@ -97,6 +97,7 @@ def write_report(
     progress: bool | None = None,
     title: str = "Multus forensics report",
     plots: bool = True,
+    totals: dict[str, int] | None = None,
 ) -> list[Path]:
     """Write the report(s) for ``paths`` into ``out_dir``; returns the files written, index first.
 
@@ -105,7 +106,8 @@ def write_report(
     whole. With several, each unit is parsed, analysed and rendered in a batch worker
     (``workers``, ``scheduler``, ``progress`` as in :func:`~multus_forensics.batch.run_batch`)
     and the index combines their results (:mod:`multus_forensics.report.aggregate`). ``fmt`` is
-    ``html`` (self-contained page), ``md`` or ``json``.
+    ``html`` (self-contained page), ``md`` or ``json``. ``totals``, when given, receives the
+    input statistics over every unit (``events``, ``lines``, ``unparsed_lines``...).
     """
     if fmt not in EXTENSIONS:
         raise InputError(f"unknown report format {fmt!r}; use html, md or json")
@@ -125,6 +127,8 @@ def write_report(
         batch = run_batch(units, options, workers=1, progress=progress)
         data = build_report_data(batch.units[0].log(), title=title, plots=plots)
         _write(index, render(data, fmt))
+        if totals is not None:
+            totals.update(data.diagnosis.get("stats", {}))
         return [index]
     after = partial(unit_report, fmt=fmt, title=title, plots=plots)
     written: list[Path] = []
@@ -147,4 +151,7 @@ def write_report(
     merged = merge_report_data(parts, title, plots=plots)
     merged.inputs = rows
     _write(index, render(merged, fmt))
+    if totals is not None:
+        for key in ("files", "lines", "events", "unparsed_lines"):
+            totals[key] = sum(int(r.get(key) or 0) for r in rows)
     return [index, *written]
