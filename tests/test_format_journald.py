@@ -57,7 +57,8 @@ def test_sample_sniffs_as_journald_and_accounts_every_line(name: str) -> None:
     log = mf.parse(str(path), year=2026)  # detection by file name or content
     fs = log.stats.files[0]
     assert fs.format == "journald"
-    assert fs.lines == fs.event_lines + fs.issue_lines + fs.blank_lines
+    assert fs.lines == fs.event_lines + fs.issue_lines + fs.blank_lines + fs.header_lines
+    assert fs.header_lines == path.read_text().startswith(("-- Logs begin", "-- Journal begins"))
 
 
 def test_seed_journal_has_three_failed_attempts_at_four_call_sites() -> None:

@@ -23,6 +23,7 @@ from multus_forensics.formats._klogfile import (
 )
 from multus_forensics.formats._rows import lines_field
 from multus_forensics.formats._syslogstamp import (
+    HEADER_MARKERS,
     ISO_RE,
     MARKER_RE,
     SHORT_RE,
@@ -212,7 +213,7 @@ def parse_lines(
     """
     issues: list[ParseIssue] = []
     records: list[Record] = []
-    blank = 0
+    blank = headers = 0
     for i, line in items:
         if not line.strip():
             blank += 1
@@ -222,7 +223,9 @@ def parse_lines(
             records.append(rec)
             continue
         mk = MARKER_RE.fullmatch(line)
-        if mk is not None:
+        if mk is not None and marker_fields(mk["text"])["marker"] in HEADER_MARKERS:
+            headers += 1  # about the file, not a record (its year was read by the caller)
+        elif mk is not None:
             records.append(
                 Record([i], [line], "", "journalctl", None, mk["text"], marker=mk["text"])
             )
@@ -250,7 +253,7 @@ def parse_lines(
     zone = zone_or_utc(ctx.tz)
     rows = [_row(r, years.get(r.idx[0]), zone, ctx, src, fmt, issues) for r in records]
     rows.sort(key=lambda r: r["line"])
-    return ParseOutput(frame_from_rows(rows), issues, blank)
+    return ParseOutput(frame_from_rows(rows), issues, blank, headers)
 
 
 def _row(

@@ -210,4 +210,4 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
             for f, h in zip(frames, hosts, strict=True)
         ]
     events = merge_chunks(frames, careful.events, consts, CHUNK_ROWS, _ROW_COLUMNS)
-    return ParseOutput(events, careful.issues, careful.blank_lines)
+    return ParseOutput(events, careful.issues, careful.blank_lines, careful.header_lines)
