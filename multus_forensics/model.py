@@ -11,7 +11,7 @@ Event fields
 time            UTC timestamp (``datetime`` with tzinfo=UTC), ``None`` when the source has no time
                 (a pasted error line, an event whose age is ``<unknown>``).
 year_source     ``None`` when the record carried its own year. Otherwise how the year was inferred,
-                one of :data:`YEAR_SOURCES` (``argument``, ``file-header``, ``bundle``,
+                one of :data:`YEAR_SOURCES` (``argument``, ``file-header``, ``content``, ``bundle``,
                 ``archive-mtime``, ``gzip-mtime``, ``file-mtime``, ``unknown``).
 time_relative   True when ``time`` was computed from a relative age (``3m25s``) against an anchor.
 node            Host name the record was written on (journald host field, describe ``Node:``...).
@@ -58,6 +58,7 @@ LEVELS: Final = ("debug", "info", "warning", "error", "fatal")
 YEAR_SOURCES: Final = (
     "argument",
     "file-header",
+    "content",
     "bundle",
     "archive-mtime",
     "gzip-mtime",

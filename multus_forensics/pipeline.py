@@ -4,7 +4,9 @@ Streams are read one at a time (only one decompressed member is in memory), pars
 frames kept. Two things need more than one stream and are done per bundle (one top-level input)
 once its last stream is parsed: rotated sets are put oldest-first (``kubelet.log.2.gz``,
 ``kubelet.log.1``, ``kubelet.log``) and year-less events are re-anchored on the bundle's
-full timestamps (:func:`multus_forensics.ingest.years.reanchor_bundle`).
+full timestamps (:func:`multus_forensics.ingest.years.reanchor_bundle`). Before that, each
+stream takes one year policy from the full dates in its own records
+(:func:`multus_forensics.ingest.content_years.year_from_content`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from multus_forensics.errors import (
 from multus_forensics.eventlog import EventLog, ParseStats
 from multus_forensics.formats.base import ParseContext, TextSource
 from multus_forensics.ingest import Limits, RawStream, Unreadable, decode, iter_inputs
+from multus_forensics.ingest.content_years import year_from_content
 from multus_forensics.ingest.layout import RotationRank, rotation_key
 from multus_forensics.ingest.paste import strip_paste_decoration
 from multus_forensics.ingest.sources import count_inputs
@@ -240,6 +243,8 @@ def parse(
         stats.files.append(fs)
         report(parse_issues)
         if frame is not None:
+            frame, year_issues = year_from_content(frame, src.file, src.member)
+            report(year_issues)
             bundle.add(item, frame)
     flush()
     if progress:
