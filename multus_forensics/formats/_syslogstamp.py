@@ -54,6 +54,13 @@ SHORT_RE: Final = re.compile(
     r"(?:\.(?P<us>\d{1,6}))?" + _TAIL,
     re.S,
 )
+#: a syslog line whose message has no ``tag:`` (``Mar 11 14:02:07 host some text``): a record of
+#: its own, never the continuation of the line before it
+UNTAGGED_RE: Final = re.compile(
+    r" ?(?P<mon>[^\s\d]+|\d{1,2}[월月]) {1,2}(?P<d>\d{1,2}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
+    r"(?:\.(?P<us>\d{1,6}))? (?P<host>[A-Za-z0-9][\w.-]*) (?P<payload>\S.*)",
+    re.S,
+)
 #: ``-o short-iso[-precise]`` (``+0100``) and rsyslog RFC 3339 (``+01:00``, ``Z``)
 ISO_RE: Final = re.compile(
     r"(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d))" + _TAIL, re.S
