@@ -128,7 +128,7 @@ def newest_first(records: list[Record]) -> bool:
     Stamps that never change say nothing: a `` >`` before its opener then reads as a paste.
     """
     back = ahead = 0
-    prev: tuple[int, ...] | None = None
+    prev: tuple[float, ...] | None = None
     for rec in records:
         if rec.marker is not None:
             continue
