@@ -28,6 +28,7 @@ from multus_forensics.errors import (
     ParseError,
 )
 from multus_forensics.eventlog import EventLog, ParseStats
+from multus_forensics.formats._podrefs import fill_pod_refs
 from multus_forensics.formats.base import ParseContext, TextSource
 from multus_forensics.ingest import Limits, RawStream, Unreadable, decode, iter_inputs
 from multus_forensics.ingest.content_years import year_from_content
@@ -111,6 +112,7 @@ def parse_source(
         return _unparsed(src, fs, f"not parsed: {why}")
     fs.format = fmt.name
     out = fmt.parse(src, ctx or ParseContext())
+    out.events = fill_pod_refs(out.events)  # older pod-reference forms, whichever path parsed
     fs.events = out.events.height
     fs.event_lines = int(out.events["nlines"].sum()) if out.events.height else 0
     fs.issue_lines = sum(1 for i in out.issues if i.severity == "error" and i.line is not None)

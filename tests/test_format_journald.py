@@ -67,11 +67,11 @@ def test_seed_journal_has_three_failed_attempts_at_four_call_sites() -> None:
     kinds = probe["kind"].value_counts().sort("kind")
     assert dict(kinds.iter_rows()) == {
         "kubelet:pod:sync-error": 3,
-        "kubelet:sandbox:failed": 6,
+        "kubelet:sandbox:failed": 9,  # RunPodSandbox's error names it: [lab/probe-...]
         "kubelet:sandbox:start": 3,
     }
     failed = df.filter(pl.col("kind") == "kubelet:sandbox:failed")
-    assert failed.height == 9  # RunPodSandbox has no pod key, only the sandbox id
+    assert failed.height == 9
     assert failed["sandbox_id"].n_unique() == 3
     web = df.filter(pl.col("pod") == "web-7c9d8b6f5-h2kxm")
     assert "kubelet:sandbox:failed" not in web["kind"].to_list()
