@@ -1,4 +1,4 @@
-"""``multus-forensics diagnose PATH... [--json] [--rules FILE] [--fail-on SEVERITY]``.
+"""``multus-forensics diagnose PATH... [--json] [--rules FILE] [--full-evidence] [--fail-on SEVERITY]``.
 
 Text output is for a person; ``--json`` prints one object ``{"findings", "unclassified",
 "stats"}`` (findings in descending confidence). Exit codes: 0, 1 input error (also when an input
@@ -33,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="extra rule file (TOML, [[rule]] tables); repeatable",
     )
     parser.add_argument(
+        "--full-evidence",
+        action="store_true",
+        help="print every evidence record whole (default: a window around the decisive match)",
+    )
+    parser.add_argument(
         "--fail-on",
         choices=SEVERITY_ORDER,
         metavar="SEVERITY",
@@ -50,8 +55,12 @@ def _wrap(text: str, indent: str, first: str | None = None) -> str:
     )
 
 
-def render_text(diag: Diagnosis) -> str:
-    """The person-facing report: hypotheses best first, then what no rule explains."""
+def render_text(diag: Diagnosis, *, full_evidence: bool = False) -> str:
+    """The person-facing report: hypotheses best first, then what no rule explains.
+
+    Each evidence item is named ``file[!member]:line`` and shown as a window around its
+    decisive match; ``full_evidence`` prints every item's whole record instead, and all items.
+    """
     s = diag.stats
     out = [
         f"{s.get('files', 0)} files, {s.get('lines', 0)} lines, {s.get('events', 0)} events, "
@@ -80,11 +89,17 @@ def render_text(diag: Diagnosis) -> str:
             out.append("   remediation:")
             out.extend(_wrap(step, "       ", "     - ") for step in f.remediation)
         out.append("   evidence:")
-        for ev in f.evidence[:EVIDENCE_SHOWN]:
-            text = " ".join(ev.text.split())
-            out.append(f"     {ev.file}:{ev.line} ({ev.claim}): {text[:160]}")
-        if len(f.evidence) > EVIDENCE_SHOWN:
-            out.append(f"     ... {len(f.evidence) - EVIDENCE_SHOWN} more (see --json)")
+        shown = f.evidence if full_evidence else f.evidence[:EVIDENCE_SHOWN]
+        for ev in shown:
+            out.append(f"     {ev.where} ({ev.claim}):")
+            if full_evidence:
+                out.extend(f"       {line}" for line in (ev.full or ev.text).splitlines())
+            else:
+                out.append(f"       {' '.join(ev.text.split())}")
+        if len(f.evidence) > len(shown):
+            out.append(
+                f"     ... {len(f.evidence) - len(shown)} more (see --full-evidence or --json)"
+            )
     if diag.unclassified:
         out.append("")
         out.append("Errors no rule explains (clustered templates):")
@@ -111,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(diag.to_dict(), ensure_ascii=False))
     else:
-        print(render_text(diag))
+        print(render_text(diag, full_evidence=args.full_evidence))
     # raw lines of a paste no format knows still count when a rule found something in them
     if diag.unreadable or (not diag.findings and no_events(diag.stats)):
         return 1

@@ -79,15 +79,7 @@ def _finding(rank: int, f: dict[str, Any], nodes: list[str]) -> Markup:
     ]
     all_evidence = f.get("evidence") or []
     evidence, more = shown(all_evidence, EVIDENCE_ROWS)
-    ev = [
-        join(
-            [
-                tag("div", e.get("file"), ":", e.get("line"), class_="muted"),
-                tag("pre", e.get("text")),
-            ]
-        )
-        for e in evidence
-    ]
+    ev = [_evidence_item(e) for e in evidence]
     if more:
         ev.append(tag("p", f"{more} more evidence lines in the JSON report.", class_="muted"))
     return tag(
@@ -196,6 +188,16 @@ def _pod(section: PodSection, plots: list[Markup]) -> Markup:
             tag("p", f"{more} more events not shown (see the JSON report).", class_="muted")
         )
     return tag("details", tag("summary", head), *parts, open=section.errors > 0)
+
+
+def _evidence_item(e: dict[str, Any]) -> Markup:
+    """Where the record is, the window around its decisive match, the whole record one click away."""
+    where = e.get("where") or f"{e.get('file')}:{e.get('line')}"
+    full = e.get("full_text")
+    parts = [tag("div", where, class_="muted"), tag("pre", e.get("text"))]
+    if full and full != e.get("text"):
+        parts.append(tag("details", tag("summary", "whole record"), tag("pre", full)))
+    return join(parts)
 
 
 def _figure(title: str, png: bytes) -> Markup:

@@ -81,7 +81,7 @@ def _finding(rank: int, f: dict[str, Any]) -> list[str]:
     evidence, more = shown(list(f.get("evidence") or []), EVIDENCE_ROWS)
     for e in evidence:
         out += [
-            f"{md(e.get('file'), line_start=True)}:{md(e.get('line'))}",
+            md(e.get("where") or f"{e.get('file')}:{e.get('line')}", line_start=True),
             "",
             fenced(e.get("text")),
             "",
