@@ -121,3 +121,16 @@ def test_older_pod_reference_form_resolves_with_its_uid(real) -> None:  # type: 
     refs = df.select("namespace", "pod", "pod_uid").rows()
     pod = ("default", "alpine-368057524-bgt0m", "cc89ef7c-bc47-11e7-85ce-901b0edee6b6")
     assert refs == [(None, None, None), pod, pod]
+
+
+def test_a_certificate_expiry_date_does_not_vote_for_the_year(tmp_path: Path) -> None:
+    path = tmp_path / "kubelet.journal"
+    path.write_text(
+        "May 16 18:34:04 node-1 kubelet[4052]: I0516 18:34:04.000001    4052 "
+        "certificate_manager.go:270] Certificate expiration is 2027-05-16 18:34:04 +0000 UTC, "
+        "rotation deadline is 2027-02-01 04:10:44 +0000 UTC\n"
+    )
+    os.utime(path, (MTIME, MTIME))
+    df = mf.parse(str(path)).to_polars()
+    assert df.select("year_source").item() == "file-mtime"
+    assert df["time"][0].year == 2026

@@ -32,6 +32,9 @@ FULL_DATE: Final = (
 )
 #: the same shape loosely, without groups or look-behind: a fast first pass over every row
 PREFILTER: Final = r"(?:19|20)\d\d[-/][01]\d[-/][0-3]\d[T ]"
+#: records whose dates are about another time (a certificate issued now expires in a year, at
+#: the same hour): they never vote
+NOT_NOW: Final = r"(?i)expir|deadline|not ?after|not ?before|valid until|rotat"
 #: content date and record stamp may differ by the zones they were written in
 TOLERANCE_HOURS: Final = 26
 #: records read for votes (the first ones with a date; enough to decide, bounded for big files)
@@ -45,7 +48,7 @@ def _votes(df: pl.DataFrame, which: pl.Expr) -> list[tuple[int, int, int]]:
     import polars as pl
 
     part = df.filter(which & pl.col("raw").str.contains(PREFILTER)).head(MAX_CANDIDATES)
-    part = part.filter(pl.col("raw").str.contains(FULL_DATE))
+    part = part.filter(pl.col("raw").str.contains(FULL_DATE) & ~pl.col("raw").str.contains(NOT_NOW))
     if part.is_empty():
         return []
     g = part.select(
