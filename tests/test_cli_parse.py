@@ -28,7 +28,9 @@ def test_parse_writes_events_and_creates_the_output_directory(
     assert main(["parse", str(tmp_path / "x.toy"), "-o", str(out)]) == 0
     assert pl.read_parquet(out)["message"].to_list() == ["a", "b"]
     captured = capsys.readouterr()
-    assert captured.out.startswith("1 files, 2 lines, 2 events, 0 unparsed lines, 0 skipped files")
+    assert captured.out.startswith(
+        "1 files, 2 lines, 2 events, 0 unparsed lines, 0 header lines, 0 skipped files"
+    )
     assert captured.err == ""
 
 

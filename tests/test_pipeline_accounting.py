@@ -87,3 +87,22 @@ def test_every_command_exits_1_when_no_input_yielded_an_event(
     extra = ["-o", str(tmp_path / "out"), "-q"] if command == "report" else []
     assert main([command, str(tmp_path / "make_bundles.py"), *extra]) == 1
     assert "no input yielded any event" in capsys.readouterr().err
+
+
+def test_header_lines_are_shown_in_stats_summary_and_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "kubelet.journal"
+    path.write_text(
+        "-- Logs begin at Tue 2017-03-07 17:55:46 UTC, end at Tue 2017-03-07 18:12:29 UTC. --\n"
+        "Mar 07 17:55:58 kub-master kubelet[1390]: I0307 17:55:58.000001    1390 x.go:1] up\n"
+    )
+    log = mf.parse(str(path))
+    assert log.stats.as_dict()["header_lines"] == 1
+    assert log.stats.to_polars()["header_lines"].to_list() == [1]
+    assert main(["parse", str(path)]) == 0
+    assert "1 events, 0 unparsed lines, 1 header lines" in capsys.readouterr().out
+    assert main(["diagnose", str(path)]) == 0
+    assert "0 unparsed lines, 1 header lines" in capsys.readouterr().out
+    assert main(["report", str(path), "-o", str(tmp_path / "r"), "--format", "md", "-q"]) == 0
+    assert "1 header lines." in (tmp_path / "r" / "report.md").read_text()

@@ -35,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
         log.write(args.output)
     print(
         f"{len(s.files)} files, {s.lines} lines, {s.events} events, "
-        f"{s.unparsed_lines} unparsed lines, {len(s.skipped)} skipped files"
-        + (f" -> {args.output}" if args.output else "")
+        f"{s.unparsed_lines} unparsed lines, {s.header_lines} header lines, "
+        f"{len(s.skipped)} skipped files" + (f" -> {args.output}" if args.output else "")
     )
     if not args.output:
         print(log.stats.to_polars())

@@ -162,7 +162,7 @@ def render_markdown(data: ReportData, *, index_link: str | None = None) -> str:
     out += ["## Parse coverage", ""]
     out.append(
         _table(
-            ["file", "format", "lines", "events", "unparsed", "skipped"],
+            ["file", "format", "lines", "events", "unparsed", "header", "skipped"],
             [
                 (
                     c["file"] + (f"!{c['member']}" if c.get("member") else ""),
@@ -170,6 +170,7 @@ def render_markdown(data: ReportData, *, index_link: str | None = None) -> str:
                     c["lines"],
                     c["events"],
                     c["issue_lines"],
+                    c.get("header_lines", 0),
                     c.get("skipped"),
                 )
                 for c in data.coverage
