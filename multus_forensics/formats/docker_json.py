@@ -85,7 +85,7 @@ class DockerJsonFormat(LogFormat):
             cri.append(_NOT_AN_ENTRY if converted is None else converted)
         inner = TextSource(
             src.file,
-            "\n".join(cri),
+            "\n".join(cri) + "\n",  # one line per physical line, a last blank one included
             member=src.member,
             mtime=src.mtime,
             mtime_origin=src.mtime_origin,
