@@ -69,3 +69,14 @@ def test_a_line_that_is_not_an_entry_is_an_error_issue_with_its_own_text(tmp_pat
     assert issue.reason.startswith("not a Docker json-file entry")
     [fs] = log.stats.files
     assert (fs.events, fs.blank_lines, fs.issue_lines, fs.balanced) == (2, 1, 1, True)
+
+
+def test_docker_era_var_log_containers_link_is_read_as_docker_json(tmp_path: Path) -> None:
+    folder = tmp_path / "var" / "log" / "containers"
+    folder.mkdir(parents=True)
+    path = folder / f"kube-flannel-ds-amd64-m78z2_kube-system_kube-flannel-{CID}.log"
+    path.write_bytes(SAMPLE.read_bytes())
+    log = mf.parse(str(path))
+    assert log.stats.files[0].format == "docker-json"
+    fields = json.loads(log.to_polars()["fields"][0])
+    assert fields["log_pod"] == "kube-system/kube-flannel-ds-amd64-m78z2"
