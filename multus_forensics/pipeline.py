@@ -12,6 +12,7 @@ stream takes one year policy from the full dates in its own records
 from __future__ import annotations
 
 import errno
+import mmap
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -36,6 +37,7 @@ from multus_forensics.ingest.layout import RotationRank, rotation_key
 from multus_forensics.ingest.paste import strip_paste_decoration
 from multus_forensics.ingest.sources import count_inputs
 from multus_forensics.ingest.years import reanchor_bundle
+from multus_forensics.mapping import release
 from multus_forensics.model import FileStats, ParseIssue, empty_frame
 from multus_forensics.registry import detect, get_format
 from multus_forensics.timeutil import YearAnchor
@@ -112,7 +114,8 @@ def parse_source(
         return _unparsed(src, fs, f"not parsed: {why}")
     fs.format = fmt.name
     out = fmt.parse(src, ctx or ParseContext())
-    out.events = fill_pod_refs(out.events)  # older pod-reference forms, whichever path parsed
+    # older pod-reference forms, whichever path parsed; text read in steps, pages dropped
+    out.events = fill_pod_refs(out.events, _releaser(src))
     fs.events = out.events.height
     fs.event_lines = int(out.events["nlines"].sum()) if out.events.height else 0
     fs.issue_lines = sum(1 for i in out.issues if i.severity == "error" and i.line is not None)
@@ -125,6 +128,14 @@ def parse_source(
             f"{fs.header_lines} header"
         )
     return fs, out.events, out.issues
+
+
+def _releaser(src: TextSource) -> Callable[[], None] | None:
+    """Drops the resident pages of a mapped source (frames may view its bytes), else None."""
+    data = src.data
+    if not isinstance(data, mmap.mmap):
+        return None
+    return lambda: release(data)
 
 
 def _check_exist(inputs: Sequence[str]) -> None:
@@ -245,7 +256,7 @@ def parse(
         stats.files.append(fs)
         report(parse_issues)
         if frame is not None:
-            frame, year_issues = year_from_content(frame, src.file, src.member)
+            frame, year_issues = year_from_content(frame, src.file, src.member, _releaser(src))
             report(year_issues)
             bundle.add(item, frame)
     flush()

@@ -15,6 +15,7 @@ network in ``network`` when the row has none.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
@@ -51,8 +52,33 @@ def _candidates(df: pl.DataFrame) -> pl.Series:
     return pl.concat([text_rows, named]).unique().sort()
 
 
-def fill_pod_refs(df: pl.DataFrame) -> pl.DataFrame:
-    """``df`` with namespace, pod, pod_uid (and network) read from the text of pod-less rows."""
+#: rows whose text is read (and rewritten) at a time: the text may view a mapped file
+STEP_ROWS: Final = 65_536
+
+
+def fill_pod_refs(df: pl.DataFrame, release: Callable[[], None] | None = None) -> pl.DataFrame:
+    """``df`` with namespace, pod, pod_uid (and network) read from the text of pod-less rows.
+
+    Works in steps of :data:`STEP_ROWS` rows and calls ``release`` after each: a caller whose
+    text columns view a mapped file drops the pages read so far, so the pass never holds the
+    whole file; steps with nothing to fill are kept as they are.
+    """
+    import polars as pl
+
+    if df.height <= STEP_ROWS:
+        out = _fill(df)
+        if release is not None:
+            release()
+        return out
+    parts = []
+    for start in range(0, df.height, STEP_ROWS):
+        parts.append(_fill(df.slice(start, STEP_ROWS)))
+        if release is not None:
+            release()
+    return pl.concat(parts, how="vertical", rechunk=False)
+
+
+def _fill(df: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     if df.is_empty():

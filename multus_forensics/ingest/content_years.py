@@ -17,6 +17,7 @@ Ladder (strongest first): ``argument`` > ``file-header`` > ``content`` > ``bundl
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 from multus_forensics.ingest.years import MOVABLE
@@ -39,15 +40,29 @@ NOT_NOW: Final = r"(?i)expir|deadline|not ?after|not ?before|valid until|rotat"
 TOLERANCE_HOURS: Final = 26
 #: records read for votes (the first ones with a date; enough to decide, bounded for big files)
 MAX_CANDIDATES: Final = 4096
+#: rows whose text is read at a time (the text may be a view into a mapped file)
+STEP_ROWS: Final = 65_536
 #: rungs the content may move (mtimes, nothing) and rungs it can only contradict
 CHECKED: Final = ("argument", "file-header")
 
 
-def _votes(df: pl.DataFrame, which: pl.Expr) -> list[tuple[int, int, int]]:
+def _votes(
+    df: pl.DataFrame, which: pl.Expr, release: Callable[[], None] | None
+) -> list[tuple[int, int, int]]:
     """(shift in years, content year, line) for each record whose text dates the record."""
     import polars as pl
 
-    part = df.filter(which & pl.col("raw").str.contains(PREFILTER)).head(MAX_CANDIDATES)
+    found: list[pl.DataFrame] = []
+    have = 0
+    for start in range(0, df.height, STEP_ROWS):  # bounded reads of a possibly mapped text
+        step = df.slice(start, STEP_ROWS).filter(which & pl.col("raw").str.contains(PREFILTER))
+        found.append(step.head(MAX_CANDIDATES - have))
+        have += found[-1].height
+        if release is not None:
+            release()
+        if have >= MAX_CANDIDATES:
+            break
+    part = pl.concat(found) if found else df.clear()
     part = part.filter(pl.col("raw").str.contains(FULL_DATE) & ~pl.col("raw").str.contains(NOT_NOW))
     if part.is_empty():
         return []
@@ -67,9 +82,12 @@ def _votes(df: pl.DataFrame, which: pl.Expr) -> list[tuple[int, int, int]]:
 
 
 def year_from_content(
-    df: pl.DataFrame, file: str, member: str | None
+    df: pl.DataFrame, file: str, member: str | None, release: Callable[[], None] | None = None
 ) -> tuple[pl.DataFrame, list[ParseIssue]]:
-    """``df`` (one stream's events) with its year set by the dates in its text, and the notes."""
+    """``df`` (one stream's events) with its year set by the dates in its text, and the notes.
+
+    ``release`` is called after each step of rows read (see :func:`_votes`).
+    """
     import polars as pl
 
     if df.is_empty():
@@ -79,7 +97,7 @@ def year_from_content(
     checked = pl.col("year_source").is_in(CHECKED) & dated
     issues: list[ParseIssue] = []
     sources = set(df["year_source"].unique().to_list())
-    votes = _votes(df, movable) if sources & set(MOVABLE) else []
+    votes = _votes(df, movable, release) if sources & set(MOVABLE) else []
     if votes:
         tally = Counter(k for k, _, _ in votes)
         best, _ = max(tally.items(), key=lambda kv: (kv[1], -abs(kv[0])))
@@ -108,7 +126,7 @@ def year_from_content(
         return df, issues
     if not sources & set(CHECKED):
         return df, issues
-    contra = [(k, y, n) for k, y, n in _votes(df, checked) if k != 0]
+    contra = [(k, y, n) for k, y, n in _votes(df, checked, release) if k != 0]
     if contra:
         k, y, n = contra[0]
         source = df.filter(checked)["year_source"][0]
