@@ -59,33 +59,32 @@ STEP_ROWS: Final = 65_536
 def fill_pod_refs(df: pl.DataFrame, release: Callable[[], None] | None = None) -> pl.DataFrame:
     """``df`` with namespace, pod, pod_uid (and network) read from the text of pod-less rows.
 
-    Works in steps of :data:`STEP_ROWS` rows and calls ``release`` after each: a caller whose
-    text columns view a mapped file drops the pages read so far, so the pass never holds the
-    whole file; steps with nothing to fill are kept as they are.
+    Candidates are found in steps of :data:`STEP_ROWS` rows, ``release`` called after each: a
+    caller whose text columns view a mapped file drops the pages read so far.
     """
-    import polars as pl
-
-    if df.height <= STEP_ROWS:
-        out = _fill(df)
-        if release is not None:
-            release()
-        return out
-    parts = []
-    for start in range(0, df.height, STEP_ROWS):
-        parts.append(_fill(df.slice(start, STEP_ROWS)))
-        if release is not None:
-            release()
-    return pl.concat(parts, how="vertical", rechunk=False)
-
-
-def _fill(df: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     if df.is_empty():
         return df
-    rows = _candidates(df)
+    found = []
+    for start in range(0, df.height, STEP_ROWS):
+        found.append(_candidates(df.slice(start, STEP_ROWS)).cast(pl.Int64) + start)
+        if release is not None:
+            release()
+    rows = pl.concat(found)
     if rows.is_empty():
         return df
+    new = _new_values(df, rows)
+    out = df.with_columns(df[c].cast(pl.String).scatter(rows, new[c]) for c in new.columns)
+    if release is not None:
+        release()
+    return out
+
+
+def _new_values(df: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """namespace, pod, pod_uid, network of ``rows`` after reading their text."""
+    import polars as pl
+
     cols = ("namespace", "pod", "pod_uid", "network")
     sub = df.select(*cols, "message", "error", "fields")[rows]
     text = pl.concat_str([pl.col("message"), pl.col("error").fill_null("")], separator="\n")
@@ -128,4 +127,4 @@ def _fill(df: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("namespace"))
         .alias("namespace")
     )
-    return df.with_columns(df[c].cast(pl.String).scatter(rows, new[c]) for c in cols)
+    return new.select(cols)
