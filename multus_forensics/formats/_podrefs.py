@@ -52,7 +52,9 @@ def _candidates(df: pl.DataFrame) -> pl.Series:
     return pl.concat([text_rows, named]).unique().sort()
 
 
-#: rows whose text is read (and rewritten) at a time: the text may view a mapped file
+#: the identity columns this pass fills
+IDENTITY: Final = ("namespace", "pod", "pod_uid", "network")
+#: rows whose text is read at a time: the text may view a mapped file
 STEP_ROWS: Final = 65_536
 
 
@@ -66,27 +68,31 @@ def fill_pod_refs(df: pl.DataFrame, release: Callable[[], None] | None = None) -
 
     if df.is_empty():
         return df
-    found = []
+    found, subs = [], []
     for start in range(0, df.height, STEP_ROWS):
-        found.append(_candidates(df.slice(start, STEP_ROWS)).cast(pl.Int64) + start)
+        step = df.slice(start, STEP_ROWS)
+        rows = _candidates(step)
+        # the rows' text is taken while this step's pages are in: a gather over the whole
+        # frame would first merge the text columns' chunks, copying the file bytes they view
+        subs.append(step.select(*IDENTITY, "message", "error", "fields")[rows])
+        found.append(rows.cast(pl.Int64) + start)
         if release is not None:
             release()
     rows = pl.concat(found)
     if rows.is_empty():
         return df
-    new = _new_values(df, rows)
+    new = _new_values(pl.concat(subs))
     out = df.with_columns(df[c].cast(pl.String).scatter(rows, new[c]) for c in new.columns)
     if release is not None:
         release()
     return out
 
 
-def _new_values(df: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
-    """namespace, pod, pod_uid, network of ``rows`` after reading their text."""
+def _new_values(sub: pl.DataFrame) -> pl.DataFrame:
+    """namespace, pod, pod_uid, network of the candidate rows ``sub`` after reading their text."""
     import polars as pl
 
-    cols = ("namespace", "pod", "pod_uid", "network")
-    sub = df.select(*cols, "message", "error", "fields")[rows]
+    cols = IDENTITY
     text = pl.concat_str([pl.col("message"), pl.col("error").fill_null("")], separator="\n")
     k = text.str.extract_groups(KUBELET_POD)
     m = text.str.extract_groups(MULTUS_POD)
