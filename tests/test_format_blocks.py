@@ -41,7 +41,12 @@ def test_err_block_then_output_block_stay_one_record(tmp_path: Path) -> None:
     assert df["message"].to_list() == ["Sync failed", "next"]
 
 
-def test_rsyslog_escaped_block_lines_join_their_record(tmp_path: Path) -> None:
+@pytest.mark.parametrize("vector", [False, True])
+def test_rsyslog_escaped_block_lines_join_their_record(
+    tmp_path: Path, vector: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if vector:
+        monkeypatch.setattr(journald, "VECTOR_MIN_LINES", 1)
     lines = [
         H.format(s=1) + PROBE.format(s=1),
         H.format(s=1) + "#011HTTP probe failed with statuscode: 500",
@@ -56,9 +61,12 @@ def test_rsyslog_escaped_block_lines_join_their_record(tmp_path: Path) -> None:
     assert [i for i in log.issues if "newest-first" in i.reason] == []
 
 
+@pytest.mark.parametrize("vector", [False, True])
 def test_orphan_closing_line_never_joins_a_later_record_of_an_oldest_first_file(
-    tmp_path: Path,
+    tmp_path: Path, vector: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if vector:
+        monkeypatch.setattr(journald, "VECTOR_MIN_LINES", 1)
     lines = [
         H.format(s=1) + 'I1103 10:00:01.000001    1077 x.go:1] "start"',
         H.format(s=2) + " >",  # its opening record is not in the file
