@@ -47,14 +47,15 @@ CHECKED: Final = ("argument", "file-header")
 
 
 def _votes(
-    df: pl.DataFrame, which: pl.Expr, release: Callable[[], None] | None
+    df: pl.DataFrame, which: pl.Expr, release: Callable[[], None] | None, steps: int | None = None
 ) -> list[tuple[int, int, int]]:
     """(shift in years, content year, line) for each record whose text dates the record."""
     import polars as pl
 
     found: list[pl.DataFrame] = []
     have = 0
-    for start in range(0, df.height, STEP_ROWS):  # bounded reads of a possibly mapped text
+    ends = df.height if steps is None else min(df.height, steps * STEP_ROWS)
+    for start in range(0, ends, STEP_ROWS):  # bounded reads of a possibly mapped text
         step = df.slice(start, STEP_ROWS).filter(which & pl.col("raw").str.contains(PREFILTER))
         found.append(step.head(MAX_CANDIDATES - have))
         have += found[-1].height
@@ -126,7 +127,8 @@ def year_from_content(
         return df, issues
     if not sources & set(CHECKED):
         return df, issues
-    contra = [(k, y, n) for k, y, n in _votes(df, checked, release) if k != 0]
+    # a check, not a decision: the head of the stream is enough to notice a wrong year
+    contra = [(k, y, n) for k, y, n in _votes(df, checked, release, steps=1) if k != 0]
     if contra:
         k, y, n = contra[0]
         source = df.filter(checked)["year_source"][0]

@@ -33,11 +33,12 @@ def reanchor_bundle(df: pl.DataFrame, slack: timedelta = SLACK) -> pl.DataFrame:
     import polars as pl
 
     dated = pl.col("time").is_not_null() & ~pl.col("time_relative")
-    explicit = df.filter(pl.col("year_source").is_null() & dated)["time"]
+    stamps = df.select("time", "year_source", "time_relative")  # filter 3 columns, not all
+    explicit = stamps.filter(pl.col("year_source").is_null() & dated)["time"]
     if explicit.is_empty():  # no full stamps: the streams that read their year themselves
-        explicit = df.filter(pl.col("year_source").is_in(EVIDENCE) & dated)["time"]
+        explicit = stamps.filter(pl.col("year_source").is_in(EVIDENCE) & dated)["time"]
     movable = pl.col("year_source").is_in(MOVABLE) & pl.col("time").is_not_null()
-    if explicit.is_empty() or df.filter(movable).is_empty():
+    if explicit.is_empty() or stamps.filter(movable).is_empty():
         return df
     lo = cast(datetime, explicit.min()) - slack
     hi = cast(datetime, explicit.max()) + slack
