@@ -4,7 +4,8 @@
 
     MultusForensicsError
     ├── InputError                 a path, archive or stream cannot be read
-    │   └── ArchiveError           an archive member is unsafe or over the expansion cap
+    │   ├── ArchiveError           an archive member is unsafe or over the expansion cap
+    │   └── InputNotFoundError     a path does not exist (also a FileNotFoundError)
     ├── FormatError                format selection failed
     │   ├── UnknownFormatError     no format by that name (with a "did you mean")
     │   └── AmbiguousFormatError   several formats sniff the same score
@@ -32,6 +33,13 @@ class InputError(MultusForensicsError):
 
 class ArchiveError(InputError):
     """An archive member is unsafe (path traversal) or expands past the configured cap."""
+
+
+class InputNotFoundError(InputError, FileNotFoundError):
+    """A path given to ``parse`` does not exist, or a glob matches no file.
+
+    Also a :class:`FileNotFoundError`, so ``except FileNotFoundError`` works as for ``open``.
+    """
 
 
 class FormatError(MultusForensicsError):

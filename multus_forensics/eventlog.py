@@ -32,6 +32,11 @@ class ParseStats:
         return sum(f.issue_lines for f in self.files)
 
     @property
+    def header_lines(self) -> int:
+        """File header lines read as facts about their file (journal header, glog preamble)."""
+        return sum(f.header_lines for f in self.files)
+
+    @property
     def skipped(self) -> list[FileStats]:
         return [f for f in self.files if f.skipped]
 
@@ -42,6 +47,7 @@ class ParseStats:
             "lines": self.lines,
             "events": self.events,
             "unparsed_lines": self.unparsed_lines,
+            "header_lines": self.header_lines,
             "skipped_files": len(self.skipped),
             "unreadable": self.unreadable,
         }
@@ -75,6 +81,7 @@ class ParseStats:
                 "event_lines": f.event_lines,
                 "issue_lines": f.issue_lines,
                 "blank_lines": f.blank_lines,
+                "header_lines": f.header_lines,
                 "skipped": f.skipped,
             }
             for f in self.files
@@ -89,6 +96,7 @@ class ParseStats:
             "event_lines": pl.Int64,
             "issue_lines": pl.Int64,
             "blank_lines": pl.Int64,
+            "header_lines": pl.Int64,
             "skipped": pl.String,
         }
         return pl.DataFrame(rows, schema=schema)

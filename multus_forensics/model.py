@@ -11,7 +11,7 @@ Event fields
 time            UTC timestamp (``datetime`` with tzinfo=UTC), ``None`` when the source has no time
                 (a pasted error line, an event whose age is ``<unknown>``).
 year_source     ``None`` when the record carried its own year. Otherwise how the year was inferred,
-                one of :data:`YEAR_SOURCES` (``argument``, ``file-header``, ``bundle``,
+                one of :data:`YEAR_SOURCES` (``argument``, ``file-header``, ``content``, ``bundle``,
                 ``archive-mtime``, ``gzip-mtime``, ``file-mtime``, ``unknown``).
 time_relative   True when ``time`` was computed from a relative age (``3m25s``) against an anchor.
 node            Host name the record was written on (journald host field, describe ``Node:``...).
@@ -58,6 +58,7 @@ LEVELS: Final = ("debug", "info", "warning", "error", "fatal")
 YEAR_SOURCES: Final = (
     "argument",
     "file-header",
+    "content",
     "bundle",
     "archive-mtime",
     "gzip-mtime",
@@ -283,11 +284,18 @@ class FileStats:
     events: int = 0
     issue_lines: int = 0
     blank_lines: int = 0
+    #: file header lines (journald ``-- Logs begin at``, glog preamble): read, not events
+    header_lines: int = 0
     skipped: str | None = None  # reason the file was not parsed at all
+    #: the input is not a log at all (source code, binary): never handed to the classifier
+    not_log: bool = False
 
     @property
     def balanced(self) -> bool:
-        """The accounting invariant: every line read is in an event, an issue, or blank."""
-        return self.skipped is not None or self.lines == (
-            self.event_lines + self.issue_lines + self.blank_lines
+        """The accounting invariant: every line read is in an event, an issue, a header or blank.
+
+        A file that was read but not parsed has all its non-blank lines counted as unparsed.
+        """
+        return self.lines == (
+            self.event_lines + self.issue_lines + self.blank_lines + self.header_lines
         )

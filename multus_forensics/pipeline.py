@@ -4,11 +4,15 @@ Streams are read one at a time (only one decompressed member is in memory), pars
 frames kept. Two things need more than one stream and are done per bundle (one top-level input)
 once its last stream is parsed: rotated sets are put oldest-first (``kubelet.log.2.gz``,
 ``kubelet.log.1``, ``kubelet.log``) and year-less events are re-anchored on the bundle's
-full timestamps (:func:`multus_forensics.ingest.years.reanchor_bundle`).
+full timestamps (:func:`multus_forensics.ingest.years.reanchor_bundle`). Before that, each
+stream takes one year policy from the full dates in its own records
+(:func:`multus_forensics.ingest.content_years.year_from_content`).
 """
 
 from __future__ import annotations
 
+import errno
+import mmap
 import os
 import warnings
 from collections.abc import Callable, Sequence
@@ -17,14 +21,23 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
-from multus_forensics.errors import InputError, MultusForensicsError, ParseError
+from multus_forensics import notlog
+from multus_forensics.errors import (
+    InputError,
+    InputNotFoundError,
+    MultusForensicsError,
+    ParseError,
+)
 from multus_forensics.eventlog import EventLog, ParseStats
+from multus_forensics.formats._podrefs import fill_pod_refs
 from multus_forensics.formats.base import ParseContext, TextSource
 from multus_forensics.ingest import Limits, RawStream, Unreadable, decode, iter_inputs
+from multus_forensics.ingest.content_years import year_from_content
 from multus_forensics.ingest.layout import RotationRank, rotation_key
 from multus_forensics.ingest.paste import strip_paste_decoration
 from multus_forensics.ingest.sources import count_inputs
 from multus_forensics.ingest.years import reanchor_bundle
+from multus_forensics.mapping import release
 from multus_forensics.model import FileStats, ParseIssue, empty_frame
 from multus_forensics.registry import detect, get_format
 from multus_forensics.timeutil import YearAnchor
@@ -88,27 +101,66 @@ def parse_source(
         fs.blank_lines = src.line_count
         return fs, None, []
     label = src.file + (f"!{src.member}" if src.member else "")
+    not_log = notlog.by_name(name or label, head) if format is None else None
+    if not_log is not None:
+        return _unparsed(src, fs, f"not a log: {not_log}", not_log=True)
     try:
         fmt, why = detect(name or label, head, format)
     except MultusForensicsError as exc:
-        fs.skipped = str(exc)
-        return fs, None, [ParseIssue(src.file, src.member, None, str(exc))]
+        return _unparsed(src, fs, str(exc))
     if fmt is None:
-        fs.skipped = why
-        reason = f"not parsed: {why}; its {src.line_count} lines are not in any event"
-        return fs, None, [ParseIssue(src.file, src.member, None, reason)]
+        if (code := notlog.by_content(head)) is not None:
+            return _unparsed(src, fs, f"not a log: {code}", not_log=True)
+        return _unparsed(src, fs, f"not parsed: {why}")
     fs.format = fmt.name
     out = fmt.parse(src, ctx or ParseContext())
+    # older pod-reference forms, whichever path parsed; text read in steps, pages dropped
+    out.events = fill_pod_refs(out.events, _releaser(src))
     fs.events = out.events.height
     fs.event_lines = int(out.events["nlines"].sum()) if out.events.height else 0
     fs.issue_lines = sum(1 for i in out.issues if i.severity == "error" and i.line is not None)
     fs.blank_lines = out.blank_lines
+    fs.header_lines = out.header_lines
     if not fs.balanced:
         raise AssertionError(
             f"{label}: line accounting broken in format {fmt.name}: {fs.lines} lines read, "
-            f"{fs.event_lines} in events, {fs.issue_lines} reported, {fs.blank_lines} blank"
+            f"{fs.event_lines} in events, {fs.issue_lines} reported, {fs.blank_lines} blank, "
+            f"{fs.header_lines} header"
         )
     return fs, out.events, out.issues
+
+
+def _releaser(src: TextSource) -> Callable[[], None] | None:
+    """Drops the resident pages of a mapped source (frames may view its bytes), else None."""
+    data = src.data
+    if not isinstance(data, mmap.mmap):
+        return None
+    return lambda: release(data)
+
+
+def _check_exist(inputs: Sequence[str]) -> None:
+    """Raise :class:`InputNotFoundError` for the first input path that names nothing."""
+    import glob
+
+    for path in inputs:
+        if path == "-" or os.path.lexists(path):
+            continue
+        if glob.has_magic(path):
+            if glob.glob(path, recursive=True):
+                continue
+            raise InputNotFoundError(errno.ENOENT, "glob pattern matched no file", path)
+        raise InputNotFoundError(errno.ENOENT, "no such file or directory", path)
+
+
+def _unparsed(
+    src: TextSource, fs: FileStats, reason: str, *, not_log: bool = False
+) -> tuple[FileStats, None, list[ParseIssue]]:
+    """A stream read but not parsed: every non-blank line counts as unparsed, and says so."""
+    blank = sum(1 for line in src.lines if not line.strip())
+    fs.skipped, fs.not_log = reason, not_log
+    fs.blank_lines, fs.issue_lines = blank, fs.lines - blank
+    text = f"{reason}; its {fs.issue_lines} non-blank lines are not in any event"
+    return fs, None, [ParseIssue(src.file, src.member, None, text)]
 
 
 def parse(
@@ -118,7 +170,7 @@ def parse(
     year: int | None = None,
     tz: str | None = None,
     now: datetime | None = None,
-    on_error: OnError = "collect",
+    on_error: OnError | None = None,
     limits: Limits | None = None,
     progress: Progress | None = None,
 ) -> EventLog:
@@ -128,7 +180,11 @@ def parse(
     ``tz`` (an IANA zone name) is the zone of zone-less timestamps (default UTC); ``now`` anchors
     relative ages such as ``3m25s`` when the input has no timestamp of its own.
 
-    ``on_error`` decides what an issue does: ``collect`` keeps every issue in ``.issues``;
+    ``on_error`` decides what an issue does. By default (``None``) issues are collected, but a
+    path that does not exist (or a glob matching no file) raises
+    :class:`~multus_forensics.errors.InputNotFoundError`, a :class:`FileNotFoundError`: a typo
+    must not read as an empty, healthy log. ``collect`` keeps every issue in ``.issues``, a
+    missing path included (it is one error issue and one skipped row in ``.stats``);
     ``warn`` keeps them and also emits each as a :class:`UserWarning`; ``raise`` raises
     :class:`ParseError` (carrying the issue) at the first *error* -- a line in no event, an input
     that cannot be read, a damaged or over-cap stream -- while warnings are only collected.
@@ -141,8 +197,10 @@ def parse(
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     inputs = [os.fspath(p) for p in paths]
-    if on_error not in ("collect", "warn", "raise"):
+    if on_error not in (None, "collect", "warn", "raise"):
         raise ValueError(f"on_error must be collect, warn or raise, not {on_error!r}")
+    if on_error is None:
+        _check_exist(inputs)
     if format is not None:
         get_format(format)  # an unknown name fails once, with a suggestion, not per file
     zone: tzinfo | None
@@ -198,6 +256,8 @@ def parse(
         stats.files.append(fs)
         report(parse_issues)
         if frame is not None:
+            frame, year_issues = year_from_content(frame, src.file, src.member, _releaser(src))
+            report(year_issues)
             bundle.add(item, frame)
     flush()
     if progress:

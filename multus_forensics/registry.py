@@ -37,6 +37,7 @@ FORMATS: Final[dict[str, str]] = {
     "crictl": "crictl:CrictlFormat",
     "multus-entrypoint": "multus_entrypoint:MultusEntrypointFormat",
     "cri": "cri:CriFormat",
+    "docker-json": "docker_json:DockerJsonFormat",
     "calico": "calico:CalicoFormat",
     "timestamped": "timestamped:TimestampedFormat",
     "cni-config": "cni_config:CniConfigFormat",

@@ -25,12 +25,15 @@ class YearAnchor:
 
     ``year`` with ``source="argument"`` pins the year of every record. Otherwise ``reference`` is
     a full datetime known to be at or after the stream's last record (an mtime), or inside it (a
-    file header or sibling log), and ``source`` names where it came from.
+    file header or sibling log), and ``source`` names where it came from. A ``file-header``
+    reference is the stream's start (a glog creation stamp) unless ``at_end`` says it is its end
+    (a journal header's ``end at``).
     """
 
     year: int | None = None
     reference: datetime | None = None
     source: str = "unknown"
+    at_end: bool = False
 
     def first_year(self, months_forward_offset_last: int, first_month: int, last_month: int) -> int:
         """Year of the stream's first record.
@@ -45,7 +48,7 @@ class YearAnchor:
         ref = self.reference
         if ref is None:
             ref = datetime.now(UTC)
-        if self.source == "file-header":
+        if self.source == "file-header" and not self.at_end:
             return ref.year + (1 if first_month < ref.month - 6 else 0)
         last = ref.year - 1 if last_month > ref.month else ref.year
         return last - months_forward_offset_last

@@ -59,7 +59,7 @@ def test_pool_and_single_process_give_the_same_log_as_parse(inputs: list[str]) -
     assert sequential.mode == "sequential"
     assert pooled.mode == "processes"
     assert pooled.workers == 2
-    assert_same_log(sequential.log(), parse(inputs))
+    assert_same_log(sequential.log(), parse(inputs, on_error="collect"))
     assert_same_log(pooled.log(), sequential.log())
     assert pooled.log().frame.height == 3000 + sum(5 + i for i in range(4))
 
@@ -75,7 +75,7 @@ def test_results_keep_input_order_when_a_later_input_finishes_first(inputs: list
 
 def test_each_unit_equals_parsing_that_input_alone(inputs: list[str]) -> None:
     for unit in iter_batch(inputs, workers=2):
-        assert_same_log(unit.log(), parse([unit.input]))
+        assert_same_log(unit.log(), parse([unit.input], on_error="collect"))
 
 
 def test_parse_options_reach_the_workers(tmp_path: Path) -> None:

@@ -44,7 +44,10 @@ def test_source_files_that_quote_error_texts_yield_no_findings(tmp_path: Path) -
     )
     diag = mf.diagnose(str(tmp_path), year=2026)
     assert list(diag) == []
-    assert diag.stats.get("withdrawn_findings", 0) >= 1
+    # kept out of the classifier as source code (or its findings withdrawn), never lost
+    assert diag.stats.get("withdrawn_findings", 0) >= 1 or (
+        diag.stats["events"] == 0 and diag.stats["unparsed_lines"] == diag.stats["lines"] > 0
+    )
 
 
 def test_the_projects_own_sources_rules_and_docs_yield_no_error_claim() -> None:

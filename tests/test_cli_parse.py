@@ -28,7 +28,9 @@ def test_parse_writes_events_and_creates_the_output_directory(
     assert main(["parse", str(tmp_path / "x.toy"), "-o", str(out)]) == 0
     assert pl.read_parquet(out)["message"].to_list() == ["a", "b"]
     captured = capsys.readouterr()
-    assert captured.out.startswith("1 files, 2 lines, 2 events, 0 unparsed lines, 0 skipped files")
+    assert captured.out.startswith(
+        "1 files, 2 lines, 2 events, 0 unparsed lines, 0 header lines, 0 skipped files"
+    )
     assert captured.err == ""
 
 
@@ -125,8 +127,9 @@ def test_real_subprocess_exit_codes_and_output(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello\nworld\n")
     out = tmp_path / "o" / "events.jsonl"
     ok = _run("parse", str(tmp_path / "notes.txt"), "-o", str(out))
-    assert ok.returncode == 0
-    assert "1 files, 2 lines" in ok.stdout
+    assert ok.returncode == 1  # read, but no event: not a clean bill of health
+    assert "1 files, 2 lines, 0 events, 2 unparsed lines" in ok.stdout
+    assert "no input yielded any event" in ok.stderr
     assert out.exists()
     assert "Traceback" not in ok.stderr
     missing = _run("parse", str(tmp_path / "missing.log"))

@@ -57,7 +57,8 @@ def test_sample_sniffs_as_journald_and_accounts_every_line(name: str) -> None:
     log = mf.parse(str(path), year=2026)  # detection by file name or content
     fs = log.stats.files[0]
     assert fs.format == "journald"
-    assert fs.lines == fs.event_lines + fs.issue_lines + fs.blank_lines
+    assert fs.lines == fs.event_lines + fs.issue_lines + fs.blank_lines + fs.header_lines
+    assert fs.header_lines == path.read_text().startswith(("-- Logs begin", "-- Journal begins"))
 
 
 def test_seed_journal_has_three_failed_attempts_at_four_call_sites() -> None:
@@ -66,11 +67,11 @@ def test_seed_journal_has_three_failed_attempts_at_four_call_sites() -> None:
     kinds = probe["kind"].value_counts().sort("kind")
     assert dict(kinds.iter_rows()) == {
         "kubelet:pod:sync-error": 3,
-        "kubelet:sandbox:failed": 6,
+        "kubelet:sandbox:failed": 9,  # RunPodSandbox's error names it: [lab/probe-...]
         "kubelet:sandbox:start": 3,
     }
     failed = df.filter(pl.col("kind") == "kubelet:sandbox:failed")
-    assert failed.height == 9  # RunPodSandbox has no pod key, only the sandbox id
+    assert failed.height == 9
     assert failed["sandbox_id"].n_unique() == 3
     web = df.filter(pl.col("pod") == "web-7c9d8b6f5-h2kxm")
     assert "kubelet:sandbox:failed" not in web["kind"].to_list()

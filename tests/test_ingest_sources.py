@@ -72,7 +72,7 @@ def test_stdin_bytes_are_sniffed_for_compression(monkeypatch: pytest.MonkeyPatch
 def test_unreadable_inputs_are_one_clear_issue_each(tmp_path: Path, arg: str, reason: str) -> None:
     (tmp_path / "emptydir").mkdir()
     _write(tmp_path / "ok.toy", "TOYFULL 2026-03-11T13:02:05Z kept\n")
-    log = parse([str(tmp_path / arg), str(tmp_path / "ok.toy")])
+    log = parse([str(tmp_path / arg), str(tmp_path / "ok.toy")], on_error="collect")
     assert [(i.file, i.reason) for i in log.issues] == [(str(tmp_path / arg), reason)]
     assert log.frame["message"].to_list() == ["kept"]
     assert log.stats.unreadable == 1

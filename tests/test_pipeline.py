@@ -75,7 +75,11 @@ def test_progress_reports_top_level_files(tmp_path: Path) -> None:
     for i in range(3):
         _write(tmp_path, f"{i}.toy", GOOD)
     calls: list[tuple[int, int]] = []
-    parse([str(tmp_path), str(tmp_path / "missing")], progress=lambda d, t: calls.append((d, t)))
+    parse(
+        [str(tmp_path), str(tmp_path / "missing")],
+        progress=lambda d, t: calls.append((d, t)),
+        on_error="collect",
+    )
     assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
 
 
@@ -84,7 +88,7 @@ def test_unrecognised_input_is_an_error_issue_and_a_skipped_file(tmp_path: Path)
     [issue] = log.issues
     assert issue.severity == "error"
     assert issue.reason.startswith("not parsed: no format recognised (best sniff scores: toy 0.00)")
-    assert "its 2 lines are not in any event" in issue.reason
+    assert "its 2 non-blank lines are not in any event" in issue.reason
     [fs] = log.stats.files
     assert (fs.lines, fs.skipped is not None, log.stats.unreadable) == (2, True, 0)
 

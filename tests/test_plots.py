@@ -316,7 +316,9 @@ def test_failure_table_labels_each_failed_attempt_with_its_finding(seed: mf.Time
 def test_failure_table_over_a_generated_fleet(tmp_path: Any) -> None:
     import runpy
 
-    make_fleet = runpy.run_path(str(SAMPLES / "fleet" / "make_fleet.py"))["make_fleet"]
+    make_fleet = runpy.run_path(str(SAMPLES.parent / "scripts" / "samples" / "make_fleet.py"))[
+        "make_fleet"
+    ]
     paths = make_fleet(tmp_path, nodes=6, pods=8, seed=3)
     log = mf.parse([str(p) for p in paths], year=2026)
     tl = mf.build_timelines(log)

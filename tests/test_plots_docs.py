@@ -40,7 +40,9 @@ def _seed_and_dupname() -> mf.Timelines:
 
 
 def _fleet_failures(tmp: Path) -> object:
-    make_fleet = runpy.run_path(str(SAMPLES / "fleet" / "make_fleet.py"))["make_fleet"]
+    make_fleet = runpy.run_path(str(SAMPLES.parent / "scripts" / "samples" / "make_fleet.py"))[
+        "make_fleet"
+    ]
     log = mf.parse([str(p) for p in make_fleet(tmp, nodes=6, pods=14, seed=7)])
     tl = mf.build_timelines(log)
     return mf.failure_table(tl, mf.diagnose(log))

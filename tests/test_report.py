@@ -151,7 +151,13 @@ def test_markdown_report_keeps_hostile_text_inert(hostile_log: Path) -> None:
 def test_json_report_has_the_diagnose_schema_plus_timelines(hostile_log: Path) -> None:
     doc = json.loads(render(build_report_data(parse(str(hostile_log))), "json"))
     assert {"findings", "unclassified", "stats", "timelines", "coverage", "issues"} <= set(doc)
-    assert doc["stats"] == {"files": 1, "lines": 7, "events": 6, "unparsed_lines": 1}
+    assert doc["stats"] == {
+        "files": 1,
+        "lines": 7,
+        "events": 6,
+        "unparsed_lines": 1,
+        "header_lines": 0,
+    }
     assert doc["issues"][0]["line"] == 7
     for finding in doc["findings"]:
         assert {"root_cause", "rule", "confidence", "summary", "remediation", "pods"} <= set(
@@ -214,7 +220,7 @@ def test_report_command_reports_a_missing_input_as_an_issue(
     assert code == 1  # the report is still written, and the exit says an input was lost
     doc = json.loads((tmp_path / "o" / "report.json").read_text())
     assert doc["issues"][0]["reason"] == "no such file or directory"
-    err = capsys.readouterr().err
+    err = capsys.readouterr().err  # one line per problem: the lost input explains "no events"
     assert err == f"multus-forensics: {tmp_path / 'nope.log'}: no such file or directory\n"
 
 

@@ -19,11 +19,12 @@ from multus_forensics.classify.abstain import abstain
 from multus_forensics.classify.catalog import Catalog, Rule, load_catalog, start_budget
 from multus_forensics.classify.context import Context, EventView, unwrapped_text
 from multus_forensics.classify.differential import differentiate
+from multus_forensics.classify.evidence import evidence_of
 from multus_forensics.classify.fallback import FALLBACK_FORMAT, unrecognised_events
-from multus_forensics.classify.findings import Diagnosis, Evidence, Finding
+from multus_forensics.classify.findings import Diagnosis, Finding
 from multus_forensics.classify.normalise import transit_adjust
 from multus_forensics.classify.predicates import PREDICATES, Hit
-from multus_forensics.model import Event, events_to_frame, excerpt
+from multus_forensics.model import Event, events_to_frame
 
 if TYPE_CHECKING:
     import polars as pl
@@ -37,7 +38,6 @@ REPETITION: Final = 0.05
 SINGLE_LINE_PENALTY: Final = 0.1
 UNRECOGNISED_PENALTY: Final = 0.1
 FLOOR, CEILING = 0.05, 0.97
-EVIDENCE_CHARS: Final = 400
 
 
 def _log_stats(log: EventLog) -> dict[str, int]:
@@ -47,6 +47,7 @@ def _log_stats(log: EventLog) -> dict[str, int]:
         "lines": s.lines,
         "events": s.events,
         "unparsed_lines": s.unparsed_lines,
+        "header_lines": s.header_lines,
     }
 
 
@@ -282,13 +283,9 @@ def _finding(rule: Rule, hits: list[Hit], ctx: Context) -> Finding:
     for v in extra:
         seen.setdefault(v.index, (v, "context"))
     views = [v for v, _ in sorted(seen.values(), key=lambda p: p[0].index)]
+    matched = {h.view.index: h.match.group(0) for h in reversed(hits)}
     evidence = tuple(
-        Evidence(
-            v.event.file,
-            v.event.line,
-            excerpt(v.event.raw or v.event.message, EVIDENCE_CHARS),
-            claim,
-        )
+        evidence_of(v, claim, matched.get(v.index))
         for v, claim in sorted(seen.values(), key=lambda p: p[0].index)
     )
     times: list[datetime] = [h.view.event.time for h in hits if h.view.event.time is not None]

@@ -32,8 +32,9 @@ def unrecognised_events(
     from multus_forensics.ingest import decode, iter_streams
     from multus_forensics.ingest.model import RawStream
 
-    # read but not parsed (no format recognised, formats tied): every line goes to the classifier
-    whole = {(f.file, f.member) for f in files if f.skipped and f.lines > 0}
+    # read but not parsed (no format recognised, formats tied): every line goes to the classifier,
+    # unless the input is not a log at all (source code, a script): its lines never do
+    whole = {(f.file, f.member) for f in files if f.skipped and f.lines > 0 and not f.not_log}
     lines: dict[tuple[str, str | None], set[int]] = {}
     for issue in issues:
         if issue.severity == "error" and issue.line is not None:

@@ -2,25 +2,82 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, overload
+from typing import Any, Final, overload
 
 from multus_forensics.model import excerpt
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """One input line a finding relies on."""
+    """One input record a finding relies on, named so that it can be found again.
+
+    ``member`` is the path inside an archive (nested archives joined with ``!``), so two
+    records of the same archive never look alike; :attr:`where` is the one-line reference
+    (``bundle.tar.gz!node-1/journal/kubelet.log:123``). ``text`` is what is shown: a window of
+    the record around the decisive match (the leaf error), ``…`` where it was cut; ``full`` is
+    the whole record.
+    """
 
     file: str
     line: int
     text: str
     claim: str = "match"
+    member: str | None = None
+    full: str = ""
+
+    @property
+    def where(self) -> str:
+        """``file[!member]:line``."""
+        return self.file + (f"!{self.member}" if self.member else "") + f":{self.line}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "text": self.text, "claim": self.claim}
+        return {
+            "where": self.where,
+            "file": self.file,
+            "member": self.member,
+            "line": self.line,
+            "text": self.text,
+            "full_text": self.full or self.text,
+            "claim": self.claim,
+        }
+
+
+def _probes(anchors: Sequence[str], limit: int) -> Iterator[str]:
+    """Each anchor as the record may hold it: whole, quoted once more, then its two ends."""
+    for anchor in anchors:
+        for text in (anchor, anchor.replace('"', '\\"')):
+            yield text[:limit]
+            if len(text) > 60:
+                yield text[-60:]
+                yield text[:60]
+
+
+#: characters of a record shown around its decisive match
+WINDOW_CHARS: Final = 400
+
+
+def window(text: str, anchors: Sequence[str], limit: int = WINDOW_CHARS) -> str:
+    """At most ``limit`` characters of ``text`` centred on the first anchor found in it.
+
+    Anchors are tried in order (the rule's match, then the leaf error); a record with none of
+    them in its text shows its start. Cut ends are marked with ``…``.
+    """
+    if len(text) <= limit:
+        return text
+    at, size = 0, 0
+    for probe in _probes(anchors, limit):
+        pos = text.find(probe)
+        if pos >= 0:
+            at, size = pos, len(probe)
+            break
+    start = max(0, min(at + size // 2 - limit // 2, len(text) - limit))
+    if size and at < start:  # a long anchor: show its start, where it begins to differ
+        start = at
+    end = start + limit
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
 
 
 @dataclass(frozen=True)

@@ -123,12 +123,35 @@ def print_errors(log: EventLog | Sequence[ParseIssue], limit: int = MAX_ERROR_LI
         )
 
 
+def no_events(stats: dict[str, int]) -> int:
+    """Exit code 1 (with one stderr line) when no input yielded any event, else 0.
+
+    Lines read but not recognised are not a clean bill of health: the command says so.
+    """
+    if stats.get("events", 0):
+        return 0
+    print(
+        f"multus-forensics: error: no input yielded any event ({stats.get('files', 0)} files, "
+        f"{stats.get('lines', 0)} lines, {stats.get('unparsed_lines', 0)} unparsed)",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def parse_inputs(args: argparse.Namespace, *, show_errors: bool = True, **kwargs: Any) -> EventLog:
     """Run :func:`multus_forensics.parse` with the shared options; print the errors it found."""
     from multus_forensics.pipeline import parse
 
     limits = limits_from(args)
-    log = parse(args.paths, format=args.format, year=args.year, tz=args.tz, limits=limits, **kwargs)
+    log = parse(
+        args.paths,
+        format=args.format,
+        year=args.year,
+        tz=args.tz,
+        limits=limits,
+        on_error="collect",  # a missing input is reported with the others, then exit 1
+        **kwargs,
+    )
     if show_errors:
         print_errors(log)
     return log

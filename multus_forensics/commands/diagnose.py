@@ -1,10 +1,10 @@
-"""``multus-forensics diagnose PATH... [--json] [--rules FILE] [--fail-on SEVERITY]``.
+"""``multus-forensics diagnose PATH... [--json] [--rules FILE] [--full-evidence] [--fail-on SEVERITY]``.
 
 Text output is for a person; ``--json`` prints one object ``{"findings", "unclassified",
 "stats", "exhausted_rules"}`` (findings in descending confidence). Problems with the inputs are
 printed as ``parse`` prints them, one stderr line each. Exit codes: 0, 1 input error (an input
-or member could not be read, or was cut: a truncated archive, a damaged stream, a limit), 2
-usage, 3 when a finding's severity reaches ``--fail-on``.
+or member could not be read, or was cut: a truncated archive, a damaged stream, a limit; or no
+input yielded any event), 2 usage, 3 when a finding's severity reaches ``--fail-on``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from multus_forensics.commands._common import (
     add_input_arguments,
     lost_input,
+    no_events,
     parse_inputs,
 )
 from multus_forensics.visible import json_visible, visible
@@ -40,6 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="extra rule file (TOML, [[rule]] tables); repeatable",
     )
     parser.add_argument(
+        "--full-evidence",
+        action="store_true",
+        help="print every evidence record whole (default: a window around the decisive match)",
+    )
+    parser.add_argument(
         "--fail-on",
         choices=SEVERITY_ORDER,
         metavar="SEVERITY",
@@ -57,12 +63,16 @@ def _wrap(text: str, indent: str, first: str | None = None) -> str:
     )
 
 
-def render_text(diag: Diagnosis) -> str:
-    """The person-facing report: hypotheses best first, then what no rule explains."""
+def render_text(diag: Diagnosis, *, full_evidence: bool = False) -> str:
+    """The person-facing report: hypotheses best first, then what no rule explains.
+
+    Each evidence item is named ``file[!member]:line`` and shown as a window around its
+    decisive match; ``full_evidence`` prints every item's whole record instead, and all items.
+    """
     s = diag.stats
     out = [
         f"{s.get('files', 0)} files, {s.get('lines', 0)} lines, {s.get('events', 0)} events, "
-        f"{s.get('unparsed_lines', 0)} unparsed lines"
+        f"{s.get('unparsed_lines', 0)} unparsed lines, {s.get('header_lines', 0)} header lines"
     ]
     if not diag.findings:
         out.append("No finding: no rule matched these logs.")
@@ -90,11 +100,17 @@ def render_text(diag: Diagnosis) -> str:
             out.append(f"   to tell it from {d.against}, run: {d.check}")
             out.extend(_wrap(f"{w}: {m}", "       ", "     - if ") for w, m in d.outcomes)
         out.append("   evidence:")
-        for ev in f.evidence[:EVIDENCE_SHOWN]:
-            text = " ".join(ev.text.split())
-            out.append(f"     {ev.file}:{ev.line} ({ev.claim}): {text[:160]}")
-        if len(f.evidence) > EVIDENCE_SHOWN:
-            out.append(f"     ... {len(f.evidence) - EVIDENCE_SHOWN} more (see --json)")
+        shown = f.evidence if full_evidence else f.evidence[:EVIDENCE_SHOWN]
+        for ev in shown:
+            out.append(f"     {ev.where} ({ev.claim}):")
+            if full_evidence:
+                out.extend(f"       {line}" for line in (ev.full or ev.text).splitlines())
+            else:
+                out.append(f"       {' '.join(ev.text.split())}")
+        if len(f.evidence) > len(shown):
+            out.append(
+                f"     ... {len(f.evidence) - len(shown)} more (see --full-evidence or --json)"
+            )
     if diag.exhausted_rules:
         out.append("")
         out.append(
@@ -125,8 +141,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json_visible(json.dumps(diag.to_dict(), ensure_ascii=False)))
     else:
-        print(render_text(diag))
+        print(render_text(diag, full_evidence=args.full_evidence))
     if log.stats.nothing_read or lost_input(log.issues):
+        return 1
+    # raw lines of a paste no format knows still count when a rule found something in them
+    if not diag.findings and no_events(diag.stats):
         return 1
     if args.fail_on:
         floor = SEVERITY_ORDER.index(args.fail_on)

@@ -1,8 +1,9 @@
 """``multus-forensics parse PATH... -o events.parquet|.csv|.jsonl``.
 
-Exit 0 when every input was read (even with unparsed lines: they are reported), 1 when nothing
-could be read, or an input or member was lost or cut (a missing file, a truncated archive, a
-damaged stream, a limit): the events that were read are still written.
+Exit 0 when at least one input yielded events (even with unparsed lines: they are reported), 1
+when nothing could be read, no input yielded any event, or an input or member was lost or cut (a
+missing file, a truncated archive, a damaged stream, a limit): the events that were read are still
+written.
 """
 
 from __future__ import annotations
@@ -10,7 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from multus_forensics.commands._common import add_input_arguments, lost_input, parse_inputs
+from multus_forensics.commands._common import (
+    add_input_arguments,
+    lost_input,
+    no_events,
+    parse_inputs,
+)
 from multus_forensics.visible import visible
 
 
@@ -37,9 +43,12 @@ def run(args: argparse.Namespace) -> int:
         log.write(args.output)
     print(
         f"{len(s.files)} files, {s.lines} lines, {s.events} events, "
-        f"{s.unparsed_lines} unparsed lines, {len(s.skipped)} skipped files"
+        f"{s.unparsed_lines} unparsed lines, {s.header_lines} header lines, "
+        f"{len(s.skipped)} skipped files"
         + (f" -> {visible(args.output, layout=False)}" if args.output else "")
     )
     if not args.output:
         print(visible(str(log.stats.to_polars())))  # member names come from the archive
-    return 1 if lost_input(log.issues) else 0
+    if lost_input(log.issues):  # its stderr line already says why there may be no events
+        return 1
+    return no_events(s.as_dict())

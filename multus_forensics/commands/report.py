@@ -14,6 +14,7 @@ from multus_forensics.commands._common import (
     add_year_argument,
     limits_from,
     lost_input,
+    no_events,
     print_errors,
 )
 
@@ -64,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     limits = limits_from(args)
     options = ParseOptions(format=args.log_format, year=args.year, tz=args.tz, limits=limits)
     issues: list[ParseIssue] = []
+    totals: dict[str, int] = {}
     written = write_report(
         args.paths,
         args.output,
@@ -75,9 +77,12 @@ def run(args: argparse.Namespace) -> int:
         title=args.title,
         plots=not args.no_plots,
         issues=issues,
+        totals=totals,
     )
     print_errors(issues)
     print(written[0])
     if len(written) > 1:
         print(f"{len(written) - 1} per-input reports under {written[0].parent / 'inputs'}")
-    return 1 if lost_input(issues) else 0
+    if lost_input(issues):  # its stderr line already says why there may be no events
+        return 1
+    return no_events(totals)

@@ -15,7 +15,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from multus_forensics.commands._common import add_input_arguments, lost_input, parse_inputs
+from multus_forensics.commands._common import (
+    add_input_arguments,
+    lost_input,
+    no_events,
+    parse_inputs,
+)
 from multus_forensics.errors import InputError
 from multus_forensics.visible import visible
 
@@ -87,6 +92,10 @@ def run(args: argparse.Namespace) -> int:
     log = parse_inputs(args)
     if log.stats.nothing_read:
         print("multus-forensics: error: nothing could be read", file=sys.stderr)
+        return 1
+    if not log.stats.events and lost_input(log.issues):
+        return 1  # the lost input's stderr line says why there are no events
+    if no_events(log.stats.as_dict()):
         return 1
     timelines = build_timelines(log, skew=timedelta(seconds=args.skew))
     if args.pod is not None and not timelines.select(args.pod):

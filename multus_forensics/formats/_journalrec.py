@@ -23,9 +23,11 @@ from multus_forensics.formats._klogfile import (
 )
 from multus_forensics.formats._rows import lines_field
 from multus_forensics.formats._syslogstamp import (
+    HEADER_MARKERS,
     ISO_RE,
     MARKER_RE,
     SHORT_RE,
+    UNTAGGED_RE,
     marker_fields,
     month_number,
     pager_truncated,
@@ -84,15 +86,16 @@ def _iso(stamp: str) -> datetime | None:
 
 def split_record(line: str, i: int) -> Record | None:
     """A :class:`Record` for a syslog/journalctl line, None when the line is not one."""
-    m = SHORT_RE.match(line)
+    m = SHORT_RE.match(line) or UNTAGGED_RE.match(line)
     if m is not None and (mon := month_number(m["mon"])) is not None:
         us = int((m["us"] or "0").ljust(6, "0"))
+        tagged = m.re is SHORT_RE
         rec = Record(
             [i],
             [line],
             m["host"],
-            m["ident"],
-            m["pid"],
+            m["ident"] if tagged else "",
+            m["pid"] if tagged else None,
             m["payload"] or "",
             mon,
             (mon, int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"]), us),
@@ -105,19 +108,52 @@ def split_record(line: str, i: int) -> Record | None:
     return rec
 
 
+#: how a klog block body line starts: a TAB (rsyslog writes it as ``#011``), or the closing
+#: `` >`` (which may open the record's next block: ``> output=<``)
+BLOCK_STARTS = ("\t", " >", "#011")
+
+
 def _is_block_line(payload: str) -> bool:
-    return payload.startswith(("\t", " >")) or payload == ""
+    return payload.startswith(BLOCK_STARTS) or payload == ""
 
 
-def stitch(records: list[Record]) -> tuple[list[Record], list[Record]]:
+def _closes(payload: str) -> bool:
+    """A closing `` >`` line that does not open the record's next ``key=<`` block."""
+    return payload.startswith(" >") and not payload.endswith("=<")
+
+
+def newest_first(records: list[Record]) -> bool:
+    """True unless the records' stamps mostly go forward in time (a file written oldest-first).
+
+    Stamps that never change say nothing: a `` >`` before its opener then reads as a paste.
+    """
+    back = ahead = 0
+    prev: tuple[float, ...] | None = None
+    for rec in records:
+        if rec.marker is not None:
+            continue
+        cur = (rec.aware.timestamp(),) if rec.aware is not None else rec.parts
+        if prev is not None and len(prev) == len(cur):
+            back += cur < prev
+            ahead += cur > prev
+        prev = cur
+    return back >= ahead
+
+
+def stitch(records: list[Record], reverse: bool | None = None) -> tuple[list[Record], list[Record]]:
     """Join ``key=<`` blocks split over records of one writer; returns (records, orphans).
 
     Other writers' records may sit between the pieces. A newest-first paste shows the closing
-    `` >`` first: such pieces wait per writer until the opening record arrives.
+    `` >`` first: such pieces wait per writer until the opening record arrives. In a file
+    written oldest-first a body line without its opening record is an orphan: it never joins
+    a later record of the same writer.
     """
+    if reverse is None:
+        reverse = newest_first(records)
     out: list[Record] = []
     open_: dict[tuple[str, str, str | None], Record] = {}
     pending: dict[tuple[str, str, str | None], list[Record]] = {}
+    orphans: list[Record] = []
     for rec in records:
         if rec.marker is not None:
             out.append(rec)
@@ -125,22 +161,23 @@ def stitch(records: list[Record]) -> tuple[list[Record], list[Record]]:
         key = rec.key
         head = open_.get(key)
         if head is not None and _is_block_line(rec.payload):
-            head.payload += "\n" + rec.payload
+            body = rec.payload
+            head.payload += "\n" + ("\t" + body[4:] if body.startswith("#011") else body)
             head.idx.extend(rec.idx)
             head.raw.extend(rec.raw)
-            if rec.payload.startswith(" >"):
+            if _closes(rec.payload):
                 del open_[key]
             continue
         if head is not None:
             head.notes.append("klog block not closed before the writer's next record")
             del open_[key]
-        if rec.payload.startswith(("\t", " >")):
+        if rec.payload.startswith(BLOCK_STARTS):
             pending.setdefault(key, []).append(rec)
             continue
         out.append(rec)
         if rec.payload.endswith("=<"):
             waiting = pending.pop(key, [])
-            if waiting and waiting[0].payload.startswith(" >"):
+            if reverse and waiting and waiting[0].payload.startswith(" >"):
                 for piece in reversed(waiting):
                     rec.payload += "\n" + piece.payload
                     rec.idx.extend(piece.idx)
@@ -148,11 +185,10 @@ def stitch(records: list[Record]) -> tuple[list[Record], list[Record]]:
                 rec.notes.append("klog block reassembled from a newest-first paste")
             else:
                 open_[key] = rec
-                if waiting:
-                    pending[key] = waiting
+                orphans.extend(waiting)
     for head in open_.values():
         head.notes.append("klog block not closed at the end of the input")
-    orphans = [r for waiting in pending.values() for r in waiting]
+    orphans.extend(r for waiting in pending.values() for r in waiting)
     return out, orphans
 
 
@@ -204,15 +240,19 @@ def parse_lines(
     fmt: str,
     items: Iterable[tuple[int, str]],
     years: dict[int, int] | None,
+    reverse: bool | None = None,
 ) -> ParseOutput:
     """Parse ``(index, line)`` pairs (ascending, 0-based) of a journald file.
+
+    ``reverse`` says whether the whole file is newest-first when the caller knows it (the
+    pairs may be a subset that cannot tell); otherwise it is judged from the pairs.
 
     ``years`` maps the index of each year-less record to its year when the caller computed
     them over the whole file; otherwise they are computed here from ``ctx.year_anchor``.
     """
     issues: list[ParseIssue] = []
     records: list[Record] = []
-    blank = 0
+    blank = headers = 0
     for i, line in items:
         if not line.strip():
             blank += 1
@@ -222,7 +262,9 @@ def parse_lines(
             records.append(rec)
             continue
         mk = MARKER_RE.fullmatch(line)
-        if mk is not None:
+        if mk is not None and marker_fields(mk["text"])["marker"] in HEADER_MARKERS:
+            headers += 1  # about the file, not a record (its year was read by the caller)
+        elif mk is not None:
             records.append(
                 Record([i], [line], "", "journalctl", None, mk["text"], marker=mk["text"])
             )
@@ -238,7 +280,7 @@ def parse_lines(
                     src.file, src.member, i + 1, "not a journald record", excerpt(line), format=fmt
                 )
             )
-    records, orphans = stitch(records)
+    records, orphans = stitch(records, reverse)
     for o in orphans:
         o.notes.append("klog block line without its opening record")
     records = sorted(records + orphans, key=lambda r: r.idx[0])
@@ -250,7 +292,7 @@ def parse_lines(
     zone = zone_or_utc(ctx.tz)
     rows = [_row(r, years.get(r.idx[0]), zone, ctx, src, fmt, issues) for r in records]
     rows.sort(key=lambda r: r["line"])
-    return ParseOutput(frame_from_rows(rows), issues, blank)
+    return ParseOutput(frame_from_rows(rows), issues, blank, headers)
 
 
 def _row(
@@ -318,7 +360,7 @@ def _row(
             row["time"] = _klog_time(rec, year, parsed["local_time"], zone)
         else:
             row["time"] = _stamp_time(rec, year, zone)
-    row["source"] = payload_source(rec.ident, parsed, shape)
+    row["source"] = payload_source(rec.ident, parsed, shape) or "unknown"  # untagged
     if rec.pid is not None:  # a new pid for the same ident marks a restart
         fields = {"pid": rec.pid, **fields}
     if truncated:

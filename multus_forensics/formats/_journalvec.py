@@ -195,7 +195,12 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
     texts = [data[lines.starts[i] : lines.starts[i] + lines.lens[i]].decode() for i in slow_idx]
     items = zip(slow_idx.tolist(), texts, strict=True)
     year_map = {int(i): int(lines.years[i]) for i in slow_idx.tolist() if lines.years[i]}
-    careful = _journalrec.parse_lines(src, ctx, fmt, items, year_map)
+    back = ahead = 0
+    for f in frames:  # the file's order, from the rows the scanner finished
+        step = f["time"].diff().dt.total_microseconds()
+        back, ahead = back + int((step < 0).sum()), ahead + int((step > 0).sum())
+    reverse = back >= ahead if back or ahead else None
+    careful = _journalrec.parse_lines(src, ctx, fmt, items, year_map, reverse)
     consts: dict[str, object] = {
         "time_relative": False, "year_source": ctx.year_anchor.source, "source": "kubelet",
         "format": fmt, "file": src.file, "member": src.member, "nlines": 1,
@@ -210,4 +215,4 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
             for f, h in zip(frames, hosts, strict=True)
         ]
     events = merge_chunks(frames, careful.events, consts, CHUNK_ROWS, _ROW_COLUMNS)
-    return ParseOutput(events, careful.issues, careful.blank_lines)
+    return ParseOutput(events, careful.issues, careful.blank_lines, careful.header_lines)

@@ -7,8 +7,9 @@ bodies (TAB-prefixed, closed by `` >``) and terminal-wrapped continuations in pa
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.klog import PREAMBLE_RE, is_header, parse_payload, preamble_time
@@ -63,8 +64,39 @@ def open_block(line: str) -> bool:
     return line.endswith("=<")
 
 
+#: lines a restarting kubelet prints on stderr before its first klog record: each is an event
+#: of its own, never the continuation of the record before the restart
+BANNER_RE: Final = re.compile(r"Flag --[\w.-]+ has been deprecated\b")
+
+
+def _banner_row(
+    src: TextSource, fmt_name: str, node: str | None, idx: int, line: str
+) -> dict[str, Any]:
+    """A restart banner line: kubelet wrote it, without a time (none is printed)."""
+    return {
+        "node": node,
+        "source": "kubelet",
+        "format": fmt_name,
+        "level": "warning",
+        "message": line,
+        "fields": encode_fields({"banner": "deprecated-flag"}),
+        "file": src.file,
+        "member": src.member,
+        "line": idx + 1,
+        "nlines": 1,
+        "raw": line,
+    }
+
+
 def parse_klog_file(src: TextSource, ctx: ParseContext, fmt_name: str) -> ParseOutput:
-    """Parse a bare klog file: glog preamble, records with their continuation lines."""
+    """Parse a bare klog file: glog preambles (header lines), banners, records with their
+    continuation lines.
+
+    A glog preamble (``Log file created at:`` and the lines after it) is the file's header:
+    its lines are counted as header lines, its creation stamp anchors the year and its machine
+    names the node. A second preamble (logs of a restart appended to the same file) and a
+    restart's ``Flag --... has been deprecated`` lines end the record before them.
+    """
     lines = src.lines
     issues: list[ParseIssue] = []
     rows: list[dict[str, Any]] = []
@@ -73,14 +105,37 @@ def parse_klog_file(src: TextSource, ctx: ParseContext, fmt_name: str) -> ParseO
     node = src.node_hint
     created: datetime | None = None
     records: list[tuple[int, int]] = []  # [start, end) line indexes
+    banners: list[int] = []
+    headers = 0
     in_block = False
+    in_preamble = False
     i = 0
     n = len(lines)
-    preamble: list[tuple[int, str, str]] = []
     trailing_blank = 0  # blank lines after the current record, absorbed if it continues
     while i < n:
         line = lines[i]
-        if records and (in_block or not is_header(line)) and (line.strip() or in_block):
+        pre = None if in_block else PREAMBLE_RE.match(line)
+        if pre is not None and (in_preamble or pre["key"] == "Log file created at" or not records):
+            headers += 1
+            in_preamble = True
+            trailing_blank = 0
+            if pre["key"] == "Log file created at" and created is None:
+                created = preamble_time(pre["value"])
+            elif pre["key"] == "Running on machine":
+                node = pre["value"].strip() or node
+            i += 1
+            continue
+        in_preamble = False
+        if not in_block and BANNER_RE.match(line):
+            banners.append(i)
+            records.append((-1, -1))  # the banner closes the record before it
+            trailing_blank = 0
+        elif (
+            records
+            and records[-1][0] >= 0
+            and (in_block or not is_header(line))
+            and (line.strip() or in_block)
+        ):
             start, _ = records[-1]
             records[-1] = (start, i + 1)
             blank -= trailing_blank
@@ -88,18 +143,12 @@ def parse_klog_file(src: TextSource, ctx: ParseContext, fmt_name: str) -> ParseO
             in_block = (in_block and not line.startswith(" >")) or open_block(line)
         elif not line.strip():
             blank += 1
-            trailing_blank += 1 if records else 0
+            trailing_blank += 1 if records and records[-1][0] >= 0 else 0
         elif is_header(line):
             records.append((i, i + 1))
             trailing_blank = 0
             in_block = open_block(line)
-        elif not records and (m := PREAMBLE_RE.match(line)):
-            preamble.append((i, m["key"], m["value"]))
-            if m["key"] == "Log file created at":
-                created = preamble_time(m["value"])
-            elif m["key"] == "Running on machine":
-                node = m["value"].strip() or node
-        else:
+        elif not records:
             issues.append(
                 ParseIssue(
                     src.file,
@@ -110,27 +159,23 @@ def parse_klog_file(src: TextSource, ctx: ParseContext, fmt_name: str) -> ParseO
                     format=fmt_name,
                 )
             )
+        else:  # after a banner: text that belongs to no record
+            issues.append(
+                ParseIssue(
+                    src.file,
+                    src.member,
+                    i + 1,
+                    "text after a restart banner, before the next klog record",
+                    excerpt(line),
+                    format=fmt_name,
+                )
+            )
         i += 1
+    records = [r for r in records if r[0] >= 0]
     anchor = ctx.year_anchor
     if created is not None and anchor.source != "argument":
         anchor = YearAnchor(reference=created.replace(tzinfo=zone), source="file-header")
-    created_utc = created.replace(tzinfo=zone).astimezone(UTC) if created else None
-    for idx, key, value in preamble:
-        rows.append(
-            {
-                "time": created_utc,
-                "node": node,
-                "source": "kubelet",
-                "format": fmt_name,
-                "message": f"{key}: {value}",
-                "fields": encode_fields({"preamble": key}),
-                "file": src.file,
-                "member": src.member,
-                "line": idx + 1,
-                "nlines": 1,
-                "raw": lines[idx],
-            }
-        )
+    rows.extend(_banner_row(src, fmt_name, node, idx, lines[idx]) for idx in banners)
     parsed = [parse_payload("\n".join(lines[a:b])) for a, b in records]
     months = [p["local_time"][0] if p else 1 for p in parsed]
     years = years_for_months(months, anchor)
@@ -153,7 +198,7 @@ def parse_klog_file(src: TextSource, ctx: ParseContext, fmt_name: str) -> ParseO
             )
         rows.append(row)
     rows.sort(key=lambda r: r["line"])
-    return ParseOutput(frame_from_rows(rows), issues, blank)
+    return ParseOutput(frame_from_rows(rows), issues, blank, headers)
 
 
 def record_row(

@@ -7,7 +7,10 @@ an unknown token is a parse issue, never a guess.
 from __future__ import annotations
 
 import re
+from datetime import datetime, tzinfo
 from typing import Final
+
+from multus_forensics.timeutil import YearAnchor
 
 _MONTH_NAMES: Final[dict[int, tuple[str, ...]]] = {
     # en, de, fr, es, it, pt, nl, ru (lower case, trailing dot stripped)
@@ -51,6 +54,13 @@ SHORT_RE: Final = re.compile(
     r"(?:\.(?P<us>\d{1,6}))?" + _TAIL,
     re.S,
 )
+#: a syslog line whose message has no ``tag:`` (``Mar 11 14:02:07 host some text``): a record of
+#: its own, never the continuation of the line before it
+UNTAGGED_RE: Final = re.compile(
+    r" ?(?P<mon>[^\s\d]+|\d{1,2}[월月]) {1,2}(?P<d>\d{1,2}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
+    r"(?:\.(?P<us>\d{1,6}))? (?P<host>[A-Za-z0-9][\w.-]*) (?P<payload>\S.*)",
+    re.S,
+)
 #: ``-o short-iso[-precise]`` (``+0100``) and rsyslog RFC 3339 (``+01:00``, ``Z``)
 ISO_RE: Final = re.compile(
     r"(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d))" + _TAIL, re.S
@@ -58,6 +68,14 @@ ISO_RE: Final = re.compile(
 #: ``-- Logs begin at ... --``, ``-- Boot 5c1e... --``, ``-- No entries --``, ``-- Reboot --``
 MARKER_RE: Final = re.compile(r"-- (?P<text>.*?) ?--")
 BOOT_RE: Final = re.compile(r"Boot (?P<boot>[0-9a-f]{32})")
+#: journalctl's first line: ``-- Logs begin at Fri 2017-11-03 10:00:00 UTC, end at Mon ... --``
+#: (systemd < 246) or ``-- Journal begins at ..., ends at ... --``; its dates carry the year
+HEADER_RE: Final = re.compile(
+    r"(?:Logs begin|Journal begins) at \w+ (?P<begin>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)"
+    r"(?:[^,]*, ends? at \w+ (?P<end>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d))?"
+)
+#: markers that describe the file rather than record anything: header lines, not events
+HEADER_MARKERS: Final = ("logs-begin", "no-entries")
 #: a payload cut by the pager ends in ``>`` glued to text (not klog's `` >``, not ``<nil>``)
 TRUNCATED_RE: Final = re.compile(r"(?<![ >])>$")
 _BRACKETED_END: Final = re.compile(r"<[^<>\s]*>$")
@@ -66,6 +84,26 @@ _BRACKETED_END: Final = re.compile(r"<[^<>\s]*>$")
 def pager_truncated(payload: str) -> bool:
     """True when ``payload`` ends the way ``journalctl`` cuts lines at the terminal width."""
     return bool(TRUNCATED_RE.search(payload)) and not _BRACKETED_END.search(payload)
+
+
+def header_anchor(head: list[str], zone: tzinfo) -> YearAnchor | None:
+    """The year anchor a journalctl header line among ``head`` gives, or None.
+
+    The ``end at`` stamp bounds the last record (like an mtime, but written by journalctl);
+    without it the ``begin at`` stamp bounds the first.
+    """
+    for line in head:
+        mk = MARKER_RE.fullmatch(line)
+        hit = HEADER_RE.match(mk["text"]) if mk is not None else None
+        if hit is None:
+            continue
+        stamp = hit["end"] or hit["begin"]
+        try:
+            when = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
+        except ValueError:
+            return None
+        return YearAnchor(reference=when, source="file-header", at_end=hit["end"] is not None)
+    return None
 
 
 def marker_fields(text: str) -> dict[str, str]:

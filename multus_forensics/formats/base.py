@@ -145,13 +145,16 @@ class ParseContext:
 class ParseOutput:
     """A parser's result: a schema-conforming event frame and the issues it found.
 
-    ``blank_lines`` counts whitespace-only lines the parser skipped outside any record; they are
-    the third term of the line accounting (lines = event lines + issue lines + blank lines).
+    ``blank_lines`` counts whitespace-only lines the parser skipped outside any record, and
+    ``header_lines`` the file header lines it read as facts about the file (a journald
+    ``-- Logs begin at`` line, a glog preamble) rather than as events; with them the line
+    accounting is lines = event lines + issue lines + blank lines + header lines.
     """
 
     events: pl.DataFrame
     issues: list[ParseIssue] = field(default_factory=list)
     blank_lines: int = 0
+    header_lines: int = 0
 
 
 class LogFormat:

@@ -140,7 +140,7 @@ class CriFormat(LogFormat):
             if len(rec.lines) > 1:
                 fields["partials"] = len(rec.lines)
             source = found.pop("source", None)
-            if found.get("fields", {}).get("parser") == "klog":
+            if fields.get("parser") == "klog":
                 source = None  # klog's "kubelet" is a journald guess; here the container wrote it
             if source == "multus" and "whereabouts" in who:
                 source = "whereabouts"  # same pkg/logging header, different writer

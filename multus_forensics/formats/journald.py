@@ -12,6 +12,8 @@ and by rsyslog into ``/var/log/messages`` or ``/var/log/syslog``; must-gathers k
     2026-03-11T14:02:07.418601+01:00 edge-node-2 containerd[1187]: time="..." level=error msg="..."
     5월 03 09:12:44 worker-1 kubelet[911]: I0503 09:12:44.000100     911 ...
 
+A ``-- Logs begin at ... --`` / ``-- Journal begins at ... --`` first line is the file's header:
+counted as a header line (not an event), its dates anchor the year of every year-less record.
 The host field gives ``node`` per line (several nodes may interleave). Payloads are parsed by
 klog first, then by the registry's other payload parsers in order; a payload nobody recognises
 is still an event (``kind=log``). ``err=<`` blocks spanning records are stitched per writer
@@ -22,10 +24,18 @@ go through the vectorised path in :mod:`._journalvec`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
-from multus_forensics.formats._syslogstamp import ISO_RE, MARKER_RE, SHORT_RE, month_number
+from multus_forensics.formats._syslogstamp import (
+    ISO_RE,
+    MARKER_RE,
+    SHORT_RE,
+    header_anchor,
+    month_number,
+)
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.timeutil import zone_or_utc
 
 #: files at least this large take the vectorised path (small files are not worth the setup)
 VECTOR_MIN_LINES = 2000
@@ -67,6 +77,9 @@ class JournaldFormat(LogFormat):
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
         from multus_forensics.formats import _journalrec, _journalvec
 
+        if ctx.year_anchor.source != "argument":
+            anchor = header_anchor(src.head(3), zone_or_utc(ctx.tz))
+            ctx = replace(ctx, year_anchor=anchor) if anchor is not None else ctx
         if _journalvec.applies(src, ctx, VECTOR_MIN_LINES):
             return _journalvec.parse_vectorised(src, ctx, self.name)
         return _journalrec.parse_lines(src, ctx, self.name, enumerate(src.lines), None)

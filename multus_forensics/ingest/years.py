@@ -8,7 +8,7 @@ inside the span of the bundle's explicit-year events (± :data:`SLACK`), apply i
 the stream (so a December→January rollover computed by the parser is preserved) and mark those
 events ``year_source="bundle"``. Streams with no event near the span keep their mtime year.
 
-Ladder (strongest first): ``argument`` > ``file-header`` > ``bundle`` > ``archive-mtime`` /
+Ladder (strongest first): ``argument`` > ``file-header`` > ``content`` > ``bundle`` > ``archive-mtime`` /
 ``gzip-mtime`` > ``file-mtime``; only the mtime rungs (and ``unknown``) are moved here.
 """
 
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 SLACK: Final = timedelta(days=3)
 MOVABLE: Final = ("archive-mtime", "gzip-mtime", "file-mtime", "unknown")
+#: year-less streams whose year came from their own evidence: the bundle's evidence when no
+#: stream has full timestamps
+EVIDENCE: Final = ("file-header", "content")
 MAX_SHIFT_CANDIDATES: Final = 64
 
 
@@ -29,11 +32,13 @@ def reanchor_bundle(df: pl.DataFrame, slack: timedelta = SLACK) -> pl.DataFrame:
     """``df`` (the events of one bundle) with mtime-anchored years moved onto the bundle's span."""
     import polars as pl
 
-    explicit = df.filter(
-        pl.col("year_source").is_null() & pl.col("time").is_not_null() & ~pl.col("time_relative")
-    )["time"]
+    dated = pl.col("time").is_not_null() & ~pl.col("time_relative")
+    stamps = df.select("time", "year_source", "time_relative")  # filter 3 columns, not all
+    explicit = stamps.filter(pl.col("year_source").is_null() & dated)["time"]
+    if explicit.is_empty():  # no full stamps: the streams that read their year themselves
+        explicit = stamps.filter(pl.col("year_source").is_in(EVIDENCE) & dated)["time"]
     movable = pl.col("year_source").is_in(MOVABLE) & pl.col("time").is_not_null()
-    if explicit.is_empty() or df.filter(movable).is_empty():
+    if explicit.is_empty() or stamps.filter(movable).is_empty():
         return df
     lo = cast(datetime, explicit.min()) - slack
     hi = cast(datetime, explicit.max()) + slack

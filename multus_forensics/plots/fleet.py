@@ -73,7 +73,7 @@ def failure_table(timelines: Timelines, findings: Iterable[Finding]) -> pl.DataF
         for e in f.evidence:
             for raw, key in by_line.get((e.file, e.line), []):
                 # one (file, line) can name several archive members: the text tells them apart
-                if raw == e.text[: len(raw)]:
+                if raw == (e.full or e.text)[: len(raw)]:
                     cause.setdefault(key, f)
         for p in f.pods:
             by_pod.setdefault(p, f)

@@ -42,7 +42,7 @@ def diagnose_log(
     """``{"findings", "unclassified", "stats"}`` as ``diagnose --json`` prints them, and the
     classifier's own result (``None`` when the classify stage is not installed)."""
     totals = log.stats.as_dict()
-    stats = {k: totals[k] for k in ("files", "lines", "events", "unparsed_lines")}
+    stats = {k: totals[k] for k in ("files", "lines", "events", "unparsed_lines", "header_lines")}
     diagnose = optional_function("classify", "diagnose")
     if diagnose is None:
         notes.append("Root-cause classification is not available (multus_forensics.classify).")

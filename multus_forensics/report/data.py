@@ -149,6 +149,7 @@ def coverage_rows(log: EventLog) -> list[dict[str, Any]]:
             "events": f.events,
             "issue_lines": f.issue_lines,
             "blank_lines": f.blank_lines,
+            "header_lines": f.header_lines,
             "skipped": f.skipped,
         }
         for f in log.stats.files

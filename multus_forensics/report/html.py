@@ -43,6 +43,7 @@ def _summary(data: ReportData) -> Markup:
         ("lines", stats.get("lines", 0)),
         ("events", stats.get("events", 0)),
         ("unparsed lines", stats.get("unparsed_lines", 0)),
+        ("header lines", stats.get("header_lines", 0)),
     ]
     parts: list[Markup] = [
         tag(
@@ -78,15 +79,7 @@ def _finding(rank: int, f: dict[str, Any], nodes: list[str]) -> Markup:
     ]
     all_evidence = f.get("evidence") or []
     evidence, more = shown(all_evidence, EVIDENCE_ROWS)
-    ev = [
-        join(
-            [
-                tag("div", e.get("file"), ":", e.get("line"), class_="muted"),
-                tag("pre", e.get("text")),
-            ]
-        )
-        for e in evidence
-    ]
+    ev = [_evidence_item(e) for e in evidence]
     if more:
         ev.append(tag("p", f"{more} more evidence lines in the JSON report.", class_="muted"))
     return tag(
@@ -220,6 +213,16 @@ def _pod(section: PodSection, plots: list[Markup]) -> Markup:
     return tag("details", tag("summary", head), *parts, open=section.errors > 0)
 
 
+def _evidence_item(e: dict[str, Any]) -> Markup:
+    """Where the record is, the window around its decisive match, the whole record one click away."""
+    where = e.get("where") or f"{e.get('file')}:{e.get('line')}"
+    full = e.get("full_text")
+    parts = [tag("div", where, class_="muted"), tag("pre", e.get("text"))]
+    if full and full != e.get("text"):
+        parts.append(tag("details", tag("summary", "whole record"), tag("pre", full)))
+    return join(parts)
+
+
 def _figure(title: str, png: bytes) -> Markup:
     uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     return tag("figure", tag("img", src=uri, alt=title), tag("figcaption", title))
@@ -234,12 +237,13 @@ def _coverage(data: ReportData) -> Markup:
             c["events"],
             c["issue_lines"],
             c["blank_lines"],
+            c.get("header_lines", 0),
             c.get("skipped") or "",
         )
         for c in data.coverage
     ]
-    headers = ["file", "format", "lines", "events", "unparsed", "blank", "skipped"]
-    return table(headers, rows, numeric=range(2, 6))
+    headers = ["file", "format", "lines", "events", "unparsed", "blank", "header", "skipped"]
+    return table(headers, rows, numeric=range(2, 7))
 
 
 def _issues(data: ReportData) -> Markup:

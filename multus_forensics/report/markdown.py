@@ -86,7 +86,7 @@ def _finding(rank: int, f: dict[str, Any]) -> list[str]:
     evidence, more = shown(list(f.get("evidence") or []), EVIDENCE_ROWS)
     for e in evidence:
         out += [
-            f"{md(e.get('file'), line_start=True)}:{md(e.get('line'))}",
+            md(e.get("where") or f"{e.get('file')}:{e.get('line')}", line_start=True),
             "",
             fenced(e.get("text")),
             "",
@@ -108,7 +108,8 @@ def render_markdown(data: ReportData, *, index_link: str | None = None) -> str:
         f"{len(d.get('findings', []))} root causes, {len(data.affected_pods)} affected pods, "
         f"{len(data.affected_nodes)} affected nodes; {stats.get('files', 0)} files, "
         f"{stats.get('lines', 0)} lines, {stats.get('events', 0)} events, "
-        f"{stats.get('unparsed_lines', 0)} unparsed lines."
+        f"{stats.get('unparsed_lines', 0)} unparsed lines, "
+        f"{stats.get('header_lines', 0)} header lines."
     )
     out.append("")
     if data.affected_nodes:
@@ -166,7 +167,7 @@ def render_markdown(data: ReportData, *, index_link: str | None = None) -> str:
     out += ["## Parse coverage", ""]
     out.append(
         _table(
-            ["file", "format", "lines", "events", "unparsed", "skipped"],
+            ["file", "format", "lines", "events", "unparsed", "header", "skipped"],
             [
                 (
                     c["file"] + (f"!{c['member']}" if c.get("member") else ""),
@@ -174,6 +175,7 @@ def render_markdown(data: ReportData, *, index_link: str | None = None) -> str:
                     c["lines"],
                     c["events"],
                     c["issue_lines"],
+                    c.get("header_lines", 0),
                     c.get("skipped"),
                 )
                 for c in data.coverage

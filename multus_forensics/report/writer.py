@@ -117,6 +117,7 @@ def write_report(
     title: str = "Multus forensics report",
     plots: bool = True,
     issues: list[ParseIssue] | None = None,
+    totals: dict[str, int] | None = None,
 ) -> list[Path]:
     """Write the report(s) for ``paths`` into ``out_dir``; returns the files written, index first.
 
@@ -126,7 +127,8 @@ def write_report(
     (``workers``, ``scheduler``, ``progress`` as in :func:`~multus_forensics.batch.run_batch`)
     and the index combines their results (:mod:`multus_forensics.report.aggregate`). ``fmt`` is
     ``html`` (self-contained page), ``md`` or ``json``. ``issues``, when given, receives every
-    parse issue of every unit (the CLI prints them as the other commands do).
+    parse issue of every unit (the CLI prints them as the other commands do); ``totals``, the
+    input statistics over every unit (``events``, ``lines``, ``unparsed_lines``...).
     """
     if fmt not in EXTENSIONS:
         raise InputError(f"unknown report format {fmt!r}; use html, md or json")
@@ -139,7 +141,7 @@ def write_report(
     safe_folder(out, named=True)
     with output_lock(out):
         return _write_units(
-            units, out, fmt, options, workers, scheduler, progress, title, plots, issues
+            units, out, fmt, options, workers, scheduler, progress, title, plots, issues, totals
         )
 
 
@@ -154,6 +156,7 @@ def _write_units(
     title: str,
     plots: bool,
     issues: list[ParseIssue] | None,
+    totals: dict[str, int] | None,
 ) -> list[Path]:
     ext = EXTENSIONS[fmt]
     several = len(units) > 1
@@ -167,6 +170,8 @@ def _write_units(
             issues.extend(log.issues)
         data = build_report_data(log, title=title, plots=plots)
         _write(index, render(data, fmt))
+        if totals is not None:
+            totals.update(data.diagnosis.get("stats", {}))
         return [index]
     after = partial(unit_report, fmt=fmt, title=title, plots=plots)
     written: list[Path] = []
@@ -191,4 +196,7 @@ def _write_units(
     merged = merge_report_data(parts, title, plots=plots)
     merged.inputs = rows
     _write(index, render(merged, fmt))
+    if totals is not None:
+        for key in ("files", "lines", "events", "unparsed_lines"):
+            totals[key] = sum(int(r.get(key) or 0) for r in rows)
     return [index, *written]

@@ -1,6 +1,6 @@
 """Generate the compressed and archived sample bundles (run from anywhere; output beside this file).
 
-    python sample_logs/bundles/make_bundles.py
+    python scripts/samples/make_bundles.py
 
 Everything is made up for this project and follows the seed case of ``sample_logs/README.md``
 (pod ``lab/probe-6d8f9c7b54-qwz4n`` failing three times with ``validateIfName: interface name
@@ -28,7 +28,7 @@ import tarfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent.parent / "sample_logs" / "bundles"
 STAMP = int(datetime(2026, 3, 11, 14, 0, tzinfo=UTC).timestamp())
 
 NS, POD, UID = "lab", "probe-6d8f9c7b54-qwz4n", "7ad2f92f-2377-4b79-8201-15fd0290181a"

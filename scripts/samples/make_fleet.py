@@ -1,10 +1,10 @@
 """Generate a made-up fleet: one ``sos report``-like archive per node, many pods, several causes.
 
-    python sample_logs/fleet/make_fleet.py OUT_DIR [--nodes 6] [--pods 14] [--seed 7]
+    python scripts/samples/make_fleet.py OUT_DIR [--nodes 6] [--pods 14] [--seed 7]
 
 or, from Python (what ``notebooks/03_batch_archive.ipynb`` does in a temp dir)::
 
-    make_fleet = runpy.run_path("sample_logs/fleet/make_fleet.py")["make_fleet"]
+    make_fleet = runpy.run_path("scripts/samples/make_fleet.py")["make_fleet"]
     archives = make_fleet(tmp_dir)
 
 Nothing is committed but this script: the archives are deterministic for a given seed. Each

@@ -1,0 +1,136 @@
+"""Real logs nobody here wrote (tests/data/real/README.md names each source): the expected
+values were read off the excerpts by hand."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import multus_forensics as mf
+from multus_forensics.formats import journald
+
+REAL = Path(__file__).resolve().parent / "data" / "real"
+#: a modification time far from every excerpt's own year: it must never win
+MTIME = datetime(2026, 6, 1, tzinfo=UTC).timestamp()
+
+
+@pytest.fixture
+def real(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A copy of an excerpt with a misleading modification time (as after a download)."""
+
+    def copy(name: str) -> Path:
+        path = tmp_path / name
+        path.write_bytes((REAL / name).read_bytes())
+        os.utime(path, (MTIME, MTIME))
+        return path
+
+    return copy
+
+
+def test_plaso_googlelog_gives_four_events_and_five_header_lines(real) -> None:  # type: ignore[no-untyped-def]
+    log = mf.parse(str(real("plaso_googlelog_test.INFO")))
+    df = log.to_polars()
+    assert df["message"].to_list() == [
+        "This line is VLOG level 0",
+        "This line is log level 0",
+        "Interesting Stuff\n    that spans two lines",
+        "This line is a fatal log",
+    ]
+    assert df["level"].to_list() == ["info", "info", "info", "fatal"]
+    assert set(df["node"]) == {"plasotest1"}
+    assert df["time"][0] == datetime(2019, 12, 31, 23, 59, 59, 1, tzinfo=UTC)
+    assert set(df["year_source"]) == {"file-header"}
+    [fs] = log.stats.files
+    assert (fs.lines, fs.header_lines, fs.event_lines, fs.issue_lines) == (10, 5, 5, 0)
+    assert log.issues == []
+
+
+def test_journal_header_gives_the_year_and_is_not_an_event(real) -> None:  # type: ignore[no-untyped-def]
+    log = mf.parse(str(real("coreos_bugs_1847_flanneld.journal")))
+    df = log.to_polars()
+    assert df.height == 10
+    assert not df["message"].str.starts_with("-- Logs begin").any()
+    assert df["time"][0] == datetime(2017, 3, 7, 17, 55, 58, tzinfo=UTC)
+    assert set(df["year_source"]) == {"file-header"}
+    assert log.stats.files[0].header_lines == 1
+
+
+def test_journal_header_end_stamp_dates_records_of_the_end_year(real) -> None:  # type: ignore[no-untyped-def]
+    # begins 2018-12-03, ends 2019-08-18: the August records are of 2019
+    df = mf.parse(str(real("minikube_5127_kubelet.journal"))).to_polars()
+    assert {t.year for t in df["time"]} == {2019}
+    assert df.height == 4
+
+
+def test_both_journald_paths_read_the_header(real, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    path = real("minikube_5127_kubelet.journal")
+    careful = mf.parse(str(path))
+    monkeypatch.setattr(journald, "VECTOR_MIN_LINES", 1)
+    fast = mf.parse(str(path))
+    assert fast.to_polars().equals(careful.to_polars())
+    assert fast.stats.files[0].header_lines == careful.stats.files[0].header_lines == 1
+
+
+def test_full_dates_in_messages_give_the_year(real) -> None:  # type: ignore[no-untyped-def]
+    log = mf.parse(str(real("vijayrod_aks_liveness.journal")))
+    df = log.to_polars()
+    assert {t.year for t in df["time"]} == {2025}
+    assert set(df["year_source"]) == {"content"}
+    assert df["time"][0] == datetime(2025, 5, 16, 18, 34, 4, 558677, tzinfo=UTC)
+
+
+def test_a_year_argument_contradicted_by_the_content_is_reported(real) -> None:  # type: ignore[no-untyped-def]
+    log = mf.parse(str(real("vijayrod_aks_liveness.journal")), year=2024)
+    assert {t.year for t in log.to_polars()["time"]} == {2024}  # the argument wins
+    notes = [i for i in log.issues if "disagrees" in i.reason]
+    assert [(n.line, n.severity) for n in notes] == [(3, "warning")]
+    assert "argument (2024)" in notes[0].reason
+    assert "(2025)" in notes[0].reason
+
+
+def test_probe_blocks_without_body_stay_three_records(real) -> None:  # type: ignore[no-untyped-def]
+    log = mf.parse(str(real("vijayrod_aks_liveness.journal")))
+    probes = log.to_polars().filter(pl.col("message") == "Probe failed")
+    assert probes["line"].to_list() == [4, 5, 6]
+    assert probes["nlines"].to_list() == [1, 1, 1]
+    assert not [i for i in log.issues if "newest-first" in i.reason]
+
+
+def test_restart_banner_lines_are_events_of_their_own(real) -> None:  # type: ignore[no-untyped-def]
+    path = real("kubernetes_77174_kubelet.log")
+    twice = path.read_text() * 2  # the same kubelet restarted: its banner after its records
+    path.write_text(twice)
+    log = mf.parse(str(path))
+    df = log.to_polars()
+    banners = df.filter(pl.col("message").str.starts_with("Flag --"))
+    assert banners["line"].to_list() == [1, 2, 9, 10]
+    assert set(banners["level"]) == {"warning"}
+    assert [json.loads(f)["banner"] for f in banners["fields"]] == ["deprecated-flag"] * 4
+    klog = df.filter(~pl.col("message").str.starts_with("Flag --"))
+    assert klog["nlines"].to_list() == [1] * 12  # no record absorbed a banner line
+    assert log.issues == []
+
+
+def test_older_pod_reference_form_resolves_with_its_uid(real) -> None:  # type: ignore[no-untyped-def]
+    df = mf.parse(str(real("kubernetes_54760_kubelet.journal"))).to_polars()
+    refs = df.select("namespace", "pod", "pod_uid").rows()
+    pod = ("default", "alpine-368057524-bgt0m", "cc89ef7c-bc47-11e7-85ce-901b0edee6b6")
+    assert refs == [(None, None, None), pod, pod]
+
+
+def test_a_certificate_expiry_date_does_not_vote_for_the_year(tmp_path: Path) -> None:
+    path = tmp_path / "kubelet.journal"
+    path.write_text(
+        "May 16 18:34:04 node-1 kubelet[4052]: I0516 18:34:04.000001    4052 "
+        "certificate_manager.go:270] Certificate expiration is 2027-05-16 18:34:04 +0000 UTC, "
+        "rotation deadline is 2027-02-01 04:10:44 +0000 UTC\n"
+    )
+    os.utime(path, (MTIME, MTIME))
+    df = mf.parse(str(path)).to_polars()
+    assert df.select("year_source").item() == "file-mtime"
+    assert df["time"][0].year == 2026
