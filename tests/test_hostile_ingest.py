@@ -201,3 +201,17 @@ def test_the_expansion_budget_grows_with_the_input_so_a_real_bundle_is_read_whol
     small = Limits(max_expanded_bytes=MiB, max_expansion_ratio=1)
     cut = mf.parse(str(path), limits=small)
     assert [i for i in cut.issues if "expansion budget" in i.reason]
+
+
+def test_a_damaged_member_of_a_zip_without_central_directory_is_named_and_the_rest_kept(
+    tmp_path: Path,
+) -> None:
+    path = zip_without_central_directory(tmp_path / "logs.zip", members=4)
+    raw = bytearray(path.read_bytes())
+    second = raw.find(b"PK\x03\x04", 10)
+    raw[second + 80 : second + 120] = b"\xff" * 40  # inside the second member's deflate data
+    path.write_bytes(bytes(raw))
+    log = mf.parse(str(path), year=2026)
+    assert log.stats.events == 30
+    damaged = [i for i in log.issues if "zip member damaged" in i.reason]
+    assert [i.member for i in damaged] == ["logs/kubelet-1.log"]

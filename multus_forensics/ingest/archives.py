@@ -502,6 +502,10 @@ def _zip_local(source: IO[bytes], ctx: WalkContext, where: Where, why: str) -> I
             yield from walk(buffered, ctx, inner.through(charged))
             for reason in charged.problems():
                 yield _issue(ctx, inner, reason)
+            if member.damaged:
+                yield _issue(
+                    ctx, inner, f"zip member damaged ({member.damaged}); its start was kept"
+                )
     except (OSError, EOFError, ValueError) as exc:
         problems.append(f"{type(exc).__name__}: {exc}")
     if not found:
