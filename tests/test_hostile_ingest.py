@@ -215,3 +215,12 @@ def test_a_damaged_member_of_a_zip_without_central_directory_is_named_and_the_re
     assert log.stats.events == 30
     damaged = [i for i in log.issues if "zip member damaged" in i.reason]
     assert [i.member for i in damaged] == ["logs/kubelet-1.log"]
+
+
+def test_thousands_of_archives_past_max_depth_are_ten_issues_and_a_count(tmp_path: Path) -> None:
+    bomb = nested_zip_bomb(tmp_path / "42.zip", leaf=MiB, fanout=16, levels=4)
+    log = mf.parse(str(bomb))
+    deep = [i for i in log.issues if "nested deeper than max_depth=3" in i.reason]
+    assert len(deep) == archives.DEEP_SHOWN + 1
+    assert deep[-1].reason.startswith(f"and {16**3 - archives.DEEP_SHOWN} more archives")
+    assert all(i.lost for i in deep)
