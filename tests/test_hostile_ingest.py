@@ -201,3 +201,26 @@ def test_the_expansion_budget_grows_with_the_input_so_a_real_bundle_is_read_whol
     small = Limits(max_expanded_bytes=MiB, max_expansion_ratio=1)
     cut = mf.parse(str(path), limits=small)
     assert [i for i in cut.issues if "expansion budget" in i.reason]
+
+
+def test_a_damaged_member_of_a_zip_without_central_directory_is_named_and_the_rest_kept(
+    tmp_path: Path,
+) -> None:
+    path = zip_without_central_directory(tmp_path / "logs.zip", members=4)
+    raw = bytearray(path.read_bytes())
+    second = raw.find(b"PK\x03\x04", 10)
+    raw[second + 80 : second + 120] = b"\xff" * 40  # inside the second member's deflate data
+    path.write_bytes(bytes(raw))
+    log = mf.parse(str(path), year=2026)
+    assert log.stats.events == 30
+    damaged = [i for i in log.issues if "zip member damaged" in i.reason]
+    assert [i.member for i in damaged] == ["logs/kubelet-1.log"]
+
+
+def test_thousands_of_archives_past_max_depth_are_ten_issues_and_a_count(tmp_path: Path) -> None:
+    bomb = nested_zip_bomb(tmp_path / "42.zip", leaf=MiB, fanout=16, levels=4)
+    log = mf.parse(str(bomb))
+    deep = [i for i in log.issues if "nested deeper than max_depth=3" in i.reason]
+    assert len(deep) == archives.DEEP_SHOWN + 1
+    assert deep[-1].reason.startswith(f"and {16**3 - archives.DEEP_SHOWN} more archives")
+    assert all(i.lost for i in deep)

@@ -43,6 +43,8 @@ from multus_forensics.mapping import Data, map_file
 from multus_forensics.model import ParseIssue
 
 _HEAD: Final = 512
+#: archives too deep reported one by one per input; the rest are one summary issue
+DEEP_SHOWN: Final = 10
 _READ_CHUNK: Final = 1024 * 1024
 
 Item = RawStream | ParseIssue | Unreadable
@@ -60,6 +62,7 @@ class WalkContext:
     size: int = 0  # bytes of the top-level input as given (0: unknown, e.g. stdin)
     budget: Budget = field(init=False)
     members: int = 0  # archive members read so far (Limits.max_members)
+    too_deep: int = 0  # archives not followed for max_depth (each past DEEP_SHOWN only counted)
 
     def __post_init__(self) -> None:
         ratio = self.limits.max_expansion_ratio * self.size
@@ -227,8 +230,16 @@ def _logical(ctx: WalkContext, where: Where) -> str:
 def walk(fh: IO[bytes], ctx: WalkContext, where: Where | None = None) -> Iterator[Item]:
     """Yield the text streams and issues found in ``fh`` (a file, member or decompressed stream)."""
     where = where or Where()
+    top = where.archives == 0 and where.layers == 0  # the input itself, not a member
     head = _read_upto(fh, _HEAD)
     yield from _dispatch(head, fh, ctx, where)
+    if top and ctx.too_deep > DEEP_SHOWN:
+        more = ctx.too_deep - DEEP_SHOWN
+        reason = (
+            f"and {more} more archives nested deeper than max_depth={ctx.limits.max_depth}; "
+            "not followed"
+        )
+        yield Unreadable(_issue(ctx, where, reason))
 
 
 def _dispatch(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
@@ -237,13 +248,12 @@ def _dispatch(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Ite
         yield from _compressed(codec, head, fh, ctx, where)
     elif is_tar(head) or is_zip(head):
         if where.archives + 1 > ctx.limits.max_depth:
-            yield Unreadable(
-                _issue(
-                    ctx,
-                    where,
-                    f"archive nested deeper than max_depth={ctx.limits.max_depth}; not followed",
+            ctx.too_deep += 1
+            if ctx.too_deep <= DEEP_SHOWN:  # a bomb has thousands: the rest are counted
+                reason = (
+                    f"archive nested deeper than max_depth={ctx.limits.max_depth}; not followed"
                 )
-            )
+                yield Unreadable(_issue(ctx, where, reason))
         elif is_tar(head):
             yield from _tar(io.BufferedReader(_Prefixed(head, fh)), ctx, where)
         else:
@@ -502,6 +512,10 @@ def _zip_local(source: IO[bytes], ctx: WalkContext, where: Where, why: str) -> I
             yield from walk(buffered, ctx, inner.through(charged))
             for reason in charged.problems():
                 yield _issue(ctx, inner, reason)
+            if member.damaged:
+                yield _issue(
+                    ctx, inner, f"zip member damaged ({member.damaged}); its start was kept"
+                )
     except (OSError, EOFError, ValueError) as exc:
         problems.append(f"{type(exc).__name__}: {exc}")
     if not found:

@@ -34,6 +34,12 @@ class LocalMember:
     encrypted: bool
     method: int
     reader: IO[bytes] | None  # None: encrypted or an unsupported method (not read)
+    inflate: _Inflate | None = None
+
+    @property
+    def damaged(self) -> str | None:
+        """Why the member's deflate data could not be read to its end, if it could not."""
+        return self.inflate.damaged if self.inflate is not None else None
 
 
 class _Stored(io.RawIOBase):
@@ -146,7 +152,7 @@ def scan(fh: IO[bytes], problems: list[str]) -> Iterator[LocalMember]:
         elif not encrypted and method == _DEFLATED:
             inflate = _Inflate(fh, start)
             reader = io.BufferedReader(inflate, _CHUNK)
-        yield LocalMember(name, _mtime(time, date), encrypted, method, reader)
+        yield LocalMember(name, _mtime(time, date), encrypted, method, reader, inflate)
         if known:
             end = start + csize
         elif inflate is not None:
