@@ -16,12 +16,13 @@ Two situations make a finding a claim the input cannot carry:
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
 import regex
 
 from multus_forensics.classify.fallback import FALLBACK_FORMAT
+from multus_forensics.model import Event
 
 if TYPE_CHECKING:
     from multus_forensics.classify.context import Context
@@ -80,46 +81,59 @@ _CONFIG_MISSING: Final = regex.compile(
 _GENERIC_CAUSE: Final = "default_network_not_ready"
 
 
-def _mentions_multus(ctx: Context) -> bool:
-    def compute() -> bool:
+@dataclass(frozen=True)
+class _InputFacts:
+    """What abstention needs to know about the input (the only place it reads the context)."""
+
+    #: some event comes from, or names, Multus or its satellites
+    multus_sign: bool
+    #: files in which a format recognised at least one record
+    recognised_files: frozenset[str]
+    #: the event at each (file, line)
+    by_line: dict[tuple[str, int], Event]
+
+
+def _facts(ctx: Context) -> _InputFacts:
+    def compute() -> _InputFacts:
+        sign = False
+        recognised = set()
+        by_line = {}
         for v in ctx.views:
             e = v.event
-            if (e.source or "").startswith("multus") or e.kind.startswith("multus:"):
-                return True
-            if e.format.startswith(("multus", "whereabouts")):
-                return True
-            if any(_MULTUS_SIGN.search(t) for t in (e.raw, e.message, e.error or "")):
-                return True
-        return False
+            by_line[(e.file, e.line)] = e
+            if e.format != FALLBACK_FORMAT or e.fields.get("fallback") == "line":
+                recognised.add(e.file)
+            sign = sign or _signals_multus(e)
+        return _InputFacts(sign, frozenset(recognised), by_line)
 
-    return bool(ctx.memo("abstain:mentions_multus", compute))
+    facts: _InputFacts = ctx.memo("abstain:facts", compute)
+    return facts
 
 
-def _raw_only(finding: Finding, ctx: Context) -> bool:
+def _signals_multus(e: Event) -> bool:
+    if (e.source or "").startswith("multus") or e.kind.startswith("multus:"):
+        return True
+    if e.format.startswith(("multus", "whereabouts")):
+        return True
+    return any(_MULTUS_SIGN.search(t) for t in (e.raw, e.message, e.error or ""))
+
+
+def _raw_only(finding: Finding, facts: _InputFacts) -> bool:
     """Every matched line of the finding comes from a file in which no format recognised
-    anything (raw lines only), or from a source-code file."""
-    recognised: set[str] = ctx.memo(
-        "abstain:recognised_files",
-        lambda: {
-            v.event.file
-            for v in ctx.views
-            if v.event.format != FALLBACK_FORMAT or v.event.fields.get("fallback") == "line"
-        },
-    )
-    by_line = {(v.event.file, v.event.line): v for v in ctx.views}
-    matched = [by_line.get((e.file, e.line)) for e in finding.evidence if e.claim == "match"]
+    anything (raw lines without a log header), or from a source-code file."""
+    matched = [facts.by_line.get((e.file, e.line)) for e in finding.evidence if e.claim == "match"]
     return bool(matched) and all(
-        v is not None
+        e is not None
         and (
             (
-                v.event.format == FALLBACK_FORMAT
-                and v.event.file not in recognised
-                and not LOG_HEADER.match(v.event.raw)
+                e.format == FALLBACK_FORMAT
+                and e.file not in facts.recognised_files
+                and not LOG_HEADER.match(e.raw)
             )
             # a source file quoting error texts is read as pasted error lines at best
-            or (v.event.format in LOOSE_FORMATS and v.event.file.endswith(SOURCE_SUFFIXES))
+            or (e.format in LOOSE_FORMATS and e.file.endswith(SOURCE_SUFFIXES))
         )
-        for v in matched
+        for e in matched
     )
 
 
@@ -160,9 +174,10 @@ def _generic(finding: Finding) -> Finding:
 
 def abstain(diagnosis: Diagnosis, ctx: Context) -> Diagnosis:
     """``diagnosis`` without the claims its input cannot carry (see the module docstring)."""
-    findings = [f for f in diagnosis.findings if not _raw_only(f, ctx)]
+    facts = _facts(ctx)
+    findings = [f for f in diagnosis.findings if not _raw_only(f, facts)]
     withdrawn = len(diagnosis.findings) - len(findings)
-    if not _mentions_multus(ctx):
+    if not facts.multus_sign:
         merged: dict[str, Finding] = {}
         for f in map(_generic, findings):
             best = merged.get(f.root_cause)

@@ -237,16 +237,29 @@ _MULTUS_ALIVE: Final = regex.compile(
 )
 
 
-def _configs(ctx: Context) -> list[EventView]:
+def _of_kinds(ctx: Context, *kinds: str) -> list[EventView]:
+    """The events of these kinds, in input order (the configuration predicates read only them)."""
     found: list[EventView] = ctx.memo(
-        "configs", lambda: [v for v in ctx.views if v.event.kind in ("config:cni", "config:nad")]
+        f"kinds:{','.join(kinds)}", lambda: [v for v in ctx.views if v.event.kind in kinds]
     )
     return found
 
 
+def _configs(ctx: Context) -> list[EventView]:
+    return _of_kinds(ctx, "config:cni", "config:nad")
+
+
 def _listing(ctx: Context) -> list[EventView]:
-    found: list[EventView] = ctx.memo(
-        "listing", lambda: [v for v in ctx.views if v.event.kind == "listing:entry"]
+    return _of_kinds(ctx, "listing:entry")
+
+
+def _multus_alive(ctx: Context) -> bool:
+    """Some record (not a listing) shows a multus daemon or pod running."""
+    found: bool = ctx.memo(
+        "multus_alive",
+        lambda: any(
+            _MULTUS_ALIVE.search(v.event.raw) for v in ctx.views if v.event.kind != "listing:entry"
+        ),
     )
     return found
 
@@ -280,10 +293,7 @@ def multus_config_left_behind(ctx: Context, hit: Hit) -> Outcome:
         bins = [v for v in entries if _BIN_DIR.search(str(v.event.fields.get("dir") or ""))]
         binary = any(str(v.event.fields.get("name")) in ("multus", "multus-shim") for v in bins)
         gone = not kubeconfig_dir or (bool(bins) and not binary)
-        alive = any(
-            _MULTUS_ALIVE.search(v.event.raw) for v in ctx.views if v.event.kind != "listing:entry"
-        )
-        return confs if gone and not alive else []
+        return confs if gone and not _multus_alive(ctx) else []
 
     found: list[EventView] = ctx.memo("multus_config_left_behind", compute)
     return found
