@@ -106,6 +106,11 @@ LABELS: list[tuple[str, str, str]] = [
         'Post "http://dummy/": dial unix /var/run/ovn-kubernetes/cni//ovn-cni-server.sock: connect: connection refused',
     ),
     (
+        r"^ovn-org/ovn-kubernetes:.*:failed to get pod annotation",
+        "default_network_not_ready",
+        "timed out waiting for annotations: context deadline exceeded",
+    ),
+    (
         r"^k8snetworkplumbingwg/multus-cni:.*:failed to send CNI request",
         "multus_daemon_unavailable",
         'Post "http://dummy/cni": dial unix /run/multus/multus.sock: connect: connection refused',

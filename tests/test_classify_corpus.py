@@ -146,3 +146,25 @@ def test_script_prints_both_parts_top_two_per_label_and_confusion(
     assert "columns:" in out
     assert "label" in out
     assert "recall" in out
+
+
+def _in_transit(log: str) -> str:
+    """The excerpt as a ticket might carry it: quotes escaped once more, fenced in Markdown."""
+    return "```\n" + log.replace('\\"', '\\\\\\"').replace('"', '\\"') + "\n```\n"
+
+
+def test_held_out_part_survives_a_markdown_fence_and_one_more_level_of_escaping(
+    tmp_path: Path,
+) -> None:
+    import multus_forensics as mf
+
+    held = [r for r in _records() if r["split"] == "heldout"]
+    wrong = []
+    for n, rec in enumerate(held):
+        path = tmp_path / f"r{n}.txt"
+        path.write_text(_in_transit(rec["log"]), encoding="utf-8")
+        diag = mf.diagnose(str(path), year=2026)
+        if diag.top != rec["root_cause"]:
+            wrong.append((rec["id"], diag.top, diag[0].confidence if diag.findings else 0.0))
+    assert len(wrong) <= 0.15 * len(held), wrong
+    assert all(conf < 0.8 for _, _, conf in wrong), wrong

@@ -122,3 +122,16 @@ def test_a_truncated_excerpt_of_a_non_decisive_start_is_not_matched(tmp_path: Pa
         'Multus: [lab/api-7]: error getting pod: Get "https://10.96.0.1:443/api/v1/na…\n'
     )
     assert mf.diagnose(str(path), year=2026).top == "unknown"
+
+
+def test_a_cut_inside_a_generic_wrapper_is_not_read_as_the_pattern_behind_it(
+    tmp_path: Path,
+) -> None:
+    # MASTER-MISSING also matches 'error adding container to network "x": Link not found', but
+    # only 'failed to lookup master "' is decisive when the text is cut
+    path = tmp_path / "paste.txt"
+    path.write_text(
+        'failed to setup network for sandbox "05c4": plugin type="multus" name="multus-cni-network" '
+        "failed (add): [lab/db-0/ce44c8e8:storage]: error adding container to network…\n"
+    )
+    assert mf.diagnose(str(path), year=2026).top == "unknown"

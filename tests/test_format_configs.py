@@ -173,3 +173,19 @@ def test_a_listing_of_the_leftover_config_turns_a_shared_surface_into_the_stale_
     diag = mf.diagnose([str(paste), str(CONFIGS / "ls-cni.txt")])
     assert diag.top == "stale_multus_config_after_uninstall"
     assert any("left" in r for r in diag[0].reasons) or diag[0].rule == "CONFIG-LEFTOVER-MULTUS"
+
+
+def test_sosreport_listing_takes_its_folder_from_the_file_name(tmp_path: Path) -> None:
+    path = tmp_path / "ls_-lanR_.etc.cni.net.d"
+    path.write_text(
+        "total 8\n-rw-------. 1 0 0 1104 Mar  2 10:14 00-multus.conf\n"
+        "-rw-r--r--. 1 0 0  292 Feb 11  2025 10-flannel.conflist\n",
+        encoding="utf-8",
+    )
+    log = mf.parse(str(path))
+    assert log.stats.files[0].format == "cni-listing"
+    entries = [e for e in frame_to_events(log.to_polars()) if e.kind == "listing:entry"]
+    assert [e.message for e in entries] == [
+        "/etc/cni/net.d/00-multus.conf",
+        "/etc/cni/net.d/10-flannel.conflist",
+    ]

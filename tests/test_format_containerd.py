@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 from conftest import SAMPLES, check_golden
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from runtime_accounting import check_accounting
 
@@ -223,6 +223,7 @@ def _split_with_regex(line: str) -> tuple[str | None, ...]:
     return (m["ts"], m["level"], m["msg"], m["rest"]) if m else (None, None, None, None)
 
 
+@settings(deadline=None)  # correctness, not speed: a loaded machine must not fail it
 @given(
     st.lists(
         st.sampled_from(['"', "\\", " ", "é", "x", "=", "msg=", '\\"', "\\\\", "ü中"]), max_size=12
@@ -261,6 +262,7 @@ def test_bare_extra_fields_become_the_same_json_as_parse_kv() -> None:
     )
 
 
+@settings(deadline=None)  # correctness, not speed: a loaded machine must not fail it
 @given(
     st.lists(
         st.sampled_from(['"', "\\", " ", "é", "x", "=", " error=", '\\"', "\\\\", "k=v"]),
@@ -309,6 +311,7 @@ STAMPS = [
 ]
 
 
+@settings(deadline=None)  # correctness, not speed: a loaded machine must not fail it
 @given(st.lists(st.sampled_from(STAMPS), min_size=1, max_size=12))
 def test_byte_stamp_reader_gives_the_times_of_the_polars_and_python_readers(
     stamps: list[str],

@@ -199,3 +199,9 @@ def test_explanation_placeholders_are_context_facts_or_named_groups() -> None:
         groups = {g for p in rule.patterns for g in p.groupindex}
         used = {name for _, name, _, _ in string.Formatter().parse(rule.explanation) if name}
         assert used <= facts | groups, (rule.id, used - facts - groups)
+
+
+def test_partial_fragments_must_compile() -> None:
+    text = MINIMAL.replace("confidence = 0.5", "confidence = 0.5\npartial = ['(unclosed']")
+    with pytest.raises(RuleError, match="bad pattern in partial"):
+        load_rules_text(text, "mine.toml")

@@ -119,3 +119,15 @@ def test_every_mapped_entry_fires_a_rule_of_its_label(capsys: pytest.CaptureFixt
 def test_sample_fills_the_last_verb_with_the_entry_fill() -> None:
     entry = {"text": "failed to lookup master %q: %v", "fill": "Link not found"}
     assert sample(entry) == 'failed to lookup master "net1": Link not found'
+
+
+def test_rules_written_from_upstream_cite_a_file_at_a_tag_and_its_versions() -> None:
+    cite = regex.compile(r"^https://github\.com/[\w.-]+/[\w.-]+/blob/v[\d.]+/\S+ \(.*v[\d.]+.*\)$")
+    loose = [
+        (rule.id, ref)
+        for rule in load_catalog().rules
+        if rule.source in ("rules/upstream.toml", "rules/configs.toml")
+        for ref in rule.references
+        if not cite.match(ref)
+    ]
+    assert loose == []

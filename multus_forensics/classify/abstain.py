@@ -16,12 +16,13 @@ Two situations make a finding a claim the input cannot carry:
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
 import regex
 
 from multus_forensics.classify.fallback import FALLBACK_FORMAT
+from multus_forensics.model import Event
 
 if TYPE_CHECKING:
     from multus_forensics.classify.context import Context
@@ -80,62 +81,71 @@ _CONFIG_MISSING: Final = regex.compile(
 _GENERIC_CAUSE: Final = "default_network_not_ready"
 
 
-def _mentions_multus(ctx: Context) -> bool:
-    def compute() -> bool:
-        import polars as pl
+@dataclass(frozen=True)
+class _InputFacts:
+    """What abstention needs to know about the input (the only place it reads the context)."""
 
-        sign = _MULTUS_SIGN.pattern
+    #: some event comes from, or names, Multus or its satellites
+    multus_sign: bool
+    #: files in which a format recognised at least one record
+    recognised_files: frozenset[str]
+    #: the event at each (file, line)
+    by_line: dict[tuple[str, int], Event]
+
+
+def _facts(ctx: Context, diagnosis: Diagnosis) -> _InputFacts:
+    """The facts, read by expressions over the context's frame; events only for cited lines."""
+    import polars as pl
+
+    def compute() -> tuple[bool, frozenset[str]]:
         mentions = (
             pl.col("source").fill_null("").str.starts_with("multus")
             | pl.col("kind").str.starts_with("multus:")
             | pl.col("format").str.starts_with("multus")
             | pl.col("format").str.starts_with("whereabouts")
             | pl.any_horizontal(
-                [pl.col(c).fill_null("").str.contains(sign) for c in ("raw", "message", "error")]
+                [
+                    pl.col(c).fill_null("").str.contains(_MULTUS_SIGN.pattern)
+                    for c in ("raw", "message", "error")
+                ]
             )
         )
-        return bool(ctx.frame.select(mentions.any()).item())
+        recognised = (pl.col("format") != FALLBACK_FORMAT) | pl.col("fields").str.contains(
+            r'"fallback":\s*"line"'
+        )
+        sign = bool(ctx.frame.select(mentions.any()).item())
+        files = ctx.frame.filter(recognised).get_column("file").unique().to_list()
+        return sign, frozenset(files)
 
-    return bool(ctx.memo("abstain:mentions_multus", compute))
+    sign, recognised = ctx.memo("abstain:facts", compute)
+    cited = {(e.file, e.line) for f in diagnosis.findings for e in f.evidence}
+    by_line: dict[tuple[str, int], Event] = {}
+    if cited:
+        keys = pl.DataFrame(
+            sorted(cited), schema={"file": pl.String, "line": pl.Int64}, orient="row"
+        )
+        wanted = pl.struct("file", "line").is_in(keys.to_struct().implode())
+        for v in ctx.views_at(ctx.positions(wanted)):
+            by_line[(v.event.file, v.event.line)] = v.event
+    return _InputFacts(sign, recognised, by_line)
 
 
-def _recognised_files(ctx: Context) -> set[str]:
-    import polars as pl
-
-    recognised = (pl.col("format") != FALLBACK_FORMAT) | pl.col("fields").str.contains(
-        r'"fallback":\s*"line"'
-    )
-    return set(ctx.frame.filter(recognised).get_column("file").unique().to_list())
-
-
-def _raw_only(finding: Finding, ctx: Context) -> bool:
+def _raw_only(finding: Finding, facts: _InputFacts) -> bool:
     """Every matched line of the finding comes from a file in which no format recognised
-    anything (raw lines only), or from a source-code file."""
-    import polars as pl
-
-    recognised: set[str] = ctx.memo("abstain:recognised_files", lambda: _recognised_files(ctx))
-    cited = [(e.file, e.line) for e in finding.evidence if e.claim == "match"]
-    if not cited:
-        return False
-    wanted = pl.struct("file", "line").is_in(
-        pl.DataFrame(cited, schema={"file": pl.String, "line": pl.Int64}, orient="row")
-        .to_struct()
-        .implode()
-    )
-    by_line = {(v.event.file, v.event.line): v for v in ctx.views_at(ctx.positions(wanted))}
-    matched = [by_line.get(key) for key in cited]
-    return all(
-        v is not None
+    anything (raw lines without a log header), or from a source-code file."""
+    matched = [facts.by_line.get((e.file, e.line)) for e in finding.evidence if e.claim == "match"]
+    return bool(matched) and all(
+        e is not None
         and (
             (
-                v.event.format == FALLBACK_FORMAT
-                and v.event.file not in recognised
-                and not LOG_HEADER.match(v.event.raw)
+                e.format == FALLBACK_FORMAT
+                and e.file not in facts.recognised_files
+                and not LOG_HEADER.match(e.raw)
             )
             # a source file quoting error texts is read as pasted error lines at best
-            or (v.event.format in LOOSE_FORMATS and v.event.file.endswith(SOURCE_SUFFIXES))
+            or (e.format in LOOSE_FORMATS and e.file.endswith(SOURCE_SUFFIXES))
         )
-        for v in matched
+        for e in matched
     )
 
 
@@ -176,9 +186,10 @@ def _generic(finding: Finding) -> Finding:
 
 def abstain(diagnosis: Diagnosis, ctx: Context) -> Diagnosis:
     """``diagnosis`` without the claims its input cannot carry (see the module docstring)."""
-    findings = [f for f in diagnosis.findings if not _raw_only(f, ctx)]
+    facts = _facts(ctx, diagnosis)
+    findings = [f for f in diagnosis.findings if not _raw_only(f, facts)]
     withdrawn = len(diagnosis.findings) - len(findings)
-    if not _mentions_multus(ctx):
+    if not facts.multus_sign:
         merged: dict[str, Finding] = {}
         for f in map(_generic, findings):
             best = merged.get(f.root_cause)

@@ -27,9 +27,9 @@ explanation        plain-language paragraph; ``{pod}``, ``{network}``, ``{interf
                    and the patterns' named groups are filled in
 remediation        list of steps; ``references``: list of URLs
 examples           logs (one event per line) that must fire the rule; counter_examples must not
-partial            ``true`` when each pattern is decisive from its start: a text cut short
-                   (truncated excerpt) may then match a prefix of it (at least
-                   :data:`MIN_PARTIAL` characters, ending where the text ends)
+partial            decisive fragments (regexes): a text cut short inside a pattern (a
+                   truncated excerpt) matches when what survives of the match holds one of
+                   them (and at least :data:`MIN_PARTIAL` characters, ending where the text ends)
 discriminators     ``[{against = LABEL, check = "command", outcomes = [{when = "...", means =
                    "..."}]}]``: when a finding of ``against`` is also present (same surface
                    signature), the check that tells them apart and what each outcome means
@@ -276,7 +276,7 @@ class Rule:
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
     discriminators: tuple[Discriminator, ...] = ()
-    partial: bool = False
+    partial: tuple[regex.Pattern[str], ...] = ()
     source: str = ""
     user: bool = False
 
@@ -300,8 +300,8 @@ class Rule:
     def first_match(self, text: str) -> regex.Match[str] | None:
         """The first pattern match in ``text`` unless an ``exclude`` pattern also matches.
 
-        A ``partial`` rule also matches a text cut inside one of its patterns (the match's
-        ``partial`` is then true): the surviving prefix is decisive by the rule's own account.
+        A rule with ``partial`` fragments also matches a text cut inside one of its patterns when
+        the surviving part holds a decisive fragment (the match's ``partial`` is then true).
         """
         for pattern in self.patterns:
             m = self.search(pattern, text)
@@ -325,6 +325,7 @@ class Rule:
                 and m.partial
                 and m.end() == len(body)
                 and m.end() - m.start() >= MIN_PARTIAL
+                and any(self.search(d, m.group()) for d in self.partial)
             ):
                 if any(self.search(x, body) for x in self.exclude):
                     return None
@@ -409,12 +410,6 @@ def _adjusts(where: str, key: str, value: Any, predicates: Iterable[str]) -> tup
     return tuple(out)
 
 
-def _flag(where: str, key: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _fail(where, f"{key!r} must be true or false")
-    return value
-
-
 def _discriminators(where: str, value: Any) -> tuple[Discriminator, ...]:
     if not isinstance(value, list):
         raise _fail(where, "'discriminators' must be a list of tables")
@@ -491,7 +486,10 @@ def _rule(raw: Any, source: str, user: bool, predicates: Iterable[str]) -> Rule:
         examples=_strings(where, "examples", raw.get("examples", [])),
         counter_examples=_strings(where, "counter_examples", raw.get("counter_examples", [])),
         discriminators=_discriminators(where, raw.get("discriminators", [])),
-        partial=_flag(where, "partial", raw.get("partial", False)),
+        partial=tuple(
+            _compile(where, "partial", p)
+            for p in _strings(where, "partial", raw.get("partial", []))
+        ),
         source=source,
         user=user,
     )

@@ -247,12 +247,26 @@ _MULTUS_ALIVE: Final = regex.compile(
 )
 
 
+def _of_kinds(ctx: Context, *kinds: str) -> list[EventView]:
+    """The events of these kinds, in input order (the configuration predicates read only them)."""
+    return ctx.select(f"kinds:{','.join(kinds)}", lambda: _kinds(*kinds))
+
+
 def _configs(ctx: Context) -> list[EventView]:
-    return ctx.select("configs", lambda: _kinds("config:cni", "config:nad"))
+    return _of_kinds(ctx, "config:cni", "config:nad")
 
 
 def _listing(ctx: Context) -> list[EventView]:
-    return ctx.select("listing", lambda: _kinds("listing:entry"))
+    return _of_kinds(ctx, "listing:entry")
+
+
+def _multus_alive(ctx: Context) -> bool:
+    """Some record (not a listing) shows a multus daemon or pod running."""
+    import polars as pl
+
+    alive = pl.col("raw").str.contains(_MULTUS_ALIVE.pattern) & (pl.col("kind") != "listing:entry")
+    found: bool = ctx.memo("multus_alive", lambda: bool(ctx.frame.select(alive.any()).item()))
+    return found
 
 
 def config_delegates_to_multus(ctx: Context, hit: Hit) -> Outcome:
@@ -266,7 +280,6 @@ def multus_config_left_behind(ctx: Context, hit: Hit) -> Outcome:
     input shows a multus daemon or pod running."""
 
     def compute() -> list[EventView]:
-        import polars as pl
 
         entries = _listing(ctx)
         confs = [
@@ -286,15 +299,7 @@ def multus_config_left_behind(ctx: Context, hit: Hit) -> Outcome:
         bins = [v for v in entries if _BIN_DIR.search(str(v.event.fields.get("dir") or ""))]
         binary = any(str(v.event.fields.get("name")) in ("multus", "multus-shim") for v in bins)
         gone = not kubeconfig_dir or (bool(bins) and not binary)
-        alive = bool(
-            ctx.frame.select(
-                (
-                    pl.col("raw").str.contains(_MULTUS_ALIVE.pattern)
-                    & (pl.col("kind") != "listing:entry")
-                ).any()
-            ).item()
-        )
-        return confs if gone and not alive else []
+        return confs if gone and not _multus_alive(ctx) else []
 
     found: list[EventView] = ctx.memo("multus_config_left_behind", compute)
     return found

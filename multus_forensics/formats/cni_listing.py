@@ -13,8 +13,8 @@ sosreport::
     /opt/cni/bin:
     lrwxrwxrwx 1 root root   21 2026-03-02 10:14 multus -> /opt/multus/bin/multus
 
-The folder comes from the command (``ls -l PATH``) or a ``PATH:`` header (``ls -l A B``,
-``ls -lR``). Each entry is a ``listing:entry`` event (``fields``: ``dir``, ``name``, ``type``
+The folder comes from the command (``ls -l PATH``), a ``PATH:`` header (``ls -l A B``,
+``ls -lR``), or a sosreport file name (``ls_-lanR_.etc.cni.net.d``). Each entry is a ``listing:entry`` event (``fields``: ``dir``, ``name``, ``type``
 ``-``/``d``/``l``, ``size``, ``target`` of a link; ``message`` is the full path); other lines
 (prompts, ``total``) are ``log`` events.
 """
@@ -43,10 +43,28 @@ _HEADER: Final = re.compile(r"^(?P<path>/[^\s:]*|\.[^\s:]*):\s*$")
 CNI_DIRS: Final = re.compile(r"/etc/cni/net\.d|/opt/cni/bin|/var/lib/cni|/usr/libexec/cni|cni/bin")
 
 
-def entry_events_dir(lines: Sequence[str]) -> list[tuple[int, str | None, re.Match[str] | None]]:
+#: sosreport names a listing after its command, with the folder's slashes as dots
+#: (``ls_-lanR_.etc.cni.net.d``): the CNI folders whose dotted form is unambiguous
+_DOTTED: Final = {
+    ".etc.cni.net.d": "/etc/cni/net.d",
+    ".opt.cni.bin": "/opt/cni/bin",
+    ".var.lib.cni.multus": "/var/lib/cni/multus",
+    ".var.lib.cni.networks": "/var/lib/cni/networks",
+    ".usr.libexec.cni": "/usr/libexec/cni",
+}
+
+
+def folder_from_name(name: str) -> str | None:
+    """The listed folder when a file is named after its ``ls`` command (sosreport)."""
+    base = name.rsplit("/", 1)[-1]
+    return next((path for dotted, path in _DOTTED.items() if base.endswith(dotted)), None)
+
+
+def entry_events_dir(
+    lines: Sequence[str], folder: str | None = None
+) -> list[tuple[int, str | None, re.Match[str] | None]]:
     """(index, folder, entry match) per line: the folder in force and the parsed entry, if any."""
     out = []
-    folder: str | None = None
     for i, line in enumerate(lines):
         m = _LS.search(line)
         if m and not ENTRY.match(line):
@@ -63,7 +81,7 @@ class CniListingFormat(LogFormat):
 
     name: ClassVar[str] = FORMAT
     aliases: ClassVar[tuple[str, ...]] = ("ls", "ls-l", "listing")
-    filename_globs: ClassVar[tuple[str, ...]] = ("ls_-l*", "ls_-al*", "ls_-la*")
+    filename_globs: ClassVar[tuple[str, ...]] = ("ls_-l*", "ls_-al*", "ls_-la*", "ls_-*.cni*")
     description: ClassVar[str] = "ls -l listings of CNI folders (net.d, bin, multus cache)"
 
     def sniff(self, head: Sequence[str]) -> float:
@@ -86,7 +104,8 @@ class CniListingFormat(LogFormat):
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
         events: list[Event] = []
         blank = 0
-        for i, folder, m in entry_events_dir(src.lines):
+        start = folder_from_name(src.member or src.file)
+        for i, folder, m in entry_events_dir(src.lines, start):
             line = src.lines[i]
             if not line.strip():
                 blank += 1

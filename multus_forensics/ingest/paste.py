@@ -2,7 +2,8 @@
 
 Real reports rarely carry the file as written: GitHub quoting adds ``> `` (nested ``> > ``),
 editors and ``grep -n`` / ``cat -n`` add line numbers (``  12 | ``, ``12:``, ``    12<TAB>``),
-terminal UIs such as k9s frame every line in box-drawing characters (``│ ... │``). Formats
+terminal UIs such as k9s frame every line in box-drawing characters (``│ ... │``), Markdown
+adds code fences (```` ``` ````) and wraps lines in ``**``/`` ` `` emphasis. Formats
 should see the log itself, so this step runs on every decoded source before sniffing.
 
 A decoration is stripped only when it is *consistent*: most non-blank lines of the sample carry
@@ -97,8 +98,42 @@ def _strip_box(lines: list[str], sample: list[str]) -> tuple[list[str], str | No
     return out, "terminal UI box frame '│ … │'"
 
 
+_FENCE = re.compile(r"^[ \t]*(?:```|~~~)[\w+-]{0,20}[ \t]*$")
+_EMPHASIS = re.compile(r"^([ \t]*)(\*\*|`)(?=\S)(.*\S)\2[ \t]*$")
+
+
+def _strip_markdown(lines: list[str], sample: list[str]) -> tuple[list[str], str | None]:
+    """Code-fence lines become blank; ``**line**`` / `` `line` `` lose their wrapper when most
+    lines carry one (a fence is unmistakable on its own, emphasis only when consistent)."""
+    if not sample:
+        return lines, None
+    fences = sum(1 for line in sample if _FENCE.match(line))
+    body = [line for line in sample if not _FENCE.match(line)]
+    wrapped = sum(1 for line in body if _EMPHASIS.match(line))
+    emphasis = bool(body) and wrapped >= MOST * len(body)
+    if not fences and not emphasis:
+        return lines, None
+    out = []
+    for line in lines:
+        if _FENCE.match(line):
+            out.append("")
+        elif emphasis:
+            out.append(_EMPHASIS.sub(r"\1\3", line))
+        else:
+            out.append(line)
+    parts = [
+        p for p, on in (("Markdown code fences", fences), ("Markdown emphasis", emphasis)) if on
+    ]
+    return out, " and ".join(parts)
+
+
 Stripper = Callable[[list[str], list[str]], tuple[list[str], "str | None"]]
-_STRIPPERS: Final[tuple[Stripper, ...]] = (_strip_quote, _strip_numbers, _strip_box)
+_STRIPPERS: Final[tuple[Stripper, ...]] = (
+    _strip_markdown,
+    _strip_quote,
+    _strip_numbers,
+    _strip_box,
+)
 
 
 def _sample(lines: list[str]) -> list[str]:
@@ -114,7 +149,7 @@ def _sample(lines: list[str]) -> list[str]:
 def _could_be_decorated(lines: list[str]) -> bool:
     """Cheap pre-check so that clean multi-megabyte logs skip the per-line work."""
     firsts = Counter(line.lstrip(" \t")[:1] for line in _sample(lines))
-    candidates = sum(n for ch, n in firsts.items() if ch == ">" or ch.isdigit() or ch in "│┃║")
+    candidates = sum(n for ch, n in firsts.items() if ch in ">`*~│┃║" or ch.isdigit())
     return candidates > 0 or any(line.rstrip()[-1:] in ("│", "┃", "║") for line in lines[:50])
 
 
