@@ -230,8 +230,12 @@ def parse_logrus_source(
     """Vectorised parse of a logrus text (or JSON) log; shared by containerd and CRI-O."""
     import polars as pl
 
+    from multus_forensics.formats import _runtimefast
+
     if not src.line_count:
         return ParseOutput(empty_frame())
+    if (scanner := _runtimefast.scanner(src)) is not None:
+        return _runtimefast.parse_logrus(scanner, src, ctx, fmt_name, source)
     views = line_views(src)  # no copy of the text; src.lines for very large inputs
     raw = views[0] if views is not None else pl.Series("raw", src.lines, dtype=pl.String)
     frames: list[pl.DataFrame] = []

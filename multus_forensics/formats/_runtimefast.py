@@ -1,0 +1,245 @@
+"""The compiled fast path of the Multus log and logrus text (containerd, CRI-O) formats.
+
+Large files are read in chunks by :mod:`multus_forensics._rscan`, which writes Arrow string
+views into the file's bytes (raw line, message, identities: not copied) and into a small buffer
+of new text (unquoted values, the ``fields`` JSON), in one pass per line with the GIL released
+(two chunks at a time on two threads). Rows whose message the Python classifier must read are
+flagged by the scanner and classified once per distinct text, as the careful path does. Lines
+the scanner cannot finish exactly as the careful path would (continuation lines and the record
+before them, non-ASCII or control characters, unusual escapes, results it cannot check,
+foreign lines) are parsed by the careful path itself, and both are put in line order by
+:func:`._vecmerge.merge_chunks` without copying the fast rows.
+
+The careful path runs instead when the extension is missing or ``MULTUS_FORENSICS_NO_EXT=1``.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Final
+
+from multus_forensics.formats._assemble import apply_found, map_chunks
+from multus_forensics.formats._vecmerge import merge_chunks
+from multus_forensics.mapping import Data, release
+from multus_forensics.model import ParseIssue, conform, empty_frame
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+
+    from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
+
+#: files with fewer lines take the careful path (the set-up is not worth it)
+FAST_MIN_LINES: Final = 2000
+#: lines per scanned chunk; equal to the careful logrus path's chunks (its stamp reader
+#: infers a format per chunk, so a chunk it must read whole is the same chunk)
+CHUNK_ROWS: Final = 65_536
+
+_MULTUS_COLUMNS: Final = (
+    "raw", "message", "level", "kind", "namespace", "pod", "pod_uid", "network",
+    "interface", "ips", "fields",
+)  # fmt: skip
+_LOGRUS_COLUMNS: Final = (
+    "raw", "message", "error", "level", "kind", "namespace", "pod", "pod_uid", "sandbox_id",
+    "fields", "rest",
+)  # fmt: skip
+#: columns a fast row may vary in (what the scanner writes and the classifiers may set)
+_MULTUS_ROWS: Final = (
+    "time", *_MULTUS_COLUMNS, "line", "source", "error", "sandbox_id",
+)  # fmt: skip
+_LOGRUS_ROWS: Final = ("time", *_LOGRUS_COLUMNS[:-1], "line", "network")
+
+
+def scanner(src: TextSource) -> ModuleType | None:
+    """The compiled scanner when it applies to ``src`` (large enough, extension present)."""
+    import importlib
+
+    if os.environ.get("MULTUS_FORENSICS_NO_EXT") == "1" or src.line_count < FAST_MIN_LINES:
+        return None
+    data = src.data if src.data is not None else None
+    if data is not None and len(data) >= 1 << 32:
+        return None
+    try:
+        return importlib.import_module("multus_forensics._rscan")
+    except ImportError:
+        return None
+
+
+class _File:
+    """The file's bytes and every line's bounds."""
+
+    def __init__(self, src: TextSource) -> None:
+        import numpy as np
+
+        from multus_forensics.formats._bytevec import line_bounds
+
+        self.data: Data = src.data if src.data is not None else src.text.encode("utf-8")
+        starts, ends = line_bounds(np.frombuffer(self.data, dtype=np.uint8))
+        self.starts, self.lens = starts, ends - starts
+        self.n = len(starts)
+
+    def spans(self) -> list[tuple[int, int]]:
+        return [(lo, min(lo + CHUNK_ROWS, self.n)) for lo in range(0, self.n, CHUNK_ROWS)]
+
+    def views(self, rows: np.ndarray) -> pl.Series:
+        """``raw`` of the lines at ``rows`` as string views (not copied)."""
+        import numpy as np
+
+        from multus_forensics.formats._bytevec import string_views
+
+        arr = np.frombuffer(self.data, dtype=np.uint8)
+        return string_views("raw", self.data, arr, self.starts[rows], self.lens[rows])
+
+
+def _scan(
+    fn: Any, file: _File, lo: int, hi: int, names: tuple[str, ...]
+) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, bool]:
+    """(fast rows, their trigger flags, line indexes left to the careful path, odd stamp)."""
+    import numpy as np
+    import polars as pl
+    import pyarrow as pa
+
+    slow, m, micros, trig, views, valid, text, odd = fn(file.data, file.starts, file.lens, lo, hi)
+    is_slow = np.frombuffer(slow, dtype=np.uint8).view(bool)
+    base = int(file.starts[lo]) if hi > lo else 0
+    end = int(file.starts[hi - 1] + file.lens[hi - 1]) if hi > lo else 0
+    release(file.data, base, end)
+    buffers = (pa.py_buffer(file.data).slice(base, end - base), pa.py_buffer(text))
+    cols = [
+        pl.Series(
+            name,
+            pa.Array.from_buffers(
+                pa.string_view(),
+                m,
+                [None if ok is None else pa.py_buffer(ok), pa.py_buffer(view), *buffers],
+            ),
+        )
+        for name, view, ok in zip(names, views, valid, strict=True)
+    ]
+    time = pl.Series("time", np.frombuffer(micros, dtype=np.int64)).cast(pl.Datetime("us", "UTC"))
+    fast_idx = np.flatnonzero(~is_slow) + lo
+    frame = pl.DataFrame([time, *cols, pl.Series("line", fast_idx + 1, dtype=pl.Int64)])
+    flags = np.frombuffer(trig, dtype=np.uint8).view(bool)
+    return frame, flags, np.flatnonzero(is_slow) + lo, bool(odd)
+
+
+def _with_columns(frame: pl.DataFrame, names: tuple[str, ...]) -> pl.DataFrame:
+    """``frame``'s ``names`` columns, null string columns for those the classifier did not set."""
+    import polars as pl
+
+    missing = [pl.lit(None, pl.String).alias(c) for c in names if c not in frame.columns]
+    return frame.with_columns(missing).select(names)
+
+
+def _merge(
+    frames: list[pl.DataFrame],
+    careful: pl.DataFrame,
+    consts: dict[str, object],
+    rows: tuple[str, ...],
+) -> pl.DataFrame:
+    """Fast chunk frames and the careful path's events (schema-conformed) in line order."""
+    return merge_chunks(frames, careful.sort("line"), consts, CHUNK_ROWS, rows)
+
+
+# ---- the Multus log ----------------------------------------------------------------------------
+
+
+def parse_multus(
+    rscan: ModuleType, src: TextSource, fmt_name: str, default_source: str
+) -> tuple[pl.DataFrame, list[ParseIssue], int]:
+    """:func:`.multus_log.parse_multus_lines` by the scanner (same rows, same issues)."""
+    import numpy as np
+    import polars as pl
+
+    from multus_forensics.formats.multus_log import _classified, header_frame, parse_line_frame
+
+    file = _File(src)
+
+    def chunk(span: tuple[int, int]) -> tuple[pl.DataFrame, np.ndarray]:
+        frame, trig, slow, _ = _scan(rscan.multus, file, *span, _MULTUS_COLUMNS)
+        frame = frame.with_columns(pl.lit(default_source).alias("source"))
+        rows = frame.select(pl.col("message").alias("msg"), "level").with_row_index("i")
+        found = _classified(rows.filter(pl.Series(trig)))
+        return _with_columns(apply_found(frame, found), _MULTUS_ROWS), slow
+
+    frames: list[pl.DataFrame] = []
+    slow: list[np.ndarray] = []
+    for frame, slow_idx in map_chunks(chunk, file.spans()):
+        frames.append(frame)
+        slow.append(slow_idx)
+    left = np.concatenate(slow) if slow else np.zeros(0, dtype=np.int64)
+    issues: list[ParseIssue] = []
+    blanks = 0
+    careful = empty_frame()
+    if len(left):  # whole records: a slow run starts at a header line or the file's start
+        df = header_frame(file.views(left), file.data, file.starts[left], file.lens[left], left + 1)
+        careful, issues, blanks = parse_line_frame(df, src, fmt_name, default_source)
+    consts: dict[str, object] = {
+        "time_relative": False, "year_source": None, "node": src.node_hint, "format": fmt_name,
+        "file": src.file, "member": src.member, "nlines": 1, "container_id": None,
+    }  # fmt: skip
+    return _merge(frames, conform(careful), consts, _MULTUS_ROWS), issues, blanks
+
+
+# ---- logrus text (containerd, CRI-O) -----------------------------------------------------------
+
+
+def parse_logrus(
+    rscan: ModuleType, src: TextSource, ctx: ParseContext, fmt_name: str, source: str
+) -> ParseOutput:
+    """:func:`.containerd.parse_logrus_source` by the scanner (same rows, same issues)."""
+    import numpy as np
+    import polars as pl
+
+    from multus_forensics.formats._logrus import parse_kv
+    from multus_forensics.formats.base import ParseOutput
+    from multus_forensics.formats.containerd import _classified, _parse_chunk
+
+    file = _File(src)
+
+    def careful(rows: np.ndarray) -> ParseOutput:
+        part = pl.DataFrame(
+            [pl.Series("line", rows + 1, dtype=pl.Int64), file.views(rows)]
+        )  # the careful path's chunk frame: line, raw
+        views = (part["raw"], file.data, file.starts, file.lens)
+        return _parse_chunk(part, views, ctx, src, fmt_name, source)
+
+    def chunk(span: tuple[int, int]) -> tuple[pl.DataFrame, ParseOutput]:
+        lo, hi = span
+        frame, trig, slow, odd = _scan(rscan.logrus, file, lo, hi, _LOGRUS_COLUMNS)
+        if odd:  # the careful path reads this chunk's stamps as one column: it takes the chunk
+            frame, slow = frame.clear(), np.arange(lo, hi)
+            trig = np.zeros(0, dtype=bool)
+        rows = frame.select("message", "error").with_row_index("i").filter(pl.Series(trig))
+        found = _classified(rows)
+        rests = frame["rest"].gather(rows["i"]).to_list() if rows.height else []
+        extra = {
+            i: parse_kv(r) for i, r in zip(rows["i"].to_list(), rests, strict=True) if r is not None
+        }
+        frame = _with_columns(apply_found(frame, found, extra), _LOGRUS_ROWS)
+        return frame, careful(slow) if len(slow) else ParseOutput(empty_frame())
+
+    frames: list[pl.DataFrame] = []
+    events: list[pl.DataFrame] = []
+    issues: list[ParseIssue] = []
+    blanks = 0
+    for frame, out in map_chunks(chunk, file.spans()):
+        frames.append(frame)
+        if out.events.height:
+            events.append(out.events)
+        issues += out.issues
+        blanks += out.blank_lines
+    rest = pl.concat(events) if events else conform(empty_frame())
+    rest = rest.with_columns(
+        pl.lit(src.file).alias("file"),
+        pl.lit(src.member, pl.String).alias("member"),
+        pl.lit(src.node_hint, pl.String).alias("node"),
+    )
+    consts: dict[str, object] = {
+        "time_relative": False, "year_source": None, "node": src.node_hint, "format": fmt_name,
+        "file": src.file, "member": src.member, "nlines": 1, "container_id": None,
+        "source": source, "interface": None, "ips": None,
+    }  # fmt: skip
+    merged = _merge(frames, conform(rest), consts, _LOGRUS_ROWS)
+    return ParseOutput(merged, issues, blanks)
