@@ -35,7 +35,7 @@ typedef struct {
     int set;
 } val_t;
 
-#define MAXCOLS 12
+#define MAXCOLS 16
 #define MAX_PAIRS 64
 #define MAX_DEPTH 100
 
@@ -53,6 +53,7 @@ typedef struct {
     uint8_t *slow;
     char *text;
     Py_ssize_t text_len, text_cap;
+    char *scratch; /* one unquoted value */
     Py_ssize_t m;
     int oom;
     int odd; /* logrus: a header line whose stamp the byte reader does not take */
@@ -265,32 +266,40 @@ static Py_ssize_t close_quote(const char *p, Py_ssize_t n) {
 
 /* go_unquote of a closed body into the text buffer (formats/_logrus.py); 0 when an escape
  * needs the careful path (\x \u \U octal). */
-static int unquote_into(scan_t *s, const char *p, Py_ssize_t n) {
+static Py_ssize_t unquote_to(char *out, const char *p, Py_ssize_t n) {
+    Py_ssize_t o = 0;
     for (Py_ssize_t k = 0; k < n; k++) {
         char c = p[k];
         if (c != '\\') {
-            putc_(s, c);
+            out[o++] = c;
             continue;
         }
-        if (k + 1 >= n) return 0;
+        if (k + 1 >= n) return -1;
         char e = p[++k];
         switch (e) {
-        case 'a': putc_(s, '\a'); break;
-        case 'b': putc_(s, '\b'); break;
-        case 'f': putc_(s, '\f'); break;
-        case 'n': putc_(s, '\n'); break;
-        case 'r': putc_(s, '\r'); break;
-        case 't': putc_(s, '\t'); break;
-        case 'v': putc_(s, '\v'); break;
-        case '\\': putc_(s, '\\'); break;
-        case '\'': putc_(s, '\''); break;
-        case '"': putc_(s, '"'); break;
+        case 'a': out[o++] = '\a'; break;
+        case 'b': out[o++] = '\b'; break;
+        case 'f': out[o++] = '\f'; break;
+        case 'n': out[o++] = '\n'; break;
+        case 'r': out[o++] = '\r'; break;
+        case 't': out[o++] = '\t'; break;
+        case 'v': out[o++] = '\v'; break;
+        case '\\': out[o++] = '\\'; break;
+        case '\'': out[o++] = '\''; break;
+        case '"': out[o++] = '"'; break;
         default:
-            if (e == 'x' || e == 'u' || e == 'U' || (e >= '0' && e <= '7')) return 0;
-            putc_(s, '\\');
-            putc_(s, e);
+            if (e == 'x' || e == 'u' || e == 'U' || (e >= '0' && e <= '7')) return -1;
+            out[o++] = '\\';
+            out[o++] = e;
         }
     }
+    return o;
+}
+
+static int unquote_into(scan_t *s, const char *p, Py_ssize_t n) {
+    Py_ssize_t o = unquote_to(s->text + s->text_len, p, n);
+    if (o < 0) return 0;
+    s->text_len += o;
     return 1;
 }
 
@@ -385,10 +394,41 @@ static Py_ssize_t json_value(const char *p, Py_ssize_t n, Py_ssize_t k, int dept
     return -1;
 }
 
+/* End of any JSON value at p[k] in text canon() accepted (strings with escapes, numbers,
+ * nested values), or -1 */
+static Py_ssize_t json_value_any(const char *p, Py_ssize_t n, Py_ssize_t k) {
+    if (k >= n) return -1;
+    char c = p[k];
+    if (c == '"') {
+        for (k++; k < n; k++) {
+            if (p[k] == '"') return k + 1;
+            if (p[k] == '\\') k++;
+        }
+        return -1;
+    }
+    if (c == '{' || c == '[') {
+        int depth = 0;
+        for (; k < n; k++) {
+            char d = p[k];
+            if (d == '"') {
+                for (k++; k < n && p[k] != '"'; k++)
+                    if (p[k] == '\\') k++;
+            } else if (d == '{' || d == '[') {
+                depth++;
+            } else if (d == '}' || d == ']') {
+                if (--depth == 0) return k + 1;
+            }
+        }
+        return -1;
+    }
+    while (k < n && (is_digit(p[k]) || p[k] == '-' || (p[k] >= 'a' && p[k] <= 'z'))) k++;
+    return k;
+}
+
 /* ---- the Multus log (formats/multus_log.py) ------------------------------------------------ */
 
 enum { M_RAW, M_MESSAGE, M_LEVEL, M_KIND, M_NAMESPACE, M_POD, M_POD_UID, M_NETWORK,
-       M_INTERFACE, M_IPS, M_FIELDS, M_NCOLS };
+       M_INTERFACE, M_IPS, M_ERROR, M_SANDBOX, M_FIELDS, M_NCOLS };
 
 enum { L_PANIC, L_ERROR, L_VERBOSE, L_DEBUG };
 
@@ -569,8 +609,378 @@ static int multus_add(scan_t *s, const char *m, Py_ssize_t n, val_t *cols, int *
     return 1;
 }
 
+/* ---- json.dumps(json.loads(text), sort_keys=True, ensure_ascii=False) ------------------ */
+
+static Py_ssize_t canon_ws(const char *p, Py_ssize_t n, Py_ssize_t k) {
+    while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\n' || p[k] == '\r')) k++;
+    return k;
+}
+
+/* End of the JSON string at p[k] (a quote), or -1: control characters (json.loads rejects
+ * them), \u escapes and invalid escapes are left to the careful path. */
+static Py_ssize_t canon_string_end(const char *p, Py_ssize_t n, Py_ssize_t k, int *escaped) {
+    *escaped = 0;
+    for (k++; k < n; k++) {
+        unsigned char c = (unsigned char)p[k];
+        if (c == '"') return k + 1;
+        if (c < 0x20) return -1;
+        if (c == '\\') {
+            if (k + 1 >= n || !strchr("\"\\/bfnrt", p[k + 1]) || !p[k + 1]) return -1;
+            *escaped = 1;
+            k++;
+        }
+    }
+    return -1;
+}
+
+/* The canonical form of the JSON value at p[k] written to the text buffer; its end or -1
+ * (floats, -0, long numbers, \u, repeated keys, deep nesting: unsure). */
+static Py_ssize_t canon(scan_t *s, const char *p, Py_ssize_t n, Py_ssize_t k, int depth) {
+    if (k >= n || depth > 64) return -1;
+    char c = p[k];
+    if (c == '"') {
+        int esc;
+        Py_ssize_t e = canon_string_end(p, n, k, &esc);
+        if (e < 0) return -1;
+        putc_(s, '"');
+        for (Py_ssize_t j = k + 1; j < e - 1; j++) {
+            char ch = p[j];
+            if (ch == '\\') {
+                char x = p[++j];
+                ch = x == 'b' ? '\b' : x == 'f' ? '\f' : x == 'n' ? '\n' : x == 'r' ? '\r'
+                   : x == 't' ? '\t' : x;
+            }
+            put_json(s, &ch, 1);
+        }
+        putc_(s, '"');
+        return e;
+    }
+    if (c == '[') {
+        putc_(s, '[');
+        k = canon_ws(p, n, k + 1);
+        if (k < n && p[k] == ']') {
+            putc_(s, ']');
+            return k + 1;
+        }
+        for (int first = 1;; first = 0) {
+            if (!first) put(s, ", ", 2);
+            k = canon(s, p, n, k, depth + 1);
+            if (k < 0) return -1;
+            k = canon_ws(p, n, k);
+            if (k < n && p[k] == ',') {
+                k = canon_ws(p, n, k + 1);
+                continue;
+            }
+            if (k < n && p[k] == ']') {
+                putc_(s, ']');
+                return k + 1;
+            }
+            return -1;
+        }
+    }
+    if (c == '{') {
+        span_t keys[MAX_PAIRS];
+        Py_ssize_t vals[MAX_PAIRS];
+        int nk = 0;
+        k = canon_ws(p, n, k + 1);
+        if (k < n && p[k] == '}') {
+            put(s, "{}", 2);
+            return k + 1;
+        }
+        Py_ssize_t mark = s->text_len;
+        for (;;) {
+            int esc;
+            if (k >= n || p[k] != '"' || nk >= MAX_PAIRS) return -1;
+            Py_ssize_t ke = canon_string_end(p, n, k, &esc);
+            if (ke < 0 || esc) return -1;
+            span_t key = {p + k + 1, ke - k - 2};
+            for (int j = 0; j < nk; j++)
+                if (keys[j].n == key.n && !memcmp(keys[j].p, key.p, (size_t)key.n)) return -1;
+            k = canon_ws(p, n, ke);
+            if (k >= n || p[k] != ':') return -1;
+            k = canon_ws(p, n, k + 1);
+            keys[nk] = key;
+            vals[nk++] = k;
+            k = canon(s, p, n, k, depth + 1); /* checks the value; rewritten below in order */
+            s->text_len = mark;
+            if (k < 0) return -1;
+            k = canon_ws(p, n, k);
+            if (k < n && p[k] == ',') {
+                k = canon_ws(p, n, k + 1);
+                continue;
+            }
+            if (k < n && p[k] == '}') break;
+            return -1;
+        }
+        Py_ssize_t end = k + 1;
+        int order[MAX_PAIRS];
+        for (int a = 0; a < nk; a++) order[a] = a;
+        for (int a = 1; a < nk; a++) { /* insertion sort by key (ASCII: Python's str order) */
+            int x = order[a], b = a - 1;
+            for (; b >= 0; b--) {
+                span_t kb = keys[order[b]], kx = keys[x];
+                Py_ssize_t l = kb.n < kx.n ? kb.n : kx.n;
+                int cmp = memcmp(kb.p, kx.p, (size_t)l);
+                if (cmp < 0 || (cmp == 0 && kb.n <= kx.n)) break;
+                order[b + 1] = order[b];
+            }
+            order[b + 1] = x;
+        }
+        putc_(s, '{');
+        for (int a = 0; a < nk; a++) {
+            if (a) put(s, ", ", 2);
+            putc_(s, '"');
+            put_json(s, keys[order[a]].p, keys[order[a]].n);
+            put(s, "\": ", 3);
+            canon(s, p, n, vals[order[a]], depth + 1);
+        }
+        putc_(s, '}');
+        return end;
+    }
+    if (c == '-' || is_digit(c)) {
+        Py_ssize_t d0 = k;
+        if (c == '-') k++;
+        if (k >= n || !is_digit(p[k])) return -1;
+        if (p[k] == '0' && (c == '-' || (k + 1 < n && is_digit(p[k + 1])))) return -1;
+        while (k < n && is_digit(p[k])) k++;
+        if (k < n && (p[k] == '.' || p[k] == 'e' || p[k] == 'E')) return -1;
+        if (k - d0 > 18) return -1;
+        put(s, p + d0, k - d0);
+        return k;
+    }
+    static const char *words[3] = {"true", "false", "null"};
+    for (int w = 0; w < 3; w++)
+        if (eq_at(p, n, k, words[w])) {
+            put_lit(s, words[w]);
+            return k + (Py_ssize_t)strlen(words[w]);
+        }
+    return -1;
+}
+
+/* _multus_msg._json_or_text of a JSON object (after strip); 0: unsure (text, other values) */
+static int canon_object(scan_t *s, const char *p, Py_ssize_t n) {
+    Py_ssize_t a = canon_ws(p, n, 0), mark = s->text_len;
+    if (a >= n || p[a] != '{') return 0;
+    Py_ssize_t e = canon(s, p, n, a, 0);
+    if (e < 0 || canon_ws(p, n, e) != n) {
+        s->text_len = mark;
+        return 0;
+    }
+    return 1;
+}
+
+/* Members of the JSON object at p[k] (checked by canon): calls fn for each (key, value at) */
+static Py_ssize_t member_value(const char *p, Py_ssize_t n, Py_ssize_t k, const char *key) {
+    Py_ssize_t l = (Py_ssize_t)strlen(key);
+    k = canon_ws(p, n, k + 1);
+    while (k < n && p[k] == '"') {
+        int esc;
+        Py_ssize_t ke = canon_string_end(p, n, k, &esc);
+        Py_ssize_t v = canon_ws(p, n, canon_ws(p, n, ke) + 1);
+        if (ke - k - 2 == l && !memcmp(p + k + 1, key, (size_t)l)) return v;
+        Py_ssize_t e = json_value_any(p, n, v);
+        if (e < 0) return -1;
+        k = canon_ws(p, n, e);
+        if (k < n && p[k] == ',') k = canon_ws(p, n, k + 1);
+        else break;
+    }
+    return -1;
+}
+
+/* _multus_msg.ips_of of a checked JSON object: addresses of result["ips"][*]["address"] */
+static int result_ips(scan_t *s, const char *p, Py_ssize_t n, val_t *ips) {
+    Py_ssize_t a = canon_ws(p, n, 0);
+    Py_ssize_t v = member_value(p, n, a, "ips");
+    if (v < 0 || p[v] != '[') return 1; /* no list: no addresses */
+    Py_ssize_t off = s->text_len, k = canon_ws(p, n, v + 1);
+    int count = 0;
+    while (k < n && p[k] != ']') {
+        if (p[k] == '{') {
+            Py_ssize_t av = member_value(p, n, k, "address");
+            if (av >= 0 && p[av] == '"') {
+                int esc;
+                Py_ssize_t ae = canon_string_end(p, n, av, &esc);
+                if (esc) {
+                    s->text_len = off;
+                    return 0;
+                }
+                if (count++) putc_(s, ',');
+                put(s, p + av + 1, ae - av - 2);
+            }
+        }
+        Py_ssize_t e = json_value_any(p, n, k);
+        k = canon_ws(p, n, e);
+        if (k < n && p[k] == ',') k = canon_ws(p, n, k + 1);
+    }
+    if (s->text_len > off) *ips = text_val(s, off); /* ",".join(found) or None */
+    return 1;
+}
+
+/* _multus_msg.classify of a `Del: ns:pod:uid:conf:if <config>` line; 0: leave it to Python */
+static int multus_del(scan_t *s, const char *m, Py_ssize_t n, val_t *cols) {
+    if (!starts_with(m, n, "Del: ") || find(m, n, "ContainerID") || find(m, n, "StdinData:["))
+        return 0;
+    Py_ssize_t k = 5, part[5][2];
+    for (int j = 0; j < 5; j++) {
+        Py_ssize_t a = k;
+        while (k < n && m[k] != ':' && m[k] != ' ') k++;
+        part[j][0] = a;
+        part[j][1] = k - a;
+        if (j < 4) {
+            if (k >= n || m[k] != ':') return 0;
+            k++;
+        }
+    }
+    if (!part[4][1]) return 0;
+    if (k < n && m[k] == ' ') k++;
+    Py_ssize_t mark = s->text_len;
+    put_lit(s, "{\"conf\": \"");
+    put_json(s, m + part[3][0], part[3][1]);
+    put_lit(s, "\", \"config\": ");
+    span_t res = {m + k, n - k};
+    while (res.n && res.p[0] == ' ') res.p++, res.n--;
+    while (res.n && res.p[res.n - 1] == ' ') res.n--;
+    if (!res.n) {
+        put_lit(s, "null");
+    } else if (!canon_object(s, res.p, res.n)) {
+        s->text_len = mark;
+        return 0;
+    }
+    putc_(s, '}');
+    cols[M_FIELDS] = text_val(s, mark);
+    cols[M_NAMESPACE] = file_val(m + part[0][0], part[0][1]);
+    cols[M_POD] = file_val(m + part[1][0], part[1][1]);
+    if (!(part[2][1] == 10 && !memcmp(m + part[2][0], "unknownUID", 10)))
+        cols[M_POD_UID] = file_val(m + part[2][0], part[2][1]);
+    cols[M_NETWORK] = file_val(m + part[3][0], part[3][1]);
+    cols[M_INTERFACE] = file_val(m + part[4][0], part[4][1]);
+    return 1;
+}
+
+/* `<key>"?([^<stop>]+)`: leftmost occurrence with a non-empty value (the _ARG_RES patterns) */
+static int arg_value(const char *t, Py_ssize_t n, const char *key, int quote, int semi,
+                     span_t *out) {
+    Py_ssize_t l = (Py_ssize_t)strlen(key);
+    const char *p = t, *end = t + n;
+    while (p < end) {
+        const char *q = search(p, end - p, key, l);
+        if (!q) return 0;
+        Py_ssize_t k = (q - t) + l;
+        if (quote && k < n && t[k] == '"') k++;
+        Py_ssize_t a = k;
+        while (k < n && t[k] != '"' && t[k] != ' ' && t[k] != '}' && !(semi && t[k] == ';')) k++;
+        if (k > a) {
+            *out = (span_t){t + a, k - a};
+            return 1;
+        }
+        p = q + 1;
+    }
+    return 0;
+}
+
+/* _multus_msg.classify of a thick daemon `<CMD> starting|finished CNI request <args>` line;
+ * 0: leave it to Python */
+static int multus_request(scan_t *s, const char *m, Py_ssize_t n, val_t *cols) {
+    static const char *cmds[5] = {"ADD ", "DEL ", "CHECK ", "GC ", "STATUS "};
+    Py_ssize_t k = -1;
+    span_t cmd = {0};
+    for (int c = 0; c < 5; c++)
+        if (starts_with(m, n, cmds[c])) {
+            cmd = (span_t){m, (Py_ssize_t)strlen(cmds[c]) - 1};
+            k = cmd.n + 1;
+        }
+    if (k < 0) return 0;
+    span_t phase;
+    if (eq_at(m, n, k, "starting CNI request ")) phase = (span_t){m + k, 8};
+    else if (eq_at(m, n, k, "finished CNI request ")) phase = (span_t){m + k, 8};
+    else return 0;
+    const char *args = m + k + 21;
+    Py_ssize_t an = n - k - 21;
+    if (find(m, n, "StdinData:[")) return 0;
+    span_t v[7];
+    static const char *keys[7] = {"ContainerID:", "Netns:", "IfName:", "K8S_POD_NAMESPACE=",
+                                  "K8S_POD_NAME=", "K8S_POD_INFRA_CONTAINER_ID=", "K8S_POD_UID="};
+    int has[7];
+    for (int j = 0; j < 7; j++) has[j] = arg_value(args, an, keys[j], j < 3, j >= 3, &v[j]);
+    if (!has[0] && !has[5] && find(m, n, "ContainerID")) return 0; /* _CONTAINER_ID_RE */
+    /* , result: "<go string>", err: <rest>  (leftmost such match) */
+    span_t result = {0}, err = {0};
+    int finished = 0;
+    const char *p = args, *end = args + an;
+    while (p < end) {
+        const char *q = search(p, end - p, ", result: \"", 11);
+        if (!q) break;
+        Py_ssize_t body = (q - args) + 11;
+        Py_ssize_t close = close_quote(args + body, an - body);
+        if (close >= 0 && eq_at(args, an, body + close + 1, ", err: ")) {
+            result = (span_t){args + body, close};
+            Py_ssize_t e = body + close + 8;
+            err = (span_t){args + e, an - e};
+            finished = 1;
+            break;
+        }
+        p = q + 1;
+    }
+    Py_ssize_t mark = s->text_len;
+    val_t ips = {0};
+    Py_ssize_t fields = s->text_len;
+    put_lit(s, "{\"command\": \"");
+    put(s, cmd.p, cmd.n);
+    putc_(s, '"');
+    if (has[1]) {
+        put_lit(s, ", \"netns\": \"");
+        put_json(s, v[1].p, v[1].n);
+        putc_(s, '"');
+    }
+    put_lit(s, ", \"phase\": \"");
+    put(s, phase.p, phase.n);
+    putc_(s, '"');
+    if (finished) {
+        put_lit(s, ", \"result\": ");
+        /* go_unquote, then _json_or_text: empty -> null, an object -> canonical, else Python */
+        Py_ssize_t raw_n = unquote_to(s->scratch, result.p, result.n);
+        if (raw_n < 0) goto unsure;
+        const char *raw = s->scratch;
+        Py_ssize_t a = 0, b = raw_n;
+        while (a < b && raw[a] == ' ') a++;
+        while (b > a && raw[b - 1] == ' ') b--;
+        for (Py_ssize_t j = a; j < b; j++)
+            if ((unsigned char)raw[j] < 0x20 && raw[j] != '\n' && raw[j] != '\t' && raw[j] != '\r')
+                goto unsure;
+        if (a == b) {
+            put_lit(s, "null");
+        } else if (raw[a] != '{' || !canon_object(s, raw + a, b - a)) {
+            goto unsure;
+        }
+        putc_(s, '}');
+        cols[M_FIELDS] = text_val(s, fields);
+        if (a < b && !result_ips(s, raw + a, b - a, &ips)) goto unsure;
+    } else {
+        putc_(s, '}');
+        cols[M_FIELDS] = text_val(s, fields);
+    }
+    cols[M_KIND] = (val_t){0};
+    if (has[3]) cols[M_NAMESPACE] = file_val(v[3].p, v[3].n);
+    if (has[4]) cols[M_POD] = file_val(v[4].p, v[4].n);
+    if (has[6]) cols[M_POD_UID] = file_val(v[6].p, v[6].n);
+    if (has[5]) cols[M_SANDBOX] = file_val(v[5].p, v[5].n);
+    else if (has[0]) cols[M_SANDBOX] = file_val(v[0].p, v[0].n);
+    if (has[2]) cols[M_INTERFACE] = file_val(v[2].p, v[2].n);
+    if (ips.set) cols[M_IPS] = ips;
+    if (finished) {
+        while (err.n && err.p[0] == ' ') err.p++, err.n--;
+        while (err.n && err.p[err.n - 1] == ' ') err.n--;
+        if (!(err.n == 5 && !memcmp(err.p, "<nil>", 5))) cols[M_ERROR] = file_val(err.p, err.n);
+    }
+    return 1;
+unsure:
+    s->text_len = mark;
+    return 0;
+}
+
 typedef struct {
-    Py_ssize_t kind_log, kind_add, levels[5]; /* offsets of the names in the text buffer */
+    /* offsets of the names in the text buffer */
+    Py_ssize_t kind_log, kind_add, kind_del, kind_request, levels[5];
 } multus_names_t;
 
 static const char *MULTUS_LEVELS[5] = {"fatal", "error", "info", "debug", "warning"};
@@ -606,15 +1016,25 @@ static int multus_line(scan_t *s, Py_ssize_t i, const multus_names_t *names) {
     Py_ssize_t row = s->m;
     cols[M_RAW] = file_val(p, n);
     cols[M_MESSAGE] = file_val(m, mn);
-    cols[M_LEVEL] = (val_t){MULTUS_LEVELS[level], (Py_ssize_t)strlen(MULTUS_LEVELS[level]), 1,
-                            names->levels[level], 1};
-    cols[M_KIND] = is_add ? (val_t){"multus:add", 10, 1, names->kind_add, 1}
-                          : (val_t){"log", 3, 1, names->kind_log, 1};
-    if (!is_add) cols[M_FIELDS] = (val_t){"{}", 2, 1, names->kind_log + 3, 1};
+    cols[M_LEVEL] = (val_t){s->text + names->levels[level],
+                            (Py_ssize_t)strlen(MULTUS_LEVELS[level]), 1, names->levels[level], 1};
+    int final = 0; /* the classifier's result is computed here: no trigger */
+    if (is_add) {
+        cols[M_KIND] = (val_t){s->text + names->kind_add, 10, 1, names->kind_add, 1};
+    } else if (multus_del(s, m, mn, cols)) {
+        cols[M_KIND] = (val_t){s->text + names->kind_del, 10, 1, names->kind_del, 1};
+        final = 1;
+    } else if (multus_request(s, m, mn, cols)) {
+        cols[M_KIND] = (val_t){s->text + names->kind_request, 14, 1, names->kind_request, 1};
+        final = 1;
+    } else {
+        cols[M_KIND] = (val_t){s->text + names->kind_log, 3, 1, names->kind_log, 1};
+        cols[M_FIELDS] = (val_t){s->text + names->kind_log + 3, 2, 1, names->kind_log + 3, 1};
+    }
     for (int c = 0; c < M_NCOLS; c++) put_view(s, c, row, cols[c]);
     s->time[row] = micros;
-    s->trig[row] = (uint8_t)((!is_add && multus_trigger(m, mn)) || level == 0 || level == 1 ||
-                             level == 4);
+    s->trig[row] = (uint8_t)(!final && ((!is_add && multus_trigger(m, mn)) || level == 0 ||
+                                        level == 1 || level == 4));
     s->m++;
     return 1;
 }
@@ -1068,13 +1488,14 @@ static PyObject *run(PyObject *args, int fmt) {
     s.nlines = nlines;
     s.base = lo < hi ? (Py_ssize_t)s.starts[lo] : 0;
     s.ncols = fmt == FMT_MULTUS ? M_NCOLS : G_NCOLS;
-    Py_ssize_t n = hi - lo, chunk_bytes = 0;
+    Py_ssize_t n = hi - lo, chunk_bytes = 0, maxlen = 0;
     for (Py_ssize_t i = lo; i < hi + 1 && i < nlines; i++) {
         if (s.starts[i] < 0 || s.lens[i] < 0 || s.starts[i] + s.lens[i] > dbuf.len) {
             PyErr_SetString(PyExc_ValueError, "scan: line bounds outside data");
             goto done;
         }
         if (i < hi) chunk_bytes += s.lens[i] + 1;
+        if (i < hi && s.lens[i] > maxlen) maxlen = s.lens[i];
     }
     if (lo < hi && s.starts[hi - 1] + s.lens[hi - 1] - s.base >= ((Py_ssize_t)1 << 31)) {
         PyErr_SetString(PyExc_ValueError, "scan: a chunk spans 2 GiB or more");
@@ -1096,7 +1517,7 @@ static PyObject *run(PyObject *args, int fmt) {
         if (!v) goto done;
         PyTuple_SET_ITEM(views_o, c, v);
         s.views[c] = (uint8_t *)PyBytes_AS_STRING(v);
-        int nullable = fmt == FMT_MULTUS ? (c >= M_NAMESPACE && c <= M_IPS)
+        int nullable = fmt == FMT_MULTUS ? (c >= M_NAMESPACE && c <= M_SANDBOX)
                                          : (c == G_ERROR || (c >= G_NAMESPACE && c <= G_SANDBOX) ||
                                             c == G_REST);
         PyObject *b = Py_None;
@@ -1115,6 +1536,11 @@ static PyObject *run(PyObject *args, int fmt) {
     s.slow = (uint8_t *)PyBytes_AS_STRING(slow_o);
     s.text = PyBytes_AS_STRING(text_o);
     s.text_cap = cap;
+    s.scratch = malloc((size_t)maxlen + 1);
+    if (!s.scratch) {
+        PyErr_NoMemory();
+        goto done;
+    }
     /* names once, at the start of the text buffer */
     multus_names_t mnames;
     logrus_names_t gnames;
@@ -1125,6 +1551,10 @@ static PyObject *run(PyObject *args, int fmt) {
         put_lit(&s, "log{}");
         mnames.kind_add = s.text_len;
         put_lit(&s, "multus:add");
+        mnames.kind_del = s.text_len;
+        put_lit(&s, "multus:del");
+        mnames.kind_request = s.text_len;
+        put_lit(&s, "multus:request");
         for (int k = 0; k < 5; k++) {
             mnames.levels[k] = s.text_len;
             put_lit(&s, MULTUS_LEVELS[k]);
@@ -1175,6 +1605,7 @@ static PyObject *run(PyObject *args, int fmt) {
     result = Py_BuildValue("(OnOOOOOO)", slow_o, s.m, time_o, trig_o, views_o, valid_o, text_o,
                            s.odd ? Py_True : Py_False);
 done:
+    free(s.scratch);
     Py_XDECREF(slow_o);
     Py_XDECREF(time_o);
     Py_XDECREF(trig_o);

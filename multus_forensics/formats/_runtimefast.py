@@ -38,16 +38,14 @@ CHUNK_ROWS: Final = 65_536
 
 _MULTUS_COLUMNS: Final = (
     "raw", "message", "level", "kind", "namespace", "pod", "pod_uid", "network",
-    "interface", "ips", "fields",
+    "interface", "ips", "error", "sandbox_id", "fields",
 )  # fmt: skip
 _LOGRUS_COLUMNS: Final = (
     "raw", "message", "error", "level", "kind", "namespace", "pod", "pod_uid", "sandbox_id",
     "fields", "rest",
 )  # fmt: skip
 #: columns a fast row may vary in (what the scanner writes and the classifiers may set)
-_MULTUS_ROWS: Final = (
-    "time", *_MULTUS_COLUMNS, "line", "source", "error", "sandbox_id",
-)  # fmt: skip
+_MULTUS_ROWS: Final = ("time", *_MULTUS_COLUMNS, "line", "source")
 _LOGRUS_ROWS: Final = ("time", *_LOGRUS_COLUMNS[:-1], "line", "network")
 
 
