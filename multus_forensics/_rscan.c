@@ -1201,7 +1201,7 @@ typedef struct {
 } kv_t;
 
 /* _logrus.parse_kv as sorted JSON (json.dumps(sort_keys=True)); 0: careful path */
-static int parse_kv_json(scan_t *s, const char *r, Py_ssize_t n) {
+static int parse_kv_json(scan_t *s, const char *r, Py_ssize_t n, Py_ssize_t *json_at) {
     kv_t kv[MAX_PAIRS];
     int np = 0;
     Py_ssize_t pos = 0;
@@ -1248,6 +1248,7 @@ static int parse_kv_json(scan_t *s, const char *r, Py_ssize_t n) {
         }
         kv[b + 1] = x;
     }
+    *json_at = s->text_len; /* after the unquoted values */
     putc_(s, '{');
     for (int a = 0; a < np; a++) {
         if (a) put(s, ", ", 2);
@@ -1259,6 +1260,22 @@ static int parse_kv_json(scan_t *s, const char *r, Py_ssize_t n) {
     }
     putc_(s, '}');
     return 1;
+}
+
+/* Whether _logrus.classify_runtime(msg, None) may name anything beyond a sandbox id of
+ * SANDBOX_REF: a necessary literal of each of its patterns */
+static int runtime_named(const char *m, Py_ssize_t n) {
+    static const char *starts[] = {
+        "RunPodSandbox", "StopPodSandbox for \"", "TearDown network for sandbox",
+        "Failed to destroy network for sandbox", "failed to destroy network for pod sandbox",
+        "Adding pod ", "Deleting pod ", "Checking pod ", "Got pod network &{",
+        "Running pod sandbox: ", "Ran pod sandbox ", "Stopping pod sandbox: ",
+        "Stopped pod sandbox: ", "Found CNI network ", "Updated default CNI network name to ",
+        "CNI monitoring event ", "Error loading CNI config ", "Error validating CNI config ",
+        "failed to load cni ", "cni config load failed", NULL};
+    for (int k = 0; starts[k]; k++)
+        if (starts_with(m, n, starts[k])) return 1;
+    return find(m, n, "&PodSandboxMetadata{") || find(m, n, "k8s_");
 }
 
 /* Parse line i into output row s->m; 0 when the careful path must take it. */
@@ -1332,6 +1349,9 @@ static int logrus_line(scan_t *s, Py_ssize_t i, const logrus_names_t *names) {
                starts_with(mp, mn, "TearDown network for sandbox \"") ||
                starts_with(mp, mn, "Failed to destroy network for sandbox \""));
     int trig = !vec && (has_err || runtime_trigger(msg.p, msg.n));
+    /* a triggered row without error whose message names nothing: the classifier's result is
+     * at most the sandbox id; fields are then parse_kv(rest) sorted, as apply_found writes */
+    int named_nothing = trig && !error.set && !runtime_named(message.p, message.n);
     val_t cols[G_NCOLS];
     memset(cols, 0, sizeof cols);
     int kind = K_LOG;
@@ -1393,6 +1413,19 @@ static int logrus_line(scan_t *s, Py_ssize_t i, const logrus_names_t *names) {
             Py_ssize_t id = sandbox_ref(mp, mn);
             if (id >= 0) cols[G_SANDBOX] = (val_t){mp + id, 64, message.in_text, message.off + id, 1};
         }
+    } else if (named_nothing) {
+        Py_ssize_t id = sandbox_ref(mp, mn), before = s->text_len;
+        if (id >= 0) cols[G_SANDBOX] = (val_t){mp + id, 64, message.in_text, message.off + id, 1};
+        if (restv.n) {
+            if (parse_kv_json(s, restv.p, restv.n, &fields_off)) {
+                trig = 0;
+            } else {
+                s->text_len = before;
+                cols[G_SANDBOX] = (val_t){0};
+            }
+        } else {
+            trig = 0;
+        }
     } else if (!trig && restv.n) {
         fields_off = s->text_len;
         if (bare_kvs(restv.p, restv.n)) {
@@ -1414,7 +1447,7 @@ static int logrus_line(scan_t *s, Py_ssize_t i, const logrus_names_t *names) {
                 k = ve + 1;
             }
             putc_(s, '}');
-        } else if (!parse_kv_json(s, restv.p, restv.n)) {
+        } else if (!parse_kv_json(s, restv.p, restv.n, &fields_off)) {
             goto slow;
         }
     }
