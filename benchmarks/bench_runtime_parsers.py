@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import IO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_parse import _chain, _hex, _pods, _uid, gen_journald  # noqa: E402
+from bench_parse import _chain, _hex, _pods, _uid, gen_journald
 
 FLOOR_RATIO = 0.5
 FLOOR_RSS = 2.0
@@ -89,22 +89,44 @@ def gen_multus(n_lines: int, rng: random.Random, out: IO[str]) -> None:
         if rng.random() < 0.3:
             lines.append(("debug", f"getIfname: &{{{net} {ns}  [] [] [] map[]}}, eth0, 1"))
             lines.append(("debug", f"validateIfName: /var/run/netns/{_uid(rng)}, net1"))
-        lines.append(("verbose", f"Add: {ns}:{name}:{uid}:cbr0(cbr0):eth0 {_cni_result(rng, 'eth0', uid)}"))
+        lines.append(
+            ("verbose", f"Add: {ns}:{name}:{uid}:cbr0(cbr0):eth0 {_cni_result(rng, 'eth0', uid)}")
+        )
         if rng.random() < 0.05:  # a failed attempt: the nested chain, several writers
             err = _chain(ns, name, uid, sandbox, rng).split("(add): ", 1)[1]
             lines.append(("error", err))
             if thick:
-                lines.append(("error", f"ADD {args} ERRORED: error configuring pod [{ns}/{name}] networking: {err}"))
-                lines.append(("verbose", f'ADD finished CNI request {args}, result: "", err: error configuring pod [{ns}/{name}] networking: {err}'))
+                lines.append(
+                    (
+                        "error",
+                        f"ADD {args} ERRORED: error configuring pod [{ns}/{name}] networking: {err}",
+                    )
+                )
+                lines.append(
+                    (
+                        "verbose",
+                        f'ADD finished CNI request {args}, result: "", err: error configuring pod [{ns}/{name}] networking: {err}',
+                    )
+                )
         else:
             result = _cni_result(rng, "net1", uid)
             lines.append(("verbose", f"Add: {ns}:{name}:{uid}:{ns}/{net}({net}):net1 {result}"))
             if thick:
-                lines.append(("verbose", f"ADD finished CNI request {args}, result: {_go_quote(result)}, err: <nil>"))
+                lines.append(
+                    (
+                        "verbose",
+                        f"ADD finished CNI request {args}, result: {_go_quote(result)}, err: <nil>",
+                    )
+                )
         if thick:
             lines.append(("verbose", f"DEL starting CNI request {args}"))
         lines.append(("verbose", f"Del: {ns}:{name}:{uid}:{net}:net1 {_delegate_conf(net)}"))
-        lines.append(("verbose", f'Del: {ns}:{name}:{uid}:cbr0:eth0 {{"cniVersion":"0.3.1","name":"cbr0","type":"flannel"}}'))
+        lines.append(
+            (
+                "verbose",
+                f'Del: {ns}:{name}:{uid}:cbr0:eth0 {{"cniVersion":"0.3.1","name":"cbr0","type":"flannel"}}',
+            )
+        )
         if thick:
             lines.append(("verbose", f'DEL finished CNI request {args}, result: "", err: <nil>'))
         for level, msg in lines:
@@ -124,7 +146,9 @@ def gen_containerd(n_lines: int, rng: random.Random, out: IO[str]) -> None:
         recs: list[tuple[str, str, str]] = [("info", f"RunPodSandbox for {meta}", "")]
         if rng.random() < 0.05:
             err = _chain(ns, name, uid, sid, rng).split("desc = ", 1)[1]
-            recs.append(("error", f"RunPodSandbox for {meta} failed, error", f" error={_go_quote(err)}"))
+            recs.append(
+                ("error", f"RunPodSandbox for {meta} failed, error", f" error={_go_quote(err)}")
+            )
             recs.append(("error", f'Failed to destroy network for sandbox "{sid}"',
                          f' error={_go_quote("plugin type=" + chr(34) + "multus" + chr(34) + " name=" + chr(34) + "multus-cni-network" + chr(34) + " failed (delete): CmdDel: error getting k8s client")}'))  # fmt: skip
         else:
@@ -132,15 +156,31 @@ def gen_containerd(n_lines: int, rng: random.Random, out: IO[str]) -> None:
             cmeta = "&ContainerMetadata{Name:app,Attempt:0,}"
             recs += [
                 ("info", f'CreateContainer within sandbox "{sid}" for container {cmeta}', ""),
-                ("info", f'CreateContainer within sandbox "{sid}" for {cmeta} returns container id "{cid}"', ""),
+                (
+                    "info",
+                    f'CreateContainer within sandbox "{sid}" for {cmeta} returns container id "{cid}"',
+                    "",
+                ),
                 ("info", f'StartContainer for "{cid}"', ""),
                 ("info", f'StartContainer for "{cid}" returns successfully', ""),
             ]
             for _ in range(rng.randrange(4, 12)):
-                recs.append(("info", f'ExecSync for "{cid}" with command [/bin/sh -c pg_isready -h 127.0.0.1] and timeout 1 (s)', ""))
+                recs.append(
+                    (
+                        "info",
+                        f'ExecSync for "{cid}" with command [/bin/sh -c pg_isready -h 127.0.0.1] and timeout 1 (s)',
+                        "",
+                    )
+                )
                 recs.append(("info", f'ExecSync for "{cid}" returns with exit code 0', ""))
             if rng.random() < 0.2:
-                recs.append(("info", f"ImageCreate event &ImageCreate{{Name:registry.k8s.io/app:v{rng.randrange(9)},Labels:map[string]string{{io.cri-containerd.image: managed,}},XXX_unrecognized:[],}}", ""))
+                recs.append(
+                    (
+                        "info",
+                        f"ImageCreate event &ImageCreate{{Name:registry.k8s.io/app:v{rng.randrange(9)},Labels:map[string]string{{io.cri-containerd.image: managed,}},XXX_unrecognized:[],}}",
+                        "",
+                    )
+                )
             recs += [
                 ("info", f'StopContainer for "{cid}" with timeout 30 (s)', ""),
                 ("info", "shim disconnected", f" id={cid} namespace=k8s.io"),
