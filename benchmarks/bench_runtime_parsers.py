@@ -9,7 +9,7 @@ Generates three files of ``--mib`` MiB each (fixed seed, made-up pods and IDs, r
   with a long nested error chain (``[error]`` lines, ``ERRORED:``);
 * a containerd log (logrus text): each pod's sandbox and container lifecycle, ExecSync probes,
   image and shim records with extra fields, ~5 % failed sandboxes whose ``error=`` holds the
-  nested chain, then ``Failed to destroy network``; and a run of ``format = "json"`` records.
+  nested chain, then ``Failed to destroy network``; and, for its last 1 %, ``format = "json"`` records (a configuration change).
 
 Each file is parsed by ``multus_forensics.parse(path, year=2026).to_polars()`` in its own child
 process (peak RSS per parse), the runtime formats also with ``MULTUS_FORENSICS_NO_EXT=1`` (the
@@ -194,7 +194,7 @@ def gen_containerd(n_lines: int, rng: random.Random, out: IO[str]) -> None:
             ("info", f'RemovePodSandbox for "{sid}"', ""),
             ("info", f'RemovePodSandbox "{sid}" returns successfully', ""),
         ]
-        json_run = written > n_lines * 0.95  # containerd configured with format = "json"
+        json_run = written > n_lines * 0.99  # the last 1 %: containerd switched to format = "json"
         for level, msg, extra in recs:
             t += rng.random() * 0.05
             if json_run:

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from multus_forensics.formats import _runtimefast
+from multus_forensics.formats import _runtimefast, containerd
 from multus_forensics.formats._bytevec import line_bounds
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.registry import get_format
@@ -243,11 +243,29 @@ def test_logrus_every_awkward_line_under_every_stamp_agrees(stamp: str) -> None:
 
 
 @pytest.mark.usefixtures("small_files_fast")
-def test_a_logrus_chunk_with_an_unreadable_stamp_is_read_whole_by_the_careful_path() -> None:
+def test_a_logrus_chunk_with_an_unreadable_stamp_is_read_whole_by_the_careful_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     zoneless = 'time="2026-03-11 13:02:05.118204331" level=info msg="CRI-O"\n'
     good = 'time="2026-03-11T13:02:05.1Z" level=info msg="containerd"\n'
     assert_same("containerd", "containerd.log", zoneless + good * 5)
     assert_same("containerd", "containerd.log", good * 5 + zoneless)
+    # scanned in chunks of 4 lines, read by the careful path in chunks of 8
+    monkeypatch.setattr(_runtimefast, "SCAN_ROWS", 4)
+    monkeypatch.setattr(_runtimefast, "CHUNK_ROWS", 8)
+    monkeypatch.setattr(containerd, "CHUNK_ROWS", 8)
+    text = _logrus_text(random.Random(5), 40).splitlines(keepends=True)
+    text[13:13] = [zoneless]
+    text[30:30] = ['time="2026-03-11T13:02" level=info msg="short stamp"\n']
+    assert_same("containerd", "containerd.log", "".join(text))
+
+
+@pytest.mark.usefixtures("small_files_fast")
+@pytest.mark.parametrize("seed", range(3))
+def test_records_across_scanned_chunks_agree(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_runtimefast, "SCAN_ROWS", 5)
+    assert_same("multus-log", "multus.log", _multus_text(random.Random(seed), 200))
+    assert_same("containerd", "containerd.log", _logrus_text(random.Random(seed), 200))
 
 
 _FIELD = st.text(st.sampled_from('ab:/"\\= {}[],.-_0é\t'), max_size=12)

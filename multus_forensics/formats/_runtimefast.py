@@ -32,8 +32,10 @@ if TYPE_CHECKING:
 
 #: files with fewer lines take the careful path (the set-up is not worth it)
 FAST_MIN_LINES: Final = 2000
-#: lines per scanned chunk; equal to the careful logrus path's chunks (its stamp reader
-#: infers a format per chunk, so a chunk it must read whole is the same chunk)
+#: lines per scanned chunk (the per-chunk columns in flight stay a small part of the file)
+SCAN_ROWS: Final = 16_384
+#: the careful logrus path's chunk: its stamp reader infers one format per chunk, so a chunk
+#: with a stamp the scanner does not take is handed to it whole (a multiple of SCAN_ROWS)
 CHUNK_ROWS: Final = 65_536
 
 _MULTUS_COLUMNS: Final = (
@@ -76,18 +78,40 @@ class _File:
         starts, ends = line_bounds(np.frombuffer(self.data, dtype=np.uint8))
         self.starts, self.lens = starts, ends - starts
         self.n = len(starts)
+        release(self.data)  # a mapped file's pages: each chunk is read again in its turn
 
     def spans(self) -> list[tuple[int, int]]:
-        return [(lo, min(lo + CHUNK_ROWS, self.n)) for lo in range(0, self.n, CHUNK_ROWS)]
+        return [(lo, min(lo + SCAN_ROWS, self.n)) for lo in range(0, self.n, SCAN_ROWS)]
 
-    def views(self, rows: np.ndarray) -> pl.Series:
-        """``raw`` of the lines at ``rows`` as string views (not copied)."""
+    def release(self, lo: int, hi: int) -> None:
+        """Drop the resident pages of lines ``lo..hi`` (a mapped file; reading them maps in
+        their neighbours too, so sparse reads would otherwise keep most of a chunk)."""
+        if hi > lo:
+            release(self.data, int(self.starts[lo]), int(self.starts[hi - 1] + self.lens[hi - 1]))
+
+    def compact(self, rows: np.ndarray) -> tuple[pl.Series, bytes, np.ndarray, np.ndarray]:
+        """The lines at ``rows`` copied into one small buffer (they are few): ``raw`` views
+        into it, the buffer, and start/length arrays over all lines (valid at ``rows``).
+
+        Views over the whole file would have polars read far more of it than these lines.
+        """
         import numpy as np
 
         from multus_forensics.formats._bytevec import string_views
 
-        arr = np.frombuffer(self.data, dtype=np.uint8)
-        return string_views("raw", self.data, arr, self.starts[rows], self.lens[rows])
+        view = memoryview(self.data)
+        lens = self.lens[rows]
+        buffer = b"\n".join(
+            view[a : a + n] for a, n in zip(self.starts[rows].tolist(), lens.tolist(), strict=True)
+        )
+        view.release()
+        starts = np.zeros(self.n, dtype=np.int64)
+        starts[rows] = np.concatenate([[0], np.cumsum(lens + 1)[:-1]]) if len(rows) else []
+        all_lens = np.zeros(self.n, dtype=np.int64)
+        all_lens[rows] = lens
+        arr = np.frombuffer(buffer, dtype=np.uint8)
+        raw = string_views("raw", buffer, arr, starts[rows], lens)
+        return raw, buffer, starts, all_lens
 
 
 def _scan(
@@ -102,7 +126,6 @@ def _scan(
     is_slow = np.frombuffer(slow, dtype=np.uint8).view(bool)
     base = int(file.starts[lo]) if hi > lo else 0
     end = int(file.starts[hi - 1] + file.lens[hi - 1]) if hi > lo else 0
-    release(file.data, base, end)
     buffers = (pa.py_buffer(file.data).slice(base, end - base), pa.py_buffer(text))
     cols = [
         pl.Series(
@@ -115,11 +138,35 @@ def _scan(
         )
         for name, view, ok in zip(names, views, valid, strict=True)
     ]
+    release(file.data, base, end)  # after polars' import, which reads the strings (UTF-8 check)
     time = pl.Series("time", np.frombuffer(micros, dtype=np.int64)).cast(pl.Datetime("us", "UTC"))
     fast_idx = np.flatnonzero(~is_slow) + lo
     frame = pl.DataFrame([time, *cols, pl.Series("line", fast_idx + 1, dtype=pl.Int64)])
     flags = np.frombuffer(trig, dtype=np.uint8).view(bool)
     return frame, flags, np.flatnonzero(is_slow) + lo, bool(odd)
+
+
+def _classify(
+    frame: pl.DataFrame, trig: np.ndarray, keys: tuple[str, str], fn: Any
+) -> tuple[dict[int, dict[str, Any]], list[int]]:
+    """``fn(*key)`` once per distinct key of the flagged rows: (row -> shared result, rows).
+
+    The careful path's ``_classified`` in plain Python: a polars group-by would hash view
+    columns by reading far more of the file's pages than the few flagged strings.
+    """
+    import numpy as np
+
+    rows = np.flatnonzero(trig).tolist()
+    if not rows:
+        return {}, rows
+    a, b = (frame[k].gather(rows).to_list() for k in keys)
+    cache: dict[tuple[Any, Any], dict[str, Any]] = {}
+    found: dict[int, dict[str, Any]] = {}
+    for i, key in zip(rows, zip(a, b, strict=True), strict=True):
+        if (result := cache.get(key)) is None:
+            result = cache[key] = fn(*key)
+        found[i] = result  # apply_found only reads the dicts
+    return found, rows
 
 
 def _with_columns(frame: pl.DataFrame, names: tuple[str, ...]) -> pl.DataFrame:
@@ -137,7 +184,7 @@ def _merge(
     rows: tuple[str, ...],
 ) -> pl.DataFrame:
     """Fast chunk frames and the careful path's events (schema-conformed) in line order."""
-    return merge_chunks(frames, careful.sort("line"), consts, CHUNK_ROWS, rows)
+    return merge_chunks(frames, careful.sort("line"), consts, SCAN_ROWS, rows)
 
 
 # ---- the Multus log ----------------------------------------------------------------------------
@@ -150,16 +197,18 @@ def parse_multus(
     import numpy as np
     import polars as pl
 
-    from multus_forensics.formats.multus_log import _classified, header_frame, parse_line_frame
+    from multus_forensics.formats._multus_msg import classify
+    from multus_forensics.formats.multus_log import header_frame, parse_line_frame
 
     file = _File(src)
 
     def chunk(span: tuple[int, int]) -> tuple[pl.DataFrame, np.ndarray]:
         frame, trig, slow, _ = _scan(rscan.multus, file, *span, _MULTUS_COLUMNS)
         frame = frame.with_columns(pl.lit(default_source).alias("source"))
-        rows = frame.select(pl.col("message").alias("msg"), "level").with_row_index("i")
-        found = _classified(rows.filter(pl.Series(trig)))
-        return _with_columns(apply_found(frame, found), _MULTUS_ROWS), slow
+        found, _ = _classify(frame, trig, ("message", "level"), classify)
+        frame = _with_columns(apply_found(frame, found), _MULTUS_ROWS)
+        file.release(*span)
+        return frame, slow
 
     frames: list[pl.DataFrame] = []
     slow: list[np.ndarray] = []
@@ -171,7 +220,8 @@ def parse_multus(
     blanks = 0
     careful = empty_frame()
     if len(left):  # whole records: a slow run starts at a header line or the file's start
-        df = header_frame(file.views(left), file.data, file.starts[left], file.lens[left], left + 1)
+        raw, buffer, starts, lens = file.compact(left)
+        df = header_frame(raw, buffer, starts[left], lens[left], left + 1)
         careful, issues, blanks = parse_line_frame(df, src, fmt_name, default_source)
     consts: dict[str, object] = {
         "time_relative": False, "year_source": None, "node": src.node_hint, "format": fmt_name,
@@ -190,44 +240,54 @@ def parse_logrus(
     import numpy as np
     import polars as pl
 
-    from multus_forensics.formats._logrus import parse_kv
+    from multus_forensics.formats._logrus import classify_runtime, parse_kv
     from multus_forensics.formats.base import ParseOutput
-    from multus_forensics.formats.containerd import _classified, _parse_chunk
+    from multus_forensics.formats.containerd import _parse_chunk
 
     file = _File(src)
 
     def careful(rows: np.ndarray) -> ParseOutput:
-        part = pl.DataFrame(
-            [pl.Series("line", rows + 1, dtype=pl.Int64), file.views(rows)]
-        )  # the careful path's chunk frame: line, raw
-        views = (part["raw"], file.data, file.starts, file.lens)
-        return _parse_chunk(part, views, ctx, src, fmt_name, source)
+        raw, buffer, starts, lens = file.compact(rows)
+        # the careful path's chunk frame: line, raw
+        part = pl.DataFrame([pl.Series("line", rows + 1, dtype=pl.Int64), raw])
+        return _parse_chunk(part, (raw, buffer, starts, lens), ctx, src, fmt_name, source)
 
-    def chunk(span: tuple[int, int]) -> tuple[pl.DataFrame, ParseOutput]:
+    def chunk(span: tuple[int, int]) -> tuple[pl.DataFrame, ParseOutput | None]:
         lo, hi = span
         frame, trig, slow, odd = _scan(rscan.logrus, file, lo, hi, _LOGRUS_COLUMNS)
-        if odd:  # the careful path reads this chunk's stamps as one column: it takes the chunk
-            frame, slow = frame.clear(), np.arange(lo, hi)
-            trig = np.zeros(0, dtype=bool)
-        rows = frame.select("message", "error").with_row_index("i").filter(pl.Series(trig))
-        found = _classified(rows)
-        rests = frame["rest"].gather(rows["i"]).to_list() if rows.height else []
-        extra = {
-            i: parse_kv(r) for i, r in zip(rows["i"].to_list(), rests, strict=True) if r is not None
-        }
+        if odd:  # its whole careful chunk goes to the careful path (below)
+            file.release(lo, hi)
+            return _with_columns(frame.clear(), _LOGRUS_ROWS), None
+        found, rows = _classify(frame, trig, ("message", "error"), classify_runtime)
+        rests = frame["rest"].gather(rows).to_list() if rows else []
+        extra = {i: parse_kv(r) for i, r in zip(rows, rests, strict=True) if r is not None}
         frame = _with_columns(apply_found(frame, found, extra), _LOGRUS_ROWS)
-        return frame, careful(slow) if len(slow) else ParseOutput(empty_frame())
+        out = careful(slow) if len(slow) else ParseOutput(empty_frame())
+        file.release(lo, hi)
+        return frame, out
 
+    spans = file.spans()
     frames: list[pl.DataFrame] = []
+    outs: dict[int, list[ParseOutput | None]] = {}  # per careful chunk, in line order
+    for (lo, _), (frame, out) in zip(spans, map_chunks(chunk, spans), strict=True):
+        frames.append(frame)
+        outs.setdefault(lo // CHUNK_ROWS, []).append(out)
     events: list[pl.DataFrame] = []
     issues: list[ParseIssue] = []
     blanks = 0
-    for frame, out in map_chunks(chunk, file.spans()):
-        frames.append(frame)
-        if out.events.height:
-            events.append(out.events)
-        issues += out.issues
-        blanks += out.blank_lines
+    for group, parts in outs.items():
+        if any(out is None for out in parts):
+            lo = group * CHUNK_ROWS
+            first = lo // SCAN_ROWS
+            for k in range(first, first + len(parts)):
+                frames[k] = frames[k].clear()
+            parts = [careful(np.arange(lo, min(lo + CHUNK_ROWS, file.n)))]
+        for out in parts:
+            assert out is not None  # replaced above
+            if out.events.height:
+                events.append(out.events)
+            issues += out.issues
+            blanks += out.blank_lines
     rest = pl.concat(events) if events else conform(empty_frame())
     rest = rest.with_columns(
         pl.lit(src.file).alias("file"),
