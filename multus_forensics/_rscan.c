@@ -20,6 +20,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 typedef struct {
     const char *p;
@@ -1608,6 +1611,11 @@ static PyObject *run(PyObject *args, int fmt) {
         put_lit(&s, "{\"phase\": \"returned\"}");
     }
     Py_BEGIN_ALLOW_THREADS
+#ifdef __GLIBC__
+    /* the previous chunks' output buffers were freed once polars copied their views: hand
+     * those pages back, or glibc keeps them as heap holes that add up to the file's size */
+    malloc_trim(0);
+#endif
     for (Py_ssize_t i = lo; i < hi; i++) {
         /* the per-row bound above: checked before each row, never exceeded silently */
         if (s.text_len + (fmt == FMT_MULTUS ? 6 : 12) * (s.lens[i] + 1) + 128 > s.text_cap) {
