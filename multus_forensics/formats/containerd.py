@@ -12,6 +12,8 @@ unwrap it with the ``logrus`` payload parser), in k3s/rke2 as a plain file, and 
 k3s writes CNI plugins' stderr into the same file (the runtime passes its stderr to libcni), so
 Multus ``[level]`` lines and plugin lines appear between logrus records: they are parsed with the
 registry's payload parsers, and a line no parser understands is reported, never dropped.
+Large files are read by the compiled scanner of :mod:`._runtimefast`; this module's polars path
+is the careful path it hands the lines it cannot finish to (JSON records, plugin lines).
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ trace), so records may span several lines. Several records share one second: fil
 Parsing is vectorised: lines are string views into the file's bytes, stamps come from byte
 gathers (:mod:`._stampvec`), headers, levels and multi-line grouping are polars string ops, in
 chunks that start at a header line; the message classifier (:mod:`._multus_msg`) runs once per
-distinct message a vectorised trigger selects.
+distinct message a vectorised trigger selects. That is the careful path: large files are read
+by the compiled scanner of :mod:`._runtimefast` (also ``Del:`` and thick-daemon request lines
+classified there), which hands back to it, row for row, every line it cannot finish.
 """
 
 from __future__ import annotations
