@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 from conftest import SAMPLES, check_golden
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from runtime_accounting import check_accounting
 
@@ -261,6 +261,7 @@ def test_bare_extra_fields_become_the_same_json_as_parse_kv() -> None:
     )
 
 
+@settings(deadline=None)  # a parse per example: its time says nothing about correctness
 @given(
     st.lists(
         st.sampled_from(['"', "\\", " ", "é", "x", "=", " error=", '\\"', "\\\\", "k=v"]),
