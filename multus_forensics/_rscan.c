@@ -1548,19 +1548,20 @@ static PyObject *run(PyObject *args, int fmt) {
     text_o = PyBytes_FromStringAndSize(NULL, cap);
     if (!slow_o || !time_o || !trig_o || !views_o || !valid_o || !text_o) goto done;
     for (int c = 0; c < s.ncols; c++) {
-        PyObject *v = PyBytes_FromStringAndSize(NULL, n * 16);
+        /* bytearrays: the caller may overlay classifier results before polars adopts them */
+        PyObject *v = PyByteArray_FromStringAndSize(NULL, n * 16);
         if (!v) goto done;
         PyTuple_SET_ITEM(views_o, c, v);
-        s.views[c] = (uint8_t *)PyBytes_AS_STRING(v);
+        s.views[c] = (uint8_t *)PyByteArray_AS_STRING(v);
         int nullable = fmt == FMT_MULTUS ? (c >= M_NAMESPACE && c <= M_SANDBOX)
                                          : (c == G_ERROR || (c >= G_NAMESPACE && c <= G_SANDBOX) ||
                                             c == G_REST);
         PyObject *b = Py_None;
         if (nullable) {
-            b = PyBytes_FromStringAndSize(NULL, (n + 7) / 8);
+            b = PyByteArray_FromStringAndSize(NULL, (n + 7) / 8);
             if (!b) goto done;
-            memset(PyBytes_AS_STRING(b), 0, (size_t)((n + 7) / 8));
-            s.valid[c] = (uint8_t *)PyBytes_AS_STRING(b);
+            memset(PyByteArray_AS_STRING(b), 0, (size_t)((n + 7) / 8));
+            s.valid[c] = (uint8_t *)PyByteArray_AS_STRING(b);
         } else {
             Py_INCREF(b);
         }
@@ -1636,10 +1637,7 @@ static PyObject *run(PyObject *args, int fmt) {
     }
     if (_PyBytes_Resize(&text_o, s.text_len) < 0) goto done;
     for (int c = 0; c < s.ncols; c++) {
-        PyObject *v = PyTuple_GET_ITEM(views_o, c);
-        PyTuple_SET_ITEM(views_o, c, NULL);
-        if (_PyBytes_Resize(&v, s.m * 16) < 0) goto done;
-        PyTuple_SET_ITEM(views_o, c, v);
+        if (PyByteArray_Resize(PyTuple_GET_ITEM(views_o, c), s.m * 16) < 0) goto done;
     }
     if (_PyBytes_Resize(&time_o, s.m * 8) < 0 || _PyBytes_Resize(&trig_o, s.m) < 0) goto done;
     result = Py_BuildValue("(OnOOOOOO)", slow_o, s.m, time_o, trig_o, views_o, valid_o, text_o,

@@ -16,10 +16,11 @@ The careful path runs instead when the extension is missing or ``MULTUS_FORENSIC
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
-from multus_forensics.formats._assemble import apply_found, map_chunks
+from multus_forensics.formats._assemble import map_chunks
 from multus_forensics.formats._vecmerge import merge_chunks
 from multus_forensics.mapping import Data, release
 from multus_forensics.model import ParseIssue, conform, empty_frame
@@ -114,59 +115,104 @@ class _File:
         return raw, buffer, starts, all_lens
 
 
+#: reads a scanned column's values at some rows: ``read(column, rows)``
+Reader: TypeAlias = Callable[[str, list[int]], list[str | None]]
+#: the classifier of flagged rows: ``(read, rows) -> (row -> result, row -> extra fields)``
+Classifier: TypeAlias = Callable[
+    [Reader, list[int]], tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]
+]
+
+
 def _scan(
-    fn: Any, file: _File, lo: int, hi: int, names: tuple[str, ...]
-) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, bool]:
-    """(fast rows, their trigger flags, line indexes left to the careful path, odd stamp)."""
+    fn: Any,
+    file: _File,
+    span: tuple[int, int],
+    names: tuple[str, ...],
+    classifier: Classifier,
+    defaults: dict[str, str | None],
+) -> tuple[pl.DataFrame, np.ndarray, bool]:
+    """(fast rows with the classifier's results, line indexes left to the careful path, odd
+    stamp). Results land in the scanner's views (:mod:`._viewpatch`); a result column the
+    scanner does not write is made from ``defaults`` when some row needs it."""
     import numpy as np
     import polars as pl
     import pyarrow as pa
 
+    from multus_forensics.formats._viewpatch import patches, write
+
+    lo, hi = span
     slow, m, micros, trig, views, valid, text, odd = fn(file.data, file.starts, file.lens, lo, hi)
     is_slow = np.frombuffer(slow, dtype=np.uint8).view(bool)
     base = int(file.starts[lo]) if hi > lo else 0
     end = int(file.starts[hi - 1] + file.lens[hi - 1]) if hi > lo else 0
-    buffers = (pa.py_buffer(file.data).slice(base, end - base), pa.py_buffer(text))
-    cols = [
-        pl.Series(
-            name,
-            pa.Array.from_buffers(
-                pa.string_view(),
-                m,
-                [None if ok is None else pa.py_buffer(ok), pa.py_buffer(view), *buffers],
-            ),
-        )
-        for name, view, ok in zip(names, views, valid, strict=True)
-    ]
+    buffers = [pa.py_buffer(file.data).slice(base, end - base), pa.py_buffer(text)]
+    column = dict(zip(names, zip(views, valid, strict=True), strict=True))
+
+    def array(name: str, more: list[pa.Buffer]) -> pa.Array:
+        view, ok = column[name]
+        bufs = [None if ok is None else pa.py_buffer(ok), pa.py_buffer(view), *buffers, *more]
+        return pa.Array.from_buffers(pa.string_view(), m, bufs)
+
+    sources = (memoryview(file.data)[base:end], memoryview(text))
+
+    def read(name: str, rows: list[int]) -> list[str | None]:
+        """The values at ``rows``, decoded from their views (a few rows: plain Python)."""
+        view, ok = column[name]
+        cells = memoryview(view)
+        out: list[str | None] = []
+        for r in rows:
+            if ok is not None and not ok[r >> 3] >> (r & 7) & 1:
+                out.append(None)
+                continue
+            cell = cells[16 * r : 16 * r + 16]
+            n = int.from_bytes(cell[:4], "little")
+            if n <= 12:
+                out.append(bytes(cell[4 : 4 + n]).decode())
+            else:
+                at = int.from_bytes(cell[12:16], "little")
+                out.append(bytes(sources[cell[8]][at : at + n]).decode())
+        return out
+
+    rows = np.flatnonzero(np.frombuffer(trig, dtype=np.uint8)).tolist()
+    extra_columns: list[pl.Series] = []
+    overlay = bytearray()
+    if rows and not odd:
+        for name, values in patches(*classifier(read, rows)).items():
+            if name in column:
+                view, ok = column[name]
+                cells = np.frombuffer(view, dtype=np.uint8).reshape(m, 16)
+                bits = None if ok is None else np.frombuffer(ok, dtype=np.uint8)
+                write(cells, bits, values, overlay, len(buffers))
+            else:
+                full = [defaults[name]] * m
+                for i, value in values.items():
+                    full[i] = value
+                extra_columns.append(pl.Series(name, full, dtype=pl.String))
+    for source in sources:  # a mapping with exported views could not be closed
+        source.release()
+    more = [pa.py_buffer(bytes(overlay))]
+    cols = [pl.Series(name, array(name, more)) for name in names]
     release(file.data, base, end)  # after polars' import, which reads the strings (UTF-8 check)
     time = pl.Series("time", np.frombuffer(micros, dtype=np.int64)).cast(pl.Datetime("us", "UTC"))
     fast_idx = np.flatnonzero(~is_slow) + lo
-    frame = pl.DataFrame([time, *cols, pl.Series("line", fast_idx + 1, dtype=pl.Int64)])
-    flags = np.frombuffer(trig, dtype=np.uint8).view(bool)
-    return frame, flags, np.flatnonzero(is_slow) + lo, bool(odd)
+    line = pl.Series("line", fast_idx + 1, dtype=pl.Int64)
+    frame = pl.DataFrame([time, *cols, line, *extra_columns])
+    return frame, np.flatnonzero(is_slow) + lo, bool(odd)
 
 
-def _classify(
-    frame: pl.DataFrame, trig: np.ndarray, keys: tuple[str, str], fn: Any
-) -> tuple[dict[int, dict[str, Any]], list[int]]:
-    """``fn(*key)`` once per distinct key of the flagged rows: (row -> shared result, rows).
+def _distinct(rows: list[int], a: list[Any], b: list[Any], fn: Any) -> dict[int, dict[str, Any]]:
+    """``fn(a, b)`` once per distinct pair: row -> result (rows with equal input share it).
 
-    The careful path's ``_classified`` in plain Python: a polars group-by would hash view
+    The careful paths' ``_classified`` without their polars group-by, which would hash view
     columns by reading far more of the file's pages than the few flagged strings.
     """
-    import numpy as np
-
-    rows = np.flatnonzero(trig).tolist()
-    if not rows:
-        return {}, rows
-    a, b = (frame[k].gather(rows).to_list() for k in keys)
     cache: dict[tuple[Any, Any], dict[str, Any]] = {}
     found: dict[int, dict[str, Any]] = {}
     for i, key in zip(rows, zip(a, b, strict=True), strict=True):
         if (result := cache.get(key)) is None:
             result = cache[key] = fn(*key)
-        found[i] = result  # apply_found only reads the dicts
-    return found, rows
+        found[i] = result
+    return found
 
 
 def _with_columns(frame: pl.DataFrame, names: tuple[str, ...]) -> pl.DataFrame:
@@ -202,13 +248,16 @@ def parse_multus(
 
     file = _File(src)
 
+    def classifier(read: Reader, rows: list[int]) -> tuple[dict[int, Any], dict[int, Any]]:
+        return _distinct(rows, read("message", rows), read("level", rows), classify), {}
+
     def chunk(span: tuple[int, int]) -> tuple[pl.DataFrame, np.ndarray]:
-        frame, trig, slow, _ = _scan(rscan.multus, file, *span, _MULTUS_COLUMNS)
-        frame = frame.with_columns(pl.lit(default_source).alias("source"))
-        found, _ = _classify(frame, trig, ("message", "level"), classify)
-        frame = _with_columns(apply_found(frame, found), _MULTUS_ROWS)
+        defaults: dict[str, str | None] = {"source": default_source}
+        frame, slow, _ = _scan(rscan.multus, file, span, _MULTUS_COLUMNS, classifier, defaults)
+        if "source" not in frame.columns:
+            frame = frame.with_columns(pl.lit(default_source).alias("source"))
         file.release(*span)
-        return frame, slow
+        return _with_columns(frame, _MULTUS_ROWS), slow
 
     frames: list[pl.DataFrame] = []
     slow: list[np.ndarray] = []
@@ -252,19 +301,19 @@ def parse_logrus(
         part = pl.DataFrame([pl.Series("line", rows + 1, dtype=pl.Int64), raw])
         return _parse_chunk(part, (raw, buffer, starts, lens), ctx, src, fmt_name, source)
 
+    def classifier(read: Reader, rows: list[int]) -> tuple[dict[int, Any], dict[int, Any]]:
+        found = _distinct(rows, read("message", rows), read("error", rows), classify_runtime)
+        rests = read("rest", rows)
+        return found, {i: parse_kv(r) for i, r in zip(rows, rests, strict=True) if r is not None}
+
     def chunk(span: tuple[int, int]) -> tuple[pl.DataFrame, ParseOutput | None]:
-        lo, hi = span
-        frame, trig, slow, odd = _scan(rscan.logrus, file, lo, hi, _LOGRUS_COLUMNS)
+        defaults: dict[str, str | None] = {"network": None}
+        frame, slow, odd = _scan(rscan.logrus, file, span, _LOGRUS_COLUMNS, classifier, defaults)
+        file.release(*span)
         if odd:  # its whole careful chunk goes to the careful path (below)
-            file.release(lo, hi)
             return _with_columns(frame.clear(), _LOGRUS_ROWS), None
-        found, rows = _classify(frame, trig, ("message", "error"), classify_runtime)
-        rests = frame["rest"].gather(rows).to_list() if rows else []
-        extra = {i: parse_kv(r) for i, r in zip(rows, rests, strict=True) if r is not None}
-        frame = _with_columns(apply_found(frame, found, extra), _LOGRUS_ROWS)
         out = careful(slow) if len(slow) else ParseOutput(empty_frame())
-        file.release(lo, hi)
-        return frame, out
+        return _with_columns(frame, _LOGRUS_ROWS), out
 
     spans = file.spans()
     frames: list[pl.DataFrame] = []
