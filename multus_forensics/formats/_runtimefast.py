@@ -191,7 +191,8 @@ def _scan(
     for source in sources:  # a mapping with exported views could not be closed
         source.release()
     more = [pa.py_buffer(bytes(overlay))]
-    cols = [pl.Series(name, array(name, more)) for name in names]
+    # "rest" only feeds the classifier: polars never adopts it
+    cols = [pl.Series(name, array(name, more)) for name in names if name != "rest"]
     release(file.data, base, end)  # after polars' import, which reads the strings (UTF-8 check)
     time = pl.Series("time", np.frombuffer(micros, dtype=np.int64)).cast(pl.Datetime("us", "UTC"))
     fast_idx = np.flatnonzero(~is_slow) + lo
