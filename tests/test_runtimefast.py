@@ -252,7 +252,6 @@ def test_a_logrus_chunk_with_an_unreadable_stamp_is_read_whole_by_the_careful_pa
     assert_same("containerd", "containerd.log", good * 5 + zoneless)
     # scanned in chunks of 4 lines, read by the careful path in chunks of 8
     monkeypatch.setattr(_runtimefast, "SCAN_ROWS", 4)
-    monkeypatch.setattr(_runtimefast, "CHUNK_ROWS", 8)
     monkeypatch.setattr(containerd, "CHUNK_ROWS", 8)
     text = _logrus_text(random.Random(5), 40).splitlines(keepends=True)
     text[13:13] = [zoneless]

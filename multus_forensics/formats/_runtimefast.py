@@ -4,7 +4,8 @@ Large files are read in chunks by :mod:`multus_forensics._rscan`, which writes A
 views into the file's bytes (raw line, message, identities: not copied) and into a small buffer
 of new text (unquoted values, the ``fields`` JSON), in one pass per line with the GIL released
 (two chunks at a time on two threads). Rows whose message the Python classifier must read are
-flagged by the scanner and classified once per distinct text, as the careful path does. Lines
+flagged by the scanner, classified once per distinct text as the careful path does, and their
+results written into the scanner's views before polars adopts them (:mod:`._viewpatch`). Lines
 the scanner cannot finish exactly as the careful path would (continuation lines and the record
 before them, non-ASCII or control characters, unusual escapes, results it cannot check,
 foreign lines) are parsed by the careful path itself, and both are put in line order by
@@ -33,11 +34,11 @@ if TYPE_CHECKING:
 
 #: files with fewer lines take the careful path (the set-up is not worth it)
 FAST_MIN_LINES: Final = 2000
-#: lines per scanned chunk (the per-chunk columns in flight stay a small part of the file)
+#: lines per scanned chunk (the per-chunk columns in flight stay a small part of the file);
+#: divides the careful logrus path's chunk (``containerd.CHUNK_ROWS``): its stamp reader
+#: infers one format per chunk, so a chunk with a stamp the scanner does not take is handed
+#: to it whole
 SCAN_ROWS: Final = 16_384
-#: the careful logrus path's chunk: its stamp reader infers one format per chunk, so a chunk
-#: with a stamp the scanner does not take is handed to it whole (a multiple of SCAN_ROWS)
-CHUNK_ROWS: Final = 65_536
 
 _MULTUS_COLUMNS: Final = (
     "raw", "message", "level", "kind", "namespace", "pod", "pod_uid", "network",
@@ -58,8 +59,7 @@ def scanner(src: TextSource) -> ModuleType | None:
 
     if os.environ.get("MULTUS_FORENSICS_NO_EXT") == "1" or src.line_count < FAST_MIN_LINES:
         return None
-    data = src.data if src.data is not None else None
-    if data is not None and len(data) >= 1 << 32:
+    if src.data is not None and len(src.data) >= 1 << 32:  # as the careful path's line views
         return None
     try:
         return importlib.import_module("multus_forensics._rscan")
@@ -292,7 +292,7 @@ def parse_logrus(
 
     from multus_forensics.formats._logrus import classify_runtime, parse_kv
     from multus_forensics.formats.base import ParseOutput
-    from multus_forensics.formats.containerd import _parse_chunk
+    from multus_forensics.formats.containerd import CHUNK_ROWS, _parse_chunk
 
     file = _File(src)
 
