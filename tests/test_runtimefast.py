@@ -231,8 +231,9 @@ def test_multus_every_awkward_message_under_every_stamp_agrees(stamp: str) -> No
 
 @pytest.mark.usefixtures("small_files_fast")
 @pytest.mark.parametrize("seed", range(4))
-def test_logrus_awkward_lines_agree_with_the_careful_path(seed: int) -> None:
-    assert_same("containerd", "containerd.log", _logrus_text(random.Random(seed), 400))
+@pytest.mark.parametrize(("fmt", "file"), [("containerd", "containerd.log"), ("crio", "crio.log")])
+def test_logrus_awkward_lines_agree_with_the_careful_path(seed: int, fmt: str, file: str) -> None:
+    assert_same(fmt, file, _logrus_text(random.Random(seed), 400))
 
 
 @pytest.mark.usefixtures("small_files_fast")
