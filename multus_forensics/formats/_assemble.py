@@ -89,7 +89,9 @@ def apply_found(
     for n, (result, extra) in enumerate(protos):
         for key, value in result.items():
             if key != "fields" and value is not None:
-                columns.setdefault(key, [None] * len(protos))[n] = value
+                if (column := columns.get(key)) is None:  # a list per column, made once
+                    column = columns[key] = [None] * len(protos)
+                column[n] = value
         fields_col.append(fields_json({**(extra or {}), **(result.get("fields") or {})}))
     take = pl.Series(which, dtype=pl.UInt32)
     index = pl.Series("index", rows, dtype=pl.UInt32)

@@ -257,11 +257,15 @@ def sandbox_columns(df: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.lit("log"))
     )
     attempt = meta.field("attempt")
+    # int(digits) as Python writes it, for any length (a cast to Int64 fails past 19 digits)
+    number = attempt.str.strip_chars_start("0")
     fields = (
         pl.when(is_run & attempt.is_not_null())
         .then(
             pl.concat_str(
-                pl.lit('{"attempt": '), attempt.cast(pl.Int64).cast(pl.String), pl.lit("}")
+                pl.lit('{"attempt": '),
+                pl.when(number == "").then(pl.lit("0")).otherwise(number),
+                pl.lit("}"),
             )
         )
         .when(is_stop & stop.field("suffix").is_null())

@@ -7,6 +7,7 @@ zero-copy slices, where a sort would copy every column once more.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from multus_forensics.model import conform, schema
@@ -69,10 +70,13 @@ def _interleave(fast: pl.DataFrame, extra: pl.DataFrame) -> pl.DataFrame:
     import numpy as np
     import polars as pl
 
-    cuts = np.searchsorted(fast["line"].to_numpy(), extra["line"].to_numpy()).tolist()
+    cuts = np.searchsorted(fast["line"].to_numpy(), extra["line"].to_numpy())
+    # careful events between the same two fast rows go in as one slice
+    runs = [*np.flatnonzero(np.diff(cuts, prepend=-1)).tolist(), len(cuts)]
     pieces, prev = [], 0
-    for j, at in enumerate(cuts):
-        pieces += [fast.slice(prev, at - prev), extra.slice(j, 1)]
+    for j, nxt in pairwise(runs):
+        at = int(cuts[j])
+        pieces += [fast.slice(prev, at - prev), extra.slice(j, nxt - j)]
         prev = at
     pieces.append(fast.slice(prev))
     return pl.concat([p for p in pieces if p.height], how="vertical", rechunk=False)

@@ -12,6 +12,8 @@ unwrap it with the ``logrus`` payload parser), in k3s/rke2 as a plain file, and 
 k3s writes CNI plugins' stderr into the same file (the runtime passes its stderr to libcni), so
 Multus ``[level]`` lines and plugin lines appear between logrus records: they are parsed with the
 registry's payload parsers, and a line no parser understands is reported, never dropped.
+Large files are read by the compiled scanner of :mod:`._runtimefast`; this module's polars path
+is the careful path it hands the lines it cannot finish to (JSON records, plugin lines).
 """
 
 from __future__ import annotations
@@ -230,8 +232,12 @@ def parse_logrus_source(
     """Vectorised parse of a logrus text (or JSON) log; shared by containerd and CRI-O."""
     import polars as pl
 
+    from multus_forensics.formats import _runtimefast
+
     if not src.line_count:
         return ParseOutput(empty_frame())
+    if (scanner := _runtimefast.scanner(src)) is not None:
+        return _runtimefast.parse_logrus(scanner, src, ctx, fmt_name, source)
     views = line_views(src)  # no copy of the text; src.lines for very large inputs
     raw = views[0] if views is not None else pl.Series("raw", src.lines, dtype=pl.String)
     frames: list[pl.DataFrame] = []

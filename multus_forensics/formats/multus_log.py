@@ -15,7 +15,9 @@ trace), so records may span several lines. Several records share one second: fil
 Parsing is vectorised: lines are string views into the file's bytes, stamps come from byte
 gathers (:mod:`._stampvec`), headers, levels and multi-line grouping are polars string ops, in
 chunks that start at a header line; the message classifier (:mod:`._multus_msg`) runs once per
-distinct message a vectorised trigger selects.
+distinct message a vectorised trigger selects. That is the careful path: large files are read
+by the compiled scanner of :mod:`._runtimefast` (also ``Del:`` and thick-daemon request lines
+classified there), which hands back to it, row for row, every line it cannot finish.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from multus_forensics.model import ParseIssue, conform, empty_frame, excerpt
 if TYPE_CHECKING:
     import numpy as np
     import polars as pl
+
+    from multus_forensics.mapping import Data
 
 
 def _records(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
@@ -162,13 +166,26 @@ def parse_multus_lines(
     """Vectorised parse of header lines; shared with formats that embed whole Multus logs."""
     import polars as pl
 
+    from multus_forensics.formats import _runtimefast
+
     if not src.line_count:
         return empty_frame(), [], 0
+    if (scanner := _runtimefast.scanner(src)) is not None:
+        return _runtimefast.parse_multus(scanner, src, fmt_name, default_source)
     df = _header_columns(src)
     if df is None:  # too large for string views: copied lines, regex header
         raw = pl.DataFrame({"raw": src.lines}, schema={"raw": pl.String})
         df = pl.concat([raw.with_row_index("line", offset=1), _regex_header(raw)], how="horizontal")
         df = df.with_columns(pl.col("line").cast(pl.Int64))
+    return parse_line_frame(df, src, fmt_name, default_source)
+
+
+def parse_line_frame(
+    df: pl.DataFrame, src: TextSource, fmt_name: str, default_source: str
+) -> tuple[pl.DataFrame, list[ParseIssue], int]:
+    """Events, issues and blanks of header-split lines (:func:`header_frame`), whole records."""
+    import polars as pl
+
     frames: list[pl.DataFrame] = []
     issues: list[ParseIssue] = []
     blanks = 0
@@ -181,7 +198,7 @@ def parse_multus_lines(
         frames.append(conform(frame))  # chunks differ in the columns the classifier wrote
         issues += chunk_issues
         blanks += chunk_blanks
-    frame = pl.concat(frames) if len(frames) > 1 else frames[0]
+    frame = pl.concat(frames) if len(frames) > 1 else frames[0] if frames else empty_frame()
     frame = frame.with_columns(
         pl.lit(fmt_name).alias("format"),
         pl.lit(src.file).alias("file"),
@@ -276,15 +293,25 @@ def _header_columns(src: TextSource) -> pl.DataFrame | None:
     None when the file is too large for 32-bit view offsets.
     """
     import numpy as np
-    import polars as pl
-
-    from multus_forensics.formats._bytevec import string_views
-    from multus_forensics.formats._stampvec import rfc3339_micros
 
     views = line_views(src)
     if views is None:
         return None
     raw, data, starts, lens = views
+    return header_frame(raw, data, starts, lens, np.arange(1, len(starts) + 1, dtype=np.int64))
+
+
+def header_frame(
+    raw: pl.Series, data: Data, starts: np.ndarray, lens: np.ndarray, lines: np.ndarray
+) -> pl.DataFrame:
+    """:func:`_header_columns` of the lines ``raw`` (views at ``starts``/``lens`` into
+    ``data``), numbered ``lines``: all of a file's, or the ones a fast path left."""
+    import numpy as np
+    import polars as pl
+
+    from multus_forensics.formats._bytevec import string_views
+    from multus_forensics.formats._stampvec import rfc3339_micros
+
     arr = np.frombuffer(data, dtype=np.uint8)
     df = raw.to_frame().with_columns(
         pl.col("raw").str.extract_groups(HEADER_PREFIX).struct.unnest()
@@ -297,7 +324,7 @@ def _header_columns(src: TextSource) -> pl.DataFrame | None:
     valid &= head
     time = pl.Series("time", micros).cast(pl.Datetime("us", "UTC"))
     df = df.with_columns(
-        pl.Series("line", np.arange(1, len(starts) + 1, dtype=np.int64)),
+        pl.Series("line", lines),
         string_views("msg", data, arr, starts + head_len, lens - head_len, valid=head),
         pl.when(pl.Series(valid)).then(time).alias("time"),
     ).select("line", "raw", "ts", "lvl", "msg", "time")
