@@ -67,7 +67,9 @@ class JournaldFormat(LogFormat):
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
         from multus_forensics.formats import _journalrec, _journalvec
 
-        if _journalvec.applies(src, ctx, VECTOR_MIN_LINES):
+        from multus_forensics._native import load
+
+        if _journalvec.applies(src, ctx, VECTOR_MIN_LINES) and load("_kscan") is not None:
             return _journalvec.parse_vectorised(src, ctx, self.name)
         return _journalrec.parse_lines(src, ctx, self.name, enumerate(src.lines), None)
 
