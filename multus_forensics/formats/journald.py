@@ -65,9 +65,8 @@ class JournaldFormat(LogFormat):
         return hits / len(head)
 
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
-        from multus_forensics.formats import _journalrec, _journalvec
-
         from multus_forensics._native import load
+        from multus_forensics.formats import _journalrec, _journalvec
 
         if _journalvec.applies(src, ctx, VECTOR_MIN_LINES) and load("_kscan") is not None:
             return _journalvec.parse_vectorised(src, ctx, self.name)
