@@ -189,7 +189,7 @@ def test_several_bundles_give_an_index_linking_to_each(tmp_path: Path) -> None:
 def test_report_command_writes_markdown_quietly(
     hostile_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["report", str(hostile_log), "-o", str(tmp_path / "md"), "--format", "md", "-q"])
+    code = main(["report", str(hostile_log), "-o", str(tmp_path / "md"), "-f", "md", "-q"])
     out, err = capsys.readouterr()
     assert code == 0
     assert out.strip() == str(tmp_path / "md" / "report.md")
@@ -198,15 +198,13 @@ def test_report_command_writes_markdown_quietly(
 
 
 def test_report_command_rejects_an_unknown_format(tmp_path: Path) -> None:
-    assert main(["report", "x.log", "-o", str(tmp_path), "--format", "pdf"]) == 2
+    assert main(["report", "x.log", "-o", str(tmp_path), "--output-format", "pdf"]) == 2
 
 
 def test_report_command_reports_a_missing_input_as_an_issue(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(
-        ["report", str(tmp_path / "nope.log"), "-o", str(tmp_path / "o"), "--format", "json"]
-    )
+    code = main(["report", str(tmp_path / "nope.log"), "-o", str(tmp_path / "o"), "-f", "json"])
     assert code == 0
     doc = json.loads((tmp_path / "o" / "report.json").read_text())
     assert doc["issues"][0]["reason"] == "no such file or directory"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+
+from multus_forensics.errors import InputError
 
 if TYPE_CHECKING:
     from multus_forensics.eventlog import EventLog
@@ -14,14 +17,14 @@ MAX_ERROR_LINES: Final = 20
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
-    """PATH..., --format, --year, --tz and the ingestion limits: every log-reading subcommand."""
+    """PATH..., --log-format, --year, --tz and the ingestion limits: every log-reading subcommand."""
     parser.add_argument(
         "paths",
         nargs="+",
         metavar="PATH",
         help="files, directories, globs, archives (tar, zip, gz, bz2, xz, zst), or - for stdin",
     )
-    parser.add_argument("--format", help="force a format (see: multus-forensics formats)")
+    add_log_format_argument(parser)
     parser.add_argument("--year", type=int, help="year of year-less timestamps")
     parser.add_argument("--tz", help="IANA zone of zone-less timestamps (default UTC)")
     parser.add_argument(
@@ -33,6 +36,58 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-depth", type=int, metavar="N", help="nested archive levels followed (default 3)"
     )
+
+
+class DeprecatedAlias(argparse.Action):
+    """An old flag spelling that still works but says, once, which name replaces it."""
+
+    def __init__(self, *args: Any, replacement: str, **kwargs: Any) -> None:
+        self.replacement = replacement
+        super().__init__(*args, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        print(
+            f"multus-forensics: warning: {option_string} is deprecated here; "
+            f"use {self.replacement}",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, values)
+
+
+def add_log_format_argument(parser: argparse.ArgumentParser) -> None:
+    """``--log-format`` (the input's format), with the old ``--format`` as a deprecated alias.
+
+    ``--format`` meant the log format in some commands and the report format in ``report``; the
+    two now have different names everywhere (``--log-format``, ``-f/--output-format``).
+    """
+    parser.add_argument(
+        "--log-format", metavar="FORMAT", help="force a log format (see: multus-forensics formats)"
+    )
+    parser.add_argument(
+        "--format",
+        dest="log_format",
+        metavar="FORMAT",
+        action=DeprecatedAlias,
+        replacement="--log-format",
+        help="deprecated spelling of --log-format",
+    )
+
+
+def output_file(path: str) -> Path:
+    """``-o PATH`` where a file is expected: an existing directory is a clear error."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(
+            f"-o {path}: is a directory; give a file name inside it "
+            f"(for example {target / 'out.json'})"
+        )
+    return target
 
 
 def print_errors(log: EventLog, limit: int = MAX_ERROR_LINES) -> None:
@@ -64,10 +119,10 @@ def parse_inputs(args: argparse.Namespace, *, show_errors: bool = True, **kwargs
     try:
         limits = Limits(**limit_args) if limit_args else None
     except ValueError as exc:
-        from multus_forensics.errors import InputError
-
         raise InputError(str(exc)) from exc
-    log = parse(args.paths, format=args.format, year=args.year, tz=args.tz, limits=limits, **kwargs)
+    log = parse(
+        args.paths, format=args.log_format, year=args.year, tz=args.tz, limits=limits, **kwargs
+    )
     if show_errors:
         print_errors(log)
     return log

@@ -1,7 +1,7 @@
-"""``multus-forensics diagnose PATH... [--json] [--rules FILE] [--fail-on SEVERITY]``.
+"""``multus-forensics diagnose PATH... [--json] [-o FILE] [--rules FILE] [--fail-on SEVERITY]``.
 
 Text output is for a person; ``--json`` prints one object ``{"findings", "unclassified",
-"stats"}`` (findings in descending confidence). Exit codes: 0, 1 input error (also when an input
+"stats"}`` (findings in descending confidence). ``-o FILE`` writes either to a file instead. Exit codes: 0, 1 input error (also when an input
 could not be read), 2 usage, 3 when a finding's severity reaches ``--fail-on``.
 """
 
@@ -13,7 +13,7 @@ import sys
 import textwrap
 from typing import TYPE_CHECKING
 
-from multus_forensics.commands._common import add_input_arguments
+from multus_forensics.commands._common import add_input_arguments, output_file
 
 if TYPE_CHECKING:
     from multus_forensics.classify import Diagnosis
@@ -25,6 +25,7 @@ EVIDENCE_SHOWN = 5
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the result to FILE")
     parser.add_argument(
         "--rules",
         action="append",
@@ -97,14 +98,18 @@ def render_text(diag: Diagnosis) -> str:
 def run(args: argparse.Namespace) -> int:
     from multus_forensics.classify import diagnose, load_catalog
 
+    target = output_file(args.output) if args.output else None
     catalog = load_catalog(args.rules)
-    diag = diagnose(args.paths, catalog=catalog, format=args.format, year=args.year, tz=args.tz)
+    diag = diagnose(args.paths, catalog=catalog, format=args.log_format, year=args.year, tz=args.tz)
     for where, reason in diag.unreadable:
         print(f"multus-forensics: cannot read {where}: {reason}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(diag.to_dict(), ensure_ascii=False))
+    text = json.dumps(diag.to_dict(), ensure_ascii=False) if args.json else render_text(diag)
+    if target is None:
+        print(text)
     else:
-        print(render_text(diag))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text + "\n", encoding="utf-8")
+        print(f"{len(diag.findings)} findings -> {target}")
     if diag.unreadable:
         return 1
     if args.fail_on:

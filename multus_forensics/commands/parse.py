@@ -1,4 +1,4 @@
-"""``multus-forensics parse PATH... -o events.parquet|.csv|.jsonl``.
+"""``multus-forensics parse PATH... [-o events.parquet|.csv|.jsonl] [--json]``.
 
 Exit 0 when at least one input was read (even with unparsed lines: they are reported), 1 when
 nothing could be read at all.
@@ -7,9 +7,10 @@ nothing could be read at all.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
-from multus_forensics.commands._common import add_input_arguments, parse_inputs
+from multus_forensics.commands._common import add_input_arguments, output_file, parse_inputs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,9 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--issues", action="store_true", help="print every parse issue, warnings included"
     )
+    parser.add_argument(
+        "--json", action="store_true", help="print the coverage per file as one JSON object"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output:
+        output_file(args.output)
     log = parse_inputs(args, show_errors=not args.issues)
     if args.issues:
         for issue in log.issues:
@@ -33,6 +39,18 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if args.output:
         log.write(args.output)
+    if args.json:
+        doc = {
+            "files": len(s.files),
+            "lines": s.lines,
+            "events": s.events,
+            "unparsed_lines": s.unparsed_lines,
+            "skipped_files": len(s.skipped),
+            "output": args.output,
+            "coverage": json.loads(s.to_polars().write_json()),
+        }
+        print(json.dumps(doc, ensure_ascii=False, default=str))
+        return 0
     print(
         f"{len(s.files)} files, {s.lines} lines, {s.events} events, "
         f"{s.unparsed_lines} unparsed lines, {len(s.skipped)} skipped files"

@@ -1,8 +1,9 @@
-"""``multus-forensics timeline PATH... [--pod NS/NAME] [-o FILE]``: per-pod timelines.
+"""``multus-forensics timeline PATH... [--pod NS/NAME] [-o FILE] [--json]``: per-pod timelines.
 
 Prints a readable story per pod (attempts, add order, innermost error, anomalies). ``-o`` writes
 the frames instead: ``.json`` (one object holding every frame), ``.parquet`` / ``.csv`` (one file
-per frame, ``<stem>.<frame>.<ext>``), anything else receives the text. Exit 1 when nothing could
+per frame, ``<stem>.<frame>.<ext>``), anything else receives the text; ``--json`` prints the
+``.json`` document on stdout. Exit 1 when nothing could
 be read or ``--pod`` matches no pod.
 """
 
@@ -14,10 +15,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from multus_forensics.commands._common import add_input_arguments, parse_inputs
+from multus_forensics.commands._common import add_input_arguments, output_file, parse_inputs
 from multus_forensics.errors import InputError
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from multus_forensics.timeline import Timelines
 
 FRAMES: Final = ("pods", "attempts", "interfaces", "anomalies", "events")
@@ -33,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write .json (all frames), .parquet/.csv (one file per frame) or a text file",
     )
     parser.add_argument(
+        "--json", action="store_true", help="print every frame as one JSON object on stdout"
+    )
+    parser.add_argument(
         "--skew",
         type=float,
         default=5.0,
@@ -41,8 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _write(timelines: Timelines, pod: str | None, path: Path, text: str) -> list[Path]:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _frames(timelines: Timelines, pod: str | None) -> dict[str, pl.DataFrame]:
+    """The five frames, the first four narrowed to ``pod`` when one is given."""
     frames = {
         "pods": timelines.pods(),
         "attempts": timelines.attempts(),
@@ -58,10 +64,20 @@ def _write(timelines: Timelines, pod: str | None, path: Path, text: str) -> list
                 (r[0], r[1], r[2]) in sel for r in df.select("namespace", "pod", "pod_uid").rows()
             ]
             frames[name] = df.filter(keep) if keep else df
+    return frames
+
+
+def _json(frames: dict[str, pl.DataFrame]) -> str:
+    doc = {name: json.loads(df.write_json()) for name, df in frames.items()}
+    return json.dumps(doc, indent=1, default=str)
+
+
+def _write(timelines: Timelines, pod: str | None, path: Path, text: str) -> list[Path]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames = _frames(timelines, pod)
     suffix = path.suffix.lower()
     if suffix == ".json":
-        doc = {name: json.loads(df.write_json()) for name, df in frames.items()}
-        path.write_text(json.dumps(doc, indent=1, default=str), encoding="utf-8")
+        path.write_text(_json(frames), encoding="utf-8")
         return [path]
     if suffix in (".parquet", ".csv"):
         written = []
@@ -83,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
     from multus_forensics.timeline import build_timelines
     from multus_forensics.timeline.render import render
 
+    if args.output:
+        output_file(args.output)
     log = parse_inputs(args)
     if log.stats.nothing_read:
         print("multus-forensics: error: nothing could be read", file=sys.stderr)
@@ -90,6 +108,9 @@ def run(args: argparse.Namespace) -> int:
     timelines = build_timelines(log, skew=timedelta(seconds=args.skew))
     if args.pod is not None and not timelines.select(args.pod):
         raise InputError(f"no pod {args.pod!r} in these logs ({len(timelines)} pods found)")
+    if args.json and not args.output:
+        print(_json(_frames(timelines, args.pod)))
+        return 0
     text = render(timelines, args.pod)
     if args.output:
         written = _write(timelines, args.pod, Path(args.output), text)

@@ -54,6 +54,35 @@ def _write(path: Path, text: str) -> None:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
+#: in the output directory: the files the last run wrote there (relative paths, JSON)
+MANIFEST: Final = ".multus-forensics-report.json"
+#: a sub-report's file name as :func:`_slug` makes it
+_SUB_REPORT: Final = re.compile(r"\d{2}-[A-Za-z0-9._-]+\.(?:html|md|json)")
+
+
+def _forget_stale(out: Path, written: Sequence[Path]) -> None:
+    """Delete what the previous run into ``out`` wrote and this one did not, then record this
+    run's files, so an old report folder never shows stale sub-reports beside new ones. Only
+    files named in the manifest are touched: nothing else in the directory is removed."""
+    manifest = out / MANIFEST
+    now = {p.relative_to(out).as_posix() for p in written}
+    try:
+        before = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError, AttributeError):  # a folder from before manifests: our names
+        before = [
+            f"inputs/{p.name}" for p in (out / "inputs").glob("*") if _SUB_REPORT.fullmatch(p.name)
+        ]
+    for rel in before:
+        stale = out / str(rel)
+        if str(rel) in now or ".." in Path(str(rel)).parts or not stale.is_file():
+            continue
+        stale.unlink()
+    inputs = out / "inputs"
+    if inputs.is_dir() and not any(inputs.iterdir()):
+        inputs.rmdir()
+    _write(manifest, json.dumps({"files": sorted(now)}, indent=1) + "\n")
+
+
 def _slug(index: int, path: str) -> str:
     base = os.path.basename(os.path.normpath(path)) or "stdin"
     return f"{index:02d}-" + (re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:60] or "input")
@@ -114,6 +143,10 @@ def write_report(
     ext = EXTENSIONS[fmt]
     plots = plots and fmt == "html"  # only the page embeds figures; they cost ~0.5 s each
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(
+            f"cannot create output directory {out}: it is a file (report -o takes a directory)"
+        )
     units = group_units(paths)
     several = len(units) > 1
     try:
@@ -125,6 +158,7 @@ def write_report(
         batch = run_batch(units, options, workers=1, progress=progress)
         data = build_report_data(batch.units[0].log(), title=title, plots=plots)
         _write(index, render(data, fmt))
+        _forget_stale(out, [index])
         return [index]
     after = partial(unit_report, fmt=fmt, title=title, plots=plots)
     written: list[Path] = []
@@ -147,4 +181,5 @@ def write_report(
     merged = merge_report_data(parts, title, plots=plots)
     merged.inputs = rows
     _write(index, render(merged, fmt))
+    _forget_stale(out, [index, *written])
     return [index, *written]
