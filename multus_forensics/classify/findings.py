@@ -61,6 +61,17 @@ class Finding:
             "references": list(self.references),
         }
 
+    def __repr__(self) -> str:
+        from multus_forensics.display import finding_repr
+
+        return finding_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display (see :mod:`multus_forensics.display`)."""
+        from multus_forensics.display import finding_html
+
+        return finding_html(self)
+
 
 @dataclass(frozen=True)
 class Unclassified:
@@ -100,6 +111,17 @@ class Diagnosis:
 
     def __iter__(self) -> Iterator[Finding]:
         return iter(self.findings)
+
+    def __repr__(self) -> str:
+        from multus_forensics.display import diagnosis_repr
+
+        return diagnosis_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display (see :mod:`multus_forensics.display`)."""
+        from multus_forensics.display import diagnosis_html
+
+        return diagnosis_html(self)
 
     @overload
     def __getitem__(self, i: int) -> Finding: ...
