@@ -94,9 +94,16 @@ def _input_row(path: str, data: ReportData) -> dict[str, Any]:
     for f in data.diagnosis.get("findings", []):
         if f.get("root_cause") not in causes:
             causes.append(str(f.get("root_cause")))
+    findings = data.diagnosis.get("findings", [])
+    top = findings[0] if findings else {}
+    top_pods = [str(p) for p in top.get("pods") or []]
     return {
         "input": path,
         "report": None,
+        "top_cause": top.get("root_cause"),
+        "confidence": top.get("confidence"),
+        "pods": top_pods,
+        "nodes": data.cause_nodes.get(str(top.get("root_cause")), []) if top else [],
         "files": stats.get("files", 0),
         "lines": stats.get("lines", 0),
         "events": stats.get("events", 0),
