@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.errors import InputError
 
 if TYPE_CHECKING:
+    from multus_forensics.batch.progress import ProgressBar
     from multus_forensics.eventlog import EventLog
 
 #: error lines printed before the rest is summarised (``parse --issues`` lists them all)
@@ -88,6 +91,37 @@ def output_file(path: str) -> Path:
             f"(for example {target / 'out.json'})"
         )
     return target
+
+
+def _input_size(paths: list[str]) -> str:
+    """``3 inputs, 812 MB``: what a progress bar is working on (directories walked)."""
+    import os
+
+    total = 0
+    for path in paths:
+        if os.path.isfile(path):
+            total += os.path.getsize(path)
+        elif os.path.isdir(path):
+            for root, _, files in os.walk(path):
+                total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
+    count = f"{len(paths)} input{'s' * (len(paths) != 1)}"
+    if not total:
+        return count
+    return (
+        f"{count}, {total / 1e6:.1f} MB" if total >= 100_000 else f"{count}, {total / 1e3:.0f} kB"
+    )
+
+
+@contextmanager
+def stages(args: argparse.Namespace, *names: str) -> Iterator[ProgressBar]:
+    """A progress bar over a command's stages, on a terminal only and never with ``--quiet``:
+    a single large input shows which stage it is in and for how long."""
+    from multus_forensics.batch.progress import stage_bar
+
+    enabled = False if getattr(args, "quiet", False) else None
+    desc = f"{getattr(args, 'command', None) or 'multus-forensics'} {_input_size(list(args.paths))}"
+    with stage_bar(names, desc, enabled=enabled) as bar:
+        yield bar
 
 
 def print_errors(log: EventLog, limit: int = MAX_ERROR_LINES) -> None:

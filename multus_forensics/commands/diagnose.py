@@ -13,7 +13,12 @@ import sys
 import textwrap
 from typing import TYPE_CHECKING
 
-from multus_forensics.commands._common import add_input_arguments, output_file
+from multus_forensics.commands._common import (
+    add_input_arguments,
+    output_file,
+    parse_inputs,
+    stages,
+)
 
 if TYPE_CHECKING:
     from multus_forensics.classify import Diagnosis
@@ -100,7 +105,10 @@ def run(args: argparse.Namespace) -> int:
 
     target = output_file(args.output) if args.output else None
     catalog = load_catalog(args.rules)
-    diag = diagnose(args.paths, catalog=catalog, format=args.log_format, year=args.year, tz=args.tz)
+    with stages(args, "parsing", "classifying") as bar:
+        log = parse_inputs(args, show_errors=False)
+        bar.advance()
+        diag = diagnose(log, catalog=catalog)
     for where, reason in diag.unreadable:
         print(f"multus-forensics: cannot read {where}: {reason}", file=sys.stderr)
     text = json.dumps(diag.to_dict(), ensure_ascii=False) if args.json else render_text(diag)

@@ -10,7 +10,12 @@ import argparse
 import json
 import sys
 
-from multus_forensics.commands._common import add_input_arguments, output_file, parse_inputs
+from multus_forensics.commands._common import (
+    add_input_arguments,
+    output_file,
+    parse_inputs,
+    stages,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.output:
         output_file(args.output)
-    log = parse_inputs(args, show_errors=not args.issues)
+    with stages(args, "parsing"):
+        log = parse_inputs(args, show_errors=not args.issues)
     if args.issues:
         for issue in log.issues:
             print(f"multus-forensics: {issue}", file=sys.stderr)

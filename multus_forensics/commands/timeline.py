@@ -15,7 +15,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from multus_forensics.commands._common import add_input_arguments, output_file, parse_inputs
+from multus_forensics.commands._common import (
+    add_input_arguments,
+    output_file,
+    parse_inputs,
+    stages,
+)
 from multus_forensics.errors import InputError
 
 if TYPE_CHECKING:
@@ -101,11 +106,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.output:
         output_file(args.output)
-    log = parse_inputs(args)
-    if log.stats.nothing_read:
-        print("multus-forensics: error: nothing could be read", file=sys.stderr)
-        return 1
-    timelines = build_timelines(log, skew=timedelta(seconds=args.skew))
+    with stages(args, "parsing", "building timelines") as bar:
+        log = parse_inputs(args)
+        if log.stats.nothing_read:
+            print("multus-forensics: error: nothing could be read", file=sys.stderr)
+            return 1
+        bar.advance()
+        timelines = build_timelines(log, skew=timedelta(seconds=args.skew))
     if args.pod is not None and not timelines.select(args.pod):
         raise InputError(f"no pod {args.pod!r} in these logs ({len(timelines)} pods found)")
     if args.json and not args.output:
