@@ -45,12 +45,13 @@ def _journal(path: Path, mib: int) -> None:
 def _diagnose(exe: Path, journal: Path, cwd: Path) -> tuple[dict[str, Any], float]:
     t = time.perf_counter()
     out = subprocess.run(
-        [str(exe), "diagnose", str(journal), "--year", "2026", "--json"],
-        check=True,
+        [str(exe), "--quiet", "diagnose", str(journal), "--year", "2026", "--json"],
         capture_output=True,
         text=True,
         cwd=cwd,
     )
+    if out.returncode:
+        raise RuntimeError(f"{exe} diagnose exited {out.returncode}: {out.stderr[-3000:]}")
     return json.loads(out.stdout), time.perf_counter() - t
 
 
