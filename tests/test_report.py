@@ -420,6 +420,9 @@ def test_html_findings_show_why_and_keep_alternatives_and_podless_causes_apart()
     assert page.count('<span class="badge">alternative</span>') == 2
     headlines = re.findall(r'<li(?: class="(alternative)")? value="(\d)">', page)
     assert headlines == [("", "1"), ("alternative", "3"), ("alternative", "2")]
+    assert "confidence 0.8, names no pod." in page
+    assert "0 pods" not in page
+    assert "confidence 0.95, 1 pod, node not named in the logs." in page
 
 
 def test_an_index_marks_each_inputs_top_cause_as_primary() -> None:

@@ -258,11 +258,14 @@ def plot_causes_by_node(
     ax.set_yticks(range(len(nodes)), nodes, fontsize=8)
     ax.set_title(f"Failed {count} by node and root cause", loc="left")
     bar = ax.figure.colorbar(image, ax=ax, label=f"failed {count}", shrink=0.8)
-    bar.set_ticks(_integer_ticks(int(grid.max())))
+    bar.set_ticks(_integer_ticks(int(grid.max()), most=min(6, 1 + len(nodes))))
     return ax
 
 
-def _integer_ticks(top: int) -> list[int]:
-    """At most about six whole-number ticks from 0 to ``top`` (a count has no 2.5)."""
-    step = max(1, -(-top // 5))
-    return list(range(0, max(top, 1) + 1, step))
+def _integer_ticks(top: int, most: int = 6) -> list[int]:
+    """At most ``most`` whole-number ticks from 0 to ``top`` (a count has no 2.5); a short
+    colour bar (one or two node rows) gets fewer, so its labels never run into each other."""
+    top = max(top, 1)
+    step = max(1, -(-top // max(most - 1, 1)))
+    ticks = list(range(0, top + 1, step))
+    return ticks if ticks[-1] == top or len(ticks) < most else [*ticks[:-1], top]
