@@ -517,3 +517,17 @@ def test_add_order_labels_fit_their_boxes_and_the_figure(size: tuple[float, floa
     figure_box = fig.bbox
     for text in [*ax.texts, *ax.get_yticklabels(), *ax.get_legend().get_texts()]:
         assert _inside(text.get_window_extent(renderer), figure_box), text.get_text()
+
+
+def test_add_order_texts_never_overlap_even_when_the_order_is_unknown(
+    bundles: mf.Timelines,
+) -> None:
+    _, ax = plt.subplots(figsize=(10, 1.2 + 0.5 * 6), layout="constrained")  # the report's size
+    plot_add_order(bundles, pod=PROBE, ax=ax)
+    assert len(_texts(ax, "unknown")) == 3  # attempts 3, 5 and 6 have no Add: lines
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    texts = [t for t in ax.texts if t.get_text()]
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    for (a, ta), (b, tb) in itertools.combinations(zip(boxes, texts, strict=True), 2):
+        assert not a.overlaps(b), (ta.get_text(), tb.get_text())

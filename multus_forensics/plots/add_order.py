@@ -162,7 +162,7 @@ def plot_add_order(
 
     lanes = add_order_lanes(timelines, pod)
     shown = lanes[:max_lanes]
-    width = max((len(lane.steps) + (lane.outcome == "failed") for lane in shown), default=1)
+    width = max((max(len(lane.steps), 1) + (lane.outcome == "failed") for lane in shown), default=1)
     ax = new_axes(ax, (2.5 + 1.45 * width + 3.2, 1.2 + 0.85 * max(len(shown), 1)))
     reentry_nets = {s.network for lane in shown for s in lane.steps if s.reentry}
     colors = network_colors({s.network for lane in shown for s in lane.steps}, reentry_nets)
@@ -188,12 +188,16 @@ def plot_add_order(
                     fontsize=7, color=REENTRY_COLOR, fontweight="bold", gid="reentry-label",
                 )  # fmt: skip
         end = len(lane.steps) + 1
-        if not lane.order_known and not lane.steps:
+        unknown = not lane.order_known and not lane.steps
+        if unknown and lane.outcome != "failed":
             ax.text(
                 0.6, y, "add order unknown (no Multus Add: lines or AddedInterface events)",
                 ha="left", va="center", fontsize=8, color="0.45", style="italic", gid="unknown",
             )  # fmt: skip
-            end = 1
+        if unknown and lane.outcome == "failed":  # the failure is known, what came before not
+            ax.text(1, y, "add order\nunknown", ha="center", va="center", fontsize=7,
+                    color="0.45", style="italic", gid="unknown")  # fmt: skip
+            end = 2
         if lane.outcome == "failed":
             _draw_failure(ax, lane, y, end, short)
         elif lane.outcome in ("ready", "torn-down") and lane.steps:
@@ -259,7 +263,7 @@ def _draw_failure(ax: Axes, lane: Lane, y: float, x: float, short: dict[str, str
     )  # fmt: skip
     name = _fit(lane.failed_interface or "ADD", BOX_CHARS - 2)
     network = short[lane.failed_network] if lane.failed_network else "failed"
-    ax.text(x, y, f"✗ {name}\n{network}", ha="center", va="center", fontsize=7.5,
+    ax.text(x, y, f"✗ {name}\n{network}", ha="center", va="center", fontsize=7,
             color=FAIL_COLOR, fontweight="bold", gid="failure-label")  # fmt: skip
     if lane.error:
         ax.text(x + 0.55, y, wrap(lane.error, 42), ha="left", va="center", fontsize=7.5,
