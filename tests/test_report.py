@@ -448,3 +448,6 @@ def test_an_index_marks_each_inputs_top_cause_as_primary() -> None:
     text = render(data, "md")
     assert text.index("## Inputs (2)") < text.index("## All inputs merged")
     assert "| [b/](inputs/02-b.html) | cni\\_plugin\\_not\\_installed | 0.8 | 0 |" in text
+    assert "### 2. cni\\_plugin\\_not\\_installed:" in text  # an input's top cause
+    assert "### 3. (alternative) duplicate\\_ifname\\_in\\_request:" in text
+    assert "- **Why:** base 0.80 (CNI\\_PLUGIN\\_NOT\\_INSTALLED); +0.05 seen in 2 sources" in text

@@ -119,6 +119,16 @@ def headline(finding: dict[str, Any], data: ReportData) -> str:
     return f"{text}. {first}" if first else text + "."
 
 
+def primary_ranks(data: ReportData) -> set[int]:
+    """Ranks of the findings shown as best: the top one, or in an index the top finding of
+    at least one input. The rest are alternatives, drawn smaller and greyed."""
+    findings = data.diagnosis.get("findings", [])
+    if not data.inputs:
+        return {1} if findings else set()
+    tops = {i.get("top_cause") for i in data.inputs if i.get("top_cause")}
+    return {n for n, f in enumerate(findings, 1) if f.get("root_cause") in tops}
+
+
 def when(value: object) -> str:
     """A timestamp as ISO 8601 with ``Z`` for UTC (every event time is UTC); ``""`` for none."""
     if value is None:

@@ -22,6 +22,7 @@ from multus_forensics.report.data import (
     PodSection,
     ReportData,
     headline,
+    primary_ranks,
     shown,
     when,
 )
@@ -53,7 +54,7 @@ def _summary(data: ReportData) -> Markup:
     ]
     if data.affected_nodes:
         parts.append(tag("p", "Affected nodes: ", join(data.affected_nodes, ", ")))
-    primary = _primary(data)
+    primary = primary_ranks(data)
     ranked = list(enumerate(d.get("findings", []), 1))
     with_pods = [(i, f) for i, f in ranked if f.get("pods")]
     without = [(i, f) for i, f in ranked if not f.get("pods")]
@@ -77,16 +78,6 @@ def _summary(data: ReportData) -> Markup:
     if data.notes:
         parts.append(tag("div", *(tag("p", n) for n in data.notes), class_="notes"))
     return join(parts)
-
-
-def _primary(data: ReportData) -> set[int]:
-    """Ranks of the findings shown as best: the top one, or in an index the top finding of
-    at least one input. The rest are alternatives, drawn smaller and greyed."""
-    findings = data.diagnosis.get("findings", [])
-    if not data.inputs:
-        return {1} if findings else set()
-    tops = {i.get("top_cause") for i in data.inputs if i.get("top_cause")}
-    return {n for n, f in enumerate(findings, 1) if f.get("root_cause") in tops}
 
 
 def _finding(rank: int, f: dict[str, Any], nodes: list[str], *, primary: bool = True) -> Markup:
@@ -155,7 +146,7 @@ def _findings(data: ReportData) -> Markup:
     findings = data.diagnosis.get("findings", [])
     if not findings:
         return tag("p", "No root cause was identified in these logs.", class_="muted")
-    primary = _primary(data)
+    primary = primary_ranks(data)
 
     def one(i: int, f: dict[str, Any]) -> Markup:
         nodes = data.cause_nodes.get(str(f.get("root_cause")), [])

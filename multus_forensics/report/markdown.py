@@ -18,6 +18,7 @@ from multus_forensics.report.data import (
     ISSUE_ROWS,
     ReportData,
     headline,
+    primary_ranks,
     shown,
     when,
 )
@@ -57,10 +58,11 @@ def _table(headers: list[str], rows: Iterable[Iterable[object]]) -> str:
     return "\n".join(lines)
 
 
-def _finding(rank: int, f: dict[str, Any]) -> list[str]:
+def _finding(rank: int, f: dict[str, Any], *, primary: bool = True) -> list[str]:
     pods, more_pods = shown(list(f.get("pods") or []), FINDING_PODS)
     out = [
-        f"### {rank}. {md(f.get('root_cause'))}: {md(f.get('title'))}",
+        f"### {rank}. {'' if primary else '(alternative) '}{md(f.get('root_cause'))}: "
+        f"{md(f.get('title'))}",
         "",
         f"Confidence {md(f.get('confidence'))}, {md(f.get('count'))} occurrences.",
         "",
@@ -70,6 +72,7 @@ def _finding(rank: int, f: dict[str, Any]) -> list[str]:
         + (f" and {more_pods} more" if more_pods else ""),
         f"- **Seen:** {when(f.get('first_seen'))} to {when(f.get('last_seen'))}",
         f"- **Rule:** {md(f.get('rule'))}",
+        f"- **Why:** {md('; '.join(str(r) for r in f.get('reasons') or []))}",
         "- **Remediation:**",
     ]
     steps = f.get("remediation") or []
@@ -141,8 +144,9 @@ def render_markdown(data: ReportData, *, index_link: str | None = None) -> str:
     out += [f"> {md(n, line_start=True)}" for n in data.notes] + ([""] if data.notes else [])
     out += ["## Root causes (ranked)" + (" across all inputs" if data.inputs else ""), ""]
     findings = d.get("findings", [])
+    primary = primary_ranks(data)
     for i, f in enumerate(findings, 1):
-        out += _finding(i, f)
+        out += _finding(i, f, primary=i in primary)
     if not findings:
         out += ["No root cause was identified in these logs.", ""]
     out += ["## Per-pod timelines", ""]
