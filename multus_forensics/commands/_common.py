@@ -82,13 +82,14 @@ def add_log_format_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def output_file(path: str) -> Path:
-    """``-o PATH`` where a file is expected: an existing directory is a clear error."""
+def output_file(path: str, example: str) -> Path:
+    """``-o PATH`` where a file is expected: an existing directory is a clear error that
+    suggests ``example`` inside it."""
     target = Path(path)
     if target.is_dir():
         raise InputError(
-            f"-o {path}: is a directory; give a file name inside it "
-            f"(for example {target / 'out.json'})"
+            f"-o {path}: is a directory; give a file name inside it (for example "
+            f"{target / example})"
         )
     return target
 

@@ -103,7 +103,7 @@ def render_text(diag: Diagnosis) -> str:
 def run(args: argparse.Namespace) -> int:
     from multus_forensics.classify import diagnose, load_catalog
 
-    target = output_file(args.output) if args.output else None
+    target = output_file(args.output, "diagnosis.json") if args.output else None
     catalog = load_catalog(args.rules)
     with stages(args, "parsing", "classifying") as bar:
         log = parse_inputs(args, show_errors=False)

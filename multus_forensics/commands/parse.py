@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.output:
-        output_file(args.output)
+        output_file(args.output, "events.parquet")
     with stages(args, "parsing"):
         log = parse_inputs(args, show_errors=not args.issues)
     if args.issues:

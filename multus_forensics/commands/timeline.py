@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     from multus_forensics.timeline.render import render
 
     if args.output:
-        output_file(args.output)
+        output_file(args.output, "timelines.json")
     with stages(args, "parsing", "building timelines") as bar:
         log = parse_inputs(args)
         if log.stats.nothing_read:
