@@ -7,12 +7,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import settings
-
-# property tests check results, not speed: a per-example deadline fails them at random on a
-# loaded machine (tests that want one still set it explicitly)
-settings.register_profile("results-not-timings", deadline=None)
-settings.load_profile("results-not-timings")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"
