@@ -165,8 +165,15 @@ def finding_repr(f: Finding) -> str:
 
 
 def _discriminators(f: Finding) -> list[str]:
+    """``vs <cause>: <check> (if <outcome>: <meaning>; …)`` per discriminator, when the
+    finding has any (the check that tells it from a look-alike cause)."""
     value = getattr(f, "discriminators", ())
-    return [str(v) for v in value] if isinstance(value, list | tuple) else []
+    out = []
+    for d in value if isinstance(value, list | tuple) else ():
+        outcomes = "; ".join(f"if {w}: {m}" for w, m in getattr(d, "outcomes", ()))
+        text = f"vs {getattr(d, 'against', '?')}: {getattr(d, 'check', d)}"
+        out.append(text + (f" ({outcomes})" if outcomes else ""))
+    return out
 
 
 def finding_html(f: Finding) -> str:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, fields
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 import multus_forensics as mf
 from multus_forensics.classify import Diagnosis
+from multus_forensics.display import finding_html
 
 SEED = Path(__file__).resolve().parent.parent / "sample_logs" / "seed"
 POD = "lab/probe-6d8f9c7b54-qwz4n"
@@ -96,3 +99,27 @@ def test_an_empty_diagnosis_says_so() -> None:
     empty = Diagnosis()
     assert repr(empty) == "<Diagnosis no finding; 0 unclassified error templates>"
     assert "No finding" in empty._repr_html_()
+
+
+def test_discriminators_read_as_the_check_and_its_outcomes(
+    seed: tuple[mf.EventLog, mf.Timelines, Diagnosis],
+) -> None:
+    @dataclass(frozen=True)
+    class Check:
+        against: str
+        check: str
+        outcomes: tuple[tuple[str, str], ...]
+
+    top = seed[2][0]
+    with_check = SimpleNamespace(**{**vars_of(top), "discriminators": (
+        Check("duplicate_ifname_in_request", "ls /etc/cni/net.d", (("a 00-multus.conf", "self"),)),
+    )})  # fmt: skip
+    html = finding_html(with_check)  # type: ignore[arg-type]
+    assert (
+        "<i>discriminators:</i> vs duplicate_ifname_in_request: ls /etc/cni/net.d "
+        "(if a 00-multus.conf: self)" in html
+    )
+
+
+def vars_of(finding: object) -> dict[str, object]:
+    return {f.name: getattr(finding, f.name) for f in fields(finding)}  # type: ignore[arg-type]
