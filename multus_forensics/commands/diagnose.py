@@ -1,7 +1,7 @@
 """``multus-forensics diagnose PATH... [--json] [-o FILE] [--rules FILE] [--fail-on SEVERITY]``.
 
 Text output is for a person; ``--json`` prints one object ``{"findings", "unclassified",
-"stats"}`` (findings in descending confidence). ``-o FILE`` writes either to a file instead. Exit codes: 0, 1 input error (also when an input
+"stats"}`` (findings in descending confidence). Exit codes: 0, 1 input error (also when an input
 could not be read), 2 usage, 3 when a finding's severity reaches ``--fail-on``.
 """
 
@@ -13,12 +13,8 @@ import sys
 import textwrap
 from typing import TYPE_CHECKING
 
-from multus_forensics.commands._common import (
-    add_input_arguments,
-    output_file,
-    parse_inputs,
-    stages,
-)
+from multus_forensics.commands._common import add_input_arguments, parse_inputs
+from multus_forensics.commands._conventions import output_file, stages
 
 if TYPE_CHECKING:
     from multus_forensics.classify import Diagnosis

@@ -10,12 +10,8 @@ import argparse
 import json
 import sys
 
-from multus_forensics.commands._common import (
-    add_input_arguments,
-    output_file,
-    parse_inputs,
-    stages,
-)
+from multus_forensics.commands._common import add_input_arguments, parse_inputs
+from multus_forensics.commands._conventions import output_file, stages
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ import argparse
 import json
 from typing import Final
 
-from multus_forensics.commands._common import DeprecatedAlias
+from multus_forensics.commands._conventions import DeprecatedAlias
 
 FORMATS: Final = ("html", "md", "json")
 

@@ -2,8 +2,7 @@
 
 Prints a readable story per pod (attempts, add order, innermost error, anomalies). ``-o`` writes
 the frames instead: ``.json`` (one object holding every frame), ``.parquet`` / ``.csv`` (one file
-per frame, ``<stem>.<frame>.<ext>``), anything else receives the text; ``--json`` prints the
-``.json`` document on stdout. Exit 1 when nothing could
+per frame, ``<stem>.<frame>.<ext>``), anything else receives the text. Exit 1 when nothing could
 be read or ``--pod`` matches no pod.
 """
 
@@ -15,12 +14,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from multus_forensics.commands._common import (
-    add_input_arguments,
-    output_file,
-    parse_inputs,
-    stages,
-)
+from multus_forensics.commands._common import add_input_arguments, parse_inputs
+from multus_forensics.commands._conventions import output_file, stages
 from multus_forensics.errors import InputError
 
 if TYPE_CHECKING:
