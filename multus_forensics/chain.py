@@ -71,6 +71,17 @@ class ErrorChain:
     def leaf(self) -> str:
         return self.layers[-1].text if self.layers else ""
 
+    def __repr__(self) -> str:
+        from multus_forensics.display import chain_repr
+
+        return chain_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display (see :mod:`multus_forensics.display`)."""
+        from multus_forensics.display import chain_html
+
+        return chain_html(self)
+
     @property
     def op(self) -> str | None:
         """``add``/``del``/``check`` as named by the outermost layer that says."""

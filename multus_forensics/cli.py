@@ -28,17 +28,38 @@ EXIT_USAGE: Final = 2
 EXIT_FINDINGS: Final = 3
 
 
+def _global_flags(parser: argparse.ArgumentParser, default: object) -> None:
+    """``--debug`` and ``--quiet``, accepted before or after the subcommand.
+
+    The subcommand's copies default to ``SUPPRESS`` so they never reset a flag given before it.
+    """
+    parser.add_argument(
+        "--debug", action="store_true", default=default, help="show tracebacks on errors"
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default,
+        help="no progress bar and no notes on stderr (errors are still printed)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from multus_forensics import __version__
+
     parser = argparse.ArgumentParser(
         prog="multus-forensics",
         description="Forensics on Kubernetes node logs when Multus pod networking fails.",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _global_flags(parser, False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, (module, help_text) in COMMANDS.items():
         mod = importlib.import_module(f"multus_forensics.commands.{module}")
         p = sub.add_parser(name, help=help_text, description=help_text)
+        _global_flags(p, argparse.SUPPRESS)
         mod.add_arguments(p)
         p.set_defaults(_module=mod)
     return parser
@@ -53,6 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    if args.quiet:
+        import warnings
+
+        from multus_forensics._native import NativeExtensionWarning
+
+        warnings.simplefilter("ignore", NativeExtensionWarning)
     try:
         return int(args._module.run(args))
     except MultusForensicsError as exc:

@@ -113,6 +113,17 @@ class EventLog:
     def __len__(self) -> int:
         return self.frame.height
 
+    def __repr__(self) -> str:
+        from multus_forensics.display import eventlog_repr
+
+        return eventlog_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display (see :mod:`multus_forensics.display`)."""
+        from multus_forensics.display import eventlog_html
+
+        return eventlog_html(self)
+
     def __iter__(self) -> Iterator[Event]:
         return iter(frame_to_events(self.frame))
 

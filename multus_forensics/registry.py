@@ -152,6 +152,7 @@ def detect(
     tied = [n for s, n in scores if best - s <= TIE_EPSILON]
     if len(tied) > 1:
         raise AmbiguousFormatError(
-            f"{path}: formats sniff equally ({best:.2f}): {', '.join(tied)}; pass --format", tied
+            f"{path}: formats sniff equally ({best:.2f}): {', '.join(tied)}; pass --log-format",
+            tied,
         )
     return get_format(scores[0][1]), f"sniffed {best:.2f}"

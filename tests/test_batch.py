@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from multus_forensics.batch import ParseOptions, group_units, iter_batch, run_batch
-from multus_forensics.batch.progress import progress_bar
+from multus_forensics.batch.progress import progress_bar, stage_bar
 from multus_forensics.batch.runner import _ordered
 from multus_forensics.errors import MultusForensicsError, ParseError
 from multus_forensics.eventlog import EventLog
@@ -236,3 +236,25 @@ def test_a_folder_of_archives_is_one_unit_per_archive(tmp_path: Path) -> None:
     ]
     (folder / "notes.txt").write_text("not an archive\n")
     assert [u.paths for u in group_units([str(folder)])] == [(str(folder),)]
+
+
+def test_a_single_input_gets_a_stage_bar_on_a_terminal_only() -> None:
+    tty = _Terminal()
+    with stage_bar(["parsing", "classifying"], "1 input, 80.0 MB", stream=tty) as bar:
+        assert bar.label == "parsing"
+        bar.advance()
+        assert bar.label == "classifying"
+        bar.advance()
+    drawn = tty.getvalue()
+    assert "1 input, 80.0 MB" in drawn
+    assert "parsing" in drawn
+    assert "classifying" in drawn
+    assert "2/2" in drawn
+    piped = io.StringIO()
+    with stage_bar(["parsing"], "x", stream=piped) as bar:
+        bar.advance()
+    assert piped.getvalue() == ""
+    quiet = _Terminal()
+    with stage_bar(["parsing"], "x", stream=quiet, enabled=False) as bar:
+        bar.advance()
+    assert quiet.getvalue() == ""

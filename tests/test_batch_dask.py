@@ -79,7 +79,7 @@ def test_report_command_runs_bundles_on_the_scheduler(
         Path(path).rename(node / "kubelet.log")
         bundles.append(str(node))
     out = tmp_path / "out"
-    args = ["report", *bundles, "-o", str(out), "--format", "json", "--scheduler"]
+    args = ["report", *bundles, "-o", str(out), "-f", "json", "--scheduler"]
     assert main([*args, cluster.scheduler_address]) == 0
     capsys.readouterr()
     doc = json.loads((out / "report.json").read_text())

@@ -229,6 +229,7 @@ def test_vectorised_path_finishes_common_lines_itself(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(_journalrec, "parse_lines", spy)
     monkeypatch.setattr(journald, "VECTOR_MIN_LINES", 1)
+    monkeypatch.delenv("MULTUS_FORENSICS_NO_EXT", raising=False)  # this checks the C path
     parse(path)
     total = len(path.read_text().splitlines())
     assert calls

@@ -4,6 +4,7 @@ concurrent runs, reports inside their input, control characters from logs (issue
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from hostile_inputs import cli, escape_log, log_lines
 from multus_forensics.atomic import LOCK_NAME, output_lock, write_atomic
 from multus_forensics.cli import main
 from multus_forensics.errors import InputError
+from multus_forensics.report.writer import MANIFEST
 
 
 def tree(root: Path) -> dict[str, tuple[int, int]]:
@@ -40,11 +42,12 @@ def test_a_symlink_planted_at_the_report_is_replaced_not_followed(tmp_path: Path
     out.mkdir()
     (out / "report.json").symlink_to(victim)
     before = tree(tmp_path)
-    assert main(["report", str(log), "-o", str(out), "--format", "json", "-q"]) == 0
+    assert main(["report", str(log), "-o", str(out), "-f", "json", "-q"]) == 0
     assert victim.read_text() == "precious\n"
     assert not (out / "report.json").is_symlink()
     assert outside(before, tree(tmp_path), "out") == set()
-    assert sorted(p.name for p in out.iterdir()) == ["report.json"]  # no temp or lock left
+    # no temp or lock left: the report and the manifest of what this run wrote
+    assert sorted(p.name for p in out.iterdir()) == sorted(["report.json", MANIFEST])
 
 
 def test_a_symlinked_sub_folder_in_the_output_is_refused(tmp_path: Path) -> None:
@@ -60,7 +63,7 @@ def test_a_symlinked_sub_folder_in_the_output_is_refused(tmp_path: Path) -> None
     out = tmp_path / "out"
     out.mkdir()
     (out / "inputs").symlink_to(elsewhere)
-    code = main(["report", *map(str, logs), "-o", str(out), "--format", "md", "-q", "-j", "1"])
+    code = main(["report", *map(str, logs), "-o", str(out), "-f", "md", "-q", "-j", "1"])
     assert code == 1
     assert list(elsewhere.iterdir()) == []
 
@@ -73,14 +76,14 @@ def test_a_second_run_into_a_folder_in_use_fails_with_a_clear_message(
     out = tmp_path / "out"
     out.mkdir()
     with output_lock(out):
-        run = cli("report", str(log), "-o", str(out), "--format", "md", "-q", timeout=120)
+        run = cli("report", str(log), "-o", str(out), "-f", "md", "-q", timeout=120)
         assert run.returncode == 1
         assert run.stderr.splitlines() == [
             f"multus-forensics: error: another run is writing into {out} (it holds "
             f"{out / LOCK_NAME}); wait for it or choose another output folder"
         ]
         assert not (out / "report.md").exists()
-    assert main(["report", str(log), "-o", str(out), "--format", "md", "-q"]) == 0
+    assert main(["report", str(log), "-o", str(out), "-f", "md", "-q"]) == 0
     capsys.readouterr()
 
 
@@ -89,7 +92,7 @@ def test_a_report_inside_its_input_folder_never_reads_its_own_output(tmp_path: P
     out = tmp_path / "report"
     sizes = []
     for _ in range(3):
-        assert main(["report", str(tmp_path), "-o", str(out), "--format", "json", "-q"]) == 0
+        assert main(["report", str(tmp_path), "-o", str(out), "-f", "json", "-q"]) == 0
         sizes.append((out / "report.json").stat().st_size)
     assert sizes[0] == sizes[1] == sizes[2]
 
@@ -156,6 +159,25 @@ def test_an_output_folder_named_through_a_symlink_is_written_inside_its_target(
     log.write_bytes(log_lines(5))
     (tmp_path / "disk").mkdir()
     (tmp_path / "reports").symlink_to(tmp_path / "disk")
-    assert main(["report", str(log), "-o", str(tmp_path / "reports"), "--format", "md", "-q"]) == 0
-    assert [p.name for p in (tmp_path / "disk").iterdir()] == ["report.md"]
+    assert main(["report", str(log), "-o", str(tmp_path / "reports"), "-f", "md", "-q"]) == 0
+    assert sorted(p.name for p in (tmp_path / "disk").iterdir()) == sorted(["report.md", MANIFEST])
     capsys.readouterr()
+
+
+def test_a_planted_manifest_cannot_make_report_delete_files_outside_its_sub_reports(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "kubelet.log"
+    log.write_text(
+        'E0311 13:02:05.100000    2231 pod_workers.go:1301] "Error syncing pod, skipping" '
+        'err="failed to find plugin \\"macvlan\\" in path [/opt/cni/bin]"\n',
+        encoding="utf-8",
+    )
+    victim = tmp_path / "precious.txt"
+    victim.write_text("precious\n", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    names = [str(victim), "../precious.txt", "inputs/../../precious.txt", "report.json"]
+    (out / MANIFEST).write_text(json.dumps({"files": names}), encoding="utf-8")
+    assert main(["report", str(log), "-o", str(out), "-f", "md", "-q"]) == 0
+    assert victim.read_text(encoding="utf-8") == "precious\n"

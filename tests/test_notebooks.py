@@ -43,7 +43,7 @@ EXPECT: dict[str, tuple[tuple[str, ...], int]] = {
     "04_writing_a_rule.ipynb": (
         (
             "unclassified x1: failed to find host device: Link not found",
-            "rule LOCAL-HOSTDEV-MISSING",
+            "LOCAL-HOSTDEV-MISSING",
             "RuleError",
             "unclassified left: 0",
         ),
@@ -52,8 +52,17 @@ EXPECT: dict[str, tuple[tuple[str, ...], int]] = {
 }
 
 
+# the objects each notebook displays, which must render as HTML (``data-object`` names the class)
+SHOWN: dict[str, tuple[str, ...]] = {
+    "01_quick_start.ipynb": ("EventLog", "Timelines", "ErrorChain", "Diagnosis", "Finding"),
+    "02_add_order_deep_dive.ipynb": ("ErrorChain",),
+    "03_batch_archive.ipynb": ("Diagnosis",),
+    "04_writing_a_rule.ipynb": ("Diagnosis",),
+}
+
+
 def test_every_notebook_has_expectations() -> None:
-    assert [p.name for p in PATHS] == sorted(EXPECT)
+    assert [p.name for p in PATHS] == sorted(EXPECT) == sorted(SHOWN)
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +91,10 @@ def kernel_manager_factory(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return make
 
 
-def _outputs(nb: Any) -> tuple[str, int]:
-    """All text the notebook printed or displayed, and how many PNG figures it rendered."""
-    texts, images = [], 0
+def _outputs(nb: Any) -> tuple[str, int, list[str]]:
+    """All text the notebook printed or displayed, how many PNG figures it rendered, and the
+    classes of the package's objects displayed as HTML, in order."""
+    texts, images, shown = [], 0, []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream":
@@ -92,7 +102,11 @@ def _outputs(nb: Any) -> tuple[str, int]:
             data = out.get("data", {})
             texts.extend(str(data[k]) for k in ("text/plain", "text/html") if k in data)
             images += "image/png" in data
-    return "\n".join(texts), images
+            html = str(data.get("text/html", ""))
+            shown.extend(re.findall(r'^<div class="mf" data-object="(\w+)">', html))
+            if "text/html" in data and html.startswith('<div class="mf"'):
+                assert str(data["text/plain"]).startswith("<"), "the short repr goes with it"
+    return "\n".join(texts), images, shown
 
 
 @pytest.mark.slow
@@ -107,7 +121,8 @@ def test_notebook_runs_in_a_real_kernel(path: Path, kernel_manager_factory: Any)
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
     client.execute()
-    text, images = _outputs(nb)
+    text, images, shown = _outputs(nb)
+    assert shown == list(SHOWN[path.name])
     expected, min_images = EXPECT[path.name]
     for needle in expected:
         assert needle in text, f"{path.name}: {needle!r} not in the outputs"

@@ -108,7 +108,7 @@ def test_ambiguous_sniff_is_an_issue_naming_the_candidates(
     registry.get_format.cache_clear()
     log = parse(_write(tmp_path, "x.log", GOOD))
     [issue] = log.issues
-    assert "formats sniff equally (1.00): toy, twin; pass --format" in issue.reason
+    assert "formats sniff equally (1.00): toy, twin; pass --log-format" in issue.reason
 
 
 def test_broken_line_accounting_is_a_bug_that_names_the_format(

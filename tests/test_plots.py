@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -33,6 +34,8 @@ from multus_forensics.plots import (
 )
 from multus_forensics.plots._common import OUTCOME_COLORS, REENTRY_COLOR
 from multus_forensics.plots.add_order import innermost_error
+from multus_forensics.plots.attempts import attempt_lanes
+from multus_forensics.plots.fleet import bin_label, time_bin
 
 PROBE = "lab/probe-6d8f9c7b54-qwz4n"
 WEB = "lab/web-7c9d8b6f5-h2kxm"
@@ -138,7 +141,12 @@ def test_add_order_figure_draws_steps_failure_and_reentry(seed: mf.Timelines) ->
     )
     assert [name for _, name in first_lane] == ["eth0", "net1", "eth0"]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend[:3] == ["cbr0", "lab/macvlan-conf", "multus-cni-network"]
+    # boxes carry the short name; the legend pairs it with the full one
+    assert legend[:3] == [
+        "cbr0",
+        "macvlan-conf = lab/macvlan-conf",
+        "multus-cni-… = multus-cni-network",
+    ]
     assert "default interface again from Multus" in legend
     assert ax.get_title(loc="left") == f"Interface add order: {PROBE}"
 
@@ -184,7 +192,8 @@ def _bars(ax: Axes, gid: str) -> list[PolyCollection]:
 
 def test_attempt_bars_by_outcome_with_retry_gaps(seed: mf.Timelines) -> None:
     ax = plot_attempts(seed)
-    assert _ytick_labels(ax) == [WEB, PROBE]  # pods in timeline order
+    # pods in timeline order, one lane per node
+    assert _ytick_labels(ax) == [f"{WEB} @ edge-node-2", f"{PROBE} @ edge-node-2"]
     failed = _bars(ax, "attempt:failed")
     assert len(failed) == 3
     assert len(_bars(ax, "attempt:ready")) == 1
@@ -203,7 +212,7 @@ def test_retry_gaps_too_narrow_to_read_are_not_labelled() -> None:
 
 def test_pods_beyond_max_pods_are_counted_in_the_title(seed: mf.Timelines) -> None:
     ax = plot_attempts(seed, max_pods=1)
-    assert _ytick_labels(ax) == [WEB]
+    assert _ytick_labels(ax) == [f"{WEB} @ edge-node-2"]
     assert ax.get_title(loc="left") == "Sandbox attempts (first 1 of 2 pods)"
 
 
@@ -287,8 +296,8 @@ def test_node_heat_map_counts_cells_and_lists_healthy_nodes() -> None:
     image = next(i for i in ax.images if i.get_gid() == "heatmap")
     assert _ytick_labels(ax) == ["w1", "w2", "w3"]
     assert [t.get_text() for t in ax.get_xticklabels()] == [
-        "ipam pool exhausted",
-        "multus self delegation",
+        "ipam_pool_exhausted",  # the root-cause ids, as in every other chart and the legend
+        "multus_self_delegation",
         "unknown",
     ]
     assert image.get_array().tolist() == [[0, 2, 1], [2, 0, 0], [0, 0, 0]]
@@ -377,3 +386,150 @@ def test_importing_the_plots_does_not_import_matplotlib() -> None:
     code = "import multus_forensics.plots, sys; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- what a reader can trust: lanes, overlaps, bins, integer counts, labels that fit ------------
+
+
+@pytest.fixture(scope="module")
+def bundles() -> mf.Timelines:
+    """The probe pod retried on three nodes, with attempts overlapping on two of them."""
+    return mf.build_timelines(mf.parse([str(SAMPLES / "bundles")], year=2026))
+
+
+def _bar_spans(ax: Axes) -> dict[float, list[tuple[float, float]]]:
+    """Every attempt bar's (x0, x1), by the y of its row."""
+    rows: dict[float, list[tuple[float, float]]] = {}
+    for c in ax.collections:
+        if str(c.get_gid()).startswith("attempt:"):
+            extent = c.get_paths()[0].get_extents()
+            rows.setdefault(round(extent.y0 + 0.3, 6), []).append((extent.x0, extent.x1))
+    return rows
+
+
+def test_overlapping_attempts_get_their_own_rows_in_one_lane_per_node(
+    bundles: mf.Timelines,
+) -> None:
+    ax = plot_attempts(bundles, pod=PROBE)
+    labels = _ytick_labels(ax)
+    for node in ("master-1", "worker-3", "edge-node-2"):
+        assert f"{PROBE} @ {node}" in labels
+    assert "(overlapping, row 2)" in labels
+    rows = _bar_spans(ax)
+    assert sum(len(spans) for spans in rows.values()) == 6  # each attempt is its own bar
+    for spans in rows.values():  # and no two bars of one row overlap
+        spans.sort()
+        assert all(a[1] < b[0] for a, b in itertools.pairwise(spans))
+    assert sorted(_texts(ax, "attempt-label")) == [f"#{i}" for i in range(1, 7)]
+
+
+def test_attempt_lanes_pack_overlaps_greedily() -> None:
+    def att(n: int, start: int, end: int, node: str) -> dict[str, Any]:
+        return {"attempt": n, "start": T0 + timedelta(seconds=start),
+                "end": T0 + timedelta(seconds=end), "nodes": node}  # fmt: skip
+
+    key = ("lab", "p", None)
+    rows = {key: [att(1, 0, 10, "a"), att(2, 5, 8, "a"), att(3, 11, 12, "a"), att(4, 0, 3, "b")]}
+    lanes = attempt_lanes([key], rows)
+    assert [(lane.label, [a["attempt"] for a in lane.attempts]) for lane in lanes] == [
+        ("lab/p @ a", [1, 3]),
+        ("(overlapping, row 2)", [2]),
+        ("lab/p @ b", [4]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("span", "width", "label"),
+    [
+        (timedelta(seconds=41), timedelta(seconds=2), "2 s"),
+        (timedelta(minutes=1), timedelta(seconds=2), "2 s"),
+        (timedelta(minutes=50), timedelta(minutes=2), "2 min"),
+        (timedelta(hours=3), timedelta(minutes=5), "5 min"),
+        (timedelta(days=2), timedelta(hours=2), "2 h"),
+        (timedelta(days=540), timedelta(days=14), "14 d"),
+        (timedelta(0), timedelta(seconds=1), "1 s"),
+    ],
+)
+def test_time_bins_follow_the_span(span: timedelta, width: timedelta, label: str) -> None:
+    assert time_bin(span) == width
+    assert bin_label(width) == label
+    assert span / width <= 40
+
+
+def test_a_one_minute_incident_is_binned_in_seconds_with_integer_counts() -> None:
+    rows = [
+        ("w1", "ipam_pool_exhausted", f"p{i}", 1, T0 + timedelta(seconds=4 * i)) for i in range(15)
+    ]
+    ax = plot_causes_over_time(_failures(rows))
+    assert ax.get_ylabel() == "failed attempts per 2 s"
+    bars = [r for c in ax.containers for r in c.patches]
+    assert len(bars) == 15  # one bar per 2-second bin with a failure, not one full-width block
+    lo, hi = ax.get_xlim()
+    assert max(r.get_width() for r in bars) < (hi - lo) / 20
+    plt.gcf().canvas.draw()
+    assert all(float(t).is_integer() for t in ax.get_yticks())
+
+
+def test_heat_map_colour_bar_counts_in_whole_numbers() -> None:
+    rows = [("w1", "ipam_pool_exhausted", f"p{i}", 1, T0) for i in range(7)]
+    ax = plot_causes_by_node(_failures(rows), nodes=[f"w{i}" for i in range(1, 7)])
+    assert list(ax.figure.axes[-1].get_yticks()) == [0, 2, 4, 6]
+    plt.close("all")
+    one_row = plot_causes_by_node(_failures(rows))  # a short bar: only its ends are labelled
+    assert list(one_row.figure.axes[-1].get_yticks()) == [0, 7]
+
+
+def test_causes_have_one_name_in_every_chart() -> None:
+    over_time = plot_causes_over_time(FAILURES, every=timedelta(minutes=30))
+    by_node = plot_causes_by_node(FAILURES)
+    legend = {t.get_text() for t in over_time.get_legend().get_texts()}
+    ticks = {t.get_text() for t in by_node.get_xticklabels()}
+    assert legend == ticks == set(FAILURES["root_cause"])
+
+
+def _inside(inner: Any, outer: Any, slack: float = 0.5) -> bool:
+    return (
+        inner.x0 >= outer.x0 - slack
+        and inner.x1 <= outer.x1 + slack
+        and inner.y0 >= outer.y0 - slack
+        and inner.y1 <= outer.y1 + slack
+    )
+
+
+@pytest.mark.parametrize("size", [None, (10.0, 4.7)])  # the function's own size, the report's
+def test_add_order_labels_fit_their_boxes_and_the_figure(size: tuple[float, float] | None) -> None:
+    both = mf.build_timelines(
+        mf.parse([str(SAMPLES / "seed"), str(SAMPLES / "dupname")], year=2026)
+    )
+    ax = None
+    if size is not None:
+        _, ax = plt.subplots(figsize=size, layout="constrained")
+    ax = plot_add_order(both, ax=ax)
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    boxes = [p for p in ax.patches if p.get_gid() in ("step", "reentry", "failure")]
+    labels = [t for t in ax.texts if t.get_gid() in ("step-label", "failure-label")]
+    assert len(labels) == len(boxes) > 10
+    for text in labels:
+        extent = text.get_window_extent(renderer)
+        x, y = text.get_position()
+        box = next(b for b in boxes if b.contains_point(ax.transData.transform((x, y))))
+        assert _inside(extent, box.get_window_extent(renderer)), text.get_text()
+    figure_box = fig.bbox
+    for text in [*ax.texts, *ax.get_yticklabels(), *ax.get_legend().get_texts()]:
+        assert _inside(text.get_window_extent(renderer), figure_box), text.get_text()
+
+
+def test_add_order_texts_never_overlap_even_when_the_order_is_unknown(
+    bundles: mf.Timelines,
+) -> None:
+    _, ax = plt.subplots(figsize=(10, 1.2 + 0.5 * 6), layout="constrained")  # the report's size
+    plot_add_order(bundles, pod=PROBE, ax=ax)
+    assert len(_texts(ax, "unknown")) == 3  # attempts 3, 5 and 6 have no Add: lines
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    texts = [t for t in ax.texts if t.get_text()]
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    for (a, ta), (b, tb) in itertools.combinations(zip(boxes, texts, strict=True), 2):
+        assert not a.overlaps(b), (ta.get_text(), tb.get_text())

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import runpy
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 import matplotlib
@@ -56,9 +55,7 @@ FIGURES: dict[str, Callable[[Path], Axes]] = {
     "fleet_by_node": lambda tmp: mf.plot_causes_by_node(
         _fleet_failures(tmp), nodes=[f"fleet-worker-{i}" for i in range(1, 7)]
     ),
-    "fleet_over_time": lambda tmp: mf.plot_causes_over_time(
-        _fleet_failures(tmp), every=timedelta(minutes=30)
-    ),
+    "fleet_over_time": lambda tmp: mf.plot_causes_over_time(_fleet_failures(tmp)),
 }
 
 

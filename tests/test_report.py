@@ -189,13 +189,16 @@ def test_several_bundles_give_an_index_linking_to_each(tmp_path: Path) -> None:
     assert "<td><td" not in page
     row = re.search(r"<tr><td><a href=\"inputs/01-node-a.html\">.*?</tr>", page)
     assert row is not None
-    assert row.group(0).count("<td") == 7  # input, files, lines, events, unparsed, findings, causes
+    # input, top cause, confidence, pods, nodes, events, unparsed, alternatives
+    assert row.group(0).count("<td") == 8
+    assert page.index("<h2>Inputs (2)</h2>") < page.index("<h2>All inputs merged</h2>")
+    assert page.index("All inputs merged") < page.index("Root causes (ranked) across all inputs")
 
 
 def test_report_command_writes_markdown_quietly(
     hostile_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["report", str(hostile_log), "-o", str(tmp_path / "md"), "--format", "md", "-q"])
+    code = main(["report", str(hostile_log), "-o", str(tmp_path / "md"), "-f", "md", "-q"])
     out, err = capsys.readouterr()
     assert code == 0
     assert out.strip() == str(tmp_path / "md" / "report.md")
@@ -208,15 +211,13 @@ def test_report_command_writes_markdown_quietly(
 
 
 def test_report_command_rejects_an_unknown_format(tmp_path: Path) -> None:
-    assert main(["report", "x.log", "-o", str(tmp_path), "--format", "pdf"]) == 2
+    assert main(["report", "x.log", "-o", str(tmp_path), "--output-format", "pdf"]) == 2
 
 
 def test_report_command_reports_a_missing_input_as_an_issue(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(
-        ["report", str(tmp_path / "nope.log"), "-o", str(tmp_path / "o"), "--format", "json"]
-    )
+    code = main(["report", str(tmp_path / "nope.log"), "-o", str(tmp_path / "o"), "-f", "json"])
     assert code == 1  # the report is still written, and the exit says an input was lost
     doc = json.loads((tmp_path / "o" / "report.json").read_text())
     assert doc["issues"][0]["reason"] == "no such file or directory"
@@ -390,3 +391,74 @@ def test_an_unwritable_output_is_one_clear_error(
     (out / "report.html").mkdir()  # the report path is taken by a directory
     assert main(["report", str(hostile_log), "-o", str(out), "-q"]) == 1
     assert "cannot write" in capsys.readouterr().err
+
+
+def _ranked_data() -> ReportData:
+    """Three findings: the best with pods, an alternative with pods, one naming no pod."""
+
+    def finding(cause: str, confidence: float, pods: list[str]) -> dict[str, Any]:
+        return {"root_cause": cause, "rule": cause.upper(), "title": cause, "confidence": confidence,
+                "summary": cause, "remediation": [], "pods": pods, "count": 1, "evidence": [],
+                "reasons": [f"base {confidence:.2f} ({cause.upper()})", "+0.05 seen in 2 sources"]}  # fmt: skip
+
+    findings = [
+        finding("multus_self_delegation", 0.95, ["lab/a"]),
+        finding("cni_plugin_not_installed", 0.8, []),
+        finding("duplicate_ifname_in_request", 0.25, ["lab/a"]),
+    ]
+    return ReportData(
+        title="t",
+        diagnosis={"findings": findings, "unclassified": [], "stats": {}},
+        coverage=[], issues=[], pods=[], timelines={}, affected_pods=["lab/a"], affected_nodes=[],
+    )  # fmt: skip
+
+
+def test_html_findings_show_why_and_keep_alternatives_and_podless_causes_apart() -> None:
+    page = render(_ranked_data(), "html")
+    sections = re.findall(r'<section class="([^"]+)" id="cause-(\d)">', page)
+    # ranked order among causes with pods, then the one naming no pod, listed apart
+    assert sections == [
+        ("finding", "1"),
+        ("finding alternative", "3"),
+        ("finding alternative", "2"),
+    ]
+    assert (
+        page.index("cause-3") < page.index("Causes that name no pod") < page.index('id="cause-2"')
+    )
+    assert (
+        "<td>why</td><td>base 0.95 (MULTUS_SELF_DELEGATION); +0.05 seen in 2 sources</td>" in page
+    )
+    assert page.count('<span class="badge">alternative</span>') == 2
+    headlines = re.findall(r'<li(?: class="(alternative)")? value="(\d)">', page)
+    assert headlines == [("", "1"), ("alternative", "3"), ("alternative", "2")]
+    assert "confidence 0.8, names no pod." in page
+    assert "0 pods" not in page
+    assert "confidence 0.95, 1 pod, node not named in the logs." in page
+
+
+def test_an_index_marks_each_inputs_top_cause_as_primary() -> None:
+    data = _ranked_data()
+    data.inputs = [
+        {"input": "a/", "report": "inputs/01-a.html", "top_cause": "multus_self_delegation",
+         "confidence": 0.95, "pods": ["lab/a"], "nodes": ["n1"], "events": 3,
+         "unparsed_lines": 0, "root_causes": ["multus_self_delegation"]},
+        {"input": "b/", "report": "inputs/02-b.html", "top_cause": "cni_plugin_not_installed",
+         "confidence": 0.8, "pods": [], "nodes": [], "events": 2, "unparsed_lines": 0,
+         "root_causes": ["cni_plugin_not_installed", "duplicate_ifname_in_request"]},
+    ]  # fmt: skip
+    page = render(data, "html")
+    assert page.index("<h2>Inputs (2)</h2>") < page.index("Root causes (ranked) across all inputs")
+    row = re.search(r'<tr><td><a href="inputs/02-b.html">.*?</tr>', page)
+    assert row is not None
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(0))
+    assert cells[1:5] == ['<span class="cause">cni_plugin_not_installed</span>', "0.8", "0", ""]
+    assert "duplicate_ifname_in_request" in cells[7]
+    sections = re.findall(r'<section class="([^"]+)" id="cause-(\d)">', page)
+    assert ("finding", "2") in sections  # top cause of input b, though it names no pod
+    assert ("finding alternative", "3") in sections
+    text = render(data, "md")
+    assert text.index("## Inputs (2)") < text.index("## All inputs merged")
+    assert "| [b/](inputs/02-b.html) | cni\\_plugin\\_not\\_installed | 0.8 | 0 |" in text
+    assert "### 2. cni\\_plugin\\_not\\_installed:" in text  # an input's top cause
+    assert "### 3. (alternative) duplicate\\_ifname\\_in\\_request:" in text
+    assert "- **Why:** base 0.80 (CNI\\_PLUGIN\\_NOT\\_INSTALLED); +0.05 seen in 2 sources" in text

@@ -137,6 +137,17 @@ class Finding:
             "discriminators": [d.to_dict() for d in self.discriminators],
         }
 
+    def __repr__(self) -> str:
+        from multus_forensics.display import finding_repr
+
+        return finding_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display (see :mod:`multus_forensics.display`)."""
+        from multus_forensics.display import finding_html
+
+        return finding_html(self)
+
 
 @dataclass(frozen=True)
 class Unclassified:
@@ -179,6 +190,17 @@ class Diagnosis:
 
     def __iter__(self) -> Iterator[Finding]:
         return iter(self.findings)
+
+    def __repr__(self) -> str:
+        from multus_forensics.display import diagnosis_repr
+
+        return diagnosis_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display (see :mod:`multus_forensics.display`)."""
+        from multus_forensics.display import diagnosis_html
+
+        return diagnosis_html(self)
 
     @overload
     def __getitem__(self, i: int) -> Finding: ...

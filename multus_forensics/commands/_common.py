@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any, Final
 
+from multus_forensics.commands._conventions import add_log_format_argument
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -25,7 +27,7 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="files, directories, globs, archives (tar, zip, gz, bz2, xz, zst), or - for stdin",
     )
-    parser.add_argument("--format", help="force a format (see: multus-forensics formats)")
+    add_log_format_argument(parser)  # --log-format, and --format as its deprecated alias
     add_year_argument(parser)
     parser.add_argument("--tz", help="IANA zone of zone-less timestamps (default UTC)")
     add_limit_arguments(parser)
@@ -145,7 +147,7 @@ def parse_inputs(args: argparse.Namespace, *, show_errors: bool = True, **kwargs
     limits = limits_from(args)
     log = parse(
         args.paths,
-        format=args.format,
+        format=args.log_format,
         year=args.year,
         tz=args.tz,
         limits=limits,

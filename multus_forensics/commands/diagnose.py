@@ -1,4 +1,4 @@
-"""``multus-forensics diagnose PATH... [--json] [--rules FILE] [--full-evidence] [--fail-on SEVERITY]``.
+"""``multus-forensics diagnose PATH... [--json] [-o FILE] [--rules FILE] [--full-evidence] [--fail-on SEVERITY]``.
 
 Text output is for a person; ``--json`` prints one object ``{"findings", "unclassified",
 "stats", "exhausted_rules"}`` (findings in descending confidence). Problems with the inputs are
@@ -21,6 +21,7 @@ from multus_forensics.commands._common import (
     no_events,
     parse_inputs,
 )
+from multus_forensics.commands._conventions import output_file, stages
 from multus_forensics.visible import json_visible, visible
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ EVIDENCE_SHOWN = 5
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the result to FILE")
     parser.add_argument(
         "--rules",
         action="append",
@@ -129,9 +131,12 @@ def render_text(diag: Diagnosis, *, full_evidence: bool = False) -> str:
 def run(args: argparse.Namespace) -> int:
     from multus_forensics.classify import diagnose, load_catalog
 
+    target = output_file(args.output, "diagnosis.json") if args.output else None
     catalog = load_catalog(args.rules)  # before the parse: a bad rule file fails fast
-    log = parse_inputs(args)  # its problems printed as every command prints them
-    diag = diagnose(log, catalog=catalog)
+    with stages(args, "parsing", "classifying") as bar:
+        log = parse_inputs(args)  # its problems printed as every command prints them
+        bar.advance()
+        diag = diagnose(log, catalog=catalog)
     for rule in diag.exhausted_rules:
         print(
             f"multus-forensics: rule {visible(rule, layout=False)}: regex budget used up; "
@@ -139,9 +144,17 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.json:
-        print(json_visible(json.dumps(diag.to_dict(), ensure_ascii=False)))
+        text = json_visible(json.dumps(diag.to_dict(), ensure_ascii=False))
     else:
-        print(render_text(diag, full_evidence=args.full_evidence))
+        text = render_text(diag, full_evidence=args.full_evidence)
+    if target is None:
+        print(text)
+    else:
+        from multus_forensics.atomic import write_text_atomic
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(target, text + "\n")
+        print(f"{len(diag.findings)} findings -> {visible(str(target), layout=False)}")
     if log.stats.nothing_read or lost_input(log.issues):
         return 1
     # raw lines of a paste no format knows still count when a rule found something in them

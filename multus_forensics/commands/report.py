@@ -1,13 +1,16 @@
-"""``multus-forensics report PATH... -o DIR [--format html|md|json]``.
+"""``multus-forensics report PATH... -o DIR [-f html|md|json] [--json]``.
 
-``--format`` here is the *report* format, as the command's users know it from other tools; the
-log format, which other subcommands call ``--format``, is ``--log-format`` here. Problems with
-the inputs are printed and set the exit code as in every command (:mod:`._common`).
+``-f/--output-format`` is the report's format and ``--log-format`` the logs' (the old
+``--format`` still means the report format here, with a deprecation note). Rewriting into an
+old report directory removes the sub-reports the previous run wrote there and this one did not.
+Problems with the inputs are printed and set the exit code as in every command (:mod:`._common`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+from typing import Final
 
 from multus_forensics.commands._common import (
     add_limit_arguments,
@@ -17,6 +20,9 @@ from multus_forensics.commands._common import (
     no_events,
     print_errors,
 )
+from multus_forensics.commands._conventions import DeprecatedAlias
+
+FORMATS: Final = ("html", "md", "json")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,13 +36,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
     parser.add_argument(
-        "--format",
+        "-f",
+        "--output-format",
         dest="report_format",
-        choices=("html", "md", "json"),
+        choices=FORMATS,
         default="html",
         help="report format (default: html, one self-contained file)",
     )
-    parser.add_argument("--log-format", help="force a log format (see: multus-forensics formats)")
+    parser.add_argument(
+        "--format",
+        dest="report_format",
+        choices=FORMATS,
+        action=DeprecatedAlias,
+        replacement="-f/--output-format",
+        help="deprecated spelling of --output-format",
+    )
+    parser.add_argument(
+        "--log-format", metavar="FORMAT", help="force a log format (see: multus-forensics formats)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the files written as one JSON object"
+    )
     add_year_argument(parser)
     parser.add_argument("--tz", help="IANA zone of zone-less timestamps (default UTC)")
     parser.add_argument("--title", default="Multus forensics report", help="report title")
@@ -47,7 +67,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scheduler", metavar="ADDRESS", help="run on this Dask scheduler (tcp://host:8786)"
     )
     parser.add_argument("--no-plots", action="store_true", help="leave figures out (faster)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_limit_arguments(parser)
 
 
@@ -80,9 +99,13 @@ def run(args: argparse.Namespace) -> int:
         totals=totals,
     )
     print_errors(issues)
-    print(written[0])
-    if len(written) > 1:
-        print(f"{len(written) - 1} per-input reports under {written[0].parent / 'inputs'}")
+    if args.json:
+        doc = {"index": str(written[0]), "inputs": [str(p) for p in written[1:]]}
+        print(json.dumps(doc, ensure_ascii=False))
+    else:
+        print(written[0])
+        if len(written) > 1 and not args.quiet:
+            print(f"{len(written) - 1} per-input reports under {written[0].parent / 'inputs'}")
     if lost_input(issues):  # its stderr line already says why there may be no events
         return 1
     return no_events(totals)

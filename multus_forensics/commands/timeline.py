@@ -1,4 +1,4 @@
-"""``multus-forensics timeline PATH... [--pod NS/NAME] [-o FILE]``: per-pod timelines.
+"""``multus-forensics timeline PATH... [--pod NS/NAME] [-o FILE] [--json]``: per-pod timelines.
 
 Prints a readable story per pod (attempts, add order, innermost error, anomalies). ``-o`` writes
 the frames instead: ``.json`` (one object holding every frame), ``.parquet`` / ``.csv`` (one file
@@ -21,10 +21,13 @@ from multus_forensics.commands._common import (
     no_events,
     parse_inputs,
 )
+from multus_forensics.commands._conventions import output_file, stages
 from multus_forensics.errors import InputError
 from multus_forensics.visible import visible
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from multus_forensics.timeline import Timelines
 
 FRAMES: Final = ("pods", "attempts", "interfaces", "anomalies", "events")
@@ -40,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write .json (all frames), .parquet/.csv (one file per frame) or a text file",
     )
     parser.add_argument(
+        "--json", action="store_true", help="print every frame as one JSON object on stdout"
+    )
+    parser.add_argument(
         "--skew",
         type=float,
         default=5.0,
@@ -48,10 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _write(timelines: Timelines, pod: str | None, path: Path, text: str) -> list[Path]:
-    from multus_forensics.atomic import write_atomic, write_text_atomic
-
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _frames(timelines: Timelines, pod: str | None) -> dict[str, pl.DataFrame]:
+    """The five frames, the first four narrowed to ``pod`` when one is given."""
     frames = {
         "pods": timelines.pods(),
         "attempts": timelines.attempts(),
@@ -67,10 +71,22 @@ def _write(timelines: Timelines, pod: str | None, path: Path, text: str) -> list
                 (r[0], r[1], r[2]) in sel for r in df.select("namespace", "pod", "pod_uid").rows()
             ]
             frames[name] = df.filter(keep) if keep else df
+    return frames
+
+
+def _json(frames: dict[str, pl.DataFrame]) -> str:
+    doc = {name: json.loads(df.write_json()) for name, df in frames.items()}
+    return json.dumps(doc, indent=1, default=str)
+
+
+def _write(timelines: Timelines, pod: str | None, path: Path, text: str) -> list[Path]:
+    from multus_forensics.atomic import write_atomic, write_text_atomic
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames = _frames(timelines, pod)
     suffix = path.suffix.lower()
     if suffix == ".json":
-        doc = {name: json.loads(df.write_json()) for name, df in frames.items()}
-        write_text_atomic(path, json.dumps(doc, indent=1, default=str))
+        write_text_atomic(path, _json(frames))
         return [path]
     if suffix in (".parquet", ".csv"):
         written = []
@@ -89,17 +105,24 @@ def run(args: argparse.Namespace) -> int:
     from multus_forensics.timeline import build_timelines
     from multus_forensics.timeline.render import render
 
-    log = parse_inputs(args)
-    if log.stats.nothing_read:
-        print("multus-forensics: error: nothing could be read", file=sys.stderr)
-        return 1
-    if not log.stats.events and lost_input(log.issues):
-        return 1  # the lost input's stderr line says why there are no events
-    if no_events(log.stats.as_dict()):
-        return 1
-    timelines = build_timelines(log, skew=timedelta(seconds=args.skew))
+    if args.output:
+        output_file(args.output, "timelines.json")
+    with stages(args, "parsing", "building timelines") as bar:
+        log = parse_inputs(args)
+        if log.stats.nothing_read:
+            print("multus-forensics: error: nothing could be read", file=sys.stderr)
+            return 1
+        if not log.stats.events and lost_input(log.issues):
+            return 1  # the lost input's stderr line says why there are no events
+        if no_events(log.stats.as_dict()):
+            return 1
+        bar.advance()
+        timelines = build_timelines(log, skew=timedelta(seconds=args.skew))
     if args.pod is not None and not timelines.select(args.pod):
         raise InputError(f"no pod {args.pod!r} in these logs ({len(timelines)} pods found)")
+    if args.json and not args.output:
+        print(_json(_frames(timelines, args.pod)))
+        return 1 if lost_input(log.issues) else 0
     text = render(timelines, args.pod)
     if args.output:
         written = _write(timelines, args.pod, Path(args.output), text)

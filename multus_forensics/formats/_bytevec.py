@@ -22,12 +22,21 @@ _DAYS_IN_MONTH: Final = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 def line_bounds(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(start, end) byte offsets of every physical line (end excludes the newline).
 
-    One pass of :func:`multus_forensics._kscan.lines` (no temporaries of the file's size).
+    One pass of :func:`multus_forensics._kscan.lines` (no temporaries of the file's size);
+    numpy's newline search when the extension is off (same bounds, a few file-sized arrays).
     """
     import numpy as np
 
-    from multus_forensics import _kscan
+    from multus_forensics._native import load
 
+    _kscan = load("_kscan")
+    if _kscan is None:
+        newlines = np.flatnonzero(arr == ord("\n"))
+        first = np.concatenate(([0], newlines + 1)).astype(np.int64)
+        ends = np.concatenate((newlines, [len(arr)])).astype(np.int64)
+        if len(arr) == 0 or arr[-1] == ord("\n"):  # a final newline adds no empty line
+            first, ends = first[:-1], ends[:-1]
+        return first, ends
     starts, lens, _ = _kscan.lines(arr)
     first = np.frombuffer(starts, dtype=np.int64)
     return first, first + np.frombuffer(lens, dtype=np.int64)

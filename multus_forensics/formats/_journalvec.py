@@ -75,7 +75,9 @@ class _Lines:
     def __init__(self, data: Data, ctx: ParseContext) -> None:
         import numpy as np
 
-        from multus_forensics import _kscan
+        from multus_forensics._native import require
+
+        _kscan = require("_kscan")
 
         self.data = data
         starts, lens, months = _kscan.lines(data)
@@ -103,7 +105,9 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> tuple[pl.DataFrame, np.ndarra
     import polars as pl
     import pyarrow as pa
 
-    from multus_forensics import _kscan
+    from multus_forensics._native import require
+
+    _kscan = require("_kscan")
 
     lo, hi = sl.start, sl.stop
     slow, m, micros, views, valid, text, host_same = _kscan.scan(

@@ -16,7 +16,6 @@ The careful path runs instead when the extension is missing or ``MULTUS_FORENSIC
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
@@ -55,16 +54,13 @@ _LOGRUS_ROWS: Final = ("time", *_LOGRUS_COLUMNS[:-1], "line", "network")
 
 def scanner(src: TextSource) -> ModuleType | None:
     """The compiled scanner when it applies to ``src`` (large enough, extension present)."""
-    import importlib
+    from multus_forensics._native import load
 
-    if os.environ.get("MULTUS_FORENSICS_NO_EXT") == "1" or src.line_count < FAST_MIN_LINES:
+    if src.line_count < FAST_MIN_LINES:
         return None
     if src.data is not None and len(src.data) >= 1 << 32:  # as the careful path's line views
         return None
-    try:
-        return importlib.import_module("multus_forensics._rscan")
-    except ImportError:
-        return None
+    return load("_rscan")
 
 
 class _File:

@@ -75,12 +75,13 @@ class JournaldFormat(LogFormat):
         return hits / len(head)
 
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
+        from multus_forensics._native import load
         from multus_forensics.formats import _journalrec, _journalvec
 
         if ctx.year_anchor.source != "argument":
             anchor = header_anchor(src.head(3), zone_or_utc(ctx.tz))
             ctx = replace(ctx, year_anchor=anchor) if anchor is not None else ctx
-        if _journalvec.applies(src, ctx, VECTOR_MIN_LINES):
+        if _journalvec.applies(src, ctx, VECTOR_MIN_LINES) and load("_kscan") is not None:
             return _journalvec.parse_vectorised(src, ctx, self.name)
         return _journalrec.parse_lines(src, ctx, self.name, enumerate(src.lines), None)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -161,10 +162,11 @@ def plot_add_order(
 
     lanes = add_order_lanes(timelines, pod)
     shown = lanes[:max_lanes]
-    width = max((len(lane.steps) + (lane.outcome == "failed") for lane in shown), default=1)
+    width = max((max(len(lane.steps), 1) + (lane.outcome == "failed") for lane in shown), default=1)
     ax = new_axes(ax, (2.5 + 1.45 * width + 3.2, 1.2 + 0.85 * max(len(shown), 1)))
     reentry_nets = {s.network for lane in shown for s in lane.steps if s.reentry}
     colors = network_colors({s.network for lane in shown for s in lane.steps}, reentry_nets)
+    short = short_names([*colors, *(lane.failed_network or "" for lane in shown)])
     for i, lane in enumerate(shown):
         y = -float(i)
         for s in lane.steps:
@@ -176,7 +178,7 @@ def plot_add_order(
             )  # fmt: skip
             ax.add_patch(box)
             ax.text(
-                s.position, y, f"{s.interface}\n{_short(s.network)}",
+                s.position, y, f"{_fit(s.interface)}\n{short[s.network]}",
                 ha="center", va="center", fontsize=7, color=text_color(colors[s.network]),
                 gid="step-label",
             )  # fmt: skip
@@ -186,14 +188,18 @@ def plot_add_order(
                     fontsize=7, color=REENTRY_COLOR, fontweight="bold", gid="reentry-label",
                 )  # fmt: skip
         end = len(lane.steps) + 1
-        if not lane.order_known and not lane.steps:
+        unknown = not lane.order_known and not lane.steps
+        if unknown and lane.outcome != "failed":
             ax.text(
                 0.6, y, "add order unknown (no Multus Add: lines or AddedInterface events)",
                 ha="left", va="center", fontsize=8, color="0.45", style="italic", gid="unknown",
             )  # fmt: skip
-            end = 1
+        if unknown and lane.outcome == "failed":  # the failure is known, what came before not
+            ax.text(1, y, "add order\nunknown", ha="center", va="center", fontsize=7,
+                    color="0.45", style="italic", gid="unknown")  # fmt: skip
+            end = 2
         if lane.outcome == "failed":
-            _draw_failure(ax, lane, y, end)
+            _draw_failure(ax, lane, y, end, short)
         elif lane.outcome in ("ready", "torn-down") and lane.steps:
             ax.text(end - 0.45, y, f"✓ {lane.outcome}", ha="left", va="center", fontsize=8,
                     color="#2ca02c", gid="outcome")  # fmt: skip
@@ -212,7 +218,10 @@ def plot_add_order(
     if not shown:
         ax.text(0.5, 0.5, "no sandbox attempts", transform=ax.transAxes, ha="center", va="center")
         return ax
-    handles: list[Artist] = [Patch(facecolor=c, label=n) for n, c in sorted(colors.items())]
+    handles: list[Artist] = [
+        Patch(facecolor=c, label=n if short[n] == n else f"{short[n]} = {n}")
+        for n, c in sorted(colors.items())
+    ]
     if any(lane.outcome == "failed" for lane in shown):
         handles.append(Patch(facecolor="white", edgecolor=FAIL_COLOR, linestyle="--",
                              linewidth=1.5, label="failing step"))  # fmt: skip
@@ -227,15 +236,22 @@ def plot_add_order(
     return ax
 
 
-def _short(network: str) -> str:
-    """A network name that fits a box: long ``ns/name`` names break after the namespace."""
-    if len(network) > 16 and "/" in network:
-        ns, _, name = network.partition("/")
-        return f"{ns}/\n{wrap(name, 18, 1)}"
-    return wrap(network, 18, 1)
+#: characters of a name that fit a step's box at its font size
+BOX_CHARS: Final = 12
 
 
-def _draw_failure(ax: Axes, lane: Lane, y: float, x: float) -> None:
+def _fit(name: str, limit: int = BOX_CHARS) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def short_names(networks: Iterable[str]) -> dict[str, str]:
+    """One box-sized name per network, the same in every lane: the NAD name without its
+    namespace (``lab/macvlan-conf`` and the ``macvlan-conf`` an error names get the same
+    one), cut to :data:`BOX_CHARS` with an ellipsis. The legend pairs it with the full name."""
+    return {full: _fit(full.rpartition("/")[2] or full) for full in set(networks) - {""}}
+
+
+def _draw_failure(ax: Axes, lane: Lane, y: float, x: float, short: dict[str, str]) -> None:
     """The failing step's dashed box at ``x``, its innermost error, the arc to a collision."""
     from matplotlib.patches import FancyBboxPatch
 
@@ -245,9 +261,9 @@ def _draw_failure(ax: Axes, lane: Lane, y: float, x: float) -> None:
             edgecolor=FAIL_COLOR, linestyle="--", linewidth=1.6, gid="failure",
         )
     )  # fmt: skip
-    name = lane.failed_interface or "ADD"
-    network = _short(lane.failed_network) if lane.failed_network else "failed"
-    ax.text(x, y, f"✗ {name}\n{network}", ha="center", va="center", fontsize=7.5,
+    name = _fit(lane.failed_interface or "ADD", BOX_CHARS - 2)
+    network = short[lane.failed_network] if lane.failed_network else "failed"
+    ax.text(x, y, f"✗ {name}\n{network}", ha="center", va="center", fontsize=7,
             color=FAIL_COLOR, fontweight="bold", gid="failure-label")  # fmt: skip
     if lane.error:
         ax.text(x + 0.55, y, wrap(lane.error, 42), ha="left", va="center", fontsize=7.5,

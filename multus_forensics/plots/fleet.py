@@ -131,25 +131,58 @@ def _counted(frame: pl.DataFrame, by: list[str], count: Count) -> pl.DataFrame:
     return frame.group_by(by).agg(pl.len().alias("n"))
 
 
+#: bin widths :func:`time_bin` chooses from, in seconds (round numbers a reader counts in)
+BIN_WIDTHS: Final = (
+    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600,
+    12 * 3600, 86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 91 * 86400, 365 * 86400,
+)  # fmt: skip
+#: at most this many bins over the plotted span
+MAX_BINS: Final = 40
+
+
+def time_bin(span: timedelta) -> timedelta:
+    """The narrowest round bin giving at most :data:`MAX_BINS` bins over ``span`` (a
+    one-minute incident is binned in seconds, a fortnight in hours)."""
+    for width in BIN_WIDTHS:
+        if span.total_seconds() < width * MAX_BINS:
+            return timedelta(seconds=width)
+    return timedelta(seconds=BIN_WIDTHS[-1])
+
+
+def bin_label(every: timedelta) -> str:
+    """``10 s``, ``5 min``, ``2 h``, ``7 d``: a bin width in the unit a person would use."""
+    seconds = every.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
+
+
 def plot_causes_over_time(
     failures: Any,
     *,
-    every: timedelta = timedelta(minutes=30),
+    every: timedelta | None = None,
     count: Count = "attempts",
     ax: Axes | None = None,
 ) -> Axes:
     """Stacked bars of failed attempts (or distinct pods) per root cause in ``every`` bins.
 
     ``failures`` is a :func:`failure_table` frame (polars or pandas); rows without a time are
-    counted in the title. Returns the Axes; never calls ``show()``.
+    counted in the title. ``every`` defaults to :func:`time_bin` of the times' span. Counts have
+    integer ticks. Returns the Axes; never calls ``show()``.
     """
     import polars as pl
+    from matplotlib.ticker import MaxNLocator
 
     frame = as_polars(failures)
     _check(frame, ("time", "root_cause", "namespace", "pod", "pod_uid"))
     # a table merged from inputs that all lack times has a Null-typed column
     frame = frame.with_columns(pl.col("time").cast(pl.Datetime("us", "UTC")))
     timed = frame.filter(pl.col("time").is_not_null())
+    if every is None:
+        times = timed["time"]
+        span = times.max() - times.min() if timed.height else timedelta(0)
+        every = time_bin(span if isinstance(span, timedelta) else timedelta(0))
     binned = timed.with_columns(pl.col("time").dt.truncate(every).alias("bin"))
     counts = _counted(binned, ["bin", "root_cause"], count).sort("bin", "root_cause")
     ax = new_axes(ax, (10.0, 4.2))
@@ -166,10 +199,13 @@ def plot_causes_over_time(
                color=colors[cause], label=cause, gid=f"cause:{cause}")  # fmt: skip
         for b, n in zip(part["bin"].to_list(), ns, strict=True):
             bottom[b] += n
+    if bins:  # one empty bin each side: a lone bar reads as a bin, not as the whole axis
+        step = every.total_seconds() / 86400
+        ax.set_xlim(date_num(bins[0]) - step, date_num(bins[-1]) + 2 * step)
     date_axis(ax)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("time (UTC)")
-    minutes = every.total_seconds() / 60
-    ax.set_ylabel(f"failed {count} per {minutes:g} min")
+    ax.set_ylabel(f"failed {count} per {bin_label(every)}")
     untimed = frame.height - timed.height
     title = "Failures by root cause over time"
     if untimed:
@@ -230,9 +266,18 @@ def plot_causes_by_node(
             if grid[i, j]:
                 ax.text(j, i, str(grid[i, j]), ha="center", va="center", fontsize=8,
                         color="white" if grid[i, j] > high else "black", gid="cell")  # fmt: skip
-    ax.set_xticks(range(len(causes)), [c.replace("_", " ") for c in causes], rotation=30,
-                  ha="right", fontsize=8)  # fmt: skip
+    ax.set_xticks(range(len(causes)), causes, rotation=30, ha="right", fontsize=8)
     ax.set_yticks(range(len(nodes)), nodes, fontsize=8)
     ax.set_title(f"Failed {count} by node and root cause", loc="left")
-    ax.figure.colorbar(image, ax=ax, label=f"failed {count}", shrink=0.8)
+    bar = ax.figure.colorbar(image, ax=ax, label=f"failed {count}", shrink=0.8)
+    bar.set_ticks(_integer_ticks(int(grid.max()), most=min(6, 1 + len(nodes))))
     return ax
+
+
+def _integer_ticks(top: int, most: int = 6) -> list[int]:
+    """At most ``most`` whole-number ticks from 0 to ``top`` (a count has no 2.5); a short
+    colour bar (one or two node rows) gets fewer, so its labels never run into each other."""
+    top = max(top, 1)
+    step = max(1, -(-top // max(most - 1, 1)))
+    ticks = list(range(0, top + 1, step))
+    return ticks if ticks[-1] == top or len(ticks) < most else [*ticks[:-1], top]

@@ -109,9 +109,24 @@ def headline(finding: dict[str, Any], data: ReportData) -> str:
     nodes = len(data.cause_nodes.get(str(finding.get("root_cause")), []))
     steps = finding.get("remediation") or []
     first = steps if isinstance(steps, str) else (steps[0] if steps else "")
-    reach = f"{pods} pod{'s' * (pods != 1)} on {nodes} node{'s' * (nodes != 1)}"
+    if not pods:  # a node- or config-level cause: no "0 pods on 0 nodes"
+        reach = "names no pod"
+    elif not nodes:
+        reach = f"{pods} pod{'s' * (pods != 1)}, node not named in the logs"
+    else:
+        reach = f"{pods} pod{'s' * (pods != 1)} on {nodes} node{'s' * (nodes != 1)}"
     text = f"confidence {finding.get('confidence')}, {reach}"
     return f"{text}. {first}" if first else text + "."
+
+
+def primary_ranks(data: ReportData) -> set[int]:
+    """Ranks of the findings shown as best: the top one, or in an index the top finding of
+    at least one input. The rest are alternatives, drawn smaller and greyed."""
+    findings = data.diagnosis.get("findings", [])
+    if not data.inputs:
+        return {1} if findings else set()
+    tops = {i.get("top_cause") for i in data.inputs if i.get("top_cause")}
+    return {n for n, f in enumerate(findings, 1) if f.get("root_cause") in tops}
 
 
 def when(value: object) -> str:

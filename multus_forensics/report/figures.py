@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
@@ -85,14 +84,11 @@ def fleet_plots(failures: list[dict[str, Any]], nodes: Sequence[str]) -> list[Pl
     from multus_forensics.plots import plot_causes_by_node, plot_causes_over_time
 
     frame = pl.DataFrame(failures)
-    times = frame.get_column("time").drop_nulls() if "time" in frame.columns else None
-    span = (times.max() - times.min()) if times is not None and len(times) else None  # type: ignore[operator]
-    every = _bin(span if isinstance(span, timedelta) else timedelta(0))
     node_list = sorted(set(nodes))
     return [
         Plot(
             "Failed sandbox attempts by root cause over time",
-            png(partial(plot_causes_over_time, frame, every=every), (10, 3.2)),
+            png(partial(plot_causes_over_time, frame), (10, 3.2)),
         ),
         Plot(
             "Failed sandbox attempts by node and root cause",
@@ -102,11 +98,3 @@ def fleet_plots(failures: list[dict[str, Any]], nodes: Sequence[str]) -> list[Pl
             ),
         ),
     ]
-
-
-def _bin(span: timedelta) -> timedelta:
-    """A whole-minute bin width giving at most about 40 bars over ``span``."""
-    for width in (60, 300, 900, 1800, 3600, 6 * 3600, 86400):
-        if span <= timedelta(seconds=width * 40):
-            return timedelta(seconds=width)
-    return timedelta(days=7)

@@ -22,6 +22,7 @@ from multus_forensics.report.data import (
     PodSection,
     ReportData,
     headline,
+    primary_ranks,
     shown,
     when,
 )
@@ -54,23 +55,39 @@ def _summary(data: ReportData) -> Markup:
     ]
     if data.affected_nodes:
         parts.append(tag("p", "Affected nodes: ", join(data.affected_nodes, ", ")))
-    headlines = [
-        tag("li", tag("a", f.get("root_cause"), href=f"#cause-{i}"), " — ", headline(f, data))
-        for i, f in enumerate(d.get("findings", []), 1)
-    ]
-    if headlines:
-        parts.append(tag("ol", *headlines, class_="headlines"))
+    primary = primary_ranks(data)
+    ranked = list(enumerate(d.get("findings", []), 1))
+    with_pods = [(i, f) for i, f in ranked if f.get("pods")]
+    without = [(i, f) for i, f in ranked if not f.get("pods")]
+    for title, group in (("", with_pods), ("Causes that name no pod: ", without)):
+        items = [
+            tag(
+                "li",
+                tag("a", f.get("root_cause"), href=f"#cause-{i}"),
+                " — ",
+                headline(f, data),
+                "" if i in primary else tag("span", " (alternative)", class_="muted"),
+                class_=None if i in primary else "alternative",
+                value=i,  # the rank, also where causes without pods are listed apart
+            )
+            for i, f in group
+        ]
+        if items:
+            if title:
+                parts.append(tag("p", tag("strong", title), class_="apart"))
+            parts.append(tag("ol", *items, class_="headlines"))
     if data.notes:
         parts.append(tag("div", *(tag("p", n) for n in data.notes), class_="notes"))
     return join(parts)
 
 
-def _finding(rank: int, f: dict[str, Any], nodes: list[str]) -> Markup:
+def _finding(rank: int, f: dict[str, Any], nodes: list[str], *, primary: bool = True) -> Markup:
     all_pods = [str(p) for p in f.get("pods") or []]
     pods, more_pods = shown(all_pods, FINDING_PODS)
     facts = [
         ("rule", f.get("rule")),
         ("confidence", f.get("confidence")),
+        ("why", "; ".join(str(r) for r in f.get("reasons") or [])),
         ("occurrences", f.get("count")),
         ("first seen", when(f.get("first_seen"))),
         ("last seen", when(f.get("last_seen"))),
@@ -85,14 +102,19 @@ def _finding(rank: int, f: dict[str, Any], nodes: list[str]) -> Markup:
     return tag(
         "section",
         tag(
-            "h3", f"{rank}. ", tag("span", f.get("root_cause"), class_="cause"), " ", f.get("title")
+            "h3",
+            f"{rank}. ",
+            "" if primary else tag("span", "alternative", class_="badge"),
+            tag("span", f.get("root_cause"), class_="cause"),
+            " ",
+            f.get("title"),
         ),
         tag("p", f.get("summary")),
         table(["", ""], [(k, v) for k, v in facts if v not in (None, "")], class_="facts"),
         _remediation(f.get("remediation")),
         _discriminators(f.get("discriminators")),
         tag("details", tag("summary", f"Evidence ({len(all_evidence)} lines)"), *ev) if ev else "",
-        class_="finding",
+        class_="finding" if primary else "finding alternative",
         id=f"cause-{rank}",
     )
 
@@ -135,32 +157,53 @@ def _discriminators(value: object) -> Markup:
 
 
 def _findings(data: ReportData) -> Markup:
+    """Ranked findings that name pods, then apart those that name none (node, config or
+    cluster level); alternatives to the best are marked and drawn smaller."""
     findings = data.diagnosis.get("findings", [])
     if not findings:
         return tag("p", "No root cause was identified in these logs.", class_="muted")
-    return join(
-        _finding(i, f, data.cause_nodes.get(str(f.get("root_cause")), []))
-        for i, f in enumerate(findings, 1)
-    )
+    primary = primary_ranks(data)
+
+    def one(i: int, f: dict[str, Any]) -> Markup:
+        nodes = data.cause_nodes.get(str(f.get("root_cause")), [])
+        return _finding(i, f, nodes, primary=i in primary)
+
+    ranked = list(enumerate(findings, 1))
+    parts = [one(i, f) for i, f in ranked if f.get("pods")]
+    without = [one(i, f) for i, f in ranked if not f.get("pods")]
+    if without:
+        parts.append(tag("h3", "Causes that name no pod", class_="apart"))
+        parts.extend(without)
+    return join(parts)
 
 
 def _inputs(data: ReportData) -> Markup:
+    """One row per input, before anything merged: its own best cause and where it struck."""
     rows = []
     for item in data.inputs:
         link = tag("a", item["input"], href=item["report"]) if item.get("report") else item["input"]
+        others = [c for c in item.get("root_causes", []) if c != item.get("top_cause")]
+        cause = (
+            tag("span", item["top_cause"], class_="cause")
+            if item.get("top_cause")
+            else tag("span", "no finding", class_="muted")
+        )
         rows.append(
             (
                 link,
-                item.get("files"),
-                item.get("lines"),
+                cause,
+                item.get("confidence") if item.get("confidence") is not None else "",
+                len(item.get("pods") or []),
+                ", ".join(item.get("nodes") or []),
                 item.get("events"),
                 item.get("unparsed_lines"),
-                item.get("findings"),
-                ", ".join(item.get("root_causes", [])),
+                tag("span", ", ".join(others), class_="muted"),
             )
         )
-    headers = ["input", "files", "lines", "events", "unparsed", "findings", "root causes"]
-    return table(headers, rows, numeric=range(1, 6))
+    headers = [
+        "input", "top cause", "confidence", "pods", "nodes", "events", "unparsed", "alternatives"
+    ]  # fmt: skip
+    return table(headers, rows, class_="inputs", numeric=(2, 3, 5, 6))
 
 
 def _event_rows(section: PodSection) -> Markup:
@@ -277,10 +320,12 @@ def render_html(data: ReportData, *, index_link: str | None = None) -> str:
     if index_link:
         body.append(tag("p", tag("a", "← all inputs", href=index_link)))
     body.append(tag("h1", data.title))
+    if data.inputs:  # an index: each input on its own first, the merged view after
+        body.append(join([tag("h2", f"Inputs ({len(data.inputs)})"), _inputs(data)]))
+        body.append(tag("h2", "All inputs merged"))
     body.append(_summary(data))
-    body.append(join([tag("h2", "Root causes (ranked)"), _findings(data)]))
-    if data.inputs:
-        body.append(join([tag("h2", "Inputs"), _inputs(data)]))
+    ranked = "Root causes (ranked)" + (" across all inputs" if data.inputs else "")
+    body.append(join([tag("h2", ranked), _findings(data)]))
     if pod_plots.get((None, None)):
         body.append(join([tag("h2", "Plots"), *pod_plots[(None, None)]]))
     pods = data.pods

@@ -18,6 +18,7 @@ from multus_forensics.report.data import (
     ISSUE_ROWS,
     ReportData,
     headline,
+    primary_ranks,
     shown,
     when,
 )
@@ -57,10 +58,11 @@ def _table(headers: list[str], rows: Iterable[Iterable[object]]) -> str:
     return "\n".join(lines)
 
 
-def _finding(rank: int, f: dict[str, Any]) -> list[str]:
+def _finding(rank: int, f: dict[str, Any], *, primary: bool = True) -> list[str]:
     pods, more_pods = shown(list(f.get("pods") or []), FINDING_PODS)
     out = [
-        f"### {rank}. {md(f.get('root_cause'))}: {md(f.get('title'))}",
+        f"### {rank}. {'' if primary else '(alternative) '}{md(f.get('root_cause'))}: "
+        f"{md(f.get('title'))}",
         "",
         f"Confidence {md(f.get('confidence'))}, {md(f.get('count'))} occurrences.",
         "",
@@ -70,6 +72,7 @@ def _finding(rank: int, f: dict[str, Any]) -> list[str]:
         + (f" and {more_pods} more" if more_pods else ""),
         f"- **Seen:** {when(f.get('first_seen'))} to {when(f.get('last_seen'))}",
         f"- **Rule:** {md(f.get('rule'))}",
+        f"- **Why:** {md('; '.join(str(r) for r in f.get('reasons') or []))}",
         "- **Remediation:**",
     ]
     steps = f.get("remediation") or []
@@ -96,6 +99,31 @@ def _finding(rank: int, f: dict[str, Any]) -> list[str]:
     return out
 
 
+def _inputs(data: ReportData) -> list[str]:
+    """One row per input: its own best cause, confidence, pods and nodes, and a link."""
+    out = [
+        f"## Inputs ({len(data.inputs)})",
+        "",
+        "| input | top cause | confidence | pods | nodes | unparsed | alternatives |",
+        "|---|---|---:|---:|---|---:|---|",
+    ]
+    for i in data.inputs:
+        # the link is built from escaped text, so it is not escaped again
+        link = f"[{md(i['input'])}]({i['report']})" if i.get("report") else md(i["input"])
+        others = [c for c in i.get("root_causes", []) if c != i.get("top_cause")]
+        confidence = i.get("confidence")
+        cells = (
+            md(i.get("top_cause") or "no finding"),
+            "" if confidence is None else md(confidence),
+            md(len(i.get("pods") or [])),
+            md(", ".join(i.get("nodes") or [])),
+            md(i.get("unparsed_lines")),
+            md(", ".join(others)),
+        )
+        out.append(f"| {link} | " + " | ".join(cells) + " |")
+    return [*out, ""]
+
+
 def render_markdown(data: ReportData, *, index_link: str | None = None) -> str:
     """The report as one Markdown document."""
     d = data.diagnosis
@@ -104,6 +132,8 @@ def render_markdown(data: ReportData, *, index_link: str | None = None) -> str:
     if index_link:
         out += [f"[← all inputs]({index_link})", ""]
     out += [f"# {md(data.title)}", ""]
+    if data.inputs:  # an index: each input on its own first, the merged view after
+        out += [*_inputs(data), "## All inputs merged", ""]
     out.append(
         f"{len(d.get('findings', []))} root causes, {len(data.affected_pods)} affected pods, "
         f"{len(data.affected_nodes)} affected nodes; {stats.get('files', 0)} files, "
@@ -118,26 +148,13 @@ def render_markdown(data: ReportData, *, index_link: str | None = None) -> str:
         out.append(f"{i}. **{md(f.get('root_cause'))}**: {md(headline(f, data))}")
     out += [""] if d.get("findings") else []
     out += [f"> {md(n, line_start=True)}" for n in data.notes] + ([""] if data.notes else [])
-    out += ["## Root causes (ranked)", ""]
+    out += ["## Root causes (ranked)" + (" across all inputs" if data.inputs else ""), ""]
     findings = d.get("findings", [])
+    primary = primary_ranks(data)
     for i, f in enumerate(findings, 1):
-        out += _finding(i, f)
+        out += _finding(i, f, primary=i in primary)
     if not findings:
         out += ["No root cause was identified in these logs.", ""]
-    if data.inputs:
-        rows = [
-            (
-                f"[{md(i['input'])}]({i['report']})" if i.get("report") else md(i["input"]),
-                i.get("events"),
-                i.get("unparsed_lines"),
-                ", ".join(i.get("root_causes", [])),
-            )
-            for i in data.inputs
-        ]
-        # links are built from escaped text, so render these rows without re-escaping the link
-        out += ["## Inputs", "", "| input | events | unparsed | root causes |", "|---|---|---|---|"]
-        out += [f"| {r[0]} | {md(r[1])} | {md(r[2])} | {md(r[3])} |" for r in rows]
-        out.append("")
     out += ["## Per-pod timelines", ""]
     for s in data.pods:
         out += [

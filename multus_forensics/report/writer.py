@@ -73,6 +73,40 @@ def _excluding(options: ParseOptions | None, out: Path) -> ParseOptions:
     return replace(options, limits=replace(limits, exclude=exclude))
 
 
+#: in the output directory: the files the last run wrote there (relative paths, JSON)
+MANIFEST: Final = ".multus-forensics-report.json"
+#: a sub-report's file name as :func:`_slug` makes it
+_SUB_REPORT: Final = re.compile(r"\d{2}-[A-Za-z0-9._-]+\.(?:html|md|json)")
+
+
+def _forget_stale(out: Path, written: Sequence[Path]) -> None:
+    """Delete what the previous run into ``out`` wrote and this one did not, then record this
+    run's files, so an old report folder never shows stale sub-reports beside new ones. Only
+    files named in the manifest are touched: nothing else in the directory is removed."""
+    manifest = out / MANIFEST
+    now = {p.relative_to(out).as_posix() for p in written}
+    try:
+        before = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError, AttributeError):  # a folder from before manifests: our names
+        before = [
+            f"inputs/{p.name}" for p in (out / "inputs").glob("*") if _SUB_REPORT.fullmatch(p.name)
+        ]
+    for rel in before:
+        # a planted manifest must not reach outside the folder: only our own sub-report names
+        if str(rel) in now or not _SUB_REPORT.fullmatch(Path(str(rel)).name):
+            continue
+        if Path(str(rel)).parts != ("inputs", Path(str(rel)).name):
+            continue
+        stale = out / "inputs" / Path(str(rel)).name
+        if stale.is_symlink() or not stale.is_file():
+            continue
+        stale.unlink()
+    inputs = out / "inputs"
+    if inputs.is_dir() and not any(inputs.iterdir()):
+        inputs.rmdir()
+    _write(manifest, json.dumps({"files": sorted(now)}, indent=1) + "\n")
+
+
 def _slug(index: int, path: str) -> str:
     base = os.path.basename(os.path.normpath(path)) or "stdin"
     return f"{index:02d}-" + (re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:60] or "input")
@@ -84,9 +118,16 @@ def _input_row(path: str, data: ReportData) -> dict[str, Any]:
     for f in data.diagnosis.get("findings", []):
         if f.get("root_cause") not in causes:
             causes.append(str(f.get("root_cause")))
+    findings = data.diagnosis.get("findings", [])
+    top = findings[0] if findings else {}
+    top_pods = [str(p) for p in top.get("pods") or []]
     return {
         "input": path,
         "report": None,
+        "top_cause": top.get("root_cause"),
+        "confidence": top.get("confidence"),
+        "pods": top_pods,
+        "nodes": data.cause_nodes.get(str(top.get("root_cause")), []) if top else [],
         "files": stats.get("files", 0),
         "lines": stats.get("lines", 0),
         "events": stats.get("events", 0),
@@ -136,6 +177,10 @@ def write_report(
         raise InputError("no input given")
     plots = plots and fmt == "html"  # only the page embeds figures; they cost ~0.5 s each
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(
+            f"cannot create output directory {out}: it is a file (report -o takes a directory)"
+        )
     options = _excluding(options, out)
     units = group_units(paths)
     safe_folder(out, named=True)
@@ -170,6 +215,7 @@ def _write_units(
             issues.extend(log.issues)
         data = build_report_data(log, title=title, plots=plots)
         _write(index, render(data, fmt))
+        _forget_stale(out, [index])
         if totals is not None:
             totals.update(data.diagnosis.get("stats", {}))
         return [index]
@@ -196,6 +242,7 @@ def _write_units(
     merged = merge_report_data(parts, title, plots=plots)
     merged.inputs = rows
     _write(index, render(merged, fmt))
+    _forget_stale(out, [index, *written])
     if totals is not None:
         for key in ("files", "lines", "events", "unparsed_lines"):
             totals[key] = sum(int(r.get(key) or 0) for r in rows)

@@ -94,6 +94,17 @@ class Timelines:
     def __len__(self) -> int:
         return len(self.timelines)
 
+    def __repr__(self) -> str:
+        from multus_forensics.display import timelines_repr
+
+        return timelines_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display (see :mod:`multus_forensics.display`)."""
+        from multus_forensics.display import timelines_html
+
+        return timelines_html(self)
+
     def select(self, pod: str | None) -> list[PodTimeline]:
         """Pods matching ``NS/NAME``, ``NAME`` or a UID (all pods for ``None``)."""
         if pod is None:
