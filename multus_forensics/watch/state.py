@@ -1,0 +1,255 @@
+"""Incremental state: the bounded window of events the classifier sees, and per-cause tallies.
+
+The window keeps recent context (events within ``horizon`` seconds of the newest event time)
+and the events of pods whose sandbox attempt is still open, capped at ``max_events`` (oldest
+first out). Every event is classified at least once while it is in the window, or counted as a
+repeat: an error whose template (ids and numbers masked) and pod were already classified is
+folded into the counters of the causes it was found to support, without running the rules
+again. Events leaving the window keep their contribution in the :class:`Tally` of each cause.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Final
+
+from multus_forensics.model import COLUMNS, empty_frame
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from multus_forensics.classify import Finding
+
+#: kinds that open a sandbox attempt, and kinds that end one (success or failure)
+OPENING: Final = frozenset({"kubelet:sandbox:start", "runtime:sandbox:start"})
+CLOSING: Final = frozenset(
+    {
+        "kubelet:sandbox:created",
+        "kubelet:sandbox:failed",
+        "runtime:sandbox:ready",
+        "runtime:sandbox:failed",
+        "kubelet:pod:killing",
+    }
+)
+#: pods with an open attempt remembered at most (oldest forgotten first)
+MAX_OPEN_PODS: Final = 10_000
+#: (template, pod) pairs remembered with the causes they support (oldest forgotten first)
+MAX_KNOWN: Final = 100_000
+#: events without a time kept as recent context (they have no place on the horizon)
+UNTIMED_CONTEXT: Final = 2_000
+
+_UID: Final = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_HEX: Final = r"\b[0-9a-fA-F]{16,}\b"
+_NUM: Final = r"[0-9]+"
+
+Key = tuple[str, str | None]
+
+
+def keyed(frame: pl.DataFrame, first_seq: int) -> pl.DataFrame:
+    """``frame`` with ``_seq`` (arrival order), ``_sig`` (error template) and ``_pod`` columns.
+
+    The error text is the one the classifier treats as an error (the error column, else the
+    message of error-level or failed-kind events); ids, uids and numbers are masked so that
+    repeats of one error on one pod share a template.
+    """
+    import polars as pl
+
+    failed = (
+        pl.col("level").is_in(["error", "fatal"])
+        | pl.col("kind").str.ends_with("failed")
+        | pl.col("kind").str.contains("Failed", literal=True)
+    )
+    text = (
+        pl.when(pl.col("error").is_not_null() & (pl.col("error") != ""))
+        .then(pl.col("error"))
+        .when(failed)
+        .then(pl.when(pl.col("message") != "").then(pl.col("message")).otherwise(pl.col("raw")))
+        .otherwise(None)
+    )
+    sig = text.str.replace_all(_UID, "<uid>").str.replace_all(_HEX, "<id>")
+    pod = (
+        pl.when(pl.col("pod").is_null())
+        .then(None)
+        .when(pl.col("namespace").is_not_null())
+        .then(pl.concat_str([pl.col("namespace"), pl.lit("/"), pl.col("pod")]))
+        .otherwise(pl.col("pod"))
+    )
+    return frame.with_columns(
+        pl.int_range(first_seq, first_seq + frame.height, dtype=pl.Int64).alias("_seq"),
+        sig.str.replace_all(_NUM, "0").alias("_sig"),
+        pod.alias("_pod"),
+        pl.lit(False).alias("_pending"),
+    )
+
+
+@dataclass
+class Tally:
+    """What is known of one root cause over the whole run (the window only holds recent events)."""
+
+    root_cause: str
+    finding: Finding
+    count: int = 0
+    pods: set[str] = field(default_factory=set)
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    #: arrival numbers of the events already counted (only those still in the window matter)
+    counted: set[int] = field(default_factory=set)
+    reported: bool = False
+    reported_pods: set[str] = field(default_factory=set)
+
+    def see(self, seq: int, when: datetime | None) -> None:
+        if seq in self.counted:
+            return
+        self.counted.add(seq)
+        self.count += 1
+        if when is not None:
+            self.first_seen = when if self.first_seen is None else min(self.first_seen, when)
+            self.last_seen = when if self.last_seen is None else max(self.last_seen, when)
+
+    def current(self) -> Finding:
+        """The latest finding with the run's counts, pods and time span."""
+        from dataclasses import replace
+
+        return replace(
+            self.finding,
+            count=self.count,
+            pods=tuple(sorted(self.pods)),
+            first_seen=self.first_seen,
+            last_seen=self.last_seen,
+        )
+
+
+class Window:
+    """The events the classifier sees next (see the module docstring)."""
+
+    def __init__(self, horizon: float, max_events: int) -> None:
+        import polars as pl
+
+        self.horizon = timedelta(seconds=horizon)
+        self.max_events = max_events
+        self.frame = keyed(empty_frame(), 0)
+        self._parts: list[pl.DataFrame] = []
+        self.next_seq = 0
+        self.newest: datetime | None = None
+        self.open_pods: OrderedDict[str, None] = OrderedDict()
+        self.known: OrderedDict[Key, frozenset[str]] = OrderedDict()
+        self.pending = 0
+        self.unclassified = 0  # events added since the last classification
+
+    def add(self, frame: pl.DataFrame, tallies: dict[str, Tally]) -> None:
+        """Append a parsed batch; repeats of known errors are counted at once."""
+        import polars as pl
+
+        frame = keyed(frame, self.next_seq)
+        self.next_seq += frame.height
+        newest = frame["time"].max()
+        if isinstance(newest, datetime) and (self.newest is None or newest > self.newest):
+            self.newest = newest
+        errors = frame.filter(pl.col("_sig").is_not_null()).select("_seq", "_sig", "_pod", "time")
+        pending: list[int] = []
+        for seq, sig, pod, when in errors.iter_rows():
+            causes = self.known.get((sig, pod))
+            if causes is None:
+                pending.append(seq)
+                continue
+            for cause in causes:
+                tally = tallies.get(cause)
+                if tally is not None:
+                    tally.see(seq, when)
+        if pending:
+            frame = frame.with_columns(pl.col("_seq").is_in(pending).alias("_pending"))
+            self.pending += len(pending)
+        self._track_attempts(frame)
+        self._parts.append(frame)
+        self.unclassified += frame.height
+
+    def _track_attempts(self, frame: pl.DataFrame) -> None:
+        import polars as pl
+
+        marks = frame.filter(
+            pl.col("_pod").is_not_null() & pl.col("kind").is_in(list(OPENING | CLOSING))
+        )
+        for pod, kind in marks.select("_pod", "kind").iter_rows():
+            self.open_pods.pop(pod, None)
+            if kind in OPENING:
+                self.open_pods[pod] = None
+        while len(self.open_pods) > MAX_OPEN_PODS:
+            self.open_pods.popitem(last=False)
+
+    def collect(self) -> pl.DataFrame:
+        """The whole window as one frame (batches added since the last call appended)."""
+        import polars as pl
+
+        if self._parts:
+            self.frame = pl.concat([self.frame, *self._parts], how="vertical", rechunk=True)
+            self._parts = []
+        return self.frame
+
+    def events(self) -> pl.DataFrame:
+        """The window in the event schema, for the classifier."""
+        return self.collect().select(COLUMNS)
+
+    def learn(self, learned: dict[Key, set[str]]) -> None:
+        """After a classification: every pending template is known, with the causes it fed."""
+        import polars as pl
+
+        frame = self.collect()
+        keys = frame.filter(pl.col("_pending")).select("_sig", "_pod").unique().iter_rows()
+        for sig, pod in keys:
+            self.known[(sig, pod)] = frozenset()
+        for key, causes in learned.items():
+            self.known[key] = self.known.get(key, frozenset()) | causes
+            self.known.move_to_end(key)
+        while len(self.known) > MAX_KNOWN:
+            self.known.popitem(last=False)
+        self.frame = frame.with_columns(pl.lit(False).alias("_pending"))
+        self.pending = 0
+        self.unclassified = 0
+
+    def trim(self) -> None:
+        """Drop what is neither recent, nor in an open attempt, nor waiting to be classified."""
+        import polars as pl
+
+        frame = self.collect()
+        if frame.height == 0:
+            return
+        recent = pl.col("time").is_null() & (pl.col("_seq") >= self.next_seq - UNTIMED_CONTEXT)
+        if self.newest is not None:
+            recent = recent | (pl.col("time") >= self.newest - self.horizon)
+        keep = pl.col("_pending") | recent
+        if self.open_pods:
+            keep = keep | pl.col("_pod").is_in(list(self.open_pods))
+        frame = frame.filter(keep)
+        if frame.height > self.max_events:
+            room = max(self.max_events - self.pending, 0)
+            others = frame.filter(~pl.col("_pending"))
+            cut = others["_seq"].sort(descending=True).head(room).min() if room else None
+            keep = pl.col("_pending")
+            if cut is not None:
+                keep = keep | (pl.col("_seq") >= cut)
+            frame = frame.filter(keep)
+        self.frame = frame
+
+    def relabel(self, label: str, generation: int) -> None:
+        """Events of a file that was since rotated or truncated name its previous content."""
+        import polars as pl
+
+        frame = self.collect()
+        self.frame = frame.with_columns(
+            pl.when(pl.col("file") == label)
+            .then(pl.lit(f"{label} (previous file {generation + 1})"))
+            .otherwise(pl.col("file"))
+            .alias("file")
+        )
+
+    def rows_by_place(self) -> dict[tuple[str, int], tuple[int, str | None, str | None]]:
+        """``(file, line) -> (seq, template, pod)``: evidence back to window rows."""
+        frame = self.collect()
+        return {
+            (file, line): (seq, sig, pod)
+            for file, line, seq, sig, pod in frame.select(
+                "file", "line", "_seq", "_sig", "_pod"
+            ).iter_rows()
+        }
