@@ -7,7 +7,7 @@ not reported before is affected; repeats only update counts (see :meth:`Watcher.
 
 Classification runs the public classifier (:func:`multus_forensics.classify.diagnose`) on the
 window (:mod:`multus_forensics.watch.state`). Under a flood it runs at most every
-``min_interval`` seconds and spends at most a third of the time classifying, so reading keeps
+``min_interval`` seconds and spends at most a quarter of the time classifying, so reading keeps
 up; an event whose error template is new on its pod is never left unclassified (too many of
 them force a classification).
 """
@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 from multus_forensics.errors import InputError
+from multus_forensics.model import COLUMNS
 from multus_forensics.registry import get_format
 from multus_forensics.watch.follow import open_follower
-from multus_forensics.watch.state import Key, Tally, Window
+from multus_forensics.watch.state import Key, Tally, Window, rows_by_place
 from multus_forensics.watch.stream import LiveStream
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 Since = Literal["end", "beginning"]
 SEVERITY_ORDER: Final = ("info", "warning", "error", "critical")
 #: classification may take at most 1 / (1 + DUTY) of the time while events keep arriving
-DUTY: Final = 2.0
+DUTY: Final = 3.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class WatchOptions:
     min_interval: float = 0.1
     #: unclassified new error templates that force a classification
     max_pending: int = 2_000
+    #: events one classification reads at most (besides the pending ones): the newest of the
+    #: pods that got new events
+    max_classified: int = 1_000
 
     def __post_init__(self) -> None:
         if self.since not in ("end", "beginning"):
@@ -70,8 +74,8 @@ class WatchOptions:
         for name in ("horizon", "poll", "settle", "min_interval"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
-        if self.max_events < 1 or self.max_pending < 1:
-            raise ValueError("max_events and max_pending must be positive")
+        if min(self.max_events, self.max_pending, self.max_classified) < 1:
+            raise ValueError("max_events, max_pending and max_classified must be positive")
         if not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError("min_confidence must be between 0 and 1")
 
@@ -235,10 +239,11 @@ class Watcher:
         from multus_forensics.classify import diagnose
 
         started = time.monotonic()
-        diag = diagnose(self.window.events(), catalog=self.catalog)
+        focus = self.window.focus(self.options.max_classified)
+        diag = diagnose(focus.select(COLUMNS), catalog=self.catalog)
         self.classifications += 1
         self._unexplained = len(diag.unclassified)
-        rows = self.window.rows_by_place()
+        rows = rows_by_place(focus)
         learned: dict[Key, set[str]] = {}
         for f in diag.findings:
             tally = self.tallies.get(f.root_cause)
@@ -260,7 +265,7 @@ class Watcher:
                 if when is not None:
                     tally.first_seen = min(tally.first_seen or when, when)
                     tally.last_seen = max(tally.last_seen or when, when)
-        self.window.learn(learned)
+        self.window.learn(focus, learned)
         self.window.trim()
         alive = set(self.window.frame["_seq"].to_list())
         for tally in self.tallies.values():

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
-from multus_forensics.model import COLUMNS, empty_frame
+from multus_forensics.model import empty_frame
 
 if TYPE_CHECKING:
     import polars as pl
@@ -134,7 +134,10 @@ class Window:
         self.next_seq = 0
         self.newest: datetime | None = None
         self.open_pods: OrderedDict[str, None] = OrderedDict()
-        self.known: OrderedDict[Key, frozenset[str]] = OrderedDict()
+        #: error template -> causes it supported (on any pod); (template, pod) -> causes
+        self.known: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self.known_pairs: OrderedDict[Key, frozenset[str]] = OrderedDict()
+        self.classified_upto = 0  # events before this arrival number were classified
         self.pending = 0
         self.unclassified = 0  # events added since the last classification
 
@@ -150,20 +153,37 @@ class Window:
         errors = frame.filter(pl.col("_sig").is_not_null()).select("_seq", "_sig", "_pod", "time")
         pending: list[int] = []
         for seq, sig, pod, when in errors.iter_rows():
-            causes = self.known.get((sig, pod))
+            causes = self._fold_causes(sig, pod, tallies)
             if causes is None:
                 pending.append(seq)
                 continue
             for cause in causes:
-                tally = tallies.get(cause)
-                if tally is not None:
-                    tally.see(seq, when)
+                if cause in tallies:
+                    tallies[cause].see(seq, when)
         if pending:
             frame = frame.with_columns(pl.col("_seq").is_in(pending).alias("_pending"))
             self.pending += len(pending)
         self._track_attempts(frame)
         self._parts.append(frame)
         self.unclassified += frame.height
+
+    def _fold_causes(
+        self, sig: str, pod: str | None, tallies: dict[str, Tally]
+    ) -> frozenset[str] | None:
+        """The causes a repeat supports, or None when the rules must see it.
+
+        Known on this pod: its causes. Known on other pods: their causes, if each already
+        counts this pod (a pod new to a cause is a change to report, so it is classified).
+        """
+        causes = self.known_pairs.get((sig, pod))
+        if causes is not None:
+            return causes
+        causes = self.known.get(sig)
+        if causes is None:
+            return None
+        if pod is not None and any(c not in tallies or pod not in tallies[c].pods for c in causes):
+            return None
+        return causes
 
     def _track_attempts(self, frame: pl.DataFrame) -> None:
         import polars as pl
@@ -187,26 +207,39 @@ class Window:
             self._parts = []
         return self.frame
 
-    def events(self) -> pl.DataFrame:
-        """The window in the event schema, for the classifier."""
-        return self.collect().select(COLUMNS)
-
-    def learn(self, learned: dict[Key, set[str]]) -> None:
-        """After a classification: every pending template is known, with the causes it fed."""
+    def focus(self, limit: int) -> pl.DataFrame:
+        """What the next classification reads: the window's events of the pods that got new
+        events (and events naming no pod), the newest ``limit``, plus every pending event."""
         import polars as pl
 
         frame = self.collect()
-        keys = frame.filter(pl.col("_pending")).select("_sig", "_pod").unique().iter_rows()
-        for sig, pod in keys:
-            self.known[(sig, pod)] = frozenset()
-        for key, causes in learned.items():
-            self.known[key] = self.known.get(key, frozenset()) | causes
-            self.known.move_to_end(key)
-        while len(self.known) > MAX_KNOWN:
-            self.known.popitem(last=False)
-        self.frame = frame.with_columns(pl.lit(False).alias("_pending"))
+        fresh = frame.filter(pl.col("_seq") >= self.classified_upto)
+        pods = fresh["_pod"].drop_nulls().unique().to_list()
+        chosen = frame.filter(pl.col("_pod").is_null() | pl.col("_pod").is_in(pods))
+        if chosen.height > limit:
+            cut = chosen["_seq"][chosen.height - limit]  # rows are in arrival order
+            chosen = chosen.filter(pl.col("_pending") | (pl.col("_seq") >= cut))
+        return chosen
+
+    def learn(self, focus: pl.DataFrame, learned: dict[Key, set[str]]) -> None:
+        """After classifying ``focus``: what each pending template on its pod supports."""
+        import polars as pl
+
+        for sig, pod in focus.filter(pl.col("_pending")).select("_sig", "_pod").unique().iter_rows():
+            self.known_pairs[(sig, pod)] = frozenset(learned.get((sig, pod), ()))
+        for (sig, pod), causes in learned.items():
+            self.known_pairs[(sig, pod)] = self.known_pairs.get((sig, pod), frozenset()) | causes
+            self.known[sig] = self.known.get(sig, frozenset()) | causes
+            self.known.move_to_end(sig)
+        for table in (self.known, self.known_pairs):
+            while len(table) > MAX_KNOWN:
+                table.popitem(last=False)  # type: ignore[call-arg]
+        frame = self.collect()
+        if self.pending:
+            self.frame = frame.with_columns(pl.lit(False).alias("_pending"))
         self.pending = 0
         self.unclassified = 0
+        self.classified_upto = self.next_seq
 
     def trim(self) -> None:
         """Drop what is neither recent, nor in an open attempt, nor waiting to be classified."""
@@ -221,6 +254,7 @@ class Window:
         keep = pl.col("_pending") | recent
         if self.open_pods:
             keep = keep | pl.col("_pod").is_in(list(self.open_pods))
+        before = frame.height
         frame = frame.filter(keep)
         if frame.height > self.max_events:
             room = max(self.max_events - self.pending, 0)
@@ -230,6 +264,8 @@ class Window:
             if cut is not None:
                 keep = keep | (pl.col("_seq") >= cut)
             frame = frame.filter(keep)
+        if frame.height < before:
+            frame = _compact(frame)
         self.frame = frame
 
     def relabel(self, label: str, generation: int) -> None:
@@ -244,12 +280,25 @@ class Window:
             .alias("file")
         )
 
-    def rows_by_place(self) -> dict[tuple[str, int], tuple[int, str | None, str | None]]:
-        """``(file, line) -> (seq, template, pod)``: evidence back to window rows."""
-        frame = self.collect()
-        return {
-            (file, line): (seq, sig, pod)
-            for file, line, seq, sig, pod in frame.select(
-                "file", "line", "_seq", "_sig", "_pod"
-            ).iter_rows()
-        }
+
+
+def _compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """A copy that owns its strings: filtered string views keep every buffer they point into
+    (a whole parsed batch) alive, so a window sampled from many batches would grow."""
+    import polars as pl
+
+    out = pl.from_arrow(frame.to_arrow())
+    assert isinstance(out, pl.DataFrame)
+    return out
+
+
+def rows_by_place(
+    frame: pl.DataFrame,
+) -> dict[tuple[str, int], tuple[int, str | None, str | None]]:
+    """``(file, line) -> (seq, template, pod)``: evidence back to the rows classified."""
+    return {
+        (file, line): (seq, sig, pod)
+        for file, line, seq, sig, pod in frame.select(
+            "file", "line", "_seq", "_sig", "_pod"
+        ).iter_rows()
+    }
