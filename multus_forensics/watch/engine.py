@@ -265,7 +265,7 @@ class Watcher:
                 if when is not None:
                     tally.first_seen = min(tally.first_seen or when, when)
                     tally.last_seen = max(tally.last_seen or when, when)
-        self.window.learn(focus, learned)
+        self.window.learn(focus, learned, self.tallies)
         self.window.trim()
         alive = set(self.window.frame["_seq"].to_list())
         for tally in self.tallies.values():

@@ -43,16 +43,20 @@ UNTIMED_CONTEXT: Final = 2_000
 _UID: Final = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _HEX: Final = r"\b[0-9a-fA-F]{16,}\b"
 _NUM: Final = r"[0-9]+"
+#: the generated suffixes of a Deployment's pod names (``web-7c9d8b6f5-h2kxm``)
+_POD_HASH: Final = r"-[a-z0-9]{6,10}-[a-z0-9]{5}\b"
 
 Key = tuple[str, str | None]
+#: an error waiting for the rules: (arrival number, template, pod, time)
+Waiting = tuple[int, str, str | None, datetime | None]
 
 
 def keyed(frame: pl.DataFrame, first_seq: int) -> pl.DataFrame:
     """``frame`` with ``_seq`` (arrival order), ``_sig`` (error template) and ``_pod`` columns.
 
     The error text is the one the classifier treats as an error (the error column, else the
-    message of error-level or failed-kind events); ids, uids and numbers are masked so that
-    repeats of one error on one pod share a template.
+    message of error-level or failed-kind events); ids, uids, numbers and the generated parts of
+    pod names are masked so that repeats of one error share a template.
     """
     import polars as pl
 
@@ -68,7 +72,11 @@ def keyed(frame: pl.DataFrame, first_seq: int) -> pl.DataFrame:
         .then(pl.when(pl.col("message") != "").then(pl.col("message")).otherwise(pl.col("raw")))
         .otherwise(None)
     )
-    sig = text.str.replace_all(_UID, "<uid>").str.replace_all(_HEX, "<id>")
+    sig = (
+        text.str.replace_all(_UID, "<uid>")
+        .str.replace_all(_HEX, "<id>")
+        .str.replace_all(_POD_HASH, "-<rs>-<id>")
+    )
     pod = (
         pl.when(pl.col("pod").is_null())
         .then(None)
@@ -81,6 +89,7 @@ def keyed(frame: pl.DataFrame, first_seq: int) -> pl.DataFrame:
         sig.str.replace_all(_NUM, "0").alias("_sig"),
         pod.alias("_pod"),
         pl.lit(False).alias("_pending"),
+        pl.lit(False).alias("_rep"),
     )
 
 
@@ -138,7 +147,11 @@ class Window:
         self.known: OrderedDict[str, frozenset[str]] = OrderedDict()
         self.known_pairs: OrderedDict[Key, frozenset[str]] = OrderedDict()
         self.classified_upto = 0  # events before this arrival number were classified
-        self.pending = 0
+        self.pending = 0  # errors waiting for the rules (kept in the window until then)
+        self.reps = 0  # ... of which the representatives the next classification reads
+        self.held: list[Waiting] = []  # the others, resolved by what the representatives teach
+        self._rep_sigs: set[str] = set()
+        self._rep_pods: set[str | None] = set()
         self.unclassified = 0  # events added since the last classification
 
     def add(self, frame: pl.DataFrame, tallies: dict[str, Tally]) -> None:
@@ -151,21 +164,40 @@ class Window:
         if isinstance(newest, datetime) and (self.newest is None or newest > self.newest):
             self.newest = newest
         errors = frame.filter(pl.col("_sig").is_not_null()).select("_seq", "_sig", "_pod", "time")
-        pending: list[int] = []
+        waiting: list[Waiting] = []
         for seq, sig, pod, when in errors.iter_rows():
             causes = self._fold_causes(sig, pod, tallies)
             if causes is None:
-                pending.append(seq)
+                waiting.append((seq, sig, pod, when))
                 continue
             for cause in causes:
-                if cause in tallies:
-                    tallies[cause].see(seq, when)
-        if pending:
-            frame = frame.with_columns(pl.col("_seq").is_in(pending).alias("_pending"))
-            self.pending += len(pending)
+                tallies[cause].see(seq, when)
+        if waiting:
+            frame = self._wait(frame, waiting)
         self._track_attempts(frame)
         self._parts.append(frame)
         self.unclassified += frame.height
+
+    def _wait(self, frame: pl.DataFrame, waiting: list[Waiting]) -> pl.DataFrame:
+        """Mark errors the rules must see: one representative per new template and per pod
+        (``_rep``, classified next); the others wait for what it teaches (``_pending``)."""
+        import polars as pl
+
+        reps: list[int] = []
+        for seq, sig, pod, when in waiting:
+            if sig in self._rep_sigs and pod in self._rep_pods:
+                self.held.append((seq, sig, pod, when))
+            else:
+                self._rep_sigs.add(sig)
+                self._rep_pods.add(pod)
+                reps.append(seq)
+        self.pending += len(waiting)
+        self.reps += len(reps)
+        seqs = [w[0] for w in waiting]
+        return frame.with_columns(
+            (pl.col("_pending") | pl.col("_seq").is_in(seqs)).alias("_pending"),
+            (pl.col("_rep") | pl.col("_seq").is_in(reps)).alias("_rep"),
+        )
 
     def _fold_causes(
         self, sig: str, pod: str | None, tallies: dict[str, Tally]
@@ -181,7 +213,9 @@ class Window:
         causes = self.known.get(sig)
         if causes is None:
             return None
-        if pod is not None and any(c not in tallies or pod not in tallies[c].pods for c in causes):
+        if any(c not in tallies for c in causes):
+            return None
+        if pod is not None and any(pod not in tallies[c].pods for c in causes):
             return None
         return causes
 
@@ -209,23 +243,28 @@ class Window:
 
     def focus(self, limit: int) -> pl.DataFrame:
         """What the next classification reads: the window's events of the pods that got new
-        events (and events naming no pod), the newest ``limit``, plus every pending event."""
+        events (and events naming no pod), the newest ``limit``, plus the representatives."""
         import polars as pl
 
         frame = self.collect()
         fresh = frame.filter(pl.col("_seq") >= self.classified_upto)
         pods = fresh["_pod"].drop_nulls().unique().to_list()
-        chosen = frame.filter(pl.col("_pod").is_null() | pl.col("_pod").is_in(pods))
+        chosen = frame.filter(
+            pl.col("_rep") | pl.col("_pod").is_null() | pl.col("_pod").is_in(pods)
+        )
         if chosen.height > limit:
             cut = chosen["_seq"][chosen.height - limit]  # rows are in arrival order
-            chosen = chosen.filter(pl.col("_pending") | (pl.col("_seq") >= cut))
+            chosen = chosen.filter(pl.col("_rep") | (pl.col("_seq") >= cut))
         return chosen
 
-    def learn(self, focus: pl.DataFrame, learned: dict[Key, set[str]]) -> None:
-        """After classifying ``focus``: what each pending template on its pod supports."""
+    def learn(
+        self, focus: pl.DataFrame, learned: dict[Key, set[str]], tallies: dict[str, Tally]
+    ) -> None:
+        """After classifying ``focus``: what each representative's template on its pod
+        supports; the errors that waited are counted with it, or become representatives."""
         import polars as pl
 
-        for sig, pod in focus.filter(pl.col("_pending")).select("_sig", "_pod").unique().iter_rows():
+        for sig, pod in focus.filter(pl.col("_rep")).select("_sig", "_pod").unique().iter_rows():
             self.known_pairs[(sig, pod)] = frozenset(learned.get((sig, pod), ()))
         for (sig, pod), causes in learned.items():
             self.known_pairs[(sig, pod)] = self.known_pairs.get((sig, pod), frozenset()) | causes
@@ -234,11 +273,22 @@ class Window:
         for table in (self.known, self.known_pairs):
             while len(table) > MAX_KNOWN:
                 table.popitem(last=False)  # type: ignore[call-arg]
-        frame = self.collect()
-        if self.pending:
-            self.frame = frame.with_columns(pl.lit(False).alias("_pending"))
-        self.pending = 0
-        self.unclassified = 0
+        held, self.held = self.held, []
+        self._rep_sigs, self._rep_pods = set(), set()
+        self.pending = self.reps = 0
+        frame = self.collect().with_columns(
+            pl.lit(False).alias("_pending"), pl.lit(False).alias("_rep")
+        )
+        waiting: list[Waiting] = []
+        for seq, sig, pod, when in held:
+            causes = self._fold_causes(sig, pod, tallies)
+            if causes is None:
+                waiting.append((seq, sig, pod, when))
+                continue
+            for cause in causes:
+                tallies[cause].see(seq, when)
+        self.frame = self._wait(frame, waiting) if waiting else frame
+        self.unclassified = self.reps
         self.classified_upto = self.next_seq
 
     def trim(self) -> None:
