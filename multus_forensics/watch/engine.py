@@ -7,7 +7,7 @@ not reported before is affected; repeats only update counts (see :meth:`Watcher.
 
 Classification runs the public classifier (:func:`multus_forensics.classify.diagnose`) on the
 window (:mod:`multus_forensics.watch.state`). Under a flood it runs at most every
-``min_interval`` seconds and spends at most a quarter of the time classifying, so reading keeps
+``min_interval`` seconds and spends at most a fifth of the time classifying, so reading keeps
 up; an event whose error template is new on its pod is never left unclassified (too many of
 them force a classification).
 """
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 Since = Literal["end", "beginning"]
 SEVERITY_ORDER: Final = ("info", "warning", "error", "critical")
 #: classification may take at most 1 / (1 + DUTY) of the time while events keep arriving
-DUTY: Final = 3.0
+DUTY: Final = 4.0
 
 
 @dataclass(frozen=True)

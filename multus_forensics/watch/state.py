@@ -37,14 +37,17 @@ CLOSING: Final = frozenset(
 MAX_OPEN_PODS: Final = 10_000
 #: (template, pod) pairs remembered with the causes they support (oldest forgotten first)
 MAX_KNOWN: Final = 100_000
+#: text added after which a trimmed window is copied so that it owns its strings (see _compact)
+COMPACT_BYTES: Final = 16 << 20
 #: events without a time kept as recent context (they have no place on the horizon)
 UNTIMED_CONTEXT: Final = 2_000
 
-_UID: Final = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_HEX: Final = r"\b[0-9a-fA-F]{16,}\b"
-_NUM: Final = r"[0-9]+"
-#: the generated suffixes of a Deployment's pod names (``web-7c9d8b6f5-h2kxm``)
-_POD_HASH: Final = r"-[a-z0-9]{6,10}-[a-z0-9]{5}\b"
+#: what differs between repeats of one error: uids, long hex ids, the generated parts of a
+#: Deployment's pod names (``web-7c9d8b6f5-h2kxm``), numbers (one pass: a template is a key)
+_VARIABLE: Final = (
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[0-9a-fA-F]{16,}|-[a-z0-9]{6,10}-[a-z0-9]{5}(?-u:\b)|[0-9]+"
+)
 
 Key = tuple[str, str | None]
 #: an error waiting for the rules: (arrival number, template, pod, time)
@@ -72,11 +75,6 @@ def keyed(frame: pl.DataFrame, first_seq: int) -> pl.DataFrame:
         .then(pl.when(pl.col("message") != "").then(pl.col("message")).otherwise(pl.col("raw")))
         .otherwise(None)
     )
-    sig = (
-        text.str.replace_all(_UID, "<uid>")
-        .str.replace_all(_HEX, "<id>")
-        .str.replace_all(_POD_HASH, "-<rs>-<id>")
-    )
     pod = (
         pl.when(pl.col("pod").is_null())
         .then(None)
@@ -86,7 +84,7 @@ def keyed(frame: pl.DataFrame, first_seq: int) -> pl.DataFrame:
     )
     return frame.with_columns(
         pl.int_range(first_seq, first_seq + frame.height, dtype=pl.Int64).alias("_seq"),
-        sig.str.replace_all(_NUM, "0").alias("_sig"),
+        text.str.replace_all(_VARIABLE, "0").alias("_sig"),
         pod.alias("_pod"),
         pl.lit(False).alias("_pending"),
         pl.lit(False).alias("_rep"),
@@ -152,6 +150,7 @@ class Window:
         self.held: list[Waiting] = []  # the others, resolved by what the representatives teach
         self._rep_sigs: set[str] = set()
         self._rep_pods: set[str | None] = set()
+        self._uncompacted = 0  # bytes of text added since the window last owned its strings
         self.unclassified = 0  # events added since the last classification
 
     def add(self, frame: pl.DataFrame, tallies: dict[str, Tally]) -> None:
@@ -175,6 +174,7 @@ class Window:
         if waiting:
             frame = self._wait(frame, waiting)
         self._track_attempts(frame)
+        self._uncompacted += int(frame["raw"].str.len_bytes().sum())
         self._parts.append(frame)
         self.unclassified += frame.height
 
@@ -309,13 +309,14 @@ class Window:
         if frame.height > self.max_events:
             room = max(self.max_events - self.pending, 0)
             others = frame.filter(~pl.col("_pending"))
-            cut = others["_seq"].sort(descending=True).head(room).min() if room else None
+            cut = others["_seq"][-room] if room else None  # rows are in arrival order
             keep = pl.col("_pending")
             if cut is not None:
                 keep = keep | (pl.col("_seq") >= cut)
             frame = frame.filter(keep)
-        if frame.height < before:
+        if frame.height < before and self._uncompacted >= COMPACT_BYTES:
             frame = _compact(frame)
+            self._uncompacted = 0
         self.frame = frame
 
     def relabel(self, label: str, generation: int) -> None:

@@ -192,7 +192,7 @@ class LiveStream:
             return  # one record so far, still being written
         if keep < n_lines:
             frame = frame.filter(frame["line"] <= keep)
-            held = _line_offset(data, keep)
+            held = _line_offset(data, keep, n_lines)
             self._lines = bytearray(data[held:])
         else:
             self._lines = bytearray()
@@ -247,12 +247,13 @@ def _complete_lines(frame: pl.DataFrame, n_lines: int) -> int:
     return start - 1
 
 
-def _line_offset(data: bytes, lines: int) -> int:
-    """Byte offset where line ``lines + 1`` starts."""
-    pos = 0
-    for _ in range(lines):
-        pos = data.index(b"\n", pos) + 1
-    return pos
+def _line_offset(data: bytes, lines: int, total: int) -> int:
+    """Byte offset where line ``lines + 1`` starts (``data`` ends with a newline; the lines
+    held back are few, so they are counted from the end)."""
+    pos = len(data) - 1
+    for _ in range(total - lines):
+        pos = data.rfind(b"\n", 0, pos)
+    return pos + 1
 
 
 def _shift(frame: pl.DataFrame, base: int) -> pl.DataFrame | None:
