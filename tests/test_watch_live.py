@@ -45,13 +45,32 @@ class Watch:
             cwd=ROOT,
         )
         self.lines: list[tuple[float, str]] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        self.errors: list[str] = []
+        self._readers = [
+            threading.Thread(target=self._read, daemon=True),
+            threading.Thread(target=self._read_errors, daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+        self._wait_ready()
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self.lines.append((time.time(), line.rstrip("\n")))
+
+    def _read_errors(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.errors.append(line)
+
+    def _wait_ready(self, timeout: float = 60.0) -> None:
+        """Until the inputs are open (the "watching ..." line), so writes after it are seen."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and self.proc.poll() is None:
+            if any("watching" in line for line in self.errors):
+                return
+            time.sleep(0.02)
 
     def wait_for(self, predicate: Any, timeout: float) -> bool:
         end = time.monotonic() + timeout
@@ -66,9 +85,9 @@ class Watch:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
         rc = self.proc.wait(timeout)
-        self._reader.join(5)
-        assert self.proc.stderr is not None
-        return rc, self.proc.stderr.read()
+        for reader in self._readers:
+            reader.join(5)
+        return rc, "".join(self.errors)
 
     def records(self) -> list[tuple[float, dict[str, Any]]]:
         return [(t, json.loads(line)) for t, line in self.lines if line.startswith("{")]
@@ -144,7 +163,6 @@ def test_seed_written_line_by_line_reports_self_delegation_once_within_two_secon
     for name in SEED_FILES:
         (live / name).touch()
     watch = Watch("--json", "--year", "2026", *(str(live / n) for n in SEED_FILES))
-    time.sleep(1.5)  # let it start and open the (empty) files: --since end begins there
     plan = {"delay": 0.04, "steps": [["line", str(live / n), text] for n, text in merged]}
     writer = run_writer(plan, tmp_path / "times")
     assert writer.wait(60) == 0
@@ -193,7 +211,6 @@ def test_rotation_by_rename_then_copytruncate_loses_and_repeats_no_line(tmp_path
     log = tmp_path / "kubelet.journal"
     log.touch()
     watch = Watch("--json", "--year", "2026", "--poll", "0.05", str(log))
-    time.sleep(1.5)
     a, b, c, d = lines[:8], lines[8:10], lines[10:18], lines[18:]
     steps: list[list[Any]] = _kubelet_plan(log, a)
     steps += [["sleep", 0.5], ["rename", str(log), str(tmp_path / "kubelet.journal.1")]]
@@ -204,7 +221,7 @@ def test_rotation_by_rename_then_copytruncate_loses_and_repeats_no_line(tmp_path
     steps += _kubelet_plan(log, d)
     writer = run_writer({"delay": 0.02, "steps": steps}, tmp_path / "times")
     assert writer.wait(60) == 0
-    time.sleep(1.5)
+    time.sleep(0.5)
     rc, err = watch.stop()
     assert rc == 0, err
     assert "rotated" in err and "truncated" in err, err
@@ -221,7 +238,7 @@ def test_since_end_skips_what_the_file_already_holds(tmp_path: Path) -> None:
     log = tmp_path / "kubelet.journal"
     log.write_text((SEED / "kubelet.journal").read_text(encoding="utf-8"), encoding="utf-8")
     watch = Watch("--json", "--year", "2026", str(log))
-    time.sleep(2.0)
+    time.sleep(1.0)
     rc, err = watch.stop()
     assert rc == 0, err
     assert watch.findings(CAUSE) == []
@@ -238,7 +255,9 @@ def test_exit_on_severity_exits_three_at_the_first_finding(
     if code == 3:
         assert watch.proc.wait(30) == 3
     else:
-        time.sleep(2.5)
+        assert watch.wait_for(lambda line: "(new cause)" in line, timeout=30)
+        time.sleep(0.5)
+        assert watch.proc.poll() is None  # an error finding is under "critical": still running
     rc, _ = watch.stop()
     assert rc == code
     text = "\n".join(line for _, line in watch.lines)
@@ -248,7 +267,7 @@ def test_exit_on_severity_exits_three_at_the_first_finding(
 def test_a_file_that_appears_later_is_read_from_its_start(tmp_path: Path) -> None:
     log = tmp_path / "later" / "kubelet.journal"
     watch = Watch("--json", "--year", "2026", str(log))
-    time.sleep(1.0)
+    time.sleep(0.5)
     log.parent.mkdir()
     log.write_text((SEED / "kubelet.journal").read_text(encoding="utf-8"), encoding="utf-8")
     assert watch.wait_for(lambda line: CAUSE in line, timeout=5)

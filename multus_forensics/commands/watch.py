@@ -193,23 +193,37 @@ def run(args: argparse.Namespace) -> int:
     floor = SEVERITY_ORDER.index(args.exit_on) if args.exit_on else None
     printer = _Printer(args.json)
     watcher = Watcher(args.paths, options, load_catalog(args.rules))
-    next_summary = time.monotonic() + args.summary_every
+    where = "the end" if args.since == "end" else "the beginning"
+    print(
+        f"multus-forensics: watching {', '.join(s.label for s in watcher.streams)} "
+        f"from {where} of what they hold; Ctrl-C stops",
+        file=sys.stderr,
+        flush=True,
+    )
+    with watcher:
+        code = _loop(watcher, printer, floor, args.summary_every)
+        printer.notes(watcher)
+        printer.summary(watcher.summary(), force=True)
+    return code
+
+
+def _loop(watcher: Watcher, printer: _Printer, floor: int | None, every: float) -> int:
+    """Poll until the pipes end (0), a finding reaches ``floor`` (3) or Ctrl-C (0)."""
+    next_summary = time.monotonic() + every
     try:
-        with watcher:
-            while not watcher.done:
-                changes = watcher.poll()
-                printer.notes(watcher)
-                for change in changes:
-                    printer.change(change)
-                    if floor is not None and SEVERITY_ORDER.index(change.finding.severity) >= floor:
-                        printer.summary(watcher.summary(), force=True)
-                        return 3
-                if time.monotonic() >= next_summary:
-                    printer.summary(watcher.summary())
-                    next_summary = time.monotonic() + args.summary_every
-                watcher.wait()
+        while not watcher.done:
+            changes = watcher.poll()
+            printer.notes(watcher)
+            for change in changes:
+                printer.change(change)
+                if floor is not None and SEVERITY_ORDER.index(change.finding.severity) >= floor:
+                    return 3
+            if time.monotonic() >= next_summary:
+                printer.summary(watcher.summary())
+                next_summary = time.monotonic() + every
+            watcher.wait()
     except KeyboardInterrupt:
-        pass  # Ctrl-C is how a watch on files ends: the counts so far are the result
-    printer.notes(watcher)
-    printer.summary(watcher.summary(), force=True)
+        # Ctrl-C is how a watch on files ends: what was written until then is the result
+        for change in watcher.drain():
+            printer.change(change)
     return 0

@@ -30,7 +30,7 @@ from multus_forensics.model import COLUMNS
 from multus_forensics.registry import get_format
 from multus_forensics.watch.follow import open_follower
 from multus_forensics.watch.state import Key, Tally, Window, rows_by_place
-from multus_forensics.watch.stream import LiveStream
+from multus_forensics.watch.stream import Batch, LiveStream
 
 if TYPE_CHECKING:
     from multus_forensics.classify import Catalog, Finding
@@ -198,14 +198,8 @@ class Watcher:
         for stream in self.streams:
             stream.pump(now)
             for batch in stream.take(now):
-                if batch.generation != self._generations[batch.label]:
-                    self.window.relabel(batch.label, self._generations[batch.label])
-                    self._generations[batch.label] = batch.generation
-                self._issues.extend(batch.issues)
-                if batch.frame is not None:
-                    self.window.add(batch.frame, self.tallies)
-            self._notices.extend(stream.notices)
-            stream.notices.clear()
+                self._add(batch)
+        self._collect_notices()
         ended = all(s.ended and not s.waiting for s in self.streams)
         due = self.window.unclassified and (
             now >= self._clock.next_classify
@@ -219,6 +213,18 @@ class Watcher:
             self.window.trim()
         return changes
 
+    def drain(self) -> list[Change]:
+        """Read what the inputs hold now, parse all of it (no record held back) and classify:
+        the last step before stopping."""
+        now = time.monotonic()
+        for stream in self.streams:
+            stream.pump(now)
+            for batch in stream.take(now, final=True):
+                self._add(batch)
+        changes = self._classify() if self.window.unclassified else []
+        self._collect_notices()
+        return changes
+
     def wait(self, timeout: float | None = None) -> None:
         """Sleep until a pipe has data or ``timeout`` (default: the poll interval) passes."""
         timeout = self.options.poll if timeout is None else timeout
@@ -229,6 +235,19 @@ class Watcher:
             select.select(fds, [], [], timeout)
         else:
             time.sleep(timeout)
+
+    def _add(self, batch: Batch) -> None:
+        if batch.generation != self._generations[batch.label]:
+            self.window.relabel(batch.label, self._generations[batch.label])
+            self._generations[batch.label] = batch.generation
+        self._issues.extend(batch.issues)
+        if batch.frame is not None:
+            self.window.add(batch.frame, self.tallies)
+
+    def _collect_notices(self) -> None:
+        for stream in self.streams:
+            self._notices.extend(stream.notices)
+            stream.notices.clear()
 
     @property
     def busy(self) -> bool:

@@ -52,6 +52,7 @@ class FileFollower:
         self._fd: int | None = None
         self._identity: tuple[int, int] | None = None
         self._pos = 0
+        self._closed = False
         self.missing = False  # the path does not exist (yet, or after a rename)
         self.mtime: datetime | None = None  # of the file when opened: anchors year-less stamps
         if not self._open(seek_end=not from_start):
@@ -84,6 +85,8 @@ class FileFollower:
     def read(self, limit: int = READ_BYTES) -> list[Chunk]:
         """What was appended since the last call (up to ``limit`` bytes), with restarts."""
         out: list[Chunk] = []
+        if self._closed:
+            return out
         if self._fd is None:
             if not self._open(seek_end=False):
                 return out
@@ -113,6 +116,7 @@ class FileFollower:
         return out
 
     def close(self) -> None:
+        self._closed = True
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None

@@ -132,9 +132,10 @@ class LiveStream:
             }[reason]
         )
 
-    def take(self, now: float) -> list[Batch]:
-        """Batches parsed since the last call (the last record held while the input moves)."""
-        quiet = self.follower.ended or now - self._last_data >= self.settle
+    def take(self, now: float, *, final: bool = False) -> list[Batch]:
+        """Batches parsed since the last call (the last record held while the input moves,
+        unless ``final``: the watch stops)."""
+        quiet = final or self.follower.ended or now - self._last_data >= self.settle
         self._parse(hold=not quiet)
         out, self._ready = self._ready, []
         return out
