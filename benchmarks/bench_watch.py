@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_parse import gen_journald  # noqa: E402
+from bench_parse import gen_journald
 
 FLOOR_RATIO = 0.5
 FLOOR_RSS_DRIFT = 0.20
@@ -49,10 +49,9 @@ print(df.height, dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 def generate(path: str, mib: int, seed: int) -> int:
     """Write about ``mib`` MiB of journal; returns the number of lines."""
-    sample = tempfile.TemporaryFile("w+", encoding="utf-8")
-    gen_journald(20_000, random.Random(seed), sample)
-    per_line = sample.tell() / 20_000
-    sample.close()
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as sample:
+        gen_journald(20_000, random.Random(seed), sample)
+        per_line = sample.tell() / 20_000
     n_lines = int(mib * (1 << 20) / per_line)
     with open(path, "w", encoding="utf-8") as fh:
         gen_journald(n_lines, random.Random(seed), fh)
@@ -156,14 +155,20 @@ def main(argv: list[str] | None = None) -> int:
     peaks = [p / 1e6 for p in res["peaks"]]  # type: ignore[attr-defined]
     stats = res["summary"].get("stats", {}) if isinstance(res["summary"], dict) else {}
     causes = res["summary"].get("causes", []) if isinstance(res["summary"], dict) else []
-    print(f"{'file':>28}: {size / 1e6:,.1f} MB, {lines:,} lines" + (f" ({path})" if args.keep else ""))
+    print(
+        f"{'file':>28}: {size / 1e6:,.1f} MB, {lines:,} lines" + (f" ({path})" if args.keep else "")
+    )
     print(f"{'batch parse':>28}: {batch:,.0f} lines/s (peak RSS {batch_rss:,.0f} MB)")
-    print(f"{'watch through a pipe':>28}: {rate:,.0f} lines/s ({seconds:.1f} s; "
-          f"{float(res['seconds_with_startup']):.1f} s with start-up)")  # type: ignore[arg-type]
+    print(
+        f"{'watch through a pipe':>28}: {rate:,.0f} lines/s ({seconds:.1f} s; "
+        f"{float(res['seconds_with_startup']):.1f} s with start-up)"
+    )  # type: ignore[arg-type]
     for q, peak in enumerate(peaks, start=1):
         print(f"{f'watch peak RSS quarter {q}':>28}: {peak:,.0f} MB")
-    print(f"{'watch saw':>28}: {stats.get('lines', 0):,} lines, {stats.get('events', 0):,} events, "
-          f"{stats.get('unparsed_lines', 0):,} unparsed; {res['findings_printed']} finding blocks")
+    print(
+        f"{'watch saw':>28}: {stats.get('lines', 0):,} lines, {stats.get('events', 0):,} events, "
+        f"{stats.get('unparsed_lines', 0):,} unparsed; {res['findings_printed']} finding blocks"
+    )
     for c in causes:
         print(f"{'':>28}  {c['root_cause']}: {c['count']:,}x on {c['pods']} pods")
     print(f"{'load average (1 min)':>28}: {os.getloadavg()[0]:.2f}")

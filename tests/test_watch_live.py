@@ -224,7 +224,8 @@ def test_rotation_by_rename_then_copytruncate_loses_and_repeats_no_line(tmp_path
     time.sleep(0.5)
     rc, err = watch.stop()
     assert rc == 0, err
-    assert "rotated" in err and "truncated" in err, err
+    assert "rotated" in err, err
+    assert "truncated" in err, err
     summary = watch.last_summary()
     assert summary["stats"]["lines"] == len(lines)
     assert summary["stats"]["unparsed_lines"] == 0
@@ -261,7 +262,8 @@ def test_exit_on_severity_exits_three_at_the_first_finding(
     rc, _ = watch.stop()
     assert rc == code
     text = "\n".join(line for _, line in watch.lines)
-    assert f"1. {CAUSE}" in text and "(new cause)" in text
+    assert f"1. {CAUSE}" in text
+    assert "(new cause)" in text
 
 
 def test_a_file_that_appears_later_is_read_from_its_start(tmp_path: Path) -> None:
@@ -273,7 +275,8 @@ def test_a_file_that_appears_later_is_read_from_its_start(tmp_path: Path) -> Non
     assert watch.wait_for(lambda line: CAUSE in line, timeout=5)
     rc, err = watch.stop()
     assert rc == 0
-    assert "waiting for it" in err and "appeared" in err
+    assert "waiting for it" in err
+    assert "appeared" in err
 
 
 def test_missing_rules_file_is_a_one_line_input_error() -> None:
@@ -287,4 +290,5 @@ def test_missing_rules_file_is_a_one_line_input_error() -> None:
         env={**os.environ},
     )
     assert out.returncode == 1
-    assert out.stderr.count("\n") == 1 and "error" in out.stderr
+    assert out.stderr.count("\n") == 1
+    assert "error" in out.stderr

@@ -167,9 +167,7 @@ class Watcher:
         try:
             for path in self.paths:
                 follower = open_follower(os.fspath(path), from_start=opts.since == "beginning")
-                self.streams.append(
-                    LiveStream(follower, opts.format, opts.year, zone, opts.settle)
-                )
+                self.streams.append(LiveStream(follower, opts.format, opts.year, zone, opts.settle))
         except BaseException:
             self.close()
             raise
@@ -179,7 +177,9 @@ class Watcher:
         self._clock = _Clock()
         self._issues: list[ParseIssue] = []
         self._notices: list[str] = [
-            f"{s.label}: does not exist yet; waiting for it" for s in self.streams if s.follower.missing
+            f"{s.label}: does not exist yet; waiting for it"
+            for s in self.streams
+            if s.follower.missing
         ]
         self._unexplained = 0
         self._final_done = False
@@ -292,9 +292,7 @@ class Watcher:
         changes = self._changes(diag.findings)
         ended = time.monotonic()
         self._clock.classify_seconds += ended - started
-        self._clock.next_classify = ended + max(
-            self.options.min_interval, DUTY * (ended - started)
-        )
+        self._clock.next_classify = ended + max(self.options.min_interval, DUTY * (ended - started))
         return changes
 
     def _changes(self, findings: Sequence[Finding]) -> list[Change]:

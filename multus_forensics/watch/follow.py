@@ -12,6 +12,7 @@ stream's job (:mod:`multus_forensics.watch.stream`).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import select
@@ -136,10 +137,9 @@ class PipeFollower:
         os.set_blocking(self._fd, False)
         setpipe = getattr(fcntl, "F_SETPIPE_SZ", None)
         if setpipe is not None:
-            try:
+            # not a pipe (a file redirected to stdin) or over the system limit: keep the default
+            with contextlib.suppress(OSError):
                 fcntl.fcntl(self._fd, setpipe, PIPE_BYTES)
-            except OSError:
-                pass  # not a pipe (a file redirected to stdin) or over the system limit
         self._ended = False
         self._got_data = False
         self.missing = False
@@ -189,10 +189,8 @@ class PipeFollower:
         if self._own:
             os.close(self._fd)
         else:
-            try:
+            with contextlib.suppress(OSError):  # stdin already closed by the caller
                 os.set_blocking(self._fd, self._was_blocking)
-            except OSError:
-                pass  # stdin already closed by the caller
 
 
 Follower = FileFollower | PipeFollower

@@ -132,8 +132,6 @@ class Window:
     """The events the classifier sees next (see the module docstring)."""
 
     def __init__(self, horizon: float, max_events: int) -> None:
-        import polars as pl
-
         self.horizon = timedelta(seconds=horizon)
         self.max_events = max_events
         self.frame = keyed(empty_frame(), 0)
@@ -266,13 +264,14 @@ class Window:
 
         for sig, pod in focus.filter(pl.col("_rep")).select("_sig", "_pod").unique().iter_rows():
             self.known_pairs[(sig, pod)] = frozenset(learned.get((sig, pod), ()))
-        for (sig, pod), causes in learned.items():
-            self.known_pairs[(sig, pod)] = self.known_pairs.get((sig, pod), frozenset()) | causes
-            self.known[sig] = self.known.get(sig, frozenset()) | causes
+        for (sig, pod), fed in learned.items():
+            self.known_pairs[(sig, pod)] = self.known_pairs.get((sig, pod), frozenset()) | fed
+            self.known[sig] = self.known.get(sig, frozenset()) | fed
             self.known.move_to_end(sig)
-        for table in (self.known, self.known_pairs):
-            while len(table) > MAX_KNOWN:
-                table.popitem(last=False)  # type: ignore[call-arg]
+        while len(self.known) > MAX_KNOWN:
+            self.known.popitem(last=False)
+        while len(self.known_pairs) > MAX_KNOWN:
+            self.known_pairs.popitem(last=False)
         held, self.held = self.held, []
         self._rep_sigs, self._rep_pods = set(), set()
         self.pending = self.reps = 0
@@ -330,7 +329,6 @@ class Window:
             .otherwise(pl.col("file"))
             .alias("file")
         )
-
 
 
 def _compact(frame: pl.DataFrame) -> pl.DataFrame:

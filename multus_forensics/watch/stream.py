@@ -175,9 +175,9 @@ class LiveStream:
         if not self._lines:
             return
         data = bytes(self._lines)
-        if self._given_up is None and self.fmt is None and not self._detect(data, not hold):
-            if self._given_up is None:
-                return  # wait for more lines before choosing a format
+        undetected = self._given_up is None and self.fmt is None
+        if undetected and not self._detect(data, not hold) and self._given_up is None:
+            return  # wait for more lines before choosing a format
         n_lines = data.count(b"\n")
         if self.fmt is None:
             self._unparsed(data, n_lines)
@@ -200,7 +200,12 @@ class LiveStream:
         issues = [i for i in [*issues, *out.issues] if i.line is None or i.line <= keep]
         self._account(frame, issues, keep, out.blank_lines if keep == n_lines else None)
         self._ready.append(
-            Batch(self.label, self.generation, _shift(frame, self._base), _shift_issues(issues, self._base))
+            Batch(
+                self.label,
+                self.generation,
+                _shift(frame, self._base),
+                _shift_issues(issues, self._base),
+            )
         )
         self._base += keep
 
