@@ -6,10 +6,11 @@ recognised yet. Each batch of lines is decoded by :func:`ingest.decode` and pars
 format's own ``parse``; line numbers are shifted to the line's place in the file, so evidence
 points at the real line.
 
-A record may span lines (a ``err=<`` block, a describe section), and a writer may be in the
-middle of it: while the input is still moving, the record that ends a batch is held back and
-parsed again with the next lines; once the input has been quiet for ``settle`` seconds (or has
-ended) everything is parsed.
+A record may span lines (a ``err=<`` block, a describe section, even across other writers'
+lines in a journal), and a writer may be in the middle of it: while the input is still moving,
+the lines that arrived in the last ``settle`` seconds (at most :data:`MAX_HELD_LINES`) are held
+back, and so is any record that reaches into them; they are parsed again with the next lines.
+Once the input has been quiet for ``settle`` seconds (or has ended) everything is parsed.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ if TYPE_CHECKING:
 
 #: non-blank lines after which an unrecognised input is given up on (batch runs sniff 50)
 DETECT_LINES: Final = 50
-#: a record held back for completion is released anyway past this many lines
-MAX_HELD_LINES: Final = 5000
+#: recent lines held back for completion at most (a flood would otherwise be parsed twice)
+MAX_HELD_LINES: Final = 256
 #: a line without its newline is cut here, so one endless line cannot exhaust memory
 MAX_LINE_BYTES: Final = 8 << 20
 
@@ -78,6 +79,8 @@ class LiveStream:
     _lines: bytearray = field(default_factory=bytearray)
     _base: int = 0  # lines of this generation already parsed
     _last_data: float = 0.0
+    #: (lines buffered, arrival time) after each read: how recent the buffered lines are
+    _arrivals: list[tuple[int, float]] = field(default_factory=list)
     _given_up: str | None = None
     _ready: list[Batch] = field(default_factory=list)
 
@@ -98,6 +101,7 @@ class LiveStream:
             else:
                 got += len(chunk)
                 self._feed(chunk)
+                self._arrivals.append((self._lines.count(b"\n"), now))
         if got:
             self._last_data = now
         if self.follower.ended and self._partial:
@@ -121,7 +125,7 @@ class LiveStream:
         if self._partial:
             self._lines += self._partial + b"\n"
             self._partial = b""
-        self._parse(hold=False)
+        self._parse(hold=None)
         self.generation += 1
         self._base = 0
         self.notices.append(
@@ -133,10 +137,14 @@ class LiveStream:
         )
 
     def take(self, now: float, *, final: bool = False) -> list[Batch]:
-        """Batches parsed since the last call (the last record held while the input moves,
+        """Batches parsed since the last call (recent lines held while the input moves,
         unless ``final``: the watch stops)."""
         quiet = final or self.follower.ended or now - self._last_data >= self.settle
-        self._parse(hold=not quiet)
+        settled = 0  # buffered lines that arrived at least ``settle`` seconds ago
+        for lines, when in self._arrivals:
+            if now - when >= self.settle:
+                settled = lines
+        self._parse(hold=None if quiet else settled)
         out, self._ready = self._ready, []
         return out
 
@@ -171,12 +179,14 @@ class LiveStream:
             )
         return False
 
-    def _parse(self, *, hold: bool) -> None:
+    def _parse(self, *, hold: int | None) -> None:
+        """Parse the buffered lines; with ``hold``, only the first ``hold`` lines (fewer if a
+        record reaches past them) and at least all but :data:`MAX_HELD_LINES`."""
         if not self._lines:
             return
         data = bytes(self._lines)
         undetected = self._given_up is None and self.fmt is None
-        if undetected and not self._detect(data, not hold) and self._given_up is None:
+        if undetected and not self._detect(data, hold is None) and self._given_up is None:
             return  # wait for more lines before choosing a format
         n_lines = data.count(b"\n")
         if self.fmt is None:
@@ -186,11 +196,9 @@ class LiveStream:
         src, issues = decode(raw)
         out = self.fmt.parse(src, self._context())
         frame = out.events
-        keep = n_lines
-        if hold and frame.height:
-            keep = _complete_lines(frame, n_lines)
+        keep = n_lines if hold is None else _complete_lines(frame, n_lines, hold)
         if keep == 0:
-            return  # one record so far, still being written
+            return  # every line is recent, or in a record still being written
         if keep < n_lines:
             frame = frame.filter(frame["line"] <= keep)
             held = _line_offset(data, keep, n_lines)
@@ -208,6 +216,7 @@ class LiveStream:
             )
         )
         self._base += keep
+        self._arrivals = [(lines - keep, when) for lines, when in self._arrivals if lines > keep]
 
     def _account(
         self, frame: pl.DataFrame, issues: list[ParseIssue], lines: int, blank: int | None
@@ -240,17 +249,29 @@ class LiveStream:
         self.stats.blank_lines += blank
         self._base += n_lines
         self._lines = bytearray()
+        self._arrivals = []
 
 
-def _complete_lines(frame: pl.DataFrame, n_lines: int) -> int:
-    """Lines before the record that reaches the end of the batch (it may not be finished)."""
-    ends = frame["line"] + frame["nlines"] - 1
-    if int(ends.max()) < n_lines:  # type: ignore[arg-type]
-        return n_lines  # the batch ends in blank or unparsed lines: nothing is open
-    start = int(frame.filter(ends == n_lines)["line"].min())  # type: ignore[arg-type]
-    if n_lines - start + 1 > MAX_HELD_LINES:
-        return n_lines
-    return start - 1
+def _complete_lines(frame: pl.DataFrame, n_lines: int, settled: int) -> int:
+    """Lines that can be parsed for good: the settled ones (at least all but the last
+    :data:`MAX_HELD_LINES`), minus any record that reaches past them."""
+    import polars as pl
+
+    cut = max(settled, n_lines - MAX_HELD_LINES)
+    if cut >= n_lines or frame.height == 0:
+        return cut
+    last = pl.col("line") + pl.col("nlines") - 1
+    stitched = frame["fields"].str.contains('"lines"', literal=True)
+    spans = frame.select("line", last.alias("last"))
+    if stitched.any():  # a record stitched across other writers' lines ends at its last line
+        ends = [max(json.loads(f)["lines"]) for f in frame.filter(stitched)["fields"]]
+        spans = pl.concat(
+            [spans, frame.filter(stitched).select("line", pl.Series("last", ends, pl.Int64))]
+        )
+    across = spans.filter((pl.col("line") <= cut) & (pl.col("last") > cut))
+    if across.height:
+        cut = int(across["line"].min()) - 1  # type: ignore[arg-type]
+    return cut
 
 
 def _line_offset(data: bytes, lines: int, total: int) -> int:
