@@ -96,9 +96,9 @@ def test_a_restart_numbers_lines_from_one_again_and_keeps_the_last_unterminated_
     )
     stream = LiveStream(follower, year=2026, settle=0.05)
     stream.pump(0.0)
-    before = [b for b in stream.take(1.0)]
+    before = stream.take(1.0)
     stream.pump(2.0)
-    after = [b for b in stream.take(3.0)]
+    after = stream.take(3.0)
     # the old file's last line is parsed at the restart, before the new content
     assert [b.generation for b in before + after] == [0, 0, 1]
     frames = [b.frame for b in before + after]
