@@ -4,15 +4,20 @@ Generates a journal of about ``--mib`` MiB (``bench_parse.gen_journald``: ``shor
 kubelet lines, ~5 % nested CNI errors over 40 pods), then, in the same run:
 
 * ``batch``: ``multus_forensics.parse(path, year=2026).to_polars()`` in a child process: the
-  batch parse rate of the same file (lines/s), the baseline;
+  batch parse rate of the same file, the baseline;
 * ``watch``: ``multus-forensics watch --json --year 2026 -`` in a child process, the file written
-  into its standard input in 1 MiB chunks; lines/s from the first accepted write to the exit
-  at end of input, and peak RSS per quarter of the input (``VmRSS`` of the child sampled every
-  10 ms, quarters by bytes written).
+  into its standard input in 1 MiB chunks, from the first accepted write to the exit at end of
+  input; and peak RSS per quarter of the input (``VmRSS`` of the child sampled every 10 ms,
+  quarters by bytes written).
+
+Rates are printed per wall-clock second and per CPU-second (user + system, all threads: the
+parse's CPU time in its child; the watch child's from its first chunk to its exit, start-up
+excluded). The floor is judged on the CPU rates: on a machine shared with other work, wall time
+measures the scheduler as much as the code (both are shown).
 
 It checks that ``watch`` saw every line (its final summary) and printed findings, then judges:
-watch rate at least :data:`FLOOR_RATIO` x the batch rate (a ratio: the machine is shared), and
-the last quarter's peak RSS within :data:`FLOOR_RSS_DRIFT` of the first quarter's. Exit 1 on FAIL.
+watch rate at least :data:`FLOOR_RATIO` x the batch rate, and the last quarter's peak RSS
+within :data:`FLOOR_RSS_DRIFT` of the first quarter's. Exit 1 on FAIL.
 
     .venv/bin/python benchmarks/bench_watch.py --mib 128 [--keep]
 """
@@ -40,10 +45,10 @@ CHUNK = 1 << 20
 _CHILD_BATCH = """
 import resource, sys, time
 import polars, multus_forensics
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 df = multus_forensics.parse(sys.argv[1], year=2026).to_polars()
-dt = time.perf_counter() - t
-print(df.height, dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+dt, dc = time.perf_counter() - t, time.process_time() - c
+print(df.height, dt, dc, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
@@ -59,11 +64,22 @@ def generate(path: str, mib: int, seed: int) -> int:
         return sum(buf.count(b"\n") for buf in iter(lambda: fh.read(1 << 24), b""))
 
 
-def batch_rate(path: str, lines: int) -> tuple[float, float]:
+def batch_run(path: str) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (all threads) and peak RSS (MB) of the batch parse."""
     out = subprocess.run(
         [sys.executable, "-c", _CHILD_BATCH, path], check=True, capture_output=True, text=True
     ).stdout.split()
-    return lines / float(out[1]), int(out[2]) * 1024 / 1e6
+    return float(out[1]), float(out[2]), int(out[3]) * 1024 / 1e6
+
+
+def _cpu(pid: int) -> float:
+    """User + system CPU seconds of a running process so far (all its threads)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
 
 
 def _rss(pid: int) -> int:
@@ -106,6 +122,7 @@ def watch_run(path: str) -> dict[str, object]:
         t.start()
     started = time.perf_counter()
     first: float | None = None
+    cpu_first = 0.0
     assert proc.stdin is not None
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(CHUNK), b""):
@@ -114,9 +131,12 @@ def watch_run(path: str) -> dict[str, object]:
             written += len(chunk)
             if first is None:
                 first = time.perf_counter()
+                cpu_first = _cpu(proc.pid)  # start-up (imports) and the first chunk's read
     proc.stdin.close()
-    rc = proc.wait()
+    _, status, usage = os.wait4(proc.pid, 0)
     ended = time.perf_counter()
+    rc = os.waitstatus_to_exitcode(status)
+    proc.returncode = rc
     done.set()
     for t in readers:
         t.join(10)
@@ -127,6 +147,7 @@ def watch_run(path: str) -> dict[str, object]:
         "rc": rc,
         "stderr": b"".join(err).decode(errors="replace")[-2000:],
         "seconds": ended - first,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu_first,
         "seconds_with_startup": ended - started,
         "peaks": peaks,
         "findings_printed": sum(1 for r in records if r.get("findings")),
@@ -145,24 +166,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         lines = generate(path, args.mib, args.seed)
         size = os.path.getsize(path)
-        batch, batch_rss = batch_rate(path, lines)
+        batch_s, batch_cpu, batch_rss = batch_run(path)
         res = watch_run(path)
     finally:
         if not args.keep:
             os.unlink(path)
     seconds = float(res["seconds"])  # type: ignore[arg-type]
-    rate = lines / seconds
+    cpu = float(res["cpu_seconds"])  # type: ignore[arg-type]
     peaks = [p / 1e6 for p in res["peaks"]]  # type: ignore[attr-defined]
-    stats = res["summary"].get("stats", {}) if isinstance(res["summary"], dict) else {}
-    causes = res["summary"].get("causes", []) if isinstance(res["summary"], dict) else []
+    summary = res["summary"] if isinstance(res["summary"], dict) else {}
+    stats, causes = summary.get("stats", {}), summary.get("causes", [])
+    kept = f" ({path})" if args.keep else ""
+    print(f"{'file':>28}: {size / 1e6:,.1f} MB, {lines:,} lines{kept}")
     print(
-        f"{'file':>28}: {size / 1e6:,.1f} MB, {lines:,} lines" + (f" ({path})" if args.keep else "")
+        f"{'batch parse':>28}: {lines / batch_s:,.0f} lines/s wall, {lines / batch_cpu:,.0f} "
+        f"lines/CPU-s ({batch_s:.1f} s, {batch_cpu:.1f} CPU-s; peak RSS {batch_rss:,.0f} MB)"
     )
-    print(f"{'batch parse':>28}: {batch:,.0f} lines/s (peak RSS {batch_rss:,.0f} MB)")
     print(
-        f"{'watch through a pipe':>28}: {rate:,.0f} lines/s ({seconds:.1f} s; "
-        f"{float(res['seconds_with_startup']):.1f} s with start-up)"
-    )  # type: ignore[arg-type]
+        f"{'watch through a pipe':>28}: {lines / seconds:,.0f} lines/s wall, {lines / cpu:,.0f} "
+        f"lines/CPU-s ({seconds:.1f} s, {cpu:.1f} CPU-s; "
+        f"{float(res['seconds_with_startup']):.1f} s with start-up)"  # type: ignore[arg-type]
+    )
     for q, peak in enumerate(peaks, start=1):
         print(f"{f'watch peak RSS quarter {q}':>28}: {peak:,.0f} MB")
     print(
@@ -171,14 +195,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     for c in causes:
         print(f"{'':>28}  {c['root_cause']}: {c['count']:,}x on {c['pods']} pods")
-    print(f"{'load average (1 min)':>28}: {os.getloadavg()[0]:.2f}")
-    ratio = rate / batch
+    print(f"{'load average (1 min)':>28}: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    ratio = batch_cpu / cpu
+    wall_ratio = batch_s / seconds
     drift = (peaks[3] - peaks[0]) / peaks[0] if peaks[0] else float("inf")
     checks = [
         (f"watch exit code {res['rc']}", res["rc"] == 0),
         (f"watch saw every line ({stats.get('lines', 0):,} of {lines:,})", stats.get("lines") == lines),
         (f"findings printed ({res['findings_printed']})", bool(res["findings_printed"])),
-        (f"rate ratio watch/batch {ratio:.2f} (floor {FLOOR_RATIO:.2f})", ratio >= FLOOR_RATIO),
+        (f"rate ratio watch/batch per CPU-second {ratio:.2f} (floor {FLOOR_RATIO:.2f}; "
+         f"wall-clock ratio {wall_ratio:.2f}, shown only: it measures the machine's load)",
+         ratio >= FLOOR_RATIO),
         (f"peak RSS drift last/first quarter {drift:+.1%} (floor ±{FLOOR_RSS_DRIFT:.0%})",
          abs(drift) <= FLOOR_RSS_DRIFT),
     ]  # fmt: skip

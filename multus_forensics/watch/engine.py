@@ -6,10 +6,10 @@ it. A finding is reported when its cause first reaches ``min_confidence`` and ag
 not reported before is affected; repeats only update counts (see :meth:`Watcher.summary`).
 
 Classification runs the public classifier (:func:`multus_forensics.classify.diagnose`) on the
-window (:mod:`multus_forensics.watch.state`). Under a flood it runs at most every
-``min_interval`` seconds and spends at most a fifth of the time classifying, so reading keeps
-up; an event whose error template is new on its pod is never left unclassified (too many of
-them force a classification).
+window (:mod:`multus_forensics.watch.state`): at most every ``min_interval`` seconds while the
+inputs are caught up, and with at most a fifth of the CPU while a backlog is read (see
+:class:`_Clock`), so reading keeps up; an error whose template is new is never left
+unclassified (too many of them force a classification).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from multus_forensics.errors import InputError
 from multus_forensics.model import COLUMNS
 from multus_forensics.registry import get_format
-from multus_forensics.watch.follow import open_follower
+from multus_forensics.watch.follow import BACKLOG_BYTES, open_follower
 from multus_forensics.watch.state import Key, Tally, Window, rows_by_place
 from multus_forensics.watch.stream import Batch, LiveStream
 
@@ -66,7 +66,7 @@ class WatchOptions:
     max_pending: int = 2_000
     #: events one classification reads at most (besides the pending ones): the newest of the
     #: pods that got new events
-    max_classified: int = 1_000
+    max_classified: int = 500
 
     def __post_init__(self) -> None:
         if self.since not in ("end", "beginning"):
@@ -134,8 +134,23 @@ class Summary:
 
 @dataclass
 class _Clock:
-    next_classify: float = 0.0
-    classify_seconds: float = 0.0
+    """When the next classification may run: by wall time while the inputs are caught up (a
+    live node: latency matters), by this process's CPU time while they are not (a backlog or a
+    flood: classification gets at most 1 / (1 + DUTY) of the CPU, whatever the machine's load)."""
+
+    next_wall: float = 0.0
+    next_cpu: float = 0.0
+    caught_up: bool = True
+
+    def due(self) -> bool:
+        if self.caught_up:
+            return time.monotonic() >= self.next_wall
+        return time.process_time() >= self.next_cpu
+
+    def ran(self, wall: float, cpu: float, min_interval: float) -> None:
+        """A classification took ``wall`` seconds and ``cpu`` CPU-seconds, ending now."""
+        self.next_wall = time.monotonic() + max(min_interval, DUTY * wall)
+        self.next_cpu = time.process_time() + DUTY * cpu
 
 
 @dataclass
@@ -195,14 +210,16 @@ class Watcher:
     def poll(self) -> list[Change]:
         """Read what is new on every input, parse it, classify when due; what changed."""
         now = time.monotonic()
+        caught_up = True
         for stream in self.streams:
-            stream.pump(now)
+            caught_up &= stream.pump(now) < BACKLOG_BYTES
             for batch in stream.take(now):
                 self._add(batch)
+        self._clock.caught_up = caught_up
         self._collect_notices()
         ended = all(s.ended and not s.waiting for s in self.streams)
         due = self.window.unclassified and (
-            now >= self._clock.next_classify
+            self._clock.due()
             or self.window.pending >= self.options.max_pending
             or ended
         )
@@ -252,12 +269,12 @@ class Watcher:
     @property
     def busy(self) -> bool:
         """Work is waiting: unclassified events, or held lines due to be parsed."""
-        return bool(self.window.unclassified) and time.monotonic() >= self._clock.next_classify
+        return bool(self.window.unclassified) and self._clock.due()
 
     def _classify(self) -> list[Change]:
         from multus_forensics.classify import diagnose
 
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         focus = self.window.focus(self.options.max_classified)
         diag = diagnose(focus.select(COLUMNS), catalog=self.catalog)
         self.classifications += 1
@@ -291,8 +308,7 @@ class Watcher:
             tally.counted &= alive
         changes = self._changes(diag.findings)
         ended = time.monotonic()
-        self._clock.classify_seconds += ended - started
-        self._clock.next_classify = ended + max(self.options.min_interval, DUTY * (ended - started))
+        self._clock.ran(ended - started, time.process_time() - cpu, self.options.min_interval)
         return changes
 
     def _changes(self, findings: Sequence[Finding]) -> list[Change]:

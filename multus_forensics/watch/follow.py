@@ -26,8 +26,10 @@ from typing import Final, Literal
 from multus_forensics.errors import InputError
 
 #: bytes read from one input per call, so that one busy input cannot starve the others
-READ_BYTES: Final = 4 << 20
+READ_BYTES: Final = 16 << 20
 STDIN: Final = "<stdin>"
+#: bytes per read from which an input counts as having a backlog (a live node writes far less)
+BACKLOG_BYTES: Final = 1 << 20
 #: seconds a pipe read keeps gathering once data flows (latency traded for batch size)
 LINGER: Final = 0.05
 #: pipe buffer asked for (Linux caps it at /proc/sys/fs/pipe-max-size): fewer, larger reads

@@ -173,6 +173,9 @@ class Window:
             frame = self._wait(frame, waiting)
         self._track_attempts(frame)
         self._uncompacted += int(frame["raw"].str.len_bytes().sum())
+        if frame.height > self.max_events:  # a flood: older rows would be trimmed at once
+            cut = self.next_seq - self.max_events
+            frame = frame.filter(pl.col("_pending") | (pl.col("_seq") >= cut))
         self._parts.append(frame)
         self.unclassified += frame.height
 
@@ -235,7 +238,7 @@ class Window:
         import polars as pl
 
         if self._parts:
-            self.frame = pl.concat([self.frame, *self._parts], how="vertical", rechunk=True)
+            self.frame = pl.concat([self.frame, *self._parts], how="vertical")
             self._parts = []
         return self.frame
 

@@ -81,6 +81,7 @@ class LiveStream:
     _last_data: float = 0.0
     #: (lines buffered, arrival time) after each read: how recent the buffered lines are
     _arrivals: list[tuple[int, float]] = field(default_factory=list)
+    _buffered: int = 0  # complete lines in _lines
     _given_up: str | None = None
     _ready: list[Batch] = field(default_factory=list)
 
@@ -101,21 +102,27 @@ class LiveStream:
             else:
                 got += len(chunk)
                 self._feed(chunk)
-                self._arrivals.append((self._lines.count(b"\n"), now))
+                self._arrivals.append((self._buffered, now))
         if got:
             self._last_data = now
         if self.follower.ended and self._partial:
             self._lines += self._partial + b"\n"  # the writer's last line had no newline
+            self._buffered += 1
             self._partial = b""
         return got
 
     def _feed(self, data: bytes) -> None:
-        buf = self._partial + data if self._partial else data
-        cut = buf.rfind(b"\n") + 1
-        self._lines += buf[:cut]
-        self._partial = buf[cut:]
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            self._lines += self._partial
+            self._lines += memoryview(data)[:cut]
+            self._buffered += data.count(b"\n", 0, cut)
+            self._partial = data[cut:]
+        else:
+            self._partial += data
         if len(self._partial) > MAX_LINE_BYTES:
             self._lines += self._partial + b"\n"
+            self._buffered += 1
             self._partial = b""
             self.notices.append(
                 f"{self.label}: a line over {MAX_LINE_BYTES} bytes without newline was cut"
@@ -124,6 +131,7 @@ class LiveStream:
     def _restart(self, reason: str, now: float) -> None:
         if self._partial:
             self._lines += self._partial + b"\n"
+            self._buffered += 1
             self._partial = b""
         self._parse(hold=None)
         self.generation += 1
@@ -205,6 +213,7 @@ class LiveStream:
             self._lines = bytearray(data[held:])
         else:
             self._lines = bytearray()
+        self._buffered = n_lines - keep
         issues = [i for i in [*issues, *out.issues] if i.line is None or i.line <= keep]
         self._account(frame, issues, keep, out.blank_lines if keep == n_lines else None)
         self._ready.append(
@@ -249,6 +258,7 @@ class LiveStream:
         self.stats.blank_lines += blank
         self._base += n_lines
         self._lines = bytearray()
+        self._buffered = 0
         self._arrivals = []
 
 
