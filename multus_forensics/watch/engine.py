@@ -7,7 +7,7 @@ not reported before is affected; repeats only update counts (see :meth:`Watcher.
 
 Classification runs the public classifier (:func:`multus_forensics.classify.diagnose`) on the
 window (:mod:`multus_forensics.watch.state`): at most every ``min_interval`` seconds while the
-inputs are caught up, and with at most a fifth of the CPU while a backlog is read (see
+inputs are caught up, and with at most a seventh of the CPU while a backlog is read (see
 :class:`_Clock`), so reading keeps up; an error whose template is new is never left
 unclassified (too many of them force a classification).
 """
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 Since = Literal["end", "beginning"]
 SEVERITY_ORDER: Final = ("info", "warning", "error", "critical")
 #: classification may take at most 1 / (1 + DUTY) of the time while events keep arriving
-DUTY: Final = 4.0
+DUTY: Final = 6.0
 
 
 @dataclass(frozen=True)

@@ -54,38 +54,59 @@ Key = tuple[str, str | None]
 Waiting = tuple[int, str, str | None, datetime | None]
 
 
-def keyed(frame: pl.DataFrame, first_seq: int) -> pl.DataFrame:
-    """``frame`` with ``_seq`` (arrival order), ``_sig`` (error template) and ``_pod`` columns.
-
-    The error text is the one the classifier treats as an error (the error column, else the
-    message of error-level or failed-kind events); ids, uids, numbers and the generated parts of
-    pod names are masked so that repeats of one error share a template.
-    """
+def _failed() -> pl.Expr:
     import polars as pl
 
-    failed = (
+    return (
         pl.col("level").is_in(["error", "fatal"])
         | pl.col("kind").str.ends_with("failed")
         | pl.col("kind").str.contains("Failed", literal=True)
     )
-    text = (
-        pl.when(pl.col("error").is_not_null() & (pl.col("error") != ""))
-        .then(pl.col("error"))
-        .when(failed)
-        .then(pl.when(pl.col("message") != "").then(pl.col("message")).otherwise(pl.col("raw")))
-        .otherwise(None)
-    )
-    pod = (
+
+
+def _has_error() -> pl.Expr:
+    import polars as pl
+
+    return (pl.col("error").is_not_null() & (pl.col("error") != "")) | _failed()
+
+
+def _pod() -> pl.Expr:
+    import polars as pl
+
+    return (
         pl.when(pl.col("pod").is_null())
         .then(None)
         .when(pl.col("namespace").is_not_null())
         .then(pl.concat_str([pl.col("namespace"), pl.lit("/"), pl.col("pod")]))
         .otherwise(pl.col("pod"))
     )
+
+
+def keyed(frame: pl.DataFrame, first_seq: int, keep_last: int | None = None) -> pl.DataFrame:
+    """``frame`` with ``_seq`` (arrival order), ``_sig`` (error template) and ``_pod`` columns.
+
+    The error text is the one the classifier treats as an error (the error column, else the
+    message of error-level or failed-kind events); ids, uids, numbers and the generated parts of
+    pod names are masked so that repeats of one error share a template. With ``keep_last``,
+    only the last rows and the errors are kept (a flood: the rest would be trimmed at once).
+    """
+    import polars as pl
+
+    seq = pl.int_range(first_seq, first_seq + frame.height, dtype=pl.Int64).alias("_seq")
+    frame = frame.with_columns(seq)
+    if keep_last is not None and frame.height > keep_last:
+        cut = first_seq + frame.height - keep_last
+        frame = frame.filter((pl.col("_seq") >= cut) | _has_error())
+    text = (
+        pl.when(pl.col("error").is_not_null() & (pl.col("error") != ""))
+        .then(pl.col("error"))
+        .when(_failed())
+        .then(pl.when(pl.col("message") != "").then(pl.col("message")).otherwise(pl.col("raw")))
+        .otherwise(None)
+    )
     return frame.with_columns(
-        pl.int_range(first_seq, first_seq + frame.height, dtype=pl.Int64).alias("_seq"),
         text.str.replace_all(_VARIABLE, "0").alias("_sig"),
-        pod.alias("_pod"),
+        _pod().alias("_pod"),
         pl.lit(False).alias("_pending"),
         pl.lit(False).alias("_rep"),
     )
@@ -155,11 +176,14 @@ class Window:
         """Append a parsed batch; repeats of known errors are counted at once."""
         import polars as pl
 
-        frame = keyed(frame, self.next_seq)
-        self.next_seq += frame.height
         newest = frame["time"].max()
         if isinstance(newest, datetime) and (self.newest is None or newest > self.newest):
             self.newest = newest
+        self._track_attempts(frame)
+        self._uncompacted += int(frame["raw"].str.len_bytes().sum())
+        height = frame.height
+        frame = keyed(frame, self.next_seq, self.max_events)
+        self.next_seq += height
         errors = frame.filter(pl.col("_sig").is_not_null()).select("_seq", "_sig", "_pod", "time")
         waiting: list[Waiting] = []
         for seq, sig, pod, when in errors.iter_rows():
@@ -171,13 +195,11 @@ class Window:
                 tallies[cause].see(seq, when)
         if waiting:
             frame = self._wait(frame, waiting)
-        self._track_attempts(frame)
-        self._uncompacted += int(frame["raw"].str.len_bytes().sum())
-        if frame.height > self.max_events:  # a flood: older rows would be trimmed at once
+        if height > self.max_events:  # a flood: older rows would be trimmed at once
             cut = self.next_seq - self.max_events
             frame = frame.filter(pl.col("_pending") | (pl.col("_seq") >= cut))
         self._parts.append(frame)
-        self.unclassified += frame.height
+        self.unclassified += height
 
     def _wait(self, frame: pl.DataFrame, waiting: list[Waiting]) -> pl.DataFrame:
         """Mark errors the rules must see: one representative per new template and per pod
@@ -224,9 +246,9 @@ class Window:
         import polars as pl
 
         marks = frame.filter(
-            pl.col("_pod").is_not_null() & pl.col("kind").is_in(list(OPENING | CLOSING))
+            pl.col("pod").is_not_null() & pl.col("kind").is_in(list(OPENING | CLOSING))
         )
-        for pod, kind in marks.select("_pod", "kind").iter_rows():
+        for pod, kind in marks.select(_pod(), "kind").iter_rows():
             self.open_pods.pop(pod, None)
             if kind in OPENING:
                 self.open_pods[pod] = None
