@@ -72,6 +72,8 @@ def _stream_events(stream: LiveStream, polls: int) -> pl.DataFrame:
         "kubelet/kubelet.log",
         "multus/daemon.log",
         "runtime/crio-new.log",
+        "kubectl/get_events_wide.txt",
+        "kubectl/get_events_all_namespaces.txt",
     ],
 )
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -125,3 +127,22 @@ def test_format_is_chosen_once_enough_lines_came_and_unknown_text_is_counted_unp
     assert stream.stats.lines == 60
     assert stream.stats.unparsed_lines == 60
     assert any("not parsed" in n for n in stream.notices)
+
+
+def test_table_rows_after_the_first_batch_are_read_with_the_header() -> None:
+    """``kubectl get events -w``: the header comes once, rows trickle in later batches."""
+    path = SAMPLES / "kubectl" / "get_events_wide.txt"
+    data = path.read_bytes()
+    batch = mf.parse(path).to_polars()
+    reads: list[list[Chunk]] = [[line] for line in data.splitlines(keepends=True)]
+    stream = LiveStream(ScriptedFollower(path.name, reads), settle=0.05)
+    frames = []
+    for step in range(len(reads) + 1):
+        stream.pump(step * 1.0)  # each line alone, long after the previous: one batch each
+        frames += [b.frame for b in stream.take(step * 1.0 + 0.5) if b.frame is not None]
+    live = pl.concat(frames)
+    assert len(frames) > 1
+    # facts a batch run infers from the whole table (a namespace named by one row, the row's
+    # index) are not compared: a live table has no "whole"
+    columns = [*COMPARED, "raw"]
+    assert live.select(columns).to_dicts() == batch.select(columns).to_dicts()

@@ -219,9 +219,7 @@ class Watcher:
         self._collect_notices()
         ended = all(s.ended and not s.waiting for s in self.streams)
         due = self.window.unclassified and (
-            self._clock.due()
-            or self.window.pending >= self.options.max_pending
-            or ended
+            self._clock.due() or self.window.pending >= self.options.max_pending or ended
         )
         changes = self._classify() if due else []
         if ended and not self.window.unclassified:

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 DETECT_LINES: Final = 50
 #: recent lines held back for completion at most (a flood would otherwise be parsed twice)
 MAX_HELD_LINES: Final = 256
+#: formats whose rows are read by their columns' header, and a word of that header: each
+#: batch after the first is parsed with the header line in front (``kubectl get events -w``)
+TABLE_HEADERS: Final = {"kubectl-events": b"REASON"}
 #: a line without its newline is cut here, so one endless line cannot exhaust memory
 MAX_LINE_BYTES: Final = 8 << 20
 
@@ -83,6 +86,7 @@ class LiveStream:
     _arrivals: list[tuple[int, float]] = field(default_factory=list)
     _buffered: int = 0  # complete lines in _lines
     _given_up: str | None = None
+    _header: bytes = b""  # a table's column header, put before each later batch
     _ready: list[Batch] = field(default_factory=list)
 
     @property
@@ -133,7 +137,7 @@ class LiveStream:
             self._lines += self._partial + b"\n"
             self._buffered += 1
             self._partial = b""
-        self._parse(hold=None)
+        self._parse(hold=None, final=True)
         self.generation += 1
         self._base = 0
         self.notices.append(
@@ -152,7 +156,7 @@ class LiveStream:
         for lines, when in self._arrivals:
             if now - when >= self.settle:
                 settled = lines
-        self._parse(hold=None if quiet else settled)
+        self._parse(hold=None if quiet else settled, final=final or self.follower.ended)
         out, self._ready = self._ready, []
         return out
 
@@ -178,6 +182,9 @@ class LiveStream:
             fmt, reason = None, str(exc)
         if fmt is not None:
             self.fmt = fmt
+            first = next((ln for ln in data.split(b"\n", 64) if ln.strip()), b"")
+            if fmt.name in TABLE_HEADERS and TABLE_HEADERS[fmt.name] in first:
+                self._header = first + b"\n"
             self.notices.append(f"{self.label}: format {fmt.name} ({why})")
             return True
         if len(head) >= DETECT_LINES or final:
@@ -187,23 +194,32 @@ class LiveStream:
             )
         return False
 
-    def _parse(self, *, hold: int | None) -> None:
+    def _parse(self, *, hold: int | None, final: bool = False) -> None:
         """Parse the buffered lines; with ``hold``, only the first ``hold`` lines (fewer if a
         record reaches past them) and at least all but :data:`MAX_HELD_LINES`."""
         if not self._lines:
             return
         data = bytes(self._lines)
         undetected = self._given_up is None and self.fmt is None
-        if undetected and not self._detect(data, hold is None) and self._given_up is None:
+        if undetected and not self._detect(data, final) and self._given_up is None:
             return  # wait for more lines before choosing a format
         n_lines = data.count(b"\n")
         if self.fmt is None:
             self._unparsed(data, n_lines)
             return
-        raw = RawStream(self.label, data, mtime=self.follower.mtime, name=self.label)
+        if self._header and not self._base and data == self._header and not final:
+            return  # a table's header alone: it is read with its first row, as a batch run does
+        header = self._header if self._base else b""  # the table's header, read long ago
+        raw = RawStream(self.label, header + data, mtime=self.follower.mtime, name=self.label)
         src, issues = decode(raw)
         out = self.fmt.parse(src, self._context())
         frame = out.events
+        if header:
+            frame, issues, out.issues = (
+                _drop_header(frame),
+                _after_header(issues),
+                _after_header(out.issues),
+            )
         keep = n_lines if hold is None else _complete_lines(frame, n_lines, hold)
         if keep == 0:
             return  # every line is recent, or in a record still being written
@@ -291,6 +307,32 @@ def _line_offset(data: bytes, lines: int, total: int) -> int:
     for _ in range(total - lines):
         pos = data.rfind(b"\n", 0, pos)
     return pos + 1
+
+
+def _drop_header(frame: pl.DataFrame) -> pl.DataFrame:
+    """Events of ``header + batch`` as events of the batch: line 1 (the header) removed."""
+    import polars as pl
+
+    first = pl.col("line") == 1
+    frame = frame.with_columns(
+        pl.when(first).then(pl.col("nlines") - 1).otherwise(pl.col("nlines")).alias("nlines"),
+        pl.when(first)
+        .then(pl.col("raw").str.splitn("\n", 2).struct.field("field_1"))
+        .otherwise(pl.col("raw"))
+        .alias("raw"),
+        (pl.when(first).then(2).otherwise(pl.col("line")) - 1).alias("line"),
+    )
+    return frame.filter(pl.col("nlines") > 0)
+
+
+def _after_header(issues: list[ParseIssue]) -> list[ParseIssue]:
+    from dataclasses import replace
+
+    return [
+        i if i.line is None else replace(i, line=i.line - 1)
+        for i in issues
+        if i.line is None or i.line > 1
+    ]
 
 
 def _shift(frame: pl.DataFrame, base: int) -> pl.DataFrame | None:
