@@ -83,9 +83,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--poll",
         type=float,
-        default=0.2,
+        default=0.1,
         metavar="SECONDS",
-        help="how often followed files are looked at (default 0.2)",
+        help="how often followed files are looked at (default 0.1)",
     )
 
 

@@ -15,6 +15,8 @@ unclassified (too many of them force a classification).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import os
 import select
 import time
@@ -38,7 +40,19 @@ if TYPE_CHECKING:
 
 Since = Literal["end", "beginning"]
 SEVERITY_ORDER: Final = ("info", "warning", "error", "critical")
-#: classification may take at most 1 / (1 + DUTY) of the time while events keep arriving
+#: modules the first classification would import: loaded when the watch starts, so that the
+#: first finding is not late by their import time (missing ones are skipped: a warm-up only)
+WARM_UP: Final = (
+    "multus_forensics.chain",
+    "multus_forensics.eventlog",
+    "multus_forensics.timeline",
+    "multus_forensics.classify.addorder",
+    "multus_forensics.classify.cluster",
+    "drain3",
+)
+#: seconds a caught-up watch waits between classifications at most (after a slow one)
+MAX_WAIT: Final = 0.5
+#: classification may take at most 1 / (1 + DUTY) of the CPU while a backlog is read
 DUTY: Final = 6.0
 
 
@@ -57,9 +71,9 @@ class WatchOptions:
     #: a finding is reported once its confidence reaches this
     min_confidence: float = 0.5
     #: seconds between looks at followed files
-    poll: float = 0.2
+    poll: float = 0.1
     #: seconds of quiet after which a record at the end of an input is taken as complete
-    settle: float = 0.2
+    settle: float = 0.1
     #: seconds between two classifications at least
     min_interval: float = 0.1
     #: unclassified new error templates that force a classification
@@ -135,8 +149,9 @@ class Summary:
 @dataclass
 class _Clock:
     """When the next classification may run: by wall time while the inputs are caught up (a
-    live node: latency matters), by this process's CPU time while they are not (a backlog or a
-    flood: classification gets at most 1 / (1 + DUTY) of the CPU, whatever the machine's load)."""
+    live node: latency matters, at most half the time goes to classifying), by this process's
+    CPU time while they are not (a backlog or a flood: classification gets at most
+    1 / (1 + DUTY) of the CPU, whatever the machine's load)."""
 
     next_wall: float = 0.0
     next_cpu: float = 0.0
@@ -149,7 +164,8 @@ class _Clock:
 
     def ran(self, wall: float, cpu: float, min_interval: float) -> None:
         """A classification took ``wall`` seconds and ``cpu`` CPU-seconds, ending now."""
-        self.next_wall = time.monotonic() + max(min_interval, DUTY * wall)
+        # at most half the time, but never long: a slow one (a busy machine) must not delay
+        self.next_wall = time.monotonic() + min(max(min_interval, wall), MAX_WAIT)
         self.next_cpu = time.process_time() + DUTY * cpu
 
 
@@ -176,6 +192,9 @@ class Watcher:
             raise InputError(f"unknown time zone {opts.tz!r}") from exc
         if self.catalog is None:
             self.catalog = load_catalog()
+        for name in WARM_UP:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
         if sum(1 for p in self.paths if p == "-") > 1:
             raise InputError("standard input (-) can be watched once")
         self.streams: list[LiveStream] = []
