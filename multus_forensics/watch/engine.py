@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from multus_forensics.errors import InputError
 from multus_forensics.model import COLUMNS
-from multus_forensics.registry import get_format
+from multus_forensics.registry import all_formats, get_format
 from multus_forensics.watch.follow import BACKLOG_BYTES, open_follower
 from multus_forensics.watch.state import Key, Tally, Window, rows_by_place
 from multus_forensics.watch.stream import Batch, LiveStream
@@ -195,6 +195,7 @@ class Watcher:
         for name in WARM_UP:
             with contextlib.suppress(ImportError):
                 importlib.import_module(name)
+        all_formats()  # detection sniffs with every format: load them before the first line
         if sum(1 for p in self.paths if p == "-") > 1:
             raise InputError("standard input (-) can be watched once")
         self.streams: list[LiveStream] = []
