@@ -7,7 +7,7 @@ not reported before is affected; repeats only update counts (see :meth:`Watcher.
 
 Classification runs the public classifier (:func:`multus_forensics.classify.diagnose`) on the
 window (:mod:`multus_forensics.watch.state`): at most every ``min_interval`` seconds while the
-inputs are caught up, and with at most a seventh of the CPU while a backlog is read (see
+inputs are caught up, and with at most an eleventh of the CPU while a backlog is read (see
 :class:`_Clock`), so reading keeps up; an error whose template is new is never left
 unclassified (too many of them force a classification).
 """
@@ -53,7 +53,7 @@ WARM_UP: Final = (
 #: seconds a caught-up watch waits between classifications at most (after a slow one)
 MAX_WAIT: Final = 0.5
 #: classification may take at most 1 / (1 + DUTY) of the CPU while a backlog is read
-DUTY: Final = 6.0
+DUTY: Final = 10.0
 
 
 @dataclass(frozen=True)
