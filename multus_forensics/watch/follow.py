@@ -26,7 +26,7 @@ from typing import Final, Literal
 from multus_forensics.errors import InputError
 
 #: bytes read from one input per call, so that one busy input cannot starve the others
-READ_BYTES: Final = 32 << 20
+READ_BYTES: Final = 16 << 20
 STDIN: Final = "<stdin>"
 #: bytes per read from which an input counts as having a backlog (a live node writes far less)
 BACKLOG_BYTES: Final = 1 << 20

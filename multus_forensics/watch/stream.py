@@ -79,7 +79,7 @@ class LiveStream:
     #: what happened to the input, for the person watching (format chosen, rotations)
     notices: list[str] = field(default_factory=list)
     _partial: bytes = b""
-    _lines: bytearray = field(default_factory=bytearray)
+    _lines: list[bytes] = field(default_factory=list)  # complete lines, as read (no copies)
     _base: int = 0  # lines of this generation already parsed
     _last_data: float = 0.0
     #: (lines buffered, arrival time) after each read: how recent the buffered lines are
@@ -110,7 +110,7 @@ class LiveStream:
         if got:
             self._last_data = now
         if self.follower.ended and self._partial:
-            self._lines += self._partial + b"\n"  # the writer's last line had no newline
+            self._lines.append(self._partial + b"\n")  # the writer's last line had no newline
             self._buffered += 1
             self._partial = b""
         return got
@@ -118,14 +118,15 @@ class LiveStream:
     def _feed(self, data: bytes) -> None:
         cut = data.rfind(b"\n") + 1
         if cut:
-            self._lines += self._partial
-            self._lines += memoryview(data)[:cut]
+            if self._partial:
+                self._lines.append(self._partial)
+            self._lines.append(data if cut == len(data) else data[:cut])
             self._buffered += data.count(b"\n", 0, cut)
             self._partial = data[cut:]
         else:
             self._partial += data
         if len(self._partial) > MAX_LINE_BYTES:
-            self._lines += self._partial + b"\n"
+            self._lines.append(self._partial + b"\n")
             self._buffered += 1
             self._partial = b""
             self.notices.append(
@@ -134,7 +135,7 @@ class LiveStream:
 
     def _restart(self, reason: str, now: float) -> None:
         if self._partial:
-            self._lines += self._partial + b"\n"
+            self._lines.append(self._partial + b"\n")
             self._buffered += 1
             self._partial = b""
         self._parse(hold=None, final=True)
@@ -199,7 +200,7 @@ class LiveStream:
         record reaches past them) and at least all but :data:`MAX_HELD_LINES`."""
         if not self._lines:
             return
-        data = bytes(self._lines)
+        data = b"".join(self._lines)
         undetected = self._given_up is None and self.fmt is None
         if undetected and not self._detect(data, final) and self._given_up is None:
             return  # wait for more lines before choosing a format
@@ -226,9 +227,9 @@ class LiveStream:
         if keep < n_lines:
             frame = frame.filter(frame["line"] <= keep)
             held = _line_offset(data, keep, n_lines)
-            self._lines = bytearray(data[held:])
+            self._lines = [data[held:]]
         else:
-            self._lines = bytearray()
+            self._lines = []
         self._buffered = n_lines - keep
         issues = [i for i in [*issues, *out.issues] if i.line is None or i.line <= keep]
         self._account(frame, issues, keep, out.blank_lines if keep == n_lines else None)
@@ -273,7 +274,7 @@ class LiveStream:
         self.stats.unparsed_lines += n_lines - blank
         self.stats.blank_lines += blank
         self._base += n_lines
-        self._lines = bytearray()
+        self._lines = []
         self._buffered = 0
         self._arrivals = []
 
