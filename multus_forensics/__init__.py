@@ -40,6 +40,8 @@ _EXPORTS: dict[str, str] = {
     "plot_causes_over_time": "multus_forensics.plots",
     "plot_causes_by_node": "multus_forensics.plots",
     "failure_table": "multus_forensics.plots",
+    "watch": "multus_forensics.watch",
+    "awatch": "multus_forensics.watch",
 }
 
 __all__ = [
@@ -59,6 +61,7 @@ __all__ = [
     "ParseStats",
     "Timelines",
     "__version__",
+    "awatch",
     "build_timelines",
     "diagnose",
     "failure_table",
@@ -70,6 +73,7 @@ __all__ = [
     "plot_causes_over_time",
     "run_batch",
     "unwrap_error",
+    "watch",
     "write_report",
 ]
 
@@ -96,6 +100,7 @@ if TYPE_CHECKING:
     )
     from multus_forensics.report import write_report
     from multus_forensics.timeline import Timelines, build_timelines
+    from multus_forensics.watch import awatch, watch
 
 
 def __getattr__(name: str) -> Any:

@@ -20,6 +20,7 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "report": ("report", "HTML / Markdown / JSON report over logs and archives"),
     "timeline": ("timeline", "per-pod timelines: attempts, error chains, interface add order"),
     "diagnose": ("diagnose", "root causes with evidence, confidence and remediation"),
+    "watch": ("watch", "follow growing logs and pipes; report root causes as they appear"),
 }
 
 EXIT_OK: Final = 0
