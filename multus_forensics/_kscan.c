@@ -21,7 +21,7 @@
 
 enum {
     C_RAW, C_HOST, C_MESSAGE, C_ERROR, C_FIELDS, C_NAMESPACE, C_POD, C_POD_UID,
-    C_SANDBOX, C_CONTAINER, C_KIND, C_LEVEL, NCOLS
+    C_SANDBOX, C_CONTAINER, C_KIND, C_LEVEL, C_SOURCE, NCOLS
 };
 
 #define MAX_PAIRS 64
@@ -64,6 +64,14 @@ typedef struct {
     int nlegacy;
     span_t levels[4]; /* I W E F */
     Py_ssize_t level_off[4];
+    /* sources: identifiers named in the table get its klog / plain source, others their own */
+    span_t src_ident[MAX_TABLE], src_klog[MAX_TABLE], src_plain[MAX_TABLE];
+    Py_ssize_t src_klog_off[MAX_TABLE], src_plain_off[MAX_TABLE];
+    int nsrc;
+    /* plain payloads starting with one of these may be another payload parser's shape */
+    span_t careful[MAX_TABLE];
+    int ncareful;
+    Py_ssize_t empty_off; /* "{}" in the text buffer */
     /* outputs */
     uint8_t *views[NCOLS];
     uint8_t *valid[NCOLS];
@@ -588,15 +596,110 @@ static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
     return era * 146097 + doe - 719468;
 }
 
+/* True when `payload` might be read by a payload parser other than klog (klog JSON,
+ * logrus, the Multus and calico headers, Multus entrypoint texts): the careful path decides.
+ * Those shapes start with a digit, `{`, `[`, whitespace, a `pod:container ` prefix or one of
+ * the caller's literal starts. */
+static int maybe_other_shape(const scan_t *s, const char *h, Py_ssize_t hn) {
+    unsigned char c = (unsigned char)h[0];
+    if (is_digit((char)c) || c == '{' || c == '[' || is_pyspace(c)) return 1;
+    if (c >= 'a' && c <= 'z') {
+        Py_ssize_t k = 1;
+        while (k < hn && ((h[k] >= 'a' && h[k] <= 'z') || is_digit(h[k]) || h[k] == '-' ||
+                          h[k] == '.'))
+            k++;
+        if (k + 1 < hn && h[k] == ':' && ((h[k + 1] >= 'a' && h[k + 1] <= 'z') || is_digit(h[k + 1])))
+            return 1;
+    }
+    for (int t = 0; t < s->ncareful; t++)
+        if (hn >= s->careful[t].n && !memcmp(h, s->careful[t].p, (size_t)s->careful[t].n)) return 1;
+    return 0;
+}
+
+/* The source column of a row: the table's name for its identifier, else the identifier.
+ * Returns 0 when the identifier's plain payloads need the careful path (empty plain name). */
+static int put_source(scan_t *s, Py_ssize_t row, span_t ident, int klog) {
+    for (int t = 0; t < s->nsrc; t++) {
+        if (s->src_ident[t].n != ident.n || memcmp(s->src_ident[t].p, ident.p, (size_t)ident.n))
+            continue;
+        span_t name = klog ? s->src_klog[t] : s->src_plain[t];
+        if (!name.n) return 0;
+        Py_ssize_t off = klog ? s->src_klog_off[t] : s->src_plain_off[t];
+        put_view(s, C_SOURCE, row, s->text + off, name.n, 1, off);
+        return 1;
+    }
+    put_view(s, C_SOURCE, row, ident.p, ident.n, 0, 0);
+    return 1;
+}
+
+static int valid_date(int64_t year, int mon, int day, int hh, int mi, int ss) {
+    if (mon < 1 || mon > 12 || year < 1 || year > 9999 || hh > 23 || mi > 59 || ss > 59) return 0;
+    int leap = (year % 4 == 0) && (year % 100 != 0 || year % 400 == 0);
+    return day >= 1 && day <= DAYS_IN_MONTH[mon] + (mon == 2 && leap);
+}
+
+static void note_host(scan_t *s, span_t host) {
+    if (!s->host0) {
+        s->host0 = host.p;
+        s->host0_n = host.n;
+    } else if (s->host_same &&
+               (s->host0_n != host.n || memcmp(s->host0, host.p, (size_t)host.n))) {
+        s->host_same = 0;
+    }
+}
+
+/* A record whose payload no payload parser reads: message = payload, time = the stamp's. */
+static int plain_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t ident, span_t pid,
+                     const char *h, Py_ssize_t hn, int jmonth, int64_t year) {
+    int day, hh, mi, ss, us = 0;
+    if (!digits(p + 5, 1, &day)) return 0;
+    if (p[4] != ' ') day += 10 * (p[4] - '0');
+    if (!digits(p + 7, 2, &hh) || !digits(p + 10, 2, &mi) || !digits(p + 13, 2, &ss)) return 0;
+    if (p[15] == '.' && !digits(p + 16, 6, &us)) return 0;
+    if (!valid_date(year, jmonth, day, hh, mi, ss) || maybe_other_shape(s, h, hn)) return 0;
+    if (!reserve(s, pid.n + 16)) return 0;
+    Py_ssize_t row = s->m, mark = s->text_len;
+    if (!put_source(s, row, ident, 0)) {
+        s->text_len = mark;
+        return 0;
+    }
+    Py_ssize_t fields_off = s->empty_off, fields_n = 2;
+    if (pid.n) {
+        fields_off = s->text_len;
+        put(s, "{\"pid\":\"", 8);
+        put(s, pid.p, pid.n);
+        put(s, "\"}", 2);
+        fields_n = s->text_len - fields_off;
+    }
+    val_t none = {0};
+    put_view(s, C_RAW, row, p, n, 0, 0);
+    put_view(s, C_HOST, row, host.p, host.n, 0, 0);
+    put_view(s, C_MESSAGE, row, h, hn, 0, 0);
+    put_val(s, C_ERROR, row, none);
+    put_view(s, C_FIELDS, row, s->text + fields_off, fields_n, 1, fields_off);
+    put_val(s, C_NAMESPACE, row, none);
+    put_val(s, C_POD, row, none);
+    put_val(s, C_POD_UID, row, none);
+    put_val(s, C_SANDBOX, row, none);
+    put_val(s, C_CONTAINER, row, none);
+    put_view(s, C_KIND, row, s->text + s->log_off, 3, 1, s->log_off);
+    put_view(s, C_LEVEL, row, s->text + s->level_off[0], s->levels[0].n, 1, s->level_off[0]);
+    s->time[row] = ((days_from_civil(year, jmonth, day) * 24 + hh) * 60 + mi) * 60 * 1000000LL +
+                   ss * 1000000LL + us;
+    note_host(s, host);
+    s->m++;
+    return 1;
+}
+
 /* Parse line i into output row s->m; returns 0 (row not emitted) when the careful path must
  * take it. */
 static int scan_line(scan_t *s, Py_ssize_t i) {
     const char *p = s->data + s->starts[i];
     Py_ssize_t n = s->lens[i], k;
     int64_t year = s->years[i];
-    if (year <= 0 || n < 32 || !plain_ascii(p, n)) return 0;
+    if (year <= 0 || n < 24 || !plain_ascii(p, n)) return 0;
     if (p[n - 1] == '>' || (p[n - 1] == '<' && p[n - 2] == '=')) return 0; /* blocks, pager cuts */
-    /* `Mar 11 14:02:07[.418601] host ident[pid]: ` */
+    /* `Mar 11 14:02:07[.418601] host ident[pid]: ` (or `host ident: `) */
     int jmonth = month_of(p);
     if (!jmonth || p[3] != ' ' || !(p[4] == ' ' || is_digit(p[4])) || !is_digit(p[5]) ||
         p[6] != ' ')
@@ -617,17 +720,25 @@ static int scan_line(scan_t *s, Py_ssize_t i) {
     if (k >= n || p[k] != ' ') return 0;
     span_t host = {p + host_at, k - host_at};
     Py_ssize_t id0 = ++k;
-    while (k < n && p[k] != '[') {
+    while (k < n && p[k] != '[' && p[k] != ':') {
         char c = p[k];
-        if (c == ']' || c == ':' || is_pyspace((unsigned char)c)) return 0;
+        if (c == ']' || is_pyspace((unsigned char)c)) return 0;
         k++;
     }
     if (k == id0 || k >= n) return 0;
-    Py_ssize_t pid_at = ++k;
-    while (k < n && is_digit(p[k])) k++;
-    if (k == pid_at || k + 2 >= n || p[k] != ']' || p[k + 1] != ':' || p[k + 2] != ' ') return 0;
-    span_t pid = {p + pid_at, k - pid_at};
-    k += 3;
+    span_t ident = {p + id0, k - id0}, pid = {p, 0};
+    if (p[k] == '[') {
+        Py_ssize_t pid_at = ++k;
+        while (k < n && is_digit(p[k])) k++;
+        if (k == pid_at || k >= n || p[k] != ']') return 0;
+        pid = (span_t){p + pid_at, k - pid_at};
+        k++;
+    }
+    if (k + 2 >= n || p[k] != ':' || p[k + 1] != ' ') return 0; /* an empty payload: careful */
+    k += 2;
+    if (!(n - k >= 2 && (p[k] == 'I' || p[k] == 'W' || p[k] == 'E' || p[k] == 'F') &&
+          is_digit(p[k + 1])))
+        return plain_row(s, p, n, host, ident, pid, p + k, n - k, jmonth, year);
     /* klog header `E0311 14:02:07.418552    2231 file.go:72] ` */
     const char *h = p + k;
     Py_ssize_t hn = n - k;
@@ -658,10 +769,7 @@ static int scan_line(scan_t *s, Py_ssize_t i) {
     /* the klog time, with the journald stamp's year (a Dec/Jan boundary shifts it) */
     if (kmon == 12 && jmonth == 1) year -= 1;
     else if (kmon == 1 && jmonth == 12) year += 1;
-    if (kmon < 1 || kmon > 12 || year < 1 || year > 9999 || hh > 23 || mi > 59 || ss > 59)
-        return 0;
-    int leap = (year % 4 == 0) && (year % 100 != 0 || year % 400 == 0);
-    if (kday < 1 || kday > DAYS_IN_MONTH[kmon] + (kmon == 2 && leap)) return 0;
+    if (!valid_date(year, kmon, kday, hh, mi, ss)) return 0;
     int64_t micros =
         ((days_from_civil(year, kmon, kday) * 24 + hh) * 60 + mi) * 60 * 1000000LL +
         ss * 1000000LL + us;
@@ -703,15 +811,23 @@ static int scan_line(scan_t *s, Py_ssize_t i) {
         else if (message.n && (at = sandbox_in(message.p, message.n)) >= 0) from = message;
         if (at >= 0) sbx = (val_t){from.p + at, 64, from.in_text, from.off + at, 1};
     }
-    /* fields: {"pid": journald pid, the other pairs in order} */
+    if (!put_source(s, row, ident, 1)) goto slow;
+    /* fields: {"pid": journald pid (when it has one), the other pairs in order} */
     Py_ssize_t fields_off = s->text_len;
-    put(s, "{\"pid\":\"", 8);
-    put(s, pid.p, pid.n);
-    putc_(s, '"');
+    int first = 1;
+    putc_(s, '{');
+    if (pid.n) {
+        put(s, "\"pid\":\"", 7);
+        put(s, pid.p, pid.n);
+        putc_(s, '"');
+        first = 0;
+    }
     for (int x = 0; x < np; x++) {
         pair_t *pr = &pairs[x];
         if (is_id_key(pr->key)) continue;
-        put(s, ",\"", 2);
+        if (!first) putc_(s, ',');
+        first = 0;
+        putc_(s, '"');
         put_json(s, pr->key.p, pr->key.n);
         put(s, "\":", 2);
         if (pr->type == V_JSON) {
@@ -742,13 +858,7 @@ static int scan_line(scan_t *s, Py_ssize_t i) {
     put_view(s, C_KIND, row, s->text + kind_off, kind_n, 1, kind_off);
     put_view(s, C_LEVEL, row, s->text + s->level_off[lvl], s->levels[lvl].n, 1, s->level_off[lvl]);
     s->time[row] = micros;
-    if (!s->host0) {
-        s->host0 = host.p;
-        s->host0_n = host.n;
-    } else if (s->host_same &&
-               (s->host0_n != host.n || memcmp(s->host0, host.p, (size_t)host.n))) {
-        s->host_same = 0;
-    }
+    note_host(s, host);
     s->m++;
     return 1;
 slow:
@@ -793,11 +903,14 @@ static int int64_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t n, const char
 }
 
 PyDoc_STRVAR(scan_doc,
-"scan(data, starts, lens, years, lo, hi, kinds, legacy, levels) -> tuple\n\n"
-"Parse lines lo..hi of a journald file whose payloads are klog records.\n\n"
+"scan(data, starts, lens, years, lo, hi, kinds, legacy, levels, sources, careful) -> tuple\n\n"
+"Parse lines lo..hi of a journald file: klog payloads, and payloads no parser reads.\n\n"
 "data: the file's bytes; starts/lens/years: int64 arrays over all lines (year 0: unknown);\n"
 "kinds: ((message, kind), ...) structured messages; legacy: text starts left to the careful\n"
-"path; levels: names of the I, W, E, F severities.\n"
+"path; levels: names of the I, W, E, F severities; sources: ((ident, klog source, plain\n"
+"source), ...) for identifiers whose source is not their name (an empty plain source sends\n"
+"their non-klog payloads to the careful path); careful: starts of payloads another payload\n"
+"parser may read.\n"
 "Returns (slow, m, time, views, valid, text, host_same): slow[r] is 1 for lines the careful\n"
 "path must take; m rows were emitted; time holds their naive local epoch microseconds;\n"
 "views/valid are per column Arrow string views and validity bitmaps (None: no nulls) over\n"
@@ -805,10 +918,11 @@ PyDoc_STRVAR(scan_doc,
 
 static PyObject *scan(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *data_o, *starts_o, *lens_o, *years_o, *kinds_o, *legacy_o, *levels_o;
+    PyObject *data_o, *starts_o, *lens_o, *years_o, *kinds_o, *legacy_o, *levels_o, *sources_o,
+        *careful_o;
     Py_ssize_t lo, hi;
-    if (!PyArg_ParseTuple(args, "OOOOnnOOO", &data_o, &starts_o, &lens_o, &years_o, &lo, &hi,
-                          &kinds_o, &legacy_o, &levels_o))
+    if (!PyArg_ParseTuple(args, "OOOOnnOOOOO", &data_o, &starts_o, &lens_o, &years_o, &lo, &hi,
+                          &kinds_o, &legacy_o, &levels_o, &sources_o, &careful_o))
         return NULL;
     scan_t s;
     memset(&s, 0, sizeof s);
@@ -869,9 +983,34 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         s.nkinds = (int)nk;
         Py_DECREF(fast);
     }
+    {
+        PyObject *fast = PySequence_Fast(sources_o, "sources");
+        if (!fast) goto done;
+        Py_ssize_t ns = PySequence_Fast_GET_SIZE(fast);
+        if (ns > MAX_TABLE) {
+            Py_DECREF(fast);
+            PyErr_SetString(PyExc_ValueError, "sources: too many entries");
+            goto done;
+        }
+        for (Py_ssize_t k = 0; k < ns; k++) {
+            PyObject *t = PySequence_Fast_GET_ITEM(fast, k);
+            PyObject *id, *kl, *pl;
+            if (!PyTuple_Check(t) || !PyArg_ParseTuple(t, "SSS", &id, &kl, &pl)) {
+                Py_DECREF(fast);
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "sources: (bytes,)*3");
+                goto done;
+            }
+            s.src_ident[k] = (span_t){PyBytes_AS_STRING(id), PyBytes_GET_SIZE(id)};
+            s.src_klog[k] = (span_t){PyBytes_AS_STRING(kl), PyBytes_GET_SIZE(kl)};
+            s.src_plain[k] = (span_t){PyBytes_AS_STRING(pl), PyBytes_GET_SIZE(pl)};
+        }
+        s.nsrc = (int)ns;
+        Py_DECREF(fast);
+    }
     int nlev = 0;
     if (!table(legacy_o, s.legacy, &s.nlegacy, "legacy") ||
-        !table(levels_o, s.levels, &nlev, "levels"))
+        !table(levels_o, s.levels, &nlev, "levels") ||
+        !table(careful_o, s.careful, &s.ncareful, "careful"))
         goto done;
     if (nlev != 4) {
         PyErr_SetString(PyExc_ValueError, "levels: four names expected (I, W, E, F)");
@@ -922,8 +1061,9 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     s.slow = (uint8_t *)PyBytes_AS_STRING(slow_o);
     s.scratch = malloc((size_t)maxlen + 1);
     /* per row at most 8 bytes per line byte + 128 (see scan_line), plus the name tables */
-    Py_ssize_t table_bytes = 3;
+    Py_ssize_t table_bytes = 5;
     for (int k = 0; k < s.nkinds; k++) table_bytes += s.kinds_name[k].n;
+    for (int k = 0; k < s.nsrc; k++) table_bytes += s.src_klog[k].n + s.src_plain[k].n;
     for (int k = 0; k < 4; k++) table_bytes += s.levels[k].n;
     text_o = PyBytes_FromStringAndSize(NULL, 8 * chunk_bytes + 128 * n + table_bytes);
     if (!s.scratch || !text_o) {
@@ -935,6 +1075,14 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     /* kind and level names once, at the start of the text buffer */
     s.log_off = s.text_len;
     put(&s, "log", 3);
+    s.empty_off = s.text_len;
+    put(&s, "{}", 2);
+    for (int k = 0; k < s.nsrc; k++) {
+        s.src_klog_off[k] = s.text_len;
+        put(&s, s.src_klog[k].p, s.src_klog[k].n);
+        s.src_plain_off[k] = s.text_len;
+        put(&s, s.src_plain[k].p, s.src_plain[k].n);
+    }
     for (int k = 0; k < s.nkinds; k++) {
         s.kinds_off[k] = s.text_len;
         put(&s, s.kinds_name[k].p, s.kinds_name[k].n);

@@ -24,6 +24,7 @@ from multus_forensics.formats._bytevec import rollover_offsets
 from multus_forensics.formats._syslogstamp import EN_MONTHS, SHORT_RE
 from multus_forensics.formats._vecmerge import merge_chunks
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.journald import EMBEDDED_IDENTS, KUBELET_IDENTS
 from multus_forensics.formats.klog import LEGACY_STARTS, LEVELS, STRUCTURED_KINDS
 from multus_forensics.mapping import Data, release
 
@@ -88,15 +89,50 @@ class _Lines:
 #: the scanner's columns, in the order it returns them (``host`` becomes ``node``)
 _SCAN_COLUMNS: Final = (
     "raw", "node", "message", "error", "fields", "namespace", "pod", "pod_uid",
-    "sandbox_id", "container_id", "kind", "level",
+    "sandbox_id", "container_id", "kind", "level", "source",
 )  # fmt: skip
 #: the scanner's tables, from the careful path's own (so both read the same messages)
 _KINDS: Final = tuple((k.encode(), v.encode()) for k, v in STRUCTURED_KINDS.items())
 _LEGACY: Final = tuple(s.encode() for s in LEGACY_STARTS)
 _LEVELS: Final = tuple(LEVELS[c].encode() for c in "IWEF")
+#: identifiers whose source is not their own name: (ident, source of klog payloads, source of
+#: payloads no parser reads; empty: the careful path decides, as for microshift's prefixes)
+_SOURCES: Final = (
+    *((i.encode(), b"kubelet", b"kubelet") for i in KUBELET_IDENTS),
+    *((i.encode(), b"kubelet", b"" if i == "microshift" else i.encode()) for i in EMBEDDED_IDENTS),
+)
+#: the payload parsers the scanner knows apart from klog, with the literal starts of their
+#: shapes that the scanner does not tell by their first characters (a digit, ``{``, ``[``,
+#: whitespace or a ``pod:container `` prefix all go to the careful path anyway)
+OTHER_SHAPES: Final[dict[str, tuple[str, ...]]] = {
+    "klog-json": (),
+    "multus": (),
+    "calico": (),
+    "logrus": ('time="',),
+    "multus-entrypoint": (
+        "Generating Multus configuration file", "multus", "version:", "Config file created @ ",
+        "master config changed", "Master plugin @ ", "Attem", "Using MASTER_PLUGIN: ",
+        "Original master file moved to ", "Entering ", "kubeconfig ", "master capabilities ",
+        "CA (", "ERR:", "WARN:", "cp: cannot create regular file ", "failed to ", "cannot ",
+        "Multus cni version is ",
+    ),
+}  # fmt: skip
 
 
-def _chunk(lines: _Lines, sl: slice, zone: str) -> tuple[pl.DataFrame, np.ndarray, str | None]:
+def careful_starts() -> tuple[bytes, ...]:
+    """Literal starts of the payloads the careful path must read (every registered payload
+    parser's); a parser the scanner does not know sends every non-klog payload there."""
+    from multus_forensics.registry import PAYLOAD_PARSERS
+
+    unknown = set(PAYLOAD_PARSERS) - {"klog", *OTHER_SHAPES}
+    if unknown:
+        return (b"",)  # the empty start matches every payload
+    return tuple(start.encode() for starts in OTHER_SHAPES.values() for start in starts)
+
+
+def _chunk(
+    lines: _Lines, sl: slice, zone: str, careful: tuple[bytes, ...]
+) -> tuple[pl.DataFrame, np.ndarray, str | None]:
     """(the rows the scanner finished, the line indexes it left to the careful path, the
     node when every row names the same one: the frame then has no ``node`` column)."""
     import numpy as np
@@ -107,8 +143,9 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> tuple[pl.DataFrame, np.ndarra
 
     lo, hi = sl.start, sl.stop
     slow, m, micros, views, valid, text, host_same = _kscan.scan(
-        lines.data, lines.starts, lines.lens, lines.years, lo, hi, _KINDS, _LEGACY, _LEVELS
-    )
+        lines.data, lines.starts, lines.lens, lines.years, lo, hi, _KINDS, _LEGACY, _LEVELS,
+        _SOURCES, careful,
+    )  # fmt: skip
     is_slow = np.frombuffer(slow, dtype=np.uint8).view(bool)
     base = int(lines.starts[lo]) if hi > lo else 0
     end = int(lines.starts[hi - 1] + lines.lens[hi - 1]) if hi > lo else 0
@@ -161,10 +198,11 @@ def _chunks(
     from collections import deque
     from concurrent.futures import Future, ThreadPoolExecutor
 
+    careful = careful_starts()
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         pending: deque[Future[tuple[pl.DataFrame, np.ndarray, str | None]]] = deque()
         for start in range(0, n, CHUNK_ROWS):  # keep WORKERS chunks in flight, yield in order
-            pending.append(pool.submit(_chunk, lines, _span(start, n), zone))
+            pending.append(pool.submit(_chunk, lines, _span(start, n), zone, careful))
             if len(pending) >= WORKERS:
                 yield pending.popleft().result()
         while pending:
@@ -173,6 +211,44 @@ def _chunks(
 
 def _span(start: int, n: int) -> slice:
     return slice(start, min(start + CHUNK_ROWS, n))
+
+
+def _block_followers(lines: _Lines, slow_idx: np.ndarray) -> list[int]:
+    """The first record of each ``key=<`` block's writer after the block opened, unless a
+    `` >`` line closed it first: the careful path must see it to close the block as it does
+    for a whole file (with its note). Blocks are rare; each search is a bytes find."""
+    import numpy as np
+
+    from multus_forensics.formats._journalrec import split_record
+
+    data, starts, lens = lines.data, lines.starts, lines.lens
+
+    def record(j: int) -> _journalrec.Record | None:
+        return split_record(
+            bytes(data[starts[j] : starts[j] + lens[j]]).decode(errors="replace"), j
+        )
+
+    out: list[int] = []
+    for i in slow_idx.tolist():
+        if bytes(data[starts[i] + lens[i] - 2 : starts[i] + lens[i]]) != b"=<":
+            continue
+        head = record(i)
+        if head is None or head.payload.startswith(("\t", " >")):
+            continue
+        tag = f" {head.host} {head.ident}{'' if head.pid is None else f'[{head.pid}]'}:".encode()
+        pos = int(starts[i] + lens[i])
+        while (at := data.find(tag, pos)) >= 0:
+            j = int(np.searchsorted(starts, at, "right")) - 1
+            pos = int(starts[j] + lens[j])
+            rec = record(j)
+            if rec is None or rec.key != head.key:
+                continue
+            if rec.payload.startswith(" >"):
+                break
+            if not (rec.payload.startswith("\t") or rec.payload == ""):
+                out.append(j)
+                break
+    return out
 
 
 def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutput:
@@ -192,12 +268,16 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
         slow.append(slow_idx)
         hosts.append(host if frame.height else "")
     slow_idx = np.concatenate(slow) if slow else np.zeros(0, dtype=np.int64)
+    followers = np.setdiff1d(_block_followers(lines, slow_idx), slow_idx)
+    if len(followers):  # fast rows the careful path must take after all
+        frames = [f.filter(~np.isin(f["line"].to_numpy(), followers + 1)) for f in frames]
+        slow_idx = np.union1d(slow_idx, followers)
     texts = [data[lines.starts[i] : lines.starts[i] + lines.lens[i]].decode() for i in slow_idx]
     items = zip(slow_idx.tolist(), texts, strict=True)
     year_map = {int(i): int(lines.years[i]) for i in slow_idx.tolist() if lines.years[i]}
     careful = _journalrec.parse_lines(src, ctx, fmt, items, year_map)
     consts: dict[str, object] = {
-        "time_relative": False, "year_source": ctx.year_anchor.source, "source": "kubelet",
+        "time_relative": False, "year_source": ctx.year_anchor.source,
         "format": fmt, "file": src.file, "member": src.member, "nlines": 1,
         "network": None, "interface": None, "ips": None,
     }  # fmt: skip

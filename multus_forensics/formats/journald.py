@@ -22,7 +22,7 @@ go through the vectorised path in :mod:`._journalvec`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from multus_forensics.formats._syslogstamp import ISO_RE, MARKER_RE, SHORT_RE, month_number
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
@@ -72,16 +72,24 @@ class JournaldFormat(LogFormat):
         return _journalrec.parse_lines(src, ctx, self.name, enumerate(src.lines), None)
 
 
-def payload_source(ident: str, parsed: dict[str, Any] | None, shape: str | None) -> str:
-    """The writing component: the payload parser's answer, else one derived from the ident.
+#: identifiers that are the kubelet: OpenShift's kubenswrapper, old hyperkube
+KUBELET_IDENTS: Final = ("kubelet", "kubenswrapper", "hyperkube")
+#: one process running kubelet and containerd: records are attributed by payload shape
+EMBEDDED_IDENTS: Final = ("k3s", "rke2", "k3s-agent", "rke2-agent", "microshift")
 
-    k3s and rke2 run kubelet and containerd in one process, so their records are attributed by
-    payload shape; OpenShift's kubenswrapper and old hyperkube are kubelet.
+
+def payload_source(ident: str, parsed: dict[str, Any] | None, shape: str | None) -> str:
+    """The writing component: the syslog identifier (kubelet, crio, kube-apiserver, a script).
+
+    klog is written by many components (kube-apiserver, crio's klog lines, bootstrap tools),
+    so a klog payload does not make its writer the kubelet. A payload parser that names a
+    writer of its own (Multus' stderr in the kubelet's journal) is believed; k3s and rke2 run
+    kubelet and containerd in one process, so their records are attributed by payload shape.
     """
-    if parsed is not None and isinstance(parsed.get("source"), str):
+    if shape != "klog" and parsed is not None and isinstance(parsed.get("source"), str):
         return str(parsed["source"])
-    if ident in ("kubelet", "kubenswrapper", "hyperkube"):
+    if ident in KUBELET_IDENTS:
         return "kubelet"
-    if ident in ("k3s", "rke2", "k3s-agent", "rke2-agent", "microshift") and shape == "logrus":
-        return "containerd"
+    if ident in EMBEDDED_IDENTS and shape in ("klog", "logrus"):
+        return "kubelet" if shape == "klog" else "containerd"
     return ident

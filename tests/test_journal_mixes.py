@@ -1,0 +1,189 @@
+"""Journals shaped like real nodes': both journald paths agree row for row, source = identifier.
+
+The fast path is taken here the way users meet it (files above ``VECTOR_MIN_LINES``), on
+generated journals that vary one real-world dimension at a time (benchmarks/nodegen.py).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import multus_forensics as mf
+from multus_forensics.formats import _journalvec, journald
+from multus_forensics.formats._logrus import LOGRUS_LINE
+from multus_forensics.formats.multus_entrypoint import _TEXTS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _nodegen() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("nodegen", ROOT / "benchmarks" / "nodegen.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["nodegen"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+nodegen = _nodegen()
+
+
+def _both(
+    path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int = 700, min_lines: int | None = None
+) -> mf.EventLog:
+    """Parse on the fast path (the real threshold unless ``min_lines``) and the careful one;
+    assert they agree."""
+    monkeypatch.setattr(_journalvec, "CHUNK_ROWS", chunk)
+    if min_lines is not None:
+        monkeypatch.setattr(journald, "VECTOR_MIN_LINES", min_lines)
+    fast = mf.parse(str(path), format="journald", year=2026)
+    monkeypatch.setattr(journald, "VECTOR_MIN_LINES", 10**12)
+    slow = mf.parse(str(path), format="journald", year=2026)
+    monkeypatch.undo()
+    a, b = fast.to_polars(), slow.to_polars()
+    assert a.height == b.height
+    for name in a.columns:  # name the first differing column and row when they differ
+        diff = np.flatnonzero(~(a[name].eq_missing(b[name])).to_numpy())
+        assert not len(diff), (name, a.row(int(diff[0])), b.row(int(diff[0])))
+    assert [str(i) for i in fast.issues] == [str(i) for i in slow.issues]
+    return fast
+
+
+SHAPES = {
+    "openshift worker": nodegen.Shape(),
+    "three nodes interleaved": nodegen.Shape(hosts=("worker-0", "worker-1", "master-2.example")),
+    "rsyslog day padding": nodegen.Shape(day_pad=" ", start=datetime(2026, 3, 1, 9, tzinfo=UTC)),
+    "short-precise": nodegen.Shape(precise=True),
+    "new year inside": nodegen.Shape(start=datetime(2025, 12, 31, 23, 58, tzinfo=UTC)),
+    "blocks not crossed": nodegen.Shape(crossed_blocks=False, blocks=0.05),
+    "many blocks, many restarts": nodegen.Shape(blocks=0.05, restarts=9),
+    "a writer's record inside its own block": nodegen.Shape(blocks=0.05, own_records_in_block=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_real_shaped_journals_parse_alike_on_both_paths(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = list(nodegen.node_journal(2500, random.Random(name), SHAPES[name]))
+    assert len(lines) >= journald.VECTOR_MIN_LINES
+    path = tmp_path / "node.journal"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    events = _both(path, monkeypatch).to_polars()
+    assert events.height > 2000
+
+
+def _write(tmp_path: Path, records: list[str], pad_to: int = journald.VECTOR_MIN_LINES) -> Path:
+    """The records, then plain filler records up to the fast-path threshold."""
+    filler = "Mar 11 14:03:00 node-a systemd[1]: Started crio-conmon-abc.scope."
+    lines = records + [filler] * max(0, pad_to - len(records))
+    path = tmp_path / "records.journal"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+KLOG = 'I0311 14:02:07.418552    2231 cacher.go:460] "Terminating all watchers" resource="pods"'
+SOURCES = [
+    ("Mar 11 14:02:07 node-a kubenswrapper[2231]: " + KLOG, "kubelet"),
+    ("Mar 11 14:02:07 node-a kubelet: " + KLOG, "kubelet"),
+    ("Mar 11 14:02:07 node-a kube-apiserver[17]: " + KLOG, "kube-apiserver"),
+    ("Mar 11 14:02:07 node-a k3s[9]: " + KLOG, "kubelet"),
+    ("Mar 11 14:02:07 node-a crio[5094]: " + KLOG, "crio"),
+    (
+        'Mar 11 14:02:07 node-a crio[5094]: time="2026-03-11 14:02:07.1Z" level=info msg="x"',
+        "crio",
+    ),
+    (
+        'Mar 11 14:02:07 node-a k3s[9]: time="2026-03-11T14:02:07Z" level=info msg="x"',
+        "containerd",
+    ),
+    (
+        "Mar 11 14:02:07 node-a NetworkManager[1100]: <info>  [1.2] device (veth1): up",
+        "NetworkManager",
+    ),
+    ("Mar 11 14:02:07 node-a bootkube.sh[2001]: Waiting for etcd cluster...", "bootkube.sh"),
+    ("Mar 11 14:02:07 node-a kernel: device veth1 entered promiscuous mode", "kernel"),
+    ("Mar 11 14:02:07 node-a kubenswrapper[2231]: Flag --foo has been deprecated", "kubelet"),
+    (
+        "Mar 11 14:02:07 node-a kubelet[2231]: 2026-03-11T14:02:07Z [error] Multus: boom",
+        "multus",
+    ),
+]
+
+
+def test_the_source_is_the_syslog_identifier_on_both_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, [line for line, _ in SOURCES])
+    events = _both(path, monkeypatch).to_polars().head(len(SOURCES))
+    assert events["source"].to_list() == [source for _, source in SOURCES]
+    # the klog payload of a non-kubelet writer is still parsed
+    apiserver = events.row(2, named=True)
+    assert apiserver["message"] == "Terminating all watchers"
+    assert apiserver["level"] == "info"
+    assert apiserver["fields"] == '{"pid":"17","resource":"pods"}'
+
+
+def test_plain_records_of_other_writers_are_finished_by_the_scanner() -> None:
+    from multus_forensics import _kscan
+
+    lines = [
+        b"Mar 11 14:02:07 node-a NetworkManager[1100]: <info>  [1.2] device (veth1): up",
+        b"Mar  1 14:02:07.123456 node-a kernel: device veth1 entered promiscuous mode",
+        b'Mar 11 14:02:07 node-a crio[5094]: time="2026-03-11 14:02:07Z" level=info msg="x"',
+        b"Mar 11 14:02:07 node-a podman[7]: 2026-03-11 14:02:07 +0000 UTC container died",
+        b"Mar 11 14:02:07 node-a kubenswrapper[2231]: ERR: not a plain text (entrypoint)",
+    ]
+    data = b"\n".join(lines) + b"\n"
+    starts, lens, _ = _kscan.lines(data)
+    years = np.full(len(lines), 2026, dtype=np.int64)
+    slow, m, *_ = _kscan.scan(
+        data, np.frombuffer(starts, np.int64), np.frombuffer(lens, np.int64), years,
+        0, len(lines), (), (), (b"info", b"warning", b"error", b"fatal"), (),
+        _journalvec.careful_starts(),
+    )  # fmt: skip
+    assert list(slow) == [0, 0, 1, 1, 1]
+    assert m == 2
+
+
+#: every shape another payload parser reads, generated from that parser's own pattern
+OTHER_SHAPES = st.one_of(
+    st.from_regex(LOGRUS_LINE, fullmatch=True, alphabet=st.characters(max_codepoint=126)),
+    *(
+        st.from_regex(rx.pattern, alphabet=st.characters(min_codepoint=32, max_codepoint=126))
+        for rx, _, _ in _TEXTS
+    ),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(payloads=st.lists(OTHER_SHAPES, min_size=1, max_size=8))
+def test_payloads_of_other_parsers_never_pass_as_plain_text(
+    payloads: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = [
+        f"Mar 11 14:02:07 node-a multus[4]: {p}" for p in payloads if "\n" not in p and p.strip()
+    ]
+    _both(_write(tmp_path, records, pad_to=3), monkeypatch, chunk=3, min_lines=1)
+
+
+def test_a_payload_parser_the_scanner_does_not_know_sends_plain_text_to_the_careful_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from multus_forensics import registry
+
+    monkeypatch.setitem(registry.PAYLOAD_PARSERS, "new-shape", "klog:parse_payload")
+    assert _journalvec.careful_starts() == (b"",)
