@@ -691,6 +691,9 @@ static int plain_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t
     return 1;
 }
 
+static int klog_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t ident, span_t pid,
+                    const char *h, Py_ssize_t hn, int jmonth, int64_t year);
+
 /* Parse line i into output row s->m; returns 0 (row not emitted) when the careful path must
  * take it. */
 static int scan_line(scan_t *s, Py_ssize_t i) {
@@ -739,9 +742,45 @@ static int scan_line(scan_t *s, Py_ssize_t i) {
     if (!(n - k >= 2 && (p[k] == 'I' || p[k] == 'W' || p[k] == 'E' || p[k] == 'F') &&
           is_digit(p[k + 1])))
         return plain_row(s, p, n, host, ident, pid, p + k, n - k, jmonth, year);
-    /* klog header `E0311 14:02:07.418552    2231 file.go:72] ` */
-    const char *h = p + k;
-    Py_ssize_t hn = n - k;
+    return klog_row(s, p, n, host, ident, pid, p + k, n - k, jmonth, year);
+}
+
+/* A bare klog line (kubelet.log, glog files): the whole line is the klog record; node and
+ * source are the file's, and the year is the caller's (no journald stamp to correct it). */
+static int scan_bare(scan_t *s, Py_ssize_t i) {
+    const char *p = s->data + s->starts[i];
+    Py_ssize_t n = s->lens[i];
+    span_t none = {p, 0};
+    if (s->years[i] <= 0 || n < 24 || !plain_ascii(p, n)) return 0;
+    if (p[n - 1] == '<' && p[n - 2] == '=') return 0; /* a block */
+    return klog_row(s, p, n, none, none, none, p, n, 0, s->years[i]);
+}
+
+/* Whether line i starts with klog's header as klog.HEADER_RE reads it: 1 yes, 0 no, 2 unsure
+ * (a byte beyond ASCII where the regex wants a digit: Python's \d reads Unicode digits). */
+static int klog_header(const scan_t *s, Py_ssize_t i) {
+    static const char shape[] = "L0000 00:00:00.000000"; /* L: level, 0: digit */
+    const char *h = s->data + s->starts[i];
+    Py_ssize_t hn = s->lens[i], j;
+    if (hn < 24 || !(h[0] == 'I' || h[0] == 'W' || h[0] == 'E' || h[0] == 'F')) return 0;
+    for (j = 1; j < 21; j++) {
+        if (shape[j] == '0' ? is_digit(h[j]) : h[j] == shape[j]) continue;
+        return shape[j] == '0' && (unsigned char)h[j] >= 0x80 ? 2 : 0;
+    }
+    if (h[j] != ' ') return 0;
+    while (j < hn && h[j] == ' ') j++;
+    Py_ssize_t t0 = j;
+    while (j < hn && is_digit(h[j])) j++;
+    if (j < hn && (unsigned char)h[j] >= 0x80) return 2;
+    if (j == t0 || j >= hn || h[j] != ' ') return 0;
+    Py_ssize_t c0 = ++j;
+    while (j < hn && h[j] != ' ' && h[j] != ']') j++;
+    return j > c0 && j + 1 < hn && h[j] == ']' && h[j + 1] == ' ';
+}
+
+/* The klog record `E0311 14:02:07.418552    2231 file.go:72] ...` at h into row s->m. */
+static int klog_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t ident, span_t pid,
+                    const char *h, Py_ssize_t hn, int jmonth, int64_t year) {
     if (hn < 24) return 0;
     int lvl;
     switch (h[0]) {
@@ -811,7 +850,8 @@ static int scan_line(scan_t *s, Py_ssize_t i) {
         else if (message.n && (at = sandbox_in(message.p, message.n)) >= 0) from = message;
         if (at >= 0) sbx = (val_t){from.p + at, 64, from.in_text, from.off + at, 1};
     }
-    if (!put_source(s, row, ident, 1)) goto slow;
+    if (!ident.n) put_view(s, C_SOURCE, row, p, 0, 0, 0); /* bare files: the caller's */
+    else if (!put_source(s, row, ident, 1)) goto slow;
     /* fields: {"pid": journald pid (when it has one), the other pairs in order} */
     Py_ssize_t fields_off = s->text_len;
     int first = 1;
@@ -903,8 +943,10 @@ static int int64_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t n, const char
 }
 
 PyDoc_STRVAR(scan_doc,
-"scan(data, starts, lens, years, lo, hi, kinds, legacy, levels, sources, careful) -> tuple\n\n"
-"Parse lines lo..hi of a journald file: klog payloads, and payloads no parser reads.\n\n"
+"scan(data, starts, lens, years, lo, hi, kinds, legacy, levels, sources, careful, bare=False)\n"
+"-> tuple\n\n"
+"Parse lines lo..hi of a journald file (klog payloads, and payloads no parser reads), or\n"
+"with bare=True of a bare klog file (node and source columns left empty: the file's).\n\n"
 "data: the file's bytes; starts/lens/years: int64 arrays over all lines (year 0: unknown);\n"
 "kinds: ((message, kind), ...) structured messages; legacy: text starts left to the careful\n"
 "path; levels: names of the I, W, E, F severities; sources: ((ident, klog source, plain\n"
@@ -921,8 +963,9 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *data_o, *starts_o, *lens_o, *years_o, *kinds_o, *legacy_o, *levels_o, *sources_o,
         *careful_o;
     Py_ssize_t lo, hi;
-    if (!PyArg_ParseTuple(args, "OOOOnnOOOOO", &data_o, &starts_o, &lens_o, &years_o, &lo, &hi,
-                          &kinds_o, &legacy_o, &levels_o, &sources_o, &careful_o))
+    int bare = 0;
+    if (!PyArg_ParseTuple(args, "OOOOnnOOOOO|p", &data_o, &starts_o, &lens_o, &years_o, &lo, &hi,
+                          &kinds_o, &legacy_o, &levels_o, &sources_o, &careful_o, &bare))
         return NULL;
     scan_t s;
     memset(&s, 0, sizeof s);
@@ -1093,9 +1136,10 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     }
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = lo; i < hi && !s.oom; i++) {
-        int ok = scan_line(&s, i);
+        int ok = bare ? scan_bare(&s, i) : scan_line(&s, i);
         /* a line that is not surely a record may continue this one: careful path for both */
-        if (ok && i + 1 < nlines && !surely_record(&s, i + 1)) {
+        if (ok && i + 1 < nlines &&
+            !(bare ? klog_header(&s, i + 1) == 1 : surely_record(&s, i + 1))) {
             s.m--;
             ok = 0;
             /* the row's text stays in the buffer unreferenced; rare (continuations) */
@@ -1180,8 +1224,52 @@ static PyObject *lines(PyObject *self, PyObject *arg) {
     return Py_BuildValue("(NNN)", starts_o, lens_o, months_o);
 }
 
+PyDoc_STRVAR(klog_headers_doc,
+"klog_headers(data, starts, lens) -> bytes\n\n"
+"Per line: 1 when it starts with a klog header (klog.HEADER_RE), 0 when not, 2 when only\n"
+"the regex can tell (a byte beyond ASCII where a digit is due).");
+
+static PyObject *klog_headers(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *data_o, *starts_o, *lens_o;
+    if (!PyArg_ParseTuple(args, "OOO", &data_o, &starts_o, &lens_o)) return NULL;
+    Py_buffer dbuf, sbuf, lbuf;
+    if (PyObject_GetBuffer(data_o, &dbuf, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(starts_o, &sbuf, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&dbuf);
+        return NULL;
+    }
+    Py_ssize_t n = sbuf.len / 8;
+    PyObject *out = NULL;
+    if (!int64_buffer(lens_o, &lbuf, n, "lens")) goto fail;
+    scan_t s;
+    memset(&s, 0, sizeof s);
+    s.data = dbuf.buf;
+    s.starts = sbuf.buf;
+    s.lens = lbuf.buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (s.starts[i] < 0 || s.lens[i] < 0 || s.starts[i] + s.lens[i] > dbuf.len) {
+            PyErr_SetString(PyExc_ValueError, "klog_headers: line bounds outside data");
+            goto done;
+        }
+    out = PyBytes_FromStringAndSize(NULL, n);
+    if (out) {
+        uint8_t *o = (uint8_t *)PyBytes_AS_STRING(out);
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n; i++) o[i] = (uint8_t)klog_header(&s, i);
+        Py_END_ALLOW_THREADS
+    }
+done:
+    PyBuffer_Release(&lbuf);
+fail:
+    PyBuffer_Release(&sbuf);
+    PyBuffer_Release(&dbuf);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, scan_doc},
+    {"klog_headers", klog_headers, METH_VARARGS, klog_headers_doc},
     {"lines", lines, METH_O, lines_doc},
     {NULL, NULL, 0, NULL},
 };

@@ -187,3 +187,64 @@ def test_a_payload_parser_the_scanner_does_not_know_sends_plain_text_to_the_care
 
     monkeypatch.setitem(registry.PAYLOAD_PARSERS, "new-shape", "klog:parse_payload")
     assert _journalvec.careful_starts() == (b"",)
+
+
+def _both_klog(path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int = 700) -> mf.EventLog:
+    """A bare klog file on the fast path (real threshold) and the careful one: they agree."""
+    from multus_forensics.formats import klog
+
+    monkeypatch.setattr(_journalvec, "CHUNK_ROWS", chunk)
+    fast = mf.parse(str(path), format="klog")
+    monkeypatch.setattr(klog, "VECTOR_MIN_LINES", 10**12)
+    slow = mf.parse(str(path), format="klog")
+    monkeypatch.undo()
+    a, b = fast.to_polars(), slow.to_polars()
+    assert a.height == b.height
+    for name in a.columns:
+        diff = np.flatnonzero(~(a[name].eq_missing(b[name])).to_numpy())
+        assert not len(diff), (name, a.row(int(diff[0])), b.row(int(diff[0])))
+    assert [str(i) for i in fast.issues] == [str(i) for i in slow.issues]
+    return fast
+
+
+@pytest.mark.parametrize("glog", [True, False])
+def test_bare_klog_files_with_restarts_parse_alike_on_both_paths(
+    glog: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = list(nodegen.klog_file(2600, random.Random(5), restarts=3, glog=glog))
+    # blocks, a wrapped continuation, blank lines and a header inside a block
+    lines[700:700] = [
+        'E0228 01:00:00.000001    1234 kuberuntime_manager.go:1172] "CreatePodSandbox for pod failed" err=<',
+        "\trpc error: code = Unknown desc = boom",
+        "I0228 01:00:00.000002    1234 inside.go:1] a header inside the block",
+        '\t\': StdinData: {"cniVersion":"0.3.1"}',
+        ' > pod="lab/web-1"',
+        "a line wrapped by the terminal",
+        "",
+        "",
+    ]
+    path = tmp_path / "kubelet.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    events = _both_klog(path, monkeypatch).to_polars()
+    block = events.filter(events["line"] == 701).row(0, named=True)
+    assert block["nlines"] == 6  # the block and the wrapped line
+    assert block["error"].startswith("rpc error: code = Unknown desc = boom")
+    if glog:  # the preamble names the node and anchors the year
+        assert events["node"][0] == "win-node-1"
+        assert events["time"].dt.year().min() == 2026
+
+
+def test_a_bare_klog_file_across_new_year_gets_its_years_from_the_preamble(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    head = ["Log file created at: 2025/12/31 23:59:00", "Running on machine: n1"]
+    body = [
+        f'I{m:02d}{d:02d} 23:59:{s:02d}.000000    42 x.go:1] "tick" n="{k}"'
+        for k, (m, d, s) in enumerate([(12, 31, 1)] * 1200 + [(1, 1, 2)] * 1200)
+    ]
+    path = tmp_path / "kubelet.INFO"
+    path.write_text("\n".join(head + body) + "\n", encoding="utf-8")
+    events = _both_klog(path, monkeypatch).to_polars()
+    years = events.filter(events["message"] == "tick")["time"].dt.year().to_list()
+    assert years[0] == 2025
+    assert years[-1] == 2026

@@ -37,7 +37,7 @@ CHUNK_ROWS: Final = 32_768
 WORKERS: Final = 2
 
 
-def _zone_name(ctx: ParseContext) -> str | None:
+def zone_name(ctx: ParseContext) -> str | None:
     if ctx.tz is None:
         return "UTC"
     return ctx.tz.key if isinstance(ctx.tz, ZoneInfo) else None
@@ -45,7 +45,7 @@ def _zone_name(ctx: ParseContext) -> str | None:
 
 def applies(src: TextSource, ctx: ParseContext, min_lines: int) -> bool:
     """Large files whose head is English ``short``/``short-precise`` journald text."""
-    if src.line_count < min_lines or _zone_name(ctx) is None:
+    if src.line_count < min_lines or zone_name(ctx) is None:
         return False
     head = src.head(20)
     hits = 0
@@ -70,20 +70,25 @@ def _years(month: np.ndarray, ctx: ParseContext) -> np.ndarray:
     return years
 
 
-class _Lines:
-    """The file's bytes with every line's bounds and the year of its stamp (0: none)."""
+class ScanLines:
+    """A file's bytes with every line's bounds and the year of its record (0: none, or a line
+    the scanner must leave to the careful path)."""
 
-    def __init__(self, data: Data, ctx: ParseContext) -> None:
-        import numpy as np
+    def __init__(self, data: Data, starts: np.ndarray, lens: np.ndarray, years: np.ndarray):
+        self.data, self.starts, self.lens, self.years = data, starts, lens, years
 
-        from multus_forensics import _kscan
 
-        self.data = data
-        starts, lens, months = _kscan.lines(data)
-        self.starts = np.frombuffer(starts, dtype=np.int64)
-        self.lens = np.frombuffer(lens, dtype=np.int64)
-        self.years = _years(np.frombuffer(months, dtype=np.uint8), ctx)
-        release(data)  # a mapped file's pages: the scan reads them again chunk by chunk
+def _journal_lines(data: Data, ctx: ParseContext) -> ScanLines:
+    import numpy as np
+
+    from multus_forensics import _kscan
+
+    starts, lens, months = _kscan.lines(data)
+    years = _years(np.frombuffer(months, dtype=np.uint8), ctx)
+    release(data)  # a mapped file's pages: the scan reads them again chunk by chunk
+    return ScanLines(
+        data, np.frombuffer(starts, dtype=np.int64), np.frombuffer(lens, dtype=np.int64), years
+    )
 
 
 #: the scanner's columns, in the order it returns them (``host`` becomes ``node``)
@@ -131,7 +136,7 @@ def careful_starts() -> tuple[bytes, ...]:
 
 
 def _chunk(
-    lines: _Lines, sl: slice, zone: str, careful: tuple[bytes, ...]
+    lines: ScanLines, sl: slice, zone: str, careful: tuple[bytes, ...], bare: bool
 ) -> tuple[pl.DataFrame, np.ndarray, str | None]:
     """(the rows the scanner finished, the line indexes it left to the careful path, the
     node when every row names the same one: the frame then has no ``node`` column)."""
@@ -144,7 +149,7 @@ def _chunk(
     lo, hi = sl.start, sl.stop
     slow, m, micros, views, valid, text, host_same = _kscan.scan(
         lines.data, lines.starts, lines.lens, lines.years, lo, hi, _KINDS, _LEGACY, _LEVELS,
-        _SOURCES, careful,
+        _SOURCES, careful, bare,
     )  # fmt: skip
     is_slow = np.frombuffer(slow, dtype=np.uint8).view(bool)
     base = int(lines.starts[lo]) if hi > lo else 0
@@ -184,11 +189,11 @@ def _chunk(
 
 
 #: event columns that vary per row on the fast path (the others are constants of the file)
-_ROW_COLUMNS: Final = ("time", *_SCAN_COLUMNS, "line")
+ROW_COLUMNS: Final = ("time", *_SCAN_COLUMNS, "line")
 
 
-def _chunks(
-    lines: _Lines, n: int, zone: str
+def scan_chunks(
+    lines: ScanLines, n: int, zone: str, bare: bool = False
 ) -> Iterator[tuple[pl.DataFrame, np.ndarray, str | None]]:
     """Scanned chunks in order; two are scanned at a time on two threads.
 
@@ -202,7 +207,7 @@ def _chunks(
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         pending: deque[Future[tuple[pl.DataFrame, np.ndarray, str | None]]] = deque()
         for start in range(0, n, CHUNK_ROWS):  # keep WORKERS chunks in flight, yield in order
-            pending.append(pool.submit(_chunk, lines, _span(start, n), zone, careful))
+            pending.append(pool.submit(_chunk, lines, _span(start, n), zone, careful, bare))
             if len(pending) >= WORKERS:
                 yield pending.popleft().result()
         while pending:
@@ -213,7 +218,7 @@ def _span(start: int, n: int) -> slice:
     return slice(start, min(start + CHUNK_ROWS, n))
 
 
-def _block_followers(lines: _Lines, slow_idx: np.ndarray) -> list[int]:
+def _block_followers(lines: ScanLines, slow_idx: np.ndarray) -> list[int]:
     """The first record of each ``key=<`` block's writer after the block opened, unless a
     `` >`` line closed it first: the careful path must see it to close the block as it does
     for a whole file (with its note). Blocks are rare; each search is a bytes find."""
@@ -257,13 +262,13 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
     import polars as pl
 
     data = src.data if src.data is not None else src.text.encode("utf-8")
-    zone = _zone_name(ctx) or "UTC"
-    lines = _Lines(data, ctx)
+    zone = zone_name(ctx) or "UTC"
+    lines = _journal_lines(data, ctx)
     n = len(lines.starts)
     frames: list[pl.DataFrame] = []
     slow: list[np.ndarray] = []
     hosts: list[str | None] = []  # one node for the whole file is a file constant
-    for frame, slow_idx, host in _chunks(lines, n, zone):
+    for frame, slow_idx, host in scan_chunks(lines, n, zone):
         frames.append(frame)
         slow.append(slow_idx)
         hosts.append(host if frame.height else "")
@@ -289,5 +294,5 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
             f if h is None else f.with_columns(pl.lit(h, dtype=pl.String).alias("node"))
             for f, h in zip(frames, hosts, strict=True)
         ]
-    events = merge_chunks(frames, careful.events, consts, CHUNK_ROWS, _ROW_COLUMNS)
+    events = merge_chunks(frames, careful.events, consts, CHUNK_ROWS, ROW_COLUMNS)
     return ParseOutput(events, careful.issues, careful.blank_lines)

@@ -7,6 +7,7 @@ bodies (TAB-prefixed, closed by `` >``) and terminal-wrapped continuations in pa
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +66,22 @@ def open_block(line: str) -> bool:
 
 def parse_klog_file(src: TextSource, ctx: ParseContext, fmt_name: str) -> ParseOutput:
     """Parse a bare klog file: glog preamble, records with their continuation lines."""
-    lines = src.lines
+    return parse_klog_lines(src, ctx, fmt_name, enumerate(src.lines), None)
+
+
+def parse_klog_lines(
+    src: TextSource,
+    ctx: ParseContext,
+    fmt_name: str,
+    items: Iterable[tuple[int, str]],
+    years_at: dict[int, int] | None,
+) -> ParseOutput:
+    """Parse ``(index, line)`` pairs (ascending, 0-based) of a bare klog file.
+
+    The fast path (:mod:`._klogvec`) passes the lines it leaves here, and ``years_at``: the
+    year of each record's first line, computed over all the file's records (rollovers).
+    """
+    lines = dict(items)
     issues: list[ParseIssue] = []
     rows: list[dict[str, Any]] = []
     blank = 0
@@ -74,12 +90,9 @@ def parse_klog_file(src: TextSource, ctx: ParseContext, fmt_name: str) -> ParseO
     created: datetime | None = None
     records: list[tuple[int, int]] = []  # [start, end) line indexes
     in_block = False
-    i = 0
-    n = len(lines)
     preamble: list[tuple[int, str, str]] = []
     trailing_blank = 0  # blank lines after the current record, absorbed if it continues
-    while i < n:
-        line = lines[i]
+    for i, line in lines.items():
         if records and (in_block or not is_header(line)) and (line.strip() or in_block):
             start, _ = records[-1]
             records[-1] = (start, i + 1)
@@ -110,10 +123,7 @@ def parse_klog_file(src: TextSource, ctx: ParseContext, fmt_name: str) -> ParseO
                     format=fmt_name,
                 )
             )
-        i += 1
-    anchor = ctx.year_anchor
-    if created is not None and anchor.source != "argument":
-        anchor = YearAnchor(reference=created.replace(tzinfo=zone), source="file-header")
+    anchor = file_anchor(ctx, created, zone)
     created_utc = created.replace(tzinfo=zone).astimezone(UTC) if created else None
     for idx, key, value in preamble:
         rows.append(
@@ -131,11 +141,13 @@ def parse_klog_file(src: TextSource, ctx: ParseContext, fmt_name: str) -> ParseO
                 "raw": lines[idx],
             }
         )
-    parsed = [parse_payload("\n".join(lines[a:b])) for a, b in records]
-    months = [p["local_time"][0] if p else 1 for p in parsed]
-    years = years_for_months(months, anchor)
-    for (a, b), p, year in zip(records, parsed, years, strict=True):
-        raw = "\n".join(lines[a:b])
+    raws = ["\n".join(lines[j] for j in range(a, b)) for a, b in records]
+    parsed = [parse_payload(raw) for raw in raws]
+    if years_at is None:
+        years = years_for_months([p["local_time"][0] if p else 1 for p in parsed], anchor)
+    else:
+        years = [years_at[a] for a, _ in records]
+    for (a, b), p, year, raw in zip(records, parsed, years, raws, strict=True):
         assert p is not None  # records start at a header by construction
         row = record_row(p, year, zone, anchor.source, src, fmt_name, a + 1, b - a, raw)
         row["node"] = node
@@ -154,6 +166,14 @@ def parse_klog_file(src: TextSource, ctx: ParseContext, fmt_name: str) -> ParseO
         rows.append(row)
     rows.sort(key=lambda r: r["line"])
     return ParseOutput(frame_from_rows(rows), issues, blank)
+
+
+def file_anchor(ctx: ParseContext, created: datetime | None, zone: tzinfo) -> YearAnchor:
+    """The year anchor of a klog file: its glog preamble's creation time, unless a year was
+    given."""
+    if created is not None and ctx.year_anchor.source != "argument":
+        return YearAnchor(reference=created.replace(tzinfo=zone), source="file-header")
+    return ctx.year_anchor
 
 
 def record_row(

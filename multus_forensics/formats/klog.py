@@ -232,6 +232,10 @@ def _legacy(msg: str, out: dict[str, Any]) -> None:
         return
 
 
+#: files at least this large take the compiled scanner (:mod:`._klogvec`)
+VECTOR_MIN_LINES = 2000
+
+
 def is_header(line: str) -> bool:
     return HEADER_RE.match(line) is not None
 
@@ -252,9 +256,11 @@ class KlogFormat(LogFormat):
         return min(1.0, score)
 
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
-        from multus_forensics.formats._klogfile import parse_klog_file
+        from multus_forensics.formats import _klogfile, _klogvec
 
-        return parse_klog_file(src, ctx, self.name)
+        if _klogvec.applies(src, ctx, VECTOR_MIN_LINES):
+            return _klogvec.parse_vectorised(src, ctx, self.name)
+        return _klogfile.parse_klog_file(src, ctx, self.name)
 
 
 PREAMBLE_RE: Final = re.compile(
