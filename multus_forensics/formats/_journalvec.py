@@ -204,6 +204,9 @@ def scan_chunks(
     from concurrent.futures import Future, ThreadPoolExecutor
 
     careful = careful_starts()
+    if n <= CHUNK_ROWS:  # one chunk: no thread to start
+        yield _chunk(lines, _span(0, n), zone, careful, bare)
+        return
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         pending: deque[Future[tuple[pl.DataFrame, np.ndarray, str | None]]] = deque()
         for start in range(0, n, CHUNK_ROWS):  # keep WORKERS chunks in flight, yield in order

@@ -27,8 +27,9 @@ from typing import Any, ClassVar, Final
 from multus_forensics.formats._syslogstamp import ISO_RE, MARKER_RE, SHORT_RE, month_number
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 
-#: files at least this large take the vectorised path (small files are not worth the setup)
-VECTOR_MIN_LINES = 2000
+#: files at least this large take the compiled scanner; below, its setup (a few polars
+#: columns, one merge) costs more than the careful path's per-record work
+VECTOR_MIN_LINES = 64
 
 
 def is_record(line: str) -> bool:
