@@ -65,8 +65,12 @@ typedef struct {
     span_t levels[4]; /* I W E F */
     Py_ssize_t level_off[4];
     /* sources: identifiers named in the table get its klog / plain source, others their own */
-    span_t src_ident[MAX_TABLE], src_klog[MAX_TABLE], src_plain[MAX_TABLE];
-    Py_ssize_t src_klog_off[MAX_TABLE], src_plain_off[MAX_TABLE];
+    span_t src_ident[MAX_TABLE], src_klog[MAX_TABLE], src_plain[MAX_TABLE], src_logrus[MAX_TABLE];
+    Py_ssize_t src_klog_off[MAX_TABLE], src_plain_off[MAX_TABLE], src_logrus_off[MAX_TABLE];
+    /* logrus level names -> event levels (others: info) */
+    span_t lr_name[MAX_TABLE], lr_level[MAX_TABLE];
+    Py_ssize_t lr_off[MAX_TABLE];
+    int nlr;
     int nsrc;
     /* plain payloads starting with one of these may be another payload parser's shape */
     span_t careful[MAX_TABLE];
@@ -76,6 +80,7 @@ typedef struct {
     uint8_t *views[NCOLS];
     uint8_t *valid[NCOLS];
     int64_t *time;
+    uint8_t *aware; /* per emitted row: time is already UTC (a logrus stamp with its zone) */
     uint8_t *slow;
     char *text;
     Py_ssize_t text_len, text_cap;
@@ -618,13 +623,17 @@ static int maybe_other_shape(const scan_t *s, const char *h, Py_ssize_t hn) {
 
 /* The source column of a row: the table's name for its identifier, else the identifier.
  * Returns 0 when the identifier's plain payloads need the careful path (empty plain name). */
-static int put_source(scan_t *s, Py_ssize_t row, span_t ident, int klog) {
+enum { SHAPE_PLAIN, SHAPE_KLOG, SHAPE_LOGRUS };
+
+static int put_source(scan_t *s, Py_ssize_t row, span_t ident, int shape) {
     for (int t = 0; t < s->nsrc; t++) {
         if (s->src_ident[t].n != ident.n || memcmp(s->src_ident[t].p, ident.p, (size_t)ident.n))
             continue;
-        span_t name = klog ? s->src_klog[t] : s->src_plain[t];
+        span_t name = shape == SHAPE_KLOG ? s->src_klog[t]
+                      : shape == SHAPE_LOGRUS ? s->src_logrus[t] : s->src_plain[t];
         if (!name.n) return 0;
-        Py_ssize_t off = klog ? s->src_klog_off[t] : s->src_plain_off[t];
+        Py_ssize_t off = shape == SHAPE_KLOG ? s->src_klog_off[t]
+                         : shape == SHAPE_LOGRUS ? s->src_logrus_off[t] : s->src_plain_off[t];
         put_view(s, C_SOURCE, row, s->text + off, name.n, 1, off);
         return 1;
     }
@@ -659,7 +668,7 @@ static int plain_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t
     if (!valid_date(year, jmonth, day, hh, mi, ss) || maybe_other_shape(s, h, hn)) return 0;
     if (!reserve(s, pid.n + 16)) return 0;
     Py_ssize_t row = s->m, mark = s->text_len;
-    if (!put_source(s, row, ident, 0)) {
+    if (!put_source(s, row, ident, SHAPE_PLAIN)) {
         s->text_len = mark;
         return 0;
     }
@@ -686,6 +695,7 @@ static int plain_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t
     put_view(s, C_LEVEL, row, s->text + s->level_off[0], s->levels[0].n, 1, s->level_off[0]);
     s->time[row] = ((days_from_civil(year, jmonth, day) * 24 + hh) * 60 + mi) * 60 * 1000000LL +
                    ss * 1000000LL + us;
+    s->aware[row] = 0;
     note_host(s, host);
     s->m++;
     return 1;
@@ -693,6 +703,168 @@ static int plain_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t
 
 static int klog_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t ident, span_t pid,
                     const char *h, Py_ssize_t hn, int jmonth, int64_t year);
+
+/* UTC microseconds of `YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}](Z|+HH:MM|-HH:MM)`, as
+ * datetime.fromisoformat reads it (fraction truncated to microseconds); 0 when not that. */
+static int logrus_stamp(const char *t, Py_ssize_t n, int64_t *out) {
+    int y, mo, d, hh, mi, ss, us = 0, k = 19;
+    if (n < 20 || !digits(t, 4, &y) || t[4] != '-' || !digits(t + 5, 2, &mo) || t[7] != '-' ||
+        !digits(t + 8, 2, &d) || !(t[10] == 'T' || t[10] == ' ') || !digits(t + 11, 2, &hh) ||
+        t[13] != ':' || !digits(t + 14, 2, &mi) || t[16] != ':' || !digits(t + 17, 2, &ss))
+        return 0;
+    if (t[k] == '.') {
+        int nd = 0;
+        for (k++; k < n && is_digit(t[k]); k++, nd++)
+            if (nd < 6) us = us * 10 + (t[k] - '0');
+        if (nd < 1 || nd > 9) return 0;
+        for (; nd < 6; nd++) us *= 10;
+    }
+    int64_t off = 0;
+    if (k + 1 == n && t[k] == 'Z') {
+        off = 0;
+    } else if (k + 6 == n && (t[k] == '+' || t[k] == '-') && t[k + 3] == ':') {
+        int oh, om;
+        if (!digits(t + k + 1, 2, &oh) || !digits(t + k + 4, 2, &om) || oh > 23 || om > 59)
+            return 0;
+        off = (t[k] == '-' ? -1 : 1) * (oh * 60 + om) * 60LL * 1000000LL;
+    } else {
+        return 0;
+    }
+    if (!valid_date(y, mo, d, hh, mi, ss)) return 0;
+    *out = ((days_from_civil(y, mo, d) * 24 + hh) * 60 + mi) * 60 * 1000000LL + ss * 1000000LL +
+           us - off;
+    return 1;
+}
+
+/* Whether text holds a word that sends a runtime message to the careful path's classifier
+ * (_logrus.RUNTIME_TRIGGER: sandboxes, CNI, pod networks, CRI-O's k8s_ names). */
+static int runtime_trigger(const char *t, Py_ssize_t n) {
+    static const char *words[] = {"andbox", "CNI", "cni", "Cni", "pod network", "k8s_"};
+    for (size_t w = 0; w < sizeof words / sizeof *words; w++)
+        if (memmem(t, (size_t)n, words[w], strlen(words[w]))) return 1;
+    return 0;
+}
+
+/* A `time="..." level=x msg=... k=v ...` payload (containerd, CRI-O) that the careful path
+ * reads as a plain log record: no escapes, no `error=`, no repeated or `pid` key, no word its
+ * classifier looks at. */
+static int logrus_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t ident, span_t pid,
+                      const char *h, Py_ssize_t hn) {
+    if (hn < 8 || memcmp(h, "time=\"", 6) || memchr(h, '\\', (size_t)hn) ||
+        runtime_trigger(h, hn))
+        return 0;
+    const char *end = h + hn, *q = memchr(h + 6, '"', (size_t)(hn - 6));
+    if (!q) return 0;
+    int64_t micros;
+    if (!logrus_stamp(h + 6, q - (h + 6), &micros)) return 0;
+    const char *k = q + 1;
+    if (end - k < 8 || memcmp(k, " level=", 7)) return 0;
+    k += 7;
+    const char *lv = k;
+    while (k < end && *k >= 'a' && *k <= 'z') k++;
+    span_t level = {lv, k - lv};
+    if (!level.n || end - k < 5 || memcmp(k, " msg=", 5)) return 0;
+    k += 5;
+    span_t msg;
+    if (k < end && *k == '"') {
+        const char *c = memchr(k + 1, '"', (size_t)(end - k - 1));
+        if (!c) return 0;
+        msg = (span_t){k + 1, c - k - 1};
+        k = c + 1;
+    } else {
+        const char *m0 = k;
+        while (k < end && !is_pyspace((unsigned char)*k)) {
+            if (*k == '"') return 0;
+            k++;
+        }
+        msg = (span_t){m0, k - m0};
+    }
+    /* the rest: ( key=value)* with plain keys and values */
+    pair_t pairs[MAX_PAIRS];
+    int np = 0;
+    while (k < end) {
+        if (*k != ' ') return 0;
+        while (k < end && *k == ' ') k++;
+        if (k >= end) break;
+        const char *k0 = k;
+        while (k < end && (is_alnum(*k) || *k == '_' || *k == '.' || *k == '-' || *k == '/')) k++;
+        if (k == k0 || k >= end || *k != '=' || np >= MAX_PAIRS) return 0;
+        pair_t *pr = &pairs[np++];
+        pr->key = (span_t){k0, k - k0};
+        pr->escaped = 0;
+        pr->type = V_QUOTED;
+        k++;
+        if (k < end && *k == '"') {
+            const char *c = memchr(k + 1, '"', (size_t)(end - k - 1));
+            if (!c) return 0;
+            pr->raw = (span_t){k + 1, c - k - 1};
+            k = c + 1;
+        } else {
+            const char *v0 = k;
+            while (k < end && !is_pyspace((unsigned char)*k)) {
+                if (*k == '"') return 0;
+                k++;
+            }
+            pr->raw = (span_t){v0, k - v0};
+        }
+    }
+    for (int x = 0; x < np; x++) {
+        span_t kx = pairs[x].key;
+        if (key_is(kx, "pid") || key_is(kx, "error")) return 0;
+        for (int y = 0; y < x; y++)
+            if (pairs[y].key.n == kx.n && !memcmp(pairs[y].key.p, kx.p, (size_t)kx.n)) return 0;
+    }
+    Py_ssize_t lvl_off = s->level_off[0], lvl_n = s->levels[0].n; /* info */
+    for (int t = 0; t < s->nlr; t++)
+        if (s->lr_name[t].n == level.n && !memcmp(s->lr_name[t].p, level.p, (size_t)level.n)) {
+            lvl_off = s->lr_off[t];
+            lvl_n = s->lr_level[t].n;
+            break;
+        }
+    if (!reserve(s, 8 * n + 128)) return 0;
+    Py_ssize_t row = s->m, mark = s->text_len;
+    if (!put_source(s, row, ident, SHAPE_LOGRUS)) {
+        s->text_len = mark;
+        return 0;
+    }
+    Py_ssize_t fields_off = s->text_len;
+    int first = 1;
+    putc_(s, '{');
+    if (pid.n) {
+        put(s, "\"pid\":\"", 7);
+        put(s, pid.p, pid.n);
+        putc_(s, '"');
+        first = 0;
+    }
+    for (int x = 0; x < np; x++) {
+        if (!first) putc_(s, ',');
+        first = 0;
+        putc_(s, '"');
+        put_json(s, pairs[x].key.p, pairs[x].key.n);
+        put(s, "\":\"", 3);
+        put_json(s, pairs[x].raw.p, pairs[x].raw.n);
+        putc_(s, '"');
+    }
+    putc_(s, '}');
+    val_t none = {0};
+    put_view(s, C_RAW, row, p, n, 0, 0);
+    put_view(s, C_HOST, row, host.p, host.n, 0, 0);
+    put_view(s, C_MESSAGE, row, msg.p, msg.n, 0, 0);
+    put_val(s, C_ERROR, row, none);
+    put_view(s, C_FIELDS, row, s->text + fields_off, s->text_len - fields_off, 1, fields_off);
+    put_val(s, C_NAMESPACE, row, none);
+    put_val(s, C_POD, row, none);
+    put_val(s, C_POD_UID, row, none);
+    put_val(s, C_SANDBOX, row, none);
+    put_val(s, C_CONTAINER, row, none);
+    put_view(s, C_KIND, row, s->text + s->log_off, 3, 1, s->log_off);
+    put_view(s, C_LEVEL, row, s->text + lvl_off, lvl_n, 1, lvl_off);
+    s->time[row] = micros;
+    s->aware[row] = 1;
+    note_host(s, host);
+    s->m++;
+    return 1;
+}
 
 /* Parse line i into output row s->m; returns 0 (row not emitted) when the careful path must
  * take it. */
@@ -740,8 +912,11 @@ static int scan_line(scan_t *s, Py_ssize_t i) {
     if (k + 2 >= n || p[k] != ':' || p[k + 1] != ' ') return 0; /* an empty payload: careful */
     k += 2;
     if (!(n - k >= 2 && (p[k] == 'I' || p[k] == 'W' || p[k] == 'E' || p[k] == 'F') &&
-          is_digit(p[k + 1])))
+          is_digit(p[k + 1]))) {
+        if (n - k >= 6 && !memcmp(p + k, "time=\"", 6))
+            return logrus_row(s, p, n, host, ident, pid, p + k, n - k);
         return plain_row(s, p, n, host, ident, pid, p + k, n - k, jmonth, year);
+    }
     return klog_row(s, p, n, host, ident, pid, p + k, n - k, jmonth, year);
 }
 
@@ -851,7 +1026,7 @@ static int klog_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t 
         if (at >= 0) sbx = (val_t){from.p + at, 64, from.in_text, from.off + at, 1};
     }
     if (!ident.n) put_view(s, C_SOURCE, row, p, 0, 0, 0); /* bare files: the caller's */
-    else if (!put_source(s, row, ident, 1)) goto slow;
+    else if (!put_source(s, row, ident, SHAPE_KLOG)) goto slow;
     /* fields: {"pid": journald pid (when it has one), the other pairs in order} */
     Py_ssize_t fields_off = s->text_len;
     int first = 1;
@@ -898,6 +1073,7 @@ static int klog_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t 
     put_view(s, C_KIND, row, s->text + kind_off, kind_n, 1, kind_off);
     put_view(s, C_LEVEL, row, s->text + s->level_off[lvl], s->levels[lvl].n, 1, s->level_off[lvl]);
     s->time[row] = micros;
+    s->aware[row] = 0;
     note_host(s, host);
     s->m++;
     return 1;
@@ -943,29 +1119,32 @@ static int int64_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t n, const char
 }
 
 PyDoc_STRVAR(scan_doc,
-"scan(data, starts, lens, years, lo, hi, kinds, legacy, levels, sources, careful, bare=False)\n"
+"scan(data, starts, lens, years, lo, hi, kinds, legacy, levels, sources, careful, logrus,\n"
+"     bare=False)\n"
 "-> tuple\n\n"
 "Parse lines lo..hi of a journald file (klog payloads, and payloads no parser reads), or\n"
 "with bare=True of a bare klog file (node and source columns left empty: the file's).\n\n"
 "data: the file's bytes; starts/lens/years: int64 arrays over all lines (year 0: unknown);\n"
 "kinds: ((message, kind), ...) structured messages; legacy: text starts left to the careful\n"
 "path; levels: names of the I, W, E, F severities; sources: ((ident, klog source, plain\n"
-"source), ...) for identifiers whose source is not their name (an empty plain source sends\n"
-"their non-klog payloads to the careful path); careful: starts of payloads another payload\n"
-"parser may read.\n"
-"Returns (slow, m, time, views, valid, text, host_same): slow[r] is 1 for lines the careful\n"
-"path must take; m rows were emitted; time holds their naive local epoch microseconds;\n"
+"source, logrus source), ...) for identifiers whose source is not their name (an empty\n"
+"plain source sends their non-klog payloads to the careful path); careful: starts of payloads\n"
+"another payload parser may read; logrus: ((logrus level, event level), ...).\n"
+"Returns (slow, m, time, views, valid, text, host_same, aware): slow[r] is 1 for lines the\n"
+"careful path must take; m rows were emitted; time holds their epoch microseconds, naive\n"
+"local unless aware[r] (a logrus stamp with its zone: UTC);\n"
 "views/valid are per column Arrow string views and validity bitmaps (None: no nulls) over\n"
 "buffer 0 = data[starts[lo]:] and buffer 1 = text.");
 
 static PyObject *scan(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *data_o, *starts_o, *lens_o, *years_o, *kinds_o, *legacy_o, *levels_o, *sources_o,
-        *careful_o;
+        *careful_o, *logrus_o;
     Py_ssize_t lo, hi;
     int bare = 0;
-    if (!PyArg_ParseTuple(args, "OOOOnnOOOOO|p", &data_o, &starts_o, &lens_o, &years_o, &lo, &hi,
-                          &kinds_o, &legacy_o, &levels_o, &sources_o, &careful_o, &bare))
+    if (!PyArg_ParseTuple(args, "OOOOnnOOOOOO|p", &data_o, &starts_o, &lens_o, &years_o, &lo, &hi,
+                          &kinds_o, &legacy_o, &levels_o, &sources_o, &careful_o, &logrus_o,
+                          &bare))
         return NULL;
     scan_t s;
     memset(&s, 0, sizeof s);
@@ -990,7 +1169,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         }
     }
     PyObject *result = NULL, *slow_o = NULL, *time_o = NULL, *views_o = NULL, *valid_o = NULL,
-             *text_o = NULL;
+             *text_o = NULL, *aware_o = NULL;
     if (got < 3) goto done;
     if (lo < 0 || hi > nlines || lo > hi) {
         PyErr_SetString(PyExc_ValueError, "scan: bad line range");
@@ -1037,17 +1216,41 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         }
         for (Py_ssize_t k = 0; k < ns; k++) {
             PyObject *t = PySequence_Fast_GET_ITEM(fast, k);
-            PyObject *id, *kl, *pl;
-            if (!PyTuple_Check(t) || !PyArg_ParseTuple(t, "SSS", &id, &kl, &pl)) {
+            PyObject *id, *kl, *pl, *lr;
+            if (!PyTuple_Check(t) || !PyArg_ParseTuple(t, "SSSS", &id, &kl, &pl, &lr)) {
                 Py_DECREF(fast);
-                if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "sources: (bytes,)*3");
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "sources: (bytes,)*4");
                 goto done;
             }
             s.src_ident[k] = (span_t){PyBytes_AS_STRING(id), PyBytes_GET_SIZE(id)};
             s.src_klog[k] = (span_t){PyBytes_AS_STRING(kl), PyBytes_GET_SIZE(kl)};
             s.src_plain[k] = (span_t){PyBytes_AS_STRING(pl), PyBytes_GET_SIZE(pl)};
+            s.src_logrus[k] = (span_t){PyBytes_AS_STRING(lr), PyBytes_GET_SIZE(lr)};
         }
         s.nsrc = (int)ns;
+        Py_DECREF(fast);
+    }
+    {
+        PyObject *fast = PySequence_Fast(logrus_o, "logrus levels");
+        if (!fast) goto done;
+        Py_ssize_t nl = PySequence_Fast_GET_SIZE(fast);
+        if (nl > MAX_TABLE) {
+            Py_DECREF(fast);
+            PyErr_SetString(PyExc_ValueError, "logrus levels: too many entries");
+            goto done;
+        }
+        for (Py_ssize_t k = 0; k < nl; k++) {
+            PyObject *t = PySequence_Fast_GET_ITEM(fast, k);
+            PyObject *nm, *lv;
+            if (!PyTuple_Check(t) || !PyArg_ParseTuple(t, "SS", &nm, &lv)) {
+                Py_DECREF(fast);
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "logrus levels: pairs");
+                goto done;
+            }
+            s.lr_name[k] = (span_t){PyBytes_AS_STRING(nm), PyBytes_GET_SIZE(nm)};
+            s.lr_level[k] = (span_t){PyBytes_AS_STRING(lv), PyBytes_GET_SIZE(lv)};
+        }
+        s.nlr = (int)nl;
         Py_DECREF(fast);
     }
     int nlev = 0;
@@ -1079,9 +1282,10 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         }
     slow_o = PyBytes_FromStringAndSize(NULL, n);
     time_o = PyBytes_FromStringAndSize(NULL, n * 8);
+    aware_o = PyBytes_FromStringAndSize(NULL, n);
     views_o = PyTuple_New(NCOLS);
     valid_o = PyTuple_New(NCOLS);
-    if (!slow_o || !time_o || !views_o || !valid_o) goto done;
+    if (!slow_o || !time_o || !aware_o || !views_o || !valid_o) goto done;
     for (int c = 0; c < NCOLS; c++) {
         PyObject *v = PyBytes_FromStringAndSize(NULL, n * 16);
         if (!v) goto done;
@@ -1101,12 +1305,15 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         PyTuple_SET_ITEM(valid_o, c, b);
     }
     s.time = (int64_t *)PyBytes_AS_STRING(time_o);
+    s.aware = (uint8_t *)PyBytes_AS_STRING(aware_o);
     s.slow = (uint8_t *)PyBytes_AS_STRING(slow_o);
     s.scratch = malloc((size_t)maxlen + 1);
     /* per row at most 8 bytes per line byte + 128 (see scan_line), plus the name tables */
     Py_ssize_t table_bytes = 5;
     for (int k = 0; k < s.nkinds; k++) table_bytes += s.kinds_name[k].n;
-    for (int k = 0; k < s.nsrc; k++) table_bytes += s.src_klog[k].n + s.src_plain[k].n;
+    for (int k = 0; k < s.nsrc; k++)
+        table_bytes += s.src_klog[k].n + s.src_plain[k].n + s.src_logrus[k].n;
+    for (int k = 0; k < s.nlr; k++) table_bytes += s.lr_level[k].n;
     for (int k = 0; k < 4; k++) table_bytes += s.levels[k].n;
     text_o = PyBytes_FromStringAndSize(NULL, 8 * chunk_bytes + 128 * n + table_bytes);
     if (!s.scratch || !text_o) {
@@ -1125,6 +1332,12 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         put(&s, s.src_klog[k].p, s.src_klog[k].n);
         s.src_plain_off[k] = s.text_len;
         put(&s, s.src_plain[k].p, s.src_plain[k].n);
+        s.src_logrus_off[k] = s.text_len;
+        put(&s, s.src_logrus[k].p, s.src_logrus[k].n);
+    }
+    for (int k = 0; k < s.nlr; k++) {
+        s.lr_off[k] = s.text_len;
+        put(&s, s.lr_level[k].p, s.lr_level[k].n);
     }
     for (int k = 0; k < s.nkinds; k++) {
         s.kinds_off[k] = s.text_len;
@@ -1162,9 +1375,9 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         if (_PyBytes_Resize(&v, s.m * 16) < 0) goto done;
         PyTuple_SET_ITEM(views_o, c, v);
     }
-    if (_PyBytes_Resize(&time_o, s.m * 8) < 0) goto done;
-    result = Py_BuildValue("(OnOOOOO)", slow_o, s.m, time_o, views_o, valid_o, text_o,
-                           s.host_same ? Py_True : Py_False);
+    if (_PyBytes_Resize(&time_o, s.m * 8) < 0 || _PyBytes_Resize(&aware_o, s.m) < 0) goto done;
+    result = Py_BuildValue("(OnOOOOOO)", slow_o, s.m, time_o, views_o, valid_o, text_o,
+                           s.host_same ? Py_True : Py_False, aware_o);
 done:
     free(s.scratch);
     Py_XDECREF(slow_o);
@@ -1172,6 +1385,7 @@ done:
     Py_XDECREF(views_o);
     Py_XDECREF(valid_o);
     Py_XDECREF(text_o);
+    Py_XDECREF(aware_o);
     if (got >= 3) PyBuffer_Release(&ybuf);
     if (got >= 2) PyBuffer_Release(&lbuf);
     if (got >= 1) PyBuffer_Release(&sbuf);

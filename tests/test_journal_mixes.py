@@ -135,6 +135,40 @@ def test_the_source_is_the_syslog_identifier_on_both_paths(
     assert apiserver["fields"] == '{"pid":"17","resource":"pods"}'
 
 
+LOGRUS = [
+    'time="2026-03-11 14:02:07.418601234Z" level=info msg="Checking image status: quay.io/x" id=ab1',
+    'time="2026-03-11T14:02:07+01:00" level=warn msg=bare k=v other="quoted value"',
+    'time="2026-03-11T14:02:07.1-05:30" level=trace msg="" a.b/c=1',
+    'time="2026-03-11T14:02:07Z" level=unknown msg="x"',
+    'time="2026-03-11T14:02:07Z" level=error msg="failed" error="boom"',
+    'time="2026-03-11T14:02:07Z" level=info msg="esc \\"q\\"" k=v',
+    'time="2026-03-11T14:02:07Z" level=info msg="Running pod sandbox: lab/p/POD" id=1',
+    'time="2026-03-11T14:02:07Z" level=info msg="x" pid=9 k=1',
+    'time="2026-03-11T14:02:07Z" level=info msg="x" k=1 k=2',
+    'time="2026-03-11T14:02:07Z" level=info msg="x"junk k=1',
+    'time="2026-03-11T14:02:07Z" level=info msg="x" rest without pairs',
+    'time="2026-02-30T14:02:07Z" level=info msg="impossible date"',
+    'time="2026-03-11T14:02:07+0100" level=info msg="offset without colon"',
+    'time="yesterday" level=info msg="no stamp"',
+    'time="2026-03-11T14:02:07Z" level=info msg="unclosed',
+    'time="2026-03-11T14:02:07Z"  level=info msg="two spaces"',
+]
+
+
+def test_logrus_records_parse_alike_on_both_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = [f"Mar 11 14:02:07 node-a crio[5094]: {p}" for p in LOGRUS]
+    records += [f"Mar 11 14:02:07 node-a k3s: {p}" for p in LOGRUS]
+    events = _both(_write(tmp_path, records, pad_to=3), monkeypatch, chunk=5, min_lines=1)
+    first = events.to_polars().row(0, named=True)
+    assert first["message"] == "Checking image status: quay.io/x"
+    assert first["time"] == datetime(2026, 3, 11, 14, 2, 7, 418601, tzinfo=UTC)
+    assert first["year_source"] is None  # the stamp has its year
+    assert first["fields"] == '{"pid":"5094","id":"ab1"}'
+    assert events.to_polars()["source"].to_list()[len(LOGRUS)] == "containerd"
+
+
 def test_plain_records_of_other_writers_are_finished_by_the_scanner() -> None:
     from multus_forensics import _kscan
 
@@ -151,10 +185,10 @@ def test_plain_records_of_other_writers_are_finished_by_the_scanner() -> None:
     slow, m, *_ = _kscan.scan(
         data, np.frombuffer(starts, np.int64), np.frombuffer(lens, np.int64), years,
         0, len(lines), (), (), (b"info", b"warning", b"error", b"fatal"), (),
-        _journalvec.careful_starts(),
+        _journalvec.careful_starts(), (),
     )  # fmt: skip
-    assert list(slow) == [0, 0, 1, 1, 1]
-    assert m == 2
+    assert list(slow) == [0, 0, 0, 1, 1]
+    assert m == 3
 
 
 #: every shape another payload parser reads, generated from that parser's own pattern

@@ -25,6 +25,7 @@ from multus_forensics.formats._syslogstamp import EN_MONTHS, SHORT_RE
 from multus_forensics.formats._vecmerge import merge_chunks
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.journald import EMBEDDED_IDENTS, KUBELET_IDENTS
+from multus_forensics.formats._logrus import LEVELS as LOGRUS_LEVELS
 from multus_forensics.formats.klog import LEGACY_STARTS, LEVELS, STRUCTURED_KINDS
 from multus_forensics.mapping import Data, release
 
@@ -101,11 +102,17 @@ _KINDS: Final = tuple((k.encode(), v.encode()) for k, v in STRUCTURED_KINDS.item
 _LEGACY: Final = tuple(s.encode() for s in LEGACY_STARTS)
 _LEVELS: Final = tuple(LEVELS[c].encode() for c in "IWEF")
 #: identifiers whose source is not their own name: (ident, source of klog payloads, source of
-#: payloads no parser reads; empty: the careful path decides, as for microshift's prefixes)
+#: payloads no parser reads (empty: the careful path decides, as for microshift's prefixes),
+#: source of logrus payloads), as :func:`.journald.payload_source` names them
 _SOURCES: Final = (
-    *((i.encode(), b"kubelet", b"kubelet") for i in KUBELET_IDENTS),
-    *((i.encode(), b"kubelet", b"" if i == "microshift" else i.encode()) for i in EMBEDDED_IDENTS),
+    *((i.encode(), b"kubelet", b"kubelet", b"kubelet") for i in KUBELET_IDENTS),
+    *(
+        (i.encode(), b"kubelet", b"" if i == "microshift" else i.encode(), b"containerd")
+        for i in EMBEDDED_IDENTS
+    ),
 )
+#: logrus level names and the event levels the careful path gives them (others: info)
+_LOGRUS_LEVELS: Final = tuple((k.encode(), v.encode()) for k, v in LOGRUS_LEVELS.items())
 #: the payload parsers the scanner knows apart from klog, with the literal starts of their
 #: shapes that the scanner does not tell by their first characters (a digit, ``{``, ``[``,
 #: whitespace or a ``pod:container `` prefix all go to the careful path anyway)
@@ -136,10 +143,15 @@ def careful_starts() -> tuple[bytes, ...]:
 
 
 def _chunk(
-    lines: ScanLines, sl: slice, zone: str, careful: tuple[bytes, ...], bare: bool
+    lines: ScanLines, sl: slice, zone: str, careful: tuple[bytes, ...], year_source: str | None
 ) -> tuple[pl.DataFrame, np.ndarray, str | None]:
     """(the rows the scanner finished, the line indexes it left to the careful path, the
-    node when every row names the same one: the frame then has no ``node`` column)."""
+    node when every row names the same one: the frame then has no ``node`` column).
+
+    ``year_source`` None: a bare klog file (the scanner's bare mode; node, source and year
+    source are the file's); else the ``year_source`` of rows whose time came from a year-less
+    stamp (logrus stamps carry their year: None there).
+    """
     import numpy as np
     import polars as pl
     import pyarrow as pa
@@ -147,9 +159,9 @@ def _chunk(
     from multus_forensics import _kscan
 
     lo, hi = sl.start, sl.stop
-    slow, m, micros, views, valid, text, host_same = _kscan.scan(
+    slow, m, micros, views, valid, text, host_same, aware_b = _kscan.scan(
         lines.data, lines.starts, lines.lens, lines.years, lo, hi, _KINDS, _LEGACY, _LEVELS,
-        _SOURCES, careful, bare,
+        _SOURCES, careful, _LOGRUS_LEVELS, year_source is None,
     )  # fmt: skip
     is_slow = np.frombuffer(slow, dtype=np.uint8).view(bool)
     base = int(lines.starts[lo]) if hi > lo else 0
@@ -167,19 +179,31 @@ def _chunk(
         )
         for name, view, ok in zip(_SCAN_COLUMNS, views, valid, strict=True)
     ]
-    time = pl.Series("time", np.frombuffer(micros, dtype=np.int64)).cast(pl.Datetime("us"))
+    naive = pl.Series("time", np.frombuffer(micros, dtype=np.int64)).cast(pl.Datetime("us"))
     if zone == "UTC":
-        time = time.dt.replace_time_zone("UTC")
+        time = naive.dt.replace_time_zone("UTC")
     else:
-        time = time.dt.replace_time_zone(
+        time = naive.dt.replace_time_zone(
             zone, ambiguous="earliest", non_existent="null"
         ).dt.convert_time_zone("UTC")
+    aware = np.frombuffer(aware_b, dtype=np.uint8).view(bool)
+    year_sources = pl.Series("year_source", [year_source], dtype=pl.String)
+    if aware.any():  # logrus stamps: already UTC, and their year is their own
+        utc = naive.dt.replace_time_zone("UTC")
+        time = pl.select(pl.when(pl.Series(aware)).then(utc).otherwise(time).alias("time"))["time"]
+        year_sources = pl.Series("year_source", [year_source] * m, pl.String).set(
+            pl.Series(aware), None
+        )
+    else:
+        year_sources = year_sources.new_from_index(0, m)
     host = None
     if host_same and m:  # one node: a constant, not a view per row
         host = cols[1][0]
         cols.pop(1)
     fast_idx = np.flatnonzero(~is_slow) + lo
-    frame = pl.DataFrame([time, *cols, pl.Series("line", fast_idx + 1, dtype=pl.Int64)])
+    frame = pl.DataFrame(
+        [time, *cols, year_sources, pl.Series("line", fast_idx + 1, dtype=pl.Int64)]
+    )
     slow_idx = np.flatnonzero(is_slow) + lo
     missing = time.is_null().to_numpy()
     if missing.any():  # a local time the zone skips: the careful path decides what it is
@@ -189,11 +213,11 @@ def _chunk(
 
 
 #: event columns that vary per row on the fast path (the others are constants of the file)
-ROW_COLUMNS: Final = ("time", *_SCAN_COLUMNS, "line")
+ROW_COLUMNS: Final = ("time", *_SCAN_COLUMNS, "year_source", "line")
 
 
 def scan_chunks(
-    lines: ScanLines, n: int, zone: str, bare: bool = False
+    lines: ScanLines, n: int, zone: str, year_source: str | None
 ) -> Iterator[tuple[pl.DataFrame, np.ndarray, str | None]]:
     """Scanned chunks in order; two are scanned at a time on two threads.
 
@@ -205,12 +229,12 @@ def scan_chunks(
 
     careful = careful_starts()
     if n <= CHUNK_ROWS:  # one chunk: no thread to start
-        yield _chunk(lines, _span(0, n), zone, careful, bare)
+        yield _chunk(lines, _span(0, n), zone, careful, year_source)
         return
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         pending: deque[Future[tuple[pl.DataFrame, np.ndarray, str | None]]] = deque()
         for start in range(0, n, CHUNK_ROWS):  # keep WORKERS chunks in flight, yield in order
-            pending.append(pool.submit(_chunk, lines, _span(start, n), zone, careful, bare))
+            pending.append(pool.submit(_chunk, lines, _span(start, n), zone, careful, year_source))
             if len(pending) >= WORKERS:
                 yield pending.popleft().result()
         while pending:
@@ -271,7 +295,7 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
     frames: list[pl.DataFrame] = []
     slow: list[np.ndarray] = []
     hosts: list[str | None] = []  # one node for the whole file is a file constant
-    for frame, slow_idx, host in scan_chunks(lines, n, zone):
+    for frame, slow_idx, host in scan_chunks(lines, n, zone, ctx.year_anchor.source):
         frames.append(frame)
         slow.append(slow_idx)
         hosts.append(host if frame.height else "")
@@ -285,7 +309,7 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
     year_map = {int(i): int(lines.years[i]) for i in slow_idx.tolist() if lines.years[i]}
     careful = _journalrec.parse_lines(src, ctx, fmt, items, year_map)
     consts: dict[str, object] = {
-        "time_relative": False, "year_source": ctx.year_anchor.source,
+        "time_relative": False,
         "format": fmt, "file": src.file, "member": src.member, "nlines": 1,
         "network": None, "interface": None, "ips": None,
     }  # fmt: skip

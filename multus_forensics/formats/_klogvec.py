@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from multus_forensics.mapping import Data
 
 #: the bare scan leaves these columns empty; they are file constants here
-_BARE_DROPPED: Final = ("node", "source")
+_BARE_DROPPED: Final = ("node", "source", "year_source")
 _ROW_COLUMNS: Final = tuple(c for c in _journalvec.ROW_COLUMNS if c not in _BARE_DROPPED)
 
 
@@ -120,7 +120,7 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
     frames: list[pl.DataFrame] = []
     slow: list[np.ndarray] = []
     zone_key = _journalvec.zone_name(ctx) or "UTC"
-    for frame, slow_idx, _ in _journalvec.scan_chunks(lines, n, zone_key, bare=True):
+    for frame, slow_idx, _ in _journalvec.scan_chunks(lines, n, zone_key, None):
         frames.append(frame.drop(_BARE_DROPPED, strict=False))
         slow.append(slow_idx)
     slow_idx = np.concatenate(slow) if slow else np.zeros(0, dtype=np.int64)
