@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 
 from multus_forensics.formats import _journalrec
 from multus_forensics.formats._bytevec import rollover_offsets
+from multus_forensics.formats._logrus import LEVELS as LOGRUS_LEVELS
 from multus_forensics.formats._syslogstamp import EN_MONTHS, SHORT_RE
 from multus_forensics.formats._vecmerge import merge_chunks
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.journald import EMBEDDED_IDENTS, KUBELET_IDENTS
-from multus_forensics.formats._logrus import LEVELS as LOGRUS_LEVELS
 from multus_forensics.formats.klog import LEGACY_STARTS, LEVELS, STRUCTURED_KINDS
 from multus_forensics.mapping import Data, release
 
