@@ -704,6 +704,102 @@ static int plain_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t
 static int klog_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t ident, span_t pid,
                     const char *h, Py_ssize_t hn, int jmonth, int64_t year);
 
+/* What klog._legacy reads from a pre-structured text */
+typedef struct {
+    Py_ssize_t message_n; /* the message is the text's first message_n bytes */
+    val_t error, ns, pod, uid, cid;
+    Py_ssize_t kind_off, kind_n;
+} legacy_t;
+
+static int kind_named(const scan_t *s, const char *name, legacy_t *lg) {
+    Py_ssize_t l = (Py_ssize_t)strlen(name);
+    for (int t = 0; t < s->nkinds; t++)
+        if (s->kinds_name[t].n == l && !memcmp(s->kinds_name[t].p, name, (size_t)l)) {
+            lg->kind_off = s->kinds_off[t];
+            lg->kind_n = l;
+            return 1;
+        }
+    return 0;
+}
+
+static val_t file_val(const char *p, Py_ssize_t n) { return (val_t){p, n, 0, 0, 1}; }
+
+/* `"name_ns(uid)"` at t (klog.TARGET_RE inside the quotes): pod, namespace, uid. Returns the
+ * index after the closing quote, or -1 when there is no closing quote. */
+static Py_ssize_t target_at(const char *t, Py_ssize_t n, Py_ssize_t k, legacy_t *lg) {
+    if (k >= n || t[k] != '"') return -1;
+    const char *q = memchr(t + k + 1, '"', (size_t)(n - k - 1));
+    if (!q) return -1;
+    const char *a = t + k + 1, *e = q;
+    const char *us = memchr(a, '_', (size_t)(e - a));
+    if (us && us > a) {
+        const char *par = memchr(us + 1, '(', (size_t)(e - us - 1));
+        if (par && par > us + 1) {
+            const char *cl = memchr(par + 1, ')', (size_t)(e - par - 1));
+            if (cl && cl + 1 == e) {
+                lg->pod = file_val(a, us - a);
+                lg->ns = file_val(us + 1, par - us - 1);
+                lg->uid = file_val(par + 1, cl - par - 1);
+            }
+        }
+    }
+    return q - t + 1;
+}
+
+/* 1: the text is one of the legacy shapes read here (lg filled); 0: none of them; -1: it
+ * starts like one but the careful path must decide. */
+static int legacy_text(const scan_t *s, const char *t, Py_ssize_t n, legacy_t *lg) {
+    static const char sync[] = "Error syncing pod ", pleg[] = "SyncLoop (PLEG): ",
+                      notready[] = "Container runtime network not ready: ";
+    if (eq_at(t, n, 0, sync)) {
+        /* Error syncing pod <uid> ("name_ns(uid)"), skipping: <err> */
+        Py_ssize_t k = (Py_ssize_t)sizeof sync - 1, u0 = k;
+        while (k < n && !is_pyspace((unsigned char)t[k])) k++;
+        if (k == u0 || !eq_at(t, n, k, " (")) return -1;
+        val_t uid = file_val(t + u0, k - u0);
+        k = target_at(t, n, k + 2, lg);
+        if (k < 0 || !eq_at(t, n, k, "), skipping: ")) return -1;
+        if (!kind_named(s, "kubelet:pod:sync-error", lg)) return -1;
+        lg->uid = uid; /* the text's own uid wins over the target's */
+        lg->message_n = k + 11; /* up to `, skipping` */
+        k += 13;
+        lg->error = file_val(t + k, n - k);
+        return 1;
+    }
+    if (eq_at(t, n, 0, pleg)) {
+        /* SyncLoop (PLEG): "name_ns(uid)", event: &pleg.PodLifecycleEvent{ID:"..",
+         * Type:"..", Data:".."} */
+        static const char ev[] = ", event: &pleg.PodLifecycleEvent{ID:\"";
+        Py_ssize_t k = target_at(t, n, (Py_ssize_t)sizeof pleg - 1, lg);
+        if (k < 0 || !eq_at(t, n, k, ev)) return -1;
+        k += (Py_ssize_t)sizeof ev - 1;
+        const char *q = memchr(t + k, '"', (size_t)(n - k));
+        if (!q) return -1;
+        val_t uid = file_val(t + k, q - (t + k));
+        k = q - t + 1;
+        if (!eq_at(t, n, k, ", Type:\"")) return -1;
+        q = memchr(t + k + 8, '"', (size_t)(n - k - 8));
+        if (!q) return -1;
+        k = q - t + 1;
+        if (!eq_at(t, n, k, ", Data:\"")) return -1;
+        k += 8;
+        q = memchr(t + k, '"', (size_t)(n - k));
+        if (!q || q + 1 >= t + n || q[1] != '}') return -1;
+        if (!kind_named(s, "kubelet:pleg", lg)) return -1;
+        if (uid.n) lg->uid = uid;
+        if (q > t + k) lg->cid = file_val(t + k, q - (t + k));
+        lg->message_n = n;
+        return 1;
+    }
+    if (eq_at(t, n, 0, notready)) {
+        if (!kind_named(s, "kubelet:network:not-ready", lg)) return -1;
+        lg->message_n = (Py_ssize_t)sizeof notready - 3; /* without `: ` */
+        lg->error = file_val(t + sizeof notready - 1, n - (Py_ssize_t)sizeof notready + 1);
+        return 1;
+    }
+    return 0;
+}
+
 /* UTC microseconds of `YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}](Z|+HH:MM|-HH:MM)`, as
  * datetime.fromisoformat reads it (fraction truncated to microseconds); 0 when not that. */
 static int logrus_stamp(const char *t, Py_ssize_t n, int64_t *out) {
@@ -1012,11 +1108,27 @@ static int klog_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t 
         if (!read_pairs(body, q + 2, bn, pairs, &np)) goto slow;
         if (!identities(s, pairs, np, &error, &ns, &pod, &uid, &sbx, &cid)) goto slow;
     } else {
-        /* a legacy (unquoted) text: the careful path reads some call sites' own texts */
-        for (int t = 0; t < s->nlegacy; t++)
-            if (bn >= s->legacy[t].n && !memcmp(body, s->legacy[t].p, (size_t)s->legacy[t].n))
-                goto slow;
-        message = (val_t){body, bn, 0, 0, 1};
+        /* a legacy (unquoted) text: the careful path reads some call sites' own texts; the
+         * three that old kubelets write most are read here, the others go there */
+        legacy_t lg = {0};
+        int got = legacy_text(s, body, bn, &lg);
+        if (got < 0) goto slow;
+        if (got == 0) {
+            for (int t = 0; t < s->nlegacy; t++)
+                if (bn >= s->legacy[t].n &&
+                    !memcmp(body, s->legacy[t].p, (size_t)s->legacy[t].n))
+                    goto slow;
+            message = (val_t){body, bn, 0, 0, 1};
+        } else {
+            message = (val_t){body, lg.message_n, 0, 0, 1};
+            error = lg.error;
+            ns = lg.ns;
+            pod = lg.pod;
+            uid = lg.uid;
+            cid = lg.cid;
+            kind_off = lg.kind_off;
+            kind_n = lg.kind_n;
+        }
     }
     if (!sbx.set) {
         Py_ssize_t at = -1;

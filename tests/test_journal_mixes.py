@@ -282,3 +282,45 @@ def test_a_bare_klog_file_across_new_year_gets_its_years_from_the_preamble(
     years = events.filter(events["message"] == "tick")["time"].dt.year().to_list()
     assert years[0] == 2025
     assert years[-1] == 2026
+
+
+UID = "33319fcc-6995-4593-aacd-f56bf3cdba80"
+LEGACY_TEXTS = [
+    f'Error syncing pod {UID} ("web-1_lab({UID})"), skipping: failed to "StartContainer" for "web"',
+    f'Error syncing pod {UID} ("web-1_lab_x({UID})"), skipping: ',
+    f'Error syncing pod {UID} ("no-target"), skipping: network for sandbox "{"a" * 64}" gone',
+    f'Error syncing pod {UID}\t("web-1_lab({UID})"), skipping: tab before the target',
+    f'Error syncing pod {UID} ("web-1_lab({UID})") skipping: no comma',
+    f'SyncLoop (PLEG): "web-1_lab({UID})", event: &pleg.PodLifecycleEvent{{ID:"{UID}", Type:"ContainerStarted", Data:"{"b" * 64}"}}',
+    f'SyncLoop (PLEG): "web-1_lab({UID})", event: &pleg.PodLifecycleEvent{{ID:"", Type:"ContainerDied", Data:""}} trailing',
+    'SyncLoop (PLEG): "web-1_lab(u)", event: &pleg.PodLifecycleEvent{ID:"u", Type:"x"}',
+    "Container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady",
+    "Container runtime network not ready: ",
+    'Failed to stop sandbox "abc" before removing: boom',
+]
+
+
+@pytest.mark.parametrize("bare", [True, False])
+def test_legacy_klog_texts_parse_alike_on_both_paths(
+    bare: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    head = "I0120 11:42:30.430248    4787 kubelet.go:1865] "
+    records = [
+        ("" if bare else "Jan 20 11:42:30 node-a kubelet[4787]: ") + head + t for t in LEGACY_TEXTS
+    ]
+    path = _write(tmp_path, records * 3, pad_to=3)
+    if bare:
+        path.write_text("\n".join(records * 3) + "\n", encoding="utf-8")
+        from multus_forensics.formats import klog
+
+        monkeypatch.setattr(klog, "VECTOR_MIN_LINES", 1)
+        events = _both_klog(path, monkeypatch, chunk=4).to_polars()
+    else:
+        events = _both(path, monkeypatch, chunk=4, min_lines=1).to_polars()
+    sync = events.row(0, named=True)
+    assert sync["kind"] == "kubelet:pod:sync-error"
+    assert (sync["namespace"], sync["pod"], sync["pod_uid"]) == ("lab", "web-1", UID)
+    assert sync["message"] == f'Error syncing pod {UID} ("web-1_lab({UID})"), skipping'
+    assert sync["error"] == 'failed to "StartContainer" for "web"'
+    pleg = events.row(5, named=True)
+    assert (pleg["kind"], pleg["container_id"]) == ("kubelet:pleg", "b" * 64)
