@@ -41,7 +41,7 @@ def merge_chunks(
     if not any(f.height for f in frames):
         return careful
     same = {}
-    for name, value in consts.items():
+    for name, value in consts.items() if careful.height else ():
         col = careful[name]
         if value is None:
             equal = col.null_count() == col.len()
@@ -49,6 +49,8 @@ def merge_chunks(
             equal = col.null_count() == 0 and bool((col == value).all())
         if equal:
             same[name] = value
+    if not careful.height:  # every constant is shared: nothing to compare
+        same = dict(consts)
     varying = [*(c for c in row_columns if c not in consts), *(n for n in consts if n not in same)]
     lits = [pl.lit(v, dtype=sch[k]).alias(k) for k, v in consts.items() if k not in same]
     bounds = np.searchsorted(careful["line"].to_numpy(), np.arange(len(frames) + 1) * step + 1)

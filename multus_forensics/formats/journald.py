@@ -29,7 +29,7 @@ from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, 
 
 #: files at least this large take the compiled scanner; below, its setup (a few polars
 #: columns, one merge) costs more than the careful path's per-record work
-VECTOR_MIN_LINES = 64
+VECTOR_MIN_LINES = 16
 
 
 def is_record(line: str) -> bool:

@@ -233,7 +233,7 @@ def _legacy(msg: str, out: dict[str, Any]) -> None:
 
 
 #: files at least this large take the compiled scanner (:mod:`._klogvec`)
-VECTOR_MIN_LINES = 64
+VECTOR_MIN_LINES = 16
 
 
 def is_header(line: str) -> bool:
