@@ -1,4 +1,10 @@
-"""The fast journald path for large English ``-o short`` / ``short-precise`` kubelet journals.
+"""The fast journald path for English ``-o short`` / ``short-precise`` journals of any writer.
+
+The scanner finishes three payload shapes itself: klog records (any identifier: kubelet,
+kube-apiserver, bootstrap tools), logrus records the careful path reads as plain log lines
+(CRI-O, containerd chatter without errors or sandbox/CNI words), and payloads no payload
+parser reads (systemd, NetworkManager, kernel, ovs, scripts). ``source`` is the syslog
+identifier, as :func:`.journald.payload_source` names it.
 
 Lines are found with numpy over the file's bytes and years come from one pass over all
 stamps (rollover aware), so both paths agree on them. Each chunk of lines is then parsed in

@@ -12,11 +12,14 @@ and by rsyslog into ``/var/log/messages`` or ``/var/log/syslog``; must-gathers k
     2026-03-11T14:02:07.418601+01:00 edge-node-2 containerd[1187]: time="..." level=error msg="..."
     5월 03 09:12:44 worker-1 kubelet[911]: I0503 09:12:44.000100     911 ...
 
-The host field gives ``node`` per line (several nodes may interleave). Payloads are parsed by
-klog first, then by the registry's other payload parsers in order; a payload nobody recognises
-is still an event (``kind=log``). ``err=<`` blocks spanning records are stitched per writer
-(host, ident, pid), also when a newest-first paste reverses them. Large English ``short`` files
-go through the vectorised path in :mod:`._journalvec`.
+The host field gives ``node`` per line (several nodes may interleave) and the syslog
+identifier gives ``source`` (kubelet for kubelet, kubenswrapper and hyperkube; crio, systemd,
+NetworkManager, kube-apiserver, bootkube.sh... as written; see :func:`payload_source`).
+Payloads are parsed by klog first, then by the registry's other payload parsers in order; a
+payload nobody recognises is still an event (``kind=log``). ``err=<`` blocks spanning records
+are stitched per writer (host, ident, pid), also when a newest-first paste reverses them.
+English ``short`` files of :data:`VECTOR_MIN_LINES` lines or more go through the compiled
+scanner of :mod:`._journalvec`, which leaves what it does not read exactly to the careful path.
 """
 
 from __future__ import annotations

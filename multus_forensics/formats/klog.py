@@ -15,9 +15,9 @@ preamble whose creation stamp anchors the year::
 
 Structured messages (klog ``printS``) and the pre-structured texts of the same call sites
 (FORMATS.md §2.8) are both mapped to event kinds. :func:`parse_payload` is the per-record parser
-that wrapper formats (journald, journal JSON, CRI logs) call; large files go through the
-compiled scanner of :mod:`._journalvec`, which leaves every record it cannot finish exactly to
-:func:`parse_payload`.
+that wrapper formats (journald, journal JSON, CRI logs) call; journals and bare klog files of
+:data:`VECTOR_MIN_LINES` lines or more go through the compiled scanner (:mod:`._journalvec`,
+:mod:`._klogvec`), which leaves every record it cannot finish exactly to :func:`parse_payload`.
 """
 
 from __future__ import annotations
