@@ -29,7 +29,7 @@ from multus_forensics.formats import _journalrec
 from multus_forensics.formats._bytevec import rollover_offsets
 from multus_forensics.formats._logrus import LEVELS as LOGRUS_LEVELS
 from multus_forensics.formats._syslogstamp import EN_MONTHS, SHORT_RE
-from multus_forensics.formats._vecmerge import merge_chunks
+from multus_forensics.formats._vecmerge import merge_chunks, no_events
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.journald import EMBEDDED_IDENTS, KUBELET_IDENTS
 from multus_forensics.formats.klog import LEGACY_STARTS, LEVELS, STRUCTURED_KINDS
@@ -313,7 +313,11 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
     texts = [data[lines.starts[i] : lines.starts[i] + lines.lens[i]].decode() for i in slow_idx]
     items = zip(slow_idx.tolist(), texts, strict=True)
     year_map = {int(i): int(lines.years[i]) for i in slow_idx.tolist() if lines.years[i]}
-    careful = _journalrec.parse_lines(src, ctx, fmt, items, year_map)
+    careful = (
+        _journalrec.parse_lines(src, ctx, fmt, items, year_map)
+        if len(slow_idx)
+        else ParseOutput(no_events(), [], 0)
+    )
     consts: dict[str, object] = {
         "time_relative": False,
         "format": fmt, "file": src.file, "member": src.member, "nlines": 1,

@@ -7,9 +7,10 @@ zero-copy slices, where a sort would copy every column once more.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
-from multus_forensics.model import conform, schema
+from multus_forensics.model import conform, empty_frame, schema
 
 if TYPE_CHECKING:
     import polars as pl
@@ -17,6 +18,12 @@ if TYPE_CHECKING:
 #: careful rows beyond one in this many fast rows are merged by one sort, not by slices (a
 #: journal of many writers sends a fifth of its rows there; each slice costs a few µs)
 SLICE_SHARE = 64
+
+
+@cache
+def no_events() -> pl.DataFrame:
+    """The empty event frame, built once (a careful path that had no line to read)."""
+    return empty_frame()
 
 
 def merge_chunks(
@@ -40,8 +47,12 @@ def merge_chunks(
     sch = schema()
     if not any(f.height for f in frames):
         return careful
+    if not careful.height:  # the scanner read every line: constants and one conform
+        events = frames[0] if len(frames) == 1 else pl.concat(frames, rechunk=False)
+        lits = [pl.lit(v, dtype=sch[k]).alias(k) for k, v in consts.items()]
+        return conform(events.with_columns(lits))
     same = {}
-    for name, value in consts.items() if careful.height else ():
+    for name, value in consts.items():
         col = careful[name]
         if value is None:
             equal = col.null_count() == col.len()
@@ -49,8 +60,6 @@ def merge_chunks(
             equal = col.null_count() == 0 and bool((col == value).all())
         if equal:
             same[name] = value
-    if not careful.height:  # every constant is shared: nothing to compare
-        same = dict(consts)
     varying = [*(c for c in row_columns if c not in consts), *(n for n in consts if n not in same)]
     lits = [pl.lit(v, dtype=sch[k]).alias(k) for k, v in consts.items() if k not in same]
     bounds = np.searchsorted(careful["line"].to_numpy(), np.arange(len(frames) + 1) * step + 1)
