@@ -185,9 +185,10 @@ def _chunk(
         )
         for name, view, ok in zip(_SCAN_COLUMNS, views, valid, strict=True)
     ]
-    naive = pl.Series("time", np.frombuffer(micros, dtype=np.int64)).cast(pl.Datetime("us"))
-    if zone == "UTC":
-        time = naive.dt.replace_time_zone("UTC")
+    epoch = pl.Series("time", np.frombuffer(micros, dtype=np.int64))
+    naive = epoch.cast(pl.Datetime("us"))
+    if zone == "UTC":  # one cast: the epoch microseconds are UTC already
+        time = epoch.cast(pl.Datetime("us", "UTC"))
     else:
         time = naive.dt.replace_time_zone(
             zone, ambiguous="earliest", non_existent="null"
