@@ -76,6 +76,7 @@ typedef struct {
     span_t careful[MAX_TABLE];
     int ncareful;
     Py_ssize_t empty_off; /* "{}" in the text buffer */
+    Py_ssize_t start_off; /* "runtime:sandbox:start" in the text buffer */
     /* outputs */
     uint8_t *views[NCOLS];
     uint8_t *valid[NCOLS];
@@ -841,14 +842,77 @@ static int runtime_trigger(const char *t, Py_ssize_t n) {
     return 0;
 }
 
+/* What _logrus.classify_runtime reads from a CRI-O message the scanner knows */
+typedef struct {
+    val_t ns, pod, uid, sbx;
+    span_t netns;
+    int start; /* kind runtime:sandbox:start */
+} crio_t;
+
+static span_t token_at(const char *t, const char *end) {
+    const char *k = t;
+    while (k < end && !is_pyspace((unsigned char)*k)) k++;
+    return (span_t){t, k - t};
+}
+
+/* The two CRI-O texts of every sandbox (`Running pod sandbox: ns/pod/POD`, `Got pod network
+ * &{Name:.. Namespace:.. ID:.. UID:.. NetNS:..}`) read as classify_runtime does, when the
+ * payload holds no other word it looks for. 0: the careful path decides. */
+static int crio_text(const char *h, Py_ssize_t hn, span_t msg, crio_t *c) {
+    static const char *other[] = {"k8s_", "PodSandboxMetadata", "network for sandbox",
+                                  "sandbox id", "sandbox container"};
+    for (size_t w = 0; w < sizeof other / sizeof *other; w++)
+        if (memmem(h, (size_t)hn, other[w], strlen(other[w]))) return 0;
+    const char *t = msg.p, *end = msg.p + msg.n;
+    static const char run[] = "Running pod sandbox: ", got[] = "Got pod network &{Name:";
+    if (eq_at(t, msg.n, 0, run)) {
+        const char *a = t + sizeof run - 1, *k = a;
+        while (k < end && *k != '/' && !is_pyspace((unsigned char)*k)) k++;
+        if (k == a || k >= end || *k != '/') return 0;
+        const char *b = ++k;
+        while (k < end && *k != '/' && !is_pyspace((unsigned char)*k)) k++;
+        if (k == b || end - k < 4 || memcmp(k, "/POD", 4)) return 0;
+        c->ns = file_val(a, b - 1 - a);
+        c->pod = file_val(b, k - b);
+        c->start = 1;
+        return 1;
+    }
+    if (eq_at(t, msg.n, 0, got)) {
+        const char *k = t + sizeof got - 1;
+        span_t pod = token_at(k, end);
+        k += pod.n;
+        if (!pod.n || end - k < 11 || memcmp(k, " Namespace:", 11)) return 0;
+        k += 11;
+        span_t ns = token_at(k, end);
+        k += ns.n;
+        if (!ns.n || end - k < 4 || memcmp(k, " ID:", 4)) return 0;
+        k += 4;
+        const char *i0 = k;
+        while (k < end && is_lowhex(*k)) k++;
+        if (k == i0 || end - k < 5 || memcmp(k, " UID:", 5)) return 0;
+        span_t id = {i0, k - i0};
+        k += 5;
+        span_t uid = token_at(k, end);
+        if (!uid.n) return 0;
+        k += uid.n;
+        c->netns = (span_t){k, 0};
+        if (end - k >= 7 && !memcmp(k, " NetNS:", 7)) c->netns = token_at(k + 7, end);
+        c->pod = file_val(pod.p, pod.n);
+        c->ns = file_val(ns.p, ns.n);
+        c->uid = file_val(uid.p, uid.n);
+        c->sbx = file_val(id.p, id.n);
+        return 1;
+    }
+    return 0;
+}
+
 /* A `time="..." level=x msg=... k=v ...` payload (containerd, CRI-O) that the careful path
  * reads as a plain log record: no escapes, no `error=`, no repeated or `pid` key, no word its
  * classifier looks at. */
 static int logrus_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t ident, span_t pid,
                       const char *h, Py_ssize_t hn) {
-    if (hn < 8 || memcmp(h, "time=\"", 6) || memchr(h, '\\', (size_t)hn) ||
-        runtime_trigger(h, hn))
-        return 0;
+    if (hn < 8 || memcmp(h, "time=\"", 6) || memchr(h, '\\', (size_t)hn)) return 0;
+    int trigger = runtime_trigger(h, hn);
     const char *end = h + hn, *q = memchr(h + 6, '"', (size_t)(hn - 6));
     if (!q) return 0;
     int64_t micros;
@@ -904,9 +968,13 @@ static int logrus_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_
             pr->raw = (span_t){v0, k - v0};
         }
     }
+    crio_t crio;
+    memset(&crio, 0, sizeof crio);
+    if (trigger && !crio_text(h, hn, msg, &crio)) return 0;
     for (int x = 0; x < np; x++) {
         span_t kx = pairs[x].key;
-        if (key_is(kx, "pid") || key_is(kx, "error")) return 0;
+        if (key_is(kx, "pid") || key_is(kx, "error") || (crio.netns.n && key_is(kx, "netns")))
+            return 0;
         for (int y = 0; y < x; y++)
             if (pairs[y].key.n == kx.n && !memcmp(pairs[y].key.p, kx.p, (size_t)kx.n)) return 0;
     }
@@ -941,6 +1009,12 @@ static int logrus_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_
         put_json(s, pairs[x].raw.p, pairs[x].raw.n);
         putc_(s, '"');
     }
+    if (crio.netns.n) {
+        if (!first) putc_(s, ',');
+        put(s, "\"netns\":\"", 9);
+        put_json(s, crio.netns.p, crio.netns.n);
+        putc_(s, '"');
+    }
     putc_(s, '}');
     val_t none = {0};
     put_view(s, C_RAW, row, p, n, 0, 0);
@@ -948,12 +1022,15 @@ static int logrus_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_
     put_view(s, C_MESSAGE, row, msg.p, msg.n, 0, 0);
     put_val(s, C_ERROR, row, none);
     put_view(s, C_FIELDS, row, s->text + fields_off, s->text_len - fields_off, 1, fields_off);
-    put_val(s, C_NAMESPACE, row, none);
-    put_val(s, C_POD, row, none);
-    put_val(s, C_POD_UID, row, none);
-    put_val(s, C_SANDBOX, row, none);
+    put_val(s, C_NAMESPACE, row, crio.ns);
+    put_val(s, C_POD, row, crio.pod);
+    put_val(s, C_POD_UID, row, crio.uid);
+    put_val(s, C_SANDBOX, row, crio.sbx);
     put_val(s, C_CONTAINER, row, none);
-    put_view(s, C_KIND, row, s->text + s->log_off, 3, 1, s->log_off);
+    if (crio.start)
+        put_view(s, C_KIND, row, s->text + s->start_off, 21, 1, s->start_off);
+    else
+        put_view(s, C_KIND, row, s->text + s->log_off, 3, 1, s->log_off);
     put_view(s, C_LEVEL, row, s->text + lvl_off, lvl_n, 1, lvl_off);
     s->time[row] = micros;
     s->aware[row] = 1;
@@ -1421,7 +1498,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     s.slow = (uint8_t *)PyBytes_AS_STRING(slow_o);
     s.scratch = malloc((size_t)maxlen + 1);
     /* per row at most 8 bytes per line byte + 128 (see scan_line), plus the name tables */
-    Py_ssize_t table_bytes = 5;
+    Py_ssize_t table_bytes = 5 + 21;
     for (int k = 0; k < s.nkinds; k++) table_bytes += s.kinds_name[k].n;
     for (int k = 0; k < s.nsrc; k++)
         table_bytes += s.src_klog[k].n + s.src_plain[k].n + s.src_logrus[k].n;
@@ -1439,6 +1516,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     put(&s, "log", 3);
     s.empty_off = s.text_len;
     put(&s, "{}", 2);
+    s.start_off = s.text_len;
+    put(&s, "runtime:sandbox:start", 21);
     for (int k = 0; k < s.nsrc; k++) {
         s.src_klog_off[k] = s.text_len;
         put(&s, s.src_klog[k].p, s.src_klog[k].n);

@@ -152,6 +152,20 @@ LOGRUS = [
     'time="yesterday" level=info msg="no stamp"',
     'time="2026-03-11T14:02:07Z" level=info msg="unclosed',
     'time="2026-03-11T14:02:07Z"  level=info msg="two spaces"',
+    'time="2026-03-11T14:02:07Z" level=info msg="Running pod sandbox: lab/web-1/POD" id=7',
+    'time="2026-03-11T14:02:07Z" level=info msg="Running pod sandbox: lab/web-1/PODX" id=7',
+    'time="2026-03-11T14:02:07Z" level=info msg="Running pod sandbox: lab/web/1/POD"',
+    'time="2026-03-11T14:02:07Z" level=info msg="Got pod network &{Name:web-1 Namespace:lab '
+    'ID:ab12 UID:3f1c NetNS:/var/run/netns/x Networks:[] RuntimeConfig:map[]}"',
+    'time="2026-03-11T14:02:07Z" level=info msg="Got pod network &{Name:web-1 Namespace:lab '
+    'ID:ab12 UID:3f1c}" netns=kv',
+    'time="2026-03-11T14:02:07Z" level=info msg="Got pod network &{Name:web-1 Namespace:lab '
+    'ID:ab12 UID:3f1c NetNS: Networks:[]}"',
+    'time="2026-03-11T14:02:07Z" level=info msg="Got pod network &{Name:web-1 Namespace:lab '
+    'ID:abXY UID:3f1c}"',
+    'time="2026-03-11T14:02:07Z" level=info msg="Got pod network &{Name:web-1 Namespace:lab '
+    'ID:ab12 UID:3f1c NetNS:/x}" name=k8s_web-1_lab_0',
+    'time="2026-03-11T14:02:07Z" level=info msg="Adding pod lab_web-1 to CNI network \\"m\\""',
 ]
 
 
@@ -167,6 +181,15 @@ def test_logrus_records_parse_alike_on_both_paths(
     assert first["year_source"] is None  # the stamp has its year
     assert first["fields"] == '{"pid":"5094","id":"ab1"}'
     assert events.to_polars()["source"].to_list()[len(LOGRUS)] == "containerd"
+    run = events.to_polars().row(
+        LOGRUS.index(next(p for p in LOGRUS if 'web-1/POD" id' in p)), named=True
+    )
+    assert (run["kind"], run["namespace"], run["pod"]) == ("runtime:sandbox:start", "lab", "web-1")
+    got = events.to_polars().row(
+        LOGRUS.index(next(p for p in LOGRUS if "NetNS:/var" in p)), named=True
+    )
+    assert (got["sandbox_id"], got["pod_uid"]) == ("ab12", "3f1c")
+    assert got["fields"] == '{"pid":"5094","netns":"/var/run/netns/x"}'
 
 
 def test_plain_records_of_other_writers_are_finished_by_the_scanner() -> None:
