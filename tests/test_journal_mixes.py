@@ -347,3 +347,23 @@ def test_legacy_klog_texts_parse_alike_on_both_paths(
     assert sync["error"] == 'failed to "StartContainer" for "web"'
     pleg = events.row(5, named=True)
     assert (pleg["kind"], pleg["container_id"]) == ("kubelet:pleg", "b" * 64)
+
+
+@pytest.mark.parametrize("name", ["node.journal", "kubelet.log"])
+def test_without_the_extension_the_pure_path_gives_the_same_events(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gen = (
+        nodegen.node_journal(300, random.Random(3))
+        if name.endswith("journal")
+        else nodegen.klog_file(300, random.Random(3))
+    )
+    path = tmp_path / name
+    path.write_text("\n".join(gen) + "\n", encoding="utf-8")
+    assert _journalvec.scanner_available()
+    fast = mf.parse(str(path), year=2026)
+    monkeypatch.setenv("MULTUS_FORENSICS_NO_EXT", "1")
+    assert not _journalvec.scanner_available()
+    pure = mf.parse(str(path), year=2026)
+    assert fast.to_polars().equals(pure.to_polars())
+    assert [str(i) for i in fast.issues] == [str(i) for i in pure.issues]

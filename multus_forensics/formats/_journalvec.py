@@ -50,9 +50,24 @@ def zone_name(ctx: ParseContext) -> str | None:
     return ctx.tz.key if isinstance(ctx.tz, ZoneInfo) else None
 
 
+def scanner_available() -> bool:
+    """Whether the compiled scanner can run: it was built, and ``MULTUS_FORENSICS_NO_EXT=1``
+    does not ask for the pure path (which then parses every line, with the same results)."""
+    import os
+
+    if os.environ.get("MULTUS_FORENSICS_NO_EXT") == "1":
+        return False
+    try:
+        from multus_forensics import _kscan  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def applies(src: TextSource, ctx: ParseContext, min_lines: int) -> bool:
-    """Large files whose head is English ``short``/``short-precise`` journald text."""
-    if src.line_count < min_lines or zone_name(ctx) is None:
+    """Files of ``min_lines`` or more whose head is English ``short``/``short-precise``
+    journald text, when the scanner is available."""
+    if src.line_count < min_lines or zone_name(ctx) is None or not scanner_available():
         return False
     head = src.head(20)
     hits = 0

@@ -35,7 +35,11 @@ _ROW_COLUMNS: Final = tuple(c for c in _journalvec.ROW_COLUMNS if c not in _BARE
 def applies(src: TextSource, ctx: ParseContext, min_lines: int) -> bool:
     """Large files in a zone polars knows (the head may be a long preamble or shell trace:
     lines the scanner cannot read cost one look and go to the careful path)."""
-    return src.line_count >= min_lines and _journalvec.zone_name(ctx) is not None
+    return (
+        src.line_count >= min_lines
+        and _journalvec.zone_name(ctx) is not None
+        and _journalvec.scanner_available()
+    )
 
 
 def _line_flags(data: Data, starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, ...]:
