@@ -367,3 +367,25 @@ def test_without_the_extension_the_pure_path_gives_the_same_events(
     pure = mf.parse(str(path), year=2026)
     assert fast.to_polars().equals(pure.to_polars())
     assert [str(i) for i in fast.issues] == [str(i) for i in pure.issues]
+
+
+def test_a_restart_preamble_naming_another_machine_sends_the_file_to_the_careful_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from multus_forensics.formats import _klogvec
+
+    lines = list(nodegen.klog_file(400, random.Random(9), restarts=1))
+    second = [i for i, line in enumerate(lines) if line.startswith("Running on machine")][1]
+    lines[second] = "Running on machine: win-node-2"
+    path = tmp_path / "kubelet.INFO"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    called: list[int] = []
+    monkeypatch.setattr(_klogvec, "parse_klog_file", lambda *a: called.append(1) or _real(*a))
+    _both_klog(path, monkeypatch)
+    assert called
+
+
+def _real(*args: object) -> object:
+    from multus_forensics.formats._klogfile import parse_klog_file
+
+    return parse_klog_file(*args)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final
 
 from multus_forensics.formats import _journalvec
 from multus_forensics.formats._bytevec import rollover_offsets
-from multus_forensics.formats._klogfile import file_anchor, parse_klog_lines
+from multus_forensics.formats._klogfile import file_anchor, parse_klog_file, parse_klog_lines
 from multus_forensics.formats._vecmerge import merge_chunks
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.klog import HEADER_RE, PREAMBLE_RE, preamble_time
@@ -60,6 +60,37 @@ def _line_flags(data: Data, starts: np.ndarray, lens: np.ndarray) -> tuple[np.nd
     return state, opens, closes
 
 
+def _preamble_values(
+    data: Data, starts: np.ndarray, in_block: np.ndarray, key: bytes
+) -> list[tuple[int, bytes]]:
+    """(line index, value) of every line outside blocks that starts with ``key`` (a bytes
+    find per hit: preambles are a few lines per restart)."""
+    import numpy as np
+
+    out, pos = [], 0
+    while (at := data.find(key, pos)) >= 0:
+        pos = at + len(key)
+        if at and data[at - 1 : at] != b"\n":
+            continue
+        i = int(np.searchsorted(starts, at, "right")) - 1
+        if not in_block[i]:
+            end = data.find(b"\n", pos)
+            out.append((i, bytes(data[pos : end if end >= 0 else len(data)])))
+    return out
+
+
+def _one_preamble_reading(data: Data, starts: np.ndarray, in_block: np.ndarray, first: int) -> bool:
+    """Whether the file's anchor and node are the same however its later preambles are read
+    (as continuation lines, or as a restart's header lines): the first creation stamp is the
+    head's only one, and one machine name throughout. Otherwise the careful path reads the
+    whole file."""
+    created = _preamble_values(data, starts, in_block, b"Log file created at: ")
+    machines = _preamble_values(data, starts, in_block, b"Running on machine: ")
+    if created and sum(1 for i, _ in created if i < first) != 1:
+        return False
+    return not machines or (machines[0][0] < first and len({v.strip() for _, v in machines}) == 1)
+
+
 def _text(data: Data, start: int, length: int) -> str:
     return bytes(data[start : start + length]).decode("utf-8", errors="replace")
 
@@ -96,6 +127,8 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
         j = int(close_at[k]) + 1 if k < len(close_at) else n
         in_block[i + 1 : j] = True  # the opening line itself is a record when a header
     record = header & ~in_block
+    if not _one_preamble_reading(data, starts, in_block, first):
+        return parse_klog_file(src, ctx, fmt)
     # the anchor and node of the head's preamble (the careful path reads it the same way)
     created, node = None, src.node_hint
     for i in range(first):
