@@ -131,20 +131,17 @@ def detect(
     """
     if explicit:
         return get_format(explicit), "explicit"
-    scores = sniff_scores(head) if head else []
     named = by_filename(path)
-    if named and head:
-        best_named = max(named, key=lambda f: f.sniff(head))
-        if (
-            best_named.sniff(head) >= MIN_SNIFF_SCORE
-            or not scores
-            or scores[0][0] < MIN_SNIFF_SCORE
-        ):
-            return best_named, "file name"
-    elif named:
+    if named and not head:
         return named[0], "file name"
     if not head:
         return None, "empty input"
+    best_named = max(named, key=lambda f: f.sniff(head)) if named else None
+    if best_named is not None and best_named.sniff(head) >= MIN_SNIFF_SCORE:
+        return best_named, "file name"  # confirmed by content: no need to sniff the rest
+    scores = sniff_scores(head)
+    if best_named is not None and scores[0][0] < MIN_SNIFF_SCORE:
+        return best_named, "file name"
     best = scores[0][0]
     if best < MIN_SNIFF_SCORE:
         shown = ", ".join(f"{n} {s:.2f}" for s, n in scores[:3])

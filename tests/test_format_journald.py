@@ -298,3 +298,49 @@ def test_short_iso_precise_stamp_without_colon_in_the_offset(tmp_path: Path) -> 
     row = parse(write(tmp_path, text)).to_polars().row(0, named=True)
     assert row["time"].isoformat() == "2026-03-11T13:02:07.418601+00:00"
     assert (row["source"], row["message"], row["year_source"]) == ("crio", "plain payload", None)
+
+
+def test_golden_samples_hold_hand_checked_values() -> None:
+    """A few values read off the sample files by hand, so a golden rewritten by the code it
+    checks cannot carry a wrong value unnoticed."""
+    two = parse(JOURNALS["journald_short_precise_two_nodes"]).to_polars()
+    first = two.row(0, named=True)
+    assert (first["node"], first["source"], first["kind"]) == (
+        "master-0", "kubelet", "kubelet:sandbox:start",
+    )  # fmt: skip
+    assert first["time"] == datetime(2026, 2, 1, 5, 37, 45, 731580, tzinfo=UTC)  # klog's µs
+    assert set(two["node"].drop_nulls()) == {"master-0", "master-1"}
+    rsyslog = parse(JOURNALS["journald_rsyslog_rfc3339"]).to_polars()
+    nm = rsyslog.row(1, named=True)
+    assert (nm["source"], nm["kind"], nm["node"]) == ("NetworkManager", "log", "edge-node-5")
+    assert nm["time"] == datetime(2026, 3, 11, 13, 2, 5, 310771, tzinfo=UTC)  # +01:00 stamp
+    assert nm["message"].startswith("<info>  [1773234125.3105] device (vethc0f1a2b3)")
+    k3s = parse(JOURNALS["journald_k3s"]).to_polars()
+    stop = k3s.filter(pl.col("line") == 2).row(0, named=True)
+    assert (stop["source"], stop["kind"]) == ("containerd", "runtime:sandbox:stop")
+    assert stop["sandbox_id"] == "baff3103e4f7bc829737461fff168666d3e3709460a611e875b4fd4bf0fb08c9"
+    iso = parse(JOURNALS["journald_short_iso"]).to_polars()
+    run = iso.filter(pl.col("line") == 2).row(0, named=True)
+    assert (run["node"], run["source"], run["pod"], run["namespace"]) == (
+        "edge-node-4", "containerd", "iperf-client", "perf",
+    )  # fmt: skip
+    localised = parse(JOURNALS["journald_localised"]).to_polars()
+    korean = localised.filter(pl.col("line") == 2).row(0, named=True)
+    assert (korean["node"], korean["pod"], korean["namespace"]) == ("worker-1", "trainer-0", "ai")
+    assert korean["time"] == datetime(2026, 5, 3, 9, 12, 44, 100, tzinfo=UTC)
+
+
+def test_date_shaped_text_that_is_no_date_does_not_vote_for_a_year(tmp_path: Path) -> None:
+    import multus_forensics as mf
+
+    path = tmp_path / "kubelet.journal"
+    path.write_text(
+        "Mar 11 13:02:05 node-1 kubelet[1]: I0311 13:02:05.000001       1 x.go:1] "
+        '"probe" output="checked at 2026-02-30 13:02:05, next 2026-13-01 00:00:00"\n'
+        "Mar 11 13:02:06 node-1 kubelet[1]: I0311 13:02:06.000001       1 x.go:1] "
+        '"probe" output="dated 2024-03-11 13:02:06"\n',
+        encoding="utf-8",
+    )
+    log = mf.parse(str(path))
+    assert log.frame["time"].dt.year().to_list() == [2024, 2024]
+    assert set(log.frame["year_source"].to_list()) == {"content"}

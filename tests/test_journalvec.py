@@ -195,7 +195,8 @@ def test_the_scanner_finishes_plain_structured_records_itself() -> None:
     starts_a, lens_a = np.frombuffer(starts, np.int64), np.frombuffer(lens, np.int64)
     assert list(np.frombuffer(months, np.uint8)) == [3, 3]
     kinds = tuple((k.encode(), v.encode()) for k, v in _journalvec.STRUCTURED_KINDS.items())
-    out = _kscan.scan(data, starts_a, lens_a, years, 0, 2, kinds, (), (b"i", b"w", b"e", b"f"))
+    levels = (b"i", b"w", b"e", b"f")
+    out = _kscan.scan(data, starts_a, lens_a, years, 0, 2, kinds, (), levels, (), (), ())
     assert out[0] == b"\x00\x00"
     assert out[1] == 2
     assert b'{"pid":"2231","probe":"readiness"}' in out[5]

@@ -1,4 +1,10 @@
-"""The fast journald path for large English ``-o short`` / ``short-precise`` kubelet journals.
+"""The fast journald path for English ``-o short`` / ``short-precise`` journals of any writer.
+
+The scanner finishes three payload shapes itself: klog records (any identifier: kubelet,
+kube-apiserver, bootstrap tools), logrus records the careful path reads as plain log lines
+(CRI-O, containerd chatter without errors or sandbox/CNI words), and payloads no payload
+parser reads (systemd, NetworkManager, kernel, ovs, scripts). ``source`` is the syslog
+identifier, as :func:`.journald.payload_source` names it.
 
 Lines are found with numpy over the file's bytes and years come from one pass over all
 stamps (rollover aware), so both paths agree on them. Each chunk of lines is then parsed in
@@ -21,9 +27,11 @@ from zoneinfo import ZoneInfo
 
 from multus_forensics.formats import _journalrec
 from multus_forensics.formats._bytevec import rollover_offsets
+from multus_forensics.formats._logrus import LEVELS as LOGRUS_LEVELS
 from multus_forensics.formats._syslogstamp import EN_MONTHS, SHORT_RE
-from multus_forensics.formats._vecmerge import merge_chunks
+from multus_forensics.formats._vecmerge import merge_chunks, no_events
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.journald import EMBEDDED_IDENTS, KUBELET_IDENTS
 from multus_forensics.formats.klog import LEGACY_STARTS, LEVELS, STRUCTURED_KINDS
 from multus_forensics.mapping import Data, release
 
@@ -36,15 +44,24 @@ CHUNK_ROWS: Final = 32_768
 WORKERS: Final = 2
 
 
-def _zone_name(ctx: ParseContext) -> str | None:
+def zone_name(ctx: ParseContext) -> str | None:
     if ctx.tz is None:
         return "UTC"
     return ctx.tz.key if isinstance(ctx.tz, ZoneInfo) else None
 
 
+def scanner_available() -> bool:
+    """Whether the compiled scanner can run: it was built, and ``MULTUS_FORENSICS_NO_EXT=1``
+    does not ask for the pure path (which then parses every line, with the same results)."""
+    from multus_forensics._native import load
+
+    return load("_kscan") is not None
+
+
 def applies(src: TextSource, ctx: ParseContext, min_lines: int) -> bool:
-    """Large files whose head is English ``short``/``short-precise`` journald text."""
-    if src.line_count < min_lines or _zone_name(ctx) is None:
+    """Files of ``min_lines`` or more whose head is English ``short``/``short-precise``
+    journald text, when the scanner is available."""
+    if src.line_count < min_lines or zone_name(ctx) is None or not scanner_available():
         return False
     head = src.head(20)
     hits = 0
@@ -69,38 +86,88 @@ def _years(month: np.ndarray, ctx: ParseContext) -> np.ndarray:
     return years
 
 
-class _Lines:
-    """The file's bytes with every line's bounds and the year of its stamp (0: none)."""
+class ScanLines:
+    """A file's bytes with every line's bounds and the year of its record (0: none, or a line
+    the scanner must leave to the careful path)."""
 
-    def __init__(self, data: Data, ctx: ParseContext) -> None:
-        import numpy as np
+    def __init__(self, data: Data, starts: np.ndarray, lens: np.ndarray, years: np.ndarray):
+        self.data, self.starts, self.lens, self.years = data, starts, lens, years
 
-        from multus_forensics._native import require
 
-        _kscan = require("_kscan")
+def _journal_lines(data: Data, ctx: ParseContext) -> ScanLines:
+    import numpy as np
 
-        self.data = data
-        starts, lens, months = _kscan.lines(data)
-        self.starts = np.frombuffer(starts, dtype=np.int64)
-        self.lens = np.frombuffer(lens, dtype=np.int64)
-        self.years = _years(np.frombuffer(months, dtype=np.uint8), ctx)
-        release(data)  # a mapped file's pages: the scan reads them again chunk by chunk
+    from multus_forensics._native import require
+
+    _kscan = require("_kscan")
+    starts, lens, months = _kscan.lines(data)
+    years = _years(np.frombuffer(months, dtype=np.uint8), ctx)
+    release(data)  # a mapped file's pages: the scan reads them again chunk by chunk
+    return ScanLines(
+        data, np.frombuffer(starts, dtype=np.int64), np.frombuffer(lens, dtype=np.int64), years
+    )
 
 
 #: the scanner's columns, in the order it returns them (``host`` becomes ``node``)
 _SCAN_COLUMNS: Final = (
     "raw", "node", "message", "error", "fields", "namespace", "pod", "pod_uid",
-    "sandbox_id", "container_id", "kind", "level",
+    "sandbox_id", "container_id", "kind", "level", "source",
 )  # fmt: skip
 #: the scanner's tables, from the careful path's own (so both read the same messages)
 _KINDS: Final = tuple((k.encode(), v.encode()) for k, v in STRUCTURED_KINDS.items())
 _LEGACY: Final = tuple(s.encode() for s in LEGACY_STARTS)
 _LEVELS: Final = tuple(LEVELS[c].encode() for c in "IWEF")
+#: identifiers whose source is not their own name: (ident, source of klog payloads, source of
+#: payloads no parser reads (empty: the careful path decides, as for microshift's prefixes),
+#: source of logrus payloads), as :func:`.journald.payload_source` names them
+_SOURCES: Final = (
+    *((i.encode(), b"kubelet", b"kubelet", b"kubelet") for i in KUBELET_IDENTS),
+    *(
+        (i.encode(), b"kubelet", b"" if i == "microshift" else i.encode(), b"containerd")
+        for i in EMBEDDED_IDENTS
+    ),
+)
+#: logrus level names and the event levels the careful path gives them (others: info)
+_LOGRUS_LEVELS: Final = tuple((k.encode(), v.encode()) for k, v in LOGRUS_LEVELS.items())
+#: the payload parsers the scanner knows apart from klog, with the literal starts of their
+#: shapes that the scanner does not tell by their first characters (a digit, ``{``, ``[``,
+#: whitespace or a ``pod:container `` prefix all go to the careful path anyway)
+OTHER_SHAPES: Final[dict[str, tuple[str, ...]]] = {
+    "klog-json": (),
+    "multus": (),
+    "calico": (),
+    "logrus": ('time="',),
+    "multus-entrypoint": (
+        "Generating Multus configuration file", "multus", "version:", "Config file created @ ",
+        "master config changed", "Master plugin @ ", "Attem", "Using MASTER_PLUGIN: ",
+        "Original master file moved to ", "Entering ", "kubeconfig ", "master capabilities ",
+        "CA (", "ERR:", "WARN:", "cp: cannot create regular file ", "failed to ", "cannot ",
+        "Multus cni version is ",
+    ),
+}  # fmt: skip
 
 
-def _chunk(lines: _Lines, sl: slice, zone: str) -> tuple[pl.DataFrame, np.ndarray, str | None]:
+def careful_starts() -> tuple[bytes, ...]:
+    """Literal starts of the payloads the careful path must read (every registered payload
+    parser's); a parser the scanner does not know sends every non-klog payload there."""
+    from multus_forensics.registry import PAYLOAD_PARSERS
+
+    unknown = set(PAYLOAD_PARSERS) - {"klog", *OTHER_SHAPES}
+    if unknown:
+        return (b"",)  # the empty start matches every payload
+    return tuple(start.encode() for starts in OTHER_SHAPES.values() for start in starts)
+
+
+def _chunk(
+    lines: ScanLines, sl: slice, zone: str, careful: tuple[bytes, ...], year_source: str | None
+) -> tuple[pl.DataFrame, np.ndarray, str | None]:
     """(the rows the scanner finished, the line indexes it left to the careful path, the
-    node when every row names the same one: the frame then has no ``node`` column)."""
+    node when every row names the same one: the frame then has no ``node`` column).
+
+    ``year_source`` None: a bare klog file (the scanner's bare mode; node, source and year
+    source are the file's); else the ``year_source`` of rows whose time came from a year-less
+    stamp (logrus stamps carry their year: None there).
+    """
     import numpy as np
     import polars as pl
     import pyarrow as pa
@@ -110,9 +177,10 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> tuple[pl.DataFrame, np.ndarra
     _kscan = require("_kscan")
 
     lo, hi = sl.start, sl.stop
-    slow, m, micros, views, valid, text, host_same = _kscan.scan(
-        lines.data, lines.starts, lines.lens, lines.years, lo, hi, _KINDS, _LEGACY, _LEVELS
-    )
+    slow, m, micros, views, valid, text, host_same, aware_b = _kscan.scan(
+        lines.data, lines.starts, lines.lens, lines.years, lo, hi, _KINDS, _LEGACY, _LEVELS,
+        _SOURCES, careful, _LOGRUS_LEVELS, year_source is None,
+    )  # fmt: skip
     is_slow = np.frombuffer(slow, dtype=np.uint8).view(bool)
     base = int(lines.starts[lo]) if hi > lo else 0
     end = int(lines.starts[hi - 1] + lines.lens[hi - 1]) if hi > lo else 0
@@ -129,19 +197,32 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> tuple[pl.DataFrame, np.ndarra
         )
         for name, view, ok in zip(_SCAN_COLUMNS, views, valid, strict=True)
     ]
-    time = pl.Series("time", np.frombuffer(micros, dtype=np.int64)).cast(pl.Datetime("us"))
-    if zone == "UTC":
-        time = time.dt.replace_time_zone("UTC")
+    epoch = pl.Series("time", np.frombuffer(micros, dtype=np.int64))
+    naive = epoch.cast(pl.Datetime("us"))
+    if zone == "UTC":  # one cast: the epoch microseconds are UTC already
+        time = epoch.cast(pl.Datetime("us", "UTC"))
     else:
-        time = time.dt.replace_time_zone(
+        time = naive.dt.replace_time_zone(
             zone, ambiguous="earliest", non_existent="null"
         ).dt.convert_time_zone("UTC")
+    aware = np.frombuffer(aware_b, dtype=np.uint8).view(bool)
+    year_sources = pl.Series("year_source", [year_source], dtype=pl.String)
+    if aware.any():  # logrus stamps: already UTC, and their year is their own
+        utc = naive.dt.replace_time_zone("UTC")
+        time = pl.select(pl.when(pl.Series(aware)).then(utc).otherwise(time).alias("time"))["time"]
+        year_sources = pl.Series("year_source", [year_source] * m, pl.String).set(
+            pl.Series(aware), None
+        )
+    else:
+        year_sources = year_sources.new_from_index(0, m)
     host = None
     if host_same and m:  # one node: a constant, not a view per row
         host = cols[1][0]
         cols.pop(1)
     fast_idx = np.flatnonzero(~is_slow) + lo
-    frame = pl.DataFrame([time, *cols, pl.Series("line", fast_idx + 1, dtype=pl.Int64)])
+    frame = pl.DataFrame(
+        [time, *cols, year_sources, pl.Series("line", fast_idx + 1, dtype=pl.Int64)]
+    )
     slow_idx = np.flatnonzero(is_slow) + lo
     missing = time.is_null().to_numpy()
     if missing.any():  # a local time the zone skips: the careful path decides what it is
@@ -151,11 +232,11 @@ def _chunk(lines: _Lines, sl: slice, zone: str) -> tuple[pl.DataFrame, np.ndarra
 
 
 #: event columns that vary per row on the fast path (the others are constants of the file)
-_ROW_COLUMNS: Final = ("time", *_SCAN_COLUMNS, "line")
+ROW_COLUMNS: Final = ("time", *_SCAN_COLUMNS, "year_source", "line")
 
 
-def _chunks(
-    lines: _Lines, n: int, zone: str
+def scan_chunks(
+    lines: ScanLines, n: int, zone: str, year_source: str | None
 ) -> Iterator[tuple[pl.DataFrame, np.ndarray, str | None]]:
     """Scanned chunks in order; two are scanned at a time on two threads.
 
@@ -165,10 +246,14 @@ def _chunks(
     from collections import deque
     from concurrent.futures import Future, ThreadPoolExecutor
 
+    careful = careful_starts()
+    if n <= CHUNK_ROWS:  # one chunk: no thread to start
+        yield _chunk(lines, _span(0, n), zone, careful, year_source)
+        return
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         pending: deque[Future[tuple[pl.DataFrame, np.ndarray, str | None]]] = deque()
         for start in range(0, n, CHUNK_ROWS):  # keep WORKERS chunks in flight, yield in order
-            pending.append(pool.submit(_chunk, lines, _span(start, n), zone))
+            pending.append(pool.submit(_chunk, lines, _span(start, n), zone, careful, year_source))
             if len(pending) >= WORKERS:
                 yield pending.popleft().result()
         while pending:
@@ -179,23 +264,65 @@ def _span(start: int, n: int) -> slice:
     return slice(start, min(start + CHUNK_ROWS, n))
 
 
+def _block_followers(lines: ScanLines, slow_idx: np.ndarray) -> list[int]:
+    """The first record of each ``key=<`` block's writer after the block opened, unless a
+    `` >`` line closed it first: the careful path must see it to close the block as it does
+    for a whole file (with its note). Blocks are rare; each search is a bytes find."""
+    import numpy as np
+
+    from multus_forensics.formats._journalrec import split_record
+
+    data, starts, lens = lines.data, lines.starts, lines.lens
+
+    def record(j: int) -> _journalrec.Record | None:
+        return split_record(
+            bytes(data[starts[j] : starts[j] + lens[j]]).decode(errors="replace"), j
+        )
+
+    out: list[int] = []
+    for i in slow_idx.tolist():
+        if bytes(data[starts[i] + lens[i] - 2 : starts[i] + lens[i]]) != b"=<":
+            continue
+        head = record(i)
+        if head is None or head.payload.startswith(("\t", " >")):
+            continue
+        tag = f" {head.host} {head.ident}{'' if head.pid is None else f'[{head.pid}]'}:".encode()
+        pos = int(starts[i] + lens[i])
+        while (at := data.find(tag, pos)) >= 0:
+            j = int(np.searchsorted(starts, at, "right")) - 1
+            pos = int(starts[j] + lens[j])
+            rec = record(j)
+            if rec is None or rec.key != head.key:
+                continue
+            if rec.payload.startswith(" >"):
+                break
+            if not (rec.payload.startswith("\t") or rec.payload == ""):
+                out.append(j)
+                break
+    return out
+
+
 def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutput:
     """Parse a large journald file with the scanner; hand the remaining lines to the careful path."""
     import numpy as np
     import polars as pl
 
     data = src.data if src.data is not None else src.text.encode("utf-8")
-    zone = _zone_name(ctx) or "UTC"
-    lines = _Lines(data, ctx)
+    zone = zone_name(ctx) or "UTC"
+    lines = _journal_lines(data, ctx)
     n = len(lines.starts)
     frames: list[pl.DataFrame] = []
     slow: list[np.ndarray] = []
     hosts: list[str | None] = []  # one node for the whole file is a file constant
-    for frame, slow_idx, host in _chunks(lines, n, zone):
+    for frame, slow_idx, host in scan_chunks(lines, n, zone, ctx.year_anchor.source):
         frames.append(frame)
         slow.append(slow_idx)
         hosts.append(host if frame.height else "")
     slow_idx = np.concatenate(slow) if slow else np.zeros(0, dtype=np.int64)
+    followers = np.setdiff1d(_block_followers(lines, slow_idx), slow_idx)
+    if len(followers):  # fast rows the careful path must take after all
+        frames = [f.filter(~np.isin(f["line"].to_numpy(), followers + 1)) for f in frames]
+        slow_idx = np.union1d(slow_idx, followers)
     texts = [data[lines.starts[i] : lines.starts[i] + lines.lens[i]].decode() for i in slow_idx]
     items = zip(slow_idx.tolist(), texts, strict=True)
     year_map = {int(i): int(lines.years[i]) for i in slow_idx.tolist() if lines.years[i]}
@@ -204,9 +331,13 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
         step = f["time"].diff().dt.total_microseconds()
         back, ahead = back + int((step < 0).sum()), ahead + int((step > 0).sum())
     reverse = back >= ahead if back or ahead else None
-    careful = _journalrec.parse_lines(src, ctx, fmt, items, year_map, reverse)
+    careful = (
+        _journalrec.parse_lines(src, ctx, fmt, items, year_map, reverse)
+        if len(slow_idx)
+        else ParseOutput(no_events(), [], 0)
+    )
     consts: dict[str, object] = {
-        "time_relative": False, "year_source": ctx.year_anchor.source, "source": "kubelet",
+        "time_relative": False,
         "format": fmt, "file": src.file, "member": src.member, "nlines": 1,
         "network": None, "interface": None, "ips": None,
     }  # fmt: skip
@@ -218,5 +349,5 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
             f if h is None else f.with_columns(pl.lit(h, dtype=pl.String).alias("node"))
             for f, h in zip(frames, hosts, strict=True)
         ]
-    events = merge_chunks(frames, careful.events, consts, CHUNK_ROWS, _ROW_COLUMNS)
+    events = merge_chunks(frames, careful.events, consts, CHUNK_ROWS, ROW_COLUMNS)
     return ParseOutput(events, careful.issues, careful.blank_lines, careful.header_lines)

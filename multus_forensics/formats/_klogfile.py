@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
@@ -97,7 +98,22 @@ def parse_klog_file(src: TextSource, ctx: ParseContext, fmt_name: str) -> ParseO
     names the node. A second preamble (logs of a restart appended to the same file) and a
     restart's ``Flag --... has been deprecated`` lines end the record before them.
     """
-    lines = src.lines
+    return parse_klog_lines(src, ctx, fmt_name, enumerate(src.lines), None)
+
+
+def parse_klog_lines(
+    src: TextSource,
+    ctx: ParseContext,
+    fmt_name: str,
+    items: Iterable[tuple[int, str]],
+    years_at: dict[int, int] | None,
+) -> ParseOutput:
+    """Parse ``(index, line)`` pairs (ascending, 0-based) of a bare klog file.
+
+    The fast path (:mod:`._klogvec`) passes the lines it leaves here, and ``years_at``: the
+    year of each record's first line, computed over all the file's records (rollovers).
+    """
+    lines = dict(items)
     issues: list[ParseIssue] = []
     rows: list[dict[str, Any]] = []
     blank = 0
@@ -109,11 +125,8 @@ def parse_klog_file(src: TextSource, ctx: ParseContext, fmt_name: str) -> ParseO
     headers = 0
     in_block = False
     in_preamble = False
-    i = 0
-    n = len(lines)
     trailing_blank = 0  # blank lines after the current record, absorbed if it continues
-    while i < n:
-        line = lines[i]
+    for i, line in lines.items():
         pre = None if in_block else PREAMBLE_RE.match(line)
         if pre is not None and (in_preamble or pre["key"] == "Log file created at" or not records):
             headers += 1
@@ -123,7 +136,6 @@ def parse_klog_file(src: TextSource, ctx: ParseContext, fmt_name: str) -> ParseO
                 created = preamble_time(pre["value"])
             elif pre["key"] == "Running on machine":
                 node = pre["value"].strip() or node
-            i += 1
             continue
         in_preamble = False
         if not in_block and BANNER_RE.match(line):
@@ -170,17 +182,16 @@ def parse_klog_file(src: TextSource, ctx: ParseContext, fmt_name: str) -> ParseO
                     format=fmt_name,
                 )
             )
-        i += 1
     records = [r for r in records if r[0] >= 0]
-    anchor = ctx.year_anchor
-    if created is not None and anchor.source != "argument":
-        anchor = YearAnchor(reference=created.replace(tzinfo=zone), source="file-header")
+    anchor = file_anchor(ctx, created, zone)
     rows.extend(_banner_row(src, fmt_name, node, idx, lines[idx]) for idx in banners)
-    parsed = [parse_payload("\n".join(lines[a:b])) for a, b in records]
-    months = [p["local_time"][0] if p else 1 for p in parsed]
-    years = years_for_months(months, anchor)
-    for (a, b), p, year in zip(records, parsed, years, strict=True):
-        raw = "\n".join(lines[a:b])
+    raws = ["\n".join(lines[j] for j in range(a, b)) for a, b in records]
+    parsed = [parse_payload(raw) for raw in raws]
+    if years_at is None:
+        years = years_for_months([p["local_time"][0] if p else 1 for p in parsed], anchor)
+    else:
+        years = [years_at[a] for a, _ in records]
+    for (a, b), p, year, raw in zip(records, parsed, years, raws, strict=True):
         assert p is not None  # records start at a header by construction
         row = record_row(p, year, zone, anchor.source, src, fmt_name, a + 1, b - a, raw)
         row["node"] = node
@@ -199,6 +210,14 @@ def parse_klog_file(src: TextSource, ctx: ParseContext, fmt_name: str) -> ParseO
         rows.append(row)
     rows.sort(key=lambda r: r["line"])
     return ParseOutput(frame_from_rows(rows), issues, blank, headers)
+
+
+def file_anchor(ctx: ParseContext, created: datetime | None, zone: tzinfo) -> YearAnchor:
+    """The year anchor of a klog file: its glog preamble's creation time, unless a year was
+    given."""
+    if created is not None and ctx.year_anchor.source != "argument":
+        return YearAnchor(reference=created.replace(tzinfo=zone), source="file-header")
+    return ctx.year_anchor
 
 
 def record_row(

@@ -83,6 +83,8 @@ _BRACKETED_END: Final = re.compile(r"<[^<>\s]*>$")
 
 def pager_truncated(payload: str) -> bool:
     """True when ``payload`` ends the way ``journalctl`` cuts lines at the terminal width."""
+    if not payload.endswith(">"):  # both patterns end at a `>`: skip the scan of the text
+        return False
     return bool(TRUNCATED_RE.search(payload)) and not _BRACKETED_END.search(payload)
 
 

@@ -7,13 +7,24 @@ zero-copy slices, where a sort would copy every column once more.
 
 from __future__ import annotations
 
+from functools import cache
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from multus_forensics.model import conform, schema
+from multus_forensics.model import conform, empty_frame, schema
 
 if TYPE_CHECKING:
     import polars as pl
+
+#: careful rows beyond one in this many fast rows are merged by one sort, not by slices (a
+#: journal of many writers sends a fifth of its rows there; each slice costs a few µs)
+SLICE_SHARE = 64
+
+
+@cache
+def no_events() -> pl.DataFrame:
+    """The empty event frame, built once (a careful path that had no line to read)."""
+    return empty_frame()
 
 
 def merge_chunks(
@@ -37,6 +48,10 @@ def merge_chunks(
     sch = schema()
     if not any(f.height for f in frames):
         return careful
+    if not careful.height:  # the scanner read every line: constants and one conform
+        events = frames[0] if len(frames) == 1 else pl.concat(frames, rechunk=False)
+        lits = [pl.lit(v, dtype=sch[k]).alias(k) for k, v in consts.items()]
+        return conform(events.with_columns(lits))
     same = {}
     for name, value in consts.items():
         col = careful[name]
@@ -70,6 +85,8 @@ def _interleave(fast: pl.DataFrame, extra: pl.DataFrame) -> pl.DataFrame:
     import numpy as np
     import polars as pl
 
+    if extra.height * SLICE_SHARE > fast.height:  # many insertions: one gather beats slices
+        return pl.concat([fast, extra], how="vertical").sort("line")
     cuts = np.searchsorted(fast["line"].to_numpy(), extra["line"].to_numpy())
     # careful events between the same two fast rows go in as one slice
     runs = [*np.flatnonzero(np.diff(cuts, prepend=-1)).tolist(), len(cuts)]

@@ -14,18 +14,21 @@ and by rsyslog into ``/var/log/messages`` or ``/var/log/syslog``; must-gathers k
 
 A ``-- Logs begin at ... --`` / ``-- Journal begins at ... --`` first line is the file's header:
 counted as a header line (not an event), its dates anchor the year of every year-less record.
-The host field gives ``node`` per line (several nodes may interleave). Payloads are parsed by
-klog first, then by the registry's other payload parsers in order; a payload nobody recognises
-is still an event (``kind=log``). ``err=<`` blocks spanning records are stitched per writer
-(host, ident, pid), also when a newest-first paste reverses them. Large English ``short`` files
-go through the vectorised path in :mod:`._journalvec`.
+The host field gives ``node`` per line (several nodes may interleave) and the syslog
+identifier gives ``source`` (kubelet for kubelet, kubenswrapper and hyperkube; crio, systemd,
+NetworkManager, kube-apiserver, bootkube.sh... as written; see :func:`payload_source`).
+Payloads are parsed by klog first, then by the registry's other payload parsers in order; a
+payload nobody recognises is still an event (``kind=log``). ``err=<`` blocks spanning records
+are stitched per writer (host, ident, pid), also when a newest-first paste reverses them.
+English ``short`` files of :data:`VECTOR_MIN_LINES` lines or more go through the compiled
+scanner of :mod:`._journalvec`, which leaves what it does not read exactly to the careful path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from multus_forensics.formats._syslogstamp import (
     ISO_RE,
@@ -37,8 +40,9 @@ from multus_forensics.formats._syslogstamp import (
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.timeutil import zone_or_utc
 
-#: files at least this large take the vectorised path (small files are not worth the setup)
-VECTOR_MIN_LINES = 2000
+#: files at least this large take the compiled scanner; below, its setup (a few polars
+#: columns, one merge) costs more than the careful path's per-record work
+VECTOR_MIN_LINES = 16
 
 
 def is_record(line: str) -> bool:
@@ -86,16 +90,24 @@ class JournaldFormat(LogFormat):
         return _journalrec.parse_lines(src, ctx, self.name, enumerate(src.lines), None)
 
 
-def payload_source(ident: str, parsed: dict[str, Any] | None, shape: str | None) -> str:
-    """The writing component: the payload parser's answer, else one derived from the ident.
+#: identifiers that are the kubelet: OpenShift's kubenswrapper, old hyperkube
+KUBELET_IDENTS: Final = ("kubelet", "kubenswrapper", "hyperkube")
+#: one process running kubelet and containerd: records are attributed by payload shape
+EMBEDDED_IDENTS: Final = ("k3s", "rke2", "k3s-agent", "rke2-agent", "microshift")
 
-    k3s and rke2 run kubelet and containerd in one process, so their records are attributed by
-    payload shape; OpenShift's kubenswrapper and old hyperkube are kubelet.
+
+def payload_source(ident: str, parsed: dict[str, Any] | None, shape: str | None) -> str:
+    """The writing component: the syslog identifier (kubelet, crio, kube-apiserver, a script).
+
+    klog is written by many components (kube-apiserver, crio's klog lines, bootstrap tools),
+    so a klog payload does not make its writer the kubelet. A payload parser that names a
+    writer of its own (Multus' stderr in the kubelet's journal) is believed; k3s and rke2 run
+    kubelet and containerd in one process, so their records are attributed by payload shape.
     """
-    if parsed is not None and isinstance(parsed.get("source"), str):
+    if shape != "klog" and parsed is not None and isinstance(parsed.get("source"), str):
         return str(parsed["source"])
-    if ident in ("kubelet", "kubenswrapper", "hyperkube"):
+    if ident in KUBELET_IDENTS:
         return "kubelet"
-    if ident in ("k3s", "rke2", "k3s-agent", "rke2-agent", "microshift") and shape == "logrus":
-        return "containerd"
+    if ident in EMBEDDED_IDENTS and shape in ("klog", "logrus"):
+        return "kubelet" if shape == "klog" else "containerd"
     return ident

@@ -15,9 +15,9 @@ preamble whose creation stamp anchors the year::
 
 Structured messages (klog ``printS``) and the pre-structured texts of the same call sites
 (FORMATS.md §2.8) are both mapped to event kinds. :func:`parse_payload` is the per-record parser
-that wrapper formats (journald, journal JSON, CRI logs) call; large files go through the
-compiled scanner of :mod:`._journalvec`, which leaves every record it cannot finish exactly to
-:func:`parse_payload`.
+that wrapper formats (journald, journal JSON, CRI logs) call; journals and bare klog files of
+:data:`VECTOR_MIN_LINES` lines or more go through the compiled scanner (:mod:`._journalvec`,
+:mod:`._klogvec`), which leaves every record it cannot finish exactly to :func:`parse_payload`.
 """
 
 from __future__ import annotations
@@ -232,6 +232,10 @@ def _legacy(msg: str, out: dict[str, Any]) -> None:
         return
 
 
+#: files at least this large take the compiled scanner (:mod:`._klogvec`)
+VECTOR_MIN_LINES = 16
+
+
 def is_header(line: str) -> bool:
     return HEADER_RE.match(line) is not None
 
@@ -252,9 +256,11 @@ class KlogFormat(LogFormat):
         return min(1.0, score)
 
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
-        from multus_forensics.formats._klogfile import parse_klog_file
+        from multus_forensics.formats import _klogfile, _klogvec
 
-        return parse_klog_file(src, ctx, self.name)
+        if _klogvec.applies(src, ctx, VECTOR_MIN_LINES):
+            return _klogvec.parse_vectorised(src, ctx, self.name)
+        return _klogfile.parse_klog_file(src, ctx, self.name)
 
 
 PREAMBLE_RE: Final = re.compile(

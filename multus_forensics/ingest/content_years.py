@@ -73,6 +73,12 @@ def _votes(
         pl.col("raw").str.extract_groups(FULL_DATE).alias("d"),
     ).unnest("d")
     y, mo, d, h, mi = (pl.col(str(n)).cast(pl.Int32) for n in range(1, 6))
+    # a date-shaped text need not be a date (Feb 30, month 13): such rows do not vote
+    g = g.filter(
+        y.is_between(1, 9999) & mo.is_between(1, 12) & d.is_between(1, 31)
+        & h.is_between(0, 23) & mi.is_between(0, 59)
+    )  # fmt: skip
+    g = g.filter(d <= pl.date(y, mo, 1).dt.month_end().dt.day())
     g = g.with_columns((y - pl.col("t").dt.year()).alias("k"), y.alias("y")).with_columns(
         pl.col("t").dt.offset_by(pl.format("{}y", pl.col("k"))).alias("shifted"),
         pl.datetime(y, mo, d, h, mi).alias("content"),
