@@ -372,10 +372,11 @@ MAX_AGGREGATE_DEPTH: Final = 4
 
 
 #: distinct error texts remembered by :func:`unwrap_error`; a node log repeats a few hundred
-#: distinct chains thousands of times, so each is peeled once per process
-_CACHE_ENTRIES: Final = 16384
+#: distinct chains thousands of times, so each is peeled once per process. Bounded in count and
+#: in text length (at most ~32 MB of text pinned), so a long ``watch`` stays flat in memory.
+_CACHE_ENTRIES: Final = 4096
 #: longer texts are rare and peeled each time (the cache must not pin megabytes of text)
-_CACHE_MAX_CHARS: Final = 16384
+_CACHE_MAX_CHARS: Final = 8192
 
 
 def unwrap_error(text: str) -> ErrorChain:
