@@ -195,18 +195,21 @@ def _run(argv: list[str]) -> Run:
     return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, ok)
 
 
-def _stages(path: Path, out_dir: Path, workers: int | None = None) -> dict[str, Run]:
+def _report(path: Path, out_dir: Path, workers: int | None = None) -> Run:
+    argv = [sys.executable, "-m", "multus_forensics", "report", str(path), "-o", str(out_dir)]
+    argv += ["--year", "2026", "--quiet"]
+    return _run(argv + (["--workers", str(workers)] if workers is not None else []))
+
+
+def _stages(path: Path, out_dir: Path) -> dict[str, Run]:
     py = sys.executable
     cli = [py, "-m", "multus_forensics"]
-    report = [*cli, "report", str(path), "-o", str(out_dir), "--year", "2026", "--quiet"]
-    if workers is not None:
-        report += ["--workers", str(workers)]
     return {
         "loop": _run([py, "-c", _LOOP, str(path)]),
         "parse": _run([py, "-c", _PARSE, str(path)]),
         "timelines": _run([py, "-c", _TIMELINES, str(path)]),
         "diagnose": _run([*cli, "diagnose", str(path), "--json", "--year", "2026"]),
-        "report": _run(report),
+        "report": _report(path, out_dir),
     }
 
 
@@ -317,38 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     bundle = f"bundle {BUNDLE_NODES} nodes"
     if bundle in results:
         path = inputs[bundle]
-        one = _run(
-            [
-                sys.executable,
-                "-m",
-                "multus_forensics",
-                "report",
-                str(path),
-                "-o",
-                str(work / "out" / "w1"),
-                "--year",
-                "2026",
-                "--quiet",
-                "--workers",
-                "1",
-            ]
-        )
-        two = _run(
-            [
-                sys.executable,
-                "-m",
-                "multus_forensics",
-                "report",
-                str(path),
-                "-o",
-                str(work / "out" / "w2"),
-                "--year",
-                "2026",
-                "--quiet",
-                "--workers",
-                "2",
-            ]
-        )
+        one, two = (_report(path, work / "out" / f"w{n}", n) for n in (1, 2))
         speedup = one.wall / two.wall  # parallelism is judged on wall time only
         print(f"\n{bundle}: report on 1 worker {one.wall:.1f} s, on 2 workers {two.wall:.1f} s")
         check(
