@@ -54,6 +54,17 @@ def add_year_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--year", type=year, help="year of year-less timestamps")
 
 
+def add_rules_argument(parser: argparse.ArgumentParser) -> None:
+    """``--rules FILE`` (repeatable): user rule files added to the packaged catalog."""
+    parser.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="extra rule file (TOML, [[rule]] tables); repeatable",
+    )
+
+
 def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
     """The ingestion limits (:class:`~multus_forensics.ingest.Limits`), for every command."""
     parser.add_argument(

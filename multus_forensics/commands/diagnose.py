@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from multus_forensics.commands._common import (
     add_input_arguments,
+    add_rules_argument,
     lost_input,
     no_events,
     parse_inputs,
@@ -35,13 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the result to FILE")
-    parser.add_argument(
-        "--rules",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="extra rule file (TOML, [[rule]] tables); repeatable",
-    )
+    add_rules_argument(parser)
     parser.add_argument(
         "--full-evidence",
         action="store_true",

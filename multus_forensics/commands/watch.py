@@ -17,7 +17,12 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from multus_forensics.commands._common import MAX_ERROR_LINES
+from multus_forensics.commands._common import (
+    MAX_ERROR_LINES,
+    add_rules_argument,
+    add_year_argument,
+)
+from multus_forensics.commands._conventions import add_log_format_argument
 
 if TYPE_CHECKING:
     from multus_forensics.watch import Change, Summary, Watcher
@@ -29,17 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="+", metavar="PATH", help="files to follow, FIFOs, or - for stdin"
     )
-    parser.add_argument("--format", help="force a format (see: multus-forensics formats)")
-    parser.add_argument("--year", type=int, help="year of year-less timestamps")
+    add_log_format_argument(parser)  # --log-format, and --format as its deprecated alias
+    add_year_argument(parser)
     parser.add_argument("--tz", help="IANA zone of zone-less timestamps (default UTC)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument(
-        "--rules",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="extra rule file (TOML, [[rule]] tables); repeatable",
-    )
+    add_rules_argument(parser)
     parser.add_argument(
         "--exit-on",
         choices=SEVERITY_ORDER,
@@ -178,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         options = WatchOptions(
             since=args.since,
-            format=args.format,
+            format=args.log_format,
             year=args.year,
             tz=args.tz,
             horizon=args.horizon,
