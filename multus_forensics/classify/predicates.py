@@ -8,8 +8,9 @@ matched error line.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
 import regex
@@ -17,6 +18,7 @@ import regex
 if TYPE_CHECKING:
     import polars as pl
 
+    from multus_forensics.classify.addorder import AttemptOrder
     from multus_forensics.classify.catalog import Rule
     from multus_forensics.classify.context import Context, EventView
 
@@ -81,13 +83,27 @@ def _multus_config_rows() -> pl.Expr:
     )
 
 
+def _attempt_views(
+    ctx: Context, what: str, attempt: AttemptOrder, positions: Callable[[], Iterable[int]]
+) -> list[EventView]:
+    """Views of an attempt's records, made once per diagnosis (every hit in it asks again)."""
+    found: list[EventView] = ctx.memo(
+        f"attempt:{what}:{id(attempt)}", lambda: ctx.views_at(positions())
+    )
+    return found
+
+
+def _reentry_of(attempt: AttemptOrder) -> tuple[int, ...]:
+    return attempt.reentry
+
+
 def _reentries(ctx: Context, hit: Hit) -> list[list[EventView]]:
     """Re-entry sequences (default interface, secondaries, its re-add via multus) in the
     attempts related to the hit, as the timeline ordered them for every add source."""
     out = []
     for attempt in ctx.order.of_event(hit.view.index, hit.view.pod):
-        if attempt.reentry:
-            out.append(ctx.views_at(attempt.reentry))
+        if attempt.reentry:  # the same attempt answers many hits: its views are made once
+            out.append(_attempt_views(ctx, "reentry", attempt, partial(_reentry_of, attempt)))
     return out
 
 
@@ -123,7 +139,10 @@ def order_known_without_reentry(ctx: Context, hit: Hit) -> Outcome:
     own = ctx.order.own(hit.view.index)
     if not own or _reentries(ctx, hit):
         return False
-    return ctx.views_at(ctx.order.view_index(r.rec.eid) for r in own[0].rows)
+    first = own[0]
+    return _attempt_views(
+        ctx, "rows", first, lambda: [ctx.order.view_index(r.rec.eid) for r in first.rows]
+    )
 
 
 def colliding_name_from_other_attachment(ctx: Context, hit: Hit) -> Outcome:
