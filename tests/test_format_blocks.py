@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 import multus_forensics as mf
-from multus_forensics.formats import journald
+from multus_forensics.formats.kubelet import journald
 
 H = "Nov 03 10:00:{s:02d} node-1 kubelet[1077]: "
 PROBE = (

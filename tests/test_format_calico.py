@@ -8,7 +8,7 @@ from conftest import SAMPLES
 from runtime_accounting import check_accounting
 
 from multus_forensics.formats.base import ParseContext, TextSource
-from multus_forensics.formats.calico import CalicoFormat, parse_calico_payload
+from multus_forensics.formats.runtime.calico import CalicoFormat, parse_calico_payload
 from multus_forensics.model import frame_to_events
 
 SB = "b7a6958473625140f9e8d7c6b5a4938271605f4e3d2c1b0a9f8e7d6c5b4a3928"

@@ -73,7 +73,7 @@ def test_generated_multus_config_is_one_event_naming_its_multus_delegate() -> No
 
 def test_a_pasted_config_after_cat_gets_the_printed_path() -> None:
     from multus_forensics.formats.base import ParseContext, TextSource
-    from multus_forensics.formats.cni_config import CniConfigFormat
+    from multus_forensics.formats.configs.cni_config import CniConfigFormat
 
     text = (
         "$ cat /etc/cni/net.d/10-flannel.conflist\n"

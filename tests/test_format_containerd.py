@@ -15,10 +15,10 @@ from runtime_accounting import check_accounting
 
 import multus_forensics as mf
 from multus_forensics.formats._assemble import line_views
-from multus_forensics.formats._logrus import LOGRUS_LINE, go_unquote, parse_logrus_payload
-from multus_forensics.formats._logrus_vec import logrus_split
 from multus_forensics.formats.base import ParseContext, TextSource
-from multus_forensics.formats.containerd import ContainerdFormat
+from multus_forensics.formats.runtime._logrus import LOGRUS_LINE, go_unquote, parse_logrus_payload
+from multus_forensics.formats.runtime._logrus_vec import logrus_split
+from multus_forensics.formats.runtime.containerd import ContainerdFormat
 from multus_forensics.model import frame_to_events
 from multus_forensics.registry import all_formats
 from multus_forensics.timeutil import YearAnchor
@@ -319,8 +319,8 @@ def test_byte_stamp_reader_gives_the_times_of_the_polars_and_python_readers(
     """Rows either reader leaves null are read by ``parse_time`` afterwards (zone-less CRI-O
     stamps, and polars' format inferred from a column's first value)."""
     from multus_forensics.formats._assemble import line_views
-    from multus_forensics.formats._logrus import parse_time
-    from multus_forensics.formats.containerd import _careful_stamps, _stamps
+    from multus_forensics.formats.runtime._logrus import parse_time
+    from multus_forensics.formats.runtime.containerd import _careful_stamps, _stamps
 
     text = "".join(f'time="{ts}" level=info msg=x\n' for ts in stamps)
     views = line_views(TextSource("c.log", text))
@@ -347,7 +347,7 @@ def test_byte_stamp_reader_gives_the_times_of_the_polars_and_python_readers(
 
 
 def test_chunked_parse_gives_the_rows_of_a_single_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
-    from multus_forensics.formats import containerd
+    from multus_forensics.formats.runtime import containerd
 
     text = (
         (SAMPLES / "seed/containerd.log").read_text()

@@ -9,7 +9,7 @@ from runtime_accounting import check_accounting
 
 import multus_forensics as mf
 from multus_forensics.formats.base import ParseContext, TextSource
-from multus_forensics.formats.cri import CriFormat, log_owner
+from multus_forensics.formats.runtime.cri import CriFormat, log_owner
 from multus_forensics.model import frame_to_events
 from multus_forensics.registry import all_formats
 

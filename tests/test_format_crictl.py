@@ -9,7 +9,7 @@ from runtime_accounting import check_accounting
 
 import multus_forensics as mf
 from multus_forensics.formats.base import ParseContext, TextSource
-from multus_forensics.formats.crictl import CrictlFormat
+from multus_forensics.formats.runtime.crictl import CrictlFormat
 from multus_forensics.model import frame_to_events
 from multus_forensics.registry import all_formats
 from multus_forensics.timeutil import YearAnchor

@@ -10,9 +10,9 @@ from conftest import SAMPLES, check_golden
 from runtime_accounting import check_accounting
 
 import multus_forensics as mf
-from multus_forensics.formats._logrus import parse_logrus_payload
 from multus_forensics.formats.base import ParseContext, TextSource
-from multus_forensics.formats.crio import CrioFormat
+from multus_forensics.formats.runtime._logrus import parse_logrus_payload
+from multus_forensics.formats.runtime.crio import CrioFormat
 from multus_forensics.model import frame_to_events
 from multus_forensics.registry import all_formats
 

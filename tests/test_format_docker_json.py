@@ -10,7 +10,7 @@ from conftest import SAMPLES, check_golden
 
 import multus_forensics as mf
 from multus_forensics.formats.base import TextSource
-from multus_forensics.formats.docker_json import to_cri_line
+from multus_forensics.formats.runtime.docker_json import to_cri_line
 from multus_forensics.registry import all_formats
 
 CID = "9b1f3c2a7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a"

@@ -12,7 +12,7 @@ from conftest import SAMPLES, check_golden
 
 import multus_forensics as mf
 from multus_forensics.formats.base import TextSource
-from multus_forensics.formats.journal_json import JournalJson, complete_local_time, realtime
+from multus_forensics.formats.kubelet.journal_json import JournalJson, complete_local_time, realtime
 
 JSON_SAMPLES = [
     "edge-node-2.journal.json",

@@ -11,10 +11,10 @@ import pytest
 from conftest import SAMPLES, check_golden
 
 import multus_forensics as mf
-from multus_forensics.formats import _journalrec, _journalvec, journald
 from multus_forensics.formats._assemble import line_views
 from multus_forensics.formats.base import ParseContext
-from multus_forensics.formats.journald import JournaldFormat
+from multus_forensics.formats.kubelet import _journalrec, _journalvec, journald
+from multus_forensics.formats.kubelet.journald import JournaldFormat
 from multus_forensics.ingest.sources import RawStream, decode
 from multus_forensics.timeutil import YearAnchor
 

@@ -8,8 +8,8 @@ import pytest
 from conftest import SAMPLES, check_golden
 
 import multus_forensics as mf
-from multus_forensics.formats._klogkv import go_unquote_at, parse_kv
-from multus_forensics.formats.klog import KlogFormat, parse_payload
+from multus_forensics.formats.kubelet._klogkv import go_unquote_at, parse_kv
+from multus_forensics.formats.kubelet.klog import KlogFormat, parse_payload
 
 HDR = "E0311 14:02:07.418552    2231 kuberuntime_manager.go:1172] "
 UID = "7ad2f92f-2377-4b79-8201-15fd0290181a"

@@ -11,7 +11,7 @@ from conftest import SAMPLES, check_golden
 
 import multus_forensics as mf
 from multus_forensics.formats.base import ParseContext, TextSource
-from multus_forensics.formats.klog_json import KlogJson, ms_to_datetime, parse_payload
+from multus_forensics.formats.kubelet.klog_json import KlogJson, ms_to_datetime, parse_payload
 from multus_forensics.model import frame_to_events
 
 SAMPLE = SAMPLES / "json" / "kubelet-klog.json"

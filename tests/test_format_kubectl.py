@@ -9,10 +9,10 @@ import pytest
 from conftest import SAMPLES, check_golden
 
 import multus_forensics as mf
-from multus_forensics.formats._kubectl import Age, age_seconds, interpret
 from multus_forensics.formats.base import ParseContext, TextSource
-from multus_forensics.formats.kubectl_describe import KubectlDescribe
-from multus_forensics.formats.kubectl_events import KubectlEvents
+from multus_forensics.formats.kubectl._kubectl import Age, age_seconds, interpret
+from multus_forensics.formats.kubectl.kubectl_describe import KubectlDescribe
+from multus_forensics.formats.kubectl.kubectl_events import KubectlEvents
 from multus_forensics.ingest.paste import strip_paste_decoration
 from multus_forensics.model import Event, frame_to_events
 from multus_forensics.registry import get_format, sniff_scores

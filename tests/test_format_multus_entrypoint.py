@@ -10,7 +10,7 @@ from runtime_accounting import check_accounting
 
 import multus_forensics as mf
 from multus_forensics.formats.base import ParseContext, TextSource
-from multus_forensics.formats.multus_entrypoint import (
+from multus_forensics.formats.multus.multus_entrypoint import (
     MultusEntrypointFormat,
     parse_entrypoint_payload,
 )

@@ -11,9 +11,9 @@ from conftest import SAMPLES, check_golden
 from runtime_accounting import check_accounting
 
 import multus_forensics as mf
-from multus_forensics.formats._multus_msg import parse_multus_payload
 from multus_forensics.formats.base import ParseContext, TextSource
-from multus_forensics.formats.multus_log import MultusLogFormat
+from multus_forensics.formats.multus._multus_msg import parse_multus_payload
+from multus_forensics.formats.multus.multus_log import MultusLogFormat
 from multus_forensics.model import frame_to_events
 from multus_forensics.registry import all_formats
 
@@ -304,7 +304,7 @@ def test_add_result_that_is_not_json_is_kept_as_text_in_valid_fields() -> None:
 
 
 def test_byte_header_reader_agrees_with_the_header_regex_on_odd_stamps() -> None:
-    from multus_forensics.formats.multus_log import _header_columns, _regex_header
+    from multus_forensics.formats.multus.multus_log import _header_columns, _regex_header
 
     lines = [
         "2026-03-11T13:02:06Z [verbose] Add: a:b:c:d(e):eth0 {}",
@@ -329,7 +329,7 @@ def test_byte_header_reader_agrees_with_the_header_regex_on_odd_stamps() -> None
 
 
 def test_chunked_parse_gives_the_rows_of_a_single_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
-    from multus_forensics.formats import multus_log
+    from multus_forensics.formats.multus import multus_log
 
     text = (SAMPLES / "seed/multus.log").read_text() + (
         "orphan? no: continues the last record\n\n"

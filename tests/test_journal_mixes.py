@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import multus_forensics as mf
-from multus_forensics.formats import _journalvec, journald
-from multus_forensics.formats._logrus import LOGRUS_LINE
-from multus_forensics.formats.multus_entrypoint import _TEXTS
+from multus_forensics.formats.kubelet import _journalvec, journald
+from multus_forensics.formats.multus.multus_entrypoint import _TEXTS
+from multus_forensics.formats.runtime._logrus import LOGRUS_LINE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -248,7 +248,7 @@ def test_a_payload_parser_the_scanner_does_not_know_sends_plain_text_to_the_care
 
 def _both_klog(path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int = 700) -> mf.EventLog:
     """A bare klog file on the fast path (real threshold) and the careful one: they agree."""
-    from multus_forensics.formats import klog
+    from multus_forensics.formats.kubelet import klog
 
     monkeypatch.setattr(_journalvec, "CHUNK_ROWS", chunk)
     fast = mf.parse(str(path), format="klog")
@@ -334,7 +334,7 @@ def test_legacy_klog_texts_parse_alike_on_both_paths(
     path = _write(tmp_path, records * 3, pad_to=3)
     if bare:
         path.write_text("\n".join(records * 3) + "\n", encoding="utf-8")
-        from multus_forensics.formats import klog
+        from multus_forensics.formats.kubelet import klog
 
         monkeypatch.setattr(klog, "VECTOR_MIN_LINES", 1)
         events = _both_klog(path, monkeypatch, chunk=4).to_polars()
@@ -372,7 +372,7 @@ def test_without_the_extension_the_pure_path_gives_the_same_events(
 def test_a_restart_preamble_naming_another_machine_sends_the_file_to_the_careful_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from multus_forensics.formats import _klogvec
+    from multus_forensics.formats.kubelet import _klogvec
 
     lines = list(nodegen.klog_file(400, random.Random(9), restarts=1))
     second = [i for i, line in enumerate(lines) if line.startswith("Running on machine")][1]
@@ -386,6 +386,6 @@ def test_a_restart_preamble_naming_another_machine_sends_the_file_to_the_careful
 
 
 def _real(*args: object) -> object:
-    from multus_forensics.formats._klogfile import parse_klog_file
+    from multus_forensics.formats.kubelet._klogfile import parse_klog_file
 
     return parse_klog_file(*args)  # type: ignore[arg-type]

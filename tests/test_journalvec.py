@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import multus_forensics as mf
-from multus_forensics.formats import _bytevec, _journalvec, journald
-from multus_forensics.formats.klog import ID_KEYS
+from multus_forensics.formats.fast import _bytevec
+from multus_forensics.formats.kubelet import _journalvec, journald
+from multus_forensics.formats.kubelet.klog import ID_KEYS
 from multus_forensics.ingest.model import Limits
 from multus_forensics.ingest.sources import RawStream, decode, iter_streams
 from multus_forensics.model import ParseIssue

@@ -13,7 +13,8 @@ import pytest
 import multus_forensics as mf
 from multus_forensics import _native
 from multus_forensics.cli import main
-from multus_forensics.formats import _bytevec, journald
+from multus_forensics.formats.fast import _bytevec
+from multus_forensics.formats.kubelet import journald
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 

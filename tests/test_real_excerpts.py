@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 import multus_forensics as mf
-from multus_forensics.formats import journald
+from multus_forensics.formats.kubelet import journald
 
 REAL = Path(__file__).resolve().parent / "data" / "real"
 #: a modification time far from every excerpt's own year: it must never win

@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from multus_forensics.formats import _runtimefast, containerd
-from multus_forensics.formats._bytevec import line_bounds
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.fast._bytevec import line_bounds
+from multus_forensics.formats.runtime import _runtimefast, containerd
 from multus_forensics.registry import get_format
 from multus_forensics.timeutil import YearAnchor
 

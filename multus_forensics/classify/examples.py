@@ -16,8 +16,8 @@ from typing import Any
 from multus_forensics.classify.catalog import Catalog, Rule
 from multus_forensics.classify.context import Context
 from multus_forensics.classify.engine import rule_hits
-from multus_forensics.formats import _cni
-from multus_forensics.formats.cni_listing import ENTRY, entry_events_dir
+from multus_forensics.formats.configs import _cni
+from multus_forensics.formats.configs.cni_listing import ENTRY, entry_events_dir
 from multus_forensics.model import Event
 
 _ADD_PREFIX = "Add "

@@ -119,7 +119,7 @@ def line_views(src: TextSource) -> LineViews | None:
     """
     import numpy as np
 
-    from multus_forensics.formats._bytevec import line_bounds, string_views
+    from multus_forensics.formats.fast._bytevec import line_bounds, string_views
 
     data = src.data if src.data is not None else src.text.encode("utf-8")
     if len(data) >= 1 << 32:

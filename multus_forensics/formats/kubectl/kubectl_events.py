@@ -9,7 +9,7 @@ Printed by kubectl's table printer; pasted from a terminal, often wrapped. Shape
 with a leading ``NAMESPACE`` column under ``-A``, ``pod/x`` (newer kubectl) or ``Pod/x``, and the
 pre-1.14 layout ``LASTSEEN FIRSTSEEN COUNT NAME KIND SUBOBJECT TYPE REASON SOURCE MESSAGE``
 (NAME is the event name ``<pod>.<hash>``). Wrapped message lines continue the row above them
-(see :mod:`multus_forensics.formats._kubectl_table`). Ages are turned into times only against
+(see :mod:`multus_forensics.formats.kubectl._kubectl_table`). Ages are turned into times only against
 ``ctx.now``: the table carries no timestamp of its own, so without ``now`` the ages stay in
 ``fields`` and ``time`` is ``None``.
 """
@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Final
 
-from multus_forensics.formats import _kubectl as k
-from multus_forensics.formats._kubectl_table import Identity, TableBuilder
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.kubectl import _kubectl as k
+from multus_forensics.formats.kubectl._kubectl_table import Identity, TableBuilder
 from multus_forensics.model import events_to_frame
 
 FORMAT: Final = "kubectl-events"

@@ -30,7 +30,7 @@ from multus_forensics.formats.base import (
     TextSource,
     fraction,
 )
-from multus_forensics.formats.klog import STRUCTURED_KINDS
+from multus_forensics.formats.kubelet.klog import STRUCTURED_KINDS
 from multus_forensics.model import ParseIssue, excerpt
 
 if TYPE_CHECKING:

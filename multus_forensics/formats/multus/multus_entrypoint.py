@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Final
 
-from multus_forensics.formats._multus_msg import self_delegating
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.multus._multus_msg import self_delegating
 from multus_forensics.model import Event, events_to_frame
 
 _DATED_RE: Final = re.compile(

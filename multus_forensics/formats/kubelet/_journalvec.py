@@ -25,14 +25,14 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
-from multus_forensics.formats import _journalrec
-from multus_forensics.formats._bytevec import rollover_offsets
-from multus_forensics.formats._logrus import LEVELS as LOGRUS_LEVELS
-from multus_forensics.formats._syslogstamp import EN_MONTHS, SHORT_RE
-from multus_forensics.formats._vecmerge import merge_chunks, no_events
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
-from multus_forensics.formats.journald import EMBEDDED_IDENTS, KUBELET_IDENTS
-from multus_forensics.formats.klog import LEGACY_STARTS, LEVELS, STRUCTURED_KINDS
+from multus_forensics.formats.fast._bytevec import rollover_offsets
+from multus_forensics.formats.fast._vecmerge import merge_chunks, no_events
+from multus_forensics.formats.kubelet import _journalrec
+from multus_forensics.formats.kubelet._syslogstamp import EN_MONTHS, SHORT_RE
+from multus_forensics.formats.kubelet.journald import EMBEDDED_IDENTS, KUBELET_IDENTS
+from multus_forensics.formats.kubelet.klog import LEGACY_STARTS, LEVELS, STRUCTURED_KINDS
+from multus_forensics.formats.runtime._logrus import LEVELS as LOGRUS_LEVELS
 from multus_forensics.mapping import Data, release
 
 if TYPE_CHECKING:
@@ -270,7 +270,7 @@ def _block_followers(lines: ScanLines, slow_idx: np.ndarray) -> list[int]:
     for a whole file (with its note). Blocks are rare; each search is a bytes find."""
     import numpy as np
 
-    from multus_forensics.formats._journalrec import split_record
+    from multus_forensics.formats.kubelet._journalrec import split_record
 
     data, starts, lens = lines.data, lines.starts, lines.lens
 

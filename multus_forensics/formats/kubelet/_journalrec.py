@@ -15,14 +15,15 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from multus_forensics import registry
-from multus_forensics.formats._klogfile import (
+from multus_forensics.formats._rows import lines_field
+from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.kubelet._klogfile import (
     LocalTime,
     encode_fields,
     frame_from_rows,
     local_to_utc,
 )
-from multus_forensics.formats._rows import lines_field
-from multus_forensics.formats._syslogstamp import (
+from multus_forensics.formats.kubelet._syslogstamp import (
     HEADER_MARKERS,
     ISO_RE,
     MARKER_RE,
@@ -32,9 +33,8 @@ from multus_forensics.formats._syslogstamp import (
     month_number,
     pager_truncated,
 )
-from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
-from multus_forensics.formats.journald import payload_source
-from multus_forensics.formats.klog import parse_payload as parse_klog
+from multus_forensics.formats.kubelet.journald import payload_source
+from multus_forensics.formats.kubelet.klog import parse_payload as parse_klog
 from multus_forensics.model import COLUMNS, ParseIssue, excerpt
 from multus_forensics.timeutil import years_for_months, zone_or_utc
 

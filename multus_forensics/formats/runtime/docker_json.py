@@ -11,7 +11,7 @@ clusters from before containerd/CRI-O (dockershim); sosreports of such nodes kee
 ``log`` ends with ``\\n`` when the container wrote a whole line; without it the line was split
 (16 KiB chunks) and continues in the next object of the same stream, like a CRI ``P`` partial.
 So each object is read as the CRI line ``<time> <stream> <F|P> <log>`` and parsed by
-:class:`~multus_forensics.formats.cri.CriFormat`: same joining, same payload parsers, same
+:class:`~multus_forensics.formats.runtime.cri.CriFormat`: same joining, same payload parsers, same
 owner fields; only ``format`` and ``raw`` (the physical JSON lines) differ.
 """
 
@@ -76,7 +76,7 @@ class DockerJsonFormat(LogFormat):
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
         import polars as pl
 
-        from multus_forensics.formats.cri import CriFormat
+        from multus_forensics.formats.runtime.cri import CriFormat
 
         lines = src.lines
         cri: list[str] = []

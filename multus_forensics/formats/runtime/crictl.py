@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Final
 
 from multus_forensics.formats._identity import identities_from_text
-from multus_forensics.formats._logrus import go_unquote
 from multus_forensics.formats.base import (
     LogFormat,
     ParseContext,
@@ -27,6 +26,7 @@ from multus_forensics.formats.base import (
     TextSource,
     any_share_score,
 )
+from multus_forensics.formats.runtime._logrus import go_unquote
 from multus_forensics.model import Event, events_to_frame
 
 _CLI_RE: Final = re.compile(

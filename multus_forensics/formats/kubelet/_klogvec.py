@@ -13,12 +13,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from multus_forensics.formats import _journalvec
-from multus_forensics.formats._bytevec import rollover_offsets
-from multus_forensics.formats._klogfile import file_anchor, parse_klog_file, parse_klog_lines
-from multus_forensics.formats._vecmerge import merge_chunks
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
-from multus_forensics.formats.klog import HEADER_RE, PREAMBLE_RE, preamble_time
+from multus_forensics.formats.fast._bytevec import rollover_offsets
+from multus_forensics.formats.fast._vecmerge import merge_chunks
+from multus_forensics.formats.kubelet import _journalvec
+from multus_forensics.formats.kubelet._klogfile import (
+    file_anchor,
+    parse_klog_file,
+    parse_klog_lines,
+)
+from multus_forensics.formats.kubelet.klog import HEADER_RE, PREAMBLE_RE, preamble_time
 from multus_forensics.mapping import release
 from multus_forensics.timeutil import zone_or_utc
 

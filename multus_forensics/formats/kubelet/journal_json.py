@@ -39,7 +39,7 @@ from multus_forensics.formats.base import (
     TextSource,
     fraction,
 )
-from multus_forensics.formats.journald import payload_source
+from multus_forensics.formats.kubelet.journald import payload_source
 from multus_forensics.model import COLUMNS, ParseIssue, excerpt
 
 if TYPE_CHECKING:

@@ -25,7 +25,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from multus_forensics.formats._assemble import LineViews, apply_found, line_views, map_chunks
-from multus_forensics.formats._logrus import (
+from multus_forensics.formats.base import (
+    LogFormat,
+    ParseContext,
+    ParseOutput,
+    PayloadParser,
+    TextSource,
+)
+from multus_forensics.formats.runtime._logrus import (
     LEVELS,
     RUNTIME_TRIGGER,
     SANDBOX_SHAPES,
@@ -33,20 +40,13 @@ from multus_forensics.formats._logrus import (
     parse_kv,
     parse_time,
 )
-from multus_forensics.formats._logrus_vec import (
+from multus_forensics.formats.runtime._logrus_vec import (
     BARE_KVS,
     bare_kvs_json,
     logrus_split,
     sandbox_columns,
     take_error,
     unquote,
-)
-from multus_forensics.formats.base import (
-    LogFormat,
-    ParseContext,
-    ParseOutput,
-    PayloadParser,
-    TextSource,
 )
 from multus_forensics.model import COLUMNS, ParseIssue, conform, empty_frame, excerpt
 
@@ -206,7 +206,7 @@ def _stamps(df: pl.DataFrame, views: LineViews | None) -> pl.DataFrame:
     import numpy as np
     import polars as pl
 
-    from multus_forensics.formats._stampvec import rfc3339_micros
+    from multus_forensics.formats.fast._stampvec import rfc3339_micros
 
     if views is None:
         return df.with_columns(_careful_stamps(pl.col("ts")))
@@ -232,7 +232,7 @@ def parse_logrus_source(
     """Vectorised parse of a logrus text (or JSON) log; shared by containerd and CRI-O."""
     import polars as pl
 
-    from multus_forensics.formats import _runtimefast
+    from multus_forensics.formats.runtime import _runtimefast
 
     if not src.line_count:
         return ParseOutput(empty_frame())
@@ -356,7 +356,7 @@ class ContainerdFormat(LogFormat):
     description: ClassVar[str] = "containerd log (logrus text or JSON), k3s/rke2 containerd.log"
 
     def sniff(self, head: Sequence[str]) -> float:
-        from multus_forensics.formats.crio import crio_markers, logrus_share
+        from multus_forensics.formats.runtime.crio import crio_markers, logrus_share
 
         own = logrus_share(head) + sum(1 for line in head if _JSON_HEAD.match(line)) / max(
             len(head), 1

@@ -27,8 +27,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from multus_forensics.formats._klogkv import go_unquote_at, parse_kv
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource, fraction
+from multus_forensics.formats.kubelet._klogkv import go_unquote_at, parse_kv
 
 HEADER_RE: Final = re.compile(
     r"(?P<sev>[IWEF])(?P<mo>\d\d)(?P<d>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)\.(?P<us>\d{6})"
@@ -256,7 +256,7 @@ class KlogFormat(LogFormat):
         return min(1.0, score)
 
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
-        from multus_forensics.formats import _klogfile, _klogvec
+        from multus_forensics.formats.kubelet import _klogfile, _klogvec
 
         if _klogvec.applies(src, ctx, VECTOR_MIN_LINES):
             return _klogvec.parse_vectorised(src, ctx, self.name)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from multus_forensics.formats import _kubectl as k
 from multus_forensics.formats.base import TextSource
+from multus_forensics.formats.kubectl import _kubectl as k
 from multus_forensics.model import Event, ParseIssue, excerpt
 
 _ERRORISH = re.compile(r"(?i)\b(?:error|failed|fail|unable|cannot|denied|refused)\b")

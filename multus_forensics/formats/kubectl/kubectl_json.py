@@ -12,7 +12,7 @@ incarnations of a StatefulSet pod apart, ``source.host`` names the node. Shapes 
 JSON may be one document, a ``List``, or objects concatenated (``--watch``); YAML may hold several
 ``---`` documents. Events become ``event:<Reason>`` rows, pods a ``pod:info`` row (uid,
 ``deletionTimestamp``, ``spec.nodeName``) plus the annotation events of
-:mod:`~multus_forensics.formats._kubectl_pod`; other kinds a ``log`` row. Each item owns its
+:mod:`~multus_forensics.formats.kubectl._kubectl_pod`; other kinds a ``log`` row. Each item owns its
 lines; the document's opening and closing lines go to its first and last item. A document
 that does not parse keeps the items read before the damage; its remaining lines are issues.
 """
@@ -26,10 +26,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
-from multus_forensics.formats import _kubectl as k
-from multus_forensics.formats._cni import nad_event
-from multus_forensics.formats._kubectl_pod import Annotation, block_events, parse_rfc3339
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.configs._cni import nad_event
+from multus_forensics.formats.kubectl import _kubectl as k
+from multus_forensics.formats.kubectl._kubectl_pod import Annotation, block_events, parse_rfc3339
 from multus_forensics.model import Event, ParseIssue, events_to_frame, excerpt
 
 FORMAT: Final = "kubectl-json"

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from multus_forensics.formats._identity import identities_from_text
-from multus_forensics.formats._logrus import go_unquote
+from multus_forensics.formats.runtime._logrus import go_unquote
 
 #: header regex, shared with the vectorised path (Rust regex syntax compatible)
 #: the header alone: the vectorised path slices the message off instead of capturing it

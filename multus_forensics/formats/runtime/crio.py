@@ -19,8 +19,8 @@ import re
 from collections.abc import Sequence
 from typing import ClassVar, Final
 
-from multus_forensics.formats._logrus import LOGRUS_LINE
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.runtime._logrus import LOGRUS_LINE
 
 _LOGRUS_RE: Final = re.compile(LOGRUS_LINE)
 _MARKERS: Final = re.compile(
@@ -58,6 +58,6 @@ class CrioFormat(LogFormat):
         return min(1.0, 0.6 + 0.3 * share + 0.1 * markers)
 
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
-        from multus_forensics.formats.containerd import parse_logrus_source
+        from multus_forensics.formats.runtime.containerd import parse_logrus_source
 
         return parse_logrus_source(src, ctx, self.name, "crio")

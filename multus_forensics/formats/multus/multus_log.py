@@ -27,7 +27,8 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from multus_forensics.formats._assemble import apply_found, json_str, line_views, map_chunks
-from multus_forensics.formats._multus_msg import (
+from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.multus._multus_msg import (
     ADD_PREFIX,
     HEADER_PREFIX,
     LEVELS,
@@ -36,7 +37,6 @@ from multus_forensics.formats._multus_msg import (
     WHEREABOUTS_HINT,
     classify,
 )
-from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.model import ParseIssue, conform, empty_frame, excerpt
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ def parse_multus_lines(
     """Vectorised parse of header lines; shared with formats that embed whole Multus logs."""
     import polars as pl
 
-    from multus_forensics.formats import _runtimefast
+    from multus_forensics.formats.runtime import _runtimefast
 
     if not src.line_count:
         return empty_frame(), [], 0
@@ -309,8 +309,8 @@ def header_frame(
     import numpy as np
     import polars as pl
 
-    from multus_forensics.formats._bytevec import string_views
-    from multus_forensics.formats._stampvec import rfc3339_micros
+    from multus_forensics.formats.fast._bytevec import string_views
+    from multus_forensics.formats.fast._stampvec import rfc3339_micros
 
     arr = np.frombuffer(data, dtype=np.uint8)
     df = raw.to_frame().with_columns(

@@ -12,7 +12,7 @@ that printed them::
     {"name": "cbr0", "cniVersion": "0.3.1", "plugins": [{"type": "flannel", ...}, {"type": "portmap", ...}]}
 
 Each JSON object is one ``config:cni`` event owning its lines, with the facts of
-:mod:`~multus_forensics.formats._cni` in ``fields`` (types, delegates, cniVersion, master,
+:mod:`~multus_forensics.formats.configs._cni` in ``fields`` (types, delegates, cniVersion, master,
 kubeconfig, ``self_delegating``) and the path it was printed from (``cat PATH``, ``==> PATH <==``
 or the file's own name). Other lines (prompts, comments) are ``log`` events; an object that does
 not parse leaves its lines as ``log`` events with the JSON error in ``fields``.
@@ -26,8 +26,8 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar, Final
 
-from multus_forensics.formats._cni import config_fields, describe
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.configs._cni import config_fields, describe
 from multus_forensics.model import Event, events_to_frame
 
 FORMAT: Final = "cni-config"

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Final
 
-from multus_forensics.formats._kubectl_table import Identity, TableBuilder
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.kubectl._kubectl_table import Identity, TableBuilder
 from multus_forensics.model import events_to_frame
 from multus_forensics.timeutil import years_for_months, zone_or_utc
 

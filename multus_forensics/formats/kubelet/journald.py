@@ -30,14 +30,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, ClassVar, Final
 
-from multus_forensics.formats._syslogstamp import (
+from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.kubelet._syslogstamp import (
     ISO_RE,
     MARKER_RE,
     SHORT_RE,
     header_anchor,
     month_number,
 )
-from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.timeutil import zone_or_utc
 
 #: files at least this large take the compiled scanner; below, its setup (a few polars
@@ -80,7 +80,7 @@ class JournaldFormat(LogFormat):
 
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
         from multus_forensics._native import load
-        from multus_forensics.formats import _journalrec, _journalvec
+        from multus_forensics.formats.kubelet import _journalrec, _journalvec
 
         if ctx.year_anchor.source != "argument":
             anchor = header_anchor(src.head(3), zone_or_utc(ctx.tz))

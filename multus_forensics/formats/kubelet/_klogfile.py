@@ -13,7 +13,12 @@ from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
-from multus_forensics.formats.klog import PREAMBLE_RE, is_header, parse_payload, preamble_time
+from multus_forensics.formats.kubelet.klog import (
+    PREAMBLE_RE,
+    is_header,
+    parse_payload,
+    preamble_time,
+)
 from multus_forensics.model import ParseIssue, conform, empty_frame, excerpt, schema
 from multus_forensics.timeutil import YearAnchor, years_for_months, zone_or_utc
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from multus_forensics.formats._logrus import META, SANDBOX_REF, STOP, go_unquote
+from multus_forensics.formats.runtime._logrus import META, SANDBOX_REF, STOP, go_unquote
 
 if TYPE_CHECKING:
     import numpy as np
@@ -178,7 +178,7 @@ def _quoted_views(df: pl.DataFrame, views: LineViews) -> pl.DataFrame:
     import numpy as np
     import polars as pl
 
-    from multus_forensics.formats._bytevec import byte_at, string_views
+    from multus_forensics.formats.fast._bytevec import byte_at, string_views
 
     _, data, starts, lens = views
     arr = np.frombuffer(data, dtype=np.uint8)

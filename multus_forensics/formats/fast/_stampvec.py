@@ -28,7 +28,7 @@ def rfc3339_micros(
     """
     import numpy as np
 
-    from multus_forensics.formats._bytevec import epoch_micros, field_bytes
+    from multus_forensics.formats.fast._bytevec import epoch_micros, field_bytes
 
     n = len(starts)
     if n == 0:

@@ -44,10 +44,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Final
 
-from multus_forensics.formats import _kubectl as k
-from multus_forensics.formats._kubectl_pod import Annotation, block_events, parse_start_time
-from multus_forensics.formats._kubectl_table import Identity, Row, TableBuilder
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.kubectl import _kubectl as k
+from multus_forensics.formats.kubectl._kubectl_pod import Annotation, block_events, parse_start_time
+from multus_forensics.formats.kubectl._kubectl_table import Identity, Row, TableBuilder
 from multus_forensics.model import Event, ParseIssue, events_to_frame
 
 FORMAT: Final = "kubectl-describe"

@@ -14,8 +14,8 @@ evidence (a ``type: multus`` config, a ``master`` the node does not have, a miss
       config: '{"cniVersion": "0.3.1", "type": "macvlan", "master": "eth1", "ipam": {"type": "whereabouts", ...}}'
 
 It reads like any ``kubectl -o yaml|json`` output, so the parsing (documents, Lists, line spans,
-damage) is :class:`~multus_forensics.formats.kubectl_json.KubectlJson`'s; each NAD becomes one
-``config:nad`` event with ``spec.config`` flattened by :mod:`~multus_forensics.formats._cni`.
+damage) is :class:`~multus_forensics.formats.kubectl.kubectl_json.KubectlJson`'s; each NAD becomes one
+``config:nad`` event with ``spec.config`` flattened by :mod:`~multus_forensics.formats.configs._cni`.
 This format only wins detection when NADs are what the text holds.
 """
 
@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 from typing import ClassVar, Final
 
-from multus_forensics.formats.kubectl_json import KubectlJson
+from multus_forensics.formats.kubectl.kubectl_json import KubectlJson
 
 _NAD: Final = re.compile(r"""(?:^|["\s])kind["']?\s*:\s*["']?NetworkAttachmentDefinition\b""")
 _NAD_API: Final = re.compile(r"k8s\.cni\.cncf\.io/v1")

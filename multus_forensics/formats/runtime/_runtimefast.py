@@ -21,7 +21,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from multus_forensics.formats._assemble import map_chunks
-from multus_forensics.formats._vecmerge import merge_chunks
+from multus_forensics.formats.fast._vecmerge import merge_chunks
 from multus_forensics.mapping import Data, release
 from multus_forensics.model import ParseIssue, conform, empty_frame
 
@@ -69,7 +69,7 @@ class _File:
     def __init__(self, src: TextSource) -> None:
         import numpy as np
 
-        from multus_forensics.formats._bytevec import line_bounds
+        from multus_forensics.formats.fast._bytevec import line_bounds
 
         self.data: Data = src.data if src.data is not None else src.text.encode("utf-8")
         starts, ends = line_bounds(np.frombuffer(self.data, dtype=np.uint8))
@@ -94,7 +94,7 @@ class _File:
         """
         import numpy as np
 
-        from multus_forensics.formats._bytevec import string_views
+        from multus_forensics.formats.fast._bytevec import string_views
 
         view = memoryview(self.data)
         lens = self.lens[rows]
@@ -134,7 +134,7 @@ def _scan(
     import polars as pl
     import pyarrow as pa
 
-    from multus_forensics.formats._viewpatch import patches, write
+    from multus_forensics.formats.fast._viewpatch import patches, write
 
     lo, hi = span
     slow, m, micros, trig, views, valid, text, odd = fn(file.data, file.starts, file.lens, lo, hi)
@@ -240,8 +240,8 @@ def parse_multus(
     import numpy as np
     import polars as pl
 
-    from multus_forensics.formats._multus_msg import classify
-    from multus_forensics.formats.multus_log import header_frame, parse_line_frame
+    from multus_forensics.formats.multus._multus_msg import classify
+    from multus_forensics.formats.multus.multus_log import header_frame, parse_line_frame
 
     file = _File(src)
 
@@ -286,9 +286,9 @@ def parse_logrus(
     import numpy as np
     import polars as pl
 
-    from multus_forensics.formats._logrus import classify_runtime, parse_kv
     from multus_forensics.formats.base import ParseOutput
-    from multus_forensics.formats.containerd import CHUNK_ROWS, _parse_chunk
+    from multus_forensics.formats.runtime._logrus import classify_runtime, parse_kv
+    from multus_forensics.formats.runtime.containerd import CHUNK_ROWS, _parse_chunk
 
     file = _File(src)
 

@@ -1,0 +1,1 @@
+"""CNI configuration as evidence: .conf/.conflist, NetworkAttachmentDefinitions, listings."""

@@ -1,0 +1,1 @@
+"""Byte-level helpers shared by the compiled and vectorised paths of every family."""

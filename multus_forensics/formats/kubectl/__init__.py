@@ -1,0 +1,1 @@
+"""kubectl output: describe, events, pod JSON/YAML, the OpenShift event monitor."""

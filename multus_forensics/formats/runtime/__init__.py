@@ -1,0 +1,1 @@
+"""Container-runtime logs: containerd, CRI-O, crictl, CRI and docker container logs, calico."""
