@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from test_rules_catalog import MINIMAL
 
 import multus_forensics as mf
 from multus_forensics.classify.catalog import load_rules_text
@@ -54,18 +55,11 @@ def test_a_finding_without_its_look_alike_lists_no_discriminator(tmp_path: Path)
     assert all(f.discriminators == () for f in mf.diagnose(str(path), year=2026))
 
 
-RULE = """
-[[rule]]
-id = "USER-1"
-title = "t"
-root_cause = "nad_not_found"
-severity = "error"
-patterns = ['my NAD is gone']
-confidence = 0.5
-explanation = "x"
-examples = ['my NAD is gone']
-discriminators = [{ against = "multus_bug", check = "ls -l /etc/cni/multus/net.d", outcomes = OUTCOMES }]
+RULE = (
+    MINIMAL
+    + """discriminators = [{ against = "multus_bug", check = "ls -l /etc/cni/multus/net.d", outcomes = OUTCOMES }]
 """
+)
 
 
 def test_discriminator_with_fewer_than_two_outcomes_is_rejected() -> None:
