@@ -223,11 +223,20 @@ def events_to_frame(events: Iterable[Event]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema(), orient="row")
 
 
+def decode_fields(text: str | None) -> dict[str, Any]:
+    """The ``fields`` column's JSON object; ``{}`` for empty, damaged or non-object text."""
+    try:
+        loaded = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
 def frame_to_events(df: pl.DataFrame) -> list[Event]:
     """Turn frame rows back into :class:`Event` objects (``fields`` decoded from JSON)."""
     out = []
     for row in df.iter_rows(named=True):
-        row["fields"] = json.loads(row["fields"] or "{}")
+        row["fields"] = decode_fields(row["fields"])
         out.append(Event(**row))
     return out
 

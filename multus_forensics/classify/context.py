@@ -10,7 +10,6 @@ interface, pod), so the classifier keeps working on whatever the chain module ca
 from __future__ import annotations
 
 import importlib
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 import regex
 
 from multus_forensics.classify.normalise import casefold_variants, normalise
-from multus_forensics.model import Event
+from multus_forensics.model import Event, decode_fields
 
 if TYPE_CHECKING:
     import polars as pl
@@ -277,7 +276,7 @@ class Context:
             at = COLUMNS.index("fields")
             for i, row in zip(missing, sub.iter_rows(), strict=True):
                 values = list(row)
-                values[at] = _fields(values[at])
+                values[at] = decode_fields(values[at])
                 self._views[i] = EventView(i, Event(*values))
         return [self._views[i] for i in wanted]
 
@@ -388,14 +387,6 @@ class Context:
         if key not in self.cache:
             self.cache[key] = compute()
         return self.cache[key]
-
-
-def _fields(text: Any) -> dict[str, Any]:
-    try:
-        loaded = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
 
 
 def error_rows() -> pl.Expr:

@@ -7,13 +7,13 @@ unwrapped once here and the chain's identities fill the row's empty identity col
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.chain import ErrorChain, unwrap_error
+from multus_forensics.model import decode_fields
 
 if TYPE_CHECKING:
     import polars as pl
@@ -112,11 +112,7 @@ class Rec:
     @property
     def fields(self) -> dict[str, Any]:
         if self._fields is None:
-            try:
-                loaded = json.loads(self.fields_json or "{}")
-            except ValueError:
-                loaded = {}
-            self._fields = loaded if isinstance(loaded, dict) else {}
+            self._fields = decode_fields(self.fields_json)
         return self._fields
 
     @property
