@@ -229,7 +229,8 @@ class Context:
         #: every fragment a selection by text may ask for (the catalog's): rows holding none of
         #: them are set aside once, so each rule's own pass reads only the rest
         self.needles = needles
-        self._marked_rules: dict[str, str] = {}
+        #: rule id -> the pre-filtered positions holding one of its fragments (see :meth:`prime`)
+        self._marked_rules: dict[str, list[int]] = {}
 
     @classmethod
     def of(cls, events: Sequence[Event]) -> Context:
@@ -289,21 +290,63 @@ class Context:
         return rows if self.needles is None else rows.filter(text_mask(self.needles))
 
     def prime(self, rules: Sequence[Rule]) -> None:
-        """Mark the candidate rows of every rule in one parallel pass over the pre-filtered rows
-        (instead of one pass per rule)."""
-        from multus_forensics.classify.select import rule_needles, text_mask
+        """Find the candidate rows of every rule at once: one Aho-Corasick pass lists the
+        catalog fragments each pre-filtered row holds, and a join maps fragments to rules
+        (instead of one pass per rule over the same rows)."""
+        import polars as pl
 
-        marks = {}
-        for n, rule in enumerate(rules):
+        from multus_forensics.classify.select import TEXT_COLUMNS, always, rule_needles
+
+        if self.needles is None:
+            return
+        owners: dict[str, set[str]] = {}
+        for rule in rules:
             needles = rule_needles(rule)
-            if needles is not None and self.needles is not None and needles <= self.needles:
-                marks[rule.id] = f"_rule{n}"
-        if marks:
-            by_id = {r.id: r for r in rules}
-            self._texty = self._texty.with_columns(
-                [text_mask(rule_needles(by_id[i]) or ()).alias(col) for i, col in marks.items()]
+            if needles is not None and needles <= self.needles:
+                for needle in needles:
+                    owners.setdefault(needle, set()).add(rule.id)
+        if not owners:
+            return
+        everyone = "\x00always"
+        for needle in always():
+            owners.setdefault(needle, set()).add(everyone)
+        patterns = sorted(owners)
+        lowered = pl.Series(patterns, dtype=pl.String).str.to_lowercase().to_list()
+        table = pl.DataFrame(
+            [(low, rid) for pat, low in zip(patterns, lowered, strict=True) for rid in owners[pat]],
+            schema={"found": pl.String, "rule": pl.String},
+            orient="row",
+        ).unique()
+        texts = [pl.col(c).fill_null("") for c in TEXT_COLUMNS if c in self._texty.columns]
+        found = (
+            self._texty.lazy()
+            .select(
+                "_pos",
+                pl.concat_list(
+                    [
+                        t.str.extract_many(patterns, ascii_case_insensitive=True, overlapping=True)
+                        for t in texts
+                    ]
+                ).alias("found"),
             )
-            self._marked_rules = marks
+            .explode("found")
+            .drop_nulls("found")
+            .select("_pos", pl.col("found").str.to_lowercase())
+            .unique()
+            .join(table.lazy(), on="found")
+            .group_by("rule")
+            .agg(pl.col("_pos").unique())
+            .collect()
+        )
+        by_rule = dict(zip(found.get_column("rule"), found.get_column("_pos"), strict=True))
+        shared = by_rule.get(everyone, pl.Series([], dtype=pl.UInt32)).to_list()
+        marks: dict[str, list[int]] = {}
+        for rule in rules:
+            needles = rule_needles(rule)
+            if needles is not None and needles <= self.needles:
+                own = by_rule.get(rule.id)
+                marks[rule.id] = sorted({*shared, *(own.to_list() if own is not None else ())})
+        self._marked_rules = marks
 
     def positions(self, mask: pl.Expr, needles: frozenset[str] | None = None) -> list[int]:
         """Row positions where ``mask`` holds, in input order. ``mask`` must imply one of
@@ -348,7 +391,8 @@ class Context:
         def compute() -> list[EventView]:
             needles = rule_needles(rule)
             if rule.id in self._marked_rules:
-                text: pl.Expr = pl.col(self._marked_rules[rule.id])
+                marked = pl.Series(self._marked_rules[rule.id], dtype=pl.UInt32)
+                text: pl.Expr = pl.col("_pos").is_in(marked.implode())
             else:
                 text = pl.lit(True) if needles is None else text_mask(needles)
             mask = rule_kinds(rule) & text
