@@ -290,33 +290,53 @@ class Context:
         return rows if self.needles is None else rows.filter(text_mask(self.needles))
 
     def prime(self, rules: Sequence[Rule]) -> None:
-        """Find the candidate rows of every rule at once: one Aho-Corasick pass lists the
-        catalog fragments each pre-filtered row holds, and a join maps fragments to rules
-        (instead of one pass per rule over the same rows)."""
+        """Find the candidate rows of every rule at once (instead of one pass per rule).
+
+        One Aho-Corasick pass lists the fragments each pre-filtered row holds; a join maps them
+        to rule clauses (:func:`~multus_forensics.classify.select.rule_clauses`), and a row is a
+        candidate of a rule when it holds a fragment of every factor of one of its clauses.
+        Rows holding an always-fragment are candidates of every rule.
+        """
         import polars as pl
 
-        from multus_forensics.classify.select import TEXT_COLUMNS, always, rule_needles
+        from multus_forensics.classify.select import (
+            TEXT_COLUMNS,
+            always,
+            rule_clauses,
+            rule_needles,
+        )
 
         if self.needles is None:
             return
-        owners: dict[str, set[str]] = {}
+        entries: list[tuple[str, str, int, int]] = []  # needle, rule, clause, factor
+        sizes: list[tuple[str, int, int]] = []
+        eligible: list[str] = []
         for rule in rules:
             needles = rule_needles(rule)
-            if needles is not None and needles <= self.needles:
-                for needle in needles:
-                    owners.setdefault(needle, set()).add(rule.id)
-        if not owners:
+            if needles is None or not needles <= self.needles:
+                continue
+            eligible.append(rule.id)
+            for c, clause in enumerate(rule_clauses(rule)):
+                sizes.append((rule.id, c, len(clause)))
+                entries.extend((n, rule.id, c, f) for f, alts in enumerate(clause) for n in alts)
+        if not eligible:
             return
         everyone = "\x00always"
-        for needle in always():
-            owners.setdefault(needle, set()).add(everyone)
-        patterns = sorted(owners)
-        lowered = pl.Series(patterns, dtype=pl.String).str.to_lowercase().to_list()
-        table = pl.DataFrame(
-            [(low, rid) for pat, low in zip(patterns, lowered, strict=True) for rid in owners[pat]],
-            schema={"found": pl.String, "rule": pl.String},
-            orient="row",
-        ).unique()
+        entries.extend((n, everyone, 0, 0) for n in always())
+        sizes.append((everyone, 0, 1))
+        patterns = sorted({e[0] for e in entries})
+        table = (
+            pl.DataFrame(
+                entries,
+                schema={"found": pl.String, "rule": pl.String, "clause": pl.Int64, "factor": pl.Int64},
+                orient="row",
+            )
+            .with_columns(pl.col("found").str.to_lowercase())
+            .unique()
+        )
+        need = pl.DataFrame(
+            sizes, schema={"rule": pl.String, "clause": pl.Int64, "size": pl.UInt32}, orient="row"
+        )
         texts = [pl.col(c).fill_null("") for c in TEXT_COLUMNS if c in self._texty.columns]
         found = (
             self._texty.lazy()
@@ -334,6 +354,10 @@ class Context:
             .select("_pos", pl.col("found").str.to_lowercase())
             .unique()
             .join(table.lazy(), on="found")
+            .group_by("_pos", "rule", "clause")
+            .agg(pl.col("factor").n_unique().alias("held"))
+            .join(need.lazy(), on=["rule", "clause"])
+            .filter(pl.col("held") == pl.col("size"))
             .group_by("rule")
             .agg(pl.col("_pos").unique())
             .collect()
@@ -341,11 +365,9 @@ class Context:
         by_rule = dict(zip(found.get_column("rule"), found.get_column("_pos"), strict=True))
         shared = by_rule.get(everyone, pl.Series([], dtype=pl.UInt32)).to_list()
         marks: dict[str, list[int]] = {}
-        for rule in rules:
-            needles = rule_needles(rule)
-            if needles is not None and needles <= self.needles:
-                own = by_rule.get(rule.id)
-                marks[rule.id] = sorted({*shared, *(own.to_list() if own is not None else ())})
+        for rid in eligible:
+            own = by_rule.get(rid)
+            marks[rid] = sorted({*shared, *(own.to_list() if own is not None else ())})
         self._marked_rules = marks
 
     def positions(self, mask: pl.Expr, needles: frozenset[str] | None = None) -> list[int]:

@@ -209,6 +209,34 @@ def rule_needles(rule: Rule) -> Factor | None:
     return pattern_needles(tuple(p.pattern for p in rule.patterns))
 
 
+def rule_clauses(rule: Rule) -> tuple[tuple[frozenset[str], ...], ...]:
+    """Candidate conditions of ``rule`` over the stored text columns: a row can match only if,
+    for one clause, it holds a fragment of each of the clause's factors.
+
+    A clause per pattern, with every fragment (of :data:`MIN_LITERAL` characters or more) its
+    matches hold. That needs the row to hold what the rule's texts hold, without case: true of
+    rows with no always-fragment (their texts differ from the columns only by case and wraps,
+    see :mod:`multus_forensics.classify.normalise`), and always-rows are candidates anyway. A
+    rule that also matches truncated text (``partial``) gets a clause per decisive fragment,
+    which such a match holds. A rule with a pattern whose fragments cannot be read keeps the
+    one-factor clause of :func:`rule_needles`.
+    """
+    best = rule_needles(rule)
+    fallback = ((best,),) if best else ()
+    clauses = []
+    # a partial match holds one of the decisive fragments: each is a clause of its own
+    for pattern in (*rule.patterns, *rule.partial):
+        factors = tuple(
+            frozenset(alts)
+            for alts in pattern_factors(pattern.pattern)
+            if min(len(a) for a in alts) >= MIN_LITERAL
+        )
+        if not factors:
+            return fallback
+        clauses.append(factors)
+    return tuple(clauses)
+
+
 def rule_kinds(rule: Rule) -> pl.Expr:
     import polars as pl
 
