@@ -328,7 +328,12 @@ class Context:
         table = (
             pl.DataFrame(
                 entries,
-                schema={"found": pl.String, "rule": pl.String, "clause": pl.Int64, "factor": pl.Int64},
+                schema={
+                    "found": pl.String,
+                    "rule": pl.String,
+                    "clause": pl.Int64,
+                    "factor": pl.Int64,
+                },
                 orient="row",
             )
             .with_columns(pl.col("found").str.to_lowercase())

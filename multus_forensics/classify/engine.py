@@ -24,6 +24,7 @@ from multus_forensics.classify.fallback import FALLBACK_FORMAT, unrecognised_eve
 from multus_forensics.classify.findings import Diagnosis, Finding
 from multus_forensics.classify.normalise import transit_adjust
 from multus_forensics.classify.predicates import PREDICATES, Hit
+from multus_forensics.gcpause import gc_paused
 from multus_forensics.model import Event, events_to_frame
 
 if TYPE_CHECKING:
@@ -312,6 +313,7 @@ def diagnose_events(events: Sequence[Event], catalog: Catalog, stats: dict[str, 
     return diagnose_frame(events_to_frame(events), catalog, stats)
 
 
+@gc_paused()
 def diagnose_frame(
     frame: pl.DataFrame,
     catalog: Catalog,
