@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 import regex
 
 from multus_forensics.classify.normalise import casefold_variants, normalise
-from multus_forensics.model import Event, decode_fields
+from multus_forensics.model import Event, LazyFields
 
 if TYPE_CHECKING:
     import polars as pl
@@ -277,7 +277,7 @@ class Context:
             at = COLUMNS.index("fields")
             for i, row in zip(missing, sub.iter_rows(), strict=True):
                 values = list(row)
-                values[at] = decode_fields(values[at])
+                values[at] = LazyFields(values[at])
                 self._views[i] = EventView(i, Event(*values))
         return [self._views[i] for i in wanted]
 
