@@ -409,8 +409,11 @@ class Context:
         found: list[EventView] = self.memo(f"marked:{pattern.pattern}", compute)
         return found
 
-    def candidates(self, rule: Rule, *, errors_only: bool = False) -> list[EventView]:
-        """Views that can match ``rule``: its kinds, and a literal its patterns require."""
+    def candidates(
+        self, rule: Rule, *, errors_only: bool = False, within: frozenset[int] | None = None
+    ) -> list[EventView]:
+        """Views that can match ``rule``: its kinds, and a literal its patterns require (and
+        among positions ``within`` when given)."""
         import polars as pl
 
         from multus_forensics.classify.select import rule_kinds, rule_needles, text_mask
@@ -425,9 +428,15 @@ class Context:
             mask = rule_kinds(rule) & text
             if errors_only:
                 mask = mask & error_rows()
+            if within is not None:
+                mask = mask & pl.col("_pos").is_in(
+                    pl.Series(sorted(within), dtype=pl.UInt32).implode()
+                )
             views = self.views_at(self.positions(mask, needles))
             return [v for v in views if v.error_text] if errors_only else views
 
+        if within is not None:  # asked once per rule (by its hits); not worth a memo key
+            return compute()
         found: list[EventView] = self.memo(f"candidates:{rule.id}:{errors_only}", compute)
         return found
 
