@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -230,6 +230,37 @@ def decode_fields(text: str | None) -> dict[str, Any]:
     except ValueError:
         return {}
     return loaded if isinstance(loaded, dict) else {}
+
+
+class LazyFields(Mapping[str, Any]):
+    """A row's ``fields`` JSON, decoded on first read: the classifier makes views of thousands
+    of rows whose fields no rule or predicate asks for (a Multus log's are whole CNI results)."""
+
+    __slots__ = ("_data", "_text")
+
+    def __init__(self, text: str | None) -> None:
+        self._text = text
+        self._data: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = decode_fields(self._text)
+        return self._data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._load().get(key, default)
+
+    def __repr__(self) -> str:
+        return repr(self._load())
 
 
 def frame_to_events(df: pl.DataFrame) -> list[Event]:

@@ -12,6 +12,7 @@ those as ``\\u`` escapes, which JSON readers decode back to the same text.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 _C0_C1: Final = (*range(0x20), 0x7F, *range(0x80, 0xA0))
@@ -31,7 +32,10 @@ def visible(text: str, *, layout: bool = True) -> str:
     ``layout`` keeps newlines and tabs (for a whole rendered output); ``False`` escapes them
     too (for one field printed on one line, such as a file name in an error message).
     """
-    return text.translate(_KEEP_LAYOUT if layout else ESCAPES)
+    table = _KEEP_LAYOUT if layout else ESCAPES
+    found = (_KEEP_LAYOUT_RE if layout else _ESCAPES_RE).search(text)
+    # ``str.translate`` looks up every character: on a report's megabytes, search first
+    return text if found is None else text.translate(table)
 
 
 #: the characters JSON leaves raw that a terminal may act on, as JSON ``\\u`` escapes
@@ -40,4 +44,13 @@ _JSON: Final[dict[int, str]] = {c: f"\\u{c:04x}" for c in (*range(0x80, 0xA0), 0
 
 def json_visible(text: str) -> str:
     """Serialised JSON with C1 controls, DEL and bidi overrides escaped (same decoded value)."""
-    return text.translate(_JSON)
+    return text if _JSON_RE.search(text) is None else text.translate(_JSON)
+
+
+def _class(codes: dict[int, str]) -> re.Pattern[str]:
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(codes)) + "]")
+
+
+_ESCAPES_RE: Final = _class(ESCAPES)
+_KEEP_LAYOUT_RE: Final = _class(_KEEP_LAYOUT)
+_JSON_RE: Final = _class(_JSON)

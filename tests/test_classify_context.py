@@ -248,3 +248,24 @@ def test_default_network_is_learned_from_multus_add_lines_too() -> None:
     reason = "the failing delegate is the default network"
     assert not any(reason in r for r in alone[0].reasons)
     assert any(reason in r for r in finding(with_order, alone.top).reasons)
+
+
+@pytest.mark.parametrize("sample", ["seed", "dupname", "multus", "timeline"])
+def test_a_predicate_domain_holds_every_position_where_the_predicate_holds(sample: str) -> None:
+    """Rules requiring ``is_reentry_add`` are matched only inside its domain: the domain may
+    hold more positions than the predicate, never fewer."""
+    import regex
+
+    from multus_forensics import parse
+    from multus_forensics.classify.context import Context
+    from multus_forensics.classify.predicates import DOMAINS, PREDICATES, Hit
+
+    frame = parse(SAMPLES / sample).to_polars()
+    ctx = Context.of_frame(frame)
+    rule = load_catalog().by_id("SELFDEL-REENTRY")
+    match = regex.search("", "")
+    assert match is not None
+    holds = {v.index for v in ctx.views if PREDICATES["is_reentry_add"](ctx, Hit(rule, v, match))}
+    assert holds <= DOMAINS["is_reentry_add"](ctx)
+    if sample == "seed":
+        assert holds, "the seed sample has a re-entry add"

@@ -303,7 +303,10 @@ class Rule:
         A rule with ``partial`` fragments also matches a text cut inside one of its patterns when
         the surviving part holds a decisive fragment (the match's ``partial`` is then true).
         """
+        lowered = text.lower() if text.isascii() else None
         for pattern in self.patterns:
+            if lowered is not None and not _may_match(pattern, lowered):
+                continue  # lacks a fragment every match holds: the search cannot succeed
             m = self.search(pattern, text)
             if m is not None:
                 if any(self.search(x, text) for x in self.exclude):
@@ -313,6 +316,10 @@ class Rule:
 
     def _partial_match(self, text: str) -> regex.Match[str] | None:
         body = _without_cut_mark(text)
+        if body.isascii():  # a partial match holds a decisive fragment, and so its literals
+            lowered = body.lower()
+            if not any(_may_match(d, lowered) for d in self.partial):
+                return None
         for pattern in self.patterns:
             try:
                 m = pattern.search(
@@ -331,6 +338,28 @@ class Rule:
                     return None
                 return m
         return None
+
+
+#: pattern -> the fragments every match holds (:func:`~multus_forensics.classify.select.pattern_factors`)
+_FACTORS: dict[regex.Pattern[str], tuple[str | tuple[str, ...], ...]] = {}
+
+
+def _may_match(pattern: regex.Pattern[str], lowered: str) -> bool:
+    """Whether the lower-cased ASCII ``lowered`` holds every fragment a match of ``pattern``
+    needs: a substring test per fragment spares most searches (this runs per rule and text)."""
+    factors = _FACTORS.get(pattern)
+    if factors is None:
+        from multus_forensics.classify.select import pattern_factors
+
+        alts = pattern_factors(pattern.pattern)
+        factors = _FACTORS[pattern] = tuple(a[0] if len(a) == 1 else a for a in alts)
+    for factor in factors:
+        if isinstance(factor, str):
+            if factor not in lowered:
+                return False
+        elif not any(f in lowered for f in factor):
+            return False
+    return True
 
 
 @dataclass(frozen=True)

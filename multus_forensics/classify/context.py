@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 import regex
 
 from multus_forensics.classify.normalise import casefold_variants, normalise
-from multus_forensics.model import Event, decode_fields
+from multus_forensics.model import Event, LazyFields
 
 if TYPE_CHECKING:
     import polars as pl
@@ -229,7 +229,8 @@ class Context:
         #: every fragment a selection by text may ask for (the catalog's): rows holding none of
         #: them are set aside once, so each rule's own pass reads only the rest
         self.needles = needles
-        self._marked_rules: dict[str, str] = {}
+        #: rule id -> the pre-filtered positions holding one of its fragments (see :meth:`prime`)
+        self._marked_rules: dict[str, list[int]] = {}
 
     @classmethod
     def of(cls, events: Sequence[Event]) -> Context:
@@ -276,7 +277,7 @@ class Context:
             at = COLUMNS.index("fields")
             for i, row in zip(missing, sub.iter_rows(), strict=True):
                 values = list(row)
-                values[at] = decode_fields(values[at])
+                values[at] = LazyFields(values[at])
                 self._views[i] = EventView(i, Event(*values))
         return [self._views[i] for i in wanted]
 
@@ -289,21 +290,90 @@ class Context:
         return rows if self.needles is None else rows.filter(text_mask(self.needles))
 
     def prime(self, rules: Sequence[Rule]) -> None:
-        """Mark the candidate rows of every rule in one parallel pass over the pre-filtered rows
-        (instead of one pass per rule)."""
-        from multus_forensics.classify.select import rule_needles, text_mask
+        """Find the candidate rows of every rule at once (instead of one pass per rule).
 
-        marks = {}
-        for n, rule in enumerate(rules):
+        One Aho-Corasick pass lists the fragments each pre-filtered row holds; a join maps them
+        to rule clauses (:func:`~multus_forensics.classify.select.rule_clauses`), and a row is a
+        candidate of a rule when it holds a fragment of every factor of one of its clauses.
+        Rows holding an always-fragment are candidates of every rule.
+        """
+        import polars as pl
+
+        from multus_forensics.classify.select import (
+            TEXT_COLUMNS,
+            always,
+            rule_clauses,
+            rule_needles,
+        )
+
+        if self.needles is None:
+            return
+        entries: list[tuple[str, str, int, int]] = []  # needle, rule, clause, factor
+        sizes: list[tuple[str, int, int]] = []
+        eligible: list[str] = []
+        for rule in rules:
             needles = rule_needles(rule)
-            if needles is not None and self.needles is not None and needles <= self.needles:
-                marks[rule.id] = f"_rule{n}"
-        if marks:
-            by_id = {r.id: r for r in rules}
-            self._texty = self._texty.with_columns(
-                [text_mask(rule_needles(by_id[i]) or ()).alias(col) for i, col in marks.items()]
+            if needles is None or not needles <= self.needles:
+                continue
+            eligible.append(rule.id)
+            for c, clause in enumerate(rule_clauses(rule)):
+                sizes.append((rule.id, c, len(clause)))
+                entries.extend((n, rule.id, c, f) for f, alts in enumerate(clause) for n in alts)
+        if not eligible:
+            return
+        everyone = "\x00always"
+        entries.extend((n, everyone, 0, 0) for n in always())
+        sizes.append((everyone, 0, 1))
+        patterns = sorted({e[0] for e in entries})
+        table = (
+            pl.DataFrame(
+                entries,
+                schema={
+                    "found": pl.String,
+                    "rule": pl.String,
+                    "clause": pl.Int64,
+                    "factor": pl.Int64,
+                },
+                orient="row",
             )
-            self._marked_rules = marks
+            .with_columns(pl.col("found").str.to_lowercase())
+            .unique()
+        )
+        need = pl.DataFrame(
+            sizes, schema={"rule": pl.String, "clause": pl.Int64, "size": pl.UInt32}, orient="row"
+        )
+        texts = [pl.col(c).fill_null("") for c in TEXT_COLUMNS if c in self._texty.columns]
+        found = (
+            self._texty.lazy()
+            .select(
+                "_pos",
+                pl.concat_list(
+                    [
+                        t.str.extract_many(patterns, ascii_case_insensitive=True, overlapping=True)
+                        for t in texts
+                    ]
+                ).alias("found"),
+            )
+            .explode("found")
+            .drop_nulls("found")
+            .select("_pos", pl.col("found").str.to_lowercase())
+            .unique()
+            .join(table.lazy(), on="found")
+            .group_by("_pos", "rule", "clause")
+            .agg(pl.col("factor").n_unique().alias("held"))
+            .join(need.lazy(), on=["rule", "clause"])
+            .filter(pl.col("held") == pl.col("size"))
+            .group_by("rule")
+            .agg(pl.col("_pos").unique())
+            .collect()
+        )
+        by_rule = dict(zip(found.get_column("rule"), found.get_column("_pos"), strict=True))
+        shared = by_rule.get(everyone, pl.Series([], dtype=pl.UInt32)).to_list()
+        marks: dict[str, list[int]] = {}
+        for rid in eligible:
+            own = by_rule.get(rid)
+            marks[rid] = sorted({*shared, *(own.to_list() if own is not None else ())})
+        self._marked_rules = marks
 
     def positions(self, mask: pl.Expr, needles: frozenset[str] | None = None) -> list[int]:
         """Row positions where ``mask`` holds, in input order. ``mask`` must imply one of
@@ -339,8 +409,11 @@ class Context:
         found: list[EventView] = self.memo(f"marked:{pattern.pattern}", compute)
         return found
 
-    def candidates(self, rule: Rule, *, errors_only: bool = False) -> list[EventView]:
-        """Views that can match ``rule``: its kinds, and a literal its patterns require."""
+    def candidates(
+        self, rule: Rule, *, errors_only: bool = False, within: frozenset[int] | None = None
+    ) -> list[EventView]:
+        """Views that can match ``rule``: its kinds, and a literal its patterns require (and
+        among positions ``within`` when given)."""
         import polars as pl
 
         from multus_forensics.classify.select import rule_kinds, rule_needles, text_mask
@@ -348,15 +421,22 @@ class Context:
         def compute() -> list[EventView]:
             needles = rule_needles(rule)
             if rule.id in self._marked_rules:
-                text: pl.Expr = pl.col(self._marked_rules[rule.id])
+                marked = pl.Series(self._marked_rules[rule.id], dtype=pl.UInt32)
+                text: pl.Expr = pl.col("_pos").is_in(marked.implode())
             else:
                 text = pl.lit(True) if needles is None else text_mask(needles)
             mask = rule_kinds(rule) & text
             if errors_only:
                 mask = mask & error_rows()
+            if within is not None:
+                mask = mask & pl.col("_pos").is_in(
+                    pl.Series(sorted(within), dtype=pl.UInt32).implode()
+                )
             views = self.views_at(self.positions(mask, needles))
             return [v for v in views if v.error_text] if errors_only else views
 
+        if within is not None:  # asked once per rule (by its hits); not worth a memo key
+            return compute()
         found: list[EventView] = self.memo(f"candidates:{rule.id}:{errors_only}", compute)
         return found
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -24,6 +25,7 @@ from multus_forensics.classify.fallback import FALLBACK_FORMAT, unrecognised_eve
 from multus_forensics.classify.findings import Diagnosis, Finding
 from multus_forensics.classify.normalise import transit_adjust
 from multus_forensics.classify.predicates import PREDICATES, Hit
+from multus_forensics.gcpause import gc_paused
 from multus_forensics.model import Event, events_to_frame
 
 if TYPE_CHECKING:
@@ -168,12 +170,25 @@ def _layer_texts(rule: Rule, view: EventView) -> tuple[str, ...]:
     return (unwrapped_text(text),) if text else ()
 
 
+def _domain(rule: Rule, ctx: Context) -> frozenset[int] | None:
+    """Positions where every required predicate with a known domain can hold (None: anywhere)."""
+    from multus_forensics.classify.predicates import DOMAINS
+
+    found: frozenset[int] | None = None
+    for name in rule.requires:
+        if name in DOMAINS:
+            dom: frozenset[int] = ctx.memo(f"domain:{name}", partial(DOMAINS[name], ctx))
+            found = dom if found is None else found & dom
+    return found
+
+
 def rule_hits(rule: Rule, ctx: Context) -> list[Hit]:
     """Hits of one rule in context, after its requires/forbids predicates."""
     if rule.target == "stream":
         hits = _stream_hits(rule, ctx)
     else:
-        pool = ctx.candidates(rule, errors_only=rule.target == "error")
+        within = _domain(rule, ctx)
+        pool = ctx.candidates(rule, errors_only=rule.target == "error", within=within)
         matches: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
         hits = []
         for v in pool:
@@ -312,6 +327,7 @@ def diagnose_events(events: Sequence[Event], catalog: Catalog, stats: dict[str, 
     return diagnose_frame(events_to_frame(events), catalog, stats)
 
 
+@gc_paused()
 def diagnose_frame(
     frame: pl.DataFrame,
     catalog: Catalog,

@@ -375,3 +375,15 @@ PREDICATES: Final[dict[str, Predicate]] = {
     "cni_version_disagreement": cni_version_disagreement,
     "nad_names_failing_master": nad_names_failing_master,
 }
+
+
+def _reentry_adds(ctx: Context) -> frozenset[int]:
+    """Where :func:`is_reentry_add` can hold: the last event of some attempt's re-entry."""
+    return frozenset(a.reentry[-1] for a in ctx.order.attempts if a.reentry)
+
+
+#: for a predicate that can hold only at known positions, those positions (a superset): a rule
+#: that requires it matches its patterns only there (a Multus log has an ``Add`` on most lines)
+DOMAINS: Final[dict[str, Callable[[Context], frozenset[int]]]] = {
+    "is_reentry_add": _reentry_adds,
+}

@@ -106,6 +106,62 @@ def required_literals(pattern: str) -> Factor | None:
     return _seq(list(tree))
 
 
+def _all_factors(items: Any) -> list[Factor]:
+    """Every fragment set a match of the parsed sequence must hold (one of each set)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    out: list[Factor] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            parts = [p for p in _CUT.split("".join(run)) if p]
+            out.extend(frozenset({p}) for p in parts)
+            run.clear()
+
+    for op, av in items:
+        if op is c.LITERAL:
+            run.append(chr(av))
+            continue
+        flush()
+        if op is c.SUBPATTERN:
+            out.extend(_all_factors(av[-1]))
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+            if av[0] >= 1:
+                out.extend(_all_factors(av[2]))
+        elif op is c.BRANCH:
+            alts = [_seq(b) for b in av[1]]
+            if alts and all(alts):
+                out.append(frozenset().union(*[a for a in alts if a]))
+        elif op is getattr(c, "ATOMIC_GROUP", None):
+            out.extend(_all_factors(av))
+    flush()
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def pattern_factors(pattern: str) -> tuple[tuple[str, ...], ...]:
+    """Lower-cased fragment sets every match of ``pattern`` holds, one of each set: a text
+    lacking one of them cannot match, which a substring test tells far faster than a search.
+
+    Only ASCII fragments are kept, and callers test only ASCII texts, so that lower-casing
+    means the same on both sides as the pattern's own case rules; empty when unknown.
+    """
+    from re import _parser  # type: ignore[attr-defined]
+
+    try:
+        tree = _parser.parse(pattern)
+    except Exception:  # regex-module syntax the standard parser does not read
+        return ()
+    if tree.state.flags & re.VERBOSE:
+        return ()
+    found: dict[tuple[str, ...], None] = {}
+    for factor in _all_factors(list(tree)):
+        if factor and all(f.isascii() for f in factor):
+            found.setdefault(tuple(sorted(f.lower() for f in factor)))
+    return tuple(found)
+
+
 def literals_of(patterns: Iterable[str]) -> Factor | None:
     """Fragments for "any of ``patterns`` matches": the union, ``None`` if one is unknown."""
     out: set[str] = set()
@@ -151,6 +207,34 @@ def pattern_needles(patterns: tuple[str, ...]) -> Factor | None:
 
 def rule_needles(rule: Rule) -> Factor | None:
     return pattern_needles(tuple(p.pattern for p in rule.patterns))
+
+
+def rule_clauses(rule: Rule) -> tuple[tuple[frozenset[str], ...], ...]:
+    """Candidate conditions of ``rule`` over the stored text columns: a row can match only if,
+    for one clause, it holds a fragment of each of the clause's factors.
+
+    A clause per pattern, with every fragment (of :data:`MIN_LITERAL` characters or more) its
+    matches hold. That needs the row to hold what the rule's texts hold, without case: true of
+    rows with no always-fragment (their texts differ from the columns only by case and wraps,
+    see :mod:`multus_forensics.classify.normalise`), and always-rows are candidates anyway. A
+    rule that also matches truncated text (``partial``) gets a clause per decisive fragment,
+    which such a match holds. A rule with a pattern whose fragments cannot be read keeps the
+    one-factor clause of :func:`rule_needles`.
+    """
+    best = rule_needles(rule)
+    fallback = ((best,),) if best else ()
+    clauses = []
+    # a partial match holds one of the decisive fragments: each is a clause of its own
+    for pattern in (*rule.patterns, *rule.partial):
+        factors = tuple(
+            frozenset(alts)
+            for alts in pattern_factors(pattern.pattern)
+            if min(len(a) for a in alts) >= MIN_LITERAL
+        )
+        if not factors:
+            return fallback
+        clauses.append(factors)
+    return tuple(clauses)
 
 
 def rule_kinds(rule: Rule) -> pl.Expr:

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from multus_forensics.chain import ErrorChain, chain_json
+from multus_forensics.gcpause import gc_paused
 from multus_forensics.timeline._records import STATUS_KIND, Rec, records, sort_key
 from multus_forensics.timeline.anomalies import (
     Anomaly,
@@ -88,7 +89,8 @@ class Timelines:
     def _once(self, name: str, build: Callable[[], pl.DataFrame]) -> pl.DataFrame:
         """Frames are immutable and the timelines do not change: each is built once."""
         if name not in self._memo:
-            self._memo[name] = build()
+            with gc_paused():
+                self._memo[name] = build()
         return self._memo[name]
 
     def __len__(self) -> int:
@@ -318,6 +320,7 @@ def _as_frame(events: EventLog | pl.DataFrame) -> pl.DataFrame:
     return events.to_polars()
 
 
+@gc_paused()
 def build_timelines(
     events: EventLog | pl.DataFrame, *, skew: timedelta = DEFAULT_SKEW
 ) -> Timelines:
