@@ -59,6 +59,11 @@ def _probes(anchors: Sequence[str], limit: int) -> Iterator[str]:
 WINDOW_CHARS: Final = 400
 
 
+def anchored(text: str, anchors: Sequence[str], limit: int = WINDOW_CHARS) -> bool:
+    """Whether :func:`window` finds one of ``anchors`` in ``text`` (else it shows the start)."""
+    return any(probe in text for probe in _probes(anchors, limit))
+
+
 def window(text: str, anchors: Sequence[str], limit: int = WINDOW_CHARS) -> str:
     """At most ``limit`` characters of ``text`` centred on the first anchor found in it.
 
