@@ -289,6 +289,11 @@ class Context:
         rows = self.frame.with_row_index("_pos")
         return rows if self.needles is None else rows.filter(text_mask(self.needles))
 
+    @property
+    def texty(self) -> pl.DataFrame:
+        """The rows holding a catalog fragment or an always-fragment (``_pos``: position)."""
+        return self._texty
+
     def prime(self, rules: Sequence[Rule]) -> None:
         """Find the candidate rows of every rule at once (instead of one pass per rule).
 

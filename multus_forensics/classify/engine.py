@@ -116,14 +116,24 @@ def _stream_groups(rule: Rule, ctx: Context) -> list[list[int]]:
 
     needles = rule_needles(rule)
     cand: pl.Expr = pl.lit(True) if needles is None else text_mask(needles)
+    member = pl.col("member").fill_null("").alias("_m")
+    # the files holding a candidate, from the pre-filtered rows when the needles allow it
+    if needles is not None and ctx.needles is not None and needles <= ctx.needles:
+        seen = ctx.texty.lazy()
+    else:
+        seen = ctx.frame.lazy()
+    files = seen.filter(rule_kinds(rule) & cand).select("file", member).unique().collect()
+    if files.is_empty():
+        return []
     base = (
         ctx.frame.lazy()
         .with_row_index("_pos")
         .filter(rule_kinds(rule))
-        .with_columns(cand.alias("_cand"), pl.col("member").fill_null("").alias("_m"))
+        .with_columns(member)
+        .join(files.lazy(), on=["file", "_m"])
+        .with_columns(cand.alias("_cand"))
     )
-    files = base.filter(pl.col("_cand")).select("file", "_m").unique()
-    rows = base.join(files, on=["file", "_m"]).sort("_pos").select("_pos", "file", "_m", "_cand")
+    rows = base.sort("_pos").select("_pos", "file", "_m", "_cand")
     grouped: dict[tuple[str, str], list[tuple[int, bool]]] = {}
     for pos, file, member, flag in rows.collect().iter_rows():
         grouped.setdefault((file, member), []).append((int(pos), bool(flag)))
