@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import multus_forensics as mf
 from multus_forensics.classify.normalise import TRIGGERS, casefold_variants, normalise
@@ -135,3 +138,29 @@ def test_a_cut_inside_a_generic_wrapper_is_not_read_as_the_pattern_behind_it(
         "failed (add): [lab/db-0/ce44c8e8:storage]: error adding container to network…\n"
     )
     assert mf.diagnose(str(path), year=2026).top == "unknown"
+
+
+
+def _variants_by_counting(text: str) -> tuple[str, ...]:
+    """casefold_variants spelled out word by word: the reference for its shortcuts."""
+    words = text.split()
+    if len(words) >= 3:
+        shouted = sum(1 for w in words if w.isupper() and len(w) > 1)
+        titled = sum(1 for w in words if w[:1].isupper() and w[1:].islower())
+        if (regex.search(r"[A-Z]{4,}", text) and shouted * 2 > len(words)) or titled * 2 > len(
+            words
+        ):
+            return (text.lower(),)
+    inner = regex.sub(r"(: )([A-Z])(?=[a-z])", lambda m: m.group(1) + m.group(2).lower(), text)
+    first = inner[:1].lower() + inner[1:] if inner[:2].istitle() else inner
+    return tuple(dict.fromkeys(v for v in (inner, first) if v != text))
+
+
+_WORDS = ["Error", "ERROR", "error", "Did", "not", "IP", "A", "Über", "éclair", "x1", ":",
+          "\x1c", "\t", "DelegateAdd:", "NET1", "İstanbul", "ǅemal", "Ab-Cd", "K8s"]  # fmt: skip
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from(_WORDS), max_size=12).map(" ".join))
+def test_case_variants_equal_the_word_by_word_reference(text: str) -> None:
+    assert casefold_variants(text) == _variants_by_counting(text)

@@ -16,6 +16,7 @@ the literals before their patterns' first variable part.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -44,6 +45,7 @@ _BACKTICKS: Final = regex.compile(r"`{1,3}")
 _WRAP: Final = regex.compile(r"[ \t]*[│|]?[ \t]*\n[ \t]*[│|]?[ \t]*")
 _SHOUTING: Final = regex.compile(r"[A-Z]{4,}")
 #: the first letter of a wrapped error segment, when a lower-case letter follows (not acronyms)
+_ASCII_UPPER_START: Final = re.compile(r"(?<!\S)[A-Z]")
 _SEGMENT_START: Final = regex.compile(r"(: )([A-Z])(?=[a-z])")
 
 
@@ -112,10 +114,13 @@ def casefold_variants(text: str) -> tuple[str, ...]:
     reserved IP" → "...: did not find reserved IP"), with and without the very first letter.
     """
     words = text.split()
-    if len(words) >= 3:
-        shouted = sum(1 for w in words if w.isupper() and len(w) > 1)
-        titled = sum(1 for w in words if w[:1].isupper() and w[1:].islower())
-        if (_SHOUTING.search(text) and shouted * 2 > len(words)) or titled * 2 > len(words):
+    n = len(words)
+    if n >= 3:
+        if _SHOUTING.search(text) and sum(1 for w in words if w.isupper() and len(w) > 1) * 2 > n:
+            return (text.lower(),)
+        # in ASCII text a title-cased word starts with A-Z: too few such words, no count needed
+        few = text.isascii() and len(_ASCII_UPPER_START.findall(text)) * 2 <= n
+        if not few and sum(1 for w in words if w[:1].isupper() and w[1:].islower()) * 2 > n:
             return (text.lower(),)
     inner = _SEGMENT_START.sub(lambda m: m.group(1) + m.group(2).lower(), text)
     first = inner[:1].lower() + inner[1:] if inner[:2].istitle() else inner
