@@ -46,48 +46,9 @@ def _best(options: list[Factor]) -> Factor | None:
     return max(usable, key=lambda o: (min(len(s) for s in o), -len(o)))
 
 
-def _pieces(run: str) -> Factor:
-    parts = [p for p in _CUT.split(run) if p]
-    return frozenset({max(parts, key=len)}) if parts else frozenset()
-
-
 def _seq(items: Any) -> Factor | None:
-    """Required fragments of a parsed sequence (``re._parser`` items)."""
-    from re import _constants as c  # type: ignore[attr-defined]
-
-    options: list[Factor] = []
-    run: list[str] = []
-
-    def flush() -> None:
-        if run:
-            options.append(_pieces("".join(run)))
-            run.clear()
-
-    for op, av in items:
-        if op is c.LITERAL:
-            run.append(chr(av))
-            continue
-        flush()
-        if op is c.SUBPATTERN:
-            sub = _seq(av[-1])
-            if sub:
-                options.append(sub)
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
-            low, _high, child = av
-            if low >= 1:
-                sub = _seq(child)
-                if sub:
-                    options.append(sub)
-        elif op is c.BRANCH:
-            alts = [_seq(b) for b in av[1]]
-            if alts and all(alts):
-                options.append(frozenset().union(*[a for a in alts if a]))
-        elif op is getattr(c, "ATOMIC_GROUP", None):
-            sub = _seq(av)
-            if sub:
-                options.append(sub)
-    flush()
-    return _best(options)
+    """The most selective required fragment set of a parsed sequence (``re._parser`` items)."""
+    return _best(_all_factors(items))
 
 
 def required_literals(pattern: str) -> Factor | None:
