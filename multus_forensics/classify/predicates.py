@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from multus_forensics.classify.addorder import AttemptOrder
     from multus_forensics.classify.catalog import Rule
     from multus_forensics.classify.context import Context, EventView
+    from multus_forensics.timeline.interfaces import AddRow
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,11 @@ def _attempt_views(
     return found
 
 
+def _reentry_positions(ctx: Context) -> set[int]:
+    """Every event of every re-entry: their views are made in one batch, not per attempt."""
+    return {i for a in ctx.order.attempts for i in a.reentry}
+
+
 def _reentry_of(attempt: AttemptOrder) -> tuple[int, ...]:
     return attempt.reentry
 
@@ -101,6 +107,7 @@ def _reentries(ctx: Context, hit: Hit) -> list[list[EventView]]:
     """Re-entry sequences (default interface, secondaries, its re-add via multus) in the
     attempts related to the hit, as the timeline ordered them for every add source."""
     out = []
+    ctx.memo("reentry-views", lambda: ctx.views_at(sorted(_reentry_positions(ctx))))
     for attempt in ctx.order.of_event(hit.view.index, hit.view.pod):
         if attempt.reentry:  # the same attempt answers many hits: its views are made once
             out.append(_attempt_views(ctx, "reentry", attempt, partial(_reentry_of, attempt)))
@@ -154,7 +161,10 @@ def colliding_name_from_other_attachment(ctx: Context, hit: Hit) -> Outcome:
 
     interface, network = _failing_interface(hit), hit.view.network
     for attempt in ctx.order.own(hit.view.index):
-        rows = other_attachment_rows(attempt, interface, network)
+        rows: list[AddRow] = ctx.memo(
+            f"other-rows:{id(attempt)}:{interface}:{network}",
+            partial(other_attachment_rows, attempt, interface, network),
+        )
         if rows:
             return ctx.views_at(ctx.order.view_index(r.rec.eid) for r in rows)
     return False
