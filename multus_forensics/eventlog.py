@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from multus_forensics.model import Event, FileStats, ParseIssue, frame_to_events
@@ -193,3 +194,37 @@ class EventLog:
             write_atomic(path, df.write_ndjson)
         else:
             raise InputError(f"{path}: unknown output type; use .parquet, .csv or .jsonl")
+
+
+def scan_events(path: str | Path) -> pl.LazyFrame:
+    """Events written to Parquet (``EventLog.write("x.parquet")``, ``parse -o x.parquet``) back
+    as a lazy scan: a huge input is parsed once, kept on disk, and queried without loading it.
+
+    ``path`` is a file, a directory of such files or a glob. ``diagnose`` and
+    ``build_timelines`` accept the scan (they read the rows they need). A file whose columns
+    are not the event schema is an :class:`~multus_forensics.errors.InputError` naming them.
+    """
+    import polars as pl
+
+    from multus_forensics.errors import InputError
+    from multus_forensics.model import schema
+
+    where = Path(path)
+    source = str(where / "*.parquet") if where.is_dir() else str(path)
+    try:
+        scan = pl.scan_parquet(source)
+        found = scan.collect_schema()
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputError(f"{path}: cannot read as event Parquet: {exc}") from exc
+    want = schema()
+    missing = [c for c in want if c not in found]
+    extra = [c for c in found if c not in want]
+    wrong = [c for c in want if c in found and found[c] != want[c]]
+    if missing or extra or wrong:
+        parts = [
+            f"{label}: {', '.join(cols)}"
+            for label, cols in (("missing", missing), ("unknown", extra), ("wrong type", wrong))
+            if cols
+        ]
+        raise InputError(f"{path}: not an event file of this version ({'; '.join(parts)})")
+    return scan.select(list(want))

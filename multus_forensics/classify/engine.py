@@ -68,7 +68,7 @@ def _events(
     import polars as pl
 
     from multus_forensics.eventlog import EventLog
-    from multus_forensics.model import events_to_frame
+    from multus_forensics.model import conform, events_to_frame
 
     if isinstance(inputs, str | Path) or (
         isinstance(inputs, Sequence) and inputs and isinstance(inputs[0], str | Path)
@@ -85,12 +85,16 @@ def _events(
         if extra:
             frame = pl.concat([frame, events_to_frame(extra)], how="vertical_relaxed")
         return frame, _log_stats(inputs), _unreadable(inputs)
+    if isinstance(inputs, pl.LazyFrame):  # a scan of events on disk (see scan_events)
+        inputs = conform(inputs.collect())
     if isinstance(inputs, pl.DataFrame):
         frame = inputs
     else:
         events = list(inputs)
         if not all(isinstance(e, Event) for e in events):
-            raise TypeError("diagnose() takes paths, an EventLog, an event frame or Event objects")
+            raise TypeError(
+                "diagnose() takes paths, an EventLog, an event frame or scan, or Event objects"
+            )
         frame = events_to_frame(events)
     files = frame.select(pl.struct("file", "member").n_unique()).item() if frame.height else 0
     stats = {

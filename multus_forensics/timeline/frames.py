@@ -310,11 +310,13 @@ class Timelines:
         )
 
 
-def _as_frame(events: EventLog | pl.DataFrame) -> pl.DataFrame:
+def _as_frame(events: EventLog | pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     import polars as pl
 
     from multus_forensics.model import conform
 
+    if isinstance(events, pl.LazyFrame):  # a scan of events on disk (see scan_events)
+        return conform(events.collect())
     if isinstance(events, pl.DataFrame):
         return conform(events)
     return events.to_polars()
@@ -322,7 +324,7 @@ def _as_frame(events: EventLog | pl.DataFrame) -> pl.DataFrame:
 
 @gc_paused()
 def build_timelines(
-    events: EventLog | pl.DataFrame, *, skew: timedelta = DEFAULT_SKEW
+    events: EventLog | pl.DataFrame | pl.LazyFrame, *, skew: timedelta = DEFAULT_SKEW
 ) -> Timelines:
     """Per-pod timelines (attempts, add order, anomalies) from events of any mix of sources.
 
