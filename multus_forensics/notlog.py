@@ -23,7 +23,7 @@ CODE_SUFFIXES: Final[dict[str, str]] = {
     ".pl": "Perl source", ".php": "PHP source", ".sh": "shell script", ".bash": "shell script",
     ".ps1": "PowerShell script", ".png": "image", ".jpg": "image", ".jpeg": "image",
     ".gif": "image", ".pdf": "PDF document", ".so": "shared library", ".whl": "Python wheel",
-    ".parquet": "Parquet file",
+    ".parquet": "Parquet file (events written by parse -o? load them with multus_forensics.scan_events)",
 }  # fmt: skip
 #: lines that only program text has (definitions, imports, block openers and closers)
 _CODE_LINE: Final = re.compile(
