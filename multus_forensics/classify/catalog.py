@@ -352,7 +352,7 @@ class Rule:
                 if any(self.search(x, text) for x in self.exclude):
                     return None
                 return m
-        return self._partial_match(text) if self.partial_texts else None
+        return self._partial_match(text) if self.partial else None
 
     def _partial_match(self, text: str) -> regex.Match[str] | None:
         body = _without_cut_mark(text)

@@ -230,7 +230,7 @@ class Context:
         #: them are set aside once, so each rule's own pass reads only the rest
         self.needles = needles
         self._marked_rules: dict[str, str] = {}
-        #: (rule id, errors only) -> candidate positions answered by :meth:`prime`
+        #: (rule id, errors only) -> candidate positions, answered at once on a small frame
         self._primed: dict[tuple[str, bool], list[int]] = {}
 
     @classmethod
@@ -292,51 +292,28 @@ class Context:
 
     def prime(self, rules: Sequence[Rule]) -> None:
         """Mark the candidate rows of every rule in one parallel pass over the pre-filtered rows
-        (instead of one pass per rule), then answer each marked rule's candidate question
-        (:meth:`candidates` as the engine asks it) in one more query: a query's fixed cost,
-        paid once per rule, was most of the time a small input took to diagnose."""
-        import polars as pl
-
+        (instead of one pass per rule)."""
         from multus_forensics.classify.select import (
             SMALL_FRAME,
-            candidates_by_rule,
-            rule_kinds,
             rule_needles,
+            small_frame,
             text_mask,
         )
 
+        if self.size <= SMALL_FRAME:  # a query's fixed cost per rule would dominate
+            self._primed = small_frame(self.frame, self.needles, rules, error_rows())
+            return
         marks = {}
         for n, rule in enumerate(rules):
             needles = rule_needles(rule)
             if needles is not None and self.needles is not None and needles <= self.needles:
                 marks[rule.id] = f"_rule{n}"
-        # a few rows: answered in Python, without the pre-filter's polars pass when the whole
-        # frame is small (rows holding no needle are candidates of no rule either way)
-        few = self.frame.with_row_index("_pos") if self.size <= SMALL_FRAME else self._texty
-        if marks and few.height <= SMALL_FRAME:
-            rows = few.with_columns(error_rows().fill_null(False).alias("_err"))
-            self._primed = candidates_by_rule(rows, [r for r in rules if r.id in marks])
-            return
         if marks:
             by_id = {r.id: r for r in rules}
             self._texty = self._texty.with_columns(
                 [text_mask(rule_needles(by_id[i]) or ()).alias(col) for i, col in marks.items()]
             )
             self._marked_rules = marks
-            asks = {
-                (r.id, r.target == "error"): rule_kinds(r)
-                & pl.col(marks[r.id])
-                & (error_rows() if r.target == "error" else pl.lit(True))
-                for r in rules
-                if r.id in marks and r.target != "stream"
-            }
-            answers = self._texty.select(
-                pl.col("_pos").cast(pl.Int64),
-                *[m.fill_null(False).alias(f"_ask{n}") for n, m in enumerate(asks.values())],
-            )
-            pos = answers.get_column("_pos")
-            for n, key in enumerate(asks):
-                self._primed[key] = pos.filter(answers.get_column(f"_ask{n}")).to_list()
 
     def positions(self, mask: pl.Expr, needles: frozenset[str] | None = None) -> list[int]:
         """Row positions where ``mask`` holds, in input order. ``mask`` must imply one of
@@ -379,9 +356,8 @@ class Context:
         from multus_forensics.classify.select import rule_kinds, rule_needles, text_mask
 
         def compute() -> list[EventView]:
-            primed = self._primed.get((rule.id, errors_only))
-            if primed is not None:
-                views = self.views_at(primed)
+            if (rule.id, errors_only) in self._primed:
+                views = self.views_at(self._primed[(rule.id, errors_only)])
                 return [v for v in views if v.error_text] if errors_only else views
             needles = rule_needles(rule)
             if rule.id in self._marked_rules:

@@ -107,16 +107,6 @@ def required_literals(pattern: str) -> Factor | None:
     return _seq(list(tree))
 
 
-@functools.lru_cache(maxsize=4096)
-def needles_of(pattern: str) -> Factor | None:
-    """:func:`required_literals` of ``pattern``, read from the packaged catalog's derived file
-    when it holds the pattern (:mod:`multus_forensics.classify.derived`)."""
-    from multus_forensics.classify.derived import known_needles
-
-    found, needles = known_needles(pattern)
-    return needles if found else required_literals(pattern)
-
-
 def literals_of(patterns: Iterable[str]) -> Factor | None:
     """Fragments for "any of ``patterns`` matches": the union, ``None`` if one is unknown."""
     out: set[str] = set()
@@ -156,8 +146,23 @@ def text_mask(needles: Iterable[str]) -> pl.Expr:
 
 #: ASCII-only case folding, as ``contains_any(..., ascii_case_insensitive=True)`` compares
 _ASCII_FOLD: Final = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-#: rows up to which :func:`candidates_by_rule` answers in Python (see there)
+#: frames of at most this many rows have their candidates answered in Python (:func:`small_frame`)
 SMALL_FRAME: Final = 256
+
+
+def small_frame(
+    frame: pl.DataFrame, needles: Factor | None, rules: Iterable[Rule], error_rows: pl.Expr
+) -> dict[tuple[str, bool], list[int]]:
+    """:func:`candidates_by_rule` of the ``rules`` whose fragments are among the context's
+    ``needles``, over the whole of a small ``frame`` (rows holding no needle select no rule, so
+    the pre-filter pass is not needed either); ``error_rows`` marks the rows that may carry an
+    error. Empty without ``needles``: the rules are then selected one query at a time."""
+
+    if needles is None:
+        return {}
+    eligible = [r for r in rules if (own := rule_needles(r)) is not None and own <= needles]
+    rows = frame.with_row_index("_pos").with_columns(error_rows.fill_null(False).alias("_err"))
+    return candidates_by_rule(rows, eligible)
 
 
 def candidates_by_rule(
@@ -198,6 +203,16 @@ def candidates_by_rule(
 def pattern_needles(patterns: tuple[str, ...]) -> Factor | None:
     """Fragments one of which a match of any of ``patterns`` holds (``None``: unknown)."""
     return literals_of(patterns)
+
+
+@functools.lru_cache(maxsize=4096)
+def needles_of(pattern: str) -> Factor | None:
+    """:func:`required_literals` of ``pattern``, read from the packaged catalog's derived file
+    when it holds the pattern (:mod:`multus_forensics.classify.derived`)."""
+    from multus_forensics.classify.derived import known_needles
+
+    found, needles = known_needles(pattern)
+    return needles if found else required_literals(pattern)
 
 
 def rule_needles(rule: Rule) -> Factor | None:
