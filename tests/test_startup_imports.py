@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from multus_forensics.cli import COMMANDS, build_parser, chosen_command
+
 FIVE_LINES = """\
 Mar 11 14:02:07 edge-node-2 kubelet[2231]: E0311 14:02:07.418552    2231 kuberuntime_manager.go:1172] "CreatePodSandbox for pod failed" err="rpc error: code = Unknown desc = failed to setup network for sandbox \\"4d2c5e1a\\": plugin type=\\"multus\\" name=\\"multus-cni-network\\" failed (add): [lab/probe-1/8a4f2c1e-3b5d-4e6f-9a7b-1c2d3e4f5a6b:macvlan-conf]: error adding container to network \\"macvlan-conf\\": failed to create macvlan: device or resource busy" pod="lab/probe-1"
 Mar 11 14:02:08 edge-node-2 kubelet[2231]: I0311 14:02:08.000101    2231 util.go:30] "No sandbox for pod can be found. Need to start a new one" pod="lab/probe-1"
@@ -81,3 +83,28 @@ def test_diagnose_of_a_small_file_compiles_only_candidate_rules(tmp_path: Path) 
     assert isinstance(compiled, list)
     assert "MACVLAN-PARENT-BUSY" in compiled  # the rule that explains line 1
     assert len(compiled) < len(load_catalog().rules) // 4
+
+
+@pytest.mark.parametrize(
+    ("argv", "chosen"),
+    [
+        (["-q", "--debug", "parse", "x.log"], "parse"),
+        (["diagnose", "--json", "parse"], "diagnose"),
+        (["--help"], None),
+        (["pasre", "x.log"], None),
+        (["--", "parse"], None),
+        ([], None),
+    ],
+)
+def test_the_chosen_subcommand_is_the_first_word_that_is_not_an_option(
+    argv: list[str], chosen: str | None
+) -> None:
+    assert chosen_command(argv) == chosen
+
+
+def test_a_parser_built_for_one_subcommand_still_lists_every_subcommand() -> None:
+    full, one = build_parser().format_help(), build_parser(only=("parse",)).format_help()
+    assert one == full
+    assert all(name in one for name in COMMANDS)
+    args = build_parser(only=("parse",)).parse_args(["parse", "x.log", "-o", "e.jsonl"])
+    assert args.output == "e.jsonl"
