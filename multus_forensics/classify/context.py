@@ -225,13 +225,13 @@ class Context:
         self.timelines = timelines
         self.size = frame.height
         self.cache: dict[str, Any] = {}
+        #: (rule id, errors only) -> candidate positions answered by :meth:`prime_small`
+        self._primed: dict[tuple[str, bool], list[int]] = {}
         self._views: dict[int, EventView] = {}
         #: every fragment a selection by text may ask for (the catalog's): rows holding none of
         #: them are set aside once, so each rule's own pass reads only the rest
         self.needles = needles
         self._marked_rules: dict[str, str] = {}
-        #: (rule id, errors only) -> candidate positions, answered at once on a small frame
-        self._primed: dict[tuple[str, bool], list[int]] = {}
 
     @classmethod
     def of(cls, events: Sequence[Event]) -> Context:
@@ -293,16 +293,8 @@ class Context:
     def prime(self, rules: Sequence[Rule]) -> None:
         """Mark the candidate rows of every rule in one parallel pass over the pre-filtered rows
         (instead of one pass per rule)."""
-        from multus_forensics.classify.select import (
-            SMALL_FRAME,
-            rule_needles,
-            small_frame,
-            text_mask,
-        )
+        from multus_forensics.classify.select import rule_needles, text_mask
 
-        if self.size <= SMALL_FRAME:  # a query's fixed cost per rule would dominate
-            self._primed = small_frame(self.frame, self.needles, rules, error_rows())
-            return
         marks = {}
         for n, rule in enumerate(rules):
             needles = rule_needles(rule)
@@ -400,6 +392,18 @@ class Context:
         if key not in self.cache:
             self.cache[key] = compute()
         return self.cache[key]
+
+    def prime_small(self, rules: Sequence[Rule]) -> bool:
+        """On a frame of at most ``select.SMALL_FRAME`` rows, answer every rule's candidate
+        question (:meth:`candidates`) at once in Python and return true; false otherwise (then
+        :meth:`prime`). A polars query's fixed cost, paid per rule, was most of the time a
+        5-line file took to diagnose (:func:`~multus_forensics.classify.select.small_frame`)."""
+        from multus_forensics.classify.select import SMALL_FRAME, small_frame
+
+        if self.size > SMALL_FRAME or self.needles is None:
+            return False
+        self._primed = small_frame(self.frame, self.needles, rules, error_rows())
+        return True
 
 
 def error_rows() -> pl.Expr:

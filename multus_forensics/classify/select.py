@@ -157,7 +157,6 @@ def small_frame(
     ``needles``, over the whole of a small ``frame`` (rows holding no needle select no rule, so
     the pre-filter pass is not needed either); ``error_rows`` marks the rows that may carry an
     error. Empty without ``needles``: the rules are then selected one query at a time."""
-
     if needles is None:
         return {}
     eligible = [r for r in rules if (own := rule_needles(r)) is not None and own <= needles]
