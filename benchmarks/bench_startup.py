@@ -14,6 +14,11 @@ module that caused it. Exits 1 when a median is over its budget (timings depend 
 and its load: the load average is printed); :data:`TARGETS` (the margin an idle machine should
 keep, since users run this on loaded nodes) are reported, not judged.
 
+``--instructions`` also counts each command's instructions (all threads) under valgrind's
+callgrind, when valgrind is installed: a count the machine's load does not change, printed as a
+ratio to ``import polars``, so that two runs on a shared machine can be compared (not judged:
+the budgets are in seconds; a run takes about a minute).
+
 The package's bytecode is compiled first, as ``pip install`` does for users: with
 ``PYTHONDONTWRITEBYTECODE`` set (or a read-only checkout) every run would otherwise compile
 each module from source again.
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -63,6 +69,22 @@ def _time_in_turns(cmds: dict[str, list[str]], runs: int) -> dict[str, list[floa
     return times
 
 
+def _instructions(cmd: list[str]) -> int | None:
+    """Instructions ``cmd`` executes (callgrind's "Collected" count), ``None`` without valgrind."""
+    if shutil.which("valgrind") is None:
+        return None
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    for line in done.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1].strip())
+    return None
+
+
 def _slowest_imports(cmd: list[str], top: int = 10) -> list[tuple[int, str]]:
     done = subprocess.run(
         [sys.executable, "-X", "importtime", *cmd], capture_output=True, text=True, cwd=ROOT
@@ -78,6 +100,9 @@ def _slowest_imports(cmd: list[str], top: int = 10) -> list[tuple[int, str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions under callgrind"
+    )
     args = parser.parse_args(argv)
     cli = [sys.executable, "-m", "multus_forensics"]
     subprocess.run(
@@ -117,6 +142,15 @@ def main(argv: list[str] | None = None) -> int:
                 failed |= not ok
                 own = f"{med - floor:7.3f}" if judged != "--help" else ""
             print(f"{label:44} {min(t):7.3f} {med:7.3f} {max(t):7.3f} {own:>7}  {flag}")
+        if args.instructions:
+            counts = {label: _instructions(cmd) for label, (_, cmd) in cases.items()}
+            base = counts["import polars (floor of a log command)"]
+            if base is None:
+                print("\ninstructions: valgrind not found")
+            else:
+                print("\ninstructions (callgrind, all threads; the load does not change them):")
+                for label, count in counts.items():
+                    print(f"  {label:44} {count or 0:>14,}  {(count or 0) / base:5.2f}x polars")
         print("\nslowest imports of `diagnose` on 5 lines (cumulative µs):")
         for us, name in _slowest_imports(["-m", "multus_forensics", "diagnose", str(small)]):
             print(f"  {us:>9}  {name}")
