@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Final
 
 #: subcommand -> (module under multus_forensics.commands, one-line help)
@@ -46,7 +46,20 @@ def _global_flags(parser: argparse.ArgumentParser, default: object) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names (the first word not an option: the global flags take no
+    value), or ``None`` when there is none or it is not one of :data:`COMMANDS`."""
+    for arg in argv:
+        if arg == "--":
+            return None
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def build_parser(only: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The CLI's parser; with ``only``, the subcommands not in it are listed but their modules
+    are not imported nor their options added (a run uses one at most: a few ms per start)."""
     from multus_forensics import __version__
 
     parser = argparse.ArgumentParser(
@@ -58,11 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, (module, help_text) in COMMANDS.items():
-        mod = importlib.import_module(f"multus_forensics.commands.{module}")
         p = sub.add_parser(name, help=help_text, description=help_text)
         _global_flags(p, argparse.SUPPRESS)
-        mod.add_arguments(p)
-        p.set_defaults(_module=mod)
+        if only is None or name in only:
+            mod = importlib.import_module(f"multus_forensics.commands.{module}")
+            mod.add_arguments(p)
+            p.set_defaults(_module=mod)
     return parser
 
 
@@ -70,7 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of exiting (tests call this)."""
     from multus_forensics.errors import MultusForensicsError
 
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    chosen = chosen_command(argv)
+    parser = build_parser(only=() if chosen is None else (chosen,))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:

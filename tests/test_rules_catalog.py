@@ -205,3 +205,47 @@ def test_partial_fragments_must_compile() -> None:
     text = MINIMAL.replace("confidence = 0.5", "confidence = 0.5\npartial = ['(unclosed']")
     with pytest.raises(RuleError, match="bad pattern in partial"):
         load_rules_text(text, "mine.toml")
+
+
+def test_packaged_rules_are_compiled_only_when_a_row_is_a_candidate(tmp_path: Path) -> None:
+    from multus_forensics.classify import diagnose
+
+    catalog = load_catalog()
+    assert not any("patterns" in vars(rule) for rule in catalog.rules)
+    log = tmp_path / "kubelet.log"
+    log.write_text(
+        'E0311 14:02:07.418552    2231 pod_workers.go:1298] "Error syncing pod" '
+        'err="failed to create macvlan: device or resource busy" pod="lab/probe-1"\n',
+        encoding="utf-8",
+    )
+    diagnosis = diagnose(str(log), catalog=catalog, year=2026)
+    compiled = {rule.id for rule in catalog.rules if "patterns" in vars(rule)}
+    assert {f.rule for f in diagnosis.findings} <= compiled
+    assert 0 < len(compiled) < len(catalog.rules) // 4
+
+
+def test_a_bad_packaged_pattern_fails_at_first_use_naming_file_and_rule() -> None:
+    text = MINIMAL.replace("patterns = ['my NAD is gone']", "patterns = ['(unclosed']")
+    (rule,) = load_rules_text(text, "rules/mine.toml", user=False)  # read, not compiled
+    with pytest.raises(RuleError, match=r"rules/mine\.toml: rule USER-1: bad pattern"):
+        rule.first_match("my NAD is gone")
+
+
+@pytest.mark.parametrize(
+    ("key", "entry"),
+    [
+        ("exclude", "exclude = ['(unclosed']"),
+        ("raise", "raise = [{ pattern = '(unclosed', by = 0.1 }]"),
+        ("lower", "lower = [{ pattern = '(unclosed', by = 0.1 }]"),
+    ],
+)
+def test_every_bad_user_pattern_fails_at_load(key: str, entry: str) -> None:
+    text = MINIMAL.replace("confidence = 0.5", f"confidence = 0.5\n{entry}")
+    with pytest.raises(RuleError, match=rf"mine\.toml: rule USER-1: bad pattern in {key}"):
+        load_rules_text(text, "mine.toml")
+
+
+def test_every_packaged_pattern_compiles() -> None:
+    for rule in load_catalog().rules:
+        rule.compiled()  # patterns, exclude, partial and raise/lower patterns
+        assert len(rule.patterns) == len(rule.pattern_texts)

@@ -2,19 +2,29 @@
 
 :func:`run_batch` is the entry point (local processes by default, a Dask cluster when given);
 :func:`iter_batch` streams per-input results for callers that aggregate as they go.
+
+Names load on first use: ``batch.progress`` (the stage bar every command shows on a terminal)
+must not pull in the process pool machinery for a command that parses one small file.
 """
 
-from multus_forensics.batch.runner import (
-    BatchResult,
-    ParseOptions,
-    UnitResult,
-    active_dask_client,
-    iter_batch,
-    merge_logs,
-    parse_unit,
-    run_batch,
-)
-from multus_forensics.batch.units import Unit, group_units
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: public name -> module that defines it (imported on first attribute access)
+_EXPORTS: dict[str, str] = {
+    "BatchResult": "multus_forensics.batch.runner",
+    "ParseOptions": "multus_forensics.batch.runner",
+    "UnitResult": "multus_forensics.batch.runner",
+    "active_dask_client": "multus_forensics.batch.runner",
+    "iter_batch": "multus_forensics.batch.runner",
+    "merge_logs": "multus_forensics.batch.runner",
+    "parse_unit": "multus_forensics.batch.runner",
+    "run_batch": "multus_forensics.batch.runner",
+    "Unit": "multus_forensics.batch.units",
+    "group_units": "multus_forensics.batch.units",
+}
 
 __all__ = [
     "BatchResult",
@@ -28,3 +38,29 @@ __all__ = [
     "parse_unit",
     "run_batch",
 ]
+
+if TYPE_CHECKING:
+    from multus_forensics.batch.runner import (
+        BatchResult,
+        ParseOptions,
+        UnitResult,
+        active_dask_client,
+        iter_batch,
+        merge_logs,
+        parse_unit,
+        run_batch,
+    )
+    from multus_forensics.batch.units import Unit, group_units
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'multus_forensics.batch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

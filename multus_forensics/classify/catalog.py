@@ -6,6 +6,12 @@ does not compile is an error naming the file and the rule id, because a silently
 a rule is a silently wrong diagnosis. Catalog patterns are compiled with the ``regex`` module and
 tested against adversarial input; user patterns are additionally matched with a timeout.
 
+User patterns are compiled when their file is loaded, so a bad one fails before any analysis.
+The packaged catalog's patterns (every one compiled by the test suite) are compiled on first
+use instead: a run compiles only the rules some row is a candidate for (compiling all 150-odd
+cost more than parsing a small file), and the packaged files are read from their parsed form in
+``rules/derived.json`` while their hashes match (:mod:`multus_forensics.classify.derived`).
+
 A rule file holds ``[[rule]]`` tables (write regexes as TOML literal strings):
 
 =================  =========================================================================
@@ -43,10 +49,10 @@ from __future__ import annotations
 
 import string
 import time
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -248,25 +254,38 @@ class Adjust:
     by: float
     why: str
     predicate: str | None = None
-    pattern: regex.Pattern[str] | None = None
+    pattern_text: str | None = None
+    #: (where, key) named by a compile error of :attr:`pattern_text`
+    origin: tuple[str, str] = field(default=("", "pattern"), compare=False, repr=False)
+
+    @cached_property
+    def pattern(self) -> regex.Pattern[str] | None:
+        """:attr:`pattern_text` compiled (on first use for packaged rules)."""
+        if self.pattern_text is None:
+            return None
+        return _compile(*self.origin, self.pattern_text)
 
 
 @dataclass(frozen=True)
 class Rule:
-    """One catalog entry: what to match, in which context, and what it means."""
+    """One catalog entry: what to match, in which context, and what it means.
+
+    Patterns are kept as text and compiled on first use (:attr:`patterns`, :attr:`exclude`,
+    :attr:`partial`): a run pays only for the rules some row is a candidate for.
+    """
 
     id: str
     title: str
     root_cause: str
     severity: str
-    patterns: tuple[regex.Pattern[str], ...]
+    pattern_texts: tuple[str, ...]
     confidence: float
     explanation: str
     target: str = "error"
     layer: str = "any"
     kinds: tuple[str, ...] = ()
     op: str = "any"
-    exclude: tuple[regex.Pattern[str], ...] = ()
+    exclude_texts: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
     forbids: tuple[str, ...] = ()
     raises: tuple[Adjust, ...] = ()
@@ -276,9 +295,33 @@ class Rule:
     examples: tuple[str, ...] = ()
     counter_examples: tuple[str, ...] = ()
     discriminators: tuple[Discriminator, ...] = ()
-    partial: tuple[regex.Pattern[str], ...] = ()
+    partial_texts: tuple[str, ...] = ()
     source: str = ""
     user: bool = False
+
+    @property
+    def where(self) -> str:
+        """``file: rule ID``, as load errors name a rule."""
+        return f"{self.source}: rule {self.id}"
+
+    @cached_property
+    def patterns(self) -> tuple[regex.Pattern[str], ...]:
+        return tuple(_compile(self.where, "patterns", p) for p in self.pattern_texts)
+
+    @cached_property
+    def exclude(self) -> tuple[regex.Pattern[str], ...]:
+        return tuple(_compile(self.where, "exclude", p) for p in self.exclude_texts)
+
+    @cached_property
+    def partial(self) -> tuple[regex.Pattern[str], ...]:
+        return tuple(_compile(self.where, "partial", p) for p in self.partial_texts)
+
+    def compiled(self) -> Rule:
+        """This rule with every pattern compiled (a :class:`RuleError` names a bad one)."""
+        _ = self.patterns, self.exclude, self.partial
+        for adj in (*self.raises, *self.lowers):
+            _ = adj.pattern
+        return self
 
     def search(self, pattern: regex.Pattern[str], text: str) -> regex.Match[str] | None:
         """Search with a timeout for user rules (a hostile pattern must not hang a run), within
@@ -386,9 +429,14 @@ def _fail(where: str, msg: str) -> RuleError:
     return RuleError(f"{where}: {msg}")
 
 
-def _compile(where: str, what: str, text: Any) -> regex.Pattern[str]:
+def _pattern_text(where: str, what: str, text: Any) -> str:
     if not isinstance(text, str) or not text:
         raise _fail(where, f"{what} must be a non-empty string")
+    return text
+
+
+def _compile(where: str, what: str, text: Any) -> regex.Pattern[str]:
+    text = _pattern_text(where, what, text)
     try:
         return regex.compile(text, regex.VERSION0)
     except regex.error as exc:
@@ -433,7 +481,8 @@ def _adjusts(where: str, key: str, value: Any, predicates: Iterable[str]) -> tup
                 by=float(by),
                 why=str(item.get("why") or pred or pat),
                 predicate=pred,
-                pattern=_compile(where, key, pat) if pat is not None else None,
+                pattern_text=_pattern_text(where, key, pat) if pat is not None else None,
+                origin=(where, key),
             )
         )
     return tuple(out)
@@ -470,6 +519,7 @@ def _discriminators(where: str, value: Any) -> tuple[Discriminator, ...]:
 
 
 def _rule(raw: Any, source: str, user: bool, predicates: Iterable[str]) -> Rule:
+    """One ``[[rule]]`` table checked; a user rule's patterns are compiled here (fail early)."""
     if not isinstance(raw, dict):
         raise _fail(source, "each [[rule]] must be a table")
     rid = raw.get("id")
@@ -488,24 +538,19 @@ def _rule(raw: Any, source: str, user: bool, predicates: Iterable[str]) -> Rule:
         for name in _strings(where, key, raw.get(key, [])):
             if name not in preds:
                 raise _fail(where, f"unknown predicate {name!r} in {key}")
-    return Rule(
+    rule = Rule(
         id=str(rid),
         title=str(raw["title"]),
         root_cause=_choice(where, "root_cause", raw["root_cause"], LABELS),
         severity=_choice(where, "severity", raw["severity"], SEVERITIES),
-        patterns=tuple(
-            _compile(where, "patterns", p) for p in _strings(where, "patterns", raw["patterns"])
-        ),
+        pattern_texts=_texts(where, "patterns", raw["patterns"]),
         confidence=float(conf),
         explanation=_check_template(where, str(raw["explanation"]).strip()),
         target=_choice(where, "target", raw.get("target", "error"), TARGETS),
         layer=_choice(where, "layer", raw.get("layer", "any"), LAYERS),
         kinds=_strings(where, "kinds", raw.get("kinds", [])),
         op=_choice(where, "op", raw.get("op", "any"), OPS),
-        exclude=tuple(
-            _compile(where, "exclude", p)
-            for p in _strings(where, "exclude", raw.get("exclude", []))
-        ),
+        exclude_texts=_texts(where, "exclude", raw.get("exclude", [])),
         requires=_strings(where, "requires", raw.get("requires", [])),
         forbids=_strings(where, "forbids", raw.get("forbids", [])),
         raises=_adjusts(where, "raise", raw.get("raise", []), preds),
@@ -515,23 +560,32 @@ def _rule(raw: Any, source: str, user: bool, predicates: Iterable[str]) -> Rule:
         examples=_strings(where, "examples", raw.get("examples", [])),
         counter_examples=_strings(where, "counter_examples", raw.get("counter_examples", [])),
         discriminators=_discriminators(where, raw.get("discriminators", [])),
-        partial=tuple(
-            _compile(where, "partial", p)
-            for p in _strings(where, "partial", raw.get("partial", []))
-        ),
+        partial_texts=_texts(where, "partial", raw.get("partial", [])),
         source=source,
         user=user,
     )
+    return rule.compiled() if user else rule
+
+
+def _texts(where: str, key: str, value: Any) -> tuple[str, ...]:
+    return tuple(_pattern_text(where, key, p) for p in _strings(where, key, value))
 
 
 def load_rules_text(text: str, source: str, *, user: bool = True) -> list[Rule]:
     """Rules from one TOML document (``[[rule]]`` tables); ``source`` names it in errors."""
-    from multus_forensics.classify.predicates import PREDICATES
+    import tomllib
 
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _fail(source, f"not valid TOML: {exc}") from exc
+    return rules_of_document(doc, source, user=user)
+
+
+def rules_of_document(doc: dict[str, Any], source: str, *, user: bool = True) -> list[Rule]:
+    """Rules from one parsed rule file (its ``rule`` array of tables), checked as at load."""
+    from multus_forensics.classify.predicates import PREDICATES
+
     for key in doc:
         if key != "rule":
             raise _fail(source, f"unknown top-level key {key!r} (rules go in [[rule]] tables)")
@@ -612,8 +666,14 @@ def load_catalog(
     rules: list[Rule] = []
     files: list[str] = []
     if builtin:
+        from multus_forensics.classify.derived import parsed_rule_file
+
         for name, text in builtin_rule_files():
-            rules.extend(load_rules_text(text, name, user=False))
+            doc = parsed_rule_file(name, text)  # None when the file changed since derived
+            if doc is None:
+                rules.extend(load_rules_text(text, name, user=False))
+            else:
+                rules.extend(rules_of_document(doc, name, user=False))
             files.append(name)
     for path in extra:
         p = Path(path)

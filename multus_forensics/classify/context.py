@@ -225,6 +225,8 @@ class Context:
         self.timelines = timelines
         self.size = frame.height
         self.cache: dict[str, Any] = {}
+        #: (rule id, errors only) -> candidate positions answered by :meth:`prime_small`
+        self._primed: dict[tuple[str, bool], list[int]] = {}
         self._views: dict[int, EventView] = {}
         #: every fragment a selection by text may ask for (the catalog's): rows holding none of
         #: them are set aside once, so each rule's own pass reads only the rest
@@ -424,6 +426,9 @@ class Context:
         from multus_forensics.classify.select import rule_kinds, rule_needles, text_mask
 
         def compute() -> list[EventView]:
+            if (rule.id, errors_only) in self._primed:
+                views = self.views_at(self._primed[(rule.id, errors_only)])
+                return [v for v in views if v.error_text] if errors_only else views
             needles = rule_needles(rule)
             if rule.id in self._marked_rules:
                 marked = pl.Series(self._marked_rules[rule.id], dtype=pl.UInt32)
@@ -472,6 +477,18 @@ class Context:
         if key not in self.cache:
             self.cache[key] = compute()
         return self.cache[key]
+
+    def prime_small(self, rules: Sequence[Rule]) -> bool:
+        """On a frame of at most ``select.SMALL_FRAME`` rows, answer every rule's candidate
+        question (:meth:`candidates`) at once in Python and return true; false otherwise (then
+        :meth:`prime`). A polars query's fixed cost, paid per rule, was most of the time a
+        5-line file took to diagnose (:func:`~multus_forensics.classify.select.small_frame`)."""
+        from multus_forensics.classify.select import SMALL_FRAME, small_frame
+
+        if self.size > SMALL_FRAME or self.needles is None:
+            return False
+        self._primed = small_frame(self.frame, self.needles, rules, error_rows())
+        return True
 
 
 def error_rows() -> pl.Expr:

@@ -359,7 +359,8 @@ def diagnose_frame(
 
     budget = start_budget()  # one regex budget per user rule for this run
     ctx = Context.of_frame(frame, catalog_needles(catalog.rules, MARKERS), timelines)
-    ctx.prime(catalog.rules)
+    if not ctx.prime_small(catalog.rules):  # a small frame's candidates, answered at once
+        ctx.prime(catalog.rules)
     by_cause: dict[str, Finding] = {}
     explained: set[int] = set()
     for rule in catalog.rules:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+import string
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -127,7 +128,7 @@ def literals_of(patterns: Iterable[str]) -> Factor | None:
     """Fragments for "any of ``patterns`` matches": the union, ``None`` if one is unknown."""
     out: set[str] = set()
     for p in patterns:
-        lit = required_literals(p)
+        lit = needles_of(p)
         if lit is None:
             return None
         out |= lit
@@ -160,14 +161,80 @@ def text_mask(needles: Iterable[str]) -> pl.Expr:
     )
 
 
+#: ASCII-only case folding, as ``contains_any(..., ascii_case_insensitive=True)`` compares
+_ASCII_FOLD: Final = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+#: frames of at most this many rows have their candidates answered in Python (:func:`small_frame`)
+SMALL_FRAME: Final = 256
+
+
+def small_frame(
+    frame: pl.DataFrame, needles: Factor | None, rules: Iterable[Rule], error_rows: pl.Expr
+) -> dict[tuple[str, bool], list[int]]:
+    """:func:`candidates_by_rule` of the ``rules`` whose fragments are among the context's
+    ``needles``, over the whole of a small ``frame`` (rows holding no needle select no rule, so
+    the pre-filter pass is not needed either); ``error_rows`` marks the rows that may carry an
+    error. Empty without ``needles``: the rules are then selected one query at a time."""
+    if needles is None:
+        return {}
+    eligible = [r for r in rules if (own := rule_needles(r)) is not None and own <= needles]
+    rows = frame.with_row_index("_pos").with_columns(error_rows.fill_null(False).alias("_err"))
+    return candidates_by_rule(rows, eligible)
+
+
+def candidates_by_rule(
+    rows: pl.DataFrame, rules: Iterable[Rule]
+) -> dict[tuple[str, bool], list[int]]:
+    """Candidate positions of each rule on a small pre-filtered frame, answered in Python.
+
+    ``rows`` holds ``_pos``, ``kind``, ``_err`` (the rows that may carry an error) and the
+    :data:`TEXT_COLUMNS`. The key is (rule id, errors only), as ``Context.candidates`` asks.
+    Each rule's :func:`text_mask` is a polars automaton of its own, whose building costs the
+    same for 3 rows as for 3 million: 200 of them took longer than the rest of diagnosing a
+    5-line file. Here each row's texts are tested once against every needle instead, with the
+    same ASCII case folding; ``tests/test_classify_select.py`` checks both agree.
+    """
+    wanted = [(r, {n.translate(_ASCII_FOLD) for n in rule_needles(r) or ()}) for r in rules]
+    every = set().union(*(needles for _, needles in wanted))
+    anyway = [n.translate(_ASCII_FOLD) for n in always()]
+    out: dict[tuple[str, bool], list[int]] = {}
+    for r, _ in wanted:
+        out[(r.id, False)] = []
+        out[(r.id, True)] = []
+    columns = ("_pos", "kind", "_err", *TEXT_COLUMNS)
+    for pos, kind, err, *texts in rows.select(columns).iter_rows():
+        folded = [(t or "").translate(_ASCII_FOLD) for t in texts]
+        every_rule = any(n in t for n in anyway for t in folded)
+        found = set() if every_rule else {n for n in every if any(n in t for t in folded)}
+        for r, needles in wanted:
+            if r.kinds and kind not in r.kinds:
+                continue
+            if every_rule or not needles.isdisjoint(found):
+                out[(r.id, False)].append(int(pos))
+                if err:
+                    out[(r.id, True)].append(int(pos))
+    return out
+
+
 @functools.lru_cache(maxsize=1024)
 def pattern_needles(patterns: tuple[str, ...]) -> Factor | None:
     """Fragments one of which a match of any of ``patterns`` holds (``None``: unknown)."""
     return literals_of(patterns)
 
 
+@functools.lru_cache(maxsize=4096)
+def needles_of(pattern: str) -> Factor | None:
+    """:func:`required_literals` of ``pattern``, read from the packaged catalog's derived file
+    when it holds the pattern (:mod:`multus_forensics.classify.derived`)."""
+    from multus_forensics.classify.derived import known_needles
+
+    found, needles = known_needles(pattern)
+    return needles if found else required_literals(pattern)
+
+
 def rule_needles(rule: Rule) -> Factor | None:
-    return pattern_needles(tuple(p.pattern for p in rule.patterns))
+    """Fragments one of which a match of ``rule`` holds, from its pattern texts (read without
+    compiling them: a rule no row is a candidate for is never compiled)."""
+    return pattern_needles(rule.pattern_texts)
 
 
 def rule_clauses(rule: Rule) -> tuple[tuple[frozenset[str], ...], ...]:
