@@ -427,7 +427,10 @@ class Context:
 
         def compute() -> list[EventView]:
             if (rule.id, errors_only) in self._primed:
-                views = self.views_at(self._primed[(rule.id, errors_only)])
+                primed = self._primed[(rule.id, errors_only)]
+                if within is not None:
+                    primed = [i for i in primed if i in within]
+                views = self.views_at(primed)
                 return [v for v in views if v.error_text] if errors_only else views
             needles = rule_needles(rule)
             if rule.id in self._marked_rules:

@@ -253,10 +253,10 @@ def rule_clauses(rule: Rule) -> tuple[tuple[frozenset[str], ...], ...]:
     fallback = ((best,),) if best else ()
     clauses = []
     # a partial match holds one of the decisive fragments: each is a clause of its own
-    for pattern in (*rule.patterns, *rule.partial):
+    for text in (*rule.pattern_texts, *rule.partial_texts):
         factors = tuple(
             frozenset(alts)
-            for alts in pattern_factors(pattern.pattern)
+            for alts in pattern_factors(text)
             if min(len(a) for a in alts) >= MIN_LITERAL
         )
         if not factors:
