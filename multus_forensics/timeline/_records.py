@@ -1,4 +1,4 @@
-"""Event rows as small mutable records, with the identities their error chains name.
+"""Structured event rows as small mutable records, with the identities their chains name.
 
 Timelines join on IDs that often sit only inside an error string (the sandbox ID of a kubelet
 ``CreatePodSandbox`` failure, the pod UID of a KillPodSandbox target), so every failure row is
@@ -107,6 +107,8 @@ class Rec:
     chain: ErrorChain | None = None
     netns: str | None = None
     count: int = 1
+    #: ``time`` in microseconds since the epoch (sorting and spans compare integers)
+    us: int | None = None
     _fields: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -198,31 +200,23 @@ def _enrich(rec: Rec) -> None:
         rec.count = int(m["n"])
 
 
-def records(frame: pl.DataFrame) -> list[Rec]:
-    """Records for the rows that name a pod, sandbox or error (``eid`` = row number), enriched.
+#: columns of the plain rows kept as a frame (see :func:`split`)
+PLAIN_COLUMNS: Final = ("eid", "time", "node", "source", "namespace", "pod", "pod_uid",
+                        "container_id", "file", "line")  # fmt: skip
 
-    Rows with no identity, no error and kind ``log`` cannot belong to a pod timeline; skipping
-    them before the Python loop keeps large node logs cheap.
-    """
+
+def _recs(rows: pl.DataFrame) -> list[Rec]:
+    """Enriched records of ``rows`` (an event frame with ``eid``); column lists zipped, not
+    dicts per row, since this loop runs once per structured record."""
     import polars as pl
 
+    data = [rows.get_column(c).to_list() for c in ("eid", *_COLUMNS)]
+    data.append(rows.select(pl.col("time").dt.epoch("us")).to_series().to_list())
     out: list[Rec] = []
-    cols = [c for c in _COLUMNS if c in frame.columns]
-    ids = ("namespace", "pod", "pod_uid", "sandbox_id", "container_id", "error")
-    keep = pl.any_horizontal([pl.col(c).is_not_null() for c in ids if c in frame.columns])
-    if "kind" in frame.columns:
-        keep = keep | (pl.col("kind") != "log")
-    rows = frame.select(cols).with_row_index("_eid").filter(keep)
-    # column lists zipped (not dicts per row): this loop is per record on large node logs
-    data = {c: rows.get_column(c).to_list() for c in rows.columns}
-    n = rows.height
-
-    def col(name: str, default: Any = None) -> list[Any]:
-        return data.get(name) or [default] * n
-
-    for values in zip(data["_eid"], *(col(c) for c in _COLUMNS), strict=True):
+    for values in zip(*data, strict=True):
+        us = values[-1]
         eid, time, node, source, kind, level, ns, pod, uid, sandbox, container = values[:11]
-        network, interface, ips, message, error, fields, file, member, line = values[11:]
+        network, interface, ips, message, error, fields, file, member, line = values[11:20]
         rec = Rec(
             eid=eid,
             time=time,
@@ -244,14 +238,48 @@ def records(frame: pl.DataFrame) -> list[Rec]:
             file=file or "",
             member=member,
             line=line or 0,
+            us=us,
         )
         _enrich(rec)
         out.append(rec)
     return out
 
 
-def sort_key(rec: Rec) -> tuple[int, float, str, int]:
+def split(frame: pl.DataFrame) -> tuple[list[Rec], pl.DataFrame]:
+    """The records of ``frame`` (rows naming a pod, sandbox or error; ``eid`` = row number):
+    the structured ones as enriched :class:`Rec` objects, the plain ones as a frame.
+
+    A plain record is a ``log`` row with no error, sandbox ID, repeat count or container ID
+    that is some record's sandbox ID: enrichment leaves it as it is, it cannot anchor, start or
+    end an attempt, and it only ever joins one by its time. Those are most rows of a busy
+    node's journal, so they stay columnar (:data:`PLAIN_COLUMNS`); ``frame`` is in the event
+    schema (:func:`multus_forensics.model.conform`).
+    """
+    import polars as pl
+
+    ids = ("namespace", "pod", "pod_uid", "sandbox_id", "container_id", "error")
+    keep = pl.any_horizontal([pl.col(c).is_not_null() for c in ids]) | (pl.col("kind") != "log")
+    rows = frame.select(_COLUMNS).with_row_index("eid").filter(keep)
+    plainish = (
+        (pl.col("kind").fill_null("log") == "log")
+        & pl.col("error").is_null()
+        & pl.col("sandbox_id").is_null()
+        & ~pl.col("fields").fill_null("").str.contains('"count"', literal=True)
+    )
+    recs = _recs(rows.filter(~plainish))
+    sandboxes = sorted({r.sandbox_id for r in recs if r.sandbox_id})
+    plain_ids = (
+        plainish & pl.col("container_id").is_in(pl.lit(sandboxes, pl.List(pl.String))).not_()
+    )
+    rest = rows.filter(plainish & ~plain_ids.fill_null(True))
+    if rest.height:  # PLEG-like log rows naming a sandbox by its container ID
+        recs = sorted([*recs, *_recs(rest)], key=lambda r: r.eid)
+    plain = rows.filter(plainish & plain_ids.fill_null(True)).select(PLAIN_COLUMNS)
+    return recs, plain
+
+
+def sort_key(rec: Rec) -> tuple[int, int, str, int]:
     """Timed records first in time order; untimed after, in file order."""
-    if rec.time is None:
-        return (1, 0.0, rec.file, rec.line)
-    return (0, rec.time.timestamp(), rec.file, rec.line)
+    if rec.us is None:
+        return (1, 0, rec.file, rec.line)
+    return (0, rec.us, rec.file, rec.line)
