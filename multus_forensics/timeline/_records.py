@@ -145,13 +145,10 @@ class Rec:
     @property
     def add_succeeded(self) -> bool:
         """A thick daemon ``ADD finished CNI request`` with ``err: <nil>``: the CNI ADD worked."""
+        if self.kind != "multus:request" or self.error is not None:
+            return False  # before decoding the fields: this is asked of every record
         f = self.fields
-        return (
-            self.kind == "multus:request"
-            and f.get("command") == "ADD"
-            and f.get("phase") == "finished"
-            and self.error is None
-        )
+        return f.get("command") == "ADD" and f.get("phase") == "finished"
 
     @property
     def is_del_failure(self) -> bool:

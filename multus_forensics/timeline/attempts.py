@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Final
 
 from multus_forensics.chain import ErrorChain, same_failure
@@ -102,11 +103,12 @@ class Attempt:
             own.extend(t for t in (self.plain.first, self.plain.last) if t is not None)
         return own
 
-    @property
+    @cached_property
     def start(self) -> datetime | None:
+        """First timed record (kept once computed: an attempt is complete when it is made)."""
         return min(self.times, default=None)
 
-    @property
+    @cached_property
     def end(self) -> datetime | None:
         return max(self.times, default=None)
 
