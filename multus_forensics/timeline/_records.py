@@ -169,13 +169,21 @@ def _netns(rec: Rec) -> str | None:
     return None
 
 
-def _enrich(rec: Rec) -> None:
-    """Fill identities from the error chain, AddedInterface text, netns and repeat counts."""
+def _enrich(rec: Rec, chains: dict[str, ErrorChain] | None = None) -> None:
+    """Fill identities from the error chain, AddedInterface text, netns and repeat counts.
+
+    ``chains`` holds the chains unwrapped so far in this pass: a text repeated by several
+    records (the kubelet logs one failure at up to four call sites) is unwrapped once, however
+    small the process-wide cache of :func:`unwrap_error` is."""
     text = rec.error
     if text is None and (rec.kind in ADD_FAILURE_KINDS or rec.kind in DEL_FAILURE_KINDS):
         text = rec.message or None
     if text:
-        chain = unwrap_error(text)
+        chain = chains.get(text) if chains is not None else None
+        if chain is None:
+            chain = unwrap_error(text)
+            if chains is not None:
+                chains[text] = chain
         rec.chain = chain
         rec.sandbox_id = rec.sandbox_id or chain.get("sandbox_id")
         rec.pod_uid = rec.pod_uid or chain.get("pod_uid")
@@ -210,6 +218,7 @@ def _recs(rows: pl.DataFrame) -> list[Rec]:
     data = [rows.get_column(c).to_list() for c in ("eid", *_COLUMNS)]
     data.append(rows.select(pl.col("time").dt.epoch("us")).to_series().to_list())
     out: list[Rec] = []
+    chains: dict[str, ErrorChain] = {}
     for values in zip(*data, strict=True):
         us = values[-1]
         eid, time, node, source, kind, level, ns, pod, uid, sandbox, container = values[:11]
@@ -237,7 +246,7 @@ def _recs(rows: pl.DataFrame) -> list[Rec]:
             line=line or 0,
             us=us,
         )
-        _enrich(rec)
+        _enrich(rec, chains)
         out.append(rec)
     return out
 

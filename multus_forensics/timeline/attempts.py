@@ -348,7 +348,7 @@ def _failures(recs: list[Rec]) -> list[Failure]:
         if rec.chain is None or not rec.is_add_failure:
             continue
         for failure in out:
-            if same_failure(rec.chain, failure.chain):
+            if rec.chain is failure.chain or same_failure(rec.chain, failure.chain):
                 if completeness(rec.chain) > completeness(failure.chain):
                     failure.chain = rec.chain
                 failure.reports.append(rec)

@@ -404,13 +404,13 @@ def _identity_frame(recs: list[Rec], plain: pl.DataFrame) -> pl.DataFrame:
 
     cols = ("eid", "namespace", "pod", "pod_uid", "sandbox_id", "container_id", "us", "node")
     structured = pl.DataFrame(
-        [tuple(getattr(r, c) for c in cols) for r in recs],
+        [[getattr(r, c) for r in recs] for c in cols],
         schema={
             "eid": plain.schema["eid"], "namespace": pl.String, "pod": pl.String,
             "pod_uid": pl.String, "sandbox_id": pl.String, "container_id": pl.String,
             "t": pl.Int64, "node": pl.String,
         },
-        orient="row",
+        orient="col",
     )  # fmt: skip
     rest = plain.select(
         "eid", "namespace", "pod", "pod_uid",
