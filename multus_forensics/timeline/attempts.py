@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from multus_forensics.chain import ErrorChain, same_failure
 from multus_forensics.timeline._records import (
@@ -33,6 +33,9 @@ from multus_forensics.timeline._records import (
     sort_key,
 )
 from multus_forensics.timeline.identity import PodKey
+
+if TYPE_CHECKING:
+    import polars as pl
 
 #: longest plausible time between a start marker and the attempt's first keyed record
 MAX_START_LEAD: Final = timedelta(minutes=5)
@@ -60,7 +63,7 @@ class PlainPart:
     """The plain records an attempt holds (``_records.split``): counted and spanned by a
     group-by, never made objects. ``key`` is the earliest one's (time µs, file, line)."""
 
-    eids: Sequence[int]
+    eids: pl.Series
     first: datetime | None
     last: datetime | None
     nodes: frozenset[str]
@@ -126,7 +129,7 @@ class Attempt:
     def eids(self) -> list[int]:
         """Row numbers (in the input frame) of every record in the attempt."""
         own = [r.eid for r in self.recs]
-        return own + list(self.plain.eids) if self.plain is not None else own
+        return own + self.plain.eids.to_list() if self.plain is not None else own
 
     @property
     def error(self) -> ErrorChain | None:

@@ -420,27 +420,27 @@ def _identity_frame(recs: list[Rec], plain: pl.DataFrame) -> pl.DataFrame:
 
 
 def _plain_parts(placed: pl.DataFrame) -> dict[int, PlainPart]:
-    """Per attempt (``gid``): the plain records placed in it, their span, nodes, first key."""
+    """Per attempt (``gid``): the plain records placed in it (a slice of one sorted column,
+    not a Python list per attempt), their span, nodes and earliest (time, file, line)."""
     import polars as pl
 
-    out: dict[int, PlainPart] = {}
-    grouped = (
-        placed.filter(pl.col("gid").is_not_null())
-        .sort("gid", "t", "file", "line")
-        .group_by("gid", maintain_order=True)
-        .agg(
-            pl.col("eid"),
-            pl.col("time").min().alias("first"),
-            pl.col("time").max().alias("last"),
-            pl.col("node").drop_nulls().filter(pl.col("node").drop_nulls() != "").unique(),
-            pl.col("t").first().alias("k_t"),
-            pl.col("file").first().alias("k_file"),
-            pl.col("line").first().alias("k_line"),
-        )
+    ordered = placed.filter(pl.col("gid").is_not_null()).sort("gid", "t", "file", "line")
+    eids = ordered.get_column("eid")
+    grouped = ordered.group_by("gid", maintain_order=True).agg(
+        pl.len().alias("n"),
+        pl.col("time").min().alias("first"),
+        pl.col("time").max().alias("last"),
+        pl.col("node").drop_nulls().filter(pl.col("node").drop_nulls() != "").unique(),
+        pl.col("t").first().alias("k_t"),
+        pl.col("file").first().alias("k_file"),
+        pl.col("line").first().alias("k_line"),
     )
-    for gid, eids, first, last, nodes, k_t, k_file, k_line in grouped.iter_rows():
+    out: dict[int, PlainPart] = {}
+    offset = 0
+    for gid, n, first, last, nodes, k_t, k_file, k_line in grouped.iter_rows():
         key = (k_t, k_file or "", k_line or 0) if k_t is not None else None
-        out[gid] = PlainPart(eids, first, last, frozenset(nodes), key)
+        out[gid] = PlainPart(eids.slice(offset, n), first, last, frozenset(nodes), key)
+        offset += n
     return out
 
 
