@@ -227,3 +227,21 @@ def test_an_earlier_plain_line_moves_the_attempt_start_and_the_events_order() ->
     tl = build_timelines(events_to_frame(events))
     assert tl.attempts()["start"].to_list() == [_at(7)]
     assert tl.events()["line"].to_list() == [3, 2, 1]
+
+
+def test_a_structured_record_is_not_pulled_in_through_a_plain_line() -> None:
+    start = Event(
+        time=_at(0), node="n1", source="kubelet", kind="kubelet:sandbox:start", namespace=NS,
+        pod=POD, message="No sandbox for pod can be found. Need to start a new one",
+        file="kubelet.log", line=1,
+    )  # fmt: skip
+    started = Event(
+        time=_at(8), node="n1", source="kubelet", kind="kubelet:pleg", namespace=NS, pod=POD,
+        container_id="f" * 64, fields={"event": {"Type": "ContainerStarted", "Data": "f" * 64}},
+        file="kubelet.log", line=3,
+    )  # fmt: skip
+    tl = build_timelines(events_to_frame([start, _probe(4, 2), started]))
+    # the probe at 4 s joins the attempt started at 0 s; the PLEG event 8 s after the start
+    # is beyond the 5 s skew of the attempt's own records, so it stays pod-level
+    assert dict(tl.events().select("line", "attempt").iter_rows()) == {1: 1, 2: 1, 3: None}
+    assert tl.attempts()["outcome"].to_list() == ["unknown"]
