@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from multus_forensics.chain import ErrorChain, chain_json
@@ -121,6 +121,7 @@ class Timelines:
         #: plain records: ``eid``, ``p_pos`` (position in ``timelines``), ``attempt``, ``t``
         #: (µs), ``file``, ``line``
         self._plain = plain
+        self._plain_index: tuple[pl.DataFrame, dict[int, tuple[int, int]]] | None = None
         self._memo: dict[str, pl.DataFrame] = {}
 
     def _once(self, name: str, build: Callable[[], pl.DataFrame]) -> pl.DataFrame:
@@ -346,11 +347,12 @@ class Timelines:
                 schema={"p_pos": pl.Int64, "p_idx": pl.Int64, "r_namespace": pl.String,
                         "r_pod": pl.String, "r_pod_uid": pl.String},
             )  # fmt: skip
-            plain = self._plain.join(chosen, on="p_pos", how="inner")
+            wanted = None if pod is None else chosen["p_pos"].to_list()
+            plain = self._plain_of(self._plain, wanted)
             parts.append(
-                plain.with_columns(pl.lit(None, pl.String).alias("r_sandbox_id")).select(
-                    pl.col(c).cast(d) for c, d in schema.items()
-                )
+                plain.join(chosen, on="p_pos", how="inner")
+                .with_columns(pl.lit(None, pl.String).alias("r_sandbox_id"))
+                .select(pl.col(c).cast(d) for c, d in schema.items())
             )
         meta = pl.concat(parts)
         anchors = pl.DataFrame(
@@ -365,10 +367,13 @@ class Timelines:
             pl.col("attempt").fill_null(0).alias("_index"),
         )
         meta = meta.sort("p_idx", "untimed", "_anchor", "_index", "_own", "file", "line")
-        base = self._frame.with_row_index("eid")
+        # the selected rows by position, not a join with the whole input: a report asks per pod
+        rows_of = self._frame.select(pl.all().gather(meta.get_column("eid")))
         return (
-            meta.select("eid", "r_namespace", "r_pod", "r_pod_uid", "r_sandbox_id", "attempt", "untimed")
-            .join(base, on="eid", how="left", maintain_order="left")
+            pl.concat(
+                [rows_of, meta.select("r_namespace", "r_pod", "r_pod_uid", "r_sandbox_id", "attempt", "untimed", "eid")],
+                how="horizontal",
+            )
             .with_columns(
                 pl.coalesce("namespace", "r_namespace").alias("namespace"),
                 pl.coalesce("pod", "r_pod").alias("pod"),
@@ -378,8 +383,28 @@ class Timelines:
             .select([*self._frame.columns, "attempt", "untimed", "eid"])
         )  # fmt: skip
 
+    def _plain_of(self, plain: pl.DataFrame, positions: list[int] | None) -> pl.DataFrame:
+        """Plain records of the pods at ``positions`` (all for ``None``): slices of the plain
+        frame sorted by pod, so a per-pod query reads that pod's rows only."""
+        import polars as pl
 
-_EPOCH = datetime(1970, 1, 1).astimezone(__import__("datetime").timezone.utc)
+        if positions is None:
+            return plain
+        if self._plain_index is None:
+            ordered = plain.sort("p_pos", maintain_order=True)
+            counts = ordered.group_by("p_pos", maintain_order=True).len()
+            offsets: dict[int, tuple[int, int]] = {}
+            start = 0
+            for pos, n in counts.iter_rows():
+                offsets[pos] = (start, n)
+                start += n
+            self._plain_index = (ordered, offsets)
+        ordered, offsets = self._plain_index
+        slices = [ordered.slice(*offsets[p]) for p in positions if p in offsets]
+        return pl.concat(slices) if slices else ordered.clear()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _us(when: datetime) -> int:
