@@ -499,10 +499,46 @@ def build_timelines(
     Structured records (``_records.split``) are grouped into attempts in Python; plain ones
     (most rows of a node's journal) are resolved, placed and counted by joins and group-bys.
     """
-    import polars as pl
-
     frame = _as_frame(events)
     recs, plain = split(frame)
+    key_of, by_pod, plain = _by_pod(recs, plain)
+    multus_names = multus_config_names(recs)
+    drafts = [draft_attempts(pod_recs, skew) for pod_recs in by_pod]
+    spans: list[Span] = []
+    for pid, (pieces, _) in enumerate(drafts):
+        for piece in pieces:
+            first, last = piece.span_us()
+            spans.append(Span(len(spans), pid, first, last, piece.node))
+    placed = plain.join(
+        place(plain, spans, skew // timedelta(microseconds=1)), on="eid", how="left"
+    )
+    parts = _plain_parts(placed)
+    summaries = _pod_plain(plain)
+    pods: list[tuple[int, PodTimeline]] = []
+    attempt_of_gid: list[int] = []
+    for pid, (pieces, pod_level) in enumerate(drafts):
+        key = key_of[pid]
+        gids = range(len(attempt_of_gid), len(attempt_of_gid) + len(pieces))
+        attempts, index_of = finish_attempts(key, pieces, [parts.get(g) for g in gids], pod_level)
+        attempt_of_gid.extend(index_of)
+        t = PodTimeline(
+            key, sorted(by_pod[pid], key=sort_key), attempts, pod_level,
+            plain=summaries.get(pid, PodPlain()),
+        )  # fmt: skip
+        _add_order_and_anomalies(t, multus_names)
+        if key[1] is not None or attempts:  # a bare UID with no attempt says nothing here
+            pods.append((pid, t))
+    pods.sort(key=lambda pt: (_first_us(pt[1]), pt[1].label))
+    return Timelines(frame, [t for _, t in pods], _plain_rows(placed, pods, attempt_of_gid))
+
+
+def _by_pod(
+    recs: list[Rec], plain: pl.DataFrame
+) -> tuple[list[PodKey], list[list[Rec]], pl.DataFrame]:
+    """Pod keys (``pid`` = position, in order of each pod's first record), the structured
+    records of each pod, and the plain rows with their ``pid`` and time ``t`` in µs."""
+    import polars as pl
+
     plain = plain.with_columns(pl.col("time").dt.epoch("us").alias("t"))
     keys = resolve(_identity_frame(recs, plain))
     pod_keys = (
@@ -511,65 +547,50 @@ def build_timelines(
     keys = keys.join(pod_keys, on=["k_ns", "k_pod", "k_uid"], how="left", nulls_equal=True)
     key_of: list[PodKey] = list(pod_keys.select("k_ns", "k_pod", "k_uid").iter_rows())
     by_pod: list[list[Rec]] = [[] for _ in key_of]
-    rec_pid = dict(
-        keys.join(pl.DataFrame({"eid": [r.eid for r in recs]}, schema={"eid": keys.schema["eid"]}), on="eid")
-        .select("eid", "pid").iter_rows()
-    )  # fmt: skip
+    structured = pl.Series("eid", [r.eid for r in recs], keys.schema["eid"])
+    pid_of = dict(
+        keys.filter(pl.col("eid").is_in(structured.implode())).select("eid", "pid").iter_rows()
+    )
     for rec in recs:
-        pid = rec_pid.get(rec.eid)
+        pid = pid_of.get(rec.eid)
         if pid is not None:
             by_pod[pid].append(rec)
     plain = plain.join(keys.select("eid", pl.col("pid").cast(pl.Int64)), on="eid", how="inner")
-    multus_names = multus_config_names(recs)
-    skew_us = skew // timedelta(microseconds=1)
-    drafts = [draft_attempts(pod_recs, skew) for pod_recs in by_pod]
-    spans: list[Span] = []
-    for pid, (pieces, _) in enumerate(drafts):
-        for piece in pieces:
-            first, last = piece.span_us()
-            spans.append(Span(len(spans), pid, first, last, piece.node))
-    placed = plain.join(place(plain, spans, skew_us), on="eid", how="left")
-    parts = _plain_parts(placed)
-    summaries = _pod_plain(plain)
-    pods: list[tuple[int, PodTimeline]] = []
-    gid = 0
-    attempt_of_gid: dict[int, int] = {}
-    for pid, (pieces, pod_level) in enumerate(drafts):
-        key = key_of[pid]
-        gids = list(range(gid, gid + len(pieces)))
-        gid += len(pieces)
-        attempts, index_of = finish_attempts(key, pieces, [parts.get(g) for g in gids], pod_level)
-        attempt_of_gid.update(zip(gids, index_of, strict=True))
-        status = [r for r in pod_level if r.kind == STATUS_KIND]
-        ready = [a for a in attempts if a.outcome in ("ready", "torn-down")]
-        requested = requested_networks([r for r in pod_level if r.kind == "pod:networks"], key[0])
-        t = PodTimeline(
-            key, sorted(by_pod[pid], key=sort_key), attempts, pod_level, requested=requested,
-            plain=summaries.get(pid, PodPlain()),
-        )  # fmt: skip
-        for a in attempts:
-            t.rows[a.index] = add_rows(a, status if ready and a is ready[-1] else [])
-            t.anomalies.extend(attempt_anomalies(a, t.rows[a.index], requested, multus_names))
-        t.anomalies.extend(pod_anomalies(attempts, t.rows))
-        t.rows = {k: v for k, v in t.rows.items() if v}
-        if key[1] is not None or attempts:  # a bare UID with no attempt says nothing here
-            pods.append((pid, t))
-    pods.sort(key=lambda pt: (_first_us(pt[1]), pt[1].label))
-    position = {pid: i for i, (pid, _) in enumerate(pods)}
+    return key_of, by_pod, plain
+
+
+def _add_order_and_anomalies(t: PodTimeline, multus_names: set[str]) -> None:
+    """Fill ``t.requested``, ``t.rows`` (add order per attempt) and ``t.anomalies``."""
+    status = [r for r in t.pod_level if r.kind == STATUS_KIND]
+    ready = [a for a in t.attempts if a.outcome in ("ready", "torn-down")]
+    t.requested = requested_networks([r for r in t.pod_level if r.kind == "pod:networks"], t.key[0])
+    for a in t.attempts:
+        t.rows[a.index] = add_rows(a, status if ready and a is ready[-1] else [])
+        t.anomalies.extend(attempt_anomalies(a, t.rows[a.index], t.requested, multus_names))
+    t.anomalies.extend(pod_anomalies(t.attempts, t.rows))
+    t.rows = {k: v for k, v in t.rows.items() if v}
+
+
+def _plain_rows(
+    placed: pl.DataFrame, pods: list[tuple[int, PodTimeline]], attempt_of_gid: list[int]
+) -> pl.DataFrame:
+    """What :meth:`Timelines.events` needs of the plain rows of the kept pods: ``eid``,
+    ``p_pos`` (position in the timelines), ``attempt``, ``t``, ``file``, ``line``."""
+    import polars as pl
+
     gid_attempt = pl.DataFrame(
-        {"gid": list(attempt_of_gid), "attempt": list(attempt_of_gid.values())},
+        {"gid": range(len(attempt_of_gid)), "attempt": attempt_of_gid},
         schema={"gid": pl.Int64, "attempt": pl.Int64},
     )
     pod_pos = pl.DataFrame(
-        {"pid": list(position), "p_pos": list(position.values())},
+        {"pid": [pid for pid, _ in pods], "p_pos": range(len(pods))},
         schema={"pid": pl.Int64, "p_pos": pl.Int64},
     )
-    plain_rows = (
+    return (
         placed.join(pod_pos, on="pid", how="inner")
         .join(gid_attempt, on="gid", how="left")
         .select("eid", "p_pos", "attempt", "t", "file", "line")
     )
-    return Timelines(frame, [t for _, t in pods], plain_rows)
 
 
 def _first_us(t: PodTimeline) -> float:
