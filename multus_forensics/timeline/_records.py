@@ -265,22 +265,23 @@ def split(frame: pl.DataFrame) -> tuple[list[Rec], pl.DataFrame]:
 
     ids = ("namespace", "pod", "pod_uid", "sandbox_id", "container_id", "error")
     keep = pl.any_horizontal([pl.col(c).is_not_null() for c in ids]) | (pl.col("kind") != "log")
-    rows = frame.select(_COLUMNS).with_row_index("eid").filter(keep)
     plainish = (
         (pl.col("kind").fill_null("log") == "log")
         & pl.col("error").is_null()
         & pl.col("sandbox_id").is_null()
         & ~pl.col("fields").fill_null("").str.contains('"count"', literal=True)
     )
-    recs = _recs(rows.filter(~plainish))
+    # one pass for the masks; each side then copies only its own rows and columns
+    marks = frame.select(keep.alias("_keep"), plainish.alias("_plainish"), "container_id")
+    rows = frame.select(_COLUMNS).with_row_index("eid")
+    recs = _recs(rows.filter(marks["_keep"] & ~marks["_plainish"]))
     sandboxes = sorted({r.sandbox_id for r in recs if r.sandbox_id})
-    plain_ids = (
-        plainish & pl.col("container_id").is_in(pl.lit(sandboxes, pl.List(pl.String))).not_()
-    )
-    rest = rows.filter(plainish & ~plain_ids.fill_null(True))
-    if rest.height:  # PLEG-like log rows naming a sandbox by its container ID
-        recs = sorted([*recs, *_recs(rest)], key=lambda r: r.eid)
-    plain = rows.filter(plainish & plain_ids.fill_null(True)).select(PLAIN_COLUMNS)
+    named = marks["container_id"].is_in(pl.Series([sandboxes], dtype=pl.List(pl.String)))
+    candidate = marks["_keep"] & marks["_plainish"]
+    by_sandbox = candidate & named.fill_null(False)
+    if by_sandbox.any():  # PLEG-like log rows naming a sandbox by its container ID
+        recs = sorted([*recs, *_recs(rows.filter(by_sandbox))], key=lambda r: r.eid)
+    plain = rows.select(PLAIN_COLUMNS).filter(candidate & ~by_sandbox)
     return recs, plain
 
 
