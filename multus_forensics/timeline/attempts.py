@@ -7,7 +7,9 @@ carry neither (describe ``AddedInterface`` rows, old Multus lines) form groups b
 — within one attempt a (interface, network) pair is added once, so its repetition starts the next
 attempt — and join a keyed group through a shared (interface, IP). Only then are the remaining
 records attached by time, with ``skew`` tolerance: a start marker to the next group that begins
-after it, anything else to the group whose span contains it.
+after it, anything else to the group whose span contains it. This module sees the structured
+records only (``_records.split``); plain log lines are placed afterwards by the spans it
+built (:mod:`.placement`), so they never change which records form an attempt.
 
 Repeated events (``(x12 over 2m)`` rows) stand for several failures at once; they never anchor
 a group and instead mark otherwise unexplained attempts as failed (``outcome_inferred``).
@@ -437,13 +439,3 @@ def finish_attempts(
         index_of[i] = n
     _infer(attempts, pod_level)
     return attempts, index_of
-
-
-def build_attempts(
-    recs: list[Rec], key: PodKey, skew: timedelta
-) -> tuple[list[Attempt], list[Rec]]:
-    """Attempts of one pod in start order, and the pod-level records (requests, summaries),
-    from structured records alone."""
-    pieces, pod_level = draft_attempts(recs, skew)
-    attempts, _ = finish_attempts(key, pieces, [None] * len(pieces), pod_level)
-    return attempts, pod_level
