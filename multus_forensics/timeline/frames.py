@@ -34,24 +34,24 @@ DEFAULT_SKEW = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
-class PodPlain:
-    """A pod's plain records (``_records.split``), summarised by one group-by."""
+class PodSummary:
+    """Counts, span, nodes and sources of all of a pod's records, from one group-by."""
 
     count: int = 0
     untimed: int = 0
     first: datetime | None = None
     last: datetime | None = None
-    nodes: frozenset[str] = frozenset()
-    sources: frozenset[str] = frozenset()
+    nodes: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
 
 
 @dataclass
 class PodTimeline:
     """Everything known about one pod: its attempts, adds, anomalies and records.
 
-    ``recs`` are its structured records; its plain log lines are summarised in ``plain`` and
-    listed by :meth:`Timelines.events`. ``nodes``, ``first_seen``, ``last_seen``, ``events``,
-    ``untimed`` and ``sources`` count both.
+    ``recs`` are its structured records; its plain log lines are listed by
+    :meth:`Timelines.events`. ``nodes``, ``first_seen``, ``last_seen``, ``events``, ``untimed``
+    and ``sources`` count both (``summary``).
     """
 
     key: PodKey
@@ -61,7 +61,7 @@ class PodTimeline:
     rows: dict[int, list[AddRow]] = field(default_factory=dict)
     anomalies: list[Anomaly] = field(default_factory=list)
     requested: list[str] = field(default_factory=list)
-    plain: PodPlain = field(default_factory=PodPlain)
+    summary: PodSummary = field(default_factory=PodSummary)
 
     @property
     def label(self) -> str:
@@ -69,31 +69,27 @@ class PodTimeline:
 
     @property
     def nodes(self) -> list[str]:
-        return sorted({r.node for r in self.recs if r.node} | self.plain.nodes)
+        return list(self.summary.nodes)
 
     @property
     def sources(self) -> list[str]:
-        return sorted({r.source for r in self.recs} | self.plain.sources)
-
-    def _times(self) -> list[datetime]:
-        own = [r.time for r in self.recs if r.time is not None]
-        return own + [t for t in (self.plain.first, self.plain.last) if t is not None]
+        return list(self.summary.sources)
 
     @property
     def first_seen(self) -> datetime | None:
-        return min(self._times(), default=None)
+        return self.summary.first
 
     @property
     def last_seen(self) -> datetime | None:
-        return max(self._times(), default=None)
+        return self.summary.last
 
     @property
     def events(self) -> int:
-        return len(self.recs) + self.plain.count
+        return self.summary.count
 
     @property
     def untimed(self) -> int:
-        return sum(r.time is None for r in self.recs) + self.plain.untimed
+        return self.summary.untimed
 
     def attempt_of(self) -> dict[int, int]:
         """``eid`` → attempt index for every record placed in an attempt."""
@@ -469,20 +465,34 @@ def _plain_parts(placed: pl.DataFrame) -> dict[int, PlainPart]:
     return out
 
 
-def _pod_plain(plain: pl.DataFrame) -> dict[int, PodPlain]:
-    """Per pod (``pid``): count, untimed count, span, nodes and sources of its plain records."""
+def _pod_summaries(by_pod: list[list[Rec]], plain: pl.DataFrame) -> dict[int, PodSummary]:
+    """Per pod (``pid``): count, untimed count, span, nodes and sources of all its records."""
     import polars as pl
 
-    grouped = plain.group_by("pid").agg(
+    cols: dict[str, list[Any]] = {"pid": [], "time": [], "node": [], "source": []}
+    for pid, recs in enumerate(by_pod):
+        cols["pid"].extend([pid] * len(recs))
+        cols["time"].extend(r.time for r in recs)
+        cols["node"].extend(r.node for r in recs)
+        cols["source"].extend(r.source for r in recs)
+    schema: dict[str, pl.DataType] = {
+        "pid": pl.Int64(),
+        "time": pl.Datetime("us", "UTC"),
+        "node": pl.String(),
+        "source": pl.String(),
+    }
+    structured = pl.DataFrame(cols, schema=schema)
+    rows = pl.concat([structured, plain.select(pl.col(c).cast(d) for c, d in schema.items())])
+    grouped = rows.group_by("pid").agg(
         pl.len().alias("n"),
         pl.col("time").null_count().alias("untimed"),
         pl.col("time").min().alias("first"),
         pl.col("time").max().alias("last"),
-        pl.col("node").drop_nulls().filter(pl.col("node").drop_nulls() != "").unique(),
-        pl.when(pl.col("source") != "").then(pl.col("source")).otherwise(pl.lit("unknown")).unique(),
+        pl.col("node").filter(pl.col("node").is_not_null() & (pl.col("node") != "")).unique().sort(),
+        pl.when(pl.col("source") != "").then(pl.col("source")).otherwise(pl.lit("unknown")).unique().sort(),
     )  # fmt: skip
     return {
-        pid: PodPlain(n, untimed, first, last, frozenset(nodes), frozenset(sources))
+        pid: PodSummary(n, untimed, first, last, tuple(nodes), tuple(sources))
         for pid, n, untimed, first, last, nodes, sources in grouped.iter_rows()
     }
 
@@ -513,7 +523,7 @@ def build_timelines(
         place(plain, spans, skew // timedelta(microseconds=1)), on="eid", how="left"
     )
     parts = _plain_parts(placed)
-    summaries = _pod_plain(plain)
+    summaries = _pod_summaries(by_pod, plain)
     pods: list[tuple[int, PodTimeline]] = []
     attempt_of_gid: list[int] = []
     for pid, (pieces, pod_level) in enumerate(drafts):
@@ -523,7 +533,7 @@ def build_timelines(
         attempt_of_gid.extend(index_of)
         t = PodTimeline(
             key, sorted(by_pod[pid], key=sort_key), attempts, pod_level,
-            plain=summaries.get(pid, PodPlain()),
+            summary=summaries.get(pid, PodSummary()),
         )  # fmt: skip
         _add_order_and_anomalies(t, multus_names)
         if key[1] is not None or attempts:  # a bare UID with no attempt says nothing here
