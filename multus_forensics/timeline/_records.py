@@ -80,7 +80,7 @@ _COLUMNS: Final = (
 )
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Rec:
     """One event row plus what the timeline derives for it."""
 
