@@ -127,7 +127,7 @@ class ErrorChain:
             start -= 1
         return "".join(layer.text for layer in self.layers[start:])
 
-    @property
+    @cached_property
     def signature(self) -> str:
         """:attr:`tail` with IDs, IPs, MACs, paths and numbers masked, for dedup and clustering."""
         if self.aggregate:

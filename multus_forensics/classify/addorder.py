@@ -272,7 +272,7 @@ def _orders(timelines: Timelines, to_view: Sequence[int]) -> AddOrder:
                     pod=label,
                     index=a.index,
                     rows=tuple(t.rows.get(a.index, ())),
-                    members=frozenset(to_view[r.eid] for r in a.recs),
+                    members=frozenset(to_view[eid] for eid in a.eids),
                     reentry=anomalies.get(a.index, ()),
                 )
             )

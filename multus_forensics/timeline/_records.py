@@ -1,4 +1,4 @@
-"""Event rows as small mutable records, with the identities their error chains name.
+"""Structured event rows as small mutable records, with the identities their chains name.
 
 Timelines join on IDs that often sit only inside an error string (the sandbox ID of a kubelet
 ``CreatePodSandbox`` failure, the pod UID of a KillPodSandbox target), so every failure row is
@@ -80,7 +80,7 @@ _COLUMNS: Final = (
 )
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Rec:
     """One event row plus what the timeline derives for it."""
 
@@ -107,6 +107,8 @@ class Rec:
     chain: ErrorChain | None = None
     netns: str | None = None
     count: int = 1
+    #: ``time`` in microseconds since the epoch (sorting and spans compare integers)
+    us: int | None = None
     _fields: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -143,13 +145,10 @@ class Rec:
     @property
     def add_succeeded(self) -> bool:
         """A thick daemon ``ADD finished CNI request`` with ``err: <nil>``: the CNI ADD worked."""
+        if self.kind != "multus:request" or self.error is not None:
+            return False  # before decoding the fields: this is asked of every record
         f = self.fields
-        return (
-            self.kind == "multus:request"
-            and f.get("command") == "ADD"
-            and f.get("phase") == "finished"
-            and self.error is None
-        )
+        return f.get("command") == "ADD" and f.get("phase") == "finished"
 
     @property
     def is_del_failure(self) -> bool:
@@ -170,13 +169,21 @@ def _netns(rec: Rec) -> str | None:
     return None
 
 
-def _enrich(rec: Rec) -> None:
-    """Fill identities from the error chain, AddedInterface text, netns and repeat counts."""
+def _enrich(rec: Rec, chains: dict[str, ErrorChain] | None = None) -> None:
+    """Fill identities from the error chain, AddedInterface text, netns and repeat counts.
+
+    ``chains`` holds the chains unwrapped so far in this pass: a text repeated by several
+    records (the kubelet logs one failure at up to four call sites) is unwrapped once, however
+    small the process-wide cache of :func:`unwrap_error` is."""
     text = rec.error
     if text is None and (rec.kind in ADD_FAILURE_KINDS or rec.kind in DEL_FAILURE_KINDS):
         text = rec.message or None
     if text:
-        chain = unwrap_error(text)
+        chain = chains.get(text) if chains is not None else None
+        if chain is None:
+            chain = unwrap_error(text)
+            if chains is not None:
+                chains[text] = chain
         rec.chain = chain
         rec.sandbox_id = rec.sandbox_id or chain.get("sandbox_id")
         rec.pod_uid = rec.pod_uid or chain.get("pod_uid")
@@ -198,31 +205,24 @@ def _enrich(rec: Rec) -> None:
         rec.count = int(m["n"])
 
 
-def records(frame: pl.DataFrame) -> list[Rec]:
-    """Records for the rows that name a pod, sandbox or error (``eid`` = row number), enriched.
+#: columns of the plain rows kept as a frame (see :func:`split`)
+PLAIN_COLUMNS: Final = ("eid", "time", "node", "source", "namespace", "pod", "pod_uid",
+                        "container_id", "file", "line")  # fmt: skip
 
-    Rows with no identity, no error and kind ``log`` cannot belong to a pod timeline; skipping
-    them before the Python loop keeps large node logs cheap.
-    """
+
+def _recs(rows: pl.DataFrame) -> list[Rec]:
+    """Enriched records of ``rows`` (an event frame with ``eid``); column lists zipped, not
+    dicts per row, since this loop runs once per structured record."""
     import polars as pl
 
+    data = [rows.get_column(c).to_list() for c in ("eid", *_COLUMNS)]
+    data.append(rows.select(pl.col("time").dt.epoch("us")).to_series().to_list())
     out: list[Rec] = []
-    cols = [c for c in _COLUMNS if c in frame.columns]
-    ids = ("namespace", "pod", "pod_uid", "sandbox_id", "container_id", "error")
-    keep = pl.any_horizontal([pl.col(c).is_not_null() for c in ids if c in frame.columns])
-    if "kind" in frame.columns:
-        keep = keep | (pl.col("kind") != "log")
-    rows = frame.select(cols).with_row_index("_eid").filter(keep)
-    # column lists zipped (not dicts per row): this loop is per record on large node logs
-    data = {c: rows.get_column(c).to_list() for c in rows.columns}
-    n = rows.height
-
-    def col(name: str, default: Any = None) -> list[Any]:
-        return data.get(name) or [default] * n
-
-    for values in zip(data["_eid"], *(col(c) for c in _COLUMNS), strict=True):
+    chains: dict[str, ErrorChain] = {}
+    for values in zip(*data, strict=True):
+        us = values[-1]
         eid, time, node, source, kind, level, ns, pod, uid, sandbox, container = values[:11]
-        network, interface, ips, message, error, fields, file, member, line = values[11:]
+        network, interface, ips, message, error, fields, file, member, line = values[11:20]
         rec = Rec(
             eid=eid,
             time=time,
@@ -244,14 +244,49 @@ def records(frame: pl.DataFrame) -> list[Rec]:
             file=file or "",
             member=member,
             line=line or 0,
+            us=us,
         )
-        _enrich(rec)
+        _enrich(rec, chains)
         out.append(rec)
     return out
 
 
-def sort_key(rec: Rec) -> tuple[int, float, str, int]:
+def split(frame: pl.DataFrame) -> tuple[list[Rec], pl.DataFrame]:
+    """The records of ``frame`` (rows naming a pod, sandbox or error; ``eid`` = row number):
+    the structured ones as enriched :class:`Rec` objects, the plain ones as a frame.
+
+    A plain record is a ``log`` row with no error, sandbox ID, repeat count or container ID
+    that is some record's sandbox ID: enrichment leaves it as it is, it cannot anchor, start or
+    end an attempt, and it only ever joins one by its time. Those are most rows of a busy
+    node's journal, so they stay columnar (:data:`PLAIN_COLUMNS`); ``frame`` is in the event
+    schema (:func:`multus_forensics.model.conform`).
+    """
+    import polars as pl
+
+    ids = ("namespace", "pod", "pod_uid", "sandbox_id", "container_id", "error")
+    keep = pl.any_horizontal([pl.col(c).is_not_null() for c in ids]) | (pl.col("kind") != "log")
+    plainish = (
+        (pl.col("kind").fill_null("log") == "log")
+        & pl.col("error").is_null()
+        & pl.col("sandbox_id").is_null()
+        & ~pl.col("fields").fill_null("").str.contains('"count"', literal=True)
+    )
+    # one pass for the masks; each side then copies only its own rows and columns
+    marks = frame.select(keep.alias("_keep"), plainish.alias("_plainish"), "container_id")
+    rows = frame.select(_COLUMNS).with_row_index("eid")
+    recs = _recs(rows.filter(marks["_keep"] & ~marks["_plainish"]))
+    sandboxes = sorted({r.sandbox_id for r in recs if r.sandbox_id})
+    named = marks["container_id"].is_in(pl.Series([sandboxes], dtype=pl.List(pl.String)))
+    candidate = marks["_keep"] & marks["_plainish"]
+    by_sandbox = candidate & named.fill_null(False)
+    if by_sandbox.any():  # PLEG-like log rows naming a sandbox by its container ID
+        recs = sorted([*recs, *_recs(rows.filter(by_sandbox))], key=lambda r: r.eid)
+    plain = rows.select(PLAIN_COLUMNS).filter(candidate & ~by_sandbox)
+    return recs, plain
+
+
+def sort_key(rec: Rec) -> tuple[int, int, str, int]:
     """Timed records first in time order; untimed after, in file order."""
-    if rec.time is None:
-        return (1, 0.0, rec.file, rec.line)
-    return (0, rec.time.timestamp(), rec.file, rec.line)
+    if rec.us is None:
+        return (1, 0, rec.file, rec.line)
+    return (0, rec.us, rec.file, rec.line)

@@ -7,7 +7,9 @@ carry neither (describe ``AddedInterface`` rows, old Multus lines) form groups b
 — within one attempt a (interface, network) pair is added once, so its repetition starts the next
 attempt — and join a keyed group through a shared (interface, IP). Only then are the remaining
 records attached by time, with ``skew`` tolerance: a start marker to the next group that begins
-after it, anything else to the group whose span contains it.
+after it, anything else to the group whose span contains it. This module sees the structured
+records only (``_records.split``); plain log lines are placed afterwards by the spans it
+built (:mod:`.placement`), so they never change which records form an attempt.
 
 Repeated events (``(x12 over 2m)`` rows) stand for several failures at once; they never anchor
 a group and instead mark otherwise unexplained attempts as failed (``outcome_inferred``).
@@ -15,9 +17,11 @@ a group and instead mark otherwise unexplained attempts as failed (``outcome_inf
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final
+from functools import cached_property
+from typing import TYPE_CHECKING, Final
 
 from multus_forensics.chain import ErrorChain, same_failure
 from multus_forensics.timeline._records import (
@@ -31,6 +35,9 @@ from multus_forensics.timeline._records import (
     sort_key,
 )
 from multus_forensics.timeline.identity import PodKey
+
+if TYPE_CHECKING:
+    import polars as pl
 
 #: longest plausible time between a start marker and the attempt's first keyed record
 MAX_START_LEAD: Final = timedelta(minutes=5)
@@ -53,9 +60,26 @@ class Failure:
     reports: list[Rec]
 
 
+@dataclass(frozen=True)
+class PlainPart:
+    """The plain records an attempt holds (``_records.split``): counted and spanned by a
+    group-by, never made objects. ``key`` is the earliest one's (time µs, file, line)."""
+
+    eids: pl.Series
+    first: datetime | None
+    last: datetime | None
+    nodes: frozenset[str]
+    key: tuple[int, str, int] | None
+
+
 @dataclass
 class Attempt:
-    """One sandbox attempt (see the module docstring for how records are grouped)."""
+    """One sandbox attempt (see the module docstring for how records are grouped).
+
+    ``recs`` are its structured records (those that decide grouping, outcome, errors and
+    adds); ``plain`` its plain log lines, which count in ``start``, ``end``, ``nodes``,
+    ``events`` and ``eids``.
+    """
 
     key: PodKey
     recs: list[Rec] = field(default_factory=list)
@@ -63,6 +87,7 @@ class Attempt:
     outcome: str = "unknown"
     outcome_inferred: bool = False
     failures: list[Failure] = field(default_factory=list)
+    plain: PlainPart | None = None
 
     @property
     def sandbox_ids(self) -> list[str]:
@@ -78,19 +103,35 @@ class Attempt:
 
     @property
     def times(self) -> list[datetime]:
-        return [r.time for r in self.recs if r.time is not None]
+        own = [r.time for r in self.recs if r.time is not None]
+        if self.plain is not None:
+            own.extend(t for t in (self.plain.first, self.plain.last) if t is not None)
+        return own
 
-    @property
+    @cached_property
     def start(self) -> datetime | None:
+        """First timed record (kept once computed: an attempt is complete when it is made)."""
         return min(self.times, default=None)
 
-    @property
+    @cached_property
     def end(self) -> datetime | None:
         return max(self.times, default=None)
 
     @property
     def nodes(self) -> list[str]:
-        return sorted({r.node for r in self.recs if r.node})
+        plain = self.plain.nodes if self.plain is not None else frozenset()
+        return sorted({r.node for r in self.recs if r.node} | plain)
+
+    @property
+    def events(self) -> int:
+        """Records in the attempt, structured and plain."""
+        return len(self.recs) + (len(self.plain.eids) if self.plain is not None else 0)
+
+    @property
+    def eids(self) -> list[int]:
+        """Row numbers (in the input frame) of every record in the attempt."""
+        own = [r.eid for r in self.recs]
+        return own + self.plain.eids.to_list() if self.plain is not None else own
 
     @property
     def error(self) -> ErrorChain | None:
@@ -100,7 +141,7 @@ class Attempt:
         return max((f.chain for f in self.failures), key=completeness)
 
 
-class _Piece:
+class Piece:
     """Records grouped so far, with their time span kept up to date as records are added."""
 
     def __init__(self, recs: list[Rec] | None = None, *, keyed: bool = False) -> None:
@@ -123,6 +164,11 @@ class _Piece:
         for rec in recs:
             self.append(rec)
 
+    def span_us(self) -> tuple[int | None, int | None]:
+        """First and last record time in microseconds (``None`` when no record is timed)."""
+        times = [r.us for r in self.recs if r.us is not None]
+        return (min(times), max(times)) if times else (None, None)
+
     def add_keys(self) -> set[tuple[str, str]]:
         return {
             (r.interface, ip)
@@ -132,11 +178,11 @@ class _Piece:
         }
 
 
-def _keyed_pieces(recs: list[Rec]) -> tuple[list[_Piece], list[Rec]]:
+def _keyed_pieces(recs: list[Rec]) -> tuple[list[Piece], list[Rec]]:
     """Pieces by sandbox ID, then by netns; returns the pieces and the records left over."""
-    by_sandbox: dict[str, _Piece] = {}
-    by_netns: dict[str, _Piece] = {}
-    pieces: list[_Piece] = []
+    by_sandbox: dict[str, Piece] = {}
+    by_netns: dict[str, Piece] = {}
+    pieces: list[Piece] = []
     rest: list[Rec] = []
     for rec in recs:
         if rec.sandbox_id and rec.count == 1:
@@ -144,7 +190,7 @@ def _keyed_pieces(recs: list[Rec]) -> tuple[list[_Piece], list[Rec]]:
             if piece is None and rec.netns:
                 piece = by_netns.get(rec.netns)
             if piece is None:
-                piece = _Piece(keyed=True)
+                piece = Piece(keyed=True)
                 pieces.append(piece)
             by_sandbox[rec.sandbox_id] = piece
             if rec.netns:
@@ -158,7 +204,7 @@ def _keyed_pieces(recs: list[Rec]) -> tuple[list[_Piece], list[Rec]]:
         elif rec.netns:
             piece = by_netns.get(rec.netns)
             if piece is None:
-                piece = by_netns[rec.netns] = _Piece(keyed=True)
+                piece = by_netns[rec.netns] = Piece(keyed=True)
                 pieces.append(piece)
             piece.append(rec)
         else:
@@ -166,21 +212,21 @@ def _keyed_pieces(recs: list[Rec]) -> tuple[list[_Piece], list[Rec]]:
     return pieces, rest
 
 
-def _add_groups(adds: list[Rec], skew: timedelta) -> list[_Piece]:
+def _add_groups(adds: list[Rec], skew: timedelta) -> list[Piece]:
     """Consecutive adds of one file, split where a (interface, network) pair repeats."""
-    groups: list[_Piece] = []
+    groups: list[Piece] = []
     by_file: dict[str, list[Rec]] = {}
     for rec in adds:
         by_file.setdefault(rec.file, []).append(rec)
     for file_recs in by_file.values():
-        current: _Piece | None = None
+        current: Piece | None = None
         seen: set[tuple[str | None, str | None]] = set()
         for rec in sorted(file_recs, key=lambda r: r.line):
             pair = (rec.interface, rec.network)
             last = current.recs[-1].time if current else None
             gap = rec.time is not None and last is not None and abs(rec.time - last) > skew
             if current is None or pair in seen or gap:
-                current = _Piece()
+                current = Piece()
                 groups.append(current)
                 seen = set()
             seen.add(pair)
@@ -188,7 +234,7 @@ def _add_groups(adds: list[Rec], skew: timedelta) -> list[_Piece]:
     return groups
 
 
-def _near(piece: _Piece, when: datetime, node: str | None, skew: timedelta) -> bool:
+def _near(piece: Piece, when: datetime, node: str | None, skew: timedelta) -> bool:
     first, last = piece.first, piece.last
     if first is None or last is None:
         return False
@@ -197,11 +243,11 @@ def _near(piece: _Piece, when: datetime, node: str | None, skew: timedelta) -> b
     return first - skew <= when <= last + skew
 
 
-def _has_sandbox(piece: _Piece) -> bool:
+def _has_sandbox(piece: Piece) -> bool:
     return any(r.sandbox_id and r.count == 1 for r in piece.recs)
 
 
-def _closest(candidates: list[_Piece], when: datetime) -> _Piece | None:
+def _closest(candidates: list[Piece], when: datetime) -> Piece | None:
     """The candidate whose start is nearest ``when``; None when two are equally near."""
     if not candidates:
         return None
@@ -213,7 +259,7 @@ def _closest(candidates: list[_Piece], when: datetime) -> _Piece | None:
     return ranked[0]
 
 
-def _merge_netns_only(pieces: list[_Piece], skew: timedelta) -> list[_Piece]:
+def _merge_netns_only(pieces: list[Piece], skew: timedelta) -> list[Piece]:
     """Join netns-keyed pieces (thin Multus lines) to the sandbox piece they overlap in time."""
     sandboxed = [p for p in pieces if _has_sandbox(p)]
     out = list(sandboxed)
@@ -230,9 +276,9 @@ def _merge_netns_only(pieces: list[_Piece], skew: timedelta) -> list[_Piece]:
     return out
 
 
-def _merge_groups(pieces: list[_Piece], groups: list[_Piece], skew: timedelta) -> None:
+def _merge_groups(pieces: list[Piece], groups: list[Piece], skew: timedelta) -> None:
     """Join loose add groups to keyed pieces by a shared (interface, IP), else by time."""
-    owners: dict[tuple[str, str], list[_Piece]] = {}
+    owners: dict[tuple[str, str], list[Piece]] = {}
     for piece in pieces:
         for key in piece.add_keys():
             owners.setdefault(key, []).append(piece)
@@ -252,8 +298,8 @@ def _merge_groups(pieces: list[_Piece], groups: list[_Piece], skew: timedelta) -
 
 
 def _start_target(
-    pieces: list[_Piece], rec: Rec, next_marker: datetime | None, skew: timedelta
-) -> _Piece | None:
+    pieces: list[Piece], rec: Rec, next_marker: datetime | None, skew: timedelta
+) -> Piece | None:
     """The first piece that begins at or after the start marker ``rec`` (± skew), provided no
     later marker of the same kind comes first and it has no marker of that kind yet."""
     when = rec.time
@@ -270,7 +316,7 @@ def _start_target(
     return None
 
 
-def _attach_starts(pieces: list[_Piece], starts: list[Rec], skew: timedelta) -> None:
+def _attach_starts(pieces: list[Piece], starts: list[Rec], skew: timedelta) -> None:
     """Start markers go to the attempt they start; a marker with none starts its own."""
     for kind in sorted({r.kind for r in starts}):
         markers = sorted((r for r in starts if r.kind == kind), key=sort_key)
@@ -278,12 +324,12 @@ def _attach_starts(pieces: list[_Piece], starts: list[Rec], skew: timedelta) -> 
             nxt = markers[i + 1].time if i + 1 < len(markers) else None
             target = _start_target(pieces, rec, nxt, skew)
             if target is None:
-                target = _Piece()
+                target = Piece()
                 pieces.append(target)
             target.append(rec)
 
 
-def _attach_rest(pieces: list[_Piece], rest: list[Rec], skew: timedelta) -> list[Rec]:
+def _attach_rest(pieces: list[Piece], rest: list[Rec], skew: timedelta) -> list[Rec]:
     """Attach by time; returns records that belong to the pod but to no attempt."""
     pod_level: list[Rec] = []
     for rec in rest:
@@ -294,7 +340,7 @@ def _attach_rest(pieces: list[_Piece], rest: list[Rec], skew: timedelta) -> list
         if target is not None:
             target.append(rec)
         elif rec.is_add_failure:
-            pieces.append(_Piece([rec]))
+            pieces.append(Piece([rec]))
         else:
             pod_level.append(rec)
     return pod_level
@@ -307,7 +353,7 @@ def _failures(recs: list[Rec]) -> list[Failure]:
         if rec.chain is None or not rec.is_add_failure:
             continue
         for failure in out:
-            if same_failure(rec.chain, failure.chain):
+            if rec.chain is failure.chain or same_failure(rec.chain, failure.chain):
                 if completeness(rec.chain) > completeness(failure.chain):
                     failure.chain = rec.chain
                 failure.reports.append(rec)
@@ -344,10 +390,10 @@ def _infer(attempts: list[Attempt], pod_level: list[Rec]) -> None:
                 attempt.failures = _failures(summary)
 
 
-def build_attempts(
-    recs: list[Rec], key: PodKey, skew: timedelta
-) -> tuple[list[Attempt], list[Rec]]:
-    """Attempts of one pod in start order, and the pod-level records (requests, summaries)."""
+def draft_attempts(recs: list[Rec], skew: timedelta) -> tuple[list[Piece], list[Rec]]:
+    """The attempts of one pod from its structured records, not yet ordered: pieces, and the
+    pod-level records (requests, summaries). Plain records are placed afterwards
+    (:mod:`.placement`) by the pieces' spans."""
     recs = sorted(recs, key=sort_key)
     pieces, rest = _keyed_pieces(recs)
     pieces = _merge_netns_only(pieces, skew)
@@ -361,14 +407,35 @@ def build_attempts(
         # untimed failure reports (a pasted line) with no sandbox ID: at least one attempt failed
         pasted = [r for r in pod_level if r.time is None and r.count == 1 and r.is_add_failure]
         if pasted:
-            pieces.append(_Piece(pasted))
+            pieces.append(Piece(pasted))
             pod_level = [r for r in pod_level if r not in pasted]
-    pieces.sort(key=lambda p: sort_key(min(p.recs, key=sort_key)))
+    return pieces, pod_level
+
+
+def finish_attempts(
+    key: PodKey,
+    pieces: list[Piece],
+    plain: Sequence[PlainPart | None],
+    pod_level: list[Rec],
+) -> tuple[list[Attempt], list[int]]:
+    """Attempts in start order (plain records included) with failures and outcomes, and the
+    attempt index of each piece; ``plain[i]`` is what placement gave ``pieces[i]``."""
+
+    def first_key(i: int) -> tuple[int, int, str, int]:
+        own = sort_key(min(pieces[i].recs, key=sort_key))
+        part = plain[i]
+        if part is None or part.key is None:
+            return own
+        return min(own, (0, *part.key))
+
+    order = sorted(range(len(pieces)), key=first_key)
     attempts = []
-    for n, piece in enumerate(pieces, start=1):
-        attempt = Attempt(key, sorted(piece.recs, key=sort_key), index=n)
+    index_of = [0] * len(pieces)
+    for n, i in enumerate(order, start=1):
+        attempt = Attempt(key, sorted(pieces[i].recs, key=sort_key), index=n, plain=plain[i])
         attempt.failures = _failures(attempt.recs)
         attempt.outcome = _outcome(attempt)
         attempts.append(attempt)
+        index_of[i] = n
     _infer(attempts, pod_level)
-    return attempts, pod_level
+    return attempts, index_of

@@ -7,24 +7,24 @@ durations and gaps are float seconds.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from multus_forensics.chain import ErrorChain, chain_json
 from multus_forensics.gcpause import gc_paused
-from multus_forensics.timeline._records import STATUS_KIND, Rec, records, sort_key
+from multus_forensics.timeline._records import STATUS_KIND, Rec, sort_key, split
 from multus_forensics.timeline.anomalies import (
     Anomaly,
     attempt_anomalies,
     multus_config_names,
     pod_anomalies,
 )
-from multus_forensics.timeline.attempts import Attempt, build_attempts
+from multus_forensics.timeline.attempts import Attempt, PlainPart, draft_attempts, finish_attempts
 from multus_forensics.timeline.identity import PodKey, key_label, resolve
 from multus_forensics.timeline.interfaces import AddRow, add_rows, requested_networks
+from multus_forensics.timeline.placement import Span, place
 
 if TYPE_CHECKING:
     import polars as pl
@@ -34,9 +34,26 @@ if TYPE_CHECKING:
 DEFAULT_SKEW = timedelta(seconds=5)
 
 
+@dataclass(frozen=True)
+class PodSummary:
+    """Counts, span, nodes and sources of all of a pod's records, from one group-by."""
+
+    count: int = 0
+    untimed: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    nodes: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+
 @dataclass
 class PodTimeline:
-    """Everything known about one pod: its attempts, adds, anomalies and records."""
+    """Everything known about one pod: its attempts, adds, anomalies and records.
+
+    ``recs`` are its structured records; its plain log lines are listed by
+    :meth:`Timelines.events`. ``nodes``, ``first_seen``, ``last_seen``, ``events``, ``untimed``
+    and ``sources`` count both (``summary``).
+    """
 
     key: PodKey
     recs: list[Rec]
@@ -45,27 +62,39 @@ class PodTimeline:
     rows: dict[int, list[AddRow]] = field(default_factory=dict)
     anomalies: list[Anomaly] = field(default_factory=list)
     requested: list[str] = field(default_factory=list)
+    summary: PodSummary = field(default_factory=PodSummary)
 
     @property
     def label(self) -> str:
         return key_label(self.key)
 
+    @property
+    def nodes(self) -> list[str]:
+        return list(self.summary.nodes)
+
+    @property
+    def sources(self) -> list[str]:
+        return list(self.summary.sources)
+
+    @property
+    def first_seen(self) -> datetime | None:
+        return self.summary.first
+
+    @property
+    def last_seen(self) -> datetime | None:
+        return self.summary.last
+
+    @property
+    def events(self) -> int:
+        return self.summary.count
+
+    @property
+    def untimed(self) -> int:
+        return self.summary.untimed
+
     def attempt_of(self) -> dict[int, int]:
-        return {r.eid: a.index for a in self.attempts for r in a.recs}
-
-    def event_order(self) -> Callable[[Rec], tuple[bool, float, int, float, str, int]]:
-        """Sort key: timed before untimed; an attempt's records together at its start time
-        (so skewed clocks cannot interleave two attempts); pod-level records at their own time."""
-        attempt_of = self.attempt_of()
-        starts = {a.index: a.start.timestamp() for a in self.attempts if a.start is not None}
-
-        def key(rec: Rec) -> tuple[bool, float, int, float, str, int]:
-            _, own, file, line = sort_key(rec)
-            index = attempt_of.get(rec.eid, 0)
-            anchor = starts.get(index, own) if index else own
-            return (rec.time is None, anchor, index, own, file, line)
-
-        return key
+        """``eid`` → attempt index for every record placed in an attempt."""
+        return {eid: a.index for a in self.attempts for eid in a.eids}
 
 
 def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
@@ -81,9 +110,15 @@ def _seconds(delta: timedelta | None) -> float | None:
 class Timelines:
     """Per-pod timelines built from an event frame; see :func:`build_timelines`."""
 
-    def __init__(self, frame: pl.DataFrame, pods: list[PodTimeline]) -> None:
+    def __init__(
+        self, frame: pl.DataFrame, pods: list[PodTimeline], plain: pl.DataFrame | None = None
+    ) -> None:
         self._frame = frame
         self.timelines = pods
+        #: plain records: ``eid``, ``p_pos`` (position in ``timelines``), ``attempt``, ``t``
+        #: (µs), ``file``, ``line``
+        self._plain = plain
+        self._plain_index: tuple[pl.DataFrame, dict[int, tuple[int, int]]] | None = None
         self._memo: dict[str, pl.DataFrame] = {}
 
     def _once(self, name: str, build: Callable[[], pl.DataFrame]) -> pl.DataFrame:
@@ -134,25 +169,24 @@ class Timelines:
 
         rows = []
         for t in self.timelines:
-            times = [r.time for r in t.recs if r.time is not None]
             last = t.attempts[-1].outcome if t.attempts else None
             rows.append(
                 {
                     "namespace": t.key[0],
                     "pod": t.key[1],
                     "pod_uid": t.key[2],
-                    "nodes": ",".join(sorted({r.node for r in t.recs if r.node})) or None,
-                    "first_seen": min(times, default=None),
-                    "last_seen": max(times, default=None),
+                    "nodes": ",".join(t.nodes) or None,
+                    "first_seen": t.first_seen,
+                    "last_seen": t.last_seen,
                     "attempts": len(t.attempts),
                     "failed_attempts": sum(a.outcome == "failed" for a in t.attempts),
                     "ready_attempts": sum(a.outcome in ("ready", "torn-down") for a in t.attempts),
                     "last_outcome": last,
                     "requested_networks": ",".join(t.requested) or None,
                     "anomalies": ",".join(sorted({a.name for a in t.anomalies})) or None,
-                    "events": len(t.recs),
-                    "untimed_events": sum(r.time is None for r in t.recs),
-                    "sources": ",".join(sorted({r.source for r in t.recs})),
+                    "events": t.events,
+                    "untimed_events": t.untimed,
+                    "sources": ",".join(t.sources),
                 }
             )
         schema = {
@@ -204,7 +238,7 @@ class Timelines:
                         "add_order_known": bool(adds),
                         "add_order": " → ".join(f"{r.interface}({r.network or '?'})" for r in adds) or None,
                         "anomalies": ",".join(names) or None,
-                        "events": len(a.recs),
+                        "events": a.events,
                     }
                 )  # fmt: skip
         schema = {
@@ -272,34 +306,72 @@ class Timelines:
         Event columns as in :func:`multus_forensics.model.schema`, identity columns filled from
         the join where the record itself did not name them, plus ``attempt`` (null for pod-level
         records), ``untimed`` and ``eid`` (row number in the input frame).
+
+        Order: timed before untimed; an attempt's records together at its start time (so
+        skewed clocks cannot interleave two attempts); pod-level records at their own time.
         """
         import polars as pl
 
         picked = self.select(pod)
+        position = {id(t): i for i, t in enumerate(self.timelines)}
         rows = []
+        starts = []
         for p_idx, t in enumerate(picked):
-            attempt_of = t.attempt_of()
-            for order, rec in enumerate(sorted(t.recs, key=t.event_order())):
+            attempt_of = {r.eid: a.index for a in t.attempts for r in a.recs}
+            for a in t.attempts:
+                start = a.start
+                us = _us(start) if start is not None else None
+                starts.append((position[id(t)], a.index, p_idx, us))
+            for rec in t.recs:
                 rows.append(
-                    {
-                        "eid": rec.eid, "r_namespace": t.key[0], "r_pod": t.key[1],
-                        "r_pod_uid": t.key[2], "r_sandbox_id": rec.sandbox_id,
-                        "attempt": attempt_of.get(rec.eid), "untimed": rec.time is None,
-                        "p_idx": p_idx, "p_ord": order,
-                    }
+                    (rec.eid, t.key[0], t.key[1], t.key[2], rec.sandbox_id,
+                     attempt_of.get(rec.eid), p_idx, rec.us, rec.file, rec.line)
                 )  # fmt: skip
         schema = {
             "eid": pl.UInt32, "r_namespace": pl.String, "r_pod": pl.String, "r_pod_uid": pl.String,
-            "r_sandbox_id": pl.String, "attempt": pl.Int64, "untimed": pl.Boolean,
-            "p_idx": pl.Int64, "p_ord": pl.Int64,
+            "r_sandbox_id": pl.String, "attempt": pl.Int64, "p_idx": pl.Int64, "t": pl.Int64,
+            "file": pl.String, "line": pl.Int64,
         }  # fmt: skip
-        meta = (
-            pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+        parts = [pl.DataFrame(rows, schema=schema, orient="row")]
+        if self._plain is not None and picked:
+            chosen = pl.DataFrame(
+                {
+                    "p_pos": [position[id(t)] for t in picked],
+                    "p_idx": list(range(len(picked))),
+                    "r_namespace": [t.key[0] for t in picked],
+                    "r_pod": [t.key[1] for t in picked],
+                    "r_pod_uid": [t.key[2] for t in picked],
+                },
+                schema={"p_pos": pl.Int64, "p_idx": pl.Int64, "r_namespace": pl.String,
+                        "r_pod": pl.String, "r_pod_uid": pl.String},
+            )  # fmt: skip
+            wanted = None if pod is None else chosen["p_pos"].to_list()
+            plain = self._plain_of(self._plain, wanted)
+            parts.append(
+                plain.join(chosen, on="p_pos", how="inner")
+                .with_columns(pl.lit(None, pl.String).alias("r_sandbox_id"))
+                .select(pl.col(c).cast(d) for c, d in schema.items())
+            )
+        meta = pl.concat(parts)
+        anchors = pl.DataFrame(
+            starts, schema={"p_pos": pl.Int64, "attempt": pl.Int64, "p_idx": pl.Int64, "a_t": pl.Int64},
+            orient="row",
+        ).drop("p_pos")  # fmt: skip
+        own = pl.col("t").fill_null(0)
+        meta = meta.join(anchors, on=["p_idx", "attempt"], how="left").with_columns(
+            pl.col("t").is_null().alias("untimed"),
+            own.alias("_own"),
+            pl.coalesce("a_t", own).alias("_anchor"),
+            pl.col("attempt").fill_null(0).alias("_index"),
         )
-        base = self._frame.with_row_index("eid")
+        meta = meta.sort("p_idx", "untimed", "_anchor", "_index", "_own", "file", "line")
+        # the selected rows by position, not a join with the whole input: a report asks per pod
+        rows_of = self._frame.select(pl.all().gather(meta.get_column("eid")))
         return (
-            meta.join(base, on="eid", how="left")
-            .sort("p_idx", "p_ord")
+            pl.concat(
+                [rows_of, meta.select("r_namespace", "r_pod", "r_pod_uid", "r_sandbox_id", "attempt", "untimed", "eid")],
+                how="horizontal",
+            )
             .with_columns(
                 pl.coalesce("namespace", "r_namespace").alias("namespace"),
                 pl.coalesce("pod", "r_pod").alias("pod"),
@@ -307,7 +379,35 @@ class Timelines:
                 pl.coalesce("sandbox_id", "r_sandbox_id").alias("sandbox_id"),
             )
             .select([*self._frame.columns, "attempt", "untimed", "eid"])
-        )
+        )  # fmt: skip
+
+    def _plain_of(self, plain: pl.DataFrame, positions: list[int] | None) -> pl.DataFrame:
+        """Plain records of the pods at ``positions`` (all for ``None``): slices of the plain
+        frame sorted by pod, so a per-pod query reads that pod's rows only."""
+        import polars as pl
+
+        if positions is None:
+            return plain
+        if self._plain_index is None:
+            ordered = plain.sort("p_pos", maintain_order=True)
+            counts = ordered.group_by("p_pos", maintain_order=True).len()
+            offsets: dict[int, tuple[int, int]] = {}
+            start = 0
+            for pos, n in counts.iter_rows():
+                offsets[pos] = (start, n)
+                start += n
+            self._plain_index = (ordered, offsets)
+        ordered, offsets = self._plain_index
+        slices = [ordered.slice(*offsets[p]) for p in positions if p in offsets]
+        return pl.concat(slices) if slices else ordered.clear()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _us(when: datetime) -> int:
+    """Microseconds since the epoch (exact, unlike a float timestamp)."""
+    return (when - _EPOCH) // timedelta(microseconds=1)
 
 
 def _as_frame(events: EventLog | pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
@@ -322,6 +422,85 @@ def _as_frame(events: EventLog | pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     return events.to_polars()
 
 
+def _identity_frame(recs: list[Rec], plain: pl.DataFrame) -> pl.DataFrame:
+    """One row per record with the identity columns :func:`.identity.resolve` joins on:
+    structured records with what their chains named, plain ones as parsed."""
+    import polars as pl
+
+    cols = ("eid", "namespace", "pod", "pod_uid", "sandbox_id", "container_id", "us", "node")
+    structured = pl.DataFrame(
+        [[getattr(r, c) for r in recs] for c in cols],
+        schema={
+            "eid": plain.schema["eid"], "namespace": pl.String, "pod": pl.String,
+            "pod_uid": pl.String, "sandbox_id": pl.String, "container_id": pl.String,
+            "t": pl.Int64, "node": pl.String,
+        },
+        orient="col",
+    )  # fmt: skip
+    rest = plain.select(
+        "eid", "namespace", "pod", "pod_uid",
+        pl.lit(None, pl.String).alias("sandbox_id"), "container_id", "t", "node",
+    )  # fmt: skip
+    return pl.concat([structured, rest]).sort("eid")
+
+
+def _plain_parts(placed: pl.DataFrame) -> dict[int, PlainPart]:
+    """Per attempt (``gid``): the plain records placed in it (a slice of one sorted column,
+    not a Python list per attempt), their span, nodes and earliest (time, file, line)."""
+    import polars as pl
+
+    ordered = placed.filter(pl.col("gid").is_not_null()).sort("gid", "t", "file", "line")
+    eids = ordered.get_column("eid")
+    grouped = ordered.group_by("gid", maintain_order=True).agg(
+        pl.len().alias("n"),
+        pl.col("time").min().alias("first"),
+        pl.col("time").max().alias("last"),
+        pl.col("node").drop_nulls().filter(pl.col("node").drop_nulls() != "").unique(),
+        pl.col("t").first().alias("k_t"),
+        pl.col("file").first().alias("k_file"),
+        pl.col("line").first().alias("k_line"),
+    )
+    out: dict[int, PlainPart] = {}
+    offset = 0
+    for gid, n, first, last, nodes, k_t, k_file, k_line in grouped.iter_rows():
+        key = (k_t, k_file or "", k_line or 0) if k_t is not None else None
+        out[gid] = PlainPart(eids.slice(offset, n), first, last, frozenset(nodes), key)
+        offset += n
+    return out
+
+
+def _pod_summaries(by_pod: list[list[Rec]], plain: pl.DataFrame) -> dict[int, PodSummary]:
+    """Per pod (``pid``): count, untimed count, span, nodes and sources of all its records."""
+    import polars as pl
+
+    cols: dict[str, list[Any]] = {"pid": [], "time": [], "node": [], "source": []}
+    for pid, recs in enumerate(by_pod):
+        cols["pid"].extend([pid] * len(recs))
+        cols["time"].extend(r.time for r in recs)
+        cols["node"].extend(r.node for r in recs)
+        cols["source"].extend(r.source for r in recs)
+    schema: dict[str, pl.DataType] = {
+        "pid": pl.Int64(),
+        "time": pl.Datetime("us", "UTC"),
+        "node": pl.String(),
+        "source": pl.String(),
+    }
+    structured = pl.DataFrame(cols, schema=schema)
+    rows = pl.concat([structured, plain.select(pl.col(c).cast(d) for c, d in schema.items())])
+    grouped = rows.group_by("pid").agg(
+        pl.len().alias("n"),
+        pl.col("time").null_count().alias("untimed"),
+        pl.col("time").min().alias("first"),
+        pl.col("time").max().alias("last"),
+        pl.col("node").filter(pl.col("node").is_not_null() & (pl.col("node") != "")).unique().sort(),
+        pl.when(pl.col("source") != "").then(pl.col("source")).otherwise(pl.lit("unknown")).unique().sort(),
+    )  # fmt: skip
+    return {
+        pid: PodSummary(n, untimed, first, last, tuple(nodes), tuple(sources))
+        for pid, n, untimed, first, last, nodes, sources in grouped.iter_rows()
+    }
+
+
 @gc_paused()
 def build_timelines(
     events: EventLog | pl.DataFrame | pl.LazyFrame, *, skew: timedelta = DEFAULT_SKEW
@@ -331,35 +510,104 @@ def build_timelines(
     ``events`` is an :class:`~multus_forensics.eventlog.EventLog` or a frame in the event
     schema. ``skew`` is the clock difference tolerated between sources when records without a
     sandbox ID or netns are placed into attempts.
+
+    Structured records (``_records.split``) are grouped into attempts in Python; plain ones
+    (most rows of a node's journal) are resolved, placed and counted by joins and group-bys.
     """
     frame = _as_frame(events)
-    recs = records(frame)
-    keys = resolve(recs)
-    grouped: dict[PodKey, list[Rec]] = defaultdict(list)
-    for rec in recs:
-        if rec.eid in keys:
-            grouped[keys[rec.eid]].append(rec)
+    recs, plain = split(frame)
+    key_of, by_pod, plain = _by_pod(recs, plain)
     multus_names = multus_config_names(recs)
-    pods = []
-    for key, pod_recs in grouped.items():
-        attempts, pod_level = build_attempts(pod_recs, key, skew)
-        status = [r for r in pod_level if r.kind == STATUS_KIND]
-        ready = [a for a in attempts if a.outcome in ("ready", "torn-down")]
-        requested = requested_networks([r for r in pod_level if r.kind == "pod:networks"], key[0])
-        t = PodTimeline(
-            key, sorted(pod_recs, key=sort_key), attempts, pod_level, requested=requested
-        )
-        for a in attempts:
-            t.rows[a.index] = add_rows(a, status if ready and a is ready[-1] else [])
-            t.anomalies.extend(attempt_anomalies(a, t.rows[a.index], requested, multus_names))
-        t.anomalies.extend(pod_anomalies(attempts, t.rows))
-        t.rows = {k: v for k, v in t.rows.items() if v}
-        if key[1] is not None or attempts:  # a bare UID with no attempt says nothing here
-            pods.append(t)
-    pods.sort(
-        key=lambda t: (
-            min((r.time.timestamp() for r in t.recs if r.time), default=float("inf")),
-            t.label,
-        )
+    drafts = [draft_attempts(pod_recs, skew) for pod_recs in by_pod]
+    spans: list[Span] = []
+    for pid, (pieces, _) in enumerate(drafts):
+        for piece in pieces:
+            first, last = piece.span_us()
+            spans.append(Span(len(spans), pid, first, last, piece.node))
+    placed = plain.join(
+        place(plain, spans, skew // timedelta(microseconds=1)), on="eid", how="left"
     )
-    return Timelines(frame, pods)
+    parts = _plain_parts(placed)
+    summaries = _pod_summaries(by_pod, plain)
+    pods: list[tuple[int, PodTimeline]] = []
+    attempt_of_gid: list[int] = []
+    for pid, (pieces, pod_level) in enumerate(drafts):
+        key = key_of[pid]
+        gids = range(len(attempt_of_gid), len(attempt_of_gid) + len(pieces))
+        attempts, index_of = finish_attempts(key, pieces, [parts.get(g) for g in gids], pod_level)
+        attempt_of_gid.extend(index_of)
+        t = PodTimeline(
+            key, sorted(by_pod[pid], key=sort_key), attempts, pod_level,
+            summary=summaries.get(pid, PodSummary()),
+        )  # fmt: skip
+        _add_order_and_anomalies(t, multus_names)
+        if key[1] is not None or attempts:  # a bare UID with no attempt says nothing here
+            pods.append((pid, t))
+    pods.sort(key=lambda pt: (_first_us(pt[1]), pt[1].label))
+    return Timelines(frame, [t for _, t in pods], _plain_rows(placed, pods, attempt_of_gid))
+
+
+def _by_pod(
+    recs: list[Rec], plain: pl.DataFrame
+) -> tuple[list[PodKey], list[list[Rec]], pl.DataFrame]:
+    """Pod keys (``pid`` = position, in order of each pod's first record), the structured
+    records of each pod, and the plain rows with their ``pid`` and time ``t`` in µs."""
+    import polars as pl
+
+    plain = plain.with_columns(pl.col("time").dt.epoch("us").alias("t"))
+    keys = resolve(_identity_frame(recs, plain))
+    pod_keys = (
+        keys.group_by("k_ns", "k_pod", "k_uid", maintain_order=True).agg().with_row_index("pid")
+    )
+    keys = keys.join(pod_keys, on=["k_ns", "k_pod", "k_uid"], how="left", nulls_equal=True)
+    key_of: list[PodKey] = list(pod_keys.select("k_ns", "k_pod", "k_uid").iter_rows())
+    by_pod: list[list[Rec]] = [[] for _ in key_of]
+    structured = pl.Series("eid", [r.eid for r in recs], keys.schema["eid"])
+    pid_of = dict(
+        keys.filter(pl.col("eid").is_in(structured.implode())).select("eid", "pid").iter_rows()
+    )
+    for rec in recs:
+        pid = pid_of.get(rec.eid)
+        if pid is not None:
+            by_pod[pid].append(rec)
+    plain = plain.join(keys.select("eid", pl.col("pid").cast(pl.Int64)), on="eid", how="inner")
+    return key_of, by_pod, plain
+
+
+def _add_order_and_anomalies(t: PodTimeline, multus_names: set[str]) -> None:
+    """Fill ``t.requested``, ``t.rows`` (add order per attempt) and ``t.anomalies``."""
+    status = [r for r in t.pod_level if r.kind == STATUS_KIND]
+    ready = [a for a in t.attempts if a.outcome in ("ready", "torn-down")]
+    t.requested = requested_networks([r for r in t.pod_level if r.kind == "pod:networks"], t.key[0])
+    for a in t.attempts:
+        t.rows[a.index] = add_rows(a, status if ready and a is ready[-1] else [])
+        t.anomalies.extend(attempt_anomalies(a, t.rows[a.index], t.requested, multus_names))
+    t.anomalies.extend(pod_anomalies(t.attempts, t.rows))
+    t.rows = {k: v for k, v in t.rows.items() if v}
+
+
+def _plain_rows(
+    placed: pl.DataFrame, pods: list[tuple[int, PodTimeline]], attempt_of_gid: list[int]
+) -> pl.DataFrame:
+    """What :meth:`Timelines.events` needs of the plain rows of the kept pods: ``eid``,
+    ``p_pos`` (position in the timelines), ``attempt``, ``t``, ``file``, ``line``."""
+    import polars as pl
+
+    gid_attempt = pl.DataFrame(
+        {"gid": range(len(attempt_of_gid)), "attempt": attempt_of_gid},
+        schema={"gid": pl.Int64, "attempt": pl.Int64},
+    )
+    pod_pos = pl.DataFrame(
+        {"pid": [pid for pid, _ in pods], "p_pos": range(len(pods))},
+        schema={"pid": pl.Int64, "p_pos": pl.Int64},
+    )
+    return (
+        placed.join(pod_pos, on="pid", how="inner")
+        .join(gid_attempt, on="gid", how="left")
+        .select("eid", "p_pos", "attempt", "t", "file", "line")
+    )
+
+
+def _first_us(t: PodTimeline) -> float:
+    first = t.first_seen
+    return float(_us(first)) if first is not None else float("inf")

@@ -73,7 +73,7 @@ def _attempt_lines(t: PodTimeline, a: Attempt, nxt: Attempt | None) -> list[str]
 
 
 def render_pod(t: PodTimeline) -> str:
-    nodes = sorted({r.node for r in t.recs if r.node})
+    nodes = t.nodes
     head = f"{t.label}  uid {t.key[2] or 'unknown'}" + (
         f"  node {', '.join(nodes)}" if nodes else ""
     )
@@ -92,7 +92,7 @@ def render_pod(t: PodTimeline) -> str:
     for x in t.anomalies:
         if x.attempt is None:
             lines.append(f"  ! {x.name}: {x.detail}")
-    untimed = sum(r.time is None for r in t.recs)
+    untimed = t.untimed
     if untimed:
         lines.append(f"  {untimed} events without a time (kept, listed last in events())")
     return "\n".join(lines)
