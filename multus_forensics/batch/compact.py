@@ -14,8 +14,9 @@ analysis needs, not the size of the archive. A row is kept when it:
 * is the first or last row of its stream for each node, source and format (which nodes,
   formats and time span the input has; a stream of two rows or more keeps two);
 
-and a stream in which a rule that matches across records (``target = "stream"``) has a
-candidate is kept whole, as is every row of a rule whose patterns name no literal.
+and a stream in which a rule that matches across records (``target = "stream"``) may match
+(a record holds one of its fragments) is kept whole, as is every row of a rule whose patterns
+name no literal.
 The parse accounting (lines, events, issues per stream) is never cut: it comes from the parse.
 """
 
@@ -111,14 +112,25 @@ def keep_mask(spec: KeepSpec) -> pl.Expr:
 
 
 def _whole_stream(frame: pl.DataFrame, spec: KeepSpec) -> bool:
-    """Whether a rule matched across records may read this stream (then it is kept whole)."""
+    """Whether a rule matched across records may match in this stream: then it is kept whole.
+
+    Such a rule matches the records' texts (raw, else message, with wraps undone) joined by
+    newlines. A fragment never holds a newline, so a match holds one of the rule's fragments
+    inside one record's text: a stream with no such record has no match, whichever of its rows
+    are kept.
+    """
     import polars as pl
 
-    from multus_forensics.classify.select import text_mask
+    from multus_forensics.classify.context import _WRAP
 
+    raw = pl.col("raw").fill_null("")
+    text = pl.when(raw != "").then(raw).otherwise(pl.col("message").fill_null(""))
+    unwrapped = text.str.replace_all(_WRAP.pattern, "")
     for needles, kinds in spec.stream_rules:
-        text = pl.lit(True) if needles is None else text_mask(needles)
-        if frame.select((_kinds(kinds) & text).any()).item():
+        if needles is None:
+            return True
+        held = unwrapped.str.contains_any(sorted(needles), ascii_case_insensitive=True)
+        if frame.select((_kinds(kinds) & held).any()).item():
             return True
     return False
 
