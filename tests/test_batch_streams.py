@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import tarfile
 import time
 from pathlib import Path
@@ -93,6 +94,7 @@ def test_streams_on_workers_merge_to_the_log_parse_gives(bundle: Path, workers: 
     expected = mf.parse(str(bundle))
     streamed = parse_streams([str(bundle)], workers=workers)
     assert streamed.mode == ("sequential" if workers == 1 else "processes")
+    assert (os.getpid() in streamed.pids) == (workers == 1)
     assert streamed.streams == len([f for f in expected.stats.files if not f.skipped or f.lines])
     assert streamed.log.frame.equals(expected.frame)
     assert streamed.log.issues == expected.issues

@@ -131,8 +131,10 @@ class StreamedLog:
     kept: int = 0
     streams: int = 0
     seconds: float = 0.0
-    #: the largest peak resident set of the processes that parsed (kB, ``getrusage``)
+    #: the largest peak resident set of the processes that parsed and merged (kB, ``getrusage``)
     peak_rss_kb: int = 0
+    #: the processes that parsed the streams
+    pids: set[int] = field(default_factory=set)
 
 
 # --- in-order submission -------------------------------------------------------------------
@@ -357,6 +359,7 @@ def parse_streams(
         out.rows += result.rows
         out.kept += result.kept
         out.peak_rss_kb = max(out.peak_rss_kb, result.peak_rss_kb)
+        out.pids.add(result.pid)
         frame = result.frame()
         if frame is not None:
             bundle.add(result, frame)
