@@ -19,7 +19,7 @@ from conftest import SAMPLES
 import multus_forensics as mf
 from multus_forensics.batch import ParseOptions
 from multus_forensics.batch.compact import KeepSpec, compact, keep_spec
-from multus_forensics.batch.streams import parse_streams
+from multus_forensics.batch.streams import POOL_MIN_BYTES, parse_streams
 from multus_forensics.cli import main
 from multus_forensics.report.data import build_report_data
 
@@ -186,3 +186,9 @@ def test_options_reach_the_stream_workers(bundle: Path) -> None:
     pinned = parse_streams([str(bundle)], ParseOptions(year=2024), workers=2).log.frame
     assert pinned.filter(pl.col("year_source") == "argument").height
     assert pinned.equals(mf.parse(str(bundle), year=2024).frame)
+
+
+def test_a_small_bundle_is_parsed_here_unless_workers_are_asked_for(bundle: Path) -> None:
+    assert bundle.stat().st_size < POOL_MIN_BYTES
+    assert parse_streams([str(bundle)]).mode == "sequential"
+    assert parse_streams([str(bundle)], workers=2).mode == "processes"

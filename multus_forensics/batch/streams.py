@@ -28,7 +28,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.batch.runner import (
     Mode,
@@ -49,6 +49,27 @@ if TYPE_CHECKING:
     from multus_forensics.batch.compact import KeepSpec
     from multus_forensics.ingest import RawStream
     from multus_forensics.ingest.years import YearFacts
+
+
+#: inputs smaller than this on disk are parsed in this process unless ``workers`` is given: a
+#: pool costs a second or more to start (an interpreter and polars per worker), more than
+#: parsing a few MiB takes
+POOL_MIN_BYTES: Final = 16 * 1024**2
+
+
+def input_bytes(paths: Sequence[str]) -> int:
+    """Bytes the inputs take on disk (directories walked; stdin and globs count as nothing)."""
+    total = 0
+    for path in paths:
+        try:
+            if os.path.isfile(path):
+                total += os.path.getsize(path)
+            elif os.path.isdir(path):
+                for root, _, files in os.walk(path):
+                    total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
+        except OSError:
+            continue  # the parse reports what cannot be read
+    return total
 
 
 @dataclass(frozen=True)
@@ -207,6 +228,8 @@ def _results(
     if scheduler is not None:
         return "dask", 0, _on_dask(paths, options, keep, scheduler)
     n = _worker_count(workers, os.cpu_count() or 1)
+    if workers is None and input_bytes(paths) < POOL_MIN_BYTES:
+        n = 1
     if n <= 1:
 
         def here(raw: RawStream) -> _Ready:
@@ -308,7 +331,8 @@ def parse_streams(
     ``keep`` (:func:`~.compact.keep_spec` of the catalog the analysis will use) cuts each
     stream to the rows that analysis can read; ``None`` keeps every row. ``workers`` and
     ``scheduler`` are as in :func:`~multus_forensics.batch.run_batch` (``workers=1``: this
-    process only). ``options.on_error`` applies as in :func:`parse`.
+    process only; by default, inputs under :data:`POOL_MIN_BYTES` are parsed here too).
+    ``options.on_error`` applies as in :func:`parse`.
     """
     import warnings
 
