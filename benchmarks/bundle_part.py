@@ -2,7 +2,9 @@
 
 Each run is a fresh child process; its peak RSS is the largest of its own and of every process
 it started (the pool's workers and their forkserver), sampled from ``/proc/PID/status``
-(``VmHWM``, each process's own high-water mark) while it runs, and from ``wait4``.
+(``VmHWM``, each process's own high-water mark) while it runs, and from ``wait4``. ``cpu s``
+is the child's CPU time (with the children it waited for), ``sub cpu s`` that of the processes
+it started as last sampled (the workers, which the forkserver, not the child, waits for).
 
 * ``parse``: the streams parsed on the workers and cut to the rows the analysis reads
   (``multus_forensics.batch.streams.parse_streams``), with the rows kept;
@@ -42,6 +44,7 @@ if __name__ == "__main__":
 class TreeRun:
     wall: float
     cpu: float  # user + system seconds of the child and the children it waited for
+    sub_cpu: float  # of the processes it started, as last sampled (the pool's workers)
     rss: int  # bytes: the largest peak of one process in the tree
     ok: bool
     out: str
@@ -61,6 +64,19 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system seconds of ``pid`` so far (``/proc/PID/stat``)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _hwm_kb(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
@@ -77,6 +93,7 @@ def run_tree(argv: list[str]) -> TreeRun:
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peaks: dict[int, int] = {}
+    cpu: dict[int, float] = {}  # last seen CPU seconds of each descendant
     done = threading.Event()
 
     def sample() -> None:
@@ -85,6 +102,8 @@ def run_tree(argv: list[str]) -> TreeRun:
             while todo:
                 pid = todo.pop()
                 peaks[pid] = max(peaks.get(pid, 0), _hwm_kb(pid))
+                if pid != proc.pid:
+                    cpu[pid] = max(cpu.get(pid, 0.0), _cpu_s(pid))
                 todo.extend(tree.get(pid, []))
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -99,7 +118,8 @@ def run_tree(argv: list[str]) -> TreeRun:
     if not ok:
         print(f"    child failed ({status}): {' '.join(argv[-4:])}: {err.strip()[-300:]}")
     rss_kb = max([usage.ru_maxrss, *peaks.values()])
-    return TreeRun(wall, usage.ru_utime + usage.ru_stime, rss_kb * 1024, ok, out)
+    own = usage.ru_utime + usage.ru_stime
+    return TreeRun(wall, own, sum(cpu.values()), rss_kb * 1024, ok, out)
 
 
 def bundle_part(
@@ -129,12 +149,12 @@ def bundle_part(
         f"largest decompressed stream {largest / MIB:.0f} MiB"
     )
     print(
-        f"{'stage':<10} {'workers':>7} {'wall s':>8} {'cpu s':>8} {'lines/s':>11} "
-        f"{'peak MiB':>9} {'RSS/stream':>10}"
+        f"{'stage':<10} {'workers':>7} {'wall s':>8} {'cpu s':>8} {'sub cpu s':>9} "
+        f"{'lines/s':>11} {'peak MiB':>9} {'RSS/stream':>10}"
     )
     for (stage, workers), run in runs.items():
         print(
-            f"{stage:<10} {workers:>7} {run.wall:>8.2f} {run.cpu:>8.2f} "
+            f"{stage:<10} {workers:>7} {run.wall:>8.2f} {run.cpu:>8.2f} {run.sub_cpu:>9.2f} "
             f"{lines / run.wall:>11,.0f} {run.rss / MIB:>9.0f} {run.rss / largest:>10.2f}"
             + ("" if run.ok else "  (failed)")
         )
