@@ -192,3 +192,23 @@ def test_a_small_bundle_is_parsed_here_unless_workers_are_asked_for(bundle: Path
     assert bundle.stat().st_size < POOL_MIN_BYTES
     assert parse_streams([str(bundle)]).mode == "sequential"
     assert parse_streams([str(bundle)], workers=2).mode == "processes"
+
+
+def test_mapped_files_of_a_directory_merge_to_what_parse_gives() -> None:
+    from multus_forensics.ingest import Limits
+
+    limits = Limits(map_min_bytes=1)
+    expected = mf.parse(str(ROTATED), limits=limits)
+    streamed = parse_streams([str(ROTATED)], ParseOptions(limits=limits), workers=2)
+    assert streamed.log.frame.equals(expected.frame)
+    assert streamed.log.stats.files == expected.stats.files
+
+
+def test_on_error_raise_stops_at_the_first_line_no_parser_took(bundle: Path) -> None:
+    from multus_forensics.errors import ParseError
+
+    with pytest.raises(ParseError) as raised:
+        mf.parse(str(bundle), on_error="raise")
+    with pytest.raises(ParseError) as streamed:
+        parse_streams([str(bundle)], ParseOptions(on_error="raise"), workers=2)
+    assert streamed.value.issue == raised.value.issue

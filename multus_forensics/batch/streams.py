@@ -274,6 +274,8 @@ def _on_dask(
         n = max(1, len(client.scheduler_info().get("workers", {})))
 
         def submit(raw: RawStream) -> Any:
+            if not isinstance(raw.data, bytes):  # a mapped file travels as its bytes
+                raw = replace(raw, data=raw.data[:])
             # scattered, not embedded: a member's bytes would bloat the task graph
             task = client.scatter(StreamTask(raw), hash=False)
             return client.submit(parse_stream_task, task, options, keep, pure=False)
