@@ -212,3 +212,30 @@ def test_on_error_raise_stops_at_the_first_line_no_parser_took(bundle: Path) -> 
     with pytest.raises(ParseError) as streamed:
         parse_streams([str(bundle)], ParseOptions(on_error="raise"), workers=2)
     assert streamed.value.issue == raised.value.issue
+
+
+CHATTER_RULE = """
+[[rule]]
+id = "SITE-CGROUP"
+title = "Runtime cgroup rediscovered"
+root_cause = "cni_plugin_not_installed"
+severity = "warning"
+target = "event"
+patterns = ['Discovered runtime cgroup name" cgroupName="/system\\.slice/c(?P<n>17)"']
+confidence = 0.9
+explanation = "A site rule that reads chatter lines."
+remediation = ["Nothing."]
+examples = ['"Discovered runtime cgroup name" cgroupName="/system.slice/c17"']
+"""
+
+
+def test_a_user_rule_keeps_the_rows_it_reads(
+    bundle: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = tmp_path / "site.toml"
+    rules.write_text(CHATTER_RULE, encoding="utf-8")
+    assert main(["diagnose", str(bundle), "--json", "-q", "-j", "2", "--rules", str(rules)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    expected = mf.diagnose(mf.parse(str(bundle)), rules=[rules]).to_dict()
+    assert "SITE-CGROUP" in [f["rule"] for f in doc["findings"]]
+    assert doc["findings"] == json.loads(json.dumps(expected, default=str))["findings"]
