@@ -239,3 +239,17 @@ def test_a_user_rule_keeps_the_rows_it_reads(
     expected = mf.diagnose(mf.parse(str(bundle)), rules=[rules]).to_dict()
     assert "SITE-CGROUP" in [f["rule"] for f in doc["findings"]]
     assert doc["findings"] == json.loads(json.dumps(expected, default=str))["findings"]
+
+
+def test_a_bundle_nested_in_a_zip_merges_to_what_parse_gives(bundle: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    outer = tmp_path / "case-42.zip"
+    with zipfile.ZipFile(outer, "w") as zf:
+        zf.write(bundle, "uploads/must-gather.tar.gz")
+        zf.writestr("uploads/notes.txt", "collected after the outage\n")
+    expected = mf.parse(str(outer))
+    streamed = parse_streams([str(outer)], workers=2)
+    assert streamed.log.frame.equals(expected.frame)
+    assert streamed.log.issues == expected.issues
+    assert streamed.log.stats.files == expected.stats.files
