@@ -130,6 +130,32 @@ def parse_source(
     return fs, out.events, out.issues
 
 
+def parse_stream(
+    item: RawStream,
+    *,
+    format: str | None = None,  # noqa: A002 - the public keyword is "format"
+    year: int | None = None,
+    zone: tzinfo | None = None,
+    now: datetime | None = None,
+) -> tuple[FileStats, pl.DataFrame | None, list[ParseIssue]]:
+    """One raw stream decoded, parsed and dated from its own records: what :func:`parse` does
+    per stream before the bundle's steps, on its own so that batch workers can run it.
+
+    The issues are in the order :func:`parse` reports them (decoding, parsing, years).
+    """
+    src, issues = decode(item)
+    src, paste_issues = strip_paste_decoration(src)
+    issues += paste_issues
+    ctx = ParseContext(_anchor(src, year), zone, now)
+    fs, frame, parse_issues = parse_source(src, format=format, ctx=ctx, name=item.name)
+    fs.bytes = len(item.data)
+    issues += parse_issues
+    if frame is not None:
+        frame, year_issues = year_from_content(frame, src.file, src.member, _releaser(src))
+        issues += year_issues
+    return fs, frame, issues
+
+
 def _releaser(src: TextSource) -> Callable[[], None] | None:
     """Drops the resident pages of a mapped source (frames may view its bytes), else None."""
     data = src.data
@@ -246,18 +272,10 @@ def parse(
         if item.bundle != bundle.name:
             flush()
             bundle = _Bundle(item.bundle)
-        src, decode_issues = decode(item)
-        src, paste_issues = strip_paste_decoration(src)
-        decode_issues += paste_issues
-        report(decode_issues)
-        ctx = ParseContext(_anchor(src, year), zone, now)
-        fs, frame, parse_issues = parse_source(src, format=format, ctx=ctx, name=item.name)
-        fs.bytes = len(item.data)
+        fs, frame, stream_issues = parse_stream(item, format=format, year=year, zone=zone, now=now)
         stats.files.append(fs)
-        report(parse_issues)
+        report(stream_issues)
         if frame is not None:
-            frame, year_issues = year_from_content(frame, src.file, src.member, _releaser(src))
-            report(year_issues)
             bundle.add(item, frame)
     flush()
     if progress:

@@ -86,3 +86,36 @@ def test_report_command_runs_bundles_on_the_scheduler(
     assert [i["input"] for i in doc["inputs"]] == bundles
     assert doc["stats"]["events"] == 20 + 40
     assert (out / doc["inputs"][1]["report"]).exists()
+
+
+def test_one_bundle_streams_on_the_cluster_equal_one_process(cluster: Any, tmp_path: Path) -> None:
+    from test_batch_streams import build_bundle
+
+    from multus_forensics.batch.compact import keep_spec
+    from multus_forensics.batch.streams import parse_streams
+
+    bundle = str(build_bundle(tmp_path / "must-gather.tar.gz"))
+    expected = parse_streams([bundle], workers=1)
+    on_dask = parse_streams([bundle], scheduler=cluster.scheduler_address)
+    assert on_dask.mode == "dask"
+    assert on_dask.log.frame.equals(expected.log.frame)
+    assert on_dask.log.issues == expected.log.issues
+    assert on_dask.log.stats.files == expected.log.stats.files
+    with distributed.Client(cluster) as client:
+        worker_pids = set(client.run(lambda: __import__("os").getpid()).values())
+        cut = parse_streams([bundle], keep=keep_spec())  # the active client is used
+    assert cut.mode == "dask"
+    assert cut.log.frame.equals(parse_streams([bundle], keep=keep_spec(), workers=1).log.frame)
+    assert cut.pids <= worker_pids
+
+
+def test_diagnose_of_one_bundle_on_the_scheduler_equals_one_process(
+    cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from test_batch_streams import build_bundle
+
+    bundle = str(build_bundle(tmp_path / "must-gather.tar.gz"))
+    assert main(["diagnose", bundle, "--json", "-q", "-j", "1"]) == 0
+    here = capsys.readouterr().out
+    assert main(["diagnose", bundle, "--json", "-q", "--scheduler", cluster.scheduler_address]) == 0
+    assert capsys.readouterr().out == here

@@ -11,6 +11,7 @@ from multus_forensics.commands._conventions import add_log_format_argument
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from multus_forensics.classify.catalog import Catalog
     from multus_forensics.eventlog import EventLog
     from multus_forensics.ingest import Limits
     from multus_forensics.model import ParseIssue
@@ -168,3 +169,56 @@ def parse_inputs(args: argparse.Namespace, *, show_errors: bool = True, **kwargs
     if show_errors:
         print_errors(log)
     return log
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    """``-j/--workers`` and ``--scheduler``: where the streams of a bundle are parsed."""
+    parser.add_argument(
+        "-j", "--workers", type=int, help="local worker processes (default: CPU count)"
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on this Dask scheduler (tcp://host:8786)"
+    )
+
+
+def check_worker_arguments(args: argparse.Namespace) -> None:
+    """Refuse a bad ``--workers`` or ``--scheduler`` before anything is parsed."""
+    from multus_forensics.batch.address import scheduler_address
+    from multus_forensics.errors import InputError
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers must be at least 1, not {args.workers}")
+    if args.scheduler is not None:
+        scheduler_address(args.scheduler)
+
+
+def has_bundle(paths: Sequence[str]) -> bool:
+    """Whether an input is a bundle (a directory or an archive): its streams go to workers."""
+    from multus_forensics.batch.units import is_bundle
+
+    return any(p != "-" and is_bundle(p) for p in paths)
+
+
+def parse_bundle_inputs(
+    args: argparse.Namespace, *, show_errors: bool = True, catalog: Catalog | None = None
+) -> EventLog:
+    """Like :func:`parse_inputs`, with the streams parsed on ``--workers`` processes or the
+    ``--scheduler`` cluster and cut to the rows ``catalog``'s analysis reads
+    (:func:`multus_forensics.batch.streams.parse_streams`)."""
+    from multus_forensics.batch import ParseOptions
+    from multus_forensics.batch.compact import keep_spec
+    from multus_forensics.batch.streams import parse_streams
+
+    options = ParseOptions(
+        format=args.log_format, year=args.year, tz=args.tz, limits=limits_from(args)
+    )
+    streamed = parse_streams(
+        args.paths,
+        options,
+        keep=keep_spec(catalog),
+        workers=getattr(args, "workers", None),
+        scheduler=getattr(args, "scheduler", None),
+    )
+    if show_errors:
+        print_errors(streamed.log)
+    return streamed.log

@@ -1,4 +1,8 @@
-"""``multus-forensics diagnose PATH... [--json] [-o FILE] [--rules FILE] [--full-evidence] [--fail-on SEVERITY]``.
+"""``multus-forensics diagnose PATH... [--json] [-o FILE] [--rules FILE] [--full-evidence] [--fail-on SEVERITY] [-j N] [--scheduler ADDRESS]``.
+
+A bundle (a directory or an archive) is parsed stream by stream on ``--workers`` processes (or
+the ``--scheduler`` Dask cluster) and only the rows the rules and timelines read are kept across
+streams (:mod:`multus_forensics.batch.streams`); the findings are those of one process.
 
 Text output is for a person; ``--json`` prints one object ``{"findings", "unclassified",
 "stats", "exhausted_rules"}`` (findings in descending confidence). Problems with the inputs are
@@ -18,8 +22,12 @@ from typing import TYPE_CHECKING
 from multus_forensics.commands._common import (
     add_input_arguments,
     add_rules_argument,
+    add_worker_arguments,
+    check_worker_arguments,
+    has_bundle,
     lost_input,
     no_events,
+    parse_bundle_inputs,
     parse_inputs,
 )
 from multus_forensics.commands._conventions import output_file, stages
@@ -48,6 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SEVERITY",
         help=f"exit 3 when a finding has this severity or worse ({', '.join(SEVERITY_ORDER)})",
     )
+    add_worker_arguments(parser)  # a bundle's streams are parsed on every worker
 
 
 def _wrap(text: str, indent: str, first: str | None = None) -> str:
@@ -127,9 +136,12 @@ def run(args: argparse.Namespace) -> int:
     from multus_forensics.classify import diagnose, load_catalog
 
     target = output_file(args.output, "diagnosis.json") if args.output else None
+    check_worker_arguments(args)
     catalog = load_catalog(args.rules)  # before the parse: a bad rule file fails fast
     with stages(args, "parsing", "classifying") as bar:
-        log = parse_inputs(args)  # its problems printed as every command prints them
+        # its problems printed as every command prints them
+        bundle = has_bundle(args.paths)
+        log = parse_bundle_inputs(args, catalog=catalog) if bundle else parse_inputs(args)
         bar.advance()
         diag = diagnose(log, catalog=catalog)
     for rule in diag.exhausted_rules:

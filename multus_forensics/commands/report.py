@@ -14,7 +14,9 @@ from typing import Final
 
 from multus_forensics.commands._common import (
     add_limit_arguments,
+    add_worker_arguments,
     add_year_argument,
+    check_worker_arguments,
     limits_from,
     lost_input,
     no_events,
@@ -60,27 +62,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_year_argument(parser)
     parser.add_argument("--tz", help="IANA zone of zone-less timestamps (default UTC)")
     parser.add_argument("--title", default="Multus forensics report", help="report title")
-    parser.add_argument(
-        "-j", "--workers", type=int, help="local worker processes (default: CPU count)"
-    )
-    parser.add_argument(
-        "--scheduler", metavar="ADDRESS", help="run on this Dask scheduler (tcp://host:8786)"
-    )
+    add_worker_arguments(parser)  # bundles, or the streams of a single bundle
     parser.add_argument("--no-plots", action="store_true", help="leave figures out (faster)")
     add_limit_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from multus_forensics.batch import ParseOptions
-    from multus_forensics.batch.address import scheduler_address
-    from multus_forensics.errors import InputError
     from multus_forensics.model import ParseIssue
     from multus_forensics.report import write_report
 
-    if args.workers is not None and args.workers < 1:
-        raise InputError(f"--workers must be at least 1, not {args.workers}")
-    if args.scheduler is not None:
-        scheduler_address(args.scheduler)  # before any parse: a typo fails at once
+    check_worker_arguments(args)  # before any parse: a typo fails at once
     limits = limits_from(args)
     options = ParseOptions(format=args.log_format, year=args.year, tz=args.tz, limits=limits)
     issues: list[ParseIssue] = []

@@ -14,6 +14,8 @@ Ladder (strongest first): ``argument`` > ``file-header`` > ``content`` > ``bundl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final, cast
 
@@ -28,22 +30,70 @@ EVIDENCE: Final = ("file-header", "content")
 MAX_SHIFT_CANDIDATES: Final = 64
 
 
-def reanchor_bundle(df: pl.DataFrame, slack: timedelta = SLACK) -> pl.DataFrame:
-    """``df`` (the events of one bundle) with mtime-anchored years moved onto the bundle's span."""
+@dataclass(frozen=True)
+class YearFacts:
+    """What re-anchoring needs from some streams' events, without the events themselves.
+
+    ``explicit`` and ``evidence`` are the (earliest, latest) dated stamps with a full date and
+    with a year of the streams' own evidence; ``movable`` holds each mtime-anchored stamp once
+    per stream with its count (``_stream``, ``time``, ``_n``). The facts of a bundle's streams
+    taken one by one give the same shifts as the bundle's frame, so streams parsed apart (in
+    batch workers) are re-anchored as :func:`reanchor_bundle` would re-anchor them together.
+    """
+
+    explicit: tuple[datetime, datetime] | None
+    evidence: tuple[datetime, datetime] | None
+    movable: pl.DataFrame
+
+
+def _stream_key() -> pl.Expr:
+    import polars as pl
+
+    return pl.concat_str([pl.col("file"), pl.col("member").fill_null("")], separator="\x00")
+
+
+def _span(times: pl.Series) -> tuple[datetime, datetime] | None:
+    if times.is_empty():
+        return None
+    return cast(datetime, times.min()), cast(datetime, times.max())
+
+
+def year_facts(df: pl.DataFrame) -> YearFacts:
+    """The :class:`YearFacts` of ``df`` (one stream's events, or several)."""
     import polars as pl
 
     dated = pl.col("time").is_not_null() & ~pl.col("time_relative")
     stamps = df.select("time", "year_source", "time_relative")  # filter 3 columns, not all
     explicit = stamps.filter(pl.col("year_source").is_null() & dated)["time"]
-    if explicit.is_empty():  # no full stamps: the streams that read their year themselves
-        explicit = stamps.filter(pl.col("year_source").is_in(EVIDENCE) & dated)["time"]
-    movable = pl.col("year_source").is_in(MOVABLE) & pl.col("time").is_not_null()
-    if explicit.is_empty() or stamps.filter(movable).is_empty():
-        return df
-    lo = cast(datetime, explicit.min()) - slack
-    hi = cast(datetime, explicit.max()) + slack
-    stream = pl.concat_str([pl.col("file"), pl.col("member").fill_null("")], separator="\x00")
-    cand = df.filter(movable).select(stream.alias("_stream"), "time")
+    evidence = stamps.filter(pl.col("year_source").is_in(EVIDENCE) & dated)["time"]
+    movable = (
+        df.filter(pl.col("year_source").is_in(MOVABLE) & pl.col("time").is_not_null())
+        .group_by(_stream_key().alias("_stream"), "time")
+        .agg(pl.len().cast(pl.Int64).alias("_n"))
+    )
+    return YearFacts(_span(explicit), _span(evidence), movable)
+
+
+def _widest(spans: Sequence[tuple[datetime, datetime] | None]) -> tuple[datetime, datetime] | None:
+    given = [s for s in spans if s is not None]
+    if not given:
+        return None
+    return min(lo for lo, _ in given), max(hi for _, hi in given)
+
+
+def bundle_shifts(facts: Sequence[YearFacts], slack: timedelta = SLACK) -> pl.DataFrame | None:
+    """Whole-year shift per mtime-anchored stream (``_stream``, ``_k``) over the facts of a
+    bundle's streams; ``None`` when nothing moves."""
+    import polars as pl
+
+    span = _widest([f.explicit for f in facts])
+    if span is None:  # no full stamps: the streams that read their year themselves
+        span = _widest([f.evidence for f in facts])
+    moving = [f.movable for f in facts if f.movable.height]
+    if span is None or not moving:
+        return None
+    cand = pl.concat(moving, how="vertical")
+    lo, hi = span[0] - slack, span[1] + slack
     years = cand["time"].dt.year()
     first_k = lo.year - cast(int, years.max())
     last_k = hi.year - cast(int, years.min())
@@ -53,7 +103,9 @@ def reanchor_bundle(df: pl.DataFrame, slack: timedelta = SLACK) -> pl.DataFrame:
             cand.select(
                 "_stream",
                 pl.lit(k, pl.Int64).alias("_k"),
-                pl.col("time").dt.offset_by(f"{k}y").is_between(lo, hi).alias("_hit"),
+                (pl.col("time").dt.offset_by(f"{k}y").is_between(lo, hi) * pl.col("_n")).alias(
+                    "_hit"
+                ),
             )
             for k in shifts
         ]
@@ -66,11 +118,19 @@ def reanchor_bundle(df: pl.DataFrame, slack: timedelta = SLACK) -> pl.DataFrame:
         .unique(subset="_stream", keep="first", maintain_order=True)
         .select("_stream", "_k")
     )
-    if best.is_empty():
+    return None if best.is_empty() else best
+
+
+def apply_shifts(df: pl.DataFrame, best: pl.DataFrame | None) -> pl.DataFrame:
+    """``df`` with the mtime-anchored events of each stream in ``best`` moved by its shift."""
+    import polars as pl
+
+    if best is None:
         return df
+    movable = pl.col("year_source").is_in(MOVABLE) & pl.col("time").is_not_null()
     moved = movable & pl.col("_k").is_not_null()
     return (
-        df.with_columns(stream.alias("_stream"))
+        df.with_columns(_stream_key().alias("_stream"))
         .join(best, on="_stream", how="left", maintain_order="left")
         .with_columns(
             pl.when(moved)
@@ -84,3 +144,8 @@ def reanchor_bundle(df: pl.DataFrame, slack: timedelta = SLACK) -> pl.DataFrame:
         )
         .drop("_stream", "_k")
     )
+
+
+def reanchor_bundle(df: pl.DataFrame, slack: timedelta = SLACK) -> pl.DataFrame:
+    """``df`` (the events of one bundle) with mtime-anchored years moved onto the bundle's span."""
+    return apply_shifts(df, bundle_shifts([year_facts(df)], slack))

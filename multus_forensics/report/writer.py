@@ -190,6 +190,29 @@ def write_report(
         )
 
 
+def _single_unit_log(
+    unit: Unit,
+    options: ParseOptions,
+    workers: int | None,
+    scheduler: Any,
+    progress: bool | None,
+) -> EventLog:
+    """The log of the only unit: a bundle, or several loose files, has its streams parsed on
+    every worker and cut to the rows the report reads (:mod:`multus_forensics.batch.streams`);
+    a single file is parsed here."""
+    from multus_forensics.batch.compact import keep_spec
+    from multus_forensics.batch.streams import parse_streams
+    from multus_forensics.batch.units import is_bundle
+
+    if len(unit.paths) == 1 and (unit.paths[0] == "-" or not is_bundle(unit.paths[0])):
+        batch = run_batch([unit], options, workers=1, scheduler=scheduler, progress=progress)
+        return batch.units[0].log()
+    streamed = parse_streams(
+        unit.paths, options, keep=keep_spec(), workers=workers, scheduler=scheduler
+    )
+    return streamed.log
+
+
 def _write_units(
     units: list[Unit],
     out: Path,
@@ -209,8 +232,7 @@ def _write_units(
         safe_folder(out / "inputs")
     index = out / f"report.{ext}"
     if not several:
-        batch = run_batch(units, options, workers=1, scheduler=scheduler, progress=progress)
-        log = batch.units[0].log()
+        log = _single_unit_log(units[0], options, workers, scheduler, progress)
         if issues is not None:
             issues.extend(log.issues)
         data = build_report_data(log, title=title, plots=plots)

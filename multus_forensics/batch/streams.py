@@ -1,0 +1,397 @@
+"""One bundle analysed stream by stream: its members parsed on every worker, merged in order.
+
+:func:`run_batch` spreads *inputs* over workers, so one 8-node must-gather runs on one worker.
+:func:`parse_streams` spreads the *streams* of the inputs (files and archive members, as
+:mod:`multus_forensics.ingest` walks them): this process walks and decompresses the inputs one
+member at a time and hands each stream to a worker, which decodes, parses and dates it
+(:func:`multus_forensics.pipeline.parse_stream`), cuts it to the rows an analysis can read
+(:mod:`.compact`) and sends back lz4 Arrow IPC, its coverage row, its issues and the few year
+facts the bundle's re-anchoring needs (:class:`~multus_forensics.ingest.years.YearFacts`).
+Results are merged in walk order exactly as :func:`multus_forensics.parse` merges them (rotated
+sets oldest first, years re-anchored per bundle), so with ``keep=None`` the log equals
+``parse()``'s and with a :class:`~.compact.KeepSpec` its timelines, findings and reports do.
+
+Workers of the local pool read each stream from a spool file this process writes (a member is
+never held here longer than it takes to write it); Dask workers receive its bytes. At most
+``2 * workers`` streams are in flight, so memory follows the largest stream: the parent holds
+one member being written plus the kept rows of the streams done.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import resource
+import shutil
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Final
+
+from multus_forensics.batch.runner import (
+    Mode,
+    ParseOptions,
+    _dask_client,
+    _mp_context,
+    _worker_count,
+    _worker_init,
+    active_dask_client,
+)
+from multus_forensics.errors import MultusForensicsError, ParseError
+from multus_forensics.eventlog import EventLog, ParseStats
+from multus_forensics.model import FileStats, ParseIssue
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from multus_forensics.batch.compact import KeepSpec
+    from multus_forensics.ingest import RawStream
+    from multus_forensics.ingest.years import YearFacts
+
+
+#: inputs smaller than this on disk are parsed in this process unless ``workers`` is given: a
+#: pool costs a second or more to start (an interpreter and polars per worker), more than
+#: parsing a few MiB takes
+POOL_MIN_BYTES: Final = 16 * 1024**2
+
+
+def input_bytes(paths: Sequence[str]) -> int:
+    """Bytes the inputs take on disk (directories walked; stdin and globs count as nothing)."""
+    total = 0
+    for path in paths:
+        try:
+            if os.path.isfile(path):
+                total += os.path.getsize(path)
+            elif os.path.isdir(path):
+                for root, _, files in os.walk(path):
+                    total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
+        except OSError:
+            continue  # the parse reports what cannot be read
+    return total
+
+
+@dataclass(frozen=True)
+class StreamTask:
+    """One stream to parse: its provenance, and its bytes inline or in a spool file."""
+
+    raw: RawStream
+    spool: str | None = None
+
+
+@dataclass
+class StreamResult:
+    """What a worker sends back for one stream (events as lz4 Arrow IPC, never objects)."""
+
+    file: str
+    member: str | None
+    bundle: str | None
+    stats: FileStats
+    issues: list[ParseIssue]
+    events_ipc: bytes = b""
+    years: YearFacts | None = None
+    rows: int = 0  # events parsed
+    kept: int = 0  # events sent back
+    seconds: float = 0.0
+    pid: int = 0
+    peak_rss_kb: int = 0
+
+    def frame(self) -> pl.DataFrame | None:
+        import polars as pl
+
+        return pl.read_ipc(io.BytesIO(self.events_ipc)) if self.events_ipc else None
+
+
+def parse_stream_task(
+    task: StreamTask, options: ParseOptions, keep: KeepSpec | None = None
+) -> StreamResult:
+    """Parse one stream (runs in a worker): the picklable unit of work of :func:`parse_streams`."""
+    from zoneinfo import ZoneInfo
+
+    from multus_forensics.batch.compact import compact
+    from multus_forensics.ingest.years import year_facts
+    from multus_forensics.pipeline import parse_stream
+
+    start = time.perf_counter()
+    raw = task.raw
+    if task.spool is not None:
+        with open(task.spool, "rb") as fh:
+            raw = replace(raw, data=fh.read())
+        os.unlink(task.spool)
+    zone = ZoneInfo(options.tz) if options.tz else None
+    fs, frame, issues = parse_stream(
+        raw, format=options.format, year=options.year, zone=zone, now=options.now
+    )
+    result = StreamResult(raw.file, raw.member, raw.bundle, fs, issues)
+    if frame is not None:
+        result.years = year_facts(frame)
+        kept = compact(frame, keep)
+        result.rows, result.kept = frame.height, kept.height
+        buf = io.BytesIO()
+        kept.write_ipc(buf, compression="lz4")
+        result.events_ipc = buf.getvalue()
+    result.seconds = time.perf_counter() - start
+    result.pid = os.getpid()
+    result.peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return result
+
+
+@dataclass
+class StreamedLog:
+    """The merged :class:`EventLog` of :func:`parse_streams`, and how it was made.
+
+    ``log.stats`` and ``log.issues`` are the whole parse's; ``log.frame`` holds the ``kept`` of
+    the ``rows`` events parsed (all of them without a :class:`~.compact.KeepSpec`).
+    """
+
+    log: EventLog
+    mode: Mode
+    workers: int
+    rows: int = 0
+    kept: int = 0
+    streams: int = 0
+    seconds: float = 0.0
+    #: the largest peak resident set of the processes that parsed and merged (kB, ``getrusage``)
+    peak_rss_kb: int = 0
+    #: the processes that parsed the streams
+    pids: set[int] = field(default_factory=set)
+
+
+# --- in-order submission -------------------------------------------------------------------
+
+Item = Any  # RawStream | Unreadable | ParseIssue, as ingest walks them
+
+
+class _Ready:
+    """An item that needs no worker (an issue, an unreadable input), in a future's clothes."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def result(self) -> Any:
+        return self.value
+
+
+Submit = Callable[["RawStream"], Any]
+
+
+def _in_order(items: Iterator[Item], submit: Submit, window: int) -> Iterator[Any]:
+    """Submit streams at most ``window`` ahead; yield results and other items in walk order."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from multus_forensics.ingest import RawStream
+
+    pending: deque[tuple[str, Any, bool]] = deque()
+    in_flight = 0
+    for item in items:
+        stream = isinstance(item, RawStream)
+        pending.append((item.label, submit(item), True) if stream else ("", _Ready(item), False))
+        in_flight += stream
+        del item  # the member's bytes are not held here once handed over
+        while pending and (in_flight >= window or not pending[0][2]):
+            label, future, counted = pending.popleft()
+            in_flight -= counted
+            yield _result(label, future, BrokenProcessPool)
+    while pending:
+        label, future, _ = pending.popleft()
+        yield _result(label, future, BrokenProcessPool)
+
+
+def _result(label: str, future: Any, broken: type[Exception]) -> Any:
+    try:
+        return future.result()
+    except broken as exc:
+        raise MultusForensicsError(
+            f"a worker process died while parsing {label} (killed, or out of memory?); "
+            "try fewer workers (--workers 1)"
+        ) from exc
+
+
+def _walk(paths: Sequence[str], options: ParseOptions) -> Iterator[Item]:
+    from multus_forensics.ingest import iter_inputs
+
+    for _, item in iter_inputs(paths, options.limits):
+        yield item
+
+
+def _results(
+    paths: Sequence[str],
+    options: ParseOptions,
+    keep: KeepSpec | None,
+    workers: int | None,
+    scheduler: Any,
+) -> tuple[Mode, int, Iterator[Any]]:
+    """(mode, workers, results and issues in walk order)."""
+    if scheduler is None:
+        scheduler = active_dask_client()
+    if scheduler is not None:
+        return "dask", 0, _on_dask(paths, options, keep, scheduler)
+    n = _worker_count(workers, os.cpu_count() or 1)
+    if workers is None and input_bytes(paths) < POOL_MIN_BYTES:
+        n = 1
+    if n <= 1:
+
+        def here(raw: RawStream) -> _Ready:
+            return _Ready(parse_stream_task(StreamTask(raw), options, keep))
+
+        return "sequential", 1, _in_order(_walk(paths, options), here, 1)
+    return "processes", n, _on_pool(paths, options, keep, n)
+
+
+def _on_pool(
+    paths: Sequence[str], options: ParseOptions, keep: KeepSpec | None, n: int
+) -> Iterator[Any]:
+    from concurrent.futures import ProcessPoolExecutor
+
+    spool = tempfile.mkdtemp(prefix="multus-forensics-streams-")
+    count = 0
+
+    def submit(raw: RawStream) -> Any:
+        nonlocal count
+        count += 1
+        path = os.path.join(spool, f"{count:06d}")
+        with open(path, "wb") as fh:
+            fh.write(raw.data)
+        return pool.submit(
+            parse_stream_task, StreamTask(replace(raw, data=b""), path), options, keep
+        )
+
+    try:
+        with ProcessPoolExecutor(
+            max_workers=n, mp_context=_mp_context(), initializer=_worker_init
+        ) as pool:
+            yield from _in_order(_walk(paths, options), submit, 2 * n)
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
+
+
+def _on_dask(
+    paths: Sequence[str], options: ParseOptions, keep: KeepSpec | None, scheduler: Any
+) -> Iterator[Any]:
+    client, owned = _dask_client(scheduler)
+    try:
+        n = max(1, len(client.scheduler_info().get("workers", {})))
+
+        def submit(raw: RawStream) -> Any:
+            if not isinstance(raw.data, bytes):  # a mapped file travels as its bytes
+                raw = replace(raw, data=raw.data[:])
+            # scattered, not embedded: a member's bytes would bloat the task graph
+            task = client.scatter(StreamTask(raw), hash=False)
+            return client.submit(parse_stream_task, task, options, keep, pure=False)
+
+        yield from _in_order(_walk(paths, options), submit, n + 1)
+    finally:
+        if owned:
+            client.close()
+
+
+# --- merge ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Bundle:
+    """Kept frames and year facts of one top-level input, ordered as ``parse()`` orders them."""
+
+    name: str | None = None
+    frames: list[tuple[tuple[int, Any, int], pl.DataFrame]] = field(default_factory=list)
+    facts: list[YearFacts] = field(default_factory=list)
+    first_seen: dict[str, int] = field(default_factory=dict)
+
+    def add(self, result: StreamResult, frame: pl.DataFrame) -> None:
+        from multus_forensics.ingest.layout import rotation_key
+
+        logical = "/".join([result.file, *(result.member.split("!") if result.member else [])])
+        set_id, rank = rotation_key(logical)
+        seq = len(self.frames)
+        first = self.first_seen.setdefault(set_id, seq)
+        self.frames.append(((first, rank, seq), frame))
+        if result.years is not None:
+            self.facts.append(result.years)
+
+    def finish(self) -> pl.DataFrame | None:
+        import polars as pl
+
+        from multus_forensics.ingest.years import apply_shifts, bundle_shifts
+
+        if not self.frames:
+            return None
+        ordered = [f for _, f in sorted(self.frames, key=lambda kf: kf[0])]
+        return apply_shifts(pl.concat(ordered, how="vertical"), bundle_shifts(self.facts))
+
+
+def parse_streams(
+    paths: Sequence[str],
+    options: ParseOptions | None = None,
+    *,
+    keep: KeepSpec | None = None,
+    workers: int | None = None,
+    scheduler: Any = None,
+) -> StreamedLog:
+    """Parse ``paths`` with their streams spread over workers; merged as :func:`parse` merges.
+
+    ``keep`` (:func:`~.compact.keep_spec` of the catalog the analysis will use) cuts each
+    stream to the rows that analysis can read; ``None`` keeps every row. ``workers`` and
+    ``scheduler`` are as in :func:`~multus_forensics.batch.run_batch` (``workers=1``: this
+    process only; by default, inputs under :data:`POOL_MIN_BYTES` are parsed here too).
+    ``options.on_error`` applies as in :func:`parse`.
+    """
+    import warnings
+
+    import polars as pl
+
+    from multus_forensics.ingest import Unreadable
+    from multus_forensics.model import empty_frame
+
+    options = options or ParseOptions()
+    start = time.perf_counter()
+    mode, n, results = _results(list(paths), options, keep, workers, scheduler)
+    frames: list[pl.DataFrame] = []
+    issues: list[ParseIssue] = []
+    stats = ParseStats()
+    bundle = _Bundle()
+    out = StreamedLog(EventLog(empty_frame()), mode, n)
+
+    def report(new: Sequence[ParseIssue]) -> None:
+        for issue in new:
+            if options.on_error == "raise" and issue.severity == "error":
+                raise ParseError(issue)
+            if options.on_error == "warn":
+                warnings.warn(str(issue), UserWarning, stacklevel=3)
+        issues.extend(new)
+
+    def flush() -> None:
+        frame = bundle.finish()
+        if frame is not None:
+            frames.append(frame)
+
+    for item in results:
+        if isinstance(item, Unreadable):
+            stats.files.append(
+                FileStats(item.issue.file, item.issue.member, skipped=item.issue.reason)
+            )
+            report([item.issue])
+            continue
+        if isinstance(item, ParseIssue):
+            report([item])
+            continue
+        result: StreamResult = item
+        if result.bundle != bundle.name:
+            flush()
+            bundle = _Bundle(result.bundle)
+        stats.files.append(result.stats)
+        report(result.issues)
+        out.streams += 1
+        out.rows += result.rows
+        out.kept += result.kept
+        out.peak_rss_kb = max(out.peak_rss_kb, result.peak_rss_kb)
+        out.pids.add(result.pid)
+        frame = result.frame()
+        if frame is not None:
+            bundle.add(result, frame)
+    flush()
+    frame = pl.concat(frames, how="vertical") if frames else empty_frame()
+    out.log = EventLog(frame, issues, stats)
+    out.peak_rss_kb = max(out.peak_rss_kb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    out.seconds = time.perf_counter() - start
+    return out
