@@ -18,7 +18,9 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Final
@@ -379,6 +381,29 @@ _CACHE_ENTRIES: Final = 4096
 _CACHE_MAX_CHARS: Final = 8192
 
 
+#: the chains of the analysis running in this context (see :func:`shared_chains`)
+_SCOPE: ContextVar[dict[str, ErrorChain] | None] = ContextVar("shared_chains", default=None)
+
+
+@contextmanager
+def shared_chains() -> Iterator[None]:
+    """Within the block every distinct text is unwrapped once, however many there are.
+
+    A report builds timelines and a diagnosis of the same input: both unwrap the same failures,
+    often more distinct texts (each retry names a new sandbox ID) than the process-wide cache
+    holds, which then evicts them between the two. The scope holds this analysis's chains and
+    is dropped when it ends, so a long ``watch`` still keeps only the bounded cache.
+    """
+    if _SCOPE.get() is not None:  # an outer analysis already shares its chains
+        yield
+        return
+    token = _SCOPE.set({})
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
 def unwrap_error(text: str) -> ErrorChain:
     """Split ``text`` into layers outermost → innermost; never loses text (see module doc).
 
@@ -386,7 +411,13 @@ def unwrap_error(text: str) -> ErrorChain:
     """
     if len(text) > _CACHE_MAX_CHARS:
         return _unwrap(text, 0)
-    return _unwrap_cached(text)
+    scope = _SCOPE.get()
+    if scope is None:
+        return _unwrap_cached(text)
+    found = scope.get(text)
+    if found is None:
+        found = scope[text] = _unwrap_cached(text)
+    return found
 
 
 @functools.lru_cache(maxsize=_CACHE_ENTRIES)

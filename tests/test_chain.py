@@ -430,3 +430,18 @@ def test_adversarial_nesting_is_capped_and_keeps_the_text(text: str) -> None:
     assert time.perf_counter() - start < 2.0
     assert len(chain.layers) <= 65
     assert chain.text == text
+
+
+def test_an_analysis_scope_unwraps_each_text_once_even_past_the_process_cache() -> None:
+    from multus_forensics.chain import _unwrap_cached, shared_chains
+
+    text = 'failed to setup network for sandbox "abc": plugin type="multus" failed (add): boom'
+    with shared_chains():
+        first = unwrap_error(text)
+        _unwrap_cached.cache_clear()  # as when more distinct texts than it holds pass through
+        assert unwrap_error(text) is first
+        with shared_chains():  # a nested analysis shares the outer one's chains
+            assert unwrap_error(text) is first
+    _unwrap_cached.cache_clear()
+    assert unwrap_error(text) is not first  # the scope ended with its analysis
+    assert unwrap_error(text) == first

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from multus_forensics.chain import shared_chains
 from multus_forensics.gcpause import gc_paused
 from multus_forensics.report.analysis import diagnose_log, figures_for, timelines_for
 
@@ -291,6 +292,7 @@ def _affected(
     return pods, by_cause
 
 
+@shared_chains()
 @gc_paused()
 def build_report_data(
     log: EventLog, *, title: str = "Multus forensics report", plots: bool = True
