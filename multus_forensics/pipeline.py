@@ -1,12 +1,13 @@
 """``parse()``: inputs to an :class:`EventLog`, with the line accounting checked per stream.
 
 Streams are read one at a time (only one decompressed member is in memory), parsed, and their
-frames kept. Two things need more than one stream and are done per bundle (one top-level input)
-once its last stream is parsed: rotated sets are put oldest-first (``kubelet.log.2.gz``,
-``kubelet.log.1``, ``kubelet.log``) and year-less events are re-anchored on the bundle's
-full timestamps (:func:`multus_forensics.ingest.years.reanchor_bundle`). Before that, each
-stream takes one year policy from the full dates in its own records
-(:func:`multus_forensics.ingest.content_years.year_from_content`).
+frames kept. What follows needs only frames and is done once over all of them
+(:mod:`multus_forensics.postparse`, so a thousand small files do not pay it a thousand times):
+older pod references read from the text, each stream's one year policy from the full dates in
+its own records (:func:`multus_forensics.ingest.content_years.year_from_content`), and per
+bundle (one top-level input) rotated sets put oldest-first (``kubelet.log.2.gz``,
+``kubelet.log.1``, ``kubelet.log``) and year-less events re-anchored on the bundle's full
+timestamps (:func:`multus_forensics.ingest.years.reanchor_bundle`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import mmap
 import os
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
@@ -31,14 +31,12 @@ from multus_forensics.errors import (
 from multus_forensics.eventlog import EventLog, ParseStats
 from multus_forensics.formats._podrefs import fill_pod_refs
 from multus_forensics.formats.base import ParseContext, TextSource
-from multus_forensics.ingest import Limits, RawStream, Unreadable, decode, iter_inputs
-from multus_forensics.ingest.content_years import year_from_content
-from multus_forensics.ingest.layout import RotationRank, rotation_key
+from multus_forensics.ingest import Limits, Unreadable, decode, iter_inputs
 from multus_forensics.ingest.paste import strip_paste_decoration
 from multus_forensics.ingest.sources import count_inputs
-from multus_forensics.ingest.years import reanchor_bundle
 from multus_forensics.mapping import release
-from multus_forensics.model import FileStats, ParseIssue, empty_frame
+from multus_forensics.model import FileStats, ParseIssue
+from multus_forensics.postparse import StreamFrames
 from multus_forensics.registry import detect, get_format
 from multus_forensics.timeutil import YearAnchor
 
@@ -57,40 +55,19 @@ def _anchor(src: TextSource, year: int | None) -> YearAnchor:
     return YearAnchor()
 
 
-@dataclass
-class _Bundle:
-    """Frames of one top-level input, with the keys that put rotated sets in time order."""
-
-    name: str | None = None
-    frames: list[tuple[tuple[int, RotationRank, int], pl.DataFrame]] = field(default_factory=list)
-    first_seen: dict[str, int] = field(default_factory=dict)
-
-    def add(self, raw: RawStream, frame: pl.DataFrame) -> None:
-        logical = "/".join([raw.file, *(raw.member.split("!") if raw.member else [])])
-        set_id, rank = rotation_key(logical)
-        seq = len(self.frames)
-        first = self.first_seen.setdefault(set_id, seq)
-        self.frames.append(((first, rank, seq), frame))
-
-    def finish(self) -> pl.DataFrame | None:
-        import polars as pl
-
-        if not self.frames:
-            return None
-        ordered = [f for _, f in sorted(self.frames, key=lambda kf: kf[0])]
-        return reanchor_bundle(pl.concat(ordered, how="vertical"))
-
-
 def parse_source(
     src: TextSource,
     *,
     format: str | None = None,  # noqa: A002 - the public keyword is "format"
     ctx: ParseContext | None = None,
     name: str | None = None,
+    fill_refs: bool = True,
 ) -> tuple[FileStats, pl.DataFrame | None, list[ParseIssue]]:
     """Detect the format of one decoded source, parse it and check its line accounting.
 
     ``name`` is the logical path matched against file globs (default: file, then member).
+    ``fill_refs=False`` leaves the older pod-reference forms to the caller (``parse`` fills
+    them once over many streams: :mod:`multus_forensics.postparse`).
     Returns the coverage row, the events (``None`` when nothing was parsed) and the issues. An
     accounting mismatch is a bug in the format and raises :class:`AssertionError`.
     """
@@ -115,7 +92,8 @@ def parse_source(
     fs.format = fmt.name
     out = fmt.parse(src, ctx or ParseContext())
     # older pod-reference forms, whichever path parsed; text read in steps, pages dropped
-    out.events = fill_pod_refs(out.events, _releaser(src))
+    if fill_refs:
+        out.events = fill_pod_refs(out.events, _releaser(src))
     fs.events = out.events.height
     fs.event_lines = int(out.events["nlines"].sum()) if out.events.height else 0
     fs.issue_lines = sum(1 for i in out.issues if i.severity == "error" and i.line is not None)
@@ -192,7 +170,6 @@ def parse(
     ``limits`` bounds decompression (:class:`~multus_forensics.ingest.Limits`); ``progress``
     is called as ``progress(done, total)`` with counts of top-level files.
     """
-    import polars as pl
 
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -209,10 +186,11 @@ def parse(
     except (KeyError, ValueError) as exc:
         raise InputError(f"unknown time zone {tz!r}") from exc
 
-    out_frames: list[pl.DataFrame] = []
-    issues: list[ParseIssue] = []
+    # issues in the order found; a deferred stream's year notes are a list filled by finish()
+    chunks: list[list[ParseIssue]] = []
+    late: list[list[ParseIssue]] = []
     stats = ParseStats()
-    bundle = _Bundle()
+    streams = StreamFrames()
     total = count_inputs(inputs) if progress else 0
     current = -1
 
@@ -222,12 +200,7 @@ def parse(
                 raise ParseError(issue)
             if on_error == "warn":
                 warnings.warn(str(issue), UserWarning, stacklevel=3)
-        issues.extend(new)
-
-    def flush() -> None:
-        frame = bundle.finish()
-        if frame is not None:
-            out_frames.append(frame)
+        chunks.append(new)
 
     for index, item in iter_inputs(inputs, limits):
         if progress and index != current:
@@ -243,24 +216,31 @@ def parse(
         if isinstance(item, ParseIssue):
             report([item])
             continue
-        if item.bundle != bundle.name:
-            flush()
-            bundle = _Bundle(item.bundle)
         src, decode_issues = decode(item)
         src, paste_issues = strip_paste_decoration(src)
         decode_issues += paste_issues
         report(decode_issues)
         ctx = ParseContext(_anchor(src, year), zone, now)
-        fs, frame, parse_issues = parse_source(src, format=format, ctx=ctx, name=item.name)
+        release = _releaser(src)
+        fs, frame, parse_issues = parse_source(
+            src, format=format, ctx=ctx, name=item.name, fill_refs=False
+        )
         fs.bytes = len(item.data)
         stats.files.append(fs)
         report(parse_issues)
         if frame is not None:
-            frame, year_issues = year_from_content(frame, src.file, src.member, _releaser(src))
-            report(year_issues)
-            bundle.add(item, frame)
-    flush()
+            notes, done = streams.add(item, frame, release)
+            if done:
+                report(notes)
+            else:
+                chunks.append(notes)
+                late.append(notes)
+    frame = streams.finish()
+    if on_error == "warn":
+        for notes in late:
+            for issue in notes:  # year notes are warnings: collected, never raised
+                warnings.warn(str(issue), UserWarning, stacklevel=2)
     if progress:
         progress(total, total)
-    frame = pl.concat(out_frames, how="vertical") if out_frames else empty_frame()
+    issues = [issue for chunk in chunks for issue in chunk]
     return EventLog(frame, issues, stats)

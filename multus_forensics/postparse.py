@@ -1,0 +1,185 @@
+"""The frame-level passes after the formats, run once over many streams instead of once each.
+
+A format parses one stream; what follows needs only frames: pod references read from the text
+(row by row, :func:`~multus_forensics.formats._podrefs.fill_pod_refs`), the year a stream's own
+dated records vote for (per stream, :func:`~multus_forensics.ingest.content_years.year_from_content`),
+the rotation order and the years of a bundle (per bundle,
+:func:`~multus_forensics.ingest.years.reanchor_bundle`) and the concatenation. Each is a few polars
+operations whose fixed cost, paid per stream, is most of the cost of a 100-line file; a
+must-gather has thousands of them. So streams read into memory are collected, and each pass runs
+once over all of them with the same result per stream and per bundle as running it on each alone:
+
+* pod references are a row-wise fill: one pass over the concatenated frames;
+* a stream's content vote changes nothing unless a dated row of it has a full date in its text
+  (:func:`~multus_forensics.ingest.content_years.streams_with_dates`, one pass): only those
+  streams are voted on, each alone;
+* a bundle's reanchor changes nothing unless it has both movable and explicit (or evidence)
+  rows (:func:`~multus_forensics.ingest.years.year_flags`, one group-by): only those bundles
+  are reanchored, each alone.
+
+A stream read from a mapped file (``Limits.map_min_bytes``) takes both stream passes at once,
+with its pages dropped step by step, as before; it still joins its bundle here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from multus_forensics.formats._podrefs import fill_pod_refs
+from multus_forensics.ingest.content_years import streams_with_dates, year_from_content
+from multus_forensics.ingest.layout import RotationRank, rotation_key
+from multus_forensics.ingest.years import reanchor_bundle, year_flags
+from multus_forensics.model import ParseIssue, empty_frame
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from multus_forensics.ingest import RawStream
+
+
+@dataclass
+class _Stream:
+    """One stream's frame, where it goes, and the list its year notes go to."""
+
+    bundle: int
+    key: tuple[int, RotationRank, int]
+    frame: pl.DataFrame
+    file: str
+    member: str | None
+    deferred: bool
+    notes: list[ParseIssue]
+    #: position of the frame's rows in the concatenated deferred frames (deferred only)
+    start: int = 0
+
+
+@dataclass
+class StreamFrames:
+    """Parsed streams of one ``parse`` call, in the order read, finished by :meth:`finish`."""
+
+    streams: list[_Stream] = field(default_factory=list)
+    _bundle_name: str | None = None
+    _bundles: int = 0
+    _first_seen: dict[str, int] = field(default_factory=dict)
+    _in_bundle: int = 0
+    #: the stream number (among deferred streams) of each row of the concatenated frames
+    _numbers: pl.Series | None = None
+
+    def add(
+        self, raw: RawStream, frame: pl.DataFrame, release: Callable[[], None] | None
+    ) -> tuple[list[ParseIssue], bool]:
+        """Take one stream's frame (pod references not yet filled); returns its year notes and
+        whether they are complete. Incomplete notes are the list :meth:`finish` extends.
+
+        ``release`` (a mapped stream's page dropper) makes the stream passes run now, in steps.
+        """
+        if not self.streams or raw.bundle != self._bundle_name:
+            self._bundles += 1
+            self._bundle_name = raw.bundle
+            self._first_seen = {}
+            self._in_bundle = 0
+        logical = "/".join([raw.file, *(raw.member.split("!") if raw.member else [])])
+        set_id, rank = rotation_key(logical)
+        seq = self._in_bundle
+        self._in_bundle += 1
+        first = self._first_seen.setdefault(set_id, seq)
+        notes: list[ParseIssue] = []
+        deferred = release is None
+        if not deferred:
+            frame = fill_pod_refs(frame, release)
+            frame, notes = year_from_content(frame, raw.file, raw.member, release)
+        self.streams.append(
+            _Stream(self._bundles, (first, rank, seq), frame, raw.file, raw.member, deferred, notes)
+        )
+        return notes, not deferred
+
+    def finish(self) -> pl.DataFrame:
+        """Every stream's events: pod references, content years, bundle order and years."""
+        import polars as pl
+
+        if not self.streams:
+            return empty_frame()
+        joined = self._stream_passes()
+        flags = self._flags(joined)
+        out: list[pl.DataFrame] = []
+        by_bundle: dict[int, list[_Stream]] = {}
+        for s in self.streams:
+            by_bundle.setdefault(s.bundle, []).append(s)
+        for bundle, members in by_bundle.items():
+            ordered = sorted(members, key=lambda s: s.key)
+            movable, anchored = flags.get(bundle, (False, False))
+            if movable and anchored:
+                out.append(reanchor_bundle(pl.concat([s.frame for s in ordered], how="vertical")))
+            else:
+                out.extend(_runs(ordered, joined))
+        return out[0] if len(out) == 1 else pl.concat(out, how="vertical")
+
+    def _stream_passes(self) -> pl.DataFrame | None:
+        """The deferred streams' frames concatenated, their pod references filled; each stream's ``frame`` becomes its slice, re-dated by its own
+        records when it has full dates in them (then no longer a slice)."""
+        import numpy as np
+        import polars as pl
+
+        deferred = [s for s in self.streams if s.deferred]
+        if not deferred:
+            return None
+        heights = [s.frame.height for s in deferred]
+        joined = pl.concat([s.frame for s in deferred], how="vertical", rechunk=True)
+        joined = fill_pod_refs(joined)
+        self._numbers = pl.Series(np.repeat(np.arange(len(deferred), dtype=np.uint32), heights))
+        dated = streams_with_dates(joined, self._numbers)
+        start = 0
+        for k, s in enumerate(deferred):
+            s.start, s.frame = start, joined.slice(start, heights[k])
+            start += heights[k]
+            if k in dated:
+                before = s.frame
+                s.frame, notes = year_from_content(before, s.file, s.member)
+                s.notes.extend(notes)
+                if s.frame is not before:
+                    s.start = -1  # no longer a slice of ``joined``
+        return joined
+
+    def _flags(self, joined: pl.DataFrame | None) -> dict[int, tuple[bool, bool]]:
+        """Per bundle: whether it has movable rows, and explicit or evidence rows (the two
+        things :func:`reanchor_bundle` needs to change anything)."""
+        import polars as pl
+
+        per_stream: list[tuple[int, tuple[bool, bool]]] = []
+        if joined is not None and self._numbers is not None:
+            found = year_flags(joined, self._numbers)
+            deferred = (s for s in self.streams if s.deferred)
+            for k, s in enumerate(deferred):
+                if s.start >= 0:
+                    per_stream.append((s.bundle, found.get(k, (False, False))))
+        for s in self.streams:
+            if not s.deferred or s.start < 0:  # read alone, or re-dated since
+                zero = pl.Series([0], dtype=pl.UInt32).new_from_index(0, s.frame.height)
+                one = year_flags(s.frame, zero)
+                per_stream.append((s.bundle, one.get(0, (False, False))))
+        flags: dict[int, tuple[bool, bool]] = {}
+        for bundle, (movable, anchored) in per_stream:
+            m, a = flags.get(bundle, (False, False))
+            flags[bundle] = (m or movable, a or anchored)
+        return flags
+
+
+def _runs(ordered: list[_Stream], joined: pl.DataFrame | None) -> list[pl.DataFrame]:
+    """The streams' frames in order, neighbouring slices of ``joined`` as one slice."""
+    out: list[pl.DataFrame] = []
+    run_start = run_end = -1
+    for s in ordered:
+        if s.deferred and s.start >= 0 and s.start == run_end:
+            run_end += s.frame.height
+            continue
+        if run_start >= 0 and joined is not None:
+            out.append(joined.slice(run_start, run_end - run_start))
+            run_start = run_end = -1
+        if s.deferred and s.start >= 0:
+            run_start, run_end = s.start, s.start + s.frame.height
+        else:
+            out.append(s.frame)
+    if run_start >= 0 and joined is not None:
+        out.append(joined.slice(run_start, run_end - run_start))
+    return out
