@@ -17,8 +17,9 @@ import mmap
 import os
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 from zoneinfo import ZoneInfo
 
 from multus_forensics import notlog
@@ -30,8 +31,8 @@ from multus_forensics.errors import (
 )
 from multus_forensics.eventlog import EventLog, ParseStats
 from multus_forensics.formats._podrefs import fill_pod_refs
-from multus_forensics.formats.base import ParseContext, TextSource
-from multus_forensics.ingest import Limits, Unreadable, decode, iter_inputs
+from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.ingest import Limits, RawStream, Unreadable, decode, iter_inputs
 from multus_forensics.ingest.paste import strip_paste_decoration
 from multus_forensics.ingest.sources import count_inputs
 from multus_forensics.mapping import release
@@ -71,6 +72,18 @@ def parse_source(
     Returns the coverage row, the events (``None`` when nothing was parsed) and the issues. An
     accounting mismatch is a bug in the format and raises :class:`AssertionError`.
     """
+    fs, fmt, unparsed = _choose(src, format, name)
+    if fmt is None:
+        return fs, None, unparsed
+    out = fmt.parse(src, ctx or ParseContext())
+    return _account(src, fs, fmt, out, fill_refs)
+
+
+def _choose(
+    src: TextSource, forced: str | None, name: str | None
+) -> tuple[FileStats, LogFormat | None, list[ParseIssue]]:
+    """The source's coverage row and format; without a format, the row is complete and the
+    issues say why nothing was parsed."""
     size = len(src.data) if src.data is not None else len(src.text)  # keep the text undecoded
     fs = FileStats(src.file, src.member, bytes=size, lines=src.line_count)
     head = src.head()
@@ -78,11 +91,11 @@ def parse_source(
         fs.blank_lines = src.line_count
         return fs, None, []
     label = src.file + (f"!{src.member}" if src.member else "")
-    not_log = notlog.by_name(name or label, head) if format is None else None
+    not_log = notlog.by_name(name or label, head) if forced is None else None
     if not_log is not None:
         return _unparsed(src, fs, f"not a log: {not_log}", not_log=True)
     try:
-        fmt, why = detect(name or label, head, format)
+        fmt, why = detect(name or label, head, forced)
     except MultusForensicsError as exc:
         return _unparsed(src, fs, str(exc))
     if fmt is None:
@@ -90,7 +103,13 @@ def parse_source(
             return _unparsed(src, fs, f"not a log: {code}", not_log=True)
         return _unparsed(src, fs, f"not parsed: {why}")
     fs.format = fmt.name
-    out = fmt.parse(src, ctx or ParseContext())
+    return fs, fmt, []
+
+
+def _account(
+    src: TextSource, fs: FileStats, fmt: LogFormat, out: ParseOutput, fill_refs: bool
+) -> tuple[FileStats, pl.DataFrame, list[ParseIssue]]:
+    """``fs`` completed from the format's output, the line accounting checked."""
     # older pod-reference forms, whichever path parsed; text read in steps, pages dropped
     if fill_refs:
         out.events = fill_pod_refs(out.events, _releaser(src))
@@ -100,12 +119,70 @@ def parse_source(
     fs.blank_lines = out.blank_lines
     fs.header_lines = out.header_lines
     if not fs.balanced:
+        label = src.file + (f"!{src.member}" if src.member else "")
         raise AssertionError(
             f"{label}: line accounting broken in format {fmt.name}: {fs.lines} lines read, "
             f"{fs.event_lines} in events, {fs.issue_lines} reported, {fs.blank_lines} blank, "
             f"{fs.header_lines} header"
         )
     return fs, out.events, out.issues
+
+
+#: small files parsed together hold at most this many bytes (one joined copy of them)
+SMALL_BATCH_BYTES: Final = 64 << 20
+
+
+@dataclass
+class _Small:
+    """A small source waiting for its batch, with the places its issues and notes go."""
+
+    item: RawStream
+    src: TextSource
+    ctx: ParseContext
+    fs: FileStats
+    issues: list[ParseIssue]
+    notes: list[ParseIssue]
+
+
+@dataclass
+class _SmallFiles:
+    """Consecutive small sources of one format, parsed together (``LogFormat.parse_batch``):
+    a format's per-file setup is paid once per batch instead of once per file."""
+
+    fmt: LogFormat | None = None
+    waiting: list[_Small] = field(default_factory=list)
+    size: int = 0
+
+    def takes(self, fmt: LogFormat, src: TextSource) -> bool:
+        """Whether ``src`` of ``fmt`` may join the waiting sources (else parse them first)."""
+        if self.fmt is None:
+            return True
+        return fmt.name == self.fmt.name and self.size + _size(src) <= SMALL_BATCH_BYTES
+
+    def add(self, fmt: LogFormat, small: _Small) -> None:
+        self.fmt = fmt
+        self.waiting.append(small)
+        self.size += _size(small.src)
+
+    def parse(self) -> list[tuple[_Small, pl.DataFrame, list[ParseIssue]]]:
+        """The waiting sources parsed, each with its events and issues; none wait after."""
+        fmt, waiting = self.fmt, self.waiting
+        self.fmt, self.waiting, self.size = None, [], 0
+        if fmt is None or not waiting:
+            return []
+        if len(waiting) == 1:  # alone: exactly the per-file path
+            outs = [fmt.parse(waiting[0].src, waiting[0].ctx)]
+        else:
+            outs = fmt.parse_batch([w.src for w in waiting], [w.ctx for w in waiting])
+        done = []
+        for w, out in zip(waiting, outs, strict=True):
+            _, frame, found = _account(w.src, w.fs, fmt, out, fill_refs=False)
+            done.append((w, frame, found))
+        return done
+
+
+def _size(src: TextSource) -> int:
+    return len(src.data) if src.data is not None else len(src.text)
 
 
 def _releaser(src: TextSource) -> Callable[[], None] | None:
@@ -186,11 +263,12 @@ def parse(
     except (KeyError, ValueError) as exc:
         raise InputError(f"unknown time zone {tz!r}") from exc
 
-    # issues in the order found; a deferred stream's year notes are a list filled by finish()
+    # issues in the order found; a later pass fills the lists it was given in the meantime
     chunks: list[list[ParseIssue]] = []
     late: list[list[ParseIssue]] = []
     stats = ParseStats()
     streams = StreamFrames()
+    small = _SmallFiles()
     total = count_inputs(inputs) if progress else 0
     current = -1
 
@@ -201,6 +279,23 @@ def parse(
             if on_error == "warn":
                 warnings.warn(str(issue), UserWarning, stacklevel=3)
         chunks.append(new)
+
+    def later() -> list[ParseIssue]:
+        chunks.append([])  # a small file's place in the issues: filled when its batch is parsed
+        return chunks[-1]
+
+    def keep(item: RawStream, src: TextSource, frame: pl.DataFrame) -> None:
+        notes: list[ParseIssue] = []
+        if streams.add(item, frame, _releaser(src), notes):
+            report(notes)
+        else:
+            chunks.append(notes)
+            late.append(notes)
+
+    def flush() -> None:
+        for waiting, frame, found in small.parse():
+            waiting.issues.extend(found)
+            streams.add(waiting.item, frame, None, waiting.notes)
 
     for index, item in iter_inputs(inputs, limits):
         if progress and index != current:
@@ -221,20 +316,22 @@ def parse(
         decode_issues += paste_issues
         report(decode_issues)
         ctx = ParseContext(_anchor(src, year), zone, now)
-        release = _releaser(src)
-        fs, frame, parse_issues = parse_source(
-            src, format=format, ctx=ctx, name=item.name, fill_refs=False
-        )
+        fs, fmt, unparsed = _choose(src, format, item.name)
         fs.bytes = len(item.data)
         stats.files.append(fs)
+        if fmt is None:
+            report(unparsed)
+            continue
+        if on_error in (None, "collect") and fmt.batchable(src, ctx):
+            if not small.takes(fmt, src):
+                flush()
+            small.add(fmt, _Small(item, src, ctx, fs, later(), later()))
+            continue
+        flush()
+        _, frame, parse_issues = _account(src, fs, fmt, fmt.parse(src, ctx), fill_refs=False)
         report(parse_issues)
-        if frame is not None:
-            notes, done = streams.add(item, frame, release)
-            if done:
-                report(notes)
-            else:
-                chunks.append(notes)
-                late.append(notes)
+        keep(item, src, frame)
+    flush()
     frame = streams.finish()
     if on_error == "warn":
         for notes in late:

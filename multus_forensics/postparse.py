@@ -67,10 +67,14 @@ class StreamFrames:
     _numbers: pl.Series | None = None
 
     def add(
-        self, raw: RawStream, frame: pl.DataFrame, release: Callable[[], None] | None
-    ) -> tuple[list[ParseIssue], bool]:
-        """Take one stream's frame (pod references not yet filled); returns its year notes and
-        whether they are complete. Incomplete notes are the list :meth:`finish` extends.
+        self,
+        raw: RawStream,
+        frame: pl.DataFrame,
+        release: Callable[[], None] | None,
+        notes: list[ParseIssue],
+    ) -> bool:
+        """Take one stream's frame (pod references not yet filled); its year notes go to
+        ``notes``, now (True) or when :meth:`finish` runs (False).
 
         ``release`` (a mapped stream's page dropper) makes the stream passes run now, in steps.
         """
@@ -84,15 +88,15 @@ class StreamFrames:
         seq = self._in_bundle
         self._in_bundle += 1
         first = self._first_seen.setdefault(set_id, seq)
-        notes: list[ParseIssue] = []
         deferred = release is None
         if not deferred:
             frame = fill_pod_refs(frame, release)
-            frame, notes = year_from_content(frame, raw.file, raw.member, release)
+            frame, now = year_from_content(frame, raw.file, raw.member, release)
+            notes.extend(now)
         self.streams.append(
             _Stream(self._bundles, (first, rank, seq), frame, raw.file, raw.member, deferred, notes)
         )
-        return notes, not deferred
+        return not deferred
 
     def finish(self) -> pl.DataFrame:
         """Every stream's events: pod references, content years, bundle order and years."""

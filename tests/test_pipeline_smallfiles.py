@@ -8,10 +8,14 @@ into small files, over journald kubelet, bare klog, containerd, Multus log and d
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import random
 import shutil
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 
 import polars as pl
 import pytest
@@ -102,3 +106,47 @@ def test_one_bundle_of_small_files_is_reanchored_as_one(tmp_path: Path) -> None:
     moved = together.frame.filter(pl.col("year_source") == "bundle")
     assert moved.height
     assert set(moved["time"].dt.year().to_list()) == {2026}
+
+
+def _nodegen() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("nodegen", ROOT / "benchmarks" / "nodegen.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["nodegen"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cut(root: Path, name: str, lines: list[str], rng: random.Random) -> list[str]:
+    """``lines`` cut at random places (blocks cut too) into files of 1 to 120 lines."""
+    paths, at, k = [], 0, 0
+    while at < len(lines):
+        n = rng.choice((1, 3, 9, 10, 15, 16, 40, 100, 120))
+        paths.append(str(_put(root / f"{name}-{k:03d}.journal", "".join(lines[at : at + n]))))
+        at, k = at + n, k + 1
+    return paths
+
+
+@pytest.mark.parametrize("tz", [None, "Europe/Paris"])
+def test_generated_node_journals_cut_small_equal_each_parsed_alone(
+    tmp_path: Path, tz: str | None
+) -> None:
+    """Many writers and hosts, restarts, crossed blocks cut between files, a year rollover
+    (the second journal starts on Dec 31), pieces of 1 to 120 lines, two zones."""
+    nodegen = _nodegen()
+    rng = random.Random(16)
+    shapes = [
+        nodegen.Shape(hosts=("master-0", "worker-1"), precise=True, restarts=3, blocks=0.05),
+        nodegen.Shape(day_pad=" ", start=datetime(2025, 12, 31, 23, 50, tzinfo=UTC), blocks=0.05),
+    ]
+    paths: list[str] = []
+    for k, shape in enumerate(shapes):
+        lines = [line + "\n" for line in nodegen.node_journal(1500, rng, shape)]
+        paths += _cut(tmp_path, f"node{k}", lines, rng)
+    together = parse(paths, tz=tz, on_error="collect")
+    alone = [parse(p, tz=tz, on_error="collect") for p in paths]
+    _same(together, alone)
+    assert together.frame.height > 2500
+    assert {"master-0", "worker-1"} <= set(together.frame["node"].unique().to_list())
+    assert set(together.frame["time"].dt.year().unique().to_list()) == {2025, 2026}

@@ -103,7 +103,19 @@ class TextSource:
         return lines
 
     def head(self, n: int = 50) -> list[str]:
-        """The first ``n`` non-blank lines, for sniffing."""
+        """The first ``n`` non-blank lines, for sniffing.
+
+        Read once per source: paste detection, format detection and the format itself all
+        ask, and for a small file those reads cost more than its parse.
+        """
+        have: tuple[int, list[str]] | None = self.__dict__.get("_head")
+        if have is not None and (have[0] >= n or len(have[1]) < have[0]):
+            return have[1][:n]
+        out = self._read_head(n)
+        self.__dict__["_head"] = (n, out)
+        return out[:]
+
+    def _read_head(self, n: int) -> list[str]:
         data = self.data
         if data is None or self._decoded():
             return _head(self.text, n)
@@ -172,6 +184,17 @@ class LogFormat:
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
         """Turn the whole source into events; every line must be in an event or an issue."""
         raise NotImplementedError
+
+    def batchable(self, src: TextSource, ctx: ParseContext) -> bool:
+        """Whether ``src`` may be parsed with others of this format by :meth:`parse_batch`
+        (a format whose per-file setup outweighs a small file's lines says yes to those)."""
+        return False
+
+    def parse_batch(
+        self, srcs: Sequence[TextSource], ctxs: Sequence[ParseContext]
+    ) -> list[ParseOutput]:
+        """One output per source, each what :meth:`parse` gives that source alone."""
+        return [self.parse(src, ctx) for src, ctx in zip(srcs, ctxs, strict=True)]
 
 
 PayloadParser = Callable[[str], "dict[str, Any] | None"]

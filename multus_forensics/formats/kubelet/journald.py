@@ -82,12 +82,32 @@ class JournaldFormat(LogFormat):
         from multus_forensics._native import load
         from multus_forensics.formats.kubelet import _journalrec, _journalvec
 
-        if ctx.year_anchor.source != "argument":
-            anchor = header_anchor(src.head(3), zone_or_utc(ctx.tz))
-            ctx = replace(ctx, year_anchor=anchor) if anchor is not None else ctx
+        ctx = _own_anchor(src, ctx)
         if _journalvec.applies(src, ctx, VECTOR_MIN_LINES) and load("_kscan") is not None:
             return _journalvec.parse_vectorised(src, ctx, self.name)
         return _journalrec.parse_lines(src, ctx, self.name, enumerate(src.lines), None)
+
+    def batchable(self, src: TextSource, ctx: ParseContext) -> bool:
+        from multus_forensics.formats.kubelet import _journalbatch
+
+        return _journalbatch.batchable(src, _own_anchor(src, ctx))
+
+    def parse_batch(
+        self, srcs: Sequence[TextSource], ctxs: Sequence[ParseContext]
+    ) -> list[ParseOutput]:
+        """Small files scanned together (:mod:`._journalbatch`), each read as if alone."""
+        from multus_forensics.formats.kubelet import _journalbatch
+
+        own = [_own_anchor(src, ctx) for src, ctx in zip(srcs, ctxs, strict=True)]
+        return _journalbatch.parse_batch(srcs, own, self.name)
+
+
+def _own_anchor(src: TextSource, ctx: ParseContext) -> ParseContext:
+    """``ctx`` with the file's header dates as its year anchor, unless ``year=`` was given."""
+    if ctx.year_anchor.source != "argument":
+        anchor = header_anchor(src.head(3), zone_or_utc(ctx.tz))
+        ctx = replace(ctx, year_anchor=anchor) if anchor is not None else ctx
+    return ctx
 
 
 #: identifiers that are the kubelet: OpenShift's kubenswrapper, old hyperkube

@@ -1,0 +1,213 @@
+"""Many small journald files through the compiled scanner at once, each read as if alone.
+
+A must-gather or a node's log folder holds thousands of journals of a few dozen lines. The
+fast path's setup (a dozen polars columns, their merge, ``conform``) costs more than scanning
+100 lines, so alone each such file would pay it, or take the careful path line by line. Here the
+files' bytes are joined and scanned in one pass; the scanner is told where each file ends
+(``last``), so no line of one file is read as the continuation of another. What depends on
+the file stays per file: its lines' years come from its own year anchor (header, ``year=``,
+mtime), and the lines the scanner leaves go to the careful path with the file's own lines
+(blocks, followers, newest-first order judged from its own rows). Columns are built, the careful
+events put in line order and the frame conformed once for the batch, then cut back into one
+frame per file: the same rows, row for row, as :mod:`._journalvec` or the careful path gives
+each file alone.
+"""
+
+from __future__ import annotations
+
+import mmap
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final
+
+from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.kubelet import _journalrec
+from multus_forensics.formats.kubelet._journalvec import (
+    CHUNK_ROWS,
+    ScanLines,
+    _block_followers,
+    _chunk,
+    _span,
+    _years,
+    applies,
+    careful_starts,
+    zone_name,
+)
+from multus_forensics.model import conform, schema
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+
+#: files at most this long join a batch; a longer one pays its own setup back
+MAX_FILE_LINES: Final = 4096
+#: a batch is scanned as one buffer: bounded so a folder of small files is never one copy
+MAX_BATCH_BYTES: Final = 64 << 20
+#: stands for "the file's year source" in the scanned rows until each file's is put in
+_THE_FILES: Final = "\x00file"
+_FILE: Final = "_batch_file"
+
+
+def batchable(src: TextSource, ctx: ParseContext) -> bool:
+    """A small in-memory file whose head is English ``short`` journald text (the scanner's)."""
+    if src.line_count > MAX_FILE_LINES or isinstance(src.data, mmap.mmap):
+        return False
+    return applies(src, ctx, 1)
+
+
+def parse_batch(
+    srcs: Sequence[TextSource], ctxs: Sequence[ParseContext], fmt: str
+) -> list[ParseOutput]:
+    """One :class:`ParseOutput` per file, as :func:`._journalvec.parse_vectorised` would give.
+
+    Every ``ctxs`` entry has the same zone (one ``parse`` call); the year anchors may differ.
+    """
+    import numpy as np
+    import polars as pl
+
+    from multus_forensics._native import require
+
+    _kscan = require("_kscan")
+    zone = zone_name(ctxs[0]) or "UTC"
+    datas = [_bytes(src) for src in srcs]
+    sizes = np.fromiter((len(d) for d in datas), dtype=np.int64, count=len(datas))
+    byte_lo = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    joined = b"".join(datas)
+    starts_b, lens_b, months_b = _kscan.lines(joined)
+    starts = np.frombuffer(starts_b, dtype=np.int64)
+    lens = np.frombuffer(lens_b, dtype=np.int64)
+    months = np.frombuffer(months_b, dtype=np.uint8)
+    owner = np.searchsorted(byte_lo, starts, "right") - 1
+    counts = np.bincount(owner, minlength=len(srcs))
+    line_lo = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    years = np.zeros(len(starts), dtype=np.int64)
+    for f, ctx in enumerate(ctxs):
+        lo, hi = int(line_lo[f]), int(line_lo[f] + counts[f])
+        years[lo:hi] = _years(months[lo:hi], ctx)
+    last = np.zeros(len(starts), dtype=np.uint8)
+    last[(line_lo + counts - 1)[counts > 0]] = 1
+    lines = ScanLines(joined, starts, lens, years)
+    careful = careful_starts()
+    frames: list[pl.DataFrame] = []
+    slow: list[np.ndarray] = []
+    for start in range(0, len(starts), CHUNK_ROWS):
+        frame, slow_idx, host = _chunk(
+            lines, _span(start, len(starts)), zone, careful, _THE_FILES, last
+        )
+        if host is not None:
+            frame = frame.with_columns(pl.lit(host, dtype=pl.String).alias("node"))
+        frames.append(frame.select(_ROW_ORDER))
+        slow.append(slow_idx)
+    fast = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+    slow_idx = np.concatenate(slow)
+    fast = fast.with_columns(pl.Series(_FILE, owner[fast["line"].to_numpy() - 1]))
+    slow_of = _per_file(slow_idx, line_lo, counts)
+    drop: list[np.ndarray] = []
+    for f, idx in slow_of.items():  # the careful path must also see its blocks' followers
+        lo = int(line_lo[f])
+        own = ScanLines(datas[f], starts[lo : lo + counts[f]] - byte_lo[f], lens[lo : lo + counts[f]], years[lo : lo + counts[f]])  # fmt: skip
+        followers = np.setdiff1d(_block_followers(own, idx - lo), idx - lo)
+        if len(followers):
+            drop.append(followers + lo)
+            slow_of[f] = np.union1d(idx, followers + lo)
+    if drop:
+        gone = np.concatenate(drop) + 1
+        fast = fast.filter(~np.isin(fast["line"].to_numpy(), gone))
+    order = _order(fast) if slow_of else {}
+    outs = [ParseOutput(fast.clear(), [], 0, 0) for _ in srcs]
+    careful_frames: list[pl.DataFrame] = []
+    for f, idx in slow_of.items():
+        lo = int(line_lo[f])
+        texts = [joined[starts[i] : starts[i] + lens[i]].decode() for i in idx]
+        items = zip((idx - lo).tolist(), texts, strict=True)
+        year_map = {int(i) - lo: int(years[i]) for i in idx.tolist() if years[i]}
+        back, ahead = order.get(f, (0, 0))
+        reverse = back >= ahead if back or ahead else None
+        out = _journalrec.parse_lines(srcs[f], ctxs[f], fmt, items, year_map, reverse)
+        outs[f] = ParseOutput(fast.clear(), out.issues, out.blank_lines, out.header_lines)
+        if out.events.height:
+            careful_frames.append(out.events.with_columns(pl.lit(f, dtype=pl.Int64).alias(_FILE)))
+    events = _assemble(fast, careful_frames, srcs, ctxs, line_lo, fmt)
+    heights = np.bincount(events[_FILE].to_numpy(), minlength=len(srcs))
+    events = events.drop(_FILE)
+    at = 0
+    for f, out in enumerate(outs):
+        out.events = events.slice(at, int(heights[f]))
+        at += int(heights[f])
+    return outs
+
+
+#: the scanned rows' columns in one order (a chunk with one node has it added as a constant)
+_ROW_ORDER: Final = (
+    "time", "raw", "node", "message", "error", "fields", "namespace", "pod", "pod_uid",
+    "sandbox_id", "container_id", "kind", "level", "source", "year_source", "line",
+)  # fmt: skip
+
+
+def _bytes(src: TextSource) -> bytes:
+    """The file's UTF-8 bytes ending with a newline (so the next file starts a line)."""
+    data = bytes(src.data) if src.data is not None else src.text.encode("utf-8")
+    return data if not data or data.endswith(b"\n") else data + b"\n"
+
+
+def _per_file(idx: np.ndarray, line_lo: np.ndarray, counts: np.ndarray) -> dict[int, np.ndarray]:
+    """The sorted line indexes ``idx`` grouped by the file they are in (files with none left out)."""
+    import numpy as np
+
+    owner = np.searchsorted(line_lo, idx, "right") - 1
+    return {int(f): idx[owner == f] for f in np.unique(owner)}
+
+
+def _order(fast: pl.DataFrame) -> dict[int, tuple[int, int]]:
+    """Per file: how many of its scanned rows step back in time, and how many forward (the
+    careful path is told a file is newest-first from these, as for a file alone)."""
+    import polars as pl
+
+    step = pl.col("time").diff().dt.total_microseconds().over(_FILE)
+    counted = (
+        fast.select(_FILE, step.alias("step"))
+        .group_by(_FILE)
+        .agg((pl.col("step") < 0).sum().alias("back"), (pl.col("step") > 0).sum().alias("ahead"))
+    )
+    return {
+        int(f): (int(b), int(a))
+        for f, b, a in zip(counted[_FILE], counted["back"], counted["ahead"], strict=True)
+    }
+
+
+def _assemble(
+    fast: pl.DataFrame,
+    careful: list[pl.DataFrame],
+    srcs: Sequence[TextSource],
+    ctxs: Sequence[ParseContext],
+    line_lo: np.ndarray,
+    fmt: str,
+) -> pl.DataFrame:
+    """Scanned rows with their files' columns, and the careful events, in file and line order."""
+    import polars as pl
+
+    sch = schema()
+    which = pl.col(_FILE)
+    files = pl.Series([s.file for s in srcs], dtype=pl.String)
+    members = pl.Series([s.member for s in srcs], dtype=pl.String)
+    sources = pl.Series([c.year_anchor.source for c in ctxs], dtype=pl.String)
+    first = pl.Series(line_lo, dtype=pl.Int64)
+    fast = fast.with_columns(
+        pl.lit(files).gather(which).alias("file"),
+        pl.lit(members).gather(which).alias("member"),
+        (pl.col("line") - pl.lit(first).gather(which)).alias("line"),
+        pl.when(pl.col("year_source") == _THE_FILES)
+        .then(pl.lit(sources).gather(which))
+        .otherwise(pl.col("year_source"))
+        .alias("year_source"),
+        pl.lit(False).alias("time_relative"),
+        pl.lit(fmt).alias("format"),
+        pl.lit(1, dtype=pl.Int64).alias("nlines"),
+        *(pl.lit(None, dtype=sch[c]).alias(c) for c in ("network", "interface", "ips")),
+        pl.col(_FILE).cast(pl.Int64),
+    )
+    names = [*sch.names(), _FILE]
+    events = conform(fast.drop(_FILE)).with_columns(fast[_FILE]).select(names)
+    if careful:
+        events = pl.concat([events, *(c.select(names) for c in careful)], how="vertical")
+        events = events.sort(_FILE, "line", maintain_order=True)
+    return events
