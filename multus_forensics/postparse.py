@@ -50,8 +50,11 @@ class _Stream:
     member: str | None
     deferred: bool
     notes: list[ParseIssue]
-    #: position of the frame's rows in the concatenated deferred frames (deferred only)
-    start: int = 0
+    #: rows of the stream
+    height: int = 0
+    #: where its rows are in the concatenated deferred frames (``frame`` then holds no rows);
+    #: -1: in ``frame`` (read alone, or re-dated by its records)
+    start: int = -1
 
 
 @dataclass
@@ -94,8 +97,11 @@ class StreamFrames:
             frame, now = year_from_content(frame, raw.file, raw.member, release)
             notes.extend(now)
         self.streams.append(
-            _Stream(self._bundles, (first, rank, seq), frame, raw.file, raw.member, deferred, notes)
-        )
+            _Stream(
+                self._bundles, (first, rank, seq), frame, raw.file, raw.member, deferred, notes,
+                frame.height,
+            )
+        )  # fmt: skip
         return not deferred
 
     def finish(self) -> pl.DataFrame:
@@ -114,35 +120,37 @@ class StreamFrames:
             ordered = sorted(members, key=lambda s: s.key)
             movable, anchored = flags.get(bundle, (False, False))
             if movable and anchored:
-                out.append(reanchor_bundle(pl.concat([s.frame for s in ordered], how="vertical")))
+                frames = [_rows(s, joined) for s in ordered]
+                out.append(reanchor_bundle(pl.concat(frames, how="vertical")))
             else:
                 out.extend(_runs(ordered, joined))
         return out[0] if len(out) == 1 else pl.concat(out, how="vertical")
 
     def _stream_passes(self) -> pl.DataFrame | None:
-        """The deferred streams' frames concatenated, their pod references filled; each stream's ``frame`` becomes its slice, re-dated by its own
-        records when it has full dates in them (then no longer a slice)."""
+        """The deferred streams' frames concatenated, their pod references filled; each stream
+        is then a run of its rows (``start``), or, re-dated by its own records, a frame again."""
         import numpy as np
         import polars as pl
 
         deferred = [s for s in self.streams if s.deferred]
         if not deferred:
             return None
-        heights = [s.frame.height for s in deferred]
+        heights = [s.height for s in deferred]
         joined = pl.concat([s.frame for s in deferred], how="vertical", rechunk=True)
         joined = fill_pod_refs(joined)
         self._numbers = pl.Series(np.repeat(np.arange(len(deferred), dtype=np.uint32), heights))
         dated = streams_with_dates(joined, self._numbers)
         start = 0
+        nothing = empty_frame()
         for k, s in enumerate(deferred):
-            s.start, s.frame = start, joined.slice(start, heights[k])
-            start += heights[k]
+            s.start, s.frame = start, nothing
+            start += s.height
             if k in dated:
-                before = s.frame
-                s.frame, notes = year_from_content(before, s.file, s.member)
+                own = joined.slice(s.start, s.height)
+                redated, notes = year_from_content(own, s.file, s.member)
                 s.notes.extend(notes)
-                if s.frame is not before:
-                    s.start = -1  # no longer a slice of ``joined``
+                if redated is not own:
+                    s.start, s.frame = -1, redated
         return joined
 
     def _flags(self, joined: pl.DataFrame | None) -> dict[int, tuple[bool, bool]]:
@@ -158,7 +166,7 @@ class StreamFrames:
                 if s.start >= 0:
                     per_stream.append((s.bundle, found.get(k, (False, False))))
         for s in self.streams:
-            if not s.deferred or s.start < 0:  # read alone, or re-dated since
+            if s.start < 0:  # read alone, or re-dated since
                 zero = pl.Series([0], dtype=pl.UInt32).new_from_index(0, s.frame.height)
                 one = year_flags(s.frame, zero)
                 per_stream.append((s.bundle, one.get(0, (False, False))))
@@ -169,19 +177,24 @@ class StreamFrames:
         return flags
 
 
+def _rows(s: _Stream, joined: pl.DataFrame | None) -> pl.DataFrame:
+    """The stream's events, wherever they are."""
+    return s.frame if s.start < 0 or joined is None else joined.slice(s.start, s.height)
+
+
 def _runs(ordered: list[_Stream], joined: pl.DataFrame | None) -> list[pl.DataFrame]:
-    """The streams' frames in order, neighbouring slices of ``joined`` as one slice."""
+    """The streams' frames in order, neighbouring runs of ``joined`` as one slice."""
     out: list[pl.DataFrame] = []
     run_start = run_end = -1
     for s in ordered:
-        if s.deferred and s.start >= 0 and s.start == run_end:
-            run_end += s.frame.height
+        if s.start >= 0 and s.start == run_end:
+            run_end += s.height
             continue
         if run_start >= 0 and joined is not None:
             out.append(joined.slice(run_start, run_end - run_start))
             run_start = run_end = -1
-        if s.deferred and s.start >= 0:
-            run_start, run_end = s.start, s.start + s.frame.height
+        if s.start >= 0:
+            run_start, run_end = s.start, s.start + s.height
         else:
             out.append(s.frame)
     if run_start >= 0 and joined is not None:

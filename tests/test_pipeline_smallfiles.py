@@ -138,7 +138,9 @@ def test_generated_node_journals_cut_small_equal_each_parsed_alone(
     rng = random.Random(16)
     shapes = [
         nodegen.Shape(hosts=("master-0", "worker-1"), precise=True, restarts=3, blocks=0.05),
-        nodegen.Shape(day_pad=" ", start=datetime(2025, 12, 31, 23, 50, tzinfo=UTC), blocks=0.05),
+        nodegen.Shape(
+            day_pad=" ", start=datetime(2025, 12, 31, 23, 59, 45, tzinfo=UTC), blocks=0.05
+        ),
     ]
     paths: list[str] = []
     for k, shape in enumerate(shapes):

@@ -27,7 +27,6 @@ from multus_forensics.formats.kubelet._journalvec import (
     _block_followers,
     _chunk,
     _span,
-    _years,
     applies,
     careful_starts,
     zone_name,
@@ -79,10 +78,7 @@ def parse_batch(
     owner = np.searchsorted(byte_lo, starts, "right") - 1
     counts = np.bincount(owner, minlength=len(srcs))
     line_lo = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    years = np.zeros(len(starts), dtype=np.int64)
-    for f, ctx in enumerate(ctxs):
-        lo, hi = int(line_lo[f]), int(line_lo[f] + counts[f])
-        years[lo:hi] = _years(months[lo:hi], ctx)
+    years = _years_per_file(months, owner, ctxs)
     last = np.zeros(len(starts), dtype=np.uint8)
     last[(line_lo + counts - 1)[counts > 0]] = 1
     lines = ScanLines(joined, starts, lens, years)
@@ -141,6 +137,41 @@ _ROW_ORDER: Final = (
     "time", "raw", "node", "message", "error", "fields", "namespace", "pod", "pod_uid",
     "sandbox_id", "container_id", "kind", "level", "source", "year_source", "line",
 )  # fmt: skip
+
+
+def _years_per_file(
+    months: np.ndarray, owner: np.ndarray, ctxs: Sequence[ParseContext]
+) -> np.ndarray:
+    """Year of every line with an English stamp (0 elsewhere), each file's rollovers counted
+    from its own first stamp and anchored by its own context (:func:`._journalvec._years`
+    for each file, in one pass)."""
+    import numpy as np
+
+    idx = np.flatnonzero(months)
+    years = np.zeros(len(months), dtype=np.int64)
+    if not len(idx):
+        return years
+    seq = months[idx].astype(np.int64)
+    whose = owner[idx]
+    new_file = np.ones(len(idx), dtype=bool)
+    new_file[1:] = whose[1:] != whose[:-1]
+    step = np.zeros(len(idx), dtype=np.int64)
+    prev, cur = seq[:-1], seq[1:]
+    step[1:] = np.where(cur < prev - 6, 1, np.where(cur > prev + 6, -1, 0))
+    step[new_file] = 0  # each file's first stamp starts its own count
+    total = np.cumsum(step)
+    firsts = np.flatnonzero(new_file)
+    lasts = np.append(firsts[1:] - 1, len(idx) - 1)
+    offsets = total - np.repeat(total[firsts], np.diff(np.append(firsts, len(idx))))
+    first_year = np.array(
+        [
+            ctxs[f].year_anchor.first_year(int(offsets[b]), int(seq[a]), int(seq[b]))
+            for f, a, b in zip(whose[firsts].tolist(), firsts.tolist(), lasts.tolist(), strict=True)
+        ],
+        dtype=np.int64,
+    )
+    years[idx] = np.repeat(first_year, np.diff(np.append(firsts, len(idx)))) + offsets
+    return years
 
 
 def _bytes(src: TextSource) -> bytes:
