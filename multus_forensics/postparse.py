@@ -17,15 +17,16 @@ once over all of them with the same result per stream and per bundle as running 
   rows (:func:`~multus_forensics.ingest.years.year_flags`, one group-by): only those bundles
   are reanchored, each alone.
 
-A stream read from a mapped file (``Limits.map_min_bytes``) takes both stream passes at once,
-with its pages dropped step by step, as before; it still joins its bundle here.
+A large stream (more than :data:`DEFER_MAX_ROWS` events, or read from a mapped file, whose
+pages are dropped step by step) takes both stream passes at once, as before; it still joins
+its bundle here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from multus_forensics.formats._podrefs import fill_pod_refs
 from multus_forensics.ingest.content_years import streams_with_dates, year_from_content
@@ -37,6 +38,10 @@ if TYPE_CHECKING:
     import polars as pl
 
     from multus_forensics.ingest import RawStream
+
+
+#: streams of at most this many events wait for the batched passes
+DEFER_MAX_ROWS: Final = 65_536
 
 
 @dataclass
@@ -79,7 +84,9 @@ class StreamFrames:
         """Take one stream's frame (pod references not yet filled); its year notes go to
         ``notes``, now (True) or when :meth:`finish` runs (False).
 
-        ``release`` (a mapped stream's page dropper) makes the stream passes run now, in steps.
+        ``release`` (a mapped stream's page dropper) makes the stream passes run now, in steps,
+        and so does a stream of more than :data:`DEFER_MAX_ROWS` events (its passes' fixed cost
+        is paid back; joined with the others, its columns would be copied once more).
         """
         if not self.streams or raw.bundle != self._bundle_name:
             self._bundles += 1
@@ -91,7 +98,7 @@ class StreamFrames:
         seq = self._in_bundle
         self._in_bundle += 1
         first = self._first_seen.setdefault(set_id, seq)
-        deferred = release is None
+        deferred = release is None and frame.height <= DEFER_MAX_ROWS
         if not deferred:
             frame = fill_pod_refs(frame, release)
             frame, now = year_from_content(frame, raw.file, raw.member, release)

@@ -20,6 +20,7 @@ from types import ModuleType
 import polars as pl
 import pytest
 
+from multus_forensics import postparse
 from multus_forensics.eventlog import EventLog
 from multus_forensics.ingest.years import reanchor_bundle
 from multus_forensics.pipeline import parse
@@ -69,8 +70,13 @@ def _same(together: EventLog, alone: list[EventLog]) -> None:
     assert together.stats.files == [fs for log in alone for fs in log.stats.files]
 
 
+@pytest.mark.parametrize("defer", [postparse.DEFER_MAX_ROWS, 5], ids=["batched", "mixed"])
 @pytest.mark.parametrize("year", [None, 2026], ids=["years-from-files", "year-argument"])
-def test_small_files_together_equal_each_parsed_alone(tmp_path: Path, year: int | None) -> None:
+def test_small_files_together_equal_each_parsed_alone(
+    tmp_path: Path, year: int | None, defer: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``mixed``: streams of more than 5 events take their passes at once, beside the others."""
+    monkeypatch.setattr(postparse, "DEFER_MAX_ROWS", defer)
     paths = [str(p) for p in _small_files(tmp_path)]
     together = parse(paths, year=year, on_error="collect")
     alone = [parse(p, year=year, on_error="collect") for p in paths]
