@@ -110,20 +110,20 @@ def payload_parsers() -> list[tuple[str, PayloadParser]]:
 def by_filename(path: str) -> list[LogFormat]:
     """Formats whose file-name globs match the base name (or full path) of ``path``."""
     base, path = os.path.normcase(path.rsplit("/", 1)[-1]), os.path.normcase(path)
-    return [fmt for fmt, globs in _globs() if globs.match(base) or globs.match(path)]
+    hits = []
+    for fmt in all_formats():
+        globs = _glob_pattern(fmt.filename_globs)
+        if globs.match(base) or globs.match(path):
+            hits.append(fmt)
+    return hits
 
 
 @cache
-def _globs() -> list[tuple[LogFormat, re.Pattern[str]]]:
-    """Each format with its file-name globs as one pattern (``fnmatch`` semantics; one match
-    per format instead of one per glob, for folders of thousands of small files)."""
-    out = []
-    for fmt in all_formats():
-        either = "|".join(
-            f"(?:{fnmatch.translate(os.path.normcase(g))})" for g in fmt.filename_globs
-        )
-        out.append((fmt, re.compile(either or r"(?!)")))
-    return out
+def _glob_pattern(globs: tuple[str, ...]) -> re.Pattern[str]:
+    """A format's file-name globs as one pattern (``fnmatch`` semantics): one match per format
+    instead of one per glob, for folders of thousands of small files."""
+    either = "|".join(f"(?:{fnmatch.translate(os.path.normcase(g))})" for g in globs)
+    return re.compile(either or r"(?!)")
 
 
 def sniff_scores(head: Sequence[str]) -> list[tuple[float, str]]:
