@@ -109,7 +109,8 @@ def parse_batch(
         gone = np.concatenate(drop) + 1
         fast = fast.filter(~np.isin(fast["line"].to_numpy(), gone))
     order = _order(fast) if slow_of else {}
-    outs = [ParseOutput(fast.clear(), [], 0, 0) for _ in srcs]
+    none = fast.clear()  # each file's events are set below, from the batch's
+    outs = [ParseOutput(none, [], 0, 0) for _ in srcs]
     careful_frames: list[pl.DataFrame] = []
     for f, idx in slow_of.items():
         lo = int(line_lo[f])
@@ -119,7 +120,7 @@ def parse_batch(
         back, ahead = order.get(f, (0, 0))
         reverse = back >= ahead if back or ahead else None
         out = _journalrec.parse_lines(srcs[f], ctxs[f], fmt, items, year_map, reverse)
-        outs[f] = ParseOutput(fast.clear(), out.issues, out.blank_lines, out.header_lines)
+        outs[f] = ParseOutput(none, out.issues, out.blank_lines, out.header_lines)
         if out.events.height:
             careful_frames.append(out.events.with_columns(pl.lit(f, dtype=pl.Int64).alias(_FILE)))
     events = _assemble(fast, careful_frames, srcs, ctxs, line_lo, fmt)
