@@ -31,6 +31,7 @@ from multus_forensics.formats.kubelet._journalvec import (
     careful_starts,
     zone_name,
 )
+from multus_forensics.formats.kubelet._klogfile import frame_from_rows
 from multus_forensics.model import conform, schema
 
 if TYPE_CHECKING:
@@ -111,7 +112,8 @@ def parse_batch(
     order = _order(fast) if slow_of else {}
     none = fast.clear()  # each file's events are set below, from the batch's
     outs = [ParseOutput(none, [], 0, 0) for _ in srcs]
-    careful_frames: list[pl.DataFrame] = []
+    rows: list[dict[str, object]] = []  # every file's careful events: one frame for all
+    row_files: list[int] = []
     for f, idx in slow_of.items():
         lo = int(line_lo[f])
         texts = [joined[starts[i] : starts[i] + lens[i]].decode() for i in idx]
@@ -119,11 +121,16 @@ def parse_batch(
         year_map = {int(i) - lo: int(years[i]) for i in idx.tolist() if years[i]}
         back, ahead = order.get(f, (0, 0))
         reverse = back >= ahead if back or ahead else None
-        out = _journalrec.parse_lines(srcs[f], ctxs[f], fmt, items, year_map, reverse)
-        outs[f] = ParseOutput(none, out.issues, out.blank_lines, out.header_lines)
-        if out.events.height:
-            careful_frames.append(out.events.with_columns(pl.lit(f, dtype=pl.Int64).alias(_FILE)))
-    events = _assemble(fast, careful_frames, srcs, ctxs, line_lo, fmt)
+        own_rows, issues, blank, headers = _journalrec.careful_rows(
+            srcs[f], ctxs[f], fmt, items, year_map, reverse
+        )
+        outs[f] = ParseOutput(none, issues, blank, headers)
+        rows += own_rows
+        row_files += [f] * len(own_rows)
+    by_hand = None
+    if rows:
+        by_hand = frame_from_rows(rows).with_columns(pl.Series(_FILE, row_files, pl.Int64))
+    events = _assemble(fast, by_hand, srcs, ctxs, line_lo, fmt)
     heights = np.bincount(events[_FILE].to_numpy(), minlength=len(srcs))
     events = events.drop(_FILE)
     at = 0
@@ -208,7 +215,7 @@ def _order(fast: pl.DataFrame) -> dict[int, tuple[int, int]]:
 
 def _assemble(
     fast: pl.DataFrame,
-    careful: list[pl.DataFrame],
+    careful: pl.DataFrame | None,
     srcs: Sequence[TextSource],
     ctxs: Sequence[ParseContext],
     line_lo: np.ndarray,
@@ -239,7 +246,7 @@ def _assemble(
     )
     names = [*sch.names(), _FILE]
     events = conform(fast.drop(_FILE)).with_columns(fast[_FILE]).select(names)
-    if careful:
-        events = pl.concat([events, *(c.select(names) for c in careful)], how="vertical")
+    if careful is not None:
+        events = pl.concat([events, careful.select(names)], how="vertical")
         events = events.sort(_FILE, "line", maintain_order=True)
     return events

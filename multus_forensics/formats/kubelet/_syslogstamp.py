@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from typing import Final
 
 from multus_forensics.timeutil import YearAnchor
@@ -38,6 +39,7 @@ EN_MONTHS: Final[dict[str, int]] = {
 _CJK_MONTH: Final = re.compile(r"(\d{1,2})[월月]")
 
 
+@lru_cache(maxsize=512)  # a handful of month names per file, read on every line
 def month_number(token: str) -> int | None:
     """Month 1..12 for an English, European (de/fr/es/it/pt/nl/ru) or CJK (``5월``) token."""
     m = _CJK_MONTH.fullmatch(token)
