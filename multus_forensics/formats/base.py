@@ -130,7 +130,13 @@ class TextSource:
             size *= 4
 
 
+#: texts up to this long are split whole (one C call); longer ones are walked line by line
+_SPLIT_WHOLE = 1 << 17
+
+
 def _head(text: str, n: int) -> list[str]:
+    if len(text) <= _SPLIT_WHOLE:
+        return [line for line in text.split("\n") if line.strip()][:n]
     out: list[str] = []
     start = 0
     while len(out) < n and start < len(text):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections import Counter
 from collections.abc import Callable
 from typing import Final
 
@@ -148,9 +147,10 @@ def _sample(lines: list[str]) -> list[str]:
 
 def _could_be_decorated(lines: list[str]) -> bool:
     """Cheap pre-check so that clean multi-megabyte logs skip the per-line work."""
-    firsts = Counter(line.lstrip(" \t")[:1] for line in _sample(lines))
-    candidates = sum(n for ch, n in firsts.items() if ch in ">`*~│┃║" or ch.isdigit())
-    return candidates > 0 or any(line.rstrip()[-1:] in ("│", "┃", "║") for line in lines[:50])
+    firsts = {line.lstrip(" \t")[:1] for line in _sample(lines)}
+    return any(ch in ">`*~│┃║" or ch.isdigit() for ch in firsts) or any(
+        line.rstrip()[-1:] in ("│", "┃", "║") for line in lines[:50]
+    )
 
 
 def strip_paste_decoration(src: TextSource) -> tuple[TextSource, list[ParseIssue]]:
