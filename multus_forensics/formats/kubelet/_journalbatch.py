@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.fast._vecmerge import _interleave
 from multus_forensics.formats.kubelet import _journalrec
 from multus_forensics.formats.kubelet._journalvec import (
     CHUNK_ROWS,
@@ -109,7 +110,7 @@ def parse_batch(
     if drop:
         gone = np.concatenate(drop) + 1
         fast = fast.filter(~np.isin(fast["line"].to_numpy(), gone))
-    order = _order(fast) if slow_of else {}
+    order = _order(fast.filter(pl.col(_FILE).is_in(list(slow_of)))) if slow_of else {}
     none = fast.clear()  # each file's events are set below, from the batch's
     outs = [ParseOutput(none, [], 0, 0) for _ in srcs]
     rows: list[dict[str, object]] = []  # every file's careful events: one frame for all
@@ -221,7 +222,8 @@ def _assemble(
     line_lo: np.ndarray,
     fmt: str,
 ) -> pl.DataFrame:
-    """Scanned rows with their files' columns, and the careful events, in file and line order."""
+    """Scanned rows with their files' columns, and the careful events, in file and line order
+    (``line`` counts in the batch until both are merged, then in each file)."""
     import polars as pl
 
     sch = schema()
@@ -233,7 +235,6 @@ def _assemble(
     fast = fast.with_columns(
         pl.lit(files).gather(which).alias("file"),
         pl.lit(members).gather(which).alias("member"),
-        (pl.col("line") - pl.lit(first).gather(which)).alias("line"),
         pl.when(pl.col("year_source") == _THE_FILES)
         .then(pl.lit(sources).gather(which))
         .otherwise(pl.col("year_source"))
@@ -246,7 +247,7 @@ def _assemble(
     )
     names = [*sch.names(), _FILE]
     events = conform(fast.drop(_FILE)).with_columns(fast[_FILE]).select(names)
-    if careful is not None:
-        events = pl.concat([events, careful.select(names)], how="vertical")
-        events = events.sort(_FILE, "line", maintain_order=True)
-    return events
+    if careful is not None:  # both in the batch's line order: interleaved by zero-copy slices
+        careful = careful.with_columns(pl.col("line") + pl.lit(first).gather(which))
+        events = _interleave(events, careful.select(names))
+    return events.with_columns(pl.col("line") - pl.lit(first).gather(which))
