@@ -145,11 +145,14 @@ def _sample(lines: list[str]) -> list[str]:
     return out
 
 
-def _could_be_decorated(lines: list[str]) -> bool:
-    """Cheap pre-check so that clean multi-megabyte logs skip the per-line work."""
-    firsts = {line.lstrip(" \t")[:1] for line in _sample(lines)}
+def _could_be_decorated(head: list[str]) -> bool:
+    """Cheap pre-check so that clean multi-megabyte logs skip the per-line work.
+
+    ``head``: the first non-blank lines (already the sample :func:`_sample` would take).
+    """
+    firsts = {line.lstrip(" \t")[:1] for line in head[:SAMPLE_LINES]}
     return any(ch in ">`*~│┃║" or ch.isdigit() for ch in firsts) or any(
-        line.rstrip()[-1:] in ("│", "┃", "║") for line in lines[:50]
+        line.rstrip()[-1:] in ("│", "┃", "║") for line in head[:50]
     )
 
 

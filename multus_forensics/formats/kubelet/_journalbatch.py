@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 MAX_FILE_LINES: Final = 4096
 #: a batch is scanned as one buffer: bounded so a folder of small files is never one copy
 MAX_BATCH_BYTES: Final = 64 << 20
-#: stands for "the file's year source" in the scanned rows until each file's is put in
+#: the scanned rows' year source until each file's own is put in (rows whose stamp has its year: null)
 _THE_FILES: Final = "\x00file"
 _FILE: Final = "_batch_file"
 
@@ -97,7 +97,7 @@ def parse_batch(
         slow.append(slow_idx)
     fast = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
     slow_idx = np.concatenate(slow)
-    fast = fast.with_columns(pl.Series(_FILE, owner[fast["line"].to_numpy() - 1]))
+    fast = fast.with_columns(pl.Series(_FILE, owner[fast["line"].to_numpy() - 1], pl.Int64))
     slow_of = _per_file(slow_idx, line_lo, counts)
     drop: list[np.ndarray] = []
     for f, idx in slow_of.items():  # the careful path must also see its blocks' followers
@@ -227,27 +227,24 @@ def _assemble(
     import polars as pl
 
     sch = schema()
-    which = pl.col(_FILE)
+    which = fast[_FILE]
     files = pl.Series([s.file for s in srcs], dtype=pl.String)
     members = pl.Series([s.member for s in srcs], dtype=pl.String)
     sources = pl.Series([c.year_anchor.source for c in ctxs], dtype=pl.String)
     first = pl.Series(line_lo, dtype=pl.Int64)
+    scanned = fast["year_source"]  # a logrus stamp's row has its own year: null
     fast = fast.with_columns(
-        pl.lit(files).gather(which).alias("file"),
-        pl.lit(members).gather(which).alias("member"),
-        pl.when(pl.col("year_source") == _THE_FILES)
-        .then(pl.lit(sources).gather(which))
-        .otherwise(pl.col("year_source"))
-        .alias("year_source"),
+        files.gather(which).alias("file"),
+        members.gather(which).alias("member"),
+        sources.gather(which).zip_with(scanned.is_not_null(), scanned).alias("year_source"),
         pl.lit(False).alias("time_relative"),
         pl.lit(fmt).alias("format"),
         pl.lit(1, dtype=pl.Int64).alias("nlines"),
         *(pl.lit(None, dtype=sch[c]).alias(c) for c in ("network", "interface", "ips")),
-        pl.col(_FILE).cast(pl.Int64),
     )
     names = [*sch.names(), _FILE]
-    events = conform(fast.drop(_FILE)).with_columns(fast[_FILE]).select(names)
+    events = conform(fast.drop(_FILE)).with_columns(which).select(names)
     if careful is not None:  # both in the batch's line order: interleaved by zero-copy slices
-        careful = careful.with_columns(pl.col("line") + pl.lit(first).gather(which))
+        careful = careful.with_columns(careful["line"] + first.gather(careful[_FILE]))
         events = _interleave(events, careful.select(names))
-    return events.with_columns(pl.col("line") - pl.lit(first).gather(which))
+    return events.with_columns(events["line"] - first.gather(events[_FILE]))
