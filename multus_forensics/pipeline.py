@@ -114,7 +114,10 @@ def _account(
     if fill_refs:
         out.events = fill_pod_refs(out.events, _releaser(src))
     fs.events = out.events.height
-    fs.event_lines = int(out.events["nlines"].sum()) if out.events.height else 0
+    if out.event_lines is not None:
+        fs.event_lines = out.event_lines
+    else:
+        fs.event_lines = int(out.events["nlines"].sum()) if out.events.height else 0
     fs.issue_lines = sum(1 for i in out.issues if i.severity == "error" and i.line is not None)
     fs.blank_lines = out.blank_lines
     fs.header_lines = out.header_lines

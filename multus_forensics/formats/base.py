@@ -173,6 +173,9 @@ class ParseOutput:
     issues: list[ParseIssue] = field(default_factory=list)
     blank_lines: int = 0
     header_lines: int = 0
+    #: ``events["nlines"].sum()`` when the parser already knows it (a batch counts every
+    #: file's at once); None: counted from the frame
+    event_lines: int | None = None
 
 
 class LogFormat:

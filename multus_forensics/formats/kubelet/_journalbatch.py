@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 
 #: files at most this long join a batch; a longer one pays its own setup back
 MAX_FILE_LINES: Final = 4096
-#: a batch is scanned as one buffer: bounded so a folder of small files is never one copy
-MAX_BATCH_BYTES: Final = 64 << 20
 #: the scanned rows' year source until each file's own is put in (rows whose stamp has its year: null)
 _THE_FILES: Final = "\x00file"
 _FILE: Final = "_batch_file"
@@ -132,12 +130,15 @@ def parse_batch(
     if rows:
         by_hand = frame_from_rows(rows).with_columns(pl.Series(_FILE, row_files, pl.Int64))
     events = _assemble(fast, by_hand, srcs, ctxs, line_lo, fmt)
-    heights = np.bincount(events[_FILE].to_numpy(), minlength=len(srcs))
+    owners = events[_FILE].to_numpy()
+    heights = np.bincount(owners, minlength=len(srcs)).tolist()
+    nlines = np.bincount(owners, events["nlines"].to_numpy(), minlength=len(srcs))
     events = events.drop(_FILE)
     at = 0
     for f, out in enumerate(outs):
-        out.events = events.slice(at, int(heights[f]))
-        at += int(heights[f])
+        out.events = events.slice(at, heights[f])
+        out.event_lines = int(nlines[f])
+        at += heights[f]
     return outs
 
 
