@@ -29,7 +29,7 @@ from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.fast._bytevec import rollover_offsets
 from multus_forensics.formats.fast._vecmerge import merge_chunks, no_events
 from multus_forensics.formats.kubelet import _journalrec
-from multus_forensics.formats.kubelet._syslogstamp import EN_MONTHS, SHORT_RE
+from multus_forensics.formats.kubelet._syslogstamp import EN_MONTHS, short_month
 from multus_forensics.formats.kubelet.journald import EMBEDDED_IDENTS, KUBELET_IDENTS
 from multus_forensics.formats.kubelet.klog import LEGACY_STARTS, LEVELS, STRUCTURED_KINDS
 from multus_forensics.formats.runtime._logrus import LEVELS as LOGRUS_LEVELS
@@ -66,8 +66,8 @@ def applies(src: TextSource, ctx: ParseContext, min_lines: int) -> bool:
     head = src.head(20)
     hits = 0
     for line in head:
-        m = SHORT_RE.match(line)
-        hits += bool(m and m["mon"] in EN_MONTHS)
+        mon = short_month(line)
+        hits += mon is not None and mon in EN_MONTHS
     return hits * 2 > len(head)
 
 

@@ -56,6 +56,28 @@ SHORT_RE: Final = re.compile(
     r"(?:\.(?P<us>\d{1,6}))?" + _TAIL,
     re.S,
 )
+#: lines at most this long have their month token remembered (:func:`short_month`)
+_REMEMBERED_LINE: Final = 2048
+
+
+def short_month(line: str) -> str | None:
+    """The month token of a ``-o short`` record line (:data:`SHORT_RE`), or None.
+
+    Sniffing and the fast path's admission read the same head lines of every file: each
+    line is matched once (a folder of thousands of small files reads thousands of heads).
+    """
+    if len(line) > _REMEMBERED_LINE:
+        m = SHORT_RE.match(line)
+        return None if m is None else m["mon"]
+    return _short_month(line)
+
+
+@lru_cache(maxsize=128)
+def _short_month(line: str) -> str | None:
+    m = SHORT_RE.match(line)
+    return None if m is None else m["mon"]
+
+
 #: a syslog line whose message has no ``tag:`` (``Mar 11 14:02:07 host some text``): a record of
 #: its own, never the continuation of the line before it
 UNTAGGED_RE: Final = re.compile(

@@ -34,9 +34,9 @@ from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, 
 from multus_forensics.formats.kubelet._syslogstamp import (
     ISO_RE,
     MARKER_RE,
-    SHORT_RE,
     header_anchor,
     month_number,
+    short_month,
 )
 from multus_forensics.timeutil import zone_or_utc
 
@@ -47,9 +47,9 @@ VECTOR_MIN_LINES = 16
 
 def is_record(line: str) -> bool:
     """A syslog/journalctl record line with a known month name or an ISO stamp."""
-    m = SHORT_RE.match(line)
-    if m is not None:
-        return month_number(m["mon"]) is not None
+    mon = short_month(line)
+    if mon is not None:
+        return month_number(mon) is not None
     return ISO_RE.match(line) is not None
 
 
