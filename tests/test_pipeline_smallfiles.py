@@ -158,3 +158,28 @@ def test_generated_node_journals_cut_small_equal_each_parsed_alone(
     assert together.frame.height > 2500
     assert {"master-0", "worker-1"} <= set(together.frame["node"].unique().to_list())
     assert set(together.frame["time"].dt.year().unique().to_list()) == {2025, 2026}
+
+
+#: a 10-line piece of a journal cut through two blocks: the first line closes one, the last
+#: three open the next. Alone (under 16 lines) the careful path reads it whole and judges its
+#: order from all its records; in a batch it must get exactly that, not the fast path's guess.
+CUT_BLOCKS = """\
+Mar 11 14:15:39 edge-node-2 kubelet[2231]:  > pod="monitoring/app37"
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: I0311 14:15:39.863220    2231 kubelet.go:2424] "SyncLoop UPDATE" source="api" pods=["lab/app4"]
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: I0311 14:15:39.865194    2231 util.go:30] "No sandbox for pod can be found. Need to start a new one" pod="lab/app4"
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: I0311 14:15:39.907565    2231 util.go:30] "No sandbox for pod can be found. Need to start a new one" pod="lab/app5"
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: I0311 14:15:39.917539    2231 util.go:30] "No sandbox for pod can be found. Need to start a new one" pod="lab/app6"
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: W0311 14:15:39.963015    2231 reflector.go:539] watch of *v1.Pod ended with: an error on the server
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: I0311 14:15:39.980575    2231 kubelet.go:2453] "SyncLoop (PLEG): event for pod" pod="lab/app7"
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: E0311 14:15:39.989833    2231 kuberuntime_manager.go:1172] "CreatePodSandbox for pod failed" err=<
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: \trpc error: code = Unknown desc = failed to setup network for sandbox "5ce1"
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: \t': StdinData: {"cniVersion":"0.3.1","name":"multus-cni-network"}
+"""
+
+
+def test_a_short_piece_cut_through_blocks_reads_as_it_does_alone(tmp_path: Path) -> None:
+    first = _put(tmp_path / "a" / "piece.journal", CUT_BLOCKS)
+    second = _put(tmp_path / "b" / "seed.journal", (SEED / "kubelet.journal").read_text())
+    paths = [str(first), str(second), str(first)]
+    together = parse(paths, year=2026, on_error="collect")
+    _same(together, [parse(p, year=2026, on_error="collect") for p in paths])

@@ -54,9 +54,13 @@ def batchable(src: TextSource, ctx: ParseContext) -> bool:
 
 
 def parse_batch(
-    srcs: Sequence[TextSource], ctxs: Sequence[ParseContext], fmt: str
+    srcs: Sequence[TextSource], ctxs: Sequence[ParseContext], fmt: str, min_lines: int
 ) -> list[ParseOutput]:
-    """One :class:`ParseOutput` per file, as :func:`._journalvec.parse_vectorised` would give.
+    """One :class:`ParseOutput` per file, what the format gives it alone: a file of
+    ``min_lines`` or more as :func:`._journalvec.parse_vectorised` does; a shorter one, which
+    alone takes the careful path whole, gets that path whole when a line of it needs the
+    careful path at all (only then can the two differ: a block's order is judged from all the
+    records the careful path sees).
 
     Every ``ctxs`` entry has the same zone (one ``parse`` call); the year anchors may differ.
     """
@@ -98,7 +102,13 @@ def parse_batch(
     fast = fast.with_columns(pl.Series(_FILE, owner[fast["line"].to_numpy() - 1], pl.Int64))
     slow_of = _per_file(slow_idx, line_lo, counts)
     drop: list[np.ndarray] = []
+    whole = {f for f in slow_of if counts[f] < min_lines}
+    for f in whole:  # alone, the careful path reads all of it (and judges its order from all)
+        lo = int(line_lo[f])
+        drop.append(np.arange(lo, lo + counts[f]))
     for f, idx in slow_of.items():  # the careful path must also see its blocks' followers
+        if f in whole:
+            continue
         lo = int(line_lo[f])
         own = ScanLines(datas[f], starts[lo : lo + counts[f]] - byte_lo[f], lens[lo : lo + counts[f]], years[lo : lo + counts[f]])  # fmt: skip
         followers = np.setdiff1d(_block_followers(own, idx - lo), idx - lo)
@@ -114,15 +124,20 @@ def parse_batch(
     rows: list[dict[str, object]] = []  # every file's careful events: one frame for all
     row_files: list[int] = []
     for f, idx in slow_of.items():
-        lo = int(line_lo[f])
-        texts = [joined[starts[i] : starts[i] + lens[i]].decode() for i in idx]
-        items = zip((idx - lo).tolist(), texts, strict=True)
-        year_map = {int(i) - lo: int(years[i]) for i in idx.tolist() if years[i]}
-        back, ahead = order.get(f, (0, 0))
-        reverse = back >= ahead if back or ahead else None
-        own_rows, issues, blank, headers = _journalrec.careful_rows(
-            srcs[f], ctxs[f], fmt, items, year_map, reverse
-        )
+        if f in whole:
+            own_rows, issues, blank, headers = _journalrec.careful_rows(
+                srcs[f], ctxs[f], fmt, enumerate(srcs[f].lines), None
+            )
+        else:
+            lo = int(line_lo[f])
+            texts = [joined[starts[i] : starts[i] + lens[i]].decode() for i in idx]
+            items = zip((idx - lo).tolist(), texts, strict=True)
+            year_map = {int(i) - lo: int(years[i]) for i in idx.tolist() if years[i]}
+            back, ahead = order.get(f, (0, 0))
+            reverse = back >= ahead if back or ahead else None
+            own_rows, issues, blank, headers = _journalrec.careful_rows(
+                srcs[f], ctxs[f], fmt, items, year_map, reverse
+            )
         outs[f] = ParseOutput(none, issues, blank, headers)
         rows += own_rows
         row_files += [f] * len(own_rows)

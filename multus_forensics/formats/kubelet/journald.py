@@ -99,7 +99,7 @@ class JournaldFormat(LogFormat):
         from multus_forensics.formats.kubelet import _journalbatch
 
         own = [_own_anchor(src, ctx) for src, ctx in zip(srcs, ctxs, strict=True)]
-        return _journalbatch.parse_batch(srcs, own, self.name)
+        return _journalbatch.parse_batch(srcs, own, self.name, VECTOR_MIN_LINES)
 
 
 def _own_anchor(src: TextSource, ctx: ParseContext) -> ParseContext:
