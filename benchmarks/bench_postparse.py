@@ -30,9 +30,10 @@ FLOOR_RSS_RATIO = 1.35
 _CHILD = """
 import resource, sys, time
 import multus_forensics.pipeline as p
+import multus_forensics.postparse as passes
 if sys.argv[2] == "without":
-    p.fill_pod_refs = lambda df, release=None: df
-    p.year_from_content = lambda df, file, member, release=None: (df, [])
+    passes.fill_pod_refs = lambda df, release=None: df
+    passes.year_from_content = lambda df, file, member, release=None: (df, [])
 t = time.perf_counter()
 df = p.parse(sys.argv[1]).to_polars()
 dt = time.perf_counter() - t

@@ -1309,10 +1309,12 @@ static int int64_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t n, const char
 
 PyDoc_STRVAR(scan_doc,
 "scan(data, starts, lens, years, lo, hi, kinds, legacy, levels, sources, careful, logrus,\n"
-"     bare=False)\n"
+"     bare=False, last=None)\n"
 "-> tuple\n\n"
 "Parse lines lo..hi of a journald file (klog payloads, and payloads no parser reads), or\n"
-"with bare=True of a bare klog file (node and source columns left empty: the file's).\n\n"
+"with bare=True of a bare klog file (node and source columns left empty: the file's).\n"
+"last: None, or one byte per line, nonzero on the last line of a file when data holds several\n"
+"files: the line after it starts another file, so it does not continue that line.\n\n"
 "data: the file's bytes; starts/lens/years: int64 arrays over all lines (year 0: unknown);\n"
 "kinds: ((message, kind), ...) structured messages; legacy: text starts left to the careful\n"
 "path; levels: names of the I, W, E, F severities; sources: ((ident, klog source, plain\n"
@@ -1328,16 +1330,16 @@ PyDoc_STRVAR(scan_doc,
 static PyObject *scan(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *data_o, *starts_o, *lens_o, *years_o, *kinds_o, *legacy_o, *levels_o, *sources_o,
-        *careful_o, *logrus_o;
+        *careful_o, *logrus_o, *last_o = Py_None;
     Py_ssize_t lo, hi;
     int bare = 0;
-    if (!PyArg_ParseTuple(args, "OOOOnnOOOOOO|p", &data_o, &starts_o, &lens_o, &years_o, &lo, &hi,
+    if (!PyArg_ParseTuple(args, "OOOOnnOOOOOO|pO", &data_o, &starts_o, &lens_o, &years_o, &lo, &hi,
                           &kinds_o, &legacy_o, &levels_o, &sources_o, &careful_o, &logrus_o,
-                          &bare))
+                          &bare, &last_o))
         return NULL;
     scan_t s;
     memset(&s, 0, sizeof s);
-    Py_buffer dbuf, sbuf, lbuf, ybuf;
+    Py_buffer dbuf, sbuf, lbuf, ybuf, tbuf;
     if (PyObject_GetBuffer(data_o, &dbuf, PyBUF_SIMPLE) < 0) return NULL;
     Py_ssize_t nlines = 0;
     {
@@ -1360,6 +1362,16 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *result = NULL, *slow_o = NULL, *time_o = NULL, *views_o = NULL, *valid_o = NULL,
              *text_o = NULL, *aware_o = NULL;
     if (got < 3) goto done;
+    const uint8_t *last = NULL;
+    if (last_o != Py_None) {
+        if (PyObject_GetBuffer(last_o, &tbuf, PyBUF_SIMPLE) < 0) goto done;
+        got = 4;
+        if (tbuf.len != nlines) {
+            PyErr_SetString(PyExc_ValueError, "scan: last needs one byte per line");
+            goto done;
+        }
+        last = tbuf.buf;
+    }
     if (lo < 0 || hi > nlines || lo > hi) {
         PyErr_SetString(PyExc_ValueError, "scan: bad line range");
         goto done;
@@ -1542,7 +1554,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     for (Py_ssize_t i = lo; i < hi && !s.oom; i++) {
         int ok = bare ? scan_bare(&s, i) : scan_line(&s, i);
         /* a line that is not surely a record may continue this one: careful path for both */
-        if (ok && i + 1 < nlines &&
+        if (ok && i + 1 < nlines && !(last && last[i]) &&
             !(bare ? klog_header(&s, i + 1) == 1 : surely_record(&s, i + 1))) {
             s.m--;
             ok = 0;
@@ -1577,6 +1589,7 @@ done:
     Py_XDECREF(valid_o);
     Py_XDECREF(text_o);
     Py_XDECREF(aware_o);
+    if (got >= 4) PyBuffer_Release(&tbuf);
     if (got >= 3) PyBuffer_Release(&ybuf);
     if (got >= 2) PyBuffer_Release(&lbuf);
     if (got >= 1) PyBuffer_Release(&sbuf);

@@ -1,12 +1,13 @@
 """``parse()``: inputs to an :class:`EventLog`, with the line accounting checked per stream.
 
 Streams are read one at a time (only one decompressed member is in memory), parsed, and their
-frames kept. Two things need more than one stream and are done per bundle (one top-level input)
-once its last stream is parsed: rotated sets are put oldest-first (``kubelet.log.2.gz``,
-``kubelet.log.1``, ``kubelet.log``) and year-less events are re-anchored on the bundle's
-full timestamps (:func:`multus_forensics.ingest.years.reanchor_bundle`). Before that, each
-stream takes one year policy from the full dates in its own records
-(:func:`multus_forensics.ingest.content_years.year_from_content`).
+frames kept. What follows needs only frames and is done once over all of them
+(:mod:`multus_forensics.postparse`, so a thousand small files do not pay it a thousand times):
+older pod references read from the text, each stream's one year policy from the full dates in
+its own records (:func:`multus_forensics.ingest.content_years.year_from_content`), and per
+bundle (one top-level input) rotated sets put oldest-first (``kubelet.log.2.gz``,
+``kubelet.log.1``, ``kubelet.log``) and year-less events re-anchored on the bundle's full
+timestamps (:func:`multus_forensics.ingest.years.reanchor_bundle`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 from zoneinfo import ZoneInfo
 
 from multus_forensics import notlog
@@ -30,15 +31,14 @@ from multus_forensics.errors import (
 )
 from multus_forensics.eventlog import EventLog, ParseStats
 from multus_forensics.formats._podrefs import fill_pod_refs
-from multus_forensics.formats.base import ParseContext, TextSource
+from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.ingest import Limits, RawStream, Unreadable, decode, iter_inputs
 from multus_forensics.ingest.content_years import year_from_content
-from multus_forensics.ingest.layout import RotationRank, rotation_key
 from multus_forensics.ingest.paste import strip_paste_decoration
 from multus_forensics.ingest.sources import count_inputs
-from multus_forensics.ingest.years import reanchor_bundle
 from multus_forensics.mapping import release
-from multus_forensics.model import FileStats, ParseIssue, empty_frame
+from multus_forensics.model import FileStats, ParseIssue
+from multus_forensics.postparse import StreamFrames
 from multus_forensics.registry import detect, get_format
 from multus_forensics.timeutil import YearAnchor
 
@@ -57,43 +57,34 @@ def _anchor(src: TextSource, year: int | None) -> YearAnchor:
     return YearAnchor()
 
 
-@dataclass
-class _Bundle:
-    """Frames of one top-level input, with the keys that put rotated sets in time order."""
-
-    name: str | None = None
-    frames: list[tuple[tuple[int, RotationRank, int], pl.DataFrame]] = field(default_factory=list)
-    first_seen: dict[str, int] = field(default_factory=dict)
-
-    def add(self, raw: RawStream, frame: pl.DataFrame) -> None:
-        logical = "/".join([raw.file, *(raw.member.split("!") if raw.member else [])])
-        set_id, rank = rotation_key(logical)
-        seq = len(self.frames)
-        first = self.first_seen.setdefault(set_id, seq)
-        self.frames.append(((first, rank, seq), frame))
-
-    def finish(self) -> pl.DataFrame | None:
-        import polars as pl
-
-        if not self.frames:
-            return None
-        ordered = [f for _, f in sorted(self.frames, key=lambda kf: kf[0])]
-        return reanchor_bundle(pl.concat(ordered, how="vertical"))
-
-
 def parse_source(
     src: TextSource,
     *,
     format: str | None = None,  # noqa: A002 - the public keyword is "format"
     ctx: ParseContext | None = None,
     name: str | None = None,
+    fill_refs: bool = True,
 ) -> tuple[FileStats, pl.DataFrame | None, list[ParseIssue]]:
     """Detect the format of one decoded source, parse it and check its line accounting.
 
     ``name`` is the logical path matched against file globs (default: file, then member).
+    ``fill_refs=False`` leaves the older pod-reference forms to the caller (``parse`` fills
+    them once over many streams: :mod:`multus_forensics.postparse`).
     Returns the coverage row, the events (``None`` when nothing was parsed) and the issues. An
     accounting mismatch is a bug in the format and raises :class:`AssertionError`.
     """
+    fs, fmt, unparsed = _choose(src, format, name)
+    if fmt is None:
+        return fs, None, unparsed
+    out = fmt.parse(src, ctx or ParseContext())
+    return _account(src, fs, fmt, out, fill_refs)
+
+
+def _choose(
+    src: TextSource, forced: str | None, name: str | None
+) -> tuple[FileStats, LogFormat | None, list[ParseIssue]]:
+    """The source's coverage row and format; without a format, the row is complete and the
+    issues say why nothing was parsed."""
     size = len(src.data) if src.data is not None else len(src.text)  # keep the text undecoded
     fs = FileStats(src.file, src.member, bytes=size, lines=src.line_count)
     head = src.head()
@@ -101,11 +92,11 @@ def parse_source(
         fs.blank_lines = src.line_count
         return fs, None, []
     label = src.file + (f"!{src.member}" if src.member else "")
-    not_log = notlog.by_name(name or label, head) if format is None else None
+    not_log = notlog.by_name(name or label, head) if forced is None else None
     if not_log is not None:
         return _unparsed(src, fs, f"not a log: {not_log}", not_log=True)
     try:
-        fmt, why = detect(name or label, head, format)
+        fmt, why = detect(name or label, head, forced)
     except MultusForensicsError as exc:
         return _unparsed(src, fs, str(exc))
     if fmt is None:
@@ -113,15 +104,26 @@ def parse_source(
             return _unparsed(src, fs, f"not a log: {code}", not_log=True)
         return _unparsed(src, fs, f"not parsed: {why}")
     fs.format = fmt.name
-    out = fmt.parse(src, ctx or ParseContext())
+    return fs, fmt, []
+
+
+def _account(
+    src: TextSource, fs: FileStats, fmt: LogFormat, out: ParseOutput, fill_refs: bool
+) -> tuple[FileStats, pl.DataFrame, list[ParseIssue]]:
+    """``fs`` completed from the format's output, the line accounting checked."""
     # older pod-reference forms, whichever path parsed; text read in steps, pages dropped
-    out.events = fill_pod_refs(out.events, _releaser(src))
+    if fill_refs:
+        out.events = fill_pod_refs(out.events, _releaser(src))
     fs.events = out.events.height
-    fs.event_lines = int(out.events["nlines"].sum()) if out.events.height else 0
+    if out.event_lines is not None:
+        fs.event_lines = out.event_lines
+    else:
+        fs.event_lines = int(out.events["nlines"].sum()) if out.events.height else 0
     fs.issue_lines = sum(1 for i in out.issues if i.severity == "error" and i.line is not None)
     fs.blank_lines = out.blank_lines
     fs.header_lines = out.header_lines
     if not fs.balanced:
+        label = src.file + (f"!{src.member}" if src.member else "")
         raise AssertionError(
             f"{label}: line accounting broken in format {fmt.name}: {fs.lines} lines read, "
             f"{fs.event_lines} in events, {fs.issue_lines} reported, {fs.blank_lines} blank, "
@@ -154,6 +156,63 @@ def parse_stream(
         frame, year_issues = year_from_content(frame, src.file, src.member, _releaser(src))
         issues += year_issues
     return fs, frame, issues
+
+
+#: small files parsed together hold at most this many bytes (one joined copy of them)
+SMALL_BATCH_BYTES: Final = 64 << 20
+
+
+@dataclass
+class _Small:
+    """A small source waiting for its batch, with the places its issues and notes go."""
+
+    item: RawStream
+    src: TextSource
+    ctx: ParseContext
+    fs: FileStats
+    issues: list[ParseIssue]
+    notes: list[ParseIssue]
+
+
+@dataclass
+class _SmallFiles:
+    """Consecutive small sources of one format, parsed together (``LogFormat.parse_batch``):
+    a format's per-file setup is paid once per batch instead of once per file."""
+
+    fmt: LogFormat | None = None
+    waiting: list[_Small] = field(default_factory=list)
+    size: int = 0
+
+    def takes(self, fmt: LogFormat, src: TextSource) -> bool:
+        """Whether ``src`` of ``fmt`` may join the waiting sources (else parse them first)."""
+        if self.fmt is None:
+            return True
+        return fmt.name == self.fmt.name and self.size + _size(src) <= SMALL_BATCH_BYTES
+
+    def add(self, fmt: LogFormat, small: _Small) -> None:
+        self.fmt = fmt
+        self.waiting.append(small)
+        self.size += _size(small.src)
+
+    def parse(self) -> list[tuple[_Small, pl.DataFrame, list[ParseIssue]]]:
+        """The waiting sources parsed, each with its events and issues; none wait after."""
+        fmt, waiting = self.fmt, self.waiting
+        self.fmt, self.waiting, self.size = None, [], 0
+        if fmt is None or not waiting:
+            return []
+        if len(waiting) == 1:  # alone: exactly the per-file path
+            outs = [fmt.parse(waiting[0].src, waiting[0].ctx)]
+        else:
+            outs = fmt.parse_batch([w.src for w in waiting], [w.ctx for w in waiting])
+        done = []
+        for w, out in zip(waiting, outs, strict=True):
+            _, frame, found = _account(w.src, w.fs, fmt, out, fill_refs=False)
+            done.append((w, frame, found))
+        return done
+
+
+def _size(src: TextSource) -> int:
+    return len(src.data) if src.data is not None else len(src.text)
 
 
 def _releaser(src: TextSource) -> Callable[[], None] | None:
@@ -218,7 +277,6 @@ def parse(
     ``limits`` bounds decompression (:class:`~multus_forensics.ingest.Limits`); ``progress``
     is called as ``progress(done, total)`` with counts of top-level files.
     """
-    import polars as pl
 
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -235,10 +293,12 @@ def parse(
     except (KeyError, ValueError) as exc:
         raise InputError(f"unknown time zone {tz!r}") from exc
 
-    out_frames: list[pl.DataFrame] = []
-    issues: list[ParseIssue] = []
+    # issues in the order found; a later pass fills the lists it was given in the meantime
+    chunks: list[list[ParseIssue]] = []
+    late: list[list[ParseIssue]] = []
     stats = ParseStats()
-    bundle = _Bundle()
+    streams = StreamFrames()
+    small = _SmallFiles()
     total = count_inputs(inputs) if progress else 0
     current = -1
 
@@ -248,12 +308,24 @@ def parse(
                 raise ParseError(issue)
             if on_error == "warn":
                 warnings.warn(str(issue), UserWarning, stacklevel=3)
-        issues.extend(new)
+        chunks.append(new)
+
+    def later() -> list[ParseIssue]:
+        chunks.append([])  # a small file's place in the issues: filled when its batch is parsed
+        return chunks[-1]
+
+    def keep(item: RawStream, src: TextSource, frame: pl.DataFrame) -> None:
+        notes: list[ParseIssue] = []
+        if streams.add(item, frame, _releaser(src), notes):
+            report(notes)
+        else:
+            chunks.append(notes)
+            late.append(notes)
 
     def flush() -> None:
-        frame = bundle.finish()
-        if frame is not None:
-            out_frames.append(frame)
+        for waiting, frame, found in small.parse():
+            waiting.issues.extend(found)
+            streams.add(waiting.item, frame, None, waiting.notes)
 
     for index, item in iter_inputs(inputs, limits):
         if progress and index != current:
@@ -269,16 +341,33 @@ def parse(
         if isinstance(item, ParseIssue):
             report([item])
             continue
-        if item.bundle != bundle.name:
-            flush()
-            bundle = _Bundle(item.bundle)
-        fs, frame, stream_issues = parse_stream(item, format=format, year=year, zone=zone, now=now)
+        src, decode_issues = decode(item)
+        src, paste_issues = strip_paste_decoration(src)
+        decode_issues += paste_issues
+        report(decode_issues)
+        ctx = ParseContext(_anchor(src, year), zone, now)
+        fs, fmt, unparsed = _choose(src, format, item.name)
+        fs.bytes = len(item.data)
         stats.files.append(fs)
-        report(stream_issues)
-        if frame is not None:
-            bundle.add(item, frame)
+        if fmt is None:
+            report(unparsed)
+            continue
+        if on_error in (None, "collect") and fmt.batchable(src, ctx):
+            if not small.takes(fmt, src):
+                flush()
+            small.add(fmt, _Small(item, src, ctx, fs, later(), later()))
+            continue
+        flush()
+        _, frame, parse_issues = _account(src, fs, fmt, fmt.parse(src, ctx), fill_refs=False)
+        report(parse_issues)
+        keep(item, src, frame)
     flush()
+    frame = streams.finish()
+    if on_error == "warn":
+        for notes in late:
+            for issue in notes:  # year notes are warnings: collected, never raised
+                warnings.warn(str(issue), UserWarning, stacklevel=2)
     if progress:
         progress(total, total)
-    frame = pl.concat(out_frames, how="vertical") if out_frames else empty_frame()
+    issues = [issue for chunk in chunks for issue in chunk]
     return EventLog(frame, issues, stats)

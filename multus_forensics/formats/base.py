@@ -103,7 +103,19 @@ class TextSource:
         return lines
 
     def head(self, n: int = 50) -> list[str]:
-        """The first ``n`` non-blank lines, for sniffing."""
+        """The first ``n`` non-blank lines, for sniffing.
+
+        Read once per source: paste detection, format detection and the format itself all
+        ask, and for a small file those reads cost more than its parse.
+        """
+        have: tuple[int, list[str]] | None = self.__dict__.get("_head")
+        if have is not None and (have[0] >= n or len(have[1]) < have[0]):
+            return have[1][:n]
+        out = self._read_head(n)
+        self.__dict__["_head"] = (n, out)
+        return out[:]
+
+    def _read_head(self, n: int) -> list[str]:
         data = self.data
         if data is None or self._decoded():
             return _head(self.text, n)
@@ -118,7 +130,13 @@ class TextSource:
             size *= 4
 
 
+#: texts up to this long are split whole (one C call); longer ones are walked line by line
+_SPLIT_WHOLE = 1 << 17
+
+
 def _head(text: str, n: int) -> list[str]:
+    if len(text) <= _SPLIT_WHOLE:
+        return [line for line in text.split("\n") if line.strip()][:n]
     out: list[str] = []
     start = 0
     while len(out) < n and start < len(text):
@@ -155,6 +173,9 @@ class ParseOutput:
     issues: list[ParseIssue] = field(default_factory=list)
     blank_lines: int = 0
     header_lines: int = 0
+    #: ``events["nlines"].sum()`` when the parser already knows it (a batch counts every
+    #: file's at once); None: counted from the frame
+    event_lines: int | None = None
 
 
 class LogFormat:
@@ -172,6 +193,17 @@ class LogFormat:
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
         """Turn the whole source into events; every line must be in an event or an issue."""
         raise NotImplementedError
+
+    def batchable(self, src: TextSource, ctx: ParseContext) -> bool:
+        """Whether ``src`` may be parsed with others of this format by :meth:`parse_batch`
+        (a format whose per-file setup outweighs a small file's lines says yes to those)."""
+        return False
+
+    def parse_batch(
+        self, srcs: Sequence[TextSource], ctxs: Sequence[ParseContext]
+    ) -> list[ParseOutput]:
+        """One output per source, each what :meth:`parse` gives that source alone."""
+        return [self.parse(src, ctx) for src, ctx in zip(srcs, ctxs, strict=True)]
 
 
 PayloadParser = Callable[[str], "dict[str, Any] | None"]

@@ -148,3 +148,20 @@ def year_from_content(
             )
         )  # fmt: skip
     return df, issues
+
+
+def streams_with_dates(df: pl.DataFrame, streams: pl.Series) -> set[int]:
+    """Stream numbers (``streams``, one per row of ``df``) :func:`year_from_content` may change
+    or note: a dated row whose year it may move or check has a date-shaped text. The others
+    it returns as they are, with no note, so a batch of streams is sorted out in one pass.
+    """
+    import polars as pl
+
+    dated = pl.col("time").is_not_null() & ~pl.col("time_relative")
+    which = pl.col("year_source").is_in((*MOVABLE, *CHECKED)) & dated
+    hits = (
+        df.select("time", "time_relative", "year_source", "raw")
+        .with_columns(streams.alias("_stream"))
+        .filter(which & pl.col("raw").str.contains(PREFILTER))["_stream"]
+    )
+    return {int(k) for k in hits.unique()}

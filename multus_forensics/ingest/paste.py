@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections import Counter
 from collections.abc import Callable
 from typing import Final
 
@@ -146,11 +145,15 @@ def _sample(lines: list[str]) -> list[str]:
     return out
 
 
-def _could_be_decorated(lines: list[str]) -> bool:
-    """Cheap pre-check so that clean multi-megabyte logs skip the per-line work."""
-    firsts = Counter(line.lstrip(" \t")[:1] for line in _sample(lines))
-    candidates = sum(n for ch, n in firsts.items() if ch in ">`*~│┃║" or ch.isdigit())
-    return candidates > 0 or any(line.rstrip()[-1:] in ("│", "┃", "║") for line in lines[:50])
+def _could_be_decorated(head: list[str]) -> bool:
+    """Cheap pre-check so that clean multi-megabyte logs skip the per-line work.
+
+    ``head``: the first non-blank lines (already the sample :func:`_sample` would take).
+    """
+    firsts = {line.lstrip(" \t")[:1] for line in head[:SAMPLE_LINES]}
+    return any(ch in ">`*~│┃║" or ch.isdigit() for ch in firsts) or any(
+        line.rstrip()[-1:] in ("│", "┃", "║") for line in head[:50]
+    )
 
 
 def strip_paste_decoration(src: TextSource) -> tuple[TextSource, list[ParseIssue]]:

@@ -149,3 +149,28 @@ def apply_shifts(df: pl.DataFrame, best: pl.DataFrame | None) -> pl.DataFrame:
 def reanchor_bundle(df: pl.DataFrame, slack: timedelta = SLACK) -> pl.DataFrame:
     """``df`` (the events of one bundle) with mtime-anchored years moved onto the bundle's span."""
     return apply_shifts(df, bundle_shifts([year_facts(df)], slack))
+
+
+def year_flags(df: pl.DataFrame, streams: pl.Series) -> dict[int, tuple[bool, bool]]:
+    """Per stream number (``streams``, one per row of ``df``): whether it has rows whose year
+    :func:`reanchor_bundle` may move, and rows it anchors on (explicit or evidence years).
+
+    A bundle lacking either is left as it is, so a batch of bundles is checked in one pass.
+    """
+    import polars as pl
+
+    dated = pl.col("time").is_not_null() & ~pl.col("time_relative")
+    source = pl.col("year_source")
+    found = (
+        df.select("time", "time_relative", "year_source")
+        .with_columns(streams.alias("_stream"))
+        .group_by("_stream")
+        .agg(
+            (source.is_in(MOVABLE) & pl.col("time").is_not_null()).any().alias("movable"),
+            ((source.is_null() | source.is_in(EVIDENCE)) & dated).any().alias("anchored"),
+        )
+    )
+    return {
+        int(k): (bool(m), bool(a))
+        for k, m, a in zip(found["_stream"], found["movable"], found["anchored"], strict=True)
+    }

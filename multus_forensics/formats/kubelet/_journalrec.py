@@ -242,7 +242,23 @@ def parse_lines(
     years: dict[int, int] | None,
     reverse: bool | None = None,
 ) -> ParseOutput:
-    """Parse ``(index, line)`` pairs (ascending, 0-based) of a journald file.
+    """Parse ``(index, line)`` pairs (ascending, 0-based) of a journald file (see
+    :func:`careful_rows`)."""
+    rows, issues, blank, headers = careful_rows(src, ctx, fmt, items, years, reverse)
+    return ParseOutput(frame_from_rows(rows), issues, blank, headers)
+
+
+def careful_rows(
+    src: TextSource,
+    ctx: ParseContext,
+    fmt: str,
+    items: Iterable[tuple[int, str]],
+    years: dict[int, int] | None,
+    reverse: bool | None = None,
+) -> tuple[list[dict[str, Any]], list[ParseIssue], int, int]:
+    """The event rows (in line order), issues, blank and header line counts of ``(index, line)``
+    pairs (ascending, 0-based) of a journald file; a batch of files makes one frame of all
+    their rows (:mod:`._journalbatch`).
 
     ``reverse`` says whether the whole file is newest-first when the caller knows it (the
     pairs may be a subset that cannot tell); otherwise it is judged from the pairs.
@@ -292,7 +308,7 @@ def parse_lines(
     zone = zone_or_utc(ctx.tz)
     rows = [_row(r, years.get(r.idx[0]), zone, ctx, src, fmt, issues) for r in records]
     rows.sort(key=lambda r: r["line"])
-    return ParseOutput(frame_from_rows(rows), issues, blank, headers)
+    return rows, issues, blank, headers
 
 
 def _row(

@@ -29,7 +29,7 @@ from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.fast._bytevec import rollover_offsets
 from multus_forensics.formats.fast._vecmerge import merge_chunks, no_events
 from multus_forensics.formats.kubelet import _journalrec
-from multus_forensics.formats.kubelet._syslogstamp import EN_MONTHS, SHORT_RE
+from multus_forensics.formats.kubelet._syslogstamp import EN_MONTHS, short_month
 from multus_forensics.formats.kubelet.journald import EMBEDDED_IDENTS, KUBELET_IDENTS
 from multus_forensics.formats.kubelet.klog import LEGACY_STARTS, LEVELS, STRUCTURED_KINDS
 from multus_forensics.formats.runtime._logrus import LEVELS as LOGRUS_LEVELS
@@ -66,8 +66,8 @@ def applies(src: TextSource, ctx: ParseContext, min_lines: int) -> bool:
     head = src.head(20)
     hits = 0
     for line in head:
-        m = SHORT_RE.match(line)
-        hits += bool(m and m["mon"] in EN_MONTHS)
+        mon = short_month(line)
+        hits += mon is not None and mon in EN_MONTHS
     return hits * 2 > len(head)
 
 
@@ -159,14 +159,20 @@ def careful_starts() -> tuple[bytes, ...]:
 
 
 def _chunk(
-    lines: ScanLines, sl: slice, zone: str, careful: tuple[bytes, ...], year_source: str | None
+    lines: ScanLines,
+    sl: slice,
+    zone: str,
+    careful: tuple[bytes, ...],
+    year_source: str | None,
+    last: np.ndarray | None = None,
 ) -> tuple[pl.DataFrame, np.ndarray, str | None]:
     """(the rows the scanner finished, the line indexes it left to the careful path, the
     node when every row names the same one: the frame then has no ``node`` column).
 
     ``year_source`` None: a bare klog file (the scanner's bare mode; node, source and year
     source are the file's); else the ``year_source`` of rows whose time came from a year-less
-    stamp (logrus stamps carry their year: None there).
+    stamp (logrus stamps carry their year: None there). ``last`` (one byte per line) marks the
+    last line of each file when ``lines`` holds several (:mod:`._journalbatch`).
     """
     import numpy as np
     import polars as pl
@@ -179,7 +185,7 @@ def _chunk(
     lo, hi = sl.start, sl.stop
     slow, m, micros, views, valid, text, host_same, aware_b = _kscan.scan(
         lines.data, lines.starts, lines.lens, lines.years, lo, hi, _KINDS, _LEGACY, _LEVELS,
-        _SOURCES, careful, _LOGRUS_LEVELS, year_source is None,
+        _SOURCES, careful, _LOGRUS_LEVELS, year_source is None, last,
     )  # fmt: skip
     is_slow = np.frombuffer(slow, dtype=np.uint8).view(bool)
     base = int(lines.starts[lo]) if hi > lo else 0

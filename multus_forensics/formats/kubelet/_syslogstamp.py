@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from typing import Final
 
 from multus_forensics.timeutil import YearAnchor
@@ -38,6 +39,7 @@ EN_MONTHS: Final[dict[str, int]] = {
 _CJK_MONTH: Final = re.compile(r"(\d{1,2})[월月]")
 
 
+@lru_cache(maxsize=512)  # a handful of month names per file, read on every line
 def month_number(token: str) -> int | None:
     """Month 1..12 for an English, European (de/fr/es/it/pt/nl/ru) or CJK (``5월``) token."""
     m = _CJK_MONTH.fullmatch(token)
@@ -54,6 +56,28 @@ SHORT_RE: Final = re.compile(
     r"(?:\.(?P<us>\d{1,6}))?" + _TAIL,
     re.S,
 )
+#: lines at most this long have their month token remembered (:func:`short_month`)
+_REMEMBERED_LINE: Final = 2048
+
+
+def short_month(line: str) -> str | None:
+    """The month token of a ``-o short`` record line (:data:`SHORT_RE`), or None.
+
+    Sniffing and the fast path's admission read the same head lines of every file: each
+    line is matched once (a folder of thousands of small files reads thousands of heads).
+    """
+    if len(line) > _REMEMBERED_LINE:
+        m = SHORT_RE.match(line)
+        return None if m is None else m["mon"]
+    return _short_month(line)
+
+
+@lru_cache(maxsize=128)
+def _short_month(line: str) -> str | None:
+    m = SHORT_RE.match(line)
+    return None if m is None else m["mon"]
+
+
 #: a syslog line whose message has no ``tag:`` (``Mar 11 14:02:07 host some text``): a record of
 #: its own, never the continuation of the line before it
 UNTAGGED_RE: Final = re.compile(

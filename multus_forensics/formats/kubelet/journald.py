@@ -34,9 +34,9 @@ from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, 
 from multus_forensics.formats.kubelet._syslogstamp import (
     ISO_RE,
     MARKER_RE,
-    SHORT_RE,
     header_anchor,
     month_number,
+    short_month,
 )
 from multus_forensics.timeutil import zone_or_utc
 
@@ -47,9 +47,9 @@ VECTOR_MIN_LINES = 16
 
 def is_record(line: str) -> bool:
     """A syslog/journalctl record line with a known month name or an ISO stamp."""
-    m = SHORT_RE.match(line)
-    if m is not None:
-        return month_number(m["mon"]) is not None
+    mon = short_month(line)
+    if mon is not None:
+        return month_number(mon) is not None
     return ISO_RE.match(line) is not None
 
 
@@ -82,12 +82,32 @@ class JournaldFormat(LogFormat):
         from multus_forensics._native import load
         from multus_forensics.formats.kubelet import _journalrec, _journalvec
 
-        if ctx.year_anchor.source != "argument":
-            anchor = header_anchor(src.head(3), zone_or_utc(ctx.tz))
-            ctx = replace(ctx, year_anchor=anchor) if anchor is not None else ctx
+        ctx = _own_anchor(src, ctx)
         if _journalvec.applies(src, ctx, VECTOR_MIN_LINES) and load("_kscan") is not None:
             return _journalvec.parse_vectorised(src, ctx, self.name)
         return _journalrec.parse_lines(src, ctx, self.name, enumerate(src.lines), None)
+
+    def batchable(self, src: TextSource, ctx: ParseContext) -> bool:
+        from multus_forensics.formats.kubelet import _journalbatch
+
+        return _journalbatch.batchable(src, _own_anchor(src, ctx))
+
+    def parse_batch(
+        self, srcs: Sequence[TextSource], ctxs: Sequence[ParseContext]
+    ) -> list[ParseOutput]:
+        """Small files scanned together (:mod:`._journalbatch`), each read as if alone."""
+        from multus_forensics.formats.kubelet import _journalbatch
+
+        own = [_own_anchor(src, ctx) for src, ctx in zip(srcs, ctxs, strict=True)]
+        return _journalbatch.parse_batch(srcs, own, self.name, VECTOR_MIN_LINES)
+
+
+def _own_anchor(src: TextSource, ctx: ParseContext) -> ParseContext:
+    """``ctx`` with the file's header dates as its year anchor, unless ``year=`` was given."""
+    if ctx.year_anchor.source != "argument":
+        anchor = header_anchor(src.head(3), zone_or_utc(ctx.tz))
+        ctx = replace(ctx, year_anchor=anchor) if anchor is not None else ctx
+    return ctx
 
 
 #: identifiers that are the kubelet: OpenShift's kubenswrapper, old hyperkube

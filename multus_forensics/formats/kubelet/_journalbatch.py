@@ -1,0 +1,266 @@
+"""Many small journald files through the compiled scanner at once, each read as if alone.
+
+A must-gather or a node's log folder holds thousands of journals of a few dozen lines. The
+fast path's setup (a dozen polars columns, their merge, ``conform``) costs more than scanning
+100 lines, so alone each such file would pay it, or take the careful path line by line. Here the
+files' bytes are joined and scanned in one pass; the scanner is told where each file ends
+(``last``), so no line of one file is read as the continuation of another. What depends on
+the file stays per file: its lines' years come from its own year anchor (header, ``year=``,
+mtime), and the lines the scanner leaves go to the careful path with the file's own lines
+(blocks, followers, newest-first order judged from its own rows). Columns are built, the careful
+events put in line order and the frame conformed once for the batch, then cut back into one
+frame per file: the same rows, row for row, as :mod:`._journalvec` or the careful path gives
+each file alone.
+"""
+
+from __future__ import annotations
+
+import mmap
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final
+
+from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.fast._vecmerge import _interleave
+from multus_forensics.formats.kubelet import _journalrec
+from multus_forensics.formats.kubelet._journalvec import (
+    CHUNK_ROWS,
+    ScanLines,
+    _block_followers,
+    _chunk,
+    _span,
+    applies,
+    careful_starts,
+    zone_name,
+)
+from multus_forensics.formats.kubelet._klogfile import frame_from_rows
+from multus_forensics.model import conform, schema
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+
+#: files at most this long join a batch; a longer one pays its own setup back
+MAX_FILE_LINES: Final = 4096
+#: the scanned rows' year source until each file's own is put in (rows whose stamp has its year: null)
+_THE_FILES: Final = "\x00file"
+_FILE: Final = "_batch_file"
+
+
+def batchable(src: TextSource, ctx: ParseContext) -> bool:
+    """A small in-memory file whose head is English ``short`` journald text (the scanner's)."""
+    if src.line_count > MAX_FILE_LINES or isinstance(src.data, mmap.mmap):
+        return False
+    return applies(src, ctx, 1)
+
+
+def parse_batch(
+    srcs: Sequence[TextSource], ctxs: Sequence[ParseContext], fmt: str, min_lines: int
+) -> list[ParseOutput]:
+    """One :class:`ParseOutput` per file, what the format gives it alone: a file of
+    ``min_lines`` or more as :func:`._journalvec.parse_vectorised` does; a shorter one, which
+    alone takes the careful path whole, gets that path whole when a line of it needs the
+    careful path at all (only then can the two differ: a block's order is judged from all the
+    records the careful path sees).
+
+    Every ``ctxs`` entry has the same zone (one ``parse`` call); the year anchors may differ.
+    """
+    import numpy as np
+    import polars as pl
+
+    from multus_forensics._native import require
+
+    _kscan = require("_kscan")
+    zone = zone_name(ctxs[0]) or "UTC"
+    datas = [_bytes(src) for src in srcs]
+    sizes = np.fromiter((len(d) for d in datas), dtype=np.int64, count=len(datas))
+    byte_lo = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    joined = b"".join(datas)
+    starts_b, lens_b, months_b = _kscan.lines(joined)
+    starts = np.frombuffer(starts_b, dtype=np.int64)
+    lens = np.frombuffer(lens_b, dtype=np.int64)
+    months = np.frombuffer(months_b, dtype=np.uint8)
+    owner = np.searchsorted(byte_lo, starts, "right") - 1
+    counts = np.bincount(owner, minlength=len(srcs))
+    line_lo = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    years = _years_per_file(months, owner, ctxs)
+    last = np.zeros(len(starts), dtype=np.uint8)
+    last[(line_lo + counts - 1)[counts > 0]] = 1
+    lines = ScanLines(joined, starts, lens, years)
+    careful = careful_starts()
+    frames: list[pl.DataFrame] = []
+    slow: list[np.ndarray] = []
+    for start in range(0, len(starts), CHUNK_ROWS):
+        frame, slow_idx, host = _chunk(
+            lines, _span(start, len(starts)), zone, careful, _THE_FILES, last
+        )
+        if host is not None:
+            frame = frame.with_columns(pl.lit(host, dtype=pl.String).alias("node"))
+        frames.append(frame.select(_ROW_ORDER))
+        slow.append(slow_idx)
+    fast = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+    slow_idx = np.concatenate(slow)
+    fast = fast.with_columns(pl.Series(_FILE, owner[fast["line"].to_numpy() - 1], pl.Int64))
+    slow_of = _per_file(slow_idx, line_lo, counts)
+    drop: list[np.ndarray] = []
+    whole = {f for f in slow_of if counts[f] < min_lines}
+    for f in whole:  # alone, the careful path reads all of it (and judges its order from all)
+        lo = int(line_lo[f])
+        drop.append(np.arange(lo, lo + counts[f]))
+    for f, idx in slow_of.items():  # the careful path must also see its blocks' followers
+        if f in whole:
+            continue
+        lo = int(line_lo[f])
+        own = ScanLines(datas[f], starts[lo : lo + counts[f]] - byte_lo[f], lens[lo : lo + counts[f]], years[lo : lo + counts[f]])  # fmt: skip
+        followers = np.setdiff1d(_block_followers(own, idx - lo), idx - lo)
+        if len(followers):
+            drop.append(followers + lo)
+            slow_of[f] = np.union1d(idx, followers + lo)
+    if drop:
+        gone = np.concatenate(drop) + 1
+        fast = fast.filter(~np.isin(fast["line"].to_numpy(), gone))
+    order = _order(fast.filter(pl.col(_FILE).is_in(list(slow_of)))) if slow_of else {}
+    none = fast.clear()  # each file's events are set below, from the batch's
+    outs = [ParseOutput(none, [], 0, 0) for _ in srcs]
+    rows: list[dict[str, object]] = []  # every file's careful events: one frame for all
+    row_files: list[int] = []
+    for f, idx in slow_of.items():
+        if f in whole:
+            own_rows, issues, blank, headers = _journalrec.careful_rows(
+                srcs[f], ctxs[f], fmt, enumerate(srcs[f].lines), None
+            )
+        else:
+            lo = int(line_lo[f])
+            texts = [joined[starts[i] : starts[i] + lens[i]].decode() for i in idx]
+            items = zip((idx - lo).tolist(), texts, strict=True)
+            year_map = {int(i) - lo: int(years[i]) for i in idx.tolist() if years[i]}
+            back, ahead = order.get(f, (0, 0))
+            reverse = back >= ahead if back or ahead else None
+            own_rows, issues, blank, headers = _journalrec.careful_rows(
+                srcs[f], ctxs[f], fmt, items, year_map, reverse
+            )
+        outs[f] = ParseOutput(none, issues, blank, headers)
+        rows += own_rows
+        row_files += [f] * len(own_rows)
+    by_hand = None
+    if rows:
+        by_hand = frame_from_rows(rows).with_columns(pl.Series(_FILE, row_files, pl.Int64))
+    events = _assemble(fast, by_hand, srcs, ctxs, line_lo, fmt)
+    owners = events[_FILE].to_numpy()
+    heights = np.bincount(owners, minlength=len(srcs)).tolist()
+    nlines = np.bincount(owners, events["nlines"].to_numpy(), minlength=len(srcs))
+    events = events.drop(_FILE)
+    at = 0
+    for f, out in enumerate(outs):
+        out.events = events.slice(at, heights[f])
+        out.event_lines = int(nlines[f])
+        at += heights[f]
+    return outs
+
+
+#: the scanned rows' columns in one order (a chunk with one node has it added as a constant)
+_ROW_ORDER: Final = (
+    "time", "raw", "node", "message", "error", "fields", "namespace", "pod", "pod_uid",
+    "sandbox_id", "container_id", "kind", "level", "source", "year_source", "line",
+)  # fmt: skip
+
+
+def _years_per_file(
+    months: np.ndarray, owner: np.ndarray, ctxs: Sequence[ParseContext]
+) -> np.ndarray:
+    """Year of every line with an English stamp (0 elsewhere), each file's rollovers counted
+    from its own first stamp and anchored by its own context (:func:`._journalvec._years`
+    for each file, in one pass)."""
+    import numpy as np
+
+    idx = np.flatnonzero(months)
+    years = np.zeros(len(months), dtype=np.int64)
+    if not len(idx):
+        return years
+    seq = months[idx].astype(np.int64)
+    whose = owner[idx]
+    new_file = np.ones(len(idx), dtype=bool)
+    new_file[1:] = whose[1:] != whose[:-1]
+    step = np.zeros(len(idx), dtype=np.int64)
+    prev, cur = seq[:-1], seq[1:]
+    step[1:] = np.where(cur < prev - 6, 1, np.where(cur > prev + 6, -1, 0))
+    step[new_file] = 0  # each file's first stamp starts its own count
+    total = np.cumsum(step)
+    firsts = np.flatnonzero(new_file)
+    lasts = np.append(firsts[1:] - 1, len(idx) - 1)
+    offsets = total - np.repeat(total[firsts], np.diff(np.append(firsts, len(idx))))
+    first_year = np.array(
+        [
+            ctxs[f].year_anchor.first_year(int(offsets[b]), int(seq[a]), int(seq[b]))
+            for f, a, b in zip(whose[firsts].tolist(), firsts.tolist(), lasts.tolist(), strict=True)
+        ],
+        dtype=np.int64,
+    )
+    years[idx] = np.repeat(first_year, np.diff(np.append(firsts, len(idx)))) + offsets
+    return years
+
+
+def _bytes(src: TextSource) -> bytes:
+    """The file's UTF-8 bytes ending with a newline (so the next file starts a line)."""
+    data = bytes(src.data) if src.data is not None else src.text.encode("utf-8")
+    return data if not data or data.endswith(b"\n") else data + b"\n"
+
+
+def _per_file(idx: np.ndarray, line_lo: np.ndarray, counts: np.ndarray) -> dict[int, np.ndarray]:
+    """The sorted line indexes ``idx`` grouped by the file they are in (files with none left out)."""
+    import numpy as np
+
+    owner = np.searchsorted(line_lo, idx, "right") - 1
+    return {int(f): idx[owner == f] for f in np.unique(owner)}
+
+
+def _order(fast: pl.DataFrame) -> dict[int, tuple[int, int]]:
+    """Per file: how many of its scanned rows step back in time, and how many forward (the
+    careful path is told a file is newest-first from these, as for a file alone)."""
+    import polars as pl
+
+    step = pl.col("time").diff().dt.total_microseconds().over(_FILE)
+    counted = (
+        fast.select(_FILE, step.alias("step"))
+        .group_by(_FILE)
+        .agg((pl.col("step") < 0).sum().alias("back"), (pl.col("step") > 0).sum().alias("ahead"))
+    )
+    return {
+        int(f): (int(b), int(a))
+        for f, b, a in zip(counted[_FILE], counted["back"], counted["ahead"], strict=True)
+    }
+
+
+def _assemble(
+    fast: pl.DataFrame,
+    careful: pl.DataFrame | None,
+    srcs: Sequence[TextSource],
+    ctxs: Sequence[ParseContext],
+    line_lo: np.ndarray,
+    fmt: str,
+) -> pl.DataFrame:
+    """Scanned rows with their files' columns, and the careful events, in file and line order
+    (``line`` counts in the batch until both are merged, then in each file)."""
+    import polars as pl
+
+    sch = schema()
+    which = fast[_FILE]
+    files = pl.Series([s.file for s in srcs], dtype=pl.String)
+    members = pl.Series([s.member for s in srcs], dtype=pl.String)
+    sources = pl.Series([c.year_anchor.source for c in ctxs], dtype=pl.String)
+    first = pl.Series(line_lo, dtype=pl.Int64)
+    scanned = fast["year_source"]  # a logrus stamp's row has its own year: null
+    fast = fast.with_columns(
+        files.gather(which).alias("file"),
+        members.gather(which).alias("member"),
+        sources.gather(which).zip_with(scanned.is_not_null(), scanned).alias("year_source"),
+        pl.lit(False).alias("time_relative"),
+        pl.lit(fmt).alias("format"),
+        pl.lit(1, dtype=pl.Int64).alias("nlines"),
+        *(pl.lit(None, dtype=sch[c]).alias(c) for c in ("network", "interface", "ips")),
+    )
+    names = [*sch.names(), _FILE]
+    events = conform(fast.drop(_FILE)).with_columns(which).select(names)
+    if careful is not None:  # both in the batch's line order: interleaved by zero-copy slices
+        careful = careful.with_columns(careful["line"] + first.gather(careful[_FILE]))
+        events = _interleave(events, careful.select(names))
+    return events.with_columns(events["line"] - first.gather(events[_FILE]))

@@ -1,0 +1,209 @@
+"""The frame-level passes after the formats, run once over many streams instead of once each.
+
+A format parses one stream; what follows needs only frames: pod references read from the text
+(row by row, :func:`~multus_forensics.formats._podrefs.fill_pod_refs`), the year a stream's own
+dated records vote for (per stream, :func:`~multus_forensics.ingest.content_years.year_from_content`),
+the rotation order and the years of a bundle (per bundle,
+:func:`~multus_forensics.ingest.years.reanchor_bundle`) and the concatenation. Each is a few polars
+operations whose fixed cost, paid per stream, is most of the cost of a 100-line file; a
+must-gather has thousands of them. So streams read into memory are collected, and each pass runs
+once over all of them with the same result per stream and per bundle as running it on each alone:
+
+* pod references are a row-wise fill: one pass over the concatenated frames;
+* a stream's content vote changes nothing unless a dated row of it has a full date in its text
+  (:func:`~multus_forensics.ingest.content_years.streams_with_dates`, one pass): only those
+  streams are voted on, each alone;
+* a bundle's reanchor changes nothing unless it has both movable and explicit (or evidence)
+  rows (:func:`~multus_forensics.ingest.years.year_flags`, one group-by): only those bundles
+  are reanchored, each alone.
+
+A large stream (more than :data:`DEFER_MAX_ROWS` events, or read from a mapped file, whose
+pages are dropped step by step) takes both stream passes at once, as before; it still joins
+its bundle here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
+
+from multus_forensics.formats._podrefs import fill_pod_refs
+from multus_forensics.ingest.content_years import streams_with_dates, year_from_content
+from multus_forensics.ingest.layout import RotationRank, rotation_key
+from multus_forensics.ingest.years import reanchor_bundle, year_flags
+from multus_forensics.model import ParseIssue, empty_frame
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from multus_forensics.ingest import RawStream
+
+
+#: streams of at most this many events wait for the batched passes
+DEFER_MAX_ROWS: Final = 65_536
+
+
+@dataclass
+class _Stream:
+    """One stream's frame, where it goes, and the list its year notes go to."""
+
+    bundle: int
+    key: tuple[int, RotationRank, int]
+    frame: pl.DataFrame
+    file: str
+    member: str | None
+    deferred: bool
+    notes: list[ParseIssue]
+    #: rows of the stream
+    height: int = 0
+    #: where its rows are in the concatenated deferred frames (``frame`` then holds no rows);
+    #: -1: in ``frame`` (read alone, or re-dated by its records)
+    start: int = -1
+
+
+@dataclass
+class StreamFrames:
+    """Parsed streams of one ``parse`` call, in the order read, finished by :meth:`finish`."""
+
+    streams: list[_Stream] = field(default_factory=list)
+    _bundle_name: str | None = None
+    _bundles: int = 0
+    _first_seen: dict[str, int] = field(default_factory=dict)
+    _in_bundle: int = 0
+    #: the stream number (among deferred streams) of each row of the concatenated frames
+    _numbers: pl.Series | None = None
+
+    def add(
+        self,
+        raw: RawStream,
+        frame: pl.DataFrame,
+        release: Callable[[], None] | None,
+        notes: list[ParseIssue],
+    ) -> bool:
+        """Take one stream's frame (pod references not yet filled); its year notes go to
+        ``notes``, now (True) or when :meth:`finish` runs (False).
+
+        ``release`` (a mapped stream's page dropper) makes the stream passes run now, in steps,
+        and so does a stream of more than :data:`DEFER_MAX_ROWS` events (its passes' fixed cost
+        is paid back; joined with the others, its columns would be copied once more).
+        """
+        if not self.streams or raw.bundle != self._bundle_name:
+            self._bundles += 1
+            self._bundle_name = raw.bundle
+            self._first_seen = {}
+            self._in_bundle = 0
+        logical = "/".join([raw.file, *(raw.member.split("!") if raw.member else [])])
+        set_id, rank = rotation_key(logical)
+        seq = self._in_bundle
+        self._in_bundle += 1
+        first = self._first_seen.setdefault(set_id, seq)
+        deferred = release is None and frame.height <= DEFER_MAX_ROWS
+        if not deferred:
+            frame = fill_pod_refs(frame, release)
+            frame, now = year_from_content(frame, raw.file, raw.member, release)
+            notes.extend(now)
+        self.streams.append(
+            _Stream(
+                self._bundles, (first, rank, seq), frame, raw.file, raw.member, deferred, notes,
+                frame.height,
+            )
+        )  # fmt: skip
+        return not deferred
+
+    def finish(self) -> pl.DataFrame:
+        """Every stream's events: pod references, content years, bundle order and years."""
+        import polars as pl
+
+        if not self.streams:
+            return empty_frame()
+        joined = self._stream_passes()
+        flags = self._flags(joined)
+        out: list[pl.DataFrame] = []
+        by_bundle: dict[int, list[_Stream]] = {}
+        for s in self.streams:
+            by_bundle.setdefault(s.bundle, []).append(s)
+        for bundle, members in by_bundle.items():
+            ordered = sorted(members, key=lambda s: s.key)
+            movable, anchored = flags.get(bundle, (False, False))
+            if movable and anchored:
+                frames = [_rows(s, joined) for s in ordered]
+                out.append(reanchor_bundle(pl.concat(frames, how="vertical")))
+            else:
+                out.extend(_runs(ordered, joined))
+        return out[0] if len(out) == 1 else pl.concat(out, how="vertical")
+
+    def _stream_passes(self) -> pl.DataFrame | None:
+        """The deferred streams' frames concatenated, their pod references filled; each stream
+        is then a run of its rows (``start``), or, re-dated by its own records, a frame again."""
+        import numpy as np
+        import polars as pl
+
+        deferred = [s for s in self.streams if s.deferred]
+        if not deferred:
+            return None
+        heights = [s.height for s in deferred]
+        joined = pl.concat([s.frame for s in deferred], how="vertical", rechunk=True)
+        joined = fill_pod_refs(joined)
+        self._numbers = pl.Series(np.repeat(np.arange(len(deferred), dtype=np.uint32), heights))
+        dated = streams_with_dates(joined, self._numbers)
+        start = 0
+        nothing = empty_frame()
+        for k, s in enumerate(deferred):
+            s.start, s.frame = start, nothing
+            start += s.height
+            if k in dated:
+                own = joined.slice(s.start, s.height)
+                redated, notes = year_from_content(own, s.file, s.member)
+                s.notes.extend(notes)
+                if redated is not own:
+                    s.start, s.frame = -1, redated
+        return joined
+
+    def _flags(self, joined: pl.DataFrame | None) -> dict[int, tuple[bool, bool]]:
+        """Per bundle: whether it has movable rows, and explicit or evidence rows (the two
+        things :func:`reanchor_bundle` needs to change anything)."""
+        import polars as pl
+
+        per_stream: list[tuple[int, tuple[bool, bool]]] = []
+        if joined is not None and self._numbers is not None:
+            found = year_flags(joined, self._numbers)
+            deferred = (s for s in self.streams if s.deferred)
+            for k, s in enumerate(deferred):
+                if s.start >= 0:
+                    per_stream.append((s.bundle, found.get(k, (False, False))))
+        for s in self.streams:
+            if s.start < 0:  # read alone, or re-dated since
+                zero = pl.Series([0], dtype=pl.UInt32).new_from_index(0, s.frame.height)
+                one = year_flags(s.frame, zero)
+                per_stream.append((s.bundle, one.get(0, (False, False))))
+        flags: dict[int, tuple[bool, bool]] = {}
+        for bundle, (movable, anchored) in per_stream:
+            m, a = flags.get(bundle, (False, False))
+            flags[bundle] = (m or movable, a or anchored)
+        return flags
+
+
+def _rows(s: _Stream, joined: pl.DataFrame | None) -> pl.DataFrame:
+    """The stream's events, wherever they are."""
+    return s.frame if s.start < 0 or joined is None else joined.slice(s.start, s.height)
+
+
+def _runs(ordered: list[_Stream], joined: pl.DataFrame | None) -> list[pl.DataFrame]:
+    """The streams' frames in order, neighbouring runs of ``joined`` as one slice."""
+    out: list[pl.DataFrame] = []
+    run_start = run_end = -1
+    for s in ordered:
+        if s.start >= 0 and s.start == run_end:
+            run_end += s.height
+            continue
+        if run_start >= 0 and joined is not None:
+            out.append(joined.slice(run_start, run_end - run_start))
+            run_start = run_end = -1
+        if s.start >= 0:
+            run_start, run_end = s.start, s.start + s.height
+        else:
+            out.append(s.frame)
+    if run_start >= 0 and joined is not None:
+        out.append(joined.slice(run_start, run_end - run_start))
+    return out

@@ -1,0 +1,185 @@
+"""Many small files in one ``parse`` call give, row for row, what each gives parsed alone.
+
+``parse`` runs the passes after the formats (pod references, content years, bundle years, order)
+once over all streams (``multus_forensics.postparse``); these tests hold it to the per-stream
+result on real excerpts (``tests/data/real``, sources in its README) and the seed samples split
+into small files, over journald kubelet, bare klog, containerd, Multus log and describe output.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import random
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+import polars as pl
+import pytest
+
+from multus_forensics import postparse
+from multus_forensics.eventlog import EventLog
+from multus_forensics.ingest.years import reanchor_bundle
+from multus_forensics.pipeline import parse
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL = ROOT / "tests" / "data" / "real"
+SEED = ROOT / "sample_logs" / "seed"
+#: every excerpt whole (header years, content years, old pod references, glog preambles)
+WHOLE = sorted(p for p in REAL.iterdir() if p.name != "README.md")
+#: seed samples cut into files of this many lines (blocks and records cut at the edges too)
+CUT = 4
+#: year-less streams read their year from this file time unless something stronger says
+MTIME = datetime(2026, 7, 1, tzinfo=UTC).timestamp()
+
+
+def _small_files(root: Path) -> list[Path]:
+    """The real excerpts whole and the seed samples in pieces, each in a folder of its own."""
+    paths: list[Path] = []
+    for k, src in enumerate(WHOLE):
+        paths.append(_put(root / f"real{k}" / src.name, src.read_text(encoding="utf-8")))
+    for src in sorted(SEED.iterdir()):
+        lines = src.read_text(encoding="utf-8").splitlines(keepends=True)
+        if src.name == "describe.txt":  # one object per file: cut, it is no describe output
+            paths.append(_put(root / "describe" / src.name, "".join(lines)))
+            continue
+        for k in range(0, len(lines), CUT):
+            name = f"{src.stem}-{k // CUT:02d}{src.suffix}"
+            paths.append(
+                _put(root / f"{src.stem}{k // CUT:02d}" / name, "".join(lines[k : k + CUT]))
+            )
+    return paths
+
+
+def _put(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, (MTIME, MTIME))
+    return path
+
+
+def _same(together: EventLog, alone: list[EventLog]) -> None:
+    frames = [log.frame for log in alone if log.frame.height]
+    expected = pl.concat(frames, how="vertical")
+    assert together.frame.schema == expected.schema
+    assert together.frame.to_dicts() == expected.to_dicts()
+    assert together.issues == [issue for log in alone for issue in log.issues]
+    assert together.stats.files == [fs for log in alone for fs in log.stats.files]
+
+
+@pytest.mark.parametrize("defer", [postparse.DEFER_MAX_ROWS, 5], ids=["batched", "mixed"])
+@pytest.mark.parametrize("year", [None, 2026], ids=["years-from-files", "year-argument"])
+def test_small_files_together_equal_each_parsed_alone(
+    tmp_path: Path, year: int | None, defer: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``mixed``: streams of more than 5 events take their passes at once, beside the others."""
+    monkeypatch.setattr(postparse, "DEFER_MAX_ROWS", defer)
+    paths = [str(p) for p in _small_files(tmp_path)]
+    together = parse(paths, year=year, on_error="collect")
+    alone = [parse(p, year=year, on_error="collect") for p in paths]
+    _same(together, alone)
+    formats = set(together.frame["format"].unique().to_list())
+    assert {"journald", "klog", "containerd", "multus-log", "kubectl-describe"} <= formats
+    sources = set(together.frame["year_source"].drop_nulls().unique().to_list())
+    if year is None:  # the passes this is about did something
+        assert {"content", "file-header", "file-mtime"} <= sources
+    else:
+        assert sources == {"argument"}
+        # the excerpt whose messages date it 2025 contradicts year=2026: one note, kept in place
+        assert any("disagrees" in i.reason for i in together.issues)
+    assert together.frame["pod"].drop_nulls().len() > 0
+
+
+def test_one_bundle_of_small_files_is_reanchored_as_one(tmp_path: Path) -> None:
+    """A folder is one bundle: its year-less streams move onto its full stamps, as
+    :func:`reanchor_bundle` moves the concatenation of the streams each parsed alone."""
+    folder = tmp_path / "node"
+    folder.mkdir()
+    for p in _small_files(tmp_path / "parts"):
+        if p.suffix in (".journal", ".log"):
+            shutil.copy(p, folder / p.name)
+    for p in folder.iterdir():
+        os.utime(p, (datetime(2024, 7, 1, tzinfo=UTC).timestamp(),) * 2)  # a wrong mtime year
+    together = parse(str(folder), on_error="collect")
+    order = [fs.file for fs in together.stats.files]
+    alone = [parse(p, on_error="collect") for p in order]
+    frames = [log.frame for log in alone if log.frame.height]
+    expected = reanchor_bundle(pl.concat(frames, how="vertical"))
+    assert together.frame.to_dicts() == expected.to_dicts()
+    moved = together.frame.filter(pl.col("year_source") == "bundle")
+    assert moved.height
+    assert set(moved["time"].dt.year().to_list()) == {2026}
+
+
+def _nodegen() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("nodegen", ROOT / "benchmarks" / "nodegen.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["nodegen"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cut(root: Path, name: str, lines: list[str], rng: random.Random) -> list[str]:
+    """``lines`` cut at random places (blocks cut too) into files of 1 to 120 lines."""
+    paths, at, k = [], 0, 0
+    while at < len(lines):
+        n = rng.choice((1, 3, 9, 10, 15, 16, 40, 100, 120))
+        paths.append(str(_put(root / f"{name}-{k:03d}.journal", "".join(lines[at : at + n]))))
+        at, k = at + n, k + 1
+    return paths
+
+
+@pytest.mark.parametrize("tz", [None, "Europe/Paris"])
+def test_generated_node_journals_cut_small_equal_each_parsed_alone(
+    tmp_path: Path, tz: str | None
+) -> None:
+    """Many writers and hosts, restarts, crossed blocks cut between files, a year rollover
+    (the second journal starts on Dec 31), pieces of 1 to 120 lines, two zones."""
+    nodegen = _nodegen()
+    rng = random.Random(16)
+    shapes = [
+        nodegen.Shape(hosts=("master-0", "worker-1"), precise=True, restarts=3, blocks=0.05),
+        nodegen.Shape(
+            day_pad=" ", start=datetime(2025, 12, 31, 23, 59, 45, tzinfo=UTC), blocks=0.05
+        ),
+    ]
+    paths: list[str] = []
+    for k, shape in enumerate(shapes):
+        lines = [line + "\n" for line in nodegen.node_journal(1500, rng, shape)]
+        paths += _cut(tmp_path, f"node{k}", lines, rng)
+    together = parse(paths, tz=tz, on_error="collect")
+    alone = [parse(p, tz=tz, on_error="collect") for p in paths]
+    _same(together, alone)
+    assert together.frame.height > 2500
+    assert {"master-0", "worker-1"} <= set(together.frame["node"].unique().to_list())
+    assert set(together.frame["time"].dt.year().unique().to_list()) == {2025, 2026}
+
+
+#: a 10-line piece of a journal cut through two blocks: the first line closes one, the last
+#: three open the next. Alone (under 16 lines) the careful path reads it whole and judges its
+#: order from all its records; in a batch it must get exactly that, not the fast path's guess.
+CUT_BLOCKS = """\
+Mar 11 14:15:39 edge-node-2 kubelet[2231]:  > pod="monitoring/app37"
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: I0311 14:15:39.863220    2231 kubelet.go:2424] "SyncLoop UPDATE" source="api" pods=["lab/app4"]
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: I0311 14:15:39.865194    2231 util.go:30] "No sandbox for pod can be found. Need to start a new one" pod="lab/app4"
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: I0311 14:15:39.907565    2231 util.go:30] "No sandbox for pod can be found. Need to start a new one" pod="lab/app5"
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: I0311 14:15:39.917539    2231 util.go:30] "No sandbox for pod can be found. Need to start a new one" pod="lab/app6"
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: W0311 14:15:39.963015    2231 reflector.go:539] watch of *v1.Pod ended with: an error on the server
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: I0311 14:15:39.980575    2231 kubelet.go:2453] "SyncLoop (PLEG): event for pod" pod="lab/app7"
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: E0311 14:15:39.989833    2231 kuberuntime_manager.go:1172] "CreatePodSandbox for pod failed" err=<
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: \trpc error: code = Unknown desc = failed to setup network for sandbox "5ce1"
+Mar 11 14:15:39 edge-node-2 kubelet[2231]: \t': StdinData: {"cniVersion":"0.3.1","name":"multus-cni-network"}
+"""
+
+
+def test_a_short_piece_cut_through_blocks_reads_as_it_does_alone(tmp_path: Path) -> None:
+    first = _put(tmp_path / "a" / "piece.journal", CUT_BLOCKS)
+    second = _put(tmp_path / "b" / "seed.journal", (SEED / "kubelet.journal").read_text())
+    paths = [str(first), str(second), str(first)]
+    together = parse(paths, year=2026, on_error="collect")
+    _same(together, [parse(p, year=2026, on_error="collect") for p in paths])
