@@ -348,7 +348,7 @@ class Rule:
         """
         lowered = text.lower() if text.isascii() else None
         for pattern in self.patterns:
-            if lowered is not None and not _may_match(pattern, lowered):
+            if not _may_match(pattern, text, lowered):
                 continue  # lacks a fragment every match holds: the search cannot succeed
             m = self.search(pattern, text)
             if m is not None:
@@ -359,10 +359,10 @@ class Rule:
 
     def _partial_match(self, text: str) -> regex.Match[str] | None:
         body = _without_cut_mark(text)
-        if body.isascii():  # a partial match holds a decisive fragment, and so its literals
-            lowered = body.lower()
-            if not any(_may_match(d, lowered) for d in self.partial):
-                return None
+        # a partial match holds a decisive fragment, and so its literals
+        lowered = body.lower() if body.isascii() else None
+        if not any(_may_match(d, body, lowered) for d in self.partial):
+            return None
         for pattern in self.patterns:
             try:
                 m = pattern.search(
@@ -384,18 +384,29 @@ class Rule:
 
 
 #: pattern -> the fragments every match holds (:func:`~multus_forensics.classify.select.pattern_factors`)
-_FACTORS: dict[regex.Pattern[str], tuple[str | tuple[str, ...], ...]] = {}
+_FACTORS: dict[regex.Pattern[str], tuple[tuple[str | tuple[str, ...], ...], tuple[str, ...]]] = {}
 
 
-def _may_match(pattern: regex.Pattern[str], lowered: str) -> bool:
-    """Whether the lower-cased ASCII ``lowered`` holds every fragment a match of ``pattern``
-    needs: a substring test per fragment spares most searches (this runs per rule and text)."""
-    factors = _FACTORS.get(pattern)
-    if factors is None:
-        from multus_forensics.classify.select import pattern_factors
+def _may_match(pattern: regex.Pattern[str], text: str, lowered: str | None) -> bool:
+    """Whether ``text`` holds every fragment a match of ``pattern`` needs: those written with
+    a capital letter as written (the pattern is case-sensitive), the rest in ``lowered`` (the
+    text lower-cased, for ASCII texts; ``None`` skips them). A substring test per fragment
+    spares most searches: this runs per rule and text."""
+    known = _FACTORS.get(pattern)
+    if known is None:
+        from multus_forensics.classify.select import exact_factors, pattern_factors
 
         alts = pattern_factors(pattern.pattern)
-        factors = _FACTORS[pattern] = tuple(a[0] if len(a) == 1 else a for a in alts)
+        known = _FACTORS[pattern] = (
+            tuple(a[0] if len(a) == 1 else a for a in alts),
+            exact_factors(pattern.pattern),
+        )
+    factors, exact = known
+    for fragment in exact:
+        if fragment not in text:
+            return False
+    if lowered is None:
+        return True
     for factor in factors:
         if isinstance(factor, str):
             if factor not in lowered:

@@ -315,7 +315,8 @@ class Context:
 
         if self.needles is None:
             return
-        entries: list[tuple[str, str, int, int]] = []  # needle, rule, clause, factor
+        # needle, exact case, rule, clause, factor
+        entries: list[tuple[str, bool, str, int, int]] = []
         sizes: list[tuple[str, int, int]] = []
         eligible: list[str] = []
         for rule in rules:
@@ -325,47 +326,57 @@ class Context:
             eligible.append(rule.id)
             for c, clause in enumerate(rule_clauses(rule)):
                 sizes.append((rule.id, c, len(clause)))
-                entries.extend((n, rule.id, c, f) for f, alts in enumerate(clause) for n in alts)
+                entries.extend(
+                    (n, exact, rule.id, c, f)
+                    for f, (alts, exact) in enumerate(clause)
+                    for n in alts
+                )
         if not eligible:
             return
         everyone = "\x00always"
-        entries.extend((n, everyone, 0, 0) for n in always())
+        entries.extend((n, False, everyone, 0, 0) for n in always())
         sizes.append((everyone, 0, 1))
-        patterns = sorted({e[0] for e in entries})
-        table = (
-            pl.DataFrame(
-                entries,
-                schema={
-                    "found": pl.String,
-                    "rule": pl.String,
-                    "clause": pl.Int64,
-                    "factor": pl.Int64,
-                },
-                orient="row",
-            )
-            .with_columns(pl.col("found").str.to_lowercase())
-            .unique()
+        table = pl.DataFrame(
+            entries,
+            schema={
+                "found": pl.String,
+                "exact": pl.Boolean,
+                "rule": pl.String,
+                "clause": pl.Int64,
+                "factor": pl.Int64,
+            },
+            orient="row",
         )
+        table = table.with_columns(
+            pl.when(pl.col("exact"))
+            .then(pl.col("found"))
+            .otherwise(pl.col("found").str.to_lowercase())
+        ).unique()
         need = pl.DataFrame(
             sizes, schema={"rule": pl.String, "clause": pl.Int64, "size": pl.UInt32}, orient="row"
         )
         texts = [pl.col(c).fill_null("") for c in TEXT_COLUMNS if c in self._texty.columns]
+
+        def held(needles: list[str], exact: bool) -> pl.LazyFrame:
+            """(row, fragment, exact) for every fragment of ``needles`` a row holds."""
+            found = pl.concat_list(
+                [
+                    t.str.extract_many(needles, ascii_case_insensitive=not exact, overlapping=True)
+                    for t in texts
+                ]
+            ).alias("found")
+            rows = self._texty.lazy().select("_pos", found).explode("found").drop_nulls("found")
+            value = pl.col("found") if exact else pl.col("found").str.to_lowercase()
+            return rows.select("_pos", value, pl.lit(exact).alias("exact"))
+
+        passes = [held(sorted({e[0] for e in entries if not e[1]}), False)]
+        cased = sorted({e[0] for e in entries if e[1]})
+        if cased:
+            passes.append(held(cased, True))
         found = (
-            self._texty.lazy()
-            .select(
-                "_pos",
-                pl.concat_list(
-                    [
-                        t.str.extract_many(patterns, ascii_case_insensitive=True, overlapping=True)
-                        for t in texts
-                    ]
-                ).alias("found"),
-            )
-            .explode("found")
-            .drop_nulls("found")
-            .select("_pos", pl.col("found").str.to_lowercase())
+            pl.concat(passes)
             .unique()
-            .join(table.lazy(), on="found")
+            .join(table.lazy(), on=["found", "exact"])
             .group_by("_pos", "rule", "clause")
             .agg(pl.col("factor").n_unique().alias("held"))
             .join(need.lazy(), on=["rule", "clause"])

@@ -147,9 +147,15 @@ def order_known_without_reentry(ctx: Context, hit: Hit) -> Outcome:
     if not own or _reentries(ctx, hit):
         return False
     first = own[0]
+    # every attempt's add rows become views in one batch: hits ask attempt after attempt
+    ctx.memo("add-row-views", lambda: ctx.views_at(sorted(_add_row_positions(ctx))))
     return _attempt_views(
         ctx, "rows", first, lambda: [ctx.order.view_index(r.rec.eid) for r in first.rows]
     )
+
+
+def _add_row_positions(ctx: Context) -> set[int]:
+    return {ctx.order.view_index(r.rec.eid) for a in ctx.order.attempts for r in a.rows}
 
 
 def colliding_name_from_other_attachment(ctx: Context, hit: Hit) -> Outcome:

@@ -124,6 +124,38 @@ def pattern_factors(pattern: str) -> tuple[tuple[str, ...], ...]:
     return tuple(found)
 
 
+#: an inline flag group that turns case-insensitive matching on (``(?i)``, ``(?si:...)``)
+_CASELESS: Final = re.compile(r"\(\?[a-zA-Z-]*[if]")
+
+
+@functools.lru_cache(maxsize=4096)
+def exact_factors(pattern: str) -> tuple[str, ...]:
+    """Fragments with a capital letter that every match of a case-sensitive ``pattern`` holds
+    as written: a row whose stored texts lack one, in that case, cannot match.
+
+    Texts reach rules unescaped, unwrapped and, where their case was visibly changed, lowered
+    (:mod:`multus_forensics.classify.normalise`); none of that makes a capital letter. A pattern
+    with a case-insensitive flag has none; only single ASCII fragments are kept.
+    """
+    from re import _parser  # type: ignore[attr-defined]
+
+    if _CASELESS.search(pattern):
+        return ()
+    try:
+        tree = _parser.parse(pattern)
+    except Exception:  # regex-module syntax the standard parser does not read
+        return ()
+    if tree.state.flags & (re.VERBOSE | re.IGNORECASE):
+        return ()
+    found: dict[str, None] = {}
+    for factor in _all_factors(list(tree)):
+        if len(factor) == 1:
+            (text,) = factor
+            if text.isascii() and text != text.lower():
+                found.setdefault(text)
+    return tuple(found)
+
+
 def literals_of(patterns: Iterable[str]) -> Factor | None:
     """Fragments for "any of ``patterns`` matches": the union, ``None`` if one is unknown."""
     out: set[str] = set()
@@ -237,7 +269,11 @@ def rule_needles(rule: Rule) -> Factor | None:
     return pattern_needles(rule.pattern_texts)
 
 
-def rule_clauses(rule: Rule) -> tuple[tuple[frozenset[str], ...], ...]:
+#: one factor of a clause: fragments one of which a row holds, and whether the case must match
+Clause = tuple[tuple[frozenset[str], bool], ...]
+
+
+def rule_clauses(rule: Rule) -> tuple[Clause, ...]:
     """Candidate conditions of ``rule`` over the stored text columns: a row can match only if,
     for one clause, it holds a fragment of each of the clause's factors.
 
@@ -247,21 +283,23 @@ def rule_clauses(rule: Rule) -> tuple[tuple[frozenset[str], ...], ...]:
     see :mod:`multus_forensics.classify.normalise`), and always-rows are candidates anyway. A
     rule that also matches truncated text (``partial``) gets a clause per decisive fragment,
     which such a match holds. A rule with a pattern whose fragments cannot be read keeps the
-    one-factor clause of :func:`rule_needles`.
+    one-factor clause of :func:`rule_needles`. Fragments with a capital letter of a
+    case-sensitive pattern are also factors compared with case (:func:`exact_factors`).
     """
     best = rule_needles(rule)
-    fallback = ((best,),) if best else ()
+    fallback: tuple[Clause, ...] = (((best, False),),) if best else ()
     clauses = []
     # a partial match holds one of the decisive fragments: each is a clause of its own
     for text in (*rule.pattern_texts, *rule.partial_texts):
         factors = tuple(
-            frozenset(alts)
+            (frozenset(alts), False)
             for alts in pattern_factors(text)
             if min(len(a) for a in alts) >= MIN_LITERAL
         )
         if not factors:
             return fallback
-        clauses.append(factors)
+        exact = tuple((frozenset({f}), True) for f in exact_factors(text) if len(f) >= MIN_LITERAL)
+        clauses.append(factors + exact)
     return tuple(clauses)
 
 
