@@ -215,6 +215,21 @@ def _size(src: TextSource) -> int:
     return len(src.data) if src.data is not None else len(src.text)
 
 
+def not_a_stream(
+    item: object, stats: ParseStats, report: Callable[[list[ParseIssue]], None]
+) -> bool:
+    """Whether ``item`` from the inputs is no stream to parse (an unreadable input, counted as
+    a skipped file, or an issue), after reporting it."""
+    if isinstance(item, Unreadable):
+        stats.files.append(FileStats(item.issue.file, item.issue.member, skipped=item.issue.reason))
+        report([item.issue])
+        return True
+    if isinstance(item, ParseIssue):
+        report([item])
+        return True
+    return False
+
+
 def _releaser(src: TextSource) -> Callable[[], None] | None:
     """Drops the resident pages of a mapped source (frames may view its bytes), else None."""
     data = src.data
@@ -332,15 +347,9 @@ def parse(
             if current >= 0:
                 progress(current + 1, total)
             current = index
-        if isinstance(item, Unreadable):
-            stats.files.append(
-                FileStats(item.issue.file, item.issue.member, skipped=item.issue.reason)
-            )
-            report([item.issue])
+        if not_a_stream(item, stats, report):
             continue
-        if isinstance(item, ParseIssue):
-            report([item])
-            continue
+        assert isinstance(item, RawStream)
         src, decode_issues = decode(item)
         src, paste_issues = strip_paste_decoration(src)
         decode_issues += paste_issues

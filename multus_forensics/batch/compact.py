@@ -80,7 +80,7 @@ def keep_mask(spec: KeepSpec) -> pl.Expr:
     """Rows an analysis with ``spec``'s catalog can read (see the module docstring)."""
     import polars as pl
 
-    from multus_forensics.classify.abstain import _MULTUS_SIGN
+    from multus_forensics.classify.abstain import multus_mentions
     from multus_forensics.classify.context import error_rows
     from multus_forensics.classify.predicates import _MULTUS_ALIVE
     from multus_forensics.classify.select import text_mask
@@ -89,19 +89,7 @@ def keep_mask(spec: KeepSpec) -> pl.Expr:
         pl.col("kind") != "log"
     )
     # abstention's and the predicates' whole-input questions, asked as they ask them
-    sign = (
-        pl.col("source").fill_null("").str.starts_with("multus")
-        | pl.col("kind").str.starts_with("multus:")
-        | pl.col("format").str.starts_with("multus")
-        | pl.col("format").str.starts_with("whereabouts")
-        | pl.any_horizontal(
-            [
-                pl.col(c).fill_null("").str.contains(_MULTUS_SIGN.pattern)
-                for c in ("raw", "message", "error")
-            ]
-        )
-        | pl.col("raw").str.contains(_MULTUS_ALIVE.pattern)
-    )
+    sign = multus_mentions() | pl.col("raw").str.contains(_MULTUS_ALIVE.pattern)
     index = pl.int_range(pl.len())
     edges = (index == 0) | (index == pl.len() - 1)
     facet = [pl.col("file"), pl.col("member").fill_null(""), *(pl.col(c) for c in FACETS)]

@@ -340,8 +340,8 @@ def parse_streams(
 
     import polars as pl
 
-    from multus_forensics.ingest import Unreadable
     from multus_forensics.model import empty_frame
+    from multus_forensics.pipeline import not_a_stream
 
     options = options or ParseOptions()
     start = time.perf_counter()
@@ -352,7 +352,7 @@ def parse_streams(
     bundle = _Bundle()
     out = StreamedLog(EventLog(empty_frame()), mode, n)
 
-    def report(new: Sequence[ParseIssue]) -> None:
+    def report(new: list[ParseIssue]) -> None:
         for issue in new:
             if options.on_error == "raise" and issue.severity == "error":
                 raise ParseError(issue)
@@ -366,15 +366,9 @@ def parse_streams(
             frames.append(frame)
 
     for item in results:
-        if isinstance(item, Unreadable):
-            stats.files.append(
-                FileStats(item.issue.file, item.issue.member, skipped=item.issue.reason)
-            )
-            report([item.issue])
+        if not_a_stream(item, stats, report):
             continue
-        if isinstance(item, ParseIssue):
-            report([item])
-            continue
+        assert isinstance(item, StreamResult)
         result: StreamResult = item
         if result.bundle != bundle.name:
             flush()

@@ -25,6 +25,8 @@ from multus_forensics.classify.fallback import FALLBACK_FORMAT
 from multus_forensics.model import Event
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from multus_forensics.classify.context import Context
     from multus_forensics.classify.findings import Diagnosis, Finding
 
@@ -93,23 +95,30 @@ class _InputFacts:
     by_line: dict[tuple[str, int], Event]
 
 
+def multus_mentions() -> pl.Expr:
+    """Rows that are a sign of Multus: its source, kinds or formats, or its name in the text."""
+    import polars as pl
+
+    return (
+        pl.col("source").fill_null("").str.starts_with("multus")
+        | pl.col("kind").str.starts_with("multus:")
+        | pl.col("format").str.starts_with("multus")
+        | pl.col("format").str.starts_with("whereabouts")
+        | pl.any_horizontal(
+            [
+                pl.col(c).fill_null("").str.contains(_MULTUS_SIGN.pattern)
+                for c in ("raw", "message", "error")
+            ]
+        )
+    )
+
+
 def _facts(ctx: Context, diagnosis: Diagnosis) -> _InputFacts:
     """The facts, read by expressions over the context's frame; events only for cited lines."""
     import polars as pl
 
     def compute() -> tuple[bool, frozenset[str]]:
-        mentions = (
-            pl.col("source").fill_null("").str.starts_with("multus")
-            | pl.col("kind").str.starts_with("multus:")
-            | pl.col("format").str.starts_with("multus")
-            | pl.col("format").str.starts_with("whereabouts")
-            | pl.any_horizontal(
-                [
-                    pl.col(c).fill_null("").str.contains(_MULTUS_SIGN.pattern)
-                    for c in ("raw", "message", "error")
-                ]
-            )
-        )
+        mentions = multus_mentions()
         recognised = (pl.col("format") != FALLBACK_FORMAT) | pl.col("fields").str.contains(
             r'"fallback":\s*"line"'
         )
