@@ -24,6 +24,7 @@ its bundle here.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
@@ -136,7 +137,6 @@ class StreamFrames:
     def _stream_passes(self) -> pl.DataFrame | None:
         """The deferred streams' frames concatenated, their pod references filled; each stream
         is then a run of its rows (``start``), or, re-dated by its own records, a frame again."""
-        import numpy as np
         import polars as pl
 
         deferred = [s for s in self.streams if s.deferred]
@@ -145,7 +145,10 @@ class StreamFrames:
         heights = [s.height for s in deferred]
         joined = pl.concat([s.frame for s in deferred], how="vertical", rechunk=True)
         joined = fill_pod_refs(joined)
-        self._numbers = pl.Series(np.repeat(np.arange(len(deferred), dtype=np.uint32), heights))
+        # stream number of each row (numpy's repeat would cost its import on every parse)
+        ends = pl.Series(list(itertools.accumulate(heights)), dtype=pl.Int64)
+        rows = pl.int_range(0, int(ends[-1]), eager=True, dtype=pl.Int64)
+        self._numbers = ends.search_sorted(rows, side="right").cast(pl.UInt32)
         dated = streams_with_dates(joined, self._numbers)
         start = 0
         nothing = empty_frame()

@@ -24,13 +24,14 @@ Mar 11 14:02:10 edge-node-2 systemd[1]: Started crio-conmon-4d2c5e1a9b0f.scope.
 Mar 11 14:02:11 edge-node-2 kernel: IPv6: ADDRCONF(NETDEV_CHANGE): net1: link becomes ready
 """
 
-#: modules a plain-file command must not load (process pools, clusters, TOML parsing)
+#: modules a plain-file command must not load (process pools, clusters, TOML parsing, numpy)
 NOT_ON_THE_PLAIN_PATH = (
     "multus_forensics.batch.runner",
     "multiprocessing",
     "dask",
     "distributed",
     "tomllib",
+    "numpy",
 )
 
 _PROBE = """
