@@ -53,6 +53,8 @@ RUNTIME_SIZE = 128
 BUNDLE_NODES = 8
 BUNDLE_NODE_MIB = 128
 BUNDLE = f"bundle {BUNDLE_NODES} nodes"
+#: the per-file cap every stage is given: the 2 GiB journal is just over the default (2 GiB)
+CAP = 4 << 30
 
 #: the floors (issue "Analysis at archive scale")
 DIAGNOSE_OVER_PARSE = 3.0
@@ -171,12 +173,12 @@ print(n)
 """
 _PARSE = """
 import sys, multus_forensics as mf
-log = mf.parse(sys.argv[1], year=2026)
+log = mf.parse(sys.argv[1], year=2026, limits=mf.Limits(max_member_bytes=CAP))
 print(log.frame.height)
 """
 _TIMELINES = """
 import sys, multus_forensics as mf
-log = mf.parse(sys.argv[1], year=2026)
+log = mf.parse(sys.argv[1], year=2026, limits=mf.Limits(max_member_bytes=CAP))
 tl = mf.build_timelines(log)
 print(tl.attempts().height)
 """
@@ -207,7 +209,7 @@ def _run(argv: list[str]) -> Run:
 
 def _report(path: Path, out_dir: Path, workers: int | None = None) -> Run:
     argv = [sys.executable, "-m", "multus_forensics", "report", str(path), "-o", str(out_dir)]
-    argv += ["--year", "2026", "--quiet"]
+    argv += ["--year", "2026", "--quiet", "--max-member-bytes", str(CAP)]
     return _run(argv + (["--workers", str(workers)] if workers is not None else []))
 
 
@@ -216,9 +218,20 @@ def _stages(path: Path, out_dir: Path) -> dict[str, Run]:
     cli = [py, "-m", "multus_forensics"]
     return {
         "loop": _run([py, "-c", _LOOP, str(path)]),
-        "parse": _run([py, "-c", _PARSE, str(path)]),
-        "timelines": _run([py, "-c", _TIMELINES, str(path)]),
-        "diagnose": _run([*cli, "diagnose", str(path), "--json", "--year", "2026"]),
+        "parse": _run([py, "-c", _PARSE.replace("CAP", str(CAP)), str(path)]),
+        "timelines": _run([py, "-c", _TIMELINES.replace("CAP", str(CAP)), str(path)]),
+        "diagnose": _run(
+            [
+                *cli,
+                "diagnose",
+                str(path),
+                "--json",
+                "--year",
+                "2026",
+                "--max-member-bytes",
+                str(CAP),
+            ]
+        ),
         "report": _report(path, out_dir),
     }
 
