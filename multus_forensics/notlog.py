@@ -23,8 +23,12 @@ CODE_SUFFIXES: Final[dict[str, str]] = {
     ".pl": "Perl source", ".php": "PHP source", ".sh": "shell script", ".bash": "shell script",
     ".ps1": "PowerShell script", ".png": "image", ".jpg": "image", ".jpeg": "image",
     ".gif": "image", ".pdf": "PDF document", ".so": "shared library", ".whl": "Python wheel",
-    ".parquet": "Parquet file (events written by parse -o? load them with multus_forensics.scan_events)",
+    ".parquet": "Parquet file",
 }  # fmt: skip
+#: what to do instead, for a suffix that holds data this project writes itself
+HINTS: Final[dict[str, str]] = {
+    ".parquet": "events written by parse -o? load them with multus_forensics.scan_events",
+}
 #: lines that only program text has (definitions, imports, block openers and closers)
 _CODE_LINE: Final = re.compile(
     r"\s*(?:def |class |import |from [\w.]+ import |return\b|#include\b|package \w|func |"
@@ -39,7 +43,8 @@ def by_name(name: str, head: Sequence[str]) -> str | None:
     base = name.rsplit("/", 1)[-1].rsplit("!", 1)[-1].lower()
     dot = base.rfind(".")
     if dot > 0 and (what := CODE_SUFFIXES.get(base[dot:])) is not None:
-        return f"{what} ({base[dot:]} file)"
+        hint = HINTS.get(base[dot:])
+        return f"{what} ({base[dot:]} file{'; ' + hint if hint else ''})"
     if head and head[0].startswith("#!/"):
         return "a script (starts with #!)"
     return None

@@ -47,3 +47,14 @@ def test_a_parquet_file_of_other_columns_is_refused_with_the_columns_named(tmp_p
 def test_a_missing_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read as event Parquet"):
         mf.scan_events(tmp_path / "absent.parquet")
+
+
+def test_a_parquet_event_file_given_as_a_log_says_how_to_load_it(tmp_path: Path) -> None:
+    from multus_forensics.notlog import by_name
+
+    out = tmp_path / "events.parquet"
+    mf.parse(SEED).write(str(out))
+    why = by_name(str(out), [])
+    assert why is not None
+    assert why.startswith("Parquet file (.parquet file; ")
+    assert "scan_events" in why
