@@ -6,8 +6,9 @@ and classify root causes. Heavy modules load on first use, so importing this pac
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from multus_forensics._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -105,14 +106,4 @@ if TYPE_CHECKING:
     from multus_forensics.watch import awatch, watch
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'multus_forensics' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals(), __all__)

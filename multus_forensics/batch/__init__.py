@@ -11,8 +11,9 @@ must not pull in the process pool machinery for a command that parses one small 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from multus_forensics._lazy import lazy_exports
 
 #: public name -> module that defines it (imported on first attribute access)
 _EXPORTS: dict[str, str] = {
@@ -65,14 +66,4 @@ if TYPE_CHECKING:
     from multus_forensics.batch.units import Unit, group_units
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'multus_forensics.batch' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals(), __all__)
