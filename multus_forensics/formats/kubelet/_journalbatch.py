@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING, Final
 
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.fast._vecmerge import _interleave
-from multus_forensics.formats.kubelet import _journalrec
+from multus_forensics.formats.kubelet import _journalrec, _journalvec
 from multus_forensics.formats.kubelet._journalvec import (
-    CHUNK_ROWS,
     ScanLines,
     _block_followers,
     _chunk,
@@ -89,7 +88,8 @@ def parse_batch(
     careful = careful_starts()
     frames: list[pl.DataFrame] = []
     slow: list[np.ndarray] = []
-    for start in range(0, len(starts), CHUNK_ROWS):
+    # the chunk size is read where _span reads it: a copy bound at import could disagree
+    for start in range(0, len(starts), _journalvec.CHUNK_ROWS):
         frame, slow_idx, host = _chunk(
             lines, _span(start, len(starts)), zone, careful, _THE_FILES, last
         )
