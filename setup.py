@@ -32,6 +32,7 @@ setup(
         Extension(
             f"multus_forensics.{name}",
             sources=[f"multus_forensics/{name}.c"],
+            depends=["multus_forensics/_scan_shared.h"],
             extra_compile_args=["-O3", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
             optional=True,
         )

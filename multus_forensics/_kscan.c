@@ -94,10 +94,10 @@ typedef struct {
     int host_same;
 } scan_t;
 
-static const int DAYS_IN_MONTH[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+#include "_scan_shared.h"
+
 static const char *MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
-static inline int is_digit(char c) { return c >= '0' && c <= '9'; }
 static inline int is_alnum(char c) {
     return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
@@ -105,7 +105,6 @@ static inline int is_alnum(char c) {
 static inline int is_pyspace(unsigned char c) {
     return c == ' ' || (c >= 9 && c <= 13) || (c >= 0x1c && c <= 0x1f);
 }
-static inline int is_lowhex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
 
 /* No byte >= 0x80 and no CR in p[0:n], eight bytes at a time */
 static int plain_ascii(const char *p, Py_ssize_t n) {
@@ -147,38 +146,6 @@ static int reserve(scan_t *s, Py_ssize_t more) {
     if (s->text_len + more <= s->text_cap) return 1;
     s->oom = 1;
     return 0;
-}
-
-static inline void put(scan_t *s, const char *p, Py_ssize_t n) {
-    memcpy(s->text + s->text_len, p, (size_t)n);
-    s->text_len += n;
-}
-
-static inline void putc_(scan_t *s, char c) { s->text[s->text_len++] = c; }
-
-/* JSON string body as Python's json.dumps(ensure_ascii=False) writes it (ASCII input) */
-static void put_json(scan_t *s, const char *p, Py_ssize_t n) {
-    static const char hex[] = "0123456789abcdef";
-    for (Py_ssize_t k = 0; k < n; k++) {
-        unsigned char c = (unsigned char)p[k];
-        switch (c) {
-        case '"': put(s, "\\\"", 2); break;
-        case '\\': put(s, "\\\\", 2); break;
-        case '\n': put(s, "\\n", 2); break;
-        case '\r': put(s, "\\r", 2); break;
-        case '\t': put(s, "\\t", 2); break;
-        case '\b': put(s, "\\b", 2); break;
-        case '\f': put(s, "\\f", 2); break;
-        default:
-            if (c < 0x20) {
-                put(s, "\\u00", 4);
-                putc_(s, hex[c >> 4]);
-                putc_(s, hex[c & 15]);
-            } else {
-                putc_(s, (char)c);
-            }
-        }
-    }
 }
 
 /* ---- Go strings --------------------------------------------------------------------- */
@@ -593,15 +560,6 @@ static int surely_record(scan_t *s, Py_ssize_t i) {
     return k == n || p[k] == ' ';
 }
 
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* True when `payload` might be read by a payload parser other than klog (klog JSON,
  * logrus, the Multus and calico headers, Multus entrypoint texts): the careful path decides.
  * Those shapes start with a digit, `{`, `[`, whitespace, a `pod:container ` prefix or one of
@@ -722,8 +680,6 @@ static int kind_named(const scan_t *s, const char *name, legacy_t *lg) {
         }
     return 0;
 }
-
-static val_t file_val(const char *p, Py_ssize_t n) { return (val_t){p, n, 0, 0, 1}; }
 
 /* `"name_ns(uid)"` at t (klog.TARGET_RE inside the quotes): pod, namespace, uid. Returns the
  * index after the closing quote, or -1 when there is no closing quote. */
@@ -1294,16 +1250,6 @@ static int table(PyObject *seq, span_t *out, int *count, const char *what) {
     }
     *count = (int)n;
     Py_DECREF(fast); /* the items stay alive in the caller's sequence */
-    return 1;
-}
-
-static int int64_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t n, const char *what) {
-    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS) < 0) return 0;
-    if (view->len != n * 8) {
-        PyBuffer_Release(view);
-        PyErr_Format(PyExc_ValueError, "%s: %zd int64 values expected", what, n);
-        return 0;
-    }
     return 1;
 }
 

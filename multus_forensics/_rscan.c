@@ -62,8 +62,8 @@ typedef struct {
     int odd; /* logrus: a header line whose stamp the byte reader does not take */
 } scan_t;
 
-static inline int is_digit(char c) { return c >= '0' && c <= '9'; }
-static inline int is_lowhex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
+#include "_scan_shared.h"
+
 static inline int is_word(char c) {
     return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
@@ -115,21 +115,12 @@ static const char *find(const char *p, Py_ssize_t n, const char *lit) {
 
 /* ---- output --------------------------------------------------------------------------- */
 
-static inline void put(scan_t *s, const char *p, Py_ssize_t n) {
-    memcpy(s->text + s->text_len, p, (size_t)n);
-    s->text_len += n;
-}
-
 static inline void put_lit(scan_t *s, const char *lit) { put(s, lit, (Py_ssize_t)strlen(lit)); }
-
-static inline void putc_(scan_t *s, char c) { s->text[s->text_len++] = c; }
 
 /* A value of the text buffer starting at `off` up to the current end */
 static val_t text_val(scan_t *s, Py_ssize_t off) {
     return (val_t){s->text + off, s->text_len - off, 1, off, 1};
 }
-
-static val_t file_val(const char *p, Py_ssize_t n) { return (val_t){p, n, 0, 0, 1}; }
 
 static void put_view(scan_t *s, int col, Py_ssize_t row, val_t v) {
     uint8_t *w = s->views[col] + 16 * row;
@@ -152,45 +143,9 @@ static void put_view(scan_t *s, int col, Py_ssize_t row, val_t v) {
     if (s->valid[col]) s->valid[col][row >> 3] |= (uint8_t)(1u << (row & 7));
 }
 
-/* JSON string body as Python's json.dumps(ensure_ascii=False) writes it (ASCII input) */
-static void put_json(scan_t *s, const char *p, Py_ssize_t n) {
-    static const char hex[] = "0123456789abcdef";
-    for (Py_ssize_t k = 0; k < n; k++) {
-        unsigned char c = (unsigned char)p[k];
-        switch (c) {
-        case '"': put(s, "\\\"", 2); break;
-        case '\\': put(s, "\\\\", 2); break;
-        case '\n': put(s, "\\n", 2); break;
-        case '\r': put(s, "\\r", 2); break;
-        case '\t': put(s, "\\t", 2); break;
-        case '\b': put(s, "\\b", 2); break;
-        case '\f': put(s, "\\f", 2); break;
-        default:
-            if (c < 0x20) {
-                put(s, "\\u00", 4);
-                putc_(s, hex[c >> 4]);
-                putc_(s, hex[c & 15]);
-            } else {
-                putc_(s, (char)c);
-            }
-        }
-    }
-}
-
 /* ---- RFC 3339 stamps (formats/_stampvec.py, rule for rule) ------------------------------- */
 
 #define STAMP_WIDTH 40
-
-static const int DAYS_IN_MONTH[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
 
 /* UTC microseconds of the stamp of ts_len bytes at data[at]; 0 when rfc3339_micros would
  * flag it. The 40-byte block reads past the stamp (zeros past the data's end), as there. */
@@ -1473,16 +1428,6 @@ slow:
 }
 
 /* ---- the Python entry points ------------------------------------------------------------------ */
-
-static int int64_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t n, const char *what) {
-    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS) < 0) return 0;
-    if (view->len != n * 8) {
-        PyBuffer_Release(view);
-        PyErr_Format(PyExc_ValueError, "%s: %zd int64 values expected", what, n);
-        return 0;
-    }
-    return 1;
-}
 
 enum { FMT_MULTUS, FMT_LOGRUS };
 
