@@ -10,14 +10,14 @@ interface, pod), so the classifier keeps working on whatever the chain module ca
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
 import regex
 
-from multus_forensics.classify.normalise import casefold_variants, normalise
+from multus_forensics.classify.normalise import Normalised, casefold_variants, normalise
 from multus_forensics.model import Event, LazyFields
 
 if TYPE_CHECKING:
@@ -82,14 +82,73 @@ def _op(text: str) -> str | None:
     return "del" if d else None
 
 
+class Texts:
+    """An event's texts in matching order, each made when a reader first reaches it.
+
+    The order and the distinctness test are those of a list built whole: a text joins when it is
+    not already held by an earlier one, so stopping early never changes what comes first.
+    """
+
+    __slots__ = ("_fields", "_fixed", "_gen", "_out", "started")
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        self._fields = fields
+        self._out: list[str] = []
+        self._fixed: dict[int, Normalised] = {}
+        self._gen: Iterator[str] | None = None
+        #: whether a reader has asked for any text (the notes are owed from then on)
+        self.started = False
+
+    def _fixed_at(self, i: int) -> Normalised:
+        found = self._fixed.get(i)
+        if found is None:
+            found = self._fixed[i] = normalise(self._fields[i])
+        return found
+
+    def _variants(self, i: int, text: str) -> Iterator[str]:
+        yield text
+        yield unwrapped_text(text)
+        fixed = self._fixed_at(i).text
+        yield fixed
+        yield from casefold_variants(fixed)
+
+    def _generate(self) -> Iterator[str]:
+        out = self._out
+        for i, text in enumerate(self._fields):
+            if not text:
+                continue
+            for v in self._variants(i, text):
+                if v and v not in out and not any(v in o for o in out):
+                    out.append(v)
+                    yield v
+
+    def __iter__(self) -> Iterator[str]:
+        self.started = True
+        if self._gen is None:
+            self._gen = self._generate()
+        i = 0
+        while True:
+            if i < len(self._out):
+                yield self._out[i]
+                i += 1
+            elif next(self._gen, None) is None:
+                return
+
+    def notes(self) -> tuple[str, ...]:
+        """What normalising the error, message and raw record repaired, in that order."""
+        notes: list[str] = []
+        for i, text in enumerate(self._fields):
+            if text:
+                notes.extend(n for n in self._fixed_at(i).notes if n not in notes)
+        return tuple(notes)
+
+
 @dataclass
 class EventView:
     """One event as rules see it: texts to match, the chain, and identities recovered from it."""
 
     index: int
     event: Event
-    #: what normalisation repaired in this event's texts (set when ``texts`` is first read)
-    normalised: tuple[str, ...] = ()
 
     @cached_property
     def error_text(self) -> str:
@@ -102,22 +161,18 @@ class EventView:
         return ""
 
     @cached_property
-    def texts(self) -> tuple[str, ...]:
+    def texts(self) -> Texts:
         """Distinct texts to try: error, message and raw record, each also as normalised
-        (:mod:`multus_forensics.classify.normalise`) and in upstream's case when it was changed."""
+        (:mod:`multus_forensics.classify.normalise`) and in upstream's case when it was changed.
+        Made as a reader reaches them: most matches are in the first (the error as logged)."""
         e = self.event
-        out: list[str] = []
-        notes: list[str] = []
-        for t in (e.error or "", e.message, e.raw):
-            if not t:
-                continue
-            fixed = normalise(t)
-            notes.extend(n for n in fixed.notes if n not in notes)
-            for v in (t, unwrapped_text(t), fixed.text, *casefold_variants(fixed.text)):
-                if v and v not in out and not any(v in o for o in out):
-                    out.append(v)
-        self.normalised = tuple(notes)
-        return tuple(out)
+        return Texts((e.error or "", e.message, e.raw))
+
+    @property
+    def normalised(self) -> tuple[str, ...]:
+        """What normalisation repaired in this event's texts, once they have been read."""
+        texts = self.__dict__.get("texts")
+        return texts.notes() if texts is not None and texts.started else ()
 
     @cached_property
     def chain(self) -> Any:

@@ -10,7 +10,7 @@ appear side by side, best first, instead of one hiding the other.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -175,7 +175,7 @@ def _stream_hits(rule: Rule, ctx: Context) -> list[Hit]:
     return hits
 
 
-def _layer_texts(rule: Rule, view: EventView) -> tuple[str, ...]:
+def _layer_texts(rule: Rule, view: EventView) -> Iterable[str]:
     if rule.layer == "any":
         return view.texts
     if rule.layer == "leaf":
@@ -240,7 +240,7 @@ def _adjusted(hit: Hit, ctx: Context) -> tuple[float, list[str], list[EventView]
                     extra.extend(outcome)
             else:
                 assert adj.pattern is not None
-                outcome = any(rule.search(adj.pattern, t) for t in hit.view.texts)
+                outcome = any(rule.holds(adj.pattern, t) for t in hit.view.texts)
             if outcome:
                 conf += sign * adj.by
                 reasons.append(f"{'+' if sign > 0 else '-'}{adj.by:.2f} {adj.why}")
@@ -252,7 +252,9 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], list[EventV
     extra_all: dict[int, EventView] = {}
     for hit in hits:
         conf, reasons, extra = _adjusted(hit, ctx)
-        extra_all.update((v.index, v) for v in extra)
+        for v in extra:  # views are shared: the same context row is listed by many hits
+            if v.index not in extra_all:
+                extra_all[v.index] = v
         if best is None or conf > best[0]:
             best = (conf, reasons, extra)
     assert best is not None
