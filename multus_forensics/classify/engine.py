@@ -280,6 +280,18 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], list[EventV
     return round(min(CEILING, max(FLOOR, conf)), 2), reasons, list(extra_all.values())
 
 
+#: names a summary spells out per kind (pods, networks...); the finding's fields list them all
+SUMMARY_NAMES: Final = 5
+
+
+def _listed(names: Sequence[str]) -> str:
+    """``a, b, c`` or, past :data:`SUMMARY_NAMES`, the first ones and how many more: a finding
+    over 1,300 pods must still read as a sentence (its ``pods`` field keeps every name)."""
+    if len(names) <= SUMMARY_NAMES:
+        return ", ".join(names)
+    return f"{', '.join(names[:SUMMARY_NAMES])} and {len(names) - SUMMARY_NAMES} more"
+
+
 def _summary(rule: Rule, hits: list[Hit], views: list[EventView]) -> str:
     first = hits[0]
     values: dict[str, Any] = {k: v for k, v in first.match.groupdict().items() if v}
@@ -287,10 +299,10 @@ def _summary(rule: Rule, hits: list[Hit], views: list[EventView]) -> str:
     nets = sorted({h.view.network for h in hits if h.view.network})
     ifs = sorted({h.view.interface for h in hits if h.view.interface})
     nodes = sorted({v.event.node for v in views if v.event.node})
-    values.setdefault("pod", ", ".join(pods))
-    values.setdefault("network", ", ".join(nets))
-    values.setdefault("interface", ", ".join(ifs))
-    values.setdefault("node", ", ".join(nodes))
+    values.setdefault("pod", _listed(pods))
+    values.setdefault("network", _listed(nets))
+    values.setdefault("interface", _listed(ifs))
+    values.setdefault("node", _listed(nodes))
     text = rule.explain(values)
     facts = [
         f"{label} {values[key]}"
