@@ -261,6 +261,10 @@ class EventView:
         return None
 
 
+#: joins a row's fragments into the key of its fragment set (no catalog fragment holds it)
+_SET_SEP: Final = "\x1f"
+
+
 class Context:
     """All events of one diagnosis in input order (file, member, line), kept as a frame.
 
@@ -386,8 +390,8 @@ class Context:
                     for f, (alts, exact) in enumerate(clause)
                     for n in alts
                 )
-        if not eligible:
-            return
+        if not eligible or any(_SET_SEP in e[0] for e in entries):
+            return  # (a fragment holding the separator: each rule then selects its own rows)
         everyone = "\x00always"
         entries.extend((n, False, everyone, 0, 0) for n in always())
         sizes.append((everyone, 0, 1))
@@ -412,34 +416,45 @@ class Context:
         )
         texts = [pl.col(c).fill_null("") for c in TEXT_COLUMNS if c in self._texty.columns]
 
-        def held(needles: list[str], exact: bool) -> pl.LazyFrame:
-            """(row, fragment, exact) for every fragment of ``needles`` a row holds."""
+        def held(needles: list[str], exact: bool) -> pl.Expr:
+            """Per row, the fragments of ``needles`` it holds as matched, in text order, joined:
+            rows of one shape give one string (a few dozen in a whole journal)."""
+            if not needles:
+                return pl.lit("").alias(str(exact))
             found = pl.concat_list(
                 [
                     t.str.extract_many(needles, ascii_case_insensitive=not exact, overlapping=True)
                     for t in texts
                 ]
-            ).alias("found")
-            rows = self._texty.lazy().select("_pos", found).explode("found").drop_nulls("found")
-            value = pl.col("found") if exact else pl.col("found").str.to_lowercase()
-            return rows.select("_pos", value, pl.lit(exact).alias("exact"))
+            )
+            return found.list.join(_SET_SEP).alias(str(exact))
 
-        passes = [held(sorted({e[0] for e in entries if not e[1]}), False)]
-        cased = sorted({e[0] for e in entries if e[1]})
-        if cased:
-            passes.append(held(cased, True))
-        found = (
-            pl.concat(passes)
+        ci = held(sorted({e[0] for e in entries if not e[1]}), False)
+        cs = held(sorted({e[0] for e in entries if e[1]}), True)
+        rows = self._texty.select("_pos", ci, cs).lazy()  # once: read by three queries below
+        keys = ["False", "True"]
+
+        def fragments(exact: bool) -> pl.LazyFrame:
+            """(row shape, fragment as the table keys it) for one pass's fragments."""
+            frag = pl.col(str(exact)).str.split(_SET_SEP).alias("found")
+            shapes = rows.select(keys).unique().with_columns(frag).explode("found")
+            value = pl.col("found") if exact else pl.col("found").str.to_lowercase()
+            return shapes.select(*keys, value, pl.lit(exact).alias("exact"))
+
+        # rows holding the same fragments answer the same clauses: the join runs once per
+        # distinct row shape, not once per (row, fragment) pair (millions on a busy log)
+        met = (
+            pl.concat([fragments(False), fragments(True)])
             .unique()
             .join(table.lazy(), on=["found", "exact"])
-            .group_by("_pos", "rule", "clause")
+            .group_by(*keys, "rule", "clause")
             .agg(pl.col("factor").n_unique().alias("held"))
             .join(need.lazy(), on=["rule", "clause"])
             .filter(pl.col("held") == pl.col("size"))
-            .group_by("rule")
-            .agg(pl.col("_pos").unique())
-            .collect()
+            .select(*keys, "rule")
+            .unique()
         )
+        found = rows.join(met, on=keys).group_by("rule").agg(pl.col("_pos").unique()).collect()
         by_rule = dict(zip(found.get_column("rule"), found.get_column("_pos"), strict=True))
         shared = by_rule.get(everyone, pl.Series([], dtype=pl.UInt32)).to_list()
         marks: dict[str, list[int]] = {}
