@@ -174,3 +174,10 @@ def test_the_fragment_test_is_the_automatons_ascii_case_insensitive_test(
         pl.col("t").str.contains_any(needles, ascii_case_insensitive=True).fill_null(False)
     )
     assert ours == automaton.to_series().to_list()
+
+
+def test_a_catalog_too_large_for_one_expression_keeps_the_same_fragment_test() -> None:
+    needles = [f"fragment-{i:05d}-" + "x" * 40 for i in range(500)]  # 25k characters
+    frame = pl.DataFrame({"t": ["a FRAGMENT-00499-" + "X" * 40 + " b", "no fragment", None]})
+    got = frame.select(select.holds_any(pl.col("t"), needles)).to_series().to_list()
+    assert got == [True, False, False]
