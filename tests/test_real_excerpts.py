@@ -134,3 +134,14 @@ def test_a_certificate_expiry_date_does_not_vote_for_the_year(tmp_path: Path) ->
     df = mf.parse(str(path)).to_polars()
     assert df.select("year_source").item() == "file-mtime"
     assert df["time"][0].year == 2026
+
+
+def test_a_block_body_indented_by_spaces_joins_its_probe_record(real) -> None:  # type: ignore[no-untyped-def]
+    log = mf.parse(str(real("openshift_bootstrap_kubelet_sh.journal")), year=2025)
+    events = log.to_polars()
+    probe = events.filter(pl.col("message") == "Probe failed").row(0, named=True)
+    assert (probe["line"], probe["nlines"]) == (7, 3)  # the opener, the body, the closing ` >`
+    assert "/bin/bash: line 3: kill:" in probe["raw"]
+    assert probe["source"] == "kubelet.sh"
+    assert not log.issues
+    assert events.height == 9  # 11 lines, two of them inside the block
