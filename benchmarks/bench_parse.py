@@ -13,7 +13,9 @@ easiest input there is), and must stay within :data:`FLOOR_VS_GENERATED` of it:
 * ``three nodes, short-precise``: a must-gather of three nodes' journals interleaved
 * ``kubelet-only journal, restarts and blocks``: ``journalctl -u kubelet`` of such a node
 * ``bare klog file, glog preambles``: a Windows-style ``kubelet.INFO`` with restarts
-* ``real: RKE kubelet.log``: a public kubelet container log (benchmarks/data), repeated
+* ``real: ...``: public log files (benchmarks/data, sources in its README), each repeated:
+  an RKE kubelet container log, an OpenShift bootstrap node's kubelet journal (``kubelet.sh``
+  identifier, space-indented block bodies) and a Windows node's kubelet.log (glog preambles)
 * small files: the generated journal's lines cut into files of 100 lines (each file one
   argument of the parse call) and of 10 lines (one must-gather-like folder of them), as many
   files as it takes to hold as many lines as the reference: the start-up cost of a parse call
@@ -324,6 +326,14 @@ SUITE: dict[str, tuple[str, Callable[[int, random.Random, IO[str]], None]]] = {
     "real: RKE kubelet.log (repeated)": (
         "kubelet.log",
         lambda n, rng, out: _repeat(DATA / "rke-kubelet.log", n, out),
+    ),
+    "real: OpenShift bootstrap journal (repeated)": (
+        "bootstrap.journal",
+        lambda n, rng, out: _repeat(DATA / "openshift-bootstrap-kubelet.journal", n, out),
+    ),
+    "real: Windows kubelet.log (repeated)": (
+        "windows-kubelet.log",
+        lambda n, rng, out: _repeat(DATA / "windows-kubelet.log", n, out),
     ),
 }
 #: small-file inputs: lines per file, and whether the files are one folder argument (a

@@ -49,6 +49,8 @@ class Shape:
     crossed_blocks: bool = True  # other writers' records inside a block
     #: the writer's own next record inside its block (a damaged stream: the block is cut)
     own_records_in_block: bool = False
+    #: how block body lines are indented: klog's TAB, or the spaces a viewer expanded it to
+    body_indent: str = "\t"
 
 
 def _hex(rng: random.Random, n: int) -> str:
@@ -233,9 +235,9 @@ def node_journal(n_lines: int, rng: random.Random, shape: Shape = Shape()) -> It
                 pre
                 + f'E{head} kuberuntime_manager.go:1172] "CreatePodSandbox for pod failed" {key}=<'
             )
-            yield pre + "\t" + _chain(ns, name, uid, sandbox, rng)
+            yield pre + shape.body_indent + _chain(ns, name, uid, sandbox, rng)
             tail = [
-                pre + '\t\': StdinData: {"cniVersion":"0.3.1"}',
+                pre + shape.body_indent + '\': StdinData: {"cniVersion":"0.3.1"}',
                 pre[:-1] + f'  > pod="{ns}/{name}"',
             ]
             written += 2

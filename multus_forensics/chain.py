@@ -356,14 +356,39 @@ def _split_aggregate(text: str) -> list[str] | None:
     return parts if len(parts) > 1 else None
 
 
+#: what a cut text ends with: ``>`` after a non-space (``<...>`` of Go's %v cut), ``...`` (after
+#: at most one space) or ``…``, then only whitespace (``_TRUNCATED`` written as an end test)
 _TRUNCATED = re.compile(r"(?:[^\s<]>|\s?\.\.\.|…)\s*$")
 
 
+def _truncation_start(text: str) -> int | None:
+    """Where :data:`_TRUNCATED` would first match in ``text``, read from its end.
+
+    The pattern can only match in the last few characters before trailing whitespace, but a
+    search tries it at every position of a long error: this finds the same leftmost match
+    (``tests/test_chain.py`` holds it to the pattern) in constant time.
+    """
+    end = len(text.rstrip())
+    if end == 0:
+        return None
+    last = text[end - 1]
+    if last == ">":
+        if end >= 2 and not text[end - 2].isspace() and text[end - 2] != "<":
+            return end - 2
+        return None
+    if last == "…":
+        return end - 1
+    if last == "." and text.endswith("...", 0, end):
+        start = end - 3
+        return start - 1 if start >= 1 and text[start - 1].isspace() else start
+    return None
+
+
 def _strip_truncation(text: str) -> tuple[str, bool]:
-    match = _TRUNCATED.search(text)
-    if match is None or text.endswith("<nil>"):
+    start = _truncation_start(text)
+    if start is None or text.endswith("<nil>"):
         return text, False
-    cut = match.start() + (1 if text[match.start()] not in " .…" else 0)
+    cut = start + (1 if text[start] not in " .…" else 0)
     return text[:cut].rstrip(), True
 
 

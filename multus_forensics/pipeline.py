@@ -102,9 +102,33 @@ def _choose(
     if fmt is None:
         if (code := notlog.by_content(head)) is not None:
             return _unparsed(src, fs, f"not a log: {code}", not_log=True)
-        return _unparsed(src, fs, f"not parsed: {why}")
+        fmt = _past_preamble(src, name or label, head)
+        if fmt is None:
+            return _unparsed(src, fs, f"not parsed: {why}")
     fs.format = fmt.name
     return fs, fmt, []
+
+
+#: non-blank lines read when a file's head is claimed by no format (:func:`_past_preamble`)
+DEEP_HEAD: Final = 400
+
+
+def _past_preamble(src: TextSource, label: str, head: list[str]) -> LogFormat | None:
+    """The format of the lines after an unclaimed head, when they have one.
+
+    A kubelet container's log starts with its entrypoint's shell trace (``+ exec kubelet ...``)
+    and a banner of ``Flag --...`` lines; a script may print a page before it starts a daemon.
+    The formats are sniffed again on the next lines: the file is then parsed whole by that
+    format, which reports the preamble's lines as it reports any line it cannot read.
+    """
+    rest = src.head(DEEP_HEAD)[len(head) :]
+    if not rest:  # the head was the whole file
+        return None
+    try:
+        fmt, _ = detect(label, rest)
+    except MultusForensicsError:  # formats tie on the rest too: the head's verdict stands
+        return None
+    return fmt
 
 
 def _account(

@@ -445,3 +445,16 @@ def test_an_analysis_scope_unwraps_each_text_once_even_past_the_process_cache() 
     _unwrap_cached.cache_clear()
     assert unwrap_error(text) is not first  # the scope ended with its analysis
     assert unwrap_error(text) == first
+
+
+_CUT_ALPHABET = st.sampled_from(
+    ["a", ">", "<", ".", "…", " ", "\t", "\n", "\x1c", "\xa0", "\u2028", "x>", "<nil>"]
+)
+
+
+@given(st.lists(_CUT_ALPHABET, max_size=12).map("".join))
+def test_the_end_test_for_a_cut_text_finds_what_the_pattern_search_finds(text: str) -> None:
+    from multus_forensics.chain import _TRUNCATED, _truncation_start
+
+    found = _TRUNCATED.search(text)
+    assert _truncation_start(text) == (found.start() if found else None)

@@ -409,3 +409,23 @@ def test_a_retry_that_gets_the_same_address_back_is_not_reentry() -> None:
         added("Add net1 [192.0.2.7/24] from lab/vlan20", 4, sec=2),
     ]
     assert diagnose(events).findings == []
+
+
+def test_a_summary_over_many_pods_names_a_few_and_counts_the_rest() -> None:
+    events = [
+        replace(
+            err(
+                ADD_PREFIX.replace(SANDBOX, f"{i:064x}")
+                + f'[lab/web-{i:02d}/7ad2f92f-2377-4b79-8201-15fd0290181a:vlan20]: error adding container to network "vlan20": failed to lookup master "eth9": Link not found',
+                i + 1,
+                sec=i,
+            ),
+            pod=f"web-{i:02d}",
+        )
+        for i in range(12)
+    ]
+    f = diagnose(events)[0]
+    assert f.root_cause == "master_interface_missing"
+    assert "Pod lab/web-00, lab/web-01, lab/web-02, lab/web-03, lab/web-04 and 7 more;" in f.summary
+    assert "lab/web-05" not in f.summary
+    assert f.pods == tuple(f"lab/web-{i:02d}" for i in range(12))  # the field keeps every name

@@ -140,7 +140,6 @@ def test_a_cut_inside_a_generic_wrapper_is_not_read_as_the_pattern_behind_it(
     assert mf.diagnose(str(path), year=2026).top == "unknown"
 
 
-
 def _variants_by_counting(text: str) -> tuple[str, ...]:
     """casefold_variants spelled out word by word: the reference for its shortcuts."""
     words = text.split()
@@ -164,3 +163,23 @@ _WORDS = ["Error", "ERROR", "error", "Did", "not", "IP", "A", "Über", "éclair"
 @given(st.lists(st.sampled_from(_WORDS), max_size=12).map(" ".join))
 def test_case_variants_equal_the_word_by_word_reference(text: str) -> None:
     assert casefold_variants(text) == _variants_by_counting(text)
+
+
+def _unescape_everywhere(text: str) -> tuple[str, bool]:
+    """The three escaping patterns applied to every text: the reference for their pre-tests."""
+    out = regex.sub(r'\\+"', '"', text)
+    out = regex.sub(r"\\+n(?=[\s\"]|$)", " ", out)
+    out = regex.sub(r"\\{2,}", r"\\", out)
+    return out, out != text
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(st.sampled_from(["\\", '"', "n", " ", "a", "\\n", '\\"', "\\\\"]), max_size=14).map(
+        "".join
+    )
+)
+def test_unescaping_equals_the_patterns_applied_everywhere(text: str) -> None:
+    from multus_forensics.classify.normalise import _unescape
+
+    assert _unescape(text) == _unescape_everywhere(text)

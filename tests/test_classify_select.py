@@ -130,3 +130,54 @@ def test_small_frame_candidates_equal_the_polars_ones_on_generated_texts(
         schema_overrides=dict.fromkeys(TEXT_COLUMNS, pl.String),
     )
     assert candidates_by_rule(frame, picked) == _by_polars(frame, picked)
+
+
+_PIECES = st.sampled_from(
+    [
+        "a",
+        "B",
+        "é",
+        "É",
+        "…",
+        "\n",
+        "\\",
+        ".",
+        "*",
+        "(",
+        "[",
+        "$",
+        "^",
+        "|",
+        "{",
+        "#",
+        " ",
+        "-",
+        "k",
+        "\u212a",
+        "ſ",
+        "s",
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.lists(_PIECES, max_size=8).map("".join), max_size=6),
+    st.lists(st.lists(_PIECES, min_size=1, max_size=3).map("".join), min_size=1, max_size=5),
+)
+def test_the_fragment_test_is_the_automatons_ascii_case_insensitive_test(
+    texts: list[str], needles: list[str]
+) -> None:
+    frame = pl.DataFrame({"t": [*texts, None]}, schema={"t": pl.String})
+    ours = frame.select(select.holds_any(pl.col("t"), needles)).to_series().to_list()
+    automaton = frame.select(
+        pl.col("t").str.contains_any(needles, ascii_case_insensitive=True).fill_null(False)
+    )
+    assert ours == automaton.to_series().to_list()
+
+
+def test_a_catalog_too_large_for_one_expression_keeps_the_same_fragment_test() -> None:
+    needles = [f"fragment-{i:05d}-" + "x" * 40 for i in range(500)]  # 25k characters
+    frame = pl.DataFrame({"t": ["a FRAGMENT-00499-" + "X" * 40 + " b", "no fragment", None]})
+    got = frame.select(select.holds_any(pl.col("t"), needles)).to_series().to_list()
+    assert got == [True, False, False]

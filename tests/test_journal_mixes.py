@@ -69,6 +69,7 @@ SHAPES = {
     "blocks not crossed": nodegen.Shape(crossed_blocks=False, blocks=0.05),
     "many blocks, many restarts": nodegen.Shape(blocks=0.05, restarts=9),
     "a writer's record inside its own block": nodegen.Shape(blocks=0.05, own_records_in_block=True),
+    "block bodies indented by spaces": nodegen.Shape(blocks=0.05, body_indent=" " * 8),
 }
 
 

@@ -134,3 +134,40 @@ def test_a_certificate_expiry_date_does_not_vote_for_the_year(tmp_path: Path) ->
     df = mf.parse(str(path)).to_polars()
     assert df.select("year_source").item() == "file-mtime"
     assert df["time"][0].year == 2026
+
+
+def test_a_block_body_indented_by_spaces_joins_its_probe_record(real) -> None:  # type: ignore[no-untyped-def]
+    log = mf.parse(str(real("openshift_bootstrap_kubelet_sh.journal")), year=2025)
+    events = log.to_polars()
+    probe = events.filter(pl.col("message") == "Probe failed").row(0, named=True)
+    assert (probe["line"], probe["nlines"]) == (7, 3)  # the opener, the body, the closing ` >`
+    assert "/bin/bash: line 3: kill:" in probe["raw"]
+    assert probe["source"] == "kubelet.sh"
+    assert not log.issues
+    assert events.height == 9  # 11 lines, two of them inside the block
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "year", "preamble"),
+    [
+        ("rke-kubelet.log", "klog", 2021, 25),  # the entrypoint's shell trace (``+ exec kubelet``)
+        ("openshift-bootstrap-kubelet.journal", "journald", 2025, 0),
+        ("windows-kubelet.log", "klog", 2019, 0),
+    ],
+)
+def test_the_benchmarks_public_logs_are_read_whole(
+    name: str, fmt: str, year: int, preamble: int
+) -> None:
+    """Each is recognised by its content (whatever its name), every line accounted, and only a
+    container's shell trace before the first klog record is reported."""
+    path = REAL.parent.parent.parent / "benchmarks" / "data" / name
+    log = mf.parse(str(path), year=year)
+    (stats,) = log.stats.files
+    assert stats.format == fmt
+    assert stats.lines == path.read_bytes().count(b"\n")
+    assert (
+        stats.event_lines + stats.header_lines + stats.blank_lines + stats.issue_lines
+        == stats.lines
+    )
+    assert [i.line for i in log.issues] == list(range(1, preamble + 1))
+    assert all(i.reason == "text before the first klog record" for i in log.issues)

@@ -110,6 +110,7 @@ def _whole_stream(frame: pl.DataFrame, spec: KeepSpec) -> bool:
     import polars as pl
 
     from multus_forensics.classify.context import _WRAP
+    from multus_forensics.classify.select import holds_any
 
     raw = pl.col("raw").fill_null("")
     text = pl.when(raw != "").then(raw).otherwise(pl.col("message").fill_null(""))
@@ -117,7 +118,7 @@ def _whole_stream(frame: pl.DataFrame, spec: KeepSpec) -> bool:
     for needles, kinds in spec.stream_rules:
         if needles is None:
             return True
-        held = unwrapped.str.contains_any(sorted(needles), ascii_case_insensitive=True)
+        held = holds_any(unwrapped, needles)
         if frame.select((_kinds(kinds) & held).any()).item():
             return True
     return False

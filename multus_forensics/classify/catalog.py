@@ -336,6 +336,11 @@ class Rule:
         except TimeoutError:
             return None
 
+    def holds(self, pattern: regex.Pattern[str], text: str) -> bool:
+        """Whether ``pattern`` is found in ``text`` (:meth:`search`, after the fragment pre-test)."""
+        lowered = text.lower() if text.isascii() else None
+        return _may_match(pattern, text, lowered) and self.search(pattern, text) is not None
+
     def explain(self, values: Mapping[str, Any]) -> str:
         """The explanation with its ``{name}`` fields filled from ``values`` (and nothing else)."""
         return _SafeFill().vformat(" ".join(self.explanation.split()), (), dict(values))

@@ -10,14 +10,14 @@ interface, pod), so the classifier keeps working on whatever the chain module ca
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
 import regex
 
-from multus_forensics.classify.normalise import casefold_variants, normalise
+from multus_forensics.classify.normalise import Normalised, casefold_variants, normalise
 from multus_forensics.model import Event, LazyFields
 
 if TYPE_CHECKING:
@@ -82,14 +82,73 @@ def _op(text: str) -> str | None:
     return "del" if d else None
 
 
+class Texts:
+    """An event's texts in matching order, each made when a reader first reaches it.
+
+    The order and the distinctness test are those of a list built whole: a text joins when it is
+    not already held by an earlier one, so stopping early never changes what comes first.
+    """
+
+    __slots__ = ("_fields", "_fixed", "_gen", "_out", "started")
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        self._fields = fields
+        self._out: list[str] = []
+        self._fixed: dict[int, Normalised] = {}
+        self._gen: Iterator[str] | None = None
+        #: whether a reader has asked for any text (the notes are owed from then on)
+        self.started = False
+
+    def _fixed_at(self, i: int) -> Normalised:
+        found = self._fixed.get(i)
+        if found is None:
+            found = self._fixed[i] = normalise(self._fields[i])
+        return found
+
+    def _variants(self, i: int, text: str) -> Iterator[str]:
+        yield text
+        yield unwrapped_text(text)
+        fixed = self._fixed_at(i).text
+        yield fixed
+        yield from casefold_variants(fixed)
+
+    def _generate(self) -> Iterator[str]:
+        out = self._out
+        for i, text in enumerate(self._fields):
+            if not text:
+                continue
+            for v in self._variants(i, text):
+                if v and v not in out and not any(v in o for o in out):
+                    out.append(v)
+                    yield v
+
+    def __iter__(self) -> Iterator[str]:
+        self.started = True
+        if self._gen is None:
+            self._gen = self._generate()
+        i = 0
+        while True:
+            if i < len(self._out):
+                yield self._out[i]
+                i += 1
+            elif next(self._gen, None) is None:
+                return
+
+    def notes(self) -> tuple[str, ...]:
+        """What normalising the error, message and raw record repaired, in that order."""
+        notes: list[str] = []
+        for i, text in enumerate(self._fields):
+            if text:
+                notes.extend(n for n in self._fixed_at(i).notes if n not in notes)
+        return tuple(notes)
+
+
 @dataclass
 class EventView:
     """One event as rules see it: texts to match, the chain, and identities recovered from it."""
 
     index: int
     event: Event
-    #: what normalisation repaired in this event's texts (set when ``texts`` is first read)
-    normalised: tuple[str, ...] = ()
 
     @cached_property
     def error_text(self) -> str:
@@ -102,22 +161,18 @@ class EventView:
         return ""
 
     @cached_property
-    def texts(self) -> tuple[str, ...]:
+    def texts(self) -> Texts:
         """Distinct texts to try: error, message and raw record, each also as normalised
-        (:mod:`multus_forensics.classify.normalise`) and in upstream's case when it was changed."""
+        (:mod:`multus_forensics.classify.normalise`) and in upstream's case when it was changed.
+        Made as a reader reaches them: most matches are in the first (the error as logged)."""
         e = self.event
-        out: list[str] = []
-        notes: list[str] = []
-        for t in (e.error or "", e.message, e.raw):
-            if not t:
-                continue
-            fixed = normalise(t)
-            notes.extend(n for n in fixed.notes if n not in notes)
-            for v in (t, unwrapped_text(t), fixed.text, *casefold_variants(fixed.text)):
-                if v and v not in out and not any(v in o for o in out):
-                    out.append(v)
-        self.normalised = tuple(notes)
-        return tuple(out)
+        return Texts((e.error or "", e.message, e.raw))
+
+    @property
+    def normalised(self) -> tuple[str, ...]:
+        """What normalisation repaired in this event's texts, once they have been read."""
+        texts = self.__dict__.get("texts")
+        return texts.notes() if texts is not None and texts.started else ()
 
     @cached_property
     def chain(self) -> Any:
@@ -204,6 +259,10 @@ class EventView:
         if m:
             return f"{m.group('ns')}/{m.group('pod')}" if m.group("ns") else m.group("pod")
         return None
+
+
+#: joins a row's fragments into the key of its fragment set (no catalog fragment holds it)
+_SET_SEP: Final = "\x1f"
 
 
 class Context:
@@ -331,8 +390,8 @@ class Context:
                     for f, (alts, exact) in enumerate(clause)
                     for n in alts
                 )
-        if not eligible:
-            return
+        if not eligible or any(_SET_SEP in e[0] for e in entries):
+            return  # (a fragment holding the separator: each rule then selects its own rows)
         everyone = "\x00always"
         entries.extend((n, False, everyone, 0, 0) for n in always())
         sizes.append((everyone, 0, 1))
@@ -357,34 +416,45 @@ class Context:
         )
         texts = [pl.col(c).fill_null("") for c in TEXT_COLUMNS if c in self._texty.columns]
 
-        def held(needles: list[str], exact: bool) -> pl.LazyFrame:
-            """(row, fragment, exact) for every fragment of ``needles`` a row holds."""
+        def held(needles: list[str], exact: bool) -> pl.Expr:
+            """Per row, the fragments of ``needles`` it holds as matched, in text order, joined:
+            rows of one shape give one string (a few dozen in a whole journal)."""
+            if not needles:
+                return pl.lit("").alias(str(exact))
             found = pl.concat_list(
                 [
                     t.str.extract_many(needles, ascii_case_insensitive=not exact, overlapping=True)
                     for t in texts
                 ]
-            ).alias("found")
-            rows = self._texty.lazy().select("_pos", found).explode("found").drop_nulls("found")
-            value = pl.col("found") if exact else pl.col("found").str.to_lowercase()
-            return rows.select("_pos", value, pl.lit(exact).alias("exact"))
+            )
+            return found.list.join(_SET_SEP).alias(str(exact))
 
-        passes = [held(sorted({e[0] for e in entries if not e[1]}), False)]
-        cased = sorted({e[0] for e in entries if e[1]})
-        if cased:
-            passes.append(held(cased, True))
-        found = (
-            pl.concat(passes)
+        ci = held(sorted({e[0] for e in entries if not e[1]}), False)
+        cs = held(sorted({e[0] for e in entries if e[1]}), True)
+        rows = self._texty.select("_pos", ci, cs).lazy()  # once: read by three queries below
+        keys = ["False", "True"]
+
+        def fragments(exact: bool) -> pl.LazyFrame:
+            """(row shape, fragment as the table keys it) for one pass's fragments."""
+            frag = pl.col(str(exact)).str.split(_SET_SEP).alias("found")
+            shapes = rows.select(keys).unique().with_columns(frag).explode("found")
+            value = pl.col("found") if exact else pl.col("found").str.to_lowercase()
+            return shapes.select(*keys, value, pl.lit(exact).alias("exact"))
+
+        # rows holding the same fragments answer the same clauses: the join runs once per
+        # distinct row shape, not once per (row, fragment) pair (millions on a busy log)
+        met = (
+            pl.concat([fragments(False), fragments(True)])
             .unique()
             .join(table.lazy(), on=["found", "exact"])
-            .group_by("_pos", "rule", "clause")
+            .group_by(*keys, "rule", "clause")
             .agg(pl.col("factor").n_unique().alias("held"))
             .join(need.lazy(), on=["rule", "clause"])
             .filter(pl.col("held") == pl.col("size"))
-            .group_by("rule")
-            .agg(pl.col("_pos").unique())
-            .collect()
+            .select(*keys, "rule")
+            .unique()
         )
+        found = rows.join(met, on=keys).group_by("rule").agg(pl.col("_pos").unique()).collect()
         by_rule = dict(zip(found.get_column("rule"), found.get_column("_pos"), strict=True))
         shared = by_rule.get(everyone, pl.Series([], dtype=pl.UInt32)).to_list()
         marks: dict[str, list[int]] = {}

@@ -10,7 +10,7 @@ appear side by side, best first, instead of one hiding the other.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -175,7 +175,7 @@ def _stream_hits(rule: Rule, ctx: Context) -> list[Hit]:
     return hits
 
 
-def _layer_texts(rule: Rule, view: EventView) -> tuple[str, ...]:
+def _layer_texts(rule: Rule, view: EventView) -> Iterable[str]:
     if rule.layer == "any":
         return view.texts
     if rule.layer == "leaf":
@@ -240,7 +240,7 @@ def _adjusted(hit: Hit, ctx: Context) -> tuple[float, list[str], list[EventView]
                     extra.extend(outcome)
             else:
                 assert adj.pattern is not None
-                outcome = any(rule.search(adj.pattern, t) for t in hit.view.texts)
+                outcome = any(rule.holds(adj.pattern, t) for t in hit.view.texts)
             if outcome:
                 conf += sign * adj.by
                 reasons.append(f"{'+' if sign > 0 else '-'}{adj.by:.2f} {adj.why}")
@@ -252,7 +252,9 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], list[EventV
     extra_all: dict[int, EventView] = {}
     for hit in hits:
         conf, reasons, extra = _adjusted(hit, ctx)
-        extra_all.update((v.index, v) for v in extra)
+        for v in extra:  # views are shared: the same context row is listed by many hits
+            if v.index not in extra_all:
+                extra_all[v.index] = v
         if best is None or conf > best[0]:
             best = (conf, reasons, extra)
     assert best is not None
@@ -278,6 +280,18 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], list[EventV
     return round(min(CEILING, max(FLOOR, conf)), 2), reasons, list(extra_all.values())
 
 
+#: names a summary spells out per kind (pods, networks...); the finding's fields list them all
+SUMMARY_NAMES: Final = 5
+
+
+def _listed(names: Sequence[str]) -> str:
+    """``a, b, c`` or, past :data:`SUMMARY_NAMES`, the first ones and how many more: a finding
+    over 1,300 pods must still read as a sentence (its ``pods`` field keeps every name)."""
+    if len(names) <= SUMMARY_NAMES:
+        return ", ".join(names)
+    return f"{', '.join(names[:SUMMARY_NAMES])} and {len(names) - SUMMARY_NAMES} more"
+
+
 def _summary(rule: Rule, hits: list[Hit], views: list[EventView]) -> str:
     first = hits[0]
     values: dict[str, Any] = {k: v for k, v in first.match.groupdict().items() if v}
@@ -285,10 +299,10 @@ def _summary(rule: Rule, hits: list[Hit], views: list[EventView]) -> str:
     nets = sorted({h.view.network for h in hits if h.view.network})
     ifs = sorted({h.view.interface for h in hits if h.view.interface})
     nodes = sorted({v.event.node for v in views if v.event.node})
-    values.setdefault("pod", ", ".join(pods))
-    values.setdefault("network", ", ".join(nets))
-    values.setdefault("interface", ", ".join(ifs))
-    values.setdefault("node", ", ".join(nodes))
+    values.setdefault("pod", _listed(pods))
+    values.setdefault("network", _listed(nets))
+    values.setdefault("interface", _listed(ifs))
+    values.setdefault("node", _listed(nodes))
     text = rule.explain(values)
     facts = [
         f"{label} {values[key]}"

@@ -16,7 +16,6 @@ the literals before their patterns' first variable part.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -44,8 +43,8 @@ _BACKTICKS: Final = regex.compile(r"`{1,3}")
 #: a terminal's hard wrap: newline plus indentation or a TUI border, inside a record
 _WRAP: Final = regex.compile(r"[ \t]*[│|]?[ \t]*\n[ \t]*[│|]?[ \t]*")
 _SHOUTING: Final = regex.compile(r"[A-Z]{4,}")
+_ASCII_UPPER: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 #: the first letter of a wrapped error segment, when a lower-case letter follows (not acronyms)
-_ASCII_UPPER_START: Final = re.compile(r"(?<!\S)[A-Z]")
 _SEGMENT_START: Final = regex.compile(r"(: )([A-Z])(?=[a-z])")
 
 
@@ -61,9 +60,10 @@ def _unescape(text: str) -> tuple[str, bool]:
     """Collapse runs of escaping (``\\\\\\"`` → ``"``), as many levels as there are."""
     if "\\" not in text:
         return text, False
-    out = _ESCAPED_QUOTE.sub('"', text)
-    out = _ESCAPED_NEWLINE.sub(" ", out)
-    out = _ESCAPED_BACKSLASH.sub(r"\\", out)
+    # each pattern needs its own pair of characters: a text without them is scanned once, in C
+    out = _ESCAPED_QUOTE.sub('"', text) if '\\"' in text else text
+    out = _ESCAPED_NEWLINE.sub(" ", out) if "\\n" in out else out
+    out = _ESCAPED_BACKSLASH.sub(r"\\", out) if "\\\\" in out else out
     return out, out != text
 
 
@@ -119,7 +119,7 @@ def casefold_variants(text: str) -> tuple[str, ...]:
         if _SHOUTING.search(text) and sum(1 for w in words if w.isupper() and len(w) > 1) * 2 > n:
             return (text.lower(),)
         # in ASCII text a title-cased word starts with A-Z: too few such words, no count needed
-        few = text.isascii() and len(_ASCII_UPPER_START.findall(text)) * 2 <= n
+        few = text.isascii() and sum(1 for w in words if w[0] in _ASCII_UPPER) * 2 <= n
         if not few and sum(1 for w in words if w[:1].isupper() and w[1:].islower()) * 2 > n:
             return (text.lower(),)
     inner = _SEGMENT_START.sub(lambda m: m.group(1) + m.group(2).lower(), text)

@@ -180,17 +180,41 @@ def always() -> tuple[str, ...]:
     return (*ALWAYS, *(t for t in extra if not _CUT.fullmatch(t)))
 
 
+#: above this many literal characters a fragment test uses the Aho-Corasick automaton (the
+#: regex engine's compiled size grows with the literals; a user catalog can be large)
+_ALTERNATION_CHARS: Final = 16_384
+
+
+def _rust_literal(text: str) -> str:
+    """``text`` as a literal of the Rust regex syntax polars compiles: ASCII other than letters
+    and digits as ``\\x{..}`` escapes (never a metacharacter), the rest as it is."""
+    return "".join(c if c.isalnum() or not c.isascii() else f"\\x{{{ord(c):02x}}}" for c in text)
+
+
+def holds_any(text: pl.Expr, needles: Iterable[str]) -> pl.Expr:
+    """Whether ``text`` holds one of ``needles``, ASCII case-insensitively (null: false).
+
+    One regular expression of escaped literals, case folded for ASCII only (``(?i-u)``), is the
+    same test as ``contains_any(needles, ascii_case_insensitive=True)`` and about twice as fast
+    on log text: the regex engine's literal prefilter skips most bytes of a line.
+    """
+    import polars as pl
+
+    found = sorted(set(needles))
+    if not found:
+        return pl.lit(False)
+    if sum(map(len, found)) > _ALTERNATION_CHARS:
+        return text.str.contains_any(found, ascii_case_insensitive=True).fill_null(False)
+    alternation = "(?i-u)(?:" + "|".join(map(_rust_literal, found)) + ")"
+    return text.str.contains(alternation).fill_null(False)
+
+
 def text_mask(needles: Iterable[str]) -> pl.Expr:
     """Rows where a text column holds one of ``needles`` (case-insensitive), or an always-row."""
     import polars as pl
 
-    found = sorted({*needles, *always()})
-    return pl.any_horizontal(
-        [
-            pl.col(c).fill_null("").str.contains_any(found, ascii_case_insensitive=True)
-            for c in TEXT_COLUMNS
-        ]
-    )
+    found = {*needles, *always()}
+    return pl.any_horizontal([holds_any(pl.col(c), found) for c in TEXT_COLUMNS])
 
 
 #: ASCII-only case folding, as ``contains_any(..., ascii_case_insensitive=True)`` compares

@@ -117,6 +117,13 @@ def _is_block_line(payload: str) -> bool:
     return payload.startswith(BLOCK_STARTS) or payload == ""
 
 
+def continues_block(payload: str) -> bool:
+    """A line of a writer's open block: a block line, or a body line whose TAB reached us as
+    spaces (a viewer or a copy expanded it: ``kubelet.sh[2473]:         /bin/bash: ...``). A
+    writer's own records never start with a space, so this is read only while a block is open."""
+    return _is_block_line(payload) or payload.startswith(" ")
+
+
 def _closes(payload: str) -> bool:
     """A closing `` >`` line that does not open the record's next ``key=<`` block."""
     return payload.startswith(" >") and not payload.endswith("=<")
@@ -160,7 +167,7 @@ def stitch(records: list[Record], reverse: bool | None = None) -> tuple[list[Rec
             continue
         key = rec.key
         head = open_.get(key)
-        if head is not None and _is_block_line(rec.payload):
+        if head is not None and continues_block(rec.payload):
             body = rec.payload
             head.payload += "\n" + ("\t" + body[4:] if body.startswith("#011") else body)
             head.idx.extend(rec.idx)

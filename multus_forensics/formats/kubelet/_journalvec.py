@@ -302,6 +302,9 @@ def _block_followers(lines: ScanLines, slow_idx: np.ndarray) -> list[int]:
                 continue
             if rec.payload.startswith(" >"):
                 break
+            if rec.payload.startswith(" "):  # a body line indented by spaces: the block's too
+                out.append(j)
+                continue
             if not (rec.payload.startswith("\t") or rec.payload == ""):
                 out.append(j)
                 break

@@ -1,0 +1,70 @@
+"""An event's texts are made as a reader reaches them, in the order and with the notes of a whole list."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from multus_forensics.classify.context import EventView, unwrapped_text
+from multus_forensics.classify.normalise import casefold_variants, normalise
+from multus_forensics.model import Event
+
+
+def _all_at_once(fields: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Every text and note computed before any is read: the reference."""
+    out: list[str] = []
+    notes: list[str] = []
+    for t in fields:
+        if not t:
+            continue
+        fixed = normalise(t)
+        notes.extend(n for n in fixed.notes if n not in notes)
+        for v in (t, unwrapped_text(t), fixed.text, *casefold_variants(fixed.text)):
+            if v and v not in out and not any(v in o for o in out):
+                out.append(v)
+    return tuple(out), tuple(notes)
+
+
+_PIECES = ["Error", "error adding", '\\"', "**x**", "`y`", "\n  ", ": Did not", "net1", " ", "_a_"]
+_TEXT = st.lists(st.sampled_from(_PIECES), max_size=6).map("".join)
+
+
+def _view(error: str, message: str, raw: str) -> EventView:
+    return EventView(
+        0, Event(datetime(2026, 3, 11, tzinfo=UTC), message=message, error=error, raw=raw)
+    )
+
+
+@settings(max_examples=300)
+@given(_TEXT, _TEXT, _TEXT)
+def test_texts_read_whole_equal_the_list_built_at_once(error: str, message: str, raw: str) -> None:
+    view = _view(error, message, raw + message)
+    texts, notes = _all_at_once((error, message, raw + message))
+    assert tuple(view.texts) == texts
+    assert view.normalised == notes
+
+
+@settings(max_examples=300)
+@given(_TEXT, _TEXT, st.integers(min_value=0, max_value=4))
+def test_a_reader_that_stops_early_sees_the_same_first_texts_and_all_notes(
+    error: str, message: str, stop: int
+) -> None:
+    view = _view(error, message, message)
+    texts, notes = _all_at_once((error, message, message))
+    first = []
+    for t in view.texts:
+        if len(first) == stop:
+            break
+        first.append(t)
+    assert tuple(first) == texts[:stop]
+    assert tuple(view.texts) == texts  # a second reader continues where the first stopped
+    assert view.normalised == notes
+
+
+def test_no_notes_before_the_texts_are_read() -> None:
+    view = _view('extra \\\\\\"escaped\\\\\\"', "m", "r")
+    assert view.normalised == ()
+    next(iter(view.texts))
+    assert view.normalised == ("extra escaping removed",)
