@@ -171,3 +171,10 @@ def test_the_benchmarks_public_logs_are_read_whole(
     )
     assert [i.line for i in log.issues] == list(range(1, preamble + 1))
     assert all(i.reason == "text before the first klog record" for i in log.issues)
+
+
+def test_macvtap_given_no_device_is_a_device_not_allocated(real) -> None:  # type: ignore[no-untyped-def]
+    """KubeVirt's VEP 106 quotes this event for a pod that requested no macvtap device."""
+    found = mf.diagnose(str(real("kubevirt_macvtap_no_device.txt")), year=2025)
+    assert found.top == "sriov_device_not_allocated"
+    assert "kubevirt-test-default1/virt-launcher-testvmi-vnmz7-rdm9r" in found[0].pods
