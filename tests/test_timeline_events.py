@@ -99,8 +99,8 @@ def test_a_pod_without_namespace_is_found_by_any_namespace_its_name_and_its_uid(
 def test_events_at_cited_lines_are_the_rows_filtering_all_events_keeps() -> None:
     tl = _timelines()
     every = tl.events()
-    cited = pl.DataFrame({"file": ["kubelet.log", "kubelet.log", "ticket.txt", "x.log"],
-                          "line": [2, 22, 40, 1]})  # fmt: skip
+    cited = pl.DataFrame({"file": ["kubelet.log", "kubelet.log", "ticket.txt", "x.log", "ticket.txt"],
+                          "line": [2, 22, 40, 1, None]})  # fmt: skip
     got = tl.events(lines=cited)
     expected = every.join(cited, on=["file", "line"], how="semi", maintain_order="left")
     assert_frame_equal(got, expected)

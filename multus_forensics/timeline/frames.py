@@ -322,14 +322,7 @@ class Timelines:
         ``lines`` (a frame with ``file`` and ``line``) keeps only the records at those lines,
         chosen before any input row is read: the rows a finding cites, out of a whole node.
         """
-        picked = self.select(pod)
-        index = self._index([picked], whole=pod is None)
-        if lines is not None:
-            index = index.join(
-                lines.select("file", "line").unique(), on=["file", "line"], how="semi",
-                maintain_order="left",
-            )  # fmt: skip
-        return self._gather(index)
+        return self._gather(self._index([self.select(pod)], whole=pod is None, lines=lines))
 
     def events_by_pod(self, pods: Sequence[str]) -> list[pl.DataFrame]:
         """``[events(p) for p in pods]`` from one index and one gather of the input rows (a
@@ -340,13 +333,37 @@ class Timelines:
         empty = events.clear().drop("_q")
         return [parts.get((q,), empty) for q in range(len(groups))]
 
-    def _index(self, groups: Sequence[list[PodTimeline]], *, whole: bool) -> pl.DataFrame:
+    def _index(
+        self,
+        groups: Sequence[list[PodTimeline]],
+        *,
+        whole: bool,
+        lines: pl.DataFrame | None = None,
+    ) -> pl.DataFrame:
         """One row per record of the timelines in ``groups`` (a group per query, ``_q``), in
         :meth:`events` order: ``eid``, the timeline's identity (``r_*``), ``attempt``,
-        ``untimed``, ``file``, ``line``. ``whole``: the groups hold every timeline."""
+        ``untimed``, ``file``, ``line``. ``whole``: the groups hold every timeline; ``lines``:
+        only the records at these ``file``/``line`` pairs."""
         import polars as pl
 
         position = {id(t): i for i, t in enumerate(self.timelines)}
+        cited = None
+        if lines is not None:
+            lines = lines.select(pl.col("file").cast(pl.String), pl.col("line").cast(pl.Int64))
+            lines = lines.drop_nulls().unique()  # a null never matches, as in a join
+            cited = set(lines.iter_rows())
+            # only the timelines with a record at one of the lines: their anchors, not all
+            hit: set[int] = set()
+            if self._plain is not None:
+                at = self._plain.join(lines, on=["file", "line"], how="semi")
+                hit.update(at.get_column("p_pos").to_list())
+            groups = [
+                [
+                    t for t in group
+                    if position[id(t)] in hit or any((r.file, r.line) in cited for r in t.recs)
+                ]
+                for group in groups
+            ]  # fmt: skip
         picked = [(q, t) for q, group in enumerate(groups) for t in group]
         rows = []
         starts = []
@@ -357,6 +374,8 @@ class Timelines:
                 us = _us(start) if start is not None else None
                 starts.append((position[id(t)], a.index, p_idx, us))
             for rec in t.recs:
+                if cited is not None and (rec.file, rec.line) not in cited:
+                    continue
                 rows.append(
                     (rec.eid, t.key[0], t.key[1], t.key[2], rec.sandbox_id,
                      attempt_of.get(rec.eid), p_idx, q, rec.us, rec.file, rec.line)
@@ -382,6 +401,8 @@ class Timelines:
             )  # fmt: skip
             wanted = None if whole else sorted(set(chosen["p_pos"].to_list()))
             plain = self._plain_of(self._plain, wanted)
+            if lines is not None:
+                plain = plain.join(lines, on=["file", "line"], how="semi", maintain_order="left")
             parts.append(
                 plain.join(chosen, on="p_pos", how="inner")
                 .with_columns(pl.lit(None, pl.String).alias("r_sandbox_id"))
