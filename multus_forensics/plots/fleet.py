@@ -73,32 +73,27 @@ def failure_table(timelines: Timelines, findings: Iterable[Finding]) -> pl.DataF
                     cause.setdefault(key, f)
         for p in f.pods:
             by_pod.setdefault(p, f)
-    pod_nodes = {
-        (r["namespace"], r["pod"], r["pod_uid"]): r["nodes"]
-        for r in timelines.pods().iter_rows(named=True)
-    }
-    rows = []
-    for r in timelines.attempts().filter(pl.col("outcome") == "failed").iter_rows(named=True):
-        key = (r["namespace"], r["pod"], r["pod_uid"], r["attempt"])
-        best = cause.get(key) or by_pod.get(_pod_label(r["namespace"], r["pod"]))
-        nodes = r["nodes"] or pod_nodes.get(key[:3])
-        rows.append(
-            {
-                "node": nodes.split(",")[0] if nodes else UNKNOWN,
-                "namespace": r["namespace"], "pod": r["pod"], "pod_uid": r["pod_uid"],
-                "attempt": r["attempt"], "time": r["start"] or r["end"],
-                "root_cause": best.root_cause if best else UNKNOWN,
-                "rule": best.rule if best else None,
-                "confidence": best.confidence if best else None,
-                "error_signature": r["error_signature"],
-            }
-        )  # fmt: skip
-    schema: dict[str, Any] = {
-        "node": pl.String, "namespace": pl.String, "pod": pl.String, "pod_uid": pl.String,
-        "attempt": pl.Int64, "time": pl.Datetime("us", "UTC"), "root_cause": pl.String,
-        "rule": pl.String, "confidence": pl.Float64, "error_signature": pl.String,
-    }  # fmt: skip
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    # per failed attempt: its own nodes, else its pod's (a left join, not a dict per pod)
+    pods = timelines.pods().select("namespace", "pod", "pod_uid", pl.col("nodes").alias("_pod"))
+    failed = (
+        timelines.attempts()
+        .filter(pl.col("outcome") == "failed")
+        .join(pods, on=["namespace", "pod", "pod_uid"], how="left", nulls_equal=True,
+              maintain_order="left")
+    )  # fmt: skip
+    best = [
+        cause.get(key) or by_pod.get(_pod_label(key[0], key[1]))
+        for key in failed.select("namespace", "pod", "pod_uid", "attempt").iter_rows()
+    ]
+    return failed.select(
+        pl.coalesce("nodes", "_pod").str.split(",").list.first().fill_null(UNKNOWN).alias("node"),
+        "namespace", "pod", "pod_uid", "attempt",
+        pl.coalesce("start", "end").alias("time"),
+        pl.Series("root_cause", [b.root_cause if b else UNKNOWN for b in best], pl.String),
+        pl.Series("rule", [b.rule if b else None for b in best], pl.String),
+        pl.Series("confidence", [b.confidence if b else None for b in best], pl.Float64),
+        "error_signature",
+    )  # fmt: skip
 
 
 def cause_colors(causes: Iterable[str]) -> dict[str, str]:
