@@ -301,17 +301,16 @@ def _affected(
     diagnosis: dict[str, Any], pod_nodes: dict[str, list[str]]
 ) -> tuple[list[str], dict[str, list[str]]]:
     """Pods named by findings (ranked order), and per root cause the nodes of its pods."""
-    pods: list[str] = []
+    pods: dict[str, None] = {}  # ordered, and a membership test that does not scan thousands
     by_cause: dict[str, list[str]] = {}
     for finding in diagnosis.get("findings", []):
         nodes: set[str] = set()
         for pod in finding.get("pods") or []:
-            if pod not in pods:
-                pods.append(str(pod))
+            pods.setdefault(str(pod))
             nodes.update(pod_nodes.get(str(pod), []))
         cause = str(finding.get("root_cause"))
         by_cause[cause] = sorted(nodes | set(by_cause.get(cause, [])))
-    return pods, by_cause
+    return list(pods), by_cause
 
 
 @shared_chains()
