@@ -321,7 +321,7 @@ def build_report_data(
     """Analyse one event log (one input, or several merged) into :class:`ReportData`."""
     notes: list[str] = []
     timeline_notes: list[str] = []  # built first, so the classifier can reuse it
-    timelines = timelines_for(log.frame, timeline_notes)
+    timelines = timelines_for(log, timeline_notes)
     diagnosis, diagnosed = diagnose_log(log, notes, timelines)
     notes.extend(timeline_notes)
     frames = (
