@@ -322,6 +322,37 @@ def test_failure_table_labels_each_failed_attempt_with_its_finding(seed: mf.Time
     assert none["confidence"].null_count() == 3
 
 
+def test_failure_table_takes_the_best_citing_finding_then_the_pods_then_unknown(
+    seed: mf.Timelines,
+) -> None:
+    import dataclasses
+
+    log = mf.parse([str(SAMPLES / "seed")], year=2026)
+    real = mf.diagnose(log).findings[0]
+    second = [e for e in real.evidence if e.file.endswith("kubelet.journal") and e.line == 15]
+
+    def finding(cause: str, evidence: Any, pods: tuple[str, ...] = ()) -> Any:
+        return dataclasses.replace(real, root_cause=cause, rule=cause, evidence=tuple(evidence),
+                                   pods=pods)  # fmt: skip
+
+    first = finding("cites_attempt_2", second)
+    every = finding("cites_all", real.evidence)
+    pod = finding("names_the_pod", (), real.pods)
+    # another archive member at the same file and line: its text is not the record's
+    other = finding("other_member", [dataclasses.replace(e, text="x", full="x") for e in second])
+
+    def causes(findings: list[Any]) -> list[str]:
+        return failure_table(seed, findings).sort("attempt")["root_cause"].to_list()
+
+    assert causes([first, every, pod]) == ["cites_all", "cites_attempt_2", "cites_all"]
+    assert causes([every, first]) == ["cites_all"] * 3
+    assert causes([first, pod]) == ["names_the_pod", "cites_attempt_2", "names_the_pod"]
+    assert causes([other, first]) == ["unknown", "cites_attempt_2", "unknown"]
+    table = failure_table(seed, [other, pod])
+    assert table["root_cause"].to_list() == ["names_the_pod"] * 3
+    assert table["confidence"].to_list() == [real.confidence] * 3
+
+
 def test_failure_table_over_a_generated_fleet(tmp_path: Any) -> None:
     import runpy
 

@@ -21,6 +21,7 @@ from multus_forensics.plots._common import (
     REENTRY_COLOR,
     network_colors,
     new_axes,
+    rows_of_pods,
     text_color,
     wrap,
 )
@@ -97,20 +98,16 @@ def _pod_label(namespace: str | None, pod: str | None) -> str:
 
 def add_order_lanes(timelines: Timelines, pod: str | None = None) -> list[Lane]:
     """The lanes :func:`plot_add_order` draws, pods in timeline order, attempts by number."""
-    keys = {t.key for t in timelines.select(pod)}
-    attempts = [
-        r
-        for r in timelines.attempts().iter_rows(named=True)
-        if (r["namespace"], r["pod"], r["pod_uid"]) in keys
-    ]
+    keys = [t.key for t in timelines.select(pod)]
+    attempts = rows_of_pods(timelines.attempts(), keys)
     steps: dict[tuple[Any, ...], list[Step]] = {}
-    for r in timelines.interfaces().iter_rows(named=True):
+    for r in rows_of_pods(timelines.interfaces(), keys):
         key = (r["namespace"], r["pod"], r["pod_uid"], r["attempt"])
         steps.setdefault(key, []).append(
             Step(r["position"], r["interface"] or "?", r["network"] or "?", r["ips"], r["ref"])
         )
     reentry: set[tuple[Any, ...]] = set()
-    for r in timelines.anomalies().iter_rows(named=True):
+    for r in rows_of_pods(timelines.anomalies(), keys):
         if r["anomaly"] == "self_delegation_reentry" and r["evidence"]:
             # evidence is (first interface, secondaries..., the re-added interface)
             last = r["evidence"].split("; ")[-1]

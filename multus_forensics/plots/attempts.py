@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from multus_forensics.plots._common import OUTCOME_COLORS, date_axis, date_num, new_axes
+from multus_forensics.plots._common import (
+    OUTCOME_COLORS,
+    date_axis,
+    date_num,
+    new_axes,
+    rows_of_pods,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -55,10 +61,8 @@ def plot_attempts(
     selected = [t.key for t in timelines.select(pod)]
     keys = selected[:max_pods]
     rows: dict[Any, list[dict[str, Any]]] = {k: [] for k in keys}
-    for r in timelines.attempts().iter_rows(named=True):
-        key = (r["namespace"], r["pod"], r["pod_uid"])
-        if key in rows:
-            rows[key].append(r)
+    for r in rows_of_pods(timelines.attempts(), keys):
+        rows[(r["namespace"], r["pod"], r["pod_uid"])].append(r)
     timed = [r for k in keys for r in rows[k] if r["start"] is not None]
     untimed = sum(len(rows[k]) for k in keys) - len(timed)
     starts = [r["start"] for r in timed]

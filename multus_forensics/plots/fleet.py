@@ -48,61 +48,72 @@ def failure_table(timelines: Timelines, findings: Iterable[Finding]) -> pl.DataF
     import polars as pl
 
     ranked = list(findings)
-    by_line: dict[tuple[str, int], list[tuple[str, tuple[Any, ...]]]] = {}
-    cited = pl.DataFrame(
+    keys = ["namespace", "pod", "pod_uid", "attempt"]
+    cites = pl.DataFrame(
         {
+            "_rank": [i for i, f in enumerate(ranked) for _ in f.evidence],
             "file": [e.file for f in ranked for e in f.evidence],
             "line": [e.line for f in ranked for e in f.evidence],
+            "_text": [e.full or e.text for f in ranked for e in f.evidence],
         },
-        schema={"file": pl.String, "line": pl.Int64},
-    ).unique()
-    # only the events that evidence cites can carry a cause: join before leaving polars
-    events = (
-        timelines.events()
-        .filter(pl.col("attempt").is_not_null())
-        .join(cited, on=["file", "line"], how="semi")
+        schema={"_rank": pl.Int64, "file": pl.String, "line": pl.Int64, "_text": pl.String},
     )
-    for r in events.select(
-        "file", "line", "raw", "namespace", "pod", "pod_uid", "attempt"
-    ).iter_rows(named=True):
-        key = (r["namespace"], r["pod"], r["pod_uid"], r["attempt"])
-        by_line.setdefault((r["file"], r["line"]), []).append((r["raw"][:_PREFIX], key))
-    cause: dict[tuple[Any, ...], Finding] = {}
-    by_pod: dict[str, Finding] = {}
-    for f in ranked:
-        for e in f.evidence:
-            for raw, key in by_line.get((e.file, e.line), []):
-                # one (file, line) can name several archive members: the text tells them apart
-                if raw == (e.full or e.text)[: len(raw)]:
-                    cause.setdefault(key, f)
+    # only the events that evidence cites can carry a cause: chosen before any row is read;
+    # an attempt takes the best finding citing one of its records. One (file, line) can name
+    # several archive members: the text tells them apart.
+    events = timelines.events(lines=cites.select("file", "line"))
+    cause = (
+        events.filter(pl.col("attempt").is_not_null())
+        .select("file", "line", pl.col("raw").str.slice(0, _PREFIX).alias("_raw"), *keys)
+        .join(cites, on=["file", "line"], how="inner")
+        .filter(pl.col("_text").str.starts_with(pl.col("_raw")))
+        .group_by(keys)
+        .agg(pl.col("_rank").min())
+    )
+    by_pod: dict[str, int] = {}
+    for i, f in enumerate(ranked):
         for p in f.pods:
-            by_pod.setdefault(p, f)
-    pod_nodes = {
-        (r["namespace"], r["pod"], r["pod_uid"]): r["nodes"]
-        for r in timelines.pods().iter_rows(named=True)
-    }
-    rows = []
-    for r in timelines.attempts().filter(pl.col("outcome") == "failed").iter_rows(named=True):
-        key = (r["namespace"], r["pod"], r["pod_uid"], r["attempt"])
-        best = cause.get(key) or by_pod.get(_pod_label(r["namespace"], r["pod"]))
-        nodes = r["nodes"] or pod_nodes.get(key[:3])
-        rows.append(
-            {
-                "node": nodes.split(",")[0] if nodes else UNKNOWN,
-                "namespace": r["namespace"], "pod": r["pod"], "pod_uid": r["pod_uid"],
-                "attempt": r["attempt"], "time": r["start"] or r["end"],
-                "root_cause": best.root_cause if best else UNKNOWN,
-                "rule": best.rule if best else None,
-                "confidence": best.confidence if best else None,
-                "error_signature": r["error_signature"],
-            }
-        )  # fmt: skip
-    schema: dict[str, Any] = {
-        "node": pl.String, "namespace": pl.String, "pod": pl.String, "pod_uid": pl.String,
-        "attempt": pl.Int64, "time": pl.Datetime("us", "UTC"), "root_cause": pl.String,
-        "rule": pl.String, "confidence": pl.Float64, "error_signature": pl.String,
-    }  # fmt: skip
-    return pl.DataFrame(rows, schema=schema, orient="row")
+            by_pod.setdefault(p, i)
+    named = pl.DataFrame(
+        {"_label": list(by_pod), "_named": list(by_pod.values())},
+        schema={"_label": pl.String, "_named": pl.Int64},
+    )
+    best = pl.DataFrame(
+        {
+            "_best": range(len(ranked)),
+            "root_cause": [f.root_cause for f in ranked],
+            "rule": [f.rule for f in ranked],
+            "confidence": [f.confidence for f in ranked],
+        },
+        schema={"_best": pl.Int64, "root_cause": pl.String, "rule": pl.String,
+                "confidence": pl.Float64},
+    )  # fmt: skip
+    # per failed attempt: its own nodes, else its pod's; its cause, else its pod's (joins)
+    pods = timelines.pods().select("namespace", "pod", "pod_uid", pl.col("nodes").alias("_pod"))
+    pod_name = pl.col("pod").fill_null("None")  # as f"{namespace}/{pod}" spells a missing one
+    label = (
+        pl.when(pl.col("namespace").fill_null("") != "")
+        .then(pl.concat_str([pl.col("namespace"), pl.lit("/"), pod_name]))
+        .otherwise(pod_name)
+    )
+    failed = timelines.attempts().filter(pl.col("outcome") == "failed")
+    failed = _left(failed, pods, ["namespace", "pod", "pod_uid"])
+    failed = _left(failed, cause, keys).with_columns(label.alias("_label"))
+    failed = _left(failed, named, ["_label"])
+    failed = _left(
+        failed.with_columns(pl.coalesce("_rank", "_named").alias("_best")), best, ["_best"]
+    )
+    return failed.select(
+        pl.coalesce("nodes", "_pod").str.split(",").list.first().fill_null(UNKNOWN).alias("node"),
+        "namespace", "pod", "pod_uid", "attempt",
+        pl.coalesce("start", "end").alias("time"),
+        pl.col("root_cause").fill_null(UNKNOWN), "rule", "confidence", "error_signature",
+    )  # fmt: skip
+
+
+def _left(frame: pl.DataFrame, other: pl.DataFrame, on: list[str]) -> pl.DataFrame:
+    """``frame`` with ``other``'s columns where the keys match (nulls too), rows in order."""
+    return frame.join(other, on=on, how="left", nulls_equal=True, maintain_order="left")
 
 
 def cause_colors(causes: Iterable[str]) -> dict[str, str]:

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from multus_forensics.eventlog import EventLog
     from multus_forensics.report.data import Plot, PodSection
 
@@ -55,13 +53,16 @@ def diagnose_log(
     return out, result
 
 
-def timelines_for(frame: pl.DataFrame, notes: list[str]) -> Any | None:
-    """The :class:`multus_forensics.timeline.Timelines` of ``frame``, or ``None`` (with a note)."""
+def timelines_for(log: EventLog, notes: list[str]) -> Any | None:
+    """The :class:`multus_forensics.timeline.Timelines` of ``log``, or ``None`` (with a note).
+
+    Built from the log itself, not its frame: a frame would be conformed to the schema again,
+    a second copy of every string column held as long as the timelines."""
     build_timelines = optional_function("timeline", "build_timelines")
     if build_timelines is None:
         notes.append("Sandbox-attempt timelines are not available (multus_forensics.timeline).")
         return None
-    return build_timelines(frame)
+    return build_timelines(log)
 
 
 def figures_for(

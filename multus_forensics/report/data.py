@@ -235,7 +235,8 @@ def _sections_from_frame(frame: pl.DataFrame, first: list[str]) -> list[PodSecti
 def _sections_from_timelines(
     timelines: Any, tables: dict[str, pl.DataFrame], first: list[str]
 ) -> list[PodSection]:
-    """Per-pod events joined by the timeline stage (sandbox and container IDs included)."""
+    """Per-pod events joined by the timeline stage (sandbox and container IDs included), the
+    events of every section from one gather and each table cut by one join, not a filter per pod."""
     pods = tables["pods"]
     scored = []
     nodes: dict[str, list[str]] = {}
@@ -243,19 +244,40 @@ def _sections_from_timelines(
         label = f"{row['namespace'] or '?'}/{row['pod'] or '?'}"  # as timeline.key_label
         scored.append((label, int(row["failed_attempts"] or 0)))
         nodes[label] = sorted(filter(None, (row["nodes"] or "").split(",")))
+    labels = _ranked(scored, first)[:POD_SECTIONS]
+    rows = {
+        table: _rows_of(tables[table], labels, columns) for table, columns in POD_TABLES.items()
+    }
     sections = []
-    for label in _ranked(scored, first)[:POD_SECTIONS]:
-        section = _section(label, timelines.events(pod=label), nodes[label])
-        ns, _, name = label.rpartition("/")
-        for table, columns in POD_TABLES.items():
-            frame = tables[table]
-            mine = frame.filter(
-                (frame["pod"].fill_null("?") == name) & (frame["namespace"].fill_null("?") == ns)
-            ).select(columns)
-            if mine.height:
-                section.tables[table] = mine.to_dicts()
+    for i, (label, events) in enumerate(zip(labels, timelines.events_by_pod(labels), strict=True)):
+        section = _section(label, events, nodes[label])
+        for table in POD_TABLES:
+            if rows[table].get(i):
+                section.tables[table] = rows[table][i]
         sections.append(section)
     return sections
+
+
+def _rows_of(
+    frame: pl.DataFrame, labels: list[str], columns: tuple[str, ...]
+) -> dict[int, list[dict[str, Any]]]:
+    """Position in ``labels`` -> the ``columns`` of ``frame``'s rows of that ``ns/name`` (a
+    missing namespace or name reads ``?``), in table order."""
+    import polars as pl
+
+    wanted = pl.DataFrame(
+        {
+            "_ns": [label.rpartition("/")[0] for label in labels],
+            "_name": [label.rpartition("/")[2] for label in labels],
+            "_i": list(range(len(labels))),
+        },
+        schema={"_ns": pl.String, "_name": pl.String, "_i": pl.Int64},
+    )
+    mine = frame.with_columns(
+        pl.col("namespace").fill_null("?").alias("_ns"), pl.col("pod").fill_null("?").alias("_name")
+    ).join(wanted, on=["_ns", "_name"], how="inner", maintain_order="left")
+    parts = mine.partition_by("_i", maintain_order=True, as_dict=True)
+    return {int(i): part.select(columns).to_dicts() for (i,), part in parts.items()}
 
 
 def _pod_nodes(frame: pl.DataFrame, pods_table: pl.DataFrame | None) -> dict[str, list[str]]:
@@ -279,17 +301,16 @@ def _affected(
     diagnosis: dict[str, Any], pod_nodes: dict[str, list[str]]
 ) -> tuple[list[str], dict[str, list[str]]]:
     """Pods named by findings (ranked order), and per root cause the nodes of its pods."""
-    pods: list[str] = []
+    pods: dict[str, None] = {}  # ordered, and a membership test that does not scan thousands
     by_cause: dict[str, list[str]] = {}
     for finding in diagnosis.get("findings", []):
         nodes: set[str] = set()
         for pod in finding.get("pods") or []:
-            if pod not in pods:
-                pods.append(str(pod))
+            pods.setdefault(str(pod))
             nodes.update(pod_nodes.get(str(pod), []))
         cause = str(finding.get("root_cause"))
         by_cause[cause] = sorted(nodes | set(by_cause.get(cause, [])))
-    return pods, by_cause
+    return list(pods), by_cause
 
 
 @shared_chains()
@@ -300,7 +321,7 @@ def build_report_data(
     """Analyse one event log (one input, or several merged) into :class:`ReportData`."""
     notes: list[str] = []
     timeline_notes: list[str] = []  # built first, so the classifier can reuse it
-    timelines = timelines_for(log.frame, timeline_notes)
+    timelines = timelines_for(log, timeline_notes)
     diagnosis, diagnosed = diagnose_log(log, notes, timelines)
     notes.extend(timeline_notes)
     frames = (

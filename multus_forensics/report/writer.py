@@ -199,18 +199,41 @@ def _single_unit_log(
 ) -> EventLog:
     """The log of the only unit: a bundle, or several loose files, has its streams parsed on
     every worker and cut to the rows the report reads (:mod:`multus_forensics.batch.streams`);
-    a single file is parsed here."""
+    a single file is parsed here, or on the Dask cluster when one is given or active."""
     from multus_forensics.batch.compact import keep_spec
+    from multus_forensics.batch.runner import active_dask_client
     from multus_forensics.batch.streams import parse_streams
     from multus_forensics.batch.units import is_bundle
 
     if len(unit.paths) == 1 and (unit.paths[0] == "-" or not is_bundle(unit.paths[0])):
+        if scheduler is None and active_dask_client() is None:
+            return _parse_here(unit, options, progress)
         batch = run_batch([unit], options, workers=1, scheduler=scheduler, progress=progress)
         return batch.units[0].log()
     streamed = parse_streams(
         unit.paths, options, keep=keep_spec(), workers=workers, scheduler=scheduler
     )
     return streamed.log
+
+
+def _parse_here(unit: Unit, options: ParseOptions, progress: bool | None) -> EventLog:
+    """``unit`` parsed in this process as a batch worker parses it, without the Arrow IPC
+    round trip a worker's result takes (0.4 s CPU and a second copy of the frame for a
+    32 MiB journal)."""
+    from multus_forensics.pipeline import parse
+
+    with progress_bar(1, "parsing", enabled=progress) as bar:
+        log = parse(
+            list(unit.paths),
+            format=options.format,
+            year=options.year,
+            tz=options.tz,
+            now=options.now,
+            on_error=options.on_error,
+            limits=options.limits,
+        )
+        bar.advance(os.path.basename(unit.label.rstrip("/")))
+    return log
 
 
 def _write_units(

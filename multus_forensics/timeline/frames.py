@@ -7,7 +7,7 @@ durations and gaps are float seconds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -120,6 +120,7 @@ class Timelines:
         self._plain = plain
         self._plain_index: tuple[pl.DataFrame, dict[int, tuple[int, int]]] | None = None
         self._memo: dict[str, pl.DataFrame] = {}
+        self._names: dict[str, list[int]] | None = None  # see select()
 
     def _once(self, name: str, build: Callable[[], pl.DataFrame]) -> pl.DataFrame:
         """Frames are immutable and the timelines do not change: each is built once."""
@@ -143,15 +144,23 @@ class Timelines:
         return timelines_html(self)
 
     def select(self, pod: str | None) -> list[PodTimeline]:
-        """Pods matching ``NS/NAME``, ``NAME`` or a UID (all pods for ``None``)."""
+        """Pods matching ``NS/NAME``, ``NAME`` or a UID (all pods for ``None``); a pod without
+        a namespace also matches ``ANY/NAME``. Looked up in an index built on first use (a
+        report selects 50 pods out of thousands)."""
         if pod is None:
             return list(self.timelines)
-        return [
-            t
-            for t in self.timelines
-            if pod in (t.label, t.key[1], t.key[2])
-            or (t.key[0] is None and pod.endswith("/" + str(t.key[1])))
-        ]
+        if self._names is None:
+            self._names = {}
+            for i, t in enumerate(self.timelines):
+                names = {t.label, t.key[1], t.key[2]}
+                if t.key[0] is None:
+                    names.add("/" + str(t.key[1]))
+                for name in names - {None}:
+                    self._names.setdefault(str(name), []).append(i)
+        found = set(self._names.get(pod, ()))
+        for cut in (i for i, c in enumerate(pod) if c == "/"):  # ANY/NAME of a namespace-less pod
+            found.update(self._names.get(pod[cut:], ()))
+        return [self.timelines[i] for i in sorted(found)]
 
     def chain(self, pod: str, attempt: int) -> ErrorChain | None:
         """The error chain of one attempt of ``pod`` (``None`` when it did not fail)."""
@@ -300,7 +309,7 @@ class Timelines:
         }  # fmt: skip
         return _frame(rows, schema)
 
-    def events(self, pod: str | None = None) -> pl.DataFrame:
+    def events(self, pod: str | None = None, *, lines: pl.DataFrame | None = None) -> pl.DataFrame:
         """The pod's events (all pods for ``None``) in timeline order, untimed ones last.
 
         Event columns as in :func:`multus_forensics.model.schema`, identity columns filled from
@@ -309,44 +318,91 @@ class Timelines:
 
         Order: timed before untimed; an attempt's records together at its start time (so
         skewed clocks cannot interleave two attempts); pod-level records at their own time.
+
+        ``lines`` (a frame with ``file`` and ``line``) keeps only the records at those lines,
+        chosen before any input row is read: the rows a finding cites, out of a whole node.
         """
+        return self._gather(self._index([self.select(pod)], whole=pod is None, lines=lines))
+
+    def events_by_pod(self, pods: Sequence[str]) -> list[pl.DataFrame]:
+        """``[events(p) for p in pods]`` from one index and one gather of the input rows (a
+        report shows the events of 50 pods; a query per pod reads the plain index 50 times)."""
+        groups = [self.select(p) for p in pods]
+        events = self._gather(self._index(groups, whole=False), keep_query=True)
+        parts = events.partition_by("_q", maintain_order=True, include_key=False, as_dict=True)
+        empty = events.clear().drop("_q")
+        return [parts.get((q,), empty) for q in range(len(groups))]
+
+    def _index(
+        self,
+        groups: Sequence[list[PodTimeline]],
+        *,
+        whole: bool,
+        lines: pl.DataFrame | None = None,
+    ) -> pl.DataFrame:
+        """One row per record of the timelines in ``groups`` (a group per query, ``_q``), in
+        :meth:`events` order: ``eid``, the timeline's identity (``r_*``), ``attempt``,
+        ``untimed``, ``file``, ``line``. ``whole``: the groups hold every timeline; ``lines``:
+        only the records at these ``file``/``line`` pairs."""
         import polars as pl
 
-        picked = self.select(pod)
         position = {id(t): i for i, t in enumerate(self.timelines)}
+        cited = None
+        if lines is not None:
+            lines = lines.select(pl.col("file").cast(pl.String), pl.col("line").cast(pl.Int64))
+            lines = lines.drop_nulls().unique()  # a null never matches, as in a join
+            cited = set(lines.iter_rows())
+            # only the timelines with a record at one of the lines: their anchors, not all
+            hit: set[int] = set()
+            if self._plain is not None:
+                at = self._plain.join(lines, on=["file", "line"], how="semi")
+                hit.update(at.get_column("p_pos").to_list())
+            groups = [
+                [
+                    t for t in group
+                    if position[id(t)] in hit or any((r.file, r.line) in cited for r in t.recs)
+                ]
+                for group in groups
+            ]  # fmt: skip
+        picked = [(q, t) for q, group in enumerate(groups) for t in group]
         rows = []
         starts = []
-        for p_idx, t in enumerate(picked):
+        for p_idx, (q, t) in enumerate(picked):
             attempt_of = {r.eid: a.index for a in t.attempts for r in a.recs}
             for a in t.attempts:
                 start = a.start
                 us = _us(start) if start is not None else None
                 starts.append((position[id(t)], a.index, p_idx, us))
             for rec in t.recs:
+                if cited is not None and (rec.file, rec.line) not in cited:
+                    continue
                 rows.append(
                     (rec.eid, t.key[0], t.key[1], t.key[2], rec.sandbox_id,
-                     attempt_of.get(rec.eid), p_idx, rec.us, rec.file, rec.line)
+                     attempt_of.get(rec.eid), p_idx, q, rec.us, rec.file, rec.line)
                 )  # fmt: skip
         schema = {
             "eid": pl.UInt32, "r_namespace": pl.String, "r_pod": pl.String, "r_pod_uid": pl.String,
-            "r_sandbox_id": pl.String, "attempt": pl.Int64, "p_idx": pl.Int64, "t": pl.Int64,
-            "file": pl.String, "line": pl.Int64,
+            "r_sandbox_id": pl.String, "attempt": pl.Int64, "p_idx": pl.Int64, "_q": pl.Int64,
+            "t": pl.Int64, "file": pl.String, "line": pl.Int64,
         }  # fmt: skip
         parts = [pl.DataFrame(rows, schema=schema, orient="row")]
         if self._plain is not None and picked:
             chosen = pl.DataFrame(
                 {
-                    "p_pos": [position[id(t)] for t in picked],
+                    "p_pos": [position[id(t)] for _, t in picked],
                     "p_idx": list(range(len(picked))),
-                    "r_namespace": [t.key[0] for t in picked],
-                    "r_pod": [t.key[1] for t in picked],
-                    "r_pod_uid": [t.key[2] for t in picked],
+                    "_q": [q for q, _ in picked],
+                    "r_namespace": [t.key[0] for _, t in picked],
+                    "r_pod": [t.key[1] for _, t in picked],
+                    "r_pod_uid": [t.key[2] for _, t in picked],
                 },
-                schema={"p_pos": pl.Int64, "p_idx": pl.Int64, "r_namespace": pl.String,
-                        "r_pod": pl.String, "r_pod_uid": pl.String},
+                schema={"p_pos": pl.Int64, "p_idx": pl.Int64, "_q": pl.Int64,
+                        "r_namespace": pl.String, "r_pod": pl.String, "r_pod_uid": pl.String},
             )  # fmt: skip
-            wanted = None if pod is None else chosen["p_pos"].to_list()
+            wanted = None if whole else sorted(set(chosen["p_pos"].to_list()))
             plain = self._plain_of(self._plain, wanted)
+            if lines is not None:
+                plain = plain.join(lines, on=["file", "line"], how="semi", maintain_order="left")
             parts.append(
                 plain.join(chosen, on="p_pos", how="inner")
                 .with_columns(pl.lit(None, pl.String).alias("r_sandbox_id"))
@@ -364,12 +420,18 @@ class Timelines:
             pl.coalesce("a_t", own).alias("_anchor"),
             pl.col("attempt").fill_null(0).alias("_index"),
         )
-        meta = meta.sort("p_idx", "untimed", "_anchor", "_index", "_own", "file", "line")
-        # the selected rows by position, not a join with the whole input: a report asks per pod
+        return meta.sort("p_idx", "untimed", "_anchor", "_index", "_own", "file", "line")
+
+    def _gather(self, meta: pl.DataFrame, *, keep_query: bool = False) -> pl.DataFrame:
+        """The input rows of :meth:`_index` rows, by position (not a join with the whole
+        input), with the timeline's identity where the record named none."""
+        import polars as pl
+
         rows_of = self._frame.select(pl.all().gather(meta.get_column("eid")))
+        extra = ["_q"] if keep_query else []
         return (
             pl.concat(
-                [rows_of, meta.select("r_namespace", "r_pod", "r_pod_uid", "r_sandbox_id", "attempt", "untimed", "eid")],
+                [rows_of, meta.select("r_namespace", "r_pod", "r_pod_uid", "r_sandbox_id", "attempt", "untimed", "eid", *extra)],
                 how="horizontal",
             )
             .with_columns(
@@ -378,7 +440,7 @@ class Timelines:
                 pl.coalesce("pod_uid", "r_pod_uid").alias("pod_uid"),
                 pl.coalesce("sandbox_id", "r_sandbox_id").alias("sandbox_id"),
             )
-            .select([*self._frame.columns, "attempt", "untimed", "eid"])
+            .select([*self._frame.columns, "attempt", "untimed", "eid", *extra])
         )  # fmt: skip
 
     def _plain_of(self, plain: pl.DataFrame, positions: list[int] | None) -> pl.DataFrame:

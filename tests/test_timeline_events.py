@@ -1,0 +1,109 @@
+"""``Timelines.events``: many pods at once and cited lines give what one query per pod gives.
+
+A report lists the events of 50 pods and looks up the lines its findings cite; both are answered
+from one index of the records and one gather of their input rows, and must be exactly what
+``events(pod)`` per pod, or ``events()`` filtered afterwards, returns.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from multus_forensics.model import Event, events_to_frame
+from multus_forensics.timeline import Timelines, build_timelines
+
+T0 = datetime(2026, 5, 4, 9, 30, 0, tzinfo=UTC)
+
+
+def _at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def _pod_events(ns: str | None, pod: str, uid: str, base: float, first_line: int) -> list[Event]:
+    sandbox = uid[0] * 64
+    line = first_line
+    out = [
+        Event(
+            time=_at(base), node="n1", source="kubelet", kind="kubelet:sandbox:start",
+            namespace=ns, pod=pod, message="No sandbox for pod can be found. Need to start a new one",
+            file="kubelet.log", line=line,
+        )
+    ]  # fmt: skip
+    for i in range(2):  # two failed attempts, each with a probe line placed into it
+        t = base + 1 + 30 * i
+        out.append(
+            Event(
+                time=_at(t), node="n1", source="kubelet", kind="kubelet:sandbox:failed",
+                level="error", namespace=ns, pod=pod, pod_uid=uid, sandbox_id=sandbox,
+                error=f'failed to setup network for sandbox "{sandbox}": plugin type="multus" '
+                f"failed (add): boom {i}",
+                message="CreatePodSandbox for pod failed", file="kubelet.log", line=line + 1 + 2 * i,
+            )
+        )  # fmt: skip
+        out.append(
+            Event(
+                time=_at(t + 1), node="n1", source="kubelet", namespace=ns, pod=pod,
+                message="SyncLoop (probe)", file="kubelet.log", line=line + 2 + 2 * i,
+            )
+        )  # fmt: skip
+    out.append(  # an untimed pasted line naming the pod: listed last
+        Event(
+            time=None, source="unknown", namespace=ns, pod=pod, message="pasted",
+            file="ticket.txt", line=first_line,
+        )
+    )  # fmt: skip
+    return out
+
+
+def _timelines() -> Timelines:
+    events = [
+        *_pod_events("shop", "cart-0", "a1" * 18, 0, 1),
+        *_pod_events("shop", "db-0", "b2" * 18, 5, 20),
+        *_pod_events(None, "loner", "c3" * 18, 9, 40),  # names no namespace
+        *_pod_events("lab", "cart-0", "d4" * 18, 12, 60),  # same name, other namespace
+    ]
+    events.sort(key=lambda e: (e.time or _at(10**6), e.file, e.line))
+    return build_timelines(events_to_frame(events))
+
+
+QUERIES = [
+    "shop/cart-0", "cart-0", "lab/cart-0", "?/loner", "any/loner", "loner", "a1" * 18,
+    "shop/db-0", "nope/nothing", "shop/cart-0",
+]  # fmt: skip
+
+
+def test_events_of_many_pods_equal_one_query_per_pod() -> None:
+    tl = _timelines()
+    many = tl.events_by_pod(QUERIES)
+    assert len(many) == len(QUERIES)
+    for query, got in zip(QUERIES, many, strict=True):
+        assert_frame_equal(got, tl.events(pod=query))
+    assert many[0].height == 6
+    assert many[1].height == 12  # a bare name matches both namespaces
+    assert many[QUERIES.index("nope/nothing")].height == 0
+    assert many[QUERIES.index("nope/nothing")].columns == tl.events().columns
+
+
+def test_a_pod_without_namespace_is_found_by_any_namespace_its_name_and_its_uid() -> None:
+    tl = _timelines()
+    for query in ("?/loner", "other/loner", "loner", "c3" * 18):
+        (found,) = tl.select(query)
+        assert found.key == (None, "loner", "c3" * 18)
+    assert tl.select("other/cart-0") == []
+    assert [t.key[0] for t in tl.select("cart-0")] == ["shop", "lab"]
+
+
+def test_events_at_cited_lines_are_the_rows_filtering_all_events_keeps() -> None:
+    tl = _timelines()
+    every = tl.events()
+    cited = pl.DataFrame({"file": ["kubelet.log", "kubelet.log", "ticket.txt", "x.log", "ticket.txt"],
+                          "line": [2, 22, 40, 1, None]})  # fmt: skip
+    got = tl.events(lines=cited)
+    expected = every.join(cited, on=["file", "line"], how="semi", maintain_order="left")
+    assert_frame_equal(got, expected)
+    assert got.height == 3
+    only = tl.events("shop/db-0", lines=cited)
+    assert only["line"].to_list() == [22]
