@@ -1635,6 +1635,7 @@ static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, scan_doc},
     {"klog_headers", klog_headers, METH_VARARGS, klog_headers_doc},
     {"lines", lines, METH_O, lines_doc},
+    {"string_views", string_views, METH_VARARGS, string_views_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1630,6 +1630,7 @@ static PyObject *logrus(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"multus", multus, METH_VARARGS, multus_doc},
     {"logrus", logrus, METH_VARARGS, logrus_doc},
+    {"string_views", string_views, METH_VARARGS, string_views_doc},
     {NULL, NULL, 0, NULL},
 };
 

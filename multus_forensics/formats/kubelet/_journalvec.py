@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.fast._arrowview import string_view_series
 from multus_forensics.formats.fast._bytevec import rollover_offsets
 from multus_forensics.formats.fast._vecmerge import merge_chunks, no_events
 from multus_forensics.formats.kubelet import _journalrec
@@ -176,7 +177,6 @@ def _chunk(
     """
     import numpy as np
     import polars as pl
-    import pyarrow as pa
 
     from multus_forensics._native import require
 
@@ -191,16 +191,9 @@ def _chunk(
     base = int(lines.starts[lo]) if hi > lo else 0
     end = int(lines.starts[hi - 1] + lines.lens[hi - 1]) if hi > lo else 0
     release(lines.data, base, end)
-    buffers = (pa.py_buffer(lines.data).slice(base, end - base), pa.py_buffer(text))
+    buffers = (memoryview(lines.data)[base:end], text)
     cols = [
-        pl.Series(
-            name,
-            pa.Array.from_buffers(
-                pa.string_view(),
-                m,
-                [None if ok is None else pa.py_buffer(ok), pa.py_buffer(view), *buffers],
-            ),
-        )
+        string_view_series(name, m, view, ok, buffers)
         for name, view, ok in zip(_SCAN_COLUMNS, views, valid, strict=True)
     ]
     epoch = pl.Series("time", np.frombuffer(micros, dtype=np.int64))
