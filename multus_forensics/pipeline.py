@@ -370,6 +370,7 @@ def parse(
         _, frame, parse_issues = _account(src, fs, fmt, fmt.parse(src, ctx), fill_refs=False)
         report(parse_issues)
         keep(item, src, frame)
+        del frame  # what postparse made of it is kept: the frame as parsed must not live on
     flush()
     frame = streams.finish()
     if on_error == "warn":

@@ -33,7 +33,7 @@ from multus_forensics.formats._podrefs import fill_pod_refs
 from multus_forensics.ingest.content_years import streams_with_dates, year_from_content
 from multus_forensics.ingest.layout import RotationRank, rotation_key
 from multus_forensics.ingest.years import reanchor_bundle, year_flags
-from multus_forensics.model import ParseIssue, empty_frame
+from multus_forensics.model import ParseIssue, empty_frame, shrink_constants
 
 if TYPE_CHECKING:
     import polars as pl
@@ -132,7 +132,7 @@ class StreamFrames:
                 out.append(reanchor_bundle(pl.concat(frames, how="vertical")))
             else:
                 out.extend(_runs(ordered, joined))
-        return out[0] if len(out) == 1 else pl.concat(out, how="vertical")
+        return shrink_constants(out[0] if len(out) == 1 else pl.concat(out, how="vertical"))
 
     def _stream_passes(self) -> pl.DataFrame | None:
         """The deferred streams' frames concatenated, their pod references filled; each stream

@@ -140,7 +140,6 @@ def test_a_cut_inside_a_generic_wrapper_is_not_read_as_the_pattern_behind_it(
     assert mf.diagnose(str(path), year=2026).top == "unknown"
 
 
-
 def _variants_by_counting(text: str) -> tuple[str, ...]:
     """casefold_variants spelled out word by word: the reference for its shortcuts."""
     words = text.split()

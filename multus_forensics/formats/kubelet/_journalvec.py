@@ -205,23 +205,21 @@ def _chunk(
             zone, ambiguous="earliest", non_existent="null"
         ).dt.convert_time_zone("UTC")
     aware = np.frombuffer(aware_b, dtype=np.uint8).view(bool)
-    year_sources = pl.Series("year_source", [year_source], dtype=pl.String)
+    # one value for the chunk: a polars scalar column, not a view per row
+    year_sources: pl.Series | pl.Expr = pl.lit(year_source, dtype=pl.String).alias("year_source")
     if aware.any():  # logrus stamps: already UTC, and their year is their own
         utc = naive.dt.replace_time_zone("UTC")
         time = pl.select(pl.when(pl.Series(aware)).then(utc).otherwise(time).alias("time"))["time"]
         year_sources = pl.Series("year_source", [year_source] * m, pl.String).set(
             pl.Series(aware), None
         )
-    else:
-        year_sources = year_sources.new_from_index(0, m)
     host = None
     if host_same and m:  # one node: a constant, not a view per row
         host = cols[1][0]
         cols.pop(1)
     fast_idx = np.flatnonzero(~is_slow) + lo
-    frame = pl.DataFrame(
-        [time, *cols, year_sources, pl.Series("line", fast_idx + 1, dtype=pl.Int64)]
-    )
+    frame = pl.DataFrame([time, *cols, pl.Series("line", fast_idx + 1, dtype=pl.Int64)])
+    frame = frame.with_columns(year_sources)
     slow_idx = np.flatnonzero(is_slow) + lo
     missing = time.is_null().to_numpy()
     if missing.any():  # a local time the zone skips: the careful path decides what it is
