@@ -50,6 +50,9 @@ typedef struct {
     int escaped;   /* quoted value holding a backslash */
 } pair_t;
 
+/* slots of the table of fields texts already written (a power of two) */
+#define SEEN_SLOTS 1024
+
 typedef struct {
     /* inputs */
     const char *data;
@@ -92,6 +95,8 @@ typedef struct {
     const char *host0;
     Py_ssize_t host0_n;
     int host_same;
+    /* fields JSON texts written so far, by hash (dedupe_fields) */
+    Py_ssize_t seen_off[SEEN_SLOTS], seen_n[SEEN_SLOTS];
 } scan_t;
 
 #include "_scan_shared.h"
@@ -497,6 +502,26 @@ static void put_view(scan_t *s, int col, Py_ssize_t row, const char *p, Py_ssize
     if (s->valid[col]) s->valid[col][row >> 3] |= (uint8_t)(1u << (row & 7));
 }
 
+/* The fields JSON just written at text[off, text_len), nothing else viewing it: when the same
+ * text was written before (a table of earlier ones by hash), the earlier copy is viewed and this
+ * one dropped. A busy journal repeats a few texts ({"pid":"2231"}, probe results) on most rows.
+ * Returns the offset to view. */
+static Py_ssize_t dedupe_fields(scan_t *s, Py_ssize_t off) {
+    Py_ssize_t n = s->text_len - off;
+    if (n <= 12) return off; /* inline in its view */
+    const unsigned char *p = (const unsigned char *)s->text + off;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ULL;
+    size_t slot = (size_t)(h ^ (h >> 29)) & (SEEN_SLOTS - 1);
+    if (s->seen_n[slot] == n && !memcmp(s->text + s->seen_off[slot], p, (size_t)n)) {
+        s->text_len = off;
+        return s->seen_off[slot];
+    }
+    s->seen_off[slot] = off;
+    s->seen_n[slot] = n;
+    return off;
+}
+
 static void put_val(scan_t *s, int col, Py_ssize_t row, val_t v) {
     if (v.set) {
         put_view(s, col, row, v.p, v.n, v.in_text, v.off);
@@ -638,6 +663,7 @@ static int plain_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t
         put(s, pid.p, pid.n);
         put(s, "\"}", 2);
         fields_n = s->text_len - fields_off;
+        fields_off = dedupe_fields(s, fields_off);
     }
     val_t none = {0};
     put_view(s, C_RAW, row, p, n, 0, 0);
@@ -977,7 +1003,9 @@ static int logrus_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_
     put_view(s, C_HOST, row, host.p, host.n, 0, 0);
     put_view(s, C_MESSAGE, row, msg.p, msg.n, 0, 0);
     put_val(s, C_ERROR, row, none);
-    put_view(s, C_FIELDS, row, s->text + fields_off, s->text_len - fields_off, 1, fields_off);
+    Py_ssize_t fields_n = s->text_len - fields_off;
+    fields_off = dedupe_fields(s, fields_off);
+    put_view(s, C_FIELDS, row, s->text + fields_off, fields_n, 1, fields_off);
     put_val(s, C_NAMESPACE, row, crio.ns);
     put_val(s, C_POD, row, crio.pod);
     put_val(s, C_POD_UID, row, crio.uid);
@@ -1209,7 +1237,9 @@ static int klog_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t 
     put_view(s, C_HOST, row, host.p, host.n, 0, 0);
     put_val(s, C_MESSAGE, row, message);
     put_val(s, C_ERROR, row, error);
-    put_view(s, C_FIELDS, row, s->text + fields_off, s->text_len - fields_off, 1, fields_off);
+    Py_ssize_t fields_n = s->text_len - fields_off;
+    fields_off = dedupe_fields(s, fields_off);
+    put_view(s, C_FIELDS, row, s->text + fields_off, fields_n, 1, fields_off);
     put_val(s, C_NAMESPACE, row, ns);
     put_val(s, C_POD, row, pod);
     put_val(s, C_POD_UID, row, uid);
