@@ -132,3 +132,21 @@ def test_iterating_a_log_gives_every_event_in_order_a_slice_at_a_time(tmp_path: 
     assert next(events) == frame_to_events(log.frame.head(1))[0]
     assert [e.line for e in log] == log.frame["line"].to_list()
     assert list(log) == frame_to_events(log.frame)
+
+
+def test_diagnose_json_in_pieces_is_the_whole_document_escaped_as_before() -> None:
+    from multus_forensics.classify import diagnose
+    from multus_forensics.classify.findings import Diagnosis, Unclassified
+    from multus_forensics.commands.diagnose import json_pieces
+    from multus_forensics.visible import json_visible
+
+    samples = Path(__file__).resolve().parent.parent / "sample_logs" / "kubelet"
+    hostile = Diagnosis(
+        unclassified=[Unclassified("csi \u009b[31m and \u202eevil", 2, "del \x7f, nel \x85")],
+        stats={"files": 1, "lines": 3},
+        exhausted_rules=["R1"],
+    )
+    for diag in (diagnose(str(samples), year=2026), hostile, Diagnosis()):
+        whole = json_visible(json.dumps(diag.to_dict(), ensure_ascii=False))
+        assert "".join(json_pieces(diag)) == whole
+    assert "\\u009b" in "".join(json_pieces(hostile))
