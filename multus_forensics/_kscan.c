@@ -50,7 +50,7 @@ typedef struct {
     int escaped;   /* quoted value holding a backslash */
 } pair_t;
 
-/* slots of the table of fields texts already written (a power of two) */
+/* slots of the table of fields texts already written (dedupe_fields; a power of two) */
 #define SEEN_SLOTS 1024
 
 typedef struct {
@@ -500,26 +500,6 @@ static void put_view(scan_t *s, int col, Py_ssize_t row, const char *p, Py_ssize
         memcpy(v + 12, &o, 4);
     }
     if (s->valid[col]) s->valid[col][row >> 3] |= (uint8_t)(1u << (row & 7));
-}
-
-/* The fields JSON just written at text[off, text_len), nothing else viewing it: when the same
- * text was written before (a table of earlier ones by hash), the earlier copy is viewed and this
- * one dropped. A busy journal repeats a few texts ({"pid":"2231"}, probe results) on most rows.
- * Returns the offset to view. */
-static Py_ssize_t dedupe_fields(scan_t *s, Py_ssize_t off) {
-    Py_ssize_t n = s->text_len - off;
-    if (n <= 12) return off; /* inline in its view */
-    const unsigned char *p = (const unsigned char *)s->text + off;
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ULL;
-    size_t slot = (size_t)(h ^ (h >> 29)) & (SEEN_SLOTS - 1);
-    if (s->seen_n[slot] == n && !memcmp(s->text + s->seen_off[slot], p, (size_t)n)) {
-        s->text_len = off;
-        return s->seen_off[slot];
-    }
-    s->seen_off[slot] = off;
-    s->seen_n[slot] = n;
-    return off;
 }
 
 static void put_val(scan_t *s, int col, Py_ssize_t row, val_t v) {

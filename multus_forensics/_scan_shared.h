@@ -1,7 +1,8 @@
 /* Helpers both line scanners use (_kscan.c, _rscan.c), written once.
  *
  * Include it after the scanner's own `scan_t` (it needs `char *text` and `Py_ssize_t
- * text_len`, the output text buffer, sized by the caller before writing) and `val_t`. */
+ * text_len`, the output text buffer, sized by the caller before writing, and the table
+ * `Py_ssize_t seen_off[SEEN_SLOTS], seen_n[SEEN_SLOTS]`, zeroed) and `val_t`. */
 #ifndef MULTUS_FORENSICS_SCAN_SHARED_H
 #define MULTUS_FORENSICS_SCAN_SHARED_H
 
@@ -64,6 +65,27 @@ static void put_json(scan_t *s, const char *p, Py_ssize_t n) {
 }
 
 static val_t file_val(const char *p, Py_ssize_t n) { return (val_t){p, n, 0, 0, 1}; }
+
+/* The fields JSON just written at text[off, text_len), nothing else viewing it: when the same
+ * text was written before (a table of earlier ones by hash), the earlier copy is viewed and this
+ * one dropped. A busy log repeats a few texts ({"pid":"2231"}, probe results, {"attempt": 0}) on
+ * most rows.
+ * Returns the offset to view. */
+static Py_ssize_t dedupe_fields(scan_t *s, Py_ssize_t off) {
+    Py_ssize_t n = s->text_len - off;
+    if (n <= 12) return off; /* inline in its view */
+    const unsigned char *p = (const unsigned char *)s->text + off;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ULL;
+    size_t slot = (size_t)(h ^ (h >> 29)) & (SEEN_SLOTS - 1);
+    if (s->seen_n[slot] == n && !memcmp(s->text + s->seen_off[slot], p, (size_t)n)) {
+        s->text_len = off;
+        return s->seen_off[slot];
+    }
+    s->seen_off[slot] = off;
+    s->seen_n[slot] = n;
+    return off;
+}
 
 /* ---- Arrow string views handed to polars without pyarrow (Arrow C data interface) ----
  *
