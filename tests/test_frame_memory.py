@@ -150,3 +150,23 @@ def test_diagnose_json_in_pieces_is_the_whole_document_escaped_as_before() -> No
         whole = json_visible(json.dumps(diag.to_dict(), ensure_ascii=False))
         assert "".join(json_pieces(diag)) == whole
     assert "\\u009b" in "".join(json_pieces(hostile))
+
+
+def test_rewritten_columns_are_cut_into_the_frames_chunks_without_changing_a_value() -> None:
+    from multus_forensics.postparse import align_chunks
+
+    blocks = [
+        pl.DataFrame({"line": [1, 2, 3], "pod": ["a", None, "c"], "raw": ["x", "y", "z"]}),
+        pl.DataFrame({"line": [4, 5], "pod": [None, "e"], "raw": ["u", "v"]}),
+    ]
+    df = pl.concat(blocks, rechunk=False)
+    rewritten = pl.Series("pod", ["a", "b", "c", "d", "e"])
+    df.replace_column(df.get_column_index("pod"), rewritten)
+    assert df.get_column("pod").chunk_lengths() == [5]
+    align_chunks(df, ("pod",))
+    assert df.get_column("pod").chunk_lengths() == [3, 2]
+    assert df.get_column("pod").to_list() == ["a", "b", "c", "d", "e"]
+    assert df.get_column("raw").chunk_lengths() == [3, 2]
+    one = pl.DataFrame({"line": [1, 2], "pod": ["a", "b"]})
+    align_chunks(one, ("pod",))  # one chunk already: nothing to cut
+    assert one.get_column("pod").to_list() == ["a", "b"]
