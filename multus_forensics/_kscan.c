@@ -50,6 +50,9 @@ typedef struct {
     int escaped;   /* quoted value holding a backslash */
 } pair_t;
 
+/* slots of the table of fields texts already written (dedupe_fields; a power of two) */
+#define SEEN_SLOTS 1024
+
 typedef struct {
     /* inputs */
     const char *data;
@@ -92,6 +95,8 @@ typedef struct {
     const char *host0;
     Py_ssize_t host0_n;
     int host_same;
+    /* fields JSON texts written so far, by hash (dedupe_fields) */
+    Py_ssize_t seen_off[SEEN_SLOTS], seen_n[SEEN_SLOTS];
 } scan_t;
 
 #include "_scan_shared.h"
@@ -638,6 +643,7 @@ static int plain_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t
         put(s, pid.p, pid.n);
         put(s, "\"}", 2);
         fields_n = s->text_len - fields_off;
+        fields_off = dedupe_fields(s, fields_off);
     }
     val_t none = {0};
     put_view(s, C_RAW, row, p, n, 0, 0);
@@ -977,7 +983,9 @@ static int logrus_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_
     put_view(s, C_HOST, row, host.p, host.n, 0, 0);
     put_view(s, C_MESSAGE, row, msg.p, msg.n, 0, 0);
     put_val(s, C_ERROR, row, none);
-    put_view(s, C_FIELDS, row, s->text + fields_off, s->text_len - fields_off, 1, fields_off);
+    Py_ssize_t fields_n = s->text_len - fields_off;
+    fields_off = dedupe_fields(s, fields_off);
+    put_view(s, C_FIELDS, row, s->text + fields_off, fields_n, 1, fields_off);
     put_val(s, C_NAMESPACE, row, crio.ns);
     put_val(s, C_POD, row, crio.pod);
     put_val(s, C_POD_UID, row, crio.uid);
@@ -1209,7 +1217,9 @@ static int klog_row(scan_t *s, const char *p, Py_ssize_t n, span_t host, span_t 
     put_view(s, C_HOST, row, host.p, host.n, 0, 0);
     put_val(s, C_MESSAGE, row, message);
     put_val(s, C_ERROR, row, error);
-    put_view(s, C_FIELDS, row, s->text + fields_off, s->text_len - fields_off, 1, fields_off);
+    Py_ssize_t fields_n = s->text_len - fields_off;
+    fields_off = dedupe_fields(s, fields_off);
+    put_view(s, C_FIELDS, row, s->text + fields_off, fields_n, 1, fields_off);
     put_val(s, C_NAMESPACE, row, ns);
     put_val(s, C_POD, row, pod);
     put_val(s, C_POD_UID, row, uid);
@@ -1635,6 +1645,7 @@ static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, scan_doc},
     {"klog_headers", klog_headers, METH_VARARGS, klog_headers_doc},
     {"lines", lines, METH_O, lines_doc},
+    {"string_views", string_views, METH_VARARGS, string_views_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -40,6 +40,8 @@ typedef struct {
 
 #define MAXCOLS 16
 #define MAX_PAIRS 64
+/* slots of the table of fields texts already written (dedupe_fields; a power of two) */
+#define SEEN_SLOTS 1024
 #define MAX_DEPTH 100
 
 typedef struct {
@@ -60,6 +62,8 @@ typedef struct {
     Py_ssize_t m;
     int oom;
     int odd; /* logrus: a header line whose stamp the byte reader does not take */
+    /* fields JSON texts written so far, by hash (dedupe_fields) */
+    Py_ssize_t seen_off[SEEN_SLOTS], seen_n[SEEN_SLOTS];
 } scan_t;
 
 #include "_scan_shared.h"
@@ -1408,8 +1412,13 @@ static int logrus_line(scan_t *s, Py_ssize_t i, const logrus_names_t *names) {
             goto slow;
         }
     }
-    if (fields_off >= 0) cols[G_FIELDS] = text_val(s, fields_off);
-    else if (!cols[G_FIELDS].set) cols[G_FIELDS] = name_val(s, names->empty, "{}");
+    if (fields_off >= 0) {
+        Py_ssize_t fields_n = s->text_len - fields_off;
+        fields_off = dedupe_fields(s, fields_off);
+        cols[G_FIELDS] = (val_t){s->text + fields_off, fields_n, 1, fields_off, 1};
+    } else if (!cols[G_FIELDS].set) {
+        cols[G_FIELDS] = name_val(s, names->empty, "{}");
+    }
     Py_ssize_t row = s->m;
     cols[G_RAW] = file_val(p, n);
     cols[G_MESSAGE] = message;
@@ -1630,6 +1639,7 @@ static PyObject *logrus(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"multus", multus, METH_VARARGS, multus_doc},
     {"logrus", logrus, METH_VARARGS, logrus_doc},
+    {"string_views", string_views, METH_VARARGS, string_views_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.model import Event, FileStats, ParseIssue, frame_to_events
 
 if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
+
+#: rows turned into :class:`Event` objects at a time when a log is iterated
+ITER_ROWS: Final = 4096
 
 
 @dataclass
@@ -126,7 +129,10 @@ class EventLog:
         return eventlog_html(self)
 
     def __iter__(self) -> Iterator[Event]:
-        return iter(frame_to_events(self.frame))
+        """The events as :class:`Event` objects, made a slice at a time: a loop over a large
+        log holds one slice of objects, not one per row of the whole log."""
+        for start in range(0, self.frame.height, ITER_ROWS):
+            yield from frame_to_events(self.frame.slice(start, ITER_ROWS))
 
     def to_polars(self) -> pl.DataFrame:
         """The events as a polars DataFrame in the :func:`multus_forensics.model.schema`."""

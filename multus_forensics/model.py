@@ -213,6 +213,40 @@ def conform(df: pl.DataFrame) -> pl.DataFrame:
     return df.select(exprs)
 
 
+#: frames of fewer rows keep their columns as they are: one column costs them next to nothing,
+#: and the check would be a fixed cost on every small parse
+SCALAR_MIN_ROWS: Final = 4096
+
+
+def shrink_constants(df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` with every column that holds one value (or only nulls) as one polars scalar.
+
+    A polars string costs a 16-byte view per row whatever its value, so a column such as
+    ``file``, ``format``, ``member`` or ``interface``, the same on every row of a journal,
+    costs as much as one that varies. A scalar column holds the value once; polars keeps it
+    so through filters, slices, concatenations and expressions, and builds the rows only
+    when the column itself is taken as a Series. Values and dtypes are unchanged.
+    """
+    import polars as pl
+
+    if df.height < SCALAR_MIN_ROWS:
+        return df
+    same = df.select(
+        (
+            (pl.col(c).null_count() == pl.len())
+            | ((pl.col(c).null_count() == 0) & (pl.col(c) == pl.col(c).first()).all())
+        ).alias(c)
+        for c in df.columns
+    ).row(0)
+    constant = [c for c, one in zip(df.columns, same, strict=True) if one]
+    if not constant:
+        return df
+    first = df.select(pl.col(c).first() for c in constant).row(0)
+    return df.with_columns(
+        pl.lit(value, dtype=df.schema[c]).alias(c) for c, value in zip(constant, first, strict=True)
+    )
+
+
 def events_to_frame(events: Iterable[Event]) -> pl.DataFrame:
     """Build a schema-conforming frame from :class:`Event` objects (the slow-parser path)."""
     import polars as pl

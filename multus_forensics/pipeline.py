@@ -353,9 +353,9 @@ def parse(
         chunks.append([])  # a small file's place in the issues: filled when its batch is parsed
         return chunks[-1]
 
-    def keep(item: RawStream, src: TextSource, frame: pl.DataFrame) -> None:
+    def keep(item: RawStream, src: TextSource, parsed: list[pl.DataFrame]) -> None:
         notes: list[ParseIssue] = []
-        if streams.add(item, frame, _releaser(src), notes):
+        if streams.add(item, parsed.pop(), _releaser(src), notes):
             report(notes)
         else:
             chunks.append(notes)
@@ -393,7 +393,9 @@ def parse(
         flush()
         _, frame, parse_issues = _account(src, fs, fmt, fmt.parse(src, ctx), fill_refs=False)
         report(parse_issues)
-        keep(item, src, frame)
+        parsed = [frame]
+        del frame  # handed over: postparse rewrites its columns in place, a column at a time
+        keep(item, src, parsed)
     flush()
     frame = streams.finish()
     if on_error == "warn":

@@ -29,11 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from multus_forensics.formats._podrefs import fill_pod_refs
+from multus_forensics.formats._podrefs import IDENTITY, fill_pod_refs
 from multus_forensics.ingest.content_years import streams_with_dates, year_from_content
 from multus_forensics.ingest.layout import RotationRank, rotation_key
 from multus_forensics.ingest.years import reanchor_bundle, year_flags
-from multus_forensics.model import ParseIssue, empty_frame
+from multus_forensics.model import ParseIssue, empty_frame, shrink_constants
 
 if TYPE_CHECKING:
     import polars as pl
@@ -85,6 +85,7 @@ class StreamFrames:
         """Take one stream's frame (pod references not yet filled); its year notes go to
         ``notes``, now (True) or when :meth:`finish` runs (False).
 
+        ``frame`` is taken over (:func:`align_chunks` rewrites its columns in place).
         ``release`` (a mapped stream's page dropper) makes the stream passes run now, in steps,
         and so does a stream of more than :data:`DEFER_MAX_ROWS` events (its passes' fixed cost
         is paid back; joined with the others, its columns would be copied once more).
@@ -102,6 +103,7 @@ class StreamFrames:
         deferred = release is None and frame.height <= DEFER_MAX_ROWS
         if not deferred:
             frame = fill_pod_refs(frame, release)
+            align_chunks(frame, IDENTITY)
             frame, now = year_from_content(frame, raw.file, raw.member, release)
             notes.extend(now)
         self.streams.append(
@@ -132,7 +134,7 @@ class StreamFrames:
                 out.append(reanchor_bundle(pl.concat(frames, how="vertical")))
             else:
                 out.extend(_runs(ordered, joined))
-        return out[0] if len(out) == 1 else pl.concat(out, how="vertical")
+        return shrink_constants(out[0] if len(out) == 1 else pl.concat(out, how="vertical"))
 
     def _stream_passes(self) -> pl.DataFrame | None:
         """The deferred streams' frames concatenated, their pod references filled; each stream
@@ -185,6 +187,32 @@ class StreamFrames:
             m, a = flags.get(bundle, (False, False))
             flags[bundle] = (m or movable, a or anchored)
         return flags
+
+
+def align_chunks(df: pl.DataFrame, columns: tuple[str, ...]) -> None:
+    """Cut ``columns`` of ``df``, in place, into the chunks of its other columns (``line``'s).
+
+    A fast path's frame has one chunk per scanned block; the pod-reference pass rewrites its
+    identity columns whole, in one chunk. polars would align the frame at its next operation
+    by copying every other column's views into one chunk (a transient of half the file's size
+    on a busy journal, freed in pieces the allocator keeps). Zero-copy slices of the rewritten
+    columns align them instead.
+    """
+    import polars as pl
+
+    lengths = df.get_column("line").chunk_lengths()
+    if len(lengths) < 2:
+        return
+    for name in columns:
+        col = df.get_column(name)
+        if col.chunk_lengths() == lengths:
+            continue
+        col = col.rechunk()
+        parts, start = [], 0
+        for n in lengths:
+            parts.append(col.slice(start, n))
+            start += n
+        df.replace_column(df.get_column_index(name), pl.concat(parts, rechunk=False))
 
 
 def _rows(s: _Stream, joined: pl.DataFrame | None) -> pl.DataFrame:

@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 import textwrap
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from multus_forensics.commands._common import (
@@ -132,6 +133,24 @@ def render_text(diag: Diagnosis, *, full_evidence: bool = False) -> str:
     return visible("\n".join(out))
 
 
+def json_pieces(diag: Diagnosis) -> Iterator[str]:
+    """``json_visible(json.dumps(diag.to_dict(), ensure_ascii=False))`` in pieces, one per
+    item of each top-level list: the diagnosis of a large input is tens of MiB of JSON,
+    which made whole (and once more by the escaping) was the peak memory of the run."""
+    data = diag.to_dict()
+    yield "{"
+    for i, (key, value) in enumerate(data.items()):
+        yield (", " if i else "") + json.dumps(key, ensure_ascii=False) + ": "
+        if not isinstance(value, list):
+            yield json_visible(json.dumps(value, ensure_ascii=False))
+            continue
+        yield "["
+        for j, item in enumerate(value):
+            yield (", " if j else "") + json_visible(json.dumps(item, ensure_ascii=False))
+        yield "]"
+    yield "}"
+
+
 def run(args: argparse.Namespace) -> int:
     from multus_forensics.classify import diagnose, load_catalog
 
@@ -150,17 +169,25 @@ def run(args: argparse.Namespace) -> int:
             "its remaining searches were skipped",
             file=sys.stderr,
         )
-    if args.json:
-        text = json_visible(json.dumps(diag.to_dict(), ensure_ascii=False))
-    else:
-        text = render_text(diag, full_evidence=args.full_evidence)
+    pieces = (
+        json_pieces(diag)
+        if args.json
+        else iter([render_text(diag, full_evidence=args.full_evidence)])
+    )
     if target is None:
-        print(text)
+        for piece in pieces:
+            sys.stdout.write(piece)
+        sys.stdout.write("\n")
     else:
-        from multus_forensics.atomic import write_text_atomic
+        from multus_forensics.atomic import write_atomic
+
+        def write(tmp: str) -> None:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.writelines(pieces)
+                fh.write("\n")
 
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(target, text + "\n")
+        write_atomic(target, write)
         print(f"{len(diag.findings)} findings -> {visible(str(target), layout=False)}")
     if log.stats.nothing_read or lost_input(log.issues):
         return 1

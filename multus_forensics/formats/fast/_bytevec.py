@@ -72,8 +72,8 @@ def string_views(
     these boundaries. Rows where ``valid`` is False are null.
     """
     import numpy as np
-    import polars as pl
-    import pyarrow as pa
+
+    from multus_forensics.formats.fast._arrowview import string_view_series
 
     n = len(starts)
     lens32 = lens.astype(np.uint32)
@@ -96,13 +96,12 @@ def string_views(
     long = lens32 > 12
     views32[long, 3] = (starts[long] - base).astype(np.uint32)  # buffer 0, offset of the value
     end = int((starts + lens).max()) if n else base
-    buffer = pa.py_buffer(data).slice(base, max(end - base, 0))
+    buffer = memoryview(data)[base : max(end, base)]
     nulls = None
     if valid is not None and not valid.all():
-        nulls = pa.py_buffer(np.packbits(valid, bitorder="little"))
+        nulls = np.packbits(valid, bitorder="little")
         views32[~valid] = 0
-    arrow = pa.Array.from_buffers(pa.string_view(), n, [nulls, pa.py_buffer(views32), buffer])
-    return pl.Series(name, arrow)
+    return string_view_series(name, n, views32, nulls, [buffer])
 
 
 def word_at(arr: np.ndarray, pos: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.fast._arrowview import string_view_series
 from multus_forensics.formats.fast._bytevec import rollover_offsets
 from multus_forensics.formats.fast._vecmerge import merge_chunks, no_events
 from multus_forensics.formats.kubelet import _journalrec
@@ -176,7 +177,6 @@ def _chunk(
     """
     import numpy as np
     import polars as pl
-    import pyarrow as pa
 
     from multus_forensics._native import require
 
@@ -191,16 +191,9 @@ def _chunk(
     base = int(lines.starts[lo]) if hi > lo else 0
     end = int(lines.starts[hi - 1] + lines.lens[hi - 1]) if hi > lo else 0
     release(lines.data, base, end)
-    buffers = (pa.py_buffer(lines.data).slice(base, end - base), pa.py_buffer(text))
+    buffers = (memoryview(lines.data)[base:end], text)
     cols = [
-        pl.Series(
-            name,
-            pa.Array.from_buffers(
-                pa.string_view(),
-                m,
-                [None if ok is None else pa.py_buffer(ok), pa.py_buffer(view), *buffers],
-            ),
-        )
+        string_view_series(name, m, view, ok, buffers)
         for name, view, ok in zip(_SCAN_COLUMNS, views, valid, strict=True)
     ]
     epoch = pl.Series("time", np.frombuffer(micros, dtype=np.int64))
@@ -212,23 +205,21 @@ def _chunk(
             zone, ambiguous="earliest", non_existent="null"
         ).dt.convert_time_zone("UTC")
     aware = np.frombuffer(aware_b, dtype=np.uint8).view(bool)
-    year_sources = pl.Series("year_source", [year_source], dtype=pl.String)
+    # one value for the chunk: a polars scalar column, not a view per row
+    year_sources: pl.Series | pl.Expr = pl.lit(year_source, dtype=pl.String).alias("year_source")
     if aware.any():  # logrus stamps: already UTC, and their year is their own
         utc = naive.dt.replace_time_zone("UTC")
         time = pl.select(pl.when(pl.Series(aware)).then(utc).otherwise(time).alias("time"))["time"]
         year_sources = pl.Series("year_source", [year_source] * m, pl.String).set(
             pl.Series(aware), None
         )
-    else:
-        year_sources = year_sources.new_from_index(0, m)
     host = None
     if host_same and m:  # one node: a constant, not a view per row
         host = cols[1][0]
         cols.pop(1)
     fast_idx = np.flatnonzero(~is_slow) + lo
-    frame = pl.DataFrame(
-        [time, *cols, year_sources, pl.Series("line", fast_idx + 1, dtype=pl.Int64)]
-    )
+    frame = pl.DataFrame([time, *cols, pl.Series("line", fast_idx + 1, dtype=pl.Int64)])
+    frame = frame.with_columns(year_sources)
     slow_idx = np.flatnonzero(is_slow) + lo
     missing = time.is_null().to_numpy()
     if missing.any():  # a local time the zone skips: the careful path decides what it is

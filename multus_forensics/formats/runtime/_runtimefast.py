@@ -132,8 +132,8 @@ def _scan(
     scanner does not write is made from ``defaults`` when some row needs it."""
     import numpy as np
     import polars as pl
-    import pyarrow as pa
 
+    from multus_forensics.formats.fast._arrowview import string_view_series
     from multus_forensics.formats.fast._viewpatch import patches, write
 
     lo, hi = span
@@ -141,13 +141,12 @@ def _scan(
     is_slow = np.frombuffer(slow, dtype=np.uint8).view(bool)
     base = int(file.starts[lo]) if hi > lo else 0
     end = int(file.starts[hi - 1] + file.lens[hi - 1]) if hi > lo else 0
-    buffers = [pa.py_buffer(file.data).slice(base, end - base), pa.py_buffer(text)]
+    buffers = [memoryview(file.data)[base:end], text]
     column = dict(zip(names, zip(views, valid, strict=True), strict=True))
 
-    def array(name: str, more: list[pa.Buffer]) -> pa.Array:
+    def series(name: str, more: list[bytes]) -> pl.Series:
         view, ok = column[name]
-        bufs = [None if ok is None else pa.py_buffer(ok), pa.py_buffer(view), *buffers, *more]
-        return pa.Array.from_buffers(pa.string_view(), m, bufs)
+        return string_view_series(name, m, view, ok, [*buffers, *more])
 
     sources = (memoryview(file.data)[base:end], memoryview(text))
 
@@ -186,9 +185,9 @@ def _scan(
                 extra_columns.append(pl.Series(name, full, dtype=pl.String))
     for source in sources:  # a mapping with exported views could not be closed
         source.release()
-    more = [pa.py_buffer(bytes(overlay))]
+    more = [bytes(overlay)]
     # "rest" only feeds the classifier: polars never adopts it
-    cols = [pl.Series(name, array(name, more)) for name in names if name != "rest"]
+    cols = [series(name, more) for name in names if name != "rest"]
     release(file.data, base, end)  # after polars' import, which reads the strings (UTF-8 check)
     time = pl.Series("time", np.frombuffer(micros, dtype=np.int64)).cast(pl.Datetime("us", "UTC"))
     fast_idx = np.flatnonzero(~is_slow) + lo
