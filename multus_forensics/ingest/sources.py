@@ -19,7 +19,14 @@ from datetime import UTC, datetime
 from typing import IO, Final
 
 from multus_forensics.formats.base import TextSource
-from multus_forensics.ingest.archives import Item, WalkContext, Where, walk
+from multus_forensics.ingest.archives import (
+    SMALL_FILE_BYTES,
+    Item,
+    WalkContext,
+    Where,
+    walk,
+    walk_small,
+)
 from multus_forensics.ingest.layout import read_hostname
 from multus_forensics.ingest.model import Limits, RawStream, Unreadable
 from multus_forensics.mapping import release, steps
@@ -134,18 +141,31 @@ def _read_file(path: str, bundle: str, limits: Limits, hostnames: dict[str, str]
         yield _unreadable(path, _SPECIAL)
         return
     with fh:
+        small = -1  # the size of a small regular file (read whole at once), else -1
         try:
             info = os.fstat(fh.fileno())
             mtime = datetime.fromtimestamp(info.st_mtime, UTC)
             ctx = WalkContext(path, bundle, limits, hostnames, info.st_size)
+            if stat.S_ISREG(info.st_mode) and _small(info.st_size, limits):
+                small = info.st_size
         except OSError:
             mtime = None
+        where = Where(mtime=mtime, origin="file-mtime" if mtime else None)
         try:
-            yield from walk(fh, ctx, Where(mtime=mtime, origin="file-mtime" if mtime else None))
+            read = walk_small(fh.fileno(), small, ctx, where) if small >= 0 else None
+            yield from read if read is not None else walk(fh, ctx, where)
         except IsADirectoryError:
             yield _unreadable(path, "is a directory")
         except OSError as exc:
             yield _unreadable(path, f"cannot read: {exc.strerror or exc}")
+
+
+def _small(size: int, limits: Limits) -> bool:
+    """Whether a regular file of ``size`` bytes is read with one read (not mapped, under the cap)."""
+    least = limits.map_min_bytes
+    return size <= min(SMALL_FILE_BYTES, limits.max_member_bytes) and (
+        least is None or size < least
+    )
 
 
 def _open_regular(path: str) -> IO[bytes] | None:
