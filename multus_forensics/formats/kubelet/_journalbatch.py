@@ -15,11 +15,12 @@ each file alone.
 
 from __future__ import annotations
 
+import itertools
 import mmap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
-from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.base import BatchRows, ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.fast._vecmerge import _interleave
 from multus_forensics.formats.kubelet import _journalrec, _journalvec
 from multus_forensics.formats.kubelet._journalvec import (
@@ -149,12 +150,11 @@ def parse_batch(
     heights = np.bincount(owners, minlength=len(srcs)).tolist()
     nlines = np.bincount(owners, events["nlines"].to_numpy(), minlength=len(srcs))
     events = events.drop(_FILE)
-    at = 0
-    for f, out in enumerate(outs):
-        out.events = events.slice(at, heights[f])
-        out.event_lines = int(nlines[f])
-        at += heights[f]
-    return outs
+    firsts = itertools.accumulate(heights, initial=0)  # one more than there are files
+    return [
+        BatchRows(events, at, height, o.issues, o.blank_lines, o.header_lines, int(n))
+        for o, at, height, n in zip(outs, firsts, heights, nlines.tolist(), strict=False)
+    ]
 
 
 #: the scanned rows' columns in one order (a chunk with one node has it added as a constant)
