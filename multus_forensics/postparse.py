@@ -58,6 +58,8 @@ class _Stream:
     notes: list[ParseIssue]
     #: rows of the stream
     height: int = 0
+    #: where they start in ``frame`` (until the stream passes)
+    offset: int = 0
     #: where its rows are in the concatenated deferred frames (``frame`` then holds no rows);
     #: -1: in ``frame`` (read alone, or re-dated by its records)
     start: int = -1
@@ -81,9 +83,14 @@ class StreamFrames:
         frame: pl.DataFrame,
         release: Callable[[], None] | None,
         notes: list[ParseIssue],
+        start: int = 0,
+        height: int | None = None,
     ) -> bool:
         """Take one stream's frame (pod references not yet filled); its year notes go to
         ``notes``, now (True) or when :meth:`finish` runs (False).
+
+        ``start``, ``height``: the stream's events are those rows of ``frame`` (a batch of small
+        files shares one frame; neighbouring streams' rows are joined as one run, uncut).
 
         ``release`` (a mapped stream's page dropper) makes the stream passes run now, in steps,
         and so does a stream of more than :data:`DEFER_MAX_ROWS` events (its passes' fixed cost
@@ -99,7 +106,10 @@ class StreamFrames:
         seq = self._in_bundle
         self._in_bundle += 1
         first = self._first_seen.setdefault(set_id, seq)
-        deferred = release is None and frame.height <= DEFER_MAX_ROWS
+        height = frame.height if height is None else height
+        deferred = release is None and height <= DEFER_MAX_ROWS
+        if not deferred and (start or height != frame.height):
+            frame, start = frame.slice(start, height), 0
         if not deferred:
             frame = fill_pod_refs(frame, release)
             frame, now = year_from_content(frame, raw.file, raw.member, release)
@@ -107,7 +117,7 @@ class StreamFrames:
         self.streams.append(
             _Stream(
                 self._bundles, (first, rank, seq), frame, raw.file, raw.member, deferred, notes,
-                frame.height,
+                height, offset=start,
             )
         )  # fmt: skip
         return not deferred
@@ -143,7 +153,7 @@ class StreamFrames:
         if not deferred:
             return None
         heights = [s.height for s in deferred]
-        joined = pl.concat([s.frame for s in deferred], how="vertical", rechunk=True)
+        joined = pl.concat(_pieces(deferred), how="vertical", rechunk=True)
         joined = fill_pod_refs(joined)
         # stream number of each row (numpy's repeat would cost its import on every parse)
         ends = pl.Series(list(itertools.accumulate(heights)), dtype=pl.Int64)
@@ -185,6 +195,23 @@ class StreamFrames:
             m, a = flags.get(bundle, (False, False))
             flags[bundle] = (m or movable, a or anchored)
         return flags
+
+
+def _pieces(streams: list[_Stream]) -> list[pl.DataFrame]:
+    """The streams' rows as frames to concatenate: neighbouring rows of one frame (a batch
+    of small files) as one slice."""
+    out: list[pl.DataFrame] = []
+    frame, lo, hi = None, 0, 0
+    for s in streams:
+        if s.frame is frame and s.offset == hi:
+            hi += s.height
+            continue
+        if frame is not None:
+            out.append(frame if lo == 0 and hi == frame.height else frame.slice(lo, hi - lo))
+        frame, lo, hi = s.frame, s.offset, s.offset + s.height
+    if frame is not None:
+        out.append(frame if lo == 0 and hi == frame.height else frame.slice(lo, hi - lo))
+    return out
 
 
 def _rows(s: _Stream, joined: pl.DataFrame | None) -> pl.DataFrame:
