@@ -31,7 +31,13 @@ from multus_forensics.errors import (
 )
 from multus_forensics.eventlog import EventLog, ParseStats
 from multus_forensics.formats._podrefs import fill_pod_refs
-from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.base import (
+    BatchRows,
+    LogFormat,
+    ParseContext,
+    ParseOutput,
+    TextSource,
+)
 from multus_forensics.ingest import Limits, RawStream, Unreadable, decode, iter_inputs
 from multus_forensics.ingest.content_years import year_from_content
 from multus_forensics.ingest.paste import strip_paste_decoration
@@ -114,7 +120,14 @@ def _account(
     # older pod-reference forms, whichever path parsed; text read in steps, pages dropped
     if fill_refs:
         out.events = fill_pod_refs(out.events, _releaser(src))
-    fs.events = out.events.height
+    _count(src, fs, fmt, out)
+    return fs, out.events, out.issues
+
+
+def _count(src: TextSource, fs: FileStats, fmt: LogFormat, out: ParseOutput) -> None:
+    """``fs`` completed from the format's output, the line accounting checked (a batch's
+    shared rows are counted where they are)."""
+    fs.events = out.height if isinstance(out, BatchRows) else out.events.height
     if out.event_lines is not None:
         fs.event_lines = out.event_lines
     else:
@@ -129,7 +142,6 @@ def _account(
             f"{fs.event_lines} in events, {fs.issue_lines} reported, {fs.blank_lines} blank, "
             f"{fs.header_lines} header"
         )
-    return fs, out.events, out.issues
 
 
 def parse_stream(
@@ -194,8 +206,9 @@ class _SmallFiles:
         self.waiting.append(small)
         self.size += _size(small.src)
 
-    def parse(self) -> list[tuple[_Small, pl.DataFrame, list[ParseIssue]]]:
-        """The waiting sources parsed, each with its events and issues; none wait after."""
+    def parse(self) -> list[tuple[_Small, ParseOutput]]:
+        """The waiting sources parsed, each with its output (events counted, accounting
+        checked); none wait after."""
         fmt, waiting = self.fmt, self.waiting
         self.fmt, self.waiting, self.size = None, [], 0
         if fmt is None or not waiting:
@@ -204,11 +217,9 @@ class _SmallFiles:
             outs = [fmt.parse(waiting[0].src, waiting[0].ctx)]
         else:
             outs = fmt.parse_batch([w.src for w in waiting], [w.ctx for w in waiting])
-        done = []
         for w, out in zip(waiting, outs, strict=True):
-            _, frame, found = _account(w.src, w.fs, fmt, out, fill_refs=False)
-            done.append((w, frame, found))
-        return done
+            _count(w.src, w.fs, fmt, out)
+        return list(zip(waiting, outs, strict=True))
 
 
 def _size(src: TextSource) -> int:
@@ -338,9 +349,12 @@ def parse(
             late.append(notes)
 
     def flush() -> None:
-        for waiting, frame, found in small.parse():
-            waiting.issues.extend(found)
-            streams.add(waiting.item, frame, None, waiting.notes)
+        for waiting, out in small.parse():
+            waiting.issues.extend(out.issues)
+            if isinstance(out, BatchRows):  # the batch's rows stay where they are
+                streams.add(waiting.item, out.shared, None, waiting.notes, out.start, out.height)
+            else:
+                streams.add(waiting.item, out.events, None, waiting.notes)
 
     for index, item in iter_inputs(inputs, limits):
         if progress and index != current:
