@@ -110,12 +110,42 @@ def payload_parsers() -> list[tuple[str, PayloadParser]]:
 def by_filename(path: str) -> list[LogFormat]:
     """Formats whose file-name globs match the base name (or full path) of ``path``."""
     base, path = os.path.normcase(path.rsplit("/", 1)[-1]), os.path.normcase(path)
+    every = _named_pattern(tuple(FORMATS.items()), ())
+    if every.match(base) is None and every.match(path) is None:
+        return []  # one match for the name no glob fits, not one per format
     hits = []
     for fmt in all_formats():
         globs = _glob_pattern(fmt.filename_globs)
         if globs.match(base) or globs.match(path):
             hits.append(fmt)
     return hits
+
+
+def sole_named(path: str) -> str | None:
+    """The one format whose file-name globs match ``path`` (as :func:`by_filename` matches),
+    or None when none or several do: two or three matches per name, not two per format
+    (a folder of thousands of small files asks for every file)."""
+    base, path = os.path.normcase(path.rsplit("/", 1)[-1]), os.path.normcase(path)
+    table = tuple(FORMATS.items())  # the key: tests may register formats of their own
+    every = _named_pattern(table, ())
+    hit = every.match(base) or every.match(path)
+    if hit is None or hit.lastgroup is None:
+        return None
+    name = table[int(hit.lastgroup[1:])][0]
+    others = _named_pattern(table, (name,))
+    return None if others.match(base) or others.match(path) else name
+
+
+@cache
+def _named_pattern(table: tuple[tuple[str, str], ...], without: tuple[str, ...]) -> re.Pattern[str]:
+    """The globs of every format of ``table`` (:data:`FORMATS`' items) but those of ``without``
+    as one pattern; the group ``f<k>`` that matched names the ``k``-th format."""
+    either = "|".join(
+        f"(?P<f{k}>{_glob_pattern(get_format(name).filename_globs).pattern})"
+        for k, (name, _) in enumerate(table)
+        if name not in without and get_format(name).filename_globs
+    )
+    return re.compile(either or r"(?!)")
 
 
 @cache
