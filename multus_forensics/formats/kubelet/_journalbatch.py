@@ -46,6 +46,80 @@ _THE_FILES: Final = "\x00file"
 _FILE: Final = "_batch_file"
 
 
+#: a line this matches is one :data:`._syslogstamp.SHORT_RE` reads, with an English month: the
+#: same shape, each part narrowed to ASCII (Rust's regex engine runs it over many files at once)
+EN_SHORT_LINE: Final = (
+    r"^(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}[0-9]{1,2} "
+    r"[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})? [A-Za-z0-9][A-Za-z0-9_.-]* "
+    r"[!-9;-Z\\-~]+(?:\[[0-9]+\])?:(?: |$)"
+)
+#: first bytes a line may start with for its file to be admitted: printable ASCII but white
+#: space, digits, the paste marks ``>`*~`` (:mod:`multus_forensics.ingest.paste`), ``#``
+#: (a ``#!`` script) and ``-`` (a journal header, which dates the file)
+_SAFE_FIRST: Final = bytes(
+    c for c in range(0x21, 0x7F) if not chr(c).isdigit() and chr(c) not in ">`*~#-"
+)
+
+
+def admit_heads(datas: Sequence[bytes], min_score: float) -> list[bool]:
+    """For each text (ASCII, no NUL or CR: as ingestion passes it on unchanged), whether it
+    is certainly what detection and :func:`batchable` find one by one for a file the
+    journald globs name: no paste decoration to strip, a journald sniff of at least
+    ``min_score``, and a head the scanner takes. Decided for all at once (one line table,
+    one regex pass over the head lines); a False only means "ask one by one".
+
+    Each test is a sufficient form of the per-file one: a line matching
+    :data:`EN_SHORT_LINE` is a record both the sniff and the scanner's admission count, and a
+    file whose every line is empty or starts with a :data:`_SAFE_FIRST` byte has no blank line
+    but empty ones and no first character paste detection looks for.
+    """
+    import numpy as np
+    import polars as pl
+
+    from multus_forensics._native import require
+
+    if not datas:
+        return []
+    _kscan = require("_kscan")
+    ended = [d if d.endswith(b"\n") else d + b"\n" for d in datas]
+    sizes = np.fromiter((len(d) for d in ended), dtype=np.int64, count=len(ended))
+    byte_lo = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    joined = b"".join(ended)
+    starts_b, lens_b, months_b = _kscan.lines(joined)
+    starts = np.frombuffer(starts_b, dtype=np.int64)
+    lens = np.frombuffer(lens_b, dtype=np.int64)
+    months = np.frombuffer(months_b, dtype=np.uint8)
+    n = len(datas)
+    owner = np.searchsorted(byte_lo, starts, "right") - 1
+    safe = np.zeros(256, dtype=bool)
+    safe[np.frombuffer(_SAFE_FIRST, dtype=np.uint8)] = True
+    nonblank = lens > 0
+    first = np.frombuffer(joined, dtype=np.uint8)[starts[nonblank]]
+    unsafe = np.zeros(len(starts), dtype=bool)
+    unsafe[nonblank] = ~safe[first]
+    counts = np.bincount(owner, minlength=n)
+    # each line's place among its file's non-blank lines
+    seen: np.ndarray = np.cumsum(nonblank) - nonblank
+    line_lo = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    rank: np.ndarray = seen - seen[line_lo[owner]]
+    head = nonblank & (rank < 50)
+    hit = np.zeros(len(starts), dtype=bool)
+    ask = np.flatnonzero(head & (months > 0))
+    if len(ask):
+        text = pl.Series([joined[int(starts[i]) : int(starts[i] + lens[i])] for i in ask.tolist()])
+        hit[ask] = text.cast(pl.String).str.contains(EN_SHORT_LINE).to_numpy()
+    n50 = np.bincount(owner, head, minlength=n)
+    h50 = np.bincount(owner, head & hit, minlength=n)
+    head20 = nonblank & (rank < 20)
+    n20 = np.bincount(owner, head20, minlength=n)
+    h20 = np.bincount(owner, head20 & hit, minlength=n)
+    clean = np.bincount(owner, unsafe, minlength=n) == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sniffed = h50 / n50 >= min_score
+    ok = clean & (n50 > 0) & sniffed & (h20 * 2 > n20) & (counts <= MAX_FILE_LINES)
+    return [bool(v) for v in ok.tolist()]
+
+
 def batchable(src: TextSource, ctx: ParseContext) -> bool:
     """A small in-memory file whose head is English ``short`` journald text (the scanner's)."""
     if src.line_count > MAX_FILE_LINES or isinstance(src.data, mmap.mmap):
