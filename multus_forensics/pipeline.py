@@ -46,6 +46,7 @@ from multus_forensics.mapping import release
 from multus_forensics.model import FileStats, ParseIssue
 from multus_forensics.postparse import StreamFrames
 from multus_forensics.registry import detect, get_format
+from multus_forensics.sniffgroup import grouped
 from multus_forensics.timeutil import YearAnchor
 
 if TYPE_CHECKING:
@@ -110,6 +111,12 @@ def _choose(
             return _unparsed(src, fs, f"not a log: {code}", not_log=True)
         return _unparsed(src, fs, f"not parsed: {why}")
     fs.format = fmt.name
+    return fs, fmt, []
+
+
+def _known(src: TextSource, fmt: LogFormat) -> tuple[FileStats, LogFormat, list[ParseIssue]]:
+    """What :func:`_choose` gives a source whose format is already known."""
+    fs = FileStats(src.file, src.member, bytes=_size(src), lines=src.line_count, format=fmt.name)
     return fs, fmt, []
 
 
@@ -356,7 +363,7 @@ def parse(
             else:
                 streams.add(waiting.item, out.events, None, waiting.notes)
 
-    for index, item in iter_inputs(inputs, limits):
+    for index, item, known in grouped(iter_inputs(inputs, limits), format):
         if progress and index != current:
             if current >= 0:
                 progress(current + 1, total)
@@ -365,17 +372,18 @@ def parse(
             continue
         assert isinstance(item, RawStream)
         src, decode_issues = decode(item)
-        src, paste_issues = strip_paste_decoration(src)
-        decode_issues += paste_issues
+        if known is None:  # else known undecorated, detected and batchable (sniffgroup)
+            src, paste_issues = strip_paste_decoration(src)
+            decode_issues += paste_issues
         report(decode_issues)
         ctx = ParseContext(_anchor(src, year), zone, now)
-        fs, fmt, unparsed = _choose(src, format, item.name)
+        fs, fmt, unparsed = _choose(src, format, item.name) if known is None else _known(src, known)
         fs.bytes = len(item.data)
         stats.files.append(fs)
         if fmt is None:
             report(unparsed)
             continue
-        if on_error in (None, "collect") and fmt.batchable(src, ctx):
+        if on_error in (None, "collect") and (known is not None or fmt.batchable(src, ctx)):
             if not small.takes(fmt, src):
                 flush()
             small.add(fmt, _Small(item, src, ctx, fs, later(), later()))
