@@ -110,42 +110,58 @@ def payload_parsers() -> list[tuple[str, PayloadParser]]:
 def by_filename(path: str) -> list[LogFormat]:
     """Formats whose file-name globs match the base name (or full path) of ``path``."""
     base, path = os.path.normcase(path.rsplit("/", 1)[-1]), os.path.normcase(path)
-    every = _named_pattern(tuple(FORMATS.items()), ())
-    if every.match(base) is None and every.match(path) is None:
-        return []  # one match for the name no glob fits, not one per format
-    hits = []
-    for fmt in all_formats():
-        globs = _glob_pattern(fmt.filename_globs)
-        if globs.match(base) or globs.match(path):
-            hits.append(fmt)
-    return hits
+    return [
+        fmt
+        for fmt in _could_match(path)
+        if _glob_pattern(fmt.filename_globs).match(base)
+        or _glob_pattern(fmt.filename_globs).match(path)
+    ]
 
 
 def sole_named(path: str) -> str | None:
-    """The one format whose file-name globs match ``path`` (as :func:`by_filename` matches),
-    or None when none or several do: two or three matches per name, not two per format
-    (a folder of thousands of small files asks for every file)."""
-    base, path = os.path.normcase(path.rsplit("/", 1)[-1]), os.path.normcase(path)
-    table = tuple(FORMATS.items())  # the key: tests may register formats of their own
-    every = _named_pattern(table, ())
-    hit = every.match(base) or every.match(path)
-    if hit is None or hit.lastgroup is None:
-        return None
-    name = table[int(hit.lastgroup[1:])][0]
-    others = _named_pattern(table, (name,))
-    return None if others.match(base) or others.match(path) else name
+    """The one format :func:`by_filename` finds for ``path``, or None when none or several."""
+    named = by_filename(path)
+    return named[0].name if len(named) == 1 else None
 
 
-@cache
-def _named_pattern(table: tuple[tuple[str, str], ...], without: tuple[str, ...]) -> re.Pattern[str]:
-    """The globs of every format of ``table`` (:data:`FORMATS`' items) but those of ``without``
-    as one pattern; the group ``f<k>`` that matched names the ``k``-th format."""
-    either = "|".join(
-        f"(?P<f{k}>{_glob_pattern(get_format(name).filename_globs).pattern})"
-        for k, (name, _) in enumerate(table)
-        if name not in without and get_format(name).filename_globs
-    )
-    return re.compile(either or r"(?!)")
+def _could_match(path: str) -> tuple[LogFormat, ...]:
+    """The formats one of whose globs has all its literal parts in ``path`` (normcased): only
+    their globs can match it or its base name, which is a part of it. A folder of thousands of
+    small files asks for every file; a few substring tests and a lookup replace most of the
+    two pattern matches per format."""
+    parts, seen = _literal_parts(FORMATS)
+    present = frozenset(p for p in parts if p in path)
+    found = seen.get(present)
+    if found is None:
+        found = seen[present] = tuple(
+            fmt
+            for fmt in all_formats()
+            if any(set(_literals(g)) <= present for g in fmt.filename_globs)
+        )
+    return found
+
+
+_Parts = tuple[tuple[str, ...], dict[frozenset[str], tuple["LogFormat", ...]]]
+#: the registry table the parts were read from (tests may register formats of their own), and
+#: the parts
+_parts_of: list[tuple[dict[str, str], _Parts]] = []
+
+
+def _literal_parts(table: dict[str, str]) -> _Parts:
+    """Every literal part of the globs of ``table``'s formats, and the lookup of which formats
+    a set of parts present allows (filled as sets are met)."""
+    if _parts_of and _parts_of[0][0] is table and len(table) == len(_parts_of[0][0]):
+        return _parts_of[0][1]
+    parts = {p for name in table for g in get_format(name).filename_globs for p in _literals(g)}
+    made: _Parts = (tuple(sorted(parts)), {})
+    _parts_of[:] = [(table, made)]
+    return made
+
+
+def _literals(glob: str) -> tuple[str, ...]:
+    """The literal runs of a glob (between ``*``, ``?`` and ``[...]``), normcased: a name the
+    glob matches holds each of them."""
+    return tuple(p for p in re.split(r"\*|\?|\[[^\]]*\]", os.path.normcase(glob)) if p)
 
 
 @cache
