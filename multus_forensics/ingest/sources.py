@@ -127,37 +127,40 @@ def count_inputs(paths: Sequence[str]) -> int:
 
 
 def _read_file(path: str, bundle: str, limits: Limits, hostnames: dict[str, str]) -> Iterator[Item]:
-    ctx = WalkContext(path, bundle, limits, hostnames)
     if path == "-":
-        ctx.file = STDIN
+        ctx = WalkContext(STDIN, bundle, limits, hostnames)
         yield from walk(sys.stdin.buffer, ctx)
         return
     try:
-        fh = _open_regular(path)
+        opened = _open_fd(path)
     except OSError as exc:
         yield _unreadable(path, f"cannot read: {exc.strerror or exc}")
         return
-    if fh is None:
+    if opened is None:
         yield _unreadable(path, _SPECIAL)
         return
-    with fh:
-        small = -1  # the size of a small regular file (read whole at once), else -1
-        try:
-            info = os.fstat(fh.fileno())
-            mtime = datetime.fromtimestamp(info.st_mtime, UTC)
-            ctx = WalkContext(path, bundle, limits, hostnames, info.st_size)
-            if stat.S_ISREG(info.st_mode) and _small(info.st_size, limits):
-                small = info.st_size
-        except OSError:
-            mtime = None
-        where = Where(mtime=mtime, origin="file-mtime" if mtime else None)
-        try:
-            read = walk_small(fh.fileno(), small, ctx, where) if small >= 0 else None
-            yield from read if read is not None else walk(fh, ctx, where)
-        except IsADirectoryError:
-            yield _unreadable(path, "is a directory")
-        except OSError as exc:
-            yield _unreadable(path, f"cannot read: {exc.strerror or exc}")
+    fd, info = opened
+    mtime = datetime.fromtimestamp(info.st_mtime, UTC)
+    ctx = WalkContext(path, bundle, limits, hostnames, info.st_size)
+    where = Where(mtime=mtime, origin="file-mtime")
+    try:
+        if stat.S_ISREG(info.st_mode) and _small(info.st_size, limits):
+            read = walk_small(fd, info.st_size, ctx, where)  # None: rewound, to be streamed
+            if read is not None:
+                os.close(fd)
+                fd = -1
+                yield from read
+                return
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1
+            yield from walk(fh, ctx, where)
+    except IsADirectoryError:
+        yield _unreadable(path, "is a directory")
+    except OSError as exc:
+        yield _unreadable(path, f"cannot read: {exc.strerror or exc}")
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def _small(size: int, limits: Limits) -> bool:
@@ -168,27 +171,35 @@ def _small(size: int, limits: Limits) -> bool:
     )
 
 
-def _open_regular(path: str) -> IO[bytes] | None:
-    """``path`` opened for reading when it is a regular file (or a directory, which fails on
-    read), ``None`` for a FIFO, socket or device.
+def _open_fd(path: str) -> tuple[int, os.stat_result] | None:
+    """A descriptor of ``path`` and its status when it is a regular file (or a directory,
+    which fails on read), ``None`` for a FIFO, socket or device.
 
     Checked before opening (opening a FIFO blocks until a writer comes, a tape device may
     rewind) and again on the descriptor, opened non-blocking, in case the path was swapped.
+    A small file is read from the descriptor itself, with no file object around it.
     """
     mode = os.stat(path).st_mode
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         return None
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     try:
-        mode = os.fstat(fd).st_mode
-        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        info = os.fstat(fd)
+        if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
             os.close(fd)
             return None
         os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
+        return fd, info
     except BaseException:
         os.close(fd)
         raise
+
+
+def _open_regular(path: str) -> IO[bytes] | None:
+    """``path`` opened for reading when it is a regular file (or a directory, which fails on
+    read), ``None`` for a FIFO, socket or device (:func:`_open_fd`)."""
+    opened = _open_fd(path)
+    return None if opened is None else os.fdopen(opened[0], "rb")
 
 
 def iter_inputs(paths: Sequence[str], limits: Limits | None = None) -> Iterator[tuple[int, Item]]:
