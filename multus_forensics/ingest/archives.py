@@ -33,6 +33,8 @@ from datetime import UTC, datetime
 from typing import IO, Final, Literal, Protocol
 
 from multus_forensics.ingest.compression import (
+    MAGICS,
+    SUFFIXES,
     decompressed,
     sniff_compression,
     strip_suffix,
@@ -184,6 +186,8 @@ def is_tar(head: bytes) -> bool:
         return False
     if head[257:262] == b"ustar":
         return True
+    if head[148:156].translate(None, b"01234567") == head[148:156]:
+        return False  # no octal digit in the checksum field (a text's head): no parse to fail
     try:
         stored = int(head[148:156].split(b"\0", 1)[0].strip() or b"-1", 8)
     except ValueError:
@@ -374,9 +378,9 @@ def _read_capped(
 
 def _hostname_file(data: Data, logical: str, ctx: WalkContext) -> str | None:
     """The node named by a sosreport ``hostname`` file (tree metadata, not a log), if ``logical`` is one."""
-    root = posixpath.dirname(logical)
-    if posixpath.basename(logical) != "hostname":
+    if not logical.endswith("hostname") or posixpath.basename(logical) != "hostname":
         return None
+    root = posixpath.dirname(logical)
     if root not in ctx.hostnames and sosreport_root(logical) != root:
         return None
     host = read_hostname(bytes(data[:4096]).decode("utf-8", "replace"))
@@ -385,6 +389,10 @@ def _hostname_file(data: Data, logical: str, ctx: WalkContext) -> str | None:
     return host
 
 
+#: the first bytes of every compression, archive and binary magic (one test for most texts)
+_MAGIC_FIRST: Final = frozenset(
+    m[:1] for m in (*(m for m, _ in MAGICS), *(m for m, _ in BINARY_MAGICS), b"PK")
+)
 #: regular files up to this size are read with one ``os.read`` of their known size
 #: (:func:`walk_small`); the first bytes of a larger one decide how it is read
 SMALL_FILE_BYTES: Final = 1 << 20
@@ -403,7 +411,9 @@ def walk_small(fd: int, size: int, ctx: WalkContext, where: Where) -> Iterator[I
         with io.FileIO(fd, closefd=False) as raw:
             data += raw.readall()
     head = data[:_HEAD]
-    if sniff_compression(head) or is_tar(head) or is_zip(head) or binary_kind(head):
+    if (
+        head[:1] in _MAGIC_FIRST and (sniff_compression(head) or is_zip(head) or binary_kind(head))
+    ) or is_tar(head):
         os.lseek(fd, 0, os.SEEK_SET)
         return None
     problem = None
@@ -440,7 +450,9 @@ def _text_data(
         reason = f"sosreport hostname file: node {host!r} used for this tree (not a log)"
         yield _issue(ctx, where, reason, "warning")
         return
-    name = posixpath.join(posixpath.dirname(logical), strip_suffix(posixpath.basename(logical)))
+    name = logical  # the compression suffix off the base name, if it has one
+    if logical.endswith(SUFFIXES):
+        name = posixpath.join(posixpath.dirname(logical), strip_suffix(posixpath.basename(logical)))
     hint = node_hint(logical, ctx.hostnames)
     yield RawStream(ctx.file, data, where.member, where.mtime, where.origin, hint, ctx.bundle, name)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from functools import lru_cache
 from typing import Final, Literal
 
 from multus_forensics.ingest.compression import strip_suffix
@@ -101,6 +102,25 @@ def node_hint(path: str, hostnames: dict[str, str] | None = None) -> str | None:
     for root, host in (hostnames or {}).items():
         if path.startswith(root.rstrip("/") + "/"):
             return host
+    folder, _, base = path.rpartition("/")
+    if base not in _LAYOUT_NAMES and not base.startswith("sosreport-"):
+        return _folder_hint(folder)  # the base name plays no part: once per folder
+    return _layout_hint(path)
+
+
+#: names :func:`bundle_kind` and :func:`node_hint` look for, as the last part of a path too
+_LAYOUT_NAMES: Final = frozenset(
+    ("sos_commands", "host_service_logs", "cluster-scoped-resources", "pods")
+)
+
+
+@lru_cache(maxsize=256)
+def _folder_hint(folder: str) -> str | None:
+    """:func:`_layout_hint` of a file in ``folder`` whose name is none of :data:`_LAYOUT_NAMES`."""
+    return _layout_hint(folder + "/_")
+
+
+def _layout_hint(path: str) -> str | None:
     parts = path.split("/")
     kind = bundle_kind(path)
     if kind == "sosreport":

@@ -188,7 +188,8 @@ def _open_fd(path: str) -> tuple[int, os.stat_result] | None:
         if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
             os.close(fd)
             return None
-        os.set_blocking(fd, True)
+        if not stat.S_ISREG(info.st_mode):  # O_NONBLOCK does nothing to a regular file's reads
+            os.set_blocking(fd, True)
         return fd, info
     except BaseException:
         os.close(fd)
