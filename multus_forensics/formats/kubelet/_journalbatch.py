@@ -53,6 +53,8 @@ EN_SHORT_LINE: Final = (
     r"[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})? [A-Za-z0-9][A-Za-z0-9_.-]* "
     r"[!-9;-Z\\-~]+(?:\[[0-9]+\])?:(?: |$)"
 )
+#: the same, on a line that still ends with its newline
+_EN_SHORT_LINE_NL: Final = EN_SHORT_LINE.removesuffix("(?: |$)") + "(?: |\n|$)"
 #: first bytes a line may start with for its file to be admitted: printable ASCII but white
 #: space, digits, the paste marks ``>`*~`` (:mod:`multus_forensics.ingest.paste`), ``#``
 #: (a ``#!`` script) and ``-`` (a journal header, which dates the file)
@@ -62,9 +64,9 @@ _SAFE_FIRST: Final = bytes(
 
 
 def admit_heads(datas: Sequence[bytes], min_score: float) -> list[bool]:
-    """For each text (ASCII, no NUL or CR: as ingestion passes it on unchanged), whether it
-    is certainly what detection and :func:`batchable` find one by one for a file the
-    journald globs name: no paste decoration to strip, a journald sniff of at least
+    """For each text (ASCII, no NUL or CR: as ingestion passes it on unchanged; any other is
+    refused), whether it is certainly what detection and :func:`batchable` find one by one
+    for a file the journald globs name: no paste decoration to strip, a journald sniff of at least
     ``min_score``, and a head the scanner takes. Decided for all at once (one line table,
     one regex pass over the head lines); a False only means "ask one by one".
 
@@ -75,9 +77,16 @@ def admit_heads(datas: Sequence[bytes], min_score: float) -> list[bool]:
     """
     import numpy as np
     import polars as pl
+    import pyarrow as pa
 
     from multus_forensics._native import require
 
+    plain = [k for k, d in enumerate(datas) if d.isascii() and b"\x00" not in d and b"\r" not in d]
+    if len(plain) < len(datas):  # the others are asked one by one
+        out = [False] * len(datas)
+        for k, ok in zip(plain, admit_heads([datas[k] for k in plain], min_score), strict=True):
+            out[k] = ok
+        return out
     if not datas:
         return []
     _kscan = require("_kscan")
@@ -105,10 +114,13 @@ def admit_heads(datas: Sequence[bytes], min_score: float) -> list[bool]:
     head = nonblank & (rank < 50)
     hit = np.zeros(len(starts), dtype=bool)
     ask = np.flatnonzero(head & (months > 0))
-    if len(ask):  # the lines cut and matched in Rust: no Python object per line
-        every = pl.Series([joined.decode("utf-8")]).str.split("\n").explode()
-        asked = every.slice(0, len(starts)).filter(pl.Series(head & (months > 0)))
-        hit[ask] = asked.str.contains(EN_SHORT_LINE).to_numpy()
+    if len(ask):  # each line with its newline, a view of the joined bytes, matched in Rust
+        ends = np.append(starts, len(joined))
+        every = pa.LargeStringArray.from_buffers(
+            len(starts), pa.py_buffer(ends), pa.py_buffer(joined)
+        )
+        asked = pl.Series(every).filter(pl.Series(head & (months > 0)))
+        hit[ask] = asked.str.contains(_EN_SHORT_LINE_NL).to_numpy()
     n50 = np.bincount(owner, head, minlength=n)
     h50 = np.bincount(owner, head & hit, minlength=n)
     head20 = nonblank & (rank < 20)
