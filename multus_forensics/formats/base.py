@@ -61,16 +61,11 @@ class TextSource:
     ) -> None:
         if text is None and data is None:
             raise ValueError("TextSource needs text or data")
-        set_ = object.__setattr__
-        for name, value in (
-            ("file", file),
-            ("member", member),
-            ("mtime", mtime),
-            ("mtime_origin", mtime_origin),
-            ("node_hint", node_hint),
-            ("data", data),
-        ):
-            set_(self, name, value)
+        # frozen: the fields go straight into the instance dict (one update, not six setattrs)
+        self.__dict__.update(
+            file=file, member=member, mtime=mtime, mtime_origin=mtime_origin,
+            node_hint=node_hint, data=data,
+        )  # fmt: skip
         if text is not None:
             self.__dict__["text"] = text  # what the cached property would compute
 
