@@ -50,6 +50,8 @@ def rotation_key(path: str) -> tuple[str, RotationRank]:
     """
     directory, base = posixpath.split(path.replace("\\", "/"))
     name = strip_suffix(base)
+    if not name[-1:].isdigit() and "T" not in name and not name.startswith("previous"):
+        return f"{directory}/{name}", (2, "", 0)  # none of the patterns below can match
     m = _PREVIOUS.match(name)
     if m and directory.endswith("/logs"):
         return f"{directory}/current{m['rest']}", (0, "", -1)
