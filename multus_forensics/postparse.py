@@ -101,7 +101,7 @@ class StreamFrames:
             self._bundle_name = raw.bundle
             self._first_seen = {}
             self._in_bundle = 0
-        logical = "/".join([raw.file, *(raw.member.split("!") if raw.member else [])])
+        logical = "/".join([raw.file, *raw.member.split("!")]) if raw.member else raw.file
         set_id, rank = rotation_key(logical)
         seq = self._in_bundle
         self._in_bundle += 1
