@@ -332,6 +332,10 @@ def parse(
     stats = ParseStats()
     streams = StreamFrames()
     small = _SmallFiles()
+    # with year=, every source has the same (immutable) context: made once
+    pinned = (
+        None if year is None else ParseContext(YearAnchor(year=year, source="argument"), zone, now)
+    )
     total = count_inputs(inputs) if progress else 0
     current = -1
 
@@ -375,8 +379,9 @@ def parse(
         if known is None:  # else known undecorated, detected and batchable (sniffgroup)
             src, paste_issues = strip_paste_decoration(src)
             decode_issues += paste_issues
-        report(decode_issues)
-        ctx = ParseContext(_anchor(src, year), zone, now)
+        if decode_issues:
+            report(decode_issues)
+        ctx = pinned if pinned is not None else ParseContext(_anchor(src, year), zone, now)
         fs, fmt, unparsed = _choose(src, format, item.name) if known is None else _known(src, known)
         fs.bytes = len(item.data)
         stats.files.append(fs)
