@@ -267,3 +267,24 @@ def test_a_small_file_grown_since_its_size_was_read_is_read_to_its_end(tmp_path:
         (stream,) = list(items)
     assert isinstance(stream, RawStream)
     assert stream.data == b"one\ntwo\nthree\n"
+
+
+def test_the_walk_lists_what_os_walk_lists(tmp_path: Path) -> None:
+    """Folders walked from their directory entries (no stat per regular file): the same
+    folders, sub-folders and files as ``os.walk``, links to folders listed, not followed."""
+    for rel in ("a/x.log", "a/b/y.log", "c/z.log", "top.log"):
+        _write(tmp_path / rel, "line\n")
+    (tmp_path / "a" / "to-c").symlink_to(tmp_path / "c")
+    (tmp_path / "a" / "to-top").symlink_to(tmp_path / "top.log")
+    (tmp_path / "a" / "dangling").symlink_to(tmp_path / "nowhere")
+    os.mkfifo(tmp_path / "c" / "pipe")
+    ours = [
+        (root, sorted(dirs), sorted(e.name for e in entries))
+        for root, dirs, entries in sources._walk(str(tmp_path), print)
+    ]
+    theirs = [(root, sorted(dirs), sorted(files)) for root, dirs, files in os.walk(tmp_path)]
+    assert sorted(ours) == sorted(theirs)
+    assert any("to-c" in dirs for _, dirs, _ in ours)
+    listed = [i if isinstance(i, str) else i.issue.file for _, i in expand([str(tmp_path)])]
+    assert str(tmp_path / "a" / "to-top") in listed  # a link to a file is read
+    assert str(tmp_path / "c" / "pipe") in listed  # a FIFO is listed as skipped

@@ -13,7 +13,7 @@ import mmap
 import os
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import IO, Final
@@ -55,7 +55,8 @@ def _walk_dir(
 ) -> Iterator[str | Unreadable]:
     found = False
     errors: list[OSError] = []
-    for root, dirs, files in os.walk(top, onerror=errors.append):
+    for root, dirs, entries in _walk(top, errors.append):
+        files = {e.name: e for e in entries}
         dirs.sort()
         dirs[:] = [d for d in dirs if not _excluded(os.path.join(root, d), exclude)]
         if "sos_commands" in dirs and "hostname" in files:
@@ -72,8 +73,8 @@ def _walk_dir(
         for name in sorted(files):
             found = True
             path = os.path.join(root, name)
-            try:
-                special = not stat.S_ISREG(os.stat(path).st_mode)
+            try:  # a regular file is known from its directory entry (no stat but for links)
+                special = not files[name].is_file() and not stat.S_ISREG(os.stat(path).st_mode)
             except OSError:
                 special = False  # a dangling link: opening it reports the problem
             if special:  # a FIFO would block the walk; sockets and devices hold no log
@@ -84,6 +85,43 @@ def _walk_dir(
         yield _unreadable(exc.filename or top, f"cannot list directory: {exc.strerror or exc}")
     if not found and not errors:
         yield _unreadable(top, "directory contains no files")
+
+
+def _walk(
+    top: str, onerror: Callable[[OSError], object]
+) -> Iterator[tuple[str, list[str], list[os.DirEntry[str]]]]:
+    """``os.walk(top, onerror=onerror)`` (top-down, links not followed, ``dirs`` pruned in
+    place by the caller) giving the directory entries of the other files, whose type the
+    directory listing already tells."""
+    dirs: list[str] = []
+    others: list[os.DirEntry[str]] = []
+    try:
+        listing = os.scandir(top)
+    except OSError as exc:
+        onerror(exc)
+        return
+    with listing:
+        while True:
+            try:
+                entry = next(listing)
+            except StopIteration:
+                break
+            except OSError as exc:
+                onerror(exc)
+                return
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                dirs.append(entry.name)
+            else:
+                others.append(entry)
+    yield top, dirs, others
+    for name in dirs:
+        path = os.path.join(top, name)
+        if not os.path.islink(path):
+            yield from _walk(path, onerror)
 
 
 def expand(
