@@ -30,6 +30,7 @@ from multus_forensics.errors import (
     ParseError,
 )
 from multus_forensics.eventlog import EventLog, ParseStats
+from multus_forensics.gcpause import gc_paused
 from multus_forensics.formats._podrefs import fill_pod_refs
 from multus_forensics.formats.base import (
     BatchRows,
@@ -281,6 +282,7 @@ def _unparsed(
     return fs, None, [ParseIssue(src.file, src.member, None, text)]
 
 
+@gc_paused()  # a folder of small files keeps tens of thousands of records alive until the end
 def parse(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
