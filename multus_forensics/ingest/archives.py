@@ -416,11 +416,10 @@ def walk_small(fd: int, size: int, ctx: WalkContext, where: Where) -> Iterator[I
     ) or is_tar(head):
         os.lseek(fd, 0, os.SEEK_SET)
         return None
-    problem = None
     if len(data) < size:
         data = _complete_lines(data)
-        problem = _issue(ctx, where, _shrank(size, data.count(b"\n")))
-    return _text_data(data, problem, ctx, where)
+        return _text_data(data, _issue(ctx, where, _shrank(size, data.count(b"\n"))), ctx, where)
+    return iter((_text_stream(data, ctx, where),))
 
 
 def _shrank(size: int, lines: int) -> str:
@@ -444,17 +443,21 @@ def _text_data(
     for reader in where.readers:  # the cause first, before the text it damaged
         for reason in reader.problems():
             yield _issue(ctx, where, reason)
+    yield _text_stream(data, ctx, where)
+
+
+def _text_stream(data: Data, ctx: WalkContext, where: Where) -> Item:
+    """The stream of a text, or the note that it is a sosreport's ``hostname`` file."""
     logical = _logical(ctx, where)
     host = _hostname_file(data, logical, ctx)
     if host:
         reason = f"sosreport hostname file: node {host!r} used for this tree (not a log)"
-        yield _issue(ctx, where, reason, "warning")
-        return
+        return _issue(ctx, where, reason, "warning")
     name = logical  # the compression suffix off the base name, if it has one
     if logical.endswith(SUFFIXES):
         name = posixpath.join(posixpath.dirname(logical), strip_suffix(posixpath.basename(logical)))
     hint = node_hint(logical, ctx.hostnames)
-    yield RawStream(ctx.file, data, where.member, where.mtime, where.origin, hint, ctx.bundle, name)
+    return RawStream(ctx.file, data, where.member, where.mtime, where.origin, hint, ctx.bundle, name)
 
 
 _SPECIAL: Final = "device/fifo member skipped (no log content)"
