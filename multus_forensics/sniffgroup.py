@@ -2,9 +2,8 @@
 
 A folder of thousands of short logs costs, per file, more to recognise than to parse: paste
 detection, the not-a-log checks and every format's sniff read each head line in Python. Here
-streams are taken from the inputs a group at a time; those whose names only one format's globs
-match (:func:`~multus_forensics.registry.sole_named`) and whose bytes need no repair are put
-to that format's :meth:`~multus_forensics.formats.base.LogFormat.admit_many`, which decides
+streams are taken from the inputs a group at a time; those in memory whose names only one
+format's globs match (:func:`~multus_forensics.registry.sole_named`) are put to that format's :meth:`~multus_forensics.formats.base.LogFormat.admit_many`, which decides
 for all of them in one vectorised pass whether each is certainly that format, undecorated and
 batchable. Every other stream, and every one the test does not admit, is decided one by one
 as before; streams and issues keep their order.
@@ -57,14 +56,15 @@ def grouped(
 def _decided(held: list[tuple[int, Item]]) -> Iterator[tuple[int, Item, LogFormat | None]]:
     candidates: dict[str, list[tuple[int, bytes]]] = {}
     for k, (_, item) in enumerate(held):
-        if not isinstance(item, RawStream) or not isinstance(item.data, bytes):
+        if type(item) is not RawStream:
             continue
-        if not _clean(item.data):
+        data = item.data  # bytes in memory (a mapped file is large); ASCII, NUL, CR: admit_many
+        if type(data) is not bytes or len(data) > MAX_KNOWN_BYTES:
             continue
         name = item.name or item.label  # as the pipeline names it for detection
         only = sole_named(name)
         if only is not None and notlog.by_name(name, ()) is None:
-            candidates.setdefault(only, []).append((k, item.data))
+            candidates.setdefault(only, []).append((k, data))
     known: list[LogFormat | None] = [None] * len(held)
     for only, found in candidates.items():
         if len(found) < MIN_KNOWN:
@@ -77,12 +77,3 @@ def _decided(held: list[tuple[int, Item]]) -> Iterator[tuple[int, Item, LogForma
     for (index, item), decided in zip(held, known, strict=True):
         yield index, item, decided
 
-
-def _clean(data: bytes) -> bool:
-    """Bytes that decoding passes on unchanged and every one of which is ASCII."""
-    return (
-        len(data) <= MAX_KNOWN_BYTES
-        and data.isascii()
-        and b"\x00" not in data
-        and b"\r" not in data
-    )

@@ -230,8 +230,8 @@ class LogFormat:
         return False
 
     def admit_many(self, datas: Sequence[bytes]) -> list[bool]:
-        """For clean ASCII texts (no NUL, no CR) whose names only this format's globs match,
-        whether each certainly needs no paste stripping, is detected as this format and is
+        """For texts whose names only this format's globs match, whether each certainly passes
+        decoding unchanged, needs no paste stripping, is detected as this format and is
         :meth:`batchable` in a ``parse`` call: decided for many small files at once, where
         asking each costs more than parsing its lines. False means "ask one by one"."""
         return [False] * len(datas)
