@@ -140,7 +140,10 @@ def _count(src: TextSource, fs: FileStats, fmt: LogFormat, out: ParseOutput) -> 
         fs.event_lines = out.event_lines
     else:
         fs.event_lines = int(out.events["nlines"].sum()) if out.events.height else 0
-    fs.issue_lines = sum(1 for i in out.issues if i.severity == "error" and i.line is not None)
+    issues = out.issues
+    fs.issue_lines = (
+        sum(1 for i in issues if i.severity == "error" and i.line is not None) if issues else 0
+    )
     fs.blank_lines = out.blank_lines
     fs.header_lines = out.header_lines
     if not fs.balanced:
