@@ -30,7 +30,6 @@ from multus_forensics.errors import (
     ParseError,
 )
 from multus_forensics.eventlog import EventLog, ParseStats
-from multus_forensics.gcpause import gc_paused
 from multus_forensics.formats._podrefs import fill_pod_refs
 from multus_forensics.formats.base import (
     BatchRows,
@@ -39,6 +38,7 @@ from multus_forensics.formats.base import (
     ParseOutput,
     TextSource,
 )
+from multus_forensics.gcpause import gc_paused
 from multus_forensics.ingest import Limits, RawStream, Unreadable, decode, iter_inputs
 from multus_forensics.ingest.content_years import year_from_content
 from multus_forensics.ingest.paste import strip_paste_decoration
