@@ -76,4 +76,3 @@ def _decided(held: list[tuple[int, Item]]) -> Iterator[tuple[int, Item, LogForma
                 known[k] = fmt
     for (index, item), decided in zip(held, known, strict=True):
         yield index, item, decided
-

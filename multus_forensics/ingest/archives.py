@@ -457,7 +457,9 @@ def _text_stream(data: Data, ctx: WalkContext, where: Where) -> Item:
     if logical.endswith(SUFFIXES):
         name = posixpath.join(posixpath.dirname(logical), strip_suffix(posixpath.basename(logical)))
     hint = node_hint(logical, ctx.hostnames)
-    return RawStream(ctx.file, data, where.member, where.mtime, where.origin, hint, ctx.bundle, name)
+    return RawStream(
+        ctx.file, data, where.member, where.mtime, where.origin, hint, ctx.bundle, name
+    )
 
 
 _SPECIAL: Final = "device/fifo member skipped (no log content)"
