@@ -186,10 +186,11 @@ def is_tar(head: bytes) -> bool:
         return False
     if head[257:262] == b"ustar":
         return True
-    if head[148:156].translate(None, b"01234567") == head[148:156]:
-        return False  # no octal digit in the checksum field (a text's head): no parse to fail
+    field = head[148:156].split(b"\0", 1)[0].strip()
+    if field.translate(None, b"01234567_+-"):
+        return False  # what int(field, 8) refuses (a text's head): no exception to raise
     try:
-        stored = int(head[148:156].split(b"\0", 1)[0].strip() or b"-1", 8)
+        stored = int(field or b"-1", 8)
     except ValueError:
         return False
     return stored == sum(head[:148]) + 256 + sum(head[156:512]) and head[0] != 0
