@@ -78,14 +78,21 @@ class TextSource:
     def _decoded(self) -> bool:
         return "text" in self.__dict__
 
-    @cached_property
+    @property
     def line_count(self) -> int:
-        """``len(self.lines)`` without building the list (large files)."""
+        """``len(self.lines)`` without building the list (large files); counted once, kept
+        without ``cached_property``'s lock (read for every one of thousands of small files)."""
+        have: int | None = self.__dict__.get("_line_count")
+        if have is not None:
+            return have
         if self.data is not None and not self._decoded():
             data = self.data
-            return count(data, b"\n") + (1 if len(data) and data[-1:] != b"\n" else 0)
-        text = self.text
-        return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+            n = count(data, b"\n") + (1 if len(data) and data[-1:] != b"\n" else 0)
+        else:
+            text = self.text
+            n = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+        self.__dict__["_line_count"] = n
+        return n
 
     @cached_property
     def lines(self) -> list[str]:
