@@ -20,7 +20,7 @@ import re
 from functools import lru_cache
 from typing import Final, Literal
 
-from multus_forensics.ingest.compression import strip_suffix
+from multus_forensics.ingest.compression import SUFFIXES, strip_suffix
 
 BundleKind = Literal["must-gather", "sosreport"]
 
@@ -48,8 +48,8 @@ def rotation_key(path: str) -> tuple[str, RotationRank]:
     The set id is the directory plus the live file's name, so ``a/kubelet.log.1`` and
     ``b/kubelet.log.1`` are different sets.
     """
-    directory, base = posixpath.split(path.replace("\\", "/"))
-    name = strip_suffix(base)
+    directory, base = posixpath.split(path.replace("\\", "/") if "\\" in path else path)
+    name = strip_suffix(base) if base.endswith(SUFFIXES) else base
     if not name[-1:].isdigit() and "T" not in name and not name.startswith("previous"):
         return f"{directory}/{name}", (2, "", 0)  # none of the patterns below can match
     m = _PREVIOUS.match(name)
