@@ -130,7 +130,7 @@ class StreamFrames:
             return empty_frame()
         joined = self._stream_passes()
         flags = self._flags(joined)
-        out: list[pl.DataFrame] = []
+        seq: list[_Stream | pl.DataFrame] = []  # in order: streams, and reanchored bundles
         by_bundle: dict[int, list[_Stream]] = {}
         for s in self.streams:
             by_bundle.setdefault(s.bundle, []).append(s)
@@ -139,9 +139,10 @@ class StreamFrames:
             movable, anchored = flags.get(bundle, (False, False))
             if movable and anchored:
                 frames = [_rows(s, joined) for s in ordered]
-                out.append(reanchor_bundle(pl.concat(frames, how="vertical")))
+                seq.append(reanchor_bundle(pl.concat(frames, how="vertical")))
             else:
-                out.extend(_runs(ordered, joined))
+                seq.extend(ordered)
+        out = _runs(seq, joined)  # runs of joined rows across bundles as one slice each
         return out[0] if len(out) == 1 else pl.concat(out, how="vertical")
 
     def _stream_passes(self) -> pl.DataFrame | None:
@@ -219,11 +220,17 @@ def _rows(s: _Stream, joined: pl.DataFrame | None) -> pl.DataFrame:
     return s.frame if s.start < 0 or joined is None else joined.slice(s.start, s.height)
 
 
-def _runs(ordered: list[_Stream], joined: pl.DataFrame | None) -> list[pl.DataFrame]:
-    """The streams' frames in order, neighbouring runs of ``joined`` as one slice."""
+def _runs(ordered: list[_Stream | pl.DataFrame], joined: pl.DataFrame | None) -> list[pl.DataFrame]:
+    """The streams' frames (and frames) in order, neighbouring runs of ``joined`` as one slice."""
     out: list[pl.DataFrame] = []
     run_start = run_end = -1
     for s in ordered:
+        if not isinstance(s, _Stream):
+            if run_start >= 0 and joined is not None:
+                out.append(joined.slice(run_start, run_end - run_start))
+                run_start = run_end = -1
+            out.append(s)
+            continue
         if s.start >= 0 and s.start == run_end:
             run_end += s.height
             continue
