@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from multus_forensics.ingest.archives import Item
 
 #: streams and bytes held at most before a group is decided
-GROUP_STREAMS: Final = 1024
+GROUP_STREAMS: Final = 4096
 GROUP_BYTES: Final = 16 << 20
 #: streams of one format a group needs before they are decided together (fewer: one by one)
 MIN_KNOWN: Final = 8
