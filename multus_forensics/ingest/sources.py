@@ -259,6 +259,16 @@ def iter_streams(paths: Sequence[str], limits: Limits | None = None) -> Iterator
         yield item
 
 
+def clean(stream: RawStream) -> TextSource:
+    """What :func:`decode` gives a stream known to need nothing changed or reported (ASCII
+    bytes in memory without NUL or CR: ``LogFormat.admit_many`` admits no other), without
+    checking it again."""
+    return TextSource(
+        stream.file, None, stream.member, stream.mtime, stream.mtime_origin, stream.node_hint,
+        stream.data,
+    )  # fmt: skip
+
+
 def decode(stream: RawStream, node_hint: str | None = None) -> tuple[TextSource, list[ParseIssue]]:
     """UTF-8 decode with damage reported: invalid bytes replaced, NULs removed, CRLF folded.
 
