@@ -42,7 +42,7 @@ from multus_forensics.gcpause import gc_paused
 from multus_forensics.ingest import Limits, RawStream, Unreadable, decode, iter_inputs
 from multus_forensics.ingest.content_years import year_from_content
 from multus_forensics.ingest.paste import strip_paste_decoration
-from multus_forensics.ingest.sources import count_inputs
+from multus_forensics.ingest.sources import clean, count_inputs
 from multus_forensics.mapping import release
 from multus_forensics.model import FileStats, ParseIssue
 from multus_forensics.postparse import StreamFrames
@@ -380,12 +380,14 @@ def parse(
         if not_a_stream(item, stats, report):
             continue
         assert isinstance(item, RawStream)
-        src, decode_issues = decode(item)
-        if known is None:  # else known undecorated, detected and batchable (sniffgroup)
+        if known is None:
+            src, decode_issues = decode(item)
             src, paste_issues = strip_paste_decoration(src)
             decode_issues += paste_issues
-        if decode_issues:
-            report(decode_issues)
+            if decode_issues:
+                report(decode_issues)
+        else:  # known clean, undecorated, detected and batchable (sniffgroup)
+            src = clean(item)
         ctx = pinned if pinned is not None else ParseContext(_anchor(src, year), zone, now)
         fs, fmt, unparsed = _choose(src, format, item.name) if known is None else _known(src, known)
         fs.bytes = len(item.data)
