@@ -142,19 +142,19 @@ def _could_match(path: str) -> tuple[LogFormat, ...]:
 
 
 _Parts = tuple[tuple[str, ...], dict[frozenset[str], tuple["LogFormat", ...]]]
-#: the registry table the parts were read from (tests may register formats of their own), and
-#: the parts
-_parts_of: list[tuple[dict[str, str], _Parts]] = []
+#: the registry table the parts were read from (tests register formats of their own), its
+#: size then, and the parts
+_parts_of: list[tuple[dict[str, str], int, _Parts]] = []
 
 
 def _literal_parts(table: dict[str, str]) -> _Parts:
     """Every literal part of the globs of ``table``'s formats, and the lookup of which formats
-    a set of parts present allows (filled as sets are met)."""
-    if _parts_of and _parts_of[0][0] is table and len(table) == len(_parts_of[0][0]):
-        return _parts_of[0][1]
+    a set of parts present allows (filled as sets are met); made again for another table."""
+    if _parts_of and _parts_of[0][0] is table and _parts_of[0][1] == len(table):
+        return _parts_of[0][2]
     parts = {p for name in table for g in get_format(name).filename_globs for p in _literals(g)}
     made: _Parts = (tuple(sorted(parts)), {})
-    _parts_of[:] = [(table, made)]
+    _parts_of[:] = [(table, len(table), made)]
     return made
 
 

@@ -2,11 +2,13 @@
 
 A folder of thousands of short logs costs, per file, more to recognise than to parse: paste
 detection, the not-a-log checks and every format's sniff read each head line in Python. Here
-streams are taken from the inputs a group at a time; those in memory whose names only one
-format's globs match (:func:`~multus_forensics.registry.sole_named`) are put to that format's :meth:`~multus_forensics.formats.base.LogFormat.admit_many`, which decides
-for all of them in one vectorised pass whether each is certainly that format, undecorated and
-batchable. Every other stream, and every one the test does not admit, is decided one by one
-as before; streams and issues keep their order.
+streams are taken from the inputs a group at a time (at most :data:`GROUP_STREAMS` of them and
+:data:`GROUP_BYTES` beside the last one); those in memory whose names only one format's globs
+match (:func:`~multus_forensics.registry.sole_named`) are put to that format's
+:meth:`~multus_forensics.formats.base.LogFormat.admit_many`, which decides for all of them in
+one vectorised pass whether each is certainly that format, clean, undecorated and batchable.
+Every other stream, and every one the test does not admit, is decided one by one as before;
+streams and issues keep their order.
 """
 
 from __future__ import annotations

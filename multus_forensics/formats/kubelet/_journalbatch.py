@@ -55,6 +55,10 @@ EN_SHORT_LINE: Final = (
 )
 #: the same, on a line that still ends with its newline
 _EN_SHORT_LINE_NL: Final = EN_SHORT_LINE.removesuffix("(?: |$)") + "(?: |\n|$)"
+#: head lines detection sniffs (``TextSource.head``'s default), and the head lines
+#: :func:`._journalvec.applies` reads before the scanner takes a file
+SNIFF_HEAD: Final = 50
+SCAN_HEAD: Final = 20
 #: first bytes a line may start with for its file to be admitted: printable ASCII but white
 #: space, digits, the paste marks ``>`*~`` (:mod:`multus_forensics.ingest.paste`), ``#``
 #: (a ``#!`` script) and ``-`` (a journal header, which dates the file)
@@ -66,8 +70,8 @@ _SAFE_FIRST: Final = bytes(
 def admit_heads(datas: Sequence[bytes], min_score: float) -> list[bool]:
     """For each text (ASCII, no NUL or CR: as ingestion passes it on unchanged; any other is
     refused), whether it is certainly what detection and :func:`batchable` find one by one
-    for a file the journald globs name: no paste decoration to strip, a journald sniff of at least
-    ``min_score``, and a head the scanner takes. Decided for all at once (one line table,
+    for a file the journald globs name: no paste decoration to strip, a journald sniff of at
+    least ``min_score``, and a head the scanner takes. Decided for all at once (one line table,
     one regex pass over the head lines); a False only means "ask one by one".
 
     Each test is a sufficient form of the per-file one: a line matching
@@ -111,7 +115,7 @@ def admit_heads(datas: Sequence[bytes], min_score: float) -> list[bool]:
     seen: np.ndarray = np.cumsum(nonblank) - nonblank
     line_lo = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     rank: np.ndarray = seen - seen[line_lo[owner]]
-    head = nonblank & (rank < 50)
+    head = nonblank & (rank < SNIFF_HEAD)
     hit = np.zeros(len(starts), dtype=bool)
     ask = np.flatnonzero(head & (months > 0))
     if len(ask):  # each line with its newline, a view of the joined bytes, matched in Rust
@@ -123,7 +127,7 @@ def admit_heads(datas: Sequence[bytes], min_score: float) -> list[bool]:
         hit[ask] = asked.str.contains(_EN_SHORT_LINE_NL).to_numpy()
     n50 = np.bincount(owner, head, minlength=n)
     h50 = np.bincount(owner, head & hit, minlength=n)
-    head20 = nonblank & (rank < 20)
+    head20 = nonblank & (rank < SCAN_HEAD)
     n20 = np.bincount(owner, head20, minlength=n)
     h20 = np.bincount(owner, head20 & hit, minlength=n)
     clean = np.bincount(owner, unsafe, minlength=n) == 0
