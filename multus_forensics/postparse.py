@@ -181,11 +181,12 @@ class StreamFrames:
 
         per_stream: list[tuple[int, tuple[bool, bool]]] = []
         if joined is not None and self._numbers is not None:
-            found = year_flags(joined, self._numbers)
-            deferred = (s for s in self.streams if s.deferred)
-            for k, s in enumerate(deferred):
-                if s.start >= 0:
-                    per_stream.append((s.bundle, found.get(k, (False, False))))
+            # each row's bundle (0, never a bundle's number, for a stream re-dated since):
+            # one group per bundle, not one per stream
+            bundles = [s.bundle if s.start >= 0 else 0 for s in self.streams if s.deferred]
+            of_row = pl.Series(bundles, dtype=pl.UInt32).gather(self._numbers)
+            found = year_flags(joined, of_row)
+            per_stream += [(b, f) for b, f in found.items() if b]
         for s in self.streams:
             if s.start < 0:  # read alone, or re-dated since
                 zero = pl.Series([0], dtype=pl.UInt32).new_from_index(0, s.frame.height)
