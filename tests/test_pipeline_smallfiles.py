@@ -307,6 +307,7 @@ def test_group_admission_agrees_with_each_file_decided_alone(tmp_path: Path) -> 
         "Marx 11 13:01:40 edge-node-2 kubelet[2231]: not a month",
         "    continued text", "\tat main.go:12", "", "   ", "> quoted", "12: numbered",
         "def main():", "}", "*emphasis*", "~~~", "# comment", "time=\"x\" level=info msg=y",
+        record[0] + "\r", record[1] + "\x00", "\x1fseparator", "\x0bvertical tab",
     ]  # fmt: skip
     datas: list[bytes] = []
     for _ in range(400):
