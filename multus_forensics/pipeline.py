@@ -115,12 +115,6 @@ def _choose(
     return fs, fmt, []
 
 
-def _known(src: TextSource, fmt: LogFormat) -> tuple[FileStats, LogFormat, list[ParseIssue]]:
-    """What :func:`_choose` gives a source whose format is already known."""
-    fs = FileStats(src.file, src.member, bytes=_size(src), lines=src.line_count, format=fmt.name)
-    return fs, fmt, []
-
-
 def _account(
     src: TextSource, fs: FileStats, fmt: LogFormat, out: ParseOutput, fill_refs: bool
 ) -> tuple[FileStats, pl.DataFrame, list[ParseIssue]]:
@@ -231,6 +225,12 @@ class _SmallFiles:
         for w, out in zip(waiting, outs, strict=True):
             _count(w.src, w.fs, fmt, out)
         return list(zip(waiting, outs, strict=True))
+
+
+def _known(src: TextSource, fmt: LogFormat) -> tuple[FileStats, LogFormat, list[ParseIssue]]:
+    """What :func:`_choose` gives a source whose format is already known."""
+    fs = FileStats(src.file, src.member, bytes=_size(src), lines=src.line_count, format=fmt.name)
+    return fs, fmt, []
 
 
 def _size(src: TextSource) -> int:
