@@ -279,13 +279,19 @@ def _years_per_file(
     firsts = np.flatnonzero(new_file)
     lasts = np.append(firsts[1:] - 1, len(idx) - 1)
     offsets = total - np.repeat(total[firsts], np.diff(np.append(firsts, len(idx))))
-    first_year = np.array(
-        [
-            ctxs[f].year_anchor.first_year(int(offsets[b]), int(seq[a]), int(seq[b]))
-            for f, a, b in zip(whose[firsts].tolist(), firsts.tolist(), lasts.tolist(), strict=True)
-        ],
-        dtype=np.int64,
-    )
+    pinned = {c.year_anchor.year for c in ctxs}
+    if len(pinned) == 1 and None not in pinned:  # year= given: every file starts in it
+        first_year = np.full(len(firsts), pinned.pop(), dtype=np.int64)
+    else:
+        first_year = np.array(
+            [
+                ctxs[f].year_anchor.first_year(int(offsets[b]), int(seq[a]), int(seq[b]))
+                for f, a, b in zip(
+                    whose[firsts].tolist(), firsts.tolist(), lasts.tolist(), strict=True
+                )
+            ],
+            dtype=np.int64,
+        )
     years[idx] = np.repeat(first_year, np.diff(np.append(firsts, len(idx)))) + offsets
     return years
 
