@@ -31,15 +31,23 @@ from multus_forensics.errors import (
 )
 from multus_forensics.eventlog import EventLog, ParseStats
 from multus_forensics.formats._podrefs import fill_pod_refs
-from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.base import (
+    BatchRows,
+    LogFormat,
+    ParseContext,
+    ParseOutput,
+    TextSource,
+)
+from multus_forensics.gcpause import gc_paused
 from multus_forensics.ingest import Limits, RawStream, Unreadable, decode, iter_inputs
 from multus_forensics.ingest.content_years import year_from_content
 from multus_forensics.ingest.paste import strip_paste_decoration
-from multus_forensics.ingest.sources import count_inputs
+from multus_forensics.ingest.sources import clean, count_inputs
 from multus_forensics.mapping import release
 from multus_forensics.model import FileStats, ParseIssue
 from multus_forensics.postparse import StreamFrames
 from multus_forensics.registry import detect, get_format
+from multus_forensics.sniffgroup import grouped
 from multus_forensics.timeutil import YearAnchor
 
 if TYPE_CHECKING:
@@ -138,12 +146,22 @@ def _account(
     # older pod-reference forms, whichever path parsed; text read in steps, pages dropped
     if fill_refs:
         out.events = fill_pod_refs(out.events, _releaser(src))
-    fs.events = out.events.height
+    _count(src, fs, fmt, out)
+    return fs, out.events, out.issues
+
+
+def _count(src: TextSource, fs: FileStats, fmt: LogFormat, out: ParseOutput) -> None:
+    """``fs`` completed from the format's output, the line accounting checked (a batch's
+    shared rows are counted where they are)."""
+    fs.events = out.height if isinstance(out, BatchRows) else out.events.height
     if out.event_lines is not None:
         fs.event_lines = out.event_lines
     else:
         fs.event_lines = int(out.events["nlines"].sum()) if out.events.height else 0
-    fs.issue_lines = sum(1 for i in out.issues if i.severity == "error" and i.line is not None)
+    issues = out.issues
+    fs.issue_lines = (
+        sum(1 for i in issues if i.severity == "error" and i.line is not None) if issues else 0
+    )
     fs.blank_lines = out.blank_lines
     fs.header_lines = out.header_lines
     if not fs.balanced:
@@ -153,7 +171,6 @@ def _account(
             f"{fs.event_lines} in events, {fs.issue_lines} reported, {fs.blank_lines} blank, "
             f"{fs.header_lines} header"
         )
-    return fs, out.events, out.issues
 
 
 def parse_stream(
@@ -218,8 +235,9 @@ class _SmallFiles:
         self.waiting.append(small)
         self.size += _size(small.src)
 
-    def parse(self) -> list[tuple[_Small, pl.DataFrame, list[ParseIssue]]]:
-        """The waiting sources parsed, each with its events and issues; none wait after."""
+    def parse(self) -> list[tuple[_Small, ParseOutput]]:
+        """The waiting sources parsed, each with its output (events counted, accounting
+        checked); none wait after."""
         fmt, waiting = self.fmt, self.waiting
         self.fmt, self.waiting, self.size = None, [], 0
         if fmt is None or not waiting:
@@ -228,11 +246,15 @@ class _SmallFiles:
             outs = [fmt.parse(waiting[0].src, waiting[0].ctx)]
         else:
             outs = fmt.parse_batch([w.src for w in waiting], [w.ctx for w in waiting])
-        done = []
         for w, out in zip(waiting, outs, strict=True):
-            _, frame, found = _account(w.src, w.fs, fmt, out, fill_refs=False)
-            done.append((w, frame, found))
-        return done
+            _count(w.src, w.fs, fmt, out)
+        return list(zip(waiting, outs, strict=True))
+
+
+def _known(src: TextSource, fmt: LogFormat) -> tuple[FileStats, LogFormat, list[ParseIssue]]:
+    """What :func:`_choose` gives a source whose format is already known."""
+    fs = FileStats(src.file, src.member, bytes=_size(src), lines=src.line_count, format=fmt.name)
+    return fs, fmt, []
 
 
 def _size(src: TextSource) -> int:
@@ -287,6 +309,7 @@ def _unparsed(
     return fs, None, [ParseIssue(src.file, src.member, None, text)]
 
 
+@gc_paused()  # a folder of small files keeps tens of thousands of records alive until the end
 def parse(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
@@ -338,6 +361,10 @@ def parse(
     stats = ParseStats()
     streams = StreamFrames()
     small = _SmallFiles()
+    # with year=, every source has the same (immutable) context: made once
+    pinned = (
+        None if year is None else ParseContext(YearAnchor(year=year, source="argument"), zone, now)
+    )
     total = count_inputs(inputs) if progress else 0
     current = -1
 
@@ -362,11 +389,14 @@ def parse(
             late.append(notes)
 
     def flush() -> None:
-        for waiting, frame, found in small.parse():
-            waiting.issues.extend(found)
-            streams.add(waiting.item, frame, None, waiting.notes)
+        for waiting, out in small.parse():
+            waiting.issues.extend(out.issues)
+            if isinstance(out, BatchRows):  # the batch's rows stay where they are
+                streams.add(waiting.item, out.shared, None, waiting.notes, out.start, out.height)
+            else:
+                streams.add(waiting.item, out.events, None, waiting.notes)
 
-    for index, item in iter_inputs(inputs, limits):
+    for index, item, known in grouped(iter_inputs(inputs, limits), format):
         if progress and index != current:
             if current >= 0:
                 progress(current + 1, total)
@@ -374,18 +404,22 @@ def parse(
         if not_a_stream(item, stats, report):
             continue
         assert isinstance(item, RawStream)
-        src, decode_issues = decode(item)
-        src, paste_issues = strip_paste_decoration(src)
-        decode_issues += paste_issues
-        report(decode_issues)
-        ctx = ParseContext(_anchor(src, year), zone, now)
-        fs, fmt, unparsed = _choose(src, format, item.name)
+        if known is None:
+            src, decode_issues = decode(item)
+            src, paste_issues = strip_paste_decoration(src)
+            decode_issues += paste_issues
+            if decode_issues:
+                report(decode_issues)
+        else:  # known clean, undecorated, detected and batchable (sniffgroup)
+            src = clean(item)
+        ctx = pinned if pinned is not None else ParseContext(_anchor(src, year), zone, now)
+        fs, fmt, unparsed = _choose(src, format, item.name) if known is None else _known(src, known)
         fs.bytes = len(item.data)
         stats.files.append(fs)
         if fmt is None:
             report(unparsed)
             continue
-        if on_error in (None, "collect") and fmt.batchable(src, ctx):
+        if on_error in (None, "collect") and (known is not None or fmt.batchable(src, ctx)):
             if not small.takes(fmt, src):
                 flush()
             small.add(fmt, _Small(item, src, ctx, fs, later(), later()))

@@ -58,6 +58,8 @@ class _Stream:
     notes: list[ParseIssue]
     #: rows of the stream
     height: int = 0
+    #: where they start in ``frame`` (until the stream passes)
+    offset: int = 0
     #: where its rows are in the concatenated deferred frames (``frame`` then holds no rows);
     #: -1: in ``frame`` (read alone, or re-dated by its records)
     start: int = -1
@@ -81,11 +83,17 @@ class StreamFrames:
         frame: pl.DataFrame,
         release: Callable[[], None] | None,
         notes: list[ParseIssue],
+        start: int = 0,
+        height: int | None = None,
     ) -> bool:
         """Take one stream's frame (pod references not yet filled); its year notes go to
         ``notes``, now (True) or when :meth:`finish` runs (False).
 
         ``frame`` is taken over (:func:`align_chunks` rewrites its columns in place).
+
+        ``start``, ``height``: the stream's events are those rows of ``frame`` (a batch of small
+        files shares one frame; neighbouring streams' rows are joined as one run, uncut).
+
         ``release`` (a mapped stream's page dropper) makes the stream passes run now, in steps,
         and so does a stream of more than :data:`DEFER_MAX_ROWS` events (its passes' fixed cost
         is paid back; joined with the others, its columns would be copied once more).
@@ -95,12 +103,15 @@ class StreamFrames:
             self._bundle_name = raw.bundle
             self._first_seen = {}
             self._in_bundle = 0
-        logical = "/".join([raw.file, *(raw.member.split("!") if raw.member else [])])
+        logical = "/".join([raw.file, *raw.member.split("!")]) if raw.member else raw.file
         set_id, rank = rotation_key(logical)
         seq = self._in_bundle
         self._in_bundle += 1
         first = self._first_seen.setdefault(set_id, seq)
-        deferred = release is None and frame.height <= DEFER_MAX_ROWS
+        height = frame.height if height is None else height
+        deferred = release is None and height <= DEFER_MAX_ROWS
+        if not deferred and (start or height != frame.height):
+            frame, start = frame.slice(start, height), 0
         if not deferred:
             frame = fill_pod_refs(frame, release)
             align_chunks(frame, IDENTITY)
@@ -109,7 +120,7 @@ class StreamFrames:
         self.streams.append(
             _Stream(
                 self._bundles, (first, rank, seq), frame, raw.file, raw.member, deferred, notes,
-                frame.height,
+                height, offset=start,
             )
         )  # fmt: skip
         return not deferred
@@ -122,7 +133,7 @@ class StreamFrames:
             return empty_frame()
         joined = self._stream_passes()
         flags = self._flags(joined)
-        out: list[pl.DataFrame] = []
+        seq: list[_Stream | pl.DataFrame] = []  # in order: streams, and reanchored bundles
         by_bundle: dict[int, list[_Stream]] = {}
         for s in self.streams:
             by_bundle.setdefault(s.bundle, []).append(s)
@@ -131,9 +142,10 @@ class StreamFrames:
             movable, anchored = flags.get(bundle, (False, False))
             if movable and anchored:
                 frames = [_rows(s, joined) for s in ordered]
-                out.append(reanchor_bundle(pl.concat(frames, how="vertical")))
+                seq.append(reanchor_bundle(pl.concat(frames, how="vertical")))
             else:
-                out.extend(_runs(ordered, joined))
+                seq.extend(ordered)
+        out = _runs(seq, joined)  # runs of joined rows across bundles as one slice each
         return shrink_constants(out[0] if len(out) == 1 else pl.concat(out, how="vertical"))
 
     def _stream_passes(self) -> pl.DataFrame | None:
@@ -145,7 +157,7 @@ class StreamFrames:
         if not deferred:
             return None
         heights = [s.height for s in deferred]
-        joined = pl.concat([s.frame for s in deferred], how="vertical", rechunk=True)
+        joined = pl.concat(_pieces(deferred), how="vertical", rechunk=True)
         joined = fill_pod_refs(joined)
         # stream number of each row (numpy's repeat would cost its import on every parse)
         ends = pl.Series(list(itertools.accumulate(heights)), dtype=pl.Int64)
@@ -172,11 +184,12 @@ class StreamFrames:
 
         per_stream: list[tuple[int, tuple[bool, bool]]] = []
         if joined is not None and self._numbers is not None:
-            found = year_flags(joined, self._numbers)
-            deferred = (s for s in self.streams if s.deferred)
-            for k, s in enumerate(deferred):
-                if s.start >= 0:
-                    per_stream.append((s.bundle, found.get(k, (False, False))))
+            # each row's bundle (0, never a bundle's number, for a stream re-dated since):
+            # one group per bundle, not one per stream
+            bundles = [s.bundle if s.start >= 0 else 0 for s in self.streams if s.deferred]
+            of_row = pl.Series(bundles, dtype=pl.UInt32).gather(self._numbers)
+            found = year_flags(joined, of_row)
+            per_stream += [(b, f) for b, f in found.items() if b]
         for s in self.streams:
             if s.start < 0:  # read alone, or re-dated since
                 zero = pl.Series([0], dtype=pl.UInt32).new_from_index(0, s.frame.height)
@@ -215,16 +228,39 @@ def align_chunks(df: pl.DataFrame, columns: tuple[str, ...]) -> None:
         df.replace_column(df.get_column_index(name), pl.concat(parts, rechunk=False))
 
 
+def _pieces(streams: list[_Stream]) -> list[pl.DataFrame]:
+    """The streams' rows as frames to concatenate: neighbouring rows of one frame (a batch
+    of small files) as one slice."""
+    out: list[pl.DataFrame] = []
+    frame, lo, hi = None, 0, 0
+    for s in streams:
+        if s.frame is frame and s.offset == hi:
+            hi += s.height
+            continue
+        if frame is not None:
+            out.append(frame if lo == 0 and hi == frame.height else frame.slice(lo, hi - lo))
+        frame, lo, hi = s.frame, s.offset, s.offset + s.height
+    if frame is not None:
+        out.append(frame if lo == 0 and hi == frame.height else frame.slice(lo, hi - lo))
+    return out
+
+
 def _rows(s: _Stream, joined: pl.DataFrame | None) -> pl.DataFrame:
     """The stream's events, wherever they are."""
     return s.frame if s.start < 0 or joined is None else joined.slice(s.start, s.height)
 
 
-def _runs(ordered: list[_Stream], joined: pl.DataFrame | None) -> list[pl.DataFrame]:
-    """The streams' frames in order, neighbouring runs of ``joined`` as one slice."""
+def _runs(ordered: list[_Stream | pl.DataFrame], joined: pl.DataFrame | None) -> list[pl.DataFrame]:
+    """The streams' frames (and frames) in order, neighbouring runs of ``joined`` as one slice."""
     out: list[pl.DataFrame] = []
     run_start = run_end = -1
     for s in ordered:
+        if not isinstance(s, _Stream):
+            if run_start >= 0 and joined is not None:
+                out.append(joined.slice(run_start, run_end - run_start))
+                run_start = run_end = -1
+            out.append(s)
+            continue
         if s.start >= 0 and s.start == run_end:
             run_end += s.height
             continue

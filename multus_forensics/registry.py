@@ -110,12 +110,58 @@ def payload_parsers() -> list[tuple[str, PayloadParser]]:
 def by_filename(path: str) -> list[LogFormat]:
     """Formats whose file-name globs match the base name (or full path) of ``path``."""
     base, path = os.path.normcase(path.rsplit("/", 1)[-1]), os.path.normcase(path)
-    hits = []
-    for fmt in all_formats():
-        globs = _glob_pattern(fmt.filename_globs)
-        if globs.match(base) or globs.match(path):
-            hits.append(fmt)
-    return hits
+    return [
+        fmt
+        for fmt in _could_match(path)
+        if _glob_pattern(fmt.filename_globs).match(base)
+        or _glob_pattern(fmt.filename_globs).match(path)
+    ]
+
+
+def sole_named(path: str) -> str | None:
+    """The one format :func:`by_filename` finds for ``path``, or None when none or several."""
+    named = by_filename(path)
+    return named[0].name if len(named) == 1 else None
+
+
+def _could_match(path: str) -> tuple[LogFormat, ...]:
+    """The formats one of whose globs has all its literal parts in ``path`` (normcased): only
+    their globs can match it or its base name, which is a part of it. A folder of thousands of
+    small files asks for every file; a few substring tests and a lookup replace most of the
+    two pattern matches per format."""
+    parts, seen = _literal_parts(FORMATS)
+    present = frozenset(p for p in parts if p in path)
+    found = seen.get(present)
+    if found is None:
+        found = seen[present] = tuple(
+            fmt
+            for fmt in all_formats()
+            if any(set(_literals(g)) <= present for g in fmt.filename_globs)
+        )
+    return found
+
+
+_Parts = tuple[tuple[str, ...], dict[frozenset[str], tuple["LogFormat", ...]]]
+#: the registry table the parts were read from (tests register formats of their own), its
+#: size then, and the parts
+_parts_of: list[tuple[dict[str, str], int, _Parts]] = []
+
+
+def _literal_parts(table: dict[str, str]) -> _Parts:
+    """Every literal part of the globs of ``table``'s formats, and the lookup of which formats
+    a set of parts present allows (filled as sets are met); made again for another table."""
+    if _parts_of and _parts_of[0][0] is table and _parts_of[0][1] == len(table):
+        return _parts_of[0][2]
+    parts = {p for name in table for g in get_format(name).filename_globs for p in _literals(g)}
+    made: _Parts = (tuple(sorted(parts)), {})
+    _parts_of[:] = [(table, len(table), made)]
+    return made
+
+
+def _literals(glob: str) -> tuple[str, ...]:
+    """The literal runs of a glob (between ``*``, ``?`` and ``[...]``), normcased: a name the
+    glob matches holds each of them."""
+    return tuple(p for p in re.split(r"\*|\?|\[[^\]]*\]", os.path.normcase(glob)) if p)
 
 
 @cache

@@ -28,7 +28,7 @@ from hostile_inputs import (
 )
 
 import multus_forensics as mf
-from multus_forensics.ingest import Limits, archives
+from multus_forensics.ingest import Limits, archives, sources
 
 MiB = 1024**2
 
@@ -39,20 +39,37 @@ def one_line_per_problem(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("multus-forensics: ")]
 
 
+@pytest.mark.parametrize("read", ["streamed", "one-read"])
 def test_a_file_truncated_while_it_is_read_keeps_what_was_read_and_says_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read: str
 ) -> None:
+    """Both ways a regular file is read: from its head on (files above
+    ``archives.SMALL_FILE_BYTES``), and small files with one read of their known size."""
     path = tmp_path / "kubelet.log"
     path.write_bytes(log_lines(100))
-    real = archives._plain_size
 
-    def size_then_truncate(*args: object) -> int | None:
-        size = real(*args)  # type: ignore[arg-type]
-        with open(path, "r+b") as fh:  # copytruncate rotation lands between stat and read
+    def truncate() -> None:  # copytruncate rotation lands between stat and read
+        with open(path, "r+b") as fh:
             fh.truncate(len(log_lines(40)) + 25)
-        return size
 
-    monkeypatch.setattr(archives, "_plain_size", size_then_truncate)
+    if read == "streamed":
+        monkeypatch.setattr(sources, "SMALL_FILE_BYTES", -1)
+        real = archives._plain_size
+
+        def size_then_truncate(*args: object) -> int | None:
+            size = real(*args)  # type: ignore[arg-type]
+            truncate()
+            return size
+
+        monkeypatch.setattr(archives, "_plain_size", size_then_truncate)
+    else:
+        real_small = sources.walk_small
+
+        def truncate_then_read(*args: object) -> object:
+            truncate()
+            return real_small(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(sources, "walk_small", truncate_then_read)
     log = mf.parse(str(path), year=2026)
     assert log.stats.events == 40  # the complete lines; the cut 41st line is not fabricated
     (issue,) = [i for i in log.issues if i.severity == "error"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import random
 import tarfile
 import zipfile
 from datetime import UTC, datetime
@@ -219,3 +220,38 @@ def test_known_binary_files_are_named_and_not_parsed_as_text(tmp_path: Path) -> 
     assert issue.reason == (
         "systemd binary journal (export it: journalctl --file FILE -o json); not read"
     )
+
+
+def _is_tar_by_parse(head: bytes) -> bool:
+    """``is_tar`` as it read every head: the checksum field parsed, whatever it holds."""
+    if len(head) < 512:
+        return False
+    if head[257:262] == b"ustar":
+        return True
+    try:
+        stored = int(head[148:156].split(b"\0", 1)[0].strip() or b"-1", 8)
+    except ValueError:
+        return False
+    return stored == sum(head[:148]) + 256 + sum(head[156:512]) and head[0] != 0
+
+
+def test_is_tar_answers_as_parsing_the_checksum_field_would() -> None:
+    """Heads whose checksum field cannot be octal are refused without the parse; v7 headers
+    (no ustar magic) with right, wrong, signed and padded checksums are still told apart."""
+    rng = random.Random(11)
+    seen = set()
+    for _ in range(3000):
+        head = bytearray(rng.choice((b"a", b"\0", b"7")) * 512)
+        body = sum(head[:148]) + 256 + sum(head[156:512])
+        field = rng.choice(
+            (
+                f"{body:06o}\0 ".encode(), f"{body + 1:06o}\0 ".encode(), f" +{body:o}".encode(),
+                f"{body:o}_".encode(), b"e6a-bf0d", b"\0" * 8, b"        ", b"-1\0     ",
+                bytes(rng.choice(b"01234567 +-_\0x9") for _ in range(8)),
+            )
+        )[:8].ljust(8, b"\0")  # fmt: skip
+        head[148:156] = field
+        expected = _is_tar_by_parse(bytes(head))
+        assert is_tar(bytes(head)) == expected, bytes(head[148:156])
+        seen.add(expected)
+    assert seen == {True, False}

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 from test_ingest_toyformat import toy_registry  # noqa: F401 - fixture
 
-from multus_forensics.ingest import RawStream, Unreadable, decode, expand, iter_streams
+from multus_forensics.ingest import (
+    Limits,
+    RawStream,
+    Unreadable,
+    decode,
+    expand,
+    iter_streams,
+    sources,
+)
 from multus_forensics.model import EXCERPT_CHARS
 from multus_forensics.pipeline import parse
 
@@ -204,3 +212,79 @@ def test_tar_on_stdin_is_streamed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert log.frame.select("file", "member", "message").rows() == [
         ("<stdin>", "node/x.toy", "from a piped tar")
     ]
+
+
+def _streams(path: Path) -> list[RawStream]:
+    items = list(iter_streams([str(path)]))
+    assert all(isinstance(i, RawStream) for i in items), items
+    return [i for i in items if isinstance(i, RawStream)]
+
+
+@pytest.mark.parametrize("kind", ["plain", "gzip", "tar", "zip", "elf"], ids=lambda k: f"small-{k}")
+def test_a_small_file_read_at_once_gives_what_streaming_it_gives(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small files are read with one read of their size and dispatched on the bytes in
+    hand; compressed, archived and binary ones are rewound and streamed: same streams."""
+    import gzip
+    import tarfile
+    import zipfile
+
+    text = b"Mar 11 13:01:40 edge-node-2 kubelet[2231]: hello\n" * 3
+    path = tmp_path / f"x.{kind}"
+    if kind == "plain":
+        path.write_bytes(text)
+    elif kind == "gzip":
+        path.write_bytes(gzip.compress(text))
+    elif kind == "tar":
+        with tarfile.open(path, "w") as tf:
+            info = tarfile.TarInfo("in/k.journal")
+            info.size = len(text)
+            tf.addfile(info, io.BytesIO(text))
+    elif kind == "zip":
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("in/k.journal", text)
+    else:
+        path.write_bytes(b"\x7fELF" + text)
+    at_once = list(iter_streams([str(path)]))
+    if kind == "elf":
+        assert isinstance(at_once[0], Unreadable)
+    monkeypatch.setattr(sources, "SMALL_FILE_BYTES", -1)  # every file streamed from its head
+    streamed = list(iter_streams([str(path)]))
+    assert at_once == streamed
+    if kind != "elf":
+        assert [bytes(s.data) for s in _streams(path)] == [text]
+
+
+def test_a_small_file_grown_since_its_size_was_read_is_read_to_its_end(tmp_path: Path) -> None:
+    from multus_forensics.ingest.archives import WalkContext, Where, walk_small
+
+    path = tmp_path / "k.journal"
+    path.write_bytes(b"one\ntwo\nthree\n")
+    with open(path, "rb") as fh:  # the size as fstat told it, before two lines were appended
+        items = walk_small(fh.fileno(), 4, WalkContext(str(path), str(path), Limits()), Where())
+        assert items is not None
+        (stream,) = list(items)
+    assert isinstance(stream, RawStream)
+    assert stream.data == b"one\ntwo\nthree\n"
+
+
+def test_the_walk_lists_what_os_walk_lists(tmp_path: Path) -> None:
+    """Folders walked from their directory entries (no stat per regular file): the same
+    folders, sub-folders and files as ``os.walk``, links to folders listed, not followed."""
+    for rel in ("a/x.log", "a/b/y.log", "c/z.log", "top.log"):
+        _write(tmp_path / rel, "line\n")
+    (tmp_path / "a" / "to-c").symlink_to(tmp_path / "c")
+    (tmp_path / "a" / "to-top").symlink_to(tmp_path / "top.log")
+    (tmp_path / "a" / "dangling").symlink_to(tmp_path / "nowhere")
+    os.mkfifo(tmp_path / "c" / "pipe")
+    ours = [
+        (root, sorted(dirs), sorted(e.name for e in entries))
+        for root, dirs, entries in sources._walk(str(tmp_path), print)
+    ]
+    theirs = [(root, sorted(dirs), sorted(files)) for root, dirs, files in os.walk(tmp_path)]
+    assert sorted(ours) == sorted(theirs)
+    assert any("to-c" in dirs for _, dirs, _ in ours)
+    listed = [i if isinstance(i, str) else i.issue.file for _, i in expand([str(tmp_path)])]
+    assert str(tmp_path / "a" / "to-top") in listed  # a link to a file is read
+    assert str(tmp_path / "c" / "pipe") in listed  # a FIFO is listed as skipped

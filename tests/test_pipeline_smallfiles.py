@@ -8,6 +8,7 @@ into small files, over journald kubelet, bare klog, containerd, Multus log and d
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import os
 import random
@@ -20,8 +21,9 @@ from types import ModuleType
 import polars as pl
 import pytest
 
-from multus_forensics import postparse
+from multus_forensics import postparse, sniffgroup
 from multus_forensics.eventlog import EventLog
+from multus_forensics.ingest import iter_inputs
 from multus_forensics.ingest.years import reanchor_bundle
 from multus_forensics.pipeline import parse
 
@@ -183,3 +185,150 @@ def test_a_short_piece_cut_through_blocks_reads_as_it_does_alone(tmp_path: Path)
     paths = [str(first), str(second), str(first)]
     together = parse(paths, year=2026, on_error="collect")
     _same(together, [parse(p, year=2026, on_error="collect") for p in paths])
+
+
+def _journal_pieces(root: Path) -> list[Path]:
+    """Real journals (tests/data/real) and the seed journal cut into pieces of 1 to 4 lines,
+    their headers cut off with the first piece: journald files a folder holds by the dozen."""
+    paths: list[Path] = []
+    sources = [*sorted(REAL.glob("*.journal")), SEED / "kubelet.journal"]
+    for src in sources:
+        lines = src.read_text(encoding="utf-8").splitlines(keepends=True)
+        for k, at in enumerate(range(0, len(lines), 4)):
+            piece = "".join(lines[at : at + 1 + k % 4])
+            paths.append(_put(root / f"{src.stem}-{k:02d}.journal", piece))
+    return paths
+
+
+#: files that look like the journald pieces around them (same suffix) but are something else,
+#: or are journald in a shape the batch does not take: each must be read as it is alone
+def _look_alikes(root: Path) -> list[Path]:
+    seed = (SEED / "kubelet.journal").read_text(encoding="utf-8").splitlines(keepends=True)
+    body = "".join(seed[1:9])
+    klog = (REAL / "plaso_googlelog_test.INFO").read_text(encoding="utf-8")
+    iso = "".join(
+        f"2026-03-11T13:0{k}:00+0100 edge-node-2 kubelet[2231]: I0311 13:0{k}:00.000000    2231 "
+        f'util.go:30] "No sandbox for pod can be found. Need to start a new one" pod="lab/a{k}"\n'
+        for k in range(4)
+    )
+    texts: dict[str, str | bytes] = {
+        "aa-klog.journal": klog,  # bare klog under a journal's name: sniffed, not batched
+        "ab-pasted.journal": "".join("> " + line for line in seed[1:9]),
+        "ac-numbered.journal": "".join(f"{k + 1:4d} | {line}" for k, line in enumerate(seed[1:9])),
+        "ad-header.journal": seed[0] + body,
+        "ae-script.journal": "#!/bin/sh\nset -e\necho " + body.replace("\n", " ") + "\n",
+        "af-tool.py": "import os\n\n\ndef main():\n    return os.getcwd()\n",
+        "ag-empty.journal": "",
+        "ah-blank.journal": "\n  \n\t\n",
+        "ai-iso.journal": iso,
+        "aj-crlf.journal": body.replace("\n", "\r\n"),
+        "ak-latin.journal": body.encode()
+        + b"Mar 11 13:05:00 edge-node-2 kubelet[2231]: \xe9t\xe9\n",
+        "al-leading-space.journal": " " + body,
+        "am-german.journal": body.replace("Mar 11", "Mär 11"),
+        "an-notes.journal": "Notes from the node:\n" + body,
+        "ao-multus.log.journal": (SEED / "multus.log").read_text(encoding="utf-8"),
+    }
+    root.mkdir(parents=True)
+    paths = []
+    for name, text in texts.items():
+        data = text if isinstance(text, bytes) else text.encode()
+        path = root / name
+        path.write_bytes(data)
+        os.utime(path, (MTIME, MTIME))
+        paths.append(path)
+    good = gzip.compress(body.encode())
+    for name, data in (("ap-bad.journal.gz", good[:10] + b"\x00garbage" * 4),
+                       ("aq-cut.journal.gz", good[: len(good) // 2]),
+                       ("ar-whole.journal.gz", good)):  # fmt: skip
+        (root / name).write_bytes(data)
+        os.utime(root / name, (MTIME, MTIME))
+        paths.append(root / name)
+    return paths
+
+
+@pytest.mark.parametrize("year", [None, 2026], ids=["years-from-files", "year-argument"])
+def test_look_alikes_among_many_journal_pieces_read_as_each_alone(
+    tmp_path: Path, year: int | None
+) -> None:
+    """Pieces of real journals decided as a group (``sniffgroup``), with files among them that
+    share their suffix but are another format, decorated, a script, empty, blank, damaged or
+    compressed: each file's verdict, events and issues are those it gets parsed alone, and
+    every file is accounted."""
+    pieces = _journal_pieces(tmp_path / "pieces")
+    odd = _look_alikes(tmp_path / "odd")
+    paths = [str(p) for p in sorted([*pieces, *odd], key=lambda p: p.name)]
+    known = [
+        item.file
+        for _, item, fmt in sniffgroup.grouped(iter_inputs(paths), None)
+        if fmt is not None
+    ]
+    # the group decision did something, and left every look-alike to be decided alone but
+    # those that are plain journald after all (a note line above records, a gzip's content)
+    assert len(known) >= len(pieces) // 2
+    plain = ("an-notes.journal", "aq-cut.journal.gz", "ar-whole.journal.gz")
+    assert not {str(p) for p in odd if p.name not in plain} & set(known)
+    together = parse(paths, year=year, on_error="collect")
+    alone = [parse(p, year=year, on_error="collect") for p in paths]
+    _same(together, alone)
+    assert {fs.file for fs in together.stats.files} | {
+        i.file for i in together.issues if i.lost
+    } == set(paths)
+    by_file = {fs.file: fs for fs in together.stats.files}
+    assert by_file[str(tmp_path / "odd" / "aa-klog.journal")].format == "klog"
+    assert by_file[str(tmp_path / "odd" / "ae-script.journal")].not_log
+    assert by_file[str(tmp_path / "odd" / "af-tool.py")].not_log
+    assert by_file[str(tmp_path / "odd" / "ab-pasted.journal")].format == "journald"
+    assert any("pasted text" in i.reason for i in together.issues)
+    assert any("gzip stream is damaged" in i.reason or "truncated" in i.reason
+               for i in together.issues if i.file.endswith("ap-bad.journal.gz"))  # fmt: skip
+
+
+def test_group_admission_agrees_with_each_file_decided_alone(tmp_path: Path) -> None:
+    """``admit_many`` says yes only where paste detection, detection and ``batchable`` each
+    say so for the file alone; generated heads mix records, decorations, markers, blank and
+    white-space lines, other stamps and programs."""
+    from multus_forensics.formats.base import ParseContext
+    from multus_forensics.ingest import RawStream, decode
+    from multus_forensics.ingest.paste import strip_paste_decoration
+    from multus_forensics.pipeline import _choose
+    from multus_forensics.registry import get_format
+
+    rng = random.Random(5)
+    record = (SEED / "kubelet.journal").read_text().splitlines()[1:]
+    other = [
+        "-- Boot 5c1e9a2b0d7f4e21a7cc1e3b9f0e4d11 --",
+        "I0311 13:01:40.118204    2231 kubelet.go:2424] \"SyncLoop ADD\"",
+        "2026-03-11T13:01:40+0100 edge-node-2 kubelet[2231]: I0311 hello",
+        "Mär 11 13:01:40 edge-node-2 kubelet[2231]: hallo",
+        "Mar 11 13:01:40 edge-node-2: no identifier",
+        "Mar 1 13:01:40 edge-node-2 kubelet[2231]: one space, one digit",
+        "Mar  1 13:01:40.123456 edge-node-2 kubelet: padded, precise",
+        "Marx 11 13:01:40 edge-node-2 kubelet[2231]: not a month",
+        "    continued text", "\tat main.go:12", "", "   ", "> quoted", "12: numbered",
+        "def main():", "}", "*emphasis*", "~~~", "# comment", "time=\"x\" level=info msg=y",
+        record[0] + "\r", record[1] + "\x00", "\x1fseparator", "\x0bvertical tab",
+    ]  # fmt: skip
+    datas: list[bytes] = []
+    for _ in range(400):
+        n = rng.choice((1, 2, 3, 5, 10, 20, 25, 60))
+        share = rng.choice((1.0, 0.9, 0.6, 0.4, 0.2, 0.0))
+        lines = [
+            rng.choice(record) if rng.random() < share else rng.choice(other) for _ in range(n)
+        ]
+        datas.append(("\n".join(lines) + rng.choice(("\n", ""))).encode())
+    fmt = get_format("journald")
+    verdicts = fmt.admit_many(datas)
+    assert 0 < sum(verdicts) < len(datas)
+    for data, admitted in zip(datas, verdicts, strict=True):
+        src, issues = decode(RawStream("x.journal", data, name="x.journal"))
+        stripped, pasted = strip_paste_decoration(src)
+        _, chosen, _ = _choose(stripped, None, "x.journal")
+        alone = (
+            not issues
+            and not pasted
+            and stripped is src
+            and chosen is fmt
+            and fmt.batchable(src, ParseContext())
+        )
+        assert alone or not admitted, data

@@ -61,16 +61,11 @@ class TextSource:
     ) -> None:
         if text is None and data is None:
             raise ValueError("TextSource needs text or data")
-        set_ = object.__setattr__
-        for name, value in (
-            ("file", file),
-            ("member", member),
-            ("mtime", mtime),
-            ("mtime_origin", mtime_origin),
-            ("node_hint", node_hint),
-            ("data", data),
-        ):
-            set_(self, name, value)
+        # frozen: the fields go straight into the instance dict (one update, not six setattrs)
+        self.__dict__.update(
+            file=file, member=member, mtime=mtime, mtime_origin=mtime_origin,
+            node_hint=node_hint, data=data,
+        )  # fmt: skip
         if text is not None:
             self.__dict__["text"] = text  # what the cached property would compute
 
@@ -83,14 +78,21 @@ class TextSource:
     def _decoded(self) -> bool:
         return "text" in self.__dict__
 
-    @cached_property
+    @property
     def line_count(self) -> int:
-        """``len(self.lines)`` without building the list (large files)."""
+        """``len(self.lines)`` without building the list (large files); counted once, kept
+        without ``cached_property``'s lock (read for every one of thousands of small files)."""
+        have: int | None = self.__dict__.get("_line_count")
+        if have is not None:
+            return have
         if self.data is not None and not self._decoded():
             data = self.data
-            return count(data, b"\n") + (1 if len(data) and data[-1:] != b"\n" else 0)
-        text = self.text
-        return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+            n = count(data, b"\n") + (1 if len(data) and data[-1:] != b"\n" else 0)
+        else:
+            text = self.text
+            n = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+        self.__dict__["_line_count"] = n
+        return n
 
     @cached_property
     def lines(self) -> list[str]:
@@ -178,6 +180,41 @@ class ParseOutput:
     event_lines: int | None = None
 
 
+class BatchRows(ParseOutput):
+    """One source's output of :meth:`LogFormat.parse_batch` whose events are the rows
+    ``start .. start + height`` of a frame every output of the batch shares.
+
+    ``events`` is cut from that frame when first read; a caller that keeps the rows where they
+    are (``parse`` hands the shared frame on whole) pays no slice per source, which for a
+    10-line file cost more than parsing its lines.
+    """
+
+    def __init__(
+        self,
+        frame: pl.DataFrame,
+        start: int,
+        height: int,
+        issues: list[ParseIssue],
+        blank_lines: int,
+        header_lines: int,
+        event_lines: int,
+    ) -> None:
+        self.shared, self.start, self.height = frame, start, height
+        self._events: pl.DataFrame | None = None
+        self.issues, self.blank_lines, self.header_lines = issues, blank_lines, header_lines
+        self.event_lines = event_lines
+
+    @property
+    def events(self) -> pl.DataFrame:
+        if self._events is None:
+            self._events = self.shared.slice(self.start, self.height)
+        return self._events
+
+    @events.setter
+    def events(self, frame: pl.DataFrame) -> None:  # the new frame is then all the rows
+        self.shared, self.start, self.height, self._events = frame, 0, frame.height, frame
+
+
 class LogFormat:
     """Base class of the registered formats (one subclass per module under ``formats/``)."""
 
@@ -198,6 +235,13 @@ class LogFormat:
         """Whether ``src`` may be parsed with others of this format by :meth:`parse_batch`
         (a format whose per-file setup outweighs a small file's lines says yes to those)."""
         return False
+
+    def admit_many(self, datas: Sequence[bytes]) -> list[bool]:
+        """For texts whose names only this format's globs match, whether each certainly passes
+        decoding unchanged, needs no paste stripping, is detected as this format and is
+        :meth:`batchable` in a ``parse`` call: decided for many small files at once, where
+        asking each costs more than parsing its lines. False means "ask one by one"."""
+        return [False] * len(datas)
 
     def parse_batch(
         self, srcs: Sequence[TextSource], ctxs: Sequence[ParseContext]

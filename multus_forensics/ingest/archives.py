@@ -33,6 +33,8 @@ from datetime import UTC, datetime
 from typing import IO, Final, Literal, Protocol
 
 from multus_forensics.ingest.compression import (
+    MAGICS,
+    SUFFIXES,
     decompressed,
     sniff_compression,
     strip_suffix,
@@ -184,8 +186,11 @@ def is_tar(head: bytes) -> bool:
         return False
     if head[257:262] == b"ustar":
         return True
+    field = head[148:156].split(b"\0", 1)[0].strip()
+    if field.translate(None, b"01234567_+-"):
+        return False  # what int(field, 8) refuses (a text's head): no exception to raise
     try:
-        stored = int(head[148:156].split(b"\0", 1)[0].strip() or b"-1", 8)
+        stored = int(field or b"-1", 8)
     except ValueError:
         return False
     return stored == sum(head[:148]) + 256 + sum(head[156:512]) and head[0] != 0
@@ -337,12 +342,7 @@ def _read_plain(
     if len(data) >= size:
         return data, None
     data = _complete_lines(data)
-    lines = data.count(b"\n")
-    reason = (
-        f"file shrank from {size} bytes while it was read (truncated or rotated under us, "
-        f"e.g. copytruncate): the {lines} complete lines read were kept"
-    )
-    return data, _issue(ctx, where, reason)
+    return data, _issue(ctx, where, _shrank(size, data.count(b"\n")))
 
 
 def _read_capped(
@@ -379,9 +379,9 @@ def _read_capped(
 
 def _hostname_file(data: Data, logical: str, ctx: WalkContext) -> str | None:
     """The node named by a sosreport ``hostname`` file (tree metadata, not a log), if ``logical`` is one."""
-    root = posixpath.dirname(logical)
-    if posixpath.basename(logical) != "hostname":
+    if not logical.endswith("hostname") or posixpath.basename(logical) != "hostname":
         return None
+    root = posixpath.dirname(logical)
     if root not in ctx.hostnames and sosreport_root(logical) != root:
         return None
     host = read_hostname(bytes(data[:4096]).decode("utf-8", "replace"))
@@ -390,22 +390,77 @@ def _hostname_file(data: Data, logical: str, ctx: WalkContext) -> str | None:
     return host
 
 
+#: the first bytes of every compression, archive and binary magic (one test for most texts)
+_MAGIC_FIRST: Final = frozenset(
+    m[:1] for m in (*(m for m, _ in MAGICS), *(m for m, _ in BINARY_MAGICS), b"PK")
+)
+#: regular files up to this size are read with one ``os.read`` of their known size
+#: (:func:`walk_small`); the first bytes of a larger one decide how it is read
+SMALL_FILE_BYTES: Final = 1 << 20
+
+
+def walk_small(fd: int, size: int, ctx: WalkContext, where: Where) -> Iterator[Item] | None:
+    """The streams of a small regular file at the start of descriptor ``fd``, read whole with
+    one read of its known ``size``; ``None`` (nothing consumed: the descriptor is rewound)
+    when its first bytes are compressed, an archive or binary, which :func:`walk` reads.
+
+    A folder of thousands of small logs pays, per file, only this read: no head read through
+    a buffer first, no second read from the start, no repeated magic checks.
+    """
+    data = os.read(fd, size + 1)  # a regular file reads short only at its end
+    if len(data) > size:  # grown since fstat: the rest as it is now, as _read_plain reads
+        with io.FileIO(fd, closefd=False) as raw:
+            data += raw.readall()
+    head = data[:_HEAD]
+    if (
+        head[:1] in _MAGIC_FIRST and (sniff_compression(head) or is_zip(head) or binary_kind(head))
+    ) or is_tar(head):
+        os.lseek(fd, 0, os.SEEK_SET)
+        return None
+    if len(data) < size:
+        data = _complete_lines(data)
+        return _text_data(data, _issue(ctx, where, _shrank(size, data.count(b"\n"))), ctx, where)
+    return iter((_text_stream(data, ctx, where),))
+
+
+def _shrank(size: int, lines: int) -> str:
+    return (
+        f"file shrank from {size} bytes while it was read (truncated or rotated under us, "
+        f"e.g. copytruncate): the {lines} complete lines read were kept"
+    )
+
+
 def _text(head: bytes, fh: IO[bytes], ctx: WalkContext, where: Where) -> Iterator[Item]:
     data, problem = _read_capped(head, fh, ctx, where)
+    yield from _text_data(data, problem, ctx, where)
+
+
+def _text_data(
+    data: Data, problem: ParseIssue | None, ctx: WalkContext, where: Where
+) -> Iterator[Item]:
+    """The stream of a text read whole, after the problem met reading it (if any)."""
     if problem is not None:
         yield problem
     for reader in where.readers:  # the cause first, before the text it damaged
         for reason in reader.problems():
             yield _issue(ctx, where, reason)
+    yield _text_stream(data, ctx, where)
+
+
+def _text_stream(data: Data, ctx: WalkContext, where: Where) -> Item:
+    """The stream of a text, or the note that it is a sosreport's ``hostname`` file."""
     logical = _logical(ctx, where)
     host = _hostname_file(data, logical, ctx)
     if host:
         reason = f"sosreport hostname file: node {host!r} used for this tree (not a log)"
-        yield _issue(ctx, where, reason, "warning")
-        return
-    name = posixpath.join(posixpath.dirname(logical), strip_suffix(posixpath.basename(logical)))
+        return _issue(ctx, where, reason, "warning")
+    name = logical  # the compression suffix off the base name, if it has one
+    if logical.endswith(SUFFIXES):
+        name = posixpath.join(posixpath.dirname(logical), strip_suffix(posixpath.basename(logical)))
     hint = node_hint(logical, ctx.hostnames)
-    yield RawStream(ctx.file, data, where.member, where.mtime, where.origin, hint, ctx.bundle, name)
+    return RawStream(
+        ctx.file, data, where.member, where.mtime, where.origin, hint, ctx.bundle, name
+    )
 
 
 _SPECIAL: Final = "device/fifo member skipped (no log content)"

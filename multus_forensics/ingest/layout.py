@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import posixpath
 import re
+from functools import lru_cache
 from typing import Final, Literal
 
-from multus_forensics.ingest.compression import strip_suffix
+from multus_forensics.ingest.compression import SUFFIXES, strip_suffix
 
 BundleKind = Literal["must-gather", "sosreport"]
 
@@ -47,8 +48,10 @@ def rotation_key(path: str) -> tuple[str, RotationRank]:
     The set id is the directory plus the live file's name, so ``a/kubelet.log.1`` and
     ``b/kubelet.log.1`` are different sets.
     """
-    directory, base = posixpath.split(path.replace("\\", "/"))
-    name = strip_suffix(base)
+    directory, base = posixpath.split(path.replace("\\", "/") if "\\" in path else path)
+    name = strip_suffix(base) if base.endswith(SUFFIXES) else base
+    if not name[-1:].isdigit() and "T" not in name and not name.startswith("previous"):
+        return f"{directory}/{name}", (2, "", 0)  # none of the patterns below can match
     m = _PREVIOUS.match(name)
     if m and directory.endswith("/logs"):
         return f"{directory}/current{m['rest']}", (0, "", -1)
@@ -101,6 +104,25 @@ def node_hint(path: str, hostnames: dict[str, str] | None = None) -> str | None:
     for root, host in (hostnames or {}).items():
         if path.startswith(root.rstrip("/") + "/"):
             return host
+    folder, _, base = path.rpartition("/")
+    if base not in _LAYOUT_NAMES and not base.startswith("sosreport-"):
+        return _folder_hint(folder)  # the base name plays no part: once per folder
+    return _layout_hint(path)
+
+
+#: names :func:`bundle_kind` and :func:`node_hint` look for, as the last part of a path too
+_LAYOUT_NAMES: Final = frozenset(
+    ("sos_commands", "host_service_logs", "cluster-scoped-resources", "pods")
+)
+
+
+@lru_cache(maxsize=256)
+def _folder_hint(folder: str) -> str | None:
+    """:func:`_layout_hint` of a file in ``folder`` whose name is none of :data:`_LAYOUT_NAMES`."""
+    return _layout_hint(folder + "/_")
+
+
+def _layout_hint(path: str) -> str | None:
     parts = path.split("/")
     kind = bundle_kind(path)
     if kind == "sosreport":

@@ -13,13 +13,20 @@ import mmap
 import os
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import IO, Final
 
 from multus_forensics.formats.base import TextSource
-from multus_forensics.ingest.archives import Item, WalkContext, Where, walk
+from multus_forensics.ingest.archives import (
+    SMALL_FILE_BYTES,
+    Item,
+    WalkContext,
+    Where,
+    walk,
+    walk_small,
+)
 from multus_forensics.ingest.layout import read_hostname
 from multus_forensics.ingest.model import Limits, RawStream, Unreadable
 from multus_forensics.mapping import release, steps
@@ -48,7 +55,8 @@ def _walk_dir(
 ) -> Iterator[str | Unreadable]:
     found = False
     errors: list[OSError] = []
-    for root, dirs, files in os.walk(top, onerror=errors.append):
+    for root, dirs, entries in _walk(top, errors.append):
+        files = {e.name: e for e in entries}
         dirs.sort()
         dirs[:] = [d for d in dirs if not _excluded(os.path.join(root, d), exclude)]
         if "sos_commands" in dirs and "hostname" in files:
@@ -65,8 +73,8 @@ def _walk_dir(
         for name in sorted(files):
             found = True
             path = os.path.join(root, name)
-            try:
-                special = not stat.S_ISREG(os.stat(path).st_mode)
+            try:  # a regular file is known from its directory entry (no stat but for links)
+                special = not files[name].is_file() and not stat.S_ISREG(os.stat(path).st_mode)
             except OSError:
                 special = False  # a dangling link: opening it reports the problem
             if special:  # a FIFO would block the walk; sockets and devices hold no log
@@ -77,6 +85,43 @@ def _walk_dir(
         yield _unreadable(exc.filename or top, f"cannot list directory: {exc.strerror or exc}")
     if not found and not errors:
         yield _unreadable(top, "directory contains no files")
+
+
+def _walk(
+    top: str, onerror: Callable[[OSError], object]
+) -> Iterator[tuple[str, list[str], list[os.DirEntry[str]]]]:
+    """``os.walk(top, onerror=onerror)`` (top-down, links not followed, ``dirs`` pruned in
+    place by the caller) giving the directory entries of the other files, whose type the
+    directory listing already tells."""
+    dirs: list[str] = []
+    others: list[os.DirEntry[str]] = []
+    try:
+        listing = os.scandir(top)
+    except OSError as exc:
+        onerror(exc)
+        return
+    with listing:
+        while True:
+            try:
+                entry = next(listing)
+            except StopIteration:
+                break
+            except OSError as exc:
+                onerror(exc)
+                return
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                dirs.append(entry.name)
+            else:
+                others.append(entry)
+    yield top, dirs, others
+    for name in dirs:
+        path = os.path.join(top, name)
+        if not os.path.islink(path):
+            yield from _walk(path, onerror)
 
 
 def expand(
@@ -120,55 +165,80 @@ def count_inputs(paths: Sequence[str]) -> int:
 
 
 def _read_file(path: str, bundle: str, limits: Limits, hostnames: dict[str, str]) -> Iterator[Item]:
-    ctx = WalkContext(path, bundle, limits, hostnames)
     if path == "-":
-        ctx.file = STDIN
+        ctx = WalkContext(STDIN, bundle, limits, hostnames)
         yield from walk(sys.stdin.buffer, ctx)
         return
     try:
-        fh = _open_regular(path)
+        opened = _open_fd(path)
     except OSError as exc:
         yield _unreadable(path, f"cannot read: {exc.strerror or exc}")
         return
-    if fh is None:
+    if opened is None:
         yield _unreadable(path, _SPECIAL)
         return
-    with fh:
-        try:
-            info = os.fstat(fh.fileno())
-            mtime = datetime.fromtimestamp(info.st_mtime, UTC)
-            ctx = WalkContext(path, bundle, limits, hostnames, info.st_size)
-        except OSError:
-            mtime = None
-        try:
-            yield from walk(fh, ctx, Where(mtime=mtime, origin="file-mtime" if mtime else None))
-        except IsADirectoryError:
-            yield _unreadable(path, "is a directory")
-        except OSError as exc:
-            yield _unreadable(path, f"cannot read: {exc.strerror or exc}")
+    fd, info = opened
+    mtime = datetime.fromtimestamp(info.st_mtime, UTC)
+    ctx = WalkContext(path, bundle, limits, hostnames, info.st_size)
+    where = Where(mtime=mtime, origin="file-mtime")
+    try:
+        if stat.S_ISREG(info.st_mode) and _small(info.st_size, limits):
+            read = walk_small(fd, info.st_size, ctx, where)  # None: rewound, to be streamed
+            if read is not None:
+                os.close(fd)
+                fd = -1
+                yield from read
+                return
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1
+            yield from walk(fh, ctx, where)
+    except IsADirectoryError:
+        yield _unreadable(path, "is a directory")
+    except OSError as exc:
+        yield _unreadable(path, f"cannot read: {exc.strerror or exc}")
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
-def _open_regular(path: str) -> IO[bytes] | None:
-    """``path`` opened for reading when it is a regular file (or a directory, which fails on
-    read), ``None`` for a FIFO, socket or device.
+def _small(size: int, limits: Limits) -> bool:
+    """Whether a regular file of ``size`` bytes is read with one read (not mapped, under the cap)."""
+    least = limits.map_min_bytes
+    return size <= min(SMALL_FILE_BYTES, limits.max_member_bytes) and (
+        least is None or size < least
+    )
+
+
+def _open_fd(path: str) -> tuple[int, os.stat_result] | None:
+    """A descriptor of ``path`` and its status when it is a regular file (or a directory,
+    which fails on read), ``None`` for a FIFO, socket or device.
 
     Checked before opening (opening a FIFO blocks until a writer comes, a tape device may
     rewind) and again on the descriptor, opened non-blocking, in case the path was swapped.
+    A small file is read from the descriptor itself, with no file object around it.
     """
     mode = os.stat(path).st_mode
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         return None
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     try:
-        mode = os.fstat(fd).st_mode
-        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        info = os.fstat(fd)
+        if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
             os.close(fd)
             return None
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
+        if not stat.S_ISREG(info.st_mode):  # O_NONBLOCK does nothing to a regular file's reads
+            os.set_blocking(fd, True)
+        return fd, info
     except BaseException:
         os.close(fd)
         raise
+
+
+def _open_regular(path: str) -> IO[bytes] | None:
+    """``path`` opened for reading when it is a regular file (or a directory, which fails on
+    read), ``None`` for a FIFO, socket or device (:func:`_open_fd`)."""
+    opened = _open_fd(path)
+    return None if opened is None else os.fdopen(opened[0], "rb")
 
 
 def iter_inputs(paths: Sequence[str], limits: Limits | None = None) -> Iterator[tuple[int, Item]]:
@@ -187,6 +257,16 @@ def iter_streams(paths: Sequence[str], limits: Limits | None = None) -> Iterator
     """Yield one :class:`RawStream` per readable file or member, and an issue per problem."""
     for _, item in iter_inputs(paths, limits):
         yield item
+
+
+def clean(stream: RawStream) -> TextSource:
+    """What :func:`decode` gives a stream known to need nothing changed or reported (ASCII
+    bytes in memory without NUL or CR: ``LogFormat.admit_many`` admits no other), without
+    checking it again."""
+    return TextSource(
+        stream.file, None, stream.member, stream.mtime, stream.mtime_origin, stream.node_hint,
+        stream.data,
+    )  # fmt: skip
 
 
 def decode(stream: RawStream, node_hint: str | None = None) -> tuple[TextSource, list[ParseIssue]]:

@@ -15,11 +15,12 @@ each file alone.
 
 from __future__ import annotations
 
+import itertools
 import mmap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
-from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.base import BatchRows, ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.fast._vecmerge import _interleave
 from multus_forensics.formats.kubelet import _journalrec, _journalvec
 from multus_forensics.formats.kubelet._journalvec import (
@@ -43,6 +44,97 @@ MAX_FILE_LINES: Final = 4096
 #: the scanned rows' year source until each file's own is put in (rows whose stamp has its year: null)
 _THE_FILES: Final = "\x00file"
 _FILE: Final = "_batch_file"
+
+
+#: a line this matches is one :data:`._syslogstamp.SHORT_RE` reads, with an English month: the
+#: same shape, each part narrowed to ASCII (Rust's regex engine runs it over many files at once)
+EN_SHORT_LINE: Final = (
+    r"^(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}[0-9]{1,2} "
+    r"[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})? [A-Za-z0-9][A-Za-z0-9_.-]* "
+    r"[!-9;-Z\\-~]+(?:\[[0-9]+\])?:(?: |$)"
+)
+#: the same, on a line that still ends with its newline
+_EN_SHORT_LINE_NL: Final = EN_SHORT_LINE.removesuffix("(?: |$)") + "(?: |\n|$)"
+#: head lines detection sniffs (``TextSource.head``'s default), and the head lines
+#: :func:`._journalvec.applies` reads before the scanner takes a file
+SNIFF_HEAD: Final = 50
+SCAN_HEAD: Final = 20
+#: first bytes a line may start with for its file to be admitted: printable ASCII but white
+#: space, digits, the paste marks ``>`*~`` (:mod:`multus_forensics.ingest.paste`), ``#``
+#: (a ``#!`` script) and ``-`` (a journal header, which dates the file)
+_SAFE_FIRST: Final = bytes(
+    c for c in range(0x21, 0x7F) if not chr(c).isdigit() and chr(c) not in ">`*~#-"
+)
+
+
+def admit_heads(datas: Sequence[bytes], min_score: float) -> list[bool]:
+    """For each text (ASCII, no NUL or CR: as ingestion passes it on unchanged; any other is
+    refused), whether it is certainly what detection and :func:`batchable` find one by one
+    for a file the journald globs name: no paste decoration to strip, a journald sniff of at
+    least ``min_score``, and a head the scanner takes. Decided for all at once (one line table,
+    one regex pass over the head lines); a False only means "ask one by one".
+
+    Each test is a sufficient form of the per-file one: a line matching
+    :data:`EN_SHORT_LINE` is a record both the sniff and the scanner's admission count, and a
+    file whose every line is empty or starts with a :data:`_SAFE_FIRST` byte has no blank line
+    but empty ones and no first character paste detection looks for.
+    """
+    import numpy as np
+    import polars as pl
+    import pyarrow as pa
+
+    from multus_forensics._native import require
+
+    plain = [k for k, d in enumerate(datas) if d.isascii() and b"\x00" not in d and b"\r" not in d]
+    if len(plain) < len(datas):  # the others are asked one by one
+        out = [False] * len(datas)
+        for k, ok in zip(plain, admit_heads([datas[k] for k in plain], min_score), strict=True):
+            out[k] = ok
+        return out
+    if not datas:
+        return []
+    _kscan = require("_kscan")
+    ended = [d if d.endswith(b"\n") else d + b"\n" for d in datas]
+    sizes = np.fromiter((len(d) for d in ended), dtype=np.int64, count=len(ended))
+    byte_lo = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    joined = b"".join(ended)
+    starts_b, lens_b, months_b = _kscan.lines(joined)
+    starts = np.frombuffer(starts_b, dtype=np.int64)
+    lens = np.frombuffer(lens_b, dtype=np.int64)
+    months = np.frombuffer(months_b, dtype=np.uint8)
+    n = len(datas)
+    owner = np.searchsorted(byte_lo, starts, "right") - 1
+    safe = np.zeros(256, dtype=bool)
+    safe[np.frombuffer(_SAFE_FIRST, dtype=np.uint8)] = True
+    nonblank = lens > 0
+    first = np.frombuffer(joined, dtype=np.uint8)[starts[nonblank]]
+    unsafe = np.zeros(len(starts), dtype=bool)
+    unsafe[nonblank] = ~safe[first]
+    counts = np.bincount(owner, minlength=n)
+    # each line's place among its file's non-blank lines
+    seen: np.ndarray = np.cumsum(nonblank) - nonblank
+    line_lo = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    rank: np.ndarray = seen - seen[line_lo[owner]]
+    head = nonblank & (rank < SNIFF_HEAD)
+    hit = np.zeros(len(starts), dtype=bool)
+    ask = np.flatnonzero(head & (months > 0))
+    if len(ask):  # each line with its newline, a view of the joined bytes, matched in Rust
+        ends = np.append(starts, len(joined))
+        every = pa.LargeStringArray.from_buffers(
+            len(starts), pa.py_buffer(ends), pa.py_buffer(joined)
+        )
+        asked = pl.Series(every).filter(pl.Series(head & (months > 0)))
+        hit[ask] = asked.str.contains(_EN_SHORT_LINE_NL).to_numpy()
+    n50 = np.bincount(owner, head, minlength=n)
+    h50 = np.bincount(owner, head & hit, minlength=n)
+    head20 = nonblank & (rank < SCAN_HEAD)
+    n20 = np.bincount(owner, head20, minlength=n)
+    h20 = np.bincount(owner, head20 & hit, minlength=n)
+    clean = np.bincount(owner, unsafe, minlength=n) == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sniffed = h50 / n50 >= min_score
+    ok = clean & (n50 > 0) & sniffed & (h20 * 2 > n20) & (counts <= MAX_FILE_LINES)
+    return [bool(v) for v in ok.tolist()]
 
 
 def batchable(src: TextSource, ctx: ParseContext) -> bool:
@@ -149,12 +241,11 @@ def parse_batch(
     heights = np.bincount(owners, minlength=len(srcs)).tolist()
     nlines = np.bincount(owners, events["nlines"].to_numpy(), minlength=len(srcs))
     events = events.drop(_FILE)
-    at = 0
-    for f, out in enumerate(outs):
-        out.events = events.slice(at, heights[f])
-        out.event_lines = int(nlines[f])
-        at += heights[f]
-    return outs
+    firsts = itertools.accumulate(heights, initial=0)  # one more than there are files
+    return [
+        BatchRows(events, at, height, o.issues, o.blank_lines, o.header_lines, int(n))
+        for o, at, height, n in zip(outs, firsts, heights, nlines.tolist(), strict=False)
+    ]
 
 
 #: the scanned rows' columns in one order (a chunk with one node has it added as a constant)
@@ -188,13 +279,19 @@ def _years_per_file(
     firsts = np.flatnonzero(new_file)
     lasts = np.append(firsts[1:] - 1, len(idx) - 1)
     offsets = total - np.repeat(total[firsts], np.diff(np.append(firsts, len(idx))))
-    first_year = np.array(
-        [
-            ctxs[f].year_anchor.first_year(int(offsets[b]), int(seq[a]), int(seq[b]))
-            for f, a, b in zip(whose[firsts].tolist(), firsts.tolist(), lasts.tolist(), strict=True)
-        ],
-        dtype=np.int64,
-    )
+    pinned = {c.year_anchor.year for c in ctxs}
+    if len(pinned) == 1 and None not in pinned:  # year= given: every file starts in it
+        first_year = np.full(len(firsts), pinned.pop(), dtype=np.int64)
+    else:
+        first_year = np.array(
+            [
+                ctxs[f].year_anchor.first_year(int(offsets[b]), int(seq[a]), int(seq[b]))
+                for f, a, b in zip(
+                    whose[firsts].tolist(), firsts.tolist(), lasts.tolist(), strict=True
+                )
+            ],
+            dtype=np.int64,
+        )
     years[idx] = np.repeat(first_year, np.diff(np.append(firsts, len(idx)))) + offsets
     return years
 

@@ -1,0 +1,80 @@
+"""Many small streams' formats decided at once, before the pipeline reads them one by one.
+
+A folder of thousands of short logs costs, per file, more to recognise than to parse: paste
+detection, the not-a-log checks and every format's sniff read each head line in Python. Here
+streams are taken from the inputs a group at a time (at most :data:`GROUP_STREAMS` of them and
+:data:`GROUP_BYTES` beside the last one); those in memory whose names only one format's globs
+match (:func:`~multus_forensics.registry.sole_named`) are put to that format's
+:meth:`~multus_forensics.formats.base.LogFormat.admit_many`, which decides for all of them in
+one vectorised pass whether each is certainly that format, clean, undecorated and batchable.
+Every other stream, and every one the test does not admit, is decided one by one as before;
+streams and issues keep their order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Final
+
+from multus_forensics import notlog
+from multus_forensics.ingest.model import RawStream
+from multus_forensics.registry import get_format, sole_named
+
+if TYPE_CHECKING:
+    from multus_forensics.formats.base import LogFormat
+    from multus_forensics.ingest.archives import Item
+
+#: streams and bytes held at most before a group is decided
+GROUP_STREAMS: Final = 4096
+GROUP_BYTES: Final = 16 << 20
+#: streams of one format a group needs before they are decided together (fewer: one by one)
+MIN_KNOWN: Final = 8
+#: streams larger than this are decided one by one (their head is a small part of them)
+MAX_KNOWN_BYTES: Final = 1 << 20
+
+
+def grouped(
+    items: Iterable[tuple[int, Item]], forced: str | None
+) -> Iterator[tuple[int, Item, LogFormat | None]]:
+    """``items`` in their order, each with the format it is known to be (undecorated, detected
+    and batchable), or None: decide it one by one. ``forced`` (a format given by the user)
+    leaves every stream to the per-file path."""
+    if forced is not None:
+        for index, item in items:
+            yield index, item, None
+        return
+    held: list[tuple[int, Item]] = []
+    size = 0
+    for index, item in items:
+        held.append((index, item))
+        if isinstance(item, RawStream):
+            size += len(item.data)
+        if len(held) >= GROUP_STREAMS or size >= GROUP_BYTES:
+            yield from _decided(held)
+            held, size = [], 0
+    yield from _decided(held)
+
+
+def _decided(held: list[tuple[int, Item]]) -> Iterator[tuple[int, Item, LogFormat | None]]:
+    candidates: dict[str, list[tuple[int, bytes]]] = {}
+    for k, (_, item) in enumerate(held):
+        if type(item) is not RawStream:
+            continue
+        data = item.data  # bytes in memory (a mapped file is large); ASCII, NUL, CR: admit_many
+        if type(data) is not bytes or len(data) > MAX_KNOWN_BYTES:
+            continue
+        name = item.name or item.label  # as the pipeline names it for detection
+        only = sole_named(name)
+        if only is not None and notlog.by_name(name, ()) is None:
+            candidates.setdefault(only, []).append((k, data))
+    known: list[LogFormat | None] = [None] * len(held)
+    for only, found in candidates.items():
+        if len(found) < MIN_KNOWN:
+            continue
+        fmt = get_format(only)
+        verdicts = fmt.admit_many([data for _, data in found])
+        for (k, _), ok in zip(found, verdicts, strict=True):
+            if ok:
+                known[k] = fmt
+    for (index, item), decided in zip(held, known, strict=True):
+        yield index, item, decided
