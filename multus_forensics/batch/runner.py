@@ -54,6 +54,20 @@ class ParseOptions:
     on_error: OnError = "collect"
     limits: Limits | None = None
 
+    def parse(self, paths: Sequence[str]) -> EventLog:
+        """:func:`multus_forensics.parse` of ``paths`` with these keywords."""
+        from multus_forensics.pipeline import parse
+
+        return parse(
+            list(paths),
+            format=self.format,
+            year=self.year,
+            tz=self.tz,
+            now=self.now,
+            on_error=self.on_error,
+            limits=self.limits,
+        )
+
 
 @dataclass
 class UnitResult:
@@ -126,18 +140,8 @@ def parse_unit(
     """Parse one unit (runs in a worker): the picklable unit of work of a batch."""
     import io
 
-    from multus_forensics.pipeline import parse
-
     start, cpu = time.perf_counter(), time.process_time()
-    log = parse(
-        list(unit.paths),
-        format=options.format,
-        year=options.year,
-        tz=options.tz,
-        now=options.now,
-        on_error=options.on_error,
-        limits=options.limits,
-    )
+    log = options.parse(unit.paths)
     extra = after(unit.label, log) if after is not None else None
     buf = io.BytesIO()
     if keep_events:

@@ -83,8 +83,6 @@ def admit_heads(datas: Sequence[bytes], min_score: float) -> list[bool]:
     import polars as pl
     import pyarrow as pa
 
-    from multus_forensics._native import require
-
     plain = [k for k, d in enumerate(datas) if d.isascii() and b"\x00" not in d and b"\r" not in d]
     if len(plain) < len(datas):  # the others are asked one by one
         out = [False] * len(datas)
@@ -93,17 +91,9 @@ def admit_heads(datas: Sequence[bytes], min_score: float) -> list[bool]:
         return out
     if not datas:
         return []
-    _kscan = require("_kscan")
     ended = [d if d.endswith(b"\n") else d + b"\n" for d in datas]
-    sizes = np.fromiter((len(d) for d in ended), dtype=np.int64, count=len(ended))
-    byte_lo = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    joined = b"".join(ended)
-    starts_b, lens_b, months_b = _kscan.lines(joined)
-    starts = np.frombuffer(starts_b, dtype=np.int64)
-    lens = np.frombuffer(lens_b, dtype=np.int64)
-    months = np.frombuffer(months_b, dtype=np.uint8)
+    joined, _, starts, lens, months, owner = _line_table(ended)
     n = len(datas)
-    owner = np.searchsorted(byte_lo, starts, "right") - 1
     safe = np.zeros(256, dtype=bool)
     safe[np.frombuffer(_SAFE_FIRST, dtype=np.uint8)] = True
     nonblank = lens > 0
@@ -163,14 +153,7 @@ def parse_batch(
     _kscan = require("_kscan")
     zone = zone_name(ctxs[0]) or "UTC"
     datas = [_bytes(src) for src in srcs]
-    sizes = np.fromiter((len(d) for d in datas), dtype=np.int64, count=len(datas))
-    byte_lo = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    joined = b"".join(datas)
-    starts_b, lens_b, months_b = _kscan.lines(joined)
-    starts = np.frombuffer(starts_b, dtype=np.int64)
-    lens = np.frombuffer(lens_b, dtype=np.int64)
-    months = np.frombuffer(months_b, dtype=np.uint8)
-    owner = np.searchsorted(byte_lo, starts, "right") - 1
+    joined, byte_lo, starts, lens, months, owner = _line_table(datas)
     counts = np.bincount(owner, minlength=len(srcs))
     line_lo = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     years = _years_per_file(months, owner, ctxs)
@@ -294,6 +277,26 @@ def _years_per_file(
         )
     years[idx] = np.repeat(first_year, np.diff(np.append(firsts, len(idx)))) + offsets
     return years
+
+
+def _line_table(
+    datas: Sequence[bytes],
+) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The files' bytes joined and one line table over them: (joined, each file's first byte,
+    line starts, lengths, month codes, each line's file). Every file ends with a newline."""
+    import numpy as np
+
+    from multus_forensics._native import require
+
+    sizes = np.fromiter((len(d) for d in datas), dtype=np.int64, count=len(datas))
+    byte_lo = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    joined = b"".join(datas)
+    starts_b, lens_b, months_b = require("_kscan").lines(joined)
+    starts = np.frombuffer(starts_b, dtype=np.int64)
+    lens = np.frombuffer(lens_b, dtype=np.int64)
+    months = np.frombuffer(months_b, dtype=np.uint8)
+    owner = np.searchsorted(byte_lo, starts, "right") - 1
+    return joined, byte_lo, starts, lens, months, owner
 
 
 def _bytes(src: TextSource) -> bytes:
