@@ -245,3 +245,49 @@ def test_a_structured_record_is_not_pulled_in_through_a_plain_line() -> None:
     # is beyond the 5 s skew of the attempt's own records, so it stays pod-level
     assert dict(tl.events().select("line", "attempt").iter_rows()) == {1: 1, 2: 1, 3: None}
     assert tl.attempts()["outcome"].to_list() == ["unknown"]
+
+
+#: ``fields`` texts where reading the netns by JSON path could differ from decoding it
+_NETNS_FIELDS = [
+    None,
+    "",
+    "{}",
+    '{"netns": "/var/run/netns/cni-1"}',
+    '{"netns":"/run/netns/a b\\"q\\\\x"}',
+    '{"netns": 5}',
+    '{"netns": null, "result": {"interfaces": [{"sandbox": "/s"}]}}',
+    '{"netns": {"path": "/x"}}',
+    '{"a": {"netns": "/nested"}}',
+    '{"name": "netns"}',
+    '{"netns": "/one", "netns": "/two"}',
+    '{"net\\u006es": "/escaped-key"}',
+    '{"result": {"cniVersion":"0.3.1","interfaces":[{"name":"cni0"},{"name":"eth0","sandbox":"/var/run/netns/x"}]}}',
+    '{"result": {"interfaces": [{"sandbox": 3}, {"sandbox": "/s"}]}}',
+    '{"result": {"interfaces": {"a": {"sandbox": "/dict-not-list"}}}}',
+    '{"result": {"interfaces": [{"sandbox": "/first"}]}, "result": 5}',
+    '{"sandbox": "/top-level", "result": {"interfaces": []}}',
+    '{"result": {"interfaces": [{"sandbox": "/x"}]',
+    '{"result": {"interfaces": [{"sandbox": "/nan"}]}, "v": NaN}',
+    '[{"netns": "/array"}]',
+    "not json",
+]
+
+
+@pytest.mark.parametrize("kind", ["multus:add", "runtime:cni:add", "multus:request", "log", None])
+def test_netns_read_by_json_path_is_what_decoding_the_fields_gives(kind: str | None) -> None:
+    from multus_forensics.timeline._records import Rec, _netns, netns_column
+
+    rows = pl.DataFrame(
+        {"kind": [kind] * len(_NETNS_FIELDS), "fields": _NETNS_FIELDS},
+        schema={"kind": pl.String, "fields": pl.String},
+    )
+    known, values = netns_column(rows)
+    for text, ok, value in zip(_NETNS_FIELDS, known, values, strict=True):
+        if not ok or not (kind or "").startswith(("multus:", "runtime:cni")):
+            continue
+        rec = Rec(0, None, None, "multus", kind or "log", "info", None, None, None, None, None,
+                  None, None, None, "", None, text or "{}", "f", None, 1)  # fmt: skip
+        assert value == _netns(rec), text
+    # the ordinary shapes are read by path, not left to decoding
+    assert known[_NETNS_FIELDS.index('{"netns": "/var/run/netns/cni-1"}')]
+    assert known[12]

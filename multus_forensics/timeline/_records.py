@@ -169,12 +169,82 @@ def _netns(rec: Rec) -> str | None:
     return None
 
 
-def _enrich(rec: Rec, chains: dict[str, ErrorChain] | None = None) -> None:
+def _has_netns(kind: str) -> bool:
+    return kind.startswith(("multus:", "runtime:cni"))
+
+
+def netns_column(rows: pl.DataFrame) -> tuple[list[bool], list[str | None]]:
+    """:func:`_netns` of every row of ``rows`` (``kind``, ``fields``) read by JSON path over the
+    column, and whether that reading is certain; :func:`_enrich` decodes the others.
+
+    A Multus log's adds carry whole CNI results in ``fields``: decoding each in Python was most
+    of a timeline's cost. The path is trusted only where the text leaves no doubt that it gives
+    what ``json.loads`` would: the key occurs once, as a key with a string value, on the one
+    ``result``/``interfaces`` list, no ``\\u`` escape could spell a key; a text naming neither key
+    has no netns. Anything else (damaged JSON, duplicate keys, odd types) is decoded.
+    """
+    import polars as pl
+
+    text = pl.col("fields").fill_null("")
+    text = pl.when(text == "").then(pl.lit("{}")).otherwise(text)
+    kind = pl.col("kind").fill_null("")
+    frame = rows.select(
+        text.alias("t"),
+        (kind.str.starts_with("multus:") | kind.str.starts_with("runtime:cni")).alias("w"),
+    ).with_row_index("i")
+    t = pl.col("t")
+
+    def count(word: str) -> pl.Expr:
+        return t.str.count_matches(f'"{word}"', literal=True)
+
+    plain = ~t.str.contains("\\u", literal=True)
+    n_netns, n_sandbox = count("netns"), count("sandbox")
+    own = plain & (n_netns == 1) & t.str.contains(r'"netns"\s*:\s*"')
+    from_result = (
+        plain
+        & (n_netns == 0)
+        & (n_sandbox == 1)
+        & (count("result") == 1)
+        & (count("interfaces") == 1)
+        & t.str.contains(r'"interfaces"\s*:\s*\[')
+        & t.str.contains(r'"sandbox"\s*:\s*"')
+    )
+    marks = frame.filter(pl.col("w")).select(
+        "i",
+        "t",
+        own.alias("own"),
+        from_result.alias("res"),
+        (plain & (n_netns == 0) & (n_sandbox == 0)).alias("none"),
+    )
+    # a JSON path only on the rows it can settle (a path query parses the whole text)
+    read = pl.concat(
+        [
+            marks.filter("own").select("i", t.str.json_path_match("$.netns").alias("v")),
+            marks.filter("res").select(
+                "i", t.str.json_path_match("$.result.interfaces[*].sandbox").alias("v")
+            ),
+        ]
+    )
+    out = frame.select("i", "w").join(
+        marks.select("i", "none").join(read, on="i", how="left"), on="i", how="left"
+    )
+    out = out.sort("i").select(
+        (~pl.col("w") | pl.col("none") | pl.col("v").is_not_null()).alias("known"), "v"
+    )
+    return out.get_column("known").to_list(), out.get_column("v").to_list()
+
+
+def _enrich(
+    rec: Rec,
+    chains: dict[str, ErrorChain] | None = None,
+    netns: tuple[bool, str | None] = (False, None),
+) -> None:
     """Fill identities from the error chain, AddedInterface text, netns and repeat counts.
 
     ``chains`` holds the chains unwrapped so far in this pass: a text repeated by several
     records (the kubelet logs one failure at up to four call sites) is unwrapped once, however
-    small the process-wide cache of :func:`unwrap_error` is."""
+    small the process-wide cache of :func:`unwrap_error` is. ``netns`` is (known, value) from
+    :func:`netns_column`; the fields are decoded only when it is not known."""
     text = rec.error
     if text is None and (rec.kind in ADD_FAILURE_KINDS or rec.kind in DEL_FAILURE_KINDS):
         text = rec.message or None
@@ -196,8 +266,8 @@ def _enrich(rec: Rec, chains: dict[str, ErrorChain] | None = None) -> None:
             rec.interface = match["if"]
             rec.ips = ",".join(match["ips"].split()) or None
             rec.network = rec.network or match["net"]
-    if rec.kind.startswith(("multus:", "runtime:cni")):
-        rec.netns = _netns(rec)
+    if _has_netns(rec.kind):
+        rec.netns = netns[1] if netns[0] else _netns(rec)
     count = rec.fields.get("count") if '"count"' in rec.fields_json else None
     if isinstance(count, int) and count > 1:
         rec.count = count
@@ -217,10 +287,13 @@ def _recs(rows: pl.DataFrame) -> list[Rec]:
 
     data = [rows.get_column(c).to_list() for c in ("eid", *_COLUMNS)]
     data.append(rows.select(pl.col("time").dt.epoch("us")).to_series().to_list())
+    known, netns = netns_column(rows)
+    data.append(known)
+    data.append(netns)
     out: list[Rec] = []
     chains: dict[str, ErrorChain] = {}
     for values in zip(*data, strict=True):
-        us = values[-1]
+        us = values[-3]
         eid, time, node, source, kind, level, ns, pod, uid, sandbox, container = values[:11]
         network, interface, ips, message, error, fields, file, member, line = values[11:20]
         rec = Rec(
@@ -246,7 +319,7 @@ def _recs(rows: pl.DataFrame) -> list[Rec]:
             line=line or 0,
             us=us,
         )
-        _enrich(rec, chains)
+        _enrich(rec, chains, (values[-2], values[-1]))
         out.append(rec)
     return out
 
