@@ -280,53 +280,80 @@ PLAIN_COLUMNS: Final = ("eid", "time", "node", "source", "namespace", "pod", "po
                         "container_id", "file", "line")  # fmt: skip
 
 
-def _recs(rows: pl.DataFrame) -> list[Rec]:
-    """Enriched records of ``rows`` (an event frame with ``eid``); column lists zipped, not
-    dicts per row, since this loop runs once per structured record."""
+def _or(column: str, default: str | int) -> pl.Expr:
+    """``value or default`` of :class:`Rec`'s constructor, over a column."""
     import polars as pl
 
-    data = [rows.get_column(c).to_list() for c in ("eid", *_COLUMNS)]
-    data.append(rows.select(pl.col("time").dt.epoch("us")).to_series().to_list())
+    col = pl.col(column)
+    empty = col.is_null() | (col == default.__class__())
+    return pl.when(empty).then(pl.lit(default)).otherwise(col).alias(column)
+
+
+def _needs_enrich() -> pl.Expr:
+    """Rows :func:`_enrich` may change beyond their netns: an error text, a failure kind with
+    a message, an unparsed AddedInterface, a repeat count. The rest (most of a Multus log's
+    adds) are made as they are, with the netns :func:`netns_column` read."""
+    import polars as pl
+
+    kind, error = pl.col("kind"), pl.col("error")
+    failure = kind.is_in(list(ADD_FAILURE_KINDS | DEL_FAILURE_KINDS))
+    return (
+        (error.is_not_null() & (error != ""))
+        | (error.is_null() & failure & (pl.col("message") != ""))
+        | ((kind == "event:AddedInterface") & pl.col("interface").is_null())
+        | kind.str.starts_with("event:")
+        | pl.col("fields").str.contains('"count"', literal=True)
+    )
+
+
+#: identity columns of the records (``t``: time in µs), as ``identity.resolve`` reads them
+IDENT_COLUMNS: Final = ("eid", "namespace", "pod", "pod_uid", "sandbox_id", "container_id",
+                        "t", "node")  # fmt: skip
+
+
+def _recs(rows: pl.DataFrame) -> tuple[list[Rec], pl.DataFrame]:
+    """Enriched records of ``rows`` (an event frame with ``eid``) and their identity frame
+    (:data:`IDENT_COLUMNS`). Records are made from column lists in one ``map`` (defaults
+    filled by expressions), and only the rows that need it are enriched in Python, since this
+    runs once per structured record; only those rows' identities are read back from objects."""
+    import itertools
+
+    import polars as pl
+
     known, netns = netns_column(rows)
-    data.append(known)
-    data.append(netns)
-    out: list[Rec] = []
+    ready = rows.select(
+        "eid", "time", "node", _or("source", "unknown"), _or("kind", "log"),
+        _or("level", "info"), "namespace", "pod", "pod_uid", "sandbox_id", "container_id",
+        "network", "interface", "ips", _or("message", ""), "error", _or("fields", "{}"),
+        _or("file", ""), "member", _or("line", 0),
+    )  # fmt: skip
+    data = [ready.get_column(c).to_list() for c in ready.columns]
+    us = rows.select(pl.col("time").dt.epoch("us")).to_series().to_list()
+    n = len(us)
+    out = list(map(Rec, *data, itertools.repeat(None, n), netns, itertools.repeat(1, n), us))
+    known_s = pl.Series("known", known, pl.Boolean)
+    todo = ready.select(pl.arg_where(_needs_enrich().fill_null(False) | ~known_s))
     chains: dict[str, ErrorChain] = {}
-    for values in zip(*data, strict=True):
-        us = values[-3]
-        eid, time, node, source, kind, level, ns, pod, uid, sandbox, container = values[:11]
-        network, interface, ips, message, error, fields, file, member, line = values[11:20]
-        rec = Rec(
-            eid=eid,
-            time=time,
-            node=node,
-            source=source or "unknown",
-            kind=kind or "log",
-            level=level or "info",
-            namespace=ns,
-            pod=pod,
-            pod_uid=uid,
-            sandbox_id=sandbox,
-            container_id=container,
-            network=network,
-            interface=interface,
-            ips=ips,
-            message=message or "",
-            error=error,
-            fields_json=fields or "{}",
-            file=file or "",
-            member=member,
-            line=line or 0,
-            us=us,
-        )
-        _enrich(rec, chains, (values[-2], values[-1]))
-        out.append(rec)
-    return out
+    done = todo.to_series().to_list()
+    for i in done:
+        rec = out[i]
+        _enrich(rec, chains, (known[i], rec.netns))
+    ident = rows.select(
+        "eid", "namespace", "pod", "pod_uid", "sandbox_id", "container_id",
+        pl.col("time").dt.epoch("us").alias("t"), "node",
+    )  # fmt: skip
+    if done:  # enrichment fills identities from chains: those rows are read back
+        ident = ident.with_columns(
+            ident.get_column(c).scatter(done, pl.Series([getattr(out[i], c) for i in done], dtype=pl.String))
+            for c in ("namespace", "pod", "pod_uid", "sandbox_id", "container_id")
+        )  # fmt: skip
+    return out, ident
 
 
-def split(frame: pl.DataFrame) -> tuple[list[Rec], pl.DataFrame]:
+def split(frame: pl.DataFrame) -> tuple[list[Rec], pl.DataFrame, pl.DataFrame]:
     """The records of ``frame`` (rows naming a pod, sandbox or error; ``eid`` = row number):
-    the structured ones as enriched :class:`Rec` objects, the plain ones as a frame.
+    the structured ones as enriched :class:`Rec` objects with their identity frame
+    (:data:`IDENT_COLUMNS`, ``eid`` order), the plain ones as a frame.
 
     A plain record is a ``log`` row with no error, sandbox ID, repeat count or container ID
     that is some record's sandbox ID: enrichment leaves it as it is, it cannot anchor, start or
@@ -347,15 +374,17 @@ def split(frame: pl.DataFrame) -> tuple[list[Rec], pl.DataFrame]:
     # one pass for the masks; each side then copies only its own rows and columns
     marks = frame.select(keep.alias("_keep"), plainish.alias("_plainish"), "container_id")
     rows = frame.select(_COLUMNS).with_row_index("eid")
-    recs = _recs(rows.filter(marks["_keep"] & ~marks["_plainish"]))
-    sandboxes = sorted({r.sandbox_id for r in recs if r.sandbox_id})
-    named = marks["container_id"].is_in(pl.Series([sandboxes], dtype=pl.List(pl.String)))
+    recs, ident = _recs(rows.filter(marks["_keep"] & ~marks["_plainish"]))
+    sandboxes = ident.get_column("sandbox_id").filter(ident.get_column("sandbox_id") != "")
+    named = marks["container_id"].is_in(sandboxes.unique().implode())
     candidate = marks["_keep"] & marks["_plainish"]
     by_sandbox = candidate & named.fill_null(False)
     if by_sandbox.any():  # PLEG-like log rows naming a sandbox by its container ID
-        recs = sorted([*recs, *_recs(rows.filter(by_sandbox))], key=lambda r: r.eid)
+        more, more_ident = _recs(rows.filter(by_sandbox))
+        recs = sorted([*recs, *more], key=lambda r: r.eid)
+        ident = pl.concat([ident, more_ident]).sort("eid")
     plain = rows.select(PLAIN_COLUMNS).filter(candidate & ~by_sandbox)
-    return recs, plain
+    return recs, ident, plain
 
 
 def sort_key(rec: Rec) -> tuple[int, int, str, int]:

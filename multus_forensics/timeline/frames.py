@@ -422,26 +422,16 @@ def _as_frame(events: EventLog | pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     return events.to_polars()
 
 
-def _identity_frame(recs: list[Rec], plain: pl.DataFrame) -> pl.DataFrame:
+def _identity_frame(ident: pl.DataFrame, plain: pl.DataFrame) -> pl.DataFrame:
     """One row per record with the identity columns :func:`.identity.resolve` joins on:
-    structured records with what their chains named, plain ones as parsed."""
+    structured records with what their chains named (``ident``), plain ones as parsed."""
     import polars as pl
 
-    cols = ("eid", "namespace", "pod", "pod_uid", "sandbox_id", "container_id", "us", "node")
-    structured = pl.DataFrame(
-        [[getattr(r, c) for r in recs] for c in cols],
-        schema={
-            "eid": plain.schema["eid"], "namespace": pl.String, "pod": pl.String,
-            "pod_uid": pl.String, "sandbox_id": pl.String, "container_id": pl.String,
-            "t": pl.Int64, "node": pl.String,
-        },
-        orient="col",
-    )  # fmt: skip
     rest = plain.select(
         "eid", "namespace", "pod", "pod_uid",
         pl.lit(None, pl.String).alias("sandbox_id"), "container_id", "t", "node",
     )  # fmt: skip
-    return pl.concat([structured, rest]).sort("eid")
+    return pl.concat([ident, rest]).sort("eid")
 
 
 def _plain_parts(placed: pl.DataFrame) -> dict[int, PlainPart]:
@@ -469,24 +459,15 @@ def _plain_parts(placed: pl.DataFrame) -> dict[int, PlainPart]:
     return out
 
 
-def _pod_summaries(by_pod: list[list[Rec]], plain: pl.DataFrame) -> dict[int, PodSummary]:
-    """Per pod (``pid``): count, untimed count, span, nodes and sources of all its records."""
+def _pod_summaries(frame: pl.DataFrame, keys: pl.DataFrame) -> dict[int, PodSummary]:
+    """Per pod (``pid``): count, untimed count, span, nodes and sources of all its records
+    (``keys``: ``eid`` → ``pid``), read from the input frame by row number."""
     import polars as pl
 
-    cols: dict[str, list[Any]] = {"pid": [], "time": [], "node": [], "source": []}
-    for pid, recs in enumerate(by_pod):
-        cols["pid"].extend([pid] * len(recs))
-        cols["time"].extend(r.time for r in recs)
-        cols["node"].extend(r.node for r in recs)
-        cols["source"].extend(r.source for r in recs)
-    schema: dict[str, pl.DataType] = {
-        "pid": pl.Int64(),
-        "time": pl.Datetime("us", "UTC"),
-        "node": pl.String(),
-        "source": pl.String(),
-    }
-    structured = pl.DataFrame(cols, schema=schema)
-    rows = pl.concat([structured, plain.select(pl.col(c).cast(d) for c, d in schema.items())])
+    picked = keys.get_column("eid")
+    rows = frame.select(pl.col("time", "node", "source").gather(picked)).with_columns(
+        keys.get_column("pid")
+    )
     grouped = rows.group_by("pid").agg(
         pl.len().alias("n"),
         pl.col("time").null_count().alias("untimed"),
@@ -515,8 +496,8 @@ def build_timelines(
     (most rows of a node's journal) are resolved, placed and counted by joins and group-bys.
     """
     frame = _as_frame(events)
-    recs, plain = split(frame)
-    key_of, by_pod, plain = _by_pod(recs, plain)
+    recs, ident, plain = split(frame)
+    key_of, by_pod, plain, keys = _by_pod(recs, ident, plain)
     multus_names = multus_config_names(recs)
     drafts = [draft_attempts(pod_recs, skew) for pod_recs in by_pod]
     spans: list[Span] = []
@@ -528,7 +509,7 @@ def build_timelines(
         place(plain, spans, skew // timedelta(microseconds=1)), on="eid", how="left"
     )
     parts = _plain_parts(placed)
-    summaries = _pod_summaries(by_pod, plain)
+    summaries = _pod_summaries(frame, keys)
     pods: list[tuple[int, PodTimeline]] = []
     attempt_of_gid: list[int] = []
     for pid, (pieces, pod_level) in enumerate(drafts):
@@ -548,30 +529,29 @@ def build_timelines(
 
 
 def _by_pod(
-    recs: list[Rec], plain: pl.DataFrame
-) -> tuple[list[PodKey], list[list[Rec]], pl.DataFrame]:
+    recs: list[Rec], ident: pl.DataFrame, plain: pl.DataFrame
+) -> tuple[list[PodKey], list[list[Rec]], pl.DataFrame, pl.DataFrame]:
     """Pod keys (``pid`` = position, in order of each pod's first record), the structured
-    records of each pod, and the plain rows with their ``pid`` and time ``t`` in µs."""
+    records of each pod, the plain rows with their ``pid`` and time ``t`` in µs, and ``eid``
+    → ``pid`` of every record that belongs to a pod."""
     import polars as pl
 
     plain = plain.with_columns(pl.col("time").dt.epoch("us").alias("t"))
-    keys = resolve(_identity_frame(recs, plain))
+    keys = resolve(_identity_frame(ident, plain))
     pod_keys = (
         keys.group_by("k_ns", "k_pod", "k_uid", maintain_order=True).agg().with_row_index("pid")
     )
     keys = keys.join(pod_keys, on=["k_ns", "k_pod", "k_uid"], how="left", nulls_equal=True)
     key_of: list[PodKey] = list(pod_keys.select("k_ns", "k_pod", "k_uid").iter_rows())
     by_pod: list[list[Rec]] = [[] for _ in key_of]
-    structured = pl.Series("eid", [r.eid for r in recs], keys.schema["eid"])
-    pid_of = dict(
-        keys.filter(pl.col("eid").is_in(structured.implode())).select("eid", "pid").iter_rows()
-    )
+    keys = keys.select("eid", pl.col("pid").cast(pl.Int64))
+    pid_of = dict(keys.join(ident.select("eid"), on="eid", how="semi").iter_rows())
     for rec in recs:
         pid = pid_of.get(rec.eid)
         if pid is not None:
             by_pod[pid].append(rec)
-    plain = plain.join(keys.select("eid", pl.col("pid").cast(pl.Int64)), on="eid", how="inner")
-    return key_of, by_pod, plain
+    plain = plain.join(keys, on="eid", how="inner")
+    return key_of, by_pod, plain, keys
 
 
 def _add_order_and_anomalies(t: PodTimeline, multus_names: set[str]) -> None:
