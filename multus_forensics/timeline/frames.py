@@ -204,43 +204,6 @@ class Timelines:
     def _attempts(self) -> pl.DataFrame:
         import polars as pl
 
-        rows = []
-        for t in self.timelines:
-            for i, a in enumerate(t.attempts):
-                nxt = t.attempts[i + 1].start if i + 1 < len(t.attempts) else None
-                end = a.end
-                err = a.error
-                names = sorted({x.name for x in t.anomalies if x.attempt == a.index})
-                adds = t.rows.get(a.index, [])
-                failing_if = err.innermost("interface") if err else None
-                prior = next((r for r in adds if failing_if and r.interface == failing_if), None)
-                rows.append(
-                    {
-                        "namespace": t.key[0], "pod": t.key[1], "pod_uid": t.key[2],
-                        "attempt": a.index,
-                        "sandbox_id": ",".join(a.sandbox_ids) or None,
-                        "netns": ",".join(a.netns) or None,
-                        "nodes": ",".join(a.nodes) or None,
-                        "start": a.start, "end": end,
-                        "duration_s": _seconds(end - a.start) if end and a.start else None,
-                        "gap_to_next_s": _seconds(nxt - end) if nxt and end else None,
-                        "outcome": a.outcome, "outcome_inferred": a.outcome_inferred,
-                        "error": err.text if err else None,
-                        "error_leaf": err.leaf if err else None,
-                        "error_signature": err.signature if err else None,
-                        "error_network": err.innermost("network") if err else None,
-                        "error_interface": failing_if,
-                        "error_interface_added_from": prior.network if prior else None,
-                        "error_truncated": err.truncated if err else None,
-                        "error_layers": chain_json(err) if err else None,
-                        "failures": len(a.failures),
-                        "failure_reports": sum(len(f.reports) for f in a.failures),
-                        "add_order_known": bool(adds),
-                        "add_order": " → ".join(f"{r.interface}({r.network or '?'})" for r in adds) or None,
-                        "anomalies": ",".join(names) or None,
-                        "events": a.events,
-                    }
-                )  # fmt: skip
         schema = {
             "namespace": pl.String, "pod": pl.String, "pod_uid": pl.String, "attempt": pl.Int64,
             "sandbox_id": pl.String, "netns": pl.String, "nodes": pl.String,
@@ -253,7 +216,41 @@ class Timelines:
             "failure_reports": pl.Int64, "add_order_known": pl.Boolean, "add_order": pl.String,
             "anomalies": pl.String, "events": pl.Int64,
         }  # fmt: skip
-        return _frame(rows, schema)
+        cols: dict[str, list[Any]] = {name: [] for name in schema}
+        # a failure repeated across attempts is one chain object: its columns are made once
+        of_chain: dict[int, tuple[Any, ...]] = {}
+        for t in self.timelines:
+            for i, a in enumerate(t.attempts):
+                nxt = t.attempts[i + 1].start if i + 1 < len(t.attempts) else None
+                start, end = a.start, a.end
+                err = a.error
+                names = sorted({x.name for x in t.anomalies if x.attempt == a.index})
+                adds = t.rows.get(a.index, [])
+                if err is None:
+                    facts: tuple[Any, ...] = (None,) * 8
+                else:
+                    facts = of_chain.get(id(err)) or of_chain.setdefault(
+                        id(err),
+                        (err.text, err.leaf, err.signature, err.innermost("network"),
+                         err.innermost("interface"), err.truncated, chain_json(err), err),
+                    )  # fmt: skip
+                failing_if = facts[4]
+                prior = next((r for r in adds if failing_if and r.interface == failing_if), None)
+                values = (
+                    t.key[0], t.key[1], t.key[2], a.index,
+                    ",".join(a.sandbox_ids) or None, ",".join(a.netns) or None,
+                    ",".join(a.nodes) or None, start, end,
+                    _seconds(end - start) if end and start else None,
+                    _seconds(nxt - end) if nxt and end else None,
+                    a.outcome, a.outcome_inferred, *facts[:4], failing_if,
+                    prior.network if prior else None, facts[5], facts[6],
+                    len(a.failures), sum(len(f.reports) for f in a.failures), bool(adds),
+                    " → ".join(f"{r.interface}({r.network or '?'})" for r in adds) or None,
+                    ",".join(names) or None, a.events,
+                )  # fmt: skip
+                for column, value in zip(cols.values(), values, strict=True):
+                    column.append(value)
+        return pl.DataFrame(cols, schema=schema)
 
     def interfaces(self) -> pl.DataFrame:
         return self._once("interfaces", self._interfaces)
@@ -261,24 +258,29 @@ class Timelines:
     def _interfaces(self) -> pl.DataFrame:
         import polars as pl
 
-        rows = []
-        for t in self.timelines:
-            for index, adds in sorted(t.rows.items()):
-                for r in adds:
-                    rows.append(
-                        {
-                            "namespace": t.key[0], "pod": t.key[1], "pod_uid": t.key[2],
-                            "attempt": index, "position": r.position, "interface": r.interface,
-                            "network": r.network, "ips": r.ips, "source": r.source,
-                            "ref": r.rec.ref, "corroborated_by": "; ".join(c.ref for c in r.corroborated_by) or None,
-                        }
-                    )  # fmt: skip
         schema = {
             "namespace": pl.String, "pod": pl.String, "pod_uid": pl.String, "attempt": pl.Int64,
             "position": pl.Int64, "interface": pl.String, "network": pl.String, "ips": pl.String,
             "source": pl.String, "ref": pl.String, "corroborated_by": pl.String,
         }  # fmt: skip
-        return _frame(rows, schema)
+        cols: dict[str, list[Any]] = {name: [] for name in schema}
+        for t in self.timelines:
+            for index, adds in sorted(t.rows.items()):
+                n = len(adds)
+                for c, v in zip(
+                    ("namespace", "pod", "pod_uid", "attempt"), (*t.key, index), strict=True
+                ):
+                    cols[c].extend([v] * n)
+                cols["position"].extend([r.position for r in adds])
+                cols["interface"].extend([r.interface for r in adds])
+                cols["network"].extend([r.network for r in adds])
+                cols["ips"].extend([r.ips for r in adds])
+                cols["source"].extend([r.source for r in adds])
+                cols["ref"].extend([r.rec.ref for r in adds])
+                cols["corroborated_by"].extend(
+                    ["; ".join(c.ref for c in r.corroborated_by) or None for r in adds]
+                )
+        return pl.DataFrame(cols, schema=schema)
 
     def anomalies(self) -> pl.DataFrame:
         return self._once("anomalies", self._anomalies)
