@@ -204,7 +204,7 @@ class Timelines:
     def _attempts(self) -> pl.DataFrame:
         import polars as pl
 
-        schema = {
+        schema: dict[str, Any] = {
             "namespace": pl.String, "pod": pl.String, "pod_uid": pl.String, "attempt": pl.Int64,
             "sandbox_id": pl.String, "netns": pl.String, "nodes": pl.String,
             "start": pl.Datetime("us", "UTC"), "end": pl.Datetime("us", "UTC"),
