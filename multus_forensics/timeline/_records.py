@@ -80,6 +80,24 @@ _COLUMNS: Final = (
 )
 
 
+class RowTexts:
+    """The long texts of a batch of records (``message``, ``fields``), kept as columns: a
+    Multus add's message and CNI result are read only for the few records whose kind needs
+    them, so holding a Python string of each per record cost more memory than the frame."""
+
+    __slots__ = ("_fields", "_message")
+
+    def __init__(self, message: pl.Series, fields: pl.Series) -> None:
+        self._message = message
+        self._fields = fields
+
+    def message(self, pos: int) -> str:
+        return str(self._message[pos])
+
+    def fields(self, pos: int) -> str:
+        return str(self._fields[pos])
+
+
 @dataclass(eq=False, slots=True)
 class Rec:
     """One event row plus what the timeline derives for it."""
@@ -98,9 +116,10 @@ class Rec:
     network: str | None
     interface: str | None
     ips: str | None
-    message: str
+    #: ``message`` and ``fields_json`` as given, or None: read from ``_texts`` on first use
+    _message: str | None
     error: str | None
-    fields_json: str
+    _fields_json: str | None
     file: str
     member: str | None
     line: int
@@ -110,6 +129,20 @@ class Rec:
     #: ``time`` in microseconds since the epoch (sorting and spans compare integers)
     us: int | None = None
     _fields: dict[str, Any] | None = field(default=None, repr=False)
+    _texts: RowTexts | None = field(default=None, repr=False)
+    _pos: int = field(default=0, repr=False)
+
+    @property
+    def message(self) -> str:
+        if self._message is None:
+            self._message = self._texts.message(self._pos) if self._texts is not None else ""
+        return self._message
+
+    @property
+    def fields_json(self) -> str:
+        if self._fields_json is None:
+            self._fields_json = self._texts.fields(self._pos) if self._texts is not None else "{}"
+        return self._fields_json
 
     @property
     def fields(self) -> dict[str, Any]:
@@ -311,30 +344,54 @@ IDENT_COLUMNS: Final = ("eid", "namespace", "pod", "pod_uid", "sandbox_id", "con
                         "t", "node")  # fmt: skip
 
 
+def _shared(column: pl.Series) -> list[Any]:
+    """``column.to_list()`` with one string object per distinct value: kinds, sources, pod
+    names and error texts repeat over hundreds of thousands of records."""
+    import polars as pl
+
+    values = column.to_list()
+    if column.dtype != pl.String:
+        return values
+    seen: dict[Any, Any] = {}
+    return [seen.setdefault(v, v) for v in values]
+
+
 def _recs(rows: pl.DataFrame) -> tuple[list[Rec], pl.DataFrame]:
     """Enriched records of ``rows`` (an event frame with ``eid``) and their identity frame
     (:data:`IDENT_COLUMNS`). Records are made from column lists in one ``map`` (defaults
     filled by expressions), and only the rows that need it are enriched in Python, since this
     runs once per structured record; only those rows' identities are read back from objects."""
-    import itertools
+    from itertools import repeat
 
     import polars as pl
 
     known, netns = netns_column(rows)
+    us = rows.select(pl.col("time").dt.epoch("us")).to_series().to_list()
+    n = len(us)
     ready = rows.select(
         "eid", "time", "node", _or("source", "unknown"), _or("kind", "log"),
         _or("level", "info"), "namespace", "pod", "pod_uid", "sandbox_id", "container_id",
         "network", "interface", "ips", _or("message", ""), "error", _or("fields", "{}"),
         _or("file", ""), "member", _or("line", 0),
     )  # fmt: skip
-    data = [ready.get_column(c).to_list() for c in ready.columns]
-    us = rows.select(pl.col("time").dt.epoch("us")).to_series().to_list()
-    n = len(us)
-    out = list(map(Rec, *data, itertools.repeat(None, n), netns, itertools.repeat(1, n), us))
+    texts = RowTexts(ready.get_column("message"), ready.get_column("fields"))
+    data = [
+        _shared(ready.get_column(c)) if c not in ("message", "fields") else repeat(None, n)
+        for c in ready.columns
+    ]
+    out = list(
+        map(Rec, *data, repeat(None, n), netns, repeat(1, n), us, repeat(None, n),
+            repeat(texts, n), range(n))
+    )  # fmt: skip
     known_s = pl.Series("known", known, pl.Boolean)
     todo = ready.select(pl.arg_where(_needs_enrich().fill_null(False) | ~known_s))
     chains: dict[str, ErrorChain] = {}
     done = todo.to_series().to_list()
+    if done:  # the texts enrichment reads, fetched in one gather
+        picked = ready.select(pl.col("message", "fields").gather(done))
+        messages, fields_json = (picked.get_column(c).to_list() for c in ("message", "fields"))
+        for i, message, fields in zip(done, messages, fields_json, strict=True):
+            out[i]._message, out[i]._fields_json = message, fields
     for i in done:
         rec = out[i]
         _enrich(rec, chains, (known[i], rec.netns))
