@@ -291,3 +291,33 @@ def test_netns_read_by_json_path_is_what_decoding_the_fields_gives(kind: str | N
     # the ordinary shapes are read by path, not left to decoding
     assert known[_NETNS_FIELDS.index('{"netns": "/var/run/netns/cni-1"}')]
     assert known[12]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_record_ranks_order_records_as_their_sort_keys_do(seed: int) -> None:
+    from multus_forensics.timeline._records import RANK, sort_key, split
+
+    rng = random.Random(seed)
+    events = [
+        Event(
+            time=None if rng.random() < 0.2 else T0 + timedelta(seconds=rng.randrange(4)),
+            source="kubelet",
+            kind=rng.choice(["kubelet:sandbox:start", "multus:add", "log"]),
+            namespace=NS,
+            pod=POD,
+            message="m",
+            file=rng.choice(["a.log", "b.log", "ü.log", "Z.log"]),
+            member=rng.choice([None, "m1", "m2"]),
+            line=rng.randrange(5),
+        )
+        for _ in range(200)
+    ]
+    recs, _, _ = split(events_to_frame(events))
+    shuffled = rng.sample(recs, len(recs))
+    assert sorted(shuffled, key=RANK) == sorted(shuffled, key=sort_key)
+    for a in recs[:40]:
+        for b in recs:
+            assert (a.rank < b.rank, a.rank == b.rank) == (
+                sort_key(a) < sort_key(b),
+                sort_key(a) == sort_key(b),
+            )

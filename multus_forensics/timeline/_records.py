@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.chain import ErrorChain, unwrap_error
@@ -131,6 +132,9 @@ class Rec:
     _fields: dict[str, Any] | None = field(default=None, repr=False)
     _texts: RowTexts | None = field(default=None, repr=False)
     _pos: int = field(default=0, repr=False)
+    #: position of :func:`sort_key` among the records of one ``split`` (equal keys, equal
+    #: ranks): sorting by it is sorting by the key, without a tuple per comparison
+    rank: int = field(default=0, repr=False)
 
     @property
     def message(self) -> str:
@@ -345,10 +349,17 @@ IDENT_COLUMNS: Final = ("eid", "namespace", "pod", "pod_uid", "sandbox_id", "con
 
 
 def _shared(column: pl.Series) -> list[Any]:
-    """``column.to_list()`` with one string object per distinct value: kinds, sources, pod
-    names and error texts repeat over hundreds of thousands of records."""
+    """``column.to_list()`` with one object per distinct value: kinds, sources, pod names,
+    error texts and (in logs stamped to the second) times repeat over hundreds of thousands
+    of records, and a datetime costs more to make than to look up."""
     import polars as pl
 
+    if column.dtype == pl.Datetime("us", "UTC"):
+        distinct = column.unique()
+        if 2 * distinct.len() > column.len():
+            return column.to_list()
+        known = dict(zip(distinct.to_physical().to_list(), distinct.to_list(), strict=True))
+        return list(map(known.__getitem__, column.to_physical().to_list()))
     values = column.to_list()
     if column.dtype != pl.String:
         return values
@@ -356,11 +367,12 @@ def _shared(column: pl.Series) -> list[Any]:
     return [seen.setdefault(v, v) for v in values]
 
 
-def _recs(rows: pl.DataFrame) -> tuple[list[Rec], pl.DataFrame]:
+def _recs(rows: pl.DataFrame) -> tuple[list[Rec], pl.DataFrame, pl.DataFrame]:
     """Enriched records of ``rows`` (an event frame with ``eid``) and their identity frame
     (:data:`IDENT_COLUMNS`). Records are made from column lists in one ``map`` (defaults
     filled by expressions), and only the rows that need it are enriched in Python, since this
-    runs once per structured record; only those rows' identities are read back from objects."""
+    runs once per structured record; only those rows' identities are read back from objects.
+    The third frame holds what :func:`sort_key` reads (``eid``, ``us``, ``file``, ``line``)."""
     from itertools import repeat
 
     import polars as pl
@@ -404,7 +416,25 @@ def _recs(rows: pl.DataFrame) -> tuple[list[Rec], pl.DataFrame]:
             ident.get_column(c).scatter(done, pl.Series([getattr(out[i], c) for i in done], dtype=pl.String))
             for c in ("namespace", "pod", "pod_uid", "sandbox_id", "container_id")
         )  # fmt: skip
-    return out, ident
+    order = ready.select("eid", pl.Series("us", us, pl.Int64), "file", "line")
+    return out, ident, order
+
+
+def _rank(recs: list[Rec], order: pl.DataFrame) -> None:
+    """Set each record's :attr:`Rec.rank` (``order``: the records' sort columns, same order)."""
+    import polars as pl
+
+    untimed = pl.col("us").is_null()
+    keyed = order.select(
+        untimed.alias("u"), pl.when(untimed).then(0).otherwise("us").alias("t"), "file", "line"
+    ).with_row_index("pos")
+    ranked = keyed.sort("u", "t", "file", "line", maintain_order=True)
+    new = pl.any_horizontal(
+        pl.col(c).ne_missing(pl.col(c).shift(1)) for c in ("u", "t", "file", "line")
+    )
+    positions = ranked.select("pos", new.cum_sum().alias("rank")).sort("pos")
+    for rec, rank in zip(recs, positions.get_column("rank").to_list(), strict=True):
+        rec.rank = rank
 
 
 def split(frame: pl.DataFrame) -> tuple[list[Rec], pl.DataFrame, pl.DataFrame]:
@@ -431,17 +461,23 @@ def split(frame: pl.DataFrame) -> tuple[list[Rec], pl.DataFrame, pl.DataFrame]:
     # one pass for the masks; each side then copies only its own rows and columns
     marks = frame.select(keep.alias("_keep"), plainish.alias("_plainish"), "container_id")
     rows = frame.select(_COLUMNS).with_row_index("eid")
-    recs, ident = _recs(rows.filter(marks["_keep"] & ~marks["_plainish"]))
+    recs, ident, order = _recs(rows.filter(marks["_keep"] & ~marks["_plainish"]))
     sandboxes = ident.get_column("sandbox_id").filter(ident.get_column("sandbox_id") != "")
     named = marks["container_id"].is_in(sandboxes.unique().implode())
     candidate = marks["_keep"] & marks["_plainish"]
     by_sandbox = candidate & named.fill_null(False)
     if by_sandbox.any():  # PLEG-like log rows naming a sandbox by its container ID
-        more, more_ident = _recs(rows.filter(by_sandbox))
+        more, more_ident, more_order = _recs(rows.filter(by_sandbox))
         recs = sorted([*recs, *more], key=lambda r: r.eid)
         ident = pl.concat([ident, more_ident]).sort("eid")
+        order = pl.concat([order, more_order]).sort("eid")
+    _rank(recs, order)
     plain = rows.select(PLAIN_COLUMNS).filter(candidate & ~by_sandbox)
     return recs, ident, plain
+
+
+#: sort key of records made by one :func:`split`, equal in order to :func:`sort_key`
+RANK: Final = attrgetter("rank")
 
 
 def sort_key(rec: Rec) -> tuple[int, int, str, int]:

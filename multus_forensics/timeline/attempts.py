@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Final
 from multus_forensics.chain import ErrorChain, same_failure
 from multus_forensics.timeline._records import (
     ADD_KINDS,
+    RANK,
     READY_KINDS,
     REQUEST_KIND,
     START_KINDS,
@@ -319,7 +320,7 @@ def _start_target(
 def _attach_starts(pieces: list[Piece], starts: list[Rec], skew: timedelta) -> None:
     """Start markers go to the attempt they start; a marker with none starts its own."""
     for kind in sorted({r.kind for r in starts}):
-        markers = sorted((r for r in starts if r.kind == kind), key=sort_key)
+        markers = sorted((r for r in starts if r.kind == kind), key=RANK)
         for i, rec in enumerate(markers):
             nxt = markers[i + 1].time if i + 1 < len(markers) else None
             target = _start_target(pieces, rec, nxt, skew)
@@ -394,7 +395,7 @@ def draft_attempts(recs: list[Rec], skew: timedelta) -> tuple[list[Piece], list[
     """The attempts of one pod from its structured records, not yet ordered: pieces, and the
     pod-level records (requests, summaries). Plain records are placed afterwards
     (:mod:`.placement`) by the pieces' spans."""
-    recs = sorted(recs, key=sort_key)
+    recs = sorted(recs, key=RANK)
     pieces, rest = _keyed_pieces(recs)
     pieces = _merge_netns_only(pieces, skew)
     loose_adds = [r for r in rest if r.kind in ADD_KINDS]
@@ -422,7 +423,7 @@ def finish_attempts(
     attempt index of each piece; ``plain[i]`` is what placement gave ``pieces[i]``."""
 
     def first_key(i: int) -> tuple[int, int, str, int]:
-        own = sort_key(min(pieces[i].recs, key=sort_key))
+        own = sort_key(min(pieces[i].recs, key=RANK))
         part = plain[i]
         if part is None or part.key is None:
             return own
@@ -432,7 +433,7 @@ def finish_attempts(
     attempts = []
     index_of = [0] * len(pieces)
     for n, i in enumerate(order, start=1):
-        attempt = Attempt(key, sorted(pieces[i].recs, key=sort_key), index=n, plain=plain[i])
+        attempt = Attempt(key, sorted(pieces[i].recs, key=RANK), index=n, plain=plain[i])
         attempt.failures = _failures(attempt.recs)
         attempt.outcome = _outcome(attempt)
         attempts.append(attempt)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from multus_forensics.chain import ErrorChain, chain_json
 from multus_forensics.gcpause import gc_paused
-from multus_forensics.timeline._records import STATUS_KIND, Rec, sort_key, split
+from multus_forensics.timeline._records import RANK, STATUS_KIND, Rec, split
 from multus_forensics.timeline.anomalies import (
     Anomaly,
     attempt_anomalies,
@@ -520,7 +520,7 @@ def build_timelines(
         attempts, index_of = finish_attempts(key, pieces, [parts.get(g) for g in gids], pod_level)
         attempt_of_gid.extend(index_of)
         t = PodTimeline(
-            key, sorted(by_pod[pid], key=sort_key), attempts, pod_level,
+            key, sorted(by_pod[pid], key=RANK), attempts, pod_level,
             summary=summaries.get(pid, PodSummary()),
         )  # fmt: skip
         _add_order_and_anomalies(t, multus_names)
