@@ -321,3 +321,65 @@ def test_record_ranks_order_records_as_their_sort_keys_do(seed: int) -> None:
                 sort_key(a) < sort_key(b),
                 sort_key(a) == sort_key(b),
             )
+
+
+def _reference_attach_starts(pieces: list[Any], starts: list[Any], skew: timedelta) -> None:
+    """Start markers placed as before the ordered index: every piece sorted per marker."""
+    from multus_forensics.timeline._records import sort_key
+    from multus_forensics.timeline.attempts import MAX_START_LEAD, Piece
+
+    def target(rec: Any, nxt: datetime | None) -> Any:
+        when = rec.time
+        if when is None:
+            return None
+        timed = [(p.first, p) for p in pieces if p.first is not None]
+        for first, piece in sorted(timed, key=lambda fp: fp[0]):
+            if first < when - skew or any(r.kind == rec.kind for r in piece.recs):
+                continue
+            if first - when > MAX_START_LEAD or (nxt is not None and first > nxt + skew):
+                return None
+            return piece
+        return None
+
+    for kind in sorted({r.kind for r in starts}):
+        markers = sorted((r for r in starts if r.kind == kind), key=sort_key)
+        for i, rec in enumerate(markers):
+            found = target(rec, markers[i + 1].time if i + 1 < len(markers) else None)
+            if found is None:
+                found = Piece()
+                pieces.append(found)
+            found.append(rec)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_start_markers_attach_as_the_per_marker_sort_did(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from multus_forensics.timeline import attempts
+
+    rng = random.Random(seed)
+    events = []
+    for n in range(rng.randrange(5, 60)):
+        kind = rng.choice(
+            ["kubelet:sandbox:start", "runtime:sandbox:start", "runtime:sandbox:ready", "log"]
+        )
+        sandbox = rng.choice([None, None, "a" * 64, "b" * 64, "c" * 64])
+        when = None if rng.random() < 0.1 else T0 + timedelta(seconds=rng.randrange(0, 900, 3))
+        events.append(
+            Event(
+                time=when,
+                source="containerd",
+                kind=kind,
+                namespace=NS,
+                pod=POD,
+                pod_uid=UID,
+                sandbox_id=sandbox if kind != "log" else None,
+                message="m",
+                file="c.log",
+                line=n + 1,
+            )
+        )
+    frame = events_to_frame(events)
+    got = build_timelines(frame).attempts()
+    monkeypatch.setattr(attempts, "_attach_starts", _reference_attach_starts)
+    assert got.equals(build_timelines(frame).attempts())
