@@ -103,6 +103,19 @@ def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
 
 
+def _ref() -> pl.Expr:
+    """:attr:`Rec.ref` (``file[!member]:line``) over ``file``, ``member``, ``line`` columns."""
+    import polars as pl
+
+    member = pl.col("member")
+    at = (
+        pl.when(member.is_not_null() & (member != ""))
+        .then(pl.lit("!") + member)
+        .otherwise(pl.lit(""))
+    )
+    return (pl.col("file") + at + pl.lit(":") + pl.col("line").cast(pl.String)).alias("ref")
+
+
 def _seconds(delta: timedelta | None) -> float | None:
     return None if delta is None else delta.total_seconds()
 
@@ -276,11 +289,21 @@ class Timelines:
                 cols["network"].extend([r.network for r in adds])
                 cols["ips"].extend([r.ips for r in adds])
                 cols["source"].extend([r.source for r in adds])
-                cols["ref"].extend([r.rec.ref for r in adds])
+                cols["ref"].extend([r.rec for r in adds])
                 cols["corroborated_by"].extend(
                     ["; ".join(c.ref for c in r.corroborated_by) or None for r in adds]
                 )
-        return pl.DataFrame(cols, schema=schema)
+        recs: list[Rec] = cols.pop("ref")
+        where = pl.DataFrame(
+            {
+                "file": [r.file for r in recs],
+                "member": [r.member for r in recs],
+                "line": [r.line for r in recs],
+            },
+            schema={"file": pl.String, "member": pl.String, "line": pl.Int64},
+        )
+        frame = pl.DataFrame(cols, schema={c: d for c, d in schema.items() if c != "ref"})
+        return frame.with_columns(where.select(_ref()).to_series()).select(list(schema))
 
     def anomalies(self) -> pl.DataFrame:
         return self._once("anomalies", self._anomalies)
