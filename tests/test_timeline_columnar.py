@@ -245,3 +245,141 @@ def test_a_structured_record_is_not_pulled_in_through_a_plain_line() -> None:
     # is beyond the 5 s skew of the attempt's own records, so it stays pod-level
     assert dict(tl.events().select("line", "attempt").iter_rows()) == {1: 1, 2: 1, 3: None}
     assert tl.attempts()["outcome"].to_list() == ["unknown"]
+
+
+#: ``fields`` texts where reading the netns by JSON path could differ from decoding it
+_NETNS_FIELDS = [
+    None,
+    "",
+    "{}",
+    '{"netns": "/var/run/netns/cni-1"}',
+    '{"netns":"/run/netns/a b\\"q\\\\x"}',
+    '{"netns": 5}',
+    '{"netns": null, "result": {"interfaces": [{"sandbox": "/s"}]}}',
+    '{"netns": {"path": "/x"}}',
+    '{"a": {"netns": "/nested"}}',
+    '{"name": "netns"}',
+    '{"netns": "/one", "netns": "/two"}',
+    '{"net\\u006es": "/escaped-key"}',
+    '{"result": {"cniVersion":"0.3.1","interfaces":[{"name":"cni0"},{"name":"eth0","sandbox":"/var/run/netns/x"}]}}',
+    '{"result": {"interfaces": [{"sandbox": 3}, {"sandbox": "/s"}]}}',
+    '{"result": {"interfaces": {"a": {"sandbox": "/dict-not-list"}}}}',
+    '{"result": {"interfaces": [{"sandbox": "/first"}]}, "result": 5}',
+    '{"sandbox": "/top-level", "result": {"interfaces": []}}',
+    '{"result": {"interfaces": [{"sandbox": "/x"}]',
+    '{"result": {"interfaces": [{"sandbox": "/nan"}]}, "v": NaN}',
+    '[{"netns": "/array"}]',
+    "not json",
+]
+
+
+@pytest.mark.parametrize("kind", ["multus:add", "runtime:cni:add", "multus:request", "log", None])
+def test_netns_read_by_json_path_is_what_decoding_the_fields_gives(kind: str | None) -> None:
+    from multus_forensics.timeline._records import Rec, _netns, netns_column
+
+    rows = pl.DataFrame(
+        {"kind": [kind] * len(_NETNS_FIELDS), "fields": _NETNS_FIELDS},
+        schema={"kind": pl.String, "fields": pl.String},
+    )
+    known, values = netns_column(rows)
+    for text, ok, value in zip(_NETNS_FIELDS, known, values, strict=True):
+        if not ok or not (kind or "").startswith(("multus:", "runtime:cni")):
+            continue
+        rec = Rec(0, None, None, "multus", kind or "log", "info", None, None, None, None, None,
+                  None, None, None, "", None, text or "{}", "f", None, 1)  # fmt: skip
+        assert value == _netns(rec), text
+    # the ordinary shapes are read by path, not left to decoding
+    assert known[_NETNS_FIELDS.index('{"netns": "/var/run/netns/cni-1"}')]
+    assert known[12]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_record_ranks_order_records_as_their_sort_keys_do(seed: int) -> None:
+    from multus_forensics.timeline._records import RANK, sort_key, split
+
+    rng = random.Random(seed)
+    events = [
+        Event(
+            time=None if rng.random() < 0.2 else T0 + timedelta(seconds=rng.randrange(4)),
+            source="kubelet",
+            kind=rng.choice(["kubelet:sandbox:start", "multus:add", "log"]),
+            namespace=NS,
+            pod=POD,
+            message="m",
+            file=rng.choice(["a.log", "b.log", "ü.log", "Z.log"]),
+            member=rng.choice([None, "m1", "m2"]),
+            line=rng.randrange(5),
+        )
+        for _ in range(200)
+    ]
+    recs, _, _ = split(events_to_frame(events))
+    shuffled = rng.sample(recs, len(recs))
+    assert sorted(shuffled, key=RANK) == sorted(shuffled, key=sort_key)
+    for a in recs[:40]:
+        for b in recs:
+            assert (a.rank < b.rank, a.rank == b.rank) == (
+                sort_key(a) < sort_key(b),
+                sort_key(a) == sort_key(b),
+            )
+
+
+def _reference_attach_starts(pieces: list[Any], starts: list[Any], skew: timedelta) -> None:
+    """Start markers placed as before the ordered index: every piece sorted per marker."""
+    from multus_forensics.timeline._records import sort_key
+    from multus_forensics.timeline.attempts import MAX_START_LEAD, Piece
+
+    def target(rec: Any, nxt: datetime | None) -> Any:
+        when = rec.time
+        if when is None:
+            return None
+        timed = [(p.first, p) for p in pieces if p.first is not None]
+        for first, piece in sorted(timed, key=lambda fp: fp[0]):
+            if first < when - skew or any(r.kind == rec.kind for r in piece.recs):
+                continue
+            if first - when > MAX_START_LEAD or (nxt is not None and first > nxt + skew):
+                return None
+            return piece
+        return None
+
+    for kind in sorted({r.kind for r in starts}):
+        markers = sorted((r for r in starts if r.kind == kind), key=sort_key)
+        for i, rec in enumerate(markers):
+            found = target(rec, markers[i + 1].time if i + 1 < len(markers) else None)
+            if found is None:
+                found = Piece()
+                pieces.append(found)
+            found.append(rec)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_start_markers_attach_as_the_per_marker_sort_did(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from multus_forensics.timeline import attempts
+
+    rng = random.Random(seed)
+    events = []
+    for n in range(rng.randrange(5, 60)):
+        kind = rng.choice(
+            ["kubelet:sandbox:start", "runtime:sandbox:start", "runtime:sandbox:ready", "log"]
+        )
+        sandbox = rng.choice([None, None, "a" * 64, "b" * 64, "c" * 64])
+        when = None if rng.random() < 0.1 else T0 + timedelta(seconds=rng.randrange(0, 900, 3))
+        events.append(
+            Event(
+                time=when,
+                source="containerd",
+                kind=kind,
+                namespace=NS,
+                pod=POD,
+                pod_uid=UID,
+                sandbox_id=sandbox if kind != "log" else None,
+                message="m",
+                file="c.log",
+                line=n + 1,
+            )
+        )
+    frame = events_to_frame(events)
+    got = build_timelines(frame).attempts()
+    monkeypatch.setattr(attempts, "_attach_starts", _reference_attach_starts)
+    assert got.equals(build_timelines(frame).attempts())

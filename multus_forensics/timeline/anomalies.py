@@ -81,19 +81,21 @@ def attempt_anomalies(
             )
     if rows:
         master = rows[0]
+        seen_secondary = False  # one flag, not a scan of rows[1:i] per row (attempts of 100s)
         for i, row in enumerate(rows[1:], start=1):
-            secondaries = [r for r in rows[1:i] if r.interface != master.interface]
             if (
                 row.interface == master.interface
+                and seen_secondary
                 and bare(row.network) in multus_names
                 and bare(row.network) != bare(master.network)
-                and secondaries
             ):
+                secondaries = [r for r in rows[1:i] if r.interface != master.interface]
                 order = " → ".join(_label(r) for r in rows[: i + 1])
                 detail = f"default interface re-added by the multus config: {order}"
                 evidence = (master.rec, *(s.rec for s in secondaries), row.rec)
                 out.append(Anomaly("self_delegation_reentry", attempt.index, detail, evidence))
                 break
+            seen_secondary = seen_secondary or row.interface != master.interface
     if rows and requested and attempt.outcome != "failed":
         added = {bare(r.network) for r in rows}
         missing = [n for n in requested if bare(n) not in added]

@@ -17,6 +17,8 @@ a group and instead mark otherwise unexplained attempts as failed (``outcome_inf
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Final
 from multus_forensics.chain import ErrorChain, same_failure
 from multus_forensics.timeline._records import (
     ADD_KINDS,
+    RANK,
     READY_KINDS,
     REQUEST_KIND,
     START_KINDS,
@@ -297,36 +300,57 @@ def _merge_groups(pieces: list[Piece], groups: list[Piece], skew: timedelta) -> 
             target.extend(group.recs)
 
 
-def _start_target(
-    pieces: list[Piece], rec: Rec, next_marker: datetime | None, skew: timedelta
-) -> Piece | None:
-    """The first piece that begins at or after the start marker ``rec`` (± skew), provided no
-    later marker of the same kind comes first and it has no marker of that kind yet."""
-    when = rec.time
-    if when is None:
-        return None
-    timed = [(p.first, p) for p in pieces if p.first is not None]
-    for first, piece in sorted(timed, key=lambda fp: fp[0]):
-        if first < when - skew or any(r.kind == rec.kind for r in piece.recs):
-            continue
-        too_late = first - when > MAX_START_LEAD
-        if too_late or (next_marker is not None and first > next_marker + skew):
+class _StartOrder:
+    """The pieces in (first time, position) order, with those already holding a start marker
+    of one kind, kept up to date as markers are attached: a pod's markers are placed in one
+    pass instead of sorting every piece and scanning its records once per marker."""
+
+    def __init__(self, pieces: list[Piece], kind: str) -> None:
+        self.pieces = pieces
+        self.pos = {id(p): i for i, p in enumerate(pieces)}
+        self.keys = sorted((p.first, i) for i, p in enumerate(pieces) if p.first is not None)
+        self.marked = {i for i, p in enumerate(pieces) if any(r.kind == kind for r in p.recs)}
+
+    def target(self, rec: Rec, next_marker: datetime | None, skew: timedelta) -> Piece | None:
+        """The first piece that begins at or after the start marker ``rec`` (± skew), provided
+        no later marker of the same kind comes first and it has no marker of that kind yet."""
+        when = rec.time
+        if when is None:
             return None
-        return piece
-    return None
+        lo = bisect.bisect_left(self.keys, (when - skew, -1))
+        for first, i in itertools.islice(self.keys, lo, None):
+            if i in self.marked:
+                continue
+            too_late = first - when > MAX_START_LEAD
+            if too_late or (next_marker is not None and first > next_marker + skew):
+                return None
+            return self.pieces[i]
+        return None
+
+    def attach(self, piece: Piece | None, rec: Rec) -> None:
+        """``rec`` into ``piece`` (a new piece for None), its place in the order updated."""
+        if piece is None:
+            piece = Piece()
+            self.pos[id(piece)] = len(self.pieces)
+            self.pieces.append(piece)
+        i = self.pos[id(piece)]
+        before = piece.first
+        piece.append(rec)
+        if piece.first is not None and piece.first != before:
+            if before is not None:
+                del self.keys[bisect.bisect_left(self.keys, (before, i))]
+            bisect.insort(self.keys, (piece.first, i))
+        self.marked.add(i)  # the piece now holds a marker of this kind
 
 
 def _attach_starts(pieces: list[Piece], starts: list[Rec], skew: timedelta) -> None:
     """Start markers go to the attempt they start; a marker with none starts its own."""
     for kind in sorted({r.kind for r in starts}):
-        markers = sorted((r for r in starts if r.kind == kind), key=sort_key)
+        markers = sorted((r for r in starts if r.kind == kind), key=RANK)
+        order = _StartOrder(pieces, kind)
         for i, rec in enumerate(markers):
             nxt = markers[i + 1].time if i + 1 < len(markers) else None
-            target = _start_target(pieces, rec, nxt, skew)
-            if target is None:
-                target = Piece()
-                pieces.append(target)
-            target.append(rec)
+            order.attach(order.target(rec, nxt, skew), rec)
 
 
 def _attach_rest(pieces: list[Piece], rest: list[Rec], skew: timedelta) -> list[Rec]:
@@ -394,7 +418,7 @@ def draft_attempts(recs: list[Rec], skew: timedelta) -> tuple[list[Piece], list[
     """The attempts of one pod from its structured records, not yet ordered: pieces, and the
     pod-level records (requests, summaries). Plain records are placed afterwards
     (:mod:`.placement`) by the pieces' spans."""
-    recs = sorted(recs, key=sort_key)
+    recs = sorted(recs, key=RANK)
     pieces, rest = _keyed_pieces(recs)
     pieces = _merge_netns_only(pieces, skew)
     loose_adds = [r for r in rest if r.kind in ADD_KINDS]
@@ -422,7 +446,7 @@ def finish_attempts(
     attempt index of each piece; ``plain[i]`` is what placement gave ``pieces[i]``."""
 
     def first_key(i: int) -> tuple[int, int, str, int]:
-        own = sort_key(min(pieces[i].recs, key=sort_key))
+        own = sort_key(min(pieces[i].recs, key=RANK))
         part = plain[i]
         if part is None or part.key is None:
             return own
@@ -432,7 +456,7 @@ def finish_attempts(
     attempts = []
     index_of = [0] * len(pieces)
     for n, i in enumerate(order, start=1):
-        attempt = Attempt(key, sorted(pieces[i].recs, key=sort_key), index=n, plain=plain[i])
+        attempt = Attempt(key, sorted(pieces[i].recs, key=RANK), index=n, plain=plain[i])
         attempt.failures = _failures(attempt.recs)
         attempt.outcome = _outcome(attempt)
         attempts.append(attempt)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from multus_forensics.chain import ErrorChain, chain_json
 from multus_forensics.gcpause import gc_paused
-from multus_forensics.timeline._records import STATUS_KIND, Rec, sort_key, split
+from multus_forensics.timeline._records import RANK, STATUS_KIND, Rec, split
 from multus_forensics.timeline.anomalies import (
     Anomaly,
     attempt_anomalies,
@@ -101,6 +101,19 @@ def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
     import polars as pl
 
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def _ref() -> pl.Expr:
+    """:attr:`Rec.ref` (``file[!member]:line``) over ``file``, ``member``, ``line`` columns."""
+    import polars as pl
+
+    member = pl.col("member")
+    at = (
+        pl.when(member.is_not_null() & (member != ""))
+        .then(pl.lit("!") + member)
+        .otherwise(pl.lit(""))
+    )
+    return (pl.col("file") + at + pl.lit(":") + pl.col("line").cast(pl.String)).alias("ref")
 
 
 def _seconds(delta: timedelta | None) -> float | None:
@@ -213,44 +226,7 @@ class Timelines:
     def _attempts(self) -> pl.DataFrame:
         import polars as pl
 
-        rows = []
-        for t in self.timelines:
-            for i, a in enumerate(t.attempts):
-                nxt = t.attempts[i + 1].start if i + 1 < len(t.attempts) else None
-                end = a.end
-                err = a.error
-                names = sorted({x.name for x in t.anomalies if x.attempt == a.index})
-                adds = t.rows.get(a.index, [])
-                failing_if = err.innermost("interface") if err else None
-                prior = next((r for r in adds if failing_if and r.interface == failing_if), None)
-                rows.append(
-                    {
-                        "namespace": t.key[0], "pod": t.key[1], "pod_uid": t.key[2],
-                        "attempt": a.index,
-                        "sandbox_id": ",".join(a.sandbox_ids) or None,
-                        "netns": ",".join(a.netns) or None,
-                        "nodes": ",".join(a.nodes) or None,
-                        "start": a.start, "end": end,
-                        "duration_s": _seconds(end - a.start) if end and a.start else None,
-                        "gap_to_next_s": _seconds(nxt - end) if nxt and end else None,
-                        "outcome": a.outcome, "outcome_inferred": a.outcome_inferred,
-                        "error": err.text if err else None,
-                        "error_leaf": err.leaf if err else None,
-                        "error_signature": err.signature if err else None,
-                        "error_network": err.innermost("network") if err else None,
-                        "error_interface": failing_if,
-                        "error_interface_added_from": prior.network if prior else None,
-                        "error_truncated": err.truncated if err else None,
-                        "error_layers": chain_json(err) if err else None,
-                        "failures": len(a.failures),
-                        "failure_reports": sum(len(f.reports) for f in a.failures),
-                        "add_order_known": bool(adds),
-                        "add_order": " → ".join(f"{r.interface}({r.network or '?'})" for r in adds) or None,
-                        "anomalies": ",".join(names) or None,
-                        "events": a.events,
-                    }
-                )  # fmt: skip
-        schema = {
+        schema: dict[str, Any] = {
             "namespace": pl.String, "pod": pl.String, "pod_uid": pl.String, "attempt": pl.Int64,
             "sandbox_id": pl.String, "netns": pl.String, "nodes": pl.String,
             "start": pl.Datetime("us", "UTC"), "end": pl.Datetime("us", "UTC"),
@@ -262,7 +238,41 @@ class Timelines:
             "failure_reports": pl.Int64, "add_order_known": pl.Boolean, "add_order": pl.String,
             "anomalies": pl.String, "events": pl.Int64,
         }  # fmt: skip
-        return _frame(rows, schema)
+        cols: dict[str, list[Any]] = {name: [] for name in schema}
+        # a failure repeated across attempts is one chain object: its columns are made once
+        of_chain: dict[int, tuple[Any, ...]] = {}
+        for t in self.timelines:
+            for i, a in enumerate(t.attempts):
+                nxt = t.attempts[i + 1].start if i + 1 < len(t.attempts) else None
+                start, end = a.start, a.end
+                err = a.error
+                names = sorted({x.name for x in t.anomalies if x.attempt == a.index})
+                adds = t.rows.get(a.index, [])
+                if err is None:
+                    facts: tuple[Any, ...] = (None,) * 8
+                else:
+                    facts = of_chain.get(id(err)) or of_chain.setdefault(
+                        id(err),
+                        (err.text, err.leaf, err.signature, err.innermost("network"),
+                         err.innermost("interface"), err.truncated, chain_json(err), err),
+                    )  # fmt: skip
+                failing_if = facts[4]
+                prior = next((r for r in adds if failing_if and r.interface == failing_if), None)
+                values = (
+                    t.key[0], t.key[1], t.key[2], a.index,
+                    ",".join(a.sandbox_ids) or None, ",".join(a.netns) or None,
+                    ",".join(a.nodes) or None, start, end,
+                    _seconds(end - start) if end and start else None,
+                    _seconds(nxt - end) if nxt and end else None,
+                    a.outcome, a.outcome_inferred, *facts[:4], failing_if,
+                    prior.network if prior else None, facts[5], facts[6],
+                    len(a.failures), sum(len(f.reports) for f in a.failures), bool(adds),
+                    " → ".join(f"{r.interface}({r.network or '?'})" for r in adds) or None,
+                    ",".join(names) or None, a.events,
+                )  # fmt: skip
+                for column, value in zip(cols.values(), values, strict=True):
+                    column.append(value)
+        return pl.DataFrame(cols, schema=schema)
 
     def interfaces(self) -> pl.DataFrame:
         return self._once("interfaces", self._interfaces)
@@ -270,24 +280,39 @@ class Timelines:
     def _interfaces(self) -> pl.DataFrame:
         import polars as pl
 
-        rows = []
-        for t in self.timelines:
-            for index, adds in sorted(t.rows.items()):
-                for r in adds:
-                    rows.append(
-                        {
-                            "namespace": t.key[0], "pod": t.key[1], "pod_uid": t.key[2],
-                            "attempt": index, "position": r.position, "interface": r.interface,
-                            "network": r.network, "ips": r.ips, "source": r.source,
-                            "ref": r.rec.ref, "corroborated_by": "; ".join(c.ref for c in r.corroborated_by) or None,
-                        }
-                    )  # fmt: skip
         schema = {
             "namespace": pl.String, "pod": pl.String, "pod_uid": pl.String, "attempt": pl.Int64,
             "position": pl.Int64, "interface": pl.String, "network": pl.String, "ips": pl.String,
             "source": pl.String, "ref": pl.String, "corroborated_by": pl.String,
         }  # fmt: skip
-        return _frame(rows, schema)
+        cols: dict[str, list[Any]] = {name: [] for name in schema}
+        for t in self.timelines:
+            for index, adds in sorted(t.rows.items()):
+                n = len(adds)
+                for c, v in zip(
+                    ("namespace", "pod", "pod_uid", "attempt"), (*t.key, index), strict=True
+                ):
+                    cols[c].extend([v] * n)
+                cols["position"].extend([r.position for r in adds])
+                cols["interface"].extend([r.interface for r in adds])
+                cols["network"].extend([r.network for r in adds])
+                cols["ips"].extend([r.ips for r in adds])
+                cols["source"].extend([r.source for r in adds])
+                cols["ref"].extend([r.rec for r in adds])
+                cols["corroborated_by"].extend(
+                    ["; ".join(c.ref for c in r.corroborated_by) or None for r in adds]
+                )
+        recs: list[Rec] = cols.pop("ref")
+        where = pl.DataFrame(
+            {
+                "file": [r.file for r in recs],
+                "member": [r.member for r in recs],
+                "line": [r.line for r in recs],
+            },
+            schema={"file": pl.String, "member": pl.String, "line": pl.Int64},
+        )
+        frame = pl.DataFrame(cols, schema={c: d for c, d in schema.items() if c != "ref"})
+        return frame.with_columns(where.select(_ref()).to_series()).select(list(schema))
 
     def anomalies(self) -> pl.DataFrame:
         return self._once("anomalies", self._anomalies)
@@ -484,26 +509,16 @@ def _as_frame(events: EventLog | pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     return events.to_polars()
 
 
-def _identity_frame(recs: list[Rec], plain: pl.DataFrame) -> pl.DataFrame:
+def _identity_frame(ident: pl.DataFrame, plain: pl.DataFrame) -> pl.DataFrame:
     """One row per record with the identity columns :func:`.identity.resolve` joins on:
-    structured records with what their chains named, plain ones as parsed."""
+    structured records with what their chains named (``ident``), plain ones as parsed."""
     import polars as pl
 
-    cols = ("eid", "namespace", "pod", "pod_uid", "sandbox_id", "container_id", "us", "node")
-    structured = pl.DataFrame(
-        [[getattr(r, c) for r in recs] for c in cols],
-        schema={
-            "eid": plain.schema["eid"], "namespace": pl.String, "pod": pl.String,
-            "pod_uid": pl.String, "sandbox_id": pl.String, "container_id": pl.String,
-            "t": pl.Int64, "node": pl.String,
-        },
-        orient="col",
-    )  # fmt: skip
     rest = plain.select(
         "eid", "namespace", "pod", "pod_uid",
         pl.lit(None, pl.String).alias("sandbox_id"), "container_id", "t", "node",
     )  # fmt: skip
-    return pl.concat([structured, rest]).sort("eid")
+    return pl.concat([ident, rest]).sort("eid")
 
 
 def _plain_parts(placed: pl.DataFrame) -> dict[int, PlainPart]:
@@ -531,24 +546,15 @@ def _plain_parts(placed: pl.DataFrame) -> dict[int, PlainPart]:
     return out
 
 
-def _pod_summaries(by_pod: list[list[Rec]], plain: pl.DataFrame) -> dict[int, PodSummary]:
-    """Per pod (``pid``): count, untimed count, span, nodes and sources of all its records."""
+def _pod_summaries(frame: pl.DataFrame, keys: pl.DataFrame) -> dict[int, PodSummary]:
+    """Per pod (``pid``): count, untimed count, span, nodes and sources of all its records
+    (``keys``: ``eid`` → ``pid``), read from the input frame by row number."""
     import polars as pl
 
-    cols: dict[str, list[Any]] = {"pid": [], "time": [], "node": [], "source": []}
-    for pid, recs in enumerate(by_pod):
-        cols["pid"].extend([pid] * len(recs))
-        cols["time"].extend(r.time for r in recs)
-        cols["node"].extend(r.node for r in recs)
-        cols["source"].extend(r.source for r in recs)
-    schema: dict[str, pl.DataType] = {
-        "pid": pl.Int64(),
-        "time": pl.Datetime("us", "UTC"),
-        "node": pl.String(),
-        "source": pl.String(),
-    }
-    structured = pl.DataFrame(cols, schema=schema)
-    rows = pl.concat([structured, plain.select(pl.col(c).cast(d) for c, d in schema.items())])
+    picked = keys.get_column("eid")
+    rows = frame.select(pl.col("time", "node", "source").gather(picked)).with_columns(
+        keys.get_column("pid")
+    )
     grouped = rows.group_by("pid").agg(
         pl.len().alias("n"),
         pl.col("time").null_count().alias("untimed"),
@@ -577,8 +583,8 @@ def build_timelines(
     (most rows of a node's journal) are resolved, placed and counted by joins and group-bys.
     """
     frame = _as_frame(events)
-    recs, plain = split(frame)
-    key_of, by_pod, plain = _by_pod(recs, plain)
+    recs, ident, plain = split(frame)
+    key_of, by_pod, plain, keys = _by_pod(recs, ident, plain)
     multus_names = multus_config_names(recs)
     drafts = [draft_attempts(pod_recs, skew) for pod_recs in by_pod]
     spans: list[Span] = []
@@ -590,7 +596,7 @@ def build_timelines(
         place(plain, spans, skew // timedelta(microseconds=1)), on="eid", how="left"
     )
     parts = _plain_parts(placed)
-    summaries = _pod_summaries(by_pod, plain)
+    summaries = _pod_summaries(frame, keys)
     pods: list[tuple[int, PodTimeline]] = []
     attempt_of_gid: list[int] = []
     for pid, (pieces, pod_level) in enumerate(drafts):
@@ -599,7 +605,7 @@ def build_timelines(
         attempts, index_of = finish_attempts(key, pieces, [parts.get(g) for g in gids], pod_level)
         attempt_of_gid.extend(index_of)
         t = PodTimeline(
-            key, sorted(by_pod[pid], key=sort_key), attempts, pod_level,
+            key, sorted(by_pod[pid], key=RANK), attempts, pod_level,
             summary=summaries.get(pid, PodSummary()),
         )  # fmt: skip
         _add_order_and_anomalies(t, multus_names)
@@ -610,30 +616,29 @@ def build_timelines(
 
 
 def _by_pod(
-    recs: list[Rec], plain: pl.DataFrame
-) -> tuple[list[PodKey], list[list[Rec]], pl.DataFrame]:
+    recs: list[Rec], ident: pl.DataFrame, plain: pl.DataFrame
+) -> tuple[list[PodKey], list[list[Rec]], pl.DataFrame, pl.DataFrame]:
     """Pod keys (``pid`` = position, in order of each pod's first record), the structured
-    records of each pod, and the plain rows with their ``pid`` and time ``t`` in µs."""
+    records of each pod, the plain rows with their ``pid`` and time ``t`` in µs, and ``eid``
+    → ``pid`` of every record that belongs to a pod."""
     import polars as pl
 
     plain = plain.with_columns(pl.col("time").dt.epoch("us").alias("t"))
-    keys = resolve(_identity_frame(recs, plain))
+    keys = resolve(_identity_frame(ident, plain))
     pod_keys = (
         keys.group_by("k_ns", "k_pod", "k_uid", maintain_order=True).agg().with_row_index("pid")
     )
     keys = keys.join(pod_keys, on=["k_ns", "k_pod", "k_uid"], how="left", nulls_equal=True)
     key_of: list[PodKey] = list(pod_keys.select("k_ns", "k_pod", "k_uid").iter_rows())
     by_pod: list[list[Rec]] = [[] for _ in key_of]
-    structured = pl.Series("eid", [r.eid for r in recs], keys.schema["eid"])
-    pid_of = dict(
-        keys.filter(pl.col("eid").is_in(structured.implode())).select("eid", "pid").iter_rows()
-    )
+    keys = keys.select("eid", pl.col("pid").cast(pl.Int64))
+    pid_of = dict(keys.join(ident.select("eid"), on="eid", how="semi").iter_rows())
     for rec in recs:
         pid = pid_of.get(rec.eid)
         if pid is not None:
             by_pod[pid].append(rec)
-    plain = plain.join(keys.select("eid", pl.col("pid").cast(pl.Int64)), on="eid", how="inner")
-    return key_of, by_pod, plain
+    plain = plain.join(keys, on="eid", how="inner")
+    return key_of, by_pod, plain, keys
 
 
 def _add_order_and_anomalies(t: PodTimeline, multus_names: set[str]) -> None:

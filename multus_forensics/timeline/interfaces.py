@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Final
 
 from multus_forensics.timeline._records import STATUS_KIND, Rec
@@ -36,8 +37,8 @@ class AddRow:
     corroborated_by: tuple[Rec, ...] = ()
 
 
-def _order_key(rec: Rec) -> tuple[str, int]:
-    return (rec.file, rec.line)
+#: a Multus log's adds in the order it wrote them
+_order_key: Final = attrgetter("file", "line")
 
 
 def add_rows(attempt: Attempt, status: list[Rec]) -> list[AddRow]:
@@ -60,14 +61,18 @@ def add_rows(attempt: Attempt, status: list[Rec]) -> list[AddRow]:
         ordered = sorted(recs, key=lambda r: (_status_index(r), r.line))
     else:
         ordered = sorted((r for r in recs if r.file == main_file), key=_order_key)
-    others = [r for s, rs in by_source.items() if s != chosen for r in rs]
+    # other sources' rows by interface: an attempt of hundreds of adds is not rescanned per row
+    others: dict[str | None, list[Rec]] = {}
+    for s, rs in by_source.items():
+        if s != chosen:
+            for r in rs:
+                others.setdefault(r.interface, []).append(r)
     rows = []
     for pos, rec in enumerate(ordered, start=1):
         same = tuple(
             o
-            for o in others
-            if o.interface == rec.interface
-            and (o.ips == rec.ips or same_network(o.network, rec.network))
+            for o in others.get(rec.interface, ())
+            if o.ips == rec.ips or same_network(o.network, rec.network)
         )
         rows.append(AddRow(pos, rec.interface, rec.network, rec.ips, chosen, rec, same))
     return rows

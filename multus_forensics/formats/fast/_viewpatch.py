@@ -50,15 +50,21 @@ def write(
     buffer ``index``) unless 12 bytes or shorter (inline); mark them valid."""
     import numpy as np
 
-    for row, value in values.items():
+    if not values:
+        return
+    # every row's 16-byte view built in one bytearray and stored with one fancy assignment
+    # (a numpy assignment per row cost more than building the view)
+    cells = bytearray()
+    for value in values.values():
         data = value.encode("utf-8")
         n = len(data)
-        view = bytearray(n.to_bytes(4, "little"))
+        cells += n.to_bytes(4, "little")
         if n <= 12:
-            view += data.ljust(12, b"\0")
+            cells += data.ljust(12, b"\0")
         else:
-            view += data[:4] + index.to_bytes(4, "little") + len(buffer).to_bytes(4, "little")
+            cells += data[:4] + index.to_bytes(4, "little") + len(buffer).to_bytes(4, "little")
             buffer += data
-        views[row] = np.frombuffer(bytes(view), dtype=np.uint8)
-        if valid is not None:
-            valid[row >> 3] |= 1 << (row & 7)
+    rows = np.fromiter(values.keys(), dtype=np.int64, count=len(values))
+    views[rows] = np.frombuffer(bytes(cells), dtype=np.uint8).reshape(-1, 16)
+    if valid is not None:
+        np.bitwise_or.at(valid, rows >> 3, (1 << (rows & 7)).astype(np.uint8))
