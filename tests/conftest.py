@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import polars as pl
 import pytest
@@ -19,6 +22,21 @@ SAMPLES = ROOT / "sample_logs"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 #: test data kept in the repository (the labelled corpus, with each excerpt's source link)
 DATA = Path(__file__).resolve().parent / "data"
+
+
+def repo_module(relpath: str) -> ModuleType:
+    """A script of this repository (``benchmarks/nodegen.py``, ``scripts/...``), loaded once as
+    a module named by its file: the tests use the same generators and tools as the benchmarks."""
+    name = Path(relpath).stem
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / relpath)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

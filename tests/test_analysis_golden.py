@@ -16,6 +16,8 @@ import pytest
 from conftest import GOLDEN, ROOT, SAMPLES
 
 import multus_forensics as mf
+from multus_forensics.classify import Diagnosis
+from multus_forensics.timeline import Timelines
 
 ANALYSIS = GOLDEN / "analysis"
 CORPUS = ROOT / "tests" / "data" / "corpus_dev.jsonl"
@@ -41,6 +43,12 @@ def analysis_of(path: Path, base: Path) -> dict[str, Any]:
     diag = mf.diagnose(log)
     # a report hands its timelines to the classifier: the diagnosis must not depend on that
     assert mf.diagnose(log, timelines=tl).to_dict() == diag.to_dict()
+    return analysis_record(tl, diag, base)
+
+
+def analysis_record(tl: Timelines, diag: Diagnosis, base: Path) -> dict[str, Any]:
+    """What a golden stores of an analysis: the timeline frames and the diagnosis, as JSON-ready
+    data with paths relative to ``base``."""
     out = {
         "pods": _frame_rows(tl.pods()),
         "attempts": _frame_rows(tl.attempts()),

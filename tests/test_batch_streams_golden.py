@@ -3,13 +3,12 @@ gives the stored goldens of ``test_analysis_golden`` (timelines and diagnosis un
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import SAMPLES
-from test_analysis_golden import SAMPLE_DIRS, _check, _corpus, _frame_rows, _rel
+from test_analysis_golden import SAMPLE_DIRS, _check, _corpus, analysis_record
 
 import multus_forensics as mf
 from multus_forensics.batch import ParseOptions
@@ -26,15 +25,7 @@ def streamed_analysis(path: Path, base: Path, spec: KeepSpec) -> dict[str, Any]:
     """As ``test_analysis_golden.analysis_of``, from the cut rows of a streamed parse."""
     log = parse_streams([str(path)], ParseOptions(year=2026), keep=spec, workers=1).log
     tl = mf.build_timelines(log)
-    diag = mf.diagnose(log, timelines=tl)
-    out = {
-        "pods": _frame_rows(tl.pods()),
-        "attempts": _frame_rows(tl.attempts()),
-        "interfaces": _frame_rows(tl.interfaces()),
-        "anomalies": _frame_rows(tl.anomalies()),
-        "diagnosis": diag.to_dict(),
-    }
-    return json.loads(_rel(json.dumps(out, sort_keys=True, default=str), base))
+    return analysis_record(tl, mf.diagnose(log, timelines=tl), base)
 
 
 @pytest.mark.parametrize("sample", SAMPLE_DIRS)

@@ -8,7 +8,6 @@ example repeats held-out text beyond what upstream source itself prints.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 import regex
+from conftest import repo_module
 
 from multus_forensics.classify import load_catalog
 
@@ -38,12 +38,7 @@ PLATFORM_TEXTS = (
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("evaluate_corpus", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return repo_module(str(SCRIPT.relative_to(ROOT)))
 
 
 def _records() -> list[dict[str, Any]]:

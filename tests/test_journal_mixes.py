@@ -6,15 +6,13 @@ generated journals that vary one real-world dimension at a time (benchmarks/node
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
+from conftest import repo_module
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,17 +24,7 @@ from multus_forensics.formats.runtime._logrus import LOGRUS_LINE
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _nodegen() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("nodegen", ROOT / "benchmarks" / "nodegen.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["nodegen"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-nodegen = _nodegen()
+nodegen = repo_module("benchmarks/nodegen.py")
 
 
 def _both(

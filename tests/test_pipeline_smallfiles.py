@@ -9,17 +9,15 @@ into small files, over journald kubelet, bare klog, containerd, Multus log and d
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import os
 import random
 import shutil
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 
 import polars as pl
 import pytest
+from conftest import repo_module
 
 from multus_forensics import postparse, sniffgroup
 from multus_forensics.eventlog import EventLog
@@ -116,16 +114,6 @@ def test_one_bundle_of_small_files_is_reanchored_as_one(tmp_path: Path) -> None:
     assert set(moved["time"].dt.year().to_list()) == {2026}
 
 
-def _nodegen() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("nodegen", ROOT / "benchmarks" / "nodegen.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["nodegen"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _cut(root: Path, name: str, lines: list[str], rng: random.Random) -> list[str]:
     """``lines`` cut at random places (blocks cut too) into files of 1 to 120 lines."""
     paths, at, k = [], 0, 0
@@ -142,7 +130,7 @@ def test_generated_node_journals_cut_small_equal_each_parsed_alone(
 ) -> None:
     """Many writers and hosts, restarts, crossed blocks cut between files, a year rollover
     (the second journal starts on Dec 31), pieces of 1 to 120 lines, two zones."""
-    nodegen = _nodegen()
+    nodegen = repo_module("benchmarks/nodegen.py")
     rng = random.Random(16)
     shapes = [
         nodegen.Shape(hosts=("master-0", "worker-1"), precise=True, restarts=3, blocks=0.05),
