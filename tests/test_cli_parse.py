@@ -63,11 +63,32 @@ def test_a_line_no_parser_took_is_reported_and_the_exit_is_still_0(
 def test_error_lines_are_capped_with_a_count(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "x.toy").write_text("".join(f"junk {i}\n" for i in range(25)) + GOOD)
+    # 25 lost lines apart from each other: 20 printed, the other 5 counted
+    (tmp_path / "x.toy").write_text("".join(f"junk {i}\n" + GOOD for i in range(25)))
     assert main(["parse", str(tmp_path / "x.toy")]) == 0
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 21
+    assert err[0] == f"multus-forensics: {tmp_path / 'x.toy'}:1: not a toy line: 'junk 0'"
     assert err[-1].startswith("multus-forensics: ... and 5 more errors")
+
+
+@pytest.mark.usefixtures("toy_registry")
+def test_consecutive_lines_lost_for_one_reason_are_one_stderr_line_with_their_range(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a preamble of 30 lost lines, a record, 2 more lost lines, then 25 lines apart: the runs
+    # count as one line each against the cap, and the count after it is in lines
+    body = "".join(f"junk {i}\n" for i in range(30)) + GOOD + "more 1\nmore 2\n" + GOOD
+    body += "".join(f"late {i}\n" + GOOD for i in range(25))
+    (tmp_path / "x.toy").write_text(body)
+    assert main(["parse", str(tmp_path / "x.toy")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    where = f"multus-forensics: {tmp_path / 'x.toy'}"
+    assert err[0] == f"{where}:1-30: not a toy line (30 lines); the first: 'junk 0'"
+    assert err[1] == f"{where}:33-34: not a toy line (2 lines); the first: 'more 1'"
+    assert err[2] == f"{where}:37: not a toy line: 'late 0'"
+    assert len(err) == 21
+    assert err[-1].startswith("multus-forensics: ... and 7 more errors")
 
 
 @pytest.mark.usefixtures("toy_registry")
@@ -173,3 +194,30 @@ def test_an_internal_error_is_one_line_without_a_traceback_unless_debug(
     assert "Traceback" not in err
     with pytest.raises(KeyError):
         main(["--debug", "formats"])
+
+
+def test_error_runs_break_at_a_gap_another_reason_member_or_file_and_keep_every_issue() -> None:
+    from multus_forensics.commands._common import error_runs
+    from multus_forensics.model import ParseIssue
+
+    issues = [
+        ParseIssue("a.log", None, 1, "r"),
+        ParseIssue("a.log", None, 2, "r"),
+        ParseIssue("a.log", None, 3, "s"),  # another reason
+        ParseIssue("a.log", None, 5, "s"),  # a gap
+        ParseIssue("a.log", "m", 6, "s"),  # another member
+        ParseIssue("b.log", "m", 7, "s"),  # another file
+        ParseIssue("b.log", None, None, "unreadable"),
+        ParseIssue("b.log", None, None, "unreadable"),  # no line: never joined
+    ]
+    runs = error_runs(issues)
+    assert [(first.line, count, last) for first, count, last in runs] == [
+        (1, 2, 2),
+        (3, 1, 3),
+        (5, 1, 5),
+        (6, 1, 6),
+        (7, 1, 7),
+        (None, 1, None),
+        (None, 1, None),
+    ]
+    assert sum(count for _, count, _ in runs) == len(issues)

@@ -116,10 +116,12 @@ def lost_input(issues: Sequence[ParseIssue]) -> bool:
 
 
 def print_errors(log: EventLog | Sequence[ParseIssue], limit: int = MAX_ERROR_LINES) -> None:
-    """One stderr line per error issue (a lost line or an unreadable input), then a count.
+    """One stderr line per run of error issues (a lost line or an unreadable input), then a count.
 
     Input-level problems (an input or member lost or cut) come first: they matter more than a
-    line no parser took, and must not hide behind the cap.
+    line no parser took, and must not hide behind the cap. Consecutive lines of one file lost
+    for one reason (a shell trace before the first record, a binary stretch) are one line with
+    their range and count, so that they do not push every other error past the cap.
     """
     from multus_forensics.eventlog import EventLog
     from multus_forensics.visible import visible
@@ -127,14 +129,47 @@ def print_errors(log: EventLog | Sequence[ParseIssue], limit: int = MAX_ERROR_LI
     issues = log.issues if isinstance(log, EventLog) else log
     errors = [i for i in issues if i.severity == "error"]
     errors.sort(key=lambda i: i.line is not None)  # stable: file order kept within each group
-    for issue in errors[:limit]:
-        print(f"multus-forensics: {visible(str(issue), layout=False)}", file=sys.stderr)
-    if len(errors) > limit:
+    runs = error_runs(errors)
+    for first, count, last in runs[:limit]:
         print(
-            f"multus-forensics: ... and {len(errors) - limit} more errors "
+            f"multus-forensics: {visible(_run_text(first, count, last), layout=False)}",
+            file=sys.stderr,
+        )
+    if len(runs) > limit:
+        left = sum(count for _, count, _ in runs[limit:])
+        print(
+            f"multus-forensics: ... and {left} more errors "
             "(multus-forensics parse --issues lists every issue)",
             file=sys.stderr,
         )
+
+
+def error_runs(errors: Sequence[ParseIssue]) -> list[tuple[ParseIssue, int, int | None]]:
+    """``errors`` as runs ``(first issue, count, last line)``: issues of one file, member and
+    reason on consecutive lines, in order, join one run; every issue is in exactly one."""
+    runs: list[tuple[ParseIssue, int, int | None]] = []
+    for issue in errors:
+        if runs:
+            first, count, last = runs[-1]
+            if (
+                issue.line is not None
+                and last is not None
+                and issue.line == last + 1
+                and (issue.file, issue.member, issue.reason)
+                == (first.file, first.member, first.reason)
+            ):
+                runs[-1] = (first, count + 1, issue.line)
+                continue
+        runs.append((issue, 1, issue.line))
+    return runs
+
+
+def _run_text(first: ParseIssue, count: int, last: int | None) -> str:
+    if count == 1:
+        return str(first)
+    where = first.file + (f"!{first.member}" if first.member else "")
+    text = f"{where}:{first.line}-{last}: {first.reason} ({count} lines)"
+    return text + (f"; the first: {first.excerpt!r}" if first.excerpt else "")
 
 
 def no_events(stats: dict[str, int]) -> int:
