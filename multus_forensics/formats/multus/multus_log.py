@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from multus_forensics.formats._assemble import apply_found, json_str, line_views, map_chunks
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.multus._multus_klog import KLOG_HEAD, first_stamp, klog_rows
 from multus_forensics.formats.multus._multus_msg import (
     ADD_PREFIX,
     HEADER_PREFIX,
@@ -54,7 +55,7 @@ def _records(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """
     import polars as pl
 
-    head = pl.col("ts").is_not_null()
+    head = pl.col("ts").is_not_null() | pl.col("klog")
     # only non-header lines are stripped (a copy of every line would cost more than the test)
     blank = (pl.when(~head).then(pl.col("raw")).str.strip_chars() == "").fill_null(False)
     df = df.with_columns(head.alias("head"), blank.alias("blank"), head.cum_sum().alias("rec"))
@@ -78,6 +79,8 @@ def _records(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
             pl.col("lvl").first(),
             pl.col("time").first(),
             pl.col("text").str.join("\n").alias("msg"),
+            pl.col("klog").first(),
+            pl.col("ref").first(),
         )
     )
     return records, orphans, blanks
@@ -189,11 +192,12 @@ def parse_line_frame(
     frames: list[pl.DataFrame] = []
     issues: list[ParseIssue] = []
     blanks = 0
+    df = _with_klog(df, src)
 
     def rows(span: tuple[int, int]) -> tuple[pl.DataFrame, list[ParseIssue], int]:
         return _parse_rows(df.slice(span[0], span[1] - span[0]), src, fmt_name, default_source)
 
-    spans = _record_chunks(df["ts"].is_not_null().to_numpy())
+    spans = _record_chunks((df["ts"].is_not_null() | df["klog"]).to_numpy())
     for frame, chunk_issues, chunk_blanks in map_chunks(rows, spans):
         frames.append(conform(frame))  # chunks differ in the columns the classifier wrote
         issues += chunk_issues
@@ -206,6 +210,21 @@ def parse_line_frame(
         pl.lit(src.node_hint, pl.String).alias("node"),
     )
     return frame, issues, blanks
+
+
+def _with_klog(df: pl.DataFrame, src: TextSource) -> pl.DataFrame:
+    """``df`` with ``klog`` (a line without a Multus header that starts with a klog header)
+    and ``ref`` (on klog lines: the stamp of the Multus header before them, else the file's
+    first; null elsewhere). Only lines without a Multus header meet the klog pattern."""
+    import polars as pl
+
+    no_head = pl.col("ts").is_null()
+    klog = pl.when(no_head).then(pl.col("raw")).str.contains(KLOG_HEAD).fill_null(False)
+    df = df.with_columns(klog.alias("klog"))
+    if not df["klog"].any():
+        return df.with_columns(pl.lit(None, pl.String).alias("ref"))
+    before = pl.col("ts").forward_fill().fill_null(pl.lit(first_stamp(src), pl.String))
+    return df.with_columns(pl.when(pl.col("klog")).then(before).alias("ref"))
 
 
 #: rows per chunk: intermediate string columns stay bounded, whatever the file size
@@ -230,6 +249,9 @@ def _parse_rows(
     import polars as pl
 
     records, orphans, blanks = _records(df)
+    klogs = records.filter(pl.col("klog"))
+    if klogs.height:
+        records = records.filter(~pl.col("klog"))
     issues = [
         ParseIssue(src.file, src.member, ln, "line before the first Multus log header",
                    excerpt(raw), format=fmt_name)
@@ -280,7 +302,12 @@ def _parse_rows(
         pl.lit(default_source).alias("source"),
         *_add_columns(is_add),
     )
-    return apply_found(frame, found), issues, blanks
+    frame = apply_found(frame, found)
+    if klogs.height:  # client-go's lines in a thick daemon's log (:mod:`._multus_klog`)
+        klog_frame, klog_issues = klog_rows(klogs, src, fmt_name, default_source)
+        issues = sorted(issues + klog_issues, key=lambda issue: issue.line)
+        frame = pl.concat([conform(frame), klog_frame]).sort("line")
+    return frame, issues, blanks
 
 
 def _header_columns(src: TextSource) -> pl.DataFrame | None:
