@@ -49,16 +49,14 @@ def first_stamp(src: TextSource) -> str | None:
 
 
 def _year(ref: datetime, month: int, day: int) -> int:
-    """The year that puts ``month``/``day`` nearest to ``ref`` (a log read across New Year)."""
-    best, gap = ref.year, None
-    for year in (ref.year - 1, ref.year, ref.year + 1):
-        try:
-            delta = abs((datetime(year, month, day) - ref.replace(tzinfo=None)).days)
-        except ValueError:  # Feb 29 of a common year
-            continue
-        if gap is None or delta < gap:
-            best, gap = year, delta
-    return best
+    """The year that puts ``month``/``day`` nearest to ``ref`` (a log read across New Year).
+
+    The day is capped at 28 for the comparison, so a 29 February beside a common year's record
+    stays in that year and is reported as an impossible date, not moved to another year.
+    """
+    here = ref.replace(tzinfo=None)
+    years = (ref.year - 1, ref.year, ref.year + 1)
+    return min(years, key=lambda y: abs((datetime(y, month, min(day, 28)) - here).days))
 
 
 def klog_rows(
