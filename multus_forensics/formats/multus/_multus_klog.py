@@ -19,16 +19,18 @@ Multus record for klog lines before any), the year that puts it nearest to that 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.formats.multus._multus_msg import parse_time
 from multus_forensics.model import ParseIssue, excerpt
 
 if TYPE_CHECKING:
+    import numpy as np
     import polars as pl
 
     from multus_forensics.formats.base import TextSource
+    from multus_forensics.mapping import Data
 
 #: a klog header at a line's start (:data:`.kubelet.klog.HEADER_RE`, in polars' syntax)
 KLOG_HEAD: Final = r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ [^ \]]+\] "
@@ -48,15 +50,162 @@ def first_stamp(src: TextSource) -> str | None:
     return m[1] if m else None
 
 
+#: a Multus header fits in this many bytes (stamp, level and their separators, any digits)
+_HEAD_BYTES: Final = 160
+
+
+def stamps_before(
+    data: Data, starts: np.ndarray, lens: np.ndarray, lines: list[int], first: str | None
+) -> list[str | None]:
+    """For each of ``lines`` (1-based, ascending): the stamp of the nearest Multus header line
+    before it in the file (``first`` when there is none), as the careful path's forward fill
+    over all the file's lines gives it. The fast path leaves that line to itself when the klog
+    line follows it directly; each line is looked at once, whatever the runs of klog lines."""
+    from multus_forensics.formats.multus._multus_msg import HEADER_PREFIX
+
+    header = re.compile(HEADER_PREFIX)
+    view = memoryview(data)
+    out: list[str | None] = []
+    stamp, done = first, -1  # the answer for lines up to index ``done`` (0-based)
+    for line in lines:
+        j = line - 2
+        while j > done:
+            a = int(starts[j])
+            head = bytes(view[a : a + min(int(lens[j]), _HEAD_BYTES)])
+            if m := header.match(head.decode("utf-8", "ignore")):
+                stamp = m["ts"]
+                break
+            j -= 1
+        out.append(stamp)
+        done = line - 1
+    view.release()
+    return out
+
+
 def _year(ref: datetime, month: int, day: int) -> int:
-    """The year that puts ``month``/``day`` nearest to ``ref`` (a log read across New Year).
+    """The year that puts ``month``/``day`` nearest to ``ref``'s date (a log read across New
+    Year), in whole days; the earliest of equally near years.
 
     The day is capped at 28 for the comparison, so a 29 February beside a common year's record
     stays in that year and is reported as an impossible date, not moved to another year.
     """
-    here = ref.replace(tzinfo=None)
+    here = ref.date()
+    if not (1 <= month <= 12 and day >= 1):  # no such date in any year: reported by the caller
+        return ref.year
     years = (ref.year - 1, ref.year, ref.year + 1)
-    return min(years, key=lambda y: abs((datetime(y, month, min(day, 28)) - here).days))
+    return min(years, key=lambda y: abs((date(y, month, min(day, 28)) - here).days))
+
+
+#: the event recorder's ``AddedInterface`` line as the thick daemon writes it for a pod, with
+#: nothing to unescape: read by column expressions (:func:`_added_rows`); any other klog
+#: record is read by :func:`.kubelet.klog.parse_payload`, row by row
+_ADDED_LINE: Final = (
+    r"^(?P<sev>[IWEF])(?P<mo>[0-9]{2})(?P<d>[0-9]{2}) (?P<h>[0-9]{2}):(?P<mi>[0-9]{2}):"
+    r"(?P<s>[0-9]{2})\.(?P<us>[0-9]{6}) +[0-9]+ [^ \]]+\] "
+    r'Event\(v1\.ObjectReference\{Kind:"Pod", Namespace:"(?P<ns>[^"\\]*)", '
+    r'Name:"(?P<pod>[^"\\]*)", UID:"(?P<uid>[^"\\]*)", APIVersion:"[^"\\]*", '
+    r'ResourceVersion:"[^"\\]*", FieldPath:"[^"\\]*"\}\): '
+    r"type: '(?P<type>[A-Za-z]+)' reason: 'AddedInterface' "
+    r"(?P<msg>Add (?P<if>[^\s\]\[]+) \[(?P<ips>(?:[^\]\s]+(?: [^\]\s]+)*)?)\]"
+    r"(?: from (?P<net>\S+))?)$"
+)
+_LEVEL_OF: Final = {"I": "info", "W": "warning", "E": "error", "F": "fatal"}
+
+
+def _added_rows(
+    records: pl.DataFrame, fmt_name: str, default_source: str, src: TextSource
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows of the one-line ``AddedInterface`` records :data:`_ADDED_LINE` reads, the other
+    records): the same rows :func:`klog_rows` makes one by one, by column expressions (a
+    thick daemon writes one such line per delegate it adds, a third of its log)."""
+    import polars as pl
+
+    from multus_forensics.model import conform
+
+    refs = records["ref"].unique().drop_nulls().to_list()
+    zones: dict[str, tuple[int, datetime]] = {}
+    for ref in refs:
+        when = parse_time(ref)
+        if when is not None and (offset := when.utcoffset()) is not None:
+            zones[ref] = (int(offset.total_seconds()), when.replace(tzinfo=None))
+    if not zones:
+        return records.clear(), records
+    table = pl.DataFrame(
+        {
+            "ref": list(zones),
+            "_off": [v[0] for v in zones.values()],
+            "_here": [v[1] for v in zones.values()],
+        },
+        schema={"ref": pl.String, "_off": pl.Int64, "_here": pl.Datetime("us")},
+    )
+    df = (
+        records.select("line", "nlines", "raw", "ref")
+        .with_row_index("_i")
+        .join(table, on="ref", how="left", maintain_order="left")
+    )
+    parts = pl.col("raw").str.extract_groups(_ADDED_LINE)
+    df = df.with_columns(
+        pl.when((pl.col("nlines") == 1) & pl.col("_off").is_not_null()).then(parts).alias("_m")
+    ).unnest("_m")
+    ints = ("mo", "d", "h", "mi", "s", "us")
+    df = df.with_columns(pl.col(c).cast(pl.Int32) for c in ints)
+    ok = (
+        pl.col("sev").is_not_null()
+        & pl.col("mo").is_between(1, 12)
+        & pl.col("h").is_between(0, 23)
+        & pl.col("mi").is_between(0, 59)
+        & pl.col("s").is_between(0, 59)
+        & (pl.col("d") >= 1)
+    )
+    df = df.filter(ok)  # every date below exists but perhaps the day of the month
+    here = pl.col("_here").dt.date()
+    ry = pl.col("_here").dt.year().cast(pl.Int32)
+    capped = pl.min_horizontal(pl.col("d"), pl.lit(28, pl.Int32))
+
+    def gap(year: pl.Expr) -> pl.Expr:
+        return (pl.date(year, pl.col("mo"), capped) - here).dt.total_days().abs()
+
+    g0, g1, g2 = gap(ry - 1), gap(ry), gap(ry + 1)
+    year = (
+        pl.when((g0 <= g1) & (g0 <= g2)).then(ry - 1).when(g1 <= g2).then(ry).otherwise(ry + 1)
+    )
+    df = df.with_columns(year.alias("_y"))
+    last_day = pl.date(pl.col("_y"), pl.col("mo"), pl.lit(1, pl.Int32)).dt.month_end().dt.day()
+    fast = df.filter(pl.col("d") <= last_day)
+    local = pl.datetime(
+        pl.col("_y"), pl.col("mo"), pl.col("d"), pl.col("h"), pl.col("mi"), pl.col("s"),
+        pl.col("us"), time_unit="us",
+    )  # fmt: skip
+    utc = (local - pl.duration(seconds=pl.col("_off"))).dt.replace_time_zone("UTC")
+    rows = fast.select(
+        utc.alias("time"),
+        pl.lit("content").alias("year_source"),
+        pl.lit(default_source).alias("source"),
+        pl.lit(fmt_name).alias("format"),
+        pl.lit("event:AddedInterface").alias("kind"),
+        pl.col("sev").replace_strict(_LEVEL_OF).alias("level"),
+        *(
+            pl.when(pl.col(c) != "").then(pl.col(c)).alias(name)
+            for c, name in (("ns", "namespace"), ("pod", "pod"), ("uid", "pod_uid"))
+        ),
+    ).with_columns(
+        fast["net"].alias("network"),
+        fast["if"].alias("interface"),
+        fast.select(
+            pl.when(pl.col("ips") != "").then(pl.col("ips").str.replace_all(" ", ",", literal=True))
+        ).to_series().alias("ips"),
+        fast["msg"].alias("message"),
+        fast.select(
+            '{"reason":"AddedInterface","type":"' + pl.col("type") + '","object":"Pod"}'
+        ).to_series().alias("fields"),
+        pl.lit(src.file).alias("file"),
+        pl.lit(src.member, pl.String).alias("member"),
+        fast["line"],
+        fast["nlines"],
+        fast["raw"],
+    )
+    taken = pl.Series(records.height * [False]).scatter(fast["_i"], True)
+    return conform(rows), records.filter(~taken)
 
 
 def klog_rows(
@@ -64,9 +213,12 @@ def klog_rows(
 ) -> tuple[pl.DataFrame, list[ParseIssue]]:
     """Event rows of klog records (columns ``line``, ``nlines``, ``raw``, ``ref``: the stamp of
     the Multus record that dates them) and the issues of those without a usable date."""
+    import polars as pl
+
     from multus_forensics.formats.kubelet._klogfile import frame_from_rows, record_row
     from multus_forensics.formats.kubelet.klog import parse_payload
 
+    added, records = _added_rows(records, fmt_name, default_source, src)
     rows: list[dict[str, Any]] = []
     issues: list[ParseIssue] = []
     refs: dict[str | None, datetime | None] = {}
@@ -92,5 +244,7 @@ def klog_rows(
                            severity="warning", format=fmt_name)
             )  # fmt: skip
         rows.append(row)
-    return frame_from_rows(rows), issues
+    if not added.height:
+        return frame_from_rows(rows), issues
+    return pl.concat([added, frame_from_rows(rows)]).sort("line"), issues
 

@@ -22,9 +22,9 @@ classified there), which hands back to it, row for row, every line it cannot fin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
 
 from multus_forensics.formats._assemble import apply_found, json_str, line_views, map_chunks
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
@@ -183,16 +183,27 @@ def parse_multus_lines(
     return parse_line_frame(df, src, fmt_name, default_source)
 
 
+#: the stamp of the Multus header before each of some klog lines (1-based line numbers)
+StampsBefore: TypeAlias = Callable[[list[int]], list[str | None]]
+
+
 def parse_line_frame(
-    df: pl.DataFrame, src: TextSource, fmt_name: str, default_source: str
+    df: pl.DataFrame,
+    src: TextSource,
+    fmt_name: str,
+    default_source: str,
+    before: StampsBefore | None = None,
 ) -> tuple[pl.DataFrame, list[ParseIssue], int]:
-    """Events, issues and blanks of header-split lines (:func:`header_frame`), whole records."""
+    """Events, issues and blanks of header-split lines (:func:`header_frame`), whole records.
+
+    ``before`` dates klog lines when ``df`` holds only some of the file's lines (the fast
+    path's leftovers); otherwise the Multus header before them in ``df`` does."""
     import polars as pl
 
     frames: list[pl.DataFrame] = []
     issues: list[ParseIssue] = []
     blanks = 0
-    df = _with_klog(df, src)
+    df = _with_klog(df, src, before)
 
     def rows(span: tuple[int, int]) -> tuple[pl.DataFrame, list[ParseIssue], int]:
         return _parse_rows(df.slice(span[0], span[1] - span[0]), src, fmt_name, default_source)
@@ -212,7 +223,7 @@ def parse_line_frame(
     return frame, issues, blanks
 
 
-def _with_klog(df: pl.DataFrame, src: TextSource) -> pl.DataFrame:
+def _with_klog(df: pl.DataFrame, src: TextSource, before: StampsBefore | None) -> pl.DataFrame:
     """``df`` with ``klog`` (a line without a Multus header that starts with a klog header)
     and ``ref`` (on klog lines: the stamp of the Multus header before them, else the file's
     first; null elsewhere). Only lines without a Multus header meet the klog pattern."""
@@ -223,8 +234,13 @@ def _with_klog(df: pl.DataFrame, src: TextSource) -> pl.DataFrame:
     df = df.with_columns(klog.alias("klog"))
     if not df["klog"].any():
         return df.with_columns(pl.lit(None, pl.String).alias("ref"))
-    before = pl.col("ts").forward_fill().fill_null(pl.lit(first_stamp(src), pl.String))
-    return df.with_columns(pl.when(pl.col("klog")).then(before).alias("ref"))
+    if before is not None:
+        at = df["klog"].arg_true()
+        stamps = pl.Series("ref", before(df["line"].gather(at).to_list()), dtype=pl.String)
+        ref = pl.Series("ref", [None] * df.height, dtype=pl.String).scatter(at, stamps)
+        return df.with_columns(ref)
+    ref = pl.col("ts").forward_fill().fill_null(pl.lit(first_stamp(src), pl.String))
+    return df.with_columns(pl.when(pl.col("klog")).then(ref).alias("ref"))
 
 
 #: rows per chunk: intermediate string columns stay bounded, whatever the file size

@@ -240,6 +240,7 @@ def parse_multus(
     import polars as pl
 
     from multus_forensics.formats.multus._multus_msg import classify
+    from multus_forensics.formats.multus._multus_klog import first_stamp, stamps_before
     from multus_forensics.formats.multus.multus_log import header_frame, parse_line_frame
 
     file = _File(src)
@@ -267,7 +268,10 @@ def parse_multus(
     if len(left):  # whole records: a slow run starts at a header line or the file's start
         raw, buffer, starts, lens = file.compact(left)
         df = header_frame(raw, buffer, starts[left], lens[left], left + 1)
-        careful, issues, blanks = parse_line_frame(df, src, fmt_name, default_source)
+        def before(lines: list[int]) -> list[str | None]:  # dates klog lines
+            return stamps_before(file.data, file.starts, file.lens, lines, first_stamp(src))
+
+        careful, issues, blanks = parse_line_frame(df, src, fmt_name, default_source, before)
     consts: dict[str, object] = {
         "time_relative": False, "year_source": None, "node": src.node_hint, "format": fmt_name,
         "file": src.file, "member": src.member, "nlines": 1, "container_id": None,
