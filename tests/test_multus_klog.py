@@ -173,3 +173,57 @@ def test_february_29_is_read_in_the_year_of_the_record_beside_it(year: int) -> N
     else:  # no 29 February in 2025: kept undated with a warning, never moved to 2024
         assert events[1].time is None
         assert [(i.line, i.reason) for i in issues] == [(2, "impossible date in klog header")]
+
+
+def _added(sev: str, stamp: str, ns: str, name: str, kind: str, tail: str, kind_type: str) -> str:
+    return (
+        f'{sev}{stamp}    7342 event.go:364] Event(v1.ObjectReference{{Kind:"{kind}", '
+        f'Namespace:"{ns}", Name:"{name}", UID:"{UID}", APIVersion:"v1", ResourceVersion:"9", '
+        f"FieldPath:\"\"}}): type: '{kind_type}' reason: 'AddedInterface' {tail}"
+    )
+
+
+#: Multus stamps around the klog lines: zones, New Year, a leap year, an impossible stamp
+_REFS = [
+    "2025-12-31T23:59:59Z", "2026-01-01T00:00:01+01:00", "2024-03-01T00:00:00-05:30",
+    "2025-03-01T00:00:00Z", "2026-07-02T12:00:00Z", "2026-02-30T00:00:00Z", "2026-03-11T13:02:06+0100",
+]  # fmt: skip
+#: klog stamps: either side of New Year, 29 February, days and times that do not exist
+_STAMPS = [
+    "1231 23:59:59.999999", "0101 00:00:00.000001", "0229 12:00:00.5", "0229 12:00:00.500000",
+    "0230 01:00:00.000000", "1301 01:00:00.000000", "0000 01:00:00.000000", "0311 24:00:00.000000",
+    "0311 13:60:00.000000", "0311 13:02:60.000000", "0101 12:00:00.000000", "0702 00:00:00.000000",
+]  # fmt: skip
+_TAILS = [
+    "Add eth0 [10.128.0.5/23] from ovn-kubernetes", "Add net1 [] from lab/macvlan",
+    "Add net1 [192.0.2.4/24 fd00::4/64]", "Add net1 [a  b] from x", "Add net1 [a] from x trailing",
+    "Add [x] from y", "Add n[1] [a] from y", "Add net1 [a] from ", "Add net1 [a]from x",
+    "Ädd net1 [a] from x", "Add nét1 [ä] from lab/ñ", "no Add at all",
+]  # fmt: skip
+
+
+def test_added_interface_lines_read_by_columns_equal_the_klog_parser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The column reading of :data:`_multus_klog._ADDED_LINE` against the kubelet parser's,
+    row by row, on lines at and past the edges of what the columns read."""
+    from multus_forensics.formats.multus import _multus_klog
+
+    lines: list[str] = []
+    for n, ref in enumerate(_REFS):
+        lines.append(f"{ref} [verbose] x")
+        for k, stamp in enumerate(_STAMPS):
+            tail = _TAILS[(n + k) % len(_TAILS)]
+            sev = "IWEF"[(n + k) % 4]
+            ns, name = [("lab", "p-1"), ("", "p-2"), ("la\\\"b", "p"), ("ns", "")][k % 4]
+            kind = "Pod" if k % 5 else "Node"
+            lines.append(_added(sev, stamp, ns, name, kind, tail, "Normal" if k % 3 else "Warning"))
+    lines.append("W0311 13:02:07.000001    7342 event.go:364] wrapped event, next line")
+    text = "\n".join(lines) + "\n"
+    out = MultusLogFormat().parse(TextSource("multus.log", text), ParseContext())
+    assert (out.events["kind"] == "event:AddedInterface").sum() > 20  # the columns read many
+    never = "^\x00" + _multus_klog._ADDED_LINE[1:]  # the same groups, no line matches
+    monkeypatch.setattr(_multus_klog, "_ADDED_LINE", never)
+    careful = MultusLogFormat().parse(TextSource("multus.log", text), ParseContext())
+    assert out.events.equals(careful.events)
+    assert out.issues == careful.issues
