@@ -41,7 +41,7 @@ def _event(line: str, i: int) -> str:
     net = net.split("(", 1)[0] or "cbr0"
     hms = stamp[11:19]
     return (
-        f"I0311 {hms}.{i % 10**6:06d}    7342 event.go:364] Event(v1.ObjectReference{{Kind:\"Pod\", "
+        f'I0311 {hms}.{i % 10**6:06d}    7342 event.go:364] Event(v1.ObjectReference{{Kind:"Pod", '
         f'Namespace:"{ns}", Name:"{pod}", UID:"{uid}", APIVersion:"v1", ResourceVersion:"{i}", '
         f"FieldPath:\"\"}}): type: 'Normal' reason: 'AddedInterface' Add {ifname} "
         f"[10.244.{i % 256}.{i % 250 + 2}/24] from {net}"

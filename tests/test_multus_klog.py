@@ -166,7 +166,9 @@ def test_klog_lines_with_no_multus_record_to_date_them_are_kept_undated() -> Non
 
 @pytest.mark.parametrize("year", [2024, 2025])
 def test_february_29_is_read_in_the_year_of_the_record_beside_it(year: int) -> None:
-    events, issues, _ = _parse(f"{year}-03-01T00:00:00Z [verbose] x\nI0229 23:59:59.000000 1 a.go:1] y\n")
+    events, issues, _ = _parse(
+        f"{year}-03-01T00:00:00Z [verbose] x\nI0229 23:59:59.000000 1 a.go:1] y\n"
+    )
     if year == 2024:
         assert events[1].time == datetime(2024, 2, 29, 23, 59, 59, tzinfo=UTC)
         assert issues == []
@@ -215,7 +217,7 @@ def test_added_interface_lines_read_by_columns_equal_the_klog_parser(
         for k, stamp in enumerate(_STAMPS):
             tail = _TAILS[(n + k) % len(_TAILS)]
             sev = "IWEF"[(n + k) % 4]
-            ns, name = [("lab", "p-1"), ("", "p-2"), ("la\\\"b", "p"), ("ns", "")][k % 4]
+            ns, name = [("lab", "p-1"), ("", "p-2"), ('la\\"b', "p"), ("ns", "")][k % 4]
             kind = "Pod" if k % 5 else "Node"
             lines.append(_added(sev, stamp, ns, name, kind, tail, "Normal" if k % 3 else "Warning"))
     lines.append("W0311 13:02:07.000001    7342 event.go:364] wrapped event, next line")

@@ -44,8 +44,8 @@ _FIRST_STAMP: Final = re.compile(
 def first_stamp(src: TextSource) -> str | None:
     """The stamp of ``src``'s first Multus header line (one regex search, stops there)."""
     if src.data is not None:
-        m = re.search(_FIRST_STAMP.pattern.encode(), src.data, re.MULTILINE)
-        return m[1].decode() if m else None
+        hit = re.search(_FIRST_STAMP.pattern.encode(), src.data, re.MULTILINE)
+        return hit[1].decode() if hit else None
     m = _FIRST_STAMP.search(src.text)
     return m[1] if m else None
 
@@ -166,9 +166,7 @@ def _added_rows(
         return (pl.date(year, pl.col("mo"), capped) - here).dt.total_days().abs()
 
     g0, g1, g2 = gap(ry - 1), gap(ry), gap(ry + 1)
-    year = (
-        pl.when((g0 <= g1) & (g0 <= g2)).then(ry - 1).when(g1 <= g2).then(ry).otherwise(ry + 1)
-    )
+    year = pl.when((g0 <= g1) & (g0 <= g2)).then(ry - 1).when(g1 <= g2).then(ry).otherwise(ry + 1)
     df = df.with_columns(year.alias("_y"))
     last_day = pl.date(pl.col("_y"), pl.col("mo"), pl.lit(1, pl.Int32)).dt.month_end().dt.day()
     fast = df.filter(pl.col("d") <= last_day)
@@ -193,11 +191,13 @@ def _added_rows(
         fast["if"].alias("interface"),
         fast.select(
             pl.when(pl.col("ips") != "").then(pl.col("ips").str.replace_all(" ", ",", literal=True))
-        ).to_series().alias("ips"),
+        )
+        .to_series()
+        .alias("ips"),
         fast["msg"].alias("message"),
-        fast.select(
-            '{"reason":"AddedInterface","type":"' + pl.col("type") + '","object":"Pod"}'
-        ).to_series().alias("fields"),
+        fast.select('{"reason":"AddedInterface","type":"' + pl.col("type") + '","object":"Pod"}')
+        .to_series()
+        .alias("fields"),
         pl.lit(src.file).alias("file"),
         pl.lit(src.member, pl.String).alias("member"),
         fast["line"],
@@ -247,4 +247,3 @@ def klog_rows(
     if not added.height:
         return frame_from_rows(rows), issues
     return pl.concat([added, frame_from_rows(rows)]).sort("line"), issues
-

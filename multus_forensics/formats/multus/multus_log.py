@@ -237,10 +237,9 @@ def _with_klog(df: pl.DataFrame, src: TextSource, before: StampsBefore | None) -
     if before is not None:
         at = df["klog"].arg_true()
         stamps = pl.Series("ref", before(df["line"].gather(at).to_list()), dtype=pl.String)
-        ref = pl.Series("ref", [None] * df.height, dtype=pl.String).scatter(at, stamps)
-        return df.with_columns(ref)
-    ref = pl.col("ts").forward_fill().fill_null(pl.lit(first_stamp(src), pl.String))
-    return df.with_columns(pl.when(pl.col("klog")).then(ref).alias("ref"))
+        return df.with_columns(pl.Series("ref", [None] * df.height, pl.String).scatter(at, stamps))
+    fill = pl.col("ts").forward_fill().fill_null(pl.lit(first_stamp(src), pl.String))
+    return df.with_columns(pl.when(pl.col("klog")).then(fill).alias("ref"))
 
 
 #: rows per chunk: intermediate string columns stay bounded, whatever the file size
@@ -321,7 +320,7 @@ def _parse_rows(
     frame = apply_found(frame, found)
     if klogs.height:  # client-go's lines in a thick daemon's log (:mod:`._multus_klog`)
         klog_frame, klog_issues = klog_rows(klogs, src, fmt_name, default_source)
-        issues = sorted(issues + klog_issues, key=lambda issue: issue.line)
+        issues = sorted(issues + klog_issues, key=lambda issue: issue.line or 0)
         frame = pl.concat([conform(frame), klog_frame]).sort("line")
     return frame, issues, blanks
 

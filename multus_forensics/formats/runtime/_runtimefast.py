@@ -239,8 +239,8 @@ def parse_multus(
     import numpy as np
     import polars as pl
 
-    from multus_forensics.formats.multus._multus_msg import classify
     from multus_forensics.formats.multus._multus_klog import first_stamp, stamps_before
+    from multus_forensics.formats.multus._multus_msg import classify
     from multus_forensics.formats.multus.multus_log import header_frame, parse_line_frame
 
     file = _File(src)
@@ -268,6 +268,7 @@ def parse_multus(
     if len(left):  # whole records: a slow run starts at a header line or the file's start
         raw, buffer, starts, lens = file.compact(left)
         df = header_frame(raw, buffer, starts[left], lens[left], left + 1)
+
         def before(lines: list[int]) -> list[str | None]:  # dates klog lines
             return stamps_before(file.data, file.starts, file.lens, lines, first_stamp(src))
 
