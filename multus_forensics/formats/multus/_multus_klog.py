@@ -50,36 +50,36 @@ def first_stamp(src: TextSource) -> str | None:
     return m[1] if m else None
 
 
-#: a Multus header fits in this many bytes (stamp, level and their separators, any digits)
-_HEAD_BYTES: Final = 160
-
-
 def stamps_before(
-    data: Data, starts: np.ndarray, lens: np.ndarray, lines: list[int], first: str | None
-) -> list[str | None]:
-    """For each of ``lines`` (1-based, ascending): the stamp of the nearest Multus header line
-    before it in the file (``first`` when there is none), as the careful path's forward fill
-    over all the file's lines gives it. The fast path leaves that line to itself when the klog
-    line follows it directly; each line is looked at once, whatever the runs of klog lines."""
+    data: Data,
+    starts: np.ndarray,
+    lens: np.ndarray,
+    head: np.ndarray,
+    lines: np.ndarray,
+    first: str | None,
+) -> pl.Series:
+    """For each of ``lines`` (1-based): the stamp of the nearest Multus header line before it
+    in the file (``first`` when there is none), as the careful path's forward fill over all
+    the file's lines gives it. ``head`` flags every line of the file that has a Multus header
+    (the fast path knows: its own rows, and the careful path's ``ts`` on the rest); the stamps
+    are read by the careful path's header pattern from views into the file's bytes."""
+    import numpy as np
+    import polars as pl
+
+    from multus_forensics.formats.fast._bytevec import string_views
     from multus_forensics.formats.multus._multus_msg import HEADER_PREFIX
 
-    header = re.compile(HEADER_PREFIX)
-    view = memoryview(data)
-    out: list[str | None] = []
-    stamp, done = first, -1  # the answer for lines up to index ``done`` (0-based)
-    for line in lines:
-        j = line - 2
-        while j > done:
-            a = int(starts[j])
-            head = bytes(view[a : a + min(int(lens[j]), _HEAD_BYTES)])
-            if m := header.match(head.decode("utf-8", "ignore")):
-                stamp = m["ts"]
-                break
-            j -= 1
-        out.append(stamp)
-        done = line - 1
-    view.release()
-    return out
+    index = np.arange(len(head))
+    last = np.maximum.accumulate(np.where(head, index, -1)) if len(head) else index
+    k = np.asarray(lines, dtype=np.int64) - 2  # the line before, 0-based
+    at = np.where(k >= 0, last[np.maximum(k, 0)], -1)
+    found = at >= 0
+    rows = at[found]
+    arr = np.frombuffer(data, dtype=np.uint8)
+    views = string_views("raw", data, arr, starts[rows], lens[rows])
+    stamps = views.str.extract_groups(HEADER_PREFIX).struct.field("ts")
+    out = pl.Series("ref", [first] * len(k), dtype=pl.String)
+    return out.scatter(np.flatnonzero(found), stamps)
 
 
 def _year(ref: datetime, month: int, day: int) -> int:

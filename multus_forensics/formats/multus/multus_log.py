@@ -184,7 +184,7 @@ def parse_multus_lines(
 
 
 #: the stamp of the Multus header before each of some klog lines (1-based line numbers)
-StampsBefore: TypeAlias = Callable[[list[int]], list[str | None]]
+StampsBefore: TypeAlias = "Callable[[np.ndarray], pl.Series]"
 
 
 def parse_line_frame(
@@ -236,7 +236,7 @@ def _with_klog(df: pl.DataFrame, src: TextSource, before: StampsBefore | None) -
         return df.with_columns(pl.lit(None, pl.String).alias("ref"))
     if before is not None:
         at = df["klog"].arg_true()
-        stamps = pl.Series("ref", before(df["line"].gather(at).to_list()), dtype=pl.String)
+        stamps = before(df["line"].gather(at).to_numpy())
         return df.with_columns(pl.Series("ref", [None] * df.height, pl.String).scatter(at, stamps))
     fill = pl.col("ts").forward_fill().fill_null(pl.lit(first_stamp(src), pl.String))
     return df.with_columns(pl.when(pl.col("klog")).then(fill).alias("ref"))

@@ -269,8 +269,15 @@ def parse_multus(
         raw, buffer, starts, lens = file.compact(left)
         df = header_frame(raw, buffer, starts[left], lens[left], left + 1)
 
-        def before(lines: list[int]) -> list[str | None]:  # dates klog lines
-            return stamps_before(file.data, file.starts, file.lens, lines, first_stamp(src))
+        head = np.zeros(file.n, dtype=bool)  # lines with a Multus header: dates klog lines
+        for frame in frames:
+            head[frame["line"].to_numpy() - 1] = True
+        head[left[df["ts"].is_not_null().to_numpy()]] = True
+
+        def before(lines: np.ndarray) -> pl.Series:
+            return stamps_before(
+                file.data, file.starts, file.lens, head, lines, first_stamp(src)
+            )  # fmt: skip
 
         careful, issues, blanks = parse_line_frame(df, src, fmt_name, default_source, before)
     consts: dict[str, object] = {
