@@ -17,6 +17,7 @@ import multus_forensics as mf
 from multus_forensics.formats.base import ParseContext, TextSource
 from multus_forensics.formats.multus.multus_log import MultusLogFormat
 from multus_forensics.model import frame_to_events
+from multus_forensics.timeutil import YearAnchor
 
 REAL = Path(__file__).resolve().parent / "data" / "real"
 NETOBSERV = REAL / "netobserv_secondary_network_multus.log"
@@ -123,6 +124,16 @@ def test_year_and_zone_come_from_the_multus_record_before() -> None:
     assert events[1].source == "multus"
 
 
+def test_a_year_given_by_the_user_dates_klog_lines_in_the_zone_of_the_record_before(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "multus.log"
+    path.write_text(f"2026-04-19T21:19:58+02:00 [verbose] x\n{EVENT}\n")
+    df = mf.parse(str(path), year=2027).to_polars()
+    assert df["year_source"].to_list() == [None, "argument"]
+    assert df["time"][1] == datetime(2027, 4, 19, 17, 19, 59, 545551, tzinfo=UTC)
+
+
 def test_a_multi_line_klog_record_ends_at_the_next_header() -> None:
     text = (
         "2026-04-19T19:19:58Z [verbose] before\n"
@@ -222,10 +233,12 @@ def test_added_interface_lines_read_by_columns_equal_the_klog_parser(
             lines.append(_added(sev, stamp, ns, name, kind, tail, "Normal" if k % 3 else "Warning"))
     lines.append("W0311 13:02:07.000001    7342 event.go:364] wrapped event, next line")
     text = "\n".join(lines) + "\n"
-    out = MultusLogFormat().parse(TextSource("multus.log", text), ParseContext())
-    assert (out.events["kind"] == "event:AddedInterface").sum() > 20  # the columns read many
-    never = "^\x00" + _multus_klog._ADDED_LINE[1:]  # the same groups, no line matches
-    monkeypatch.setattr(_multus_klog, "_ADDED_LINE", never)
-    careful = MultusLogFormat().parse(TextSource("multus.log", text), ParseContext())
-    assert out.events.equals(careful.events)
-    assert out.issues == careful.issues
+    for ctx in (ParseContext(), ParseContext(YearAnchor(year=2031, source="argument"))):
+        with monkeypatch.context() as patch:
+            out = MultusLogFormat().parse(TextSource("multus.log", text), ctx)
+            assert (out.events["kind"] == "event:AddedInterface").sum() > 20  # columns read many
+            never = "^\x00" + _multus_klog._ADDED_LINE[1:]  # the same groups, no line matches
+            patch.setattr(_multus_klog, "_ADDED_LINE", never)
+            careful = MultusLogFormat().parse(TextSource("multus.log", text), ctx)
+        assert out.events.equals(careful.events)
+        assert out.issues == careful.issues

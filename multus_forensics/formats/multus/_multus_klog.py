@@ -113,7 +113,7 @@ _LEVEL_OF: Final = {"I": "info", "W": "warning", "E": "error", "F": "fatal"}
 
 
 def _added_rows(
-    records: pl.DataFrame, fmt_name: str, default_source: str, src: TextSource
+    records: pl.DataFrame, fmt_name: str, default_source: str, src: TextSource, given: int | None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows of the one-line ``AddedInterface`` records :data:`_ADDED_LINE` reads, the other
     records): the same rows :func:`klog_rows` makes one by one, by column expressions (a
@@ -167,6 +167,8 @@ def _added_rows(
 
     g0, g1, g2 = gap(ry - 1), gap(ry), gap(ry + 1)
     year = pl.when((g0 <= g1) & (g0 <= g2)).then(ry - 1).when(g1 <= g2).then(ry).otherwise(ry + 1)
+    if given is not None:
+        year = pl.lit(given, pl.Int32)
     df = df.with_columns(year.alias("_y"))
     last_day = pl.date(pl.col("_y"), pl.col("mo"), pl.lit(1, pl.Int32)).dt.month_end().dt.day()
     fast = df.filter(pl.col("d") <= last_day)
@@ -177,7 +179,7 @@ def _added_rows(
     utc = (local - pl.duration(seconds=pl.col("_off"))).dt.replace_time_zone("UTC")
     rows = fast.select(
         utc.alias("time"),
-        pl.lit("content").alias("year_source"),
+        pl.lit("content" if given is None else "argument").alias("year_source"),
         pl.lit(default_source).alias("source"),
         pl.lit(fmt_name).alias("format"),
         pl.lit("event:AddedInterface").alias("kind"),
@@ -209,16 +211,22 @@ def _added_rows(
 
 
 def klog_rows(
-    records: pl.DataFrame, src: TextSource, fmt_name: str, default_source: str
+    records: pl.DataFrame,
+    src: TextSource,
+    fmt_name: str,
+    default_source: str,
+    given: int | None = None,
 ) -> tuple[pl.DataFrame, list[ParseIssue]]:
     """Event rows of klog records (columns ``line``, ``nlines``, ``raw``, ``ref``: the stamp of
-    the Multus record that dates them) and the issues of those without a usable date."""
+    the Multus record that dates them) and the issues of those without a usable date.
+
+    ``given``: the year the user gave, which dates them instead (the zone stays the record's)."""
     import polars as pl
 
     from multus_forensics.formats.kubelet._klogfile import frame_from_rows, record_row
     from multus_forensics.formats.kubelet.klog import parse_payload
 
-    added, records = _added_rows(records, fmt_name, default_source, src)
+    added, records = _added_rows(records, fmt_name, default_source, src, given)
     rows: list[dict[str, Any]] = []
     issues: list[ParseIssue] = []
     refs: dict[str | None, datetime | None] = {}
@@ -233,9 +241,9 @@ def klog_rows(
             row["time"] = None
             why = "klog record without a dated Multus record to take its year and zone from"
         else:
-            year = _year(when, *parsed["local_time"][:2])
-            row = record_row(parsed, year, when.tzinfo, "content", src, fmt_name, line, nlines,
-                             raw)  # fmt: skip
+            year = _year(when, *parsed["local_time"][:2]) if given is None else given
+            how = "content" if given is None else "argument"
+            row = record_row(parsed, year, when.tzinfo, how, src, fmt_name, line, nlines, raw)
             why = "impossible date in klog header"
         row["source"] = default_source
         if row["time"] is None:

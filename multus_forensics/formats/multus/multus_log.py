@@ -164,9 +164,11 @@ def _add_columns(is_add: pl.Expr) -> list[pl.Expr]:
 
 
 def parse_multus_lines(
-    src: TextSource, fmt_name: str, default_source: str
+    src: TextSource, fmt_name: str, default_source: str, year: int | None = None
 ) -> tuple[pl.DataFrame, list[ParseIssue], int]:
-    """Vectorised parse of header lines; shared with formats that embed whole Multus logs."""
+    """Vectorised parse of header lines; shared with formats that embed whole Multus logs.
+
+    ``year`` (given by the user) dates klog lines instead of the Multus records around them."""
     import polars as pl
 
     from multus_forensics.formats.runtime import _runtimefast
@@ -174,13 +176,13 @@ def parse_multus_lines(
     if not src.line_count:
         return empty_frame(), [], 0
     if (scanner := _runtimefast.scanner(src)) is not None:
-        return _runtimefast.parse_multus(scanner, src, fmt_name, default_source)
+        return _runtimefast.parse_multus(scanner, src, fmt_name, default_source, year)
     df = _header_columns(src)
     if df is None:  # too large for string views: copied lines, regex header
         raw = pl.DataFrame({"raw": src.lines}, schema={"raw": pl.String})
         df = pl.concat([raw.with_row_index("line", offset=1), _regex_header(raw)], how="horizontal")
         df = df.with_columns(pl.col("line").cast(pl.Int64))
-    return parse_line_frame(df, src, fmt_name, default_source)
+    return parse_line_frame(df, src, fmt_name, default_source, year=year)
 
 
 #: the stamp of the Multus header before each of some klog lines (1-based line numbers)
@@ -193,6 +195,7 @@ def parse_line_frame(
     fmt_name: str,
     default_source: str,
     before: StampsBefore | None = None,
+    year: int | None = None,
 ) -> tuple[pl.DataFrame, list[ParseIssue], int]:
     """Events, issues and blanks of header-split lines (:func:`header_frame`), whole records.
 
@@ -206,7 +209,8 @@ def parse_line_frame(
     df = _with_klog(df, src, before)
 
     def rows(span: tuple[int, int]) -> tuple[pl.DataFrame, list[ParseIssue], int]:
-        return _parse_rows(df.slice(span[0], span[1] - span[0]), src, fmt_name, default_source)
+        part = df.slice(span[0], span[1] - span[0])
+        return _parse_rows(part, src, fmt_name, default_source, year)
 
     spans = _record_chunks((df["ts"].is_not_null() | df["klog"]).to_numpy())
     for frame, chunk_issues, chunk_blanks in map_chunks(rows, spans):
@@ -258,7 +262,7 @@ def _record_chunks(head: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _parse_rows(
-    df: pl.DataFrame, src: TextSource, fmt_name: str, default_source: str
+    df: pl.DataFrame, src: TextSource, fmt_name: str, default_source: str, year: int | None
 ) -> tuple[pl.DataFrame, list[ParseIssue], int]:
     """Events, issues and blank count of a run of header-split lines (whole records)."""
     import polars as pl
@@ -319,7 +323,7 @@ def _parse_rows(
     )
     frame = apply_found(frame, found)
     if klogs.height:  # client-go's lines in a thick daemon's log (:mod:`._multus_klog`)
-        klog_frame, klog_issues = klog_rows(klogs, src, fmt_name, default_source)
+        klog_frame, klog_issues = klog_rows(klogs, src, fmt_name, default_source, year)
         issues = sorted(issues + klog_issues, key=lambda issue: issue.line or 0)
         frame = pl.concat([conform(frame), klog_frame]).sort("line")
     return frame, issues, blanks
@@ -420,10 +424,12 @@ class MultusLogFormat(LogFormat):
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
         import polars as pl
 
-        del ctx  # every stamp carries its zone and year
+        # every Multus stamp carries its zone and year; a year given by the user dates klog lines
+        anchor = ctx.year_anchor
+        year = anchor.year if anchor.source == "argument" else None
         path = (src.member or src.file).rsplit("/", 1)[-1]
         source = "whereabouts" if "whereabouts" in path else "multus"
-        events, issues, blanks = parse_multus_lines(src, self.name, source)
+        events, issues, blanks = parse_multus_lines(src, self.name, source, year)
         if source == "multus" and _written_by_whereabouts(events):
             events = events.with_columns(
                 pl.when(pl.col("source") == "multus")

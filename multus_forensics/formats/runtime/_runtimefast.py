@@ -233,7 +233,11 @@ def _merge(
 
 
 def parse_multus(
-    rscan: ModuleType, src: TextSource, fmt_name: str, default_source: str
+    rscan: ModuleType,
+    src: TextSource,
+    fmt_name: str,
+    default_source: str,
+    year: int | None = None,
 ) -> tuple[pl.DataFrame, list[ParseIssue], int]:
     """:func:`.multus_log.parse_multus_lines` by the scanner (same rows, same issues)."""
     import numpy as np
@@ -279,7 +283,7 @@ def parse_multus(
                 file.data, file.starts, file.lens, head, lines, first_stamp(src)
             )  # fmt: skip
 
-        careful, issues, blanks = parse_line_frame(df, src, fmt_name, default_source, before)
+        careful, issues, blanks = parse_line_frame(df, src, fmt_name, default_source, before, year)
     consts: dict[str, object] = {
         "time_relative": False, "year_source": None, "node": src.node_hint, "format": fmt_name,
         "file": src.file, "member": src.member, "nlines": 1, "container_id": None,
