@@ -211,7 +211,7 @@ _TAILS = [
     "Add eth0 [10.128.0.5/23] from ovn-kubernetes", "Add net1 [] from lab/macvlan",
     "Add net1 [192.0.2.4/24 fd00::4/64]", "Add net1 [a  b] from x", "Add net1 [a] from x trailing",
     "Add [x] from y", "Add n[1] [a] from y", "Add net1 [a] from ", "Add net1 [a]from x",
-    "Ädd net1 [a] from x", "Add nét1 [ä] from lab/ñ", "no Add at all",
+    "Ädd net1 [a] from x", "Add nét1 [ä] from lab/ñ", "no Add at all", "Add n1 [a] from x\"y'z]",
 ]  # fmt: skip
 
 
@@ -231,6 +231,8 @@ def test_added_interface_lines_read_by_columns_equal_the_klog_parser(
             ns, name = [("lab", "p-1"), ("", "p-2"), ('la\\"b', "p"), ("ns", "")][k % 4]
             kind = "Pod" if k % 5 else "Node"
             lines.append(_added(sev, stamp, ns, name, kind, tail, "Normal" if k % 3 else "Warning"))
+    quoted_caller = _added("I", _STAMPS[-1], "lab", "p-1", "Pod", _TAILS[0], "Normal")
+    lines.append(quoted_caller.replace("event.go", 'ev"ent.go'))
     lines.append("W0311 13:02:07.000001    7342 event.go:364] wrapped event, next line")
     text = "\n".join(lines) + "\n"
     for ctx in (ParseContext(), ParseContext(YearAnchor(year=2031, source="argument"))):
