@@ -244,3 +244,37 @@ def test_added_interface_lines_read_by_columns_equal_the_klog_parser(
             careful = MultusLogFormat().parse(TextSource("multus.log", text), ctx)
         assert out.events.equals(careful.events)
         assert out.issues == careful.issues
+
+
+@pytest.mark.parametrize("journal", [False, True], ids=["klog-file", "journald"])
+def test_kubelet_event_lines_read_the_same_by_both_kubelet_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, journal: bool
+) -> None:
+    """The kubelet's own event recorder lines go from its compiled scanner to the klog parser."""
+    from multus_forensics.formats.kubelet import journald, klog
+
+    body = [
+        'I0419 19:19:58.000001    2231 util.go:30] "No sandbox for pod can be found. Need to '
+        'start a new one" pod="lab/probe"',
+        EVENT,
+        EVENT.replace("'Normal' reason: 'AddedInterface' Add net1 [192.0.2.40/24] from lab/macvlan",
+                      "'Warning' reason: 'FailedCreatePodSandBox' Failed to create pod sandbox: boom"),
+    ] * 8  # fmt: skip
+    if journal:
+        body = [f"Apr 19 19:19:59 node-1 kubelet[2231]: {line}" for line in body]
+    path = tmp_path / ("kubelet.journal" if journal else "kubelet.log")
+    path.write_text("\n".join(body) + "\n")
+    module = journald if journal else klog
+    monkeypatch.setattr(module, "VECTOR_MIN_LINES", 10**9)
+    careful = mf.parse(str(path), year=2026).to_polars()
+    monkeypatch.setattr(module, "VECTOR_MIN_LINES", 1)
+    fast = mf.parse(str(path), year=2026).to_polars()
+    assert fast.equals(careful)
+    kinds = careful["kind"].to_list()[:3]
+    assert kinds == [
+        "kubelet:sandbox:start",
+        "event:AddedInterface",
+        "event:FailedCreatePodSandBox",
+    ]
+    assert careful["error"][2] == "boom"
+    assert careful["interface"][1] == "net1"
