@@ -11,7 +11,8 @@ config's ``logFile``, or whereabouts' ``log_file``::
     2026-03-11T14:02:07+01:00 [panic] …  (followed by a stack trace on the next lines)
 
 A line without the header continues the record above it (a ``%v`` with newlines, a panic stack
-trace), so records may span several lines. Several records share one second: file order is kept.
+trace), so records may span several lines; one that starts with a klog header is client-go
+writing in the thick daemon's process and starts a record of its own (:mod:`._multus_klog`). Several records share one second: file order is kept.
 Parsing is vectorised: lines are string views into the file's bytes, stamps come from byte
 gathers (:mod:`._stampvec`), headers, levels and multi-line grouping are polars string ops, in
 chunks that start at a header line; the message classifier (:mod:`._multus_msg`) runs once per
