@@ -278,3 +278,20 @@ def test_kubelet_event_lines_read_the_same_by_both_kubelet_paths(
     ]
     assert careful["error"][2] == "boom"
     assert careful["interface"][1] == "net1"
+
+
+def test_a_head_full_of_client_go_retries_is_still_a_multus_log(tmp_path: Path) -> None:
+    """A reflector retrying every second can fill the part of the file formats are told by."""
+    retry = "W0419 19:{:02d}:{:02d}.000001    7342 reflector.go:539] failed to list *v1.Pod: Unauthorized"
+    lines = [retry.format(k // 60, k % 60) for k in range(190)]
+    for k in range(0, 190, 19):  # one Multus record in twenty lines
+        lines.insert(k, f"2026-04-19T19:{k // 60:02d}:{k % 60:02d}Z [error] error getting pod")
+    path = tmp_path / "kube-multus-ds.txt"
+    path.write_text("\n".join(lines) + "\n")
+    log = mf.parse(str(path))
+    assert log.stats.files[0].format == "multus-log"
+    assert (log.to_polars()["level"] == "warning").sum() == 190
+    stray = tmp_path / "kubelet.txt"  # a klog file with one stray Multus line stays klog
+    kubelet = [line for line in lines if not line.startswith("2026")]
+    stray.write_text("\n".join([*kubelet[:100], lines[0], *kubelet[100:]]) + "\n")
+    assert mf.parse(str(stray), year=2026).stats.files[0].format == "klog"

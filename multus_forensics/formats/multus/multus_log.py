@@ -405,6 +405,10 @@ def _regex_header(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+#: the least share of Multus headers in a file's head for its klog lines to count as Multus'
+KLOG_SHARE: Final = 0.05
+
+
 class MultusLogFormat(LogFormat):
     name: ClassVar[str] = "multus-log"
     aliases: ClassVar[tuple[str, ...]] = ("multus", "multus_logfile", "whereabouts_logfile")
@@ -418,9 +422,16 @@ class MultusLogFormat(LogFormat):
         if not head:
             return 0.0
         hits = sum(1 for line in head if rx.match(line))
+        if hits == 0:
+            return 0.0
         # continuation lines (stack traces, multi-line %v) are part of the format, so a few
-        # header lines suffice; runtimes that embed plugin stderr (k3s) outscore this
-        return 0.0 if hits == 0 else 0.4 + 0.6 * hits / len(head)
+        # header lines suffice; runtimes that embed plugin stderr (k3s) outscore this. A thick
+        # daemon's client-go klog lines are its own too once its records are more than strays
+        # (a reflector retrying each second can fill the head; the klog format would score them)
+        if hits >= KLOG_SHARE * len(head):
+            klog = re.compile(KLOG_HEAD)
+            hits += sum(1 for line in head if klog.match(line))
+        return 0.4 + 0.6 * hits / len(head)
 
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
         import polars as pl
