@@ -427,6 +427,24 @@ static Py_ssize_t multus_header(const char *p, Py_ssize_t n, Py_ssize_t *ts_len,
     return 0;
 }
 
+/* 1 when the line surely starts with a klog header (_multus_klog.KLOG_HEAD, ASCII digits):
+ * client-go's lines in a thick daemon's log start a record of their own. */
+static int klog_head(const char *p, Py_ssize_t n) {
+    static const int dig[] = {1, 2, 3, 4, 6, 7, 9, 10, 12, 13, 15, 16, 17, 18, 19, 20};
+    if (n < 26 || (p[0] != 'I' && p[0] != 'W' && p[0] != 'E' && p[0] != 'F')) return 0;
+    for (int k = 0; k < 16; k++)
+        if (!is_digit(p[dig[k]])) return 0;
+    if (p[5] != ' ' || p[8] != ':' || p[11] != ':' || p[14] != '.' || p[21] != ' ') return 0;
+    Py_ssize_t k = 21;
+    while (k < n && p[k] == ' ') k++;
+    Py_ssize_t d = k;
+    while (k < n && is_digit(p[k])) k++;
+    if (k == d || k >= n || p[k] != ' ') return 0;
+    Py_ssize_t c = ++k;
+    while (k < n && p[k] != ' ' && p[k] != ']') k++;
+    return k > c && k + 1 < n && p[k] == ']' && p[k + 1] == ' ';
+}
+
 /* _multus_msg.TRIGGER on a one-line message: may it name more than level and text? */
 static int multus_trigger(const char *m, Py_ssize_t n) {
     if (starts_with(m, n, "Add: ") || starts_with(m, n, "Del: ") || starts_with(m, n, "Check: ") ||
@@ -954,12 +972,14 @@ static int multus_line(scan_t *s, Py_ssize_t i, const multus_names_t *names) {
     int lvl;
     Py_ssize_t head = multus_header(p, n, &ts_len, &lvl);
     if (!head || !printable(p, n)) return 0;
-    /* a record of one line: the next line must surely be a header too */
+    /* a record of one line: the next line must surely be a header too (a Multus header, or
+     * a klog header, which starts a record of its own that the careful path reads) */
     if (i + 1 < s->nlines) {
         Py_ssize_t t2;
         int l2;
         const char *q = s->data + s->starts[i + 1];
-        if (!multus_header(q, s->lens[i + 1], &t2, &l2)) return 0;
+        if (!multus_header(q, s->lens[i + 1], &t2, &l2) && !klog_head(q, s->lens[i + 1]))
+            return 0;
     }
     int64_t micros;
     if (!stamp(s, s->starts[i], ts_len, &micros)) return 0;

@@ -85,12 +85,22 @@ MULTUS_STAMPS = [
     "2026-03-11T24:02:06Z",
     "2026-03-11T13:02:06+25:00",
 ]
+#: client-go's klog lines in a thick daemon's log: records of their own (tests/test_multus_klog.py)
+KLOG_EVENT = (
+    'I0311 13:02:06.545551    7342 event.go:364] Event(v1.ObjectReference{Kind:"Pod", '
+    f'Namespace:"lab", Name:"p-1", UID:"{UID}", APIVersion:"v1", ResourceVersion:"4", '
+    "FieldPath:\"\"}): type: 'Normal' reason: 'AddedInterface' Add net1 [10.1.2.3/24] from lab/macvlan"
+)
 MULTUS_OTHER = [
     "",
     "   ",
     "goroutine 1 [running]:",
     "\tmain.go:12",
     "2026-03-11T13:02:06Z [info] no",
+    KLOG_EVENT,
+    "W0311 13:02:07.000001    7342 reflector.go:462] watch of *v1.Pod ended with: too old",
+    'E1231 23:59:59.999999    7342 leaderelection.go:1] "Failed to watch" err=<\n\tUnauthorized\n >',
+    '  "note": "I0311 13:02:06.545551    7342 event.go:364] inside a continuation",',
 ]
 LOGRUS_MESSAGES = [
     ('"RunPodSandbox for &PodSandboxMetadata{Name:p-1,Uid:u,Namespace:lab,Attempt:007,}"', ""),
@@ -227,6 +237,20 @@ def test_multus_every_awkward_message_under_every_stamp_agrees(stamp: str) -> No
         f"{stamp} [{lvl}] {m}\n" for m in MULTUS_MESSAGES for lvl in ("verbose", "error")
     )
     assert_same("multus-log", "multus.log", text)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_thick_daemon_log_with_klog_lines_agrees_with_the_careful_path(seed: int) -> None:
+    """klog lines first, between one-line and multi-line records, at the end, in a file
+    above the fast-path threshold (the fast path hands them, and the record before them, over)."""
+    rng = random.Random(seed)
+    lines = _multus_text(rng, _runtimefast.FAST_MIN_LINES).splitlines()
+    for _ in range(40):
+        lines.insert(rng.randrange(len(lines) + 1), rng.choice(MULTUS_OTHER[5:]))
+    text = "\n".join([KLOG_EVENT, *lines, KLOG_EVENT]) + "\n"
+    assert_same("multus-log", "multus.log", text)
+    events = _parse("multus-log", "multus.log", text, careful=False).events
+    assert (events["kind"] == "event:AddedInterface").sum() >= 2
 
 
 @pytest.mark.usefixtures("small_files_fast")

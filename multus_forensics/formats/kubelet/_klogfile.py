@@ -36,6 +36,9 @@ ROW_KEYS = (
     "pod_uid",
     "sandbox_id",
     "container_id",
+    "interface",
+    "network",
+    "ips",
 )
 
 

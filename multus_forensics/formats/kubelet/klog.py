@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource, fraction
+from multus_forensics.formats.kubelet._klogevent import EVENT_START, read_event
 from multus_forensics.formats.kubelet._klogkv import go_unquote_at, parse_kv
 
 HEADER_RE: Final = re.compile(
@@ -112,7 +113,7 @@ LEGACY_STARTS: Final = (
     'StopPodSandbox "', "Failed to stop sandbox ", "killPodWithSyncResult failed",
     'failed to "', "Killing unwanted pod", "Created PodSandbox ", "Error adding network",
     "Error while adding to cni network", "Container runtime network not ready",
-    'SyncLoop (PLEG): "',
+    'SyncLoop (PLEG): "', EVENT_START,
 )  # fmt: skip
 TARGET_RE: Final = re.compile(r"(?P<name>[^_]+)_(?P<ns>[^(]+)\((?P<uid>[^)]*)\)")
 #: sandbox ids inside error texts: containerd (``network for sandbox "id"``), CRI-O
@@ -205,6 +206,9 @@ def _structured(payload: str, start: int, out: dict[str, Any]) -> None:
 
 
 def _legacy(msg: str, out: dict[str, Any]) -> None:
+    if msg.startswith(EVENT_START) and (event := read_event(msg)) is not None:
+        out.update(event)  # an event recorder's line (:mod:`._klogevent`)
+        return
     out.update(message=msg, kind="log", fields={})
     for pattern, kind in LEGACY:
         m = pattern.match(msg)

@@ -11,7 +11,8 @@ config's ``logFile``, or whereabouts' ``log_file``::
     2026-03-11T14:02:07+01:00 [panic] …  (followed by a stack trace on the next lines)
 
 A line without the header continues the record above it (a ``%v`` with newlines, a panic stack
-trace), so records may span several lines. Several records share one second: file order is kept.
+trace), so records may span several lines; one that starts with a klog header is client-go
+writing in the thick daemon's process and starts a record of its own (:mod:`._multus_klog`). Several records share one second: file order is kept.
 Parsing is vectorised: lines are string views into the file's bytes, stamps come from byte
 gathers (:mod:`._stampvec`), headers, levels and multi-line grouping are polars string ops, in
 chunks that start at a header line; the message classifier (:mod:`._multus_msg`) runs once per
@@ -22,12 +23,13 @@ classified there), which hands back to it, row for row, every line it cannot fin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
 
 from multus_forensics.formats._assemble import apply_found, json_str, line_views, map_chunks
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.formats.multus._multus_klog import KLOG_HEAD, first_stamp, klog_rows
 from multus_forensics.formats.multus._multus_msg import (
     ADD_PREFIX,
     HEADER_PREFIX,
@@ -54,7 +56,7 @@ def _records(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """
     import polars as pl
 
-    head = pl.col("ts").is_not_null()
+    head = pl.col("ts").is_not_null() | pl.col("klog")
     # only non-header lines are stripped (a copy of every line would cost more than the test)
     blank = (pl.when(~head).then(pl.col("raw")).str.strip_chars() == "").fill_null(False)
     df = df.with_columns(head.alias("head"), blank.alias("blank"), head.cum_sum().alias("rec"))
@@ -78,6 +80,8 @@ def _records(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
             pl.col("lvl").first(),
             pl.col("time").first(),
             pl.col("text").str.join("\n").alias("msg"),
+            pl.col("klog").first(),
+            pl.col("ref").first(),
         )
     )
     return records, orphans, blanks
@@ -161,9 +165,11 @@ def _add_columns(is_add: pl.Expr) -> list[pl.Expr]:
 
 
 def parse_multus_lines(
-    src: TextSource, fmt_name: str, default_source: str
+    src: TextSource, fmt_name: str, default_source: str, year: int | None = None
 ) -> tuple[pl.DataFrame, list[ParseIssue], int]:
-    """Vectorised parse of header lines; shared with formats that embed whole Multus logs."""
+    """Vectorised parse of header lines; shared with formats that embed whole Multus logs.
+
+    ``year`` (given by the user) dates klog lines instead of the Multus records around them."""
     import polars as pl
 
     from multus_forensics.formats.runtime import _runtimefast
@@ -171,29 +177,43 @@ def parse_multus_lines(
     if not src.line_count:
         return empty_frame(), [], 0
     if (scanner := _runtimefast.scanner(src)) is not None:
-        return _runtimefast.parse_multus(scanner, src, fmt_name, default_source)
+        return _runtimefast.parse_multus(scanner, src, fmt_name, default_source, year)
     df = _header_columns(src)
     if df is None:  # too large for string views: copied lines, regex header
         raw = pl.DataFrame({"raw": src.lines}, schema={"raw": pl.String})
         df = pl.concat([raw.with_row_index("line", offset=1), _regex_header(raw)], how="horizontal")
         df = df.with_columns(pl.col("line").cast(pl.Int64))
-    return parse_line_frame(df, src, fmt_name, default_source)
+    return parse_line_frame(df, src, fmt_name, default_source, year=year)
+
+
+#: the stamp of the Multus header before each of some klog lines (1-based line numbers)
+StampsBefore: TypeAlias = "Callable[[np.ndarray], pl.Series]"
 
 
 def parse_line_frame(
-    df: pl.DataFrame, src: TextSource, fmt_name: str, default_source: str
+    df: pl.DataFrame,
+    src: TextSource,
+    fmt_name: str,
+    default_source: str,
+    before: StampsBefore | None = None,
+    year: int | None = None,
 ) -> tuple[pl.DataFrame, list[ParseIssue], int]:
-    """Events, issues and blanks of header-split lines (:func:`header_frame`), whole records."""
+    """Events, issues and blanks of header-split lines (:func:`header_frame`), whole records.
+
+    ``before`` dates klog lines when ``df`` holds only some of the file's lines (the fast
+    path's leftovers); otherwise the Multus header before them in ``df`` does."""
     import polars as pl
 
     frames: list[pl.DataFrame] = []
     issues: list[ParseIssue] = []
     blanks = 0
+    df = _with_klog(df, src, before)
 
     def rows(span: tuple[int, int]) -> tuple[pl.DataFrame, list[ParseIssue], int]:
-        return _parse_rows(df.slice(span[0], span[1] - span[0]), src, fmt_name, default_source)
+        part = df.slice(span[0], span[1] - span[0])
+        return _parse_rows(part, src, fmt_name, default_source, year)
 
-    spans = _record_chunks(df["ts"].is_not_null().to_numpy())
+    spans = _record_chunks((df["ts"].is_not_null() | df["klog"]).to_numpy())
     for frame, chunk_issues, chunk_blanks in map_chunks(rows, spans):
         frames.append(conform(frame))  # chunks differ in the columns the classifier wrote
         issues += chunk_issues
@@ -206,6 +226,25 @@ def parse_line_frame(
         pl.lit(src.node_hint, pl.String).alias("node"),
     )
     return frame, issues, blanks
+
+
+def _with_klog(df: pl.DataFrame, src: TextSource, before: StampsBefore | None) -> pl.DataFrame:
+    """``df`` with ``klog`` (a line without a Multus header that starts with a klog header)
+    and ``ref`` (on klog lines: the stamp of the Multus header before them, else the file's
+    first; null elsewhere). Only lines without a Multus header meet the klog pattern."""
+    import polars as pl
+
+    no_head = pl.col("ts").is_null()
+    klog = pl.when(no_head).then(pl.col("raw")).str.contains(KLOG_HEAD).fill_null(False)
+    df = df.with_columns(klog.alias("klog"))
+    if not df["klog"].any():
+        return df.with_columns(pl.lit(None, pl.String).alias("ref"))
+    if before is not None:
+        at = df["klog"].arg_true()
+        stamps = before(df["line"].gather(at).to_numpy())
+        return df.with_columns(pl.Series("ref", [None] * df.height, pl.String).scatter(at, stamps))
+    fill = pl.col("ts").forward_fill().fill_null(pl.lit(first_stamp(src), pl.String))
+    return df.with_columns(pl.when(pl.col("klog")).then(fill).alias("ref"))
 
 
 #: rows per chunk: intermediate string columns stay bounded, whatever the file size
@@ -224,12 +263,15 @@ def _record_chunks(head: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _parse_rows(
-    df: pl.DataFrame, src: TextSource, fmt_name: str, default_source: str
+    df: pl.DataFrame, src: TextSource, fmt_name: str, default_source: str, year: int | None
 ) -> tuple[pl.DataFrame, list[ParseIssue], int]:
     """Events, issues and blank count of a run of header-split lines (whole records)."""
     import polars as pl
 
     records, orphans, blanks = _records(df)
+    klogs = records.filter(pl.col("klog"))
+    if klogs.height:
+        records = records.filter(~pl.col("klog"))
     issues = [
         ParseIssue(src.file, src.member, ln, "line before the first Multus log header",
                    excerpt(raw), format=fmt_name)
@@ -280,7 +322,12 @@ def _parse_rows(
         pl.lit(default_source).alias("source"),
         *_add_columns(is_add),
     )
-    return apply_found(frame, found), issues, blanks
+    frame = apply_found(frame, found)
+    if klogs.height:  # client-go's lines in a thick daemon's log (:mod:`._multus_klog`)
+        klog_frame, klog_issues = klog_rows(klogs, src, fmt_name, default_source, year)
+        issues = sorted(issues + klog_issues, key=lambda issue: issue.line or 0)
+        frame = pl.concat([conform(frame), klog_frame]).sort("line")
+    return frame, issues, blanks
 
 
 def _header_columns(src: TextSource) -> pl.DataFrame | None:
@@ -358,6 +405,10 @@ def _regex_header(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+#: the least share of Multus headers in a file's head for its klog lines to count as Multus'
+KLOG_SHARE: Final = 0.05
+
+
 class MultusLogFormat(LogFormat):
     name: ClassVar[str] = "multus-log"
     aliases: ClassVar[tuple[str, ...]] = ("multus", "multus_logfile", "whereabouts_logfile")
@@ -371,17 +422,26 @@ class MultusLogFormat(LogFormat):
         if not head:
             return 0.0
         hits = sum(1 for line in head if rx.match(line))
+        if hits == 0:
+            return 0.0
         # continuation lines (stack traces, multi-line %v) are part of the format, so a few
-        # header lines suffice; runtimes that embed plugin stderr (k3s) outscore this
-        return 0.0 if hits == 0 else 0.4 + 0.6 * hits / len(head)
+        # header lines suffice; runtimes that embed plugin stderr (k3s) outscore this. A thick
+        # daemon's client-go klog lines are its own too once its records are more than strays
+        # (a reflector retrying each second can fill the head; the klog format would score them)
+        if hits >= KLOG_SHARE * len(head):
+            klog = re.compile(KLOG_HEAD)
+            hits += sum(1 for line in head if klog.match(line))
+        return 0.4 + 0.6 * hits / len(head)
 
     def parse(self, src: TextSource, ctx: ParseContext) -> ParseOutput:
         import polars as pl
 
-        del ctx  # every stamp carries its zone and year
+        # every Multus stamp carries its zone and year; a year given by the user dates klog lines
+        anchor = ctx.year_anchor
+        year = anchor.year if anchor.source == "argument" else None
         path = (src.member or src.file).rsplit("/", 1)[-1]
         source = "whereabouts" if "whereabouts" in path else "multus"
-        events, issues, blanks = parse_multus_lines(src, self.name, source)
+        events, issues, blanks = parse_multus_lines(src, self.name, source, year)
         if source == "multus" and _written_by_whereabouts(events):
             events = events.with_columns(
                 pl.when(pl.col("source") == "multus")

@@ -233,12 +233,17 @@ def _merge(
 
 
 def parse_multus(
-    rscan: ModuleType, src: TextSource, fmt_name: str, default_source: str
+    rscan: ModuleType,
+    src: TextSource,
+    fmt_name: str,
+    default_source: str,
+    year: int | None = None,
 ) -> tuple[pl.DataFrame, list[ParseIssue], int]:
     """:func:`.multus_log.parse_multus_lines` by the scanner (same rows, same issues)."""
     import numpy as np
     import polars as pl
 
+    from multus_forensics.formats.multus._multus_klog import first_stamp, stamps_before
     from multus_forensics.formats.multus._multus_msg import classify
     from multus_forensics.formats.multus.multus_log import header_frame, parse_line_frame
 
@@ -267,7 +272,18 @@ def parse_multus(
     if len(left):  # whole records: a slow run starts at a header line or the file's start
         raw, buffer, starts, lens = file.compact(left)
         df = header_frame(raw, buffer, starts[left], lens[left], left + 1)
-        careful, issues, blanks = parse_line_frame(df, src, fmt_name, default_source)
+
+        head = np.zeros(file.n, dtype=bool)  # lines with a Multus header: dates klog lines
+        for frame in frames:
+            head[frame["line"].to_numpy() - 1] = True
+        head[left[df["ts"].is_not_null().to_numpy()]] = True
+
+        def before(lines: np.ndarray) -> pl.Series:
+            return stamps_before(
+                file.data, file.starts, file.lens, head, lines, first_stamp(src)
+            )  # fmt: skip
+
+        careful, issues, blanks = parse_line_frame(df, src, fmt_name, default_source, before, year)
     consts: dict[str, object] = {
         "time_relative": False, "year_source": None, "node": src.node_hint, "format": fmt_name,
         "file": src.file, "member": src.member, "nlines": 1, "container_id": None,
