@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any, Final
 
 import regex
 
-from multus_forensics.classify.normalise import Normalised, casefold_variants, normalise
+from multus_forensics.classify.normalise import (
+    Normalised,
+    Skeleton,
+    casefold_variants,
+    holds_in_order,
+    normalise,
+    skeleton,
+)
 from multus_forensics.model import Event, LazyFields
 
 if TYPE_CHECKING:
@@ -89,13 +96,14 @@ class Texts:
     not already held by an earlier one, so stopping early never changes what comes first.
     """
 
-    __slots__ = ("_fields", "_fixed", "_gen", "_out", "started")
+    __slots__ = ("_fields", "_fixed", "_gen", "_out", "_skeletons", "started")
 
     def __init__(self, fields: tuple[str, ...]) -> None:
         self._fields = fields
         self._out: list[str] = []
         self._fixed: dict[int, Normalised] = {}
         self._gen: Iterator[str] | None = None
+        self._skeletons: tuple[str | None, ...] | None = None
         #: whether a reader has asked for any text (the notes are owed from then on)
         self.started = False
 
@@ -133,6 +141,20 @@ class Texts:
                 i += 1
             elif next(self._gen, None) is None:
                 return
+
+    def may_hold(self, skeletons: Sequence[Skeleton] | None) -> bool:
+        """Whether some text could hold a match of one of these pattern skeletons (see
+        :func:`~multus_forensics.classify.normalise.skeleton`); false only when none can, so a
+        rule spares making and searching the variants. Counts as reading the texts (notes)."""
+        self.started = True
+        if skeletons is None:
+            return True
+        if self._skeletons is None:
+            self._skeletons = tuple(skeleton(t) for t in self._fields if t)
+        for skel in self._skeletons:
+            if skel is None or any(holds_in_order(skel, s) for s in skeletons):
+                return True
+        return False
 
     def notes(self) -> tuple[str, ...]:
         """What normalising the error, message and raw record repaired, in that order."""

@@ -177,7 +177,7 @@ def _stream_hits(rule: Rule, ctx: Context) -> list[Hit]:
 
 def _layer_texts(rule: Rule, view: EventView) -> Iterable[str]:
     if rule.layer == "any":
-        return view.texts
+        return view.texts if view.texts.may_hold(rule.skeletons) else ()
     if rule.layer == "leaf":
         return (unwrapped_text(view.leaf),)
     text = view.from_layer(rule.layer)

@@ -16,6 +16,8 @@ the literals before their patterns' first variable part.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -125,6 +127,61 @@ def casefold_variants(text: str) -> tuple[str, ...]:
     inner = _SEGMENT_START.sub(lambda m: m.group(1) + m.group(2).lower(), text)
     first = inner[:1].lower() + inner[1:] if inner[:2].istitle() else inner
     return tuple(dict.fromkeys(v for v in (inner, first) if v != text))
+
+
+#: what unwrapping and :func:`normalise` may delete from an ASCII text; apart from an escaped
+#: newline (which becomes a space) they only delete, and case folding only lowers
+_DELETABLE: Final = str.maketrans("", "", "\\*_`\n| \t")
+
+
+def skeleton(text: str) -> str | None:
+    """``text`` lower-cased without the characters normalisation may delete: every variant a
+    rule is tried on (the text, unwrapped, normalised, case-folded) has this same skeleton.
+    ``None`` when that cannot be promised (non-ASCII text, an escaped newline)."""
+    if not text.isascii() or "\\n" in text:
+        return None
+    return text.lower().translate(_DELETABLE)
+
+
+Skeleton = tuple[tuple[str, ...], ...]
+
+
+@functools.lru_cache(maxsize=4096)
+def pattern_skeleton(pattern: str) -> Skeleton:
+    """The fragment sets every match of ``pattern`` holds, in the order the match holds them
+    (one of each set, without overlap), as skeletons; empty when unknown (then any text may
+    match). A match in a variant puts them, in order, in the skeleton of the text it came from."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    from multus_forensics.classify.select import _all_factors
+
+    try:
+        tree = _parser.parse(pattern)
+    except Exception:  # regex-module syntax the standard parser does not read
+        return ()
+    if tree.state.flags & re.VERBOSE:
+        return ()
+    return tuple(
+        tuple(sorted({f.lower().translate(_DELETABLE) for f in factor}))
+        for factor in _all_factors(list(tree))
+        if factor and all(f.isascii() for f in factor)  # (leaving a set out only weakens)
+    )
+
+
+def holds_in_order(skel: str, fragments: Skeleton) -> bool:
+    """Whether ``skel`` holds one fragment of each set, in order and without overlap (the
+    earliest-ending choice at each step, which finds such a sequence whenever one exists)."""
+    pos = 0
+    for alternatives in fragments:
+        end = -1
+        for fragment in alternatives:
+            at = skel.find(fragment, pos)
+            if at >= 0 and (end < 0 or at + len(fragment) < end):
+                end = at + len(fragment)
+        if end < 0:
+            return False
+        pos = end
+    return True
 
 
 #: confidence a finding loses when its every match is a prefix of a truncated text

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Final
 
 import regex
 
+from multus_forensics.classify.normalise import pattern_skeleton
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -192,8 +194,17 @@ def self_delegating_config(ctx: Context, hit: Hit) -> Outcome:
 
 def nested_multus_delegate(ctx: Context, hit: Hit) -> Outcome:
     """One delegate's error wraps another multus per-delegate error: multus ran inside multus."""
-    # a nested error names the wrapper twice; counting it spares the search in every other text
-    return any(t.count(_NESTED_LITERAL) > 1 and _NESTED.search(t) for t in hit.view.texts)
+    view = hit.view
+
+    def compute() -> bool:
+        texts = view.texts
+        if not texts.may_hold((pattern_skeleton(_NESTED.pattern),)):
+            return False  # no text can name the wrapper twice: its variants are not made
+        # a nested error names the wrapper twice; counting it spares the search in most texts
+        return any(t.count(_NESTED_LITERAL) > 1 and _NESTED.search(t) for t in texts)
+
+    # asked by four predicates of two rules for each hit: answered once per event
+    return bool(ctx.memo(f"nested:{view.index}", compute))
 
 
 def failing_ifname_is_default(ctx: Context, hit: Hit) -> Outcome:
