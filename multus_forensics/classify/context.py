@@ -103,7 +103,7 @@ class Texts:
         self._out: list[str] = []
         self._fixed: dict[int, Normalised] = {}
         self._gen: Iterator[str] | None = None
-        self._skeletons: tuple[str | None, ...] | None = None
+        self._skeletons: dict[int, bytes | None] | None = None
         #: whether a reader has asked for any text (the notes are owed from then on)
         self.started = False
 
@@ -149,9 +149,13 @@ class Texts:
         self.started = True
         if skeletons is None:
             return True
-        if self._skeletons is None:
-            self._skeletons = tuple(skeleton(t) for t in self._fields if t)
-        for skel in self._skeletons:
+        made = self._skeletons
+        if made is None:
+            made = self._skeletons = {}
+        for i, text in enumerate(self._fields):
+            if not text:
+                continue
+            skel = made[i] if i in made else made.setdefault(i, skeleton(text))
             if skel is None or any(holds_in_order(skel, s) for s in skeletons):
                 return True
         return False

@@ -131,19 +131,23 @@ def casefold_variants(text: str) -> tuple[str, ...]:
 
 #: what unwrapping and :func:`normalise` may delete from an ASCII text; apart from an escaped
 #: newline (which becomes a space) they only delete, and case folding only lowers
-_DELETABLE: Final = str.maketrans("", "", "\\*_`\n| \t")
+_DELETABLE: Final = b"\\*_`\n| \t"
 
 
-def skeleton(text: str) -> str | None:
+def skeleton(text: str) -> bytes | None:
     """``text`` lower-cased without the characters normalisation may delete: every variant a
     rule is tried on (the text, unwrapped, normalised, case-folded) has this same skeleton.
-    ``None`` when that cannot be promised (non-ASCII text, an escaped newline)."""
-    if not text.isascii() or "\\n" in text:
+    ``None`` when that cannot be promised (non-ASCII text, an escaped newline). Bytes: their
+    ``lower`` and ``translate`` are single C passes, several times faster than ``str``'s."""
+    if not text.isascii():
         return None
-    return text.lower().translate(_DELETABLE)
+    raw = text.encode("ascii")
+    if b"\\n" in raw:
+        return None
+    return raw.lower().translate(None, _DELETABLE)
 
 
-Skeleton = tuple[tuple[str, ...], ...]
+Skeleton = tuple[tuple[bytes, ...], ...]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -162,13 +166,13 @@ def pattern_skeleton(pattern: str) -> Skeleton:
     if tree.state.flags & re.VERBOSE:
         return ()
     return tuple(
-        tuple(sorted({f.lower().translate(_DELETABLE) for f in factor}))
+        tuple(sorted({f.lower().encode().translate(None, _DELETABLE) for f in factor}))
         for factor in _all_factors(list(tree))
         if factor and all(f.isascii() for f in factor)  # (leaving a set out only weakens)
     )
 
 
-def holds_in_order(skel: str, fragments: Skeleton) -> bool:
+def holds_in_order(skel: bytes, fragments: Skeleton) -> bool:
     """Whether ``skel`` holds one fragment of each set, in order and without overlap (the
     earliest-ending choice at each step, which finds such a sequence whenever one exists)."""
     pos = 0
