@@ -33,6 +33,7 @@ TRIGGERS: Final[tuple[str, ...]] = ("\n", "`", "**", "\\", "…", "...", "[trunc
 #: underscore emphasis (``_Link not found_``) is undone too, but only wraps words: it never splits
 #: a literal inside a word, so it is not a pre-filter trigger
 _ALSO: Final = ("_",)
+_ANY_TRIGGER: Final = (*TRIGGERS, *_ALSO)
 
 _ESCAPED_QUOTE: Final = regex.compile(r'\\+"')
 _ESCAPED_BACKSLASH: Final = regex.compile(r"\\{2,}")
@@ -63,7 +64,13 @@ def _unescape(text: str) -> tuple[str, bool]:
     if "\\" not in text:
         return text, False
     # each pattern needs its own pair of characters: a text without them is scanned once, in C
-    out = _ESCAPED_QUOTE.sub('"', text) if '\\"' in text else text
+    out = text
+    for _ in range(4):  # ``\\+"`` → ``"``: a pass takes one backslash off every run
+        if '\\"' not in out:
+            break
+        out = out.replace('\\"', '"')
+    else:  # deeper runs (or a hostile one): the regex, whose one pass ends them all
+        out = _ESCAPED_QUOTE.sub('"', out) if '\\"' in out else out
     out = _ESCAPED_NEWLINE.sub(" ", out) if "\\n" in out else out
     out = _ESCAPED_BACKSLASH.sub(r"\\", out) if "\\\\" in out else out
     return out, out != text
@@ -92,7 +99,7 @@ def normalise(text: str) -> Normalised:
 
     Case is not changed here (see :func:`casefold_variants`): changing it would also change identifiers that explanations quote.
     """
-    if not any(t in text for t in (*TRIGGERS, *_ALSO)):
+    if not any(t in text for t in _ANY_TRIGGER):
         return Normalised(text)
     notes = []
     out, changed = _unescape(text)
