@@ -298,7 +298,8 @@ def _rule_starts(pattern: re.Pattern[str]) -> frozenset[str] | None:
 _STARTS: Final = tuple(_rule_starts(r.pattern) for r in rules.RULES)
 #: per table rule, (group name in a dispatch pattern, field name), in the rule's group order
 _GROUPS: Final = tuple(
-    tuple((f"r{i}_{name}", name) for name in r.pattern.groupindex) for i, r in enumerate(rules.RULES)
+    tuple((f"r{i}_{name}", name) for name in r.pattern.groupindex)
+    for i, r in enumerate(rules.RULES)
 )
 _DISPATCHERS: dict[tuple[int, ...], re.Pattern[str]] = {}
 

@@ -96,7 +96,7 @@ class Texts:
     not already held by an earlier one, so stopping early never changes what comes first.
     """
 
-    __slots__ = ("_fields", "_fixed", "_gen", "_out", "_skeletons", "started")
+    __slots__ = ("_fields", "_fixed", "_gen", "_notes", "_out", "_skeletons", "started")
 
     def __init__(self, fields: tuple[str, ...]) -> None:
         self._fields = fields
@@ -104,6 +104,7 @@ class Texts:
         self._fixed: dict[int, Normalised] = {}
         self._gen: Iterator[str] | None = None
         self._skeletons: dict[int, bytes | None] | None = None
+        self._notes: tuple[str, ...] | None = None
         #: whether a reader has asked for any text (the notes are owed from then on)
         self.started = False
 
@@ -142,6 +143,18 @@ class Texts:
             elif next(self._gen, None) is None:
                 return
 
+    def tried_for(self, skeletons: Sequence[Skeleton] | None) -> Iterator[str]:
+        """The texts in order for a rule with these pattern skeletons: the first (the error as
+        logged, where most matches are), then the rest only if :meth:`may_hold` says one can
+        match (else none can, and they are not made)."""
+        texts = iter(self)
+        first = next(texts, None)
+        if first is None:
+            return
+        yield first
+        if self.may_hold(skeletons):
+            yield from texts
+
     def may_hold(self, skeletons: Sequence[Skeleton] | None) -> bool:
         """Whether some text could hold a match of one of these pattern skeletons (see
         :func:`~multus_forensics.classify.normalise.skeleton`); false only when none can, so a
@@ -162,11 +175,15 @@ class Texts:
 
     def notes(self) -> tuple[str, ...]:
         """What normalising the error, message and raw record repaired, in that order."""
-        notes: list[str] = []
-        for i, text in enumerate(self._fields):
-            if text:
-                notes.extend(n for n in self._fixed_at(i).notes if n not in notes)
-        return tuple(notes)
+        if (
+            self._notes is None
+        ):  # (asked once per hit: an event hit by several rules is asked again)
+            notes: list[str] = []
+            for i, text in enumerate(self._fields):
+                if text:
+                    notes.extend(n for n in self._fixed_at(i).notes if n not in notes)
+            self._notes = tuple(notes)
+        return self._notes
 
 
 @dataclass

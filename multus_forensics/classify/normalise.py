@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -76,11 +77,27 @@ def _unescape(text: str) -> tuple[str, bool]:
     return out, out != text
 
 
+#: ASCII characters before which ``_`` cannot open emphasis (the lookbehind of ``_UNDERSCORE``)
+_WORDLIKE: Final = frozenset(string.ascii_letters + string.digits + "_/.-")
+
+
+def _may_open_emphasis(text: str) -> bool:
+    """Whether some ``_`` in ``text`` follows neither a word character nor ``/.-`` (as the
+    pattern's lookbehind asks): in identifiers (``kuberuntime_manager.go``) none does, and
+    this test is a few string searches where the pattern scans every position."""
+    at = text.find("_")
+    while at >= 0:
+        if at == 0 or text[at - 1] not in _WORDLIKE:  # (non-ASCII: left to the pattern)
+            return True
+        at = text.find("_", at + 1)
+    return False
+
+
 def _unmarkdown(text: str) -> tuple[str, bool]:
     out = text
     if "**" in out:
         out = _BOLD.sub(r"\1", out)
-    if "_" in out:
+    if "_" in out and _may_open_emphasis(out):
         out = _UNDERSCORE.sub(r"\1", out)
     if "`" in out:
         out = _BACKTICKS.sub("", out)

@@ -109,12 +109,19 @@ def _reentry_of(attempt: AttemptOrder) -> tuple[int, ...]:
 def _reentries(ctx: Context, hit: Hit) -> list[list[EventView]]:
     """Re-entry sequences (default interface, secondaries, its re-add via multus) in the
     attempts related to the hit, as the timeline ordered them for every add source."""
-    out = []
-    ctx.memo("reentry-views", lambda: ctx.views_at(sorted(_reentry_positions(ctx))))
-    for attempt in ctx.order.of_event(hit.view.index, hit.view.pod):
-        if attempt.reentry:  # the same attempt answers many hits: its views are made once
-            out.append(_attempt_views(ctx, "reentry", attempt, partial(_reentry_of, attempt)))
-    return out
+    view = hit.view
+
+    def compute() -> list[list[EventView]]:
+        out = []
+        ctx.memo("reentry-views", lambda: ctx.views_at(sorted(_reentry_positions(ctx))))
+        for attempt in ctx.order.of_event(view.index, view.pod):
+            if attempt.reentry:  # the same attempt answers many hits: its views are made once
+                out.append(_attempt_views(ctx, "reentry", attempt, partial(_reentry_of, attempt)))
+        return out
+
+    # asked by four predicates for each hit (the answer is the event's): once per event
+    found: list[list[EventView]] = ctx.memo(f"reentries:{view.index}", compute)
+    return found
 
 
 def self_delegation_reentry(ctx: Context, hit: Hit) -> Outcome:
@@ -277,11 +284,17 @@ def secondary_attachment(ctx: Context, hit: Hit) -> Outcome:
 
 def multus_restarted(ctx: Context, hit: Hit) -> Outcome:
     """Multus (daemon or entrypoint) stopped, was evicted or OOM-killed in the input."""
-    started = ctx.select(
-        "multus-daemon", lambda: _kinds("multus:daemon:stop", "multus:daemon:start")
-    )
-    found = {v.index: v for v in [*started, *ctx.marked(_RESTART)]}
-    return [found[i] for i in sorted(found)]
+
+    def compute() -> list[EventView]:
+        started = ctx.select(
+            "multus-daemon", lambda: _kinds("multus:daemon:stop", "multus:daemon:start")
+        )
+        found = {v.index: v for v in [*started, *ctx.marked(_RESTART)]}
+        return [found[i] for i in sorted(found)]
+
+    # the same for every hit: one list, which the score also recognises as one
+    restarts: list[EventView] = ctx.memo("multus_restarted", compute)
+    return restarts
 
 
 #: where CNI plugin binaries live (listing folders that say which plugins exist)
