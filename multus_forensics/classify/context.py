@@ -13,7 +13,7 @@ import importlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
 import regex
 
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from multus_forensics.classify.addorder import AddOrder
     from multus_forensics.classify.catalog import Rule
     from multus_forensics.timeline import Timelines
+
+T = TypeVar("T")
 
 #: record continuation glue: newline plus indentation or TUI borders of a wrapped paste
 _WRAP: Final = regex.compile(r"[ \t]*[│|]?[ \t]*\n[ \t]*[│|]?[ \t]*")
@@ -186,6 +188,27 @@ class Texts:
         return self._notes
 
 
+class _once(Generic[T]):
+    """``functools.cached_property`` without its lock (Python 3.11 takes one per first read):
+    an :class:`EventView` computes a few of these for each of tens of thousands of events,
+    always on one thread."""
+
+    def __init__(self, fn: Callable[[Any], T]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    @overload
+    def __get__(self, obj: None, cls: type[Any]) -> _once[T]: ...
+    @overload
+    def __get__(self, obj: object, cls: type[Any]) -> T: ...
+    def __get__(self, obj: object | None, cls: type[Any]) -> T | _once[T]:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
+
+
 @dataclass
 class EventView:
     """One event as rules see it: texts to match, the chain, and identities recovered from it."""
@@ -193,7 +216,7 @@ class EventView:
     index: int
     event: Event
 
-    @cached_property
+    @_once
     def error_text(self) -> str:
         """The error the event carries (error column, else the message of error-level events)."""
         e = self.event
@@ -203,7 +226,7 @@ class EventView:
             return e.message or e.raw
         return ""
 
-    @cached_property
+    @_once
     def texts(self) -> Texts:
         """Distinct texts to try: error, message and raw record, each also as normalised
         (:mod:`multus_forensics.classify.normalise`) and in upstream's case when it was changed.
@@ -217,7 +240,7 @@ class EventView:
         texts = self.__dict__.get("texts")
         return texts.notes() if texts is not None and texts.started else ()
 
-    @cached_property
+    @_once
     def chain(self) -> Any:
         return unwrap(self.error_text) if self.error_text else None
 
@@ -236,7 +259,7 @@ class EventView:
                     return value
         return None
 
-    @cached_property
+    @_once
     def leaf(self) -> str:
         """The innermost error (the chain's leaf, else the text after the last known prefix)."""
         leaf = getattr(self.chain, "leaf", None)
@@ -259,14 +282,14 @@ class EventView:
                 return "".join(str(getattr(x, "text", "")) for x in layers[i:])
         return None
 
-    @cached_property
+    @_once
     def op(self) -> str | None:
         op = getattr(self.chain, "op", None)
         if isinstance(op, str) and op:
             return "del" if op.lower().startswith(("del", "check", "kill", "stop")) else "add"
         return _op(" ".join(self.texts))
 
-    @cached_property
+    @_once
     def network(self) -> str | None:
         net = self._chain_field("network")
         if net:
@@ -274,7 +297,7 @@ class EventView:
         nets = [m.group("net") for m in _NETWORK.finditer(unwrapped_text(self.error_text))]
         return nets[-1] if nets else self.event.network
 
-    @cached_property
+    @_once
     def interface(self) -> str | None:
         found = self._chain_field("interface")
         if found:
@@ -284,12 +307,12 @@ class EventView:
             return m.group("if") or m.group("if2")
         return self.event.interface
 
-    @cached_property
+    @_once
     def plugin_types(self) -> tuple[str, ...]:
         """Plugin types named by libcni wrappers, outer first (``multus``, ``calico``...)."""
         return tuple(m.group("t") for m in _PLUGIN_TYPE.finditer(unwrapped_text(self.error_text)))
 
-    @cached_property
+    @_once
     def pod(self) -> str | None:
         """``ns/name`` of the pod as far as the event or its error names it."""
         e = self.event
