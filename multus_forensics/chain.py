@@ -330,11 +330,13 @@ def _peel_regex(rest: str) -> tuple[Layer, str] | None:
         return None
     i = int(hit.lastgroup[1:])
     rule = rules.RULES[i]
+    names = _GROUPS[i]
     fields = {}
-    for group, name in _GROUPS[i]:
-        value = hit.group(group)
-        if value is not None:
-            fields[name] = value
+    if names:
+        values = hit.group(*(g for g, _ in names)) if len(names) > 1 else (hit.group(names[0][0]),)
+        for (_, name), value in zip(names, values, strict=True):
+            if value is not None:
+                fields[name] = value
     fields.update(rule.fields)
     if rule.post is not None:
         rule.post(fields)
