@@ -388,6 +388,11 @@ class Context:
             rows = rows[order]
         return cls(rows, needles, timelines)
 
+    @property
+    def materialised(self) -> Iterable[int]:
+        """Positions whose views exist (the rows some rule or predicate has read)."""
+        return self._views.keys()
+
     def view(self, index: int) -> EventView:
         return self.views_at([index])[0]
 
