@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Final
+from typing import Any, Final
 
 from multus_forensics import _chain_rules as rules
 
@@ -252,29 +252,95 @@ def mask(text: str) -> str:
 Peel = Callable[[str], "tuple[Layer, str] | None"]
 
 
-_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
-#: every rule as one alternation (named groups made non-capturing): one C-level match finds the
-#: rule (``lastindex``) instead of trying the rules one by one in Python
-_DISPATCH: Final = re.compile(
-    "|".join(f"({_NAMED_GROUP.sub('(?:', r.pattern.pattern)})" for r in rules.RULES)
+_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>")
+
+
+def _first_chars(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+    """Characters a match of the parsed sequence can start with; ``None`` when not known."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    if not items:
+        return None
+    op, av = items[0]
+    if op is c.LITERAL:
+        return frozenset(chr(av))
+    if op is c.IN:
+        out: set[str] = set()
+        for item, value in av:
+            if item is c.LITERAL:
+                out.add(chr(value))
+            elif item is c.RANGE and value[1] - value[0] < 128:
+                out.update(chr(v) for v in range(value[0], value[1] + 1))
+            else:  # a negated set, a category (\w): any
+                return None
+        return frozenset(out)
+    if op is c.SUBPATTERN:
+        if av[1] & re.IGNORECASE:
+            return None
+        return _first_chars(list(av[3]))
+    if op is c.BRANCH:
+        alts = [_first_chars(list(b)) for b in av[1]]
+        return None if any(a is None for a in alts) else frozenset().union(*alts)  # type: ignore[arg-type]
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+        return _first_chars(list(av[2]))
+    return None
+
+
+def _rule_starts(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    from re import _parser  # type: ignore[attr-defined]
+
+    if pattern.flags & re.IGNORECASE:
+        return None
+    return _first_chars(list(_parser.parse(pattern.pattern)))
+
+
+#: per table rule, the characters its match can start with (None: any)
+_STARTS: Final = tuple(_rule_starts(r.pattern) for r in rules.RULES)
+#: per table rule, (group name in a dispatch pattern, field name), in the rule's group order
+_GROUPS: Final = tuple(
+    tuple((f"r{i}_{name}", name) for name in r.pattern.groupindex)
+    for i, r in enumerate(rules.RULES)
 )
-assert _DISPATCH.groups == len(rules.RULES), "a rule has an unnamed capturing group"
+_DISPATCHERS: dict[tuple[int, ...], re.Pattern[str]] = {}
+
+
+def _alternative(i: int) -> str:
+    """Table rule ``i`` as a named group whose own groups are named apart from other rules'."""
+    body = _NAMED_GROUP.sub(lambda m: f"(?P<r{i}_{m.group(1)}>", rules.RULES[i].pattern.pattern)
+    return f"(?P<r{i}>{body})"
+
+
+@functools.lru_cache(maxsize=1024)
+def _dispatch(first: str) -> re.Pattern[str]:
+    """The table rules that can match text starting with ``first``, in table order, as one
+    alternation (each rule's groups renamed ``r<i>_<name>``, its whole match ``r<i>``): one
+    C-level match finds the first rule that matches and its fields, as trying the rules in
+    order would (a rule left out cannot match that first character)."""
+    which = tuple(i for i, s in enumerate(_STARTS) if s is None or first in s)
+    found = _DISPATCHERS.get(which)
+    if found is None:
+        alts = (_alternative(i) for i in which)
+        found = _DISPATCHERS[which] = re.compile("|".join(alts) or "(?!)")
+    return found
 
 
 def _peel_regex(rest: str) -> tuple[Layer, str] | None:
-    hit = _DISPATCH.match(rest)
-    if hit is None or hit.lastindex is None:
+    hit = _dispatch(rest[:1]).match(rest)
+    if hit is None or hit.lastgroup is None:
         return None
-    for rule in rules.RULES[hit.lastindex - 1 :]:
-        match = rule.pattern.match(rest)
-        if match is None:
-            continue
-        fields = {k: v for k, v in match.groupdict().items() if v is not None}
-        fields.update(rule.fields)
-        if rule.post is not None:
-            rule.post(fields)
-        return Layer(rule.kind, match.group(0), fields), rest[match.end() :]
-    return None
+    i = int(hit.lastgroup[1:])
+    rule = rules.RULES[i]
+    names = _GROUPS[i]
+    fields = {}
+    if names:
+        values = hit.group(*(g for g, _ in names)) if len(names) > 1 else (hit.group(names[0][0]),)
+        for (_, name), value in zip(names, values, strict=True):
+            if value is not None:
+                fields[name] = value
+    fields.update(rule.fields)
+    if rule.post is not None:
+        rule.post(fields)
+    return Layer(rule.kind, hit.group(0), fields), rest[hit.end() :]
 
 
 def _peel_sync_result(rest: str) -> tuple[Layer, str] | None:
@@ -333,6 +399,9 @@ _PEELERS: Final[tuple[Peel, ...]] = (
 )
 
 
+_AGGREGATE_MARKS: Final = re.compile(r"[\[\],]")
+
+
 def _split_aggregate(text: str) -> list[str] | None:
     """Members of ``[a, b]`` (utilerrors aggregate) or ``errors: a / b`` (multus DEL)."""
     if text.startswith("errors: ") and " / " in text:
@@ -342,7 +411,8 @@ def _split_aggregate(text: str) -> list[str] | None:
     parts: list[str] = []
     depth, start = 0, 1
     body_end = len(text) - 1
-    for i, ch in enumerate(text):
+    for mark in _AGGREGATE_MARKS.finditer(text):  # only brackets and commas decide
+        i, ch = mark.start(), mark.group()
         if ch == "[":
             depth += 1
         elif ch == "]":

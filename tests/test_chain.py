@@ -458,3 +458,94 @@ def test_the_end_test_for_a_cut_text_finds_what_the_pattern_search_finds(text: s
 
     found = _TRUNCATED.search(text)
     assert _truncation_start(text) == (found.start() if found else None)
+
+
+def _peel_rule_by_rule(rest: str) -> tuple[str, str, dict[str, str], str] | None:
+    """The table peel written plainly: the first rule (in table order) whose pattern matches."""
+    from multus_forensics import _chain_rules as table
+
+    for rule in table.RULES:
+        match = rule.pattern.match(rest)
+        if match is None:
+            continue
+        fields = {k: v for k, v in match.groupdict().items() if v is not None}
+        fields.update(rule.fields)
+        if rule.post is not None:
+            rule.post(fields)
+        return rule.kind, match.group(0), fields, rest[match.end() :]
+    return None
+
+
+def _dispatched(rest: str) -> tuple[str, str, dict[str, str], str] | None:
+    from multus_forensics.chain import _peel_regex
+
+    found = _peel_regex(rest)
+    if found is None:
+        return None
+    layer, after = found
+    return layer.kind, layer.text, dict(layer.fields), after
+
+
+def _every_suffix_after_a_layer(text: str) -> list[str]:
+    """``text`` and each rest a peel can leave (after ``: `` and ``- ``), the shapes peeled."""
+    cuts = [0] + [i + 2 for i in range(len(text)) if text.startswith((": ", "- "), i)]
+    return [text[c:] for c in cuts if c < len(text)]
+
+
+def _real_error_texts() -> list[str]:
+    """Errors of the committed real excerpts and samples (each line, and its ``err=`` value)."""
+    from pathlib import Path
+
+    root = Path(__file__).parent
+    texts: list[str] = []
+    for base in (root / "data" / "real", root.parent / "sample_logs"):
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and path.suffix not in (".gz", ".tgz", ".tar", ".zip", ".xz"):
+                for line in path.read_text(errors="replace").splitlines()[:400]:
+                    if "error" in line.lower() or "failed" in line.lower():
+                        texts.append(unquote_levels(line.split('err="', 1)[-1]))
+    return texts
+
+
+def test_the_first_character_dispatch_peels_as_the_rules_tried_in_order() -> None:
+    texts = [CORE, RPC, *_real_error_texts()]
+    checked = 0
+    for text in texts:
+        for rest in _every_suffix_after_a_layer(text):
+            assert _dispatched(rest) == _peel_rule_by_rule(rest), rest[:200]
+            checked += 1
+    assert checked > 1000
+
+
+_LAYER_WORDS = st.sampled_from(
+    [
+        "rpc error: code = Unknown desc = ",
+        f'failed to setup network for sandbox "{SB}": ',
+        'plugin type="multus" name="multus-cni-network" failed (add): ',
+        f'[{NS}/{POD}/{UID}:net1]: error adding container to network "net1": ',
+        f"Multus: [{NS}/{POD}]: ",
+        'Multus: Err adding pod to network "x": ',
+        'DelegateAdd: cannot set "macvlan" interface name to "net1": ',
+        'delegateAdd: error invoking DelegateAdd - "x": ',
+        "Err in tearing down failed plugins: ",
+        "CmdAdd (shim): ",
+        "failed to allocate for range 0: ",
+        "Error at storage engine: ",
+        'createPodSandbox for pod "p" failed: ',
+        'CreatePodSandbox for pod "p" failed: ',
+        "netplugin failed: ",
+        "GetK8sClient: ",
+        "x",
+        "[",
+        "]: ",
+        '"',
+        " ",
+        ": ",
+    ]
+)
+
+
+@given(st.lists(_LAYER_WORDS, min_size=1, max_size=8).map("".join))
+def test_the_dispatch_equals_the_rules_tried_in_order_on_generated_chains(text: str) -> None:
+    for rest in _every_suffix_after_a_layer(text):
+        assert _dispatched(rest) == _peel_rule_by_rule(rest)

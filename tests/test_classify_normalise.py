@@ -183,3 +183,16 @@ def test_unescaping_equals_the_patterns_applied_everywhere(text: str) -> None:
     from multus_forensics.classify.normalise import _unescape
 
     assert _unescape(text) == _unescape_everywhere(text)
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(
+        st.sampled_from(["_", "a", " ", "/", ".", "-", "é", "x_", "_y", "\n", "*"]), max_size=12
+    ).map("".join)
+)
+def test_the_emphasis_pretest_never_skips_an_underscore_the_pattern_would_undo(text: str) -> None:
+    from multus_forensics.classify.normalise import _UNDERSCORE, _may_open_emphasis
+
+    if _UNDERSCORE.search(text):
+        assert _may_open_emphasis(text)

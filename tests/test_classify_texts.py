@@ -68,3 +68,71 @@ def test_no_notes_before_the_texts_are_read() -> None:
     assert view.normalised == ()
     next(iter(view.texts))
     assert view.normalised == ("extra escaping removed",)
+
+
+_ASCII_PIECES = [*_PIECES, "a\\", "\\_n_", "|", "\t", "*", "network", '"x"']
+
+
+@settings(max_examples=400)
+@given(st.lists(st.sampled_from(_ASCII_PIECES), max_size=8).map("".join))
+def test_every_variant_of_an_ascii_text_has_its_skeleton(text: str) -> None:
+    from multus_forensics.classify.normalise import _DELETABLE, skeleton
+
+    found = skeleton(text)
+    if found is None:  # an escaped newline: normalising it inserts a space
+        assert "\\n" in text
+        return
+    fixed = normalise(text).text
+    for variant in (text, unwrapped_text(text), fixed, *casefold_variants(fixed)):
+        assert variant.lower().encode().translate(None, _DELETABLE) == found
+
+
+def _damaged(example: str, how: list[str]) -> str:
+    """A catalog example as tickets and terminals deliver it."""
+    for step in how:
+        if step == "escape":
+            example = example.replace("\\", "\\\\").replace('"', '\\"')
+        elif step == "bold":
+            example = f"**{example}**"
+        elif step == "wrap" and " " in example:
+            cut = example.rindex(" ")
+            example = example[:cut] + "\n  " + example[cut + 1 :]
+        elif step == "title":
+            example = example.title()
+        elif step == "shout":
+            example = example.upper()
+        elif step == "code":
+            example = f"`{example}`"
+    return example
+
+
+def _catalog_examples() -> list[tuple[int, str]]:
+    from multus_forensics.classify.catalog import load_catalog
+
+    rules = load_catalog().rules
+    return [(i, e) for i, r in enumerate(rules) for e in r.examples]
+
+
+@settings(max_examples=400)
+@given(
+    st.sampled_from(_catalog_examples()),
+    st.lists(st.sampled_from(["escape", "bold", "wrap", "title", "shout", "code"]), max_size=3),
+    st.sampled_from(["error", "message", "raw"]),
+)
+def test_a_rule_skips_an_events_texts_only_when_none_of_them_can_match(
+    example: tuple[int, str], how: list[str], column: str
+) -> None:
+    from multus_forensics.classify.catalog import load_catalog
+
+    rules = load_catalog().rules
+    text = _damaged(example[1], how)
+    fields = {"error": "", "message": "", "raw": "I0311 something else"} | {column: text}
+    for rule in rules:
+        view = _view(fields["error"], fields["message"], fields["raw"])
+        matched = any(rule.first_match(t) for t in view.texts)
+        if matched:
+            assert view.texts.may_hold(rule.skeletons), (rule.id, text)
+    # and its own rule is not skipped on its own example, as far as the example is matched
+    own, view = rules[example[0]], _view(text, "", "")
+    if any(own.first_match(t) for t in view.texts):
+        assert view.texts.may_hold(own.skeletons)

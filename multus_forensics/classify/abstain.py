@@ -119,11 +119,20 @@ def _facts(ctx: Context, diagnosis: Diagnosis) -> _InputFacts:
 
     def compute() -> tuple[bool, frozenset[str]]:
         mentions = multus_mentions()
-        recognised = (pl.col("format") != FALLBACK_FORMAT) | pl.col("fields").str.contains(
-            r'"fallback":\s*"line"'
+        # the events already read (candidates, hits) first: one of them usually shows Multus,
+        # which spares the scan of every text of the input
+        seen = ctx.frame[pl.Series(sorted(ctx.materialised), dtype=pl.Int64)]
+        sign = bool(seen.select(mentions.any()).item()) or bool(
+            ctx.frame.select(mentions.any()).item()
         )
-        sign = bool(ctx.frame.select(mentions.any()).item())
-        files = ctx.frame.filter(recognised).get_column("file").unique().to_list()
+        # a file is recognised by a row in a known format, or a fallback row that says so in
+        # its fields: only rows not known to be in a format have their fields read
+        formatted = (pl.col("format") != FALLBACK_FORMAT).fill_null(False)
+        says = pl.col("fields").str.contains(r'"fallback":\s*"line"')
+        files = {
+            *ctx.frame.filter(formatted).get_column("file").unique().to_list(),
+            *ctx.frame.filter(~formatted & says).get_column("file").unique().to_list(),
+        }
         return sign, frozenset(files)
 
     sign, recognised = ctx.memo("abstain:facts", compute)

@@ -61,6 +61,7 @@ import regex
 
 from multus_forensics.chain import KINDS as CHAIN_LAYER_KINDS
 from multus_forensics.classify.findings import Discriminator
+from multus_forensics.classify.normalise import Skeleton, pattern_skeleton
 from multus_forensics.classify.taxonomy import LABELS as TAXONOMY_LABELS
 from multus_forensics.classify.taxonomy import UNKNOWN as TAXONOMY_UNKNOWN
 from multus_forensics.errors import RuleError
@@ -315,6 +316,16 @@ class Rule:
     @cached_property
     def partial(self) -> tuple[regex.Pattern[str], ...]:
         return tuple(_compile(self.where, "partial", p) for p in self.partial_texts)
+
+    @cached_property
+    def skeletons(self) -> tuple[Skeleton, ...] | None:
+        """Per pattern and partial pattern, the ordered fragments a match holds
+        (:func:`~multus_forensics.classify.normalise.pattern_skeleton`): a text whose skeleton
+        holds none of them cannot match, whatever variant of it is tried. ``None`` for a user
+        rule, whose every search counts against its budget and so may not be skipped."""
+        if self.user:
+            return None
+        return tuple(pattern_skeleton(p) for p in (*self.pattern_texts, *self.partial_texts))
 
     def compiled(self) -> Rule:
         """This rule with every pattern compiled (a :class:`RuleError` names a bad one)."""

@@ -13,11 +13,18 @@ import importlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
 import regex
 
-from multus_forensics.classify.normalise import Normalised, casefold_variants, normalise
+from multus_forensics.classify.normalise import (
+    Normalised,
+    Skeleton,
+    casefold_variants,
+    holds_in_order,
+    normalise,
+    skeleton,
+)
 from multus_forensics.model import Event, LazyFields
 
 if TYPE_CHECKING:
@@ -26,6 +33,8 @@ if TYPE_CHECKING:
     from multus_forensics.classify.addorder import AddOrder
     from multus_forensics.classify.catalog import Rule
     from multus_forensics.timeline import Timelines
+
+T = TypeVar("T")
 
 #: record continuation glue: newline plus indentation or TUI borders of a wrapped paste
 _WRAP: Final = regex.compile(r"[ \t]*[│|]?[ \t]*\n[ \t]*[│|]?[ \t]*")
@@ -89,13 +98,15 @@ class Texts:
     not already held by an earlier one, so stopping early never changes what comes first.
     """
 
-    __slots__ = ("_fields", "_fixed", "_gen", "_out", "started")
+    __slots__ = ("_fields", "_fixed", "_gen", "_notes", "_out", "_skeletons", "started")
 
     def __init__(self, fields: tuple[str, ...]) -> None:
         self._fields = fields
         self._out: list[str] = []
         self._fixed: dict[int, Normalised] = {}
         self._gen: Iterator[str] | None = None
+        self._skeletons: dict[int, bytes | None] | None = None
+        self._notes: tuple[str, ...] | None = None
         #: whether a reader has asked for any text (the notes are owed from then on)
         self.started = False
 
@@ -134,13 +145,68 @@ class Texts:
             elif next(self._gen, None) is None:
                 return
 
+    def tried_for(self, skeletons: Sequence[Skeleton] | None) -> Iterator[str]:
+        """The texts in order for a rule with these pattern skeletons: the first (the error as
+        logged, where most matches are), then the rest only if :meth:`may_hold` says one can
+        match (else none can, and they are not made)."""
+        texts = iter(self)
+        first = next(texts, None)
+        if first is None:
+            return
+        yield first
+        if self.may_hold(skeletons):
+            yield from texts
+
+    def may_hold(self, skeletons: Sequence[Skeleton] | None) -> bool:
+        """Whether some text could hold a match of one of these pattern skeletons (see
+        :func:`~multus_forensics.classify.normalise.skeleton`); false only when none can, so a
+        rule spares making and searching the variants. Counts as reading the texts (notes)."""
+        self.started = True
+        if skeletons is None:
+            return True
+        made = self._skeletons
+        if made is None:
+            made = self._skeletons = {}
+        for i, text in enumerate(self._fields):
+            if not text:
+                continue
+            skel = made[i] if i in made else made.setdefault(i, skeleton(text))
+            if skel is None or any(holds_in_order(skel, s) for s in skeletons):
+                return True
+        return False
+
     def notes(self) -> tuple[str, ...]:
         """What normalising the error, message and raw record repaired, in that order."""
-        notes: list[str] = []
-        for i, text in enumerate(self._fields):
-            if text:
-                notes.extend(n for n in self._fixed_at(i).notes if n not in notes)
-        return tuple(notes)
+        if (
+            self._notes is None
+        ):  # (asked once per hit: an event hit by several rules is asked again)
+            notes: list[str] = []
+            for i, text in enumerate(self._fields):
+                if text:
+                    notes.extend(n for n in self._fixed_at(i).notes if n not in notes)
+            self._notes = tuple(notes)
+        return self._notes
+
+
+class _once(Generic[T]):
+    """``functools.cached_property`` without its lock (Python 3.11 takes one per first read):
+    an :class:`EventView` computes a few of these for each of tens of thousands of events,
+    always on one thread."""
+
+    def __init__(self, fn: Callable[[Any], T]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    @overload
+    def __get__(self, obj: None, cls: type[Any]) -> _once[T]: ...
+    @overload
+    def __get__(self, obj: object, cls: type[Any]) -> T: ...
+    def __get__(self, obj: object | None, cls: type[Any]) -> T | _once[T]:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
 
 
 @dataclass
@@ -150,7 +216,7 @@ class EventView:
     index: int
     event: Event
 
-    @cached_property
+    @_once
     def error_text(self) -> str:
         """The error the event carries (error column, else the message of error-level events)."""
         e = self.event
@@ -160,7 +226,7 @@ class EventView:
             return e.message or e.raw
         return ""
 
-    @cached_property
+    @_once
     def texts(self) -> Texts:
         """Distinct texts to try: error, message and raw record, each also as normalised
         (:mod:`multus_forensics.classify.normalise`) and in upstream's case when it was changed.
@@ -174,7 +240,7 @@ class EventView:
         texts = self.__dict__.get("texts")
         return texts.notes() if texts is not None and texts.started else ()
 
-    @cached_property
+    @_once
     def chain(self) -> Any:
         return unwrap(self.error_text) if self.error_text else None
 
@@ -193,7 +259,7 @@ class EventView:
                     return value
         return None
 
-    @cached_property
+    @_once
     def leaf(self) -> str:
         """The innermost error (the chain's leaf, else the text after the last known prefix)."""
         leaf = getattr(self.chain, "leaf", None)
@@ -216,14 +282,14 @@ class EventView:
                 return "".join(str(getattr(x, "text", "")) for x in layers[i:])
         return None
 
-    @cached_property
+    @_once
     def op(self) -> str | None:
         op = getattr(self.chain, "op", None)
         if isinstance(op, str) and op:
             return "del" if op.lower().startswith(("del", "check", "kill", "stop")) else "add"
         return _op(" ".join(self.texts))
 
-    @cached_property
+    @_once
     def network(self) -> str | None:
         net = self._chain_field("network")
         if net:
@@ -231,7 +297,7 @@ class EventView:
         nets = [m.group("net") for m in _NETWORK.finditer(unwrapped_text(self.error_text))]
         return nets[-1] if nets else self.event.network
 
-    @cached_property
+    @_once
     def interface(self) -> str | None:
         found = self._chain_field("interface")
         if found:
@@ -241,12 +307,12 @@ class EventView:
             return m.group("if") or m.group("if2")
         return self.event.interface
 
-    @cached_property
+    @_once
     def plugin_types(self) -> tuple[str, ...]:
         """Plugin types named by libcni wrappers, outer first (``multus``, ``calico``...)."""
         return tuple(m.group("t") for m in _PLUGIN_TYPE.finditer(unwrapped_text(self.error_text)))
 
-    @cached_property
+    @_once
     def pod(self) -> str | None:
         """``ns/name`` of the pod as far as the event or its error names it."""
         e = self.event
@@ -321,6 +387,11 @@ class Context:
         if not order.equals(rows.get_column("_row")):
             rows = rows[order]
         return cls(rows, needles, timelines)
+
+    @property
+    def materialised(self) -> Iterable[int]:
+        """Positions whose views exist (the rows some rule or predicate has read)."""
+        return self._views.keys()
 
     def view(self, index: int) -> EventView:
         return self.views_at([index])[0]

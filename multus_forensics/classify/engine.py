@@ -23,7 +23,7 @@ from multus_forensics.classify.differential import differentiate
 from multus_forensics.classify.evidence import evidence_of
 from multus_forensics.classify.fallback import FALLBACK_FORMAT, unrecognised_events
 from multus_forensics.classify.findings import Diagnosis, Finding
-from multus_forensics.classify.normalise import transit_adjust
+from multus_forensics.classify.normalise import pattern_skeleton, transit_adjust
 from multus_forensics.classify.predicates import PREDICATES, Hit
 from multus_forensics.gcpause import gc_paused
 from multus_forensics.model import Event, events_to_frame
@@ -177,7 +177,7 @@ def _stream_hits(rule: Rule, ctx: Context) -> list[Hit]:
 
 def _layer_texts(rule: Rule, view: EventView) -> Iterable[str]:
     if rule.layer == "any":
-        return view.texts
+        return view.texts.tried_for(rule.skeletons)
     if rule.layer == "leaf":
         return (unwrapped_text(view.leaf),)
     text = view.from_layer(rule.layer)
@@ -223,24 +223,29 @@ def rule_hits(rule: Rule, ctx: Context) -> list[Hit]:
     ]
 
 
-def _adjusted(hit: Hit, ctx: Context) -> tuple[float, list[str], list[EventView]]:
-    """Per-hit confidence from the rule's base and its raise/lower conditions."""
+def _adjusted(hit: Hit, ctx: Context) -> tuple[float, list[str], list[list[EventView]]]:
+    """Per-hit confidence from the rule's base and its raise/lower conditions, and the lists of
+    events the conditions point at (often one list shared by every hit: see :func:`_score`)."""
     rule = hit.rule
     conf, reasons = rule.confidence, [f"base {rule.confidence:.2f} ({rule.id})"]
-    extra: list[EventView] = []
+    extra: list[list[EventView]] = []
     for name in rule.requires:  # what a required condition points at is evidence too
         outcome = PREDICATES[name](ctx, hit)
         if isinstance(outcome, list):
-            extra.extend(outcome)
+            extra.append(outcome)
     for sign, adjusts in ((1, rule.raises), (-1, rule.lowers)):
         for adj in adjusts:
             if adj.predicate is not None:
                 outcome = PREDICATES[adj.predicate](ctx, hit)
                 if isinstance(outcome, list):
-                    extra.extend(outcome)
+                    extra.append(outcome)
             else:
                 assert adj.pattern is not None
-                outcome = any(rule.holds(adj.pattern, t) for t in hit.view.texts)
+                texts = hit.view.texts
+                # (a user rule's every search counts against its budget: none is skipped)
+                outcome = (
+                    rule.user or texts.may_hold((pattern_skeleton(adj.pattern.pattern),))
+                ) and any(rule.holds(adj.pattern, t) for t in texts)
             if outcome:
                 conf += sign * adj.by
                 reasons.append(f"{'+' if sign > 0 else '-'}{adj.by:.2f} {adj.why}")
@@ -248,15 +253,22 @@ def _adjusted(hit: Hit, ctx: Context) -> tuple[float, list[str], list[EventView]
 
 
 def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], list[EventView]]:
-    best: tuple[float, list[str], list[EventView]] | None = None
+    best: tuple[float, list[str]] | None = None
     extra_all: dict[int, EventView] = {}
+    #: lists already merged, kept alive so that their ids stay theirs: a predicate whose answer
+    #: is the same for every hit returns one list, merged once rather than once per hit
+    merged: dict[int, list[EventView]] = {}
     for hit in hits:
         conf, reasons, extra = _adjusted(hit, ctx)
-        for v in extra:  # views are shared: the same context row is listed by many hits
-            if v.index not in extra_all:
-                extra_all[v.index] = v
+        for part in extra:
+            if id(part) in merged:
+                continue
+            merged[id(part)] = part
+            for v in part:  # views are shared: the same context row is listed by many hits
+                if v.index not in extra_all:
+                    extra_all[v.index] = v
         if best is None or conf > best[0]:
-            best = (conf, reasons, extra)
+            best = (conf, reasons)
     assert best is not None
     conf, reasons = best[0], list(best[1])
     sources = {(h.view.event.file, h.view.event.source, h.view.event.format) for h in hits}

@@ -16,6 +16,9 @@ the literals before their patterns' first variable part.
 
 from __future__ import annotations
 
+import functools
+import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -31,6 +34,7 @@ TRIGGERS: Final[tuple[str, ...]] = ("\n", "`", "**", "\\", "…", "...", "[trunc
 #: underscore emphasis (``_Link not found_``) is undone too, but only wraps words: it never splits
 #: a literal inside a word, so it is not a pre-filter trigger
 _ALSO: Final = ("_",)
+_ANY_TRIGGER: Final = (*TRIGGERS, *_ALSO)
 
 _ESCAPED_QUOTE: Final = regex.compile(r'\\+"')
 _ESCAPED_BACKSLASH: Final = regex.compile(r"\\{2,}")
@@ -61,17 +65,39 @@ def _unescape(text: str) -> tuple[str, bool]:
     if "\\" not in text:
         return text, False
     # each pattern needs its own pair of characters: a text without them is scanned once, in C
-    out = _ESCAPED_QUOTE.sub('"', text) if '\\"' in text else text
+    out = text
+    for _ in range(4):  # ``\\+"`` → ``"``: a pass takes one backslash off every run
+        if '\\"' not in out:
+            break
+        out = out.replace('\\"', '"')
+    else:  # deeper runs (or a hostile one): the regex, whose one pass ends them all
+        out = _ESCAPED_QUOTE.sub('"', out) if '\\"' in out else out
     out = _ESCAPED_NEWLINE.sub(" ", out) if "\\n" in out else out
     out = _ESCAPED_BACKSLASH.sub(r"\\", out) if "\\\\" in out else out
     return out, out != text
+
+
+#: ASCII characters before which ``_`` cannot open emphasis (the lookbehind of ``_UNDERSCORE``)
+_WORDLIKE: Final = frozenset(string.ascii_letters + string.digits + "_/.-")
+
+
+def _may_open_emphasis(text: str) -> bool:
+    """Whether some ``_`` in ``text`` follows neither a word character nor ``/.-`` (as the
+    pattern's lookbehind asks): in identifiers (``kuberuntime_manager.go``) none does, and
+    this test is a few string searches where the pattern scans every position."""
+    at = text.find("_")
+    while at >= 0:
+        if at == 0 or text[at - 1] not in _WORDLIKE:  # (non-ASCII: left to the pattern)
+            return True
+        at = text.find("_", at + 1)
+    return False
 
 
 def _unmarkdown(text: str) -> tuple[str, bool]:
     out = text
     if "**" in out:
         out = _BOLD.sub(r"\1", out)
-    if "_" in out:
+    if "_" in out and _may_open_emphasis(out):
         out = _UNDERSCORE.sub(r"\1", out)
     if "`" in out:
         out = _BACKTICKS.sub("", out)
@@ -90,7 +116,7 @@ def normalise(text: str) -> Normalised:
 
     Case is not changed here (see :func:`casefold_variants`): changing it would also change identifiers that explanations quote.
     """
-    if not any(t in text for t in (*TRIGGERS, *_ALSO)):
+    if not any(t in text for t in _ANY_TRIGGER):
         return Normalised(text)
     notes = []
     out, changed = _unescape(text)
@@ -125,6 +151,65 @@ def casefold_variants(text: str) -> tuple[str, ...]:
     inner = _SEGMENT_START.sub(lambda m: m.group(1) + m.group(2).lower(), text)
     first = inner[:1].lower() + inner[1:] if inner[:2].istitle() else inner
     return tuple(dict.fromkeys(v for v in (inner, first) if v != text))
+
+
+#: what unwrapping and :func:`normalise` may delete from an ASCII text; apart from an escaped
+#: newline (which becomes a space) they only delete, and case folding only lowers
+_DELETABLE: Final = b"\\*_`\n| \t"
+
+
+def skeleton(text: str) -> bytes | None:
+    """``text`` lower-cased without the characters normalisation may delete: every variant a
+    rule is tried on (the text, unwrapped, normalised, case-folded) has this same skeleton.
+    ``None`` when that cannot be promised (non-ASCII text, an escaped newline). Bytes: their
+    ``lower`` and ``translate`` are single C passes, several times faster than ``str``'s."""
+    if not text.isascii():
+        return None
+    raw = text.encode("ascii")
+    if b"\\n" in raw:
+        return None
+    return raw.lower().translate(None, _DELETABLE)
+
+
+Skeleton = tuple[tuple[bytes, ...], ...]
+
+
+@functools.lru_cache(maxsize=4096)
+def pattern_skeleton(pattern: str) -> Skeleton:
+    """The fragment sets every match of ``pattern`` holds, in the order the match holds them
+    (one of each set, without overlap), as skeletons; empty when unknown (then any text may
+    match). A match in a variant puts them, in order, in the skeleton of the text it came from."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    from multus_forensics.classify.select import _all_factors
+
+    try:
+        tree = _parser.parse(pattern)
+    except Exception:  # regex-module syntax the standard parser does not read
+        return ()
+    if tree.state.flags & re.VERBOSE:
+        return ()
+    return tuple(
+        tuple(sorted({f.lower().encode().translate(None, _DELETABLE) for f in factor}))
+        for factor in _all_factors(list(tree))
+        if factor and all(f.isascii() for f in factor)  # (leaving a set out only weakens)
+    )
+
+
+def holds_in_order(skel: bytes, fragments: Skeleton) -> bool:
+    """Whether ``skel`` holds one fragment of each set, in order and without overlap (the
+    earliest-ending choice at each step, which finds such a sequence whenever one exists)."""
+    pos = 0
+    for alternatives in fragments:
+        end = -1
+        for fragment in alternatives:
+            at = skel.find(fragment, pos)
+            if at >= 0 and (end < 0 or at + len(fragment) < end):
+                end = at + len(fragment)
+        if end < 0:
+            return False
+        pos = end
+    return True
 
 
 #: confidence a finding loses when its every match is a prefix of a truncated text

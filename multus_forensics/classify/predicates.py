@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Final
 
 import regex
 
+from multus_forensics.classify.normalise import pattern_skeleton
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -107,12 +109,19 @@ def _reentry_of(attempt: AttemptOrder) -> tuple[int, ...]:
 def _reentries(ctx: Context, hit: Hit) -> list[list[EventView]]:
     """Re-entry sequences (default interface, secondaries, its re-add via multus) in the
     attempts related to the hit, as the timeline ordered them for every add source."""
-    out = []
-    ctx.memo("reentry-views", lambda: ctx.views_at(sorted(_reentry_positions(ctx))))
-    for attempt in ctx.order.of_event(hit.view.index, hit.view.pod):
-        if attempt.reentry:  # the same attempt answers many hits: its views are made once
-            out.append(_attempt_views(ctx, "reentry", attempt, partial(_reentry_of, attempt)))
-    return out
+    view = hit.view
+
+    def compute() -> list[list[EventView]]:
+        out = []
+        ctx.memo("reentry-views", lambda: ctx.views_at(sorted(_reentry_positions(ctx))))
+        for attempt in ctx.order.of_event(view.index, view.pod):
+            if attempt.reentry:  # the same attempt answers many hits: its views are made once
+                out.append(_attempt_views(ctx, "reentry", attempt, partial(_reentry_of, attempt)))
+        return out
+
+    # asked by four predicates for each hit (the answer is the event's): once per event
+    found: list[list[EventView]] = ctx.memo(f"reentries:{view.index}", compute)
+    return found
 
 
 def self_delegation_reentry(ctx: Context, hit: Hit) -> Outcome:
@@ -192,8 +201,17 @@ def self_delegating_config(ctx: Context, hit: Hit) -> Outcome:
 
 def nested_multus_delegate(ctx: Context, hit: Hit) -> Outcome:
     """One delegate's error wraps another multus per-delegate error: multus ran inside multus."""
-    # a nested error names the wrapper twice; counting it spares the search in every other text
-    return any(t.count(_NESTED_LITERAL) > 1 and _NESTED.search(t) for t in hit.view.texts)
+    view = hit.view
+
+    def compute() -> bool:
+        texts = view.texts
+        if not texts.may_hold((pattern_skeleton(_NESTED.pattern),)):
+            return False  # no text can name the wrapper twice: its variants are not made
+        # a nested error names the wrapper twice; counting it spares the search in most texts
+        return any(t.count(_NESTED_LITERAL) > 1 and _NESTED.search(t) for t in texts)
+
+    # asked by four predicates of two rules for each hit: answered once per event
+    return bool(ctx.memo(f"nested:{view.index}", compute))
 
 
 def failing_ifname_is_default(ctx: Context, hit: Hit) -> Outcome:
@@ -266,11 +284,17 @@ def secondary_attachment(ctx: Context, hit: Hit) -> Outcome:
 
 def multus_restarted(ctx: Context, hit: Hit) -> Outcome:
     """Multus (daemon or entrypoint) stopped, was evicted or OOM-killed in the input."""
-    started = ctx.select(
-        "multus-daemon", lambda: _kinds("multus:daemon:stop", "multus:daemon:start")
-    )
-    found = {v.index: v for v in [*started, *ctx.marked(_RESTART)]}
-    return [found[i] for i in sorted(found)]
+
+    def compute() -> list[EventView]:
+        started = ctx.select(
+            "multus-daemon", lambda: _kinds("multus:daemon:stop", "multus:daemon:start")
+        )
+        found = {v.index: v for v in [*started, *ctx.marked(_RESTART)]}
+        return [found[i] for i in sorted(found)]
+
+    # the same for every hit: one list, which the score also recognises as one
+    restarts: list[EventView] = ctx.memo("multus_restarted", compute)
+    return restarts
 
 
 #: where CNI plugin binaries live (listing folders that say which plugins exist)
