@@ -66,13 +66,23 @@ class Failure:
 @dataclass(frozen=True)
 class PlainPart:
     """The plain records an attempt holds (``_records.split``): counted and spanned by a
-    group-by, never made objects. ``key`` is the earliest one's (time µs, file, line)."""
+    group-by, never made objects. ``key`` is the earliest one's (time µs, file, line).
 
-    eids: pl.Series
+    Their row numbers are ``count`` values of a column shared by every attempt from
+    ``offset``: cut out only when asked (:attr:`eids`), since a node has thousands of
+    attempts and most are only counted."""
+
+    column: pl.Series
+    offset: int
+    count: int
     first: datetime | None
     last: datetime | None
     nodes: frozenset[str]
     key: tuple[int, str, int] | None
+
+    @property
+    def eids(self) -> pl.Series:
+        return self.column.slice(self.offset, self.count)
 
 
 @dataclass
@@ -128,7 +138,7 @@ class Attempt:
     @property
     def events(self) -> int:
         """Records in the attempt, structured and plain."""
-        return len(self.recs) + (len(self.plain.eids) if self.plain is not None else 0)
+        return len(self.recs) + (self.plain.count if self.plain is not None else 0)
 
     @property
     def eids(self) -> list[int]:

@@ -175,6 +175,19 @@ class Timelines:
             found.update(self._names.get(pod[cut:], ()))
         return [self.timelines[i] for i in sorted(found)]
 
+    def holding(self, eids: pl.Series) -> list[PodTimeline]:
+        """The timelines holding a record at one of the row numbers ``eids``, in timeline
+        order: the classifier's pods with adds, out of every pod of a node."""
+        import polars as pl
+
+        wanted = set(eids.to_list())
+        hit = {i for i, t in enumerate(self.timelines) if any(r.eid in wanted for r in t.recs)}
+        if self._plain is not None:
+            rows = pl.DataFrame({"eid": eids.cast(pl.UInt32)}).unique()
+            at = self._plain.join(rows, on="eid", how="semi").get_column("p_pos")
+            hit.update(at.unique().to_list())
+        return [self.timelines[i] for i in sorted(hit)]
+
     def chain(self, pod: str, attempt: int) -> ErrorChain | None:
         """The error chain of one attempt of ``pod`` (``None`` when it did not fail)."""
         for t in self.select(pod):
@@ -541,7 +554,7 @@ def _plain_parts(placed: pl.DataFrame) -> dict[int, PlainPart]:
     offset = 0
     for gid, n, first, last, nodes, k_t, k_file, k_line in grouped.iter_rows():
         key = (k_t, k_file or "", k_line or 0) if k_t is not None else None
-        out[gid] = PlainPart(eids.slice(offset, n), first, last, frozenset(nodes), key)
+        out[gid] = PlainPart(eids, offset, n, first, last, frozenset(nodes), key)
         offset += n
     return out
 
