@@ -84,6 +84,10 @@ class TableRows(Mapping[str, list[dict[str, Any]]]):
     def __len__(self) -> int:
         return len(self._frames)
 
+    def converted(self) -> list[str]:
+        """The tables read as rows so far."""
+        return list(self._rows)
+
 
 @dataclass
 class ReportData:

@@ -122,13 +122,19 @@ class Attempt:
         return own
 
     @cached_property
-    def start(self) -> datetime | None:
-        """First timed record (kept once computed: an attempt is complete when it is made)."""
-        return min(self.times, default=None)
+    def span(self) -> tuple[datetime | None, datetime | None]:
+        """First and last timed record, from one list of times (kept once computed: an
+        attempt is complete when it is made; every frame row asks for both)."""
+        times = self.times
+        return (min(times), max(times)) if times else (None, None)
 
-    @cached_property
+    @property
+    def start(self) -> datetime | None:
+        return self.span[0]
+
+    @property
     def end(self) -> datetime | None:
-        return max(self.times, default=None)
+        return self.span[1]
 
     @property
     def nodes(self) -> list[str]:
