@@ -17,7 +17,7 @@ from multus_forensics.batch import ParseOptions, run_batch
 from multus_forensics.cli import main
 from multus_forensics.pipeline import parse
 from multus_forensics.report import ReportData, build_report_data, render, write_report
-from multus_forensics.report.data import headline
+from multus_forensics.report.data import TableRows, headline
 from multus_forensics.report.markdown import fenced, md
 from multus_forensics.report.markup import Markup, h, tag
 from multus_forensics.report.writer import unit_report
@@ -462,3 +462,17 @@ def test_an_index_marks_each_inputs_top_cause_as_primary() -> None:
     assert "### 2. cni\\_plugin\\_not\\_installed:" in text  # an input's top cause
     assert "### 3. (alternative) duplicate\\_ifname\\_in\\_request:" in text
     assert "- **Why:** base 0.80 (CNI\\_PLUGIN\\_NOT\\_INSTALLED); +0.05 seen in 2 sources" in text
+
+
+def test_timeline_tables_become_rows_only_for_the_outputs_that_list_them() -> None:
+    data = build_report_data(parse(str(SEED), year=2026), plots=False)
+    assert isinstance(data.timelines, TableRows)
+    render(data, "html")
+    render(data, "md")
+    assert data.timelines.converted() == []  # the pages show a few pods' rows, not the node's
+    doc = json.loads(render(data, "json"))
+    assert data.timelines.converted() == ["pods", "attempts", "interfaces", "anomalies"]
+    assert list(doc["timelines"]) == ["pods", "attempts", "interfaces", "anomalies"]
+    pods = {(r["namespace"], r["pod"]) for r in doc["timelines"]["attempts"]}
+    assert ("lab", "probe-6d8f9c7b54-qwz4n") in pods
+    assert len(doc["timelines"]["attempts"]) == len(data.timelines["attempts"]) > 1

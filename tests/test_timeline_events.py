@@ -107,3 +107,14 @@ def test_events_at_cited_lines_are_the_rows_filtering_all_events_keeps() -> None
     assert got.height == 3
     only = tl.events("shop/db-0", lines=cited)
     assert only["line"].to_list() == [22]
+
+
+def test_timelines_holding_rows_are_the_pods_of_those_rows_in_timeline_order() -> None:
+    tl = _timelines()
+    events = tl.events()
+    rows = events.filter(pl.col("pod").is_in(["db-0", "loner"]) & (pl.col("message") != "pasted"))
+    held = tl.holding(rows.get_column("eid"))
+    assert [t.label for t in held] == ["shop/db-0", "?/loner"]
+    probes = events.filter((pl.col("pod") == "db-0") & (pl.col("message") == "SyncLoop (probe)"))
+    assert [t.label for t in tl.holding(probes.get_column("eid"))] == ["shop/db-0"]  # plain rows
+    assert tl.holding(pl.Series("eid", [], pl.UInt32)) == []

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from multus_forensics.classify.context import Context
     from multus_forensics.timeline import Timelines
+    from multus_forensics.timeline.frames import PodTimeline
 
 #: pod given to pod-less ``Add`` rows when the input does not name exactly one pod
 UNNAMED_POD: Final = "(unnamed)"
@@ -239,15 +240,17 @@ def add_order(ctx: Context, shared: Timelines | None = None) -> AddOrder:
     from multus_forensics.timeline import build_timelines
 
     placed = _placed(ctx)
+    subset = _with_adds(placed)
+    if subset.height == 0:
+        return AddOrder()
     if shared is not None and placed is ctx.frame and "_row" in ctx.frame.columns:
+        # the pods the subset's own timeline would hold, as the whole input orders them: the
+        # others have no add to order, and their attempts would only slow every lookup
         rows = ctx.frame.get_column("_row").to_list()
         to_view = [0] * len(rows)
         for position, row in enumerate(rows):
             to_view[row] = position
-        return _orders(shared, to_view)
-    subset = _with_adds(placed)
-    if subset.height == 0:
-        return AddOrder()
+        return _orders(shared, to_view, shared.holding(subset.get_column("_row")))
     positions = subset.get_column("_pos").to_list()
     try:
         timelines = build_timelines(subset.drop("_pos", "_row", strict=False))
@@ -256,10 +259,13 @@ def add_order(ctx: Context, shared: Timelines | None = None) -> AddOrder:
     return _orders(timelines, positions)
 
 
-def _orders(timelines: Timelines, to_view: Sequence[int]) -> AddOrder:
-    """:class:`AddOrder` of ``timelines``, whose row numbers ``to_view`` maps to positions."""
+def _orders(
+    timelines: Timelines, to_view: Sequence[int], pods: Sequence[PodTimeline] | None = None
+) -> AddOrder:
+    """:class:`AddOrder` of ``timelines`` (of its ``pods`` only, when given), whose row numbers
+    ``to_view`` maps to positions."""
     attempts: list[AttemptOrder] = []
-    for t in timelines.timelines:
+    for t in timelines.timelines if pods is None else pods:
         label = t.label if t.key[1] != UNNAMED_POD else UNNAMED_POD
         anomalies = {
             x.attempt: tuple(to_view[r.eid] for r in x.evidence)

@@ -9,6 +9,7 @@ failing it, so a partial installation still gives coverage and per-pod events.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -61,6 +62,33 @@ class PodSection:
     input: str | None = None  # the bundle it comes from, in an index over several
 
 
+class TableRows(Mapping[str, list[dict[str, Any]]]):
+    """Timeline tables as rows, each converted from its frame on first read.
+
+    Only the JSON report and an index over several inputs read every row of every table; the
+    HTML and Markdown pages show the rows of a few pods (:class:`PodSection`), so for them the
+    whole node's tables stay frames (a dict per row cost as much as building the frames)."""
+
+    def __init__(self, frames: Mapping[str, pl.DataFrame]) -> None:
+        self._frames = dict(frames)
+        self._rows: dict[str, list[dict[str, Any]]] = {}
+
+    def __getitem__(self, name: str) -> list[dict[str, Any]]:
+        if name not in self._rows:
+            self._rows[name] = self._frames[name].to_dicts()
+        return self._rows[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._frames)
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def converted(self) -> list[str]:
+        """The tables read as rows so far."""
+        return list(self._rows)
+
+
 @dataclass
 class ReportData:
     """Everything a renderer needs; :meth:`to_json` is the machine-readable form."""
@@ -70,7 +98,8 @@ class ReportData:
     coverage: list[dict[str, Any]]
     issues: list[dict[str, Any]]
     pods: list[PodSection]
-    timelines: dict[str, list[dict[str, Any]]]
+    #: the timeline tables (pods, attempts, interfaces, anomalies) as rows
+    timelines: Mapping[str, list[dict[str, Any]]]
     affected_pods: list[str]
     affected_nodes: list[str]
     notes: list[str] = field(default_factory=list)
@@ -140,7 +169,7 @@ def when(value: object) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
@@ -335,7 +364,6 @@ def build_report_data(
         sections = _sections_from_timelines(timelines, frames, affected_pods)
     else:
         sections = _sections_from_frame(log.frame, affected_pods)
-    tables = {name: frame.to_dicts() for name, frame in frames.items()}
     issues = [
         {
             "file": i.file,
@@ -353,7 +381,7 @@ def build_report_data(
         coverage=coverage_rows(log),
         issues=issues,
         pods=sections,
-        timelines=tables,
+        timelines=TableRows(frames),
         affected_pods=affected_pods,
         affected_nodes=sorted({n for nodes in cause_nodes.values() for n in nodes}),
         notes=notes,

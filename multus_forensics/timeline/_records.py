@@ -411,10 +411,10 @@ def _recs(rows: pl.DataFrame) -> tuple[list[Rec], pl.DataFrame, pl.DataFrame]:
         "eid", "namespace", "pod", "pod_uid", "sandbox_id", "container_id",
         pl.col("time").dt.epoch("us").alias("t"), "node",
     )  # fmt: skip
-    if done:  # enrichment fills identities from chains: those rows are read back
+    if done:  # enrichment fills identities from chains (never a container ID): read back
         ident = ident.with_columns(
             ident.get_column(c).scatter(done, pl.Series([getattr(out[i], c) for i in done], dtype=pl.String))
-            for c in ("namespace", "pod", "pod_uid", "sandbox_id", "container_id")
+            for c in ("namespace", "pod", "pod_uid", "sandbox_id")
         )  # fmt: skip
     order = ready.select("eid", pl.Series("us", us, pl.Int64), "file", "line")
     return out, ident, order

@@ -66,13 +66,23 @@ class Failure:
 @dataclass(frozen=True)
 class PlainPart:
     """The plain records an attempt holds (``_records.split``): counted and spanned by a
-    group-by, never made objects. ``key`` is the earliest one's (time µs, file, line)."""
+    group-by, never made objects. ``key`` is the earliest one's (time µs, file, line).
 
-    eids: pl.Series
+    Their row numbers are ``count`` values of a column shared by every attempt from
+    ``offset``: cut out only when asked (:attr:`eids`), since a node has thousands of
+    attempts and most are only counted."""
+
+    column: pl.Series
+    offset: int
+    count: int
     first: datetime | None
     last: datetime | None
     nodes: frozenset[str]
     key: tuple[int, str, int] | None
+
+    @property
+    def eids(self) -> pl.Series:
+        return self.column.slice(self.offset, self.count)
 
 
 @dataclass
@@ -112,13 +122,19 @@ class Attempt:
         return own
 
     @cached_property
-    def start(self) -> datetime | None:
-        """First timed record (kept once computed: an attempt is complete when it is made)."""
-        return min(self.times, default=None)
+    def span(self) -> tuple[datetime | None, datetime | None]:
+        """First and last timed record, from one list of times (kept once computed: an
+        attempt is complete when it is made; every frame row asks for both)."""
+        times = self.times
+        return (min(times), max(times)) if times else (None, None)
 
-    @cached_property
+    @property
+    def start(self) -> datetime | None:
+        return self.span[0]
+
+    @property
     def end(self) -> datetime | None:
-        return max(self.times, default=None)
+        return self.span[1]
 
     @property
     def nodes(self) -> list[str]:
@@ -128,7 +144,7 @@ class Attempt:
     @property
     def events(self) -> int:
         """Records in the attempt, structured and plain."""
-        return len(self.recs) + (len(self.plain.eids) if self.plain is not None else 0)
+        return len(self.recs) + (self.plain.count if self.plain is not None else 0)
 
     @property
     def eids(self) -> list[int]:

@@ -175,6 +175,19 @@ class Timelines:
             found.update(self._names.get(pod[cut:], ()))
         return [self.timelines[i] for i in sorted(found)]
 
+    def holding(self, eids: pl.Series) -> list[PodTimeline]:
+        """The timelines holding a record at one of the row numbers ``eids``, in timeline
+        order: the classifier's pods with adds, out of every pod of a node."""
+        import polars as pl
+
+        wanted = set(eids.to_list())
+        hit = {i for i, t in enumerate(self.timelines) if any(r.eid in wanted for r in t.recs)}
+        if self._plain is not None:
+            rows = pl.DataFrame({"eid": eids.cast(pl.UInt32)}).unique()
+            at = self._plain.join(rows, on="eid", how="semi").get_column("p_pos")
+            hit.update(at.unique().to_list())
+        return [self.timelines[i] for i in sorted(hit)]
+
     def chain(self, pod: str, attempt: int) -> ErrorChain | None:
         """The error chain of one attempt of ``pod`` (``None`` when it did not fail)."""
         for t in self.select(pod):
@@ -238,18 +251,24 @@ class Timelines:
             "failure_reports": pl.Int64, "add_order_known": pl.Boolean, "add_order": pl.String,
             "anomalies": pl.String, "events": pl.Int64,
         }  # fmt: skip
-        cols: dict[str, list[Any]] = {name: [] for name in schema}
+        rows: list[tuple[Any, ...]] = []
         # a failure repeated across attempts is one chain object: its columns are made once
         of_chain: dict[int, tuple[Any, ...]] = {}
+        none = (None,) * 8
         for t in self.timelines:
+            n = len(t.attempts)
             for i, a in enumerate(t.attempts):
-                nxt = t.attempts[i + 1].start if i + 1 < len(t.attempts) else None
+                nxt = t.attempts[i + 1].start if i + 1 < n else None
                 start, end = a.start, a.end
                 err = a.error
-                names = sorted({x.name for x in t.anomalies if x.attempt == a.index})
+                names = (
+                    ",".join(sorted({x.name for x in t.anomalies if x.attempt == a.index})) or None
+                    if t.anomalies
+                    else None
+                )
                 adds = t.rows.get(a.index, [])
                 if err is None:
-                    facts: tuple[Any, ...] = (None,) * 8
+                    facts: tuple[Any, ...] = none
                 else:
                     facts = of_chain.get(id(err)) or of_chain.setdefault(
                         id(err),
@@ -257,8 +276,12 @@ class Timelines:
                          err.innermost("interface"), err.truncated, chain_json(err), err),
                     )  # fmt: skip
                 failing_if = facts[4]
-                prior = next((r for r in adds if failing_if and r.interface == failing_if), None)
-                values = (
+                prior = (
+                    next((r for r in adds if r.interface == failing_if), None)
+                    if failing_if and adds
+                    else None
+                )
+                rows.append((
                     t.key[0], t.key[1], t.key[2], a.index,
                     ",".join(a.sandbox_ids) or None, ",".join(a.netns) or None,
                     ",".join(a.nodes) or None, start, end,
@@ -268,11 +291,14 @@ class Timelines:
                     prior.network if prior else None, facts[5], facts[6],
                     len(a.failures), sum(len(f.reports) for f in a.failures), bool(adds),
                     " → ".join(f"{r.interface}({r.network or '?'})" for r in adds) or None,
-                    ",".join(names) or None, a.events,
-                )  # fmt: skip
-                for column, value in zip(cols.values(), values, strict=True):
-                    column.append(value)
-        return pl.DataFrame(cols, schema=schema)
+                    names, a.events,
+                ))  # fmt: skip
+        # one transpose in C, not an append per cell
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
+        return pl.DataFrame(
+            {name: list(values) for name, values in zip(schema, columns, strict=True)},
+            schema=schema,
+        )
 
     def interfaces(self) -> pl.DataFrame:
         return self._once("interfaces", self._interfaces)
@@ -541,7 +567,7 @@ def _plain_parts(placed: pl.DataFrame) -> dict[int, PlainPart]:
     offset = 0
     for gid, n, first, last, nodes, k_t, k_file, k_line in grouped.iter_rows():
         key = (k_t, k_file or "", k_line or 0) if k_t is not None else None
-        out[gid] = PlainPart(eids.slice(offset, n), first, last, frozenset(nodes), key)
+        out[gid] = PlainPart(eids, offset, n, first, last, frozenset(nodes), key)
         offset += n
     return out
 
