@@ -50,6 +50,13 @@ def _excluded(path: str, exclude: Sequence[str]) -> bool:
     return any(real == ex or real.startswith(ex.rstrip(os.sep) + os.sep) for ex in exclude)
 
 
+class Listed(str):
+    """A path its directory's listing showed as a regular file, not a link: opened without
+    asking its type first (:func:`_open_fd` still checks the descriptor it gets)."""
+
+    __slots__ = ()
+
+
 def _walk_dir(
     top: str, hostnames: dict[str, str], exclude: Sequence[str] = ()
 ) -> Iterator[str | Unreadable]:
@@ -80,7 +87,7 @@ def _walk_dir(
             if special:  # a FIFO would block the walk; sockets and devices hold no log
                 yield _unreadable(path, _SPECIAL, lost=False)
             else:
-                yield path
+                yield Listed(path) if files[name].is_file(follow_symlinks=False) else path
     for exc in errors:
         yield _unreadable(exc.filename or top, f"cannot list directory: {exc.strerror or exc}")
     if not found and not errors:
@@ -170,7 +177,7 @@ def _read_file(path: str, bundle: str, limits: Limits, hostnames: dict[str, str]
         yield from walk(sys.stdin.buffer, ctx)
         return
     try:
-        opened = _open_fd(path)
+        opened = _open_fd(path, listed=type(path) is Listed)
     except OSError as exc:
         yield _unreadable(path, f"cannot read: {exc.strerror or exc}")
         return
@@ -178,6 +185,7 @@ def _read_file(path: str, bundle: str, limits: Limits, hostnames: dict[str, str]
         yield _unreadable(path, _SPECIAL)
         return
     fd, info = opened
+    path = str(path)  # a plain string in every record made from it
     mtime = datetime.fromtimestamp(info.st_mtime, UTC)
     ctx = WalkContext(path, bundle, limits, hostnames, info.st_size)
     where = Where(mtime=mtime, origin="file-mtime")
@@ -209,17 +217,19 @@ def _small(size: int, limits: Limits) -> bool:
     )
 
 
-def _open_fd(path: str) -> tuple[int, os.stat_result] | None:
+def _open_fd(path: str, *, listed: bool = False) -> tuple[int, os.stat_result] | None:
     """A descriptor of ``path`` and its status when it is a regular file (or a directory,
     which fails on read), ``None`` for a FIFO, socket or device.
 
     Checked before opening (opening a FIFO blocks until a writer comes, a tape device may
-    rewind) and again on the descriptor, opened non-blocking, in case the path was swapped.
-    A small file is read from the descriptor itself, with no file object around it.
+    rewind), unless the directory listing just said it is a regular file (``listed``), and
+    again on the descriptor, opened non-blocking, in case the path was swapped. A small file
+    is read from the descriptor itself, with no file object around it.
     """
-    mode = os.stat(path).st_mode
-    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        return None
+    if not listed:
+        mode = os.stat(path).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            return None
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     try:
         info = os.fstat(fd)
