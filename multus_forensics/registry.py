@@ -145,8 +145,7 @@ def sole_named_many(paths: Sequence[str]) -> list[str | None]:
     except UnicodeEncodeError:
         return [sole_named(p) for p in paths]
     matched = either.select(
-        pl.col("name").str.contains(p).alias(str(k))
-        for k, p in enumerate(patterns)
+        pl.col("name").str.contains(p).alias(str(k)) for k, p in enumerate(patterns)
     ).to_numpy()
     hits = matched[: len(paths)] | matched[len(paths) :]  # paths x formats
     counts, first = hits.sum(axis=1).tolist(), hits.argmax(axis=1).tolist()

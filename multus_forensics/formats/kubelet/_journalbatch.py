@@ -177,7 +177,14 @@ def parse_batch(
     fast = fast.with_columns(pl.Series(_FILE, owner[fast["line"].to_numpy() - 1], pl.Int64))
     slow_of = _per_file(slow_idx, line_lo, counts)
     drop: list[np.ndarray] = []
-    whole = {f for f in slow_of if counts[f] < min_lines}
+    # a short file alone takes the careful path whole, which judges its order from all its
+    # records: judged so here, its scanned rows are kept (the careful path gives them alike)
+    short_order = {
+        f: _whole_order(joined, starts[lo : lo + n], lens[lo : lo + n], months[lo : lo + n])
+        for f in slow_of
+        if (n := int(counts[f])) < min_lines and (lo := int(line_lo[f])) >= 0
+    }
+    whole = {f for f, reverse in short_order.items() if reverse is None}
     for f in whole:  # alone, the careful path reads all of it (and judges its order from all)
         lo = int(line_lo[f])
         drop.append(np.arange(lo, lo + counts[f]))
@@ -193,7 +200,8 @@ def parse_batch(
     if drop:
         gone = np.concatenate(drop) + 1
         fast = fast.filter(~np.isin(fast["line"].to_numpy(), gone))
-    order = _order(fast.filter(pl.col(_FILE).is_in(list(slow_of)))) if slow_of else {}
+    judged = [f for f in slow_of if f not in short_order]
+    order = _order(fast.filter(pl.col(_FILE).is_in(judged))) if judged else {}
     none = fast.clear()  # each file's events are set below, from the batch's
     outs = [ParseOutput(none, [], 0, 0) for _ in srcs]
     rows: list[dict[str, object]] = []  # every file's careful events: one frame for all
@@ -209,7 +217,7 @@ def parse_batch(
             items = zip((idx - lo).tolist(), texts, strict=True)
             year_map = {int(i) - lo: int(years[i]) for i in idx.tolist() if years[i]}
             back, ahead = order.get(f, (0, 0))
-            reverse = back >= ahead if back or ahead else None
+            reverse = short_order.get(f, back >= ahead if back or ahead else None)
             own_rows, issues, blank, headers = _journalrec.careful_rows(
                 srcs[f], ctxs[f], fmt, items, year_map, reverse
             )
@@ -303,6 +311,28 @@ def _bytes(src: TextSource) -> bytes:
     """The file's UTF-8 bytes ending with a newline (so the next file starts a line)."""
     data = bytes(src.data) if src.data is not None else src.text.encode("utf-8")
     return data if not data or data.endswith(b"\n") else data + b"\n"
+
+
+def _whole_order(
+    joined: bytes, starts: np.ndarray, lens: np.ndarray, months: np.ndarray
+) -> bool | None:
+    """Whether the careful path reading these lines (one short file) whole takes them for
+    newest-first (:func:`._journalrec.newest_first` of all its records), or None when it
+    must read the file whole after all: the records it dates are not the lines whose month
+    the scanner read (a localised month, a month-led line that is no record), so the years
+    it counts over them could differ."""
+    from multus_forensics.formats.kubelet._journalrec import newest_first, split_record
+
+    records = []
+    rows = zip(starts.tolist(), lens.tolist(), months.tolist(), strict=True)
+    for i, (at, n, month) in enumerate(rows):
+        line = joined[at : at + n].decode()
+        rec = split_record(line, i) if line.strip() else None
+        if (rec is not None and rec.month is not None) != bool(month):
+            return None
+        if rec is not None:
+            records.append(rec)
+    return newest_first(records)
 
 
 def _per_file(idx: np.ndarray, line_lo: np.ndarray, counts: np.ndarray) -> dict[int, np.ndarray]:
