@@ -27,7 +27,7 @@ import posixpath
 import stat
 import tarfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
@@ -247,7 +247,7 @@ def sanitise(name: str) -> tuple[str, bool]:
 
 
 def _logical(ctx: WalkContext, where: Where) -> str:
-    return "/".join((ctx.file, *where.parts))
+    return "/".join((ctx.file, *where.parts)) if where.parts else ctx.file
 
 
 def walk(fh: IO[bytes], ctx: WalkContext, where: Where | None = None) -> Iterator[Item]:
@@ -417,7 +417,7 @@ _MAGIC_FIRST: Final = frozenset(
 SMALL_FILE_BYTES: Final = 1 << 20
 
 
-def walk_small(fd: int, size: int, ctx: WalkContext, where: Where) -> Iterator[Item] | None:
+def walk_small(fd: int, size: int, ctx: WalkContext, where: Where) -> Iterable[Item] | None:
     """The streams of a small regular file at the start of descriptor ``fd``, read whole with
     one read of its known ``size``; ``None`` (nothing consumed: the descriptor is rewound)
     when its first bytes are compressed, an archive or binary, which :func:`walk` reads.
@@ -438,7 +438,7 @@ def walk_small(fd: int, size: int, ctx: WalkContext, where: Where) -> Iterator[I
     if len(data) < size:
         data = _complete_lines(data)
         return _text_data(data, _issue(ctx, where, _shrank(size, data.count(b"\n"))), ctx, where)
-    return iter((_text_stream(data, ctx, where),))
+    return (_text_stream(data, ctx, where),)
 
 
 def _shrank(size: int, lines: int) -> str:

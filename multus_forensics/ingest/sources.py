@@ -13,7 +13,7 @@ import mmap
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import IO, Final
@@ -171,32 +171,38 @@ def count_inputs(paths: Sequence[str]) -> int:
     return sum(1 for _ in expand(paths))
 
 
-def _read_file(path: str, bundle: str, limits: Limits, hostnames: dict[str, str]) -> Iterator[Item]:
+def _read_file(path: str, bundle: str, limits: Limits, hostnames: dict[str, str]) -> Iterable[Item]:
+    """The items of one input file: a small regular file's as a tuple, read here with one
+    read (no generator frame per file of a folder of thousands), any other's as they are
+    walked (:func:`_walked`)."""
     if path == "-":
-        ctx = WalkContext(STDIN, bundle, limits, hostnames)
-        yield from walk(sys.stdin.buffer, ctx)
-        return
+        return walk(sys.stdin.buffer, WalkContext(STDIN, bundle, limits, hostnames))
     try:
         opened = _open_fd(path, listed=type(path) is Listed)
     except OSError as exc:
-        yield _unreadable(path, f"cannot read: {exc.strerror or exc}")
-        return
+        return (_unreadable(path, f"cannot read: {exc.strerror or exc}"),)
     if opened is None:
-        yield _unreadable(path, _SPECIAL)
-        return
+        return (_unreadable(path, _SPECIAL),)
     fd, info = opened
     path = str(path)  # a plain string in every record made from it
     mtime = datetime.fromtimestamp(info.st_mtime, UTC)
     ctx = WalkContext(path, bundle, limits, hostnames, info.st_size)
     where = Where(mtime=mtime, origin="file-mtime")
-    try:
-        if stat.S_ISREG(info.st_mode) and _small(info.st_size, limits):
+    if stat.S_ISREG(info.st_mode) and _small(info.st_size, limits):
+        try:
             read = walk_small(fd, info.st_size, ctx, where)  # None: rewound, to be streamed
-            if read is not None:
-                os.close(fd)
-                fd = -1
-                yield from read
-                return
+        except OSError as exc:
+            os.close(fd)
+            return (_unreadable(path, f"cannot read: {exc.strerror or exc}"),)
+        if read is not None:
+            os.close(fd)
+            return read
+    return _walked(fd, path, ctx, where)
+
+
+def _walked(fd: int, path: str, ctx: WalkContext, where: Where) -> Iterator[Item]:
+    """The items of the file open as ``fd`` (closed when they are read), walked as a stream."""
+    try:
         with os.fdopen(fd, "rb") as fh:
             fd = -1
             yield from walk(fh, ctx, where)
