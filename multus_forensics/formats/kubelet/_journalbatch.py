@@ -33,7 +33,7 @@ from multus_forensics.formats.kubelet._journalvec import (
     zone_name,
 )
 from multus_forensics.formats.kubelet._klogfile import frame_from_rows
-from multus_forensics.model import conform, schema
+from multus_forensics.model import ParseIssue, conform, schema
 
 if TYPE_CHECKING:
     import numpy as np
@@ -207,8 +207,7 @@ def parse_batch(
         fast = fast.filter(~np.isin(fast["line"].to_numpy(), gone))
     judged = [f for f in slow_of if f not in short_order]
     order = _order(fast.filter(pl.col(_FILE).is_in(judged))) if judged else {}
-    none = fast.clear()  # each file's events are set below, from the batch's
-    outs = [ParseOutput(none, [], 0, 0) for _ in srcs]
+    by_file: dict[int, tuple[list[ParseIssue], int, int]] = {}  # the careful path's counts
     rows: list[dict[str, object]] = []  # every file's careful events: one frame for all
     row_files: list[int] = []
     for f, idx in slow_of.items():
@@ -226,7 +225,7 @@ def parse_batch(
             own_rows, issues, blank, headers = _journalrec.careful_rows(
                 srcs[f], ctxs[f], fmt, items, year_map, reverse
             )
-        outs[f] = ParseOutput(none, issues, blank, headers)
+        by_file[f] = (issues, blank, headers)
         rows += own_rows
         row_files += [f] * len(own_rows)
     by_hand = None
@@ -238,10 +237,11 @@ def parse_batch(
     nlines = np.bincount(owners, events["nlines"].to_numpy(), minlength=len(srcs))
     events = events.drop(_FILE)
     firsts = itertools.accumulate(heights, initial=0)  # one more than there are files
-    return [
-        BatchRows(events, at, height, o.issues, o.blank_lines, o.header_lines, int(n))
-        for o, at, height, n in zip(outs, firsts, heights, nlines.tolist(), strict=False)
-    ]
+    out: list[ParseOutput] = []
+    for f, (at, height, n) in enumerate(zip(firsts, heights, nlines.tolist(), strict=False)):
+        issues, blank, headers = by_file.get(f) or ([], 0, 0)
+        out.append(BatchRows(events, at, height, issues, blank, headers, int(n)))
+    return out
 
 
 #: the scanned rows' columns in one order (a chunk with one node has it added as a constant)
