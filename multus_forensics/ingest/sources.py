@@ -177,14 +177,14 @@ def _read_file(path: str, bundle: str, limits: Limits, hostnames: dict[str, str]
     walked (:func:`_walked`)."""
     if path == "-":
         return walk(sys.stdin.buffer, WalkContext(STDIN, bundle, limits, hostnames))
+    listed, path = type(path) is Listed, str(path)  # a plain string in every record made
     try:
-        opened = _open_fd(path, listed=type(path) is Listed)
+        opened = _open_fd(path, listed=listed)
     except OSError as exc:
         return (_unreadable(path, f"cannot read: {exc.strerror or exc}"),)
     if opened is None:
         return (_unreadable(path, _SPECIAL),)
     fd, info = opened
-    path = str(path)  # a plain string in every record made from it
     mtime = datetime.fromtimestamp(info.st_mtime, UTC)
     ctx = WalkContext(path, bundle, limits, hostnames, info.st_size)
     where = Where(mtime=mtime, origin="file-mtime")
