@@ -252,9 +252,9 @@ class _SmallFiles:
 
 
 def _known(src: TextSource, fmt: LogFormat) -> tuple[FileStats, LogFormat, list[ParseIssue]]:
-    """What :func:`_choose` gives a source whose format is already known."""
-    fs = FileStats(src.file, src.member, bytes=_size(src), lines=src.line_count, format=fmt.name)
-    return fs, fmt, []
+    """What :func:`_choose` gives a source whose format is already known (its bytes are set
+    by the caller, as after :func:`_choose`)."""
+    return FileStats(src.file, src.member, lines=src.line_count, format=fmt.name), fmt, []
 
 
 def _size(src: TextSource) -> int:
@@ -401,7 +401,7 @@ def parse(
             if current >= 0:
                 progress(current + 1, total)
             current = index
-        if not_a_stream(item, stats, report):
+        if type(item) is not RawStream and not_a_stream(item, stats, report):
             continue
         assert isinstance(item, RawStream)
         if known is None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final
 
 from multus_forensics import notlog
 from multus_forensics.ingest.model import RawStream
-from multus_forensics.registry import get_format, sole_named
+from multus_forensics.registry import get_format, sole_named_many
 
 if TYPE_CHECKING:
     from multus_forensics.formats.base import LogFormat
@@ -56,15 +56,18 @@ def grouped(
 
 
 def _decided(held: list[tuple[int, Item]]) -> Iterator[tuple[int, Item, LogFormat | None]]:
-    candidates: dict[str, list[tuple[int, bytes]]] = {}
+    small: list[tuple[int, str, bytes]] = []
     for k, (_, item) in enumerate(held):
         if type(item) is not RawStream:
             continue
         data = item.data  # bytes in memory (a mapped file is large); ASCII, NUL, CR: admit_many
         if type(data) is not bytes or len(data) > MAX_KNOWN_BYTES:
             continue
-        name = item.name or item.label  # as the pipeline names it for detection
-        only = sole_named(name)
+        small.append((k, item.name or item.label, data))  # named as the pipeline names it
+    if len(small) < MIN_KNOWN:  # too few to share a decision: each one by one
+        small = []
+    candidates: dict[str, list[tuple[int, bytes]]] = {}
+    for (k, name, data), only in zip(small, sole_named_many([n for _, n, _ in small]), strict=True):
         if only is not None and notlog.by_name(name, ()) is None:
             candidates.setdefault(only, []).append((k, data))
     known: list[LogFormat | None] = [None] * len(held)

@@ -288,3 +288,23 @@ def test_the_walk_lists_what_os_walk_lists(tmp_path: Path) -> None:
     listed = [i if isinstance(i, str) else i.issue.file for _, i in expand([str(tmp_path)])]
     assert str(tmp_path / "a" / "to-top") in listed  # a link to a file is read
     assert str(tmp_path / "c" / "pipe") in listed  # a FIFO is listed as skipped
+
+
+def test_a_listed_file_swapped_for_a_fifo_before_it_is_opened_is_skipped(tmp_path: Path) -> None:
+    """A file the listing showed as regular is opened without a stat first; one swapped for a
+    FIFO since is opened without blocking and still told apart by its descriptor."""
+    import os
+
+    from multus_forensics.ingest.model import Limits
+    from multus_forensics.ingest.sources import Listed, _read_file
+
+    path = tmp_path / "k.journal"
+    path.write_text("one\n")
+    ((_, listed),) = list(expand([str(tmp_path)]))
+    assert type(listed) is Listed
+    path.unlink()
+    os.mkfifo(path)
+    (item,) = list(_read_file(listed, str(tmp_path), Limits(), {}))
+    assert isinstance(item, Unreadable)
+    assert item.issue.reason == "not a regular file (fifo, socket or device); skipped"
+    assert type(item.issue.file) is str

@@ -323,3 +323,61 @@ def test_group_admission_agrees_with_each_file_decided_alone(tmp_path: Path) -> 
             and fmt.batchable(src, ParseContext())
         )
         assert alone or not admitted, data
+
+
+@pytest.mark.parametrize("year", [None, 2026], ids=["years-from-files", "year-argument"])
+def test_short_pieces_holding_blocks_keep_their_scanned_rows_and_read_as_alone(
+    tmp_path: Path, year: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pieces under the fast path's 16 lines that hold blocks (TAB and space bodies, crossed
+    by other writers, cut by the writer's own record, pasted newest-first, across a year
+    rollover), and pieces the careful path must read whole (a localised month, a month-led
+    line that is no record): in a batch each gives what it gives alone, and most of them
+    keep the scanner's rows beside the careful path's block rows."""
+    from multus_forensics.formats.kubelet import _journalbatch
+
+    nodegen = repo_module("benchmarks/nodegen.py")
+    rng = random.Random(21)
+    shapes = [
+        nodegen.Shape(blocks=0.15, own_records_in_block=True),
+        nodegen.Shape(
+            hosts=("w1", "w2"), precise=True, blocks=0.15, body_indent="    ",
+            start=datetime(2025, 12, 31, 23, 59, 50, tzinfo=UTC),
+        ),
+    ]  # fmt: skip
+    paths: list[str] = []
+    for k, shape in enumerate(shapes):
+        lines = [line + "\n" for line in nodegen.node_journal(600, rng, shape)]
+        at = 0
+        while at < len(lines):
+            n = rng.randrange(2, 16)
+            piece = lines[at : at + n]
+            if rng.random() < 0.2:  # a newest-first paste of the piece
+                piece = piece[::-1]
+            name = tmp_path / f"s{k}" / f"p-{at:05d}.journal"
+            paths.append(str(_put(name, "".join(piece))))
+            at += n
+    odd_texts = {  # 11 lines: a block opened at the end, then a line the scanner leaves
+        "t-german.journal": CUT_BLOCKS + CUT_BLOCKS.splitlines()[1].replace("Mar 11", "Mär 11"),
+        "t-month-led.journal": CUT_BLOCKS + "Mar 11 was the day of the reboot\n",
+    }
+    for odd_name, text in odd_texts.items():
+        paths.append(str(_put(tmp_path / "t" / odd_name, text)))
+    seen: list[bool | None] = []
+    real = _journalbatch._whole_order
+
+    def spy(*args: object) -> bool | None:
+        got = real(*args)  # type: ignore[arg-type]
+        seen.append(got)
+        return got
+
+    monkeypatch.setattr(_journalbatch, "_whole_order", spy)
+    together = parse(paths, year=year, on_error="collect")
+    monkeypatch.setattr(_journalbatch, "_whole_order", real)
+    alone = [parse(p, year=year, on_error="collect") for p in paths]
+    _same(together, alone)
+    assert seen.count(None) >= len(odd_texts)  # read whole, as alone
+    assert sum(1 for s in seen if s is not None) > 20  # scanned rows kept beside blocks
+    assert any(s is True for s in seen)  # newest-first pieces among them
+    assert any(s is False for s in seen)
+    assert any("newest-first" in i.reason for i in together.issues)  # a paste was joined

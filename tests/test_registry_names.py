@@ -37,3 +37,28 @@ def test_by_filename_and_sole_named_answer_as_each_formats_globs() -> None:
         assert registry.sole_named(name) == (expected[0] if len(expected) == 1 else None), name
         several += len(expected) > 1
     assert several  # names several formats' globs fit were among them
+
+
+def test_sole_named_many_answers_as_sole_named_one_by_one() -> None:
+    names = _names(random.Random(5))
+    names += [
+        "kubelet.log.d/notes.txt",  # a folder the klog glob fits, as a full path
+        "a/b/messages\nx",  # a newline: '*' and '?' match it as fnmatch's do
+        "nodes/w1/Kubelet.LOG",  # case matters on POSIX
+        "logs/journal-ü.log",  # non-ASCII
+        "x/00-multus.conf",
+        "x/0a-multus.conf",
+        "",
+    ]
+    assert registry.sole_named_many(names) == [registry.sole_named(n) for n in names]
+
+
+def test_sole_named_many_takes_undecodable_names_one_by_one() -> None:
+    names = ["a/kubelet.journal", "b/\udcff.journal", "c/crio.log"]
+    assert registry.sole_named_many(names) == ["journald", "journald", "crio"]
+
+
+def test_globs_beyond_plain_classes_are_left_to_fnmatch() -> None:
+    assert registry._rust_globs(("[9-0]x",)) is None  # a reversed range: fnmatch's own answer
+    assert registry._rust_globs(("[^a]x",)) is None
+    assert registry._rust_globs(("[0-9][!a-c]?.log*",)) == "(?s)^(?:[0-9][^a-c].\\x{2E}log.*)$"

@@ -27,9 +27,10 @@ import posixpath
 import stat
 import tarfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import IO, Final, Literal, Protocol
 
 from multus_forensics.ingest.compression import (
@@ -62,13 +63,14 @@ class WalkContext:
     limits: Limits
     hostnames: dict[str, str] = field(default_factory=dict)
     size: int = 0  # bytes of the top-level input as given (0: unknown, e.g. stdin)
-    budget: Budget = field(init=False)
     members: int = 0  # archive members read so far (Limits.max_members)
     too_deep: int = 0  # archives not followed for max_depth (each past DEEP_SHOWN only counted)
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def budget(self) -> Budget:
+        """Made when a decompressor or archive first charges it (a plain file never does)."""
         ratio = self.limits.max_expansion_ratio * self.size
-        self.budget = Budget(max(self.limits.max_expanded_bytes, ratio))
+        return Budget(max(self.limits.max_expanded_bytes, ratio))
 
     def next_member(self) -> bool:
         """Count one more member to read; ``False`` once :attr:`Limits.max_members` is reached."""
@@ -82,16 +84,32 @@ class Problems(Protocol):
     def problems(self) -> list[str]: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Where:
     """Position inside the input: member path parts, best mtime, nesting counters."""
 
-    parts: tuple[str, ...] = ()
-    mtime: datetime | None = None
-    origin: str | None = None
-    archives: int = 0
-    layers: int = 0
-    readers: tuple[Problems, ...] = ()  # decompressors the current text comes through
+    parts: tuple[str, ...]
+    mtime: datetime | None
+    origin: str | None
+    archives: int
+    layers: int
+    readers: tuple[Problems, ...]  # decompressors the current text comes through
+
+    def __init__(
+        self,
+        parts: tuple[str, ...] = (),
+        mtime: datetime | None = None,
+        origin: str | None = None,
+        archives: int = 0,
+        layers: int = 0,
+        readers: tuple[Problems, ...] = (),
+    ) -> None:
+        # one made per file read: the fields go straight into the instance dict (a frozen
+        # dataclass's own __init__ sets each through object.__setattr__)
+        self.__dict__.update(
+            parts=parts, mtime=mtime, origin=origin, archives=archives, layers=layers,
+            readers=readers,
+        )  # fmt: skip
 
     @property
     def member(self) -> str | None:
@@ -229,7 +247,7 @@ def sanitise(name: str) -> tuple[str, bool]:
 
 
 def _logical(ctx: WalkContext, where: Where) -> str:
-    return "/".join((ctx.file, *where.parts))
+    return "/".join((ctx.file, *where.parts)) if where.parts else ctx.file
 
 
 def walk(fh: IO[bytes], ctx: WalkContext, where: Where | None = None) -> Iterator[Item]:
@@ -399,7 +417,7 @@ _MAGIC_FIRST: Final = frozenset(
 SMALL_FILE_BYTES: Final = 1 << 20
 
 
-def walk_small(fd: int, size: int, ctx: WalkContext, where: Where) -> Iterator[Item] | None:
+def walk_small(fd: int, size: int, ctx: WalkContext, where: Where) -> Iterable[Item] | None:
     """The streams of a small regular file at the start of descriptor ``fd``, read whole with
     one read of its known ``size``; ``None`` (nothing consumed: the descriptor is rewound)
     when its first bytes are compressed, an archive or binary, which :func:`walk` reads.
@@ -420,7 +438,7 @@ def walk_small(fd: int, size: int, ctx: WalkContext, where: Where) -> Iterator[I
     if len(data) < size:
         data = _complete_lines(data)
         return _text_data(data, _issue(ctx, where, _shrank(size, data.count(b"\n"))), ctx, where)
-    return iter((_text_stream(data, ctx, where),))
+    return (_text_stream(data, ctx, where),)
 
 
 def _shrank(size: int, lines: int) -> str:

@@ -75,7 +75,7 @@ class Budget:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class RawStream:
     """Bytes of one file or archive member, already decompressed, with provenance.
 
@@ -86,12 +86,30 @@ class RawStream:
 
     file: str
     data: Data
-    member: str | None = None
-    mtime: datetime | None = None
-    mtime_origin: str | None = None
-    node_hint: str | None = None
-    bundle: str | None = None
-    name: str = ""
+    member: str | None
+    mtime: datetime | None
+    mtime_origin: str | None
+    node_hint: str | None
+    bundle: str | None
+    name: str
+
+    def __init__(
+        self,
+        file: str,
+        data: Data,
+        member: str | None = None,
+        mtime: datetime | None = None,
+        mtime_origin: str | None = None,
+        node_hint: str | None = None,
+        bundle: str | None = None,
+        name: str = "",
+    ) -> None:
+        # one made per file: the fields go straight into the instance dict (a frozen
+        # dataclass's own __init__ sets each through object.__setattr__)
+        self.__dict__.update(
+            file=file, data=data, member=member, mtime=mtime, mtime_origin=mtime_origin,
+            node_hint=node_hint, bundle=bundle, name=name,
+        )  # fmt: skip
 
     @property
     def label(self) -> str:

@@ -13,7 +13,7 @@ import mmap
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import IO, Final
@@ -50,6 +50,13 @@ def _excluded(path: str, exclude: Sequence[str]) -> bool:
     return any(real == ex or real.startswith(ex.rstrip(os.sep) + os.sep) for ex in exclude)
 
 
+class Listed(str):
+    """A path its directory's listing showed as a regular file, not a link: opened without
+    asking its type first (:func:`_open_fd` still checks the descriptor it gets)."""
+
+    __slots__ = ()
+
+
 def _walk_dir(
     top: str, hostnames: dict[str, str], exclude: Sequence[str] = ()
 ) -> Iterator[str | Unreadable]:
@@ -80,7 +87,7 @@ def _walk_dir(
             if special:  # a FIFO would block the walk; sockets and devices hold no log
                 yield _unreadable(path, _SPECIAL, lost=False)
             else:
-                yield path
+                yield Listed(path) if files[name].is_file(follow_symlinks=False) else path
     for exc in errors:
         yield _unreadable(exc.filename or top, f"cannot list directory: {exc.strerror or exc}")
     if not found and not errors:
@@ -164,31 +171,38 @@ def count_inputs(paths: Sequence[str]) -> int:
     return sum(1 for _ in expand(paths))
 
 
-def _read_file(path: str, bundle: str, limits: Limits, hostnames: dict[str, str]) -> Iterator[Item]:
+def _read_file(path: str, bundle: str, limits: Limits, hostnames: dict[str, str]) -> Iterable[Item]:
+    """The items of one input file: a small regular file's as a tuple, read here with one
+    read (no generator frame per file of a folder of thousands), any other's as they are
+    walked (:func:`_walked`)."""
     if path == "-":
-        ctx = WalkContext(STDIN, bundle, limits, hostnames)
-        yield from walk(sys.stdin.buffer, ctx)
-        return
+        return walk(sys.stdin.buffer, WalkContext(STDIN, bundle, limits, hostnames))
+    listed, path = type(path) is Listed, str(path)  # a plain string in every record made
     try:
-        opened = _open_fd(path)
+        opened = _open_fd(path, listed=listed)
     except OSError as exc:
-        yield _unreadable(path, f"cannot read: {exc.strerror or exc}")
-        return
+        return (_unreadable(path, f"cannot read: {exc.strerror or exc}"),)
     if opened is None:
-        yield _unreadable(path, _SPECIAL)
-        return
+        return (_unreadable(path, _SPECIAL),)
     fd, info = opened
     mtime = datetime.fromtimestamp(info.st_mtime, UTC)
     ctx = WalkContext(path, bundle, limits, hostnames, info.st_size)
     where = Where(mtime=mtime, origin="file-mtime")
-    try:
-        if stat.S_ISREG(info.st_mode) and _small(info.st_size, limits):
+    if stat.S_ISREG(info.st_mode) and _small(info.st_size, limits):
+        try:
             read = walk_small(fd, info.st_size, ctx, where)  # None: rewound, to be streamed
-            if read is not None:
-                os.close(fd)
-                fd = -1
-                yield from read
-                return
+        except OSError as exc:
+            os.close(fd)
+            return (_unreadable(path, f"cannot read: {exc.strerror or exc}"),)
+        if read is not None:
+            os.close(fd)
+            return read
+    return _walked(fd, path, ctx, where)
+
+
+def _walked(fd: int, path: str, ctx: WalkContext, where: Where) -> Iterator[Item]:
+    """The items of the file open as ``fd`` (closed when they are read), walked as a stream."""
+    try:
         with os.fdopen(fd, "rb") as fh:
             fd = -1
             yield from walk(fh, ctx, where)
@@ -209,17 +223,19 @@ def _small(size: int, limits: Limits) -> bool:
     )
 
 
-def _open_fd(path: str) -> tuple[int, os.stat_result] | None:
+def _open_fd(path: str, *, listed: bool = False) -> tuple[int, os.stat_result] | None:
     """A descriptor of ``path`` and its status when it is a regular file (or a directory,
     which fails on read), ``None`` for a FIFO, socket or device.
 
     Checked before opening (opening a FIFO blocks until a writer comes, a tape device may
-    rewind) and again on the descriptor, opened non-blocking, in case the path was swapped.
-    A small file is read from the descriptor itself, with no file object around it.
+    rewind), unless the directory listing just said it is a regular file (``listed``), and
+    again on the descriptor, opened non-blocking, in case the path was swapped. A small file
+    is read from the descriptor itself, with no file object around it.
     """
-    mode = os.stat(path).st_mode
-    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        return None
+    if not listed:
+        mode = os.stat(path).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            return None
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     try:
         info = os.fstat(fd)

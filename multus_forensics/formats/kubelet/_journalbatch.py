@@ -33,7 +33,7 @@ from multus_forensics.formats.kubelet._journalvec import (
     zone_name,
 )
 from multus_forensics.formats.kubelet._klogfile import frame_from_rows
-from multus_forensics.model import conform, schema
+from multus_forensics.model import ParseIssue, conform, schema
 
 if TYPE_CHECKING:
     import numpy as np
@@ -83,16 +83,16 @@ def admit_heads(datas: Sequence[bytes], min_score: float) -> list[bool]:
     import polars as pl
     import pyarrow as pa
 
-    plain = [k for k, d in enumerate(datas) if d.isascii() and b"\x00" not in d and b"\r" not in d]
-    if len(plain) < len(datas):  # the others are asked one by one
-        out = [False] * len(datas)
-        for k, ok in zip(plain, admit_heads([datas[k] for k in plain], min_score), strict=True):
-            out[k] = ok
-        return out
     if not datas:
         return []
     ended = [d if d.endswith(b"\n") else d + b"\n" for d in datas]
     joined, _, starts, lens, months, owner = _line_table(ended)
+    if not _plain(joined):  # some are not: those are asked one by one
+        plain = [k for k, d in enumerate(datas) if _plain(d)]
+        out = [False] * len(datas)
+        for k, ok in zip(plain, admit_heads([datas[k] for k in plain], min_score), strict=True):
+            out[k] = ok
+        return out
     n = len(datas)
     safe = np.zeros(256, dtype=bool)
     safe[np.frombuffer(_SAFE_FIRST, dtype=np.uint8)] = True
@@ -125,6 +125,11 @@ def admit_heads(datas: Sequence[bytes], min_score: float) -> list[bool]:
         sniffed = h50 / n50 >= min_score
     ok = clean & (n50 > 0) & sniffed & (h20 * 2 > n20) & (counts <= MAX_FILE_LINES)
     return [bool(v) for v in ok.tolist()]
+
+
+def _plain(data: bytes) -> bool:
+    """ASCII without NUL or CR (tested on all of a group's bytes joined first: one pass each)."""
+    return data.isascii() and b"\x00" not in data and b"\r" not in data
 
 
 def batchable(src: TextSource, ctx: ParseContext) -> bool:
@@ -177,7 +182,14 @@ def parse_batch(
     fast = fast.with_columns(pl.Series(_FILE, owner[fast["line"].to_numpy() - 1], pl.Int64))
     slow_of = _per_file(slow_idx, line_lo, counts)
     drop: list[np.ndarray] = []
-    whole = {f for f in slow_of if counts[f] < min_lines}
+    # a short file alone takes the careful path whole, which judges its order from all its
+    # records: judged so here, its scanned rows are kept (the careful path gives them alike)
+    short_order = {
+        f: _whole_order(joined, starts[lo : lo + n], lens[lo : lo + n], months[lo : lo + n])
+        for f in slow_of
+        if (n := int(counts[f])) < min_lines and (lo := int(line_lo[f])) >= 0
+    }
+    whole = {f for f, reverse in short_order.items() if reverse is None}
     for f in whole:  # alone, the careful path reads all of it (and judges its order from all)
         lo = int(line_lo[f])
         drop.append(np.arange(lo, lo + counts[f]))
@@ -193,9 +205,9 @@ def parse_batch(
     if drop:
         gone = np.concatenate(drop) + 1
         fast = fast.filter(~np.isin(fast["line"].to_numpy(), gone))
-    order = _order(fast.filter(pl.col(_FILE).is_in(list(slow_of)))) if slow_of else {}
-    none = fast.clear()  # each file's events are set below, from the batch's
-    outs = [ParseOutput(none, [], 0, 0) for _ in srcs]
+    judged = [f for f in slow_of if f not in short_order]
+    order = _order(fast.filter(pl.col(_FILE).is_in(judged))) if judged else {}
+    by_file: dict[int, tuple[list[ParseIssue], int, int]] = {}  # the careful path's counts
     rows: list[dict[str, object]] = []  # every file's careful events: one frame for all
     row_files: list[int] = []
     for f, idx in slow_of.items():
@@ -209,11 +221,11 @@ def parse_batch(
             items = zip((idx - lo).tolist(), texts, strict=True)
             year_map = {int(i) - lo: int(years[i]) for i in idx.tolist() if years[i]}
             back, ahead = order.get(f, (0, 0))
-            reverse = back >= ahead if back or ahead else None
+            reverse = short_order.get(f, back >= ahead if back or ahead else None)
             own_rows, issues, blank, headers = _journalrec.careful_rows(
                 srcs[f], ctxs[f], fmt, items, year_map, reverse
             )
-        outs[f] = ParseOutput(none, issues, blank, headers)
+        by_file[f] = (issues, blank, headers)
         rows += own_rows
         row_files += [f] * len(own_rows)
     by_hand = None
@@ -225,10 +237,11 @@ def parse_batch(
     nlines = np.bincount(owners, events["nlines"].to_numpy(), minlength=len(srcs))
     events = events.drop(_FILE)
     firsts = itertools.accumulate(heights, initial=0)  # one more than there are files
-    return [
-        BatchRows(events, at, height, o.issues, o.blank_lines, o.header_lines, int(n))
-        for o, at, height, n in zip(outs, firsts, heights, nlines.tolist(), strict=False)
-    ]
+    out: list[ParseOutput] = []
+    for f, (at, height, n) in enumerate(zip(firsts, heights, nlines.tolist(), strict=False)):
+        issues, blank, headers = by_file.get(f) or ([], 0, 0)
+        out.append(BatchRows(events, at, height, issues, blank, headers, int(n)))
+    return out
 
 
 #: the scanned rows' columns in one order (a chunk with one node has it added as a constant)
@@ -303,6 +316,28 @@ def _bytes(src: TextSource) -> bytes:
     """The file's UTF-8 bytes ending with a newline (so the next file starts a line)."""
     data = bytes(src.data) if src.data is not None else src.text.encode("utf-8")
     return data if not data or data.endswith(b"\n") else data + b"\n"
+
+
+def _whole_order(
+    joined: bytes, starts: np.ndarray, lens: np.ndarray, months: np.ndarray
+) -> bool | None:
+    """Whether the careful path reading these lines (one short file) whole takes them for
+    newest-first (:func:`._journalrec.newest_first` of all its records), or None when it
+    must read the file whole after all: the records it dates are not the lines whose month
+    the scanner read (a localised month, a month-led line that is no record), so the years
+    it counts over them could differ."""
+    from multus_forensics.formats.kubelet._journalrec import newest_first, split_record
+
+    records = []
+    rows = zip(starts.tolist(), lens.tolist(), months.tolist(), strict=True)
+    for i, (at, n, month) in enumerate(rows):
+        line = joined[at : at + n].decode()
+        rec = split_record(line, i) if line.strip() else None
+        if (rec is not None and rec.month is not None) != bool(month):
+            return None
+        if rec is not None:
+            records.append(rec)
+    return newest_first(records)
 
 
 def _per_file(idx: np.ndarray, line_lo: np.ndarray, counts: np.ndarray) -> dict[int, np.ndarray]:
