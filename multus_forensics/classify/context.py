@@ -261,6 +261,11 @@ class EventView:
         return None
 
 
+#: rows turned into views per gather: the gathered copy of the frame stays this small
+_VIEW_BATCH: Final = 16384
+#: columns whose text is the row's own (rarely repeated): not looked up in the shared strings
+_OWN_TEXT: Final = frozenset({"message", "error", "raw"})
+
 #: joins a row's fragments into the key of its fragment set (no catalog fragment holds it)
 _SET_SEP: Final = "\x1f"
 
@@ -287,6 +292,8 @@ class Context:
         #: (rule id, errors only) -> candidate positions answered by :meth:`prime_small`
         self._primed: dict[tuple[str, bool], list[int]] = {}
         self._views: dict[int, EventView] = {}
+        #: one object per distinct identity string of the views (see :meth:`_values`)
+        self._strings: dict[str, str] = {}
         #: every fragment a selection by text may ask for (the catalog's): rows holding none of
         #: them are set aside once, so each rule's own pass reads only the rest
         self.needles = needles
@@ -333,14 +340,28 @@ class Context:
 
         wanted = list(positions)
         missing = sorted({i for i in wanted if i not in self._views})
-        if missing:
-            sub = self.frame.select(COLUMNS)[pl.Series(missing, dtype=pl.Int64)]
-            at = COLUMNS.index("fields")
-            for i, row in zip(missing, sub.iter_rows(), strict=True):
-                values = list(row)
-                values[at] = LazyFields(values[at])
-                self._views[i] = EventView(i, Event(*values))
+        fields = self.frame.get_column("fields") if missing else None
+        names = [c for c in COLUMNS if c != "fields"]
+        for start in range(0, len(missing), _VIEW_BATCH):
+            part = missing[start : start + _VIEW_BATCH]
+            sub = self.frame.select(names)[pl.Series(part, dtype=pl.Int64)]
+            values = {c: self._values(sub.get_column(c)) for c in names}
+            values["fields"] = [LazyFields(None, fields, i) for i in part]
+            for i, row in zip(part, zip(*(values[c] for c in COLUMNS), strict=True), strict=True):
+                self._views[i] = EventView(i, Event(*row))
         return [self._views[i] for i in wanted]
+
+    def _values(self, column: pl.Series) -> list[Any]:
+        """``column.to_list()``, a string that repeats (a file, kind, pod, UID...) one object
+        shared by every view holding it: thousands of views of one pod's adds held each its
+        own copy. The texts of one row (message, error, raw) are left as they are."""
+        import polars as pl
+
+        values = column.to_list()
+        if column.name in _OWN_TEXT or column.dtype != pl.String:
+            return values
+        shared = self._strings
+        return [shared.setdefault(v, v) if v is not None else None for v in values]
 
     @cached_property
     def _texty(self) -> pl.DataFrame:
