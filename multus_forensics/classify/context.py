@@ -266,6 +266,9 @@ _VIEW_BATCH: Final = 16384
 #: columns whose text is the row's own (rarely repeated): not looked up in the shared strings
 _OWN_TEXT: Final = frozenset({"message", "error", "raw"})
 
+#: columns of :attr:`Context.texty`: the texts, and what rule, error and stream selections read
+TEXTY_COLUMNS: Final = ("error", "message", "raw", "kind", "level", "file", "member")
+
 #: joins a row's fragments into the key of its fragment set (no catalog fragment holds it)
 _SET_SEP: Final = "\x1f"
 
@@ -369,11 +372,16 @@ class Context:
         from multus_forensics.classify.select import text_mask
 
         rows = self.frame.with_row_index("_pos")
-        return rows if self.needles is None else rows.filter(text_mask(self.needles))
+        if self.needles is None:
+            return rows
+        # only the columns the selections read: on a Multus log most rows hold a fragment, and
+        # a copy of every column of them outlived the whole diagnosis
+        return rows.select("_pos", *TEXTY_COLUMNS).filter(text_mask(self.needles))
 
     @property
     def texty(self) -> pl.DataFrame:
-        """The rows holding a catalog fragment or an always-fragment (``_pos``: position)."""
+        """The rows holding a catalog fragment or an always-fragment (``_pos``: position), with
+        :data:`TEXTY_COLUMNS` (a selection reading other columns reads :attr:`frame`)."""
         return self._texty
 
     def prime(self, rules: Sequence[Rule]) -> None:
@@ -489,7 +497,12 @@ class Context:
         ``needles`` when they are given: then only the rows holding them are read."""
         import polars as pl
 
-        if needles is not None and self.needles is not None and needles <= self.needles:
+        if (
+            needles is not None
+            and self.needles is not None
+            and needles <= self.needles
+            and set(mask.meta.root_names()) <= set(self._texty.columns)
+        ):
             rows = self._texty.lazy()
         else:
             rows = self.frame.lazy().with_row_index("_pos")
