@@ -295,8 +295,8 @@ class Context:
         #: (rule id, errors only) -> candidate positions answered by :meth:`prime_small`
         self._primed: dict[tuple[str, bool], list[int]] = {}
         self._views: dict[int, EventView] = {}
-        #: one object per distinct identity string of the views (see :meth:`_values`)
-        self._strings: dict[str, str] = {}
+        #: one object per distinct identity string or time of the views (see :meth:`_values`)
+        self._shared: dict[object, Any] = {}
         #: every fragment a selection by text may ask for (the catalog's): rows holding none of
         #: them are set aside once, so each rule's own pass reads only the rest
         self.needles = needles
@@ -355,15 +355,18 @@ class Context:
         return [self._views[i] for i in wanted]
 
     def _values(self, column: pl.Series) -> list[Any]:
-        """``column.to_list()``, a string that repeats (a file, kind, pod, UID...) one object
-        shared by every view holding it: thousands of views of one pod's adds held each its
-        own copy. The texts of one row (message, error, raw) are left as they are."""
+        """``column.to_list()``, a string or time that repeats (a file, kind, pod, UID, a
+        second's stamp...) one object shared by every view holding it: thousands of views of
+        one pod's adds held each its own copy. The texts of one row (message, error, raw) are
+        left as they are."""
         import polars as pl
 
         values = column.to_list()
-        if column.name in _OWN_TEXT or column.dtype != pl.String:
+        if column.name in _OWN_TEXT or not (
+            column.dtype == pl.String or column.dtype.is_temporal()
+        ):
             return values
-        shared = self._strings
+        shared = self._shared
         return [shared.setdefault(v, v) if v is not None else None for v in values]
 
     @cached_property
