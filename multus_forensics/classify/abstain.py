@@ -123,9 +123,8 @@ def _facts(ctx: Context, diagnosis: Diagnosis) -> _InputFacts:
             r'"fallback":\s*"line"'
         )
         sign = bool(ctx.frame.select(mentions.any()).item())
-        # lazily: the filter then copies the file column only, not every column of the frame
-        files = ctx.frame.lazy().filter(recognised).select(pl.col("file").unique()).collect()
-        return sign, frozenset(files.to_series().to_list())
+        files = ctx.frame.filter(recognised).get_column("file").unique().to_list()
+        return sign, frozenset(files)
 
     sign, recognised = ctx.memo("abstain:facts", compute)
     cited = {(e.file, e.line) for f in diagnosis.findings for e in f.evidence}
