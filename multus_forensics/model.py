@@ -268,17 +268,25 @@ def decode_fields(text: str | None) -> dict[str, Any]:
 
 class LazyFields(Mapping[str, Any]):
     """A row's ``fields`` JSON, decoded on first read: the classifier makes views of thousands
-    of rows whose fields no rule or predicate asks for (a Multus log's are whole CNI results)."""
+    of rows whose fields no rule or predicate asks for (a Multus log's are whole CNI results).
 
-    __slots__ = ("_data", "_text")
+    Given ``column`` (the frame's ``fields`` Series, shared by every view) it holds only the
+    row's position and reads the text on first use: a view of a Multus add then costs a
+    reference, not a copy of its CNI result."""
 
-    def __init__(self, text: str | None) -> None:
+    __slots__ = ("_column", "_data", "_pos", "_text")
+
+    def __init__(self, text: str | None, column: pl.Series | None = None, pos: int = 0) -> None:
         self._text = text
+        self._column = column
+        self._pos = pos
         self._data: dict[str, Any] | None = None
 
     def _load(self) -> dict[str, Any]:
         if self._data is None:
-            self._data = decode_fields(self._text)
+            text = self._text if self._column is None else self._column[self._pos]
+            self._data = decode_fields(text)
+            self._column = None
         return self._data
 
     def __getitem__(self, key: str) -> Any:

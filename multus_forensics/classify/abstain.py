@@ -142,8 +142,14 @@ def _facts(ctx: Context, diagnosis: Diagnosis) -> _InputFacts:
         keys = pl.DataFrame(
             sorted(cited), schema={"file": pl.String, "line": pl.Int64}, orient="row"
         )
+        # rows on a cited line number first (an integer test), the (file, line) pairs among them:
+        # a struct of every row's file and line was the diagnosis's peak on a large log
+        lines = pl.col("line").is_in(keys.get_column("line").unique().implode())
+        near = (
+            ctx.frame.lazy().with_row_index("_pos").filter(lines).select("_pos", "file", "line")
+        ).collect()
         wanted = pl.struct("file", "line").is_in(keys.to_struct().implode())
-        for v in ctx.views_at(ctx.positions(wanted)):
+        for v in ctx.views_at(near.filter(wanted).get_column("_pos").to_list()):
             by_line[(v.event.file, v.event.line)] = v.event
     return _InputFacts(sign, recognised, by_line)
 

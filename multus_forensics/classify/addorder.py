@@ -173,7 +173,9 @@ def _with_adds(frame: pl.DataFrame) -> pl.DataFrame:
 
     ids = ("pod", "pod_uid", "sandbox_id", "container_id")
     frame = frame.with_row_index("_pos")
-    adds = frame.filter(pl.col("kind").is_in(list(_ADD_KINDS)))
+    # the closure reads only identities and kinds: its filters copy these columns, not the rows
+    narrow = frame.select("_pos", "kind", *ids)
+    adds = narrow.filter(pl.col("kind").is_in(list(_ADD_KINDS)))
     if adds.height == 0:
         return frame.clear()
     names: set[str] = set()
@@ -188,14 +190,18 @@ def _with_adds(frame: pl.DataFrame) -> pl.DataFrame:
             keys |= {x for x in selected.get_column(c).to_list() if x}
         if (len(names), len(uids), len(keys)) == before and selected is not adds:
             break
-        selected = frame.filter(
+        selected = narrow.filter(
             pl.col("pod").is_in(list(names))
             | pl.col("pod_uid").is_in(list(uids))
             | pl.col("sandbox_id").is_in(list(keys))
             | pl.col("container_id").is_in(list(keys))
         )
     anonymous = pl.all_horizontal([pl.col(c).fill_null("") == "" for c in ids])
-    return frame.filter(pl.col("_pos").is_in(selected.get_column("_pos").to_list()) | anonymous)
+    keep = narrow.select(
+        pl.col("_pos").is_in(selected.get_column("_pos").implode()) | anonymous
+    ).to_series()
+    # every row kept (a Multus log: each pod has adds): the frame itself, not a copy of it
+    return frame if keep.all() else frame.filter(keep)
 
 
 def _unnamed_reentries(

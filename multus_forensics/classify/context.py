@@ -327,6 +327,14 @@ class EventView:
         return None
 
 
+#: rows turned into views per gather: the gathered copy of the frame stays this small
+_VIEW_BATCH: Final = 16384
+#: columns whose text is the row's own (rarely repeated): not looked up in the shared strings
+_OWN_TEXT: Final = frozenset({"message", "error", "raw"})
+
+#: columns of :attr:`Context.texty`: the texts, and what rule, error and stream selections read
+TEXTY_COLUMNS: Final = ("error", "message", "raw", "kind", "level", "file", "member")
+
 #: joins a row's fragments into the key of its fragment set (no catalog fragment holds it)
 _SET_SEP: Final = "\x1f"
 
@@ -353,6 +361,8 @@ class Context:
         #: (rule id, errors only) -> candidate positions answered by :meth:`prime_small`
         self._primed: dict[tuple[str, bool], list[int]] = {}
         self._views: dict[int, EventView] = {}
+        #: one object per distinct identity string or time of the views (see :meth:`_values`)
+        self._shared: dict[object, Any] = {}
         #: every fragment a selection by text may ask for (the catalog's): rows holding none of
         #: them are set aside once, so each rule's own pass reads only the rest
         self.needles = needles
@@ -404,14 +414,31 @@ class Context:
 
         wanted = list(positions)
         missing = sorted({i for i in wanted if i not in self._views})
-        if missing:
-            sub = self.frame.select(COLUMNS)[pl.Series(missing, dtype=pl.Int64)]
-            at = COLUMNS.index("fields")
-            for i, row in zip(missing, sub.iter_rows(), strict=True):
-                values = list(row)
-                values[at] = LazyFields(values[at])
-                self._views[i] = EventView(i, Event(*values))
+        fields = self.frame.get_column("fields") if missing else None
+        names = [c for c in COLUMNS if c != "fields"]
+        for start in range(0, len(missing), _VIEW_BATCH):
+            part = missing[start : start + _VIEW_BATCH]
+            sub = self.frame.select(names)[pl.Series(part, dtype=pl.Int64)]
+            values = {c: self._values(sub.get_column(c)) for c in names}
+            values["fields"] = [LazyFields(None, fields, i) for i in part]
+            for i, row in zip(part, zip(*(values[c] for c in COLUMNS), strict=True), strict=True):
+                self._views[i] = EventView(i, Event(*row))
         return [self._views[i] for i in wanted]
+
+    def _values(self, column: pl.Series) -> list[Any]:
+        """``column.to_list()``, a string or time that repeats (a file, kind, pod, UID, a
+        second's stamp...) one object shared by every view holding it: thousands of views of
+        one pod's adds held each its own copy. The texts of one row (message, error, raw) are
+        left as they are."""
+        import polars as pl
+
+        values = column.to_list()
+        if column.name in _OWN_TEXT or not (
+            column.dtype == pl.String or column.dtype.is_temporal()
+        ):
+            return values
+        shared = self._shared
+        return [shared.setdefault(v, v) if v is not None else None for v in values]
 
     @cached_property
     def _texty(self) -> pl.DataFrame:
@@ -419,11 +446,16 @@ class Context:
         from multus_forensics.classify.select import text_mask
 
         rows = self.frame.with_row_index("_pos")
-        return rows if self.needles is None else rows.filter(text_mask(self.needles))
+        if self.needles is None:
+            return rows
+        # only the columns the selections read: on a Multus log most rows hold a fragment, and
+        # a copy of every column of them outlived the whole diagnosis
+        return rows.select("_pos", *TEXTY_COLUMNS).filter(text_mask(self.needles))
 
     @property
     def texty(self) -> pl.DataFrame:
-        """The rows holding a catalog fragment or an always-fragment (``_pos``: position)."""
+        """The rows holding a catalog fragment or an always-fragment (``_pos``: position), with
+        :data:`TEXTY_COLUMNS` (a selection reading other columns reads :attr:`frame`)."""
         return self._texty
 
     def prime(self, rules: Sequence[Rule]) -> None:
@@ -539,7 +571,12 @@ class Context:
         ``needles`` when they are given: then only the rows holding them are read."""
         import polars as pl
 
-        if needles is not None and self.needles is not None and needles <= self.needles:
+        if (
+            needles is not None
+            and self.needles is not None
+            and needles <= self.needles
+            and set(mask.meta.root_names()) <= set(self._texty.columns)
+        ):
             rows = self._texty.lazy()
         else:
             rows = self.frame.lazy().with_row_index("_pos")

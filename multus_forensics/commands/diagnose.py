@@ -17,7 +17,7 @@ import argparse
 import json
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from multus_forensics.commands._common import (
@@ -36,6 +36,7 @@ from multus_forensics.visible import json_visible, visible
 
 if TYPE_CHECKING:
     from multus_forensics.classify import Diagnosis
+    from multus_forensics.classify.findings import Finding
 
 SEVERITY_ORDER = ("info", "warning", "error", "critical")
 EVIDENCE_SHOWN = 5
@@ -134,21 +135,49 @@ def render_text(diag: Diagnosis, *, full_evidence: bool = False) -> str:
 
 
 def json_pieces(diag: Diagnosis) -> Iterator[str]:
-    """``json_visible(json.dumps(diag.to_dict(), ensure_ascii=False))`` in pieces, one per
-    item of each top-level list: the diagnosis of a large input is tens of MiB of JSON,
-    which made whole (and once more by the escaping) was the peak memory of the run."""
-    data = diag.to_dict()
+    """``json_visible(json.dumps(diag.to_dict(), ensure_ascii=False))`` in pieces: each
+    finding's dict is made when it is written and its evidence an item at a time. The
+    diagnosis of a large input is tens of MiB of JSON (one finding can cite every add of a
+    Multus log); made whole, or a finding at a time, it was the peak memory of the run."""
+    from dataclasses import replace
+
+    shape = replace(diag, findings=[], unclassified=[]).to_dict()
+    parts: dict[str, Iterator[str]] = {key: _value(value) for key, value in shape.items()}
+    parts["findings"] = _array(_finding(f) for f in diag.findings)
+    parts["unclassified"] = _array(_value(u.to_dict()) for u in diag.unclassified)
+    return _object(parts.items())
+
+
+def _value(value: object) -> Iterator[str]:
+    yield json_visible(json.dumps(value, ensure_ascii=False))
+
+
+def _array(items: Iterable[Iterator[str]]) -> Iterator[str]:
+    """A JSON array of the items' pieces, separated as ``json.dumps`` separates them."""
+    yield "["
+    for i, pieces in enumerate(items):
+        if i:
+            yield ", "
+        yield from pieces
+    yield "]"
+
+
+def _object(items: Iterable[tuple[str, Iterator[str]]]) -> Iterator[str]:
     yield "{"
-    for i, (key, value) in enumerate(data.items()):
-        yield (", " if i else "") + json.dumps(key, ensure_ascii=False) + ": "
-        if not isinstance(value, list):
-            yield json_visible(json.dumps(value, ensure_ascii=False))
-            continue
-        yield "["
-        for j, item in enumerate(value):
-            yield (", " if j else "") + json_visible(json.dumps(item, ensure_ascii=False))
-        yield "]"
+    for i, (key, pieces) in enumerate(items):
+        yield (", " if i else "") + json_visible(json.dumps(key, ensure_ascii=False)) + ": "
+        yield from pieces
     yield "}"
+
+
+def _finding(finding: Finding) -> Iterator[str]:
+    """``finding.to_dict()`` in pieces, its evidence list an item at a time."""
+    from dataclasses import replace
+
+    shape = replace(finding, evidence=()).to_dict()
+    parts = {key: _value(value) for key, value in shape.items()}
+    parts["evidence"] = _array(_value(e.to_dict()) for e in finding.evidence)
+    return _object(parts.items())
 
 
 def run(args: argparse.Namespace) -> int:
