@@ -17,7 +17,6 @@ the literals before their patterns' first variable part.
 from __future__ import annotations
 
 import functools
-import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -179,19 +178,11 @@ def pattern_skeleton(pattern: str) -> Skeleton:
     """The fragment sets every match of ``pattern`` holds, in the order the match holds them
     (one of each set, without overlap), as skeletons; empty when unknown (then any text may
     match). A match in a variant puts them, in order, in the skeleton of the text it came from."""
-    from re import _parser  # type: ignore[attr-defined]
+    from multus_forensics.classify.select import match_factors
 
-    from multus_forensics.classify.select import _all_factors
-
-    try:
-        tree = _parser.parse(pattern)
-    except Exception:  # regex-module syntax the standard parser does not read
-        return ()
-    if tree.state.flags & re.VERBOSE:
-        return ()
     return tuple(
         tuple(sorted({f.lower().encode().translate(None, _DELETABLE) for f in factor}))
-        for factor in _all_factors(list(tree))
+        for factor in match_factors(pattern) or ()
         if factor and all(f.isascii() for f in factor)  # (leaving a set out only weakens)
     )
 

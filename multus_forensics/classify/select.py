@@ -101,6 +101,21 @@ def _all_factors(items: Any) -> list[Factor]:
     return out
 
 
+def match_factors(pattern: str, refuse: int = re.VERBOSE) -> list[Factor] | None:
+    """Every fragment set a match of ``pattern`` must hold (one of each set), in match order,
+    as the standard parser reads it; ``None`` when it cannot (regex-module syntax) or the
+    pattern sets a flag in ``refuse`` (verbose: its whitespace is not literal)."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    try:
+        tree = _parser.parse(pattern)
+    except Exception:  # regex-module syntax the standard parser does not read
+        return None
+    if tree.state.flags & refuse:
+        return None
+    return _all_factors(list(tree))
+
+
 @functools.lru_cache(maxsize=4096)
 def pattern_factors(pattern: str) -> tuple[tuple[str, ...], ...]:
     """Lower-cased fragment sets every match of ``pattern`` holds, one of each set: a text
@@ -109,16 +124,8 @@ def pattern_factors(pattern: str) -> tuple[tuple[str, ...], ...]:
     Only ASCII fragments are kept, and callers test only ASCII texts, so that lower-casing
     means the same on both sides as the pattern's own case rules; empty when unknown.
     """
-    from re import _parser  # type: ignore[attr-defined]
-
-    try:
-        tree = _parser.parse(pattern)
-    except Exception:  # regex-module syntax the standard parser does not read
-        return ()
-    if tree.state.flags & re.VERBOSE:
-        return ()
     found: dict[tuple[str, ...], None] = {}
-    for factor in _all_factors(list(tree)):
+    for factor in match_factors(pattern) or ():
         if factor and all(f.isascii() for f in factor):
             found.setdefault(tuple(sorted(f.lower() for f in factor)))
     return tuple(found)
@@ -137,18 +144,10 @@ def exact_factors(pattern: str) -> tuple[str, ...]:
     (:mod:`multus_forensics.classify.normalise`); none of that makes a capital letter. A pattern
     with a case-insensitive flag has none; only single ASCII fragments are kept.
     """
-    from re import _parser  # type: ignore[attr-defined]
-
     if _CASELESS.search(pattern):
         return ()
-    try:
-        tree = _parser.parse(pattern)
-    except Exception:  # regex-module syntax the standard parser does not read
-        return ()
-    if tree.state.flags & (re.VERBOSE | re.IGNORECASE):
-        return ()
     found: dict[str, None] = {}
-    for factor in _all_factors(list(tree)):
+    for factor in match_factors(pattern, re.VERBOSE | re.IGNORECASE) or ():
         if len(factor) == 1:
             (text,) = factor
             if text.isascii() and text != text.lower():
