@@ -10,7 +10,12 @@ import pytest
 from multus_forensics.classify import catalog as catalog_module
 from multus_forensics.classify import derived, load_catalog
 from multus_forensics.classify.catalog import builtin_rule_files, load_rules_text
-from multus_forensics.classify.select import needles_of, required_literals
+from multus_forensics.classify.select import (
+    match_factors,
+    needles_of,
+    parse_factors,
+    required_literals,
+)
 
 SHIPPED = Path(derived.__file__).resolve().parent.parent / "rules" / derived.DERIVED
 
@@ -46,6 +51,32 @@ def test_every_shipped_needle_set_is_what_the_pattern_requires() -> None:
     for pattern, needles in table["needles"].items():
         expected = required_literals(pattern)
         assert (None if needles is None else frozenset(needles)) == expected, pattern
+
+
+def test_every_shipped_fragment_set_is_what_the_standard_parser_reads() -> None:
+    table = derived._table()
+    assert table["factors"], "the shipped file lists no fragment sets"
+    for pattern in table["factors"]:
+        found, shipped = derived.known_factors(pattern)
+        assert found
+        assert shipped == parse_factors(pattern), pattern
+
+
+def test_the_catalog_patterns_a_diagnosis_reads_have_shipped_fragment_sets() -> None:
+    for rule in load_catalog(plugins=False).rules:
+        for text in (*rule.pattern_texts, *rule.partial_texts, *rule.exclude_texts):
+            assert derived.known_factors(text)[0], (rule.id, text)
+
+
+def test_a_pattern_missing_from_the_shipped_table_is_parsed_at_run_time(
+    fresh_table: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pattern = r'failed to find plugin "(?P<plugin>[^"]+)" in path'  # not a catalog pattern
+    monkeypatch.setattr(derived, "_table", lambda: {"factors": {}})
+    parsed = parse_factors(pattern)
+    assert parsed is not None
+    assert match_factors(pattern) == parsed[1]
+    assert match_factors("(?x) a b") is None  # verbose: its whitespace is not literal
 
 
 def test_a_rule_file_edited_since_derivation_is_parsed_from_its_text(

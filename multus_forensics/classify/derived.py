@@ -7,7 +7,11 @@ longer than parsing a 5-line file. ``rules/derived.json`` holds both results, ke
 * ``files``: each rule file's parsed tables under the SHA-256 of its text; a file whose hash
   differs (edited, not rebuilt) is parsed from TOML as before;
 * ``needles``: each pattern's literals (or ``null``: unknown) under the pattern text itself; a
-  pattern that is not there is derived at run time.
+  pattern that is not there is derived at run time;
+* ``factors``: each pattern's standard-parser flags and ordered fragment sets
+  (:func:`multus_forensics.classify.select.parse_factors`, or ``null``: unreadable), which the
+  candidate pre-tests and text skeletons are made of: parsing some 60 patterns was a tenth of a
+  5-line diagnosis.
 
 So a stale entry costs time, never a different result. A file shipped with the package rather
 than a cache written at run time: the first run of a fresh install is as fast as the next, and
@@ -27,7 +31,7 @@ from typing import Any, Final
 #: the derived file, next to the rule files in the package
 DERIVED: Final = "derived.json"
 #: bumped when the file's layout or the literal derivation changes meaning
-VERSION: Final = 1
+VERSION: Final = 2
 
 
 def digest(text: str) -> str:
@@ -69,11 +73,27 @@ def known_needles(pattern: str) -> tuple[bool, frozenset[str] | None]:
     return True, None if value is None else frozenset(value)
 
 
-def build(rule_files: Iterable[tuple[str, str]], patterns: Iterable[str]) -> dict[str, Any]:
-    """The derived data of ``rule_files`` ((name, TOML text)) and ``patterns``, as written."""
+def known_factors(pattern: str) -> tuple[bool, tuple[int, list[frozenset[str]]] | None]:
+    """(found, (flags, fragment sets)) of ``pattern`` in the shipped table; ``found`` is false
+    when absent (the caller parses the pattern)."""
+    value = _table().get("factors", {}).get(pattern, _MISSING)
+    if value is _MISSING:
+        return False, None
+    if value is None:
+        return True, None
+    return True, (int(value["flags"]), [frozenset(f) for f in value["factors"]])
+
+
+def build(
+    rule_files: Iterable[tuple[str, str]],
+    patterns: Iterable[str],
+    factor_patterns: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The derived data of ``rule_files`` ((name, TOML text)), the needles of ``patterns`` and
+    the fragment sets of ``factor_patterns``, as written."""
     import tomllib
 
-    from multus_forensics.classify.select import required_literals
+    from multus_forensics.classify.select import parse_factors, required_literals
 
     files = {
         name: {"sha256": digest(text), "doc": tomllib.loads(text)} for name, text in rule_files
@@ -82,20 +102,33 @@ def build(rule_files: Iterable[tuple[str, str]], patterns: Iterable[str]) -> dic
     for pattern in sorted(set(patterns)):
         found = required_literals(pattern)
         needles[pattern] = None if found is None else sorted(found)
-    return {"version": VERSION, "files": files, "needles": needles}
+    factors: dict[str, dict[str, Any] | None] = {}
+    for pattern in sorted(set(factor_patterns)):
+        parsed = parse_factors(pattern)
+        factors[pattern] = (
+            None
+            if parsed is None
+            else {"flags": parsed[0], "factors": [sorted(f) for f in parsed[1]]}
+        )
+    return {"version": VERSION, "files": files, "needles": needles, "factors": factors}
 
 
 def build_packaged() -> dict[str, Any]:
     """:func:`build` of the packaged rule files, their patterns and the predicates' markers."""
     from multus_forensics.classify.catalog import builtin_rule_files, load_rules_text
-    from multus_forensics.classify.predicates import MARKERS
+    from multus_forensics.classify.predicates import MARKERS, NESTED_PATTERN
 
     rule_files = builtin_rule_files()
     patterns = [*MARKERS]
+    factor_patterns = [*MARKERS, NESTED_PATTERN]
     for name, text in rule_files:
         for rule in load_rules_text(text, name, user=False):
             patterns.extend(rule.pattern_texts)
-    return build(rule_files, patterns)
+            factor_patterns.extend((*rule.pattern_texts, *rule.partial_texts, *rule.exclude_texts))
+            factor_patterns.extend(
+                a.pattern_text for a in (*rule.raises, *rule.lowers) if a.pattern_text
+            )
+    return build(rule_files, patterns, factor_patterns)
 
 
 def render(table: dict[str, Any]) -> str:

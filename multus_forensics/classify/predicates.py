@@ -71,6 +71,8 @@ _RESTART: Final = regex.compile(
 )
 #: patterns predicates search every event's text for (their literals join the pre-filter)
 MARKERS: Final = (_DELETION.pattern, _RESTART.pattern)
+#: the nested-delegate pattern, whose fragment skeleton the packaged derived file ships
+NESTED_PATTERN: Final = _NESTED.pattern
 
 
 def _kinds(*kinds: str) -> pl.Expr:

@@ -101,19 +101,30 @@ def _all_factors(items: Any) -> list[Factor]:
     return out
 
 
-def match_factors(pattern: str, refuse: int = re.VERBOSE) -> list[Factor] | None:
-    """Every fragment set a match of ``pattern`` must hold (one of each set), in match order,
-    as the standard parser reads it; ``None`` when it cannot (regex-module syntax) or the
-    pattern sets a flag in ``refuse`` (verbose: its whitespace is not literal)."""
+def parse_factors(pattern: str) -> tuple[int, list[Factor]] | None:
+    """The standard parser's flags for ``pattern`` and every fragment set a match must hold
+    (one of each set), in match order; ``None`` when it cannot read it (regex-module syntax)."""
     from re import _parser  # type: ignore[attr-defined]
 
     try:
         tree = _parser.parse(pattern)
     except Exception:  # regex-module syntax the standard parser does not read
         return None
-    if tree.state.flags & refuse:
+    return int(tree.state.flags), _all_factors(list(tree))
+
+
+def match_factors(pattern: str, refuse: int = re.VERBOSE) -> list[Factor] | None:
+    """:func:`parse_factors`'s fragment sets of ``pattern`` (shipped for the packaged catalog's
+    patterns, :mod:`multus_forensics.classify.derived`); ``None`` when unreadable or the pattern
+    sets a flag in ``refuse`` (verbose: its whitespace is not literal)."""
+    from multus_forensics.classify.derived import known_factors
+
+    found, parsed = known_factors(pattern)
+    if not found:
+        parsed = parse_factors(pattern)
+    if parsed is None or parsed[0] & refuse:
         return None
-    return _all_factors(list(tree))
+    return parsed[1]
 
 
 @functools.lru_cache(maxsize=4096)
