@@ -78,3 +78,27 @@ def test_real_logs_of_clusters_without_multus_get_no_error_claim(name: str) -> N
         if f.severity in ("error", "critical") and f.confidence >= 0.5
     ] == []
     assert {f.root_cause for f in diag} <= {"default_network_not_ready"}
+
+
+def test_a_generic_rule_keeps_its_cause_uncapped_where_its_look_alike_is_capped(
+    tmp_path: Path,
+) -> None:
+    # one cause, two rules: libcni's cached-result text (generic) and host-device's lost device
+    # ID on DEL (the ID Multus hands it from the device plugin)
+    libcni = tmp_path / "libcni.log"
+    libcni.write_text(
+        'failed to destroy network for sandbox "4be1c0f2": failed to get network "cbr0" cached '
+        "result: decoding version from network config: unexpected end of JSON input\n",
+        encoding="utf-8",
+    )
+    multus_cache = tmp_path / "cache.log"
+    multus_cache.write_text(
+        'failed to destroy network for sandbox "4be1c0f2": plugin type="host-device" failed '
+        '(delete): specify either "device", "hwaddr", "kernelpath" or "pciBusID"\n',
+        encoding="utf-8",
+    )
+    generic, capped = mf.diagnose(str(libcni)), mf.diagnose(str(multus_cache))
+    assert generic.top == capped.top == "teardown_state_missing"
+    assert not any("no sign of Multus" in r for r in generic[0].reasons)
+    assert any("no sign of Multus" in r for r in capped[0].reasons)
+    assert generic[0].confidence > capped[0].confidence

@@ -178,3 +178,15 @@ def test_macvtap_given_no_device_is_a_device_not_allocated(real) -> None:  # typ
     found = mf.diagnose(str(real("kubevirt_macvtap_no_device.txt")), year=2025)
     assert found.top == "sriov_device_not_allocated"
     assert "kubevirt-test-default1/virt-launcher-testvmi-vnmz7-rdm9r" in found[0].pods
+
+
+def test_empty_cni_result_cache_is_teardown_state_even_without_multus(real) -> None:  # type: ignore[no-untyped-def]
+    """A Talos/flannel node's StopPodSandbox fails on a 0-byte /var/lib/cni/results file: libcni
+    writes this text with or without Multus, so the cause is not capped as Multus-only."""
+    found = mf.diagnose(str(real("averagemarcus_stoppodsandbox_empty_cache.txt")), year=2025)
+    top = found[0]
+    assert top.root_cause == "teardown_state_missing"
+    assert top.rule == "TEARDOWN-RESULT-CACHE-UNREADABLE"
+    assert top.confidence >= 0.7
+    assert not any("no sign of Multus" in r for r in top.reasons)
+    assert top.count == 2

@@ -80,6 +80,11 @@ def test_bad_pattern_is_rejected_with_file_and_rule_id() -> None:
             "unknown predicate",
         ),
         ('explanation = "x"', "", "missing key 'explanation'"),
+        (
+            "confidence = 0.5",
+            'confidence = 0.5\ngeneric = "yes"',
+            "'generic' must be true or false",
+        ),
     ],
 )
 def test_invalid_rule_fields_are_rejected(old: str, new: str, message: str) -> None:

@@ -173,8 +173,9 @@ def _raw_only(finding: Finding, facts: _InputFacts) -> bool:
     )
 
 
-def _generic(finding: Finding) -> Finding:
-    """The finding as the generic CNI cause it is without Multus."""
+def _generic(finding: Finding, generic_rules: frozenset[str]) -> Finding:
+    """The finding as the generic CNI cause it is without Multus (``generic_rules``: rules whose
+    signature is written without Multus too, so their cause is not capped)."""
     config_missing = any(_CONFIG_MISSING.search(e.text) for e in finding.evidence)
     if config_missing:
         return replace(
@@ -189,7 +190,7 @@ def _generic(finding: Finding) -> Finding:
             ),
             reasons=(*finding.reasons, f"mapped from {finding.root_cause}: no sign of Multus"),
         )
-    if finding.root_cause in MULTUS_CAUSES:
+    if finding.root_cause in MULTUS_CAUSES and finding.rule not in generic_rules:
         return replace(
             finding,
             severity="warning" if finding.severity in ("error", "critical") else finding.severity,
@@ -208,14 +209,17 @@ def _generic(finding: Finding) -> Finding:
     return finding
 
 
-def abstain(diagnosis: Diagnosis, ctx: Context) -> Diagnosis:
-    """``diagnosis`` without the claims its input cannot carry (see the module docstring)."""
+def abstain(
+    diagnosis: Diagnosis, ctx: Context, generic_rules: frozenset[str] = frozenset()
+) -> Diagnosis:
+    """``diagnosis`` without the claims its input cannot carry (see the module docstring);
+    ``generic_rules`` are the ids of rules marked ``generic`` in the catalog."""
     facts = _facts(ctx, diagnosis)
     findings = [f for f in diagnosis.findings if not _raw_only(f, facts)]
     withdrawn = len(diagnosis.findings) - len(findings)
     if not facts.multus_sign:
         merged: dict[str, Finding] = {}
-        for f in map(_generic, findings):
+        for f in (_generic(f, generic_rules) for f in findings):
             best = merged.get(f.root_cause)
             if best is None or f.confidence > best.confidence:
                 merged[f.root_cause] = f

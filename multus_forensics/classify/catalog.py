@@ -39,6 +39,9 @@ partial            decisive fragments (regexes): a text cut short inside a patte
 discriminators     ``[{against = LABEL, check = "command", outcomes = [{when = "...", means =
                    "..."}]}]``: when a finding of ``against`` is also present (same surface
                    signature), the check that tells them apart and what each outcome means
+generic            ``true`` when the signature is written without Multus too (libcni, a
+                   runtime): its finding keeps its confidence on a node that shows no sign of
+                   Multus, where causes that only exist with Multus are capped (default false)
 =================  =========================================================================
 
 Installed packages can contribute rule files through the ``multus_forensics.rules`` entry-point
@@ -233,6 +236,7 @@ _RULE_KEYS: Final = frozenset(
         "counter_examples",
         "discriminators",
         "partial",
+        "generic",
     }
 )
 _DISCRIMINATOR_KEYS: Final = frozenset({"against", "check", "outcomes"})
@@ -297,6 +301,7 @@ class Rule:
     counter_examples: tuple[str, ...] = ()
     discriminators: tuple[Discriminator, ...] = ()
     partial_texts: tuple[str, ...] = ()
+    generic: bool = False
     source: str = ""
     user: bool = False
 
@@ -478,6 +483,12 @@ def _strings(where: str, key: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _flag(where: str, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(where, f"{key!r} must be true or false")
+    return value
+
+
 def _choice(where: str, key: str, value: Any, allowed: Sequence[str]) -> str:
     if value not in allowed:
         raise _fail(where, f"{key} {value!r} is not one of {', '.join(allowed)}")
@@ -588,6 +599,7 @@ def _rule(raw: Any, source: str, user: bool, predicates: Iterable[str]) -> Rule:
         counter_examples=_strings(where, "counter_examples", raw.get("counter_examples", [])),
         discriminators=_discriminators(where, raw.get("discriminators", [])),
         partial_texts=_texts(where, "partial", raw.get("partial", [])),
+        generic=_flag(where, "generic", raw.get("generic", False)),
         source=source,
         user=user,
     )

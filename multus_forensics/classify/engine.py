@@ -401,7 +401,8 @@ def diagnose_frame(
     findings = sorted(by_cause.values(), key=lambda f: (-f.confidence, f.root_cause))
     unexplained = [v for v in ctx.errors if v.index not in explained]
     diagnosis = Diagnosis(findings, cluster_unexplained(unexplained), stats, [], budget.finish())
-    return differentiate(abstain(diagnosis, ctx), catalog)
+    generic = frozenset(r.id for r in catalog.rules if r.generic)
+    return differentiate(abstain(diagnosis, ctx, generic), catalog)
 
 
 def diagnose(
