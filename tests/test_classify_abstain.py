@@ -102,3 +102,37 @@ def test_a_generic_rule_keeps_its_cause_uncapped_where_its_look_alike_is_capped(
     assert not any("no sign of Multus" in r for r in generic[0].reasons)
     assert any("no sign of Multus" in r for r in capped[0].reasons)
     assert generic[0].confidence > capped[0].confidence
+
+
+def test_a_bundle_member_no_format_recognised_carries_no_claim_beside_a_recognised_one(
+    tmp_path: Path,
+) -> None:
+    """Members share their archive's file name: a chat paste inside a must-gather is judged as
+    the same paste beside the log on disk would be, not by the kubelet log next to it."""
+    import tarfile
+
+    root = tmp_path / "b"
+    (root / "node-1").mkdir(parents=True)
+    (root / "notes").mkdir()
+    (root / "node-1" / "kubelet.log").write_text(
+        'I0302 10:14:01.118201     912 kubelet.go:2855] "SyncLoop ADD" source="api" pods=["lab/web-1"]\n'
+        'I0302 10:14:02.118201     912 kubelet.go:2855] "SyncLoop UPDATE" source="api" pods=["lab/web-1"]\n',
+        encoding="utf-8",
+    )
+    paste = (
+        "%%% pasted from a chat client %%%\n"
+        '>> multus says: failed to find plugin "macvlan" in path [/opt/cni/bin] (again)\n'
+    )
+    (root / "notes" / "ticket.txt").write_text(paste, encoding="utf-8")
+    bundle = tmp_path / "bundle.tar.gz"
+    with tarfile.open(bundle, "w:gz") as tar:
+        tar.add(root, arcname=".")
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    (loose / "kubelet.log").write_bytes((root / "node-1" / "kubelet.log").read_bytes())
+    (loose / "ticket.txt").write_text(paste, encoding="utf-8")
+
+    for diag in (mf.diagnose(str(bundle), year=2026), mf.diagnose(str(loose), year=2026)):
+        assert list(diag) == []
+        assert diag.stats["withdrawn_findings"] == 1
+        assert diag.stats["unparsed_lines"] == 2

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Final
 import regex
 
 from multus_forensics.classify.fallback import FALLBACK_FORMAT
-from multus_forensics.model import Event
 
 if TYPE_CHECKING:
     import polars as pl
@@ -84,15 +83,23 @@ _GENERIC_CAUSE: Final = "default_network_not_ready"
 
 
 @dataclass(frozen=True)
+class _Cited:
+    """What :func:`_raw_only` reads of a matched line."""
+
+    format: str
+    raw: str
+
+
+@dataclass(frozen=True)
 class _InputFacts:
     """What abstention needs to know about the input (the only place it reads the context)."""
 
     #: some event comes from, or names, Multus or its satellites
     multus_sign: bool
-    #: files in which a format recognised at least one record
-    recognised_files: frozenset[str]
-    #: the event at each (file, line)
-    by_line: dict[tuple[str, int], Event]
+    #: (file, member or "") in which a format recognised at least one record
+    recognised_files: frozenset[tuple[str, str]]
+    #: format and raw text at each (file, member or "", line) a finding matched
+    by_line: dict[tuple[str, str, int], _Cited]
 
 
 def multus_mentions() -> pl.Expr:
@@ -117,7 +124,7 @@ def _facts(ctx: Context, diagnosis: Diagnosis) -> _InputFacts:
     """The facts, read by expressions over the context's frame; events only for cited lines."""
     import polars as pl
 
-    def compute() -> tuple[bool, frozenset[str]]:
+    def compute() -> tuple[bool, frozenset[tuple[str, str]]]:
         mentions = multus_mentions()
         # the events already read (candidates, hits) first: one of them usually shows Multus,
         # which spares the scan of every text of the input
@@ -125,51 +132,75 @@ def _facts(ctx: Context, diagnosis: Diagnosis) -> _InputFacts:
         sign = bool(seen.select(mentions.any()).item()) or bool(
             ctx.frame.select(mentions.any()).item()
         )
-        # a file is recognised by a row in a known format, or a fallback row that says so in
-        # its fields: only rows not known to be in a format have their fields read
+        # a file (an archive member: they share the archive's name) is recognised by a row in a
+        # known format, or a fallback row that says so in its fields: only rows not known to be
+        # in a format have their fields read
         formatted = (pl.col("format") != FALLBACK_FORMAT).fill_null(False)
         says = pl.col("fields").str.contains(r'"fallback":\s*"line"')
-        files = {
-            *ctx.frame.filter(formatted).get_column("file").unique().to_list(),
-            *ctx.frame.filter(~formatted & says).get_column("file").unique().to_list(),
-        }
-        return sign, frozenset(files)
+        place = ("file", pl.col("member").fill_null("").alias("_m"))
+        frame = ctx.frame.lazy()
+        known = frame.filter(formatted).select(*place).unique()
+        told = frame.filter(~formatted).select(*place, "fields").filter(says).select("file", "_m")
+        files = pl.concat([known, told.unique()]).collect()
+        return sign, frozenset(files.iter_rows())
 
     sign, recognised = ctx.memo("abstain:facts", compute)
-    cited = {(e.file, e.line) for f in diagnosis.findings for e in f.evidence}
-    by_line: dict[tuple[str, int], Event] = {}
+    # only matched lines decide (see _raw_only); a bundle's members share its file name, so a
+    # place is (file, member, line)
+    cited = {
+        (e.file, e.member or "", e.line)
+        for f in diagnosis.findings
+        for e in f.evidence
+        if e.claim == "match"
+    }
+    by_line: dict[tuple[str, str, int], _Cited] = {}
     if cited:
         keys = pl.DataFrame(
-            sorted(cited), schema={"file": pl.String, "line": pl.Int64}, orient="row"
+            sorted(cited),
+            schema={"file": pl.String, "_m": pl.String, "line": pl.Int64},
+            orient="row",
         )
-        # rows on a cited line number first (an integer test), the (file, line) pairs among them:
-        # a struct of every row's file and line was the diagnosis's peak on a large log
+        # rows on a cited line number first (an integer test), then the cited places among
+        # them by a join: no event object is made, three columns are read
         lines = pl.col("line").is_in(keys.get_column("line").unique().implode())
-        near = (
-            ctx.frame.lazy().with_row_index("_pos").filter(lines).select("_pos", "file", "line")
-        ).collect()
-        wanted = pl.struct("file", "line").is_in(keys.to_struct().implode())
-        for v in ctx.views_at(near.filter(wanted).get_column("_pos").to_list()):
-            by_line[(v.event.file, v.event.line)] = v.event
+        rows = (
+            ctx.frame.lazy()
+            .filter(lines)
+            .select("file", pl.col("member").fill_null("").alias("_m"), "line", "format", "raw")
+            .join(keys.lazy(), on=["file", "_m", "line"])
+            .collect()
+        )
+        for file, member, line, fmt, raw in rows.iter_rows():
+            by_line[(file, member, line)] = _Cited(fmt, raw or "")
     return _InputFacts(sign, recognised, by_line)
+
+
+def _named(place: tuple[str, str]) -> str:
+    """The name of a file or archive member, whose suffix says what it holds."""
+    file, member = place
+    return member or file
 
 
 def _raw_only(finding: Finding, facts: _InputFacts) -> bool:
     """Every matched line of the finding comes from a file in which no format recognised
     anything (raw lines without a log header), or from a source-code file."""
-    matched = [facts.by_line.get((e.file, e.line)) for e in finding.evidence if e.claim == "match"]
+    matched = [
+        ((e.file, e.member or ""), facts.by_line.get((e.file, e.member or "", e.line)))
+        for e in finding.evidence
+        if e.claim == "match"
+    ]
     return bool(matched) and all(
-        e is not None
+        c is not None
         and (
             (
-                e.format == FALLBACK_FORMAT
-                and e.file not in facts.recognised_files
-                and not LOG_HEADER.match(e.raw)
+                c.format == FALLBACK_FORMAT
+                and place not in facts.recognised_files
+                and not LOG_HEADER.match(c.raw)
             )
             # a source file quoting error texts is read as pasted error lines at best
-            or (e.format in LOOSE_FORMATS and e.file.endswith(SOURCE_SUFFIXES))
+            or (c.format in LOOSE_FORMATS and _named(place).endswith(SOURCE_SUFFIXES))
         )
-        for e in matched
+        for place, c in matched
     )
 
 
