@@ -190,3 +190,22 @@ def test_empty_cni_result_cache_is_teardown_state_even_without_multus(real) -> N
     assert top.confidence >= 0.7
     assert not any("no sign of Multus" in r for r in top.reasons)
     assert top.count == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "pod"),
+    [
+        ("containerd_7689_crictl_runp_crio.txt", "nginx"),
+        ("containerd_cri_520_crictl_runs.txt", "nginx-sandbox"),
+    ],
+)
+def test_sandbox_run_by_hand_for_a_pod_the_api_lacks_is_pod_not_in_api(  # type: ignore[no-untyped-def]
+    real, name: str, pod: str
+) -> None:
+    """crictl sandboxes with made-up metadata: the CNI plugin's pod lookup gets a NotFound."""
+    found = mf.diagnose(str(real(name)), year=2022)
+    top = found[0]
+    assert (top.root_cause, top.rule) == ("pod_not_in_api", "POD-NOT-FOUND-CNI")
+    assert any("crictl ran the sandbox by hand" in r for r in top.reasons)
+    assert not any("no sign of Multus" in r for r in top.reasons)
+    assert f'pods "{pod}" not found' in top.evidence[0].text
