@@ -209,3 +209,55 @@ def test_sandbox_run_by_hand_for_a_pod_the_api_lacks_is_pod_not_in_api(  # type:
     assert any("crictl ran the sandbox by hand" in r for r in top.reasons)
     assert not any("no sign of Multus" in r for r in top.reasons)
     assert f'pods "{pod}" not found' in top.evidence[0].text
+
+
+def test_localised_journal_header_gives_the_year_and_names_its_zone(real) -> None:  # type: ignore[no-untyped-def]
+    """journalctl prints the header's weekday in the locale (``mer.``) and the times in local
+    time: the year comes from the header, and a run without a zone is told which one to pass."""
+    path = real("kubernetes_68885_fr_kubelet.journal")
+    log = mf.parse(str(path))
+    first = log.frame.row(0, named=True)
+    assert (first["time"], first["year_source"]) == (
+        datetime(2018, 9, 20, 16, 41, 5, 744437, tzinfo=UTC),
+        "file-header",
+    )
+    (note,) = [i for i in log.issues if i.severity == "warning"]
+    assert "CEST" in note.reason
+    assert "--tz" in note.reason
+    assert note.line is None
+    assert log.stats.files[0].header_lines == 1
+
+    paris = mf.parse(str(path), tz="Europe/Paris")
+    assert paris.frame.row(0, named=True)["time"] == datetime(
+        2018, 9, 20, 14, 41, 5, 744437, tzinfo=UTC
+    )
+    assert [i for i in paris.issues if i.severity == "warning"] == []
+
+
+def test_small_journals_parsed_together_each_name_their_zone(tmp_path: Path) -> None:
+    """Small files of one format are scanned as a batch: each still gets its own zone note."""
+    text = (REAL / "kubernetes_68885_fr_kubelet.journal").read_text(encoding="utf-8")
+    for name in ("node-a.journal", "node-b.journal"):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "node-c.journal").write_text(
+        text.replace("CEST", "UTC").replace("mer.", "Wed"), encoding="utf-8"
+    )
+    log = mf.parse(str(tmp_path))
+    noted = sorted(Path(i.file).name for i in log.issues if "--tz" in i.reason)
+    assert noted == ["node-a.journal", "node-b.journal"]
+    assert log.frame.get_column("year_source").unique().to_list() == ["file-header"]
+
+
+def test_journal_records_with_their_own_offset_get_no_zone_note(tmp_path: Path) -> None:
+    path = tmp_path / "iso.journal"
+    path.write_text(
+        "-- Journal begins at Mon 2026-03-09 09:00:01 CET, ends at Wed 2026-03-11 14:05:00 CET. --\n"
+        "2026-03-11T14:02:06+0100 edge-node-4 kubelet[1187]: I0311 14:02:06.114203    1187 "
+        'kubelet.go:2039] "SyncLoop ADD" source="api" pods=["perf/iperf-client"]\n',
+        encoding="utf-8",
+    )
+    log = mf.parse(str(path))
+    assert log.issues == []
+    assert log.frame.row(0, named=True)["time"] == datetime(
+        2026, 3, 11, 13, 2, 6, 114203, tzinfo=UTC
+    )

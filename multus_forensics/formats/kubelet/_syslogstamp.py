@@ -93,10 +93,12 @@ ISO_RE: Final = re.compile(
 MARKER_RE: Final = re.compile(r"-- (?P<text>.*?) ?--")
 BOOT_RE: Final = re.compile(r"Boot (?P<boot>[0-9a-f]{32})")
 #: journalctl's first line: ``-- Logs begin at Fri 2017-11-03 10:00:00 UTC, end at Mon ... --``
-#: (systemd < 246) or ``-- Journal begins at ..., ends at ... --``; its dates carry the year
+#: (systemd < 246) or ``-- Journal begins at ..., ends at ... --``; its dates carry the year. The
+#: weekday is the locale's (``mer.``, ``Mi``, ``수``), so any token that is not the date
 HEADER_RE: Final = re.compile(
-    r"(?:Logs begin|Journal begins) at \w+ (?P<begin>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)"
-    r"(?:[^,]*, ends? at \w+ (?P<end>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d))?"
+    r"(?:Logs begin|Journal begins) at (?:[^\s\d]\S* )?"
+    r"(?P<begin>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)"
+    r"(?:[^,]*, ends? at (?:[^\s\d]\S* )?(?P<end>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d))?"
 )
 #: markers that describe the file rather than record anything: header lines, not events
 HEADER_MARKERS: Final = ("logs-begin", "no-entries")
@@ -129,6 +131,26 @@ def header_anchor(head: list[str], zone: tzinfo) -> YearAnchor | None:
         except ValueError:
             return None
         return YearAnchor(reference=when, source="file-header", at_end=hit["end"] is not None)
+    return None
+
+
+#: the zone journalctl printed after the header's first date (``CEST``, ``UTC``, ``+0900``)
+_HEADER_ZONE: Final = re.compile(
+    r"(?:Logs begin|Journal begins) at (?:[^\s\d]\S* )?\d{4}-\d\d-\d\d \d\d:\d\d:\d\d "
+    r"(?P<zone>[A-Za-z][A-Za-z0-9]{1,5}|[+-]\d{2,4})\b"
+)
+#: zone names that mean the journal's times are already UTC
+UTC_NAMES: Final = frozenset({"UTC", "GMT", "Z", "+00", "+0000", "Etc"})
+
+
+def header_zone(head: list[str]) -> tuple[str, str] | None:
+    """(zone name, header line) when a journalctl header among ``head`` says its times are in
+    a zone other than UTC: journalctl prints local time, which a header-less reader takes as UTC."""
+    for line in head:
+        mk = MARKER_RE.fullmatch(line)
+        hit = _HEADER_ZONE.match(mk["text"]) if mk is not None else None
+        if hit is not None:
+            return None if hit["zone"] in UTC_NAMES else (hit["zone"], line)
     return None
 
 

@@ -35,9 +35,11 @@ from multus_forensics.formats.kubelet._syslogstamp import (
     ISO_RE,
     MARKER_RE,
     header_anchor,
+    header_zone,
     month_number,
     short_month,
 )
+from multus_forensics.model import ParseIssue, excerpt
 from multus_forensics.timeutil import zone_or_utc
 
 #: files at least this large take the compiled scanner; below, its setup (a few polars
@@ -84,8 +86,11 @@ class JournaldFormat(LogFormat):
 
         ctx = _own_anchor(src, ctx)
         if _journalvec.applies(src, ctx, VECTOR_MIN_LINES) and load("_kscan") is not None:
-            return _journalvec.parse_vectorised(src, ctx, self.name)
-        return _journalrec.parse_lines(src, ctx, self.name, enumerate(src.lines), None)
+            out = _journalvec.parse_vectorised(src, ctx, self.name)
+        else:
+            out = _journalrec.parse_lines(src, ctx, self.name, enumerate(src.lines), None)
+        out.issues.extend(zone_note(src, ctx, self.name))
+        return out
 
     def batchable(self, src: TextSource, ctx: ParseContext) -> bool:
         from multus_forensics.formats.kubelet import _journalbatch
@@ -108,7 +113,10 @@ class JournaldFormat(LogFormat):
         from multus_forensics.formats.kubelet import _journalbatch
 
         own = [_own_anchor(src, ctx) for src, ctx in zip(srcs, ctxs, strict=True)]
-        return _journalbatch.parse_batch(srcs, own, self.name, VECTOR_MIN_LINES)
+        outs = _journalbatch.parse_batch(srcs, own, self.name, VECTOR_MIN_LINES)
+        for src, ctx, out in zip(srcs, own, outs, strict=True):
+            out.issues.extend(zone_note(src, ctx, self.name))
+        return outs
 
 
 def _own_anchor(src: TextSource, ctx: ParseContext) -> ParseContext:
@@ -117,6 +125,32 @@ def _own_anchor(src: TextSource, ctx: ParseContext) -> ParseContext:
         anchor = header_anchor(src.head(3), zone_or_utc(ctx.tz))
         ctx = replace(ctx, year_anchor=anchor) if anchor is not None else ctx
     return ctx
+
+
+def zone_note(src: TextSource, ctx: ParseContext, fmt: str) -> list[ParseIssue]:
+    """A file-level warning when no zone was given and the journalctl header says the times
+    are local times of another zone: they are read as UTC, which shifts them against other
+    sources (a Multus log in UTC), so the user is told which zone to pass."""
+    if ctx.tz is not None:
+        return []
+    head = src.head(5)
+    found = header_zone(head)
+    # ``-o short-iso`` records carry their own offset: only zone-less stamps are read as UTC
+    if found is None or any(ISO_RE.match(line) for line in head):
+        return []
+    zone, line = found
+    return [
+        ParseIssue(
+            src.file,
+            src.member,
+            None,
+            f"journalctl printed these times in {zone} (its header says so); they are read as "
+            "UTC: pass the node's zone (--tz, tz=) to place them against other sources",
+            excerpt(line),
+            severity="warning",
+            format=fmt,
+        )
+    ]
 
 
 #: identifiers that are the kubelet: OpenShift's kubenswrapper, old hyperkube
