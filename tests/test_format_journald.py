@@ -346,3 +346,51 @@ def test_date_shaped_text_that_is_no_date_does_not_vote_for_a_year(tmp_path: Pat
     log = mf.parse(str(path))
     assert log.frame["time"].dt.year().to_list() == [2024, 2024]
     assert set(log.frame["year_source"].to_list()) == {"content"}
+
+
+SHORT_FULL = (
+    "Wed 2026-03-11 14:02:06.114203 CET edge-node-4 containerd[1187]: plain text from the runtime\n"
+    "Wed 2026-03-11 14:02:07 CET edge-node-4 kubelet[1190]: E0311 14:02:07.500000    1190 "
+    'pod_workers.go:1298] "Error syncing pod, skipping" err="failed to setup network" '
+    'pod="perf/iperf-client"\n'
+)
+# the same two instants in -o short-unix (13:02:06.114203 and 13:02:07 UTC)
+SHORT_UNIX = (
+    "1773234126.114203 edge-node-4 containerd[1187]: plain text from the runtime\n"
+    "1773234127 edge-node-4 kubelet[1190]: E0311 13:02:07.500000    1190 "
+    'pod_workers.go:1298] "Error syncing pod, skipping" err="failed to setup network" '
+    'pod="perf/iperf-client"\n'
+)
+
+
+def test_short_full_stamps_are_dated_by_their_own_year_in_the_zone_given(tmp_path: Path) -> None:
+    """``journalctl -o short-full``: a full date and a zone abbreviation, read in ``tz``."""
+    path = write(tmp_path, SHORT_FULL, "node.log")
+    paris = mf.parse(str(path), tz="Europe/Paris")
+    assert paris.stats.files[0].format == "journald"  # detected by content
+    assert paris.frame.get_column("time").to_list() == [
+        datetime(2026, 3, 11, 13, 2, 6, 114203, tzinfo=UTC),
+        datetime(2026, 3, 11, 13, 2, 7, 500000, tzinfo=UTC),  # the klog payload's own µs
+    ]
+    assert paris.frame.get_column("year_source").to_list() == [None, None]
+    assert paris.frame.get_column("pod").to_list() == [None, "iperf-client"]
+    assert paris.issues == []
+    # without a zone: read as UTC, and the file says which zone journalctl printed
+    bare = mf.parse(str(path))
+    assert bare.frame.get_column("time")[0] == datetime(2026, 3, 11, 14, 2, 6, 114203, tzinfo=UTC)
+    (note,) = bare.issues
+    assert note.severity == "warning"
+    assert "CET" in note.reason
+    utc = write(tmp_path, SHORT_FULL.replace(" CET ", " UTC "), "utc.log")
+    assert mf.parse(str(utc)).issues == []
+
+
+def test_short_unix_stamps_are_utc_instants(tmp_path: Path) -> None:
+    log = mf.parse(str(write(tmp_path, SHORT_UNIX, "node.log")))
+    assert log.stats.files[0].format == "journald"
+    assert log.frame.get_column("time").to_list() == [
+        datetime(2026, 3, 11, 13, 2, 6, 114203, tzinfo=UTC),
+        datetime(2026, 3, 11, 13, 2, 7, 500000, tzinfo=UTC),
+    ]
+    assert log.frame.get_column("source").to_list() == ["containerd", "kubelet"]
+    assert log.issues == []

@@ -24,11 +24,14 @@ from multus_forensics.formats.kubelet._klogfile import (
     local_to_utc,
 )
 from multus_forensics.formats.kubelet._syslogstamp import (
+    FULL_RE,
     HEADER_MARKERS,
     ISO_RE,
     MARKER_RE,
     SHORT_RE,
+    UNIX_RE,
     UNTAGGED_RE,
+    UTC_NAMES,
     marker_fields,
     month_number,
     pager_truncated,
@@ -58,7 +61,9 @@ class Record:
     payload: str
     month: int | None = None  # year-less stamps: month, day, h, m, s, us
     parts: LocalTime = (1, 1, 0, 0, 0, 0)
-    aware: datetime | None = None  # ISO stamps
+    aware: datetime | None = None  # ISO and epoch stamps, short-full stamps once zoned
+    #: ``-o short-full`` stamps: year, month, day, h, m, s, us in the zone the reader is given
+    full: tuple[int, int, int, int, int, int, int] | None = None
     marker: str | None = None
     notes: list[str] = field(default_factory=list)
     indent: int = 0
@@ -84,6 +89,19 @@ def _iso(stamp: str) -> datetime | None:
         return None
 
 
+def _full(m: re.Match[str]) -> tuple[int, int, int, int, int, int, int] | None:
+    """The ``-o short-full`` stamp's fields, None for an impossible date."""
+    full = (
+        int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"]),
+        int((m["us"] or "0").ljust(6, "0")),
+    )  # fmt: skip
+    try:
+        datetime(*full)
+    except ValueError:
+        return None
+    return full
+
+
 def split_record(line: str, i: int) -> Record | None:
     """A :class:`Record` for a syslog/journalctl line, None when the line is not one."""
     m = SHORT_RE.match(line) or UNTAGGED_RE.match(line)
@@ -101,6 +119,15 @@ def split_record(line: str, i: int) -> Record | None:
             (mon, int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"]), us),
         )
     elif (m := ISO_RE.match(line)) is not None and (aware := _iso(m["iso"])) is not None:
+        rec = Record([i], [line], m["host"], m["ident"], m["pid"], m["payload"] or "", aware=aware)
+    elif (m := FULL_RE.match(line)) is not None and (full := _full(m)) is not None:
+        rec = Record([i], [line], m["host"], m["ident"], m["pid"], m["payload"] or "", full=full)
+        rec.parts = full[1:]
+        if m["zone"] in UTC_NAMES:
+            rec.aware = datetime(*full, tzinfo=UTC)
+    elif (m := UNIX_RE.match(line)) is not None:
+        us = int((m["us"] or "0").ljust(6, "0"))
+        aware = datetime.fromtimestamp(int(m["epoch"]), UTC).replace(microsecond=us)
         rec = Record([i], [line], m["host"], m["ident"], m["pid"], m["payload"] or "", aware=aware)
     else:
         return None
@@ -313,6 +340,9 @@ def careful_rows(
     got = years_for_months([r.month or 1 for r in dated], ctx.year_anchor)
     years = {**known, **{r.idx[0]: y for r, y in zip(dated, got, strict=True)}}
     zone = zone_or_utc(ctx.tz)
+    for r in records:  # a short-full stamp names its zone by an abbreviation: read in the given one
+        if r.full is not None and r.aware is None:
+            r.aware = datetime(*r.full, tzinfo=zone)  # in its zone: a klog payload is read there
     rows = [_row(r, years.get(r.idx[0]), zone, ctx, src, fmt, issues) for r in records]
     rows.sort(key=lambda r: r["line"])
     return rows, issues, blank, headers

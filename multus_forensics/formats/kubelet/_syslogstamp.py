@@ -89,6 +89,15 @@ UNTAGGED_RE: Final = re.compile(
 ISO_RE: Final = re.compile(
     r"(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d))" + _TAIL, re.S
 )
+#: ``-o short-full``: ``Wed 2026-03-11 14:02:06[.114203] CET host ident[pid]:``, a local time whose
+#: zone is named by its abbreviation (the weekday is the locale's)
+FULL_RE: Final = re.compile(
+    r"(?P<wd>[^\s\d]\S*) (?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
+    r"(?:\.(?P<us>\d{1,6}))? (?P<zone>[A-Za-z][A-Za-z0-9]{1,5}|[+-]\d{2,4})" + _TAIL,
+    re.S,
+)
+#: ``-o short-unix``: ``1773237726.114203 host ident[pid]:``, seconds since the epoch (UTC)
+UNIX_RE: Final = re.compile(r"(?P<epoch>\d{9,11})(?:\.(?P<us>\d{1,6}))?" + _TAIL, re.S)
 #: ``-- Logs begin at ... --``, ``-- Boot 5c1e... --``, ``-- No entries --``, ``-- Reboot --``
 MARKER_RE: Final = re.compile(r"-- (?P<text>.*?) ?--")
 BOOT_RE: Final = re.compile(r"Boot (?P<boot>[0-9a-f]{32})")
@@ -144,11 +153,12 @@ UTC_NAMES: Final = frozenset({"UTC", "GMT", "Z", "+00", "+0000", "Etc"})
 
 
 def header_zone(head: list[str]) -> tuple[str, str] | None:
-    """(zone name, header line) when a journalctl header among ``head`` says its times are in
-    a zone other than UTC: journalctl prints local time, which a header-less reader takes as UTC."""
+    """(zone name, line) when a journalctl header (or an ``-o short-full`` record) among ``head``
+    says its times are in a zone other than UTC: journalctl prints local time, which a reader
+    given no zone takes as UTC."""
     for line in head:
         mk = MARKER_RE.fullmatch(line)
-        hit = _HEADER_ZONE.match(mk["text"]) if mk is not None else None
+        hit = _HEADER_ZONE.match(mk["text"]) if mk is not None else FULL_RE.match(line)
         if hit is not None:
             return None if hit["zone"] in UTC_NAMES else (hit["zone"], line)
     return None

@@ -32,8 +32,10 @@ from typing import Any, ClassVar, Final
 
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.kubelet._syslogstamp import (
+    FULL_RE,
     ISO_RE,
     MARKER_RE,
+    UNIX_RE,
     header_anchor,
     header_zone,
     month_number,
@@ -52,7 +54,7 @@ def is_record(line: str) -> bool:
     mon = short_month(line)
     if mon is not None:
         return month_number(mon) is not None
-    return ISO_RE.match(line) is not None
+    return any(r.match(line) is not None for r in (ISO_RE, FULL_RE, UNIX_RE))
 
 
 class JournaldFormat(LogFormat):
@@ -135,8 +137,9 @@ def zone_note(src: TextSource, ctx: ParseContext, fmt: str) -> list[ParseIssue]:
         return []
     head = src.head(5)
     found = header_zone(head)
-    # ``-o short-iso`` records carry their own offset: only zone-less stamps are read as UTC
-    if found is None or any(ISO_RE.match(line) for line in head):
+    # ``-o short-iso``/``short-unix`` records carry their own offset: only zone-less stamps
+    # (``short``, and ``short-full``'s abbreviations) are read as UTC
+    if found is None or any(ISO_RE.match(line) or UNIX_RE.match(line) for line in head):
         return []
     zone, line = found
     return [
@@ -144,8 +147,8 @@ def zone_note(src: TextSource, ctx: ParseContext, fmt: str) -> list[ParseIssue]:
             src.file,
             src.member,
             None,
-            f"journalctl printed these times in {zone} (its header says so); they are read as "
-            "UTC: pass the node's zone (--tz, tz=) to place them against other sources",
+            f"journalctl printed these times in {zone}; they are read as UTC: pass the node's "
+            "zone (--tz, tz=) to place them against other sources",
             excerpt(line),
             severity="warning",
             format=fmt,
