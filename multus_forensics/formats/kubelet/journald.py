@@ -1,7 +1,7 @@
 """journalctl / syslog text: kubelet, runtime and k3s records with a syslog prefix.
 
-Written by ``journalctl`` (``-o short``, ``short-precise``, ``short-iso``, ``short-iso-precise``)
-and by rsyslog into ``/var/log/messages`` or ``/var/log/syslog``; must-gathers keep it as
+Written by ``journalctl`` (``-o short``, ``short-precise``, ``short-iso``, ``short-iso-precise``,
+``short-full``, ``short-unix``) and by rsyslog into ``/var/log/messages`` or ``/var/log/syslog``; must-gathers keep it as
 ``host_service_logs/masters/kubelet_service.log``. Examples::
 
     -- Logs begin at Mon 2026-03-09 08:00:01 UTC, end at Wed 2026-03-11 14:05:00 UTC. --
@@ -11,9 +11,13 @@ and by rsyslog into ``/var/log/messages`` or ``/var/log/syslog``; must-gathers k
     2026-03-11T14:02:07+0100 edge-node-2 k3s[1844]: E0311 14:02:07.418552    1844 ...
     2026-03-11T14:02:07.418601+01:00 edge-node-2 containerd[1187]: time="..." level=error msg="..."
     5월 03 09:12:44 worker-1 kubelet[911]: I0503 09:12:44.000100     911 ...
+    Wed 2026-03-11 14:02:07.418601 CET edge-node-2 kubelet[2231]: E0311 14:02:07.418552    2231 ...
+    1773234127.418601 edge-node-2 kubelet[2231]: E0311 13:02:07.418552    2231 ...
 
 A ``-- Logs begin at ... --`` / ``-- Journal begins at ... --`` first line is the file's header:
-counted as a header line (not an event), its dates anchor the year of every year-less record.
+counted as a header line (not an event), its dates anchor the year of every year-less record
+(its weekday is the locale's). journalctl prints local times: when no zone is given and the
+header or a ``short-full`` stamp names one other than UTC, the file gets a warning naming it.
 The host field gives ``node`` per line (several nodes may interleave) and the syslog
 identifier gives ``source`` (kubelet for kubelet, kubenswrapper and hyperkube; crio, systemd,
 NetworkManager, kube-apiserver, bootkube.sh... as written; see :func:`payload_source`).
