@@ -67,6 +67,21 @@ def test_ocicni_pod_name_is_namespace_first() -> None:
     assert found["fields"]["cni_type"] == "multus"
 
 
+def test_ocicni_check_names_its_pod_and_unquoted_network() -> None:
+    """ocicni v0.5 logs ``Checking pod %s for CNI network %s (type=%v)``: the name unquoted."""
+    found = parse_logrus_payload(
+        f'time="2023-02-27 12:49:27.413436668Z" level=info msg="Checking pod lab_{POD} for CNI network multus-cni-network (type=multus)"'
+    )
+    assert found is not None
+    assert (found["kind"], found["namespace"], found["pod"], found["network"]) == (
+        "log",
+        "lab",
+        POD,
+        "multus-cni-network",
+    )
+    assert found["fields"]["cni_type"] == "multus"
+
+
 def test_got_pod_network_names_every_identity() -> None:
     found = parse_logrus_payload(
         f'time="2025-08-05T15:42:48.04893036+08:00" level=info msg="Got pod network &{{Name:{POD} Namespace:lab ID:{SB} UID:{UID} NetNS:/var/run/netns/x Networks:[]}}"'

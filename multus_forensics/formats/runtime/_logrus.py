@@ -113,9 +113,11 @@ _CRIO_NAME_RE: Final = re.compile(
     rf"k8s_(?P<pod>[^_\s]+)_(?P<ns>[^_\s]+)_(?P<uid>[0-9a-f-]{{36}})_(?P<attempt>\d+)"
     rf"\((?P<id>{_HEX64})\)"
 )
+#: ocicni (CRI-O): ``Adding pod ns_name to CNI network "net" (type=t)``, ``Deleting ... from``,
+#: and ``Checking pod ns_name for CNI network net (type=t)`` (its network name unquoted)
 _OCICNI_RE: Final = re.compile(
     r"^(?P<verb>Adding|Deleting|Checking) pod (?P<ns>[^_\s]+)_(?P<pod>\S+) "
-    r'(?:to|from) CNI network "(?P<net>[^"]*)"(?: \(type=(?P<type>[^)]*)\))?'
+    r'(?:to|from|for) CNI network (?:"(?P<net>[^"]*)"|(?P<bare>[^\s"]+))(?: \(type=(?P<type>[^)]*)\))?'
 )
 _GOT_NET_RE: Final = re.compile(
     r"^Got pod network &\{Name:(?P<pod>\S+) Namespace:(?P<ns>\S+) ID:(?P<id>[0-9a-f]+) "
@@ -176,7 +178,7 @@ def classify_runtime(msg: str, error: str | None) -> dict[str, Any]:
     ):
         out["kind"] = "runtime:network:destroy-failed"
     elif m := _OCICNI_RE.match(msg):
-        out.update(namespace=m["ns"], pod=m["pod"], network=m["net"])
+        out.update(namespace=m["ns"], pod=m["pod"], network=m["net"] or m["bare"])
         verb = m["verb"]
         out["kind"] = {"Adding": "runtime:cni:add", "Deleting": "runtime:cni:del"}.get(verb, "log")
         if m["type"]:
