@@ -13,6 +13,7 @@ import pytest
 from test_ingest_toyformat import toy_registry  # noqa: F401 - fixture
 
 from multus_forensics.cli import main
+from multus_forensics.commands._common import MAX_NOTE_LINES
 from multus_forensics.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,3 +222,40 @@ def test_error_runs_break_at_a_gap_another_reason_member_or_file_and_keep_every_
         (None, 1, None),
     ]
     assert sum(count for _, count, _ in runs) == len(issues)
+
+
+def test_a_note_about_a_whole_file_is_shown_on_stderr_and_gone_with_a_zone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The zone journalctl printed a journal's times in changes every time read from it."""
+    journal = tmp_path / "node.journal"
+    journal.write_text(
+        "-- Logs begin at mer. 2018-09-19 08:42:51 CEST. --\n"
+        "sept. 20 16:41:05 erebos kubelet[8665]: I0920 16:41:05.744437    8665 kubelet.go:1] hello\n",
+        encoding="utf-8",
+    )
+    assert main(["parse", str(journal), "-o", str(tmp_path / "a.jsonl")]) == 0
+    (note,) = capsys.readouterr().err.splitlines()
+    assert note.startswith(
+        f"multus-forensics: note: {journal}: journalctl printed these times in CEST"
+    )
+    assert (
+        main(["parse", str(journal), "--tz", "Europe/Paris", "-o", str(tmp_path / "b.jsonl")]) == 0
+    )
+    assert capsys.readouterr().err == ""
+
+
+def test_notes_past_the_cap_are_counted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for n in range(MAX_NOTE_LINES + 2):
+        (tmp_path / f"node{n}.journal").write_text(
+            "-- Logs begin at Wed 2026-03-11 08:42:51 CET. --\n"
+            f"Mar 11 16:41:0{n} node{n} kubelet[8665]: I0311 16:41:0{n}.744437    8665 kubelet.go:1] hi\n",
+            encoding="utf-8",
+        )
+    assert main(["parse", str(tmp_path), "-o", str(tmp_path / "a.jsonl")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == MAX_NOTE_LINES + 1
+    assert (
+        err[-1]
+        == "multus-forensics: ... and 2 more notes (multus-forensics parse --issues lists every issue)"
+    )

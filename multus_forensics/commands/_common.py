@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 #: error lines printed before the rest is summarised (``parse --issues`` lists them all)
 MAX_ERROR_LINES: Final = 20
+#: file-level notes (warnings about a whole file) printed to stderr before a count of the rest
+MAX_NOTE_LINES: Final = 5
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
@@ -139,6 +141,17 @@ def print_errors(log: EventLog | Sequence[ParseIssue], limit: int = MAX_ERROR_LI
         left = sum(count for _, count, _ in runs[limit:])
         print(
             f"multus-forensics: ... and {left} more errors "
+            "(multus-forensics parse --issues lists every issue)",
+            file=sys.stderr,
+        )
+    # notes about a whole file (the zone its times were printed in, year evidence that
+    # disagrees, a paste's stripped prefixes) change how every time of it reads: shown too
+    notes = [i for i in issues if i.severity == "warning" and i.line is None]
+    for note in notes[:MAX_NOTE_LINES]:
+        print(f"multus-forensics: note: {visible(str(note), layout=False)}", file=sys.stderr)
+    if len(notes) > MAX_NOTE_LINES:
+        print(
+            f"multus-forensics: ... and {len(notes) - MAX_NOTE_LINES} more notes "
             "(multus-forensics parse --issues lists every issue)",
             file=sys.stderr,
         )
