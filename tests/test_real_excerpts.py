@@ -261,3 +261,41 @@ def test_journal_records_with_their_own_offset_get_no_zone_note(tmp_path: Path) 
     assert log.frame.row(0, named=True)["time"] == datetime(
         2026, 3, 11, 13, 2, 6, 114203, tzinfo=UTC
     )
+
+
+#: line number → the namespace, pod, UID and container OpenShift's own collector tests expect
+OPENSHIFT_LOCATORS = {
+    1: ("openshift-monitoring", "prometheus-k8s-0", "a1947638-25c2-4fd8-b3c8-4dbaa666bc61", None),
+    7: (
+        "openshift-authentication",
+        "oauth-openshift-77f7b95df5-r4xf7",
+        "1af660b3-ac3a-4182-86eb-2f74725d8415",
+        "oauth-openshift",
+    ),
+    8: (
+        "openshift-marketplace",
+        "redhat-operators-4jpg4",
+        "0bac4741-a3bd-483c-b119-e97663d64024",
+        "registry-server",
+    ),
+    9: ("openshift-e2e-loki", "loki-promtail-plm74", "59b26cbf-3421-407c-98ee-986b5a091ef4", None),
+}
+OPENSHIFT_LINES = (REAL / "openshift_origin_kubeletlogcollector_lines.txt").read_text().splitlines()
+
+
+@pytest.mark.parametrize("number", range(1, len(OPENSHIFT_LINES) + 1))
+def test_openshift_ci_journal_lines_are_one_event_each_with_the_identities_openshift_reads(
+    tmp_path: Path, number: int
+) -> None:
+    path = tmp_path / "node.journal"
+    path.write_text(OPENSHIFT_LINES[number - 1] + "\n", encoding="utf-8")
+    log = mf.parse(str(path), year=2023)
+    assert log.issues == []
+    (row,) = log.frame.to_dicts()
+    ident = OPENSHIFT_LINES[number - 1].split(" ")[4].split("[")[0]
+    assert row["source"] == ("kubelet" if ident in ("kubenswrapper", "hyperkube") else ident)
+    assert row["time"].year == 2023
+    if number in OPENSHIFT_LOCATORS:
+        namespace, pod, uid, container = OPENSHIFT_LOCATORS[number]
+        assert (row["namespace"], row["pod"], row["pod_uid"]) == (namespace, pod, uid)
+        assert json.loads(row["fields"]).get("containerName") == container
