@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from multus_forensics.chain import ErrorChain, chain_json
 from multus_forensics.gcpause import gc_paused
-from multus_forensics.timeline._records import RANK, STATUS_KIND, Rec, split
+from multus_forensics.timeline._records import STATUS_KIND, Rec, split
 from multus_forensics.timeline.anomalies import (
     Anomaly,
     attempt_anomalies,
@@ -281,10 +281,11 @@ class Timelines:
                     if failing_if and adds
                     else None
                 )
+                sandboxes, netns, nodes = a.row_facts()
                 rows.append((
                     t.key[0], t.key[1], t.key[2], a.index,
-                    ",".join(a.sandbox_ids) or None, ",".join(a.netns) or None,
-                    ",".join(a.nodes) or None, start, end,
+                    ",".join(sandboxes) or None, ",".join(netns) or None,
+                    ",".join(nodes) or None, start, end,
                     _seconds(end - start) if end and start else None,
                     _seconds(nxt - end) if nxt and end else None,
                     a.outcome, a.outcome_inferred, *facts[:4], failing_if,
@@ -631,7 +632,7 @@ def build_timelines(
         attempts, index_of = finish_attempts(key, pieces, [parts.get(g) for g in gids], pod_level)
         attempt_of_gid.extend(index_of)
         t = PodTimeline(
-            key, sorted(by_pod[pid], key=RANK), attempts, pod_level,
+            key, by_pod[pid], attempts, pod_level,
             summary=summaries.get(pid, PodSummary()),
         )  # fmt: skip
         _add_order_and_anomalies(t, multus_names)
@@ -658,13 +659,19 @@ def _by_pod(
     key_of: list[PodKey] = list(pod_keys.select("k_ns", "k_pod", "k_uid").iter_rows())
     by_pod: list[list[Rec]] = [[] for _ in key_of]
     keys = keys.select("eid", pl.col("pid").cast(pl.Int64))
-    pid_of = dict(keys.join(ident.select("eid"), on="eid", how="semi").iter_rows())
-    for rec in recs:
-        pid = pid_of.get(rec.eid)
+    # ``ident`` has a row per record, in the records' order: each one's pid by one join; the
+    # records are dealt out in RANK order, so each pod's list is sorted once, here
+    pids = ident.select("eid").join(keys, on="eid", how="left", maintain_order="left")
+    pid_list = pids.get_column("pid").to_list()
+    for rec, pid in sorted(zip(recs, pid_list, strict=True), key=_rank_of_pair):
         if pid is not None:
             by_pod[pid].append(rec)
     plain = plain.join(keys, on="eid", how="inner")
     return key_of, by_pod, plain, keys
+
+
+def _rank_of_pair(pair: tuple[Rec, int | None]) -> int:
+    return pair[0].rank
 
 
 def _add_order_and_anomalies(t: PodTimeline, multus_names: set[str]) -> None:
