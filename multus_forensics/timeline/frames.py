@@ -403,19 +403,15 @@ class Timelines:
         if lines is not None:
             lines = lines.select(pl.col("file").cast(pl.String), pl.col("line").cast(pl.Int64))
             lines = lines.drop_nulls().unique()  # a null never matches, as in a join
-            cited = set(lines.iter_rows())
+            # the structured records at those lines, by a join (a finding may cite 100k lines)
+            at_recs = self._rec_index().join(lines, on=["file", "line"], how="semi")
+            cited = set(at_recs.get_column("eid").to_list())
             # only the timelines with a record at one of the lines: their anchors, not all
-            hit: set[int] = set()
+            hit = set(at_recs.get_column("p_pos").to_list())
             if self._plain is not None:
                 at = self._plain.join(lines, on=["file", "line"], how="semi")
                 hit.update(at.get_column("p_pos").to_list())
-            groups = [
-                [
-                    t for t in group
-                    if position[id(t)] in hit or any((r.file, r.line) in cited for r in t.recs)
-                ]
-                for group in groups
-            ]  # fmt: skip
+            groups = [[t for t in group if position[id(t)] in hit] for group in groups]
         picked = [(q, t) for q, group in enumerate(groups) for t in group]
         rows = []
         starts = []
@@ -426,7 +422,7 @@ class Timelines:
                 us = _us(start) if start is not None else None
                 starts.append((position[id(t)], a.index, p_idx, us))
             for rec in t.recs:
-                if cited is not None and (rec.file, rec.line) not in cited:
+                if cited is not None and rec.eid not in cited:
                     continue
                 rows.append(
                     (rec.eid, t.key[0], t.key[1], t.key[2], rec.sandbox_id,
@@ -473,6 +469,27 @@ class Timelines:
             pl.col("attempt").fill_null(0).alias("_index"),
         )
         return meta.sort("p_idx", "untimed", "_anchor", "_index", "_own", "file", "line")
+
+    def _rec_index(self) -> pl.DataFrame:
+        """``eid``, ``p_pos`` (position in ``timelines``), ``file`` and ``line`` of every
+        structured record: which timelines a set of cited lines touches, found by a join."""
+        import polars as pl
+
+        if "_recs" not in self._memo:
+            eids: list[int] = []
+            pos: list[int] = []
+            files: list[str] = []
+            lines: list[int] = []
+            for i, t in enumerate(self.timelines):
+                eids.extend(r.eid for r in t.recs)
+                pos.extend([i] * len(t.recs))
+                files.extend(r.file for r in t.recs)
+                lines.extend(r.line for r in t.recs)
+            self._memo["_recs"] = pl.DataFrame(
+                {"eid": eids, "p_pos": pos, "file": files, "line": lines},
+                schema={"eid": pl.Int64, "p_pos": pl.Int64, "file": pl.String, "line": pl.Int64},
+            )
+        return self._memo["_recs"]
 
     def _gather(self, meta: pl.DataFrame, *, keep_query: bool = False) -> pl.DataFrame:
         """The input rows of :meth:`_index` rows, by position (not a join with the whole
