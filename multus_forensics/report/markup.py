@@ -70,9 +70,7 @@ def table(
     # the cells are most of a page's tags: each written by one format, as ``tag`` writes it
     body = "".join(
         "<tr>"
-        + "".join(
-            (_NUM_CELL if i in numeric else _CELL).format(h(c)) for i, c in enumerate(row)
-        )
+        + "".join((_NUM_CELL if i in numeric else _CELL).format(h(c)) for i, c in enumerate(row))
         + "</tr>"
         for row in rows
     )

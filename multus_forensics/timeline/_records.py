@@ -354,6 +354,8 @@ def _shared(column: pl.Series) -> list[Any]:
     of records, and a datetime costs more to make than to look up."""
     import polars as pl
 
+    if column.len() and column.n_unique() == 1:  # a file's name, a journal's node, all null
+        return [column[0]] * column.len()
     if column.dtype == pl.Datetime("us", "UTC"):
         distinct = column.unique()
         if 2 * distinct.len() > column.len():
