@@ -11,7 +11,7 @@ so an unserialisable value fails with the standard library's own error.
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring  # type: ignore[attr-defined]  # untyped, C-backed
+from json.encoder import encode_basestring  # the C escaper when built
 from typing import Any
 
 _INF = float("inf")
