@@ -9,6 +9,7 @@ rule a plain line is placed by on a built timeline.
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -271,6 +272,34 @@ _NETNS_FIELDS = [
     '[{"netns": "/array"}]',
     "not json",
 ]
+#: a Multus add's fields as Multus logs a one-interface result (read by ``_RESULT_SHAPE``), and
+#: near misses of that shape that the JSON path or decoding must settle
+_MULTUS_RESULT = (
+    '{"conf": "macvlan-conf", "result": {"cniVersion":"0.3.1","interfaces":[{"name":"net1",'
+    '"mac":"be:01:7e:22:90:00","sandbox":"/var/run/netns/cni-2d1371c1"}],"ips":[{"version":"4",'
+    '"interface":0,"address":"10.244.0.2/24","gateway":"10.244.0.1"}],"dns":{}}}'
+)
+_NETNS_FIELDS += [
+    _MULTUS_RESULT,
+    _MULTUS_RESULT.replace(
+        '"ips":[{',
+        '"ips":[{"version":"6","interface":1,"address":"fd00::2/64","gateway":"fd00::1"},{',
+    ),
+    _MULTUS_RESULT.replace(
+        '"ips":[{"version":"4","interface":0,"address":"10.244.0.2/24","gateway":"10.244.0.1"}]',
+        '"ips":[]',
+    ),
+    _MULTUS_RESULT.replace("/var/run/netns/cni-2d1371c1", r"/var/run/netns/\u0063ni-escaped"),
+    _MULTUS_RESULT.replace("/var/run/netns/cni-2d1371c1", r"/var/run/netns/a\\b"),
+    _MULTUS_RESULT.replace("/var/run/netns/cni-2d1371c1", r"/var/run/netns/tab\there"),
+    _MULTUS_RESULT.replace("/var/run/netns/cni-2d1371c1", "/var/run/netns/raw\ttab"),
+    _MULTUS_RESULT.replace('"interface":0', '"interface":01'),
+    _MULTUS_RESULT.replace('"dns":{}}}', '"dns":{}}'),
+    _MULTUS_RESULT.replace('"dns":{}}}', '"dns":{}}}}'),
+    _MULTUS_RESULT.replace('"mac"', '"sandbox":"/first","mac"'),
+    _MULTUS_RESULT.replace('"conf": "macvlan-conf"', '"conf": "a"b"'),
+    _MULTUS_RESULT.replace("/var/run/netns/cni-2d1371c1", "/var/run/netns/ü-ñ"),
+]
 
 
 @pytest.mark.parametrize("kind", ["multus:add", "runtime:cni:add", "multus:request", "log", None])
@@ -291,6 +320,24 @@ def test_netns_read_by_json_path_is_what_decoding_the_fields_gives(kind: str | N
     # the ordinary shapes are read by path, not left to decoding
     assert known[_NETNS_FIELDS.index('{"netns": "/var/run/netns/cni-1"}')]
     assert known[12]
+    if kind == "multus:add":  # Multus' own shape by the regex, the value the path reads
+        assert values[_NETNS_FIELDS.index(_MULTUS_RESULT)] == "/var/run/netns/cni-2d1371c1"
+
+
+def test_multus_result_shape_reads_what_the_json_path_reads() -> None:
+    """Every text the shape matches is valid JSON whose path value is the capture."""
+    from multus_forensics.timeline._records import _RESULT_SHAPE
+
+    texts = pl.Series([t for t in _NETNS_FIELDS if t is not None])
+    frame = pl.DataFrame({"t": texts}).select(
+        pl.col("t"),
+        pl.col("t").str.extract(_RESULT_SHAPE, 1).alias("q"),
+        pl.col("t").str.json_path_match("$.result.interfaces[*].sandbox").alias("p"),
+    )
+    shaped = frame.filter(pl.col("q").is_not_null())
+    assert shaped.height == 4  # the shape, with two IPs, with none, with non-ASCII text
+    for text, q, p in shaped.iter_rows():
+        assert json.loads(text)["result"]["interfaces"][0]["sandbox"] == q == p
 
 
 @pytest.mark.parametrize("seed", range(5))

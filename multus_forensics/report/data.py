@@ -114,24 +114,27 @@ class ReportData:
 
     def to_json(self) -> dict[str, Any]:
         """``diagnose --json`` keys (findings, unclassified, stats) plus timelines and coverage."""
-        doc: dict[str, Any] = _jsonable(
-            {
-                "title": self.title,
-                **self.diagnosis,
-                "affected": {
-                    "pods": self.affected_pods,
-                    "nodes": self.affected_nodes,
-                    "nodes_by_root_cause": self.cause_nodes,
-                },
-                "timelines": self.timelines,
-                "failures": self.failures,
-                "coverage": self.coverage,
-                "issues": self.issues,
-                "inputs": self.inputs,
-                "notes": self.notes,
-            }
-        )
+        doc: dict[str, Any] = _jsonable(self.json_document())
         return doc
+
+    def json_document(self) -> dict[str, Any]:
+        """:meth:`to_json` before its values are made JSON types (mappings, tuples, dates):
+        ``report.jsontext.dumps_indented(..., jsonable=True)`` converts them as it writes."""
+        return {
+            "title": self.title,
+            **self.diagnosis,
+            "affected": {
+                "pods": self.affected_pods,
+                "nodes": self.affected_nodes,
+                "nodes_by_root_cause": self.cause_nodes,
+            },
+            "timelines": self.timelines,
+            "failures": self.failures,
+            "coverage": self.coverage,
+            "issues": self.issues,
+            "inputs": self.inputs,
+            "notes": self.notes,
+        }
 
 
 def headline(finding: dict[str, Any], data: ReportData) -> str:

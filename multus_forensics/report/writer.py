@@ -52,10 +52,12 @@ def render(data: ReportData, fmt: ReportFormat, *, index_link: str | None = None
 
         return visible(render_markdown(data, index_link=index_link))
     if fmt == "json":
-        doc = data.to_json()
+        from multus_forensics.report.jsontext import dumps_indented
+
+        doc = data.json_document()
         if index_link:
             doc["index"] = index_link
-        return json_visible(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
+        return json_visible(dumps_indented(doc, jsonable=True)) + "\n"
     raise InputError(f"unknown report format {fmt!r}; use html, md or json")
 
 

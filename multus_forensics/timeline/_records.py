@@ -210,6 +210,19 @@ def _has_netns(kind: str) -> bool:
     return kind.startswith(("multus:", "runtime:cni"))
 
 
+#: a JSON string without escapes or control characters, and a JSON integer
+_STR: Final = r'"[^"\\\x00-\x1f]*"'
+_INT: Final = r"-?(?:0|[1-9][0-9]*)"
+_IP: Final = rf'\{{"version":{_STR},"interface":{_INT},"address":{_STR},"gateway":{_STR}\}}'
+#: a Multus add's ``fields`` whole, as Multus logs a one-interface CNI result (the sandbox
+#: path captured): nothing in it can be escaped, nested or repeated differently
+_RESULT_SHAPE: Final = (
+    rf'^\{{"conf": {_STR}, "result": \{{"cniVersion":{_STR},"interfaces":\[\{{"name":{_STR},'
+    rf'"mac":{_STR},"sandbox":"([^"\\\x00-\x1f]*)"\}}\],"ips":\[(?:{_IP}(?:,{_IP})*)?\],'
+    r'"dns":\{\}\}\}$'
+)
+
+
 def netns_column(rows: pl.DataFrame) -> tuple[list[bool], list[str | None]]:
     """:func:`_netns` of every row of ``rows`` (``kind``, ``fields``) read by JSON path over the
     column, and whether that reading is certain; :func:`_enrich` decodes the others.
@@ -253,11 +266,15 @@ def netns_column(rows: pl.DataFrame) -> tuple[list[bool], list[str | None]]:
         from_result.alias("res"),
         (plain & (n_netns == 0) & (n_sandbox == 0)).alias("none"),
     )
-    # a JSON path only on the rows it can settle (a path query parses the whole text)
+    # a JSON path only on the rows it can settle (a path query parses the whole text); a Multus
+    # add's result in the exact shape Multus logs it is read by one regex that spells that
+    # shape whole (so the text is valid JSON and the capture is the path's value)
+    res = marks.filter("res").with_columns(t.str.extract(_RESULT_SHAPE, 1).alias("q"))
     read = pl.concat(
         [
             marks.filter("own").select("i", t.str.json_path_match("$.netns").alias("v")),
-            marks.filter("res").select(
+            res.filter(pl.col("q").is_not_null()).select("i", pl.col("q").alias("v")),
+            res.filter(pl.col("q").is_null()).select(
                 "i", t.str.json_path_match("$.result.interfaces[*].sandbox").alias("v")
             ),
         ]
@@ -354,6 +371,8 @@ def _shared(column: pl.Series) -> list[Any]:
     of records, and a datetime costs more to make than to look up."""
     import polars as pl
 
+    if column.len() and column.n_unique() == 1:  # a file's name, a journal's node, all null
+        return [column[0]] * column.len()
     if column.dtype == pl.Datetime("us", "UTC"):
         distinct = column.unique()
         if 2 * distinct.len() > column.len():

@@ -152,6 +152,21 @@ class Attempt:
         own = [r.eid for r in self.recs]
         return own + self.plain.eids.to_list() if self.plain is not None else own
 
+    def row_facts(self) -> tuple[list[str], list[str], list[str]]:
+        """:attr:`sandbox_ids`, :attr:`netns` and :attr:`nodes` from one pass over the records
+        (a frame row reads all three of each of a node's thousands of attempts)."""
+        sandboxes: dict[str, None] = {}
+        netns: dict[str, None] = {}
+        nodes = set(self.plain.nodes) if self.plain is not None else set()
+        for rec in self.recs:
+            if rec.sandbox_id and rec.count == 1:
+                sandboxes[rec.sandbox_id] = None
+            if rec.netns:
+                netns[rec.netns] = None
+            if rec.node:
+                nodes.add(rec.node)
+        return list(sandboxes), list(netns), sorted(nodes)
+
     @property
     def error(self) -> ErrorChain | None:
         """The most complete chain among the attempt's failures (untruncated, most layers)."""
@@ -461,8 +476,10 @@ def finish_attempts(
     """Attempts in start order (plain records included) with failures and outcomes, and the
     attempt index of each piece; ``plain[i]`` is what placement gave ``pieces[i]``."""
 
+    ranked = [sorted(piece.recs, key=RANK) for piece in pieces]
+
     def first_key(i: int) -> tuple[int, int, str, int]:
-        own = sort_key(min(pieces[i].recs, key=RANK))
+        own = sort_key(ranked[i][0])
         part = plain[i]
         if part is None or part.key is None:
             return own
@@ -472,7 +489,7 @@ def finish_attempts(
     attempts = []
     index_of = [0] * len(pieces)
     for n, i in enumerate(order, start=1):
-        attempt = Attempt(key, sorted(pieces[i].recs, key=RANK), index=n, plain=plain[i])
+        attempt = Attempt(key, ranked[i], index=n, plain=plain[i])
         attempt.failures = _failures(attempt.recs)
         attempt.outcome = _outcome(attempt)
         attempts.append(attempt)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from multus_forensics.chain import ErrorChain, chain_json
 from multus_forensics.gcpause import gc_paused
-from multus_forensics.timeline._records import RANK, STATUS_KIND, Rec, split
+from multus_forensics.timeline._records import STATUS_KIND, Rec, split
 from multus_forensics.timeline.anomalies import (
     Anomaly,
     attempt_anomalies,
@@ -281,10 +281,11 @@ class Timelines:
                     if failing_if and adds
                     else None
                 )
+                sandboxes, netns, nodes = a.row_facts()
                 rows.append((
                     t.key[0], t.key[1], t.key[2], a.index,
-                    ",".join(a.sandbox_ids) or None, ",".join(a.netns) or None,
-                    ",".join(a.nodes) or None, start, end,
+                    ",".join(sandboxes) or None, ",".join(netns) or None,
+                    ",".join(nodes) or None, start, end,
                     _seconds(end - start) if end and start else None,
                     _seconds(nxt - end) if nxt and end else None,
                     a.outcome, a.outcome_inferred, *facts[:4], failing_if,
@@ -402,19 +403,15 @@ class Timelines:
         if lines is not None:
             lines = lines.select(pl.col("file").cast(pl.String), pl.col("line").cast(pl.Int64))
             lines = lines.drop_nulls().unique()  # a null never matches, as in a join
-            cited = set(lines.iter_rows())
+            # the structured records at those lines, by a join (a finding may cite 100k lines)
+            at_recs = self._rec_index().join(lines, on=["file", "line"], how="semi")
+            cited = set(at_recs.get_column("eid").to_list())
             # only the timelines with a record at one of the lines: their anchors, not all
-            hit: set[int] = set()
+            hit = set(at_recs.get_column("p_pos").to_list())
             if self._plain is not None:
                 at = self._plain.join(lines, on=["file", "line"], how="semi")
                 hit.update(at.get_column("p_pos").to_list())
-            groups = [
-                [
-                    t for t in group
-                    if position[id(t)] in hit or any((r.file, r.line) in cited for r in t.recs)
-                ]
-                for group in groups
-            ]  # fmt: skip
+            groups = [[t for t in group if position[id(t)] in hit] for group in groups]
         picked = [(q, t) for q, group in enumerate(groups) for t in group]
         rows = []
         starts = []
@@ -425,7 +422,7 @@ class Timelines:
                 us = _us(start) if start is not None else None
                 starts.append((position[id(t)], a.index, p_idx, us))
             for rec in t.recs:
-                if cited is not None and (rec.file, rec.line) not in cited:
+                if cited is not None and rec.eid not in cited:
                     continue
                 rows.append(
                     (rec.eid, t.key[0], t.key[1], t.key[2], rec.sandbox_id,
@@ -472,6 +469,27 @@ class Timelines:
             pl.col("attempt").fill_null(0).alias("_index"),
         )
         return meta.sort("p_idx", "untimed", "_anchor", "_index", "_own", "file", "line")
+
+    def _rec_index(self) -> pl.DataFrame:
+        """``eid``, ``p_pos`` (position in ``timelines``), ``file`` and ``line`` of every
+        structured record: which timelines a set of cited lines touches, found by a join."""
+        import polars as pl
+
+        if "_recs" not in self._memo:
+            eids: list[int] = []
+            pos: list[int] = []
+            files: list[str] = []
+            lines: list[int] = []
+            for i, t in enumerate(self.timelines):
+                eids.extend(r.eid for r in t.recs)
+                pos.extend([i] * len(t.recs))
+                files.extend(r.file for r in t.recs)
+                lines.extend(r.line for r in t.recs)
+            self._memo["_recs"] = pl.DataFrame(
+                {"eid": eids, "p_pos": pos, "file": files, "line": lines},
+                schema={"eid": pl.Int64, "p_pos": pl.Int64, "file": pl.String, "line": pl.Int64},
+            )
+        return self._memo["_recs"]
 
     def _gather(self, meta: pl.DataFrame, *, keep_query: bool = False) -> pl.DataFrame:
         """The input rows of :meth:`_index` rows, by position (not a join with the whole
@@ -631,7 +649,7 @@ def build_timelines(
         attempts, index_of = finish_attempts(key, pieces, [parts.get(g) for g in gids], pod_level)
         attempt_of_gid.extend(index_of)
         t = PodTimeline(
-            key, sorted(by_pod[pid], key=RANK), attempts, pod_level,
+            key, by_pod[pid], attempts, pod_level,
             summary=summaries.get(pid, PodSummary()),
         )  # fmt: skip
         _add_order_and_anomalies(t, multus_names)
@@ -658,13 +676,19 @@ def _by_pod(
     key_of: list[PodKey] = list(pod_keys.select("k_ns", "k_pod", "k_uid").iter_rows())
     by_pod: list[list[Rec]] = [[] for _ in key_of]
     keys = keys.select("eid", pl.col("pid").cast(pl.Int64))
-    pid_of = dict(keys.join(ident.select("eid"), on="eid", how="semi").iter_rows())
-    for rec in recs:
-        pid = pid_of.get(rec.eid)
+    # ``ident`` has a row per record, in the records' order: each one's pid by one join; the
+    # records are dealt out in RANK order, so each pod's list is sorted once, here
+    pids = ident.select("eid").join(keys, on="eid", how="left", maintain_order="left")
+    pid_list = pids.get_column("pid").to_list()
+    for rec, pid in sorted(zip(recs, pid_list, strict=True), key=_rank_of_pair):
         if pid is not None:
             by_pod[pid].append(rec)
     plain = plain.join(keys, on="eid", how="inner")
     return key_of, by_pod, plain, keys
+
+
+def _rank_of_pair(pair: tuple[Rec, int | None]) -> int:
+    return pair[0].rank
 
 
 def _add_order_and_anomalies(t: PodTimeline, multus_names: set[str]) -> None:
