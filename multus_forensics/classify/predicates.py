@@ -35,7 +35,15 @@ class Hit:
     match: regex.Match[str]
 
 
-Outcome = bool | list["EventView"]
+class Rows(tuple[int, ...]):
+    """Context positions of rows that prove a claim, when no predicate reads their views: the
+    engine writes their evidence from the frame's columns (an attempt's known add order cites
+    every add of it; a Multus log's attempts cite tens of thousands of adds)."""
+
+    __slots__ = ()
+
+
+Outcome = bool | list["EventView"] | Rows
 Predicate = Callable[["Context", Hit], Outcome]
 
 #: CNI config names of the usual cluster-default networks (the primary CNI, not a NAD)
@@ -159,15 +167,13 @@ def order_known_without_reentry(ctx: Context, hit: Hit) -> Outcome:
     if not own or _reentries(ctx, hit):
         return False
     first = own[0]
-    # every attempt's add rows become views in one batch: hits ask attempt after attempt
-    ctx.memo("add-row-views", lambda: ctx.views_at(sorted(_add_row_positions(ctx))))
-    return _attempt_views(
-        ctx, "rows", first, lambda: [ctx.order.view_index(r.rec.eid) for r in first.rows]
+    # the rows are only cited, never read here: positions, one object per attempt (every hit
+    # in it asks again), whose evidence is written from the columns
+    rows: Rows = ctx.memo(
+        f"attempt:rows:{id(first)}",
+        lambda: Rows(ctx.order.view_index(r.rec.eid) for r in first.rows),
     )
-
-
-def _add_row_positions(ctx: Context) -> set[int]:
-    return {ctx.order.view_index(r.rec.eid) for a in ctx.order.attempts for r in a.rows}
+    return rows
 
 
 def colliding_name_from_other_attachment(ctx: Context, hit: Hit) -> Outcome:
