@@ -190,9 +190,10 @@ def _evidence_array(items: Sequence[Evidence]) -> Iterator[str]:
     written from its fields as ``json.dumps`` writes its dict (same keys, separators and string
     escapes): a Multus log's finding cites tens of thousands of records, and a dict, a dumps
     call and a visibility pass per item were a tenth of the run."""
+    places: dict[tuple[str, str | None], tuple[str, str, str]] = {}
     yield "["
     for start in range(0, len(items), EVIDENCE_CHUNK):
-        chunk = ", ".join(map(_evidence_json, items[start : start + EVIDENCE_CHUNK]))
+        chunk = ", ".join(_evidence_json(e, places) for e in items[start : start + EVIDENCE_CHUNK])
         yield (", " if start else "") + chunk
     yield "]"
 
@@ -204,16 +205,26 @@ def _string(text: str) -> str:
     return out if out.isascii() and "\x7f" not in out else json_visible(out)
 
 
-def _evidence_json(e: Evidence) -> str:
-    """``json_visible(json.dumps(e.to_dict(), ensure_ascii=False))`` (the window is often the
-    whole record: then it is escaped once)."""
+def _evidence_json(e: Evidence, places: dict[tuple[str, str | None], tuple[str, str, str]]) -> str:
+    """``json_visible(json.dumps(e.to_dict(), ensure_ascii=False))``. The window is often the
+    whole record (then it is escaped once); ``places`` keeps each (file, member)'s escaped
+    strings, and ``where`` is that prefix with ``:line`` (digits need no escape)."""
+    place = places.get((e.file, e.member))
+    if place is None:
+        member = "null" if e.member is None else _string(e.member)
+        prefix = _string(e.file + (f"!{e.member}" if e.member else ""))[:-1]
+        place = places[(e.file, e.member)] = (_string(e.file), member, prefix)
+    file, member, prefix = place
     text = _string(e.text)
     full = text if not e.full or e.full == e.text else _string(e.full)
-    member = "null" if e.member is None else _string(e.member)
-    line = int.__repr__(e.line) if type(e.line) is int else json.dumps(e.line)
+    if type(e.line) is int:
+        line = int.__repr__(e.line)
+        where = f'{prefix}:{line}"'
+    else:
+        line, where = json.dumps(e.line), _string(e.where)
     return (
-        f'{{"where": {_string(e.where)}, "file": {_string(e.file)}, "member": {member}, '
-        f'"line": {line}, "text": {text}, "full_text": {full}, "claim": {_string(e.claim)}}}'
+        f'{{"where": {where}, "file": {file}, "member": {member}, "line": {line}, '
+        f'"text": {text}, "full_text": {full}, "claim": {_string(e.claim)}}}'
     )
 
 
