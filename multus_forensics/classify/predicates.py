@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import regex
 
@@ -130,8 +130,20 @@ def _reentries(ctx: Context, hit: Hit) -> list[list[EventView]]:
         return out
 
     # asked by four predicates for each hit (the answer is the event's): once per event
-    found: list[list[EventView]] = ctx.memo(f"reentries:{view.index}", compute)
+    known = _by_event(ctx, "reentries")
+    found: list[list[EventView]] | None = known.get(view.index)
+    if found is None:
+        found = known[view.index] = compute()
     return found
+
+
+def _by_event(ctx: Context, question: str) -> dict[int, Any]:
+    """The answers to ``question`` so far, by event position (one dict per diagnosis: a memo
+    key made per hit and question cost as much as the answers themselves)."""
+    answers: dict[int, Any] | None = ctx.cache.get(question)
+    if answers is None:
+        answers = ctx.cache[question] = {}
+    return answers
 
 
 def self_delegation_reentry(ctx: Context, hit: Hit) -> Outcome:
@@ -181,10 +193,13 @@ def colliding_name_from_other_attachment(ctx: Context, hit: Hit) -> Outcome:
     (another NAD, or the default network for eth0), with no re-entry: a duplicate request."""
     if _reentries(ctx, hit) or nested_multus_delegate(ctx, hit):
         return False
+    own = ctx.order.own(hit.view.index)
+    if not own:
+        return False
     from multus_forensics.classify.addorder import other_attachment_rows
 
     interface, network = _failing_interface(hit), hit.view.network
-    for attempt in ctx.order.own(hit.view.index):
+    for attempt in own:
         rows: list[AddRow] = ctx.memo(
             f"other-rows:{id(attempt)}:{interface}:{network}",
             partial(other_attachment_rows, attempt, interface, network),
@@ -219,7 +234,11 @@ def nested_multus_delegate(ctx: Context, hit: Hit) -> Outcome:
         return any(t.count(_NESTED_LITERAL) > 1 and _NESTED.search(t) for t in texts)
 
     # asked by four predicates of two rules for each hit: answered once per event
-    return bool(ctx.memo(f"nested:{view.index}", compute))
+    known = _by_event(ctx, "nested")
+    found: bool | None = known.get(view.index)
+    if found is None:
+        found = known[view.index] = bool(compute())
+    return found
 
 
 def failing_ifname_is_default(ctx: Context, hit: Hit) -> Outcome:
