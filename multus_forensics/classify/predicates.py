@@ -8,7 +8,7 @@ matched error line.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
@@ -97,41 +97,27 @@ def _multus_config_rows() -> pl.Expr:
     )
 
 
-def _attempt_views(
-    ctx: Context, what: str, attempt: AttemptOrder, positions: Callable[[], Iterable[int]]
-) -> list[EventView]:
-    """Views of an attempt's records, made once per diagnosis (every hit in it asks again)."""
-    found: list[EventView] = ctx.memo(
-        f"attempt:{what}:{id(attempt)}", lambda: ctx.views_at(positions())
-    )
-    return found
+def _reentry_rows(ctx: Context, attempt: AttemptOrder) -> Rows:
+    """An attempt's re-entry as positions, one object per diagnosis (every hit in the attempt
+    asks again, and the engine merges one object once)."""
+    rows: Rows = ctx.memo(f"attempt:reentry:{id(attempt)}", lambda: Rows(attempt.reentry))
+    return rows
 
 
-def _reentry_positions(ctx: Context) -> set[int]:
-    """Every event of every re-entry: their views are made in one batch, not per attempt."""
-    return {i for a in ctx.order.attempts for i in a.reentry}
-
-
-def _reentry_of(attempt: AttemptOrder) -> tuple[int, ...]:
-    return attempt.reentry
-
-
-def _reentries(ctx: Context, hit: Hit) -> list[list[EventView]]:
+def _reentries(ctx: Context, hit: Hit) -> list[Rows]:
     """Re-entry sequences (default interface, secondaries, its re-add via multus) in the
-    attempts related to the hit, as the timeline ordered them for every add source."""
+    attempts related to the hit, as the timeline ordered them for every add source: positions,
+    since only the last one's is compared and all are cited (their evidence is read from the
+    columns, so a log where every attempt re-enters makes no view of them)."""
     view = hit.view
 
-    def compute() -> list[list[EventView]]:
-        out = []
-        ctx.memo("reentry-views", lambda: ctx.views_at(sorted(_reentry_positions(ctx))))
-        for attempt in ctx.order.of_event(view.index, view.pod):
-            if attempt.reentry:  # the same attempt answers many hits: its views are made once
-                out.append(_attempt_views(ctx, "reentry", attempt, partial(_reentry_of, attempt)))
-        return out
+    def compute() -> list[Rows]:
+        attempts = ctx.order.of_event(view.index, view.pod)
+        return [_reentry_rows(ctx, a) for a in attempts if a.reentry]
 
     # asked by four predicates for each hit (the answer is the event's): once per event
     known = _by_event(ctx, "reentries")
-    found: list[list[EventView]] | None = known.get(view.index)
+    found: list[Rows] | None = known.get(view.index)
     if found is None:
         found = known[view.index] = compute()
     return found
@@ -155,7 +141,7 @@ def self_delegation_reentry(ctx: Context, hit: Hit) -> Outcome:
 def is_reentry_add(ctx: Context, hit: Hit) -> Outcome:
     """This ``Add`` event is the re-entry itself (the default interface coming back via multus)."""
     for seq in _reentries(ctx, hit):
-        if seq[-1] is hit.view:
+        if seq[-1] == hit.view.index:
             return seq
     return False
 

@@ -18,7 +18,7 @@ import json
 import sys
 import textwrap
 from collections.abc import Iterable, Iterator, Sequence
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Final
 
 from multus_forensics.commands._common import (
