@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 import regex
@@ -123,10 +122,11 @@ def _reentries(ctx: Context, hit: Hit) -> list[Rows]:
     return found
 
 
-def _by_event(ctx: Context, question: str) -> dict[int, Any]:
-    """The answers to ``question`` so far, by event position (one dict per diagnosis: a memo
-    key made per hit and question cost as much as the answers themselves)."""
-    answers: dict[int, Any] | None = ctx.cache.get(question)
+def _by_event(ctx: Context, question: str) -> dict[Any, Any]:
+    """The answers to ``question`` so far, by event position (or the key the question is asked
+    by): one dict per diagnosis, since a memo key made per hit and question cost as much as
+    the answers themselves."""
+    answers: dict[Any, Any] | None = ctx.cache.get(question)
     if answers is None:
         answers = ctx.cache[question] = {}
     return answers
@@ -182,17 +182,27 @@ def colliding_name_from_other_attachment(ctx: Context, hit: Hit) -> Outcome:
     own = ctx.order.own(hit.view.index)
     if not own:
         return False
-    from multus_forensics.classify.addorder import other_attachment_rows
-
     interface, network = _failing_interface(hit), hit.view.network
+    if not interface or not network:
+        return False  # (other_attachment_rows finds none)
+    # each attempt's rows per (interface, network): hits of one attempt collide alike
+    known = _by_event(ctx, "other-rows")
     for attempt in own:
-        rows: list[AddRow] = ctx.memo(
-            f"other-rows:{id(attempt)}:{interface}:{network}",
-            partial(other_attachment_rows, attempt, interface, network),
-        )
+        key = (id(attempt), interface, network)
+        rows: list[AddRow] | None = known.get(key)
+        if rows is None:
+            rows = known[key] = _other_attachment_rows(attempt, interface, network)
         if rows:
             return ctx.views_at(ctx.order.view_index(r.rec.eid) for r in rows)
     return False
+
+
+def _other_attachment_rows(
+    attempt: AttemptOrder, interface: str | None, network: str | None
+) -> list[AddRow]:
+    from multus_forensics.classify.addorder import other_attachment_rows
+
+    return other_attachment_rows(attempt, interface, network)
 
 
 def self_delegating_config(ctx: Context, hit: Hit) -> Outcome:
