@@ -70,11 +70,15 @@ class AddOrder:
         return self.to_view[eid]
 
     @cached_property
-    def _by_event(self) -> dict[int, list[AttemptOrder]]:
-        out: dict[int, list[AttemptOrder]] = {}
+    def _by_event(self) -> dict[int, tuple[AttemptOrder, ...]]:
+        """Event position -> the attempts holding it, in attempt order (by set and dict
+        operations per attempt, not a step per member: a Multus log's attempts hold every row)."""
+        out: dict[int, tuple[AttemptOrder, ...]] = {}
         for a in self.attempts:
-            for i in a.members:
-                out.setdefault(i, []).append(a)
+            one = (a,)
+            before = {i: out[i] for i in a.members & out.keys()}
+            out.update(dict.fromkeys(a.members, one))
+            out.update((i, held + one) for i, held in before.items())
         return out
 
     @cached_property

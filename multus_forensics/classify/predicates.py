@@ -167,10 +167,11 @@ def order_known_without_reentry(ctx: Context, hit: Hit) -> Outcome:
     first = own[0]
     # the rows are only cited, never read here: positions, one object per attempt (every hit
     # in it asks again), whose evidence is written from the columns
-    rows: Rows = ctx.memo(
-        f"attempt:rows:{id(first)}",
-        lambda: Rows(ctx.order.view_index(r.rec.eid) for r in first.rows),
-    )
+    known = _by_event(ctx, "attempt-rows")
+    rows: Rows | None = known.get(id(first))
+    if rows is None:
+        to_view = ctx.order.to_view
+        rows = known[id(first)] = Rows([to_view[r.rec.eid] for r in first.rows])
     return rows
 
 
