@@ -137,9 +137,7 @@ def _facts(ctx: Context, diagnosis: Diagnosis) -> _InputFacts:
 
     sign, recognised = ctx.memo("abstain:facts", compute)
     # only matched lines are looked up (see _raw_only): a finding may cite every add as context
-    cited = {
-        (e.file, e.line) for f in diagnosis.findings for e in f.evidence if e.claim == "match"
-    }
+    cited = {(e.file, e.line) for f in diagnosis.findings for e in f.evidence if e.claim == "match"}
     by_line: dict[tuple[str, int], Event] = {}
     if cited:
         keys = pl.DataFrame(

@@ -252,9 +252,7 @@ def _adjusted(hit: Hit, ctx: Context) -> tuple[float, list[str], list[list[Event
     return conf, reasons, extra
 
 
-def _score(
-    hits: list[Hit], ctx: Context
-) -> tuple[float, list[str], dict[int, EventView | None]]:
+def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], dict[int, EventView | None]]:
     best: tuple[float, list[str]] | None = None
     #: position -> its view, or None for a row cited by position only (:class:`Rows`)
     extra_all: dict[int, EventView | None] = {}

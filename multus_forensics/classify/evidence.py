@@ -21,12 +21,6 @@ if TYPE_CHECKING:
     from multus_forensics.classify.context import Context
 
 
-def pl_string() -> Any:
-    import polars as pl
-
-    return pl.String
-
-
 def evidence_of(view: EventView, claim: str, matched: str | None) -> Evidence:
     """The evidence item for ``view``; ``matched`` is the rule's match in it (None: context)."""
     event = view.event
@@ -74,7 +68,9 @@ def cite(
             nodes.update(quiet.get_column("node").drop_nulls().unique().to_list())
             positions = quiet.get_column("_pos").to_list()
             fulls = quiet.get_column("_full").to_list()
-            files, lines, members = (_shared(quiet.get_column(c)) for c in ("file", "line", "member"))
+            files, lines, members = (
+                _shared(quiet.get_column(c)) for c in ("file", "line", "member")
+            )
             for i, file, line, member, full in zip(
                 positions, files, lines, members, fulls, strict=True
             ):
@@ -122,8 +118,10 @@ def _split_bare(ctx: Context, bare: list[int]) -> tuple[list[int], pl.DataFrame]
 def _shared(column: pl.Series) -> list[Any]:
     """``column.to_list()`` with one object per distinct value (a file's name, held by every
     item citing it, is one string)."""
+    import polars as pl
+
     values = column.to_list()
-    if column.dtype != pl_string():
+    if column.dtype != pl.String:
         return values
     seen: dict[Any, Any] = {}
     return [seen.setdefault(v, v) for v in values]
