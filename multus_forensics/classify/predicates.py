@@ -19,10 +19,9 @@ from multus_forensics.classify.normalise import pattern_skeleton
 if TYPE_CHECKING:
     import polars as pl
 
-    from multus_forensics.classify.addorder import AttemptOrder
+    from multus_forensics.classify.addorder import AttemptOrder, OrderRow
     from multus_forensics.classify.catalog import Rule
     from multus_forensics.classify.context import Context, EventView
-    from multus_forensics.timeline.interfaces import AddRow
 
 
 @dataclass(frozen=True)
@@ -170,8 +169,7 @@ def order_known_without_reentry(ctx: Context, hit: Hit) -> Outcome:
     known = _by_event(ctx, "attempt-rows")
     rows: Rows | None = known.get(id(first))
     if rows is None:
-        to_view = ctx.order.to_view
-        rows = known[id(first)] = Rows([to_view[r.rec.eid] for r in first.rows])
+        rows = known[id(first)] = Rows([r.position for r in first.rows])
     return rows
 
 
@@ -190,17 +188,17 @@ def colliding_name_from_other_attachment(ctx: Context, hit: Hit) -> Outcome:
     known = _by_event(ctx, "other-rows")
     for attempt in own:
         key = (id(attempt), interface, network)
-        rows: list[AddRow] | None = known.get(key)
+        rows: list[OrderRow] | None = known.get(key)
         if rows is None:
             rows = known[key] = _other_attachment_rows(attempt, interface, network)
         if rows:
-            return ctx.views_at(ctx.order.view_index(r.rec.eid) for r in rows)
+            return ctx.views_at(r.position for r in rows)
     return False
 
 
 def _other_attachment_rows(
     attempt: AttemptOrder, interface: str | None, network: str | None
-) -> list[AddRow]:
+) -> list[OrderRow]:
     from multus_forensics.classify.addorder import other_attachment_rows
 
     return other_attachment_rows(attempt, interface, network)
