@@ -71,7 +71,9 @@ def test_add_order_is_the_timelines_on_every_corpus_excerpt(tmp_path: Path) -> N
     assert compared > 0
 
 
-def _add(second: int, ns: str, pod: str, uid: str, netns: str, net: str, ifname: str, ip: str) -> str:
+def _add(
+    second: int, ns: str, pod: str, uid: str, netns: str, net: str, ifname: str, ip: str
+) -> str:
     result = json.dumps(
         {
             "cniVersion": "0.3.1",
