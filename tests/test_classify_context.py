@@ -269,3 +269,28 @@ def test_a_predicate_domain_holds_every_position_where_the_predicate_holds(sampl
     assert holds <= DOMAINS["is_reentry_add"](ctx)
     if sample == "seed":
         assert holds, "the seed sample has a re-entry add"
+
+
+def test_add_order_lookups_list_every_attempt_holding_an_event_in_attempt_order() -> None:
+    """An event held by several attempts (a pod-level record beside two attempts) is listed
+    under each, in attempt order, and its own-attempt answer keeps only known orders."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from multus_forensics.classify.addorder import AddOrder, AttemptOrder
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.lists(st.frozensets(st.integers(0, 30), max_size=12), max_size=6), st.data())
+    def check(members: list[frozenset[int]], data: st.DataObject) -> None:
+        known = [data.draw(st.booleans()) for _ in members]
+        attempts = tuple(
+            AttemptOrder("ns/p", n, (object(),) if k else (), m)  # type: ignore[arg-type]
+            for n, (m, k) in enumerate(zip(members, known, strict=True), start=1)
+        )
+        order = AddOrder(attempts)
+        for i in range(31):
+            holding = [a for a in attempts if i in a.members]
+            assert list(order._by_event.get(i, ())) == holding
+            assert order.own(i) == [a for a in holding if a.order_known]
+
+    check()

@@ -117,3 +117,29 @@ def test_evidence_json_has_file_member_line() -> None:
         "full_text": "xyz",
         "claim": "match",
     }
+
+
+def _cite_inputs() -> list[Path]:
+    root = Path(__file__).resolve().parent.parent
+    samples = sorted(p for p in (root / "sample_logs").iterdir() if p.is_dir())
+    return [*samples, root / "tests" / "data" / "real", root / "tests" / "data" / "no_multus"]
+
+
+@pytest.mark.parametrize("path", _cite_inputs(), ids=lambda p: p.name)
+def test_rows_cited_by_position_give_the_evidence_their_views_give(path: Path) -> None:
+    """Every row of the input cited as context: read from the columns (no view, one gather)
+    and through its view must give the same evidence items, pods and nodes; only rows with an
+    error text (a chain to centre the window on, a pod it may name) become views."""
+    from multus_forensics.classify.context import Context, error_rows
+    from multus_forensics.classify.evidence import cite
+
+    frame = mf.parse(str(path), year=2026).frame
+    viewed = Context.of_frame(frame)
+    everything = range(viewed.size)
+    by_view = cite(viewed, {i: (v, "context") for i, v in enumerate(viewed.views)}, {})
+    columnar = Context.of_frame(frame)
+    by_column = cite(columnar, dict.fromkeys(everything, (None, "context")), {})
+    assert by_column == by_view
+    assert len(by_column.evidence) == viewed.size
+    assert set(columnar.materialised) == set(columnar.positions(error_rows()))
+    assert set(columnar.materialised) < set(everything)  # some rows were read from the columns

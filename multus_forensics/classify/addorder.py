@@ -18,10 +18,11 @@ import dataclasses
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NamedTuple
 
-from multus_forensics.timeline.interfaces import AddRow, bare
+from multus_forensics.timeline.interfaces import bare
 
 if TYPE_CHECKING:
     import polars as pl
@@ -38,6 +39,19 @@ _ADD_KINDS: Final = frozenset({"multus:add", "event:AddedInterface", "pod:networ
 _REENTRY_WINDOW_S: Final = 5.0
 
 
+class OrderRow(NamedTuple):
+    """One interface add of an attempt, in add order, as predicates read it: a tuple, not the
+    timeline's row and record (a Multus log's attempts hold hundreds of thousands of adds,
+    whose records would otherwise live as long as the diagnosis)."""
+
+    #: the add's position in the context
+    position: int
+    interface: str | None
+    network: str | None
+    ips: str | None
+    time: datetime | None
+
+
 @dataclass(frozen=True)
 class AttemptOrder:
     """One sandbox attempt of one pod: its add order and the re-entry seen in it.
@@ -48,7 +62,7 @@ class AttemptOrder:
 
     pod: str
     index: int
-    rows: tuple[AddRow, ...]
+    rows: tuple[OrderRow, ...]
     members: frozenset[int]
     reentry: tuple[int, ...] = ()
 
@@ -62,19 +76,17 @@ class AddOrder:
     """Attempts of every pod in the input, with lookups from an event to its attempts."""
 
     attempts: tuple[AttemptOrder, ...] = ()
-    #: timeline row number → context position, for the records in ``rows``
-    to_view: tuple[int, ...] = ()
-
-    def view_index(self, eid: int) -> int:
-        """The context position of the timeline record ``eid`` (an :class:`AddRow`'s)."""
-        return self.to_view[eid]
 
     @cached_property
-    def _by_event(self) -> dict[int, list[AttemptOrder]]:
-        out: dict[int, list[AttemptOrder]] = {}
+    def _by_event(self) -> dict[int, tuple[AttemptOrder, ...]]:
+        """Event position -> the attempts holding it, in attempt order (by set and dict
+        operations per attempt, not a step per member: a Multus log's attempts hold every row)."""
+        out: dict[int, tuple[AttemptOrder, ...]] = {}
         for a in self.attempts:
-            for i in a.members:
-                out.setdefault(i, []).append(a)
+            one = (a,)
+            before = {i: out[i] for i in a.members & out.keys()}
+            out.update(dict.fromkeys(a.members, one))
+            out.update((i, held + one) for i, held in before.items())
         return out
 
     @cached_property
@@ -204,9 +216,7 @@ def _with_adds(frame: pl.DataFrame) -> pl.DataFrame:
     return frame if keep.all() else frame.filter(keep)
 
 
-def _unnamed_reentries(
-    attempts: list[AttemptOrder], to_view: Sequence[int]
-) -> dict[int, tuple[int, ...]]:
+def _unnamed_reentries(attempts: list[AttemptOrder]) -> dict[int, tuple[int, ...]]:
     """Re-entry through an old multus that names no network, across a timeline split
     (keyed by position in ``attempts``).
 
@@ -220,7 +230,7 @@ def _unnamed_reentries(
             continue
         first, again = a.rows[0], b.rows[0]
         secondaries = [r for r in a.rows[1:] if r.interface != first.interface]
-        t1, t2 = first.rec.time, again.rec.time
+        t1, t2 = first.time, again.time
         close = t1 is None or t2 is None or abs((t2 - t1).total_seconds()) <= _REENTRY_WINDOW_S
         if (
             secondaries
@@ -231,7 +241,7 @@ def _unnamed_reentries(
             and bool(first.ips)
             and first.ips == again.ips
         ):
-            evidence = tuple(to_view[r.rec.eid] for r in (first, *secondaries, again))
+            evidence = tuple(r.position for r in (first, *secondaries, again))
             found[i] = found[j] = evidence
     return found
 
@@ -283,24 +293,26 @@ def _orders(
                 AttemptOrder(
                     pod=label,
                     index=a.index,
-                    rows=tuple(t.rows.get(a.index, ())),
+                    rows=tuple(
+                        OrderRow(to_view[r.rec.eid], r.interface, r.network, r.ips, r.rec.time)
+                        for r in t.rows.get(a.index, ())
+                    ),
                     members=frozenset(to_view[eid] for eid in a.eids),
                     reentry=anomalies.get(a.index, ()),
                 )
             )
-    unnamed = _unnamed_reentries(attempts, to_view)
+    unnamed = _unnamed_reentries(attempts)
     return AddOrder(
         tuple(
             dataclasses.replace(a, reentry=unnamed[i]) if not a.reentry and i in unnamed else a
             for i, a in enumerate(attempts)
-        ),
-        tuple(to_view),
+        )
     )
 
 
 def other_attachment_rows(
     attempt: AttemptOrder, interface: str | None, network: str | None
-) -> list[AddRow]:
+) -> list[OrderRow]:
     """Earlier adds of ``interface`` in ``attempt`` from a network other than ``network``."""
     if not interface or not network:
         return []

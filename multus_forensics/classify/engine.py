@@ -20,11 +20,11 @@ from multus_forensics.classify.abstain import abstain
 from multus_forensics.classify.catalog import Catalog, Rule, load_catalog, start_budget
 from multus_forensics.classify.context import Context, EventView, unwrapped_text
 from multus_forensics.classify.differential import differentiate
-from multus_forensics.classify.evidence import evidence_of
+from multus_forensics.classify.evidence import cite
 from multus_forensics.classify.fallback import FALLBACK_FORMAT, unrecognised_events
 from multus_forensics.classify.findings import Diagnosis, Finding
 from multus_forensics.classify.normalise import pattern_skeleton, transit_adjust
-from multus_forensics.classify.predicates import PREDICATES, Hit
+from multus_forensics.classify.predicates import PREDICATES, Hit, Rows
 from multus_forensics.gcpause import gc_paused
 from multus_forensics.model import Event, events_to_frame
 
@@ -223,21 +223,21 @@ def rule_hits(rule: Rule, ctx: Context) -> list[Hit]:
     ]
 
 
-def _adjusted(hit: Hit, ctx: Context) -> tuple[float, list[str], list[list[EventView]]]:
+def _adjusted(hit: Hit, ctx: Context) -> tuple[float, list[str], list[list[EventView] | Rows]]:
     """Per-hit confidence from the rule's base and its raise/lower conditions, and the lists of
     events the conditions point at (often one list shared by every hit: see :func:`_score`)."""
     rule = hit.rule
     conf, reasons = rule.confidence, [f"base {rule.confidence:.2f} ({rule.id})"]
-    extra: list[list[EventView]] = []
+    extra: list[list[EventView] | Rows] = []
     for name in rule.requires:  # what a required condition points at is evidence too
         outcome = PREDICATES[name](ctx, hit)
-        if isinstance(outcome, list):
+        if isinstance(outcome, list | Rows):
             extra.append(outcome)
     for sign, adjusts in ((1, rule.raises), (-1, rule.lowers)):
         for adj in adjusts:
             if adj.predicate is not None:
                 outcome = PREDICATES[adj.predicate](ctx, hit)
-                if isinstance(outcome, list):
+                if isinstance(outcome, list | Rows):
                     extra.append(outcome)
             else:
                 assert adj.pattern is not None
@@ -252,20 +252,25 @@ def _adjusted(hit: Hit, ctx: Context) -> tuple[float, list[str], list[list[Event
     return conf, reasons, extra
 
 
-def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], list[EventView]]:
+def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], dict[int, EventView | None]]:
     best: tuple[float, list[str]] | None = None
-    extra_all: dict[int, EventView] = {}
+    #: position -> its view, or None for a row cited by position only (:class:`Rows`)
+    extra_all: dict[int, EventView | None] = {}
     #: lists already merged, kept alive so that their ids stay theirs: a predicate whose answer
     #: is the same for every hit returns one list, merged once rather than once per hit
-    merged: dict[int, list[EventView]] = {}
+    merged: dict[int, list[EventView] | Rows] = {}
     for hit in hits:
         conf, reasons, extra = _adjusted(hit, ctx)
         for part in extra:
             if id(part) in merged:
                 continue
             merged[id(part)] = part
+            if isinstance(part, Rows):
+                for i in part:
+                    extra_all.setdefault(i, None)
+                continue
             for v in part:  # views are shared: the same context row is listed by many hits
-                if v.index not in extra_all:
+                if extra_all.get(v.index) is None:
                     extra_all[v.index] = v
         if best is None or conf > best[0]:
             best = (conf, reasons)
@@ -289,7 +294,7 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], list[EventV
     if ctx.size == 1 and len(hits) == 1:
         conf -= SINGLE_LINE_PENALTY
         reasons.append(f"-{SINGLE_LINE_PENALTY:.2f} a single pasted line, no context")
-    return round(min(CEILING, max(FLOOR, conf)), 2), reasons, list(extra_all.values())
+    return round(min(CEILING, max(FLOOR, conf)), 2), reasons, extra_all
 
 
 #: names a summary spells out per kind (pods, networks...); the finding's fields list them all
@@ -304,13 +309,11 @@ def _listed(names: Sequence[str]) -> str:
     return f"{', '.join(names[:SUMMARY_NAMES])} and {len(names) - SUMMARY_NAMES} more"
 
 
-def _summary(rule: Rule, hits: list[Hit], views: list[EventView]) -> str:
+def _summary(rule: Rule, hits: list[Hit], pods: list[str], nodes: list[str]) -> str:
     first = hits[0]
     values: dict[str, Any] = {k: v for k, v in first.match.groupdict().items() if v}
-    pods = sorted({v.pod for v in views if v.pod})
     nets = sorted({h.view.network for h in hits if h.view.network})
     ifs = sorted({h.view.interface for h in hits if h.view.interface})
-    nodes = sorted({v.event.node for v in views if v.event.node})
     values.setdefault("pod", _listed(pods))
     values.setdefault("network", _listed(nets))
     values.setdefault("interface", _listed(ifs))
@@ -332,17 +335,13 @@ def _summary(rule: Rule, hits: list[Hit], views: list[EventView]) -> str:
 
 def _finding(rule: Rule, hits: list[Hit], ctx: Context) -> Finding:
     conf, reasons, extra = _score(hits, ctx)
-    seen: dict[int, tuple[EventView, str]] = {}
+    seen: dict[int, tuple[EventView | None, str]] = {}
     for h in hits:
         seen.setdefault(h.view.index, (h.view, "match"))
-    for v in extra:
-        seen.setdefault(v.index, (v, "context"))
-    views = [v for v, _ in sorted(seen.values(), key=lambda p: p[0].index)]
+    for i, v in extra.items():
+        seen.setdefault(i, (v, "context"))
     matched = {h.view.index: h.match.group(0) for h in reversed(hits)}
-    evidence = tuple(
-        evidence_of(v, claim, matched.get(v.index))
-        for v, claim in sorted(seen.values(), key=lambda p: p[0].index)
-    )
+    cited = cite(ctx, seen, matched)
     times: list[datetime] = [h.view.event.time for h in hits if h.view.event.time is not None]
     return Finding(
         root_cause=rule.root_cause,
@@ -350,13 +349,13 @@ def _finding(rule: Rule, hits: list[Hit], ctx: Context) -> Finding:
         title=rule.title,
         severity=rule.severity,
         confidence=conf,
-        summary=_summary(rule, hits, views),
+        summary=_summary(rule, hits, cited.pods, cited.nodes),
         remediation=rule.remediation,
-        pods=tuple(sorted({v.pod for v in views if v.pod})),
+        pods=tuple(cited.pods),
         first_seen=min(times) if times else None,
         last_seen=max(times) if times else None,
         count=len(hits),
-        evidence=evidence,
+        evidence=cited.evidence,
         reasons=tuple(reasons),
         references=rule.references,
     )

@@ -8,8 +8,17 @@ click (HTML) or one flag (``--full-evidence``) away.
 
 from __future__ import annotations
 
-from multus_forensics.classify.context import EventView
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from multus_forensics.classify.context import EventView, error_rows
 from multus_forensics.classify.findings import WINDOW_CHARS, Evidence, anchored, window
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from multus_forensics.classify.context import Context
 
 
 def evidence_of(view: EventView, claim: str, matched: str | None) -> Evidence:
@@ -21,3 +30,98 @@ def evidence_of(view: EventView, claim: str, matched: str | None) -> Evidence:
     if len(full) > WINDOW_CHARS and not anchored(full, anchors) and view.leaf:
         anchors.append(view.leaf)
     return Evidence(event.file, event.line, window(full, anchors), claim, event.member, full)
+
+
+@dataclass(frozen=True)
+class Cited:
+    """What a finding cites: its evidence items in input order, and the pods and nodes they
+    name (sorted, distinct), as the views of those rows would give them."""
+
+    evidence: tuple[Evidence, ...]
+    pods: list[str]
+    nodes: list[str]
+
+
+def cite(
+    ctx: Context,
+    seen: Mapping[int, tuple[EventView | None, str]],
+    matched: Mapping[int, str],
+) -> Cited:
+    """Evidence of the rows at ``seen``'s positions (view or None, claim), in position order.
+
+    A row given without a view is read from the frame's columns in one gather when it carries
+    no error text: then it has no chain, so its window is the start of its record and its pod
+    is the one its columns name, as its view would say. Only the others become views: a
+    Multus log's finding cites every add of its attempts, and tens of thousands of views of
+    them were most of a diagnosis's time and memory.
+    """
+    views: dict[int, EventView] = {i: v for i, (v, _) in seen.items() if v is not None}
+    plain: dict[int, Evidence] = {}
+    pods: set[str] = set()
+    nodes: set[str] = set()
+    bare = sorted(i for i, (v, _) in seen.items() if v is None)
+    if bare:
+        chained, quiet = _split_bare(ctx, bare)
+        views.update(zip(chained, ctx.views_at(chained), strict=True))
+        if quiet.height:
+            pods.update(quiet.get_column("_pod").drop_nulls().unique().to_list())
+            nodes.update(quiet.get_column("node").drop_nulls().unique().to_list())
+            positions = quiet.get_column("_pos").to_list()
+            fulls = quiet.get_column("_full").to_list()
+            files, lines, members = (
+                _shared(quiet.get_column(c)) for c in ("file", "line", "member")
+            )
+            for i, file, line, member, full in zip(
+                positions, files, lines, members, fulls, strict=True
+            ):
+                # no error text: no leaf to centre the window on (see evidence_of)
+                text = full if len(full) <= WINDOW_CHARS else window(full, [])
+                plain[i] = Evidence(file, line, text, seen[i][1], member, full)
+    for v in views.values():
+        if v.pod:
+            pods.add(v.pod)
+        if v.event.node:
+            nodes.add(v.event.node)
+    evidence = tuple(
+        plain[i] if i in plain else evidence_of(views[i], seen[i][1], matched.get(i))
+        for i in sorted(seen)
+    )
+    return Cited(evidence, sorted(pods), sorted(nodes))
+
+
+def _split_bare(ctx: Context, bare: list[int]) -> tuple[list[int], pl.DataFrame]:
+    """The positions among ``bare`` whose rows carry an error text (they need views), and the
+    others' ``_pos``, ``file``, ``line``, ``member``, ``_full`` (raw, else message), ``_pod``
+    (``ns/pod`` as :attr:`EventView.pod` writes it, null for none) and ``node`` (null for none),
+    in position order."""
+    import polars as pl
+
+    def named(c: str) -> pl.Expr:
+        return pl.col(c).fill_null("") != ""
+
+    rows = ctx.frame.lazy().select(
+        pl.col("file", "line", "member", "raw", "message", "node", "namespace", "pod", "kind",
+               "level", "error").gather(pl.Series(bare, dtype=pl.Int64)),
+        pl.Series("_pos", bare, dtype=pl.Int64),
+    ).with_columns(error_rows().alias("_error"))  # fmt: skip
+    out = rows.select(
+        "_pos", "file", "line", "member", "_error",
+        pl.when(named("raw")).then(pl.col("raw")).otherwise(pl.col("message")).alias("_full"),
+        pl.when(named("pod") & named("namespace")).then(pl.col("namespace") + "/" + pl.col("pod"))
+        .when(named("pod")).then(pl.col("pod")).alias("_pod"),
+        pl.when(named("node")).then(pl.col("node")).alias("node"),
+    ).collect()  # fmt: skip
+    chained = out.filter(pl.col("_error")).get_column("_pos").to_list()
+    return chained, out.filter(~pl.col("_error"))
+
+
+def _shared(column: pl.Series) -> list[Any]:
+    """``column.to_list()`` with one object per distinct value (a file's name, held by every
+    item citing it, is one string)."""
+    import polars as pl
+
+    values = column.to_list()
+    if column.dtype != pl.String:
+        return values
+    seen: dict[Any, Any] = {}
+    return [seen.setdefault(v, v) for v in values]

@@ -10,7 +10,7 @@ from typing import Any, Final, overload
 from multus_forensics.model import excerpt
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """One input record a finding relies on, named so that it can be found again.
 
@@ -18,7 +18,7 @@ class Evidence:
     records of the same archive never look alike; :attr:`where` is the one-line reference
     (``bundle.tar.gz!node-1/journal/kubelet.log:123``). ``text`` is what is shown: a window of
     the record around the decisive match (the leaf error), ``…`` where it was cut; ``full`` is
-    the whole record.
+    the whole record. Slotted: one finding may cite hundreds of thousands of records.
     """
 
     file: str

@@ -8,10 +8,9 @@ matched error line.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import regex
 
@@ -20,10 +19,9 @@ from multus_forensics.classify.normalise import pattern_skeleton
 if TYPE_CHECKING:
     import polars as pl
 
-    from multus_forensics.classify.addorder import AttemptOrder
+    from multus_forensics.classify.addorder import AttemptOrder, OrderRow
     from multus_forensics.classify.catalog import Rule
     from multus_forensics.classify.context import Context, EventView
-    from multus_forensics.timeline.interfaces import AddRow
 
 
 @dataclass(frozen=True)
@@ -35,7 +33,15 @@ class Hit:
     match: regex.Match[str]
 
 
-Outcome = bool | list["EventView"]
+class Rows(tuple[int, ...]):
+    """Context positions of rows that prove a claim, when no predicate reads their views: the
+    engine writes their evidence from the frame's columns (an attempt's known add order cites
+    every add of it; a Multus log's attempts cite tens of thousands of adds)."""
+
+    __slots__ = ()
+
+
+Outcome = bool | list["EventView"] | Rows
 Predicate = Callable[["Context", Hit], Outcome]
 
 #: CNI config names of the usual cluster-default networks (the primary CNI, not a NAD)
@@ -89,41 +95,40 @@ def _multus_config_rows() -> pl.Expr:
     )
 
 
-def _attempt_views(
-    ctx: Context, what: str, attempt: AttemptOrder, positions: Callable[[], Iterable[int]]
-) -> list[EventView]:
-    """Views of an attempt's records, made once per diagnosis (every hit in it asks again)."""
-    found: list[EventView] = ctx.memo(
-        f"attempt:{what}:{id(attempt)}", lambda: ctx.views_at(positions())
-    )
-    return found
+def _reentry_rows(ctx: Context, attempt: AttemptOrder) -> Rows:
+    """An attempt's re-entry as positions, one object per diagnosis (every hit in the attempt
+    asks again, and the engine merges one object once)."""
+    rows: Rows = ctx.memo(f"attempt:reentry:{id(attempt)}", lambda: Rows(attempt.reentry))
+    return rows
 
 
-def _reentry_positions(ctx: Context) -> set[int]:
-    """Every event of every re-entry: their views are made in one batch, not per attempt."""
-    return {i for a in ctx.order.attempts for i in a.reentry}
-
-
-def _reentry_of(attempt: AttemptOrder) -> tuple[int, ...]:
-    return attempt.reentry
-
-
-def _reentries(ctx: Context, hit: Hit) -> list[list[EventView]]:
+def _reentries(ctx: Context, hit: Hit) -> list[Rows]:
     """Re-entry sequences (default interface, secondaries, its re-add via multus) in the
-    attempts related to the hit, as the timeline ordered them for every add source."""
+    attempts related to the hit, as the timeline ordered them for every add source: positions,
+    since only the last one's is compared and all are cited (their evidence is read from the
+    columns, so a log where every attempt re-enters makes no view of them)."""
     view = hit.view
 
-    def compute() -> list[list[EventView]]:
-        out = []
-        ctx.memo("reentry-views", lambda: ctx.views_at(sorted(_reentry_positions(ctx))))
-        for attempt in ctx.order.of_event(view.index, view.pod):
-            if attempt.reentry:  # the same attempt answers many hits: its views are made once
-                out.append(_attempt_views(ctx, "reentry", attempt, partial(_reentry_of, attempt)))
-        return out
+    def compute() -> list[Rows]:
+        attempts = ctx.order.of_event(view.index, view.pod)
+        return [_reentry_rows(ctx, a) for a in attempts if a.reentry]
 
     # asked by four predicates for each hit (the answer is the event's): once per event
-    found: list[list[EventView]] = ctx.memo(f"reentries:{view.index}", compute)
+    known = _by_event(ctx, "reentries")
+    found: list[Rows] | None = known.get(view.index)
+    if found is None:
+        found = known[view.index] = compute()
     return found
+
+
+def _by_event(ctx: Context, question: str) -> dict[Any, Any]:
+    """The answers to ``question`` so far, by event position (or the key the question is asked
+    by): one dict per diagnosis, since a memo key made per hit and question cost as much as
+    the answers themselves."""
+    answers: dict[Any, Any] | None = ctx.cache.get(question)
+    if answers is None:
+        answers = ctx.cache[question] = {}
+    return answers
 
 
 def self_delegation_reentry(ctx: Context, hit: Hit) -> Outcome:
@@ -135,7 +140,7 @@ def self_delegation_reentry(ctx: Context, hit: Hit) -> Outcome:
 def is_reentry_add(ctx: Context, hit: Hit) -> Outcome:
     """This ``Add`` event is the re-entry itself (the default interface coming back via multus)."""
     for seq in _reentries(ctx, hit):
-        if seq[-1] is hit.view:
+        if seq[-1] == hit.view.index:
             return seq
     return False
 
@@ -159,15 +164,13 @@ def order_known_without_reentry(ctx: Context, hit: Hit) -> Outcome:
     if not own or _reentries(ctx, hit):
         return False
     first = own[0]
-    # every attempt's add rows become views in one batch: hits ask attempt after attempt
-    ctx.memo("add-row-views", lambda: ctx.views_at(sorted(_add_row_positions(ctx))))
-    return _attempt_views(
-        ctx, "rows", first, lambda: [ctx.order.view_index(r.rec.eid) for r in first.rows]
-    )
-
-
-def _add_row_positions(ctx: Context) -> set[int]:
-    return {ctx.order.view_index(r.rec.eid) for a in ctx.order.attempts for r in a.rows}
+    # the rows are only cited, never read here: positions, one object per attempt (every hit
+    # in it asks again), whose evidence is written from the columns
+    known = _by_event(ctx, "attempt-rows")
+    rows: Rows | None = known.get(id(first))
+    if rows is None:
+        rows = known[id(first)] = Rows([r.position for r in first.rows])
+    return rows
 
 
 def colliding_name_from_other_attachment(ctx: Context, hit: Hit) -> Outcome:
@@ -175,17 +178,30 @@ def colliding_name_from_other_attachment(ctx: Context, hit: Hit) -> Outcome:
     (another NAD, or the default network for eth0), with no re-entry: a duplicate request."""
     if _reentries(ctx, hit) or nested_multus_delegate(ctx, hit):
         return False
+    own = ctx.order.own(hit.view.index)
+    if not own:
+        return False
+    interface, network = _failing_interface(hit), hit.view.network
+    if not interface or not network:
+        return False  # (other_attachment_rows finds none)
+    # each attempt's rows per (interface, network): hits of one attempt collide alike
+    known = _by_event(ctx, "other-rows")
+    for attempt in own:
+        key = (id(attempt), interface, network)
+        rows: list[OrderRow] | None = known.get(key)
+        if rows is None:
+            rows = known[key] = _other_attachment_rows(attempt, interface, network)
+        if rows:
+            return ctx.views_at(r.position for r in rows)
+    return False
+
+
+def _other_attachment_rows(
+    attempt: AttemptOrder, interface: str | None, network: str | None
+) -> list[OrderRow]:
     from multus_forensics.classify.addorder import other_attachment_rows
 
-    interface, network = _failing_interface(hit), hit.view.network
-    for attempt in ctx.order.own(hit.view.index):
-        rows: list[AddRow] = ctx.memo(
-            f"other-rows:{id(attempt)}:{interface}:{network}",
-            partial(other_attachment_rows, attempt, interface, network),
-        )
-        if rows:
-            return ctx.views_at(ctx.order.view_index(r.rec.eid) for r in rows)
-    return False
+    return other_attachment_rows(attempt, interface, network)
 
 
 def self_delegating_config(ctx: Context, hit: Hit) -> Outcome:
@@ -213,7 +229,11 @@ def nested_multus_delegate(ctx: Context, hit: Hit) -> Outcome:
         return any(t.count(_NESTED_LITERAL) > 1 and _NESTED.search(t) for t in texts)
 
     # asked by four predicates of two rules for each hit: answered once per event
-    return bool(ctx.memo(f"nested:{view.index}", compute))
+    known = _by_event(ctx, "nested")
+    found: bool | None = known.get(view.index)
+    if found is None:
+        found = known[view.index] = bool(compute())
+    return found
 
 
 def failing_ifname_is_default(ctx: Context, hit: Hit) -> Outcome:
