@@ -78,6 +78,16 @@ def unwrap(text: str) -> Any:
         return None
 
 
+def _shaped_facts(text: str) -> Any:
+    """``multus_forensics.chain.shaped_facts(text)``, or None (see :func:`unwrap`)."""
+    try:
+        mod = importlib.import_module("multus_forensics.chain")
+    except ImportError:
+        return None
+    fn: Callable[[str], Any] | None = getattr(mod, "shaped_facts", None)
+    return fn(text) if fn is not None else None
+
+
 def unwrapped_text(text: str) -> str:
     """Undo hard wraps and TUI borders of pasted records (``unexpe\\ncted`` → ``unexpected``)."""
     return _WRAP.sub("", text) if "\n" in text else text
@@ -244,8 +254,18 @@ class EventView:
     def chain(self) -> Any:
         return unwrap(self.error_text) if self.error_text else None
 
+    @_once
+    def facts(self) -> Any:
+        """What answers the chain's ``get``/``innermost``/``op``/``leaf``: the facts of its
+        shape when the analysis peeled it (``chain.prime_shapes``), else the chain itself."""
+        text = self.error_text
+        if not text or "chain" in self.__dict__:
+            return self.chain
+        shaped = _shaped_facts(text)
+        return shaped if shaped is not None else self.chain
+
     def _chain_field(self, key: str) -> str | None:
-        ch = self.chain
+        ch = self.facts
         if ch is None:
             return None
         for name in ("innermost", "get"):
@@ -262,7 +282,7 @@ class EventView:
     @_once
     def leaf(self) -> str:
         """The innermost error (the chain's leaf, else the text after the last known prefix)."""
-        leaf = getattr(self.chain, "leaf", None)
+        leaf = getattr(self.facts, "leaf", None)
         if isinstance(leaf, str) and leaf:
             return leaf
         leaf_text = getattr(leaf, "text", None)
@@ -284,7 +304,7 @@ class EventView:
 
     @_once
     def op(self) -> str | None:
-        op = getattr(self.chain, "op", None)
+        op = getattr(self.facts, "op", None)
         if isinstance(op, str) and op:
             return "del" if op.lower().startswith(("del", "check", "kill", "stop")) else "add"
         return _op(" ".join(self.texts))

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from multus_forensics.chain import prime_shapes, shared_chains
 from multus_forensics.classify.abstain import abstain
 from multus_forensics.classify.catalog import Catalog, Rule, load_catalog, start_budget
 from multus_forensics.classify.context import Context, EventView, unwrapped_text
@@ -379,6 +380,13 @@ def diagnose_frame(
     ``timelines`` is :func:`~multus_forensics.build_timelines` of this same frame when the
     caller has it (a report), so that it is not built twice.
     """
+    with shared_chains():
+        return _diagnose_frame(frame, catalog, stats, timelines)
+
+
+def _diagnose_frame(
+    frame: pl.DataFrame, catalog: Catalog, stats: dict[str, int], timelines: Timelines | None
+) -> Diagnosis:
     from multus_forensics.classify.cluster import cluster_unexplained
     from multus_forensics.classify.predicates import MARKERS
     from multus_forensics.classify.select import catalog_needles
@@ -387,6 +395,9 @@ def diagnose_frame(
     ctx = Context.of_frame(frame, catalog_needles(catalog.rules, MARKERS), timelines)
     if not ctx.prime_small(catalog.rules):  # a small frame's candidates, answered at once
         ctx.prime(catalog.rules)
+        # each distinct shape of the error texts peeled once (of the rows holding catalog
+        # fragments, which rules read; another text is peeled when asked)
+        prime_shapes(ctx.texty.get_column("error").drop_nulls())
     by_cause: dict[str, Finding] = {}
     explained: set[int] = set()
     for rule in catalog.rules:
