@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import multus_forensics as mf
-from multus_forensics.classify.normalise import TRIGGERS, casefold_variants, normalise
+from multus_forensics.classify.normalise import (
+    TRIGGERS,
+    Skeleton,
+    casefold_variants,
+    holds_in_order,
+    normalise,
+    skeleton,
+)
 
 
 def test_text_without_triggers_is_returned_unchanged_with_no_notes() -> None:
@@ -196,3 +203,58 @@ def test_the_emphasis_pretest_never_skips_an_underscore_the_pattern_would_undo(t
 
     if _UNDERSCORE.search(text):
         assert _may_open_emphasis(text)
+
+
+def _may_hold_by_text(text: str, skeletons: list[Skeleton]) -> bool:
+    """One text's :meth:`Texts.may_hold` (skeleton, then each pattern's fragments in order)."""
+    if not text:
+        return False
+    skel = skeleton(text)
+    return skel is None or any(holds_in_order(skel, s) for s in skeletons)
+
+
+def _catalog_skeletons() -> list[list[Skeleton]]:
+    from multus_forensics.classify.catalog import load_catalog
+
+    return [list(r.skeletons) for r in load_catalog(()).rules if r.skeletons]
+
+
+_SKELETONS = _catalog_skeletons()
+_PIECES = st.sampled_from(
+    [
+        "error adding container to network ",
+        '"net1": ',
+        "[ns/pod:net1]: ",
+        "failed to find plugin ",
+        "no IP addresses available in range set",
+        "interface name net1 already exists",
+        "**",
+        "_",
+        "`",
+        "\\",
+        '\\"',
+        "\\n",
+        "\n",
+        "|",
+        " ",
+        "\t",
+        "é",
+        "Did Not Find",
+        "…",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_PIECES, max_size=10).map("".join), min_size=1, max_size=8))
+def test_the_vectorised_skeleton_test_answers_as_each_text_would(texts: list[str]) -> None:
+    import polars as pl
+
+    from multus_forensics.classify.normalise import may_hold_expr
+
+    frame = pl.DataFrame({"t": texts}, schema={"t": pl.String})
+    got = frame.select(
+        may_hold_expr(pl.col("t"), s).alias(str(i)) for i, s in enumerate(_SKELETONS)
+    )
+    for i, skeletons in enumerate(_SKELETONS):
+        assert got.get_column(str(i)).to_list() == [_may_hold_by_text(t, skeletons) for t in texts]

@@ -155,16 +155,22 @@ class Texts:
             elif next(self._gen, None) is None:
                 return
 
-    def tried_for(self, skeletons: Sequence[Skeleton] | None) -> Iterator[str]:
+    def tried_for(
+        self, skeletons: Sequence[Skeleton] | None, may: bool | None = None
+    ) -> Iterator[str]:
         """The texts in order for a rule with these pattern skeletons: the first (the error as
         logged, where most matches are), then the rest only if :meth:`may_hold` says one can
-        match (else none can, and they are not made)."""
+        match (else none can, and they are not made). ``may``: :meth:`may_hold`'s answer when
+        the caller has it (false: no text, not even the first, can match)."""
+        if may is False:
+            self.started = True
+            return
         texts = iter(self)
         first = next(texts, None)
         if first is None:
             return
         yield first
-        if self.may_hold(skeletons):
+        if may or self.may_hold(skeletons):
             yield from texts
 
     def may_hold(self, skeletons: Sequence[Skeleton] | None) -> bool:

@@ -176,9 +176,29 @@ def _stream_hits(rule: Rule, ctx: Context) -> list[Hit]:
     return hits
 
 
-def _layer_texts(rule: Rule, view: EventView) -> Iterable[str]:
+#: candidates of one rule from which their texts' skeletons are tested in one vectorised pass
+#: (below, each view's own test costs less than the query)
+VECTOR_POOL: Final = 256
+
+
+def _may_hold(rule: Rule, ctx: Context, pool: list[EventView]) -> list[bool] | None:
+    """Per view of ``pool``, :meth:`Texts.may_hold` of the rule's skeletons for all of them in
+    one pass over their rows (None: a small pool, or a rule without skeletons)."""
+    import polars as pl
+
+    from multus_forensics.classify.normalise import may_hold_expr
+
+    skeletons = rule.skeletons
+    if rule.layer != "any" or skeletons is None or len(pool) < VECTOR_POOL:
+        return None
+    rows = ctx.frame.select("error", "message", "raw")[pl.Series([v.index for v in pool])]
+    held = pl.any_horizontal(may_hold_expr(pl.col(c), skeletons) for c in rows.columns)
+    return rows.select(held).to_series().to_list()
+
+
+def _layer_texts(rule: Rule, view: EventView, may: bool | None = None) -> Iterable[str]:
     if rule.layer == "any":
-        return view.texts.tried_for(rule.skeletons)
+        return view.texts.tried_for(rule.skeletons, may)
     if rule.layer == "leaf":
         return (unwrapped_text(view.leaf),)
     text = view.from_layer(rule.layer)
@@ -206,10 +226,11 @@ def rule_hits(rule: Rule, ctx: Context) -> list[Hit]:
         pool = ctx.candidates(rule, errors_only=rule.target == "error", within=within)
         matches: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
         hits = []
-        for v in pool:
+        held = _may_hold(rule, ctx, pool)
+        for k, v in enumerate(pool):
             if rule.op != "any" and v.op != rule.op:
                 continue
-            for text in _layer_texts(rule, v):
+            for text in _layer_texts(rule, v, None if held is None else held[k]):
                 if text not in matches:  # each distinct text is matched once per rule
                     matches[text] = rule.first_match(text)
                 m = matches[text]

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Final
 import regex
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from multus_forensics.classify.predicates import Hit
 
 #: substrings without which normalisation cannot change a text (case folding aside, which the
@@ -185,6 +187,31 @@ def pattern_skeleton(pattern: str) -> Skeleton:
         for factor in match_factors(pattern) or ()
         if factor and all(f.isascii() for f in factor)  # (leaving a set out only weakens)
     )
+
+
+def _literal(fragment: bytes) -> str:
+    """``fragment`` as a Rust-regex literal (every non-alphanumeric byte as ``\\xHH``)."""
+    return "".join(chr(b) if chr(b).isalnum() else f"\\x{b:02x}" for b in fragment)
+
+
+def may_hold_expr(text: pl.Expr, skeletons: Sequence[Skeleton]) -> pl.Expr:
+    """Per row, whether ``text`` could hold a match of one of these pattern skeletons: as
+    :func:`skeleton` then :func:`holds_in_order` of each, for many rows in one pass (an empty
+    text holds none; a text without a skeleton may hold any). A regex ``A.*?B`` matches
+    exactly when one fragment of each set occurs in order without overlap."""
+    import polars as pl
+
+    orders = [
+        "(?s)" + ".*?".join("(?:" + "|".join(map(_literal, alts)) + ")" for alts in skel)
+        for skel in skeletons
+    ]
+    text = text.fill_null("")
+    skel = text.str.to_lowercase().str.replace_all(r"[\\*_`\n| \t]", "")
+    held = pl.lit(False)
+    for order in orders:
+        held = held | skel.str.contains(order)
+    unknown = text.str.contains(r"[^\x00-\x7f]") | text.str.contains("\\n", literal=True)
+    return (text != "") & (unknown | held)
 
 
 def holds_in_order(skel: bytes, fragments: Skeleton) -> bool:
