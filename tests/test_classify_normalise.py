@@ -245,7 +245,7 @@ _PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(st.lists(_PIECES, max_size=10).map("".join), min_size=1, max_size=8))
 def test_the_vectorised_skeleton_test_answers_as_each_text_would(texts: list[str]) -> None:
     import polars as pl
