@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 
 import multus_forensics as mf
 from multus_forensics.classify.normalise import (
+    NOTES,
     TRIGGERS,
     Skeleton,
     casefold_variants,
     holds_in_order,
+    may_note,
     normalise,
     skeleton,
 )
@@ -258,3 +260,13 @@ def test_the_vectorised_skeleton_test_answers_as_each_text_would(texts: list[str
     )
     for i, skeletons in enumerate(_SKELETONS):
         assert got.get_column(str(i)).to_list() == [_may_hold_by_text(t, skeletons) for t in texts]
+
+
+_DAMAGE = st.sampled_from(["\\", '\\"', "\\n", "\\\\", "\n", " ", "*", "**", "_", "`", "a", "x_y", '"'])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_DAMAGE, max_size=12).map("".join), st.sets(st.sampled_from(sorted(NOTES))))
+def test_a_text_said_unable_to_give_a_note_never_gives_it(text: str, missing: set[str]) -> None:
+    if set(normalise(text).notes) & missing:
+        assert may_note(text, frozenset(missing))

@@ -22,6 +22,7 @@ from multus_forensics.classify.normalise import (
     Skeleton,
     casefold_variants,
     holds_in_order,
+    may_note,
     normalise,
     skeleton,
 )
@@ -162,15 +163,19 @@ class Texts:
         logged, where most matches are), then the rest only if :meth:`may_hold` says one can
         match (else none can, and they are not made). ``may``: :meth:`may_hold`'s answer when
         the caller has it (false: no text, not even the first, can match)."""
+        self.started = True
         if may is False:
-            self.started = True
             return
-        texts = iter(self)
-        first = next(texts, None)
-        if first is None:
-            return
-        yield first
+        out = self._out
+        if not out:  # the first text is the first non-empty field as it is: made directly
+            first = next((t for t in self._fields if t), None)
+            if first is None:
+                return
+            out.append(first)
+        yield out[0]
         if may or self.may_hold(skeletons):
+            texts = iter(self)
+            next(texts)
             yield from texts
 
     def may_hold(self, skeletons: Sequence[Skeleton] | None) -> bool:
@@ -190,6 +195,13 @@ class Texts:
             if skel is None or any(holds_in_order(skel, s) for s in skeletons):
                 return True
         return False
+
+    def may_note(self, missing: frozenset[str]) -> bool:
+        """Whether :meth:`notes` could hold one of ``missing`` (false only when not)."""
+        found = self._notes
+        if found is not None:
+            return any(n in missing for n in found)
+        return any(may_note(t, missing) for t in self._fields if t)
 
     def notes(self) -> tuple[str, ...]:
         """What normalising the error, message and raw record repaired, in that order."""
@@ -255,6 +267,11 @@ class EventView:
         """What normalisation repaired in this event's texts, once they have been read."""
         texts = self.__dict__.get("texts")
         return texts.notes() if texts is not None and texts.started else ()
+
+    def may_note(self, missing: frozenset[str]) -> bool:
+        """Whether :attr:`normalised` could hold one of ``missing`` (false only when not)."""
+        texts = self.__dict__.get("texts")
+        return texts is not None and texts.started and texts.may_note(missing)
 
     @_once
     def chain(self) -> Any:

@@ -53,6 +53,13 @@ _ASCII_UPPER: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _SEGMENT_START: Final = regex.compile(r"(: )([A-Z])(?=[a-z])")
 
 
+#: the notes :func:`normalise` can give, one per repair
+ESCAPING: Final = "extra escaping removed"
+MARKDOWN: Final = "Markdown decoration removed"
+WRAPS: Final = "hard wraps joined"
+NOTES: Final = frozenset({ESCAPING, MARKDOWN, WRAPS})
+
+
 @dataclass(frozen=True)
 class Normalised:
     """The repaired text and what was repaired (empty notes: the text was left as it was)."""
@@ -122,14 +129,30 @@ def normalise(text: str) -> Normalised:
     notes = []
     out, changed = _unescape(text)
     if changed:
-        notes.append("extra escaping removed")
+        notes.append(ESCAPING)
     out, changed = _unmarkdown(out)
     if changed:
-        notes.append("Markdown decoration removed")
+        notes.append(MARKDOWN)
     out, changed = _unwrap(out)
     if changed:
-        notes.append("hard wraps joined")
+        notes.append(WRAPS)
     return Normalised(out, tuple(notes))
+
+
+def may_note(text: str, notes: frozenset[str]) -> bool:
+    """Whether :func:`normalise` could give ``text`` one of ``notes``; false only when it
+    cannot (a few substring tests where normalising runs every repair). Unescaping deletes
+    backslashes, turns an escaped newline into a space and makes no ``*``, backtick, ``_`` or
+    newline; the character before an ``_`` changes only where an escaped newline was."""
+    if ESCAPING in notes and "\\" in text:
+        return True
+    if WRAPS in notes and "\n" in text:
+        return True
+    return MARKDOWN in notes and (
+        "**" in text
+        or "`" in text
+        or ("_" in text and ("\\n" in text or _may_open_emphasis(text)))
+    )
 
 
 def casefold_variants(text: str) -> tuple[str, ...]:
@@ -236,7 +259,14 @@ PARTIAL_PENALTY: Final = 0.05
 
 def transit_adjust(conf: float, reasons: list[str], hits: Sequence[Hit]) -> float:
     """Say what transit damage the hits were read through; a truncated-only match costs a little."""
-    notes = sorted({n for h in hits for n in h.view.normalised})
+    found: set[str] = set()
+    for h in hits:  # (a view that can add no missing note is not normalised)
+        missing = NOTES - found
+        if not missing:
+            break
+        if h.view.may_note(missing):
+            found.update(h.view.normalised)
+    notes = sorted(found)
     reasons.extend(f"text normalised: {n}" for n in notes)
     if hits and all(getattr(h.match, "partial", False) for h in hits):
         reasons.append(f"-{PARTIAL_PENALTY:.2f} matched the surviving start of a truncated text")
