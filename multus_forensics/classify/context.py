@@ -156,27 +156,22 @@ class Texts:
             elif next(self._gen, None) is None:
                 return
 
-    def tried_for(
-        self, skeletons: Sequence[Skeleton] | None, may: bool | None = None
-    ) -> Iterator[str]:
-        """The texts in order for a rule with these pattern skeletons: the first (the error as
-        logged, where most matches are), then the rest only if :meth:`may_hold` says one can
-        match (else none can, and they are not made). ``may``: :meth:`may_hold`'s answer when
-        the caller has it (false: no text, not even the first, can match)."""
+    def first(self) -> str | None:
+        """The first text (the first non-empty field as it is, made without the variants)."""
         self.started = True
-        if may is False:
-            return
         out = self._out
-        if not out:  # the first text is the first non-empty field as it is: made directly
+        if not out:
             first = next((t for t in self._fields if t), None)
             if first is None:
-                return
+                return None
             out.append(first)
-        yield out[0]
-        if may or self.may_hold(skeletons):
-            texts = iter(self)
-            next(texts)
-            yield from texts
+        return out[0]
+
+    def after_first(self) -> Iterator[str]:
+        """The texts after :meth:`first`, in order (made as a reader reaches them)."""
+        texts = iter(self)
+        next(texts, None)
+        yield from texts
 
     def may_hold(self, skeletons: Sequence[Skeleton] | None) -> bool:
         """Whether some text could hold a match of one of these pattern skeletons (see

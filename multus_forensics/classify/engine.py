@@ -181,24 +181,60 @@ def _stream_hits(rule: Rule, ctx: Context) -> list[Hit]:
 VECTOR_POOL: Final = 256
 
 
-def _may_hold(rule: Rule, ctx: Context, pool: list[EventView]) -> list[bool] | None:
-    """Per view of ``pool``, :meth:`Texts.may_hold` of the rule's skeletons for all of them in
-    one pass over their rows (None: a small pool, or a rule without skeletons)."""
+def _may_hold(rule: Rule, ctx: Context, views: list[EventView]) -> list[bool]:
+    """Per view, :meth:`Texts.may_hold` of the rule's skeletons: for many views in one pass
+    over their rows (each view's own test below :data:`VECTOR_POOL`)."""
     import polars as pl
 
     from multus_forensics.classify.normalise import may_hold_expr
 
     skeletons = rule.skeletons
-    if rule.layer != "any" or skeletons is None or len(pool) < VECTOR_POOL:
-        return None
-    rows = ctx.frame.select("error", "message", "raw")[pl.Series([v.index for v in pool])]
+    if skeletons is None or len(views) < VECTOR_POOL:
+        return [v.texts.may_hold(skeletons) for v in views]
+    for v in views:  # (as the test of each view would: its texts count as read)
+        v.texts.started = True
+    rows = ctx.frame.select("error", "message", "raw")[pl.Series([v.index for v in views])]
     held = pl.any_horizontal(may_hold_expr(pl.col(c), skeletons) for c in rows.columns)
     return rows.select(held).to_series().to_list()
 
 
-def _layer_texts(rule: Rule, view: EventView, may: bool | None = None) -> Iterable[str]:
-    if rule.layer == "any":
-        return view.texts.tried_for(rule.skeletons, may)
+def _any_layer_hits(rule: Rule, ctx: Context, pool: list[EventView]) -> list[Hit]:
+    """Each view's first text matching ``rule``, its texts tried in order: the first (the
+    error as logged, where most matches are) of every view, then the others of the views
+    whose texts' skeletons can hold a match (tested for all of them at once)."""
+    matches: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
+
+    def match(text: str) -> regex.Match[str] | None:
+        if text not in matches:  # each distinct text is matched once per rule
+            matches[text] = rule.first_match(text)
+        return matches[text]
+
+    found: dict[int, regex.Match[str]] = {}
+    rest: list[int] = []
+    for k, v in enumerate(pool):
+        if rule.op != "any" and v.op != rule.op:
+            continue
+        first = v.texts.first()
+        if first is None:
+            continue
+        m = match(first)
+        if m is not None:
+            found[k] = m
+        else:
+            rest.append(k)
+    held = _may_hold(rule, ctx, [pool[k] for k in rest])
+    for k, may in zip(rest, held, strict=True):
+        if not may:
+            continue
+        for text in pool[k].texts.after_first():
+            m = match(text)
+            if m is not None:
+                found[k] = m
+                break
+    return [Hit(rule, pool[k], found[k]) for k in sorted(found)]
+
+
+def _layer_texts(rule: Rule, view: EventView) -> Iterable[str]:
     if rule.layer == "leaf":
         return (unwrapped_text(view.leaf),)
     text = view.from_layer(rule.layer)
@@ -224,25 +260,33 @@ def rule_hits(rule: Rule, ctx: Context) -> list[Hit]:
     else:
         within = _domain(rule, ctx)
         pool = ctx.candidates(rule, errors_only=rule.target == "error", within=within)
-        matches: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
-        hits = []
-        held = _may_hold(rule, ctx, pool)
-        for k, v in enumerate(pool):
-            if rule.op != "any" and v.op != rule.op:
-                continue
-            for text in _layer_texts(rule, v, None if held is None else held[k]):
-                if text not in matches:  # each distinct text is matched once per rule
-                    matches[text] = rule.first_match(text)
-                m = matches[text]
-                if m is not None:
-                    hits.append(Hit(rule, v, m))
-                    break
+        if rule.layer == "any":
+            hits = _any_layer_hits(rule, ctx, pool)
+        else:
+            hits = _layered_hits(rule, ctx, pool)
     return [
         h
         for h in hits
         if all(PREDICATES[p](ctx, h) for p in rule.requires)
         and not any(PREDICATES[p](ctx, h) for p in rule.forbids)
     ]
+
+
+def _layered_hits(rule: Rule, ctx: Context, pool: list[EventView]) -> list[Hit]:
+    """Matches of a rule read from one chain layer (or the leaf) of each view."""
+    matches: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
+    hits = []
+    for v in pool:
+        if rule.op != "any" and v.op != rule.op:
+            continue
+        for text in _layer_texts(rule, v):
+            if text not in matches:  # each distinct text is matched once per rule
+                matches[text] = rule.first_match(text)
+            m = matches[text]
+            if m is not None:
+                hits.append(Hit(rule, v, m))
+                break
+    return hits
 
 
 def _adjusted(hit: Hit, ctx: Context) -> tuple[float, list[str], list[list[EventView]]]:
