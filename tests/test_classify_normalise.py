@@ -262,7 +262,9 @@ def test_the_vectorised_skeleton_test_answers_as_each_text_would(texts: list[str
         assert got.get_column(str(i)).to_list() == [_may_hold_by_text(t, skeletons) for t in texts]
 
 
-_DAMAGE = st.sampled_from(["\\", '\\"', "\\n", "\\\\", "\n", " ", "*", "**", "_", "`", "a", "x_y", '"'])
+_DAMAGE = st.sampled_from(
+    ["\\", '\\"', "\\n", "\\\\", "\n", " ", "*", "**", "_", "`", "a", "x_y", '"']
+)
 
 
 @settings(max_examples=400, deadline=None)
@@ -270,3 +272,33 @@ _DAMAGE = st.sampled_from(["\\", '\\"', "\\n", "\\\\", "\n", " ", "*", "**", "_"
 def test_a_text_said_unable_to_give_a_note_never_gives_it(text: str, missing: set[str]) -> None:
     if set(normalise(text).notes) & missing:
         assert may_note(text, frozenset(missing))
+
+
+def _casefold_reference(text: str) -> tuple[str, ...]:
+    """:func:`casefold_variants` as first written: word by word (the module counts in C)."""
+    upper = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    words = text.split()
+    n = len(words)
+    if n >= 3:
+        if (
+            regex.search(r"[A-Z]{4,}", text)
+            and sum(1 for w in words if w.isupper() and len(w) > 1) * 2 > n
+        ):
+            return (text.lower(),)
+        few = text.isascii() and sum(1 for w in words if w[0] in upper) * 2 <= n
+        if not few and sum(1 for w in words if w[:1].isupper() and w[1:].islower()) * 2 > n:
+            return (text.lower(),)
+    inner = regex.sub(r"(: )([A-Z])(?=[a-z])", lambda m: m.group(1) + m.group(2).lower(), text)
+    first = inner[:1].lower() + inner[1:] if inner[:2].istitle() else inner
+    return tuple(dict.fromkeys(v for v in (inner, first) if v != text))
+
+
+_WORDS = st.sampled_from(
+    ["Did", "not", "FIND", "IP", ": ", " ", "\t", "\x1c", "\u00a0", "É", "x", "Ab", "\n", "ERROR"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_WORDS, max_size=14).map("".join))
+def test_case_variants_counted_in_c_equal_the_word_by_word_count(text: str) -> None:
+    assert casefold_variants(text) == _casefold_reference(text)

@@ -17,6 +17,7 @@ the literals before their patterns' first variable part.
 from __future__ import annotations
 
 import functools
+import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,10 +48,11 @@ _UNDERSCORE: Final = regex.compile(
 _BACKTICKS: Final = regex.compile(r"`{1,3}")
 #: a terminal's hard wrap: newline plus indentation or a TUI border, inside a record
 _WRAP: Final = regex.compile(r"[ \t]*[│|]?[ \t]*\n[ \t]*[│|]?[ \t]*")
-_SHOUTING: Final = regex.compile(r"[A-Z]{4,}")
-_ASCII_UPPER: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_SHOUTING: Final = re.compile(r"[A-Z]{4,}")
+#: a word (as ``str.split`` cuts them: ``\s`` is ``str.isspace``) starting with A-Z
+_UPPER_WORD: Final = re.compile(r"(?<!\S)[A-Z]")
 #: the first letter of a wrapped error segment, when a lower-case letter follows (not acronyms)
-_SEGMENT_START: Final = regex.compile(r"(: )([A-Z])(?=[a-z])")
+_SEGMENT_START: Final = re.compile(r"(: )([A-Z])(?=[a-z])")
 
 
 #: the notes :func:`normalise` can give, one per repair
@@ -169,10 +171,14 @@ def casefold_variants(text: str) -> tuple[str, ...]:
         if _SHOUTING.search(text) and sum(1 for w in words if w.isupper() and len(w) > 1) * 2 > n:
             return (text.lower(),)
         # in ASCII text a title-cased word starts with A-Z: too few such words, no count needed
-        few = text.isascii() and sum(1 for w in words if w[0] in _ASCII_UPPER) * 2 <= n
+        few = text.isascii() and len(_UPPER_WORD.findall(text)) * 2 <= n
         if not few and sum(1 for w in words if w[:1].isupper() and w[1:].islower()) * 2 > n:
             return (text.lower(),)
-    inner = _SEGMENT_START.sub(lambda m: m.group(1) + m.group(2).lower(), text)
+    inner = (
+        _SEGMENT_START.sub(lambda m: m.group(1) + m.group(2).lower(), text)
+        if ": " in text
+        else text
+    )
     first = inner[:1].lower() + inner[1:] if inner[:2].istitle() else inner
     return tuple(dict.fromkeys(v for v in (inner, first) if v != text))
 
