@@ -496,12 +496,25 @@ def shared_chains() -> Iterator[None]:
     if _SCOPE.get() is not None:  # an outer analysis already shares its chains
         yield
         return
-    token, shaped = _SCOPE.set({}), _SHAPED.set({})
+    token = _SCOPE.set({})
+    try:
+        with shaped_chains():
+            yield
+    finally:
+        _SCOPE.reset(token)
+
+
+@contextmanager
+def shaped_chains() -> Iterator[None]:
+    """Within the block :func:`prime_shapes` keeps the shapes it peels (dropped at its end)."""
+    if _SHAPED.get() is not None:  # an outer analysis keeps them already
+        yield
+        return
+    token = _SHAPED.set({})
     try:
         yield
     finally:
-        _SHAPED.reset(shaped)
-        _SCOPE.reset(token)
+        _SHAPED.reset(token)
 
 
 def unwrap_error(text: str) -> ErrorChain:
@@ -530,7 +543,7 @@ _SHAPED: ContextVar[dict[str, ErrorChain] | None] = ContextVar("shaped_chains", 
 
 
 def prime_shapes(texts: pl.Series) -> None:
-    """Within :func:`shared_chains`, peel each distinct *shape* of ``texts`` once, so that
+    """Within :func:`shaped_chains`, peel each distinct *shape* of ``texts`` once, so that
     :func:`shaped_facts` answers for every text of it (without a scope: nothing).
 
     Texts that differ only by sandbox IDs, pod UIDs and a Multus prefix's pod (one failure

@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from multus_forensics.chain import prime_shapes, shared_chains
+from multus_forensics.chain import prime_shapes, shaped_chains
 from multus_forensics.classify.abstain import abstain
 from multus_forensics.classify.catalog import Catalog, Rule, load_catalog, start_budget
 from multus_forensics.classify.context import Context, EventView, unwrapped_text
@@ -445,7 +445,7 @@ def diagnose_frame(
     ``timelines`` is :func:`~multus_forensics.build_timelines` of this same frame when the
     caller has it (a report), so that it is not built twice.
     """
-    with shared_chains():
+    with shaped_chains():
         return _diagnose_frame(frame, catalog, stats, timelines)
 
 
