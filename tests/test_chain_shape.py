@@ -76,7 +76,8 @@ def _check(texts: list[str]) -> int:
             _agree(_unwrap(shape, 0), chain)
             facts = shaped_facts(text)
             assert facts is not None
-            assert facts.leaf == chain.leaf and facts.op == chain.op
+            assert facts.leaf == chain.leaf
+            assert facts.op == chain.op
             for key in KEYS:
                 assert facts.get(key) == chain.get(key), key
                 assert facts.innermost(key) == chain.innermost(key), key
@@ -136,11 +137,11 @@ _glue = st.sampled_from(
         "failed to find plugin ",
         "Error syncing pod ",
         ' ("',
-        '_ns(',
+        "_ns(",
         ')"), skipping: ',
         "failed to allocate for range ",
         "CNI request failed with status 400: '",
-        "\\\"",
+        '\\"',
         "\\x66",
         "-",
         "_",
@@ -167,12 +168,13 @@ def test_a_retried_failure_shares_one_shape_and_keeps_its_own_facts() -> None:
     texts = [
         f'rpc error: code = Unknown desc = failed to setup network for sandbox "{sb}": plugin '
         f'type="multus" name="multus-cni-network" failed (add): [ns{i}/app{i}-5c7d9f8b6-zx2lp/'
-        f'0b8c7d6e-5f4a-4b3c-9d2e-1f0a9b8c7d6{i}:net0]: error adding container to network '
+        f"0b8c7d6e-5f4a-4b3c-9d2e-1f0a9b8c7d6{i}:net0]: error adding container to network "
         '"net0": failed to find plugin "sriov" in path [/opt/cni/bin]'
         for i, sb in enumerate((SB, SB[::-1], "a" * 64, "0" * 63 + "a"))
     ]
     shapes = _shapes(texts)
-    assert len(set(shapes[:2])) == 1 and None not in shapes
+    assert len(set(shapes[:2])) == 1
+    assert None not in shapes
     assert _check(texts) == len(texts)
     with shared_chains():
         prime_shapes(pl.Series(texts))

@@ -151,9 +151,7 @@ def may_note(text: str, notes: frozenset[str]) -> bool:
     if WRAPS in notes and "\n" in text:
         return True
     return MARKDOWN in notes and (
-        "**" in text
-        or "`" in text
-        or ("_" in text and ("\\n" in text or _may_open_emphasis(text)))
+        "**" in text or "`" in text or ("_" in text and ("\\n" in text or _may_open_emphasis(text)))
     )
 
 
