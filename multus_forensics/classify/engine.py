@@ -201,7 +201,8 @@ def _may_hold(rule: Rule, ctx: Context, views: list[EventView]) -> list[bool]:
 def _any_layer_hits(rule: Rule, ctx: Context, pool: list[EventView]) -> list[Hit]:
     """Each view's first text matching ``rule``, its texts tried in order: the first (the
     error as logged, where most matches are) of every view, then the others of the views
-    whose texts' skeletons can hold a match (tested for all of them at once)."""
+    whose texts' skeletons can hold a match (tested for all of them at once). A user rule
+    (no skeletons: every text may match) tries each view's texts in turn."""
     matches: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
 
     def match(text: str) -> regex.Match[str] | None:
@@ -210,6 +211,16 @@ def _any_layer_hits(rule: Rule, ctx: Context, pool: list[EventView]) -> list[Hit
         return matches[text]
 
     found: dict[int, regex.Match[str]] = {}
+    if rule.user:  # each view's texts in turn: its searches spend the run's budget in order
+        for k, v in enumerate(pool):
+            if rule.op != "any" and v.op != rule.op:
+                continue
+            for text in v.texts:
+                m = match(text)
+                if m is not None:
+                    found[k] = m
+                    break
+        return [Hit(rule, pool[k], found[k]) for k in sorted(found)]
     rest: list[int] = []
     for k, v in enumerate(pool):
         if rule.op != "any" and v.op != rule.op:
