@@ -23,9 +23,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics import _chain_rules as rules
+from multus_forensics import _chain_shape
+
+if TYPE_CHECKING:
+    import polars as pl
 
 KINDS: Final = (
     "kubelet",
@@ -494,9 +498,23 @@ def shared_chains() -> Iterator[None]:
         return
     token = _SCOPE.set({})
     try:
-        yield
+        with shaped_chains():
+            yield
     finally:
         _SCOPE.reset(token)
+
+
+@contextmanager
+def shaped_chains() -> Iterator[None]:
+    """Within the block :func:`prime_shapes` keeps the shapes it peels (dropped at its end)."""
+    if _SHAPED.get() is not None:  # an outer analysis keeps them already
+        yield
+        return
+    token = _SHAPED.set({})
+    try:
+        yield
+    finally:
+        _SHAPED.reset(token)
 
 
 def unwrap_error(text: str) -> ErrorChain:
@@ -518,6 +536,74 @@ def unwrap_error(text: str) -> ErrorChain:
 @functools.lru_cache(maxsize=_CACHE_ENTRIES)
 def _unwrap_cached(text: str) -> ErrorChain:
     return _unwrap(text, 0)
+
+
+#: texts of the analysis running in this context -> their shape's chain (see :func:`prime_shapes`)
+_SHAPED: ContextVar[dict[str, ErrorChain] | None] = ContextVar("shaped_chains", default=None)
+
+
+def prime_shapes(texts: pl.Series) -> None:
+    """Within :func:`shaped_chains`, peel each distinct *shape* of ``texts`` once, so that
+    :func:`shaped_facts` answers for every text of it (without a scope: nothing).
+
+    Texts that differ only by sandbox IDs, pod UIDs and a Multus prefix's pod (one failure
+    retried for thousands of pods) share a shape (:mod:`multus_forensics._chain_shape`), made
+    for all of them in one vectorised pass.
+    """
+    import polars as pl
+
+    shaped = _SHAPED.get()
+    if shaped is None:
+        return
+    pairs = (
+        pl.DataFrame({"t": texts.unique()})
+        .filter(pl.col("t").str.len_chars().is_between(1, _CACHE_MAX_CHARS))
+        .with_columns(_chain_shape.shapes(pl.col("t")).alias("s"))
+        .drop_nulls("s")
+    )
+    peeled: dict[str, ErrorChain] = {}
+    for text, shape in pairs.iter_rows():
+        chain = peeled.get(shape)
+        if chain is None:
+            chain = peeled[shape] = _unwrap(shape, 0)
+        shaped[text] = chain
+
+
+@dataclass(frozen=True)
+class ShapedFacts:
+    """The facts of ``text``'s chain read from its shape's chain ``shape``: a value holding no
+    placeholder is the text's own; one that may is read from the text's chain, peeled then."""
+
+    text: str
+    shape: ErrorChain
+
+    @cached_property
+    def chain(self) -> ErrorChain:
+        return unwrap_error(self.text)
+
+    def get(self, key: str) -> str | None:
+        value = self.shape.get(key)
+        return self.chain.get(key) if value and _chain_shape.marked(value) else value
+
+    def innermost(self, key: str) -> str | None:
+        value = self.shape.innermost(key)
+        return self.chain.innermost(key) if value and _chain_shape.marked(value) else value
+
+    @property
+    def op(self) -> str | None:
+        return self.get("op")
+
+    @property
+    def leaf(self) -> str:
+        leaf = self.shape.leaf
+        return self.chain.leaf if _chain_shape.marked(leaf) else leaf
+
+
+def shaped_facts(text: str) -> ShapedFacts | None:
+    """``text``'s facts from its shape's chain when :func:`prime_shapes` peeled it, else None."""
+    shaped = _SHAPED.get()
+    shape = shaped.get(text) if shaped is not None else None
+    return ShapedFacts(text, shape) if shape is not None else None
 
 
 def _unwrap(text: str, depth: int) -> ErrorChain:

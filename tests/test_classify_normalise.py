@@ -10,7 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import multus_forensics as mf
-from multus_forensics.classify.normalise import TRIGGERS, casefold_variants, normalise
+from multus_forensics.classify.normalise import (
+    NOTES,
+    TRIGGERS,
+    Skeleton,
+    casefold_variants,
+    holds_in_order,
+    may_note,
+    normalise,
+    skeleton,
+)
 
 
 def test_text_without_triggers_is_returned_unchanged_with_no_notes() -> None:
@@ -196,3 +205,100 @@ def test_the_emphasis_pretest_never_skips_an_underscore_the_pattern_would_undo(t
 
     if _UNDERSCORE.search(text):
         assert _may_open_emphasis(text)
+
+
+def _may_hold_by_text(text: str, skeletons: list[Skeleton]) -> bool:
+    """One text's :meth:`Texts.may_hold` (skeleton, then each pattern's fragments in order)."""
+    if not text:
+        return False
+    skel = skeleton(text)
+    return skel is None or any(holds_in_order(skel, s) for s in skeletons)
+
+
+def _catalog_skeletons() -> list[list[Skeleton]]:
+    from multus_forensics.classify.catalog import load_catalog
+
+    return [list(r.skeletons) for r in load_catalog(()).rules if r.skeletons]
+
+
+_SKELETONS = _catalog_skeletons()
+_PIECES = st.sampled_from(
+    [
+        "error adding container to network ",
+        '"net1": ',
+        "[ns/pod:net1]: ",
+        "failed to find plugin ",
+        "no IP addresses available in range set",
+        "interface name net1 already exists",
+        "**",
+        "_",
+        "`",
+        "\\",
+        '\\"',
+        "\\n",
+        "\n",
+        "|",
+        " ",
+        "\t",
+        "é",
+        "Did Not Find",
+        "…",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(_PIECES, max_size=10).map("".join), min_size=1, max_size=8))
+def test_the_vectorised_skeleton_test_answers_as_each_text_would(texts: list[str]) -> None:
+    import polars as pl
+
+    from multus_forensics.classify.normalise import may_hold_expr
+
+    frame = pl.DataFrame({"t": texts}, schema={"t": pl.String})
+    got = frame.select(
+        may_hold_expr(pl.col("t"), s).alias(str(i)) for i, s in enumerate(_SKELETONS)
+    )
+    for i, skeletons in enumerate(_SKELETONS):
+        assert got.get_column(str(i)).to_list() == [_may_hold_by_text(t, skeletons) for t in texts]
+
+
+_DAMAGE = st.sampled_from(
+    ["\\", '\\"', "\\n", "\\\\", "\n", " ", "*", "**", "_", "`", "a", "x_y", '"']
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_DAMAGE, max_size=12).map("".join), st.sets(st.sampled_from(sorted(NOTES))))
+def test_a_text_said_unable_to_give_a_note_never_gives_it(text: str, missing: set[str]) -> None:
+    if set(normalise(text).notes) & missing:
+        assert may_note(text, frozenset(missing))
+
+
+def _casefold_reference(text: str) -> tuple[str, ...]:
+    """:func:`casefold_variants` as first written: word by word (the module counts in C)."""
+    upper = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    words = text.split()
+    n = len(words)
+    if n >= 3:
+        if (
+            regex.search(r"[A-Z]{4,}", text)
+            and sum(1 for w in words if w.isupper() and len(w) > 1) * 2 > n
+        ):
+            return (text.lower(),)
+        few = text.isascii() and sum(1 for w in words if w[0] in upper) * 2 <= n
+        if not few and sum(1 for w in words if w[:1].isupper() and w[1:].islower()) * 2 > n:
+            return (text.lower(),)
+    inner = regex.sub(r"(: )([A-Z])(?=[a-z])", lambda m: m.group(1) + m.group(2).lower(), text)
+    first = inner[:1].lower() + inner[1:] if inner[:2].istitle() else inner
+    return tuple(dict.fromkeys(v for v in (inner, first) if v != text))
+
+
+_WORDS = st.sampled_from(
+    ["Did", "not", "FIND", "IP", ": ", " ", "\t", "\x1c", "\u00a0", "É", "x", "Ab", "\n", "ERROR"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_WORDS, max_size=14).map("".join))
+def test_case_variants_counted_in_c_equal_the_word_by_word_count(text: str) -> None:
+    assert casefold_variants(text) == _casefold_reference(text)

@@ -404,25 +404,52 @@ class Rule:
         return None
 
 
-#: pattern -> the fragments every match holds (:func:`~multus_forensics.classify.select.pattern_factors`)
-_FACTORS: dict[regex.Pattern[str], tuple[tuple[str | tuple[str, ...], ...], tuple[str, ...]]] = {}
+#: pattern -> the fragments every match holds (:func:`~multus_forensics.classify.select.pattern_factors`),
+#: those it holds as written, and (when more than one) the lower-cased fragment sets in the
+#: order a match holds them
+_FACTORS: dict[
+    regex.Pattern[str],
+    tuple[tuple[str | tuple[str, ...], ...], tuple[str, ...], tuple[tuple[str, ...], ...]],
+] = {}
+
+
+def _in_order(lowered: str, order: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether ``lowered`` holds one fragment of each set, in order and without overlap (the
+    earliest-ending choice at each step finds such a sequence whenever one exists)."""
+    pos = 0
+    for alternatives in order:
+        end = -1
+        for fragment in alternatives:
+            at = lowered.find(fragment, pos)
+            if at >= 0 and (end < 0 or at + len(fragment) < end):
+                end = at + len(fragment)
+        if end < 0:
+            return False
+        pos = end
+    return True
 
 
 def _may_match(pattern: regex.Pattern[str], text: str, lowered: str | None) -> bool:
     """Whether ``text`` holds every fragment a match of ``pattern`` needs: those written with
     a capital letter as written (the pattern is case-sensitive), the rest in ``lowered`` (the
-    text lower-cased, for ASCII texts; ``None`` skips them). A substring test per fragment
-    spares most searches: this runs per rule and text."""
+    text lower-cased, for ASCII texts; ``None`` skips them), in the order a match holds them.
+    A substring test per fragment spares most searches: this runs per rule and text."""
     known = _FACTORS.get(pattern)
     if known is None:
-        from multus_forensics.classify.select import exact_factors, pattern_factors
+        from multus_forensics.classify.select import exact_factors, match_factors, pattern_factors
 
         alts = pattern_factors(pattern.pattern)
+        order = tuple(
+            tuple(sorted({f.lower() for f in factor}))
+            for factor in match_factors(pattern.pattern) or ()
+            if factor and all(f.isascii() for f in factor)  # (leaving a set out only weakens)
+        )
         known = _FACTORS[pattern] = (
             tuple(a[0] if len(a) == 1 else a for a in alts),
             exact_factors(pattern.pattern),
+            order if len(order) > 1 else (),
         )
-    factors, exact = known
+    factors, exact, order = known
     for fragment in exact:
         if fragment not in text:
             return False
@@ -434,7 +461,7 @@ def _may_match(pattern: regex.Pattern[str], text: str, lowered: str | None) -> b
                 return False
         elif not any(f in lowered for f in factor):
             return False
-    return True
+    return not order or _in_order(lowered, order)
 
 
 @dataclass(frozen=True)

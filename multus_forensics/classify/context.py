@@ -22,6 +22,7 @@ from multus_forensics.classify.normalise import (
     Skeleton,
     casefold_variants,
     holds_in_order,
+    may_note,
     normalise,
     skeleton,
 )
@@ -76,6 +77,16 @@ def unwrap(text: str) -> Any:
         return fn(text)
     except Exception:  # a chain bug must not hide the error from the rules
         return None
+
+
+def _shaped_facts(text: str) -> Any:
+    """``multus_forensics.chain.shaped_facts(text)``, or None (see :func:`unwrap`)."""
+    try:
+        mod = importlib.import_module("multus_forensics.chain")
+    except ImportError:
+        return None
+    fn: Callable[[str], Any] | None = getattr(mod, "shaped_facts", None)
+    return fn(text) if fn is not None else None
 
 
 def unwrapped_text(text: str) -> str:
@@ -145,17 +156,22 @@ class Texts:
             elif next(self._gen, None) is None:
                 return
 
-    def tried_for(self, skeletons: Sequence[Skeleton] | None) -> Iterator[str]:
-        """The texts in order for a rule with these pattern skeletons: the first (the error as
-        logged, where most matches are), then the rest only if :meth:`may_hold` says one can
-        match (else none can, and they are not made)."""
+    def first(self) -> str | None:
+        """The first text (the first non-empty field as it is, made without the variants)."""
+        self.started = True
+        out = self._out
+        if not out:
+            first = next((t for t in self._fields if t), None)
+            if first is None:
+                return None
+            out.append(first)
+        return out[0]
+
+    def after_first(self) -> Iterator[str]:
+        """The texts after :meth:`first`, in order (made as a reader reaches them)."""
         texts = iter(self)
-        first = next(texts, None)
-        if first is None:
-            return
-        yield first
-        if self.may_hold(skeletons):
-            yield from texts
+        next(texts, None)
+        yield from texts
 
     def may_hold(self, skeletons: Sequence[Skeleton] | None) -> bool:
         """Whether some text could hold a match of one of these pattern skeletons (see
@@ -174,6 +190,13 @@ class Texts:
             if skel is None or any(holds_in_order(skel, s) for s in skeletons):
                 return True
         return False
+
+    def may_note(self, missing: frozenset[str]) -> bool:
+        """Whether :meth:`notes` could hold one of ``missing`` (false only when not)."""
+        found = self._notes
+        if found is not None:
+            return any(n in missing for n in found)
+        return any(may_note(t, missing) for t in self._fields if t)
 
     def notes(self) -> tuple[str, ...]:
         """What normalising the error, message and raw record repaired, in that order."""
@@ -240,12 +263,27 @@ class EventView:
         texts = self.__dict__.get("texts")
         return texts.notes() if texts is not None and texts.started else ()
 
+    def may_note(self, missing: frozenset[str]) -> bool:
+        """Whether :attr:`normalised` could hold one of ``missing`` (false only when not)."""
+        texts = self.__dict__.get("texts")
+        return texts is not None and texts.started and texts.may_note(missing)
+
     @_once
     def chain(self) -> Any:
         return unwrap(self.error_text) if self.error_text else None
 
+    @_once
+    def facts(self) -> Any:
+        """What answers the chain's ``get``/``innermost``/``op``/``leaf``: the facts of its
+        shape when the analysis peeled it (``chain.prime_shapes``), else the chain itself."""
+        text = self.error_text
+        if not text or "chain" in self.__dict__:
+            return self.chain
+        shaped = _shaped_facts(text)
+        return shaped if shaped is not None else self.chain
+
     def _chain_field(self, key: str) -> str | None:
-        ch = self.chain
+        ch = self.facts
         if ch is None:
             return None
         for name in ("innermost", "get"):
@@ -262,7 +300,7 @@ class EventView:
     @_once
     def leaf(self) -> str:
         """The innermost error (the chain's leaf, else the text after the last known prefix)."""
-        leaf = getattr(self.chain, "leaf", None)
+        leaf = getattr(self.facts, "leaf", None)
         if isinstance(leaf, str) and leaf:
             return leaf
         leaf_text = getattr(leaf, "text", None)
@@ -284,7 +322,7 @@ class EventView:
 
     @_once
     def op(self) -> str | None:
-        op = getattr(self.chain, "op", None)
+        op = getattr(self.facts, "op", None)
         if isinstance(op, str) and op:
             return "del" if op.lower().startswith(("del", "check", "kill", "stop")) else "add"
         return _op(" ".join(self.texts))

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from multus_forensics.chain import prime_shapes, shaped_chains
 from multus_forensics.classify.abstain import abstain
 from multus_forensics.classify.catalog import Catalog, Rule, load_catalog, start_budget
 from multus_forensics.classify.context import Context, EventView, unwrapped_text
@@ -175,9 +176,76 @@ def _stream_hits(rule: Rule, ctx: Context) -> list[Hit]:
     return hits
 
 
+#: candidates of one rule from which their texts' skeletons are tested in one vectorised pass
+#: (below, each view's own test costs less than the query)
+VECTOR_POOL: Final = 256
+
+
+def _may_hold(rule: Rule, ctx: Context, views: list[EventView]) -> list[bool]:
+    """Per view, :meth:`Texts.may_hold` of the rule's skeletons: for many views in one pass
+    over their rows (each view's own test below :data:`VECTOR_POOL`)."""
+    import polars as pl
+
+    from multus_forensics.classify.normalise import may_hold_expr
+
+    skeletons = rule.skeletons
+    if skeletons is None or len(views) < VECTOR_POOL:
+        return [v.texts.may_hold(skeletons) for v in views]
+    for v in views:  # (as the test of each view would: its texts count as read)
+        v.texts.started = True
+    rows = ctx.frame.select("error", "message", "raw")[pl.Series([v.index for v in views])]
+    held = pl.any_horizontal(may_hold_expr(pl.col(c), skeletons) for c in rows.columns)
+    return rows.select(held).to_series().to_list()
+
+
+def _any_layer_hits(rule: Rule, ctx: Context, pool: list[EventView]) -> list[Hit]:
+    """Each view's first text matching ``rule``, its texts tried in order: the first (the
+    error as logged, where most matches are) of every view, then the others of the views
+    whose texts' skeletons can hold a match (tested for all of them at once). A user rule
+    (no skeletons: every text may match) tries each view's texts in turn."""
+    matches: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
+
+    def match(text: str) -> regex.Match[str] | None:
+        if text not in matches:  # each distinct text is matched once per rule
+            matches[text] = rule.first_match(text)
+        return matches[text]
+
+    found: dict[int, regex.Match[str]] = {}
+    if rule.user:  # each view's texts in turn: its searches spend the run's budget in order
+        for k, v in enumerate(pool):
+            if rule.op != "any" and v.op != rule.op:
+                continue
+            for text in v.texts:
+                m = match(text)
+                if m is not None:
+                    found[k] = m
+                    break
+        return [Hit(rule, pool[k], found[k]) for k in sorted(found)]
+    rest: list[int] = []
+    for k, v in enumerate(pool):
+        if rule.op != "any" and v.op != rule.op:
+            continue
+        first = v.texts.first()
+        if first is None:
+            continue
+        m = match(first)
+        if m is not None:
+            found[k] = m
+        else:
+            rest.append(k)
+    held = _may_hold(rule, ctx, [pool[k] for k in rest])
+    for k, may in zip(rest, held, strict=True):
+        if not may:
+            continue
+        for text in pool[k].texts.after_first():
+            m = match(text)
+            if m is not None:
+                found[k] = m
+                break
+    return [Hit(rule, pool[k], found[k]) for k in sorted(found)]
+
+
 def _layer_texts(rule: Rule, view: EventView) -> Iterable[str]:
-    if rule.layer == "any":
-        return view.texts.tried_for(rule.skeletons)
     if rule.layer == "leaf":
         return (unwrapped_text(view.leaf),)
     text = view.from_layer(rule.layer)
@@ -203,24 +271,33 @@ def rule_hits(rule: Rule, ctx: Context) -> list[Hit]:
     else:
         within = _domain(rule, ctx)
         pool = ctx.candidates(rule, errors_only=rule.target == "error", within=within)
-        matches: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
-        hits = []
-        for v in pool:
-            if rule.op != "any" and v.op != rule.op:
-                continue
-            for text in _layer_texts(rule, v):
-                if text not in matches:  # each distinct text is matched once per rule
-                    matches[text] = rule.first_match(text)
-                m = matches[text]
-                if m is not None:
-                    hits.append(Hit(rule, v, m))
-                    break
+        if rule.layer == "any":
+            hits = _any_layer_hits(rule, ctx, pool)
+        else:
+            hits = _layered_hits(rule, ctx, pool)
     return [
         h
         for h in hits
         if all(PREDICATES[p](ctx, h) for p in rule.requires)
         and not any(PREDICATES[p](ctx, h) for p in rule.forbids)
     ]
+
+
+def _layered_hits(rule: Rule, ctx: Context, pool: list[EventView]) -> list[Hit]:
+    """Matches of a rule read from one chain layer (or the leaf) of each view."""
+    matches: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
+    hits = []
+    for v in pool:
+        if rule.op != "any" and v.op != rule.op:
+            continue
+        for text in _layer_texts(rule, v):
+            if text not in matches:  # each distinct text is matched once per rule
+                matches[text] = rule.first_match(text)
+            m = matches[text]
+            if m is not None:
+                hits.append(Hit(rule, v, m))
+                break
+    return hits
 
 
 def _adjusted(hit: Hit, ctx: Context) -> tuple[float, list[str], list[list[EventView] | Rows]]:
@@ -378,6 +455,13 @@ def diagnose_frame(
     ``timelines`` is :func:`~multus_forensics.build_timelines` of this same frame when the
     caller has it (a report), so that it is not built twice.
     """
+    with shaped_chains():
+        return _diagnose_frame(frame, catalog, stats, timelines)
+
+
+def _diagnose_frame(
+    frame: pl.DataFrame, catalog: Catalog, stats: dict[str, int], timelines: Timelines | None
+) -> Diagnosis:
     from multus_forensics.classify.cluster import cluster_unexplained
     from multus_forensics.classify.predicates import MARKERS
     from multus_forensics.classify.select import catalog_needles
@@ -386,6 +470,9 @@ def diagnose_frame(
     ctx = Context.of_frame(frame, catalog_needles(catalog.rules, MARKERS), timelines)
     if not ctx.prime_small(catalog.rules):  # a small frame's candidates, answered at once
         ctx.prime(catalog.rules)
+        # each distinct shape of the error texts peeled once (of the rows holding catalog
+        # fragments, which rules read; another text is peeled when asked)
+        prime_shapes(ctx.texty.get_column("error").drop_nulls())
     by_cause: dict[str, Finding] = {}
     explained: set[int] = set()
     for rule in catalog.rules:

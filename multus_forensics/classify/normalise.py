@@ -17,6 +17,7 @@ the literals before their patterns' first variable part.
 from __future__ import annotations
 
 import functools
+import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from typing import TYPE_CHECKING, Final
 import regex
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from multus_forensics.classify.predicates import Hit
 
 #: substrings without which normalisation cannot change a text (case folding aside, which the
@@ -45,10 +48,18 @@ _UNDERSCORE: Final = regex.compile(
 _BACKTICKS: Final = regex.compile(r"`{1,3}")
 #: a terminal's hard wrap: newline plus indentation or a TUI border, inside a record
 _WRAP: Final = regex.compile(r"[ \t]*[│|]?[ \t]*\n[ \t]*[│|]?[ \t]*")
-_SHOUTING: Final = regex.compile(r"[A-Z]{4,}")
-_ASCII_UPPER: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_SHOUTING: Final = re.compile(r"[A-Z]{4,}")
+#: a word (as ``str.split`` cuts them: ``\s`` is ``str.isspace``) starting with A-Z
+_UPPER_WORD: Final = re.compile(r"(?<!\S)[A-Z]")
 #: the first letter of a wrapped error segment, when a lower-case letter follows (not acronyms)
-_SEGMENT_START: Final = regex.compile(r"(: )([A-Z])(?=[a-z])")
+_SEGMENT_START: Final = re.compile(r"(: )([A-Z])(?=[a-z])")
+
+
+#: the notes :func:`normalise` can give, one per repair
+ESCAPING: Final = "extra escaping removed"
+MARKDOWN: Final = "Markdown decoration removed"
+WRAPS: Final = "hard wraps joined"
+NOTES: Final = frozenset({ESCAPING, MARKDOWN, WRAPS})
 
 
 @dataclass(frozen=True)
@@ -120,14 +131,28 @@ def normalise(text: str) -> Normalised:
     notes = []
     out, changed = _unescape(text)
     if changed:
-        notes.append("extra escaping removed")
+        notes.append(ESCAPING)
     out, changed = _unmarkdown(out)
     if changed:
-        notes.append("Markdown decoration removed")
+        notes.append(MARKDOWN)
     out, changed = _unwrap(out)
     if changed:
-        notes.append("hard wraps joined")
+        notes.append(WRAPS)
     return Normalised(out, tuple(notes))
+
+
+def may_note(text: str, notes: frozenset[str]) -> bool:
+    """Whether :func:`normalise` could give ``text`` one of ``notes``; false only when it
+    cannot (a few substring tests where normalising runs every repair). Unescaping deletes
+    backslashes, turns an escaped newline into a space and makes no ``*``, backtick, ``_`` or
+    newline; the character before an ``_`` changes only where an escaped newline was."""
+    if ESCAPING in notes and "\\" in text:
+        return True
+    if WRAPS in notes and "\n" in text:
+        return True
+    return MARKDOWN in notes and (
+        "**" in text or "`" in text or ("_" in text and ("\\n" in text or _may_open_emphasis(text)))
+    )
 
 
 def casefold_variants(text: str) -> tuple[str, ...]:
@@ -144,10 +169,14 @@ def casefold_variants(text: str) -> tuple[str, ...]:
         if _SHOUTING.search(text) and sum(1 for w in words if w.isupper() and len(w) > 1) * 2 > n:
             return (text.lower(),)
         # in ASCII text a title-cased word starts with A-Z: too few such words, no count needed
-        few = text.isascii() and sum(1 for w in words if w[0] in _ASCII_UPPER) * 2 <= n
+        few = text.isascii() and len(_UPPER_WORD.findall(text)) * 2 <= n
         if not few and sum(1 for w in words if w[:1].isupper() and w[1:].islower()) * 2 > n:
             return (text.lower(),)
-    inner = _SEGMENT_START.sub(lambda m: m.group(1) + m.group(2).lower(), text)
+    inner = (
+        _SEGMENT_START.sub(lambda m: m.group(1) + m.group(2).lower(), text)
+        if ": " in text
+        else text
+    )
     first = inner[:1].lower() + inner[1:] if inner[:2].istitle() else inner
     return tuple(dict.fromkeys(v for v in (inner, first) if v != text))
 
@@ -187,6 +216,31 @@ def pattern_skeleton(pattern: str) -> Skeleton:
     )
 
 
+def _literal(fragment: bytes) -> str:
+    """``fragment`` as a Rust-regex literal (every non-alphanumeric byte as ``\\xHH``)."""
+    return "".join(chr(b) if chr(b).isalnum() else f"\\x{b:02x}" for b in fragment)
+
+
+def may_hold_expr(text: pl.Expr, skeletons: Sequence[Skeleton]) -> pl.Expr:
+    """Per row, whether ``text`` could hold a match of one of these pattern skeletons: as
+    :func:`skeleton` then :func:`holds_in_order` of each, for many rows in one pass (an empty
+    text holds none; a text without a skeleton may hold any). A regex ``A.*?B`` matches
+    exactly when one fragment of each set occurs in order without overlap."""
+    import polars as pl
+
+    orders = [
+        "(?s)" + ".*?".join("(?:" + "|".join(map(_literal, alts)) + ")" for alts in skel)
+        for skel in skeletons
+    ]
+    text = text.fill_null("")
+    skel = text.str.to_lowercase().str.replace_all(r"[\\*_`\n| \t]", "")
+    held = pl.lit(False)
+    for order in orders:
+        held = held | skel.str.contains(order)
+    unknown = text.str.contains(r"[^\x00-\x7f]") | text.str.contains("\\n", literal=True)
+    return (text != "") & (unknown | held)
+
+
 def holds_in_order(skel: bytes, fragments: Skeleton) -> bool:
     """Whether ``skel`` holds one fragment of each set, in order and without overlap (the
     earliest-ending choice at each step, which finds such a sequence whenever one exists)."""
@@ -209,7 +263,14 @@ PARTIAL_PENALTY: Final = 0.05
 
 def transit_adjust(conf: float, reasons: list[str], hits: Sequence[Hit]) -> float:
     """Say what transit damage the hits were read through; a truncated-only match costs a little."""
-    notes = sorted({n for h in hits for n in h.view.normalised})
+    found: set[str] = set()
+    for h in hits:  # (a view that can add no missing note is not normalised)
+        missing = NOTES - found
+        if not missing:
+            break
+        if h.view.may_note(missing):
+            found.update(h.view.normalised)
+    notes = sorted(found)
     reasons.extend(f"text normalised: {n}" for n in notes)
     if hits and all(getattr(h.match, "partial", False) for h in hits):
         reasons.append(f"-{PARTIAL_PENALTY:.2f} matched the surviving start of a truncated text")
