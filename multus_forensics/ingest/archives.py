@@ -417,13 +417,24 @@ _MAGIC_FIRST: Final = frozenset(
 SMALL_FILE_BYTES: Final = 1 << 20
 
 
-def walk_small(fd: int, size: int, ctx: WalkContext, where: Where) -> Iterable[Item] | None:
-    """The streams of a small regular file at the start of descriptor ``fd``, read whole with
-    one read of its known ``size``; ``None`` (nothing consumed: the descriptor is rewound)
-    when its first bytes are compressed, an archive or binary, which :func:`walk` reads.
+def walk_small(
+    fd: int,
+    size: int,
+    file: str,
+    bundle: str,
+    limits: Limits,
+    hostnames: dict[str, str],
+    mtime: datetime,
+) -> Iterable[Item] | None:
+    """The streams of the small regular file ``file``, open as ``fd`` at its start, read whole
+    with one read of its known ``size``; ``None`` (nothing consumed: the descriptor is
+    rewound) when its first bytes are compressed, an archive or binary, which :func:`walk`
+    reads.
 
     A folder of thousands of small logs pays, per file, only this read: no head read through
-    a buffer first, no second read from the start, no repeated magic checks.
+    a buffer first, no second read from the start, no repeated magic checks, and for a text
+    whose name is neither compressed nor a sosreport ``hostname`` (nearly every one) its
+    stream made with no walk records around it (:func:`_text_stream` gives it alike).
     """
     data = os.read(fd, size + 1)  # a regular file reads short only at its end
     if len(data) > size:  # grown since fstat: the rest as it is now, as _read_plain reads
@@ -435,10 +446,19 @@ def walk_small(fd: int, size: int, ctx: WalkContext, where: Where) -> Iterable[I
     ) or is_tar(head):
         os.lseek(fd, 0, os.SEEK_SET)
         return None
+    if len(data) >= size and not file.endswith(_NAMED):
+        hint = node_hint(file, hostnames)
+        return (RawStream(file, data, None, mtime, "file-mtime", hint, bundle, file),)
+    ctx = WalkContext(file, bundle, limits, hostnames, size)
+    where = Where(mtime=mtime, origin="file-mtime")
     if len(data) < size:
         data = _complete_lines(data)
         return _text_data(data, _issue(ctx, where, _shrank(size, data.count(b"\n"))), ctx, where)
     return (_text_stream(data, ctx, where),)
+
+
+#: name ends :func:`_text_stream` treats apart: a compression suffix, a sosreport ``hostname``
+_NAMED: Final = (*SUFFIXES, "hostname")
 
 
 def _shrank(size: int, lines: int) -> str:
