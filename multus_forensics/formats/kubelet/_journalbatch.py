@@ -81,8 +81,8 @@ def admit_heads(datas: Sequence[bytes], min_score: float) -> list[int | None]:
     but empty ones and no first character paste detection looks for.
     """
     import numpy as np
-    import polars as pl
-    import pyarrow as pa
+
+    from multus_forensics.formats.fast._bytevec import string_views
 
     if not datas:
         return []
@@ -110,11 +110,9 @@ def admit_heads(datas: Sequence[bytes], min_score: float) -> list[int | None]:
     hit = np.zeros(len(starts), dtype=bool)
     ask = np.flatnonzero(head & (months > 0))
     if len(ask):  # each line with its newline, a view of the joined bytes, matched in Rust
-        ends = np.append(starts, len(joined))
-        every = pa.LargeStringArray.from_buffers(
-            len(starts), pa.py_buffer(ends), pa.py_buffer(joined)
-        )
-        asked = pl.Series(every).filter(pl.Series(head & (months > 0)))
+        arr = np.frombuffer(joined, dtype=np.uint8)
+        with_newline = np.diff(np.append(starts, len(joined)))
+        asked = string_views("head", joined, arr, starts[ask], with_newline[ask])
         hit[ask] = asked.str.contains(_EN_SHORT_LINE_NL).to_numpy()
     n50 = np.bincount(owner, head, minlength=n)
     h50 = np.bincount(owner, head & hit, minlength=n)
