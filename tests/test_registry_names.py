@@ -62,3 +62,32 @@ def test_globs_beyond_plain_classes_are_left_to_fnmatch() -> None:
     assert registry._rust_globs(("[9-0]x",)) is None  # a reversed range: fnmatch's own answer
     assert registry._rust_globs(("[^a]x",)) is None
     assert registry._rust_globs(("[0-9][!a-c]?.log*",)) == "(?s)^(?:[0-9][^a-c].\\x{2E}log.*)$"
+
+
+def test_the_glob_table_holds_each_formats_own_globs() -> None:
+    """Names are matched from :data:`registry.FORMAT_GLOBS`, so it must say what each class says."""
+    assert list(registry.FORMAT_GLOBS) == list(registry.FORMATS)
+    for fmt in registry.all_formats():
+        assert registry.FORMAT_GLOBS[fmt.name] == fmt.filename_globs, fmt.name
+
+
+def test_a_name_is_matched_loading_only_the_formats_it_names() -> None:
+    """A command on one ``kubelet.journal`` imports journald's module, not every format's."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from multus_forensics import registry\n"
+        "print([f.name for f in registry.by_filename('node/kubelet.journal')])\n"
+        "print(registry.sole_named_many(['a/x.journal'] * 9))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('multus_forensics.formats.')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out[0] == "['journald']"
+    assert out[1] == str(["journald"] * 9)
+    loaded = {m.rsplit(".", 1)[-1] for m in eval(out[2])}  # noqa: S307 - our own printed list
+    assert "journald" in loaded
+    assert not loaded & {"kubectl_events", "containerd", "multus_log", "cni_config", "klog"}
