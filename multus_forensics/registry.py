@@ -175,24 +175,54 @@ def sole_named_many(paths: Sequence[str]) -> list[str | None]:
     patterns = [p for name in formats if (p := _rust_globs(globs_of(name))) is not None]
     if not paths or len(patterns) < len(formats):
         return [sole_named(p) for p in paths]
+    import numpy as np
     import polars as pl
 
-    try:  # each base name, then each full path: one column of 2n names
-        either = pl.DataFrame(
-            {"name": [os.path.normcase(p.rsplit("/", 1)[-1]) for p in paths]
-             + [os.path.normcase(p) for p in paths]},
-            schema={"name": pl.String},
-        )  # fmt: skip
+    # each base name, then each full path: 2n names
+    names = [os.path.normcase(p.rsplit("/", 1)[-1]) for p in paths]
+    names += [os.path.normcase(p) for p in paths]
+    # names of numbered files (part-000/small-00123.journal) share a few shapes once every
+    # digit reads as 0: a format whose globs hold no digit and no class matches a name exactly
+    # when it matches its shape (:func:`_digit_blind`), so its pattern runs over the distinct
+    # shapes (a Rust regex pass per format over thousands of names cost microseconds a name)
+    shape_of: dict[bytes, int] = {}
+    try:
+        codes = [
+            shape_of.setdefault(n.encode().translate(_DIGITS_AS_ZERO), len(shape_of)) for n in names
+        ]
+        column = pl.Series("name", names, dtype=pl.String)
     except UnicodeEncodeError:
         return [sole_named(p) for p in paths]
-    matched = either.select(
-        pl.col("name").str.contains(p).alias(str(k)) for k, p in enumerate(patterns)
-    ).to_numpy()
+    shapes = pl.Series("name", [b.decode() for b in shape_of], dtype=pl.String)
+    blind = [_digit_blind(globs_of(name)) for name in formats]
+    if len(shape_of) * 2 > len(names):  # few names share a shape: match the names themselves
+        blind = [False] * len(formats)
+    matched = np.zeros((len(names), len(formats)), dtype=bool)
+    if any(blind):
+        on_shapes = pl.select(
+            shapes.str.contains(p).alias(str(k)) for k, p in enumerate(patterns) if blind[k]
+        ).to_numpy()
+        matched[:, blind] = on_shapes[np.asarray(codes, dtype=np.int64)]
+    if not all(blind):
+        sighted = [not b for b in blind]
+        matched[:, sighted] = pl.select(
+            column.str.contains(p).alias(str(k)) for k, p in enumerate(patterns) if not blind[k]
+        ).to_numpy()
     hits = matched[: len(paths)] | matched[len(paths) :]  # paths x formats
     counts, first = hits.sum(axis=1).tolist(), hits.argmax(axis=1).tolist()
     return [
         get_format(formats[i]).name if c == 1 else None for i, c in zip(first, counts, strict=True)
     ]
+
+
+#: every ASCII digit read as 0 (the shape of a numbered name)
+_DIGITS_AS_ZERO: Final = bytes.maketrans(b"123456789", b"000000000")
+
+
+def _digit_blind(globs: tuple[str, ...]) -> bool:
+    """Whether no glob holds a digit or a ``[...]`` class: a digit of a name is then matched
+    only by ``*`` or ``?``, and any other digit in its place matches alike."""
+    return not any(c.isdigit() or c == "[" for g in globs for c in g)
 
 
 #: a glob's class of plain characters and ranges (``[0-9]``, ``[!abc]``); anything else in

@@ -53,6 +53,28 @@ def test_sole_named_many_answers_as_sole_named_one_by_one() -> None:
     assert registry.sole_named_many(names) == [registry.sole_named(n) for n in names]
 
 
+def test_numbered_names_matched_by_shape_answer_as_one_by_one() -> None:
+    """A folder of numbered files: formats whose globs hold no digit or class are matched once
+    per shape (digits read as 0); names where the digits matter (``e2e-``, ``[0-9][0-9]-``)
+    are among them, and some names repeat a shape with other digits."""
+    rng = random.Random(11)
+    stems = [
+        "small-{}.journal", "e2e-events-{}.txt", "e{}e-events.txt", "{}-multus.conf",
+        "{}a-multus.conf", "kubelet.log.{}", "crio-{}.log", "pod-{}-json.log", "messages-{}",
+        "cni.log", "notes-{}.txt", "multus.log.{}", "x{}/var/log/containers/a.log",
+    ]  # fmt: skip
+    names = []
+    for k in range(600):
+        folder = rng.choice(("", "node-{}/", "/var/log/", "mg/part-{}/"))
+        stem = rng.choice(stems)
+        digits = str(rng.choice((k, rng.randrange(100), 2, 0, 99)))
+        names.append((folder + stem).replace("{}", digits))
+    assert len({n.translate(str.maketrans("123456789", "000000000")) for n in names}) * 4 < len(
+        names
+    )  # the shapes repeat: the folded matching is taken
+    assert registry.sole_named_many(names) == [registry.sole_named(n) for n in names]
+
+
 def test_sole_named_many_takes_undecodable_names_one_by_one() -> None:
     names = ["a/kubelet.journal", "b/\udcff.journal", "c/crio.log"]
     assert registry.sole_named_many(names) == ["journald", "journald", "crio"]
