@@ -209,6 +209,27 @@ def test_plugins_are_looked_for_through_importlib_when_sys_path_holds_a_zip(
     assert plugins_possible()
 
 
+def test_plugins_are_looked_for_through_importlib_beside_another_metadata_finder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A finder of another kind may know distributions no folder shows: the cheap look
+    answers yes and :mod:`importlib.metadata` decides."""
+    import sys
+
+    from multus_forensics.classify.catalog import plugins_possible
+
+    class Finder:
+        def find_spec(self, *args: object) -> None:
+            return None
+
+        def find_distributions(self, *args: object) -> list[object]:
+            return []
+
+    assert not plugins_possible()
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, Finder()])
+    assert plugins_possible()
+
+
 def test_explanation_placeholders_are_context_facts_or_named_groups() -> None:
     import string
 

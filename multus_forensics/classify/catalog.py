@@ -668,8 +668,12 @@ def plugins_possible() -> bool:
     import sys
     from importlib.machinery import PathFinder
 
-    if any(f is not PathFinder and hasattr(f, "find_distributions") for f in sys.meta_path):
-        return True
+    for finder in sys.meta_path:
+        if finder is PathFinder or not hasattr(finder, "find_distributions"):
+            continue
+        kind = type(finder)  # the importlib_metadata backport's finder reads sys.path alike
+        if (kind.__module__, kind.__qualname__) != ("importlib_metadata", "MetadataPathFinder"):
+            return True
     for entry in sys.path:
         root = entry or "."
         try:
