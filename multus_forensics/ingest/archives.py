@@ -198,12 +198,19 @@ class Charged(io.RawIOBase):
         return [self._budget.message(self._what, kept)]
 
 
+#: the bytes a v7 checksum field may start with and :func:`is_tar` still read it: white space
+#: and NUL (stripped or ending it), octal digits and what the refusal below lets through
+_CHECKSUM_FIRST: Final = frozenset(bytes([c]) for c in b"01234567_+- \t\n\r\x0b\x0c\x00")
+
+
 def is_tar(head: bytes) -> bool:
     """ustar/GNU magic, or a v7 header whose checksum is right."""
     if len(head) < _HEAD:
         return False
     if head[257:262] == b"ustar":
         return True
+    if head[148:149] not in _CHECKSUM_FIRST:  # a text's head: what the test below refuses
+        return False
     field = head[148:156].split(b"\0", 1)[0].strip()
     if field.translate(None, b"01234567_+-"):
         return False  # what int(field, 8) refuses (a text's head): no exception to raise

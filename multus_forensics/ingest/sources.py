@@ -77,17 +77,22 @@ def _walk_dir(
                     hostnames[root] = host
             except OSError:
                 pass  # the file itself is read (and its error reported) below
+        prefix = os.path.join(root, "")  # os.path.join(root, name) for every name listed
         for name in sorted(files):
             found = True
-            path = os.path.join(root, name)
-            try:  # a regular file is known from its directory entry (no stat but for links)
-                special = not files[name].is_file() and not stat.S_ISREG(os.stat(path).st_mode)
+            path = prefix + name
+            entry = files[name]
+            if entry.is_file(follow_symlinks=False):  # known from the listing: no stat
+                yield Listed(path)
+                continue
+            try:  # a link: its target's type
+                special = not entry.is_file() and not stat.S_ISREG(os.stat(path).st_mode)
             except OSError:
                 special = False  # a dangling link: opening it reports the problem
             if special:  # a FIFO would block the walk; sockets and devices hold no log
                 yield _unreadable(path, _SPECIAL, lost=False)
             else:
-                yield Listed(path) if files[name].is_file(follow_symlinks=False) else path
+                yield path
     for exc in errors:
         yield _unreadable(exc.filename or top, f"cannot list directory: {exc.strerror or exc}")
     if not found and not errors:
