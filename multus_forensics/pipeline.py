@@ -203,7 +203,7 @@ def parse_stream(
 SMALL_BATCH_BYTES: Final = 64 << 20
 
 
-@dataclass
+@dataclass(slots=True)  # one per small file: slots fill faster than an instance dict
 class _Small:
     """A small source waiting for its batch, with the places its issues and notes go."""
 
@@ -249,12 +249,6 @@ class _SmallFiles:
         for w, out in zip(waiting, outs, strict=True):
             _count(w.src, w.fs, fmt, out)
         return list(zip(waiting, outs, strict=True))
-
-
-def _known(src: TextSource, fmt: LogFormat) -> tuple[FileStats, LogFormat, list[ParseIssue]]:
-    """What :func:`_choose` gives a source whose format is already known (its bytes are set
-    by the caller, as after :func:`_choose`)."""
-    return FileStats(src.file, src.member, lines=src.line_count, format=fmt.name), fmt, []
 
 
 def _size(src: TextSource) -> int:
@@ -396,7 +390,8 @@ def parse(
             else:
                 streams.add(waiting.item, out.events, None, waiting.notes)
 
-    for index, item, known in grouped(iter_inputs(inputs, limits), format):
+    batching = on_error in (None, "collect")
+    for index, item, known, lines in grouped(iter_inputs(inputs, limits), format):
         if progress and index != current:
             if current >= 0:
                 progress(current + 1, total)
@@ -404,22 +399,32 @@ def parse(
         if type(item) is not RawStream and not_a_stream(item, stats, report):
             continue
         assert isinstance(item, RawStream)
-        if known is None:
+        if known is not None:  # clean, undecorated, detected and batchable (sniffgroup)
+            src = clean(item, lines)
+            ctx = pinned if pinned is not None else ParseContext(_anchor(src, year), zone, now)
+            fs = FileStats(item.file, item.member, known.name, len(item.data), lines)
+            stats.files.append(fs)
+            if batching:
+                if not small.takes(known, src):
+                    flush()
+                small.add(known, _Small(item, src, ctx, fs, later(), later()))
+                continue
+            fmt = known
+        else:
             src, decode_issues = decode(item)
             src, paste_issues = strip_paste_decoration(src)
             decode_issues += paste_issues
             if decode_issues:
                 report(decode_issues)
-        else:  # known clean, undecorated, detected and batchable (sniffgroup)
-            src = clean(item)
-        ctx = pinned if pinned is not None else ParseContext(_anchor(src, year), zone, now)
-        fs, fmt, unparsed = _choose(src, format, item.name) if known is None else _known(src, known)
-        fs.bytes = len(item.data)
-        stats.files.append(fs)
-        if fmt is None:
-            report(unparsed)
-            continue
-        if on_error in (None, "collect") and (known is not None or fmt.batchable(src, ctx)):
+            ctx = pinned if pinned is not None else ParseContext(_anchor(src, year), zone, now)
+            fs, chosen, unparsed = _choose(src, format, item.name)
+            fs.bytes = len(item.data)
+            stats.files.append(fs)
+            if chosen is None:
+                report(unparsed)
+                continue
+            fmt = chosen
+        if batching and fmt.batchable(src, ctx):
             if not small.takes(fmt, src):
                 flush()
             small.add(fmt, _Small(item, src, ctx, fs, later(), later()))

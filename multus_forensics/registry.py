@@ -47,6 +47,38 @@ FORMATS: Final[dict[str, str]] = {
     "cni-listing": "configs.cni_listing:CniListingFormat",
 }
 
+#: format name -> the file-name globs its class declares (``filename_globs``; a test holds the
+#: two equal): names are matched without importing every format's module, which a command
+#: on one small file paid for (only the formats a name matches are loaded)
+FORMAT_GLOBS: Final[dict[str, tuple[str, ...]]] = {
+    "klog-json": (),
+    "kubectl-json": (),
+    "kubectl-events": ("*events*.txt",),
+    "openshift-monitor": ("e2e-events*.txt", "e2e-monitor*.log"),
+    "kubectl-describe": ("*describe*",),
+    "journal-json": ("*journal*.json", "*journal*.jsonl"),
+    "bare-error": (),
+    "multus-log": ("multus.log", "multus*.log", "whereabouts*.log"),
+    "containerd": ("containerd.log", "containerd*.log"),
+    "crio": ("crio.log", "crio*.log", "cri-o*.log"),
+    "klog": ("kubelet.log*", "kubelet.*.log*", "kubelet.*.INFO*", "kubelet.INFO*"),
+    "journald": (
+        "*.journal", "*_service.log", "messages", "messages-*", "syslog", "syslog.*",
+        "journalctl*.txt", "journal*.log",
+    ),
+    "crictl": ("crictl*.log", "crictl*.txt"),
+    "multus-entrypoint": ("*entrypoint*.log", "install-multus*.log"),
+    "cri": ("*/var/log/pods/*/*/*.log", "*/var/log/containers/*.log"),
+    "docker-json": ("*-json.log", "*-json.log.*"),
+    "calico": ("cni.log",),
+    "timestamped": ("namespaces/*/pods/*/logs/*.log", "*/namespaces/*/pods/*/logs/*.log"),
+    "cni-config": ("*.conflist", "*multus*.conf", "[0-9][0-9]-*.conf"),
+    "net-attach-def": (),
+    "cni-listing": ("ls_-l*", "ls_-al*", "ls_-la*", "ls_-*.cni*"),
+}  # fmt: skip
+#: the packaged table (tests register formats of their own: theirs are read from the class)
+_PACKAGED: Final = dict(FORMATS)
+
 #: payload shape -> "module:function", tried in this order by wrapper formats (journald, CRI).
 PAYLOAD_PARSERS: Final[dict[str, str]] = {
     "klog": "kubelet.klog:parse_payload",
@@ -93,6 +125,14 @@ def get_format(name: str) -> LogFormat:
     return get_format(canonical)
 
 
+def globs_of(name: str) -> tuple[str, ...]:
+    """The file-name globs of registered format ``name``, its module left unloaded when the
+    entry is the packaged one (:data:`FORMAT_GLOBS`)."""
+    if name in FORMAT_GLOBS and FORMATS.get(name) == _PACKAGED.get(name):
+        return FORMAT_GLOBS[name]
+    return get_format(name).filename_globs
+
+
 def all_formats() -> list[LogFormat]:
     """Every registered format, in registry order."""
     return [get_format(name) for name in FORMATS]
@@ -111,10 +151,9 @@ def by_filename(path: str) -> list[LogFormat]:
     """Formats whose file-name globs match the base name (or full path) of ``path``."""
     base, path = os.path.normcase(path.rsplit("/", 1)[-1]), os.path.normcase(path)
     return [
-        fmt
-        for fmt in _could_match(path)
-        if _glob_pattern(fmt.filename_globs).match(base)
-        or _glob_pattern(fmt.filename_globs).match(path)
+        get_format(name)
+        for name in _could_match(path)
+        if _glob_pattern(globs_of(name)).match(base) or _glob_pattern(globs_of(name)).match(path)
     ]
 
 
@@ -130,27 +169,60 @@ def sole_named_many(paths: Sequence[str]) -> list[str | None]:
     paid two Python matches per candidate format and file). Names that are not valid UTF-8
     (undecodable bytes kept as surrogates), and all of them when a glob holds more than ``*``,
     ``?`` and simple ``[...]`` classes, are answered one path at a time, exactly as before."""
-    formats = [f for f in all_formats() if f.filename_globs]
-    patterns = [p for f in formats if (p := _rust_globs(f.filename_globs)) is not None]
+    if not paths:  # nothing to ask: no format imported for it
+        return []
+    formats = [name for name in FORMATS if globs_of(name)]
+    patterns = [p for name in formats if (p := _rust_globs(globs_of(name))) is not None]
     if not paths or len(patterns) < len(formats):
         return [sole_named(p) for p in paths]
+    import numpy as np
     import polars as pl
 
-    try:  # each base name, then each full path: one column of 2n names
-        either = pl.DataFrame(
-            {"name": [os.path.normcase(p.rsplit("/", 1)[-1]) for p in paths]
-             + [os.path.normcase(p) for p in paths]},
-            schema={"name": pl.String},
-        )  # fmt: skip
+    # each base name, then each full path: 2n names
+    names = [os.path.normcase(p.rsplit("/", 1)[-1]) for p in paths]
+    names += [os.path.normcase(p) for p in paths]
+    # names of numbered files (part-000/small-00123.journal) share a few shapes once every
+    # digit reads as 0: a format whose globs hold no digit and no class matches a name exactly
+    # when it matches its shape (:func:`_digit_blind`), so its pattern runs over the distinct
+    # shapes (a Rust regex pass per format over thousands of names cost microseconds a name)
+    shape_of: dict[bytes, int] = {}
+    try:
+        codes = [
+            shape_of.setdefault(n.encode().translate(_DIGITS_AS_ZERO), len(shape_of)) for n in names
+        ]
+        column = pl.Series("name", names, dtype=pl.String)
     except UnicodeEncodeError:
         return [sole_named(p) for p in paths]
-    matched = either.select(
-        pl.col("name").str.contains(p).alias(str(k)) for k, p in enumerate(patterns)
-    ).to_numpy()
+    shapes = pl.Series("name", [b.decode() for b in shape_of], dtype=pl.String)
+    blind = [_digit_blind(globs_of(name)) for name in formats]
+    if len(shape_of) * 2 > len(names):  # few names share a shape: match the names themselves
+        blind = [False] * len(formats)
+    matched = np.zeros((len(names), len(formats)), dtype=bool)
+    if any(blind):
+        on_shapes = pl.select(
+            shapes.str.contains(p).alias(str(k)) for k, p in enumerate(patterns) if blind[k]
+        ).to_numpy()
+        matched[:, blind] = on_shapes[np.asarray(codes, dtype=np.int64)]
+    if not all(blind):
+        sighted = [not b for b in blind]
+        matched[:, sighted] = pl.select(
+            column.str.contains(p).alias(str(k)) for k, p in enumerate(patterns) if not blind[k]
+        ).to_numpy()
     hits = matched[: len(paths)] | matched[len(paths) :]  # paths x formats
     counts, first = hits.sum(axis=1).tolist(), hits.argmax(axis=1).tolist()
-    names = [f.name for f in formats]
-    return [names[i] if c == 1 else None for i, c in zip(first, counts, strict=True)]
+    return [
+        get_format(formats[i]).name if c == 1 else None for i, c in zip(first, counts, strict=True)
+    ]
+
+
+#: every ASCII digit read as 0 (the shape of a numbered name)
+_DIGITS_AS_ZERO: Final = bytes.maketrans(b"123456789", b"000000000")
+
+
+def _digit_blind(globs: tuple[str, ...]) -> bool:
+    """Whether no glob holds a digit or a ``[...]`` class: a digit of a name is then matched
+    only by ``*`` or ``?``, and any other digit in its place matches alike."""
+    return not any(c.isdigit() or c == "[" for g in globs for c in g)
 
 
 #: a glob's class of plain characters and ranges (``[0-9]``, ``[!abc]``); anything else in
@@ -185,8 +257,8 @@ def _rust_globs(globs: tuple[str, ...]) -> str | None:
     return "(?s)^(?:" + "|".join(out) + ")$" if out else None
 
 
-def _could_match(path: str) -> tuple[LogFormat, ...]:
-    """The formats one of whose globs has all its literal parts in ``path`` (normcased): only
+def _could_match(path: str) -> tuple[str, ...]:
+    """The names of the formats one of whose globs has all its literal parts in ``path`` (normcased): only
     their globs can match it or its base name, which is a part of it. A folder of thousands of
     small files asks for every file; a few substring tests and a lookup replace most of the
     two pattern matches per format."""
@@ -195,14 +267,12 @@ def _could_match(path: str) -> tuple[LogFormat, ...]:
     found = seen.get(present)
     if found is None:
         found = seen[present] = tuple(
-            fmt
-            for fmt in all_formats()
-            if any(set(_literals(g)) <= present for g in fmt.filename_globs)
+            name for name in FORMATS if any(set(_literals(g)) <= present for g in globs_of(name))
         )
     return found
 
 
-_Parts = tuple[tuple[str, ...], dict[frozenset[str], tuple["LogFormat", ...]]]
+_Parts = tuple[tuple[str, ...], dict[frozenset[str], tuple[str, ...]]]
 #: the registry table the parts were read from (tests register formats of their own), its
 #: size then, and the parts
 _parts_of: list[tuple[dict[str, str], int, _Parts]] = []
@@ -213,7 +283,7 @@ def _literal_parts(table: dict[str, str]) -> _Parts:
     a set of parts present allows (filled as sets are met); made again for another table."""
     if _parts_of and _parts_of[0][0] is table and _parts_of[0][1] == len(table):
         return _parts_of[0][2]
-    parts = {p for name in table for g in get_format(name).filename_globs for p in _literals(g)}
+    parts = {p for name in table for g in globs_of(name) for p in _literals(g)}
     made: _Parts = (tuple(sorted(parts)), {})
     _parts_of[:] = [(table, len(table), made)]
     return made

@@ -35,13 +35,13 @@ MAX_KNOWN_BYTES: Final = 1 << 20
 
 def grouped(
     items: Iterable[tuple[int, Item]], forced: str | None
-) -> Iterator[tuple[int, Item, LogFormat | None]]:
+) -> Iterator[tuple[int, Item, LogFormat | None, int]]:
     """``items`` in their order, each with the format it is known to be (undecorated, detected
-    and batchable), or None: decide it one by one. ``forced`` (a format given by the user)
-    leaves every stream to the per-file path."""
+    and batchable) and its line count, or None (and 0): decide it one by one. ``forced`` (a
+    format given by the user) leaves every stream to the per-file path."""
     if forced is not None:
         for index, item in items:
-            yield index, item, None
+            yield index, item, None, 0
         return
     held: list[tuple[int, Item]] = []
     size = 0
@@ -55,7 +55,7 @@ def grouped(
     yield from _decided(held)
 
 
-def _decided(held: list[tuple[int, Item]]) -> Iterator[tuple[int, Item, LogFormat | None]]:
+def _decided(held: list[tuple[int, Item]]) -> Iterator[tuple[int, Item, LogFormat | None, int]]:
     small: list[tuple[int, str, bytes]] = []
     for k, (_, item) in enumerate(held):
         if type(item) is not RawStream:
@@ -71,13 +71,14 @@ def _decided(held: list[tuple[int, Item]]) -> Iterator[tuple[int, Item, LogForma
         if only is not None and notlog.by_name(name, ()) is None:
             candidates.setdefault(only, []).append((k, data))
     known: list[LogFormat | None] = [None] * len(held)
+    lines = [0] * len(held)
     for only, found in candidates.items():
         if len(found) < MIN_KNOWN:
             continue
         fmt = get_format(only)
         verdicts = fmt.admit_many([data for _, data in found])
-        for (k, _), ok in zip(found, verdicts, strict=True):
-            if ok:
-                known[k] = fmt
-    for (index, item), decided in zip(held, known, strict=True):
-        yield index, item, decided
+        for (k, _), counted in zip(found, verdicts, strict=True):
+            if counted is not None:
+                known[k], lines[k] = fmt, counted
+    for (index, item), decided, n in zip(held, known, lines, strict=True):
+        yield index, item, decided, n

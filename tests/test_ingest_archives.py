@@ -248,6 +248,7 @@ def test_is_tar_answers_as_parsing_the_checksum_field_would() -> None:
                 f"{body:06o}\0 ".encode(), f"{body + 1:06o}\0 ".encode(), f" +{body:o}".encode(),
                 f"{body:o}_".encode(), b"e6a-bf0d", b"\0" * 8, b"        ", b"-1\0     ",
                 bytes(rng.choice(b"01234567 +-_\0x9") for _ in range(8)),
+                bytes(rng.choice(b"\t\n\r\x0b\x0c 0127Z:") for _ in range(8)),
             )
         )[:8].ljust(8, b"\0")  # fmt: skip
         head[148:156] = field

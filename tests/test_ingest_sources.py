@@ -257,12 +257,15 @@ def test_a_small_file_read_at_once_gives_what_streaming_it_gives(
 
 
 def test_a_small_file_grown_since_its_size_was_read_is_read_to_its_end(tmp_path: Path) -> None:
-    from multus_forensics.ingest.archives import WalkContext, Where, walk_small
+    from datetime import UTC, datetime
+
+    from multus_forensics.ingest.archives import walk_small
 
     path = tmp_path / "k.journal"
     path.write_bytes(b"one\ntwo\nthree\n")
     with open(path, "rb") as fh:  # the size as fstat told it, before two lines were appended
-        items = walk_small(fh.fileno(), 4, WalkContext(str(path), str(path), Limits()), Where())
+        when = datetime.now(UTC)
+        items = walk_small(fh.fileno(), 4, str(path), str(path), Limits(), {}, when)
         assert items is not None
         (stream,) = list(items)
     assert isinstance(stream, RawStream)

@@ -53,6 +53,28 @@ def test_sole_named_many_answers_as_sole_named_one_by_one() -> None:
     assert registry.sole_named_many(names) == [registry.sole_named(n) for n in names]
 
 
+def test_numbered_names_matched_by_shape_answer_as_one_by_one() -> None:
+    """A folder of numbered files: formats whose globs hold no digit or class are matched once
+    per shape (digits read as 0); names where the digits matter (``e2e-``, ``[0-9][0-9]-``)
+    are among them, and some names repeat a shape with other digits."""
+    rng = random.Random(11)
+    stems = [
+        "small-{}.journal", "e2e-events-{}.txt", "e{}e-events.txt", "{}-multus.conf",
+        "{}a-multus.conf", "kubelet.log.{}", "crio-{}.log", "pod-{}-json.log", "messages-{}",
+        "cni.log", "notes-{}.txt", "multus.log.{}", "x{}/var/log/containers/a.log",
+    ]  # fmt: skip
+    names = []
+    for k in range(600):
+        folder = rng.choice(("", "node-{}/", "/var/log/", "mg/part-{}/"))
+        stem = rng.choice(stems)
+        digits = str(rng.choice((k, rng.randrange(100), 2, 0, 99)))
+        names.append((folder + stem).replace("{}", digits))
+    assert len({n.translate(str.maketrans("123456789", "000000000")) for n in names}) * 4 < len(
+        names
+    )  # the shapes repeat: the folded matching is taken
+    assert registry.sole_named_many(names) == [registry.sole_named(n) for n in names]
+
+
 def test_sole_named_many_takes_undecodable_names_one_by_one() -> None:
     names = ["a/kubelet.journal", "b/\udcff.journal", "c/crio.log"]
     assert registry.sole_named_many(names) == ["journald", "journald", "crio"]
@@ -62,3 +84,33 @@ def test_globs_beyond_plain_classes_are_left_to_fnmatch() -> None:
     assert registry._rust_globs(("[9-0]x",)) is None  # a reversed range: fnmatch's own answer
     assert registry._rust_globs(("[^a]x",)) is None
     assert registry._rust_globs(("[0-9][!a-c]?.log*",)) == "(?s)^(?:[0-9][^a-c].\\x{2E}log.*)$"
+
+
+def test_the_glob_table_holds_each_formats_own_globs() -> None:
+    """Names are matched from :data:`registry.FORMAT_GLOBS`, so it must say what each class says."""
+    assert list(registry.FORMAT_GLOBS) == list(registry.FORMATS)
+    for fmt in registry.all_formats():
+        assert registry.FORMAT_GLOBS[fmt.name] == fmt.filename_globs, fmt.name
+
+
+def test_a_name_is_matched_loading_only_the_formats_it_names() -> None:
+    """A command on one ``kubelet.journal`` imports journald's module, not every format's."""
+    import json
+    import subprocess
+    import sys
+
+    probe = (
+        "import json, sys\n"
+        "from multus_forensics import registry\n"
+        "print([f.name for f in registry.by_filename('node/kubelet.journal')])\n"
+        "print(registry.sole_named_many(['a/x.journal'] * 9))\n"
+        "print(json.dumps([m for m in sys.modules if m.startswith('multus_forensics.formats.')]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out[0] == "['journald']"
+    assert out[1] == str(["journald"] * 9)
+    loaded = {m.rsplit(".", 1)[-1] for m in json.loads(out[2])}
+    assert "journald" in loaded
+    assert not loaded & {"kubectl_events", "containerd", "multus_log", "cni_config", "klog"}

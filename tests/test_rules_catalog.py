@@ -176,24 +176,63 @@ def test_examples_helper_distinguishes_matching_from_non_matching_text() -> None
 def test_rule_files_from_installed_plugins_join_the_catalog(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from importlib import metadata
+    """A distribution on ``sys.path`` whose entry points name the group: found by the cheap
+    look at ``entry_points.txt`` files and loaded through :mod:`importlib.metadata`."""
+    from multus_forensics.classify.catalog import plugins_possible
 
     path = tmp_path / "vendor.toml"
     path.write_text(MINIMAL.replace("USER-1", "VENDOR-1"), encoding="utf-8")
-
-    class FakeEntryPoint:
-        name, value = "vendor", "vendor_rules:files"
-
-        def load(self) -> object:
-            return lambda: [path]
-
-    def fake(group: str) -> list[FakeEntryPoint]:
-        return [FakeEntryPoint()] if group == "multus_forensics.rules" else []
-
-    monkeypatch.setattr(metadata, "entry_points", fake)
+    site = tmp_path / "site"
+    info = site / "vendor_rules-1.0.dist-info"
+    info.mkdir(parents=True)
+    (site / "vendor_rules.py").write_text(f"def files():\n    return [{str(path)!r}]\n")
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: vendor-rules\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[multus_forensics.rules]\nvendor = vendor_rules:files\n", encoding="utf-8"
+    )
+    assert not plugins_possible()  # no installed package names the group
+    monkeypatch.syspath_prepend(str(site))
+    assert plugins_possible()
     assert load_catalog().by_id("VENDOR-1").source == str(path)
     with pytest.raises(KeyError):
         load_catalog(plugins=False).by_id("VENDOR-1")
+
+
+def test_plugins_are_looked_for_through_importlib_when_sys_path_holds_a_zip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A zip on ``sys.path`` may hold a plugin's metadata: the cheap look answers yes."""
+    import zipfile
+
+    from multus_forensics.classify.catalog import plugins_possible
+
+    archive = tmp_path / "packages.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("empty.txt", "")
+    assert not plugins_possible()
+    monkeypatch.syspath_prepend(str(archive))
+    assert plugins_possible()
+
+
+def test_plugins_are_looked_for_through_importlib_beside_another_metadata_finder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A finder of another kind may know distributions no folder shows: the cheap look
+    answers yes and :mod:`importlib.metadata` decides."""
+    import sys
+
+    from multus_forensics.classify.catalog import plugins_possible
+
+    class Finder:
+        def find_spec(self, *args: object) -> None:
+            return None
+
+        def find_distributions(self, *args: object) -> list[object]:
+            return []
+
+    assert not plugins_possible()
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, Finder()])
+    assert plugins_possible()
 
 
 def test_explanation_placeholders_are_context_facts_or_named_groups() -> None:

@@ -676,6 +676,8 @@ ENTRY_POINT_GROUP: Final = "multus_forensics.rules"
 
 def plugin_rule_files() -> list[Path]:
     """Rule files contributed by installed packages through :data:`ENTRY_POINT_GROUP`."""
+    if not plugins_possible():
+        return []
     from importlib import metadata
 
     out: list[Path] = []
@@ -692,6 +694,43 @@ def plugin_rule_files() -> list[Path]:
                 raise RuleError(f"rule plugin {ep.name}: {item!r} is not a path")
             out.append(Path(item))
     return out
+
+
+def plugins_possible() -> bool:
+    """Whether an installed distribution may declare :data:`ENTRY_POINT_GROUP`: one names it
+    in its ``entry_points.txt`` in a folder on ``sys.path``, where :mod:`importlib.metadata`
+    finds it. Asking :mod:`importlib.metadata` costs its import and a read of every
+    distribution's metadata (20-45 ms, a tenth of a ``diagnose`` of a small file) when no
+    plugin is installed, as on most machines. What this test cannot see into (a zip on
+    ``sys.path``, a metadata finder of another kind) answers yes."""
+    import os
+    import sys
+    from importlib.machinery import PathFinder
+
+    for finder in sys.meta_path:
+        if finder is PathFinder or not hasattr(finder, "find_distributions"):
+            continue
+        kind = type(finder)  # the importlib_metadata backport's finder reads sys.path alike
+        if (kind.__module__, kind.__qualname__) != ("importlib_metadata", "MetadataPathFinder"):
+            return True
+    for entry in sys.path:
+        root = entry or "."
+        try:
+            names = os.listdir(root)
+        except NotADirectoryError:  # a zip: importlib.metadata reads inside it
+            return True
+        except OSError:  # missing or unreadable: importlib.metadata finds nothing there either
+            continue
+        for name in names:
+            if not name.lower().endswith((".dist-info", ".egg-info")):
+                continue
+            try:
+                with open(os.path.join(root, name, "entry_points.txt"), "rb") as fh:
+                    if ENTRY_POINT_GROUP.encode() in fh.read():
+                        return True
+            except OSError:  # no entry points (or an egg-info file): no plugin there
+                continue
+    return False
 
 
 def _read_rule_file(path: Path) -> str:

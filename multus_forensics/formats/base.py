@@ -236,12 +236,14 @@ class LogFormat:
         (a format whose per-file setup outweighs a small file's lines says yes to those)."""
         return False
 
-    def admit_many(self, datas: Sequence[bytes]) -> list[bool]:
+    def admit_many(self, datas: Sequence[bytes]) -> list[int | None]:
         """For texts whose names only this format's globs match, whether each certainly passes
         decoding unchanged, needs no paste stripping, is detected as this format and is
         :meth:`batchable` in a ``parse`` call: decided for many small files at once, where
-        asking each costs more than parsing its lines. False means "ask one by one"."""
-        return [False] * len(datas)
+        asking each costs more than parsing its lines. An admitted text's answer is its
+        :attr:`TextSource.line_count` (the decision counted its lines: not counted again);
+        None means "ask one by one"."""
+        return [None] * len(datas)
 
     def parse_batch(
         self, srcs: Sequence[TextSource], ctxs: Sequence[ParseContext]

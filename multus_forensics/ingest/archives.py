@@ -198,12 +198,19 @@ class Charged(io.RawIOBase):
         return [self._budget.message(self._what, kept)]
 
 
+#: the bytes a v7 checksum field may start with and :func:`is_tar` still read it: white space
+#: and NUL (stripped or ending it), octal digits and what the refusal below lets through
+_CHECKSUM_FIRST: Final = frozenset(bytes([c]) for c in b"01234567_+- \t\n\r\x0b\x0c\x00")
+
+
 def is_tar(head: bytes) -> bool:
     """ustar/GNU magic, or a v7 header whose checksum is right."""
     if len(head) < _HEAD:
         return False
     if head[257:262] == b"ustar":
         return True
+    if head[148:149] not in _CHECKSUM_FIRST:  # a text's head: what the test below refuses
+        return False
     field = head[148:156].split(b"\0", 1)[0].strip()
     if field.translate(None, b"01234567_+-"):
         return False  # what int(field, 8) refuses (a text's head): no exception to raise
@@ -417,13 +424,24 @@ _MAGIC_FIRST: Final = frozenset(
 SMALL_FILE_BYTES: Final = 1 << 20
 
 
-def walk_small(fd: int, size: int, ctx: WalkContext, where: Where) -> Iterable[Item] | None:
-    """The streams of a small regular file at the start of descriptor ``fd``, read whole with
-    one read of its known ``size``; ``None`` (nothing consumed: the descriptor is rewound)
-    when its first bytes are compressed, an archive or binary, which :func:`walk` reads.
+def walk_small(
+    fd: int,
+    size: int,
+    file: str,
+    bundle: str,
+    limits: Limits,
+    hostnames: dict[str, str],
+    mtime: datetime,
+) -> Iterable[Item] | None:
+    """The streams of the small regular file ``file``, open as ``fd`` at its start, read whole
+    with one read of its known ``size``; ``None`` (nothing consumed: the descriptor is
+    rewound) when its first bytes are compressed, an archive or binary, which :func:`walk`
+    reads.
 
     A folder of thousands of small logs pays, per file, only this read: no head read through
-    a buffer first, no second read from the start, no repeated magic checks.
+    a buffer first, no second read from the start, no repeated magic checks, and for a text
+    whose name is neither compressed nor a sosreport ``hostname`` (nearly every one) its
+    stream made with no walk records around it (:func:`_text_stream` gives it alike).
     """
     data = os.read(fd, size + 1)  # a regular file reads short only at its end
     if len(data) > size:  # grown since fstat: the rest as it is now, as _read_plain reads
@@ -435,10 +453,19 @@ def walk_small(fd: int, size: int, ctx: WalkContext, where: Where) -> Iterable[I
     ) or is_tar(head):
         os.lseek(fd, 0, os.SEEK_SET)
         return None
+    if len(data) >= size and not file.endswith(_NAMED):
+        hint = node_hint(file, hostnames)
+        return (RawStream(file, data, None, mtime, "file-mtime", hint, bundle, file),)
+    ctx = WalkContext(file, bundle, limits, hostnames, size)
+    where = Where(mtime=mtime, origin="file-mtime")
     if len(data) < size:
         data = _complete_lines(data)
         return _text_data(data, _issue(ctx, where, _shrank(size, data.count(b"\n"))), ctx, where)
     return (_text_stream(data, ctx, where),)
+
+
+#: name ends :func:`_text_stream` treats apart: a compression suffix, a sosreport ``hostname``
+_NAMED: Final = (*SUFFIXES, "hostname")
 
 
 def _shrank(size: int, lines: int) -> str:

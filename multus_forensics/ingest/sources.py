@@ -77,17 +77,22 @@ def _walk_dir(
                     hostnames[root] = host
             except OSError:
                 pass  # the file itself is read (and its error reported) below
+        prefix = os.path.join(root, "")  # os.path.join(root, name) for every name listed
         for name in sorted(files):
             found = True
-            path = os.path.join(root, name)
-            try:  # a regular file is known from its directory entry (no stat but for links)
-                special = not files[name].is_file() and not stat.S_ISREG(os.stat(path).st_mode)
+            path = prefix + name
+            entry = files[name]
+            if entry.is_file(follow_symlinks=False):  # known from the listing: no stat
+                yield Listed(path)
+                continue
+            try:  # a link: its target's type
+                special = not entry.is_file() and not stat.S_ISREG(os.stat(path).st_mode)
             except OSError:
                 special = False  # a dangling link: opening it reports the problem
             if special:  # a FIFO would block the walk; sockets and devices hold no log
                 yield _unreadable(path, _SPECIAL, lost=False)
             else:
-                yield Listed(path) if files[name].is_file(follow_symlinks=False) else path
+                yield path
     for exc in errors:
         yield _unreadable(exc.filename or top, f"cannot list directory: {exc.strerror or exc}")
     if not found and not errors:
@@ -186,18 +191,17 @@ def _read_file(path: str, bundle: str, limits: Limits, hostnames: dict[str, str]
         return (_unreadable(path, _SPECIAL),)
     fd, info = opened
     mtime = datetime.fromtimestamp(info.st_mtime, UTC)
-    ctx = WalkContext(path, bundle, limits, hostnames, info.st_size)
-    where = Where(mtime=mtime, origin="file-mtime")
     if stat.S_ISREG(info.st_mode) and _small(info.st_size, limits):
-        try:
-            read = walk_small(fd, info.st_size, ctx, where)  # None: rewound, to be streamed
+        try:  # None: rewound, to be streamed
+            read = walk_small(fd, info.st_size, path, bundle, limits, hostnames, mtime)
         except OSError as exc:
             os.close(fd)
             return (_unreadable(path, f"cannot read: {exc.strerror or exc}"),)
         if read is not None:
             os.close(fd)
             return read
-    return _walked(fd, path, ctx, where)
+    ctx = WalkContext(path, bundle, limits, hostnames, info.st_size)
+    return _walked(fd, path, ctx, Where(mtime=mtime, origin="file-mtime"))
 
 
 def _walked(fd: int, path: str, ctx: WalkContext, where: Where) -> Iterator[Item]:
@@ -275,14 +279,17 @@ def iter_streams(paths: Sequence[str], limits: Limits | None = None) -> Iterator
         yield item
 
 
-def clean(stream: RawStream) -> TextSource:
+def clean(stream: RawStream, lines: int | None = None) -> TextSource:
     """What :func:`decode` gives a stream known to need nothing changed or reported (ASCII
     bytes in memory without NUL or CR: ``LogFormat.admit_many`` admits no other), without
-    checking it again."""
-    return TextSource(
+    checking it again; ``lines``, when the caller counted them, is its line count."""
+    src = TextSource(
         stream.file, None, stream.member, stream.mtime, stream.mtime_origin, stream.node_hint,
         stream.data,
     )  # fmt: skip
+    if lines is not None:
+        src.__dict__["_line_count"] = lines  # what TextSource.line_count would count
+    return src
 
 
 def decode(stream: RawStream, node_hint: str | None = None) -> tuple[TextSource, list[ParseIssue]]:

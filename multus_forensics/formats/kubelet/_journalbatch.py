@@ -67,12 +67,13 @@ _SAFE_FIRST: Final = bytes(
 )
 
 
-def admit_heads(datas: Sequence[bytes], min_score: float) -> list[bool]:
+def admit_heads(datas: Sequence[bytes], min_score: float) -> list[int | None]:
     """For each text (ASCII, no NUL or CR: as ingestion passes it on unchanged; any other is
     refused), whether it is certainly what detection and :func:`batchable` find one by one
     for a file the journald globs name: no paste decoration to strip, a journald sniff of at
     least ``min_score``, and a head the scanner takes. Decided for all at once (one line table,
-    one regex pass over the head lines); a False only means "ask one by one".
+    one regex pass over the head lines); an admitted text's answer is its line count, a None
+    only means "ask one by one".
 
     Each test is a sufficient form of the per-file one: a line matching
     :data:`EN_SHORT_LINE` is a record both the sniff and the scanner's admission count, and a
@@ -80,8 +81,8 @@ def admit_heads(datas: Sequence[bytes], min_score: float) -> list[bool]:
     but empty ones and no first character paste detection looks for.
     """
     import numpy as np
-    import polars as pl
-    import pyarrow as pa
+
+    from multus_forensics.formats.fast._bytevec import string_views
 
     if not datas:
         return []
@@ -89,7 +90,7 @@ def admit_heads(datas: Sequence[bytes], min_score: float) -> list[bool]:
     joined, _, starts, lens, months, owner = _line_table(ended)
     if not _plain(joined):  # some are not: those are asked one by one
         plain = [k for k, d in enumerate(datas) if _plain(d)]
-        out = [False] * len(datas)
+        out: list[int | None] = [None] * len(datas)
         for k, ok in zip(plain, admit_heads([datas[k] for k in plain], min_score), strict=True):
             out[k] = ok
         return out
@@ -109,11 +110,9 @@ def admit_heads(datas: Sequence[bytes], min_score: float) -> list[bool]:
     hit = np.zeros(len(starts), dtype=bool)
     ask = np.flatnonzero(head & (months > 0))
     if len(ask):  # each line with its newline, a view of the joined bytes, matched in Rust
-        ends = np.append(starts, len(joined))
-        every = pa.LargeStringArray.from_buffers(
-            len(starts), pa.py_buffer(ends), pa.py_buffer(joined)
-        )
-        asked = pl.Series(every).filter(pl.Series(head & (months > 0)))
+        arr = np.frombuffer(joined, dtype=np.uint8)
+        with_newline = np.diff(np.append(starts, len(joined)))
+        asked = string_views("head", joined, arr, starts[ask], with_newline[ask])
         hit[ask] = asked.str.contains(_EN_SHORT_LINE_NL).to_numpy()
     n50 = np.bincount(owner, head, minlength=n)
     h50 = np.bincount(owner, head & hit, minlength=n)
@@ -124,7 +123,7 @@ def admit_heads(datas: Sequence[bytes], min_score: float) -> list[bool]:
     with np.errstate(divide="ignore", invalid="ignore"):
         sniffed = h50 / n50 >= min_score
     ok = clean & (n50 > 0) & sniffed & (h20 * 2 > n20) & (counts <= MAX_FILE_LINES)
-    return [bool(v) for v in ok.tolist()]
+    return [n if v else None for n, v in zip(counts.tolist(), ok.tolist(), strict=True)]
 
 
 def _plain(data: bytes) -> bool:

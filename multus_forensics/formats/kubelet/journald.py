@@ -103,13 +103,13 @@ class JournaldFormat(LogFormat):
 
         return _journalbatch.batchable(src, _own_anchor(src, ctx))
 
-    def admit_many(self, datas: Sequence[bytes]) -> list[bool]:
+    def admit_many(self, datas: Sequence[bytes]) -> list[int | None]:
         """Heads read for all at once (:func:`._journalbatch.admit_heads`)."""
         from multus_forensics.formats.kubelet import _journalbatch, _journalvec
         from multus_forensics.registry import MIN_SNIFF_SCORE
 
         if not _journalvec.scanner_available():
-            return [False] * len(datas)
+            return [None] * len(datas)
         return _journalbatch.admit_heads(datas, MIN_SNIFF_SCORE)
 
     def parse_batch(
