@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Final
 
 Post = Callable[[MutableMapping[str, str]], None]
@@ -22,14 +23,22 @@ _CAMEL = r"[A-Za-z0-9]*[a-z0-9][A-Z][A-Za-z0-9]*(?:\(\))?"
 
 @dataclass(frozen=True)
 class Rule:
+    """``source`` is the pattern's text: the chain matches the rules through alternations built
+    from it (one per first character), so a rule's own compiled :attr:`pattern` is made only
+    when something asks for it (compiling the whole table cost every start-up ~10 ms)."""
+
     kind: str
-    pattern: re.Pattern[str]
+    source: str
     fields: dict[str, str] = field(default_factory=dict)
     post: Post | None = None
 
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.source)
+
 
 def _r(kind: str, pattern: str, post: Post | None = None, **fields: str) -> Rule:
-    return Rule(kind, re.compile(pattern), dict(fields), post)
+    return Rule(kind, pattern, dict(fields), post)
 
 
 def _op_from_word(f: MutableMapping[str, str]) -> None:

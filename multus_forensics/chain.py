@@ -290,27 +290,32 @@ def _first_chars(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
     return None
 
 
-def _rule_starts(pattern: re.Pattern[str]) -> frozenset[str] | None:
+def _rule_facts(source: str) -> tuple[frozenset[str] | None, tuple[str, ...]]:
+    """The characters a table pattern's match can start with (None: any) and its group names
+    in order, from one parse of its text (the rules are matched through the dispatch
+    alternations, never compiled one by one here)."""
     from re import _parser  # type: ignore[attr-defined]
 
-    if pattern.flags & re.IGNORECASE:
-        return None
-    return _first_chars(list(_parser.parse(pattern.pattern)))
+    parsed = _parser.parse(source)
+    names = tuple(parsed.state.groupdict)
+    if parsed.state.flags & re.IGNORECASE:
+        return None, names
+    return _first_chars(list(parsed)), names
 
 
+_FACTS: Final = tuple(_rule_facts(r.source) for r in rules.RULES)
 #: per table rule, the characters its match can start with (None: any)
-_STARTS: Final = tuple(_rule_starts(r.pattern) for r in rules.RULES)
+_STARTS: Final = tuple(starts for starts, _ in _FACTS)
 #: per table rule, (group name in a dispatch pattern, field name), in the rule's group order
 _GROUPS: Final = tuple(
-    tuple((f"r{i}_{name}", name) for name in r.pattern.groupindex)
-    for i, r in enumerate(rules.RULES)
+    tuple((f"r{i}_{name}", name) for name in names) for i, (_, names) in enumerate(_FACTS)
 )
 _DISPATCHERS: dict[tuple[int, ...], re.Pattern[str]] = {}
 
 
 def _alternative(i: int) -> str:
     """Table rule ``i`` as a named group whose own groups are named apart from other rules'."""
-    body = _NAMED_GROUP.sub(lambda m: f"(?P<r{i}_{m.group(1)}>", rules.RULES[i].pattern.pattern)
+    body = _NAMED_GROUP.sub(lambda m: f"(?P<r{i}_{m.group(1)}>", rules.RULES[i].source)
     return f"(?P<r{i}>{body})"
 
 
