@@ -64,7 +64,7 @@ import regex
 
 from multus_forensics.chain import KINDS as CHAIN_LAYER_KINDS
 from multus_forensics.classify.findings import Discriminator
-from multus_forensics.classify.normalise import Skeleton, pattern_skeleton
+from multus_forensics.classify.normalise import Skeleton, holds_in_order, pattern_skeleton
 from multus_forensics.classify.taxonomy import LABELS as TAXONOMY_LABELS
 from multus_forensics.classify.taxonomy import UNKNOWN as TAXONOMY_UNKNOWN
 from multus_forensics.errors import RuleError
@@ -413,22 +413,6 @@ _FACTORS: dict[
 ] = {}
 
 
-def _in_order(lowered: str, order: tuple[tuple[str, ...], ...]) -> bool:
-    """Whether ``lowered`` holds one fragment of each set, in order and without overlap (the
-    earliest-ending choice at each step finds such a sequence whenever one exists)."""
-    pos = 0
-    for alternatives in order:
-        end = -1
-        for fragment in alternatives:
-            at = lowered.find(fragment, pos)
-            if at >= 0 and (end < 0 or at + len(fragment) < end):
-                end = at + len(fragment)
-        if end < 0:
-            return False
-        pos = end
-    return True
-
-
 def _may_match(pattern: regex.Pattern[str], text: str, lowered: str | None) -> bool:
     """Whether ``text`` holds every fragment a match of ``pattern`` needs: those written with
     a capital letter as written (the pattern is case-sensitive), the rest in ``lowered`` (the
@@ -461,7 +445,7 @@ def _may_match(pattern: regex.Pattern[str], text: str, lowered: str | None) -> b
                 return False
         elif not any(f in lowered for f in factor):
             return False
-    return not order or _in_order(lowered, order)
+    return not order or holds_in_order(lowered, order)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, AnyStr, Final
 
 import regex
 
@@ -241,9 +241,10 @@ def may_hold_expr(text: pl.Expr, skeletons: Sequence[Skeleton]) -> pl.Expr:
     return (text != "") & (unknown | held)
 
 
-def holds_in_order(skel: bytes, fragments: Skeleton) -> bool:
-    """Whether ``skel`` holds one fragment of each set, in order and without overlap (the
-    earliest-ending choice at each step, which finds such a sequence whenever one exists)."""
+def holds_in_order(skel: AnyStr, fragments: Sequence[Sequence[AnyStr]]) -> bool:
+    """Whether ``skel`` (a skeleton's bytes, or a lowered text) holds one fragment of each
+    set, in order and without overlap (the earliest-ending choice at each step, which finds
+    such a sequence whenever one exists)."""
     pos = 0
     for alternatives in fragments:
         end = -1
