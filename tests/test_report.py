@@ -476,3 +476,31 @@ def test_timeline_tables_become_rows_only_for_the_outputs_that_list_them() -> No
     pods = {(r["namespace"], r["pod"]) for r in doc["timelines"]["attempts"]}
     assert ("lab", "probe-6d8f9c7b54-qwz4n") in pods
     assert len(doc["timelines"]["attempts"]) == len(data.timelines["attempts"]) > 1
+
+
+def test_a_note_about_a_whole_file_is_in_the_summary_before_the_causes(tmp_path: Path) -> None:
+    """The zone journalctl printed a journal's times in changes every time of its timeline."""
+    journal = tmp_path / "node.journal"
+    journal.write_text(
+        "-- Logs begin at mer. 2018-09-19 08:42:51 CEST. --\n"
+        "sept. 20 16:41:05 erebos kubelet[8665]: I0920 16:41:05.744437    8665 kubelet.go:1] hi\n",
+        encoding="utf-8",
+    )
+    data = build_report_data(parse(str(journal)), plots=False)
+    (note,) = data.notes
+    assert note.startswith(f"Note: {journal}: journalctl printed these times in CEST")
+    page = render(data, "html")
+    assert page.index("printed these times in CEST") < page.index("Root causes (ranked)")
+    assert "printed these times in CEST" in render(data, "md")
+    assert build_report_data(parse(str(journal), tz="Europe/Paris"), plots=False).notes == []
+
+
+def test_file_notes_past_the_cap_are_counted() -> None:
+    from multus_forensics.model import ParseIssue
+    from multus_forensics.report.data import FILE_NOTES, file_notes
+
+    issues = [ParseIssue(f"f{n}", None, None, "why", severity="warning") for n in range(7)]
+    issues.append(ParseIssue("g", None, 3, "a line's damage", severity="warning"))
+    notes = file_notes(issues)
+    assert notes[:FILE_NOTES] == [f"Note: f{n}: why" for n in range(FILE_NOTES)]
+    assert notes[FILE_NOTES:] == ["Note: 2 more notes in the parse issues."]

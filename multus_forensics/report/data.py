@@ -9,7 +9,7 @@ failing it, so a partial installation still gives coverage and per-pod events.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from multus_forensics.eventlog import EventLog
+    from multus_forensics.model import ParseIssue
 
 #: rows of per-pod events shown in HTML/Markdown (JSON keeps the timeline tables whole)
 POD_EVENT_ROWS: Final = 200
@@ -29,6 +30,8 @@ POD_EVENT_ROWS: Final = 200
 POD_SECTIONS: Final = 50
 #: parse issues listed in HTML/Markdown (JSON keeps all)
 ISSUE_ROWS: Final = 200
+#: notes about a whole file shown in a report's summary (all stay in its issue table)
+FILE_NOTES: Final = 5
 #: evidence lines and pod names shown per finding in HTML/Markdown (JSON keeps all)
 EVIDENCE_ROWS: Final = 12
 FINDING_PODS: Final = 20
@@ -345,6 +348,17 @@ def _affected(
     return list(pods), by_cause
 
 
+def file_notes(issues: Sequence[ParseIssue]) -> list[str]:
+    """Warnings about a whole file (the zone journalctl printed its times in, year evidence
+    that disagrees, a paste's stripped prefixes), for the summary: they change how every time
+    of that file reads, so they are not left at the foot of the issue table alone."""
+    notes = [f"Note: {i}" for i in issues if i.severity == "warning" and i.line is None]
+    if len(notes) > FILE_NOTES:
+        more = len(notes) - FILE_NOTES
+        notes = [*notes[:FILE_NOTES], f"Note: {more} more notes in the parse issues."]
+    return notes
+
+
 @shared_chains()
 @gc_paused()
 def build_report_data(
@@ -356,6 +370,7 @@ def build_report_data(
     timelines = timelines_for(log, timeline_notes)
     diagnosis, diagnosed = diagnose_log(log, notes, timelines)
     notes.extend(timeline_notes)
+    notes.extend(file_notes(log.issues))
     frames = (
         {n: getattr(timelines, n)() for n in ("pods", "attempts", "interfaces", "anomalies")}
         if timelines is not None
