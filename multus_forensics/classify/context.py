@@ -9,7 +9,6 @@ interface, pod), so the classifier keeps working on whatever the chain module ca
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
 import regex
 
+from multus_forensics.chain import shaped_facts, unwrap_error
 from multus_forensics.classify.normalise import (
     Normalised,
     Skeleton,
@@ -65,28 +65,11 @@ _PLUGIN_TYPE: Final = regex.compile(
 
 
 def unwrap(text: str) -> Any:
-    """``multus_forensics.chain.unwrap_error(text)`` or ``None`` when the module is absent."""
+    """``multus_forensics.chain.unwrap_error(text)``, or ``None`` when the chain fails on it."""
     try:
-        mod = importlib.import_module("multus_forensics.chain")
-    except ImportError:
-        return None
-    fn: Callable[[str], Any] | None = getattr(mod, "unwrap_error", None)
-    if fn is None:
-        return None
-    try:
-        return fn(text)
+        return unwrap_error(text)
     except Exception:  # a chain bug must not hide the error from the rules
         return None
-
-
-def _shaped_facts(text: str) -> Any:
-    """``multus_forensics.chain.shaped_facts(text)``, or None (see :func:`unwrap`)."""
-    try:
-        mod = importlib.import_module("multus_forensics.chain")
-    except ImportError:
-        return None
-    fn: Callable[[str], Any] | None = getattr(mod, "shaped_facts", None)
-    return fn(text) if fn is not None else None
 
 
 def unwrapped_text(text: str) -> str:
@@ -279,7 +262,7 @@ class EventView:
         text = self.error_text
         if not text or "chain" in self.__dict__:
             return self.chain
-        shaped = _shaped_facts(text)
+        shaped = shaped_facts(text)
         return shaped if shaped is not None else self.chain
 
     def _chain_field(self, key: str) -> str | None:

@@ -10,7 +10,7 @@ appear side by side, best first, instead of one hiding the other.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -198,18 +198,24 @@ def _may_hold(rule: Rule, ctx: Context, views: list[EventView]) -> list[bool]:
     return rows.select(held).to_series().to_list()
 
 
+def _matcher(rule: Rule, ctx: Context) -> Callable[[str], regex.Match[str] | None]:
+    """``rule.first_match``, each distinct text matched once per rule and diagnosis."""
+    matches: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
+
+    def match(text: str) -> regex.Match[str] | None:
+        if text not in matches:
+            matches[text] = rule.first_match(text)
+        return matches[text]
+
+    return match
+
+
 def _any_layer_hits(rule: Rule, ctx: Context, pool: list[EventView]) -> list[Hit]:
     """Each view's first text matching ``rule``, its texts tried in order: the first (the
     error as logged, where most matches are) of every view, then the others of the views
     whose texts' skeletons can hold a match (tested for all of them at once). A user rule
     (no skeletons: every text may match) tries each view's texts in turn."""
-    matches: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
-
-    def match(text: str) -> regex.Match[str] | None:
-        if text not in matches:  # each distinct text is matched once per rule
-            matches[text] = rule.first_match(text)
-        return matches[text]
-
+    match = _matcher(rule, ctx)
     found: dict[int, regex.Match[str]] = {}
     if rule.user:  # each view's texts in turn: its searches spend the run's budget in order
         for k, v in enumerate(pool):
@@ -285,15 +291,13 @@ def rule_hits(rule: Rule, ctx: Context) -> list[Hit]:
 
 def _layered_hits(rule: Rule, ctx: Context, pool: list[EventView]) -> list[Hit]:
     """Matches of a rule read from one chain layer (or the leaf) of each view."""
-    matches: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
+    match = _matcher(rule, ctx)
     hits = []
     for v in pool:
         if rule.op != "any" and v.op != rule.op:
             continue
         for text in _layer_texts(rule, v):
-            if text not in matches:  # each distinct text is matched once per rule
-                matches[text] = rule.first_match(text)
-            m = matches[text]
+            m = match(text)
             if m is not None:
                 hits.append(Hit(rule, v, m))
                 break

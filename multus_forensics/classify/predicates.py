@@ -125,9 +125,7 @@ def _by_event(ctx: Context, question: str) -> dict[Any, Any]:
     """The answers to ``question`` so far, by event position (or the key the question is asked
     by): one dict per diagnosis, since a memo key made per hit and question cost as much as
     the answers themselves."""
-    answers: dict[Any, Any] | None = ctx.cache.get(question)
-    if answers is None:
-        answers = ctx.cache[question] = {}
+    answers: dict[Any, Any] = ctx.memo(question, dict)
     return answers
 
 
