@@ -87,7 +87,8 @@ def test_globs_beyond_plain_classes_are_left_to_fnmatch() -> None:
 
 
 def test_the_glob_table_holds_each_formats_own_globs() -> None:
-    """Names are matched from :data:`registry.FORMAT_GLOBS`, so it must say what each class says."""
+    """Every packaged format has an entry in :data:`registry.FORMAT_GLOBS` and declares its
+    globs from it (names are matched from the table without loading the classes)."""
     assert list(registry.FORMAT_GLOBS) == list(registry.FORMATS)
     for fmt in registry.all_formats():
         assert registry.FORMAT_GLOBS[fmt.name] == fmt.filename_globs, fmt.name

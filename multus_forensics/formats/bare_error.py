@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Final
 from multus_forensics.formats._identity import MULTUS_POD, identities_from_text
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.model import Event, events_to_frame
+from multus_forensics.registry import FORMAT_GLOBS
 
 #: the start of a line written by a real log format (any of them wins over a bare line)
 HEADERISH: Final = re.compile(
@@ -80,7 +81,7 @@ class BareError(LogFormat):
 
     name: ClassVar[str] = "bare-error"
     aliases: ClassVar[tuple[str, ...]] = ("error-line", "bare", "paste")
-    filename_globs: ClassVar[tuple[str, ...]] = ()
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS["bare-error"]
     description: ClassVar[str] = "pasted error lines without a log header (no time)"
 
     def sniff(self, head: Sequence[str]) -> float:

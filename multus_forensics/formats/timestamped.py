@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 from multus_forensics.formats._rows import CHUNK_ROWS, concat_frames, rows_to_frame
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.model import COLUMNS, ParseIssue, excerpt
+from multus_forensics.registry import FORMAT_GLOBS
 
 if TYPE_CHECKING:
     import polars as pl
@@ -114,10 +115,7 @@ class TimestampedFormat(LogFormat):
 
     name: ClassVar[str] = "timestamped"
     aliases: ClassVar[tuple[str, ...]] = ("oc-logs", "kubectl-logs", "must-gather-pod-log")
-    filename_globs: ClassVar[tuple[str, ...]] = (
-        "namespaces/*/pods/*/logs/*.log",
-        "*/namespaces/*/pods/*/logs/*.log",
-    )
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS["timestamped"]
     description: ClassVar[str] = "oc/kubectl logs --timestamps (RFC3339Nano prefix, payload)"
 
     def sniff(self, head: Sequence[str]) -> float:

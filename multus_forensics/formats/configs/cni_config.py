@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Final
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.configs._cni import config_fields, describe
 from multus_forensics.model import Event, events_to_frame
+from multus_forensics.registry import FORMAT_GLOBS
 
 FORMAT: Final = "cni-config"
 #: a line that shows which file is printed next
@@ -44,7 +45,7 @@ class CniConfigFormat(LogFormat):
 
     name: ClassVar[str] = FORMAT
     aliases: ClassVar[tuple[str, ...]] = ("cni-conf", "conflist", "netconf")
-    filename_globs: ClassVar[tuple[str, ...]] = ("*.conflist", "*multus*.conf", "[0-9][0-9]-*.conf")
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS[FORMAT]
     description: ClassVar[str] = (
         "CNI config files (.conf/.conflist, 00-multus.conf), pasted or found"
     )

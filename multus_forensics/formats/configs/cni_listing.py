@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Final
 
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.model import Event, events_to_frame
+from multus_forensics.registry import FORMAT_GLOBS
 
 FORMAT: Final = "cni-listing"
 ENTRY: Final = re.compile(
@@ -81,7 +82,7 @@ class CniListingFormat(LogFormat):
 
     name: ClassVar[str] = FORMAT
     aliases: ClassVar[tuple[str, ...]] = ("ls", "ls-l", "listing")
-    filename_globs: ClassVar[tuple[str, ...]] = ("ls_-l*", "ls_-al*", "ls_-la*", "ls_-*.cni*")
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS[FORMAT]
     description: ClassVar[str] = "ls -l listings of CNI folders (net.d, bin, multus cache)"
 
     def sniff(self, head: Sequence[str]) -> float:

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import ClassVar, Final
 
 from multus_forensics.formats.kubectl.kubectl_json import KubectlJson
+from multus_forensics.registry import FORMAT_GLOBS
 
 _NAD: Final = re.compile(r"""(?:^|["\s])kind["']?\s*:\s*["']?NetworkAttachmentDefinition\b""")
 _NAD_API: Final = re.compile(r"k8s\.cni\.cncf\.io/v1")
@@ -36,7 +37,7 @@ class NetAttachDefFormat(KubectlJson):
 
     name: ClassVar[str] = "net-attach-def"
     aliases: ClassVar[tuple[str, ...]] = ("nad", "network-attachment-definition")
-    filename_globs: ClassVar[tuple[str, ...]] = ()
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS["net-attach-def"]
     description: ClassVar[str] = (
         "NetworkAttachmentDefinitions (kubectl get net-attach-def -o yaml|json)"
     )

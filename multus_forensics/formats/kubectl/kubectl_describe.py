@@ -49,6 +49,7 @@ from multus_forensics.formats.kubectl import _kubectl as k
 from multus_forensics.formats.kubectl._kubectl_pod import Annotation, block_events, parse_start_time
 from multus_forensics.formats.kubectl._kubectl_table import Identity, Row, TableBuilder
 from multus_forensics.model import Event, ParseIssue, events_to_frame
+from multus_forensics.registry import FORMAT_GLOBS
 
 FORMAT: Final = "kubectl-describe"
 
@@ -190,7 +191,7 @@ class KubectlDescribe(LogFormat):
 
     name: ClassVar[str] = FORMAT
     aliases: ClassVar[tuple[str, ...]] = ("kubectl_describe_events", "kubectl-describe-pod")
-    filename_globs: ClassVar[tuple[str, ...]] = ("*describe*",)
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS[FORMAT]
     description: ClassVar[str] = "kubectl describe pod: header, annotations, Events table"
 
     def sniff(self, head: Sequence[str]) -> float:

@@ -26,6 +26,7 @@ from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, 
 from multus_forensics.formats.kubectl import _kubectl as k
 from multus_forensics.formats.kubectl._kubectl_table import Identity, TableBuilder
 from multus_forensics.model import events_to_frame
+from multus_forensics.registry import FORMAT_GLOBS
 
 FORMAT: Final = "kubectl-events"
 
@@ -95,7 +96,7 @@ class KubectlEvents(LogFormat):
 
     name: ClassVar[str] = FORMAT
     aliases: ClassVar[tuple[str, ...]] = ("kubectl_get_events", "get-events")
-    filename_globs: ClassVar[tuple[str, ...]] = ("*events*.txt",)
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS[FORMAT]
     description: ClassVar[str] = "kubectl get events table (LAST SEEN TYPE REASON OBJECT MESSAGE)"
 
     def sniff(self, head: Sequence[str]) -> float:

@@ -31,6 +31,7 @@ from multus_forensics.formats.configs._cni import nad_event
 from multus_forensics.formats.kubectl import _kubectl as k
 from multus_forensics.formats.kubectl._kubectl_pod import Annotation, block_events, parse_rfc3339
 from multus_forensics.model import Event, ParseIssue, events_to_frame, excerpt
+from multus_forensics.registry import FORMAT_GLOBS
 
 FORMAT: Final = "kubectl-json"
 
@@ -102,7 +103,7 @@ class KubectlJson(LogFormat):
 
     name: ClassVar[str] = FORMAT
     aliases: ClassVar[tuple[str, ...]] = ("kubectl-yaml", "kubectl_get_events_json")
-    filename_globs: ClassVar[tuple[str, ...]] = ()
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS[FORMAT]
     description: ClassVar[str] = "kubectl get events/pod -o json|yaml (Event, Pod, List objects)"
 
     def sniff(self, head: Sequence[str]) -> float:

@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Final
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.kubectl._kubectl_table import Identity, TableBuilder
 from multus_forensics.model import events_to_frame
+from multus_forensics.registry import FORMAT_GLOBS
 from multus_forensics.timeutil import years_for_months, zone_or_utc
 
 FORMAT: Final = "openshift-monitor"
@@ -49,7 +50,7 @@ class OpenshiftMonitor(LogFormat):
 
     name: ClassVar[str] = FORMAT
     aliases: ClassVar[tuple[str, ...]] = ("openshift_e2e_event_monitor", "e2e-monitor")
-    filename_globs: ClassVar[tuple[str, ...]] = ("e2e-events*.txt", "e2e-monitor*.log")
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS[FORMAT]
     description: ClassVar[str] = "OpenShift e2e event monitor (locator, reason/<Reason>, message)"
 
     def sniff(self, head: Sequence[str]) -> float:

@@ -41,6 +41,7 @@ from multus_forensics.formats.base import (
 )
 from multus_forensics.formats.kubelet.journald import payload_source
 from multus_forensics.model import COLUMNS, ParseIssue, excerpt
+from multus_forensics.registry import FORMAT_GLOBS
 
 if TYPE_CHECKING:
     import polars as pl
@@ -145,7 +146,7 @@ class JournalJson(LogFormat):
 
     name: ClassVar[str] = "journal-json"
     aliases: ClassVar[tuple[str, ...]] = ("journalctl-json", "journald-json")
-    filename_globs: ClassVar[tuple[str, ...]] = ("*journal*.json", "*journal*.jsonl")
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS["journal-json"]
     description: ClassVar[str] = "journalctl -o json export (__REALTIME_TIMESTAMP in epoch µs)"
 
     def sniff(self, head: Sequence[str]) -> float:

@@ -46,6 +46,7 @@ from multus_forensics.formats.kubelet._syslogstamp import (
     short_month,
 )
 from multus_forensics.model import ParseIssue, excerpt
+from multus_forensics.registry import FORMAT_GLOBS
 from multus_forensics.timeutil import zone_or_utc
 
 #: files at least this large take the compiled scanner; below, its setup (a few polars
@@ -66,16 +67,7 @@ class JournaldFormat(LogFormat):
 
     name: ClassVar[str] = "journald"
     aliases: ClassVar[tuple[str, ...]] = ("syslog", "journal")
-    filename_globs: ClassVar[tuple[str, ...]] = (
-        "*.journal",
-        "*_service.log",
-        "messages",
-        "messages-*",
-        "syslog",
-        "syslog.*",
-        "journalctl*.txt",
-        "journal*.log",
-    )
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS["journald"]
     description: ClassVar[str] = (
         "journalctl -o short/short-precise/short-iso(-precise), syslog and rsyslog RFC 3339 text"
     )

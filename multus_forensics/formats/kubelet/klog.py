@@ -25,11 +25,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource, fraction
 from multus_forensics.formats.kubelet._klogevent import EVENT_START, read_event
 from multus_forensics.formats.kubelet._klogkv import go_unquote_at, parse_kv
+from multus_forensics.registry import FORMAT_GLOBS
 
 HEADER_RE: Final = re.compile(
     r"(?P<sev>[IWEF])(?P<mo>\d\d)(?P<d>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)\.(?P<us>\d{6})"
@@ -249,7 +250,7 @@ class KlogFormat(LogFormat):
 
     name = "klog"
     aliases = ("kubelet", "glog")
-    filename_globs = ("kubelet.log*", "kubelet.*.log*", "kubelet.*.INFO*", "kubelet.INFO*")
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS["klog"]
     description = "kubelet klog text (E0311 14:02:07.418552 2231 file.go:72] msg), glog preamble"
 
     def sniff(self, head: Sequence[str]) -> float:

@@ -32,6 +32,7 @@ from multus_forensics.formats.base import (
 )
 from multus_forensics.formats.kubelet.klog import STRUCTURED_KINDS
 from multus_forensics.model import ParseIssue, excerpt
+from multus_forensics.registry import FORMAT_GLOBS
 
 if TYPE_CHECKING:
     import polars as pl
@@ -188,7 +189,7 @@ class KlogJson(LogFormat):
 
     name: ClassVar[str] = "klog-json"
     aliases: ClassVar[tuple[str, ...]] = ("kubelet-json", "klog_json")
-    filename_globs: ClassVar[tuple[str, ...]] = ()
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS["klog-json"]
     description: ClassVar[str] = "kubelet --logging-format=json (ts in epoch milliseconds)"
 
     def sniff(self, head: Sequence[str]) -> float:

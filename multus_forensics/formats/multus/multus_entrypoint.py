@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Final
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.multus._multus_msg import self_delegating
 from multus_forensics.model import Event, events_to_frame
+from multus_forensics.registry import FORMAT_GLOBS
 
 _DATED_RE: Final = re.compile(
     r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:?\d\d)) (?P<msg>.*)$"
@@ -144,7 +145,7 @@ def _json_block(lines: Sequence[str], start: int) -> tuple[int, str | None]:
 class MultusEntrypointFormat(LogFormat):
     name: ClassVar[str] = "multus-entrypoint"
     aliases: ClassVar[tuple[str, ...]] = ("multus_daemon_stdout", "multus-stdout", "install-multus")
-    filename_globs: ClassVar[tuple[str, ...]] = ("*entrypoint*.log", "install-multus*.log")
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS["multus-entrypoint"]
     description: ClassVar[str] = "Multus entrypoint / install_multus stdout (no [level] header)"
 
     def sniff(self, head: Sequence[str]) -> float:

@@ -40,6 +40,7 @@ from multus_forensics.formats.multus._multus_msg import (
     classify,
 )
 from multus_forensics.model import ParseIssue, conform, empty_frame, excerpt
+from multus_forensics.registry import FORMAT_GLOBS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -412,7 +413,7 @@ KLOG_SHARE: Final = 0.05
 class MultusLogFormat(LogFormat):
     name: ClassVar[str] = "multus-log"
     aliases: ClassVar[tuple[str, ...]] = ("multus", "multus_logfile", "whereabouts_logfile")
-    filename_globs: ClassVar[tuple[str, ...]] = ("multus.log", "multus*.log", "whereabouts*.log")
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS["multus-log"]
     description: ClassVar[str] = "Multus / whereabouts log file (RFC3339 [level] message)"
 
     def sniff(self, head: Sequence[str]) -> float:

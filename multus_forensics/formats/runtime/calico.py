@@ -25,6 +25,7 @@ from multus_forensics.formats.base import (
     any_share_score,
 )
 from multus_forensics.model import Event, ParseIssue, events_to_frame, excerpt
+from multus_forensics.registry import FORMAT_GLOBS
 
 _LINE_RE: Final = re.compile(
     r"^(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) \[(?P<lvl>[A-Z]+)\]\[(?P<pid>\d+)\] "
@@ -67,7 +68,7 @@ def parse_calico_payload(payload: str) -> dict[str, Any] | None:
 class CalicoFormat(LogFormat):
     name: ClassVar[str] = "calico"
     aliases: ClassVar[tuple[str, ...]] = ("calico_plugin_log", "calico-cni")
-    filename_globs: ClassVar[tuple[str, ...]] = ("cni.log",)
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS["calico"]
     description: ClassVar[str] = "Calico CNI plugin log (date time [LEVEL][pid] file line: msg)"
 
     def sniff(self, head: Sequence[str]) -> float:

@@ -49,6 +49,7 @@ from multus_forensics.formats.runtime._logrus_vec import (
     unquote,
 )
 from multus_forensics.model import COLUMNS, ParseIssue, conform, empty_frame, excerpt
+from multus_forensics.registry import FORMAT_GLOBS
 
 if TYPE_CHECKING:
     import polars as pl
@@ -352,7 +353,7 @@ def _parse_chunk(
 class ContainerdFormat(LogFormat):
     name: ClassVar[str] = "containerd"
     aliases: ClassVar[tuple[str, ...]] = ("containerd-log", "k3s-containerd")
-    filename_globs: ClassVar[tuple[str, ...]] = ("containerd.log", "containerd*.log")
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS["containerd"]
     description: ClassVar[str] = "containerd log (logrus text or JSON), k3s/rke2 containerd.log"
 
     def sniff(self, head: Sequence[str]) -> float:

@@ -34,6 +34,7 @@ from multus_forensics.formats.base import (
     any_share_score,
 )
 from multus_forensics.model import Event, ParseIssue, events_to_frame, excerpt
+from multus_forensics.registry import FORMAT_GLOBS
 
 _LINE_RE: Final = re.compile(
     r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) "
@@ -86,10 +87,7 @@ class _Record:
 class CriFormat(LogFormat):
     name: ClassVar[str] = "cri"
     aliases: ClassVar[tuple[str, ...]] = ("cri-log", "container-log", "container_stdout")
-    filename_globs: ClassVar[tuple[str, ...]] = (
-        "*/var/log/pods/*/*/*.log",
-        "*/var/log/containers/*.log",
-    )
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS["cri"]
     description: ClassVar[str] = "CRI container log (RFC3339Nano stdout|stderr P|F payload)"
 
     def sniff(self, head: Sequence[str]) -> float:

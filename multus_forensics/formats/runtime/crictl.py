@@ -28,6 +28,7 @@ from multus_forensics.formats.base import (
 )
 from multus_forensics.formats.runtime._logrus import go_unquote
 from multus_forensics.model import Event, events_to_frame
+from multus_forensics.registry import FORMAT_GLOBS
 
 _CLI_RE: Final = re.compile(
     r"^(?P<lvl>TRAC|DEBU|INFO|WARN|ERRO|FATA|PANI)\[(?P<secs>\d+)\] ?(?P<msg>.*)$"
@@ -57,7 +58,7 @@ def _kind(msg: str, level: str) -> str:
 class CrictlFormat(LogFormat):
     name: ClassVar[str] = "crictl"
     aliases: ClassVar[tuple[str, ...]] = ("crictl_logrus",)
-    filename_globs: ClassVar[tuple[str, ...]] = ("crictl*.log", "crictl*.txt")
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS["crictl"]
     description: ClassVar[str] = "crictl output (DEBU[0000] …, FATA[0000] …, embedded klog)"
 
     def sniff(self, head: Sequence[str]) -> float:

@@ -21,6 +21,7 @@ from typing import ClassVar, Final
 
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.runtime._logrus import LOGRUS_LINE
+from multus_forensics.registry import FORMAT_GLOBS
 
 _LOGRUS_RE: Final = re.compile(LOGRUS_LINE)
 _MARKERS: Final = re.compile(
@@ -47,7 +48,7 @@ def crio_markers(head: Sequence[str]) -> float:
 class CrioFormat(LogFormat):
     name: ClassVar[str] = "crio"
     aliases: ClassVar[tuple[str, ...]] = ("cri-o",)
-    filename_globs: ClassVar[tuple[str, ...]] = ("crio.log", "crio*.log", "cri-o*.log")
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS["crio"]
     description: ClassVar[str] = "CRI-O log (logrus text, old and new timestamps)"
 
     def sniff(self, head: Sequence[str]) -> float:

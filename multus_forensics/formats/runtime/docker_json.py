@@ -29,6 +29,7 @@ from multus_forensics.formats.base import (
     fraction,
 )
 from multus_forensics.model import ParseIssue, excerpt
+from multus_forensics.registry import FORMAT_GLOBS
 
 #: a placeholder CRI line for an object that is not a docker log entry (becomes an issue)
 _NOT_AN_ENTRY: Final = "-"
@@ -67,7 +68,7 @@ class DockerJsonFormat(LogFormat):
 
     name: ClassVar[str] = "docker-json"
     aliases: ClassVar[tuple[str, ...]] = ("docker", "json-file")
-    filename_globs: ClassVar[tuple[str, ...]] = ("*-json.log", "*-json.log.*")
+    filename_globs: ClassVar[tuple[str, ...]] = FORMAT_GLOBS["docker-json"]
     description: ClassVar[str] = 'Docker json-file log ({"log": ..., "stream": ..., "time": ...})'
 
     def sniff(self, head: Sequence[str]) -> float:
