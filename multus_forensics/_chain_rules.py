@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Final
 
+from multus_forensics.lazyre import lazy
+
 Post = Callable[[MutableMapping[str, str]], None]
 
 _Q = r'"(?P<{}>[^"]*)"'
@@ -71,7 +73,7 @@ def _pod_ref(f: MutableMapping[str, str]) -> None:
         f["pod"], f["namespace"] = first, second
 
 
-_TARGET = re.compile(r"(?P<pod>[^_()\s]+)_(?P<namespace>[^_()\s]+)\((?P<pod_uid>[^()\s]*)\)$")
+_TARGET = lazy(r"(?P<pod>[^_()\s]+)_(?P<namespace>[^_()\s]+)\((?P<pod_uid>[^()\s]*)\)$")
 
 
 def target_fields(target: str) -> dict[str, str]:
@@ -84,17 +86,17 @@ def target_fields(target: str) -> dict[str, str]:
 
 ACTION_OPS: Final = {"CreatePodSandbox": "add", "KillPodSandbox": "del", "KillContainer": "del"}
 
-SYNC_RESULT: Final = re.compile(r'failed to "(?P<action>\w+)" for "(?P<target>[^"]*)" with \w+: "')
-SHIM_STATUS: Final = re.compile(r"CNI request failed with status (?P<status>\d+): '")
-DAEMON_ARGS: Final = re.compile(r"\{?ContainerID:")
+SYNC_RESULT: Final = lazy(r'failed to "(?P<action>\w+)" for "(?P<target>[^"]*)" with \w+: "')
+SHIM_STATUS: Final = lazy(r"CNI request failed with status (?P<status>\d+): '")
+DAEMON_ARGS: Final = lazy(r"\{?ContainerID:")
 
 _ARG_PATTERNS: Final = {
-    "sandbox_id": re.compile(r'ContainerID:"?([0-9a-f]{12,64})'),
-    "interface": re.compile(r'IfName:"?([\w.-]+)'),
-    "namespace": re.compile(r"K8S_POD_NAMESPACE=([^;\"\s}]+)"),
-    "pod": re.compile(r"K8S_POD_NAME=([^;\"\s}]+)"),
-    "pod_uid": re.compile(r"K8S_POD_UID=([^;\"\s}]+)"),
-    "netns": re.compile(r'Netns:"?([^"\s]+)'),
+    "sandbox_id": lazy(r'ContainerID:"?([0-9a-f]{12,64})'),
+    "interface": lazy(r'IfName:"?([\w.-]+)'),
+    "namespace": lazy(r"K8S_POD_NAMESPACE=([^;\"\s}]+)"),
+    "pod": lazy(r"K8S_POD_NAME=([^;\"\s}]+)"),
+    "pod_uid": lazy(r"K8S_POD_UID=([^;\"\s}]+)"),
+    "netns": lazy(r'Netns:"?([^"\s]+)'),
 }
 
 
@@ -109,9 +111,9 @@ def daemon_fields(head: str) -> dict[str, str]:
 
 
 _LEAF_FIELDS: Final = (
-    ("interface", re.compile(r"interface name (\S+) already exists|ifname (\S+) is already exist")),
-    ("plugin_type", re.compile(r'failed to find plugin "([^"]+)"')),
-    ("master", re.compile(r'failed to lookup master "([^"]*)"')),
+    ("interface", lazy(r"interface name (\S+) already exists|ifname (\S+) is already exist")),
+    ("plugin_type", lazy(r'failed to find plugin "([^"]+)"')),
+    ("master", lazy(r'failed to lookup master "([^"]*)"')),
 )
 
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics import _chain_rules as rules
 from multus_forensics import _chain_shape
+from multus_forensics.lazyre import lazy
 
 if TYPE_CHECKING:
     import polars as pl
@@ -176,7 +177,7 @@ def same_failure(a: ErrorChain, b: ErrorChain) -> bool:
 
 # --- quoting --------------------------------------------------------------------------------
 
-_ESCAPE = re.compile(r"\\(?:[\\\"'abfnrtv]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]{3})")
+_ESCAPE = lazy(r"\\(?:[\\\"'abfnrtv]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]{3})")
 _SIMPLE = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 
 
@@ -212,7 +213,7 @@ def unquote_levels(text: str, max_levels: int = 8) -> str:
     return out
 
 
-_BYTE_ARRAY = re.compile(r"\[((?:\d{1,3} ){8,}\d{1,3})\]")
+_BYTE_ARRAY = lazy(r"\[((?:\d{1,3} ){8,}\d{1,3})\]")
 
 
 def decode_byte_array(text: str) -> str | None:
@@ -229,18 +230,18 @@ def decode_byte_array(text: str) -> str | None:
 # --- masking --------------------------------------------------------------------------------
 
 _MASKS: Final = (
-    (re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s\"']+"), "<url>"),
-    (re.compile(r"(?<![\w.])/[\w.\-/@]+"), "<path>"),
-    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<uid>"),
-    (re.compile(r"\b[0-9a-f]{12,64}\b"), "<id>"),
-    (re.compile(r"\b(?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}\b"), "<mac>"),
-    (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?\b"), "<ip>"),
+    (lazy(r"\b[a-z][a-z0-9+.-]*://[^\s\"']+"), "<url>"),
+    (lazy(r"(?<![\w.])/[\w.\-/@]+"), "<path>"),
+    (lazy(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<uid>"),
+    (lazy(r"\b[0-9a-f]{12,64}\b"), "<id>"),
+    (lazy(r"\b(?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}\b"), "<mac>"),
+    (lazy(r"\b(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?\b"), "<ip>"),
     (
-        re.compile(r"(?<![\w:])[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}(?:/\d{1,3})?(?![\w:])"),
+        lazy(r"(?<![\w:])[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}(?:/\d{1,3})?(?![\w:])"),
         "<ip>",
     ),
-    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
-    (re.compile(r"\b\d+\b"), "<n>"),
+    (lazy(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
+    (lazy(r"\b\d+\b"), "<n>"),
 )
 
 
@@ -256,7 +257,7 @@ def mask(text: str) -> str:
 Peel = Callable[[str], "tuple[Layer, str] | None"]
 
 
-_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>")
+_NAMED_GROUP = lazy(r"\(\?P<(\w+)>")
 
 
 def _first_chars(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
@@ -408,7 +409,7 @@ _PEELERS: Final[tuple[Peel, ...]] = (
 )
 
 
-_AGGREGATE_MARKS: Final = re.compile(r"[\[\],]")
+_AGGREGATE_MARKS: Final = lazy(r"[\[\],]")
 
 
 def _split_aggregate(text: str) -> list[str] | None:
@@ -437,7 +438,7 @@ def _split_aggregate(text: str) -> list[str] | None:
 
 #: what a cut text ends with: ``>`` after a non-space (``<...>`` of Go's %v cut), ``...`` (after
 #: at most one space) or ``…``, then only whitespace (``_TRUNCATED`` written as an end test)
-_TRUNCATED = re.compile(r"(?:[^\s<]>|\s?\.\.\.|…)\s*$")
+_TRUNCATED = lazy(r"(?:[^\s<]>|\s?\.\.\.|…)\s*$")
 
 
 def _truncation_start(text: str) -> int | None:

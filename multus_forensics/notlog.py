@@ -10,9 +10,10 @@ the classifier as raw lines.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Final
+
+from multus_forensics.lazyre import lazy
 
 #: file name suffixes of source code, notebooks and binary documents (never a node's log)
 CODE_SUFFIXES: Final[dict[str, str]] = {
@@ -30,7 +31,7 @@ HINTS: Final[dict[str, str]] = {
     ".parquet": "events written by parse -o? load them with multus_forensics.scan_events",
 }
 #: lines that only program text has (definitions, imports, block openers and closers)
-_CODE_LINE: Final = re.compile(
+_CODE_LINE: Final = lazy(
     r"\s*(?:def |class |import |from [\w.]+ import |return\b|#include\b|package \w|func |"
     r"@\w+|elif\b|else:|try:|except\b|(?:if|for|while|with) .*:$|[})\]];?,?$|.*\{$)"
 )

@@ -18,6 +18,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Final
 
 from multus_forensics.errors import AmbiguousFormatError, UnknownFormatError
+from multus_forensics.lazyre import lazy
 
 if TYPE_CHECKING:
     from multus_forensics.formats.base import LogFormat, PayloadParser
@@ -227,7 +228,7 @@ def _digit_blind(globs: tuple[str, ...]) -> bool:
 
 #: a glob's class of plain characters and ranges (``[0-9]``, ``[!abc]``); anything else in
 #: brackets is left to :mod:`fnmatch`
-_SIMPLE_CLASS: Final = re.compile(r"\[(!?)((?:[A-Za-z0-9_.](?:-[A-Za-z0-9_.])?)+)\]")
+_SIMPLE_CLASS: Final = lazy(r"\[(!?)((?:[A-Za-z0-9_.](?:-[A-Za-z0-9_.])?)+)\]")
 
 
 @cache

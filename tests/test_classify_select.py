@@ -26,6 +26,7 @@ from multus_forensics.classify.select import (
     catalog_needles,
     rule_kinds,
     rule_needles,
+    small_text_mask,
     text_mask,
 )
 
@@ -174,6 +175,25 @@ def test_the_fragment_test_is_the_automatons_ascii_case_insensitive_test(
         pl.col("t").str.contains_any(needles, ascii_case_insensitive=True).fill_null(False)
     )
     assert ours == automaton.to_series().to_list()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.tuples(_texts() | st.none(), _texts() | st.none(), _texts() | st.none()), max_size=6
+    ),
+    needles=st.lists(st.sampled_from(NEEDLES), max_size=8)
+    | st.lists(st.lists(_PIECES, min_size=1, max_size=3).map("".join), max_size=5),
+)
+def test_a_small_frames_text_mask_in_python_equals_the_polars_one(
+    rows: list[tuple[str | None, str | None, str | None]], needles: list[str]
+) -> None:
+    frame = pl.DataFrame(
+        {c: [row[i] for row in rows] for i, c in enumerate(TEXT_COLUMNS)},
+        schema=dict.fromkeys(TEXT_COLUMNS, pl.String),
+    )
+    by_polars = frame.select(text_mask(needles)).to_series().to_list()
+    assert small_text_mask(frame, needles).to_list() == by_polars
 
 
 def test_a_catalog_too_large_for_one_expression_keeps_the_same_fragment_test() -> None:

@@ -19,9 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
-import regex
-
 from multus_forensics.classify.fallback import FALLBACK_FORMAT
+from multus_forensics.lazyre import lazy_regex
 
 if TYPE_CHECKING:
     import polars as pl
@@ -64,18 +63,18 @@ SOURCE_SUFFIXES: Final = (
 )
 #: the start of a line some logger wrote (klog, ISO or syslog time, logrus): a raw line with one
 #: is log evidence even when detection recognised no format in its file (a preamble hid it)
-LOG_HEADER: Final = regex.compile(
+LOG_HEADER: Final = lazy_regex(
     r"\s*(?:[IWEF]\d{4} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d"
     r"|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|time=\"?\d{4}-|level=\w+ )"
 )
 #: highest confidence of a finding that needs Multus on an input without any sign of it
 NO_MULTUS_CAP: Final = 0.45
-_MULTUS_SIGN: Final = regex.compile(
+_MULTUS_SIGN: Final = lazy_regex(
     r"(?i)multus|network-attachment-definition|net-attach-def|k8s\.v1\.cni\.cncf\.io|"
     r"AddedInterface|whereabouts|sriov|\bNAD\b"
 )
 #: generic signatures that, without Multus, mean the node has no usable CNI config yet
-_CONFIG_MISSING: Final = regex.compile(
+_CONFIG_MISSING: Final = lazy_regex(
     r"No networks found in /etc/cni/net\.d|cni config uninitiali[sz]ed|"
     r"no networks found in /etc/cni/net\.d|NetworkPluginNotReady"
 )

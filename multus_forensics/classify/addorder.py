@@ -22,8 +22,6 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Final, NamedTuple
 
-from multus_forensics.timeline.interfaces import bare
-
 if TYPE_CHECKING:
     import polars as pl
 
@@ -253,12 +251,12 @@ def add_order(ctx: Context, shared: Timelines | None = None) -> AddOrder:
     used as it is when no pod-less ``Add`` row needs placing. A timeline failure on odd input
     yields no attempts (order unknown everywhere) rather than failing the diagnosis.
     """
-    from multus_forensics.timeline import build_timelines
-
     placed = _placed(ctx)
     subset = _with_adds(placed)
     if subset.height == 0:
         return AddOrder()
+    from multus_forensics.timeline import build_timelines
+
     if shared is not None and placed is ctx.frame and "_row" in ctx.frame.columns:
         # the pods the subset's own timeline would hold, as the whole input orders them: the
         # others have no add to order, and their attempts would only slow every lookup
@@ -316,6 +314,9 @@ def other_attachment_rows(
     """Earlier adds of ``interface`` in ``attempt`` from a network other than ``network``."""
     if not interface or not network:
         return []
+    # here, not at the top: a diagnosis with no add to order never loads the timeline package
+    from multus_forensics.timeline.interfaces import bare
+
     return [
         r
         for r in attempt.rows

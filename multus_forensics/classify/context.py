@@ -26,6 +26,7 @@ from multus_forensics.classify.normalise import (
     normalise,
     skeleton,
 )
+from multus_forensics.lazyre import lazy_regex
 from multus_forensics.model import Event, LazyFields
 
 if TYPE_CHECKING:
@@ -38,30 +39,28 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 #: record continuation glue: newline plus indentation or TUI borders of a wrapped paste
-_WRAP: Final = regex.compile(r"[ \t]*[│|]?[ \t]*\n[ \t]*[│|]?[ \t]*")
-_ADD: Final = regex.compile(
+_WRAP: Final = lazy_regex(r"[ \t]*[│|]?[ \t]*\n[ \t]*[│|]?[ \t]*")
+_ADD: Final = lazy_regex(
     r"failed \(add\)|setup network|set ?up (?:sandbox|pod)|CreatePodSandbox|RunPodSandbox|CmdAdd|"
     r"[Dd]elegate ?[Aa]dd|error adding (?:container|pod)|Err adding|CNI_COMMAND=ADD|add command",
 )
-_DEL: Final = regex.compile(
+_DEL: Final = lazy_regex(
     r"failed \(delete\)|destroy network|teardown|tear down|StopPodSandbox|KillPodSandbox|"
     r"FailedKillPod|CmdDel|CmdCheck \(shim\)|[Dd]elegate ?[Dd]el|conflistDel|CNI_COMMAND=DEL|"
     r"CNI DEL|on del\b|Delete old config",
 )
-_NETWORK: Final = regex.compile(
+_NETWORK: Final = lazy_regex(
     r"(?:error adding container to network|Err adding pod to network|"
     r'error invoking \w+ - |Delegate add - )\s*"(?P<net>[^"]{1,253})"'
 )
-_PREFIX: Final = regex.compile(
+_PREFIX: Final = lazy_regex(
     r"\[(?P<ns>[a-z0-9.-]{0,253})/(?P<pod>[a-z0-9.-]{1,253})(?:/(?P<uid>[0-9a-f-]{36}))?"
     r"(?::(?P<net>[^\]\s]{1,253}))?\]"
 )
-_IFNAME: Final = regex.compile(
+_IFNAME: Final = lazy_regex(
     r'interface name (?:to )?"?(?P<if>[\w.@-]{1,15})"?|ifname (?:to )?"?(?P<if2>[\w.@-]{1,15})'
 )
-_PLUGIN_TYPE: Final = regex.compile(
-    r'plugin type="(?P<t>[^"]{1,64})"(?: name="(?P<n>[^"]{1,253})")?'
-)
+_PLUGIN_TYPE: Final = lazy_regex(r'plugin type="(?P<t>[^"]{1,64})"(?: name="(?P<n>[^"]{1,253})")?')
 
 
 def unwrap(text: str) -> Any:
@@ -464,14 +463,17 @@ class Context:
     @cached_property
     def _texty(self) -> pl.DataFrame:
         """Rows holding one of :attr:`needles` (or an always-fragment), with their positions."""
-        from multus_forensics.classify.select import text_mask
+        from multus_forensics.classify.select import SMALL_FRAME, small_text_mask, text_mask
 
         rows = self.frame.with_row_index("_pos")
         if self.needles is None:
             return rows
         # only the columns the selections read: on a Multus log most rows hold a fragment, and
         # a copy of every column of them outlived the whole diagnosis
-        return rows.select("_pos", *TEXTY_COLUMNS).filter(text_mask(self.needles))
+        rows = rows.select("_pos", *TEXTY_COLUMNS)
+        if rows.height <= SMALL_FRAME:
+            return rows.filter(small_text_mask(rows, self.needles))
+        return rows.filter(text_mask(self.needles))
 
     @property
     def texty(self) -> pl.DataFrame:

@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-import regex
-
+from multus_forensics.lazyre import lazy_regex
 from multus_forensics.model import Event, FileStats, ParseIssue
 
 FALLBACK_FORMAT: Final = "unrecognised"
 
-_ERRORISH: Final = regex.compile(
+_ERRORISH: Final = lazy_regex(
     r"(?i)\b(?:error(?:ed|s)?|err|failed|failure|fatal|unable|cannot|can't|denied|refused|"
     r"unauthorized|not found|no such|timed out|exceeded|busy|invalid|missing|does not support|"
     r"unsupported|incompatible)\b|^[EF]\d{4} "

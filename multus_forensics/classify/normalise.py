@@ -17,13 +17,12 @@ the literals before their patterns' first variable part.
 from __future__ import annotations
 
 import functools
-import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, AnyStr, Final
 
-import regex
+from multus_forensics.lazyre import lazy, lazy_regex
 
 if TYPE_CHECKING:
     import polars as pl
@@ -38,21 +37,21 @@ TRIGGERS: Final[tuple[str, ...]] = ("\n", "`", "**", "\\", "…", "...", "[trunc
 _ALSO: Final = ("_",)
 _ANY_TRIGGER: Final = (*TRIGGERS, *_ALSO)
 
-_ESCAPED_QUOTE: Final = regex.compile(r'\\+"')
-_ESCAPED_BACKSLASH: Final = regex.compile(r"\\{2,}")
-_ESCAPED_NEWLINE: Final = regex.compile(r"\\+n(?=[\s\"]|$)")
-_BOLD: Final = regex.compile(r"\*\*(?=\S)([^*\n]{1,2000}?)(?<=\S)\*\*")
-_UNDERSCORE: Final = regex.compile(
+_ESCAPED_QUOTE: Final = lazy_regex(r'\\+"')
+_ESCAPED_BACKSLASH: Final = lazy_regex(r"\\{2,}")
+_ESCAPED_NEWLINE: Final = lazy_regex(r"\\+n(?=[\s\"]|$)")
+_BOLD: Final = lazy_regex(r"\*\*(?=\S)([^*\n]{1,2000}?)(?<=\S)\*\*")
+_UNDERSCORE: Final = lazy_regex(
     r"(?<![\w/.-])__?(?=[^\s_])([^_\n]{1,2000}?)(?<=[^\s_])__?(?![\w/.-])"
 )
-_BACKTICKS: Final = regex.compile(r"`{1,3}")
+_BACKTICKS: Final = lazy_regex(r"`{1,3}")
 #: a terminal's hard wrap: newline plus indentation or a TUI border, inside a record
-_WRAP: Final = regex.compile(r"[ \t]*[│|]?[ \t]*\n[ \t]*[│|]?[ \t]*")
-_SHOUTING: Final = re.compile(r"[A-Z]{4,}")
+_WRAP: Final = lazy_regex(r"[ \t]*[│|]?[ \t]*\n[ \t]*[│|]?[ \t]*")
+_SHOUTING: Final = lazy(r"[A-Z]{4,}")
 #: a word (as ``str.split`` cuts them: ``\s`` is ``str.isspace``) starting with A-Z
-_UPPER_WORD: Final = re.compile(r"(?<!\S)[A-Z]")
+_UPPER_WORD: Final = lazy(r"(?<!\S)[A-Z]")
 #: the first letter of a wrapped error segment, when a lower-case letter follows (not acronyms)
-_SEGMENT_START: Final = re.compile(r"(: )([A-Z])(?=[a-z])")
+_SEGMENT_START: Final = lazy(r"(: )([A-Z])(?=[a-z])")
 
 
 #: the notes :func:`normalise` can give, one per repair

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 import regex
 
 from multus_forensics.classify.normalise import pattern_skeleton
+from multus_forensics.lazyre import lazy_regex
 
 if TYPE_CHECKING:
     import polars as pl
@@ -67,12 +68,12 @@ PRIMARY_NETWORKS: Final = frozenset(
 MULTUS_NETWORKS: Final = frozenset({"multus-cni-network"})
 
 _NESTED_LITERAL: Final = "error adding container to network"
-_NESTED: Final = regex.compile(
+_NESTED: Final = lazy_regex(
     r'error adding container to network "[^"]{1,253}": \[[^\]\s]{1,300}:[^\]\s]{1,253}\]: '
     r"error adding container to network"
 )
-_DELETION: Final = regex.compile(r"\bseconds? after deletion\b|deletionTimestamp|being deleted")
-_RESTART: Final = regex.compile(
+_DELETION: Final = lazy_regex(r"\bseconds? after deletion\b|deletionTimestamp|being deleted")
+_RESTART: Final = lazy_regex(
     r"caught terminated|OOMKilled|Delete old config @|Evicted|multus daemon (?:is )?(?:start|restart)"
 )
 #: patterns predicates search every event's text for (their literals join the pre-filter)
@@ -318,13 +319,11 @@ def multus_restarted(ctx: Context, hit: Hit) -> Outcome:
 
 
 #: where CNI plugin binaries live (listing folders that say which plugins exist)
-_BIN_DIR: Final = regex.compile(
-    r"(?:^|/)(?:cni/bin|libexec/cni|k3s/data/[^/]+/bin|kubernetes/bin)$"
-)
-_NET_D: Final = regex.compile(r"(?:^|/)cni/net\.d$")
-_MULTUS_CONF: Final = regex.compile(r"^\d\d-multus\.conf(?:list)?$")
+_BIN_DIR: Final = lazy_regex(r"(?:^|/)(?:cni/bin|libexec/cni|k3s/data/[^/]+/bin|kubernetes/bin)$")
+_NET_D: Final = lazy_regex(r"(?:^|/)cni/net\.d$")
+_MULTUS_CONF: Final = lazy_regex(r"^\d\d-multus\.conf(?:list)?$")
 #: events that show a multus daemon or pod running (it is installed)
-_MULTUS_ALIVE: Final = regex.compile(
+_MULTUS_ALIVE: Final = lazy_regex(
     r"kube-multus|multus-daemon|multus-[a-z0-9]{5}\b|Config file created @"
 )
 

@@ -8,26 +8,25 @@ Quotes may still be escaped (``sandbox \\"<id>\\"``), so the patterns tolerate b
 
 from __future__ import annotations
 
-import re
 from typing import Final
+
+from multus_forensics.lazyre import lazy
 
 _NAME = r"[a-z0-9][-a-z0-9.]*+"  # possessive: names end at a delimiter, never backtrack
 _UID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 #: multus cmdErr / cmdPluginErr prefix: [ns/name/uid:net] (v3.9+), [ns/name:net] (v3.4-v3.8)
-MULTUS_POD: Final = re.compile(
+MULTUS_POD: Final = lazy(
     rf"\[(?P<ns>{_NAME})/(?P<name>{_NAME})(?:/(?P<uid>{_UID}))?(?::(?P<net>[^\]\s:]+))?\]"
 )
 #: kubelet format.Pod: name_ns(uid); pod names never contain "_" so the first "_" splits
-KUBELET_POD: Final = re.compile(
-    rf"(?<![-a-z0-9.])(?P<name>{_NAME})_(?P<ns>{_NAME})\((?P<uid>{_UID})\)"
-)
+KUBELET_POD: Final = lazy(rf"(?<![-a-z0-9.])(?P<name>{_NAME})_(?P<ns>{_NAME})\((?P<uid>{_UID})\)")
 #: containerd / dockershim: sandbox "<64hex>", sandbox container "<64hex>"
-SANDBOX: Final = re.compile(r"sandbox(?: container)? \\*\"(?P<id>[0-9a-f]{64})\\*\"")
+SANDBOX: Final = lazy(r"sandbox(?: container)? \\*\"(?P<id>[0-9a-f]{64})\\*\"")
 #: thick plugin request args: K8S_POD_INFRA_CONTAINER_ID is the sandbox ID
-THICK_ARGS: Final = re.compile(r"K8S_POD_INFRA_CONTAINER_ID=(?P<id>[0-9a-f]{64})\b")
+THICK_ARGS: Final = lazy(r"K8S_POD_INFRA_CONTAINER_ID=(?P<id>[0-9a-f]{64})\b")
 #: multus: error adding container to network "<net>"
-NETWORK: Final = re.compile(r"error adding container to network \\*\"(?P<net>[^\"\\]+)\\*\"")
+NETWORK: Final = lazy(r"error adding container to network \\*\"(?P<net>[^\"\\]+)\\*\"")
 
 
 def identities_from_text(text: str) -> dict[str, str]:

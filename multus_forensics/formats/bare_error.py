@@ -23,11 +23,12 @@ from typing import Any, ClassVar, Final
 
 from multus_forensics.formats._identity import MULTUS_POD, identities_from_text
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import Event, events_to_frame
 from multus_forensics.registry import FORMAT_GLOBS
 
 #: the start of a line written by a real log format (any of them wins over a bare line)
-HEADERISH: Final = re.compile(
+HEADERISH: Final = lazy(
     r"""^\s*(?:
         [IWEF]\d{4}\ \d\d:\d\d:\d\d                  # klog
       | .{0,24}\b\d\d:\d\d:\d\d\b                     # any clock near the start (syslog, ISO, CRI)
@@ -41,16 +42,16 @@ HEADERISH: Final = re.compile(
     )""",
     re.VERBOSE,
 )
-ERROR_WORDS: Final = re.compile(
+ERROR_WORDS: Final = lazy(
     r"(?i)\b(?:error|errored|err|fail(?:ed|ure|s)?|unable|cannot|can't|could(?:n't| not)"
     r"|no such|not found|refused|denied|timed out|timeout|unauthorized|forbidden|already exists"
     r"|busy|invalid|missing|unreachable|panic|not ready|exhausted|no route"
     r"|does not support|not supported|unsupported|incompatible)\b"
 )
-MULTUS_PREFIX: Final = re.compile(rf"\s*(?:Multus: |{MULTUS_POD.pattern}: )")
+MULTUS_PREFIX: Final = lazy(rf"\s*(?:Multus: |{MULTUS_POD.pattern}: )")
 #: the closing part of a thick-plugin HTTP body that carried a newline (``…busy\n': StdinData``)
-CONTINUATION: Final = re.compile(r"'(?::|\s*$)")
-_ESCAPE: Final = re.compile(r"\\([\"\\])")
+CONTINUATION: Final = lazy(r"'(?::|\s*$)")
+_ESCAPE: Final = lazy(r"\\([\"\\])")
 _MAX_QUOTE_LEVELS: Final = 4
 
 

@@ -21,7 +21,6 @@ the pod a record is about, so it does not fill the namespace/pod columns.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from multus_forensics.formats._rows import CHUNK_ROWS, concat_frames, rows_to_frame
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import COLUMNS, ParseIssue, excerpt
 from multus_forensics.registry import FORMAT_GLOBS
 
@@ -37,21 +37,21 @@ if TYPE_CHECKING:
 
     from multus_forensics.formats.base import PayloadParser
 
-_PREFIX: Final = re.compile(
+_PREFIX: Final = lazy(
     r"(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?P<frac>\.\d{1,9})?(?:Z|[+-]\d\d:\d\d))"
     r"(?: (?P<payload>.*))?$"
 )
 #: a CRI file line (``stdout F ...``) has the same stamp: that is the ``cri`` format's
-_CRI_TAG: Final = re.compile(r"(?:stdout|stderr) [PF](?::\S*)?(?: |$)")
+_CRI_TAG: Final = lazy(r"(?:stdout|stderr) [PF](?::\S*)?(?: |$)")
 #: rsyslog RFC 3339 / ``short-iso-precise`` lines: ``<host> <ident>[pid]: `` after the stamp
-_SYSLOG_TAIL: Final = re.compile(r"[^\s:]+ [^\s:\[]+(?:\[\d+\])?: ")
-_OWNER: Final = re.compile(
+_SYSLOG_TAIL: Final = lazy(r"[^\s:]+ [^\s:\[]+(?:\[\d+\])?: ")
+_OWNER: Final = lazy(
     r"(?:^|/)namespaces/(?P<ns>[^/]+)/pods/(?P<pod>[^/]+)/(?P<container>[^/]+)/"
     r"(?:[^/]+/)?logs/(?P<which>[^/.]+)[^/]*$"
 )
 #: klog multi-line value: ``err=<`` ends the first line, ``\t``-indented lines, `` >`` closes
-_BLOCK_START: Final = re.compile(r"[A-Za-z0-9_]+=<$")
-_BLOCK_END: Final = re.compile(r" >(?: |$)")
+_BLOCK_START: Final = lazy(r"[A-Za-z0-9_]+=<$")
+_BLOCK_END: Final = lazy(r" >(?: |$)")
 #: lines of one write reach the runtime together; a later line is a new record
 _BURST: Final = timedelta(milliseconds=100)
 #: event columns a payload parser may set (time and provenance are this format's)

@@ -16,28 +16,26 @@ is left to the journald parser's host field.
 from __future__ import annotations
 
 import posixpath
-import re
 from functools import lru_cache
 from typing import Final, Literal
 
 from multus_forensics.ingest.compression import SUFFIXES, strip_suffix
+from multus_forensics.lazyre import lazy
 
 BundleKind = Literal["must-gather", "sosreport"]
 
-_NUMBERED: Final = re.compile(r"^(?P<base>.+)\.(?P<n>\d{1,4})$")
-_DATEEXT: Final = re.compile(r"^(?P<base>.+)-(?P<stamp>20\d{6}(?:\d{2,6})?)$")
-_LUMBERJACK: Final = re.compile(
+_NUMBERED: Final = lazy(r"^(?P<base>.+)\.(?P<n>\d{1,4})$")
+_DATEEXT: Final = lazy(r"^(?P<base>.+)-(?P<stamp>20\d{6}(?:\d{2,6})?)$")
+_LUMBERJACK: Final = lazy(
     r"^(?P<name>.+)-(?P<stamp>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d(?:\.\d{3})?)(?P<ext>\.[^.]+)?$"
 )
-_SOSREPORT_DIR: Final = re.compile(
-    r"^sosreport-(?P<host>.+?)(?:-\d{5,})?-\d{4}-\d\d-\d\d-[a-z0-9]+$"
-)
-_SOSREPORT_SHORT: Final = re.compile(r"^sosreport-(?P<host>.+?)(?:-\d{5,})?$")
+_SOSREPORT_DIR: Final = lazy(r"^sosreport-(?P<host>.+?)(?:-\d{5,})?-\d{4}-\d\d-\d\d-[a-z0-9]+$")
+_SOSREPORT_SHORT: Final = lazy(r"^sosreport-(?P<host>.+?)(?:-\d{5,})?$")
 
 #: must-gather / ``oc adm inspect``: ``.../<container>/logs/previous[.insecure].log``
-_PREVIOUS: Final = re.compile(r"^previous(?P<rest>(?:\.insecure)?\.log)$")
+_PREVIOUS: Final = lazy(r"^previous(?P<rest>(?:\.insecure)?\.log)$")
 
-_ARCHIVE_EXT: Final = re.compile(r"\.(?:tar(?:\.[a-z0-9]+)?|tgz|txz|zip)$")
+_ARCHIVE_EXT: Final = lazy(r"\.(?:tar(?:\.[a-z0-9]+)?|tgz|txz|zip)$")
 
 RotationRank = tuple[int, str, int]
 

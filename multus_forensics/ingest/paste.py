@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Final
 
 from multus_forensics.formats.base import TextSource
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import ParseIssue
 
 #: lines looked at to decide whether a decoration is consistent
@@ -33,13 +34,13 @@ MOST: Final = 0.8
 #: share for box frames: a selection often starts or ends inside the box, so the bar is lower
 MOST_BOX: Final = 0.6
 
-_QUOTE = re.compile(r"^(?:>[ \t]?)+")
-_NUMBER = re.compile(r"^[ \t]*(\d{1,7})(?:[ \t]*[|│][ \t]?|:[ \t]?|\t)")
+_QUOTE = lazy(r"^(?:>[ \t]?)+")
+_NUMBER = lazy(r"^[ \t]*(\d{1,7})(?:[ \t]*[|│][ \t]?|:[ \t]?|\t)")
 _BOX_CHARS = "│┃║"
-_BOX_LEFT = re.compile(rf"^[ \t]*[{_BOX_CHARS}][ \t]?")
-_BOX_RIGHT = re.compile(rf"[ \t]?[{_BOX_CHARS}][ \t]*$")
+_BOX_LEFT = lazy(rf"^[ \t]*[{_BOX_CHARS}][ \t]?")
+_BOX_RIGHT = lazy(rf"[ \t]?[{_BOX_CHARS}][ \t]*$")
 #: a frame border (``┌────┐``, ``├──┤``, ``╰──╯``) carries no content at all
-_BORDER = re.compile(r"^[ \t]*[─━═┌┐└┘├┤┬┴┼╭╮╰╯│┃║][─━═┌┐└┘├┤┬┴┼╭╮╰╯│┃║ \t]*$")
+_BORDER = lazy(r"^[ \t]*[─━═┌┐└┘├┤┬┴┼╭╮╰╯│┃║][─━═┌┐└┘├┤┬┴┼╭╮╰╯│┃║ \t]*$")
 
 
 def _quote_depth(line: str) -> int:
@@ -97,8 +98,8 @@ def _strip_box(lines: list[str], sample: list[str]) -> tuple[list[str], str | No
     return out, "terminal UI box frame '│ … │'"
 
 
-_FENCE = re.compile(r"^[ \t]*(?:```|~~~)[\w+-]{0,20}[ \t]*$")
-_EMPHASIS = re.compile(r"^([ \t]*)(\*\*|`)(?=\S)(.*\S)\2[ \t]*$")
+_FENCE = lazy(r"^[ \t]*(?:```|~~~)[\w+-]{0,20}[ \t]*$")
+_EMPHASIS = lazy(r"^([ \t]*)(\*\*|`)(?=\S)(.*\S)\2[ \t]*$")
 
 
 def _strip_markdown(lines: list[str], sample: list[str]) -> tuple[list[str], str | None]:

@@ -11,11 +11,11 @@ from a plain duplicate-name request, where the colliding name comes from another
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from multus_forensics.lazyre import lazy
 from multus_forensics.plots._common import (
     FAIL_COLOR,
     REENTRY_COLOR,
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 
 #: a Multus layer that only names the pod or attachment (``[ns/pod/uid:net]: ``, ``Multus: [...]``)
-_IDENTITY: Final = re.compile(r"^(?:Multus: )?\[")
+_IDENTITY: Final = lazy(r"^(?:Multus: )?\[")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from multus_forensics.lazyre import lazy
 from multus_forensics.report.data import (
     EVIDENCE_ROWS,
     FINDING_PODS,
@@ -23,8 +24,8 @@ from multus_forensics.report.data import (
     when,
 )
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-_LINE_START = re.compile(r"^(\s*)([#+=>-]|\d+[.)])")
+_MD_SPECIAL = lazy(r"([\\`*_\[\]|~])")
+_LINE_START = lazy(r"^(\s*)([#+=>-]|\d+[.)])")
 
 
 def md(value: object, *, line_start: bool = False) -> str:

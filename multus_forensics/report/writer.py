@@ -28,6 +28,7 @@ from multus_forensics.batch import ParseOptions, group_units, iter_batch, run_ba
 from multus_forensics.batch.progress import progress_bar
 from multus_forensics.batch.units import Unit
 from multus_forensics.errors import InputError
+from multus_forensics.lazyre import lazy
 from multus_forensics.report.aggregate import merge_report_data
 from multus_forensics.report.data import ReportData, build_report_data
 
@@ -78,7 +79,7 @@ def _excluding(options: ParseOptions | None, out: Path) -> ParseOptions:
 #: in the output directory: the files the last run wrote there (relative paths, JSON)
 MANIFEST: Final = ".multus-forensics-report.json"
 #: a sub-report's file name as :func:`_slug` makes it
-_SUB_REPORT: Final = re.compile(r"\d{2}-[A-Za-z0-9._-]+\.(?:html|md|json)")
+_SUB_REPORT: Final = lazy(r"\d{2}-[A-Za-z0-9._-]+\.(?:html|md|json)")
 
 
 def _forget_stale(out: Path, written: Sequence[Path]) -> None:

@@ -7,13 +7,13 @@ unwrapped once here and the chain's identities fill the row's empty identity col
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.chain import ErrorChain, unwrap_error
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import decode_fields
 
 if TYPE_CHECKING:
@@ -56,8 +56,8 @@ ADD_KINDS: Final = frozenset({"multus:add", "event:AddedInterface"})
 STATUS_KIND: Final = "pod:network-status"
 REQUEST_KIND: Final = "pod:networks"
 
-_ADDED = re.compile(r"Add (?P<if>\S+) \[(?P<ips>[^\]]*)\](?: from (?P<net>\S+))?")
-_COUNT = re.compile(r"\(x(?P<n>\d+) over ")
+_ADDED = lazy(r"Add (?P<if>\S+) \[(?P<ips>[^\]]*)\](?: from (?P<net>\S+))?")
+_COUNT = lazy(r"\(x(?P<n>\d+) over ")
 _COLUMNS: Final = (
     "time",
     "node",

@@ -12,16 +12,16 @@ IPs are listed as corroborating evidence. When no source gives order the attempt
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, Final
 
+from multus_forensics.lazyre import lazy
 from multus_forensics.timeline._records import STATUS_KIND, Rec
 from multus_forensics.timeline.attempts import Attempt
 
 SOURCE_RANK: Final = ("multus:add", "event:AddedInterface", STATUS_KIND)
-_ENTRY = re.compile(r"^(?:(?P<ns>[^/@\s]+)/)?(?P<name>[^/@\s]+)(?:@(?P<if>\S+))?$")
+_ENTRY = lazy(r"^(?:(?P<ns>[^/@\s]+)/)?(?P<name>[^/@\s]+)(?:@(?P<if>\S+))?$")
 
 
 @dataclass(frozen=True)

@@ -28,16 +28,17 @@ from typing import Any, ClassVar, Final
 
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.configs._cni import config_fields, describe
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import Event, events_to_frame
 from multus_forensics.registry import FORMAT_GLOBS
 
 FORMAT: Final = "cni-config"
 #: a line that shows which file is printed next
-_PATH_LINE: Final = re.compile(
+_PATH_LINE: Final = lazy(
     r"(?:\bcat\s+(?:-\w+\s+)*|==> )(?P<path>/?[\w./@-]{1,400}\.conf(?:list)?)\b"
 )
-_PROMPT: Final = re.compile(r"^\s*(?:[$#>]\s|\S{1,80}[@:]\S{0,200}[$#]\s|==> )")
-_KEYS: Final = re.compile(r'"(?:cniVersion|plugins|delegates|ipam|kubeconfig)"\s*:')
+_PROMPT: Final = lazy(r"^\s*(?:[$#>]\s|\S{1,80}[@:]\S{0,200}[$#]\s|==> )")
+_KEYS: Final = lazy(r'"(?:cniVersion|plugins|delegates|ipam|kubeconfig)"\s*:')
 
 
 class CniConfigFormat(LogFormat):

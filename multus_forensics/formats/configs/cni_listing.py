@@ -26,22 +26,23 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Final
 
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import Event, events_to_frame
 from multus_forensics.registry import FORMAT_GLOBS
 
 FORMAT: Final = "cni-listing"
-ENTRY: Final = re.compile(
+ENTRY: Final = lazy(
     r"""^\s*(?P<type>[-dlcbps])[rwxsStT-]{9}[.+@]?\s+\d+\s+\S+\s+\S+\s+(?P<size>[\d,.]+[KMGT]?)\s+
     (?:\w{3}\s+\d{1,2}\s+(?:\d{1,2}:\d\d|\d{4})|\d{1,2}\s+\w{3,4}\.?\s+(?:\d{1,2}:\d\d|\d{4})
       |\d{4}-\d\d-\d\d(?:\s\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:\s[+-]\d{4})?)?)
     \s+(?P<name>.+?)(?:\s->\s(?P<target>.+))?\s*$""",
     re.VERBOSE,
 )
-_TOTAL: Final = re.compile(r"^\s*total\s+\d+[KMGT]?\s*$")
-_LS: Final = re.compile(r"\bls\s+(?:-[\w-]+\s+)*(?P<path>/[^\s;|&]*)")
-_HEADER: Final = re.compile(r"^(?P<path>/[^\s:]*|\.[^\s:]*):\s*$")
+_TOTAL: Final = lazy(r"^\s*total\s+\d+[KMGT]?\s*$")
+_LS: Final = lazy(r"\bls\s+(?:-[\w-]+\s+)*(?P<path>/[^\s;|&]*)")
+_HEADER: Final = lazy(r"^(?P<path>/[^\s:]*|\.[^\s:]*):\s*$")
 #: folders whose listing is CNI evidence (the sniff prefers them)
-CNI_DIRS: Final = re.compile(r"/etc/cni/net\.d|/opt/cni/bin|/var/lib/cni|/usr/libexec/cni|cni/bin")
+CNI_DIRS: Final = lazy(r"/etc/cni/net\.d|/opt/cni/bin|/var/lib/cni|/usr/libexec/cni|cni/bin")
 
 
 #: sosreport names a listing after its command, with the folder's slashes as dots

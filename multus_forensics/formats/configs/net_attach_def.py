@@ -21,15 +21,15 @@ This format only wins detection when NADs are what the text holds.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import ClassVar, Final
 
 from multus_forensics.formats.kubectl.kubectl_json import KubectlJson
+from multus_forensics.lazyre import lazy
 from multus_forensics.registry import FORMAT_GLOBS
 
-_NAD: Final = re.compile(r"""(?:^|["\s])kind["']?\s*:\s*["']?NetworkAttachmentDefinition\b""")
-_NAD_API: Final = re.compile(r"k8s\.cni\.cncf\.io/v1")
+_NAD: Final = lazy(r"""(?:^|["\s])kind["']?\s*:\s*["']?NetworkAttachmentDefinition\b""")
+_NAD_API: Final = lazy(r"k8s\.cni\.cncf\.io/v1")
 
 
 class NetAttachDefFormat(KubectlJson):

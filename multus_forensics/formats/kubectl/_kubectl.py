@@ -15,38 +15,38 @@ older ``ShortHumanDuration`` (``1m``, ``58s``); ``<unknown>`` (zero timestamp) a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from multus_forensics.formats._identity import identities_from_text
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import KINDS
 
 #: one age: ``45s``, ``2m10s``, ``2d3h``, ``<unknown>``, ``<invalid>``
 AGE_TOKEN: Final = r"(?:<unknown>|<invalid>|\d+[ydhms](?:\d+[ydhms])*)"
 #: an Age / LAST SEEN cell: ``4s``, ``4s (x12 over 2m8s)``, ``<invalid> (x17 over 2m31s)``
 AGE_CELL: Final = rf"{AGE_TOKEN}(?:\s+\(x\d+\s+over\s+{AGE_TOKEN}\))?"
-_AGE_SPLIT = re.compile(
+_AGE_SPLIT = lazy(
     rf"^(?P<last>{AGE_TOKEN})(?:\s+\(x(?P<count>\d+)\s+over\s+(?P<first>{AGE_TOKEN})\))?$"
 )
-_AGE_PART = re.compile(r"(\d+)([ydhms])")
+_AGE_PART = lazy(r"(\d+)([ydhms])")
 _UNIT_SECONDS: Final = {"y": 365 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
 #: event source: ``kubelet`` or the pre-1.14 ``component, host`` (``kubelet, worker-3``)
 FROM: Final = r"[^\s,]+(?:,[ \t]*[^\s,]+)?"
 
-_PREFIXES = re.compile(
+_PREFIXES = lazy(
     r"^(?:\(combined from similar events\):\s*|Failed (?:to )?create pod sandbox:\s*"
     r"|error killing pod:\s*|Error syncing pod, skipping:\s*)+"
 )
-_ADDED = re.compile(r"^Add (?P<ifname>\S+) \[(?P<ips>[^\]]*)\](?: from (?P<net>\S+))?")
-_NO_NAD = re.compile(
+_ADDED = lazy(r"^Add (?P<ifname>\S+) \[(?P<ips>[^\]]*)\](?: from (?P<net>\S+))?")
+_NO_NAD = lazy(
     r"cannot find a network-attachment-definition \((?P<net>[^)]+)\) in namespace \((?P<ns>[^)]+)\)"
 )
 #: CRI-O names the sandbox ``k8s_<pod>_<ns>_<uid>_<attempt>(<64hex>)`` (FORMATS.md §2.7)
-_CRIO_SANDBOX = re.compile(r"k8s_[^\s(]+_(?P<uid>[0-9a-f-]{36})_\d+\((?P<id>[0-9a-f]{64})\)")
-_ASSIGNED = re.compile(r"^Successfully assigned (?:(?P<ns>[^/\s]+)/)?(?P<pod>\S+) to (?P<node>\S+)")
+_CRIO_SANDBOX = lazy(r"k8s_[^\s(]+_(?P<uid>[0-9a-f-]{36})_\d+\((?P<id>[0-9a-f]{64})\)")
+_ASSIGNED = lazy(r"^Successfully assigned (?:(?P<ns>[^/\s]+)/)?(?P<pod>\S+) to (?P<node>\S+)")
 _ERROR_REASONS: Final = frozenset(
     {"FailedCreatePodSandBox", "FailedKillPod", "FailedSync", "NoNetworkFound"}
 )
@@ -56,17 +56,15 @@ _WARNING_REASONS: Final = _ERROR_REASONS | {"FailedPodSandBoxStatus"}
 #: recover the reason of a row whose left columns were cut off in a paste
 _MESSAGE_REASONS: Final = (
     (
-        re.compile(
-            r"^(?:\(combined from similar events\):\s*)?Failed (?:to )?create pod sandbox: "
-        ),
+        lazy(r"^(?:\(combined from similar events\):\s*)?Failed (?:to )?create pod sandbox: "),
         "FailedCreatePodSandBox",
     ),
-    (re.compile(r"^Add \S+ \[[^\]]*\](?: from \S+)?\s*$"), "AddedInterface"),
-    (re.compile(r"^Pod sandbox changed, it will be killed and re-created"), "SandboxChanged"),
-    (re.compile(r"^error killing pod: "), "FailedKillPod"),
-    (re.compile(r"^cannot find a network-attachment-definition \("), "NoNetworkFound"),
-    (re.compile(r"^Error syncing pod, skipping: "), "FailedSync"),
-    (re.compile(r"^Successfully assigned \S+ to \S+"), "Scheduled"),
+    (lazy(r"^Add \S+ \[[^\]]*\](?: from \S+)?\s*$"), "AddedInterface"),
+    (lazy(r"^Pod sandbox changed, it will be killed and re-created"), "SandboxChanged"),
+    (lazy(r"^error killing pod: "), "FailedKillPod"),
+    (lazy(r"^cannot find a network-attachment-definition \("), "NoNetworkFound"),
+    (lazy(r"^Error syncing pod, skipping: "), "FailedSync"),
+    (lazy(r"^Successfully assigned \S+ to \S+"), "Scheduled"),
 )
 
 

@@ -10,16 +10,16 @@ continues no row becomes a record of its own (``error:line`` when it reads as an
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
 from multus_forensics.formats.base import TextSource
 from multus_forensics.formats.kubectl import _kubectl as k
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import Event, ParseIssue, excerpt
 
-_ERRORISH = re.compile(r"(?i)\b(?:error|failed|fail|unable|cannot|denied|refused)\b")
+_ERRORISH = lazy(r"(?i)\b(?:error|failed|fail|unable|cannot|denied|refused)\b")
 CUT_REASON: Final = "event row cut on the left in the paste: reason recovered from the message"
 
 

@@ -48,33 +48,34 @@ from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, 
 from multus_forensics.formats.kubectl import _kubectl as k
 from multus_forensics.formats.kubectl._kubectl_pod import Annotation, block_events, parse_start_time
 from multus_forensics.formats.kubectl._kubectl_table import Identity, Row, TableBuilder
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import Event, ParseIssue, events_to_frame
 from multus_forensics.registry import FORMAT_GLOBS
 
 FORMAT: Final = "kubectl-describe"
 
-ROW: Final = re.compile(
+ROW: Final = lazy(
     rf"^\s*(?P<type>Normal|Warning)\s+(?P<reason>[A-Za-z][\w.-]*)\s+(?P<age>{k.AGE_CELL})"
     rf"(?:\s+(?P<from>{k.FROM}))?(?:\s+(?P<msg>\S.*?))?\s*$"
 )
-OLD_ROW: Final = re.compile(
+OLD_ROW: Final = lazy(
     rf"^\s*(?P<first>{k.AGE_TOKEN})\s+(?P<last>{k.AGE_TOKEN})\s+(?P<count>\d+)\s+"
     rf"(?P<from>{k.FROM})\s+(?:(?P<sub>\S+)\s+)?(?P<type>Normal|Warning)\s+"
     r"(?P<reason>[A-Za-z][\w.-]*)(?:\s+(?P<msg>\S.*?))?\s*$"
 )
-TABLE_HEAD: Final = re.compile(
+TABLE_HEAD: Final = lazy(
     r"^\s*(?:Type\s+Reason\s+Age\s+From\s+Message"
     r"|FirstSeen\s+LastSeen\s+Count\s+From\s+SubObjectPath\s+Type\s+Reason\s+Message)\s*$"
 )
-DASHES: Final = re.compile(r"^\s*-{2,}(?:\s+-{2,})*\s*$")
-EVENTS: Final = re.compile(r"^Events:\s*(?:<none>)?\s*$")
-FIELD: Final = re.compile(r"^(?P<key>[A-Z][A-Za-z -]*?):(?:\s+(?P<value>.*?))?\s*$")
+DASHES: Final = lazy(r"^\s*-{2,}(?:\s+-{2,})*\s*$")
+EVENTS: Final = lazy(r"^Events:\s*(?:<none>)?\s*$")
+FIELD: Final = lazy(r"^(?P<key>[A-Z][A-Za-z -]*?):(?:\s+(?P<value>.*?))?\s*$")
 #: a row cut on the left: what is left is ``[From  ]Message``
-CUT_ROW: Final = re.compile(rf"^\s*(?:(?P<from>{k.FROM})\s{{2,}})?(?P<msg>\S.*?)\s*$")
+CUT_ROW: Final = lazy(rf"^\s*(?:(?P<from>{k.FROM})\s{{2,}})?(?P<msg>\S.*?)\s*$")
 
 
-_FROM_CELL = re.compile(rf"^{k.FROM}$")
-_ANNOTATION_KEY = re.compile(r"^[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?:(?:\s|$)")
+_FROM_CELL = lazy(rf"^{k.FROM}$")
+_ANNOTATION_KEY = lazy(r"^[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?:(?:\s|$)")
 
 
 def _match_row(line: str, layout: _Layout | None) -> tuple[dict[str, Any], str] | None:

@@ -25,23 +25,24 @@ from typing import Any, ClassVar, Final
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.kubectl import _kubectl as k
 from multus_forensics.formats.kubectl._kubectl_table import Identity, TableBuilder
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import events_to_frame
 from multus_forensics.registry import FORMAT_GLOBS
 
 FORMAT: Final = "kubectl-events"
 
 _NS = r"[a-z0-9][-a-z0-9]*"
-ROW: Final = re.compile(
+ROW: Final = lazy(
     rf"^\s*(?:(?P<ns>{_NS})\s+)?(?P<age>{k.AGE_CELL})\s+(?P<type>Normal|Warning)\s+"
     r"(?P<reason>[A-Za-z][\w.-]*)\s+(?P<object>[A-Za-z][\w.-]*/\S+)(?:\s+(?P<msg>\S.*?))?\s*$"
 )
-OLD_ROW: Final = re.compile(
+OLD_ROW: Final = lazy(
     rf"^\s*(?:(?P<ns>{_NS})\s+)?(?P<last>{k.AGE_TOKEN})\s+(?P<first>{k.AGE_TOKEN})\s+"
     r"(?P<count>\d+)\s+(?P<name>\S+)\s+(?P<kind>[A-Z][A-Za-z]*)\s+(?:(?P<sub>\S+)\s+)?"
     rf"(?P<type>Normal|Warning)\s+(?P<reason>[A-Za-z][\w.-]*)\s+(?P<from>{k.FROM})"
     r"(?:\s+(?P<msg>\S.*?))?\s*$"
 )
-HEAD: Final = re.compile(
+HEAD: Final = lazy(
     r"^\s*(?:NAMESPACE\s+)?(?:LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+.*MESSAGE"
     r"|LASTSEEN\s+FIRSTSEEN\s+COUNT\s+NAME\s+KIND\s+SUBOBJECT\s+TYPE\s+REASON\s+SOURCE\s+MESSAGE)"
     r".*$"
@@ -63,7 +64,7 @@ def _cells(m: re.Match[str], old: bool) -> tuple[dict[str, Any], Identity]:
 
 
 _WIDE_COLUMNS: Final = ("SUBOBJECT", "SOURCE", "MESSAGE", "FIRST SEEN", "COUNT", "NAME")
-_AGE_ONLY = re.compile(rf"^{k.AGE_TOKEN}$")
+_AGE_ONLY = lazy(rf"^{k.AGE_TOKEN}$")
 
 
 def _wide_columns(heading: str) -> list[int] | None:

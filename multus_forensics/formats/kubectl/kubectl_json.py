@@ -30,22 +30,23 @@ from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, 
 from multus_forensics.formats.configs._cni import nad_event
 from multus_forensics.formats.kubectl import _kubectl as k
 from multus_forensics.formats.kubectl._kubectl_pod import Annotation, block_events, parse_rfc3339
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import Event, ParseIssue, events_to_frame, excerpt
 from multus_forensics.registry import FORMAT_GLOBS
 
 FORMAT: Final = "kubectl-json"
 
-_JSON_KIND = re.compile(r'"kind":\s*"(?:Event|Pod|List|EventList|PodList)"')
-_YAML_KIND = re.compile(r"^kind:\s*(?:Event|Pod|List|EventList|PodList)\s*$")
-_YAML_API = re.compile(r"^(?:- )?apiVersion:\s*\S+\s*$")
-_WS = re.compile(r"[ \t\r\n]*")
+_JSON_KIND = lazy(r'"kind":\s*"(?:Event|Pod|List|EventList|PodList)"')
+_YAML_KIND = lazy(r"^kind:\s*(?:Event|Pod|List|EventList|PodList)\s*$")
+_YAML_API = lazy(r"^(?:- )?apiVersion:\s*\S+\s*$")
+_WS = lazy(r"[ \t\r\n]*")
 #: characters YAML counts as line breaks but ``TextSource.lines`` does not: blanked so that
 #: YAML's line numbers stay ours
 _YAML_BREAKS: Final = str.maketrans({"\r": " ", "\x85": " ", "\u2028": " ", "\u2029": " "})
 #: where a List entry or a document starts: the place to cut a damaged YAML text
-_YAML_ENTRY = re.compile(r"^(?:- |---)")
-_ITEMS = re.compile(r'"items"\s*:\s*\[')
-_EVENT_OR_POD = re.compile(r"""["']?kind["']?\s*:\s*["']?(?:Event|Pod)\b""")
+_YAML_ENTRY = lazy(r"^(?:- |---)")
+_ITEMS = lazy(r'"items"\s*:\s*\[')
+_EVENT_OR_POD = lazy(r"""["']?kind["']?\s*:\s*["']?(?:Event|Pod)\b""")
 
 
 @dataclass

@@ -14,26 +14,26 @@ time prefix has no year; it comes from ``ctx.year_anchor`` like every year-less 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Final
 
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.kubectl._kubectl_table import Identity, TableBuilder
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import events_to_frame
 from multus_forensics.registry import FORMAT_GLOBS
 from multus_forensics.timeutil import years_for_months, zone_or_utc
 
 FORMAT: Final = "openshift-monitor"
 
-LINE: Final = re.compile(
+LINE: Final = lazy(
     r"^\s*(?:(?P<ts>[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)?)\s+"
     r"(?:-\s+\S+\s+)?(?P<level>[IWE])\s+)?"
     r"(?P<locator>(?:[a-z][\w.-]*/\S+\s+)+?)"
     r"(?:-\s+(?P<note>.*?)\s+-\s+)?reason/(?P<reason>[A-Za-z][\w.-]*)(?:\s+(?P<msg>\S.*?))?\s*$"
 )
-_AFTER_DELETION = re.compile(r"(?P<s>\d+(?:\.\d+)?) seconds after deletion")
+_AFTER_DELETION = lazy(r"(?P<s>\d+(?:\.\d+)?) seconds after deletion")
 _TYPES: Final = {"W": "Warning", "E": "Warning", "I": "Normal"}
 
 

@@ -38,6 +38,7 @@ from multus_forensics.formats.kubelet._syslogstamp import (
 )
 from multus_forensics.formats.kubelet.journald import payload_source
 from multus_forensics.formats.kubelet.klog import parse_payload as parse_klog
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import COLUMNS, ParseIssue, excerpt
 from multus_forensics.timeutil import years_for_months, zone_or_utc
 
@@ -46,7 +47,7 @@ _PAYLOAD_COLUMNS = frozenset(COLUMNS) - {
     "time", "year_source", "time_relative", "format", "fields", "file", "member", "line",
     "nlines", "raw",
 }  # fmt: skip
-_COMPONENT_PREFIX = re.compile(r"(?P<comp>[a-z][\w-]*) (?=[IWEF]\d{4} )")
+_COMPONENT_PREFIX = lazy(r"(?P<comp>[a-z][\w-]*) (?=[IWEF]\d{4} )")
 
 
 @dataclass
@@ -104,10 +105,12 @@ def _full(m: re.Match[str]) -> tuple[int, int, int, int, int, int, int] | None:
 
 def split_record(line: str, i: int) -> Record | None:
     """A :class:`Record` for a syslog/journalctl line, None when the line is not one."""
-    m = SHORT_RE.match(line) or UNTAGGED_RE.match(line)
+    m = SHORT_RE.match(line)
+    tagged = m is not None
+    if m is None:
+        m = UNTAGGED_RE.match(line)
     if m is not None and (mon := month_number(m["mon"])) is not None:
         us = int((m["us"] or "0").ljust(6, "0"))
-        tagged = m.re is SHORT_RE
         rec = Record(
             [i],
             [line],

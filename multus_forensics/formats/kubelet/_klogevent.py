@@ -19,15 +19,17 @@ import json
 import re
 from typing import Any, Final
 
+from multus_forensics.lazyre import lazy
+
 #: how the text starts (also routes these lines from the compiled scanners to this parser)
 EVENT_START: Final = "Event(v1.ObjectReference{"
-_EVENT_RE: Final = re.compile(
+_EVENT_RE: Final = lazy(
     r"Event\(v1\.ObjectReference\{(?P<ref>(?:[^{}\"]|\"(?:[^\"\\]|\\.)*\")*)\}\): "
     r"type: '(?P<type>[^']*)' reason: '(?P<reason>[^']*)' ?(?P<msg>.*)",
     re.DOTALL,
 )
 #: ``Key:"value"`` pairs of the object reference (%#v quotes strings as Go does)
-_REF_FIELD: Final = re.compile(r'(?P<key>\w+):"(?P<value>(?:[^"\\]|\\.)*)"')
+_REF_FIELD: Final = lazy(r'(?P<key>\w+):"(?P<value>(?:[^"\\]|\\.)*)"')
 
 
 def _go_string(body: str) -> str:

@@ -7,7 +7,6 @@ bodies (TAB-prefixed, closed by `` >``) and terminal-wrapped continuations in pa
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Final
@@ -19,6 +18,7 @@ from multus_forensics.formats.kubelet.klog import (
     parse_payload,
     preamble_time,
 )
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import ParseIssue, conform, empty_frame, excerpt, schema
 from multus_forensics.timeutil import YearAnchor, years_for_months, zone_or_utc
 
@@ -75,7 +75,7 @@ def open_block(line: str) -> bool:
 
 #: lines a restarting kubelet prints on stderr before its first klog record: each is an event
 #: of its own, never the continuation of the record before the restart
-BANNER_RE: Final = re.compile(r"Flag --[\w.-]+ has been deprecated\b")
+BANNER_RE: Final = lazy(r"Flag --[\w.-]+ has been deprecated\b")
 
 
 def _banner_row(

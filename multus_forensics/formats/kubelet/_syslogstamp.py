@@ -11,6 +11,7 @@ from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Final
 
+from multus_forensics.lazyre import lazy
 from multus_forensics.timeutil import YearAnchor
 
 _MONTH_NAMES: Final[dict[int, tuple[str, ...]]] = {
@@ -36,7 +37,7 @@ EN_MONTHS: Final[dict[str, int]] = {
         ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
     )
 }
-_CJK_MONTH: Final = re.compile(r"(\d{1,2})[월月]")
+_CJK_MONTH: Final = lazy(r"(\d{1,2})[월月]")
 
 
 @lru_cache(maxsize=512)  # a handful of month names per file, read on every line
@@ -51,7 +52,7 @@ def month_number(token: str) -> int | None:
 
 _TAIL = r" (?P<host>[A-Za-z0-9][\w.-]*) (?P<ident>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?:(?: (?P<payload>.*)|(?P<empty>$))"
 #: ``-o short`` / ``short-precise`` / syslog files: ``Mar 11 14:02:07[.418601] host ident[pid]:``
-SHORT_RE: Final = re.compile(
+SHORT_RE: Final = lazy(
     r" ?(?P<mon>[^\s\d]+|\d{1,2}[월月]) {1,2}(?P<d>\d{1,2}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
     r"(?:\.(?P<us>\d{1,6}))?" + _TAIL,
     re.S,
@@ -80,31 +81,31 @@ def _short_month(line: str) -> str | None:
 
 #: a syslog line whose message has no ``tag:`` (``Mar 11 14:02:07 host some text``): a record of
 #: its own, never the continuation of the line before it
-UNTAGGED_RE: Final = re.compile(
+UNTAGGED_RE: Final = lazy(
     r" ?(?P<mon>[^\s\d]+|\d{1,2}[월月]) {1,2}(?P<d>\d{1,2}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
     r"(?:\.(?P<us>\d{1,6}))? (?P<host>[A-Za-z0-9][\w.-]*) (?P<payload>\S.*)",
     re.S,
 )
 #: ``-o short-iso[-precise]`` (``+0100``) and rsyslog RFC 3339 (``+01:00``, ``Z``)
-ISO_RE: Final = re.compile(
+ISO_RE: Final = lazy(
     r"(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d))" + _TAIL, re.S
 )
 #: ``-o short-full``: ``Wed 2026-03-11 14:02:06[.114203] CET host ident[pid]:``, a local time whose
 #: zone is named by its abbreviation (the weekday is the locale's)
-FULL_RE: Final = re.compile(
+FULL_RE: Final = lazy(
     r"(?P<wd>[^\s\d]\S*) (?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
     r"(?:\.(?P<us>\d{1,6}))? (?P<zone>[A-Za-z][A-Za-z0-9]{1,5}|[+-]\d{2,4})" + _TAIL,
     re.S,
 )
 #: ``-o short-unix``: ``1773237726.114203 host ident[pid]:``, seconds since the epoch (UTC)
-UNIX_RE: Final = re.compile(r"(?P<epoch>\d{9,11})(?:\.(?P<us>\d{1,6}))?" + _TAIL, re.S)
+UNIX_RE: Final = lazy(r"(?P<epoch>\d{9,11})(?:\.(?P<us>\d{1,6}))?" + _TAIL, re.S)
 #: ``-- Logs begin at ... --``, ``-- Boot 5c1e... --``, ``-- No entries --``, ``-- Reboot --``
-MARKER_RE: Final = re.compile(r"-- (?P<text>.*?) ?--")
-BOOT_RE: Final = re.compile(r"Boot (?P<boot>[0-9a-f]{32})")
+MARKER_RE: Final = lazy(r"-- (?P<text>.*?) ?--")
+BOOT_RE: Final = lazy(r"Boot (?P<boot>[0-9a-f]{32})")
 #: journalctl's first line: ``-- Logs begin at Fri 2017-11-03 10:00:00 UTC, end at Mon ... --``
 #: (systemd < 246) or ``-- Journal begins at ..., ends at ... --``; its dates carry the year. The
 #: weekday is the locale's (``mer.``, ``Mi``, ``수``), so any token that is not the date
-HEADER_RE: Final = re.compile(
+HEADER_RE: Final = lazy(
     r"(?:Logs begin|Journal begins) at (?:[^\s\d]\S* )?"
     r"(?P<begin>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)"
     r"(?:[^,]*, ends? at (?:[^\s\d]\S* )?(?P<end>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d))?"
@@ -112,8 +113,8 @@ HEADER_RE: Final = re.compile(
 #: markers that describe the file rather than record anything: header lines, not events
 HEADER_MARKERS: Final = ("logs-begin", "no-entries")
 #: a payload cut by the pager ends in ``>`` glued to text (not klog's `` >``, not ``<nil>``)
-TRUNCATED_RE: Final = re.compile(r"(?<![ >])>$")
-_BRACKETED_END: Final = re.compile(r"<[^<>\s]*>$")
+TRUNCATED_RE: Final = lazy(r"(?<![ >])>$")
+_BRACKETED_END: Final = lazy(r"<[^<>\s]*>$")
 
 
 def pager_truncated(payload: str) -> bool:
@@ -144,7 +145,7 @@ def header_anchor(head: list[str], zone: tzinfo) -> YearAnchor | None:
 
 
 #: the zone journalctl printed after the header's first date (``CEST``, ``UTC``, ``+0900``)
-_HEADER_ZONE: Final = re.compile(
+_HEADER_ZONE: Final = lazy(
     r"(?:Logs begin|Journal begins) at (?:[^\s\d]\S* )?\d{4}-\d\d-\d\d \d\d:\d\d:\d\d "
     r"(?P<zone>[A-Za-z][A-Za-z0-9]{1,5}|[+-]\d{2,4})\b"
 )

@@ -19,7 +19,6 @@ is kept once. Such an event's physical lines need not be one run: ``line`` is th
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,6 +39,7 @@ from multus_forensics.formats.base import (
     fraction,
 )
 from multus_forensics.formats.kubelet.journald import payload_source
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import COLUMNS, ParseIssue, excerpt
 from multus_forensics.registry import FORMAT_GLOBS
 
@@ -52,10 +52,10 @@ JSON_THRESHOLD: Final = 4096  # journalctl prints longer fields as null without 
 _PRIORITY_LEVELS: Final = ("fatal", "fatal", "fatal", "error", "warning", "info", "info", "debug")
 
 #: microshift runs every component in one process and names it first: ``kubelet E0206 ...``
-_COMPONENT: Final = re.compile(r"(?P<comp>[a-z][a-z0-9-]*) (?=\S)")
+_COMPONENT: Final = lazy(r"(?P<comp>[a-z][a-z0-9-]*) (?=\S)")
 
-_BLOCK_START: Final = re.compile(r"[A-Za-z0-9_]+=<$")
-_BLOCK_END: Final = re.compile(r" >(?: |$)")
+_BLOCK_START: Final = lazy(r"[A-Za-z0-9_]+=<$")
+_BLOCK_END: Final = lazy(r" >(?: |$)")
 #: the clocks of a klog stamp (process local) and the journal (UTC) agree to this, modulo zone
 _CLOCK_SLACK: Final = timedelta(seconds=2)
 _ZONE_STEP: Final = timedelta(minutes=15)

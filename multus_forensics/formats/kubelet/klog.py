@@ -30,9 +30,10 @@ from typing import Any, ClassVar, Final
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource, fraction
 from multus_forensics.formats.kubelet._klogevent import EVENT_START, read_event
 from multus_forensics.formats.kubelet._klogkv import go_unquote_at, parse_kv
+from multus_forensics.lazyre import lazy
 from multus_forensics.registry import FORMAT_GLOBS
 
-HEADER_RE: Final = re.compile(
+HEADER_RE: Final = lazy(
     r"(?P<sev>[IWEF])(?P<mo>\d\d)(?P<d>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)\.(?P<us>\d{6})"
     r" +(?P<pid>\d+) (?P<caller>[^ \]]+)\] "
 )
@@ -59,7 +60,7 @@ STRUCTURED_KINDS: Final[dict[str, str]] = {
 _TARGET = r'"(?P<target>[^"]*)"'
 #: pre-structured texts: (pattern, kind); groups err/target/uid/sid/pname feed the columns
 LEGACY: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
-    (re.compile(p, re.S), k)
+    (lazy(p, re.S), k)
     for p, k in (
         (
             r"Error syncing pod (?P<uid>\S+) \(" + _TARGET + r"\), skipping: (?P<err>.*)",
@@ -116,14 +117,14 @@ LEGACY_STARTS: Final = (
     "Error while adding to cni network", "Container runtime network not ready",
     'SyncLoop (PLEG): "', EVENT_START,
 )  # fmt: skip
-TARGET_RE: Final = re.compile(r"(?P<name>[^_]+)_(?P<ns>[^(]+)\((?P<uid>[^)]*)\)")
+TARGET_RE: Final = lazy(r"(?P<name>[^_]+)_(?P<ns>[^(]+)\((?P<uid>[^)]*)\)")
 #: sandbox ids inside error texts: containerd (``network for sandbox "id"``), CRI-O
 #: (``pod network sandbox k8s_name_ns_uid_n(id)``), dockershim (``sandbox container "id"``)
-SANDBOX_RE: Final = re.compile(
+SANDBOX_RE: Final = lazy(
     r'(?:(?:network for sandbox|sandbox container) \\*"|pod (?:network )?sandbox k8s_[^(\s]*\()'
     r"([0-9a-f]{64})"
 )
-_SCHEME_RE: Final = re.compile(r"^[a-z][a-z0-9+.-]*://")
+_SCHEME_RE: Final = lazy(r"^[a-z][a-z0-9+.-]*://")
 #: identity keys that become columns instead of ``fields``
 ID_KEYS: Final = ("err", "pod", "podUID", "podSandboxID", "containerID", "podName")
 
@@ -268,7 +269,7 @@ class KlogFormat(LogFormat):
         return _klogfile.parse_klog_file(src, ctx, self.name)
 
 
-PREAMBLE_RE: Final = re.compile(
+PREAMBLE_RE: Final = lazy(
     r"(?P<key>Log file created at|Running on machine|Binary|Log line format): (?P<value>.*)"
 )
 

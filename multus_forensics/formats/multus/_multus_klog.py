@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.formats.multus._multus_msg import parse_time
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import ParseIssue, excerpt
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 #: a klog header at a line's start (:data:`.kubelet.klog.HEADER_RE`, in polars' syntax)
 KLOG_HEAD: Final = r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ [^ \]]+\] "
 #: the first Multus header in a file: what dates klog lines written before any Multus record
-_FIRST_STAMP: Final = re.compile(
+_FIRST_STAMP: Final = lazy(
     r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:?\d\d)) \[(?:panic|error|verbose|debug)\] ",
     re.MULTILINE,
 )

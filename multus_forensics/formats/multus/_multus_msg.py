@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from multus_forensics.formats._identity import identities_from_text
 from multus_forensics.formats.runtime._logrus import go_unquote
+from multus_forensics.lazyre import lazy
 
 #: header regex, shared with the vectorised path (Rust regex syntax compatible)
 #: the header alone: the vectorised path slices the message off instead of capturing it
@@ -29,7 +30,7 @@ HEADER_PREFIX: Final = (
     r"\[(?P<lvl>panic|error|verbose|debug)\] "
 )
 HEADER: Final = HEADER_PREFIX + r"(?P<msg>.*)$"
-_HEADER_RE: Final = re.compile(HEADER, re.DOTALL)
+_HEADER_RE: Final = lazy(HEADER, re.DOTALL)
 
 LEVELS: Final[dict[str, str]] = {
     "panic": "fatal",
@@ -44,36 +45,34 @@ ADD_PREFIX: Final = (
     r"^Add: (?P<a_ns>[^:\s]*):(?P<a_pod>[^:\s]*):(?P<a_uid>[^:\s]*):(?P<a_net>[^:\s(]*)"
     r"\((?P<a_conf>[^)]*)\):(?P<a_if>[^:\s]+)"
 )
-_ADD_RE: Final = re.compile("(?s)" + ADD_PREFIX + r" ?(?P<a_result>.*)$")
+_ADD_RE: Final = lazy("(?s)" + ADD_PREFIX + r" ?(?P<a_result>.*)$")
 #: v3.2..v3.4.1: ``Add: ns:name:conf:ifname result`` (no uid, no delegate name)
-_ADD_OLD_RE: Final = re.compile(
+_ADD_OLD_RE: Final = lazy(
     r"(?s)^Add: (?P<a_ns>[^:\s]*):(?P<a_pod>[^:\s]*):(?P<a_conf>[^:\s]*):(?P<a_if>[^:\s]+) ?(?P<a_result>.*)$"
 )
-_DEL_RE: Final = re.compile(
+_DEL_RE: Final = lazy(
     r"^Del: (?P<ns>[^:\s]*):(?P<pod>[^:\s]*):(?P<uid>[^:\s]*):(?P<conf>[^:\s]*)"
     r":(?P<ifname>[^:\s]+) ?(?P<result>.*)$",
     re.DOTALL,
 )
-_REQUEST_RE: Final = re.compile(
+_REQUEST_RE: Final = lazy(
     r"^(?P<cmd>ADD|DEL|CHECK|GC|STATUS) (?P<phase>starting|finished) CNI request (?P<args>.*)$",
     re.DOTALL,
 )
-_FINISHED_RE: Final = re.compile(
-    r', result: (?P<result>"(?:[^"\\]|\\.)*"), err: (?P<err>.*)$', re.DOTALL
-)
+_FINISHED_RE: Final = lazy(r', result: (?P<result>"(?:[^"\\]|\\.)*"), err: (?P<err>.*)$', re.DOTALL)
 _ARG_RES: Final = {
-    "container": re.compile(r'ContainerID:"?(?P<v>[^"\s}]+)'),
-    "netns": re.compile(r'Netns:"?(?P<v>[^"\s}]+)'),
-    "ifname": re.compile(r'IfName:"?(?P<v>[^"\s}]+)'),
-    "K8S_POD_NAMESPACE": re.compile(r"K8S_POD_NAMESPACE=(?P<v>[^;\"\s}]+)"),
-    "K8S_POD_NAME": re.compile(r"K8S_POD_NAME=(?P<v>[^;\"\s}]+)"),
-    "K8S_POD_INFRA_CONTAINER_ID": re.compile(r"K8S_POD_INFRA_CONTAINER_ID=(?P<v>[^;\"\s}]+)"),
-    "K8S_POD_UID": re.compile(r"K8S_POD_UID=(?P<v>[^;\"\s}]+)"),
+    "container": lazy(r'ContainerID:"?(?P<v>[^"\s}]+)'),
+    "netns": lazy(r'Netns:"?(?P<v>[^"\s}]+)'),
+    "ifname": lazy(r'IfName:"?(?P<v>[^"\s}]+)'),
+    "K8S_POD_NAMESPACE": lazy(r"K8S_POD_NAMESPACE=(?P<v>[^;\"\s}]+)"),
+    "K8S_POD_NAME": lazy(r"K8S_POD_NAME=(?P<v>[^;\"\s}]+)"),
+    "K8S_POD_INFRA_CONTAINER_ID": lazy(r"K8S_POD_INFRA_CONTAINER_ID=(?P<v>[^;\"\s}]+)"),
+    "K8S_POD_UID": lazy(r"K8S_POD_UID=(?P<v>[^;\"\s}]+)"),
 }
-_IFNAME_RE: Final = re.compile(r'interface name (?:to )?"?(?P<if>[A-Za-z0-9_.\-]{1,15})"?')
-_STDIN_RE: Final = re.compile(r"StdinData:\[(?P<bytes>[0-9 ]+)\]")
-_ADDRESS_RE: Final = re.compile(r'"address"\s*:\s*"(?P<ip>[^"]+)"')
-_CONFIG_RE: Final = re.compile(
+_IFNAME_RE: Final = lazy(r'interface name (?:to )?"?(?P<if>[A-Za-z0-9_.\-]{1,15})"?')
+_STDIN_RE: Final = lazy(r"StdinData:\[(?P<bytes>[0-9 ]+)\]")
+_ADDRESS_RE: Final = lazy(r'"address"\s*:\s*"(?P<ip>[^"]+)"')
+_CONFIG_RE: Final = lazy(
     r"^(?:Generated MultusCNI config: |Config file created @ (?P<path>\S+)\s*)(?P<json>.*)$",
     re.DOTALL,
 )
@@ -89,7 +88,7 @@ _WHEREABOUTS: Final = (
     "IPAM client initialization error",
     "time limit exceeded while waiting to become leader",
 )
-_WHEREABOUTS_RE: Final = re.compile("|".join(map(re.escape, _WHEREABOUTS)))
+_WHEREABOUTS_RE: Final = lazy("|".join(map(re.escape, _WHEREABOUTS)))
 #: a log file whose messages mention these (and nothing Multus-specific) was written by whereabouts
 WHEREABOUTS_HINT: Final = (
     r"(?i)whereabouts|storage engine|IP pools?\b|ippool|OverlappingRangeIPReservation"
@@ -105,7 +104,7 @@ TRIGGER: Final = (
     r"|storage engine|Could not allocate IP|ContainerID|IP pools|IPAM client|OverlappingRange"
     r"|waiting to become leader"
 )
-_CONTAINER_ID_RE: Final = re.compile(r'ContainerID:?\s*"?(?P<id>[0-9a-f]{64})\b')
+_CONTAINER_ID_RE: Final = lazy(r'ContainerID:?\s*"?(?P<id>[0-9a-f]{64})\b')
 
 
 def _json_or_text(text: str) -> Any:

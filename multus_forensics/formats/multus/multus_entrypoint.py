@@ -26,21 +26,20 @@ from typing import Any, ClassVar, Final
 
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.multus._multus_msg import self_delegating
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import Event, events_to_frame
 from multus_forensics.registry import FORMAT_GLOBS
 
-_DATED_RE: Final = re.compile(
-    r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:?\d\d)) (?P<msg>.*)$"
-)
+_DATED_RE: Final = lazy(r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:?\d\d)) (?P<msg>.*)$")
 #: ``kubectl logs --prefix`` (``[pod/<pod>/<container>] ``) or stern-style ``<pod>:<container> ``
-_PREFIX_RE: Final = re.compile(
+_PREFIX_RE: Final = lazy(
     r"^(?:\[pod/(?P<pod>[a-z0-9][-a-z0-9.]*)/(?P<ctr>[a-z0-9][-a-z0-9]*)\] "
     r"|(?P<pod2>[a-z0-9][-a-z0-9.]*):(?P<ctr2>[a-z0-9][-a-z0-9]*) )"
 )
-_CONFIG_RE: Final = re.compile(r"^Config file created @ (?P<path>\S+)\s*(?P<json>.*)$")
+_CONFIG_RE: Final = lazy(r"^Config file created @ (?P<path>\S+)\s*(?P<json>.*)$")
 #: known entrypoint texts: (regex, kind, level); first match wins
 _TEXTS: Final[tuple[tuple[re.Pattern[str], str, str], ...]] = tuple(
-    (re.compile(rx), kind, level)
+    (lazy(rx), kind, level)
     for rx, kind, level in (
         (r"^Generating Multus configuration file", "multus:daemon:start", "info"),
         (r"^(?:multus-daemon: )?version:\S+", "multus:daemon:start", "info"),

@@ -15,17 +15,18 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any, Final
 
 from multus_forensics.formats._identity import identities_from_text
+from multus_forensics.lazyre import lazy
 
 #: logrus text line; the msg value is quoted or bare (logrus quotes only when needed)
 LOGRUS_LINE: Final = (
     r'^time="(?P<ts>[^"]*)" level=(?P<level>[a-z]+) '
     r'msg=(?P<msg>"(?:[^"\\]|\\.)*"|\S*)(?P<rest>.*)$'
 )
-_LOGRUS_RE: Final = re.compile(LOGRUS_LINE)
+_LOGRUS_RE: Final = lazy(LOGRUS_LINE)
 #: a key starts the text or follows whitespace (else a long run of key characters without "="
 #: would be retried from every position: quadratic)
-_KV_RE: Final = re.compile(r'(?:^|(?<=\s))(?P<key>[\w.\-/]+)=(?P<val>"(?:[^"\\]|\\.)*"|\S*)')
-_ESCAPE_RE: Final = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)")
+_KV_RE: Final = lazy(r'(?:^|(?<=\s))(?P<key>[\w.\-/]+)=(?P<val>"(?:[^"\\]|\\.)*"|\S*)')
+_ESCAPE_RE: Final = lazy(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)")
 _SIMPLE_ESCAPES: Final = {
     "n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v",
     "\\": "\\", '"': '"', "'": "'",
@@ -105,30 +106,30 @@ SANDBOX_SHAPES: Final = (
     r'^(?:RunPodSandbox for &PodSandboxMetadata\{|StopPodSandbox for "'
     r'|TearDown network for sandbox "|Failed to destroy network for sandbox ")'
 )
-_META_RE: Final = re.compile(META)
-_RUN_RE: Final = re.compile(RUN)
-_STOP_RE: Final = re.compile(STOP)
-_SANDBOX_REF_RE: Final = re.compile(SANDBOX_REF)
-_CRIO_NAME_RE: Final = re.compile(
+_META_RE: Final = lazy(META)
+_RUN_RE: Final = lazy(RUN)
+_STOP_RE: Final = lazy(STOP)
+_SANDBOX_REF_RE: Final = lazy(SANDBOX_REF)
+_CRIO_NAME_RE: Final = lazy(
     rf"k8s_(?P<pod>[^_\s]+)_(?P<ns>[^_\s]+)_(?P<uid>[0-9a-f-]{{36}})_(?P<attempt>\d+)"
     rf"\((?P<id>{_HEX64})\)"
 )
 #: ocicni (CRI-O): ``Adding pod ns_name to CNI network "net" (type=t)``, ``Deleting ... from``,
 #: and ``Checking pod ns_name for CNI network net (type=t)`` (its network name unquoted)
-_OCICNI_RE: Final = re.compile(
+_OCICNI_RE: Final = lazy(
     r"^(?P<verb>Adding|Deleting|Checking) pod (?P<ns>[^_\s]+)_(?P<pod>\S+) "
     r'(?:to|from|for) CNI network (?:"(?P<net>[^"]*)"|(?P<bare>[^\s"]+))(?: \(type=(?P<type>[^)]*)\))?'
 )
-_GOT_NET_RE: Final = re.compile(
+_GOT_NET_RE: Final = lazy(
     r"^Got pod network &\{Name:(?P<pod>\S+) Namespace:(?P<ns>\S+) ID:(?P<id>[0-9a-f]+) "
     r"UID:(?P<uid>\S+)(?: NetNS:(?P<netns>\S*))?"
 )
-_CRIO_RUN_RE: Final = re.compile(
+_CRIO_RUN_RE: Final = lazy(
     rf"^(?:Running pod sandbox: (?P<ns>[^/\s]+)/(?P<pod>[^/\s]+)/POD"
     rf"|Ran pod sandbox (?P<id>{_HEX64}) with infra container: (?P<ns2>[^/\s]+)/(?P<pod2>[^/\s]+)/POD)"
 )
-_CRIO_STOP_RE: Final = re.compile(rf"^(?P<verb>Stopping|Stopped) pod sandbox: (?P<id>{_HEX64})")
-_CNI_CONFIG_RE: Final = re.compile(
+_CRIO_STOP_RE: Final = lazy(rf"^(?P<verb>Stopping|Stopped) pod sandbox: (?P<id>{_HEX64})")
+_CNI_CONFIG_RE: Final = lazy(
     r"^(?:Found CNI network (?P<net>\S+) \(type=(?P<type>[^)]*)\) at (?P<path>\S+)"
     r"|Updated default CNI network name to (?P<net2>\S+)"
     r"|CNI monitoring event (?P<event>.*)"

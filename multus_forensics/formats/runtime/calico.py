@@ -24,16 +24,15 @@ from multus_forensics.formats.base import (
     TextSource,
     any_share_score,
 )
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import Event, ParseIssue, events_to_frame, excerpt
 from multus_forensics.registry import FORMAT_GLOBS
 
-_LINE_RE: Final = re.compile(
+_LINE_RE: Final = lazy(
     r"^(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) \[(?P<lvl>[A-Z]+)\]\[(?P<pid>\d+)\] "
     r"(?P<file>\S+) (?P<lineno>\d+): (?P<msg>.*)$"
 )
-_KV_RE: Final = re.compile(
-    r'(?P<key>ContainerID|Namespace|Pod|IfName|WorkloadEndpoint)="(?P<val>[^"]*)"'
-)
+_KV_RE: Final = lazy(r'(?P<key>ContainerID|Namespace|Pod|IfName|WorkloadEndpoint)="(?P<val>[^"]*)"')
 _LEVELS: Final = {"DEBUG": "debug", "INFO": "info", "WARNING": "warning", "ERROR": "error",
                   "FATAL": "fatal", "PANIC": "fatal"}  # fmt: skip
 _COLUMNS: Final = {"ContainerID": "sandbox_id", "Namespace": "namespace", "Pod": "pod",

@@ -19,7 +19,6 @@ is the careful path it hands the lines it cannot finish to (JSON records, plugin
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Final
@@ -48,6 +47,7 @@ from multus_forensics.formats.runtime._logrus_vec import (
     take_error,
     unquote,
 )
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import COLUMNS, ParseIssue, conform, empty_frame, excerpt
 from multus_forensics.registry import FORMAT_GLOBS
 
@@ -55,9 +55,9 @@ if TYPE_CHECKING:
     import polars as pl
 
 #: containerd ``format = "json"``: logrus JSONFormatter sorts keys (error, level, msg, time)
-_JSON_HEAD: Final = re.compile(r'^\{(?:"error":.*,)?"level":"[a-z]+","msg":.*"time":"\d{4}-')
+_JSON_HEAD: Final = lazy(r'^\{(?:"error":.*,)?"level":"[a-z]+","msg":.*"time":"\d{4}-')
 #: CNI plugin stderr that k3s writes into the same file: Multus header, calico header
-_PLUGIN_HEAD: Final = re.compile(
+_PLUGIN_HEAD: Final = lazy(
     r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:?\d\d) \[(?:panic|error|verbose|debug)\] "
     r"|^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \[[A-Z]+\]\[\d+\] "
 )

@@ -21,7 +21,6 @@ namespace/pod columns.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Final
@@ -33,17 +32,18 @@ from multus_forensics.formats.base import (
     TextSource,
     any_share_score,
 )
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import Event, ParseIssue, events_to_frame, excerpt
 from multus_forensics.registry import FORMAT_GLOBS
 
-_LINE_RE: Final = re.compile(
+_LINE_RE: Final = lazy(
     r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) "
     r"(?P<stream>stdout|stderr) (?P<tag>[PF])(?::\S*)?(?: (?P<payload>.*))?$"
 )
-_POD_DIR_RE: Final = re.compile(
+_POD_DIR_RE: Final = lazy(
     r"(?:^|/)(?P<ns>[^/_]+)_(?P<pod>[^/_]+)_(?P<uid>[0-9a-f-]{36})/(?P<container>[^/]+)/[^/]+$"
 )
-_CONTAINERS_RE: Final = re.compile(
+_CONTAINERS_RE: Final = lazy(
     r"(?:^|/)(?P<pod>[^/_]+)_(?P<ns>[^/_]+)_(?P<container>[^/]+)-(?P<cid>[0-9a-f]{64})\.log$"
 )
 _COLUMNS: Final = frozenset(Event.__dataclass_fields__) - {

@@ -13,7 +13,6 @@ table row) is kept as a ``log`` event::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Final
@@ -27,17 +26,18 @@ from multus_forensics.formats.base import (
     any_share_score,
 )
 from multus_forensics.formats.runtime._logrus import go_unquote
+from multus_forensics.lazyre import lazy
 from multus_forensics.model import Event, events_to_frame
 from multus_forensics.registry import FORMAT_GLOBS
 
-_CLI_RE: Final = re.compile(
+_CLI_RE: Final = lazy(
     r"^(?P<lvl>TRAC|DEBU|INFO|WARN|ERRO|FATA|PANI)\[(?P<secs>\d+)\] ?(?P<msg>.*)$"
 )
-_KLOG_RE: Final = re.compile(
+_KLOG_RE: Final = lazy(
     r"^(?P<sev>[IWEF])(?P<month>\d\d)(?P<day>\d\d) (?P<time>\d\d:\d\d:\d\d\.\d+)\s+\d+ "
     r"(?P<loc>[^\]\s]+)\] (?P<msg>.*)$"
 )
-_ERR_KV: Final = re.compile(r'\berr="(?P<err>(?:[^"\\]|\\.)*)"')
+_ERR_KV: Final = lazy(r'\berr="(?P<err>(?:[^"\\]|\\.)*)"')
 _LEVELS: Final = {
     "TRAC": "debug", "DEBU": "debug", "INFO": "info", "WARN": "warning",
     "ERRO": "error", "FATA": "fatal", "PANI": "fatal",

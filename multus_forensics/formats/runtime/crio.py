@@ -15,16 +15,16 @@ ocicni names pods ``<namespace>_<name>`` (namespace first); sandbox names are
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import ClassVar, Final
 
 from multus_forensics.formats.base import LogFormat, ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.runtime._logrus import LOGRUS_LINE
+from multus_forensics.lazyre import lazy
 from multus_forensics.registry import FORMAT_GLOBS
 
-_LOGRUS_RE: Final = re.compile(LOGRUS_LINE)
-_MARKERS: Final = re.compile(
+_LOGRUS_RE: Final = lazy(LOGRUS_LINE)
+_MARKERS: Final = lazy(
     r'^time="\d{4}-\d\d-\d\d \d'  # older CRI-O stamp
     r"|name=/runtime\.v1(?:alpha2)?\.(?:Runtime|Image)Service/"
     r"| (?:to|from) CNI network \\\"|Found CNI network |Got pod network &\{|k8s_\S+_\d+\([0-9a-f]{64}\)"
