@@ -267,6 +267,11 @@ def add_order(ctx: Context, shared: Timelines | None = None) -> AddOrder:
         for position, row in enumerate(rows):
             to_view[row] = position
         return _orders(shared, to_view, shared.holding(subset.get_column("_row")))
+    from multus_forensics.classify._order_frames import attempts_of
+
+    drafted = attempts_of(subset)
+    if drafted is not None:  # a netns-keyed input: the timeline's answer without a timeline
+        return _with_unnamed(drafted)
     positions = subset.get_column("_pos").to_list()
     try:
         timelines = build_timelines(subset.drop("_pos", "_row", strict=False))
@@ -301,6 +306,11 @@ def _orders(
                     reentry=anomalies.get(a.index, ()),
                 )
             )
+    return _with_unnamed(attempts)
+
+
+def _with_unnamed(attempts: list[AttemptOrder]) -> AddOrder:
+    """``attempts`` with the re-entries an old multus hides across a timeline split."""
     unnamed = _unnamed_reentries(attempts)
     return AddOrder(
         tuple(
