@@ -170,6 +170,25 @@ def _identities(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _own_keys(rows: pl.DataFrame) -> pl.DataFrame | None:
+    """``identity.resolve`` of records that each name their pod and UID, one (namespace, name)
+    per UID (no sandbox or container ID: guarded): every record's key is its own. ``None``
+    for any other input (then resolve answers)."""
+    import polars as pl
+
+    named = _truthy("pod") & _truthy("pod_uid")
+    if not rows.select(named.all()).item():
+        return None
+    if rows.select(pl.struct("namespace", "pod").n_unique().over("pod_uid").max()).item() != 1:
+        return None
+    return rows.select(
+        pl.col("_pos").alias("eid"),
+        pl.col("namespace").alias("k_ns"),
+        pl.col("pod").alias("k_pod"),
+        pl.col("pod_uid").alias("k_uid"),
+    )
+
+
 def _netns(rows: pl.DataFrame) -> pl.Series | None:
     """``Rec.netns`` of every record, or ``None`` when one would need its fields decoded.
 
@@ -285,7 +304,9 @@ def attempts_of(subset: pl.DataFrame) -> list[AttemptOrder] | None:
     if got is None:
         return None
     rows, names = got
-    keys = resolve(_identities(rows))
+    keys = _own_keys(rows)
+    if keys is None:
+        keys = resolve(_identities(rows))
     pod_keys = (
         keys.group_by("k_ns", "k_pod", "k_uid", maintain_order=True).agg().with_row_index("pid")
     )

@@ -196,10 +196,10 @@ def _with_adds(frame: pl.DataFrame) -> pl.DataFrame:
     selected = adds
     while True:
         before = (len(names), len(uids), len(keys))
-        names |= {x for x in selected.get_column("pod").to_list() if x}
-        uids |= {x for x in selected.get_column("pod_uid").to_list() if x}
+        names |= _distinct(selected.get_column("pod"))
+        uids |= _distinct(selected.get_column("pod_uid"))
         for c in ("sandbox_id", "container_id"):
-            keys |= {x for x in selected.get_column(c).to_list() if x}
+            keys |= _distinct(selected.get_column(c))
         if (len(names), len(uids), len(keys)) == before and selected is not adds:
             break
         selected = narrow.filter(
@@ -214,6 +214,11 @@ def _with_adds(frame: pl.DataFrame) -> pl.DataFrame:
     ).to_series()
     # every row kept (a Multus log: each pod has adds): the frame itself, not a copy of it
     return frame if keep.all() else frame.filter(keep)
+
+
+def _distinct(column: pl.Series) -> set[str]:
+    """The non-empty values of ``column`` (each once: a Multus log's adds name a pod each)."""
+    return {x for x in column.unique().to_list() if x}
 
 
 def _unnamed_reentries(attempts: list[AttemptOrder]) -> dict[int, tuple[int, ...]]:

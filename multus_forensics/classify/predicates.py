@@ -221,7 +221,12 @@ def nested_multus_delegate(ctx: Context, hit: Hit) -> Outcome:
 
     def compute() -> bool:
         texts = view.texts
-        if not texts.may_hold((pattern_skeleton(_NESTED.pattern),)):
+        may = _nested_possible(ctx).get(view.index)
+        if may is None:
+            may = texts.may_hold((pattern_skeleton(_NESTED.pattern),))
+        else:
+            texts.started = True  # (as the test of the view's own texts counts as reading them)
+        if not may:
             return False  # no text can name the wrapper twice: its variants are not made
         # a nested error names the wrapper twice; counting it spares the search in most texts
         return any(t.count(_NESTED_LITERAL) > 1 and _NESTED.search(t) for t in texts)
@@ -232,6 +237,31 @@ def nested_multus_delegate(ctx: Context, hit: Hit) -> Outcome:
     if found is None:
         found = known[view.index] = bool(compute())
     return found
+
+
+def _nested_possible(ctx: Context) -> dict[int, bool]:
+    """Per error row holding a catalog fragment, whether its texts' skeletons can hold the
+    nested pattern (``Texts.may_hold``), tested for all of them in one pass: the question is
+    asked for every hit of two rules, and each view's own test made a skeleton of each text."""
+
+    def compute() -> dict[int, bool]:
+        import polars as pl
+
+        from multus_forensics.classify.context import error_rows
+        from multus_forensics.classify.normalise import may_hold_expr
+
+        skeletons = (pattern_skeleton(_NESTED.pattern),)
+        rows = ctx.texty.filter(error_rows())
+        held = pl.any_horizontal(
+            may_hold_expr(pl.col(c), skeletons) for c in ("error", "message", "raw")
+        )
+        found = rows.select("_pos", held.alias("may"))
+        return dict(
+            zip(found.get_column("_pos").to_list(), found.get_column("may").to_list(), strict=True)
+        )
+
+    possible: dict[int, bool] = ctx.memo("nested-possible", compute)
+    return possible
 
 
 def failing_ifname_is_default(ctx: Context, hit: Hit) -> Outcome:
