@@ -251,3 +251,18 @@ def test_drafted_add_order_gives_way_to_the_timeline_where_a_row_carries_a_sandb
     log = mf.parse(str(path), year=2026)
     assert not _drafted_agrees(log)  # the chain names a sandbox: the timeline answers
     _orders_agree(log)
+
+
+def test_drafted_add_order_gives_way_to_the_timeline_where_an_add_has_no_netns(
+    tmp_path: Path,
+) -> None:
+    uid = "2d1371c1-7149-4439-836b-000000000001"
+    lines = [
+        _add(1, "ns0", "web", uid, "n1", "cbr0", "eth0", "10.0.0.2/24"),
+        f"{_stamp(2)} [verbose] Add: ns0:web:{uid}:ns0/nad0(nad0):net1 {{}}",
+    ]
+    path = tmp_path / "multus.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    log = mf.parse(str(path), year=2026)
+    assert not _drafted_agrees(log)  # the second add joins by the repeat rule: the timeline's
+    assert _orders_agree(log) == 2

@@ -298,8 +298,11 @@ def attempts_of(subset: pl.DataFrame) -> list[AttemptOrder] | None:
     if rows.height == 0 or not _guarded(rows):
         return None
     netns = _netns(rows)
-    if netns is None:
-        return None
+    if (
+        netns is None
+        or rows.select(((pl.col("kind") == "multus:add") & netns.is_null()).any()).item()
+    ):
+        return None  # (an add without a netns is grouped by the repeat rule and by time)
     got = _enriched(rows)
     if got is None:
         return None

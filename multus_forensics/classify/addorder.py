@@ -97,13 +97,25 @@ class AddOrder:
             out.setdefault(a.pod.split("/")[-1], []).append(a)
         return out
 
+    @cached_property
+    def _answers(self) -> dict[tuple[bool, str | None], list[AttemptOrder]]:
+        """:meth:`of_event`'s answers so far, by (own pod?, pod): every event of a pod asks."""
+        return {}
+
     def of_event(self, index: int, pod: str | None) -> list[AttemptOrder]:
         """Attempts that can explain the event: its own pod's (any attempt, since retries
         repeat one configuration), else those of the pod it names (all for none), plus the
-        attempts of pod-less rows."""
+        attempts of pod-less rows. The list is shared by the events asking alike: read only."""
         own = self._by_event.get(index)
-        if own:
-            mine = [a for a in self._by_name[own[0].pod.split("/")[-1]] if a.pod == own[0].pod]
+        key = (True, own[0].pod) if own else (False, pod)
+        found = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = self._of_pod(*key)
+        return found
+
+    def _of_pod(self, placed: bool, pod: str | None) -> list[AttemptOrder]:
+        if placed and pod is not None:
+            mine = [a for a in self._by_name[pod.split("/")[-1]] if a.pod == pod]
         elif pod is None:
             return list(self.attempts)
         else:
@@ -234,18 +246,18 @@ def _unnamed_reentries(attempts: list[AttemptOrder]) -> dict[int, tuple[int, ...
         if a.pod != b.pod or not a.rows or not b.rows:
             continue
         first, again = a.rows[0], b.rows[0]
-        secondaries = [r for r in a.rows[1:] if r.interface != first.interface]
-        t1, t2 = first.time, again.time
-        close = t1 is None or t2 is None or abs((t2 - t1).total_seconds()) <= _REENTRY_WINDOW_S
-        if (
-            secondaries
-            and close
-            and first.interface == again.interface
+        if not (
+            first.interface == again.interface
             and first.network is None
             and again.network is None
             and bool(first.ips)
             and first.ips == again.ips
         ):
+            continue  # (tested first: the secondaries are a scan of the attempt's adds)
+        t1, t2 = first.time, again.time
+        close = t1 is None or t2 is None or abs((t2 - t1).total_seconds()) <= _REENTRY_WINDOW_S
+        secondaries = [r for r in a.rows[1:] if r.interface != first.interface] if close else []
+        if secondaries:
             evidence = tuple(r.position for r in (first, *secondaries, again))
             found[i] = found[j] = evidence
     return found

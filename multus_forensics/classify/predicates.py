@@ -144,7 +144,7 @@ def is_reentry_add(ctx: Context, hit: Hit) -> Outcome:
 
 
 def _failing_interface(hit: Hit) -> str | None:
-    named = hit.match.groupdict().get("interface") if hit.match.re.groupindex else None
+    named = hit.match.group("interface") if "interface" in hit.match.re.groupindex else None
     return named or hit.view.interface
 
 
