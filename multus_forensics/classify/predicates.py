@@ -251,11 +251,20 @@ def _nested_possible(ctx: Context) -> dict[int, bool]:
         from multus_forensics.classify.normalise import may_hold_expr
 
         skeletons = (pattern_skeleton(_NESTED.pattern),)
-        rows = ctx.texty.filter(error_rows())
-        held = pl.any_horizontal(
-            may_hold_expr(pl.col(c), skeletons) for c in ("error", "message", "raw")
+        rows = ctx.texty.lazy().filter(error_rows())
+        error, message, raw = (pl.col(c).fill_null("") for c in ("error", "message", "raw"))
+        # a skeleton is made character by character: where the message and error end the raw
+        # record, theirs end its skeleton, and whatever they may hold, it may hold
+        inside = ((message == "") | raw.str.ends_with(message)) & (
+            (error == "") | (error == message) | raw.str.ends_with(error)
         )
-        found = rows.select("_pos", held.alias("may"))
+        every = pl.any_horizontal(may_hold_expr(c, skeletons) for c in (error, message, raw))
+        found = pl.concat(
+            [
+                rows.filter(inside).select("_pos", may_hold_expr(raw, skeletons).alias("may")),
+                rows.filter(~inside).select("_pos", every.alias("may")),
+            ]
+        ).collect()
         return dict(
             zip(found.get_column("_pos").to_list(), found.get_column("may").to_list(), strict=True)
         )
