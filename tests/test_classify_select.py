@@ -229,3 +229,23 @@ def test_one_fragment_pass_marks_the_samples_rows_as_two_passes(sample: str) -> 
     one, two = _marked(frame, one_pass=True), _marked(frame, one_pass=False)
     assert one == two
     assert any(one.values())
+
+
+@pytest.mark.parametrize("sample", ["multus", "runtime", "kubelet", "paste", "seed"])
+def test_rows_holding_a_pattern_literal_are_found_in_raw_records_alone_where_they_end(
+    sample: str,
+) -> None:
+    """``Context.marked``'s rows: a row whose message and error end its raw record tested in
+    that record alone are the rows the text mask over all three texts selects."""
+    from multus_forensics.classify.predicates import _DELETION, _NESTED, _RESTART
+
+    frame = parse([str(SAMPLES / sample)], year=2026).frame
+    ctx = Context.of_frame(frame, catalog_needles(CATALOG.rules, MARKERS))
+    assert ctx.ends_raw.any()
+    for pattern in (_DELETION, _RESTART, _NESTED):
+        needles = select.pattern_needles((pattern.pattern,))
+        assert needles is not None
+        assert ctx._holding(needles) == ctx.positions(text_mask(needles), needles)
+    every = frozenset(NEEDLES)
+    assert ctx._holding(every) == ctx.positions(text_mask(every), every)
+    assert ctx._holding(every)

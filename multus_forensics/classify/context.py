@@ -475,6 +475,34 @@ class Context:
         # a copy of every column of them outlived the whole diagnosis
         return rows.select("_pos", *TEXTY_COLUMNS).filter(text_mask(self.needles))
 
+    @cached_property
+    def ends_raw(self) -> pl.Series:
+        """Per row of :attr:`texty`, whether its message and error end its raw record (a Multus
+        or runtime log's line): each fragment or skeleton order theirs hold, the raw record
+        holds, so a test of all three texts reads that record alone."""
+        import polars as pl
+
+        error, message, raw = (pl.col(c).fill_null("") for c in ("error", "message", "raw"))
+        inside = ((message == "") | raw.str.ends_with(message)) & (
+            (error == "") | (error == message) | raw.str.ends_with(error)
+        )
+        return self._texty.select(inside.alias("ends_raw")).to_series()
+
+    def _holding(self, needles: frozenset[str]) -> list[int]:
+        """:meth:`positions` of ``text_mask(needles)`` (``needles`` among :attr:`needles`): the
+        rows of :attr:`ends_raw` tested in their raw record alone."""
+        import polars as pl
+
+        from multus_forensics.classify.select import always, holds_any, text_mask
+
+        texty, inside = self._texty, self.ends_raw
+        raw = texty.select("_pos", "raw").filter(inside)
+        found = [
+            raw.filter(holds_any(pl.col("raw"), {*needles, *always()})).get_column("_pos"),
+            texty.filter(~inside).filter(text_mask(needles)).get_column("_pos"),
+        ]
+        return sorted(int(i) for i in pl.concat(found).to_list())
+
     @property
     def texty(self) -> pl.DataFrame:
         """The rows holding a catalog fragment or an always-fragment (``_pos``: position), with
@@ -611,9 +639,7 @@ class Context:
             keys = ["False", "True"]
             return rows.collect().lazy(), keys, [("False", False), ("True", True)]
         both = sorted({*ci, *cs})
-        inside = ((message == "") | raw.str.ends_with(message)) & (
-            (error == "") | (error == message) | raw.str.ends_with(error)
-        )
+        inside = pl.lit(self.ends_raw)
         rows = pl.concat(
             [
                 texty.filter(inside).select("_pos", found(both, False, [raw], "k")),
@@ -654,8 +680,12 @@ class Context:
 
         def compute() -> list[EventView]:
             needles = pattern_needles((pattern.pattern,))
-            mask = pl.lit(True) if needles is None else text_mask(needles)
-            rows = self.views_at(self.positions(mask, needles))
+            if needles is not None and self.needles is not None and needles <= self.needles:
+                positions = self._holding(needles)
+            else:
+                mask = pl.lit(True) if needles is None else text_mask(needles)
+                positions = self.positions(mask, needles)
+            rows = self.views_at(positions)
             return [v for v in rows if any(pattern.search(t) for t in v.texts)]
 
         found: list[EventView] = self.memo(f"marked:{pattern.pattern}", compute)

@@ -251,13 +251,11 @@ def _nested_possible(ctx: Context) -> dict[int, bool]:
         from multus_forensics.classify.normalise import may_hold_expr
 
         skeletons = (pattern_skeleton(_NESTED.pattern),)
-        rows = ctx.texty.lazy().filter(error_rows())
+        rows = ctx.texty.with_columns(ctx.ends_raw).lazy().filter(error_rows())
         error, message, raw = (pl.col(c).fill_null("") for c in ("error", "message", "raw"))
         # a skeleton is made character by character: where the message and error end the raw
         # record, theirs end its skeleton, and whatever they may hold, it may hold
-        inside = ((message == "") | raw.str.ends_with(message)) & (
-            (error == "") | (error == message) | raw.str.ends_with(error)
-        )
+        inside = pl.col("ends_raw")
         every = pl.any_horizontal(may_hold_expr(c, skeletons) for c in (error, message, raw))
         found = pl.concat(
             [
