@@ -29,6 +29,10 @@ from multus_forensics.classify.addorder import UNNAMED_POD, AttemptOrder, OrderR
 if TYPE_CHECKING:
     import polars as pl
 
+#: what the records read of a row (``_records._COLUMNS``, with its position)
+_COLUMNS: Final = ("_pos", "time", "node", "kind", "namespace", "pod", "pod_uid", "sandbox_id",
+                   "container_id", "network", "interface", "ips", "message", "error", "fields",
+                   "file", "line")  # fmt: skip
 #: the timeline's skew (``timeline.frames.DEFAULT_SKEW``) in microseconds
 _SKEW_US: Final = 5_000_000
 _MULTUS_TYPES: Final = frozenset({"multus", "multus-shim"})
@@ -285,7 +289,8 @@ def attempts_of(subset: pl.DataFrame) -> list[AttemptOrder] | None:
 
     from multus_forensics.timeline.identity import resolve
 
-    found = _structured(subset)
+    # only the columns records read: the rows are filtered once and every column is copied
+    found = _structured(subset.select(_COLUMNS))
     if found is None:
         return None
     rows = found.with_columns(
