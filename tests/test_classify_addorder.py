@@ -253,14 +253,16 @@ def test_drafted_add_order_gives_way_to_the_timeline_where_a_row_carries_a_sandb
     _orders_agree(log)
 
 
+@pytest.mark.parametrize("empty", [False, True])
 def test_drafted_add_order_gives_way_to_the_timeline_where_an_add_has_no_netns(
-    tmp_path: Path,
+    tmp_path: Path, empty: bool
 ) -> None:
     uid = "2d1371c1-7149-4439-836b-000000000001"
-    lines = [
-        _add(1, "ns0", "web", uid, "n1", "cbr0", "eth0", "10.0.0.2/24"),
-        f"{_stamp(2)} [verbose] Add: ns0:web:{uid}:ns0/nad0(nad0):net1 {{}}",
-    ]
+    second = _add(2, "ns0", "web", uid, "n1", "ns0/nad0", "net1", "10.0.0.3/24")
+    # an empty sandbox path, or no CNI result at all
+    blank = second.replace("/var/run/netns/cni-n1", "")
+    second = blank if empty else second.split(" {")[0] + " {}"
+    lines = [_add(1, "ns0", "web", uid, "n1", "cbr0", "eth0", "10.0.0.2/24"), second]
     path = tmp_path / "multus.log"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     log = mf.parse(str(path), year=2026)

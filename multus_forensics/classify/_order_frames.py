@@ -216,7 +216,8 @@ def _netns(rows: pl.DataFrame) -> pl.Series | None:
         if not all(known):
             return None
         netns = netns.scatter(open_, pl.Series(values, dtype=pl.String))
-    return netns
+    # an empty path keys nothing (``_keyed_pieces`` tests it for truth)
+    return pl.select(pl.when(netns != "").then(netns)).to_series().alias("netns")
 
 
 class _Piece:
