@@ -455,13 +455,18 @@ class Context:
         left as they are."""
         import polars as pl
 
-        values = column.to_list()
         if column.name in _OWN_TEXT or not (
             column.dtype == pl.String or column.dtype.is_temporal()
         ):
-            return values
+            return column.to_list()
         shared = self._shared
-        return [shared.setdefault(v, v) if v is not None else None for v in values]
+        n = column.len()
+        if column.null_count() == n:  # a column no row of the batch fills (a log's node...)
+            return [None] * n
+        if column.n_unique() == 1:  # one value for the batch (its file, kind, level...)
+            first = column[0]
+            return [shared.setdefault(first, first)] * n
+        return [shared.setdefault(v, v) if v is not None else None for v in column.to_list()]
 
     @cached_property
     def _texty(self) -> pl.DataFrame:
