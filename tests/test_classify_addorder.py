@@ -268,3 +268,23 @@ def test_drafted_add_order_gives_way_to_the_timeline_where_an_add_has_no_netns(
     log = mf.parse(str(path), year=2026)
     assert not _drafted_agrees(log)  # the second add joins by the repeat rule: the timeline's
     assert _orders_agree(log) == 2
+
+
+#: Multus' own example of its verbose log (upstream, not written here), from
+#: https://github.com/k8snetworkplumbingwg/multus-cni/pull/275 (old ``ns:pod:network:ifname``
+#: adds without a UID, a CNI result of three interfaces, and a DEL)
+_UPSTREAM_VERBOSE = (
+    '2019-02-28T07:08:21Z [verbose] Add: default:pod-case-01:default-cni-network:eth0 {"cniVersion":"0.3.1","interfaces":[{"name":"cni0","mac":"0a:58:0a:f4:02:01"},{"name":"veth49cb42db","mac":"32:2c:67:42:ea:10"},{"name":"eth0","mac":"0a:58:0a:f4:02:03","sandbox":"/proc/23187/ns/net"}],"ips":[{"version":"4","interface":2,"address":"10.244.2.3/24","gateway":"10.244.2.1"}],"routes":[{"dst":"10.244.0.0/16"},{"dst":"0.0.0.0/0","gw":"10.244.2.1"}],"dns":{}}',
+    '2019-02-28T07:08:22Z [verbose] Add: default:pod-case-01:vlan-conf-1-1:net1 {"cniVersion":"0.3.0","interfaces":[{"name":"net1","mac":"52:54:00:12:5b:4e","sandbox":"/proc/23187/ns/net"}],"ips":[{"version":"4","interface":0,"address":"172.16.1.101/24"}],"dns":{}}',
+    '2019-02-28T07:09:50Z [verbose] Del: default:pod-case-01:vlan-conf-1-1:net1 {"cniVersion":"0.3.0","ipam":{"addresses":[{"address":"172.16.1.101/24"}],"type":"static"},"master":"eth1","name":"vlan-conf-1-1","type":"vlan","vlanid":1}',
+)
+
+
+def test_drafted_add_order_is_the_timelines_on_multus_upstream_verbose_log(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "multus.log"
+    path.write_text("\n".join(_UPSTREAM_VERBOSE) + "\n", encoding="utf-8")
+    log = mf.parse(str(path), year=2026)
+    assert _drafted_agrees(log)
+    assert _orders_agree(log) == 2
