@@ -14,7 +14,7 @@ then (``timeline.attempts.draft_attempts``) each pod's netns rows form one piece
 the other rows join the nearest piece by time (a failure near none starts its own), the pieces
 are the attempts in order of their first record, each attempt's add order is its adds in file
 order and the re-entry anomaly reads that order. Pods are resolved by the timeline's own
-``identity.resolve``. Anything else returns ``None`` and the caller builds the timeline:
+``identity.resolve`` (records that each name their pod and one UID are keyed as they name it). Anything else returns ``None`` and the caller builds the timeline:
 ``tests/test_classify_addorder.py`` holds both equal on samples, corpus and generated logs.
 """
 
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 _COLUMNS: Final = ("_pos", "time", "node", "kind", "namespace", "pod", "pod_uid", "sandbox_id",
                    "container_id", "network", "interface", "ips", "message", "error", "fields",
                    "file", "line")  # fmt: skip
-#: the timeline's skew (``timeline.frames.DEFAULT_SKEW``) in microseconds
-_SKEW_US: Final = 5_000_000
 _MULTUS_TYPES: Final = frozenset({"multus", "multus-shim"})
 
 
@@ -255,8 +253,14 @@ def _attach(
     pieces: list[_Piece],
     rest: Iterable[tuple[int, str, int | None, str | None, str, int, bool]],
 ) -> None:
-    """``attempts._attach_rest`` over one pod's records without a netns (in record order)."""
+    """``attempts._attach_rest`` over one pod's records without a netns (in record order),
+    with the timeline's skew."""
+    from datetime import timedelta
+
     from multus_forensics.timeline.attempts import POD_LEVEL_KINDS
+    from multus_forensics.timeline.frames import DEFAULT_SKEW
+
+    skew = DEFAULT_SKEW // timedelta(microseconds=1)
 
     for eid, kind, us, node, file, line, failure in rest:
         if kind in POD_LEVEL_KINDS or us is None:
@@ -267,7 +271,7 @@ def _attach(
             if p.first is not None
             and p.last is not None
             and not (node and p.node and node != p.node)
-            and p.first - _SKEW_US <= us <= p.last + _SKEW_US
+            and p.first - skew <= us <= p.last + skew
         ]
         key = (0, us, file, line)
         target = None
