@@ -294,3 +294,44 @@ def test_add_order_lookups_list_every_attempt_holding_an_event_in_attempt_order(
             assert order.own(i) == [a for a in holding if a.order_known]
 
     check()
+
+
+_NESTED_TEXTS = [
+    '[a/b:multus-cni-network]: error adding container to network "multus-cni-network": '
+    '[a/b:nad0]: error adding container to network "nad0": boom',
+    'error adding container to network "nad0": boom',
+    'ERROR ADDING CONTAINER TO NETWORK "x": [a/b:n]: error adding\ncontainer to network "n"',
+    "plain `text` **with** markdown",
+    "non-ascii … error adding container to network",
+    "",
+]
+
+
+@pytest.mark.parametrize("raw_ends", [True, False])
+def test_nested_delegate_pretest_of_all_rows_is_each_views_own(raw_ends: bool) -> None:
+    """The nested-delegate skeleton test made for every error row at once (a row whose message
+    and error end its raw record tested in that record) answers as each view's own test."""
+    from multus_forensics.classify.context import Context
+    from multus_forensics.classify.normalise import pattern_skeleton
+    from multus_forensics.classify.predicates import _NESTED, MARKERS, _nested_possible
+    from multus_forensics.classify.select import catalog_needles
+
+    events = []
+    for i, (error, message) in enumerate(
+        (e, m) for e in _NESTED_TEXTS for m in (_NESTED_TEXTS[0], _NESTED_TEXTS[3], "")
+    ):
+        raw = f"2026-03-11T09:00:00Z [error] {message}" if raw_ends else f"{message} tail"
+        events.append(
+            Event(
+                time=T0, kind="multus:error", level="error", message=message,
+                error=error or None, raw=raw, file="multus.log", line=i + 1,
+            )
+        )  # fmt: skip
+    ctx = Context.of_frame(Context.of(events).frame, catalog_needles(load_catalog().rules, MARKERS))
+    possible = _nested_possible(ctx)
+    assert possible, "no error row was tested"
+    skeletons = (pattern_skeleton(_NESTED.pattern),)
+    for pos, may in possible.items():
+        assert may == ctx.view(pos).texts.may_hold(skeletons), ctx.view(pos).event
+    assert any(possible.values())
+    assert not all(possible.values())

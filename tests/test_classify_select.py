@@ -201,3 +201,71 @@ def test_a_catalog_too_large_for_one_expression_keeps_the_same_fragment_test() -
     frame = pl.DataFrame({"t": ["a FRAGMENT-00499-" + "X" * 40 + " b", "no fragment", None]})
     got = frame.select(select.holds_any(pl.col("t"), needles)).to_series().to_list()
     assert got == [True, False, False]
+
+
+def _marked(frame: pl.DataFrame, one_pass: bool) -> dict[str, list[int]]:
+    ctx = Context(frame, catalog_needles(CATALOG.rules, MARKERS))
+    ctx._one_pass = one_pass
+    ctx.prime(CATALOG.rules)
+    return ctx._marked_rules
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.tuples(_texts(), _texts(), _texts(), st.sampled_from(["end", "same", "apart"])),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_one_fragment_pass_marks_the_rows_the_two_passes_mark(
+    rows: list[tuple[str | None, str | None, str | None, str]],
+) -> None:
+    """One case-insensitive pass over both fragment lists (a row's raw record alone where its
+    message and error end it) marks every rule's rows as one pass per list over every text."""
+    texts = []
+    for prefix, message, other, shape in rows:
+        raw = (prefix or "") + (message or "") if shape != "apart" else prefix
+        error = message if shape == "same" else other
+        texts.append((error, message, raw))
+    frame = pl.DataFrame(
+        {
+            **{c: [t[i] for t in texts] for i, c in enumerate(TEXT_COLUMNS)},
+            "kind": ["log"] * len(texts),
+            "level": ["error"] * len(texts),
+            "file": ["f.log"] * len(texts),
+            "member": [None] * len(texts),
+        },
+        schema_overrides=dict.fromkeys((*TEXT_COLUMNS, "member"), pl.String),
+    )
+    assert _marked(frame, one_pass=True) == _marked(frame, one_pass=False)
+
+
+@pytest.mark.parametrize(
+    "sample", ["multus", "runtime", "kubelet", "kubectl", "paste", "json", "seed"]
+)
+def test_one_fragment_pass_marks_the_samples_rows_as_two_passes(sample: str) -> None:
+    frame = parse([str(SAMPLES / sample)], year=2026).frame
+    one, two = _marked(frame, one_pass=True), _marked(frame, one_pass=False)
+    assert one == two
+    assert any(one.values())
+
+
+@pytest.mark.parametrize("sample", ["multus", "runtime", "kubelet", "paste", "seed"])
+def test_rows_holding_a_pattern_literal_are_found_in_raw_records_alone_where_they_end(
+    sample: str,
+) -> None:
+    """``Context.marked``'s rows: a row whose message and error end its raw record tested in
+    that record alone are the rows the text mask over all three texts selects."""
+    from multus_forensics.classify.predicates import _DELETION, _NESTED, _RESTART
+
+    frame = parse([str(SAMPLES / sample)], year=2026).frame
+    ctx = Context.of_frame(frame, catalog_needles(CATALOG.rules, MARKERS))
+    assert ctx.ends_raw.any()
+    for pattern in (_DELETION, _RESTART, _NESTED):
+        needles = select.pattern_needles((pattern.pattern,))
+        assert needles is not None
+        assert ctx._holding(needles) == ctx.positions(text_mask(needles), needles)
+    every = frozenset(NEEDLES)
+    assert ctx._holding(every) == ctx.positions(text_mask(every), every)
+    assert ctx._holding(every)

@@ -95,13 +95,25 @@ class AddOrder:
             out.setdefault(a.pod.split("/")[-1], []).append(a)
         return out
 
+    @cached_property
+    def _answers(self) -> dict[tuple[bool, str | None], list[AttemptOrder]]:
+        """:meth:`of_event`'s answers so far, by (own pod?, pod): every event of a pod asks."""
+        return {}
+
     def of_event(self, index: int, pod: str | None) -> list[AttemptOrder]:
         """Attempts that can explain the event: its own pod's (any attempt, since retries
         repeat one configuration), else those of the pod it names (all for none), plus the
-        attempts of pod-less rows."""
+        attempts of pod-less rows. The list is shared by the events asking alike: read only."""
         own = self._by_event.get(index)
-        if own:
-            mine = [a for a in self._by_name[own[0].pod.split("/")[-1]] if a.pod == own[0].pod]
+        key = (True, own[0].pod) if own else (False, pod)
+        found = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = self._of_pod(*key)
+        return found
+
+    def _of_pod(self, placed: bool, pod: str | None) -> list[AttemptOrder]:
+        if placed and pod is not None:
+            mine = [a for a in self._by_name[pod.split("/")[-1]] if a.pod == pod]
         elif pod is None:
             return list(self.attempts)
         else:
@@ -194,10 +206,10 @@ def _with_adds(frame: pl.DataFrame) -> pl.DataFrame:
     selected = adds
     while True:
         before = (len(names), len(uids), len(keys))
-        names |= {x for x in selected.get_column("pod").to_list() if x}
-        uids |= {x for x in selected.get_column("pod_uid").to_list() if x}
+        names |= _distinct(selected.get_column("pod"))
+        uids |= _distinct(selected.get_column("pod_uid"))
         for c in ("sandbox_id", "container_id"):
-            keys |= {x for x in selected.get_column(c).to_list() if x}
+            keys |= _distinct(selected.get_column(c))
         if (len(names), len(uids), len(keys)) == before and selected is not adds:
             break
         selected = narrow.filter(
@@ -214,6 +226,11 @@ def _with_adds(frame: pl.DataFrame) -> pl.DataFrame:
     return frame if keep.all() else frame.filter(keep)
 
 
+def _distinct(column: pl.Series) -> set[str]:
+    """The non-empty values of ``column`` (each once: a Multus log's adds name a pod each)."""
+    return {x for x in column.unique().to_list() if x}
+
+
 def _unnamed_reentries(attempts: list[AttemptOrder]) -> dict[int, tuple[int, ...]]:
     """Re-entry through an old multus that names no network, across a timeline split
     (keyed by position in ``attempts``).
@@ -227,18 +244,18 @@ def _unnamed_reentries(attempts: list[AttemptOrder]) -> dict[int, tuple[int, ...
         if a.pod != b.pod or not a.rows or not b.rows:
             continue
         first, again = a.rows[0], b.rows[0]
-        secondaries = [r for r in a.rows[1:] if r.interface != first.interface]
-        t1, t2 = first.time, again.time
-        close = t1 is None or t2 is None or abs((t2 - t1).total_seconds()) <= _REENTRY_WINDOW_S
-        if (
-            secondaries
-            and close
-            and first.interface == again.interface
+        if not (
+            first.interface == again.interface
             and first.network is None
             and again.network is None
             and bool(first.ips)
             and first.ips == again.ips
         ):
+            continue  # (tested first: the secondaries are a scan of the attempt's adds)
+        t1, t2 = first.time, again.time
+        close = t1 is None or t2 is None or abs((t2 - t1).total_seconds()) <= _REENTRY_WINDOW_S
+        secondaries = [r for r in a.rows[1:] if r.interface != first.interface] if close else []
+        if secondaries:
             evidence = tuple(r.position for r in (first, *secondaries, again))
             found[i] = found[j] = evidence
     return found
@@ -265,6 +282,11 @@ def add_order(ctx: Context, shared: Timelines | None = None) -> AddOrder:
         for position, row in enumerate(rows):
             to_view[row] = position
         return _orders(shared, to_view, shared.holding(subset.get_column("_row")))
+    from multus_forensics.classify._order_frames import attempts_of
+
+    drafted = attempts_of(subset)
+    if drafted is not None:  # a netns-keyed input: the timeline's answer without a timeline
+        return _with_unnamed(drafted)
     positions = subset.get_column("_pos").to_list()
     try:
         timelines = build_timelines(subset.drop("_pos", "_row", strict=False))
@@ -299,6 +321,11 @@ def _orders(
                     reentry=anomalies.get(a.index, ()),
                 )
             )
+    return _with_unnamed(attempts)
+
+
+def _with_unnamed(attempts: list[AttemptOrder]) -> AddOrder:
+    """``attempts`` with the re-entries an old multus hides across a timeline split."""
     unnamed = _unnamed_reentries(attempts)
     return AddOrder(
         tuple(

@@ -388,6 +388,8 @@ class Context:
         self.needles = needles
         #: rule id -> the pre-filtered positions holding one of its fragments (see :meth:`prime`)
         self._marked_rules: dict[str, list[int]] = {}
+        #: whether :meth:`prime` reads both fragment lists in one pass (None: when it can)
+        self._one_pass: bool | None = None
 
     @classmethod
     def of(cls, events: Sequence[Event]) -> Context:
@@ -452,13 +454,18 @@ class Context:
         left as they are."""
         import polars as pl
 
-        values = column.to_list()
         if column.name in _OWN_TEXT or not (
             column.dtype == pl.String or column.dtype.is_temporal()
         ):
-            return values
+            return column.to_list()
         shared = self._shared
-        return [shared.setdefault(v, v) if v is not None else None for v in values]
+        n = column.len()
+        if column.null_count() == n:  # a column no row of the batch fills (a log's node...)
+            return [None] * n
+        if column.n_unique() == 1:  # one value for the batch (its file, kind, level...)
+            first = column[0]
+            return [shared.setdefault(first, first)] * n
+        return [shared.setdefault(v, v) if v is not None else None for v in column.to_list()]
 
     @cached_property
     def _texty(self) -> pl.DataFrame:
@@ -474,6 +481,34 @@ class Context:
         if rows.height <= SMALL_FRAME:
             return rows.filter(small_text_mask(rows, self.needles))
         return rows.filter(text_mask(self.needles))
+
+    @cached_property
+    def ends_raw(self) -> pl.Series:
+        """Per row of :attr:`texty`, whether its message and error end its raw record (a Multus
+        or runtime log's line): each fragment or skeleton order theirs hold, the raw record
+        holds, so a test of all three texts reads that record alone."""
+        import polars as pl
+
+        error, message, raw = (pl.col(c).fill_null("") for c in ("error", "message", "raw"))
+        inside = ((message == "") | raw.str.ends_with(message)) & (
+            (error == "") | (error == message) | raw.str.ends_with(error)
+        )
+        return self._texty.select(inside.alias("ends_raw")).to_series()
+
+    def _holding(self, needles: frozenset[str]) -> list[int]:
+        """:meth:`positions` of ``text_mask(needles)`` (``needles`` among :attr:`needles`): the
+        rows of :attr:`ends_raw` tested in their raw record alone."""
+        import polars as pl
+
+        from multus_forensics.classify.select import always, holds_any, text_mask
+
+        texty, inside = self._texty, self.ends_raw
+        raw = texty.select("_pos", "raw").filter(inside)
+        found = [
+            raw.filter(holds_any(pl.col("raw"), {*needles, *always()})).get_column("_pos"),
+            texty.filter(~inside).filter(text_mask(needles)).get_column("_pos"),
+        ]
+        return sorted(int(i) for i in pl.concat(found).to_list())
 
     @property
     def texty(self) -> pl.DataFrame:
@@ -492,7 +527,6 @@ class Context:
         import polars as pl
 
         from multus_forensics.classify.select import (
-            TEXT_COLUMNS,
             always,
             rule_clauses,
             rule_needles,
@@ -540,29 +574,14 @@ class Context:
         need = pl.DataFrame(
             sizes, schema={"rule": pl.String, "clause": pl.Int64, "size": pl.UInt32}, orient="row"
         )
-        texts = [pl.col(c).fill_null("") for c in TEXT_COLUMNS if c in self._texty.columns]
+        ci = sorted({e[0] for e in entries if not e[1]})
+        cs = sorted({e[0] for e in entries if e[1]})
+        # collected once: read by three queries below
+        rows, keys, looked = self._held(ci, cs, self._one_pass)
 
-        def held(needles: list[str], exact: bool) -> pl.Expr:
-            """Per row, the fragments of ``needles`` it holds as matched, in text order, joined:
-            rows of one shape give one string (a few dozen in a whole journal)."""
-            if not needles:
-                return pl.lit("").alias(str(exact))
-            found = pl.concat_list(
-                [
-                    t.str.extract_many(needles, ascii_case_insensitive=not exact, overlapping=True)
-                    for t in texts
-                ]
-            )
-            return found.list.join(_SET_SEP).alias(str(exact))
-
-        ci = held(sorted({e[0] for e in entries if not e[1]}), False)
-        cs = held(sorted({e[0] for e in entries if e[1]}), True)
-        rows = self._texty.select("_pos", ci, cs).lazy()  # once: read by three queries below
-        keys = ["False", "True"]
-
-        def fragments(exact: bool) -> pl.LazyFrame:
+        def fragments(key: str, exact: bool) -> pl.LazyFrame:
             """(row shape, fragment as the table keys it) for one pass's fragments."""
-            frag = pl.col(str(exact)).str.split(_SET_SEP).alias("found")
+            frag = pl.col(key).str.split(_SET_SEP).alias("found")
             shapes = rows.select(keys).unique().with_columns(frag).explode("found")
             value = pl.col("found") if exact else pl.col("found").str.to_lowercase()
             return shapes.select(*keys, value, pl.lit(exact).alias("exact"))
@@ -570,7 +589,7 @@ class Context:
         # rows holding the same fragments answer the same clauses: the join runs once per
         # distinct row shape, not once per (row, fragment) pair (millions on a busy log)
         met = (
-            pl.concat([fragments(False), fragments(True)])
+            pl.concat([fragments(key, exact) for key, exact in looked])
             .unique()
             .join(table.lazy(), on=["found", "exact"])
             .group_by(*keys, "rule", "clause")
@@ -588,6 +607,53 @@ class Context:
             own = by_rule.get(rid)
             marks[rid] = sorted({*shared, *(own.to_list() if own is not None else ())})
         self._marked_rules = marks
+
+    def _held(
+        self, ci: list[str], cs: list[str], one_pass: bool | None = None
+    ) -> tuple[pl.LazyFrame, list[str], list[tuple[str, bool]]]:
+        """Per pre-filtered row (``_pos``), the fragments it holds as matched, in text order,
+        joined: rows of one shape give one string (a few dozen in a whole journal). Returns
+        those rows, their key columns, and (key, exact) for each lookup of a key's fragments.
+
+        One case-insensitive pass finds both lists when every fragment is ASCII or caseless:
+        it yields the text as matched, so an exact fragment is one it equals, and a lowercased
+        one is an ASCII-insensitive match of a fragment (as the case-insensitive pass alone
+        would list it). A row whose message and error end its raw record (a Multus or
+        runtime log's line) is read in its raw record only: every fragment of the others is
+        one of it. ``one_pass`` forces the choice (tests compare both)."""
+        import polars as pl
+
+        def found(needles: list[str], exact: bool, texts: list[pl.Expr], key: str) -> pl.Expr:
+            if not needles:
+                return pl.lit("").alias(key)
+            held = pl.concat_list(
+                [
+                    t.str.extract_many(needles, ascii_case_insensitive=not exact, overlapping=True)
+                    for t in texts
+                ]
+            )
+            return held.list.join(_SET_SEP).alias(key)
+
+        texty = self._texty.lazy()
+        error, message, raw = (pl.col(c).fill_null("") for c in ("error", "message", "raw"))
+        every = [error, message, raw]
+        if one_pass is None:
+            one_pass = all(n.isascii() or n == n.lower() == n.upper() for n in (*ci, *cs))
+        if not one_pass:
+            rows = texty.select(
+                "_pos", found(ci, False, every, "False"), found(cs, True, every, "True")
+            )
+            keys = ["False", "True"]
+            return rows.collect().lazy(), keys, [("False", False), ("True", True)]
+        both = sorted({*ci, *cs})
+        inside = pl.lit(self.ends_raw)
+        rows = pl.concat(
+            [
+                texty.filter(inside).select("_pos", found(both, False, [raw], "k")),
+                texty.filter(~inside).select("_pos", found(both, False, every, "k")),
+            ]
+        )
+        return rows.collect().lazy(), ["k"], [("k", False), ("k", True)]
 
     def positions(self, mask: pl.Expr, needles: frozenset[str] | None = None) -> list[int]:
         """Row positions where ``mask`` holds, in input order. ``mask`` must imply one of
@@ -621,8 +687,12 @@ class Context:
 
         def compute() -> list[EventView]:
             needles = pattern_needles((pattern.pattern,))
-            mask = pl.lit(True) if needles is None else text_mask(needles)
-            rows = self.views_at(self.positions(mask, needles))
+            if needles is not None and self.needles is not None and needles <= self.needles:
+                positions = self._holding(needles)
+            else:
+                mask = pl.lit(True) if needles is None else text_mask(needles)
+                positions = self.positions(mask, needles)
+            rows = self.views_at(positions)
             return [v for v in rows if any(pattern.search(t) for t in v.texts)]
 
         found: list[EventView] = self.memo(f"marked:{pattern.pattern}", compute)

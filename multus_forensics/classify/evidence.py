@@ -8,6 +8,7 @@ click (HTML) or one flag (``--full-evidence``) away.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -56,7 +57,7 @@ def cite(
     them were most of a diagnosis's time and memory.
     """
     views: dict[int, EventView] = {i: v for i, (v, _) in seen.items() if v is not None}
-    plain: dict[int, Evidence] = {}
+    quiet_evidence: list[Evidence] = []
     pods: set[str] = set()
     nodes: set[str] = set()
     bare = sorted(i for i, (v, _) in seen.items() if v is None)
@@ -66,27 +67,39 @@ def cite(
         if quiet.height:
             pods.update(quiet.get_column("_pod").drop_nulls().unique().to_list())
             nodes.update(quiet.get_column("node").drop_nulls().unique().to_list())
-            positions = quiet.get_column("_pos").to_list()
-            fulls = quiet.get_column("_full").to_list()
-            files, lines, members = (
-                _shared(quiet.get_column(c)) for c in ("file", "line", "member")
-            )
-            for i, file, line, member, full in zip(
-                positions, files, lines, members, fulls, strict=True
-            ):
-                # no error text: no leaf to centre the window on (see evidence_of)
-                text = full if len(full) <= WINDOW_CHARS else window(full, [])
-                plain[i] = Evidence(file, line, text, seen[i][1], member, full)
+            quiet_evidence = _quiet_evidence(quiet, seen)
     for v in views.values():
         if v.pod:
             pods.add(v.pod)
         if v.event.node:
             nodes.add(v.event.node)
+    # a position without a view is a quiet row's, whose items are in position order already
+    quietly = iter(quiet_evidence)
     evidence = tuple(
-        plain[i] if i in plain else evidence_of(views[i], seen[i][1], matched.get(i))
+        evidence_of(views[i], seen[i][1], matched.get(i)) if i in views else next(quietly)
         for i in sorted(seen)
     )
     return Cited(evidence, sorted(pods), sorted(nodes))
+
+
+def _quiet_evidence(
+    quiet: pl.DataFrame, seen: Mapping[int, tuple[EventView | None, str]]
+) -> list[Evidence]:
+    """The items of rows without an error text (``_split_bare``'s frame), in its order: no
+    leaf to centre the window on (see :func:`evidence_of`), so a record longer than the
+    window shows its start, and a shorter one is its own text."""
+    import polars as pl
+
+    fulls = quiet.get_column("_full").to_list()
+    long = quiet.select(pl.arg_where(pl.col("_full").str.len_chars() > WINDOW_CHARS))
+    texts = list(fulls)
+    for k in long.to_series().to_list():
+        texts[k] = window(fulls[k], [])
+    claims = [seen[i][1] for i in quiet.get_column("_pos").to_list()]
+    files, lines, members = (_shared(quiet.get_column(c)) for c in ("file", "line", "member"))
+    return list(
+        itertools.starmap(Evidence, zip(files, lines, texts, claims, members, fulls, strict=True))
+    )
 
 
 def _split_bare(ctx: Context, bare: list[int]) -> tuple[list[int], pl.DataFrame]:
@@ -120,6 +133,8 @@ def _shared(column: pl.Series) -> list[Any]:
     item citing it, is one string)."""
     import polars as pl
 
+    if column.len() and column.n_unique() == 1:  # one file's name, or no member: one object
+        return [column[0]] * column.len()
     values = column.to_list()
     if column.dtype != pl.String:
         return values

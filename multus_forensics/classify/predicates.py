@@ -145,7 +145,7 @@ def is_reentry_add(ctx: Context, hit: Hit) -> Outcome:
 
 
 def _failing_interface(hit: Hit) -> str | None:
-    named = hit.match.groupdict().get("interface") if hit.match.re.groupindex else None
+    named = hit.match.group("interface") if "interface" in hit.match.re.groupindex else None
     return named or hit.view.interface
 
 
@@ -222,7 +222,12 @@ def nested_multus_delegate(ctx: Context, hit: Hit) -> Outcome:
 
     def compute() -> bool:
         texts = view.texts
-        if not texts.may_hold((pattern_skeleton(_NESTED.pattern),)):
+        may = _nested_possible(ctx).get(view.index)
+        if may is None:
+            may = texts.may_hold((pattern_skeleton(_NESTED.pattern),))
+        else:
+            texts.started = True  # (as the test of the view's own texts counts as reading them)
+        if not may:
             return False  # no text can name the wrapper twice: its variants are not made
         # a nested error names the wrapper twice; counting it spares the search in most texts
         return any(t.count(_NESTED_LITERAL) > 1 and _NESTED.search(t) for t in texts)
@@ -233,6 +238,38 @@ def nested_multus_delegate(ctx: Context, hit: Hit) -> Outcome:
     if found is None:
         found = known[view.index] = bool(compute())
     return found
+
+
+def _nested_possible(ctx: Context) -> dict[int, bool]:
+    """Per error row holding a catalog fragment, whether its texts' skeletons can hold the
+    nested pattern (``Texts.may_hold``), tested for all of them in one pass: the question is
+    asked for every hit of two rules, and each view's own test made a skeleton of each text."""
+
+    def compute() -> dict[int, bool]:
+        import polars as pl
+
+        from multus_forensics.classify.context import error_rows
+        from multus_forensics.classify.normalise import may_hold_expr
+
+        skeletons = (pattern_skeleton(_NESTED.pattern),)
+        rows = ctx.texty.with_columns(ctx.ends_raw).lazy().filter(error_rows())
+        error, message, raw = (pl.col(c).fill_null("") for c in ("error", "message", "raw"))
+        # a skeleton is made character by character: where the message and error end the raw
+        # record, theirs end its skeleton, and whatever they may hold, it may hold
+        inside = pl.col("ends_raw")
+        every = pl.any_horizontal(may_hold_expr(c, skeletons) for c in (error, message, raw))
+        found = pl.concat(
+            [
+                rows.filter(inside).select("_pos", may_hold_expr(raw, skeletons).alias("may")),
+                rows.filter(~inside).select("_pos", every.alias("may")),
+            ]
+        ).collect()
+        return dict(
+            zip(found.get_column("_pos").to_list(), found.get_column("may").to_list(), strict=True)
+        )
+
+    possible: dict[int, bool] = ctx.memo("nested-possible", compute)
+    return possible
 
 
 def failing_ifname_is_default(ctx: Context, hit: Hit) -> Outcome:

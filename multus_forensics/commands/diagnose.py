@@ -14,6 +14,7 @@ input yielded any event), 2 usage, 3 when a finding's severity reaches ``--fail-
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import textwrap
@@ -224,8 +225,12 @@ def _evidence_json(e: Evidence, places: dict[tuple[str, str | None], tuple[str, 
         line, where = json.dumps(e.line), _string(e.where)
     return (
         f'{{"where": {where}, "file": {file}, "member": {member}, "line": {line}, '
-        f'"text": {text}, "full_text": {full}, "claim": {_string(e.claim)}}}'
+        f'"text": {text}, "full_text": {full}, "claim": {_claim(e.claim)}}}'
     )
+
+
+#: an item's claim escaped once per distinct claim ("match", "context"...), not once per item
+_claim: Final = functools.lru_cache(maxsize=256)(_string)
 
 
 def run(args: argparse.Namespace) -> int:
