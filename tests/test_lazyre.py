@@ -4,6 +4,7 @@ classifier compiles none of them."""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import re
 import subprocess
@@ -103,3 +104,25 @@ def test_a_bad_pattern_fails_on_first_use_with_the_compilers_error() -> None:
     stand_in = lazy("(unclosed")
     with pytest.raises(re.error, match=r"missing \)"):
         stand_in.search("x")
+
+
+def test_no_module_compiles_a_pattern_at_import() -> None:
+    """A module-level ``re.compile``/``regex.compile`` (also inside a module-level tuple or
+    comprehension) would be paid by every command again: they go through :func:`lazy`."""
+    root = Path(multus_forensics.__file__).parent
+    eager = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for statement in tree.body:
+            if not isinstance(statement, ast.Assign | ast.AnnAssign) or statement.value is None:
+                continue
+            for node in ast.walk(statement.value):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "compile"
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id in ("re", "regex")
+                ):
+                    eager.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert eager == []
