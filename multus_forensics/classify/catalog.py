@@ -84,6 +84,10 @@ OPS: Final[tuple[str, ...]] = ("any", "add", "del")
 
 #: shortest prefix of a decisive pattern that a truncated text may match (``partial = true``)
 MIN_PARTIAL: Final = 30
+#: a pattern that matches a text's substring alike wherever that substring stands: literal
+#: characters, classes without negation, ``\w\d\s`` and their negations, escaped punctuation,
+#: plain groups; no anchor, boundary, look-around or inline flag
+_CONTEXT_FREE: Final = regex.compile(r"(?:[^\\^$(]|\\[wdsWDS]|\\[^A-Za-z0-9]|\((?!\?))*")
 #: what a paste shows where it was cut
 _CUT_MARKS: Final = ("...", "…", "[truncated]", "(truncated)")
 
@@ -332,6 +336,14 @@ class Rule:
             return None
         return tuple(pattern_skeleton(p) for p in (*self.pattern_texts, *self.partial_texts))
 
+    @cached_property
+    def _decisive_anywhere(self) -> bool:
+        """Whether a decisive match inside a partial match is one inside the whole text: true
+        for a packaged rule whose ``partial`` patterns see no context (no anchor, boundary,
+        look-around, flag or letter escape but ``\\w\\d\\s``), so that searching the text
+        for one can refuse it first. (A user rule's every search counts against its budget.)"""
+        return not self.user and all(_CONTEXT_FREE.fullmatch(p) for p in self.partial_texts)
+
     def compiled(self) -> Rule:
         """This rule with every pattern compiled (a :class:`RuleError` names a bad one)."""
         _ = self.patterns, self.exclude, self.partial
@@ -384,6 +396,8 @@ class Rule:
         lowered = body.lower() if body.isascii() else None
         if not any(_may_match(d, body, lowered) for d in self.partial):
             return None
+        if self._decisive_anywhere and not any(d.search(body) for d in self.partial):
+            return None  # (one search for the decisive fragment spares the partial search)
         for pattern in self.patterns:
             try:
                 m = pattern.search(

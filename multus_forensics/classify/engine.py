@@ -304,33 +304,42 @@ def _layered_hits(rule: Rule, ctx: Context, pool: list[EventView]) -> list[Hit]:
     return hits
 
 
-def _adjusted(hit: Hit, ctx: Context) -> tuple[float, list[str], list[list[EventView] | Rows]]:
-    """Per-hit confidence from the rule's base and its raise/lower conditions, and the lists of
+def _adjusted(hit: Hit, ctx: Context) -> tuple[tuple[bool, ...], list[list[EventView] | Rows]]:
+    """Which of the rule's raise then lower conditions hold for the hit, and the lists of
     events the conditions point at (often one list shared by every hit: see :func:`_score`)."""
     rule = hit.rule
-    conf, reasons = rule.confidence, [f"base {rule.confidence:.2f} ({rule.id})"]
     extra: list[list[EventView] | Rows] = []
     for name in rule.requires:  # what a required condition points at is evidence too
         outcome = PREDICATES[name](ctx, hit)
         if isinstance(outcome, list | Rows):
             extra.append(outcome)
-    for sign, adjusts in ((1, rule.raises), (-1, rule.lowers)):
-        for adj in adjusts:
-            if adj.predicate is not None:
-                outcome = PREDICATES[adj.predicate](ctx, hit)
-                if isinstance(outcome, list | Rows):
-                    extra.append(outcome)
-            else:
-                assert adj.pattern is not None
-                texts = hit.view.texts
-                # (a user rule's every search counts against its budget: none is skipped)
-                outcome = (
-                    rule.user or texts.may_hold((pattern_skeleton(adj.pattern.pattern),))
-                ) and any(rule.holds(adj.pattern, t) for t in texts)
-            if outcome:
-                conf += sign * adj.by
-                reasons.append(f"{'+' if sign > 0 else '-'}{adj.by:.2f} {adj.why}")
-    return conf, reasons, extra
+    held: list[bool] = []
+    for adj in (*rule.raises, *rule.lowers):
+        if adj.predicate is not None:
+            outcome = PREDICATES[adj.predicate](ctx, hit)
+            if isinstance(outcome, list | Rows):
+                extra.append(outcome)
+        else:
+            assert adj.pattern is not None
+            texts = hit.view.texts
+            # (a user rule's every search counts against its budget: none is skipped)
+            outcome = (
+                rule.user or texts.may_hold((pattern_skeleton(adj.pattern.pattern),))
+            ) and any(rule.holds(adj.pattern, t) for t in texts)
+        held.append(bool(outcome))
+    return tuple(held), extra
+
+
+def _confidence(rule: Rule, held: tuple[bool, ...]) -> tuple[float, list[str]]:
+    """The rule's base plus the raise and minus the lower conditions that hold (``held``, as
+    :func:`_adjusted` gives them), and why: once per distinct combination, not per hit."""
+    conf, reasons = rule.confidence, [f"base {rule.confidence:.2f} ({rule.id})"]
+    signed = [(1, adj) for adj in rule.raises] + [(-1, adj) for adj in rule.lowers]
+    for (sign, adj), holds in zip(signed, held, strict=True):
+        if holds:
+            conf += sign * adj.by
+            reasons.append(f"{'+' if sign > 0 else '-'}{adj.by:.2f} {adj.why}")
+    return conf, reasons
 
 
 def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], dict[int, EventView | None]]:
@@ -340,8 +349,10 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], dict[int, E
     #: lists already merged, kept alive so that their ids stay theirs: a predicate whose answer
     #: is the same for every hit returns one list, merged once rather than once per hit
     merged: dict[int, list[EventView] | Rows] = {}
+    #: confidence and reasons per combination of conditions held (a few for thousands of hits)
+    scored: dict[tuple[bool, ...], tuple[float, list[str]]] = {}
     for hit in hits:
-        conf, reasons, extra = _adjusted(hit, ctx)
+        held, extra = _adjusted(hit, ctx)
         for part in extra:
             if id(part) in merged:
                 continue
@@ -353,8 +364,11 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], dict[int, E
             for v in part:  # views are shared: the same context row is listed by many hits
                 if extra_all.get(v.index) is None:
                     extra_all[v.index] = v
-        if best is None or conf > best[0]:
-            best = (conf, reasons)
+        found = scored.get(held)
+        if found is None:
+            found = scored[held] = _confidence(hit.rule, held)
+        if best is None or found[0] > best[0]:
+            best = found
     assert best is not None
     conf, reasons = best[0], list(best[1])
     sources = {(h.view.event.file, h.view.event.source, h.view.event.format) for h in hits}
@@ -371,11 +385,32 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], dict[int, E
     if all(h.view.event.format == FALLBACK_FORMAT for h in hits):
         conf -= UNRECOGNISED_PENALTY
         reasons.append(f"-{UNRECOGNISED_PENALTY:.2f} input format not recognised (raw lines)")
-    conf = transit_adjust(conf, reasons, hits)
+    conf = transit_adjust(conf, reasons, hits, _noting(ctx, hits))
     if ctx.size == 1 and len(hits) == 1:
         conf -= SINGLE_LINE_PENALTY
         reasons.append(f"-{SINGLE_LINE_PENALTY:.2f} a single pasted line, no context")
     return round(min(CEILING, max(FLOOR, conf)), 2), reasons, extra_all
+
+
+def _noting(ctx: Context, hits: list[Hit]) -> dict[str, list[Hit]] | None:
+    """Per transit note, the hits whose texts could give it (:func:`normalise.may_note_expr`),
+    for many hits in one pass over their rows; None below :data:`VECTOR_POOL` hits."""
+    import polars as pl
+
+    from multus_forensics.classify.normalise import NOTES, may_note_expr
+
+    if len(hits) < VECTOR_POOL:
+        return None
+    notes = sorted(NOTES)
+    rows = ctx.frame.select("error", "message", "raw")[pl.Series([h.view.index for h in hits])]
+    flags = rows.select(
+        pl.any_horizontal(may_note_expr(pl.col(c), note) for c in rows.columns).alias(note)
+        for note in notes
+    )
+    return {
+        note: [h for h, flag in zip(hits, flags.get_column(note), strict=True) if flag]
+        for note in notes
+    }
 
 
 #: names a summary spells out per kind (pods, networks...); the finding's fields list them all

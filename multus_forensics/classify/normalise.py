@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, AnyStr, Final
 
@@ -49,8 +49,6 @@ _BACKTICKS: Final = regex.compile(r"`{1,3}")
 #: a terminal's hard wrap: newline plus indentation or a TUI border, inside a record
 _WRAP: Final = regex.compile(r"[ \t]*[│|]?[ \t]*\n[ \t]*[│|]?[ \t]*")
 _SHOUTING: Final = re.compile(r"[A-Z]{4,}")
-#: a word (as ``str.split`` cuts them: ``\s`` is ``str.isspace``) starting with A-Z
-_UPPER_WORD: Final = re.compile(r"(?<!\S)[A-Z]")
 #: the first letter of a wrapped error segment, when a lower-case letter follows (not acronyms)
 _SEGMENT_START: Final = re.compile(r"(: )([A-Z])(?=[a-z])")
 
@@ -155,6 +153,24 @@ def may_note(text: str, notes: frozenset[str]) -> bool:
     )
 
 
+def may_note_expr(text: pl.Expr, note: str) -> pl.Expr:
+    """Per row, whether :func:`normalise` of ``text`` could give ``note``: :func:`may_note`
+    for many rows in one pass (an emphasis ``_`` after no ``[A-Za-z0-9_/.-]`` character)."""
+    text = text.fill_null("")
+    if note == ESCAPING:
+        return text.str.contains("\\", literal=True)
+    if note == WRAPS:
+        return text.str.contains("\n", literal=True)
+    if note != MARKDOWN:
+        raise ValueError(f"not a normalisation note: {note!r}")
+    return (
+        text.str.contains("**", literal=True)
+        | text.str.contains("`", literal=True)
+        | (text.str.contains("_", literal=True) & text.str.contains("\\n", literal=True))
+        | text.str.contains(r"(?:^|[^A-Za-z0-9_/.\-])_")
+    )
+
+
 def casefold_variants(text: str) -> tuple[str, ...]:
     """The text in the cases upstream prints it, when case was visibly changed (else empty).
 
@@ -166,10 +182,12 @@ def casefold_variants(text: str) -> tuple[str, ...]:
     words = text.split()
     n = len(words)
     if n >= 3:
-        if _SHOUTING.search(text) and sum(1 for w in words if w.isupper() and len(w) > 1) * 2 > n:
+        # (the word counts first: a Python pass over the words costs less than the patterns'
+        # scan of every character, and most texts fail them)
+        if sum(1 for w in words if w.isupper() and len(w) > 1) * 2 > n and _SHOUTING.search(text):
             return (text.lower(),)
         # in ASCII text a title-cased word starts with A-Z: too few such words, no count needed
-        few = text.isascii() and len(_UPPER_WORD.findall(text)) * 2 <= n
+        few = text.isascii() and sum(1 for w in words if "A" <= w[0] <= "Z") * 2 <= n
         if not few and sum(1 for w in words if w[:1].isupper() and w[1:].islower()) * 2 > n:
             return (text.lower(),)
     inner = (
@@ -262,15 +280,30 @@ def holds_in_order(skel: AnyStr, fragments: Sequence[Sequence[AnyStr]]) -> bool:
 PARTIAL_PENALTY: Final = 0.05
 
 
-def transit_adjust(conf: float, reasons: list[str], hits: Sequence[Hit]) -> float:
-    """Say what transit damage the hits were read through; a truncated-only match costs a little."""
+def transit_adjust(
+    conf: float,
+    reasons: list[str],
+    hits: Sequence[Hit],
+    noting: Mapping[str, Sequence[Hit]] | None = None,
+) -> float:
+    """Say what transit damage the hits were read through; a truncated-only match costs a little.
+
+    The notes are those of every hit's texts, read; ``noting`` (per note, the hits whose texts
+    could give it, as :func:`may_note_expr` tells) spares asking the others."""
     found: set[str] = set()
-    for h in hits:  # (a view that can add no missing note is not normalised)
-        missing = NOTES - found
-        if not missing:
-            break
-        if h.view.may_note(missing):
-            found.update(h.view.normalised)
+    if noting is None:
+        for h in hits:  # (a view that can add no missing note is not normalised)
+            missing = NOTES - found
+            if not missing:
+                break
+            if h.view.may_note(missing):
+                found.update(h.view.normalised)
+    else:
+        for note in sorted(NOTES):
+            for h in noting.get(note, ()):
+                if note in found:
+                    break
+                found.update(h.view.normalised)
     notes = sorted(found)
     reasons.extend(f"text normalised: {n}" for n in notes)
     if hits and all(getattr(h.match, "partial", False) for h in hits):
