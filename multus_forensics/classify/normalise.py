@@ -234,16 +234,24 @@ def pattern_skeleton(pattern: str) -> Skeleton:
     )
 
 
+#: what :func:`skeleton` deletes, as a Rust-regex class that may stand between two characters
+_DELETED_RUN: Final = r"[\\*_`\n| \t]*"
+
+
 def _literal(fragment: bytes) -> str:
-    """``fragment`` as a Rust-regex literal (every non-alphanumeric byte as ``\\xHH``)."""
-    return "".join(chr(b) if chr(b).isalnum() else f"\\x{b:02x}" for b in fragment)
+    """``fragment`` as a Rust-regex literal (every non-alphanumeric byte as ``\\xHH``) that
+    also matches it with characters :func:`skeleton` deletes between its characters."""
+    return _DELETED_RUN.join(chr(b) if chr(b).isalnum() else f"\\x{b:02x}" for b in fragment)
 
 
 def may_hold_expr(text: pl.Expr, skeletons: Sequence[Skeleton]) -> pl.Expr:
     """Per row, whether ``text`` could hold a match of one of these pattern skeletons: as
     :func:`skeleton` then :func:`holds_in_order` of each, for many rows in one pass (an empty
-    text holds none; a text without a skeleton may hold any). A regex ``A.*?B`` matches
-    exactly when one fragment of each set occurs in order without overlap."""
+    text holds none; a text without a skeleton may hold any). One regex over the text itself,
+    ``A.*?B`` with deletable characters allowed inside each fragment and case ignored, matches
+    exactly when the lowered text without them holds one fragment of each set in order without
+    overlap (the lowered copy and the deletion were most of the cost). Case folding beyond
+    ASCII (``K`` for Kelvin, ``ſ``) only reaches non-ASCII texts, which may hold any."""
     import polars as pl
 
     orders = [
@@ -251,11 +259,10 @@ def may_hold_expr(text: pl.Expr, skeletons: Sequence[Skeleton]) -> pl.Expr:
         for skel in skeletons
     ]
     text = text.fill_null("")
-    skel = text.str.to_lowercase().str.replace_all(r"[\\*_`\n| \t]", "")
-    held = pl.lit(False)
-    for order in orders:
-        held = held | skel.str.contains(order)
-    unknown = text.str.contains(r"[^\x00-\x7f]") | text.str.contains("\\n", literal=True)
+    held = text.str.contains("(?i)(?:" + "|".join(orders) + ")") if orders else pl.lit(False)
+    unknown = (text.str.len_bytes() != text.str.len_chars()) | text.str.contains(
+        "\\n", literal=True
+    )
     return (text != "") & (unknown | held)
 
 
