@@ -136,3 +136,57 @@ def test_a_rule_skips_an_events_texts_only_when_none_of_them_can_match(
     own, view = rules[example[0]], _view(text, "", "")
     if any(own.first_match(t) for t in view.texts):
         assert view.texts.may_hold(own.skeletons)
+
+
+def test_a_pool_whose_first_texts_mostly_miss_gives_each_views_first_matching_text() -> None:
+    """Past a sample whose first texts mostly miss, the views' texts are tested at once: the
+    hits are still each view's first matching text (read one view at a time, the reference),
+    and every view's texts count as read."""
+    from multus_forensics.classify.catalog import load_catalog
+    from multus_forensics.classify.context import Context
+    from multus_forensics.classify.engine import VECTOR_POOL, _any_layer_hits
+
+    rule = load_catalog().by_id("MASTER-MISSING")
+    example = rule.examples[0]
+    kinds = [
+        ("failed to set up pod: timed out", "I0311 unrelated"),  # no text can match
+        ("failed to set up pod: " + "x" * 40, 'err="' + example.replace('"', '\\"') + '"'),
+        (example, example),  # the first text matches
+        ("failed: " + example.upper(), "I0311 unrelated"),  # texts that may hold, none does
+    ]
+    layout = [0] * (VECTOR_POOL + 40) + [1, 2, 3, 0] * 60
+    events = [
+        Event(
+            None,
+            kind="cni:error",
+            level="error",
+            message="CreatePodSandbox failed",
+            error=kinds[k][0],
+            raw=kinds[k][1],
+            line=i,
+        )
+        for i, k in enumerate(layout)
+    ]
+
+    def hits() -> tuple[list[tuple[int, str, tuple[int, int]]], list[bool]]:
+        ctx = Context.of(events)
+        pool = ctx.views
+        found = _any_layer_hits(rule, ctx, pool)
+        return [(h.view.index, h.match.string, h.match.span()) for h in found], [
+            v.texts.started for v in pool
+        ]
+
+    got, started = hits()
+    want = []
+    for i, e in enumerate(events):
+        view = _view(e.error or "", e.message, e.raw)
+        for text in view.texts:
+            m = rule.first_match(text)
+            if m is not None:
+                want.append((i, m.string, m.span()))
+                break
+    assert got == want
+    # (the reference matches the later texts of the second kind and the first of the third)
+    assert sorted({layout[i] for i, _, _ in got}) == [1, 2]
+    assert len(got) == 120
+    assert all(started)

@@ -213,7 +213,9 @@ def _matcher(rule: Rule, ctx: Context) -> Callable[[str], regex.Match[str] | Non
 def _any_layer_hits(rule: Rule, ctx: Context, pool: list[EventView]) -> list[Hit]:
     """Each view's first text matching ``rule``, its texts tried in order: the first (the
     error as logged, where most matches are) of every view, then the others of the views
-    whose texts' skeletons can hold a match (tested for all of them at once). A user rule
+    whose texts' skeletons can hold a match (tested for all of them at once). When most first
+    texts of a sample miss (a rule whose literals many rows hold but whose pattern few match),
+    every other view's texts are tested at once before its first text is matched. A user rule
     (no skeletons: every text may match) tries each view's texts in turn."""
     match = _matcher(rule, ctx)
     found: dict[int, regex.Match[str]] = {}
@@ -227,28 +229,46 @@ def _any_layer_hits(rule: Rule, ctx: Context, pool: list[EventView]) -> list[Hit
                     found[k] = m
                     break
         return [Hit(rule, pool[k], found[k]) for k in sorted(found)]
-    rest: list[int] = []
-    for k, v in enumerate(pool):
-        if rule.op != "any" and v.op != rule.op:
-            continue
-        first = v.texts.first()
-        if first is None:
-            continue
-        m = match(first)
-        if m is not None:
-            found[k] = m
-        else:
-            rest.append(k)
+    eligible = [k for k, v in enumerate(pool) if rule.op == "any" or v.op == rule.op]
+    # the first texts of a sample first; when most of them miss, the texts of the other views
+    # are tested at once, and a view none of whose texts can hold a match is not matched at all
+    sample, later = eligible[:VECTOR_POOL], eligible[VECTOR_POOL:]
+    rest = _first_texts(pool, sample, match, found)
+    if later and len(found) * 2 < len(sample):
+        may = _may_hold(rule, ctx, [pool[k] for k in later])
+        can = [k for k, yes in zip(later, may, strict=True) if yes]
+        missed = _first_texts(pool, can, match, found)  # (their other texts can hold one)
+    else:
+        rest += _first_texts(pool, later, match, found)
+        missed = []
     held = _may_hold(rule, ctx, [pool[k] for k in rest])
-    for k, may in zip(rest, held, strict=True):
-        if not may:
-            continue
+    for k in sorted([*missed, *(k for k, yes in zip(rest, held, strict=True) if yes)]):
         for text in pool[k].texts.after_first():
             m = match(text)
             if m is not None:
                 found[k] = m
                 break
     return [Hit(rule, pool[k], found[k]) for k in sorted(found)]
+
+
+def _first_texts(
+    pool: list[EventView],
+    ks: list[int],
+    match: Callable[[str], regex.Match[str] | None],
+    found: dict[int, regex.Match[str]],
+) -> list[int]:
+    """Match the first text of each view at ``ks`` into ``found``; the views it missed."""
+    missed: list[int] = []
+    for k in ks:
+        first = pool[k].texts.first()
+        if first is None:
+            continue
+        m = match(first)
+        if m is not None:
+            found[k] = m
+        else:
+            missed.append(k)
+    return missed
 
 
 def _layer_texts(rule: Rule, view: EventView) -> Iterable[str]:
