@@ -190,3 +190,44 @@ def test_a_pool_whose_first_texts_mostly_miss_gives_each_views_first_matching_te
     assert sorted({layout[i] for i, _, _ in got}) == [1, 2]
     assert len(got) == 120
     assert all(started)
+
+
+def test_skeleton_tests_answered_for_many_hits_at_once_are_each_texts_answer() -> None:
+    """The engine answers a predicate's skeleton test for a rule's hits in one pass: each
+    answer is the texts' own, and the texts do not count as read until a reader asks."""
+    import regex
+
+    from multus_forensics.classify.catalog import load_catalog
+    from multus_forensics.classify.context import Context
+    from multus_forensics.classify.engine import SKELETON_TESTS, VECTOR_POOL, _prime_holds
+    from multus_forensics.classify.normalise import pattern_skeleton
+    from multus_forensics.classify.predicates import Hit
+
+    rule = load_catalog().by_id("SELFDEL-IFNAME")
+    one = 'error adding container to network "a": [ns/p:a]: error adding container to network "b"'
+    texts = [
+        "validateIfName: interface name net1 already exists",
+        one,
+        one.replace("error adding", "error\n  adding"),
+        one.replace(" ", "_"),
+        "é " + one,
+        "",
+    ]
+    events = [
+        Event(None, kind="cni:error", level="error", message="m", error=texts[i % len(texts)],
+              raw=texts[(i + 1) % len(texts)], line=i)
+        for i in range(VECTOR_POOL + 50)
+    ]  # fmt: skip
+    ctx = Context.of(events)
+    match = regex.search("x", "x")
+    assert match is not None
+    hits = [Hit(rule, v, match) for v in ctx.views]
+    skeletons = (pattern_skeleton(SKELETON_TESTS["nested_multus_delegate"]),)
+    _prime_holds(rule, ctx, hits)
+    assert all(h.view.texts.primed(skeletons) for h in hits)
+    assert not any(h.view.texts.started for h in hits)
+    got = [h.view.texts.may_hold(skeletons) for h in hits]
+    fresh = Context.of(events)
+    assert got == [v.texts.may_hold(skeletons) for v in fresh.views]
+    assert True in got
+    assert False in got

@@ -337,6 +337,11 @@ class Rule:
         return tuple(pattern_skeleton(p) for p in (*self.pattern_texts, *self.partial_texts))
 
     @cached_property
+    def adjustments(self) -> tuple[Adjust, ...]:
+        """:attr:`raises` then :attr:`lowers`, in the order they are applied."""
+        return (*self.raises, *self.lowers)
+
+    @cached_property
     def _decisive_anywhere(self) -> bool:
         """Whether a decisive match inside a partial match is one inside the whole text: true
         for a packaged rule whose ``partial`` patterns see no context (no anchor, boundary,

@@ -24,8 +24,8 @@ from multus_forensics.classify.differential import differentiate
 from multus_forensics.classify.evidence import cite
 from multus_forensics.classify.fallback import FALLBACK_FORMAT, unrecognised_events
 from multus_forensics.classify.findings import Diagnosis, Finding
-from multus_forensics.classify.normalise import pattern_skeleton, transit_adjust
-from multus_forensics.classify.predicates import PREDICATES, Hit, Rows
+from multus_forensics.classify.normalise import Skeleton, pattern_skeleton, transit_adjust
+from multus_forensics.classify.predicates import NESTED_PATTERN, PREDICATES, Hit, Rows
 from multus_forensics.gcpause import gc_paused
 from multus_forensics.model import Event, events_to_frame
 
@@ -184,18 +184,44 @@ VECTOR_POOL: Final = 256
 def _may_hold(rule: Rule, ctx: Context, views: list[EventView]) -> list[bool]:
     """Per view, :meth:`Texts.may_hold` of the rule's skeletons: for many views in one pass
     over their rows (each view's own test below :data:`VECTOR_POOL`)."""
-    import polars as pl
-
-    from multus_forensics.classify.normalise import may_hold_expr
-
     skeletons = rule.skeletons
     if skeletons is None or len(views) < VECTOR_POOL:
         return [v.texts.may_hold(skeletons) for v in views]
     for v in views:  # (as the test of each view would: its texts count as read)
         v.texts.started = True
+    return _holds_at(ctx, views, skeletons)
+
+
+def _holds_at(ctx: Context, views: list[EventView], skeletons: Sequence[Skeleton]) -> list[bool]:
+    """Per view, whether its texts may hold a match of one of ``skeletons``, as
+    :meth:`Texts.may_hold` answers, for all of them in one pass over their rows."""
+    import polars as pl
+
+    from multus_forensics.classify.normalise import may_hold_expr
+
     rows = ctx.frame.select("error", "message", "raw")[pl.Series([v.index for v in views])]
     held = pl.any_horizontal(may_hold_expr(pl.col(c), skeletons) for c in rows.columns)
     return rows.select(held).to_series().to_list()
+
+
+#: predicates that test a hit's texts against a pattern's skeleton (``Texts.may_hold``), and
+#: that pattern: the engine answers the test for many hits at once before scoring them
+SKELETON_TESTS: Final = {"nested_multus_delegate": NESTED_PATTERN}
+
+
+def _prime_holds(rule: Rule, ctx: Context, hits: list[Hit]) -> None:
+    """Answer the skeleton test of the one predicate of ``rule`` that makes one (see
+    :data:`SKELETON_TESTS`) for every hit at once, from :data:`VECTOR_POOL` hits on."""
+    named = {*rule.requires, *rule.forbids, *(a.predicate for a in rule.adjustments)}
+    patterns = {SKELETON_TESTS[n] for n in named if n in SKELETON_TESTS}
+    if len(hits) < VECTOR_POOL or len(patterns) != 1:
+        return
+    skeletons = (pattern_skeleton(patterns.pop()),)
+    views = list({id(h.view): h.view for h in hits if not h.view.texts.primed(skeletons)}.values())
+    if len(views) < VECTOR_POOL:
+        return
+    for v, held in zip(views, _holds_at(ctx, views, skeletons), strict=True):
+        v.texts.prime_hold(skeletons, held)
 
 
 def _matcher(rule: Rule, ctx: Context) -> Callable[[str], regex.Match[str] | None]:
@@ -324,6 +350,10 @@ def _layered_hits(rule: Rule, ctx: Context, pool: list[EventView]) -> list[Hit]:
     return hits
 
 
+#: what a predicate answers when it cites rows (a tuple: ``list | Rows`` made a union per call)
+_CITING: Final = (list, Rows)
+
+
 def _adjusted(hit: Hit, ctx: Context) -> tuple[tuple[bool, ...], list[list[EventView] | Rows]]:
     """Which of the rule's raise then lower conditions hold for the hit, and the lists of
     events the conditions point at (often one list shared by every hit: see :func:`_score`)."""
@@ -331,13 +361,13 @@ def _adjusted(hit: Hit, ctx: Context) -> tuple[tuple[bool, ...], list[list[Event
     extra: list[list[EventView] | Rows] = []
     for name in rule.requires:  # what a required condition points at is evidence too
         outcome = PREDICATES[name](ctx, hit)
-        if isinstance(outcome, list | Rows):
+        if isinstance(outcome, _CITING):
             extra.append(outcome)
     held: list[bool] = []
-    for adj in (*rule.raises, *rule.lowers):
+    for adj in rule.adjustments:
         if adj.predicate is not None:
             outcome = PREDICATES[adj.predicate](ctx, hit)
-            if isinstance(outcome, list | Rows):
+            if isinstance(outcome, _CITING):
                 extra.append(outcome)
         else:
             assert adj.pattern is not None
@@ -354,8 +384,8 @@ def _confidence(rule: Rule, held: tuple[bool, ...]) -> tuple[float, list[str]]:
     """The rule's base plus the raise and minus the lower conditions that hold (``held``, as
     :func:`_adjusted` gives them), and why: once per distinct combination, not per hit."""
     conf, reasons = rule.confidence, [f"base {rule.confidence:.2f} ({rule.id})"]
-    signed = [(1, adj) for adj in rule.raises] + [(-1, adj) for adj in rule.lowers]
-    for (sign, adj), holds in zip(signed, held, strict=True):
+    signs = [1] * len(rule.raises) + [-1] * len(rule.lowers)
+    for sign, adj, holds in zip(signs, rule.adjustments, held, strict=True):
         if holds:
             conf += sign * adj.by
             reasons.append(f"{'+' if sign > 0 else '-'}{adj.by:.2f} {adj.why}")
@@ -371,6 +401,7 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], dict[int, E
     merged: dict[int, list[EventView] | Rows] = {}
     #: confidence and reasons per combination of conditions held (a few for thousands of hits)
     scored: dict[tuple[bool, ...], tuple[float, list[str]]] = {}
+    _prime_holds(hits[0].rule, ctx, hits)
     for hit in hits:
         held, extra = _adjusted(hit, ctx)
         for part in extra:
