@@ -171,6 +171,15 @@ def may_note_expr(text: pl.Expr, note: str) -> pl.Expr:
     )
 
 
+_CAPITALS: Final = string.ascii_uppercase.encode()
+
+
+def _capitals(text: str) -> int:
+    """How many A-Z characters an ASCII ``text`` holds."""
+    raw = text.encode("ascii")
+    return len(raw) - len(raw.translate(None, _CAPITALS))
+
+
 def casefold_variants(text: str) -> tuple[str, ...]:
     """The text in the cases upstream prints it, when case was visibly changed (else empty).
 
@@ -181,7 +190,9 @@ def casefold_variants(text: str) -> tuple[str, ...]:
     """
     words = text.split()
     n = len(words)
-    if n >= 3:
+    # a shouted or title-cased word holds a capital: an ASCII text with too few capitals for
+    # either count (a whole log line, most of the texts) is counted by two C passes
+    if n >= 3 and not (text.isascii() and _capitals(text) * 2 <= n):
         # (the word counts first: a Python pass over the words costs less than the patterns'
         # scan of every character, and most texts fail them)
         if sum(1 for w in words if w.isupper() and len(w) > 1) * 2 > n and _SHOUTING.search(text):
