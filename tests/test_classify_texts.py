@@ -231,3 +231,35 @@ def test_skeleton_tests_answered_for_many_hits_at_once_are_each_texts_answer() -
     assert got == [v.texts.may_hold(skeletons) for v in fresh.views]
     assert True in got
     assert False in got
+
+
+def test_rules_matching_alike_share_their_matches_and_user_rules_keep_their_own() -> None:
+    """Packaged rules with one matching definition match each text once between them (the
+    second reads the first's matches, and gets what matching itself would give); a user
+    rule's searches stay its own, since they spend its budget."""
+    from dataclasses import replace
+
+    from multus_forensics.classify.catalog import load_catalog
+    from multus_forensics.classify.context import Context
+    from multus_forensics.classify.engine import _any_layer_hits, _matcher
+
+    catalog = load_catalog()
+    one, other = catalog.by_id("SELFDEL-IFNAME"), catalog.by_id("DUP-IFNAME-VALIDATE")
+    assert one.matching == other.matching
+    text = one.examples[0]
+    events = [Event(None, kind="cni:error", level="error", error=text, raw=text, line=i)
+              for i in range(3)]  # fmt: skip
+    ctx = Context.of(events)
+    first = _any_layer_hits(one, ctx, ctx.views)
+    seen = ctx.cache[f"matches:{one.matching!r}"]
+    assert set(seen) == {text}
+    second = _any_layer_hits(other, ctx, ctx.views)
+    assert [h.match for h in second] == [h.match for h in first]
+    alone = Context.of(events)
+    assert [(h.view.index, h.match.span()) for h in second] == [
+        (h.view.index, h.match.span()) for h in _any_layer_hits(other, alone, alone.views)
+    ]
+    user_one, user_other = replace(one, user=True), replace(other, user=True)
+    _matcher(user_one, ctx)(text)
+    _matcher(user_other, ctx)(text)
+    assert ctx.cache[f"matches:{user_one.id}"] is not ctx.cache[f"matches:{user_other.id}"]

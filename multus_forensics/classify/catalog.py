@@ -336,6 +336,11 @@ class Rule:
             return None
         return tuple(pattern_skeleton(p) for p in (*self.pattern_texts, *self.partial_texts))
 
+    @property
+    def matching(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """What :meth:`first_match` answers by: patterns, exclusions and partial fragments."""
+        return self.pattern_texts, self.exclude_texts, self.partial_texts
+
     @cached_property
     def adjustments(self) -> tuple[Adjust, ...]:
         """:attr:`raises` then :attr:`lowers`, in the order they are applied."""

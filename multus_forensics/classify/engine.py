@@ -225,8 +225,12 @@ def _prime_holds(rule: Rule, ctx: Context, hits: list[Hit]) -> None:
 
 
 def _matcher(rule: Rule, ctx: Context) -> Callable[[str], regex.Match[str] | None]:
-    """``rule.first_match``, each distinct text matched once per rule and diagnosis."""
-    matches: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
+    """``rule.first_match``, each distinct text matched once per diagnosis and matching
+    definition: packaged rules that differ only in what a match means (same patterns,
+    exclusions and partial fragments, e.g. self-delegation and a duplicate request on one
+    "already exists") share their matches; a user rule's own (its searches spend its budget)."""
+    key = f"matches:{rule.id}" if rule.user else f"matches:{rule.matching!r}"
+    matches: dict[str, regex.Match[str] | None] = ctx.memo(key, dict)
 
     def match(text: str) -> regex.Match[str] | None:
         if text not in matches:
