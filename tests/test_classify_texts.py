@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -263,3 +264,33 @@ def test_rules_matching_alike_share_their_matches_and_user_rules_keep_their_own(
     _matcher(user_one, ctx)(text)
     _matcher(user_other, ctx)(text)
     assert ctx.cache[f"matches:{user_one.id}"] is not ctx.cache[f"matches:{user_other.id}"]
+
+
+def test_the_fragment_pretest_is_dropped_once_most_of_a_sample_matched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from multus_forensics.classify.catalog import Rule, load_catalog
+    from multus_forensics.classify.context import Context
+    from multus_forensics.classify.engine import PRETEST_SAMPLE, _matcher
+
+    asked: list[bool] = []
+    plain = Rule.first_match
+
+    def first_match(self: Rule, text: str, *, pretest: bool = True) -> object:
+        asked.append(pretest)
+        return plain(self, text, pretest=pretest)
+
+    monkeypatch.setattr(Rule, "first_match", first_match)
+    rule = load_catalog().by_id("SELFDEL-IFNAME")
+    match = _matcher(rule, Context.of([]))
+    n = PRETEST_SAMPLE + 20
+    found = [
+        match(f"validateIfName: interface name net{i % 9} already exists ({i})") for i in range(n)
+    ]
+    assert all(found)
+    assert asked == [True] * PRETEST_SAMPLE + [False] * 20
+    # a rule whose sample mostly missed keeps it
+    asked.clear()
+    match = _matcher(load_catalog().by_id("MASTER-MISSING"), Context.of([]))
+    assert not any(match(f"unrelated text {i}") for i in range(n))
+    assert asked == [True] * n

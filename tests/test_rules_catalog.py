@@ -338,3 +338,16 @@ explanation = "x"
 """
     (rule,) = load_rules_text(text, "test.toml", user=False)
     assert not rule._decisive_anywhere
+
+
+def test_matching_without_the_fragment_pretest_gives_the_same_match() -> None:
+    texts = _cut_texts()
+    matched = 0
+    for rule in load_catalog(()).rules:
+        for text in texts:
+            got, want = rule.first_match(text, pretest=False), rule.first_match(text)
+            assert (got and (got.span(), got.group(), bool(got.partial))) == (
+                want and (want.span(), want.group(), bool(want.partial))
+            ), (rule.id, text)
+            matched += want is not None
+    assert matched > 0

@@ -383,15 +383,17 @@ class Rule:
         """The explanation with its ``{name}`` fields filled from ``values`` (and nothing else)."""
         return _SafeFill().vformat(" ".join(self.explanation.split()), (), dict(values))
 
-    def first_match(self, text: str) -> regex.Match[str] | None:
+    def first_match(self, text: str, *, pretest: bool = True) -> regex.Match[str] | None:
         """The first pattern match in ``text`` unless an ``exclude`` pattern also matches.
 
         A rule with ``partial`` fragments also matches a text cut inside one of its patterns when
         the surviving part holds a decisive fragment (the match's ``partial`` is then true).
+        ``pretest=False`` searches without first testing the fragments every match holds (same
+        answer; for texts that mostly match, where the test only adds to the search).
         """
-        lowered = text.lower() if text.isascii() else None
+        lowered = text.lower() if pretest and text.isascii() else None
         for pattern in self.patterns:
-            if not _may_match(pattern, text, lowered):
+            if pretest and not _may_match(pattern, text, lowered):
                 continue  # lacks a fragment every match holds: the search cannot succeed
             m = self.search(pattern, text)
             if m is not None:

@@ -231,13 +231,23 @@ def _matcher(rule: Rule, ctx: Context) -> Callable[[str], regex.Match[str] | Non
     "already exists") share their matches; a user rule's own (its searches spend its budget)."""
     key = f"matches:{rule.id}" if rule.user else f"matches:{rule.matching!r}"
     matches: dict[str, regex.Match[str] | None] = ctx.memo(key, dict)
+    # the fragment pre-test spares the searches of texts that cannot match; once most of a
+    # sample of distinct texts matched, it is dropped (it would only add to each search)
+    tried: list[int] = ctx.memo(f"tried:{key}", lambda: [0, 0])
 
     def match(text: str) -> regex.Match[str] | None:
         if text not in matches:
-            matches[text] = rule.first_match(text)
+            pretest = rule.user or tried[0] < PRETEST_SAMPLE or tried[1] * 10 < tried[0] * 9
+            found = matches[text] = rule.first_match(text, pretest=pretest)
+            tried[0] += 1
+            tried[1] += found is not None
         return matches[text]
 
     return match
+
+
+#: distinct texts a rule matches with its fragment pre-test before its hit rate may drop it
+PRETEST_SAMPLE: Final = 256
 
 
 def _any_layer_hits(rule: Rule, ctx: Context, pool: list[EventView]) -> list[Hit]:
