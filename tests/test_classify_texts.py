@@ -294,3 +294,39 @@ def test_the_fragment_pretest_is_dropped_once_most_of_a_sample_matched(
     match = _matcher(load_catalog().by_id("MASTER-MISSING"), Context.of([]))
     assert not any(match(f"unrelated text {i}") for i in range(n))
     assert asked == [True] * n
+
+
+def test_the_spread_of_many_hits_read_from_their_rows_is_their_views_spread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sources, attempts and sandboxes of a finding's hits, from their rows in one pass (many
+    hits), are what their views give one by one (null and empty values, repeated views)."""
+    import regex
+
+    from multus_forensics.classify import engine
+    from multus_forensics.classify.catalog import load_catalog
+    from multus_forensics.classify.context import Context
+    from multus_forensics.classify.fallback import FALLBACK_FORMAT
+    from multus_forensics.classify.predicates import Hit
+
+    rule = load_catalog().by_id("SELFDEL-IFNAME")
+    match = regex.search("x", "x")
+    assert match is not None
+    spreads = []
+    for formats in (["klog", FALLBACK_FORMAT, ""], [FALLBACK_FORMAT]):
+        events = [
+            Event(None, file=f"f{i % 3}", source=["kubelet", "unknown"][i % 2],
+                  format=formats[i % len(formats)], line=i,
+                  sandbox_id=[None, "", "s1", "s2", f"s{i % 7}"][i % 5])
+            for i in range(engine.VECTOR_POOL + 30)
+        ]  # fmt: skip
+        ctx = Context.of(events)
+        views = ctx.views
+        hits = [Hit(rule, v, match) for v in views + views[:40]]
+        many = engine._spread(ctx, hits)
+        with monkeypatch.context() as m:
+            m.setattr(engine, "VECTOR_POOL", len(hits) + 1)  # each view read in turn
+            assert engine._spread(ctx, hits) == many
+        spreads.append(many)
+    # 7 sandbox IDs; 115 of the 286 records have none (null or empty)
+    assert spreads == [(6, 7 + 115, 7, False), (2, 7 + 115, 7, True)]

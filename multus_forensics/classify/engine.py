@@ -436,18 +436,16 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], dict[int, E
             best = found
     assert best is not None
     conf, reasons = best[0], list(best[1])
-    sources = {(h.view.event.file, h.view.event.source, h.view.event.format) for h in hits}
-    if len(sources) > 1:
+    sources, attempts, sandboxes, unrecognised = _spread(ctx, hits)
+    if sources > 1:
         conf += CORROBORATION
-        reasons.append(f"+{CORROBORATION:.2f} seen in {len(sources)} sources")
-    attempts = {h.view.event.sandbox_id or h.view.index for h in hits}
-    if len(attempts) > 2 or len(hits) > 2:
+        reasons.append(f"+{CORROBORATION:.2f} seen in {sources} sources")
+    if attempts > 2 or len(hits) > 2:
         conf += REPETITION
         # only sandbox IDs tell attempts apart; one request logged at three layers is one attempt
-        sandboxes = {h.view.event.sandbox_id for h in hits if h.view.event.sandbox_id}
-        seen = f"{len(sandboxes)} sandboxes" if len(sandboxes) > 1 else f"{len(hits)} records"
+        seen = f"{sandboxes} sandboxes" if sandboxes > 1 else f"{len(hits)} records"
         reasons.append(f"+{REPETITION:.2f} repeated ({seen})")
-    if all(h.view.event.format == FALLBACK_FORMAT for h in hits):
+    if unrecognised:
         conf -= UNRECOGNISED_PENALTY
         reasons.append(f"-{UNRECOGNISED_PENALTY:.2f} input format not recognised (raw lines)")
     conf = transit_adjust(conf, reasons, hits, _noting(ctx, hits))
@@ -455,6 +453,34 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], dict[int, E
         conf -= SINGLE_LINE_PENALTY
         reasons.append(f"-{SINGLE_LINE_PENALTY:.2f} a single pasted line, no context")
     return round(min(CEILING, max(FLOOR, conf)), 2), reasons, extra_all
+
+
+def _spread(ctx: Context, hits: list[Hit]) -> tuple[int, int, int, bool]:
+    """How many sources (file, source, format), attempts (a sandbox ID, else the record) and
+    sandboxes the hits span, and whether every hit is a raw line of no known format: read
+    from the hits' rows in one pass from :data:`VECTOR_POOL` hits on."""
+    import polars as pl
+
+    if len(hits) < VECTOR_POOL:
+        events = [h.view.event for h in hits]
+        sandboxes = {e.sandbox_id for e in events if e.sandbox_id}
+        return (
+            len({(e.file, e.source, e.format) for e in events}),
+            len(sandboxes) + len({h.view.index for h in hits if not h.view.event.sandbox_id}),
+            len(sandboxes),
+            all(e.format == FALLBACK_FORMAT for e in events),
+        )
+    at = pl.Series("_pos", [h.view.index for h in hits])
+    rows = ctx.frame.select("file", "source", "format", "sandbox_id")[at].with_columns(at)
+    sandbox = pl.col("sandbox_id").fill_null("")
+    found = rows.select(
+        pl.struct("file", "source", "format").n_unique().alias("sources"),
+        sandbox.filter(sandbox != "").n_unique().alias("sandboxes"),
+        pl.col("_pos").filter(sandbox == "").n_unique().alias("bare"),
+        (pl.col("format").fill_null("") == FALLBACK_FORMAT).all().alias("unrecognised"),
+    ).row(0)
+    sources, sandboxes, bare, unrecognised = found
+    return int(sources), int(sandboxes) + int(bare), int(sandboxes), bool(unrecognised)
 
 
 def _noting(ctx: Context, hits: list[Hit]) -> dict[str, list[Hit]] | None:
