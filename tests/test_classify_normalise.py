@@ -243,6 +243,14 @@ _PIECES = st.sampled_from(
         "é",
         "Did Not Find",
         "…",
+        # fragments cut by what the skeleton deletes, and in other cases
+        "error add",
+        "ing container",
+        "FAILED TO FIND",
+        " plu",
+        "gin ",
+        "Interface Name",
+        "\u212a",
     ]
 )
 
@@ -302,3 +310,51 @@ _WORDS = st.sampled_from(
 @given(st.lists(_WORDS, max_size=14).map("".join))
 def test_case_variants_counted_in_c_equal_the_word_by_word_count(text: str) -> None:
     assert casefold_variants(text) == _casefold_reference(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_DAMAGE, max_size=10).map("".join), min_size=1, max_size=8))
+def test_the_vectorised_note_pretest_answers_as_each_text_would(texts: list[str]) -> None:
+    import polars as pl
+
+    from multus_forensics.classify.normalise import may_note_expr
+
+    texts = [*texts, "", "é_x", "/_x", "_", "a\\nb_"]
+    frame = pl.DataFrame({"t": texts}, schema={"t": pl.String})
+    for note in sorted(NOTES):
+        got = frame.select(may_note_expr(pl.col("t"), note)).to_series().to_list()
+        assert got == [bool(t) and may_note(t, frozenset({note})) for t in texts], note
+        # a pre-test: never false where normalising gives the note
+        assert all(g for g, t in zip(got, texts, strict=True) if note in normalise(t).notes)
+
+
+def test_transit_notes_sought_per_note_are_those_sought_hit_by_hit() -> None:
+    from multus_forensics.classify import engine
+    from multus_forensics.classify.context import Context
+    from multus_forensics.classify.normalise import transit_adjust
+    from multus_forensics.classify.predicates import Hit
+
+    texts = [
+        'failed to lookup master \\"eth1\\": Link not found',
+        "**failed to lookup master** eth1: Link not found",
+        "failed to lookup master eth1: Link not found",
+        "failed to lookup mas\n    ter eth1: Link not found",
+    ]
+    events = [
+        mf.Event(time=None, kind="cni:error", level="error", message=t, error=t, raw=t)
+        for t in texts * 80
+    ]
+    ctx = Context.of(events)
+    rule = mf.load_catalog().by_id("MASTER-MISSING")
+    match = regex.search("master", "master")
+    assert match is not None
+    hits = [Hit(rule, v, match) for v in ctx.views]
+    for h in hits:
+        list(h.view.texts)
+    noting = engine._noting(ctx, hits)
+    assert noting is not None
+    by_hit: list[str] = []
+    per_note: list[str] = []
+    assert transit_adjust(0.5, by_hit, hits) == transit_adjust(0.5, per_note, hits, noting)
+    assert per_note == by_hit
+    assert by_hit == [f"text normalised: {n}" for n in sorted(NOTES)]

@@ -293,3 +293,61 @@ def test_every_packaged_pattern_compiles() -> None:
     for rule in load_catalog().rules:
         rule.compiled()  # patterns, exclude, partial and raise/lower patterns
         assert len(rule.patterns) == len(rule.pattern_texts)
+
+
+def _cut_texts() -> list[str]:
+    """Every packaged example and counter-example, whole and cut at several places (with and
+    without a cut mark), with escaping that hides a decisive fragment's next character."""
+    texts: list[str] = []
+    for rule in load_catalog(()).rules:
+        for example in (*rule.examples, *rule.counter_examples):
+            for text in (example, example.replace('"', '\\"'), example.upper()):
+                for cut in range(20, len(text) + 1, 7):
+                    texts += [text[:cut], text[:cut] + "...", text[:cut] + "…"]
+    return texts
+
+
+def test_the_decisive_fragment_pretest_refuses_only_what_the_partial_search_refuses() -> None:
+    texts = _cut_texts()
+    checked = 0
+    for rule in load_catalog(()).rules:
+        if not rule.partial_texts:
+            continue
+        assert rule._decisive_anywhere, rule.id
+        plain = load_catalog(()).by_id(rule.id)
+        plain.__dict__["_decisive_anywhere"] = False  # the partial search on every text
+        for text in texts:
+            got, want = rule._partial_match(text), plain._partial_match(text)
+            assert (got and (got.span(), got.group())) == (want and (want.span(), want.group()))
+            checked += want is not None
+    assert checked > 0
+
+
+@pytest.mark.parametrize("decisive", [r"^failed to find", r"plugin\b", r"(?i)failed", r"a(?=b)"])
+def test_a_decisive_fragment_that_reads_its_context_is_not_searched_alone(decisive: str) -> None:
+    text = f"""
+[[rule]]
+id = "USER-X"
+title = "x"
+root_cause = "cni_plugin_not_installed"
+severity = "error"
+patterns = ['failed to find plugin (?P<plugin>\\w+) in paths \\[(?P<path>[^\\]]*)\\]']
+partial = ['''{decisive}''']
+confidence = 0.5
+explanation = "x"
+"""
+    (rule,) = load_rules_text(text, "test.toml", user=False)
+    assert not rule._decisive_anywhere
+
+
+def test_matching_without_the_fragment_pretest_gives_the_same_match() -> None:
+    texts = _cut_texts()
+    matched = 0
+    for rule in load_catalog(()).rules:
+        for text in texts:
+            got, want = rule.first_match(text, pretest=False), rule.first_match(text)
+            assert (got and (got.span(), got.group(), bool(got.partial))) == (
+                want and (want.span(), want.group(), bool(want.partial))
+            ), (rule.id, text)
+            matched += want is not None
+    assert matched > 0

@@ -84,6 +84,10 @@ OPS: Final[tuple[str, ...]] = ("any", "add", "del")
 
 #: shortest prefix of a decisive pattern that a truncated text may match (``partial = true``)
 MIN_PARTIAL: Final = 30
+#: a pattern that matches a text's substring alike wherever that substring stands: literal
+#: characters, classes without negation, ``\w\d\s`` and their negations, escaped punctuation,
+#: plain groups; no anchor, boundary, look-around or inline flag
+_CONTEXT_FREE: Final = regex.compile(r"(?:[^\\^$(]|\\[wdsWDS]|\\[^A-Za-z0-9]|\((?!\?))*")
 #: what a paste shows where it was cut
 _CUT_MARKS: Final = ("...", "…", "[truncated]", "(truncated)")
 
@@ -332,6 +336,24 @@ class Rule:
             return None
         return tuple(pattern_skeleton(p) for p in (*self.pattern_texts, *self.partial_texts))
 
+    @property
+    def matching(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """What :meth:`first_match` answers by: patterns, exclusions and partial fragments."""
+        return self.pattern_texts, self.exclude_texts, self.partial_texts
+
+    @cached_property
+    def adjustments(self) -> tuple[Adjust, ...]:
+        """:attr:`raises` then :attr:`lowers`, in the order they are applied."""
+        return (*self.raises, *self.lowers)
+
+    @cached_property
+    def _decisive_anywhere(self) -> bool:
+        """Whether a decisive match inside a partial match is one inside the whole text: true
+        for a packaged rule whose ``partial`` patterns see no context (no anchor, boundary,
+        look-around, flag or letter escape but ``\\w\\d\\s``), so that searching the text
+        for one can refuse it first. (A user rule's every search counts against its budget.)"""
+        return not self.user and all(_CONTEXT_FREE.fullmatch(p) for p in self.partial_texts)
+
     def compiled(self) -> Rule:
         """This rule with every pattern compiled (a :class:`RuleError` names a bad one)."""
         _ = self.patterns, self.exclude, self.partial
@@ -361,15 +383,17 @@ class Rule:
         """The explanation with its ``{name}`` fields filled from ``values`` (and nothing else)."""
         return _SafeFill().vformat(" ".join(self.explanation.split()), (), dict(values))
 
-    def first_match(self, text: str) -> regex.Match[str] | None:
+    def first_match(self, text: str, *, pretest: bool = True) -> regex.Match[str] | None:
         """The first pattern match in ``text`` unless an ``exclude`` pattern also matches.
 
         A rule with ``partial`` fragments also matches a text cut inside one of its patterns when
         the surviving part holds a decisive fragment (the match's ``partial`` is then true).
+        ``pretest=False`` searches without first testing the fragments every match holds (same
+        answer; for texts that mostly match, where the test only adds to the search).
         """
-        lowered = text.lower() if text.isascii() else None
+        lowered = text.lower() if pretest and text.isascii() else None
         for pattern in self.patterns:
-            if not _may_match(pattern, text, lowered):
+            if pretest and not _may_match(pattern, text, lowered):
                 continue  # lacks a fragment every match holds: the search cannot succeed
             m = self.search(pattern, text)
             if m is not None:
@@ -384,6 +408,8 @@ class Rule:
         lowered = body.lower() if body.isascii() else None
         if not any(_may_match(d, body, lowered) for d in self.partial):
             return None
+        if self._decisive_anywhere and not any(d.search(body) for d in self.partial):
+            return None  # (one search for the decisive fragment spares the partial search)
         for pattern in self.patterns:
             try:
                 m = pattern.search(

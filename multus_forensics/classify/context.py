@@ -91,7 +91,17 @@ class Texts:
     not already held by an earlier one, so stopping early never changes what comes first.
     """
 
-    __slots__ = ("_fields", "_fixed", "_gen", "_notes", "_out", "_skeletons", "started")
+    __slots__ = (
+        "_fields",
+        "_fixed",
+        "_gen",
+        "_held",
+        "_held_for",
+        "_notes",
+        "_out",
+        "_skeletons",
+        "started",
+    )
 
     def __init__(self, fields: tuple[str, ...]) -> None:
         self._fields = fields
@@ -100,6 +110,10 @@ class Texts:
         self._gen: Iterator[str] | None = None
         self._skeletons: dict[int, bytes | None] | None = None
         self._notes: tuple[str, ...] | None = None
+        #: :meth:`may_hold`'s answer for the skeletons ``_held_for``, found for many events at
+        #: once (:meth:`prime_hold`)
+        self._held_for: Sequence[Skeleton] | None = None
+        self._held = True
         #: whether a reader has asked for any text (the notes are owed from then on)
         self.started = False
 
@@ -162,6 +176,8 @@ class Texts:
         self.started = True
         if skeletons is None:
             return True
+        if self.primed(skeletons):
+            return self._held
         made = self._skeletons
         if made is None:
             made = self._skeletons = {}
@@ -172,6 +188,17 @@ class Texts:
             if skel is None or any(holds_in_order(skel, s) for s in skeletons):
                 return True
         return False
+
+    def primed(self, skeletons: Sequence[Skeleton]) -> bool:
+        """Whether :meth:`may_hold` of ``skeletons`` is known without testing the texts."""
+        return self._held_for is not None and (
+            self._held_for is skeletons or self._held_for == skeletons
+        )
+
+    def prime_hold(self, skeletons: Sequence[Skeleton], held: bool) -> None:
+        """Keep ``held`` as :meth:`may_hold` of ``skeletons`` (answered for many events in one
+        vectorised pass); the texts do not count as read until a reader asks."""
+        self._held_for, self._held = skeletons, held
 
     def may_note(self, missing: frozenset[str]) -> bool:
         """Whether :meth:`notes` could hold one of ``missing`` (false only when not)."""

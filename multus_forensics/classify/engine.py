@@ -24,8 +24,8 @@ from multus_forensics.classify.differential import differentiate
 from multus_forensics.classify.evidence import cite
 from multus_forensics.classify.fallback import FALLBACK_FORMAT, unrecognised_events
 from multus_forensics.classify.findings import Diagnosis, Finding
-from multus_forensics.classify.normalise import pattern_skeleton, transit_adjust
-from multus_forensics.classify.predicates import PREDICATES, Hit, Rows
+from multus_forensics.classify.normalise import Skeleton, pattern_skeleton, transit_adjust
+from multus_forensics.classify.predicates import NESTED_PATTERN, PREDICATES, Hit, Rows
 from multus_forensics.gcpause import gc_paused
 from multus_forensics.model import Event, events_to_frame
 
@@ -184,36 +184,78 @@ VECTOR_POOL: Final = 256
 def _may_hold(rule: Rule, ctx: Context, views: list[EventView]) -> list[bool]:
     """Per view, :meth:`Texts.may_hold` of the rule's skeletons: for many views in one pass
     over their rows (each view's own test below :data:`VECTOR_POOL`)."""
-    import polars as pl
-
-    from multus_forensics.classify.normalise import may_hold_expr
-
     skeletons = rule.skeletons
     if skeletons is None or len(views) < VECTOR_POOL:
         return [v.texts.may_hold(skeletons) for v in views]
     for v in views:  # (as the test of each view would: its texts count as read)
         v.texts.started = True
+    return _holds_at(ctx, views, skeletons)
+
+
+def _holds_at(ctx: Context, views: list[EventView], skeletons: Sequence[Skeleton]) -> list[bool]:
+    """Per view, whether its texts may hold a match of one of ``skeletons``, as
+    :meth:`Texts.may_hold` answers, for all of them in one pass over their rows."""
+    import polars as pl
+
+    from multus_forensics.classify.normalise import may_hold_expr
+
     rows = ctx.frame.select("error", "message", "raw")[pl.Series([v.index for v in views])]
     held = pl.any_horizontal(may_hold_expr(pl.col(c), skeletons) for c in rows.columns)
     return rows.select(held).to_series().to_list()
 
 
+#: predicates that test a hit's texts against a pattern's skeleton (``Texts.may_hold``), and
+#: that pattern: the engine answers the test for many hits at once before scoring them
+SKELETON_TESTS: Final = {"nested_multus_delegate": NESTED_PATTERN}
+
+
+def _prime_holds(rule: Rule, ctx: Context, hits: list[Hit]) -> None:
+    """Answer the skeleton test of the one predicate of ``rule`` that makes one (see
+    :data:`SKELETON_TESTS`) for every hit at once, from :data:`VECTOR_POOL` hits on."""
+    named = {*rule.requires, *rule.forbids, *(a.predicate for a in rule.adjustments)}
+    patterns = {SKELETON_TESTS[n] for n in named if n in SKELETON_TESTS}
+    if len(hits) < VECTOR_POOL or len(patterns) != 1:
+        return
+    skeletons = (pattern_skeleton(patterns.pop()),)
+    views = list({id(h.view): h.view for h in hits if not h.view.texts.primed(skeletons)}.values())
+    if len(views) < VECTOR_POOL:
+        return
+    for v, held in zip(views, _holds_at(ctx, views, skeletons), strict=True):
+        v.texts.prime_hold(skeletons, held)
+
+
 def _matcher(rule: Rule, ctx: Context) -> Callable[[str], regex.Match[str] | None]:
-    """``rule.first_match``, each distinct text matched once per rule and diagnosis."""
-    matches: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
+    """``rule.first_match``, each distinct text matched once per diagnosis and matching
+    definition: packaged rules that differ only in what a match means (same patterns,
+    exclusions and partial fragments, e.g. self-delegation and a duplicate request on one
+    "already exists") share their matches; a user rule's own (its searches spend its budget)."""
+    key = f"matches:{rule.id}" if rule.user else f"matches:{rule.matching!r}"
+    matches: dict[str, regex.Match[str] | None] = ctx.memo(key, dict)
+    # the fragment pre-test spares the searches of texts that cannot match; once most of a
+    # sample of distinct texts matched, it is dropped (it would only add to each search)
+    tried: list[int] = ctx.memo(f"tried:{key}", lambda: [0, 0])
 
     def match(text: str) -> regex.Match[str] | None:
         if text not in matches:
-            matches[text] = rule.first_match(text)
+            pretest = rule.user or tried[0] < PRETEST_SAMPLE or tried[1] * 10 < tried[0] * 9
+            found = matches[text] = rule.first_match(text, pretest=pretest)
+            tried[0] += 1
+            tried[1] += found is not None
         return matches[text]
 
     return match
 
 
+#: distinct texts a rule matches with its fragment pre-test before its hit rate may drop it
+PRETEST_SAMPLE: Final = 256
+
+
 def _any_layer_hits(rule: Rule, ctx: Context, pool: list[EventView]) -> list[Hit]:
     """Each view's first text matching ``rule``, its texts tried in order: the first (the
     error as logged, where most matches are) of every view, then the others of the views
-    whose texts' skeletons can hold a match (tested for all of them at once). A user rule
+    whose texts' skeletons can hold a match (tested for all of them at once). When most first
+    texts of a sample miss (a rule whose literals many rows hold but whose pattern few match),
+    every other view's texts are tested at once before its first text is matched. A user rule
     (no skeletons: every text may match) tries each view's texts in turn."""
     match = _matcher(rule, ctx)
     found: dict[int, regex.Match[str]] = {}
@@ -227,28 +269,46 @@ def _any_layer_hits(rule: Rule, ctx: Context, pool: list[EventView]) -> list[Hit
                     found[k] = m
                     break
         return [Hit(rule, pool[k], found[k]) for k in sorted(found)]
-    rest: list[int] = []
-    for k, v in enumerate(pool):
-        if rule.op != "any" and v.op != rule.op:
-            continue
-        first = v.texts.first()
-        if first is None:
-            continue
-        m = match(first)
-        if m is not None:
-            found[k] = m
-        else:
-            rest.append(k)
+    eligible = [k for k, v in enumerate(pool) if rule.op == "any" or v.op == rule.op]
+    # the first texts of a sample first; when most of them miss, the texts of the other views
+    # are tested at once, and a view none of whose texts can hold a match is not matched at all
+    sample, later = eligible[:VECTOR_POOL], eligible[VECTOR_POOL:]
+    rest = _first_texts(pool, sample, match, found)
+    if later and len(found) * 2 < len(sample):
+        may = _may_hold(rule, ctx, [pool[k] for k in later])
+        can = [k for k, yes in zip(later, may, strict=True) if yes]
+        missed = _first_texts(pool, can, match, found)  # (their other texts can hold one)
+    else:
+        rest += _first_texts(pool, later, match, found)
+        missed = []
     held = _may_hold(rule, ctx, [pool[k] for k in rest])
-    for k, may in zip(rest, held, strict=True):
-        if not may:
-            continue
+    for k in sorted([*missed, *(k for k, yes in zip(rest, held, strict=True) if yes)]):
         for text in pool[k].texts.after_first():
             m = match(text)
             if m is not None:
                 found[k] = m
                 break
     return [Hit(rule, pool[k], found[k]) for k in sorted(found)]
+
+
+def _first_texts(
+    pool: list[EventView],
+    ks: list[int],
+    match: Callable[[str], regex.Match[str] | None],
+    found: dict[int, regex.Match[str]],
+) -> list[int]:
+    """Match the first text of each view at ``ks`` into ``found``; the views it missed."""
+    missed: list[int] = []
+    for k in ks:
+        first = pool[k].texts.first()
+        if first is None:
+            continue
+        m = match(first)
+        if m is not None:
+            found[k] = m
+        else:
+            missed.append(k)
+    return missed
 
 
 def _layer_texts(rule: Rule, view: EventView) -> Iterable[str]:
@@ -304,33 +364,46 @@ def _layered_hits(rule: Rule, ctx: Context, pool: list[EventView]) -> list[Hit]:
     return hits
 
 
-def _adjusted(hit: Hit, ctx: Context) -> tuple[float, list[str], list[list[EventView] | Rows]]:
-    """Per-hit confidence from the rule's base and its raise/lower conditions, and the lists of
+#: what a predicate answers when it cites rows (a tuple: ``list | Rows`` made a union per call)
+_CITING: Final = (list, Rows)
+
+
+def _adjusted(hit: Hit, ctx: Context) -> tuple[tuple[bool, ...], list[list[EventView] | Rows]]:
+    """Which of the rule's raise then lower conditions hold for the hit, and the lists of
     events the conditions point at (often one list shared by every hit: see :func:`_score`)."""
     rule = hit.rule
-    conf, reasons = rule.confidence, [f"base {rule.confidence:.2f} ({rule.id})"]
     extra: list[list[EventView] | Rows] = []
     for name in rule.requires:  # what a required condition points at is evidence too
         outcome = PREDICATES[name](ctx, hit)
-        if isinstance(outcome, list | Rows):
+        if isinstance(outcome, _CITING):
             extra.append(outcome)
-    for sign, adjusts in ((1, rule.raises), (-1, rule.lowers)):
-        for adj in adjusts:
-            if adj.predicate is not None:
-                outcome = PREDICATES[adj.predicate](ctx, hit)
-                if isinstance(outcome, list | Rows):
-                    extra.append(outcome)
-            else:
-                assert adj.pattern is not None
-                texts = hit.view.texts
-                # (a user rule's every search counts against its budget: none is skipped)
-                outcome = (
-                    rule.user or texts.may_hold((pattern_skeleton(adj.pattern.pattern),))
-                ) and any(rule.holds(adj.pattern, t) for t in texts)
-            if outcome:
-                conf += sign * adj.by
-                reasons.append(f"{'+' if sign > 0 else '-'}{adj.by:.2f} {adj.why}")
-    return conf, reasons, extra
+    held: list[bool] = []
+    for adj in rule.adjustments:
+        if adj.predicate is not None:
+            outcome = PREDICATES[adj.predicate](ctx, hit)
+            if isinstance(outcome, _CITING):
+                extra.append(outcome)
+        else:
+            assert adj.pattern is not None
+            texts = hit.view.texts
+            # (a user rule's every search counts against its budget: none is skipped)
+            outcome = (
+                rule.user or texts.may_hold((pattern_skeleton(adj.pattern.pattern),))
+            ) and any(rule.holds(adj.pattern, t) for t in texts)
+        held.append(bool(outcome))
+    return tuple(held), extra
+
+
+def _confidence(rule: Rule, held: tuple[bool, ...]) -> tuple[float, list[str]]:
+    """The rule's base plus the raise and minus the lower conditions that hold (``held``, as
+    :func:`_adjusted` gives them), and why: once per distinct combination, not per hit."""
+    conf, reasons = rule.confidence, [f"base {rule.confidence:.2f} ({rule.id})"]
+    signs = [1] * len(rule.raises) + [-1] * len(rule.lowers)
+    for sign, adj, holds in zip(signs, rule.adjustments, held, strict=True):
+        if holds:
+            conf += sign * adj.by
+            reasons.append(f"{'+' if sign > 0 else '-'}{adj.by:.2f} {adj.why}")
+    return conf, reasons
 
 
 def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], dict[int, EventView | None]]:
@@ -340,8 +413,11 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], dict[int, E
     #: lists already merged, kept alive so that their ids stay theirs: a predicate whose answer
     #: is the same for every hit returns one list, merged once rather than once per hit
     merged: dict[int, list[EventView] | Rows] = {}
+    #: confidence and reasons per combination of conditions held (a few for thousands of hits)
+    scored: dict[tuple[bool, ...], tuple[float, list[str]]] = {}
+    _prime_holds(hits[0].rule, ctx, hits)
     for hit in hits:
-        conf, reasons, extra = _adjusted(hit, ctx)
+        held, extra = _adjusted(hit, ctx)
         for part in extra:
             if id(part) in merged:
                 continue
@@ -353,29 +429,79 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], dict[int, E
             for v in part:  # views are shared: the same context row is listed by many hits
                 if extra_all.get(v.index) is None:
                     extra_all[v.index] = v
-        if best is None or conf > best[0]:
-            best = (conf, reasons)
+        found = scored.get(held)
+        if found is None:
+            found = scored[held] = _confidence(hit.rule, held)
+        if best is None or found[0] > best[0]:
+            best = found
     assert best is not None
     conf, reasons = best[0], list(best[1])
-    sources = {(h.view.event.file, h.view.event.source, h.view.event.format) for h in hits}
-    if len(sources) > 1:
+    sources, attempts, sandboxes, unrecognised = _spread(ctx, hits)
+    if sources > 1:
         conf += CORROBORATION
-        reasons.append(f"+{CORROBORATION:.2f} seen in {len(sources)} sources")
-    attempts = {h.view.event.sandbox_id or h.view.index for h in hits}
-    if len(attempts) > 2 or len(hits) > 2:
+        reasons.append(f"+{CORROBORATION:.2f} seen in {sources} sources")
+    if attempts > 2 or len(hits) > 2:
         conf += REPETITION
         # only sandbox IDs tell attempts apart; one request logged at three layers is one attempt
-        sandboxes = {h.view.event.sandbox_id for h in hits if h.view.event.sandbox_id}
-        seen = f"{len(sandboxes)} sandboxes" if len(sandboxes) > 1 else f"{len(hits)} records"
+        seen = f"{sandboxes} sandboxes" if sandboxes > 1 else f"{len(hits)} records"
         reasons.append(f"+{REPETITION:.2f} repeated ({seen})")
-    if all(h.view.event.format == FALLBACK_FORMAT for h in hits):
+    if unrecognised:
         conf -= UNRECOGNISED_PENALTY
         reasons.append(f"-{UNRECOGNISED_PENALTY:.2f} input format not recognised (raw lines)")
-    conf = transit_adjust(conf, reasons, hits)
+    conf = transit_adjust(conf, reasons, hits, _noting(ctx, hits))
     if ctx.size == 1 and len(hits) == 1:
         conf -= SINGLE_LINE_PENALTY
         reasons.append(f"-{SINGLE_LINE_PENALTY:.2f} a single pasted line, no context")
     return round(min(CEILING, max(FLOOR, conf)), 2), reasons, extra_all
+
+
+def _spread(ctx: Context, hits: list[Hit]) -> tuple[int, int, int, bool]:
+    """How many sources (file, source, format), attempts (a sandbox ID, else the record) and
+    sandboxes the hits span, and whether every hit is a raw line of no known format: read
+    from the hits' rows in one pass from :data:`VECTOR_POOL` hits on."""
+    import polars as pl
+
+    if len(hits) < VECTOR_POOL:
+        events = [h.view.event for h in hits]
+        sandboxes = {e.sandbox_id for e in events if e.sandbox_id}
+        return (
+            len({(e.file, e.source, e.format) for e in events}),
+            len(sandboxes) + len({h.view.index for h in hits if not h.view.event.sandbox_id}),
+            len(sandboxes),
+            all(e.format == FALLBACK_FORMAT for e in events),
+        )
+    at = pl.Series("_pos", [h.view.index for h in hits])
+    rows = ctx.frame.select("file", "source", "format", "sandbox_id")[at].with_columns(at)
+    sandbox = pl.col("sandbox_id").fill_null("")
+    found = rows.select(
+        pl.struct("file", "source", "format").n_unique().alias("sources"),
+        sandbox.filter(sandbox != "").n_unique().alias("sandboxes"),
+        pl.col("_pos").filter(sandbox == "").n_unique().alias("bare"),
+        (pl.col("format").fill_null("") == FALLBACK_FORMAT).all().alias("unrecognised"),
+    ).row(0)
+    sources, sandboxes, bare, unrecognised = found
+    return int(sources), int(sandboxes) + int(bare), int(sandboxes), bool(unrecognised)
+
+
+def _noting(ctx: Context, hits: list[Hit]) -> dict[str, list[Hit]] | None:
+    """Per transit note, the hits whose texts could give it (:func:`normalise.may_note_expr`),
+    for many hits in one pass over their rows; None below :data:`VECTOR_POOL` hits."""
+    import polars as pl
+
+    from multus_forensics.classify.normalise import NOTES, may_note_expr
+
+    if len(hits) < VECTOR_POOL:
+        return None
+    notes = sorted(NOTES)
+    rows = ctx.frame.select("error", "message", "raw")[pl.Series([h.view.index for h in hits])]
+    flags = rows.select(
+        pl.any_horizontal(may_note_expr(pl.col(c), note) for c in rows.columns).alias(note)
+        for note in notes
+    )
+    return {
+        note: [h for h, flag in zip(hits, flags.get_column(note), strict=True) if flag]
+        for note in notes
+    }
 
 
 #: names a summary spells out per kind (pods, networks...); the finding's fields list them all

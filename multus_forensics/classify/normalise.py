@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import string
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, AnyStr, Final
 
@@ -48,8 +48,6 @@ _BACKTICKS: Final = lazy_regex(r"`{1,3}")
 #: a terminal's hard wrap: newline plus indentation or a TUI border, inside a record
 _WRAP: Final = lazy_regex(r"[ \t]*[│|]?[ \t]*\n[ \t]*[│|]?[ \t]*")
 _SHOUTING: Final = lazy(r"[A-Z]{4,}")
-#: a word (as ``str.split`` cuts them: ``\s`` is ``str.isspace``) starting with A-Z
-_UPPER_WORD: Final = lazy(r"(?<!\S)[A-Z]")
 #: the first letter of a wrapped error segment, when a lower-case letter follows (not acronyms)
 _SEGMENT_START: Final = lazy(r"(: )([A-Z])(?=[a-z])")
 
@@ -154,6 +152,33 @@ def may_note(text: str, notes: frozenset[str]) -> bool:
     )
 
 
+def may_note_expr(text: pl.Expr, note: str) -> pl.Expr:
+    """Per row, whether :func:`normalise` of ``text`` could give ``note``: :func:`may_note`
+    for many rows in one pass (an emphasis ``_`` after no ``[A-Za-z0-9_/.-]`` character)."""
+    text = text.fill_null("")
+    if note == ESCAPING:
+        return text.str.contains("\\", literal=True)
+    if note == WRAPS:
+        return text.str.contains("\n", literal=True)
+    if note != MARKDOWN:
+        raise ValueError(f"not a normalisation note: {note!r}")
+    return (
+        text.str.contains("**", literal=True)
+        | text.str.contains("`", literal=True)
+        | (text.str.contains("_", literal=True) & text.str.contains("\\n", literal=True))
+        | text.str.contains(r"(?:^|[^A-Za-z0-9_/.\-])_")
+    )
+
+
+_CAPITALS: Final = string.ascii_uppercase.encode()
+
+
+def _capitals(text: str) -> int:
+    """How many A-Z characters an ASCII ``text`` holds."""
+    raw = text.encode("ascii")
+    return len(raw) - len(raw.translate(None, _CAPITALS))
+
+
 def casefold_variants(text: str) -> tuple[str, ...]:
     """The text in the cases upstream prints it, when case was visibly changed (else empty).
 
@@ -164,11 +189,15 @@ def casefold_variants(text: str) -> tuple[str, ...]:
     """
     words = text.split()
     n = len(words)
-    if n >= 3:
-        if _SHOUTING.search(text) and sum(1 for w in words if w.isupper() and len(w) > 1) * 2 > n:
+    # a shouted or title-cased word holds a capital: an ASCII text with too few capitals for
+    # either count (a whole log line, most of the texts) is counted by two C passes
+    if n >= 3 and not (text.isascii() and _capitals(text) * 2 <= n):
+        # (the word counts first: a Python pass over the words costs less than the patterns'
+        # scan of every character, and most texts fail them)
+        if sum(1 for w in words if w.isupper() and len(w) > 1) * 2 > n and _SHOUTING.search(text):
             return (text.lower(),)
         # in ASCII text a title-cased word starts with A-Z: too few such words, no count needed
-        few = text.isascii() and len(_UPPER_WORD.findall(text)) * 2 <= n
+        few = text.isascii() and sum(1 for w in words if "A" <= w[0] <= "Z") * 2 <= n
         if not few and sum(1 for w in words if w[:1].isupper() and w[1:].islower()) * 2 > n:
             return (text.lower(),)
     inner = (
@@ -215,16 +244,24 @@ def pattern_skeleton(pattern: str) -> Skeleton:
     )
 
 
+#: what :func:`skeleton` deletes, as a Rust-regex class that may stand between two characters
+_DELETED_RUN: Final = r"[\\*_`\n| \t]*"
+
+
 def _literal(fragment: bytes) -> str:
-    """``fragment`` as a Rust-regex literal (every non-alphanumeric byte as ``\\xHH``)."""
-    return "".join(chr(b) if chr(b).isalnum() else f"\\x{b:02x}" for b in fragment)
+    """``fragment`` as a Rust-regex literal (every non-alphanumeric byte as ``\\xHH``) that
+    also matches it with characters :func:`skeleton` deletes between its characters."""
+    return _DELETED_RUN.join(chr(b) if chr(b).isalnum() else f"\\x{b:02x}" for b in fragment)
 
 
 def may_hold_expr(text: pl.Expr, skeletons: Sequence[Skeleton]) -> pl.Expr:
     """Per row, whether ``text`` could hold a match of one of these pattern skeletons: as
     :func:`skeleton` then :func:`holds_in_order` of each, for many rows in one pass (an empty
-    text holds none; a text without a skeleton may hold any). A regex ``A.*?B`` matches
-    exactly when one fragment of each set occurs in order without overlap."""
+    text holds none; a text without a skeleton may hold any). One regex over the text itself,
+    ``A.*?B`` with deletable characters allowed inside each fragment and case ignored, matches
+    exactly when the lowered text without them holds one fragment of each set in order without
+    overlap (the lowered copy and the deletion were most of the cost). Case folding beyond
+    ASCII (``K`` for Kelvin, ``ſ``) only reaches non-ASCII texts, which may hold any."""
     import polars as pl
 
     orders = [
@@ -232,11 +269,10 @@ def may_hold_expr(text: pl.Expr, skeletons: Sequence[Skeleton]) -> pl.Expr:
         for skel in skeletons
     ]
     text = text.fill_null("")
-    skel = text.str.to_lowercase().str.replace_all(r"[\\*_`\n| \t]", "")
-    held = pl.lit(False)
-    for order in orders:
-        held = held | skel.str.contains(order)
-    unknown = text.str.contains(r"[^\x00-\x7f]") | text.str.contains("\\n", literal=True)
+    held = text.str.contains("(?i)(?:" + "|".join(orders) + ")") if orders else pl.lit(False)
+    unknown = (text.str.len_bytes() != text.str.len_chars()) | text.str.contains(
+        "\\n", literal=True
+    )
     return (text != "") & (unknown | held)
 
 
@@ -261,15 +297,30 @@ def holds_in_order(skel: AnyStr, fragments: Sequence[Sequence[AnyStr]]) -> bool:
 PARTIAL_PENALTY: Final = 0.05
 
 
-def transit_adjust(conf: float, reasons: list[str], hits: Sequence[Hit]) -> float:
-    """Say what transit damage the hits were read through; a truncated-only match costs a little."""
+def transit_adjust(
+    conf: float,
+    reasons: list[str],
+    hits: Sequence[Hit],
+    noting: Mapping[str, Sequence[Hit]] | None = None,
+) -> float:
+    """Say what transit damage the hits were read through; a truncated-only match costs a little.
+
+    The notes are those of every hit's texts, read; ``noting`` (per note, the hits whose texts
+    could give it, as :func:`may_note_expr` tells) spares asking the others."""
     found: set[str] = set()
-    for h in hits:  # (a view that can add no missing note is not normalised)
-        missing = NOTES - found
-        if not missing:
-            break
-        if h.view.may_note(missing):
-            found.update(h.view.normalised)
+    if noting is None:
+        for h in hits:  # (a view that can add no missing note is not normalised)
+            missing = NOTES - found
+            if not missing:
+                break
+            if h.view.may_note(missing):
+                found.update(h.view.normalised)
+    else:
+        for note in sorted(NOTES):
+            for h in noting.get(note, ()):
+                if note in found:
+                    break
+                found.update(h.view.normalised)
     notes = sorted(found)
     reasons.extend(f"text normalised: {n}" for n in notes)
     if hits and all(getattr(h.match, "partial", False) for h in hits):
