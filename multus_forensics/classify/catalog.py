@@ -68,6 +68,7 @@ from multus_forensics.classify.normalise import Skeleton, holds_in_order, patter
 from multus_forensics.classify.taxonomy import LABELS as TAXONOMY_LABELS
 from multus_forensics.classify.taxonomy import UNKNOWN as TAXONOMY_UNKNOWN
 from multus_forensics.errors import RuleError
+from multus_forensics.lazyre import lazy_regex
 
 #: Root-cause labels (a public contract), plus ``unknown`` which has no rule.
 LABELS: Final = TAXONOMY_LABELS
@@ -87,7 +88,7 @@ MIN_PARTIAL: Final = 30
 #: a pattern that matches a text's substring alike wherever that substring stands: literal
 #: characters, classes without negation, ``\w\d\s`` and their negations, escaped punctuation,
 #: plain groups; no anchor, boundary, look-around or inline flag
-_CONTEXT_FREE: Final = regex.compile(r"(?:[^\\^$(]|\\[wdsWDS]|\\[^A-Za-z0-9]|\((?!\?))*")
+_CONTEXT_FREE: Final = lazy_regex(r"(?:[^\\^$(]|\\[wdsWDS]|\\[^A-Za-z0-9]|\((?!\?))*")
 #: what a paste shows where it was cut
 _CUT_MARKS: Final = ("...", "…", "[truncated]", "(truncated)")
 
