@@ -10,8 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
+import pytest
+from conftest import SAMPLES
 from polars.testing import assert_frame_equal
 
+from multus_forensics import parse
 from multus_forensics.model import Event, events_to_frame
 from multus_forensics.timeline import Timelines, build_timelines
 
@@ -107,6 +110,31 @@ def test_events_at_cited_lines_are_the_rows_filtering_all_events_keeps() -> None
     assert got.height == 3
     only = tl.events("shop/db-0", lines=cited)
     assert only["line"].to_list() == [22]
+
+
+_AT_COLUMNS = ["eid", "attempt", "file", "line", "namespace", "pod", "pod_uid", "raw"]
+
+
+def _sorted_at(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(_AT_COLUMNS).sort("eid")
+
+
+def test_events_at_cited_lines_hold_those_events_columns_without_their_order() -> None:
+    tl = _timelines()
+    cited = pl.DataFrame({"file": ["kubelet.log", "kubelet.log", "ticket.txt", "x.log", "ticket.txt"],
+                          "line": [2, 22, 40, 1, None]})  # fmt: skip
+    got = tl.events_at(cited, ["raw"])
+    assert got.columns == _AT_COLUMNS
+    assert_frame_equal(_sorted_at(got), _sorted_at(tl.events(lines=cited)))
+    assert sorted(zip(got["line"], got["attempt"], strict=True)) == [(2, 1), (22, 1), (40, None)]
+
+
+@pytest.mark.parametrize("sample", ["seed", "timeline", "dupname", "multus", "kubelet"])
+def test_events_at_every_line_equal_events_on_the_samples(sample: str) -> None:
+    tl = build_timelines(parse([str(SAMPLES / sample)], year=2026))
+    every = tl.events()
+    lines = every.select("file", "line")
+    assert_frame_equal(_sorted_at(tl.events_at(lines, ["raw"])), _sorted_at(every))
 
 
 def test_timelines_holding_rows_are_the_pods_of_those_rows_in_timeline_order() -> None:

@@ -61,7 +61,7 @@ def failure_table(timelines: Timelines, findings: Iterable[Finding]) -> pl.DataF
     # only the events that evidence cites can carry a cause: chosen before any row is read;
     # an attempt takes the best finding citing one of its records. One (file, line) can name
     # several archive members: the text tells them apart.
-    events = timelines.events(lines=cites.select("file", "line"))
+    events = timelines.events_at(cites.select("file", "line"), ["raw"])
     cause = (
         events.filter(pl.col("attempt").is_not_null())
         .select("file", "line", pl.col("raw").str.slice(0, _PREFIX).alias("_raw"), *keys)
