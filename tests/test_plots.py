@@ -256,6 +256,19 @@ def test_attempts_without_time_are_counted_not_dropped() -> None:
     ax = plot_attempts(tl)
     assert ax.get_title(loc="left").endswith("(2 attempts without time not shown)")
     assert list(ax.collections) == []
+    assert ax.get_autoscalex_on()  # no time axis set: the view still follows the data
+
+
+def test_bars_added_without_autoscale_leave_the_limits_the_figure_sets(seed: mf.Timelines) -> None:
+    ax = plt.figure().add_subplot()
+    ax.set_autoscaley_on(False)
+    plot_attempts(seed, pod=PROBE, ax=ax)
+    assert not ax.get_autoscalex_on()  # the time axis is set from the attempts
+    bars = [b for c in ax.collections for b in c.get_paths()]
+    x0, x1 = ax.get_xlim()
+    assert bars
+    assert all(x0 <= p.vertices[:, 0].min() and p.vertices[:, 0].max() <= x1 for p in bars)
+    assert ax.get_ylim() == pytest.approx((-0.65, 0.75))  # one lane
 
 
 # -- fleet view --------------------------------------------------------------------------------
