@@ -146,3 +146,32 @@ def test_timelines_holding_rows_are_the_pods_of_those_rows_in_timeline_order() -
     probes = events.filter((pl.col("pod") == "db-0") & (pl.col("message") == "SyncLoop (probe)"))
     assert [t.label for t in tl.holding(probes.get_column("eid"))] == ["shop/db-0"]  # plain rows
     assert tl.holding(pl.Series("eid", [], pl.UInt32)) == []
+
+
+@pytest.mark.parametrize("built_first", [False, True])
+def test_interfaces_and_anomalies_of_some_pods_are_their_rows_of_the_whole_tables(
+    built_first: bool,
+) -> None:
+    whole = build_timelines(parse([str(SAMPLES / "seed"), str(SAMPLES / "dupname")], year=2026))
+    interfaces, anomalies = whole.interfaces(), whole.anomalies()
+    assert interfaces.height > 0
+    assert anomalies.height > 0
+    tl = build_timelines(parse([str(SAMPLES / "seed"), str(SAMPLES / "dupname")], year=2026))
+    if built_first:  # read from the built tables, else built for the pods alone
+        tl.interfaces()
+        tl.anomalies()
+    picked = [
+        tl.timelines[i] for i in range(len(tl.timelines) - 1, -1, -2)
+    ]  # reversed, every other
+    keys = pl.DataFrame(
+        [t.key for t in picked], schema=["namespace", "pod", "pod_uid"], orient="row"
+    )
+
+    def own(frame: pl.DataFrame) -> pl.DataFrame:
+        on = ["namespace", "pod", "pod_uid"]
+        return frame.join(keys, on=on, how="semi", nulls_equal=True, maintain_order="left")
+
+    assert 0 < own(interfaces).height < interfaces.height
+    assert_frame_equal(tl.interfaces_of(picked), own(interfaces))
+    assert_frame_equal(tl.anomalies_of(picked), own(anomalies))
+    assert tl.interfaces_of([]).height == 0

@@ -98,16 +98,17 @@ def _pod_label(namespace: str | None, pod: str | None) -> str:
 
 def add_order_lanes(timelines: Timelines, pod: str | None = None) -> list[Lane]:
     """The lanes :func:`plot_add_order` draws, pods in timeline order, attempts by number."""
-    keys = [t.key for t in timelines.select(pod)]
+    selected = timelines.select(pod)
+    keys = [t.key for t in selected]
     attempts = rows_of_pods(timelines.attempts(), keys)
     steps: dict[tuple[Any, ...], list[Step]] = {}
-    for r in rows_of_pods(timelines.interfaces(), keys):
+    for r in timelines.interfaces_of(selected).to_dicts():
         key = (r["namespace"], r["pod"], r["pod_uid"], r["attempt"])
         steps.setdefault(key, []).append(
             Step(r["position"], r["interface"] or "?", r["network"] or "?", r["ips"], r["ref"])
         )
     reentry: set[tuple[Any, ...]] = set()
-    for r in rows_of_pods(timelines.anomalies(), keys):
+    for r in timelines.anomalies_of(selected).to_dicts():
         if r["anomaly"] == "self_delegation_reentry" and r["evidence"]:
             # evidence is (first interface, secondaries..., the re-added interface)
             last = r["evidence"].split("; ")[-1]

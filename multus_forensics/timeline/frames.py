@@ -134,6 +134,18 @@ class _ChainTexts:
         return found
 
 
+def _of_pods(frame: pl.DataFrame, pods: Sequence[PodTimeline]) -> pl.DataFrame:
+    """The rows of a timeline table (``namespace``, ``pod``, ``pod_uid``) of ``pods``, in the
+    table's order (the timelines' order, as the table was built)."""
+    import polars as pl
+
+    ids = ("namespace", "pod", "pod_uid")
+    wanted = pl.DataFrame(
+        list(dict.fromkeys(t.key for t in pods)), schema=dict.fromkeys(ids, pl.String), orient="row"
+    )
+    return frame.join(wanted, on=list(ids), how="semi", nulls_equal=True, maintain_order="left")
+
+
 def _seconds(delta: timedelta | None) -> float | None:
     return None if delta is None else delta.total_seconds()
 
@@ -324,7 +336,15 @@ class Timelines:
     def interfaces(self) -> pl.DataFrame:
         return self._once("interfaces", self._interfaces)
 
-    def _interfaces(self) -> pl.DataFrame:
+    def interfaces_of(self, pods: Sequence[PodTimeline]) -> pl.DataFrame:
+        """:meth:`interfaces` of ``pods`` alone (timelines of this object), in their order: a
+        report shows the adds of 50 pods and a figure those of one, out of a node's."""
+        pods = self._in_order(pods)
+        if "interfaces" in self._memo:
+            return _of_pods(self._memo["interfaces"], pods)
+        return self._interfaces(pods)
+
+    def _interfaces(self, pods: Sequence[PodTimeline] | None = None) -> pl.DataFrame:
         import polars as pl
 
         schema = {
@@ -333,7 +353,7 @@ class Timelines:
             "source": pl.String, "ref": pl.String, "corroborated_by": pl.String,
         }  # fmt: skip
         cols: dict[str, list[Any]] = {name: [] for name in schema}
-        for t in self.timelines:
+        for t in self.timelines if pods is None else pods:
             for index, adds in sorted(t.rows.items()):
                 n = len(adds)
                 for c, v in zip(
@@ -364,7 +384,19 @@ class Timelines:
     def anomalies(self) -> pl.DataFrame:
         return self._once("anomalies", self._anomalies)
 
-    def _anomalies(self) -> pl.DataFrame:
+    def anomalies_of(self, pods: Sequence[PodTimeline]) -> pl.DataFrame:
+        """:meth:`anomalies` of ``pods`` alone, in their order (see :meth:`interfaces_of`)."""
+        pods = self._in_order(pods)
+        if "anomalies" in self._memo:
+            return _of_pods(self._memo["anomalies"], pods)
+        return self._anomalies(pods)
+
+    def _in_order(self, pods: Sequence[PodTimeline]) -> list[PodTimeline]:
+        """``pods`` once each, in timeline order (as every table lists them)."""
+        mine = {id(t) for t in pods}
+        return [t for t in self.timelines if id(t) in mine]
+
+    def _anomalies(self, pods: Sequence[PodTimeline] | None = None) -> pl.DataFrame:
         import polars as pl
 
         rows = [
@@ -372,7 +404,7 @@ class Timelines:
                 "namespace": t.key[0], "pod": t.key[1], "pod_uid": t.key[2], "attempt": x.attempt,
                 "anomaly": x.name, "detail": x.detail, "evidence": "; ".join(r.ref for r in x.evidence),
             }
-            for t in self.timelines
+            for t in (self.timelines if pods is None else pods)
             for x in t.anomalies
         ]  # fmt: skip
         schema = {
