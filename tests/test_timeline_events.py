@@ -175,3 +175,32 @@ def test_interfaces_and_anomalies_of_some_pods_are_their_rows_of_the_whole_table
     assert_frame_equal(tl.interfaces_of(picked), own(interfaces))
     assert_frame_equal(tl.anomalies_of(picked), own(anomalies))
     assert tl.interfaces_of([]).height == 0
+
+
+def _seed_and_dupname() -> Timelines:
+    return build_timelines(parse([str(SAMPLES / "seed"), str(SAMPLES / "dupname")], year=2026))
+
+
+def test_attempts_without_layers_then_with_them_are_the_whole_table() -> None:
+    whole = _seed_and_dupname().attempts()
+    assert whole["error_layers"].drop_nulls().len() > 0
+    tl = _seed_and_dupname()
+    light = tl.attempts(layers=False)
+    assert_frame_equal(light, whole.drop("error_layers"))
+    assert_frame_equal(tl.attempts(), whole)  # the layers added to the built rest
+    assert_frame_equal(tl.attempts(layers=False), light)
+
+
+def test_attempts_of_some_pods_are_their_rows_of_the_whole_table() -> None:
+    whole = _seed_and_dupname().attempts()
+    tl = _seed_and_dupname()
+    picked = tl.timelines[::-2]
+    keys = pl.DataFrame(
+        [t.key for t in picked], schema=["namespace", "pod", "pod_uid"], orient="row"
+    )
+    on = ["namespace", "pod", "pod_uid"]
+    own = whole.join(keys, on=on, how="semi", nulls_equal=True, maintain_order="left")
+    assert 0 < own.height < whole.height
+    assert_frame_equal(tl.attempts_of(picked), own)  # built for those pods
+    tl.attempts()
+    assert_frame_equal(tl.attempts_of(picked), own)  # cut from the built table

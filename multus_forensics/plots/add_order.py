@@ -21,7 +21,6 @@ from multus_forensics.plots._common import (
     REENTRY_COLOR,
     network_colors,
     new_axes,
-    rows_of_pods,
     text_color,
     wrap,
 )
@@ -99,8 +98,7 @@ def _pod_label(namespace: str | None, pod: str | None) -> str:
 def add_order_lanes(timelines: Timelines, pod: str | None = None) -> list[Lane]:
     """The lanes :func:`plot_add_order` draws, pods in timeline order, attempts by number."""
     selected = timelines.select(pod)
-    keys = [t.key for t in selected]
-    attempts = rows_of_pods(timelines.attempts(), keys)
+    attempts = timelines.attempts_of(selected).to_dicts()
     steps: dict[tuple[Any, ...], list[Step]] = {}
     for r in timelines.interfaces_of(selected).to_dicts():
         key = (r["namespace"], r["pod"], r["pod_uid"], r["attempt"])

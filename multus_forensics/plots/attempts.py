@@ -62,7 +62,7 @@ def plot_attempts(
     selected = [t.key for t in timelines.select(pod)]
     keys = selected[:max_pods]
     rows: dict[Any, list[dict[str, Any]]] = {k: [] for k in keys}
-    for r in rows_of_pods(timelines.attempts(), keys):
+    for r in rows_of_pods(timelines.attempts(layers=False), keys):
         rows[(r["namespace"], r["pod"], r["pod_uid"])].append(r)
     timed = [r for k in keys for r in rows[k] if r["start"] is not None]
     untimed = sum(len(rows[k]) for k in keys) - len(timed)

@@ -96,7 +96,7 @@ def failure_table(timelines: Timelines, findings: Iterable[Finding]) -> pl.DataF
         .then(pl.concat_str([pl.col("namespace"), pl.lit("/"), pod_name]))
         .otherwise(pod_name)
     )
-    failed = timelines.attempts().filter(pl.col("outcome") == "failed")
+    failed = timelines.attempts(layers=False).filter(pl.col("outcome") == "failed")
     failed = _left(failed, pods, ["namespace", "pod", "pod_uid"])
     failed = _left(failed, cause, keys).with_columns(label.alias("_label"))
     failed = _left(failed, named, ["_label"])

@@ -382,7 +382,7 @@ def build_report_data(
     notes.extend(timeline_notes)
     notes.extend(file_notes(log.issues))
     frames = (
-        {"pods": timelines.pods(), "attempts": timelines.attempts()}
+        {"pods": timelines.pods(), "attempts": timelines.attempts(layers=False)}
         if timelines is not None
         else {}
     )
@@ -410,7 +410,12 @@ def build_report_data(
         issues=issues,
         pods=sections,
         timelines=TableRows(
-            {**frames, "interfaces": timelines.interfaces, "anomalies": timelines.anomalies}
+            {
+                "pods": frames["pods"],
+                "attempts": timelines.attempts,
+                "interfaces": timelines.interfaces,
+                "anomalies": timelines.anomalies,
+            }
             if timelines is not None
             else {}
         ),

@@ -263,10 +263,47 @@ class Timelines:
         }  # fmt: skip
         return _frame(rows, schema)
 
-    def attempts(self) -> pl.DataFrame:
+    def attempts(self, *, layers: bool = True) -> pl.DataFrame:
+        """One row per sandbox attempt; ``layers=False`` leaves out ``error_layers`` (each
+        chain's layers as JSON: much of the table's cost, and a page shows none of it)."""
+        if not layers:
+            if "attempts" in self._memo:
+                return self._memo["attempts"].drop("error_layers")
+            return self._once("attempts-", lambda: self._attempts(layers=False))
+        if "attempts-" in self._memo:  # the rest is built: the layers column alone
+            return self._once("attempts", lambda: self._with_layers(self._memo["attempts-"]))
         return self._once("attempts", self._attempts)
 
-    def _attempts(self) -> pl.DataFrame:
+    def attempts_of(self, pods: Sequence[PodTimeline]) -> pl.DataFrame:
+        """:meth:`attempts` of ``pods`` alone, in timeline order (see :meth:`interfaces_of`)."""
+        pods = self._in_order(pods)
+        if "attempts" in self._memo:
+            return _of_pods(self._memo["attempts"], pods)
+        return self._attempts(pods)
+
+    def _with_layers(self, rest: pl.DataFrame) -> pl.DataFrame:
+        """``rest`` (the table without ``error_layers``) with that column, in its place."""
+        import polars as pl
+
+        of_chain: dict[int, str] = {}
+        values: list[str | None] = []
+        for t in self.timelines:
+            for a in t.attempts:
+                err = a.error
+                if err is None:
+                    values.append(None)
+                    continue
+                found = of_chain.get(id(err))
+                if found is None:
+                    found = of_chain[id(err)] = chain_json(err)
+                values.append(found)
+        order = [*rest.columns]
+        order.insert(order.index("error_truncated") + 1, "error_layers")
+        return rest.with_columns(pl.Series("error_layers", values, pl.String)).select(order)
+
+    def _attempts(
+        self, pods: Sequence[PodTimeline] | None = None, *, layers: bool = True
+    ) -> pl.DataFrame:
         import polars as pl
 
         schema: dict[str, Any] = {
@@ -287,7 +324,7 @@ class Timelines:
         of_chain: dict[int, tuple[Any, ...]] = {}
         texts = _ChainTexts()
         none = (None,) * 8
-        for t in self.timelines:
+        for t in self.timelines if pods is None else pods:
             n = len(t.attempts)
             for i, a in enumerate(t.attempts):
                 nxt = t.attempts[i + 1].start if i + 1 < n else None
@@ -305,7 +342,8 @@ class Timelines:
                     facts = of_chain.get(id(err)) or of_chain.setdefault(
                         id(err),
                         (err.text, err.leaf, texts.signature(err), err.innermost("network"),
-                         err.innermost("interface"), err.truncated, chain_json(err), err),
+                         err.innermost("interface"), err.truncated,
+                         chain_json(err) if layers else None, err),
                     )  # fmt: skip
                 failing_if = facts[4]
                 prior = (
@@ -328,10 +366,11 @@ class Timelines:
                 ))  # fmt: skip
         # one transpose in C, not an append per cell
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
-        return pl.DataFrame(
+        frame = pl.DataFrame(
             {name: list(values) for name, values in zip(schema, columns, strict=True)},
             schema=schema,
         )
+        return frame if layers else frame.drop("error_layers")
 
     def interfaces(self) -> pl.DataFrame:
         return self._once("interfaces", self._interfaces)
