@@ -19,6 +19,7 @@ import pytest
 from conftest import SAMPLES
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
+from matplotlib.patches import FancyBboxPatch
 from matplotlib.text import Annotation
 
 import multus_forensics as mf
@@ -33,7 +34,7 @@ from multus_forensics.plots import (
     plot_causes_over_time,
 )
 from multus_forensics.plots._common import OUTCOME_COLORS, REENTRY_COLOR
-from multus_forensics.plots.add_order import innermost_error
+from multus_forensics.plots.add_order import innermost_error, step_ticks
 from multus_forensics.plots.attempts import attempt_lanes
 from multus_forensics.plots.fleet import bin_label, time_bin
 
@@ -183,6 +184,33 @@ def test_lanes_beyond_max_lanes_are_counted_in_the_title(seed: mf.Timelines) -> 
     assert ax.get_title(loc="left").endswith("(first 2 of 4 attempts)")
 
 
+def test_step_boxes_set_the_data_limits_as_added_patches_do(seed: mf.Timelines) -> None:
+    ax = plot_add_order(seed, pod=PROBE)
+    fresh = plt.figure().add_subplot()
+    for patch in _patches(ax, "step") + _patches(ax, "reentry") + _patches(ax, "failure"):
+        fresh.add_patch(
+            FancyBboxPatch((patch.get_x(), patch.get_y()), patch.get_width(), patch.get_height(),
+                           boxstyle="round,pad=0.02")
+        )  # fmt: skip
+    assert tuple(ax.dataLim.bounds) == pytest.approx(tuple(fresh.dataLim.bounds), abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("width", "ticks"),
+    [
+        (1, [1]),
+        (40, list(range(1, 41))),
+        (41, [1, 5, 10, 15, 20, 25, 30, 35, 40]),
+        (157, [1, *range(10, 151, 10)]),
+        (2000, [1, *range(100, 2001, 100)]),
+    ],
+)
+def test_add_positions_are_all_labelled_up_to_forty_then_by_round_steps(
+    width: int, ticks: list[int]
+) -> None:
+    assert step_ticks(width) == ticks
+
+
 # -- attempt timeline --------------------------------------------------------------------------
 
 
@@ -228,6 +256,19 @@ def test_attempts_without_time_are_counted_not_dropped() -> None:
     ax = plot_attempts(tl)
     assert ax.get_title(loc="left").endswith("(2 attempts without time not shown)")
     assert list(ax.collections) == []
+    assert ax.get_autoscalex_on()  # no time axis set: the view still follows the data
+
+
+def test_bars_added_without_autoscale_leave_the_limits_the_figure_sets(seed: mf.Timelines) -> None:
+    ax = plt.figure().add_subplot()
+    ax.set_autoscaley_on(False)
+    plot_attempts(seed, pod=PROBE, ax=ax)
+    assert not ax.get_autoscalex_on()  # the time axis is set from the attempts
+    bars = [b for c in ax.collections for b in c.get_paths()]
+    x0, x1 = ax.get_xlim()
+    assert bars
+    assert all(x0 <= p.vertices[:, 0].min() and p.vertices[:, 0].max() <= x1 for p in bars)
+    assert ax.get_ylim() == pytest.approx((-0.65, 0.75))  # one lane
 
 
 # -- fleet view --------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ asked to convert), the table cells those of ``tag``."""
 
 from __future__ import annotations
 
+import html
 import json
+import os
 import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -13,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from multus_forensics.report.data import _jsonable
+from multus_forensics.report.data import PodSection, _jsonable
+from multus_forensics.report.html import _event_rows
 from multus_forensics.report.jsontext import dumps_indented
-from multus_forensics.report.markup import Markup, table, tag
+from multus_forensics.report.markup import Markup, h, table, tag
 
 SCALARS: list[Any] = [
     None, True, False, 0, -7, 2**70, 1.5, -0.0, 1e-7, 1e22, float("nan"), float("inf"),
@@ -101,3 +104,39 @@ def test_table_cells_are_the_markup_tag_writes() -> None:
         got = table(headers, rows, class_=class_, numeric=numeric)
         assert isinstance(got, Markup)
         assert got == _tag_table(headers, rows, class_, numeric)
+
+
+TEXTS: list[Any] = [
+    None, "", "plain", "a<b>&\"'", "&amp;", "<<>>", "é \u202e \x00", 0, 1.5, True,
+    Markup("<i>x</i>"), "'quoted'", 'x="1"',
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", TEXTS)
+def test_escaping_is_html_escape_with_quotes(value: Any) -> None:
+    if isinstance(value, Markup):
+        expected = value
+    else:
+        expected = "" if value is None else html.escape(str(value), quote=True)
+    assert h(value) == expected
+    assert isinstance(h(value), Markup)
+
+
+@pytest.mark.parametrize("level", ["error", "info", None, 'a"<b'])
+@pytest.mark.parametrize("member", [None, "", "pods/x.log"])
+def test_event_cells_are_the_markup_tag_writes(level: str | None, member: str | None) -> None:
+    event = {
+        "time": datetime(2026, 3, 11, 13, 2, 5, tzinfo=UTC), "node": "n<1>", "source": "kubelet",
+        "kind": "log", "level": level, "message": "a & b", "error": None,
+        "file": "/logs/x'y.log", "member": member, "line": 7,
+    }  # fmt: skip
+    section = PodSection(pod="ns/p", nodes=[], events=[event], total_events=1, errors=0)
+    full = "/logs/x'y.log" + (f"!{member}" if member else "")
+    name = os.path.basename(member or "/logs/x'y.log")
+    cells = [
+        "2026-03-11T13:02:05Z", "n<1>", "kubelet", "log",
+        tag("span", level, class_=f"lvl-{level}"), tag("div", "a & b", class_="log"),
+        tag("span", f"{name}:7", title=full),
+    ]  # fmt: skip
+    headers = ["time (UTC)", "node", "source", "kind", "level", "message / error", "where"]
+    assert _event_rows(section) == table(headers, [cells], class_="events")

@@ -10,8 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
+import pytest
+from conftest import SAMPLES
 from polars.testing import assert_frame_equal
 
+from multus_forensics import parse
 from multus_forensics.model import Event, events_to_frame
 from multus_forensics.timeline import Timelines, build_timelines
 
@@ -109,6 +112,31 @@ def test_events_at_cited_lines_are_the_rows_filtering_all_events_keeps() -> None
     assert only["line"].to_list() == [22]
 
 
+_AT_COLUMNS = ["eid", "attempt", "file", "line", "namespace", "pod", "pod_uid", "raw"]
+
+
+def _sorted_at(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(_AT_COLUMNS).sort("eid")
+
+
+def test_events_at_cited_lines_hold_those_events_columns_without_their_order() -> None:
+    tl = _timelines()
+    cited = pl.DataFrame({"file": ["kubelet.log", "kubelet.log", "ticket.txt", "x.log", "ticket.txt"],
+                          "line": [2, 22, 40, 1, None]})  # fmt: skip
+    got = tl.events_at(cited, ["raw"])
+    assert got.columns == _AT_COLUMNS
+    assert_frame_equal(_sorted_at(got), _sorted_at(tl.events(lines=cited)))
+    assert sorted(zip(got["line"], got["attempt"], strict=True)) == [(2, 1), (22, 1), (40, None)]
+
+
+@pytest.mark.parametrize("sample", ["seed", "timeline", "dupname", "multus", "kubelet"])
+def test_events_at_every_line_equal_events_on_the_samples(sample: str) -> None:
+    tl = build_timelines(parse([str(SAMPLES / sample)], year=2026))
+    every = tl.events()
+    lines = every.select("file", "line")
+    assert_frame_equal(_sorted_at(tl.events_at(lines, ["raw"])), _sorted_at(every))
+
+
 def test_timelines_holding_rows_are_the_pods_of_those_rows_in_timeline_order() -> None:
     tl = _timelines()
     events = tl.events()
@@ -118,3 +146,61 @@ def test_timelines_holding_rows_are_the_pods_of_those_rows_in_timeline_order() -
     probes = events.filter((pl.col("pod") == "db-0") & (pl.col("message") == "SyncLoop (probe)"))
     assert [t.label for t in tl.holding(probes.get_column("eid"))] == ["shop/db-0"]  # plain rows
     assert tl.holding(pl.Series("eid", [], pl.UInt32)) == []
+
+
+@pytest.mark.parametrize("built_first", [False, True])
+def test_interfaces_and_anomalies_of_some_pods_are_their_rows_of_the_whole_tables(
+    built_first: bool,
+) -> None:
+    whole = build_timelines(parse([str(SAMPLES / "seed"), str(SAMPLES / "dupname")], year=2026))
+    interfaces, anomalies = whole.interfaces(), whole.anomalies()
+    assert interfaces.height > 0
+    assert anomalies.height > 0
+    tl = build_timelines(parse([str(SAMPLES / "seed"), str(SAMPLES / "dupname")], year=2026))
+    if built_first:  # read from the built tables, else built for the pods alone
+        tl.interfaces()
+        tl.anomalies()
+    picked = [
+        tl.timelines[i] for i in range(len(tl.timelines) - 1, -1, -2)
+    ]  # reversed, every other
+    keys = pl.DataFrame(
+        [t.key for t in picked], schema=["namespace", "pod", "pod_uid"], orient="row"
+    )
+
+    def own(frame: pl.DataFrame) -> pl.DataFrame:
+        on = ["namespace", "pod", "pod_uid"]
+        return frame.join(keys, on=on, how="semi", nulls_equal=True, maintain_order="left")
+
+    assert 0 < own(interfaces).height < interfaces.height
+    assert_frame_equal(tl.interfaces_of(picked), own(interfaces))
+    assert_frame_equal(tl.anomalies_of(picked), own(anomalies))
+    assert tl.interfaces_of([]).height == 0
+
+
+def _seed_and_dupname() -> Timelines:
+    return build_timelines(parse([str(SAMPLES / "seed"), str(SAMPLES / "dupname")], year=2026))
+
+
+def test_attempts_without_layers_then_with_them_are_the_whole_table() -> None:
+    whole = _seed_and_dupname().attempts()
+    assert whole["error_layers"].drop_nulls().len() > 0
+    tl = _seed_and_dupname()
+    light = tl.attempts(layers=False)
+    assert_frame_equal(light, whole.drop("error_layers"))
+    assert_frame_equal(tl.attempts(), whole)  # the layers added to the built rest
+    assert_frame_equal(tl.attempts(layers=False), light)
+
+
+def test_attempts_of_some_pods_are_their_rows_of_the_whole_table() -> None:
+    whole = _seed_and_dupname().attempts()
+    tl = _seed_and_dupname()
+    picked = tl.timelines[::-2]
+    keys = pl.DataFrame(
+        [t.key for t in picked], schema=["namespace", "pod", "pod_uid"], orient="row"
+    )
+    on = ["namespace", "pod", "pod_uid"]
+    own = whole.join(keys, on=on, how="semi", nulls_equal=True, maintain_order="left")
+    assert 0 < own.height < whole.height
+    assert_frame_equal(tl.attempts_of(picked), own)  # built for those pods
+    tl.attempts()
+    assert_frame_equal(tl.attempts_of(picked), own)  # cut from the built table

@@ -21,7 +21,6 @@ from multus_forensics.plots._common import (
     REENTRY_COLOR,
     network_colors,
     new_axes,
-    rows_of_pods,
     text_color,
     wrap,
 )
@@ -98,16 +97,16 @@ def _pod_label(namespace: str | None, pod: str | None) -> str:
 
 def add_order_lanes(timelines: Timelines, pod: str | None = None) -> list[Lane]:
     """The lanes :func:`plot_add_order` draws, pods in timeline order, attempts by number."""
-    keys = [t.key for t in timelines.select(pod)]
-    attempts = rows_of_pods(timelines.attempts(), keys)
+    selected = timelines.select(pod)
+    attempts = timelines.attempts_of(selected).to_dicts()
     steps: dict[tuple[Any, ...], list[Step]] = {}
-    for r in rows_of_pods(timelines.interfaces(), keys):
+    for r in timelines.interfaces_of(selected).to_dicts():
         key = (r["namespace"], r["pod"], r["pod_uid"], r["attempt"])
         steps.setdefault(key, []).append(
             Step(r["position"], r["interface"] or "?", r["network"] or "?", r["ips"], r["ref"])
         )
     reentry: set[tuple[Any, ...]] = set()
-    for r in rows_of_pods(timelines.anomalies(), keys):
+    for r in timelines.anomalies_of(selected).to_dicts():
         if r["anomaly"] == "self_delegation_reentry" and r["evidence"]:
             # evidence is (first interface, secondaries..., the re-added interface)
             last = r["evidence"].split("; ")[-1]
@@ -173,7 +172,9 @@ def plot_add_order(
                 edgecolor="black" if s.reentry else "white", linewidth=2.6 if s.reentry else 1.0,
                 gid="reentry" if s.reentry else "step",
             )  # fmt: skip
-            ax.add_patch(box)
+            # the limits are set below, so a box need not widen the data limits one by one
+            # (add_patch's per-patch update was a fifth of a wide figure); one update follows
+            ax.add_artist(box)
             ax.text(
                 s.position, y, f"{_fit(s.interface)}\n{short[s.network]}",
                 ha="center", va="center", fontsize=7, color=text_color(colors[s.network]),
@@ -200,9 +201,13 @@ def plot_add_order(
         elif lane.outcome in ("ready", "torn-down") and lane.steps:
             ax.text(end - 0.45, y, f"✓ {lane.outcome}", ha="left", va="center", fontsize=8,
                     color="#2ca02c", gid="outcome")  # fmt: skip
+    placed = [(-float(i), s.position) for i, lane in enumerate(shown) for s in lane.steps]
+    if placed:  # the data limits add_patch gives the boxes (padded by 0.02 each side)
+        ys, xs = zip(*placed, strict=True)
+        ax.update_datalim([(min(xs) - 0.44, min(ys) - 0.3), (max(xs) + 0.44, max(ys) + 0.3)])
     ax.set_yticks([-float(i) for i in range(len(shown))], [lane.label for lane in shown])
     ax.tick_params(axis="y", labelsize=8, length=0)
-    ax.set_xticks(range(1, width + 1))
+    ax.set_xticks(step_ticks(width))
     ax.set_xlim(0.4, width + 2.9)
     ax.set_ylim(-max(len(shown), 1) + 0.4, 0.8)
     ax.set_xlabel("add order within the sandbox attempt")
@@ -235,6 +240,23 @@ def plot_add_order(
 
 #: characters of a name that fit a step's box at its font size
 BOX_CHARS: Final = 12
+#: add positions labelled on the x axis at most: past about this many the labels of a 10-inch
+#: figure run into each other, and each tick is artists to make, lay out and draw
+STEP_TICKS: Final = 40
+
+
+def step_ticks(width: int) -> list[int]:
+    """The x ticks of ``width`` add positions: every position up to :data:`STEP_TICKS`, else
+    1 and every multiple of a round step (a Multus log whose attempts add 150 interfaces)."""
+    if width <= STEP_TICKS:
+        return list(range(1, width + 1))
+    step = next(
+        n * scale
+        for scale in (10**e for e in range(len(str(width))))
+        for n in (1, 2, 5)
+        if width / (n * scale) <= STEP_TICKS // 2
+    )
+    return [1, *range(step, width + 1, step)]
 
 
 def _fit(name: str, limit: int = BOX_CHARS) -> str:

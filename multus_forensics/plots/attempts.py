@@ -56,12 +56,13 @@ def plot_attempts(
     gap is labelled when it is wide enough to read. Times are UTC. Returns the Axes; never calls
     ``show()``.
     """
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     selected = [t.key for t in timelines.select(pod)]
     keys = selected[:max_pods]
     rows: dict[Any, list[dict[str, Any]]] = {k: [] for k in keys}
-    for r in rows_of_pods(timelines.attempts(), keys):
+    for r in rows_of_pods(timelines.attempts(layers=False), keys):
         rows[(r["namespace"], r["pod"], r["pod_uid"])].append(r)
     timed = [r for k in keys for r in rows[k] if r["start"] is not None]
     untimed = sum(len(rows[k]) for k in keys) - len(timed)
@@ -72,6 +73,10 @@ def plot_attempts(
     label_room = max(span, 1.0) * MIN_LABELLED_GAP_FRACTION / 86400
     lanes = attempt_lanes(keys, rows, min_days)
     ax = new_axes(ax, (10.0, 1.4 + 0.55 * max(len(lanes), 1)))
+    # the limits are set below (or autoscaled once at draw): each bar added must not rescale
+    # the view on the next one's arrival (a pod's 50 bars were a fifth of its figure)
+    autoscale = ax.get_autoscalex_on(), ax.get_autoscaley_on()
+    ax.set_autoscale_on(False)
     for i, lane in enumerate(lanes):
         y = -float(i)
         own = lane.attempts
@@ -94,8 +99,12 @@ def plot_attempts(
             nxt = own[j + 1] if j + 1 < len(own) else None
             if nxt is not None and r["end"] is not None and nxt["start"] > r["end"]:
                 g0, g1 = x0 + max(x1 - x0, min_days), date_num(nxt["start"])  # bar's visible end
-                if g1 > g0:
-                    ax.plot([g0, g1], [y, y], linestyle=":", color="0.35", linewidth=1, gid="gap")
+                if g1 > g0:  # the line ax.plot makes, without its argument parsing per gap
+                    ax.add_line(
+                        Line2D(
+                            [g0, g1], [y, y], linestyle=":", color="0.35", linewidth=1, gid="gap"
+                        )
+                    )
                 gap = (nxt["start"] - r["end"]).total_seconds()
                 if gap < span * MIN_LABELLED_GAP_FRACTION:
                     continue
@@ -104,6 +113,8 @@ def plot_attempts(
         if lane.row and i:  # a lane's extra rows: one bracket joins them to its first row
             ax.plot([0, 0], [y - 0.3, y + 0.7], color="0.6", linewidth=1,
                     transform=ax.get_yaxis_transform(), clip_on=False, gid="overlap-bracket")  # fmt: skip
+    ax.set_autoscalex_on(autoscale[0])
+    ax.set_autoscaley_on(autoscale[1])
     ax.set_yticks([-float(i) for i in range(len(lanes))], [lane.label for lane in lanes])
     ax.tick_params(axis="y", labelsize=8, length=0)
     ax.set_ylim(-max(len(lanes), 1) + 0.35, 0.75)

@@ -61,7 +61,7 @@ def failure_table(timelines: Timelines, findings: Iterable[Finding]) -> pl.DataF
     # only the events that evidence cites can carry a cause: chosen before any row is read;
     # an attempt takes the best finding citing one of its records. One (file, line) can name
     # several archive members: the text tells them apart.
-    events = timelines.events(lines=cites.select("file", "line"))
+    events = timelines.events_at(cites.select("file", "line"), ["raw"])
     cause = (
         events.filter(pl.col("attempt").is_not_null())
         .select("file", "line", pl.col("raw").str.slice(0, _PREFIX).alias("_raw"), *keys)
@@ -96,7 +96,7 @@ def failure_table(timelines: Timelines, findings: Iterable[Finding]) -> pl.DataF
         .then(pl.concat_str([pl.col("namespace"), pl.lit("/"), pod_name]))
         .otherwise(pod_name)
     )
-    failed = timelines.attempts().filter(pl.col("outcome") == "failed")
+    failed = timelines.attempts(layers=False).filter(pl.col("outcome") == "failed")
     failed = _left(failed, pods, ["namespace", "pod", "pod_uid"])
     failed = _left(failed, cause, keys).with_columns(label.alias("_label"))
     failed = _left(failed, named, ["_label"])

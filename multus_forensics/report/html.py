@@ -12,7 +12,7 @@ import base64
 import os
 from importlib import resources
 from string import Template
-from typing import Any
+from typing import Any, Final
 
 from multus_forensics import __version__
 from multus_forensics.report.data import (
@@ -206,18 +206,26 @@ def _inputs(data: ReportData) -> Markup:
     return table(headers, rows, class_="inputs", numeric=(2, 3, 5, 6))
 
 
+#: an event row's level, text and place cells, each written by one format as ``tag`` writes
+#: them (50 sections of 200 rows are most of a page's cells)
+_LEVEL: Final = '<span class="{}">{}</span>'
+_LOG: Final = '<div class="log">{}</div>'
+_WHERE: Final = '<span title="{}">{}</span>'
+
+
 def _event_rows(section: PodSection) -> Markup:
     rows = []
     for e in section.events:
         text = e.get("error") or e.get("message")
+        level = e.get("level")
         rows.append(
             (
                 when(e.get("time")),
                 e.get("node"),
                 e.get("source"),
                 e.get("kind"),
-                tag("span", e.get("level"), class_=f"lvl-{e.get('level')}"),
-                tag("div", text, class_="log"),
+                Markup(_LEVEL.format(h(f"lvl-{level}"), h(level))),
+                Markup(_LOG.format(h(text))),
                 _where(e),
             )
         )
@@ -230,7 +238,7 @@ def _where(event: dict[str, Any]) -> Markup:
     file, member = event.get("file") or "", event.get("member")
     full = file + (f"!{member}" if member else "")
     name = os.path.basename(member or file)
-    return tag("span", f"{name}:{event.get('line')}", title=full)
+    return Markup(_WHERE.format(h(full), h(f"{name}:{event.get('line')}")))
 
 
 def _rows_table(rows: list[dict[str, Any]]) -> Markup:

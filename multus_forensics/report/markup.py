@@ -8,7 +8,6 @@ this package (tag names, CSS, the page skeleton).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Collection, Iterable
 from typing import Final
 
@@ -21,13 +20,26 @@ class Markup(str):
     __slots__ = ()
 
 
+_EMPTY: Final = Markup("")
+
+
 def h(value: object) -> Markup:
-    """``value`` as HTML: escaped text, or itself if it is already :class:`Markup`."""
+    """``value`` as HTML: escaped text, or itself if it is already :class:`Markup`.
+
+    ``html.escape(text, quote=True)``'s replacements in its order, written out: a page escapes
+    hundreds of thousands of cells, and the call through ``html.escape`` was a third of it."""
     if isinstance(value, Markup):
         return value
     if value is None:
-        return Markup("")
-    return Markup(html.escape(str(value), quote=True))
+        return _EMPTY
+    text = value if type(value) is str else str(value)
+    return Markup(
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#x27;")
+    )
 
 
 def join(parts: Iterable[object], sep: str = "") -> Markup:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from multus_forensics.chain import ErrorChain, chain_json
+from multus_forensics.chain import ErrorChain, chain_json, mask
 from multus_forensics.gcpause import gc_paused
 from multus_forensics.timeline._records import STATUS_KIND, Rec, split
 from multus_forensics.timeline.anomalies import (
@@ -114,6 +114,36 @@ def _ref() -> pl.Expr:
         .otherwise(pl.lit(""))
     )
     return (pl.col("file") + at + pl.lit(":") + pl.col("line").cast(pl.String)).alias("ref")
+
+
+class _ChainTexts:
+    """An attempts frame's signatures, one per tail: thousands of chains of one node differ
+    by the sandbox IDs of an outer layer and share their tail (so their signature)."""
+
+    def __init__(self) -> None:
+        self._signatures: dict[str, str] = {}
+
+    def signature(self, chain: ErrorChain) -> str:
+        """``chain.signature``: :func:`~multus_forensics.chain.mask` of its tail, once per tail."""
+        if chain.aggregate:
+            return chain.signature
+        tail = chain.tail
+        found = self._signatures.get(tail)
+        if found is None:
+            found = self._signatures[tail] = mask(tail)
+        return found
+
+
+def _of_pods(frame: pl.DataFrame, pods: Sequence[PodTimeline]) -> pl.DataFrame:
+    """The rows of a timeline table (``namespace``, ``pod``, ``pod_uid``) of ``pods``, in the
+    table's order (the timelines' order, as the table was built)."""
+    import polars as pl
+
+    ids = ("namespace", "pod", "pod_uid")
+    wanted = pl.DataFrame(
+        list(dict.fromkeys(t.key for t in pods)), schema=dict.fromkeys(ids, pl.String), orient="row"
+    )
+    return frame.join(wanted, on=list(ids), how="semi", nulls_equal=True, maintain_order="left")
 
 
 def _seconds(delta: timedelta | None) -> float | None:
@@ -233,10 +263,47 @@ class Timelines:
         }  # fmt: skip
         return _frame(rows, schema)
 
-    def attempts(self) -> pl.DataFrame:
+    def attempts(self, *, layers: bool = True) -> pl.DataFrame:
+        """One row per sandbox attempt; ``layers=False`` leaves out ``error_layers`` (each
+        chain's layers as JSON: much of the table's cost, and a page shows none of it)."""
+        if not layers:
+            if "attempts" in self._memo:
+                return self._memo["attempts"].drop("error_layers")
+            return self._once("attempts-", lambda: self._attempts(layers=False))
+        if "attempts-" in self._memo:  # the rest is built: the layers column alone
+            return self._once("attempts", lambda: self._with_layers(self._memo["attempts-"]))
         return self._once("attempts", self._attempts)
 
-    def _attempts(self) -> pl.DataFrame:
+    def attempts_of(self, pods: Sequence[PodTimeline]) -> pl.DataFrame:
+        """:meth:`attempts` of ``pods`` alone, in timeline order (see :meth:`interfaces_of`)."""
+        pods = self._in_order(pods)
+        if "attempts" in self._memo:
+            return _of_pods(self._memo["attempts"], pods)
+        return self._attempts(pods)
+
+    def _with_layers(self, rest: pl.DataFrame) -> pl.DataFrame:
+        """``rest`` (the table without ``error_layers``) with that column, in its place."""
+        import polars as pl
+
+        of_chain: dict[int, str] = {}
+        values: list[str | None] = []
+        for t in self.timelines:
+            for a in t.attempts:
+                err = a.error
+                if err is None:
+                    values.append(None)
+                    continue
+                found = of_chain.get(id(err))
+                if found is None:
+                    found = of_chain[id(err)] = chain_json(err)
+                values.append(found)
+        order = [*rest.columns]
+        order.insert(order.index("error_truncated") + 1, "error_layers")
+        return rest.with_columns(pl.Series("error_layers", values, pl.String)).select(order)
+
+    def _attempts(
+        self, pods: Sequence[PodTimeline] | None = None, *, layers: bool = True
+    ) -> pl.DataFrame:
         import polars as pl
 
         schema: dict[str, Any] = {
@@ -252,10 +319,12 @@ class Timelines:
             "anomalies": pl.String, "events": pl.Int64,
         }  # fmt: skip
         rows: list[tuple[Any, ...]] = []
-        # a failure repeated across attempts is one chain object: its columns are made once
+        # a failure repeated across attempts is one chain object: its columns are made once,
+        # and a signature once per tail
         of_chain: dict[int, tuple[Any, ...]] = {}
+        texts = _ChainTexts()
         none = (None,) * 8
-        for t in self.timelines:
+        for t in self.timelines if pods is None else pods:
             n = len(t.attempts)
             for i, a in enumerate(t.attempts):
                 nxt = t.attempts[i + 1].start if i + 1 < n else None
@@ -272,8 +341,9 @@ class Timelines:
                 else:
                     facts = of_chain.get(id(err)) or of_chain.setdefault(
                         id(err),
-                        (err.text, err.leaf, err.signature, err.innermost("network"),
-                         err.innermost("interface"), err.truncated, chain_json(err), err),
+                        (err.text, err.leaf, texts.signature(err), err.innermost("network"),
+                         err.innermost("interface"), err.truncated,
+                         chain_json(err) if layers else None, err),
                     )  # fmt: skip
                 failing_if = facts[4]
                 prior = (
@@ -296,15 +366,24 @@ class Timelines:
                 ))  # fmt: skip
         # one transpose in C, not an append per cell
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
-        return pl.DataFrame(
+        frame = pl.DataFrame(
             {name: list(values) for name, values in zip(schema, columns, strict=True)},
             schema=schema,
         )
+        return frame if layers else frame.drop("error_layers")
 
     def interfaces(self) -> pl.DataFrame:
         return self._once("interfaces", self._interfaces)
 
-    def _interfaces(self) -> pl.DataFrame:
+    def interfaces_of(self, pods: Sequence[PodTimeline]) -> pl.DataFrame:
+        """:meth:`interfaces` of ``pods`` alone (timelines of this object), in their order: a
+        report shows the adds of 50 pods and a figure those of one, out of a node's."""
+        pods = self._in_order(pods)
+        if "interfaces" in self._memo:
+            return _of_pods(self._memo["interfaces"], pods)
+        return self._interfaces(pods)
+
+    def _interfaces(self, pods: Sequence[PodTimeline] | None = None) -> pl.DataFrame:
         import polars as pl
 
         schema = {
@@ -313,7 +392,7 @@ class Timelines:
             "source": pl.String, "ref": pl.String, "corroborated_by": pl.String,
         }  # fmt: skip
         cols: dict[str, list[Any]] = {name: [] for name in schema}
-        for t in self.timelines:
+        for t in self.timelines if pods is None else pods:
             for index, adds in sorted(t.rows.items()):
                 n = len(adds)
                 for c, v in zip(
@@ -344,7 +423,19 @@ class Timelines:
     def anomalies(self) -> pl.DataFrame:
         return self._once("anomalies", self._anomalies)
 
-    def _anomalies(self) -> pl.DataFrame:
+    def anomalies_of(self, pods: Sequence[PodTimeline]) -> pl.DataFrame:
+        """:meth:`anomalies` of ``pods`` alone, in their order (see :meth:`interfaces_of`)."""
+        pods = self._in_order(pods)
+        if "anomalies" in self._memo:
+            return _of_pods(self._memo["anomalies"], pods)
+        return self._anomalies(pods)
+
+    def _in_order(self, pods: Sequence[PodTimeline]) -> list[PodTimeline]:
+        """``pods`` once each, in timeline order (as every table lists them)."""
+        mine = {id(t) for t in pods}
+        return [t for t in self.timelines if id(t) in mine]
+
+    def _anomalies(self, pods: Sequence[PodTimeline] | None = None) -> pl.DataFrame:
         import polars as pl
 
         rows = [
@@ -352,7 +443,7 @@ class Timelines:
                 "namespace": t.key[0], "pod": t.key[1], "pod_uid": t.key[2], "attempt": x.attempt,
                 "anomaly": x.name, "detail": x.detail, "evidence": "; ".join(r.ref for r in x.evidence),
             }
-            for t in self.timelines
+            for t in (self.timelines if pods is None else pods)
             for x in t.anomalies
         ]  # fmt: skip
         schema = {
@@ -471,25 +562,72 @@ class Timelines:
         return meta.sort("p_idx", "untimed", "_anchor", "_index", "_own", "file", "line")
 
     def _rec_index(self) -> pl.DataFrame:
-        """``eid``, ``p_pos`` (position in ``timelines``), ``file`` and ``line`` of every
-        structured record: which timelines a set of cited lines touches, found by a join."""
+        """``eid``, ``p_pos`` (position in ``timelines``), ``attempt`` (null for pod-level
+        records), ``file`` and ``line`` of every structured record: which timelines and
+        attempts a set of cited lines touches, found by a join. Places are read from the input
+        frame by row number (as the records were made), not from each record object."""
         import polars as pl
 
         if "_recs" not in self._memo:
             eids: list[int] = []
             pos: list[int] = []
-            files: list[str] = []
-            lines: list[int] = []
+            in_attempt: list[int] = []
+            attempt: list[int] = []
             for i, t in enumerate(self.timelines):
-                eids.extend(r.eid for r in t.recs)
+                eids.extend([r.eid for r in t.recs])
                 pos.extend([i] * len(t.recs))
-                files.extend(r.file for r in t.recs)
-                lines.extend(r.line for r in t.recs)
-            self._memo["_recs"] = pl.DataFrame(
-                {"eid": eids, "p_pos": pos, "file": files, "line": lines},
-                schema={"eid": pl.Int64, "p_pos": pl.Int64, "file": pl.String, "line": pl.Int64},
+                for a in t.attempts:
+                    in_attempt.extend([r.eid for r in a.recs])
+                    attempt.extend([a.index] * len(a.recs))
+            index = pl.DataFrame(
+                {"eid": eids, "p_pos": pos}, schema={"eid": pl.Int64, "p_pos": pl.Int64}
+            )
+            of = pl.DataFrame(
+                {"eid": in_attempt, "attempt": attempt},
+                schema={"eid": pl.Int64, "attempt": pl.Int64},
+            )
+            places = self._frame.select(
+                pl.col("file").fill_null("").gather(index.get_column("eid")),
+                pl.col("line").fill_null(0).cast(pl.Int64).gather(index.get_column("eid")),
+            )
+            self._memo["_recs"] = pl.concat([index, places], how="horizontal").join(
+                of, on="eid", how="left", maintain_order="left"
             )
         return self._memo["_recs"]
+
+    def events_at(self, lines: pl.DataFrame, columns: Sequence[str] = ()) -> pl.DataFrame:
+        """The records at ``lines`` (``file``, ``line``) that belong to a pod, in no set order:
+        ``eid``, ``attempt`` (null for pod-level records), ``file``, ``line``, ``namespace``,
+        ``pod``, ``pod_uid`` (the record's own, else its timeline's, as :meth:`events` fills
+        them) and the input ``columns``. What ``events(lines=)`` holds of those rows, without
+        its order or every input column (a Multus log's findings cite 100k lines)."""
+        import polars as pl
+
+        lines = lines.select(pl.col("file").cast(pl.String), pl.col("line").cast(pl.Int64))
+        lines = lines.drop_nulls().unique()  # a null never matches, as in a join
+        keys = pl.DataFrame(
+            [t.key for t in self.timelines],
+            schema={"r_namespace": pl.String, "r_pod": pl.String, "r_pod_uid": pl.String},
+            orient="row",
+        ).with_row_index("p_pos")
+        at = self._rec_index().join(lines, on=["file", "line"], how="semi")
+        at = at.select("eid", "p_pos", "attempt", "file", "line")
+        if self._plain is not None:
+            plain = self._plain.join(lines, on=["file", "line"], how="semi")
+            at = pl.concat(
+                [at, plain.select(pl.col("eid").cast(pl.Int64), "p_pos", "attempt", "file", "line")]
+            )
+        at = at.join(keys.with_columns(pl.col("p_pos").cast(pl.Int64)), on="p_pos", how="left")
+        own = self._frame.select(
+            pl.col("namespace", "pod", "pod_uid", *columns).gather(at.get_column("eid"))
+        )
+        return pl.concat([at, own], how="horizontal").select(
+            pl.col("eid").cast(pl.UInt32), "attempt", "file", "line",
+            pl.coalesce("namespace", "r_namespace").alias("namespace"),
+            pl.coalesce("pod", "r_pod").alias("pod"),
+            pl.coalesce("pod_uid", "r_pod_uid").alias("pod_uid"),
+            *columns,
+        )  # fmt: skip
 
     def _gather(self, meta: pl.DataFrame, *, keep_query: bool = False) -> pl.DataFrame:
         """The input rows of :meth:`_index` rows, by position (not a join with the whole
