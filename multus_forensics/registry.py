@@ -148,14 +148,24 @@ def payload_parsers() -> list[tuple[str, PayloadParser]]:
     return [(name, get_payload_parser(name)) for name in PAYLOAD_PARSERS]
 
 
+def _split_globs(globs: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(globs of a base name, globs of a path): a glob with a ``/`` describes where a file
+    lives (``*/var/log/pods/*/*/*.log``), the others only its name. A name glob is never
+    matched against the whole path: ``fnmatch``'s ``*`` also matches ``/``, so
+    ``*journal*.json`` took every JSON file under a folder called ``journal``."""
+    return tuple(g for g in globs if "/" not in g), tuple(g for g in globs if "/" in g)
+
+
 def by_filename(path: str) -> list[LogFormat]:
-    """Formats whose file-name globs match the base name (or full path) of ``path``."""
+    """Formats whose file-name globs match the base name of ``path``, or whose path globs
+    (those with a ``/``) match all of it."""
     base, path = os.path.normcase(path.rsplit("/", 1)[-1]), os.path.normcase(path)
-    return [
-        get_format(name)
-        for name in _could_match(path)
-        if _glob_pattern(globs_of(name)).match(base) or _glob_pattern(globs_of(name)).match(path)
-    ]
+    found = []
+    for name in _could_match(path):
+        names, paths = _split_globs(globs_of(name))
+        if _glob_pattern(names).match(base) or _glob_pattern(paths).match(path):
+            found.append(get_format(name))
+    return found
 
 
 def sole_named(path: str) -> str | None:
@@ -173,15 +183,17 @@ def sole_named_many(paths: Sequence[str]) -> list[str | None]:
     if not paths:  # nothing to ask: no format imported for it
         return []
     formats = [name for name in FORMATS if globs_of(name)]
-    patterns = [p for name in formats if (p := _rust_globs(globs_of(name))) is not None]
-    if not paths or len(patterns) < len(formats):
+    # a base name meets only a format's name globs, the full path only its path globs: each
+    # name is marked with which it is, and a format's pattern reads the mark first
+    patterns = [p for name in formats if (p := _rust_marked_globs(globs_of(name))) is not None]
+    if len(patterns) < len(formats):
         return [sole_named(p) for p in paths]
     import numpy as np
     import polars as pl
 
     # each base name, then each full path: 2n names
-    names = [os.path.normcase(p.rsplit("/", 1)[-1]) for p in paths]
-    names += [os.path.normcase(p) for p in paths]
+    names = [_BASE_MARK + os.path.normcase(p.rsplit("/", 1)[-1]) for p in paths]
+    names += [_PATH_MARK + os.path.normcase(p) for p in paths]
     # names of numbered files (part-000/small-00123.journal) share a few shapes once every
     # digit reads as 0: a format whose globs hold no digit and no class matches a name exactly
     # when it matches its shape (:func:`_digit_blind`), so its pattern runs over the distinct
@@ -231,11 +243,34 @@ def _digit_blind(globs: tuple[str, ...]) -> bool:
 _SIMPLE_CLASS: Final = lazy(r"\[(!?)((?:[A-Za-z0-9_.](?:-[A-Za-z0-9_.])?)+)\]")
 
 
+#: what :func:`sole_named_many` puts before a base name and before a full path
+_BASE_MARK: Final = "\x01"
+_PATH_MARK: Final = "\x02"
+
+
+@cache
+def _rust_marked_globs(globs: tuple[str, ...]) -> str | None:
+    """A format's globs as one Rust regex over a marked name (:data:`_BASE_MARK` and a base
+    name, or :data:`_PATH_MARK` and a full path): name globs after the first mark, path
+    globs after the second (:func:`_split_globs`); None as for :func:`_rust_globs`."""
+    name_globs, path_globs = _split_globs(globs)
+    halves = []
+    for mark, part in ((_BASE_MARK, name_globs), (_PATH_MARK, path_globs)):
+        if not part:
+            continue
+        alternatives = _rust_globs(part)
+        if alternatives is None:
+            return None
+        halves.append(f"\\x{{{ord(mark):X}}}(?:{alternatives})")
+    return "(?s)^(?:" + "|".join(halves) + ")$"
+
+
 @cache
 def _rust_globs(globs: tuple[str, ...]) -> str | None:
-    """A format's globs (normcased) as one Rust regex with :mod:`fnmatch`'s meaning (``*``
-    and ``?`` match any character, ``/`` and newlines too), or None when a glob holds more
-    than ``*``, ``?`` and :data:`_SIMPLE_CLASS` classes (a reversed range among them)."""
+    """A format's globs (normcased) as the alternatives of one Rust regex with
+    :mod:`fnmatch`'s meaning (``*`` and ``?`` match any character, ``/`` and newlines too),
+    or None when a glob holds more than ``*``, ``?`` and :data:`_SIMPLE_CLASS` classes (a
+    reversed range among them)."""
     out = []
     for glob in globs:
         glob, parts, at = os.path.normcase(glob), [], 0
@@ -255,7 +290,7 @@ def _rust_globs(globs: tuple[str, ...]) -> str | None:
                 parts.append(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):X}}}")
             at += 1
         out.append("".join(parts))
-    return "(?s)^(?:" + "|".join(out) + ")$" if out else None
+    return "|".join(out) if out else None
 
 
 def _could_match(path: str) -> tuple[str, ...]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import fnmatch
 import random
 
+import pytest
+
 from multus_forensics import registry
 
 
@@ -83,7 +85,29 @@ def test_sole_named_many_takes_undecodable_names_one_by_one() -> None:
 def test_globs_beyond_plain_classes_are_left_to_fnmatch() -> None:
     assert registry._rust_globs(("[9-0]x",)) is None  # a reversed range: fnmatch's own answer
     assert registry._rust_globs(("[^a]x",)) is None
-    assert registry._rust_globs(("[0-9][!a-c]?.log*",)) == "(?s)^(?:[0-9][^a-c].\\x{2E}log.*)$"
+    assert registry._rust_globs(("[0-9][!a-c]?.log*",)) == "[0-9][^a-c].\\x{2E}log.*"
+    assert registry._rust_marked_globs(("[0-9]*.log", "*/pods/*")) == (
+        "(?s)^(?:\\x{1}(?:[0-9].*\\x{2E}log)|\\x{2}(?:.*\\x{2F}pods\\x{2F}.*))$"
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        # a name glob (``*journal*.json``) reads the name, never the folders above it
+        ("/home/journal-team/repo/rules/derived.json", None),
+        ("/srv/journaldiag/notes.json", None),
+        ("/srv/logs/node-journal.json", "journal-json"),
+        # a path glob (with a ``/``) reads the whole path
+        ("/x/var/log/pods/ns_pod_uid/c/0.log", "cri"),
+        ("mg/namespaces/lab/pods/p/logs/c.log", "timestamped"),
+    ],
+)
+def test_a_name_glob_matches_the_file_name_and_a_path_glob_the_path(
+    path: str, expected: str | None
+) -> None:
+    assert registry.sole_named(path) == expected
+    assert registry.sole_named_many([path, "a/kubelet.journal"]) == [expected, "journald"]
 
 
 def test_the_glob_table_holds_each_formats_own_globs() -> None:
