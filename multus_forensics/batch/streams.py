@@ -28,6 +28,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.batch.runner import (
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from multus_forensics.batch.compact import KeepSpec
+    from multus_forensics.classify.partial import StreamMatches
     from multus_forensics.ingest import RawStream
     from multus_forensics.ingest.years import YearFacts
 
@@ -91,6 +93,8 @@ class StreamResult:
     issues: list[ParseIssue]
     events_ipc: bytes = b""
     years: YearFacts | None = None
+    #: the packaged rules' hits on the kept rows, when asked (``match``)
+    matches: StreamMatches | None = None
     rows: int = 0  # events parsed
     kept: int = 0  # events sent back
     seconds: float = 0.0
@@ -104,9 +108,11 @@ class StreamResult:
 
 
 def parse_stream_task(
-    task: StreamTask, options: ParseOptions, keep: KeepSpec | None = None
+    task: StreamTask, options: ParseOptions, keep: KeepSpec | None = None, match: bool = False
 ) -> StreamResult:
-    """Parse one stream (runs in a worker): the picklable unit of work of :func:`parse_streams`."""
+    """Parse one stream (runs in a worker): the picklable unit of work of :func:`parse_streams`;
+    with ``match``, the packaged rules are matched over its kept rows here too
+    (:func:`multus_forensics.classify.partial.match_stream`)."""
     from zoneinfo import ZoneInfo
 
     from multus_forensics.batch.compact import compact
@@ -128,6 +134,11 @@ def parse_stream_task(
         result.years = year_facts(frame)
         kept = compact(frame, keep)
         result.rows, result.kept = frame.height, kept.height
+        del frame  # (the stream's other rows are not read again)
+        if match:
+            from multus_forensics.classify.partial import match_stream
+
+            result.matches = match_stream(kept, raw.file, raw.member)
         buf = io.BytesIO()
         kept.write_ipc(buf, compression="lz4")
         result.events_ipc = buf.getvalue()
@@ -215,10 +226,14 @@ def _walk(paths: Sequence[str], options: ParseOptions) -> Iterator[Item]:
         yield item
 
 
+#: :func:`parse_stream_task` with its ``keep`` and ``match`` bound (picklable)
+Job = Callable[[StreamTask, ParseOptions], StreamResult]
+
+
 def _results(
     paths: Sequence[str],
     options: ParseOptions,
-    keep: KeepSpec | None,
+    job: Job,
     workers: int | None,
     scheduler: Any,
 ) -> tuple[Mode, int, Iterator[Any]]:
@@ -226,21 +241,21 @@ def _results(
     if scheduler is None:
         scheduler = active_dask_client()
     if scheduler is not None:
-        return "dask", 0, _on_dask(paths, options, keep, scheduler)
+        return "dask", 0, _on_dask(paths, options, job, scheduler)
     n = _worker_count(workers, os.cpu_count() or 1)
     if workers is None and input_bytes(paths) < POOL_MIN_BYTES:
         n = 1
     if n <= 1:
 
         def here(raw: RawStream) -> _Ready:
-            return _Ready(parse_stream_task(StreamTask(raw), options, keep))
+            return _Ready(job(StreamTask(raw), options))
 
         return "sequential", 1, _in_order(_walk(paths, options), here, 1)
-    return "processes", n, _on_pool(paths, options, keep, n)
+    return "processes", n, _on_pool(paths, options, job, n)
 
 
 def _on_pool(
-    paths: Sequence[str], options: ParseOptions, keep: KeepSpec | None, n: int
+    paths: Sequence[str], options: ParseOptions, job: Job, n: int
 ) -> Iterator[Any]:
     from concurrent.futures import ProcessPoolExecutor
 
@@ -253,9 +268,7 @@ def _on_pool(
         path = os.path.join(spool, f"{count:06d}")
         with open(path, "wb") as fh:
             fh.write(raw.data)
-        return pool.submit(
-            parse_stream_task, StreamTask(replace(raw, data=b""), path), options, keep
-        )
+        return pool.submit(job, StreamTask(replace(raw, data=b""), path), options)
 
     try:
         with ProcessPoolExecutor(
@@ -267,7 +280,7 @@ def _on_pool(
 
 
 def _on_dask(
-    paths: Sequence[str], options: ParseOptions, keep: KeepSpec | None, scheduler: Any
+    paths: Sequence[str], options: ParseOptions, job: Job, scheduler: Any
 ) -> Iterator[Any]:
     client, owned = _dask_client(scheduler)
     try:
@@ -278,7 +291,7 @@ def _on_dask(
                 raw = replace(raw, data=raw.data[:])
             # scattered, not embedded: a member's bytes would bloat the task graph
             task = client.scatter(StreamTask(raw), hash=False)
-            return client.submit(parse_stream_task, task, options, keep, pure=False)
+            return client.submit(job, task, options, pure=False)
 
         yield from _in_order(_walk(paths, options), submit, n + 1)
     finally:
@@ -325,13 +338,17 @@ def parse_streams(
     options: ParseOptions | None = None,
     *,
     keep: KeepSpec | None = None,
+    match: bool = False,
     workers: int | None = None,
     scheduler: Any = None,
 ) -> StreamedLog:
     """Parse ``paths`` with their streams spread over workers; merged as :func:`parse` merges.
 
     ``keep`` (:func:`~.compact.keep_spec` of the catalog the analysis will use) cuts each
-    stream to the rows that analysis can read; ``None`` keeps every row. ``workers`` and
+    stream to the rows that analysis can read; ``None`` keeps every row. ``match`` also
+    matches the packaged rules over each stream's kept rows where it is parsed: the log is then
+    a :class:`~multus_forensics.classify.partial.MatchedLog`, whose diagnosis takes those hits
+    instead of matching every row in this process. ``workers`` and
     ``scheduler`` are as in :func:`~multus_forensics.batch.run_batch` (``workers=1``: this
     process only; by default, inputs under :data:`POOL_MIN_BYTES` are parsed here too).
     ``options.on_error`` applies as in :func:`parse`.
@@ -340,12 +357,15 @@ def parse_streams(
 
     import polars as pl
 
+    from multus_forensics.classify.partial import Matches, MatchedLog
     from multus_forensics.model import empty_frame
     from multus_forensics.pipeline import not_a_stream
 
     options = options or ParseOptions()
     start = time.perf_counter()
-    mode, n, results = _results(list(paths), options, keep, workers, scheduler)
+    job = partial(parse_stream_task, keep=keep, match=match)
+    mode, n, results = _results(list(paths), options, job, workers, scheduler)
+    matches = Matches() if match else None
     frames: list[pl.DataFrame] = []
     issues: list[ParseIssue] = []
     stats = ParseStats()
@@ -380,12 +400,16 @@ def parse_streams(
         out.kept += result.kept
         out.peak_rss_kb = max(out.peak_rss_kb, result.peak_rss_kb)
         out.pids.add(result.pid)
+        if matches is not None and result.matches is not None:
+            matches.add(result.matches)
         frame = result.frame()
         if frame is not None:
             bundle.add(result, frame)
     flush()
     frame = pl.concat(frames, how="vertical") if frames else empty_frame()
-    out.log = EventLog(frame, issues, stats)
+    out.log = EventLog(frame, issues, stats) if matches is None else MatchedLog(
+        frame, issues, stats, matches=matches
+    )
     out.peak_rss_kb = max(out.peak_rss_kb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     out.seconds = time.perf_counter() - start
     return out

@@ -264,6 +264,7 @@ def parse_bundle_inputs(
         args.paths,
         options,
         keep=keep_spec(catalog),
+        match=True,  # the rules matched per stream where it is parsed
         workers=getattr(args, "workers", None),
         scheduler=getattr(args, "scheduler", None),
     )
