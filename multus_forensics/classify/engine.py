@@ -280,14 +280,31 @@ def _matched(rule: Rule, ctx: Context, within: frozenset[int] | None) -> list[Hi
     return _layered_hits(rule, ctx, pool)
 
 
-def row_hits(rule: Rule, ctx: Context) -> list[tuple[EventView, str]]:
+def row_hits(
+    rule: Rule, ctx: Context, pool: list[EventView] | None = None
+) -> list[tuple[EventView, str]]:
     """The per-row part of :func:`rule_hits` (a view's hit depends on its row alone): each
-    hit's view and the text that matched. Run where a bundle's stream was parsed
+    hit's view and the text that matched, among ``pool`` when given (the rule's candidates,
+    as :meth:`Context.candidates` would list them). Run where a bundle's stream was parsed
     (:mod:`multus_forensics.classify.partial`)."""
-    hits = _matched(rule, ctx, None)
+    if pool is None:
+        hits = _matched(rule, ctx, None)
+    elif rule.layer == "any":
+        hits = _any_layer_hits(rule, ctx, pool)
+    else:
+        hits = _layered_hits(rule, ctx, pool)
     memo: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
-    texts = {id(m): t for t, m in memo.items() if m is not None}
-    return [(h.view, texts[id(h.match)]) for h in hits]
+    texts: dict[int, str] = {}
+
+    def text(m: regex.Match[str]) -> str:
+        """The text ``m`` was found in (a partial match searches it without its cut mark)."""
+        if memo.get(m.string) is m:
+            return m.string
+        if not texts:
+            texts.update((id(v), t) for t, v in memo.items() if v is not None)
+        return texts[id(m)]
+
+    return [(h.view, text(h.match)) for h in hits]
 
 
 def _known(

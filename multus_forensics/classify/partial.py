@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.eventlog import EventLog
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from multus_forensics.classify.catalog import Catalog, Rule
-    from multus_forensics.classify.context import Context
+    from multus_forensics.classify.context import Context, EventView
 
 #: the context's cache key of what :func:`install` resolved
 _KEY: Final = "partial:matches"
@@ -56,8 +56,16 @@ def fingerprint(rule: Rule) -> str:
 
 def splits(rule: Rule) -> bool:
     """Whether a worker matches ``rule`` per row: not a user rule (its regex budget is the
-    run's, spent in input order), not a rule matched across the records of a stream."""
-    return not rule.user and rule.target != "stream"
+    run's, spent in input order), not a rule matched across the records of a stream, not a
+    rule whose candidates a whole-input question narrows first (a required predicate with a
+    domain, such as the re-entry adds of the add order: matched here among those few rows)."""
+    from multus_forensics.classify.predicates import DOMAINS
+
+    return (
+        not rule.user
+        and rule.target != "stream"
+        and not any(name in DOMAINS for name in rule.requires)
+    )
 
 
 @dataclass
@@ -101,6 +109,10 @@ def carried(inputs: object) -> Matches | None:
 
 
 _PACKAGED: dict[str, Catalog] = {}
+#: per rule fingerprint, each distinct text's match, shared by the streams one worker process
+#: matches (a text repeats on every node); dropped past :data:`MEMO_TEXTS` texts
+_MEMO: dict[str, dict[str, Any]] = {}
+MEMO_TEXTS: Final = 200_000
 
 
 def _packaged() -> Catalog:
@@ -112,13 +124,22 @@ def _packaged() -> Catalog:
     return _PACKAGED["catalog"]
 
 
+def _shared_memo(rule: Rule) -> dict[str, Any]:
+    if sum(len(m) for m in _MEMO.values()) > MEMO_TEXTS:
+        _MEMO.clear()
+    return _MEMO.setdefault(fingerprint(rule), {})
+
+
 def match_stream(frame: pl.DataFrame, file: str, member: str | None) -> StreamMatches:
-    """The packaged rules' per-row hits over one stream's rows (runs where it was parsed)."""
+    """The packaged rules' per-row hits over one stream's rows (runs where it was parsed).
+
+    Only rows holding a catalog fragment can be candidates of a rule whose patterns name one
+    (every packaged rule's do), so the context is made of those rows alone."""
     from multus_forensics.chain import prime_shapes, shaped_chains
     from multus_forensics.classify.context import Context
     from multus_forensics.classify.engine import row_hits
     from multus_forensics.classify.predicates import MARKERS
-    from multus_forensics.classify.select import catalog_needles
+    from multus_forensics.classify.select import catalog_needles, rule_needles, text_mask
     from multus_forensics.gcpause import gc_paused
 
     out = StreamMatches(file, member)
@@ -129,24 +150,42 @@ def match_stream(frame: pl.DataFrame, file: str, member: str | None) -> StreamMa
         out.why_not = f"{file}{'!' + member if member else ''}: rows not named by their line"
         return out
     catalog = _packaged()
+    rules = [r for r in catalog.rules if splits(r)]
+    needles = catalog_needles(catalog.rules, MARKERS)
+    if all(rule_needles(r) is not None for r in rules):
+        frame = frame.filter(text_mask(needles))
     text_ids: dict[str, int] = {}
     with shaped_chains(), gc_paused():
-        ctx = Context.of_frame(frame, catalog_needles(catalog.rules, MARKERS))
-        if not ctx.prime_small(catalog.rules):
+        ctx = Context.of_frame(frame, needles)
+        small = ctx.prime_small(catalog.rules)
+        if not small:
             ctx.prime(catalog.rules)
             prime_shapes(ctx.texty.get_column("error").drop_nulls())
-        for rule in catalog.rules:
-            if not splits(rule):
-                continue
-            found = row_hits(rule, ctx)
+        views = ctx.views_at(range(ctx.size))  # at once: one gather, not one per rule
+        for rule in rules:
+            ctx.cache[f"matches:{rule.id}"] = _shared_memo(rule)  # (the engine's memo key)
+            found = row_hits(rule, ctx, None if small else _pool(rule, ctx, views))
             if not found:
                 continue
             hit_lines = [v.event.line for v, _ in found]
             ids = [text_ids.setdefault(t, len(text_ids)) for _, t in found]
             out.hits[fingerprint(rule)] = (hit_lines, ids)
     out.texts = list(text_ids)
-    out.rules = frozenset(fingerprint(r) for r in catalog.rules if splits(r))
+    out.rules = frozenset(fingerprint(r) for r in rules)
     return out
+
+
+def _pool(rule: Rule, ctx: Context, views: list[EventView]) -> list[EventView] | None:
+    """``ctx.candidates(rule, errors_only=...)`` read from the rows :meth:`Context.prime`
+    marked, tested here rather than by a query per rule (each cost more than the stream's
+    rows: three milliseconds, twice per rule). An error rule's rows are those with an error
+    text (which every row of ``error_rows()`` it keeps has). ``None`` when not primed."""
+    marked = ctx.marked_rows(rule)
+    if marked is None:
+        return None
+    kinds = frozenset(rule.kinds)
+    pool = [views[i] for i in marked if not kinds or views[i].event.kind in kinds]
+    return [v for v in pool if v.error_text] if rule.target == "error" else pool
 
 
 @dataclass
@@ -176,21 +215,16 @@ def install(ctx: Context, matches: Matches | None, catalog: Catalog) -> bool:
     if not rules or not seen:
         return False
     packaged = frozenset.intersection(*seen)
+    places = [(s.file, s.member or "") for s in matches.streams if s.hits or s.rules]
+    if len(set(places)) != len(places):
+        return False  # (a member name twice in one archive: its rows are not named by line)
     keys = pl.col("file"), pl.col("member").fill_null("").alias("_m"), pl.col("line")
     rows = ctx.frame.select(*keys).with_row_index("_pos")
-    if rows.select(pl.struct("file", "_m", "line").is_duplicated().any()).item():
-        return False  # (a member name twice in one archive: rows are not named by line)
-    covered = pl.DataFrame(
-        [(s.file, s.member or "") for s in matches.streams],
-        schema={"file": pl.String, "_m": pl.String},
-        orient="row",
-    ).unique()
+    place = pl.concat_str(pl.col("file"), pl.lit("\x00"), pl.col("_m"))
+    seen_places = pl.Series([f"{f}\x00{m}" for f, m in places], dtype=pl.String)
     rest = (
-        rows.join(covered.with_columns(pl.lit(True).alias("_c")), on=["file", "_m"], how="left")
-        .join(
-            ctx.frame.select(pl.col("format")).with_row_index("_pos"), on="_pos", how="left"
-        )
-        .filter(pl.col("_c").is_null() | (pl.col("format") == FALLBACK_FORMAT))
+        rows.with_columns(ctx.frame.get_column("format"))
+        .filter(~place.is_in(seen_places.implode()) | (pl.col("format") == FALLBACK_FORMAT))
         .get_column("_pos")
     )
     hit_rows: list[tuple[str, str, int, str, int]] = []
