@@ -233,11 +233,15 @@ Job = Callable[[StreamTask, ParseOptions], StreamResult]
 def _results(
     paths: Sequence[str],
     options: ParseOptions,
-    job: Job,
+    keep: KeepSpec | None,
+    match: bool,
     workers: int | None,
     scheduler: Any,
 ) -> tuple[Mode, int, Iterator[Any]]:
-    """(mode, workers, results and issues in walk order)."""
+    """(mode, workers, results and issues in walk order). Streams parsed in this process are
+    not matched per stream: the diagnosis matches the merged log at less cost (each distinct
+    text once, one query per rule for all streams), and there is no other worker to share."""
+    job = partial(parse_stream_task, keep=keep, match=match)
     if scheduler is None:
         scheduler = active_dask_client()
     if scheduler is not None:
@@ -246,6 +250,7 @@ def _results(
     if workers is None and input_bytes(paths) < POOL_MIN_BYTES:
         n = 1
     if n <= 1:
+        job = partial(parse_stream_task, keep=keep)
 
         def here(raw: RawStream) -> _Ready:
             return _Ready(job(StreamTask(raw), options))
@@ -346,8 +351,9 @@ def parse_streams(
 
     ``keep`` (:func:`~.compact.keep_spec` of the catalog the analysis will use) cuts each
     stream to the rows that analysis can read; ``None`` keeps every row. ``match`` also
-    matches the packaged rules over each stream's kept rows where it is parsed: the log is then
-    a :class:`~multus_forensics.classify.partial.MatchedLog`, whose diagnosis takes those hits
+    matches the packaged rules over each stream's kept rows on the worker that parsed it (not
+    when every stream is parsed here): the log is then a
+    :class:`~multus_forensics.classify.partial.MatchedLog`, whose diagnosis takes those hits
     instead of matching every row in this process. ``workers`` and
     ``scheduler`` are as in :func:`~multus_forensics.batch.run_batch` (``workers=1``: this
     process only; by default, inputs under :data:`POOL_MIN_BYTES` are parsed here too).
@@ -357,15 +363,14 @@ def parse_streams(
 
     import polars as pl
 
-    from multus_forensics.classify.partial import Matches, MatchedLog
+    from multus_forensics.classify.partial import MatchedLog, Matches
     from multus_forensics.model import empty_frame
     from multus_forensics.pipeline import not_a_stream
 
     options = options or ParseOptions()
     start = time.perf_counter()
-    job = partial(parse_stream_task, keep=keep, match=match)
-    mode, n, results = _results(list(paths), options, job, workers, scheduler)
-    matches = Matches() if match else None
+    mode, n, results = _results(list(paths), options, keep, match, workers, scheduler)
+    matches = Matches() if match and mode != "sequential" else None
     frames: list[pl.DataFrame] = []
     issues: list[ParseIssue] = []
     stats = ParseStats()
