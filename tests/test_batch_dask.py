@@ -140,7 +140,8 @@ def test_rules_matched_on_the_cluster_give_the_diagnosis_of_one_process(
         scheduler=cluster.scheduler_address,
     )
     assert on_dask.mode == "dask"
-    assert isinstance(on_dask.log, MatchedLog) and on_dask.log.matches is not None
+    assert isinstance(on_dask.log, MatchedLog)
+    assert on_dask.log.matches is not None
     assert any(s.hits for s in on_dask.log.matches.streams)
     args = ["diagnose", str(bundle), "--json", "-q", "--year", "2026"]
     assert main([*args, "--scheduler", cluster.scheduler_address]) == 0

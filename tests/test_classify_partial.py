@@ -28,8 +28,8 @@ from multus_forensics.batch.streams import parse_streams
 from multus_forensics.classify import load_catalog
 from multus_forensics.classify.context import Context
 from multus_forensics.classify.partial import (
-    Matches,
     MatchedLog,
+    Matches,
     StreamMatches,
     fingerprint,
     install,
@@ -119,12 +119,14 @@ def test_the_workers_match_every_stream_and_the_bundle_holds_what_the_test_needs
     assert streamed.mode == "processes"
     assert isinstance(streamed.log, MatchedLog)
     matches = streamed.log.matches
-    assert matches is not None and matches.why_not is None
+    assert matches is not None
+    assert matches.why_not is None
     assert len(matches.streams) >= 6
     assert sum(len(lines) for s in matches.streams for lines, _ in s.hits.values())
     diag = mf.diagnose(streamed.log)
     nodes = {p for f in diag.findings for e in f.evidence for p in [e.member or ""]}
-    assert any("worker-a" in n for n in nodes) and any("worker-b" in n for n in nodes)
+    assert any("worker-a" in n for n in nodes)
+    assert any("worker-b" in n for n in nodes)
     assert diag.unclassified  # errors no rule explains, clustered across streams
     assert "CNI-CONFIG-DIR-EMPTY" in {f.rule for f in diag.findings}  # the node without Multus
     assert streamed.log.issues  # lines no format read, matched again in this process
@@ -179,17 +181,23 @@ def test_a_member_name_twice_in_an_archive_is_matched_in_one_process(
     streamed = parse_streams(
         [str(twice)], ParseOptions(year=2026), keep=keep_spec(), match=True, workers=2
     )
-    assert isinstance(streamed.log, MatchedLog) and streamed.log.matches is not None
+    assert isinstance(streamed.log, MatchedLog)
+    assert streamed.log.matches is not None
     ctx = Context.of_frame(streamed.log.frame)
     assert not install(ctx, streamed.log.matches, load_catalog())  # rows not named by line
-    assert main(["diagnose", str(twice), "--json", "-q", "--year", "2026", "-j", "2"]) == 0
-    assert capsys.readouterr().out == _one_process(twice)
+    assert "is in the archive twice" in (streamed.log.matches.why_not or "")
+    assert main(["diagnose", str(twice), "--json", "--year", "2026", "-j", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert out == _one_process(twice)
+    assert "note: rules matched in one process: " in err
+    assert "kubelet.log is in the archive twice" in err
 
 
 def test_hits_of_a_different_catalog_are_not_used() -> None:
     frame = mf.parse(str(SAMPLES / "kubelet" / "kubelet.log")).frame
     part = match_stream(frame, frame["file"][0], None)
-    assert part.hits and part.why_not is None
+    assert part.hits
+    assert part.why_not is None
     matches = Matches()
     matches.add(part)
     catalog = load_catalog()
@@ -197,7 +205,8 @@ def test_hits_of_a_different_catalog_are_not_used() -> None:
     assert install(ctx, matches, catalog)
     rule = next(r for r in catalog.rules if fingerprint(r) in part.hits)
     found = known_hits(rule, ctx)
-    assert found is not None and found[0]
+    assert found is not None
+    assert found[0]
     # the same rule id with another pattern is another rule: its hits are not taken
     from dataclasses import replace
 
@@ -212,7 +221,8 @@ def test_rows_not_named_by_their_line_are_not_split() -> None:
     frame = mf.parse(str(SAMPLES / "kubelet" / "kubelet.log")).frame
     doubled = pl.concat([frame, frame])
     part = match_stream(doubled, doubled["file"][0], None)
-    assert part.why_not is not None and not part.hits
+    assert part.why_not is not None
+    assert not part.hits
     matches = Matches()
     matches.add(part)
     assert matches.why_not == part.why_not

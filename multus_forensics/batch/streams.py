@@ -259,9 +259,7 @@ def _results(
     return "processes", n, _on_pool(paths, options, job, n)
 
 
-def _on_pool(
-    paths: Sequence[str], options: ParseOptions, job: Job, n: int
-) -> Iterator[Any]:
+def _on_pool(paths: Sequence[str], options: ParseOptions, job: Job, n: int) -> Iterator[Any]:
     from concurrent.futures import ProcessPoolExecutor
 
     spool = tempfile.mkdtemp(prefix="multus-forensics-streams-")
@@ -412,8 +410,10 @@ def parse_streams(
             bundle.add(result, frame)
     flush()
     frame = pl.concat(frames, how="vertical") if frames else empty_frame()
-    out.log = EventLog(frame, issues, stats) if matches is None else MatchedLog(
-        frame, issues, stats, matches=matches
+    out.log = (
+        EventLog(frame, issues, stats)
+        if matches is None
+        else MatchedLog(frame, issues, stats, matches=matches)
     )
     out.peak_rss_kb = max(out.peak_rss_kb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     out.seconds = time.perf_counter() - start

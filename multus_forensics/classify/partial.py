@@ -203,7 +203,8 @@ class _Resolved:
 def install(ctx: Context, matches: Matches | None, catalog: Catalog) -> bool:
     """Map ``matches`` onto ``ctx``'s rows; whether every rule a worker can match was matched
     (then the context need not find every rule's candidates). Leaves nothing installed when the
-    matches cannot be used (rows not named uniquely by line)."""
+    matches cannot be used (rows not named uniquely by line), and says why in
+    :attr:`Matches.why_not`."""
     import polars as pl
 
     from multus_forensics.classify.fallback import FALLBACK_FORMAT
@@ -217,7 +218,11 @@ def install(ctx: Context, matches: Matches | None, catalog: Catalog) -> bool:
     packaged = frozenset.intersection(*seen)
     places = [(s.file, s.member or "") for s in matches.streams if s.hits or s.rules]
     if len(set(places)) != len(places):
-        return False  # (a member name twice in one archive: its rows are not named by line)
+        twice = next(p for p in places if places.count(p) > 1)
+        matches.why_not = (
+            f"{twice[0]}!{twice[1]} is in the archive twice: its rows are not named by line"
+        )
+        return False
     keys = pl.col("file"), pl.col("member").fill_null("").alias("_m"), pl.col("line")
     rows = ctx.frame.select(*keys).with_row_index("_pos")
     place = pl.concat_str(pl.col("file"), pl.lit("\x00"), pl.col("_m"))
@@ -252,6 +257,7 @@ def install(ctx: Context, matches: Matches | None, catalog: Catalog) -> bool:
         )
         placed = hits.join(rows, on=["file", "_m", "line"], how="left")
         if placed.height != hits.height or placed.get_column("_pos").null_count():
+            matches.why_not = "a row a worker matched is not in the merged log once"
             return False
         for file, member, fp, text, pos in placed.select(
             "file", "_m", "fp", "text", "_pos"
