@@ -256,3 +256,37 @@ def test_real_multus_logs_in_a_bundle_diagnose_as_one_process(
     assert capsys.readouterr().out == _one_process(path)
     doc = json.loads(_one_process(path))
     assert doc["stats"]["files"] == len(real)
+
+
+def test_lines_no_format_read_are_read_by_the_workers_not_again_from_the_bundle(
+    bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multus_forensics.classify.engine as engine
+
+    expected = _one_process(bundle)
+    streamed = parse_streams(
+        [str(bundle)], ParseOptions(year=2026), keep=keep_spec(), match=True, workers=2
+    )
+    matches = streamed.log.matches if isinstance(streamed.log, MatchedLog) else None
+    assert matches is not None
+    assert matches.unread is not None
+    assert matches.unread.height == 2  # the two lines of the notes no format reads
+
+    def read_again(*args: object) -> list[mf.Event]:
+        raise AssertionError("the bundle was read again")
+
+    monkeypatch.setattr(engine, "unrecognised_events", read_again)
+    assert "".join(json_pieces(mf.diagnose(streamed.log))) + "\n" == expected
+
+
+def test_with_ingestion_limits_the_unread_lines_are_read_again_as_one_process_reads_them(
+    bundle: Path,
+) -> None:
+    from multus_forensics.ingest import Limits
+
+    options = ParseOptions(year=2026, limits=Limits(max_members=100))
+    streamed = parse_streams([str(bundle)], options, keep=keep_spec(), match=True, workers=2)
+    assert isinstance(streamed.log, MatchedLog)
+    assert streamed.log.matches is not None
+    assert streamed.log.matches.unread is None
+    assert "".join(json_pieces(mf.diagnose(streamed.log))) + "\n" == _one_process(bundle)

@@ -29,6 +29,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.batch.runner import (
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from multus_forensics.batch.compact import KeepSpec
-    from multus_forensics.classify.partial import StreamMatches
+    from multus_forensics.classify.partial import Matches, StreamMatches
     from multus_forensics.ingest import RawStream
     from multus_forensics.ingest.years import YearFacts
 
@@ -95,6 +96,11 @@ class StreamResult:
     years: YearFacts | None = None
     #: the packaged rules' hits on the kept rows, when asked (``match``)
     matches: StreamMatches | None = None
+    #: with ``match``: the events of lines no format took, as the diagnosis would read them
+    #: again from the file (:func:`~multus_forensics.classify.fallback.stream_unrecognised`),
+    #: lz4 Arrow IPC; ``None`` when not read here (ingestion limits other than the defaults,
+    #: which the diagnosis' reading does not apply)
+    unread_ipc: bytes | None = None
     rows: int = 0  # events parsed
     kept: int = 0  # events sent back
     seconds: float = 0.0
@@ -130,22 +136,47 @@ def parse_stream_task(
         raw, format=options.format, year=options.year, zone=zone, now=options.now
     )
     result = StreamResult(raw.file, raw.member, raw.bundle, fs, issues)
+    kept: pl.DataFrame | None = None
     if frame is not None:
         result.years = year_facts(frame)
         kept = compact(frame, keep)
         result.rows, result.kept = frame.height, kept.height
         del frame  # (the stream's other rows are not read again)
-        if match:
-            from multus_forensics.classify.partial import match_stream
-
-            result.matches = match_stream(kept, raw.file, raw.member)
         buf = io.BytesIO()
         kept.write_ipc(buf, compression="lz4")
         result.events_ipc = buf.getvalue()
+    if match:
+        from multus_forensics.classify.partial import match_stream
+
+        unread = _unread(raw, result, options)
+        rows = kept if unread is None else unread if kept is None else _with(kept, unread)
+        if rows is not None:
+            result.matches = match_stream(rows, raw.file, raw.member)
     result.seconds = time.perf_counter() - start
     result.pid = os.getpid()
     result.peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return result
+
+
+def _unread(raw: RawStream, result: StreamResult, options: ParseOptions) -> pl.DataFrame | None:
+    """The stream's unread lines as events (see :attr:`StreamResult.unread_ipc`), and set it."""
+    from multus_forensics.classify.fallback import stream_unrecognised
+    from multus_forensics.model import events_to_frame
+
+    if options.limits is not None:
+        return None
+    events = stream_unrecognised(raw, result.stats, result.issues)
+    unread = events_to_frame(events)
+    buf = io.BytesIO()
+    unread.write_ipc(buf, compression="lz4")
+    result.unread_ipc = buf.getvalue()
+    return unread if unread.height else None
+
+
+def _with(kept: pl.DataFrame, unread: pl.DataFrame) -> pl.DataFrame:
+    import polars as pl
+
+    return pl.concat([kept, unread], how="vertical_relaxed")
 
 
 @dataclass
@@ -336,6 +367,20 @@ class _Bundle:
         return apply_shifts(pl.concat(ordered, how="vertical"), bundle_shifts(self.facts))
 
 
+def _add_matches(matches: Matches, result: StreamResult, unread: list[pl.DataFrame | None]) -> None:
+    """Keep a stream's matches, and its unread lines' events when the diagnosis would read them
+    again (from a file on disk, as :func:`~multus_forensics.classify.engine.diagnose` does);
+    ``None`` in ``unread`` when a worker did not read them."""
+    import polars as pl
+
+    if result.matches is not None:
+        matches.add(result.matches)
+    if result.unread_ipc is None:
+        unread.append(None)
+    elif Path(result.file).is_file():
+        unread.append(pl.read_ipc(io.BytesIO(result.unread_ipc)))
+
+
 def parse_streams(
     paths: Sequence[str],
     options: ParseOptions | None = None,
@@ -369,6 +414,7 @@ def parse_streams(
     start = time.perf_counter()
     mode, n, results = _results(list(paths), options, keep, match, workers, scheduler)
     matches = Matches() if match and mode != "sequential" else None
+    unread: list[pl.DataFrame | None] = []
     frames: list[pl.DataFrame] = []
     issues: list[ParseIssue] = []
     stats = ParseStats()
@@ -403,13 +449,16 @@ def parse_streams(
         out.kept += result.kept
         out.peak_rss_kb = max(out.peak_rss_kb, result.peak_rss_kb)
         out.pids.add(result.pid)
-        if matches is not None and result.matches is not None:
-            matches.add(result.matches)
+        if matches is not None:
+            _add_matches(matches, result, unread)
         frame = result.frame()
         if frame is not None:
             bundle.add(result, frame)
     flush()
     frame = pl.concat(frames, how="vertical") if frames else empty_frame()
+    if matches is not None and all(f is not None for f in unread):
+        known = [f for f in unread if f is not None and f.height]
+        matches.unread = pl.concat(known, how="vertical_relaxed") if known else empty_frame()
     out.log = (
         EventLog(frame, issues, stats)
         if matches is None

@@ -25,7 +25,13 @@ from multus_forensics.classify.evidence import cite
 from multus_forensics.classify.fallback import FALLBACK_FORMAT, unrecognised_events
 from multus_forensics.classify.findings import Diagnosis, Finding
 from multus_forensics.classify.normalise import pattern_skeleton, transit_adjust
-from multus_forensics.classify.partial import Matches, carried, install, known_hits
+from multus_forensics.classify.partial import (
+    Matches,
+    carried,
+    carried_unread,
+    install,
+    known_hits,
+)
 from multus_forensics.classify.predicates import PREDICATES, Hit, Rows
 from multus_forensics.gcpause import gc_paused
 from multus_forensics.model import Event, events_to_frame
@@ -81,9 +87,15 @@ def _events(
         inputs = parse(paths, **parse_kwargs)
     if isinstance(inputs, EventLog):
         # lines no parser took are re-read from the files the log names (not from stdin)
+        # (a bundle's workers read them where they parsed each stream: carried_unread)
+        unread = carried_unread(inputs)
+        frame = inputs.frame
+        if unread is not None:
+            if unread.height:
+                frame = pl.concat([frame, unread], how="vertical_relaxed")
+            return frame, _log_stats(inputs), _unreadable(inputs)
         on_disk = sorted({f.file for f in inputs.stats.files if Path(f.file).is_file()})
         extra = unrecognised_events(on_disk, inputs.stats.files, inputs.issues)
-        frame = inputs.frame
         if extra:
             frame = pl.concat([frame, events_to_frame(extra)], how="vertical_relaxed")
         return frame, _log_stats(inputs), _unreadable(inputs)

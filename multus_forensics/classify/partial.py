@@ -89,6 +89,9 @@ class Matches:
 
     streams: list[StreamMatches] = field(default_factory=list)
     why_not: str | None = None
+    #: the events of every line no format took, read (and matched) where the streams were
+    #: parsed, as the diagnosis would read them again from the files; ``None``: not read there
+    unread: pl.DataFrame | None = None
 
     def add(self, part: StreamMatches) -> None:
         if part.why_not and self.why_not is None:
@@ -106,6 +109,13 @@ class MatchedLog(EventLog):
 def carried(inputs: object) -> Matches | None:
     """The matches a :class:`MatchedLog` carries (``None`` for any other input)."""
     return inputs.matches if isinstance(inputs, MatchedLog) else None
+
+
+def carried_unread(inputs: object) -> pl.DataFrame | None:
+    """The unread lines' events the workers read (:attr:`Matches.unread`), so the diagnosis
+    need not decompress the bundle again to find them; ``None`` when they were not read."""
+    matches = carried(inputs)
+    return None if matches is None else matches.unread
 
 
 _PACKAGED: dict[str, Catalog] = {}
@@ -229,7 +239,10 @@ def install(ctx: Context, matches: Matches | None, catalog: Catalog) -> bool:
     seen_places = pl.Series([f"{f}\x00{m}" for f, m in places], dtype=pl.String)
     rest = (
         rows.with_columns(ctx.frame.get_column("format"))
-        .filter(~place.is_in(seen_places.implode()) | (pl.col("format") == FALLBACK_FORMAT))
+        .filter(
+            ~place.is_in(seen_places.implode())
+            | ((pl.col("format") == FALLBACK_FORMAT) & (matches.unread is None))
+        )
         .get_column("_pos")
     )
     hit_rows: list[tuple[str, str, int, str, int]] = []
