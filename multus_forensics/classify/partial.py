@@ -122,7 +122,7 @@ _PACKAGED: dict[str, Catalog] = {}
 #: per rule fingerprint, each distinct text's match, shared by the streams one worker process
 #: matches (a text repeats on every node); dropped past :data:`MEMO_TEXTS` texts
 _MEMO: dict[str, dict[str, Any]] = {}
-MEMO_TEXTS: Final = 200_000
+MEMO_TEXTS: Final = 50_000
 
 
 def _packaged() -> Catalog:
