@@ -10,6 +10,9 @@ facts the bundle's re-anchoring needs (:class:`~multus_forensics.ingest.years.Ye
 Results are merged in walk order exactly as :func:`multus_forensics.parse` merges them (rotated
 sets oldest first, years re-anchored per bundle), so with ``keep=None`` the log equals
 ``parse()``'s and with a :class:`~.compact.KeepSpec` its timelines, findings and reports do.
+With ``match`` a worker also matches the packaged rules over the stream's kept rows and reads
+its unparsed lines (:mod:`multus_forensics.classify.partial`), so the diagnosis of the merged
+log neither matches those rows again nor decompresses the bundle a second time.
 
 Workers of the local pool read each stream from a spool file this process writes (a member is
 never held here longer than it takes to write it); Dask workers receive its bytes. At most
