@@ -290,3 +290,9 @@ def test_with_ingestion_limits_the_unread_lines_are_read_again_as_one_process_re
     assert streamed.log.matches is not None
     assert streamed.log.matches.unread is None
     assert "".join(json_pieces(mf.diagnose(streamed.log))) + "\n" == _one_process(bundle)
+
+
+def test_a_matched_log_shows_itself_as_an_event_log() -> None:
+    log = mf.parse(str(SAMPLES / "kubelet" / "kubelet.log"))
+    matched = MatchedLog(log.frame, log.issues, log.stats, matches=Matches())
+    assert repr(matched) == repr(log)

@@ -99,7 +99,7 @@ class Matches:
         self.streams.append(part)
 
 
-@dataclass
+@dataclass(repr=False)  # (the log's own one-line repr)
 class MatchedLog(EventLog):
     """An :class:`EventLog` of a bundle whose streams' rows were matched where they were parsed."""
 
