@@ -8,7 +8,8 @@ it started as last sampled (the workers, which the forkserver, not the child, wa
 
 * ``parse``: the streams parsed on the workers and cut to the rows the analysis reads
   (``multus_forensics.batch.streams.parse_streams``), with the rows kept;
-* ``diagnose``: ``multus-forensics diagnose BUNDLE --json -j N``;
+* ``diagnose``: ``multus-forensics diagnose BUNDLE --json -j N`` (on 2 workers the packaged
+  rules are matched on the workers, :mod:`multus_forensics.classify.partial`);
 * ``report``: ``multus-forensics report BUNDLE -o DIR -j N``.
 """
 
@@ -180,7 +181,8 @@ def bundle_part(
         print(
             f"{stage}: the parse is {share:.0%} of its CPU time on 1 worker, so 2 workers can "
             f"speed it up at most x{bound:.2f} while the analysis after the parse runs in one "
-            "process"
+            "process (on 2 workers the rules are matched there too: 'sub cpu s' against "
+            "'cpu s' shows how the work was shared)"
         )
     for stage in ("diagnose", "report"):
         speedup = runs[stage, 1].wall / runs[stage, 2].wall

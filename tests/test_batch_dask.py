@@ -119,3 +119,30 @@ def test_diagnose_of_one_bundle_on_the_scheduler_equals_one_process(
     here = capsys.readouterr().out
     assert main(["diagnose", bundle, "--json", "-q", "--scheduler", cluster.scheduler_address]) == 0
     assert capsys.readouterr().out == here
+
+
+def test_rules_matched_on_the_cluster_give_the_diagnosis_of_one_process(
+    cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from test_classify_partial import _members, _one_process, _tar
+
+    from multus_forensics.batch import ParseOptions
+    from multus_forensics.batch.compact import keep_spec
+    from multus_forensics.batch.streams import parse_streams
+    from multus_forensics.classify.partial import MatchedLog
+
+    bundle = _tar(tmp_path / "must-gather.tar.gz", _members())
+    on_dask = parse_streams(
+        [str(bundle)],
+        ParseOptions(year=2026),
+        keep=keep_spec(),
+        match=True,
+        scheduler=cluster.scheduler_address,
+    )
+    assert on_dask.mode == "dask"
+    assert isinstance(on_dask.log, MatchedLog)
+    assert on_dask.log.matches is not None
+    assert any(s.hits for s in on_dask.log.matches.streams)
+    args = ["diagnose", str(bundle), "--json", "-q", "--year", "2026"]
+    assert main([*args, "--scheduler", cluster.scheduler_address]) == 0
+    assert capsys.readouterr().out == _one_process(bundle)

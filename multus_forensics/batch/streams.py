@@ -10,6 +10,9 @@ facts the bundle's re-anchoring needs (:class:`~multus_forensics.ingest.years.Ye
 Results are merged in walk order exactly as :func:`multus_forensics.parse` merges them (rotated
 sets oldest first, years re-anchored per bundle), so with ``keep=None`` the log equals
 ``parse()``'s and with a :class:`~.compact.KeepSpec` its timelines, findings and reports do.
+With ``match`` a worker also matches the packaged rules over the stream's kept rows and reads
+its unparsed lines (:mod:`multus_forensics.classify.partial`), so the diagnosis of the merged
+log neither matches those rows again nor decompresses the bundle a second time.
 
 Workers of the local pool read each stream from a spool file this process writes (a member is
 never held here longer than it takes to write it); Dask workers receive its bytes. At most
@@ -28,6 +31,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.batch.runner import (
@@ -47,6 +52,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from multus_forensics.batch.compact import KeepSpec
+    from multus_forensics.classify.partial import Matches, StreamMatches
     from multus_forensics.ingest import RawStream
     from multus_forensics.ingest.years import YearFacts
 
@@ -91,6 +97,13 @@ class StreamResult:
     issues: list[ParseIssue]
     events_ipc: bytes = b""
     years: YearFacts | None = None
+    #: the packaged rules' hits on the kept rows, when asked (``match``)
+    matches: StreamMatches | None = None
+    #: with ``match``: the events of lines no format took, as the diagnosis would read them
+    #: again from the file (:func:`~multus_forensics.classify.fallback.stream_unrecognised`),
+    #: lz4 Arrow IPC; ``None`` when not read here (ingestion limits other than the defaults,
+    #: which the diagnosis' reading does not apply)
+    unread_ipc: bytes | None = None
     rows: int = 0  # events parsed
     kept: int = 0  # events sent back
     seconds: float = 0.0
@@ -104,9 +117,11 @@ class StreamResult:
 
 
 def parse_stream_task(
-    task: StreamTask, options: ParseOptions, keep: KeepSpec | None = None
+    task: StreamTask, options: ParseOptions, keep: KeepSpec | None = None, match: bool = False
 ) -> StreamResult:
-    """Parse one stream (runs in a worker): the picklable unit of work of :func:`parse_streams`."""
+    """Parse one stream (runs in a worker): the picklable unit of work of :func:`parse_streams`;
+    with ``match``, the packaged rules are matched over its kept rows here too
+    (:func:`multus_forensics.classify.partial.match_stream`)."""
     from zoneinfo import ZoneInfo
 
     from multus_forensics.batch.compact import compact
@@ -124,17 +139,47 @@ def parse_stream_task(
         raw, format=options.format, year=options.year, zone=zone, now=options.now
     )
     result = StreamResult(raw.file, raw.member, raw.bundle, fs, issues)
+    kept: pl.DataFrame | None = None
     if frame is not None:
         result.years = year_facts(frame)
         kept = compact(frame, keep)
         result.rows, result.kept = frame.height, kept.height
+        del frame  # (the stream's other rows are not read again)
         buf = io.BytesIO()
         kept.write_ipc(buf, compression="lz4")
         result.events_ipc = buf.getvalue()
+    if match:
+        from multus_forensics.classify.partial import match_stream
+
+        unread = _unread(raw, result, options)
+        rows = kept if unread is None else unread if kept is None else _with(kept, unread)
+        if rows is not None:
+            result.matches = match_stream(rows, raw.file, raw.member)
     result.seconds = time.perf_counter() - start
     result.pid = os.getpid()
     result.peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return result
+
+
+def _unread(raw: RawStream, result: StreamResult, options: ParseOptions) -> pl.DataFrame | None:
+    """The stream's unread lines as events (see :attr:`StreamResult.unread_ipc`), and set it."""
+    from multus_forensics.classify.fallback import stream_unrecognised
+    from multus_forensics.model import events_to_frame
+
+    if options.limits is not None:
+        return None
+    events = stream_unrecognised(raw, result.stats, result.issues)
+    unread = events_to_frame(events)
+    buf = io.BytesIO()
+    unread.write_ipc(buf, compression="lz4")
+    result.unread_ipc = buf.getvalue()
+    return unread if unread.height else None
+
+
+def _with(kept: pl.DataFrame, unread: pl.DataFrame) -> pl.DataFrame:
+    import polars as pl
+
+    return pl.concat([kept, unread], how="vertical_relaxed")
 
 
 @dataclass
@@ -215,33 +260,40 @@ def _walk(paths: Sequence[str], options: ParseOptions) -> Iterator[Item]:
         yield item
 
 
+#: :func:`parse_stream_task` with its ``keep`` and ``match`` bound (picklable)
+Job = Callable[[StreamTask, ParseOptions], StreamResult]
+
+
 def _results(
     paths: Sequence[str],
     options: ParseOptions,
     keep: KeepSpec | None,
+    match: bool,
     workers: int | None,
     scheduler: Any,
 ) -> tuple[Mode, int, Iterator[Any]]:
-    """(mode, workers, results and issues in walk order)."""
+    """(mode, workers, results and issues in walk order). Streams parsed in this process are
+    not matched per stream: the diagnosis matches the merged log at less cost (each distinct
+    text once, one query per rule for all streams), and there is no other worker to share."""
+    job = partial(parse_stream_task, keep=keep, match=match)
     if scheduler is None:
         scheduler = active_dask_client()
     if scheduler is not None:
-        return "dask", 0, _on_dask(paths, options, keep, scheduler)
+        return "dask", 0, _on_dask(paths, options, job, scheduler)
     n = _worker_count(workers, os.cpu_count() or 1)
     if workers is None and input_bytes(paths) < POOL_MIN_BYTES:
         n = 1
     if n <= 1:
+        job = partial(parse_stream_task, keep=keep)
 
         def here(raw: RawStream) -> _Ready:
-            return _Ready(parse_stream_task(StreamTask(raw), options, keep))
+            return _Ready(job(StreamTask(raw), options))
 
         return "sequential", 1, _in_order(_walk(paths, options), here, 1)
-    return "processes", n, _on_pool(paths, options, keep, n)
+    return "processes", n, _on_pool(paths, options, job, n)
 
 
-def _on_pool(
-    paths: Sequence[str], options: ParseOptions, keep: KeepSpec | None, n: int
-) -> Iterator[Any]:
+def _on_pool(paths: Sequence[str], options: ParseOptions, job: Job, n: int) -> Iterator[Any]:
     from concurrent.futures import ProcessPoolExecutor
 
     spool = tempfile.mkdtemp(prefix="multus-forensics-streams-")
@@ -253,9 +305,7 @@ def _on_pool(
         path = os.path.join(spool, f"{count:06d}")
         with open(path, "wb") as fh:
             fh.write(raw.data)
-        return pool.submit(
-            parse_stream_task, StreamTask(replace(raw, data=b""), path), options, keep
-        )
+        return pool.submit(job, StreamTask(replace(raw, data=b""), path), options)
 
     try:
         with ProcessPoolExecutor(
@@ -267,7 +317,7 @@ def _on_pool(
 
 
 def _on_dask(
-    paths: Sequence[str], options: ParseOptions, keep: KeepSpec | None, scheduler: Any
+    paths: Sequence[str], options: ParseOptions, job: Job, scheduler: Any
 ) -> Iterator[Any]:
     client, owned = _dask_client(scheduler)
     try:
@@ -278,7 +328,7 @@ def _on_dask(
                 raw = replace(raw, data=raw.data[:])
             # scattered, not embedded: a member's bytes would bloat the task graph
             task = client.scatter(StreamTask(raw), hash=False)
-            return client.submit(parse_stream_task, task, options, keep, pure=False)
+            return client.submit(job, task, options, pure=False)
 
         yield from _in_order(_walk(paths, options), submit, n + 1)
     finally:
@@ -320,18 +370,37 @@ class _Bundle:
         return apply_shifts(pl.concat(ordered, how="vertical"), bundle_shifts(self.facts))
 
 
+def _add_matches(matches: Matches, result: StreamResult, unread: list[pl.DataFrame | None]) -> None:
+    """Keep a stream's matches, and its unread lines' events when the diagnosis would read them
+    again (from a file on disk, as :func:`~multus_forensics.classify.engine.diagnose` does);
+    ``None`` in ``unread`` when a worker did not read them."""
+    import polars as pl
+
+    if result.matches is not None:
+        matches.add(result.matches)
+    if result.unread_ipc is None:
+        unread.append(None)
+    elif Path(result.file).is_file():
+        unread.append(pl.read_ipc(io.BytesIO(result.unread_ipc)))
+
+
 def parse_streams(
     paths: Sequence[str],
     options: ParseOptions | None = None,
     *,
     keep: KeepSpec | None = None,
+    match: bool = False,
     workers: int | None = None,
     scheduler: Any = None,
 ) -> StreamedLog:
     """Parse ``paths`` with their streams spread over workers; merged as :func:`parse` merges.
 
     ``keep`` (:func:`~.compact.keep_spec` of the catalog the analysis will use) cuts each
-    stream to the rows that analysis can read; ``None`` keeps every row. ``workers`` and
+    stream to the rows that analysis can read; ``None`` keeps every row. ``match`` also
+    matches the packaged rules over each stream's kept rows on the worker that parsed it (not
+    when every stream is parsed here): the log is then a
+    :class:`~multus_forensics.classify.partial.MatchedLog`, whose diagnosis takes those hits
+    instead of matching every row in this process. ``workers`` and
     ``scheduler`` are as in :func:`~multus_forensics.batch.run_batch` (``workers=1``: this
     process only; by default, inputs under :data:`POOL_MIN_BYTES` are parsed here too).
     ``options.on_error`` applies as in :func:`parse`.
@@ -340,12 +409,15 @@ def parse_streams(
 
     import polars as pl
 
+    from multus_forensics.classify.partial import MatchedLog, Matches
     from multus_forensics.model import empty_frame
     from multus_forensics.pipeline import not_a_stream
 
     options = options or ParseOptions()
     start = time.perf_counter()
-    mode, n, results = _results(list(paths), options, keep, workers, scheduler)
+    mode, n, results = _results(list(paths), options, keep, match, workers, scheduler)
+    matches = Matches() if match and mode != "sequential" else None
+    unread: list[pl.DataFrame | None] = []
     frames: list[pl.DataFrame] = []
     issues: list[ParseIssue] = []
     stats = ParseStats()
@@ -380,12 +452,21 @@ def parse_streams(
         out.kept += result.kept
         out.peak_rss_kb = max(out.peak_rss_kb, result.peak_rss_kb)
         out.pids.add(result.pid)
+        if matches is not None:
+            _add_matches(matches, result, unread)
         frame = result.frame()
         if frame is not None:
             bundle.add(result, frame)
     flush()
     frame = pl.concat(frames, how="vertical") if frames else empty_frame()
-    out.log = EventLog(frame, issues, stats)
+    if matches is not None and all(f is not None for f in unread):
+        known = [f for f in unread if f is not None and f.height]
+        matches.unread = pl.concat(known, how="vertical_relaxed") if known else empty_frame()
+    out.log = (
+        EventLog(frame, issues, stats)
+        if matches is None
+        else MatchedLog(frame, issues, stats, matches=matches)
+    )
     out.peak_rss_kb = max(out.peak_rss_kb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     out.seconds = time.perf_counter() - start
     return out

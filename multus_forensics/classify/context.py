@@ -682,6 +682,11 @@ class Context:
         )
         return rows.collect().lazy(), ["k"], [("k", False), ("k", True)]
 
+    def marked_rows(self, rule: Rule) -> list[int] | None:
+        """The positions :meth:`prime` found holding ``rule``'s fragments (``None``: not primed
+        for it): a superset of its candidates, before its kinds and error tests."""
+        return self._marked_rules.get(rule.id)
+
     def positions(self, mask: pl.Expr, needles: frozenset[str] | None = None) -> list[int]:
         """Row positions where ``mask`` holds, in input order. ``mask`` must imply one of
         ``needles`` when they are given: then only the rows holding them are read."""

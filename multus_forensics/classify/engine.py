@@ -25,6 +25,13 @@ from multus_forensics.classify.evidence import cite
 from multus_forensics.classify.fallback import FALLBACK_FORMAT, unrecognised_events
 from multus_forensics.classify.findings import Diagnosis, Finding
 from multus_forensics.classify.normalise import Skeleton, pattern_skeleton, transit_adjust
+from multus_forensics.classify.partial import (
+    Matches,
+    carried,
+    carried_unread,
+    install,
+    known_hits,
+)
 from multus_forensics.classify.predicates import NESTED_PATTERN, PREDICATES, Hit, Rows
 from multus_forensics.gcpause import gc_paused
 from multus_forensics.model import Event, events_to_frame
@@ -80,9 +87,15 @@ def _events(
         inputs = parse(paths, **parse_kwargs)
     if isinstance(inputs, EventLog):
         # lines no parser took are re-read from the files the log names (not from stdin)
+        # (a bundle's workers read them where they parsed each stream: carried_unread)
+        unread = carried_unread(inputs)
+        frame = inputs.frame
+        if unread is not None:
+            if unread.height:
+                frame = pl.concat([frame, unread], how="vertical_relaxed")
+            return frame, _log_stats(inputs), _unreadable(inputs)
         on_disk = sorted({f.file for f in inputs.stats.files if Path(f.file).is_file()})
         extra = unrecognised_events(on_disk, inputs.stats.files, inputs.issues)
-        frame = inputs.frame
         if extra:
             frame = pl.concat([frame, events_to_frame(extra)], how="vertical_relaxed")
         return frame, _log_stats(inputs), _unreadable(inputs)
@@ -330,17 +343,73 @@ def _domain(rule: Rule, ctx: Context) -> frozenset[int] | None:
     return found
 
 
+def _matched(rule: Rule, ctx: Context, within: frozenset[int] | None) -> list[Hit]:
+    """A record or error rule's hits before its predicates: each candidate row (among
+    ``within`` when given) and the first of its texts the rule matches."""
+    pool = ctx.candidates(rule, errors_only=rule.target == "error", within=within)
+    if rule.layer == "any":
+        return _any_layer_hits(rule, ctx, pool)
+    return _layered_hits(rule, ctx, pool)
+
+
+def row_hits(
+    rule: Rule, ctx: Context, pool: list[EventView] | None = None
+) -> list[tuple[EventView, str]]:
+    """The per-row part of :func:`rule_hits` (a view's hit depends on its row alone): each
+    hit's view and the text that matched, among ``pool`` when given (the rule's candidates,
+    as :meth:`Context.candidates` would list them). Run where a bundle's stream was parsed
+    (:mod:`multus_forensics.classify.partial`)."""
+    if pool is None:
+        hits = _matched(rule, ctx, None)
+    elif rule.layer == "any":
+        hits = _any_layer_hits(rule, ctx, pool)
+    else:
+        hits = _layered_hits(rule, ctx, pool)
+    memo: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
+    texts: dict[int, str] = {}
+
+    def text(m: regex.Match[str]) -> str:
+        """The text ``m`` was found in (a partial match searches it without its cut mark)."""
+        if memo.get(m.string) is m:
+            return m.string
+        if not texts:
+            texts.update((id(v), t) for t, v in memo.items() if v is not None)
+        return texts[id(m)]
+
+    return [(h.view, text(h.match)) for h in hits]
+
+
+def _known(
+    rule: Rule,
+    ctx: Context,
+    known: tuple[list[tuple[int, str]], frozenset[int]],
+    within: frozenset[int] | None,
+) -> list[Hit]:
+    """:func:`_matched` from the hits the workers found (position, matched text), the rows
+    they did not see matched here; in input order, as :func:`_matched` returns them."""
+    found, rest = known
+    match = _matcher(rule, ctx)
+    kept = [(p, t) for p, t in found if within is None or p in within]
+    hits: list[Hit] = []
+    for v, (_, text) in zip(ctx.views_at(p for p, _ in kept), kept, strict=True):
+        m = match(text)
+        assert m is not None, f"rule {rule.id}: a worker's hit does not match here"
+        v.texts.started = True  # (its texts were read: their notes are owed)
+        hits.append(Hit(rule, v, m))
+    left = rest if within is None else rest & within
+    if left:
+        hits = sorted([*hits, *_matched(rule, ctx, left)], key=lambda h: h.view.index)
+    return hits
+
+
 def rule_hits(rule: Rule, ctx: Context) -> list[Hit]:
     """Hits of one rule in context, after its requires/forbids predicates."""
     if rule.target == "stream":
         hits = _stream_hits(rule, ctx)
     else:
         within = _domain(rule, ctx)
-        pool = ctx.candidates(rule, errors_only=rule.target == "error", within=within)
-        if rule.layer == "any":
-            hits = _any_layer_hits(rule, ctx, pool)
-        else:
-            hits = _layered_hits(rule, ctx, pool)
+        known = known_hits(rule, ctx)
+        hits = _matched(rule, ctx, within) if known is None else _known(rule, ctx, known, within)
     return [
         h
         for h in hits
@@ -579,18 +648,24 @@ def diagnose_frame(
     catalog: Catalog,
     stats: dict[str, int],
     timelines: Timelines | None = None,
+    matches: Matches | None = None,
 ) -> Diagnosis:
     """Run ``catalog`` over an event frame: rules see only the rows that can match them.
 
     ``timelines`` is :func:`~multus_forensics.build_timelines` of this same frame when the
-    caller has it (a report), so that it is not built twice.
+    caller has it (a report), so that it is not built twice; ``matches``, the rows of it that
+    a bundle's workers matched (:mod:`multus_forensics.classify.partial`).
     """
     with shaped_chains():
-        return _diagnose_frame(frame, catalog, stats, timelines)
+        return _diagnose_frame(frame, catalog, stats, timelines, matches)
 
 
 def _diagnose_frame(
-    frame: pl.DataFrame, catalog: Catalog, stats: dict[str, int], timelines: Timelines | None
+    frame: pl.DataFrame,
+    catalog: Catalog,
+    stats: dict[str, int],
+    timelines: Timelines | None,
+    matches: Matches | None,
 ) -> Diagnosis:
     from multus_forensics.classify.cluster import cluster_unexplained
     from multus_forensics.classify.predicates import MARKERS
@@ -598,8 +673,10 @@ def _diagnose_frame(
 
     budget = start_budget()  # one regex budget per user rule for this run
     ctx = Context.of_frame(frame, catalog_needles(catalog.rules, MARKERS), timelines)
+    matched = install(ctx, matches, catalog)  # every rule's rows matched by the workers
     if not ctx.prime_small(catalog.rules):  # a small frame's candidates, answered at once
-        ctx.prime(catalog.rules)
+        if not matched:
+            ctx.prime(catalog.rules)
         # each distinct shape of the error texts peeled once (of the rows holding catalog
         # fragments, which rules read; another text is peeled when asked)
         prime_shapes(ctx.texty.get_column("error").drop_nulls())
@@ -640,6 +717,6 @@ def diagnose(
     if catalog is None:
         catalog = load_catalog(rules)
     frame, stats, unreadable = _events(inputs, parse_kwargs)
-    diagnosis = diagnose_frame(frame, catalog, stats, timelines)
+    diagnosis = diagnose_frame(frame, catalog, stats, timelines, carried(inputs))
     diagnosis.unreadable = unreadable
     return diagnosis

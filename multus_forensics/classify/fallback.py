@@ -10,10 +10,14 @@ times or record boundaries were recovered).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from multus_forensics.lazyre import lazy_regex
 from multus_forensics.model import Event, FileStats, ParseIssue
+
+if TYPE_CHECKING:
+    from multus_forensics.formats.base import TextSource
+    from multus_forensics.ingest.model import RawStream
 
 FALLBACK_FORMAT: Final = "unrecognised"
 
@@ -47,22 +51,50 @@ def unrecognised_events(
             continue
         src, _ = decode(item)
         only = None if (item.file, item.member) in whole else lines[(item.file, item.member)]
-        for n, line in enumerate(src.lines, start=1):
-            if not line.strip() or (only is not None and n not in only):
-                continue
-            error = bool(_ERRORISH.search(line))
-            events.append(
-                Event(
-                    format=FALLBACK_FORMAT,
-                    level="error" if error else "info",
-                    message=line,
-                    error=line if error else None,
-                    file=src.file,
-                    member=src.member,
-                    line=n,
-                    raw=line,
-                    # a file no format recognised at all, or a line a recognised format left
-                    fields={"fallback": "line" if only is not None else "file"},
-                )
+        events.extend(source_events(src, only))
+    return events
+
+
+def stream_unrecognised(
+    item: RawStream, stats: FileStats, issues: Sequence[ParseIssue]
+) -> list[Event]:
+    """:func:`unrecognised_events` of one stream, from its bytes at hand (where a batch worker
+    parsed it) rather than read again from the file it came from."""
+    from multus_forensics.ingest import decode
+
+    whole = bool(stats.skipped) and stats.lines > 0 and not stats.not_log
+    lines = {
+        i.line
+        for i in issues
+        if i.severity == "error"
+        and i.line is not None
+        and (i.file, i.member) == (item.file, item.member)
+    }
+    if not whole and not lines:
+        return []
+    src, _ = decode(item)
+    return source_events(src, None if whole else lines)
+
+
+def source_events(src: TextSource, only: set[int] | None) -> list[Event]:
+    """One event per non-blank line of ``src`` (of the lines in ``only`` when given)."""
+    events: list[Event] = []
+    for n, line in enumerate(src.lines, start=1):
+        if not line.strip() or (only is not None and n not in only):
+            continue
+        error = bool(_ERRORISH.search(line))
+        events.append(
+            Event(
+                format=FALLBACK_FORMAT,
+                level="error" if error else "info",
+                message=line,
+                error=line if error else None,
+                file=src.file,
+                member=src.member,
+                line=n,
+                raw=line,
+                # a file no format recognised at all, or a line a recognised format left
+                fields={"fallback": "line" if only is not None else "file"},
             )
+        )
     return events

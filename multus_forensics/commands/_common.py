@@ -264,9 +264,22 @@ def parse_bundle_inputs(
         args.paths,
         options,
         keep=keep_spec(catalog),
+        match=True,  # the rules matched per stream where it is parsed
         workers=getattr(args, "workers", None),
         scheduler=getattr(args, "scheduler", None),
     )
     if show_errors:
         print_errors(streamed.log)
     return streamed.log
+
+
+def split_note(log: EventLog) -> None:
+    """One stderr note when a bundle's rules could not be matched where its streams were parsed
+    (:mod:`multus_forensics.classify.partial`): the diagnosis is the same, matched here."""
+    from multus_forensics.classify.partial import carried
+    from multus_forensics.visible import visible
+
+    matches = carried(log)
+    if matches is not None and matches.why_not:
+        why = visible(matches.why_not, layout=False)
+        print(f"multus-forensics: note: rules matched in one process: {why}", file=sys.stderr)

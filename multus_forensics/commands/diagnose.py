@@ -32,6 +32,7 @@ from multus_forensics.commands._common import (
     no_events,
     parse_bundle_inputs,
     parse_inputs,
+    split_note,
 )
 from multus_forensics.commands._conventions import output_file, stages
 from multus_forensics.visible import json_visible, visible
@@ -245,6 +246,8 @@ def run(args: argparse.Namespace) -> int:
         log = parse_bundle_inputs(args, catalog=catalog) if bundle else parse_inputs(args)
         bar.advance()
         diag = diagnose(log, catalog=catalog)
+    if not args.quiet:  # (after the diagnosis, which finds whether the hits can be placed)
+        split_note(log)
     for rule in diag.exhausted_rules:
         print(
             f"multus-forensics: rule {visible(rule, layout=False)}: regex budget used up; "

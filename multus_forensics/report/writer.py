@@ -214,7 +214,7 @@ def _single_unit_log(
         batch = run_batch([unit], options, workers=1, scheduler=scheduler, progress=progress)
         return batch.units[0].log()
     streamed = parse_streams(
-        unit.paths, options, keep=keep_spec(), workers=workers, scheduler=scheduler
+        unit.paths, options, keep=keep_spec(), match=True, workers=workers, scheduler=scheduler
     )
     return streamed.log
 
