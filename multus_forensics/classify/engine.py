@@ -237,12 +237,18 @@ def _prime_holds(rule: Rule, ctx: Context, hits: list[Hit]) -> None:
         v.texts.prime_hold(skeletons, held)
 
 
+def matches_key(rule: Rule) -> str:
+    """The memo of ``rule``'s per-text matches (:func:`_matcher`): shared by the packaged rules
+    of one matching definition, a user rule's own."""
+    return f"matches:{rule.id}" if rule.user else f"matches:{rule.matching!r}"
+
+
 def _matcher(rule: Rule, ctx: Context) -> Callable[[str], regex.Match[str] | None]:
     """``rule.first_match``, each distinct text matched once per diagnosis and matching
     definition: packaged rules that differ only in what a match means (same patterns,
     exclusions and partial fragments, e.g. self-delegation and a duplicate request on one
     "already exists") share their matches; a user rule's own (its searches spend its budget)."""
-    key = f"matches:{rule.id}" if rule.user else f"matches:{rule.matching!r}"
+    key = matches_key(rule)
     matches: dict[str, regex.Match[str] | None] = ctx.memo(key, dict)
     # the fragment pre-test spares the searches of texts that cannot match; once most of a
     # sample of distinct texts matched, it is dropped (it would only add to each search)
@@ -365,7 +371,7 @@ def row_hits(
         hits = _any_layer_hits(rule, ctx, pool)
     else:
         hits = _layered_hits(rule, ctx, pool)
-    memo: dict[str, regex.Match[str] | None] = ctx.memo(f"matches:{rule.id}", dict)
+    memo: dict[str, regex.Match[str] | None] = ctx.memo(matches_key(rule), dict)
     texts: dict[int, str] = {}
 
     def text(m: regex.Match[str]) -> str:

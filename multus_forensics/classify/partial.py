@@ -147,7 +147,7 @@ def match_stream(frame: pl.DataFrame, file: str, member: str | None) -> StreamMa
     (every packaged rule's do), so the context is made of those rows alone."""
     from multus_forensics.chain import prime_shapes, shaped_chains
     from multus_forensics.classify.context import Context
-    from multus_forensics.classify.engine import row_hits
+    from multus_forensics.classify.engine import matches_key, row_hits
     from multus_forensics.classify.predicates import MARKERS
     from multus_forensics.classify.select import catalog_needles, rule_needles, text_mask
     from multus_forensics.gcpause import gc_paused
@@ -173,7 +173,7 @@ def match_stream(frame: pl.DataFrame, file: str, member: str | None) -> StreamMa
             prime_shapes(ctx.texty.get_column("error").drop_nulls())
         views = ctx.views_at(range(ctx.size))  # at once: one gather, not one per rule
         for rule in rules:
-            ctx.cache[f"matches:{rule.id}"] = _shared_memo(rule)  # (the engine's memo key)
+            ctx.cache[matches_key(rule)] = _shared_memo(rule)
             found = row_hits(rule, ctx, None if small else _pool(rule, ctx, views))
             if not found:
                 continue
