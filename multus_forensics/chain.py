@@ -304,13 +304,21 @@ def _rule_facts(source: str) -> tuple[frozenset[str] | None, tuple[str, ...]]:
     return _first_chars(list(parsed)), names
 
 
-_FACTS: Final = tuple(_rule_facts(r.source) for r in rules.RULES)
-#: per table rule, the characters its match can start with (None: any)
-_STARTS: Final = tuple(starts for starts, _ in _FACTS)
-#: per table rule, (group name in a dispatch pattern, field name), in the rule's group order
-_GROUPS: Final = tuple(
-    tuple((f"r{i}_{name}", name) for name in names) for i, (_, names) in enumerate(_FACTS)
-)
+@functools.cache
+def _table_facts() -> tuple[
+    tuple[frozenset[str] | None, ...], tuple[tuple[tuple[str, str], ...], ...]
+]:
+    """Per table rule, the characters its match can start with (None: any), and its (group
+    name in a dispatch pattern, field name) pairs in the rule's group order: parsed on the
+    first peel, not at import (a command that peels no chain never needs them)."""
+    facts = [_rule_facts(r.source) for r in rules.RULES]
+    starts = tuple(starts for starts, _ in facts)
+    groups = tuple(
+        tuple((f"r{i}_{name}", name) for name in names) for i, (_, names) in enumerate(facts)
+    )
+    return starts, groups
+
+
 _DISPATCHERS: dict[tuple[int, ...], re.Pattern[str]] = {}
 
 
@@ -326,7 +334,7 @@ def _dispatch(first: str) -> re.Pattern[str]:
     alternation (each rule's groups renamed ``r<i>_<name>``, its whole match ``r<i>``): one
     C-level match finds the first rule that matches and its fields, as trying the rules in
     order would (a rule left out cannot match that first character)."""
-    which = tuple(i for i, s in enumerate(_STARTS) if s is None or first in s)
+    which = tuple(i for i, s in enumerate(_table_facts()[0]) if s is None or first in s)
     found = _DISPATCHERS.get(which)
     if found is None:
         alts = (_alternative(i) for i in which)
@@ -340,7 +348,7 @@ def _peel_regex(rest: str) -> tuple[Layer, str] | None:
         return None
     i = int(hit.lastgroup[1:])
     rule = rules.RULES[i]
-    names = _GROUPS[i]
+    names = _table_facts()[1][i]
     fields = {}
     if names:
         values = hit.group(*(g for g, _ in names)) if len(names) > 1 else (hit.group(names[0][0]),)
