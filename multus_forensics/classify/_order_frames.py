@@ -45,16 +45,9 @@ def _truthy(column: str) -> pl.Expr:
 def _structured(subset: pl.DataFrame) -> pl.DataFrame | None:
     """The rows ``_records.split`` makes records of; ``None`` when it would keep a plain row
     (one that could name a pod, placed by time: ``timeline.placement``)."""
-    import polars as pl
+    from multus_forensics.timeline._records import split_masks
 
-    ids = ("namespace", "pod", "pod_uid", "sandbox_id", "container_id", "error")
-    keep = pl.any_horizontal([pl.col(c).is_not_null() for c in ids]) | (pl.col("kind") != "log")
-    plainish = (
-        (pl.col("kind").fill_null("log") == "log")
-        & pl.col("error").is_null()
-        & pl.col("sandbox_id").is_null()
-        & ~pl.col("fields").fill_null("").str.contains('"count"', literal=True)
-    )
+    keep, plainish = split_masks()
     marks = subset.select((keep & plainish).alias("plain"), (keep & ~plainish).alias("rec"))
     if marks.get_column("plain").any():
         return None

@@ -456,6 +456,23 @@ def _rank(recs: list[Rec], order: pl.DataFrame) -> None:
         rec.rank = rank
 
 
+def split_masks() -> tuple[pl.Expr, pl.Expr]:
+    """(a record: a row naming a pod, sandbox or error, or not a ``log`` row; plain-ish: a
+    ``log`` row with no error, sandbox ID or repeat count) as :func:`split` reads them; a
+    plain-ish record is plain unless its container ID is some record's sandbox ID."""
+    import polars as pl
+
+    ids = ("namespace", "pod", "pod_uid", "sandbox_id", "container_id", "error")
+    keep = pl.any_horizontal([pl.col(c).is_not_null() for c in ids]) | (pl.col("kind") != "log")
+    plainish = (
+        (pl.col("kind").fill_null("log") == "log")
+        & pl.col("error").is_null()
+        & pl.col("sandbox_id").is_null()
+        & ~pl.col("fields").fill_null("").str.contains('"count"', literal=True)
+    )
+    return keep, plainish
+
+
 def split(frame: pl.DataFrame) -> tuple[list[Rec], pl.DataFrame, pl.DataFrame]:
     """The records of ``frame`` (rows naming a pod, sandbox or error; ``eid`` = row number):
     the structured ones as enriched :class:`Rec` objects with their identity frame
@@ -469,14 +486,7 @@ def split(frame: pl.DataFrame) -> tuple[list[Rec], pl.DataFrame, pl.DataFrame]:
     """
     import polars as pl
 
-    ids = ("namespace", "pod", "pod_uid", "sandbox_id", "container_id", "error")
-    keep = pl.any_horizontal([pl.col(c).is_not_null() for c in ids]) | (pl.col("kind") != "log")
-    plainish = (
-        (pl.col("kind").fill_null("log") == "log")
-        & pl.col("error").is_null()
-        & pl.col("sandbox_id").is_null()
-        & ~pl.col("fields").fill_null("").str.contains('"count"', literal=True)
-    )
+    keep, plainish = split_masks()
     # one pass for the masks; each side then copies only its own rows and columns
     marks = frame.select(keep.alias("_keep"), plainish.alias("_plainish"), "container_id")
     rows = frame.select(_COLUMNS).with_row_index("eid")
