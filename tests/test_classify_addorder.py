@@ -117,6 +117,19 @@ def _add(
     return f"{stamp} [verbose] Add: {ns}:{pod}:{uid}:{net}({net.split('/')[-1]}):{ifname} {result}"
 
 
+def _attempt_adds(draw: st.DrawFn, ns: str, attempt: int, ip: str) -> list[tuple[str, str, str]]:
+    """One attempt's adds (network, interface, address): the default network, up to three
+    secondaries, and sometimes the default interface again through multus (a re-entry)."""
+    adds = [("cbr0", "eth0", ip)]
+    adds += [
+        (f"{ns}/nad{k}", f"net{k + 1}", f"192.0.2.{k + 10 * attempt}/24")
+        for k in range(draw(st.integers(0, 3)))
+    ]
+    if draw(st.booleans()):  # the default interface again, through multus
+        adds.append(("multus-cni-network", "eth0", ip))
+    return adds
+
+
 @st.composite
 def _multus_logs(draw: st.DrawFn) -> str:
     """Pods with retries (a new netns each), secondaries, re-entries through the multus config
@@ -128,13 +141,7 @@ def _multus_logs(draw: st.DrawFn) -> str:
         for attempt in range(draw(st.integers(1, 3))):
             netns = f"{uid[:-4]}{attempt:04d}"
             ip = f"10.244.{p}.{attempt + 2}/24"
-            adds = [("cbr0", "eth0", ip)]
-            adds += [
-                (f"{ns}/nad{k}", f"net{k + 1}", f"192.0.2.{k + 10 * attempt}/24")
-                for k in range(draw(st.integers(0, 3)))
-            ]
-            if draw(st.booleans()):  # the default interface again, through multus
-                adds.append(("multus-cni-network", "eth0", ip))
+            adds = _attempt_adds(draw, ns, attempt, ip)
             for net, ifname, address in adds:
                 second += draw(st.integers(0, 2))
                 lines.append((second, _add(second, ns, pod, uid, netns, net, ifname, address)))
@@ -196,13 +203,7 @@ def _netns_multus_logs(draw: st.DrawFn) -> str:
         for attempt in range(draw(st.integers(1, 3))):
             netns = f"{uid[:-4]}{attempt:04d}"
             ip = f"10.244.{p}.{attempt + 2}/24"
-            adds = [("cbr0", "eth0", ip)]
-            adds += [
-                (f"{ns}/nad{k}", f"net{k + 1}", f"192.0.2.{k + 10 * attempt}/24")
-                for k in range(draw(st.integers(0, 3)))
-            ]
-            if draw(st.booleans()):  # the default interface again, through multus
-                adds.append(("multus-cni-network", "eth0", ip))
+            adds = _attempt_adds(draw, ns, attempt, ip)
             for net, ifname, address in adds:
                 second += draw(st.integers(0, 3))
                 line = _add(second, ns, pod, uid, netns, net, ifname, address)
