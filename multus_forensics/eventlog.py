@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
 
+    from multus_forensics.rowcut import CutState
+
 #: rows turned into :class:`Event` objects at a time when a log is iterated
 ITER_ROWS: Final = 4096
 
@@ -113,6 +115,9 @@ class EventLog:
     frame: pl.DataFrame
     issues: list[ParseIssue] = field(default_factory=list)
     stats: ParseStats = field(default_factory=ParseStats)
+    #: set when rows no diagnosis reads were dropped (``parse(cut=...)``): how many, and why
+    #: the whole input is needed after all; None: every event is here
+    cut: CutState | None = None
 
     def __len__(self) -> int:
         return self.frame.height

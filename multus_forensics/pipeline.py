@@ -17,7 +17,7 @@ import mmap
 import os
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Final, Literal
 from zoneinfo import ZoneInfo
@@ -47,11 +47,14 @@ from multus_forensics.mapping import release
 from multus_forensics.model import FileStats, ParseIssue
 from multus_forensics.postparse import StreamFrames
 from multus_forensics.registry import detect, get_format
+from multus_forensics.rowcut import CutState, whole_reason
 from multus_forensics.sniffgroup import grouped
 from multus_forensics.timeutil import YearAnchor
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from multus_forensics.rowcut import RowCut
 
 OnError = Literal["collect", "warn", "raise"]
 Progress = Callable[[int, int], None]
@@ -158,6 +161,8 @@ def _count(src: TextSource, fs: FileStats, fmt: LogFormat, out: ParseOutput) -> 
         fs.event_lines = out.event_lines
     else:
         fs.event_lines = int(out.events["nlines"].sum()) if out.events.height else 0
+    fs.events += out.cut_rows  # one-line events a cut dropped: read, counted, not kept
+    fs.event_lines += out.cut_rows
     issues = out.issues
     fs.issue_lines = (
         sum(1 for i in issues if i.severity == "error" and i.line is not None) if issues else 0
@@ -314,6 +319,7 @@ def parse(
     on_error: OnError | None = None,
     limits: Limits | None = None,
     progress: Progress | None = None,
+    cut: RowCut | None = None,
 ) -> EventLog:
     """Parse files, directories, globs, archives or ``-`` (stdin) into one :class:`EventLog`.
 
@@ -332,6 +338,10 @@ def parse(
 
     ``limits`` bounds decompression (:class:`~multus_forensics.ingest.Limits`); ``progress``
     is called as ``progress(done, total)`` with counts of top-level files.
+
+    ``cut`` (for a diagnosis, :mod:`multus_forensics.rowcut`) drops the rows no diagnosis reads
+    from large journals while they are parsed; the log's ``cut`` then says how many, and why
+    the whole input is needed after all, if it is. Statistics count every row.
     """
 
     if isinstance(paths, str | os.PathLike):
@@ -361,6 +371,8 @@ def parse(
     )
     total = count_inputs(inputs) if progress else 0
     current = -1
+    state = CutState()
+    cut_before = 0
 
     def report(new: list[ParseIssue]) -> None:
         for issue in new:
@@ -374,9 +386,11 @@ def parse(
         chunks.append([])  # a small file's place in the issues: filled when its batch is parsed
         return chunks[-1]
 
-    def keep(item: RawStream, src: TextSource, parsed: list[pl.DataFrame]) -> None:
+    def keep(
+        item: RawStream, src: TextSource, parsed: list[pl.DataFrame], cut: bool = False
+    ) -> None:
         notes: list[ParseIssue] = []
-        if streams.add(item, parsed.pop(), _releaser(src), notes):
+        if streams.add(item, parsed.pop(), _releaser(src), notes, cut=cut):
             report(notes)
         else:
             chunks.append(notes)
@@ -430,11 +444,17 @@ def parse(
             small.add(fmt, _Small(item, src, ctx, fs, later(), later()))
             continue
         flush()
-        _, frame, parse_issues = _account(src, fs, fmt, fmt.parse(src, ctx), fill_refs=False)
+        out = fmt.parse(src, ctx if cut is None else replace(ctx, cut=cut))
+        if out.cut_rows:
+            state.rows += out.cut_rows
+            state.whole = state.whole or out.cut_whole
+        _, frame, parse_issues = _account(src, fs, fmt, out, fill_refs=False)
+        del out
         report(parse_issues)
         parsed = [frame]
         del frame  # handed over: postparse rewrites its columns in place, a column at a time
-        keep(item, src, parsed)
+        keep(item, src, parsed, cut=state.rows > cut_before)
+        cut_before = state.rows
     flush()
     frame = streams.finish()
     if on_error == "warn":
@@ -444,4 +464,11 @@ def parse(
     if progress:
         progress(total, total)
     issues = [issue for chunk in chunks for issue in chunk]
-    return EventLog(frame, issues, stats)
+    log = EventLog(frame, issues, stats)
+    if cut is not None:
+        if streams.cut_reanchored:
+            state.whole = state.whole or "a cut stream's years were moved with its bundle's"
+        if state.rows and state.whole is None:
+            state.whole = whole_reason(log, cut.spec)
+        log.cut = state
+    return log

@@ -63,6 +63,8 @@ class _Stream:
     #: where its rows are in the concatenated deferred frames (``frame`` then holds no rows);
     #: -1: in ``frame`` (read alone, or re-dated by its records)
     start: int = -1
+    #: rows of it were cut (:mod:`multus_forensics.rowcut`)
+    cut: bool = False
 
 
 @dataclass
@@ -76,6 +78,8 @@ class StreamFrames:
     _in_bundle: int = 0
     #: the stream number (among deferred streams) of each row of the concatenated frames
     _numbers: pl.Series | None = None
+    #: a bundle holding a cut stream had its years moved (that reads every row's stamp)
+    cut_reanchored: bool = False
 
     def add(
         self,
@@ -85,6 +89,8 @@ class StreamFrames:
         notes: list[ParseIssue],
         start: int = 0,
         height: int | None = None,
+        *,
+        cut: bool = False,
     ) -> bool:
         """Take one stream's frame (pod references not yet filled); its year notes go to
         ``notes``, now (True) or when :meth:`finish` runs (False).
@@ -120,7 +126,7 @@ class StreamFrames:
         self.streams.append(
             _Stream(
                 self._bundles, (first, rank, seq), frame, raw.file, raw.member, deferred, notes,
-                height, offset=start,
+                height, offset=start, cut=cut,
             )
         )  # fmt: skip
         return not deferred
@@ -141,6 +147,7 @@ class StreamFrames:
             ordered = sorted(members, key=lambda s: s.key)
             movable, anchored = flags.get(bundle, (False, False))
             if movable and anchored:
+                self.cut_reanchored = self.cut_reanchored or any(s.cut for s in members)
                 frames = [_rows(s, joined) for s in ordered]
                 seq.append(reanchor_bundle(pl.concat(frames, how="vertical")))
             else:

@@ -80,20 +80,42 @@ def keep_mask(spec: KeepSpec) -> pl.Expr:
     """Rows an analysis with ``spec``'s catalog can read (see the module docstring)."""
     import polars as pl
 
+    timeline = pl.any_horizontal([pl.col(c).is_not_null() for c in IDENTITY]) | (
+        pl.col("kind") != "log"
+    )
+    return timeline | _read_rows(spec)
+
+
+def diagnosis_mask(spec: KeepSpec) -> pl.Expr:
+    """Rows a diagnosis with ``spec``'s catalog reads when the input has no interface add (the
+    add order then builds no timeline: :mod:`multus_forensics.rowcut`): :func:`keep_mask`
+    without the rows that only name a pod, plus what the stream passes read (a date in the
+    text, a fallback row saying so)."""
+    import polars as pl
+
+    from multus_forensics.ingest.content_years import PREFILTER
+
+    dated = pl.col("raw").fill_null("").str.contains(PREFILTER)
+    says = pl.col("fields").fill_null("").str.contains('"fallback"', literal=True)
+    return (pl.col("kind") != "log").fill_null(True) | dated | says | _read_rows(spec)
+
+
+def _read_rows(spec: KeepSpec) -> pl.Expr:
+    """Rows the classifier reads: errors, catalog fragments, signs of Multus, each stream's
+    first and last row per facet, every row of a rule naming no fragment."""
+    import polars as pl
+
     from multus_forensics.classify.abstain import multus_mentions
     from multus_forensics.classify.context import error_rows
     from multus_forensics.classify.predicates import _MULTUS_ALIVE
     from multus_forensics.classify.select import text_mask
 
-    timeline = pl.any_horizontal([pl.col(c).is_not_null() for c in IDENTITY]) | (
-        pl.col("kind") != "log"
-    )
     # abstention's and the predicates' whole-input questions, asked as they ask them
     sign = multus_mentions() | pl.col("raw").str.contains(_MULTUS_ALIVE.pattern)
     index = pl.int_range(pl.len())
     edges = (index == 0) | (index == pl.len() - 1)
     facet = [pl.col("file"), pl.col("member").fill_null(""), *(pl.col(c) for c in FACETS)]
-    mask = timeline | error_rows() | text_mask(spec.needles) | sign | edges.over(facet)
+    mask = error_rows() | text_mask(spec.needles) | sign | edges.over(facet)
     for kinds in spec.every_row_kinds:
         mask = mask | _kinds(kinds)
     return mask

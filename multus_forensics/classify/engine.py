@@ -704,6 +704,22 @@ def _diagnose_frame(
     return differentiate(abstain(diagnosis, ctx, generic), catalog)
 
 
+def _parse_paths(
+    inputs: str | Path | Sequence[str | Path], catalog: Catalog, parse_kwargs: dict[str, Any]
+) -> EventLog:
+    """Paths parsed for this diagnosis: rows it does not read cut from large journals
+    (:mod:`multus_forensics.rowcut`), unless the whole input is needed."""
+    from functools import partial
+
+    from multus_forensics.batch.compact import keep_spec
+    from multus_forensics.pipeline import parse
+    from multus_forensics.rowcut import parse_for_diagnosis
+
+    paths = [str(inputs)] if isinstance(inputs, str | Path) else [str(p) for p in inputs]
+    read = partial(parse, paths, **parse_kwargs)
+    return parse_for_diagnosis(paths, keep_spec(catalog), read)
+
+
 def diagnose(
     inputs: Any,
     *,
@@ -722,6 +738,11 @@ def diagnose(
     """
     if catalog is None:
         catalog = load_catalog(rules)
+    paths = isinstance(inputs, str | Path) or (
+        isinstance(inputs, Sequence) and inputs and isinstance(inputs[0], str | Path)
+    )
+    if paths and timelines is None:  # (timelines given are of the whole input)
+        inputs = _parse_paths(inputs, catalog, parse_kwargs)
     frame, stats, unreadable = _events(inputs, parse_kwargs)
     diagnosis = diagnose_frame(frame, catalog, stats, timelines, carried(inputs))
     diagnosis.unreadable = unreadable

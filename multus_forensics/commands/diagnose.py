@@ -20,7 +20,7 @@ import sys
 import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from json.encoder import encode_basestring
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from multus_forensics.commands._common import (
     add_input_arguments,
@@ -32,14 +32,16 @@ from multus_forensics.commands._common import (
     no_events,
     parse_bundle_inputs,
     parse_inputs,
+    print_errors,
     split_note,
 )
 from multus_forensics.commands._conventions import output_file, stages
 from multus_forensics.visible import json_visible, visible
 
 if TYPE_CHECKING:
-    from multus_forensics.classify import Diagnosis
+    from multus_forensics.classify import Catalog, Diagnosis
     from multus_forensics.classify.findings import Evidence, Finding
+    from multus_forensics.eventlog import EventLog
 
 SEVERITY_ORDER = ("info", "warning", "error", "critical")
 EVIDENCE_SHOWN = 5
@@ -234,6 +236,20 @@ def _evidence_json(e: Evidence, places: dict[tuple[str, str | None], tuple[str, 
 _claim: Final = functools.lru_cache(maxsize=256)(_string)
 
 
+def _parse(args: argparse.Namespace, catalog: Catalog) -> EventLog:
+    """The inputs parsed for a diagnosis: the rows no diagnosis reads are dropped from large
+    journals as they are read, unless the whole input is needed (:mod:`multus_forensics.rowcut`)."""
+    from multus_forensics.batch.compact import keep_spec
+    from multus_forensics.rowcut import parse_for_diagnosis
+
+    def parse(**kwargs: Any) -> EventLog:
+        return parse_inputs(args, show_errors=False, **kwargs)
+
+    log = parse_for_diagnosis(args.paths, keep_spec(catalog), parse)
+    print_errors(log)
+    return log
+
+
 def run(args: argparse.Namespace) -> int:
     from multus_forensics.classify import diagnose, load_catalog
 
@@ -243,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
     with stages(args, "parsing", "classifying") as bar:
         # its problems printed as every command prints them
         bundle = has_bundle(args.paths)
-        log = parse_bundle_inputs(args, catalog=catalog) if bundle else parse_inputs(args)
+        log = parse_bundle_inputs(args, catalog=catalog) if bundle else _parse(args, catalog)
         bar.advance()
         diag = diagnose(log, catalog=catalog)
     if not args.quiet:  # (after the diagnosis, which finds whether the hits can be placed)

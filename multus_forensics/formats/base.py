@@ -25,6 +25,8 @@ from multus_forensics.timeutil import YearAnchor
 if TYPE_CHECKING:
     import polars as pl
 
+    from multus_forensics.rowcut import RowCut
+
 
 @dataclass(frozen=True, init=False, eq=False)
 class TextSource:
@@ -154,11 +156,13 @@ def _head(text: str, n: int) -> list[str]:
 
 @dataclass(frozen=True)
 class ParseContext:
-    """Time policy for one source: explicit year, zone of zone-less stamps, year anchor, now."""
+    """Time policy for one source: explicit year, zone of zone-less stamps, year anchor, now;
+    and the rows a parser whose chunks it can cut may drop (``cut``: :mod:`multus_forensics.rowcut`)."""
 
     year_anchor: YearAnchor = field(default_factory=YearAnchor)
     tz: tzinfo | None = None
     now: datetime | None = None
+    cut: RowCut | None = None
 
 
 @dataclass
@@ -178,6 +182,10 @@ class ParseOutput:
     #: ``events["nlines"].sum()`` when the parser already knows it (a batch counts every
     #: file's at once); None: counted from the frame
     event_lines: int | None = None
+    #: one-line events the parser dropped under ``ParseContext.cut`` (counted, not returned)
+    cut_rows: int = 0
+    #: why the cut rows are needed after all (see :class:`multus_forensics.rowcut.CutState`)
+    cut_whole: str | None = None
 
 
 class BatchRows(ParseOutput):

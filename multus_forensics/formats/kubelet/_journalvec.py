@@ -34,7 +34,9 @@ from multus_forensics.formats.kubelet._syslogstamp import EN_MONTHS, short_month
 from multus_forensics.formats.kubelet.journald import EMBEDDED_IDENTS, KUBELET_IDENTS
 from multus_forensics.formats.kubelet.klog import LEGACY_STARTS, LEVELS, STRUCTURED_KINDS
 from multus_forensics.formats.runtime._logrus import LEVELS as LOGRUS_LEVELS
+from multus_forensics.ingest.content_years import CHECKED
 from multus_forensics.mapping import Data, release
+from multus_forensics.rowcut import cut_chunk, head_kept
 
 if TYPE_CHECKING:
     import numpy as np
@@ -311,36 +313,50 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
     zone = zone_name(ctx) or "UTC"
     lines = _journal_lines(data, ctx)
     n = len(lines.starts)
+    consts: dict[str, object] = {
+        "time_relative": False,
+        "format": fmt, "file": src.file, "member": src.member, "nlines": 1,
+        "network": None, "interface": None, "ips": None,
+    }  # fmt: skip
+    cut = ctx.cut if ctx.cut is not None and ctx.cut.active and n > CHUNK_ROWS else None
+    head = ctx.year_anchor.source in CHECKED  # a year checked against the stream's first rows
     frames: list[pl.DataFrame] = []
     slow: list[np.ndarray] = []
     hosts: list[str | None] = []  # one node for the whole file is a file constant
+    # with a cut: each chunk's (line, time) before it, for the file's order; dropped lines
+    stamps: list[pl.DataFrame] = []
+    dropped: list[np.ndarray] = []
     for frame, slow_idx, host in scan_chunks(lines, n, zone, ctx.year_anchor.source):
+        hosts.append(host if frame.height else "")
+        if cut is not None:
+            stamps.append(frame.select("line", "time"))
+            frame, gone = cut_chunk(frame, cut, {**consts, "node": host} if host else consts, head)
+            dropped.append(gone)
         frames.append(frame)
         slow.append(slow_idx)
-        hosts.append(host if frame.height else "")
     slow_idx = np.concatenate(slow) if slow else np.zeros(0, dtype=np.int64)
     followers = np.setdiff1d(_block_followers(lines, slow_idx), slow_idx)
     if len(followers):  # fast rows the careful path must take after all
         frames = [f.filter(~np.isin(f["line"].to_numpy(), followers + 1)) for f in frames]
+        stamps = [f.filter(~np.isin(f["line"].to_numpy(), followers + 1)) for f in stamps]
         slow_idx = np.union1d(slow_idx, followers)
+    cut_rows = 0
+    if dropped:  # a follower the cut dropped is the careful path's event now
+        cut_rows = len(np.setdiff1d(np.concatenate(dropped), followers + 1))
     texts = [data[lines.starts[i] : lines.starts[i] + lines.lens[i]].decode() for i in slow_idx]
     items = zip(slow_idx.tolist(), texts, strict=True)
     year_map = {int(i): int(lines.years[i]) for i in slow_idx.tolist() if lines.years[i]}
     back = ahead = 0
-    for f in frames:  # the file's order, from the rows the scanner finished
+    for f in stamps or frames:  # the file's order, from the rows the scanner finished
         step = f["time"].diff().dt.total_microseconds()
         back, ahead = back + int((step < 0).sum()), ahead + int((step > 0).sum())
+    del stamps
     reverse = back >= ahead if back or ahead else None
     careful = (
         _journalrec.parse_lines(src, ctx, fmt, items, year_map, reverse)
         if len(slow_idx)
         else ParseOutput(no_events(), [], 0)
     )
-    consts: dict[str, object] = {
-        "time_relative": False,
-        "format": fmt, "file": src.file, "member": src.member, "nlines": 1,
-        "network": None, "interface": None, "ips": None,
-    }  # fmt: skip
     nodes = {h for h in hosts if h != ""}
     if len(nodes) == 1 and None not in nodes:
         consts["node"] = nodes.pop()
@@ -350,4 +366,7 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
             for f, h in zip(frames, hosts, strict=True)
         ]
     events = merge_chunks(frames, careful.events, consts, CHUNK_ROWS, ROW_COLUMNS)
-    return ParseOutput(events, careful.issues, careful.blank_lines, careful.header_lines)
+    out = ParseOutput(events, careful.issues, careful.blank_lines, careful.header_lines)
+    if cut_rows:
+        out.cut_rows, out.cut_whole = cut_rows, head_kept(events) if head else None
+    return out

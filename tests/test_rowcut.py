@@ -1,0 +1,190 @@
+"""A diagnosis of a journal parsed with its unread rows cut equals the diagnosis of the whole input.
+
+:mod:`multus_forensics.rowcut` drops, while a large journal is scanned, the rows no diagnosis reads,
+and says when a whole-input question (interface adds, a rule over whole files, a bundle's years)
+needs them after all. These tests hold the premise on every sample and labelled excerpt (the
+diagnosis of the masked rows is the whole input's, or the cut is refused), and the parse-time cut
+on generated journals of many chunks: same statistics, same diagnosis, every masked row kept.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from conftest import ROOT, SAMPLES, repo_module
+
+import multus_forensics as mf
+from multus_forensics.batch.compact import diagnosis_mask, keep_spec
+from multus_forensics.classify import load_catalog
+from multus_forensics.cli import main
+from multus_forensics.commands.diagnose import json_pieces
+from multus_forensics.eventlog import EventLog
+from multus_forensics.formats.kubelet import _journalvec
+from multus_forensics.rowcut import RowCut, whole_reason
+
+bench = repo_module("benchmarks/bench_pipeline.py")
+nodegen = repo_module("benchmarks/nodegen.py")
+CORPUS = ROOT / "tests" / "data" / "corpus_dev.jsonl"
+SAMPLE_FILES = sorted(str(p.relative_to(SAMPLES)) for p in SAMPLES.rglob("*") if p.is_file())
+
+
+def _json(diag: Any) -> str:
+    return "".join(json_pieces(diag))
+
+
+def _masked(log: EventLog) -> EventLog:
+    spec = keep_spec(load_catalog())
+    return EventLog(log.frame.filter(diagnosis_mask(spec)), log.issues, log.stats)
+
+
+def _premise(path: Path) -> bool:
+    """The masked rows' diagnosis equals the whole input's, or the cut is refused; True when
+    the cut would stand and dropped a row."""
+    whole = mf.parse(str(path), on_error="collect")
+    cut = _masked(whole)
+    if whole_reason(cut, keep_spec(load_catalog())) is not None:
+        return False  # refused: `diagnose` parses again whole
+    assert _json(mf.diagnose(cut)) == _json(mf.diagnose(whole))
+    return cut.frame.height < whole.frame.height
+
+
+@pytest.mark.parametrize("sample", SAMPLE_FILES)
+def test_masked_rows_diagnose_like_the_whole_sample(sample: str) -> None:
+    _premise(SAMPLES / sample)
+
+
+@pytest.mark.parametrize("folder", sorted(p.name for p in SAMPLES.iterdir() if p.is_dir()))
+def test_masked_rows_diagnose_like_the_whole_sample_folder(folder: str) -> None:
+    _premise(SAMPLES / folder)
+
+
+def test_the_mask_drops_rows_of_some_samples() -> None:
+    """Not vacuous: samples whose chatter the mask drops, and whose diagnosis still holds."""
+    cut = [s for s in SAMPLE_FILES if _premise(SAMPLES / s)]
+    assert cut
+
+
+def _corpus() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
+
+
+@pytest.mark.parametrize("record", _corpus(), ids=lambda r: str(r["id"]))
+def test_masked_rows_diagnose_like_the_whole_excerpt(
+    record: dict[str, Any], tmp_path: Path
+) -> None:
+    path = tmp_path / "excerpt.txt"
+    path.write_text(record["log"], encoding="utf-8")
+    _premise(path)
+
+
+def _busy_journal(tmp_path: Path, size: int = 1_200_000, seed: int = 7) -> Path:
+    path = tmp_path / "kubelet.journal"
+    with path.open("w", encoding="utf-8") as out:
+        bench.gen_busy_journal(size, random.Random(seed), out, "node-a")
+    return path
+
+
+def _cut_parse(paths: list[str], **kwargs: Any) -> EventLog:
+    return mf.parse(paths, cut=RowCut(keep_spec(load_catalog())), **kwargs)
+
+
+@pytest.mark.parametrize("chunk", [257, 4096])
+def test_a_journal_cut_while_parsed_keeps_its_statistics_and_diagnosis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    path = _busy_journal(tmp_path)
+    monkeypatch.setattr(_journalvec, "CHUNK_ROWS", chunk)
+    whole = mf.parse(str(path))
+    cut = _cut_parse([str(path)])
+    assert cut.cut is not None
+    assert cut.cut.whole is None
+    assert cut.cut.rows > 0
+    assert cut.frame.height + cut.cut.rows == whole.frame.height
+    assert cut.stats.files == whole.stats.files  # lines, events, accounting: the whole file's
+    assert [str(i) for i in cut.issues] == [str(i) for i in whole.issues]
+    # every row the mask keeps is kept, equal column for column
+    masked = whole.frame.filter(diagnosis_mask(keep_spec(load_catalog())))
+    kept = cut.frame.join(masked.select("line"), on="line", how="semi")
+    assert kept.equals(masked)
+    assert _json(mf.diagnose(cut)) == _json(mf.diagnose(whole))
+
+
+@pytest.mark.parametrize("shape", ["openshift worker", "many blocks, many restarts"])
+def test_real_shaped_journals_cut_while_parsed_keep_their_diagnosis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str
+) -> None:
+    shapes = {
+        "openshift worker": nodegen.Shape(),
+        "many blocks, many restarts": nodegen.Shape(blocks=0.05, restarts=9),
+    }
+    lines = list(nodegen.node_journal(6000, random.Random(shape), shapes[shape]))
+    path = tmp_path / "node.journal"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(_journalvec, "CHUNK_ROWS", 500)
+    whole, cut = mf.parse(str(path)), _cut_parse([str(path)])
+    assert cut.stats.files == whole.stats.files
+    assert cut.cut is not None
+    if cut.cut.whole is None:
+        assert _json(mf.diagnose(cut)) == _json(mf.diagnose(whole))
+
+
+def test_a_cut_is_refused_when_another_input_has_interface_adds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Adds in a Multus log make the add order read the journal's rows of those pods."""
+    journal = _busy_journal(tmp_path)
+    multus = SAMPLES / "seed" / "multus.log"
+    monkeypatch.setattr(_journalvec, "CHUNK_ROWS", 1024)
+    cut = _cut_parse([str(journal), str(multus)])
+    assert cut.cut is not None
+    assert cut.cut.rows > 0
+    assert cut.cut.whole is not None
+    assert "interface adds" in cut.cut.whole
+
+
+def test_diagnose_command_output_is_the_same_with_the_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """End to end, with and without an input that refuses the cut (then parsed again whole)."""
+    journal = _busy_journal(tmp_path)
+    multus = SAMPLES / "seed" / "multus.log"
+    monkeypatch.setattr(_journalvec, "CHUNK_ROWS", 1024)
+    for inputs in ([str(journal)], [str(journal), str(multus)]):
+        main(["diagnose", "--json", *inputs])
+        with_cut = capsys.readouterr().out
+        whole = mf.diagnose(mf.parse(inputs))
+        assert with_cut == _json(whole) + "\n"
+
+
+def test_a_year_checked_against_the_head_keeps_the_head_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``--year`` the year check reads the stream's first rows: they are all kept."""
+    from multus_forensics import rowcut
+
+    path = _busy_journal(tmp_path)
+    monkeypatch.setattr(_journalvec, "CHUNK_ROWS", 512)
+    monkeypatch.setattr(rowcut, "HEAD_LINES", 900)
+    cut = _cut_parse([str(path)], year=2026)
+    whole = mf.parse(str(path), year=2026)
+    head = whole.frame.filter(pl.col("line") <= 900)
+    assert cut.frame.filter(pl.col("line") <= 900).equals(head)
+    assert cut.cut is not None
+    # 900 lines hold fewer events than the check reads: the cut says the whole input is needed
+    assert cut.cut.whole is not None
+    assert "year check" in cut.cut.whole
+
+
+def test_the_diagnose_command_parses_standard_input_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _busy_journal(tmp_path, size=60_000)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes())))
+    main(["diagnose", "--json", "-"])
+    assert json.loads(capsys.readouterr().out)["stats"]["lines"] > 0
