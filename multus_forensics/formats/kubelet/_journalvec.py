@@ -342,7 +342,10 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
         slow_idx = np.union1d(slow_idx, followers)
     cut_rows = 0
     if dropped:  # a follower the cut dropped is the careful path's event now
-        cut_rows = len(np.setdiff1d(np.concatenate(dropped), followers + 1))
+        gone = np.concatenate(dropped)
+        cut_rows = (
+            len(gone) - int(np.isin(followers + 1, gone).sum()) if len(followers) else len(gone)
+        )
     texts = [data[lines.starts[i] : lines.starts[i] + lines.lens[i]].decode() for i in slow_idx]
     items = zip(slow_idx.tolist(), texts, strict=True)
     year_map = {int(i): int(lines.years[i]) for i in slow_idx.tolist() if lines.years[i]}
