@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from multus_forensics.batch.compact import KeepSpec
     from multus_forensics.eventlog import EventLog
+    from multus_forensics.formats.base import ParseContext, ParseOutput
 
 #: lines at the start of a stream kept whole: the year check reads the first rows of a stream
 #: (``content_years.STEP_ROWS`` events), which lie in these lines unless the careful path
@@ -112,6 +113,51 @@ def cut_chunk(
     texts = [c for c, t in kept.schema.items() if t == pl.String]
     # a new string per value (concatenation allocates): the kept rows stop viewing the file
     return kept.with_columns((pl.col(c) + pl.lit("")).alias(c) for c in texts), dropped
+
+
+class ChunkCuts:
+    """One stream's chunks cut as a scan yields them (:func:`cut_chunk`), and what the parse's
+    output then says: the rows dropped, and whether its first rows were kept (``head``)."""
+
+    def __init__(self, cut: RowCut, consts: dict[str, object], head: bool) -> None:
+        self.cut, self.consts, self.head = cut, consts, head
+        self.dropped: list[np.ndarray] = []
+
+    def take(self, frame: pl.DataFrame, host: str | None = None) -> pl.DataFrame:
+        """The chunk's kept rows (``host``: the chunk's one node, a column it does not hold)."""
+        consts = {**self.consts, "node": host} if host else self.consts
+        kept, gone = cut_chunk(frame, self.cut, consts, self.head)
+        self.dropped.append(gone)
+        return kept
+
+    def finish(self, out: ParseOutput, retaken: np.ndarray | None = None) -> ParseOutput:
+        """``out`` with the rows dropped counted; ``retaken``: line numbers the careful path
+        parsed after all (a dropped one is its event now, not a dropped row)."""
+        import numpy as np
+
+        gone = np.concatenate(self.dropped) if self.dropped else np.zeros(0, dtype=np.int64)
+        rows = len(gone)
+        if retaken is not None and len(retaken) and rows:
+            rows -= int(np.isin(retaken, gone).sum())
+        if rows:
+            out.cut_rows = rows
+            out.cut_whole = head_kept(out.events) if self.head else None
+        return out
+
+
+def chunk_cuts(
+    ctx: ParseContext, consts: dict[str, object], chunked: bool, year_source: str | None
+) -> ChunkCuts | None:
+    """The cuts of a stream parsed in chunks with ``ctx`` whose stamps take their year from
+    ``year_source`` (None: nothing to cut: no cut asked, one that keeps every row, or a stream
+    of one chunk, which keeps its peak anyway)."""
+    from multus_forensics.ingest.content_years import CHECKED
+
+    cut = ctx.cut
+    if cut is None or not cut.active or not chunked:
+        return None
+    # a year checked against the stream's first rows (a header, ``--year``): those kept whole
+    return ChunkCuts(cut, consts, year_source in CHECKED)
 
 
 def whole_reason(log: EventLog, spec: KeepSpec) -> str | None:

@@ -188,3 +188,43 @@ def test_the_diagnose_command_parses_standard_input_whole(
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes())))
     main(["diagnose", "--json", "-"])
     assert json.loads(capsys.readouterr().out)["stats"]["lines"] > 0
+
+
+@pytest.mark.parametrize("glog", [True, False])
+def test_a_bare_klog_file_cut_while_parsed_keeps_its_statistics_and_diagnosis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, glog: bool
+) -> None:
+    """The bare klog path cuts its chunks the same way (with a glog preamble, the year is
+    checked against the file's header: its first lines are kept whole)."""
+    from multus_forensics import rowcut
+    from multus_forensics.ingest import content_years
+
+    lines = list(nodegen.klog_file(6000, random.Random(11), restarts=3, glog=glog))
+    # a failing sandbox among the chatter, so that the diagnosis has a finding to keep
+    lines[3000:3000] = [
+        'E0228 01:00:00.000001    1234 pod_workers.go:1301] "Error syncing pod, skipping" '
+        'err="failed to \\"CreatePodSandbox\\" for \\"web-1_lab(0d0c0b0a-1111-2222-3333-444455556666)\\" '
+        'with CreatePodSandboxError: \\"Failed to create sandbox for pod: rpc error: code = Unknown '
+        'desc = failed to setup network for sandbox \\\\\\"abc\\\\\\": plugin type=\\\\\\"multus\\\\\\" '
+        'name=\\\\\\"multus-cni-network\\\\\\" failed (add): [lab/web-1/0d0c0b0a-1111-2222-3333-444455556666:macvlan-conf]: '
+        'error adding container to network \\\\\\"macvlan-conf\\\\\\": Link not found\\"" pod="lab/web-1"'
+    ]
+    path = tmp_path / "kubelet.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(_journalvec, "CHUNK_ROWS", 700)
+    monkeypatch.setattr(rowcut, "HEAD_LINES", 100)
+    # the year check reads the first 50 rows: 100 lines hold them
+    monkeypatch.setattr(content_years, "STEP_ROWS", 50)
+    whole, cut = mf.parse(str(path), format="klog"), _cut_parse([str(path)], format="klog")
+    assert cut.cut is not None
+    assert cut.cut.rows > 0
+    assert cut.cut.whole is None
+    assert cut.stats.files == whole.stats.files
+    masked = whole.frame.filter(diagnosis_mask(keep_spec(load_catalog())))
+    assert cut.frame.join(masked.select("line"), on="line", how="semi").equals(masked)
+    if glog:  # the header's year is checked: the first lines are all kept
+        head = pl.col("line") <= 100
+        assert cut.frame.filter(head).equals(whole.frame.filter(head))
+    diag = mf.diagnose(cut)
+    assert diag.findings
+    assert _json(diag) == _json(mf.diagnose(whole))

@@ -34,9 +34,8 @@ from multus_forensics.formats.kubelet._syslogstamp import EN_MONTHS, short_month
 from multus_forensics.formats.kubelet.journald import EMBEDDED_IDENTS, KUBELET_IDENTS
 from multus_forensics.formats.kubelet.klog import LEGACY_STARTS, LEVELS, STRUCTURED_KINDS
 from multus_forensics.formats.runtime._logrus import LEVELS as LOGRUS_LEVELS
-from multus_forensics.ingest.content_years import CHECKED
 from multus_forensics.mapping import Data, release
-from multus_forensics.rowcut import cut_chunk, head_kept
+from multus_forensics.rowcut import chunk_cuts
 
 if TYPE_CHECKING:
     import numpy as np
@@ -318,20 +317,16 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
         "format": fmt, "file": src.file, "member": src.member, "nlines": 1,
         "network": None, "interface": None, "ips": None,
     }  # fmt: skip
-    cut = ctx.cut if ctx.cut is not None and ctx.cut.active and n > CHUNK_ROWS else None
-    head = ctx.year_anchor.source in CHECKED  # a year checked against the stream's first rows
+    cuts = chunk_cuts(ctx, consts, n > CHUNK_ROWS, ctx.year_anchor.source)
     frames: list[pl.DataFrame] = []
     slow: list[np.ndarray] = []
     hosts: list[str | None] = []  # one node for the whole file is a file constant
-    # with a cut: each chunk's (line, time) before it, for the file's order; dropped lines
-    stamps: list[pl.DataFrame] = []
-    dropped: list[np.ndarray] = []
+    stamps: list[pl.DataFrame] = []  # with a cut: each chunk's (line, time), for the file's order
     for frame, slow_idx, host in scan_chunks(lines, n, zone, ctx.year_anchor.source):
         hosts.append(host if frame.height else "")
-        if cut is not None:
+        if cuts is not None:
             stamps.append(frame.select("line", "time"))
-            frame, gone = cut_chunk(frame, cut, {**consts, "node": host} if host else consts, head)
-            dropped.append(gone)
+            frame = cuts.take(frame, host)
         frames.append(frame)
         slow.append(slow_idx)
     slow_idx = np.concatenate(slow) if slow else np.zeros(0, dtype=np.int64)
@@ -340,12 +335,6 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
         frames = [f.filter(~np.isin(f["line"].to_numpy(), followers + 1)) for f in frames]
         stamps = [f.filter(~np.isin(f["line"].to_numpy(), followers + 1)) for f in stamps]
         slow_idx = np.union1d(slow_idx, followers)
-    cut_rows = 0
-    if dropped:  # a follower the cut dropped is the careful path's event now
-        gone = np.concatenate(dropped)
-        cut_rows = (
-            len(gone) - int(np.isin(followers + 1, gone).sum()) if len(followers) else len(gone)
-        )
     texts = [data[lines.starts[i] : lines.starts[i] + lines.lens[i]].decode() for i in slow_idx]
     items = zip(slow_idx.tolist(), texts, strict=True)
     year_map = {int(i): int(lines.years[i]) for i in slow_idx.tolist() if lines.years[i]}
@@ -370,6 +359,4 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
         ]
     events = merge_chunks(frames, careful.events, consts, CHUNK_ROWS, ROW_COLUMNS)
     out = ParseOutput(events, careful.issues, careful.blank_lines, careful.header_lines)
-    if cut_rows:
-        out.cut_rows, out.cut_whole = cut_rows, head_kept(events) if head else None
-    return out
+    return out if cuts is None else cuts.finish(out, followers + 1)

@@ -24,6 +24,7 @@ from multus_forensics.formats.kubelet._klogfile import (
 )
 from multus_forensics.formats.kubelet.klog import HEADER_RE, PREAMBLE_RE, preamble_time
 from multus_forensics.mapping import release
+from multus_forensics.rowcut import chunk_cuts
 from multus_forensics.timeutil import zone_or_utc
 
 if TYPE_CHECKING:
@@ -161,20 +162,23 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
     fast_years = np.where(record, years, 0)  # 0: the scanner leaves the line to the careful path
     release(data)
     lines = _journalvec.ScanLines(data, starts, lens, fast_years)
-    frames: list[pl.DataFrame] = []
-    slow: list[np.ndarray] = []
-    zone_key = _journalvec.zone_name(ctx) or "UTC"
-    for frame, slow_idx, _ in _journalvec.scan_chunks(lines, n, zone_key, None):
-        frames.append(frame.drop(_BARE_DROPPED, strict=False))
-        slow.append(slow_idx)
-    slow_idx = np.concatenate(slow) if slow else np.zeros(0, dtype=np.int64)
-    items = [(i, _text(data, starts[i], lens[i])) for i in slow_idx.tolist()]
-    years_at = {i: int(years[i]) for i in slow_idx.tolist() if record[i]}
-    careful = parse_klog_lines(src, ctx, fmt, items, years_at)
     consts: dict[str, object] = {
         "time_relative": False, "year_source": anchor.source, "source": "kubelet", "node": node,
         "format": fmt, "file": src.file, "member": src.member, "nlines": 1,
         "network": None, "interface": None, "ips": None,
     }  # fmt: skip
+    cuts = chunk_cuts(ctx, consts, n > _journalvec.CHUNK_ROWS, anchor.source)
+    frames: list[pl.DataFrame] = []
+    slow: list[np.ndarray] = []
+    zone_key = _journalvec.zone_name(ctx) or "UTC"
+    for frame, slow_idx, _ in _journalvec.scan_chunks(lines, n, zone_key, None):
+        bare = frame.drop(_BARE_DROPPED, strict=False)
+        frames.append(bare if cuts is None else cuts.take(bare))
+        slow.append(slow_idx)
+    slow_idx = np.concatenate(slow) if slow else np.zeros(0, dtype=np.int64)
+    items = [(i, _text(data, starts[i], lens[i])) for i in slow_idx.tolist()]
+    years_at = {i: int(years[i]) for i in slow_idx.tolist() if record[i]}
+    careful = parse_klog_lines(src, ctx, fmt, items, years_at)
     events = merge_chunks(frames, careful.events, consts, _journalvec.CHUNK_ROWS, _ROW_COLUMNS)
-    return ParseOutput(events, careful.issues, careful.blank_lines, careful.header_lines)
+    out = ParseOutput(events, careful.issues, careful.blank_lines, careful.header_lines)
+    return out if cuts is None else cuts.finish(out)
