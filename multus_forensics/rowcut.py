@@ -41,10 +41,10 @@ if TYPE_CHECKING:
     from multus_forensics.eventlog import EventLog
     from multus_forensics.formats.base import ParseContext, ParseOutput
 
-#: lines at the start of a stream kept whole: the year check reads the first rows of a stream
-#: (``content_years.STEP_ROWS`` events), which lie in these lines unless the careful path
-#: made many multi-line events there (then :attr:`CutState.whole` says so)
-HEAD_LINES: Final = 1 << 17
+#: lines at the start of a stream kept whole when its year is checked: the check reads the
+#: stream's first ``content_years.STEP_ROWS`` events (65,536), which lie in these lines unless
+#: multi-line or blank lines there exceed the margin (then :attr:`CutState.whole` says so)
+HEAD_LINES: Final = 65_536 + 8_192
 
 
 @dataclass(frozen=True)

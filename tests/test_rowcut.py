@@ -228,3 +228,10 @@ def test_a_bare_klog_file_cut_while_parsed_keeps_its_statistics_and_diagnosis(
     diag = mf.diagnose(cut)
     assert diag.findings
     assert _json(diag) == _json(mf.diagnose(whole))
+
+
+def test_the_head_kept_whole_covers_the_rows_a_year_check_reads() -> None:
+    from multus_forensics import rowcut
+    from multus_forensics.ingest import content_years
+
+    assert rowcut.HEAD_LINES > content_years.STEP_ROWS
