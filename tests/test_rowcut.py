@@ -235,3 +235,18 @@ def test_the_head_kept_whole_covers_the_rows_a_year_check_reads() -> None:
     from multus_forensics.ingest import content_years
 
     assert rowcut.HEAD_LINES > content_years.STEP_ROWS
+
+
+def test_the_sign_literals_hold_every_multus_sign_the_classifier_looks_for(tmp_path: Path) -> None:
+    """The cut finds Multus signs by literals; every row the signs' patterns match is kept."""
+    from multus_forensics.classify.abstain import multus_mentions
+    from multus_forensics.classify.predicates import _MULTUS_ALIVE
+
+    spec = keep_spec(load_catalog())
+    frames = [mf.parse(str(SAMPLES / d), on_error="collect").frame for d in ("multus", "seed")]
+    frames.append(mf.parse(str(_busy_journal(tmp_path))).frame)
+    signs = multus_mentions() | pl.col("raw").str.contains(_MULTUS_ALIVE.pattern)
+    for frame in frames:
+        signed = frame.filter(signs)
+        assert signed.height
+        assert signed.select(diagnosis_mask(spec).all()).item()

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     import polars as pl
@@ -86,18 +86,58 @@ def keep_mask(spec: KeepSpec) -> pl.Expr:
     return timeline | _read_rows(spec)
 
 
+#: a literal (ASCII case ignored) in every match of abstention's and the predicates' Multus
+#: signs in a text (``abstain._MULTUS_SIGN``, ``predicates._MULTUS_ALIVE``): found by the same
+#: pass as the catalog's fragments, a superset of the rows those patterns match
+SIGN_LITERALS: Final = frozenset(
+    {
+        "multus", "network-attachment-definition", "net-attach-def", "k8s.v1.cni.cncf.io",
+        "addedinterface", "whereabouts", "sriov", "nad", "config file created @",
+    }
+)  # fmt: skip
+
+
 def diagnosis_mask(spec: KeepSpec) -> pl.Expr:
     """Rows a diagnosis with ``spec``'s catalog reads when the input has no interface add (the
     add order then builds no timeline: :mod:`multus_forensics.rowcut`): :func:`keep_mask`
     without the rows that only name a pod, plus what the stream passes read (a date in the
-    text, a fallback row saying so)."""
+    text, a fallback row saying so). A superset where that is cheaper: the Multus signs in a
+    text are their literals, found by the catalog fragments' one pass over the texts."""
     import polars as pl
 
+    from multus_forensics.classify.context import error_rows
+    from multus_forensics.classify.select import text_mask
     from multus_forensics.ingest.content_years import PREFILTER
 
     dated = pl.col("raw").fill_null("").str.contains(PREFILTER)
     says = pl.col("fields").fill_null("").str.contains('"fallback"', literal=True)
-    return (pl.col("kind") != "log").fill_null(True) | dated | says | _read_rows(spec)
+    signs = (
+        pl.col("source").fill_null("").str.starts_with("multus")
+        | pl.col("kind").str.starts_with("multus:")
+        | pl.col("format").str.starts_with("multus")
+        | pl.col("format").str.starts_with("whereabouts")
+    )
+    mask = (
+        (pl.col("kind") != "log").fill_null(True)
+        | dated
+        | says
+        | signs
+        | error_rows()
+        | text_mask(spec.needles | SIGN_LITERALS)
+        | _edges()
+    )
+    for kinds in spec.every_row_kinds:
+        mask = mask | _kinds(kinds)
+    return mask
+
+
+def _edges() -> pl.Expr:
+    """Each stream's first and last row per node, source and format."""
+    import polars as pl
+
+    index = pl.int_range(pl.len())
+    edges = (index == 0) | (index == pl.len() - 1)
+    return edges.over(pl.col("file"), pl.col("member").fill_null(""), *FACETS)
 
 
 def _read_rows(spec: KeepSpec) -> pl.Expr:
@@ -112,10 +152,7 @@ def _read_rows(spec: KeepSpec) -> pl.Expr:
 
     # abstention's and the predicates' whole-input questions, asked as they ask them
     sign = multus_mentions() | pl.col("raw").str.contains(_MULTUS_ALIVE.pattern)
-    index = pl.int_range(pl.len())
-    edges = (index == 0) | (index == pl.len() - 1)
-    facet = [pl.col("file"), pl.col("member").fill_null(""), *(pl.col(c) for c in FACETS)]
-    mask = error_rows() | text_mask(spec.needles) | sign | edges.over(facet)
+    mask = error_rows() | text_mask(spec.needles) | sign | _edges()
     for kinds in spec.every_row_kinds:
         mask = mask | _kinds(kinds)
     return mask
