@@ -47,7 +47,7 @@ from multus_forensics.mapping import release
 from multus_forensics.model import FileStats, ParseIssue
 from multus_forensics.postparse import StreamFrames
 from multus_forensics.registry import detect, get_format
-from multus_forensics.rowcut import CutState, whole_reason
+from multus_forensics.rowcut import ADDS_NEED_ROWS, CutState, has_adds, whole_reason
 from multus_forensics.sniffgroup import grouped
 from multus_forensics.timeutil import YearAnchor
 
@@ -373,6 +373,7 @@ def parse(
     current = -1
     state = CutState()
     cut_before = 0
+    cutting: list[RowCut | None] = [cut]  # None once a cut could only be refused
 
     def report(new: list[ParseIssue]) -> None:
         for issue in new:
@@ -401,11 +402,25 @@ def parse(
             waiting.issues.extend(out.issues)
             if isinstance(out, BatchRows):  # the batch's rows stay where they are
                 streams.add(waiting.item, out.shared, None, waiting.notes, out.start, out.height)
+                if cutting[0] is not None:
+                    added(out.shared.slice(out.start, out.height))
             else:
                 streams.add(waiting.item, out.events, None, waiting.notes)
+                if cutting[0] is not None:
+                    added(out.events)
+
+    def added(frame: pl.DataFrame) -> None:
+        """Interface adds in ``frame`` need every row of their pods: no stream is cut after
+        them, and one cut before them makes the whole input needed (parsed again whole)."""
+        if has_adds(frame):
+            cutting[0] = None
+            if state.rows:
+                state.whole = state.whole or ADDS_NEED_ROWS
 
     batching = on_error in (None, "collect")
     for index, item, known, lines in grouped(iter_inputs(inputs, limits), format):
+        if state.whole is not None:
+            break  # the caller parses again whole: the rest would be read for nothing
         if progress and index != current:
             if current >= 0:
                 progress(current + 1, total)
@@ -444,12 +459,14 @@ def parse(
             small.add(fmt, _Small(item, src, ctx, fs, later(), later()))
             continue
         flush()
-        out = fmt.parse(src, ctx if cut is None else replace(ctx, cut=cut))
+        out = fmt.parse(src, ctx if cutting[0] is None else replace(ctx, cut=cutting[0]))
         if out.cut_rows:
             state.rows += out.cut_rows
             state.whole = state.whole or out.cut_whole
         _, frame, parse_issues = _account(src, fs, fmt, out, fill_refs=False)
         del out
+        if cutting[0] is not None:
+            added(frame)
         report(parse_issues)
         parsed = [frame]
         del frame  # handed over: postparse rewrites its columns in place, a column at a time

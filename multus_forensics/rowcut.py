@@ -160,18 +160,29 @@ def chunk_cuts(
     return ChunkCuts(cut, consts, year_source in CHECKED)
 
 
+#: why a cut input with interface adds is parsed again whole
+ADDS_NEED_ROWS: Final = "the input has interface adds: their pods' rows give the add order"
+
+
+def has_adds(frame: pl.DataFrame) -> bool:
+    """Whether ``frame`` holds an interface add (a row whose pod's rows the add order reads)."""
+    import polars as pl
+
+    from multus_forensics.timeline._records import ADD_KINDS, STATUS_KIND
+
+    if not frame.height:
+        return False
+    return bool(frame.select(pl.col("kind").is_in([*ADD_KINDS, STATUS_KIND]).any()).item())
+
+
 def whole_reason(log: EventLog, spec: KeepSpec) -> str | None:
     """Why a diagnosis of the cut ``log`` would differ from the whole input's (None: it would
     not), for the questions only the kept rows can answer: adds and stream rules."""
-    import polars as pl
-
     from multus_forensics.batch.compact import _whole_stream
-    from multus_forensics.timeline._records import ADD_KINDS, STATUS_KIND
 
     frame = log.frame
-    adds = pl.col("kind").is_in([*ADD_KINDS, STATUS_KIND])
-    if frame.height and frame.select(adds.any()).item():
-        return "the input has interface adds: their pods' rows give the add order"
+    if has_adds(frame):
+        return ADDS_NEED_ROWS
     if frame.height and _whole_stream(frame, spec):
         return "a rule matched across records may match: it reads whole files"
     return None

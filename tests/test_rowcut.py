@@ -148,6 +148,20 @@ def test_a_cut_is_refused_when_another_input_has_interface_adds(
     assert "interface adds" in cut.cut.whole
 
 
+def test_inputs_after_interface_adds_are_not_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Adds seen first: a later cut could only be refused, so nothing is cut or parsed twice."""
+    journal = _busy_journal(tmp_path)
+    multus = SAMPLES / "seed" / "multus.log"
+    monkeypatch.setattr(_journalvec, "CHUNK_ROWS", 1024)
+    log = _cut_parse([str(multus), str(journal)])
+    assert log.cut is not None
+    assert log.cut.rows == 0
+    assert log.cut.whole is None
+    assert log.frame.equals(mf.parse([str(multus), str(journal)]).frame)
+
+
 def test_diagnose_command_output_is_the_same_with_the_cut(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
