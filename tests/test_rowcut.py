@@ -59,6 +59,39 @@ def test_masked_rows_diagnose_like_the_whole_sample(sample: str) -> None:
     _premise(SAMPLES / sample)
 
 
+REAL = ROOT / "tests" / "data" / "real"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in REAL.iterdir() if p.suffix != ".md"))
+def test_masked_rows_diagnose_like_the_whole_real_file(name: str) -> None:
+    """Files from public repositories and bug threads (tests/data/real/README.md)."""
+    _premise(REAL / name)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in REAL.glob("*.journal")))
+def test_real_journals_among_a_nodes_chatter_cut_while_parsed_keep_their_diagnosis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A real journal excerpt (nobody here wrote it) inside a generated node's chatter of many
+    chunks: the chatter is cut, the excerpt's diagnosis stays."""
+    # more lines than a batch of small journals takes (those are scanned together, uncut),
+    # of a node where Multus writes no ADD to the journal (else the cut is refused)
+    chatter = list(nodegen.node_journal(6000, random.Random(name), NO_MULTUS_WRITER))
+    real = (REAL / name).read_text(encoding="utf-8").splitlines()
+    lines = chatter[:1500] + real + chatter[1500:4000] + real + chatter[4000:]
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(_journalvec, "CHUNK_ROWS", 500)
+    whole, cut = mf.parse(str(path)), _cut_parse([str(path)])
+    assert cut.stats.files == whole.stats.files
+    assert cut.cut is not None
+    assert cut.cut.rows > 0
+    assert cut.cut.whole is None
+    diag = mf.diagnose(cut)
+    assert diag.findings
+    assert _json(diag) == _json(mf.diagnose(whole))
+
+
 @pytest.mark.parametrize("folder", sorted(p.name for p in SAMPLES.iterdir() if p.is_dir()))
 def test_masked_rows_diagnose_like_the_whole_sample_folder(folder: str) -> None:
     _premise(SAMPLES / folder)
@@ -115,13 +148,20 @@ def test_a_journal_cut_while_parsed_keeps_its_statistics_and_diagnosis(
     assert _json(mf.diagnose(cut)) == _json(mf.diagnose(whole))
 
 
-@pytest.mark.parametrize("shape", ["openshift worker", "many blocks, many restarts"])
+#: a node whose journal holds no Multus ADD line (a thin plugin logs to its own file)
+NO_MULTUS_WRITER = nodegen.Shape(idents=tuple(i for i in nodegen.IDENTS if i[0] != "multus"))
+
+
+@pytest.mark.parametrize(
+    "shape", ["openshift worker", "many blocks, many restarts", "no multus writer"]
+)
 def test_real_shaped_journals_cut_while_parsed_keep_their_diagnosis(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str
 ) -> None:
     shapes = {
         "openshift worker": nodegen.Shape(),
         "many blocks, many restarts": nodegen.Shape(blocks=0.05, restarts=9),
+        "no multus writer": NO_MULTUS_WRITER,
     }
     lines = list(nodegen.node_journal(6000, random.Random(shape), shapes[shape]))
     path = tmp_path / "node.journal"
@@ -130,8 +170,12 @@ def test_real_shaped_journals_cut_while_parsed_keep_their_diagnosis(
     whole, cut = mf.parse(str(path)), _cut_parse([str(path)])
     assert cut.stats.files == whole.stats.files
     assert cut.cut is not None
-    if cut.cut.whole is None:
+    assert cut.cut.rows > 0
+    if shape == "no multus writer":
+        assert cut.cut.whole is None
         assert _json(mf.diagnose(cut)) == _json(mf.diagnose(whole))
+    else:  # Multus ADD lines in the journal: its pods' rows give the add order
+        assert cut.cut.whole is not None
 
 
 def test_a_cut_is_refused_when_another_input_has_interface_adds(
