@@ -22,6 +22,7 @@ rows.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
@@ -35,7 +36,7 @@ from multus_forensics.formats.kubelet.journald import EMBEDDED_IDENTS, KUBELET_I
 from multus_forensics.formats.kubelet.klog import LEGACY_STARTS, LEVELS, STRUCTURED_KINDS
 from multus_forensics.formats.runtime._logrus import LEVELS as LOGRUS_LEVELS
 from multus_forensics.mapping import Data, release
-from multus_forensics.rowcut import chunk_cuts
+from multus_forensics.rowcut import chunk_cuts, has_adds
 
 if TYPE_CHECKING:
     import numpy as np
@@ -349,6 +350,11 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
         if len(slow_idx)
         else ParseOutput(no_events(), [], 0)
     )
+    if cuts is not None and has_adds(careful.events):
+        # Multus' own ADD lines in the journal (the scanner's rows are never adds): the add
+        # order reads every row of their pods, so the file is scanned again, uncut
+        frames.clear()
+        return parse_vectorised(src, replace(ctx, cut=None), fmt)
     nodes = {h for h in hosts if h != ""}
     if len(nodes) == 1 and None not in nodes:
         consts["node"] = nodes.pop()

@@ -11,6 +11,7 @@ the head's preamble, so both paths agree on them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
@@ -24,7 +25,7 @@ from multus_forensics.formats.kubelet._klogfile import (
 )
 from multus_forensics.formats.kubelet.klog import HEADER_RE, PREAMBLE_RE, preamble_time
 from multus_forensics.mapping import release
-from multus_forensics.rowcut import chunk_cuts
+from multus_forensics.rowcut import chunk_cuts, has_adds
 from multus_forensics.timeutil import zone_or_utc
 
 if TYPE_CHECKING:
@@ -179,6 +180,10 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
     items = [(i, _text(data, starts[i], lens[i])) for i in slow_idx.tolist()]
     years_at = {i: int(years[i]) for i in slow_idx.tolist() if record[i]}
     careful = parse_klog_lines(src, ctx, fmt, items, years_at)
+    if cuts is not None and has_adds(careful.events):
+        # an event recorder's AddedInterface lines: the add order reads their pods' rows
+        frames.clear()
+        return parse_vectorised(src, replace(ctx, cut=None), fmt)
     events = merge_chunks(frames, careful.events, consts, _journalvec.CHUNK_ROWS, _ROW_COLUMNS)
     out = ParseOutput(events, careful.issues, careful.blank_lines, careful.header_lines)
     return out if cuts is None else cuts.finish(out)
