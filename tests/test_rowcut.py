@@ -310,3 +310,45 @@ def test_the_sign_literals_hold_every_multus_sign_the_classifier_looks_for(tmp_p
         signed = frame.filter(signs)
         assert signed.height
         assert signed.select(diagnosis_mask(spec).all()).item()
+
+
+def test_a_containerd_log_cut_while_parsed_keeps_its_statistics_and_diagnosis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runtime scan (containerd, CRI-O) cuts its chunks too; logrus stamps carry their
+    year, so no head is kept whole."""
+    from multus_forensics.formats.runtime import _runtimefast
+
+    runtime = repo_module("benchmarks/bench_runtime.py")
+    sandboxes = io.StringIO()
+    runtime.gen_containerd(4000, random.Random(3), sandboxes)
+    # containerd's own chatter between them (messages of containerd 1.7's daemon and shims)
+    chatter = [
+        'msg="ImageCreate event name:\\"registry.k8s.io/pause:3.9\\" labels:{key:\\"io.cri-containerd.image\\" value:\\"managed\\"}"',
+        'msg="shim disconnected" id=4a1f0c9e2b7d namespace=k8s.io',
+        'msg="cleaning up after shim disconnected" id=4a1f0c9e2b7d namespace=k8s.io',
+        'msg="cleaning up dead shim" namespace=k8s.io',
+        'msg="loading plugin \\"io.containerd.grpc.v1.cri\\"..." type=io.containerd.grpc.v1',
+        'msg="TaskExit event container_id:\\"4a1f0c9e2b7d\\" exit_status:0"',
+    ]
+    lines = []
+    for i, line in enumerate(sandboxes.getvalue().splitlines()):
+        lines.append(line)
+        for k in range(2):
+            when = f"2026-03-11T13:{(i // 60) % 60:02d}:{i % 60:02d}.{k:09d}Z"
+            lines.append(f'time="{when}" level=info {chatter[(i + k) % len(chatter)]}')
+    path = tmp_path / "containerd.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(_runtimefast, "SCAN_ROWS", 1024)
+    whole, cut = mf.parse(str(path)), _cut_parse([str(path)])
+    assert whole.stats.files[0].format == "containerd"
+    assert cut.cut is not None
+    assert cut.cut.rows > 0
+    assert cut.cut.whole is None
+    assert cut.stats.files == whole.stats.files
+    assert [str(i) for i in cut.issues] == [str(i) for i in whole.issues]
+    masked = whole.frame.filter(diagnosis_mask(keep_spec(load_catalog())))
+    assert cut.frame.join(masked.select("line"), on="line", how="semi").equals(masked)
+    diag = mf.diagnose(cut)
+    assert diag.findings
+    assert _json(diag) == _json(mf.diagnose(whole))

@@ -107,9 +107,12 @@ def diagnosis_mask(spec: KeepSpec) -> pl.Expr:
 
     from multus_forensics.classify.context import error_rows
     from multus_forensics.classify.select import text_mask
-    from multus_forensics.ingest.content_years import PREFILTER
+    from multus_forensics.ingest.content_years import CHECKED, PREFILTER
+    from multus_forensics.ingest.years import MOVABLE
 
-    dated = pl.col("raw").fill_null("").str.contains(PREFILTER)
+    # a date in the text of a row whose year the content may move or check (the vote's rows)
+    voter = pl.col("year_source").is_in([*MOVABLE, *CHECKED]).fill_null(False)
+    dated = voter & pl.col("raw").fill_null("").str.contains(PREFILTER)
     says = pl.col("fields").fill_null("").str.contains('"fallback"', literal=True)
     signs = (
         pl.col("source").fill_null("").str.starts_with("multus")

@@ -24,6 +24,7 @@ from multus_forensics.formats._assemble import map_chunks
 from multus_forensics.formats.fast._vecmerge import merge_chunks
 from multus_forensics.mapping import Data, release
 from multus_forensics.model import ParseIssue, conform, empty_frame
+from multus_forensics.rowcut import chunk_cuts
 
 if TYPE_CHECKING:
     import numpy as np
@@ -327,11 +328,18 @@ def parse_logrus(
         out = careful(slow) if len(slow) else ParseOutput(empty_frame())
         return _with_columns(frame, _LOGRUS_ROWS), out
 
+    consts: dict[str, object] = {
+        "time_relative": False, "year_source": None, "node": src.node_hint, "format": fmt_name,
+        "file": src.file, "member": src.member, "nlines": 1, "container_id": None,
+        "source": source, "interface": None, "ips": None,
+    }  # fmt: skip
     spans = file.spans()
+    # (logrus stamps carry their year: no year check reads the stream's head)
+    cuts = chunk_cuts(ctx, consts, len(spans) > 1, None)
     frames: list[pl.DataFrame] = []
     outs: dict[int, list[ParseOutput | None]] = {}  # per careful chunk, in line order
     for (lo, _), (frame, out) in zip(spans, map_chunks(chunk, spans), strict=True):
-        frames.append(frame)
+        frames.append(frame if cuts is None else cuts.take(frame))
         outs.setdefault(lo // CHUNK_ROWS, []).append(out)
     events: list[pl.DataFrame] = []
     issues: list[ParseIssue] = []
@@ -342,6 +350,8 @@ def parse_logrus(
             first = lo // SCAN_ROWS
             for k in range(first, first + len(parts)):
                 frames[k] = frames[k].clear()
+                if cuts is not None:  # the careful path reads these lines: none dropped
+                    cuts.dropped[k] = cuts.dropped[k][:0]
             parts = [careful(np.arange(lo, min(lo + CHUNK_ROWS, file.n)))]
         for out in parts:
             assert out is not None  # replaced above
@@ -355,10 +365,6 @@ def parse_logrus(
         pl.lit(src.member, pl.String).alias("member"),
         pl.lit(src.node_hint, pl.String).alias("node"),
     )
-    consts: dict[str, object] = {
-        "time_relative": False, "year_source": None, "node": src.node_hint, "format": fmt_name,
-        "file": src.file, "member": src.member, "nlines": 1, "container_id": None,
-        "source": source, "interface": None, "ips": None,
-    }  # fmt: skip
     merged = _merge(frames, conform(rest), consts, _LOGRUS_ROWS)
-    return ParseOutput(merged, issues, blanks)
+    out = ParseOutput(merged, issues, blanks)
+    return out if cuts is None else cuts.finish(out)
