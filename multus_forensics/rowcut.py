@@ -106,13 +106,14 @@ def cut_chunk(
         .collect()
         .to_series()
     )
-    if keep.all():
-        return frame, np.zeros(0, dtype=np.int64)
-    dropped = frame.get_column("line").filter(~keep).to_numpy()
-    kept = frame.filter(keep)
+    whole = bool(keep.all())  # (a chunk of the head kept whole is copied all the same)
+    dropped = frame.get_column("line").filter(~keep).to_numpy() if not whole else None
+    kept = frame if whole else frame.filter(keep)
     texts = [c for c, t in kept.schema.items() if t == pl.String]
-    # a new string per value (concatenation allocates): the kept rows stop viewing the file
-    return kept.with_columns((pl.col(c) + pl.lit("")).alias(c) for c in texts), dropped
+    # a new string per value (concatenation allocates): the kept rows stop viewing the file,
+    # whose bytes one view would keep alive whole
+    copied = kept.with_columns((pl.col(c) + pl.lit("")).alias(c) for c in texts)
+    return copied, np.zeros(0, dtype=np.int64) if dropped is None else dropped
 
 
 class ChunkCuts:
