@@ -146,6 +146,9 @@ def _stream_groups(rule: Rule, ctx: Context) -> list[list[int]]:
     # the files holding a candidate, from the pre-filtered rows when the needles allow it
     if needles is not None and ctx.needles is not None and needles <= ctx.needles:
         seen = ctx.texty.lazy()
+        held = ctx.holding(needles)
+        if held is not None:  # the rows holding them, as the one fragment pass found them
+            cand = pl.col("_pos").is_in(held.implode())
     else:
         seen = ctx.frame.lazy()
     files = seen.filter(rule_kinds(rule) & cand).select("file", member).unique().collect()
