@@ -183,16 +183,25 @@ def colliding_name_from_other_attachment(ctx: Context, hit: Hit) -> Outcome:
     interface, network = _failing_interface(hit), hit.view.network
     if not interface or not network:
         return False  # (other_attachment_rows finds none)
-    # each attempt's rows per (interface, network): hits of one attempt collide alike
-    known = _by_event(ctx, "other-rows")
     for attempt in own:
-        key = (id(attempt), interface, network)
-        rows: list[OrderRow] | None = known.get(key)
-        if rows is None:
-            rows = known[key] = _other_attachment_rows(attempt, interface, network)
-        if rows:
-            return ctx.views_at(r.position for r in rows)
+        views = _other_views(ctx, attempt, interface, network)
+        if views:
+            return views
     return False
+
+
+def _other_views(
+    ctx: Context, attempt: AttemptOrder, interface: str, network: str
+) -> list[EventView]:
+    """Views of :func:`_other_attachment_rows`, one list per attempt, interface and network:
+    hits of one attempt collide alike, and the score merges one list once."""
+    known = _by_event(ctx, "other-rows")
+    key = (id(attempt), interface, network)
+    views: list[EventView] | None = known.get(key)
+    if views is None:
+        rows = _other_attachment_rows(attempt, interface, network)
+        views = known[key] = ctx.views_at(r.position for r in rows) if rows else []
+    return views
 
 
 def _other_attachment_rows(
@@ -556,7 +565,6 @@ def _batch_order_known(ctx: Context, batch: Batch) -> list[Outcome]:
 
 def _batch_colliding(ctx: Context, batch: Batch) -> list[Outcome]:
     """:func:`colliding_name_from_other_attachment` of every hit."""
-    known = _by_event(ctx, "other-rows")
     out: list[Outcome] = []
     hits, failing = batch.hits, batch.failing
     for k, (reentries, nested) in enumerate(zip(batch.reentries, batch.nested, strict=True)):
@@ -571,12 +579,9 @@ def _batch_colliding(ctx: Context, batch: Batch) -> list[Outcome]:
         if not interface or not network:
             continue
         for attempt in own:
-            key = (id(attempt), interface, network)
-            rows: list[OrderRow] | None = known.get(key)
-            if rows is None:
-                rows = known[key] = _other_attachment_rows(attempt, interface, network)
-            if rows:
-                out[k] = ctx.views_at(r.position for r in rows)
+            views = _other_views(ctx, attempt, interface, network)
+            if views:
+                out[k] = views
                 break
     return out
 
