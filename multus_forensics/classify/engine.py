@@ -506,8 +506,8 @@ def _adjusted_all(
     patterns = [adj.pattern for adj in rule.adjustments]
     for k, hit in enumerate(hits):
         extra: list[list[EventView] | Rows] = []
-        for col in required:
-            outcome = col[k]
+        for answers in required:
+            outcome = answers[k]
             if isinstance(outcome, _CITING):
                 extra.append(outcome)
         held: list[bool] = []

@@ -75,9 +75,7 @@ def cite(
             todo = [k for k, key in enumerate(keys) if key not in made]
             if todo:
                 rows = quiet if len(todo) == len(keys) else quiet[todo]
-                made.update(
-                    zip([keys[k] for k in todo], _quiet_evidence(rows, seen), strict=True)
-                )
+                made.update(zip([keys[k] for k in todo], _quiet_evidence(rows, seen), strict=True))
     for v in views.values():
         if v.pod:
             pods.add(v.pod)
