@@ -269,3 +269,49 @@ def test_rows_holding_a_pattern_literal_are_found_in_raw_records_alone_where_the
     every = frozenset(NEEDLES)
     assert ctx._holding(every) == ctx.positions(text_mask(every), every)
     assert ctx._holding(every)
+
+
+def _holding_agrees(frame: pl.DataFrame) -> int:
+    """Assert that, after the one fragment pass, the rows holding each rule's and marker's
+    fragments read from the fragments found are the text mask's rows; returns the needle sets
+    compared."""
+    from multus_forensics.classify.predicates import _DELETION, _NESTED, _RESTART
+
+    ctx = Context(frame, catalog_needles(CATALOG.rules, MARKERS))
+    ctx.prime(CATALOG.rules)
+    sets = [select.rule_needles(rule) for rule in CATALOG.rules]
+    sets += [select.pattern_needles((p.pattern,)) for p in (_DELETION, _RESTART, _NESTED)]
+    compared = 0
+    for needles in sets:
+        if needles is None:
+            continue
+        held = ctx.holding(needles)
+        assert held is not None
+        assert held.to_list() == ctx.positions(text_mask(needles), needles)
+        compared += 1
+    return compared
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(_texts(), _texts(), _texts()), min_size=1, max_size=8))
+def test_rows_holding_fragments_are_read_from_the_fragment_pass_as_the_mask_selects_them(
+    rows: list[tuple[str | None, str | None, str | None]],
+) -> None:
+    frame = pl.DataFrame(
+        {
+            **{c: [t[i] for t in rows] for i, c in enumerate(TEXT_COLUMNS)},
+            "kind": ["log"] * len(rows),
+            "level": ["error"] * len(rows),
+            "file": ["f.log"] * len(rows),
+            "member": [None] * len(rows),
+        },
+        schema_overrides=dict.fromkeys((*TEXT_COLUMNS, "member"), pl.String),
+    )
+    assert _holding_agrees(frame) > 0
+
+
+@pytest.mark.parametrize("sample", ["multus", "runtime", "kubelet", "paste", "seed"])
+def test_rows_holding_fragments_are_read_from_the_fragment_pass_on_the_samples(
+    sample: str,
+) -> None:
+    assert _holding_agrees(parse([str(SAMPLES / sample)], year=2026).frame) > 0

@@ -417,6 +417,9 @@ class Context:
         self._marked_rules: dict[str, list[int]] = {}
         #: whether :meth:`prime` reads both fragment lists in one pass (None: when it can)
         self._one_pass: bool | None = None
+        #: after a one-pass :meth:`prime`: each pre-filtered row's fragments as its key (``_pos``,
+        #: ``k``), and the fragments that pass sought, lowercased (see :meth:`holding`)
+        self._fragments: tuple[pl.DataFrame, frozenset[str]] | None = None
 
     @classmethod
     def of(cls, events: Sequence[Event]) -> Context:
@@ -529,6 +532,9 @@ class Context:
 
         from multus_forensics.classify.select import always, holds_any, text_mask
 
+        held = self.holding(needles)
+        if held is not None:  # (as the one fragment pass found them)
+            return [int(i) for i in held.to_list()]
         texty, inside = self._texty, self.ends_raw
         raw = texty.select("_pos", "raw").filter(inside)
         found = [
@@ -601,10 +607,14 @@ class Context:
         need = pl.DataFrame(
             sizes, schema={"rule": pl.String, "clause": pl.Int64, "size": pl.UInt32}, orient="row"
         )
-        ci = sorted({e[0] for e in entries if not e[1]})
+        # every fragment a selection may ask for is sought too (a predicate's markers, a stream
+        # rule's): a fragment no clause names joins nothing below, and :meth:`holding` answers
+        ci = sorted({*(e[0] for e in entries if not e[1]), *self.needles})
         cs = sorted({e[0] for e in entries if e[1]})
         # collected once: read by three queries below
         rows, keys, looked = self._held(ci, cs, self._one_pass)
+        if keys == ["k"]:
+            self._fragments = (rows.collect(), frozenset(n.lower() for n in (*ci, *cs)))
 
         def fragments(key: str, exact: bool) -> pl.LazyFrame:
             """(row shape, fragment as the table keys it) for one pass's fragments."""
@@ -686,6 +696,26 @@ class Context:
         """The positions :meth:`prime` found holding ``rule``'s fragments (``None``: not primed
         for it): a superset of its candidates, before its kinds and error tests."""
         return self._marked_rules.get(rule.id)
+
+    def holding(self, needles: Iterable[str]) -> pl.Series | None:
+        """Positions (ascending) of the rows holding one of ``needles`` or an always-fragment in
+        a text column, ASCII case-insensitively (``select.text_mask``), read from the fragments
+        :meth:`prime` found in each row: ``None`` when it did not seek them all in one pass.
+        Rows of one fragment set share a key, so each distinct set is tested once."""
+        import polars as pl
+
+        from multus_forensics.classify.select import always
+
+        if self._fragments is None:
+            return None
+        rows, sought = self._fragments
+        wanted = {n.lower() for n in (*needles, *always())}
+        if not wanted <= sought:
+            return None
+        keys = rows.get_column("k").unique().to_list()
+        held = [k for k in keys if not wanted.isdisjoint(f.lower() for f in k.split(_SET_SEP))]
+        found = rows.filter(pl.col("k").is_in(pl.Series(held, dtype=pl.String).implode()))
+        return found.get_column("_pos").sort()
 
     def positions(self, mask: pl.Expr, needles: frozenset[str] | None = None) -> list[int]:
         """Row positions where ``mask`` holds, in input order. ``mask`` must imply one of

@@ -32,7 +32,15 @@ from multus_forensics.classify.partial import (
     install,
     known_hits,
 )
-from multus_forensics.classify.predicates import NESTED_PATTERN, PREDICATES, Hit, Rows
+from multus_forensics.classify.predicates import (
+    NESTED_PATTERN,
+    PREDICATES,
+    Batch,
+    Hit,
+    Outcome,
+    Rows,
+    outcomes,
+)
 from multus_forensics.gcpause import gc_paused
 from multus_forensics.model import Event, events_to_frame
 
@@ -138,6 +146,9 @@ def _stream_groups(rule: Rule, ctx: Context) -> list[list[int]]:
     # the files holding a candidate, from the pre-filtered rows when the needles allow it
     if needles is not None and ctx.needles is not None and needles <= ctx.needles:
         seen = ctx.texty.lazy()
+        held = ctx.holding(needles)
+        if held is not None:  # the rows holding them, as the one fragment pass found them
+            cand = pl.col("_pos").is_in(held.implode())
     else:
         seen = ctx.frame.lazy()
     files = seen.filter(rule_kinds(rule) & cand).select("file", member).unique().collect()
@@ -469,6 +480,52 @@ def _adjusted(hit: Hit, ctx: Context) -> tuple[tuple[bool, ...], list[list[Event
     return tuple(held), extra
 
 
+def _adjusted_all(
+    hits: list[Hit], ctx: Context
+) -> Iterable[tuple[tuple[bool, ...], list[list[EventView] | Rows]]]:
+    """:func:`_adjusted` of every hit of one packaged rule, in order: each predicate asked for
+    all hits at once (:func:`~multus_forensics.classify.predicates.outcomes`). A user rule's
+    hits are asked one by one (a pattern condition's searches spend its budget in hit order)."""
+    rule = hits[0].rule
+    if rule.user:
+        yield from (_adjusted(hit, ctx) for hit in hits)
+        return
+    batch = Batch(ctx, hits)
+    columns: dict[str, list[Outcome]] = {}
+
+    def column(name: str) -> list[Outcome]:
+        found = columns.get(name)
+        if found is None:
+            found = columns[name] = outcomes(name, ctx, batch)
+        return found
+
+    required = [column(name) for name in rule.requires]
+    adjusted = [
+        column(adj.predicate) if adj.predicate is not None else None for adj in rule.adjustments
+    ]
+    patterns = [adj.pattern for adj in rule.adjustments]
+    for k, hit in enumerate(hits):
+        extra: list[list[EventView] | Rows] = []
+        for answers in required:
+            outcome = answers[k]
+            if isinstance(outcome, _CITING):
+                extra.append(outcome)
+        held: list[bool] = []
+        for col, pattern in zip(adjusted, patterns, strict=True):
+            if col is not None:
+                outcome = col[k]
+                if isinstance(outcome, _CITING):
+                    extra.append(outcome)
+            else:
+                assert pattern is not None
+                texts = hit.view.texts
+                outcome = texts.may_hold((pattern_skeleton(pattern.pattern),)) and any(
+                    rule.holds(pattern, t) for t in texts
+                )
+            held.append(bool(outcome))
+        yield tuple(held), extra
+
+
 def _confidence(rule: Rule, held: tuple[bool, ...]) -> tuple[float, list[str]]:
     """The rule's base plus the raise and minus the lower conditions that hold (``held``, as
     :func:`_adjusted` gives them), and why: once per distinct combination, not per hit."""
@@ -491,8 +548,7 @@ def _score(hits: list[Hit], ctx: Context) -> tuple[float, list[str], dict[int, E
     #: confidence and reasons per combination of conditions held (a few for thousands of hits)
     scored: dict[tuple[bool, ...], tuple[float, list[str]]] = {}
     _prime_holds(hits[0].rule, ctx, hits)
-    for hit in hits:
-        held, extra = _adjusted(hit, ctx)
+    for hit, (held, extra) in zip(hits, _adjusted_all(hits, ctx), strict=True):
         for part in extra:
             if id(part) in merged:
                 continue

@@ -57,7 +57,10 @@ def cite(
     them were most of a diagnosis's time and memory.
     """
     views: dict[int, EventView] = {i: v for i, (v, _) in seen.items() if v is not None}
-    quiet_evidence: list[Evidence] = []
+    #: items made for earlier findings of this diagnosis, by how they were made: rules of one
+    #: pattern (a self-delegation and a duplicate request on one "already exists") cite the
+    #: same hits and attempt rows, each item the same
+    made: dict[tuple[Any, ...], Evidence] = ctx.memo("evidence", dict)
     pods: set[str] = set()
     nodes: set[str] = set()
     bare = sorted(i for i, (v, _) in seen.items() if v is None)
@@ -67,19 +70,29 @@ def cite(
         if quiet.height:
             pods.update(quiet.get_column("_pod").drop_nulls().unique().to_list())
             nodes.update(quiet.get_column("node").drop_nulls().unique().to_list())
-            quiet_evidence = _quiet_evidence(quiet, seen)
+            positions = quiet.get_column("_pos").to_list()
+            keys = [("quiet", i, seen[i][1]) for i in positions]
+            todo = [k for k, key in enumerate(keys) if key not in made]
+            if todo:
+                rows = quiet if len(todo) == len(keys) else quiet[todo]
+                made.update(zip([keys[k] for k in todo], _quiet_evidence(rows, seen), strict=True))
     for v in views.values():
         if v.pod:
             pods.add(v.pod)
         if v.event.node:
             nodes.add(v.event.node)
-    # a position without a view is a quiet row's, whose items are in position order already
-    quietly = iter(quiet_evidence)
-    evidence = tuple(
-        evidence_of(views[i], seen[i][1], matched.get(i)) if i in views else next(quietly)
-        for i in sorted(seen)
-    )
-    return Cited(evidence, sorted(pods), sorted(nodes))
+    evidence = []
+    for i in sorted(seen):
+        claim = seen[i][1]
+        if i not in views:  # a quiet row's
+            evidence.append(made[("quiet", i, claim)])
+            continue
+        key = ("view", i, claim, matched.get(i))
+        item = made.get(key)
+        if item is None:
+            item = made[key] = evidence_of(views[i], claim, key[3])
+        evidence.append(item)
+    return Cited(tuple(evidence), sorted(pods), sorted(nodes))
 
 
 def _quiet_evidence(

@@ -183,16 +183,25 @@ def colliding_name_from_other_attachment(ctx: Context, hit: Hit) -> Outcome:
     interface, network = _failing_interface(hit), hit.view.network
     if not interface or not network:
         return False  # (other_attachment_rows finds none)
-    # each attempt's rows per (interface, network): hits of one attempt collide alike
-    known = _by_event(ctx, "other-rows")
     for attempt in own:
-        key = (id(attempt), interface, network)
-        rows: list[OrderRow] | None = known.get(key)
-        if rows is None:
-            rows = known[key] = _other_attachment_rows(attempt, interface, network)
-        if rows:
-            return ctx.views_at(r.position for r in rows)
+        views = _other_views(ctx, attempt, interface, network)
+        if views:
+            return views
     return False
+
+
+def _other_views(
+    ctx: Context, attempt: AttemptOrder, interface: str, network: str
+) -> list[EventView]:
+    """Views of :func:`_other_attachment_rows`, one list per attempt, interface and network:
+    hits of one attempt collide alike, and the score merges one list once."""
+    known = _by_event(ctx, "other-rows")
+    key = (id(attempt), interface, network)
+    views: list[EventView] | None = known.get(key)
+    if views is None:
+        rows = _other_attachment_rows(attempt, interface, network)
+        views = known[key] = ctx.views_at(r.position for r in rows) if rows else []
+    return views
 
 
 def _other_attachment_rows(
@@ -219,25 +228,26 @@ def self_delegating_config(ctx: Context, hit: Hit) -> Outcome:
 def nested_multus_delegate(ctx: Context, hit: Hit) -> Outcome:
     """One delegate's error wraps another multus per-delegate error: multus ran inside multus."""
     view = hit.view
-
-    def compute() -> bool:
-        texts = view.texts
-        may = _nested_possible(ctx).get(view.index)
-        if may is None:
-            may = texts.may_hold((pattern_skeleton(_NESTED.pattern),))
-        else:
-            texts.started = True  # (as the test of the view's own texts counts as reading them)
-        if not may:
-            return False  # no text can name the wrapper twice: its variants are not made
-        # a nested error names the wrapper twice; counting it spares the search in most texts
-        return any(t.count(_NESTED_LITERAL) > 1 and _NESTED.search(t) for t in texts)
-
     # asked by four predicates of two rules for each hit: answered once per event
     known = _by_event(ctx, "nested")
     found: bool | None = known.get(view.index)
     if found is None:
-        found = known[view.index] = bool(compute())
+        found = known[view.index] = _nested_of(ctx, view)
     return found
+
+
+def _nested_of(ctx: Context, view: EventView) -> bool:
+    """:func:`nested_multus_delegate` of ``view``'s event, found (not looked up)."""
+    texts = view.texts
+    may = _nested_possible(ctx).get(view.index)
+    if may is None:
+        may = texts.may_hold((pattern_skeleton(_NESTED.pattern),))
+    else:
+        texts.started = True  # (as the test of the view's own texts counts as reading them)
+    if not may:
+        return False  # no text can name the wrapper twice: its variants are not made
+    # a nested error names the wrapper twice; counting it spares the search in most texts
+    return any(t.count(_NESTED_LITERAL) > 1 and _NESTED.search(t) for t in texts)
 
 
 def _nested_possible(ctx: Context) -> dict[int, bool]:
@@ -452,6 +462,151 @@ def nad_names_failing_master(ctx: Context, hit: Hit) -> Outcome:
     return [v for v in _configs(ctx) if v.event.fields.get("master") == master]
 
 
+class Batch:
+    """The hits of one rule scored together: what several predicates ask of each hit (its
+    re-entries, whether its error nests multus, its failing interface) is read once per hit
+    for all of them, and the context's answers so far are looked up once per batch."""
+
+    __slots__ = ("_failing", "_nested", "_reentries", "ctx", "hits")
+
+    def __init__(self, ctx: Context, hits: list[Hit]) -> None:
+        self.ctx, self.hits = ctx, hits
+        self._reentries: list[list[Rows]] | None = None
+        self._nested: list[bool] | None = None
+        self._failing: list[str | None] | None = None
+
+    @property
+    def reentries(self) -> list[list[Rows]]:
+        """:func:`_reentries` of every hit (one list per distinct answer of the add order)."""
+        if self._reentries is None:
+            ctx = self.ctx
+            known = _by_event(ctx, "reentries")
+            #: per list of attempts (shared by the events of one pod), its re-entries
+            by_list: dict[int, list[Rows]] = {}
+            out: list[list[Rows]] = []
+            for hit in self.hits:
+                view = hit.view
+                found: list[Rows] | None = known.get(view.index)
+                if found is None:
+                    attempts = ctx.order.of_event(view.index, view.pod)
+                    found = by_list.get(id(attempts))
+                    if found is None:
+                        found = by_list[id(attempts)] = [
+                            _reentry_rows(ctx, a) for a in attempts if a.reentry
+                        ]
+                    known[view.index] = found
+                out.append(found)
+            self._reentries = out
+        return self._reentries
+
+    @property
+    def nested(self) -> list[bool]:
+        """:func:`nested_multus_delegate` of every hit."""
+        if self._nested is None:
+            ctx = self.ctx
+            known = _by_event(ctx, "nested")
+            out: list[bool] = []
+            for hit in self.hits:
+                index = hit.view.index
+                found: bool | None = known.get(index)
+                if found is None:
+                    found = known[index] = _nested_of(ctx, hit.view)
+                out.append(found)
+            self._nested = out
+        return self._nested
+
+    @property
+    def failing(self) -> list[str | None]:
+        """:func:`_failing_interface` of every hit (a pattern's groups looked up once)."""
+        if self._failing is None:
+            named: dict[int, bool] = {}
+            out: list[str | None] = []
+            for hit in self.hits:
+                m = hit.match
+                has = named.get(id(m.re))
+                if has is None:
+                    has = named[id(m.re)] = "interface" in m.re.groupindex
+                out.append((m.group("interface") if has else None) or hit.view.interface)
+            self._failing = out
+        return self._failing
+
+
+def _batch_reentry(ctx: Context, batch: Batch) -> list[Outcome]:
+    return [found[0] if found else False for found in batch.reentries]
+
+
+def _batch_nested(ctx: Context, batch: Batch) -> list[Outcome]:
+    return list(batch.nested)
+
+
+def _batch_default_ifname(ctx: Context, batch: Batch) -> list[Outcome]:
+    return [name == "eth0" for name in batch.failing]
+
+
+def _batch_order_known(ctx: Context, batch: Batch) -> list[Outcome]:
+    """:func:`order_known_without_reentry` of every hit."""
+    known = _by_event(ctx, "attempt-rows")
+    out: list[Outcome] = []
+    for hit, nested, reentries in zip(batch.hits, batch.nested, batch.reentries, strict=True):
+        if nested:
+            out.append(False)
+            continue
+        own = ctx.order.own(hit.view.index)
+        if not own or reentries:
+            out.append(False)
+            continue
+        first = own[0]
+        rows: Rows | None = known.get(id(first))
+        if rows is None:
+            rows = known[id(first)] = Rows([r.position for r in first.rows])
+        out.append(rows)
+    return out
+
+
+def _batch_colliding(ctx: Context, batch: Batch) -> list[Outcome]:
+    """:func:`colliding_name_from_other_attachment` of every hit."""
+    out: list[Outcome] = []
+    hits, failing = batch.hits, batch.failing
+    for k, (reentries, nested) in enumerate(zip(batch.reentries, batch.nested, strict=True)):
+        out.append(False)
+        if reentries or nested:
+            continue
+        hit = hits[k]
+        own = ctx.order.own(hit.view.index)
+        if not own:
+            continue
+        interface, network = failing[k], hit.view.network
+        if not interface or not network:
+            continue
+        for attempt in own:
+            views = _other_views(ctx, attempt, interface, network)
+            if views:
+                out[k] = views
+                break
+    return out
+
+
+def _batch_same(name: str) -> Callable[[Context, Batch], list[Outcome]]:
+    """A predicate whose answer is the context's, not the hit's: asked once, given to all."""
+
+    def answer(ctx: Context, batch: Batch) -> list[Outcome]:
+        if not batch.hits:
+            return []
+        return [PREDICATES[name](ctx, batch.hits[0])] * len(batch.hits)
+
+    return answer
+
+
+def outcomes(name: str, ctx: Context, batch: Batch) -> list[Outcome]:
+    """``PREDICATES[name]`` of every hit of ``batch``, in order (the same answers, and the same
+    objects where a predicate shares one, as asking hit by hit)."""
+    batched = BATCHED.get(name)
+    if batched is not None:
+        return batched(ctx, batch)
+    predicate = PREDICATES[name]
+    return [predicate(ctx, hit) for hit in batch.hits]
+
+
 PREDICATES: Final[dict[str, Predicate]] = {
     "self_delegation_reentry": self_delegation_reentry,
     "is_reentry_add": is_reentry_add,
@@ -473,6 +628,18 @@ PREDICATES: Final[dict[str, Predicate]] = {
     "plugin_missing_from_bin": plugin_missing_from_bin,
     "cni_version_disagreement": cni_version_disagreement,
     "nad_names_failing_master": nad_names_failing_master,
+}
+
+
+#: predicates answered for a rule's hits at once (:func:`outcomes`); the others hit by hit
+BATCHED: Final[dict[str, Callable[[Context, Batch], list[Outcome]]]] = {
+    "self_delegation_reentry": _batch_reentry,
+    "nested_multus_delegate": _batch_nested,
+    "failing_ifname_is_default": _batch_default_ifname,
+    "order_known_without_reentry": _batch_order_known,
+    "colliding_name_from_other_attachment": _batch_colliding,
+    "self_delegating_config": _batch_same("self_delegating_config"),
+    "multus_restarted": _batch_same("multus_restarted"),
 }
 
 
