@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from multus_forensics.chain import ErrorChain, chain_json, mask
+from multus_forensics.chain import ErrorChain, chain_json
 from multus_forensics.gcpause import gc_paused
 from multus_forensics.timeline._records import STATUS_KIND, Rec, split
 from multus_forensics.timeline.anomalies import (
@@ -114,24 +114,6 @@ def _ref() -> pl.Expr:
         .otherwise(pl.lit(""))
     )
     return (pl.col("file") + at + pl.lit(":") + pl.col("line").cast(pl.String)).alias("ref")
-
-
-class _ChainTexts:
-    """An attempts frame's signatures, one per tail: thousands of chains of one node differ
-    by the sandbox IDs of an outer layer and share their tail (so their signature)."""
-
-    def __init__(self) -> None:
-        self._signatures: dict[str, str] = {}
-
-    def signature(self, chain: ErrorChain) -> str:
-        """``chain.signature``: :func:`~multus_forensics.chain.mask` of its tail, once per tail."""
-        if chain.aggregate:
-            return chain.signature
-        tail = chain.tail
-        found = self._signatures.get(tail)
-        if found is None:
-            found = self._signatures[tail] = mask(tail)
-        return found
 
 
 def _of_pods(frame: pl.DataFrame, pods: Sequence[PodTimeline]) -> pl.DataFrame:
@@ -319,10 +301,9 @@ class Timelines:
             "anomalies": pl.String, "events": pl.Int64,
         }  # fmt: skip
         rows: list[tuple[Any, ...]] = []
-        # a failure repeated across attempts is one chain object: its columns are made once,
-        # and a signature once per tail
+        # a failure repeated across attempts is one chain object: its columns are made once
+        # (and :attr:`ErrorChain.signature` masks each distinct tail once)
         of_chain: dict[int, tuple[Any, ...]] = {}
-        texts = _ChainTexts()
         none = (None,) * 8
         for t in self.timelines if pods is None else pods:
             n = len(t.attempts)
@@ -341,7 +322,7 @@ class Timelines:
                 else:
                     facts = of_chain.get(id(err)) or of_chain.setdefault(
                         id(err),
-                        (err.text, err.leaf, texts.signature(err), err.innermost("network"),
+                        (err.text, err.leaf, err.signature, err.innermost("network"),
                          err.innermost("interface"), err.truncated,
                          chain_json(err) if layers else None, err),
                     )  # fmt: skip
