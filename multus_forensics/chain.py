@@ -139,7 +139,7 @@ class ErrorChain:
         """:attr:`tail` with IDs, IPs, MACs, paths and numbers masked, for dedup and clustering."""
         if self.aggregate:
             return " | ".join(m.signature for m in self.aggregate)
-        return mask(self.tail)
+        return _masked(self.tail)
 
 
 def failure_key(chain: ErrorChain) -> tuple[str | None, str]:
@@ -151,7 +151,7 @@ def failure_key(chain: ErrorChain) -> tuple[str | None, str]:
     """
     sandbox = chain.get("sandbox_id")
     if chain.truncated:
-        return sandbox, "~" + mask(chain.core)[:120]
+        return sandbox, "~" + _masked(chain.core)[:120]
     return sandbox, chain.core
 
 
@@ -250,6 +250,13 @@ def mask(text: str) -> str:
     for pattern, repl in _MASKS:
         text = pattern.sub(repl, text)
     return text
+
+
+@functools.lru_cache(maxsize=4096)
+def _masked(text: str) -> str:
+    """:func:`mask` once per text: thousands of chains of a node differ by the sandbox IDs of
+    an outer layer and share their tail, so their signature."""
+    return mask(text)
 
 
 # --- peeling --------------------------------------------------------------------------------

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
 
 from multus_forensics.model import Event, events_to_frame
 from multus_forensics.timeline import build_timelines
+from multus_forensics.timeline.frames import _datetimes
 from multus_forensics.timeline.identity import resolve
 from multus_forensics.timeline.placement import Span, _direct, place
 
@@ -430,3 +432,25 @@ def test_start_markers_attach_as_the_per_marker_sort_did(
     got = build_timelines(frame).attempts()
     monkeypatch.setattr(attempts, "_attach_starts", _reference_attach_starts)
     assert got.equals(build_timelines(frame).attempts())
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [T0, None, T0 + timedelta(microseconds=7)],
+        [datetime(2026, 1, 1, 23, 59, 59, 999999, tzinfo=ZoneInfo("UTC")), None],
+        [datetime(1969, 12, 31, 23, 0, tzinfo=ZoneInfo("Etc/UTC"))],
+        [datetime(2026, 3, 29, 3, 30, tzinfo=ZoneInfo("Europe/Berlin"))],  # a zone: polars reads
+        [datetime(2026, 1, 1, 12, 0)],  # naive
+        [T0, datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=2)))],  # mixed zones
+        [],
+        [None, None],
+    ],
+)
+def test_frame_datetimes_read_as_polars_reads_them(values: list[datetime | None]) -> None:
+    """A frame's datetime column handed over as microseconds holds what polars itself makes of
+    the same Python values (instants, nulls, dtype), whatever their zone."""
+    dtype = pl.Datetime("us", "UTC")
+    made = _datetimes("t", values, dtype)
+    assert made.dtype == dtype
+    assert made.equals(pl.Series("t", values, dtype))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from multus_forensics.chain import ErrorChain, chain_json, mask
+from multus_forensics.chain import ErrorChain, chain_json
 from multus_forensics.gcpause import gc_paused
 from multus_forensics.timeline._records import STATUS_KIND, Rec, split
 from multus_forensics.timeline.anomalies import (
@@ -98,9 +98,38 @@ class PodTimeline:
 
 
 def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
+    return _columns_frame([[row[name] for row in rows] for name in schema], schema)
+
+
+def _columns_frame(columns: Sequence[Sequence[Any]], schema: dict[str, Any]) -> pl.DataFrame:
+    """A frame of ``columns`` (Python values, in ``schema`` order); a datetime column is
+    handed over as integer microseconds (see :func:`_datetimes`)."""
     import polars as pl
 
-    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+    return pl.DataFrame(
+        [
+            _datetimes(name, values, dtype)
+            if isinstance(dtype, pl.Datetime)
+            else pl.Series(name, values, dtype)
+            for (name, dtype), values in zip(schema.items(), columns, strict=True)
+        ]
+    )
+
+
+def _datetimes(name: str, values: Sequence[datetime | None], dtype: pl.DataType) -> pl.Series:
+    """``pl.Series(name, values, dtype)`` of aware datetimes through their microseconds since
+    the epoch: polars reads each aware datetime through Python's zone machinery, six times the
+    cost (a node's attempts frame spent a third of its time there)."""
+    import polars as pl
+
+    zones = {v.tzinfo for v in values if v is not None}
+    if len(zones) != 1 or str(next(iter(zones))) not in ("UTC", "Etc/UTC"):
+        return pl.Series(name, values, dtype)  # naive, mixed or zoned: as polars reads them
+    # an epoch in the values' own UTC zone object: subtracting within one zone object is
+    # integer arithmetic, across two a call to each one's offset per value
+    epoch = _EPOCH.replace(tzinfo=next(iter(zones)))
+    micros = [None if v is None else (v - epoch) // _MICROSECOND for v in values]
+    return pl.Series(name, micros, pl.Int64).cast(dtype)
 
 
 def _ref() -> pl.Expr:
@@ -114,24 +143,6 @@ def _ref() -> pl.Expr:
         .otherwise(pl.lit(""))
     )
     return (pl.col("file") + at + pl.lit(":") + pl.col("line").cast(pl.String)).alias("ref")
-
-
-class _ChainTexts:
-    """An attempts frame's signatures, one per tail: thousands of chains of one node differ
-    by the sandbox IDs of an outer layer and share their tail (so their signature)."""
-
-    def __init__(self) -> None:
-        self._signatures: dict[str, str] = {}
-
-    def signature(self, chain: ErrorChain) -> str:
-        """``chain.signature``: :func:`~multus_forensics.chain.mask` of its tail, once per tail."""
-        if chain.aggregate:
-            return chain.signature
-        tail = chain.tail
-        found = self._signatures.get(tail)
-        if found is None:
-            found = self._signatures[tail] = mask(tail)
-        return found
 
 
 def _of_pods(frame: pl.DataFrame, pods: Sequence[PodTimeline]) -> pl.DataFrame:
@@ -319,10 +330,9 @@ class Timelines:
             "anomalies": pl.String, "events": pl.Int64,
         }  # fmt: skip
         rows: list[tuple[Any, ...]] = []
-        # a failure repeated across attempts is one chain object: its columns are made once,
-        # and a signature once per tail
+        # a failure repeated across attempts is one chain object: its columns are made once
+        # (and :attr:`ErrorChain.signature` masks each distinct tail once)
         of_chain: dict[int, tuple[Any, ...]] = {}
-        texts = _ChainTexts()
         none = (None,) * 8
         for t in self.timelines if pods is None else pods:
             n = len(t.attempts)
@@ -341,7 +351,7 @@ class Timelines:
                 else:
                     facts = of_chain.get(id(err)) or of_chain.setdefault(
                         id(err),
-                        (err.text, err.leaf, texts.signature(err), err.innermost("network"),
+                        (err.text, err.leaf, err.signature, err.innermost("network"),
                          err.innermost("interface"), err.truncated,
                          chain_json(err) if layers else None, err),
                     )  # fmt: skip
@@ -366,10 +376,7 @@ class Timelines:
                 ))  # fmt: skip
         # one transpose in C, not an append per cell
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
-        frame = pl.DataFrame(
-            {name: list(values) for name, values in zip(schema, columns, strict=True)},
-            schema=schema,
-        )
+        frame = _columns_frame(columns, schema)
         return frame if layers else frame.drop("error_layers")
 
     def interfaces(self) -> pl.DataFrame:
@@ -672,6 +679,7 @@ class Timelines:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def _us(when: datetime) -> int:
