@@ -101,6 +101,10 @@ class _InputFacts:
     by_line: dict[tuple[str, str, int], _Cited]
 
 
+#: the columns :func:`multus_mentions` reads
+_MENTION_COLUMNS: Final = ("source", "kind", "format", "raw", "message", "error")
+
+
 def multus_mentions() -> pl.Expr:
     """Rows that are a sign of Multus: its source, kinds or formats, or its name in the text."""
     import polars as pl
@@ -127,7 +131,8 @@ def _facts(ctx: Context, diagnosis: Diagnosis) -> _InputFacts:
         mentions = multus_mentions()
         # the events already read (candidates, hits) first: one of them usually shows Multus,
         # which spares the scan of every text of the input
-        seen = ctx.frame[pl.Series(sorted(ctx.materialised), dtype=pl.Int64)]
+        at = pl.Series(sorted(ctx.materialised), dtype=pl.Int64)
+        seen = ctx.frame.select(_MENTION_COLUMNS)[at]  # the columns it reads, not every one
         sign = bool(seen.select(mentions.any()).item()) or bool(
             ctx.frame.select(mentions.any()).item()
         )
