@@ -18,6 +18,8 @@ from typing import Any
 import polars as pl
 import pytest
 from conftest import ROOT, SAMPLES, repo_module
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import multus_forensics as mf
 from multus_forensics.batch.compact import diagnosis_mask, keep_spec
@@ -352,3 +354,79 @@ def test_a_containerd_log_cut_while_parsed_keeps_its_statistics_and_diagnosis(
     diag = mf.diagnose(cut)
     assert diag.findings
     assert _json(diag) == _json(mf.diagnose(whole))
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(0, 10**6),
+    hosts=st.sampled_from([("worker-0",), ("worker-0", "worker-1", "master-2.example")]),
+    day_pad=st.sampled_from(["0", " "]),
+    precise=st.booleans(),
+    blocks=st.sampled_from([0.0, 0.004, 0.05]),
+    restarts=st.integers(0, 6),
+    multus_writer=st.booleans(),
+    new_year=st.booleans(),
+    chunk=st.sampled_from([300, 700, 2048]),
+    year=st.sampled_from([None, 2026]),
+)
+def test_any_node_journal_cut_while_parsed_diagnoses_like_the_whole(
+    tmp_path_factory: pytest.TempPathFactory,
+    seed: int,
+    hosts: tuple[str, ...],
+    day_pad: str,
+    precise: bool,
+    blocks: float,
+    restarts: int,
+    multus_writer: bool,
+    new_year: bool,
+    chunk: int,
+    year: int | None,
+) -> None:
+    """Journals varying every real-world dimension the generator has, with a busy node's
+    failing sandboxes among them: the cut parse's statistics are the whole file's, and its
+    diagnosis is the whole file's unless the cut was refused (then ``diagnose`` reads it whole)."""
+    from datetime import UTC, datetime
+
+    from multus_forensics import rowcut
+
+    idents = nodegen.IDENTS if multus_writer else NO_MULTUS_WRITER.idents
+    start = (
+        datetime(2025, 12, 31, 23, 58, tzinfo=UTC)
+        if new_year
+        else datetime(2026, 3, 1, 9, tzinfo=UTC)
+    )
+    shape = nodegen.Shape(
+        hosts=hosts, idents=idents, day_pad=day_pad, precise=precise, blocks=blocks,
+        restarts=restarts, start=start,
+    )  # fmt: skip
+    rng = random.Random(seed)
+    lines = list(nodegen.node_journal(5000, rng, shape))
+    failing = io.StringIO()
+    bench.gen_busy_journal(120_000, rng, failing, hosts[0])
+    at = rng.randrange(len(lines))
+    lines[at:at] = failing.getvalue().splitlines()
+    path = tmp_path_factory.mktemp("cut") / "node.journal"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mp = pytest.MonkeyPatch()
+    try:
+        mp.setattr(_journalvec, "CHUNK_ROWS", chunk)
+        mp.setattr(rowcut, "HEAD_LINES", 1200)
+        from multus_forensics.ingest import content_years
+
+        mp.setattr(content_years, "STEP_ROWS", 1000)  # (a year check reads 1,000 rows)
+        whole = mf.parse(str(path), year=year)
+        cut = _cut_parse([str(path)], year=year)
+        assert cut.stats.files == whole.stats.files
+        assert [str(i) for i in cut.issues] == [str(i) for i in whole.issues]
+        assert cut.cut is not None
+        if cut.cut.whole is None:
+            assert _json(mf.diagnose(cut)) == _json(mf.diagnose(whole))
+        if not multus_writer:  # nothing to refuse for: rows were cut, the diagnosis kept
+            assert cut.cut.rows > 0
+            assert cut.cut.whole is None
+    finally:
+        mp.undo()
