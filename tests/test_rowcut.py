@@ -182,32 +182,27 @@ def test_real_shaped_journals_cut_while_parsed_keep_their_diagnosis(
         assert cut.frame.equals(whole.frame)
 
 
-def test_a_cut_is_refused_when_another_input_has_interface_adds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("multus_first", [False, True])
+def test_interface_adds_in_another_input_refuse_a_cut_or_stop_the_cutting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, multus_first: bool
 ) -> None:
-    """Adds in a Multus log make the add order read the journal's rows of those pods."""
+    """Adds in a Multus log make the add order read the journal's rows of those pods: a
+    journal cut before them makes the whole input needed; after them, nothing is cut (its cut
+    could only be refused), so nothing is parsed twice."""
     journal = _busy_journal(tmp_path)
     multus = SAMPLES / "seed" / "multus.log"
+    inputs = [str(multus), str(journal)] if multus_first else [str(journal), str(multus)]
     monkeypatch.setattr(_journalvec, "CHUNK_ROWS", 1024)
-    cut = _cut_parse([str(journal), str(multus)])
+    cut = _cut_parse(inputs)
     assert cut.cut is not None
-    assert cut.cut.rows > 0
-    assert cut.cut.whole is not None
-    assert "interface adds" in cut.cut.whole
-
-
-def test_inputs_after_interface_adds_are_not_cut(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Adds seen first: a later cut could only be refused, so nothing is cut or parsed twice."""
-    journal = _busy_journal(tmp_path)
-    multus = SAMPLES / "seed" / "multus.log"
-    monkeypatch.setattr(_journalvec, "CHUNK_ROWS", 1024)
-    log = _cut_parse([str(multus), str(journal)])
-    assert log.cut is not None
-    assert log.cut.rows == 0
-    assert log.cut.whole is None
-    assert log.frame.equals(mf.parse([str(multus), str(journal)]).frame)
+    if multus_first:
+        assert cut.cut.rows == 0
+        assert cut.cut.whole is None
+        assert cut.frame.equals(mf.parse(inputs).frame)
+    else:
+        assert cut.cut.rows > 0
+        assert cut.cut.whole is not None
+        assert "interface adds" in cut.cut.whole
 
 
 def test_diagnose_command_output_is_the_same_with_the_cut(
