@@ -1,14 +1,16 @@
-"""Rows no diagnosis reads, dropped while a large journal is parsed.
+"""Rows no diagnosis reads, dropped while a large log is parsed.
 
 A busy node's journal is mostly chatter (probes, volume mounts, housekeeping): a diagnosis reads
 the rows that carry an error, a catalog fragment, a Multus sign or a kind other than ``log``
 (:func:`multus_forensics.batch.compact.diagnosis_mask`). Kept whole, the chatter set the memory
 of ``diagnose``: the file's bytes plus a frame row for every line, several times the file. With a
-:class:`RowCut`, the journal's compiled scan (:mod:`~multus_forensics.formats.kubelet._journalvec`)
-drops each chunk's other rows as soon as the chunk is scanned, counts their lines (the line
-accounting and the input statistics stay those of the whole file) and copies the kept rows'
-strings out of the file's bytes, which are then freed with the source. Memory follows the rows
-kept, not the file.
+:class:`RowCut`, the compiled scans (journald and bare klog text:
+:mod:`~multus_forensics.formats.kubelet._journalvec`, :mod:`~multus_forensics.formats.kubelet._klogvec`;
+containerd and CRI-O logrus text: :mod:`~multus_forensics.formats.runtime._runtimefast`) drop
+each chunk's other rows as soon as the chunk is scanned, count their lines (the line accounting
+and the input statistics stay those of the whole file) and copy the kept rows' strings out of
+the file's bytes, which are then freed with the source. Memory follows the rows kept, not the
+file. The Multus log's own scan does not cut: its every pod has adds (see below).
 
 The cut is exact for a diagnosis, or says why it is not (:attr:`CutState.whole`, then
 ``diagnose`` parses again without it). Three whole-input questions read rows the cut drops:
