@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import multus_forensics as mf
+from multus_forensics.formats.base import ParseContext
 from multus_forensics.formats.fast import _bytevec
 from multus_forensics.formats.kubelet import _journalvec, journald
 from multus_forensics.formats.kubelet.klog import ID_KEYS
 from multus_forensics.ingest.model import Limits
 from multus_forensics.ingest.sources import RawStream, decode, iter_streams
 from multus_forensics.model import ParseIssue
+from multus_forensics.timeutil import YearAnchor, years_for_months
 
 HEAD = "Mar 11 14:02:07 edge-node-2 kubelet[2231]: "
 KLOG = "I0311 14:02:07.418552    2231 x.go:1] "
@@ -104,6 +107,25 @@ def test_string_views_read_the_bytes_without_copying_them() -> None:
     valid = np.array([True, True, False, True, True])
     col = _bytevec.string_views("x", data, arr, starts, ends - starts, 0, valid)
     assert col.to_list() == ["short", "twelve bytes", None, "", "end"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    months=st.lists(st.integers(0, 12), max_size=60),
+    end=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),
+)
+def test_compiled_years_count_rollovers_as_the_reference_does(
+    months: list[int], end: datetime
+) -> None:
+    """The scanner's years (0: a line without a stamp) are the pure-Python reference's years of
+    the stamped lines, anchored by a file mtime at the stream's end (the anchor that reads all
+    three of the rollover count, the first and the last month)."""
+    ctx = ParseContext(year_anchor=YearAnchor(reference=end.replace(tzinfo=UTC), source="mtime"))
+    stamped = [m for m in months if m]
+    expected = iter(years_for_months(stamped, ctx.year_anchor))
+    got = _journalvec._years(bytes(months), ctx)
+    assert got.dtype == np.int64
+    assert got.tolist() == [next(expected) if m else 0 for m in months]
 
 
 def test_word_loads_past_the_end_read_zero_bytes() -> None:
