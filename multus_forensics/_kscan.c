@@ -50,8 +50,11 @@ typedef struct {
     int escaped;   /* quoted value holding a backslash */
 } pair_t;
 
-/* slots of the table of fields texts already written (dedupe_fields; a power of two) */
-#define SEEN_SLOTS 1024
+/* slots of the table of fields texts already written (dedupe_fields; a power of two): a chunk's
+ * rows (journalvec.CHUNK_ROWS), so that its distinct texts seldom evict each other; a busy
+ * journal has thousands a chunk (probe results, volume paths per pod), and 1,024 slots wrote
+ * 1.8 times the distinct texts' bytes, a sixth of the chunk's new text */
+#define SEEN_SLOTS 32768
 
 typedef struct {
     /* inputs */
@@ -96,7 +99,8 @@ typedef struct {
     Py_ssize_t host0_n;
     int host_same;
     /* fields JSON texts written so far, by hash (dedupe_fields) */
-    Py_ssize_t seen_off[SEEN_SLOTS], seen_n[SEEN_SLOTS];
+    uint32_t *seen_off, *seen_n; /* SEEN_SLOTS zeroed entries each, on the heap (a chunk's
+                                  * text is under 2 GiB: checked) */
 } scan_t;
 
 #include "_scan_shared.h"
@@ -1465,6 +1469,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     s.aware = (uint8_t *)PyBytes_AS_STRING(aware_o);
     s.slow = (uint8_t *)PyBytes_AS_STRING(slow_o);
     s.scratch = malloc((size_t)maxlen + 1);
+    s.seen_off = calloc(2 * SEEN_SLOTS, sizeof(uint32_t));
+    s.seen_n = s.seen_off ? s.seen_off + SEEN_SLOTS : NULL;
     /* per row at most 8 bytes per line byte + 128 (see scan_line), plus the name tables */
     Py_ssize_t table_bytes = 5 + 21;
     for (int k = 0; k < s.nkinds; k++) table_bytes += s.kinds_name[k].n;
@@ -1473,7 +1479,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     for (int k = 0; k < s.nlr; k++) table_bytes += s.lr_level[k].n;
     for (int k = 0; k < 4; k++) table_bytes += s.levels[k].n;
     text_o = PyBytes_FromStringAndSize(NULL, 8 * chunk_bytes + 128 * n + table_bytes);
-    if (!s.scratch || !text_o) {
+    if (!s.scratch || !s.seen_off || !text_o) {
         if (!PyErr_Occurred()) PyErr_NoMemory();
         goto done;
     }
@@ -1539,6 +1545,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
                            s.host_same ? Py_True : Py_False, aware_o);
 done:
     free(s.scratch);
+    free(s.seen_off);
     Py_XDECREF(slow_o);
     Py_XDECREF(time_o);
     Py_XDECREF(views_o);

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import multus_forensics as mf
 from multus_forensics.formats.base import ParseContext
 from multus_forensics.formats.fast import _bytevec
+from multus_forensics.formats.fast._arrowview import string_view_series
 from multus_forensics.formats.kubelet import _journalvec, journald
 from multus_forensics.formats.kubelet.klog import ID_KEYS
 from multus_forensics.ingest.model import Limits
@@ -126,6 +127,42 @@ def test_compiled_years_count_rollovers_as_the_reference_does(
     got = _journalvec._years(bytes(months), ctx)
     assert got.dtype == np.int64
     assert got.tolist() == [next(expected) if m else 0 for m in months]
+
+
+def test_a_chunk_writes_each_repeated_fields_text_about_once_among_thousands() -> None:
+    """A busy journal repeats a few thousand distinct fields texts (a probe status per pod) on
+    most rows of a chunk: the scanner views a text it already wrote instead of writing it again,
+    so the chunk's new text follows the distinct texts, not the rows (1,024 slots of the table
+    wrote nearly every row of this chunk)."""
+    from multus_forensics._native import require
+
+    _kscan = require("_kscan")
+    distinct = 3000
+    lines = [
+        HEAD + KLOG + f'"SyncLoop (probe)" probe="readiness" status="s{j}" pod="lab/p"'
+        for _ in range(4)
+        for j in range(distinct)
+    ]
+    data = ("\n".join(lines) + "\n").encode()
+    starts_b, lens_b, _ = _kscan.lines(data)
+    starts, lens = np.frombuffer(starts_b, np.int64), np.frombuffer(lens_b, np.int64)
+    years = np.full(len(starts), 2026, dtype=np.int64)
+    _, m, _, views, valid, text, _, _ = _kscan.scan(
+        data, starts, lens, years, 0, len(starts), _journalvec._KINDS, _journalvec._LEGACY,
+        _journalvec._LEVELS, _journalvec._SOURCES, _journalvec.careful_starts(),
+        _journalvec._LOGRUS_LEVELS, False, None,
+    )  # fmt: skip
+    fields = _journalvec._SCAN_COLUMNS.index("fields")
+    assert m == len(lines)
+    col = string_view_series("fields", m, views[fields], valid[fields], (data, text))
+    assert col[:2].to_list() == [
+        '{"pid":"2231","probe":"readiness","status":"s0"}',
+        '{"pid":"2231","probe":"readiness","status":"s1"}',
+    ]
+    assert col.n_unique() == distinct
+    offsets = np.frombuffer(views[fields], np.uint8).reshape(-1, 16)[:, 12:16].copy()
+    written = len({bytes(o) for o in offsets})
+    assert written < 1.5 * distinct
 
 
 def test_word_loads_past_the_end_read_zero_bytes() -> None:
