@@ -50,8 +50,11 @@ typedef struct {
     int escaped;   /* quoted value holding a backslash */
 } pair_t;
 
-/* slots of the table of fields texts already written (dedupe_fields; a power of two) */
-#define SEEN_SLOTS 1024
+/* slots of the table of fields texts already written (dedupe_fields; a power of two): a chunk's
+ * rows (journalvec.CHUNK_ROWS), so that its distinct texts seldom evict each other; a busy
+ * journal has thousands a chunk (probe results, volume paths per pod), and 1,024 slots wrote
+ * 1.8 times the distinct texts' bytes, a sixth of the chunk's new text */
+#define SEEN_SLOTS 32768
 
 typedef struct {
     /* inputs */
@@ -96,7 +99,8 @@ typedef struct {
     Py_ssize_t host0_n;
     int host_same;
     /* fields JSON texts written so far, by hash (dedupe_fields) */
-    Py_ssize_t seen_off[SEEN_SLOTS], seen_n[SEEN_SLOTS];
+    uint32_t *seen_off, *seen_n; /* SEEN_SLOTS zeroed entries each, on the heap (a chunk's
+                                  * text is under 2 GiB: checked) */
 } scan_t;
 
 #include "_scan_shared.h"
@@ -1465,6 +1469,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     s.aware = (uint8_t *)PyBytes_AS_STRING(aware_o);
     s.slow = (uint8_t *)PyBytes_AS_STRING(slow_o);
     s.scratch = malloc((size_t)maxlen + 1);
+    s.seen_off = calloc(2 * SEEN_SLOTS, sizeof(uint32_t));
+    s.seen_n = s.seen_off ? s.seen_off + SEEN_SLOTS : NULL;
     /* per row at most 8 bytes per line byte + 128 (see scan_line), plus the name tables */
     Py_ssize_t table_bytes = 5 + 21;
     for (int k = 0; k < s.nkinds; k++) table_bytes += s.kinds_name[k].n;
@@ -1473,7 +1479,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     for (int k = 0; k < s.nlr; k++) table_bytes += s.lr_level[k].n;
     for (int k = 0; k < 4; k++) table_bytes += s.levels[k].n;
     text_o = PyBytes_FromStringAndSize(NULL, 8 * chunk_bytes + 128 * n + table_bytes);
-    if (!s.scratch || !text_o) {
+    if (!s.scratch || !s.seen_off || !text_o) {
         if (!PyErr_Occurred()) PyErr_NoMemory();
         goto done;
     }
@@ -1539,6 +1545,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
                            s.host_same ? Py_True : Py_False, aware_o);
 done:
     free(s.scratch);
+    free(s.seen_off);
     Py_XDECREF(slow_o);
     Py_XDECREF(time_o);
     Py_XDECREF(views_o);
@@ -1598,6 +1605,78 @@ static PyObject *lines(PyObject *self, PyObject *arg) {
     return Py_BuildValue("(NNN)", starts_o, lens_o, months_o);
 }
 
+/* ---- years of stamped lines ----------------------------------------------------------------
+ *
+ * The year of every line from its month alone (rollover aware), as
+ * formats/fast/_bytevec.rollover_offsets counts rollovers: a month more than six below the
+ * previous stamp's is a new year, more than six above it a year back (newest first). Done here
+ * in one pass per question, because numpy's version makes about a dozen temporaries of eight
+ * bytes per line (700 MiB for a 2 GiB journal), each first-touched fresh memory; numpy asks
+ * for transparent huge pages on large arrays, whose faults were most of that parse's
+ * system time. */
+
+static inline int rollover_step(int prev, int cur) {
+    return cur < prev - 6 ? 1 : cur > prev + 6 ? -1 : 0;
+}
+
+PyDoc_STRVAR(rollovers_doc,
+"rollovers(months) -> (rollovers, first month, last month) or None\n\n"
+"months: one byte per line, its month 1..12 or 0 (no stamp). The year rollovers counted from\n"
+"the first stamped line to the last, and their months; None when no line has a month.");
+
+static PyObject *rollovers(PyObject *self, PyObject *arg) {
+    (void)self;
+    Py_buffer buf;
+    if (PyObject_GetBuffer(arg, &buf, PyBUF_SIMPLE) < 0) return NULL;
+    const uint8_t *m = buf.buf;
+    Py_ssize_t n = buf.len;
+    int first = 0, prev = 0;
+    int64_t total = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int cur = m[i];
+        if (!cur) continue;
+        if (prev) total += rollover_step(prev, cur);
+        else first = cur;
+        prev = cur;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&buf);
+    if (!first) Py_RETURN_NONE;
+    return Py_BuildValue("(Lii)", (long long)total, first, prev);
+}
+
+PyDoc_STRVAR(years_doc,
+"years(months, first) -> bytes\n\n"
+"Per line (int64): first plus the year rollovers since the first stamped line for lines\n"
+"with a month (see rollovers), 0 for the others.");
+
+static PyObject *years(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *months_o;
+    long long first;
+    if (!PyArg_ParseTuple(args, "OL", &months_o, &first)) return NULL;
+    Py_buffer buf;
+    if (PyObject_GetBuffer(months_o, &buf, PyBUF_SIMPLE) < 0) return NULL;
+    const uint8_t *m = buf.buf;
+    Py_ssize_t n = buf.len;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n * 8);
+    if (out) {
+        int64_t *y = (int64_t *)PyBytes_AS_STRING(out), year = first;
+        Py_BEGIN_ALLOW_THREADS
+        int prev = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int cur = m[i];
+            if (cur && prev) year += rollover_step(prev, cur);
+            if (cur) prev = cur;
+            y[i] = cur ? year : 0;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&buf);
+    return out;
+}
+
 PyDoc_STRVAR(klog_headers_doc,
 "klog_headers(data, starts, lens) -> bytes\n\n"
 "Per line: 1 when it starts with a klog header (klog.HEADER_RE), 0 when not, 2 when only\n"
@@ -1645,6 +1724,8 @@ static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, scan_doc},
     {"klog_headers", klog_headers, METH_VARARGS, klog_headers_doc},
     {"lines", lines, METH_O, lines_doc},
+    {"rollovers", rollovers, METH_O, rollovers_doc},
+    {"years", years, METH_VARARGS, years_doc},
     {"string_views", string_views, METH_VARARGS, string_views_doc},
     {NULL, NULL, 0, NULL},
 };

@@ -2,7 +2,7 @@
  *
  * Include it after the scanner's own `scan_t` (it needs `char *text` and `Py_ssize_t
  * text_len`, the output text buffer, sized by the caller before writing, and the table
- * `Py_ssize_t seen_off[SEEN_SLOTS], seen_n[SEEN_SLOTS]`, zeroed) and `val_t`. */
+ * `seen_off`, `seen_n`: SEEN_SLOTS zeroed integers each, arrays or pointers) and `val_t`. */
 #ifndef MULTUS_FORENSICS_SCAN_SHARED_H
 #define MULTUS_FORENSICS_SCAN_SHARED_H
 

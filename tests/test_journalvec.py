@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import multus_forensics as mf
+from multus_forensics.formats.base import ParseContext
 from multus_forensics.formats.fast import _bytevec
+from multus_forensics.formats.fast._arrowview import string_view_series
 from multus_forensics.formats.kubelet import _journalvec, journald
 from multus_forensics.formats.kubelet.klog import ID_KEYS
 from multus_forensics.ingest.model import Limits
 from multus_forensics.ingest.sources import RawStream, decode, iter_streams
 from multus_forensics.model import ParseIssue
+from multus_forensics.timeutil import YearAnchor, years_for_months
 
 HEAD = "Mar 11 14:02:07 edge-node-2 kubelet[2231]: "
 KLOG = "I0311 14:02:07.418552    2231 x.go:1] "
@@ -104,6 +108,61 @@ def test_string_views_read_the_bytes_without_copying_them() -> None:
     valid = np.array([True, True, False, True, True])
     col = _bytevec.string_views("x", data, arr, starts, ends - starts, 0, valid)
     assert col.to_list() == ["short", "twelve bytes", None, "", "end"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    months=st.lists(st.integers(0, 12), max_size=60),
+    end=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),
+)
+def test_compiled_years_count_rollovers_as_the_reference_does(
+    months: list[int], end: datetime
+) -> None:
+    """The scanner's years (0: a line without a stamp) are the pure-Python reference's years of
+    the stamped lines, anchored by a file mtime at the stream's end (the anchor that reads all
+    three of the rollover count, the first and the last month)."""
+    ctx = ParseContext(year_anchor=YearAnchor(reference=end.replace(tzinfo=UTC), source="mtime"))
+    stamped = [m for m in months if m]
+    expected = iter(years_for_months(stamped, ctx.year_anchor))
+    got = _journalvec._years(bytes(months), ctx)
+    assert got.dtype == np.int64
+    assert got.tolist() == [next(expected) if m else 0 for m in months]
+
+
+def test_a_chunk_writes_each_repeated_fields_text_about_once_among_thousands() -> None:
+    """A busy journal repeats a few thousand distinct fields texts (a probe status per pod) on
+    most rows of a chunk: the scanner views a text it already wrote instead of writing it again,
+    so the chunk's new text follows the distinct texts, not the rows (1,024 slots of the table
+    wrote nearly every row of this chunk)."""
+    from multus_forensics._native import require
+
+    _kscan = require("_kscan")
+    distinct = 3000
+    lines = [
+        HEAD + KLOG + f'"SyncLoop (probe)" probe="readiness" status="s{j}" pod="lab/p"'
+        for _ in range(4)
+        for j in range(distinct)
+    ]
+    data = ("\n".join(lines) + "\n").encode()
+    starts_b, lens_b, _ = _kscan.lines(data)
+    starts, lens = np.frombuffer(starts_b, np.int64), np.frombuffer(lens_b, np.int64)
+    years = np.full(len(starts), 2026, dtype=np.int64)
+    _, m, _, views, valid, text, _, _ = _kscan.scan(
+        data, starts, lens, years, 0, len(starts), _journalvec._KINDS, _journalvec._LEGACY,
+        _journalvec._LEVELS, _journalvec._SOURCES, _journalvec.careful_starts(),
+        _journalvec._LOGRUS_LEVELS, False, None,
+    )  # fmt: skip
+    fields = _journalvec._SCAN_COLUMNS.index("fields")
+    assert m == len(lines)
+    col = string_view_series("fields", m, views[fields], valid[fields], (data, text))
+    assert col[:2].to_list() == [
+        '{"pid":"2231","probe":"readiness","status":"s0"}',
+        '{"pid":"2231","probe":"readiness","status":"s1"}',
+    ]
+    assert col.n_unique() == distinct
+    offsets = np.frombuffer(views[fields], np.uint8).reshape(-1, 16)[:, 12:16].copy()
+    written = len({bytes(o) for o in offsets})
+    assert written < 1.5 * distinct
 
 
 def test_word_loads_past_the_end_read_zero_bytes() -> None:
