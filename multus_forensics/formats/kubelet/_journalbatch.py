@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import mmap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final
 
 from multus_forensics.formats.base import BatchRows, ParseContext, ParseOutput, TextSource
@@ -139,13 +139,21 @@ def batchable(src: TextSource, ctx: ParseContext) -> bool:
 
 
 def parse_batch(
-    srcs: Sequence[TextSource], ctxs: Sequence[ParseContext], fmt: str, min_lines: int
+    srcs: Sequence[TextSource],
+    ctxs: Sequence[ParseContext],
+    fmt: str,
+    min_lines: int,
+    head_notes: Callable[[int], list[ParseIssue]] | None = None,
 ) -> list[ParseOutput]:
     """One :class:`ParseOutput` per file, what the format gives it alone: a file of
     ``min_lines`` or more as :func:`._journalvec.parse_vectorised` does; a shorter one, which
     alone takes the careful path whole, gets that path whole when a line of it needs the
     careful path at all (only then can the two differ: a block's order is judged from all the
     records the careful path sees).
+
+    ``head_notes(f)``, the file-level notes a file's head may call for (journalctl's zone), is
+    asked only of the files whose head has a line that could call for one
+    (:func:`zone_suspects`): its notes follow the file's issues.
 
     Every ``ctxs`` entry has the same zone (one ``parse`` call); the year anchors may differ.
     """
@@ -240,7 +248,45 @@ def parse_batch(
     for f, (at, height, n) in enumerate(zip(firsts, heights, nlines.tolist(), strict=False)):
         issues, blank, headers = by_file.get(f) or ([], 0, 0)
         out.append(BatchRows(events, at, height, issues, blank, headers, int(n)))
+    if head_notes is not None:
+        for f in zone_suspects(joined, starts, lens, owner, line_lo):
+            out[f].issues.extend(head_notes(f))
     return out
+
+
+#: non-blank lines of a file's head the zone note reads (:func:`.journald.zone_note`)
+ZONE_HEAD: Final = 5
+#: a line :func:`._syslogstamp.header_zone` could take: a ``-- ... --`` marker, or a first
+#: token and a date (``-o short-full``); looser than both (a token is anything but a space)
+_ZONE_LINE: Final = r"^(?:-- |[^ ]+ \d{4}-\d\d-\d\d)"
+
+
+def zone_suspects(
+    joined: bytes, starts: np.ndarray, lens: np.ndarray, owner: np.ndarray, line_lo: np.ndarray
+) -> list[int]:
+    """The files of a line table (:func:`_line_table`) with a line among the first
+    :data:`ZONE_HEAD` non-blank ones that :data:`_ZONE_LINE` matches: only these can get
+    a zone note (a file of ``Mar 11 ...`` records has none), found for all at once.
+
+    A line counts as non-blank here only when its first byte is printable ASCII (no
+    ``strip`` could empty it), so the lines read are the head or more, never fewer."""
+    import numpy as np
+
+    from multus_forensics.formats.fast._bytevec import string_views
+
+    if not len(starts):
+        return []
+    arr = np.frombuffer(joined, dtype=np.uint8)
+    first = arr[np.minimum(starts, len(arr) - 1)]
+    sure = (lens > 0) & (first > 0x20) & (first < 0x7F)
+    seen = np.cumsum(sure) - sure
+    rank = seen - seen[line_lo[owner]]
+    ask = np.flatnonzero((lens > 0) & (rank < ZONE_HEAD))
+    if not len(ask):
+        return []
+    views = string_views("head", joined, arr, starts[ask], lens[ask])
+    hit = views.str.contains(_ZONE_LINE).to_numpy()
+    return np.unique(owner[ask[hit]]).tolist()  # type: ignore[no-any-return]
 
 
 #: the scanned rows' columns in one order (a chunk with one node has it added as a constant)
