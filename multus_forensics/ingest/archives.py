@@ -447,13 +447,10 @@ def walk_small(
     if len(data) > size:  # grown since fstat: the rest as it is now, as _read_plain reads
         with io.FileIO(fd, closefd=False) as raw:
             data += raw.readall()
-    head = data[:_HEAD]
-    if (
-        head[:1] in _MAGIC_FIRST and (sniff_compression(head) or is_zip(head) or binary_kind(head))
-    ) or is_tar(head):
+    if not is_text(data):
         os.lseek(fd, 0, os.SEEK_SET)
         return None
-    if len(data) >= size and not file.endswith(_NAMED):
+    if len(data) >= size and not file.endswith(NAMED_ENDS):
         hint = node_hint(file, hostnames)
         return (RawStream(file, data, None, mtime, "file-mtime", hint, bundle, file),)
     ctx = WalkContext(file, bundle, limits, hostnames, size)
@@ -464,8 +461,17 @@ def walk_small(
     return (_text_stream(data, ctx, where),)
 
 
+def is_text(data: bytes) -> bool:
+    """Whether ``data`` (a file's first bytes or more) starts no compression, archive or
+    binary :func:`walk` tells apart: its first byte rules out every magic for most texts."""
+    head = data[:_HEAD]
+    if head[:1] in _MAGIC_FIRST and (sniff_compression(head) or is_zip(head) or binary_kind(head)):
+        return False
+    return not is_tar(head)
+
+
 #: name ends :func:`_text_stream` treats apart: a compression suffix, a sosreport ``hostname``
-_NAMED: Final = (*SUFFIXES, "hostname")
+NAMED_ENDS: Final = (*SUFFIXES, "hostname")
 
 
 def _shrank(size: int, lines: int) -> str:
