@@ -159,7 +159,7 @@ def expand(
     Files in the ``exclude`` folders (real paths; a report's own output folder) are skipped.
     """
     for bundle, item in _expanded(paths, hostnames, exclude):
-        if type(item) is _Run:
+        if isinstance(item, _Run):
             for path in item:
                 yield bundle, Listed(path)
         else:
@@ -294,7 +294,7 @@ def iter_inputs(paths: Sequence[str], limits: Limits | None = None) -> Iterator[
     hostnames: dict[str, str] = {}
     index = 0
     for bundle, item in _expanded(paths, hostnames, limits.exclude):
-        if type(item) is _Run:
+        if isinstance(item, _Run):
             yield from _read_run(index, item, bundle, limits, hostnames)
             index += len(item)
             continue
