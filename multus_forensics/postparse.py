@@ -38,6 +38,7 @@ from multus_forensics.model import ParseIssue, empty_frame, shrink_constants
 if TYPE_CHECKING:
     import polars as pl
 
+    from multus_forensics.formats.base import ParseOutput
     from multus_forensics.ingest import RawStream
 
 
@@ -98,16 +99,7 @@ class StreamFrames:
         and so does a stream of more than :data:`DEFER_MAX_ROWS` events (its passes' fixed cost
         is paid back; joined with the others, its columns would be copied once more).
         """
-        if not self.streams or raw.bundle != self._bundle_name:
-            self._bundles += 1
-            self._bundle_name = raw.bundle
-            self._first_seen = {}
-            self._in_bundle = 0
-        logical = "/".join([raw.file, *raw.member.split("!")]) if raw.member else raw.file
-        set_id, rank = rotation_key(logical)
-        seq = self._in_bundle
-        self._in_bundle += 1
-        first = self._first_seen.setdefault(set_id, seq)
+        key = self._key(raw)
         height = frame.height if height is None else height
         deferred = release is None and height <= DEFER_MAX_ROWS
         if not deferred and (start or height != frame.height):
@@ -119,11 +111,49 @@ class StreamFrames:
             notes.extend(now)
         self.streams.append(
             _Stream(
-                self._bundles, (first, rank, seq), frame, raw.file, raw.member, deferred, notes,
-                height, offset=start,
+                self._bundles, key, frame, raw.file, raw.member, deferred, notes, height,
+                offset=start,
             )
         )  # fmt: skip
         return not deferred
+
+    def _key(self, raw: RawStream) -> tuple[int, RotationRank, int]:
+        """The next stream's place in its bundle: (its rotation set's first stream, its rank
+        in the set, its own number); a stream of another bundle than the last starts one."""
+        if not self.streams or raw.bundle != self._bundle_name:
+            self._bundles += 1
+            self._bundle_name = raw.bundle
+            self._first_seen = {}
+            self._in_bundle = 0
+        logical = "/".join([raw.file, *raw.member.split("!")]) if raw.member else raw.file
+        set_id, rank = rotation_key(logical)
+        seq = self._in_bundle
+        self._in_bundle += 1
+        return self._first_seen.setdefault(set_id, seq), rank, seq
+
+    def add_outputs(
+        self, raws: list[RawStream], outs: list[ParseOutput], notes: list[list[ParseIssue]]
+    ) -> None:
+        """:meth:`add` of each stream read into memory, with its format's output (a batch's
+        rows stay where they are), in one loop: a batch of small files holds thousands."""
+        from multus_forensics.formats.base import BatchRows
+
+        streams, key, limit = self.streams, self._key, DEFER_MAX_ROWS
+        for raw, out, own in zip(raws, outs, notes, strict=True):
+            if type(out) is BatchRows:
+                frame, start, height = out.shared, out.start, out.height
+            else:
+                frame, start, height = out.events, 0, out.events.height
+            if height > limit:  # its passes now (see add)
+                self.add(raw, frame, None, own, start, height)
+                continue
+            place = key(raw)  # first: it may start the stream's bundle
+            streams.append(
+                _Stream(
+                    self._bundles, place, frame, raw.file, raw.member, True, own, height,
+                    offset=start,
+                )
+            )  # fmt: skip
 
     def finish(self) -> pl.DataFrame:
         """Every stream's events: pod references, content years, bundle order and years."""
