@@ -249,7 +249,7 @@ def parse_batch(
         issues, blank, headers = by_file.get(f) or ([], 0, 0)
         out.append(BatchRows(events, at, height, issues, blank, headers, int(n)))
     if head_notes is not None:
-        for f in zone_suspects(joined, starts, lens, owner, line_lo):
+        for f in zone_suspects(joined, starts, lens, months, owner, line_lo):
             out[f].issues.extend(head_notes(f))
     return out
 
@@ -262,17 +262,24 @@ _ZONE_LINE: Final = r"^(?:-- |[^ ]+ \d{4}-\d\d-\d\d)"
 
 
 def zone_suspects(
-    joined: bytes, starts: np.ndarray, lens: np.ndarray, owner: np.ndarray, line_lo: np.ndarray
+    joined: bytes,
+    starts: np.ndarray,
+    lens: np.ndarray,
+    months: np.ndarray,
+    owner: np.ndarray,
+    line_lo: np.ndarray,
 ) -> list[int]:
     """The files of a line table (:func:`_line_table`) with a line among the first
     :data:`ZONE_HEAD` non-blank ones that :data:`_ZONE_LINE` matches: only these can get
     a zone note (a file of ``Mar 11 ...`` records has none), found for all at once.
 
     A line counts as non-blank here only when its first byte is printable ASCII (no
-    ``strip`` could empty it), so the lines read are the head or more, never fewer."""
+    ``strip`` could empty it), so the lines read are the head or more, never fewer. A line
+    that starts with a month, a space and, before four digits, an ASCII byte that is no
+    digit (``Mar 11 ``, ``Mar  1 ``) is no first token and date: it is not matched."""
     import numpy as np
 
-    from multus_forensics.formats.fast._bytevec import string_views
+    from multus_forensics.formats.fast._bytevec import string_views, word_at
 
     if not len(starts):
         return []
@@ -282,6 +289,15 @@ def zone_suspects(
     seen = np.cumsum(sure) - sure
     rank = seen - seen[line_lo[owner]]
     ask = np.flatnonzero((lens > 0) & (rank < ZONE_HEAD))
+    dated = ask[(months[ask] > 0) & (lens[ask] >= 8)]
+    if len(dated):  # bytes 3..7 of each: a space, then where four digits would be
+        word = word_at(arr, starts[dated])
+        at = (word[:, None] >> (np.arange(3, 8, dtype=np.uint64) * np.uint64(8))) & np.uint64(0xFF)
+        digit = (at[:, 1:] >= 0x30) & (at[:, 1:] <= 0x39)
+        stop = np.argmax(~digit, axis=1)  # the first of the four that is no digit
+        plain = (at[:, 0] == 0x20) & ~digit.all(axis=1)
+        plain &= at[:, 1:][np.arange(len(dated)), stop] < 0x80
+        ask = np.setdiff1d(ask, dated[plain], assume_unique=True)
     if not len(ask):
         return []
     views = string_views("head", joined, arr, starts[ask], lens[ask])
