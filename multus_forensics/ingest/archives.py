@@ -432,18 +432,20 @@ def walk_small(
     limits: Limits,
     hostnames: dict[str, str],
     mtime: datetime,
+    data: bytes | None = None,
 ) -> Iterable[Item] | None:
     """The streams of the small regular file ``file``, open as ``fd`` at its start, read whole
-    with one read of its known ``size``; ``None`` (nothing consumed: the descriptor is
-    rewound) when its first bytes are compressed, an archive or binary, which :func:`walk`
-    reads.
+    with one read of its known ``size`` (``data``: that read, made by the caller); ``None``
+    (the descriptor is rewound) when its first bytes are compressed, an archive or binary,
+    which :func:`walk` reads.
 
     A folder of thousands of small logs pays, per file, only this read: no head read through
     a buffer first, no second read from the start, no repeated magic checks, and for a text
     whose name is neither compressed nor a sosreport ``hostname`` (nearly every one) its
     stream made with no walk records around it (:func:`_text_stream` gives it alike).
     """
-    data = os.read(fd, size + 1)  # a regular file reads short only at its end
+    if data is None:
+        data = os.read(fd, size + 1)  # a regular file reads short only at its end
     if len(data) > size:  # grown since fstat: the rest as it is now, as _read_plain reads
         with io.FileIO(fd, closefd=False) as raw:
             data += raw.readall()

@@ -217,10 +217,24 @@ def _read_file(path: str, bundle: str, limits: Limits, hostnames: dict[str, str]
     if opened is None:
         return (_unreadable(path, _SPECIAL),)
     fd, info = opened
+    return _read_open(fd, info, path, bundle, limits, hostnames)
+
+
+def _read_open(
+    fd: int,
+    info: os.stat_result,
+    path: str,
+    bundle: str,
+    limits: Limits,
+    hostnames: dict[str, str],
+    data: bytes | None = None,
+) -> Iterable[Item]:
+    """:func:`_read_file` of ``path`` once open as ``fd`` (closed when read), of status
+    ``info``; ``data``: what one read of its size gave (a small regular file)."""
     mtime = datetime.fromtimestamp(info.st_mtime, UTC)
     if stat.S_ISREG(info.st_mode) and _small(info.st_size, limits):
         try:  # None: rewound, to be streamed
-            read = walk_small(fd, info.st_size, path, bundle, limits, hostnames, mtime)
+            read = walk_small(fd, info.st_size, path, bundle, limits, hostnames, mtime, data)
         except OSError as exc:
             os.close(fd)
             return (_unreadable(path, f"cannot read: {exc.strerror or exc}"),)
@@ -320,7 +334,7 @@ def _read_run(
     needs and little more: a small plain text (nearly every one) is its stream at once, in
     this one loop, as :func:`_read_file` and :func:`~.archives.walk_small` make it; any other
     file (large, compressed, an archive, a ``hostname`` file, changed while read, gone, not
-    regular any more) is closed and read as :func:`_read_file` reads it alone.
+    regular any more) is read on as :func:`_read_file` reads it alone.
     """
     cap = min(SMALL_FILE_BYTES, limits.max_member_bytes)  # :func:`_small` as one bound
     if limits.map_min_bytes is not None:
@@ -331,27 +345,30 @@ def _read_run(
         except OSError as exc:
             yield k, _unreadable(path, f"cannot read: {exc.strerror or exc}")
             continue
-        data = None
+        data = info = None
         try:
             info = os.fstat(fd)
-            size = info.st_size
-            if stat.S_ISREG(info.st_mode) and size <= cap:
-                data = os.read(fd, size + 1)  # a regular file reads short only at its end
+            if stat.S_ISREG(info.st_mode) and info.st_size <= cap:
+                data = os.read(fd, info.st_size + 1)  # a regular file reads short only at its end
         except OSError:
-            data = None  # read alone below, which reports it
-        finally:
+            pass  # read on below, which reports it
+        if info is None or not stat.S_ISREG(info.st_mode):  # as alone: its type told again
             os.close(fd)
-        if (
+            items = _read_file(Listed(path), bundle, limits, hostnames)
+        elif (
             data is not None
-            and len(data) == size
+            and len(data) == info.st_size
             and not path.endswith(NAMED_ENDS)
             and is_text(data)
         ):
+            os.close(fd)
             mtime = datetime.fromtimestamp(info.st_mtime, UTC)
             hint = node_hint(path, hostnames)
             yield k, RawStream(path, data, None, mtime, "file-mtime", hint, bundle, path)
             continue
-        for sub in _read_file(Listed(path), bundle, limits, hostnames):
+        else:  # large, compressed, named, or changed since its status: read on from here
+            items = _read_open(fd, info, path, bundle, limits, hostnames, data)
+        for sub in items:
             yield k, sub
 
 
