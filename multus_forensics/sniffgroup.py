@@ -95,8 +95,18 @@ def _decided(held: list[tuple[int, Item]]) -> Iterator[Known | tuple[int, Item]]
     if len(small) < MIN_KNOWN:  # too few to share a decision: each one by one
         small = []
     candidates: dict[str, list[tuple[int, bytes]]] = {}
+    code: dict[str, bool] = {}  # notlog.by_name's verdict per name ending
     for (k, name, data), only in zip(small, sole_named_many([n for _, n, _ in small]), strict=True):
-        if only is not None and notlog.by_name(name, ()) is None:
+        if only is None:
+            continue
+        # the name's end from the character before its last dot decides by_name (the
+        # base name's suffix, and whether that dot starts the base name): asked once per end
+        dot = name.rfind(".")
+        end = name[dot - 1 :] if dot > 0 else name
+        named = code.get(end)
+        if named is None:
+            named = code[end] = notlog.by_name(name, ()) is not None
+        if not named:
             candidates.setdefault(only, []).append((k, data))
     known: list[LogFormat | None] = [None] * len(held)
     lines = [0] * len(held)
