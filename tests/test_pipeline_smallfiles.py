@@ -421,3 +421,23 @@ def test_zone_notes_of_pieces_in_a_batch_are_those_each_gets_alone(
         assert len(noted) >= 10
     else:
         assert not noted
+
+
+def test_journal_named_files_with_a_code_suffix_are_left_to_be_decided_alone() -> None:
+    """The group's not-a-log name test is asked once per name ending: names that share an
+    ending share its verdict, and only those (a hidden ``.py`` is no Python source)."""
+    from multus_forensics import notlog
+    from multus_forensics.ingest import RawStream
+
+    body = (SEED / "kubelet.journal").read_text(encoding="utf-8").splitlines(keepends=True)
+    data = "".join(body[1:9]).encode()
+    names = [f"/n/messages-{k}" for k in range(12)] + [
+        "/n/messages-a.py", "/n/messages-b.py", "/n/messages-c.PY", "/n/messages-d.sh",
+        "/n/x.py/messages-e", "/n/syslog.d/messages-f", "/n/messages-.py", "/m/.py/messages-g",
+    ]  # fmt: skip
+    items = [(k, RawStream(n, data, bundle="/n", name=n)) for k, n in enumerate(names)]
+    decided = {item.file: fmt for _, item, fmt, _ in sniffgroup.grouped(items, None)}
+    for name in names:
+        code = notlog.by_name(name, ()) is not None
+        assert (decided[name] is None) == code, name
+    assert sum(fmt is None for fmt in decided.values()) == 5
