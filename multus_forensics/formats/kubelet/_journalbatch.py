@@ -242,7 +242,10 @@ def parse_batch(
     owners = events[_FILE].to_numpy()
     heights = np.bincount(owners, minlength=len(srcs)).tolist()
     nlines = np.bincount(owners, events["nlines"].to_numpy(), minlength=len(srcs))
-    events = events.drop(_FILE)
+    # the same columns but the file number, as they are: drop (or select) would first cut
+    # every column into the same chunks, copying the whole batch (its constant columns are
+    # chunked apart from the scanned ones); the stream passes join the batches' rows once
+    events = pl.DataFrame([events.get_column(c) for c in events.columns if c != _FILE])
     firsts = itertools.accumulate(heights, initial=0)  # one more than there are files
     out: list[ParseOutput] = []
     for f, (at, height, n) in enumerate(zip(firsts, heights, nlines.tolist(), strict=False)):
