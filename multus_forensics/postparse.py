@@ -31,13 +31,14 @@ from typing import TYPE_CHECKING, Final
 
 from multus_forensics.formats._podrefs import IDENTITY, fill_pod_refs
 from multus_forensics.ingest.content_years import streams_with_dates, year_from_content
-from multus_forensics.ingest.layout import RotationRank, rotation_key
+from multus_forensics.ingest.layout import RotationRank, rotation_key, rotation_keys
 from multus_forensics.ingest.years import reanchor_bundle, year_flags
 from multus_forensics.model import ParseIssue, empty_frame, shrink_constants
 
 if TYPE_CHECKING:
     import polars as pl
 
+    from multus_forensics.formats.base import ParseOutput
     from multus_forensics.ingest import RawStream
 
 
@@ -104,16 +105,7 @@ class StreamFrames:
         and so does a stream of more than :data:`DEFER_MAX_ROWS` events (its passes' fixed cost
         is paid back; joined with the others, its columns would be copied once more).
         """
-        if not self.streams or raw.bundle != self._bundle_name:
-            self._bundles += 1
-            self._bundle_name = raw.bundle
-            self._first_seen = {}
-            self._in_bundle = 0
-        logical = "/".join([raw.file, *raw.member.split("!")]) if raw.member else raw.file
-        set_id, rank = rotation_key(logical)
-        seq = self._in_bundle
-        self._in_bundle += 1
-        first = self._first_seen.setdefault(set_id, seq)
+        key = self._key(raw, rotation_key(_logical(raw)))
         height = frame.height if height is None else height
         deferred = release is None and height <= DEFER_MAX_ROWS
         if not deferred and (start or height != frame.height):
@@ -125,11 +117,52 @@ class StreamFrames:
             notes.extend(now)
         self.streams.append(
             _Stream(
-                self._bundles, (first, rank, seq), frame, raw.file, raw.member, deferred, notes,
-                height, offset=start, cut=cut,
+                self._bundles, key, frame, raw.file, raw.member, deferred, notes, height,
+                offset=start, cut=cut,
             )
         )  # fmt: skip
         return not deferred
+
+    def _key(
+        self, raw: RawStream, rotation: tuple[str, RotationRank]
+    ) -> tuple[int, RotationRank, int]:
+        """The next stream's place in its bundle: (its rotation set's first stream, its rank
+        in the set, its own number); a stream of another bundle than the last starts one.
+        ``rotation``: its :func:`rotation_key`."""
+        if not self.streams or raw.bundle != self._bundle_name:
+            self._bundles += 1
+            self._bundle_name = raw.bundle
+            self._first_seen = {}
+            self._in_bundle = 0
+        set_id, rank = rotation
+        seq = self._in_bundle
+        self._in_bundle += 1
+        return self._first_seen.setdefault(set_id, seq), rank, seq
+
+    def add_outputs(
+        self, raws: list[RawStream], outs: list[ParseOutput], notes: list[list[ParseIssue]]
+    ) -> None:
+        """:meth:`add` of each stream read into memory, with its format's output (a batch's
+        rows stay where they are), in one loop: a batch of small files holds thousands."""
+        from multus_forensics.formats.base import BatchRows
+
+        streams, key, limit = self.streams, self._key, DEFER_MAX_ROWS
+        rotations = rotation_keys([_logical(raw) for raw in raws])
+        for raw, out, own, rotation in zip(raws, outs, notes, rotations, strict=True):
+            if type(out) is BatchRows:
+                frame, start, height = out.shared, out.start, out.height
+            else:
+                frame, start, height = out.events, 0, out.events.height
+            if height > limit:  # its passes now (see add)
+                self.add(raw, frame, None, own, start, height)
+                continue
+            place = key(raw, rotation)  # first: it may start the stream's bundle
+            streams.append(
+                _Stream(
+                    self._bundles, place, frame, raw.file, raw.member, True, own, height,
+                    offset=start,
+                )
+            )  # fmt: skip
 
     def finish(self) -> pl.DataFrame:
         """Every stream's events: pod references, content years, bundle order and years."""
@@ -207,6 +240,11 @@ class StreamFrames:
             m, a = flags.get(bundle, (False, False))
             flags[bundle] = (m or movable, a or anchored)
         return flags
+
+
+def _logical(raw: RawStream) -> str:
+    """The stream's path, its members as folders (what :func:`rotation_key` reads)."""
+    return "/".join([raw.file, *raw.member.split("!")]) if raw.member else raw.file
 
 
 def align_chunks(df: pl.DataFrame, columns: tuple[str, ...]) -> None:

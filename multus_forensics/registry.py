@@ -192,20 +192,25 @@ def sole_named_many(paths: Sequence[str]) -> list[str | None]:
     import polars as pl
 
     # each base name, then each full path: 2n names
-    names = [_BASE_MARK + os.path.normcase(p.rsplit("/", 1)[-1]) for p in paths]
-    names += [_PATH_MARK + os.path.normcase(p) for p in paths]
+    norm = os.path.normcase
+    if norm("A/b") == "A/b":  # no case or separator folding (POSIX): no call per name
+        names = [_BASE_MARK + p.rpartition("/")[2] for p in paths]
+        names += [_PATH_MARK + p for p in paths]
+    else:
+        names = [_BASE_MARK + norm(p.rsplit("/", 1)[-1]) for p in paths]
+        names += [_PATH_MARK + norm(p) for p in paths]
     # names of numbered files (part-000/small-00123.journal) share a few shapes once every
     # digit reads as 0: a format whose globs hold no digit and no class matches a name exactly
     # when it matches its shape (:func:`_digit_blind`), so its pattern runs over the distinct
-    # shapes (a Rust regex pass per format over thousands of names cost microseconds a name)
-    shape_of: dict[bytes, int] = {}
+    # shapes (a Rust regex pass per format over thousands of names cost microseconds a name);
+    # the shapes are made for all names at once, joined by NUL (which no path holds)
     try:
-        codes = [
-            shape_of.setdefault(n.encode().translate(_DIGITS_AS_ZERO), len(shape_of)) for n in names
-        ]
+        shaped = "\0".join(names).encode().translate(_DIGITS_AS_ZERO).split(b"\0")
         column = pl.Series("name", names, dtype=pl.String)
     except UnicodeEncodeError:
         return [sole_named(p) for p in paths]
+    shape_of = {shape: k for k, shape in enumerate(dict.fromkeys(shaped))}
+    codes = [shape_of[shape] for shape in shaped]
     shapes = pl.Series("name", [b.decode() for b in shape_of], dtype=pl.String)
     blind = [_digit_blind(globs_of(name)) for name in formats]
     if len(shape_of) * 2 > len(names):  # few names share a shape: match the names themselves

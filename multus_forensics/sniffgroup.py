@@ -14,6 +14,7 @@ streams and issues keep their order.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from multus_forensics import notlog
@@ -33,15 +34,42 @@ MIN_KNOWN: Final = 8
 MAX_KNOWN_BYTES: Final = 1 << 20
 
 
+@dataclass(slots=True)
+class Known:
+    """Consecutive streams of a group that one format admitted (undecorated, detected and
+    batchable): handed on together, so that what follows is done for the run, not per file."""
+
+    fmt: LogFormat
+    #: each stream's index among the top-level inputs (:func:`~.ingest.iter_inputs`)
+    indexes: list[int]
+    streams: list[RawStream]
+    #: each stream's line count, as the admission counted it
+    lines: list[int]
+
+
 def grouped(
     items: Iterable[tuple[int, Item]], forced: str | None
 ) -> Iterator[tuple[int, Item, LogFormat | None, int]]:
     """``items`` in their order, each with the format it is known to be (undecorated, detected
     and batchable) and its line count, or None (and 0): decide it one by one. ``forced`` (a
     format given by the user) leaves every stream to the per-file path."""
+    for entry in runs(items, forced):
+        if isinstance(entry, Known):
+            fmt = entry.fmt
+            for index, item, n in zip(entry.indexes, entry.streams, entry.lines, strict=True):
+                yield index, item, fmt, n
+        else:
+            index, other = entry
+            yield index, other, None, 0
+
+
+def runs(
+    items: Iterable[tuple[int, Item]], forced: str | None
+) -> Iterator[Known | tuple[int, Item]]:
+    """:func:`grouped` as the pipeline takes it: each run of consecutive streams a format
+    admitted as one :class:`Known`, every other item as it came."""
     if forced is not None:
-        for index, item in items:
-            yield index, item, None, 0
+        yield from items
         return
     held: list[tuple[int, Item]] = []
     size = 0
@@ -55,7 +83,7 @@ def grouped(
     yield from _decided(held)
 
 
-def _decided(held: list[tuple[int, Item]]) -> Iterator[tuple[int, Item, LogFormat | None, int]]:
+def _decided(held: list[tuple[int, Item]]) -> Iterator[Known | tuple[int, Item]]:
     small: list[tuple[int, str, bytes]] = []
     for k, (_, item) in enumerate(held):
         if type(item) is not RawStream:
@@ -67,8 +95,18 @@ def _decided(held: list[tuple[int, Item]]) -> Iterator[tuple[int, Item, LogForma
     if len(small) < MIN_KNOWN:  # too few to share a decision: each one by one
         small = []
     candidates: dict[str, list[tuple[int, bytes]]] = {}
+    code: dict[str, bool] = {}  # notlog.by_name's verdict per name ending
     for (k, name, data), only in zip(small, sole_named_many([n for _, n, _ in small]), strict=True):
-        if only is not None and notlog.by_name(name, ()) is None:
+        if only is None:
+            continue
+        # the name's end from the character before its last dot decides by_name (the
+        # base name's suffix, and whether that dot starts the base name): asked once per end
+        dot = name.rfind(".")
+        end = name[dot - 1 :] if dot > 0 else name
+        named = code.get(end)
+        if named is None:
+            named = code[end] = notlog.by_name(name, ()) is not None
+        if not named:
             candidates.setdefault(only, []).append((k, data))
     known: list[LogFormat | None] = [None] * len(held)
     lines = [0] * len(held)
@@ -80,5 +118,21 @@ def _decided(held: list[tuple[int, Item]]) -> Iterator[tuple[int, Item, LogForma
         for (k, _), counted in zip(found, verdicts, strict=True):
             if counted is not None:
                 known[k], lines[k] = fmt, counted
+    run: Known | None = None
     for (index, item), decided, n in zip(held, known, lines, strict=True):
-        yield index, item, decided, n
+        if decided is None:
+            if run is not None:
+                yield run
+                run = None
+            yield index, item
+            continue
+        if run is not None and run.fmt is not decided:
+            yield run
+            run = None
+        if run is None:
+            run = Known(decided, [], [], [])
+        run.indexes.append(index)
+        run.streams.append(item)  # type: ignore[arg-type]  # only streams are admitted
+        run.lines.append(n)
+    if run is not None:
+        yield run

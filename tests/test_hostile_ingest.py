@@ -78,6 +78,34 @@ def test_a_file_truncated_while_it_is_read_keeps_what_was_read_and_says_so(
     assert issue.lost
 
 
+def test_a_folder_file_truncated_between_its_status_and_its_read_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder's files are read in one loop (``sources._read_run``): one that shrinks after
+    its status was taken is still read once, keeps its complete lines and says so."""
+    path = tmp_path / "logs" / "kubelet.log"
+    path.parent.mkdir()
+    path.write_bytes(log_lines(100))
+    full, real = path.stat().st_size, os.fstat
+    cut: list[int] = []
+
+    def fstat_then_truncate(fd: int) -> os.stat_result:
+        info = real(fd)
+        if not cut and info.st_size == full:  # copytruncate lands between status and read
+            cut.append(fd)
+            os.truncate(path, len(log_lines(40)) + 25)
+        return info
+
+    monkeypatch.setattr(os, "fstat", fstat_then_truncate)
+    log = mf.parse(str(path.parent), year=2026)
+    monkeypatch.undo()
+    assert cut
+    assert log.stats.events == 40
+    (issue,) = [i for i in log.issues if i.severity == "error"]
+    assert "file shrank from" in issue.reason
+    assert "40 complete lines" in issue.reason
+
+
 def test_copytruncate_during_a_cli_run_never_kills_the_process(tmp_path: Path) -> None:
     path = write_log(tmp_path / "kubelet.log", 24 * MiB)
     out = tmp_path / "o" / "events.parquet"

@@ -11,7 +11,7 @@ import pytest
 from test_ingest_toyformat import toy_registry  # noqa: F401 - fixture
 
 from multus_forensics.ingest import RawStream, iter_streams
-from multus_forensics.ingest.layout import bundle_kind, node_hint, rotation_key
+from multus_forensics.ingest.layout import bundle_kind, node_hint, rotation_key, rotation_keys
 from multus_forensics.pipeline import parse
 
 
@@ -119,3 +119,15 @@ def test_node_hint_reaches_the_parser(tmp_path: Path) -> None:
     (node_dir / "kubelet.toy").write_text("TOYFULL 2026-03-11T13:00:00Z m\n")
     os.utime(node_dir / "kubelet.toy", (0, 0))
     assert parse(str(tmp_path)).frame["node"].to_list() == ["worker-3"]
+
+
+def test_rotation_keys_of_many_paths_are_each_paths_rotation_key() -> None:
+    """The one-loop form gives what :func:`rotation_key` gives each path, whatever its shape."""
+    dirs = ["", "/", "//", "a", "a/", "/a/b", "a//b/", "n/logs", "c:\\x", "d/T"]
+    names = [
+        "messages", "node-3.journal", "kubelet.log", "kubelet.log.1", "kubelet.log.2.gz",
+        "kubelet.log-20260311", "multus-2026-03-11T13-00-00.000.log.gz", "previous.log",
+        "previous.insecure.log", "current.log", "x.tar.1", "Tx", "syslog.gz", "", "a\\b",
+    ]  # fmt: skip
+    paths = [f"{d}/{n}" if d else n for d in dirs for n in names] + [d for d in dirs if d]
+    assert rotation_keys(paths) == [rotation_key(p) for p in paths]

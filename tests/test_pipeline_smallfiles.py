@@ -382,3 +382,62 @@ def test_short_pieces_holding_blocks_keep_their_scanned_rows_and_read_as_alone(
     assert any(s is True for s in seen)  # newest-first pieces among them
     assert any(s is False for s in seen)
     assert any("newest-first" in i.reason for i in together.issues)  # a paste was joined
+
+
+#: head lines that call for a zone note, or look as if they might: ``-o short-full`` records
+#: and journalctl headers in a zone, in UTC, and lines of a month and a date that are neither
+ZONE_LINES = (
+    'Wed 2026-03-11 14:02:07.418601 CET edge-node-2 kubelet[2231]: I0311 14:02:07.418552    2231 util.go:30] "x" pod="a/b"\n',
+    "Wed 2026-03-11 14:02:07 UTC edge-node-2 kubelet[2231]: hello\n",
+    "Thu 2026-03-12 01:00:00 +0900 edge-node-2 crio[11]: hello\n",
+    "-- Logs begin at Mon 2026-03-09 08:00:01 CEST, end at Wed 2026-03-11 14:05:00 CEST. --\n",
+    "-- Journal begins at Mon 2026-03-09 08:00:01 UTC. --\n",
+    "Mar 2026-03-11 14:02:07 CET edge-node-2 kubelet[2231]: a month as the first token\n",
+    "Mar 11 was the day of the reboot\n",
+    "2026-03-11T14:02:07+0100 edge-node-2 kubelet[2231]: an ISO record\n",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("tz", [None, "Europe/Paris"])
+def test_zone_notes_of_pieces_in_a_batch_are_those_each_gets_alone(
+    tmp_path: Path, tz: str | None
+) -> None:
+    """The batch asks for a zone note only the pieces whose head has a line that could call
+    for one (``_journalbatch.zone_suspects``): lines that do, and lines that look alike, put
+    at every place of the head and past it, give each piece the notes it gets alone."""
+    nodegen = repo_module("benchmarks/nodegen.py")
+    rng = random.Random(5)
+    lines = [line + "\n" for line in nodegen.node_journal(800, rng, nodegen.Shape())]
+    paths = []
+    for k in range(80):
+        piece = lines[k * 10 : (k + 1) * 10]
+        if k % 2:
+            piece.insert(rng.randrange(0, 8), ZONE_LINES[(k // 2) % len(ZONE_LINES)])
+        paths.append(str(_put(tmp_path / "z" / f"z-{k:03d}.journal", "".join(piece))))
+    together = parse(paths, tz=tz, on_error="collect")
+    _same(together, [parse(p, tz=tz, on_error="collect") for p in paths])
+    noted = {i.file for i in together.issues if "journalctl printed these times" in i.reason}
+    if tz is None:
+        assert len(noted) >= 10
+    else:
+        assert not noted
+
+
+def test_journal_named_files_with_a_code_suffix_are_left_to_be_decided_alone() -> None:
+    """The group's not-a-log name test is asked once per name ending: names that share an
+    ending share its verdict, and only those (a hidden ``.py`` is no Python source)."""
+    from multus_forensics import notlog
+    from multus_forensics.ingest import RawStream
+
+    body = (SEED / "kubelet.journal").read_text(encoding="utf-8").splitlines(keepends=True)
+    data = "".join(body[1:9]).encode()
+    names = [f"/n/messages-{k}" for k in range(12)] + [
+        "/n/messages-a.py", "/n/messages-b.py", "/n/messages-c.PY", "/n/messages-d.sh",
+        "/n/x.py/messages-e", "/n/syslog.d/messages-f", "/n/messages-.py", "/m/.py/messages-g",
+    ]  # fmt: skip
+    items = [(k, RawStream(n, data, bundle="/n", name=n)) for k, n in enumerate(names)]
+    decided = {item.file: fmt for _, item, fmt, _ in sniffgroup.grouped(items, None)}
+    for name in names:
+        code = notlog.by_name(name, ()) is not None
+        assert (decided[name] is None) == code, name
+    assert sum(fmt is None for fmt in decided.values()) == 5

@@ -432,28 +432,27 @@ def walk_small(
     limits: Limits,
     hostnames: dict[str, str],
     mtime: datetime,
+    data: bytes | None = None,
 ) -> Iterable[Item] | None:
     """The streams of the small regular file ``file``, open as ``fd`` at its start, read whole
-    with one read of its known ``size``; ``None`` (nothing consumed: the descriptor is
-    rewound) when its first bytes are compressed, an archive or binary, which :func:`walk`
-    reads.
+    with one read of its known ``size`` (``data``: that read, made by the caller); ``None``
+    (the descriptor is rewound) when its first bytes are compressed, an archive or binary,
+    which :func:`walk` reads.
 
     A folder of thousands of small logs pays, per file, only this read: no head read through
     a buffer first, no second read from the start, no repeated magic checks, and for a text
     whose name is neither compressed nor a sosreport ``hostname`` (nearly every one) its
     stream made with no walk records around it (:func:`_text_stream` gives it alike).
     """
-    data = os.read(fd, size + 1)  # a regular file reads short only at its end
+    if data is None:
+        data = os.read(fd, size + 1)  # a regular file reads short only at its end
     if len(data) > size:  # grown since fstat: the rest as it is now, as _read_plain reads
         with io.FileIO(fd, closefd=False) as raw:
             data += raw.readall()
-    head = data[:_HEAD]
-    if (
-        head[:1] in _MAGIC_FIRST and (sniff_compression(head) or is_zip(head) or binary_kind(head))
-    ) or is_tar(head):
+    if not is_text(data):
         os.lseek(fd, 0, os.SEEK_SET)
         return None
-    if len(data) >= size and not file.endswith(_NAMED):
+    if len(data) >= size and not file.endswith(NAMED_ENDS):
         hint = node_hint(file, hostnames)
         return (RawStream(file, data, None, mtime, "file-mtime", hint, bundle, file),)
     ctx = WalkContext(file, bundle, limits, hostnames, size)
@@ -464,8 +463,17 @@ def walk_small(
     return (_text_stream(data, ctx, where),)
 
 
+def is_text(data: bytes) -> bool:
+    """Whether ``data`` (a file's first bytes or more) starts no compression, archive or
+    binary :func:`walk` tells apart: its first byte rules out every magic for most texts."""
+    head = data[:_HEAD]
+    if head[:1] in _MAGIC_FIRST and (sniff_compression(head) or is_zip(head) or binary_kind(head)):
+        return False
+    return not is_tar(head)
+
+
 #: name ends :func:`_text_stream` treats apart: a compression suffix, a sosreport ``hostname``
-_NAMED: Final = (*SUFFIXES, "hostname")
+NAMED_ENDS: Final = (*SUFFIXES, "hostname")
 
 
 def _shrank(size: int, lines: int) -> str:

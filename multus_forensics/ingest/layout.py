@@ -66,6 +66,31 @@ def rotation_key(path: str) -> tuple[str, RotationRank]:
     return f"{directory}/{name}", (2, "", 0)
 
 
+def rotation_keys(paths: list[str]) -> list[tuple[str, RotationRank]]:
+    """:func:`rotation_key` of each path, in one loop: a name no rotation pattern can match
+    (the ``messages``, ``node-3.journal`` of a folder of thousands) is its own set at once,
+    its directory cut as :func:`posixpath.split` cuts it; any other is asked alone."""
+    out: list[tuple[str, RotationRank]] = []
+    live: RotationRank = (2, "", 0)
+    for path in paths:
+        cut = path.rfind("/") + 1
+        name = path[cut:]
+        if (
+            name[-1:].isdigit()
+            or "T" in name
+            or name.startswith("previous")
+            or "\\" in path
+            or name.endswith(SUFFIXES)
+        ):
+            out.append(rotation_key(path))
+            continue
+        head = path[:cut]
+        if head and head != "/" * len(head):
+            head = head.rstrip("/")
+        out.append((f"{head}/{name}", live))
+    return out
+
+
 def bundle_kind(path: str) -> BundleKind | None:
     """``must-gather`` or ``sosreport`` when the path has that tree's layout, else ``None``."""
     parts = path.replace("\\", "/").split("/")

@@ -20,14 +20,16 @@ from typing import IO, Final
 
 from multus_forensics.formats.base import TextSource
 from multus_forensics.ingest.archives import (
+    NAMED_ENDS,
     SMALL_FILE_BYTES,
     Item,
     WalkContext,
     Where,
+    is_text,
     walk,
     walk_small,
 )
-from multus_forensics.ingest.layout import read_hostname
+from multus_forensics.ingest.layout import node_hint, read_hostname
 from multus_forensics.ingest.model import Limits, RawStream, Unreadable
 from multus_forensics.mapping import release, steps
 from multus_forensics.model import ParseIssue, excerpt
@@ -57,9 +59,16 @@ class Listed(str):
     __slots__ = ()
 
 
+class _Run(list[str]):
+    """Consecutive paths of one folder its listing showed as regular files, not links (each
+    one a :class:`Listed`), read in one loop (:func:`_read_run`)."""
+
+    __slots__ = ()
+
+
 def _walk_dir(
     top: str, hostnames: dict[str, str], exclude: Sequence[str] = ()
-) -> Iterator[str | Unreadable]:
+) -> Iterator[_Run | str | Unreadable]:
     found = False
     errors: list[OSError] = []
     for root, dirs, entries in _walk(top, errors.append):
@@ -78,13 +87,17 @@ def _walk_dir(
             except OSError:
                 pass  # the file itself is read (and its error reported) below
         prefix = os.path.join(root, "")  # os.path.join(root, name) for every name listed
+        run = _Run()
         for name in sorted(files):
             found = True
             path = prefix + name
             entry = files[name]
             if entry.is_file(follow_symlinks=False):  # known from the listing: no stat
-                yield Listed(path)
+                run.append(path)
                 continue
+            if run:
+                yield run
+                run = _Run()
             try:  # a link: its target's type
                 special = not entry.is_file() and not stat.S_ISREG(os.stat(path).st_mode)
             except OSError:
@@ -93,6 +106,8 @@ def _walk_dir(
                 yield _unreadable(path, _SPECIAL, lost=False)
             else:
                 yield path
+        if run:
+            yield run
     for exc in errors:
         yield _unreadable(exc.filename or top, f"cannot list directory: {exc.strerror or exc}")
     if not found and not errors:
@@ -143,6 +158,18 @@ def expand(
 
     Files in the ``exclude`` folders (real paths; a report's own output folder) are skipped.
     """
+    for bundle, item in _expanded(paths, hostnames, exclude):
+        if isinstance(item, _Run):
+            for path in item:
+                yield bundle, Listed(path)
+        else:
+            yield bundle, item
+
+
+def _expanded(
+    paths: Sequence[str], hostnames: dict[str, str] | None, exclude: Sequence[str]
+) -> Iterator[tuple[str, _Run | str | Unreadable]]:
+    """:func:`expand`, a folder's listed regular files given as runs of paths."""
     hostnames = hostnames if hostnames is not None else {}
     exclude = [os.path.realpath(e) for e in exclude]
     for arg in paths:
@@ -190,10 +217,24 @@ def _read_file(path: str, bundle: str, limits: Limits, hostnames: dict[str, str]
     if opened is None:
         return (_unreadable(path, _SPECIAL),)
     fd, info = opened
+    return _read_open(fd, info, path, bundle, limits, hostnames)
+
+
+def _read_open(
+    fd: int,
+    info: os.stat_result,
+    path: str,
+    bundle: str,
+    limits: Limits,
+    hostnames: dict[str, str],
+    data: bytes | None = None,
+) -> Iterable[Item]:
+    """:func:`_read_file` of ``path`` once open as ``fd`` (closed when read), of status
+    ``info``; ``data``: what one read of its size gave (a small regular file)."""
     mtime = datetime.fromtimestamp(info.st_mtime, UTC)
     if stat.S_ISREG(info.st_mode) and _small(info.st_size, limits):
         try:  # None: rewound, to be streamed
-            read = walk_small(fd, info.st_size, path, bundle, limits, hostnames, mtime)
+            read = walk_small(fd, info.st_size, path, bundle, limits, hostnames, mtime, data)
         except OSError as exc:
             os.close(fd)
             return (_unreadable(path, f"cannot read: {exc.strerror or exc}"),)
@@ -265,12 +306,70 @@ def iter_inputs(paths: Sequence[str], limits: Limits | None = None) -> Iterator[
     """(index of the top-level file, item) so callers can report progress per input file."""
     limits = limits or Limits()
     hostnames: dict[str, str] = {}
-    for index, (bundle, item) in enumerate(expand(paths, hostnames, limits.exclude)):
+    index = 0
+    for bundle, item in _expanded(paths, hostnames, limits.exclude):
+        if isinstance(item, _Run):
+            yield from _read_run(index, item, bundle, limits, hostnames)
+            index += len(item)
+            continue
         if isinstance(item, Unreadable):
             yield index, item
         else:
             for sub in _read_file(item, bundle, limits, hostnames):
                 yield index, sub
+        index += 1
+
+
+#: how every input file is opened: a FIFO swapped in for a listed file must not block the
+#: walk (O_NONBLOCK does nothing to a regular file's reads), and no terminal is taken
+_OPEN_FLAGS: Final = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
+
+
+def _read_run(
+    start: int, run: _Run, bundle: str, limits: Limits, hostnames: dict[str, str]
+) -> Iterator[tuple[int, Item]]:
+    """The items of a folder's listed regular files, numbered from ``start``.
+
+    A folder of thousands of small logs pays per file the open, status, read and close it
+    needs and little more: a small plain text (nearly every one) is its stream at once, in
+    this one loop, as :func:`_read_file` and :func:`~.archives.walk_small` make it; any other
+    file (large, compressed, an archive, a ``hostname`` file, changed while read, gone, not
+    regular any more) is read on as :func:`_read_file` reads it alone.
+    """
+    cap = min(SMALL_FILE_BYTES, limits.max_member_bytes)  # :func:`_small` as one bound
+    if limits.map_min_bytes is not None:
+        cap = min(cap, limits.map_min_bytes - 1)
+    for k, path in enumerate(run, start):
+        try:
+            fd = os.open(path, _OPEN_FLAGS)
+        except OSError as exc:
+            yield k, _unreadable(path, f"cannot read: {exc.strerror or exc}")
+            continue
+        data = info = None
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISREG(info.st_mode) and info.st_size <= cap:
+                data = os.read(fd, info.st_size + 1)  # a regular file reads short only at its end
+        except OSError:
+            pass  # read on below, which reports it
+        if info is None or not stat.S_ISREG(info.st_mode):  # as alone: its type told again
+            os.close(fd)
+            items = _read_file(Listed(path), bundle, limits, hostnames)
+        elif (
+            data is not None
+            and len(data) == info.st_size
+            and not path.endswith(NAMED_ENDS)
+            and is_text(data)
+        ):
+            os.close(fd)
+            mtime = datetime.fromtimestamp(info.st_mtime, UTC)
+            hint = node_hint(path, hostnames)
+            yield k, RawStream(path, data, None, mtime, "file-mtime", hint, bundle, path)
+            continue
+        else:  # large, compressed, named, or changed since its status: read on from here
+            items = _read_open(fd, info, path, bundle, limits, hostnames, data)
+        for sub in items:
+            yield k, sub
 
 
 def iter_streams(paths: Sequence[str], limits: Limits | None = None) -> Iterator[Item]:

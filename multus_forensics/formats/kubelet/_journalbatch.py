@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import mmap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final
 
 from multus_forensics.formats.base import BatchRows, ParseContext, ParseOutput, TextSource
@@ -139,13 +139,21 @@ def batchable(src: TextSource, ctx: ParseContext) -> bool:
 
 
 def parse_batch(
-    srcs: Sequence[TextSource], ctxs: Sequence[ParseContext], fmt: str, min_lines: int
+    srcs: Sequence[TextSource],
+    ctxs: Sequence[ParseContext],
+    fmt: str,
+    min_lines: int,
+    head_notes: Callable[[int], list[ParseIssue]] | None = None,
 ) -> list[ParseOutput]:
     """One :class:`ParseOutput` per file, what the format gives it alone: a file of
     ``min_lines`` or more as :func:`._journalvec.parse_vectorised` does; a shorter one, which
     alone takes the careful path whole, gets that path whole when a line of it needs the
     careful path at all (only then can the two differ: a block's order is judged from all the
     records the careful path sees).
+
+    ``head_notes(f)``, the file-level notes a file's head may call for (journalctl's zone), is
+    asked only of the files whose head has a line that could call for one
+    (:func:`zone_suspects`): its notes follow the file's issues.
 
     Every ``ctxs`` entry has the same zone (one ``parse`` call); the year anchors may differ.
     """
@@ -234,13 +242,70 @@ def parse_batch(
     owners = events[_FILE].to_numpy()
     heights = np.bincount(owners, minlength=len(srcs)).tolist()
     nlines = np.bincount(owners, events["nlines"].to_numpy(), minlength=len(srcs))
-    events = events.drop(_FILE)
+    # the same columns but the file number, as they are: drop (or select) would first cut
+    # every column into the same chunks, copying the whole batch (its constant columns are
+    # chunked apart from the scanned ones); the stream passes join the batches' rows once
+    events = pl.DataFrame([events.get_column(c) for c in events.columns if c != _FILE])
     firsts = itertools.accumulate(heights, initial=0)  # one more than there are files
     out: list[ParseOutput] = []
     for f, (at, height, n) in enumerate(zip(firsts, heights, nlines.tolist(), strict=False)):
         issues, blank, headers = by_file.get(f) or ([], 0, 0)
         out.append(BatchRows(events, at, height, issues, blank, headers, int(n)))
+    if head_notes is not None:
+        for f in zone_suspects(joined, starts, lens, months, owner, line_lo):
+            out[f].issues.extend(head_notes(f))
     return out
+
+
+#: non-blank lines of a file's head the zone note reads (:func:`.journald.zone_note`)
+ZONE_HEAD: Final = 5
+#: a line :func:`._syslogstamp.header_zone` could take: a ``-- ... --`` marker, or a first
+#: token and a date (``-o short-full``); looser than both (a token is anything but a space)
+_ZONE_LINE: Final = r"^(?:-- |[^ ]+ \d{4}-\d\d-\d\d)"
+
+
+def zone_suspects(
+    joined: bytes,
+    starts: np.ndarray,
+    lens: np.ndarray,
+    months: np.ndarray,
+    owner: np.ndarray,
+    line_lo: np.ndarray,
+) -> list[int]:
+    """The files of a line table (:func:`_line_table`) with a line among the first
+    :data:`ZONE_HEAD` non-blank ones that :data:`_ZONE_LINE` matches: only these can get
+    a zone note (a file of ``Mar 11 ...`` records has none), found for all at once.
+
+    A line counts as non-blank here only when its first byte is printable ASCII (no
+    ``strip`` could empty it), so the lines read are the head or more, never fewer. A line
+    that starts with a month, a space and, before four digits, an ASCII byte that is no
+    digit (``Mar 11 ``, ``Mar  1 ``) is no first token and date: it is not matched."""
+    import numpy as np
+
+    from multus_forensics.formats.fast._bytevec import string_views, word_at
+
+    if not len(starts):
+        return []
+    arr = np.frombuffer(joined, dtype=np.uint8)
+    first = arr[np.minimum(starts, len(arr) - 1)]
+    sure = (lens > 0) & (first > 0x20) & (first < 0x7F)
+    seen = np.cumsum(sure) - sure
+    rank = seen - seen[line_lo[owner]]
+    ask = np.flatnonzero((lens > 0) & (rank < ZONE_HEAD))
+    dated = ask[(months[ask] > 0) & (lens[ask] >= 8)]
+    if len(dated):  # bytes 3..7 of each: a space, then where four digits would be
+        word = word_at(arr, starts[dated])
+        at = (word[:, None] >> (np.arange(3, 8, dtype=np.uint64) * np.uint64(8))) & np.uint64(0xFF)
+        digit = (at[:, 1:] >= 0x30) & (at[:, 1:] <= 0x39)
+        stop = np.argmax(~digit, axis=1)  # the first of the four that is no digit
+        plain = (at[:, 0] == 0x20) & ~digit.all(axis=1)
+        plain &= at[:, 1:][np.arange(len(dated)), stop] < 0x80
+        ask = np.setdiff1d(ask, dated[plain], assume_unique=True)
+    if not len(ask):
+        return []
+    views = string_views("head", joined, arr, starts[ask], lens[ask])
+    hit = views.str.contains(_ZONE_LINE).to_numpy()
+    return np.unique(owner[ask[hit]]).tolist()  # type: ignore[no-any-return]
 
 
 #: the scanned rows' columns in one order (a chunk with one node has it added as a constant)

@@ -111,18 +111,35 @@ class JournaldFormat(LogFormat):
         from multus_forensics.formats.kubelet import _journalbatch
 
         own = [_own_anchor(src, ctx) for src, ctx in zip(srcs, ctxs, strict=True)]
-        outs = _journalbatch.parse_batch(srcs, own, self.name, VECTOR_MIN_LINES)
-        for src, ctx, out in zip(srcs, own, outs, strict=True):
-            out.issues.extend(zone_note(src, ctx, self.name))
-        return outs
+
+        def notes(f: int) -> list[ParseIssue]:
+            return zone_note(srcs[f], own[f], self.name)
+
+        zoned = any(ctx.tz is None for ctx in own)  # a given zone: no note to look for
+        return _journalbatch.parse_batch(
+            srcs, own, self.name, VECTOR_MIN_LINES, notes if zoned else None
+        )
 
 
 def _own_anchor(src: TextSource, ctx: ParseContext) -> ParseContext:
     """``ctx`` with the file's header dates as its year anchor, unless ``year=`` was given."""
-    if ctx.year_anchor.source != "argument":
+    if ctx.year_anchor.source != "argument" and _may_have_header(src):
         anchor = header_anchor(src.head(3), zone_or_utc(ctx.tz))
         ctx = replace(ctx, year_anchor=anchor) if anchor is not None else ctx
     return ctx
+
+
+def _may_have_header(src: TextSource) -> bool:
+    """False when no line of ``src`` can be a ``-- ... --`` header (no ``--`` anywhere):
+    one search instead of its head split into lines (thousands of small files ask)."""
+    data = src.data
+    if data is not None and not src._decoded():
+        return len(data) > _HEADER_SEARCH_MAX or data.find(b"--") >= 0
+    return len(src.text) > _HEADER_SEARCH_MAX or "--" in src.text
+
+
+#: larger sources read their head instead (a mapped file is not searched whole)
+_HEADER_SEARCH_MAX: Final = 1 << 20
 
 
 def zone_note(src: TextSource, ctx: ParseContext, fmt: str) -> list[ParseIssue]:
