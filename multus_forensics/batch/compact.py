@@ -80,10 +80,15 @@ def keep_mask(spec: KeepSpec) -> pl.Expr:
     """Rows an analysis with ``spec``'s catalog can read (see the module docstring)."""
     import polars as pl
 
+    from multus_forensics.classify.abstain import multus_mentions
+    from multus_forensics.classify.predicates import _MULTUS_ALIVE
+
     timeline = pl.any_horizontal([pl.col(c).is_not_null() for c in IDENTITY]) | (
         pl.col("kind") != "log"
     )
-    return timeline | _read_rows(spec)
+    # abstention's and the predicates' whole-input questions, asked as they ask them
+    sign = multus_mentions() | pl.col("raw").str.contains(_MULTUS_ALIVE.pattern)
+    return timeline | _read_rows(spec, spec.needles, sign)
 
 
 #: a literal (ASCII case ignored) in every match of abstention's and the predicates' Multus
@@ -105,8 +110,6 @@ def diagnosis_mask(spec: KeepSpec) -> pl.Expr:
     text are their literals, found by the catalog fragments' one pass over the texts."""
     import polars as pl
 
-    from multus_forensics.classify.context import error_rows
-    from multus_forensics.classify.select import text_mask
     from multus_forensics.ingest.content_years import CHECKED, PREFILTER
     from multus_forensics.ingest.years import MOVABLE
 
@@ -120,18 +123,8 @@ def diagnosis_mask(spec: KeepSpec) -> pl.Expr:
         | pl.col("format").str.starts_with("multus")
         | pl.col("format").str.starts_with("whereabouts")
     )
-    mask = (
-        (pl.col("kind") != "log").fill_null(True)
-        | dated
-        | says
-        | signs
-        | error_rows()
-        | text_mask(spec.needles | SIGN_LITERALS)
-        | _edges()
-    )
-    for kinds in spec.every_row_kinds:
-        mask = mask | _kinds(kinds)
-    return mask
+    other = (pl.col("kind") != "log").fill_null(True) | dated | says
+    return other | _read_rows(spec, spec.needles | SIGN_LITERALS, signs)
 
 
 def _edges() -> pl.Expr:
@@ -143,19 +136,14 @@ def _edges() -> pl.Expr:
     return edges.over(pl.col("file"), pl.col("member").fill_null(""), *FACETS)
 
 
-def _read_rows(spec: KeepSpec) -> pl.Expr:
-    """Rows the classifier reads: errors, catalog fragments, signs of Multus, each stream's
-    first and last row per facet, every row of a rule naming no fragment."""
-    import polars as pl
-
-    from multus_forensics.classify.abstain import multus_mentions
+def _read_rows(spec: KeepSpec, needles: frozenset[str], sign: pl.Expr) -> pl.Expr:
+    """Rows the classifier reads: errors, rows holding one of ``needles`` (the catalog's
+    fragments, and any literal ``sign`` is not asked by), signs of Multus (``sign``), each
+    stream's first and last row per facet, every row of a rule naming no fragment."""
     from multus_forensics.classify.context import error_rows
-    from multus_forensics.classify.predicates import _MULTUS_ALIVE
     from multus_forensics.classify.select import text_mask
 
-    # abstention's and the predicates' whole-input questions, asked as they ask them
-    sign = multus_mentions() | pl.col("raw").str.contains(_MULTUS_ALIVE.pattern)
-    mask = error_rows() | text_mask(spec.needles) | sign | _edges()
+    mask = error_rows() | text_mask(needles) | sign | _edges()
     for kinds in spec.every_row_kinds:
         mask = mask | _kinds(kinds)
     return mask

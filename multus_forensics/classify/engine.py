@@ -86,12 +86,9 @@ def _events(
     from multus_forensics.eventlog import EventLog
     from multus_forensics.model import conform, events_to_frame
 
-    if isinstance(inputs, str | Path) or (
-        isinstance(inputs, Sequence) and inputs and isinstance(inputs[0], str | Path)
-    ):
+    if (paths := _paths(inputs)) is not None:
         from multus_forensics.pipeline import parse
 
-        paths = [str(inputs)] if isinstance(inputs, str | Path) else [str(p) for p in inputs]
         inputs = parse(paths, **parse_kwargs)
     if isinstance(inputs, EventLog):
         # lines no parser took are re-read from the files the log names (not from stdin)
@@ -760,9 +757,16 @@ def _diagnose_frame(
     return differentiate(abstain(diagnosis, ctx, generic), catalog)
 
 
-def _parse_paths(
-    inputs: str | Path | Sequence[str | Path], catalog: Catalog, parse_kwargs: dict[str, Any]
-) -> EventLog:
+def _paths(inputs: Any) -> list[str] | None:
+    """``inputs`` as a list of paths, when it names paths (a path, or a sequence of them)."""
+    if isinstance(inputs, str | Path):
+        return [str(inputs)]
+    if isinstance(inputs, Sequence) and inputs and isinstance(inputs[0], str | Path):
+        return [str(p) for p in inputs]
+    return None
+
+
+def _parse_paths(paths: list[str], catalog: Catalog, parse_kwargs: dict[str, Any]) -> EventLog:
     """Paths parsed for this diagnosis: rows it does not read cut from large journals
     (:mod:`multus_forensics.rowcut`), unless the whole input is needed."""
     from functools import partial
@@ -771,7 +775,6 @@ def _parse_paths(
     from multus_forensics.pipeline import parse
     from multus_forensics.rowcut import parse_for_diagnosis
 
-    paths = [str(inputs)] if isinstance(inputs, str | Path) else [str(p) for p in inputs]
     read = partial(parse, paths, **parse_kwargs)
     return parse_for_diagnosis(paths, keep_spec(catalog), read)
 
@@ -794,11 +797,9 @@ def diagnose(
     """
     if catalog is None:
         catalog = load_catalog(rules)
-    paths = isinstance(inputs, str | Path) or (
-        isinstance(inputs, Sequence) and inputs and isinstance(inputs[0], str | Path)
-    )
-    if paths and timelines is None:  # (timelines given are of the whole input)
-        inputs = _parse_paths(inputs, catalog, parse_kwargs)
+    paths = _paths(inputs)
+    if paths is not None and timelines is None:  # (timelines given are of the whole input)
+        inputs = _parse_paths(paths, catalog, parse_kwargs)
     frame, stats, unreadable = _events(inputs, parse_kwargs)
     diagnosis = diagnose_frame(frame, catalog, stats, timelines, carried(inputs))
     diagnosis.unreadable = unreadable
