@@ -259,7 +259,11 @@ def run(args: argparse.Namespace) -> int:
     with stages(args, "parsing", "classifying") as bar:
         # its problems printed as every command prints them
         bundle = has_bundle(args.paths)
-        log = parse_bundle_inputs(args, catalog=catalog) if bundle else _parse(args, catalog)
+        log = (
+            parse_bundle_inputs(args, catalog=catalog, cut=True)
+            if bundle
+            else _parse(args, catalog)
+        )
         bar.advance()
         diag = diagnose(log, catalog=catalog)
     if not args.quiet:  # (after the diagnosis, which finds whether the hits can be placed)
