@@ -39,8 +39,10 @@ from multus_forensics.commands._conventions import output_file, stages
 from multus_forensics.visible import json_visible, visible
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from multus_forensics.classify import Catalog, Diagnosis
-    from multus_forensics.classify.findings import Evidence, Finding
+    from multus_forensics.classify.findings import Evidence, EvidenceItems, Finding
     from multus_forensics.eventlog import EventLog
 
 SEVERITY_ORDER = ("info", "warning", "error", "critical")
@@ -193,13 +195,120 @@ def _evidence_array(items: Sequence[Evidence]) -> Iterator[str]:
     """``_array(_value(e.to_dict()) for e in items)``, a chunk of items per piece, each item
     written from its fields as ``json.dumps`` writes its dict (same keys, separators and string
     escapes): a Multus log's finding cites tens of thousands of records, and a dict, a dumps
-    call and a visibility pass per item were a tenth of the run."""
+    call and a visibility pass per item were a tenth of the run. The items of rows without an
+    error text (:class:`EvidenceItems`' columns) are written from their columns, a block of
+    rows per vectorised pass, never made into objects."""
+    from multus_forensics.classify.findings import EvidenceItems
+
     places: dict[tuple[str, str | None], tuple[str, str, str]] = {}
+    slots: Sequence[Evidence | int] = items
+    quiet: Iterator[str] = iter(())
+    if isinstance(items, EvidenceItems):
+        slots, quiet = items.slots, _quiet_json(items, places)
     yield "["
-    for start in range(0, len(items), EVIDENCE_CHUNK):
-        chunk = ", ".join(_evidence_json(e, places) for e in items[start : start + EVIDENCE_CHUNK])
+    for start in range(0, len(slots), EVIDENCE_CHUNK):
+        chunk = ", ".join(
+            next(quiet) if isinstance(s, int) else _evidence_json(s, places)
+            for s in slots[start : start + EVIDENCE_CHUNK]
+        )
         yield (", " if start else "") + chunk
     yield "]"
+
+
+#: rows of an :class:`EvidenceItems`' columns written per vectorised pass
+QUIET_BLOCK: Final = 8192
+
+
+def _quiet_json(
+    items: EvidenceItems, places: dict[tuple[str, str | None], tuple[str, str, str]]
+) -> Iterator[str]:
+    """Each quiet row's item as :func:`_evidence_json` writes it, in row order: written by
+    string expressions when every text of the row is printable ASCII (its escapes are then
+    the backslash and the quote alone), else from its object."""
+    import polars as pl
+
+    quiet = items.quiet
+    frame = quiet.frame
+    safe = _quiet_safe(frame)
+    for start in range(0, frame.height, QUIET_BLOCK):
+        block = (
+            frame.lazy()
+            .slice(start, QUIET_BLOCK)
+            .with_columns(_escaped(pl.col("full")).alias("_full"))
+            .select(pl.when(safe).then(_quiet_json_expr()).alias("json"))
+            .collect()
+        )
+        for k, text in enumerate(block.get_column("json").to_list()):
+            yield text if text is not None else _evidence_json(quiet.item(start + k), places)
+
+
+def _escaped(text: pl.Expr) -> pl.Expr:
+    """A printable ASCII text's JSON escapes (the backslash, then the quote)."""
+    return text.str.replace_all("\\", "\\\\", literal=True).str.replace_all(
+        '"', '\\"', literal=True
+    )
+
+
+def _quoted(text: pl.Expr) -> pl.Expr:
+    import polars as pl
+
+    return pl.concat_str(pl.lit('"'), _escaped(text), pl.lit('"'))
+
+
+def _printable(text: str) -> bool:
+    return text.isascii() and text.isprintable()
+
+
+def _quiet_safe(frame: pl.DataFrame) -> pl.Expr:
+    """Rows whose texts are all printable ASCII (the member may be missing), with a line and a
+    record: the file, member and claim tested once per distinct value (a few), the records by
+    one pattern over the column."""
+    import polars as pl
+
+    def named(column: str) -> pl.Expr:
+        values = frame.get_column(column).drop_nulls().unique().to_list()
+        return pl.col(column).is_in(
+            pl.Series([v for v in values if _printable(v)], dtype=pl.String).implode()
+        )
+
+    return pl.all_horizontal(
+        named("file"),
+        named("claim"),
+        pl.col("member").is_null() | named("member"),
+        pl.col("line").is_not_null(),
+        pl.col("full").is_not_null(),
+        ~pl.col("full").str.contains(r"[^\x20-\x7e]"),
+    )
+
+
+def _quiet_json_expr() -> pl.Expr:
+    """A quiet row's item as :func:`_evidence_json` writes it (see :func:`_quiet_safe`; the
+    record escaped as ``_full``): its shown text is the record, or the record's start and
+    ``…`` past the window (:func:`~multus_forensics.classify.findings.quiet_text`)."""
+    import polars as pl
+
+    from multus_forensics.classify.findings import WINDOW_CHARS
+
+    file, member, full = pl.col("file"), pl.col("member"), pl.col("full")
+    quoted = pl.concat_str(pl.lit('"'), pl.col("_full"), pl.lit('"'))
+    line = pl.col("line").cast(pl.String)
+    place = pl.when(member.fill_null("") != "").then(pl.lit("!") + member).otherwise(pl.lit(""))
+    text = (
+        pl.when(full.str.len_bytes() > WINDOW_CHARS)
+        .then(pl.concat_str(pl.lit('"'), _escaped(full.str.slice(0, WINDOW_CHARS)), pl.lit('…"')))
+        .otherwise(quoted)
+    )
+    return pl.concat_str(
+        pl.lit('{"where": '), _quoted(pl.concat_str(file, place, pl.lit(":"), line)),
+        pl.lit(', "file": '), _quoted(file),
+        pl.lit(', "member": '),
+        pl.when(member.is_null()).then(pl.lit("null")).otherwise(_quoted(member)),
+        pl.lit(', "line": '), line,
+        pl.lit(', "text": '), text,
+        pl.lit(', "full_text": '), quoted,
+        pl.lit(', "claim": '), _quoted(pl.col("claim")),
+        pl.lit("}"),
+    )  # fmt: skip
 
 
 def _string(text: str) -> str:
