@@ -39,8 +39,6 @@ from multus_forensics.commands._conventions import output_file, stages
 from multus_forensics.visible import json_visible, visible
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from multus_forensics.classify import Catalog, Diagnosis
     from multus_forensics.classify.findings import Evidence, EvidenceItems, Finding
     from multus_forensics.eventlog import EventLog
@@ -215,100 +213,49 @@ def _evidence_array(items: Sequence[Evidence]) -> Iterator[str]:
     yield "]"
 
 
-#: rows of an :class:`EvidenceItems`' columns written per vectorised pass
+#: rows of an :class:`EvidenceItems`' columns read into lists at a time
 QUIET_BLOCK: Final = 8192
 
 
 def _quiet_json(
     items: EvidenceItems, places: dict[tuple[str, str | None], tuple[str, str, str]]
 ) -> Iterator[str]:
-    """Each quiet row's item as :func:`_evidence_json` writes it, in row order: written by
-    string expressions when every text of the row is printable ASCII (its escapes are then
-    the backslash and the quote alone), else from its object."""
-    import polars as pl
+    """Each quiet row's item as :func:`_evidence_json` writes it, in row order, from a block
+    of the columns at a time: a row's file, member and claim escaped once per distinct value,
+    its record once (its shown text is the record itself unless it is longer than the window)."""
+    from multus_forensics.classify.findings import WINDOW_CHARS, Evidence, quiet_text
 
-    quiet = items.quiet
-    frame = quiet.frame
-    safe = _quiet_safe(frame)
+    frame = items.quiet.frame
+    claims: dict[str, str] = {}
     for start in range(0, frame.height, QUIET_BLOCK):
-        block = (
-            frame.lazy()
-            .slice(start, QUIET_BLOCK)
-            .with_columns(_escaped(pl.col("full")).alias("_full"))
-            .select(pl.when(safe).then(_quiet_json_expr()).alias("json"))
-            .collect()
+        block = frame.slice(start, QUIET_BLOCK)
+        columns = (
+            block.get_column(c).to_list() for c in ("file", "member", "line", "full", "claim")
         )
-        for k, text in enumerate(block.get_column("json").to_list()):
-            yield text if text is not None else _evidence_json(quiet.item(start + k), places)
-
-
-def _escaped(text: pl.Expr) -> pl.Expr:
-    """A printable ASCII text's JSON escapes (the backslash, then the quote)."""
-    return text.str.replace_all("\\", "\\\\", literal=True).str.replace_all(
-        '"', '\\"', literal=True
-    )
-
-
-def _quoted(text: pl.Expr) -> pl.Expr:
-    import polars as pl
-
-    return pl.concat_str(pl.lit('"'), _escaped(text), pl.lit('"'))
-
-
-def _printable(text: str) -> bool:
-    return text.isascii() and text.isprintable()
-
-
-def _quiet_safe(frame: pl.DataFrame) -> pl.Expr:
-    """Rows whose texts are all printable ASCII (the member may be missing), with a line and a
-    record: the file, member and claim tested once per distinct value (a few), the records by
-    one pattern over the column."""
-    import polars as pl
-
-    def named(column: str) -> pl.Expr:
-        values = frame.get_column(column).drop_nulls().unique().to_list()
-        return pl.col(column).is_in(
-            pl.Series([v for v in values if _printable(v)], dtype=pl.String).implode()
-        )
-
-    return pl.all_horizontal(
-        named("file"),
-        named("claim"),
-        pl.col("member").is_null() | named("member"),
-        pl.col("line").is_not_null(),
-        pl.col("full").is_not_null(),
-        ~pl.col("full").str.contains(r"[^\x20-\x7e]"),
-    )
-
-
-def _quiet_json_expr() -> pl.Expr:
-    """A quiet row's item as :func:`_evidence_json` writes it (see :func:`_quiet_safe`; the
-    record escaped as ``_full``): its shown text is the record, or the record's start and
-    ``…`` past the window (:func:`~multus_forensics.classify.findings.quiet_text`)."""
-    import polars as pl
-
-    from multus_forensics.classify.findings import WINDOW_CHARS
-
-    file, member, full = pl.col("file"), pl.col("member"), pl.col("full")
-    quoted = pl.concat_str(pl.lit('"'), pl.col("_full"), pl.lit('"'))
-    line = pl.col("line").cast(pl.String)
-    place = pl.when(member.fill_null("") != "").then(pl.lit("!") + member).otherwise(pl.lit(""))
-    text = (
-        pl.when(full.str.len_bytes() > WINDOW_CHARS)
-        .then(pl.concat_str(pl.lit('"'), _escaped(full.str.slice(0, WINDOW_CHARS)), pl.lit('…"')))
-        .otherwise(quoted)
-    )
-    return pl.concat_str(
-        pl.lit('{"where": '), _quoted(pl.concat_str(file, place, pl.lit(":"), line)),
-        pl.lit(', "file": '), _quoted(file),
-        pl.lit(', "member": '),
-        pl.when(member.is_null()).then(pl.lit("null")).otherwise(_quoted(member)),
-        pl.lit(', "line": '), line,
-        pl.lit(', "text": '), text,
-        pl.lit(', "full_text": '), quoted,
-        pl.lit(', "claim": '), _quoted(pl.col("claim")),
-        pl.lit("}"),
-    )  # fmt: skip
+        for file, member, line, full, claim in zip(*columns, strict=True):
+            if type(line) is not int or full is None:  # (as its object is written)
+                yield _evidence_json(
+                    Evidence(file, line, quiet_text(full), claim, member, full), places
+                )
+                continue
+            place = places.get((file, member))
+            if place is None:
+                prefix = _string(file + (f"!{member}" if member else ""))[:-1]
+                place = places[(file, member)] = (
+                    _string(file),
+                    "null" if member is None else _string(member),
+                    prefix,
+                )
+            escaped = _string(full)
+            text = escaped if len(full) <= WINDOW_CHARS else _string(quiet_text(full))
+            said = claims.get(claim)
+            if said is None:
+                said = claims[claim] = _string(claim)
+            number = int.__repr__(line)
+            yield (
+                f'{{"where": {place[2]}:{number}", "file": {place[0]}, "member": {place[1]}, '
+                f'"line": {number}, "text": {text}, "full_text": {escaped}, "claim": {said}}}'
+            )
 
 
 def _string(text: str) -> str:
