@@ -110,8 +110,8 @@ def _items(draw: st.DrawFn) -> EvidenceItems:
 def test_quiet_rows_written_from_columns_are_json_dumps_of_their_items(
     items: EvidenceItems,
 ) -> None:
-    """Rows kept as columns are written by string expressions (or, when a text is not
-    printable ASCII, from their objects): the document is the one of the items as objects."""
+    """Rows kept as columns are written from the columns, never made into objects: the
+    document is the one of the same items as objects."""
     as_objects = tuple(items)
     assert items == as_objects
     assert [e.claim for e in claimed(items, "match")] == [
