@@ -230,12 +230,11 @@ def _event_rows(section: PodSection) -> Markup:
         place = places.get((file, member))
         if place is None:
             place = places[(file, member)] = _place(file, member)
-        rows.append(
-            _EVENT_ROW.format(
-                h(when(e.get("time"))), h(e.get("node")), h(e.get("source")), h(e.get("kind")),
-                h(f"lvl-{level}"), h(level), h(text), place[0], place[1], h(str(e.get("line"))),
-            )  # fmt: skip
-        )
+        cells = (
+            h(when(e.get("time"))), h(e.get("node")), h(e.get("source")), h(e.get("kind")),
+            h(f"lvl-{level}"), h(level), h(text), place[0], place[1], h(str(e.get("line"))),
+        )  # fmt: skip
+        rows.append(_EVENT_ROW.format(*cells))
     head = tag("thead", tag("tr", *(tag("th", c) for c in _EVENT_HEADERS)))
     return tag("table", head, Markup("<tbody>" + "".join(rows) + "</tbody>"), class_="events")
 
