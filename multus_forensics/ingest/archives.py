@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import IO, Final, Literal, Protocol
 
+from multus_forensics.filebytes import FileBytes
 from multus_forensics.ingest.compression import (
     MAGICS,
     SUFFIXES,
@@ -360,6 +361,10 @@ def _read_plain(
         mapped = map_file(fh.fileno())
         fh.seek(0, io.SEEK_END)
         return mapped, None
+    if size > ctx.limits.window_bytes:  # read by offset when parsed, window by window
+        lazy = FileBytes(os.dup(fh.fileno()), size, ctx.file, ctx.limits.window_bytes)
+        fh.seek(0, io.SEEK_END)
+        return lazy, None
     with io.FileIO(fh.fileno(), closefd=False) as raw:
         raw.seek(0)
         data = raw.readall()

@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import IO, Final
 
+from multus_forensics.filebytes import FileBytes, Shrank
 from multus_forensics.formats.base import TextSource
 from multus_forensics.ingest.archives import (
     NAMED_ENDS,
@@ -35,6 +36,7 @@ from multus_forensics.mapping import release, steps
 from multus_forensics.model import ParseIssue, excerpt
 
 STDIN: Final = "<stdin>"
+NL: Final = b"\n"
 
 
 def _unreadable(path: str, reason: str, *, lost: bool = True) -> Unreadable:
@@ -398,6 +400,10 @@ def decode(stream: RawStream, node_hint: str | None = None) -> tuple[TextSource,
     damage is one warning naming its first line and how often it occurred.
     """
     issues: list[ParseIssue] = []
+    if isinstance(stream.data, FileBytes):
+        lazy, stream, issues = _decode_lazy(stream, stream.data)
+        if lazy is not None:
+            return lazy, issues
     if isinstance(stream.data, mmap.mmap):
         if _clean_mapping(stream.data):
             hint = node_hint if node_hint is not None else stream.node_hint
@@ -454,6 +460,45 @@ def decode(stream: RawStream, node_hint: str | None = None) -> tuple[TextSource,
         stream.file, text, stream.member, stream.mtime, stream.mtime_origin, hint, exact
     )
     return src, issues
+
+
+def _decode_lazy(
+    stream: RawStream, data: FileBytes
+) -> tuple[TextSource | None, RawStream, list[ParseIssue]]:
+    """A file read by offset: its source, still unread, when one pass over its windows finds
+    nothing to repair (no BOM, NUL or CR; valid UTF-8), its lines counted on the way; else the
+    stream with its bytes read into memory for :func:`decode` to repair (and, when it shrank
+    during the pass, the complete lines it still has, with the issue saying so)."""
+    lines = 0
+    clean = True
+    try:
+        for _, window in data.windows():
+            lines += window.count(b"\n")
+            if clean and (b"\x00" in window or b"\r" in window or not _utf8(window)):
+                clean = False
+        if data.size and data[data.size - 1 : data.size] != b"\n":
+            lines += 1  # a last line without its newline
+        if clean and data[:3] != b"\xef\xbb\xbf":
+            src = TextSource(
+                stream.file, None, stream.member, stream.mtime, stream.mtime_origin,
+                stream.node_hint, data,
+            )  # fmt: skip
+            src.__dict__["_line_count"] = lines
+            return src, stream, []
+        return None, replace(stream, data=bytes(data)), []
+    except Shrank as exc:
+        try:
+            now = data.read(0, exc.now)
+        except Shrank:  # shrank again: nothing it holds now is certain
+            now = b""
+        kept = now[: now.rfind(b"\n") + 1]
+        reason = (
+            f"file shrank from {exc.size} to {exc.now} bytes while it was read (truncated or "
+            f"rotated under us, e.g. copytruncate): the {kept.count(NL)} complete lines it "
+            "still held were kept"
+        )
+        issue = ParseIssue(stream.file, stream.member, None, reason, lost=True)
+        return None, replace(stream, data=kept), [issue]
 
 
 def _clean_mapping(data: mmap.mmap) -> bool:

@@ -1,0 +1,162 @@
+"""A large regular file's bytes, read by offset when asked instead of held in memory.
+
+Why: the compiled scans keep every row's strings as views into the bytes they scan. Read
+whole, a file's bytes stay resident from ingestion to the end of the parse (1x the file on
+top of the rows), even when most rows are dropped as they are scanned (``rowcut``). A
+:class:`FileBytes` holds an open descriptor and the size the file had when it was checked;
+the scans read it in windows of :attr:`FileBytes.window` bytes cut at a newline (the tail
+carried into the next window), and each chunk of lines by one ``pread`` into its own buffer,
+which lives exactly as long as the rows that view it. Random reads (a line, a head, a search)
+read only what they need.
+
+It is not a mapping: a file truncated under us (``copytruncate`` rotation) makes a mapped read
+die of ``SIGBUS``, while here a read that comes back short raises :class:`Shrank`, which the
+pipeline turns into an issue naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from typing import Final
+
+#: bytes read per window of a pass over a file (a line longer than this widens its window)
+WINDOW: Final = 32 << 20
+
+
+class Shrank(OSError):
+    """A file got shorter than it was when checked, while it was read (truncated under us)."""
+
+    def __init__(self, path: str, size: int, now: int) -> None:
+        super().__init__(f"{path}: shrank from {size} to {now} bytes while it was read")
+        self.path, self.size, self.now = path, size, now
+
+
+class FileBytes:
+    """The first ``size`` bytes of the file open as ``fd`` (owned: closed with this object),
+    read on demand; the subset of ``bytes``' interface the parsers use (``len``, slices,
+    ``find``, ``rfind``, ``count``, ``bytes()``)."""
+
+    def __init__(self, fd: int, size: int, path: str, window: int = WINDOW) -> None:
+        if window < 1:
+            raise ValueError(f"FileBytes: window must be positive, not {window}")
+        self._fd: int | None = fd
+        self.size, self.path, self.window = size, path, window
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __repr__(self) -> str:
+        return f"FileBytes({self.path!r}, {self.size} bytes)"
+
+    def read(self, start: int, end: int) -> bytes:
+        """``self[start:end]`` (clamped to the size), in one buffer; :class:`Shrank` when the
+        file no longer holds them."""
+        start, end = max(0, start), min(end, self.size)
+        if end <= start:
+            return b""
+        if self._fd is None:
+            raise ValueError(f"{self.path}: read after close")
+        out = os.pread(self._fd, end - start, start)
+        while len(out) < end - start:  # a regular file reads short only at its end
+            more = os.pread(self._fd, end - start - len(out), start + len(out))
+            if not more:
+                raise Shrank(self.path, self.size, os.fstat(self._fd).st_size)
+            out += more
+        return out
+
+    def __getitem__(self, key: slice) -> bytes:
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("FileBytes: only contiguous slices are read")
+        start, end, _ = key.indices(self.size)
+        return self.read(start, end)
+
+    def __bytes__(self) -> bytes:
+        return self.read(0, self.size)
+
+    def windows(self, start: int = 0, end: int | None = None) -> Iterator[tuple[int, bytes]]:
+        """(offset, bytes) of consecutive windows covering ``start..end``, each cut after its
+        last newline (the rest starts the next window); a window without a newline is
+        widened until it has one or reaches ``end``."""
+        end = self.size if end is None else min(end, self.size)
+        at, carry = start, b""
+        while at < end:
+            got = self.read(at, min(at + self.window, end))
+            at += len(got)
+            buf = carry + got if carry else got
+            cut = buf.rfind(b"\n") + 1 if at < end else len(buf)
+            if cut == 0:  # no newline yet: one line longer than the window
+                carry = buf
+                continue
+            yield at - len(buf), buf[:cut] if cut < len(buf) else buf
+            carry = buf[cut:]
+        if carry:
+            yield end - len(carry), carry
+
+    def find(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
+        """``bytes.find`` over the file, read window by window (windows overlap by
+        ``len(sub) - 1`` bytes, so a match across their edge is found)."""
+        end = self.size if end is None else min(end, self.size)
+        if not sub:
+            return start if start <= end else -1
+        at = max(0, start)
+        while at < end:
+            stop = min(at + self.window, end)
+            hit = self.read(at, min(stop + len(sub) - 1, end)).find(sub)
+            if hit >= 0:
+                return at + hit
+            at = stop
+        return -1
+
+    def rfind(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
+        """``bytes.rfind`` of a range (read whole: asked of a file's head only)."""
+        end = self.size if end is None else min(end, self.size)
+        hit = self.read(start, end).rfind(sub)
+        return hit if hit < 0 else start + hit
+
+    def count(self, sub: bytes) -> int:
+        """``bytes.count`` of a one-byte needle, window by window."""
+        return sum(window.count(sub) for _, window in self.windows())
+
+    def search(self, pattern: re.Pattern[bytes]) -> re.Match[bytes] | None:
+        """The first match of a single-line ``pattern`` (one that never spans a newline), in
+        window order; its offsets are the window's (see :meth:`windows`)."""
+        for _, window in self.windows():
+            if (hit := pattern.search(window)) is not None:
+                return hit
+        return None
+
+
+def read_lines(data: bytes | FileBytes, starts: list[int], lens: list[int]) -> list[bytes]:
+    """The bytes of the lines at ``starts``/``lens`` (in file order), read window by window:
+    nearby lines share one read, and no read spans more than about a window."""
+    if not isinstance(data, FileBytes):
+        return [bytes(data[a : a + n]) for a, n in zip(starts, lens, strict=True)]
+    if any(b < a for a, b in zip(starts, starts[1:], strict=False)):  # read in file order
+        order = sorted(range(len(starts)), key=starts.__getitem__)
+        got = read_lines(data, [starts[k] for k in order], [lens[k] for k in order])
+        back: list[bytes] = [b""] * len(order)
+        for k, line in zip(order, got, strict=True):
+            back[k] = line
+        return back
+    out: list[bytes] = []
+    i, n = 0, len(starts)
+    while i < n:
+        lo = starts[i]
+        j = i + 1
+        while j < n and starts[j] + lens[j] - lo <= data.window:
+            j += 1
+        hi = max(a + m for a, m in zip(starts[i:j], lens[i:j], strict=True))
+        buf = data.read(lo, hi)
+        out += [buf[a - lo : a - lo + m] for a, m in zip(starts[i:j], lens[i:j], strict=True)]
+        i = j
+    return out
