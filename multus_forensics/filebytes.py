@@ -16,9 +16,11 @@ pipeline turns into an issue naming the file.
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import Final
 
 #: bytes read per window of a pass over a file (a line longer than this widens its window)
@@ -136,12 +138,14 @@ class FileBytes:
         return None
 
 
-def read_lines(data: bytes | FileBytes, starts: list[int], lens: list[int]) -> list[bytes]:
+def read_lines(
+    data: bytes | mmap.mmap | FileBytes, starts: list[int], lens: list[int]
+) -> list[bytes]:
     """The bytes of the lines at ``starts``/``lens`` (in file order), read window by window:
     nearby lines share one read, and no read spans more than about a window."""
     if not isinstance(data, FileBytes):
         return [bytes(data[a : a + n]) for a, n in zip(starts, lens, strict=True)]
-    if any(b < a for a, b in zip(starts, starts[1:], strict=False)):  # read in file order
+    if any(b < a for a, b in pairwise(starts)):  # read in file order
         order = sorted(range(len(starts)), key=starts.__getitem__)
         got = read_lines(data, [starts[k] for k in order], [lens[k] for k in order])
         back: list[bytes] = [b""] * len(order)

@@ -22,6 +22,8 @@ from typing import Final
 
 from multus_forensics.filebytes import FileBytes
 
+#: bytes in memory or mapped: what a buffer-reading pass (numpy, a view) can take whole
+Buffer = bytes | mmap.mmap
 #: the bytes of a stream: read into memory, mapped, or read by offset when asked
 Data = bytes | mmap.mmap | FileBytes
 

@@ -17,7 +17,7 @@ from multus_forensics.filebytes import FileBytes
 if TYPE_CHECKING:
     import numpy as np
 
-    from multus_forensics.mapping import Data
+    from multus_forensics.mapping import Buffer, Data
 
 
 def line_index(data: Data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -64,8 +64,9 @@ class Chunk:
         base = int(starts[lo]) if hi > lo else 0
         end = int(starts[hi - 1] + lens[hi - 1]) if hi > lo else base
         stop = int(starts[upto - 1] + lens[upto - 1]) if upto > lo else base
+        self.data: Buffer
         if isinstance(data, FileBytes):
-            self.data: Data | memoryview = data.read(base, stop)
+            self.data = data.read(base, stop)
             self.starts = starts[lo:upto] - base
             self.lens = lens[lo:upto]
             self.offset = lo

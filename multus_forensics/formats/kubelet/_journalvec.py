@@ -26,16 +26,16 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
+from multus_forensics.filebytes import read_lines
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.fast._arrowview import string_view_series
-from multus_forensics.formats.fast._windows import Chunk
 from multus_forensics.formats.fast._vecmerge import merge_chunks, no_events
+from multus_forensics.formats.fast._windows import Chunk
 from multus_forensics.formats.kubelet import _journalrec
 from multus_forensics.formats.kubelet._syslogstamp import EN_MONTHS, short_month
 from multus_forensics.formats.kubelet.journald import EMBEDDED_IDENTS, KUBELET_IDENTS
 from multus_forensics.formats.kubelet.klog import LEGACY_STARTS, LEVELS, STRUCTURED_KINDS
 from multus_forensics.formats.runtime._logrus import LEVELS as LOGRUS_LEVELS
-from multus_forensics.filebytes import read_lines
 from multus_forensics.mapping import Data, release
 from multus_forensics.rowcut import chunk_cuts, has_adds
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
-from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.filebytes import FileBytes, read_lines
+from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.fast._bytevec import rollover_offsets
-from multus_forensics.formats.fast._windows import line_index
 from multus_forensics.formats.fast._vecmerge import merge_chunks
+from multus_forensics.formats.fast._windows import line_index
 from multus_forensics.formats.kubelet import _journalvec
 from multus_forensics.formats.kubelet._klogfile import (
     file_anchor,
@@ -33,7 +33,7 @@ from multus_forensics.timeutil import zone_or_utc
 if TYPE_CHECKING:
     import numpy as np
 
-    from multus_forensics.mapping import Data
+    from multus_forensics.mapping import Buffer, Data
 
 #: the bare scan leaves these columns empty; they are file constants here
 _BARE_DROPPED: Final = ("node", "source", "year_source")
@@ -68,7 +68,7 @@ def _line_flags(data: Data, starts: np.ndarray, lens: np.ndarray) -> tuple[np.nd
     return tuple(np.concatenate([p[j] for p in parts]) for j in range(len(parts[0])))
 
 
-def _window_flags(data: Data, starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, ...]:
+def _window_flags(data: Buffer, starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, ...]:
     """:func:`_line_flags` of lines all inside ``data``."""
     import numpy as np
 
@@ -137,8 +137,8 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
     state, opens, closes, all_months = _line_flags(data, starts, lens)
     state = state.copy()  # (the scanner's bytes are read-only)
     unsure = np.flatnonzero(state == 2)
-    texts = read_lines(data, starts[unsure].tolist(), lens[unsure].tolist())
-    for i, line in zip(unsure.tolist(), texts, strict=True):  # bytes beyond ASCII where a
+    odd = read_lines(data, starts[unsure].tolist(), lens[unsure].tolist())
+    for i, line in zip(unsure.tolist(), odd, strict=True):  # bytes beyond ASCII where a
         state[i] = 1 if HEADER_RE.match(line.decode("utf-8", "replace")) else 0  # digit is due
     header = state == 1
     heads = np.flatnonzero(header)

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
-from multus_forensics.formats._assemble import map_chunks
 from multus_forensics.filebytes import read_lines
+from multus_forensics.formats._assemble import map_chunks
 from multus_forensics.formats.fast._vecmerge import merge_chunks
 from multus_forensics.formats.fast._windows import Chunk
 from multus_forensics.mapping import Data, release
@@ -142,7 +142,9 @@ def _scan(
 
     lo, hi = span
     part = Chunk(file.data, file.starts, file.lens, lo, hi)  # its bytes, from a file: read
-    slow, m, micros, trig, views, valid, text, odd = fn(part.data, part.starts, part.lens, *part.span)
+    slow, m, micros, trig, views, valid, text, odd = fn(
+        part.data, part.starts, part.lens, *part.span
+    )
     is_slow = np.frombuffer(slow, dtype=np.uint8).view(bool)
     slow_lines.extend(part.line(int(i)) for i in np.flatnonzero(is_slow) + lo)
     base = int(file.starts[lo]) if hi > lo else 0
