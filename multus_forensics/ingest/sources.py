@@ -33,7 +33,7 @@ from multus_forensics.ingest.archives import (
 from multus_forensics.ingest.layout import node_hint, read_hostname
 from multus_forensics.ingest.model import Limits, RawStream, Unreadable
 from multus_forensics.mapping import release, steps
-from multus_forensics.model import ParseIssue, excerpt
+from multus_forensics.model import FileStats, ParseIssue, excerpt
 
 STDIN: Final = "<stdin>"
 NL: Final = b"\n"
@@ -541,3 +541,18 @@ def _utf8(data: bytes, step: int = 1 << 24) -> bool:
 
 def _safe(data: bytes) -> str:
     return data.decode("utf-8", "replace")
+
+
+def shrank_while_parsed(file: str, member: str | None, fs: FileStats, exc: Shrank) -> ParseIssue:
+    """The issue of a file read by offset that shrank between its check and its parse (its
+    lines are gone, or are now another file's): none of its lines is in an event, which
+    ``fs`` counts, so the accounting still holds and the loss is an error, not a silence."""
+    fs.blank_lines, fs.header_lines, fs.event_lines, fs.events = 0, 0, 0, 0
+    fs.issue_lines = fs.lines
+    fs.skipped = "shrank while it was parsed"
+    reason = (
+        f"file shrank from {exc.size} to {exc.now} bytes while it was parsed (truncated or "
+        f"rotated under us, e.g. copytruncate): its {fs.lines} lines are not in any event; "
+        "parse its rotated copy"
+    )
+    return ParseIssue(file, member, None, reason, lost=True)
