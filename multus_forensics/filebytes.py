@@ -64,6 +64,10 @@ class FileBytes:
         """``self[start:end]`` (clamped to the size), in one buffer; :class:`Shrank` when the
         file no longer holds them."""
         start, end = max(0, start), min(end, self.size)
+        return self.read_raw(start, end)
+
+    def read_raw(self, start: int, end: int) -> bytes:
+        """The file's bytes ``start..end`` (within its checked size)."""
         if end <= start:
             return b""
         if self._fd is None:
@@ -136,6 +140,60 @@ class FileBytes:
             if (hit := pattern.search(window)) is not None:
                 return hit
         return None
+
+
+#: bytes between the places where a folded file's offsets are known in both coordinates
+SEGMENT: Final = 1 << 16
+
+
+class FoldedBytes(FileBytes):
+    """A file with CR-LF line ends, seen with each CR-LF folded to LF (as :func:`decode`
+    folds a text in memory): offsets are the folded text's. ``marks`` pairs, at newlines,
+    an offset of the file with the folded offset it becomes; a read takes the file's span
+    between the marks around it and folds it (no pair crosses a mark)."""
+
+    def __init__(self, raw: FileBytes, marks: list[tuple[int, int]]) -> None:
+        fd, raw._fd = raw._fd, None  # the descriptor moves here
+        assert fd is not None
+        super().__init__(fd, marks[-1][1], raw.path, raw.window)
+        self._raw_size = raw.size
+        self._at = [m[0] for m in marks]  # file offsets
+        self._folded = [m[1] for m in marks]  # their folded offsets
+
+    def read(self, start: int, end: int) -> bytes:
+        from bisect import bisect_left, bisect_right
+
+        start, end = max(0, start), min(end, self.size)
+        if end <= start:
+            return b""
+        i = bisect_right(self._folded, start) - 1
+        j = bisect_left(self._folded, end)
+        hi = self._at[j] if j < len(self._at) else self._raw_size
+        raw = FileBytes.read_raw(self, self._at[i], hi)
+        folded = raw.replace(b"\r\n", b"\n")
+        return folded[start - self._folded[i] : end - self._folded[i]]
+
+
+class FoldMarks:
+    """:class:`FoldedBytes` marks made during a pass over a file's windows (each cut after a
+    newline): a mark at most every :data:`SEGMENT` bytes, the last at the file's end."""
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[int, int]] = []
+        self.folded = 0
+
+    def add(self, base: int, window: bytes) -> None:
+        crlf = b"\r" in window
+        at = 0
+        while at < len(window):
+            self.marks.append((base + at, self.folded))
+            nl = window.find(b"\n", at + SEGMENT)
+            nxt = len(window) if nl < 0 else nl + 1
+            self.folded += nxt - at - (window.count(b"\r\n", at, nxt) if crlf else 0)
+            at = nxt
+
+    def finish(self, size: int) -> list[tuple[int, int]]:
+        return [*self.marks, (size, self.folded)]
 
 
 def read_lines(

@@ -3,7 +3,7 @@
 Real excerpts (``tests/data/real``, their sources in its README) and samples are repeated past
 the small-file read (1 MiB), then parsed with a window of a few KiB placed so that its edge
 falls inside a line, inside an ``output=<`` block, inside a wrapped multi-line Multus record
-and between the CR and LF of a CRLF pair, and with chunks of a few hundred lines (each chunk
+and between the CR and LF of a CRLF pair (a CRLF file is folded as it is read), and with chunks of a few hundred lines (each chunk
 read alone, with the line after it). Each parse must give the rows, issues and statistics of
 the same file read in one piece.
 """
@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 import multus_forensics as mf
-from multus_forensics.filebytes import FileBytes, read_lines
+from multus_forensics.filebytes import FileBytes, FoldedBytes, read_lines
 from multus_forensics.formats.kubelet import _journalvec
 from multus_forensics.formats.runtime import _runtimefast
-from multus_forensics.ingest import Limits, RawStream, iter_streams
+from multus_forensics.ingest import Limits, RawStream, decode, iter_streams
 
 REAL = Path(__file__).parent / "data" / "real"
 SAMPLES = Path(__file__).parent.parent / "sample_logs"
@@ -118,10 +118,20 @@ def test_window_edge_inside_a_logrus_line_gives_the_rows_of_one_window(tmp_path:
     _same(path, 4099)
 
 
+@pytest.mark.usefixtures("small_chunks")
 def test_window_edge_on_a_crlf_pair_gives_the_rows_of_one_window(tmp_path: Path) -> None:
     path = tmp_path / "node.journal"
     data = _repeated(REAL / "vijayrod_aks_liveness.journal", path, crlf=True)
+    (stream,) = list(iter_streams([str(path)], Limits(window_bytes=1 << 16)))
+    assert isinstance(stream, RawStream)
+    src, issues = decode(stream)
+    assert isinstance(src.data, FoldedBytes)  # folded as read, not read whole to be folded
+    assert not issues
+    folded = data.replace(b"\r\n", b"\n")
+    assert src.data.find(b"=<\n", 5000) == folded.find(b"=<\n", 5000)
+    assert src.data[70_000:70_500] == folded[70_000:70_500]
     _same(path, data.index(b"\r\n") + 1)  # the edge between CR and LF
+    _same(path, 4099)
 
 
 def test_windows_cover_the_file_and_end_at_newlines(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import IO, Final
 
-from multus_forensics.filebytes import FileBytes, Shrank
+from multus_forensics.filebytes import FileBytes, FoldedBytes, FoldMarks, Shrank
 from multus_forensics.formats.base import TextSource
 from multus_forensics.ingest.archives import (
     NAMED_ENDS,
@@ -470,14 +470,20 @@ def _decode_lazy(
     stream with its bytes read into memory for :func:`decode` to repair (and, when it shrank
     during the pass, the complete lines it still has, with the issue saying so)."""
     lines = 0
-    clean = True
+    clean, crlf = True, False
+    marks = FoldMarks()
     try:
-        for _, window in data.windows():
+        for base, window in data.windows():
             lines += window.count(b"\n")
-            if clean and (b"\x00" in window or b"\r" in window or not _utf8(window)):
+            marks.add(base, window)
+            if clean and (b"\x00" in window or not _utf8(window)):
                 clean = False
+            crlf = crlf or b"\r" in window
         if data.size and data[data.size - 1 : data.size] != b"\n":
             lines += 1  # a last line without its newline
+        if clean and crlf:  # CR-LF folded to LF as it is read: offsets are the folded text's
+            data = FoldedBytes(data, marks.finish(data.size))
+        del marks
         if clean and data[:3] != b"\xef\xbb\xbf":
             src = TextSource(
                 stream.file, None, stream.member, stream.mtime, stream.mtime_origin,
