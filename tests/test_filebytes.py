@@ -225,3 +225,45 @@ def test_a_chunk_read_by_offset_holds_the_line_after_it(tmp_path: Path) -> None:
     last = Chunk(fb, starts, lens, 90, 100)
     assert len(last.starts) == 10
     assert last.line(99) == b"line 99"
+
+
+def _same_limits(path: Path, small: Limits, whole: Limits) -> None:
+    lazy_log = mf.parse(str(path), on_error="collect", limits=small)
+    whole_log = mf.parse(str(path), on_error="collect", limits=whole)
+    assert lazy_log.frame.height == whole_log.frame.height > 0
+    assert lazy_log.frame.equals(whole_log.frame)
+    assert [str(i) for i in lazy_log.issues] == [str(i) for i in whole_log.issues]
+    assert lazy_log.stats.to_polars().equals(whole_log.stats.to_polars())
+
+
+def test_a_compressed_stream_is_decompressed_window_by_window(tmp_path: Path) -> None:
+    import gzip
+
+    plain = tmp_path / "plain.journal"
+    data = _repeated(REAL / "vijayrod_aks_liveness.journal", plain)
+    path = tmp_path / "node.journal.gz"
+    path.write_bytes(gzip.compress(data))
+    (stream,) = list(iter_streams([str(path)], Limits(window_bytes=1 << 16)))
+    assert isinstance(stream, RawStream)
+    assert isinstance(stream.data, FileBytes)  # spooled, read by offset
+    assert bytes(stream.data) == data
+    _same_limits(path, Limits(window_bytes=4099), WHOLE)
+
+
+def test_a_damaged_or_capped_compressed_stream_keeps_what_one_read_keeps(tmp_path: Path) -> None:
+    import gzip
+
+    plain = tmp_path / "plain.journal"
+    data = _repeated(REAL / "vijayrod_aks_liveness.journal", plain)
+    packed = gzip.compress(data)
+    cut = tmp_path / "cut.journal.gz"
+    cut.write_bytes(packed[: len(packed) * 2 // 3])  # the stream ends inside a block
+    _same_limits(cut, Limits(window_bytes=4099), WHOLE)
+    capped = tmp_path / "capped.journal.gz"
+    capped.write_bytes(packed)
+    cap = len(data) // 2 + 17  # inside a line
+    _same_limits(
+        capped,
+        Limits(window_bytes=4099, max_member_bytes=cap),
+        Limits(window_bytes=1 << 40, max_member_bytes=cap),
+    )

@@ -26,6 +26,7 @@ import os
 import posixpath
 import stat
 import tarfile
+import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -386,7 +387,11 @@ def _read_capped(
         size = _plain_size(head, fh, cap)
         if size is not None:
             return _read_plain(fh, size, ctx, where)
-        data = _read_upto(fh, cap + 1 - len(head), buf) if len(head) <= cap else head
+        step = min(cap, ctx.limits.window_bytes)
+        data = _read_upto(fh, step + 1 - len(head), buf) if len(head) <= step else head
+        if step < cap and len(data) > step:  # more than a window: the rest goes to a spool
+            del data
+            return _spooled(buf, fh, ctx, where)
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile) as exc:
         data = _complete_lines(buf.getvalue())
         reason = (
@@ -405,6 +410,64 @@ def _read_capped(
         "lines before the cap were kept, the cut line and the rest were not read"
     )
     return data, _issue(ctx, where, reason)
+
+
+def _spooled(
+    buf: io.BytesIO, fh: IO[bytes], ctx: WalkContext, where: Where
+) -> tuple[Data, ParseIssue | None]:
+    """A decompressed stream (or member) larger than a window: what ``buf`` holds and the
+    rest of ``fh``, written window by window to an unlinked temporary file and read by offset
+    from there (:class:`FileBytes`), up to the cap; only complete lines past the cap or a
+    read error, as :func:`_read_capped` keeps them in memory."""
+    cap = ctx.limits.max_member_bytes
+    spool = tempfile.TemporaryFile(prefix="multus-forensics-")  # noqa: SIM115 - kept by fd
+    try:
+        spool.write(buf.getbuffer())
+        written = len(buf.getbuffer())
+        buf.seek(0)
+        buf.truncate()
+        failed: BaseException | None = None
+        try:
+            while written <= cap:
+                part = fh.read(min(ctx.limits.window_bytes, cap + 1 - written))
+                if not part:
+                    break
+                spool.write(part)
+                written += len(part)
+        except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile) as exc:
+            failed = exc
+        spool.flush()
+        data = FileBytes(os.dup(spool.fileno()), written, ctx.file, ctx.limits.window_bytes)
+    finally:
+        spool.close()
+    if failed is None and written <= cap:
+        return data, None
+    end = min(written, cap) if failed is None else written
+    data.size = _complete_end(data, end)
+    if failed is not None:
+        reason = (
+            f"read failed after {data.size} bytes ({type(failed).__name__}: {failed}); "
+            "the complete lines before it were kept"
+        )
+        return data, _issue(ctx, where, reason)
+    kept = data.count(b"\n")
+    reason = (
+        f"expands past the cap of {cap} bytes (Limits.max_member_bytes): the {kept} complete "
+        "lines before the cap were kept, the cut line and the rest were not read"
+    )
+    return data, _issue(ctx, where, reason)
+
+
+def _complete_end(data: FileBytes, end: int) -> int:
+    """The end of the last complete line of ``data`` before ``end`` (0: none)."""
+    at = end
+    while at > 0:
+        lo = max(0, at - data.window)
+        hit = data.read(lo, at).rfind(b"\n")
+        if hit >= 0:
+            return lo + hit + 1
+        at = lo
+    return 0
 
 
 def _hostname_file(data: Data, logical: str, ctx: WalkContext) -> str | None:
