@@ -1,8 +1,11 @@
 """Walk one opened input: decompress by magic, descend into tar/zip members, yield text streams.
 
-Everything is read as a stream and nothing is written to disk: tar through ``tarfile``'s stream
-mode (``r|``), zip members through ``ZipFile.open``. Only one decompressed member is held at a
-time (the text handed to the parser). Problems become issues next to the data that survived:
+Everything is read as a stream: tar through ``tarfile``'s stream mode (``r|``), zip members
+through ``ZipFile.open``. Only one decompressed member is held at a time (the text handed to the
+parser), and only up to a window (``Limits.window_bytes``): a plain file larger than that is read
+by offset when parsed, and a larger decompressed stream or member is written window by window to
+an unlinked temporary file and read by offset from there (:mod:`multus_forensics.filebytes`).
+Problems become issues next to the data that survived:
 
 * a member that expands past ``Limits.max_member_bytes`` keeps its complete lines up to the cap
   (a cut line would be a fabricated record, so the partial line is dropped);
