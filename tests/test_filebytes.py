@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -159,16 +160,19 @@ def test_windows_cover_the_file_and_end_at_newlines(tmp_path: Path) -> None:
 def test_a_file_truncated_while_scanned_is_an_issue_not_a_crash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from multus_forensics import pipeline
+
     path = tmp_path / "node.journal"
     _repeated(REAL / "vijayrod_aks_liveness.journal", path)
     size = path.stat().st_size
-    lines_before = _journalvec._journal_lines
+    choose_before = pipeline._choose
 
-    def truncated_first(data: object, ctx: object) -> object:  # copytruncate after the check
+    def truncated_after(*args: Any) -> Any:  # copytruncate after the check, before the scan
+        chosen = choose_before(*args)
         os.truncate(path, size // 3)
-        return lines_before(data, ctx)  # type: ignore[arg-type]
+        return chosen
 
-    monkeypatch.setattr(_journalvec, "_journal_lines", truncated_first)
+    monkeypatch.setattr(pipeline, "_choose", truncated_after)
     log = mf.parse(str(path), on_error="collect", limits=Limits(window_bytes=1 << 16))
     (issue,) = [i for i in log.issues if "shrank" in i.reason]
     assert issue.severity == "error"
@@ -177,6 +181,7 @@ def test_a_file_truncated_while_scanned_is_an_issue_not_a_crash(
     (fs,) = log.stats.files
     assert fs.balanced
     assert fs.issue_lines == fs.lines > 0
+    assert issue.lost  # (what makes every command exit 1)
 
 
 def test_a_file_truncated_while_checked_keeps_the_lines_it_still_holds(

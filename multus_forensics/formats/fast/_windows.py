@@ -25,22 +25,12 @@ def line_index(data: Data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ``_kscan.lines`` gives them for the whole file, read window by window from a file."""
     import numpy as np
 
-    from multus_forensics._native import require
-
-    _kscan = require("_kscan")
     if not isinstance(data, FileBytes):
-        starts_b, lens_b, months_b = _kscan.lines(data)
-        return (
-            np.frombuffer(starts_b, dtype=np.int64),
-            np.frombuffer(lens_b, dtype=np.int64),
-            np.frombuffer(months_b, dtype=np.uint8),
-        )
+        return _lines(data)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for base, window in data.windows():
-        starts_b, lens_b, months_b = _kscan.lines(window)
-        starts = np.frombuffer(starts_b, dtype=np.int64) + base
-        lens = np.frombuffer(lens_b, dtype=np.int64)
-        parts.append((starts, lens, np.frombuffer(months_b, dtype=np.uint8)))
+        starts, lens, months = _lines(window)
+        parts.append((starts + base, lens, months))
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.uint8)
@@ -48,6 +38,26 @@ def line_index(data: Data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         np.concatenate([p[0] for p in parts]),
         np.concatenate([p[1] for p in parts]),
         np.concatenate([p[2] for p in parts]),
+    )
+
+
+def _lines(data: Buffer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`line_index` of bytes in memory (months 0 without the compiled scanner, whose
+    callers then take the careful paths)."""
+    import numpy as np
+
+    from multus_forensics._native import load
+    from multus_forensics.formats.fast._bytevec import line_bounds
+
+    _kscan = load("_kscan")
+    if _kscan is None:
+        starts, ends = line_bounds(np.frombuffer(data, dtype=np.uint8))
+        return starts, ends - starts, np.zeros(len(starts), dtype=np.uint8)
+    starts_b, lens_b, months_b = _kscan.lines(data)
+    return (
+        np.frombuffer(starts_b, dtype=np.int64),
+        np.frombuffer(lens_b, dtype=np.int64),
+        np.frombuffer(months_b, dtype=np.uint8),
     )
 
 
