@@ -66,6 +66,29 @@ class FileBytes:
         start, end = max(0, start), min(end, self.size)
         return self.read_raw(start, end)
 
+    def read_buffer(self, start: int, end: int) -> bytes | mmap.mmap:
+        """``self[start:end]`` in a buffer of its own pages (an anonymous mapping), for a chunk
+        its rows will view: unmapped whole when the last of them goes. A ``bytes`` of this size
+        would come from the heap once glibc raised its mapping threshold to the size freed
+        last, and the heap keeps what a freed chunk leaves between live ones."""
+        start, end = max(0, start), min(end, self.size)
+        if end - start < mmap.PAGESIZE:
+            return self.read(start, end)
+        if self._fd is None:
+            raise ValueError(f"{self.path}: read after close")
+        buf = mmap.mmap(-1, end - start)
+        view = memoryview(buf)
+        try:
+            got = 0
+            while got < end - start:  # a regular file reads short only at its end
+                n = os.preadv(self._fd, [view[got:]], start + got)
+                if not n:
+                    raise Shrank(self.path, self.size, os.fstat(self._fd).st_size)
+                got += n
+        finally:
+            view.release()
+        return buf
+
     def read_raw(self, start: int, end: int) -> bytes:
         """The file's bytes ``start..end`` (within its checked size)."""
         if end <= start:
@@ -159,6 +182,9 @@ class FoldedBytes(FileBytes):
         self._raw_size = raw.size
         self._at = [m[0] for m in marks]  # file offsets
         self._folded = [m[1] for m in marks]  # their folded offsets
+
+    def read_buffer(self, start: int, end: int) -> bytes | mmap.mmap:
+        return self.read(start, end)  # folded: a new text anyway
 
     def read(self, start: int, end: int) -> bytes:
         from bisect import bisect_left, bisect_right

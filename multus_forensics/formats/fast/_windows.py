@@ -76,7 +76,7 @@ class Chunk:
         stop = int(starts[upto - 1] + lens[upto - 1]) if upto > lo else base
         self.data: Buffer
         if isinstance(data, FileBytes):
-            self.data = data.read(base, stop)
+            self.data = data.read_buffer(base, stop)
             self.starts = starts[lo:upto] - base
             self.lens = lens[lo:upto]
             self.offset = lo
