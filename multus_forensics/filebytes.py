@@ -5,13 +5,13 @@ whole, a file's bytes stay resident from ingestion to the end of the parse (1x t
 top of the rows), even when most rows are dropped as they are scanned (``rowcut``). A
 :class:`FileBytes` holds an open descriptor and the size the file had when it was checked;
 the scans read it in windows of :attr:`FileBytes.window` bytes cut at a newline (the tail
-carried into the next window), and each chunk of lines by one ``pread`` into its own buffer,
-which lives exactly as long as the rows that view it. Random reads (a line, a head, a search)
-read only what they need.
+carried into the next window), and each chunk of lines by one ``preadv`` into a buffer of
+its own (:meth:`FileBytes.read_buffer`), which lives exactly as long as the rows that view it.
+Random reads (a line, a head, a search) read only what they need.
 
-It is not a mapping: a file truncated under us (``copytruncate`` rotation) makes a mapped read
-die of ``SIGBUS``, while here a read that comes back short raises :class:`Shrank`, which the
-pipeline turns into an issue naming the file.
+The file is never mapped: a file truncated under us (``copytruncate`` rotation) makes a read
+of a mapping die of ``SIGBUS``, while here a read that comes back short raises :class:`Shrank`,
+which the pipeline turns into an issue naming the file.
 """
 
 from __future__ import annotations
