@@ -74,17 +74,10 @@ class FileBytes:
         start, end = max(0, start), min(end, self.size)
         if end - start < mmap.PAGESIZE:
             return self.read(start, end)
-        if self._fd is None:
-            raise ValueError(f"{self.path}: read after close")
         buf = mmap.mmap(-1, end - start)
         view = memoryview(buf)
         try:
-            got = 0
-            while got < end - start:  # a regular file reads short only at its end
-                n = os.preadv(self._fd, [view[got:]], start + got)
-                if not n:
-                    raise Shrank(self.path, self.size, os.fstat(self._fd).st_size)
-                got += n
+            self._read_into(view, start)
         finally:
             view.release()
         return buf
@@ -112,24 +105,37 @@ class FileBytes:
     def __bytes__(self) -> bytes:
         return self.read(0, self.size)
 
-    def windows(self, start: int = 0, end: int | None = None) -> Iterator[tuple[int, bytes]]:
+    def windows(self, start: int = 0, end: int | None = None) -> Iterator[tuple[int, memoryview]]:
         """(offset, bytes) of consecutive windows covering ``start..end``, each cut after its
-        last newline (the rest starts the next window); a window without a newline is
-        widened until it has one or reaches ``end``."""
+        last newline (the next window starts there); a window without a newline is widened
+        until it has one or reaches ``end``. One buffer is read into again for every window:
+        a window is valid until the next one is asked for (copy what must stay)."""
         end = self.size if end is None else min(end, self.size)
-        at, carry = start, b""
+        buf = bytearray(min(self.window, max(end - start, 0)))
+        at = start
         while at < end:
-            got = self.read(at, min(at + self.window, end))
-            at += len(got)
-            buf = carry + got if carry else got
-            cut = buf.rfind(b"\n") + 1 if at < end else len(buf)
-            if cut == 0:  # no newline yet: one line longer than the window
-                carry = buf
+            n = min(len(buf), end - at)
+            view = memoryview(buf)[:n]
+            self._read_into(view, at)
+            cut = buf.rfind(b"\n", 0, n) + 1 if at + n < end else n
+            if cut == 0:  # one line longer than the window: a larger buffer, read again
+                view.release()
+                buf = bytearray(2 * len(buf))
                 continue
-            yield at - len(buf), buf[:cut] if cut < len(buf) else buf
-            carry = buf[cut:]
-        if carry:
-            yield end - len(carry), carry
+            yield at, view[:cut]
+            view.release()
+            at += cut
+
+    def _read_into(self, view: memoryview, at: int) -> None:
+        """Fill ``view`` with the bytes at ``at`` (:class:`Shrank` when the file is short)."""
+        if self._fd is None:
+            raise ValueError(f"{self.path}: read after close")
+        got = 0
+        while got < len(view):  # a regular file reads short only at its end
+            n = os.preadv(self._fd, [view[got:]], at + got)
+            if not n:
+                raise Shrank(self.path, self.size, os.fstat(self._fd).st_size)
+            got += n
 
     def find(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
         """``bytes.find`` over the file, read window by window (windows overlap by
@@ -154,7 +160,14 @@ class FileBytes:
 
     def count(self, sub: bytes) -> int:
         """``bytes.count`` of a one-byte needle, window by window."""
-        return sum(window.count(sub) for _, window in self.windows())
+        import numpy as np
+
+        if len(sub) != 1:
+            raise ValueError("FileBytes.count: one-byte needles only")
+        return sum(
+            int(np.count_nonzero(np.frombuffer(w, dtype=np.uint8) == sub[0]))
+            for _, w in self.windows()
+        )
 
     def search(self, pattern: re.Pattern[bytes]) -> re.Match[bytes] | None:
         """The first match of a single-line ``pattern`` (one that never spans a newline), in
@@ -186,6 +199,12 @@ class FoldedBytes(FileBytes):
     def read_buffer(self, start: int, end: int) -> bytes | mmap.mmap:
         return self.read(start, end)  # folded: a new text anyway
 
+    def _read_into(self, view: memoryview, at: int) -> None:
+        got = self.read(at, at + len(view))
+        if len(got) < len(view):
+            raise Shrank(self.path, self.size, at + len(got))
+        view[:] = got
+
     def read(self, start: int, end: int) -> bytes:
         from bisect import bisect_left, bisect_right
 
@@ -208,14 +227,21 @@ class FoldMarks:
         self.marks: list[tuple[int, int]] = []
         self.folded = 0
 
-    def add(self, base: int, window: bytes) -> None:
-        crlf = b"\r" in window
+    def add(self, base: int, window: memoryview, crlf: bool) -> None:
+        """Marks for the window at ``base``; ``crlf``: whether it holds a CR (else no pair
+        to keep whole: a mark every :data:`SEGMENT` bytes, wherever it falls)."""
+        if not crlf:
+            for at in range(0, len(window), SEGMENT):
+                self.marks.append((base + at, self.folded + at))
+            self.folded += len(window)
+            return
+        text = bytes(window)  # (a CR-LF file: marks at newlines, no pair cut)
         at = 0
-        while at < len(window):
+        while at < len(text):
             self.marks.append((base + at, self.folded))
-            nl = window.find(b"\n", at + SEGMENT)
-            nxt = len(window) if nl < 0 else nl + 1
-            self.folded += nxt - at - (window.count(b"\r\n", at, nxt) if crlf else 0)
+            nl = text.find(b"\n", at + SEGMENT)
+            nxt = len(text) if nl < 0 else nl + 1
+            self.folded += nxt - at - text.count(b"\r\n", at, nxt)
             at = nxt
 
     def finish(self, size: int) -> list[tuple[int, int]]:

@@ -141,7 +141,7 @@ def test_windows_cover_the_file_and_end_at_newlines(tmp_path: Path) -> None:
     path.write_bytes(data)
     fd = os.open(path, os.O_RDONLY)
     fb = FileBytes(fd, len(data), str(path), window=1000)
-    parts = list(fb.windows())
+    parts = [(base, bytes(w)) for base, w in fb.windows()]  # (each valid until the next)
     assert b"".join(w for _, w in parts) == data
     assert all(w.endswith(b"\n") for _, w in parts[:-1])
     assert [base for base, _ in parts] == [

@@ -474,11 +474,14 @@ def _decode_lazy(
     marks = FoldMarks()
     try:
         for base, window in data.windows():
-            lines += window.count(b"\n")
-            marks.add(base, window)
-            if clean and (b"\x00" in window or not _utf8(window)):
+            text = bytes(window)  # one copy: bytes' own searches (memchr), no temporaries
+            lines += text.count(b"\n")
+            has_cr = b"\r" in text
+            marks.add(base, window, has_cr)
+            if clean and (b"\x00" in text or not _utf8(text)):
                 clean = False
-            crlf = crlf or b"\r" in window
+            crlf = crlf or has_cr
+            del text
         if data.size and data[data.size - 1 : data.size] != b"\n":
             lines += 1  # a last line without its newline
         if clean and crlf:  # CR-LF folded to LF as it is read: offsets are the folded text's
@@ -530,9 +533,9 @@ def _clean_mapping(data: mmap.mmap) -> bool:
     return True
 
 
-def _utf8(data: bytes, step: int = 1 << 24) -> bool:
+def _utf8(data: bytes | memoryview, step: int = 1 << 24) -> bool:
     """Whether ``data`` is valid UTF-8, checked in bounded steps (no full-size ``str``)."""
-    if data.isascii():
+    if isinstance(data, bytes) and data.isascii():
         return True
     decoder = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(data)

@@ -41,7 +41,7 @@ def line_index(data: Data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
-def _lines(data: Buffer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _lines(data: Buffer | memoryview) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`line_index` of bytes in memory (months 0 without the compiled scanner, whose
     callers then take the careful paths)."""
     import numpy as np

@@ -68,7 +68,9 @@ def _line_flags(data: Data, starts: np.ndarray, lens: np.ndarray) -> tuple[np.nd
     return tuple(np.concatenate([p[j] for p in parts]) for j in range(len(parts[0])))
 
 
-def _window_flags(data: Buffer, starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, ...]:
+def _window_flags(
+    data: Buffer | memoryview, starts: np.ndarray, lens: np.ndarray
+) -> tuple[np.ndarray, ...]:
     """:func:`_line_flags` of lines all inside ``data``."""
     import numpy as np
 
