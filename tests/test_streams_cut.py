@@ -67,22 +67,24 @@ def _parse(path: Path, workers: int, cut: bool) -> StreamedLog:
 
 
 @pytest.fixture
-def spill_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Temporary files of this process go here (the spill directory among them)."""
-    root = tmp_path / "tmp"
-    root.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(root))
-    return root
+def spill_dirs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The spill directories made while a test runs (each must be gone when the parse ends)."""
+    made: list[str] = []
+    real = tempfile.mkdtemp
 
+    def mkdtemp(*args: Any, **kwargs: Any) -> str:
+        path = real(*args, **kwargs)
+        if str(kwargs.get("prefix", "")).startswith("multus-forensics-spill-"):
+            made.append(path)
+        return path
 
-def _ours(root: Path) -> list[Path]:
-    """What this package left in ``root`` (multiprocessing keeps its own directory there)."""
-    return [p for p in root.iterdir() if p.name.startswith("multus-forensics-")]
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    return made
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_bundle_without_adds_is_cut_and_diagnoses_like_the_whole(
-    tmp_path: Path, spill_root: Path, workers: int
+    tmp_path: Path, spill_dirs: list[str], workers: int
 ) -> None:
     path = _bundle(tmp_path)
     whole, cut = _parse(path, workers, cut=False), _parse(path, workers, cut=True)
@@ -94,12 +96,13 @@ def test_a_bundle_without_adds_is_cut_and_diagnoses_like_the_whole(
     diag = mf.diagnose(cut.log)
     assert diag.findings  # the real excerpts' findings
     assert _json(diag) == _json(mf.diagnose(whole.log))
-    assert _ours(spill_root) == []
+    assert spill_dirs
+    assert not any(Path(d).exists() for d in spill_dirs)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_an_add_in_one_stream_brings_back_every_streams_rows(
-    tmp_path: Path, spill_root: Path, workers: int
+    tmp_path: Path, spill_dirs: list[str], workers: int
 ) -> None:
     """The add order reads its pods' rows in every stream: a Multus log with adds in one member
     makes every spilled stream come back whole."""
@@ -109,7 +112,8 @@ def test_an_add_in_one_stream_brings_back_every_streams_rows(
     assert cut.log.cut is None
     assert cut.log.frame.equals(whole.log.frame)
     assert _json(mf.diagnose(cut.log)) == _json(mf.diagnose(whole.log))
-    assert _ours(spill_root) == []
+    assert spill_dirs
+    assert not any(Path(d).exists() for d in spill_dirs)
 
 
 def test_the_stream_with_the_add_says_why(tmp_path: Path) -> None:
@@ -131,7 +135,9 @@ def test_diagnose_of_a_bundle_prints_the_same_with_and_without_workers(
     path = _bundle(tmp_path)
     outs = []
     for workers in ("1", "2"):
-        main(["diagnose", str(path), "--json", "-q", "-j", workers])
-        outs.append(capsys.readouterr().out)
+        code = main(["diagnose", str(path), "--json", "-q", "-j", workers])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        outs.append(out)
     whole = _parse(path, 1, cut=False)
     assert outs[0] == outs[1] == _json(mf.diagnose(whole.log)) + "\n"
