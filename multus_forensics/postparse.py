@@ -197,8 +197,15 @@ class StreamFrames:
         if not deferred:
             return None
         heights = [s.height for s in deferred]
-        joined = pl.concat(_pieces(deferred), how="vertical", rechunk=True)
+        # the rows stay where the formats put them (a copy of every column into one chunk cost
+        # a tenth of a 10-line file's parse): each piece's columns are cut into its rows'
+        # chunks, so the joined frame's are aligned and polars has none to copy later
+        pieces = _pieces(deferred)
+        for piece in pieces:
+            align_chunks(piece, tuple(piece.columns))
+        joined = pieces[0] if len(pieces) == 1 else pl.concat(pieces, how="vertical", rechunk=False)
         joined = fill_pod_refs(joined)
+        align_chunks(joined, IDENTITY)
         # stream number of each row (numpy's repeat would cost its import on every parse)
         ends = pl.Series(list(itertools.accumulate(heights)), dtype=pl.Int64)
         rows = pl.int_range(0, int(ends[-1]), eager=True, dtype=pl.Int64)
@@ -254,23 +261,24 @@ def align_chunks(df: pl.DataFrame, columns: tuple[str, ...]) -> None:
     identity columns whole, in one chunk. polars would align the frame at its next operation
     by copying every other column's views into one chunk (a transient of half the file's size
     on a busy journal, freed in pieces the allocator keeps). Zero-copy slices of the rewritten
-    columns align them instead.
+    columns align them instead (a column chunked otherwise is first made one chunk: only it is
+    copied).
     """
     import polars as pl
 
     lengths = df.get_column("line").chunk_lengths()
-    if len(lengths) < 2:
-        return
     for name in columns:
         col = df.get_column(name)
         if col.chunk_lengths() == lengths:
             continue
         col = col.rechunk()
-        parts, start = [], 0
-        for n in lengths:
-            parts.append(col.slice(start, n))
-            start += n
-        df.replace_column(df.get_column_index(name), pl.concat(parts, rechunk=False))
+        if len(lengths) > 1:
+            parts, start = [], 0
+            for n in lengths:
+                parts.append(col.slice(start, n))
+                start += n
+            col = pl.concat(parts, rechunk=False)
+        df.replace_column(df.get_column_index(name), col)
 
 
 def _pieces(streams: list[_Stream]) -> list[pl.DataFrame]:
