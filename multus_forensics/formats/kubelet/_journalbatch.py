@@ -426,9 +426,9 @@ def _line_table(datas: Sequence[bytes]) -> LineTable:
     starts = np.frombuffer(starts_b, dtype=np.int64)
     lens = np.frombuffer(lens_b, dtype=np.int64)
     months = np.frombuffer(months_b, dtype=np.uint8)
-    owner = np.searchsorted(byte_lo, starts, "right") - 1
-    line_lo = np.zeros(len(datas) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(owner, minlength=len(datas)), out=line_lo[1:])
+    # every text ends with a newline: its lines are those that start inside it
+    line_lo = np.searchsorted(starts, byte_lo, "left")
+    owner = np.repeat(np.arange(len(datas), dtype=np.int64), np.diff(line_lo))
     return LineTable(joined, byte_lo, starts, lens, months, owner, line_lo)
 
 
