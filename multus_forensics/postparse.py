@@ -143,14 +143,24 @@ class StreamFrames:
         self, raws: list[RawStream], outs: list[ParseOutput], notes: list[list[ParseIssue]]
     ) -> None:
         """:meth:`add` of each stream read into memory, with its format's output (a batch's
-        rows stay where they are), in one loop: a batch of small files holds thousands."""
+        rows stay where they are), in one loop: a batch of small files holds thousands.
+
+        A batch's frame is made one chunk here, once: its careful rows were put among the
+        scanned ones as slices (tens of chunks per batch), and every pass after the formats
+        pays per chunk and column; copied now, the copy reuses the memory the previous
+        batch's pieces were freed from (one copy of all the batches at the end is fresh
+        memory, a page fault every 4 KiB)."""
         from multus_forensics.formats.base import BatchRows
 
         streams, key, limit = self.streams, self._key, DEFER_MAX_ROWS
         rotations = rotation_keys([_logical(raw) for raw in raws])
+        whole: dict[int, pl.DataFrame] = {}  # each batch's frame, as one chunk
         for raw, out, own, rotation in zip(raws, outs, notes, rotations, strict=True):
             if type(out) is BatchRows:
-                frame, start, height = out.shared, out.start, out.height
+                frame = whole.get(id(out.shared))
+                if frame is None:
+                    frame = whole[id(out.shared)] = out.shared.rechunk()
+                start, height = out.start, out.height
             else:
                 frame, start, height = out.events, 0, out.events.height
             if height > limit:  # its passes now (see add)
@@ -197,9 +207,9 @@ class StreamFrames:
         if not deferred:
             return None
         heights = [s.height for s in deferred]
-        # the rows stay where the formats put them (a copy of every column into one chunk cost
-        # a tenth of a 10-line file's parse): each piece's columns are cut into its rows'
-        # chunks, so the joined frame's are aligned and polars has none to copy later
+        # the rows stay where the formats put them (a batch's in one chunk: add_outputs), not
+        # copied again into one chunk: each piece's columns are cut into its rows' chunks, so
+        # the joined frame's are aligned and polars has none to copy later
         pieces = _pieces(deferred)
         for piece in pieces:
             align_chunks(piece, tuple(piece.columns))
