@@ -119,7 +119,7 @@ def _decided(held: list[tuple[int, Item]]) -> Iterator[Known | tuple[int, Item]]
             candidates.setdefault(only, []).append((k, data))
     known: list[LogFormat | None] = [None] * len(held)
     lines = [0] * len(held)
-    #: each admitted stream's place among its format's texts, and what they were read into
+    # each admitted stream's place among its format's texts, and what they were read into
     places = [0] * len(held)
     tables: dict[str, object | None] = {}
     for only, found in candidates.items():
