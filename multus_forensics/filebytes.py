@@ -25,8 +25,6 @@ from typing import Final
 
 #: bytes read per window of a pass over a file (a line longer than this widens its window)
 WINDOW: Final = 32 << 20
-#: the first read of :meth:`FileBytes.find` (doubled up to a window while nothing is found)
-FIND_STEP: Final = 1 << 16
 
 
 class Shrank(OSError):
@@ -140,22 +138,18 @@ class FileBytes:
             got += n
 
     def find(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
-        """``bytes.find`` over the file, read in growing steps (windows overlap by
-        ``len(sub) - 1`` bytes, so a match across their edge is found). The first step is
-        small: callers look for the next line end or block end a few bytes on, once per line,
-        and a whole window read for each would copy the file thousands of times."""
+        """``bytes.find`` over the file, read window by window (windows overlap by
+        ``len(sub) - 1`` bytes, so a match across their edge is found)."""
         end = self.size if end is None else min(end, self.size)
         if not sub:
             return start if start <= end else -1
         at = max(0, start)
-        step = FIND_STEP
         while at < end:
-            stop = min(at + step, end)
+            stop = min(at + self.window, end)
             hit = self.read(at, min(stop + len(sub) - 1, end)).find(sub)
             if hit >= 0:
                 return at + hit
             at = stop
-            step = min(2 * step, self.window)
         return -1
 
     def rfind(self, sub: bytes, start: int = 0, end: int | None = None) -> int:

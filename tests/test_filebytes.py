@@ -272,38 +272,3 @@ def test_a_damaged_or_capped_compressed_stream_keeps_what_one_read_keeps(tmp_pat
         Limits(window_bytes=4099, max_member_bytes=cap),
         Limits(window_bytes=1 << 40, max_member_bytes=cap),
     )
-
-
-def test_find_reads_a_small_step_first_and_finds_across_step_edges(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The next line end a few bytes on is found by a small read, not a whole window's (a
-    window read per careful line copied a 100 MB journal 1,176 times); a needle across a
-    step's edge or far away is still found."""
-    from multus_forensics import filebytes
-
-    step = filebytes.FIND_STEP
-    data = bytearray(b"x" * (6 * step))
-    data[10:11] = b"\n"
-    data[step - 1 : step + 1] = b"=<"  # across the first step's edge
-    data[5 * step + 7 : 5 * step + 8] = b"!"
-    path = tmp_path / "f.log"
-    path.write_bytes(bytes(data))
-    fb = FileBytes(os.open(path, os.O_RDONLY), len(data), str(path), window=4 * step)
-    spans: list[int] = []
-    read = FileBytes.read
-
-    def counted(self: FileBytes, start: int, end: int) -> bytes:
-        spans.append(end - start)
-        return read(self, start, end)
-
-    monkeypatch.setattr(FileBytes, "read", counted)
-    try:
-        assert fb.find(b"\n", 0) == 10
-        assert spans == [step]
-        assert fb.find(b"=<", 11) == step - 1
-        assert fb.find(b"!") == 5 * step + 7
-        assert fb.find(b"?") == -1
-        assert max(spans) <= 4 * step
-    finally:
-        fb.close()
