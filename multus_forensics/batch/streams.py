@@ -46,7 +46,6 @@ from multus_forensics.batch.runner import (
 )
 from multus_forensics.errors import MultusForensicsError, ParseError
 from multus_forensics.eventlog import EventLog, ParseStats
-from multus_forensics.filebytes import FileBytes
 from multus_forensics.model import FileStats, ParseIssue
 
 if TYPE_CHECKING:
@@ -380,10 +379,7 @@ def _on_pool(
         count += 1
         path = os.path.join(spool, f"{count:06d}")
         with open(path, "wb") as fh:
-            if isinstance(raw.data, FileBytes):  # a large file read by offset: window by window
-                fh.writelines(window for _, window in raw.data.windows())
-            else:
-                fh.write(raw.data)
+            fh.write(raw.data)
         task = StreamTask(replace(raw, data=b""), path, spill())
         return pool.submit(job, task, options)
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from multus_forensics.formats.base import TextSource
-    from multus_forensics.mapping import Buffer
+    from multus_forensics.mapping import Data
 
 
 _NOTHING: Mapping[str, Any] = {}
@@ -106,7 +106,7 @@ def apply_found(
 
 
 #: ``raw`` column, the bytes, each line's start offset and byte length
-LineViews: TypeAlias = "tuple[pl.Series, Buffer, np.ndarray, np.ndarray]"
+LineViews: TypeAlias = "tuple[pl.Series, Data, np.ndarray, np.ndarray]"
 
 
 def line_views(src: TextSource) -> LineViews | None:
@@ -119,12 +119,9 @@ def line_views(src: TextSource) -> LineViews | None:
     """
     import numpy as np
 
-    from multus_forensics.filebytes import FileBytes
     from multus_forensics.formats.fast._bytevec import line_bounds, string_views
 
-    data: Buffer | FileBytes = src.data if src.data is not None else src.text.encode("utf-8")
-    if isinstance(data, FileBytes):  # a path that reads the whole file: it is read here
-        data = bytes(data)
+    data = src.data if src.data is not None else src.text.encode("utf-8")
     if len(data) >= 1 << 32:
         return None
     arr = np.frombuffer(data, dtype=np.uint8)
