@@ -130,21 +130,6 @@ def line_views(src: TextSource) -> LineViews | None:
     return string_views("raw", data, arr, starts, lens), data, starts, lens
 
 
-def settle_polars_numpy() -> None:
-    """Resolve polars' stand-in for numpy on this thread before chunks go to threads.
-
-    polars imports numpy on first use through a proxy module whose import copies numpy's names
-    over its own, its bookkeeping among them (numpy has a ``_globals`` submodule); a second
-    thread entering that import at the same moment then fails ("'module' object does not
-    support item assignment"), which two chunk threads did under load."""
-    try:
-        from polars import _dependencies
-
-        getattr(getattr(_dependencies, "numpy", None), "ndarray", None)
-    except Exception:  # a private module of polars: absent or changed is fine
-        return
-
-
 def map_chunks(fn: Callable[[_In], _Out], items: Sequence[_In]) -> Iterator[_Out]:
     """``map(fn, items)`` with :data:`WORKERS` chunks in flight on threads, results in order.
 
@@ -156,7 +141,6 @@ def map_chunks(fn: Callable[[_In], _Out], items: Sequence[_In]) -> Iterator[_Out
     if len(items) <= 1:
         yield from map(fn, items)
         return
-    settle_polars_numpy()
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         pending: list[Future[_Out]] = []
         for item in items:

@@ -26,7 +26,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
-from multus_forensics.formats._assemble import settle_polars_numpy
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.fast._arrowview import string_view_series
 from multus_forensics.formats.fast._vecmerge import merge_chunks, no_events
@@ -251,7 +250,6 @@ def scan_chunks(
     if n <= CHUNK_ROWS:  # one chunk: no thread to start
         yield _chunk(lines, _span(0, n), zone, careful, year_source)
         return
-    settle_polars_numpy()
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         pending: deque[Future[tuple[pl.DataFrame, np.ndarray, str | None]]] = deque()
         for start in range(0, n, CHUNK_ROWS):  # keep WORKERS chunks in flight, yield in order
