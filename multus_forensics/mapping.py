@@ -20,12 +20,8 @@ import mmap
 from collections.abc import Iterator
 from typing import Final
 
-from multus_forensics.filebytes import FileBytes
-
-#: bytes in memory or mapped: what a buffer-reading pass (numpy, a view) can take whole
-Buffer = bytes | mmap.mmap
-#: the bytes of a stream: read into memory, mapped, or read by offset when asked
-Data = bytes | mmap.mmap | FileBytes
+#: the bytes of a stream: read into memory, or mapped
+Data = bytes | mmap.mmap
 
 #: bytes checked (and then released) per step of a pass over a mapping
 STEP: Final = 1 << 24
@@ -59,7 +55,7 @@ def steps(data: Data) -> Iterator[tuple[int, int]]:
 
 def count(data: Data, needle: bytes) -> int:
     """``data.count(needle)`` for one-byte needles, in bounded steps (mappings have no count)."""
-    if isinstance(data, bytes | FileBytes):
+    if isinstance(data, bytes):
         return data.count(needle)
     view = memoryview(data)
     total = 0
