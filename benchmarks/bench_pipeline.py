@@ -310,6 +310,10 @@ def main(argv: list[str] | None = None) -> int:
         help="judge time floors on CPU seconds (a machine shared with other work) instead of wall",
     )
     args = ap.parse_args(argv)
+    # bytecode compiled first, as pip install does for users: with PYTHONDONTWRITEBYTECODE set
+    # every child would compile the package's sources again, more of them for diagnose/report
+    package = Path(__file__).resolve().parent.parent / "multus_forensics"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
     sizes = sorted(int(s) for s in args.sizes.split(",") if s)
     work = Path(args.workdir)
     inputs = _make_inputs(

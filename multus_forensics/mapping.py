@@ -20,8 +20,12 @@ import mmap
 from collections.abc import Iterator
 from typing import Final
 
-#: the bytes of a stream: read into memory, or mapped
-Data = bytes | mmap.mmap
+from multus_forensics.filebytes import FileBytes
+
+#: bytes in memory or mapped: what a buffer-reading pass (numpy, a view) can take whole
+Buffer = bytes | mmap.mmap
+#: the bytes of a stream: read into memory, mapped, or read by offset when asked
+Data = bytes | mmap.mmap | FileBytes
 
 #: bytes checked (and then released) per step of a pass over a mapping
 STEP: Final = 1 << 24
@@ -55,7 +59,7 @@ def steps(data: Data) -> Iterator[tuple[int, int]]:
 
 def count(data: Data, needle: bytes) -> int:
     """``data.count(needle)`` for one-byte needles, in bounded steps (mappings have no count)."""
-    if isinstance(data, bytes):
+    if isinstance(data, bytes | FileBytes):
         return data.count(needle)
     view = memoryview(data)
     total = 0

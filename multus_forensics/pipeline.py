@@ -30,6 +30,7 @@ from multus_forensics.errors import (
     ParseError,
 )
 from multus_forensics.eventlog import EventLog, ParseStats
+from multus_forensics.filebytes import Shrank
 from multus_forensics.formats._podrefs import fill_pod_refs
 from multus_forensics.formats.base import (
     BatchRows,
@@ -42,7 +43,7 @@ from multus_forensics.gcpause import gc_paused
 from multus_forensics.ingest import Limits, RawStream, Unreadable, decode, iter_inputs
 from multus_forensics.ingest.content_years import year_from_content
 from multus_forensics.ingest.paste import strip_paste_decoration
-from multus_forensics.ingest.sources import clean, count_inputs
+from multus_forensics.ingest.sources import clean, count_inputs, shrank_while_parsed
 from multus_forensics.mapping import release
 from multus_forensics.model import FileStats, ParseIssue
 from multus_forensics.postparse import StreamFrames
@@ -87,7 +88,10 @@ def parse_source(
     fs, fmt, unparsed = _choose(src, format, name)
     if fmt is None:
         return fs, None, unparsed
-    out = fmt.parse(src, ctx or ParseContext())
+    try:
+        out = fmt.parse(src, ctx or ParseContext())
+    except Shrank as exc:  # a file read by offset, truncated under us
+        return fs, None, [shrank_while_parsed(src.file, src.member, fs, exc)]
     return _account(src, fs, fmt, out, fill_refs)
 
 
@@ -447,7 +451,11 @@ def parse(
     ) -> None:
         nonlocal cut_before
         flush()
-        out = fmt.parse(src, ctx if cutting[0] is None else replace(ctx, cut=cutting[0]))
+        try:
+            out = fmt.parse(src, ctx if cutting[0] is None else replace(ctx, cut=cutting[0]))
+        except Shrank as exc:  # a file read by offset, truncated under us
+            report([shrank_while_parsed(src.file, src.member, fs, exc)])
+            return
         if out.cut_rows:
             state.rows += out.cut_rows
             state.whole = state.whole or out.cut_whole

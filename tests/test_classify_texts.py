@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -330,3 +332,25 @@ def test_the_spread_of_many_hits_read_from_their_rows_is_their_views_spread(
         spreads.append(many)
     # 7 sandbox IDs; 115 of the 286 records have none (null or empty)
     assert spreads == [(6, 7 + 115, 7, False), (6, 7 + 115, 7, True)]
+
+
+def test_views_sharing_a_text_make_its_variants_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A message every row of a rule holds is normalised once, not once per row; each view
+    still reads its texts (and notes) as the list built at once gives them."""
+    from multus_forensics.classify import context
+
+    made: list[str] = []
+    real = context._made.__wrapped__
+
+    def counted(text: str) -> tuple[Any, tuple[str, ...]]:
+        made.append(text)
+        return real(text)
+
+    monkeypatch.setattr(context, "_made", functools.lru_cache(maxsize=16)(counted))
+    message = 'Error syncing pod, skipping: **failed** to \\"set up\\"'
+    views = [_view(f"err {i}: Did not find", message, f"raw {i} {message}") for i in range(5)]
+    for v in views:
+        fields = (v.event.error or "", v.event.message, v.event.raw)
+        assert (tuple(v.texts), v.texts.notes()) == _all_at_once(fields)
+    assert made.count(message) == 1
+    assert len(made) == len(set(made)) == 1 + 2 * len(views)

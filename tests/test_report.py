@@ -504,3 +504,18 @@ def test_file_notes_past_the_cap_are_counted() -> None:
     notes = file_notes(issues)
     assert notes[:FILE_NOTES] == [f"Note: f{n}: why" for n in range(FILE_NOTES)]
     assert notes[FILE_NOTES:] == ["Note: 2 more notes in the parse issues."]
+
+
+def test_failure_rows_become_dicts_only_for_the_json_report() -> None:
+    from multus_forensics.report.data import FrameRows
+
+    data = build_report_data(parse(str(SEED), year=2026))
+    assert isinstance(data.failures, FrameRows)
+    render(data, "html")  # its fleet figures drew from the failure table's frame
+    render(data, "md")
+    assert not data.failures.converted()
+    doc = json.loads(render(data, "json"))
+    assert data.failures.converted()
+    assert len(doc["failures"]) == len(data.failures) == data.failures.frame.height > 0
+    assert data.failures == data.failures.frame.to_dicts()
+    assert data.failures[0] == data.failures.frame.row(0, named=True)

@@ -46,6 +46,7 @@ from multus_forensics.batch.runner import (
 )
 from multus_forensics.errors import MultusForensicsError, ParseError
 from multus_forensics.eventlog import EventLog, ParseStats
+from multus_forensics.filebytes import FileBytes
 from multus_forensics.model import FileStats, ParseIssue
 
 if TYPE_CHECKING:
@@ -84,6 +85,9 @@ class StreamTask:
 
     raw: RawStream
     spool: str | None = None
+    #: with a row cut: where the stream's kept rows are written, read back only when the
+    #: diagnosis needs every row after all (an interface add in some stream)
+    spill: str | None = None
 
 
 @dataclass
@@ -106,6 +110,11 @@ class StreamResult:
     unread_ipc: bytes | None = None
     rows: int = 0  # events parsed
     kept: int = 0  # events sent back
+    #: with a row cut (``task.spill``): the file holding the ``kept`` rows, while
+    #: ``events_ipc`` holds only those a diagnosis reads when no stream has an interface add
+    spill: str | None = None
+    #: with a row cut: why the diagnosis needs every kept row of the input (an interface add)
+    whole: str | None = None
     seconds: float = 0.0
     pid: int = 0
     peak_rss_kb: int = 0
@@ -117,11 +126,17 @@ class StreamResult:
 
 
 def parse_stream_task(
-    task: StreamTask, options: ParseOptions, keep: KeepSpec | None = None, match: bool = False
+    task: StreamTask,
+    options: ParseOptions,
+    keep: KeepSpec | None = None,
+    match: bool = False,
+    cut: bool = False,
 ) -> StreamResult:
     """Parse one stream (runs in a worker): the picklable unit of work of :func:`parse_streams`;
     with ``match``, the packaged rules are matched over its kept rows here too
-    (:func:`multus_forensics.classify.partial.match_stream`)."""
+    (:func:`multus_forensics.classify.partial.match_stream`); with ``cut`` (and ``keep`` and
+    ``task.spill``), only the rows a diagnosis reads are sent back and the kept rows are
+    spilled (:func:`_cut`)."""
     from zoneinfo import ZoneInfo
 
     from multus_forensics.batch.compact import compact
@@ -144,10 +159,14 @@ def parse_stream_task(
         result.years = year_facts(frame)
         kept = compact(frame, keep)
         result.rows, result.kept = frame.height, kept.height
+        sent = kept
+        if cut and keep is not None and task.spill is not None:
+            sent = _cut(frame, kept, keep, task.spill, result)
         del frame  # (the stream's other rows are not read again)
         buf = io.BytesIO()
-        kept.write_ipc(buf, compression="lz4")
+        sent.write_ipc(buf, compression="lz4")
         result.events_ipc = buf.getvalue()
+        del sent
     if match:
         from multus_forensics.classify.partial import match_stream
 
@@ -159,6 +178,40 @@ def parse_stream_task(
     result.pid = os.getpid()
     result.peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return result
+
+
+def _cut(
+    frame: pl.DataFrame, kept: pl.DataFrame, spec: KeepSpec, spill: str, result: StreamResult
+) -> pl.DataFrame:
+    """The rows of ``frame`` a diagnosis reads when the input has no interface add
+    (:func:`~multus_forensics.batch.compact.diagnosis_mask`, over the whole stream, whose year
+    facts are already taken), with ``kept`` written to ``spill`` for the case it has one.
+
+    A stream with an add says so (``result.whole``) and sends every kept row: the add order
+    reads the rows of its pods in every stream. What else a cut would change for one file
+    (:mod:`multus_forensics.rowcut`) is whole here by construction: a stream a rule matched
+    across records may match is kept whole by :func:`~.compact.compact` (``kept is frame``), and
+    the year checks and bundle re-anchoring read the whole stream in this worker."""
+    from multus_forensics.batch.compact import diagnosis_mask
+    from multus_forensics.rowcut import ADDS_NEED_ROWS, has_adds
+
+    if has_adds(frame):
+        result.whole = ADDS_NEED_ROWS
+        return kept
+    if kept is frame and not spec.keeps_everything and _stream_rule(frame, spec):
+        return kept
+    rows = frame.filter(diagnosis_mask(spec))
+    if rows.height >= kept.height:
+        return kept
+    kept.write_ipc(spill, compression="lz4")
+    result.spill = spill
+    return rows
+
+
+def _stream_rule(frame: pl.DataFrame, spec: KeepSpec) -> bool:
+    from multus_forensics.batch.compact import _whole_stream
+
+    return bool(frame.height) and _whole_stream(frame, spec)
 
 
 def _unread(raw: RawStream, result: StreamResult, options: ParseOptions) -> pl.DataFrame | None:
@@ -271,11 +324,15 @@ def _results(
     match: bool,
     workers: int | None,
     scheduler: Any,
+    spills: str | None = None,
 ) -> tuple[Mode, int, Iterator[Any]]:
     """(mode, workers, results and issues in walk order). Streams parsed in this process are
     not matched per stream: the diagnosis matches the merged log at less cost (each distinct
-    text once, one query per rule for all streams), and there is no other worker to share."""
-    job = partial(parse_stream_task, keep=keep, match=match)
+    text once, one query per rule for all streams), and there is no other worker to share.
+    With ``spills`` (a directory), streams parsed here or on the local pool are cut to the
+    rows a diagnosis reads, their kept rows spilled there (:func:`_cut`); Dask workers, whose
+    disks this process cannot read, send every kept row."""
+    job = partial(parse_stream_task, keep=keep, match=match, cut=spills is not None)
     if scheduler is None:
         scheduler = active_dask_client()
     if scheduler is not None:
@@ -283,17 +340,36 @@ def _results(
     n = _worker_count(workers, os.cpu_count() or 1)
     if workers is None and input_bytes(paths) < POOL_MIN_BYTES:
         n = 1
+    spill = _spill_names(spills)
     if n <= 1:
-        job = partial(parse_stream_task, keep=keep)
+        job = partial(parse_stream_task, keep=keep, cut=spills is not None)
 
         def here(raw: RawStream) -> _Ready:
-            return _Ready(job(StreamTask(raw), options))
+            return _Ready(job(StreamTask(raw, spill=spill()), options))
 
         return "sequential", 1, _in_order(_walk(paths, options), here, 1)
-    return "processes", n, _on_pool(paths, options, job, n)
+    return "processes", n, _on_pool(paths, options, job, n, spill)
 
 
-def _on_pool(paths: Sequence[str], options: ParseOptions, job: Job, n: int) -> Iterator[Any]:
+def _spill_names(spills: str | None) -> Callable[[], str | None]:
+    """A new spill file name in ``spills`` per call (None without a directory)."""
+    count = 0
+
+    def name() -> str | None:
+        nonlocal count
+        count += 1
+        return None if spills is None else os.path.join(spills, f"{count:06d}.arrow")
+
+    return name
+
+
+def _on_pool(
+    paths: Sequence[str],
+    options: ParseOptions,
+    job: Job,
+    n: int,
+    spill: Callable[[], str | None] = lambda: None,
+) -> Iterator[Any]:
     from concurrent.futures import ProcessPoolExecutor
 
     spool = tempfile.mkdtemp(prefix="multus-forensics-streams-")
@@ -304,8 +380,12 @@ def _on_pool(paths: Sequence[str], options: ParseOptions, job: Job, n: int) -> I
         count += 1
         path = os.path.join(spool, f"{count:06d}")
         with open(path, "wb") as fh:
-            fh.write(raw.data)
-        return pool.submit(job, StreamTask(replace(raw, data=b""), path), options)
+            if isinstance(raw.data, FileBytes):  # a large file read by offset: window by window
+                fh.writelines(window for _, window in raw.data.windows())
+            else:
+                fh.write(raw.data)
+        task = StreamTask(replace(raw, data=b""), path, spill())
+        return pool.submit(job, task, options)
 
     try:
         with ProcessPoolExecutor(
@@ -370,6 +450,31 @@ class _Bundle:
         return apply_shifts(pl.concat(ordered, how="vertical"), bundle_shifts(self.facts))
 
 
+def _restore(
+    cut: list[tuple[StreamResult, pl.DataFrame | None] | None],
+    place: Callable[[StreamResult, pl.DataFrame | None], None],
+) -> str | None:
+    """Place each stream's cut rows, or, when a stream has an interface add, every stream's
+    kept rows read back from its spill (the add order reads its pods' rows in every stream);
+    the reason when it did so."""
+    import polars as pl
+
+    from multus_forensics.rowcut import ADDS_NEED_ROWS, has_adds
+
+    whole = next((e[0].whole for e in cut if e is not None and e[0].whole), None)
+    if whole is None and any(e is not None and e[1] is not None and has_adds(e[1]) for e in cut):
+        whole = ADDS_NEED_ROWS  # (an add among lines a worker read again: not in its frame)
+    for i, entry in enumerate(cut):
+        assert entry is not None
+        cut[i] = None  # a stream's cut rows are dropped once placed or replaced
+        result, frame = entry
+        if whole is not None and result.spill is not None:
+            frame = pl.read_ipc(result.spill)
+            os.unlink(result.spill)
+        place(result, frame)
+    return whole
+
+
 def _add_matches(matches: Matches, result: StreamResult, unread: list[pl.DataFrame | None]) -> None:
     """Keep a stream's matches, and its unread lines' events when the diagnosis would read them
     again (from a file on disk, as :func:`~multus_forensics.classify.engine.diagnose` does);
@@ -390,6 +495,7 @@ def parse_streams(
     *,
     keep: KeepSpec | None = None,
     match: bool = False,
+    cut: bool = False,
     workers: int | None = None,
     scheduler: Any = None,
 ) -> StreamedLog:
@@ -404,7 +510,33 @@ def parse_streams(
     ``scheduler`` are as in :func:`~multus_forensics.batch.run_batch` (``workers=1``: this
     process only; by default, inputs under :data:`POOL_MIN_BYTES` are parsed here too).
     ``options.on_error`` applies as in :func:`parse`.
+
+    ``cut`` (with ``keep``; for a diagnosis, not a report) keeps only the rows a diagnosis reads
+    when no stream has an interface add (:mod:`multus_forensics.rowcut`): each stream's other
+    kept rows wait in a spill file and are read back, for every stream, only if one has an
+    add. The log then weighs what the diagnosis reads, not what the bundle holds, and its
+    diagnosis is the one of the whole kept log.
     """
+    options = options or ParseOptions()
+    start = time.perf_counter()
+    spills = tempfile.mkdtemp(prefix="multus-forensics-spill-") if cut and keep else None
+    try:
+        return _parse_streams(paths, options, keep, match, workers, scheduler, spills, start)
+    finally:
+        if spills is not None:
+            shutil.rmtree(spills, ignore_errors=True)
+
+
+def _parse_streams(
+    paths: Sequence[str],
+    options: ParseOptions,
+    keep: KeepSpec | None,
+    match: bool,
+    workers: int | None,
+    scheduler: Any,
+    spills: str | None,
+    start: float,
+) -> StreamedLog:
     import warnings
 
     import polars as pl
@@ -413,9 +545,7 @@ def parse_streams(
     from multus_forensics.model import empty_frame
     from multus_forensics.pipeline import not_a_stream
 
-    options = options or ParseOptions()
-    start = time.perf_counter()
-    mode, n, results = _results(list(paths), options, keep, match, workers, scheduler)
+    mode, n, results = _results(list(paths), options, keep, match, workers, scheduler, spills)
     matches = Matches() if match and mode != "sequential" else None
     unread: list[pl.DataFrame | None] = []
     frames: list[pl.DataFrame] = []
@@ -437,14 +567,21 @@ def parse_streams(
         if frame is not None:
             frames.append(frame)
 
+    def place(result: StreamResult, frame: pl.DataFrame | None) -> None:
+        nonlocal bundle
+        if result.bundle != bundle.name:
+            flush()
+            bundle = _Bundle(result.bundle)
+        if frame is not None:
+            bundle.add(result, frame)
+
+    #: with spills: each stream's cut rows, placed once it is known whether any has an add
+    cut: list[tuple[StreamResult, pl.DataFrame | None] | None] = []
     for item in results:
         if not_a_stream(item, stats, report):
             continue
         assert isinstance(item, StreamResult)
         result: StreamResult = item
-        if result.bundle != bundle.name:
-            flush()
-            bundle = _Bundle(result.bundle)
         stats.files.append(result.stats)
         report(result.issues)
         out.streams += 1
@@ -455,8 +592,12 @@ def parse_streams(
         if matches is not None:
             _add_matches(matches, result, unread)
         frame = result.frame()
-        if frame is not None:
-            bundle.add(result, frame)
+        result.events_ipc = b""
+        if spills is None:
+            place(result, frame)
+        else:
+            cut.append((result, frame))
+    whole = _restore(cut, place) if spills is not None else None
     flush()
     frame = pl.concat(frames, how="vertical") if frames else empty_frame()
     if matches is not None and all(f is not None for f in unread):
@@ -467,6 +608,11 @@ def parse_streams(
         if matches is None
         else MatchedLog(frame, issues, stats, matches=matches)
     )
+    if spills is not None and whole is None and frame.height < out.kept:
+        from multus_forensics.rowcut import CutState
+
+        out.log.cut = CutState(rows=out.kept - frame.height)
+        out.kept = frame.height
     out.peak_rss_kb = max(out.peak_rss_kb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     out.seconds = time.perf_counter() - start
     return out

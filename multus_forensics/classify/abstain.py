@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
 from multus_forensics.classify.fallback import FALLBACK_FORMAT
+from multus_forensics.classify.findings import claimed
 from multus_forensics.lazyre import lazy_regex
 
 if TYPE_CHECKING:
@@ -154,8 +155,7 @@ def _facts(ctx: Context, diagnosis: Diagnosis) -> _InputFacts:
     cited = {
         (e.file, e.member or "", e.line)
         for f in diagnosis.findings
-        for e in f.evidence
-        if e.claim == "match"
+        for e in claimed(f.evidence, "match")
     }
     by_line: dict[tuple[str, str, int], _Cited] = {}
     if cited:
@@ -190,8 +190,7 @@ def _raw_only(finding: Finding, facts: _InputFacts) -> bool:
     anything (raw lines without a log header), or from a source-code file."""
     matched = [
         ((e.file, e.member or ""), facts.by_line.get((e.file, e.member or "", e.line)))
-        for e in finding.evidence
-        if e.claim == "match"
+        for e in claimed(finding.evidence, "match")
     ]
     return bool(matched) and all(
         c is not None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
 import regex
@@ -84,6 +84,15 @@ def _op(text: str) -> str | None:
     return "del" if d else None
 
 
+@lru_cache(maxsize=2048)
+def _made(text: str) -> tuple[Normalised, tuple[str, ...]]:
+    """A text's normalised form and its variants after itself (unwrapped, normalised, in
+    upstream's case), made once per distinct text: a journal's rows of one rule share their
+    message ("Error syncing pod, skipping"), whose variants were made again for every row."""
+    fixed = normalise(text)
+    return fixed, (unwrapped_text(text), fixed.text, *casefold_variants(fixed.text))
+
+
 class Texts:
     """An event's texts in matching order, each made when a reader first reaches it.
 
@@ -120,15 +129,14 @@ class Texts:
     def _fixed_at(self, i: int) -> Normalised:
         found = self._fixed.get(i)
         if found is None:
-            found = self._fixed[i] = normalise(self._fields[i])
+            found = self._fixed[i] = _made(self._fields[i])[0]
         return found
 
     def _variants(self, i: int, text: str) -> Iterator[str]:
         yield text
-        yield unwrapped_text(text)
-        fixed = self._fixed_at(i).text
-        yield fixed
-        yield from casefold_variants(fixed)
+        made = _made(text)
+        self._fixed.setdefault(i, made[0])
+        yield from made[1]
 
     def _generate(self) -> Iterator[str]:
         out = self._out

@@ -8,13 +8,19 @@ click (HTML) or one flag (``--full-evidence``) away.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from multus_forensics.classify.context import EventView, error_rows
-from multus_forensics.classify.findings import WINDOW_CHARS, Evidence, anchored, window
+from multus_forensics.classify.findings import (
+    WINDOW_CHARS,
+    Evidence,
+    EvidenceItems,
+    QuietRows,
+    anchored,
+    window,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -38,7 +44,7 @@ class Cited:
     """What a finding cites: its evidence items in input order, and the pods and nodes they
     name (sorted, distinct), as the views of those rows would give them."""
 
-    evidence: tuple[Evidence, ...]
+    evidence: Sequence[Evidence]
     pods: list[str]
     nodes: list[str]
 
@@ -54,65 +60,51 @@ def cite(
     no error text: then it has no chain, so its window is the start of its record and its pod
     is the one its columns name, as its view would say. Only the others become views: a
     Multus log's finding cites every add of its attempts, and tens of thousands of views of
-    them were most of a diagnosis's time and memory.
+    them were most of a diagnosis's time and memory. Those rows' items stay columns
+    (:class:`~multus_forensics.classify.findings.EvidenceItems`), objects only when read.
     """
+    import polars as pl
+
     views: dict[int, EventView] = {i: v for i, (v, _) in seen.items() if v is not None}
     #: items made for earlier findings of this diagnosis, by how they were made: rules of one
     #: pattern (a self-delegation and a duplicate request on one "already exists") cite the
-    #: same hits and attempt rows, each item the same
+    #: same hits, each item the same
     made: dict[tuple[Any, ...], Evidence] = ctx.memo("evidence", dict)
     pods: set[str] = set()
     nodes: set[str] = set()
+    quiet: pl.DataFrame | None = None
     bare = sorted(i for i, (v, _) in seen.items() if v is None)
     if bare:
-        chained, quiet = _split_bare(ctx, bare)
+        chained, rows = _split_bare(ctx, bare)
         views.update(zip(chained, ctx.views_at(chained), strict=True))
-        if quiet.height:
-            pods.update(quiet.get_column("_pod").drop_nulls().unique().to_list())
-            nodes.update(quiet.get_column("node").drop_nulls().unique().to_list())
-            positions = quiet.get_column("_pos").to_list()
-            keys = [("quiet", i, seen[i][1]) for i in positions]
-            todo = [k for k, key in enumerate(keys) if key not in made]
-            if todo:
-                rows = quiet if len(todo) == len(keys) else quiet[todo]
-                made.update(zip([keys[k] for k in todo], _quiet_evidence(rows, seen), strict=True))
+        if rows.height:
+            pods.update(rows.get_column("_pod").drop_nulls().unique().to_list())
+            nodes.update(rows.get_column("node").drop_nulls().unique().to_list())
+            claims = [seen[i][1] for i in rows.get_column("_pos").to_list()]
+            quiet = rows.select(
+                "file", "line", "member", pl.col("_full").alias("full"),
+                pl.Series("claim", claims, dtype=pl.String),
+            )  # fmt: skip
     for v in views.values():
         if v.pod:
             pods.add(v.pod)
         if v.event.node:
             nodes.add(v.event.node)
-    evidence = []
+    slots: list[Evidence | int] = []
+    q = 0
     for i in sorted(seen):
-        claim = seen[i][1]
-        if i not in views:  # a quiet row's
-            evidence.append(made[("quiet", i, claim)])
+        if i not in views:  # a quiet row's: its row in the columns (in position order too)
+            slots.append(q)
+            q += 1
             continue
-        key = ("view", i, claim, matched.get(i))
+        key = ("view", i, seen[i][1], matched.get(i))
         item = made.get(key)
         if item is None:
-            item = made[key] = evidence_of(views[i], claim, key[3])
-        evidence.append(item)
-    return Cited(tuple(evidence), sorted(pods), sorted(nodes))
-
-
-def _quiet_evidence(
-    quiet: pl.DataFrame, seen: Mapping[int, tuple[EventView | None, str]]
-) -> list[Evidence]:
-    """The items of rows without an error text (``_split_bare``'s frame), in its order: no
-    leaf to centre the window on (see :func:`evidence_of`), so a record longer than the
-    window shows its start, and a shorter one is its own text."""
-    import polars as pl
-
-    fulls = quiet.get_column("_full").to_list()
-    long = quiet.select(pl.arg_where(pl.col("_full").str.len_chars() > WINDOW_CHARS))
-    texts = list(fulls)
-    for k in long.to_series().to_list():
-        texts[k] = window(fulls[k], [])
-    claims = [seen[i][1] for i in quiet.get_column("_pos").to_list()]
-    files, lines, members = (_shared(quiet.get_column(c)) for c in ("file", "line", "member"))
-    return list(
-        itertools.starmap(Evidence, zip(files, lines, texts, claims, members, fulls, strict=True))
-    )
+            item = made[key] = evidence_of(views[i], key[2], key[3])
+        slots.append(item)
+    if quiet is None:
+        return Cited(tuple(cast("list[Evidence]", slots)), sorted(pods), sorted(nodes))
+    return Cited(EvidenceItems(slots, QuietRows(quiet)), sorted(pods), sorted(nodes))
 
 
 def _split_bare(ctx: Context, bare: list[int]) -> tuple[list[int], pl.DataFrame]:
@@ -139,17 +131,3 @@ def _split_bare(ctx: Context, bare: list[int]) -> tuple[list[int], pl.DataFrame]
     ).collect()  # fmt: skip
     chained = out.filter(pl.col("_error")).get_column("_pos").to_list()
     return chained, out.filter(~pl.col("_error"))
-
-
-def _shared(column: pl.Series) -> list[Any]:
-    """``column.to_list()`` with one object per distinct value (a file's name, held by every
-    item citing it, is one string)."""
-    import polars as pl
-
-    if column.len() and column.n_unique() == 1:  # one file's name, or no member: one object
-        return [column[0]] * column.len()
-    values = column.to_list()
-    if column.dtype != pl.String:
-        return values
-    seen: dict[Any, Any] = {}
-    return [seen.setdefault(v, v) for v in values]

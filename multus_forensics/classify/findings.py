@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final, overload
+from typing import TYPE_CHECKING, Any, Final, overload
 
 from multus_forensics.model import excerpt
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,107 @@ def window(text: str, anchors: Sequence[str], limit: int = WINDOW_CHARS) -> str:
     return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
 
 
+class QuietRows:
+    """Evidence of rows without an error text, as columns: ``file``, ``line``, ``member``,
+    ``full`` (the whole record) and ``claim``, one row per item. Such a row has no chain to
+    centre its window on, so its shown text is its record's start (:func:`quiet_text`)."""
+
+    __slots__ = ("_lists", "frame")
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+        self._lists: tuple[list[Any], ...] | None = None
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    def item(self, q: int) -> Evidence:
+        """The ``q``-th row as an :class:`Evidence` (its columns read into lists once)."""
+        lists = self._lists
+        if lists is None:
+            lists = self._lists = tuple(
+                _shared_values(self.frame.get_column(c))
+                for c in ("file", "line", "full", "claim", "member")
+            )
+        file, line, full, claim, member = (column[q] for column in lists)
+        return Evidence(file, line, quiet_text(full), claim, member, full)
+
+
+def quiet_text(full: str) -> str:
+    """The shown text of a record cited without an error text: itself, or its start when it
+    is longer than the window (:func:`window` with no anchor)."""
+    return window(full, []) if full is not None and len(full) > WINDOW_CHARS else full
+
+
+def _shared_values(column: pl.Series) -> list[Any]:
+    """``column.to_list()`` with one object per distinct value (a file's name, held by every
+    item citing it, is one string)."""
+    import polars as pl
+
+    if column.len() and column.n_unique() == 1:
+        return [column[0]] * column.len()
+    values = column.to_list()
+    if column.dtype != pl.String or column.name == "full":
+        return values
+    seen: dict[Any, Any] = {}
+    return [seen.setdefault(v, v) for v in values]
+
+
+class EvidenceItems(Sequence[Evidence]):
+    """A finding's evidence in input order, the items of rows without an error text kept as
+    columns (:class:`QuietRows`) and made into objects only when read. A Multus log's finding
+    cites every add of its attempts: hundreds of thousands of objects, made only to be
+    written, were a fifth of its diagnosis (``diagnose --json`` writes them from the columns).
+
+    ``slots`` holds, per item, its object or the row number of its columns in ``quiet``.
+    Equal to any sequence of the same items (a tuple of them)."""
+
+    __slots__ = ("quiet", "slots")
+
+    def __init__(self, slots: list[Evidence | int], quiet: QuietRows) -> None:
+        self.slots, self.quiet = slots, quiet
+
+    def __len__(self) -> int:
+        return len(self.slots)
+
+    @overload
+    def __getitem__(self, i: int) -> Evidence: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Evidence, ...]: ...
+    def __getitem__(self, i: int | slice) -> Evidence | tuple[Evidence, ...]:
+        if isinstance(i, slice):
+            return tuple(self._made(s) for s in self.slots[i])
+        return self._made(self.slots[i])
+
+    def __iter__(self) -> Iterator[Evidence]:
+        return map(self._made, self.slots)
+
+    def _made(self, slot: Evidence | int) -> Evidence:
+        return self.quiet.item(slot) if isinstance(slot, int) else slot
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"EvidenceItems({len(self)} items)"
+
+
+def claimed(evidence: Sequence[Evidence], claim: str) -> Iterator[Evidence]:
+    """The items of ``evidence`` with ``claim``; of :class:`EvidenceItems`, the quiet rows'
+    only when one of them has it (they are the context rows a predicate cited)."""
+    if not isinstance(evidence, EvidenceItems):
+        return (e for e in evidence if e.claim == claim)
+    quiet = evidence.quiet
+    if claim in quiet.frame.get_column("claim").unique().to_list():
+        return (e for e in evidence if e.claim == claim)
+    return (s for s in evidence.slots if not isinstance(s, int) and s.claim == claim)
+
+
 @dataclass(frozen=True)
 class Discriminator:
     """The one check that tells this finding from a look-alike, and what each outcome means."""
@@ -116,7 +220,8 @@ class Finding:
     first_seen: datetime | None
     last_seen: datetime | None
     count: int
-    evidence: tuple[Evidence, ...]
+    #: a tuple, or :class:`EvidenceItems` when it cites rows without an error text
+    evidence: Sequence[Evidence]
     reasons: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     #: checks that tell this finding from alternatives sharing its surface signature

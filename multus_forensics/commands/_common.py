@@ -248,11 +248,16 @@ def has_bundle(paths: Sequence[str]) -> bool:
 
 
 def parse_bundle_inputs(
-    args: argparse.Namespace, *, show_errors: bool = True, catalog: Catalog | None = None
+    args: argparse.Namespace,
+    *,
+    show_errors: bool = True,
+    catalog: Catalog | None = None,
+    cut: bool = False,
 ) -> EventLog:
     """Like :func:`parse_inputs`, with the streams parsed on ``--workers`` processes or the
     ``--scheduler`` cluster and cut to the rows ``catalog``'s analysis reads
-    (:func:`multus_forensics.batch.streams.parse_streams`)."""
+    (:func:`multus_forensics.batch.streams.parse_streams`); with ``cut``, to the rows its
+    diagnosis reads unless a stream has an interface add."""
     from multus_forensics.batch import ParseOptions
     from multus_forensics.batch.compact import keep_spec
     from multus_forensics.batch.streams import parse_streams
@@ -265,6 +270,7 @@ def parse_bundle_inputs(
         options,
         keep=keep_spec(catalog),
         match=True,  # the rules matched per stream where it is parsed
+        cut=cut,
         workers=getattr(args, "workers", None),
         scheduler=getattr(args, "scheduler", None),
     )

@@ -40,7 +40,7 @@ from multus_forensics.visible import json_visible, visible
 
 if TYPE_CHECKING:
     from multus_forensics.classify import Catalog, Diagnosis
-    from multus_forensics.classify.findings import Evidence, Finding
+    from multus_forensics.classify.findings import Evidence, EvidenceItems, Finding
     from multus_forensics.eventlog import EventLog
 
 SEVERITY_ORDER = ("info", "warning", "error", "critical")
@@ -193,13 +193,69 @@ def _evidence_array(items: Sequence[Evidence]) -> Iterator[str]:
     """``_array(_value(e.to_dict()) for e in items)``, a chunk of items per piece, each item
     written from its fields as ``json.dumps`` writes its dict (same keys, separators and string
     escapes): a Multus log's finding cites tens of thousands of records, and a dict, a dumps
-    call and a visibility pass per item were a tenth of the run."""
+    call and a visibility pass per item were a tenth of the run. The items of rows without an
+    error text (:class:`EvidenceItems`' columns) are written from their columns, a block of
+    rows per vectorised pass, never made into objects."""
+    from multus_forensics.classify.findings import EvidenceItems
+
     places: dict[tuple[str, str | None], tuple[str, str, str]] = {}
+    slots: Sequence[Evidence | int] = items
+    quiet: Iterator[str] = iter(())
+    if isinstance(items, EvidenceItems):
+        slots, quiet = items.slots, _quiet_json(items, places)
     yield "["
-    for start in range(0, len(items), EVIDENCE_CHUNK):
-        chunk = ", ".join(_evidence_json(e, places) for e in items[start : start + EVIDENCE_CHUNK])
+    for start in range(0, len(slots), EVIDENCE_CHUNK):
+        chunk = ", ".join(
+            next(quiet) if isinstance(s, int) else _evidence_json(s, places)
+            for s in slots[start : start + EVIDENCE_CHUNK]
+        )
         yield (", " if start else "") + chunk
     yield "]"
+
+
+#: rows of an :class:`EvidenceItems`' columns read into lists at a time
+QUIET_BLOCK: Final = 8192
+
+
+def _quiet_json(
+    items: EvidenceItems, places: dict[tuple[str, str | None], tuple[str, str, str]]
+) -> Iterator[str]:
+    """Each quiet row's item as :func:`_evidence_json` writes it, in row order, from a block
+    of the columns at a time: a row's file, member and claim escaped once per distinct value,
+    its record once (its shown text is the record itself unless it is longer than the window)."""
+    from multus_forensics.classify.findings import WINDOW_CHARS, Evidence, quiet_text
+
+    frame = items.quiet.frame
+    claims: dict[str, str] = {}
+    for start in range(0, frame.height, QUIET_BLOCK):
+        block = frame.slice(start, QUIET_BLOCK)
+        columns = (
+            block.get_column(c).to_list() for c in ("file", "member", "line", "full", "claim")
+        )
+        for file, member, line, full, claim in zip(*columns, strict=True):
+            if type(line) is not int or full is None:  # (as its object is written)
+                yield _evidence_json(
+                    Evidence(file, line, quiet_text(full), claim, member, full), places
+                )
+                continue
+            place = places.get((file, member))
+            if place is None:
+                prefix = _string(file + (f"!{member}" if member else ""))[:-1]
+                place = places[(file, member)] = (
+                    _string(file),
+                    "null" if member is None else _string(member),
+                    prefix,
+                )
+            escaped = _string(full)
+            text = escaped if len(full) <= WINDOW_CHARS else _string(quiet_text(full))
+            said = claims.get(claim)
+            if said is None:
+                said = claims[claim] = _string(claim)
+            number = int.__repr__(line)
+            yield (
+                f'{{"where": {place[2]}:{number}", "file": {place[0]}, "member": {place[1]}, '
+                f'"line": {number}, "text": {text}, "full_text": {escaped}, "claim": {said}}}'
+            )
 
 
 def _string(text: str) -> str:
@@ -259,7 +315,11 @@ def run(args: argparse.Namespace) -> int:
     with stages(args, "parsing", "classifying") as bar:
         # its problems printed as every command prints them
         bundle = has_bundle(args.paths)
-        log = parse_bundle_inputs(args, catalog=catalog) if bundle else _parse(args, catalog)
+        log = (
+            parse_bundle_inputs(args, catalog=catalog, cut=True)
+            if bundle
+            else _parse(args, catalog)
+        )
         bar.advance()
         diag = diagnose(log, catalog=catalog)
     if not args.quiet:  # (after the diagnosis, which finds whether the hits can be placed)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from multus_forensics.formats.base import TextSource
-    from multus_forensics.mapping import Data
+    from multus_forensics.mapping import Buffer
 
 
 _NOTHING: Mapping[str, Any] = {}
@@ -106,7 +106,7 @@ def apply_found(
 
 
 #: ``raw`` column, the bytes, each line's start offset and byte length
-LineViews: TypeAlias = "tuple[pl.Series, Data, np.ndarray, np.ndarray]"
+LineViews: TypeAlias = "tuple[pl.Series, Buffer, np.ndarray, np.ndarray]"
 
 
 def line_views(src: TextSource) -> LineViews | None:
@@ -119,15 +119,33 @@ def line_views(src: TextSource) -> LineViews | None:
     """
     import numpy as np
 
+    from multus_forensics.filebytes import FileBytes
     from multus_forensics.formats.fast._bytevec import line_bounds, string_views
 
-    data = src.data if src.data is not None else src.text.encode("utf-8")
+    data: Buffer | FileBytes = src.data if src.data is not None else src.text.encode("utf-8")
+    if isinstance(data, FileBytes):  # a path that reads the whole file: it is read here
+        data = bytes(data)
     if len(data) >= 1 << 32:
         return None
     arr = np.frombuffer(data, dtype=np.uint8)
     starts, ends = line_bounds(arr)
     lens = ends - starts
     return string_views("raw", data, arr, starts, lens), data, starts, lens
+
+
+def settle_polars_numpy() -> None:
+    """Resolve polars' stand-in for numpy on this thread before chunks go to threads.
+
+    polars imports numpy on first use through a proxy module whose import copies numpy's names
+    over its own, its bookkeeping among them (numpy has a ``_globals`` submodule); a second
+    thread entering that import at the same moment then fails ("'module' object does not
+    support item assignment"), which two chunk threads did under load."""
+    try:
+        from polars import _dependencies
+
+        getattr(getattr(_dependencies, "numpy", None), "ndarray", None)
+    except Exception:  # a private module of polars: absent or changed is fine
+        return
 
 
 def map_chunks(fn: Callable[[_In], _Out], items: Sequence[_In]) -> Iterator[_Out]:
@@ -141,6 +159,7 @@ def map_chunks(fn: Callable[[_In], _Out], items: Sequence[_In]) -> Iterator[_Out
     if len(items) <= 1:
         yield from map(fn, items)
         return
+    settle_polars_numpy()
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         pending: list[Future[_Out]] = []
         for item in items:

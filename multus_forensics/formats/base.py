@@ -12,6 +12,7 @@ returning event column values, or ``None`` when the payload is not of that shape
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -75,7 +76,8 @@ class TextSource:
     def text(self) -> str:
         """The decoded text (from ``data`` on first access when built from bytes)."""
         assert self.data is not None  # __init__ requires one of the two
-        return str(self.data, "utf-8")
+        data = self.data
+        return str(data if isinstance(data, bytes | mmap.mmap) else bytes(data), "utf-8")
 
     def _decoded(self) -> bool:
         return "text" in self.__dict__

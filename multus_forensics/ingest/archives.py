@@ -1,8 +1,11 @@
 """Walk one opened input: decompress by magic, descend into tar/zip members, yield text streams.
 
-Everything is read as a stream and nothing is written to disk: tar through ``tarfile``'s stream
-mode (``r|``), zip members through ``ZipFile.open``. Only one decompressed member is held at a
-time (the text handed to the parser). Problems become issues next to the data that survived:
+Everything is read as a stream: tar through ``tarfile``'s stream mode (``r|``), zip members
+through ``ZipFile.open``. Only one decompressed member is held at a time (the text handed to the
+parser), and only up to a window (``Limits.window_bytes``): a plain file larger than that is read
+by offset when parsed, and a larger decompressed stream or member is written window by window to
+an unlinked temporary file and read by offset from there (:mod:`multus_forensics.filebytes`).
+Problems become issues next to the data that survived:
 
 * a member that expands past ``Limits.max_member_bytes`` keeps its complete lines up to the cap
   (a cut line would be a fabricated record, so the partial line is dropped);
@@ -26,6 +29,7 @@ import os
 import posixpath
 import stat
 import tarfile
+import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -33,6 +37,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import IO, Final, Literal, Protocol
 
+from multus_forensics.filebytes import FileBytes
 from multus_forensics.ingest.compression import (
     MAGICS,
     SUFFIXES,
@@ -360,6 +365,10 @@ def _read_plain(
         mapped = map_file(fh.fileno())
         fh.seek(0, io.SEEK_END)
         return mapped, None
+    if size > ctx.limits.window_bytes:  # read by offset when parsed, window by window
+        lazy = FileBytes(os.dup(fh.fileno()), size, ctx.file, ctx.limits.window_bytes)
+        fh.seek(0, io.SEEK_END)
+        return lazy, None
     with io.FileIO(fh.fileno(), closefd=False) as raw:
         raw.seek(0)
         data = raw.readall()
@@ -381,7 +390,11 @@ def _read_capped(
         size = _plain_size(head, fh, cap)
         if size is not None:
             return _read_plain(fh, size, ctx, where)
-        data = _read_upto(fh, cap + 1 - len(head), buf) if len(head) <= cap else head
+        step = min(cap, ctx.limits.window_bytes)
+        data = _read_upto(fh, step + 1 - len(head), buf) if len(head) <= step else head
+        if step < cap and len(data) > step:  # more than a window: the rest goes to a spool
+            del data
+            return _spooled(buf, fh, ctx, where)
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile) as exc:
         data = _complete_lines(buf.getvalue())
         reason = (
@@ -400,6 +413,64 @@ def _read_capped(
         "lines before the cap were kept, the cut line and the rest were not read"
     )
     return data, _issue(ctx, where, reason)
+
+
+def _spooled(
+    buf: io.BytesIO, fh: IO[bytes], ctx: WalkContext, where: Where
+) -> tuple[Data, ParseIssue | None]:
+    """A decompressed stream (or member) larger than a window: what ``buf`` holds and the
+    rest of ``fh``, written window by window to an unlinked temporary file and read by offset
+    from there (:class:`FileBytes`), up to the cap; only complete lines past the cap or a
+    read error, as :func:`_read_capped` keeps them in memory."""
+    cap = ctx.limits.max_member_bytes
+    spool = tempfile.TemporaryFile(prefix="multus-forensics-")  # noqa: SIM115 - kept by fd
+    try:
+        spool.write(buf.getbuffer())
+        written = len(buf.getbuffer())
+        buf.seek(0)
+        buf.truncate()
+        failed: BaseException | None = None
+        try:
+            while written <= cap:
+                part = fh.read(min(ctx.limits.window_bytes, cap + 1 - written))
+                if not part:
+                    break
+                spool.write(part)
+                written += len(part)
+        except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile) as exc:
+            failed = exc
+        spool.flush()
+        data = FileBytes(os.dup(spool.fileno()), written, ctx.file, ctx.limits.window_bytes)
+    finally:
+        spool.close()
+    if failed is None and written <= cap:
+        return data, None
+    end = min(written, cap) if failed is None else written
+    data.size = _complete_end(data, end)
+    if failed is not None:
+        reason = (
+            f"read failed after {data.size} bytes ({type(failed).__name__}: {failed}); "
+            "the complete lines before it were kept"
+        )
+        return data, _issue(ctx, where, reason)
+    kept = data.count(b"\n")
+    reason = (
+        f"expands past the cap of {cap} bytes (Limits.max_member_bytes): the {kept} complete "
+        "lines before the cap were kept, the cut line and the rest were not read"
+    )
+    return data, _issue(ctx, where, reason)
+
+
+def _complete_end(data: FileBytes, end: int) -> int:
+    """The end of the last complete line of ``data`` before ``end`` (0: none)."""
+    at = end
+    while at > 0:
+        lo = max(0, at - data.window)
+        hit = data.read(lo, at).rfind(b"\n")
+        if hit >= 0:
+            return lo + hit + 1
+        at = lo
+    return 0
 
 
 def _hostname_file(data: Data, logical: str, ctx: WalkContext) -> str | None:

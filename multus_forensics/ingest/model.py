@@ -27,11 +27,15 @@ class Limits:
     (see :mod:`multus_forensics.mapping`). Off (``None``) by default: a mapped file truncated
     while it is read (``copytruncate`` log rotation) kills the process with ``SIGBUS``; read
     files report the truncation and keep what was read.
+    ``window_bytes``: a plain uncompressed file larger than this is not read whole: it is
+    checked, indexed and scanned window by window (:mod:`multus_forensics.filebytes`), so a
+    parse holds about one window of its bytes plus the rows kept.
     """
 
     max_member_bytes: int = 2 * 1024**3
     max_depth: int = 3
     map_min_bytes: int | None = None
+    window_bytes: int = 32 << 20
     max_expanded_bytes: int = 512 * 1024**2
     max_expansion_ratio: int = 16
     #: archive members read per top-level input: each costs a parse and a frame (about 4 ms
@@ -44,7 +48,7 @@ class Limits:
     def __post_init__(self) -> None:
         for name in (
             "max_member_bytes", "max_depth", "max_expanded_bytes", "max_expansion_ratio",
-            "max_members",
+            "max_members", "window_bytes",
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"Limits: {name} must be positive, not {getattr(self, name)}")

@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import IO, Final
 
+from multus_forensics.filebytes import FileBytes, FoldedBytes, FoldMarks, Shrank
 from multus_forensics.formats.base import TextSource
 from multus_forensics.ingest.archives import (
     NAMED_ENDS,
@@ -32,9 +33,10 @@ from multus_forensics.ingest.archives import (
 from multus_forensics.ingest.layout import node_hint, read_hostname
 from multus_forensics.ingest.model import Limits, RawStream, Unreadable
 from multus_forensics.mapping import release, steps
-from multus_forensics.model import ParseIssue, excerpt
+from multus_forensics.model import FileStats, ParseIssue, excerpt
 
 STDIN: Final = "<stdin>"
+NL: Final = b"\n"
 
 
 def _unreadable(path: str, reason: str, *, lost: bool = True) -> Unreadable:
@@ -398,6 +400,10 @@ def decode(stream: RawStream, node_hint: str | None = None) -> tuple[TextSource,
     damage is one warning naming its first line and how often it occurred.
     """
     issues: list[ParseIssue] = []
+    if isinstance(stream.data, FileBytes):
+        lazy, stream, issues = _decode_lazy(stream, stream.data)
+        if lazy is not None:
+            return lazy, issues
     if isinstance(stream.data, mmap.mmap):
         if _clean_mapping(stream.data):
             hint = node_hint if node_hint is not None else stream.node_hint
@@ -456,6 +462,54 @@ def decode(stream: RawStream, node_hint: str | None = None) -> tuple[TextSource,
     return src, issues
 
 
+def _decode_lazy(
+    stream: RawStream, data: FileBytes
+) -> tuple[TextSource | None, RawStream, list[ParseIssue]]:
+    """A file read by offset: its source, still unread, when one pass over its windows finds
+    nothing to repair (no BOM, NUL or CR; valid UTF-8), its lines counted on the way; else the
+    stream with its bytes read into memory for :func:`decode` to repair (and, when it shrank
+    during the pass, the complete lines it still has, with the issue saying so)."""
+    lines = 0
+    clean, crlf = True, False
+    marks = FoldMarks()
+    try:
+        for base, window in data.windows():
+            text = bytes(window)  # one copy: bytes' own searches (memchr), no temporaries
+            lines += text.count(b"\n")
+            has_cr = b"\r" in text
+            marks.add(base, window, has_cr)
+            if clean and (b"\x00" in text or not _utf8(text)):
+                clean = False
+            crlf = crlf or has_cr
+            del text
+        if data.size and data[data.size - 1 : data.size] != b"\n":
+            lines += 1  # a last line without its newline
+        if clean and crlf:  # CR-LF folded to LF as it is read: offsets are the folded text's
+            data = FoldedBytes(data, marks.finish(data.size))
+        del marks
+        if clean and data[:3] != b"\xef\xbb\xbf":
+            src = TextSource(
+                stream.file, None, stream.member, stream.mtime, stream.mtime_origin,
+                stream.node_hint, data,
+            )  # fmt: skip
+            src.__dict__["_line_count"] = lines
+            return src, stream, []
+        return None, replace(stream, data=bytes(data)), []
+    except Shrank as exc:
+        try:
+            now = data.read(0, exc.now)
+        except Shrank:  # shrank again: nothing it holds now is certain
+            now = b""
+        kept = now[: now.rfind(b"\n") + 1]
+        reason = (
+            f"file shrank from {exc.size} to {exc.now} bytes while it was read (truncated or "
+            f"rotated under us, e.g. copytruncate): the {kept.count(NL)} complete lines it "
+            "still held were kept"
+        )
+        issue = ParseIssue(stream.file, stream.member, None, reason, lost=True)
+        return None, replace(stream, data=kept), [issue]
+
+
 def _clean_mapping(data: mmap.mmap) -> bool:
     """Whether a mapped file needs no repair (no BOM, NUL, CR; valid UTF-8), in steps whose
     pages are released once checked."""
@@ -479,9 +533,9 @@ def _clean_mapping(data: mmap.mmap) -> bool:
     return True
 
 
-def _utf8(data: bytes, step: int = 1 << 24) -> bool:
+def _utf8(data: bytes | memoryview, step: int = 1 << 24) -> bool:
     """Whether ``data`` is valid UTF-8, checked in bounded steps (no full-size ``str``)."""
-    if data.isascii():
+    if isinstance(data, bytes) and data.isascii():
         return True
     decoder = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(data)
@@ -496,3 +550,18 @@ def _utf8(data: bytes, step: int = 1 << 24) -> bool:
 
 def _safe(data: bytes) -> str:
     return data.decode("utf-8", "replace")
+
+
+def shrank_while_parsed(file: str, member: str | None, fs: FileStats, exc: Shrank) -> ParseIssue:
+    """The issue of a file read by offset that shrank between its check and its parse (its
+    lines are gone, or are now another file's): none of its lines is in an event, which
+    ``fs`` counts, so the accounting still holds and the loss is an error, not a silence."""
+    fs.blank_lines, fs.header_lines, fs.event_lines, fs.events = 0, 0, 0, 0
+    fs.issue_lines = fs.lines
+    fs.skipped = "shrank while it was parsed"
+    reason = (
+        f"file shrank from {exc.size} to {exc.now} bytes while it was parsed (truncated or "
+        f"rotated under us, e.g. copytruncate): its {fs.lines} lines are not in any event; "
+        "parse its rotated copy"
+    )
+    return ParseIssue(file, member, None, reason, lost=True)

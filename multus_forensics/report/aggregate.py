@@ -59,7 +59,7 @@ def _merge_unclassified(groups: Sequence[list[dict[str, Any]]]) -> list[dict[str
     return sorted(merged.values(), key=lambda t: (-int(t.get("count") or 0), str(t["template"])))
 
 
-def _tagged(rows: list[dict[str, Any]], label: str) -> list[dict[str, Any]]:
+def _tagged(rows: Sequence[dict[str, Any]], label: str) -> list[dict[str, Any]]:
     return [{"input": label, **r} for r in rows]
 
 

@@ -9,7 +9,7 @@ is a bug to see, not to paper over.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def figures_for(
     notes: list[str],
     *,
     draw: bool = True,
-) -> tuple[list[Plot], list[dict[str, Any]]]:
+) -> tuple[list[Plot], Sequence[dict[str, Any]]]:
     """Fleet and per-pod PNG figures (when ``draw``) and the failure table (failed attempts
     with their root causes)."""
     if optional_function("plots", "plot_attempts") is None:
@@ -83,7 +83,9 @@ def figures_for(
         return [], []
     from multus_forensics.report.figures import failure_rows, fleet_plots, pod_plots
 
-    failures = failure_rows(timelines, diagnosis) if diagnosis is not None else []
+    failures: Sequence[dict[str, Any]] = (
+        failure_rows(timelines, diagnosis) if diagnosis is not None else []
+    )
     if not draw:
         return [], failures
     return fleet_plots(failures, nodes) + pod_plots(timelines, sections), failures

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, overload
 
 from multus_forensics.chain import shared_chains
 from multus_forensics.gcpause import gc_paused
@@ -94,6 +94,47 @@ class TableRows(Mapping[str, list[dict[str, Any]]]):
         return list(self._rows)
 
 
+class FrameRows(Sequence[dict[str, Any]]):
+    """A frame's rows as dicts, converted on first read.
+
+    The failure table has a row per failed attempt (thousands on a busy node): the JSON report
+    and an index over several inputs read them as rows, a page only draws its figures from the
+    frame itself, which then makes no dicts and no second frame from them."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+        self._rows: list[dict[str, Any]] | None = None
+
+    def _all(self) -> list[dict[str, Any]]:
+        if self._rows is None:
+            self._rows = self.frame.to_dicts()
+        return self._rows
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    def __eq__(self, other: object) -> bool:  # as the list of rows it stands for
+        if isinstance(other, FrameRows | list | tuple):
+            return self._all() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # rows are not hashable, as a list
+
+    def converted(self) -> bool:
+        """Whether the rows were read as dicts."""
+        return self._rows is not None
+
+
 @dataclass
 class ReportData:
     """Everything a renderer needs; :meth:`to_json` is the machine-readable form."""
@@ -111,7 +152,7 @@ class ReportData:
     plots: list[Plot] = field(default_factory=list)
     inputs: list[dict[str, Any]] = field(default_factory=list)
     #: one row per failed sandbox attempt with its root cause (node, pod, attempt, time, ...)
-    failures: list[dict[str, Any]] = field(default_factory=list)
+    failures: Sequence[dict[str, Any]] = field(default_factory=list)
     #: every node the events came from (a healthy node is worth a row in the node view)
     nodes: list[str] = field(default_factory=list)
     #: root cause -> nodes its pods ran on
@@ -134,7 +175,7 @@ class ReportData:
                 "nodes_by_root_cause": self.cause_nodes,
             },
             "timelines": self.timelines,
-            "failures": self.failures,
+            "failures": list(self.failures),
             "coverage": self.coverage,
             "issues": self.issues,
             "inputs": self.inputs,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
-from multus_forensics.report.data import Plot, PodSection
+from multus_forensics.report.data import FrameRows, Plot, PodSection
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -47,12 +47,12 @@ def png(draw: Callable[..., Axes], size: tuple[float, float]) -> bytes:
     return buf.getvalue()
 
 
-def failure_rows(timelines: Any, diagnosis: Any) -> list[dict[str, Any]]:
-    """One row per failed attempt with its root cause (``plots.failure_table``)."""
+def failure_rows(timelines: Any, diagnosis: Any) -> FrameRows:
+    """One row per failed attempt with its root cause (``plots.failure_table``), as dicts
+    only when read as rows."""
     from multus_forensics.plots import failure_table
 
-    rows: list[dict[str, Any]] = failure_table(timelines, diagnosis).to_dicts()
-    return rows
+    return FrameRows(failure_table(timelines, diagnosis))
 
 
 def pod_plots(timelines: Any, sections: Sequence[PodSection]) -> list[Plot]:
@@ -86,15 +86,17 @@ def pod_plots(timelines: Any, sections: Sequence[PodSection]) -> list[Plot]:
     return plots
 
 
-def fleet_plots(failures: list[dict[str, Any]], nodes: Sequence[str]) -> list[Plot]:
-    """Root causes of failed attempts over time and by node (nothing when nothing failed)."""
+def fleet_plots(failures: Sequence[dict[str, Any]], nodes: Sequence[str]) -> list[Plot]:
+    """Root causes of failed attempts over time and by node (nothing when nothing failed):
+    from the failure table's own frame when it has one, else from its rows (an index's rows
+    over several inputs)."""
     if not failures:
         return []
     import polars as pl
 
     from multus_forensics.plots import plot_causes_by_node, plot_causes_over_time
 
-    frame = pl.DataFrame(failures)
+    frame = failures.frame if isinstance(failures, FrameRows) else pl.DataFrame(list(failures))
     node_list = sorted(set(nodes))
     return [
         Plot(

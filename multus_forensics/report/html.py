@@ -206,39 +206,44 @@ def _inputs(data: ReportData) -> Markup:
     return table(headers, rows, class_="inputs", numeric=(2, 3, 5, 6))
 
 
-#: an event row's level, text and place cells, each written by one format as ``tag`` writes
-#: them (50 sections of 200 rows are most of a page's cells)
-_LEVEL: Final = '<span class="{}">{}</span>'
-_LOG: Final = '<div class="log">{}</div>'
-_WHERE: Final = '<span title="{}">{}</span>'
+#: an event row written by one format, as ``table`` writes its cells (each ``<td>``) and
+#: ``tag`` the level, text and place inside them: 50 sections of 200 rows are most of a page
+_EVENT_ROW: Final = (
+    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+    '<td><span class="{}">{}</span></td><td><div class="log">{}</div></td>'
+    '<td><span title="{}">{}:{}</span></td></tr>'
+)
+_EVENT_HEADERS: Final = (
+    "time (UTC)", "node", "source", "kind", "level", "message / error", "where"
+)  # fmt: skip
 
 
 def _event_rows(section: PodSection) -> Markup:
+    """The section's events as a table; a file's place (escaped path, base name) is made once
+    for all its rows, not once per row."""
     rows = []
+    places: dict[tuple[str, str | None], tuple[str, str]] = {}
     for e in section.events:
         text = e.get("error") or e.get("message")
         level = e.get("level")
-        rows.append(
-            (
-                when(e.get("time")),
-                e.get("node"),
-                e.get("source"),
-                e.get("kind"),
-                Markup(_LEVEL.format(h(f"lvl-{level}"), h(level))),
-                Markup(_LOG.format(h(text))),
-                _where(e),
-            )
-        )
-    headers = ["time (UTC)", "node", "source", "kind", "level", "message / error", "where"]
-    return table(headers, rows, class_="events")
+        file, member = e.get("file") or "", e.get("member")
+        place = places.get((file, member))
+        if place is None:
+            place = places[(file, member)] = _place(file, member)
+        cells = (
+            h(when(e.get("time"))), h(e.get("node")), h(e.get("source")), h(e.get("kind")),
+            h(f"lvl-{level}"), h(level), h(text), place[0], place[1], h(str(e.get("line"))),
+        )  # fmt: skip
+        rows.append(_EVENT_ROW.format(*cells))
+    head = tag("thead", tag("tr", *(tag("th", c) for c in _EVENT_HEADERS)))
+    return tag("table", head, Markup("<tbody>" + "".join(rows) + "</tbody>"), class_="events")
 
 
-def _where(event: dict[str, Any]) -> Markup:
-    """``name:line`` of the record (the archive member's name inside archives), full path on hover."""
-    file, member = event.get("file") or "", event.get("member")
+def _place(file: str, member: str | None) -> tuple[Markup, Markup]:
+    """(the full path, ``file!member`` inside archives; the archive member's or file's base
+    name), escaped: the ``title`` and text of an event's place."""
     full = file + (f"!{member}" if member else "")
-    name = os.path.basename(member or file)
-    return Markup(_WHERE.format(h(full), h(f"{name}:{event.get('line')}")))
+    return h(full), h(os.path.basename(member or file))
 
 
 def _rows_table(rows: list[dict[str, Any]]) -> Markup:

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from multus_forensics.timeline._records import TEARDOWN_KINDS, Rec
 from multus_forensics.timeline.attempts import Attempt
 from multus_forensics.timeline.interfaces import AddRow, bare
+
+if TYPE_CHECKING:
+    from multus_forensics.chain import ErrorChain
 
 DEFAULT_MULTUS_NAMES: Final = frozenset({"multus-cni-network"})
 _MULTUS_TYPES: Final = frozenset({"multus", "multus-shim"})
@@ -43,20 +46,23 @@ class Anomaly:
 
 
 def multus_config_names(recs: Iterable[Rec]) -> set[str]:
-    """Names the Multus config goes by in these logs (config events, libcni layers)."""
+    """Names the Multus config goes by in these logs (config events, libcni layers).
+
+    A node's thousands of failing records share a few hundred chain objects (unwrapped once
+    per distinct text): each chain's layers are read once, not once per record."""
     names = set(DEFAULT_MULTUS_NAMES)
+    chains: dict[int, ErrorChain] = {}
     for rec in recs:
         if rec.kind == "multus:config":
             config = rec.fields.get("config")
             if isinstance(config, dict) and isinstance(config.get("name"), str):
                 names.add(config["name"])
         if rec.chain is not None:
-            for layer in rec.chain.find("libcni"):
-                if (
-                    layer.fields.get("plugin_type") in _MULTUS_TYPES
-                    and "plugin_name" in layer.fields
-                ):
-                    names.add(layer.fields["plugin_name"])
+            chains[id(rec.chain)] = rec.chain
+    for chain in chains.values():
+        for layer in chain.find("libcni"):
+            if layer.fields.get("plugin_type") in _MULTUS_TYPES and "plugin_name" in layer.fields:
+                names.add(layer.fields["plugin_name"])
     return names
 
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     import numpy as np
     import polars as pl
 
-    from multus_forensics.mapping import Data
+    from multus_forensics.mapping import Buffer
 
 _DAYS_IN_MONTH: Final = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
@@ -55,7 +55,7 @@ def byte_at(arr: np.ndarray, pos: np.ndarray) -> np.ndarray:
 
 def string_views(
     name: str,
-    data: Data,
+    data: Buffer,
     arr: np.ndarray,
     starts: np.ndarray,
     lens: np.ndarray,

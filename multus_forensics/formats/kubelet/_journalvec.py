@@ -26,9 +26,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
+from multus_forensics.filebytes import read_lines
+from multus_forensics.formats._assemble import settle_polars_numpy
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.fast._arrowview import string_view_series
 from multus_forensics.formats.fast._vecmerge import merge_chunks, no_events
+from multus_forensics.formats.fast._windows import Chunk
 from multus_forensics.formats.kubelet import _journalrec
 from multus_forensics.formats.kubelet._syslogstamp import EN_MONTHS, short_month
 from multus_forensics.formats.kubelet.journald import EMBEDDED_IDENTS, KUBELET_IDENTS
@@ -99,17 +102,12 @@ class ScanLines:
 
 
 def _journal_lines(data: Data, ctx: ParseContext) -> ScanLines:
-    import numpy as np
+    from multus_forensics.formats.fast._windows import line_index
 
-    from multus_forensics._native import require
-
-    _kscan = require("_kscan")
-    starts, lens, months = _kscan.lines(data)
-    years = _years(months, ctx)
+    starts, lens, months = line_index(data)  # a file read by offset: window by window
+    years = _years(months.tobytes(), ctx)
     release(data)  # a mapped file's pages: the scan reads them again chunk by chunk
-    return ScanLines(
-        data, np.frombuffer(starts, dtype=np.int64), np.frombuffer(lens, dtype=np.int64), years
-    )
+    return ScanLines(data, starts, lens, years)
 
 
 #: the scanner's columns, in the order it returns them (``host`` becomes ``node``)
@@ -169,6 +167,7 @@ def _chunk(
     careful: tuple[bytes, ...],
     year_source: str | None,
     last: np.ndarray | None = None,
+    texts: list[str] | None = None,
 ) -> tuple[pl.DataFrame, np.ndarray, str | None]:
     """(the rows the scanner finished, the line indexes it left to the careful path, the
     node when every row names the same one: the frame then has no ``node`` column).
@@ -176,7 +175,8 @@ def _chunk(
     ``year_source`` None: a bare klog file (the scanner's bare mode; node, source and year
     source are the file's); else the ``year_source`` of rows whose time came from a year-less
     stamp (logrus stamps carry their year: None there). ``last`` (one byte per line) marks the
-    last line of each file when ``lines`` holds several (:mod:`._journalbatch`).
+    last line of each file when ``lines`` holds several (:mod:`._journalbatch`). ``texts``
+    gets the decoded lines left to the careful path, read while the chunk's bytes are here.
     """
     import numpy as np
     import polars as pl
@@ -186,15 +186,20 @@ def _chunk(
     _kscan = require("_kscan")
 
     lo, hi = sl.start, sl.stop
+    part = Chunk(lines.data, lines.starts, lines.lens, lo, hi)  # its bytes, from a file: read
+    at = slice(part.offset, part.offset + len(part.starts))
     slow, m, micros, views, valid, text, host_same, aware_b = _kscan.scan(
-        lines.data, lines.starts, lines.lens, lines.years, lo, hi, _KINDS, _LEGACY, _LEVELS,
-        _SOURCES, careful, _LOGRUS_LEVELS, year_source is None, last,
+        part.data, part.starts, part.lens, lines.years[at], *part.span, _KINDS, _LEGACY,
+        _LEVELS, _SOURCES, careful, _LOGRUS_LEVELS, year_source is None,
+        None if last is None else last[at],
     )  # fmt: skip
     is_slow = np.frombuffer(slow, dtype=np.uint8).view(bool)
+    if texts is not None:
+        texts += [part.line(int(i)).decode() for i in np.flatnonzero(is_slow) + lo]
     base = int(lines.starts[lo]) if hi > lo else 0
     end = int(lines.starts[hi - 1] + lines.lens[hi - 1]) if hi > lo else 0
     release(lines.data, base, end)
-    buffers = (memoryview(lines.data)[base:end], text)
+    buffers = (part.buffer(), text)
     cols = [
         string_view_series(name, m, view, ok, buffers)
         for name, view, ok in zip(_SCAN_COLUMNS, views, valid, strict=True)
@@ -237,23 +242,32 @@ ROW_COLUMNS: Final = ("time", *_SCAN_COLUMNS, "year_source", "line")
 
 def scan_chunks(
     lines: ScanLines, n: int, zone: str, year_source: str | None
-) -> Iterator[tuple[pl.DataFrame, np.ndarray, str | None]]:
-    """Scanned chunks in order; two are scanned at a time on two threads.
+) -> Iterator[tuple[pl.DataFrame, np.ndarray, str | None, list[str]]]:
+    """Scanned chunks in order, each with the texts of the lines it left to the careful path;
+    two are scanned at a time on two threads.
 
     The scanner releases the GIL, so the second core scans the next chunk while this thread
-    wraps the previous one's buffers into columns.
+    wraps the previous one's buffers into columns. A chunk's bytes are read with it (a file
+    read by offset), so only the chunks in flight and the rows kept hold the file's bytes.
     """
     from collections import deque
     from concurrent.futures import Future, ThreadPoolExecutor
 
     careful = careful_starts()
+
+    def scan(start: int) -> tuple[pl.DataFrame, np.ndarray, str | None, list[str]]:
+        texts: list[str] = []
+        frame, slow, host = _chunk(lines, _span(start, n), zone, careful, year_source, None, texts)
+        return frame, slow, host, texts
+
     if n <= CHUNK_ROWS:  # one chunk: no thread to start
-        yield _chunk(lines, _span(0, n), zone, careful, year_source)
+        yield scan(0)
         return
+    settle_polars_numpy()
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        pending: deque[Future[tuple[pl.DataFrame, np.ndarray, str | None]]] = deque()
+        pending: deque[Future[tuple[pl.DataFrame, np.ndarray, str | None, list[str]]]] = deque()
         for start in range(0, n, CHUNK_ROWS):  # keep WORKERS chunks in flight, yield in order
-            pending.append(pool.submit(_chunk, lines, _span(start, n), zone, careful, year_source))
+            pending.append(pool.submit(scan, start))
             if len(pending) >= WORKERS:
                 yield pending.popleft().result()
         while pending:
@@ -324,7 +338,9 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
     slow: list[np.ndarray] = []
     hosts: list[str | None] = []  # one node for the whole file is a file constant
     stamps: list[pl.DataFrame] = []  # with a cut: each chunk's (line, time), for the file's order
-    for frame, slow_idx, host in scan_chunks(lines, n, zone, ctx.year_anchor.source):
+    slow_texts: list[str] = []
+    for frame, slow_idx, host, texts in scan_chunks(lines, n, zone, ctx.year_anchor.source):
+        slow_texts += texts
         hosts.append(host if frame.height else "")
         if cuts is not None:
             stamps.append(frame.select("line", "time"))
@@ -333,11 +349,15 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
         slow.append(slow_idx)
     slow_idx = np.concatenate(slow) if slow else np.zeros(0, dtype=np.int64)
     followers = np.setdiff1d(_block_followers(lines, slow_idx), slow_idx)
+    text_at = dict(zip(slow_idx.tolist(), slow_texts, strict=True))
     if len(followers):  # fast rows the careful path must take after all
         frames = [f.filter(~np.isin(f["line"].to_numpy(), followers + 1)) for f in frames]
         stamps = [f.filter(~np.isin(f["line"].to_numpy(), followers + 1)) for f in stamps]
         slow_idx = np.union1d(slow_idx, followers)
-    texts = [data[lines.starts[i] : lines.starts[i] + lines.lens[i]].decode() for i in slow_idx]
+        got = read_lines(data, lines.starts[followers].tolist(), lines.lens[followers].tolist())
+        text_at.update(zip(followers.tolist(), (t.decode() for t in got), strict=True))
+    texts = [text_at[i] for i in slow_idx.tolist()]
+    del text_at, slow_texts
     items = zip(slow_idx.tolist(), texts, strict=True)
     year_map = {int(i): int(lines.years[i]) for i in slow_idx.tolist() if lines.years[i]}
     back = ahead = 0

@@ -14,9 +14,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
+from multus_forensics.filebytes import FileBytes, read_lines
 from multus_forensics.formats.base import ParseContext, ParseOutput, TextSource
 from multus_forensics.formats.fast._bytevec import rollover_offsets
 from multus_forensics.formats.fast._vecmerge import merge_chunks
+from multus_forensics.formats.fast._windows import line_index
 from multus_forensics.formats.kubelet import _journalvec
 from multus_forensics.formats.kubelet._klogfile import (
     file_anchor,
@@ -31,7 +33,7 @@ from multus_forensics.timeutil import zone_or_utc
 if TYPE_CHECKING:
     import numpy as np
 
-    from multus_forensics.mapping import Data
+    from multus_forensics.mapping import Buffer, Data
 
 #: the bare scan leaves these columns empty; they are file constants here
 _BARE_DROPPED: Final = ("node", "source", "year_source")
@@ -49,7 +51,27 @@ def applies(src: TextSource, ctx: ParseContext, min_lines: int) -> bool:
 
 
 def _line_flags(data: Data, starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(header state 0/1/2 per line, ends with ``=<``, starts with `` >``) from the bytes."""
+    """(header state 0/1/2 per line, ends with ``=<``, starts with `` >``, the two month
+    digits' values) from the bytes: in one go, or window by window from a file."""
+    import numpy as np
+
+    if not isinstance(data, FileBytes):
+        return _window_flags(data, starts, lens)
+    parts: list[tuple[np.ndarray, ...]] = []
+    at = 0
+    for base, window in data.windows():
+        k = int(np.searchsorted(starts, base + len(window), "left"))  # lines starting in it
+        parts.append(_window_flags(window, starts[at:k] - base, lens[at:k]))
+        at = k
+    if not parts:
+        return _window_flags(b"", starts, lens)
+    return tuple(np.concatenate([p[j] for p in parts]) for j in range(len(parts[0])))
+
+
+def _window_flags(
+    data: Buffer | memoryview, starts: np.ndarray, lens: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """:func:`_line_flags` of lines all inside ``data``."""
     import numpy as np
 
     from multus_forensics._native import require
@@ -64,8 +86,11 @@ def _line_flags(data: Data, starts: np.ndarray, lens: np.ndarray) -> tuple[np.nd
     opens &= buf[np.maximum(ends - 1, 0)] == ord("<")
     first = buf[np.minimum(starts, len(buf) - 1)] if len(buf) else np.zeros(0, np.uint8)
     second = buf[np.minimum(starts + 1, len(buf) - 1)] if len(buf) else np.zeros(0, np.uint8)
+    third = buf[np.minimum(starts + 2, len(buf) - 1)] if len(buf) else np.zeros(0, np.uint8)
     closes = long2 & (first == ord(" ")) & (second == ord(">"))
-    return state, opens, closes
+    # a header's month (read at its records only: a header line has both digits)
+    month = (second.astype(np.int64) - 48) * 10 + (third.astype(np.int64) - 48)
+    return state, opens, closes, month
 
 
 def _preamble_values(
@@ -99,10 +124,6 @@ def _one_preamble_reading(data: Data, starts: np.ndarray, in_block: np.ndarray, 
     return not machines or (machines[0][0] < first and len({v.strip() for _, v in machines}) == 1)
 
 
-def _text(data: Data, start: int, length: int) -> str:
-    return bytes(data[start : start + length]).decode("utf-8", errors="replace")
-
-
 def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutput:
     """Parse a large bare klog file with the scanner; hand the remaining lines to the careful
     path."""
@@ -113,14 +134,14 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
 
     _kscan = require("_kscan")
     data = src.data if src.data is not None else src.text.encode("utf-8")
-    starts_b, lens_b, _ = _kscan.lines(data)
-    starts = np.frombuffer(starts_b, dtype=np.int64)
-    lens = np.frombuffer(lens_b, dtype=np.int64)
+    starts, lens, _ = line_index(data)
     n = len(starts)
-    state, opens, closes = _line_flags(data, starts, lens)
+    state, opens, closes, all_months = _line_flags(data, starts, lens)
+    state = state.copy()  # (the scanner's bytes are read-only)
     unsure = np.flatnonzero(state == 2)
-    for i in unsure.tolist():  # bytes beyond ASCII where a digit is due: the regex decides
-        state[i] = 1 if HEADER_RE.match(_text(data, starts[i], lens[i])) else 0
+    odd = read_lines(data, starts[unsure].tolist(), lens[unsure].tolist())
+    for i, line in zip(unsure.tolist(), odd, strict=True):  # bytes beyond ASCII where a
+        state[i] = 1 if HEADER_RE.match(line.decode("utf-8", "replace")) else 0  # digit is due
     header = state == 1
     heads = np.flatnonzero(header)
     first = int(heads[0]) if len(heads) else n
@@ -140,8 +161,9 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
         return parse_klog_file(src, ctx, fmt)
     # the anchor and node of the head's preamble (the careful path reads it the same way)
     created, node = None, src.node_hint
-    for i in range(first):
-        m = PREAMBLE_RE.match(_text(data, starts[i], lens[i]))
+    head = read_lines(data, starts[:first].tolist(), lens[:first].tolist())
+    for line in head:
+        m = PREAMBLE_RE.match(line.decode("utf-8", errors="replace"))
         if m is None:
             continue
         if m["key"] == "Log file created at":
@@ -153,10 +175,7 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
     years = np.zeros(n, dtype=np.int64)
     rec_idx = np.flatnonzero(record)
     if len(rec_idx):
-        buf = np.frombuffer(data, dtype=np.uint8)
-        months = (buf[starts[rec_idx] + 1].astype(np.int64) - 48) * 10 + (
-            buf[starts[rec_idx] + 2].astype(np.int64) - 48
-        )
+        months = all_months[rec_idx]
         offsets = rollover_offsets(months)
         base = anchor.first_year(int(offsets[-1]), int(months[0]), int(months[-1]))
         years[rec_idx] = base + offsets
@@ -171,13 +190,16 @@ def parse_vectorised(src: TextSource, ctx: ParseContext, fmt: str) -> ParseOutpu
     cuts = chunk_cuts(ctx, consts, n > _journalvec.CHUNK_ROWS, anchor.source)
     frames: list[pl.DataFrame] = []
     slow: list[np.ndarray] = []
+    slow_texts: list[str] = []
     zone_key = _journalvec.zone_name(ctx) or "UTC"
-    for frame, slow_idx, _ in _journalvec.scan_chunks(lines, n, zone_key, None):
+    for frame, slow_idx, _, texts in _journalvec.scan_chunks(lines, n, zone_key, None):
         bare = frame.drop(_BARE_DROPPED, strict=False)
         frames.append(bare if cuts is None else cuts.take(bare))
         slow.append(slow_idx)
+        slow_texts += texts
     slow_idx = np.concatenate(slow) if slow else np.zeros(0, dtype=np.int64)
-    items = [(i, _text(data, starts[i], lens[i])) for i in slow_idx.tolist()]
+    items = list(zip(slow_idx.tolist(), slow_texts, strict=True))
+    del slow_texts
     years_at = {i: int(years[i]) for i in slow_idx.tolist() if record[i]}
     careful = parse_klog_lines(src, ctx, fmt, items, years_at)
     if cuts is not None and has_adds(careful.events):

@@ -22,6 +22,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from multus_forensics.filebytes import FileBytes, read_lines
 from multus_forensics.formats.multus._multus_msg import parse_time
 from multus_forensics.lazyre import lazy
 from multus_forensics.model import ParseIssue, excerpt
@@ -45,7 +46,10 @@ _FIRST_STAMP: Final = lazy(
 def first_stamp(src: TextSource) -> str | None:
     """The stamp of ``src``'s first Multus header line (one regex search, stops there)."""
     if src.data is not None:
-        hit = re.search(_FIRST_STAMP.pattern.encode(), src.data, re.MULTILINE)
+        pattern = re.compile(_FIRST_STAMP.pattern.encode(), re.MULTILINE)
+        data = src.data
+        # one line's pattern: a file read by offset is searched window by window
+        hit = data.search(pattern) if isinstance(data, FileBytes) else pattern.search(data)
         return hit[1].decode() if hit else None
     m = _FIRST_STAMP.search(src.text)
     return m[1] if m else None
@@ -76,8 +80,16 @@ def stamps_before(
     at = np.where(k >= 0, last[np.maximum(k, 0)], -1)
     found = at >= 0
     rows = at[found]
-    arr = np.frombuffer(data, dtype=np.uint8)
-    views = string_views("raw", data, arr, starts[rows], lens[rows])
+    if isinstance(data, FileBytes):  # the distinct header lines read, joined in one buffer
+        distinct, back = np.unique(rows, return_inverse=True)
+        got = b"\n".join(read_lines(data, starts[distinct].tolist(), lens[distinct].tolist()))
+        own = lens[distinct]
+        at_own = np.concatenate([[0], np.cumsum(own + 1)[:-1]]).astype(np.int64)
+        arr = np.frombuffer(got, dtype=np.uint8)
+        views = string_views("raw", got, arr, at_own[back], own[back])
+    else:
+        arr = np.frombuffer(data, dtype=np.uint8)
+        views = string_views("raw", data, arr, starts[rows], lens[rows])
     stamps = views.str.extract_groups(HEADER_PREFIX).struct.field("ts")
     out = pl.Series("ref", [first] * len(k), dtype=pl.String)
     return out.scatter(np.flatnonzero(found), stamps)

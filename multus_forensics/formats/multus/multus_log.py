@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     import numpy as np
     import polars as pl
 
-    from multus_forensics.mapping import Data
+    from multus_forensics.mapping import Buffer
 
 
 def _records(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
@@ -350,7 +350,7 @@ def _header_columns(src: TextSource) -> pl.DataFrame | None:
 
 
 def header_frame(
-    raw: pl.Series, data: Data, starts: np.ndarray, lens: np.ndarray, lines: np.ndarray
+    raw: pl.Series, data: Buffer, starts: np.ndarray, lens: np.ndarray, lines: np.ndarray
 ) -> pl.DataFrame:
     """:func:`_header_columns` of the lines ``raw`` (views at ``starts``/``lens`` into
     ``data``), numbered ``lines``: all of a file's, or the ones a fast path left."""

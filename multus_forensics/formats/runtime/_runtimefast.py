@@ -20,8 +20,10 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
+from multus_forensics.filebytes import read_lines
 from multus_forensics.formats._assemble import map_chunks
 from multus_forensics.formats.fast._vecmerge import merge_chunks
+from multus_forensics.formats.fast._windows import Chunk
 from multus_forensics.mapping import Data, release
 from multus_forensics.model import ParseIssue, conform, empty_frame
 from multus_forensics.rowcut import chunk_cuts
@@ -65,17 +67,14 @@ def scanner(src: TextSource) -> ModuleType | None:
 
 
 class _File:
-    """The file's bytes and every line's bounds."""
+    """The file's bytes (in memory, or read by offset) and every line's bounds."""
 
     def __init__(self, src: TextSource) -> None:
-        import numpy as np
-
-        from multus_forensics.formats.fast._bytevec import line_bounds
+        from multus_forensics.formats.fast._windows import line_index
 
         self.data: Data = src.data if src.data is not None else src.text.encode("utf-8")
-        starts, ends = line_bounds(np.frombuffer(self.data, dtype=np.uint8))
-        self.starts, self.lens = starts, ends - starts
-        self.n = len(starts)
+        self.starts, self.lens, _ = line_index(self.data)  # from a file: window by window
+        self.n = len(self.starts)
         release(self.data)  # a mapped file's pages: each chunk is read again in its turn
 
     def spans(self) -> list[tuple[int, int]]:
@@ -87,9 +86,12 @@ class _File:
         if hi > lo:
             release(self.data, int(self.starts[lo]), int(self.starts[hi - 1] + self.lens[hi - 1]))
 
-    def compact(self, rows: np.ndarray) -> tuple[pl.Series, bytes, np.ndarray, np.ndarray]:
+    def compact(
+        self, rows: np.ndarray, lines: list[bytes] | None = None
+    ) -> tuple[pl.Series, bytes, np.ndarray, np.ndarray]:
         """The lines at ``rows`` copied into one small buffer (they are few): ``raw`` views
-        into it, the buffer, and start/length arrays over all lines (valid at ``rows``).
+        into it, the buffer, and start/length arrays over all lines (valid at ``rows``);
+        ``lines``: their bytes when the caller has them (read with their chunk).
 
         Views over the whole file would have polars read far more of it than these lines.
         """
@@ -97,12 +99,11 @@ class _File:
 
         from multus_forensics.formats.fast._bytevec import string_views
 
-        view = memoryview(self.data)
         lens = self.lens[rows]
-        buffer = b"\n".join(
-            view[a : a + n] for a, n in zip(self.starts[rows].tolist(), lens.tolist(), strict=True)
-        )
-        view.release()
+        if lines is None:
+            lines = read_lines(self.data, self.starts[rows].tolist(), lens.tolist())
+        buffer = b"\n".join(lines)
+        del lines
         starts = np.zeros(self.n, dtype=np.int64)
         starts[rows] = np.concatenate([[0], np.cumsum(lens + 1)[:-1]]) if len(rows) else []
         all_lens = np.zeros(self.n, dtype=np.int64)
@@ -127,10 +128,12 @@ def _scan(
     names: tuple[str, ...],
     classifier: Classifier,
     defaults: dict[str, str | None],
+    slow_lines: list[bytes],
 ) -> tuple[pl.DataFrame, np.ndarray, bool]:
     """(fast rows with the classifier's results, line indexes left to the careful path, odd
     stamp). Results land in the scanner's views (:mod:`._viewpatch`); a result column the
-    scanner does not write is made from ``defaults`` when some row needs it."""
+    scanner does not write is made from ``defaults`` when some row needs it. ``slow_lines``
+    gets the bytes of the lines left to the careful path, read while the chunk's are here."""
     import numpy as np
     import polars as pl
 
@@ -138,18 +141,22 @@ def _scan(
     from multus_forensics.formats.fast._viewpatch import patches, write
 
     lo, hi = span
-    slow, m, micros, trig, views, valid, text, odd = fn(file.data, file.starts, file.lens, lo, hi)
+    part = Chunk(file.data, file.starts, file.lens, lo, hi)  # its bytes, from a file: read
+    slow, m, micros, trig, views, valid, text, odd = fn(
+        part.data, part.starts, part.lens, *part.span
+    )
     is_slow = np.frombuffer(slow, dtype=np.uint8).view(bool)
+    slow_lines.extend(part.line(int(i)) for i in np.flatnonzero(is_slow) + lo)
     base = int(file.starts[lo]) if hi > lo else 0
     end = int(file.starts[hi - 1] + file.lens[hi - 1]) if hi > lo else 0
-    buffers = [memoryview(file.data)[base:end], text]
+    buffers = [part.buffer(), text]
     column = dict(zip(names, zip(views, valid, strict=True), strict=True))
 
     def series(name: str, more: list[bytes]) -> pl.Series:
         view, ok = column[name]
         return string_view_series(name, m, view, ok, [*buffers, *more])
 
-    sources = (memoryview(file.data)[base:end], memoryview(text))
+    sources = (part.buffer(), memoryview(text))
 
     def read(name: str, rows: list[int]) -> list[str | None]:
         """The values at ``rows``, decoded from their views (a few rows: plain Python)."""
@@ -253,25 +260,31 @@ def parse_multus(
     def classifier(read: Reader, rows: list[int]) -> tuple[dict[int, Any], dict[int, Any]]:
         return _distinct(rows, read("message", rows), read("level", rows), classify), {}
 
-    def chunk(span: tuple[int, int]) -> tuple[pl.DataFrame, np.ndarray]:
+    def chunk(span: tuple[int, int]) -> tuple[pl.DataFrame, np.ndarray, list[bytes]]:
         defaults: dict[str, str | None] = {"source": default_source}
-        frame, slow, _ = _scan(rscan.multus, file, span, _MULTUS_COLUMNS, classifier, defaults)
+        lines: list[bytes] = []
+        frame, slow, _ = _scan(
+            rscan.multus, file, span, _MULTUS_COLUMNS, classifier, defaults, lines
+        )  # fmt: skip
         if "source" not in frame.columns:
             frame = frame.with_columns(pl.lit(default_source).alias("source"))
         file.release(*span)
-        return _with_columns(frame, _MULTUS_ROWS), slow
+        return _with_columns(frame, _MULTUS_ROWS), slow, lines
 
     frames: list[pl.DataFrame] = []
     slow: list[np.ndarray] = []
-    for frame, slow_idx in map_chunks(chunk, file.spans()):
+    slow_lines: list[bytes] = []
+    for frame, slow_idx, lines in map_chunks(chunk, file.spans()):
         frames.append(frame)
         slow.append(slow_idx)
+        slow_lines += lines
     left = np.concatenate(slow) if slow else np.zeros(0, dtype=np.int64)
     issues: list[ParseIssue] = []
     blanks = 0
     careful = empty_frame()
     if len(left):  # whole records: a slow run starts at a header line or the file's start
-        raw, buffer, starts, lens = file.compact(left)
+        raw, buffer, starts, lens = file.compact(left, slow_lines)
+        del slow_lines
         df = header_frame(raw, buffer, starts[left], lens[left], left + 1)
 
         head = np.zeros(file.n, dtype=bool)  # lines with a Multus header: dates klog lines
@@ -308,8 +321,8 @@ def parse_logrus(
 
     file = _File(src)
 
-    def careful(rows: np.ndarray) -> ParseOutput:
-        raw, buffer, starts, lens = file.compact(rows)
+    def careful(rows: np.ndarray, lines: list[bytes] | None = None) -> ParseOutput:
+        raw, buffer, starts, lens = file.compact(rows, lines)
         # the careful path's chunk frame: line, raw
         part = pl.DataFrame([pl.Series("line", rows + 1, dtype=pl.Int64), raw])
         return _parse_chunk(part, (raw, buffer, starts, lens), ctx, src, fmt_name, source)
@@ -321,11 +334,14 @@ def parse_logrus(
 
     def chunk(span: tuple[int, int]) -> tuple[pl.DataFrame, ParseOutput | None]:
         defaults: dict[str, str | None] = {"network": None}
-        frame, slow, odd = _scan(rscan.logrus, file, span, _LOGRUS_COLUMNS, classifier, defaults)
+        lines: list[bytes] = []
+        frame, slow, odd = _scan(
+            rscan.logrus, file, span, _LOGRUS_COLUMNS, classifier, defaults, lines
+        )  # fmt: skip
         file.release(*span)
         if odd:  # its whole careful chunk goes to the careful path (below)
             return _with_columns(frame.clear(), _LOGRUS_ROWS), None
-        out = careful(slow) if len(slow) else ParseOutput(empty_frame())
+        out = careful(slow, lines) if len(slow) else ParseOutput(empty_frame())
         return _with_columns(frame, _LOGRUS_ROWS), out
 
     consts: dict[str, object] = {
