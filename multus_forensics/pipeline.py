@@ -49,7 +49,7 @@ from multus_forensics.model import FileStats, ParseIssue
 from multus_forensics.postparse import StreamFrames
 from multus_forensics.registry import detect, get_format
 from multus_forensics.rowcut import ADDS_NEED_ROWS, CutState, has_adds, whole_reason
-from multus_forensics.sniffgroup import Known, runs
+from multus_forensics.sniffgroup import GROUP_BYTES, Known, runs
 from multus_forensics.timeutil import YearAnchor
 
 if TYPE_CHECKING:
@@ -210,8 +210,10 @@ def parse_stream(
 
 #: small files parsed together hold at most this many bytes (one joined copy of them): a few
 #: thousand files share a batch's setup, and its buffers are reused by the next batch rather
-#: than mapped afresh (a folder of 10-line files: 64 MiB batches took ~30% more page faults)
-SMALL_BATCH_BYTES: Final = 8 << 20
+#: than mapped afresh (a folder of 10-line files: 64 MiB batches took ~30% more page faults).
+#: An admission group's bytes (:mod:`multus_forensics.sniffgroup`): a group's run of files is
+#: one batch, which reads the line table the admission made
+SMALL_BATCH_BYTES: Final = GROUP_BYTES
 
 
 @dataclass
@@ -229,6 +231,10 @@ class _SmallFiles:
     issues: list[list[ParseIssue]] = field(default_factory=list)
     notes: list[list[ParseIssue]] = field(default_factory=list)
     size: int = 0
+    #: what an admission built over texts the waiting sources are, in order from its text
+    #: ``first`` (:attr:`Known.table`); None: they are not, the batch reads them afresh
+    table: object | None = None
+    first: int = 0
 
     def add_run(
         self,
@@ -239,12 +245,18 @@ class _SmallFiles:
         stats: list[FileStats],
         places: tuple[list[list[ParseIssue]], list[list[ParseIssue]]],
         flush: Callable[[], None],
+        table: object | None = None,
+        first: int = 0,
     ) -> None:
         """Take consecutive sources of ``fmt``; ``flush`` parses the waiting ones first
         whenever a source cannot join them (another format, or past
-        :data:`SMALL_BATCH_BYTES`: a batch takes its first source whatever its size)."""
+        :data:`SMALL_BATCH_BYTES`: a batch takes its first source whatever its size), and
+        when they are texts of another admission's ``table`` than these (texts ``first ..``
+        of it): a batch then reads one group's table."""
         sizes = [_size(src) for src in srcs]
         at, n = 0, len(srcs)
+        if table is not None and self.table is not None and self.table is not table:
+            flush()
         while at < n:
             if self.fmt is not None and self.fmt.name != fmt.name:
                 flush()
@@ -253,6 +265,10 @@ class _SmallFiles:
                 end, size = at + 1, size + sizes[at]
             while end < n and size + sizes[end] <= SMALL_BATCH_BYTES:
                 end, size = end + 1, size + sizes[end]
+            if not self.srcs:
+                self.table, self.first = table, first + at
+            elif table is not self.table or self.first + len(self.srcs) != first + at:
+                self.table = None  # not one table's texts in order: read afresh
             self.fmt, self.size = fmt, size
             self.streams += streams[at:end]
             self.srcs += srcs[at:end]
@@ -271,13 +287,17 @@ class _SmallFiles:
         their outputs (events counted, accounting checked); none wait after."""
         fmt, srcs, ctxs, stats = self.fmt, self.srcs, self.ctxs, self.stats
         taken = (self.streams, self.issues, self.notes)
-        self.fmt, self.size = None, 0
+        shared = None if self.table is None else (self.table, self.first)
+        self.fmt, self.size, self.table = None, 0, None
         self.streams, self.srcs, self.ctxs, self.stats = [], [], [], []
         self.issues, self.notes = [], []
         if fmt is None or not srcs:
             return [], [], [], []
         # alone: exactly the per-file path
-        outs = [fmt.parse(srcs[0], ctxs[0])] if len(srcs) == 1 else fmt.parse_batch(srcs, ctxs)
+        if len(srcs) == 1:
+            outs = [fmt.parse(srcs[0], ctxs[0])]
+        else:
+            outs = fmt.parse_batch(srcs, ctxs, shared)
         for src, fs, out in zip(srcs, stats, outs, strict=True):
             _count(src, fs, fmt, out)
         return (*taken, outs)
@@ -490,7 +510,9 @@ def parse(
             return
         places: list[list[ParseIssue]] = [[] for _ in range(2 * len(srcs))]
         chunks.extend(places)  # each file's issues, then its notes: filled when parsed
-        small.add_run(fmt, raws, srcs, ctxs, rows, (places[0::2], places[1::2]), flush)
+        small.add_run(
+            fmt, raws, srcs, ctxs, rows, (places[0::2], places[1::2]), flush, run.table, run.first
+        )
 
     batching = on_error in (None, "collect")
     for entry in runs(iter_inputs(inputs, limits), format):

@@ -143,14 +143,24 @@ class StreamFrames:
         self, raws: list[RawStream], outs: list[ParseOutput], notes: list[list[ParseIssue]]
     ) -> None:
         """:meth:`add` of each stream read into memory, with its format's output (a batch's
-        rows stay where they are), in one loop: a batch of small files holds thousands."""
+        rows stay where they are), in one loop: a batch of small files holds thousands.
+
+        A batch's frame is made one chunk here, once: its careful rows were put among the
+        scanned ones as slices (tens of chunks per batch), and every pass after the formats
+        pays per chunk and column; copied now, the copy reuses the memory the previous
+        batch's pieces were freed from (one copy of all the batches at the end is fresh
+        memory, a page fault every 4 KiB)."""
         from multus_forensics.formats.base import BatchRows
 
         streams, key, limit = self.streams, self._key, DEFER_MAX_ROWS
         rotations = rotation_keys([_logical(raw) for raw in raws])
+        whole: dict[int, pl.DataFrame] = {}  # each batch's frame, as one chunk
         for raw, out, own, rotation in zip(raws, outs, notes, rotations, strict=True):
             if type(out) is BatchRows:
-                frame, start, height = out.shared, out.start, out.height
+                frame = whole.get(id(out.shared))
+                if frame is None:
+                    frame = whole[id(out.shared)] = out.shared.rechunk()
+                start, height = out.start, out.height
             else:
                 frame, start, height = out.events, 0, out.events.height
             if height > limit:  # its passes now (see add)
@@ -197,8 +207,15 @@ class StreamFrames:
         if not deferred:
             return None
         heights = [s.height for s in deferred]
-        joined = pl.concat(_pieces(deferred), how="vertical", rechunk=True)
+        # the rows stay where the formats put them (a batch's in one chunk: add_outputs), not
+        # copied again into one chunk: each piece's columns are cut into its rows' chunks, so
+        # the joined frame's are aligned and polars has none to copy later
+        pieces = _pieces(deferred)
+        for piece in pieces:
+            align_chunks(piece, tuple(piece.columns))
+        joined = pieces[0] if len(pieces) == 1 else pl.concat(pieces, how="vertical", rechunk=False)
         joined = fill_pod_refs(joined)
+        align_chunks(joined, IDENTITY)
         # stream number of each row (numpy's repeat would cost its import on every parse)
         ends = pl.Series(list(itertools.accumulate(heights)), dtype=pl.Int64)
         rows = pl.int_range(0, int(ends[-1]), eager=True, dtype=pl.Int64)
@@ -254,23 +271,24 @@ def align_chunks(df: pl.DataFrame, columns: tuple[str, ...]) -> None:
     identity columns whole, in one chunk. polars would align the frame at its next operation
     by copying every other column's views into one chunk (a transient of half the file's size
     on a busy journal, freed in pieces the allocator keeps). Zero-copy slices of the rewritten
-    columns align them instead.
+    columns align them instead (a column chunked otherwise is first made one chunk: only it is
+    copied).
     """
     import polars as pl
 
     lengths = df.get_column("line").chunk_lengths()
-    if len(lengths) < 2:
-        return
     for name in columns:
         col = df.get_column(name)
         if col.chunk_lengths() == lengths:
             continue
         col = col.rechunk()
-        parts, start = [], 0
-        for n in lengths:
-            parts.append(col.slice(start, n))
-            start += n
-        df.replace_column(df.get_column_index(name), pl.concat(parts, rechunk=False))
+        if len(lengths) > 1:
+            parts, start = [], 0
+            for n in lengths:
+                parts.append(col.slice(start, n))
+                start += n
+            col = pl.concat(parts, rechunk=False)
+        df.replace_column(df.get_column_index(name), col)
 
 
 def _pieces(streams: list[_Stream]) -> list[pl.DataFrame]:

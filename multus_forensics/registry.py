@@ -21,6 +21,8 @@ from multus_forensics.errors import AmbiguousFormatError, UnknownFormatError
 from multus_forensics.lazyre import lazy
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from multus_forensics.formats.base import LogFormat, PayloadParser
 
 #: format name -> "module:Class" (modules under multus_forensics.formats)
@@ -206,23 +208,20 @@ def sole_named_many(paths: Sequence[str]) -> list[str | None]:
     # the shapes are made for all names at once, joined by NUL (which no path holds)
     try:
         shaped = "\0".join(names).encode().translate(_DIGITS_AS_ZERO).split(b"\0")
-        column = pl.Series("name", names, dtype=pl.String)
     except UnicodeEncodeError:
         return [sole_named(p) for p in paths]
     shape_of = {shape: k for k, shape in enumerate(dict.fromkeys(shaped))}
     codes = [shape_of[shape] for shape in shaped]
-    shapes = pl.Series("name", [b.decode() for b in shape_of], dtype=pl.String)
     blind = [_digit_blind(globs_of(name)) for name in formats]
     if len(shape_of) * 2 > len(names):  # few names share a shape: match the names themselves
         blind = [False] * len(formats)
     matched = np.zeros((len(names), len(formats)), dtype=bool)
     if any(blind):
-        on_shapes = pl.select(
-            shapes.str.contains(p).alias(str(k)) for k, p in enumerate(patterns) if blind[k]
-        ).to_numpy()
+        on_shapes = _shapes_matched([b.decode() for b in shape_of], formats, blind, patterns)
         matched[:, blind] = on_shapes[np.asarray(codes, dtype=np.int64)]
     if not all(blind):
         sighted = [not b for b in blind]
+        column = pl.Series("name", names, dtype=pl.String)
         matched[:, sighted] = pl.select(
             column.str.contains(p).alias(str(k)) for k, p in enumerate(patterns) if not blind[k]
         ).to_numpy()
@@ -231,6 +230,37 @@ def sole_named_many(paths: Sequence[str]) -> list[str | None]:
     return [
         get_format(formats[i]).name if c == 1 else None for i, c in zip(first, counts, strict=True)
     ]
+
+
+#: distinct shapes matched by :mod:`re` one by one, not by one Rust regex pass per format
+#: (which compiles each format's pattern again on every call: most of a group's cost)
+PYTHON_SHAPES: Final = 64
+
+
+def _shapes_matched(
+    shapes: list[str], formats: list[str], blind: list[bool], patterns: list[str]
+) -> np.ndarray:
+    """Whether each marked shape (:data:`_BASE_MARK` or :data:`_PATH_MARK`, then a name)
+    matches each blind format's globs: a shapes x blind formats table. A few shapes are
+    matched as :func:`by_filename` matches a name (name globs on a base name, path globs on a
+    path), many by ``patterns`` (:func:`_rust_marked_globs`) in Rust."""
+    import numpy as np
+    import polars as pl
+
+    names = [name for name, b in zip(formats, blind, strict=True) if b]
+    if len(shapes) > PYTHON_SHAPES:
+        column = pl.Series("name", shapes, dtype=pl.String)
+        return pl.select(
+            column.str.contains(p).alias(str(k)) for k, p in enumerate(patterns) if blind[k]
+        ).to_numpy()
+    halves = [_split_globs(globs_of(name)) for name in names]
+    out = np.zeros((len(shapes), len(names)), dtype=bool)
+    for k, shape in enumerate(shapes):
+        half = 0 if shape[:1] == _BASE_MARK else 1
+        text = shape[1:]
+        for j, globs in enumerate(halves):
+            out[k, j] = _glob_pattern(globs[half]).match(text) is not None
+    return out
 
 
 #: every ASCII digit read as 0 (the shape of a numbered name)

@@ -3,7 +3,7 @@
 A folder of thousands of short logs costs, per file, more to recognise than to parse: paste
 detection, the not-a-log checks and every format's sniff read each head line in Python. Here
 streams are taken from the inputs a group at a time (at most :data:`GROUP_STREAMS` of them and
-:data:`GROUP_BYTES` beside the last one); those in memory whose names only one format's globs
+:data:`GROUP_BYTES`, or one larger stream); those in memory whose names only one format's globs
 match (:func:`~multus_forensics.registry.sole_named`) are put to that format's
 :meth:`~multus_forensics.formats.base.LogFormat.admit_many`, which decides for all of them in
 one vectorised pass whether each is certainly that format, clean, undecorated and batchable.
@@ -25,9 +25,11 @@ if TYPE_CHECKING:
     from multus_forensics.formats.base import LogFormat
     from multus_forensics.ingest.archives import Item
 
-#: streams and bytes held at most before a group is decided
+#: streams and bytes held at most before a group is decided (a stream of more bytes than
+#: that is a group alone); a group's run is one batch of small files in the pipeline
+#: (``pipeline.SMALL_BATCH_BYTES``), read from the line table its admission made
 GROUP_STREAMS: Final = 4096
-GROUP_BYTES: Final = 16 << 20
+GROUP_BYTES: Final = 8 << 20
 #: streams of one format a group needs before they are decided together (fewer: one by one)
 MIN_KNOWN: Final = 8
 #: streams larger than this are decided one by one (their head is a small part of them)
@@ -45,6 +47,10 @@ class Known:
     streams: list[RawStream]
     #: each stream's line count, as the admission counted it
     lines: list[int]
+    #: what the admission built over its texts (:meth:`LogFormat.admit_table`), and the place
+    #: of the run's first stream among them (the run's streams are the next texts in order)
+    table: object | None = None
+    first: int = 0
 
 
 def grouped(
@@ -74,10 +80,13 @@ def runs(
     held: list[tuple[int, Item]] = []
     size = 0
     for index, item in items:
+        n = len(item.data) if isinstance(item, RawStream) else 0
+        if held and size + n > GROUP_BYTES:  # the group is full before this one
+            yield from _decided(held)
+            held, size = [], 0
         held.append((index, item))
-        if isinstance(item, RawStream):
-            size += len(item.data)
-        if len(held) >= GROUP_STREAMS or size >= GROUP_BYTES:
+        size += n
+        if len(held) >= GROUP_STREAMS or size >= GROUP_BYTES:  # a large one is not held on
             yield from _decided(held)
             held, size = [], 0
     yield from _decided(held)
@@ -110,16 +119,19 @@ def _decided(held: list[tuple[int, Item]]) -> Iterator[Known | tuple[int, Item]]
             candidates.setdefault(only, []).append((k, data))
     known: list[LogFormat | None] = [None] * len(held)
     lines = [0] * len(held)
+    # each admitted stream's place among its format's texts, and what they were read into
+    places = [0] * len(held)
+    tables: dict[str, object | None] = {}
     for only, found in candidates.items():
         if len(found) < MIN_KNOWN:
             continue
         fmt = get_format(only)
-        verdicts = fmt.admit_many([data for _, data in found])
-        for (k, _), counted in zip(found, verdicts, strict=True):
+        verdicts, tables[fmt.name] = fmt.admit_table([data for _, data in found])
+        for place, ((k, _), counted) in enumerate(zip(found, verdicts, strict=True)):
             if counted is not None:
-                known[k], lines[k] = fmt, counted
+                known[k], lines[k], places[k] = fmt, counted, place
     run: Known | None = None
-    for (index, item), decided, n in zip(held, known, lines, strict=True):
+    for k, ((index, item), decided, n) in enumerate(zip(held, known, lines, strict=True)):
         if decided is None:
             if run is not None:
                 yield run
@@ -129,8 +141,8 @@ def _decided(held: list[tuple[int, Item]]) -> Iterator[Known | tuple[int, Item]]
         if run is not None and run.fmt is not decided:
             yield run
             run = None
-        if run is None:
-            run = Known(decided, [], [], [])
+        if run is None:  # its streams are consecutive texts of the admission: nothing between
+            run = Known(decided, [], [], [], tables.get(decided.name), places[k])
         run.indexes.append(index)
         run.streams.append(item)  # type: ignore[arg-type]  # only streams are admitted
         run.lines.append(n)

@@ -311,3 +311,24 @@ def test_a_listed_file_swapped_for_a_fifo_before_it_is_opened_is_skipped(tmp_pat
     assert isinstance(item, Unreadable)
     assert item.issue.reason == "not a regular file (fifo, socket or device); skipped"
     assert type(item.issue.file) is str
+
+
+def test_node_hints_of_a_folders_files_are_each_files_own(tmp_path: Path) -> None:
+    """A folder's files are read as one run, its plainly named files' node hint asked once:
+    every stream's hint is still what :func:`node_hint` gives its own path (names a layout
+    reads, a sosreport's ``hostname`` file, a backslash in a name among them)."""
+    from multus_forensics.ingest.layout import node_hint
+
+    sos = tmp_path / "sosreport-edge-node-2-2026-03-11-abcdef"
+    _write(sos / "hostname", "edge-node-2.example\n")
+    mg = tmp_path / "must-gather" / "nodes" / "worker-1"
+    names = ("a.log", "pods", "sos_commands", "sosreport-x.log", "b\\c.log", "z.log")
+    for folder in (sos / "sos_commands" / "logs", mg, tmp_path / "plain"):
+        for name in names:
+            _write(folder / name, "line\n")
+    _write(sos / "a.log", "line\n")
+    streams = [s for s in iter_streams([str(tmp_path)]) if isinstance(s, RawStream)]
+    assert len(streams) == 3 * len(names) + 1  # the hostname file is no log
+    hostnames = {str(sos): "edge-node-2.example"}
+    assert [s.node_hint for s in streams] == [node_hint(s.file, hostnames) for s in streams]
+    assert {s.node_hint for s in streams} >= {"edge-node-2.example", "worker-1", None}

@@ -21,7 +21,7 @@ from conftest import repo_module
 
 from multus_forensics import postparse, sniffgroup
 from multus_forensics.eventlog import EventLog
-from multus_forensics.ingest import iter_inputs
+from multus_forensics.ingest import RawStream, iter_inputs
 from multus_forensics.ingest.years import reanchor_bundle
 from multus_forensics.pipeline import parse
 
@@ -441,3 +441,69 @@ def test_journal_named_files_with_a_code_suffix_are_left_to_be_decided_alone() -
         code = notlog.by_name(name, ()) is not None
         assert (decided[name] is None) == code, name
     assert sum(fmt is None for fmt in decided.values()) == 5
+
+
+def test_a_batch_read_from_its_groups_line_table_equals_one_read_afresh(tmp_path: Path) -> None:
+    """``parse_batch`` given a part of the table the group's admission made (texts further
+    on in it, blocks and short pieces among them) gives what it gives building the table
+    from the sources: rows, issues and counts per file."""
+    from multus_forensics.formats.base import ParseContext
+    from multus_forensics.formats.kubelet import _journalbatch
+    from multus_forensics.ingest.sources import clean
+    from multus_forensics.registry import get_format
+
+    fmt = get_format("journald")
+    streams = [
+        item
+        for _, item in iter_inputs([str(p) for p in _journal_pieces(tmp_path)])
+        if isinstance(item, RawStream)
+    ]
+    verdicts = fmt.admit_many([s.data for s in streams])
+    admitted = [s for s, v in zip(streams, verdicts, strict=True) if v]
+    verdicts, table = fmt.admit_table([s.data for s in admitted])
+    assert isinstance(table, _journalbatch.LineTable)
+    first, n = 3, len(admitted) - 5  # texts further on in the table, not to its end
+    assert n >= 8
+    srcs = [clean(s, verdicts[k]) for k, s in enumerate(admitted[first : first + n], first)]
+    ctxs = [ParseContext()] * n
+    fresh = fmt.parse_batch(srcs, ctxs)
+    shared = fmt.parse_batch(srcs, ctxs, (table, first))
+    assert any(out.issues or out.blank_lines for out in fresh)  # careful lines among them
+    for a, b in zip(fresh, shared, strict=True):
+        assert a.events.to_dicts() == b.events.to_dicts()
+        assert (a.issues, a.blank_lines, a.header_lines, a.event_lines) == (
+            b.issues, b.blank_lines, b.header_lines, b.event_lines,
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="line table"):
+        _journalbatch.parse_batch(srcs, ctxs, "journald", 16, None, table.part(first, n - 1))
+
+
+def test_batches_read_the_line_table_their_group_admission_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder of journal pieces is joined and its lines found once per group: each batch
+    reads its group's table; a batch of files that are not one table's run (a piece decided
+    alone among them) builds its own, with the same result."""
+    from multus_forensics.formats.kubelet import _journalbatch
+
+    built: list[int] = []
+    table = _journalbatch._line_table
+
+    def counted(datas: list[bytes]) -> _journalbatch.LineTable:
+        built.append(len(datas))
+        return table(datas)
+
+    monkeypatch.setattr(_journalbatch, "_line_table", counted)
+    header, *lines = (SEED / "kubelet.journal").read_text(encoding="utf-8").splitlines(True)
+    for k in range(40):
+        _put(tmp_path / "a" / f"p-{k:03d}.journal", "".join(lines[k % 8 : k % 8 + 6]))
+    parse(str(tmp_path / "a"), year=2026)
+    assert built == [40]  # the admission's table, read again by the batch
+    # a journal with its header line: not admitted (its first byte), batchable when asked alone
+    _put(tmp_path / "a" / "p-020x.journal", header + "".join(lines[:6]))
+    built.clear()
+    together = parse(str(tmp_path / "a"), year=2026)
+    assert len(built) == 2  # it joins the batch, which is read afresh
+    assert built[0] == 41
+    files = sorted(str(p) for p in (tmp_path / "a").iterdir())
+    _same(together, [parse(p, year=2026) for p in files])

@@ -55,10 +55,15 @@ def test_sole_named_many_answers_as_sole_named_one_by_one() -> None:
     assert registry.sole_named_many(names) == [registry.sole_named(n) for n in names]
 
 
-def test_numbered_names_matched_by_shape_answer_as_one_by_one() -> None:
+@pytest.mark.parametrize("python_shapes", [0, 10_000], ids=["shapes-in-rust", "shapes-in-re"])
+def test_numbered_names_matched_by_shape_answer_as_one_by_one(
+    python_shapes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A folder of numbered files: formats whose globs hold no digit or class are matched once
-    per shape (digits read as 0); names where the digits matter (``e2e-``, ``[0-9][0-9]-``)
-    are among them, and some names repeat a shape with other digits."""
+    per shape (digits read as 0), by one Rust regex per format or by :mod:`re` shape by shape;
+    names where the digits matter (``e2e-``, ``[0-9][0-9]-``) are among them, and some names
+    repeat a shape with other digits."""
+    monkeypatch.setattr(registry, "PYTHON_SHAPES", python_shapes)
     rng = random.Random(11)
     stems = [
         "small-{}.journal", "e2e-events-{}.txt", "e{}e-events.txt", "{}-multus.conf",

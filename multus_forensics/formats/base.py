@@ -255,10 +255,21 @@ class LogFormat:
         None means "ask one by one"."""
         return [None] * len(datas)
 
+    def admit_table(self, datas: Sequence[bytes]) -> tuple[list[int | None], object | None]:
+        """:meth:`admit_many`, and what deciding built over the texts that :meth:`parse_batch`
+        reads again for a run of them (the format's own, e.g. one line table; None: nothing)."""
+        return self.admit_many(datas), None
+
     def parse_batch(
-        self, srcs: Sequence[TextSource], ctxs: Sequence[ParseContext]
+        self,
+        srcs: Sequence[TextSource],
+        ctxs: Sequence[ParseContext],
+        shared: tuple[object, int] | None = None,
     ) -> list[ParseOutput]:
-        """One output per source, each what :meth:`parse` gives that source alone."""
+        """One output per source, each what :meth:`parse` gives that source alone.
+
+        ``shared``: what :meth:`admit_table` built, and the place of ``srcs[0]`` among its
+        texts, when the sources are those texts in their order."""
         return [self.parse(src, ctx) for src, ctx in zip(srcs, ctxs, strict=True)]
 
 

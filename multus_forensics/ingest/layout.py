@@ -133,6 +133,12 @@ def node_hint(path: str, hostnames: dict[str, str] | None = None) -> str | None:
     return _layout_hint(path)
 
 
+def folder_named(name: str) -> bool:
+    """Whether :func:`node_hint` of a file whose base name is ``name`` depends on its folder
+    alone: the same for every such file of one folder (asked once for them)."""
+    return name not in _LAYOUT_NAMES and not name.startswith("sosreport-") and "\\" not in name
+
+
 #: names :func:`bundle_kind` and :func:`node_hint` look for, as the last part of a path too
 _LAYOUT_NAMES: Final = frozenset(
     ("sos_commands", "host_service_logs", "cluster-scoped-resources", "pods")

@@ -30,7 +30,7 @@ from multus_forensics.ingest.archives import (
     walk,
     walk_small,
 )
-from multus_forensics.ingest.layout import node_hint, read_hostname
+from multus_forensics.ingest.layout import folder_named, node_hint, read_hostname
 from multus_forensics.ingest.model import Limits, RawStream, Unreadable
 from multus_forensics.mapping import release, steps
 from multus_forensics.model import FileStats, ParseIssue, excerpt
@@ -341,6 +341,8 @@ def _read_run(
     cap = min(SMALL_FILE_BYTES, limits.max_member_bytes)  # :func:`_small` as one bound
     if limits.map_min_bytes is not None:
         cap = min(cap, limits.map_min_bytes - 1)
+    cut = run[0].rfind(os.sep) + 1 if run else 0  # one folder: the names start here
+    folder_hint: list[str | None] = []  # node_hint of the run's files named plainly, once
     for k, path in enumerate(run, start):
         try:
             fd = os.open(path, _OPEN_FLAGS)
@@ -365,7 +367,13 @@ def _read_run(
         ):
             os.close(fd)
             mtime = datetime.fromtimestamp(info.st_mtime, UTC)
-            hint = node_hint(path, hostnames)
+            if not folder_named(path[cut:]):
+                hint = node_hint(path, hostnames)
+            elif folder_hint:
+                hint = folder_hint[0]
+            else:
+                hint = node_hint(path, hostnames)
+                folder_hint.append(hint)
             yield k, RawStream(path, data, None, mtime, "file-mtime", hint, bundle, path)
             continue
         else:  # large, compressed, named, or changed since its status: read on from here

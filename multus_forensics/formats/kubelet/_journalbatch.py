@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import mmap
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from multus_forensics.formats.base import BatchRows, ParseContext, ParseOutput, TextSource
@@ -68,12 +69,21 @@ _SAFE_FIRST: Final = bytes(
 
 
 def admit_heads(datas: Sequence[bytes], min_score: float) -> list[int | None]:
+    """:func:`admit_table`'s verdicts alone."""
+    return admit_table(datas, min_score)[0]
+
+
+def admit_table(
+    datas: Sequence[bytes], min_score: float
+) -> tuple[list[int | None], LineTable | None]:
     """For each text (ASCII, no NUL or CR: as ingestion passes it on unchanged; any other is
     refused), whether it is certainly what detection and :func:`batchable` find one by one
     for a file the journald globs name: no paste decoration to strip, a journald sniff of at
     least ``min_score``, and a head the scanner takes. Decided for all at once (one line table,
     one regex pass over the head lines); an admitted text's answer is its line count, a None
-    only means "ask one by one".
+    only means "ask one by one". The line table is returned too (None when some text is not
+    plain): :func:`parse_batch` reads any run of admitted texts from it instead of joining
+    their bytes and finding their lines again.
 
     Each test is a sufficient form of the per-file one: a line matching
     :data:`EN_SHORT_LINE` is a record both the sniff and the scanner's admission count, and a
@@ -85,15 +95,21 @@ def admit_heads(datas: Sequence[bytes], min_score: float) -> list[int | None]:
     from multus_forensics.formats.fast._bytevec import string_views
 
     if not datas:
-        return []
-    ended = [d if d.endswith(b"\n") else d + b"\n" for d in datas]
-    joined, _, starts, lens, months, owner = _line_table(ended)
+        return [], None
+    table = _line_table([d if d.endswith(b"\n") else d + b"\n" for d in datas])
+    joined, starts, lens, months, owner = (
+        table.joined,
+        table.starts,
+        table.lens,
+        table.months,
+        table.owner,
+    )
     if not _plain(joined):  # some are not: those are asked one by one
         plain = [k for k, d in enumerate(datas) if _plain(d)]
         out: list[int | None] = [None] * len(datas)
         for k, ok in zip(plain, admit_heads([datas[k] for k in plain], min_score), strict=True):
             out[k] = ok
-        return out
+        return out, None
     n = len(datas)
     safe = np.zeros(256, dtype=bool)
     safe[np.frombuffer(_SAFE_FIRST, dtype=np.uint8)] = True
@@ -101,11 +117,10 @@ def admit_heads(datas: Sequence[bytes], min_score: float) -> list[int | None]:
     first = np.frombuffer(joined, dtype=np.uint8)[starts[nonblank]]
     unsafe = np.zeros(len(starts), dtype=bool)
     unsafe[nonblank] = ~safe[first]
-    counts = np.bincount(owner, minlength=n)
+    counts = np.diff(table.line_lo)
     # each line's place among its file's non-blank lines
     seen: np.ndarray = np.cumsum(nonblank) - nonblank
-    line_lo = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    rank: np.ndarray = seen - seen[line_lo[owner]]
+    rank: np.ndarray = seen - seen[table.line_lo[owner]]
     head = nonblank & (rank < SNIFF_HEAD)
     hit = np.zeros(len(starts), dtype=bool)
     ask = np.flatnonzero(head & (months > 0))
@@ -123,7 +138,8 @@ def admit_heads(datas: Sequence[bytes], min_score: float) -> list[int | None]:
     with np.errstate(divide="ignore", invalid="ignore"):
         sniffed = h50 / n50 >= min_score
     ok = clean & (n50 > 0) & sniffed & (h20 * 2 > n20) & (counts <= MAX_FILE_LINES)
-    return [n if v else None for n, v in zip(counts.tolist(), ok.tolist(), strict=True)]
+    verdicts = [n if v else None for n, v in zip(counts.tolist(), ok.tolist(), strict=True)]
+    return verdicts, table
 
 
 def _plain(data: bytes) -> bool:
@@ -144,6 +160,7 @@ def parse_batch(
     fmt: str,
     min_lines: int,
     head_notes: Callable[[int], list[ParseIssue]] | None = None,
+    table: LineTable | None = None,
 ) -> list[ParseOutput]:
     """One :class:`ParseOutput` per file, what the format gives it alone: a file of
     ``min_lines`` or more as :func:`._journalvec.parse_vectorised` does; a shorter one, which
@@ -155,19 +172,29 @@ def parse_batch(
     asked only of the files whose head has a line that could call for one
     (:func:`zone_suspects`): its notes follow the file's issues.
 
+    ``table``: the sources' line table when the admission built it (:meth:`LineTable.part`:
+    the sources are its texts, in order), else it is built here.
+
     Every ``ctxs`` entry has the same zone (one ``parse`` call); the year anchors may differ.
     """
     import numpy as np
     import polars as pl
 
-    from multus_forensics._native import require
-
-    _kscan = require("_kscan")
     zone = zone_name(ctxs[0]) or "UTC"
-    datas = [_bytes(src) for src in srcs]
-    joined, byte_lo, starts, lens, months, owner = _line_table(datas)
-    counts = np.bincount(owner, minlength=len(srcs))
-    line_lo = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    if table is None:
+        table = _line_table([_bytes(src) for src in srcs])
+    elif len(table.line_lo) != len(srcs) + 1:
+        raise ValueError(f"a line table of {len(table.line_lo) - 1} texts for {len(srcs)} sources")
+    joined, byte_lo, starts, lens, months, owner = (
+        table.joined,
+        table.byte_lo,
+        table.starts,
+        table.lens,
+        table.months,
+        table.owner,
+    )
+    line_lo = table.line_lo[:-1]
+    counts = np.diff(table.line_lo)
     years = _years_per_file(months, owner, ctxs)
     last = np.zeros(len(starts), dtype=np.uint8)
     last[(line_lo + counts - 1)[counts > 0]] = 1
@@ -203,8 +230,9 @@ def parse_batch(
     for f, idx in slow_of.items():  # the careful path must also see its blocks' followers
         if f in whole:
             continue
-        lo = int(line_lo[f])
-        own = ScanLines(datas[f], starts[lo : lo + counts[f]] - byte_lo[f], lens[lo : lo + counts[f]], years[lo : lo + counts[f]])  # fmt: skip
+        lo, hi = int(line_lo[f]), int(line_lo[f] + counts[f])
+        # the file's own bytes: a block's followers are sought up to its end, not the next's
+        own = ScanLines(joined[byte_lo[f] : byte_lo[f + 1]], starts[lo:hi] - byte_lo[f], lens[lo:hi], years[lo:hi])  # fmt: skip
         followers = np.setdiff1d(_block_followers(own, idx - lo), idx - lo)
         if len(followers):
             drop.append(followers + lo)
@@ -356,24 +384,52 @@ def _years_per_file(
     return years
 
 
-def _line_table(
-    datas: Sequence[bytes],
-) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The files' bytes joined and one line table over them: (joined, each file's first byte,
-    line starts, lengths, month codes, each line's file). Every file ends with a newline."""
+@dataclass(frozen=True, slots=True)
+class LineTable:
+    """Texts joined and one line table over them (:func:`_line_table`), made once for a
+    group's admission and read again by each batch of its texts (:meth:`part`)."""
+
+    #: the texts' bytes, each ending with a newline (a part keeps its whole group's)
+    joined: bytes
+    #: each text's first byte in ``joined``, then where the last one ends
+    byte_lo: np.ndarray
+    #: each line's first byte in ``joined``, length (newline excluded) and month code
+    starts: np.ndarray
+    lens: np.ndarray
+    months: np.ndarray
+    #: each line's text (its place among the table's texts)
+    owner: np.ndarray
+    #: each text's first line, then the number of lines
+    line_lo: np.ndarray
+
+    def part(self, first: int, n: int) -> LineTable:
+        """The table of texts ``first .. first + n`` (views: no byte copied)."""
+        lo, hi = int(self.line_lo[first]), int(self.line_lo[first + n])
+        return LineTable(
+            self.joined, self.byte_lo[first : first + n + 1], self.starts[lo:hi],
+            self.lens[lo:hi], self.months[lo:hi], self.owner[lo:hi] - first,
+            self.line_lo[first : first + n + 1] - lo,
+        )  # fmt: skip
+
+
+def _line_table(datas: Sequence[bytes]) -> LineTable:
+    """The texts' bytes joined and one line table over them; every text ends with a newline."""
     import numpy as np
 
     from multus_forensics._native import require
 
     sizes = np.fromiter((len(d) for d in datas), dtype=np.int64, count=len(datas))
-    byte_lo = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    byte_lo = np.zeros(len(datas) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=byte_lo[1:])
     joined = b"".join(datas)
     starts_b, lens_b, months_b = require("_kscan").lines(joined)
     starts = np.frombuffer(starts_b, dtype=np.int64)
     lens = np.frombuffer(lens_b, dtype=np.int64)
     months = np.frombuffer(months_b, dtype=np.uint8)
-    owner = np.searchsorted(byte_lo, starts, "right") - 1
-    return joined, byte_lo, starts, lens, months, owner
+    # every text ends with a newline: its lines are those that start inside it
+    line_lo = np.searchsorted(starts, byte_lo, "left")
+    owner = np.repeat(np.arange(len(datas), dtype=np.int64), np.diff(line_lo))
+    return LineTable(joined, byte_lo, starts, lens, months, owner, line_lo)
 
 
 def _bytes(src: TextSource) -> bytes:

@@ -96,20 +96,29 @@ class JournaldFormat(LogFormat):
         return _journalbatch.batchable(src, _own_anchor(src, ctx))
 
     def admit_many(self, datas: Sequence[bytes]) -> list[int | None]:
-        """Heads read for all at once (:func:`._journalbatch.admit_heads`)."""
+        return self.admit_table(datas)[0]
+
+    def admit_table(self, datas: Sequence[bytes]) -> tuple[list[int | None], object | None]:
+        """Heads read for all at once, over one line table (:func:`._journalbatch.admit_table`)."""
         from multus_forensics.formats.kubelet import _journalbatch, _journalvec
         from multus_forensics.registry import MIN_SNIFF_SCORE
 
         if not _journalvec.scanner_available():
-            return [None] * len(datas)
-        return _journalbatch.admit_heads(datas, MIN_SNIFF_SCORE)
+            return [None] * len(datas), None
+        return _journalbatch.admit_table(datas, MIN_SNIFF_SCORE)
 
     def parse_batch(
-        self, srcs: Sequence[TextSource], ctxs: Sequence[ParseContext]
+        self,
+        srcs: Sequence[TextSource],
+        ctxs: Sequence[ParseContext],
+        shared: tuple[object, int] | None = None,
     ) -> list[ParseOutput]:
         """Small files scanned together (:mod:`._journalbatch`), each read as if alone."""
         from multus_forensics.formats.kubelet import _journalbatch
 
+        table = None
+        if shared is not None and isinstance(shared[0], _journalbatch.LineTable):
+            table = shared[0].part(shared[1], len(srcs))
         own = [_own_anchor(src, ctx) for src, ctx in zip(srcs, ctxs, strict=True)]
 
         def notes(f: int) -> list[ParseIssue]:
@@ -117,7 +126,7 @@ class JournaldFormat(LogFormat):
 
         zoned = any(ctx.tz is None for ctx in own)  # a given zone: no note to look for
         return _journalbatch.parse_batch(
-            srcs, own, self.name, VECTOR_MIN_LINES, notes if zoned else None
+            srcs, own, self.name, VECTOR_MIN_LINES, notes if zoned else None, table
         )
 
 
