@@ -196,7 +196,12 @@ class StreamFrames:
             else:
                 seq.extend(ordered)
         out = _runs(seq, joined)  # runs of joined rows across bundles as one slice each
-        return shrink_constants(out[0] if len(out) == 1 else pl.concat(out, how="vertical"))
+        frame = shrink_constants(out[0] if len(out) == 1 else pl.concat(out, how="vertical"))
+        # every column cut where `line` is: the constant columns are rewritten in one chunk,
+        # and a frame whose columns are chunked differently can block polars' serializer (a
+        # batch worker pickling its result hung on one); zero-copy slices, copying only those
+        align_chunks(frame, tuple(frame.columns))
+        return frame
 
     def _stream_passes(self) -> pl.DataFrame | None:
         """The deferred streams' frames concatenated, their pod references filled; each stream

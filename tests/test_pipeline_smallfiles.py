@@ -507,3 +507,17 @@ def test_batches_read_the_line_table_their_group_admission_made(
     assert built[0] == 41
     files = sorted(str(p) for p in (tmp_path / "a").iterdir())
     _same(together, [parse(p, year=2026) for p in files])
+
+
+@pytest.mark.parametrize("folder", ["seed", "kubelet", "bundles", "."])
+def test_a_parsed_frame_has_every_column_cut_where_its_lines_are(folder: str) -> None:
+    """Batches of small files keep their rows' chunks (no copy into one), and the constant
+    columns are rewritten whole: the parse still hands back a frame whose every column is cut
+    where ``line`` is. A frame chunked otherwise blocked polars' serializer in a batch worker."""
+    from conftest import SAMPLES
+
+    frame = parse(str(SAMPLES / folder)).frame
+    lengths = frame.get_column("line").chunk_lengths()
+    assert {c.name: c.chunk_lengths() for c in frame.get_columns()} == dict.fromkeys(
+        frame.columns, lengths
+    )
